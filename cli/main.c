@@ -1,0 +1,2 @@
+/* placeholder replaced by the CLI dispatcher below */
+int main(void) { return 0; }

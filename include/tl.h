@@ -1,0 +1,10 @@
+/* libtl: transfer learning in C. Umbrella header: include this to get every public module. */
+#ifndef TL_H
+#define TL_H
+
+#include "tl/core.h"
+#include "tl/linalg.h"
+#include "tl/data.h"
+#include "tl/learn.h"
+
+#endif

@@ -1,0 +1,104 @@
+/* libtl core: status codes, error detail, allocator, RNG, run context (threads, seed, logging,
+ * progress) and version. Everything else in libtl builds on these few types.
+ *
+ * Errors follow the LAPACKE/zstd pattern: every fallible function returns a tl_status, results come
+ * back through out-parameters, and the human-readable detail of the last failure on this thread
+ * (file, line, parameter, shapes) is available from tl_error_message(). Status values are pinned:
+ * new ones are appended, never renumbered. */
+#ifndef TL_CORE_H
+#define TL_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TL_VERSION_MAJOR 0
+#define TL_VERSION_MINOR 1
+#define TL_VERSION_PATCH 0
+#define TL_VERSION_STRING "0.1.0"
+
+typedef enum {
+    TL_OK = 0,
+    TL_ERR_NOMEM = 1,       /* an allocation failed or a size overflowed */
+    TL_ERR_INVALID_ARG = 2, /* a parameter is out of range or inconsistent */
+    TL_ERR_IO = 3,          /* a file could not be opened, read or written */
+    TL_ERR_FORMAT = 4,      /* a file's contents are malformed, truncated or corrupted */
+    TL_ERR_SHAPE = 5,       /* dimensions do not agree */
+    TL_ERR_NONFINITE = 6,   /* NaN or Inf in input data */
+    TL_ERR_NOT_FOUND = 7,   /* a named variable, column or layer does not exist */
+    TL_ERR_LINALG = 8,      /* a factorisation failed (not SPD, no convergence) */
+    TL_ERR_UNSUPPORTED = 9, /* a valid request this build or format cannot serve */
+    TL_ERR_LABEL = 10,      /* labels missing, unknown or inconsistent */
+    TL_ERR_EMPTY = 11,      /* an empty data set or domain */
+    TL_ERR_STATE = 12       /* an object used in the wrong state (e.g. predict before fit) */
+} tl_status;
+
+/* Short fixed name of a status ("out of memory", "bad format", ...). Never NULL. */
+const char *tl_status_name(tl_status s);
+/* Detail of the most recent failure on the calling thread, e.g.
+ * "data.csv:17: expected 785 columns, found 784". Empty string if none. Never NULL. */
+const char *tl_error_message(void);
+void tl_error_clear(void);
+
+/* ---- allocator: every byte libtl allocates goes through these (tests inject failures) ---- */
+typedef struct {
+    void *(*alloc)(void *user, size_t size);
+    void *(*realloc)(void *user, void *ptr, size_t size);
+    void (*free)(void *user, void *ptr);
+    void *user;
+} tl_allocator;
+
+/* Replace the allocator (process-wide; set it once, before creating any libtl object).
+ * NULL restores malloc/realloc/free. */
+void tl_allocator_set(const tl_allocator *a);
+void *tl_malloc(size_t size);            /* NULL on failure or size 0 */
+void *tl_calloc(size_t n, size_t size);  /* overflow-checked, zeroed */
+void *tl_realloc(void *ptr, size_t size);
+void tl_free(void *ptr);                 /* NULL-safe */
+/* a*b with overflow check: returns 0 and sets *out on success, -1 on overflow. */
+int tl_size_mul(size_t a, size_t b, size_t *out);
+
+/* ---- RNG: xoshiro256** seeded by splitmix64. Value type, no hidden state. ---- */
+typedef struct { uint64_t s[4]; } tl_rng;
+void tl_rng_seed(tl_rng *r, uint64_t seed);
+uint64_t tl_rng_u64(tl_rng *r);
+double tl_rng_uniform(tl_rng *r);                 /* [0, 1) */
+double tl_rng_normal(tl_rng *r);                  /* N(0, 1) */
+size_t tl_rng_below(tl_rng *r, size_t n);         /* uniform in [0, n), unbiased */
+void tl_rng_shuffle(tl_rng *r, size_t *idx, size_t n);
+
+/* ---- run context: seed, threads, log and progress callbacks (no global mutable state) ---- */
+typedef enum { TL_LOG_DEBUG = 0, TL_LOG_INFO = 1, TL_LOG_WARN = 2, TL_LOG_ERROR = 3 } tl_log_level;
+typedef void (*tl_log_fn)(void *user, tl_log_level level, const char *message);
+/* fraction in [0,1]; stage names what is running ("knn", "epoch 3/10", ...) */
+typedef void (*tl_progress_fn)(void *user, const char *stage, double fraction);
+
+typedef struct {
+    uint64_t seed;           /* default 42 */
+    int threads;             /* BLAS + libtl threads; 0 = leave as is */
+    tl_log_level log_level;  /* messages below this are dropped; default TL_LOG_WARN */
+    tl_log_fn log;           /* NULL: library stays silent */
+    tl_progress_fn progress; /* NULL: no progress reports */
+    void *user;              /* passed to log and progress */
+} tl_ctx;
+
+tl_ctx tl_ctx_default(void);
+/* Applies ctx->threads to OpenBLAS (no-op if 0). */
+void tl_ctx_apply_threads(const tl_ctx *ctx);
+/* printf-style logging through ctx (NULL ctx or NULL ctx->log: nothing). */
+void tl_log(const tl_ctx *ctx, tl_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void tl_progress(const tl_ctx *ctx, const char *stage, double fraction);
+
+const char *tl_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,192 @@
+/* libtl data: the dataset type (dense or sparse CSR features, integer labels, optional sample
+ * weights, a domain name), readers and writers for the standard formats (CSV, svmlight/libsvm,
+ * MATLAB .mat through libmatio, NumPy .npy, IDX with or without gzip), data specs, and
+ * preprocessing (per-sample sum / L2 normalisation, per-column z-score / min-max).
+ *
+ * A data spec names a file and, where needed, what to take from it:
+ *   file.mat                      auto-detect: features fts|feas|X|X_src|data, labels labels|Y|y
+ *   file.mat:X_src,Y_src          named features and labels variables (labels optional)
+ *   file.csv                      label column from tl_load_opts (default: last column)
+ *   file.svmlight / .svm / .libsvm / .txt
+ *   X.npy  or  X.npy:y.npy        features, labels from a second file (default: X.labels.npy if it
+ *                                 exists); a relative label path is relative to X's folder
+ *   images.idx3-ubyte[.gz]:labels.idx1-ubyte[.gz]
+ *   folder:train | folder:test    a folder with the four standard MNIST-style IDX files
+ * If the whole spec names an existing file, it is taken as a path even if it contains ':'.
+ * Errors name the file, and the line (text formats) or variable (.mat) where the problem is. */
+#ifndef TL_DATA_H
+#define TL_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tl/core.h"
+#include "tl/linalg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Non-owning CSR view: row i holds values[indptr[i] .. indptr[i+1]) at columns indices[...],
+ * column indices strictly increasing within a row. */
+typedef struct {
+    size_t rows, cols, nnz;
+    const size_t *indptr;   /* (rows + 1) */
+    const int32_t *indices; /* (nnz) */
+    const double *values;   /* (nnz) */
+} tl_csr;
+
+/* Features of either storage, as learners and measures take them. */
+typedef struct {
+    bool sparse;
+    tl_mat dense; /* valid when !sparse */
+    tl_csr csr;   /* valid when sparse */
+} tl_xmat;
+
+tl_xmat tl_xmat_from_dense(tl_mat X);
+tl_xmat tl_xmat_from_csr(tl_csr X);
+size_t tl_xmat_rows(tl_xmat X);
+size_t tl_xmat_cols(tl_xmat X);
+/* Copy rows [row0, row0 + n) of X into the dense block out (n, cols(X)). */
+tl_status tl_xmat_rows_dense(tl_xmat X, size_t row0, size_t n, tl_mat out);
+
+typedef struct tl_dataset tl_dataset;
+
+/* A dense n x d dataset, zero-filled; labels allocated (zeroed) when with_labels. */
+tl_status tl_dataset_create_dense(size_t n, size_t d, bool with_labels, tl_dataset **out);
+/* Copies X (n, d) and y (n, may be NULL). */
+tl_status tl_dataset_from_dense(tl_mat X, const int *y, tl_dataset **out);
+/* Copies a CSR matrix and y (may be NULL). Validates indptr/indices (TL_ERR_FORMAT). */
+tl_status tl_dataset_from_csr(tl_csr X, const int *y, tl_dataset **out);
+tl_status tl_dataset_clone(const tl_dataset *ds, tl_dataset **out);
+void tl_dataset_free(tl_dataset *ds); /* NULL-safe */
+
+size_t tl_dataset_rows(const tl_dataset *ds);
+size_t tl_dataset_cols(const tl_dataset *ds);
+bool tl_dataset_is_sparse(const tl_dataset *ds);
+size_t tl_dataset_nnz(const tl_dataset *ds);      /* stored entries (rows*cols when dense) */
+tl_mat tl_dataset_dense(tl_dataset *ds);          /* writable; data NULL when sparse */
+tl_csr tl_dataset_csr(const tl_dataset *ds);      /* all-zero view when dense */
+tl_xmat tl_dataset_features(const tl_dataset *ds);
+int *tl_dataset_labels(tl_dataset *ds);           /* NULL when unlabelled */
+const int *tl_dataset_labels_const(const tl_dataset *ds);
+bool tl_dataset_has_labels(const tl_dataset *ds);
+const double *tl_dataset_weights(const tl_dataset *ds); /* NULL = all ones */
+tl_status tl_dataset_set_weights(tl_dataset *ds, const double *w /* (n), copied; NULL clears */);
+tl_status tl_dataset_set_labels(tl_dataset *ds, const int *y /* (n), copied; NULL clears */);
+const char *tl_dataset_name(const tl_dataset *ds); /* the spec or file it came from; never NULL */
+tl_status tl_dataset_set_name(tl_dataset *ds, const char *name);
+
+/* Convert sparse storage to dense in place (no-op when dense). */
+tl_status tl_dataset_densify(tl_dataset *ds);
+/* Sparse only: widen to d columns (d >= cols), used to align svmlight files whose largest
+ * index differs. */
+tl_status tl_dataset_set_cols(tl_dataset *ds, size_t d);
+/* New dataset with the rows idx[0..n) (labels and weights follow). */
+tl_status tl_dataset_subset(const tl_dataset *ds, const size_t *idx, size_t n, tl_dataset **out);
+/* TL_ERR_NONFINITE naming the dataset, row and column of the first NaN/Inf. */
+tl_status tl_dataset_check_finite(const tl_dataset *ds);
+
+/* Sorted distinct labels of y (n). *classes allocated with tl_malloc; counts (optional, may be
+ * NULL) receives per-class counts, allocated the same way. */
+tl_status tl_labels_unique(const int *y, size_t n, int **classes, size_t **counts, size_t *nclasses);
+/* Index of label v in sorted classes (c), or -1. */
+long tl_labels_index(const int *classes, size_t c, int v);
+
+/* ---- reading and writing ---- */
+typedef enum {
+    TL_FORMAT_AUTO = 0, /* from the extension (and, for folders, IDX) */
+    TL_FORMAT_CSV = 1,
+    TL_FORMAT_SVMLIGHT = 2,
+    TL_FORMAT_MAT = 3,
+    TL_FORMAT_NPY = 4,
+    TL_FORMAT_IDX = 5
+} tl_format;
+
+#define TL_LABEL_COL_NONE (-1000000L) /* CSV: the file has no label column */
+
+typedef struct {
+    tl_format format;       /* default AUTO */
+    int csv_header;         /* -1 auto-detect (first row not numeric), 0 none, 1 present */
+    long label_col;         /* CSV: 0-based label column, negative from the end (-1 = last,
+                               default), or TL_LABEL_COL_NONE */
+    const char *label_name; /* CSV: label column by header name (overrides label_col) */
+    char delimiter;         /* CSV: 0 = detect among , ; tab space */
+    int index_base;         /* svmlight: -1 auto (0-based if index 0 occurs), 0, or 1 */
+    size_t n_features;      /* svmlight: 0 = largest index seen + 1 */
+    bool densify;           /* svmlight: return dense storage (default false: CSR) */
+} tl_load_opts;
+
+tl_load_opts tl_load_opts_default(void);
+tl_status tl_format_parse(const char *name, tl_format *out); /* "csv", "svmlight", "mat", ... */
+const char *tl_format_name(tl_format f);
+/* Format a path would be read/written as (by extension). TL_FORMAT_AUTO if unknown. */
+tl_format tl_format_guess(const char *path);
+
+/* Load a data spec (see the top of this file). opts may be NULL. NaN/Inf in features is an
+ * error (TL_ERR_NONFINITE naming file and row). */
+tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset **out);
+/* Format-specific readers (path without spec suffix; vars/labels as in the spec). */
+tl_status tl_read_csv(const char *path, const tl_load_opts *opts, tl_dataset **out);
+tl_status tl_read_svmlight(const char *path, const tl_load_opts *opts, tl_dataset **out);
+tl_status tl_read_mat(const char *path, const char *x_var /* NULL: auto */,
+                      const char *y_var /* NULL: auto */, tl_dataset **out);
+tl_status tl_read_npy(const char *x_path, const char *y_path /* NULL: none */, tl_dataset **out);
+tl_status tl_read_idx(const char *images_path, const char *labels_path /* NULL: none */,
+                      tl_dataset **out);
+/* In-memory variants (fuzz targets and tests); `name` is used in messages. */
+tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_load_opts *opts,
+                       tl_dataset **out);
+tl_status tl_parse_svmlight(const char *buf, size_t len, const char *name,
+                            const tl_load_opts *opts, tl_dataset **out);
+tl_status tl_parse_npy(const unsigned char *buf, size_t len, const char *name, tl_mat *X_out,
+                       size_t *ndim_out); /* X_out allocated (tl_mat_alloc); 1-D arrays: n x 1 */
+tl_status tl_parse_idx(const unsigned char *buf, size_t len, const char *name, tl_mat *X_out,
+                       size_t dims_out[4], size_t *ndim_out);
+
+/* Write a dataset. CSV: features then the label as last column, no header. svmlight: 1-based
+ * indices unless index_base == 0 (a zero-based file). NPY: features to path, labels (int32) to
+ * the sibling "<stem>.labels.npy". Written to a temporary name and renamed: an interrupted or
+ * failed write leaves nothing at path. fmt AUTO picks by extension. */
+tl_status tl_dataset_save(const tl_dataset *ds, const char *path, tl_format fmt, int index_base);
+
+/* ---- preprocessing ---- */
+typedef enum {
+    TL_PRE_ROWSUM = 1, /* divide each sample by its sum (histograms) */
+    TL_PRE_L2 = 2,     /* scale each sample to unit L2 norm */
+    TL_PRE_ZSCORE = 3, /* per column: (x - mean) / std, population std; constant columns -> 0 */
+    TL_PRE_MINMAX = 4  /* per column to [0, 1]; constant columns -> 0 */
+} tl_pre_step;
+
+#define TL_PRE_MAX_STEPS 8
+typedef struct {
+    tl_pre_step steps[TL_PRE_MAX_STEPS];
+    size_t nsteps; /* 0 = none */
+} tl_preprocess;
+
+/* "none", "l2", "rowsum,zscore", "minmax", ... (TL_ERR_INVALID_ARG naming an unknown word). */
+tl_status tl_preprocess_parse(const char *spec, tl_preprocess *out);
+/* Writes e.g. "rowsum,zscore" (or "none") into buf. */
+void tl_preprocess_format(const tl_preprocess *p, char *buf, size_t cap);
+
+/* Fitted preprocessing: column statistics learned on one set, applied to others. Row-wise steps
+ * (rowsum, l2) carry no state. Sparse data accepts rowsum and l2; zscore/minmax on sparse data
+ * are refused (TL_ERR_UNSUPPORTED) since centring would densify it. */
+typedef struct tl_scaler tl_scaler;
+tl_status tl_scaler_fit(const tl_preprocess *p, const tl_dataset *ds, tl_scaler **out);
+tl_status tl_scaler_apply(const tl_scaler *s, tl_dataset *ds); /* in place */
+void tl_scaler_free(tl_scaler *s);
+/* Fit on ds and apply to ds itself ("per domain", the Office+Caltech protocol). */
+tl_status tl_preprocess_apply(const tl_preprocess *p, tl_dataset *ds);
+
+/* Dense building blocks (also used by the feature-based methods). */
+void tl_rows_l2_normalize(tl_mat X);
+void tl_rows_sum_normalize(tl_mat X);
+/* Column mean and population std of X (n, d) into mean (d), std (d). */
+void tl_cols_mean_std(tl_mat X, double *mean, double *std);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,90 @@
+/* libtl base learners and evaluation: exact k-NN (blocked BLAS distances), multinomial logistic
+ * regression (L2, sample weights, L-BFGS), linear SVM (one-vs-rest, dual coordinate descent as in
+ * liblinear, sample weights), ridge classifier; accuracy, balanced accuracy, macro-F1, confusion
+ * matrix, two-class AUC, stratified k-fold cross-validation.
+ *
+ * All learners take dense or sparse features (tl_xmat), integer labels of any values (the sorted
+ * distinct training labels become the classes) and optional per-sample weights. */
+#ifndef TL_LEARN_H
+#define TL_LEARN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tl/core.h"
+#include "tl/data.h"
+#include "tl/linalg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    TL_LEARNER_KNN = 0,
+    TL_LEARNER_LOGREG = 1,
+    TL_LEARNER_SVM = 2,
+    TL_LEARNER_RIDGE = 3
+} tl_learner_type;
+
+typedef struct {
+    tl_learner_type type;
+    size_t k;          /* k-NN: neighbours (default 1); ties broken by the nearest neighbour */
+    double C;          /* logreg / svm: 0.5||W||^2 + C * sum_i w_i loss_i (sklearn's C), default 1 */
+    double alpha;      /* ridge: ||XW - Y||^2 + alpha ||W||^2, default 1 */
+    bool fit_intercept;/* logreg / svm / ridge: default true (intercept not regularised for
+                          logreg/ridge; svm uses liblinear's bias feature = 1) */
+    int max_iter;      /* logreg: L-BFGS iterations (default 500); svm: epochs (default 1000) */
+    double tol;        /* logreg: gradient-norm tolerance (default 1e-6); svm: default 1e-4 */
+    uint64_t seed;     /* svm coordinate order (default 42) */
+    int threads;       /* 0: leave BLAS threads as they are */
+} tl_learner_params;
+
+tl_learner_params tl_learner_params_default(tl_learner_type type);
+/* Says in words what is wrong (TL_ERR_INVALID_ARG). */
+tl_status tl_learner_params_check(const tl_learner_params *p);
+/* "1nn" (k=1), "knn" (k from p, default 5 when given as knn), "logreg", "svm", "ridge";
+ * fills type and k. TL_ERR_INVALID_ARG naming the word otherwise. */
+tl_status tl_learner_parse(const char *name, tl_learner_params *p);
+const char *tl_learner_name(tl_learner_type type);
+
+typedef struct tl_learner tl_learner;
+tl_status tl_learner_create(const tl_learner_params *p, tl_learner **out);
+void tl_learner_free(tl_learner *l); /* NULL-safe */
+/* X (n, d), y (n), w (n) or NULL for unit weights. Rejects n = 0, NaN/Inf, negative weights,
+ * all-zero weights. A single class is accepted (predicts it). */
+tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w);
+/* pred (n): predicted labels (values from the training labels). TL_ERR_SHAPE if X's column count
+ * differs from training, TL_ERR_STATE before fit. */
+tl_status tl_learner_predict(const tl_learner *l, tl_xmat X, int *pred);
+/* S (n, nclasses): class scores in the order of tl_learner_classes: probabilities (logreg),
+ * decision values (svm, ridge), neighbour vote fractions (k-NN). */
+tl_status tl_learner_scores(const tl_learner *l, tl_xmat X, tl_mat S);
+size_t tl_learner_nclasses(const tl_learner *l);
+const int *tl_learner_classes(const tl_learner *l);
+
+/* Exact k nearest neighbours of each query row among the reference rows (Euclidean), computed in
+ * blocks through GEMM: idx (nq, k) and optional dist2 (nq, k, may be NULL) ascending by distance,
+ * ties by lower reference index. ref (nr, d), query (nq, d). */
+tl_status tl_knn_search(tl_mat ref, tl_mat query, size_t k, size_t *idx, double *dist2);
+/* Naive O(nq * nr * d) reference for tests. */
+tl_status tl_knn_search_naive(tl_mat ref, tl_mat query, size_t k, size_t *idx, double *dist2);
+
+/* ---- metrics ---- */
+double tl_accuracy(const int *y, const int *pred, size_t n);
+tl_status tl_balanced_accuracy(const int *y, const int *pred, size_t n, double *out);
+tl_status tl_macro_f1(const int *y, const int *pred, size_t n, double *out);
+/* M (c, c) row = true class, column = predicted, over the sorted classes (c); labels outside
+ * classes are an error (TL_ERR_LABEL). */
+tl_status tl_confusion(const int *y, const int *pred, size_t n, const int *classes, size_t c,
+                       size_t *M);
+/* Area under the ROC curve for two classes: score is higher for `positive`; ties count half. */
+tl_status tl_auc(const int *y, const double *score, size_t n, int positive, double *out);
+
+/* Stratified k-fold cross-validation accuracy of a learner. fold_acc (folds) may be NULL. */
+tl_status tl_cross_validate(const tl_learner_params *p, tl_xmat X, const int *y, const double *w,
+                            size_t folds, uint64_t seed, double *mean_acc, double *fold_acc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the system packages libtl needs to build, test and run its demo, when they are missing.
+# Debian/Ubuntu; runs apt-get as root (or through sudo when available).
+set -e
+need=""
+have_hdr() { [ -e "$1" ] || find /usr/include -name "$(basename "$1")" 2>/dev/null | grep -q .; }
+have_hdr /usr/include/lapacke.h || need="$need liblapacke-dev"
+have_hdr /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h || pkg-config --exists openblas 2>/dev/null || need="$need libopenblas-dev"
+have_hdr /usr/include/matio.h || need="$need libmatio-dev"
+have_hdr /usr/include/zlib.h || need="$need zlib1g-dev"
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+[ -d /usr/share/datasets/fashion-mnist ] || need="$need dataset-fashion-mnist"
+[ -n "$need" ] || exit 0
+echo "install-deps: installing$need" >&2
+if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-deps: missing packages:$need (run as root: apt-get install -y$need)" >&2; exit 1; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq $need >/dev/null

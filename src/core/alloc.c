@@ -1,0 +1,48 @@
+/* The one overridable allocator. All libtl allocations route through here so tests can inject
+ * out-of-memory failures and embedders can plug in their own arena. */
+#include <stdlib.h>
+
+#include "tl/core.h"
+
+static void *sys_alloc(void *u, size_t n) { (void)u; return malloc(n); }
+static void *sys_realloc(void *u, void *p, size_t n) { (void)u; return realloc(p, n); }
+static void sys_free(void *u, void *p) { (void)u; free(p); }
+
+static tl_allocator tl_current = {sys_alloc, sys_realloc, sys_free, NULL};
+
+void tl_allocator_set(const tl_allocator *a) {
+    if (a && a->alloc && a->realloc && a->free)
+        tl_current = *a;
+    else
+        tl_current = (tl_allocator){sys_alloc, sys_realloc, sys_free, NULL};
+}
+
+int tl_size_mul(size_t a, size_t b, size_t *out) {
+    if (a != 0 && b > (size_t)-1 / a) return -1;
+    *out = a * b;
+    return 0;
+}
+
+void *tl_malloc(size_t size) {
+    if (size == 0) return NULL;
+    return tl_current.alloc(tl_current.user, size);
+}
+
+void *tl_calloc(size_t n, size_t size) {
+    size_t bytes;
+    if (tl_size_mul(n, size, &bytes) != 0 || bytes == 0) return NULL;
+    unsigned char *p = tl_current.alloc(tl_current.user, bytes);
+    if (p)
+        for (size_t i = 0; i < bytes; i++) p[i] = 0;
+    return p;
+}
+
+void *tl_realloc(void *ptr, size_t size) {
+    if (size == 0) return NULL;
+    if (!ptr) return tl_current.alloc(tl_current.user, size);
+    return tl_current.realloc(tl_current.user, ptr, size);
+}
+
+void tl_free(void *ptr) {
+    if (ptr) tl_current.free(tl_current.user, ptr);
+}

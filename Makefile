@@ -83,6 +83,7 @@ asan:
 
 # libFuzzer targets (clang). Run one: build-fuzz/fuzz_csv tests/fuzz/corpus/csv -max_total_time=300
 fuzz: | $(DEPS_STAMP)
+	@sh scripts/install-deps.sh fuzz
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "clang $$n"; \
@@ -93,6 +94,7 @@ demo: $(DEPS_STAMP) all
 	@sh scripts/demo.sh
 
 bench: $(DEPS_STAMP) all
+	@sh scripts/install-deps.sh bench
 	@sh bench/run.sh
 
 install: all

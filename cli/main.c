@@ -1,2 +1,66 @@
-/* placeholder replaced by the CLI dispatcher below */
-int main(void) { return 0; }
+/* `tl`: the libtl command. Dispatches to one subcommand per file (cmd_*.c); `tl help [CMD]`
+ * prints the command list or a command's usage with its live defaults. */
+#include <string.h>
+
+#include "cli.h"
+
+extern const cli_command cmd_info, cmd_convert, cmd_baseline;
+
+static const cli_command *const commands[] = {&cmd_info, &cmd_convert, &cmd_baseline};
+static const size_t n_commands = sizeof commands / sizeof commands[0];
+
+const cli_command *cli_find(const char *name) {
+    for (size_t i = 0; i < n_commands; i++)
+        if (strcmp(commands[i]->name, name) == 0) return commands[i];
+    return NULL;
+}
+
+static void print_overview(FILE *f) {
+    fprintf(f, "tl %s: transfer learning in C\n\nusage: tl COMMAND [options]\n\ncommands:\n",
+            tl_version());
+    for (size_t i = 0; i < n_commands; i++)
+        fprintf(f, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(f, "  %-14s %s\n", "help [CMD]", "this overview, or one command's options");
+    fprintf(f, "  %-14s %s\n", "version", "print the version");
+    fprintf(f, "\nData specs: file.csv, file.svmlight, file.mat[:X,Y], X.npy[:y.npy],\n"
+               "images.idx3-ubyte.gz:labels.idx1-ubyte.gz, or an MNIST-style folder:train|test.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_overview(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        if (argc > 2) {
+            const cli_command *c = cli_find(argv[2]);
+            if (!c) {
+                fprintf(stderr, "tl: unknown command '%s' (see 'tl help')\n", argv[2]);
+                return 2;
+            }
+            cli_print_usage(stdout, c);
+            return 0;
+        }
+        print_overview(stdout);
+        return 0;
+    }
+    if (strcmp(name, "version") == 0 || strcmp(name, "--version") == 0) {
+        printf("tl %s\n", tl_version());
+        return 0;
+    }
+    const cli_command *c = cli_find(name);
+    if (!c) {
+        fprintf(stderr, "tl: unknown command '%s' (see 'tl help')\n", name);
+        return 2;
+    }
+    cli_cmd_name = c->name;
+    cli_args a;
+    if (cli_parse(c, argc - 2, argv + 2, &a) != 0) return 2;
+    long threads;
+    if (!cli_get_long(&a, "threads", 0, 4096, &threads)) return 2;
+    tl_ctx ctx = tl_ctx_default();
+    ctx.threads = (int)threads;
+    tl_ctx_apply_threads(&ctx);
+    return c->run(&a);
+}

@@ -9,6 +9,16 @@ have_hdr /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h || pkg-config --
 have_hdr /usr/include/matio.h || need="$need libmatio-dev"
 have_hdr /usr/include/zlib.h || need="$need zlib1g-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+command -v make >/dev/null 2>&1 || need="$need make"
+command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
+# extra packages for particular targets: `install-deps.sh bench` / `install-deps.sh fuzz`
+for extra in "$@"; do
+    case "$extra" in
+    bench) /usr/bin/python3 -c "import numpy, scipy, sklearn" 2>/dev/null ||
+        need="$need python3-numpy python3-scipy python3-sklearn" ;;
+    fuzz) command -v clang >/dev/null 2>&1 || need="$need clang" ;;
+    esac
+done
 [ -d /usr/share/datasets/fashion-mnist ] || need="$need dataset-fashion-mnist"
 [ -n "$need" ] || exit 0
 echo "install-deps: installing$need" >&2

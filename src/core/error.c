@@ -41,15 +41,15 @@ tl_status tl_fail(tl_status s, const char *fmt, ...) {
 }
 
 tl_status tl_fail_prefix(tl_status s, const char *fmt, ...) {
-    char prefix[512], old[TL_ERRMSG_CAP];
+    char prefix[256], old[TL_ERRMSG_CAP];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, tl_errmsg, sizeof old);
     if (old[0])
-        snprintf(tl_errmsg, sizeof tl_errmsg, "%s: %s", prefix, old);
+        snprintf(tl_errmsg, sizeof tl_errmsg, "%.255s: %.760s", prefix, old);
     else
-        snprintf(tl_errmsg, sizeof tl_errmsg, "%s: %s", prefix, tl_status_name(s));
+        snprintf(tl_errmsg, sizeof tl_errmsg, "%.255s: %.60s", prefix, tl_status_name(s));
     return s;
 }

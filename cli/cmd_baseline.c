@@ -1,0 +1,70 @@
+/* `tl baseline`: the no-transfer baseline — train a learner on the labelled source, predict the
+ * target — against which every transfer result in libtl is reported. */
+#include "cli.h"
+
+static const cli_opt baseline_opts[] = {CLI_DOMAIN_OPTS, CLI_LEARNER_OPTS, CLI_DATA_OPTS,
+                                        {"", NULL, NULL, NULL}};
+
+static int run_baseline(cli_args *a) {
+    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    tl_learner_params lp;
+    if (!cli_learner_params(a, &lp)) return 2;
+    cli_domains d;
+    if (cli_load_domains(a, &d) != 0) return 1;
+    tl_dataset *ev = cli_eval_set(&d);
+    size_t ne = tl_dataset_rows(ev);
+    int *pred = tl_malloc(ne * sizeof *pred);
+    tl_learner *l = NULL;
+    int rc = 1;
+    double t0 = cli_now();
+    tl_status st = pred ? tl_learner_create(&lp, &l) : TL_ERR_NOMEM;
+    if (st == TL_OK)
+        st = tl_learner_fit(l, tl_dataset_features(d.source), tl_dataset_labels_const(d.source),
+                            tl_dataset_weights(d.source));
+    if (st == TL_OK) st = tl_learner_predict(l, tl_dataset_features(ev), pred);
+    double secs = cli_now() - t0;
+    cli_eval e;
+    if (st == TL_OK) st = cli_evaluate(tl_dataset_labels_const(ev), pred, ne, &e);
+    if (st != TL_OK) {
+        cli_fail_status(st, "training %s on '%s'", tl_learner_name(lp.type),
+                        tl_dataset_name(d.source));
+        goto done;
+    }
+    const char *pre = cli_get(a, "preprocess");
+    if (cli_flag(a, "json")) {
+        cli_json j;
+        cli_json_begin(&j);
+        cli_json_str(&j, "command", "baseline");
+        cli_json_str(&j, "source", tl_dataset_name(d.source));
+        cli_json_str(&j, "target", tl_dataset_name(ev));
+        cli_json_str(&j, "learner", tl_learner_name(lp.type));
+        cli_json_str(&j, "preprocess", pre);
+        cli_json_int(&j, "n_source", (long long)tl_dataset_rows(d.source));
+        cli_json_int(&j, "n_target", (long long)ne);
+        cli_json_int(&j, "n_features", (long long)tl_dataset_cols(d.source));
+        cli_json_num(&j, "accuracy", e.accuracy);
+        cli_json_num(&j, "balanced_accuracy", e.balanced_accuracy);
+        cli_json_num(&j, "macro_f1", e.macro_f1);
+        cli_json_num(&j, "seconds", secs);
+        rc = cli_json_finish(&j);
+    } else {
+        printf("%-18s %s (%zu samples)\n", "source", tl_dataset_name(d.source),
+               tl_dataset_rows(d.source));
+        printf("%-18s %s (%zu samples)\n", "target", tl_dataset_name(ev), ne);
+        printf("%-18s %s, preprocess %s\n", "learner", tl_learner_name(lp.type), pre);
+        printf("%-18s %.2f %%\n", "accuracy", 100 * e.accuracy);
+        printf("%-18s %.2f %%\n", "balanced accuracy", 100 * e.balanced_accuracy);
+        printf("%-18s %.2f %%\n", "macro-F1", 100 * e.macro_f1);
+        printf("%-18s %.3f s\n", "time", secs);
+        rc = 0;
+    }
+done:
+    tl_learner_free(l);
+    tl_free(pred);
+    cli_domains_free(&d);
+    return rc;
+}
+
+const cli_command cmd_baseline = {
+    "baseline", "no-transfer baseline: train on the source, test on the target",
+    "--source SPEC --target SPEC [--target-test SPEC] [options]", baseline_opts, run_baseline};

@@ -1,0 +1,255 @@
+/* Shared behaviour of the `tl` subcommands: error reporting in one format ("tl CMD: what: why"),
+ * loading data with the common options, aligning feature counts, per-domain preprocessing, the
+ * unknown-label check, and the evaluation figures every result reports. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+int cli_fail_status(tl_status st, const char *fmt, ...) {
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    const char *detail = tl_error_message();
+    fprintf(stderr, "tl %s: %s: %s\n", cli_cmd_name, what, detail[0] ? detail : tl_status_name(st));
+    return 1;
+}
+
+int cli_fail(const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "tl %s: ", cli_cmd_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+void cli_info(const cli_args *a, const char *fmt, ...) {
+    if (cli_flag(a, "quiet")) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "tl %s: warning: ", cli_cmd_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+double cli_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+bool cli_load_opts(const cli_args *a, tl_load_opts *o) {
+    *o = tl_load_opts_default();
+    const char *fmt = cli_get(a, "format");
+    if (fmt && strcmp(fmt, "auto") != 0 && tl_format_parse(fmt, &o->format) != TL_OK) {
+        cli_fail("--format: unknown format '%s' (auto, csv, svmlight, mat, npy, idx)", fmt);
+        return false;
+    }
+    const char *lc = cli_get(a, "label-col");
+    if (lc && strcmp(lc, "none") == 0) {
+        o->label_col = TL_LABEL_COL_NONE;
+    } else if (lc) {
+        char *end;
+        long v = strtol(lc, &end, 10);
+        if (end == lc || *end) {
+            /* not a number: a header name */
+            o->label_name = lc;
+        } else {
+            o->label_col = v;
+        }
+    }
+    const char *h = cli_get(a, "header");
+    if (h) {
+        if (strcmp(h, "auto") == 0) o->csv_header = -1;
+        else if (strcmp(h, "yes") == 0) o->csv_header = 1;
+        else if (strcmp(h, "no") == 0) o->csv_header = 0;
+        else {
+            cli_fail("--header: '%s' is not one of auto, yes, no", h);
+            return false;
+        }
+    }
+    const char *ib = cli_get(a, "index-base");
+    if (ib) {
+        if (strcmp(ib, "auto") == 0) o->index_base = -1;
+        else if (strcmp(ib, "0") == 0) o->index_base = 0;
+        else if (strcmp(ib, "1") == 0) o->index_base = 1;
+        else {
+            cli_fail("--index-base: '%s' is not one of auto, 0, 1", ib);
+            return false;
+        }
+    }
+    return true;
+}
+
+tl_status cli_load(const cli_args *a, const char *spec, tl_dataset **out) {
+    tl_load_opts o;
+    *out = NULL;
+    if (!cli_load_opts(a, &o)) return TL_ERR_INVALID_ARG;
+    tl_status st = tl_dataset_load(spec, &o, out);
+    if (st != TL_OK) cli_fail_status(st, "cannot load '%s'", spec);
+    return st;
+}
+
+tl_status cli_align_features(tl_dataset *a, tl_dataset *b) {
+    size_t da = tl_dataset_cols(a), db = tl_dataset_cols(b);
+    if (da == db) return TL_OK;
+    if (tl_dataset_is_sparse(a) && tl_dataset_is_sparse(b)) {
+        size_t d = da > db ? da : db;
+        tl_status st = tl_dataset_set_cols(da < d ? a : b, d);
+        if (st != TL_OK) cli_fail_status(st, "aligning feature counts");
+        return st;
+    }
+    cli_fail("'%s' has %zu features but '%s' has %zu: source and target must share a feature space",
+             tl_dataset_name(a), da, tl_dataset_name(b), db);
+    return TL_ERR_SHAPE;
+}
+
+tl_status cli_preprocess(const cli_args *a, tl_dataset **ds, const int *test_of, size_t n) {
+    tl_preprocess p;
+    const char *spec = cli_get(a, "preprocess");
+    tl_status st = tl_preprocess_parse(spec ? spec : "none", &p);
+    if (st != TL_OK) return cli_fail_status(st, "--preprocess"), st;
+    if (p.nsteps == 0) return TL_OK;
+    const char *mode = cli_get(a, "preprocess-fit");
+    bool per_domain = !mode || strcmp(mode, "domain") == 0;
+    if (!per_domain && strcmp(mode, "source") != 0) {
+        cli_fail("--preprocess-fit: '%s' is not one of domain, source", mode);
+        return TL_ERR_INVALID_ARG;
+    }
+    tl_scaler **sc = calloc(n, sizeof *sc);
+    if (!sc) return TL_ERR_NOMEM;
+    for (size_t i = 0; i < n && st == TL_OK; i++) {
+        if (!ds[i]) continue;
+        const tl_scaler *use = NULL;
+        if (!per_domain && i > 0) use = sc[0];
+        else if (test_of && test_of[i] >= 0) use = sc[test_of[i]];
+        if (!use) {
+            st = tl_scaler_fit(&p, ds[i], &sc[i]);
+            if (st != TL_OK) {
+                cli_fail_status(st, "preprocessing '%s'", tl_dataset_name(ds[i]));
+                break;
+            }
+            use = sc[i];
+        }
+        st = tl_scaler_apply(use, ds[i]);
+        if (st != TL_OK) cli_fail_status(st, "preprocessing '%s'", tl_dataset_name(ds[i]));
+    }
+    for (size_t i = 0; i < n; i++) tl_scaler_free(sc[i]);
+    free(sc);
+    return st;
+}
+
+int cli_check_label_overlap(const cli_args *a, const tl_dataset *train, const tl_dataset *eval) {
+    const int *ytr = tl_dataset_labels_const(train), *yev = tl_dataset_labels_const(eval);
+    if (!ytr) return cli_fail("'%s' has no labels: the source must be labelled", tl_dataset_name(train));
+    if (!yev) return cli_fail("'%s' has no labels: accuracy needs a labelled evaluation set",
+                              tl_dataset_name(eval));
+    int *cls = NULL;
+    size_t c = 0;
+    tl_status st = tl_labels_unique(ytr, tl_dataset_rows(train), &cls, NULL, &c);
+    if (st != TL_OK) return cli_fail_status(st, "labels of '%s'", tl_dataset_name(train));
+    size_t unknown = 0, first = 0;
+    for (size_t i = 0; i < tl_dataset_rows(eval); i++)
+        if (tl_labels_index(cls, c, yev[i]) < 0 && unknown++ == 0) first = i;
+    tl_free(cls);
+    if (!unknown) return 0;
+    if (cli_flag(a, "allow-unknown-labels")) {
+        cli_warn("%zu samples of '%s' have labels the source never saw (first: label %d at row "
+                 "%zu); they count as errors",
+                 unknown, tl_dataset_name(eval), yev[first], first + 1);
+        return 0;
+    }
+    return cli_fail("'%s' row %zu has label %d, which does not occur in '%s' (%zu such samples); "
+                    "pass --allow-unknown-labels to score them as errors",
+                    tl_dataset_name(eval), first + 1, yev[first], tl_dataset_name(train), unknown);
+}
+
+tl_status cli_evaluate(const int *y, const int *pred, size_t n, cli_eval *out) {
+    out->n = n;
+    out->accuracy = tl_accuracy(y, pred, n);
+    tl_status st = tl_balanced_accuracy(y, pred, n, &out->balanced_accuracy);
+    if (st == TL_OK) st = tl_macro_f1(y, pred, n, &out->macro_f1);
+    return st;
+}
+
+bool cli_learner_params(const cli_args *a, tl_learner_params *p) {
+    const char *name = cli_get(a, "learner");
+    *p = tl_learner_params_default(TL_LEARNER_KNN);
+    tl_status st = tl_learner_parse(name ? name : "1nn", p);
+    if (st != TL_OK) {
+        cli_fail_status(st, "--learner");
+        return false;
+    }
+    long k;
+    double C, alpha;
+    if (p->type == TL_LEARNER_KNN && strcmp(name ? name : "1nn", "knn") == 0) {
+        if (!cli_get_long(a, "k", 1, 1000000, &k)) return false;
+        p->k = (size_t)k;
+    }
+    if (!cli_get_double(a, "C", 1e-12, 1e12, &C)) return false;
+    if (!cli_get_double(a, "alpha", 0, 1e12, &alpha)) return false;
+    if (p->type == TL_LEARNER_LOGREG || p->type == TL_LEARNER_SVM) p->C = C;
+    if (p->type == TL_LEARNER_RIDGE) p->alpha = alpha;
+    uint64_t seed;
+    long threads;
+    if (!cli_get_u64(a, "seed", &seed) || !cli_get_long(a, "threads", 0, 4096, &threads))
+        return false;
+    p->seed = seed;
+    p->threads = (int)threads;
+    st = tl_learner_params_check(p);
+    if (st != TL_OK) {
+        cli_fail_status(st, "learner parameters");
+        return false;
+    }
+    return true;
+}
+
+void cli_domains_free(cli_domains *d) {
+    tl_dataset_free(d->source);
+    tl_dataset_free(d->target);
+    tl_dataset_free(d->test);
+    d->source = d->target = d->test = NULL;
+}
+
+tl_dataset *cli_eval_set(const cli_domains *d) { return d->test ? d->test : d->target; }
+
+int cli_load_domains(const cli_args *a, cli_domains *d) {
+    d->source = d->target = d->test = NULL;
+    const char *s = cli_get(a, "source"), *t = cli_get(a, "target"), *tt = cli_get(a, "target-test");
+    if (!s || !t) return cli_fail("--source and --target are required (see 'tl help %s')", cli_cmd_name);
+    if (cli_load(a, s, &d->source) != TL_OK || cli_load(a, t, &d->target) != TL_OK ||
+        (tt && cli_load(a, tt, &d->test) != TL_OK))
+        goto fail;
+    if (tl_dataset_rows(d->source) == 0 || tl_dataset_rows(d->target) == 0) {
+        cli_fail("'%s' is empty: both domains need samples",
+                 tl_dataset_rows(d->source) == 0 ? s : t);
+        goto fail;
+    }
+    if (cli_align_features(d->source, d->target) != TL_OK) goto fail;
+    if (d->test && (cli_align_features(d->target, d->test) != TL_OK ||
+                    cli_align_features(d->source, d->target) != TL_OK))
+        goto fail;
+    tl_dataset *all[3] = {d->source, d->target, d->test};
+    int test_of[3] = {-1, -1, 1};
+    if (cli_preprocess(a, all, test_of, d->test ? 3 : 2) != TL_OK) goto fail;
+    if (cli_check_label_overlap(a, d->source, cli_eval_set(d)) != 0) goto fail;
+    return 0;
+fail:
+    cli_domains_free(d);
+    return 1;
+}

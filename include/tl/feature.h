@@ -1,0 +1,96 @@
+/* libtl feature-based transfer: map source and target into a shared space where their
+ * distributions match, then learn there. PCA (pooled, baseline), CORAL (Sun et al. 2016), Subspace
+ * Alignment (Fernando et al. 2013), GFK (Gong et al. 2012), TCA (Pan et al. 2011), JDA (Long et al.
+ * 2013), BDA (Wang et al. 2017) and feature augmentation (Daumé III 2007).
+ *
+ * Every method is a fitted model: fit on source (+ unlabelled or labelled target) data, then
+ * transform any samples of either domain, including samples it never saw, and save/load it. */
+#ifndef TL_FEATURE_H
+#define TL_FEATURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tl/core.h"
+#include "tl/learn.h"
+#include "tl/linalg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    TL_ADAPT_PCA = 0,
+    TL_ADAPT_CORAL = 1,
+    TL_ADAPT_SA = 2,
+    TL_ADAPT_GFK = 3,
+    TL_ADAPT_TCA = 4,
+    TL_ADAPT_JDA = 5,
+    TL_ADAPT_BDA = 6,
+    TL_ADAPT_AUGMENT = 7
+} tl_adapt_method;
+
+typedef enum {
+    TL_ADAPT_PRIMAL = 0, /* linear map on the features: out = x A */
+    TL_ADAPT_KERNEL = 1  /* kernel form (kernel below): out = k(x, .) A, exact or low-rank */
+} tl_adapt_form;
+
+typedef enum {
+    TL_LOWRANK_AUTO = 0,    /* exact when n <= exact_max, else Nystrom */
+    TL_LOWRANK_NONE = 1,    /* exact n x n kernel */
+    TL_LOWRANK_NYSTROM = 2, /* m landmarks (k-means++-seeded random subset) */
+    TL_LOWRANK_RFF = 3      /* random Fourier features (RBF only) */
+} tl_lowrank;
+
+typedef enum { TL_DOMAIN_SOURCE = 0, TL_DOMAIN_TARGET = 1 } tl_domain;
+
+typedef struct {
+    tl_adapt_method method;
+    size_t dim;          /* subspace dimension k (default 100; SA's protocol uses 30) */
+    double lambda;       /* TCA/JDA/BDA regularisation (default 1) */
+    tl_adapt_form form;  /* default PRIMAL */
+    tl_kernel kernel;    /* kernel form only (default RBF, gamma by the median heuristic) */
+    tl_lowrank lowrank;  /* kernel form only (default AUTO) */
+    size_t landmarks;    /* Nystrom landmarks / random features (default 1000) */
+    size_t exact_max;    /* AUTO: exact kernel up to this many samples (default 6000) */
+    int iters;           /* JDA/BDA pseudo-label iterations (default 10) */
+    double mu;           /* BDA balance in [0,1]; < 0 = estimate from the data (default 0.5) */
+    double coral_eps;    /* CORAL covariance regulariser added to the diagonal (default 1) */
+    bool l2_embed;       /* L2-normalise rows of the embedding (JDA protocol; default true) */
+    tl_learner_params pseudo; /* learner for JDA/BDA pseudo-labels (default 1-NN) */
+    uint64_t seed;
+    const tl_ctx *ctx;   /* logging / progress; may be NULL */
+} tl_adapt_params;
+
+tl_adapt_params tl_adapt_params_default(tl_adapt_method m);
+/* Words for what is wrong (dim 0 or larger than allowed, negative lambda, mu > 1, ...). n_features
+ * and n_samples are the sizes fit will see (0 = unknown, skip those checks). */
+tl_status tl_adapt_params_check(const tl_adapt_params *p, size_t n_features, size_t n_samples);
+tl_status tl_adapt_method_parse(const char *name, tl_adapt_method *out);
+const char *tl_adapt_method_name(tl_adapt_method m);
+
+typedef struct tl_adapter tl_adapter;
+
+/* Xs (ns, d) with labels ys (ns); Xt (nt, d) with labels yt (nt), or yt NULL for an unlabelled
+ * target (transductive). AUGMENT needs a labelled target (yt non-NULL). Inputs are not modified. */
+tl_status tl_adapt_fit(const tl_adapt_params *p, tl_mat Xs, const int *ys, tl_mat Xt,
+                       const int *yt, tl_adapter **out);
+/* Output dimension of transform. */
+size_t tl_adapter_dim(const tl_adapter *a);
+size_t tl_adapter_input_dim(const tl_adapter *a);
+tl_adapt_method tl_adapter_method(const tl_adapter *a);
+/* Map new samples X (n, d) of the given domain into the shared space: out (n, tl_adapter_dim),
+ * allocated with tl_mat_alloc. */
+tl_status tl_adapter_transform(const tl_adapter *a, tl_domain dom, tl_mat X, tl_mat *out);
+/* Pseudo-labels JDA/BDA assigned to the fitting target in the last iteration (NULL otherwise). */
+const int *tl_adapter_pseudo_labels(const tl_adapter *a);
+void tl_adapter_free(tl_adapter *a);
+
+/* Versioned model file (the .tlm container, see tl/io.h). */
+tl_status tl_adapter_save(const tl_adapter *a, const char *path);
+tl_status tl_adapter_load(const char *path, tl_adapter **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -128,11 +128,12 @@ tl_status cli_evaluate(const int *y, const int *pred, size_t n, cli_eval *out);
 bool cli_learner_params(const cli_args *a, tl_learner_params *p);
 
 /* Source/target loading shared by every transfer command: --source and --target are required,
- * --target-test optional. Aligns feature counts, preprocesses (the target test set reuses the
- * target's statistics), and checks that the evaluation labels are known to the source.
+ * --target-test and --target-labelled (where the command has it) optional. Aligns feature counts, preprocesses (the target test and labelled
+ * sets reuse the target's statistics), and checks that the evaluation labels are known to the source.
  * On failure prints the reason, frees what was loaded and returns non-zero. */
 typedef struct {
     tl_dataset *source, *target, *test; /* test may be NULL */
+    tl_dataset *labelled; /* --target-labelled rows (commands that have the option), or NULL */
 } cli_domains;
 int cli_load_domains(const cli_args *a, cli_domains *d);
 tl_dataset *cli_eval_set(const cli_domains *d); /* test if given, else target */

@@ -223,17 +223,19 @@ void cli_domains_free(cli_domains *d) {
     tl_dataset_free(d->source);
     tl_dataset_free(d->target);
     tl_dataset_free(d->test);
-    d->source = d->target = d->test = NULL;
+    tl_dataset_free(d->labelled);
+    d->source = d->target = d->test = d->labelled = NULL;
 }
 
 tl_dataset *cli_eval_set(const cli_domains *d) { return d->test ? d->test : d->target; }
 
 int cli_load_domains(const cli_args *a, cli_domains *d) {
-    d->source = d->target = d->test = NULL;
+    d->source = d->target = d->test = d->labelled = NULL;
     const char *s = cli_get(a, "source"), *t = cli_get(a, "target"), *tt = cli_get(a, "target-test");
+    const char *tl = cli_get(a, "target-labelled");
     if (!s || !t) return cli_fail("--source and --target are required (see 'tl help %s')", cli_cmd_name);
     if (cli_load(a, s, &d->source) != TL_OK || cli_load(a, t, &d->target) != TL_OK ||
-        (tt && cli_load(a, tt, &d->test) != TL_OK))
+        (tt && cli_load(a, tt, &d->test) != TL_OK) || (tl && cli_load(a, tl, &d->labelled) != TL_OK))
         goto fail;
     if (tl_dataset_rows(d->source) == 0 || tl_dataset_rows(d->target) == 0) {
         cli_fail("'%s' is empty: both domains need samples",
@@ -241,13 +243,23 @@ int cli_load_domains(const cli_args *a, cli_domains *d) {
         goto fail;
     }
     if (cli_align_features(d->source, d->target) != TL_OK) goto fail;
-    if (d->test && (cli_align_features(d->target, d->test) != TL_OK ||
-                    cli_align_features(d->source, d->target) != TL_OK))
-        goto fail;
-    tl_dataset *all[3] = {d->source, d->target, d->test};
-    int test_of[3] = {-1, -1, 1};
-    if (cli_preprocess(a, all, test_of, d->test ? 3 : 2) != TL_OK) goto fail;
+    /* a second pass widens every sparse set to the largest feature count seen */
+    for (int pass = 0; pass < 2; pass++) {
+        if (d->test && (cli_align_features(d->target, d->test) != TL_OK ||
+                        cli_align_features(d->source, d->target) != TL_OK))
+            goto fail;
+        if (d->labelled && (cli_align_features(d->target, d->labelled) != TL_OK ||
+                            cli_align_features(d->source, d->target) != TL_OK))
+            goto fail;
+    }
+    tl_dataset *all[4] = {d->source, d->target, d->test, d->labelled};
+    int test_of[4] = {-1, -1, 1, 1};
+    if (cli_preprocess(a, all, test_of, 4) != TL_OK) goto fail;
     if (cli_check_label_overlap(a, d->source, cli_eval_set(d)) != 0) goto fail;
+    if (d->labelled && !tl_dataset_has_labels(d->labelled)) {
+        cli_fail("'%s' has no labels: --target-labelled needs labelled rows", tl);
+        goto fail;
+    }
     return 0;
 fail:
     cli_domains_free(d);

@@ -6,8 +6,7 @@
 
 extern const cli_command cmd_info, cmd_convert, cmd_baseline;
 
-static const cli_command *const commands[] = {&cmd_info, &cmd_convert, &cmd_baseline,
-};
+static const cli_command *const commands[] = {&cmd_info, &cmd_convert, &cmd_baseline};
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 
 const cli_command *cli_find(const char *name) {

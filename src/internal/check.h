@@ -52,7 +52,7 @@ tl_status tl_fail_prefix(tl_status s, const char *fmt, ...)
 /* Same, zero-filled. */
 #define TL_CALLOC(ptr, n)                                                                          \
     do {                                                                                           \
-        (ptr) = tl_calloc((n) ? (size_t)(n) : 1, sizeof(*(ptr)));                                  \
+        (ptr) = tl_calloc(((n) != 0) ? (size_t)(n) : 1, sizeof(*(ptr)));                                  \
         if (!(ptr)) {                                                                              \
             st = tl_fail(TL_ERR_NOMEM, "out of memory allocating %zu elements", (size_t)(n));      \
             goto done;                                                                             \

@@ -108,7 +108,8 @@ tl_kernel tl_kernel_default(tl_kernel_type type);
 /* Parse "linear", "rbf", "poly" (TL_ERR_INVALID_ARG naming the word otherwise). */
 tl_status tl_kernel_type_parse(const char *name, tl_kernel_type *out);
 /* Median heuristic: gamma = 1 / median(||x_i - x_j||^2) over the pairs of (at most 2000, chosen by
- * the seeded rng) rows of X. */
+ * the seeded rng) rows of X. If over half the pairs are duplicates (median 0) the median of the
+ * non-zero distances is used; all rows identical is TL_ERR_INVALID_ARG. */
 tl_status tl_kernel_median_gamma(tl_mat X, uint64_t seed, double *gamma);
 /* K (n, m) = k(X_i, Y_j). gamma <= 0 must have been resolved by the caller (TL_ERR_INVALID_ARG).
  * Computed in row blocks through GEMM so no temporary larger than a block is allocated. */

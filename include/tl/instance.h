@@ -1,0 +1,65 @@
+/* libtl instance-based transfer: reweight source samples so the weighted source looks like the
+ * target, then train any learner with those weights. KMM (Huang et al. 2007, a QP with box and sum
+ * constraints), KLIEP (Sugiyama et al. 2008), uLSIF (Kanamori et al. 2009), a discriminative
+ * density ratio from a probabilistic domain classifier (Bickel et al. 2007), and TrAdaBoost (Dai
+ * et al. 2007) for a few labelled target samples. */
+#ifndef TL_INSTANCE_H
+#define TL_INSTANCE_H
+
+#include <stddef.h>
+
+#include "tl/core.h"
+#include "tl/data.h"
+#include "tl/learn.h"
+#include "tl/linalg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    TL_WEIGHT_KMM = 0,
+    TL_WEIGHT_KLIEP = 1,
+    TL_WEIGHT_ULSIF = 2,
+    TL_WEIGHT_DOMAIN_CLF = 3
+} tl_weight_method;
+
+typedef struct {
+    tl_weight_method method;
+    tl_kernel kernel;   /* KMM/KLIEP/uLSIF kernel (default RBF, gamma <= 0: median heuristic) */
+    double B;           /* KMM: weight upper bound (default 1000) */
+    double eps;         /* KMM: |mean w - 1| <= eps; <= 0 means (sqrt(ns) - 1) / sqrt(ns) */
+    size_t centers;     /* KLIEP/uLSIF: kernel centres drawn from the target (default 100) */
+    double lambda;      /* uLSIF ridge (default 1e-3; < 0: chosen by LOO-CV over a grid) */
+    double C;           /* domain classifier: logistic regression C (default 1) */
+    int max_iter;       /* solver iterations (default 1000) */
+    double tol;         /* solver tolerance (default 1e-6) */
+    uint64_t seed;
+    const tl_ctx *ctx;
+} tl_weight_params;
+
+tl_weight_params tl_weight_params_default(tl_weight_method m);
+tl_status tl_weight_params_check(const tl_weight_params *p);
+tl_status tl_weight_method_parse(const char *name, tl_weight_method *out); /* kmm kliep ulsif domain-clf */
+const char *tl_weight_method_name(tl_weight_method m);
+/* Importance weights w (ns), mean 1, for source rows Xs (ns, d) against target Xt (nt, d). */
+tl_status tl_weights_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w);
+
+/* TrAdaBoost: source (Xs, ys) and a few labelled target rows (Xl, yl); rounds N (default 20);
+ * base learner any weighted learner (default logreg). The fitted ensemble predicts with the
+ * second half of the rounds' learners, as in the paper. */
+typedef struct {
+    size_t rounds;
+    tl_learner_params base;
+} tl_tradaboost_params;
+tl_tradaboost_params tl_tradaboost_params_default(void);
+typedef struct tl_tradaboost tl_tradaboost;
+tl_status tl_tradaboost_fit(const tl_tradaboost_params *p, tl_xmat Xs, const int *ys, tl_xmat Xl,
+                            const int *yl, tl_tradaboost **out);
+tl_status tl_tradaboost_predict(const tl_tradaboost *m, tl_xmat X, int *pred);
+void tl_tradaboost_free(tl_tradaboost *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

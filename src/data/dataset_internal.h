@@ -1,0 +1,77 @@
+/* Private to src/data: the definition of the opaque tl_dataset and a few helpers the readers and
+ * writers share (taking ownership of freshly parsed arrays without a copy, mapping a whole file
+ * into memory, the NPY label-file naming rule, locale-independent number parsing).
+ *
+ * Storage is either dense (an owned tl_mat from tl_mat_alloc, ld == cols) or CSR (three owned
+ * arrays), never both. Readers in other files should prefer the public constructors
+ * (tl_dataset_create_dense, tl_dataset_labels, tl_dataset_set_name); the adopt functions exist so
+ * the text parsers can hand over arrays they grew themselves. */
+#ifndef TL_DATA_DATASET_INTERNAL_H
+#define TL_DATA_DATASET_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tl/data.h"
+
+struct tl_dataset {
+    size_t rows, cols;
+    bool sparse;
+    tl_mat X;         /* dense: (rows, cols), owned, ld == cols; data NULL when sparse */
+    size_t *indptr;   /* sparse: (rows + 1), owned */
+    int32_t *indices; /* sparse: (nnz), owned */
+    double *values;   /* sparse: (nnz), owned */
+    size_t nnz;
+    int *y;           /* (rows) or NULL */
+    double *w;        /* (rows) or NULL */
+    char *name;       /* owned, NULL means "" */
+};
+
+/* Take ownership of X (allocated through tl_malloc/tl_mat_alloc, ld == cols) and y (tl_malloc'd,
+ * may be NULL). On failure both are freed, so the caller never frees them after this call. */
+tl_status tl_dataset_adopt_dense(tl_mat X, int *y, tl_dataset **out);
+/* Take ownership of a CSR triple (all tl_malloc'd; assumed valid: the parsers build them in
+ * order) and y (may be NULL). Freed on failure. */
+tl_status tl_dataset_adopt_csr(size_t rows, size_t cols, size_t *indptr, int32_t *indices,
+                               double *values, int *y, tl_dataset **out);
+
+/* Validate a CSR view: indptr monotone from 0 to nnz, indices in [0, cols) and strictly
+ * increasing within each row. TL_ERR_FORMAT naming the row otherwise. */
+tl_status tl_csr_validate(tl_csr X);
+
+/* A whole file in memory: mmap'd when it is a regular file, read otherwise. */
+typedef struct {
+    const char *data;
+    size_t len;
+    void *map;     /* mmap base (len bytes) or NULL */
+    char *heap;    /* tl_malloc'd copy or NULL */
+} tl_filebuf;
+/* TL_ERR_IO naming the path on failure. An empty file gives len 0. */
+tl_status tl_filebuf_open(const char *path, tl_filebuf *fb);
+void tl_filebuf_close(tl_filebuf *fb);
+
+/* "<stem>.labels.npy" for an NPY features path "<stem>.npy" (or "<path>.labels.npy" when the
+ * path does not end in .npy). Allocated with tl_malloc. */
+tl_status tl_npy_labels_path(const char *x_path, char **out);
+
+/* Strict decimal number syntax: [+-]digits[.digits][(e|E)[+-]digits] with at least one digit in
+ * the mantissa (so no hex, no "inf"/"nan", no trailing garbage). */
+bool tl_text_is_number(const char *s, size_t n);
+/* "nan", "inf", "infinity" in any case, optionally signed (as strtod and numpy write them). */
+bool tl_text_is_nonfinite_word(const char *s, size_t n);
+/* Parse s[0..n) that passed tl_text_is_number; locale-independent ('.' is the decimal point
+ * whatever the process locale). Returns false when the value overflows to +-Inf. */
+bool tl_text_to_double(const char *s, size_t n, double *out);
+/* Shortest of %.15g / %.16g / %.17g that reads back to exactly v, '.' as decimal point whatever
+ * the locale. Returns the length written (buf holds at least 32 bytes). */
+int tl_text_format_double(double v, char *buf, size_t cap);
+/* Switch the calling thread to the "C" locale for a block of stdio number formatting and
+ * parsing; returns a token for tl_text_locale_pop (per thread, so other threads are unaffected). */
+void *tl_text_locale_push(void);
+void tl_text_locale_pop(void *token);
+/* Copy s[0..n) into buf (cap bytes) for an error message: at most 40 characters, non-printable
+ * bytes shown as '?', "..." appended when cut. Returns buf. */
+const char *tl_text_quote(const char *s, size_t n, char *buf, size_t cap);
+
+#endif

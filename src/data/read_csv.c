@@ -1,0 +1,387 @@
+/* CSV / TSV / whitespace-separated text to a dense dataset.
+ *
+ * One row per line, one sample per row; one column holds the integer class label (by default
+ * the last; by index, negative from the end; by header name; or none). The header row is
+ * detected (a first row with any cell that is not a number) unless forced, the delimiter is
+ * detected from the first row (the most frequent of , tab ; outside quotes, else runs of
+ * whitespace). Cells may be quoted ("..." with "" for a quote) but must not span lines.
+ *
+ * Why it is built this way: the file is mapped whole and parsed in a single pass over the buffer,
+ * line by line, into a feature array that grows geometrically (initial size estimated from the
+ * first row), so a 100 MB file costs one mmap and roughly one allocation. Every cell is checked
+ * against a strict number grammar before strtod (C locale), so "1.5x", "0x10", "inf" or an
+ * empty cell is an error naming file:line and column instead of a silent 0. Labels must be
+ * integers: string class names are not supported (map them to integers first). NaN/Inf cells are
+ * refused here, not later, so the message can name the line. */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "data/dataset_internal.h"
+#include "internal/check.h"
+
+typedef struct {
+    const char *p;
+    size_t n;
+} tl_span;
+
+typedef struct {
+    const char *name;
+    char delim;   /* field delimiter; 0 = runs of spaces/tabs */
+    tl_span *f;   /* fields of the current line (fcap) */
+    size_t fcap;
+} tl_csv;
+
+static bool tl_is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+/* Next line starting at *pos: [*ls, *ls + *ln) without '\n' and a trailing '\r'. */
+static bool tl_next_line(const char *buf, size_t len, size_t *pos, const char **ls, size_t *ln) {
+    if (*pos >= len) return false;
+    const char *s = buf + *pos;
+    const char *nl = memchr(s, '\n', len - *pos);
+    size_t n = nl ? (size_t)(nl - s) : len - *pos;
+    *pos += n + (nl ? 1 : 0);
+    if (n > 0 && s[n - 1] == '\r') n--;
+    *ls = s;
+    *ln = n;
+    return true;
+}
+
+static bool tl_line_blank(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!tl_is_blank(s[i])) return false;
+    return true;
+}
+
+/* Count delimiters outside quotes on the first line and pick one. */
+static char tl_detect_delim(const char *s, size_t n) {
+    size_t comma = 0, tab = 0, semi = 0;
+    bool inq = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '"') inq = !inq;
+        else if (!inq && c == ',') comma++;
+        else if (!inq && c == '\t') tab++;
+        else if (!inq && c == ';') semi++;
+    }
+    if (comma == 0 && tab == 0 && semi == 0) return 0;
+    if (comma >= tab && comma >= semi) return ',';
+    if (tab >= semi) return '\t';
+    return ';';
+}
+
+static tl_status tl_csv_push(tl_csv *c, size_t k, const char *p, size_t n) {
+    tl_status st = TL_OK;
+    if (k >= c->fcap) {
+        size_t cap = c->fcap ? c->fcap * 2 : 64;
+        size_t bytes;
+        TL_CHECK(tl_size_mul(cap, sizeof(tl_span), &bytes) == 0, TL_ERR_NOMEM, "too many fields");
+        tl_span *g = tl_realloc(c->f, bytes);
+        TL_CHECK(g != NULL, TL_ERR_NOMEM, "out of memory splitting a line");
+        c->f = g;
+        c->fcap = cap;
+    }
+    c->f[k].p = p;
+    c->f[k].n = n;
+done:
+    return st;
+}
+
+/* Split one line into c->f[0..*nf). Quoted fields lose their quotes (a doubled "" stays doubled:
+ * it can only occur in header names, never in a number). */
+static tl_status tl_csv_split(tl_csv *c, const char *s, size_t n, size_t lineno, size_t *nf) {
+    tl_status st = TL_OK;
+    size_t i = 0, k = 0;
+    bool ws = c->delim == 0;
+    for (;;) {
+        while (i < n && (s[i] == ' ' || (s[i] == '\t' && c->delim != '\t'))) i++;
+        if (ws && i >= n) break;
+        const char *fp;
+        size_t fn;
+        if (i < n && s[i] == '"') {
+            size_t a = ++i;
+            for (;;) {
+                TL_CHECK(i < n, TL_ERR_FORMAT, "%s:%zu: field %zu: unterminated quoted field",
+                         c->name, lineno, k + 1);
+                if (s[i] == '"') {
+                    if (i + 1 < n && s[i + 1] == '"') {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i++;
+            }
+            fp = s + a;
+            fn = i - a;
+            i++; /* closing quote */
+            size_t after = i;
+            while (i < n && (s[i] == ' ' || (s[i] == '\t' && c->delim != '\t'))) i++;
+            bool sep_ok = i >= n || (ws ? i > after : s[i] == c->delim);
+            TL_CHECK(sep_ok, TL_ERR_FORMAT,
+                     "%s:%zu: field %zu: unexpected text after a closing quote", c->name, lineno,
+                     k + 1);
+        } else {
+            size_t a = i;
+            if (ws) {
+                while (i < n && s[i] != ' ' && s[i] != '\t') i++;
+                fn = i - a;
+            } else {
+                while (i < n && s[i] != c->delim) i++;
+                fn = i - a;
+                while (fn > 0 && (s[a + fn - 1] == ' ' ||
+                                  (s[a + fn - 1] == '\t' && c->delim != '\t')))
+                    fn--;
+            }
+            fp = s + a;
+        }
+        TL_TRY(tl_csv_push(c, k, fp, fn));
+        k++;
+        if (ws) continue;
+        if (i >= n) break;
+        i++; /* the delimiter */
+    }
+    *nf = k;
+done:
+    return st;
+}
+
+static bool tl_cell_numeric(tl_span f) {
+    return tl_text_is_number(f.p, f.n) || tl_text_is_nonfinite_word(f.p, f.n);
+}
+
+/* "column 3" or "column 3 (\"age\")" when there is a header. */
+static const char *tl_colname(const tl_span *hdr, size_t j, char *buf, size_t cap) {
+    if (hdr && hdr[j].n > 0) {
+        char q[64];
+        snprintf(buf, cap, "column %zu (\"%s\")", j + 1,
+                 tl_text_quote(hdr[j].p, hdr[j].n, q, sizeof q));
+    } else {
+        snprintf(buf, cap, "column %zu", j + 1);
+    }
+    return buf;
+}
+
+tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_load_opts *opts,
+                       tl_dataset **out) {
+    tl_status st = TL_OK;
+    tl_load_opts o = opts ? *opts : tl_load_opts_default();
+    tl_csv c = {name ? name : "<csv>", 0, NULL, 0};
+    tl_span *hdr = NULL;
+    double *X = NULL;
+    int *y = NULL;
+    tl_dataset *ds = NULL;
+    size_t pos = 0, lineno = 0, nf = 0, nfields = 0, rows = 0, cap_rows = 0, d = 0;
+    const char *ls = NULL;
+    size_t ln = 0;
+    long lab = -1;
+    char q[64], cn[128];
+    *out = NULL;
+    if (!buf) len = 0;
+
+    /* UTF-8 byte order mark (spreadsheet exports) */
+    if (len >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
+        (unsigned char)buf[2] == 0xBF)
+        pos = 3;
+
+    /* first non-blank line */
+    bool got = false;
+    while (tl_next_line(buf, len, &pos, &ls, &ln)) {
+        lineno++;
+        if (!tl_line_blank(ls, ln)) {
+            got = true;
+            break;
+        }
+    }
+    TL_CHECK(got, TL_ERR_EMPTY, "%s:%zu: empty file (no rows)", c.name, lineno ? lineno : 1);
+    size_t first_line = lineno;
+    size_t first_len = ln;
+
+    if (o.delimiter == ' ')
+        c.delim = 0;
+    else if (o.delimiter)
+        c.delim = o.delimiter;
+    else
+        c.delim = tl_detect_delim(ls, ln);
+    TL_CHECK(c.delim != '"' && c.delim != '\n' && c.delim != '\r', TL_ERR_INVALID_ARG,
+             "%s: the delimiter cannot be a quote or a line break", c.name);
+
+    TL_TRY(tl_csv_split(&c, ls, ln, lineno, &nf));
+    nfields = nf;
+    bool header;
+    if (o.csv_header < 0) {
+        header = false;
+        for (size_t j = 0; j < nf; j++)
+            if (!tl_cell_numeric(c.f[j])) header = true;
+    } else {
+        header = o.csv_header != 0;
+    }
+
+    /* label column */
+    if (o.label_name) {
+        TL_CHECK(header, TL_ERR_NOT_FOUND,
+                 "%s:%zu: label column \"%s\" asked for by name, but the file has no header row%s",
+                 c.name, first_line, o.label_name,
+                 o.csv_header < 0 ? " (the first row is all numbers)" : "");
+        lab = -1;
+        for (size_t j = 0; j < nf; j++)
+            if (strlen(o.label_name) == c.f[j].n && memcmp(o.label_name, c.f[j].p, c.f[j].n) == 0) {
+                lab = (long)j;
+                break;
+            }
+        if (lab < 0) {
+            char cols[256];
+            size_t o2 = 0;
+            cols[0] = '\0';
+            for (size_t j = 0; j < nf && j < 8; j++) {
+                int w = snprintf(cols + o2, sizeof cols - o2, "%s\"%s\"", j ? ", " : "",
+                                 tl_text_quote(c.f[j].p, c.f[j].n, q, sizeof q));
+                if (w < 0 || (size_t)w >= sizeof cols - o2) break;
+                o2 += (size_t)w;
+            }
+            TL_CHECK(false, TL_ERR_NOT_FOUND,
+                     "%s:%zu: no column named \"%s\" in the header (columns: %s%s)", c.name,
+                     first_line, o.label_name, cols, nf > 8 ? ", ..." : "");
+        }
+    } else if (o.label_col == TL_LABEL_COL_NONE) {
+        lab = -1;
+    } else {
+        long L = o.label_col;
+        long eff = L < 0 ? (long)nfields + L : L;
+        TL_CHECK(eff >= 0 && (size_t)eff < nfields, TL_ERR_INVALID_ARG,
+                 "%s:%zu: label column %ld is out of range: the file has %zu column%s", c.name,
+                 first_line, L, nfields, nfields == 1 ? "" : "s");
+        lab = eff;
+    }
+    d = nfields - (lab >= 0 ? 1 : 0);
+    TL_CHECK(d > 0, TL_ERR_FORMAT, "%s:%zu: no feature columns (only the label column)", c.name,
+             first_line);
+
+    if (header) {
+        TL_ALLOC(hdr, nfields);
+        memcpy(hdr, c.f, nfields * sizeof *hdr);
+    }
+
+    /* initial capacity from the first row's length */
+    cap_rows = len / (first_len + 1) + 16;
+    {
+        size_t lim = ((size_t)1 << 26) / d + 16; /* do not start beyond ~512 MB */
+        if (cap_rows > lim) cap_rows = lim;
+    }
+    {
+        size_t n0;
+        TL_CHECK(tl_size_mul(cap_rows, d, &n0) == 0, TL_ERR_NOMEM, "%s: too many columns", c.name);
+        TL_ALLOC(X, n0);
+    }
+    if (lab >= 0) TL_ALLOC(y, cap_rows);
+
+    bool have_line = !header; /* the first line is data unless it was the header */
+    for (;;) {
+        if (!have_line) {
+            if (!tl_next_line(buf, len, &pos, &ls, &ln)) break;
+            lineno++;
+            if (tl_line_blank(ls, ln)) continue;
+            TL_TRY(tl_csv_split(&c, ls, ln, lineno, &nf));
+        }
+        have_line = false;
+        TL_CHECK(nf == nfields, TL_ERR_FORMAT, "%s:%zu: expected %zu fields, found %zu", c.name,
+                 lineno, nfields, nf);
+        if (rows == cap_rows) {
+            size_t nc = cap_rows + cap_rows / 2 + 16, bytes;
+            TL_CHECK(tl_size_mul(nc, d * sizeof(double), &bytes) == 0 && nc > cap_rows,
+                     TL_ERR_NOMEM, "%s:%zu: too many rows", c.name, lineno);
+            double *gx = tl_realloc(X, bytes);
+            TL_CHECK(gx != NULL, TL_ERR_NOMEM, "%s:%zu: out of memory (%zu rows)", c.name, lineno,
+                     nc);
+            X = gx;
+            if (y) {
+                int *gy = tl_realloc(y, nc * sizeof *y);
+                TL_CHECK(gy != NULL, TL_ERR_NOMEM, "%s:%zu: out of memory", c.name, lineno);
+                y = gy;
+            }
+            cap_rows = nc;
+        }
+        double *row = X + rows * d;
+        size_t o2 = 0;
+        for (size_t j = 0; j < nf; j++) {
+            tl_span f = c.f[j];
+            if ((long)j == lab) {
+                double v = 0;
+                bool num = tl_text_is_number(f.p, f.n);
+                TL_CHECK(f.n > 0, TL_ERR_LABEL, "%s:%zu: %s: empty label", c.name, lineno,
+                         tl_colname(hdr, j, cn, sizeof cn));
+                TL_CHECK(num || tl_text_is_nonfinite_word(f.p, f.n), TL_ERR_LABEL,
+                         "%s:%zu: %s: label \"%s\" is not an integer (string class labels are not "
+                         "supported: map the classes to integers first)",
+                         c.name, lineno, tl_colname(hdr, j, cn, sizeof cn),
+                         tl_text_quote(f.p, f.n, q, sizeof q));
+                bool fin = num && tl_text_to_double(f.p, f.n, &v);
+                TL_CHECK(fin && v == floor(v) && v >= (double)INT_MIN && v <= (double)INT_MAX,
+                         TL_ERR_LABEL, "%s:%zu: %s: label \"%s\" is not an integer", c.name,
+                         lineno, tl_colname(hdr, j, cn, sizeof cn),
+                         tl_text_quote(f.p, f.n, q, sizeof q));
+                y[rows] = (int)v;
+                continue;
+            }
+            double v;
+            if (tl_text_is_number(f.p, f.n)) {
+                TL_CHECK(tl_text_to_double(f.p, f.n, &v), TL_ERR_NONFINITE,
+                         "%s:%zu: %s: value \"%s\" overflows to Inf", c.name, lineno,
+                         tl_colname(hdr, j, cn, sizeof cn), tl_text_quote(f.p, f.n, q, sizeof q));
+            } else {
+                TL_CHECK(f.n > 0, TL_ERR_FORMAT, "%s:%zu: %s: empty field", c.name, lineno,
+                         tl_colname(hdr, j, cn, sizeof cn));
+                TL_CHECK(!tl_text_is_nonfinite_word(f.p, f.n), TL_ERR_NONFINITE,
+                         "%s:%zu: %s: NaN/Inf value \"%s\" (missing or infinite values are not "
+                         "supported)",
+                         c.name, lineno, tl_colname(hdr, j, cn, sizeof cn),
+                         tl_text_quote(f.p, f.n, q, sizeof q));
+                TL_CHECK(false, TL_ERR_FORMAT, "%s:%zu: %s: non-numeric value \"%s\"%s", c.name,
+                         lineno, tl_colname(hdr, j, cn, sizeof cn),
+                         tl_text_quote(f.p, f.n, q, sizeof q),
+                         (rows == 0 && o.csv_header == 0) ? " (is the first row a header?)" : "");
+            }
+            row[o2++] = v;
+        }
+        rows++;
+    }
+    TL_CHECK(rows > 0, TL_ERR_EMPTY, "%s:%zu: a header row but no data rows", c.name,
+             first_line);
+
+    /* shrink to fit */
+    {
+        double *sx = tl_realloc(X, rows * d * sizeof *X);
+        if (sx) X = sx;
+        if (y) {
+            int *sy = tl_realloc(y, rows * sizeof *y);
+            if (sy) y = sy;
+        }
+    }
+    tl_mat M = tl_mat_view(X, rows, d);
+    X = NULL;
+    int *yy = y;
+    y = NULL;
+    TL_TRY(tl_dataset_adopt_dense(M, yy, &ds));
+    if (name) TL_TRY(tl_dataset_set_name(ds, name));
+    *out = ds;
+    ds = NULL;
+done:
+    tl_free(c.f);
+    tl_free(hdr);
+    tl_free(X);
+    tl_free(y);
+    tl_dataset_free(ds);
+    return st;
+}
+
+tl_status tl_read_csv(const char *path, const tl_load_opts *opts, tl_dataset **out) {
+    tl_status st = TL_OK;
+    tl_filebuf fb;
+    *out = NULL;
+    TL_TRY(tl_filebuf_open(path, &fb));
+    st = tl_parse_csv(fb.data, fb.len, path, opts, out);
+    tl_filebuf_close(&fb);
+done:
+    return st;
+}

@@ -1,6 +1,7 @@
 /* The one overridable allocator. All libtl allocations route through here so tests can inject
  * out-of-memory failures and embedders can plug in their own arena. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tl/core.h"
 
@@ -31,9 +32,8 @@ void *tl_malloc(size_t size) {
 void *tl_calloc(size_t n, size_t size) {
     size_t bytes;
     if (tl_size_mul(n, size, &bytes) != 0 || bytes == 0) return NULL;
-    unsigned char *p = tl_current.alloc(tl_current.user, bytes);
-    if (p)
-        for (size_t i = 0; i < bytes; i++) p[i] = 0;
+    void *p = tl_current.alloc(tl_current.user, bytes);
+    if (p) memset(p, 0, bytes);
     return p;
 }
 

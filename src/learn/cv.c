@@ -1,0 +1,155 @@
+/* Stratified k-fold cross-validation: each class's samples are shuffled with the seed and dealt
+ * round-robin into the folds (one counter running across the classes, in sorted class order, so
+ * fold sizes differ by at most one and each class is spread as evenly as it can be). A fresh
+ * learner is trained on the other folds and scored by accuracy on the held-out fold; the mean of
+ * the fold accuracies is returned (sklearn's cross_val_score(...).mean() convention).
+ * More folds than the smallest class has samples is allowed (some folds then lack that class);
+ * folds < 2 or > n is an error. Row subsets are copied (dense rows, or a new CSR) per fold. */
+#include <string.h>
+
+#include "internal/check.h"
+#include "learn/learn_internal.h"
+
+typedef struct {
+    tl_xmat X;
+    double *dv;    /* dense rows */
+    size_t *ip;    /* CSR indptr */
+    int32_t *ind;  /* CSR indices */
+    double *val;   /* CSR values */
+} xsub;
+
+static void xsub_free(xsub *s) {
+    tl_free(s->dv);
+    tl_free(s->ip);
+    tl_free(s->ind);
+    tl_free(s->val);
+    memset(s, 0, sizeof *s);
+}
+
+/* Rows idx (m) of X into s (owned copies). */
+static tl_status xsub_make(tl_xmat X, const size_t *idx, size_t m, xsub *s) {
+    tl_status st = TL_OK;
+    memset(s, 0, sizeof *s);
+    size_t d = tlp_xcols(X), cells;
+    if (!X.sparse) {
+        TL_CHECK(tl_size_mul(m, d, &cells) == 0, TL_ERR_NOMEM, "cv: subset overflows");
+        TL_ALLOC(s->dv, cells);
+        for (size_t r = 0; r < m; r++)
+            memcpy(s->dv + r * d, X.dense.data + idx[r] * X.dense.ld, d * sizeof(double));
+        s->X.sparse = false;
+        s->X.dense = tl_mat_view(s->dv, m, d);
+    } else {
+        const tl_csr *A = &X.csr;
+        size_t nnz = 0;
+        for (size_t r = 0; r < m; r++) nnz += A->indptr[idx[r] + 1] - A->indptr[idx[r]];
+        TL_ALLOC(s->ip, m + 1);
+        TL_ALLOC(s->ind, nnz);
+        TL_ALLOC(s->val, nnz);
+        s->ip[0] = 0;
+        for (size_t r = 0, q = 0; r < m; r++) {
+            size_t a = A->indptr[idx[r]], len = A->indptr[idx[r] + 1] - a;
+            if (len) {
+                memcpy(s->ind + q, A->indices + a, len * sizeof(int32_t));
+                memcpy(s->val + q, A->values + a, len * sizeof(double));
+            }
+            q += len;
+            s->ip[r + 1] = q;
+        }
+        s->X.sparse = true;
+        s->X.csr = (tl_csr){m, d, nnz, s->ip, s->ind, s->val};
+    }
+done:
+    if (st != TL_OK) xsub_free(s);
+    return st;
+}
+
+tl_status tl_cross_validate(const tl_learner_params *p, tl_xmat X, const int *y, const double *w,
+                            size_t folds, uint64_t seed, double *mean_acc,
+                            double *fold_acc /* (folds) or NULL */) {
+    tl_status st = TL_OK;
+    int *cls = NULL, *ysub = NULL, *pred = NULL;
+    size_t *fold = NULL, *order = NULL, *start = NULL, *tr = NULL, *te = NULL;
+    double *wsub = NULL;
+    xsub Xtr = {0}, Xte = {0};
+    tl_learner *l = NULL;
+    size_t c = 0, n = tlp_xrows(X);
+    TL_CHECK(mean_acc != NULL, TL_ERR_INVALID_ARG, "cross-validation: output is NULL");
+    TL_TRY(tl_learner_params_check(p));
+    TL_CHECK(n > 0, TL_ERR_EMPTY, "cross-validation: no samples");
+    TL_CHECK(y != NULL, TL_ERR_LABEL, "cross-validation: labels are missing");
+    TL_CHECK(folds >= 2 && folds <= n, TL_ERR_INVALID_ARG,
+             "cross-validation: folds = %zu must be in [2, %zu] (the number of samples)", folds,
+             n);
+    TL_TRY(tlp_xvalidate(X, "X"));
+    TL_TRY(tlp_unique(y, n, &cls, &c));
+    /* counting sort of the samples by class, then a per-class shuffle */
+    TL_CALLOC(start, c + 1);
+    TL_ALLOC(order, n);
+    TL_ALLOC(fold, n);
+    for (size_t i = 0; i < n; i++) start[tlp_find(cls, c, y[i]) + 1]++;
+    for (size_t k = 0; k < c; k++) start[k + 1] += start[k];
+    {
+        size_t *pos = fold; /* borrowed as the fill cursor */
+        memcpy(pos, start, c * sizeof(size_t));
+        for (size_t i = 0; i < n; i++) order[pos[tlp_find(cls, c, y[i])]++] = i;
+    }
+    tl_rng rng;
+    tl_rng_seed(&rng, seed);
+    size_t counter = 0;
+    for (size_t k = 0; k < c; k++) {
+        tl_rng_shuffle(&rng, order + start[k], start[k + 1] - start[k]);
+        for (size_t t = start[k]; t < start[k + 1]; t++) fold[order[t]] = counter++ % folds;
+    }
+    TL_ALLOC(tr, n);
+    TL_ALLOC(te, n);
+    TL_ALLOC(ysub, n);
+    TL_ALLOC(pred, n);
+    if (w) TL_ALLOC(wsub, n);
+    double sum = 0;
+    for (size_t f = 0; f < folds; f++) {
+        size_t ntr = 0, nte = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (fold[i] == f)
+                te[nte++] = i;
+            else
+                tr[ntr++] = i;
+        }
+        TL_TRY(xsub_make(X, tr, ntr, &Xtr));
+        for (size_t r = 0; r < ntr; r++) {
+            ysub[r] = y[tr[r]];
+            if (w) wsub[r] = w[tr[r]];
+        }
+        TL_TRY(tl_learner_create(p, &l));
+        st = tl_learner_fit(l, Xtr.X, ysub, wsub);
+        if (st != TL_OK) {
+            st = tl_fail_prefix(st, "cross-validation fold %zu of %zu", f + 1, folds);
+            goto done;
+        }
+        xsub_free(&Xtr);
+        TL_TRY(xsub_make(X, te, nte, &Xte));
+        TL_TRY(tl_learner_predict(l, Xte.X, pred));
+        xsub_free(&Xte);
+        tl_learner_free(l);
+        l = NULL;
+        size_t ok = 0;
+        for (size_t r = 0; r < nte; r++) ok += pred[r] == y[te[r]];
+        double acc = (double)ok / (double)nte;
+        if (fold_acc) fold_acc[f] = acc;
+        sum += acc;
+    }
+    *mean_acc = sum / (double)folds;
+done:
+    tl_learner_free(l);
+    xsub_free(&Xtr);
+    xsub_free(&Xte);
+    tl_free(cls);
+    tl_free(ysub);
+    tl_free(pred);
+    tl_free(fold);
+    tl_free(order);
+    tl_free(start);
+    tl_free(tr);
+    tl_free(te);
+    tl_free(wsub);
+    return st;
+}

@@ -1,0 +1,61 @@
+/* Private interface of src/learn: the learner vtable every base learner implements, and small
+ * helpers over tl_xmat (row/column counts, validation, densifying a row block, linear scores)
+ * shared by the learners. Kept private so the public contract stays the opaque tl_learner.
+ *
+ * learner.c validates inputs once (finite values, CSR structure, weights, labels) and maps labels
+ * to class indices 0..c-1 before calling a learner's fit, so the learners see clean data:
+ * yi (n) class indices, w (n) non-negative weights with a positive sum, c >= 2 classes. */
+#ifndef TL_LEARN_INTERNAL_H
+#define TL_LEARN_INTERNAL_H
+
+#include "tl/learn.h"
+
+typedef struct {
+    /* Fit a model; *model receives an object owned by the learner (freed with free_model). */
+    tl_status (*fit)(const tl_learner_params *p, tl_xmat X /* (n, d) */, const int *yi /* (n) */,
+                     const double *w /* (n) */, size_t c, void **model);
+    /* S (n, c): class scores. */
+    tl_status (*scores)(const void *model, tl_xmat X /* (n, d) */, tl_mat S);
+    /* Optional: class indices (n) of the predictions; NULL means argmax of scores. */
+    tl_status (*predict)(const void *model, tl_xmat X /* (n, d) */, int *pred);
+    void (*free_model)(void *model);
+} tlp_learner_ops;
+
+extern const tlp_learner_ops tlp_knn_ops;
+extern const tlp_learner_ops tlp_logreg_ops;
+extern const tlp_learner_ops tlp_svm_ops;
+extern const tlp_learner_ops tlp_ridge_ops;
+
+/* Row / column counts of either storage (private copies so src/learn links on its own). */
+size_t tlp_xrows(tl_xmat X);
+size_t tlp_xcols(tl_xmat X);
+/* Rows [row0, row0 + n) as a view of the same storage (CSR: indptr offset, values shared). */
+tl_xmat tlp_xslice(tl_xmat X, size_t row0, size_t n);
+/* Structure (CSR indptr monotone, indices in range and increasing; dense ld >= cols, data present)
+ * and finiteness. `what` names the argument in messages ("X", "query"). */
+tl_status tlp_xvalidate(tl_xmat X, const char *what);
+/* out (n, cols(X)) = rows [row0, row0 + n) of X densified. */
+void tlp_xdense_block(tl_xmat X, size_t row0, size_t n, tl_mat out);
+/* Z (n, t) = X Wt + 1 b^T: X (n, d) dense (GEMM) or CSR (O(nnz t)), Wt (d, t) row-major,
+ * b (t) or NULL. */
+tl_status tlp_linear_scores(tl_xmat X, const double *Wt, const double *b, size_t t, tl_mat Z);
+/* A linear model shared by the SVM and ridge: decision f(x) = Wt^T x + b.
+ * t = c score columns, or t = 1 for two classes (one function f for class 1, class 0 gets -f). */
+typedef struct {
+    size_t d, c, t;
+    double *Wt; /* (d, t) */
+    double *b;  /* (t) */
+} tlp_linmodel;
+tl_status tlp_linmodel_create(size_t d, size_t c, tlp_linmodel **out); /* zeroed */
+void tlp_linmodel_free(void *m);
+/* S (n, c) decision values (the two-class model fills [-f, f]). */
+tl_status tlp_linmodel_decision(const void *m, tl_xmat X, tl_mat S);
+
+/* Sorted distinct values of y (n): *classes allocated with tl_malloc. */
+tl_status tlp_unique(const int *y, size_t n, int **classes, size_t *c);
+/* Index of v in sorted a (c), or -1. */
+long tlp_find(const int *a, size_t c, int v);
+/* Applies p->threads to OpenBLAS when positive. */
+void tlp_apply_threads(const tl_learner_params *p);
+
+#endif

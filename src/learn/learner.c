@@ -1,0 +1,471 @@
+/* The tl_learner object: parameters (defaults, check, parse, names), a small vtable over the four
+ * base learners (k-NN, multinomial logistic regression, linear SVM, ridge classifier), input
+ * validation done once here (finite values, CSR structure, weights, labels), the mapping from any
+ * integer labels to sorted class indices, and prediction as the argmax of the class scores.
+ *
+ * Also the private tl_xmat helpers shared by the learners (learn_internal.h): they are kept here
+ * instead of depending on src/data so the learners need only core + BLAS. */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "internal/check.h"
+#include "learn/learn_internal.h"
+
+struct tl_learner {
+    tl_learner_params p;
+    const tlp_learner_ops *ops;
+    bool fitted;
+    size_t d;     /* training column count */
+    size_t c;     /* number of classes */
+    int *classes; /* (c) sorted distinct training labels */
+    void *model;  /* owned by ops; NULL when c == 1 (a constant predictor) */
+};
+
+/* ---------------------------------------------------------------- tl_xmat helpers */
+
+size_t tlp_xrows(tl_xmat X) { return X.sparse ? X.csr.rows : X.dense.rows; }
+size_t tlp_xcols(tl_xmat X) { return X.sparse ? X.csr.cols : X.dense.cols; }
+
+tl_xmat tlp_xslice(tl_xmat X, size_t row0, size_t n) {
+    tl_xmat v = X;
+    if (X.sparse) {
+        v.csr.rows = n;
+        v.csr.indptr = X.csr.indptr + row0;
+        v.csr.nnz = n ? X.csr.indptr[row0 + n] - X.csr.indptr[row0] : 0;
+    } else {
+        v.dense = tl_mat_rows(X.dense, row0, n);
+    }
+    return v;
+}
+
+tl_status tlp_xvalidate(tl_xmat X, const char *what) {
+    if (!X.sparse) {
+        tl_mat M = X.dense;
+        if (M.rows && M.cols && !M.data)
+            return tl_fail(TL_ERR_INVALID_ARG, "%s: %zu x %zu matrix has no data", what, M.rows,
+                           M.cols);
+        if (M.rows > 1 && M.ld < M.cols)
+            return tl_fail(TL_ERR_INVALID_ARG, "%s: leading dimension %zu < %zu columns", what,
+                           M.ld, M.cols);
+        return tl_mat_check_finite(M, what);
+    }
+    const tl_csr *A = &X.csr;
+    if (A->rows == 0) return TL_OK;
+    if (!A->indptr)
+        return tl_fail(TL_ERR_INVALID_ARG, "%s: sparse matrix has no indptr", what);
+    if (A->indptr[A->rows] > A->indptr[0] && (!A->indices || !A->values))
+        return tl_fail(TL_ERR_INVALID_ARG, "%s: sparse matrix has no indices or values", what);
+    for (size_t i = 0; i < A->rows; i++) /* all of indptr first: no entry is read before */
+        if (A->indptr[i + 1] < A->indptr[i])
+            return tl_fail(TL_ERR_FORMAT, "%s: row %zu: indptr decreases (%zu -> %zu)", what,
+                           i + 1, A->indptr[i], A->indptr[i + 1]);
+    if (A->indptr[A->rows] - A->indptr[0] != A->nnz)
+        return tl_fail(TL_ERR_FORMAT, "%s: indptr spans %zu entries but nnz is %zu", what,
+                       A->indptr[A->rows] - A->indptr[0], A->nnz);
+    for (size_t i = 0; i < A->rows; i++) {
+        size_t a = A->indptr[i], b = A->indptr[i + 1];
+        for (size_t t = a; t < b; t++) {
+            int32_t j = A->indices[t];
+            if (j < 0 || (size_t)j >= A->cols)
+                return tl_fail(TL_ERR_FORMAT, "%s: row %zu: column index %ld outside [0, %zu)",
+                               what, i + 1, (long)j, A->cols);
+            if (t > a && j <= A->indices[t - 1])
+                return tl_fail(TL_ERR_FORMAT, "%s: row %zu: column indices not increasing", what,
+                               i + 1);
+            if (!isfinite(A->values[t]))
+                return tl_fail(TL_ERR_NONFINITE, "%s: %s at row %zu, column %ld", what,
+                               isnan(A->values[t]) ? "NaN" : "Inf", i + 1, (long)j + 1);
+        }
+    }
+    return TL_OK;
+}
+
+void tlp_xdense_block(tl_xmat X, size_t row0, size_t n, tl_mat out) {
+    if (!X.sparse) {
+        for (size_t i = 0; i < n; i++)
+            memcpy(out.data + i * out.ld, X.dense.data + (row0 + i) * X.dense.ld,
+                   X.dense.cols * sizeof(double));
+        return;
+    }
+    const tl_csr *A = &X.csr;
+    for (size_t i = 0; i < n; i++) {
+        double *o = out.data + i * out.ld;
+        memset(o, 0, A->cols * sizeof(double));
+        for (size_t t = A->indptr[row0 + i]; t < A->indptr[row0 + i + 1]; t++)
+            o[A->indices[t]] = A->values[t];
+    }
+}
+
+tl_status tlp_linear_scores(tl_xmat X, const double *Wt /* (d, t) */, const double *b /* (t) */,
+                            size_t t, tl_mat Z /* (n, t) */) {
+    tl_status st = TL_OK;
+    size_t n = tlp_xrows(X), d = tlp_xcols(X);
+    if (n == 0) return TL_OK;
+    for (size_t i = 0; i < n; i++) {
+        double *z = Z.data + i * Z.ld;
+        for (size_t k = 0; k < t; k++) z[k] = b ? b[k] : 0.0;
+    }
+    if (d == 0) return TL_OK;
+    if (!X.sparse) {
+        TL_CHECK_INT(n, "rows");
+        TL_CHECK_INT(d, "columns");
+        TL_CHECK_INT(X.dense.ld, "leading dimension");
+        TL_CHECK_INT(Z.ld, "leading dimension");
+        /* a single row may carry ld < cols; BLAS wants ld >= cols */
+        int lda = (int)(X.dense.ld < d ? d : X.dense.ld), ldz = (int)(Z.ld < t ? t : Z.ld);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)t, (int)d, 1.0,
+                    X.dense.data, lda, Wt, (int)t, 1.0, Z.data, ldz);
+    } else {
+        const tl_csr *A = &X.csr;
+        for (size_t i = 0; i < n; i++) {
+            double *z = Z.data + i * Z.ld;
+            for (size_t q = A->indptr[i]; q < A->indptr[i + 1]; q++) {
+                const double v = A->values[q], *wr = Wt + (size_t)A->indices[q] * t;
+                for (size_t k = 0; k < t; k++) z[k] += v * wr[k];
+            }
+        }
+    }
+done:
+    return st;
+}
+
+tl_status tlp_linmodel_create(size_t d, size_t c, tlp_linmodel **out) {
+    tl_status st = TL_OK;
+    tlp_linmodel *m = NULL;
+    size_t cells;
+    *out = NULL;
+    TL_CALLOC(m, 1);
+    m->d = d;
+    m->c = c;
+    m->t = c == 2 ? 1 : c;
+    TL_CHECK(tl_size_mul(d, m->t, &cells) == 0, TL_ERR_NOMEM, "model %zu x %zu overflows", d,
+             m->t);
+    TL_CALLOC(m->Wt, cells);
+    TL_CALLOC(m->b, m->t);
+    *out = m;
+    m = NULL;
+done:
+    tlp_linmodel_free(m);
+    return st;
+}
+
+void tlp_linmodel_free(void *mp) {
+    tlp_linmodel *m = mp;
+    if (!m) return;
+    tl_free(m->Wt);
+    tl_free(m->b);
+    tl_free(m);
+}
+
+tl_status tlp_linmodel_decision(const void *mp, tl_xmat X, tl_mat S /* (n, c) */) {
+    const tlp_linmodel *m = mp;
+    if (m->t == m->c) return tlp_linear_scores(X, m->Wt, m->b, m->t, S);
+    tl_mat col1 = {S.rows, 1, S.ld, S.data + 1}; /* f into column 1, then column 0 = -f */
+    tl_status st = tlp_linear_scores(X, m->Wt, m->b, 1, col1);
+    if (st != TL_OK) return st;
+    for (size_t i = 0; i < S.rows; i++) S.data[i * S.ld] = -S.data[i * S.ld + 1];
+    return TL_OK;
+}
+
+static int cmp_int(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+tl_status tlp_unique(const int *y, size_t n, int **classes, size_t *c) {
+    tl_status st = TL_OK;
+    int *u = NULL;
+    *classes = NULL;
+    *c = 0;
+    TL_ALLOC(u, n);
+    if (n) memcpy(u, y, n * sizeof(int));
+    qsort(u, n, sizeof(int), cmp_int);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || u[i] != u[m - 1]) u[m++] = u[i];
+    *classes = u;
+    *c = m;
+    u = NULL;
+done:
+    tl_free(u);
+    return st;
+}
+
+long tlp_find(const int *a, size_t c, int v) {
+    size_t lo = 0, hi = c;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (lo < c && a[lo] == v) ? (long)lo : -1;
+}
+
+void tlp_apply_threads(const tl_learner_params *p) {
+    if (p->threads > 0) {
+        tl_ctx ctx = tl_ctx_default();
+        ctx.threads = p->threads;
+        tl_ctx_apply_threads(&ctx);
+    }
+}
+
+/* ---------------------------------------------------------------- parameters */
+
+static int default_max_iter(tl_learner_type t) { return t == TL_LEARNER_SVM ? 1000 : 500; }
+static double default_tol(tl_learner_type t) { return t == TL_LEARNER_SVM ? 1e-4 : 1e-6; }
+
+tl_learner_params tl_learner_params_default(tl_learner_type type) {
+    tl_learner_params p;
+    memset(&p, 0, sizeof p);
+    p.type = type;
+    p.k = 1;
+    p.C = 1.0;
+    p.alpha = 1.0;
+    p.fit_intercept = true;
+    p.max_iter = default_max_iter(type);
+    p.tol = default_tol(type);
+    p.seed = 42;
+    p.threads = 0;
+    return p;
+}
+
+tl_status tl_learner_params_check(const tl_learner_params *p) {
+    if (!p) return tl_fail(TL_ERR_INVALID_ARG, "learner parameters are NULL");
+    if ((int)p->type < TL_LEARNER_KNN || (int)p->type > TL_LEARNER_RIDGE)
+        return tl_fail(TL_ERR_INVALID_ARG, "unknown learner type %d", (int)p->type);
+    if (p->type == TL_LEARNER_KNN && p->k < 1)
+        return tl_fail(TL_ERR_INVALID_ARG, "k-NN: k must be at least 1");
+    if ((p->type == TL_LEARNER_LOGREG || p->type == TL_LEARNER_SVM) &&
+        !(isfinite(p->C) && p->C > 0))
+        return tl_fail(TL_ERR_INVALID_ARG, "%s: C = %g must be positive and finite",
+                       tl_learner_name(p->type), p->C);
+    if (p->type == TL_LEARNER_RIDGE && !(isfinite(p->alpha) && p->alpha >= 0))
+        return tl_fail(TL_ERR_INVALID_ARG, "ridge: alpha = %g must be >= 0 and finite", p->alpha);
+    if ((p->type == TL_LEARNER_LOGREG || p->type == TL_LEARNER_SVM) && p->max_iter < 1)
+        return tl_fail(TL_ERR_INVALID_ARG, "%s: max_iter = %d must be at least 1",
+                       tl_learner_name(p->type), p->max_iter);
+    if ((p->type == TL_LEARNER_LOGREG || p->type == TL_LEARNER_SVM) &&
+        !(isfinite(p->tol) && p->tol > 0))
+        return tl_fail(TL_ERR_INVALID_ARG, "%s: tol = %g must be positive and finite",
+                       tl_learner_name(p->type), p->tol);
+    if (p->threads < 0)
+        return tl_fail(TL_ERR_INVALID_ARG, "threads = %d must be >= 0", p->threads);
+    return TL_OK;
+}
+
+/* Accepts "1nn", "knn", "<k>nn" (e.g. "3nn"), "logreg", "svm", "ridge" (case-insensitive).
+ * When the type changes, max_iter and tol still holding the old type's defaults move to the new
+ * type's defaults (so default(KNN) + parse("svm") gives the SVM defaults). */
+tl_status tl_learner_parse(const char *name, tl_learner_params *p) {
+    if (!p) return tl_fail(TL_ERR_INVALID_ARG, "learner parameters are NULL");
+    if (!name) return tl_fail(TL_ERR_INVALID_ARG, "learner name is NULL");
+    char w[32];
+    size_t L = strlen(name);
+    if (L == 0 || L >= sizeof w)
+        return tl_fail(TL_ERR_INVALID_ARG,
+                       "unknown learner '%s' (expected 1nn, knn, logreg, svm or ridge)", name);
+    for (size_t i = 0; i <= L; i++) w[i] = (char)tolower((unsigned char)name[i]);
+    tl_learner_type t;
+    size_t k = p->k;
+    if (strcmp(w, "knn") == 0) {
+        t = TL_LEARNER_KNN;
+        k = p->k > 1 ? p->k : 5;
+    } else if (strcmp(w, "logreg") == 0) {
+        t = TL_LEARNER_LOGREG;
+    } else if (strcmp(w, "svm") == 0) {
+        t = TL_LEARNER_SVM;
+    } else if (strcmp(w, "ridge") == 0) {
+        t = TL_LEARNER_RIDGE;
+    } else if (L > 2 && strcmp(w + L - 2, "nn") == 0 && isdigit((unsigned char)w[0])) {
+        char *end = NULL;
+        unsigned long v = strtoul(w, &end, 10);
+        if (end != w + L - 2 || v < 1 || v > 1000000)
+            return tl_fail(TL_ERR_INVALID_ARG,
+                           "unknown learner '%s' (expected 1nn, knn, logreg, svm or ridge)", name);
+        t = TL_LEARNER_KNN;
+        k = (size_t)v;
+    } else {
+        return tl_fail(TL_ERR_INVALID_ARG,
+                       "unknown learner '%s' (expected 1nn, knn, logreg, svm or ridge)", name);
+    }
+    if (t != p->type) {
+        if (p->max_iter == default_max_iter(p->type)) p->max_iter = default_max_iter(t);
+        if (p->tol == default_tol(p->type)) p->tol = default_tol(t);
+    }
+    p->type = t;
+    p->k = k;
+    return TL_OK;
+}
+
+const char *tl_learner_name(tl_learner_type type) {
+    switch (type) {
+    case TL_LEARNER_KNN: return "knn";
+    case TL_LEARNER_LOGREG: return "logreg";
+    case TL_LEARNER_SVM: return "svm";
+    case TL_LEARNER_RIDGE: return "ridge";
+    }
+    return "unknown";
+}
+
+/* ---------------------------------------------------------------- object */
+
+static const tlp_learner_ops *ops_of(tl_learner_type t) {
+    switch (t) {
+    case TL_LEARNER_KNN: return &tlp_knn_ops;
+    case TL_LEARNER_LOGREG: return &tlp_logreg_ops;
+    case TL_LEARNER_SVM: return &tlp_svm_ops;
+    case TL_LEARNER_RIDGE: return &tlp_ridge_ops;
+    }
+    return NULL;
+}
+
+tl_status tl_learner_create(const tl_learner_params *p, tl_learner **out) {
+    tl_status st = TL_OK;
+    tl_learner *l = NULL;
+    TL_CHECK(out != NULL, TL_ERR_INVALID_ARG, "learner: output pointer is NULL");
+    *out = NULL;
+    TL_TRY(tl_learner_params_check(p));
+    TL_CALLOC(l, 1);
+    l->p = *p;
+    l->ops = ops_of(p->type);
+    *out = l;
+done:
+    return st;
+}
+
+static void reset(tl_learner *l) {
+    if (l->model) l->ops->free_model(l->model);
+    l->model = NULL;
+    tl_free(l->classes);
+    l->classes = NULL;
+    l->c = l->d = 0;
+    l->fitted = false;
+}
+
+void tl_learner_free(tl_learner *l) {
+    if (!l) return;
+    reset(l);
+    tl_free(l);
+}
+
+size_t tl_learner_nclasses(const tl_learner *l) { return l && l->fitted ? l->c : 0; }
+const int *tl_learner_classes(const tl_learner *l) { return l && l->fitted ? l->classes : NULL; }
+
+tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w) {
+    tl_status st = TL_OK;
+    int *yi = NULL;
+    double *wu = NULL;
+    TL_CHECK(l != NULL, TL_ERR_INVALID_ARG, "fit: learner is NULL");
+    reset(l);
+    const char *nm = tl_learner_name(l->p.type);
+    size_t n = tlp_xrows(X), d = tlp_xcols(X);
+    TL_CHECK(n > 0, TL_ERR_EMPTY, "%s fit: the training set has no samples", nm);
+    TL_CHECK(d > 0, TL_ERR_EMPTY, "%s fit: the training set has no features", nm);
+    TL_CHECK(y != NULL, TL_ERR_LABEL, "%s fit: training labels are missing", nm);
+    st = tlp_xvalidate(X, "training X");
+    if (st != TL_OK) {
+        st = tl_fail_prefix(st, "%s fit", nm);
+        goto done;
+    }
+    TL_ALLOC(wu, n);
+    double wsum = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = w ? w[i] : 1.0;
+        TL_CHECK(isfinite(v), TL_ERR_NONFINITE, "%s fit: sample weight %zu is %s", nm, i + 1,
+                 isnan(v) ? "NaN" : "Inf");
+        TL_CHECK(v >= 0, TL_ERR_INVALID_ARG, "%s fit: sample weight %zu is negative (%g)", nm,
+                 i + 1, v);
+        wu[i] = v;
+        wsum += v;
+    }
+    TL_CHECK(wsum > 0, TL_ERR_INVALID_ARG, "%s fit: all sample weights are zero", nm);
+    TL_TRY(tlp_unique(y, n, &l->classes, &l->c));
+    TL_CHECK(l->c <= (size_t)INT32_MAX, TL_ERR_LABEL, "%s fit: too many classes", nm);
+    TL_ALLOC(yi, n);
+    for (size_t i = 0; i < n; i++) yi[i] = (int)tlp_find(l->classes, l->c, y[i]);
+    tlp_apply_threads(&l->p);
+    if (l->c >= 2) TL_TRY(l->ops->fit(&l->p, X, yi, wu, l->c, &l->model));
+    l->d = d;
+    l->fitted = true;
+done:
+    if (st != TL_OK && l) reset(l);
+    tl_free(yi);
+    tl_free(wu);
+    return st;
+}
+
+static tl_status check_query(const tl_learner *l, tl_xmat X, const char *op) {
+    if (!l) return tl_fail(TL_ERR_INVALID_ARG, "%s: learner is NULL", op);
+    if (!l->fitted)
+        return tl_fail(TL_ERR_STATE, "%s %s: the learner has not been fitted",
+                       tl_learner_name(l->p.type), op);
+    if (tlp_xcols(X) != l->d)
+        return tl_fail(TL_ERR_SHAPE, "%s %s: X has %zu columns, the learner was trained on %zu",
+                       tl_learner_name(l->p.type), op, tlp_xcols(X), l->d);
+    tl_status st = tlp_xvalidate(X, "X");
+    if (st != TL_OK) return tl_fail_prefix(st, "%s %s", tl_learner_name(l->p.type), op);
+    return TL_OK;
+}
+
+tl_status tl_learner_scores(const tl_learner *l, tl_xmat X, tl_mat S) {
+    tl_status st = TL_OK;
+    TL_TRY(check_query(l, X, "scores"));
+    size_t n = tlp_xrows(X);
+    TL_CHECK(S.rows == n && S.cols == l->c && (S.data || n == 0) && (n <= 1 || S.ld >= S.cols),
+             TL_ERR_SHAPE, "%s scores: S is %zu x %zu, expected %zu x %zu",
+             tl_learner_name(l->p.type), S.rows, S.cols, n, l->c);
+    if (n == 0) goto done;
+    tlp_apply_threads(&l->p);
+    if (l->c == 1)
+        tl_mat_fill(S, 1.0);
+    else
+        TL_TRY(l->ops->scores(l->model, X, S));
+done:
+    return st;
+}
+
+#define PREDICT_BLOCK 4096
+
+tl_status tl_learner_predict(const tl_learner *l, tl_xmat X, int *pred /* (n) */) {
+    tl_status st = TL_OK;
+    double *buf = NULL;
+    TL_TRY(check_query(l, X, "predict"));
+    size_t n = tlp_xrows(X);
+    if (n == 0) goto done;
+    TL_CHECK(pred != NULL, TL_ERR_INVALID_ARG, "predict: output array is NULL");
+    tlp_apply_threads(&l->p);
+    if (l->c == 1) {
+        for (size_t i = 0; i < n; i++) pred[i] = l->classes[0];
+        goto done;
+    }
+    if (l->ops->predict) {
+        TL_TRY(l->ops->predict(l->model, X, pred));
+    } else {
+        size_t bs = n < PREDICT_BLOCK ? n : PREDICT_BLOCK;
+        size_t cells;
+        TL_CHECK(tl_size_mul(bs, l->c, &cells) == 0, TL_ERR_NOMEM, "predict: size overflow");
+        TL_ALLOC(buf, cells);
+        for (size_t r0 = 0; r0 < n; r0 += bs) {
+            size_t nb = n - r0 < bs ? n - r0 : bs;
+            tl_mat S = tl_mat_view(buf, nb, l->c);
+            TL_TRY(l->ops->scores(l->model, tlp_xslice(X, r0, nb), S));
+            for (size_t i = 0; i < nb; i++) {
+                const double *s = buf + i * l->c;
+                size_t best = 0;
+                for (size_t k = 1; k < l->c; k++)
+                    if (s[k] > s[best]) best = k;
+                pred[r0 + i] = (int)best;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) pred[i] = l->classes[pred[i]];
+done:
+    tl_free(buf);
+    return st;
+}

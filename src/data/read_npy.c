@@ -1,0 +1,465 @@
+/* NumPy .npy reader: features (and optionally labels from a second file) as a dense dataset.
+ *
+ * Format (numpy/lib/format.py, NEP 1): "\x93NUMPY", major, minor, a little-endian header length
+ * (uint16 for v1.0, uint32 for v2.0/v3.0), then an ASCII (v3: UTF-8) Python dict literal
+ *   {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
+ * padded with spaces and a newline, then the raw array in C or Fortran order.
+ *
+ * The file is read whole and parsed from memory, so the fuzz target exercises exactly the code
+ * that reads files. The header is parsed by a small strict recogniser for that dict literal
+ * (never an evaluator): every key exactly once, no unknown keys, shape entries overflow-checked,
+ * and the data length must match shape x itemsize exactly before anything is allocated. Only
+ * plain numeric dtypes (bool, int, uint, float16/32/64, either byte order) are accepted; 1-D
+ * arrays become n x 1, 2-D arrays n x d, anything else is refused with TL_ERR_UNSUPPORTED.
+ * Values are converted to double straight into the destination matrix (no intermediate copy). */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal/check.h"
+#include "tl/data.h"
+
+typedef enum { NPY_BOOL, NPY_INT, NPY_UINT, NPY_FLOAT } npy_kind;
+
+typedef struct {
+    npy_kind kind;
+    size_t esize;   /* bytes per element: 1, 2, 4 or 8 */
+    bool big;       /* big-endian elements */
+    bool fortran;   /* column-major data */
+    size_t ndim;    /* 1 or 2 */
+    size_t rows, cols;
+    const unsigned char *data; /* rows * cols * esize bytes inside the caller's buffer */
+} npy_array;
+
+/* ---- byte helpers ---- */
+
+static uint64_t npy_load(const unsigned char *p, size_t n, bool big) {
+    uint64_t v = 0;
+    if (big)
+        for (size_t i = 0; i < n; i++) v = (v << 8) | p[i];
+    else
+        for (size_t i = n; i-- > 0;) v = (v << 8) | p[i];
+    return v;
+}
+
+static double npy_half_to_double(uint16_t h) {
+    int sign = (h >> 15) & 1, ex = (h >> 10) & 0x1f, man = h & 0x3ff;
+    double v;
+    if (ex == 0)
+        v = ldexp((double)man, -24); /* subnormal */
+    else if (ex == 31)
+        v = man ? NAN : INFINITY;
+    else
+        v = ldexp((double)(man | 0x400), ex - 25);
+    return sign ? -v : v;
+}
+
+static double npy_value(const npy_array *a, const unsigned char *p) {
+    uint64_t u = npy_load(p, a->esize, a->big);
+    switch (a->kind) {
+    case NPY_BOOL: return u ? 1.0 : 0.0;
+    case NPY_UINT: return (double)u;
+    case NPY_INT:
+        switch (a->esize) {
+        case 1: return (double)(int8_t)(uint8_t)u;
+        case 2: return (double)(int16_t)(uint16_t)u;
+        case 4: return (double)(int32_t)(uint32_t)u;
+        default: return (double)(int64_t)u;
+        }
+    case NPY_FLOAT:
+        if (a->esize == 2) return npy_half_to_double((uint16_t)u);
+        if (a->esize == 4) {
+            uint32_t b = (uint32_t)u;
+            float f;
+            memcpy(&f, &b, sizeof f);
+            return (double)f;
+        } else {
+            double d;
+            memcpy(&d, &u, sizeof d);
+            return d;
+        }
+    }
+    return 0.0;
+}
+
+/* Convert the array into out (rows, cols), row-major. */
+static void npy_convert(const npy_array *a, tl_mat out) {
+    const size_t es = a->esize;
+    if (!a->fortran) {
+        const unsigned char *p = a->data;
+        for (size_t i = 0; i < a->rows; i++)
+            for (size_t j = 0; j < a->cols; j++, p += es) TL_AT(out, i, j) = npy_value(a, p);
+    } else {
+        /* column-major: element (i, j) at (j * rows + i) * esize */
+        const unsigned char *p = a->data;
+        for (size_t j = 0; j < a->cols; j++)
+            for (size_t i = 0; i < a->rows; i++, p += es) TL_AT(out, i, j) = npy_value(a, p);
+    }
+}
+
+/* ---- header dict recogniser ---- */
+
+typedef struct {
+    const char *s, *end;
+    const char *name;
+} npy_lex;
+
+static void npy_ws(npy_lex *lx) {
+    while (lx->s < lx->end && (*lx->s == ' ' || *lx->s == '\t' || *lx->s == '\n' || *lx->s == '\r'))
+        lx->s++;
+}
+
+/* A quoted Python string without escapes; returns a pointer/length into the header. */
+static tl_status npy_string(npy_lex *lx, const char **str, size_t *n) {
+    if (lx->s >= lx->end || (*lx->s != '\'' && *lx->s != '"'))
+        return tl_fail(TL_ERR_FORMAT, "%s: bad .npy header: expected a quoted string", lx->name);
+    char q = *lx->s++;
+    const char *b = lx->s;
+    while (lx->s < lx->end && *lx->s != q) {
+        if (*lx->s == '\\' || *lx->s == '\n' || *lx->s == '\0')
+            return tl_fail(TL_ERR_FORMAT, "%s: bad .npy header: unexpected character in string",
+                           lx->name);
+        lx->s++;
+    }
+    if (lx->s >= lx->end)
+        return tl_fail(TL_ERR_FORMAT, "%s: bad .npy header: unterminated string", lx->name);
+    *str = b;
+    *n = (size_t)(lx->s - b);
+    lx->s++;
+    return TL_OK;
+}
+
+static bool npy_word(npy_lex *lx, const char *w) {
+    size_t n = strlen(w);
+    if ((size_t)(lx->end - lx->s) < n || memcmp(lx->s, w, n) != 0) return false;
+    lx->s += n;
+    return true;
+}
+
+/* Parse descr, e.g. "<f8", "|u1", ">i4". */
+static tl_status npy_descr(const char *name, const char *d, size_t n, npy_array *a) {
+    char shown[32];
+    size_t k = n < sizeof shown - 1 ? n : sizeof shown - 1;
+    for (size_t i = 0; i < k; i++) shown[i] = (d[i] >= 32 && d[i] < 127) ? d[i] : '?';
+    shown[k] = '\0';
+
+    size_t i = 0;
+    char order = '=';
+    if (i < n && (d[i] == '<' || d[i] == '>' || d[i] == '|' || d[i] == '=')) order = d[i++];
+    if (i >= n)
+        return tl_fail(TL_ERR_FORMAT, "%s: bad .npy header: empty dtype '%s'", name, shown);
+    char kind = d[i++];
+    size_t size = 0;
+    if (i >= n || n - i > 2)
+        return tl_fail(TL_ERR_UNSUPPORTED, "%s: unsupported dtype '%s' (numeric dtypes only)", name,
+                       shown);
+    for (; i < n; i++) {
+        if (d[i] < '0' || d[i] > '9')
+            return tl_fail(TL_ERR_UNSUPPORTED, "%s: unsupported dtype '%s' (numeric dtypes only)",
+                           name, shown);
+        size = size * 10 + (size_t)(d[i] - '0');
+    }
+    bool ok;
+    switch (kind) {
+    case 'b': a->kind = NPY_BOOL; ok = size == 1; break;
+    case 'i': a->kind = NPY_INT; ok = size == 1 || size == 2 || size == 4 || size == 8; break;
+    case 'u': a->kind = NPY_UINT; ok = size == 1 || size == 2 || size == 4 || size == 8; break;
+    case 'f': a->kind = NPY_FLOAT; ok = size == 2 || size == 4 || size == 8; break;
+    default: ok = false; break;
+    }
+    if (!ok)
+        return tl_fail(TL_ERR_UNSUPPORTED,
+                       "%s: unsupported dtype '%s' (supported: bool, int8-64, uint8-64, "
+                       "float16/32/64)",
+                       name, shown);
+    a->esize = size;
+    /* '=' is native order; numpy writes '<' or '>' explicitly, so this only matters for
+     * hand-made files. '|' (not applicable) is only legal for one-byte types. */
+    if (order == '|' && size != 1)
+        return tl_fail(TL_ERR_FORMAT, "%s: bad .npy header: dtype '%s' needs a byte order", name,
+                       shown);
+    if (order == '=') {
+        const uint16_t one = 1;
+        unsigned char b0;
+        memcpy(&b0, &one, 1);
+        a->big = b0 == 0;
+    } else {
+        a->big = order == '>';
+    }
+    return TL_OK;
+}
+
+/* Parse the shape tuple: "(3, 4)", "(5,)", "()"; ints may carry a Python 2 'L' suffix. */
+static tl_status npy_shape(npy_lex *lx, npy_array *a) {
+    size_t dims[3], nd = 0, total = 0;
+    char shown[96];
+    int shown_len = 0;
+    if (lx->s >= lx->end || *lx->s != '(')
+        return tl_fail(TL_ERR_FORMAT, "%s: bad .npy header: shape is not a tuple", lx->name);
+    lx->s++;
+    for (;;) {
+        npy_ws(lx);
+        if (lx->s < lx->end && *lx->s == ')') {
+            lx->s++;
+            break;
+        }
+        if (lx->s >= lx->end || *lx->s < '0' || *lx->s > '9')
+            return tl_fail(TL_ERR_FORMAT, "%s: bad .npy header: shape entry is not an integer",
+                           lx->name);
+        size_t v = 0;
+        while (lx->s < lx->end && *lx->s >= '0' && *lx->s <= '9') {
+            size_t dgt = (size_t)(*lx->s - '0');
+            if (v > ((size_t)-1 - dgt) / 10)
+                return tl_fail(TL_ERR_FORMAT, "%s: bad .npy header: shape entry overflows",
+                               lx->name);
+            v = v * 10 + dgt;
+            lx->s++;
+        }
+        if (lx->s < lx->end && *lx->s == 'L') lx->s++;
+        if (nd < 3) dims[nd] = v;
+        if (shown_len < (int)sizeof shown - 24)
+            shown_len += snprintf(shown + shown_len, sizeof shown - (size_t)shown_len, "%s%zu",
+                                  nd ? ", " : "", v);
+        nd++;
+        if (nd == 1)
+            total = v;
+        else if (tl_size_mul(total, v, &total) != 0)
+            return tl_fail(TL_ERR_FORMAT, "%s: bad .npy header: shape (%s...) overflows", lx->name,
+                           shown);
+        npy_ws(lx);
+        if (lx->s < lx->end && *lx->s == ',') {
+            lx->s++;
+            continue;
+        }
+        if (lx->s < lx->end && *lx->s == ')') {
+            lx->s++;
+            break;
+        }
+        return tl_fail(TL_ERR_FORMAT, "%s: bad .npy header: malformed shape tuple", lx->name);
+    }
+    if (nd == 0)
+        return tl_fail(TL_ERR_UNSUPPORTED,
+                       "%s: 0-d (scalar) array: only 1-D and 2-D arrays are supported", lx->name);
+    if (nd > 2)
+        return tl_fail(TL_ERR_UNSUPPORTED,
+                       "%s: %zu-D array of shape (%s): only 1-D and 2-D arrays are supported",
+                       lx->name, nd, shown);
+    (void)total;
+    a->ndim = nd;
+    a->rows = dims[0];
+    a->cols = nd == 2 ? dims[1] : 1;
+    return TL_OK;
+}
+
+/* Parse and validate the whole file; a->data points into buf on success. */
+static tl_status npy_open(const unsigned char *buf, size_t len, const char *name, npy_array *a) {
+    static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+    tl_status st = TL_OK;
+    memset(a, 0, sizeof *a);
+    if (len < 10 || memcmp(buf, magic, 6) != 0)
+        return tl_fail(TL_ERR_FORMAT, "%s: not a .npy file (bad magic)", name);
+    unsigned major = buf[6], minor = buf[7];
+    if (major < 1 || major > 3 || minor != 0)
+        return tl_fail(TL_ERR_UNSUPPORTED, "%s: unsupported .npy format version %u.%u", name,
+                       major, minor);
+    size_t pre = major == 1 ? 10 : 12;
+    if (len < pre) return tl_fail(TL_ERR_FORMAT, "%s: .npy header truncated", name);
+    size_t hlen = (size_t)npy_load(buf + 8, major == 1 ? 2 : 4, false);
+    if (hlen > len - pre)
+        return tl_fail(TL_ERR_FORMAT,
+                       "%s: .npy header truncated: header says %zu bytes, file has %zu", name,
+                       hlen, len - pre);
+
+    npy_lex lx = {(const char *)buf + pre, (const char *)buf + pre + hlen, name};
+    bool have_descr = false, have_fortran = false, have_shape = false;
+    npy_ws(&lx);
+    TL_CHECK(lx.s < lx.end && *lx.s == '{', TL_ERR_FORMAT,
+             "%s: bad .npy header: expected a dictionary", name);
+    lx.s++;
+    for (;;) {
+        npy_ws(&lx);
+        if (lx.s < lx.end && *lx.s == '}') break;
+        const char *key;
+        size_t klen;
+        TL_TRY(npy_string(&lx, &key, &klen));
+        npy_ws(&lx);
+        TL_CHECK(lx.s < lx.end && *lx.s == ':', TL_ERR_FORMAT,
+                 "%s: bad .npy header: expected ':' after a key", name);
+        lx.s++;
+        npy_ws(&lx);
+        if (klen == 5 && memcmp(key, "descr", 5) == 0) {
+            TL_CHECK(!have_descr, TL_ERR_FORMAT, "%s: bad .npy header: duplicate 'descr'", name);
+            TL_CHECK(lx.s < lx.end && *lx.s != '[', TL_ERR_UNSUPPORTED,
+                     "%s: structured dtypes are not supported (plain numeric arrays only)", name);
+            const char *d;
+            size_t dlen;
+            TL_TRY(npy_string(&lx, &d, &dlen));
+            TL_TRY(npy_descr(name, d, dlen, a));
+            have_descr = true;
+        } else if (klen == 13 && memcmp(key, "fortran_order", 13) == 0) {
+            TL_CHECK(!have_fortran, TL_ERR_FORMAT, "%s: bad .npy header: duplicate 'fortran_order'",
+                     name);
+            if (npy_word(&lx, "True"))
+                a->fortran = true;
+            else if (npy_word(&lx, "False"))
+                a->fortran = false;
+            else
+                TL_CHECK(0, TL_ERR_FORMAT, "%s: bad .npy header: fortran_order is not True/False",
+                         name);
+            have_fortran = true;
+        } else if (klen == 5 && memcmp(key, "shape", 5) == 0) {
+            TL_CHECK(!have_shape, TL_ERR_FORMAT, "%s: bad .npy header: duplicate 'shape'", name);
+            TL_TRY(npy_shape(&lx, a));
+            have_shape = true;
+        } else {
+            TL_CHECK(0, TL_ERR_FORMAT, "%s: bad .npy header: unexpected key", name);
+        }
+        npy_ws(&lx);
+        if (lx.s < lx.end && *lx.s == ',') {
+            lx.s++;
+            continue;
+        }
+        TL_CHECK(lx.s < lx.end && *lx.s == '}', TL_ERR_FORMAT,
+                 "%s: bad .npy header: expected ',' or '}'", name);
+        break;
+    }
+    lx.s++; /* the closing brace */
+    npy_ws(&lx);
+    TL_CHECK(lx.s == lx.end, TL_ERR_FORMAT, "%s: bad .npy header: text after the dictionary",
+             name);
+    TL_CHECK(have_descr && have_fortran && have_shape, TL_ERR_FORMAT,
+             "%s: bad .npy header: missing '%s'", name,
+             !have_descr ? "descr" : !have_fortran ? "fortran_order" : "shape");
+
+    size_t count, bytes;
+    TL_CHECK(tl_size_mul(a->rows, a->cols, &count) == 0 &&
+                 tl_size_mul(count, a->esize, &bytes) == 0,
+             TL_ERR_FORMAT, "%s: bad .npy header: array size overflows", name);
+    size_t avail = len - pre - hlen;
+    TL_CHECK(avail >= bytes, TL_ERR_FORMAT, "%s: data truncated: expected %zu bytes, found %zu",
+             name, bytes, avail);
+    TL_CHECK(avail == bytes, TL_ERR_FORMAT,
+             "%s: %zu unexpected bytes after the data (expected %zu bytes)", name, avail - bytes,
+             bytes);
+    TL_CHECK(count > 0, TL_ERR_EMPTY, "%s: the array is empty (shape %zu x %zu)", name, a->rows,
+             a->cols);
+    a->data = buf + pre + hlen;
+done:
+    return st;
+}
+
+tl_status tl_parse_npy(const unsigned char *buf, size_t len, const char *name, tl_mat *X_out,
+                       size_t *ndim_out) {
+    tl_status st = TL_OK;
+    npy_array a;
+    tl_mat X = {0, 0, 0, NULL};
+    if (!name) name = "<npy>";
+    TL_CHECK(X_out && (buf || len == 0), TL_ERR_INVALID_ARG, "%s: tl_parse_npy: NULL argument",
+             name);
+    X_out->rows = X_out->cols = X_out->ld = 0;
+    X_out->data = NULL;
+    TL_TRY(npy_open(buf, len, name, &a));
+    TL_TRY(tl_mat_alloc(&X, a.rows, a.cols));
+    npy_convert(&a, X);
+    *X_out = X;
+    X.data = NULL;
+    if (ndim_out) *ndim_out = a.ndim;
+done:
+    tl_mat_free(&X);
+    return st;
+}
+
+/* ---- files ---- */
+
+/* Read a whole file into a tl_malloc'd buffer (TL_ERR_IO naming the path). */
+static tl_status npy_slurp(const char *path, unsigned char **buf_out, size_t *len_out) {
+    tl_status st = TL_OK;
+    unsigned char *buf = NULL;
+    size_t len = 0, cap = 0;
+    FILE *f = fopen(path, "rb");
+    *buf_out = NULL;
+    *len_out = 0;
+    TL_CHECK(f, TL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
+        cap = (size_t)sb.st_size + 1;
+    if (cap < 4096) cap = 4096;
+    TL_ALLOC(buf, cap);
+    for (;;) {
+        if (len == cap) {
+            TL_CHECK(cap <= (size_t)-1 / 2, TL_ERR_NOMEM, "%s: file too large", path);
+            unsigned char *nb = tl_realloc(buf, cap * 2);
+            TL_CHECK(nb, TL_ERR_NOMEM, "%s: out of memory reading the file", path);
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    TL_CHECK(!ferror(f), TL_ERR_IO, "%s: read error: %s", path, strerror(errno));
+    *buf_out = buf;
+    *len_out = len;
+    buf = NULL;
+done:
+    if (f) fclose(f);
+    tl_free(buf);
+    return st;
+}
+
+static tl_status npy_check_finite(tl_mat X, const char *path) {
+    for (size_t i = 0; i < X.rows; i++)
+        for (size_t j = 0; j < X.cols; j++)
+            if (!isfinite(TL_AT(X, i, j)))
+                return tl_fail(TL_ERR_NONFINITE, "%s: %s at row %zu, column %zu", path,
+                               isnan(TL_AT(X, i, j)) ? "NaN" : "Inf", i + 1, j + 1);
+    return TL_OK;
+}
+
+tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out) {
+    tl_status st = TL_OK;
+    unsigned char *xb = NULL, *yb = NULL;
+    size_t xlen = 0, ylen = 0;
+    tl_dataset *ds = NULL;
+    npy_array xa, ya;
+    TL_CHECK(x_path && out, TL_ERR_INVALID_ARG, "tl_read_npy: NULL argument");
+    *out = NULL;
+
+    TL_TRY(npy_slurp(x_path, &xb, &xlen));
+    TL_TRY(npy_open(xb, xlen, x_path, &xa));
+    if (y_path) {
+        TL_TRY(npy_slurp(y_path, &yb, &ylen));
+        TL_TRY(npy_open(yb, ylen, y_path, &ya));
+        TL_CHECK(ya.ndim == 1 || ya.cols == 1, TL_ERR_SHAPE,
+                 "%s: labels must be a 1-D array (or n x 1), found %zu x %zu", y_path, ya.rows,
+                 ya.cols);
+        TL_CHECK(ya.rows == xa.rows, TL_ERR_SHAPE, "%s: %zu labels for %zu samples in %s", y_path,
+                 ya.rows, xa.rows, x_path);
+    }
+
+    TL_TRY(tl_dataset_create_dense(xa.rows, xa.cols, y_path != NULL, &ds));
+    tl_mat X = tl_dataset_dense(ds);
+    npy_convert(&xa, X);
+    TL_TRY(npy_check_finite(X, x_path));
+    if (y_path) {
+        int *y = tl_dataset_labels(ds);
+        for (size_t i = 0; i < ya.rows; i++) {
+            double v = npy_value(&ya, ya.data + i * ya.esize);
+            TL_CHECK(v == floor(v) && v >= (double)INT_MIN && v <= (double)INT_MAX, TL_ERR_LABEL,
+                     "%s: label %g at index %zu is not an integer (in the int range)", y_path,
+                     v, i);
+            y[i] = (int)v;
+        }
+    }
+    TL_TRY(tl_dataset_set_name(ds, x_path));
+    *out = ds;
+    ds = NULL;
+done:
+    tl_dataset_free(ds);
+    tl_free(xb);
+    tl_free(yb);
+    return st;
+}

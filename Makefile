@@ -81,14 +81,16 @@ asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
 
-# libFuzzer targets (clang). Run one: build-fuzz/fuzz_csv tests/fuzz/corpus/csv -max_total_time=300
+# libFuzzer targets (clang), linked with the modules a reader needs. `make fuzz` builds them;
+# `sh scripts/fuzz.sh [SECONDS] [TARGET...]` runs them and merges what they find into the corpus.
+FUZZ_LIB_SRC := $(sort $(wildcard src/core/*.c src/linalg/*.c src/data/*.c src/io/*.c))
 fuzz: | $(DEPS_STAMP)
 	@sh scripts/install-deps.sh fuzz
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "clang $$n"; \
 	  clang -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Isrc \
-	    $(DEP_CFLAGS) -o build-fuzz/$$n $$f $(LIB_SRC) $(DEP_LIBS) || exit 1; done
+	    $(DEP_CFLAGS) -o build-fuzz/$$n $$f $(FUZZ_LIB_SRC) $(DEP_LIBS) || exit 1; done
 
 demo: $(DEPS_STAMP) all
 	@sh scripts/demo.sh

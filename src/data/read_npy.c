@@ -88,6 +88,14 @@ static double npy_value(const npy_array *a, const unsigned char *p) {
 /* Convert the array into out (rows, cols), row-major. */
 static void npy_convert(const npy_array *a, tl_mat out) {
     const size_t es = a->esize;
+    const uint16_t probe = 1;
+    const bool host_little = *(const unsigned char *)&probe == 1;
+    if (!a->fortran && a->kind == NPY_FLOAT && es == 8 && a->big != host_little) {
+        /* native float64, C order: the rows are already our layout */
+        for (size_t i = 0; i < a->rows; i++)
+            memcpy(out.data + i * out.ld, a->data + i * a->cols * 8, a->cols * 8);
+        return;
+    }
     if (!a->fortran) {
         const unsigned char *p = a->data;
         for (size_t i = 0; i < a->rows; i++)

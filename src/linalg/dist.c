@@ -14,7 +14,9 @@
 
 /* ~512 KB of output per block: large enough for GEMM efficiency, small enough to stay in L2. */
 #define TL_GRAM_BLOCK_ELEMS ((size_t)1 << 16)
-#define TL_GRAM_MIN_ROWS ((size_t)8)
+/* GEMM on very thin row blocks re-packs all of Y per block; 256 rows amortise that. The block
+ * only sizes the norm buffer (the product goes straight into K), so memory is unaffected. */
+#define TL_GRAM_MIN_ROWS ((size_t)256)
 
 void tl_row_sqnorms(tl_mat X, double *out /* (n) */) {
     int blas_ok = X.cols <= (size_t)INT_MAX;
@@ -45,10 +47,12 @@ tl_status tl_la_gram_blocks(tl_mat X, tl_mat Y, tl_mat K, double alpha, int want
         TL_ALLOC(yn, m);
         tl_row_sqnorms(Y, yn);
     }
+    /* X Y^T with Y = X is symmetric: SYRK does half the work of GEMM */
+    if (same) TL_TRY(tl_syrk(TL_NOTRANS, alpha, X, 0.0, K));
     for (size_t r0 = 0; r0 < n; r0 += block) {
         size_t nb = n - r0 < block ? n - r0 : block;
         tl_mat Xb = tl_mat_rows(X, r0, nb), Kb = tl_mat_rows(K, r0, nb);
-        TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, alpha, Xb, Y, 0.0, Kb));
+        if (!same) TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, alpha, Xb, Y, 0.0, Kb));
         if (want_norms) tl_row_sqnorms(Xb, xn);
         if (finish) finish(Kb, r0, xn, yn, same, ctx);
     }

@@ -1,0 +1,190 @@
+#!/bin/sh
+# bench/run.sh: libtl against its reference implementations (numpy / scipy / scikit-learn from
+# Debian's packages, /usr/bin/python3), same data and hyper-parameters, in one run.
+#
+#   sh bench/run.sh [SUITE...]        suites: core (default: every suite)
+#
+# Each operation runs in a fresh process per side (bench/bench_core for libtl, bench/ref_core.py
+# for the reference), so the peak RSS a process reports belongs to that operation alone. Both
+# programs time in-process (best of R runs after W warm-ups, monotonic clock) and print one JSON
+# line; bench/report.py turns the pairs into a Markdown table (ratios, peak memory, whether the
+# results are equal) with a description of the machine, written to bench/out/<suite>.md and
+# printed. bench/RESULTS.md holds that output pasted verbatim: never edit a number by hand.
+#
+# Both sides use the same system OpenBLAS with the same thread count (OPENBLAS_NUM_THREADS =
+# OMP_NUM_THREADS = 2, overridable with BENCH_THREADS); OPENBLAS_CORETYPE is left as the
+# environment sets it and recorded in the table's header.
+#
+# Environment: BUILD (build folder, default "build", as `make bench` uses), TL_DATA (default
+# ../shared/data), FMNIST (default /usr/share/datasets/fashion-mnist), PY (default
+# /usr/bin/python3), BENCH_QUICK=1 (smaller Fashion-MNIST 1-NN, no 10000 x 10000 kernel: for
+# trying the script, not for RESULTS.md).
+#
+# Adding a suite: write a function suite_NAME below that calls `pair` for each row and ends with
+# `finish NAME`, and add NAME to ALL_SUITES.
+set -eu
+cd "$(dirname "$0")/.."
+
+BUILD=${BUILD:-build}
+PY=${PY:-/usr/bin/python3}
+DATA=${TL_DATA:-../shared/data}
+FMNIST=${FMNIST:-/usr/share/datasets/fashion-mnist}
+QUICK=${BENCH_QUICK:-0}
+OUT=bench/out
+THREADS=${BENCH_THREADS:-2}
+export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
+ALL_SUITES="core"
+BENCH="$BUILD/bench/bench_core"
+CMD_PREFIX=""
+[ "$QUICK" = 1 ] && CMD_PREFIX="BENCH_QUICK=1 (reduced sizes, not for RESULTS.md) "
+
+say() { printf '%s\n' "$*" >&2; }
+
+build() {
+    say "bench: building libtl ($BUILD) and bench_core"
+    make -s BUILD="$BUILD" lib >&2
+    mkdir -p "$BUILD/bench" "$OUT"
+    # the project's compile flags (Makefile: CFLAGS_ALL / DEP_LIBS)
+    cc -std=c11 -O2 -g -Wall -Wextra -Wpedantic -Wshadow -D_GNU_SOURCE -Iinclude \
+        $(pkg-config --cflags openblas matio) -o "$BENCH" bench/bench_core.c "$BUILD/libtl.a" \
+        $(pkg-config --libs openblas matio) -llapacke -lz -lm -lpthread
+    "$PY" -c "import numpy, scipy, sklearn" 2>/dev/null || {
+        say "bench: $PY lacks numpy/scipy/sklearn (sh scripts/install-deps.sh bench)"; exit 1; }
+}
+
+# pair "OP LABEL" "DATA LABEL" "LIBTL ARGS" "REFERENCE ARGS": run both sides (one fresh process
+# each) and append the pair to the suite's JSON lines. A libtl result is reused by the next pair
+# when its LIBTL ARGS is "=" (same libtl run, another reference implementation).
+pair() {
+    if [ "$3" != "=" ]; then
+        say "bench:   libtl     $1 ($2)"
+        # shellcheck disable=SC2086
+        C_JSON=$("$BENCH" $3)
+    fi
+    say "bench:   reference $1 ($2)"
+    # shellcheck disable=SC2086
+    R_JSON=$("$PY" bench/ref_core.py $4)
+    printf '{"label":"%s","data":"%s","libtl":%s,"ref":%s}\n' "$1" "$2" "$C_JSON" "$R_JSON" \
+        >>"$JSONL"
+}
+
+skip() {
+    say "bench: SKIPPED $1"
+    printf '{"skipped":"%s"}\n' "$1" >>"$JSONL"
+}
+
+start() {
+    JSONL="$OUT/$1.jsonl"
+    : >"$JSONL"
+    SUITE_T0=$(date +%s)
+    SUITE_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+    say "bench: suite $1"
+}
+
+finish() {
+    t=$(($(date +%s) - SUITE_T0))
+    "$PY" bench/report.py --suite "$1" --seconds "$t" --command "$CMD_PREFIX""sh bench/run.sh $1" \
+        --load "$SUITE_LOAD" --libtl "$BENCH" "$JSONL" >"$OUT/$1.md"
+    cat "$OUT/$1.md"
+}
+
+# ---- suite "core": readers, exact 1-NN, RBF kernel matrices ----
+suite_core() {
+    start core
+    pair "process baseline" "nothing loaded or run" "-r 5 -w 1 noop" "-r 5 -w 1 noop"
+
+    L_MAT="read .mat (scipy.io.loadmat)"
+    L_KNN_SK="1-NN (sklearn KNeighborsClassifier brute)"
+    L_KNN_NP="1-NN (numpy ||x||^2+||y||^2-2XY^T argmin)"
+    L_RBF_SK="RBF kernel matrix (sklearn rbf_kernel)"
+    L_RBF_NP="RBF kernel matrix (numpy exp(-g max(sqdist, 0)))"
+    if [ -d "$DATA" ]; then
+        S="$DATA/office_caltech10_surf" D="$DATA/office_caltech10_decaf"
+        M="$DATA/digits_mnist_usps/MNIST_vs_USPS.mat" A="$DATA/amazon_review_dann_5000"
+        a="-r 5 -w 1 read-mat"
+        for dom in amazon caltech webcam dslr; do a="$a $S/${dom}_SURF_L10.mat"; done
+        pair "$L_MAT" "Office+Caltech SURF, 4 files, 2533 x 800 uint8" "$a" "$a"
+        a="-r 5 -w 1 read-mat $D/dslr_decaf.mat $D/webcam_decaf.mat"
+        pair "$L_MAT" "Office+Caltech DeCAF, 2 files, 452 x 4096 double" "$a" "$a"
+        a="-r 5 -w 1 read-mat $M:X_src,Y_src $M:X_tar,Y_tar"
+        pair "$L_MAT" "MNIST_vs_USPS.mat, X/Y_src + X/Y_tar, 3800 x 256, transposed" "$a" "$a"
+        a="-r 5 -w 1 read-svmlight 5000"
+        for dom in books dvd electronics kitchen; do
+            a="$a $A/${dom}_train.svmlight $A/${dom}_test.svmlight"
+        done
+        pair "read svmlight (sklearn load_svmlight_file)" \
+            "Amazon 8 files, 27677 rows, 5000 features, 0-based" "$a" "$a"
+    else
+        skip "the shared data folder $DATA is absent: .mat, svmlight and MNIST->USPS rows"
+    fi
+
+    if [ -d "$FMNIST" ]; then
+        F="$FMNIST"
+        a="-r 3 -w 1 read-idx $F/train-images-idx3-ubyte.gz $F/train-labels-idx1-ubyte.gz"
+        pair "read IDX.gz (gzip + numpy.frombuffer)" "Fashion-MNIST train, 60000 x 784 -> float64" \
+            "$a" "$a"
+        # .npy and CSV written (untimed) by libtl's tl_dataset_save from Fashion-MNIST test / 255
+        stem="$OUT/fmnist_test"
+        say "bench: writing $stem.npy and $stem.csv (tl_dataset_save)"
+        "$BENCH" gen-csv-npy "$F" "$stem"
+        a="-r 5 -w 1 read-npy $stem.npy $stem.labels.npy"
+        pair "read .npy (numpy.load)" \
+            "Fashion-MNIST test / 255, 10000 x 784 float64 + int32 labels" "$a" "$a"
+        a="-r 3 -w 1 read-csv $stem.csv"
+        pair "read CSV (numpy.loadtxt)" "the same as CSV, label last, 81 MB" "$a" "$a"
+    else
+        skip "Fashion-MNIST ($FMNIST) is absent: IDX, .npy, CSV, Fashion 1-NN and kernel rows"
+    fi
+
+    if [ -d "$DATA" ]; then
+        a="-r 5 -w 1 knn-digits $M"
+        d="MNIST -> USPS, 2000 x 1800 x 256, L2 rows"
+        pair "$L_KNN_SK" "$d" "$a" "--impl sklearn $a"
+        pair "$L_KNN_NP" "$d" "=" "--impl numpy $a"
+    fi
+
+    if [ -d "$FMNIST" ]; then
+        if [ "$QUICK" = 1 ]; then ntr=10000 nte=2000; else ntr=60000 nte=10000; fi
+        a="-r 1 -w 0 knn-fmnist $F $ntr $nte"
+        d="Fashion-MNIST $ntr x $nte x 784, / 255"
+        pair "$L_KNN_SK" "$d" "$a" "--impl sklearn $a"
+        pair "$L_KNN_NP" "$d" "=" "--impl numpy $a"
+
+        a="-r 3 -w 1 gamma-fmnist $F 2000"
+        pair "median-heuristic gamma (scipy pdist + median)" \
+            "Fashion-MNIST test 2000 x 784, all 1999000 pairs" "$a" "$a"
+        # the kernels on both sides get libtl's gamma, printed with 17 digits (exact)
+        gamma=$(printf '%s\n' "$C_JSON" | sed -n 's/.*"gamma":\([^,}]*\).*/\1/p')
+        [ -n "$gamma" ] || { say "bench: no gamma in $C_JSON"; exit 1; }
+
+        sizes=5000
+        avail=$(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)
+        if [ "$QUICK" = 1 ]; then
+            say "bench: BENCH_QUICK: no 10000 x 10000 kernel"
+        elif [ "${avail:-0}" -ge 6000 ]; then
+            sizes="5000 10000"
+        else
+            skip "RBF kernel 10000 x 10000: ${avail} MB available, 6000 MB wanted"
+        fi
+        for n in $sizes; do
+            if [ "$n" = 5000 ]; then r="-r 3 -w 1"; else r="-r 1 -w 0"; fi
+            dump="$OUT/K_$n.bin" # libtl's K, for the max abs difference
+            a="$r rbf-fmnist $F $n $gamma"
+            d="Fashion-MNIST test $n x $n x 784, / 255, same gamma"
+            pair "$L_RBF_SK" "$d" "$a $dump" "--impl sklearn --compare $dump $a"
+            pair "$L_RBF_NP" "$d" "=" "--impl numpy --compare $dump $a"
+            rm -f "$dump"
+        done
+    fi
+    finish core
+}
+
+suites=${*:-$ALL_SUITES}
+for s in $suites; do
+    case " $ALL_SUITES " in
+    *" $s "*) ;;
+    *) say "bench: unknown suite '$s' (known: $ALL_SUITES)"; exit 2 ;;
+    esac
+done
+build
+for s in $suites; do "suite_$s"; done

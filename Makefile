@@ -78,12 +78,12 @@ test: $(DEPS_STAMP) lib $(BUILD)/tl $(TEST_BIN) $(FUZZ_REPLAY) $(EXAMPLE_BIN)
 	@BUILD=$(BUILD) sh tests/run_all.sh
 
 asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
 
 # libFuzzer targets (clang), linked with the modules a reader needs. `make fuzz` builds them;
 # `sh scripts/fuzz.sh [SECONDS] [TARGET...]` runs them and merges what they find into the corpus.
-FUZZ_LIB_SRC := $(sort $(wildcard src/core/*.c src/linalg/*.c src/data/*.c src/io/*.c))
+FUZZ_LIB_SRC := $(sort $(wildcard src/core/*.c src/linalg/*.c src/data/*.c src/io/tlm.c))
 fuzz: | $(DEPS_STAMP)
 	@sh scripts/install-deps.sh fuzz
 	@mkdir -p build-fuzz

@@ -6,6 +6,7 @@ set -e
 secs=${1:-300}; [ $# -gt 0 ] && shift
 targets=${*:-"csv svmlight npy idx mat"}
 make -s fuzz
+export LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp
 mkdir -p bench/out tests/fuzz/artifacts
 for t in $targets; do
     bin=build-fuzz/fuzz_$t; new=build-fuzz/new-$t

@@ -1,0 +1,180 @@
+/* `tl distance`: how far apart two domains are before anything is transferred: linear MMD (the
+ * squared distance of the means, U-statistic), RBF MMD (median-heuristic bandwidth, optional
+ * permutation p-value), the CORAL distance and the proxy A-distance of a logistic domain
+ * classifier. Labels are not needed. */
+#include <math.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tl/measure.h"
+
+static const cli_opt distance_opts[] = {
+    {"source", "SPEC", NULL, "first domain"},
+    {"target", "SPEC", NULL, "second domain"},
+    {"metric", "NAME", "all", "mmd (linear), mmd-rbf, coral, a-distance, or all"},
+    {"permutations", "N", "0", "permutation test draws for the MMD p-value (0: none)"},
+    {"gamma", "G", "0", "RBF gamma (0: median heuristic on the pooled sample)"},
+    {"bandwidths", "N", "1", "average RBF kernels at gamma * 2^(i - N/2), i < N"},
+    {"biased", NULL, NULL, "biased V-statistic instead of the unbiased U-statistic"},
+    {"rff-above", "N", "20000", "random Fourier features above N pooled samples (0: never)"},
+    {"folds", "K", "5", "cross-validation folds of the A-distance classifier"},
+    {"clf-C", "C", "1", "logistic regression C of the A-distance classifier"},
+    CLI_DATA_OPTS,
+    {"", NULL, NULL, NULL}};
+
+enum { M_LIN = 1, M_RBF = 2, M_CORAL = 4, M_AD = 8 };
+
+/* Per-domain z-score/min-max makes every domain's mean and spread the same, which is most of what
+ * these measures see: warn so the user picks rowsum/l2 or --preprocess-fit source. */
+static void warn_domain_scaling(const cli_args *a) {
+    const char *pre = cli_get(a, "preprocess"), *fit = cli_get(a, "preprocess-fit");
+    if (!pre || (fit && strcmp(fit, "source") == 0)) return;
+    if (strstr(pre, "zscore") || strstr(pre, "minmax"))
+        cli_warn("--preprocess %s fitted per domain gives every domain the same column means and "
+                 "spreads, so distances shrink toward 0 (SURF A-C: RBF MMD -4e-4, p = 1); use "
+                 "rowsum/l2 or --preprocess-fit source to compare domains",
+                 pre);
+}
+
+static int run_distance(cli_args *a) {
+    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    const char *s = cli_get(a, "source"), *t = cli_get(a, "target"), *metric = cli_get(a, "metric");
+    if (!s || !t) return cli_fail("--source and --target are required (see 'tl help distance')");
+    int which = 0;
+    if (strcmp(metric, "all") == 0) which = M_LIN | M_RBF | M_CORAL | M_AD;
+    else if (strcmp(metric, "mmd") == 0) which = M_LIN;
+    else if (strcmp(metric, "mmd-rbf") == 0) which = M_RBF;
+    else if (strcmp(metric, "coral") == 0) which = M_CORAL;
+    else if (strcmp(metric, "a-distance") == 0) which = M_AD;
+    else
+        return cli_fail("--metric: '%s' is not one of mmd, mmd-rbf, coral, a-distance, all",
+                        metric), 2;
+    long perms, bw, rffa, folds;
+    double gamma, C;
+    uint64_t seed;
+    if (!cli_get_long(a, "permutations", 0, 1000000, &perms) ||
+        !cli_get_long(a, "bandwidths", 1, 32, &bw) ||
+        !cli_get_long(a, "rff-above", 0, 2000000000L, &rffa) ||
+        !cli_get_long(a, "folds", 2, 100, &folds) || !cli_get_double(a, "gamma", 0, 1e300, &gamma) ||
+        !cli_get_double(a, "clf-C", 1e-12, 1e12, &C) || !cli_get_u64(a, "seed", &seed))
+        return 2;
+    tl_dataset *ds[2] = {NULL, NULL};
+    int rc = 1;
+    if (cli_load(a, s, &ds[0]) != TL_OK || cli_load(a, t, &ds[1]) != TL_OK) goto done;
+    if (tl_dataset_rows(ds[0]) == 0 || tl_dataset_rows(ds[1]) == 0) {
+        cli_fail("'%s' is empty: both domains need samples", tl_dataset_rows(ds[0]) == 0 ? s : t);
+        goto done;
+    }
+    if (cli_align_features(ds[0], ds[1]) != TL_OK) goto done;
+    warn_domain_scaling(a);
+    if (cli_preprocess(a, ds, NULL, 2) != TL_OK) goto done;
+    tl_xmat Xs = tl_dataset_features(ds[0]), Xt = tl_dataset_features(ds[1]);
+    double lin = NAN, rbf = NAN, coral = NAN, ad = NAN, p_lin = NAN, p_rbf = NAN, g = NAN;
+    double t0 = cli_now();
+    tl_status st = TL_OK;
+    tl_mmd_params mp = tl_mmd_params_default();
+    mp.unbiased = !cli_flag(a, "biased");
+    mp.permutations = (size_t)perms;
+    mp.seed = seed;
+    mp.rff_above = (size_t)rffa;
+    if (which & M_LIN) {
+        tl_mmd_result r;
+        mp.kernel = TL_KERNEL_LINEAR;
+        cli_info(a, "linear MMD%s...", perms ? " with permutations" : "");
+        if ((st = tl_mmd(&mp, Xs, Xt, &r)) != TL_OK) {
+            cli_fail_status(st, "linear");
+            goto done;
+        }
+        lin = r.mmd2;
+        p_lin = r.p_value;
+    }
+    if (which & M_RBF) {
+        tl_mmd_result r;
+        mp.kernel = TL_KERNEL_RBF;
+        mp.gamma = gamma;
+        mp.n_bandwidths = (size_t)bw;
+        cli_info(a, "RBF MMD%s...", perms ? " with permutations" : "");
+        if ((st = tl_mmd(&mp, Xs, Xt, &r)) != TL_OK) {
+            cli_fail_status(st, "RBF");
+            goto done;
+        }
+        rbf = r.mmd2;
+        p_rbf = r.p_value;
+        g = r.gamma;
+    }
+    if (which & M_CORAL) {
+        if ((st = tl_coral_distance(Xs, Xt, &coral)) != TL_OK) {
+            cli_fail_status(st, "CORAL");
+            goto done;
+        }
+    }
+    if (which & M_AD) {
+        size_t nmin = tl_xmat_rows(Xs) < tl_xmat_rows(Xt) ? tl_xmat_rows(Xs) : tl_xmat_rows(Xt);
+        if (nmin >= 2 && (size_t)folds > nmin) {
+            cli_warn("a domain has only %zu samples: the A-distance uses %zu folds instead of %ld",
+                     nmin, nmin, folds);
+            folds = (long)nmin;
+        }
+        cli_info(a, "proxy A-distance (%ld-fold logistic regression)...", folds);
+        if ((st = tl_proxy_a_distance(Xs, Xt, (size_t)folds, C, seed, &ad)) != TL_OK) {
+            cli_fail_status(st, "A-distance");
+            goto done;
+        }
+    }
+    double secs = cli_now() - t0, pv = (which & M_RBF) ? p_rbf : p_lin;
+    if (cli_flag(a, "json")) {
+        cli_json j;
+        cli_json_begin(&j);
+        cli_json_str(&j, "command", "distance");
+        cli_json_str(&j, "source", tl_dataset_name(ds[0]));
+        cli_json_str(&j, "target", tl_dataset_name(ds[1]));
+        cli_json_str(&j, "preprocess", cli_get(a, "preprocess"));
+        cli_json_int(&j, "n_source", (long long)tl_dataset_rows(ds[0]));
+        cli_json_int(&j, "n_target", (long long)tl_dataset_rows(ds[1]));
+        cli_json_int(&j, "n_features", (long long)tl_dataset_cols(ds[0]));
+        cli_json_bool(&j, "unbiased", mp.unbiased);
+        if (which & M_LIN) cli_json_num(&j, "mmd", lin);
+        if (which & M_RBF) {
+            cli_json_num(&j, "mmd_rbf", rbf);
+            cli_json_num(&j, "gamma", g);
+        }
+        if (which & M_CORAL) cli_json_num(&j, "coral", coral);
+        if (which & M_AD) cli_json_num(&j, "a_distance", ad);
+        if (perms) {
+            cli_json_num(&j, "p_value", pv);
+            cli_json_int(&j, "permutations", perms);
+            if ((which & M_LIN) && (which & M_RBF)) cli_json_num(&j, "p_value_linear", p_lin);
+        }
+        cli_json_num(&j, "seconds", secs);
+        rc = cli_json_finish(&j);
+        goto done;
+    }
+    printf("%-16s %s (%zu samples)\n", "source", tl_dataset_name(ds[0]), tl_dataset_rows(ds[0]));
+    printf("%-16s %s (%zu samples, %zu features)\n", "target", tl_dataset_name(ds[1]),
+           tl_dataset_rows(ds[1]), tl_dataset_cols(ds[1]));
+    printf("%-16s %s\n", "preprocess", cli_get(a, "preprocess"));
+    if (which & M_LIN) {
+        printf("%-16s %.6g", mp.unbiased ? "MMD^2 linear" : "MMD^2 linear (b)", lin);
+        if (perms) printf("   p = %.4g (%ld permutations)", p_lin, perms);
+        printf("\n");
+    }
+    if (which & M_RBF) {
+        printf("%-16s %.6g   gamma %.4g%s", mp.unbiased ? "MMD^2 rbf" : "MMD^2 rbf (b)", rbf, g,
+               bw > 1 ? " (x several bandwidths)" : "");
+        if (perms) printf("   p = %.4g (%ld permutations)", p_rbf, perms);
+        printf("\n");
+    }
+    if (which & M_CORAL) printf("%-16s %.6g\n", "CORAL", coral);
+    if (which & M_AD) printf("%-16s %.4f   (0: indistinguishable, 2: separable)\n", "A-distance", ad);
+    printf("%-16s %.3f s\n", "time", secs);
+    rc = 0;
+done:
+    tl_dataset_free(ds[0]);
+    tl_dataset_free(ds[1]);
+    return rc;
+}
+
+const cli_command cmd_distance = {
+    "distance", "domain distances: MMD (linear, RBF, p-value), CORAL, proxy A-distance",
+    "--source SPEC --target SPEC [--metric all] [--permutations N] [options]", distance_opts,
+    run_distance};

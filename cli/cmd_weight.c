@@ -1,0 +1,189 @@
+/* `tl weight`: importance-weight the labelled source toward the target (KMM, KLIEP, uLSIF or a
+ * discriminative domain classifier), train the learner with those sample weights, and report its
+ * target accuracy next to the same learner trained without weights. The weights (one per source
+ * row, mean 1) can be written to a file, atomically (temporary file + rename). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "tl/instance.h"
+
+static const cli_opt weight_opts[] = {
+    CLI_DOMAIN_OPTS,
+    {"method", "NAME", "kmm", "kmm, kliep, ulsif, domain-clf"},
+    {"out", "FILE", NULL, "write the source weights, one per line (mean 1)"},
+    {"gamma", "G", "0", "RBF gamma (0: median heuristic on source + target)"},
+    {"B", "B", "1000", "KMM: upper bound of a weight"},
+    {"eps", "E", "0", "KMM: |mean weight - 1| <= E (0: (sqrt(ns) - 1) / sqrt(ns))"},
+    {"centers", "N", "100", "KLIEP/uLSIF: kernel centres drawn from the target"},
+    {"lambda", "L", "0.001", "uLSIF ridge (negative: leave-one-out choice)"},
+    {"clf-C", "C", "1", "domain-clf: logistic regression C of the domain classifier"},
+    {"max-iter", "N", "1000", "solver iterations"},
+    CLI_LEARNER_OPTS,
+    CLI_DATA_OPTS,
+    {"", NULL, NULL, NULL}};
+
+/* Writes w (n) to path through a temporary file in the same folder, renamed into place. */
+static int write_weights(const char *path, const double *w, size_t n) {
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 16);
+    if (!tmp) return cli_fail("out of memory");
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".tmp.XXXXXX", 12);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        cli_fail("cannot write '%s': cannot create a temporary file next to it", path);
+        free(tmp);
+        return 1;
+    }
+    FILE *f = fdopen(fd, "w");
+    int bad = f == NULL;
+    for (size_t i = 0; !bad && i < n; i++) bad = fprintf(f, "%.17g\n", w[i]) < 0;
+    if (f) bad |= fflush(f) != 0 || fsync(fileno(f)) != 0;
+    if (f)
+        bad |= fclose(f) != 0;
+    else
+        close(fd);
+    if (!bad && rename(tmp, path) != 0) bad = 1;
+    if (bad) {
+        unlink(tmp);
+        cli_fail("cannot write '%s'", path);
+    }
+    free(tmp);
+    return bad;
+}
+
+static tl_status fit_eval(const tl_learner_params *lp, const tl_dataset *src, const double *w,
+                          const tl_dataset *ev, int *pred, cli_eval *e) {
+    tl_learner *l = NULL;
+    tl_status st = tl_learner_create(lp, &l);
+    if (st == TL_OK)
+        st = tl_learner_fit(l, tl_dataset_features(src), tl_dataset_labels_const(src), w);
+    if (st == TL_OK) st = tl_learner_predict(l, tl_dataset_features(ev), pred);
+    if (st == TL_OK) st = cli_evaluate(tl_dataset_labels_const(ev), pred, tl_dataset_rows(ev), e);
+    tl_learner_free(l);
+    return st;
+}
+
+static int run_weight(cli_args *a) {
+    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    tl_weight_params wp;
+    tl_weight_method m;
+    if (tl_weight_method_parse(cli_get(a, "method"), &m) != TL_OK)
+        return cli_fail_status(TL_ERR_INVALID_ARG, "--method"), 2;
+    wp = tl_weight_params_default(m);
+    long centers, maxit;
+    uint64_t seed;
+    if (!cli_get_double(a, "gamma", 0, 1e300, &wp.kernel.gamma) ||
+        !cli_get_double(a, "B", 1e-300, 1e300, &wp.B) || !cli_get_double(a, "eps", 0, 1e6, &wp.eps) ||
+        !cli_get_long(a, "centers", 1, 100000, &centers) ||
+        !cli_get_double(a, "lambda", -1e300, 1e300, &wp.lambda) ||
+        !cli_get_double(a, "clf-C", 1e-12, 1e12, &wp.C) ||
+        !cli_get_long(a, "max-iter", 1, 100000000, &maxit) || !cli_get_u64(a, "seed", &seed))
+        return 2;
+    wp.centers = (size_t)centers;
+    wp.max_iter = (int)maxit;
+    wp.seed = seed;
+    if (tl_weight_params_check(&wp) != TL_OK)
+        return cli_fail_status(TL_ERR_INVALID_ARG, "weight parameters"), 2;
+    tl_learner_params lp;
+    if (!cli_learner_params(a, &lp)) return 2;
+    cli_domains d;
+    if (cli_load_domains(a, &d) != 0) return 1;
+    tl_dataset *ev = cli_eval_set(&d);
+    size_t ns = tl_dataset_rows(d.source), ne = tl_dataset_rows(ev);
+    double *w = tl_malloc(ns * sizeof *w);
+    int *pred = tl_malloc(ne * sizeof *pred);
+    int rc = 1;
+    cli_eval base, wt;
+    double tw = 0, tl0 = 0;
+    if (!w || !pred) {
+        cli_fail("out of memory");
+        goto done;
+    }
+    cli_info(a, "%s weights for %zu source samples against %zu target samples...",
+             tl_weight_method_name(m), ns, tl_dataset_rows(d.target));
+    double t0 = cli_now();
+    tl_status st = tl_weights_fit(&wp, tl_dataset_features(d.source), tl_dataset_features(d.target), w);
+    tw = cli_now() - t0;
+    if (st != TL_OK) {
+        cli_fail_status(st, "%s weights", tl_weight_method_name(m));
+        goto done;
+    }
+    const char *out = cli_get(a, "out");
+    if (out && write_weights(out, w, ns) != 0) goto done;
+    t0 = cli_now();
+    st = fit_eval(&lp, d.source, NULL, ev, pred, &base);
+    if (st == TL_OK) st = fit_eval(&lp, d.source, w, ev, pred, &wt);
+    tl0 = cli_now() - t0;
+    if (st != TL_OK) {
+        cli_fail_status(st, "training %s on '%s'", tl_learner_name(lp.type), tl_dataset_name(d.source));
+        goto done;
+    }
+    double wmin = INFINITY, wmax = 0, s1 = 0, s2 = 0;
+    size_t zeros = 0;
+    for (size_t i = 0; i < ns; i++) {
+        wmin = fmin(wmin, w[i]);
+        wmax = fmax(wmax, w[i]);
+        s1 += w[i];
+        s2 += w[i] * w[i];
+        zeros += w[i] == 0;
+    }
+    double ess = s2 > 0 ? s1 * s1 / s2 : 0; /* Kish's effective sample size */
+    if (cli_flag(a, "json")) {
+        cli_json j;
+        cli_json_begin(&j);
+        cli_json_str(&j, "command", "weight");
+        cli_json_str(&j, "method", tl_weight_method_name(m));
+        cli_json_str(&j, "source", tl_dataset_name(d.source));
+        cli_json_str(&j, "target", tl_dataset_name(d.target));
+        cli_json_str(&j, "evaluated_on", tl_dataset_name(ev));
+        cli_json_str(&j, "learner", tl_learner_name(lp.type));
+        cli_json_str(&j, "preprocess", cli_get(a, "preprocess"));
+        cli_json_int(&j, "n_source", (long long)ns);
+        cli_json_int(&j, "n_target", (long long)tl_dataset_rows(d.target));
+        cli_json_int(&j, "n_eval", (long long)ne);
+        cli_json_num(&j, "accuracy", wt.accuracy);
+        cli_json_num(&j, "baseline_accuracy", base.accuracy);
+        cli_json_num(&j, "balanced_accuracy", wt.balanced_accuracy);
+        cli_json_num(&j, "baseline_balanced_accuracy", base.balanced_accuracy);
+        cli_json_num(&j, "macro_f1", wt.macro_f1);
+        cli_json_num(&j, "baseline_macro_f1", base.macro_f1);
+        cli_json_num(&j, "weight_min", wmin);
+        cli_json_num(&j, "weight_max", wmax);
+        cli_json_int(&j, "weight_zeros", (long long)zeros);
+        cli_json_num(&j, "effective_sample_size", ess);
+        if (out) cli_json_str(&j, "weights_file", out);
+        cli_json_num(&j, "weight_seconds", tw);
+        cli_json_num(&j, "learner_seconds", tl0);
+        rc = cli_json_finish(&j);
+        goto done;
+    }
+    printf("%-20s %s (%zu samples)\n", "source", tl_dataset_name(d.source), ns);
+    printf("%-20s %s (%zu samples)\n", "target", tl_dataset_name(d.target), tl_dataset_rows(d.target));
+    if (d.test) printf("%-20s %s (%zu samples)\n", "evaluated on", tl_dataset_name(ev), ne);
+    printf("%-20s %s, learner %s, preprocess %s\n", "weights", tl_weight_method_name(m),
+           tl_learner_name(lp.type), cli_get(a, "preprocess"));
+    printf("%-20s min %.4g, max %.4g, %zu zero, effective sample size %.1f of %zu\n",
+           "weight spread", wmin, wmax, zeros, ess, ns);
+    printf("%-20s %.2f %%   (balanced %.2f %%, macro-F1 %.2f %%)\n", "weighted accuracy",
+           100 * wt.accuracy, 100 * wt.balanced_accuracy, 100 * wt.macro_f1);
+    printf("%-20s %.2f %%   (balanced %.2f %%, macro-F1 %.2f %%)\n", "unweighted accuracy",
+           100 * base.accuracy, 100 * base.balanced_accuracy, 100 * base.macro_f1);
+    printf("%-20s %+.2f points\n", "change", 100 * (wt.accuracy - base.accuracy));
+    if (out) printf("%-20s %s\n", "weights written to", out);
+    printf("%-20s %.3f s weighting, %.3f s learners\n", "time", tw, tl0);
+    rc = 0;
+done:
+    tl_free(w);
+    tl_free(pred);
+    cli_domains_free(&d);
+    return rc;
+}
+
+const cli_command cmd_weight = {
+    "weight", "instance weighting (KMM, KLIEP, uLSIF, domain classifier) vs unweighted",
+    "--method kmm|kliep|ulsif|domain-clf --source SPEC --target SPEC [--out W.csv] [options]",
+    weight_opts, run_weight};

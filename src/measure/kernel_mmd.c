@@ -1,0 +1,531 @@
+/* Maximum mean discrepancy (Gretton et al., "A kernel two-sample test", JMLR 2012).
+ *
+ * With kernel sums S_ss = sum_{i,j in s} k(x_i, x_j), S_tt, S_st and the diagonal sums d_s, d_t:
+ *   biased (V-statistic)   MMD^2_b = S_ss / ns^2 + S_tt / nt^2 - 2 S_st / (ns nt)
+ *   unbiased (U-statistic) MMD^2_u = (S_ss - d_s) / (ns (ns-1)) + (S_tt - d_t) / (nt (nt-1))
+ *                                    - 2 S_st / (ns nt)
+ * Linear kernel: closed form through the domain means, O(n d), dense or sparse.
+ * RBF: exp(-gamma ||x-y||^2), gamma from the median heuristic on the pooled sample unless given,
+ * optionally averaged over n_bandwidths gammas gamma * 2^(i - n/2). The sums come from pairs of row
+ * blocks (measure_util.c), never an n x m matrix. Above rff_above pooled samples the kernel is
+ * replaced by random Fourier features (Rahimi & Recht 2007): z(x) = sqrt(2/D) cos(W x + b),
+ * W ~ N(0, 2 gamma I), b ~ U[0, 2 pi), and MMD is the linear MMD of the features, O(n d D).
+ *
+ * Permutation p-value (1 + #{perm >= observed}) / (1 + P). Each permutation only needs three
+ * numbers, so the expensive part is shared:
+ *  - K engine (RBF, n = ns + nt <= 8000): the pooled n x n kernel is computed once; a batch of
+ *    permutations is a 0/1 matrix A (n, b), and S_ss of every column comes from one GEMM K A.
+ *  - feature engine (linear kernel: the data itself; RBF above 8000 samples: stored RFF features
+ *    Z (n, D)): S_ss = ||Z^T a||^2 with Z^T A one GEMM per batch (or a CSR pass).
+ * The observed statistic is recomputed by the same engine (identity assignment) so ties compare
+ * like with like. For RBF between 8000 and rff_above samples the reported MMD is exact while the
+ * p-value comes from RFF features (the n x n kernel would not fit). */
+#include <math.h>
+#include <string.h>
+
+#include "measure/measure_internal.h"
+
+#define TLM_PERM_FULL_K ((size_t)8000) /* pooled kernel matrix up to 512 MB */
+#define TLM_PERM_BATCH ((size_t)64)
+#define TLM_RFF_MAX_ELEMS ((size_t)1 << 27) /* stored features for permutations: 1 GB */
+#define TLM_FEAT_BLOCK_ELEMS ((size_t)1 << 21)
+
+tl_mmd_params tl_mmd_params_default(void) {
+    tl_mmd_params p;
+    memset(&p, 0, sizeof p);
+    p.kernel = TL_KERNEL_RBF;
+    p.gamma = 0.0;
+    p.n_bandwidths = 1;
+    p.unbiased = true;
+    p.permutations = 0;
+    p.rff_above = 20000;
+    p.rff_features = 2048;
+    p.seed = 42;
+    return p;
+}
+
+static tl_status check_params(const tl_mmd_params *p) {
+    tl_status st = TL_OK;
+    TL_CHECK(p, TL_ERR_INVALID_ARG, "mmd: parameters are NULL");
+    TL_CHECK(p->kernel == TL_KERNEL_LINEAR || p->kernel == TL_KERNEL_RBF, TL_ERR_INVALID_ARG,
+             "mmd: kernel must be linear or rbf (got type %d)", (int)p->kernel);
+    TL_CHECK(isfinite(p->gamma), TL_ERR_INVALID_ARG, "mmd: gamma = %g is not finite", p->gamma);
+    TL_CHECK(p->n_bandwidths >= 1 && p->n_bandwidths <= TLM_MAX_BANDWIDTHS, TL_ERR_INVALID_ARG,
+             "mmd: n_bandwidths = %zu must be in [1, %d]", p->n_bandwidths, TLM_MAX_BANDWIDTHS);
+    TL_CHECK(p->rff_features >= 1 && p->rff_features <= ((size_t)1 << 20), TL_ERR_INVALID_ARG,
+             "mmd: rff_features = %zu must be in [1, 1048576]", p->rff_features);
+    TL_CHECK(p->permutations <= ((size_t)1 << 30), TL_ERR_INVALID_ARG,
+             "mmd: permutations = %zu is too many", p->permutations);
+done:
+    return st;
+}
+
+static double mmd_stat(double Sss, double Stt, double Sst, double ds, double dt, size_t ns,
+                       size_t nt, bool unbiased) {
+    double a = (double)ns, b = (double)nt;
+    if (unbiased)
+        return (Sss - ds) / (a * (a - 1.0)) + (Stt - dt) / (b * (b - 1.0)) - 2.0 * Sst / (a * b);
+    return Sss / (a * a) + Stt / (b * b) - 2.0 * Sst / (a * b);
+}
+
+/* ---- linear kernel, closed form ---- */
+
+/* sum (d) of the rows of X and the sum of squared deviations from their mean. */
+static tl_status col_sums(tl_xmat X, double *sum, double *ssdev) {
+    tl_status st = TL_OK;
+    size_t n = tl_xmat_rows(X), d = tl_xmat_cols(X);
+    memset(sum, 0, d * sizeof *sum);
+    double q = 0.0;
+    if (X.sparse) {
+        const tl_csr *c = &X.csr;
+        for (size_t k = 0; k < c->nnz; k++) {
+            sum[c->indices[k]] += c->values[k];
+            q += c->values[k] * c->values[k];
+        }
+        double mm = 0.0;
+        for (size_t j = 0; j < d; j++) mm += sum[j] * sum[j];
+        *ssdev = q - mm / (double)n;
+        if (*ssdev < 0) *ssdev = 0;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double *r = X.dense.data + i * X.dense.ld;
+        for (size_t j = 0; j < d; j++) sum[j] += r[j];
+    }
+    for (size_t i = 0; i < n; i++) { /* two passes: no cancellation */
+        const double *r = X.dense.data + i * X.dense.ld;
+        for (size_t j = 0; j < d; j++) {
+            double e = r[j] - sum[j] / (double)n;
+            q += e * e;
+        }
+    }
+    *ssdev = q;
+done:
+    return st;
+}
+
+/* ||ms - mt||^2, plus for the U-statistic - tr(cov_s)/ns - tr(cov_t)/nt (unbiased covariances),
+ * which is the U-statistic rearranged to avoid cancellation. */
+static tl_status mmd_linear(tl_xmat Xs, tl_xmat Xt, bool unbiased, double *out) {
+    tl_status st = TL_OK;
+    double *ss = NULL, *stt = NULL;
+    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), d = tl_xmat_cols(Xs);
+    double qs, qt;
+    TL_ALLOC(ss, d);
+    TL_ALLOC(stt, d);
+    TL_TRY(col_sums(Xs, ss, &qs));
+    TL_TRY(col_sums(Xt, stt, &qt));
+    double m = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        double e = ss[j] / (double)ns - stt[j] / (double)nt;
+        m += e * e;
+    }
+    if (unbiased)
+        m -= qs / ((double)ns * (double)(ns - 1)) + qt / ((double)nt * (double)(nt - 1));
+    *out = m;
+done:
+    tl_free(ss);
+    tl_free(stt);
+    return st;
+}
+
+/* ---- random Fourier features ---- */
+
+typedef struct {
+    size_t D, d;
+    double *W;     /* (D, d) */
+    double *b;     /* (D) */
+    double *scale; /* (D) */
+} rff;
+
+static void rff_free(rff *r) {
+    tl_free(r->W);
+    tl_free(r->b);
+    tl_free(r->scale);
+    memset(r, 0, sizeof *r);
+}
+
+/* Feature k belongs to bandwidth k mod ngam and is scaled by sqrt(2 / (ngam D_g)), so z.z'
+ * estimates the mean of the ngam RBF kernels. */
+static tl_status rff_init(rff *r, size_t d, const tlm_kspec *ks, size_t D, uint64_t seed) {
+    tl_status st = TL_OK;
+    memset(r, 0, sizeof *r);
+    size_t cells;
+    TL_CHECK(tl_size_mul(D, d, &cells) == 0, TL_ERR_NOMEM, "mmd: RFF size overflow");
+    size_t ng = ks->ngam > 1 ? ks->ngam : 1;
+    if (D < ng) D = ng;
+    r->D = D;
+    r->d = d;
+    TL_CHECK(tl_size_mul(D, d, &cells) == 0, TL_ERR_NOMEM, "mmd: RFF size overflow");
+    TL_ALLOC(r->W, cells);
+    TL_ALLOC(r->b, D);
+    TL_ALLOC(r->scale, D);
+    tl_rng rng;
+    tl_rng_seed(&rng, seed ^ 0x5DEECE66DULL);
+    for (size_t k = 0; k < D; k++) {
+        size_t g = k % ng;
+        double gam = ks->ngam > 1 ? ks->gammas[g] : ks->k.gamma;
+        double sd = sqrt(2.0 * gam);
+        for (size_t j = 0; j < d; j++) r->W[k * d + j] = sd * tl_rng_normal(&rng);
+        r->b[k] = 2.0 * M_PI * tl_rng_uniform(&rng);
+        size_t Dg = D / ng + (g < D % ng ? 1 : 0);
+        r->scale[k] = sqrt(2.0 / ((double)ng * (double)Dg));
+    }
+done:
+    if (st != TL_OK) rff_free(r);
+    return st;
+}
+
+/* Z (nb, D) = features of the dense rows Xb (nb, d). */
+static tl_status rff_map(const rff *r, tl_mat Xb, tl_mat Z) {
+    tl_status st = TL_OK;
+    TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, 1.0, Xb, tl_mat_view(r->W, r->D, r->d), 0.0, Z));
+    for (size_t i = 0; i < Z.rows; i++) {
+        double *z = Z.data + i * Z.ld;
+        for (size_t k = 0; k < r->D; k++) z[k] = r->scale[k] * cos(z[k] + r->b[k]);
+    }
+done:
+    return st;
+}
+
+/* u (D) = sum of the feature rows of X, *q = sum of their squared norms. */
+static tl_status rff_sums(const rff *r, tl_xmat X, double *u, double *q) {
+    tl_status st = TL_OK;
+    double *xb = NULL, *zb = NULL;
+    size_t n = tl_xmat_rows(X), d = r->d, D = r->D;
+    size_t blk = tlm_block_rows(d > D ? d : D, TLM_FEAT_BLOCK_ELEMS, 1024);
+    TL_ALLOC(xb, blk * d);
+    TL_ALLOC(zb, blk * D);
+    memset(u, 0, D * sizeof *u);
+    double qq = 0.0;
+    for (size_t r0 = 0; r0 < n; r0 += blk) {
+        size_t nb = n - r0 < blk ? n - r0 : blk;
+        tl_mat Xb = tlm_rows(X, r0, nb, NULL, xb);
+        tl_mat Z = tl_mat_view(zb, nb, D);
+        TL_TRY(rff_map(r, Xb, Z));
+        for (size_t i = 0; i < nb; i++)
+            for (size_t k = 0; k < D; k++) {
+                double z = zb[i * D + k];
+                u[k] += z;
+                qq += z * z;
+            }
+    }
+    *q = qq;
+done:
+    tl_free(xb);
+    tl_free(zb);
+    return st;
+}
+
+static double dot(const double *a, const double *b, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static tl_status mmd_rff(const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt, size_t D, uint64_t seed,
+                         bool unbiased, double *out) {
+    tl_status st = TL_OK;
+    double *us = NULL, *ut = NULL;
+    rff r;
+    TL_TRY(rff_init(&r, tl_xmat_cols(Xs), ks, D, seed));
+    TL_ALLOC(us, r.D);
+    TL_ALLOC(ut, r.D);
+    double qs, qt;
+    TL_TRY(rff_sums(&r, Xs, us, &qs));
+    TL_TRY(rff_sums(&r, Xt, ut, &qt));
+    *out = mmd_stat(dot(us, us, r.D), dot(ut, ut, r.D), dot(us, ut, r.D), qs, qt,
+                    tl_xmat_rows(Xs), tl_xmat_rows(Xt), unbiased);
+done:
+    rff_free(&r);
+    tl_free(us);
+    tl_free(ut);
+    return st;
+}
+
+/* ---- permutation engines ---- */
+
+typedef struct {
+    /* K engine */
+    tl_mat K;       /* (n, n) pooled kernel */
+    double *R;      /* (n) row sums */
+    double *diag;   /* (n) */
+    double T, Dsum; /* total and trace */
+    /* feature engine */
+    tl_xmat Z;      /* (n, D) dense or CSR */
+    double *v;      /* (D) column sums */
+    double *q;      /* (n) row squared norms */
+    bool feat;
+} perm_engine;
+
+/* Statistics of the assignments in A (n, nb): column c has ones at the "source" rows. */
+static tl_status engine_batch(const perm_engine *e, tl_mat A, const size_t *const *src_idx,
+                              size_t ns, size_t nt, bool unbiased, double *work, double *stat) {
+    tl_status st = TL_OK;
+    size_t n = ns + nt, nb = A.cols;
+    if (!e->feat) {
+        tl_mat KA = tl_mat_view(work, n, nb);
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, e->K, A, 0.0, KA));
+        for (size_t c = 0; c < nb; c++) {
+            const size_t *s = src_idx[c];
+            double Sss = 0.0, aR = 0.0, ds = 0.0;
+            for (size_t i = 0; i < ns; i++) {
+                Sss += work[s[i] * nb + c];
+                aR += e->R[s[i]];
+                ds += e->diag[s[i]];
+            }
+            double Sst = aR - Sss, Stt = e->T - Sss - 2.0 * Sst;
+            stat[c] = mmd_stat(Sss, Stt, Sst, ds, e->Dsum - ds, ns, nt, unbiased);
+        }
+        goto done;
+    }
+    size_t D = tl_xmat_cols(e->Z);
+    tl_mat U = tl_mat_view(work, D, nb); /* U = Z^T A */
+    if (!e->Z.sparse) {
+        TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, e->Z.dense, A, 0.0, U));
+    } else {
+        memset(work, 0, D * nb * sizeof *work);
+        const tl_csr *z = &e->Z.csr;
+        for (size_t c = 0; c < nb; c++)
+            for (size_t i = 0; i < ns; i++) {
+                size_t r = src_idx[c][i];
+                for (size_t k = z->indptr[r]; k < z->indptr[r + 1]; k++)
+                    work[(size_t)z->indices[k] * nb + c] += z->values[k];
+            }
+    }
+    for (size_t c = 0; c < nb; c++) {
+        double Sss = 0.0, Sst = 0.0, Stt = 0.0, ds = 0.0;
+        for (size_t k = 0; k < D; k++) {
+            double u = work[k * nb + c], w = e->v[k] - u;
+            Sss += u * u;
+            Sst += u * w;
+            Stt += w * w;
+        }
+        for (size_t i = 0; i < ns; i++) ds += e->q[src_idx[c][i]];
+        stat[c] = mmd_stat(Sss, Stt, Sst, ds, e->Dsum - ds, ns, nt, unbiased);
+    }
+done:
+    return st;
+}
+
+/* Runs P permutations (plus the identity first) and returns the engine's observed statistic and
+ * the p-value. */
+static tl_status engine_run(const perm_engine *e, size_t ns, size_t nt, size_t P, uint64_t seed,
+                            bool unbiased, double *observed, double *p_value) {
+    tl_status st = TL_OK;
+    size_t n = ns + nt, bs = TLM_PERM_BATCH, total = P + 1;
+    size_t *idx = NULL, *perms = NULL;
+    double *A = NULL, *work = NULL, *stat = NULL;
+    const size_t *cols[TLM_PERM_BATCH];
+    size_t wrows = e->feat ? tl_xmat_cols(e->Z) : n, cells;
+    TL_CHECK(tl_size_mul(n, bs, &cells) == 0 && tl_size_mul(wrows, bs, &cells) == 0,
+             TL_ERR_NOMEM, "mmd permutations: size overflow");
+    TL_ALLOC(idx, n);
+    TL_ALLOC(perms, bs * n);
+    TL_ALLOC(A, n * bs);
+    TL_ALLOC(work, wrows * bs);
+    TL_ALLOC(stat, bs);
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    tl_rng rng;
+    tl_rng_seed(&rng, seed);
+    size_t ge = 0;
+    double obs = 0.0;
+    for (size_t p0 = 0; p0 < total; p0 += bs) {
+        size_t nb = total - p0 < bs ? total - p0 : bs;
+        memset(A, 0, n * nb * sizeof *A);
+        for (size_t c = 0; c < nb; c++) {
+            size_t *pc = perms + c * n;
+            if (p0 + c > 0) tl_rng_shuffle(&rng, idx, n); /* identity first */
+            memcpy(pc, idx, n * sizeof *pc);
+            for (size_t i = 0; i < ns; i++) A[pc[i] * nb + c] = 1.0;
+            cols[c] = pc;
+        }
+        TL_TRY(engine_batch(e, tl_mat_view(A, n, nb), cols, ns, nt, unbiased, work, stat));
+        for (size_t c = 0; c < nb; c++) {
+            if (p0 + c == 0) {
+                obs = stat[0];
+                continue;
+            }
+            /* like-for-like comparison, with room for GEMM rounding differences between columns */
+            if (stat[c] >= obs - 1e-12 * fabs(obs) - 1e-15) ge++;
+        }
+    }
+    *observed = obs;
+    *p_value = (1.0 + (double)ge) / (1.0 + (double)P);
+done:
+    tl_free(idx);
+    tl_free(perms);
+    tl_free(A);
+    tl_free(work);
+    tl_free(stat);
+    return st;
+}
+
+/* K engine: pooled kernel matrix, computed block by block. */
+static tl_status perm_full_kernel(const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt,
+                                  const tl_mmd_params *p, double *observed, double *p_value) {
+    tl_status st = TL_OK;
+    tlm_pooled pool;
+    perm_engine e;
+    double *bi = NULL, *bj = NULL;
+    memset(&e, 0, sizeof e);
+    memset(&pool, 0, sizeof pool);
+    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), n = ns + nt, d = tl_xmat_cols(Xs);
+    TL_TRY(tlm_pool(Xs, Xt, &pool));
+    TL_TRY(tl_mat_alloc(&e.K, n, n));
+    size_t blk = tlm_block_rows(d, TLM_FEAT_BLOCK_ELEMS, 1024);
+    if (pool.X.sparse) {
+        TL_ALLOC(bi, blk * d);
+        TL_ALLOC(bj, blk * d);
+    }
+    for (size_t i0 = 0; i0 < n; i0 += blk) {
+        size_t ni = n - i0 < blk ? n - i0 : blk;
+        tl_mat Ai = tlm_rows(pool.X, i0, ni, NULL, bi);
+        for (size_t j0 = 0; j0 < n; j0 += blk) {
+            size_t nj = n - j0 < blk ? n - j0 : blk;
+            tl_mat Bj = j0 == i0 ? Ai : tlm_rows(pool.X, j0, nj, NULL, bj);
+            tl_mat Kb = {ni, nj, e.K.ld, e.K.data + i0 * e.K.ld + j0};
+            TL_TRY(tlm_kernel_block(ks, Ai, Bj, Kb));
+        }
+    }
+    tlm_pooled_free(&pool); /* the kernel is all the permutations need */
+    TL_ALLOC(e.R, n);
+    TL_ALLOC(e.diag, n);
+    for (size_t i = 0; i < n; i++) {
+        const double *k = e.K.data + i * e.K.ld;
+        double s = 0.0;
+        for (size_t j = 0; j < n; j++) s += k[j];
+        e.R[i] = s;
+        e.diag[i] = k[i];
+        e.T += s;
+        e.Dsum += k[i];
+    }
+    TL_TRY(engine_run(&e, ns, nt, p->permutations, p->seed, p->unbiased, observed, p_value));
+done:
+    tlm_pooled_free(&pool);
+    tl_mat_free(&e.K);
+    tl_free(e.R);
+    tl_free(e.diag);
+    tl_free(bi);
+    tl_free(bj);
+    return st;
+}
+
+/* Feature engine: Z = the pooled data (linear) or its RFF features (rbf). */
+static tl_status perm_features(const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt,
+                               const tl_mmd_params *p, double *observed, double *p_value) {
+    tl_status st = TL_OK;
+    tlm_pooled pool;
+    perm_engine e;
+    rff r;
+    double *zbuf = NULL, *xb = NULL;
+    memset(&e, 0, sizeof e);
+    memset(&pool, 0, sizeof pool);
+    memset(&r, 0, sizeof r);
+    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), n = ns + nt, d = tl_xmat_cols(Xs);
+    TL_TRY(tlm_pool(Xs, Xt, &pool));
+    if (ks->k.type == TL_KERNEL_LINEAR) {
+        e.Z = pool.X;
+    } else {
+        TL_TRY(rff_init(&r, d, ks, p->rff_features, p->seed));
+        size_t cells;
+        TL_CHECK(tl_size_mul(n, r.D, &cells) == 0 && cells <= TLM_RFF_MAX_ELEMS, TL_ERR_NOMEM,
+                 "mmd: the permutation test would store %zu x %zu random features (over 1 GB); "
+                 "lower rff_features or the number of samples",
+                 n, r.D);
+        TL_ALLOC(zbuf, cells);
+        size_t blk = tlm_block_rows(d, TLM_FEAT_BLOCK_ELEMS, 1024);
+        TL_ALLOC(xb, blk * d);
+        tl_mat Zall = tl_mat_view(zbuf, n, r.D);
+        for (size_t r0 = 0; r0 < n; r0 += blk) {
+            size_t nb = n - r0 < blk ? n - r0 : blk;
+            TL_TRY(rff_map(&r, tlm_rows(pool.X, r0, nb, NULL, xb), tl_mat_rows(Zall, r0, nb)));
+        }
+        tlm_pooled_free(&pool);
+        e.Z = tl_xmat_from_dense(Zall);
+    }
+    e.feat = true;
+    size_t D = tl_xmat_cols(e.Z);
+    TL_CALLOC(e.v, D);
+    TL_ALLOC(e.q, n);
+    for (size_t i = 0; i < n; i++) {
+        double qq = 0.0;
+        if (e.Z.sparse) {
+            for (size_t k = e.Z.csr.indptr[i]; k < e.Z.csr.indptr[i + 1]; k++) {
+                double z = e.Z.csr.values[k];
+                e.v[e.Z.csr.indices[k]] += z;
+                qq += z * z;
+            }
+        } else {
+            const double *z = e.Z.dense.data + i * e.Z.dense.ld;
+            for (size_t k = 0; k < D; k++) {
+                e.v[k] += z[k];
+                qq += z[k] * z[k];
+            }
+        }
+        e.q[i] = qq;
+        e.Dsum += qq;
+    }
+    TL_TRY(engine_run(&e, ns, nt, p->permutations, p->seed, p->unbiased, observed, p_value));
+done:
+    tlm_pooled_free(&pool);
+    rff_free(&r);
+    tl_free(zbuf);
+    tl_free(xb);
+    tl_free(e.v);
+    tl_free(e.q);
+    return st;
+}
+
+tl_status tl_mmd(const tl_mmd_params *p, tl_xmat Xs, tl_xmat Xt, tl_mmd_result *out) {
+    tl_status st = TL_OK;
+    TL_CHECK(out, TL_ERR_INVALID_ARG, "mmd: result pointer is NULL");
+    out->mmd2 = NAN;
+    out->p_value = NAN;
+    out->gamma = 0.0;
+    TL_TRY(check_params(p));
+    TL_TRY(tlm_check_pair(Xs, Xt, p->unbiased ? 2 : 1, p->unbiased ? "mmd (unbiased)" : "mmd"));
+    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), n = ns + nt;
+    tlm_kspec ks;
+    memset(&ks, 0, sizeof ks);
+    ks.k = tl_kernel_default(p->kernel);
+    if (p->kernel == TL_KERNEL_RBF) {
+        double g = p->gamma;
+        if (g <= 0.0) TL_TRY(tlm_pooled_median_gamma(Xs, Xt, p->seed, &g));
+        ks.k.gamma = g;
+        out->gamma = g;
+        if (p->n_bandwidths > 1) {
+            ks.ngam = p->n_bandwidths;
+            for (size_t i = 0; i < ks.ngam; i++)
+                ks.gammas[i] = g * ldexp(1.0, (int)i - (int)(ks.ngam / 2));
+        }
+    }
+    bool use_rff = p->kernel == TL_KERNEL_RBF && p->rff_above > 0 && n > p->rff_above;
+    double obs = NAN, pv = NAN;
+    if (p->permutations > 0) {
+        if (p->kernel == TL_KERNEL_RBF && n <= TLM_PERM_FULL_K && !use_rff)
+            TL_TRY(perm_full_kernel(&ks, Xs, Xt, p, &obs, &pv));
+        else
+            TL_TRY(perm_features(&ks, Xs, Xt, p, &obs, &pv));
+        out->p_value = pv;
+    }
+    if (p->kernel == TL_KERNEL_LINEAR) {
+        TL_TRY(mmd_linear(Xs, Xt, p->unbiased, &out->mmd2));
+    } else if (use_rff) {
+        /* same features (same seed) as the permutation engine: reuse its observed value */
+        if (p->permutations > 0)
+            out->mmd2 = obs;
+        else
+            TL_TRY(mmd_rff(&ks, Xs, Xt, p->rff_features, p->seed, p->unbiased, &out->mmd2));
+    } else if (p->permutations > 0 && n <= TLM_PERM_FULL_K) {
+        out->mmd2 = obs; /* exact, from the pooled kernel */
+    } else {
+        double Sss, Stt, Sst;
+        TL_TRY(tlm_kernel_sums(&ks, Xs, NULL, &Sss, NULL));
+        TL_TRY(tlm_kernel_sums(&ks, Xt, NULL, &Stt, NULL));
+        TL_TRY(tlm_kernel_sums(&ks, Xs, &Xt, &Sst, NULL));
+        out->mmd2 = mmd_stat(Sss, Stt, Sst, (double)ns, (double)nt, ns, nt, p->unbiased);
+    }
+done:
+    return st;
+}

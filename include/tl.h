@@ -6,5 +6,10 @@
 #include "tl/linalg.h"
 #include "tl/data.h"
 #include "tl/learn.h"
+#include "tl/measure.h"
+#include "tl/instance.h"
+#include "tl/feature.h"
+#include "tl/guard.h"
+#include "tl/io.h"
 
 #endif

@@ -47,6 +47,15 @@ expect baseline-feature-mismatch 1 "features" -- "$TL" baseline --source $D/smal
 expect baseline-unknown-label 1 "label 3" -- "$TL" baseline --source $D/small.csv --target $D/unknown_label.csv
 expect baseline-unknown-label-allowed 0 "accuracy" -- "$TL" baseline --source $D/small.csv --target $D/unknown_label.csv --allow-unknown-labels
 
+# measures and instance weighting
+expect distance-feature-mismatch 1 "features" -- "$TL" distance --source $D/small.csv --target $D/three_features.csv
+expect distance-small 0 '"mmd"' -- "$TL" distance --source $D/small.csv --target $D/small.csv --metric mmd --json
+expect weight-unknown-method 2 "kmeans" -- "$TL" weight --method kmeans --source $D/small.csv --target $D/small.csv
+expect weight-bad-out 1 "cannot write" -- "$TL" weight --method kliep --source $D/small.csv --target $D/small.csv --out "$TMP/nodir/w.csv"
+[ ! -e "$TMP/nodir" ] && ok || bad "weight-bad-out-leaves-nothing"
+expect tradaboost-no-labelled 1 "target-labelled" -- "$TL" tradaboost --source $D/small.csv --target $D/small.csv
+expect rank-sources-json 0 '"ranking"' -- "$TL" rank-sources --target $D/small.csv $D/small.csv $D/small.csv --json
+
 # convert round trip and atomic failure
 expect convert-svm 0 "" -- "$TL" convert $D/small.csv "$TMP/s.svmlight"
 expect convert-back 0 "" -- "$TL" convert "$TMP/s.svmlight" "$TMP/s.csv"

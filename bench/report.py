@@ -56,6 +56,8 @@ def md(s):
 
 
 def equal(c, r):
+    if "equal" in r:
+        return r["equal"]
     op = c["op"]
     if op == "noop":
         return "-"
@@ -103,8 +105,13 @@ def main():
             if "skipped" in e:
                 skipped.append(e["skipped"])
                 continue
-            c, r = e["libtl"], e["ref"]
-            if c["op"] == "noop":
+            c, r = e["libtl"], e.get("ref")
+            if r is None:  # libtl-only row (the reference cannot run at that size)
+                rows.append(f"| {md(e['label'])} | {md(e['data'])} | {fmt_s(c['seconds'])} | "
+                            f"- | - | {c['peak_mb']:.0f} | - | libtl only | "
+                            f"{len(c.get('runs', [1]))}/0 |")
+                continue
+            if c.get("op") == "noop":
                 speed = "-"
             else:
                 ratio = r["seconds"] / c["seconds"] if c["seconds"] > 0 else float("inf")
@@ -112,7 +119,7 @@ def main():
                 if ratio < 1:
                     speed = f"**{speed}**"
                     slower.append(f"{e['label']} on {e['data']}")
-            runs = f"{len(c['runs'])}/{len(r['runs'])}"
+            runs = f"{len(c.get('runs', [1]))}/{len(r.get('runs', [1]))}"
             rows.append(f"| {md(e['label'])} | {md(e['data'])} | {fmt_s(c['seconds'])} | "
                         f"{fmt_s(r['seconds'])} | {speed} | {c['peak_mb']:.0f} | "
                         f"{r['peak_mb']:.0f} | {md(equal(c, r))} | {runs} |")

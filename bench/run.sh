@@ -2,7 +2,7 @@
 # bench/run.sh: libtl against its reference implementations (numpy / scipy / scikit-learn from
 # Debian's packages, /usr/bin/python3), same data and hyper-parameters, in one run.
 #
-#   sh bench/run.sh [SUITE...]        suites: core (default: every suite)
+#   sh bench/run.sh [SUITE...]        suites: core instance (default: every suite)
 #
 # Each operation runs in a fresh process per side (bench/bench_core for libtl, bench/ref_core.py
 # for the reference), so the peak RSS a process reports belongs to that operation alone. Both
@@ -33,8 +33,9 @@ QUICK=${BENCH_QUICK:-0}
 OUT=bench/out
 THREADS=${BENCH_THREADS:-2}
 export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
-ALL_SUITES="core"
+ALL_SUITES="core instance"
 BENCH="$BUILD/bench/bench_core"
+REF=bench/ref_core.py
 CMD_PREFIX=""
 [ "$QUICK" = 1 ] && CMD_PREFIX="BENCH_QUICK=1 (reduced sizes, not for RESULTS.md) "
 
@@ -45,9 +46,11 @@ build() {
     make -s BUILD="$BUILD" lib >&2
     mkdir -p "$BUILD/bench" "$OUT"
     # the project's compile flags (Makefile: CFLAGS_ALL / DEP_LIBS)
-    cc -std=c11 -O2 -g -Wall -Wextra -Wpedantic -Wshadow -D_GNU_SOURCE -Iinclude \
-        $(pkg-config --cflags openblas matio) -o "$BENCH" bench/bench_core.c "$BUILD/libtl.a" \
-        $(pkg-config --libs openblas matio) -llapacke -lz -lm -lpthread
+    for b in bench_core bench_instance; do
+        cc -std=c11 -O2 -g -Wall -Wextra -Wpedantic -Wshadow -D_GNU_SOURCE -Iinclude \
+            $(pkg-config --cflags openblas matio) -o "$BUILD/bench/$b" bench/$b.c "$BUILD/libtl.a" \
+            $(pkg-config --libs openblas matio) -llapacke -lz -lm -lpthread
+    done
     "$PY" -c "import numpy, scipy, sklearn" 2>/dev/null || {
         say "bench: $PY lacks numpy/scipy/sklearn (sh scripts/install-deps.sh bench)"; exit 1; }
 }
@@ -63,7 +66,7 @@ pair() {
     fi
     say "bench:   reference $1 ($2)"
     # shellcheck disable=SC2086
-    R_JSON=$("$PY" bench/ref_core.py $4)
+    R_JSON=$("$PY" "$REF" $4)
     printf '{"label":"%s","data":"%s","libtl":%s,"ref":%s}\n' "$1" "$2" "$C_JSON" "$R_JSON" \
         >>"$JSONL"
 }
@@ -177,6 +180,49 @@ suite_core() {
         done
     fi
     finish core
+}
+
+# ---- suite "instance": KMM vs cvxopt, KLIEP/uLSIF vs numpy, domain classifier vs sklearn, MMD
+# permutation test vs numpy; the libtl side dumps its weights and the reference correlates ----
+gamma_of() { sed -n 's/.*"gamma":\([^,}]*\).*/\1/p'; }
+suite_instance() {
+    start instance
+    BENCH="$BUILD/bench/bench_instance" REF=bench/ref_instance.py
+    "$PY" -c "import cvxopt" 2>/dev/null || { say "bench: python3-cvxopt missing"; exit 1; }
+    S="$DATA/office_caltech10_surf" A="$DATA/amazon_review_dann_5000" W="$OUT/weights"
+    mkdir -p "$W"
+    if [ -d "$S" ]; then
+        C=$S/caltech_SURF_L10.mat AM=$S/amazon_SURF_L10.mat
+        G=$("$BENCH" -r 1 -w 0 kmm-surf "$C" "$AM" 0 | gamma_of)
+        pair "KMM (cvxopt QP)" "SURF C->A, 1123 x 958, same gamma" \
+            "-r 3 -w 1 kmm-surf $C $AM $G $W/kmm.txt" "-r 3 -w 1 --compare $W/kmm.txt kmm-surf $C $AM $G"
+        pair "KLIEP (numpy)" "SURF C->A, 958 centres" \
+            "-r 3 -w 1 kliep-surf $C $AM $G $W/kliep.txt" "-r 3 -w 1 --compare $W/kliep.txt kliep-surf $C $AM $G"
+        pair "uLSIF (numpy)" "SURF C->A, 958 centres" \
+            "-r 3 -w 1 ulsif-surf $C $AM $G $W/ulsif.txt" "-r 3 -w 1 --compare $W/ulsif.txt ulsif-surf $C $AM $G"
+        GM=$("$BENCH" -r 1 -w 0 mmd-surf "$AM" "$C" 0 0 | gamma_of)
+        pair "RBF MMD + 1000 permutations (numpy)" "SURF A vs C, rowsum" \
+            "-r 3 -w 1 mmd-surf $AM $C $GM 1000" "-r 1 -w 0 mmd-surf $AM $C $GM 1000"
+    else
+        skip "the shared data folder $DATA is absent: SURF rows"
+    fi
+    if [ -d "$A" ]; then
+        pair "domain classifier (sklearn LogisticRegression)" "Amazon books->dvd, 2000 x 2000 x 5000 sparse" \
+            "-r 3 -w 1 dclf-amazon $A/books_train.svmlight $A/dvd_train.svmlight $W/dclf.txt" \
+            "-r 3 -w 1 --compare $W/dclf.txt dclf-amazon $A/books_train.svmlight $A/dvd_train.svmlight"
+    fi
+    if [ -d "$FMNIST" ]; then
+        GF=$("$BENCH" -r 1 -w 0 kmm-fmnist "$FMNIST" 2000 1000 0 | gamma_of)
+        pair "KMM (cvxopt QP)" "Fashion-MNIST 2000 src x 1000 tgt x 784" \
+            "-r 3 -w 1 kmm-fmnist $FMNIST 2000 1000 $GF $W/f2000.txt" \
+            "-r 1 -w 0 --compare $W/f2000.txt kmm-fmnist $FMNIST 2000 1000 $GF"
+        if [ "$QUICK" != 1 ]; then
+            say "bench:   libtl     KMM 10000 x 2000 (libtl only: the cvxopt QP on 10000 variables is out of reach)"
+            printf '{"label":"KMM, 10000 source samples (median heuristic included)","data":"Fashion-MNIST 10000 src x 2000 tgt x 784","libtl":%s}\n' \
+                "$("$BENCH" -r 1 -w 0 kmm-fmnist "$FMNIST" 10000 2000 0)" >>"$JSONL"
+        fi
+    fi
+    finish instance
 }
 
 suites=${*:-$ALL_SUITES}

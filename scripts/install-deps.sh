@@ -14,8 +14,8 @@ command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 # extra packages for particular targets: `install-deps.sh bench` / `install-deps.sh fuzz`
 for extra in "$@"; do
     case "$extra" in
-    bench) /usr/bin/python3 -c "import numpy, scipy, sklearn" 2>/dev/null ||
-        need="$need python3-numpy python3-scipy python3-sklearn" ;;
+    bench) /usr/bin/python3 -c "import numpy, scipy, sklearn, cvxopt" 2>/dev/null ||
+        need="$need python3-numpy python3-scipy python3-sklearn python3-cvxopt" ;;
     fuzz) command -v clang >/dev/null 2>&1 || need="$need clang" ;;
     esac
 done

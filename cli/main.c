@@ -4,10 +4,11 @@
 
 #include "cli.h"
 
-extern const cli_command cmd_info, cmd_convert, cmd_baseline, cmd_distance, cmd_weight,
-    cmd_tradaboost, cmd_rank_sources;
+extern const cli_command cmd_info, cmd_convert, cmd_baseline, cmd_adapt, cmd_transform,
+    cmd_distance, cmd_weight, cmd_tradaboost, cmd_rank_sources;
 
 static const cli_command *const commands[] = {&cmd_info,     &cmd_convert,    &cmd_baseline,
+                                              &cmd_adapt,    &cmd_transform,
                                               &cmd_distance, &cmd_weight,     &cmd_tradaboost,
                                               &cmd_rank_sources};
 static const size_t n_commands = sizeof commands / sizeof commands[0];

@@ -46,7 +46,7 @@ typedef enum { TL_DOMAIN_SOURCE = 0, TL_DOMAIN_TARGET = 1 } tl_domain;
 
 typedef struct {
     tl_adapt_method method;
-    size_t dim;          /* subspace dimension k (default 100; SA's protocol uses 30) */
+    size_t dim;          /* subspace dimension k (default 100; SA 30, GFK 20: the published rows) */
     double lambda;       /* TCA/JDA/BDA regularisation (default 1) */
     tl_adapt_form form;  /* default PRIMAL */
     tl_kernel kernel;    /* kernel form only (default RBF, gamma by the median heuristic) */
@@ -56,7 +56,8 @@ typedef struct {
     int iters;           /* JDA/BDA pseudo-label iterations (default 10) */
     double mu;           /* BDA balance in [0,1]; < 0 = estimate from the data (default 0.5) */
     double coral_eps;    /* CORAL covariance regulariser added to the diagonal (default 1) */
-    bool l2_embed;       /* L2-normalise rows of the embedding (JDA protocol; default true) */
+    bool l2_embed;       /* L2-normalise rows of the embedding (JDA protocol; default true for
+                            TCA/JDA/BDA, false for the others) */
     tl_learner_params pseudo; /* learner for JDA/BDA pseudo-labels (default 1-NN) */
     uint64_t seed;
     const tl_ctx *ctx;   /* logging / progress; may be NULL */

@@ -1,0 +1,366 @@
+/* TCA (Pan et al. 2011), JDA (Long et al. 2013) and BDA (Wang et al. 2017) in primal form, on
+ * the stacked samples F = [Fs; Ft] (n, p) (raw features, or a kernel feature map's output):
+ *     largest `dim` eigenpairs of  (F^T H F) a = mu (F^T M F + lambda I) a
+ * i.e. the `dim` smallest of (F^T M F + lambda I) a = phi (F^T H F) a as the papers write it, with
+ * H = I - 11^T/n and the MMD matrix M = sum_j w_j e_j e_j^T / ||M||_F:
+ *     e_0 = [1/ns; -1/nt] (marginal), e_c = [1{ys=c}/ns_c; -1{yt^=c}/nt_c] (class c, pseudo-labels
+ *     yt^ of the previous round), weights TCA w_0 = 1; JDA w_0 = C, w_c = 1; BDA w_0 = (1-mu) C,
+ *     w_c = mu (mu fixed, or estimated each round from proxy A-distances when mu < 0).
+ * Columns of A are scaled to unit 2-norm (the authors' eigs output; B-orthonormal columns whiten
+ * the embedding and lose ~8 points on SURF), Z = F A, rows L2-normalised when l2_embed, and the
+ * `pseudo` learner (1-NN) trained on the embedded source relabels the target for the next round.
+ *
+ * Why built this way (speed): M is never formed. M's C+1 rank-one terms give
+ * F^T M F = sum_j w_j (F^T e_j)(F^T e_j)^T from one (p, C+1) product, and ||M||_F^2 =
+ * ||E^T E||_F^2 from the (C+1)^2 Gram of the e_j; F^T H F is the centred scatter, computed ONCE
+ * and reused by every JDA round. The left matrix F^T M F + lambda I = lambda I + U U^T is a
+ * low-rank update of the identity, so its inverse square root is closed-form and the generalised
+ * problem becomes a standard symmetric one without a Cholesky factorisation (solve_lowrank). So a
+ * round costs one n x p x (C+1) product, O(p^2 C) updates and a p x p symmetric eigen-problem
+ * asking only `dim` pairs, against the O(n^2 p) products and full generalised eigen-decomposition
+ * of the n x n formulation. With fewer samples than features (p > n, e.g.
+ * DeCAF's 4096-d with 452 samples) the problem is first restricted to the row space of F through a
+ * thin SVD: eigenvectors with a nonzero eigenvalue lie there, so the result is the same and the
+ * eigen-problem shrinks from p x p to n x n. */
+#include <math.h>
+#include <string.h>
+
+#include "feature_internal.h"
+#include "tl/measure.h"
+
+/* dst (len(idx), d) = rows idx of src. */
+static tl_status gather_rows(tl_mat src, const size_t *idx, size_t k, tl_mat *dst) {
+    tl_status st = tl_mat_alloc(dst, k, src.cols);
+    if (st != TL_OK) return st;
+    for (size_t i = 0; i < k; i++)
+        memcpy(&TL_AT(*dst, i, 0), &TL_AT(src, idx[i], 0), src.cols * sizeof(double));
+    return TL_OK;
+}
+
+/* BDA's balance factor from the current embedding (Wang et al. 2017, sec. 3.3): marginal proxy
+ * A-distance d_m between Zs and Zt, mean per-class distance d_c between source class c and the
+ * target samples pseudo-labelled c; mu = d_c / (d_c + d_m), clipped to [0, 1] (below 1e-3 -> 0).
+ * Classes with fewer than 4 samples on either side are skipped (no classifier can be fitted). */
+static tl_status estimate_mu(tl_mat Zs, const int *ysi, tl_mat Zt, const int *pti, size_t C,
+                             uint64_t seed, double *mu) {
+    tl_status st = TL_OK;
+    size_t *is = NULL, *it = NULL;
+    tl_mat A = {0, 0, 0, NULL}, B = {0, 0, 0, NULL};
+    double dm = 0.0, dc = 0.0;
+    size_t used = 0;
+    TL_TRY(tl_proxy_a_distance(tl_xmat_from_dense(Zs), tl_xmat_from_dense(Zt), 2, 1.0, seed, &dm));
+    TL_ALLOC(is, Zs.rows);
+    TL_ALLOC(it, Zt.rows);
+    for (size_t c = 0; c < C; c++) {
+        size_t ks = 0, kt = 0;
+        for (size_t i = 0; i < Zs.rows; i++)
+            if ((size_t)ysi[i] == c) is[ks++] = i;
+        for (size_t i = 0; i < Zt.rows; i++)
+            if ((size_t)pti[i] == c) it[kt++] = i;
+        if (ks < 4 || kt < 4) continue;
+        TL_TRY(gather_rows(Zs, is, ks, &A));
+        TL_TRY(gather_rows(Zt, it, kt, &B));
+        double v = 0.0;
+        TL_TRY(tl_proxy_a_distance(tl_xmat_from_dense(A), tl_xmat_from_dense(B), 2, 1.0, seed, &v));
+        dc += v;
+        used++;
+        tl_mat_free(&A);
+        tl_mat_free(&B);
+    }
+    if (used) dc /= (double)used;
+    double m = dc + dm > 0 ? dc / (dc + dm) : 0.5;
+    if (m > 1.0) m = 1.0;
+    if (m < 1e-3) m = 0.0;
+    *mu = m;
+done:
+    tl_free(is);
+    tl_free(it);
+    tl_mat_free(&A);
+    tl_mat_free(&B);
+    return st;
+}
+
+/* Es (ns, q), Et (nt, q): the weighted e_j columns for this round; returns q. */
+static size_t build_e(tl_adapt_method meth, double mu, size_t C, const int *ysi,
+                      const size_t *ns_c, const int *pti, tl_mat Es, tl_mat Et) {
+    size_t ns = Es.rows, nt = Et.rows;
+    size_t q = pti ? C + 1 : 1;
+    double w0 = meth == TL_ADAPT_TCA   ? 1.0
+                : meth == TL_ADAPT_JDA ? (double)C
+                                       : (1.0 - mu) * (double)C;
+    double wc = meth == TL_ADAPT_BDA ? mu : 1.0;
+    double s0 = sqrt(w0), sc = sqrt(wc);
+    tl_mat_fill(Es, 0.0);
+    tl_mat_fill(Et, 0.0);
+    for (size_t i = 0; i < ns; i++) TL_AT(Es, i, 0) = s0 / (double)ns;
+    for (size_t i = 0; i < nt; i++) TL_AT(Et, i, 0) = -s0 / (double)nt;
+    if (!pti) return q;
+    for (size_t i = 0; i < ns; i++) TL_AT(Es, i, 1 + (size_t)ysi[i]) = sc / (double)ns_c[ysi[i]];
+    /* target class sizes under the pseudo-labels; an empty class contributes its source part */
+    for (size_t c = 0; c < C; c++) {
+        size_t cnt = 0;
+        for (size_t i = 0; i < nt; i++) cnt += (size_t)pti[i] == c;
+        if (!cnt) continue;
+        for (size_t i = 0; i < nt; i++)
+            if ((size_t)pti[i] == c) TL_AT(Et, i, 1 + c) = -sc / (double)cnt;
+    }
+    return q;
+}
+
+/* The `k` largest eigenpairs of R a = mu L a with L = lambda I + U U^T (U (r, q), q <= C + 1),
+ * through the standard problem C = L^{-1/2} R L^{-1/2}. L's low rank gives its inverse square root
+ * in closed form: with U = Q S P^T (thin, from the q x q eigen-decomposition of U^T U),
+ *     L^{-1/2} = lambda^{-1/2} I + Q D Q^T,   D = diag((lambda + s^2)^{-1/2} - lambda^{-1/2}),
+ * so C = R / lambda + (Q D') Y^T + Y (Q D')^T + (Q D) (Q^T Y) (Q D)^T with Y = R Q, D' = D /
+ * sqrt(lambda): O(r^2 q) work instead of the Cholesky factorisation and the two triangular
+ * sweeps (dpotrf + dsygst, ~4/3 r^3) a general-B solver spends every JDA round, followed by
+ * dsyevr (MRRR) asking only k pairs. Eigenvectors map back by a = L^{-1/2} v (the same
+ * directions dsygvx returns), then get unit 2-norm. w (k) descending, V (r, k). */
+static tl_status solve_lowrank(tl_mat R, tl_mat U, double lambda, size_t k, double *w, tl_mat V) {
+    tl_status st = TL_OK;
+    size_t r = R.rows, q = U.cols;
+    tl_mat G = {0, 0, 0, NULL}, P = {0, 0, 0, NULL}, Q = {0, 0, 0, NULL}, Y = {0, 0, 0, NULL},
+           A1 = {0, 0, 0, NULL}, B1 = {0, 0, 0, NULL}, QG = {0, 0, 0, NULL},
+           Cm = {0, 0, 0, NULL}, T = {0, 0, 0, NULL};
+    double *s2 = NULL, *dg = NULL;
+    /* U^T U = P diag(s^2) P^T; Q = U P S^{-1} for the directions with s^2 > 0 */
+    TL_TRY(tl_mat_alloc(&G, q, q));
+    TL_TRY(tl_syrk(TL_TRANS, 1.0, U, 0.0, G));
+    TL_ALLOC(s2, q);
+    TL_TRY(tl_mat_alloc(&P, q, q));
+    TL_TRY(tl_eig_sym(G, TL_EIG_LARGEST, q, s2, P));
+    size_t qq = 0;
+    while (qq < q && s2[qq] > 1e-14 * s2[0] && s2[qq] > 0) qq++;
+    TL_TRY(tl_mat_alloc(&Cm, r, r));
+    TL_TRY(tl_mat_copy(Cm, R));
+    double il = 1.0 / lambda, isl = 1.0 / sqrt(lambda);
+    for (size_t i = 0; i < r; i++)
+        for (size_t j = 0; j < r; j++) TL_AT(Cm, i, j) *= il;
+    if (qq > 0) {
+        TL_TRY(tl_mat_alloc(&Q, r, qq));
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, U, tl_mat_cols(P, 0, qq), 0.0, Q));
+        TL_ALLOC(dg, qq);
+        for (size_t j = 0; j < qq; j++) {
+            double sj = sqrt(s2[j]);
+            for (size_t i = 0; i < r; i++) TL_AT(Q, i, j) /= sj;
+            dg[j] = 1.0 / sqrt(lambda + s2[j]) - isl;
+        }
+        TL_TRY(tl_mat_alloc(&Y, r, qq));
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, R, Q, 0.0, Y)); /* Y = R Q */
+        /* Cm += [Q D', Y] [Y, Q D']^T */
+        TL_TRY(tl_mat_alloc(&A1, r, 2 * qq));
+        TL_TRY(tl_mat_alloc(&B1, r, 2 * qq));
+        for (size_t i = 0; i < r; i++)
+            for (size_t j = 0; j < qq; j++) {
+                double qd = TL_AT(Q, i, j) * dg[j] * isl;
+                TL_AT(A1, i, j) = qd;
+                TL_AT(A1, i, qq + j) = TL_AT(Y, i, j);
+                TL_AT(B1, i, j) = TL_AT(Y, i, j);
+                TL_AT(B1, i, qq + j) = qd;
+            }
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, 1.0, A1, B1, 1.0, Cm));
+        /* Cm += (Q D) (Q^T Y) (Q D)^T */
+        tl_mat Gq = {qq, qq, qq, G.data}; /* reuse G's storage */
+        TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, Q, Y, 0.0, Gq));
+        for (size_t i = 0; i < r; i++)
+            for (size_t j = 0; j < qq; j++) TL_AT(Q, i, j) *= dg[j]; /* Q <- Q D */
+        TL_TRY(tl_mat_alloc(&QG, r, qq));
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Q, Gq, 0.0, QG));
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, 1.0, QG, Q, 1.0, Cm));
+    }
+    TL_TRY(tl_eig_sym(Cm, TL_EIG_LARGEST, k, w, V));
+    /* a = L^{-1/2} v = v / sqrt(lambda) + Q D Q^T v; Q now holds Q D, so (Q D)^T v is scaled
+       back by D^{-1} to Q^T v before the product */
+    if (qq > 0) {
+        TL_TRY(tl_mat_alloc(&T, qq, k));
+        TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, Q, V, 0.0, T)); /* D Q^T V */
+        for (size_t j = 0; j < qq; j++) {
+            double inv = dg[j] != 0.0 ? 1.0 / dg[j] : 0.0;
+            for (size_t c = 0; c < k; c++) TL_AT(T, j, c) *= inv;
+        }
+        for (size_t i = 0; i < r; i++)
+            for (size_t c = 0; c < k; c++) TL_AT(V, i, c) *= isl;
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Q, T, 1.0, V));
+    }
+    tl_mat_normalize_cols(V);
+done:
+    tl_mat_free(&G);
+    tl_mat_free(&P);
+    tl_mat_free(&Q);
+    tl_mat_free(&Y);
+    tl_mat_free(&A1);
+    tl_mat_free(&B1);
+    tl_mat_free(&QG);
+    tl_mat_free(&Cm);
+    tl_mat_free(&T);
+    tl_free(s2);
+    tl_free(dg);
+    return st;
+}
+
+tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
+    tl_status st = TL_OK;
+    const tl_adapt_params *p = &a->p;
+    tl_adapt_method meth = p->method;
+    const char *mn = tl_adapt_method_name(meth);
+    size_t ns = Fs.rows, nt = Ft.rows, n = ns + nt, pin = a->d_feat, k = p->dim;
+    tl_mat S = {0, 0, 0, NULL}, Q = {0, 0, 0, NULL}, Gs = {0, 0, 0, NULL}, Gt = {0, 0, 0, NULL},
+           R = {0, 0, 0, NULL}, Es = {0, 0, 0, NULL}, Et = {0, 0, 0, NULL},
+           U = {0, 0, 0, NULL}, EE = {0, 0, 0, NULL}, V = {0, 0, 0, NULL}, Zs = {0, 0, 0, NULL},
+           Zt = {0, 0, 0, NULL};
+    double *mean = NULL, *w = NULL, *sv = NULL;
+    int *classes = NULL, *ysi = NULL, *pred = NULL, *pti = NULL;
+    size_t *ns_c = NULL, C = 0;
+    tl_learner *lrn = NULL;
+    bool iterate = meth != TL_ADAPT_TCA;
+    int T = iterate ? p->iters : 1;
+
+    /* --- restrict to the row space of F when it has fewer samples than features --- */
+    tl_mat Ws = Fs, Wt = Ft; /* the matrices the problem is solved on: (ns, r), (nt, r) */
+    size_t r = pin;
+    if (pin > n) {
+        TL_TRY(tl_mat_alloc(&S, n, pin));
+        TL_TRY(tl_mat_copy(tl_mat_rows(S, 0, ns), Fs));
+        TL_TRY(tl_mat_copy(tl_mat_rows(S, ns, nt), Ft));
+        TL_ALLOC(sv, n);
+        tl_mat Vt = {0, 0, 0, NULL};
+        TL_TRY(tl_mat_alloc(&Vt, n, pin));
+        tl_mat noU = {n, n, n, NULL};
+        st = tl_svd(S, noU, sv, Vt);
+        if (st != TL_OK) {
+            tl_mat_free(&Vt);
+            goto done;
+        }
+        r = 0;
+        while (r < n && sv[r] > 1e-12 * sv[0]) r++;
+        if (r < k) r = k < n ? k : n; /* keep enough directions for dim pairs */
+        TL_CHECK(r >= k, TL_ERR_INVALID_ARG, "%s: dim = %zu exceeds the %zu samples", mn, k, n);
+        st = tl_mat_alloc(&Q, pin, r);
+        if (st == TL_OK)
+            for (size_t i = 0; i < pin; i++)
+                for (size_t j = 0; j < r; j++) TL_AT(Q, i, j) = TL_AT(Vt, j, i);
+        tl_mat_free(&Vt);
+        if (st != TL_OK) goto done;
+        tl_mat_free(&S);
+        TL_TRY(tl_mat_alloc(&Gs, ns, r));
+        TL_TRY(tl_mat_alloc(&Gt, nt, r));
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Fs, Q, 0.0, Gs));
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Ft, Q, 0.0, Gt));
+        Ws = Gs;
+        Wt = Gt;
+    }
+
+    /* --- F^T H F: the centred scatter, fixed for every round --- */
+    TL_ALLOC(mean, r);
+    tlf_col_mean(Ws, Wt, mean);
+    TL_TRY(tl_mat_alloc(&R, r, r));
+    TL_TRY(tlf_scatter(Ws, Wt, mean, R));
+
+    /* --- labels as class indices --- */
+    if (ys) {
+        TL_TRY(tl_labels_unique(ys, ns, &classes, &ns_c, &C));
+        TL_ALLOC(ysi, ns);
+        for (size_t i = 0; i < ns; i++) ysi[i] = (int)tl_labels_index(classes, C, ys[i]);
+    }
+    size_t qmax = iterate ? C + 1 : 1;
+    TL_TRY(tl_mat_alloc(&Es, ns, qmax));
+    TL_TRY(tl_mat_alloc(&Et, nt, qmax));
+    TL_TRY(tl_mat_alloc(&U, r, qmax));
+    TL_TRY(tl_mat_alloc(&EE, qmax, qmax));
+    TL_TRY(tl_mat_alloc(&V, r, k));
+    TL_ALLOC(w, k);
+    if (iterate) {
+        TL_TRY(tl_mat_alloc(&Zs, ns, k));
+        TL_TRY(tl_mat_alloc(&Zt, nt, k));
+        TL_ALLOC(pred, nt);
+        TL_ALLOC(pti, nt);
+    }
+    double mu = p->mu < 0 ? 0.5 : p->mu;
+    bool have_pseudo = false;
+    for (int t = 0; t < T; t++) {
+        if (meth == TL_ADAPT_BDA) a->mu_used = mu;
+        size_t q = build_e(meth, mu, C, ysi, ns_c, have_pseudo ? pti : NULL,
+                           tl_mat_cols(Es, 0, qmax), tl_mat_cols(Et, 0, qmax));
+        tl_mat Esq = tl_mat_cols(Es, 0, q), Etq = tl_mat_cols(Et, 0, q);
+        tl_mat Uq = tl_mat_cols(U, 0, q), EEq = {q, q, EE.ld, EE.data};
+        /* ||M||_F^2 = ||E^T E||_F^2 */
+        TL_TRY(tl_syrk(TL_TRANS, 1.0, Esq, 0.0, EEq));
+        TL_TRY(tl_syrk(TL_TRANS, 1.0, Etq, 1.0, EEq));
+        double fro = 0.0;
+        for (size_t i = 0; i < q; i++)
+            for (size_t j = 0; j < q; j++) fro += TL_AT(EEq, i, j) * TL_AT(EEq, i, j);
+        fro = sqrt(fro);
+        /* U = F^T E / sqrt(||M||_F), so that F^T M F + lambda I = lambda I + U U^T */
+        TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, Ws, Esq, 0.0, Uq));
+        TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, Wt, Etq, 1.0, Uq));
+        if (fro > 0) {
+            double sc = 1.0 / sqrt(fro);
+            for (size_t i = 0; i < r; i++)
+                for (size_t j = 0; j < q; j++) TL_AT(Uq, i, j) *= sc;
+        }
+        st = solve_lowrank(R, Uq, p->lambda, k, w, V);
+        if (st != TL_OK) {
+            tl_fail_prefix(st, "%s: eigen-problem (round %d)", mn, t + 1);
+            goto done;
+        }
+        if (!iterate) break;
+        /* embed, then relabel the target with the pseudo learner trained on the source */
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Ws, V, 0.0, Zs));
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Wt, V, 0.0, Zt));
+        if (a->l2_out) {
+            tl_rows_l2_normalize(Zs);
+            tl_rows_l2_normalize(Zt);
+        }
+        tl_learner_free(lrn);
+        lrn = NULL;
+        TL_TRY(tl_learner_create(&p->pseudo, &lrn));
+        TL_TRY(tl_learner_fit(lrn, tl_xmat_from_dense(Zs), ys, NULL));
+        TL_TRY(tl_learner_predict(lrn, tl_xmat_from_dense(Zt), pred));
+        for (size_t i = 0; i < nt; i++) pti[i] = (int)tl_labels_index(classes, C, pred[i]);
+        have_pseudo = true;
+        if (meth == TL_ADAPT_BDA && p->mu < 0 && t + 1 < T)
+            TL_TRY(estimate_mu(Zs, ysi, Zt, pti, C, p->seed, &mu));
+        tl_log(p->ctx, TL_LOG_INFO, "%s: round %d/%d done (largest eigenvalue %.6g)", mn, t + 1,
+               T, w[0]);
+        tl_progress(p->ctx, mn, (double)(t + 1) / (double)T);
+    }
+
+    /* --- the fitted map: x -> x Q V (or x V) --- */
+    if (Q.data) {
+        TL_TRY(tl_mat_alloc(&a->W[0], pin, k));
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Q, V, 0.0, a->W[0]));
+    } else {
+        a->W[0] = V;
+        V.data = NULL;
+    }
+    a->per_domain = false;
+    a->d_out = k;
+    if (iterate) {
+        a->pseudo = pred;
+        a->n_pseudo = nt;
+        pred = NULL;
+    }
+done:
+    tl_learner_free(lrn);
+    tl_mat_free(&S);
+    tl_mat_free(&Q);
+    tl_mat_free(&Gs);
+    tl_mat_free(&Gt);
+    tl_mat_free(&R);
+    tl_mat_free(&Es);
+    tl_mat_free(&Et);
+    tl_mat_free(&U);
+    tl_mat_free(&EE);
+    tl_mat_free(&V);
+    tl_mat_free(&Zs);
+    tl_mat_free(&Zt);
+    tl_free(mean);
+    tl_free(w);
+    tl_free(sv);
+    tl_free(classes);
+    tl_free(ysi);
+    tl_free(pred);
+    tl_free(pti);
+    tl_free(ns_c);
+    return st;
+}

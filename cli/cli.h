@@ -126,6 +126,8 @@ tl_status cli_evaluate(const int *y, const int *pred, size_t n, cli_eval *out);
         {"alpha", "A", "1", "ridge regularisation"}
 /* Fill learner params from --learner/--k/--C/--alpha/--seed/--threads. false on a bad value. */
 bool cli_learner_params(const cli_args *a, tl_learner_params *p);
+/* "1nn", "5nn", "logreg", ...: the learner as the user named it. */
+const char *cli_learner_label(const tl_learner_params *p);
 
 /* Source/target loading shared by every transfer command: --source and --target are required,
  * --target-test and --target-labelled (where the command has it) optional. Aligns feature counts, preprocesses (the target test and labelled

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "tl/feature.h"
+#include "tl/guard.h"
 
 static const cli_opt adapt_opts[] = {
     {"method", "NAME", "jda", "pca, coral, sa, gfk, tca, jda, bda, augment"},
@@ -23,6 +24,7 @@ static const cli_opt adapt_opts[] = {
     {"iters", "T", "10", "JDA/BDA pseudo-label iterations"},
     {"mu", "M", "0.5", "BDA balance in [0,1]; -1 estimates it from the data"},
     {"save", "MODEL", NULL, "save the fitted mapping (.tlm) for 'tl transform'"},
+    {"guard-margin", "M", "0.02", "accuracy drop the negative-transfer guard counts as harm"},
     {"out-source", "FILE", NULL, "write the embedded source (csv, svmlight or npy)"},
     {"out-target", "FILE", NULL, "write the embedded target"},
     CLI_LEARNER_OPTS,
@@ -110,7 +112,7 @@ static int run_adapt(cli_args *a) {
     cli_domains d;
     tl_dataset *lab = NULL;
     tl_adapter *ad = NULL;
-    tl_mat Zs = {0}, Ze = {0}, Zl = {0}, Zsl = {0};
+    tl_mat Zs = {0}, Ze = {0}, Zl = {0}, Zsl = {0}, Zt_own = {0}, Zt;
     int *ysl = NULL;
     int rc = 1;
     if (cli_load_domains(a, &d) != 0) return 1;
@@ -202,11 +204,57 @@ static int run_adapt(cli_args *a) {
         cli_fail_status(st, "writing '%s'", ot);
         goto done;
     }
-    bool negative = acc < base_acc;
+    /* When to transfer: the guard judges without target labels (domain distance and reverse
+     * validation before/after); with labelled target rows it also compares the transferred
+     * source model against a target-only learner on those rows. */
+    double margin;
+    if (!cli_get_double(a, "guard-margin", 0, 1, &margin)) goto done;
+    tl_guard_params gp = tl_guard_params_default();
+    gp.margin = margin;
+    gp.seed = ap.seed;
+    tl_guard_report rep;
+    if (ev == d.target) {
+        Zt = Ze;
+    } else if ((st = tl_adapter_transform(ad, TL_DOMAIN_TARGET, Xt, &Zt_own)) != TL_OK) {
+        cli_fail_status(st, "transforming the target");
+        goto done;
+    } else {
+        Zt = Zt_own;
+    }
+    st = tl_guard_check(&gp, tl_xmat_from_dense(Xs), ys, tl_xmat_from_dense(Xt),
+                        tl_xmat_from_dense(Zs), NULL, tl_xmat_from_dense(Zt), &rep);
+    if (st != TL_OK) {
+        cli_fail_status(st, "negative-transfer guard");
+        goto done;
+    }
+    double lab_transfer = NAN, lab_target_only = NAN;
+    bool lab_harm = false;
+    if (lab) {
+        size_t nl = tl_dataset_rows(lab);
+        const int *yl = tl_dataset_labels_const(lab);
+        st = train_and_score(&lp, Zs, ys, tl_dataset_weights(d.source), Zl, yl, &lab_transfer);
+        if (st == TL_OK && nl >= 4) {
+            size_t folds = nl < 5 ? nl : 5;
+            st = tl_cross_validate(&lp, tl_dataset_features(lab), yl, NULL, folds, ap.seed,
+                                   &lab_target_only, NULL);
+        }
+        if (st != TL_OK) {
+            cli_fail_status(st, "checking the transfer on the labelled target rows");
+            goto done;
+        }
+        lab_harm = isfinite(lab_target_only) && lab_transfer < lab_target_only - margin;
+    }
+    bool negative = rep.verdict == TL_GUARD_HARMFUL || lab_harm;
+    bool measured_negative = acc < base_acc;
     const char *mname = tl_adapt_method_name(ap.method);
     if (negative)
-        cli_warn("%s did worse than the no-transfer baseline (%.2f %% < %.2f %%): negative transfer",
-                 mname, 100 * acc, 100 * base_acc);
+        cli_warn("negative transfer likely: %s%s%s", rep.verdict == TL_GUARD_HARMFUL ? rep.reason : "",
+                 rep.verdict == TL_GUARD_HARMFUL && lab_harm ? "; " : "",
+                 lab_harm ? "on the labelled target rows the transferred source model does worse "
+                            "than a target-only learner" : "");
+    if (measured_negative)
+        cli_warn("%s did worse than the no-transfer baseline on the scored target (%.2f %% < "
+                 "%.2f %%)", mname, 100 * acc, 100 * base_acc);
     if (cli_flag(a, "json")) {
         cli_json j;
         cli_json_begin(&j);
@@ -214,25 +262,45 @@ static int run_adapt(cli_args *a) {
         cli_json_str(&j, "method", mname);
         cli_json_str(&j, "source", tl_dataset_name(d.source));
         cli_json_str(&j, "target", tl_dataset_name(ev));
-        cli_json_str(&j, "learner", tl_learner_name(lp.type));
+        cli_json_str(&j, "learner", cli_learner_label(&lp));
         cli_json_int(&j, "dim", (long long)tl_adapter_dim(ad));
         cli_json_num(&j, "accuracy", acc);
         cli_json_num(&j, "baseline_accuracy", base_acc);
         if (lab) cli_json_num(&j, "target_only_accuracy", target_only_acc);
         cli_json_num(&j, "gain", acc - base_acc);
         cli_json_bool(&j, "negative_transfer", negative);
+        cli_json_bool(&j, "worse_than_baseline", measured_negative);
+        cli_json_obj_begin(&j, "guard");
+        cli_json_str(&j, "verdict", tl_guard_verdict_name(rep.verdict));
+        cli_json_str(&j, "reason", rep.reason);
+        cli_json_num(&j, "mmd_before", rep.mmd_before);
+        cli_json_num(&j, "mmd_after", rep.mmd_after);
+        cli_json_num(&j, "reverse_validation_before", rep.rv_before);
+        cli_json_num(&j, "reverse_validation_after", rep.rv_after);
+        cli_json_num(&j, "agreement", rep.agreement);
+        if (lab) {
+            cli_json_num(&j, "labelled_transfer_accuracy", lab_transfer);
+            cli_json_num(&j, "labelled_target_only_cv_accuracy", lab_target_only);
+        }
+        cli_json_obj_end(&j);
         cli_json_num(&j, "seconds", t_adapt);
         cli_json_num(&j, "baseline_seconds", t_base);
         rc = cli_json_finish(&j);
     } else {
         printf("%-22s %s -> %s\n", "task", tl_dataset_name(d.source), tl_dataset_name(ev));
         printf("%-22s %s (dim %zu), learner %s\n", "method", mname, tl_adapter_dim(ad),
-               tl_learner_name(lp.type));
+               cli_learner_label(&lp));
         printf("%-22s %.2f %%  (%.2f s)\n", "no transfer", 100 * base_acc, t_base);
         if (lab) printf("%-22s %.2f %%\n", "target only", 100 * target_only_acc);
         printf("%-22s %.2f %%  (%.2f s)\n", mname, 100 * acc, t_adapt);
         printf("%-22s %+.2f points%s\n", "gain", 100 * (acc - base_acc),
-               negative ? "  <- NEGATIVE TRANSFER" : "");
+               measured_negative ? "  <- worse than no transfer" : "");
+        printf("%-22s %s: %s\n", "guard (no labels)", tl_guard_verdict_name(rep.verdict),
+               rep.reason);
+        if (lab)
+            printf("%-22s transferred %.2f %% vs target-only %.2f %% (CV) on the labelled rows\n",
+                   "guard (labelled)", 100 * lab_transfer, 100 * lab_target_only);
+        printf("%-22s %s\n", "negative transfer", negative ? "LIKELY" : "not detected");
         rc = 0;
     }
 done:
@@ -240,6 +308,7 @@ done:
     tl_mat_free(&Ze);
     tl_mat_free(&Zl);
     tl_mat_free(&Zsl);
+    tl_mat_free(&Zt_own);
     tl_free(ysl);
     tl_adapter_free(ad);
     cli_domains_free(&d);

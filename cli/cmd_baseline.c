@@ -26,7 +26,7 @@ static int run_baseline(cli_args *a) {
     cli_eval e;
     if (st == TL_OK) st = cli_evaluate(tl_dataset_labels_const(ev), pred, ne, &e);
     if (st != TL_OK) {
-        cli_fail_status(st, "training %s on '%s'", tl_learner_name(lp.type),
+        cli_fail_status(st, "training %s on '%s'", cli_learner_label(&lp),
                         tl_dataset_name(d.source));
         goto done;
     }
@@ -37,7 +37,7 @@ static int run_baseline(cli_args *a) {
         cli_json_str(&j, "command", "baseline");
         cli_json_str(&j, "source", tl_dataset_name(d.source));
         cli_json_str(&j, "target", tl_dataset_name(ev));
-        cli_json_str(&j, "learner", tl_learner_name(lp.type));
+        cli_json_str(&j, "learner", cli_learner_label(&lp));
         cli_json_str(&j, "preprocess", pre);
         cli_json_int(&j, "n_source", (long long)tl_dataset_rows(d.source));
         cli_json_int(&j, "n_target", (long long)ne);
@@ -51,7 +51,7 @@ static int run_baseline(cli_args *a) {
         printf("%-18s %s (%zu samples)\n", "source", tl_dataset_name(d.source),
                tl_dataset_rows(d.source));
         printf("%-18s %s (%zu samples)\n", "target", tl_dataset_name(ev), ne);
-        printf("%-18s %s, preprocess %s\n", "learner", tl_learner_name(lp.type), pre);
+        printf("%-18s %s, preprocess %s\n", "learner", cli_learner_label(&lp), pre);
         printf("%-18s %.2f %%\n", "accuracy", 100 * e.accuracy);
         printf("%-18s %.2f %%\n", "balanced accuracy", 100 * e.balanced_accuracy);
         printf("%-18s %.2f %%\n", "macro-F1", 100 * e.macro_f1);

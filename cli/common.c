@@ -265,3 +265,10 @@ fail:
     cli_domains_free(d);
     return 1;
 }
+
+const char *cli_learner_label(const tl_learner_params *p) {
+    static _Thread_local char buf[32];
+    if (p->type != TL_LEARNER_KNN) return tl_learner_name(p->type);
+    snprintf(buf, sizeof buf, "%zunn", p->k);
+    return buf;
+}

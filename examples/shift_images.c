@@ -1,7 +1,8 @@
 /* Example: make a shifted copy of an image data set, the target domain of the Fashion-MNIST demo.
- *   shift_images IN_SPEC OUT.npy invert|rotate90|contrast [max_rows]
+ *   shift_images IN_SPEC OUT.npy none|invert|rotate90|contrast [max_rows]
  * `invert` maps v -> 255 - v (contrast inversion), `rotate90` rotates each 28x28 image by 90
- * degrees, `contrast` halves the contrast around mid-grey. Labels are kept. Shows the dataset API:
+ * degrees, `contrast` halves the contrast and brightens (v -> 0.5 v + 102), `none` only copies (with
+ * max_rows, a subset). Labels are kept. Shows the dataset API:
  * load a spec, edit the dense features in place, save atomically as .npy. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s IN_SPEC OUT.npy invert|rotate90|contrast [max_rows]\n", argv[0]);
+        fprintf(stderr, "usage: %s IN_SPEC OUT.npy none|invert|rotate90|contrast [max_rows]\n", argv[0]);
         return 2;
     }
     tl_dataset *ds = NULL, *sub = NULL;
@@ -42,10 +43,12 @@ int main(int argc, char **argv) {
     double img[28 * 28];
     for (size_t i = 0; i < X.rows; i++) {
         double *r = X.data + i * X.ld;
-        if (strcmp(argv[3], "invert") == 0) {
+        if (strcmp(argv[3], "none") == 0) {
+            break;
+        } else if (strcmp(argv[3], "invert") == 0) {
             for (size_t j = 0; j < X.cols; j++) r[j] = 255.0 - r[j];
         } else if (strcmp(argv[3], "contrast") == 0) {
-            for (size_t j = 0; j < X.cols; j++) r[j] = 64.0 + 0.5 * r[j];
+            for (size_t j = 0; j < X.cols; j++) r[j] = 102.0 + 0.5 * r[j];
         } else if (strcmp(argv[3], "rotate90") == 0) {
             for (size_t y = 0; y < side; y++)
                 for (size_t x = 0; x < side; x++) img[x * side + (side - 1 - y)] = r[y * side + x];

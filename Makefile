@@ -83,7 +83,7 @@ asan:
 
 # libFuzzer targets (clang), linked with the modules a reader needs. `make fuzz` builds them;
 # `sh scripts/fuzz.sh [SECONDS] [TARGET...]` runs them and merges what they find into the corpus.
-FUZZ_LIB_SRC := $(sort $(wildcard src/core/*.c src/linalg/*.c src/data/*.c src/io/tlm.c))
+FUZZ_LIB_SRC := $(LIB_SRC)
 fuzz: | $(DEPS_STAMP)
 	@sh scripts/install-deps.sh fuzz
 	@mkdir -p build-fuzz

@@ -11,5 +11,7 @@
 #include "tl/feature.h"
 #include "tl/guard.h"
 #include "tl/io.h"
+#include "tl/nn.h"
+#include "tl/transferability.h"
 
 #endif

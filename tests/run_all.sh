@@ -25,6 +25,7 @@ for t in "$BUILD"/fuzz-replay/fuzz_*; do
     run_one "replay:$n" "$t" "$c"
 done
 [ -f tests/cli/run.sh ] && run_one "cli" sh tests/cli/run.sh
+[ -f tests/cli/nn_cases.sh ] && run_one "cli-nn" sh tests/cli/nn_cases.sh
 [ -n "$crashed" ] && echo "crashed or unsummarised:$crashed"
 echo "total: $total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ]

@@ -1,0 +1,105 @@
+/* `tl predict`: class predictions of a trained network - one label per line on stdout (with
+ * --out, a CSV of the label and its probability per sample), or a JSON array with --json. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_common.h"
+
+static const cli_opt predict_opts[] = {
+    {"model", "FILE.tlm", NULL, "trained model"},
+    CLI_NN_DATA_OPTS,
+    {"out", "FILE.csv", NULL, "write sample,label,probability rows here instead of stdout"},
+    {"", NULL, NULL, NULL}};
+
+static int run_predict(cli_args *a) {
+    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    const char *mp = cli_get(a, "model"), *out = cli_get(a, "out");
+    if (!mp) return cli_fail("--model is required (see 'tl help predict')");
+    tl_ctx ctx;
+    cli_nn_ctx(a, &ctx);
+    tl_ctx_apply_threads(&ctx);
+    int rc = 1;
+    tl_nn *nn = NULL;
+    cli_nn_data d = {0};
+    float *P = NULL;
+    FILE *f = NULL;
+    char *tmp = NULL;
+    tl_status st = tl_nn_load(mp, &nn);
+    if (st != TL_OK) return cli_fail_status(st, "--model");
+    if (cli_nn_load(a, cli_get(a, "data"), nn, false, true, &d) != 0) goto done;
+    const size_t K = tl_nn_output_dim(nn);
+    P = malloc(d.n * K * sizeof *P);
+    if (!P) {
+        cli_fail("out of memory");
+        goto done;
+    }
+    st = tl_nn_predict_proba(nn, d.x, d.n, P);
+    if (st != TL_OK) {
+        cli_fail_status(st, "predicting");
+        goto done;
+    }
+    const int *lab = tl_nn_labels(nn);
+    if (cli_flag(a, "json") && !out) {
+        cli_json j;
+        cli_json_begin(&j);
+        cli_json_str(&j, "command", "predict");
+        cli_json_str(&j, "model", mp);
+        cli_json_int(&j, "n", (long long)d.n);
+        cli_json_arr_begin(&j, "predictions");
+        for (size_t i = 0; i < d.n; i++) {
+            size_t am = 0;
+            for (size_t k = 1; k < K; k++)
+                if (P[i * K + k] > P[i * K + am]) am = k;
+            cli_json_arr_int(&j, lab[am]);
+        }
+        cli_json_arr_end(&j);
+        rc = cli_json_finish(&j);
+        goto done;
+    }
+    if (out) {
+        size_t n = strlen(out) + 16;
+        tmp = malloc(n);
+        if (!tmp) goto done;
+        snprintf(tmp, n, "%s.tmp", out);
+        f = fopen(tmp, "w");
+        if (!f) {
+            cli_fail("cannot write '%s'", out);
+            goto done;
+        }
+        fprintf(f, "sample,label,probability\n");
+    }
+    for (size_t i = 0; i < d.n; i++) {
+        size_t am = 0;
+        for (size_t k = 1; k < K; k++)
+            if (P[i * K + k] > P[i * K + am]) am = k;
+        if (f) fprintf(f, "%zu,%d,%.6f\n", i + 1, lab[am], (double)P[i * K + am]);
+        else printf("%d\n", lab[am]);
+    }
+    if (f) {
+        bool ok = !ferror(f);
+        ok = fclose(f) == 0 && ok;
+        f = NULL;
+        if (!ok || rename(tmp, out) != 0) {
+            remove(tmp);
+            cli_fail("cannot write '%s'", out);
+            goto done;
+        }
+        cli_info(a, "wrote %zu predictions to %s", d.n, out);
+    }
+    rc = 0;
+done:
+    if (f) {
+        fclose(f);
+        remove(tmp);
+    }
+    free(tmp);
+    free(P);
+    cli_nn_data_free(&d);
+    tl_nn_free(nn);
+    return rc;
+}
+
+const cli_command cmd_predict = {"predict", "predict classes with a trained network",
+                                 "--model FILE.tlm --data SPEC [--out FILE.csv]", predict_opts,
+                                 run_predict};

@@ -1,0 +1,241 @@
+/* `tl train`: build a network from an architecture string and train it on a labelled data set -
+ * the pre-training step of model-based transfer (or a from-scratch baseline). The classes of the
+ * data become the model's labels, the input normalisation is fitted on the training data, and
+ * both are saved with the model, so `tl finetune`, `tl embed`, `tl predict` and `tl evaluate`
+ * apply the same preprocessing. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_common.h"
+
+static const cli_opt train_opts[] = {
+    {"arch", "A", NULL, "architecture string or file, e.g. conv:32:3,bn,relu,pool:2,flatten,dense:10"},
+    CLI_NN_DATA_OPTS,
+    {"save", "FILE.tlm", NULL, "write the trained model here"},
+    {"input-shape", "CxHxW", "auto", "input shape; auto: 1xSxS for S*S features, else Dx1x1"},
+    {"input-norm", "MODE", "auto", "auto (standardise by the data's mean and std), none, or SHIFT,SCALE"},
+    {"label-names", "LIST", NULL, "comma-separated class names saved with the model"},
+    {"init", "FILE", NULL, "initial weights from a .safetensors file (e.g. exported by PyTorch)"},
+    {"name-map", "MAP", NULL, "--init name map: FROM=TO prefix rules, or @index for nn.Sequential"},
+    CLI_NN_TRAIN_OPTS,
+    {"", NULL, NULL, NULL}};
+
+static bool parse_shape(const char *s, size_t d, size_t shape[3]) {
+    if (!s || strcmp(s, "auto") == 0) {
+        size_t r = (size_t)llround(sqrt((double)d));
+        if (r * r == d && d > 1) {
+            shape[0] = 1;
+            shape[1] = shape[2] = r;
+        } else {
+            shape[0] = d;
+            shape[1] = shape[2] = 1;
+        }
+        return true;
+    }
+    unsigned long c, h, w;
+    char tail;
+    if (sscanf(s, "%lux%lux%lu%c", &c, &h, &w, &tail) != 3 || !c || !h || !w) return false;
+    shape[0] = c;
+    shape[1] = h;
+    shape[2] = w;
+    return true;
+}
+
+static int run_train(cli_args *a) {
+    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    tl_nn_train_params p;
+    if (!cli_nn_train_params(a, &p)) return 2;
+    const char *arch_arg = cli_get(a, "arch"), *save = cli_get(a, "save");
+    if (!arch_arg) return cli_fail("--arch is required (see 'tl help train')");
+    if (!save) return cli_fail("--save is required: where should the model go?");
+    uint64_t seed;
+    if (!cli_get_u64(a, "seed", &seed)) return 2;
+    tl_ctx ctx;
+    cli_nn_ctx(a, &ctx);
+    p.ctx = &ctx;
+    int rc = 1;
+    char *arch = NULL;
+    tl_dataset *ds = NULL;
+    tl_nn *nn = NULL;
+    float *x = NULL;
+    int *cls = NULL;
+    cli_nn_data test = {0};
+    tl_status st;
+    if (cli_nn_load_raw(a, cli_get(a, "data"), true, &ds) != 0) goto done;
+    const size_t n = tl_dataset_rows(ds), d = tl_dataset_cols(ds);
+    if (!tl_dataset_has_labels(ds)) {
+        cli_fail("'%s' has no labels: training needs them", tl_dataset_name(ds));
+        goto done;
+    }
+    size_t shape[3];
+    if (!parse_shape(cli_get(a, "input-shape"), d, shape)) {
+        cli_fail("--input-shape: '%s' is not CxHxW", cli_get(a, "input-shape"));
+        rc = 2;
+        goto done;
+    }
+    if (shape[0] * shape[1] * shape[2] != d) {
+        cli_fail("--input-shape %zux%zux%zu has %zu values but '%s' has %zu features", shape[0],
+                 shape[1], shape[2], shape[0] * shape[1] * shape[2], tl_dataset_name(ds), d);
+        goto done;
+    }
+    arch = cli_nn_read_arch(arch_arg);
+    if (!arch) {
+        cli_fail("--arch: cannot read '%s'", arch_arg);
+        goto done;
+    }
+    st = tl_nn_create(arch, shape[0], shape[1], shape[2], seed, &nn);
+    if (st != TL_OK) {
+        cli_fail_status(st, "--arch");
+        goto done;
+    }
+    /* labels: the data's classes when they fill the head, else 0..K-1 must cover them */
+    size_t nc;
+    const int *y = tl_dataset_labels_const(ds);
+    if (cli_nn_classes_of(y, n, &cls, &nc) != 0) goto done;
+    const size_t K = tl_nn_output_dim(nn);
+    if (nc == K) {
+        st = tl_nn_set_labels(nn, cls, nc);
+        if (st != TL_OK) {
+            cli_fail_status(st, "labels");
+            goto done;
+        }
+    } else if (cls[0] < 0 || (size_t)cls[nc - 1] >= K) {
+        cli_fail("the network's last layer has %zu outputs but '%s' has %zu classes (%d..%d): end "
+                 "the architecture with dense:%zu",
+                 K, tl_dataset_name(ds), nc, cls[0], cls[nc - 1], nc);
+        goto done;
+    }
+    if (cli_get(a, "label-names")) tl_nn_set_label_names(nn, cli_get(a, "label-names"));
+    /* input normalisation */
+    const char *norm = cli_get(a, "input-norm");
+    float shift = 0.0f, scale = 1.0f;
+    if (strcmp(norm, "auto") == 0) {
+        tl_mat X = tl_dataset_dense(ds);
+        double s = 0, s2 = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < d; j++) s += TL_AT(X, i, j);
+        const double mean = s / ((double)n * (double)d);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < d; j++) s2 += (TL_AT(X, i, j) - mean) * (TL_AT(X, i, j) - mean);
+        const double sd = sqrt(s2 / ((double)n * (double)d));
+        shift = (float)mean;
+        scale = sd > 0 ? (float)(1.0 / sd) : 1.0f;
+    } else if (strcmp(norm, "none") != 0) {
+        char *end;
+        shift = strtof(norm, &end);
+        bool ok = *end == ',';
+        if (ok) {
+            scale = strtof(end + 1, &end);
+            ok = !*end && isfinite(scale) && isfinite(shift) && scale != 0;
+        }
+        if (!ok) {
+            cli_fail("--input-norm: '%s' is not auto, none or SHIFT,SCALE", norm);
+            rc = 2;
+            goto done;
+        }
+    }
+    tl_nn_set_input_norm(nn, shift, scale);
+    if (cli_get(a, "init")) {
+        tl_nn_import_report rep;
+        st = tl_nn_import_safetensors(nn, cli_get(a, "init"), cli_get(a, "name-map"), false, &rep);
+        if (rep.n_unexpected)
+            cli_warn("%zu tensors of '%s' matched nothing:\n%s", rep.n_unexpected, cli_get(a, "init"),
+                     rep.unexpected);
+        tl_nn_import_report_free(&rep);
+        if (st != TL_OK) {
+            cli_fail_status(st, "--init");
+            goto done;
+        }
+    }
+    x = malloc(n * d * sizeof *x);
+    if (!x) {
+        cli_fail("out of memory for %zu samples", n);
+        goto done;
+    }
+    st = tl_nn_input_from_mat(nn, tl_dataset_dense(ds), x);
+    if (st != TL_OK) {
+        cli_fail_status(st, "'%s'", tl_dataset_name(ds));
+        goto done;
+    }
+    cli_info(a, "train: %s on %zu samples of '%s' (%zu classes), %zu trainable parameters", arch, n,
+             tl_dataset_name(ds), nc, tl_nn_param_scalars(nn));
+    tl_nn_train_result r;
+    st = tl_nn_train(nn, &p, x, y, n, &r);
+    cli_nn_progress_end();
+    if (st != TL_OK && !r.nonfinite) {
+        cli_fail_status(st, "training");
+        goto done;
+    }
+    tl_status sst = tl_nn_save(nn, save);
+    if (sst != TL_OK) {
+        cli_fail_status(sst, "saving the model");
+        goto done;
+    }
+    if (cli_get(a, "export-safetensors")) {
+        sst = tl_nn_export_safetensors(nn, cli_get(a, "export-safetensors"), NULL);
+        if (sst != TL_OK) {
+            cli_fail_status(sst, "--export-safetensors");
+            goto done;
+        }
+    }
+    if (st != TL_OK) { /* NaN: the last good model was saved */
+        cli_fail_status(st, "training");
+        cli_warn("the model saved to '%s' holds the parameters of the last finite epoch", save);
+        goto done;
+    }
+    double tacc = NAN, tloss = NAN;
+    if (cli_get(a, "test")) {
+        tl_dataset_free(ds);
+        ds = NULL;
+        free(x);
+        x = NULL;
+        if (cli_nn_load(a, cli_get(a, "test"), nn, true, false, &test) != 0) goto done;
+        if (cli_nn_eval(nn, &test, &tacc, &tloss, NULL) != 0) goto done;
+    }
+    if (cli_flag(a, "json")) {
+        cli_json j;
+        cli_json_begin(&j);
+        cli_json_str(&j, "command", "train");
+        cli_json_str(&j, "arch", tl_nn_arch(nn));
+        cli_json_str(&j, "model", save);
+        cli_json_int(&j, "n_train", (long long)n);
+        cli_json_int(&j, "n_classes", (long long)nc);
+        cli_json_int(&j, "parameters", (long long)tl_nn_param_scalars(nn));
+        cli_json_int(&j, "epochs", (long long)r.epochs_run);
+        cli_json_int(&j, "best_epoch", (long long)r.best_epoch);
+        cli_json_num(&j, "train_loss", r.train_loss);
+        cli_json_num(&j, "train_accuracy", r.train_acc);
+        if (!isnan(r.val_acc)) cli_json_num(&j, "val_accuracy", r.val_acc);
+        if (!isnan(tacc)) {
+            cli_json_num(&j, "accuracy", tacc);
+            cli_json_num(&j, "test_loss", tloss);
+            cli_json_int(&j, "n_test", (long long)test.n);
+        }
+        cli_json_num(&j, "seconds", r.seconds);
+        cli_json_num(&j, "samples_per_s", r.samples_per_s);
+        rc = cli_json_finish(&j);
+    } else {
+        printf("%-18s %s\n", "model", save);
+        printf("%-18s %s (%zu parameters)\n", "arch", tl_nn_arch(nn), tl_nn_param_scalars(nn));
+        printf("%-18s %zu samples, %zu classes\n", "train", n, nc);
+        printf("%-18s %zu%s\n", "epochs", r.epochs_run, r.stopped_early ? " (early stop)" : "");
+        printf("%-18s loss %.4f, accuracy %.2f %%\n", "last epoch", r.train_loss, 100 * r.train_acc);
+        if (!isnan(r.val_acc)) printf("%-18s %.2f %% (epoch %zu)\n", "validation", 100 * r.val_acc, r.best_epoch);
+        if (!isnan(tacc)) printf("%-18s %.2f %% on %zu samples\n", "test accuracy", 100 * tacc, test.n);
+        printf("%-18s %.2f s (%.0f samples/s)\n", "time", r.seconds, r.samples_per_s);
+        rc = 0;
+    }
+done:
+    free(arch);
+    free(x);
+    tl_free(cls);
+    tl_dataset_free(ds);
+    cli_nn_data_free(&test);
+    tl_nn_free(nn);
+    return rc;
+}
+
+const cli_command cmd_train = {"train", "train a neural network (pre-training, or a from-scratch baseline)",
+                               "--arch A --data SPEC --save FILE.tlm [options]", train_opts, run_train};

@@ -1,0 +1,266 @@
+/* libtl neural networks: a small float32 engine (NCHW tensors, every dense product through CBLAS
+ * sgemm) for model-based transfer — pre-train a network on a source task, then fine-tune it, probe
+ * it, or use it as a feature extractor on a target task. In the spirit of llm.c and kann: a
+ * sequential network with residual blocks, paired forward/backward per layer type, checked
+ * against central finite differences and against PyTorch.
+ *
+ * Architecture strings (a file or a string; '#' starts a comment, whitespace is ignored):
+ *   arch  := item (',' item)*
+ *   item  := [NAME '='] layer  |  '[' arch ']'          (residual block: y = block(x) + x)
+ *   layer := conv:OUT:K[:STRIDE[:PAD]]   2-D convolution, K x K kernel, PAD default (K-1)/2
+ *          | dense:N                    fully connected (needs a flat input: C x 1 x 1)
+ *          | maxpool:K[:S] | pool:K[:S] max pooling (stride S, default K; no padding, floor)
+ *          | avgpool:K[:S]              average pooling
+ *          | gap                        global average pooling -> C x 1 x 1
+ *          | bn                         batch normalisation over channels (eps 1e-5, momentum 0.1)
+ *          | dropout:P                  inverted dropout, P in [0, 1)
+ *          | relu | lrelu[:SLOPE] | gelu | tanh | sigmoid     (lrelu slope default 0.01)
+ *          | flatten                    C x H x W -> CHW x 1 x 1
+ *   e.g. "conv:32:3,bn,relu,pool:2,conv:64:3,bn,relu,pool:2,flatten,dense:128,relu,dense:10".
+ * Layers are named by kind and running count ("conv1", "bn2", "dense2", "add1") unless named
+ * explicitly ("stem=conv:32:3"). Parameters are named "<layer>.weight", "<layer>.bias",
+ * "<layer>.running_mean", "<layer>.running_var", laid out as PyTorch's (conv weight (OUT, IN, K, K),
+ * dense weight (N, IN)). Errors name the offending token and its position.
+ *
+ * Classes: the last layer's outputs are the classes, in the order of the model's labels (default
+ * 0..K-1; set with tl_nn_set_labels). Training and evaluation take the data's own label values and
+ * map them through the labels; a label the head does not have is TL_ERR_LABEL.
+ *
+ * A network owns a workspace sized for one batch (allocated once, reused every step: no
+ * allocation in the training loop). A tl_nn is therefore not safe to use from two threads at once.
+ *
+ * Threads: a network splits every batch into one slice per thread (the OpenBLAS thread count, set
+ * through tl_ctx.threads) and runs each layer on the slices in parallel on its own worker threads,
+ * with OpenBLAS switched to one thread for the duration of the pass and restored afterwards. Two
+ * networks should therefore not run passes concurrently in one process. Results are reproducible
+ * for a given seed and thread count.
+ */
+#ifndef TL_NN_H
+#define TL_NN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tl/core.h"
+#include "tl/linalg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tl_nn tl_nn;
+
+/* ---- construction ---- */
+/* Build a network for inputs of shape (c, h, w) from an architecture string, parameters
+ * initialised as PyTorch does by default (weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+ * batch-norm weight 1, bias 0, running mean 0, var 1) from `seed`. TL_ERR_INVALID_ARG naming the
+ * token for syntax errors, TL_ERR_SHAPE naming the token when shapes do not fit. */
+tl_status tl_nn_create(const char *arch, size_t c, size_t h, size_t w, uint64_t seed, tl_nn **out);
+void tl_nn_free(tl_nn *nn); /* NULL-safe */
+/* Deep copy (parameters, labels, training controls; not the workspace). */
+tl_status tl_nn_clone(const tl_nn *nn, tl_nn **out);
+/* The canonical architecture string (explicit names only where they differ from the default). */
+const char *tl_nn_arch(const tl_nn *nn);
+void tl_nn_input_shape(const tl_nn *nn, size_t shape[3]);
+size_t tl_nn_input_dim(const tl_nn *nn);  /* c * h * w */
+size_t tl_nn_output_dim(const tl_nn *nn); /* number of outputs of the last layer */
+/* Total number of trainable scalars. */
+size_t tl_nn_param_scalars(const tl_nn *nn);
+/* A readable table of layers, output shapes and parameter counts (one layer a line). */
+void tl_nn_summary(const tl_nn *nn, char *buf, size_t cap);
+
+/* ---- layers ---- */
+size_t tl_nn_layer_count(const tl_nn *nn);
+const char *tl_nn_layer_name(const tl_nn *nn, size_t i);
+/* "conv", "dense", "maxpool", "avgpool", "gap", "bn", "dropout", "relu", "lrelu", "gelu", "tanh",
+ * "sigmoid", "flatten", "add". */
+const char *tl_nn_layer_kind(const tl_nn *nn, size_t i);
+void tl_nn_layer_shape(const tl_nn *nn, size_t i, size_t shape[3]); /* output (c, h, w) */
+/* A layer by name, or by index ("3"; negative counts from the end: "-1" is the last layer).
+ * TL_ERR_NOT_FOUND naming the layer and listing the names. */
+tl_status tl_nn_layer_find(const tl_nn *nn, const char *name, size_t *index);
+/* The layer whose output is the default embedding: the input of the last dense layer (the
+ * penultimate representation). TL_ERR_NOT_FOUND when there is no dense layer or it is first. */
+tl_status tl_nn_embed_layer(const tl_nn *nn, size_t *index);
+
+/* ---- named tensors (parameters and batch-norm running statistics) ---- */
+size_t tl_nn_tensor_count(const tl_nn *nn);
+/* Borrowed: name, dims (ndim <= 4), data (writable; prod(dims) floats). `trainable` false for
+ * running statistics. */
+void tl_nn_tensor(tl_nn *nn, size_t i, const char **name, size_t *ndim, const size_t **dims,
+                  float **data, bool *trainable);
+tl_status tl_nn_tensor_find(const tl_nn *nn, const char *name, size_t *index);
+
+/* ---- labels and input preprocessing (saved with the model) ---- */
+/* labels (k) distinct, k == output dim. */
+tl_status tl_nn_set_labels(tl_nn *nn, const int *labels, size_t k);
+const int *tl_nn_labels(const tl_nn *nn); /* (output dim) */
+/* Inputs are mapped x -> (x - shift) * scale before the first layer by tl_nn_input_from_mat
+ * (default shift 0, scale 1). */
+void tl_nn_set_input_norm(tl_nn *nn, float shift, float scale);
+void tl_nn_input_norm(const tl_nn *nn, float *shift, float *scale);
+/* X (n, c*h*w) doubles -> out (n, c*h*w) floats, normalised. TL_ERR_SHAPE naming both shapes
+ * when X's column count differs from the model's input. */
+tl_status tl_nn_input_from_mat(const tl_nn *nn, tl_mat X, float *out);
+
+/* ---- inference (eval mode: batch norm uses running statistics, dropout is off) ---- */
+/* out (n, output dim): the last layer's outputs (logits). x (n, input dim). */
+tl_status tl_nn_forward(tl_nn *nn, const float *x, size_t n, float *out);
+/* out (n, dim of layer): the output of layer `layer`. */
+tl_status tl_nn_embed(tl_nn *nn, size_t layer, const float *x, size_t n, float *out);
+/* P (n, output dim) softmax probabilities. */
+tl_status tl_nn_predict_proba(tl_nn *nn, const float *x, size_t n, float *P);
+/* pred (n): label values (through the labels). */
+tl_status tl_nn_predict(tl_nn *nn, const float *x, size_t n, int *pred);
+/* Accuracy and mean cross-entropy over (x, y); y are label values. Either output may be NULL. */
+tl_status tl_nn_evaluate(tl_nn *nn, const float *x, const int *y, size_t n, double *accuracy,
+                         double *loss);
+/* Batch size used by inference (default 64); the workspace grows to the larger of this and
+ * the training batch. */
+tl_status tl_nn_set_batch(tl_nn *nn, size_t batch);
+
+/* ---- transfer controls ---- */
+/* Replace the last dense layer by a fresh one with k outputs (PyTorch's default init from seed);
+ * labels reset to 0..k-1. */
+tl_status tl_nn_new_head(tl_nn *nn, size_t k, uint64_t seed);
+/* Layers 0..last are frozen (not trained; their batch norm and dropout run in eval mode) and
+ * the rest trainable. last = SIZE_MAX unfreezes all. */
+tl_status tl_nn_freeze_until(tl_nn *nn, size_t last);
+/* Learning-rate multiplier of one layer (default 1; 0 freezes its parameters). */
+tl_status tl_nn_set_lr_mult(tl_nn *nn, size_t layer, double mult);
+/* Remember the current parameters as the L2-SP anchor w0 (Li et al. 2018, "Explicit inductive
+ * bias for transfer learning"): training adds alpha/2 ||w - w0||^2 for anchored tensors and
+ * beta/2 ||w||^2 for the others (a new head). Replaces any earlier anchor. */
+tl_status tl_nn_l2sp_anchor(tl_nn *nn);
+
+/* ---- training ---- */
+typedef enum { TL_NN_SGD = 0, TL_NN_ADAMW = 1 } tl_nn_optimizer;
+typedef enum { TL_NN_SCHED_CONSTANT = 0, TL_NN_SCHED_STEP = 1, TL_NN_SCHED_COSINE = 2 } tl_nn_schedule;
+typedef enum { TL_NN_LOSS_XENT = 0, TL_NN_LOSS_MSE = 1 } tl_nn_loss;
+
+/* Per-epoch figures handed to the epoch callback (and written to the CSV log). */
+typedef struct {
+    size_t epoch;          /* 1-based */
+    double lr;             /* at the end of the epoch */
+    double train_loss, train_acc;
+    double val_loss, val_acc; /* NaN without a validation split */
+    double seconds;        /* this epoch */
+    double samples_per_s;  /* training samples per second this epoch */
+} tl_nn_epoch;
+
+typedef struct {
+    size_t epochs;          /* default 10 */
+    size_t batch_size;      /* default 64 */
+    tl_nn_optimizer optimizer; /* default SGD */
+    double lr;              /* default 0.01 */
+    double momentum;        /* SGD, default 0.9 (PyTorch semantics, dampening 0) */
+    bool nesterov;          /* SGD, default false */
+    double beta1, beta2, eps; /* AdamW, defaults 0.9, 0.999, 1e-8 */
+    double weight_decay;    /* SGD: added to the gradient; AdamW: decoupled. default 0 */
+    tl_nn_schedule schedule; /* default constant */
+    size_t step_epochs;     /* step: multiply by step_gamma every step_epochs (default 10) */
+    double step_gamma;      /* default 0.1 */
+    double min_lr;          /* cosine floor, default 0 */
+    double warmup_epochs;   /* linear warm-up from 0 over this many epochs (per step), default 0 */
+    tl_nn_loss loss;        /* default cross-entropy */
+    double label_smoothing; /* cross-entropy, in [0, 1), default 0 */
+    double val_fraction;    /* held out for early stopping / reporting, in [0, 1), default 0 */
+    size_t patience;        /* stop after this many epochs without a better validation loss and
+                               restore the best parameters; 0 = never stop early (default 0) */
+    size_t crop_pad;        /* augmentation: zero-pad by this many pixels, crop back at random
+                               (default 0 = off) */
+    bool flip;              /* augmentation: horizontal flip with probability 1/2 (default off) */
+    double l2sp_alpha;      /* L2-SP pull toward the anchor (needs tl_nn_l2sp_anchor), default 0 */
+    double l2sp_beta;       /* L2 on tensors without an anchor when l2sp_alpha > 0, default 0 */
+    bool shuffle;           /* reshuffle every epoch (default true) */
+    uint64_t seed;          /* shuffling, split, augmentation, dropout; default 42 */
+    const char *log_csv;    /* per-epoch CSV log (rewritten atomically each epoch), NULL = none */
+    void (*on_epoch)(void *user, const tl_nn_epoch *e); /* may be NULL */
+    void *user;             /* passed to on_epoch */
+    const tl_ctx *ctx;      /* threads, log, progress ("epoch 3/10 loss 0.4312 acc 84.1% ..."),
+                               may be NULL */
+} tl_nn_train_params;
+
+typedef struct {
+    size_t epochs_run;
+    size_t best_epoch;      /* epoch whose parameters the model holds (early stopping) */
+    double train_loss, train_acc; /* last epoch */
+    double val_loss, val_acc;     /* of best_epoch; NaN without validation */
+    double seconds;         /* training loop wall time */
+    double samples_per_s;   /* training samples per second over the run */
+    size_t steps;
+    bool stopped_early;
+    bool nonfinite;         /* the loss became NaN/Inf; the model holds the last good epoch */
+} tl_nn_train_result;
+
+tl_nn_train_params tl_nn_train_params_default(void);
+/* Says in words which field is wrong (TL_ERR_INVALID_ARG). */
+tl_status tl_nn_train_params_check(const tl_nn_train_params *p);
+/* Parse "sgd" / "adamw", "constant" / "step" / "cosine", "xent" / "mse". */
+tl_status tl_nn_optimizer_parse(const char *s, tl_nn_optimizer *out);
+tl_status tl_nn_schedule_parse(const char *s, tl_nn_schedule *out);
+tl_status tl_nn_loss_parse(const char *s, tl_nn_loss *out);
+
+/* Train on x (n, input dim), y (n) label values. On a NaN/Inf loss training stops, the model
+ * gets back the parameters of the last epoch that ended finite (or its starting parameters),
+ * res->nonfinite is set and TL_ERR_NONFINITE is returned with the epoch and step in the message.
+ * res may be NULL. */
+tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, const int *y,
+                      size_t n, tl_nn_train_result *res);
+
+/* ---- model files ---- */
+/* Save to a .tlm container: metadata (kind "nn", arch, input shape, input norm, labels, label
+ * names when set) and every named tensor as f32. save -> load is bit-exact. */
+tl_status tl_nn_save(const tl_nn *nn, const char *path);
+/* Refuses truncated, corrupted, wrong-version files and files of another kind, naming the file. */
+tl_status tl_nn_load(const char *path, tl_nn **out);
+/* Optional free-text label names, comma-separated ("sandal,shirt,..."), saved with the model. */
+tl_status tl_nn_set_label_names(tl_nn *nn, const char *names);
+const char *tl_nn_label_names(const tl_nn *nn); /* NULL when unset */
+
+/* ---- PyTorch interop (safetensors) ---- */
+/* A parsed safetensors file: an 8-byte little-endian header length, a JSON header
+ * {"NAME": {"dtype": "F32", "shape": [...], "data_offsets": [BEGIN, END]}, ...,
+ *  "__metadata__": {"k": "v"}}, then the data. The parser is strict: every length and offset is
+ * bounds-checked, offsets must match dtype x shape, duplicate names are refused. */
+typedef struct tl_safetensors tl_safetensors;
+tl_status tl_safetensors_load(const char *path, tl_safetensors **out);
+tl_status tl_safetensors_parse(const unsigned char *buf, size_t len, const char *name,
+                               tl_safetensors **out); /* copies what it needs */
+void tl_safetensors_free(tl_safetensors *s);
+size_t tl_safetensors_count(const tl_safetensors *s);
+/* Tensor i: name, dtype string ("F32", "F64", "I64", ...), ndim, dims. */
+void tl_safetensors_info(const tl_safetensors *s, size_t i, const char **name, const char **dtype,
+                         size_t *ndim, const size_t **dims);
+/* Tensor i converted to float32 into out (prod(dims)); F32, F64, F16, BF16 are converted, other
+ * dtypes are TL_ERR_UNSUPPORTED. */
+tl_status tl_safetensors_get_f32(const tl_safetensors *s, size_t i, float *out);
+const char *tl_safetensors_meta(const tl_safetensors *s, const char *key); /* NULL when absent */
+
+/* What an import matched. Strings are newline-separated lists (empty when none). */
+typedef struct {
+    size_t loaded;
+    size_t n_missing, n_unexpected;
+    char *missing;     /* libtl tensors the file did not provide */
+    char *unexpected;  /* file tensors that mapped to no libtl tensor */
+} tl_nn_import_report;
+void tl_nn_import_report_free(tl_nn_import_report *r);
+
+/* Name map: comma- or newline-separated rules "FROM=TO" applied to each file tensor name, first
+ * matching prefix wins (e.g. "features.0.=conv1.,fc.=dense2."); the special rule "@index" maps
+ * PyTorch nn.Sequential names "I.SUFFIX" to the tensors of libtl layer I (0-based), which fits a
+ * Sequential built layer for layer like the architecture string. NULL or "" = names as they are.
+ * Shapes must match exactly (TL_ERR_SHAPE naming the tensor). Missing tensors are an error
+ * (TL_ERR_NOT_FOUND listing them) unless allow_missing; unexpected ones are only reported.
+ * Nothing is changed in nn unless the import succeeds. report may be NULL. */
+tl_status tl_nn_import_safetensors(tl_nn *nn, const char *path, const char *name_map,
+                                   bool allow_missing, tl_nn_import_report *report);
+/* Write every tensor (F32) under its libtl name, or mapped back through "@index" (layer I ->
+ * "I.SUFFIX") when name_map is "@index"; __metadata__ holds the arch and input shape. */
+tl_status tl_nn_export_safetensors(const tl_nn *nn, const char *path, const char *name_map);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

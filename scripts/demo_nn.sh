@@ -1,0 +1,230 @@
+#!/bin/sh
+# Model-based transfer on Fashion-MNIST (Debian's dataset-fashion-mnist), the neural half of
+# `make demo`. Source task: classes 0-4 (T-shirt, trouser, pullover, dress, coat), all 30 000
+# training images. Target task: classes 5-9 (sandal, shirt, sneaker, bag, ankle boot) with only K
+# labelled images per class, K = 1, 5, 10, 50, 100; every result is scored on all 5 000 target
+# test images. Four ways to use the K * 5 labels, each with the same recipe (same number of SGD
+# steps, batch, cosine learning-rate schedule and augmentation, averaged over several draws of the K images -
+# DEMO_SEEDS for K <= 10, where a single draw decides a lot, DEMO_SEEDS_LARGE for K = 50, 100):
+#   scratch   the same CNN trained from random weights
+#   probe     the pre-trained CNN frozen, a new linear head trained on its features
+#   top       the pre-trained CNN with its last conv block and a new head trained
+#   full      everything trained, with L2-SP (alpha 0.01) pulling toward the pre-trained weights
+# Then part 2, transferability: DEMO_TAU_MODELS source models (other class subsets, architectures
+# and training lengths) are each scored with LogME, LEEP, NCE and H-score on the target's labelled
+# images and fine-tuned on them; the Kendall tau between each score and the fine-tuned accuracy
+# says how well the score ranks the sources (DEMO_NN_TAU=0 skips part 2).
+#
+# The pre-trained model is cached in $OUT (build/demo_nn) and reused while the recipe is unchanged.
+# Writes $OUT/results.csv, $OUT/accuracy_vs_k.svg and $OUT/transferability.csv.
+# Environment: BUILD (default build), TL, FASHION_MNIST, DEMO_SEEDS (default "1 2 3 4 5"),
+# DEMO_SEEDS_LARGE (default "1 2"), DEMO_STEPS (fine-tuning steps, default 200), DEMO_THREADS
+# (default 2), DEMO_NN_TAU (default 1).
+# Sizes are chosen for a 2-core machine: a small CNN (2.9 MFLOP per image), 6 pre-training epochs.
+set -eu
+BUILD=${BUILD:-build}
+TL=${TL:-$BUILD/tl}
+FM=${FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
+OUT=${DEMO_NN_OUT:-$BUILD/demo_nn}
+SEEDS=${DEMO_SEEDS:-1 2 3 4 5}
+SEEDS_LARGE=${DEMO_SEEDS_LARGE:-1 2}
+STEPS=${DEMO_STEPS:-200}
+TH=${DEMO_THREADS:-2}
+mkdir -p "$OUT"
+[ -d "$FM" ] || { echo "demo_nn: $FM not found (apt-get install dataset-fashion-mnist)" >&2; exit 1; }
+[ -x "$TL" ] || { echo "demo_nn: $TL not built (make)" >&2; exit 1; }
+
+ARCH="conv:16:3,bn,relu,pool:2,conv:32:3,bn,relu,pool:2,conv:32:3,bn,relu,gap,dense:5"
+PRE="--epochs 6 --batch 64 --lr 0.05 --schedule cosine --augment crop:2,flip --seed 7"
+FT="--lr 0.05 --schedule cosine --augment crop:2,flip"
+SRC=$OUT/source.tlm
+T0=$(date +%s)
+
+num() { sed -n "s/.*\"$1\": \([-0-9.e+]*\).*/\1/p"; }
+
+echo "== pre-training on the source task (classes 0-4, 30 000 images)"
+stamp="$ARCH $PRE"
+if [ -f "$SRC" ] && [ "$(cat "$SRC.recipe" 2>/dev/null)" = "$stamp" ]; then
+    echo "cached: $SRC"
+    j=$(cat "$OUT/source.json")
+else
+    # shellcheck disable=SC2086
+    j=$($TL train --arch "$ARCH" --data "$FM:train" --classes 0-4 $PRE --threads "$TH" \
+        --save "$SRC" --test "$FM:test" --json -q)
+    echo "$j" >"$OUT/source.json"
+    echo "$stamp" >"$SRC.recipe"
+fi
+printf 'source model: %s\n  test accuracy on classes 0-4: %.2f %%, training %.1f s (%.0f images/s)\n' \
+    "$SRC" "$(echo "$j" | num accuracy | awk '{print 100*$1}')" "$(echo "$j" | num seconds)" \
+    "$(echo "$j" | num samples_per_s)"
+
+# run METHOD K SEED -> "accuracy seconds"
+run() {
+    m=$1 K=$2 s=$3
+    n=$((5 * K)); b=$n; [ "$b" -gt 32 ] && b=32
+    spe=$(((n + b - 1) / b)); ep=$(((STEPS + spe - 1) / spe))
+    case $m in
+    scratch) set -- train --arch "$ARCH" ;;
+    probe) set -- finetune --from "$SRC" --new-head auto --freeze-until -2 ;;
+    top) set -- finetune --from "$SRC" --new-head auto --freeze-until maxpool2 ;;
+    full) set -- finetune --from "$SRC" --new-head auto --reg l2sp=0.01 ;;
+    esac
+    # shellcheck disable=SC2086
+    r=$($TL "$@" --data "$FM:train" --classes 5-9 --per-class "$K" --seed "$s" --epochs "$ep" \
+        --batch "$b" $FT --threads "$TH" --save "$OUT/target.tlm" --test "$FM:test" --json -q)
+    echo "$(echo "$r" | num accuracy) $(echo "$r" | num seconds)"
+}
+
+echo
+echo "== target task: classes 5-9, K labelled images per class, $STEPS SGD steps;"
+echo "   mean +- std over seeds $SEEDS (K <= 10) and $SEEDS_LARGE (K >= 50); time = training seconds"
+printf '%-5s' "K"
+for m in scratch probe top full; do printf ' %22s' "$m: acc % (s)"; done
+echo
+CSV=$OUT/results.csv
+echo "k,method,accuracy_mean,accuracy_std,seconds_mean,seeds" >"$CSV"
+for K in 1 5 10 50 100; do
+    printf '%-5s' "$K"
+    for m in scratch probe top full; do
+        all=""
+        ss=$SEEDS; [ "$K" -gt 10 ] && ss=$SEEDS_LARGE
+        for s in $ss; do all="$all $(run $m $K $s)"; done
+        line=$(echo "$all" | awk '{n = 0; sa = 0; sq = 0; st = 0
+            for (i = 1; i <= NF; i += 2) { n++; sa += $i; sq += $i * $i; st += $(i + 1) }
+            m = sa / n; v = sq / n - m * m; if (v < 0) v = 0
+            printf "%.4f %.4f %.3f %d", m, sqrt(v), st / n, n}')
+        set -- $line
+        echo "$K,$m,$1,$2,$3,$4" >>"$CSV"
+        printf ' %22s' "$(awk -v a="$1" -v d="$2" -v t="$3" 'BEGIN {printf "%.1f +- %.1f (%.1f)", 100 * a, 100 * d, t}')"
+    done
+    echo
+done
+
+echo
+awk -F, 'NR > 1 {acc[$2, $1] = $3; t[$2, $1] = $5}
+END {
+    split("1 5 10 50 100", ks, " ")
+    for (i = 1; i <= 3; i++) {
+        k = ks[i]
+        printf "K = %-3s transfer - scratch: probe %+.1f, top %+.1f, full %+.1f points\n", k,
+            100 * (acc["probe", k] - acc["scratch", k]), 100 * (acc["top", k] - acc["scratch", k]),
+            100 * (acc["full", k] - acc["scratch", k])
+    }
+    goal = acc["scratch", 100]
+    printf "scratch at K = 100: %.1f %% in %.1f s\n", 100 * goal, t["scratch", 100]
+    split("probe top full", ms, " ")
+    for (j = 1; j <= 3; j++) {
+        m = ms[j]; first = "never"
+        for (i = 1; i <= 5; i++) if (acc[m, ks[i]] >= goal) { first = "K = " ks[i] " (" 5 * ks[i] " labels, " t[m, ks[i]] " s)"; break }
+        printf "  %-5s reaches it at %s; at K = 100: %.1f %% in %.1f s\n", m, first, 100 * acc[m, 100], t[m, 100]
+    }
+}' "$CSV"
+
+# ---- the plot: accuracy against K (log scale), one line per method ----
+SVG=$OUT/accuracy_vs_k.svg
+awk -F, 'NR > 1 {acc[$2, $1] = $3; sd[$2, $1] = $4}
+END {
+    W = 640; H = 420; L = 70; R = 150; T = 40; B = 60
+    split("1 5 10 50 100", ks, " "); split("scratch probe top full", ms, " ")
+    split("#d62728 #1f77b4 #2ca02c #9467bd", cs, " ")
+    lo = 1; hi = 0
+    for (j = 1; j <= 4; j++) for (i = 1; i <= 5; i++) { a = acc[ms[j], ks[i]]; if (a < lo) lo = a; if (a > hi) hi = a }
+    lo = int(lo * 10) / 10; hi = int(hi * 10 + 0.999) / 10; if (hi > 1) hi = 1
+    printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H
+    printf "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+    printf "<text x=\"%d\" y=\"22\" font-size=\"15\">Fashion-MNIST 0-4 -> 5-9: target test accuracy vs labels per class</text>\n", L
+    pw = W - L - R; ph = H - T - B
+    for (v = lo; v <= hi + 1e-9; v += 0.05) {
+        y = T + ph * (1 - (v - lo) / (hi - lo))
+        printf "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", L, L + pw, y, y
+        printf "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.0f%%</text>\n", L - 6, y + 4, 100 * v
+    }
+    for (i = 1; i <= 5; i++) {
+        x = L + pw * log(ks[i]) / log(100)
+        printf "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>\n", x, x, T, T + ph
+        printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", x, T + ph + 18, ks[i]
+    }
+    printf "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">K labelled images per class (log scale)</text>\n", L + pw / 2, H - 15
+    printf "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"black\"/>\n", L, T, pw, ph
+    for (j = 1; j <= 4; j++) {
+        pts = ""
+        for (i = 1; i <= 5; i++) {
+            x = L + pw * log(ks[i]) / log(100); y = T + ph * (1 - (acc[ms[j], ks[i]] - lo) / (hi - lo))
+            pts = pts sprintf("%.1f,%.1f ", x, y)
+            printf "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n", x, y, cs[j]
+        }
+        printf "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>\n", pts, cs[j]
+        printf "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/>\n", W - R + 15, W - R + 40, T + 20 * j, T + 20 * j, cs[j]
+        printf "<text x=\"%d\" y=\"%d\">%s</text>\n", W - R + 46, T + 20 * j + 4, ms[j]
+    }
+    print "</svg>"
+}' "$CSV" >"$SVG"
+echo "wrote $CSV and $SVG"
+
+# ---- part 2: transferability scores against fine-tuned accuracy ----
+if [ "${DEMO_NN_TAU:-1}" = 1 ]; then
+    echo
+    echo "== transferability: do LogME, LEEP, NCE and H-score rank source models by fine-tuned accuracy?"
+    TK=10
+    TCSV=$OUT/transferability.csv
+    echo "source,classes,arch,epochs,logme,leep,nce,hscore,finetuned_accuracy" >"$TCSV"
+    NARROW="conv:8:3,bn,relu,pool:2,conv:16:3,bn,relu,pool:2,conv:16:3,bn,relu,gap,dense:5"
+    # name | classes | arch | epochs | images per class (source); the first is part 1's model
+    cat >"$OUT/sources.txt" <<EOF
+main|0-4|$ARCH|6|6000
+short|0-4|$ARCH|1|1000
+narrow|0-4|$NARROW|1|2000
+pair01|0-1|$ARCH|1|2000
+pair23|2-3|$ARCH|1|2000
+trio024|0,2,4|$ARCH|1|2000
+mlp|0-4|flatten,dense:64,relu,dense:32,relu,dense:5|2|2000
+EOF
+    printf '%-10s %-6s %9s %9s %9s %9s %10s\n' source classes LogME LEEP NCE H-score "ft acc %"
+    while IFS='|' read -r name cls arch ep per; do
+        model=$OUT/src_$name.tlm
+        if [ "$name" = main ]; then
+            model=$SRC
+        elif ! [ -f "$model" ] || [ "$(cat "$model.recipe" 2>/dev/null)" != "$cls $arch $ep $per" ]; then
+            nk=$(echo "$arch" | sed 's/.*dense:\([0-9]*\)$/\1/')
+            k=$(echo "$cls" | awk -F'[-,]' '{ if (index($0, "-")) print $2 - $1 + 1; else print NF }')
+            a2=$(echo "$arch" | sed "s/dense:$nk\$/dense:$k/")
+            $TL train --arch "$a2" --data "$FM:train" --classes "$cls" --per-class "$per" --seed 3 \
+                --epochs "$ep" --lr 0.05 --schedule cosine --augment crop:2,flip --threads "$TH" \
+                --save "$model" -q >/dev/null
+            echo "$cls $arch $ep $per" >"$model.recipe"
+        fi
+        sc=$($TL transferability --model "$model" --data "$FM:train" --classes 5-9 --per-class $TK \
+            --seed 1 --threads "$TH" --json -q)
+        accs=""
+        for s in $SEEDS_LARGE; do
+            r=$($TL finetune --from "$model" --new-head auto --reg l2sp=0.01 --data "$FM:train" \
+                --classes 5-9 --per-class $TK --seed "$s" --epochs $((STEPS / 2)) --batch 32 $FT \
+                --threads "$TH" --save "$OUT/target.tlm" --test "$FM:test" --json -q)
+            accs="$accs $(echo "$r" | num accuracy)"
+        done
+        acc=$(echo "$accs" | awk '{s = 0; for (i = 1; i <= NF; i++) s += $i; printf "%.4f", s / NF}')
+        lm=$(echo "$sc" | num logme); le=$(echo "$sc" | num leep); nc=$(echo "$sc" | num nce); hs=$(echo "$sc" | num hscore)
+        printf '%s,"%s","%s",%s,%s,%s,%s,%s,%s\n' "$name" "$cls" "$arch" "$ep" "$lm" "$le" "$nc" "$hs" "$acc" >>"$TCSV"
+        printf '%-10s %-6s %9.4f %9.4f %9.4f %9.3f %10.2f\n' "$name" "$cls" "$lm" "$le" "$nc" "$hs" \
+            "$(echo "$acc" | awk '{print 100 * $1}')"
+    done <"$OUT/sources.txt"
+    # Kendall tau-b of each score column against the accuracy (last column)
+    awk -F'"' 'NR > 1 {print $NF}' "$TCSV" | sed 's/^,//' | awk -F, '
+    {n++; for (c = 1; c <= 6; c++) v[n, c] = $c}
+    END {
+        split("LogME LEEP NCE H-score", nm, " ")
+        for (c = 2; c <= 5; c++) {
+            cc = 0; dd = 0; ta = 0; tb = 0
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) {
+                a = v[i, c] - v[j, c]; b = v[i, 6] - v[j, 6]
+                if (a == 0 && b == 0) continue
+                if (a == 0) ta++; else if (b == 0) tb++; else if (a * b > 0) cc++; else dd++
+            }
+            den = sqrt((cc + dd + ta) * (cc + dd + tb))
+            printf "Kendall tau (%s vs fine-tuned accuracy, %d sources): %.3f\n", nm[c - 1], n, den ? (cc - dd) / den : 0
+        }
+    }'
+    echo "wrote $TCSV"
+fi
+echo
+echo "demo_nn: $(($(date +%s) - T0)) s in all"

@@ -1,0 +1,178 @@
+/* 2-D convolution (cross-correlation, as PyTorch's nn.Conv2d with groups = 1, dilation = 1):
+ *   y[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] x[n, c, i*S + p - P, j*S + q - P]
+ * x (B, C, H, W) NCHW, W (O, C, K, K), y (B, O, HO, WO), HO = (H + 2P - K) / S + 1.
+ *
+ * Lowered to one matrix product per chunk of samples (im2col, Chellapilla et al. 2006): the
+ * patches of nb samples form col (C*K*K, nb*HO*WO), so that
+ *   forward   T  = W col            (O, nb*HO*WO), then scattered to NCHW with the bias
+ *   backward  dW += T' col^T        T' = dy gathered to (O, nb*HO*WO);  db += row sums of T'
+ *             dcol = W^T T'         then col2im adds the patches back into dx
+ * Batching the chunk into one product gives OpenBLAS matrices large enough to run near its peak
+ * (a product per sample has N = HO*WO only); the chunk is capped so col stays within a fixed
+ * budget (nn->conv_chunk, chosen when the workspace is sized); each thread has its own col and
+ * works on its own slice of the batch. col is rebuilt in backward rather than kept from forward,
+ * trading a cheap copy for B*C*K*K*HO*WO floats of memory per layer. The naive direct loop below
+ * is the reference the tests compare against. */
+#include <cblas.h>
+#include <string.h>
+
+#include "nn/nn_internal.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3") /* the copy loops around the products vectorise */
+#endif
+
+typedef struct {
+    const nn_layer *L;
+    const float *x; /* first sample of the chunk */
+    float *dx;      /* col2im target (first sample of the chunk) */
+    float *col;
+    size_t nb;
+} conv_job;
+
+/* Fill rows [r0, r1) of col from the chunk. Row r = (c, p, q); column (n, i, j). */
+static void im2col_rows(const conv_job *jb, size_t r0, size_t r1) {
+    const nn_layer *L = jb->L;
+    const size_t C = L->in.c, H = L->in.h, W = L->in.w, K = L->k, S = L->stride, P = L->pad;
+    const size_t HO = L->out.h, WO = L->out.w, HW = HO * WO, ncol = jb->nb * HW;
+    for (size_t r = r0; r < r1; r++) {
+        const size_t c = r / (K * K), p = (r / K) % K, q = r % K;
+        float *dst = jb->col + r * ncol;
+        /* valid output columns j: 0 <= j*S + q - P < W */
+        size_t j0 = 0, j1 = WO;
+        while (j0 < WO && j0 * S + q < P) j0++;
+        while (j1 > j0 && (j1 - 1) * S + q >= P + W) j1--;
+        for (size_t n = 0; n < jb->nb; n++) {
+            const float *src = jb->x + (n * C + c) * H * W;
+            for (size_t i = 0; i < HO; i++) {
+                float *d = dst + n * HW + i * WO;
+                const size_t ih = i * S + p; /* + P offset */
+                if (ih < P || ih >= P + H) {
+                    memset(d, 0, WO * sizeof *d);
+                    continue;
+                }
+                const float *srow = src + (ih - P) * W;
+                for (size_t j = 0; j < j0; j++) d[j] = 0.0f;
+                if (S == 1) {
+                    memcpy(d + j0, srow + j0 + q - P, (j1 - j0) * sizeof *d);
+                } else {
+                    for (size_t j = j0; j < j1; j++) d[j] = srow[j * S + q - P];
+                }
+                for (size_t j = j1; j < WO; j++) d[j] = 0.0f;
+            }
+        }
+    }
+}
+
+/* Add the patches of col back into dx for channels [c0, c1) (each thread owns its channels). */
+static void col2im_channels(const conv_job *jb, size_t c0, size_t c1) {
+    const nn_layer *L = jb->L;
+    const size_t C = L->in.c, H = L->in.h, W = L->in.w, K = L->k, S = L->stride, P = L->pad;
+    const size_t HO = L->out.h, WO = L->out.w, HW = HO * WO, ncol = jb->nb * HW;
+    for (size_t n = 0; n < jb->nb; n++)
+        for (size_t c = c0; c < c1; c++) memset(jb->dx + (n * C + c) * H * W, 0, H * W * sizeof(float));
+    for (size_t c = c0; c < c1; c++) {
+        for (size_t p = 0; p < K; p++) {
+            for (size_t q = 0; q < K; q++) {
+                const float *src = jb->col + ((c * K + p) * K + q) * ncol;
+                size_t j0 = 0, j1 = WO;
+                while (j0 < WO && j0 * S + q < P) j0++;
+                while (j1 > j0 && (j1 - 1) * S + q >= P + W) j1--;
+                for (size_t n = 0; n < jb->nb; n++) {
+                    float *dst = jb->dx + (n * C + c) * H * W;
+                    for (size_t i = 0; i < HO; i++) {
+                        const size_t ih = i * S + p;
+                        if (ih < P || ih >= P + H) continue;
+                        float *drow = dst + (ih - P) * W;
+                        const float *s = src + n * HW + i * WO;
+                        if (S == 1) {
+                            float *dd = drow + q - P; /* j + q - P >= 0 for j >= j0 */
+                            for (size_t j = j0; j < j1; j++) dd[j] += s[j];
+                        } else {
+                            for (size_t j = j0; j < j1; j++) drow[j * S + q - P] += s[j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+void nn_conv_forward(const tl_nn *nn, const nn_layer *L, const float *x /* (B, C, H, W) */,
+                     float *y /* (B, O, HO, WO) */, size_t B, const nn_scratch *sc) {
+    const size_t C = L->in.c, K = L->k, O = L->units, HW = L->out.h * L->out.w;
+    const size_t CKK = C * K * K, in_sz = nn_shape_size(L->in), out_sz = nn_shape_size(L->out);
+    const float *Wt = nn->t[L->w].data, *b = nn->t[L->b].data;
+    for (size_t n0 = 0; n0 < B; n0 += nn->conv_chunk) {
+        const size_t nb = B - n0 < nn->conv_chunk ? B - n0 : nn->conv_chunk, ncol = nb * HW;
+        conv_job jb = {L, x + n0 * in_sz, NULL, sc->col, nb};
+        im2col_rows(&jb, 0, CKK);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)O, (int)ncol, (int)CKK, 1.0f,
+                    Wt, (int)CKK, sc->col, (int)ncol, 0.0f, sc->tmp, (int)ncol);
+        for (size_t n = 0; n < nb; n++) {
+            float *yn = y + (n0 + n) * out_sz;
+            for (size_t o = 0; o < O; o++) {
+                const float *s = sc->tmp + o * ncol + n * HW;
+                float *d = yn + o * HW;
+                const float bo = b[o];
+                for (size_t k = 0; k < HW; k++) d[k] = s[k] + bo;
+            }
+        }
+    }
+}
+
+void nn_conv_backward(const tl_nn *nn, const nn_layer *L, const float *x /* (B, C, H, W) */,
+                      const float *dy /* (B, O, HO, WO) */, float *dx /* (B, C, H, W) or NULL */,
+                      size_t B, const nn_scratch *sc, float *dW /* (O, C, K, K) or NULL */,
+                      float *db /* (O) */) {
+    const size_t C = L->in.c, K = L->k, O = L->units, HW = L->out.h * L->out.w;
+    const size_t CKK = C * K * K, in_sz = nn_shape_size(L->in), out_sz = nn_shape_size(L->out);
+    const nn_tensor *Wt = &nn->t[L->w];
+    for (size_t n0 = 0; n0 < B; n0 += nn->conv_chunk) {
+        const size_t nb = B - n0 < nn->conv_chunk ? B - n0 : nn->conv_chunk, ncol = nb * HW;
+        /* gather dy to (O, nb*HW) */
+        for (size_t n = 0; n < nb; n++) {
+            const float *dyn = dy + (n0 + n) * out_sz;
+            for (size_t o = 0; o < O; o++)
+                memcpy(sc->tmp + o * ncol + n * HW, dyn + o * HW, HW * sizeof(float));
+        }
+        conv_job jb = {L, x + n0 * in_sz, dx ? dx + n0 * in_sz : NULL, sc->col, nb};
+        if (dW) {
+            for (size_t o = 0; o < O; o++) {
+                const float *s = sc->tmp + o * ncol;
+                float acc = 0.0f;
+                for (size_t k = 0; k < ncol; k++) acc += s[k];
+                db[o] += acc;
+            }
+            im2col_rows(&jb, 0, CKK);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)O, (int)CKK, (int)ncol, 1.0f,
+                        sc->tmp, (int)ncol, sc->col, (int)ncol, 1.0f, dW, (int)CKK);
+        }
+        if (dx) {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)CKK, (int)ncol, (int)O, 1.0f,
+                        Wt->data, (int)CKK, sc->tmp, (int)ncol, 0.0f, sc->col, (int)ncol);
+            col2im_channels(&jb, 0, C);
+        }
+    }
+}
+
+void nn_conv_forward_naive(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B) {
+    const size_t C = L->in.c, H = L->in.h, W = L->in.w, K = L->k, S = L->stride, P = L->pad;
+    const size_t O = L->units, HO = L->out.h, WO = L->out.w;
+    const float *Wt = nn->t[L->w].data, *b = nn->t[L->b].data;
+    for (size_t n = 0; n < B; n++)
+        for (size_t o = 0; o < O; o++)
+            for (size_t i = 0; i < HO; i++)
+                for (size_t j = 0; j < WO; j++) {
+                    double acc = b[o];
+                    for (size_t c = 0; c < C; c++)
+                        for (size_t p = 0; p < K; p++)
+                            for (size_t q = 0; q < K; q++) {
+                                long ih = (long)(i * S + p) - (long)P, iw = (long)(j * S + q) - (long)P;
+                                if (ih < 0 || iw < 0 || ih >= (long)H || iw >= (long)W) continue;
+                                acc += (double)Wt[((o * C + c) * K + p) * K + q] *
+                                       x[((n * C + c) * H + (size_t)ih) * W + (size_t)iw];
+                            }
+                    y[((n * O + o) * HO + i) * WO + j] = (float)acc;
+                }
+}

@@ -1,0 +1,230 @@
+/* Private structures of the neural-network engine (src/nn): the layer record, the named tensors,
+ * the per-batch workspace, and the paired forward/backward entry points of every layer type.
+ *
+ * Memory model: activations a[0..L] (a[0] the input batch) and gradients g[0..L] live in one
+ * workspace sized for `cap` samples and allocated once (nn_workspace_reserve); flatten aliases its
+ * input's buffers and the gradients share two ping-pong buffers (see the planner in net.c).
+ * Threads: every layer runs on contiguous slices of the batch, one per thread (parallel.c). Layer i maps a[i] -> a[i+1]; its backward reads a[i], a[i+1], g[i+1], adds its
+ * parameter gradients and, when asked, writes g[i]. A residual "add" layer at i with source s
+ * computes a[i+1] = a[i] + a[s]; its backward copies g[i+1] to g[i] and, once layer s has written
+ * g[s], the driver adds g[i+1] into it. */
+#ifndef TL_NN_INTERNAL_H
+#define TL_NN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal/check.h"
+#include "tl/nn.h"
+
+typedef enum {
+    NN_CONV = 0,
+    NN_DENSE,
+    NN_MAXPOOL,
+    NN_AVGPOOL,
+    NN_GAP,
+    NN_BN,
+    NN_DROPOUT,
+    NN_RELU,
+    NN_LRELU,
+    NN_GELU,
+    NN_TANH,
+    NN_SIGMOID,
+    NN_FLATTEN,
+    NN_ADD,
+    NN_KIND_COUNT
+} nn_kind;
+
+typedef struct {
+    size_t c, h, w;
+} nn_shape;
+
+static inline size_t nn_shape_size(nn_shape s) { return s.c * s.h * s.w; }
+
+#define NN_NAME_MAX 64
+#define NN_MAX_DIMS 4
+#define NN_MAX_THREADS 16
+
+/* ---- thread pool (parallel.c) ---- */
+typedef struct nn_pool nn_pool;
+typedef void (*nn_part_fn)(void *ctx, size_t part);
+/* nthreads <= 1 gives no pool (*out = NULL), which nn_pool_run accepts. */
+tl_status nn_pool_create(size_t nthreads, nn_pool **out);
+void nn_pool_free(nn_pool *p);
+size_t nn_pool_threads(const nn_pool *p);
+/* fn(ctx, k) for k in [0, parts), part 0 on the caller; returns when all are done. */
+void nn_pool_run(nn_pool *p, size_t parts, nn_part_fn fn, void *ctx);
+/* The thread count libtl runs with: OpenBLAS's setting (tl_ctx.threads). */
+size_t nn_threads(void);
+
+/* Per-thread scratch of the workspace. */
+typedef struct {
+    float *col;   /* conv: im2col of a chunk of this thread's samples */
+    float *tmp;   /* conv: (OUT, chunk*HW) channel-major output / gradient */
+    double *red;  /* batch norm: 2 x channels partial sums */
+    float *grad;  /* gradients of this thread's slice (threads >= 1; thread 0 writes the
+                     tensors' own grad), all trainable tensors concatenated */
+} nn_scratch;
+
+/* A named tensor: a trainable parameter (grad != NULL) or a running statistic. */
+typedef struct {
+    char name[NN_NAME_MAX + 16];
+    size_t ndim, dims[NN_MAX_DIMS], size;
+    float *data;
+    float *grad;   /* NULL for running statistics */
+    float *m, *v;  /* optimiser state (SGD momentum buffer / Adam moments), allocated on demand */
+    float *anchor; /* L2-SP reference w0, NULL when none */
+    size_t layer;
+    bool trainable;
+} nn_tensor;
+
+typedef struct {
+    nn_kind kind;
+    char name[NN_NAME_MAX];
+    bool named;        /* explicit name given in the architecture string */
+    nn_shape in, out;
+    /* hyper-parameters */
+    size_t units;      /* dense: outputs; conv: output channels */
+    size_t k, stride, pad; /* conv / pools */
+    float alpha;       /* lrelu slope; dropout probability */
+    size_t skip;       /* add: index of the activation added (the block's input) */
+    /* tensors: indices into nn->t, or -1 */
+    long w, b, rm, rv;
+    /* training controls */
+    bool frozen;
+    float lr_mult;
+    /* per-batch scratch (inside the workspace) */
+    float *s_mean, *s_invstd; /* bn: batch mean and 1/sqrt(var + eps) per channel */
+    int32_t *s_idx;           /* maxpool: flat input index of each output's maximum */
+    uint8_t *s_mask;          /* dropout: kept elements */
+} nn_layer;
+
+struct tl_nn {
+    nn_layer *layers;
+    size_t nl, cap_layers;
+    nn_tensor *t;
+    size_t nt, cap_t;
+    nn_shape in;
+    char *arch;         /* canonical string */
+    int *labels;        /* (output dim) */
+    char *label_names;  /* NULL when unset */
+    float in_shift, in_scale;
+    size_t infer_batch;
+    /* workspace */
+    size_t cap;         /* samples the workspace holds, 0 = none yet */
+    void *ws;           /* one block holding everything below */
+    float **a, **g;     /* (nl + 1) pointers each */
+    size_t col_cap, tmp_cap; /* floats per thread */
+    size_t conv_chunk;  /* samples per im2col chunk */
+    size_t nthreads;    /* slices per batch */
+    size_t threads_want; /* the thread count the workspace was planned for */
+    nn_pool *pool;
+    nn_scratch scr[NN_MAX_THREADS];
+    size_t *grad_off;   /* (nt) offset of each trainable tensor in scr[k].grad */
+    size_t grad_total;  /* floats of one full set of gradients */
+    double *bn_red;     /* batch norm: reduced sums, 2 x largest channel count */
+    /* state of the training step */
+    bool train;         /* forward in training mode (bn batch statistics, dropout on) */
+    uint64_t step_seed; /* dropout masks: seeded per step and layer */
+    bool want_input_grad; /* backward also writes g[0] (gradient checks) */
+};
+
+/* ---- network driver (net.c) ---- */
+tl_status nn_alloc_layer(tl_nn *nn, nn_layer **out);
+tl_status nn_add_tensor(tl_nn *nn, size_t layer, const char *suffix, size_t ndim,
+                        const size_t *dims, bool trainable, long *index);
+/* Ensure the workspace holds `batch` samples (reallocates only when it must grow). */
+tl_status nn_workspace_reserve(tl_nn *nn, size_t batch);
+/* a[0] must hold the batch; computes a[1..L]. */
+void nn_forward_batch(tl_nn *nn, size_t B);
+/* g[L] must hold dLoss/dLogits; computes parameter gradients (added into zeroed grads) of the
+ * trainable layers and g[] as far down as needed. */
+void nn_backward_batch(tl_nn *nn, size_t B);
+void nn_zero_grads(tl_nn *nn);
+/* Whether layer i's parameters are updated. */
+bool nn_layer_trainable(const tl_nn *nn, size_t i);
+/* Initialise a layer's tensors the PyTorch way. */
+void nn_layer_init(tl_nn *nn, size_t i, uint64_t seed);
+/* Rebuild nn->arch from the layers. */
+tl_status nn_rebuild_arch(tl_nn *nn);
+/* Parse the architecture string and append its layers (arch.c). */
+tl_status nn_parse_arch(tl_nn *nn, const char *arch);
+const char *nn_kind_name(nn_kind k);
+/* y label values (n) -> output indices idx (n); TL_ERR_LABEL naming the first unknown label. */
+tl_status nn_map_labels(const tl_nn *nn, const int *y, size_t n, int *idx);
+
+/* ---- layers: forward y = f(x) over B samples; backward adds parameter gradients and writes dx
+ * when dx != NULL ---- */
+/* Gradient buffer of tensor ti for thread k (k = 0: the tensor's own). */
+float *nn_grad_of(const tl_nn *nn, long ti, size_t k);
+void nn_dense_forward(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B);
+/* dW, db: this thread's gradient buffers, NULL when the layer is not trained. */
+void nn_dense_backward(const tl_nn *nn, const nn_layer *L, const float *x, const float *dy,
+                       float *dx, size_t B, float *dW, float *db);
+void nn_conv_forward(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B,
+                     const nn_scratch *s);
+void nn_conv_backward(const tl_nn *nn, const nn_layer *L, const float *x, const float *dy,
+                      float *dx, size_t B, const nn_scratch *s, float *dW, float *db);
+/* Naive direct convolution (reference for tests): y (B, OUT, HO, WO). */
+void nn_conv_forward_naive(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B);
+void nn_maxpool_forward(const nn_layer *L, const float *x, float *y, size_t B);
+void nn_maxpool_backward(const nn_layer *L, const float *dy, float *dx, size_t B);
+void nn_avgpool_forward(const nn_layer *L, const float *x, float *y, size_t B);
+void nn_avgpool_backward(const nn_layer *L, const float *dy, float *dx, size_t B);
+void nn_gap_forward(const nn_layer *L, const float *x, float *y, size_t B);
+void nn_gap_backward(const nn_layer *L, const float *dy, float *dx, size_t B);
+/* Batch norm in phases around a cross-thread reduction. Training forward: bn_stats on each slice
+ * (red: 2C partial sums about the pilots x0[c], the first sample's first value per channel), then
+ * bn_finish (sums of all slices -> batch mean and 1/std, running statistics), then bn_apply on
+ * each slice. Backward: bn_grad_sums on each slice (red: sum dy, sum dy (x - mean) per channel),
+ * bn_grad_finish (parameter gradients from the totals, kept in tot), then bn_dx on each slice. */
+void nn_bn_stats(const nn_layer *L, const float *x, const float *x0, size_t B, double *red);
+void nn_bn_finish(tl_nn *nn, nn_layer *L, const float *x0, const double *tot, size_t B);
+void nn_bn_apply(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B, bool train);
+void nn_bn_grad_sums(const tl_nn *nn, const nn_layer *L, const float *x, const float *dy, size_t B,
+                     bool train, double *red);
+void nn_bn_grad_finish(tl_nn *nn, const nn_layer *L, double *tot, bool train);
+void nn_bn_dx(const tl_nn *nn, const nn_layer *L, const float *x, const float *dy, float *dx,
+              size_t B, bool train, const double *tot, size_t Btotal);
+/* Dropout: sample0 is the index of the slice's first sample in the batch, so each element's keep
+ * decision (a hash of the step seed, the layer and the element's position) does not depend on
+ * how the batch was sliced. */
+void nn_dropout_forward(const tl_nn *nn, size_t li, const float *x, float *y, size_t B,
+                        size_t sample0, bool train);
+void nn_dropout_backward(const tl_nn *nn, size_t li, const float *dy, float *dx, size_t B,
+                         size_t sample0, bool train);
+void nn_act_forward(const nn_layer *L, const float *restrict x, float *restrict y, size_t n);
+void nn_act_backward(const nn_layer *L, const float *restrict x, const float *restrict y,
+                     const float *restrict dy, float *restrict dx, size_t n);
+void nn_add_forward(const float *x, const float *skip, float *y, size_t n);
+void nn_add_backward(const float *dy, float *dx, size_t n);
+void nn_flatten_forward(const float *x, float *y, size_t n);
+void nn_flatten_backward(const float *dy, float *dx, size_t n);
+
+/* ---- losses (loss.c): mean over the batch; write dlogits (B, K) when non-NULL ---- */
+/* Softmax cross-entropy with label smoothing eps: target (1 - eps) onehot + eps / K.
+ * y (B) class indices in [0, K). Returns the mean loss; *correct counts argmax hits. */
+double nn_xent_loss(const float *logits, const int *y, size_t B, size_t K, double eps,
+                    float *dlogits, size_t *correct);
+/* Mean squared error over all B*K entries against target (B, K). */
+double nn_mse_loss(const float *out, const float *target, size_t B, size_t K, float *dout);
+/* MSE against one-hot targets of y. */
+double nn_mse_onehot_loss(const float *out, const int *y, size_t B, size_t K, float *dout,
+                          size_t *correct);
+
+/* ---- optimisers (optim.c) ---- */
+typedef struct {
+    tl_nn_optimizer kind;
+    double lr, momentum, beta1, beta2, eps, weight_decay, l2sp_alpha, l2sp_beta;
+    bool nesterov;
+    size_t t; /* steps taken (Adam bias correction) */
+} nn_opt;
+/* Allocate and zero the optimiser state (a fresh optimiser). */
+tl_status nn_opt_prepare(tl_nn *nn, const nn_opt *o);
+/* One update of every trainable tensor with its layer's lr multiplier. */
+void nn_opt_step(tl_nn *nn, nn_opt *o, double lr);
+/* Learning rate at step `step` (0-based) of `steps_per_epoch`-step epochs. */
+double nn_schedule_lr(const tl_nn_train_params *p, size_t step, size_t steps_per_epoch);
+
+#endif

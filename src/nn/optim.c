@@ -1,0 +1,96 @@
+/* Optimisers and learning-rate schedules, with PyTorch's exact update rules so that one step
+ * matches torch.optim to float precision:
+ *   SGD (momentum mu, dampening 0, weight decay wd, optional Nesterov):
+ *     g = grad + wd p;  buf = g on the first step, else mu buf + g;
+ *     g = nesterov ? g + mu buf : buf;  p -= lr g
+ *   AdamW (Loshchilov & Hutter 2019): p *= 1 - lr wd;  m = b1 m + (1 - b1) g;
+ *     v = b2 v + (1 - b2) g^2;  p -= lr / (1 - b1^t) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ * L2-SP (Li et al. 2018) enters as a gradient term before either rule: alpha (p - p0) for tensors
+ * with an anchor p0, beta p for the others. Each layer's lr multiplier scales lr; frozen layers
+ * and multiplier 0 are skipped.
+ * Schedules (per step, warm-up first): linear warm-up lr * (s + 1) / warm over the first warm
+ * steps; then constant, step (lr * gamma^floor(epoch / step_epochs)) or cosine
+ * (min + (lr - min) (1 + cos(pi s' / S')) / 2 over the remaining steps). */
+#include <math.h>
+#include <string.h>
+
+#include "nn/nn_internal.h"
+
+tl_status nn_opt_prepare(tl_nn *nn, const nn_opt *o) {
+    tl_status st = TL_OK;
+    for (size_t i = 0; i < nn->nt; i++) {
+        nn_tensor *t = &nn->t[i];
+        if (!t->trainable) continue;
+        if (o->kind == TL_NN_SGD && o->momentum > 0 && !t->m) TL_CALLOC(t->m, t->size);
+        if (o->kind == TL_NN_ADAMW) {
+            if (!t->m) TL_CALLOC(t->m, t->size);
+            if (!t->v) TL_CALLOC(t->v, t->size);
+        }
+        if (t->m) memset(t->m, 0, t->size * sizeof(float));
+        if (t->v) memset(t->v, 0, t->size * sizeof(float));
+    }
+done:
+    return st;
+}
+
+void nn_opt_step(tl_nn *nn, nn_opt *o, double lr) {
+    o->t++;
+    const double bc1 = 1.0 - pow(o->beta1, (double)o->t), bc2 = 1.0 - pow(o->beta2, (double)o->t);
+    for (size_t i = 0; i < nn->nt; i++) {
+        nn_tensor *t = &nn->t[i];
+        if (!t->trainable || !nn_layer_trainable(nn, t->layer)) continue;
+        const double lrl = lr * nn->layers[t->layer].lr_mult;
+        float *p = t->data, *g = t->grad;
+        const size_t n = t->size;
+        if (o->l2sp_alpha > 0 || o->l2sp_beta > 0) {
+            if (t->anchor) {
+                const float a = (float)o->l2sp_alpha;
+                for (size_t k = 0; k < n; k++) g[k] += a * (p[k] - t->anchor[k]);
+            } else if (o->l2sp_beta > 0) {
+                const float b = (float)o->l2sp_beta;
+                for (size_t k = 0; k < n; k++) g[k] += b * p[k];
+            }
+        }
+        if (o->kind == TL_NN_SGD) {
+            const float wd = (float)o->weight_decay, mu = (float)o->momentum, lf = (float)lrl;
+            for (size_t k = 0; k < n; k++) {
+                float d = g[k] + wd * p[k];
+                if (mu > 0.0f) {
+                    float b = o->t == 1 ? d : mu * t->m[k] + d;
+                    t->m[k] = b;
+                    d = o->nesterov ? d + mu * b : b;
+                }
+                p[k] -= lf * d;
+            }
+        } else {
+            const float b1 = (float)o->beta1, b2 = (float)o->beta2, eps = (float)o->eps;
+            const float decay = (float)(1.0 - lrl * o->weight_decay);
+            const float step = (float)(lrl / bc1), sbc2 = (float)sqrt(bc2);
+            for (size_t k = 0; k < n; k++) {
+                p[k] *= decay;
+                const float gk = g[k];
+                const float m = t->m[k] = b1 * t->m[k] + (1.0f - b1) * gk;
+                const float v = t->v[k] = b2 * t->v[k] + (1.0f - b2) * gk * gk;
+                p[k] -= step * m / (sqrtf(v) / sbc2 + eps);
+            }
+        }
+    }
+}
+
+double nn_schedule_lr(const tl_nn_train_params *p, size_t step, size_t spe) {
+    const double warm = p->warmup_epochs * (double)spe;
+    if (warm > 0 && (double)step < warm) return p->lr * ((double)step + 1.0) / warm;
+    const double epoch = (double)step / (double)spe;
+    switch (p->schedule) {
+    case TL_NN_SCHED_STEP:
+        return p->lr * pow(p->step_gamma, floor(epoch / (double)p->step_epochs));
+    case TL_NN_SCHED_COSINE: {
+        const double total = (double)(p->epochs * spe) - warm;
+        const double s = (double)step - warm;
+        const double f = total > 0 ? s / total : 1.0;
+        return p->min_lr + (p->lr - p->min_lr) * 0.5 * (1.0 + cos(M_PI * (f > 1 ? 1 : f)));
+    }
+    default:
+        return p->lr;
+    }
+}

@@ -1,0 +1,426 @@
+/* The training loop: seeded shuffling, a held-out validation split with early stopping, image
+ * augmentation (random crop with zero padding, horizontal flip), learning-rate schedules, the
+ * optimiser step, NaN/Inf detection that rolls back to the last good epoch, per-epoch metrics to
+ * a callback and a CSV file, and progress reports through tl_ctx.
+ *
+ * Why built this way: every buffer the loop touches (batch, labels, workspace, snapshots,
+ * optimiser state) is allocated before the first step, so a step does no allocation and its
+ * memory is known up front. Snapshots of all tensors (parameters and running statistics) give
+ * both the "last good" model for a NaN stop and the "best" model for early stopping; a copy of a
+ * small CNN's tensors costs far less than an epoch. Sample order, split, augmentation and
+ * dropout all derive from p->seed, so a run reproduces exactly for a given seed and thread
+ * count. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "nn/nn_internal.h"
+
+tl_nn_train_params tl_nn_train_params_default(void) {
+    tl_nn_train_params p;
+    memset(&p, 0, sizeof p);
+    p.epochs = 10;
+    p.batch_size = 64;
+    p.optimizer = TL_NN_SGD;
+    p.lr = 0.01;
+    p.momentum = 0.9;
+    p.beta1 = 0.9;
+    p.beta2 = 0.999;
+    p.eps = 1e-8;
+    p.schedule = TL_NN_SCHED_CONSTANT;
+    p.step_epochs = 10;
+    p.step_gamma = 0.1;
+    p.loss = TL_NN_LOSS_XENT;
+    p.shuffle = true;
+    p.seed = 42;
+    return p;
+}
+
+tl_status tl_nn_train_params_check(const tl_nn_train_params *p) {
+    if (!p) return tl_fail(TL_ERR_INVALID_ARG, "training parameters: NULL");
+#define NEED(cond, ...)                                                                            \
+    if (!(cond)) return tl_fail(TL_ERR_INVALID_ARG, __VA_ARGS__)
+    NEED(p->epochs >= 1 && p->epochs <= 1000000, "epochs = %zu: must be in 1..1e6", p->epochs);
+    NEED(p->batch_size >= 1 && p->batch_size <= 65536, "batch size = %zu: must be in 1..65536",
+         p->batch_size);
+    NEED(p->optimizer == TL_NN_SGD || p->optimizer == TL_NN_ADAMW, "unknown optimizer %d",
+         (int)p->optimizer);
+    NEED(p->lr > 0 && p->lr <= 1e6, "learning rate = %g: must be in (0, 1e6]", p->lr);
+    NEED(p->momentum >= 0 && p->momentum < 1, "momentum = %g: must be in [0, 1)", p->momentum);
+    NEED(!p->nesterov || p->momentum > 0, "Nesterov momentum needs momentum > 0");
+    NEED(p->beta1 >= 0 && p->beta1 < 1, "beta1 = %g: must be in [0, 1)", p->beta1);
+    NEED(p->beta2 >= 0 && p->beta2 < 1, "beta2 = %g: must be in [0, 1)", p->beta2);
+    NEED(p->eps > 0 && p->eps < 1, "eps = %g: must be in (0, 1)", p->eps);
+    NEED(p->weight_decay >= 0 && p->weight_decay <= 1e3, "weight decay = %g: must be in [0, 1000]",
+         p->weight_decay);
+    NEED(p->schedule == TL_NN_SCHED_CONSTANT || p->schedule == TL_NN_SCHED_STEP ||
+             p->schedule == TL_NN_SCHED_COSINE,
+         "unknown schedule %d", (int)p->schedule);
+    NEED(p->step_epochs >= 1, "step epochs = %zu: must be >= 1", p->step_epochs);
+    NEED(p->step_gamma > 0 && p->step_gamma <= 1, "step gamma = %g: must be in (0, 1]", p->step_gamma);
+    NEED(p->min_lr >= 0 && p->min_lr <= p->lr, "min lr = %g: must be in [0, lr]", p->min_lr);
+    NEED(p->warmup_epochs >= 0 && p->warmup_epochs <= (double)p->epochs,
+         "warm-up = %g epochs: must be in [0, epochs]", p->warmup_epochs);
+    NEED(p->loss == TL_NN_LOSS_XENT || p->loss == TL_NN_LOSS_MSE, "unknown loss %d", (int)p->loss);
+    NEED(p->label_smoothing >= 0 && p->label_smoothing < 1, "label smoothing = %g: must be in [0, 1)",
+         p->label_smoothing);
+    NEED(p->label_smoothing == 0 || p->loss == TL_NN_LOSS_XENT,
+         "label smoothing applies to the cross-entropy loss only");
+    NEED(p->val_fraction >= 0 && p->val_fraction < 1, "validation fraction = %g: must be in [0, 1)",
+         p->val_fraction);
+    NEED(p->patience == 0 || p->val_fraction > 0,
+         "early stopping (patience %zu) needs a validation split", p->patience);
+    NEED(p->crop_pad <= 64, "crop padding = %zu: must be at most 64", p->crop_pad);
+    NEED(p->l2sp_alpha >= 0 && p->l2sp_alpha <= 1e6, "L2-SP alpha = %g: must be in [0, 1e6]",
+         p->l2sp_alpha);
+    NEED(p->l2sp_beta >= 0 && p->l2sp_beta <= 1e6, "L2-SP beta = %g: must be in [0, 1e6]",
+         p->l2sp_beta);
+#undef NEED
+    return TL_OK;
+}
+
+static tl_status parse_word(const char *s, const char *what, const char *const *words, size_t n,
+                            int *out) {
+    for (size_t i = 0; s && i < n; i++)
+        if (strcmp(s, words[i]) == 0) {
+            *out = (int)i;
+            return TL_OK;
+        }
+    char list[128] = "";
+    for (size_t i = 0; i < n; i++) {
+        strcat(list, i ? ", " : "");
+        strcat(list, words[i]);
+    }
+    return tl_fail(TL_ERR_INVALID_ARG, "unknown %s '%s' (%s)", what, s ? s : "(null)", list);
+}
+
+tl_status tl_nn_optimizer_parse(const char *s, tl_nn_optimizer *out) {
+    static const char *const w[] = {"sgd", "adamw"};
+    int v;
+    tl_status st = parse_word(s, "optimizer", w, 2, &v);
+    if (st == TL_OK) *out = (tl_nn_optimizer)v;
+    return st;
+}
+
+tl_status tl_nn_schedule_parse(const char *s, tl_nn_schedule *out) {
+    static const char *const w[] = {"constant", "step", "cosine"};
+    int v;
+    tl_status st = parse_word(s, "schedule", w, 3, &v);
+    if (st == TL_OK) *out = (tl_nn_schedule)v;
+    return st;
+}
+
+tl_status tl_nn_loss_parse(const char *s, tl_nn_loss *out) {
+    static const char *const w[] = {"xent", "mse"};
+    int v;
+    tl_status st = parse_word(s, "loss", w, 2, &v);
+    if (st == TL_OK) *out = (tl_nn_loss)v;
+    return st;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Copy sample src (C, H, W) into dst with a random crop of the zero-padded image and an optional
+ * horizontal flip. */
+static void augment(const float *src, float *dst, nn_shape s, size_t pad, bool flip, tl_rng *r) {
+    long oy = 0, ox = 0;
+    if (pad) {
+        oy = (long)tl_rng_below(r, 2 * pad + 1) - (long)pad;
+        ox = (long)tl_rng_below(r, 2 * pad + 1) - (long)pad;
+    }
+    const bool fl = flip && (tl_rng_u64(r) >> 63);
+    for (size_t c = 0; c < s.c; c++) {
+        const float *sp = src + c * s.h * s.w;
+        float *dp = dst + c * s.h * s.w;
+        for (size_t i = 0; i < s.h; i++) {
+            long si = (long)i + oy;
+            float *drow = dp + i * s.w;
+            if (si < 0 || si >= (long)s.h) {
+                memset(drow, 0, s.w * sizeof *drow);
+                continue;
+            }
+            const float *srow = sp + (size_t)si * s.w;
+            for (size_t j = 0; j < s.w; j++) {
+                long sj = (long)(fl ? s.w - 1 - j : j) + ox;
+                drow[j] = (sj < 0 || sj >= (long)s.w) ? 0.0f : srow[sj];
+            }
+        }
+    }
+}
+
+static double batch_loss(tl_nn *nn, const tl_nn_train_params *p, const int *yb, size_t B,
+                         float *dlogits, size_t *hits) {
+    const size_t K = tl_nn_output_dim(nn);
+    const float *z = nn->a[nn->nl];
+    if (p->loss == TL_NN_LOSS_MSE) return nn_mse_onehot_loss(z, yb, B, K, dlogits, hits);
+    return nn_xent_loss(z, yb, B, K, p->label_smoothing, dlogits, hits);
+}
+
+/* Eval-mode loss and accuracy over rows idx[0..m) of x. */
+static void eval_rows(tl_nn *nn, const tl_nn_train_params *p, const float *x, const int *yi,
+                      const size_t *idx, size_t m, int *yb, double *loss, double *acc) {
+    const size_t d = nn_shape_size(nn->in);
+    double tot = 0.0;
+    size_t hits = 0;
+    nn->train = false;
+    for (size_t i0 = 0; i0 < m; i0 += nn->cap) {
+        const size_t B = m - i0 < nn->cap ? m - i0 : nn->cap;
+        for (size_t b = 0; b < B; b++) {
+            memcpy(nn->a[0] + b * d, x + idx[i0 + b] * d, d * sizeof(float));
+            yb[b] = yi[idx[i0 + b]];
+        }
+        nn_forward_batch(nn, B);
+        size_t h = 0;
+        tot += batch_loss(nn, p, yb, B, NULL, &h) * (double)B;
+        hits += h;
+    }
+    *loss = tot / (double)m;
+    *acc = (double)hits / (double)m;
+}
+
+static void snapshot(tl_nn *nn, float *buf, bool save) {
+    for (size_t i = 0; i < nn->nt; i++) {
+        if (save) memcpy(buf, nn->t[i].data, nn->t[i].size * sizeof(float));
+        else memcpy(nn->t[i].data, buf, nn->t[i].size * sizeof(float));
+        buf += nn->t[i].size;
+    }
+}
+
+static tl_status write_log(const char *path, const char *text) {
+    tl_status st = TL_OK;
+    size_t n = strlen(path);
+    char *tmp = NULL;
+    FILE *f = NULL;
+    TL_ALLOC(tmp, n + 16);
+    snprintf(tmp, n + 16, "%s.tmp", path);
+    f = fopen(tmp, "wb");
+    TL_CHECK(f, TL_ERR_IO, "%s: cannot write the training log", path);
+    size_t len = strlen(text);
+    bool ok = fwrite(text, 1, len, f) == len;
+    ok = (fclose(f) == 0) && ok;
+    f = NULL;
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        st = tl_fail(TL_ERR_IO, "%s: cannot write the training log", path);
+    }
+done:
+    tl_free(tmp);
+    return st;
+}
+
+tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, const int *y,
+                      size_t n, tl_nn_train_result *res) {
+    tl_status st = TL_OK;
+    int *yi = NULL, *yb = NULL;
+    size_t *perm = NULL;
+    float *good = NULL, *best = NULL;
+    char *log = NULL;
+    size_t log_len = 0, log_cap = 0;
+    tl_nn_train_result r;
+    memset(&r, 0, sizeof r);
+    r.val_loss = r.val_acc = NAN;
+    TL_CHECK(nn && x && y, TL_ERR_INVALID_ARG, "nn_train: NULL argument");
+    TL_TRY(tl_nn_train_params_check(p));
+    TL_CHECK(n >= 1, TL_ERR_EMPTY, "nn_train: no training samples");
+    const size_t d = nn_shape_size(nn->in), K = tl_nn_output_dim(nn);
+    TL_CHECK((p->crop_pad == 0 && !p->flip) || (nn->in.h > 1 || nn->in.w > 1), TL_ERR_INVALID_ARG,
+             "augmentation (crop/flip) needs image inputs, but the input is %zux%zux%zu",
+             nn->in.c, nn->in.h, nn->in.w);
+    for (size_t i = 0; i < n * d; i++)
+        TL_CHECK(isfinite(x[i]), TL_ERR_NONFINITE, "nn_train: sample %zu, value %zu is %f",
+                 i / d + 1, i % d + 1, (double)x[i]);
+    TL_ALLOC(yi, n);
+    TL_TRY(nn_map_labels(nn, y, n, yi));
+    tl_ctx_apply_threads(p->ctx);
+
+    /* split */
+    tl_rng rng;
+    tl_rng_seed(&rng, p->seed);
+    TL_ALLOC(perm, n);
+    for (size_t i = 0; i < n; i++) perm[i] = i;
+    const size_t nval = (size_t)floor(p->val_fraction * (double)n);
+    const size_t ntr = n - nval;
+    TL_CHECK(ntr >= 1, TL_ERR_EMPTY, "nn_train: the validation split leaves no training samples");
+    if (nval) tl_rng_shuffle(&rng, perm, n);
+    size_t *tr = perm + nval, *va = perm;
+
+    const size_t B = p->batch_size < ntr ? p->batch_size : ntr;
+    TL_TRY(nn_workspace_reserve(nn, B > nn->infer_batch ? B : nn->infer_batch));
+    TL_ALLOC(yb, nn->cap);
+    nn_opt o;
+    memset(&o, 0, sizeof o);
+    o.kind = p->optimizer;
+    o.lr = p->lr;
+    o.momentum = p->momentum;
+    o.nesterov = p->nesterov;
+    o.beta1 = p->beta1;
+    o.beta2 = p->beta2;
+    o.eps = p->eps;
+    o.weight_decay = p->weight_decay;
+    o.l2sp_alpha = p->l2sp_alpha;
+    o.l2sp_beta = p->l2sp_alpha > 0 ? p->l2sp_beta : 0;
+    TL_TRY(nn_opt_prepare(nn, &o));
+    size_t total = 0;
+    for (size_t i = 0; i < nn->nt; i++) total += nn->t[i].size;
+    TL_ALLOC(good, total);
+    snapshot(nn, good, true);
+    if (p->patience) {
+        TL_ALLOC(best, total);
+        snapshot(nn, best, true);
+    }
+    if (p->log_csv) {
+        log_cap = 128 + 160 * (p->epochs + 1);
+        TL_ALLOC(log, log_cap);
+        log_len = (size_t)snprintf(log, log_cap,
+                                   "epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds,samples_per_s\n");
+    }
+
+    /* a final batch of one sample would give batch norm a zero variance: leave it out */
+    size_t steps_per_epoch = (ntr + B - 1) / B;
+    size_t used = ntr;
+    if (ntr % B == 1 && steps_per_epoch > 1) {
+        steps_per_epoch--;
+        used = ntr - 1;
+    }
+    const size_t total_steps = steps_per_epoch * p->epochs;
+    double best_val = INFINITY, t_start = now_s(), t_report = 0.0;
+    size_t since_best = 0, step = 0, trained = 0;
+    char stage[160];
+    for (size_t ep = 1; ep <= p->epochs; ep++) {
+        const double t_ep = now_s();
+        if (p->shuffle) tl_rng_shuffle(&rng, tr, ntr);
+        double sum_loss = 0.0, lr = p->lr;
+        size_t hits_ep = 0, seen = 0;
+        for (size_t s = 0; s < steps_per_epoch; s++, step++) {
+            const size_t b0 = s * B, nb = used - b0 < B ? used - b0 : B;
+            for (size_t b = 0; b < nb; b++) {
+                const float *src = x + tr[b0 + b] * d;
+                float *dst = nn->a[0] + b * d;
+                if (p->crop_pad || p->flip) augment(src, dst, nn->in, p->crop_pad, p->flip, &rng);
+                else memcpy(dst, src, d * sizeof(float));
+                yb[b] = yi[tr[b0 + b]];
+            }
+            nn->train = true;
+            nn->step_seed = p->seed * 0xD1B54A32D192ED03ULL + step;
+            nn_forward_batch(nn, nb);
+            size_t h = 0;
+            const double loss = batch_loss(nn, p, yb, nb, nn->g[nn->nl], &h);
+            if (!isfinite(loss)) {
+                snapshot(nn, good, false);
+                r.nonfinite = true;
+                r.epochs_run = ep;
+                r.best_epoch = ep - 1;
+                st = tl_fail(TL_ERR_NONFINITE,
+                             "training stopped: the loss became %s at epoch %zu, step %zu (lr %g); "
+                             "the model keeps the parameters from %s%.0zu",
+                             isnan(loss) ? "NaN" : "infinite", ep, s + 1, lr,
+                             ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+                goto done;
+            }
+            sum_loss += loss * (double)nb;
+            hits_ep += h;
+            seen += nb;
+            nn_zero_grads(nn);
+            nn_backward_batch(nn, nb);
+            lr = nn_schedule_lr(p, step, steps_per_epoch);
+            nn_opt_step(nn, &o, lr);
+            trained += nb;
+            const double t = now_s();
+            if (p->ctx && p->ctx->progress && (t - t_report > 0.2 || step + 1 == total_steps)) {
+                t_report = t;
+                snprintf(stage, sizeof stage, "epoch %zu/%zu loss %.4f acc %.1f%% %.0f samples/s", ep,
+                         p->epochs, sum_loss / (double)seen, 100.0 * (double)hits_ep / (double)seen,
+                         (double)trained / (t - t_start));
+                tl_progress(p->ctx, stage, (double)(step + 1) / (double)total_steps);
+            }
+        }
+        /* a finite loss can still come with an update that overflowed */
+        for (size_t t = 0; t < nn->nt; t++)
+            for (size_t k = 0; k < nn->t[t].size; k++)
+                if (!isfinite(nn->t[t].data[k])) {
+                    snapshot(nn, good, false);
+                    r.nonfinite = true;
+                    r.epochs_run = ep;
+                    r.best_epoch = ep - 1;
+                    st = tl_fail(TL_ERR_NONFINITE,
+                                 "training stopped: %s became NaN or infinite in epoch %zu (lr %g); "
+                                 "the model keeps the parameters from %s%.0zu",
+                                 nn->t[t].name, ep, lr, ep > 1 ? "the end of epoch " : "before training",
+                                 ep > 1 ? ep - 1 : 0);
+                    goto done;
+                }
+        tl_nn_epoch e;
+        e.epoch = ep;
+        e.lr = lr;
+        e.train_loss = sum_loss / (double)seen;
+        e.train_acc = (double)hits_ep / (double)seen;
+        e.val_loss = e.val_acc = NAN;
+        const double t_train = now_s() - t_ep;
+        e.samples_per_s = (double)seen / t_train;
+        if (nval) eval_rows(nn, p, x, yi, va, nval, yb, &e.val_loss, &e.val_acc);
+        e.seconds = now_s() - t_ep;
+        r.epochs_run = ep;
+        r.train_loss = e.train_loss;
+        r.train_acc = e.train_acc;
+        r.steps = step;
+        snapshot(nn, good, true);
+        bool stop = false;
+        if (nval) {
+            if (e.val_loss < best_val) {
+                best_val = e.val_loss;
+                r.best_epoch = ep;
+                r.val_loss = e.val_loss;
+                r.val_acc = e.val_acc;
+                since_best = 0;
+                if (best) snapshot(nn, best, true);
+            } else if (p->patience && ++since_best >= p->patience) {
+                stop = true;
+            }
+        }
+        if (!nval || !p->patience) {
+            r.best_epoch = ep;
+            if (nval) {
+                r.val_loss = e.val_loss;
+                r.val_acc = e.val_acc;
+            }
+        }
+        {
+            char val[64] = "";
+            if (nval) snprintf(val, sizeof val, ", val loss %.4f, acc %.2f%%", e.val_loss, 100 * e.val_acc);
+            tl_log(p->ctx, TL_LOG_INFO, "epoch %zu/%zu: lr %.4g, train loss %.4f, acc %.2f%%%s, %.1f s, "
+                   "%.0f samples/s", ep, p->epochs, e.lr, e.train_loss, 100 * e.train_acc, val,
+                   e.seconds, e.samples_per_s);
+        }
+        if (log) {
+            int w = snprintf(log + log_len, log_cap - log_len, "%zu,%.6g,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n",
+                             ep, e.lr, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.seconds,
+                             e.samples_per_s);
+            if (w > 0 && (size_t)w < log_cap - log_len) log_len += (size_t)w;
+            TL_TRY(write_log(p->log_csv, log));
+        }
+        if (p->on_epoch) p->on_epoch(p->user, &e);
+        if (stop) {
+            r.stopped_early = true;
+            break;
+        }
+    }
+    if (best) snapshot(nn, best, false);
+    r.seconds = now_s() - t_start;
+    r.samples_per_s = r.seconds > 0 ? (double)trained / r.seconds : 0.0;
+    (void)K;
+done:
+    if (nn) nn->train = false;
+    if (res) *res = r;
+    tl_free(yi);
+    tl_free(yb);
+    tl_free(perm);
+    tl_free(good);
+    tl_free(best);
+    tl_free(log);
+    return st;
+}

@@ -1,0 +1,114 @@
+#!/bin/sh
+# CLI cases of the neural-network commands (train, finetune, embed, predict, evaluate,
+# transferability): arguments in, exit code and output out, on tiny generated 4x4 "images" (two
+# bright-top / bright-bottom classes; labels 0/1 for the source, 7/8 for the target), plus the bad
+# inputs the issue names: architecture errors naming the token, a label outside the head, the
+# wrong input shape, a NaN loss (stops, keeps the last good model), truncated model files.
+# Uses $TL_BIN (default build/tl). Prints "N passed, N failed".
+TL=${TL_BIN:-build/tl}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "$2" ] && printf '  %s\n' "$2" | head -n 5; }
+expect() {
+    name=$1 code=$2 pat=$3; shift 4
+    out=$("$@" 2>&1); rc=$?
+    if [ "$rc" -ne "$code" ]; then bad "$name (exit $rc, expected $code)" "$out"; return; fi
+    if [ -n "$pat" ] && ! printf '%s' "$out" | grep -q -- "$pat"; then bad "$name (output lacks '$pat')" "$out"; return; fi
+    ok
+}
+# N rows of 16 pixels + label; class c has a bright top (c even) or bottom half; deterministic noise
+gen() { awk -v n="$1" -v l0="$2" -v l1="$3" -v s="$4" 'BEGIN { x = s
+    for (i = 0; i < n; i++) { c = i % 2; line = ""
+        for (p = 0; p < 16; p++) { x = (x * 1103515245 + 12345) % 2147483648
+            v = ((p < 8) == (c == 0) ? 200 : 30) + (x % 50); line = line v "," }
+        print line (c ? l1 : l0) } }'; }
+gen 200 0 1 1 >"$TMP/src.csv"
+gen 100 0 1 2 >"$TMP/src_test.csv"
+gen 60 7 8 3 >"$TMP/tgt.csv"
+gen 100 7 8 4 >"$TMP/tgt_test.csv"
+awk -F, '{ $1 = ""; print substr($0, 2) }' OFS=, "$TMP/src.csv" >"$TMP/fifteen.csv"
+A="conv:4:3,bn,relu,pool:2,flatten,dense:8,relu,dense:2"
+
+expect nn-help 0 "finetune" -- "$TL" help
+expect nn-help-train 0 "default: 64" -- "$TL" help train
+expect train 0 "test accuracy" -- "$TL" train --arch "$A" --data "$TMP/src.csv" --epochs 8 --batch 16 \
+    --lr 0.05 --save "$TMP/src.tlm" --test "$TMP/src_test.csv" --log "$TMP/log.csv" -q
+[ -f "$TMP/src.tlm" ] && ok || bad "train-writes-model"
+[ "$(wc -l <"$TMP/log.csv")" -eq 9 ] && ok || bad "train-csv-log-lines" "$(cat "$TMP/log.csv")"
+j=$("$TL" evaluate --model "$TMP/src.tlm" --data "$TMP/src_test.csv" --json -q 2>&1)
+acc=$(echo "$j" | sed -n 's/.*"accuracy": \([0-9.]*\).*/\1/p')
+awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "evaluate-accuracy" "$j"
+expect train-shape-arg 0 "" -- "$TL" train --arch "flatten,dense:2" --data "$TMP/src.csv" --input-shape 16x1x1 \
+    --epochs 1 --save "$TMP/flat.tlm" -q
+expect train-arch-file 0 "" -- sh -c "printf '# a comment\nconv:4:3, relu,\n flatten, dense:2\n' >'$TMP/a.arch' && '$TL' train --arch '$TMP/a.arch' --data '$TMP/src.csv' --epochs 1 --save '$TMP/f.tlm' -q"
+
+# bad architecture strings name the token
+expect arch-bad-pool 1 "'pool:0'" -- "$TL" train --arch "conv:4:3,pool:0,flatten,dense:2" --data "$TMP/src.csv" --save "$TMP/x.tlm"
+expect arch-unknown 1 "unknown layer 'convv'" -- "$TL" train --arch "convv:4:3,flatten,dense:2" --data "$TMP/src.csv" --save "$TMP/x.tlm"
+expect arch-shape 1 "'dense:2'" -- "$TL" train --arch "conv:4:3,dense:2" --data "$TMP/src.csv" --save "$TMP/x.tlm"
+expect arch-head-size 1 "dense:2" -- "$TL" train --arch "flatten,dense:3" --data "$TMP/tgt.csv" --save "$TMP/x.tlm"
+[ ! -e "$TMP/x.tlm" ] && ok || bad "failed-train-leaves-no-model"
+expect train-missing-save 1 "save" -- "$TL" train --arch "$A" --data "$TMP/src.csv"
+expect train-bad-augment 2 "augment" -- "$TL" train --arch "$A" --data "$TMP/src.csv" --save "$TMP/x.tlm" --augment rotate
+expect train-bad-optimizer 2 "optimizer" -- "$TL" train --arch "$A" --data "$TMP/src.csv" --save "$TMP/x.tlm" --optimizer adam
+expect train-bad-shape 1 "input-shape" -- "$TL" train --arch "$A" --data "$TMP/src.csv" --save "$TMP/x.tlm" --input-shape 2x3x3
+expect classes-bad 1 "classes" -- "$TL" train --arch "$A" --data "$TMP/src.csv" --save "$TMP/x.tlm" --classes 5-x
+expect classes-none 1 "no sample" -- "$TL" train --arch "$A" --data "$TMP/src.csv" --save "$TMP/x.tlm" --classes 5-6
+
+# wrong input shape, label outside the head
+expect eval-wrong-shape 1 "15 features" -- "$TL" evaluate --model "$TMP/src.tlm" --data "$TMP/fifteen.csv"
+expect eval-label-outside-head 1 "label 7" -- "$TL" evaluate --model "$TMP/src.tlm" --data "$TMP/tgt.csv"
+expect finetune-label-outside-head 1 "new head" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" --save "$TMP/t.tlm"
+
+# fine-tuning: linear probe, top, full with L2-SP, lr multipliers; per-class budget
+expect finetune-probe 0 "test accuracy" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" --new-head auto \
+    --freeze-until -2 --epochs 5 --batch 8 --save "$TMP/probe.tlm" --test "$TMP/tgt_test.csv" -q
+expect finetune-full 0 "accuracy" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" --new-head 2 \
+    --reg l2sp=0.01,beta=0.001 --lr-mult conv1=0.1 --freeze 0 --per-class 5 --seed 3 --epochs 5 \
+    --save "$TMP/full.tlm" --test "$TMP/tgt_test.csv" --json -q
+expect finetune-bad-layer 1 "no layer named 'nope'" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" \
+    --new-head auto --freeze-until nope --save "$TMP/t.tlm"
+expect finetune-bad-reg 2 "reg" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" --new-head auto \
+    --reg l1=3 --save "$TMP/t.tlm"
+expect finetune-freeze-both 1 "not both" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" --freeze 2 \
+    --freeze-until conv1 --save "$TMP/t.tlm"
+expect predict-target 0 "" -- "$TL" predict --model "$TMP/probe.tlm" --data "$TMP/tgt_test.csv"
+n7=$("$TL" predict --model "$TMP/probe.tlm" --data "$TMP/tgt_test.csv" 2>/dev/null | grep -c '^7$')
+[ "$n7" -gt 30 ] && [ "$n7" -lt 70 ] && ok || bad "predict-labels-are-target-labels" "$n7 sevens"
+expect predict-out 0 "" -- "$TL" predict --model "$TMP/probe.tlm" --data "$TMP/tgt_test.csv" --out "$TMP/p.csv" -q
+[ "$(head -1 "$TMP/p.csv")" = "sample,label,probability" ] && ok || bad "predict-csv-header"
+
+# features for other learners
+expect embed 0 "wrote" -- "$TL" embed --model "$TMP/src.tlm" --data "$TMP/tgt.csv" --out "$TMP/f.npy"
+expect embed-info 0 "60 x 8" -- "$TL" info "$TMP/f.npy"
+expect embed-layer 0 "60 x 16" -- sh -c "'$TL' embed --model '$TMP/src.tlm' --layer maxpool1 --data '$TMP/tgt.csv' --out '$TMP/g.csv' -q && '$TL' info '$TMP/g.csv'"
+expect embed-bad-layer 1 "layer" -- "$TL" embed --model "$TMP/src.tlm" --layer 99 --data "$TMP/tgt.csv" --out "$TMP/h.npy"
+expect transferability 0 '"logme"' -- "$TL" transferability --model "$TMP/src.tlm" --data "$TMP/tgt.csv" --json -q
+
+# NaN loss: training stops, exits 1, and the model holds the last finite epoch
+# (weight decay with lr x wd > 2 multiplies every weight by -(lr wd - 1) a step: overflow)
+expect nan-stop 1 "NaN" -- "$TL" train --arch "flatten,dense:16,relu,dense:2" --data "$TMP/src.csv" --lr 1e6 \
+    --wd 1 --momentum 0 --epochs 50 --save "$TMP/nan.tlm" -q
+[ -f "$TMP/nan.tlm" ] && ok || bad "nan-stop-keeps-model"
+expect nan-model-usable 0 "accuracy" -- "$TL" evaluate --model "$TMP/nan.tlm" --data "$TMP/src.csv"
+
+# model files: truncated and corrupted are refused naming the file
+head -c 300 "$TMP/src.tlm" >"$TMP/trunc.tlm"
+expect model-truncated 1 "trunc.tlm" -- "$TL" evaluate --model "$TMP/trunc.tlm" --data "$TMP/src.csv"
+expect model-missing 1 "nope.tlm" -- "$TL" predict --model "$TMP/nope.tlm" --data "$TMP/src.csv"
+cp "$TMP/src.tlm" "$TMP/flip.tlm"
+printf '\377' | dd of="$TMP/flip.tlm" bs=1 seek=200 conv=notrunc 2>/dev/null
+expect model-corrupted 1 "flip.tlm" -- "$TL" evaluate --model "$TMP/flip.tlm" --data "$TMP/src.csv"
+
+# PyTorch interop through safetensors: export, then fine-tune from the export
+expect export 0 "" -- "$TL" train --arch "$A" --data "$TMP/src.csv" --epochs 1 --save "$TMP/e.tlm" \
+    --export-safetensors "$TMP/e.safetensors" -q
+expect from-safetensors 0 "accuracy" -- "$TL" finetune --from "$TMP/e.safetensors" --arch "$A" --input-shape 1x4x4 \
+    --data "$TMP/src.csv" --epochs 1 --save "$TMP/e2.tlm" -q
+expect from-safetensors-needs-arch 1 "arch" -- "$TL" finetune --from "$TMP/e.safetensors" --data "$TMP/src.csv" --save "$TMP/e3.tlm"
+expect from-safetensors-wrong-arch 1 "expects \[2,16\]" -- "$TL" finetune --from "$TMP/e.safetensors" --arch "flatten,dense:2" \
+    --input-shape 1x4x4 --data "$TMP/src.csv" --save "$TMP/e3.tlm"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -2,31 +2,36 @@
 """bench/ref_feature.py: numpy/scipy reference of TCA and JDA, written the way the widely used
 Python ports do it (explicit n x n MMD matrix M and centring matrix H, K M K^T and K H K^T products,
 scipy.linalg.eigh on the generalised problem, sklearn 1-NN), run side by side with libtl's
-bench/repro_feature on the same data and protocol.
+bench/repro_feature on the same data and protocol by `sh bench/run.sh feature`.
 
-  ref_feature.py surf tca|jda [--kernel primal|linear] [--c-bin build-feature/repro_feature]
-                 [--subset]
+  ref_feature.py surf tca|jda [--kernel primal|linear] [--subset] [--c-json FILE]
       Office+Caltech-10 SURF, 12 tasks, rowsum + z-score per domain then L2 per sample, dim 100,
       lambda 1, 10 JDA rounds; primal form (X M X^T, d x d) or the linear-kernel form the ports
       run with kernel_type='linear' (K = X^T X, n x n; the form of the JDA paper's table).
-      Prints one JSON line per task; with --c-bin also runs `repro_feature speed CONFIG`
-      (tca, jda, tca-linear or jda-linear) and prints a Markdown table: accuracy and seconds of
-      each side and the speed ratio. The timed span is the same on both sides: fit + transform +
-      1-NN, data already loaded and preprocessed.
-  ref_feature.py fmnist NS NT [--c-bin ...] [--landmarks M]
-      Kernel TCA with an RBF kernel (median-heuristic gamma), exact n x n (this script) against
-      libtl's Nystrom form (`repro_feature fmnist NS NT nystrom tca M`) on Fashion-MNIST: the first
-      NS train images as source (pixels / 255), the first NT test images with lowered contrast and
-      raised brightness as target (0.5 x / 255 + 0.4). The RBF bandwidth (median heuristic over
-      the first 1000 rows of each domain) is computed here and passed to libtl, so both sides
-      use the same kernel.
+      Prints one JSON line per task; with --c-json (the output of `repro_feature speed tca` or
+      `speed jda`, run beforehand in its own process) a Markdown table: accuracy and seconds of
+      each side, the speed ratio, peak memory. The timed span is the same on both sides: fit +
+      transform + 1-NN, data already loaded and preprocessed; peak memory is each process's peak
+      RSS after loading (the high-water mark is reset once the data is in, on both sides).
+  ref_feature.py gamma NS NT
+      Prints the RBF bandwidth both sides use for `fmnist`: 1 / median squared distance over all
+      pairs of the first 1000 rows of each domain.
+  ref_feature.py fmnist NS NT --gamma G [--subset] [--c-json FILE]
+      Kernel TCA with an RBF kernel, exact n x n (this script) on Fashion-MNIST: the first NS train
+      images as source (pixels / 255), the first NT test images with lowered contrast and raised
+      brightness as target (0.5 x / 255 + 0.4); with --c-json (lines of `repro_feature fmnist NS
+      NT nystrom|exact tca M G`) a Markdown table against libtl's Nystrom and exact forms.
+  ref_feature.py scale FILE [--time FILE] [--baseline FILE]
+      Markdown for libtl's large run (a `repro_feature fmnist` JSON line in FILE; --time: the
+      "%e %M" output of /usr/bin/time around it, an outside check of wall time and peak RSS;
+      --baseline: the `repro_feature fmnist-baseline` line, the no-transfer 1-NN).
 
 Generalised problem: the `dim` smallest eigenpairs of (K M K^T + lambda I) a = phi (K H K^T) a are
 the `dim` largest of (K H K^T) a = (1/phi) (K M K^T + lambda I) a, whose right-hand matrix is SPD,
 so scipy.linalg.eigh(KHK, KMK + lambda I) applies (K H K^T is singular when n < d). By default all
-eigenpairs are computed, as the ports do; --subset asks eigh for the `dim` needed ones only (a
-stronger reference). Eigenvector columns are scaled to unit norm and embeddings L2-normalised,
-the JDA authors' protocol.
+eigenpairs are computed, as the ports do; --subset asks eigh for the `dim` needed ones only (the
+stronger reference, which bench/run.sh uses). Eigenvector columns are scaled to unit norm and
+embeddings L2-normalised, the JDA authors' protocol.
 Threads: OPENBLAS_NUM_THREADS as the environment sets it, the same for both sides.
 """
 import argparse
@@ -117,8 +122,29 @@ def tca_jda(Xs, ys, Xt, kind, dim=100, lam=1.0, T=10, kernel=None, gamma=None):
     return yp
 
 
-def mode_surf(kind, c_bin, kernel):
+def reset_peak():
+    """Reset the peak-RSS high-water mark to the current RSS (Linux >= 4.0; getrusage follows it),
+    as repro_feature does after loading, so both sides report the peak of the run itself."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+        return True
+    except OSError:
+        return False
+
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def read_json_lines(path):
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.startswith('{')]
+
+
+def mode_surf(kind, c_json, kernel):
     doms = {d: load_surf(d) for d in AB}
+    reset_peak()
     rows = []
     for s, t in TASKS:
         (Xs, ys), (Xt, yt) = doms[s], doms[t]
@@ -128,22 +154,31 @@ def mode_surf(kind, c_bin, kernel):
         r = {'impl': 'numpy', 'method': kind, 'kernel': kernel or 'primal',
              'task': '%s->%s' % (AB[s], AB[t]),
              'acc': 100 * float(np.mean(yp == yt)), 'seconds': sec}
-        print(json.dumps(r), flush=True)
+        print(json.dumps(r), file=sys.stderr, flush=True)
         rows.append(r)
-    if not c_bin:
+    ref_peak = peak_mb()
+    if not c_json:
         return
-    cfg = kind + ('-linear' if kernel == 'linear' else '')
-    out = subprocess.run([c_bin, '--data', DATA, 'speed', cfg], check=True,
-                         capture_output=True, text=True).stdout
-    crows = [json.loads(l) for l in out.splitlines() if l.startswith('{')]
-    print('\n| task | numpy acc | libtl acc | numpy s | libtl s | speed-up |')
-    print('|---|---|---|---|---|---|')
+    cl = read_json_lines(c_json)
+    crows = [c for c in cl if not c.get('summary')]
+    csum = [c for c in cl if c.get('summary')][0]
+    name = {'tca': 'TCA', 'jda': 'JDA'}[kind] + (' (linear kernel)' if kernel == 'linear' else
+                                                 ' (primal)')
+    print('\n%s, whole 12-task SURF run (%s eigenpairs in the reference)\n' % (
+        name, 'only the needed' if SUBSET else 'all'))
+    print('| task | numpy/scipy acc | libtl acc | numpy/scipy s | libtl s | speed-up |')
+    print('|---|---:|---:|---:|---:|---:|')
+    same = 0
     for r, c in zip(rows, crows):
+        same += abs(r['acc'] - c['acc']) <= 0.5
         print('| %s | %.2f | %.2f | %.3f | %.3f | %.1fx |' % (
             r['task'], r['acc'], c['acc'], r['seconds'], c['seconds'], r['seconds'] / c['seconds']))
     sa, sc = sum(r['seconds'] for r in rows), sum(c['seconds'] for c in crows)
-    print('| **all 12** | %.2f | %.2f | %.2f | %.2f | **%.1fx** |' % (
-        np.mean([r['acc'] for r in rows]), np.mean([c['acc'] for c in crows]), sa, sc, sa / sc))
+    ma, mc = np.mean([r['acc'] for r in rows]), np.mean([c['acc'] for c in crows])
+    print('| **all 12** | %.2f | %.2f | %.2f | %.2f | **%.1fx** |' % (ma, mc, sa, sc, sa / sc))
+    print('\nPeak RSS after loading: numpy/scipy %.0f MB, libtl %.0f MB. Accuracy within 0.5 point '
+          'on %d/12 tasks, averages %.2f apart.' % (ref_peak, csum['peak_mb'], same,
+                                                    abs(ma - mc)))
 
 
 def load_fmnist(ns, nt):
@@ -168,46 +203,82 @@ def median_gamma(S):
     return 1.0 / np.median(np.maximum(D[np.triu_indices(len(S), 1)], 0))
 
 
-def mode_fmnist(ns, nt, c_bin, landmarks):
+def mode_gamma(ns, nt):
+    Xs, _, Xt, _ = load_fmnist(ns, nt)
+    print(repr(median_gamma(np.vstack((Xs[:1000], Xt[:1000])))))
+
+
+def mode_fmnist(ns, nt, gamma, c_json):
     Xs, ys, Xt, yt = load_fmnist(ns, nt)
-    # the same bandwidth on both sides: median heuristic over the first 1000 rows of each domain
-    gamma = median_gamma(np.vstack((Xs[:1000], Xt[:1000])))
-    res = []
-    if c_bin:  # first, while this process is small: Linux carries ru_maxrss across fork + exec
-        for form in ('nystrom', 'exact'):
-            out = subprocess.run([c_bin, 'fmnist', str(ns), str(nt), form, 'tca', str(landmarks),
-                                  repr(gamma)], check=True, capture_output=True, text=True).stdout
-            c = json.loads(out.strip().splitlines()[-1])
-            print(json.dumps(c), flush=True)
-            res.append(c)
+    reset_peak()
     t0 = time.perf_counter()
     yp = tca_jda(Xs, ys, Xt, 'tca', kernel='rbf', gamma=gamma)
     sec = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     r = {'impl': 'numpy', 'data': 'fmnist', 'ns': ns, 'nt': nt, 'form': 'exact', 'method': 'tca',
-         'acc': 100 * float(np.mean(yp == yt)), 'seconds': sec, 'peak_mb': peak, 'gamma': gamma}
-    print(json.dumps(r), flush=True)
-    if not res:
+         'acc': 100 * float(np.mean(yp == yt)), 'seconds': sec, 'peak_mb': peak_mb(),
+         'gamma': gamma}
+    print(json.dumps(r), file=sys.stderr, flush=True)
+    if not c_json:
         return
-    print('\n| implementation | accuracy | seconds | peak MB | vs numpy exact |')
-    print('|---|---|---|---|---|')
-    print('| numpy/scipy exact RBF TCA | %.2f | %.2f | %.0f | 1.0x |' % (r['acc'], sec, peak))
+    res = read_json_lines(c_json)
+    base = [c['baseline_acc'] for c in res if c.get('baseline_acc', -1) >= 0]
+    print('\nTCA, RBF kernel (the same gamma on both sides), Fashion-MNIST %d source + %d shifted '
+          'target = %d samples, d=100, λ=1%s\n' % (
+              ns, nt, ns + nt, '; no-transfer 1-NN on the pixels: %.2f %%' % base[0] if base else ''))
+    print('| implementation | accuracy % | seconds | peak MB | speed-up vs numpy/scipy exact | '
+          'accuracy vs numpy/scipy exact |')
+    print('|---|---:|---:|---:|---:|---:|')
+    print('| numpy/scipy exact (%s eigenpairs) | %.2f | %.2f | %.0f | 1.0x | |' % (
+        'only the needed' if SUBSET else 'all', r['acc'], sec, r['peak_mb']))
     for c in res:
-        print('| libtl %s%s | %.2f | %.2f | %.0f | %.1fx faster |' % (
-            c['form'], ' m=%d' % landmarks if c['form'] == 'nystrom' else '', c['acc'],
-            c['seconds'], c['peak_mb'], sec / c['seconds']))
-    print('(seconds: fit + transform + 1-NN, data loaded; peak MB: ru_maxrss of each process, '
-          'the libtl figures include loading the 60000-image training file)')
+        print('| libtl %s%s | %.2f | %.2f | %.0f | %.1fx | %+.2f |' % (
+            c['form'], ' m=%d' % c['landmarks'] if c['form'] in ('nystrom', 'rff') else '',
+            c['acc'], c['seconds'], c['peak_mb'], sec / c['seconds'], c['acc'] - r['acc']))
+    print('\nSeconds: fit + transform + 1-NN, data loaded. Peak MB: peak RSS of each process after '
+          'loading (high-water mark reset once the data is in), inputs resident.')
+
+
+def mode_scale(path, time_path, base_path):
+    c = read_json_lines(path)[-1]
+    base = ''
+    if base_path and os.path.exists(base_path):
+        b = read_json_lines(base_path)
+        if b:
+            base = ('; no-transfer 1-NN on the same pixels: %.2f %% (its own process, %.0f s)' %
+                    (b[-1]['baseline_acc'], b[-1]['seconds']))
+    ext = ''
+    if time_path and os.path.exists(time_path):
+        w = open(time_path).read().split()
+        if len(w) >= 2:
+            ext = ' /usr/bin/time around the process: %s s wall, %.0f MB peak RSS.' % (
+                w[-2], float(w[-1]) / 1024)
+    form = {'nystrom': 'Nyström m=%d' % c['landmarks'], 'rff': 'random features D=%d' % c['landmarks'],
+            'exact': 'exact kernel', 'primal': 'primal'}[c['form']]
+    print('\n%s, RBF kernel %s, d=100, defaults: Fashion-MNIST %d source images against %d '
+          'shifted target images (%d samples)%s\n' % (c['method'].upper(), form, c['ns'], c['nt'],
+                                                       c['ns'] + c['nt'], base))
+    print('| accuracy % | fit s | fit + transform + 1-NN s | loading s | whole process s | '
+          'peak MB after loading | peak MB of the process |')
+    print('|---:|---:|---:|---:|---:|---:|---:|')
+    print('| %.2f | %.1f | %.1f | %.1f | %.1f | %.0f | %.0f |' % (
+        c['acc'], c['fit_seconds'], c['seconds'], c['load_seconds'], c['wall_seconds'],
+        c['peak_mb'], c['process_peak_mb']))
+    verdict = 'under' if c['wall_seconds'] < 120 else '**over**'
+    print('\nThe whole process took %.0f s: %s the 2-minute target (fit + transform + 1-NN alone: '
+          '%.0f s); peak RSS %.2f GB (target 4 GB).%s' % (
+              c['wall_seconds'], verdict, c['seconds'], c['process_peak_mb'] / 1024, ext))
 
 
 def main():
     global SUBSET, DATA
     ap = argparse.ArgumentParser()
-    ap.add_argument('mode', choices=['surf', 'fmnist'])
+    ap.add_argument('mode', choices=['surf', 'fmnist', 'gamma', 'scale'])
     ap.add_argument('args', nargs='*')
-    ap.add_argument('--c-bin')
+    ap.add_argument('--c-json')
     ap.add_argument('--subset', action='store_true')
-    ap.add_argument('--landmarks', type=int, default=1000)
+    ap.add_argument('--gamma', type=float)
+    ap.add_argument('--time')
+    ap.add_argument('--baseline')
     ap.add_argument('--kernel', choices=['primal', 'linear'], default='primal',
                     help='surf: primal form (default) or the linear-kernel form (K = X^T X)')
     ap.add_argument('--data', default=DATA)
@@ -215,10 +286,20 @@ def main():
     SUBSET = a.subset
     DATA = a.data
     if a.mode == 'surf':
-        mode_surf(a.args[0] if a.args else 'tca', a.c_bin,
+        mode_surf(a.args[0] if a.args else 'tca', a.c_json,
                   None if a.kernel == 'primal' else 'linear')
+    elif a.mode == 'gamma':
+        mode_gamma(int(a.args[0]), int(a.args[1]))
+    elif a.mode == 'scale':
+        mode_scale(a.args[0], a.time, a.baseline)
     else:
-        mode_fmnist(int(a.args[0]), int(a.args[1]), a.c_bin, a.landmarks)
+        ns, nt = int(a.args[0]), int(a.args[1])
+        mode_fmnist(ns, nt, a.gamma if a.gamma else mode_gamma_value(ns, nt), a.c_json)
+
+
+def mode_gamma_value(ns, nt):
+    Xs, _, Xt, _ = load_fmnist(ns, nt)
+    return median_gamma(np.vstack((Xs[:1000], Xt[:1000])))
 
 
 if __name__ == '__main__':

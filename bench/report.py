@@ -3,6 +3,10 @@
 into bench/out/<suite>.md and, pasted verbatim, into bench/RESULTS.md.
 
     report.py --suite NAME --seconds WALL --command CMD --libtl BENCH_BINARY FILE.jsonl
+    report.py --header-only --seconds WALL --command CMD --load LOAD
+        only the first two paragraphs (command, date, commit, wall time; machine, load): the
+        "feature" suite writes its own tables (bench/repro_feature, bench/ref_feature.py) under
+        this header.
 
 Each input line is {"label", "data", "libtl": <bench_core line>, "ref": <ref_*.py line>} or
 {"skipped": reason}. Columns: op | data | libtl s | reference s | speed-up (ref/libtl) | libtl peak
@@ -89,15 +93,31 @@ def fmt_s(x):
     return f"{x:.3f}" if x >= 0.01 else f"{x:.4f}"
 
 
+def header(a):
+    now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    print(f"Produced by `{a.command}` on {now} (libtl commit {commit()}), "
+          f"{a.seconds:.0f} s wall time in all.\n")
+    end = " ".join(open("/proc/loadavg").read().split()[:3])
+    print(f"Machine: {machine()}. Load average (1/5/15 min) {a.load or '?'} at the start, {end} "
+          "at the end (the machine is shared: other work running at the same time slows both "
+          "sides).\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--suite", required=True)
+    ap.add_argument("--suite")
+    ap.add_argument("--header-only", action="store_true")
     ap.add_argument("--seconds", type=float, default=0)
     ap.add_argument("--command", default="")
     ap.add_argument("--libtl", default="")
     ap.add_argument("--load", default="", help="load averages (1, 5, 15 min) when the suite began")
-    ap.add_argument("jsonl")
+    ap.add_argument("jsonl", nargs="?")
     a = ap.parse_args()
+    if a.header_only:
+        header(a)
+        return
+    if not a.suite or not a.jsonl:
+        ap.error("--suite and FILE.jsonl are required")
     rows, skipped, slower = [], [], []
     with open(a.jsonl) as f:
         for line in f:
@@ -123,13 +143,7 @@ def main():
             rows.append(f"| {md(e['label'])} | {md(e['data'])} | {fmt_s(c['seconds'])} | "
                         f"{fmt_s(r['seconds'])} | {speed} | {c['peak_mb']:.0f} | "
                         f"{r['peak_mb']:.0f} | {md(equal(c, r))} | {runs} |")
-    now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    print(f"Produced by `{a.command}` on {now} (libtl commit {commit()}), "
-          f"{a.seconds:.0f} s wall time in all.\n")
-    end = " ".join(open("/proc/loadavg").read().split()[:3])
-    print(f"Machine: {machine()}. Load average (1/5/15 min) {a.load or '?'} at the start, {end} "
-          "at the end (the machine is shared: other work running at the same time slows both "
-          "sides).\n")
+    header(a)
     print("| op | data | libtl s | reference s | speed-up (ref/libtl) | libtl peak MB | "
           "reference peak MB | equal? | runs |")
     print("|---|---|---:|---:|---:|---:|---:|---|---:|")

@@ -2,7 +2,7 @@
 # bench/run.sh: libtl against its reference implementations (numpy / scipy / scikit-learn from
 # Debian's packages, /usr/bin/python3), same data and hyper-parameters, in one run.
 #
-#   sh bench/run.sh [SUITE...]        suites: core instance (default: every suite)
+#   sh bench/run.sh [SUITE...]        suites: core instance guard feature (default: every suite)
 #
 # Each operation runs in a fresh process per side (bench/bench_core for libtl, bench/ref_core.py
 # for the reference), so the peak RSS a process reports belongs to that operation alone. Both
@@ -33,7 +33,7 @@ QUICK=${BENCH_QUICK:-0}
 OUT=bench/out
 THREADS=${BENCH_THREADS:-2}
 export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
-ALL_SUITES="core instance"
+ALL_SUITES="core instance guard feature"
 BENCH="$BUILD/bench/bench_core"
 REF=bench/ref_core.py
 CMD_PREFIX=""
@@ -46,7 +46,7 @@ build() {
     make -s BUILD="$BUILD" lib >&2
     mkdir -p "$BUILD/bench" "$OUT"
     # the project's compile flags (Makefile: CFLAGS_ALL / DEP_LIBS)
-    for b in bench_core bench_instance; do
+    for b in bench_core bench_instance repro_feature; do
         cc -std=c11 -O2 -g -Wall -Wextra -Wpedantic -Wshadow -D_GNU_SOURCE -Iinclude \
             $(pkg-config --cflags openblas matio) -o "$BUILD/bench/$b" bench/$b.c "$BUILD/libtl.a" \
             $(pkg-config --libs openblas matio) -llapacke -lz -lm -lpthread
@@ -223,6 +223,183 @@ suite_instance() {
         fi
     fi
     finish instance
+}
+
+# ---- suite "guard": when and what to transfer (the negative-transfer guard on normal, unrelated
+# and permuted-label sources; rank-sources against the accuracy actually reached) and instance
+# weighting per task (SURF KMM, Amazon 12 pairs). libtl only: every figure comes from `tl ...
+# --json`; bench/guard_report.py writes the Markdown (judging each guard verdict with the target
+# labels) to bench/out/guard.md. ----
+# grec GROUP TASK TL-ARGS...: one `tl` run, its JSON appended to the suite's lines (null on failure).
+grec() {
+    _gg=$1 _gt=$2
+    shift 2
+    say "bench:   $_gg $_gt"
+    _go=$("$TLBIN" "$@" --json -q 2>/dev/null) || _go=null
+    printf '{"group":"%s","task":"%s","out":%s}\n' "$_gg" "$_gt" "${_go:-null}" >>"$JSONL"
+}
+letter() { case $1 in amazon) echo A ;; caltech) echo C ;; webcam) echo W ;; dslr) echo D ;; esac; }
+suite_guard() {
+    start guard
+    TLBIN="$BUILD/tl"
+    make -s BUILD="$BUILD" "$TLBIN" >&2
+    S="$DATA/office_caltech10_surf" DC="$DATA/office_caltech10_decaf" A="$DATA/amazon_review_dann_5000"
+    G="$OUT/guard_data"
+    mkdir -p "$G"
+    DOMS="amazon caltech webcam dslr"
+    JDA="adapt --method jda --kernel linear --preprocess rowsum,zscore,l2"
+    if [ -d "$S" ]; then
+        for s in $DOMS; do
+            # a fixed derangement of the classes: c -> c mod 10 + 1
+            "$TLBIN" convert -q "$S/${s}_SURF_L10.mat" "$G/$s.csv"
+            awk -F, 'BEGIN { OFS = "," } { $NF = $NF % 10 + 1; print }' "$G/$s.csv" >"$G/${s}_perm.csv"
+            rm -f "$G/$s.csv"
+        done
+        for s in $DOMS; do
+            for t in $DOMS; do
+                [ "$s" = "$t" ] && continue
+                task="$(letter "$s")→$(letter "$t")" src="$S/${s}_SURF_L10.mat" tgt="$S/${t}_SURF_L10.mat"
+                grec normal "$task" $JDA --source "$src" --target "$tgt"
+                grec normal-labelled "$task" $JDA --source "$src" --target "$tgt" --labelled-per-class 3
+                grec baseline-1nn "$task" baseline --source "$src" --target "$tgt" --preprocess rowsum,zscore
+                for l in 1nn logreg; do
+                    grec "surf-kmm-$l" "$task" weight --method kmm --source "$src" --target "$tgt" \
+                        --preprocess rowsum,zscore --learner "$l"
+                done
+            done
+        done
+        if [ -d "$DC" ]; then
+            for s in webcam dslr; do
+                for t in $DOMS; do
+                    grec decaf800 "DeCAF-$(letter "$s")[0:800]→$(letter "$t")" $JDA \
+                        --source "$DC/${s}_decaf.mat" --columns 0-799 --target "$S/${t}_SURF_L10.mat"
+                done
+            done
+        else
+            skip "$DC is absent: DeCAF-800 rows"
+        fi
+        for s in $DOMS; do
+            grec permuted-labelled "$(letter "$s")*→$(letter "$s")" $JDA --source "$G/${s}_perm.csv" \
+                --target "$S/${s}_SURF_L10.mat" --labelled-per-class 3
+        done
+        for st in "amazon caltech" "caltech amazon" "webcam dslr" "dslr webcam"; do
+            set -- $st
+            task="$(letter "$1")*→$(letter "$2")"
+            grec permuted "$task" $JDA --source "$G/${1}_perm.csv" --target "$S/${2}_SURF_L10.mat"
+            grec permuted-labelled "$task" $JDA --source "$G/${1}_perm.csv" --target "$S/${2}_SURF_L10.mat" \
+                --labelled-per-class 3
+        done
+        for t in $DOMS; do
+            srcs=""
+            for s in $DOMS; do [ "$s" != "$t" ] && srcs="$srcs $S/${s}_SURF_L10.mat"; done
+            # shellcheck disable=SC2086
+            grec rank "→$(letter "$t")" rank-sources --target "$S/${t}_SURF_L10.mat" $srcs --preprocess rowsum
+        done
+    else
+        skip "the shared data folder $S is absent: every SURF row"
+    fi
+    if [ -d "$A" ]; then
+        for s in books dvd electronics kitchen; do
+            for t in books dvd electronics kitchen; do
+                [ "$s" = "$t" ] && continue
+                for m in kmm kliep ulsif domain-clf; do
+                    grec "amazon-$m-logreg" "$s→$t" weight --method "$m" --source "$A/${s}_train.svmlight" \
+                        --target "$A/${t}_train.svmlight" --target-test "$A/${t}_test.svmlight" --learner logreg
+                    grec "amazon-$m-svm" "$s→$t" weight --method "$m" --source "$A/${s}_train.svmlight" \
+                        --target "$A/${t}_train.svmlight" --target-test "$A/${t}_test.svmlight" --learner svm \
+                        --no-guard
+                done
+            done
+        done
+    else
+        skip "$A is absent: Amazon rows"
+    fi
+    t=$(($(date +%s) - SUITE_T0))
+    "$PY" bench/guard_report.py --seconds "$t" --command "$CMD_PREFIX""sh bench/run.sh guard" \
+        --load "$SUITE_LOAD" --data "$DATA" "$JSONL" >"$OUT/guard.md"
+    cat "$OUT/guard.md"
+}
+
+# ---- suite "feature": feature-based transfer. bench/repro_feature (libtl) writes the SURF,
+# MNIST<->USPS, DeCAF and out-of-sample tables as Markdown; bench/ref_feature.py runs the numpy/scipy
+# TCA/JDA beside it (each side in its own process: the libtl side first, its JSON lines read by the
+# reference) and writes the speed tables; the Fashion-MNIST runs print JSON that ref_feature.py
+# tabulates. Output: bench/out/feature.md. BENCH_FEATURE_FULL=1 adds CORAL on DeCAF (4096-d, slow).
+suite_feature() {
+    SUITE_T0=$(date +%s)
+    SUITE_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+    say "bench: suite feature"
+    FB="$BUILD/bench/repro_feature" FR=bench/ref_feature.py
+    body="$OUT/feature.body.md"
+    : >"$body"
+    S="$DATA/office_caltech10_surf"
+    if [ -d "$S" ]; then
+        say "bench:   SURF tables (published rows, kernel forms, beyond the table)"
+        printf '### Office+Caltech-10 SURF, 12 tasks\n' >>"$body"
+        "$FB" --data "$DATA" surf-all >>"$body"
+        if [ -d "$DATA/digits_mnist_usps" ]; then
+            say "bench:   MNIST<->USPS"
+            printf '\n### Other published tables\n' >>"$body"
+            "$FB" --data "$DATA" digits >>"$body"
+        fi
+        if [ -d "$DATA/office_caltech10_decaf" ]; then
+            say "bench:   DeCAF"
+            # shellcheck disable=SC2046
+            "$FB" --data "$DATA" decaf $([ "${BENCH_FEATURE_FULL:-0}" = 1 ] && echo full) >>"$body"
+        fi
+        say "bench:   out-of-sample"
+        printf '\n### Out-of-sample\n' >>"$body"
+        "$FB" --data "$DATA" oos >>"$body"
+        printf '\n### Speed against numpy/scipy, same algorithm and protocol\n' >>"$body"
+        for m in tca jda; do
+            say "bench:   libtl     $m, 12 SURF tasks"
+            "$FB" --data "$DATA" speed "$m" >"$OUT/feature_speed_$m.jsonl"
+            say "bench:   reference $m, 12 SURF tasks"
+            "$PY" "$FR" --data "$DATA" --subset surf "$m" --c-json "$OUT/feature_speed_$m.jsonl" \
+                >>"$body" 2>>"$OUT/feature.log"
+        done
+    else
+        say "bench: SKIPPED the SURF, digits, DeCAF, out-of-sample and SURF speed tables ($S is absent)"
+        printf '\nSkipped: the shared data folder %s is absent (SURF, digits, DeCAF, out-of-sample, SURF speed).\n' \
+            "$DATA" >>"$body"
+    fi
+    if [ -d "$FMNIST" ]; then
+        if [ "$QUICK" = 1 ]; then n1=1600 n2=400 l1=10000 l2=2000; else n1=4000 n2=1000 l1=60000 l2=10000; fi
+        say "bench:   RBF kernel TCA, Fashion-MNIST $n1 + $n2"
+        g=$(FMNIST="$FMNIST" "$PY" "$FR" gamma "$n1" "$n2")
+        j="$OUT/feature_rbf.jsonl"
+        : >"$j"
+        for form in nystrom exact; do
+            FMNIST="$FMNIST" "$FB" fmnist "$n1" "$n2" "$form" tca 0 "$g" >>"$j"
+        done
+        say "bench:   reference exact RBF TCA, Fashion-MNIST $n1 + $n2"
+        printf '\n### RBF kernel: low-rank against exact\n' >>"$body"
+        FMNIST="$FMNIST" "$PY" "$FR" --subset fmnist "$n1" "$n2" --gamma "$g" --c-json "$j" \
+            >>"$body" 2>>"$OUT/feature.log"
+        say "bench:   JDA Nystrom, Fashion-MNIST $l1 + $l2"
+        printf '\n### Scale\n' >>"$body"
+        j="$OUT/feature_scale.jsonl" tf="$OUT/feature_scale.time"
+        rm -f "$tf"
+        if [ -x /usr/bin/time ]; then
+            FMNIST="$FMNIST" /usr/bin/time -f '%e %M' -o "$tf" "$FB" fmnist "$l1" "$l2" nystrom jda >"$j"
+        else
+            FMNIST="$FMNIST" "$FB" fmnist "$l1" "$l2" nystrom jda >"$j"
+        fi
+        say "bench:   no-transfer 1-NN, Fashion-MNIST $l1 + $l2"
+        FMNIST="$FMNIST" "$FB" fmnist-baseline "$l1" "$l2" >"$OUT/feature_scale_base.jsonl"
+        "$PY" "$FR" scale "$j" --time "$tf" --baseline "$OUT/feature_scale_base.jsonl" >>"$body"
+    else
+        printf '\nSkipped: Fashion-MNIST (%s) is absent (RBF 5000-sample and 70000-sample runs).\n' \
+            "$FMNIST" >>"$body"
+    fi
+    t=$(($(date +%s) - SUITE_T0))
+    {
+        "$PY" bench/report.py --header-only --seconds "$t" --command "$CMD_PREFIX""sh bench/run.sh feature" \
+            --load "$SUITE_LOAD"
+        cat "$body"
+    } >"$OUT/feature.md"
+    rm -f "$body"
+    cat "$OUT/feature.md"
 }
 
 suites=${*:-$ALL_SUITES}

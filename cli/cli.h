@@ -45,7 +45,8 @@ extern const cli_opt cli_common_opts[];
         {"format", "FMT", "auto", "input format: auto, csv, svmlight, mat, npy, idx"},             \
         {"label-col", "N", "-1", "CSV label column (0-based; negative from the end; 'none')"},     \
         {"header", "MODE", "auto", "CSV header row: auto, yes, no"},                               \
-        {"index-base", "B", "auto", "svmlight feature index base: auto, 0, 1"}
+        {"index-base", "B", "auto", "svmlight feature index base: auto, 0, 1"},                    \
+        {"columns", "LIST", NULL, "keep only these feature columns of every file (0-based, e.g. 0-799,900)"}
 
 /* Parse argv (after the command name) against cmd->opts + common options. Returns 0, or prints
  * the problem to stderr and returns 2. */

@@ -1,10 +1,15 @@
 /* `tl tradaboost`: TrAdaBoost (Dai et al. 2007) with a few labelled target samples, reported
  * beside the three baselines it must beat: the learner trained on the source only, on the
  * labelled target rows only, and on both pooled without reweighting. The labelled target rows come
- * from --target-labelled, or --labelled N draws N rows of --target (seeded) and scores the rest. */
+ * from --target-labelled, or --labelled N draws N rows of --target (seeded) and scores the rest.
+ * The negative-transfer guard (tl/guard.h) judges the source: feature correspondence with the
+ * target (no labels), and the source-only model on the labelled rows against chance and against
+ * a learner cross-validated on those rows alone. */
+#include <math.h>
 #include <string.h>
 
 #include "cli.h"
+#include "tl/guard.h"
 #include "tl/instance.h"
 
 static const cli_opt tradaboost_opts[] = {
@@ -19,6 +24,9 @@ static const cli_opt tradaboost_opts[] = {
     {"k", "K", "5", "neighbours for --learner knn"},
     {"C", "C", "1", "inverse regularisation for logreg and svm (sklearn's C)"},
     {"alpha", "A", "1", "ridge regularisation"},
+    {"guard-margin", "M", "0.05", "guard: accuracy gap to the target-only learner counted as harm"},
+    {"min-correspondence", "R", "0.1",
+     "guard: feature-correlation agreement (Mantel r) below which the source counts as unrelated"},
     CLI_DATA_OPTS,
     {"", NULL, NULL, NULL}};
 
@@ -98,12 +106,17 @@ static int run_tradaboost(cli_args *a) {
     if (!s || !t || (!tls && nlab == 0) || (tls && nlab > 0))
         return cli_fail("needs --source, --target and either --target-labelled SPEC or --labelled N "
                         "(see 'tl help tradaboost')");
+    tl_guard_params gp = tl_guard_params_default();
+    if (!cli_get_double(a, "guard-margin", 0, 0.999, &gp.margin) ||
+        !cli_get_double(a, "min-correspondence", -1, 1, &gp.min_correspondence))
+        return 2;
+    gp.seed = seed;
     tl_tradaboost_params tp = tl_tradaboost_params_default();
     tp.rounds = (size_t)rounds;
     if (!cli_learner_params(a, &tp.base)) return 2;
     tl_dataset *src = NULL, *tgt = NULL, *lab = NULL, *ev = NULL, *both = NULL;
     size_t *idx = NULL;
-    int *pred = NULL, rc = 1;
+    int *pred = NULL, *lpred = NULL, rc = 1;
     tl_tradaboost *model = NULL;
     if (cli_load(a, s, &src) != TL_OK || cli_load(a, t, &tgt) != TL_OK ||
         (tls && cli_load(a, tls, &lab) != TL_OK))
@@ -179,6 +192,38 @@ static int run_tradaboost(cli_args *a) {
         goto done;
     }
     double tnow = cli_now();
+    /* the guard: does the source correspond to the target, and is a source-only model better
+     * than chance and than the labelled rows alone on those rows? */
+    tl_guard_labelled_report lrep;
+    double corr = NAN, corr_p = NAN, lab_to = NAN, lab_src = NAN;
+    size_t nl = tl_dataset_rows(lab);
+    const int *yl = tl_dataset_labels_const(lab);
+    lpred = tl_malloc(nl * sizeof *lpred);
+    st = lpred ? tl_guard_correspondence(&gp, tl_dataset_features(src), tl_dataset_features(tgt),
+                                         &corr, &corr_p)
+               : TL_ERR_NOMEM;
+    if (st == TL_OK) {
+        tl_learner *l = NULL;
+        st = tl_learner_create(&tp.base, &l);
+        if (st == TL_OK) st = tl_learner_fit(l, tl_dataset_features(src), tl_dataset_labels_const(src), NULL);
+        if (st == TL_OK) st = tl_learner_predict(l, tl_dataset_features(lab), lpred);
+        tl_learner_free(l);
+    }
+    if (st == TL_OK && nl >= 4)
+        st = tl_cross_validate(&tp.base, tl_dataset_features(lab), yl, NULL, nl < 5 ? nl : 5, seed,
+                               &lab_to, NULL);
+    if (st == TL_OK) st = tl_guard_labelled(&gp, yl, lpred, nl, lab_to, &lrep);
+    if (st != TL_OK) {
+        cli_fail_status(st, "negative-transfer guard");
+        goto done;
+    }
+    lab_src = lrep.accuracy;
+    bool unrelated = corr < gp.min_correspondence, negative = unrelated || lrep.harmful;
+    if (unrelated)
+        cli_warn("negative transfer likely: the source looks unrelated: its feature correlations "
+                 "do not match the target's (Mantel r = %.3f < %.2f, permutation p = %.2g)",
+                 corr, gp.min_correspondence, corr_p);
+    if (lrep.harmful) cli_warn("negative transfer likely: %s", lrep.reason);
     if (cli_flag(a, "json")) {
         cli_json j;
         cli_json_begin(&j);
@@ -197,6 +242,19 @@ static int run_tradaboost(cli_args *a) {
         cli_json_num(&j, "baseline_accuracy", acc_src);
         cli_json_num(&j, "target_only_accuracy", acc_lab);
         cli_json_num(&j, "combined_accuracy", acc_both);
+        cli_json_bool(&j, "negative_transfer", negative);
+        cli_json_bool(&j, "worse_than_baseline", e.accuracy < acc_src || e.accuracy < acc_lab);
+        cli_json_obj_begin(&j, "guard");
+        cli_json_num(&j, "correspondence", corr);
+        cli_json_num(&j, "correspondence_p", corr_p);
+        cli_json_bool(&j, "unrelated_source", unrelated);
+        cli_json_num(&j, "labelled_source_accuracy", lab_src);
+        cli_json_num(&j, "labelled_chance", lrep.chance);
+        cli_json_num(&j, "p_above_chance", lrep.p_above_chance);
+        cli_json_num(&j, "labelled_target_only_cv_accuracy", lab_to);
+        cli_json_bool(&j, "labelled_harmful", lrep.harmful);
+        cli_json_str(&j, "reason", lrep.reason);
+        cli_json_obj_end(&j);
         cli_json_num(&j, "seconds", tnow - tb);
         cli_json_num(&j, "baseline_seconds", tb - t0);
         rc = cli_json_finish(&j);
@@ -213,6 +271,10 @@ static int run_tradaboost(cli_args *a) {
     printf("%-24s %.2f %%\n", "source only", 100 * acc_src);
     printf("%-24s %.2f %%\n", "labelled target only", 100 * acc_lab);
     printf("%-24s %.2f %%\n", "source + target pooled", 100 * acc_both);
+    printf("%-24s feature correspondence r = %.3f (p = %.2g)%s\n", "guard (no labels)", corr, corr_p,
+           unrelated ? ": the source looks unrelated" : "");
+    printf("%-24s %s\n", "guard (labelled)", lrep.reason);
+    printf("%-24s %s\n", "negative transfer", negative ? "LIKELY" : "not detected");
     printf("%-24s %.3f s (baselines %.3f s)\n", "time", tnow - tb, tb - t0);
     rc = 0;
 done:
@@ -224,6 +286,7 @@ done:
     tl_dataset_free(both);
     tl_free(idx);
     tl_free(pred);
+    tl_free(lpred);
     return rc;
 }
 

@@ -1,13 +1,17 @@
 /* `tl weight`: importance-weight the labelled source toward the target (KMM, KLIEP, uLSIF or a
  * discriminative domain classifier), train the learner with those sample weights, and report its
  * target accuracy next to the same learner trained without weights. The weights (one per source
- * row, mean 1) can be written to a file, atomically (temporary file + rename). */
+ * row, mean 1) can be written to a file, atomically (temporary file + rename). The negative-
+ * transfer guard (tl/guard.h) judges the weighting without target labels: feature
+ * correspondence of the two domains, the weights' effective sample size, and reverse validation
+ * unweighted vs weighted. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "tl/guard.h"
 #include "tl/instance.h"
 
 static const cli_opt weight_opts[] = {
@@ -21,6 +25,13 @@ static const cli_opt weight_opts[] = {
     {"lambda", "L", "0.001", "uLSIF ridge (negative: leave-one-out choice)"},
     {"clf-C", "C", "1", "domain-clf: logistic regression C of the domain classifier"},
     {"max-iter", "N", "1000", "solver iterations"},
+    {"guard-margin", "M", "0.05", "guard: reverse-validation drop counted as harm"},
+    {"min-ess", "S", "0.5",
+     "guard: effective sample size of the weights, as a share of the source, below which the "
+     "weighting counts as harmful"},
+    {"no-guard", NULL, NULL, "skip the negative-transfer guard (no \"negative_transfer\" in the result)"},
+    {"min-correspondence", "R", "0.1",
+     "guard: feature-correlation agreement (Mantel r) below which the source counts as unrelated"},
     CLI_LEARNER_OPTS,
     CLI_DATA_OPTS,
     {"", NULL, NULL, NULL}};
@@ -83,6 +94,12 @@ static int run_weight(cli_args *a) {
         !cli_get_double(a, "clf-C", 1e-12, 1e12, &wp.C) ||
         !cli_get_long(a, "max-iter", 1, 100000000, &maxit) || !cli_get_u64(a, "seed", &seed))
         return 2;
+    tl_guard_params gp = tl_guard_params_default();
+    if (!cli_get_double(a, "guard-margin", 0, 0.999, &gp.margin) ||
+        !cli_get_double(a, "min-correspondence", -1, 1, &gp.min_correspondence) ||
+        !cli_get_double(a, "min-ess", 0, 1, &gp.min_ess))
+        return 2;
+    gp.seed = seed;
     wp.centers = (size_t)centers;
     wp.max_iter = (int)maxit;
     wp.seed = seed;
@@ -132,6 +149,21 @@ static int run_weight(cli_args *a) {
         zeros += w[i] == 0;
     }
     double ess = s2 > 0 ? s1 * s1 / s2 : 0; /* Kish's effective sample size */
+    /* the guard: unweighted vs weighted on the same features, no target labels */
+    tl_guard_report rep;
+    memset(&rep, 0, sizeof rep);
+    tl_xmat Fs = tl_dataset_features(d.source), Ft = tl_dataset_features(d.target);
+    bool guard = !cli_flag(a, "no-guard");
+    t0 = cli_now();
+    st = guard ? tl_guard_check(&gp, Fs, tl_dataset_labels_const(d.source), Ft, Fs, w, Ft, &rep)
+               : TL_OK;
+    double tg = cli_now() - t0;
+    if (st != TL_OK) {
+        cli_fail_status(st, "negative-transfer guard");
+        goto done;
+    }
+    bool negative = guard && rep.verdict == TL_GUARD_HARMFUL, worse = wt.accuracy < base.accuracy;
+    if (negative) cli_warn("negative transfer likely: %s", rep.reason);
     if (cli_flag(a, "json")) {
         cli_json j;
         cli_json_begin(&j);
@@ -155,6 +187,24 @@ static int run_weight(cli_args *a) {
         cli_json_num(&j, "weight_max", wmax);
         cli_json_int(&j, "weight_zeros", (long long)zeros);
         cli_json_num(&j, "effective_sample_size", ess);
+        cli_json_bool(&j, "worse_than_baseline", worse);
+        if (guard) {
+            cli_json_bool(&j, "negative_transfer", negative);
+            cli_json_obj_begin(&j, "guard");
+            cli_json_str(&j, "verdict", tl_guard_verdict_name(rep.verdict));
+            cli_json_str(&j, "reason", rep.reason);
+            cli_json_num(&j, "correspondence", rep.correspondence);
+            cli_json_num(&j, "correspondence_p", rep.correspondence_p);
+            cli_json_bool(&j, "unrelated_source", rep.unrelated);
+            cli_json_num(&j, "mmd", rep.mmd_before);
+            cli_json_num(&j, "reverse_validation_unweighted", rep.rv_before);
+            cli_json_num(&j, "reverse_validation_weighted", rep.rv_after);
+            cli_json_num(&j, "agreement", rep.agreement);
+            cli_json_num(&j, "prediction_entropy", rep.prediction_entropy);
+            cli_json_num(&j, "effective_sample_share", rep.ess);
+            cli_json_num(&j, "seconds", tg);
+            cli_json_obj_end(&j);
+        }
         if (out) cli_json_str(&j, "weights_file", out);
         cli_json_num(&j, "weight_seconds", tw);
         cli_json_num(&j, "learner_seconds", tl0);
@@ -172,9 +222,14 @@ static int run_weight(cli_args *a) {
            100 * wt.accuracy, 100 * wt.balanced_accuracy, 100 * wt.macro_f1);
     printf("%-20s %.2f %%   (balanced %.2f %%, macro-F1 %.2f %%)\n", "unweighted accuracy",
            100 * base.accuracy, 100 * base.balanced_accuracy, 100 * base.macro_f1);
-    printf("%-20s %+.2f points\n", "change", 100 * (wt.accuracy - base.accuracy));
+    printf("%-20s %+.2f points%s\n", "change", 100 * (wt.accuracy - base.accuracy),
+           worse ? "  <- worse than unweighted" : "");
+    if (guard) {
+        printf("%-20s %s: %s\n", "guard (no labels)", tl_guard_verdict_name(rep.verdict), rep.reason);
+        printf("%-20s %s\n", "negative transfer", negative ? "LIKELY" : "not detected");
+    }
     if (out) printf("%-20s %s\n", "weights written to", out);
-    printf("%-20s %.3f s weighting, %.3f s learners\n", "time", tw, tl0);
+    printf("%-20s %.3f s weighting, %.3f s learners, %.3f s guard\n", "time", tw, tl0, tg);
     rc = 0;
 done:
     tl_free(w);

@@ -96,12 +96,120 @@ bool cli_load_opts(const cli_args *a, tl_load_opts *o) {
     return true;
 }
 
+/* --columns LIST: "0-799", "0-9,20,30-39" (0-based, inclusive, increasing). Fills cols (cap) and
+ * *k; false on a malformed list. */
+static bool parse_columns(const char *spec, size_t *cols, size_t cap, size_t *k) {
+    const char *s = spec;
+    size_t n = 0;
+    long long last = -1;
+    while (*s) {
+        char *end;
+        if (*s < '0' || *s > '9') return false;
+        unsigned long long lo = strtoull(s, &end, 10), hi = lo;
+        s = end;
+        if (*s == '-') {
+            s++;
+            if (*s < '0' || *s > '9') return false;
+            hi = strtoull(s, &end, 10);
+            s = end;
+        }
+        if (hi < lo || (long long)lo <= last || hi > (1ULL << 40)) return false;
+        for (unsigned long long c = lo; c <= hi; c++) {
+            if (n >= cap) return false;
+            cols[n++] = (size_t)c;
+        }
+        last = (long long)hi;
+        if (*s == ',') {
+            s++;
+            if (!*s) return false;
+        } else if (*s) {
+            return false;
+        }
+    }
+    *k = n;
+    return n > 0;
+}
+
+/* Replace *ds by its columns cols (k, increasing). Dense data must have them; sparse data (whose
+ * width is the largest index seen) reads missing columns as zeros. */
+static tl_status select_columns(tl_dataset **ds, const size_t *cols, size_t k) {
+    tl_dataset *in = *ds, *out = NULL;
+    size_t n = tl_dataset_rows(in), d = tl_dataset_cols(in);
+    const int *y = tl_dataset_labels_const(in);
+    tl_status st = TL_OK;
+    if (!tl_dataset_is_sparse(in)) {
+        if (cols[k - 1] >= d) {
+            cli_fail("--columns: column %zu is beyond the %zu features of '%s'", cols[k - 1], d,
+                     tl_dataset_name(in));
+            return TL_ERR_SHAPE;
+        }
+        st = tl_dataset_create_dense(n, k, false, &out);
+        if (st == TL_OK) {
+            tl_mat X = tl_dataset_dense(in), Y = tl_dataset_dense(out);
+            for (size_t i = 0; i < n; i++)
+                for (size_t q = 0; q < k; q++) TL_AT(Y, i, q) = TL_AT(X, i, cols[q]);
+        }
+    } else {
+        tl_csr c = tl_dataset_csr(in);
+        long *pos = malloc((d ? d : 1) * sizeof *pos);
+        size_t *ip = malloc((n + 1) * sizeof *ip);
+        int32_t *ix = malloc((c.nnz ? c.nnz : 1) * sizeof *ix);
+        double *v = malloc((c.nnz ? c.nnz : 1) * sizeof *v);
+        st = pos && ip && ix && v ? TL_OK : TL_ERR_NOMEM;
+        if (st == TL_OK) {
+            for (size_t j = 0; j < d; j++) pos[j] = -1;
+            for (size_t q = 0; q < k && cols[q] < d; q++) pos[cols[q]] = (long)q;
+            size_t e = 0;
+            ip[0] = 0;
+            for (size_t i = 0; i < n; i++) {
+                for (size_t t = c.indptr[i]; t < c.indptr[i + 1]; t++)
+                    if (pos[c.indices[t]] >= 0) ix[e] = (int32_t)pos[c.indices[t]], v[e++] = c.values[t];
+                ip[i + 1] = e;
+            }
+            tl_csr sel = {n, k, e, ip, ix, v};
+            st = k <= INT32_MAX ? tl_dataset_from_csr(sel, NULL, &out) : TL_ERR_SHAPE;
+        }
+        free(pos);
+        free(ip);
+        free(ix);
+        free(v);
+    }
+    if (st == TL_OK && y) st = tl_dataset_set_labels(out, y);
+    if (st == TL_OK && tl_dataset_weights(in)) st = tl_dataset_set_weights(out, tl_dataset_weights(in));
+    if (st == TL_OK) st = tl_dataset_set_name(out, tl_dataset_name(in));
+    if (st != TL_OK) {
+        tl_dataset_free(out);
+        return cli_fail_status(st, "--columns on '%s'", tl_dataset_name(in)), st;
+    }
+    tl_dataset_free(in);
+    *ds = out;
+    return TL_OK;
+}
+
 tl_status cli_load(const cli_args *a, const char *spec, tl_dataset **out) {
     tl_load_opts o;
     *out = NULL;
     if (!cli_load_opts(a, &o)) return TL_ERR_INVALID_ARG;
+    const char *cspec = cli_get(a, "columns");
+    size_t *cols = NULL, k = 0;
+    if (cspec) {
+        size_t cap = 1u << 20;
+        cols = malloc(cap * sizeof *cols);
+        if (!cols) return cli_fail("out of memory"), TL_ERR_NOMEM;
+        if (!parse_columns(cspec, cols, cap, &k)) {
+            free(cols);
+            cli_fail("--columns: '%s' is not an increasing list of 0-based columns and ranges "
+                     "(e.g. 0-799,900)", cspec);
+            return TL_ERR_INVALID_ARG;
+        }
+    }
     tl_status st = tl_dataset_load(spec, &o, out);
     if (st != TL_OK) cli_fail_status(st, "cannot load '%s'", spec);
+    if (st == TL_OK && cols && (st = select_columns(out, cols, k)) != TL_OK) {
+        tl_dataset_free(*out);
+        *out = NULL;
+    }
+    free(cols);
     return st;
 }
 

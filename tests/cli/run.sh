@@ -98,5 +98,118 @@ if [ -d "$DATA/digits_mnist_usps" ]; then
 else
     echo "SKIP mnist-usps: $DATA/digits_mnist_usps not found"
 fi
+# negative-transfer guard: --columns, --labelled-per-class; an unrelated source (DeCAF cut to 800
+# columns) flagged without labels, a normal SURF task not flagged, a source with permuted classes
+# flagged once a few labelled target rows are given
+expect columns-one 0 "4 x 1" -- "$TL" info --columns 1 $D/small.csv
+expect columns-bad 1 "increasing list" -- "$TL" info --columns 3-1 $D/small.csv
+expect columns-beyond 1 "beyond the 2 features" -- "$TL" info --columns 0-5 $D/small.csv
+expect adapt-labelled-exclusive 2 "exclude" -- "$TL" adapt --method pca --source $D/small.csv \
+    --target $D/small.csv --target-labelled $D/small.csv --labelled-per-class 1
+if [ -d "$DATA/office_caltech10_surf" ] && [ -d "$DATA/office_caltech10_decaf" ]; then
+    S=$DATA/office_caltech10_surf
+    JDA="adapt --method jda --kernel linear --preprocess rowsum,zscore,l2 --json -q"
+    j=$("$TL" $JDA --source $DATA/office_caltech10_decaf/webcam_decaf.mat --columns 0-799 \
+        --target $S/amazon_SURF_L10.mat 2>&1)
+    case "$j" in *'"negative_transfer": true'*'"unrelated_source": true'*) ok ;;
+        *) bad "guard-decaf800-flagged" "$j" ;; esac
+    j=$("$TL" $JDA --source $S/caltech_SURF_L10.mat --target $S/amazon_SURF_L10.mat 2>&1)
+    case "$j" in *'"negative_transfer": false'*'"unrelated_source": false'*) ok ;;
+        *) bad "guard-surf-c-a-not-flagged" "$j" ;; esac
+    "$TL" convert -q $S/amazon_SURF_L10.mat "$TMP/amazon.csv" &&
+        awk -F, 'BEGIN { OFS = "," } { $NF = $NF % 10 + 1; print }' "$TMP/amazon.csv" >"$TMP/amazon_perm.csv"
+    j=$("$TL" $JDA --source "$TMP/amazon_perm.csv" --target $S/caltech_SURF_L10.mat 2>&1)
+    case "$j" in *'"negative_transfer": false'*) ok ;;
+        *) bad "guard-permuted-invisible-without-labels" "$j" ;; esac
+    j=$("$TL" $JDA --source "$TMP/amazon_perm.csv" --target $S/caltech_SURF_L10.mat --labelled-per-class 3 2>&1)
+    case "$j" in *'"negative_transfer": true'*'"n": 30'*'"harmful": true'*) ok ;;
+        *) bad "guard-permuted-flagged-with-labels" "$j" ;; esac
+    expect guard-weight-json 0 '"negative_transfer"' -- "$TL" weight --method kliep \
+        --source $S/webcam_SURF_L10.mat --target $S/dslr_SURF_L10.mat --preprocess rowsum,zscore --json -q
+    expect guard-tradaboost-permuted 0 '"negative_transfer": true' -- "$TL" tradaboost \
+        --source "$TMP/amazon_perm.csv" --target $S/dslr_SURF_L10.mat --labelled 30 --rounds 4 \
+        --preprocess rowsum,zscore --json -q
+else
+    echo "SKIP guard cases: $DATA/office_caltech10_surf or _decaf not found"
+fi
+# feature-based transfer: tl adapt / tl transform
+# a small two-domain problem made here: 3 classes x 12 rows, 6 features; the target is the source
+# pattern scaled and shifted (no shared data needed)
+awk 'BEGIN { print "f1,f2,f3,f4,f5,f6,label"
+    for (i = 0; i < 36; i++) { c = i % 3; s = ""
+        for (j = 0; j < 6; j++) s = s sprintf("%.6f,", (j % 3 == c ? 2 : 0) + sin(7 * i + 3 * j)); print s (c + 1) } }' \
+    >"$TMP/fsrc.csv"
+awk 'BEGIN { print "f1,f2,f3,f4,f5,f6,label"
+    for (i = 0; i < 30; i++) { c = i % 3; s = ""
+        for (j = 0; j < 6; j++) s = s sprintf("%.6f,", 0.7 * ((j % 3 == c ? 2 : 0) + sin(5 * i + j)) + 0.4); print s (c + 1) } }' \
+    >"$TMP/ftgt.csv"
+FS="--source $TMP/fsrc.csv --target $TMP/ftgt.csv"
+expect adapt-tca-small 0 '"baseline_accuracy"' -- "$TL" adapt --method tca --dim 3 $FS --json
+for m in pca coral sa gfk jda bda; do
+    expect "adapt-$m-small" 0 '"accuracy"' -- "$TL" adapt --method $m --dim 2 $FS --json
+done
+expect adapt-tca-rbf-small 0 '"accuracy"' -- "$TL" adapt --method tca --kernel rbf --dim 3 $FS --json
+expect adapt-augment-small 0 '"target_only_accuracy"' -- "$TL" adapt --method augment $FS \
+    --target-labelled "$TMP/ftgt.csv" --json
+# save -> transform: the saved model maps the target to exactly what --out-target wrote
+for k in primal rbf; do
+    expect "adapt-save-$k" 0 "" -- "$TL" adapt --method jda --kernel $k --dim 3 $FS --preprocess zscore \
+        --save "$TMP/f_$k.tlm" --out-target "$TMP/zt_$k.csv" -q
+    expect "transform-$k" 0 "" -- "$TL" transform --model "$TMP/f_$k.tlm" --input "$TMP/ftgt.csv" \
+        --preprocess zscore --out "$TMP/zt2_$k.csv" -q
+    cmp -s "$TMP/zt_$k.csv" "$TMP/zt2_$k.csv" && ok || bad "transform-$k-equals-out-target" \
+        "$(head -n 3 "$TMP/zt_$k.csv" "$TMP/zt2_$k.csv")"
+done
+expect transform-json 0 '"cols": 3' -- "$TL" transform --model "$TMP/f_primal.tlm" --input "$TMP/ftgt.csv" \
+    --out "$TMP/zt3.csv" --json
+expect transform-wrong-features 1 "features" -- "$TL" transform --model "$TMP/f_primal.tlm" \
+    --input $D/small.csv --out "$TMP/zbad.csv"
+[ ! -e "$TMP/zbad.csv" ] && ok || bad "transform-wrong-features-leaves-no-file"
+# corrupted model files: truncated, one byte changed -> non-zero exit naming the file, no output
+head -c 200 "$TMP/f_primal.tlm" >"$TMP/trunc.tlm"
+expect transform-truncated-model 1 "trunc.tlm" -- "$TL" transform --model "$TMP/trunc.tlm" \
+    --input "$TMP/ftgt.csv" --out "$TMP/ztrunc.csv"
+[ ! -e "$TMP/ztrunc.csv" ] && ok || bad "transform-truncated-model-leaves-no-file"
+cp "$TMP/f_primal.tlm" "$TMP/flip.tlm"
+off=$(($(wc -c <"$TMP/flip.tlm") / 2))
+byte=$(od -An -tx1 -j "$off" -N1 "$TMP/flip.tlm" | tr -d ' ')
+[ "$byte" = 41 ] && nb=B || nb=A
+printf '%s' "$nb" | dd of="$TMP/flip.tlm" bs=1 seek="$off" conv=notrunc 2>/dev/null
+cmp -s "$TMP/f_primal.tlm" "$TMP/flip.tlm" && bad "flip-byte-changed-nothing" || ok
+expect transform-flipped-byte 1 "flip.tlm" -- "$TL" transform --model "$TMP/flip.tlm" \
+    --input "$TMP/ftgt.csv" --out "$TMP/zflip.csv"
+[ ! -e "$TMP/zflip.csv" ] && ok || bad "transform-flipped-byte-leaves-no-file"
+expect transform-missing-model 1 "nope.tlm" -- "$TL" transform --model "$TMP/nope.tlm" \
+    --input "$TMP/ftgt.csv" --out "$TMP/znope.csv"
+expect transform-no-args 1 "required" -- "$TL" transform --model "$TMP/f_primal.tlm"
+# bad parameters: clear message, non-zero exit
+expect adapt-dim-too-large 2 "dim = 7 exceeds the feature count 6" -- "$TL" adapt --method tca --dim 7 $FS
+expect adapt-negative-lambda 2 "lambda" -- "$TL" adapt --method jda --lambda -1 $FS
+expect adapt-unknown-kernel 2 "'sigmoid' is not one of primal, linear, rbf, poly" -- \
+    "$TL" adapt --method tca --kernel sigmoid $FS
+expect adapt-unknown-method 2 "unknown adaptation method 'foo'" -- "$TL" adapt --method foo $FS
+expect adapt-mu-above-1 2 "mu" -- "$TL" adapt --method bda --mu 2 $FS
+expect adapt-augment-unlabelled 1 "needs labelled target rows (--target-labelled" -- \
+    "$TL" adapt --method augment $FS
+expect adapt-feature-mismatch 1 "features" -- "$TL" adapt --method tca --source $D/small.csv \
+    --target "$TMP/ftgt.csv"
+[ -z "$(ls "$TMP" | grep -e '\.tmp' -e '^z.*\.tlm')" ] && ok || bad "adapt-no-temp-files-left" "$(ls "$TMP")"
+# the published SURF C->A figures: JDA with the linear kernel gives the published 44.78 exactly;
+# TCA (primal) gives libtl's reproduced figure (its 12-task average reproduces the published one)
+if [ -d "$DATA/office_caltech10_surf" ]; then
+    S=$DATA/office_caltech10_surf
+    SA="--source $S/caltech_SURF_L10.mat --target $S/amazon_SURF_L10.mat --preprocess rowsum,zscore,l2"
+    acc() { sed -n 's/.*"accuracy": \([0-9.e-]*\).*/\1/p' | awk '{printf "%.2f", 100*$1}'; }
+    got=$("$TL" adapt --method jda --kernel linear $SA --json -q --save "$TMP/jda.tlm" \
+          --out-target "$TMP/jda_t.csv" | acc)
+    [ "$got" = "44.78" ] && ok || bad "surf-jda-linear C->A" "got $got, published 44.78"
+    expect surf-jda-transform 0 "" -- "$TL" transform --model "$TMP/jda.tlm" --input $S/amazon_SURF_L10.mat \
+        --preprocess rowsum,zscore,l2 --out "$TMP/jda_t2.csv" -q
+    cmp -s "$TMP/jda_t.csv" "$TMP/jda_t2.csv" && ok || bad "surf-jda-transform-equals-out-target"
+    got=$("$TL" adapt --method tca $SA --json -q | acc)
+    [ "$got" = "43.42" ] && ok || bad "surf-tca C->A" "got $got, expected 43.42 (published 38.20)"
+else
+    echo "SKIP surf adapt cases: $DATA/office_caltech10_surf not found"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

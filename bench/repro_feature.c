@@ -22,9 +22,9 @@
  *                      eigen-decompositions per task, minutes on a 2-core machine)
  *   oos                out-of-sample: TCA/JDA fitted on half of each SURF target, saved, loaded,
  *                      then applied to the other half; against the transductive fit
- *   speed SPEC         one JSON line per SURF task (seconds of fit + transform + learner,
- *                      accuracy) and a summary line with the peak RSS: the libtl half of
- *                      bench/ref_feature.py's side-by-side comparison
+ *   speed SPEC [R]     one JSON line per SURF task (seconds of fit + transform + learner, the
+ *                      best of R runs; accuracy) and a summary line with the peak RSS: the libtl
+ *                      half of bench/ref_feature.py's side-by-side comparison
  *   fmnist NS NT FORM METHOD [M [GAMMA]]
  *                      Fashion-MNIST: the first NS train images (source, pixels / 255) vs the
  *                      first NT test images with lowered contrast and raised brightness as
@@ -827,15 +827,20 @@ static void mode_oos(void) {
 
 /* ------------------------------------------------------------------ speed (JSON lines) */
 
-static void mode_speed(const char *spec) {
+static void mode_speed(const char *spec, int repeat) {
     config c;
     if (!parse_spec(spec, &c)) exit(2);
+    if (repeat < 1) repeat = 1;
     tl_dataset *D[4];
     for (int i = 0; i < 4; i++) D[i] = load_surf(i, c.pre);
     int reset = reset_peak();
     double total = 0, accs = 0;
     for (int t = 0; t < 12; t++) {
         result r = run_adapt(&c, D[surf_tasks[t][0]], D[surf_tasks[t][1]]);
+        for (int k = 1; k < repeat; k++) { /* best of `repeat` runs: the machine is shared */
+            result q = run_adapt(&c, D[surf_tasks[t][0]], D[surf_tasks[t][1]]);
+            if (q.seconds < r.seconds) r.seconds = q.seconds;
+        }
         printf("{\"impl\": \"libtl\", \"spec\": \"%s\", \"task\": \"%s->%s\", \"acc\": %.4f, "
                "\"seconds\": %.4f}\n",
                spec, surf_ab[surf_tasks[t][0]], surf_ab[surf_tasks[t][1]], r.acc, r.seconds);
@@ -986,7 +991,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(mode, "oos"))
         mode_oos();
     else if (!strcmp(mode, "speed"))
-        mode_speed(i < argc ? argv[i] : "tca");
+        mode_speed(i < argc ? argv[i] : "tca", i + 1 < argc ? atoi(argv[i + 1]) : 1);
     else if (!strcmp(mode, "fmnist"))
         mode_fmnist(argc - i, argv + i);
     else if (!strcmp(mode, "fmnist-baseline"))

@@ -21,6 +21,7 @@
 
 #include "internal/check.h"
 #include "tl/data.h"
+#include "dataset_internal.h"
 
 typedef enum { NPY_BOOL, NPY_INT, NPY_UINT, NPY_FLOAT } npy_kind;
 
@@ -382,42 +383,6 @@ done:
 
 /* ---- files ---- */
 
-/* Read a whole file into a tl_malloc'd buffer (TL_ERR_IO naming the path). */
-static tl_status npy_slurp(const char *path, unsigned char **buf_out, size_t *len_out) {
-    tl_status st = TL_OK;
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
-    FILE *f = fopen(path, "rb");
-    *buf_out = NULL;
-    *len_out = 0;
-    TL_CHECK(f, TL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
-        cap = (size_t)sb.st_size + 1;
-    if (cap < 4096) cap = 4096;
-    TL_ALLOC(buf, cap);
-    for (;;) {
-        if (len == cap) {
-            TL_CHECK(cap <= (size_t)-1 / 2, TL_ERR_NOMEM, "%s: file too large", path);
-            unsigned char *nb = tl_realloc(buf, cap * 2);
-            TL_CHECK(nb, TL_ERR_NOMEM, "%s: out of memory reading the file", path);
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    TL_CHECK(!ferror(f), TL_ERR_IO, "%s: read error: %s", path, strerror(errno));
-    *buf_out = buf;
-    *len_out = len;
-    buf = NULL;
-done:
-    if (f) fclose(f);
-    tl_free(buf);
-    return st;
-}
-
 static tl_status npy_check_finite(tl_mat X, const char *path) {
     for (size_t i = 0; i < X.rows; i++)
         for (size_t j = 0; j < X.cols; j++)
@@ -429,18 +394,17 @@ static tl_status npy_check_finite(tl_mat X, const char *path) {
 
 tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out) {
     tl_status st = TL_OK;
-    unsigned char *xb = NULL, *yb = NULL;
-    size_t xlen = 0, ylen = 0;
+    tl_filebuf xf = {0}, yf = {0};
     tl_dataset *ds = NULL;
     npy_array xa, ya;
     TL_CHECK(x_path && out, TL_ERR_INVALID_ARG, "tl_read_npy: NULL argument");
     *out = NULL;
 
-    TL_TRY(npy_slurp(x_path, &xb, &xlen));
-    TL_TRY(npy_open(xb, xlen, x_path, &xa));
+    TL_TRY(tl_filebuf_open(x_path, &xf));
+    TL_TRY(npy_open((const unsigned char *)xf.data, xf.len, x_path, &xa));
     if (y_path) {
-        TL_TRY(npy_slurp(y_path, &yb, &ylen));
-        TL_TRY(npy_open(yb, ylen, y_path, &ya));
+        TL_TRY(tl_filebuf_open(y_path, &yf));
+        TL_TRY(npy_open((const unsigned char *)yf.data, yf.len, y_path, &ya));
         TL_CHECK(ya.ndim == 1 || ya.cols == 1, TL_ERR_SHAPE,
                  "%s: labels must be a 1-D array (or n x 1), found %zu x %zu", y_path, ya.rows,
                  ya.cols);
@@ -467,7 +431,7 @@ tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out) 
     ds = NULL;
 done:
     tl_dataset_free(ds);
-    tl_free(xb);
-    tl_free(yb);
+    tl_filebuf_close(&xf);
+    tl_filebuf_close(&yf);
     return st;
 }

@@ -453,6 +453,48 @@ TEST(svd_golden_reconstruction) {
     golden_free(&g);
 }
 
+TEST(row_space_basis) {
+    tl_rng r;
+    tl_rng_seed(&r, 5);
+    const size_t n = 5, d = 9;
+    for (int rank_def = 0; rank_def < 2; rank_def++) {
+        tl_mat A = padded(n, d, 2), Q = padded(d, n, 1);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < d; j++) TL_AT(A, i, j) = tl_rng_normal(&r);
+        if (rank_def) /* row 4 = row 0 + row 1, row 3 = 2 row 2: rank 3 */
+            for (size_t j = 0; j < d; j++) {
+                TL_AT(A, 4, j) = TL_AT(A, 0, j) + TL_AT(A, 1, j);
+                TL_AT(A, 3, j) = 2.0 * TL_AT(A, 2, j);
+            }
+        CHECK_OK(tl_row_space_basis(A, Q));
+        double orth = 0.0, resid = 0.0;
+        for (size_t a = 0; a < n; a++)
+            for (size_t b = 0; b < n; b++) {
+                double s2 = 0.0;
+                for (size_t i = 0; i < d; i++) s2 += TL_AT(Q, i, a) * TL_AT(Q, i, b);
+                double e = fabs(s2 - (a == b ? 1.0 : 0.0));
+                if (e > orth) orth = e;
+            }
+        for (size_t i = 0; i < n; i++) { /* a_i - Q Q^T a_i = 0: every row lies in span(Q) */
+            double c[5] = {0};
+            for (size_t b = 0; b < n; b++)
+                for (size_t j = 0; j < d; j++) c[b] += TL_AT(A, i, j) * TL_AT(Q, j, b);
+            for (size_t j = 0; j < d; j++) {
+                double v = TL_AT(A, i, j);
+                for (size_t b = 0; b < n; b++) v -= TL_AT(Q, j, b) * c[b];
+                if (fabs(v) > resid) resid = fabs(v);
+            }
+        }
+        CHECK(orth < 1e-12);
+        CHECK(resid < 1e-12);
+        free(A.data), free(Q.data);
+    }
+    tl_mat T = padded(4, 3, 0), Qb = padded(3, 4, 0);
+    CHECK_STATUS(tl_row_space_basis(T, Qb), TL_ERR_SHAPE);
+    CHECK_ERR_HAS("needs rows <= columns");
+    free(T.data), free(Qb.data);
+}
+
 /* ---------------------------------------------------------------- factorisations, solves */
 
 TEST(cholesky) {
@@ -852,6 +894,7 @@ int main(void) {
     RUN(eig_bad_args);
     RUN(eig_gen_golden);
     RUN(svd_golden_reconstruction);
+    RUN(row_space_basis);
     RUN(cholesky);
     RUN(solves_and_inverse);
     RUN(sym_pow);

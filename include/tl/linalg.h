@@ -74,6 +74,10 @@ void tl_mat_normalize_cols(tl_mat M);
  * U or Vt may have data NULL to skip them. A is not modified. */
 tl_status tl_svd(tl_mat A, tl_mat U, double *s, tl_mat Vt);
 
+/* Q (d, n) with orthonormal columns spanning (at least) the row space of A (n, d), n <= d, by a
+ * Householder QR of A^T. A is not modified. */
+tl_status tl_row_space_basis(tl_mat A, tl_mat Q);
+
 /* Cholesky of SPD A (n, n) in place: lower triangle L with A = L L^T, upper triangle zeroed.
  * TL_ERR_LINALG if A is not positive definite. */
 tl_status tl_chol(tl_mat A);

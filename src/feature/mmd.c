@@ -20,7 +20,7 @@
  * asking only `dim` pairs, against the O(n^2 p) products and full generalised eigen-decomposition
  * of the n x n formulation. With fewer samples than features (p > n, e.g.
  * DeCAF's 4096-d with 452 samples) the problem is first restricted to the row space of F through a
- * thin SVD: eigenvectors with a nonzero eigenvalue lie there, so the result is the same and the
+ * QR of F^T (tl_row_space_basis): eigenvectors with a nonzero eigenvalue lie there, so the result is the same and the
  * eigen-problem shrinks from p x p to n x n. */
 #include <math.h>
 #include <string.h>
@@ -208,7 +208,7 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
            R = {0, 0, 0, NULL}, Es = {0, 0, 0, NULL}, Et = {0, 0, 0, NULL},
            U = {0, 0, 0, NULL}, EE = {0, 0, 0, NULL}, V = {0, 0, 0, NULL}, Zs = {0, 0, 0, NULL},
            Zt = {0, 0, 0, NULL};
-    double *mean = NULL, *w = NULL, *sv = NULL;
+    double *mean = NULL, *w = NULL;
     int *classes = NULL, *ysi = NULL, *pred = NULL, *pti = NULL;
     size_t *ns_c = NULL, C = 0;
     tl_learner *lrn = NULL;
@@ -222,25 +222,10 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
         TL_TRY(tl_mat_alloc(&S, n, pin));
         TL_TRY(tl_mat_copy(tl_mat_rows(S, 0, ns), Fs));
         TL_TRY(tl_mat_copy(tl_mat_rows(S, ns, nt), Ft));
-        TL_ALLOC(sv, n);
-        tl_mat Vt = {0, 0, 0, NULL};
-        TL_TRY(tl_mat_alloc(&Vt, n, pin));
-        tl_mat noU = {n, n, n, NULL};
-        st = tl_svd(S, noU, sv, Vt);
-        if (st != TL_OK) {
-            tl_mat_free(&Vt);
-            goto done;
-        }
-        r = 0;
-        while (r < n && sv[r] > 1e-12 * sv[0]) r++;
-        if (r < k) r = k < n ? k : n; /* keep enough directions for dim pairs */
-        TL_CHECK(r >= k, TL_ERR_INVALID_ARG, "%s: dim = %zu exceeds the %zu samples", mn, k, n);
-        st = tl_mat_alloc(&Q, pin, r);
-        if (st == TL_OK)
-            for (size_t i = 0; i < pin; i++)
-                for (size_t j = 0; j < r; j++) TL_AT(Q, i, j) = TL_AT(Vt, j, i);
-        tl_mat_free(&Vt);
-        if (st != TL_OK) goto done;
+        TL_CHECK(k <= n, TL_ERR_INVALID_ARG, "%s: dim = %zu exceeds the %zu samples", mn, k, n);
+        r = n;
+        TL_TRY(tl_mat_alloc(&Q, pin, r));
+        TL_TRY(tl_row_space_basis(S, Q));
         tl_mat_free(&S);
         TL_TRY(tl_mat_alloc(&Gs, ns, r));
         TL_TRY(tl_mat_alloc(&Gt, nt, r));
@@ -356,7 +341,6 @@ done:
     tl_mat_free(&Zt);
     tl_free(mean);
     tl_free(w);
-    tl_free(sv);
     tl_free(classes);
     tl_free(ysi);
     tl_free(pred);

@@ -324,7 +324,7 @@ suite_guard() {
 # MNIST<->USPS, DeCAF and out-of-sample tables as Markdown; bench/ref_feature.py runs the numpy/scipy
 # TCA/JDA beside it (each side in its own process: the libtl side first, its JSON lines read by the
 # reference) and writes the speed tables; the Fashion-MNIST runs print JSON that ref_feature.py
-# tabulates. Output: bench/out/feature.md. BENCH_FEATURE_FULL=1 adds CORAL on DeCAF (4096-d, slow).
+# tabulates. Output: bench/out/feature.md.
 suite_feature() {
     SUITE_T0=$(date +%s)
     SUITE_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -344,8 +344,7 @@ suite_feature() {
         fi
         if [ -d "$DATA/office_caltech10_decaf" ]; then
             say "bench:   DeCAF"
-            # shellcheck disable=SC2046
-            "$FB" --data "$DATA" decaf $([ "${BENCH_FEATURE_FULL:-0}" = 1 ] && echo full) >>"$body"
+            "$FB" --data "$DATA" decaf >>"$body"
         fi
         say "bench:   out-of-sample"
         printf '\n### Out-of-sample\n' >>"$body"

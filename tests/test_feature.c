@@ -212,6 +212,57 @@ TEST(golden_gfk) {
     tl_adapter_free(a);
 }
 
+/* CORAL with fewer samples than features takes the low-rank path; it must equal the dense
+ * definition Cs^{-1/2} Ct^{1/2} computed here from the d x d covariances. */
+static tl_mat dense_cov_pow(tl_mat X, double eps, double pw) {
+    size_t n = X.rows, dd = X.cols;
+    tl_mat C = {0, 0, 0, NULL}, P = {0, 0, 0, NULL};
+    tl_mat_alloc(&C, dd, dd);
+    tl_mat_alloc(&P, dd, dd);
+    double m[16] = {0};
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < dd; j++) m[j] += TL_AT(X, i, j) / (double)n;
+    for (size_t a = 0; a < dd; a++)
+        for (size_t b = 0; b < dd; b++) {
+            double s = 0.0;
+            for (size_t i = 0; i < n; i++)
+                s += (TL_AT(X, i, a) - m[a]) * (TL_AT(X, i, b) - m[b]);
+            TL_AT(C, a, b) = s / (double)(n - 1) + (a == b ? eps : 0.0);
+        }
+    tl_sym_pow(C, pw, 1e-12, P);
+    tl_mat_free(&C);
+    return P;
+}
+
+TEST(coral_fewer_samples_than_features) {
+    const size_t dw = 16, sizes[3][2] = {{6, 9}, {30, 5}, {7, 40}};
+    tl_rng r;
+    tl_rng_seed(&r, 77);
+    for (int c = 0; c < 3; c++) {
+        tl_mat A = {0, 0, 0, NULL}, B = {0, 0, 0, NULL};
+        tl_mat_alloc(&A, sizes[c][0], dw);
+        tl_mat_alloc(&B, sizes[c][1], dw);
+        for (size_t i = 0; i < A.rows * dw; i++) A.data[i] = tl_rng_normal(&r) + 0.5;
+        for (size_t i = 0; i < B.rows * dw; i++) B.data[i] = 2.0 * tl_rng_normal(&r);
+        tl_adapt_params p = tl_adapt_params_default(TL_ADAPT_CORAL);
+        p.coral_eps = 0.5;
+        tl_adapter *a = NULL;
+        CHECK_OK(tl_adapt_fit(&p, A, NULL, B, NULL, &a));
+        if (a) {
+            tl_mat W = affine_W(a, TL_DOMAIN_SOURCE), Ps = dense_cov_pow(A, 0.5, -0.5),
+                   Pt = dense_cov_pow(B, 0.5, 0.5), E = {0, 0, 0, NULL};
+            tl_mat_alloc(&E, dw, dw);
+            tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Ps, Pt, 0.0, E);
+            double rd = rel_diff(W, E);
+            CHECK_MSG(rd < 1e-10, "CORAL %zu/%zu samples x %zu features: map differs by %g",
+                      sizes[c][0], sizes[c][1], dw, rd);
+            tl_mat_free(&W), tl_mat_free(&Ps), tl_mat_free(&Pt), tl_mat_free(&E);
+        }
+        tl_adapter_free(a);
+        tl_mat_free(&A), tl_mat_free(&B);
+    }
+}
+
 TEST(golden_coral) {
     tl_adapt_params p = tl_adapt_params_default(TL_ADAPT_CORAL);
     tl_adapter *a = NULL;
@@ -795,6 +846,7 @@ int main(void) {
     RUN(golden_sa);
     RUN(golden_gfk);
     RUN(golden_coral);
+    RUN(coral_fewer_samples_than_features);
     RUN(golden_tca_primal);
     RUN(golden_jda_primal);
     RUN(golden_bda_primal);

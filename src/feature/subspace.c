@@ -1,9 +1,7 @@
-/* Subspace methods: PCA on the pooled domains, CORAL (Sun, Feng & Saenko 2016), Subspace
- * Alignment (Fernando et al. 2013) and the Geodesic Flow Kernel (Gong et al. 2012).
+/* Subspace methods: PCA on the pooled domains, Subspace Alignment (Fernando et al. 2013) and the
+ * Geodesic Flow Kernel (Gong et al. 2012); CORAL is in coral.c.
  *
  *   PCA:   V = top-k eigenvectors of the pooled covariance; x -> (x - m) V.
- *   CORAL: Cs = cov(Xs) + eps I, Ct = cov(Xt) + eps I (unbiased, as MATLAB cov); source
- *          x -> x Cs^{-1/2} Ct^{1/2} (no centring, as the authors' code), target unchanged.
  *   SA:    Ps, Pt top-k PCA bases of each domain (centred per domain); source
  *          x -> (x - ms) Ps (Ps^T Pt), target x -> (x - mt) Pt.
  *   GFK:   principal angles from the SVD Ps^T Pt = U1 cos(theta) V^T; with A1 = Ps U1 and
@@ -107,46 +105,6 @@ tl_status tlf_fit_pca(tl_adapter *a, tl_mat Fs, tl_mat Ft) {
     a->per_domain = false;
     a->d_out = k;
 done:
-    return st;
-}
-
-tl_status tlf_fit_coral(tl_adapter *a, tl_mat Fs, tl_mat Ft) {
-    tl_status st = TL_OK;
-    tl_mat Cs = {0, 0, 0, NULL}, Ct = {0, 0, 0, NULL}, Ps = {0, 0, 0, NULL},
-           Pt = {0, 0, 0, NULL};
-    double *m = NULL;
-    size_t d = a->d_feat;
-    double eps = a->p.coral_eps;
-    TL_ALLOC(m, d);
-    TL_TRY(tl_mat_alloc(&Cs, d, d));
-    TL_TRY(tl_mat_alloc(&Ct, d, d));
-    tlf_col_mean(Fs, no_rows(d), m);
-    TL_TRY(tlf_scatter(Fs, no_rows(d), m, Cs));
-    tlf_col_mean(Ft, no_rows(d), m);
-    TL_TRY(tlf_scatter(Ft, no_rows(d), m, Ct));
-    for (size_t i = 0; i < d; i++)
-        for (size_t j = 0; j < d; j++) {
-            TL_AT(Cs, i, j) /= (double)(Fs.rows - 1);
-            TL_AT(Ct, i, j) /= (double)(Ft.rows - 1);
-        }
-    for (size_t i = 0; i < d; i++) {
-        TL_AT(Cs, i, i) += eps;
-        TL_AT(Ct, i, i) += eps;
-    }
-    TL_TRY(tl_mat_alloc(&Ps, d, d));
-    TL_TRY(tl_mat_alloc(&Pt, d, d));
-    TL_TRY(tl_sym_pow(Cs, -0.5, 1e-12, Ps));
-    TL_TRY(tl_sym_pow(Ct, 0.5, 1e-12, Pt));
-    TL_TRY(tl_mat_alloc(&a->W[0], d, d));
-    TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Ps, Pt, 0.0, a->W[0]));
-    a->per_domain = true; /* W[1] stays identity: the target is not transformed */
-    a->d_out = d;
-done:
-    tl_free(m);
-    tl_mat_free(&Cs);
-    tl_mat_free(&Ct);
-    tl_mat_free(&Ps);
-    tl_mat_free(&Pt);
     return st;
 }
 

@@ -33,7 +33,7 @@ QUICK=${BENCH_QUICK:-0}
 OUT=bench/out
 THREADS=${BENCH_THREADS:-2}
 export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
-ALL_SUITES="core instance guard feature"
+ALL_SUITES="core instance guard feature nn"
 BENCH="$BUILD/bench/bench_core"
 REF=bench/ref_core.py
 CMD_PREFIX=""
@@ -401,6 +401,13 @@ suite_feature() {
     } >"$OUT/feature.md"
     rm -f "$body"
     cat "$OUT/feature.md"
+}
+
+# ---- suite "nn": the neural-network engine against PyTorch, delegated to bench/run_nn.sh (its
+# own rounds, thread settings and table: bench/out/nn.md).
+suite_nn() {
+    say "bench: suite nn (bench/run_nn.sh)"
+    BUILD="$BUILD" PY="$PY" sh bench/run_nn.sh
 }
 
 suites=${*:-$ALL_SUITES}

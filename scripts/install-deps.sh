@@ -15,7 +15,8 @@ command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 for extra in "$@"; do
     case "$extra" in
     bench) /usr/bin/python3 -c "import numpy, scipy, sklearn, cvxopt" 2>/dev/null ||
-        need="$need python3-numpy python3-scipy python3-sklearn python3-cvxopt" ;;
+        need="$need python3-numpy python3-scipy python3-sklearn python3-cvxopt"
+        /usr/bin/python3 -c "import torch" 2>/dev/null || need="$need python3-torch" ;;
     fuzz) command -v clang >/dev/null 2>&1 || need="$need clang" ;;
     esac
 done

@@ -358,6 +358,41 @@ TEST(golden_tca_linear_kernel) {
     tl_adapter_free(a);
 }
 
+/* With fewer samples than features the linear kernel runs as the exact n x n kernel form; padding
+ * the features with zero columns leaves K = X X^T unchanged, so the Gram must stay the same. */
+static tl_mat pad_cols(tl_mat X, size_t dpad) {
+    tl_mat P = {0, 0, 0, NULL};
+    tl_mat_alloc(&P, X.rows, dpad);
+    tl_mat_fill(P, 0.0);
+    for (size_t i = 0; i < X.rows; i++)
+        for (size_t j = 0; j < X.cols; j++) TL_AT(P, i, j) = TL_AT(X, i, j);
+    return P;
+}
+
+TEST(linear_kernel_wide_equals_narrow) {
+    size_t dpad = ns + nt + 5;
+    tl_mat Ps = pad_cols(Xs, dpad), Pt = pad_cols(Xt, dpad);
+    tl_adapt_params p = tl_adapt_params_default(TL_ADAPT_TCA);
+    p.dim = 4;
+    p.l2_embed = false;
+    p.form = TL_ADAPT_KERNEL;
+    p.kernel = tl_kernel_default(TL_KERNEL_LINEAR);
+    tl_adapter *a = NULL;
+    CHECK_OK(tl_adapt_fit(&p, Ps, NULL, Pt, NULL, &a));
+    if (a) {
+        CHECK(tl_adapter_input_dim(a) == dpad);
+        tl_mat Zs = {0, 0, 0, NULL}, Zt = {0, 0, 0, NULL};
+        CHECK_OK(tl_adapter_transform(a, TL_DOMAIN_SOURCE, Ps, &Zs));
+        CHECK_OK(tl_adapter_transform(a, TL_DOMAIN_TARGET, Pt, &Zt));
+        tl_mat S = sub_rows(Zs, Zt), G = outer(S);
+        double r = rel_diff(G, fx(&fx_ref, "ltca_ZZT"));
+        CHECK_MSG(r < 1e-7, "wide linear-kernel TCA embedding Gram differs by %g", r);
+        tl_mat_free(&Zs), tl_mat_free(&Zt), tl_mat_free(&S), tl_mat_free(&G);
+    }
+    tl_adapter_free(a);
+    tl_mat_free(&Ps), tl_mat_free(&Pt);
+}
+
 /* Nystrom on as many landmarks as samples reproduces the kernel matrix, so (through the
  * (Phi^T Phi)^{1/2} scaling) it must give the exact kernel solution of the reference. */
 TEST(nystrom_all_landmarks_equals_exact) {
@@ -852,6 +887,7 @@ int main(void) {
     RUN(golden_bda_primal);
     RUN(golden_tca_rbf_exact);
     RUN(golden_tca_linear_kernel);
+    RUN(linear_kernel_wide_equals_narrow);
     RUN(nystrom_all_landmarks_equals_exact);
     RUN(oos_transform_equals_transductive);
     RUN(row_space_reduction_same_embedding);

@@ -19,7 +19,8 @@
  * The linear kernel needs no approximation at all: K = X X^T exactly, so the same argument with
  * Phi = X makes kernel TCA/JDA with a linear kernel the primal algorithm on X (X^T X)^{1/2}, a
  * d x d problem instead of n x n (identical results; this is the form the JDA paper's Office+
- * Caltech table used, reproduced to the sample by bench/repro_feature).
+ * Caltech table used, reproduced to the sample by bench/repro_feature). With fewer samples than
+ * features (DeCAF: 452 x 4096) the n x n exact form is the smaller one and is used instead.
  * Landmarks are chosen by k-means++ D^2 sampling (Arthur & Vassilvitskii 2007), drawn in small
  * batches whose distance updates are one GEMM each (see kmeanspp), over a uniform pool of at most
  * 4m rows of the pooled data: spread-out landmarks approximate K better than a uniform subset,
@@ -142,12 +143,15 @@ tl_status tlf_kmap_fit(tl_adapter *a, tl_mat Xs, tl_mat Xt) {
     tl_rng rng;
     tl_rng_seed(&rng, p->seed);
     a->kern = p->kernel;
-    if (a->kern.type == TL_KERNEL_LINEAR) { /* exact through X (X^T X)^{1/2}, see above */
+    bool linear = a->kern.type == TL_KERNEL_LINEAR;
+    if (linear && n >= d) { /* exact through X (X^T X)^{1/2}, see above: d x d, not n x n */
         a->map = TLF_MAP_LINEAR;
         a->d_feat = d;
         return TL_OK;
     }
-    bool exact = p->lowrank == TL_LOWRANK_NONE ||
+    /* a linear kernel with fewer samples than features: the n empirical-kernel features X X_fit^T
+       (exact, and n x n is the smaller problem) */
+    bool exact = linear || p->lowrank == TL_LOWRANK_NONE ||
                  (p->lowrank == TL_LOWRANK_AUTO && n <= p->exact_max);
     size_t m = exact ? n : (p->landmarks < n ? p->landmarks : n);
     /* uniform pool (partial Fisher-Yates) for the bandwidth and the landmark seeding */

@@ -1,9 +1,12 @@
 /* `tl finetune`: adapt a pre-trained network to a target task - the model-based transfer step.
- * A new head when the target has other classes, frozen lower layers (--freeze / --freeze-until:
- * a linear probe freezes everything below the head), per-layer learning-rate multipliers, and
- * L2-SP (Li et al. 2018), which pulls the pre-trained weights toward their starting point instead
- * of toward zero. The model can come from a .tlm file or, with --arch and --input-shape, from a
- * .safetensors file exported by PyTorch. */
+ * A new head when the target has other classes, in place of the last dense layer or on any lower
+ * layer (--head-at: the layers above are dropped), initialised at random or by weight imprinting
+ * (--head-init imprint, Qi et al. 2018: each class's row starts as its samples' mean normalised
+ * embedding); frozen lower layers (--freeze / --freeze-until: a linear probe freezes everything
+ * below the head), per-layer learning-rate multipliers, and L2-SP (Li et al. 2018), which pulls
+ * the pre-trained weights toward their starting point instead of toward zero. The model can come
+ * from a .tlm file or, with --arch and --input-shape, from a .safetensors file exported by
+ * PyTorch. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,11 @@ static const cli_opt finetune_opts[] = {
     {"freeze-until", "LAYER", NULL, "freeze every layer up to and including LAYER (name or index)"},
     {"new-head", "K", NULL, "replace the last dense layer by a fresh one with K outputs ('auto': "
                             "the number of classes in --data)"},
+    {"head-at", "LAYER", NULL, "with --new-head: drop the layers above LAYER and put the new head "
+                               "on its output (default: replace the last dense layer)"},
+    {"head-init", "HOW", "random", "head rows: random (PyTorch's default), or imprint[:S]: each "
+                                   "class's row from its samples' mean normalised embedding, "
+                                   "logits S x cosine (S default 10; Qi et al. 2018)"},
     {"lr-mult", "LIST", NULL, "per-layer learning-rate multipliers, e.g. conv1=0.1,dense2=10"},
     {"reg", "SPEC", NULL, "l2sp=ALPHA[,beta=BETA]: L2-SP toward the pre-trained weights (BETA: "
                           "plain L2 on the new head)"},
@@ -108,20 +116,51 @@ static int run_finetune(cli_args *a) {
         }
     }
     const char *nh = cli_get(a, "new-head");
+    if (cli_get(a, "head-at") && !nh) {
+        cli_fail("--head-at needs --new-head");
+        rc = 2;
+        goto done;
+    }
     if (nh) {
         long k = (long)nc;
         if (strcmp(nh, "auto") != 0 && !cli_get_long(a, "new-head", 1, 1 << 24, &k)) {
             rc = 2;
             goto done;
         }
-        if ((st = tl_nn_new_head(nn, (size_t)k, seed)) != TL_OK) {
-            cli_fail_status(st, "--new-head");
+        const char *at = cli_get(a, "head-at");
+        size_t li = 0;
+        if (at && (st = tl_nn_layer_find(nn, at, &li)) != TL_OK) {
+            cli_fail_status(st, "--head-at");
+            goto done;
+        }
+        st = at ? tl_nn_new_head_at(nn, li, (size_t)k, seed) : tl_nn_new_head(nn, (size_t)k, seed);
+        if (st != TL_OK) {
+            cli_fail_status(st, at ? "--head-at" : "--new-head");
             goto done;
         }
         if ((size_t)k == nc && (st = tl_nn_set_labels(nn, cls, nc)) != TL_OK) {
             cli_fail_status(st, "--new-head");
             goto done;
         }
+    }
+    const char *hi = cli_get(a, "head-init");
+    if (hi && strcmp(hi, "random") != 0) {
+        double scale = 10.0;
+        char *end = NULL;
+        if (strncmp(hi, "imprint", 7) != 0 || (hi[7] && hi[7] != ':') ||
+            (hi[7] == ':' && (scale = strtod(hi + 8, &end), end == hi + 8 || *end)) ||
+            !(scale > 0 && scale <= 1e6)) {
+            cli_fail("--head-init: '%s' is not random or imprint[:S] with S in (0, 1e6]", hi);
+            rc = 2;
+            goto done;
+        }
+        size_t rows;
+        if ((st = tl_nn_imprint_head(nn, tr.x, tr.y, tr.n, scale, &rows)) != TL_OK) {
+            cli_fail_status(st, "--head-init %s", hi);
+            goto done;
+        }
+        cli_info(a, "finetune: imprinted %zu head rows from %zu samples (scale %g)", rows, tr.n,
+                 scale);
     }
     if (cli_given(a, "freeze")) {
         long f;
@@ -224,7 +263,8 @@ done:
 }
 
 const cli_command cmd_finetune = {
-    "finetune", "fine-tune a pre-trained network on a target task (new head, freezing, L2-SP)",
+    "finetune",
+    "fine-tune a pre-trained network on a target task (new head, imprinting, freezing, L2-SP)",
     "--from MODEL --data SPEC --save FILE.tlm [--freeze N | --freeze-until LAYER] [--new-head K] "
-    "[--lr-mult LAYER=X] [--reg l2sp=ALPHA] [options]",
+    "[--head-at LAYER] [--head-init imprint[:S]] [--lr-mult LAYER=X] [--reg l2sp=ALPHA] [options]",
     finetune_opts, run_finetune};

@@ -124,6 +124,20 @@ tl_status tl_nn_set_batch(tl_nn *nn, size_t batch);
 /* Replace the last dense layer by a fresh one with k outputs (PyTorch's default init from seed);
  * labels reset to 0..k-1. */
 tl_status tl_nn_new_head(tl_nn *nn, size_t k, uint64_t seed);
+/* Keep layers 0..last, drop the rest and put a fresh dense head with k outputs (after a flatten
+ * when layer last's output is not C x 1 x 1) on layer last's output; PyTorch's default init from
+ * seed, labels reset to 0..k-1. For transfer from below the penultimate layer, which on a
+ * network trained on few source classes is the least transferable. TL_ERR_INVALID_ARG when last
+ * is inside a residual block. */
+tl_status tl_nn_new_head_at(tl_nn *nn, size_t last, size_t k, uint64_t seed);
+/* Weight imprinting (Qi, Brown and Lowe, CVPR 2018): set the row of the last dense layer of
+ * every class that has samples in (x (n, input dim), y (n) label values, mapped through the
+ * labels) to the normalised mean of its samples' normalised embeddings (the head's input, eval
+ * mode), scaled so that a feature of average norm gets logits `scale` * cosine; its bias to 0.
+ * Rows of classes without samples are kept. Call after tl_nn_new_head / tl_nn_set_labels.
+ * *imprinted (may be NULL): the number of rows set. */
+tl_status tl_nn_imprint_head(tl_nn *nn, const float *x, const int *y, size_t n, double scale,
+                             size_t *imprinted);
 /* Layers 0..last are frozen (not trained; their batch norm and dropout run in eval mode) and
  * the rest trainable. last = SIZE_MAX unfreezes all. */
 tl_status tl_nn_freeze_until(tl_nn *nn, size_t last);

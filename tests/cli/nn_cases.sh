@@ -110,5 +110,17 @@ expect from-safetensors 0 "accuracy" -- "$TL" finetune --from "$TMP/e.safetensor
 expect from-safetensors-needs-arch 1 "arch" -- "$TL" finetune --from "$TMP/e.safetensors" --data "$TMP/src.csv" --save "$TMP/e3.tlm"
 expect from-safetensors-wrong-arch 1 "expects \[2,16\]" -- "$TL" finetune --from "$TMP/e.safetensors" --arch "flatten,dense:2" \
     --input-shape 1x4x4 --data "$TMP/src.csv" --save "$TMP/e3.tlm"
+# a new head below the penultimate layer, imprinted from the labelled samples
+expect finetune-head-at 0 '"arch": "conv:4:3,bn,relu,maxpool:2,flatten,dense:2"' -- "$TL" finetune \
+    --from "$TMP/src.tlm" --data "$TMP/tgt.csv" --new-head auto --head-at maxpool1 --head-init imprint:5 \
+    --freeze-until -2 --epochs 3 --batch 8 --save "$TMP/cut.tlm" --test "$TMP/tgt_test.csv" --json -q
+expect finetune-head-at-needs-new-head 2 "needs --new-head" -- "$TL" finetune --from "$TMP/src.tlm" \
+    --data "$TMP/tgt.csv" --head-at maxpool1 --save "$TMP/t.tlm"
+expect finetune-head-at-bad-layer 1 "no layer named 'nope'" -- "$TL" finetune --from "$TMP/src.tlm" \
+    --data "$TMP/tgt.csv" --new-head auto --head-at nope --save "$TMP/t.tlm"
+expect finetune-head-init-bad 2 "head-init" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" \
+    --new-head auto --head-init imprint:0 --save "$TMP/t.tlm"
+expect finetune-head-init-unknown 2 "head-init" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" \
+    --new-head auto --head-init xavier --save "$TMP/t.tlm"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

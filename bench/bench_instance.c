@@ -14,9 +14,20 @@
  *                                          divisible by 4 (a class-prior shift toward 0..4)
  *   kliep-surf SRC TGT GAMMA [DUMP]        KLIEP, centres = every target row, rowsum + z-score
  *   ulsif-surf SRC TGT GAMMA [DUMP]        uLSIF, lambda = 1e-3, centres = every target row
+ *   kliep-cv-surf SRC TGT GAMMA IDX [DUMP] KLIEP with the authors' protocol (KLIEP.m): 100 centres
+ *                                          drawn from the target, 9 widths around GAMMA (x 2^-4 ..
+ *                                          2^4) chosen by 5-fold likelihood cross-validation,
+ *                                          max_iter 100 per step size; IDX receives the centre
+ *                                          indices (line 1) and the fold order (line 2), from the
+ *                                          rules documented in src/instance/instance_internal.h
+ *   ulsif-cv-surf SRC TGT GAMMA IDX [DUMP] uLSIF with the authors' protocol (uLSIF.m): 100 centres,
+ *                                          9 widths x 9 lambdas (logspace(-3, 1, 9)) by LOO
+ *   kliep-cv-fmnist DIR NS NT GAMMA IDX [DUMP], ulsif-cv-fmnist ...: the same on Fashion-MNIST
+ *                                          (the kmm-fmnist selection)
  *   dclf-amazon SRC.svm TGT.svm [DUMP]     domain-classifier ratio (logreg C = 1), sparse 5000-d
  *   mmd-surf SRC TGT GAMMA PERMS           RBF MMD^2 (unbiased) + permutation p-value, rowsum
- * The JSON line adds "gamma" (the bandwidth used) and, for mmd, "mmd2" and "p_value".
+ * The JSON line adds "gamma" (the bandwidth used) and, for mmd, "mmd2" and "p_value"; the -cv ops
+ * add "chosen_gamma" (and "chosen_lambda"), read from the library's log, also written to DUMP.sel.
  *
  * Timing: WARMUPS untimed runs, then REPEATS timed ones (CLOCK_MONOTONIC), "seconds" = best.
  * Loading and preprocessing the inputs is untimed. Memory: the peak-RSS high-water mark is reset
@@ -91,6 +102,45 @@ static void add_extra(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(extra + o, sizeof extra - o, fmt, ap);
     va_end(ap);
+}
+
+/* The width (and lambda) the library chose, from its INFO log line. */
+static double chosen_gamma = -1, chosen_lambda = -1;
+static void capture_log(void *user, tl_log_level level, const char *msg) {
+    (void)user;
+    double g, l;
+    if (level != TL_LOG_INFO) return;
+    if (sscanf(msg, "ulsif: gamma %lf, lambda %lf chosen", &g, &l) == 2) {
+        chosen_gamma = g;
+        chosen_lambda = l;
+    } else if (sscanf(msg, "kliep: gamma %lf chosen", &g) == 1) {
+        chosen_gamma = g;
+    }
+}
+
+/* Centre indices and the cross-validation order the library uses for (seed, nt, b): the same
+ * tl_rng calls as tli_centres and tli_cv_order, written for the reference. */
+static void write_indices(const char *path, uint64_t seed, size_t nt, size_t b) {
+    size_t *idx = malloc(nt * sizeof *idx);
+    FILE *f = fopen(path, "w");
+    if (!idx || !f) die("cannot write the index file");
+    tl_rng r;
+    for (size_t i = 0; i < nt; i++) idx[i] = i;
+    if (b < nt) {
+        tl_rng_seed(&r, seed);
+        tl_rng_shuffle(&r, idx, nt);
+    } else {
+        b = nt;
+    }
+    for (size_t i = 0; i < b; i++) fprintf(f, "%s%zu", i ? " " : "", idx[i]);
+    for (size_t i = 0; i < nt; i++) idx[i] = i;
+    tl_rng_seed(&r, seed + 1);
+    tl_rng_shuffle(&r, idx, nt);
+    fprintf(f, "\n");
+    for (size_t i = 0; i < nt; i++) fprintf(f, "%s%zu", i ? " " : "", idx[i]);
+    fprintf(f, "\n");
+    if (fclose(f) != 0) die("cannot write the index file");
+    free(idx);
 }
 
 typedef struct {
@@ -172,6 +222,32 @@ int main(int argc, char **argv) {
                                                               : TL_WEIGHT_ULSIF;
         s.wp = tl_weight_params_default(m);
         s.wp.centers = tl_dataset_rows(s.t); /* every target row, in order: comparable */
+    } else if (!strcmp(s.op, "kliep-cv-surf") || !strcmp(s.op, "ulsif-cv-surf") ||
+               !strcmp(s.op, "kliep-cv-fmnist") || !strcmp(s.op, "ulsif-cv-fmnist")) {
+        int surf = strstr(s.op, "surf") != NULL, o = surf ? 0 : 1;
+        if (n < 4 + o || n > 5 + o) die("expects SRC TGT GAMMA IDX [DUMP] (surf), DIR NS NT GAMMA IDX [DUMP] (fmnist)");
+        if (surf) {
+            s.s = load_pre(v[0], "rowsum,zscore");
+            s.t = load_pre(v[1], "rowsum,zscore");
+        } else {
+            s.s = fmnist(v[0], "train", parse_size(v[1]), 0);
+            s.t = fmnist(v[0], "t10k", parse_size(v[2]), 1);
+        }
+        gamma = parse_num(v[2 + o]);
+        s.dump = n > 4 + o ? v[4 + o] : NULL;
+        int kliep = s.op[0] == 'k';
+        s.wp = tl_weight_params_default(kliep ? TL_WEIGHT_KLIEP : TL_WEIGHT_ULSIF);
+        s.wp.centers = 100; /* the authors' b */
+        s.wp.widths = 9;
+        s.wp.folds = 5;
+        if (kliep) s.wp.max_iter = 100; /* KLIEP_learning's max_iteration */
+        else s.wp.lambda = -1;          /* uLSIF.m's lambda_list = logspace(-3, 1, 9) */
+        static tl_ctx ctx;
+        ctx = tl_ctx_default();
+        ctx.log = capture_log;
+        ctx.log_level = TL_LOG_INFO;
+        s.wp.ctx = &ctx;
+        write_indices(v[3 + o], s.wp.seed, tl_dataset_rows(s.t), s.wp.centers);
     } else if (!strcmp(s.op, "kmm-fmnist")) {
         if (n < 4 || n > 5) die("expects DIR NS NT GAMMA [DUMP]");
         s.s = fmnist(v[0], "train", parse_size(v[1]), 0);
@@ -230,11 +306,21 @@ int main(int argc, char **argv) {
         }
         add_extra(",\"gamma\":%.17g,\"n_source\":%zu,\"n_target\":%zu", gamma, tl_dataset_rows(s.s),
                   tl_dataset_rows(s.t));
+        if (chosen_gamma > 0) add_extra(",\"chosen_gamma\":%.17g", chosen_gamma);
+        if (chosen_lambda > 0) add_extra(",\"chosen_lambda\":%.17g", chosen_lambda);
         if (s.dump) {
             FILE *f = fopen(s.dump, "w");
             if (!f) die("cannot write the dump file");
             for (size_t i = 0; i < tl_dataset_rows(s.s); i++) fprintf(f, "%.17g\n", s.w[i]);
             fclose(f);
+            if (chosen_gamma > 0) {
+                char sel[1100];
+                snprintf(sel, sizeof sel, "%s.sel", s.dump);
+                f = fopen(sel, "w");
+                if (!f) die("cannot write the selection file");
+                fprintf(f, "%.17g %.17g\n", chosen_gamma, chosen_lambda);
+                fclose(f);
+            }
         }
     }
     printf("{\"side\":\"libtl\",\"impl\":\"libtl\",\"op\":\"%s\",\"seconds\":%.6f,\"runs\":[", s.op,

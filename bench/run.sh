@@ -200,6 +200,14 @@ suite_instance() {
             "-r 3 -w 1 kliep-surf $C $AM $G $W/kliep.txt" "-r 3 -w 1 --compare $W/kliep.txt kliep-surf $C $AM $G"
         pair "uLSIF (numpy)" "SURF C->A, 958 centres" \
             "-r 3 -w 1 ulsif-surf $C $AM $G $W/ulsif.txt" "-r 3 -w 1 --compare $W/ulsif.txt ulsif-surf $C $AM $G"
+        # the authors' protocols with width selection (libtl: widths = 9 around G); the reference is a
+        # numpy port of KLIEP.m / uLSIF.m given libtl's centres and folds ($W/*.idx)
+        pair "KLIEP + width CV (numpy port of KLIEP.m)" "SURF C->A, 100 centres, 9 widths, 5-fold LCV" \
+            "-r 3 -w 1 kliep-cv-surf $C $AM $G $W/kliep_cv.idx $W/kliep_cv.txt" \
+            "-r 3 -w 1 --compare $W/kliep_cv.txt kliep-cv-surf $C $AM $G $W/kliep_cv.idx"
+        pair "uLSIF + width/lambda LOO (numpy port of uLSIF.m)" "SURF C->A, 100 centres, 9 widths x 9 lambdas" \
+            "-r 3 -w 1 ulsif-cv-surf $C $AM $G $W/ulsif_cv.idx $W/ulsif_cv.txt" \
+            "-r 3 -w 1 --compare $W/ulsif_cv.txt ulsif-cv-surf $C $AM $G $W/ulsif_cv.idx"
         GM=$("$BENCH" -r 1 -w 0 mmd-surf "$AM" "$C" 0 0 | gamma_of)
         pair "RBF MMD + 1000 permutations (numpy)" "SURF A vs C, rowsum" \
             "-r 3 -w 1 mmd-surf $AM $C $GM 1000" "-r 1 -w 0 mmd-surf $AM $C $GM 1000"
@@ -216,6 +224,12 @@ suite_instance() {
         pair "KMM (cvxopt QP)" "Fashion-MNIST 2000 src x 1000 tgt x 784" \
             "-r 3 -w 1 kmm-fmnist $FMNIST 2000 1000 $GF $W/f2000.txt" \
             "-r 1 -w 0 --compare $W/f2000.txt kmm-fmnist $FMNIST 2000 1000 $GF"
+        pair "KLIEP + width CV (numpy port of KLIEP.m)" "Fashion-MNIST 2000 x 1000, 100 centres, 9 widths, 5-fold LCV" \
+            "-r 3 -w 1 kliep-cv-fmnist $FMNIST 2000 1000 $GF $W/fkliep_cv.idx $W/fkliep_cv.txt" \
+            "-r 3 -w 1 --compare $W/fkliep_cv.txt kliep-cv-fmnist $FMNIST 2000 1000 $GF $W/fkliep_cv.idx"
+        pair "uLSIF + width/lambda LOO (numpy port of uLSIF.m)" "Fashion-MNIST 2000 x 1000, 100 centres, 9 widths x 9 lambdas" \
+            "-r 3 -w 1 ulsif-cv-fmnist $FMNIST 2000 1000 $GF $W/fulsif_cv.idx $W/fulsif_cv.txt" \
+            "-r 3 -w 1 --compare $W/fulsif_cv.txt ulsif-cv-fmnist $FMNIST 2000 1000 $GF $W/fulsif_cv.idx"
         if [ "$QUICK" != 1 ]; then
             say "bench:   libtl     KMM 10000 x 2000 (libtl only: the cvxopt QP on 10000 variables is out of reach)"
             printf '{"label":"KMM, 10000 source samples (median heuristic included)","data":"Fashion-MNIST 10000 src x 2000 tgt x 784","libtl":%s}\n' \
@@ -227,9 +241,10 @@ suite_instance() {
 
 # ---- suite "guard": when and what to transfer (the negative-transfer guard on normal, unrelated
 # and permuted-label sources; rank-sources against the accuracy actually reached) and instance
-# weighting per task (SURF KMM, Amazon 12 pairs). libtl only: every figure comes from `tl ...
-# --json`; bench/guard_report.py writes the Markdown (judging each guard verdict with the target
-# labels) to bench/out/guard.md. ----
+# weighting per task (SURF KMM, Amazon 12 pairs), then the same on held-out data (guard_heldout:
+# digits, DeCAF, Fashion-MNIST, which the guard's thresholds were not set on). libtl only: every
+# figure comes from `tl ... --json`; bench/guard_report.py writes the Markdown (judging each guard
+# verdict with the target labels) to bench/out/guard.md. ----
 # grec GROUP TASK TL-ARGS...: one `tl` run, its JSON appended to the suite's lines (null on failure).
 grec() {
     _gg=$1 _gt=$2

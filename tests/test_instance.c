@@ -1,6 +1,10 @@
 /* instance: KMM against cvxopt (correlation and objective, including a case where the upper bound
  * and the sum constraint are active), the box-slab projection, KLIEP and uLSIF (fixed lambda and
- * leave-one-out choice) against numpy ports of the authors' reference code, the discriminative
+ * leave-one-out choice) against numpy ports of the authors' reference code, and with kernel-width
+ * selection (KLIEP.m's likelihood cross-validation, uLSIF.m's leave-one-out over widths x lambdas,
+ * tests/golden/instance_cv.txt by make_instance_cv.py, same weights whatever the thread count);
+ * the structure-exploiting kernels against their naive versions (KLIEP's fused pass in both
+ * clones, the symmetric design, the squared-kernel chain over doubling widths); the discriminative
  * ratio against sklearn's logistic regression (tests/golden/instance_weights.txt, made by
  * make_measure.py); TrAdaBoost's single-round identity and its gain on a synthetic concept shift;
  * KMM weights helping 1-NN on a SURF task; bad inputs with their messages; out-of-memory. */
@@ -242,6 +246,175 @@ TEST(ratio_methods_golden) {
     golden_free(&g);
 }
 
+/* ---------------------------------------------------------------- width selection */
+
+static char last_choice[256];
+static void keep_choice(void *u, tl_log_level l, const char *m) {
+    (void)u;
+    if (l == TL_LOG_INFO && strstr(m, "chosen")) snprintf(last_choice, sizeof last_choice, "%s", m);
+}
+
+TEST(width_selection_golden) {
+    golden g;
+    if (golden_load(&g, "instance_cv.txt") != 0) {
+        CHECK(0);
+        return;
+    }
+    tl_mat Xs = gmat(&g, "Xs"), Xt = gmat(&g, "Xt"), ci = gmat(&g, "centres"),
+           order = gmat(&g, "order");
+    size_t ns = Xs.rows, nt = Xt.rows;
+    /* the centres and the fold order come from tl_rng as the fixture's port of it says */
+    tl_mat C = {0, 0, 0, NULL};
+    CHECK_OK(tli_centres(xd(Xt), 20, 42, &C));
+    CHECK(C.rows == 20 && ci.cols == 20);
+    for (size_t i = 0; i < C.rows && i < ci.cols; i++)
+        CHECK(memcmp(C.data + i * C.ld, Xt.data + (size_t)ci.data[i] * Xt.ld, 3 * sizeof(double)) == 0);
+    tl_mat_free(&C);
+    size_t perm[45];
+    tli_cv_order(nt, 42, perm);
+    CHECK(nt == 45 && order.cols == 45);
+    for (size_t i = 0; i < 45 && i < order.cols; i++) CHECK(perm[i] == (size_t)order.data[i]);
+
+    double *w = malloc(ns * sizeof *w), *w3 = malloc(ns * sizeof *w3), gm = 0, lm = 0;
+    tl_ctx ctx = tl_ctx_default();
+    ctx.log = keep_choice;
+    ctx.log_level = TL_LOG_INFO;
+    ctx.threads = 1;
+    tl_weight_params p = tl_weight_params_default(TL_WEIGHT_KLIEP);
+    p.kernel.gamma = 2.0;
+    p.centers = 20;
+    p.widths = 5;
+    p.folds = 3;
+    p.max_iter = 100; /* KLIEP_learning's max_iteration */
+    p.ctx = &ctx;
+    CHECK_OK(tl_weights_fit(&p, xd(Xs), xd(Xt), w));
+    CHECK(sscanf(last_choice, "kliep: gamma %lf chosen", &gm) == 1);
+    CHECK_NEAR(gm, gnum(&g, "kliep_gamma"), 1e-5);
+    CHECK_MSG(maxdiff(w, gmat(&g, "kliep_cv").data, ns) < 1e-8, "kliep cv max diff %g",
+              maxdiff(w, gmat(&g, "kliep_cv").data, ns));
+    ctx.threads = 3; /* the (width, fold) fits on threads: the very same numbers */
+    CHECK_OK(tl_weights_fit(&p, xd(Xs), xd(Xt), w3));
+    CHECK(memcmp(w, w3, ns * sizeof *w) == 0);
+
+    ctx.threads = 1;
+    p = tl_weight_params_default(TL_WEIGHT_ULSIF);
+    p.kernel.gamma = 2.0;
+    p.centers = 20;
+    p.widths = 5;
+    p.lambda = -1;
+    p.ctx = &ctx;
+    CHECK_OK(tl_weights_fit(&p, xd(Xs), xd(Xt), w));
+    CHECK(sscanf(last_choice, "ulsif: gamma %lf, lambda %lf chosen", &gm, &lm) == 2);
+    CHECK_NEAR(gm, gnum(&g, "ulsif_gamma"), 1e-5);
+    CHECK_NEAR(lm, gnum(&g, "ulsif_lambda"), 1e-5);
+    CHECK_MSG(maxdiff(w, gmat(&g, "ulsif_cv").data, ns) < 1e-8, "ulsif cv max diff %g",
+              maxdiff(w, gmat(&g, "ulsif_cv").data, ns));
+    ctx.threads = 4;
+    CHECK_OK(tl_weights_fit(&p, xd(Xs), xd(Xt), w3));
+    CHECK(memcmp(w, w3, ns * sizeof *w) == 0);
+    p.lambda = 0.1; /* the width alone */
+    CHECK_OK(tl_weights_fit(&p, xd(Xs), xd(Xt), w));
+    CHECK(sscanf(last_choice, "ulsif: gamma %lf, lambda %lf chosen", &gm, &lm) == 2);
+    CHECK_NEAR(gm, gnum(&g, "ulsif_01_gamma"), 1e-5);
+    CHECK_MSG(maxdiff(w, gmat(&g, "ulsif_cv_01").data, ns) < 1e-8, "ulsif cv (lambda 0.1) max diff %g",
+              maxdiff(w, gmat(&g, "ulsif_cv_01").data, ns));
+    /* widths = 1 is the single width of the defaults */
+    double *w0 = malloc(ns * sizeof *w0);
+    p = tl_weight_params_default(TL_WEIGHT_KLIEP);
+    p.kernel.gamma = 2.0;
+    CHECK_OK(tl_weights_fit(&p, xd(Xs), xd(Xt), w0));
+    p.widths = 1;
+    CHECK_OK(tl_weights_fit(&p, xd(Xs), xd(Xt), w3));
+    CHECK(memcmp(w0, w3, ns * sizeof *w0) == 0);
+    free(w);
+    free(w3);
+    free(w0);
+    golden_free(&g);
+}
+
+/* The structure-exploiting kernels agree with the plain computations. */
+TEST(ratio_kernels_structure) {
+    tl_rng r;
+    tl_rng_seed(&r, 77);
+    /* KLIEP's fused pass: rows [3, 34) of a 37 x 13 matrix with ld 15 (odd sizes, tails) */
+    size_t m = 37, b = 13, ld = 15;
+    double P[37 * 15], a[13], u0[13], u1[13], y[37];
+    for (size_t i = 0; i < m * ld; i++) P[i] = tl_rng_uniform(&r);
+    for (size_t l = 0; l < b; l++) a[l] = tl_rng_uniform(&r);
+    P[5 * ld + 0] = 0; /* a row whose ratio underflows to the clamp */
+    for (size_t l = 0; l < b; l++) P[5 * ld + l] = 0;
+    memset(u0, 0, sizeof u0);
+    memset(u1, 0, sizeof u1);
+    double s0 = tli_kliep_pass(P, ld, 3, 34, b, a, u0, 0), s1 = tli_kliep_pass(P, ld, 3, 34, b, a, u1, 1);
+    CHECK(s0 == s1 && memcmp(u0, u1, sizeof u0) == 0); /* both clones round identically */
+    tl_mat Pm = {34 - 3, b, ld, P + 3 * ld};
+    CHECK_OK(tl_gemv(TL_NOTRANS, 1.0, Pm, a, 0.0, y));
+    double ls = 0, un[13] = {0};
+    for (size_t j = 0; j < Pm.rows; j++) {
+        y[j] = y[j] > 1e-300 ? y[j] : 1e-300;
+        ls += log(y[j]);
+        y[j] = 1.0 / y[j];
+    }
+    CHECK_OK(tl_gemv(TL_TRANS, 1.0, Pm, y, 0.0, un));
+    CHECK_NEAR(s0, ls, 1e-13);
+    CHECK(ls < -600); /* the clamped row counts log(1e-300) */
+    for (size_t l = 0; l < b; l++) CHECK_NEAR(u0[l], un[l], 1e-12);
+
+    /* the symmetric design equals the general one; exact unit diagonal */
+    tl_mat X = gauss(30, 4, 0, 1, &r), K1 = {0, 0, 0, NULL}, K2 = {0, 0, 0, NULL};
+    tl_kernel k = tl_kernel_default(TL_KERNEL_RBF);
+    k.gamma = 0.3;
+    CHECK_OK(tl_mat_alloc(&K1, 30, 30));
+    CHECK_OK(tl_mat_alloc(&K2, 30, 30));
+    CHECK_OK(tli_kernel_design(&k, xd(X), X, K1));
+    CHECK_OK(tli_kernel_design_self(&k, X, K2));
+    double md = 0;
+    int sym = 1;
+    for (size_t i = 0; i < 30; i++)
+        for (size_t j = 0; j < 30; j++) {
+            md = fmax(md, fabs(TL_AT(K1, i, j) - TL_AT(K2, i, j)));
+            sym &= TL_AT(K2, i, j) == TL_AT(K2, j, i);
+        }
+    CHECK_MSG(md < 1e-13, "symmetric design differs by %g", md);
+    CHECK(sym && TL_AT(K2, 7, 7) == 1.0);
+
+    /* distances once, then squaring along doubling widths = the exponential at each width */
+    double g[5];
+    tli_width_grid(0.05, 5, g);
+    CHECK(g[2] == 0.05 && g[3] == 2 * g[2] && g[4] == 2 * g[3] && g[0] == 0.0125);
+    tli_width_grid(1.0, 4, g);
+    CHECK_NEAR(g[1] * g[2], 1.0, 1e-15); /* even count: centred between two candidates */
+    tl_mat D = {0, 0, 0, NULL}, C = tl_mat_rows(X, 0, 7);
+    CHECK_OK(tl_mat_alloc(&D, 30, 7));
+    CHECK_OK(tli_sqdist_design(xd(X), C, D));
+    tl_mat K3 = tl_mat_rows(K1, 0, 30);
+    K3.cols = 7;
+    tli_rbf_from_sqdist(D, 0.05, K3);
+    for (int t = 0; t < 3; t++) tli_square(K3);
+    k.gamma = 0.4;
+    tl_mat K4 = {0, 0, 0, NULL};
+    CHECK_OK(tl_mat_alloc(&K4, 30, 7));
+    CHECK_OK(tli_kernel_design(&k, xd(X), C, K4));
+    md = 0;
+    for (size_t i = 0; i < 30; i++)
+        for (size_t j = 0; j < 7; j++)
+            md = fmax(md, fabs(TL_AT(K3, i, j) - TL_AT(K4, i, j)) / fmax(TL_AT(K4, i, j), 1e-300));
+    CHECK_MSG(md < 1e-12, "squared chain differs from exp by %g (relative)", md);
+
+    /* folds: position p is in fold floor(p F / n) */
+    for (size_t n = 5; n < 40; n += 7)
+        for (size_t F = 2; F <= 5 && F <= n; F++)
+            for (size_t f = 0; f < F; f++)
+                for (size_t q = tli_fold_start(f, F, n); q < tli_fold_start(f + 1, F, n); q++)
+                    CHECK(q * F / n == f);
+    CHECK(tli_fold_start(0, 3, 10) == 0 && tli_fold_start(3, 3, 10) == 10);
+    tl_mat_free(&K1);
+    tl_mat_free(&K2);
+    tl_mat_free(&K4);
+    tl_mat_free(&D);
+    free(X.data);
+}
+
 /* Every method up-weights the source samples that look like the target. */
 TEST(weights_follow_the_shift) {
     tl_rng r;
@@ -426,6 +599,26 @@ TEST(bad_inputs) {
     p.lambda = -1;
     CHECK_STATUS(tl_weights_fit(&p, xd(A), xd(tl_mat_rows(A, 0, 1)), w), TL_ERR_EMPTY);
     CHECK_ERR_HAS("leave-one-out");
+    p.lambda = 0.1;
+    p.widths = 4; /* width selection needs held-out pairs too */
+    CHECK_STATUS(tl_weights_fit(&p, xd(A), xd(tl_mat_rows(A, 0, 1)), w), TL_ERR_EMPTY);
+    CHECK_ERR_HAS("kernel width");
+    p.widths = 33;
+    CHECK_STATUS(tl_weight_params_check(&p), TL_ERR_INVALID_ARG);
+    CHECK_ERR_HAS("widths = 33");
+    p = tl_weight_params_default(TL_WEIGHT_KLIEP);
+    p.folds = 1;
+    CHECK_STATUS(tl_weight_params_check(&p), TL_ERR_INVALID_ARG);
+    CHECK_ERR_HAS("folds = 1");
+    p.folds = 5;
+    p.widths = 3;
+    CHECK_STATUS(tl_weights_fit(&p, xd(A), xd(tl_mat_rows(A, 0, 4)), w), TL_ERR_EMPTY);
+    CHECK_ERR_HAS("5-fold cross-validation");
+    p.kernel.gamma = 1e300; /* every candidate width underflows */
+    p.folds = 2;
+    CHECK_STATUS(tl_weights_fit(&p, xd(tl_mat_rows(A, 6, 6)), xd(tl_mat_rows(A, 0, 6)), w),
+                 TL_ERR_LINALG);
+    CHECK_ERR_HAS("underflows");
     /* constant features: the median heuristic cannot pick a bandwidth, and says so */
     tl_mat K1 = tl_mat_view(calloc(36, sizeof(double)), 12, 3);
     p = tl_weight_params_default(TL_WEIGHT_KMM);
@@ -491,13 +684,23 @@ TEST(out_of_memory) {
     double w[30];
     tl_allocator al = {oom_alloc, oom_realloc, oom_free, NULL};
     int bad = 0;
-    for (int m = 0; m <= 4; m++) {
+    tl_ctx one = tl_ctx_default();
+    one.threads = 1; /* the allocator above counts without a lock */
+    for (int m = 0; m <= 6; m++) {
         int ok_seen = 0;
         for (long k = 0; k < 400 && !ok_seen; k++) {
             tl_status s;
             tl_allocator_set(&al);
             oom_left = k;
-            if (m < 4) {
+            if (m >= 5) { /* KLIEP and uLSIF with width selection */
+                tl_weight_params p = tl_weight_params_default(m == 5 ? TL_WEIGHT_KLIEP : TL_WEIGHT_ULSIF);
+                p.widths = 3;
+                p.folds = 2;
+                p.lambda = -1;
+                p.centers = 10;
+                p.ctx = &one;
+                s = tl_weights_fit(&p, xd(A), xd(B), w);
+            } else if (m < 4) {
                 tl_weight_params p = tl_weight_params_default((tl_weight_method)m);
                 s = tl_weights_fit(&p, xd(A), xd(B), w);
             } else {
@@ -524,6 +727,8 @@ int main(void) {
     RUN(kmm_vs_cvxopt);
     RUN(box_slab_projection);
     RUN(ratio_methods_golden);
+    RUN(width_selection_golden);
+    RUN(ratio_kernels_structure);
     RUN(weights_follow_the_shift);
     RUN(tradaboost_one_round_is_the_base_learner);
     RUN(tradaboost_beats_source_only);

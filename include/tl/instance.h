@@ -31,6 +31,15 @@ typedef struct {
     double eps;         /* KMM: |mean w - 1| <= eps; <= 0 means (sqrt(ns) - 1) / sqrt(ns) */
     size_t centers;     /* KLIEP/uLSIF: kernel centres drawn from the target (default 100) */
     double lambda;      /* uLSIF ridge (default 1e-3; < 0: chosen by LOO-CV over a grid) */
+    size_t widths;      /* KLIEP/uLSIF kernel-width selection, the authors' protocol. 0 or 1
+                           (default): the one width kernel.gamma (or the median heuristic).
+                           >= 2 (at most 32): that many candidates gamma_k = gamma * 2^(k - (widths
+                           - 1) / 2) centred on that width, chosen by KLIEP's likelihood
+                           cross-validation over the target rows (`folds` folds) or by uLSIF's
+                           leave-one-out score (jointly with lambda when lambda < 0). The
+                           candidates run on ctx->threads threads (0: OpenBLAS's count), with the
+                           same result for any count */
+    size_t folds;       /* KLIEP width selection: cross-validation folds (default 5, >= 2) */
     double C;           /* domain classifier: logistic regression C (default 1) */
     int max_iter;       /* solver iterations (default 1000) */
     double tol;         /* solver tolerance (default 1e-6) */

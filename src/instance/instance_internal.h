@@ -23,6 +23,63 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
 tl_status tli_centres(tl_xmat Xt, size_t centers, uint64_t seed, tl_mat *C);
 /* Phi (rows(X), b) = k(X_i, C_j), X densified block by block. */
 tl_status tli_kernel_design(const tl_kernel *k, tl_xmat X, tl_mat C, tl_mat Phi);
+/* Phi (b, b) = k(C_i, C_j) for RBF k, symmetric: one SYRK, the exponential on one triangle. */
+tl_status tli_kernel_design_self(const tl_kernel *k, tl_mat C, tl_mat Phi);
+/* D (rows(X), b) = ||X_i - C_l||^2 (clamped at 0), X densified block by block. */
+tl_status tli_sqdist_design(tl_xmat X, tl_mat C, tl_mat D);
+/* K = exp(-gamma D) (same shape; K may not alias D); tli_square: K = K .* K in place, the RBF
+ * design of twice the gamma. */
+void tli_rbf_from_sqdist(tl_mat D, double gamma, tl_mat K);
+void tli_square(tl_mat K);
+
+/* Width selection (params.widths >= 2): candidate gammas g (widths) = gamma * 2^(k - (widths-1)/2),
+ * each exactly twice the one before. */
+#define TLI_MAX_WIDTHS 32
+void tli_width_grid(double gamma, size_t widths, double *g);
+/* KLIEP's cross-validation order of the target rows: perm (nt) = a shuffle of 0..nt-1 by tl_rng
+ * seeded with seed + 1 (tl_rng_shuffle); the row at position p is in fold floor(p * folds / nt),
+ * so fold f holds positions [tli_fold_start(f), tli_fold_start(f + 1)). */
+void tli_cv_order(size_t nt, uint64_t seed, size_t *perm);
+size_t tli_fold_start(size_t f, size_t folds, size_t nt);
+
+/* Independent model-selection candidates (KLIEP's width x fold fits, uLSIF's widths) run as tasks
+ * 0..ntasks-1 on up to nthreads threads, the caller's included, each task on one thread with
+ * OpenBLAS single-threaded meanwhile (restored after), as the nn engine does: the products inside
+ * one candidate are too small for BLAS threads to pay, the candidates are not. fn(ctx, task,
+ * thread) returns a status; the first failure (with its message) is returned. */
+typedef tl_status (*tli_task_fn)(void *ctx, size_t task, size_t thread);
+tl_status tli_parallel(size_t ntasks, size_t nthreads, tli_task_fn fn, void *ctx);
+/* Threads for the tasks: ctx->threads when set, else OpenBLAS's thread count; at most ntasks. */
+size_t tli_threads(const tl_weight_params *p, size_t ntasks);
+/* The CPU runs AVX2 (x86 only; 0 elsewhere): selects the avx2 clones of the vector kernels. */
+int tli_have_avx2(void);
+
+/* Portable 4-wide vectors (GCC/clang vector extension) for the inner loops of KLIEP and uLSIF:
+ * compiled once for AVX2 (TLI_AVX2 clones) and once portably (pairs of SSE2 ops on x86), with no
+ * FMA contraction in ISO C, so both clones round identically. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TLI_VEC 1
+typedef double tli_v4 __attribute__((vector_size(32)));
+typedef long long tli_v4i __attribute__((vector_size(32)));
+#define TLI_INLINE static inline __attribute__((always_inline))
+#if defined(__x86_64__) || defined(__i386__)
+#define TLI_AVX2 1
+#define TLI_TARGET_AVX2 __attribute__((target("avx2")))
+#else
+#define TLI_AVX2 0
+#endif
+#else
+#define TLI_VEC 0
+#define TLI_AVX2 0
+#define TLI_INLINE static inline
+#endif
+
+/* KLIEP's fused pass (kliep.c), exposed for the tests: over rows [r0, r1) of P (ld), with
+ * y_j = max(P_j . a, 1e-300), returns sum_j log y_j and adds sum_j P_j / y_j to u (b): the
+ * objective of alpha = a and the gradient direction Phi^T (1 ./ Phi a) in one read of P.
+ * simd = 0 forces the portable code, 1 uses AVX2 where the CPU has it. */
+double tli_kliep_pass(const double *P, size_t ld, size_t r0, size_t r1, size_t b, const double *a,
+                      double *u, int simd);
 
 /* Solver for KMM's QP, exposed for the tests:
  *   minimise 0.5 b^T K b - kappa^T b  subject to 0 <= b <= B, lo <= sum(b) <= hi

@@ -23,6 +23,11 @@ static const cli_opt weight_opts[] = {
     {"eps", "E", "0", "KMM: |mean weight - 1| <= E (0: (sqrt(ns) - 1) / sqrt(ns))"},
     {"centers", "N", "100", "KLIEP/uLSIF: kernel centres drawn from the target"},
     {"lambda", "L", "0.001", "uLSIF ridge (negative: leave-one-out choice)"},
+    {"widths", "N", "1",
+     "KLIEP/uLSIF: choose the kernel width among N candidates gamma * 2^(k - (N-1)/2) "
+     "(KLIEP: likelihood cross-validation; uLSIF: leave-one-out, with lambda when it is "
+     "negative); 1 keeps gamma"},
+    {"folds", "K", "5", "KLIEP width selection: cross-validation folds"},
     {"clf-C", "C", "1", "domain-clf: logistic regression C of the domain classifier"},
     {"max-iter", "N", "1000", "solver iterations"},
     {"guard-margin", "M", "0.05", "guard: reverse-validation drop counted as harm"},
@@ -85,12 +90,13 @@ static int run_weight(cli_args *a) {
     if (tl_weight_method_parse(cli_get(a, "method"), &m) != TL_OK)
         return cli_fail_status(TL_ERR_INVALID_ARG, "--method"), 2;
     wp = tl_weight_params_default(m);
-    long centers, maxit;
+    long centers, maxit, widths, folds;
     uint64_t seed;
     if (!cli_get_double(a, "gamma", 0, 1e300, &wp.kernel.gamma) ||
         !cli_get_double(a, "B", 1e-300, 1e300, &wp.B) || !cli_get_double(a, "eps", 0, 1e6, &wp.eps) ||
         !cli_get_long(a, "centers", 1, 100000, &centers) ||
         !cli_get_double(a, "lambda", -1e300, 1e300, &wp.lambda) ||
+        !cli_get_long(a, "widths", 1, 32, &widths) || !cli_get_long(a, "folds", 2, 1000, &folds) ||
         !cli_get_double(a, "clf-C", 1e-12, 1e12, &wp.C) ||
         !cli_get_long(a, "max-iter", 1, 100000000, &maxit) || !cli_get_u64(a, "seed", &seed))
         return 2;
@@ -101,6 +107,8 @@ static int run_weight(cli_args *a) {
         return 2;
     gp.seed = seed;
     wp.centers = (size_t)centers;
+    wp.widths = (size_t)widths;
+    wp.folds = (size_t)folds;
     wp.max_iter = (int)maxit;
     wp.seed = seed;
     if (tl_weight_params_check(&wp) != TL_OK)

@@ -53,6 +53,8 @@ expect distance-small 0 '"mmd"' -- "$TL" distance --source $D/small.csv --target
 expect weight-unknown-method 2 "kmeans" -- "$TL" weight --method kmeans --source $D/small.csv --target $D/small.csv
 expect weight-bad-out 1 "cannot write" -- "$TL" weight --method kliep --source $D/small.csv --target $D/small.csv --out "$TMP/nodir/w.csv"
 [ ! -e "$TMP/nodir" ] && ok || bad "weight-bad-out-leaves-nothing"
+expect weight-widths-range 2 "not an integer in \[1, 32\]" -- "$TL" weight --method kliep --widths 40 --source $D/small.csv --target $D/small.csv
+expect weight-folds-range 2 "\-\-folds" -- "$TL" weight --method kliep --widths 3 --folds 1 --source $D/small.csv --target $D/small.csv
 expect tradaboost-no-labelled 1 "target-labelled" -- "$TL" tradaboost --source $D/small.csv --target $D/small.csv
 expect rank-sources-json 0 '"ranking"' -- "$TL" rank-sources --target $D/small.csv $D/small.csv $D/small.csv --json
 
@@ -125,6 +127,8 @@ if [ -d "$DATA/office_caltech10_surf" ] && [ -d "$DATA/office_caltech10_decaf" ]
     case "$j" in *'"negative_transfer": true'*'"n": 30'*'"harmful": true'*) ok ;;
         *) bad "guard-permuted-flagged-with-labels" "$j" ;; esac
     expect guard-weight-json 0 '"negative_transfer"' -- "$TL" weight --method kliep \
+        --source $S/webcam_SURF_L10.mat --target $S/dslr_SURF_L10.mat --preprocess rowsum,zscore --json -q
+    expect weight-widths-ulsif 0 '"method": "ulsif"' -- "$TL" weight --method ulsif --widths 5 --lambda -1 \
         --source $S/webcam_SURF_L10.mat --target $S/dslr_SURF_L10.mat --preprocess rowsum,zscore --json -q
     expect guard-tradaboost-permuted 0 '"negative_transfer": true' -- "$TL" tradaboost \
         --source "$TMP/amazon_perm.csv" --target $S/dslr_SURF_L10.mat --labelled 30 --rounds 4 \

@@ -77,6 +77,11 @@ TEST(scores_match_numpy) {
     }
     CHECK_OK(tl_hscore(tl_mat_view(F2, n, d + 1), yv, &s));
     CHECK_NEAR(s, gold("hscore_rankdef")->v[0], 1e-6);
+    /* wide features (d > n): the n x n Gram path */
+    const gline *hw = gold("hscore_wide");
+    CHECK(hw != NULL);
+    CHECK_OK(tl_hscore(tl_mat_view(Fwd, yw->n, Fw->n / yw->n), ywv, &s));
+    if (hw) CHECK_NEAR(s, hw->v[0], 1e-6 * fabs(hw->v[0]));
     const gline *a = gold("a"), *b = gold("b");
     CHECK_OK(tl_kendall_tau(a->v, b->v, a->n, &s));
     CHECK_NEAR(s, gold("kendall")->v[0], 1e-12);

@@ -32,7 +32,9 @@ tl_status tl_logme(tl_mat F, const int *y, double *out);
 tl_status tl_leep(tl_mat P, const int *y, double *out);
 /* P (n, z) source-class probabilities or scores (only the argmax of each row is used), y (n). */
 tl_status tl_nce(tl_mat P, const int *y, double *out);
-/* F (n, d) features, y (n). */
+/* F (n, d) features, y (n). With at least as many features as samples and features in general
+ * position, the centred features span every centred direction of the samples, so the score is
+ * c - 1 whatever the features are (c classes): H-score only ranks models when n > d. */
 tl_status tl_hscore(tl_mat F, const int *y, double *out);
 /* Kendall's tau-b between two score lists (n >= 2): how well one ranking predicts the other. */
 tl_status tl_kendall_tau(const double *a, const double *b, size_t n, double *out);

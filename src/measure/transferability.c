@@ -10,7 +10,9 @@
  * alpha/beta moves by less than 1 %, the 1e-5 guards in the evidence), so its values match theirs
  * to rounding; H-score uses the pseudo-inverse through the eigen-decomposition of the feature
  * covariance (eigenvalues below 1e-10 of the largest are dropped) and never forms the inverse.
- * Everything is O(n d^2 + d^3) time and O(d^2 + n) extra memory. */
+ * Everything is O(n d^2 + d^3) time and O(d^2 + n) extra memory; with fewer samples than
+ * features (a flattened conv layer: thousands of features) both scores take their eigenpairs from
+ * the n x n Gram matrix instead, O(n^2 d + n^3), as the LogME authors' code does for N <= D. */
 #include <math.h>
 #include <string.h>
 
@@ -57,13 +59,37 @@ tl_status tl_logme(tl_mat F, const int *y, double *out) {
     TL_CHECK(out, TL_ERR_INVALID_ARG, "logme: out is NULL");
     const size_t n = F.rows, d = F.cols;
     TL_TRY(class_index(y, n, "logme", &cls, &cnt, &c, &yi));
-    TL_TRY(tl_mat_alloc(&A, d, d));
-    TL_TRY(tl_mat_alloc(&V, d, d));
-    TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, F, F, 0.0, A));
+    /* eigenpairs of F^T F: from the d x d matrix, or, with fewer samples than features, from the
+       n x n Gram F F^T = U S U^T (v = F^T u / sqrt(s)); the other d - r eigenvalues are 0 and,
+       as F^T y has no component along them, enter only gamma (0) and the log-determinant */
+    size_t rk = d;
     TL_ALLOC(s, d);
-    TL_TRY(tl_eig_sym(A, TL_EIG_ALL, d, s, V));
-    for (size_t k = 0; k < d; k++)
-        if (s[k] < 0) s[k] = 0;
+    if (n >= d) {
+        TL_TRY(tl_mat_alloc(&A, d, d));
+        TL_TRY(tl_mat_alloc(&V, d, d));
+        TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, F, F, 0.0, A));
+        TL_TRY(tl_eig_sym(A, TL_EIG_ALL, d, s, V));
+        for (size_t k = 0; k < d; k++)
+            if (s[k] < 0) s[k] = 0;
+    } else {
+        tl_mat U = {0};
+        TL_TRY(tl_mat_alloc(&A, n, n));
+        TL_TRY(tl_syrk(TL_NOTRANS, 1.0, F, 0.0, A));
+        st = tl_mat_alloc(&U, n, n);
+        if (st == TL_OK) st = tl_eig_sym(A, TL_EIG_LARGEST, n, s, U); /* descending */
+        rk = 0;
+        while (st == TL_OK && rk < n && s[rk] > 1e-12 * s[0] && s[rk] > 0) rk++;
+        if (st == TL_OK && rk > 0) st = tl_mat_alloc(&V, d, rk);
+        if (st == TL_OK && rk > 0)
+            st = tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, F, tl_mat_cols(U, 0, rk), 0.0, V);
+        tl_mat_free(&U);
+        if (st != TL_OK) goto done;
+        for (size_t k = 0; k < rk; k++) {
+            const double is = 1.0 / sqrt(s[k]);
+            for (size_t j = 0; j < d; j++) TL_AT(V, j, k) *= is;
+        }
+        for (size_t k = rk; k < d; k++) s[k] = 0;
+    }
     TL_ALLOC(fty, d);
     TL_ALLOC(tmp, d);
     TL_ALLOC(m, d);
@@ -73,14 +99,15 @@ tl_status tl_logme(tl_mat F, const int *y, double *out) {
     double total = 0.0;
     for (size_t k = 0; k < c; k++) {
         for (size_t i = 0; i < n; i++) yv[i] = yi[i] == k ? 1.0 : 0.0;
-        TL_TRY(tl_gemv(TL_TRANS, 1.0, F, yv, 0.0, fty));    /* F^T y */
-        TL_TRY(tl_gemv(TL_TRANS, 1.0, V, fty, 0.0, tmp));   /* V^T F^T y */
+        TL_TRY(tl_gemv(TL_TRANS, 1.0, F, yv, 0.0, fty));  /* F^T y */
+        if (rk) TL_TRY(tl_gemv(TL_TRANS, 1.0, V, fty, 0.0, tmp)); /* V^T F^T y */
         double alpha = 1.0, beta = 1.0, lam = 1.0, alpha_de = 0.0, beta_de = 0.0;
         for (int it = 0; it < 11; it++) {
             double gamma = 0.0;
-            for (size_t j = 0; j < d; j++) gamma += s[j] / (s[j] + lam);
-            for (size_t j = 0; j < d; j++) fty[j] = tmp[j] * beta / (alpha + beta * s[j]);
-            TL_TRY(tl_gemv(TL_NOTRANS, 1.0, V, fty, 0.0, m)); /* m = V (...) */
+            for (size_t j = 0; j < rk; j++) gamma += s[j] / (s[j] + lam);
+            for (size_t j = 0; j < rk; j++) fty[j] = tmp[j] * beta / (alpha + beta * s[j]);
+            if (rk) TL_TRY(tl_gemv(TL_NOTRANS, 1.0, V, fty, 0.0, m)); /* m = V (...) */
+            else memset(m, 0, d * sizeof *m);
             alpha_de = 0.0;
             for (size_t j = 0; j < d; j++) alpha_de += m[j] * m[j];
             alpha = gamma / (alpha_de + eps);
@@ -92,8 +119,8 @@ tl_status tl_logme(tl_mat F, const int *y, double *out) {
             if (fabs(new_lam - lam) / lam < 0.01) break;
             lam = new_lam;
         }
-        double logdet = 0.0;
-        for (size_t j = 0; j < d; j++) logdet += log(alpha + beta * s[j]);
+        double logdet = (double)(d - rk) * log(alpha);
+        for (size_t j = 0; j < rk; j++) logdet += log(alpha + beta * s[j]);
         const double ev = D / 2.0 * log(alpha) + N / 2.0 * log(beta) - 0.5 * logdet -
                           beta / 2.0 * (beta_de + eps) - alpha / 2.0 * (alpha_de + eps) -
                           N / 2.0 * log(2.0 * M_PI);
@@ -220,6 +247,29 @@ tl_status tl_hscore(tl_mat F, const int *y, double *out) {
     for (size_t j = 0; j < d; j++) mu[j] /= (double)n;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < d; j++) TL_AT(Fc, i, j) = TL_AT(F, i, j) - mu[j];
+    if (n <= d) {
+        /* fewer samples than features: with Fc Fc^T = U diag(g) U^T, the covariance's nonzero
+           eigenpairs are w = g / (n - 1), v = Fc^T u / sqrt(g), and M v = sqrt(g) x (scaled class
+           sums of u), so tr(pinv(C) Cg) = (n - 1) sum_k sum_r sc_r^2 (sum_{i in r} u_ik)^2 over
+           the kept eigenvalues: an n x n problem instead of d x d */
+        TL_TRY(tl_mat_alloc(&C, n, n));
+        TL_TRY(tl_syrk(TL_NOTRANS, 1.0, Fc, 0.0, C));
+        TL_TRY(tl_mat_alloc(&V, n, n));
+        TL_ALLOC(w, n);
+        TL_TRY(tl_eig_sym(C, TL_EIG_LARGEST, n, w, V));
+        TL_CHECK(w[0] > 0, TL_ERR_LINALG, "hscore: the features are constant");
+        TL_TRY(tl_mat_alloc(&W, c, n));
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < n; k++) TL_AT(W, yi[i], k) += TL_AT(V, i, k);
+        double tr = 0.0;
+        for (size_t k = 0; k < n && w[k] > 1e-10 * w[0]; k++)
+            for (size_t r = 0; r < c; r++) {
+                const double sc2 = (double)cnt[r] / (double)(n - 1) / ((double)cnt[r] * (double)cnt[r]);
+                tr += sc2 * TL_AT(W, r, k) * TL_AT(W, r, k);
+            }
+        *out = tr * (double)(n - 1);
+        goto done;
+    }
     TL_TRY(tl_mat_alloc(&C, d, d));
     TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0 / (double)(n - 1), Fc, Fc, 0.0, C));
     TL_TRY(tl_mat_alloc(&V, d, d));

@@ -114,4 +114,5 @@ with open(OUT, "w") as f:
     f.write(line("logme", logme(F, y)) + line("logme_wide", logme(Fw, yw)))
     f.write(line("leep", leep(P, y)) + line("nce", nce(P, y)))
     f.write(line("hscore", hscore(F, y)) + line("hscore_rankdef", hscore(F2, y)))
+    f.write(line("hscore_wide", hscore(Fw, yw)))
     f.write(line("kendall", tau))

@@ -3,7 +3,10 @@
  * parameter gradients), im2col convolution against the naive direct loop, optimiser steps and
  * schedules against hand-computed values, and the training loop (learning a small problem,
  * determinism, early stopping, the CSV log, NaN stop keeping the last good model, bad labels and
- * inputs, freezing and new heads). */
+ * inputs, freezing and new heads). Residual blocks with a projection shortcut ("[main | shortcut]"):
+ * layer order, names, sources and the canonical string, grammar errors naming the token ('|'
+ * outside a block, missing ']', shapes that differ), gradient checks on one and three threads,
+ * and freezing through the main path. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -265,6 +268,128 @@ TEST(grad_residual_and_whole_network) {
     CHECK(gradcheck("conv:3:3,bn,tanh,avgpool:2,[conv:3:3,bn,gelu],flatten,dropout:0.2,dense:4,"
                     "tanh,dense:3",
                     2, 6, 6, 3, true, false) == 0);
+}
+
+/* ---- projection shortcuts: "[main | shortcut]", y = main(x) + shortcut(x) ---- */
+
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+
+TEST(arch_projection_shortcut) {
+    tl_nn *nn = NULL, *again = NULL;
+    CHECK_OK(tl_nn_create("stem=conv:4:3,bn,relu,\n"
+                          "down = [conv:8:3:2:1,bn,relu,conv:8:3:1:1,bn | conv:8:1:2:0,bn],relu,"
+                          "gap,dense:3",
+                          3, 8, 8, 1, &nn));
+    if (!nn) return;
+    /* main path 3..7, shortcut 8..9 (reading activation 3, the block's input), add 10 */
+    CHECK(tl_nn_layer_count(nn) == 14);
+    CHECK(nn->layers[3].src == 3 && nn->layers[7].src == 7);
+    CHECK(nn->layers[8].src == 3 && nn->layers[9].src == 9);
+    CHECK(strcmp(tl_nn_layer_name(nn, 8), "conv4") == 0 && strcmp(tl_nn_layer_name(nn, 9), "bn4") == 0);
+    CHECK(nn->layers[10].kind == NN_ADD && nn->layers[10].proj && nn->layers[10].skip == 8 &&
+          nn->layers[10].start == 3);
+    CHECK(strcmp(tl_nn_layer_name(nn, 10), "down") == 0);
+    size_t s[3], i;
+    tl_nn_layer_shape(nn, 9, s);
+    CHECK(s[0] == 8 && s[1] == 4 && s[2] == 4);
+    tl_nn_layer_shape(nn, 10, s);
+    CHECK(s[0] == 8 && s[1] == 4 && s[2] == 4);
+    CHECK_OK(tl_nn_tensor_find(nn, "conv4.weight", &i));
+    CHECK(nn->t[i].ndim == 4 && nn->t[i].dims[0] == 8 && nn->t[i].dims[1] == 4 &&
+          nn->t[i].dims[2] == 1 && nn->t[i].dims[3] == 1);
+    CHECK_OK(tl_nn_tensor_find(nn, "bn4.running_var", &i));
+    CHECK_MSG(strcmp(tl_nn_arch(nn), "stem=conv:4:3,bn,relu,down=[conv:8:3:2,bn,relu,conv:8:3,bn|"
+                                     "conv:8:1:2,bn],relu,gap,dense:3") == 0, "%s", tl_nn_arch(nn));
+    CHECK_OK(tl_nn_create(tl_nn_arch(nn), 3, 8, 8, 1, &again));
+    if (again) {
+        CHECK(strcmp(tl_nn_arch(again), tl_nn_arch(nn)) == 0 && again->nt == nn->nt);
+        for (size_t l = 0; l < nn->nl; l++)
+            CHECK(again->layers[l].src == nn->layers[l].src && again->layers[l].kind == nn->layers[l].kind);
+    }
+    tl_nn_free(again);
+    tl_nn_free(nn);
+    /* nested: an identity block ending the main path, blocks one after the other */
+    const char *canon[] = {"[[conv:4:3,bn],conv:4:3|conv:4:1],relu",
+                           "[conv:4:3|bn],[conv:4:3,tanh|conv:4:1,bn,tanh],[conv:4:3]",
+                           "a=[b=[conv:4:3,bn|conv:4:1],relu|sc=conv:4:1]"};
+    for (size_t k = 0; k < sizeof canon / sizeof *canon; k++) {
+        nn = NULL;
+        CHECK_OK(tl_nn_create(canon[k], 4, 5, 5, 1, &nn));
+        if (!nn) continue;
+        CHECK_MSG(strcmp(tl_nn_arch(nn), canon[k]) == 0, "%s -> %s", canon[k], tl_nn_arch(nn));
+        tl_nn_free(nn);
+    }
+}
+
+TEST(arch_projection_errors_name_the_token) {
+    arch_error("[conv:8:3,relu|conv:8:1", 8, 8, 8, TL_ERR_INVALID_ARG, "'['", "never closed");
+    arch_error("conv:8:3|conv:8:1", 8, 8, 8, TL_ERR_INVALID_ARG, "'|' (token 2, column 9)",
+               "inside a block");
+    arch_error("[conv:8:3:2|conv:8:1]", 4, 8, 8, TL_ERR_SHAPE, "']'", "8x4x4");
+    arch_error("[conv:8:3:2|conv:8:1]", 4, 8, 8, TL_ERR_SHAPE, "shortcut after '|' (column 12) "
+               "gives 8x8x8", "same shape");
+    arch_error("[conv:8:3,bn|conv:6:1,bn],relu", 4, 8, 8, TL_ERR_SHAPE, "']' (token", "6x8x8");
+    arch_error("[conv:8:3|]", 4, 8, 8, TL_ERR_INVALID_ARG, "']'", "shortcut after '|' is empty");
+    arch_error("[|conv:8:3]", 4, 8, 8, TL_ERR_INVALID_ARG, "'|'", "main path");
+    arch_error("[conv:8:3|conv:8:1|conv:8:1]", 4, 8, 8, TL_ERR_INVALID_ARG, "'|'", "at most one");
+    arch_error("[conv:8:3|[conv:8:1]]", 4, 8, 8, TL_ERR_INVALID_ARG, "'['", "without blocks");
+    arch_error("[flatten|flatten]", 4, 1, 1, TL_ERR_INVALID_ARG, "'flatten' (token 4", "cannot flatten");
+    arch_error("[conv:8:3,|conv:8:1]", 8, 8, 8, TL_ERR_INVALID_ARG, "'|'", "missing");
+}
+
+TEST(grad_projection_shortcut) {
+    /* stride-2 main path + 1x1 stride-2 projection */
+    CHECK(gradcheck("[conv:3:3:2:1,tanh,conv:3:3|conv:3:1:2:0]", 2, 5, 5, 2, true, false) == 0);
+    /* the ResNet block with batch norm on both paths, batch statistics and running statistics */
+    const char *rb = "conv:2:3,[conv:3:3:2:1,bn,tanh,conv:3:3,bn|conv:3:1:2:0,bn],tanh,gap,dense:2";
+    CHECK(gradcheck(rb, 2, 6, 6, 3, true, false) == 0);
+    CHECK(gradcheck(rb, 2, 6, 6, 3, false, false) == 0);
+    /* dense paths, an identity block inside the main path, a block right after the block */
+    CHECK(gradcheck("[dense:4,tanh|dense:4],[dense:4,sigmoid|tanh]", 3, 1, 1, 3, true, false) == 0);
+    CHECK(gradcheck("[[conv:2:3,tanh],conv:3:3:2|conv:3:1:2:0,bn],sigmoid,[conv:3:3]", 2, 5, 5, 2,
+                    true, false) == 0);
+    /* on three threads (one slice each) */
+    const int saved = openblas_get_num_threads();
+    openblas_set_num_threads(3);
+    CHECK(gradcheck(rb, 2, 6, 6, 3, true, false) == 0);
+    openblas_set_num_threads(saved);
+}
+
+TEST(projection_shortcut_frozen_parts) {
+    /* freezing through the main path leaves the shortcut (later in the layer list) trainable:
+     * backward then starts at the shortcut and the frozen layers do not move */
+    float x[48 * 36];
+    int y[48];
+    tl_rng r;
+    tl_rng_seed(&r, 9);
+    for (size_t k = 0; k < 48 * 36; k++) x[k] = (float)tl_rng_normal(&r);
+    for (size_t k = 0; k < 48; k++) y[k] = (int)(k % 3);
+    tl_nn *nn = NULL;
+    CHECK_OK(tl_nn_create("conv:4:3,bn,relu,[conv:6:3:2:1,bn,relu,conv:6:3,bn|conv:6:1:2:0,bn],"
+                          "relu,gap,dense:3", 1, 6, 6, 2, &nn));
+    if (!nn) return;
+    size_t last_main, i_sc;
+    CHECK_OK(tl_nn_layer_find(nn, "bn3", &last_main));
+    CHECK_OK(tl_nn_layer_find(nn, "conv4", &i_sc));
+    CHECK(i_sc == last_main + 1 && nn->layers[i_sc].src == 3);
+    CHECK_OK(tl_nn_freeze_until(nn, last_main));
+    float w1[4 * 9], w3[6 * 6 * 9], wsc[6 * 4];
+    memcpy(w1, nn->t[nn->layers[0].w].data, sizeof w1);
+    memcpy(w3, nn->t[nn->layers[6].w].data, sizeof w3);
+    memcpy(wsc, nn->t[nn->layers[i_sc].w].data, sizeof wsc);
+    tl_nn_train_params p = tl_nn_train_params_default();
+    p.epochs = 1;
+    p.batch_size = 16;
+    CHECK_OK(tl_nn_train(nn, &p, x, y, 48, NULL));
+    CHECK(memcmp(w1, nn->t[nn->layers[0].w].data, sizeof w1) == 0);
+    CHECK(memcmp(w3, nn->t[nn->layers[6].w].data, sizeof w3) == 0);
+    CHECK(memcmp(wsc, nn->t[nn->layers[i_sc].w].data, sizeof wsc) != 0);
+    /* the embedding layer is the one before the head; embed() of the add is the block output */
+    size_t e;
+    CHECK_OK(tl_nn_embed_layer(nn, &e));
+    CHECK(strcmp(tl_nn_layer_kind(nn, e), "gap") == 0);
+    tl_nn_free(nn);
 }
 
 static double xent_at(const float *z, const int *y, size_t B, size_t K, double eps) {
@@ -805,6 +930,10 @@ int main(void) {
     RUN(grad_batchnorm);
     RUN(grad_dropout_and_activations);
     RUN(grad_residual_and_whole_network);
+    RUN(arch_projection_shortcut);
+    RUN(arch_projection_errors_name_the_token);
+    RUN(grad_projection_shortcut);
+    RUN(projection_shortcut_frozen_parts);
     RUN(grad_losses);
     RUN(conv_im2col_matches_naive);
     RUN(optimizer_steps_by_hand);

@@ -120,6 +120,26 @@ TEST(new_head_at_flat_layer_and_errors) {
     CHECK_OK(tl_nn_new_head_at(nn, 4, 3, 1)); /* on the block's output (the add layer) */
     CHECK(strcmp(tl_nn_arch(nn), "conv:4:3,relu,[conv:4:3,relu],flatten,dense:3") == 0);
     tl_nn_free(nn);
+    /* with a projection shortcut: cuts in the main path (whose last layer is below the
+     * shortcut's in the layer list) and in the shortcut are refused; on the add the block,
+     * shortcut included, is kept with its weights */
+    const char *proj = "conv:4:3,relu,[conv:6:3:2,relu,conv:6:3|conv:6:1:2],gap,dense:2";
+    CHECK_OK(tl_nn_create(proj, 1, 6, 6, 5, &nn));
+    if (!nn) return;
+    for (size_t cut = 2; cut <= 5; cut++) { /* conv2, relu2, conv3 (main), conv4 (shortcut) */
+        CHECK_STATUS(tl_nn_new_head_at(nn, cut, 3, 1), TL_ERR_INVALID_ARG);
+        CHECK_ERR_HAS("residual block");
+        CHECK(strcmp(tl_nn_arch(nn), proj) == 0);
+    }
+    float x[3 * 36], f[3 * 6 * 9], g[3 * 6 * 9];
+    for (size_t i = 0; i < 3 * 36; i++) x[i] = (float)sin(0.7 * (double)i);
+    CHECK_OK(tl_nn_embed(nn, 6, x, 3, f));
+    CHECK_OK(tl_nn_new_head_at(nn, 6, 3, 1));
+    CHECK(strcmp(tl_nn_arch(nn), "conv:4:3,relu,[conv:6:3:2,relu,conv:6:3|conv:6:1:2],flatten,"
+                                 "dense:3") == 0);
+    CHECK_OK(tl_nn_embed(nn, 6, x, 3, g));
+    CHECK(memcmp(f, g, sizeof f) == 0);
+    tl_nn_free(nn);
 }
 
 TEST(imprint_hand_computed) {

@@ -64,8 +64,12 @@ static tl_nn *trained_net(const char *arch) {
 
 #define ARCH "stem=conv:4:3,bn,relu,[conv:4:3,bn,relu],maxpool:2,flatten,dense:8,gelu,head=dense:3"
 
-TEST(tlm_roundtrip_bit_exact) {
-    tl_nn *nn = trained_net(ARCH), *back = NULL;
+/* a ResNet downsampling block: projection shortcut (1x1 conv, stride 2, batch norm) */
+#define ARCH_PROJ "stem=conv:4:3,bn,relu,down=[conv:8:3:2:1,bn,relu,conv:8:3:1:1,bn|" \
+                  "conv:8:1:2:0,sc_bn=bn],relu,flatten,dense:8,gelu,head=dense:3"
+
+static void tlm_roundtrip(const char *arch) {
+    tl_nn *nn = trained_net(arch), *back = NULL;
     CHECK(nn != NULL);
     if (!nn) return;
     int lab[3] = {7, -2, 40};
@@ -107,6 +111,11 @@ TEST(tlm_roundtrip_bit_exact) {
 out:
     tl_nn_free(back);
     tl_nn_free(nn);
+}
+
+TEST(tlm_roundtrip_bit_exact) {
+    tlm_roundtrip(ARCH);
+    tlm_roundtrip(ARCH_PROJ);
 }
 
 static size_t file_size(const char *p) {

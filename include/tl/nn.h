@@ -6,7 +6,12 @@
  *
  * Architecture strings (a file or a string; '#' starts a comment, whitespace is ignored):
  *   arch  := item (',' item)*
- *   item  := [NAME '='] layer  |  '[' arch ']'          (residual block: y = block(x) + x)
+ *   item  := [NAME '='] layer  |  [NAME '='] '[' arch ['|' layers] ']'
+ *            residual block: y = block(x) + x, or with a shortcut after '|' (a plain list of
+ *            layers, no blocks or flatten) y = block(x) + shortcut(x), e.g. a ResNet downsampling
+ *            block "[conv:64:3:2:1,bn,relu,conv:64:3:1:1,bn|conv:64:1:2:0,bn],relu"; both paths
+ *            take the block's input and must give the same shape. The shortcut's layers come
+ *            after the main path's in the layer list and are named like any others.
  *   layer := conv:OUT:K[:STRIDE[:PAD]]   2-D convolution, K x K kernel, PAD default (K-1)/2
  *          | dense:N                    fully connected (needs a flat input: C x 1 x 1)
  *          | maxpool:K[:S] | pool:K[:S] max pooling (stride S, default K; no padding, floor)

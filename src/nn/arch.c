@@ -1,7 +1,11 @@
 /* Architecture strings -> layers (grammar in tl/nn.h), and the canonical string back.
  *
  * A hand-written scanner over the string: items separated by ',', '[' and ']' open and close
- * residual blocks, '#' comments run to the end of the line, whitespace anywhere between tokens.
+ * residual blocks, a '|' inside a block starts its shortcut path ("[main | shortcut]": y =
+ * main(x) + shortcut(x), the projection shortcut of He et al. 2016 / torchvision's `downsample`),
+ * '#' comments run to the end of the line, whitespace anywhere between tokens. A shortcut is a
+ * plain list of layers (no nested block, no flatten: its first layer reads the block's input
+ * rather than the activation before it, see nn_internal.h).
  * Shapes are propagated while parsing, so every error - syntax, a bad number, a shape that does
  * not fit - names the token, its number and its column: "arch: 'pool:0' (token 4, column 18):
  * pool size must be at least 1". Why not a general parser: the language is a flat list with one
@@ -274,9 +278,15 @@ done:
     return st;
 }
 
+#define ARCH_NONE ((size_t)-1)
+
 typedef struct {
     size_t start;   /* index of the activation entering the block */
     nn_shape shape;
+    size_t bar;     /* index of the shortcut's first layer (the main path's output activation),
+                       ARCH_NONE before a '|' */
+    nn_shape main;  /* the main path's output shape, once '|' is seen */
+    size_t bar_col;
     char name[NN_NAME_MAX];
     size_t tok, col;
 } block;
@@ -288,12 +298,13 @@ tl_status nn_parse_arch(tl_nn *nn, const char *arch) {
     size_t depth = 0;
     nn_shape cur = nn->in;
     char raw[256];
+    size_t pending_src = ARCH_NONE; /* the block input the next layer reads, right after '|' */
     skip_ws(&sc);
     if (!arch[sc.pos]) return tl_fail(TL_ERR_INVALID_ARG, "arch: empty architecture");
     for (;;) {
         skip_ws(&sc);
         size_t start = sc.pos;
-        while (arch[sc.pos] && !strchr(",[]#\n", arch[sc.pos])) sc.pos++;
+        while (arch[sc.pos] && !strchr(",[]|#\n", arch[sc.pos])) sc.pos++;
         size_t len = sc.pos - start;
         while (len > 0 && strchr(" \t\r", arch[start + len - 1])) len--;
         sc.tok++;
@@ -323,8 +334,12 @@ tl_status nn_parse_arch(tl_nn *nn, const char *arch) {
                 strcpy(sc.text, "[");
                 sc.tok_col = sc.pos + 1;
             }
+            if (depth && stack[depth - 1].bar != ARCH_NONE)
+                return arch_err(&sc, TL_ERR_INVALID_ARG, "%s",
+                                "a shortcut (after '|') is a plain list of layers, without blocks");
             b->start = nn->nl;
             b->shape = cur;
+            b->bar = ARCH_NONE;
             b->tok = sc.tok;
             b->col = sc.pos + 1;
             depth++;
@@ -337,6 +352,17 @@ tl_status nn_parse_arch(tl_nn *nn, const char *arch) {
                 sc.tok_col = sc.pos + 1;
                 return arch_err(&sc, TL_ERR_INVALID_ARG, "%s", "empty residual block");
             }
+            if (arch[sc.pos] == '|' && depth && stack[depth - 1].start == nn->nl) {
+                strcpy(sc.text, "|");
+                sc.tok_col = sc.pos + 1;
+                return arch_err(&sc, TL_ERR_INVALID_ARG, "%s",
+                                "the block's main path before '|' is empty");
+            }
+            if (arch[sc.pos] == ']' && depth && stack[depth - 1].bar == nn->nl) {
+                strcpy(sc.text, "]");
+                sc.tok_col = sc.pos + 1;
+                return arch_err(&sc, TL_ERR_INVALID_ARG, "%s", "the shortcut after '|' is empty");
+            }
             strcpy(sc.text, arch[sc.pos] ? (char[2]){arch[sc.pos], 0} : "");
             sc.tok_col = sc.pos + 1;
             return arch_err(&sc, TL_ERR_INVALID_ARG, "%s",
@@ -344,6 +370,11 @@ tl_status nn_parse_arch(tl_nn *nn, const char *arch) {
                                            "the architecture ends after a ','");
         }
         TL_TRY(parse_layer(nn, &sc, raw, &cur));
+        nn->layers[nn->nl - 1].src = pending_src != ARCH_NONE ? pending_src : nn->nl - 1;
+        pending_src = ARCH_NONE;
+        if (depth && stack[depth - 1].bar != ARCH_NONE && nn->layers[nn->nl - 1].kind == NN_FLATTEN)
+            return arch_err(&sc, TL_ERR_INVALID_ARG, "%s",
+                            "a shortcut (after '|') cannot flatten; flatten after the block");
         skip_ws(&sc);
         while (arch[sc.pos] == ']') {
             sc.tok++;
@@ -351,7 +382,18 @@ tl_status nn_parse_arch(tl_nn *nn, const char *arch) {
             strcpy(sc.text, "]");
             if (!depth) return arch_err(&sc, TL_ERR_INVALID_ARG, "%s", "closes no block");
             block *b = &stack[--depth];
-            if (b->shape.c != cur.c || b->shape.h != cur.h || b->shape.w != cur.w) {
+            if (b->bar != ARCH_NONE &&
+                (b->main.c != cur.c || b->main.h != cur.h || b->main.w != cur.w)) {
+                char m[240];
+                snprintf(m, sizeof m,
+                         "the block opened at column %zu: its main path gives %zux%zux%zu but "
+                         "the shortcut after '|' (column %zu) gives %zux%zux%zu; a residual add "
+                         "needs the same shape",
+                         b->col, b->main.c, b->main.h, b->main.w, b->bar_col, cur.c, cur.h, cur.w);
+                return arch_err(&sc, TL_ERR_SHAPE, "%s", m);
+            }
+            if (b->bar == ARCH_NONE &&
+                (b->shape.c != cur.c || b->shape.h != cur.h || b->shape.w != cur.w)) {
                 char m[200];
                 snprintf(m, sizeof m,
                          "the block opened at column %zu maps %zux%zux%zu to %zux%zux%zu; a "
@@ -364,7 +406,10 @@ tl_status nn_parse_arch(tl_nn *nn, const char *arch) {
             memset(slot, 0, sizeof *slot);
             slot->kind = NN_ADD;
             slot->in = slot->out = cur;
-            slot->skip = b->start;
+            slot->src = nn->nl - 1;
+            slot->start = b->start;
+            slot->proj = b->bar != ARCH_NONE;
+            slot->skip = slot->proj ? b->bar : b->start;
             slot->w = slot->b = slot->rm = slot->rv = -1;
             slot->lr_mult = 1.0f;
             if (b->name[0]) {
@@ -377,6 +422,24 @@ tl_status nn_parse_arch(tl_nn *nn, const char *arch) {
             skip_ws(&sc);
         }
         if (arch[sc.pos] == ',') {
+            sc.pos++;
+            continue;
+        }
+        if (arch[sc.pos] == '|') {
+            sc.tok++;
+            sc.tok_col = sc.pos + 1;
+            strcpy(sc.text, "|");
+            if (!depth)
+                return arch_err(&sc, TL_ERR_INVALID_ARG, "%s",
+                                "a shortcut '|' belongs inside a block '[main | shortcut]'");
+            block *b = &stack[depth - 1];
+            if (b->bar != ARCH_NONE)
+                return arch_err(&sc, TL_ERR_INVALID_ARG, "%s", "a block has at most one '|'");
+            b->bar = nn->nl;
+            b->main = cur;
+            b->bar_col = sc.pos + 1;
+            cur = b->shape;
+            pending_src = b->start;
             sc.pos++;
             continue;
         }
@@ -445,12 +508,13 @@ tl_status nn_rebuild_arch(tl_nn *nn) {
             sb_add(&b, "]");
             continue;
         }
-        if (!first) sb_add(&b, ",");
+        if (L->src != i) sb_add(&b, "|"); /* a shortcut starts here */
+        else if (!first) sb_add(&b, ",");
         first = false;
         /* blocks opening here, outermost (latest end) first */
         for (size_t j = nn->nl; j-- > i + 1;) {
             const nn_layer *A = &nn->layers[j];
-            if (A->kind == NN_ADD && A->skip == i) {
+            if (A->kind == NN_ADD && A->start == i) {
                 if (A->named) {
                     sb_add(&b, A->name);
                     sb_add(&b, "=");

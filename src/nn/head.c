@@ -30,10 +30,11 @@
 #include "nn/nn_internal.h"
 
 /* Whether a residual block opens at or before `last` and closes after it (then layers 0..last
- * are not a whole network); *block: the block's add layer. */
+ * are not a whole network); *block: the block's add layer. A projection shortcut's layers lie
+ * between the main path and the add, so a cut in either path is inside its block. */
 static bool cut_inside_block(const tl_nn *nn, size_t last, size_t *block) {
     for (size_t j = last + 1; j < nn->nl; j++)
-        if (nn->layers[j].kind == NN_ADD && nn->layers[j].skip <= last) {
+        if (nn->layers[j].kind == NN_ADD && nn->layers[j].start <= last) {
             *block = j;
             return true;
         }

@@ -443,9 +443,10 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
      * which waits until the block's input gradient exists, and so gets a buffer of its own */
     planner p = {0, false};
     size_t o_a = plan(&p, L + 1, sizeof(float *)), o_g = plan(&p, L + 1, sizeof(float *));
-    TL_ALLOC(offs, 5 * (L + 1) + nn->nt);
+    TL_ALLOC(offs, 6 * (L + 1) + nn->nt);
     size_t *o_act = offs, *o_grad = offs + (L + 1), *o_s1 = offs + 2 * (L + 1),
-           *o_s2 = offs + 3 * (L + 1), *gid = offs + 4 * (L + 1), *goff = offs + 5 * (L + 1);
+           *o_s2 = offs + 3 * (L + 1), *gid = offs + 4 * (L + 1), *o_sc = offs + 5 * (L + 1),
+           *goff = offs + 6 * (L + 1);
     const size_t in_sz = nn_shape_size(nn->in), NONE = (size_t)-1, DED = (size_t)-2;
     size_t gmax = in_sz;
     o_act[0] = plan(&p, batch * in_sz, sizeof(float));
@@ -455,7 +456,12 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
         size_t osz = nn_shape_size(ly->out), n;
         if (osz > gmax) gmax = osz;
         if (tl_size_mul(batch, osz, &n) != 0) p.overflow = true;
-        o_s1[i] = o_s2[i] = 0;
+        o_s1[i] = o_s2[i] = o_sc[i] = 0;
+        if (ly->src != i) { /* a shortcut's first layer (never a flatten: the parser refuses) */
+            size_t ni;
+            if (tl_size_mul(batch, nn_shape_size(ly->in), &ni) != 0) p.overflow = true;
+            o_sc[i] = plan(&p, ni, sizeof(float));
+        }
         if (ly->kind == NN_FLATTEN) {
             o_act[i + 1] = o_act[i];
             if (gid[i] == DED) {
@@ -468,6 +474,10 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
         if (ly->kind == NN_ADD) {
             o_grad[i + 1] = plan(&p, n, sizeof(float));
             gid[i + 1] = DED;
+            if (ly->proj) { /* the main path's output gradient is the add's output gradient */
+                o_grad[ly->skip] = o_grad[i + 1];
+                gid[ly->skip] = DED;
+            }
         }
         if (ly->kind == NN_BN) {
             o_s1[i] = plan(&p, ly->in.c, sizeof(float));
@@ -525,6 +535,7 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
             ly->s_mean = ly->s_invstd = NULL;
             ly->s_idx = NULL;
             ly->s_mask = NULL;
+            ly->s_dsrc = ly->src != i ? (float *)(void *)(al + o_sc[i]) : NULL;
             if (ly->kind == NN_BN) {
                 ly->s_mean = (float *)(void *)(al + o_s1[i]);
                 ly->s_invstd = (float *)(void *)(al + o_s2[i]);
@@ -600,7 +611,7 @@ static void fwd_part(void *v, size_t k) {
     slice_of(j, k, &b0, &nb);
     if (!nb) return;
     const size_t is = nn_shape_size(L->in), os = nn_shape_size(L->out);
-    const float *x = nn->a[j->li] + b0 * is;
+    const float *x = nn->a[L->src] + b0 * is;
     float *y = nn->a[j->li + 1] + b0 * os;
     switch (L->kind) {
     case NN_CONV: nn_conv_forward(nn, L, x, y, nb, &nn->scr[k]); break;
@@ -615,7 +626,7 @@ static void fwd_part(void *v, size_t k) {
     case NN_AVGPOOL: nn_avgpool_forward(L, x, y, nb); break;
     case NN_GAP: nn_gap_forward(L, x, y, nb); break;
     case NN_BN:
-        if (j->phase == 0) nn_bn_stats(L, x, nn->a[j->li], nb, nn->scr[k].red);
+        if (j->phase == 0) nn_bn_stats(L, x, nn->a[L->src], nb, nn->scr[k].red);
         else nn_bn_apply(nn, L, x, y, nb, j->train);
         break;
     case NN_DROPOUT: nn_dropout_forward(nn, j->li, x, y, nb, b0, j->train); break;
@@ -645,7 +656,7 @@ static void forward_range(tl_nn *nn, size_t B, size_t upto) {
             j.phase = 0;
             nn_pool_run(nn->pool, nn->nthreads, fwd_part, &j);
             reduce_bn(nn, L->in.c);
-            nn_bn_finish(nn, L, nn->a[i], nn->bn_red, B);
+            nn_bn_finish(nn, L, nn->a[L->src], nn->bn_red, B);
             j.phase = 1;
         }
         nn_pool_run(nn->pool, nn->nthreads, fwd_part, &j);
@@ -671,8 +682,10 @@ static void bwd_part(void *v, size_t k) {
     slice_of(j, k, &b0, &nb);
     if (!nb) return;
     const size_t is = nn_shape_size(L->in), os = nn_shape_size(L->out), n = nb * is;
-    const float *x = nn->a[i] + b0 * is, *y = nn->a[i + 1] + b0 * os, *dy = nn->g[i + 1] + b0 * os;
-    float *dx = j->need_dx ? nn->g[i] + b0 * is : NULL;
+    const float *x = nn->a[L->src] + b0 * is, *y = nn->a[i + 1] + b0 * os,
+                *dy = nn->g[i + 1] + b0 * os;
+    /* a shortcut's first layer writes its input gradient aside (added into g[src] later) */
+    float *dx = j->need_dx ? (L->src == i ? nn->g[i] : L->s_dsrc) + b0 * is : NULL;
     float *dW = j->upd ? nn_grad_of(nn, L->w, k) : NULL, *db = j->upd ? nn_grad_of(nn, L->b, k) : NULL;
     switch (L->kind) {
     case NN_CONV: nn_conv_backward(nn, L, x, dy, dx, nb, &nn->scr[k], dW, db); break;
@@ -707,14 +720,16 @@ static void bwd_part(void *v, size_t k) {
         if (dx) nn_act_backward(L, x, y, dy, dx, n);
         break;
     }
-    if (!dx || (L->kind == NN_BN && j->phase == 0)) return;
-    /* residual blocks that start at activation i: add their output gradient */
+    if (!dx || (L->kind == NN_BN && j->phase == 0) || L->src != i) return;
+    /* the other consumers of activation i: identity blocks that start there (their output
+     * gradient) and shortcuts that read it (their first layer's input gradient) */
     for (size_t q = i + 1; q < nn->nl; q++) {
         const nn_layer *A = &nn->layers[q];
-        if (A->kind == NN_ADD && A->skip == i) {
-            const float *s = nn->g[q + 1] + b0 * is;
+        const float *s = NULL;
+        if (A->kind == NN_ADD && !A->proj && A->skip == i) s = nn->g[q + 1] + b0 * is;
+        else if (A->src == i) s = A->s_dsrc + b0 * is;
+        if (s)
             for (size_t e = 0; e < n; e++) dx[e] += s[e];
-        }
     }
 }
 

@@ -7,7 +7,14 @@
  * Threads: every layer runs on contiguous slices of the batch, one per thread (parallel.c). Layer i maps a[i] -> a[i+1]; its backward reads a[i], a[i+1], g[i+1], adds its
  * parameter gradients and, when asked, writes g[i]. A residual "add" layer at i with source s
  * computes a[i+1] = a[i] + a[s]; its backward copies g[i+1] to g[i] and, once layer s has written
- * g[s], the driver adds g[i+1] into it. */
+ * g[s], the driver adds g[i+1] into it.
+ * Projection shortcuts "[main | shortcut]" (block input a[s], main layers s..m-1, shortcut layers
+ * m..q-1, add at q): the shortcut's first layer m reads a[src = s] instead of a[m], and writes its
+ * input gradient into a buffer of its own (s_dsrc), which the driver adds into g[s] once layer s
+ * has written it; the add at q computes a[q+1] = a[q] + a[skip = m] (shortcut + main output), and
+ * g[m], whose only consumer is the add, is the add's output gradient g[q+1] itself (the planner
+ * makes them one buffer). Every consumer of an activation has a higher index than its producer,
+ * so one backward sweep from the top still sees each gradient complete before it is used. */
 #ifndef TL_NN_INTERNAL_H
 #define TL_NN_INTERNAL_H
 
@@ -88,7 +95,12 @@ typedef struct {
     size_t units;      /* dense: outputs; conv: output channels */
     size_t k, stride, pad; /* conv / pools */
     float alpha;       /* lrelu slope; dropout probability */
-    size_t skip;       /* add: index of the activation added (the block's input) */
+    size_t skip;       /* add: index of the activation added (the block's input, or with a
+                          projection shortcut the main path's output) */
+    size_t start;      /* add: index of the activation entering the block */
+    bool proj;         /* add: the block has a shortcut path ("[main | shortcut]") */
+    size_t src;        /* index of the activation this layer reads: its own index, except for
+                          the first layer of a shortcut, which reads the block's input */
     /* tensors: indices into nn->t, or -1 */
     long w, b, rm, rv;
     /* training controls */
@@ -98,6 +110,7 @@ typedef struct {
     float *s_mean, *s_invstd; /* bn: batch mean and 1/sqrt(var + eps) per channel */
     int32_t *s_idx;           /* maxpool: flat input index of each output's maximum */
     uint8_t *s_mask;          /* dropout: kept elements */
+    float *s_dsrc;            /* shortcut's first layer: gradient of its input (B, in) */
 } nn_layer;
 
 struct tl_nn {

@@ -122,5 +122,27 @@ expect finetune-head-init-bad 2 "head-init" -- "$TL" finetune --from "$TMP/src.t
     --new-head auto --head-init imprint:0 --save "$TMP/t.tlm"
 expect finetune-head-init-unknown 2 "head-init" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" \
     --new-head auto --head-init xavier --save "$TMP/t.tlm"
+# a ResNet downsampling block (projection shortcut after '|'): train, save/load, fine-tune with
+# freezing through the shortcut and L2-SP, head surgery on and inside the block, embed, PyTorch export
+R="conv:4:3,bn,relu,[conv:6:3:2:1,bn,relu,conv:6:3,bn|conv:6:1:2:0,bn],relu,gap,dense:2"
+RC='conv:4:3,bn,relu,\[conv:6:3:2,bn,relu,conv:6:3,bn|conv:6:1:2,bn\],relu,gap,dense:2' # a grep pattern
+expect res-train 0 "test accuracy" -- "$TL" train --arch "$R" --data "$TMP/src.csv" --epochs 4 --batch 16 \
+    --lr 0.05 --save "$TMP/res.tlm" --test "$TMP/src_test.csv" --export-safetensors "$TMP/res.safetensors" -q
+expect res-load 0 "accuracy" -- "$TL" evaluate --model "$TMP/res.tlm" --data "$TMP/src_test.csv"
+expect res-finetune 0 '"arch": "'"$RC"'"' -- "$TL" finetune --from "$TMP/res.tlm" --data "$TMP/tgt.csv" \
+    --new-head auto --freeze-until conv4 --reg l2sp=0.01,beta=0.001 --epochs 3 --batch 8 \
+    --save "$TMP/res_ft.tlm" --test "$TMP/tgt_test.csv" --json -q
+expect res-head-at-inside 1 "residual block" -- "$TL" finetune --from "$TMP/res.tlm" --data "$TMP/tgt.csv" \
+    --new-head auto --head-at bn3 --save "$TMP/t.tlm"
+expect res-head-at-shortcut 1 "residual block" -- "$TL" finetune --from "$TMP/res.tlm" --data "$TMP/tgt.csv" \
+    --new-head auto --head-at bn4 --save "$TMP/t.tlm"
+expect res-head-at-add 0 '|conv:6:1:2,bn\],flatten,dense:2"' -- "$TL" finetune --from "$TMP/res.tlm" \
+    --data "$TMP/tgt.csv" --new-head auto --head-at add1 --freeze-until -2 --epochs 2 --batch 8 \
+    --save "$TMP/res_cut.tlm" --json -q
+expect res-embed-add 0 "60 x 24" -- sh -c "'$TL' embed --model '$TMP/res.tlm' --layer add1 --data '$TMP/tgt.csv' --out '$TMP/r.csv' -q && '$TL' info '$TMP/r.csv'"
+expect res-from-safetensors 0 "accuracy" -- "$TL" finetune --from "$TMP/res.safetensors" --arch "$R" \
+    --input-shape 1x4x4 --data "$TMP/src.csv" --epochs 1 --save "$TMP/res2.tlm" -q
+expect res-arch-error 1 "'|'" -- "$TL" train --arch "conv:4:3|conv:4:1,gap,dense:2" --data "$TMP/src.csv" \
+    --save "$TMP/x.tlm"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -4,6 +4,10 @@
 Two small networks are built in PyTorch exactly as libtl builds them from an architecture string:
   seq: an nn.Sequential, layer for layer, so PyTorch names tensors "I.weight" (libtl's "@index" map)
   res: a module with a residual block, whose attribute names are libtl's default layer names
+  proj: a ResNet downsampling block (torchvision's BasicBlock with a `downsample` =
+        Sequential(Conv2d 1x1 stride 2, BatchNorm2d) shortcut), torchvision's tensor names in the
+        .safetensors ("block.downsample.0.weight"), read by libtl through the name map PROJ_MAP;
+        the .txt names the tensors by their libtl names (the same map applied here)
 For each: random initial parameters (running statistics too, so eval mode is tested) are written to
 nn_torch_<case>.safetensors (the safetensors format, written by hand below: the `safetensors` package
 is not in Debian), and nn_torch_<case>.txt receives, as "name n v1 v2 ..." lines with 9 significant
@@ -34,6 +38,10 @@ OUT = os.path.dirname(os.path.abspath(__file__))
 SEQ_ARCH = ("conv:4:3,bn,relu,maxpool:2,conv:6:3:2:1,bn,lrelu:0.1,avgpool:2,flatten,"
             "dense:10,gelu,dense:8,tanh,dense:5,sigmoid,dense:3")
 RES_ARCH = "conv:4:3,bn,relu,[conv:4:3,bn,relu,conv:4:3,bn],relu,gap,dense:3"
+PROJ_ARCH = ("conv:4:3,bn,relu,[conv:6:3:2:1,bn,relu,conv:6:3:1:1,bn|conv:6:1:2:0,bn],relu,"
+             "gap,dense:3")
+PROJ_MAP = ("block.conv1.=conv2.,block.bn1.=bn2.,block.conv2.=conv3.,block.bn2.=bn3.,"
+            "block.downsample.0.=conv4.,block.downsample.1.=bn4.,fc.=dense1.")
 SHAPE = (2, 8, 8)
 
 
@@ -61,6 +69,45 @@ class Res(nn.Module):
         h = self.bn3(self.conv3(torch.relu(self.bn2(self.conv2(x)))))
         x = torch.relu(h + x)
         return self.dense1(x.mean(dim=(2, 3)))
+
+
+class BasicBlock(nn.Module):
+    """torchvision.models.resnet.BasicBlock with stride 2 and its projection shortcut."""
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride),
+                                        nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return torch.relu(out + self.downsample(x))
+
+
+class Proj(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 4, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.block = BasicBlock(4, 6, 2)
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x):
+        x = self.block(torch.relu(self.bn1(self.conv1(x))))
+        return self.fc(x.mean(dim=(2, 3)))
+
+
+def map_name(name, rules):
+    """libtl's name map: the first rule whose FROM prefixes the name replaces that prefix."""
+    for rule in rules.split(","):
+        a, b = rule.split("=")
+        if name.startswith(a):
+            return b + name[len(a):]
+    return name
 
 
 def tensors(model):
@@ -91,7 +138,7 @@ def fmt(name, t):
     return name + " " + str(len(v)) + " " + " ".join("%.9g" % x for x in v) + "\n"
 
 
-def make(case, model, arch, seed):
+def make(case, model, arch, seed, name_map=None):
     torch.manual_seed(seed)
     m = model()
     with torch.no_grad():
@@ -126,7 +173,7 @@ def make(case, model, arch, seed):
         loss.backward()
         opt.step()
         for k, v in tensors(m).items():
-            lines.append(fmt(opt_name + "." + k, v))
+            lines.append(fmt(opt_name + "." + (map_name(k, name_map) if name_map else k), v))
     with open(os.path.join(OUT, "nn_torch_%s.txt" % case), "w") as f:
         f.write("# made by tests/golden/make_nn.py with torch %s; arch %s\n" % (torch.__version__, arch))
         f.writelines(lines)
@@ -134,3 +181,4 @@ def make(case, model, arch, seed):
 
 make("seq", seq_model, SEQ_ARCH, 1)
 make("res", Res, RES_ARCH, 2)
+make("proj", Proj, PROJ_ARCH, 3, PROJ_MAP)

@@ -25,6 +25,7 @@
  *   kliep-cv-fmnist DIR NS NT GAMMA IDX [DUMP], ulsif-cv-fmnist ...: the same on Fashion-MNIST
  *                                          (the kmm-fmnist selection)
  *   dclf-amazon SRC.svm TGT.svm [DUMP]     domain-classifier ratio (logreg C = 1), sparse 5000-d
+ *   dclf-surf SRC TGT [DUMP]               the same on dense SURF (800-d), rowsum
  *   mmd-surf SRC TGT GAMMA PERMS           RBF MMD^2 (unbiased) + permutation p-value, rowsum
  * The JSON line adds "gamma" (the bandwidth used) and, for mmd, "mmd2" and "p_value"; the -cv ops
  * add "chosen_gamma" (and "chosen_lambda"), read from the library's log, also written to DUMP.sel.
@@ -262,6 +263,12 @@ int main(int argc, char **argv) {
         o.n_features = 5000;
         FAIL_IF(tl_dataset_load(v[0], &o, &s.s));
         FAIL_IF(tl_dataset_load(v[1], &o, &s.t));
+        s.dump = n > 2 ? v[2] : NULL;
+        s.wp = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
+    } else if (!strcmp(s.op, "dclf-surf")) {
+        if (n < 2 || n > 3) die("expects SRC TGT [DUMP]");
+        s.s = load_pre(v[0], "rowsum");
+        s.t = load_pre(v[1], "rowsum");
         s.dump = n > 2 ? v[2] : NULL;
         s.wp = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
     } else if (!strcmp(s.op, "mmd-surf")) {

@@ -28,6 +28,7 @@ problem; the libtl side also timed its median heuristic):
   kliep-cv-fmnist DIR NS NT GAMMA IDX, ulsif-cv-fmnist ...: the same on Fashion-MNIST
   dclf-amazon SRC TGT            sklearn LogisticRegression(C=1, multinomial, lbfgs) on source vs
                                  target (sparse 5000-d), w = ns/nt p(t|x)/p(s|x)
+  dclf-surf SRC TGT              the same on dense SURF (800-d), rowsum
   mmd-surf SRC TGT GAMMA PERMS   unbiased RBF MMD^2 and a permutation p-value as usually written:
                                  the pooled kernel once, then per permutation the block sums
                                  K[np.ix_(s, s)].sum() etc.; SURF rowsum
@@ -205,7 +206,7 @@ def read_indices(path):
 def dclf(Xs, Xt):
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
-    X = sp.vstack([Xs, Xt]).tocsr()
+    X = sp.vstack([Xs, Xt]).tocsr() if sp.issparse(Xs) else np.vstack([Xs, Xt])
     y = np.r_[np.zeros(Xs.shape[0]), np.ones(Xt.shape[0])]
     clf = LogisticRegression(C=1.0, multi_class="multinomial", max_iter=1000).fit(X, y)
     p = clf.predict_proba(Xs)
@@ -266,6 +267,9 @@ def main():
         from sklearn.datasets import load_svmlight_file
         Xs = load_svmlight_file(v[0], n_features=5000, zero_based=True)[0]
         Xt = load_svmlight_file(v[1], n_features=5000, zero_based=True)[0]
+        run = lambda: dclf(Xs, Xt)
+    elif op == "dclf-surf":
+        Xs, Xt = surf(v[0], False), surf(v[1], False)
         run = lambda: dclf(Xs, Xt)
     elif op == "mmd-surf":
         Xs, Xt, g, perms = surf(v[0], False), surf(v[1], False), float(v[2]), int(v[3])

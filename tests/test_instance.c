@@ -6,8 +6,13 @@
  * the structure-exploiting kernels against their naive versions (KLIEP's fused pass in both
  * clones, the symmetric design, the squared-kernel chain over doubling widths); the discriminative
  * ratio against sklearn's logistic regression (tests/golden/instance_weights.txt, made by
- * make_measure.py); TrAdaBoost's single-round identity and its gain on a synthetic concept shift;
+ * make_measure.py, and tests/golden/instance_dclf.txt by make_dclf.py: count data, a separable
+ * case and a strong penalty, dense and CSR), its binary model against the two-class softmax
+ * logreg, its warm and cold starts, identical domains and its bad inputs; TrAdaBoost's
+ * single-round identity and its gain on a synthetic concept shift;
  * KMM weights helping 1-NN on a SURF task; bad inputs with their messages; out-of-memory. */
+#include <cblas.h>
+
 #include "harness.h"
 #include "instance/instance_internal.h"
 #include "tl.h"
@@ -723,6 +728,277 @@ TEST(out_of_memory) {
     free(B.data);
 }
 
+/* ---------------------------------------------------------------- domain classifier */
+
+/* A CSR copy of a dense matrix (zeros dropped), for running the same case in both storages. */
+typedef struct {
+    size_t *ip;
+    int32_t *ix;
+    double *v;
+} csr_buf;
+
+static tl_xmat to_csr(tl_mat A, csr_buf *b) {
+    size_t nnz = 0;
+    b->ip = malloc((A.rows + 1) * sizeof(size_t));
+    b->ix = malloc((A.rows * A.cols + 1) * sizeof(int32_t));
+    b->v = malloc((A.rows * A.cols + 1) * sizeof(double));
+    b->ip[0] = 0;
+    for (size_t i = 0; i < A.rows; i++) {
+        for (size_t j = 0; j < A.cols; j++)
+            if (TL_AT(A, i, j) != 0.0) {
+                b->ix[nnz] = (int32_t)j;
+                b->v[nnz++] = TL_AT(A, i, j);
+            }
+        b->ip[i + 1] = nnz;
+    }
+    tl_csr c = {A.rows, A.cols, nnz, b->ip, b->ix, b->v};
+    return tl_xmat_from_csr(c);
+}
+
+static void csr_buf_free(csr_buf *b) {
+    free(b->ip);
+    free(b->ix);
+    free(b->v);
+}
+
+static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
+
+/* tests/golden/instance_dclf.txt (make_dclf.py): sklearn LogisticRegression(C, multinomial) at
+ * tol 1e-12 on count data, a separable case (d > n) and a strongly penalised one; dense and CSR
+ * inputs (the CSR path starts from dual coordinate descent, the dense one from v = 0). */
+TEST(dclf_golden_sklearn) {
+    golden g;
+    if (golden_load(&g, "instance_dclf.txt") != 0) {
+        CHECK(0);
+        return;
+    }
+    const char *cases[] = {"cnt", "sep", "reg"};
+    char nm[32];
+    for (int c = 0; c < 3; c++) {
+#define GM(suffix) (snprintf(nm, sizeof nm, "%s_%s", cases[c], suffix), gmat(&g, nm))
+        tl_mat Xs = GM("Xs"), Xt = GM("Xt"), wref = GM("w"), vref = GM("v");
+        double C = GM("C").data[0];
+#undef GM
+        size_t ns = Xs.rows, nt = Xt.rows, d = Xs.cols;
+        double *w = malloc(ns * sizeof *w), *v = malloc((d + 1) * sizeof *v),
+               *z = malloc((ns + nt) * sizeof *z);
+        csr_buf bs, bt;
+        tl_xmat Ss = to_csr(Xs, &bs), St = to_csr(Xt, &bt);
+        for (int sparse = 0; sparse < 2; sparse++) {
+            tl_xmat A = sparse ? Ss : xd(Xs), B = sparse ? St : xd(Xt);
+            tl_weight_params p = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
+            p.C = C;
+            p.tol = 1e-10;
+            CHECK_OK(tl_weights_fit(&p, A, B, w));
+            CHECK_MSG(maxdiff(w, wref.data, ns) < 1e-6, "%s %s: max diff %g", cases[c],
+                      sparse ? "csr" : "dense", maxdiff(w, wref.data, ns));
+            CHECK(corr(w, wref.data, ns) > 1 - 1e-10);
+            p.tol = 1e-6; /* the default: the weights to ~1e-3 by design, ~1e-4 here */
+            CHECK_OK(tl_weights_fit(&p, A, B, w));
+            CHECK_MSG(maxdiff(w, wref.data, ns) < 2e-3, "%s %s default tol: max diff %g",
+                      cases[c], sparse ? "csr" : "dense", maxdiff(w, wref.data, ns));
+            /* the model itself: v = 2 coef_, b = 2 intercept_ */
+            tli_dclf_opts o = tli_dclf_opts_default();
+            o.C = C;
+            o.tol = 1e-10;
+            tli_dclf_info info;
+            CHECK_OK(tli_dclf_fit(A, B, &o, v, z, &info));
+            CHECK(info.converged && info.gmax <= 1e-10 && info.newton >= 1);
+            double vs = 1, dv = 0;
+            for (size_t j = 0; j <= d; j++) vs = fmax(vs, fabs(vref.data[j]));
+            for (size_t j = 0; j <= d; j++) dv = fmax(dv, fabs(v[j] - vref.data[j]));
+            CHECK_MSG(dv <= 1e-6 * vs, "%s: |v - v_sklearn| = %g", cases[c], dv);
+            /* the margins are X v + b */
+            CHECK_NEAR(z[0], cblas_ddot((int)d, Xs.data, 1, v, 1) + v[d], 1e-12);
+            CHECK_NEAR(z[ns], cblas_ddot((int)d, Xt.data, 1, v, 1) + v[d], 1e-12);
+        }
+        csr_buf_free(&bs);
+        csr_buf_free(&bt);
+        free(w);
+        free(v);
+        free(z);
+    }
+    golden_free(&g);
+}
+
+/* The binary model is the two-class softmax model: libtl's multinomial logreg (the previous
+ * solver) fitted on the pooled rows gives the same probabilities, for two penalties. */
+TEST(dclf_binary_equals_multinomial) {
+    golden g;
+    if (golden_load(&g, "instance_dclf.txt") != 0) {
+        CHECK(0);
+        return;
+    }
+    tl_mat Xs = gmat(&g, "cnt_Xs"), Xt = gmat(&g, "cnt_Xt");
+    size_t ns = Xs.rows, nt = Xt.rows, n = ns + nt, d = Xs.cols;
+    tl_mat X = tl_mat_view(malloc(n * d * sizeof(double)), n, d);
+    int *y = malloc(n * sizeof *y);
+    double *S = malloc(2 * n * sizeof *S), *v = malloc((d + 1) * sizeof *v),
+           *z = malloc(n * sizeof *z);
+    memcpy(X.data, Xs.data, ns * d * sizeof(double));
+    memcpy(X.data + ns * d, Xt.data, nt * d * sizeof(double));
+    for (size_t i = 0; i < n; i++) y[i] = i >= ns;
+    const double Cs[] = {1.0, 0.05};
+    for (int k = 0; k < 2; k++) {
+        tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG);
+        lp.C = Cs[k];
+        lp.tol = 1e-12;
+        lp.max_iter = 100000;
+        tl_learner *l = NULL;
+        CHECK_OK(tl_learner_create(&lp, &l));
+        CHECK_OK(tl_learner_fit(l, xd(X), y, NULL));
+        CHECK_OK(tl_learner_scores(l, xd(X), tl_mat_view(S, n, 2)));
+        tl_learner_free(l);
+        tli_dclf_opts o = tli_dclf_opts_default();
+        o.C = Cs[k];
+        o.tol = 1e-11;
+        CHECK_OK(tli_dclf_fit(xd(Xs), xd(Xt), &o, v, z, NULL));
+        double dp = 0;
+        for (size_t i = 0; i < n; i++) dp = fmax(dp, fabs(S[2 * i + 1] - sigmoid(z[i])));
+        /* the softmax L-BFGS stops at its relative-decrease test, ~4e-7 from the optimum here */
+        CHECK_MSG(dp < 1e-6, "C = %g: max |p_softmax - p_binary| = %g", Cs[k], dp);
+    }
+    free(X.data);
+    free(y);
+    free(S);
+    free(v);
+    free(z);
+    golden_free(&g);
+}
+
+/* Same optimum from either start (dual CD warm start or v = 0) and either storage; identical
+ * domains give v = 0 and uniform weights; a few Newton steps still give finite weights. */
+TEST(dclf_starts_and_edge_cases) {
+    golden g;
+    if (golden_load(&g, "instance_dclf.txt") != 0) {
+        CHECK(0);
+        return;
+    }
+    tl_mat Xs = gmat(&g, "cnt_Xs"), Xt = gmat(&g, "cnt_Xt");
+    size_t ns = Xs.rows, nt = Xt.rows, n = ns + nt, d = Xs.cols;
+    double *v = malloc((d + 1) * sizeof *v), *z0 = malloc(n * sizeof *z0),
+           *z = malloc((3 * ns + n) * sizeof *z), *w = malloc(ns * sizeof *w);
+    csr_buf bs, bt;
+    tl_xmat Ss = to_csr(Xs, &bs), St = to_csr(Xt, &bt);
+    tli_dclf_opts o = tli_dclf_opts_default();
+    o.tol = 1e-11;
+    o.warm_epochs = 0;
+    CHECK_OK(tli_dclf_fit(xd(Xs), xd(Xt), &o, v, z0, NULL));
+    const int epochs[] = {0, 1, 10, 50};
+    for (int k = 0; k < 4; k++) {
+        o.warm_epochs = epochs[k];
+        for (int sparse = 0; sparse < 2; sparse++) {
+            tli_dclf_info info;
+            CHECK_OK(tli_dclf_fit(sparse ? Ss : xd(Xs), sparse ? St : xd(Xt), &o, v, z, &info));
+            CHECK(info.converged);
+            CHECK_MSG(maxdiff(z, z0, n) < 1e-7, "%d epochs, %s: margins differ by %g", epochs[k],
+                      sparse ? "csr" : "dense", maxdiff(z, z0, n));
+        }
+    }
+    /* identical domains (the target = the source twice): v = 0, b = log 2, weights 1 */
+    tl_mat T2 = tl_mat_view(malloc(2 * ns * d * sizeof(double)), 2 * ns, d);
+    memcpy(T2.data, Xs.data, ns * d * sizeof(double));
+    memcpy(T2.data + ns * d, Xs.data, ns * d * sizeof(double));
+    csr_buf b2;
+    tl_xmat S2 = to_csr(T2, &b2);
+    for (int sparse = 0; sparse < 2; sparse++) {
+        tl_weight_params p = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
+        p.tol = 1e-10;
+        CHECK_OK(tl_weights_fit(&p, sparse ? Ss : xd(Xs), sparse ? S2 : xd(T2), w));
+        double dw = 0;
+        for (size_t i = 0; i < ns; i++) dw = fmax(dw, fabs(w[i] - 1.0));
+        CHECK_MSG(dw < 1e-6, "identical domains: weights off 1 by %g", dw);
+        o = tli_dclf_opts_default();
+        o.tol = 1e-12;
+        CHECK_OK(tli_dclf_fit(sparse ? Ss : xd(Xs), sparse ? S2 : xd(T2), &o, v, z, NULL));
+        double vmax = 0;
+        for (size_t j = 0; j < d; j++) vmax = fmax(vmax, fabs(v[j]));
+        CHECK(vmax < 1e-8);
+        CHECK_NEAR(v[d], log(2.0), 1e-8);
+    }
+    /* one Newton step (no convergence): still finite, non-negative weights of mean 1 */
+    tl_weight_params p = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
+    p.max_iter = 1;
+    CHECK_OK(tl_weights_fit(&p, xd(Xs), xd(Xt), w));
+    double sw = 0;
+    for (size_t i = 0; i < ns; i++) {
+        CHECK(isfinite(w[i]) && w[i] >= 0);
+        sw += w[i];
+    }
+    CHECK_NEAR(sw / (double)ns, 1.0, 1e-12);
+    /* far-apart domains: saturated probabilities stay finite (p(s|x) floored at 1e-12) */
+    tl_rng r;
+    tl_rng_seed(&r, 5);
+    tl_mat A = gauss(20, 2, -40, 1, &r), B = gauss(20, 2, 40, 1, &r);
+    p = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
+    p.C = 1e6;
+    tl_status st = tl_weights_fit(&p, xd(A), xd(B), w);
+    CHECK_MSG(st == TL_OK || st == TL_ERR_LINALG, "status %d (%s)", (int)st, tl_error_message());
+    if (st == TL_OK)
+        for (size_t i = 0; i < 20; i++) CHECK(isfinite(w[i]) && w[i] >= 0);
+    free(A.data);
+    free(B.data);
+    free(T2.data);
+    csr_buf_free(&b2);
+    csr_buf_free(&bs);
+    csr_buf_free(&bt);
+    free(v);
+    free(z0);
+    free(z);
+    free(w);
+    golden_free(&g);
+}
+
+TEST(dclf_bad_inputs) {
+    tl_rng r;
+    tl_rng_seed(&r, 3);
+    tl_mat A = gauss(12, 3, 0, 1, &r), B = gauss(9, 4, 0, 1, &r);
+    double w[12], v[5], z[24];
+    tl_weight_params p = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
+    p.C = 0;
+    CHECK_STATUS(tl_weights_fit(&p, xd(A), xd(A), w), TL_ERR_INVALID_ARG);
+    CHECK_ERR_HAS("C = 0");
+    p = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
+    p.max_iter = 0;
+    CHECK_STATUS(tl_weights_fit(&p, xd(A), xd(A), w), TL_ERR_INVALID_ARG);
+    CHECK_ERR_HAS("max_iter = 0");
+    p = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
+    p.C = 1e308; /* 2 C overflows */
+    CHECK_STATUS(tl_weights_fit(&p, xd(A), xd(A), w), TL_ERR_INVALID_ARG);
+    CHECK_ERR_HAS("domain-clf");
+    p = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
+    CHECK_STATUS(tl_weights_fit(&p, xd(A), xd(B), w), TL_ERR_SHAPE);
+    CHECK_STATUS(tl_weights_fit(&p, xd(A), xd(tl_mat_rows(A, 0, 0)), w), TL_ERR_EMPTY);
+    TL_AT(A, 3, 1) = NAN;
+    CHECK_STATUS(tl_weights_fit(&p, xd(A), xd(tl_mat_rows(A, 4, 8)), w), TL_ERR_NONFINITE);
+    TL_AT(A, 3, 1) = 0.5;
+    /* the solver's own checks */
+    tli_dclf_opts o = tli_dclf_opts_default();
+    CHECK_STATUS(tli_dclf_fit(xd(A), xd(B), &o, v, z, NULL), TL_ERR_SHAPE);
+    o.tol = NAN;
+    CHECK_STATUS(tli_dclf_fit(xd(A), xd(A), &o, v, z, NULL), TL_ERR_INVALID_ARG);
+    o = tli_dclf_opts_default();
+    o.warm_epochs = -2;
+    CHECK_STATUS(tli_dclf_fit(xd(A), xd(A), &o, v, z, NULL), TL_ERR_INVALID_ARG);
+    /* out of memory on the sparse path (dual coordinate descent) */
+    csr_buf bs;
+    tl_xmat S = to_csr(A, &bs);
+    tl_allocator al = {oom_alloc, oom_realloc, oom_free, NULL};
+    int ok_seen = 0, bad = 0;
+    for (long k = 0; k < 100 && !ok_seen; k++) {
+        tl_allocator_set(&al);
+        oom_left = k;
+        tl_status s = tl_weights_fit(&p, S, xd(tl_mat_rows(A, 0, 6)), w);
+        tl_allocator_set(NULL);
+        if (s == TL_OK) ok_seen = 1;
+        else if (s != TL_ERR_NOMEM) bad++;
+    }
+    CHECK(ok_seen && bad == 0);
+    csr_buf_free(&bs);
+    free(A.data);
+    free(B.data);
+}
+
 int main(void) {
     RUN(kmm_vs_cvxopt);
     RUN(box_slab_projection);
@@ -735,5 +1011,9 @@ int main(void) {
     RUN(kmm_surf_dslr_to_webcam);
     RUN(bad_inputs);
     RUN(out_of_memory);
+    RUN(dclf_golden_sklearn);
+    RUN(dclf_binary_equals_multinomial);
+    RUN(dclf_starts_and_edge_cases);
+    RUN(dclf_bad_inputs);
     return tl_test_summary();
 }

@@ -99,4 +99,29 @@ tl_status tli_kmm_solve(const tli_qp *q, double *b, int *iters);
 /* Euclidean projection of z (n) onto {0 <= x <= B, lo <= sum(x) <= hi} into x (n). */
 void tli_project_box_slab(const double *z, size_t n, double B, double lo, double hi, double *x);
 
+/* The domain classifier of the discriminative ratio (domain_clf.c): binary L2 logistic regression
+ * of target (1) vs source (0) rows, minimising ||v||^2 / 2 + 2 C sum_i log-loss(v.x_i + b) with b
+ * unpenalised (the optimum of the two-class softmax model with C; same probabilities):
+ * warm_epochs of dual coordinate descent (0: start from v = 0; -1: TLI_DCLF_WARM_EPOCHS when
+ * both blocks are CSR, else 0), then truncated Newton until max |grad| / (2 C n) <= tol and the
+ * last step moved no mean-1 source weight by more than 0.02, or max_iter Newton steps.
+ * v (d + 1): weights then intercept; z (ns + nt): margins v.x_i + b of the source rows then the
+ * target rows, so p(t|x_i) / p(s|x_i) = e^{z_i}. */
+#define TLI_DCLF_WARM_EPOCHS 10
+typedef struct {
+    double C, tol;
+    int max_iter;    /* Newton iterations */
+    uint64_t seed;   /* order of the dual coordinate descent */
+    int warm_epochs; /* dual coordinate descent epochs before Newton, -1 auto */
+} tli_dclf_opts;
+tli_dclf_opts tli_dclf_opts_default(void); /* C 1, tol 1e-6, max_iter 1000, seed 42, auto */
+typedef struct {
+    int newton, cg; /* iterations done */
+    int converged;  /* the stopping test passed */
+    double gmax;    /* final max |grad| / (2 C n) */
+    double f;       /* final objective / (2 C n) */
+} tli_dclf_info;
+tl_status tli_dclf_fit(tl_xmat Xs, tl_xmat Xt, const tli_dclf_opts *o, double *v /* (d + 1) */,
+                       double *z /* (ns + nt) */, tli_dclf_info *info);
+
 #endif

@@ -12,7 +12,9 @@
  *
  * Discriminative density ratio (Bickel, Brueckner & Scheffer, ICML 2007): a probabilistic
  * classifier of "target vs source" gives p(t|x) / p(s|x) = (nt / ns) p_t(x) / p_s(x), hence
- * w(x) = (ns / nt) p(t|x) / p(s|x). The classifier is the project's L2 logistic regression. */
+ * w(x) = (ns / nt) p(t|x) / p(s|x). The classifier is sklearn's / libtl's L2 logistic regression
+ * (two-class softmax, C, unpenalised intercept) in its equivalent binary form, solved by
+ * domain_clf.c (dual coordinate descent warm start + truncated Newton). */
 #include <cblas.h>
 #include <math.h>
 #include <pthread.h>
@@ -341,40 +343,35 @@ tl_status tli_parallel(size_t ntasks, size_t nthreads, tli_task_fn fn, void *ctx
     return TL_OK;
 }
 
-/* Discriminative density ratio through a logistic domain classifier. */
+/* Discriminative density ratio through a logistic domain classifier: the binary form of the
+ * two-class softmax model (same optimum and probabilities, domain_clf.c), whose margins z give
+ * p(t|x) / p(s|x) = e^z directly; the probabilities are still formed and p(s|x) floored at 1e-12
+ * as with the softmax scores, so extreme margins saturate the same way. */
 static tl_status domain_clf(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w) {
     tl_status st = TL_OK;
-    tlm_pooled pool;
-    int *y = NULL;
-    tl_learner *l = NULL;
-    double *S = NULL;
-    memset(&pool, 0, sizeof pool);
-    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), n = ns + nt;
-    TL_TRY(tlm_pool(Xs, Xt, &pool));
-    TL_ALLOC(y, n);
-    for (size_t i = 0; i < n; i++) y[i] = i < ns ? 0 : 1;
-    tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG);
-    lp.C = p->C;
-    lp.seed = p->seed;
-    lp.max_iter = p->max_iter;
-    TL_TRY(tl_learner_create(&lp, &l));
-    st = tl_learner_fit(l, pool.X, y, NULL);
+    double *v = NULL, *z = NULL;
+    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), d = tl_xmat_cols(Xs);
+    tli_dclf_opts o = tli_dclf_opts_default();
+    o.C = p->C;
+    o.tol = p->tol;
+    o.max_iter = p->max_iter;
+    o.seed = p->seed;
+    TL_ALLOC(v, d + 1);
+    TL_ALLOC(z, ns + nt);
+    st = tli_dclf_fit(Xs, Xt, &o, v, z, NULL);
     if (st != TL_OK) {
         st = tl_fail_prefix(st, "domain-clf: source-vs-target classifier");
         goto done;
     }
-    TL_ALLOC(S, 2 * ns);
-    TL_TRY(tl_learner_scores(l, Xs, tl_mat_view(S, ns, 2)));
     double prior = (double)ns / (double)nt;
     for (size_t i = 0; i < ns; i++) {
-        double ps = S[2 * i], pt = S[2 * i + 1];
+        double e = exp(-fabs(z[i])), pt = z[i] >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e),
+               ps = z[i] >= 0 ? e / (1.0 + e) : 1.0 / (1.0 + e);
         w[i] = prior * pt / (ps > 1e-12 ? ps : 1e-12);
     }
 done:
-    tlm_pooled_free(&pool);
-    tl_free(y);
-    tl_free(S);
-    tl_learner_free(l);
+    tl_free(v);
+    tl_free(z);
     return st;
 }
 

@@ -645,10 +645,36 @@ static void reduce_bn(tl_nn *nn, size_t C) {
     }
 }
 
+/* Every layer [0, upto) on one thread's slice, one after the other: with no batch statistics to
+ * gather (evaluation, or every batch norm frozen), no layer needs the other slices, so the
+ * threads run the whole forward pass without a barrier between layers. */
+typedef struct {
+    tl_nn *nn;
+    size_t B, upto;
+} fwd_all_job;
+
+static void fwd_all_part(void *v, size_t k) {
+    const fwd_all_job *fa = v;
+    for (size_t i = 0; i < fa->upto; i++) {
+        const nn_layer *L = &fa->nn->layers[i];
+        job j = {fa->nn, i, fa->B, 1, fa->nn->train && !L->frozen, false, false};
+        fwd_part(&j, k);
+    }
+}
+
 /* Runs layers [0, upto) on a[0] (B samples). */
 static void forward_range(tl_nn *nn, size_t B, size_t upto) {
     const int saved = (int)nn_threads();
     if (nn->nthreads > 1) openblas_set_num_threads(1);
+    bool batch_stats = false;
+    for (size_t i = 0; i < upto; i++)
+        if (nn->layers[i].kind == NN_BN && nn->train && !nn->layers[i].frozen) batch_stats = true;
+    if (!batch_stats) {
+        fwd_all_job fa = {nn, B, upto};
+        nn_pool_run(nn->pool, nn->nthreads, fwd_all_part, &fa);
+        if (nn->nthreads > 1) openblas_set_num_threads(saved);
+        return;
+    }
     for (size_t i = 0; i < upto; i++) {
         nn_layer *L = &nn->layers[i];
         job j = {nn, i, B, 1, nn->train && !L->frozen, false, false};

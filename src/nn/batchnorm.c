@@ -134,6 +134,14 @@ void nn_bn_apply(const tl_nn *nn, const nn_layer *L, const float *x, float *y, s
     }
 }
 
+void nn_bn_eval_affine(const tl_nn *nn, const nn_layer *L, size_t c, float *scale, float *shift) {
+    const float *w = nn->t[L->w].data, *b = nn->t[L->b].data;
+    double mean, invstd;
+    bn_moments(nn, L, c, false, &mean, &invstd);
+    *scale = (float)(w[c] * invstd);
+    *shift = (float)(b[c] - w[c] * mean * invstd);
+}
+
 void nn_bn_grad_sums(const tl_nn *nn, const nn_layer *L, const float *x, const float *dy, size_t B,
                      bool train, double *red) {
     const size_t C = L->in.c, HW = L->in.h * L->in.w;

@@ -121,6 +121,35 @@ void nn_conv_forward(const tl_nn *nn, const nn_layer *L, const float *x /* (B, C
     }
 }
 
+void nn_conv_bn_forward(const tl_nn *nn, const nn_layer *L, const float *scale, const float *shift,
+                        bool relu, const float *x, float *y, size_t B, const nn_scratch *sc) {
+    const size_t C = L->in.c, K = L->k, O = L->units, HW = L->out.h * L->out.w;
+    const size_t CKK = C * K * K, in_sz = nn_shape_size(L->in), out_sz = nn_shape_size(L->out);
+    const float *Wt = nn->t[L->w].data, *b = nn->t[L->b].data;
+    for (size_t n0 = 0; n0 < B; n0 += nn->conv_chunk) {
+        const size_t nb = B - n0 < nn->conv_chunk ? B - n0 : nn->conv_chunk, ncol = nb * HW;
+        conv_job jb = {L, x + n0 * in_sz, NULL, sc->col, nb};
+        im2col_rows(&jb, 0, CKK);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)O, (int)ncol, (int)CKK, 1.0f,
+                    Wt, (int)CKK, sc->col, (int)ncol, 0.0f, sc->tmp, (int)ncol);
+        for (size_t n = 0; n < nb; n++) {
+            float *yn = y + (n0 + n) * out_sz;
+            for (size_t o = 0; o < O; o++) {
+                const float *s = sc->tmp + o * ncol + n * HW;
+                float *d = yn + o * HW;
+                const float bo = b[o], sg = scale[o], sh = shift[o];
+                if (relu)
+                    for (size_t k = 0; k < HW; k++) {
+                        const float t = (s[k] + bo) * sg + sh;
+                        d[k] = t > 0.0f ? t : 0.0f;
+                    }
+                else
+                    for (size_t k = 0; k < HW; k++) d[k] = (s[k] + bo) * sg + sh;
+            }
+        }
+    }
+}
+
 void nn_conv_backward(const tl_nn *nn, const nn_layer *L, const float *x /* (B, C, H, W) */,
                       const float *dy /* (B, O, HO, WO) */, float *dx /* (B, C, H, W) or NULL */,
                       size_t B, const nn_scratch *sc, float *dW /* (O, C, K, K) or NULL */,

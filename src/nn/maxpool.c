@@ -40,12 +40,45 @@ static void pool2x2(const float *restrict src, float *restrict dst, int32_t *res
     }
 }
 
+/* The same maxima as pool2x2 (a NaN never wins), no indices. */
+static void pool2x2_eval(const float *restrict src, float *restrict dst, size_t W, size_t HO,
+                         size_t WO) {
+    for (size_t i = 0; i < HO; i++) {
+        const float *r0 = src + 2 * i * W, *r1 = r0 + W;
+        float *d = dst + i * WO;
+        for (size_t j = 0; j < WO; j++) {
+            float m = r0[2 * j];
+            const float b = r0[2 * j + 1], c = r1[2 * j], e = r1[2 * j + 1];
+            m = b > m ? b : m;
+            m = c > m ? c : m;
+            m = e > m ? e : m;
+            d[j] = m;
+        }
+    }
+}
+
 void nn_maxpool_forward(const nn_layer *L, const float *x, float *y, size_t B) {
     const size_t C = L->in.c, H = L->in.h, W = L->in.w, K = L->k, S = L->stride;
     const size_t HO = L->out.h, WO = L->out.w;
     for (size_t nc = 0; nc < B * C; nc++) {
         const float *src = x + nc * H * W;
         float *dst = y + nc * HO * WO;
+        if (!L->s_idx) { /* evaluation: the maxima only */
+            if (K == 2 && S == 2)
+                pool2x2_eval(src, dst, W, HO, WO);
+            else
+                for (size_t i = 0; i < HO; i++)
+                    for (size_t j = 0; j < WO; j++) {
+                        float m = src[i * S * W + j * S];
+                        for (size_t p = 0; p < K; p++)
+                            for (size_t q = 0; q < K; q++) {
+                                const float v = src[(i * S + p) * W + j * S + q];
+                                m = v > m ? v : m;
+                            }
+                        dst[i * WO + j] = m;
+                    }
+            continue;
+        }
         int32_t *idx = L->s_idx + nc * HO * WO;
         if (K == 2 && S == 2) {
             pool2x2(src, dst, idx, W, HO, WO);

@@ -619,7 +619,7 @@ static void fwd_part(void *v, size_t k) {
     case NN_MAXPOOL: {
         /* the argmax indices of this slice start at its first output */
         nn_layer Ls = *L;
-        Ls.s_idx = L->s_idx + b0 * os;
+        Ls.s_idx = nn->inference ? NULL : L->s_idx + b0 * os; /* outputs only: no backward */
         nn_maxpool_forward(&Ls, x, y, nb);
         break;
     }
@@ -653,12 +653,54 @@ typedef struct {
     size_t B, upto;
 } fwd_all_job;
 
+#define NN_FUSE_MAXC 4096 /* channels of a fused batch norm (stack arrays) */
+
+/* Whether activation a[idx] is read by a layer after `after` other than the next one (a residual
+ * skip or a shortcut's source), so that a fused pass may not skip writing it. */
+static bool read_later(const tl_nn *nn, size_t idx, size_t after, size_t upto) {
+    for (size_t i = after + 1; i < upto; i++) {
+        const nn_layer *L = &nn->layers[i];
+        if ((L->src == idx && i != idx) || (L->kind == NN_ADD && L->skip == idx)) return true;
+    }
+    return false;
+}
+
+/* In evaluation, conv -> batch norm [-> ReLU] runs as one pass (nn_conv_bn_forward) when the
+ * intermediate activations are not needed (not the requested output, not read by a residual
+ * skip or shortcut); returns the number of layers done (0: not fused). */
+static size_t fwd_fused(tl_nn *nn, size_t i, size_t upto, size_t B, size_t k) {
+    if (!nn->inference || nn->train || i + 1 >= upto) return 0;
+    const nn_layer *L = &nn->layers[i], *N = &nn->layers[i + 1];
+    if (L->kind != NN_CONV || N->kind != NN_BN || N->src != i + 1 || N->in.c > NN_FUSE_MAXC)
+        return 0;
+    if (read_later(nn, i + 1, i + 1, upto)) return 0;
+    bool relu = i + 2 < upto && nn->layers[i + 2].kind == NN_RELU && nn->layers[i + 2].src == i + 2 &&
+                !read_later(nn, i + 2, i + 2, upto);
+    const size_t last = i + (relu ? 2 : 1);
+    job j = {nn, i, B, 1, false, false, false};
+    size_t b0, nb;
+    slice_of(&j, k, &b0, &nb);
+    if (!nb) return last - i + 1;
+    float scale[NN_FUSE_MAXC], shift[NN_FUSE_MAXC];
+    for (size_t c = 0; c < N->in.c; c++) nn_bn_eval_affine(nn, N, c, &scale[c], &shift[c]);
+    const size_t is = nn_shape_size(L->in), os = nn_shape_size(nn->layers[last].out);
+    nn_conv_bn_forward(nn, L, scale, shift, relu, nn->a[L->src] + b0 * is, nn->a[last + 1] + b0 * os,
+                       nb, &nn->scr[k]);
+    return last - i + 1;
+}
+
 static void fwd_all_part(void *v, size_t k) {
     const fwd_all_job *fa = v;
-    for (size_t i = 0; i < fa->upto; i++) {
+    for (size_t i = 0; i < fa->upto;) {
+        const size_t done = fwd_fused(fa->nn, i, fa->upto, fa->B, k);
+        if (done) {
+            i += done;
+            continue;
+        }
         const nn_layer *L = &fa->nn->layers[i];
         job j = {fa->nn, i, fa->B, 1, fa->nn->train && !L->frozen, false, false};
         fwd_part(&j, k);
+        i++;
     }
 }
 
@@ -809,12 +851,14 @@ static tl_status run_eval(tl_nn *nn, const float *x, size_t n, size_t upto, floa
     const size_t dout = upto ? nn_shape_size(nn->layers[upto - 1].out) : din;
     TL_TRY(nn_workspace_reserve(nn, nn->infer_batch));
     nn->train = false;
+    nn->inference = true;
     for (size_t i0 = 0; i0 < n; i0 += nn->cap) {
         const size_t B = n - i0 < nn->cap ? n - i0 : nn->cap;
         memcpy(nn->a[0], x + i0 * din, B * din * sizeof(float));
         forward_range(nn, B, upto);
         memcpy(out + i0 * dout, nn->a[upto], B * dout * sizeof(float));
     }
+    nn->inference = false;
 done:
     return st;
 }

@@ -139,6 +139,8 @@ struct tl_nn {
     double *bn_red;     /* batch norm: reduced sums, 2 x largest channel count */
     /* state of the training step */
     bool train;         /* forward in training mode (bn batch statistics, dropout on) */
+    bool inference;     /* forward for outputs only (run_eval): no backward will follow, so
+                           argmax indices and fused-away activations need not be kept */
     uint64_t step_seed; /* dropout masks: seeded per step and layer */
     bool want_input_grad; /* backward also writes g[0] (gradient checks) */
 };
@@ -177,10 +179,16 @@ void nn_dense_backward(const tl_nn *nn, const nn_layer *L, const float *x, const
                        float *dx, size_t B, float *dW, float *db);
 void nn_conv_forward(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B,
                      const nn_scratch *s);
+/* Evaluation only: the convolution followed by a batch norm in evaluation mode (its per-channel
+ * affine, scale/shift (O)) and, when relu, a ReLU, written straight to y - one pass over the
+ * output instead of three. */
+void nn_conv_bn_forward(const tl_nn *nn, const nn_layer *L, const float *scale, const float *shift,
+                        bool relu, const float *x, float *y, size_t B, const nn_scratch *s);
 void nn_conv_backward(const tl_nn *nn, const nn_layer *L, const float *x, const float *dy,
                       float *dx, size_t B, const nn_scratch *s, float *dW, float *db);
 /* Naive direct convolution (reference for tests): y (B, OUT, HO, WO). */
 void nn_conv_forward_naive(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B);
+/* L->s_idx NULL (evaluation): no argmax indices are recorded. */
 void nn_maxpool_forward(const nn_layer *L, const float *x, float *y, size_t B);
 void nn_maxpool_backward(const nn_layer *L, const float *dy, float *dx, size_t B);
 void nn_avgpool_forward(const nn_layer *L, const float *x, float *y, size_t B);
@@ -195,6 +203,8 @@ void nn_gap_backward(const nn_layer *L, const float *dy, float *dx, size_t B);
 void nn_bn_stats(const nn_layer *L, const float *x, const float *x0, size_t B, double *red);
 void nn_bn_finish(tl_nn *nn, nn_layer *L, const float *x0, const double *tot, size_t B);
 void nn_bn_apply(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B, bool train);
+/* Evaluation-mode affine of channel c: y = x * scale + shift, exactly as nn_bn_apply computes it. */
+void nn_bn_eval_affine(const tl_nn *nn, const nn_layer *L, size_t c, float *scale, float *shift);
 void nn_bn_grad_sums(const tl_nn *nn, const nn_layer *L, const float *x, const float *dy, size_t B,
                      bool train, double *red);
 void nn_bn_grad_finish(tl_nn *nn, const nn_layer *L, double *tot, bool train);

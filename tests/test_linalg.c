@@ -453,6 +453,35 @@ TEST(svd_golden_reconstruction) {
     golden_free(&g);
 }
 
+TEST(vexp_matches_libm) {
+    tl_rng r;
+    tl_rng_seed(&r, 3);
+    enum { N = 20000 };
+    static double x[N], y[N];
+    for (size_t i = 0; i < N; i++) x[i] = -745.0 + 1454.0 * tl_rng_uniform(&r);
+    x[0] = 0.0, x[1] = -1e-300, x[2] = 1e-18, x[3] = -708.4, x[4] = 709.7, x[5] = -744.4;
+    x[6] = -1000.0, x[7] = 1000.0, x[8] = NAN, x[9] = -INFINITY, x[10] = INFINITY;
+    tl_vexp(x, y, N);
+    double worst = 0.0;
+    for (size_t i = 11; i < N; i++) {
+        double e = exp(x[i]);
+        if (e < 2.3e-308) { /* subnormal results: absolute error within one subnormal step */
+            CHECK(fabs(y[i] - e) <= 1e-323);
+            continue;
+        }
+        double rel = fabs(y[i] - e) / e;
+        if (rel > worst) worst = rel;
+    }
+    CHECK_MSG(worst < 4e-16, "tl_vexp: worst relative error %g", worst);
+    CHECK(y[0] == 1.0);
+    CHECK(fabs(y[3] - exp(-708.4)) <= 4e-16 * exp(-708.4));
+    CHECK(y[6] == 0.0 && isinf(y[7]) && isnan(y[8]) && y[9] == 0.0 && isinf(y[10]));
+    /* in place */
+    double z[3] = {-1.0, 0.5, -30.0};
+    tl_vexp(z, z, 3);
+    CHECK(fabs(z[0] - exp(-1.0)) <= 4e-16 * exp(-1.0) && fabs(z[2] - exp(-30.0)) <= 4e-16 * exp(-30.0));
+}
+
 TEST(row_space_basis) {
     tl_rng r;
     tl_rng_seed(&r, 5);
@@ -895,6 +924,7 @@ int main(void) {
     RUN(eig_gen_golden);
     RUN(svd_golden_reconstruction);
     RUN(row_space_basis);
+    RUN(vexp_matches_libm);
     RUN(cholesky);
     RUN(solves_and_inverse);
     RUN(sym_pow);

@@ -97,6 +97,8 @@ tl_status tl_sym_pow(tl_mat A, double p, double eps, tl_mat out);
 /* D (n, m): D[i][j] = ||X_i - Y_j||^2 via ||x||^2 + ||y||^2 - 2 x.y (GEMM), clamped at 0.
  * X (n, d), Y (m, d). */
 tl_status tl_sqdist(tl_mat X, tl_mat Y, tl_mat D);
+/* y[i] = exp(x[i]), i < n, vectorised (a few ulp from libm's exp; see vexp.c). x may equal y. */
+void tl_vexp(const double *x, double *y, size_t n);
 /* Row squared norms: out (n). */
 void tl_row_sqnorms(tl_mat X, double *out);
 

@@ -232,8 +232,9 @@ static void rbf_finish(tl_mat Kb, size_t row0, const double *xn, const double *y
         double *k = Kb.data + i * Kb.ld;
         for (size_t j = 0; j < Kb.cols; j++) {
             double d = xn[i] + yn[j] + k[j];
-            k[j] = exp(-g * (d > 0.0 ? d : 0.0));
+            k[j] = -g * (d > 0.0 ? d : 0.0);
         }
+        tl_vexp(k, k, Kb.cols);
         if (same) k[row0 + i] = 1.0; /* exact self-similarity */
     }
 }

@@ -58,7 +58,14 @@ tl_status tl_filebuf_open(const char *path, tl_filebuf *fb) {
         if (sb.st_size == 0) goto done; /* empty: data "" len 0 */
         TL_CHECK((unsigned long long)sb.st_size <= (unsigned long long)SIZE_MAX, TL_ERR_NOMEM,
                  "%s: file too large to map", path);
-        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        /* MAP_POPULATE: the whole file is read anyway; mapping its pages in one call is several
+           times cheaper than a page fault per 4 KB on first touch (.npy: 61 ms -> see bench) */
+#ifdef MAP_POPULATE
+        const int mflags = MAP_PRIVATE | MAP_POPULATE;
+#else
+        const int mflags = MAP_PRIVATE;
+#endif
+        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, mflags, fd, 0);
         if (m != MAP_FAILED) {
 #ifdef MADV_SEQUENTIAL
             madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);

@@ -7,69 +7,12 @@
  * Fixtures: tests/golden/linalg_*.txt, made by tests/golden/make_linalg.py. */
 #include <limits.h>
 
+#include "golden_fixture.h"
 #include "harness.h"
 #include "tl.h"
 
 /* ---------------------------------------------------------------- helpers */
 
-#define GOLDEN_MAX 32
-typedef struct {
-    char name[32];
-    size_t rows, cols;
-    double *v;
-} golden_entry;
-typedef struct {
-    golden_entry e[GOLDEN_MAX];
-    int n;
-} golden;
-
-/* Parses "name rows cols" + values blocks; '#' lines are comments. Returns 0 on success. */
-static int golden_load(golden *g, const char *file) {
-    memset(g, 0, sizeof *g);
-    char path[256];
-    snprintf(path, sizeof path, "tests/golden/%s", file);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        printf("  cannot open %s (run the tests from the repository root)\n", path);
-        return -1;
-    }
-    char line[256];
-    int rc = 0;
-    while (rc == 0) {
-        if (!fgets(line, sizeof line, f)) break;
-        if (line[0] == '#' || line[0] == '\n') continue;
-        golden_entry *e = &g->e[g->n];
-        if (g->n >= GOLDEN_MAX || sscanf(line, "%31s %zu %zu", e->name, &e->rows, &e->cols) != 3) {
-            rc = -1;
-            break;
-        }
-        e->v = malloc(e->rows * e->cols * sizeof(double) + 1);
-        for (size_t i = 0; i < e->rows * e->cols; i++)
-            if (fscanf(f, "%lf", &e->v[i]) != 1) rc = -1;
-        int c;
-        while ((c = fgetc(f)) != '\n' && c != EOF) {
-        }
-        g->n++;
-    }
-    fclose(f);
-    if (rc) printf("  malformed fixture %s\n", path);
-    return rc;
-}
-
-static void golden_free(golden *g) {
-    for (int i = 0; i < g->n; i++) free(g->e[i].v);
-    g->n = 0;
-}
-
-/* View of a named fixture matrix (data NULL and a printed note when missing). */
-static tl_mat gmat(const golden *g, const char *name) {
-    for (int i = 0; i < g->n; i++)
-        if (strcmp(g->e[i].name, name) == 0)
-            return tl_mat_view(g->e[i].v, g->e[i].rows, g->e[i].cols);
-    printf("  fixture entry %s missing\n", name);
-    tl_mat none = {0, 0, 0, NULL};
-    return none;
-}
 
 /* A rows x cols view inside a zeroed (rows x (cols + pad)) buffer: ld > cols. Free with free(). */
 static tl_mat padded(size_t rows, size_t cols, size_t pad) {

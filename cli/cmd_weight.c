@@ -131,7 +131,9 @@ static int run_weight(cli_args *a) {
     cli_info(a, "%s weights for %zu source samples against %zu target samples...",
              tl_weight_method_name(m), ns, tl_dataset_rows(d.target));
     double t0 = cli_now();
-    tl_status st = tl_weights_fit(&wp, tl_dataset_features(d.source), tl_dataset_features(d.target), w);
+    tl_weight_info info = {0.0, 0.0};
+    tl_status st = tl_weights_fit_info(&wp, tl_dataset_features(d.source),
+                                       tl_dataset_features(d.target), w, &info);
     tw = cli_now() - t0;
     if (st != TL_OK) {
         cli_fail_status(st, "%s weights", tl_weight_method_name(m));
@@ -195,6 +197,8 @@ static int run_weight(cli_args *a) {
         cli_json_num(&j, "weight_max", wmax);
         cli_json_int(&j, "weight_zeros", (long long)zeros);
         cli_json_num(&j, "effective_sample_size", ess);
+        if (m != TL_WEIGHT_DOMAIN_CLF) cli_json_num(&j, "gamma", info.gamma);
+        if (m == TL_WEIGHT_ULSIF) cli_json_num(&j, "lambda", info.lambda);
         cli_json_bool(&j, "worse_than_baseline", worse);
         if (guard) {
             cli_json_bool(&j, "negative_transfer", negative);
@@ -224,6 +228,12 @@ static int run_weight(cli_args *a) {
     if (d.test) printf("%-20s %s (%zu samples)\n", "evaluated on", tl_dataset_name(ev), ne);
     printf("%-20s %s, learner %s, preprocess %s\n", "weights", tl_weight_method_name(m),
            tl_learner_name(lp.type), cli_get(a, "preprocess"));
+    if (m == TL_WEIGHT_ULSIF)
+        printf("%-20s gamma %.6g, lambda %.6g%s\n", "kernel", info.gamma, info.lambda,
+               wp.widths > 1 || wp.lambda < 0 ? " (chosen by leave-one-out)" : "");
+    else if (m != TL_WEIGHT_DOMAIN_CLF)
+        printf("%-20s gamma %.6g%s\n", "kernel", info.gamma,
+               wp.widths > 1 && m == TL_WEIGHT_KLIEP ? " (chosen by likelihood cross-validation)" : "");
     printf("%-20s min %.4g, max %.4g, %zu zero, effective sample size %.1f of %zu\n",
            "weight spread", wmin, wmax, zeros, ess, ns);
     printf("%-20s %.2f %%   (balanced %.2f %%, macro-F1 %.2f %%)\n", "weighted accuracy",

@@ -233,9 +233,11 @@ TEST(width_selection_golden) {
     p.folds = 3;
     p.max_iter = 100; /* KLIEP_learning's max_iteration */
     p.ctx = &ctx;
-    CHECK_OK(tl_weights_fit(&p, xd(Xs), xd(Xt), w));
+    tl_weight_info kinfo = {0, 0};
+    CHECK_OK(tl_weights_fit_info(&p, xd(Xs), xd(Xt), w, &kinfo));
     CHECK(sscanf(last_choice, "kliep: gamma %lf chosen", &gm) == 1);
     CHECK_NEAR(gm, gnum(&g, "kliep_gamma"), 1e-5);
+    CHECK_NEAR(kinfo.gamma, gnum(&g, "kliep_gamma"), 1e-5 * gnum(&g, "kliep_gamma"));
     CHECK_MSG(maxdiff(w, gmat(&g, "kliep_cv").data, ns) < 1e-8, "kliep cv max diff %g",
               maxdiff(w, gmat(&g, "kliep_cv").data, ns));
     ctx.threads = 3; /* the (width, fold) fits on threads: the very same numbers */
@@ -249,10 +251,13 @@ TEST(width_selection_golden) {
     p.widths = 5;
     p.lambda = -1;
     p.ctx = &ctx;
-    CHECK_OK(tl_weights_fit(&p, xd(Xs), xd(Xt), w));
+    tl_weight_info info = {0, 0};
+    CHECK_OK(tl_weights_fit_info(&p, xd(Xs), xd(Xt), w, &info));
     CHECK(sscanf(last_choice, "ulsif: gamma %lf, lambda %lf chosen", &gm, &lm) == 2);
     CHECK_NEAR(gm, gnum(&g, "ulsif_gamma"), 1e-5);
     CHECK_NEAR(lm, gnum(&g, "ulsif_lambda"), 1e-5);
+    CHECK_NEAR(info.gamma, gnum(&g, "ulsif_gamma"), 1e-5 * gnum(&g, "ulsif_gamma"));
+    CHECK_NEAR(info.lambda, gnum(&g, "ulsif_lambda"), 1e-9);
     CHECK_MSG(maxdiff(w, gmat(&g, "ulsif_cv").data, ns) < 1e-8, "ulsif cv max diff %g",
               maxdiff(w, gmat(&g, "ulsif_cv").data, ns));
     ctx.threads = 4;

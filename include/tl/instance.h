@@ -53,6 +53,15 @@ tl_status tl_weight_method_parse(const char *name, tl_weight_method *out); /* km
 const char *tl_weight_method_name(tl_weight_method m);
 /* Importance weights w (ns), mean 1, for source rows Xs (ns, d) against target Xt (nt, d). */
 tl_status tl_weights_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w);
+/* What a fit settled on, for reporting and for reuse as fixed settings. */
+typedef struct {
+    double gamma;  /* KMM/KLIEP/uLSIF: the kernel gamma used (median heuristic, given, or chosen by
+                      the width selection); 0 for domain-clf */
+    double lambda; /* uLSIF: the ridge used (given, or chosen by leave-one-out); 0 otherwise */
+} tl_weight_info;
+/* tl_weights_fit that also reports what it settled on (info may be NULL). */
+tl_status tl_weights_fit_info(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w,
+                              tl_weight_info *info);
 
 /* TrAdaBoost: source (Xs, ys) and a few labelled target rows (Xl, yl); rounds N (default 20);
  * base learner any weighted learner (default logreg). The fitted ensemble predicts with the

@@ -13,10 +13,11 @@ tl_status tli_resolve_kernel(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, 
 
 tl_status tli_kmm(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, tl_xmat Xt,
                   double *w /* (ns) */);
+/* info (never NULL) receives the gamma (and uLSIF's lambda) the fit settled on. */
 tl_status tli_kliep(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, tl_xmat Xt,
-                    double *w /* (ns) */);
+                    double *w /* (ns) */, tl_weight_info *info);
 tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, tl_xmat Xt,
-                    double *w /* (ns) */);
+                    double *w /* (ns) */, tl_weight_info *info);
 
 /* Kernel centres for KLIEP/uLSIF: b = min(centers, nt) target rows, all of them in order when
  * b == nt, otherwise a seeded uniform sample. C (b, d) allocated with tl_mat_alloc. */

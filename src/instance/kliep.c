@@ -390,7 +390,7 @@ done:
 }
 
 tl_status tli_kliep(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, tl_xmat Xt,
-                    double *w) {
+                    double *w, tl_weight_info *info) {
     tl_status st = TL_OK;
     tl_mat C = {0, 0, 0, NULL}, Ps = {0, 0, 0, NULL}, Pt = {0, 0, 0, NULL};
     tl_mat Ds = {0, 0, 0, NULL}, Dt = {0, 0, 0, NULL}, D0 = {0, 0, 0, NULL};
@@ -443,6 +443,8 @@ tl_status tli_kliep(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
     TL_TRY(tl_gemv(TL_NOTRANS, 1.0, Ps, alpha, 0.0, w));
     tl_log(p->ctx, TL_LOG_INFO, "kliep: %zu centres, gamma %g, %zu accepted steps, mean log ratio %g",
            b, kk.gamma, steps, score);
+    info->gamma = kk.gamma;
+    info->lambda = 0.0;
 done:
     tl_mat_free(&C);
     tl_mat_free(&Ps);

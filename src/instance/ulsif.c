@@ -475,7 +475,7 @@ static tl_status cv_task(void *v, size_t task, size_t thread) {
 #define ULSIF_CV_BYTES ((size_t)256 << 20)
 
 tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, tl_xmat Xt,
-                    double *w) {
+                    double *w, tl_weight_info *info) {
     tl_status st = TL_OK;
     tl_mat C = {0, 0, 0, NULL}, Ps = {0, 0, 0, NULL}, Pt = {0, 0, 0, NULL};
     tl_mat Ds = {0, 0, 0, NULL}, Dt = {0, 0, 0, NULL}, H = {0, 0, 0, NULL};
@@ -622,6 +622,8 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
     for (size_t l = 0; l < b; l++)
         if (alpha[l] < 0) alpha[l] = 0;
     TL_TRY(tl_gemv(TL_NOTRANS, 1.0, Ps, alpha, 0.0, w));
+    info->gamma = kk.gamma;
+    info->lambda = lambda;
 done:
     for (size_t t = 0; lw && t < T; t++) loo_ws_free(&lw[t]);
     tl_free(lw);

@@ -376,7 +376,13 @@ done:
 }
 
 tl_status tl_weights_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w) {
+    return tl_weights_fit_info(p, Xs, Xt, w, NULL);
+}
+
+tl_status tl_weights_fit_info(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w,
+                              tl_weight_info *info) {
     tl_status st = TL_OK;
+    tl_weight_info got = {0.0, 0.0};
     TL_TRY(tl_weight_params_check(p));
     const char *nm = tl_weight_method_name(p->method);
     TL_CHECK(w, TL_ERR_INVALID_ARG, "%s: weight output is NULL", nm);
@@ -385,9 +391,12 @@ tl_status tl_weights_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, doub
     tl_kernel k;
     if (p->method != TL_WEIGHT_DOMAIN_CLF) TL_TRY(tli_resolve_kernel(p, Xs, Xt, &k));
     switch (p->method) {
-    case TL_WEIGHT_KMM: TL_TRY(tli_kmm(p, &k, Xs, Xt, w)); break;
-    case TL_WEIGHT_KLIEP: TL_TRY(tli_kliep(p, &k, Xs, Xt, w)); break;
-    case TL_WEIGHT_ULSIF: TL_TRY(tli_ulsif(p, &k, Xs, Xt, w)); break;
+    case TL_WEIGHT_KMM:
+        TL_TRY(tli_kmm(p, &k, Xs, Xt, w));
+        got.gamma = k.gamma;
+        break;
+    case TL_WEIGHT_KLIEP: TL_TRY(tli_kliep(p, &k, Xs, Xt, w, &got)); break;
+    case TL_WEIGHT_ULSIF: TL_TRY(tli_ulsif(p, &k, Xs, Xt, w, &got)); break;
     case TL_WEIGHT_DOMAIN_CLF: TL_TRY(domain_clf(p, Xs, Xt, w)); break;
     }
     double s = 0.0;
@@ -401,6 +410,7 @@ tl_status tl_weights_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, doub
              "this kernel (try a smaller gamma or another method)",
              nm);
     for (size_t i = 0; i < ns; i++) w[i] *= (double)ns / s;
+    if (info) *info = got;
 done:
     return st;
 }

@@ -128,7 +128,7 @@ if [ -d "$DATA/office_caltech10_surf" ] && [ -d "$DATA/office_caltech10_decaf" ]
         *) bad "guard-permuted-flagged-with-labels" "$j" ;; esac
     expect guard-weight-json 0 '"negative_transfer"' -- "$TL" weight --method kliep \
         --source $S/webcam_SURF_L10.mat --target $S/dslr_SURF_L10.mat --preprocess rowsum,zscore --json -q
-    expect weight-widths-ulsif 0 '"method": "ulsif"' -- "$TL" weight --method ulsif --widths 5 --lambda -1 \
+    expect weight-widths-ulsif 0 '"gamma": [0-9].*"lambda": [0-9]' -- "$TL" weight --method ulsif --widths 5 --lambda -1 \
         --source $S/webcam_SURF_L10.mat --target $S/dslr_SURF_L10.mat --preprocess rowsum,zscore --json -q
     expect guard-tradaboost-permuted 0 '"negative_transfer": true' -- "$TL" tradaboost \
         --source "$TMP/amazon_perm.csv" --target $S/dslr_SURF_L10.mat --labelled 30 --rounds 4 \

@@ -233,15 +233,7 @@ static int run_finetune(cli_args *a) {
         cli_json_int(&j, "n_train", (long long)tr.n);
         cli_json_int(&j, "n_classes", (long long)nc);
         cli_json_int(&j, "epochs", (long long)r.epochs_run);
-        cli_json_num(&j, "train_loss", r.train_loss);
-        cli_json_num(&j, "train_accuracy", r.train_acc);
-        if (!isnan(r.val_acc)) cli_json_num(&j, "val_accuracy", r.val_acc);
-        if (!isnan(tacc)) {
-            cli_json_num(&j, "accuracy", tacc);
-            cli_json_num(&j, "test_loss", tloss);
-            cli_json_int(&j, "n_test", (long long)test.n);
-        }
-        cli_json_num(&j, "seconds", r.seconds);
+        cli_nn_json_result(&j, &r, tacc, tloss, test.n);
         rc = cli_json_finish(&j);
     } else {
         printf("%-18s %s -> %s\n", "model", from, save);

@@ -205,15 +205,7 @@ static int run_train(cli_args *a) {
         cli_json_int(&j, "parameters", (long long)tl_nn_param_scalars(nn));
         cli_json_int(&j, "epochs", (long long)r.epochs_run);
         cli_json_int(&j, "best_epoch", (long long)r.best_epoch);
-        cli_json_num(&j, "train_loss", r.train_loss);
-        cli_json_num(&j, "train_accuracy", r.train_acc);
-        if (!isnan(r.val_acc)) cli_json_num(&j, "val_accuracy", r.val_acc);
-        if (!isnan(tacc)) {
-            cli_json_num(&j, "accuracy", tacc);
-            cli_json_num(&j, "test_loss", tloss);
-            cli_json_int(&j, "n_test", (long long)test.n);
-        }
-        cli_json_num(&j, "seconds", r.seconds);
+        cli_nn_json_result(&j, &r, tacc, tloss, test.n);
         cli_json_num(&j, "samples_per_s", r.samples_per_s);
         rc = cli_json_finish(&j);
     } else {

@@ -15,6 +15,8 @@
 
 #include "golden_fixture.h"
 #include "harness.h"
+#include "oom_alloc.h"
+#include "sample_data.h"
 #include "instance/instance_internal.h"
 #include "tl.h"
 #include "tl/instance.h"
@@ -47,12 +49,6 @@ static double maxdiff(const double *a, const double *b, size_t n) {
     return m;
 }
 
-static tl_mat gauss(size_t n, size_t d, double shift, double scale, tl_rng *r) {
-    tl_mat m = tl_mat_view(malloc(n * d * sizeof(double) + 8), n, d);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) TL_AT(m, i, j) = scale * tl_rng_normal(r) + (j == 0 ? shift : 0);
-    return m;
-}
 
 /* ---------------------------------------------------------------- KMM */
 
@@ -609,21 +605,6 @@ TEST(bad_inputs) {
 
 /* ---------------------------------------------------------------- out of memory */
 
-static long oom_left;
-static void *oom_alloc(void *u, size_t s) {
-    (void)u;
-    if (oom_left-- <= 0) return NULL;
-    return malloc(s);
-}
-static void *oom_realloc(void *u, void *p, size_t s) {
-    (void)u;
-    if (oom_left-- <= 0) return NULL;
-    return realloc(p, s);
-}
-static void oom_free(void *u, void *p) {
-    (void)u;
-    free(p);
-}
 
 TEST(out_of_memory) {
     tl_rng r;
@@ -633,7 +614,6 @@ TEST(out_of_memory) {
     for (int i = 0; i < 30; i++) ys[i] = i % 2;
     for (int i = 0; i < 5; i++) yl[i] = i % 2;
     double w[30];
-    tl_allocator al = {oom_alloc, oom_realloc, oom_free, NULL};
     int bad = 0;
     tl_ctx one = tl_ctx_default();
     one.threads = 1; /* the allocator above counts without a lock */
@@ -641,7 +621,7 @@ TEST(out_of_memory) {
         int ok_seen = 0;
         for (long k = 0; k < 400 && !ok_seen; k++) {
             tl_status s;
-            tl_allocator_set(&al);
+            tl_allocator_set(&oom_allocator);
             oom_left = k;
             if (m >= 5) { /* KLIEP and uLSIF with width selection */
                 tl_weight_params p = tl_weight_params_default(m == 5 ? TL_WEIGHT_KLIEP : TL_WEIGHT_ULSIF);
@@ -929,10 +909,9 @@ TEST(dclf_bad_inputs) {
     /* out of memory on the sparse path (dual coordinate descent) */
     csr_buf bs;
     tl_xmat S = to_csr(A, &bs);
-    tl_allocator al = {oom_alloc, oom_realloc, oom_free, NULL};
     int ok_seen = 0, bad = 0;
     for (long k = 0; k < 100 && !ok_seen; k++) {
-        tl_allocator_set(&al);
+        tl_allocator_set(&oom_allocator);
         oom_left = k;
         tl_status s = tl_weights_fit(&p, S, xd(tl_mat_rows(A, 0, 6)), w);
         tl_allocator_set(NULL);

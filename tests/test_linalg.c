@@ -9,6 +9,7 @@
 
 #include "golden_fixture.h"
 #include "harness.h"
+#include "oom_alloc.h"
 #include "tl.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -788,21 +789,6 @@ TEST(median_gamma_sampled) {
 
 /* ---------------------------------------------------------------- out of memory */
 
-static long oom_left = -1;
-static void *oom_alloc(void *u, size_t n) {
-    (void)u;
-    if (oom_left == 0) return NULL;
-    if (oom_left > 0) oom_left--;
-    return malloc(n);
-}
-static void *oom_realloc(void *u, void *p, size_t n) {
-    (void)u;
-    return realloc(p, n);
-}
-static void oom_free(void *u, void *p) {
-    (void)u;
-    free(p);
-}
 
 TEST(out_of_memory) {
     tl_rng r;
@@ -812,13 +798,12 @@ TEST(out_of_memory) {
     tl_mat Xs = padded(2100, 2, 0), V = padded(n, 3, 0), O = padded(n, n, 0), Rhs = padded(n, 2, 0);
     fill_normal(Xs, &r);
     double w[10];
-    tl_allocator al = {oom_alloc, oom_realloc, oom_free, NULL};
     tl_kernel k = tl_kernel_default(TL_KERNEL_RBF);
     k.gamma = 0.5;
     for (int f = 0; f < 10; f++) {
         int fails = 0, succeeded = 1;
         for (long budget = 0; budget < 64; budget++) {
-            tl_allocator_set(&al);
+            tl_allocator_set(&oom_allocator);
             oom_left = budget;
             tl_status st = TL_OK;
             double g;

@@ -6,6 +6,8 @@
  * closest), bad inputs with their messages, and out-of-memory injection. */
 #include "golden_fixture.h"
 #include "harness.h"
+#include "oom_alloc.h"
+#include "sample_data.h"
 #include "tl.h"
 #include "tl/measure.h"
 
@@ -45,13 +47,6 @@ static void csr_free(csr_copy *o) {
 
 static tl_xmat xd(tl_mat m) { return tl_xmat_from_dense(m); }
 
-/* n x d Gaussian sample, mean shift in the first column, owned by the caller (free()). */
-static tl_mat gauss(size_t n, size_t d, double shift, double scale, tl_rng *r) {
-    tl_mat m = tl_mat_view(malloc(n * d * sizeof(double) + 8), n, d);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) TL_AT(m, i, j) = scale * tl_rng_normal(r) + (j == 0 ? shift : 0);
-    return m;
-}
 
 /* A SURF domain, each histogram divided by its sum; NULL if unavailable. Not the 1-NN protocol's
  * per-domain z-score: that equalises every domain's mean and variance, which is what MMD and a
@@ -388,30 +383,14 @@ TEST(bad_inputs) {
 
 /* ---------------------------------------------------------------- out of memory */
 
-static long oom_left;
-static void *oom_alloc(void *u, size_t s) {
-    (void)u;
-    if (oom_left-- <= 0) return NULL;
-    return malloc(s);
-}
-static void *oom_realloc(void *u, void *p, size_t s) {
-    (void)u;
-    if (oom_left-- <= 0) return NULL;
-    return realloc(p, s);
-}
-static void oom_free(void *u, void *p) {
-    (void)u;
-    free(p);
-}
 
 TEST(out_of_memory) {
     tl_rng r;
     tl_rng_seed(&r, 9);
     tl_mat A = gauss(30, 3, 0, 1, &r), B = gauss(25, 3, 0.5, 1, &r);
-    tl_allocator al = {oom_alloc, oom_realloc, oom_free, NULL};
     int ok_seen = 0, bad = 0;
     for (long k = 0; k < 200 && !ok_seen; k++) {
-        tl_allocator_set(&al);
+        tl_allocator_set(&oom_allocator);
         oom_left = k;
         tl_mmd_params p = tl_mmd_params_default();
         p.permutations = 20;

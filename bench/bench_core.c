@@ -51,6 +51,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_util.h"
+
 #include "tl.h"
 
 #define MAX_RUNS 64
@@ -106,28 +108,6 @@ static uint64_t ints_digest(const int *v, size_t n) {
     digest d = {0, 0};
     for (size_t i = 0; i < n; i++) dg_word(&d, (uint64_t)(int64_t)v[i]);
     return d.h;
-}
-
-/* ---- small helpers ---- */
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static double peak_mb(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0; /* Linux: kilobytes */
-}
-
-/* Reset the peak-RSS high-water mark to the current RSS; 1 on success. */
-static int reset_peak(void) {
-    FILE *f = fopen("/proc/self/clear_refs", "w");
-    if (!f) return 0;
-    int ok = fputs("5", f) >= 0;
-    return fclose(f) == 0 && ok;
 }
 
 #define FAIL_IF(expr)                                                                              \
@@ -409,20 +389,20 @@ int main(int argc, char **argv) {
         if (!s.pred) die("out of memory");
     }
 
-    double setup_mb = peak_mb();
-    int hwm_reset = reset_peak();
+    double setup_mb = bench_peak_mb();
+    int hwm_reset = bench_reset_peak();
     double runs[MAX_RUNS], best = 1e300;
     for (int i = 0; i < warmups + repeats; i++) {
         if (i > 0 && op->release) op->release(&s);
-        double t0 = now_s();
+        double t0 = bench_now();
         op->run(&s);
-        double t = now_s() - t0;
+        double t = bench_now() - t0;
         if (i >= warmups) {
             runs[i - warmups] = t;
             if (t < best) best = t;
         }
     }
-    double peak = peak_mb();
+    double peak = bench_peak_mb();
     if (op->check) op->check(&s);
     if (op->release) op->release(&s);
 

@@ -41,30 +41,16 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_util.h"
+
 #include "tl.h"
 #include "tl/instance.h"
 #include "tl/measure.h"
 
 #define MAX_RUNS 64
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
-static double peak_mb(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;
-}
 
-static int reset_peak(void) {
-    FILE *f = fopen("/proc/self/clear_refs", "w");
-    if (!f) return 0;
-    int ok = fputs("5", f) >= 0;
-    return fclose(f) == 0 && ok;
-}
 
 #define FAIL_IF(expr)                                                                              \
     do {                                                                                           \
@@ -286,19 +272,19 @@ int main(int argc, char **argv) {
         s.w = malloc(tl_dataset_rows(s.s) * sizeof *s.w);
         if (!s.w) die("out of memory");
     }
-    double setup_mb = peak_mb();
-    int hwm_reset = reset_peak();
+    double setup_mb = bench_peak_mb();
+    int hwm_reset = bench_reset_peak();
     double runs[MAX_RUNS], best = 1e300;
     for (int i = 0; i < warmups + repeats; i++) {
-        double t0 = now_s();
+        double t0 = bench_now();
         run_op(&s);
-        double t = now_s() - t0;
+        double t = bench_now() - t0;
         if (i >= warmups) {
             runs[i - warmups] = t;
             if (t < best) best = t;
         }
     }
-    double peak = peak_mb();
+    double peak = bench_peak_mb();
     if (!strcmp(s.op, "mmd-surf")) {
         add_extra(",\"gamma\":%.17g,\"mmd2\":%.17g", s.mr.gamma, s.mr.mmd2);
         if (s.mr.p_value == s.mr.p_value) add_extra(",\"p_value\":%.17g", s.mr.p_value);

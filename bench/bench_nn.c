@@ -27,20 +27,12 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_util.h"
+
 #include "tl.h"
 #include "tl/nn.h"
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
-static double peak_mb(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;
-}
 
 /* current resident set (VmRSS) in MB */
 static double rss_mb(void) {
@@ -53,12 +45,6 @@ static double rss_mb(void) {
     return v;
 }
 
-static int reset_peak(void) {
-    FILE *f = fopen("/proc/self/clear_refs", "w");
-    if (!f) return 0;
-    int ok = fputs("5", f) >= 0;
-    return (fclose(f) == 0) && ok;
-}
 
 /* multiply-add FLOPs per sample: forward, and training (forward + both gradients) */
 static void count_flops(tl_nn *nn, double *fwd, double *train) {
@@ -98,9 +84,9 @@ static double sgemm_peak(void) {
     for (size_t i = 0; i < (size_t)n * n; i++) a[i] = b[i] = (float)(i % 7) * 0.1f;
     double best = 1e30;
     for (int r = 0; r < 4; r++) {
-        double t = now();
+        double t = bench_now();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-        t = now() - t;
+        t = bench_now() - t;
         if (r && t < best) best = t;
     }
     free(a);
@@ -181,8 +167,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_nn: %s\n", tl_error_message());
         return 1;
     }
-    const double setup_mb = peak_mb();
-    const int reset = reset_peak();
+    const double setup_mb = bench_peak_mb();
+    const int reset = bench_reset_peak();
     const double start_mb = rss_mb();
     p.epochs = epochs;
     tl_nn_train_result r;
@@ -193,12 +179,12 @@ int main(int argc, char **argv) {
     float *out = malloc(ninfer * 10 * sizeof *out);
     double best = 1e30;
     for (int k = 0; k < 3 && out; k++) {
-        double t = now();
+        double t = bench_now();
         tl_nn_forward(nn, x, ninfer, out);
-        t = now() - t;
+        t = bench_now() - t;
         if (t < best) best = t;
     }
-    const double pk = peak_mb();
+    const double pk = bench_peak_mb();
     size_t hits = 0;
     for (size_t i = 0; out && i < ninfer; i++) {
         size_t am = 0;

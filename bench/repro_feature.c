@@ -64,6 +64,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #include "tl/core.h"
 #include "tl/data.h"
 #include "tl/feature.h"
@@ -74,27 +76,8 @@
 static const char *data_dir = "../shared/data";
 static const char *fmnist_dir = "/usr/share/datasets/fashion-mnist";
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
-static double peak_mb(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;
-}
 
-/* Reset the peak-RSS high-water mark to the current RSS (Linux >= 4.0: "5" into
- * /proc/self/clear_refs; getrusage follows it), so a later peak_mb() is the peak of what ran
- * after set-up, inputs resident. 1 on success. */
-static int reset_peak(void) {
-    FILE *f = fopen("/proc/self/clear_refs", "w");
-    if (!f) return 0;
-    int ok = fputs("5", f) >= 0;
-    return fclose(f) == 0 && ok;
-}
 
 static void die(const char *what, tl_status st) {
     fprintf(stderr, "repro_feature: %s: %s (%s)\n", what, tl_status_name(st), tl_error_message());
@@ -374,10 +357,10 @@ static result run_adapt(const config *c, tl_dataset *S, tl_dataset *T) {
     result r = {0, 0};
     tl_mat Xs = tl_dataset_dense(S), Xt = tl_dataset_dense(T);
     const int *ys = tl_dataset_labels_const(S), *yt = tl_dataset_labels_const(T);
-    double t0 = now();
+    double t0 = bench_now();
     if (c->raw) {
         r.acc = learn_acc_cv(&c->lp, c->cv, Xs, ys, Xt, yt);
-        r.seconds = now() - t0;
+        r.seconds = bench_now() - t0;
         return r;
     }
     tl_adapter *a = NULL;
@@ -386,7 +369,7 @@ static result run_adapt(const config *c, tl_dataset *S, tl_dataset *T) {
     TRY("transform", tl_adapter_transform(a, TL_DOMAIN_SOURCE, Xs, &Zs));
     TRY("transform", tl_adapter_transform(a, TL_DOMAIN_TARGET, Xt, &Zt));
     r.acc = learn_acc_cv(&c->lp, c->cv, Zs, ys, Zt, yt);
-    r.seconds = now() - t0;
+    r.seconds = bench_now() - t0;
     tl_mat_free(&Zs);
     tl_mat_free(&Zt);
     tl_adapter_free(a);
@@ -431,14 +414,14 @@ static const surf_fit *surf_fit_get(const config *c) {
     for (int t = 0; t < 12; t++) {
         tl_dataset *S = surf_domain(c, surf_tasks[t][0]), *T = surf_domain(c, surf_tasks[t][1]);
         tl_mat Xs = tl_dataset_dense(S), Xt = tl_dataset_dense(T);
-        double t0 = now();
+        double t0 = bench_now();
         tl_adapter *a = NULL;
         f->Zs[t] = f->Zt[t] = (tl_mat){0, 0, 0, NULL};
         TRY(c->name, tl_adapt_fit(&c->p, Xs, tl_dataset_labels_const(S), Xt, NULL, &a));
         TRY("transform", tl_adapter_transform(a, TL_DOMAIN_SOURCE, Xs, &f->Zs[t]));
         TRY("transform", tl_adapter_transform(a, TL_DOMAIN_TARGET, Xt, &f->Zt[t]));
         tl_adapter_free(a);
-        f->fit_secs[t] = now() - t0;
+        f->fit_secs[t] = bench_now() - t0;
     }
     return f;
 }
@@ -460,11 +443,11 @@ static const surf_row *surf_run(const char *spec) {
     for (int t = 0; t < 12; t++) {
         tl_dataset *S = surf_domain(&r->c, surf_tasks[t][0]);
         tl_dataset *T = surf_domain(&r->c, surf_tasks[t][1]);
-        double t0 = now();
+        double t0 = bench_now();
         r->acc[t] = learn_acc_cv(&r->c.lp, r->c.cv, f ? f->Zs[t] : tl_dataset_dense(S),
                                  tl_dataset_labels_const(S), f ? f->Zt[t] : tl_dataset_dense(T),
                                  tl_dataset_labels_const(T));
-        r->secs += now() - t0 + (f ? f->fit_secs[t] : 0);
+        r->secs += bench_now() - t0 + (f ? f->fit_secs[t] : 0);
     }
     ncache++;
     return r;
@@ -840,7 +823,7 @@ static void mode_speed(const char *spec, int repeat) {
     if (repeat < 1) repeat = 1;
     tl_dataset *D[4];
     for (int i = 0; i < 4; i++) D[i] = load_surf(i, c.pre);
-    int reset = reset_peak();
+    int reset = bench_reset_peak();
     double total = 0, accs = 0;
     for (int t = 0; t < 12; t++) {
         result r = run_adapt(&c, D[surf_tasks[t][0]], D[surf_tasks[t][1]]);
@@ -857,7 +840,7 @@ static void mode_speed(const char *spec, int repeat) {
     }
     printf("{\"impl\": \"libtl\", \"spec\": \"%s\", \"summary\": true, \"acc\": %.4f, "
            "\"seconds\": %.4f, \"peak_mb\": %.1f, \"hwm_reset\": %s}\n",
-           spec, accs / 12, total, peak_mb(), reset ? "true" : "false");
+           spec, accs / 12, total, bench_peak_mb(), reset ? "true" : "false");
     for (int i = 0; i < 4; i++) tl_dataset_free(D[i]);
 }
 
@@ -901,12 +884,12 @@ static void mode_fmnist_baseline(int argc, char **argv) {
     }
     tl_dataset *S = NULL, *T = NULL;
     fmnist_load(strtoul(argv[0], NULL, 10), strtoul(argv[1], NULL, 10), &S, &T);
-    double t0 = now();
+    double t0 = bench_now();
     double acc = nn_acc(tl_dataset_dense(S), tl_dataset_labels_const(S), tl_dataset_dense(T),
                         tl_dataset_labels_const(T));
     printf("{\"impl\": \"libtl\", \"data\": \"fmnist\", \"ns\": %zu, \"nt\": %zu, "
            "\"baseline_acc\": %.4f, \"seconds\": %.3f}\n",
-           tl_dataset_rows(S), tl_dataset_rows(T), acc, now() - t0);
+           tl_dataset_rows(S), tl_dataset_rows(T), acc, bench_now() - t0);
     tl_dataset_free(S);
     tl_dataset_free(T);
 }
@@ -916,7 +899,7 @@ static void mode_fmnist(int argc, char **argv) {
         fprintf(stderr, "fmnist NS NT exact|nystrom|rff|primal tca|jda|bda [M [GAMMA]]\n");
         exit(2);
     }
-    double t_start = now();
+    double t_start = bench_now();
     size_t ns = strtoul(argv[0], NULL, 10), nt = strtoul(argv[1], NULL, 10);
     const char *form = argv[2];
     tl_adapt_method m;
@@ -925,11 +908,11 @@ static void mode_fmnist(int argc, char **argv) {
     fmnist_load(ns, nt, &S, &T);
     tl_mat Xs = tl_dataset_dense(S), Xt = tl_dataset_dense(T);
     const int *ys = tl_dataset_labels_const(S), *yt = tl_dataset_labels_const(T);
-    double t_load = now() - t_start;
+    double t_load = bench_now() - t_start;
     /* the no-transfer 1-NN on the pixels, untimed (a 10000 x 60000 search is skipped) */
     double base = ns + nt <= 20000 ? nn_acc(Xs, ys, Xt, yt) : -1;
-    double load_peak = peak_mb();
-    int reset = reset_peak();
+    double load_peak = bench_peak_mb();
+    int reset = bench_reset_peak();
     tl_adapt_params p = tl_adapt_params_default(m);
     p.dim = 100;
     if (strcmp(form, "primal") != 0) {
@@ -940,23 +923,23 @@ static void mode_fmnist(int argc, char **argv) {
         if (argc > 4 && strtoul(argv[4], NULL, 10) > 0) p.landmarks = strtoul(argv[4], NULL, 10);
         if (argc > 5) p.kernel.gamma = strtod(argv[5], NULL);
     }
-    double tf = now();
+    double tf = bench_now();
     tl_adapter *a = NULL;
     tl_mat Zs = {0, 0, 0, NULL}, Zt = {0, 0, 0, NULL};
     TRY("fit", tl_adapt_fit(&p, Xs, ys, Xt, NULL, &a));
-    double t_fit = now() - tf;
+    double t_fit = bench_now() - tf;
     TRY("transform", tl_adapter_transform(a, TL_DOMAIN_SOURCE, Xs, &Zs));
     TRY("transform", tl_adapter_transform(a, TL_DOMAIN_TARGET, Xt, &Zt));
     double acc = nn_acc(Zs, ys, Zt, yt);
-    double t_all = now() - tf;
-    double op_peak = peak_mb();
+    double t_all = bench_now() - tf;
+    double op_peak = bench_peak_mb();
     printf("{\"impl\": \"libtl\", \"data\": \"fmnist\", \"ns\": %zu, \"nt\": %zu, \"form\": \"%s\", "
            "\"method\": \"%s\", \"landmarks\": %zu, \"acc\": %.4f, \"baseline_acc\": %.4f, "
            "\"fit_seconds\": %.3f, \"seconds\": %.3f, \"load_seconds\": %.3f, "
            "\"wall_seconds\": %.3f, \"peak_mb\": %.1f, \"process_peak_mb\": %.1f, "
            "\"hwm_reset\": %s}\n",
            ns, nt, form, argv[3], p.form == TL_ADAPT_KERNEL ? p.landmarks : 0, acc, base, t_fit,
-           t_all, t_load, now() - t_start, op_peak, op_peak > load_peak ? op_peak : load_peak,
+           t_all, t_load, bench_now() - t_start, op_peak, op_peak > load_peak ? op_peak : load_peak,
            reset ? "true" : "false");
     tl_mat_free(&Zs);
     tl_mat_free(&Zt);

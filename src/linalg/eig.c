@@ -11,7 +11,6 @@
  * reversed to descending while the column-major Z is scattered into the row-major V. */
 #include <lapacke.h>
 #include <math.h>
-#include <string.h>
 
 #include "la_internal.h"
 
@@ -152,17 +151,14 @@ tl_status tl_eig_sym(tl_mat A, tl_eig_which which, size_t k, double *w, tl_mat V
     TL_ALLOC(wl, n); /* LAPACK uses all n entries of W as workspace */
     if (want_v) TL_ALLOC(z, n * k);
     if (want_v && k < n && n > 1) {
-        double *a2 = NULL;
-        TL_ALLOC(a2, nn);
-        memcpy(a2, a, nn * sizeof *a2);
-        st = eig_subset_mrrr(n, a2, il, iu, k, wl, z);
-        tl_free(a2);
+        st = eig_subset_mrrr(n, a, il, iu, k, wl, z);
         if (st == TL_OK) {
             scatter(n, k, which == TL_EIG_LARGEST, wl, z, w, V);
             goto done;
         }
         if (st == TL_ERR_NOMEM) goto done;
-        st = TL_OK; /* MRRR on the range declined or failed: dsyevr below */
+        /* MRRR on the range declined or failed (rare): dsyevr below, on a fresh copy of A */
+        TL_TRY(copy_upper("eig_sym", "A", A, a));
     }
     TL_ALLOC(isuppz, 2 * n);
     lapack_int m = 0, info, liwork = -1, lwork = -1, iwq = 0;

@@ -57,8 +57,8 @@ done:
     return st;
 }
 
-/* P (d, d) <- cov(X)^p + regularised, dense or through the low-rank form; or, when VD is given
- * and n < d, leaves P unset and returns the low-rank factors. */
+/* The power (cov(X) + eps I)^pw: dense into P (d, d), or, when lowrank, as *alpha I + VD V^T
+ * through cov_pow_lowrank (P is then left untouched). */
 static tl_status cov_pow(tl_mat X, double eps, double pw, bool lowrank, double *alpha, tl_mat *V,
                          tl_mat *VD, tl_mat P) {
     tl_status st = TL_OK;

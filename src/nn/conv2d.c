@@ -98,8 +98,26 @@ static void col2im_channels(const conv_job *jb, size_t c0, size_t c1) {
     }
 }
 
-void nn_conv_forward(const tl_nn *nn, const nn_layer *L, const float *x /* (B, C, H, W) */,
-                     float *y /* (B, O, HO, WO) */, size_t B, const nn_scratch *sc) {
+/* One output plane from the product: + bias [then * scale + shift [then ReLU]]. */
+static void scatter_bias(const float *restrict s, float *restrict d, size_t n, float bo) {
+    for (size_t k = 0; k < n; k++) d[k] = s[k] + bo;
+}
+static void scatter_bn(const float *restrict s, float *restrict d, size_t n, float bo, float sg,
+                       float sh) {
+    for (size_t k = 0; k < n; k++) d[k] = (s[k] + bo) * sg + sh;
+}
+static void scatter_bn_relu(const float *restrict s, float *restrict d, size_t n, float bo,
+                            float sg, float sh) {
+    for (size_t k = 0; k < n; k++) {
+        const float t = (s[k] + bo) * sg + sh;
+        d[k] = t > 0.0f ? t : 0.0f;
+    }
+}
+
+/* The forward product of every chunk, scattered to NCHW with the bias and, when scale is given
+ * (evaluation only), a following batch norm's affine scale/shift (O) and optionally a ReLU. */
+static void conv_forward(const tl_nn *nn, const nn_layer *L, const float *scale, const float *shift,
+                         bool relu, const float *x, float *y, size_t B, const nn_scratch *sc) {
     const size_t C = L->in.c, K = L->k, O = L->units, HW = L->out.h * L->out.w;
     const size_t CKK = C * K * K, in_sz = nn_shape_size(L->in), out_sz = nn_shape_size(L->out);
     const float *Wt = nn->t[L->w].data, *b = nn->t[L->b].data;
@@ -114,40 +132,22 @@ void nn_conv_forward(const tl_nn *nn, const nn_layer *L, const float *x /* (B, C
             for (size_t o = 0; o < O; o++) {
                 const float *s = sc->tmp + o * ncol + n * HW;
                 float *d = yn + o * HW;
-                const float bo = b[o];
-                for (size_t k = 0; k < HW; k++) d[k] = s[k] + bo;
+                if (!scale) scatter_bias(s, d, HW, b[o]);
+                else if (relu) scatter_bn_relu(s, d, HW, b[o], scale[o], shift[o]);
+                else scatter_bn(s, d, HW, b[o], scale[o], shift[o]);
             }
         }
     }
 }
 
+void nn_conv_forward(const tl_nn *nn, const nn_layer *L, const float *x /* (B, C, H, W) */,
+                     float *y /* (B, O, HO, WO) */, size_t B, const nn_scratch *sc) {
+    conv_forward(nn, L, NULL, NULL, false, x, y, B, sc);
+}
+
 void nn_conv_bn_forward(const tl_nn *nn, const nn_layer *L, const float *scale, const float *shift,
                         bool relu, const float *x, float *y, size_t B, const nn_scratch *sc) {
-    const size_t C = L->in.c, K = L->k, O = L->units, HW = L->out.h * L->out.w;
-    const size_t CKK = C * K * K, in_sz = nn_shape_size(L->in), out_sz = nn_shape_size(L->out);
-    const float *Wt = nn->t[L->w].data, *b = nn->t[L->b].data;
-    for (size_t n0 = 0; n0 < B; n0 += nn->conv_chunk) {
-        const size_t nb = B - n0 < nn->conv_chunk ? B - n0 : nn->conv_chunk, ncol = nb * HW;
-        conv_job jb = {L, x + n0 * in_sz, NULL, sc->col, nb};
-        im2col_rows(&jb, 0, CKK);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)O, (int)ncol, (int)CKK, 1.0f,
-                    Wt, (int)CKK, sc->col, (int)ncol, 0.0f, sc->tmp, (int)ncol);
-        for (size_t n = 0; n < nb; n++) {
-            float *yn = y + (n0 + n) * out_sz;
-            for (size_t o = 0; o < O; o++) {
-                const float *s = sc->tmp + o * ncol + n * HW;
-                float *d = yn + o * HW;
-                const float bo = b[o], sg = scale[o], sh = shift[o];
-                if (relu)
-                    for (size_t k = 0; k < HW; k++) {
-                        const float t = (s[k] + bo) * sg + sh;
-                        d[k] = t > 0.0f ? t : 0.0f;
-                    }
-                else
-                    for (size_t k = 0; k < HW; k++) d[k] = (s[k] + bo) * sg + sh;
-            }
-        }
-    }
+    conv_forward(nn, L, scale, shift, relu, x, y, B, sc);
 }
 
 void nn_conv_backward(const tl_nn *nn, const nn_layer *L, const float *x /* (B, C, H, W) */,

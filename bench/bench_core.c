@@ -51,6 +51,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#define BENCH_NAME "bench_core"
 #include "bench_util.h"
 
 #include "tl.h"
@@ -110,27 +111,6 @@ static uint64_t ints_digest(const int *v, size_t n) {
     return d.h;
 }
 
-#define FAIL_IF(expr)                                                                              \
-    do {                                                                                           \
-        tl_status s_ = (expr);                                                                     \
-        if (s_ != TL_OK) {                                                                         \
-            fprintf(stderr, "bench_core: %s: %s (%s)\n", #expr, tl_status_name(s_),               \
-                    tl_error_message());                                                           \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static void die(const char *msg) {
-    fprintf(stderr, "bench_core: %s\n", msg);
-    exit(2);
-}
-
-static size_t parse_size(const char *s) {
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end) die("expected a non-negative integer argument");
-    return (size_t)v;
-}
 
 /* Extra "key": value pairs appended to the JSON line by an op's check. */
 static char extra[4096];

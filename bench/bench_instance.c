@@ -41,6 +41,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#define BENCH_NAME "bench_instance"
 #include "bench_util.h"
 
 #include "tl.h"
@@ -52,27 +53,6 @@
 
 
 
-#define FAIL_IF(expr)                                                                              \
-    do {                                                                                           \
-        tl_status s_ = (expr);                                                                     \
-        if (s_ != TL_OK) {                                                                         \
-            fprintf(stderr, "bench_instance: %s: %s (%s)\n", #expr, tl_status_name(s_),           \
-                    tl_error_message());                                                           \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static void die(const char *msg) {
-    fprintf(stderr, "bench_instance: %s\n", msg);
-    exit(2);
-}
-
-static size_t parse_size(const char *s) {
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end) die("expected a non-negative integer argument");
-    return (size_t)v;
-}
 
 static double parse_num(const char *s) {
     char *end;

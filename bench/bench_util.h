@@ -6,8 +6,11 @@
 #define TL_BENCH_UTIL_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
+
+#include "tl/core.h"
 
 /* Seconds on the monotonic clock. */
 static inline double bench_now(void) {
@@ -31,5 +34,32 @@ static inline int bench_reset_peak(void) {
     int ok = fputs("5", f) >= 0;
     return fclose(f) == 0 && ok;
 }
+
+#ifdef BENCH_NAME
+/* Programs that define BENCH_NAME before including this header also get: FAIL_IF(call) (exit 1
+ * with the status and message when a libtl call fails), die(msg) (exit 2, bad arguments) and
+ * parse_size (a non-negative integer argument, or die). */
+#define FAIL_IF(expr)                                                                              \
+    do {                                                                                           \
+        tl_status s_ = (expr);                                                                     \
+        if (s_ != TL_OK) {                                                                         \
+            fprintf(stderr, BENCH_NAME ": %s: %s (%s)\n", #expr, tl_status_name(s_),              \
+                    tl_error_message());                                                           \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static inline void die(const char *msg) {
+    fprintf(stderr, BENCH_NAME ": %s\n", msg);
+    exit(2);
+}
+
+static inline size_t parse_size(const char *s) {
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end) die("expected a non-negative integer argument");
+    return (size_t)v;
+}
+#endif
 
 #endif

@@ -209,7 +209,7 @@ suite_instance() {
             "-r 3 -w 1 ulsif-cv-surf $C $AM $G $W/ulsif_cv.idx $W/ulsif_cv.txt" \
             "-r 3 -w 1 --compare $W/ulsif_cv.txt ulsif-cv-surf $C $AM $G $W/ulsif_cv.idx"
         pair "domain classifier (sklearn LogisticRegression)" "SURF C->A, 1123 x 958 x 800 dense, rowsum" \
-            "-r 3 -w 1 dclf-surf $C $AM $W/dclf_surf.txt" "-r 3 -w 1 --compare $W/dclf_surf.txt dclf-surf $C $AM"
+            "-r 10 -w 1 dclf-surf $C $AM $W/dclf_surf.txt" "-r 10 -w 1 --compare $W/dclf_surf.txt dclf-surf $C $AM"
         GM=$("$BENCH" -r 1 -w 0 mmd-surf "$AM" "$C" 0 0 | gamma_of)
         pair "RBF MMD + 1000 permutations (numpy)" "SURF A vs C, rowsum" \
             "-r 3 -w 1 mmd-surf $AM $C $GM 1000" "-r 1 -w 0 mmd-surf $AM $C $GM 1000"

@@ -191,9 +191,17 @@ TEST(ratio_methods_golden) {
 /* ---------------------------------------------------------------- width selection */
 
 static char last_choice[256];
+/* uLSIF's leave-one-out score per (width, lambda), from its DEBUG lines, in the order logged
+ * (width-major, lambda-minor) */
+static double loo_scores[64];
+static size_t n_loo_scores;
 static void keep_choice(void *u, tl_log_level l, const char *m) {
     (void)u;
+    double gm, lm, sc;
     if (l == TL_LOG_INFO && strstr(m, "chosen")) snprintf(last_choice, sizeof last_choice, "%s", m);
+    if (l == TL_LOG_DEBUG && n_loo_scores < 64 &&
+        sscanf(m, "ulsif: gamma %lf lambda %lf LOO score %lf", &gm, &lm, &sc) == 3)
+        loo_scores[n_loo_scores++] = sc;
 }
 
 TEST(width_selection_golden) {
@@ -248,7 +256,17 @@ TEST(width_selection_golden) {
     p.lambda = -1;
     p.ctx = &ctx;
     tl_weight_info info = {0, 0};
+    ctx.log_level = TL_LOG_DEBUG;
+    n_loo_scores = 0;
     CHECK_OK(tl_weights_fit_info(&p, xd(Xs), xd(Xt), w, &info));
+    ctx.log_level = TL_LOG_INFO;
+    /* every leave-one-out score, not only the winner: the certified rows (exact), the clipped
+     * ones in double, the full products in single precision, against uLSIF.m in numpy */
+    tl_mat gs = gmat(&g, "ulsif_scores");
+    CHECK(n_loo_scores == gs.rows * gs.cols && n_loo_scores == 45);
+    for (size_t i = 0; i < n_loo_scores && i < gs.rows * gs.cols; i++)
+        CHECK_MSG(fabs(loo_scores[i] - gs.data[i]) <= 1e-5 * fabs(gs.data[i]) + 1e-9,
+                  "ulsif LOO score %zu: %.10g, numpy %.10g", i, loo_scores[i], gs.data[i]);
     CHECK(sscanf(last_choice, "ulsif: gamma %lf, lambda %lf chosen", &gm, &lm) == 2);
     CHECK_NEAR(gm, gnum(&g, "ulsif_gamma"), 1e-5);
     CHECK_NEAR(lm, gnum(&g, "ulsif_lambda"), 1e-5);

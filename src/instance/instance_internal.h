@@ -28,6 +28,10 @@ tl_status tli_kernel_design(const tl_kernel *k, tl_xmat X, tl_mat C, tl_mat Phi)
 tl_status tli_kernel_design_self(const tl_kernel *k, tl_mat C, tl_mat Phi);
 /* D (rows(X), b) = ||X_i - C_l||^2 (clamped at 0), X densified block by block. */
 tl_status tli_sqdist_design(tl_xmat X, tl_mat C, tl_mat D);
+/* Ds (ns, b) and Dt (nt, b) likewise, as row-block tasks on up to `threads` threads with OpenBLAS
+ * single-threaded: for the model-selection paths, which then run their candidates on threads. */
+tl_status tli_sqdist_designs(size_t threads, tl_xmat Xs, tl_xmat Xt, tl_mat C, tl_mat Ds,
+                             tl_mat Dt);
 /* K = exp(-gamma D) (same shape; K may not alias D); tli_square: K = K .* K in place, the RBF
  * design of twice the gamma. */
 void tli_rbf_from_sqdist(tl_mat D, double gamma, tl_mat K);
@@ -52,6 +56,12 @@ typedef tl_status (*tli_task_fn)(void *ctx, size_t task, size_t thread);
 tl_status tli_parallel(size_t ntasks, size_t nthreads, tli_task_fn fn, void *ctx);
 /* Threads for the tasks: ctx->threads when set, else OpenBLAS's thread count; at most ntasks. */
 size_t tli_threads(const tl_weight_params *p, size_t ntasks);
+/* OpenBLAS single-threaded from here (returns the count to restore with tli_blas_restore): a fit
+ * whose parallel work runs on tli_parallel's threads keeps BLAS serial throughout, since OpenBLAS's
+ * workers spin (sched_yield) for a while after each threaded call, beside our threads. Take
+ * tli_threads first: it reads OpenBLAS's count when ctx->threads is unset. */
+int tli_blas_serial(void);
+void tli_blas_restore(int saved);
 /* The CPU runs AVX2 (x86 only; 0 elsewhere): selects the avx2 clones of the vector kernels. */
 int tli_have_avx2(void);
 
@@ -62,6 +72,7 @@ int tli_have_avx2(void);
 #define TLI_VEC 1
 typedef double tli_v4 __attribute__((vector_size(32)));
 typedef long long tli_v4i __attribute__((vector_size(32)));
+typedef float tli_f4 __attribute__((vector_size(16)));
 #define TLI_INLINE static inline __attribute__((always_inline))
 #if defined(__x86_64__) || defined(__i386__)
 #define TLI_AVX2 1

@@ -24,8 +24,9 @@
  * threads at a loss at these sizes). The gradient of a rejected candidate is dropped and the
  * gradient of the current alpha kept, so every step costs exactly one pass, and the objective's
  * logs are one log per pass (a mantissa product with an exponent sum). The squared distances to
- * the centres are computed once for all widths and each width's design is the previous one
- * squared (weights.c). The width x fold fits are independent tasks on the threads (tli_parallel),
+ * the centres are computed once for all widths (row blocks on our threads, OpenBLAS kept
+ * single-threaded for the whole selection) and each width's design is the previous one squared
+ * (weights.c). The width x fold fits are independent tasks on the threads (tli_parallel),
  * each on its own workspace: the result does not depend on the thread count. Cost O((ns + nt) b d)
  * for the distances plus O(nt b) per step. */
 #include <math.h>
@@ -310,10 +311,9 @@ static tl_status cv_task(void *v, size_t task, size_t thread) {
 /* *gamma receives the chosen width. Ds (ns, b), Dt (nt, b) with Dt's rows in the
  * cross-validation order; Ps (ns, b) work. */
 static tl_status select_width(const tl_weight_params *p, const tl_kernel *k, tl_mat Ds, tl_mat Dt,
-                              tl_mat Ps, double *gamma) {
+                              tl_mat Ps, size_t T, double *gamma) {
     tl_status st = TL_OK;
     size_t nt = Dt.rows, b = Dt.cols, F = p->folds, W = p->widths, G = 1, slot[TLI_MAX_WIDTHS];
-    size_t T = tli_threads(p, W * F);
     tl_mat Pt[TLI_MAX_WIDTHS];
     double g[TLI_MAX_WIDTHS], best = -INFINITY, *bv = NULL, *c = NULL, *fs = NULL, *work = NULL;
     size_t *steps = NULL, kb = W;
@@ -397,6 +397,7 @@ tl_status tli_kliep(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
     double *bv = NULL, *alpha = NULL, *u = NULL, *un = NULL, *an = NULL;
     size_t *perm = NULL;
     size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt);
+    int blas_saved = 0; /* > 0: OpenBLAS's thread count to restore */
     tl_kernel kk = *k;
     TL_TRY(tli_centres(Xt, p->centers, p->seed, &C));
     size_t b = C.rows;
@@ -417,12 +418,13 @@ tl_status tli_kliep(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
         TL_TRY(tl_mat_alloc(&Dt, nt, b));
         TL_TRY(tl_mat_alloc(&D0, nt, b));
         TL_ALLOC(perm, nt);
-        TL_TRY(tli_sqdist_design(Xs, C, Ds));
-        TL_TRY(tli_sqdist_design(Xt, C, D0));
+        size_t T = tli_threads(p, p->widths * p->folds), Td = tli_threads(p, 2 * TLI_MAX_WIDTHS);
+        blas_saved = tli_blas_serial();
+        TL_TRY(tli_sqdist_designs(Td, Xs, Xt, C, Ds, D0));
         tli_cv_order(nt, p->seed, perm);
         for (size_t i = 0; i < nt; i++) memcpy(Dt.data + i * b, D0.data + perm[i] * b, b * sizeof(double));
         tl_mat_free(&D0);
-        TL_TRY(select_width(p, k, Ds, Dt, Ps, &kk.gamma));
+        TL_TRY(select_width(p, k, Ds, Dt, Ps, T, &kk.gamma));
         tli_rbf_from_sqdist(Ds, kk.gamma, Ps);
         tli_rbf_from_sqdist(Dt, kk.gamma, Pt);
     } else {
@@ -446,6 +448,7 @@ tl_status tli_kliep(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
     info->gamma = kk.gamma;
     info->lambda = 0.0;
 done:
+    if (blas_saved > 0) tli_blas_restore(blas_saved);
     tl_mat_free(&C);
     tl_mat_free(&Ps);
     tl_mat_free(&Pt);

@@ -14,7 +14,7 @@
  * where Phi_s2, Phi_t2 are the transposed designs of those rows; the smallest score wins (the
  * first in width-major, lambda-minor order on ties, as uLSIF.m's two min calls).
  *
- * Speed, with the same scores: uLSIF.m inverts C for every lambda and multiplies C^{-1} into both
+ * Speed: uLSIF.m inverts C for every lambda and multiplies C^{-1} into both
  * designs. Here H = V diag(e) V^T is decomposed once per width, so C^{-1} = V diag(d) V^T with
  * d = 1 / (e + lambda'), and with Ys = Phi_s2 V, Yt = Phi_t2 V (two GEMMs per width) every scalar
  * of the score is an O(b) sum in the eigenbasis: t_j = ns - sum d ys_j^2, h^T C^{-1} phi_s(j) =
@@ -26,10 +26,16 @@
  * eigenvalues above lambda, so C^{-1} is I / lambda' plus a low-rank part, and a rank-r GEMM with
  * a rigorous bound on the rest proves for most held-out pairs that no entry of A_j is clipped;
  * their two dot products are then exact O(b) sums in the eigenbasis, and only the pairs left
- * unproven go through the b x b product (cert_body). No approximation: the proof or the full
- * product, row by row. The distances to the centres are computed once for all widths,
- * each width's design is the previous one squared (weights.c), and the widths are independent
- * tasks on the threads (tli_parallel), each on its own workspace. */
+ * unproven go through the b x b product (cert_body): the proof or the product, row by row. When
+ * most rows clip (small lambda, a wide kernel) the product is taken for every row at once, in
+ * single precision (SGEMM, twice the rate of DGEMM) with the clipping and the dot products
+ * accumulated in double: those scores move by ~1e-7 relative, far below the gaps between
+ * candidates (tests/test_instance.c checks every score against uLSIF.m to 1e-5), and the final fit
+ * is all double. The distances to the centres are computed once for all widths (row blocks
+ * on our threads, OpenBLAS single-threaded throughout), and the widths are independent tasks on
+ * the threads (tli_parallel, dynamic: their costs differ), each exponentiating its own design
+ * into its thread's buffers: squaring the previous width's design (as KLIEP does) would chain
+ * the widths and leave a thread idle behind the slowest. */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -40,7 +46,8 @@
 
 typedef struct {
     tl_mat H, V, Ys, Yt, R, G, Z;  /* (b, b) x 2, (n, b) x 5 */
-    double *e, *h, *ht, *d, *q, *g; /* (b) */
+    float *Vf, *Rf, *Gf;           /* (b, b), (n, b) x 2: the full-product path in single */
+    double *e, *h, *ht, *d, *q, *zero; /* (b); zero: b zeros */
     double *sv, *wde, *wnu;        /* (n) */
     unsigned char *ok;             /* (n) */
 } loo_ws;
@@ -58,11 +65,14 @@ static void loo_ws_free(loo_ws *w) {
     tl_free(w->ht);
     tl_free(w->d);
     tl_free(w->q);
-    tl_free(w->g);
+    tl_free(w->zero);
     tl_free(w->sv);
     tl_free(w->wde);
     tl_free(w->wnu);
     tl_free(w->ok);
+    tl_free(w->Vf);
+    tl_free(w->Rf);
+    tl_free(w->Gf);
     memset(w, 0, sizeof *w);
 }
 
@@ -81,11 +91,14 @@ static tl_status loo_ws_alloc(loo_ws *w, size_t b, size_t n) {
     TL_ALLOC(w->ht, b);
     TL_ALLOC(w->d, b);
     TL_ALLOC(w->q, b);
-    TL_ALLOC(w->g, b);
+    TL_CALLOC(w->zero, b);
     TL_ALLOC(w->sv, n);
     TL_ALLOC(w->wde, n);
     TL_ALLOC(w->wnu, n);
     TL_ALLOC(w->ok, n);
+    TL_ALLOC(w->Vf, b * b);
+    TL_ALLOC(w->Rf, n * b);
+    TL_ALLOC(w->Gf, n * b);
 done:
     if (st != TL_OK) loo_ws_free(w);
     return st;
@@ -155,28 +168,31 @@ TLI_INLINE void rows_R_body(size_t n, size_t b, double ns, double nt, const doub
 }
 
 /* The clipped LOO ratios A_j = max(0, G_j) against both held-out rows: returns
- * sum_j (phi_s(j).A_j)^2 in *sde and sum_j phi_t(j).A_j in *snu. max(0, g) is (g + |g|) / 2,
- * exact in binary floating point. */
-TLI_INLINE void rows_score_body(size_t n, size_t b, const double *G, const double *Ks, size_t lds,
-                                const double *Kt, size_t ldt, double *sde, double *snu) {
+ * sum_j (phi_s(j).A_j)^2 in *sde and sum_j phi_t(j).A_j in *snu, for the single-precision product
+ * Gf (n, b); the clipping and the two dot products accumulate in double. */
+TLI_INLINE void rows_score_f_body(size_t n, size_t b, const float *G, const double *Ks, size_t lds,
+                                  const double *Kt, size_t ldt, double *sde, double *snu) {
     size_t b4 = 0;
     double a = 0.0, c = 0.0;
 #if TLI_VEC
     b4 = b & ~(size_t)3;
+    const tli_v4 zero = {0.0, 0.0, 0.0, 0.0}, half = {0.5, 0.5, 0.5, 0.5};
     const tli_v4i absmask = {0x7fffffffffffffffLL, 0x7fffffffffffffffLL, 0x7fffffffffffffffLL,
                              0x7fffffffffffffffLL};
-    const tli_v4 half = {0.5, 0.5, 0.5, 0.5};
 #endif
     for (size_t j = 0; j < n; j++) {
-        const double *g = G + j * b, *ps = Ks + j * lds, *pt = Kt + j * ldt;
+        const float *g = G + j * b;
+        const double *ps = Ks + j * lds, *pt = Kt + j * ldt;
         double wde = 0.0, wnu = 0.0;
 #if TLI_VEC
-        tli_v4 vd = {0.0, 0.0, 0.0, 0.0}, vn = vd, x, y, gv;
+        tli_v4 vd = zero, vn = zero, x, y;
+        tli_f4 gf;
         for (size_t l = 0; l < b4; l += 4) {
-            memcpy(&gv, g + l, sizeof gv);
+            memcpy(&gf, g + l, sizeof gf);
             memcpy(&x, ps + l, sizeof x);
             memcpy(&y, pt + l, sizeof y);
-            tli_v4 al = (gv + (tli_v4)((tli_v4i)gv & absmask)) * half;
+            tli_v4 gv = __builtin_convertvector(gf, tli_v4);
+            tli_v4 al = (gv + (tli_v4)((tli_v4i)gv & absmask)) * half; /* max(0, g), exact */
             vd += x * al;
             vn += y * al;
         }
@@ -187,7 +203,7 @@ TLI_INLINE void rows_score_body(size_t n, size_t b, const double *G, const doubl
         wnu = (t4[1][0] + t4[1][1]) + (t4[1][2] + t4[1][3]);
 #endif
         for (size_t l = b4; l < b; l++) {
-            double al = g[l] > 0.0 ? g[l] : 0.0;
+            double al = g[l] > 0.0f ? (double)g[l] : 0.0;
             wde += ps[l] * al;
             wnu += pt[l] * al;
         }
@@ -208,7 +224,7 @@ TLI_INLINE void rows_score_body(size_t n, size_t b, const double *G, const doubl
  * eigenbasis: phi_s(j).A_j = f ys_j.R_j, phi_t(j).A_j = f yt_j.R_j. Rows [j0, j1); q_l = (e_l/lp)^2
  * on the tail, 0 on the top; returns the rows certified (ok[j] = 1, wde[j], wnu[j] set). */
 TLI_INLINE size_t cert_body(size_t j0, size_t j1, size_t b, double ilp, double f, double nt,
-                            const double *h, const double *q, const double *R, const double *T,
+                            const double *h, const double *q, const double *R, const double *T, size_t ldT,
                             const double *Ys, const double *Yt, const double *sv, const double *Ks,
                             size_t lds, const double *Kt, size_t ldt, unsigned char *ok,
                             double *wde, double *wnu) {
@@ -218,7 +234,7 @@ TLI_INLINE size_t cert_body(size_t j0, size_t j1, size_t b, double ilp, double f
     const tli_v4 vnt = {nt, nt, nt, nt}, vil = {ilp, ilp, ilp, ilp};
 #endif
     for (size_t j = j0; j < j1; j++) {
-        const double *r = R + j * b, *t = T + j * b, *ys = Ys + j * b, *yt = Yt + j * b;
+        const double *r = R + j * b, *t = T + j * ldT, *ys = Ys + j * b, *yt = Yt + j * b;
         const double *ps = Ks + j * lds, *pt = Kt + j * ldt;
         double s = sv[j], e2 = 0.0, mm = 0.0, tt = 0.0, as = fabs(s);
 #if TLI_VEC
@@ -299,20 +315,20 @@ TLI_INLINE size_t cert_body(size_t j0, size_t j1, size_t b, double ilp, double f
 }
 
 static size_t cert_portable(size_t j0, size_t j1, size_t b, double ilp, double f, double nt,
-                            const double *h, const double *q, const double *R, const double *T,
+                            const double *h, const double *q, const double *R, const double *T, size_t ldT,
                             const double *Ys, const double *Yt, const double *sv, const double *Ks,
                             size_t lds, const double *Kt, size_t ldt, unsigned char *ok,
                             double *wde, double *wnu) {
-    return cert_body(j0, j1, b, ilp, f, nt, h, q, R, T, Ys, Yt, sv, Ks, lds, Kt, ldt, ok, wde, wnu);
+    return cert_body(j0, j1, b, ilp, f, nt, h, q, R, T, ldT, Ys, Yt, sv, Ks, lds, Kt, ldt, ok, wde, wnu);
 }
 #if TLI_AVX2
 TLI_TARGET_AVX2 static size_t cert_avx2(size_t j0, size_t j1, size_t b, double ilp, double f,
                                         double nt, const double *h, const double *q,
-                                        const double *R, const double *T, const double *Ys,
+                                        const double *R, const double *T, size_t ldT, const double *Ys,
                                         const double *Yt, const double *sv, const double *Ks,
                                         size_t lds, const double *Kt, size_t ldt,
                                         unsigned char *ok, double *wde, double *wnu) {
-    return cert_body(j0, j1, b, ilp, f, nt, h, q, R, T, Ys, Yt, sv, Ks, lds, Kt, ldt, ok, wde, wnu);
+    return cert_body(j0, j1, b, ilp, f, nt, h, q, R, T, ldT, Ys, Yt, sv, Ks, lds, Kt, ldt, ok, wde, wnu);
 }
 #endif
 
@@ -321,20 +337,21 @@ static void rows_R_portable(size_t n, size_t b, double ns, double nt, const doub
                             double *sv) {
     rows_R_body(n, b, ns, nt, d, ht, Ys, Yt, R, sv);
 }
-static void rows_score_portable(size_t n, size_t b, const double *G, const double *Ks, size_t lds,
-                                const double *Kt, size_t ldt, double *sde, double *snu) {
-    rows_score_body(n, b, G, Ks, lds, Kt, ldt, sde, snu);
+static void rows_score_f_portable(size_t n, size_t b, const float *G, const double *Ks,
+                                  size_t lds, const double *Kt, size_t ldt, double *sde,
+                                  double *snu) {
+    rows_score_f_body(n, b, G, Ks, lds, Kt, ldt, sde, snu);
 }
 #if TLI_AVX2
+TLI_TARGET_AVX2 static void rows_score_f_avx2(size_t n, size_t b, const float *G, const double *Ks,
+                                              size_t lds, const double *Kt, size_t ldt,
+                                              double *sde, double *snu) {
+    rows_score_f_body(n, b, G, Ks, lds, Kt, ldt, sde, snu);
+}
 TLI_TARGET_AVX2 static void rows_R_avx2(size_t n, size_t b, double ns, double nt, const double *d,
                                         const double *ht, const double *Ys, const double *Yt,
                                         double *R, double *sv) {
     rows_R_body(n, b, ns, nt, d, ht, Ys, Yt, R, sv);
-}
-TLI_TARGET_AVX2 static void rows_score_avx2(size_t n, size_t b, const double *G, const double *Ks,
-                                            size_t lds, const double *Kt, size_t ldt, double *sde,
-                                            double *snu) {
-    rows_score_body(n, b, G, Ks, lds, Kt, ldt, sde, snu);
 }
 #endif
 
@@ -352,6 +369,8 @@ static tl_status loo_scores(tl_mat Ks, tl_mat Kt, size_t n, const double *lams, 
     TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, N2, w->V, 0.0, w->Yt)); /* rows: V^T phi_t(j) */
     TL_TRY(tl_gemv(TL_TRANS, 1.0, w->V, w->h, 0.0, w->ht));
     double f = (double)(ns - 1) / ((double)ns * (double)(nt - 1));
+    int vf_ready = 0;
+    TL_CHECK_INT(n * b, "leave-one-out rows x centres");
 #if !TLI_AVX2
     (void)simd;
 #endif
@@ -396,18 +415,19 @@ static tl_status loo_scores(tl_mat Ks, tl_mat Kt, size_t n, const double *lams, 
                 if (top) {
                     TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, 1.0, tl_mat_rows(Z, j0, j1 - j0), Vtop, 0.0,
                                    tl_mat_rows(w->G, j0, j1 - j0)));
-                } else {
-                    memset(w->G.data + j0 * b, 0, (j1 - j0) * b * sizeof(double));
                 }
+                /* no top directions: their part is 0, one row of zeros read for every row */
+                const double *Tp = top ? w->G.data : w->zero;
+                size_t ldT = top ? b : 0;
 #if TLI_AVX2
                 if (simd)
                     nok += cert_avx2(j0, j1, b, ilp, f, (double)nt, w->h, w->q, w->R.data,
-                                     w->G.data, w->Ys.data, w->Yt.data, w->sv, K2.data, K2.ld,
+                                     Tp, ldT, w->Ys.data, w->Yt.data, w->sv, K2.data, K2.ld,
                                      N2.data, N2.ld, w->ok, w->wde, w->wnu);
                 else
 #endif
                     nok += cert_portable(j0, j1, b, ilp, f, (double)nt, w->h, w->q, w->R.data,
-                                         w->G.data, w->Ys.data, w->Yt.data, w->sv, K2.data, K2.ld,
+                                         Tp, ldT, w->Ys.data, w->Yt.data, w->sv, K2.data, K2.ld,
                                          N2.data, N2.ld, w->ok, w->wde, w->wnu);
                 if (part == 0 && nok == 0) full = 1;
             }
@@ -439,14 +459,20 @@ static tl_status loo_scores(tl_mat Ks, tl_mat Kt, size_t n, const double *lams, 
                 }
             }
         }
-        if (full) {
-            TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, f, w->R, w->V, 0.0, w->G)); /* rows: A_j unclipped */
+        if (full) { /* rows: A_j unclipped, f V R_j, in single precision (see the top) */
+            if (!vf_ready) {
+                for (size_t l = 0; l < b * b; l++) w->Vf[l] = (float)w->V.data[l];
+                vf_ready = 1;
+            }
+            for (size_t l = 0; l < n * b; l++) w->Rf[l] = (float)w->R.data[l];
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)b, (int)b, (float)f,
+                        w->Rf, (int)b, w->Vf, (int)b, 0.0f, w->Gf, (int)b);
 #if TLI_AVX2
             if (simd)
-                rows_score_avx2(n, b, w->G.data, K2.data, K2.ld, N2.data, N2.ld, &sde, &snu);
+                rows_score_f_avx2(n, b, w->Gf, K2.data, K2.ld, N2.data, N2.ld, &sde, &snu);
             else
 #endif
-                rows_score_portable(n, b, w->G.data, K2.data, K2.ld, N2.data, N2.ld, &sde, &snu);
+                rows_score_f_portable(n, b, w->Gf, K2.data, K2.ld, N2.data, N2.ld, &sde, &snu);
         }
         scores[i] = sde / (2.0 * (double)n) - snu / (double)n;
     }
@@ -454,25 +480,29 @@ done:
     return st;
 }
 
-/* The width candidates as tasks: each scores its L lambdas on its own workspace. */
+/* The width candidates as tasks, scheduled dynamically (their costs differ: a wide kernel leaves
+ * many eigenvalues above lambda and needs the full products): each computes its width's designs
+ * from the distances into its thread's own buffers and scores the L lambdas there. With one width
+ * (W = 1) the designs are given (Ks[0], Kt[0]). */
 typedef struct {
-    size_t n, L, k0;
-    const double *lams;
-    const tl_mat *Ks, *Kt; /* slots */
-    const size_t *slot;    /* (W) */
-    loo_ws *ws;            /* (threads) */
+    size_t n, L, W;
+    const double *lams, *g;
+    tl_mat Ds, Dt; /* (ns, b), (nt, b) squared distances, W > 1 */
+    tl_mat *Ks, *Kt; /* (threads) design buffers */
+    loo_ws *ws;      /* (threads) */
     int simd;
     double *scores; /* (W, L) */
 } ulsif_cv;
 
 static tl_status cv_task(void *v, size_t task, size_t thread) {
     ulsif_cv *cv = v;
-    size_t k = cv->k0 + task;
-    return loo_scores(cv->Ks[cv->slot[k]], cv->Kt[cv->slot[k]], cv->n, cv->lams, cv->L,
-                      &cv->ws[thread], cv->simd, cv->scores + k * cv->L);
+    if (cv->W > 1) {
+        tli_rbf_from_sqdist(cv->Ds, cv->g[task], cv->Ks[thread]);
+        tli_rbf_from_sqdist(cv->Dt, cv->g[task], cv->Kt[thread]);
+    }
+    return loo_scores(cv->Ks[thread], cv->Kt[thread], cv->n, cv->lams, cv->L, &cv->ws[thread],
+                      cv->simd, cv->scores + task * cv->L);
 }
-
-#define ULSIF_CV_BYTES ((size_t)256 << 20)
 
 tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, tl_xmat Xt,
                     double *w, tl_weight_info *info) {
@@ -483,6 +513,7 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
     loo_ws *lw = NULL; /* (T) one workspace per thread */
     double *h = NULL, *alpha = NULL, *sc = NULL;
     size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), T = 0;
+    int blas_saved = 0; /* > 0: OpenBLAS's thread count to restore */
     memset(Ks, 0, sizeof Ks);
     memset(Kt, 0, sizeof Kt);
     tl_kernel kk = *k;
@@ -504,64 +535,36 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
                  "ulsif: leave-one-out selection of %s needs at least 2 source and 2 target "
                  "samples (have %zu and %zu); give lambda >= 0 and widths = 0",
                  W > 1 ? "the kernel width" : "lambda", ns, nt);
-        size_t n = ns < nt ? ns : nt, kb = W, lb = L, slot[TLI_MAX_WIDTHS], G = 1;
+        size_t n = ns < nt ? ns : nt, kb = W, lb = L;
         double best = INFINITY;
-        size_t nthr = tli_threads(p, W);
+        size_t nthr = tli_threads(p, W), nthr_d = tli_threads(p, 2 * TLI_MAX_WIDTHS);
+        blas_saved = tli_blas_serial();
         TL_ALLOC(sc, W * L);
         TL_CALLOC(lw, nthr);
         for (T = 0; T < nthr; T++) TL_TRY(loo_ws_alloc(&lw[T], b, n));
-        if (W > 1) {
-            /* distances once; the designs of a group of widths held at once for the threads */
+        for (size_t t = 0; t < (W > 1 ? T : 1); t++) {
+            TL_TRY(tl_mat_alloc(&Ks[t], ns, b));
+            TL_TRY(tl_mat_alloc(&Kt[t], nt, b));
+        }
+        if (W > 1) { /* the distances once, for every width */
             TL_TRY(tl_mat_alloc(&Ds, ns, b));
             TL_TRY(tl_mat_alloc(&Dt, nt, b));
-            TL_TRY(tli_sqdist_design(Xs, C, Ds));
-            TL_TRY(tli_sqdist_design(Xt, C, Dt));
+            TL_TRY(tli_sqdist_designs(nthr_d, Xs, Xt, C, Ds, Dt));
             tli_width_grid(k->gamma, W, g);
-            /* one width per thread at a time: fresh pages cost (page faults) */
-            G = ULSIF_CV_BYTES / ((ns + nt) * b * sizeof(double));
-            if (G > T) G = T;
-            if (G < 1) G = 1;
-            if (G > W) G = W;
-            for (size_t i = 0; i < G; i++) {
-                TL_TRY(tl_mat_alloc(&Ks[i], ns, b));
-                TL_TRY(tl_mat_alloc(&Kt[i], nt, b));
-            }
         } else {
             g[0] = k->gamma;
-            TL_TRY(tl_mat_alloc(&Ks[0], ns, b));
-            TL_TRY(tl_mat_alloc(&Kt[0], nt, b));
             TL_TRY(tli_kernel_design(&kk, Xs, C, Ks[0]));
             if (b == nt)
                 TL_TRY(tli_kernel_design_self(&kk, C, Kt[0]));
             else
                 TL_TRY(tli_kernel_design(&kk, Xt, C, Kt[0]));
         }
-        ulsif_cv cv = {n, L, 0, lams, Ks, Kt, slot, lw, tli_have_avx2(), sc};
-        size_t last = 0;
-        for (size_t k0 = 0; k0 < W; k0 += G) {
-            size_t ng = W - k0 < G ? W - k0 : G;
-            for (size_t i = 0; i < ng && W > 1; i++) { /* exp(-2 g D) = exp(-g D)^2 */
-                size_t kw = k0 + i, s = kw % G;
-                if (kw == 0) {
-                    tli_rbf_from_sqdist(Ds, g[0], Ks[0]);
-                    tli_rbf_from_sqdist(Dt, g[0], Kt[0]);
-                } else if (s == last) {
-                    tli_square(Ks[s]);
-                    tli_square(Kt[s]);
-                } else {
-                    for (size_t j = 0; j < ns * b; j++) Ks[s].data[j] = Ks[last].data[j] * Ks[last].data[j];
-                    for (size_t j = 0; j < nt * b; j++) Kt[s].data[j] = Kt[last].data[j] * Kt[last].data[j];
-                }
-                last = s;
-            }
-            for (size_t i = 0; i < ng; i++) slot[k0 + i] = (k0 + i) % G;
-            cv.k0 = k0;
-            TL_TRY(tli_parallel(ng, T, cv_task, &cv));
-        }
+        ulsif_cv cv = {n, L, W, lams, g, Ds, Dt, Ks, Kt, lw, tli_have_avx2(), sc};
+        TL_TRY(tli_parallel(W, W > 1 ? T : 1, cv_task, &cv));
         for (size_t kw = 0; kw < W; kw++)
             for (size_t i = 0; i < L; i++) {
                 double v = sc[kw * L + i];
-                tl_log(p->ctx, TL_LOG_DEBUG, "ulsif: gamma %g lambda %g LOO score %g", g[kw],
+                tl_log(p->ctx, TL_LOG_DEBUG, "ulsif: gamma %.17g lambda %.17g LOO score %.17g", g[kw],
                        lams[i], v);
                 if (v < best) {
                     best = v;
@@ -625,6 +628,7 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
     info->gamma = kk.gamma;
     info->lambda = lambda;
 done:
+    if (blas_saved > 0) tli_blas_restore(blas_saved);
     for (size_t t = 0; lw && t < T; t++) loo_ws_free(&lw[t]);
     tl_free(lw);
     for (size_t i = 0; i < TLI_MAX_WIDTHS; i++) {

@@ -155,6 +155,26 @@ done:
     return st;
 }
 
+/* Rows [r0, r0 + nb) of D = ||X_i - C_l||^2: ||x||^2 + ||c||^2 - 2 x.c, one GEMM; cn (b) the
+ * centres' squared norms, xn (nb) and buf (nb, d; sparse X only) work. */
+static tl_status sqdist_block(tl_xmat X, size_t r0, size_t nb, tl_mat C, const double *cn,
+                              double *xn, double *buf, tl_mat D) {
+    tl_status st = TL_OK;
+    size_t b = C.rows;
+    tl_mat Xb = tlm_rows(X, r0, nb, NULL, buf), Db = tl_mat_rows(D, r0, nb);
+    tl_row_sqnorms(Xb, xn);
+    TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, -2.0, Xb, C, 0.0, Db));
+    for (size_t i = 0; i < nb; i++) {
+        double *r = Db.data + i * Db.ld;
+        for (size_t l = 0; l < b; l++) {
+            double v = xn[i] + cn[l] + r[l];
+            r[l] = v > 0.0 ? v : 0.0; /* rounding */
+        }
+    }
+done:
+    return st;
+}
+
 tl_status tli_sqdist_design(tl_xmat X, tl_mat C, tl_mat D) {
     tl_status st = TL_OK;
     double *buf = NULL, *cn = NULL, *xn = NULL;
@@ -164,19 +184,8 @@ tl_status tli_sqdist_design(tl_xmat X, tl_mat C, tl_mat D) {
     TL_ALLOC(xn, blk);
     tl_row_sqnorms(C, cn);
     if (X.sparse) TL_ALLOC(buf, blk * d);
-    for (size_t r0 = 0; r0 < n; r0 += blk) { /* ||x||^2 + ||c||^2 - 2 x.c, one GEMM per block */
-        size_t nb = n - r0 < blk ? n - r0 : blk;
-        tl_mat Xb = tlm_rows(X, r0, nb, NULL, buf), Db = tl_mat_rows(D, r0, nb);
-        tl_row_sqnorms(Xb, xn);
-        TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, -2.0, Xb, C, 0.0, Db));
-        for (size_t i = 0; i < nb; i++) {
-            double *r = Db.data + i * Db.ld;
-            for (size_t l = 0; l < b; l++) {
-                double v = xn[i] + cn[l] + r[l];
-                r[l] = v > 0.0 ? v : 0.0; /* rounding */
-            }
-        }
-    }
+    for (size_t r0 = 0; r0 < n; r0 += blk)
+        TL_TRY(sqdist_block(X, r0, n - r0 < blk ? n - r0 : blk, C, cn, xn, buf, D));
 done:
     tl_free(buf);
     tl_free(cn);
@@ -184,11 +193,54 @@ done:
     return st;
 }
 
+/* Both domains' distance designs as row-block tasks on our threads (tli_parallel): OpenBLAS stays
+ * single-threaded for the whole fit, so its idle workers are never left spinning (they
+ * sched_yield for a while after every threaded call) beside the candidates' threads. */
+#define SQD_BLOCK 128
+typedef struct {
+    tl_xmat X[2];
+    tl_mat D[2], C;
+    const double *cn;
+    size_t nblk0, d;
+    double *xn, *buf; /* (threads, SQD_BLOCK), (threads, SQD_BLOCK * d) when sparse */
+} sqd_job;
+
+static tl_status sqd_task(void *v, size_t task, size_t thread) {
+    sqd_job *j = v;
+    size_t s = task < j->nblk0 ? 0 : 1, r0 = (s ? task - j->nblk0 : task) * SQD_BLOCK;
+    size_t n = tl_xmat_rows(j->X[s]), nb = n - r0 < SQD_BLOCK ? n - r0 : SQD_BLOCK;
+    return sqdist_block(j->X[s], r0, nb, j->C, j->cn, j->xn + thread * SQD_BLOCK,
+                        j->buf ? j->buf + thread * SQD_BLOCK * j->d : NULL, j->D[s]);
+}
+
+tl_status tli_sqdist_designs(size_t threads, tl_xmat Xs, tl_xmat Xt, tl_mat C, tl_mat Ds,
+                             tl_mat Dt) {
+    tl_status st = TL_OK;
+    double *cn = NULL;
+    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), d = tl_xmat_cols(Xs);
+    size_t n0 = (ns + SQD_BLOCK - 1) / SQD_BLOCK, n1 = (nt + SQD_BLOCK - 1) / SQD_BLOCK;
+    size_t T = threads < n0 + n1 ? threads : n0 + n1;
+    if (T < 1) T = 1;
+    sqd_job j = {{Xs, Xt}, {Ds, Dt}, C, NULL, n0, d, NULL, NULL};
+    TL_ALLOC(cn, C.rows);
+    TL_ALLOC(j.xn, T * SQD_BLOCK);
+    if (Xs.sparse || Xt.sparse) TL_ALLOC(j.buf, T * SQD_BLOCK * d);
+    tl_row_sqnorms(C, cn);
+    j.cn = cn;
+    TL_TRY(tli_parallel(n0 + n1, T, sqd_task, &j));
+done:
+    tl_free(cn);
+    tl_free(j.xn);
+    tl_free(j.buf);
+    return st;
+}
+
 void tli_rbf_from_sqdist(tl_mat D, double gamma, tl_mat K) {
     for (size_t i = 0; i < D.rows; i++) {
         const double *d = D.data + i * D.ld;
         double *k = K.data + i * K.ld;
-        for (size_t l = 0; l < D.cols; l++) k[l] = exp(-gamma * d[l]);
+        for (size_t l = 0; l < D.cols; l++) k[l] = -gamma * d[l];
+        tl_vexp(k, k, D.cols); /* vectorised, a few ulp from exp (src/linalg/vexp.c) */
     }
 }
 
@@ -253,6 +305,14 @@ size_t tli_fold_start(size_t f, size_t folds, size_t nt) {
 
 int openblas_get_num_threads(void);
 void openblas_set_num_threads(int num_threads);
+
+int tli_blas_serial(void) {
+    int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    return saved;
+}
+
+void tli_blas_restore(int saved) { openblas_set_num_threads(saved > 0 ? saved : 1); }
 
 int tli_have_avx2(void) {
 #if TLI_AVX2

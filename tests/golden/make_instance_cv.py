@@ -180,4 +180,5 @@ write("instance_cv.txt",
       [("Xs", Xs), ("Xt", Xt), ("centres", ci[None, :]), ("order", order[None, :]),
        ("kliep_cv", mean1(w_k)[None, :]), ("kliep_gamma", [[g_k]]), ("kliep_scores", s_k[None, :]),
        ("ulsif_cv", mean1(w_u)[None, :]), ("ulsif_gamma", [[g_u]]), ("ulsif_lambda", [[l_u]]),
-       ("ulsif_cv_01", mean1(w_u1)[None, :]), ("ulsif_01_gamma", [[g_u1]])])
+       ("ulsif_cv_01", mean1(w_u1)[None, :]), ("ulsif_01_gamma", [[g_u1]]),
+       ("ulsif_scores", s_u)])

@@ -292,6 +292,31 @@ static size_t npy_make(unsigned char *out, const char *dict, const void *data, s
     return 10 + hl + dlen;
 }
 
+/* Native float64 files take the direct path (header by npy_open, payload by pread into the
+ * matrix): v1, v2 and v3 headers, NaN found and placed, and the other dtypes still convert. */
+TEST(npy_direct_path) {
+    tl_dataset *ds = NULL;
+    const char *files[] = {FIX "a_f8.npy", FIX "a_v2_f8.npy", FIX "a_v3_f8.npy",
+                           FIX "a_be_f8.npy", FIX "a_fortran_f8.npy", FIX "a_f4.npy"};
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        ds = NULL;
+        CHECK_OK(tl_read_npy(files[k], NULL, &ds));
+        if (ds) CHECK_MSG(mat_equals(tl_dataset_dense(ds), 3, 4, pat_float), "%s", files[k]);
+        tl_dataset_free(ds);
+    }
+    unsigned char buf[512];
+    double d[6] = {1, 2, 3, 4, 5, 6};
+    d[4] = NAN;
+    char p[300];
+    size_t n = npy_make(buf, "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }", d,
+                        sizeof d);
+    spit(tmp("nan.npy", p, sizeof p), buf, n);
+    ds = NULL;
+    CHECK_STATUS(tl_read_npy(p, NULL, &ds), TL_ERR_NONFINITE);
+    CHECK_ERR_HAS("nan.npy: NaN at row 3, column 1");
+    CHECK(ds == NULL);
+}
+
 TEST(npy_header_syntax) {
     unsigned char buf[512];
     double d[4] = {1, 2, 3, 4};
@@ -952,6 +977,7 @@ int main(void) {
     RUN(npy_bad_labels);
     RUN(npy_refused);
     RUN(npy_truncated_corrupted);
+    RUN(npy_direct_path);
     RUN(npy_header_syntax);
     RUN(idx_images_labels);
     RUN(idx_types);

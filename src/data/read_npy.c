@@ -5,19 +5,23 @@
  *   {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
  * padded with spaces and a newline, then the raw array in C or Fortran order.
  *
- * The file is read whole and parsed from memory, so the fuzz target exercises exactly the code
- * that reads files. The header is parsed by a small strict recogniser for that dict literal
+ * Files are read whole and parsed from memory (tl_parse_npy, the fuzz target, is that path),
+ * except a native float64 C-order array, whose header goes through the same parser and whose
+ * payload is then read with pread straight into the matrix (npy_try_direct). The header is parsed by a small strict recogniser for that dict literal
  * (never an evaluator): every key exactly once, no unknown keys, shape entries overflow-checked,
  * and the data length must match shape x itemsize exactly before anything is allocated. Only
  * plain numeric dtypes (bool, int, uint, float16/32/64, either byte order) are accepted; 1-D
  * arrays become n x 1, 2-D arrays n x d, anything else is refused with TL_ERR_UNSUPPORTED.
  * Values are converted to double straight into the destination matrix (no intermediate copy). */
 #include <errno.h>
+#include <fcntl.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal/check.h"
 #include "tl/data.h"
@@ -33,6 +37,7 @@ typedef struct {
     size_t ndim;    /* 1 or 2 */
     size_t rows, cols;
     const unsigned char *data; /* rows * cols * esize bytes inside the caller's buffer */
+    size_t offset;             /* where the data starts in the file */
 } npy_array;
 
 /* ---- byte helpers ---- */
@@ -264,7 +269,11 @@ static tl_status npy_shape(npy_lex *lx, npy_array *a) {
 }
 
 /* Parse and validate the whole file; a->data points into buf on success. */
-static tl_status npy_open(const unsigned char *buf, size_t len, const char *name, npy_array *a) {
+/* Parses the header in buf (len bytes available) of a file of `total` bytes and checks the data
+ * length against it; a->data points into buf when the whole file is there (len == total), else
+ * it is NULL and a->offset says where the data starts. */
+static tl_status npy_open(const unsigned char *buf, size_t len, size_t total, const char *name,
+                          npy_array *a) {
     static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
     tl_status st = TL_OK;
     memset(a, 0, sizeof *a);
@@ -347,7 +356,8 @@ static tl_status npy_open(const unsigned char *buf, size_t len, const char *name
     TL_CHECK(tl_size_mul(a->rows, a->cols, &count) == 0 &&
                  tl_size_mul(count, a->esize, &bytes) == 0,
              TL_ERR_FORMAT, "%s: bad .npy header: array size overflows", name);
-    size_t avail = len - pre - hlen;
+    TL_CHECK(total >= len, TL_ERR_INVALID_ARG, "%s: npy_open: %zu of %zu bytes", name, len, total);
+    size_t avail = total - pre - hlen;
     TL_CHECK(avail >= bytes, TL_ERR_FORMAT, "%s: data truncated: expected %zu bytes, found %zu",
              name, bytes, avail);
     TL_CHECK(avail == bytes, TL_ERR_FORMAT,
@@ -355,7 +365,8 @@ static tl_status npy_open(const unsigned char *buf, size_t len, const char *name
              bytes);
     TL_CHECK(count > 0, TL_ERR_EMPTY, "%s: the array is empty (shape %zu x %zu)", name, a->rows,
              a->cols);
-    a->data = buf + pre + hlen;
+    a->offset = pre + hlen;
+    a->data = total == len ? buf + pre + hlen : NULL;
 done:
     return st;
 }
@@ -370,7 +381,7 @@ tl_status tl_parse_npy(const unsigned char *buf, size_t len, const char *name, t
              name);
     X_out->rows = X_out->cols = X_out->ld = 0;
     X_out->data = NULL;
-    TL_TRY(npy_open(buf, len, name, &a));
+    TL_TRY(npy_open(buf, len, len, name, &a));
     TL_TRY(tl_mat_alloc(&X, a.rows, a.cols));
     npy_convert(&a, X);
     *X_out = X;
@@ -383,13 +394,74 @@ done:
 
 /* ---- files ---- */
 
+/* Every value finite, or an error naming the first that is not. A row is screened with a
+ * branch-free OR of comparisons (it vectorises), and searched only when it fails. */
 static tl_status npy_check_finite(tl_mat X, const char *path) {
-    for (size_t i = 0; i < X.rows; i++)
+    for (size_t i = 0; i < X.rows; i++) {
+        const double *r = X.data + i * X.ld;
+        int bad = 0;
+        for (size_t j = 0; j < X.cols; j++) bad |= !(fabs(r[j]) <= DBL_MAX);
+        if (!bad) continue;
         for (size_t j = 0; j < X.cols; j++)
-            if (!isfinite(TL_AT(X, i, j)))
+            if (!isfinite(r[j]))
                 return tl_fail(TL_ERR_NONFINITE, "%s: %s at row %zu, column %zu", path,
-                               isnan(TL_AT(X, i, j)) ? "NaN" : "Inf", i + 1, j + 1);
+                               isnan(r[j]) ? "NaN" : "Inf", i + 1, j + 1);
+    }
     return TL_OK;
+}
+
+static bool npy_native_f8(const npy_array *a) {
+    const uint16_t probe = 1;
+    const bool host_little = *(const unsigned char *)&probe == 1;
+    return !a->fortran && a->kind == NPY_FLOAT && a->esize == 8 && a->big != host_little;
+}
+
+/* Reads exactly n bytes at offset off, or fails naming the file (it may have changed since the
+ * header was checked against its size). */
+static tl_status npy_pread(int fd, void *dst, size_t n, size_t off, const char *path) {
+    unsigned char *p = dst;
+    while (n > 0) {
+        size_t chunk = n < ((size_t)1 << 30) ? n : ((size_t)1 << 30);
+        ssize_t r = pread(fd, p, chunk, (off_t)off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return tl_fail(TL_ERR_IO, "%s: read failed: %s", path, strerror(errno));
+        if (r == 0) return tl_fail(TL_ERR_FORMAT, "%s: data truncated (the file shrank while read)", path);
+        p += r;
+        off += (size_t)r;
+        n -= (size_t)r;
+    }
+    return TL_OK;
+}
+
+/* The common case, a native float64 array in C order (numpy.save of a float array): the header
+ * is parsed from the file's first bytes by the same npy_open and the payload is read with pread
+ * straight into the matrix, with no mapping and no copy (a 63 MB file: 61 -> 30 ms; numpy.load
+ * takes 20 without a finite check, which is ~6 ms of ours). *fd_out >= 0 (and *a filled) when the
+ * file is of that kind; -1 sends the caller to the whole-file path, which also reports every
+ * malformed header. */
+static tl_status npy_try_direct(const char *path, npy_array *a, int *fd_out) {
+    tl_status st = TL_OK;
+    unsigned char *hdr = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    unsigned char pre[12];
+    *fd_out = -1;
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size < 12) goto done;
+    if (npy_pread(fd, pre, 12, 0, path) != TL_OK) goto done;
+    size_t hl = pre[6] == 1 ? 10 + (size_t)npy_load(pre + 8, 2, false)
+                            : 12 + (size_t)npy_load(pre + 8, 4, false);
+    if (hl > ((size_t)1 << 20) || hl > (size_t)sb.st_size) goto done;
+    TL_ALLOC(hdr, hl);
+    if (npy_pread(fd, hdr, hl, 0, path) != TL_OK ||
+        npy_open(hdr, hl, (size_t)sb.st_size, path, a) != TL_OK || !npy_native_f8(a))
+        goto done;
+    *fd_out = fd;
+    fd = -1;
+done:
+    /* a failed probe is not an error: the whole-file path decides and reports */
+    if (fd >= 0) close(fd);
+    tl_free(hdr);
+    return st;
 }
 
 tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out) {
@@ -397,14 +469,18 @@ tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out) 
     tl_filebuf xf = {0}, yf = {0};
     tl_dataset *ds = NULL;
     npy_array xa, ya;
+    int xfd = -1;
     TL_CHECK(x_path && out, TL_ERR_INVALID_ARG, "tl_read_npy: NULL argument");
     *out = NULL;
 
-    TL_TRY(tl_filebuf_open(x_path, &xf));
-    TL_TRY(npy_open((const unsigned char *)xf.data, xf.len, x_path, &xa));
+    TL_TRY(npy_try_direct(x_path, &xa, &xfd));
+    if (xfd < 0) {
+        TL_TRY(tl_filebuf_open(x_path, &xf));
+        TL_TRY(npy_open((const unsigned char *)xf.data, xf.len, xf.len, x_path, &xa));
+    }
     if (y_path) {
         TL_TRY(tl_filebuf_open(y_path, &yf));
-        TL_TRY(npy_open((const unsigned char *)yf.data, yf.len, y_path, &ya));
+        TL_TRY(npy_open((const unsigned char *)yf.data, yf.len, yf.len, y_path, &ya));
         TL_CHECK(ya.ndim == 1 || ya.cols == 1, TL_ERR_SHAPE,
                  "%s: labels must be a 1-D array (or n x 1), found %zu x %zu", y_path, ya.rows,
                  ya.cols);
@@ -414,7 +490,17 @@ tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out) 
 
     TL_TRY(tl_dataset_create_dense(xa.rows, xa.cols, y_path != NULL, &ds));
     tl_mat X = tl_dataset_dense(ds);
-    npy_convert(&xa, X);
+    if (xfd >= 0) {
+        if (X.ld == X.cols) {
+            TL_TRY(npy_pread(xfd, X.data, xa.rows * xa.cols * 8, xa.offset, x_path));
+        } else {
+            for (size_t i = 0; i < xa.rows; i++)
+                TL_TRY(npy_pread(xfd, X.data + i * X.ld, xa.cols * 8, xa.offset + i * xa.cols * 8,
+                                 x_path));
+        }
+    } else {
+        npy_convert(&xa, X);
+    }
     TL_TRY(npy_check_finite(X, x_path));
     if (y_path) {
         int *y = tl_dataset_labels(ds);
@@ -430,6 +516,7 @@ tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out) 
     *out = ds;
     ds = NULL;
 done:
+    if (xfd >= 0) close(xfd);
     tl_dataset_free(ds);
     tl_filebuf_close(&xf);
     tl_filebuf_close(&yf);

@@ -315,8 +315,8 @@ def heldout(runs, chance, conf_in, wconf_in):
           "DeCAF D or W with the derangement c → c mod 10 + 1 (marked *) as the source for the "
           "other domain, and with labels also for itself; **-labelled** = `--labelled-per-class "
           "3`. Instance weighting: `tl weight` with each of the four methods on MNIST↔USPS "
-          "(l2; logreg with the guard, svm with `--no-guard` judged by the logreg run's verdict) "
-          "and DeCAF D↔W (rowsum,zscore; logreg).\n")
+          "(l2; logreg and svm) and DeCAF D↔W (rowsum,zscore; logreg); every run's guard "
+          "reverse-validates with that run's own learner.\n")
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         conf, evidence = feature_rows(runs, groups, chance)
@@ -509,9 +509,8 @@ def main():
     print("Feature transfer (above):\n")
     conf.table("group")
     if wconf:
-        print("Instance weighting (`tl weight`; the svm runs use `--no-guard` and take the verdict "
-              "of the logreg run of the same weights, since the guard's own models are logreg "
-              "either way). Harmful = the weighted learner scores below the same learner "
+        print("Instance weighting (`tl weight`; every run's guard reverse-validates with that "
+              "run's own learner). Harmful = the weighted learner scores below the same learner "
               "unweighted; first by any margin (many losses are a few hundredths of a point, "
               "within the noise of a few thousand test rows), then by more than 1 point:\n")
         weight_tables(wconf)

@@ -276,8 +276,8 @@ gperm() {
 #                       the same kind of feature on the same grid, classes that mean other things;
 #   heldout-permuted    a digits or DeCAF source with its classes deranged (as for SURF above);
 #   each also -labelled (--labelled-per-class 3; the permuted ones also against their own domain);
-#   heldout-{digits,decaf}-METHOD-LEARNER  instance weighting, four methods (logreg with the
-#                       guard; svm with --no-guard, judged by the logreg run's verdict, digits only).
+#   heldout-{digits,decaf}-METHOD-LEARNER  instance weighting, four methods (logreg; svm on the
+#                       digits only), each run's guard validating with that run's learner.
 # Fashion-MNIST: the first 2000 rows of its test set, classes 0..9 shifted to 1..10 (the digits'
 # labels), cut with `tl convert --columns`.
 guard_heldout() {
@@ -371,7 +371,7 @@ guard_heldout() {
             grec "heldout-digits-$m-logreg" "$1→$2" weight --method "$m" --source "$ss" --target "$ts" \
                 --preprocess l2 --learner logreg
             grec "heldout-digits-$m-svm" "$1→$2" weight --method "$m" --source "$ss" --target "$ts" \
-                --preprocess l2 --learner svm --no-guard
+                --preprocess l2 --learner svm
         done
         if [ "$HAVE_DC" = 1 ]; then
             for st in "dslr webcam" "webcam dslr"; do
@@ -450,8 +450,7 @@ suite_guard() {
                     grec "amazon-$m-logreg" "$s→$t" weight --method "$m" --source "$A/${s}_train.svmlight" \
                         --target "$A/${t}_train.svmlight" --target-test "$A/${t}_test.svmlight" --learner logreg
                     grec "amazon-$m-svm" "$s→$t" weight --method "$m" --source "$A/${s}_train.svmlight" \
-                        --target "$A/${t}_train.svmlight" --target-test "$A/${t}_test.svmlight" --learner svm \
-                        --no-guard
+                        --target "$A/${t}_train.svmlight" --target-test "$A/${t}_test.svmlight" --learner svm
                 done
             done
         done

@@ -283,6 +283,7 @@ static int run_adapt(cli_args *a) {
      * checks the transferred source model on those rows against chance and a target-only
      * learner (cross-validated on the same rows). */
     tl_guard_params gp = tl_guard_params_default();
+    gp.learner = lp; /* reverse validation judges the model the user gets, not a stand-in */
     gp.margin = margin;
     gp.min_correspondence = min_corr;
     gp.seed = ap.seed;

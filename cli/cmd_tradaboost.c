@@ -114,6 +114,7 @@ static int run_tradaboost(cli_args *a) {
     tl_tradaboost_params tp = tl_tradaboost_params_default();
     tp.rounds = (size_t)rounds;
     if (!cli_learner_params(a, &tp.base)) return 2;
+    gp.learner = tp.base; /* reverse validation with the boosted rounds' base learner */
     tl_dataset *src = NULL, *tgt = NULL, *lab = NULL, *ev = NULL, *both = NULL;
     size_t *idx = NULL;
     int *pred = NULL, *lpred = NULL, rc = 1;

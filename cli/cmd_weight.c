@@ -115,6 +115,7 @@ static int run_weight(cli_args *a) {
         return cli_fail_status(TL_ERR_INVALID_ARG, "weight parameters"), 2;
     tl_learner_params lp;
     if (!cli_learner_params(a, &lp)) return 2;
+    gp.learner = lp; /* reverse validation judges the model the user gets, not a stand-in */
     cli_domains d;
     if (cli_load_domains(a, &d) != 0) return 1;
     tl_dataset *ev = cli_eval_set(&d);

@@ -75,7 +75,7 @@ TEST(harmful_transfers_are_flagged) {
     for (int i = 0; i < 200; i++) w[i] = 2.0;
     CHECK_OK(tl_guard_check(&p, xd(S), ys, xd(T), xd(S), w, xd(T), &g));
     CHECK_NEAR(g.ess, 1.0, 1e-12);
-    CHECK(g.verdict == TL_GUARD_OK);
+    CHECK_MSG(g.verdict == TL_GUARD_OK, "verdict %s: %s", tl_guard_verdict_name(g.verdict), g.reason);
     w[3] = -1;
     CHECK_STATUS(tl_guard_check(&p, xd(S), ys, xd(T), xd(S), w, xd(T), &g), TL_ERR_INVALID_ARG);
     CHECK_ERR_HAS("weight 4");

@@ -44,8 +44,10 @@
  *    the target predictions off (a projection that drops the discriminative directions, weights
  *    that drop a class) breaks this loop.
  * Verdict: "harmful" when the source is unrelated, when the weights keep less than min_ess of the
- * source, or when reverse validation falls by more than `margin`; "unsure" when it falls a little
- * while the domains get no closer; "ok" otherwise.
+ * source, or when reverse validation falls by more than `margin`; "unsure" when it falls by more
+ * than its standard error while the domains get no closer; "ok" otherwise. Reverse validation
+ * scores held-out source rows (2 folds): on the whole source, 1-NN's round trip returns each
+ * row's own label and RV measures memorisation.
  *
  * With a few labelled target rows (tl_guard_labelled): the transferred source model's accuracy
  * on them is tested against chance (exact one-sided binomial test against the majority-class
@@ -71,7 +73,12 @@ extern "C" {
 #endif
 
 typedef struct {
-    tl_learner_params learner; /* used for every model of the check (default logreg, C = 1) */
+    tl_learner_params learner; /* used for every model of the check (default logreg, C = 1);
+                                  give the pipeline's own learner, as the tl commands do:
+                                  reverse validation then judges the model the user gets (on
+                                  the demo's Fashion-MNIST shift, logreg in JDA's space
+                                  collapsed its target predictions and called a +54-point JDA
+                                  harmful, while 1-NN, the learner scored, did not) */
     double margin;             /* reverse-validation drop counted as harm (default 0.05; the
                                   SURF A->C JDA task gains 5 points while its RV falls 3.4) */
     uint64_t seed;             /* row/feature sampling and permutations (default 42) */

@@ -3,7 +3,9 @@
  * data become the model's labels, the input normalisation is fitted on the training data, and
  * both are saved with the model, so `tl finetune`, `tl embed`, `tl predict` and `tl evaluate`
  * apply the same preprocessing. */
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,9 @@ static const cli_opt train_opts[] = {
     {"label-names", "LIST", NULL, "comma-separated class names saved with the model"},
     {"init", "FILE", NULL, "initial weights from a .safetensors file (e.g. exported by PyTorch)"},
     {"name-map", "MAP", NULL, "--init name map: FROM=TO prefix rules, or @index for nn.Sequential"},
+    {"rotation-labels", NULL, NULL,
+     "pre-train on every image turned 0/90/180/270 degrees, labelled class x 4 + turns (the head "
+     "needs 4x the classes); features that transfer further (Lee et al., ICML 2020)"},
     CLI_NN_TRAIN_OPTS,
     {"", NULL, NULL, NULL}};
 
@@ -43,6 +48,49 @@ static bool parse_shape(const char *s, size_t d, size_t shape[3]) {
     return true;
 }
 
+
+/* Self-supervised label augmentation (Lee, Hwang & Shin, "Self-supervised label augmentation via
+ * input transformations", ICML 2020): every image also turned by r = 1, 2, 3 quarter turns, with
+ * the joint label y * 4 + r. The network must tell the turns apart as well as the classes, which
+ * keeps orientation and shape in its features instead of only what separates the source classes;
+ * on the demo's validation split this is what lets a later conv layer transfer to new classes.
+ * x (n, C*S*S) -> *xo (4n, C*S*S), rows r*n + i; y -> *yo likewise. NULL on overflow / no memory. */
+static bool rotate_expand(const float *x, const int *y, size_t n, size_t C, size_t S, float **xo,
+                          int **yo) {
+    size_t d = C * S * S;
+    *xo = NULL;
+    *yo = NULL;
+    if (n > SIZE_MAX / 4 / (d ? d : 1) / sizeof(float)) return false;
+    float *X = malloc(4 * n * d * sizeof *X);
+    int *Y = malloc(4 * n * sizeof *Y);
+    if (!X || !Y) {
+        free(X);
+        free(Y);
+        return false;
+    }
+    for (size_t r = 0; r < 4; r++)
+        for (size_t i = 0; i < n; i++) {
+            const float *src = x + i * d;
+            float *dst = X + (r * n + i) * d;
+            Y[r * n + i] = y[i] * 4 + (int)r;
+            for (size_t c = 0; c < C; c++) {
+                const float *a = src + c * S * S;
+                float *b = dst + c * S * S;
+                for (size_t u = 0; u < S; u++)
+                    for (size_t v = 0; v < S; v++) {
+                        size_t su = u, sv = v; /* b[u][v] = a turned r times counter-clockwise */
+                        if (r == 1) su = v, sv = S - 1 - u;
+                        else if (r == 2) su = S - 1 - u, sv = S - 1 - v;
+                        else if (r == 3) su = S - 1 - v, sv = u;
+                        b[u * S + v] = a[su * S + sv];
+                    }
+            }
+        }
+    *xo = X;
+    *yo = Y;
+    return true;
+}
+
 static int run_train(cli_args *a) {
     if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
     tl_nn_train_params p;
@@ -60,11 +108,13 @@ static int run_train(cli_args *a) {
     tl_dataset *ds = NULL;
     tl_nn *nn = NULL;
     float *x = NULL;
-    int *cls = NULL;
+    int *cls = NULL, *y4 = NULL;
     cli_nn_data test = {0};
     tl_status st;
+    const bool rot = cli_flag(a, "rotation-labels");
     if (cli_nn_load_raw(a, cli_get(a, "data"), true, &ds) != 0) goto done;
-    const size_t n = tl_dataset_rows(ds), d = tl_dataset_cols(ds);
+    size_t n = tl_dataset_rows(ds);
+    const size_t d = tl_dataset_cols(ds);
     if (!tl_dataset_has_labels(ds)) {
         cli_fail("'%s' has no labels: training needs them", tl_dataset_name(ds));
         goto done;
@@ -80,6 +130,27 @@ static int run_train(cli_args *a) {
                  shape[1], shape[2], shape[0] * shape[1] * shape[2], tl_dataset_name(ds), d);
         goto done;
     }
+    if (rot && shape[1] != shape[2]) {
+        cli_fail("--rotation-labels needs square images; the input shape is %zux%zux%zu", shape[0],
+                 shape[1], shape[2]);
+        goto done;
+    }
+    if (rot) { /* the joint labels y * 4 + turns, for the head check below */
+        const int *y0 = tl_dataset_labels_const(ds);
+        y4 = malloc(4 * n * sizeof *y4);
+        if (!y4) {
+            cli_fail("out of memory for %zu samples", 4 * n);
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (y0[i] > INT_MAX / 4 - 1 || y0[i] < INT_MIN / 4) {
+                cli_fail("--rotation-labels: label %d of '%s' is too large to multiply by 4", y0[i],
+                         tl_dataset_name(ds));
+                goto done;
+            }
+            for (int r = 0; r < 4; r++) y4[(size_t)r * n + i] = y0[i] * 4 + r;
+        }
+    }
     arch = cli_nn_read_arch(arch_arg);
     if (!arch) {
         cli_fail("--arch: cannot read '%s'", arch_arg);
@@ -92,8 +163,8 @@ static int run_train(cli_args *a) {
     }
     /* labels: the data's classes when they fill the head, else 0..K-1 must cover them */
     size_t nc;
-    const int *y = tl_dataset_labels_const(ds);
-    if (cli_nn_classes_of(y, n, &cls, &nc) != 0) goto done;
+    const int *y = rot ? y4 : tl_dataset_labels_const(ds);
+    if (cli_nn_classes_of(y, rot ? 4 * n : n, &cls, &nc) != 0) goto done;
     const size_t K = tl_nn_output_dim(nn);
     if (nc == K) {
         st = tl_nn_set_labels(nn, cls, nc);
@@ -159,6 +230,20 @@ static int run_train(cli_args *a) {
         cli_fail_status(st, "'%s'", tl_dataset_name(ds));
         goto done;
     }
+    if (rot) { /* the turned copies of the normalised images */
+        float *x4;
+        int *yy;
+        if (!rotate_expand(x, tl_dataset_labels_const(ds), n, shape[0], shape[1], &x4, &yy)) {
+            cli_fail("out of memory for the %zu turned images", 4 * n);
+            goto done;
+        }
+        free(x);
+        x = x4;
+        free(y4);
+        y4 = yy;
+        y = y4;
+        n *= 4;
+    }
     cli_info(a, "train: %s on %zu samples of '%s' (%zu classes), %zu trainable parameters", arch, n,
              tl_dataset_name(ds), nc, tl_nn_param_scalars(nn));
     tl_nn_train_result r;
@@ -192,6 +277,24 @@ static int run_train(cli_args *a) {
         free(x);
         x = NULL;
         if (cli_nn_load(a, cli_get(a, "test"), nn, true, false, &test) != 0) goto done;
+        if (rot) { /* scored on the same task: every test image at its four turns */
+            float *x4;
+            int *yy;
+            for (size_t i = 0; i < test.n; i++)
+                if (test.y[i] > INT_MAX / 4 - 1 || test.y[i] < INT_MIN / 4) {
+                    cli_fail("--rotation-labels: test label %d is too large", test.y[i]);
+                    goto done;
+                }
+            if (!rotate_expand(test.x, test.y, test.n, shape[0], shape[1], &x4, &yy)) {
+                cli_fail("out of memory for the %zu turned test images", 4 * test.n);
+                goto done;
+            }
+            free(test.x);
+            free(test.y);
+            test.x = x4;
+            test.y = yy;
+            test.n *= 4;
+        }
         if (cli_nn_eval(nn, &test, &tacc, &tloss, NULL) != 0) goto done;
     }
     if (cli_flag(a, "json")) {
@@ -222,6 +325,7 @@ static int run_train(cli_args *a) {
 done:
     free(arch);
     free(x);
+    free(y4);
     tl_free(cls);
     tl_dataset_free(ds);
     cli_nn_data_free(&test);

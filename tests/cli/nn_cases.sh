@@ -40,6 +40,17 @@ expect train 0 "test accuracy" -- "$TL" train --arch "$A" --data "$TMP/src.csv" 
 j=$("$TL" evaluate --model "$TMP/src.tlm" --data "$TMP/src_test.csv" --json -q 2>&1)
 acc=$(echo "$j" | sed -n 's/.*"accuracy": \([0-9.]*\).*/\1/p')
 awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "evaluate-accuracy" "$j"
+# --rotation-labels: 4x the rows and classes; class 0 turned twice looks like class 1 unturned, so
+# at most half the joint labels can be told apart - and at most a quarter if the turns were lost
+j=$("$TL" train --arch "flatten,dense:8" --data "$TMP/src.csv" --rotation-labels --epochs 30 --batch 16 \
+    --lr 0.05 --save "$TMP/rot.tlm" --test "$TMP/src_test.csv" --json -q 2>&1)
+echo "$j" | grep -q '"n_train": 800, "n_classes": 8' && ok || bad "train-rotation-labels-rows" "$j"
+acc=$(echo "$j" | sed -n 's/.*"accuracy": \([0-9.]*\).*/\1/p')
+awk -v a="$acc" 'BEGIN { exit !(a > 0.4 && a < 0.6) }' && ok || bad "train-rotation-labels-accuracy" "$j"
+expect train-rotation-square 1 "square images" -- "$TL" train --arch "flatten,dense:8" --data "$TMP/src.csv" \
+    --input-shape 1x2x8 --rotation-labels --save "$TMP/x.tlm" -q
+expect train-rotation-head 1 "dense:8" -- "$TL" train --arch "flatten,dense:2" --data "$TMP/src.csv" \
+    --rotation-labels --save "$TMP/x.tlm" -q
 expect train-shape-arg 0 "" -- "$TL" train --arch "flatten,dense:2" --data "$TMP/src.csv" --input-shape 16x1x1 \
     --epochs 1 --save "$TMP/flat.tlm" -q
 expect train-arch-file 0 "" -- sh -c "printf '# a comment\nconv:4:3, relu,\n flatten, dense:2\n' >'$TMP/a.arch' && '$TL' train --arch '$TMP/a.arch' --data '$TMP/src.csv' --epochs 1 --save '$TMP/f.tlm' -q"

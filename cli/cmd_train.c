@@ -54,28 +54,39 @@ static bool parse_shape(const char *s, size_t d, size_t shape[3]) {
  * the joint label y * 4 + r. The network must tell the turns apart as well as the classes, which
  * keeps orientation and shape in its features instead of only what separates the source classes;
  * on the demo's validation split this is what lets a later conv layer transfer to new classes.
- * x (n, C*S*S) -> *xo (4n, C*S*S), rows r*n + i; y -> *yo likewise. NULL on overflow / no memory. */
-static bool rotate_expand(const float *x, const int *y, size_t n, size_t C, size_t S, float **xo,
-                          int **yo) {
+ * Row r*n + i of the expanded set is image i turned r times. */
+
+/* The joint labels (4n), or NULL after a message naming `what` (a label too large, no memory). */
+static int *turn_labels(const int *y, size_t n, const char *what) {
+    int *Y = n <= SIZE_MAX / 4 / sizeof(int) ? malloc(4 * n * sizeof *Y) : NULL;
+    if (!Y) {
+        cli_fail("out of memory for the %zu turned labels of %s", 4 * n, what);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] > INT_MAX / 4 - 1 || y[i] < INT_MIN / 4) {
+            cli_fail("--rotation-labels: label %d of %s is too large to multiply by 4", y[i], what);
+            free(Y);
+            return NULL;
+        }
+        for (int r = 0; r < 4; r++) Y[(size_t)r * n + i] = y[i] * 4 + r;
+    }
+    return Y;
+}
+
+/* x (n, C*S*S) -> (4n, C*S*S) turned copies, or NULL after a message (no memory). */
+static float *turn_images(const float *x, size_t n, size_t C, size_t S) {
     size_t d = C * S * S;
-    *xo = NULL;
-    *yo = NULL;
-    if (n > SIZE_MAX / 4 / (d ? d : 1) / sizeof(float)) return false;
-    float *X = malloc(4 * n * d * sizeof *X);
-    int *Y = malloc(4 * n * sizeof *Y);
-    if (!X || !Y) {
-        free(X);
-        free(Y);
-        return false;
+    float *X = n <= SIZE_MAX / 4 / (d ? d : 1) / sizeof(float) ? malloc(4 * n * d * sizeof *X) : NULL;
+    if (!X) {
+        cli_fail("out of memory for the %zu turned images", 4 * n);
+        return NULL;
     }
     for (size_t r = 0; r < 4; r++)
-        for (size_t i = 0; i < n; i++) {
-            const float *src = x + i * d;
-            float *dst = X + (r * n + i) * d;
-            Y[r * n + i] = y[i] * 4 + (int)r;
+        for (size_t i = 0; i < n; i++)
             for (size_t c = 0; c < C; c++) {
-                const float *a = src + c * S * S;
-                float *b = dst + c * S * S;
+                const float *a = x + i * d + c * S * S;
+                float *b = X + (r * n + i) * d + c * S * S;
                 for (size_t u = 0; u < S; u++)
                     for (size_t v = 0; v < S; v++) {
                         size_t su = u, sv = v; /* b[u][v] = a turned r times counter-clockwise */
@@ -85,10 +96,7 @@ static bool rotate_expand(const float *x, const int *y, size_t n, size_t C, size
                         b[u * S + v] = a[su * S + sv];
                     }
             }
-        }
-    *xo = X;
-    *yo = Y;
-    return true;
+    return X;
 }
 
 static int run_train(cli_args *a) {
@@ -135,22 +143,8 @@ static int run_train(cli_args *a) {
                  shape[1], shape[2]);
         goto done;
     }
-    if (rot) { /* the joint labels y * 4 + turns, for the head check below */
-        const int *y0 = tl_dataset_labels_const(ds);
-        y4 = malloc(4 * n * sizeof *y4);
-        if (!y4) {
-            cli_fail("out of memory for %zu samples", 4 * n);
-            goto done;
-        }
-        for (size_t i = 0; i < n; i++) {
-            if (y0[i] > INT_MAX / 4 - 1 || y0[i] < INT_MIN / 4) {
-                cli_fail("--rotation-labels: label %d of '%s' is too large to multiply by 4", y0[i],
-                         tl_dataset_name(ds));
-                goto done;
-            }
-            for (int r = 0; r < 4; r++) y4[(size_t)r * n + i] = y0[i] * 4 + r;
-        }
-    }
+    if (rot && !(y4 = turn_labels(tl_dataset_labels_const(ds), n, tl_dataset_name(ds))))
+        goto done; /* the joint labels y * 4 + turns, for the head check below */
     arch = cli_nn_read_arch(arch_arg);
     if (!arch) {
         cli_fail("--arch: cannot read '%s'", arch_arg);
@@ -231,17 +225,10 @@ static int run_train(cli_args *a) {
         goto done;
     }
     if (rot) { /* the turned copies of the normalised images */
-        float *x4;
-        int *yy;
-        if (!rotate_expand(x, tl_dataset_labels_const(ds), n, shape[0], shape[1], &x4, &yy)) {
-            cli_fail("out of memory for the %zu turned images", 4 * n);
-            goto done;
-        }
+        float *x4 = turn_images(x, n, shape[0], shape[1]);
+        if (!x4) goto done;
         free(x);
         x = x4;
-        free(y4);
-        y4 = yy;
-        y = y4;
         n *= 4;
     }
     cli_info(a, "train: %s on %zu samples of '%s' (%zu classes), %zu trainable parameters", arch, n,
@@ -278,15 +265,10 @@ static int run_train(cli_args *a) {
         x = NULL;
         if (cli_nn_load(a, cli_get(a, "test"), nn, true, false, &test) != 0) goto done;
         if (rot) { /* scored on the same task: every test image at its four turns */
-            float *x4;
-            int *yy;
-            for (size_t i = 0; i < test.n; i++)
-                if (test.y[i] > INT_MAX / 4 - 1 || test.y[i] < INT_MIN / 4) {
-                    cli_fail("--rotation-labels: test label %d is too large", test.y[i]);
-                    goto done;
-                }
-            if (!rotate_expand(test.x, test.y, test.n, shape[0], shape[1], &x4, &yy)) {
-                cli_fail("out of memory for the %zu turned test images", 4 * test.n);
+            int *yy = turn_labels(test.y, test.n, "the test data");
+            float *x4 = yy ? turn_images(test.x, test.n, shape[0], shape[1]) : NULL;
+            if (!x4) {
+                free(yy);
                 goto done;
             }
             free(test.x);

@@ -350,8 +350,13 @@ TEST(ratio_kernels_structure) {
     tli_width_grid(1.0, 4, g);
     CHECK_NEAR(g[1] * g[2], 1.0, 1e-15); /* even count: centred between two candidates */
     tl_mat D = {0, 0, 0, NULL}, C = tl_mat_rows(X, 0, 7);
+    tl_mat D2 = {0, 0, 0, NULL};
     CHECK_OK(tl_mat_alloc(&D, 30, 7));
-    CHECK_OK(tli_sqdist_design(xd(X), C, D));
+    CHECK_OK(tl_mat_alloc(&D2, 7, 7));
+    CHECK_OK(tli_sqdist_designs(2, xd(X), xd(C), C, D, D2)); /* both domains, row blocks on 2 threads */
+    for (size_t i = 0; i < 7; i++) /* the second domain is the first's first 7 rows */
+        CHECK(memcmp(D2.data + i * D2.ld, D.data + i * D.ld, 7 * sizeof(double)) == 0);
+    tl_mat_free(&D2);
     tl_mat K3 = tl_mat_rows(K1, 0, 30);
     K3.cols = 7;
     tli_rbf_from_sqdist(D, 0.05, K3);

@@ -91,12 +91,17 @@ static double npy_value(const npy_array *a, const unsigned char *p) {
     return 0.0;
 }
 
+/* A native float64 array in C order: its rows are already our layout. */
+static bool npy_native_f8(const npy_array *a) {
+    const uint16_t probe = 1;
+    const bool host_little = *(const unsigned char *)&probe == 1;
+    return !a->fortran && a->kind == NPY_FLOAT && a->esize == 8 && a->big != host_little;
+}
+
 /* Convert the array into out (rows, cols), row-major. */
 static void npy_convert(const npy_array *a, tl_mat out) {
     const size_t es = a->esize;
-    const uint16_t probe = 1;
-    const bool host_little = *(const unsigned char *)&probe == 1;
-    if (!a->fortran && a->kind == NPY_FLOAT && es == 8 && a->big != host_little) {
+    if (npy_native_f8(a)) {
         /* native float64, C order: the rows are already our layout */
         for (size_t i = 0; i < a->rows; i++)
             memcpy(out.data + i * out.ld, a->data + i * a->cols * 8, a->cols * 8);
@@ -408,12 +413,6 @@ static tl_status npy_check_finite(tl_mat X, const char *path) {
                                isnan(r[j]) ? "NaN" : "Inf", i + 1, j + 1);
     }
     return TL_OK;
-}
-
-static bool npy_native_f8(const npy_array *a) {
-    const uint16_t probe = 1;
-    const bool host_little = *(const unsigned char *)&probe == 1;
-    return !a->fortran && a->kind == NPY_FLOAT && a->esize == 8 && a->big != host_little;
 }
 
 /* Reads exactly n bytes at offset off, or fails naming the file (it may have changed since the

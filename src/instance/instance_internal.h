@@ -26,10 +26,9 @@ tl_status tli_centres(tl_xmat Xt, size_t centers, uint64_t seed, tl_mat *C);
 tl_status tli_kernel_design(const tl_kernel *k, tl_xmat X, tl_mat C, tl_mat Phi);
 /* Phi (b, b) = k(C_i, C_j) for RBF k, symmetric: one SYRK, the exponential on one triangle. */
 tl_status tli_kernel_design_self(const tl_kernel *k, tl_mat C, tl_mat Phi);
-/* D (rows(X), b) = ||X_i - C_l||^2 (clamped at 0), X densified block by block. */
-tl_status tli_sqdist_design(tl_xmat X, tl_mat C, tl_mat D);
-/* Ds (ns, b) and Dt (nt, b) likewise, as row-block tasks on up to `threads` threads with OpenBLAS
- * single-threaded: for the model-selection paths, which then run their candidates on threads. */
+/* Ds (ns, b) = ||Xs_i - C_l||^2 and Dt (nt, b) likewise (clamped at 0), as row-block tasks on up
+ * to `threads` threads with OpenBLAS single-threaded: for the model-selection paths, which then
+ * run their candidates on threads. */
 tl_status tli_sqdist_designs(size_t threads, tl_xmat Xs, tl_xmat Xt, tl_mat C, tl_mat Ds,
                              tl_mat Dt);
 /* K = exp(-gamma D) (same shape; K may not alias D); tli_square: K = K .* K in place, the RBF

@@ -175,24 +175,6 @@ done:
     return st;
 }
 
-tl_status tli_sqdist_design(tl_xmat X, tl_mat C, tl_mat D) {
-    tl_status st = TL_OK;
-    double *buf = NULL, *cn = NULL, *xn = NULL;
-    size_t n = tl_xmat_rows(X), d = tl_xmat_cols(X), b = C.rows;
-    size_t blk = tlm_block_rows(d, (size_t)1 << 21, 1024);
-    TL_ALLOC(cn, b);
-    TL_ALLOC(xn, blk);
-    tl_row_sqnorms(C, cn);
-    if (X.sparse) TL_ALLOC(buf, blk * d);
-    for (size_t r0 = 0; r0 < n; r0 += blk)
-        TL_TRY(sqdist_block(X, r0, n - r0 < blk ? n - r0 : blk, C, cn, xn, buf, D));
-done:
-    tl_free(buf);
-    tl_free(cn);
-    tl_free(xn);
-    return st;
-}
-
 /* Both domains' distance designs as row-block tasks on our threads (tli_parallel): OpenBLAS stays
  * single-threaded for the whole fit, so its idle workers are never left spinning (they
  * sched_yield for a while after every threaded call) beside the candidates' threads. */

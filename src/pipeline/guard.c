@@ -309,7 +309,6 @@ done:
 
 /* ---- reverse validation and the distance before/after ---- */
 
-/* Reverse validation in one space; pt (nt) receives the target pseudo-labels. */
 /* Reverse validation with the source in RV_FOLDS folds (Zhong et al. 2010 validate on held-out
  * source rows): for each fold k, f = learner(source without fold k) labels the target, g =
  * learner(pseudo-labelled target) is scored on fold k; RV = the share of source rows g gets
@@ -321,6 +320,22 @@ done:
  * whole source is used instead. pt (nt) receives the predictions of f trained on every source
  * row (for the agreement and the prediction entropy); ps (ns) is work. */
 #define RV_FOLDS 2
+/* Fold k of the shuffled rows perm (ns): idx receives the m training rows, then the q held-out
+ * ones; returns whether the training rows hold at least 2 classes. */
+static bool rv_fold(const size_t *perm, size_t ns, size_t k, const int *ys, size_t *idx, size_t *m,
+                    size_t *q) {
+    size_t a = 0, b = 0;
+    for (size_t i = 0; i < ns; i++)
+        if (i % RV_FOLDS != k) idx[a++] = perm[i];
+    for (size_t i = 0; i < ns; i++)
+        if (i % RV_FOLDS == k) idx[a + b++] = perm[i];
+    *m = a;
+    *q = b;
+    for (size_t i = 1; i < a; i++)
+        if (ys[idx[i]] != ys[idx[0]]) return true;
+    return false;
+}
+
 static tl_status reverse_validate(const tl_learner_params *lp, tl_xmat S, const int *ys,
                                   const double *ws, tl_xmat T, uint64_t seed, int *pt, int *ps,
                                   double *rv) {
@@ -341,20 +356,8 @@ static tl_status reverse_validate(const tl_learner_params *lp, tl_xmat S, const 
     tl_rng_seed(&rng, seed ^ 0x5256u); /* "RV" */
     tl_rng_shuffle(&rng, perm, ns);
     bool folds = ns >= 2 * RV_FOLDS;
-    for (size_t k = 0; k < RV_FOLDS && folds; k++) { /* every fold's training rows: 2+ classes */
-        bool two = false;
-        int first = 0, have = 0;
-        for (size_t i = 0; i < ns && !two; i++) {
-            if (i % RV_FOLDS == k) continue;
-            if (!have) {
-                first = ys[perm[i]];
-                have = 1;
-            } else {
-                two = ys[perm[i]] != first;
-            }
-        }
-        folds = two;
-    }
+    size_t m, q;
+    for (size_t k = 0; k < RV_FOLDS && folds; k++) folds = rv_fold(perm, ns, k, ys, idx, &m, &q);
     if (!folds) { /* the whole source, in-sample */
         TL_TRY(tl_learner_create(lp, &g));
         TL_TRY(tl_learner_fit(g, T, pt, NULL));
@@ -367,11 +370,7 @@ static tl_status reverse_validate(const tl_learner_params *lp, tl_xmat S, const 
     TL_TRY(S.sparse ? tl_dataset_from_csr(S.csr, ys, &all) : tl_dataset_from_dense(S.dense, ys, &all));
     if (ws) TL_TRY(tl_dataset_set_weights(all, ws));
     for (size_t k = 0; k < RV_FOLDS; k++) {
-        size_t m = 0, q = 0;
-        for (size_t i = 0; i < ns; i++)
-            if (i % RV_FOLDS != k) idx[m++] = perm[i];
-        for (size_t i = 0; i < ns; i++)
-            if (i % RV_FOLDS == k) idx[m + q++] = perm[i];
+        (void)rv_fold(perm, ns, k, ys, idx, &m, &q);
         TL_TRY(tl_dataset_subset(all, idx, m, &tr));
         TL_TRY(tl_dataset_subset(all, idx + m, q, &te));
         TL_TRY(tl_learner_create(lp, &f));

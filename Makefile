@@ -38,6 +38,7 @@ all: lib cli
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps.sh
 	@sh scripts/install-deps.sh
+	@pkg-config --exists $(PKGS) || { echo "make: pkg-config cannot find $(PKGS) (sh scripts/install-deps.sh installs them)" >&2; exit 1; }
 	@mkdir -p $(BUILD) && touch $@
 
 lib: $(BUILD)/libtl.a $(BUILD)/libtl.so

@@ -5,7 +5,9 @@ set -e
 need=""
 have_hdr() { [ -e "$1" ] || find /usr/include -name "$(basename "$1")" 2>/dev/null | grep -q .; }
 have_hdr /usr/include/lapacke.h || need="$need liblapacke-dev"
-have_hdr /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h || pkg-config --exists openblas 2>/dev/null || need="$need libopenblas-dev"
+# OpenBLAS by its own header folder or pkg-config file: netlib's libblas-dev also ships a cblas.h
+pkg-config --exists openblas 2>/dev/null || ls /usr/include/*/openblas-pthread/cblas.h >/dev/null 2>&1 ||
+    need="$need libopenblas-dev"
 have_hdr /usr/include/matio.h || need="$need libmatio-dev"
 have_hdr /usr/include/zlib.h || need="$need zlib1g-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"

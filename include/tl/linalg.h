@@ -99,6 +99,8 @@ tl_status tl_sym_pow(tl_mat A, double p, double eps, tl_mat out);
 tl_status tl_sqdist(tl_mat X, tl_mat Y, tl_mat D);
 /* y[i] = exp(x[i]), i < n, vectorised (a few ulp from libm's exp; see vexp.c). x may equal y. */
 void tl_vexp(const double *x, double *y, size_t n);
+/* y[i] = exp(scale * x[i]), i < n, in one pass (the same kernel as tl_vexp). x may equal y. */
+void tl_vexp_scaled(const double *x, double scale, double *y, size_t n);
 /* Row squared norms: out (n). */
 void tl_row_sqnorms(tl_mat X, double *out);
 

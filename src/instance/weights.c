@@ -221,8 +221,7 @@ void tli_rbf_from_sqdist(tl_mat D, double gamma, tl_mat K) {
     for (size_t i = 0; i < D.rows; i++) {
         const double *d = D.data + i * D.ld;
         double *k = K.data + i * K.ld;
-        for (size_t l = 0; l < D.cols; l++) k[l] = -gamma * d[l];
-        tl_vexp(k, k, D.cols); /* vectorised, a few ulp from exp (src/linalg/vexp.c) */
+        tl_vexp_scaled(d, -gamma, k, D.cols); /* vectorised, a few ulp from exp (src/linalg/vexp.c) */
     }
 }
 

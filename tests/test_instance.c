@@ -844,6 +844,19 @@ TEST(dclf_starts_and_edge_cases) {
                       sparse ? "csr" : "dense", maxdiff(z, z0, n));
         }
     }
+    /* the dense passes split over threads (rows in ranges, partial sums added in range order):
+     * the same iterates up to rounding, whatever the count */
+    o.warm_epochs = 0;
+    const size_t threads[] = {2, 3, 7};
+    for (int k = 0; k < 3; k++) {
+        o.threads = threads[k];
+        tli_dclf_info info;
+        CHECK_OK(tli_dclf_fit(xd(Xs), xd(Xt), &o, v, z, &info));
+        CHECK(info.converged);
+        CHECK_MSG(maxdiff(z, z0, n) < 1e-9, "%zu threads: margins differ by %g", threads[k],
+                  maxdiff(z, z0, n));
+    }
+    o.threads = 0;
     /* identical domains (the target = the source twice): v = 0, b = log 2, weights 1 */
     tl_mat T2 = tl_mat_view(malloc(2 * ns * d * sizeof(double)), 2 * ns, d);
     memcpy(T2.data, Xs.data, ns * d * sizeof(double));

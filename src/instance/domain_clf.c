@@ -37,7 +37,12 @@
  *   - CG accumulates X~ s from the products it computes anyway (X~ s = sum alpha_k X~ p_k), so
  *     the line search evaluates f(v + a s) from z + a X~ s in O(n + d) per trial, no data pass;
  *   - source and target rows are read where they are (dense or CSR, one block each): nothing is
- *     pooled or copied.
+ *     pooled or copied;
+ *   - on dense rows every pass is fused and threaded: the Hessian-vector product reads each row
+ *     once (x.s, then the row is added from L1), the gradient and the preconditioner share one
+ *     pass, and the rows are split in contiguous ranges on tli_parallel's threads (OpenBLAS kept
+ *     serial by the caller) whose partial sums are added in range order. The two GEMVs per
+ *     product they replace read X twice; on SURF (2081 x 800) 8.7 -> 6.8 ms.
  * Stopping: the scaled gradient max |grad f| / (C' n) <= tol (the quantity sklearn's lbfgs tests
  * against its gtol and libtl's logreg against tol), and the last Newton step changed no source
  * weight (rescaled to mean 1) by more than DCLF_WSTEP = 0.02. The second test is needed because
@@ -65,6 +70,10 @@ typedef struct {
     double Cp;  /* C' = 2 C */
     double *D;  /* (n) C' p (1 - p) */
     double *sc; /* (n) scratch of the dense products */
+    int dense;  /* both blocks dense: the passes over the rows run on T threads */
+    size_t T;
+    double *acc; /* (T, 2 (d + 1)) the threads' accumulators */
+    int simd;
 } dclf_prob;
 
 /* ---------------------------------------------------------------- row access */
@@ -135,6 +144,192 @@ static double block_mtv(tl_xmat X, const double *u /* (rows of X) */, double *g)
     for (size_t i = 0; i < n; i++)
         if (u[i] != 0.0) row_axpy(X, i, u[i], g);
     return sb;
+}
+
+/* ------------------------------------------------- dense passes on several threads */
+
+/* What a pass over the dense rows computes. */
+enum { PASS_HV, PASS_GRAD, PASS_MARGINS };
+
+/* Hessian-vector row: returns a = sd + x.s and adds (Di a) x to out (d). */
+TLI_INLINE double hv_row_body(const double *x, const double *s, size_t d, double sd, double Di,
+                              double *out) {
+    size_t d4 = 0;
+    double a = 0.0;
+#if TLI_VEC
+    d4 = d & ~(size_t)3;
+    tli_v4 v0 = {0.0, 0.0, 0.0, 0.0}, xv, sv;
+    for (size_t j = 0; j < d4; j += 4) {
+        memcpy(&xv, x + j, sizeof xv);
+        memcpy(&sv, s + j, sizeof sv);
+        v0 += xv * sv;
+    }
+    double t4[4];
+    memcpy(t4, &v0, sizeof v0);
+    a = (t4[0] + t4[1]) + (t4[2] + t4[3]);
+#endif
+    for (size_t j = d4; j < d; j++) a += x[j] * s[j];
+    a += sd;
+    const double c = Di * a;
+    if (c != 0.0) {
+#if TLI_VEC
+        const tli_v4 cv = {c, c, c, c};
+        for (size_t j = 0; j < d4; j += 4) {
+            tli_v4 o;
+            memcpy(&xv, x + j, sizeof xv);
+            memcpy(&o, out + j, sizeof o);
+            o += cv * xv;
+            memcpy(out + j, &o, sizeof o);
+        }
+#endif
+        for (size_t j = d4; j < d; j++) out[j] += c * x[j];
+    }
+    return a;
+}
+
+/* Gradient row: g (d) += ui x, M (d) += Di x .* x. */
+TLI_INLINE void grad_row_body(const double *x, size_t d, double ui, double Di, double *g,
+                              double *M) {
+    size_t d4 = 0;
+#if TLI_VEC
+    d4 = d & ~(size_t)3;
+    const tli_v4 uv = {ui, ui, ui, ui}, dv = {Di, Di, Di, Di};
+    for (size_t j = 0; j < d4; j += 4) {
+        tli_v4 xv, gv, mv;
+        memcpy(&xv, x + j, sizeof xv);
+        memcpy(&gv, g + j, sizeof gv);
+        memcpy(&mv, M + j, sizeof mv);
+        gv += uv * xv;
+        mv += dv * (xv * xv);
+        memcpy(g + j, &gv, sizeof gv);
+        memcpy(M + j, &mv, sizeof mv);
+    }
+#endif
+    for (size_t j = d4; j < d; j++) {
+        g[j] += ui * x[j];
+        M[j] += Di * (x[j] * x[j]);
+    }
+}
+
+/* Rows [r0, r1) of the pooled (source then target) dense rows: PASS_HV writes t (n) = X~ s and
+ * adds H's data part applied to s into acc (d + 1); PASS_GRAD adds X~^T u into acc (d + 1) and
+ * the diagonal sum_i D_i x_ij^2 into acc + d + 1 (d + 1), the intercept's entries last;
+ * PASS_MARGINS writes t = X~ s only. */
+TLI_INLINE void dense_rows_body(const dclf_prob *P, int mode, size_t r0, size_t r1,
+                                const double *s, double *t, const double *u, double *acc) {
+    const size_t d = P->d;
+    double *g = acc, *M = acc + d + 1;
+    for (size_t i = r0; i < r1; i++) {
+        int k = i >= P->m[0];
+        const tl_mat A = P->X[k].dense;
+        const double *x = A.data + (i - (k ? P->m[0] : 0)) * A.ld;
+        if (mode == PASS_GRAD) {
+            grad_row_body(x, d, u[i], P->D[i], g, M);
+            g[d] += u[i];
+            M[d] += P->D[i];
+        } else if (mode == PASS_HV) {
+            double a = hv_row_body(x, s, d, s[d], P->D[i], g);
+            t[i] = a;
+            g[d] += P->D[i] * a;
+        } else { /* PASS_MARGINS: no accumulation */
+            t[i] = hv_row_body(x, s, d, s[d], 0.0, g);
+        }
+    }
+}
+
+static void dense_rows_portable(const dclf_prob *P, int mode, size_t r0, size_t r1,
+                                const double *s, double *t, const double *u, double *acc) {
+    dense_rows_body(P, mode, r0, r1, s, t, u, acc);
+}
+#if TLI_AVX2
+TLI_TARGET_AVX2 static void dense_rows_avx2(const dclf_prob *P, int mode, size_t r0, size_t r1,
+                                            const double *s, double *t, const double *u,
+                                            double *acc) {
+    dense_rows_body(P, mode, r0, r1, s, t, u, acc);
+}
+#endif
+
+typedef struct {
+    const dclf_prob *P;
+    int mode;
+    const double *s, *u;
+    double *t, *acc; /* acc: (T, 2 (d + 1)) */
+    size_t T;
+    int simd;
+} dense_pass;
+
+static tl_status dense_task(void *v, size_t task, size_t thread) {
+    (void)thread;
+    const dense_pass *J = v;
+    const size_t n = J->P->n, p = J->P->d + 1;
+    size_t r0 = n * task / J->T, r1 = n * (task + 1) / J->T;
+    double *acc = J->acc + task * 2 * p;
+    memset(acc, 0, 2 * p * sizeof(double));
+#if TLI_AVX2
+    if (J->simd) {
+        dense_rows_avx2(J->P, J->mode, r0, r1, J->s, J->t, J->u, acc);
+        return TL_OK;
+    }
+#endif
+    dense_rows_portable(J->P, J->mode, r0, r1, J->s, J->t, J->u, acc);
+    return TL_OK;
+}
+
+/* One pass over every (dense) row, split in P->T ranges on as many threads; out (d + 1, unless
+ * PASS_MARGINS) and, for PASS_GRAD, M (d + 1) receive the sums of the ranges' accumulators in
+ * range order, so the result does not depend on the threads' timing. */
+static tl_status dense_pass_run(const dclf_prob *P, int mode, const double *s, double *t,
+                                const double *u, double *out, double *M) {
+    tl_status st = TL_OK;
+    const size_t p = P->d + 1;
+    dense_pass J = {P, mode, s, u, t, P->acc, P->T, P->simd};
+    TL_TRY(tli_parallel(P->T, P->T, dense_task, &J));
+    for (size_t j = 0; out && j < p; j++) {
+        double a = 0.0, m = 0.0;
+        for (size_t k = 0; k < P->T; k++) {
+            a += P->acc[k * 2 * p + j];
+            m += P->acc[k * 2 * p + p + j];
+        }
+        out[j] = a;
+        if (M) M[j] = m;
+    }
+done:
+    return st;
+}
+
+/* z (n) = X~ v: the margins of every row. */
+static tl_status margins(const dclf_prob *P, const double *v, double *z) {
+    if (P->dense) return dense_pass_run(P, PASS_MARGINS, v, z, NULL, NULL, NULL);
+    block_mv(P->X[0], v, v[P->d], z);
+    block_mv(P->X[1], v, v[P->d], z + P->m[0]);
+    return TL_OK;
+}
+
+/* M (d + 1) = diag(H): 1 + sum_i D_i x_ij^2, and sum_i D_i on the intercept; one serial pass
+ * (the all-dense case has it from its gradient pass). */
+static void precond_rows(const dclf_prob *P, double *M) {
+    const size_t d = P->d;
+    memset(M, 0, d * sizeof(double));
+    double mb = 0;
+    size_t off = 0;
+    for (int k = 0; k < 2; k++) {
+        tl_xmat X = P->X[k];
+        const double *D = P->D + off;
+        for (size_t i = 0; i < P->m[k]; i++) {
+            mb += D[i];
+            if (X.sparse) {
+                const tl_csr *A = &X.csr;
+                for (size_t qq = A->indptr[i]; qq < A->indptr[i + 1]; qq++)
+                    M[A->indices[qq]] += D[i] * A->values[qq] * A->values[qq];
+            } else {
+                const double *xr = X.dense.data + i * X.dense.ld;
+                for (size_t j = 0; j < d; j++) M[j] += D[i] * xr[j] * xr[j];
+            }
+        }
+        off += P->m[k];
+    }
+    for (size_t j = 0; j < d; j++) M[j] += 1.0;
+    M[d] = mb;
 }
 
 /* out (d + 1) = (H - I) s = [X^T (D .* xs); sum D .* xs], with xs (n) = X~ s. */
@@ -343,6 +538,12 @@ tl_status tli_dclf_fit(tl_xmat Xs, tl_xmat Xt, const tli_dclf_opts *o, double *v
     TL_CHECK(tl_size_mul(n, 4, &cells) == 0 && cells + 7 * p >= cells, TL_ERR_NOMEM,
              "domain-clf: size overflow");
     TL_ALLOC(work, cells + 7 * p);
+    P.dense = !Xs.sparse && !Xt.sparse && d > 0;
+    P.T = o->threads > 1 ? o->threads : 1;
+    if (P.T > TLI_DCLF_BLOCKS) P.T = TLI_DCLF_BLOCKS;
+    if (P.T > n) P.T = n;
+    P.simd = tli_have_avx2();
+    if (P.dense) TL_ALLOC(P.acc, P.T * 2 * p);
     P.D = work;
     P.sc = work + n;
     double *xq = work + 2 * n, *xs = work + 3 * n, *g = xs + n, *M = g + p, *r = M + p,
@@ -357,8 +558,7 @@ tl_status tli_dclf_fit(tl_xmat Xs, tl_xmat Xt, const tli_dclf_opts *o, double *v
     } else {
         memset(v, 0, p * sizeof(double));
     }
-    block_mv(Xs, v, v[d], z);
-    block_mv(Xt, v, v[d], z + P.m[0]);
+    TL_TRY(margins(&P, v, z));
     double f = 0.5 * dotp(v, v, d) + Cp * loss_at(&P, z, z, 0.0);
     for (;;) {
         /* gradient and curvature weights */
@@ -368,8 +568,16 @@ tl_status tli_dclf_fit(tl_xmat Xs, tl_xmat Xt, const tli_dclf_opts *o, double *v
             u[i] = Cp * (pi - (i >= P.m[0] ? 1.0 : 0.0));
             P.D[i] = Cp * pi * (1.0 - pi);
         }
-        memcpy(g, v, d * sizeof(double));
-        g[d] = block_mtv(Xs, u, g) + block_mtv(Xt, u + P.m[0], g);
+        if (P.dense) { /* the gradient and M = diag(H) in one threaded pass */
+            TL_TRY(dense_pass_run(&P, PASS_GRAD, NULL, NULL, u, g, M));
+            for (size_t j = 0; j < d; j++) {
+                g[j] += v[j];
+                M[j] += 1.0;
+            }
+        } else {
+            memcpy(g, v, d * sizeof(double));
+            g[d] = block_mtv(Xs, u, g) + block_mtv(Xt, u + P.m[0], g);
+        }
         double gmax = 0;
         for (size_t j = 0; j < p; j++)
             if (fabs(g[j]) > gmax) gmax = fabs(g[j]);
@@ -380,28 +588,10 @@ tl_status tli_dclf_fit(tl_xmat Xs, tl_xmat Xt, const tli_dclf_opts *o, double *v
         }
         if (inf.newton >= o->max_iter) break;
         inf.newton++;
-        /* diagonal preconditioner M = diag(H): 1 + sum_i D_i x_ij^2, sum_i D_i (intercept) */
-        memset(M, 0, d * sizeof(double));
-        double mb = 0;
-        size_t off = 0;
-        for (int k = 0; k < 2; k++) {
-            tl_xmat X = P.X[k];
-            const double *D = P.D + off;
-            for (size_t i = 0; i < P.m[k]; i++) {
-                mb += D[i];
-                if (X.sparse) {
-                    const tl_csr *A = &X.csr;
-                    for (size_t qq = A->indptr[i]; qq < A->indptr[i + 1]; qq++)
-                        M[A->indices[qq]] += D[i] * A->values[qq] * A->values[qq];
-                } else {
-                    const double *xr = X.dense.data + i * X.dense.ld;
-                    for (size_t j = 0; j < d; j++) M[j] += D[i] * xr[j] * xr[j];
-                }
-            }
-            off += P.m[k];
-        }
-        for (size_t j = 0; j < d; j++) M[j] += 1.0;
-        M[d] = mb > 1e-300 ? mb : 1e-300;
+        /* diagonal preconditioner M = diag(H): 1 + sum_i D_i x_ij^2, sum_i D_i (intercept);
+         * the dense pass above has it already */
+        if (!P.dense) precond_rows(&P, M);
+        if (!(M[d] > 1e-300)) M[d] = 1e-300;
         /* PCG on H s = -g until ||r|| <= eta ||g||; xs accumulates X~ s */
         double gnorm = sqrt(dotp(g, g, p));
         for (size_t j = 0; j < p; j++) {
@@ -414,7 +604,10 @@ tl_status tli_dclf_fit(tl_xmat Xs, tl_xmat Xt, const tli_dclf_opts *o, double *v
         double ry = dotp(r, y, p);
         for (int cg = 0; cg < DCLF_CG_MAX; cg++) {
             inf.cg++;
-            hess_vec(&P, q, hp, xq);
+            if (P.dense)
+                TL_TRY(dense_pass_run(&P, PASS_HV, q, xq, NULL, hp, NULL));
+            else
+                hess_vec(&P, q, hp, xq);
             for (size_t j = 0; j < d; j++) hp[j] += q[j];
             double qhq = dotp(q, hp, p);
             if (!(qhq > 0)) break;
@@ -455,11 +648,11 @@ tl_status tli_dclf_fit(tl_xmat Xs, tl_xmat Xt, const tli_dclf_opts *o, double *v
         last_dw = weight_step(z, xs, P.m[0]);
     }
     /* exact margins of the final model (z was updated incrementally) */
-    block_mv(Xs, v, v[d], z);
-    block_mv(Xt, v, v[d], z + P.m[0]);
+    TL_TRY(margins(&P, v, z));
     inf.f = f / (Cp * (double)n);
     if (info) *info = inf;
 done:
     tl_free(work);
+    tl_free(P.acc);
     return st;
 }

@@ -119,11 +119,13 @@ void tli_project_box_slab(const double *z, size_t n, double B, double lo, double
  * v (d + 1): weights then intercept; z (ns + nt): margins v.x_i + b of the source rows then the
  * target rows, so p(t|x_i) / p(s|x_i) = e^{z_i}. */
 #define TLI_DCLF_WARM_EPOCHS 10
+#define TLI_DCLF_BLOCKS 8 /* at most this many threads share a dense pass over the rows */
 typedef struct {
     double C, tol;
     int max_iter;    /* Newton iterations */
     uint64_t seed;   /* order of the dual coordinate descent */
     int warm_epochs; /* dual coordinate descent epochs before Newton, -1 auto */
+    size_t threads;  /* dense passes over the rows (0: 1) */
 } tli_dclf_opts;
 tli_dclf_opts tli_dclf_opts_default(void); /* C 1, tol 1e-6, max_iter 1000, seed 42, auto */
 typedef struct {

@@ -397,9 +397,12 @@ static tl_status domain_clf(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, d
     o.tol = p->tol;
     o.max_iter = p->max_iter;
     o.seed = p->seed;
+    o.threads = tli_threads(p, TLI_DCLF_BLOCKS);
     TL_ALLOC(v, d + 1);
     TL_ALLOC(z, ns + nt);
+    int blas_saved = tli_blas_serial(); /* the dense passes run on tli_parallel's threads */
     st = tli_dclf_fit(Xs, Xt, &o, v, z, NULL);
+    tli_blas_restore(blas_saved);
     if (st != TL_OK) {
         st = tl_fail_prefix(st, "domain-clf: source-vs-target classifier");
         goto done;

@@ -69,6 +69,8 @@ tl_status tl_eig_sym(tl_mat A, tl_eig_which which, size_t k, double *w, tl_mat V
 tl_status tl_eig_sym_gen(tl_mat A, tl_mat B, tl_eig_which which, size_t k, double *w, tl_mat V);
 /* Scale each column of M to unit 2-norm (zero columns left as they are). */
 void tl_mat_normalize_cols(tl_mat M);
+/* Square M: copies the upper triangle onto the lower one (tiled, so both sides stay in cache). */
+void tl_mat_mirror_upper(tl_mat M);
 
 /* Thin SVD of A (m, n), r = min(m, n): A = U diag(s) Vt, U (m, r), s (r) descending, Vt (r, n).
  * U or Vt may have data NULL to skip them. A is not modified. */

@@ -253,14 +253,11 @@ tl_status tli_kernel_design_self(const tl_kernel *k, tl_mat C, tl_mat Phi) {
         r[i] = 1.0; /* exact self-similarity */
         for (size_t j = i + 1; j < n; j++) {
             double v = cn[i] + cn[j] + r[j];
-            r[j] = exp(-k->gamma * (v > 0.0 ? v : 0.0));
+            r[j] = v > 0.0 ? v : 0.0;
         }
+        tl_vexp_scaled(r + i + 1, -k->gamma, r + i + 1, n - i - 1);
     }
-    const size_t T = 32;
-    for (size_t i0 = 0; i0 < n; i0 += T)
-        for (size_t j0 = 0; j0 <= i0; j0 += T)
-            for (size_t i = i0; i < i0 + T && i < n; i++)
-                for (size_t j = j0; j < j0 + T && j < i; j++) TL_AT(Phi, i, j) = TL_AT(Phi, j, i);
+    tl_mat_mirror_upper(Phi);
 done:
     tl_free(cn);
     return st;

@@ -114,10 +114,18 @@ tl_status tl_syrk(tl_trans t, double alpha, tl_mat A, double beta, tl_mat C) {
     /* BLAS fills the upper triangle (reading only its beta * C part); mirror it below. */
     cblas_dsyrk(CblasRowMajor, CblasUpper, t ? CblasTrans : CblasNoTrans, (int)n, (int)k, alpha,
                 A.data, tl_la_ld(A.ld), beta, C.data, tl_la_ld(C.ld));
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = 0; j < i; j++) TL_AT(C, i, j) = TL_AT(C, j, i);
+    tl_mat_mirror_upper(C);
 done:
     return st;
+}
+
+void tl_mat_mirror_upper(tl_mat M) {
+    /* 32 x 32 tiles: a column walk of the upper triangle would touch a new page per entry */
+    const size_t T = 32, n = M.rows;
+    for (size_t i0 = 0; i0 < n; i0 += T)
+        for (size_t j0 = 0; j0 <= i0; j0 += T)
+            for (size_t i = i0; i < i0 + T && i < n; i++)
+                for (size_t j = j0; j < j0 + T && j < i; j++) TL_AT(M, i, j) = TL_AT(M, j, i);
 }
 
 void tl_mat_normalize_cols(tl_mat M) {

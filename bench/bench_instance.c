@@ -24,6 +24,11 @@
  *                                          9 widths x 9 lambdas (logspace(-3, 1, 9)) by LOO
  *   kliep-cv-fmnist DIR NS NT GAMMA IDX [DUMP], ulsif-cv-fmnist ...: the same on Fashion-MNIST
  *                                          (the kmm-fmnist selection)
+ *   kliep-def-surf SRC TGT GAMMA IDX [DUMP], ulsif-def-surf ..., kliep-def-fmnist DIR NS NT GAMMA
+ *                                          IDX [DUMP], ulsif-def-fmnist ...: the library's
+ *                                          defaults (tl weight without options): 100 centres, the
+ *                                          one width GAMMA, lambda 1e-3, KLIEP max_iter 1000; IDX
+ *                                          as for the -cv ops (the reference reads the centres)
  *   dclf-amazon SRC.svm TGT.svm [DUMP]     domain-classifier ratio (logreg C = 1), sparse 5000-d
  *   dclf-surf SRC TGT [DUMP]               the same on dense SURF (800-d), rowsum
  *   mmd-surf SRC TGT GAMMA PERMS           RBF MMD^2 (unbiased) + permutation p-value, rowsum
@@ -189,8 +194,8 @@ int main(int argc, char **argv) {
                                                               : TL_WEIGHT_ULSIF;
         s.wp = tl_weight_params_default(m);
         s.wp.centers = tl_dataset_rows(s.t); /* every target row, in order: comparable */
-    } else if (!strcmp(s.op, "kliep-cv-surf") || !strcmp(s.op, "ulsif-cv-surf") ||
-               !strcmp(s.op, "kliep-cv-fmnist") || !strcmp(s.op, "ulsif-cv-fmnist")) {
+    } else if (!strncmp(s.op, "kliep-cv-", 9) || !strncmp(s.op, "ulsif-cv-", 9) ||
+               !strncmp(s.op, "kliep-def-", 10) || !strncmp(s.op, "ulsif-def-", 10)) {
         int surf = strstr(s.op, "surf") != NULL, o = surf ? 0 : 1;
         if (n < 4 + o || n > 5 + o) die("expects SRC TGT GAMMA IDX [DUMP] (surf), DIR NS NT GAMMA IDX [DUMP] (fmnist)");
         if (surf) {
@@ -204,11 +209,13 @@ int main(int argc, char **argv) {
         s.dump = n > 4 + o ? v[4 + o] : NULL;
         int kliep = s.op[0] == 'k';
         s.wp = tl_weight_params_default(kliep ? TL_WEIGHT_KLIEP : TL_WEIGHT_ULSIF);
-        s.wp.centers = 100; /* the authors' b */
-        s.wp.widths = 9;
-        s.wp.folds = 5;
-        if (kliep) s.wp.max_iter = 100; /* KLIEP_learning's max_iteration */
-        else s.wp.lambda = -1;          /* uLSIF.m's lambda_list = logspace(-3, 1, 9) */
+        s.wp.centers = 100; /* the authors' b, the library's default */
+        if (strstr(s.op, "-cv-")) {
+            s.wp.widths = 9;
+            s.wp.folds = 5;
+            if (kliep) s.wp.max_iter = 100; /* KLIEP_learning's max_iteration */
+            else s.wp.lambda = -1;          /* uLSIF.m's lambda_list = logspace(-3, 1, 9) */
+        }
         static tl_ctx ctx;
         ctx = tl_ctx_default();
         ctx.log = capture_log;

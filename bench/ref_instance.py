@@ -124,13 +124,17 @@ def kliep_learning(bv, P, max_iter):
     return a
 
 
-def kliep(Xs, Xt, gamma, max_iter=1000):
-    Ps, Pt = rbf_kernel(Xs, Xt, gamma=gamma), rbf_kernel(Xt, Xt, gamma=gamma)
+def kliep(Xs, Xt, gamma, max_iter=1000, C=None):
+    """KLIEP at one width; centres C (default: every target row)."""
+    C = Xt if C is None else C
+    Ps, Pt = rbf_kernel(Xs, C, gamma=gamma), rbf_kernel(Xt, C, gamma=gamma)
     return Ps @ kliep_learning(Ps.mean(0), Pt, max_iter)
 
 
-def ulsif(Xs, Xt, gamma, lam=1e-3):
-    Ps, Pt = rbf_kernel(Xs, Xt, gamma=gamma), rbf_kernel(Xt, Xt, gamma=gamma)
+def ulsif(Xs, Xt, gamma, lam=1e-3, C=None):
+    """uLSIF at one width and lambda; centres C (default: every target row)."""
+    C = Xt if C is None else C
+    Ps, Pt = rbf_kernel(Xs, C, gamma=gamma), rbf_kernel(Xt, C, gamma=gamma)
     H = Ps.T @ Ps / len(Xs)
     a = np.maximum(0, np.linalg.solve(H + lam * np.eye(len(H)), Pt.mean(0)))
     return Ps @ a
@@ -248,6 +252,16 @@ def main():
         Xs, Xt, g = surf(v[0], True), surf(v[1], True), float(v[2])
         f = {"kmm-surf": kmm, "kliep-surf": kliep, "ulsif-surf": ulsif}[op]
         run = lambda: f(Xs, Xt, g)
+    elif op in ("kliep-def-surf", "ulsif-def-surf", "kliep-def-fmnist", "ulsif-def-fmnist"):
+        if op.endswith("surf"):
+            Xs, Xt, rest = surf(v[0], True), surf(v[1], True), v[2:]
+        else:
+            Xs = fmnist(v[0], "train", int(v[1]), False)
+            Xt = fmnist(v[0], "t10k", int(v[2]), True)
+            rest = v[3:]
+        g, (ci, _) = float(rest[0]), read_indices(rest[1])
+        f = kliep if op.startswith("kliep") else ulsif
+        run = lambda: f(Xs, Xt, g, C=Xt[ci])
     elif op in ("kliep-cv-surf", "ulsif-cv-surf", "kliep-cv-fmnist", "ulsif-cv-fmnist"):
         if op.endswith("surf"):
             Xs, Xt, rest = surf(v[0], True), surf(v[1], True), v[2:]

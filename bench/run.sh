@@ -202,6 +202,13 @@ suite_instance() {
             "-r 3 -w 1 ulsif-surf $C $AM $G $W/ulsif.txt" "-r 3 -w 1 --compare $W/ulsif.txt ulsif-surf $C $AM $G"
         # the authors' protocols with width selection (libtl: widths = 9 around G); the reference is a
         # numpy port of KLIEP.m / uLSIF.m given libtl's centres and folds ($W/*.idx)
+        # the library's defaults (tl weight with no options): 100 centres, one width, lambda 1e-3
+        pair "KLIEP, defaults (numpy)" "SURF C->A, 100 centres, one width" \
+            "-r 5 -w 1 kliep-def-surf $C $AM $G $W/kliep_def.idx $W/kliep_def.txt" \
+            "-r 5 -w 1 --compare $W/kliep_def.txt kliep-def-surf $C $AM $G $W/kliep_def.idx"
+        pair "uLSIF, defaults (numpy)" "SURF C->A, 100 centres, one width, lambda 1e-3" \
+            "-r 5 -w 1 ulsif-def-surf $C $AM $G $W/ulsif_def.idx $W/ulsif_def.txt" \
+            "-r 5 -w 1 --compare $W/ulsif_def.txt ulsif-def-surf $C $AM $G $W/ulsif_def.idx"
         pair "KLIEP + width CV (numpy port of KLIEP.m)" "SURF C->A, 100 centres, 9 widths, 5-fold LCV" \
             "-r 3 -w 1 kliep-cv-surf $C $AM $G $W/kliep_cv.idx $W/kliep_cv.txt" \
             "-r 3 -w 1 --compare $W/kliep_cv.txt kliep-cv-surf $C $AM $G $W/kliep_cv.idx"
@@ -226,6 +233,12 @@ suite_instance() {
         pair "KMM (cvxopt QP)" "Fashion-MNIST 2000 src x 1000 tgt x 784" \
             "-r 3 -w 1 kmm-fmnist $FMNIST 2000 1000 $GF $W/f2000.txt" \
             "-r 1 -w 0 --compare $W/f2000.txt kmm-fmnist $FMNIST 2000 1000 $GF"
+        pair "KLIEP, defaults (numpy)" "Fashion-MNIST 2000 x 1000, 100 centres, one width" \
+            "-r 5 -w 1 kliep-def-fmnist $FMNIST 2000 1000 $GF $W/fkliep_def.idx $W/fkliep_def.txt" \
+            "-r 5 -w 1 --compare $W/fkliep_def.txt kliep-def-fmnist $FMNIST 2000 1000 $GF $W/fkliep_def.idx"
+        pair "uLSIF, defaults (numpy)" "Fashion-MNIST 2000 x 1000, 100 centres, one width, lambda 1e-3" \
+            "-r 5 -w 1 ulsif-def-fmnist $FMNIST 2000 1000 $GF $W/fulsif_def.idx $W/fulsif_def.txt" \
+            "-r 5 -w 1 --compare $W/fulsif_def.txt ulsif-def-fmnist $FMNIST 2000 1000 $GF $W/fulsif_def.idx"
         pair "KLIEP + width CV (numpy port of KLIEP.m)" "Fashion-MNIST 2000 x 1000, 100 centres, 9 widths, 5-fold LCV" \
             "-r 3 -w 1 kliep-cv-fmnist $FMNIST 2000 1000 $GF $W/fkliep_cv.idx $W/fkliep_cv.txt" \
             "-r 3 -w 1 --compare $W/fkliep_cv.txt kliep-cv-fmnist $FMNIST 2000 1000 $GF $W/fkliep_cv.idx"

@@ -200,7 +200,7 @@ static double ipow(double b, int e) {
  * GEMMs that re-read all of B each time; the tiles here are at most ~1024 x 1024.) */
 tl_status tlm_kernel_block(const tlm_kspec *ks, tl_mat A, tl_mat B, tl_mat K) {
     tl_status st = TL_OK;
-    double *an = NULL, *bn = NULL;
+    double *an = NULL, *bn = NULL, *tmp = NULL;
     tl_kernel_type type = ks->k.type;
     bool same = A.data == B.data && A.rows == B.rows && A.ld == B.ld;
     TL_CHECK(A.cols == B.cols && K.rows == A.rows && K.cols == B.rows, TL_ERR_SHAPE,
@@ -227,23 +227,29 @@ tl_status tlm_kernel_block(const tlm_kspec *ks, tl_mat A, tl_mat B, tl_mat K) {
     size_t ng = ks->ngam > 1 ? ks->ngam : 1;
     const double *gam = ks->ngam > 1 ? ks->gammas : &ks->k.gamma;
     double inv = 1.0 / (double)ng;
+    if (ng > 1) TL_ALLOC(tmp, 2 * K.cols); /* a row of distances, a row of one width's kernel */
     for (size_t i = 0; i < K.rows; i++) {
-        double *k = K.data + i * K.ld;
+        double *k = K.data + i * K.ld, *dr = ng > 1 ? tmp : k;
         for (size_t j = 0; j < K.cols; j++) {
             double dd = an[i] + bn[j] + k[j];
-            if (dd < 0.0 || (same && i == j)) dd = 0.0; /* rounding; exact self-distance */
-            if (ng == 1) {
-                k[j] = exp(-gam[0] * dd);
-            } else {
-                double v = 0.0;
-                for (size_t g = 0; g < ng; g++) v += exp(-gam[g] * dd);
-                k[j] = v * inv;
-            }
+            dr[j] = dd < 0.0 ? 0.0 : dd; /* rounding */
         }
+        if (same) dr[i] = 0.0; /* exact self-distance */
+        if (ng == 1) {
+            tl_vexp_scaled(k, -gam[0], k, K.cols);
+            continue;
+        }
+        memset(k, 0, K.cols * sizeof *k);
+        for (size_t g = 0; g < ng; g++) {
+            tl_vexp_scaled(dr, -gam[g], tmp + K.cols, K.cols);
+            for (size_t j = 0; j < K.cols; j++) k[j] += tmp[K.cols + j];
+        }
+        for (size_t j = 0; j < K.cols; j++) k[j] *= inv;
     }
 done:
     tl_free(an);
     tl_free(bn);
+    tl_free(tmp);
     return st;
 }
 

@@ -37,6 +37,7 @@
  * into its thread's buffers: squaring the previous width's design (as KLIEP does) would chain
  * the widths and leave a thread idle behind the slowest. */
 #include <cblas.h>
+#include <pthread.h>
 #include <math.h>
 #include <string.h>
 
@@ -44,63 +45,83 @@
 
 #define ULSIF_NLAMBDA 9
 
+/* One width's leave-one-out ingredients, read-only while its lambdas are scored (by any thread). */
 typedef struct {
-    tl_mat H, V, Ys, Yt, R, G, Z;  /* (b, b) x 2, (n, b) x 5 */
-    float *Vf, *Rf, *Gf;           /* (b, b), (n, b) x 2: the full-product path in single */
-    double *e, *h, *ht, *d, *q, *zero; /* (b); zero: b zeros */
-    double *sv, *wde, *wnu;        /* (n) */
-    unsigned char *ok;             /* (n) */
-} loo_ws;
+    tl_mat H, V, Ys, Yt; /* (b, b) x 2, (n, b) x 2 */
+    float *Vf;           /* (b, b) V in single, for the full-product path */
+    double *e, *h, *ht;  /* (b) */
+} loo_width;
 
-static void loo_ws_free(loo_ws *w) {
+/* One thread's scratch for scoring a lambda. */
+typedef struct {
+    tl_mat R, G, Z;          /* (n, b) x 3 */
+    float *Rf, *Gf;          /* (n, b) x 2: the full-product path in single */
+    double *d, *q, *zero;    /* (b); zero: b zeros */
+    double *sv, *wde, *wnu;  /* (n) */
+    unsigned char *ok;       /* (n) */
+} loo_scratch;
+
+static void loo_width_free(loo_width *w) {
     tl_mat_free(&w->H);
     tl_mat_free(&w->V);
     tl_mat_free(&w->Ys);
     tl_mat_free(&w->Yt);
-    tl_mat_free(&w->R);
-    tl_mat_free(&w->G);
-    tl_mat_free(&w->Z);
+    tl_free(w->Vf);
     tl_free(w->e);
     tl_free(w->h);
     tl_free(w->ht);
-    tl_free(w->d);
-    tl_free(w->q);
-    tl_free(w->zero);
-    tl_free(w->sv);
-    tl_free(w->wde);
-    tl_free(w->wnu);
-    tl_free(w->ok);
-    tl_free(w->Vf);
-    tl_free(w->Rf);
-    tl_free(w->Gf);
     memset(w, 0, sizeof *w);
 }
 
-static tl_status loo_ws_alloc(loo_ws *w, size_t b, size_t n) {
+static tl_status loo_width_alloc(loo_width *w, size_t b, size_t n) {
     tl_status st = TL_OK;
     memset(w, 0, sizeof *w);
     TL_TRY(tl_mat_alloc(&w->H, b, b));
     TL_TRY(tl_mat_alloc(&w->V, b, b));
     TL_TRY(tl_mat_alloc(&w->Ys, n, b));
     TL_TRY(tl_mat_alloc(&w->Yt, n, b));
-    TL_TRY(tl_mat_alloc(&w->R, n, b));
-    TL_TRY(tl_mat_alloc(&w->G, n, b));
-    TL_TRY(tl_mat_alloc(&w->Z, n, b));
+    TL_ALLOC(w->Vf, b * b);
     TL_ALLOC(w->e, b);
     TL_ALLOC(w->h, b);
     TL_ALLOC(w->ht, b);
-    TL_ALLOC(w->d, b);
-    TL_ALLOC(w->q, b);
-    TL_CALLOC(w->zero, b);
-    TL_ALLOC(w->sv, n);
-    TL_ALLOC(w->wde, n);
-    TL_ALLOC(w->wnu, n);
-    TL_ALLOC(w->ok, n);
-    TL_ALLOC(w->Vf, b * b);
-    TL_ALLOC(w->Rf, n * b);
-    TL_ALLOC(w->Gf, n * b);
 done:
-    if (st != TL_OK) loo_ws_free(w);
+    if (st != TL_OK) loo_width_free(w);
+    return st;
+}
+
+static void loo_scratch_free(loo_scratch *s) {
+    tl_mat_free(&s->R);
+    tl_mat_free(&s->G);
+    tl_mat_free(&s->Z);
+    tl_free(s->Rf);
+    tl_free(s->Gf);
+    tl_free(s->d);
+    tl_free(s->q);
+    tl_free(s->zero);
+    tl_free(s->sv);
+    tl_free(s->wde);
+    tl_free(s->wnu);
+    tl_free(s->ok);
+    memset(s, 0, sizeof *s);
+}
+
+static tl_status loo_scratch_alloc(loo_scratch *s, size_t b, size_t n) {
+    tl_status st = TL_OK;
+    memset(s, 0, sizeof *s);
+    TL_TRY(tl_mat_alloc(&s->R, n, b));
+    TL_TRY(tl_mat_alloc(&s->G, n, b));
+    TL_TRY(tl_mat_alloc(&s->Z, n, b));
+    TL_ALLOC(s->Rf, n * b);
+    TL_ALLOC(s->Gf, n * b);
+    TL_ALLOC(s->d, b);
+    TL_ALLOC(s->q, b);
+    TL_CALLOC(s->zero, b);
+    TL_ALLOC(s->sv, n);
+    TL_ALLOC(s->wde, n);
+    TL_ALLOC(s->wnu, n);
+    TL_ALLOC(s->ok, n);
+done:
+    if (st != TL_OK) loo_scratch_free(s);
     return st;
 }
 
@@ -355,12 +376,12 @@ TLI_TARGET_AVX2 static void rows_R_avx2(size_t n, size_t b, double ns, double nt
 }
 #endif
 
-/* Leave-one-out scores of one width for the L lambdas: Ks (ns, b), Kt (nt, b) the designs, n the
- * held-out pairs. A lambda for which H + lambda' I is not positive definite scores +inf. */
-static tl_status loo_scores(tl_mat Ks, tl_mat Kt, size_t n, const double *lams, size_t L,
-                            loo_ws *w, int simd, double *scores) {
+/* One width's ingredients from its designs Ks (ns, b), Kt (nt, b): H = Ks^T Ks / ns, h = mean of
+ * Kt's rows, H = V diag(e) V^T, the eigenbasis rows Ys = K2 V, Yt = N2 V of the n held-out pairs,
+ * ht = V^T h, and V in single. */
+static tl_status loo_prepare(tl_mat Ks, tl_mat Kt, size_t n, loo_width *w) {
     tl_status st = TL_OK;
-    size_t ns = Ks.rows, nt = Kt.rows, b = Ks.cols;
+    size_t ns = Ks.rows, b = Ks.cols;
     tl_mat K2 = tl_mat_rows(Ks, 0, n), N2 = tl_mat_rows(Kt, 0, n);
     TL_TRY(tl_syrk(TL_TRANS, 1.0 / (double)ns, Ks, 0.0, w->H));
     col_mean(Kt, w->h);
@@ -368,33 +389,45 @@ static tl_status loo_scores(tl_mat Ks, tl_mat Kt, size_t n, const double *lams, 
     TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, K2, w->V, 0.0, w->Ys)); /* rows: V^T phi_s(j) */
     TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, N2, w->V, 0.0, w->Yt)); /* rows: V^T phi_t(j) */
     TL_TRY(tl_gemv(TL_TRANS, 1.0, w->V, w->h, 0.0, w->ht));
+    for (size_t l = 0; l < b * b; l++) w->Vf[l] = (float)w->V.data[l];
+done:
+    return st;
+}
+
+/* The leave-one-out score of one lambda for a prepared width (w, its designs Ks, Kt; n held-out
+ * pairs), in the scratch s. A lambda for which H + lambda' I is not positive definite scores
+ * +inf. Reads nothing but w, Ks, Kt: any thread may score any width's lambdas. */
+static tl_status loo_score(const loo_width *w, tl_mat Ks, tl_mat Kt, size_t n, double lam,
+                           loo_scratch *s, int simd, double *score) {
+    tl_status st = TL_OK;
+    size_t ns = Ks.rows, nt = Kt.rows, b = Ks.cols;
+    tl_mat K2 = tl_mat_rows(Ks, 0, n), N2 = tl_mat_rows(Kt, 0, n);
     double f = (double)(ns - 1) / ((double)ns * (double)(nt - 1));
-    int vf_ready = 0;
     TL_CHECK_INT(n * b, "leave-one-out rows x centres");
 #if !TLI_AVX2
     (void)simd;
 #endif
-    for (size_t i = 0; i < L; i++) {
-        double lp = lams[i] * (double)(ns - 1) / (double)ns, emax = fabs(w->e[b - 1]);
+    {
+        double lp = lam * (double)(ns - 1) / (double)ns, emax = fabs(w->e[b - 1]);
         int pd = 1;
         for (size_t l = 0; l < b; l++) {
             double den = w->e[l] + lp;
             if (!(den > 1e-14 * (emax + lp))) pd = 0;
-            w->d[l] = 1.0 / den;
+            s->d[l] = 1.0 / den;
         }
         if (!pd) {
-            scores[i] = INFINITY;
-            continue;
+            *score = INFINITY;
+            goto done;
         }
         double sde = 0.0, snu = 0.0;
 #if TLI_AVX2
         if (simd)
-            rows_R_avx2(n, b, (double)ns, (double)nt, w->d, w->ht, w->Ys.data, w->Yt.data,
-                        w->R.data, w->sv);
+            rows_R_avx2(n, b, (double)ns, (double)nt, s->d, w->ht, w->Ys.data, w->Yt.data,
+                        s->R.data, s->sv);
         else
 #endif
-            rows_R_portable(n, b, (double)ns, (double)nt, w->d, w->ht, w->Ys.data, w->Yt.data,
-                            w->R.data, w->sv);
+            rows_R_portable(n, b, (double)ns, (double)nt, s->d, w->ht, w->Ys.data, w->Yt.data,
+                            s->R.data, s->sv);
         /* the eigen-directions above 1e-2 lp; certification pays when they are few */
         size_t top = 0;
         while (top < b && w->e[b - 1 - top] > 1e-2 * lp) top++;
@@ -402,11 +435,11 @@ static tl_status loo_scores(tl_mat Ks, tl_mat Kt, size_t n, const double *lams, 
         if (!full) {
             size_t tail = b - top, n0 = n < 16 ? n : 16;
             double ilp = 1.0 / lp;
-            for (size_t l = 0; l < b; l++) w->q[l] = l < tail ? (w->e[l] * ilp) * (w->e[l] * ilp) : 0.0;
-            tl_mat Vtop = tl_mat_cols(w->V, tail, top), Z = tl_mat_view(w->Z.data, n, top);
+            for (size_t l = 0; l < b; l++) s->q[l] = l < tail ? (w->e[l] * ilp) * (w->e[l] * ilp) : 0.0;
+            tl_mat Vtop = tl_mat_cols(w->V, tail, top), Z = tl_mat_view(s->Z.data, n, top);
             for (size_t j = 0; j < n; j++)
                 for (size_t k = 0; k < top; k++)
-                    Z.data[j * top + k] = -(w->e[tail + k] * ilp) * w->R.data[j * b + tail + k];
+                    Z.data[j * top + k] = -(w->e[tail + k] * ilp) * s->R.data[j * b + tail + k];
             size_t nok = 0;
             /* the first rows first: when they all need the clipping, the rest is skipped */
             for (size_t part = 0; part < 2 && !full; part++) {
@@ -414,36 +447,36 @@ static tl_status loo_scores(tl_mat Ks, tl_mat Kt, size_t n, const double *lams, 
                 if (j1 <= j0) continue;
                 if (top) {
                     TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, 1.0, tl_mat_rows(Z, j0, j1 - j0), Vtop, 0.0,
-                                   tl_mat_rows(w->G, j0, j1 - j0)));
+                                   tl_mat_rows(s->G, j0, j1 - j0)));
                 }
                 /* no top directions: their part is 0, one row of zeros read for every row */
-                const double *Tp = top ? w->G.data : w->zero;
+                const double *Tp = top ? s->G.data : s->zero;
                 size_t ldT = top ? b : 0;
 #if TLI_AVX2
                 if (simd)
-                    nok += cert_avx2(j0, j1, b, ilp, f, (double)nt, w->h, w->q, w->R.data,
-                                     Tp, ldT, w->Ys.data, w->Yt.data, w->sv, K2.data, K2.ld,
-                                     N2.data, N2.ld, w->ok, w->wde, w->wnu);
+                    nok += cert_avx2(j0, j1, b, ilp, f, (double)nt, w->h, s->q, s->R.data,
+                                     Tp, ldT, w->Ys.data, w->Yt.data, s->sv, K2.data, K2.ld,
+                                     N2.data, N2.ld, s->ok, s->wde, s->wnu);
                 else
 #endif
-                    nok += cert_portable(j0, j1, b, ilp, f, (double)nt, w->h, w->q, w->R.data,
-                                         Tp, ldT, w->Ys.data, w->Yt.data, w->sv, K2.data, K2.ld,
-                                         N2.data, N2.ld, w->ok, w->wde, w->wnu);
+                    nok += cert_portable(j0, j1, b, ilp, f, (double)nt, w->h, s->q, s->R.data,
+                                         Tp, ldT, w->Ys.data, w->Yt.data, s->sv, K2.data, K2.ld,
+                                         N2.data, N2.ld, s->ok, s->wde, s->wnu);
                 if (part == 0 && nok == 0) full = 1;
             }
             if (!full) {
                 /* the rows that may clip: exactly, G_j = f V R_j for those rows in one GEMM */
                 size_t nbad = 0;
                 for (size_t j = 0; j < n; j++)
-                    if (!w->ok[j]) memcpy(w->Z.data + nbad++ * b, w->R.data + j * b, b * sizeof(double));
+                    if (!s->ok[j]) memcpy(s->Z.data + nbad++ * b, s->R.data + j * b, b * sizeof(double));
                 if (nbad) {
-                    tl_mat Rb = tl_mat_view(w->Z.data, nbad, b), Gb = tl_mat_view(w->G.data, nbad, b);
+                    tl_mat Rb = tl_mat_view(s->Z.data, nbad, b), Gb = tl_mat_view(s->G.data, nbad, b);
                     TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, f, Rb, w->V, 0.0, Gb));
                 }
                 size_t kb = 0;
                 for (size_t j = 0; j < n; j++) {
-                    if (!w->ok[j]) {
-                        const double *g = w->G.data + kb++ * b, *ps = K2.data + j * K2.ld,
+                    if (!s->ok[j]) {
+                        const double *g = s->G.data + kb++ * b, *ps = K2.data + j * K2.ld,
                                      *pt = N2.data + j * N2.ld;
                         double a = 0.0, c = 0.0;
                         for (size_t l = 0; l < b; l++) {
@@ -451,57 +484,138 @@ static tl_status loo_scores(tl_mat Ks, tl_mat Kt, size_t n, const double *lams, 
                             a += ps[l] * al;
                             c += pt[l] * al;
                         }
-                        w->wde[j] = a;
-                        w->wnu[j] = c;
+                        s->wde[j] = a;
+                        s->wnu[j] = c;
                     }
-                    sde += w->wde[j] * w->wde[j];
-                    snu += w->wnu[j];
+                    sde += s->wde[j] * s->wde[j];
+                    snu += s->wnu[j];
                 }
             }
         }
         if (full) { /* rows: A_j unclipped, f V R_j, in single precision (see the top) */
-            if (!vf_ready) {
-                for (size_t l = 0; l < b * b; l++) w->Vf[l] = (float)w->V.data[l];
-                vf_ready = 1;
-            }
-            for (size_t l = 0; l < n * b; l++) w->Rf[l] = (float)w->R.data[l];
+            for (size_t l = 0; l < n * b; l++) s->Rf[l] = (float)s->R.data[l];
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)b, (int)b, (float)f,
-                        w->Rf, (int)b, w->Vf, (int)b, 0.0f, w->Gf, (int)b);
+                        s->Rf, (int)b, w->Vf, (int)b, 0.0f, s->Gf, (int)b);
 #if TLI_AVX2
             if (simd)
-                rows_score_f_avx2(n, b, w->Gf, K2.data, K2.ld, N2.data, N2.ld, &sde, &snu);
+                rows_score_f_avx2(n, b, s->Gf, K2.data, K2.ld, N2.data, N2.ld, &sde, &snu);
             else
 #endif
-                rows_score_f_portable(n, b, w->Gf, K2.data, K2.ld, N2.data, N2.ld, &sde, &snu);
+                rows_score_f_portable(n, b, s->Gf, K2.data, K2.ld, N2.data, N2.ld, &sde, &snu);
         }
-        scores[i] = sde / (2.0 * (double)n) - snu / (double)n;
+        *score = sde / (2.0 * (double)n) - snu / (double)n;
     }
 done:
     return st;
 }
 
-/* The width candidates as tasks, scheduled dynamically (their costs differ: a wide kernel leaves
- * many eigenvalues above lambda and needs the full products): each computes its width's designs
- * from the distances into its thread's own buffers and scores the L lambdas there. With one width
- * (W = 1) the designs are given (Ks[0], Kt[0]). */
+/* The candidates on T workers (tli_parallel, one task per worker). A worker claims the next width,
+ * computes its designs from the distances into its own buffers (W > 1; with one width the given
+ * designs Ks[0], Kt[0]), prepares it (loo_prepare) and publishes it; then every worker scores the
+ * published widths' lambdas, its own first, any other's once no width is left to claim, so the
+ * last widths do not leave a core idle behind them (the widths differ in cost: a wide kernel keeps
+ * many eigenvalues above lambda and needs the full products). A worker reuses its buffers only
+ * after its width's claimed lambdas are all scored. Each score depends only on its width's data,
+ * whoever computes it: the scores are the same for any T and any timing. */
 typedef struct {
-    size_t n, L, W;
-    const double *lams, *g;
-    tl_mat Ds, Dt; /* (ns, b), (nt, b) squared distances, W > 1 */
-    tl_mat *Ks, *Kt; /* (threads) design buffers */
-    loo_ws *ws;      /* (threads) */
-    int simd;
-    double *scores; /* (W, L) */
-} ulsif_cv;
+    size_t w, next, done; /* the width; its lambdas claimed, scored */
+    int active;
+} ulsif_slot;
 
-static tl_status cv_task(void *v, size_t task, size_t thread) {
-    ulsif_cv *cv = v;
-    if (cv->W > 1) {
-        tli_rbf_from_sqdist(cv->Ds, cv->g[task], cv->Ks[thread]);
-        tli_rbf_from_sqdist(cv->Dt, cv->g[task], cv->Kt[thread]);
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t next_w, preparing; /* widths claimed; claimed but not yet published */
+    int abort;
+    ulsif_slot *slot;         /* (T) */
+    size_t nw_slots;          /* T */
+    size_t n, L, W, b;
+    const double *lams, *g;
+    tl_mat Ds, Dt;            /* (ns, b), (nt, b) squared distances, W > 1 */
+    tl_mat *Ks, *Kt;          /* (T) design buffers; [0] the given designs when W = 1 */
+    loo_width *lw;            /* (T) */
+    loo_scratch *ls;          /* (T) */
+    int simd;
+    double *scores;           /* (W, L) */
+    double *Hs, *hs;          /* (W, b, b), (W, b): each width's H and h, for the final fit */
+} ulsif_sched;
+
+/* Scores the next unclaimed lambda of worker u's width with worker k's scratch; 0 when none. */
+static int score_next(ulsif_sched *S, size_t u, size_t k, tl_status *st) {
+    pthread_mutex_lock(&S->mu);
+    ulsif_slot *sl = &S->slot[u];
+    if (!sl->active || sl->next >= S->L || S->abort) {
+        pthread_mutex_unlock(&S->mu);
+        return 0;
     }
-    return loo_scores(cv->Ks[thread], cv->Kt[thread], cv->n, cv->lams, cv->L, &cv->ws[thread],
-                      cv->simd, cv->scores + task * cv->L);
+    size_t i = sl->next++, w = sl->w, dk = S->W > 1 ? u : 0;
+    pthread_mutex_unlock(&S->mu);
+    tl_status s = loo_score(&S->lw[u], S->Ks[dk], S->Kt[dk], S->n, S->lams[i], &S->ls[k], S->simd,
+                            &S->scores[w * S->L + i]);
+    pthread_mutex_lock(&S->mu);
+    sl->done++;
+    if (s != TL_OK) {
+        S->abort = 1;
+        if (*st == TL_OK) *st = s;
+    }
+    pthread_cond_broadcast(&S->cv);
+    pthread_mutex_unlock(&S->mu);
+    return 1;
+}
+
+static tl_status sched_worker(void *v, size_t k, size_t thread) {
+    (void)thread; /* buffers belong to the worker k */
+    ulsif_sched *S = v;
+    tl_status st = TL_OK;
+    for (;;) { /* own widths */
+        pthread_mutex_lock(&S->mu);
+        size_t w = S->abort || S->next_w >= S->W ? S->W : S->next_w++;
+        if (w < S->W) S->preparing++;
+        pthread_mutex_unlock(&S->mu);
+        if (w == S->W) break;
+        size_t dk = S->W > 1 ? k : 0;
+        if (S->W > 1) {
+            tli_rbf_from_sqdist(S->Ds, S->g[w], S->Ks[k]);
+            tli_rbf_from_sqdist(S->Dt, S->g[w], S->Kt[k]);
+        }
+        st = loo_prepare(S->Ks[dk], S->Kt[dk], S->n, &S->lw[k]);
+        if (st == TL_OK) {
+            memcpy(S->Hs + w * S->b * S->b, S->lw[k].H.data, S->b * S->b * sizeof(double));
+            memcpy(S->hs + w * S->b, S->lw[k].h, S->b * sizeof(double));
+        }
+        pthread_mutex_lock(&S->mu);
+        S->preparing--;
+        if (st == TL_OK) {
+            ulsif_slot sl = {w, 0, 0, 1};
+            S->slot[k] = sl;
+        } else {
+            S->abort = 1;
+        }
+        pthread_cond_broadcast(&S->cv);
+        pthread_mutex_unlock(&S->mu);
+        if (st != TL_OK) return st;
+        while (score_next(S, k, k, &st)) {
+        }
+        pthread_mutex_lock(&S->mu); /* the lambdas others claimed: scored before the buffers go */
+        while (S->slot[k].done < S->slot[k].next) pthread_cond_wait(&S->cv, &S->mu);
+        S->slot[k].active = 0;
+        pthread_mutex_unlock(&S->mu);
+        if (st != TL_OK) return st;
+    }
+    for (;;) { /* no width left to claim: the others' lambdas */
+        int any = 0;
+        for (size_t u = 0; u < S->nw_slots; u++) any |= score_next(S, u, k, &st);
+        if (any) continue;
+        pthread_mutex_lock(&S->mu);
+        int avail = 0; /* published between the scan and the lock */
+        for (size_t u = 0; u < S->nw_slots; u++)
+            avail |= S->slot[u].active && S->slot[u].next < S->L;
+        int wait = !avail && !S->abort && S->preparing > 0; /* a width about to be published */
+        if (wait) pthread_cond_wait(&S->cv, &S->mu);
+        pthread_mutex_unlock(&S->mu);
+        if (!avail && !wait) break;
+    }
+    return st;
 }
 
 tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, tl_xmat Xt,
@@ -510,8 +624,12 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
     tl_mat C = {0, 0, 0, NULL}, Ps = {0, 0, 0, NULL}, Pt = {0, 0, 0, NULL};
     tl_mat Ds = {0, 0, 0, NULL}, Dt = {0, 0, 0, NULL}, H = {0, 0, 0, NULL};
     tl_mat Ks[TLI_MAX_WIDTHS], Kt[TLI_MAX_WIDTHS];
-    loo_ws *lw = NULL; /* (T) one workspace per thread */
-    double *h = NULL, *alpha = NULL, *sc = NULL;
+    loo_width *lw = NULL;   /* (T) one prepared width per worker */
+    loo_scratch *ls = NULL; /* (T) */
+    ulsif_slot *slots = NULL;
+    double *h = NULL, *alpha = NULL, *sc = NULL, *Hs = NULL, *hs = NULL;
+    size_t kbest = 0; /* the chosen width, whose H (without lambda) and h the selection kept */
+    int have_H = 0;
     size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), T = 0;
     int blas_saved = 0; /* > 0: OpenBLAS's thread count to restore */
     memset(Ks, 0, sizeof Ks);
@@ -537,11 +655,20 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
                  W > 1 ? "the kernel width" : "lambda", ns, nt);
         size_t n = ns < nt ? ns : nt, kb = W, lb = L;
         double best = INFINITY;
-        size_t nthr = tli_threads(p, W), nthr_d = tli_threads(p, 2 * TLI_MAX_WIDTHS);
+        size_t nthr = tli_threads(p, W * L), nthr_d = tli_threads(p, 2 * TLI_MAX_WIDTHS);
+        if (nthr > TLI_MAX_WIDTHS) nthr = TLI_MAX_WIDTHS;
         blas_saved = tli_blas_serial();
         TL_ALLOC(sc, W * L);
+        TL_ALLOC(Hs, W * b * b);
+        TL_ALLOC(hs, W * b);
         TL_CALLOC(lw, nthr);
-        for (T = 0; T < nthr; T++) TL_TRY(loo_ws_alloc(&lw[T], b, n));
+        TL_CALLOC(ls, nthr);
+        TL_CALLOC(slots, nthr);
+        for (T = 0; T < nthr;) { /* T counts the workers to free, a failed one included */
+            T++;
+            TL_TRY(loo_width_alloc(&lw[T - 1], b, n));
+            TL_TRY(loo_scratch_alloc(&ls[T - 1], b, n));
+        }
         for (size_t t = 0; t < (W > 1 ? T : 1); t++) {
             TL_TRY(tl_mat_alloc(&Ks[t], ns, b));
             TL_TRY(tl_mat_alloc(&Kt[t], nt, b));
@@ -559,8 +686,23 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
             else
                 TL_TRY(tli_kernel_design(&kk, Xt, C, Kt[0]));
         }
-        ulsif_cv cv = {n, L, W, lams, g, Ds, Dt, Ks, Kt, lw, tli_have_avx2(), sc};
-        TL_TRY(tli_parallel(W, W > 1 ? T : 1, cv_task, &cv));
+        ulsif_sched S;
+        memset(&S, 0, sizeof S);
+        TL_CHECK(pthread_mutex_init(&S.mu, NULL) == 0, TL_ERR_NOMEM, "ulsif: cannot create a mutex");
+        if (pthread_cond_init(&S.cv, NULL) != 0) {
+            pthread_mutex_destroy(&S.mu);
+            TL_CHECK(0, TL_ERR_NOMEM, "ulsif: cannot create a condition variable");
+        }
+        S.slot = slots;
+        S.nw_slots = T;
+        S.n = n, S.L = L, S.W = W, S.b = b;
+        S.lams = lams, S.g = g, S.Ds = Ds, S.Dt = Dt, S.Ks = Ks, S.Kt = Kt, S.lw = lw, S.ls = ls;
+        S.simd = tli_have_avx2();
+        S.scores = sc, S.Hs = Hs, S.hs = hs;
+        st = tli_parallel(T, T, sched_worker, &S);
+        pthread_cond_destroy(&S.cv);
+        pthread_mutex_destroy(&S.mu);
+        if (st != TL_OK) goto done;
         for (size_t kw = 0; kw < W; kw++)
             for (size_t i = 0; i < L; i++) {
                 double v = sc[kw * L + i];
@@ -581,13 +723,14 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
                "%zu threads)", kk.gamma, lambda, best, T);
         if (W > 1) {
             tli_rbf_from_sqdist(Ds, kk.gamma, Ps);
-            tli_rbf_from_sqdist(Dt, kk.gamma, Kt[0]);
         } else { /* the one width's design is the final one */
             tl_mat t = Ps;
             Ps = Ks[0];
             Ks[0] = t;
         }
-        col_mean(Kt[0], h);
+        kbest = kb; /* its h and H (without lambda), as the fit below would compute them */
+        memcpy(h, hs + kb * b, b * sizeof *h);
+        have_H = 1;
     } else if (b == nt) {
         /* h = means of the symmetric K(Xt, Xt): one SYRK and one triangle of exponentials */
         TL_TRY(tli_kernel_design(&kk, Xs, C, Ps));
@@ -600,7 +743,10 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
         TL_TRY(tli_kernel_design(&kk, Xt, C, Pt));
         col_mean(Pt, h);
     }
-    for (size_t t = 0; t < T; t++) loo_ws_free(&lw[t]);
+    for (size_t t = 0; t < T; t++) {
+        loo_width_free(&lw[t]);
+        loo_scratch_free(&ls[t]);
+    }
     for (size_t i = 0; i < TLI_MAX_WIDTHS; i++) {
         tl_mat_free(&Ks[i]);
         tl_mat_free(&Kt[i]);
@@ -609,7 +755,10 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
     tl_mat_free(&Dt);
     tl_mat_free(&Ds);
     TL_TRY(tl_mat_alloc(&H, b, b));
-    TL_TRY(tl_syrk(TL_TRANS, 1.0 / (double)ns, Ps, 0.0, H));
+    if (have_H) /* bit for bit the SYRK below, on the same design */
+        memcpy(H.data, Hs + kbest * b * b, b * b * sizeof(double));
+    else
+        TL_TRY(tl_syrk(TL_TRANS, 1.0 / (double)ns, Ps, 0.0, H));
     for (size_t l = 0; l < b; l++) TL_AT(H, l, l) += lambda;
     memcpy(alpha, h, b * sizeof *alpha);
     st = tl_chol(H); /* in place: H is not needed after the solve */
@@ -629,8 +778,15 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
     info->lambda = lambda;
 done:
     if (blas_saved > 0) tli_blas_restore(blas_saved);
-    for (size_t t = 0; lw && t < T; t++) loo_ws_free(&lw[t]);
+    for (size_t t = 0; lw && t < T; t++) {
+        loo_width_free(&lw[t]);
+        loo_scratch_free(&ls[t]);
+    }
     tl_free(lw);
+    tl_free(ls);
+    tl_free(slots);
+    tl_free(Hs);
+    tl_free(hs);
     for (size_t i = 0; i < TLI_MAX_WIDTHS; i++) {
         tl_mat_free(&Ks[i]);
         tl_mat_free(&Kt[i]);

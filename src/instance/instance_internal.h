@@ -64,6 +64,19 @@ void tli_blas_restore(int saved);
 /* The CPU runs AVX2 (x86 only; 0 elsewhere): selects the avx2 clones of the vector kernels. */
 int tli_have_avx2(void);
 
+/* The CPU runs AVX-512F (x86 only; 0 elsewhere): selects ulsif_clip_avx512.c. */
+int tli_have_avx512(void);
+/* For the tests: the widest vector code tli_have_avx2 / tli_have_avx512 may select from now on
+ * (0 portable, 1 AVX2, 2 AVX-512: the default). Not thread-safe: set it between fits. */
+void tli_simd_limit(int level);
+/* uLSIF's leave-one-out full-product step, fused for AVX-512 (ulsif_clip_avx512.c): with
+ * G = f R VT (R (n, b) single, VT (b, bp) single, bp = b rounded up to 16, zero past b),
+ * wde[j] = Ks_j . max(0, G_j), wnu[j] = Kt_j . max(0, G_j) in double, *sde = sum wde^2,
+ * *snu = sum wnu. Only where tli_have_avx512(). */
+void tli_ulsif_clip_avx512(size_t n, size_t b, const float *R, const float *VT, size_t bp,
+                           float f, const double *Ks, size_t lds, const double *Kt, size_t ldt,
+                           double *wde, double *wnu, double *sde, double *snu);
+
 /* Portable 4-wide vectors (GCC/clang vector extension) for the inner loops of KLIEP and uLSIF:
  * compiled once for AVX2 (TLI_AVX2 clones) and once portably (pairs of SSE2 ops on x86), with no
  * FMA contraction in ISO C, so both clones round identically. */

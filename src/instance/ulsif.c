@@ -48,7 +48,8 @@
 /* One width's leave-one-out ingredients, read-only while its lambdas are scored (by any thread). */
 typedef struct {
     tl_mat H, V, Ys, Yt; /* (b, b) x 2, (n, b) x 2 */
-    float *Vf;           /* (b, b) V in single, for the full-product path */
+    float *Vf;           /* (b, b) V in single, for the full-product path (SGEMM) */
+    float *VTf;          /* (b, bp) V^T in single, zero-padded to bp = b rounded up to 16 (AVX-512) */
     double *e, *h, *ht;  /* (b) */
 } loo_width;
 
@@ -67,6 +68,7 @@ static void loo_width_free(loo_width *w) {
     tl_mat_free(&w->Ys);
     tl_mat_free(&w->Yt);
     tl_free(w->Vf);
+    tl_free(w->VTf);
     tl_free(w->e);
     tl_free(w->h);
     tl_free(w->ht);
@@ -81,6 +83,7 @@ static tl_status loo_width_alloc(loo_width *w, size_t b, size_t n) {
     TL_TRY(tl_mat_alloc(&w->Ys, n, b));
     TL_TRY(tl_mat_alloc(&w->Yt, n, b));
     TL_ALLOC(w->Vf, b * b);
+    TL_ALLOC(w->VTf, b * ((b + 15) & ~(size_t)15));
     TL_ALLOC(w->e, b);
     TL_ALLOC(w->h, b);
     TL_ALLOC(w->ht, b);
@@ -390,6 +393,9 @@ static tl_status loo_prepare(tl_mat Ks, tl_mat Kt, size_t n, loo_width *w) {
     TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, N2, w->V, 0.0, w->Yt)); /* rows: V^T phi_t(j) */
     TL_TRY(tl_gemv(TL_TRANS, 1.0, w->V, w->h, 0.0, w->ht));
     for (size_t l = 0; l < b * b; l++) w->Vf[l] = (float)w->V.data[l];
+    const size_t bp = (b + 15) & ~(size_t)15;
+    for (size_t k = 0; k < b; k++)
+        for (size_t l = 0; l < bp; l++) w->VTf[k * bp + l] = l < b ? w->Vf[l * b + k] : 0.0f;
 done:
     return st;
 }
@@ -492,7 +498,11 @@ static tl_status loo_score(const loo_width *w, tl_mat Ks, tl_mat Kt, size_t n, d
                 }
             }
         }
-        if (full) { /* rows: A_j unclipped, f V R_j, in single precision (see the top) */
+        if (full && simd >= 2) { /* the same, fused in registers (ulsif_clip_avx512.c) */
+            for (size_t l = 0; l < n * b; l++) s->Rf[l] = (float)s->R.data[l];
+            tli_ulsif_clip_avx512(n, b, s->Rf, w->VTf, (b + 15) & ~(size_t)15, (float)f, K2.data,
+                                  K2.ld, N2.data, N2.ld, s->wde, s->wnu, &sde, &snu);
+        } else if (full) { /* rows: A_j unclipped, f V R_j, in single precision (see the top) */
             for (size_t l = 0; l < n * b; l++) s->Rf[l] = (float)s->R.data[l];
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)b, (int)b, (float)f,
                         s->Rf, (int)b, w->Vf, (int)b, 0.0f, s->Gf, (int)b);
@@ -697,7 +707,7 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
         S.nw_slots = T;
         S.n = n, S.L = L, S.W = W, S.b = b;
         S.lams = lams, S.g = g, S.Ds = Ds, S.Dt = Dt, S.Ks = Ks, S.Kt = Kt, S.lw = lw, S.ls = ls;
-        S.simd = tli_have_avx2();
+        S.simd = tli_have_avx512() ? 2 : tli_have_avx2(); /* 2 AVX-512, 1 AVX2, 0 portable */
         S.scores = sc, S.Hs = Hs, S.hs = hs;
         st = tli_parallel(T, T, sched_worker, &S);
         pthread_cond_destroy(&S.cv);

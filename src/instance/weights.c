@@ -292,10 +292,23 @@ int tli_blas_serial(void) {
 
 void tli_blas_restore(int saved) { openblas_set_num_threads(saved > 0 ? saved : 1); }
 
+static int simd_cap = 2; /* tli_simd_limit */
+
+void tli_simd_limit(int level) { simd_cap = level; }
+
 int tli_have_avx2(void) {
 #if TLI_AVX2
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") != 0;
+    return simd_cap >= 1 && __builtin_cpu_supports("avx2") != 0;
+#else
+    return 0;
+#endif
+}
+
+int tli_have_avx512(void) {
+#if TLI_AVX2
+    __builtin_cpu_init();
+    return simd_cap >= 2 && __builtin_cpu_supports("avx512f") != 0;
 #else
     return 0;
 #endif

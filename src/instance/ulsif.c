@@ -136,17 +136,19 @@ static void col_mean(tl_mat K, double *m) {
 }
 
 /* Per lambda, rows [0, n): t_j, the two C^{-1}-weighted dot products and s_j in the eigenbasis,
- * then R_j = d .* (nt ht - yt_j + s_j ys_j). Ys, Yt, R (n, b) with ld = b. */
+ * then R_j = d .* (nt ht - yt_j + s_j ys_j). Ys, Yt, R (n, b) with ld = b; with Rf non-NULL, R_j
+ * goes there in single precision instead (the full-product path reads nothing else of it). */
 TLI_INLINE void rows_R_body(size_t n, size_t b, double ns, double nt, const double *d,
                             const double *ht, const double *Ys, const double *Yt, double *R,
-                            double *sv) {
+                            float *Rf, double *sv) {
     size_t b4 = 0;
 #if TLI_VEC
     b4 = b & ~(size_t)3;
 #endif
     for (size_t j = 0; j < n; j++) {
         const double *ys = Ys + j * b, *yt = Yt + j * b;
-        double *r = R + j * b;
+        double *r = Rf ? NULL : R + j * b;
+        float *rf = Rf ? Rf + j * b : NULL;
         double yq = 0.0, bk = 0.0, tk = 0.0;
 #if TLI_VEC
         tli_v4 vq = {0.0, 0.0, 0.0, 0.0}, vb = vq, vk = vq, x, y, dd, hh;
@@ -184,10 +186,21 @@ TLI_INLINE void rows_R_body(size_t n, size_t b, double ns, double nt, const doub
             memcpy(&hh, ht + l, sizeof hh);
             memcpy(&y, yt + l, sizeof y);
             tli_v4 v = dd * (vn * hh - y + vs * x);
-            memcpy(r + l, &v, sizeof v);
+            if (rf) {
+                tli_f4 vf = __builtin_convertvector(v, tli_f4);
+                memcpy(rf + l, &vf, sizeof vf);
+            } else {
+                memcpy(r + l, &v, sizeof v);
+            }
         }
 #endif
-        for (size_t l = b4; l < b; l++) r[l] = d[l] * (nt * ht[l] - yt[l] + s * ys[l]);
+        for (size_t l = b4; l < b; l++) {
+            double v = d[l] * (nt * ht[l] - yt[l] + s * ys[l]);
+            if (rf)
+                rf[l] = (float)v;
+            else
+                r[l] = v;
+        }
     }
 }
 
@@ -358,8 +371,8 @@ TLI_TARGET_AVX2 static size_t cert_avx2(size_t j0, size_t j1, size_t b, double i
 
 static void rows_R_portable(size_t n, size_t b, double ns, double nt, const double *d,
                             const double *ht, const double *Ys, const double *Yt, double *R,
-                            double *sv) {
-    rows_R_body(n, b, ns, nt, d, ht, Ys, Yt, R, sv);
+                            float *Rf, double *sv) {
+    rows_R_body(n, b, ns, nt, d, ht, Ys, Yt, R, Rf, sv);
 }
 static void rows_score_f_portable(size_t n, size_t b, const float *G, const double *Ks,
                                   size_t lds, const double *Kt, size_t ldt, double *sde,
@@ -374,10 +387,27 @@ TLI_TARGET_AVX2 static void rows_score_f_avx2(size_t n, size_t b, const float *G
 }
 TLI_TARGET_AVX2 static void rows_R_avx2(size_t n, size_t b, double ns, double nt, const double *d,
                                         const double *ht, const double *Ys, const double *Yt,
-                                        double *R, double *sv) {
-    rows_R_body(n, b, ns, nt, d, ht, Ys, Yt, R, sv);
+                                        double *R, float *Rf, double *sv) {
+    rows_R_body(n, b, ns, nt, d, ht, Ys, Yt, R, Rf, sv);
 }
 #endif
+
+/* rows_R_body on rows [j0, j1) of a prepared width, the vector level chosen by simd. */
+static void rows_R(int simd, size_t j0, size_t j1, size_t b, double ns, double nt, const double *d,
+                   const loo_width *w, double *R, float *Rf, double *sv) {
+    const double *Ys = w->Ys.data + j0 * b, *Yt = w->Yt.data + j0 * b;
+    double *Rj = R ? R + j0 * b : NULL;
+    float *Rfj = Rf ? Rf + j0 * b : NULL;
+#if TLI_AVX2
+    if (simd) {
+        rows_R_avx2(j1 - j0, b, ns, nt, d, w->ht, Ys, Yt, Rj, Rfj, sv + j0);
+        return;
+    }
+#else
+    (void)simd;
+#endif
+    rows_R_portable(j1 - j0, b, ns, nt, d, w->ht, Ys, Yt, Rj, Rfj, sv + j0);
+}
 
 /* One width's ingredients from its designs Ks (ns, b), Kt (nt, b): H = Ks^T Ks / ns, h = mean of
  * Kt's rows, H = V diag(e) V^T, the eigenbasis rows Ys = K2 V, Yt = N2 V of the n held-out pairs,
@@ -426,14 +456,6 @@ static tl_status loo_score(const loo_width *w, tl_mat Ks, tl_mat Kt, size_t n, d
             goto done;
         }
         double sde = 0.0, snu = 0.0;
-#if TLI_AVX2
-        if (simd)
-            rows_R_avx2(n, b, (double)ns, (double)nt, s->d, w->ht, w->Ys.data, w->Yt.data,
-                        s->R.data, s->sv);
-        else
-#endif
-            rows_R_portable(n, b, (double)ns, (double)nt, s->d, w->ht, w->Ys.data, w->Yt.data,
-                            s->R.data, s->sv);
         /* the eigen-directions above 1e-2 lp; certification pays when they are few */
         size_t top = 0;
         while (top < b && w->e[b - 1 - top] > 1e-2 * lp) top++;
@@ -443,14 +465,15 @@ static tl_status loo_score(const loo_width *w, tl_mat Ks, tl_mat Kt, size_t n, d
             double ilp = 1.0 / lp;
             for (size_t l = 0; l < b; l++) s->q[l] = l < tail ? (w->e[l] * ilp) * (w->e[l] * ilp) : 0.0;
             tl_mat Vtop = tl_mat_cols(w->V, tail, top), Z = tl_mat_view(s->Z.data, n, top);
-            for (size_t j = 0; j < n; j++)
-                for (size_t k = 0; k < top; k++)
-                    Z.data[j * top + k] = -(w->e[tail + k] * ilp) * s->R.data[j * b + tail + k];
             size_t nok = 0;
             /* the first rows first: when they all need the clipping, the rest is skipped */
             for (size_t part = 0; part < 2 && !full; part++) {
                 size_t j0 = part ? n0 : 0, j1 = part ? n : n0;
                 if (j1 <= j0) continue;
+                rows_R(simd, j0, j1, b, (double)ns, (double)nt, s->d, w, s->R.data, NULL, s->sv);
+                for (size_t j = j0; j < j1; j++)
+                    for (size_t k = 0; k < top; k++)
+                        Z.data[j * top + k] = -(w->e[tail + k] * ilp) * s->R.data[j * b + tail + k];
                 if (top) {
                     TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, 1.0, tl_mat_rows(Z, j0, j1 - j0), Vtop, 0.0,
                                    tl_mat_rows(s->G, j0, j1 - j0)));
@@ -498,12 +521,12 @@ static tl_status loo_score(const loo_width *w, tl_mat Ks, tl_mat Kt, size_t n, d
                 }
             }
         }
+        if (full) /* R straight into single precision */
+            rows_R(simd, 0, n, b, (double)ns, (double)nt, s->d, w, NULL, s->Rf, s->sv);
         if (full && simd >= 2) { /* the same, fused in registers (ulsif_clip_avx512.c) */
-            for (size_t l = 0; l < n * b; l++) s->Rf[l] = (float)s->R.data[l];
             tli_ulsif_clip_avx512(n, b, s->Rf, w->VTf, (b + 15) & ~(size_t)15, (float)f, K2.data,
                                   K2.ld, N2.data, N2.ld, s->wde, s->wnu, &sde, &snu);
         } else if (full) { /* rows: A_j unclipped, f V R_j, in single precision (see the top) */
-            for (size_t l = 0; l < n * b; l++) s->Rf[l] = (float)s->R.data[l];
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)b, (int)b, (float)f,
                         s->Rf, (int)b, w->Vf, (int)b, 0.0f, s->Gf, (int)b);
 #if TLI_AVX2

@@ -71,10 +71,11 @@ int tli_have_avx512(void);
 void tli_simd_limit(int level);
 /* uLSIF's leave-one-out full-product step, fused for AVX-512 (ulsif_clip_avx512.c): with
  * G = f R VT (R (n, b) single, VT (b, bp) single, bp = b rounded up to 16, zero past b),
- * wde[j] = Ks_j . max(0, G_j), wnu[j] = Kt_j . max(0, G_j) in double, *sde = sum wde^2,
+ * wde[j] = Ks_j . max(0, G_j), wnu[j] = Kt_j . max(0, G_j) in double (Ks, Kt (n, bp) single,
+ * zero past b), *sde = sum wde^2,
  * *snu = sum wnu. Only where tli_have_avx512(). */
 void tli_ulsif_clip_avx512(size_t n, size_t b, const float *R, const float *VT, size_t bp,
-                           float f, const double *Ks, size_t lds, const double *Kt, size_t ldt,
+                           float f, const float *Ks, size_t lds, const float *Kt, size_t ldt,
                            double *wde, double *wnu, double *sde, double *snu);
 
 /* Portable 4-wide vectors (GCC/clang vector extension) for the inner loops of KLIEP and uLSIF:

@@ -50,6 +50,7 @@ typedef struct {
     tl_mat H, V, Ys, Yt; /* (b, b) x 2, (n, b) x 2 */
     float *Vf;           /* (b, b) V in single, for the full-product path (SGEMM) */
     float *VTf;          /* (b, bp) V^T in single, zero-padded to bp = b rounded up to 16 (AVX-512) */
+    float *K2f, *N2f;    /* (n, bp) the held-out pairs' design rows in single, zero-padded (AVX-512) */
     double *e, *h, *ht;  /* (b) */
 } loo_width;
 
@@ -69,6 +70,8 @@ static void loo_width_free(loo_width *w) {
     tl_mat_free(&w->Yt);
     tl_free(w->Vf);
     tl_free(w->VTf);
+    tl_free(w->K2f);
+    tl_free(w->N2f);
     tl_free(w->e);
     tl_free(w->h);
     tl_free(w->ht);
@@ -84,6 +87,8 @@ static tl_status loo_width_alloc(loo_width *w, size_t b, size_t n) {
     TL_TRY(tl_mat_alloc(&w->Yt, n, b));
     TL_ALLOC(w->Vf, b * b);
     TL_ALLOC(w->VTf, b * ((b + 15) & ~(size_t)15));
+    TL_ALLOC(w->K2f, n * ((b + 15) & ~(size_t)15));
+    TL_ALLOC(w->N2f, n * ((b + 15) & ~(size_t)15));
     TL_ALLOC(w->e, b);
     TL_ALLOC(w->h, b);
     TL_ALLOC(w->ht, b);
@@ -411,8 +416,9 @@ static void rows_R(int simd, size_t j0, size_t j1, size_t b, double ns, double n
 
 /* One width's ingredients from its designs Ks (ns, b), Kt (nt, b): H = Ks^T Ks / ns, h = mean of
  * Kt's rows, H = V diag(e) V^T, the eigenbasis rows Ys = K2 V, Yt = N2 V of the n held-out pairs,
- * ht = V^T h, and V in single. */
-static tl_status loo_prepare(tl_mat Ks, tl_mat Kt, size_t n, loo_width *w) {
+ * ht = V^T h, V in single, and for the AVX-512 path V^T and the pairs' design rows in single,
+ * zero-padded to a multiple of 16 columns (the fused step then streams half the bytes). */
+static tl_status loo_prepare(tl_mat Ks, tl_mat Kt, size_t n, int simd, loo_width *w) {
     tl_status st = TL_OK;
     size_t ns = Ks.rows, b = Ks.cols;
     tl_mat K2 = tl_mat_rows(Ks, 0, n), N2 = tl_mat_rows(Kt, 0, n);
@@ -426,6 +432,11 @@ static tl_status loo_prepare(tl_mat Ks, tl_mat Kt, size_t n, loo_width *w) {
     const size_t bp = (b + 15) & ~(size_t)15;
     for (size_t k = 0; k < b; k++)
         for (size_t l = 0; l < bp; l++) w->VTf[k * bp + l] = l < b ? w->Vf[l * b + k] : 0.0f;
+    for (size_t j = 0; simd >= 2 && j < n; j++) /* the fused path reads these */
+        for (size_t l = 0; l < bp; l++) {
+            w->K2f[j * bp + l] = l < b ? (float)TL_AT(K2, j, l) : 0.0f;
+            w->N2f[j * bp + l] = l < b ? (float)TL_AT(N2, j, l) : 0.0f;
+        }
 done:
     return st;
 }
@@ -524,8 +535,9 @@ static tl_status loo_score(const loo_width *w, tl_mat Ks, tl_mat Kt, size_t n, d
         if (full) /* R straight into single precision */
             rows_R(simd, 0, n, b, (double)ns, (double)nt, s->d, w, NULL, s->Rf, s->sv);
         if (full && simd >= 2) { /* the same, fused in registers (ulsif_clip_avx512.c) */
-            tli_ulsif_clip_avx512(n, b, s->Rf, w->VTf, (b + 15) & ~(size_t)15, (float)f, K2.data,
-                                  K2.ld, N2.data, N2.ld, s->wde, s->wnu, &sde, &snu);
+            size_t bp = (b + 15) & ~(size_t)15;
+            tli_ulsif_clip_avx512(n, b, s->Rf, w->VTf, bp, (float)f, w->K2f, bp, w->N2f, bp,
+                                  s->wde, s->wnu, &sde, &snu);
         } else if (full) { /* rows: A_j unclipped, f V R_j, in single precision (see the top) */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)b, (int)b, (float)f,
                         s->Rf, (int)b, w->Vf, (int)b, 0.0f, s->Gf, (int)b);
@@ -611,7 +623,7 @@ static tl_status sched_worker(void *v, size_t k, size_t thread) {
             tli_rbf_from_sqdist(S->Ds, S->g[w], S->Ks[k]);
             tli_rbf_from_sqdist(S->Dt, S->g[w], S->Kt[k]);
         }
-        st = loo_prepare(S->Ks[dk], S->Kt[dk], S->n, &S->lw[k]);
+        st = loo_prepare(S->Ks[dk], S->Kt[dk], S->n, S->simd, &S->lw[k]);
         if (st == TL_OK) {
             memcpy(S->Hs + w * S->b * S->b, S->lw[k].H.data, S->b * S->b * sizeof(double));
             memcpy(S->hs + w * S->b, S->lw[k].h, S->b * sizeof(double));

@@ -29,6 +29,9 @@
  *                                          defaults (tl weight without options): 100 centres, the
  *                                          one width GAMMA, lambda 1e-3, KLIEP max_iter 1000; IDX
  *                                          as for the -cv ops (the reference reads the centres)
+ *   sqdist-surf SRC TGT B IDX              the squared distances of both domains to B centres (the
+ *                                          rule and IDX file of the -def ops; B >= nt: every target
+ *                                          row): the one GEMM a single-width KLIEP/uLSIF fit needs
  *   dclf-amazon SRC.svm TGT.svm [DUMP]     domain-classifier ratio (logreg C = 1), sparse 5000-d
  *   dclf-surf SRC TGT [DUMP]               the same on dense SURF (800-d), rowsum
  *   mmd-surf SRC TGT GAMMA PERMS           RBF MMD^2 (unbiased) + permutation p-value, rowsum
@@ -92,7 +95,9 @@ static void capture_log(void *user, tl_log_level level, const char *msg) {
 
 /* Centre indices and the cross-validation order the library uses for (seed, nt, b): the same
  * tl_rng calls as tli_centres and tli_cv_order, written for the reference. */
-static void write_indices(const char *path, uint64_t seed, size_t nt, size_t b) {
+/* Writes the centre indices (line 1) and the fold order (line 2); returns the first min(b, nt)
+ * centre indices in centres (when not NULL, b entries). */
+static void write_indices(const char *path, uint64_t seed, size_t nt, size_t b, size_t *centres) {
     size_t *idx = malloc(nt * sizeof *idx);
     FILE *f = fopen(path, "w");
     if (!idx || !f) die("cannot write the index file");
@@ -105,6 +110,7 @@ static void write_indices(const char *path, uint64_t seed, size_t nt, size_t b) 
         b = nt;
     }
     for (size_t i = 0; i < b; i++) fprintf(f, "%s%zu", i ? " " : "", idx[i]);
+    if (centres) memcpy(centres, idx, b * sizeof *idx);
     for (size_t i = 0; i < nt; i++) idx[i] = i;
     tl_rng_seed(&r, seed + 1);
     tl_rng_shuffle(&r, idx, nt);
@@ -121,6 +127,7 @@ typedef struct {
     tl_weight_params wp;
     tl_mmd_params mp;
     tl_mmd_result mr;
+    tl_mat C, Ds, Dt; /* sqdist-surf */
     double *w;
     const char *dump;
 } state;
@@ -163,6 +170,11 @@ static void run_op(state *s) {
         FAIL_IF(tl_mmd(&s->mp, tl_dataset_features(s->s), tl_dataset_features(s->t), &s->mr));
         return;
     }
+    if (!strcmp(s->op, "sqdist-surf")) {
+        FAIL_IF(tl_sqdist(tl_dataset_dense(s->s), s->C, s->Ds));
+        FAIL_IF(tl_sqdist(tl_dataset_dense(s->t), s->C, s->Dt));
+        return;
+    }
     FAIL_IF(tl_weights_fit(&s->wp, tl_dataset_features(s->s), tl_dataset_features(s->t), s->w));
 }
 
@@ -194,6 +206,21 @@ int main(int argc, char **argv) {
                                                               : TL_WEIGHT_ULSIF;
         s.wp = tl_weight_params_default(m);
         s.wp.centers = tl_dataset_rows(s.t); /* every target row, in order: comparable */
+    } else if (!strcmp(s.op, "sqdist-surf")) {
+        if (n != 4) die("expects SRC TGT B IDX");
+        s.s = load_pre(v[0], "rowsum,zscore");
+        s.t = load_pre(v[1], "rowsum,zscore");
+        size_t nt = tl_dataset_rows(s.t), b = parse_size(v[2]), *ci;
+        tl_mat Xt = tl_dataset_dense(s.t);
+        if (b > nt) b = nt;
+        ci = malloc(b * sizeof *ci);
+        if (!ci) die("out of memory");
+        write_indices(v[3], tl_weight_params_default(TL_WEIGHT_KLIEP).seed, nt, b, ci);
+        FAIL_IF(tl_mat_alloc(&s.C, b, Xt.cols));
+        for (size_t i = 0; i < b; i++) memcpy(s.C.data + i * s.C.ld, Xt.data + ci[i] * Xt.ld, Xt.cols * sizeof(double));
+        FAIL_IF(tl_mat_alloc(&s.Ds, tl_dataset_rows(s.s), b));
+        FAIL_IF(tl_mat_alloc(&s.Dt, nt, b));
+        free(ci);
     } else if (!strncmp(s.op, "kliep-cv-", 9) || !strncmp(s.op, "ulsif-cv-", 9) ||
                !strncmp(s.op, "kliep-def-", 10) || !strncmp(s.op, "ulsif-def-", 10)) {
         int surf = strstr(s.op, "surf") != NULL, o = surf ? 0 : 1;
@@ -221,7 +248,7 @@ int main(int argc, char **argv) {
         ctx.log = capture_log;
         ctx.log_level = TL_LOG_INFO;
         s.wp.ctx = &ctx;
-        write_indices(v[3 + o], s.wp.seed, tl_dataset_rows(s.t), s.wp.centers);
+        write_indices(v[3 + o], s.wp.seed, tl_dataset_rows(s.t), s.wp.centers, NULL);
     } else if (!strcmp(s.op, "kmm-fmnist")) {
         if (n < 4 || n > 5) die("expects DIR NS NT GAMMA [DUMP]");
         s.s = fmnist(v[0], "train", parse_size(v[1]), 0);
@@ -255,7 +282,7 @@ int main(int argc, char **argv) {
         die("unknown op (see the top of bench_instance.c)");
     }
     s.wp.kernel.gamma = gamma;
-    if (s.s) {
+    if (s.s && !s.C.data) {
         s.w = malloc(tl_dataset_rows(s.s) * sizeof *s.w);
         if (!s.w) die("out of memory");
     }
@@ -275,6 +302,9 @@ int main(int argc, char **argv) {
     if (!strcmp(s.op, "mmd-surf")) {
         add_extra(",\"gamma\":%.17g,\"mmd2\":%.17g", s.mr.gamma, s.mr.mmd2);
         if (s.mr.p_value == s.mr.p_value) add_extra(",\"p_value\":%.17g", s.mr.p_value);
+    } else if (s.C.data) {
+        add_extra(",\"n_source\":%zu,\"n_target\":%zu,\"centres\":%zu", s.Ds.rows, s.Dt.rows,
+                  s.C.rows);
     } else if (s.s) {
         /* the bandwidth the weights used, for the reference to reuse */
         if (gamma <= 0 && s.wp.method != TL_WEIGHT_DOMAIN_CLF) {

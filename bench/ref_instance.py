@@ -252,6 +252,10 @@ def main():
         Xs, Xt, g = surf(v[0], True), surf(v[1], True), float(v[2])
         f = {"kmm-surf": kmm, "kliep-surf": kliep, "ulsif-surf": ulsif}[op]
         run = lambda: f(Xs, Xt, g)
+    elif op == "sqdist-surf":
+        Xs, Xt = surf(v[0], True), surf(v[1], True)
+        C = Xt[read_indices(v[3])[0]]
+        run = lambda: (sqdist(Xs, C), sqdist(Xt, C)) and None
     elif op in ("kliep-def-surf", "ulsif-def-surf", "kliep-def-fmnist", "ulsif-def-fmnist"):
         if op.endswith("surf"):
             Xs, Xt, rest = surf(v[0], True), surf(v[1], True), v[2:]

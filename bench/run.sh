@@ -202,6 +202,11 @@ suite_instance() {
             "-r 3 -w 1 ulsif-surf $C $AM $G $W/ulsif.txt" "-r 3 -w 1 --compare $W/ulsif.txt ulsif-surf $C $AM $G"
         # the authors' protocols with width selection (libtl: widths = 9 around G); the reference is a
         # numpy port of KLIEP.m / uLSIF.m given libtl's centres and folds ($W/*.idx)
+        # the floor of every single-width fit: the distances to the centres, one GEMM on each side
+        pair "squared distances to the centres (numpy, the GEMM every single-width fit needs)" "SURF C->A, 958 centres (every target row)" \
+            "-r 5 -w 1 sqdist-surf $C $AM 100000 $W/sqdist_all.idx" "-r 5 -w 1 sqdist-surf $C $AM 100000 $W/sqdist_all.idx"
+        pair "squared distances to the centres (numpy, the GEMM every single-width fit needs)" "SURF C->A, 100 centres" \
+            "-r 10 -w 1 sqdist-surf $C $AM 100 $W/sqdist_100.idx" "-r 10 -w 1 sqdist-surf $C $AM 100 $W/sqdist_100.idx"
         # the library's defaults (tl weight with no options): 100 centres, one width, lambda 1e-3
         pair "KLIEP, defaults (numpy)" "SURF C->A, 100 centres, one width" \
             "-r 5 -w 1 kliep-def-surf $C $AM $G $W/kliep_def.idx $W/kliep_def.txt" \

@@ -256,17 +256,7 @@ def main():
         Xs, Xt = surf(v[0], True), surf(v[1], True)
         C = Xt[read_indices(v[3])[0]]
         run = lambda: (sqdist(Xs, C), sqdist(Xt, C)) and None
-    elif op in ("kliep-def-surf", "ulsif-def-surf", "kliep-def-fmnist", "ulsif-def-fmnist"):
-        if op.endswith("surf"):
-            Xs, Xt, rest = surf(v[0], True), surf(v[1], True), v[2:]
-        else:
-            Xs = fmnist(v[0], "train", int(v[1]), False)
-            Xt = fmnist(v[0], "t10k", int(v[2]), True)
-            rest = v[3:]
-        g, (ci, _) = float(rest[0]), read_indices(rest[1])
-        f = kliep if op.startswith("kliep") else ulsif
-        run = lambda: f(Xs, Xt, g, C=Xt[ci])
-    elif op in ("kliep-cv-surf", "ulsif-cv-surf", "kliep-cv-fmnist", "ulsif-cv-fmnist"):
+    elif "-def-" in op or "-cv-" in op:  # {kliep,ulsif}-{def,cv}-{surf,fmnist}
         if op.endswith("surf"):
             Xs, Xt, rest = surf(v[0], True), surf(v[1], True), v[2:]
         else:
@@ -274,8 +264,12 @@ def main():
             Xt = fmnist(v[0], "t10k", int(v[2]), True)
             rest = v[3:]
         g, (ci, order) = float(rest[0]), read_indices(rest[1])
-        f = kliep_cv if op.startswith("kliep") else ulsif_cv
-        run = lambda: f(Xs, Xt, g, ci, order)
+        if "-def-" in op:  # the library's defaults: one width, the given centres
+            f = kliep if op.startswith("kliep") else ulsif
+            run = lambda: f(Xs, Xt, g, C=Xt[ci])
+        else:
+            f = kliep_cv if op.startswith("kliep") else ulsif_cv
+            run = lambda: f(Xs, Xt, g, ci, order)
     elif op == "kmm-fmnist":
         Xs = fmnist(v[0], "train", int(v[1]), False)
         Xt = fmnist(v[0], "t10k", int(v[2]), True)

@@ -31,11 +31,13 @@
  * single precision (SGEMM, twice the rate of DGEMM) with the clipping and the dot products
  * accumulated in double: those scores move by ~1e-7 relative, far below the gaps between
  * candidates (tests/test_instance.c checks every score against uLSIF.m to 1e-5), and the final fit
- * is all double. The distances to the centres are computed once for all widths (row blocks
- * on our threads, OpenBLAS single-threaded throughout), and the widths are independent tasks on
- * the threads (tli_parallel, dynamic: their costs differ), each exponentiating its own design
- * into its thread's buffers: squaring the previous width's design (as KLIEP does) would chain
- * the widths and leave a thread idle behind the slowest. */
+ * is all double. On AVX-512 that step is one fused kernel (ulsif_clip_avx512.c: the product tile
+ * in registers, clipped and dotted as it finishes, the design rows streamed in single precision).
+ * The distances to the centres are computed once for all widths (row blocks on our threads,
+ * OpenBLAS single-threaded throughout); workers claim the widths (each exponentiating its own
+ * design into its own buffers: squaring the previous width's design, as KLIEP does, would chain
+ * the widths) and, once none is left, score the other workers' lambdas, so the last widths leave
+ * no core idle (see ulsif_sched). The chosen width's H and h are kept for the final fit. */
 #include <cblas.h>
 #include <pthread.h>
 #include <math.h>
@@ -49,8 +51,8 @@
 typedef struct {
     tl_mat H, V, Ys, Yt; /* (b, b) x 2, (n, b) x 2 */
     float *Vf;           /* (b, b) V in single, for the full-product path (SGEMM) */
-    float *VTf;          /* (b, bp) V^T in single, zero-padded to bp = b rounded up to 16 (AVX-512) */
-    float *K2f, *N2f;    /* (n, bp) the held-out pairs' design rows in single, zero-padded (AVX-512) */
+    float *VTf;          /* (b, bp) V^T in single, zero past b, bp = b rounded up to 16 (AVX-512) */
+    float *K2f, *N2f;    /* (n, bp) the held-out pairs' design rows in single, zero past b */
     double *e, *h, *ht;  /* (b) */
 } loo_width;
 
@@ -454,102 +456,100 @@ static tl_status loo_score(const loo_width *w, tl_mat Ks, tl_mat Kt, size_t n, d
 #if !TLI_AVX2
     (void)simd;
 #endif
-    {
-        double lp = lam * (double)(ns - 1) / (double)ns, emax = fabs(w->e[b - 1]);
-        int pd = 1;
-        for (size_t l = 0; l < b; l++) {
-            double den = w->e[l] + lp;
-            if (!(den > 1e-14 * (emax + lp))) pd = 0;
-            s->d[l] = 1.0 / den;
-        }
-        if (!pd) {
-            *score = INFINITY;
-            goto done;
-        }
-        double sde = 0.0, snu = 0.0;
-        /* the eigen-directions above 1e-2 lp; certification pays when they are few */
-        size_t top = 0;
-        while (top < b && w->e[b - 1 - top] > 1e-2 * lp) top++;
-        int full = 2 * top > b;
-        if (!full) {
-            size_t tail = b - top, n0 = n < 16 ? n : 16;
-            double ilp = 1.0 / lp;
-            for (size_t l = 0; l < b; l++) s->q[l] = l < tail ? (w->e[l] * ilp) * (w->e[l] * ilp) : 0.0;
-            tl_mat Vtop = tl_mat_cols(w->V, tail, top), Z = tl_mat_view(s->Z.data, n, top);
-            size_t nok = 0;
-            /* the first rows first: when they all need the clipping, the rest is skipped */
-            for (size_t part = 0; part < 2 && !full; part++) {
-                size_t j0 = part ? n0 : 0, j1 = part ? n : n0;
-                if (j1 <= j0) continue;
-                rows_R(simd, j0, j1, b, (double)ns, (double)nt, s->d, w, s->R.data, NULL, s->sv);
-                for (size_t j = j0; j < j1; j++)
-                    for (size_t k = 0; k < top; k++)
-                        Z.data[j * top + k] = -(w->e[tail + k] * ilp) * s->R.data[j * b + tail + k];
-                if (top) {
-                    TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, 1.0, tl_mat_rows(Z, j0, j1 - j0), Vtop, 0.0,
-                                   tl_mat_rows(s->G, j0, j1 - j0)));
-                }
-                /* no top directions: their part is 0, one row of zeros read for every row */
-                const double *Tp = top ? s->G.data : s->zero;
-                size_t ldT = top ? b : 0;
-#if TLI_AVX2
-                if (simd)
-                    nok += cert_avx2(j0, j1, b, ilp, f, (double)nt, w->h, s->q, s->R.data,
-                                     Tp, ldT, w->Ys.data, w->Yt.data, s->sv, K2.data, K2.ld,
-                                     N2.data, N2.ld, s->ok, s->wde, s->wnu);
-                else
-#endif
-                    nok += cert_portable(j0, j1, b, ilp, f, (double)nt, w->h, s->q, s->R.data,
-                                         Tp, ldT, w->Ys.data, w->Yt.data, s->sv, K2.data, K2.ld,
-                                         N2.data, N2.ld, s->ok, s->wde, s->wnu);
-                if (part == 0 && nok == 0) full = 1;
+    double lp = lam * (double)(ns - 1) / (double)ns, emax = fabs(w->e[b - 1]);
+    int pd = 1;
+    for (size_t l = 0; l < b; l++) {
+        double den = w->e[l] + lp;
+        if (!(den > 1e-14 * (emax + lp))) pd = 0;
+        s->d[l] = 1.0 / den;
+    }
+    if (!pd) {
+        *score = INFINITY;
+        goto done;
+    }
+    double sde = 0.0, snu = 0.0;
+    /* the eigen-directions above 1e-2 lp; certification pays when they are few */
+    size_t top = 0;
+    while (top < b && w->e[b - 1 - top] > 1e-2 * lp) top++;
+    int full = 2 * top > b;
+    if (!full) {
+        size_t tail = b - top, n0 = n < 16 ? n : 16;
+        double ilp = 1.0 / lp;
+        for (size_t l = 0; l < b; l++) s->q[l] = l < tail ? (w->e[l] * ilp) * (w->e[l] * ilp) : 0.0;
+        tl_mat Vtop = tl_mat_cols(w->V, tail, top), Z = tl_mat_view(s->Z.data, n, top);
+        size_t nok = 0;
+        /* the first rows first: when they all need the clipping, the rest is skipped */
+        for (size_t part = 0; part < 2 && !full; part++) {
+            size_t j0 = part ? n0 : 0, j1 = part ? n : n0;
+            if (j1 <= j0) continue;
+            rows_R(simd, j0, j1, b, (double)ns, (double)nt, s->d, w, s->R.data, NULL, s->sv);
+            for (size_t j = j0; j < j1; j++)
+                for (size_t k = 0; k < top; k++)
+                    Z.data[j * top + k] = -(w->e[tail + k] * ilp) * s->R.data[j * b + tail + k];
+            if (top) {
+                TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, 1.0, tl_mat_rows(Z, j0, j1 - j0), Vtop, 0.0,
+                               tl_mat_rows(s->G, j0, j1 - j0)));
             }
-            if (!full) {
-                /* the rows that may clip: exactly, G_j = f V R_j for those rows in one GEMM */
-                size_t nbad = 0;
-                for (size_t j = 0; j < n; j++)
-                    if (!s->ok[j]) memcpy(s->Z.data + nbad++ * b, s->R.data + j * b, b * sizeof(double));
-                if (nbad) {
-                    tl_mat Rb = tl_mat_view(s->Z.data, nbad, b), Gb = tl_mat_view(s->G.data, nbad, b);
-                    TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, f, Rb, w->V, 0.0, Gb));
-                }
-                size_t kb = 0;
-                for (size_t j = 0; j < n; j++) {
-                    if (!s->ok[j]) {
-                        const double *g = s->G.data + kb++ * b, *ps = K2.data + j * K2.ld,
-                                     *pt = N2.data + j * N2.ld;
-                        double a = 0.0, c = 0.0;
-                        for (size_t l = 0; l < b; l++) {
-                            double al = g[l] > 0.0 ? g[l] : 0.0;
-                            a += ps[l] * al;
-                            c += pt[l] * al;
-                        }
-                        s->wde[j] = a;
-                        s->wnu[j] = c;
-                    }
-                    sde += s->wde[j] * s->wde[j];
-                    snu += s->wnu[j];
-                }
-            }
-        }
-        if (full) /* R straight into single precision */
-            rows_R(simd, 0, n, b, (double)ns, (double)nt, s->d, w, NULL, s->Rf, s->sv);
-        if (full && simd >= 2) { /* the same, fused in registers (ulsif_clip_avx512.c) */
-            size_t bp = (b + 15) & ~(size_t)15;
-            tli_ulsif_clip_avx512(n, b, s->Rf, w->VTf, bp, (float)f, w->K2f, bp, w->N2f, bp,
-                                  s->wde, s->wnu, &sde, &snu);
-        } else if (full) { /* rows: A_j unclipped, f V R_j, in single precision (see the top) */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)b, (int)b, (float)f,
-                        s->Rf, (int)b, w->Vf, (int)b, 0.0f, s->Gf, (int)b);
+            /* no top directions: their part is 0, one row of zeros read for every row */
+            const double *Tp = top ? s->G.data : s->zero;
+            size_t ldT = top ? b : 0;
 #if TLI_AVX2
             if (simd)
-                rows_score_f_avx2(n, b, s->Gf, K2.data, K2.ld, N2.data, N2.ld, &sde, &snu);
+                nok += cert_avx2(j0, j1, b, ilp, f, (double)nt, w->h, s->q, s->R.data,
+                                 Tp, ldT, w->Ys.data, w->Yt.data, s->sv, K2.data, K2.ld,
+                                 N2.data, N2.ld, s->ok, s->wde, s->wnu);
             else
 #endif
-                rows_score_f_portable(n, b, s->Gf, K2.data, K2.ld, N2.data, N2.ld, &sde, &snu);
+                nok += cert_portable(j0, j1, b, ilp, f, (double)nt, w->h, s->q, s->R.data,
+                                     Tp, ldT, w->Ys.data, w->Yt.data, s->sv, K2.data, K2.ld,
+                                     N2.data, N2.ld, s->ok, s->wde, s->wnu);
+            if (part == 0 && nok == 0) full = 1;
         }
-        *score = sde / (2.0 * (double)n) - snu / (double)n;
+        if (!full) {
+            /* the rows that may clip: exactly, G_j = f V R_j for those rows in one GEMM */
+            size_t nbad = 0;
+            for (size_t j = 0; j < n; j++)
+                if (!s->ok[j]) memcpy(s->Z.data + nbad++ * b, s->R.data + j * b, b * sizeof(double));
+            if (nbad) {
+                tl_mat Rb = tl_mat_view(s->Z.data, nbad, b), Gb = tl_mat_view(s->G.data, nbad, b);
+                TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, f, Rb, w->V, 0.0, Gb));
+            }
+            size_t kb = 0;
+            for (size_t j = 0; j < n; j++) {
+                if (!s->ok[j]) {
+                    const double *g = s->G.data + kb++ * b, *ps = K2.data + j * K2.ld,
+                                 *pt = N2.data + j * N2.ld;
+                    double a = 0.0, c = 0.0;
+                    for (size_t l = 0; l < b; l++) {
+                        double al = g[l] > 0.0 ? g[l] : 0.0;
+                        a += ps[l] * al;
+                        c += pt[l] * al;
+                    }
+                    s->wde[j] = a;
+                    s->wnu[j] = c;
+                }
+                sde += s->wde[j] * s->wde[j];
+                snu += s->wnu[j];
+            }
+        }
     }
+    if (full) /* R straight into single precision */
+        rows_R(simd, 0, n, b, (double)ns, (double)nt, s->d, w, NULL, s->Rf, s->sv);
+    if (full && simd >= 2) { /* the same, fused in registers (ulsif_clip_avx512.c) */
+        size_t bp = (b + 15) & ~(size_t)15;
+        tli_ulsif_clip_avx512(n, b, s->Rf, w->VTf, bp, (float)f, w->K2f, bp, w->N2f, bp,
+                              s->wde, s->wnu, &sde, &snu);
+    } else if (full) { /* rows: A_j unclipped, f V R_j, in single precision (see the top) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)b, (int)b, (float)f,
+                    s->Rf, (int)b, w->Vf, (int)b, 0.0f, s->Gf, (int)b);
+#if TLI_AVX2
+        if (simd)
+            rows_score_f_avx2(n, b, s->Gf, K2.data, K2.ld, N2.data, N2.ld, &sde, &snu);
+        else
+#endif
+            rows_score_f_portable(n, b, s->Gf, K2.data, K2.ld, N2.data, N2.ld, &sde, &snu);
+    }
+    *score = sde / (2.0 * (double)n) - snu / (double)n;
 done:
     return st;
 }

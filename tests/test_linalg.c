@@ -426,6 +426,42 @@ TEST(vexp_matches_libm) {
     CHECK(fabs(z[0] - exp(-1.0)) <= 4e-16 * exp(-1.0) && fabs(z[2] - exp(-30.0)) <= 4e-16 * exp(-30.0));
 }
 
+/* exp(scale * x) in one pass: the same kernel as tl_vexp on the scaled value, in place too. */
+TEST(vexp_scaled_and_mirror) {
+    enum { N = 1001 };
+    static double x[N], y[N];
+    tl_rng r;
+    tl_rng_seed(&r, 5);
+    for (size_t i = 0; i < N; i++) x[i] = 2000.0 * tl_rng_uniform(&r);
+    const double g = -0.0371;
+    tl_vexp_scaled(x, g, y, N);
+    double worst = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        double e = exp(g * x[i]);
+        if (e < 2.3e-308) continue;
+        worst = fmax(worst, fabs(y[i] - e) / e);
+    }
+    CHECK_MSG(worst < 4e-16, "tl_vexp_scaled: worst relative error %g", worst);
+    tl_vexp_scaled(x, g, x, N); /* in place */
+    CHECK(memcmp(x, y, sizeof x) == 0);
+    /* the tiled mirror: odd sizes around the 32-row tiles, a leading dimension wider than n */
+    const size_t ns[] = {1, 31, 32, 33, 70};
+    for (int t = 0; t < 5; t++) {
+        size_t n = ns[t], ld = n + 3;
+        tl_mat M = tl_mat_view(malloc(n * ld * sizeof(double)), n, n);
+        M.ld = ld;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) TL_AT(M, i, j) = j >= i ? (double)(i * 1000 + j) : -1.0;
+        tl_mat_mirror_upper(M);
+        int ok = 1;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                ok &= TL_AT(M, i, j) == (double)(i < j ? i * 1000 + j : j * 1000 + i);
+        CHECK_MSG(ok, "tl_mat_mirror_upper: n = %zu", n);
+        free(M.data);
+    }
+}
+
 TEST(row_space_basis) {
     tl_rng r;
     tl_rng_seed(&r, 5);
@@ -853,6 +889,7 @@ int main(void) {
     RUN(svd_golden_reconstruction);
     RUN(row_space_basis);
     RUN(vexp_matches_libm);
+    RUN(vexp_scaled_and_mirror);
     RUN(cholesky);
     RUN(solves_and_inverse);
     RUN(sym_pow);

@@ -40,7 +40,7 @@
  *     pooled or copied;
  *   - on dense rows every pass is fused and threaded: the Hessian-vector product reads each row
  *     once (x.s, then the row is added from L1), the gradient and the preconditioner share one
- *     pass, and the rows are split in contiguous ranges on tli_parallel's threads (OpenBLAS kept
+ *     pass, and the rows are split in contiguous ranges on tl_parallel_tasks's threads (OpenBLAS kept
  *     serial by the caller) whose partial sums are added in range order. The two GEMVs per
  *     product they replace read X twice; on SURF (2081 x 800) 8.7 -> 6.8 ms.
  * Stopping: the scaled gradient max |grad f| / (C' n) <= tol (the quantity sklearn's lbfgs tests
@@ -283,7 +283,7 @@ static tl_status dense_pass_run(const dclf_prob *P, int mode, const double *s, d
     tl_status st = TL_OK;
     const size_t p = P->d + 1;
     dense_pass J = {P, mode, s, u, t, P->acc, P->T, P->simd};
-    TL_TRY(tli_parallel(P->T, P->T, dense_task, &J));
+    TL_TRY(tl_parallel_tasks(P->T, P->T, dense_task, &J));
     for (size_t j = 0; out && j < p; j++) {
         double a = 0.0, m = 0.0;
         for (size_t k = 0; k < P->T; k++) {

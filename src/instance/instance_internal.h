@@ -6,6 +6,7 @@
 #define TL_INSTANCE_INTERNAL_H
 
 #include "measure/measure_internal.h"
+#include "internal/parallel.h"
 #include "tl/instance.h"
 
 /* The kernel with gamma resolved (median heuristic on the pooled sample for RBF, 1/d for poly). */
@@ -47,16 +48,13 @@ void tli_cv_order(size_t nt, uint64_t seed, size_t *perm);
 size_t tli_fold_start(size_t f, size_t folds, size_t nt);
 
 /* Independent model-selection candidates (KLIEP's width x fold fits, uLSIF's widths) run as tasks
- * 0..ntasks-1 on up to nthreads threads, the caller's included, each task on one thread with
- * OpenBLAS single-threaded meanwhile (restored after), as the nn engine does: the products inside
- * one candidate are too small for BLAS threads to pay, the candidates are not. fn(ctx, task,
- * thread) returns a status; the first failure (with its message) is returned. */
-typedef tl_status (*tli_task_fn)(void *ctx, size_t task, size_t thread);
-tl_status tli_parallel(size_t ntasks, size_t nthreads, tli_task_fn fn, void *ctx);
+ * of tl_parallel_tasks (internal/parallel.h), each on one thread with OpenBLAS single-threaded:
+ * the products inside one candidate are too small for BLAS threads to pay, the candidates are
+ * not. */
 /* Threads for the tasks: ctx->threads when set, else OpenBLAS's thread count; at most ntasks. */
 size_t tli_threads(const tl_weight_params *p, size_t ntasks);
 /* OpenBLAS single-threaded from here (returns the count to restore with tli_blas_restore): a fit
- * whose parallel work runs on tli_parallel's threads keeps BLAS serial throughout, since OpenBLAS's
+ * whose parallel work runs on tl_parallel_tasks's threads keeps BLAS serial throughout, since OpenBLAS's
  * workers spin (sched_yield) for a while after each threaded call, beside our threads. Take
  * tli_threads first: it reads OpenBLAS's count when ctx->threads is unset. */
 int tli_blas_serial(void);

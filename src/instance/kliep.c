@@ -26,7 +26,7 @@
  * logs are one log per pass (a mantissa product with an exponent sum). The squared distances to
  * the centres are computed once for all widths (row blocks on our threads, OpenBLAS kept
  * single-threaded for the whole selection) and each width's design is the previous one squared
- * (weights.c). The width x fold fits are independent tasks on the threads (tli_parallel),
+ * (weights.c). The width x fold fits are independent tasks on the threads (tl_parallel_tasks),
  * each on its own workspace: the result does not depend on the thread count. Cost O((ns + nt) b d)
  * for the distances plus O(nt b) per step. */
 #include <math.h>
@@ -355,7 +355,7 @@ static tl_status select_width(const tl_weight_params *p, const tl_kernel *k, tl_
         }
         cv.k0 = k0;
         cv.ngroup = ng;
-        TL_TRY(tli_parallel(ng * F, T, cv_task, &cv));
+        TL_TRY(tl_parallel_tasks(ng * F, T, cv_task, &cv));
     }
     for (size_t kw = 0; kw < W; kw++) {
         if (!(c[kw] > 0)) continue;

@@ -554,7 +554,7 @@ done:
     return st;
 }
 
-/* The candidates on T workers (tli_parallel, one task per worker). A worker claims the next width,
+/* The candidates on T workers (tl_parallel_tasks, one task per worker). A worker claims the next width,
  * computes its designs from the distances into its own buffers (W > 1; with one width the given
  * designs Ks[0], Kt[0]), prepares it (loo_prepare) and publishes it; then every worker scores the
  * published widths' lambdas, its own first, any other's once no width is left to claim, so the
@@ -744,7 +744,7 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
         S.lams = lams, S.g = g, S.Ds = Ds, S.Dt = Dt, S.Ks = Ks, S.Kt = Kt, S.lw = lw, S.ls = ls;
         S.simd = tli_have_avx512() ? 2 : tli_have_avx2(); /* 2 AVX-512, 1 AVX2, 0 portable */
         S.scores = sc, S.Hs = Hs, S.hs = hs;
-        st = tli_parallel(T, T, sched_worker, &S);
+        st = tl_parallel_tasks(T, T, sched_worker, &S);
         pthread_cond_destroy(&S.cv);
         pthread_mutex_destroy(&S.mu);
         if (st != TL_OK) goto done;

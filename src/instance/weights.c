@@ -17,7 +17,6 @@
  * domain_clf.c (dual coordinate descent warm start + truncated Newton). */
 #include <cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -175,7 +174,7 @@ done:
     return st;
 }
 
-/* Both domains' distance designs as row-block tasks on our threads (tli_parallel): OpenBLAS stays
+/* Both domains' distance designs as row-block tasks on our threads (tl_parallel_tasks): OpenBLAS stays
  * single-threaded for the whole fit, so its idle workers are never left spinning (they
  * sched_yield for a while after every threaded call) beside the candidates' threads. */
 #define SQD_BLOCK 128
@@ -209,7 +208,7 @@ tl_status tli_sqdist_designs(size_t threads, tl_xmat Xs, tl_xmat Xt, tl_mat C, t
     if (Xs.sparse || Xt.sparse) TL_ALLOC(j.buf, T * SQD_BLOCK * d);
     tl_row_sqnorms(C, cn);
     j.cn = cn;
-    TL_TRY(tli_parallel(n0 + n1, T, sqd_task, &j));
+    TL_TRY(tl_parallel_tasks(n0 + n1, T, sqd_task, &j));
 done:
     tl_free(cn);
     tl_free(j.xn);
@@ -321,79 +320,6 @@ size_t tli_threads(const tl_weight_params *p, size_t ntasks) {
     return n < ntasks ? n : (ntasks ? ntasks : 1);
 }
 
-typedef struct {
-    pthread_mutex_t mu;
-    size_t next, ntasks;
-    tli_task_fn fn;
-    void *ctx;
-    tl_status st; /* first failure */
-    char msg[512];
-} par_state;
-
-typedef struct {
-    par_state *ps;
-    size_t thread;
-} par_arg;
-
-static void *par_worker(void *v) {
-    par_arg *a = v;
-    par_state *ps = a->ps;
-    for (;;) {
-        pthread_mutex_lock(&ps->mu);
-        size_t t = ps->st == TL_OK ? ps->next++ : ps->ntasks;
-        pthread_mutex_unlock(&ps->mu);
-        if (t >= ps->ntasks) break;
-        tl_status s = ps->fn(ps->ctx, t, a->thread);
-        if (s != TL_OK) {
-            pthread_mutex_lock(&ps->mu);
-            if (ps->st == TL_OK) {
-                ps->st = s;
-                snprintf(ps->msg, sizeof ps->msg, "%s", tl_error_message());
-            }
-            pthread_mutex_unlock(&ps->mu);
-        }
-    }
-    return NULL;
-}
-
-tl_status tli_parallel(size_t ntasks, size_t nthreads, tli_task_fn fn, void *ctx) {
-    par_state ps;
-    par_arg args[64];
-    pthread_t th[64];
-    size_t started = 0;
-    if (nthreads > 64) nthreads = 64;
-    if (nthreads > ntasks) nthreads = ntasks;
-    if (nthreads <= 1) { /* no threads: plain loop, errors stay on this thread */
-        for (size_t t = 0; t < ntasks; t++) {
-            tl_status s = fn(ctx, t, 0);
-            if (s != TL_OK) return s;
-        }
-        return TL_OK;
-    }
-    memset(&ps, 0, sizeof ps);
-    if (pthread_mutex_init(&ps.mu, NULL) != 0)
-        return tl_fail(TL_ERR_NOMEM, "weights: cannot create a mutex");
-    ps.ntasks = ntasks;
-    ps.fn = fn;
-    ps.ctx = ctx;
-    int saved = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    for (size_t k = 1; k < nthreads; k++) { /* a thread that cannot start just leaves its share */
-        args[k].ps = &ps;
-        args[k].thread = k;
-        if (pthread_create(&th[k], NULL, par_worker, &args[k]) != 0) break;
-        started = k;
-    }
-    args[0].ps = &ps;
-    args[0].thread = 0;
-    par_worker(&args[0]);
-    for (size_t k = 1; k <= started; k++) pthread_join(th[k], NULL);
-    openblas_set_num_threads(saved > 0 ? saved : 1);
-    pthread_mutex_destroy(&ps.mu);
-    if (ps.st != TL_OK) return tl_fail(ps.st, "%s", ps.msg);
-    return TL_OK;
-}
-
 /* Discriminative density ratio through a logistic domain classifier: the binary form of the
  * two-class softmax model (same optimum and probabilities, domain_clf.c), whose margins z give
  * p(t|x) / p(s|x) = e^z directly; the probabilities are still formed and p(s|x) floored at 1e-12
@@ -410,7 +336,7 @@ static tl_status domain_clf(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, d
     o.threads = tli_threads(p, TLI_DCLF_BLOCKS);
     TL_ALLOC(v, d + 1);
     TL_ALLOC(z, ns + nt);
-    int blas_saved = tli_blas_serial(); /* the dense passes run on tli_parallel's threads */
+    int blas_saved = tli_blas_serial(); /* the dense passes run on tl_parallel_tasks's threads */
     st = tli_dclf_fit(Xs, Xt, &o, v, z, NULL);
     tli_blas_restore(blas_saved);
     if (st != TL_OK) {

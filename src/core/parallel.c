@@ -1,0 +1,90 @@
+/* The task runner of internal/parallel.h: a shared counter under a mutex hands out the tasks, the
+ * caller's thread works as one of the threads, and OpenBLAS is made single-threaded for the
+ * duration (restored after), so every core runs exactly one of our threads. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal/check.h"
+#include "internal/parallel.h"
+
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int num_threads);
+
+int tl_parallel_default_threads(void) {
+    int t = openblas_get_num_threads();
+    return t > 1 ? t : 1;
+}
+
+typedef struct {
+    pthread_mutex_t mu;
+    size_t next, ntasks;
+    tl_task_fn fn;
+    void *ctx;
+    tl_status st; /* first failure */
+    char msg[512];
+} par_state;
+
+typedef struct {
+    par_state *ps;
+    size_t thread;
+} par_arg;
+
+static void *par_worker(void *v) {
+    par_arg *a = v;
+    par_state *ps = a->ps;
+    for (;;) {
+        pthread_mutex_lock(&ps->mu);
+        size_t t = ps->st == TL_OK ? ps->next++ : ps->ntasks;
+        pthread_mutex_unlock(&ps->mu);
+        if (t >= ps->ntasks) break;
+        tl_status s = ps->fn(ps->ctx, t, a->thread);
+        if (s != TL_OK) {
+            pthread_mutex_lock(&ps->mu);
+            if (ps->st == TL_OK) {
+                ps->st = s;
+                snprintf(ps->msg, sizeof ps->msg, "%s", tl_error_message());
+            }
+            pthread_mutex_unlock(&ps->mu);
+        }
+    }
+    return NULL;
+}
+
+tl_status tl_parallel_tasks(size_t ntasks, size_t nthreads, tl_task_fn fn, void *ctx) {
+    par_state ps;
+    par_arg args[64];
+    pthread_t th[64];
+    size_t started = 0;
+    if (nthreads > 64) nthreads = 64;
+    if (nthreads > ntasks) nthreads = ntasks;
+    if (nthreads <= 1) { /* no threads: plain loop, errors stay on this thread */
+        for (size_t t = 0; t < ntasks; t++) {
+            tl_status s = fn(ctx, t, 0);
+            if (s != TL_OK) return s;
+        }
+        return TL_OK;
+    }
+    memset(&ps, 0, sizeof ps);
+    if (pthread_mutex_init(&ps.mu, NULL) != 0)
+        return tl_fail(TL_ERR_NOMEM, "parallel: cannot create a mutex");
+    ps.ntasks = ntasks;
+    ps.fn = fn;
+    ps.ctx = ctx;
+    int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    for (size_t k = 1; k < nthreads; k++) { /* a thread that cannot start just leaves its share */
+        args[k].ps = &ps;
+        args[k].thread = k;
+        if (pthread_create(&th[k], NULL, par_worker, &args[k]) != 0) break;
+        started = k;
+    }
+    args[0].ps = &ps;
+    args[0].thread = 0;
+    par_worker(&args[0]);
+    for (size_t k = 1; k <= started; k++) pthread_join(th[k], NULL);
+    openblas_set_num_threads(saved > 0 ? saved : 1);
+    pthread_mutex_destroy(&ps.mu);
+    if (ps.st != TL_OK) return tl_fail(ps.st, "%s", ps.msg);
+    return TL_OK;
+}

@@ -1,0 +1,21 @@
+/* Private task runner shared by the modules (instance weighting, k-NN): ntasks independent tasks on
+ * up to nthreads threads, claimed dynamically, with OpenBLAS single-threaded while they run (its
+ * workers would otherwise spin beside ours). */
+#ifndef TL_INTERNAL_PARALLEL_H
+#define TL_INTERNAL_PARALLEL_H
+
+#include <stddef.h>
+
+#include "tl/core.h"
+
+/* A task: fn(ctx, task, thread) with task < ntasks and thread < nthreads (per-thread buffers are
+ * indexed by thread). */
+typedef tl_status (*tl_task_fn)(void *ctx, size_t task, size_t thread);
+/* Runs every task; the first failure (status and message) is returned, and no task starts after
+ * it. nthreads <= 1 (or one task) runs them in order on the caller's thread. A thread that cannot
+ * be started leaves its share to the others. */
+tl_status tl_parallel_tasks(size_t ntasks, size_t nthreads, tl_task_fn fn, void *ctx);
+/* OpenBLAS's thread count: the library's default parallelism (tl_ctx.threads sets it). */
+int tl_parallel_default_threads(void);
+
+#endif

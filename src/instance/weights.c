@@ -17,7 +17,6 @@
  * domain_clf.c (dual coordinate descent warm start + truncated Newton). */
 #include <cblas.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "instance/instance_internal.h"

@@ -106,6 +106,9 @@ static tl_status fit_scores(const tl_learner_params *p, tl_xmat X, const int *y,
 
 /* ---------------------------------------------------------------- k-NN search */
 
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int num_threads);
+
 static int search_matches_naive(tl_mat R, tl_mat Q, size_t k) {
     size_t nq = Q.rows;
     size_t *i1 = malloc(nq * k * sizeof(size_t)), *i2 = malloc(nq * k * sizeof(size_t));
@@ -140,6 +143,13 @@ TEST(knn_search_random) {
     CHECK(search_matches_naive(Rm, Qm, 5));
     CHECK(search_matches_naive(Rm, Qm, 40));
     CHECK(search_matches_naive(Rm, Qm, nr)); /* k = all: a full ordering */
+    /* the query blocks on 1 and 3 threads (the library's count is OpenBLAS's) */
+    const int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    CHECK(search_matches_naive(Rm, Qm, 5));
+    openblas_set_num_threads(3);
+    CHECK(search_matches_naive(Rm, Qm, 5));
+    openblas_set_num_threads(saved);
     /* strided views (ld > cols) */
     tl_mat Rs = tl_mat_cols(tl_mat_view(R, nr / 2, 2 * d), 0, d + 3);
     tl_mat Qs = tl_mat_cols(tl_mat_view(Q, nq / 2, 2 * d), 1, d + 3);

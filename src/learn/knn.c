@@ -166,88 +166,86 @@ static void knn_block(const knn_ref *R, tl_xmat Q, size_t k, size_t q0, size_t b
                       double *dist2, knn_work *w) {
     const size_t nr = R->n, d = R->d, m = w->m;
     const double delta_scale = 8.0 * ((double)d + 4.0) * (DBL_EPSILON / 2);
-    {
-        for (size_t i = 0; i < bq; i++) {
-            double s = 0;
-            if (!Q.sparse) {
-                const double *q = Q.dense.data + (q0 + i) * Q.dense.ld;
-                for (size_t j = 0; j < d; j++) s += q[j] * q[j];
-            } else {
-                for (size_t t = Q.csr.indptr[q0 + i]; t < Q.csr.indptr[q0 + i + 1]; t++)
-                    s += Q.csr.values[t] * Q.csr.values[t];
-            }
-            w->qn[i] = s;
-            w->cnt[i] = 0;
+    for (size_t i = 0; i < bq; i++) {
+        double s = 0;
+        if (!Q.sparse) {
+            const double *q = Q.dense.data + (q0 + i) * Q.dense.ld;
+            for (size_t j = 0; j < d; j++) s += q[j] * q[j];
+        } else {
+            for (size_t t = Q.csr.indptr[q0 + i]; t < Q.csr.indptr[q0 + i + 1]; t++)
+                s += Q.csr.values[t] * Q.csr.values[t];
         }
-        /* sparse queries read rows of Rt: a narrower block keeps the (d, br) slab in cache */
-        const size_t brmax = Q.sparse ? KNN_BR_SPARSE : KNN_BR;
-        for (size_t r0 = 0; r0 < nr; r0 += brmax) {
-            size_t br = nr - r0 < brmax ? nr - r0 : brmax;
-            /* G (bq, br) = -2 Q_block R_block^T */
-            if (!Q.sparse) {
-                const double *Qb = Q.dense.data + q0 * Q.dense.ld;
-                int ldq = (int)(Q.dense.ld < d ? d : Q.dense.ld);
-                if (!R->csr)
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bq, (int)br, (int)d,
-                                -2.0, Qb, ldq, R->R + r0 * R->ld, (int)(R->ld < d ? d : R->ld),
-                                0.0, w->G, (int)br);
-                else
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)bq, (int)br,
-                                (int)d, -2.0, Qb, ldq, R->R + r0, (int)R->ld, 0.0, w->G,
-                                (int)br);
-            } else { /* sparse query x dense Rt: one contiguous axpy per stored entry */
-                memset(w->G, 0, bq * br * sizeof(double));
-                for (size_t i = 0; i < bq; i++) {
-                    double *g = w->G + i * br;
-                    for (size_t t = Q.csr.indptr[q0 + i]; t < Q.csr.indptr[q0 + i + 1]; t++) {
-                        const double v = -2.0 * Q.csr.values[t];
-                        const double *rt = R->R + (size_t)Q.csr.indices[t] * R->ld + r0;
-                        for (size_t j = 0; j < br; j++) g[j] += v * rt[j];
-                    }
-                }
-            }
+        w->qn[i] = s;
+        w->cnt[i] = 0;
+    }
+    /* sparse queries read rows of Rt: a narrower block keeps the (d, br) slab in cache */
+    const size_t brmax = Q.sparse ? KNN_BR_SPARSE : KNN_BR;
+    for (size_t r0 = 0; r0 < nr; r0 += brmax) {
+        size_t br = nr - r0 < brmax ? nr - r0 : brmax;
+        /* G (bq, br) = -2 Q_block R_block^T */
+        if (!Q.sparse) {
+            const double *Qb = Q.dense.data + q0 * Q.dense.ld;
+            int ldq = (int)(Q.dense.ld < d ? d : Q.dense.ld);
+            if (!R->csr)
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bq, (int)br, (int)d,
+                            -2.0, Qb, ldq, R->R + r0 * R->ld, (int)(R->ld < d ? d : R->ld),
+                            0.0, w->G, (int)br);
+            else
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)bq, (int)br,
+                            (int)d, -2.0, Qb, ldq, R->R + r0, (int)R->ld, 0.0, w->G,
+                            (int)br);
+        } else { /* sparse query x dense Rt: one contiguous axpy per stored entry */
+            memset(w->G, 0, bq * br * sizeof(double));
             for (size_t i = 0; i < bq; i++) {
-                const double *g = w->G + i * br, *rnb = R->rn + r0;
-                double *a = w->ca + i * m;
-                size_t *ids = w->ci + i * m, cnt = w->cnt[i];
-                for (size_t j = 0; j < br; j++) {
-                    double v = g[j] + rnb[j];
-                    if (cnt < m || v < a[m - 1]) list_insert(a, ids, &cnt, m, v, r0 + j);
+                double *g = w->G + i * br;
+                for (size_t t = Q.csr.indptr[q0 + i]; t < Q.csr.indptr[q0 + i + 1]; t++) {
+                    const double v = -2.0 * Q.csr.values[t];
+                    const double *rt = R->R + (size_t)Q.csr.indices[t] * R->ld + r0;
+                    for (size_t j = 0; j < br; j++) g[j] += v * rt[j];
                 }
-                w->cnt[i] = cnt;
             }
         }
         for (size_t i = 0; i < bq; i++) {
-            const double *a = w->ca + i * m;
-            const size_t *ids = w->ci + i * m;
-            size_t cnt = 0;
-            for (size_t t = 0; t < m; t++) {
-                double e = exact_dist(R, Q, q0 + i, ids[t]);
-                list_insert(w->ea, w->ei, &cnt, m, e, ids[t]);
+            const double *g = w->G + i * br, *rnb = R->rn + r0;
+            double *a = w->ca + i * m;
+            size_t *ids = w->ci + i * m, cnt = w->cnt[i];
+            for (size_t j = 0; j < br; j++) {
+                double v = g[j] + rnb[j];
+                if (cnt < m || v < a[m - 1]) list_insert(a, ids, &cnt, m, v, r0 + j);
             }
-            /* list_insert keeps equal values in insertion order; restore index order on ties. */
-            for (size_t t = 1; t < m; t++) {
-                double e = w->ea[t];
-                size_t id = w->ei[t], p = t;
-                while (p > 0 && w->ea[p - 1] == e && w->ei[p - 1] > id) {
-                    w->ea[p] = w->ea[p - 1];
-                    w->ei[p] = w->ei[p - 1];
-                    p--;
-                }
-                w->ea[p] = e;
-                w->ei[p] = id;
+            w->cnt[i] = cnt;
+        }
+    }
+    for (size_t i = 0; i < bq; i++) {
+        const double *a = w->ca + i * m;
+        const size_t *ids = w->ci + i * m;
+        size_t cnt = 0;
+        for (size_t t = 0; t < m; t++) {
+            double e = exact_dist(R, Q, q0 + i, ids[t]);
+            list_insert(w->ea, w->ei, &cnt, m, e, ids[t]);
+        }
+        /* list_insert keeps equal values in insertion order; restore index order on ties. */
+        for (size_t t = 1; t < m; t++) {
+            double e = w->ea[t];
+            size_t id = w->ei[t], p = t;
+            while (p > 0 && w->ea[p - 1] == e && w->ei[p - 1] > id) {
+                w->ea[p] = w->ea[p - 1];
+                w->ei[p] = w->ei[p - 1];
+                p--;
             }
-            if (m < nr) {
-                double qn = w->qn[i];
-                double delta = delta_scale * (qn + R->rnmax);
-                double bound = a[m - 1] + qn - delta; /* every excluded row is at least this far */
-                if (!(w->ea[k - 1] < bound) || !isfinite(bound))
-                    exact_scan(R, Q, q0 + i, k, w->ea, w->ei);
-            }
-            for (size_t t = 0; t < k; t++) {
-                idx[(q0 + i) * k + t] = w->ei[t];
-                if (dist2) dist2[(q0 + i) * k + t] = w->ea[t];
-            }
+            w->ea[p] = e;
+            w->ei[p] = id;
+        }
+        if (m < nr) {
+            double qn = w->qn[i];
+            double delta = delta_scale * (qn + R->rnmax);
+            double bound = a[m - 1] + qn - delta; /* every excluded row is at least this far */
+            if (!(w->ea[k - 1] < bound) || !isfinite(bound))
+                exact_scan(R, Q, q0 + i, k, w->ea, w->ei);
+        }
+        for (size_t t = 0; t < k; t++) {
+            idx[(q0 + i) * k + t] = w->ei[t];
+            if (dist2) dist2[(q0 + i) * k + t] = w->ea[t];
         }
     }
 }

@@ -7,6 +7,7 @@
  * must fail with the right status and a message naming the file. The shared benchmark data
  * and Fashion-MNIST are checked for shapes, label counts and a few known values when present.
  * Run from the repository root. */
+#include <float.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -315,6 +316,28 @@ TEST(npy_direct_path) {
     CHECK_STATUS(tl_read_npy(p, NULL, &ds), TL_ERR_NONFINITE);
     CHECK_ERR_HAS("nan.npy: NaN at row 3, column 1");
     CHECK(ds == NULL);
+    /* rows wider than the screen's 4-value stride: an infinity in the vector part, a huge finite
+     * value (x * 0 stays 0) beside it, and one in the scalar tail */
+    double w[2 * 9];
+    for (int i = 0; i < 18; i++) w[i] = i;
+    w[3] = DBL_MAX;
+    w[9 + 6] = -INFINITY;
+    n = npy_make(buf, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 9), }", w, sizeof w);
+    spit(tmp("inf.npy", p, sizeof p), buf, n);
+    ds = NULL;
+    CHECK_STATUS(tl_read_npy(p, NULL, &ds), TL_ERR_NONFINITE);
+    CHECK_ERR_HAS("inf.npy: Inf at row 2, column 7");
+    w[9 + 6] = 1.0;
+    w[9 + 8] = NAN;
+    n = npy_make(buf, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 9), }", w, sizeof w);
+    spit(tmp("inf.npy", p, sizeof p), buf, n);
+    CHECK_STATUS(tl_read_npy(p, NULL, &ds), TL_ERR_NONFINITE);
+    CHECK_ERR_HAS("inf.npy: NaN at row 2, column 9");
+    w[9 + 8] = 2.0;
+    n = npy_make(buf, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 9), }", w, sizeof w);
+    spit(tmp("inf.npy", p, sizeof p), buf, n);
+    CHECK_OK(tl_read_npy(p, NULL, &ds)); /* DBL_MAX is finite */
+    tl_dataset_free(ds);
 }
 
 TEST(npy_header_syntax) {

@@ -173,8 +173,8 @@ done:
     return st;
 }
 
-/* Both domains' distance designs as row-block tasks on our threads (tl_parallel_tasks): OpenBLAS stays
- * single-threaded for the whole fit, so its idle workers are never left spinning (they
+/* Both domains' distance designs as row-block tasks on our threads (tl_parallel_tasks): OpenBLAS
+ * stays single-threaded for the whole fit, so its idle workers are never left spinning (they
  * sched_yield for a while after every threaded call) beside the candidates' threads. */
 #define SQD_BLOCK 128
 typedef struct {
@@ -219,7 +219,7 @@ void tli_rbf_from_sqdist(tl_mat D, double gamma, tl_mat K) {
     for (size_t i = 0; i < D.rows; i++) {
         const double *d = D.data + i * D.ld;
         double *k = K.data + i * K.ld;
-        tl_vexp_scaled(d, -gamma, k, D.cols); /* vectorised, a few ulp from exp (src/linalg/vexp.c) */
+        tl_vexp_scaled(d, -gamma, k, D.cols); /* a few ulp from exp (src/linalg/vexp.c) */
     }
 }
 
@@ -313,7 +313,7 @@ int tli_have_avx512(void) {
 }
 
 size_t tli_threads(const tl_weight_params *p, size_t ntasks) {
-    int t = p->ctx && p->ctx->threads > 0 ? p->ctx->threads : openblas_get_num_threads();
+    int t = p->ctx && p->ctx->threads > 0 ? p->ctx->threads : tl_parallel_default_threads();
     size_t n = t > 1 ? (size_t)t : 1;
     if (n > 64) n = 64;
     return n < ntasks ? n : (ntasks ? ntasks : 1);

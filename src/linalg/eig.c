@@ -1,7 +1,8 @@
 /* Symmetric (A v = l v) and generalised symmetric-definite (A v = l B v) eigen-problems through
- * LAPACK dsyevd (divide and conquer, every pair), dsyevr (MRRR, Dhillon & Parlett 2004) and dsygvx (Cholesky reduction of B then bisection
- * + inverse iteration), both with an index range IL..IU so only the k wanted pairs are computed:
- * PCA/TCA/JDA want a few of n pairs, and the range saves the back-transformation of the rest.
+ * LAPACK. Every pair with vectors: dsyevd (divide and conquer). A few of n pairs (PCA/TCA/JDA):
+ * MRRR on an index range IL..IU (Dhillon & Parlett 2004; dsytrd + dstemr + dormtr, dsyevr as the
+ * fallback), and dsygvx (Cholesky reduction of B, then bisection + inverse iteration) for the
+ * generalised problem: the range saves the back-transformation of the pairs not wanted.
  *
  * The upper triangle of the row-major input is copied into a contiguous workspace (inputs are not
  * modified, LAPACK destroys its input), which read column-major is the lower triangle of the same
@@ -142,7 +143,8 @@ static tl_status eig_all_dc(size_t n, double *a, double *wl) {
     double *work = NULL, wq = 0.0;
     lapack_int *iwork = NULL, iwq = 0, N = (lapack_int)n, info;
     info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'L', N, a, N, wl, &wq, -1, &iwq, -1);
-    TL_CHECK(info == 0, TL_ERR_LINALG, "eig_sym: dsyevd workspace query failed (info %d)", (int)info);
+    TL_CHECK(info == 0, TL_ERR_LINALG, "eig_sym: dsyevd workspace query failed (info %d)",
+             (int)info);
     TL_CHECK(wq >= 1.0 && wq < (double)INT_MAX && iwq >= 1, TL_ERR_NOMEM,
              "eig_sym: LAPACK workspace of %g doubles is out of range", wq);
     TL_ALLOC(work, (size_t)wq);
@@ -150,7 +152,8 @@ static tl_status eig_all_dc(size_t n, double *a, double *wl) {
     info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'L', N, a, N, wl, work, (lapack_int)wq,
                                iwork, iwq);
     TL_CHECK(info == 0, TL_ERR_LINALG,
-             "eig_sym: dsyevd failed to converge on the %zu x %zu matrix (info %d)", n, n, (int)info);
+             "eig_sym: dsyevd failed to converge on the %zu x %zu matrix (info %d)", n, n,
+             (int)info);
 done:
     tl_free(work);
     tl_free(iwork);
@@ -172,12 +175,12 @@ tl_status tl_eig_sym(tl_mat A, tl_eig_which which, size_t k, double *w, tl_mat V
     TL_CALLOC(a, nn);
     TL_TRY(copy_upper("eig_sym", "A", A, a));
     TL_ALLOC(wl, n); /* LAPACK uses all n entries of W as workspace */
-    if (want_v) TL_ALLOC(z, n * k);
-    if (want_v && k == n && n > 1) {
+    if (want_v && k == n && n > 1) { /* the vectors come back in a: no z */
         TL_TRY(eig_all_dc(n, a, wl));
         scatter(n, k, which == TL_EIG_LARGEST, wl, a, w, V);
         goto done;
     }
+    if (want_v) TL_ALLOC(z, n * k);
     if (want_v && k < n && n > 1) {
         st = eig_subset_mrrr(n, a, il, iu, k, wl, z);
         if (st == TL_OK) {

@@ -224,7 +224,8 @@ done:
     return st;
 }
 
-/* Kb holds -2 X_b Y^T: exp(-gamma * clamp0(||x||^2 + ||y||^2 - 2 x.y)). */
+/* Kb holds -2 X_b Y^T: exp(-gamma * clamp0(||x||^2 + ||y||^2 - 2 x.y)), the scaling inside the
+ * exponential's pass. */
 static void rbf_finish(tl_mat Kb, size_t row0, const double *xn, const double *yn, int same,
                        void *ctx) {
     double g = ((const tl_kernel *)ctx)->gamma;
@@ -232,9 +233,9 @@ static void rbf_finish(tl_mat Kb, size_t row0, const double *xn, const double *y
         double *k = Kb.data + i * Kb.ld;
         for (size_t j = 0; j < Kb.cols; j++) {
             double d = xn[i] + yn[j] + k[j];
-            k[j] = -g * (d > 0.0 ? d : 0.0);
+            k[j] = d > 0.0 ? d : 0.0;
         }
-        tl_vexp(k, k, Kb.cols);
+        tl_vexp_scaled(k, -g, k, Kb.cols);
         if (same) k[row0 + i] = 1.0; /* exact self-similarity */
     }
 }

@@ -17,7 +17,7 @@ typedef struct {
     const char *help;
 } cli_opt;
 
-#define CLI_MAX_OPTS 64
+#define CLI_MAX_OPTS 160
 #define CLI_MAX_POS 32
 typedef struct {
     const cli_opt *table;
@@ -33,6 +33,12 @@ typedef struct {
     const char *usage;      /* after "tl NAME " */
     const cli_opt *opts;    /* command-specific options (common ones are added by the parser) */
     int (*run)(cli_args *a);
+    /* Options generated from the method registry (tl/method.h), so each hyper-parameter is
+     * described once, by its method: `methods` = 1 + the family whose methods' parameters become
+     * options (0: none); `learner` non-NULL: --learner (that default) and the learners'
+     * parameters. */
+    int methods;
+    const char *learner;
 } cli_command;
 
 /* Options every command accepts: --seed, --threads, --json, -q/--quiet. */
@@ -48,6 +54,10 @@ extern const cli_opt cli_common_opts[];
         {"index-base", "B", "auto", "svmlight feature index base: auto, 0, 1"},                    \
         {"columns", "LIST", NULL, "keep only these feature columns of every file (0-based, e.g. 0-799,900)"}
 
+/* The command's whole option table: its own, then the generated ones. */
+const cli_opt *cli_command_opts(const cli_command *cmd);
+/* True when option `name` was generated from a method parameter of the command's family. */
+bool cli_is_method_param(const cli_command *cmd, const char *name);
 /* Parse argv (after the command name) against cmd->opts + common options. Returns 0, or prints
  * the problem to stderr and returns 2. */
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a);
@@ -87,30 +97,11 @@ tl_status cli_preprocess(const cli_args *a, tl_dataset **ds, const int *test_of,
 int cli_check_label_overlap(const cli_args *a, const tl_dataset *train, const tl_dataset *eval);
 
 /* ---- results ---- */
-/* A tiny JSON writer that builds the object in memory and prints it at the end, so a failure
- * never leaves half a JSON object on stdout. */
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    int depth;
-    bool need_comma;
-    bool oom;
-} cli_json;
-void cli_json_begin(cli_json *j);           /* "{" */
-void cli_json_key(cli_json *j, const char *key);
-void cli_json_str(cli_json *j, const char *key, const char *v);
-void cli_json_num(cli_json *j, const char *key, double v);
-void cli_json_int(cli_json *j, const char *key, long long v);
-void cli_json_bool(cli_json *j, const char *key, bool v);
-void cli_json_obj_begin(cli_json *j, const char *key); /* key may be NULL inside arrays */
-void cli_json_obj_end(cli_json *j);
-void cli_json_arr_begin(cli_json *j, const char *key);
-void cli_json_arr_end(cli_json *j);
-void cli_json_arr_num(cli_json *j, double v);
-void cli_json_arr_int(cli_json *j, long long v);
-/* Closes the object, prints it with a newline to stdout, frees. Returns 0, or 1 on OOM. */
-int cli_json_finish(cli_json *j);
-void cli_json_discard(cli_json *j);
+/* Prints a finished JSON object (the library's tl/json.h builder) with a newline on stdout;
+ * 0, or 1 on OOM or a failed write. */
+int cli_json_finish(tl_json *j);
+/* Prints text on stdout (and a newline); 0, or 1 when the write failed. */
+int cli_print_text(const char *s, bool newline);
 
 /* Evaluation of predictions against true labels, printed or added to JSON. */
 typedef struct {
@@ -120,12 +111,10 @@ typedef struct {
 tl_status cli_evaluate(const int *y, const int *pred, size_t n, cli_eval *out);
 
 /* ---- learners ---- */
-#define CLI_LEARNER_OPTS                                                                           \
-    {"learner", "NAME", "1nn", "1nn, knn, logreg, svm, ridge"},                                    \
-        {"k", "K", "5", "neighbours for --learner knn"},                                           \
-        {"C", "C", "1", "inverse regularisation for logreg and svm (sklearn's C)"},                \
-        {"alpha", "A", "1", "ridge regularisation"}
-/* Fill learner params from --learner/--k/--C/--alpha/--seed/--threads. false on a bad value. */
+/* The learner of --learner with its parameters (--k, --C, --alpha as the learner has them),
+ * from the registry: *out (free with tl_params_free). Prints and returns false on a bad value. */
+bool cli_learner(const cli_args *a, tl_params **out);
+/* The same as typed parameters (seed and threads from the common options). */
 bool cli_learner_params(const cli_args *a, tl_learner_params *p);
 /* "1nn", "5nn", "logreg", ...: the learner as the user named it. */
 const char *cli_learner_label(const tl_learner_params *p);
@@ -147,4 +136,31 @@ void cli_domains_free(cli_domains *d);
         {"target-test", "SPEC", NULL, "held-out target samples to score instead of --target"},     \
         {"allow-unknown-labels", NULL, NULL,                                                       \
          "score target samples whose label the source lacks as errors instead of failing"}
+/* ---- the transferring commands (transfer.c) ---- */
+/* Options every transferring command has: the domains, labelled target rows, the guard, the
+ * saved outputs. The method parameters and the learner come from the registry. */
+#define CLI_TRANSFER_OPTS                                                                          \
+    CLI_DOMAIN_OPTS,                                                                               \
+        {"target-labelled", "SPEC", NULL,                                                          \
+         "a few labelled target rows: trained on, and the guard's evidence"},                      \
+        {"labelled-per-class", "K", "0",                                                           \
+         "instead of --target-labelled: draw K labelled rows per class from --target (seeded); "   \
+         "they are not scored"},                                                                   \
+        {"labelled", "N", "0",                                                                     \
+         "instead of --target-labelled: draw N labelled rows from --target (seeded); not scored"}, \
+        {"no-guard", NULL, NULL,                                                                   \
+         "skip the negative-transfer guard (\"negative_transfer\" is null in the result)"},        \
+        {"guard-margin", "M", "0.05",                                                              \
+         "guard: reverse-validation drop, and gap to the target-only learner, counted as harm"},   \
+        {"min-correspondence", "R", "0.1",                                                         \
+         "guard: feature-correlation agreement (Mantel r) below which the source counts as "       \
+         "unrelated"},                                                                             \
+        {"min-ess", "S", "0.5",                                                                    \
+         "guard: effective sample size of weights, as a share of the source, below which a "       \
+         "weighting counts as harmful"},                                                           \
+        {"save", "MODEL", NULL, "save the fitted method (.tlm)"},                                  \
+        {"save-pipeline", "FILE", NULL,                                                            \
+         "save the whole fitted pipeline: preprocessing, method and learner (.tlm)"}
+/* Runs a transferring command of family cmd->methods - 1; returns the exit code. */
+int cli_run_transfer(const cli_command *cmd, cli_args *a);
 #endif

@@ -2,8 +2,7 @@
  * target — against which every transfer result in libtl is reported. */
 #include "cli.h"
 
-static const cli_opt baseline_opts[] = {CLI_DOMAIN_OPTS, CLI_LEARNER_OPTS, CLI_DATA_OPTS,
-                                        {"", NULL, NULL, NULL}};
+static const cli_opt baseline_opts[] = {CLI_DOMAIN_OPTS, CLI_DATA_OPTS, {"", NULL, NULL, NULL}};
 
 static int run_baseline(cli_args *a) {
     if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
@@ -32,20 +31,20 @@ static int run_baseline(cli_args *a) {
     }
     const char *pre = cli_get(a, "preprocess");
     if (cli_flag(a, "json")) {
-        cli_json j;
-        cli_json_begin(&j);
-        cli_json_str(&j, "command", "baseline");
-        cli_json_str(&j, "source", tl_dataset_name(d.source));
-        cli_json_str(&j, "target", tl_dataset_name(ev));
-        cli_json_str(&j, "learner", cli_learner_label(&lp));
-        cli_json_str(&j, "preprocess", pre);
-        cli_json_int(&j, "n_source", (long long)tl_dataset_rows(d.source));
-        cli_json_int(&j, "n_target", (long long)ne);
-        cli_json_int(&j, "n_features", (long long)tl_dataset_cols(d.source));
-        cli_json_num(&j, "accuracy", e.accuracy);
-        cli_json_num(&j, "balanced_accuracy", e.balanced_accuracy);
-        cli_json_num(&j, "macro_f1", e.macro_f1);
-        cli_json_num(&j, "seconds", secs);
+        tl_json j;
+        tl_json_begin(&j);
+        tl_json_str(&j, "command", "baseline");
+        tl_json_str(&j, "source", tl_dataset_name(d.source));
+        tl_json_str(&j, "target", tl_dataset_name(ev));
+        tl_json_str(&j, "learner", cli_learner_label(&lp));
+        tl_json_str(&j, "preprocess", pre);
+        tl_json_int(&j, "n_source", (long long)tl_dataset_rows(d.source));
+        tl_json_int(&j, "n_target", (long long)ne);
+        tl_json_int(&j, "n_features", (long long)tl_dataset_cols(d.source));
+        tl_json_num(&j, "accuracy", e.accuracy);
+        tl_json_num(&j, "balanced_accuracy", e.balanced_accuracy);
+        tl_json_num(&j, "macro_f1", e.macro_f1);
+        tl_json_num(&j, "seconds", secs);
         rc = cli_json_finish(&j);
     } else {
         printf("%-18s %s (%zu samples)\n", "source", tl_dataset_name(d.source),
@@ -67,4 +66,5 @@ done:
 
 const cli_command cmd_baseline = {
     "baseline", "no-transfer baseline: train on the source, test on the target",
-    "--source SPEC --target SPEC [--target-test SPEC] [options]", baseline_opts, run_baseline};
+    "--source SPEC --target SPEC [--target-test SPEC] [options]", baseline_opts, run_baseline, 0,
+    "1nn"};

@@ -30,13 +30,13 @@ static int run_convert(cli_args *a) {
     if (st != TL_OK) {
         rc = cli_fail_status(st, "cannot write '%s'", a->pos[1]);
     } else if (cli_flag(a, "json")) {
-        cli_json j;
-        cli_json_begin(&j);
-        cli_json_str(&j, "input", a->pos[0]);
-        cli_json_str(&j, "output", a->pos[1]);
-        cli_json_str(&j, "format", tl_format_name(fmt));
-        cli_json_int(&j, "rows", (long long)tl_dataset_rows(ds));
-        cli_json_int(&j, "cols", (long long)tl_dataset_cols(ds));
+        tl_json j;
+        tl_json_begin(&j);
+        tl_json_str(&j, "input", a->pos[0]);
+        tl_json_str(&j, "output", a->pos[1]);
+        tl_json_str(&j, "format", tl_format_name(fmt));
+        tl_json_int(&j, "rows", (long long)tl_dataset_rows(ds));
+        tl_json_int(&j, "cols", (long long)tl_dataset_cols(ds));
         rc = cli_json_finish(&j);
     } else {
         cli_info(a, "wrote %s (%s, %zu x %zu)", a->pos[1], tl_format_name(fmt),
@@ -47,4 +47,4 @@ static int run_convert(cli_args *a) {
 }
 
 const cli_command cmd_convert = {"convert", "convert a data set between formats",
-                                 "IN OUT [options]", convert_opts, run_convert};
+                                 "IN OUT [options]", convert_opts, run_convert, 0, NULL};

@@ -123,29 +123,29 @@ static int run_distance(cli_args *a) {
     }
     double secs = cli_now() - t0, pv = (which & M_RBF) ? p_rbf : p_lin;
     if (cli_flag(a, "json")) {
-        cli_json j;
-        cli_json_begin(&j);
-        cli_json_str(&j, "command", "distance");
-        cli_json_str(&j, "source", tl_dataset_name(ds[0]));
-        cli_json_str(&j, "target", tl_dataset_name(ds[1]));
-        cli_json_str(&j, "preprocess", cli_get(a, "preprocess"));
-        cli_json_int(&j, "n_source", (long long)tl_dataset_rows(ds[0]));
-        cli_json_int(&j, "n_target", (long long)tl_dataset_rows(ds[1]));
-        cli_json_int(&j, "n_features", (long long)tl_dataset_cols(ds[0]));
-        cli_json_bool(&j, "unbiased", mp.unbiased);
-        if (which & M_LIN) cli_json_num(&j, "mmd", lin);
+        tl_json j;
+        tl_json_begin(&j);
+        tl_json_str(&j, "command", "distance");
+        tl_json_str(&j, "source", tl_dataset_name(ds[0]));
+        tl_json_str(&j, "target", tl_dataset_name(ds[1]));
+        tl_json_str(&j, "preprocess", cli_get(a, "preprocess"));
+        tl_json_int(&j, "n_source", (long long)tl_dataset_rows(ds[0]));
+        tl_json_int(&j, "n_target", (long long)tl_dataset_rows(ds[1]));
+        tl_json_int(&j, "n_features", (long long)tl_dataset_cols(ds[0]));
+        tl_json_bool(&j, "unbiased", mp.unbiased);
+        if (which & M_LIN) tl_json_num(&j, "mmd", lin);
         if (which & M_RBF) {
-            cli_json_num(&j, "mmd_rbf", rbf);
-            cli_json_num(&j, "gamma", g);
+            tl_json_num(&j, "mmd_rbf", rbf);
+            tl_json_num(&j, "gamma", g);
         }
-        if (which & M_CORAL) cli_json_num(&j, "coral", coral);
-        if (which & M_AD) cli_json_num(&j, "a_distance", ad);
+        if (which & M_CORAL) tl_json_num(&j, "coral", coral);
+        if (which & M_AD) tl_json_num(&j, "a_distance", ad);
         if (perms) {
-            cli_json_num(&j, "p_value", pv);
-            cli_json_int(&j, "permutations", perms);
-            if ((which & M_LIN) && (which & M_RBF)) cli_json_num(&j, "p_value_linear", p_lin);
+            tl_json_num(&j, "p_value", pv);
+            tl_json_int(&j, "permutations", perms);
+            if ((which & M_LIN) && (which & M_RBF)) tl_json_num(&j, "p_value_linear", p_lin);
         }
-        cli_json_num(&j, "seconds", secs);
+        tl_json_num(&j, "seconds", secs);
         rc = cli_json_finish(&j);
         goto done;
     }
@@ -177,4 +177,4 @@ done:
 const cli_command cmd_distance = {
     "distance", "domain distances: MMD (linear, RBF, p-value), CORAL, proxy A-distance",
     "--source SPEC --target SPEC [--metric all] [--permutations N] [options]", distance_opts,
-    run_distance};
+    run_distance, 0, NULL};

@@ -60,15 +60,15 @@ static int run_embed(cli_args *a) {
         goto done;
     }
     if (cli_flag(a, "json")) {
-        cli_json j;
-        cli_json_begin(&j);
-        cli_json_str(&j, "command", "embed");
-        cli_json_str(&j, "model", mp);
-        cli_json_str(&j, "layer", tl_nn_layer_name(nn, li));
-        cli_json_str(&j, "out", out);
-        cli_json_int(&j, "n", (long long)d.n);
-        cli_json_int(&j, "dim", (long long)dim);
-        cli_json_num(&j, "seconds", secs);
+        tl_json j;
+        tl_json_begin(&j);
+        tl_json_str(&j, "command", "embed");
+        tl_json_str(&j, "model", mp);
+        tl_json_str(&j, "layer", tl_nn_layer_name(nn, li));
+        tl_json_str(&j, "out", out);
+        tl_json_int(&j, "n", (long long)d.n);
+        tl_json_int(&j, "dim", (long long)dim);
+        tl_json_num(&j, "seconds", secs);
         rc = cli_json_finish(&j);
     } else {
         printf("%-10s %s (layer %zu, %s)\n", "layer", tl_nn_layer_name(nn, li), li, tl_nn_layer_kind(nn, li));
@@ -86,4 +86,4 @@ done:
 
 const cli_command cmd_embed = {"embed", "write a layer's output (features) of a trained network",
                                "--model FILE.tlm --data SPEC --out FILE [--layer L]", embed_opts,
-                               run_embed};
+                               run_embed, 0, NULL};

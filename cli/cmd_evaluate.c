@@ -28,17 +28,17 @@ static int run_evaluate(cli_args *a) {
     if (cli_nn_eval(nn, &d, &acc, &loss, &e) != 0) goto done;
     const double secs = cli_now() - t0;
     if (cli_flag(a, "json")) {
-        cli_json j;
-        cli_json_begin(&j);
-        cli_json_str(&j, "command", "evaluate");
-        cli_json_str(&j, "model", mp);
-        cli_json_str(&j, "data", d.name);
-        cli_json_int(&j, "n", (long long)d.n);
-        cli_json_num(&j, "accuracy", acc);
-        cli_json_num(&j, "balanced_accuracy", e.balanced_accuracy);
-        cli_json_num(&j, "macro_f1", e.macro_f1);
-        cli_json_num(&j, "loss", loss);
-        cli_json_num(&j, "seconds", secs);
+        tl_json j;
+        tl_json_begin(&j);
+        tl_json_str(&j, "command", "evaluate");
+        tl_json_str(&j, "model", mp);
+        tl_json_str(&j, "data", d.name);
+        tl_json_int(&j, "n", (long long)d.n);
+        tl_json_num(&j, "accuracy", acc);
+        tl_json_num(&j, "balanced_accuracy", e.balanced_accuracy);
+        tl_json_num(&j, "macro_f1", e.macro_f1);
+        tl_json_num(&j, "loss", loss);
+        tl_json_num(&j, "seconds", secs);
         rc = cli_json_finish(&j);
     } else {
         printf("%-18s %s\n", "model", mp);
@@ -57,4 +57,4 @@ done:
 }
 
 const cli_command cmd_evaluate = {"evaluate", "score a trained network on labelled data",
-                                  "--model FILE.tlm --data SPEC", evaluate_opts, run_evaluate};
+                                  "--model FILE.tlm --data SPEC", evaluate_opts, run_evaluate, 0, NULL};

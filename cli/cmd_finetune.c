@@ -224,15 +224,15 @@ static int run_finetune(cli_args *a) {
         if (cli_nn_eval(nn, &test, &tacc, &tloss, NULL) != 0) goto done;
     }
     if (cli_flag(a, "json")) {
-        cli_json j;
-        cli_json_begin(&j);
-        cli_json_str(&j, "command", "finetune");
-        cli_json_str(&j, "from", from);
-        cli_json_str(&j, "arch", tl_nn_arch(nn));
-        cli_json_str(&j, "model", save);
-        cli_json_int(&j, "n_train", (long long)tr.n);
-        cli_json_int(&j, "n_classes", (long long)nc);
-        cli_json_int(&j, "epochs", (long long)r.epochs_run);
+        tl_json j;
+        tl_json_begin(&j);
+        tl_json_str(&j, "command", "finetune");
+        tl_json_str(&j, "from", from);
+        tl_json_str(&j, "arch", tl_nn_arch(nn));
+        tl_json_str(&j, "model", save);
+        tl_json_int(&j, "n_train", (long long)tr.n);
+        tl_json_int(&j, "n_classes", (long long)nc);
+        tl_json_int(&j, "epochs", (long long)r.epochs_run);
         cli_nn_json_result(&j, &r, tacc, tloss, test.n);
         rc = cli_json_finish(&j);
     } else {
@@ -259,4 +259,4 @@ const cli_command cmd_finetune = {
     "fine-tune a pre-trained network on a target task (new head, imprinting, freezing, L2-SP)",
     "--from MODEL --data SPEC --save FILE.tlm [--freeze N | --freeze-until LAYER] [--new-head K] "
     "[--head-at LAYER] [--head-init imprint[:S]] [--lr-mult LAYER=X] [--reg l2sp=ALPHA] [options]",
-    finetune_opts, run_finetune};
+    finetune_opts, run_finetune, 0, NULL};

@@ -43,27 +43,27 @@ static int run_info(cli_args *a) {
     }
     int rc = 0;
     if (cli_flag(a, "json")) {
-        cli_json j;
-        cli_json_begin(&j);
-        cli_json_str(&j, "spec", a->pos[0]);
-        cli_json_int(&j, "rows", (long long)n);
-        cli_json_int(&j, "cols", (long long)d);
-        cli_json_str(&j, "storage", tl_dataset_is_sparse(ds) ? "sparse" : "dense");
-        cli_json_int(&j, "stored", (long long)nnz);
-        cli_json_num(&j, "zero_fraction", total > 0 ? (double)zeros / total : 0);
-        cli_json_num(&j, "min", total > 0 ? lo : 0);
-        cli_json_num(&j, "max", total > 0 ? hi : 0);
-        cli_json_num(&j, "mean", mean);
-        cli_json_int(&j, "nonfinite", 0);
-        cli_json_bool(&j, "labelled", y != NULL);
+        tl_json j;
+        tl_json_begin(&j);
+        tl_json_str(&j, "spec", a->pos[0]);
+        tl_json_int(&j, "rows", (long long)n);
+        tl_json_int(&j, "cols", (long long)d);
+        tl_json_str(&j, "storage", tl_dataset_is_sparse(ds) ? "sparse" : "dense");
+        tl_json_int(&j, "stored", (long long)nnz);
+        tl_json_num(&j, "zero_fraction", total > 0 ? (double)zeros / total : 0);
+        tl_json_num(&j, "min", total > 0 ? lo : 0);
+        tl_json_num(&j, "max", total > 0 ? hi : 0);
+        tl_json_num(&j, "mean", mean);
+        tl_json_int(&j, "nonfinite", 0);
+        tl_json_bool(&j, "labelled", y != NULL);
         if (y) {
-            cli_json_obj_begin(&j, "classes");
+            tl_json_obj_begin(&j, "classes");
             for (size_t k = 0; k < c; k++) {
                 char key[32];
                 snprintf(key, sizeof key, "%d", cls[k]);
-                cli_json_int(&j, key, (long long)cnt[k]);
+                tl_json_int(&j, key, (long long)cnt[k]);
             }
-            cli_json_obj_end(&j);
+            tl_json_obj_end(&j);
         }
         rc = cli_json_finish(&j);
     } else {
@@ -89,4 +89,4 @@ static int run_info(cli_args *a) {
 }
 
 const cli_command cmd_info = {"info", "describe a data set: shape, sparsity, classes, value range",
-                              "SPEC [options]", info_opts, run_info};
+                              "SPEC [options]", info_opts, run_info, 0, NULL};

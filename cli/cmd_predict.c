@@ -41,19 +41,19 @@ static int run_predict(cli_args *a) {
     }
     const int *lab = tl_nn_labels(nn);
     if (cli_flag(a, "json") && !out) {
-        cli_json j;
-        cli_json_begin(&j);
-        cli_json_str(&j, "command", "predict");
-        cli_json_str(&j, "model", mp);
-        cli_json_int(&j, "n", (long long)d.n);
-        cli_json_arr_begin(&j, "predictions");
+        tl_json j;
+        tl_json_begin(&j);
+        tl_json_str(&j, "command", "predict");
+        tl_json_str(&j, "model", mp);
+        tl_json_int(&j, "n", (long long)d.n);
+        tl_json_arr_begin(&j, "predictions");
         for (size_t i = 0; i < d.n; i++) {
             size_t am = 0;
             for (size_t k = 1; k < K; k++)
                 if (P[i * K + k] > P[i * K + am]) am = k;
-            cli_json_arr_int(&j, lab[am]);
+            tl_json_arr_int(&j, lab[am]);
         }
-        cli_json_arr_end(&j);
+        tl_json_arr_end(&j);
         rc = cli_json_finish(&j);
         goto done;
     }
@@ -102,4 +102,4 @@ done:
 
 const cli_command cmd_predict = {"predict", "predict classes with a trained network",
                                  "--model FILE.tlm --data SPEC [--out FILE.csv]", predict_opts,
-                                 run_predict};
+                                 run_predict, 0, NULL};

@@ -17,7 +17,6 @@ static const cli_opt rank_opts[] = {
     {"target-labelled", "SPEC", NULL, "a few labelled target rows for the transfer estimate"},
     {"no-a-distance", NULL, NULL, "skip the proxy A-distance (the slowest measure)"},
     {"folds", "K", "5", "cross-validation folds of the A-distance classifier"},
-    CLI_LEARNER_OPTS,
     CLI_DATA_OPTS,
     {"", NULL, NULL, NULL}};
 
@@ -180,34 +179,34 @@ static int run_rank(cli_args *a) {
     if (!ord) goto done;
     for (size_t k = 0; k < ns; k++) ord[(size_t)rows[k].rank - 1] = k;
     if (cli_flag(a, "json")) {
-        cli_json j;
-        cli_json_begin(&j);
-        cli_json_str(&j, "command", "rank-sources");
-        cli_json_str(&j, "target", t);
-        if (tls) cli_json_str(&j, "target_labelled", tls);
-        cli_json_str(&j, "ranked_by", by);
-        cli_json_str(&j, "preprocess", cli_get(a, "preprocess"));
-        cli_json_arr_begin(&j, "ranking");
+        tl_json j;
+        tl_json_begin(&j);
+        tl_json_str(&j, "command", "rank-sources");
+        tl_json_str(&j, "target", t);
+        if (tls) tl_json_str(&j, "target_labelled", tls);
+        tl_json_str(&j, "ranked_by", by);
+        tl_json_str(&j, "preprocess", cli_get(a, "preprocess"));
+        tl_json_arr_begin(&j, "ranking");
         for (size_t q = 0; q < ns; q++) {
             const source_row *r = &rows[ord[q]];
-            cli_json_obj_begin(&j, NULL);
-            cli_json_int(&j, "rank", r->rank);
-            cli_json_str(&j, "source", r->spec);
-            cli_json_int(&j, "n", (long long)r->n);
-            cli_json_num(&j, "mmd_rbf", r->mmd);
-            cli_json_int(&j, "rank_mmd_rbf", r->r_mmd);
+            tl_json_obj_begin(&j, NULL);
+            tl_json_int(&j, "rank", r->rank);
+            tl_json_str(&j, "source", r->spec);
+            tl_json_int(&j, "n", (long long)r->n);
+            tl_json_num(&j, "mmd_rbf", r->mmd);
+            tl_json_int(&j, "rank_mmd_rbf", r->r_mmd);
             if (want_ad) {
-                cli_json_num(&j, "a_distance", r->ad);
-                cli_json_int(&j, "rank_a_distance", r->r_ad);
+                tl_json_num(&j, "a_distance", r->ad);
+                tl_json_int(&j, "rank_a_distance", r->r_ad);
             }
             if (lab0) {
-                cli_json_num(&j, "transfer_accuracy", r->acc);
-                cli_json_int(&j, "rank_transfer_accuracy", r->r_acc);
+                tl_json_num(&j, "transfer_accuracy", r->acc);
+                tl_json_int(&j, "rank_transfer_accuracy", r->r_acc);
             }
-            cli_json_obj_end(&j);
+            tl_json_obj_end(&j);
         }
-        cli_json_arr_end(&j);
-        cli_json_num(&j, "seconds", secs);
+        tl_json_arr_end(&j);
+        tl_json_num(&j, "seconds", secs);
         rc = cli_json_finish(&j);
     } else {
         printf("target %s%s%s; ranked by %s\n", t, tls ? ", labelled rows " : "", tls ? tls : "",
@@ -241,4 +240,5 @@ done:
 
 const cli_command cmd_rank_sources = {
     "rank-sources", "rank candidate source domains for a target (MMD, A-distance, transfer estimate)",
-    "--target SPEC [--target-labelled SPEC] SOURCE_SPEC... [options]", rank_opts, run_rank};
+    "--target SPEC [--target-labelled SPEC] SOURCE_SPEC... [options]", rank_opts, run_rank, 0,
+    "1nn"};

@@ -280,18 +280,18 @@ static int run_train(cli_args *a) {
         if (cli_nn_eval(nn, &test, &tacc, &tloss, NULL) != 0) goto done;
     }
     if (cli_flag(a, "json")) {
-        cli_json j;
-        cli_json_begin(&j);
-        cli_json_str(&j, "command", "train");
-        cli_json_str(&j, "arch", tl_nn_arch(nn));
-        cli_json_str(&j, "model", save);
-        cli_json_int(&j, "n_train", (long long)n);
-        cli_json_int(&j, "n_classes", (long long)nc);
-        cli_json_int(&j, "parameters", (long long)tl_nn_param_scalars(nn));
-        cli_json_int(&j, "epochs", (long long)r.epochs_run);
-        cli_json_int(&j, "best_epoch", (long long)r.best_epoch);
+        tl_json j;
+        tl_json_begin(&j);
+        tl_json_str(&j, "command", "train");
+        tl_json_str(&j, "arch", tl_nn_arch(nn));
+        tl_json_str(&j, "model", save);
+        tl_json_int(&j, "n_train", (long long)n);
+        tl_json_int(&j, "n_classes", (long long)nc);
+        tl_json_int(&j, "parameters", (long long)tl_nn_param_scalars(nn));
+        tl_json_int(&j, "epochs", (long long)r.epochs_run);
+        tl_json_int(&j, "best_epoch", (long long)r.best_epoch);
         cli_nn_json_result(&j, &r, tacc, tloss, test.n);
-        cli_json_num(&j, "samples_per_s", r.samples_per_s);
+        tl_json_num(&j, "samples_per_s", r.samples_per_s);
         rc = cli_json_finish(&j);
     } else {
         printf("%-18s %s\n", "model", save);
@@ -316,4 +316,4 @@ done:
 }
 
 const cli_command cmd_train = {"train", "train a neural network (pre-training, or a from-scratch baseline)",
-                               "--arch A --data SPEC --save FILE.tlm [options]", train_opts, run_train};
+                               "--arch A --data SPEC --save FILE.tlm [options]", train_opts, run_train, 0, NULL};

@@ -70,19 +70,19 @@ static int run_transferability(cli_args *a) {
     }
     const double secs = cli_now() - t0;
     if (cli_flag(a, "json")) {
-        cli_json j;
-        cli_json_begin(&j);
-        cli_json_str(&j, "command", "transferability");
-        cli_json_str(&j, "model", mp);
-        cli_json_str(&j, "data", d.name);
-        cli_json_str(&j, "layer", tl_nn_layer_name(nn, li));
-        cli_json_int(&j, "n", (long long)d.n);
-        cli_json_int(&j, "dim", (long long)dim);
-        cli_json_num(&j, "logme", logme);
-        cli_json_num(&j, "leep", leep);
-        cli_json_num(&j, "nce", nce);
-        cli_json_num(&j, "hscore", hs);
-        cli_json_num(&j, "seconds", secs);
+        tl_json j;
+        tl_json_begin(&j);
+        tl_json_str(&j, "command", "transferability");
+        tl_json_str(&j, "model", mp);
+        tl_json_str(&j, "data", d.name);
+        tl_json_str(&j, "layer", tl_nn_layer_name(nn, li));
+        tl_json_int(&j, "n", (long long)d.n);
+        tl_json_int(&j, "dim", (long long)dim);
+        tl_json_num(&j, "logme", logme);
+        tl_json_num(&j, "leep", leep);
+        tl_json_num(&j, "nce", nce);
+        tl_json_num(&j, "hscore", hs);
+        tl_json_num(&j, "seconds", secs);
         rc = cli_json_finish(&j);
     } else {
         printf("%-10s %s on %s (%zu samples; features: %s, %zu values)\n", "model", mp, d.name, d.n,
@@ -103,4 +103,4 @@ done:
 
 const cli_command cmd_transferability = {
     "transferability", "score how well a pre-trained model should transfer (LogME, LEEP, NCE, H-score)",
-    "--model FILE.tlm --data SPEC [--layer L]", tr_opts, run_transferability};
+    "--model FILE.tlm --data SPEC [--layer L]", tr_opts, run_transferability, 0, NULL};

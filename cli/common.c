@@ -295,35 +295,37 @@ tl_status cli_evaluate(const int *y, const int *pred, size_t n, cli_eval *out) {
     return st;
 }
 
-bool cli_learner_params(const cli_args *a, tl_learner_params *p) {
+bool cli_learner(const cli_args *a, tl_params **out) {
     const char *name = cli_get(a, "learner");
-    *p = tl_learner_params_default(TL_LEARNER_KNN);
-    tl_status st = tl_learner_parse(name ? name : "1nn", p);
-    if (st != TL_OK) {
-        cli_fail_status(st, "--learner");
-        return false;
+    *out = NULL;
+    const tl_method *m = tl_method_find(name ? name : "1nn", TL_FAMILY_LEARNER);
+    if (!m) return cli_fail_status(TL_ERR_INVALID_ARG, "--learner"), false;
+    if (tl_params_create(m, out) != TL_OK) return cli_fail_status(TL_ERR_NOMEM, "--learner"), false;
+    /* the learners share one option set: each takes the ones it has */
+    for (size_t i = 0; i < tl_method_param_count(m); i++) {
+        const char *pn = tl_method_param(m, i)->name;
+        if (!cli_given(a, pn)) continue;
+        if (tl_params_set(*out, pn, cli_get(a, pn)) != TL_OK) {
+            cli_fail_status(TL_ERR_INVALID_ARG, "--%s", pn);
+            tl_params_free(*out);
+            *out = NULL;
+            return false;
+        }
     }
-    long k;
-    double C, alpha;
-    if (p->type == TL_LEARNER_KNN && strcmp(name ? name : "1nn", "knn") == 0) {
-        if (!cli_get_long(a, "k", 1, 1000000, &k)) return false;
-        p->k = (size_t)k;
-    }
-    if (!cli_get_double(a, "C", 1e-12, 1e12, &C)) return false;
-    if (!cli_get_double(a, "alpha", 0, 1e12, &alpha)) return false;
-    if (p->type == TL_LEARNER_LOGREG || p->type == TL_LEARNER_SVM) p->C = C;
-    if (p->type == TL_LEARNER_RIDGE) p->alpha = alpha;
+    return true;
+}
+
+bool cli_learner_params(const cli_args *a, tl_learner_params *p) {
+    tl_params *lp = NULL;
     uint64_t seed;
     long threads;
     if (!cli_get_u64(a, "seed", &seed) || !cli_get_long(a, "threads", 0, 4096, &threads))
         return false;
-    p->seed = seed;
+    if (!cli_learner(a, &lp)) return false;
+    tl_status st = tl_learner_params_from(lp, seed, p);
+    tl_params_free(lp);
+    if (st != TL_OK) return cli_fail_status(st, "learner parameters"), false;
     p->threads = (int)threads;
-    st = tl_learner_params_check(p);
-    if (st != TL_OK) {
-        cli_fail_status(st, "learner parameters");
-        return false;
-    }
     return true;
 }
 

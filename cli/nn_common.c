@@ -345,15 +345,15 @@ int cli_nn_eval(tl_nn *nn, const cli_nn_data *d, double *acc, double *loss, cli_
     return 0;
 }
 
-void cli_nn_json_result(cli_json *j, const tl_nn_train_result *r, double tacc, double tloss,
+void cli_nn_json_result(tl_json *j, const tl_nn_train_result *r, double tacc, double tloss,
                         size_t n_test) {
-    cli_json_num(j, "train_loss", r->train_loss);
-    cli_json_num(j, "train_accuracy", r->train_acc);
-    if (!isnan(r->val_acc)) cli_json_num(j, "val_accuracy", r->val_acc);
+    tl_json_num(j, "train_loss", r->train_loss);
+    tl_json_num(j, "train_accuracy", r->train_acc);
+    if (!isnan(r->val_acc)) tl_json_num(j, "val_accuracy", r->val_acc);
     if (!isnan(tacc)) {
-        cli_json_num(j, "accuracy", tacc);
-        cli_json_num(j, "test_loss", tloss);
-        cli_json_int(j, "n_test", (long long)n_test);
+        tl_json_num(j, "accuracy", tacc);
+        tl_json_num(j, "test_loss", tloss);
+        tl_json_int(j, "n_test", (long long)n_test);
     }
-    cli_json_num(j, "seconds", r->seconds);
+    tl_json_num(j, "seconds", r->seconds);
 }

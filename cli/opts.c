@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,10 +40,137 @@ static long find_opt(const cli_args *a, const char *name, size_t len) {
     return -1;
 }
 
+/* ---- options generated from the registry ---- */
+
+/* "text" in a new heap string (the tables live as long as the process). */
+static char *hprintf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = malloc((size_t)n + 1);
+    if (!s) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* One option per distinct parameter name of the family's methods, in registry order. Its help
+ * names the methods that take it and their defaults ("[jda, tca: 100; sa: 30]"). */
+static size_t add_family_params(cli_opt *t, size_t n, int family, size_t cap) {
+    for (size_t i = 0; i < tl_method_count(); i++) {
+        const tl_method *m = tl_method_at(i);
+        if ((int)tl_method_family(m) != family) continue;
+        for (size_t q = 0; q < tl_method_param_count(m); q++) {
+            const tl_param_desc *d = tl_method_param(m, q);
+            bool seen = false;
+            for (size_t k = 0; k < n; k++) seen |= strcmp(t[k].name, d->name) == 0;
+            if (seen || n + 1 >= cap) continue;
+            /* defaults per method, grouped by value */
+            char defs[512] = "";
+            size_t len = 0;
+            const char *done_vals[64];
+            size_t nd = 0;
+            for (size_t i2 = i; i2 < tl_method_count() && len + 64 < sizeof defs; i2++) {
+                const tl_method *m2 = tl_method_at(i2);
+                const tl_param_desc *d2 = (int)tl_method_family(m2) == family
+                                              ? tl_method_param_find(m2, d->name)
+                                              : NULL;
+                if (!d2) continue;
+                bool had = false;
+                for (size_t k = 0; k < nd; k++) had |= strcmp(done_vals[k], d2->def) == 0;
+                if (had || nd >= 64) continue;
+                done_vals[nd++] = d2->def;
+                len += (size_t)snprintf(defs + len, sizeof defs - len, "%s", nd > 1 ? "; " : "");
+                size_t names = 0;
+                for (size_t i3 = i2; i3 < tl_method_count() && len + 32 < sizeof defs; i3++) {
+                    const tl_method *m3 = tl_method_at(i3);
+                    const tl_param_desc *d3 = (int)tl_method_family(m3) == family
+                                                  ? tl_method_param_find(m3, d->name)
+                                                  : NULL;
+                    if (d3 && strcmp(d3->def, d2->def) == 0)
+                        len += (size_t)snprintf(defs + len, sizeof defs - len, "%s%s",
+                                                names++ ? ", " : "", tl_method_name(m3));
+                }
+                len += (size_t)snprintf(defs + len, sizeof defs - len, ": %s", d2->def);
+            }
+            const char *meta = d->type == TL_PARAM_INT    ? "N"
+                               : d->type == TL_PARAM_REAL ? "X"
+                               : d->type == TL_PARAM_BOOL ? "BOOL"
+                                                          : "WORD";
+            char *help = d->type == TL_PARAM_CHOICE
+                             ? hprintf("%s (%s) [%s]", d->help, d->choices, defs)
+                             : hprintf("%s [%s]", d->help, defs);
+            t[n].name = d->name;
+            t[n].arg = meta;
+            t[n].def = NULL; /* absent: the method's own default */
+            t[n].help = help ? help : d->help;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* --learner and the learners' parameters. */
+static size_t add_learner_opts(cli_opt *t, size_t n, const char *def, size_t cap) {
+    char names[256];
+    tl_method_names(TL_FAMILY_LEARNER, names, sizeof names);
+    if (n + 1 < cap) {
+        t[n].name = "learner";
+        t[n].arg = "NAME";
+        t[n].def = def;
+        char *h = hprintf("the learner, with and without transfer: %s", names);
+        t[n].help = h ? h : "the learner";
+        n++;
+    }
+    return add_family_params(t, n, TL_FAMILY_LEARNER, cap);
+}
+
+typedef struct {
+    const cli_command *cmd;
+    cli_opt *table;
+    size_t first_param, end_param; /* the family's parameter options */
+} built_table;
+static built_table built[32];
+static size_t n_built;
+
+static const built_table *build(const cli_command *cmd) {
+    for (size_t i = 0; i < n_built; i++)
+        if (built[i].cmd == cmd) return &built[i];
+    if (!cmd->methods && !cmd->learner) return NULL;
+    if (n_built >= sizeof built / sizeof built[0]) return NULL;
+    size_t cap = CLI_MAX_OPTS, n = 0;
+    cli_opt *t = calloc(cap, sizeof *t);
+    if (!t) return NULL;
+    for (size_t i = 0; cmd->opts && cmd->opts[i].name[0] && n + 1 < cap; i++) t[n++] = cmd->opts[i];
+    built_table *b = &built[n_built++];
+    b->cmd = cmd;
+    b->first_param = n;
+    if (cmd->methods) n = add_family_params(t, n, cmd->methods - 1, cap);
+    b->end_param = n;
+    if (cmd->learner) n = add_learner_opts(t, n, cmd->learner, cap);
+    t[n].name = "";
+    b->table = t;
+    return b;
+}
+
+const cli_opt *cli_command_opts(const cli_command *cmd) {
+    const built_table *b = build(cmd);
+    return b ? b->table : cmd->opts;
+}
+
+bool cli_is_method_param(const cli_command *cmd, const char *name) {
+    const built_table *b = build(cmd);
+    for (size_t i = b ? b->first_param : 0; b && i < b->end_param; i++)
+        if (strcmp(b->table[i].name, name) == 0) return true;
+    return false;
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a) {
     memset(a, 0, sizeof *a);
-    a->table = cmd->opts;
-    if (count_opts(cmd->opts) + count_opts(cli_common_opts) > CLI_MAX_OPTS) {
+    a->table = cli_command_opts(cmd);
+    if (count_opts(a->table) + count_opts(cli_common_opts) > CLI_MAX_OPTS) {
         fprintf(stderr, "tl %s: internal error: too many options\n", cmd->name);
         return 2;
     }
@@ -163,6 +291,26 @@ void cli_print_usage(FILE *f, const cli_command *cmd) {
     if (count_opts(cmd->opts)) {
         fprintf(f, "\noptions:\n");
         print_opts(f, cmd->opts);
+    }
+    const built_table *b = build(cmd);
+    if (b && b->end_param > b->first_param) {
+        fprintf(f, "\nmethods (--method):\n");
+        for (size_t i = 0; i < tl_method_count(); i++) {
+            const tl_method *m = tl_method_at(i);
+            if ((int)tl_method_family(m) != cmd->methods - 1) continue;
+            fprintf(f, "  %-12s %s%s%s%s\n", tl_method_name(m), tl_method_summary(m),
+                    tl_method_reference(m)[0] ? " (" : "", tl_method_reference(m),
+                    tl_method_reference(m)[0] ? ")" : "");
+        }
+        fprintf(f, "\nmethod parameters (each applies to the methods named with its default):\n");
+        for (size_t i = b->first_param; i < b->end_param; i++) {
+            cli_opt one[2] = {b->table[i], {"", NULL, NULL, NULL}};
+            print_opts(f, one);
+        }
+    }
+    if (b && cmd->learner) {
+        fprintf(f, "\nlearner:\n");
+        print_opts(f, b->table + b->end_param);
     }
     fprintf(f, "\ncommon options:\n");
     print_opts(f, cli_common_opts);

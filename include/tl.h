@@ -13,5 +13,8 @@
 #include "tl/io.h"
 #include "tl/nn.h"
 #include "tl/transferability.h"
+#include "tl/json.h"
+#include "tl/method.h"
+#include "tl/pipeline.h"
 
 #endif

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "tl/core.h"
+#include "tl/io.h"
 #include "tl/linalg.h"
 
 #ifdef __cplusplus
@@ -83,6 +84,9 @@ tl_status tl_dataset_densify(tl_dataset *ds);
 /* Sparse only: widen to d columns (d >= cols), used to align svmlight files whose largest
  * index differs. */
 tl_status tl_dataset_set_cols(tl_dataset *ds, size_t d);
+/* The rows of a and then of b as one new dataset (same width; labels when both have them,
+ * weights when either has them, 1 for the other's rows; dense unless both are sparse). */
+tl_status tl_dataset_concat(const tl_dataset *a, const tl_dataset *b, tl_dataset **out);
 /* New dataset with the rows idx[0..n) (labels and weights follow). */
 tl_status tl_dataset_subset(const tl_dataset *ds, const size_t *idx, size_t n, tl_dataset **out);
 /* TL_ERR_NONFINITE naming the dataset, row and column of the first NaN/Inf. */
@@ -177,6 +181,9 @@ typedef struct tl_scaler tl_scaler;
 tl_status tl_scaler_fit(const tl_preprocess *p, const tl_dataset *ds, tl_scaler **out);
 tl_status tl_scaler_apply(const tl_scaler *s, tl_dataset *ds); /* in place */
 void tl_scaler_free(tl_scaler *s);
+/* The fitted statistics into / out of a .tlm container (tl/io.h); name: the file, for messages. */
+tl_status tl_scaler_write(const tl_scaler *s, tl_tlm *c);
+tl_status tl_scaler_read(const tl_tlm *c, const char *name, tl_scaler **out);
 /* Fit on ds and apply to ds itself ("per domain", the Office+Caltech protocol). */
 tl_status tl_preprocess_apply(const tl_preprocess *p, tl_dataset *ds);
 

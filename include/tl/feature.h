@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "tl/core.h"
+#include "tl/io.h"
 #include "tl/learn.h"
 #include "tl/linalg.h"
 
@@ -42,6 +43,7 @@ typedef enum {
     TL_LOWRANK_RFF = 3      /* random Fourier features (RBF only) */
 } tl_lowrank;
 
+/* Domain indices of a source/target fit (a map keeps one stage per domain, indexed so). */
 typedef enum { TL_DOMAIN_SOURCE = 0, TL_DOMAIN_TARGET = 1 } tl_domain;
 
 typedef struct {
@@ -80,9 +82,9 @@ tl_status tl_adapt_fit(const tl_adapt_params *p, tl_mat Xs, const int *ys, tl_ma
 size_t tl_adapter_dim(const tl_adapter *a);
 size_t tl_adapter_input_dim(const tl_adapter *a);
 tl_adapt_method tl_adapter_method(const tl_adapter *a);
-/* Map new samples X (n, d) of the given domain into the shared space: out (n, tl_adapter_dim),
- * allocated with tl_mat_alloc. */
-tl_status tl_adapter_transform(const tl_adapter *a, tl_domain dom, tl_mat X, tl_mat *out);
+/* Map new samples X (n, d) of domain `dom` (TL_DOMAIN_SOURCE, TL_DOMAIN_TARGET, or a further
+ * domain's index) into the shared space: out (n, tl_adapter_dim), allocated with tl_mat_alloc. */
+tl_status tl_adapter_transform(const tl_adapter *a, size_t dom, tl_mat X, tl_mat *out);
 /* Pseudo-labels JDA/BDA assigned to the fitting target in the last iteration (NULL otherwise). */
 const int *tl_adapter_pseudo_labels(const tl_adapter *a);
 void tl_adapter_free(tl_adapter *a);
@@ -90,6 +92,9 @@ void tl_adapter_free(tl_adapter *a);
 /* Versioned model file (the .tlm container, see tl/io.h). */
 tl_status tl_adapter_save(const tl_adapter *a, const char *path);
 tl_status tl_adapter_load(const char *path, tl_adapter **out);
+/* The same into / out of a container (name: the file, for messages). */
+tl_status tl_adapter_write(const tl_adapter *a, tl_tlm *c);
+tl_status tl_adapter_read(const tl_tlm *c, const char *name, tl_adapter **out);
 
 #ifdef __cplusplus
 }

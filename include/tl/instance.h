@@ -10,6 +10,7 @@
 
 #include "tl/core.h"
 #include "tl/data.h"
+#include "tl/io.h"
 #include "tl/learn.h"
 #include "tl/linalg.h"
 
@@ -63,6 +64,22 @@ typedef struct {
 tl_status tl_weights_fit_info(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w,
                               tl_weight_info *info);
 
+/* A weighting as a fitted model: the weights of the source rows it was fitted on, and weights
+ * for new samples on the same scale where the method defines a function of x (KLIEP and uLSIF:
+ * the kernel expansion sum_l alpha_l k(x, c_l); domain-clf: the classifier's odds). KMM solves
+ * for the fitting rows' weights only and says so (TL_ERR_UNSUPPORTED) when asked for others. */
+typedef struct tl_weighter tl_weighter;
+tl_status tl_weighter_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, tl_weighter **out);
+void tl_weighter_free(tl_weighter *w);
+const double *tl_weighter_fit_weights(const tl_weighter *w, size_t *n); /* (n), mean 1 */
+tl_weight_info tl_weighter_info(const tl_weighter *w);
+tl_weight_method tl_weighter_method(const tl_weighter *w);
+/* w (rows(X)) for samples X (n, d) of the source's feature space. */
+tl_status tl_weighter_weights(const tl_weighter *w, tl_xmat X, double *out);
+/* Into / out of a .tlm container (tl/io.h); name: the file, for messages. */
+tl_status tl_weighter_write(const tl_weighter *w, tl_tlm *c);
+tl_status tl_weighter_read(const tl_tlm *c, const char *name, tl_weighter **out);
+
 /* TrAdaBoost: source (Xs, ys) and a few labelled target rows (Xl, yl); rounds N (default 20);
  * base learner any weighted learner (default logreg). The fitted ensemble predicts with the
  * second half of the rounds' learners, as in the paper. */
@@ -76,6 +93,9 @@ tl_status tl_tradaboost_fit(const tl_tradaboost_params *p, tl_xmat Xs, const int
                             const int *yl, tl_tradaboost **out);
 tl_status tl_tradaboost_predict(const tl_tradaboost *m, tl_xmat X, int *pred);
 void tl_tradaboost_free(tl_tradaboost *m);
+/* Into / out of a .tlm container (tl/io.h). */
+tl_status tl_tradaboost_write(const tl_tradaboost *m, tl_tlm *c);
+tl_status tl_tradaboost_read(const tl_tlm *c, const char *name, tl_tradaboost **out);
 
 #ifdef __cplusplus
 }

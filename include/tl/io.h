@@ -41,6 +41,12 @@ const char *tl_tlm_tensor_name(const tl_tlm *m, size_t i);
 tl_status tl_tlm_save(const tl_tlm *m, const char *path);
 tl_status tl_tlm_load(const char *path, tl_tlm **out);
 tl_status tl_tlm_parse(const unsigned char *buf, size_t len, const char *name, tl_tlm **out);
+/* Nesting, so one file can hold several models (a pipeline: its scalers, mapping and learner):
+ * merge copies every entry of src into dst with `prefix` put before its key or name; extract
+ * makes a new container of the entries of src whose key or name starts with `prefix`, with the
+ * prefix taken off. */
+tl_status tl_tlm_merge(tl_tlm *dst, const tl_tlm *src, const char *prefix);
+tl_status tl_tlm_extract(const tl_tlm *src, const char *prefix, tl_tlm **out);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 
 #include "tl/core.h"
 #include "tl/data.h"
+#include "tl/io.h"
 #include "tl/linalg.h"
 
 #ifdef __cplusplus
@@ -61,6 +62,9 @@ tl_status tl_learner_predict(const tl_learner *l, tl_xmat X, int *pred);
 tl_status tl_learner_scores(const tl_learner *l, tl_xmat X, tl_mat S);
 size_t tl_learner_nclasses(const tl_learner *l);
 const int *tl_learner_classes(const tl_learner *l);
+/* A fitted learner into / out of a .tlm container (tl/io.h); name: the file, for messages. */
+tl_status tl_learner_write(const tl_learner *l, tl_tlm *c);
+tl_status tl_learner_read(const tl_tlm *c, const char *name, tl_learner **out);
 
 /* Exact k nearest neighbours of each query row among the reference rows (Euclidean), computed in
  * blocks through GEMM: idx (nq, k) and optional dist2 (nq, k, may be NULL) ascending by distance,

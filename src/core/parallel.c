@@ -16,6 +16,23 @@ int tl_parallel_default_threads(void) {
     return t > 1 ? t : 1;
 }
 
+tli_thread_scope tli_threads_enter_n(int n) {
+    tli_thread_scope s = {0};
+    if (n <= 0) return s;
+    s.saved = openblas_get_num_threads();
+    if (s.saved < 1) s.saved = 1;
+    if (s.saved != n) openblas_set_num_threads(n);
+    return s;
+}
+
+tli_thread_scope tli_threads_enter(const tl_ctx *ctx) {
+    return tli_threads_enter_n(ctx ? ctx->threads : 0);
+}
+
+void tli_threads_leave(tli_thread_scope s) {
+    if (s.saved > 0 && openblas_get_num_threads() != s.saved) openblas_set_num_threads(s.saved);
+}
+
 typedef struct {
     pthread_mutex_t mu;
     size_t next, ntasks;

@@ -507,3 +507,65 @@ long tl_labels_index(const int *classes, size_t c, int v) {
     }
     return -1;
 }
+
+tl_status tl_dataset_concat(const tl_dataset *a, const tl_dataset *b, tl_dataset **out) {
+    tl_status st = TL_OK;
+    tl_dataset *s = NULL;
+    size_t *indptr = NULL;
+    int32_t *indices = NULL;
+    double *values = NULL;
+    TL_CHECK(a && b && out, TL_ERR_INVALID_ARG, "concat: NULL argument");
+    *out = NULL;
+    TL_CHECK(a->cols == b->cols, TL_ERR_SHAPE, "concat: '%s' has %zu features, '%s' has %zu",
+             tl_dataset_name(a), a->cols, tl_dataset_name(b), b->cols);
+    size_t n = a->rows + b->rows;
+    TL_CHECK(n >= a->rows, TL_ERR_NOMEM, "concat: row count overflows");
+    if (a->sparse && b->sparse) {
+        size_t nnz = a->nnz + b->nnz;
+        TL_ALLOC(indptr, n + 1);
+        TL_ALLOC(indices, nnz ? nnz : 1);
+        TL_ALLOC(values, nnz ? nnz : 1);
+        if (a->nnz) {
+            memcpy(indices, a->indices, a->nnz * sizeof *indices);
+            memcpy(values, a->values, a->nnz * sizeof *values);
+        }
+        if (b->nnz) {
+            memcpy(indices + a->nnz, b->indices, b->nnz * sizeof *indices);
+            memcpy(values + a->nnz, b->values, b->nnz * sizeof *values);
+        }
+        for (size_t i = 0; i <= a->rows; i++) indptr[i] = a->indptr[i];
+        for (size_t i = 1; i <= b->rows; i++) indptr[a->rows + i] = a->nnz + b->indptr[i];
+        st = tl_dataset_adopt_csr(n, a->cols, indptr, indices, values, NULL, &s);
+        indptr = NULL;
+        indices = NULL;
+        values = NULL;
+        if (st != TL_OK) goto done;
+    } else {
+        TL_TRY(tl_dataset_create_dense(n, a->cols, false, &s));
+        const tl_dataset *parts[2] = {a, b};
+        for (int q = 0; q < 2; q++) {
+            size_t off = q ? a->rows : 0;
+            TL_TRY(tl_xmat_rows_dense(tl_dataset_features(parts[q]), 0, parts[q]->rows,
+                                      tl_mat_rows(s->X, off, parts[q]->rows)));
+        }
+    }
+    if (a->y && b->y) {
+        TL_ALLOC(s->y, n ? n : 1);
+        memcpy(s->y, a->y, a->rows * sizeof *s->y);
+        memcpy(s->y + a->rows, b->y, b->rows * sizeof *s->y);
+    }
+    if (a->w || b->w) {
+        TL_ALLOC(s->w, n ? n : 1);
+        for (size_t i = 0; i < a->rows; i++) s->w[i] = a->w ? a->w[i] : 1.0;
+        for (size_t i = 0; i < b->rows; i++) s->w[a->rows + i] = b->w ? b->w[i] : 1.0;
+    }
+    if (a->name) TL_TRY(tl_dataset_set_name(s, a->name));
+    *out = s;
+    s = NULL;
+done:
+    tl_free(indptr);
+    tl_free(indices);
+    tl_free(values);
+    tl_dataset_free(s);
+    return st;
+}

@@ -12,6 +12,7 @@
  * dense, so z-score/min-max refuse sparse data rather than silently densifying 5000-d text. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "data/dataset_internal.h"
@@ -290,6 +291,80 @@ tl_status tl_preprocess_apply(const tl_preprocess *p, tl_dataset *ds) {
     tl_scaler *s = NULL;
     TL_TRY(tl_scaler_fit(p, ds, &s));
     TL_TRY(tl_scaler_apply(s, ds));
+done:
+    tl_scaler_free(s);
+    return st;
+}
+
+/* ---- save / load: the steps as text, the column statistics as tensors "shift<k>", "scale<k>" ---- */
+
+tl_status tl_scaler_write(const tl_scaler *s, tl_tlm *c) {
+    tl_status st = TL_OK;
+    char steps[128], buf[32];
+    TL_CHECK(s && c, TL_ERR_INVALID_ARG, "scaler_write: NULL scaler or container");
+    tl_preprocess_format(&s->p, steps, sizeof steps);
+    TL_TRY(tl_tlm_set_meta(c, "model", "tl_scaler"));
+    TL_TRY(tl_tlm_set_meta(c, "steps", steps));
+    snprintf(buf, sizeof buf, "%zu", s->d);
+    TL_TRY(tl_tlm_set_meta(c, "features", buf));
+    for (size_t k = 0; k < s->p.nsteps; k++) {
+        if (!s->shift[k]) continue;
+        char nm[32];
+        size_t dims[1] = {s->d};
+        snprintf(nm, sizeof nm, "shift%zu", k);
+        TL_TRY(tl_tlm_add_tensor(c, nm, TL_DTYPE_F64, 1, dims, s->shift[k]));
+        snprintf(nm, sizeof nm, "scale%zu", k);
+        TL_TRY(tl_tlm_add_tensor(c, nm, TL_DTYPE_F64, 1, dims, s->scale[k]));
+    }
+done:
+    return st;
+}
+
+tl_status tl_scaler_read(const tl_tlm *c, const char *name, tl_scaler **out) {
+    tl_status st = TL_OK;
+    tl_scaler *s = NULL;
+    TL_CHECK(c && out, TL_ERR_INVALID_ARG, "scaler_read: NULL container or output");
+    *out = NULL;
+    if (!name) name = "scaler";
+    const char *kind = tl_tlm_get_meta(c, "model"), *steps = tl_tlm_get_meta(c, "steps"),
+               *feat = tl_tlm_get_meta(c, "features");
+    TL_CHECK(kind && strcmp(kind, "tl_scaler") == 0 && steps && feat, TL_ERR_FORMAT,
+             "%s: holds no preprocessing", name);
+    TL_CALLOC(s, 1);
+    st = tl_preprocess_parse(steps, &s->p);
+    if (st != TL_OK) {
+        st = tl_fail_prefix(TL_ERR_FORMAT, "%s: preprocessing steps", name);
+        goto done;
+    }
+    char *end = NULL;
+    unsigned long long d = strtoull(feat, &end, 10);
+    TL_CHECK(end != feat && !*end && d < (1ull << 31), TL_ERR_FORMAT,
+             "%s: preprocessing feature count '%s' is invalid", name, feat);
+    s->d = (size_t)d;
+    for (size_t k = 0; k < s->p.nsteps; k++) {
+        if (!tl_is_col_step(s->p.steps[k])) continue;
+        double **dst[2] = {&s->shift[k], &s->scale[k]};
+        const char *what[2] = {"shift", "scale"};
+        for (int q = 0; q < 2; q++) {
+            char nm[32];
+            tl_dtype dt;
+            size_t nd;
+            const size_t *dims;
+            const void *data;
+            snprintf(nm, sizeof nm, "%s%zu", what[q], k);
+            TL_CHECK(tl_tlm_get_tensor(c, nm, &dt, &nd, &dims, &data) == TL_OK &&
+                         dt == TL_DTYPE_F64 && nd == 1 && dims[0] == s->d,
+                     TL_ERR_FORMAT, "%s: preprocessing lacks tensor '%s' of %zu values", name, nm,
+                     s->d);
+            TL_ALLOC(*dst[q], s->d ? s->d : 1);
+            memcpy(*dst[q], data, s->d * sizeof(double));
+            for (size_t j = 0; j < s->d; j++)
+                TL_CHECK(isfinite((*dst[q])[j]) && (q == 0 || (*dst[q])[j] != 0), TL_ERR_FORMAT,
+                         "%s: preprocessing tensor '%s' holds an invalid value", name, nm);
+        }
+    }
+    *out = s;
+    s = NULL;
 done:
     tl_scaler_free(s);
     return st;

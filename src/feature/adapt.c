@@ -158,12 +158,21 @@ tl_status tl_adapt_params_check(const tl_adapt_params *p, size_t n_features, siz
 
 /* ---------------------------------------------------------------- lifetime and accessors */
 
-static tl_status adapter_new(tl_adapter **out) {
+/* A blank adapter with per-domain slots for n_slots domains. */
+static tl_status adapter_new(size_t n_slots, tl_adapter **out) {
     tl_status st = TL_OK;
     tl_adapter *a = NULL;
+    *out = NULL;
+    TL_CHECK(n_slots >= 1 && n_slots <= TLF_MAX_DOMAINS, TL_ERR_INVALID_ARG,
+             "adapter: %zu domains (1 to %d)", n_slots, TLF_MAX_DOMAINS);
     TL_CALLOC(a, 1);
+    a->n_slots = n_slots;
+    TL_CALLOC(a->mean, n_slots);
+    TL_CALLOC(a->W, n_slots);
     *out = a;
+    a = NULL;
 done:
+    tl_adapter_free(a);
     return st;
 }
 
@@ -173,10 +182,12 @@ void tl_adapter_free(tl_adapter *a) {
     tl_mat_free(&a->kproj);
     tl_mat_free(&a->rff_w);
     tl_free(a->rff_b);
-    for (int i = 0; i < 2; i++) {
-        tl_free(a->mean[i]);
-        tl_mat_free(&a->W[i]);
+    for (size_t i = 0; i < a->n_slots; i++) {
+        if (a->mean) tl_free(a->mean[i]);
+        if (a->W) tl_mat_free(&a->W[i]);
     }
+    tl_free(a->mean);
+    tl_free(a->W);
     tl_free(a->pseudo);
     tl_free(a);
 }
@@ -223,7 +234,7 @@ tl_status tl_adapt_fit(const tl_adapt_params *p, tl_mat Xs, const int *ys, tl_ma
                  "%s: each domain needs at least 2 samples (source %zu, target %zu)", mn, Xs.rows,
                  Xt.rows);
     if (p->ctx) tl_ctx_apply_threads(p->ctx);
-    TL_TRY(adapter_new(&a));
+    TL_TRY(adapter_new(2, &a));
     a->p = *p;
     a->d_in = Xs.cols;
     a->d_feat = Xs.cols;
@@ -254,7 +265,7 @@ tl_status tl_adapt_fit(const tl_adapt_params *p, tl_mat Xs, const int *ys, tl_ma
     case TL_ADAPT_JDA:
     case TL_ADAPT_BDA: TL_TRY(tlf_fit_mmd(a, Fs, ys, Ft)); break;
     case TL_ADAPT_AUGMENT:
-        a->d_out = 3 * a->d_feat;
+        a->d_out = (1 + a->n_slots) * a->d_feat;
         a->per_domain = true;
         break;
     }
@@ -275,18 +286,18 @@ done:
 #define TLF_BLOCK_ROWS 1024
 
 /* out (n, d_out) = stages 2 and 3 applied to F (n, d_feat) of domain dom. */
-static tl_status affine_rows(const tl_adapter *a, int dom, tl_mat F, tl_mat out) {
+static tl_status affine_rows(const tl_adapter *a, size_t dom, tl_mat F, tl_mat out) {
     tl_status st = TL_OK;
     tl_mat C = {0, 0, 0, NULL};
-    int s = a->per_domain ? dom : 0;
+    size_t s = a->per_domain ? dom : 0;
     size_t n = F.rows, p = a->d_feat;
-    if (a->p.method == TL_ADAPT_AUGMENT) {
+    if (a->p.method == TL_ADAPT_AUGMENT) { /* [x, 0.., x in the domain's block, ..0] */
         for (size_t i = 0; i < n; i++) {
             double *o = &TL_AT(out, i, 0);
             const double *x = &TL_AT(F, i, 0);
             memcpy(o, x, p * sizeof *o);
-            memset(o + p, 0, 2 * p * sizeof *o);
-            memcpy(o + p * (dom == TL_DOMAIN_SOURCE ? 1 : 2), x, p * sizeof *o);
+            memset(o + p, 0, a->n_slots * p * sizeof *o);
+            memcpy(o + p * (1 + dom), x, p * sizeof *o);
         }
         goto done;
     }
@@ -307,12 +318,13 @@ done:
     return st;
 }
 
-tl_status tl_adapter_transform(const tl_adapter *a, tl_domain dom, tl_mat X, tl_mat *out) {
+tl_status tl_adapter_transform(const tl_adapter *a, size_t dom, tl_mat X, tl_mat *out) {
     tl_status st = TL_OK;
     tl_mat O = {0, 0, 0, NULL}, F = {0, 0, 0, NULL};
     TL_CHECK(a && out, TL_ERR_INVALID_ARG, "adapter_transform: NULL adapter or output");
-    TL_CHECK(dom == TL_DOMAIN_SOURCE || dom == TL_DOMAIN_TARGET, TL_ERR_INVALID_ARG,
-             "adapter_transform: unknown domain %d (source 0 or target 1)", (int)dom);
+    TL_CHECK(dom < a->n_slots, TL_ERR_INVALID_ARG,
+             "adapter_transform: domain %zu is not one of the %zu the map was fitted on", dom,
+             a->n_slots);
     TL_CHECK(X.cols == a->d_in, TL_ERR_SHAPE,
              "adapter_transform: X has %zu features, the model was fitted on %zu", X.cols,
              a->d_in);
@@ -330,7 +342,7 @@ tl_status tl_adapter_transform(const tl_adapter *a, tl_domain dom, tl_mat X, tl_
             Fb = tl_mat_rows(F, 0, nb);
             TL_TRY(tlf_kmap_apply(a, Xb, Fb));
         }
-        TL_TRY(affine_rows(a, (int)dom, Fb, Ob));
+        TL_TRY(affine_rows(a, dom, Fb, Ob));
     }
     *out = O;
     O.data = NULL;
@@ -376,18 +388,22 @@ static tl_status put_vec(tl_tlm *m, const char *name, const double *v, size_t n)
     return tl_tlm_add_tensor(m, name, TL_DTYPE_F64, 1, dims, v);
 }
 
-static const char *const mean_names[2] = {"mean_source", "mean_target"};
-static const char *const proj_names[2] = {"proj_source", "proj_target"};
+/* Per-domain stage names: slots 0 and 1 keep the names of the two-domain files. */
+static void slot_name(char *buf, size_t cap, const char *what, size_t slot) {
+    if (slot < 2)
+        snprintf(buf, cap, "%s_%s", what, slot == 0 ? "source" : "target");
+    else
+        snprintf(buf, cap, "%s_domain%zu", what, slot);
+}
 
-tl_status tl_adapter_save(const tl_adapter *a, const char *path) {
+tl_status tl_adapter_write(const tl_adapter *a, tl_tlm *m) {
     tl_status st = TL_OK;
-    tl_tlm *m = NULL;
-    TL_CHECK(a && path, TL_ERR_INVALID_ARG, "adapter_save: NULL adapter or path");
+    TL_CHECK(a && m, TL_ERR_INVALID_ARG, "adapter_write: NULL adapter or container");
     const tl_adapt_params *p = &a->p;
-    TL_TRY(tl_tlm_create(&m));
     TL_TRY(tl_tlm_set_meta(m, "model", "tl_adapter"));
     TL_TRY(tl_tlm_set_meta(m, "libtl_version", tl_version()));
     TL_TRY(tl_tlm_set_meta(m, "method", tl_adapt_method_name(p->method)));
+    TL_TRY(put_meta_u(m, "domains", a->n_slots));
     TL_TRY(put_meta_u(m, "dim", p->dim));
     TL_TRY(put_meta_f(m, "lambda", p->lambda));
     TL_TRY(tl_tlm_set_meta(m, "form", form_names[p->form]));
@@ -413,14 +429,27 @@ tl_status tl_adapter_save(const tl_adapter *a, const char *path) {
     TL_TRY(put_mat(m, "kernel_proj", a->kproj));
     TL_TRY(put_mat(m, "rff_w", a->rff_w));
     TL_TRY(put_vec(m, "rff_b", a->rff_b, a->rff_w.cols));
-    for (int i = 0; i < 2; i++) {
-        TL_TRY(put_vec(m, mean_names[i], a->mean[i], a->d_feat));
-        TL_TRY(put_mat(m, proj_names[i], a->W[i]));
+    for (size_t i = 0; i < a->n_slots; i++) {
+        char mn[48], pn[48];
+        slot_name(mn, sizeof mn, "mean", i);
+        slot_name(pn, sizeof pn, "proj", i);
+        TL_TRY(put_vec(m, mn, a->mean[i], a->d_feat));
+        TL_TRY(put_mat(m, pn, a->W[i]));
     }
     if (a->pseudo) {
         size_t dims[1] = {a->n_pseudo};
         TL_TRY(tl_tlm_add_tensor(m, "pseudo_labels", TL_DTYPE_I32, 1, dims, a->pseudo));
     }
+done:
+    return st;
+}
+
+tl_status tl_adapter_save(const tl_adapter *a, const char *path) {
+    tl_status st = TL_OK;
+    tl_tlm *m = NULL;
+    TL_CHECK(a && path, TL_ERR_INVALID_ARG, "adapter_save: NULL adapter or path");
+    TL_TRY(tl_tlm_create(&m));
+    TL_TRY(tl_adapter_write(a, m));
     st = tl_tlm_save(m, path);
 done:
     tl_tlm_free(m);
@@ -542,16 +571,30 @@ static tl_mat own_mat(double *data, size_t rows, size_t cols) {
 tl_status tl_adapter_load(const char *path, tl_adapter **out) {
     tl_status st = TL_OK;
     tl_tlm *m = NULL;
-    tl_adapter *a = NULL;
-    double *buf = NULL;
     TL_CHECK(path && out, TL_ERR_INVALID_ARG, "adapter_load: NULL path or output");
     *out = NULL;
     TL_TRY(tl_tlm_load(path, &m));
+    TL_TRY(tl_adapter_read(m, path, out));
+done:
+    tl_tlm_free(m);
+    return st;
+}
+
+tl_status tl_adapter_read(const tl_tlm *m, const char *path, tl_adapter **out) {
+    tl_status st = TL_OK;
+    tl_adapter *a = NULL;
+    double *buf = NULL;
+    TL_CHECK(m && out, TL_ERR_INVALID_ARG, "adapter_read: NULL container or output");
+    *out = NULL;
+    if (!path) path = "adapter";
     const char *model;
     TL_TRY(meta_str(m, path, "model", &model));
     TL_CHECK(strcmp(model, "tl_adapter") == 0, TL_ERR_FORMAT,
              "%s: holds a '%s' model, not an adapter", path, model);
-    TL_TRY(adapter_new(&a));
+    unsigned long long nslots = 2;
+    if (tl_tlm_get_meta(m, "domains")) TL_TRY(meta_u(m, path, "domains", TLF_MAX_DOMAINS, &nslots));
+    TL_CHECK(nslots >= 1, TL_ERR_FORMAT, "%s: metadata 'domains' is 0", path);
+    TL_TRY(adapter_new((size_t)nslots, &a));
     int method = 0, form = 0, kt = 0, lr = 0, map = 0;
     unsigned long long u;
     TL_TRY(meta_enum(m, path, "method", method_names, N_METHODS, &method));
@@ -637,21 +680,25 @@ tl_status tl_adapter_load(const char *path, tl_adapter **out) {
     }
     /* stage 2 */
     if (method == TL_ADAPT_AUGMENT) {
-        TL_CHECK(a->d_out == 3 * a->d_feat, TL_ERR_FORMAT,
-                 "%s: augment model has output_dim %zu != 3 x %zu", path, a->d_out, a->d_feat);
+        TL_CHECK(a->d_out == (1 + a->n_slots) * a->d_feat, TL_ERR_FORMAT,
+                 "%s: augment model has output_dim %zu != %zu x %zu", path, a->d_out,
+                 1 + a->n_slots, a->d_feat);
     } else {
-        int nslots = a->per_domain ? 2 : 1;
-        for (int i = 0; i < nslots; i++) {
-            TL_TRY(get_f64(m, path, mean_names[i], a->d_feat, 0, false, &a->mean[i]));
-            size_t wr = tensor_rows(m, proj_names[i]), wc = tensor_cols(m, proj_names[i]);
+        size_t used = a->per_domain ? a->n_slots : 1;
+        for (size_t i = 0; i < used; i++) {
+            char mn[48], pn[48];
+            slot_name(mn, sizeof mn, "mean", i);
+            slot_name(pn, sizeof pn, "proj", i);
+            TL_TRY(get_f64(m, path, mn, a->d_feat, 0, false, &a->mean[i]));
+            size_t wr = tensor_rows(m, pn), wc = tensor_cols(m, pn);
             if (wr || wc) {
-                TL_TRY(get_f64(m, path, proj_names[i], a->d_feat, a->d_out, true, &buf));
+                TL_TRY(get_f64(m, path, pn, a->d_feat, a->d_out, true, &buf));
                 a->W[i] = own_mat(buf, a->d_feat, a->d_out);
                 buf = NULL;
             } else {
                 TL_CHECK(a->d_out == a->d_feat, TL_ERR_FORMAT,
-                         "%s: model lacks tensor '%s' (needed: output_dim %zu != %zu)", path,
-                         proj_names[i], a->d_out, a->d_feat);
+                         "%s: model lacks tensor '%s' (needed: output_dim %zu != %zu)", path, pn,
+                         a->d_out, a->d_feat);
             }
         }
     }
@@ -673,6 +720,5 @@ tl_status tl_adapter_load(const char *path, tl_adapter **out) {
 done:
     tl_free(buf);
     tl_adapter_free(a);
-    tl_tlm_free(m);
     return st;
 }

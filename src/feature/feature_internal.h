@@ -6,13 +6,16 @@
  *                                       phi(x) = x kproj                        (linear kernel)
  *   2. affine map of the sample's domain: z = (phi(x) - mean[dom]) W[dom]  (mean, W optional)
  *   3. optional L2 normalisation of each output row.
- * AUGMENT alone replaces step 2 by Daume's [x, x, 0] / [x, 0, x]. Methods whose map does not
- * depend on the domain (PCA, GFK, TCA, JDA, BDA) fill slot 0 only (per_domain false). */
+ * AUGMENT alone replaces step 2 by Daume's [x, x, 0] / [x, 0, x] (with k domains: the shared copy
+ * and one block per domain). Methods whose map does not depend on the domain (PCA, GFK, TCA, JDA,
+ * BDA) fill slot 0 only (per_domain false). */
 #ifndef TL_FEATURE_INTERNAL_H
 #define TL_FEATURE_INTERNAL_H
 
 #include "internal/check.h"
 #include "tl/feature.h"
+
+#define TLF_MAX_DOMAINS 4096
 
 typedef enum { TLF_MAP_NONE = 0, TLF_MAP_KERNEL = 1, TLF_MAP_RFF = 2, TLF_MAP_LINEAR = 3 } tlf_map;
 
@@ -29,10 +32,13 @@ struct tl_adapter {
                           (d_in, d_in): P; exact: none */
     tl_mat rff_w;      /* (d_in, D) */
     double *rff_b;     /* (D) */
-    /* stage 2 */
+    /* stage 2, indexed by domain (slot 0 the source, 1 the target, further slots further
+       domains): every per-domain stage lives in these arrays, so more domains need no new
+       fields */
     bool per_domain;
-    double *mean[2];   /* (d_feat) each, or NULL */
-    tl_mat W[2];       /* (d_feat, d_out) each; data NULL = identity (d_out == d_feat) */
+    size_t n_slots;    /* domains the map knows (2 for a source/target fit) */
+    double **mean;     /* (n_slots) of (d_feat) each, or NULL entries */
+    tl_mat *W;         /* (n_slots) of (d_feat, d_out) each; data NULL = identity */
     /* stage 3 */
     bool l2_out;
     /* JDA/BDA diagnostics */

@@ -14,11 +14,31 @@ tl_status tli_resolve_kernel(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, 
 
 tl_status tli_kmm(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, tl_xmat Xt,
                   double *w /* (ns) */);
-/* info (never NULL) receives the gamma (and uLSIF's lambda) the fit settled on. */
+
+/* The fitted ratio as a function, so new samples can be weighted: a kernel expansion
+ * r(x) = sum_l alpha_l k(x, c_l) (KLIEP, uLSIF) or the domain classifier's odds
+ * r(x) = prior p(t|x) / max(p(s|x), 1e-12) with p(t|x) = sigmoid(v.x + v_d) (domain-clf). */
+typedef struct {
+    int kind;        /* 0 none, 1 kernel expansion, 2 logistic odds */
+    tl_kernel k;     /* kind 1: the kernel, gamma resolved */
+    tl_mat C;        /* kind 1: (b, d) centres */
+    double *alpha;   /* kind 1: (b) non-negative coefficients */
+    double *v;       /* kind 2: (d + 1) weights then intercept */
+    double prior;    /* kind 2: ns / nt */
+} tli_ratio;
+void tli_ratio_free(tli_ratio *r);
+
+/* info (never NULL) receives the gamma (and uLSIF's lambda) the fit settled on; ratio (may be
+ * NULL) receives the fitted function. */
 tl_status tli_kliep(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, tl_xmat Xt,
-                    double *w /* (ns) */, tl_weight_info *info);
+                    double *w /* (ns) */, tl_weight_info *info, tli_ratio *ratio);
 tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, tl_xmat Xt,
-                    double *w /* (ns) */, tl_weight_info *info);
+                    double *w /* (ns) */, tl_weight_info *info, tli_ratio *ratio);
+/* tl_weights_fit_info that also hands over the fitted function (ratio may be NULL). The weights
+ * are rescaled to mean 1; *scale (may be NULL) receives the factor applied, so that
+ * scale * r(x) weights a new sample on the same scale. */
+tl_status tli_weights_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w,
+                          tl_weight_info *info, tli_ratio *ratio, double *scale);
 
 /* Kernel centres for KLIEP/uLSIF: b = min(centers, nt) target rows, all of them in order when
  * b == nt, otherwise a seeded uniform sample. C (b, d) allocated with tl_mat_alloc. */

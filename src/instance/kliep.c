@@ -390,7 +390,7 @@ done:
 }
 
 tl_status tli_kliep(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, tl_xmat Xt,
-                    double *w, tl_weight_info *info) {
+                    double *w, tl_weight_info *info, tli_ratio *ratio) {
     tl_status st = TL_OK;
     tl_mat C = {0, 0, 0, NULL}, Ps = {0, 0, 0, NULL}, Pt = {0, 0, 0, NULL};
     tl_mat Ds = {0, 0, 0, NULL}, Dt = {0, 0, 0, NULL}, D0 = {0, 0, 0, NULL};
@@ -447,6 +447,14 @@ tl_status tli_kliep(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
            b, kk.gamma, steps, score);
     info->gamma = kk.gamma;
     info->lambda = 0.0;
+    if (ratio) { /* the function behind w: hand over the centres and coefficients */
+        ratio->kind = 1;
+        ratio->k = kk;
+        ratio->C = C;
+        C.data = NULL;
+        ratio->alpha = alpha;
+        alpha = NULL;
+    }
 done:
     if (blas_saved > 0) tli_blas_restore(blas_saved);
     tl_mat_free(&C);

@@ -13,6 +13,7 @@
  * several classes as a weighted majority vote. If every voting round has zero weight, the votes
  * count equally. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "instance/instance_internal.h"
@@ -160,5 +161,81 @@ tl_status tl_tradaboost_predict(const tl_tradaboost *m, tl_xmat X, int *pred) {
 done:
     tl_free(pt);
     tl_free(votes);
+    return st;
+}
+
+/* ---- save / load: the voting rounds' learners nested under "round<r>.", their vote weights
+ * and the class set ---- */
+
+tl_status tl_tradaboost_write(const tl_tradaboost *m, tl_tlm *c) {
+    tl_status st = TL_OK;
+    tl_tlm *sub = NULL;
+    TL_CHECK(m && c, TL_ERR_INVALID_ARG, "tradaboost_write: NULL model or container");
+    TL_TRY(tl_tlm_set_meta(c, "model", "tl_tradaboost"));
+    size_t dv[1] = {m->nvote}, dc[1] = {m->c}, dd[1] = {1};
+    double d = (double)m->d;
+    TL_TRY(tl_tlm_add_tensor(c, "features", TL_DTYPE_F64, 1, dd, &d));
+    TL_TRY(tl_tlm_add_tensor(c, "vote_weights", TL_DTYPE_F64, 1, dv, m->alpha));
+    TL_TRY(tl_tlm_add_tensor(c, "classes", TL_DTYPE_I32, 1, dc, m->classes));
+    for (size_t r = 0; r < m->nvote; r++) {
+        char pre[48];
+        snprintf(pre, sizeof pre, "round%zu.", r);
+        TL_TRY(tl_tlm_create(&sub));
+        TL_TRY(tl_learner_write(m->l[r], sub));
+        TL_TRY(tl_tlm_merge(c, sub, pre));
+        tl_tlm_free(sub);
+        sub = NULL;
+    }
+done:
+    tl_tlm_free(sub);
+    return st;
+}
+
+tl_status tl_tradaboost_read(const tl_tlm *c, const char *name, tl_tradaboost **out) {
+    tl_status st = TL_OK;
+    tl_tradaboost *m = NULL;
+    tl_tlm *sub = NULL;
+    tl_dtype dt;
+    size_t nd;
+    const size_t *dims;
+    const void *data;
+    TL_CHECK(c && out, TL_ERR_INVALID_ARG, "tradaboost_read: NULL container or output");
+    *out = NULL;
+    if (!name) name = "tradaboost";
+    const char *kind = tl_tlm_get_meta(c, "model");
+    TL_CHECK(kind && strcmp(kind, "tl_tradaboost") == 0, TL_ERR_FORMAT,
+             "%s: holds no TrAdaBoost model", name);
+    TL_CALLOC(m, 1);
+    TL_CHECK(tl_tlm_get_tensor(c, "features", &dt, &nd, &dims, &data) == TL_OK &&
+                 dt == TL_DTYPE_F64 && nd == 1 && dims[0] == 1 && *(const double *)data >= 1 &&
+                 *(const double *)data < 2147483648.0,
+             TL_ERR_FORMAT, "%s: TrAdaBoost model lacks its feature count", name);
+    m->d = (size_t)*(const double *)data;
+    TL_CHECK(tl_tlm_get_tensor(c, "vote_weights", &dt, &nd, &dims, &data) == TL_OK &&
+                 dt == TL_DTYPE_F64 && nd == 1 && dims[0] >= 1 && dims[0] <= 10000,
+             TL_ERR_FORMAT, "%s: TrAdaBoost model lacks its vote weights", name);
+    m->nvote = dims[0];
+    TL_ALLOC(m->alpha, m->nvote);
+    memcpy(m->alpha, data, m->nvote * sizeof(double));
+    TL_CHECK(tl_tlm_get_tensor(c, "classes", &dt, &nd, &dims, &data) == TL_OK &&
+                 dt == TL_DTYPE_I32 && nd == 1 && dims[0] >= 1,
+             TL_ERR_FORMAT, "%s: TrAdaBoost model lacks its classes", name);
+    m->c = dims[0];
+    TL_ALLOC(m->classes, m->c);
+    memcpy(m->classes, data, m->c * sizeof(int));
+    TL_CALLOC(m->l, m->nvote);
+    for (size_t r = 0; r < m->nvote; r++) {
+        char pre[48];
+        snprintf(pre, sizeof pre, "round%zu.", r);
+        TL_TRY(tl_tlm_extract(c, pre, &sub));
+        TL_TRY(tl_learner_read(sub, name, &m->l[r]));
+        tl_tlm_free(sub);
+        sub = NULL;
+    }
+    *out = m;
+    m = NULL;
+done:
+    tl_tlm_free(sub);
+    tl_tradaboost_free(m);
     return st;
 }

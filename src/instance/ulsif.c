@@ -664,7 +664,7 @@ static tl_status sched_worker(void *v, size_t k, size_t thread) {
 }
 
 tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, tl_xmat Xt,
-                    double *w, tl_weight_info *info) {
+                    double *w, tl_weight_info *info, tli_ratio *ratio) {
     tl_status st = TL_OK;
     tl_mat C = {0, 0, 0, NULL}, Ps = {0, 0, 0, NULL}, Pt = {0, 0, 0, NULL};
     tl_mat Ds = {0, 0, 0, NULL}, Dt = {0, 0, 0, NULL}, H = {0, 0, 0, NULL};
@@ -821,6 +821,14 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
     TL_TRY(tl_gemv(TL_NOTRANS, 1.0, Ps, alpha, 0.0, w));
     info->gamma = kk.gamma;
     info->lambda = lambda;
+    if (ratio) { /* the function behind w: hand over the centres and coefficients */
+        ratio->kind = 1;
+        ratio->k = kk;
+        ratio->C = C;
+        C.data = NULL;
+        ratio->alpha = alpha;
+        alpha = NULL;
+    }
 done:
     if (blas_saved > 0) tli_blas_restore(blas_saved);
     for (size_t t = 0; lw && t < T; t++) {

@@ -323,7 +323,8 @@ size_t tli_threads(const tl_weight_params *p, size_t ntasks) {
  * two-class softmax model (same optimum and probabilities, domain_clf.c), whose margins z give
  * p(t|x) / p(s|x) = e^z directly; the probabilities are still formed and p(s|x) floored at 1e-12
  * as with the softmax scores, so extreme margins saturate the same way. */
-static tl_status domain_clf(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w) {
+static tl_status domain_clf(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w,
+                            tli_ratio *ratio) {
     tl_status st = TL_OK;
     double *v = NULL, *z = NULL;
     size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), d = tl_xmat_cols(Xs);
@@ -348,18 +349,37 @@ static tl_status domain_clf(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, d
                ps = z[i] >= 0 ? e / (1.0 + e) : 1.0 / (1.0 + e);
         w[i] = prior * pt / (ps > 1e-12 ? ps : 1e-12);
     }
+    if (ratio) {
+        ratio->kind = 2;
+        ratio->v = v;
+        v = NULL;
+        ratio->prior = prior;
+    }
 done:
     tl_free(v);
     tl_free(z);
     return st;
 }
 
+void tli_ratio_free(tli_ratio *r) {
+    if (!r) return;
+    tl_mat_free(&r->C);
+    tl_free(r->alpha);
+    tl_free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
 tl_status tl_weights_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w) {
-    return tl_weights_fit_info(p, Xs, Xt, w, NULL);
+    return tli_weights_fit(p, Xs, Xt, w, NULL, NULL, NULL);
 }
 
 tl_status tl_weights_fit_info(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w,
                               tl_weight_info *info) {
+    return tli_weights_fit(p, Xs, Xt, w, info, NULL, NULL);
+}
+
+tl_status tli_weights_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w,
+                          tl_weight_info *info, tli_ratio *ratio, double *scale) {
     tl_status st = TL_OK;
     tl_weight_info got = {0.0, 0.0};
     TL_TRY(tl_weight_params_check(p));
@@ -374,9 +394,9 @@ tl_status tl_weights_fit_info(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt,
         TL_TRY(tli_kmm(p, &k, Xs, Xt, w));
         got.gamma = k.gamma;
         break;
-    case TL_WEIGHT_KLIEP: TL_TRY(tli_kliep(p, &k, Xs, Xt, w, &got)); break;
-    case TL_WEIGHT_ULSIF: TL_TRY(tli_ulsif(p, &k, Xs, Xt, w, &got)); break;
-    case TL_WEIGHT_DOMAIN_CLF: TL_TRY(domain_clf(p, Xs, Xt, w)); break;
+    case TL_WEIGHT_KLIEP: TL_TRY(tli_kliep(p, &k, Xs, Xt, w, &got, ratio)); break;
+    case TL_WEIGHT_ULSIF: TL_TRY(tli_ulsif(p, &k, Xs, Xt, w, &got, ratio)); break;
+    case TL_WEIGHT_DOMAIN_CLF: TL_TRY(domain_clf(p, Xs, Xt, w, ratio)); break;
     }
     double s = 0.0;
     for (size_t i = 0; i < ns; i++) {
@@ -390,6 +410,8 @@ tl_status tl_weights_fit_info(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt,
              nm);
     for (size_t i = 0; i < ns; i++) w[i] *= (double)ns / s;
     if (info) *info = got;
+    if (scale) *scale = (double)ns / s;
 done:
+    if (st != TL_OK) tli_ratio_free(ratio);
     return st;
 }

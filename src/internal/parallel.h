@@ -15,7 +15,19 @@ typedef tl_status (*tl_task_fn)(void *ctx, size_t task, size_t thread);
  * it. nthreads <= 1 (or one task) runs them in order on the caller's thread. A thread that cannot
  * be started leaves its share to the others. */
 tl_status tl_parallel_tasks(size_t ntasks, size_t nthreads, tl_task_fn fn, void *ctx);
-/* OpenBLAS's thread count: the library's default parallelism (tl_ctx.threads sets it). */
+/* OpenBLAS's thread count: the library's default parallelism (tl_ctx.threads sets it for the
+ * duration of a library call, see tli_threads_enter). */
 int tl_parallel_default_threads(void);
+
+/* The thread scope of a library call: with ctx->threads > 0, OpenBLAS (and so the task runner's
+ * default) uses that many threads until tli_threads_leave puts back the caller's own setting, so
+ * a host program (numpy in the same process, say) keeps its thread count. Scopes nest. */
+typedef struct {
+    int saved; /* OpenBLAS's count on entry; 0 = nothing to restore */
+} tli_thread_scope;
+tli_thread_scope tli_threads_enter(const tl_ctx *ctx);
+void tli_threads_leave(tli_thread_scope s);
+/* The same for a bare thread count (learner parameters carry one): n <= 0 leaves it as is. */
+tli_thread_scope tli_threads_enter_n(int n);
 
 #endif

@@ -547,3 +547,64 @@ done:
     tl_free(buf);
     return st;
 }
+
+/* ---- nesting: one model's entries inside another's container, under a prefix ---- */
+
+/* "<prefix><name>" in a new tl_malloc'd string (NULL on OOM). */
+static char *prefixed(const char *prefix, const char *name) {
+    size_t pl = strlen(prefix), nl = strlen(name);
+    char *s = tl_malloc(pl + nl + 1);
+    if (!s) return NULL;
+    memcpy(s, prefix, pl);
+    memcpy(s + pl, name, nl + 1);
+    return s;
+}
+
+tl_status tl_tlm_merge(tl_tlm *dst, const tl_tlm *src, const char *prefix) {
+    tl_status st = TL_OK;
+    char *k = NULL;
+    TL_CHECK(dst && src, TL_ERR_INVALID_ARG, "tlm_merge: NULL container");
+    if (!prefix) prefix = "";
+    for (size_t i = 0; i < src->n_meta; i++) {
+        k = prefixed(prefix, src->meta[i].key);
+        TL_CHECK(k, TL_ERR_NOMEM, "tlm_merge: out of memory");
+        TL_TRY(tl_tlm_set_meta(dst, k, src->meta[i].val));
+        tl_free(k);
+        k = NULL;
+    }
+    for (size_t i = 0; i < src->n_ten; i++) {
+        const tlm_tensor *t = &src->ten[i];
+        k = prefixed(prefix, t->name);
+        TL_CHECK(k, TL_ERR_NOMEM, "tlm_merge: out of memory");
+        TL_CHECK(find_tensor(dst, k) < 0, TL_ERR_INVALID_ARG, "tlm_merge: tensor '%s' exists", k);
+        TL_TRY(tl_tlm_add_tensor(dst, k, t->dtype, t->ndim, t->dims, t->data));
+        tl_free(k);
+        k = NULL;
+    }
+done:
+    tl_free(k);
+    return st;
+}
+
+tl_status tl_tlm_extract(const tl_tlm *src, const char *prefix, tl_tlm **out) {
+    tl_status st = TL_OK;
+    tl_tlm *m = NULL;
+    TL_CHECK(src && out, TL_ERR_INVALID_ARG, "tlm_extract: NULL container or output");
+    *out = NULL;
+    if (!prefix) prefix = "";
+    size_t pl = strlen(prefix);
+    TL_TRY(tl_tlm_create(&m));
+    for (size_t i = 0; i < src->n_meta; i++)
+        if (strncmp(src->meta[i].key, prefix, pl) == 0 && src->meta[i].key[pl])
+            TL_TRY(tl_tlm_set_meta(m, src->meta[i].key + pl, src->meta[i].val));
+    for (size_t i = 0; i < src->n_ten; i++) {
+        const tlm_tensor *t = &src->ten[i];
+        if (strncmp(t->name, prefix, pl) == 0 && t->name[pl])
+            TL_TRY(tl_tlm_add_tensor(m, t->name + pl, t->dtype, t->ndim, t->dims, t->data));
+    }
+    *out = m;
+    m = NULL;
+done:
+    tl_tlm_free(m);
+    return st;
+}

@@ -534,4 +534,96 @@ static tl_status knn_predict(const void *mp, tl_xmat X, int *pred) {
     return knn_run(mp, X, NULL, pred);
 }
 
-const tlp_learner_ops tlp_knn_ops = {knn_fit, knn_scores, knn_predict, knn_free};
+/* Saved as its training rows (dense, or the CSR rows), class indices and weights; read fits
+ * again on them, which rebuilds the derived arrays (norms, the transpose) exactly. */
+static tl_status knn_write(const void *mp, tl_tlm *c) {
+    const knn_model *m = mp;
+    tl_status st = TL_OK;
+    double *ipd = NULL;
+    size_t dn[1] = {m->n};
+    TL_TRY(tl_tlm_add_tensor(c, "knn_labels", TL_DTYPE_I32, 1, dn, m->yi));
+    TL_TRY(tl_tlm_add_tensor(c, "knn_weights", TL_DTYPE_F64, 1, dn, m->w));
+    if (!m->sparse) {
+        size_t dx[2] = {m->n, m->d};
+        TL_TRY(tl_tlm_add_tensor(c, "knn_rows", TL_DTYPE_F64, 2, dx, m->X));
+    } else {
+        size_t di[1] = {m->n + 1}, dz[1] = {m->csr.nnz};
+        TL_ALLOC(ipd, m->n + 1);
+        for (size_t i = 0; i <= m->n; i++) ipd[i] = (double)m->ip[i];
+        TL_TRY(tl_tlm_add_tensor(c, "knn_indptr", TL_DTYPE_F64, 1, di, ipd));
+        TL_TRY(tl_tlm_add_tensor(c, "knn_indices", TL_DTYPE_I32, 1, dz, m->ind));
+        TL_TRY(tl_tlm_add_tensor(c, "knn_values", TL_DTYPE_F64, 1, dz, m->val));
+    }
+done:
+    tl_free(ipd);
+    return st;
+}
+
+/* A tensor of the given dtype and length (rank 1), or rows x cols (rank 2 when cols > 0). */
+static tl_status knn_tensor(const tl_tlm *c, const char *name, const char *tn, tl_dtype want,
+                            size_t rows, size_t cols, const void **data) {
+    tl_dtype dt;
+    size_t nd;
+    const size_t *dims;
+    if (tl_tlm_get_tensor(c, tn, &dt, &nd, &dims, data) != TL_OK)
+        return tl_fail(TL_ERR_FORMAT, "%s: k-NN model lacks tensor '%s'", name, tn);
+    if (dt != want || nd != (cols ? 2u : 1u) || dims[0] != rows || (cols && dims[1] != cols))
+        return tl_fail(TL_ERR_FORMAT, "%s: k-NN tensor '%s' has the wrong type or shape", name,
+                       tn);
+    return TL_OK;
+}
+
+static tl_status knn_read(const tl_learner_params *p, const tl_tlm *c, const char *name, size_t d,
+                          size_t nc, void **out) {
+    tl_status st = TL_OK;
+    size_t *ip = NULL, nd, n;
+    const size_t *dims;
+    const void *yv, *wv, *xv, *iv, *ix, *vv;
+    int *yi = NULL;
+    TL_CHECK(tl_tlm_get_tensor(c, "knn_labels", NULL, &nd, &dims, NULL) == TL_OK && nd == 1,
+             TL_ERR_FORMAT, "%s: k-NN model lacks its training labels", name);
+    n = dims[0];
+    TL_CHECK(n > 0, TL_ERR_FORMAT, "%s: k-NN model has no training rows", name);
+    TL_TRY(knn_tensor(c, name, "knn_labels", TL_DTYPE_I32, n, 0, &yv));
+    TL_TRY(knn_tensor(c, name, "knn_weights", TL_DTYPE_F64, n, 0, &wv));
+    TL_ALLOC(yi, n);
+    memcpy(yi, yv, n * sizeof *yi);
+    for (size_t i = 0; i < n; i++) {
+        TL_CHECK(yi[i] >= 0 && (size_t)yi[i] < nc, TL_ERR_FORMAT,
+                 "%s: k-NN label index %d of row %zu is out of range", name, yi[i], i + 1);
+        TL_CHECK(((const double *)wv)[i] > 0 && isfinite(((const double *)wv)[i]), TL_ERR_FORMAT,
+                 "%s: k-NN weight of row %zu is not positive", name, i + 1);
+    }
+    tl_xmat X;
+    memset(&X, 0, sizeof X);
+    if (tl_tlm_get_tensor(c, "knn_rows", NULL, &nd, &dims, NULL) == TL_OK) {
+        TL_TRY(knn_tensor(c, name, "knn_rows", TL_DTYPE_F64, n, d, &xv));
+        X.dense = tl_mat_view((double *)xv, n, d);
+    } else {
+        tl_error_clear();
+        TL_TRY(knn_tensor(c, name, "knn_indptr", TL_DTYPE_F64, n + 1, 0, &iv));
+        TL_ALLOC(ip, n + 1);
+        for (size_t i = 0; i <= n; i++) {
+            double v = ((const double *)iv)[i];
+            TL_CHECK(v >= 0 && v < 9e15 && v == floor(v) && (i == 0 ? v == 0 : v >= ip[i - 1] + 0.0),
+                     TL_ERR_FORMAT, "%s: k-NN row pointer %zu is invalid", name, i);
+            ip[i] = (size_t)v;
+        }
+        TL_TRY(knn_tensor(c, name, "knn_indices", TL_DTYPE_I32, ip[n], 0, &ix));
+        TL_TRY(knn_tensor(c, name, "knn_values", TL_DTYPE_F64, ip[n], 0, &vv));
+        X.sparse = true;
+        X.csr = (tl_csr){n, d, ip[n], ip, ix, vv};
+    }
+    st = tlp_xvalidate(X, "k-NN training rows");
+    if (st != TL_OK) {
+        st = tl_fail_prefix(TL_ERR_FORMAT, "%s", name);
+        goto done;
+    }
+    TL_TRY(knn_fit(p, X, yi, wv, nc, out));
+done:
+    tl_free(ip);
+    tl_free(yi);
+    return st;
+}
+
+const tlp_learner_ops tlp_knn_ops = {knn_fit, knn_scores, knn_predict, knn_free, knn_write, knn_read};

@@ -8,6 +8,7 @@
 #ifndef TL_LEARN_INTERNAL_H
 #define TL_LEARN_INTERNAL_H
 
+#include "tl/io.h"
 #include "tl/learn.h"
 
 typedef struct {
@@ -19,6 +20,11 @@ typedef struct {
     /* Optional: class indices (n) of the predictions; NULL means argmax of scores. */
     tl_status (*predict)(const void *model, tl_xmat X /* (n, d) */, int *pred);
     void (*free_model)(void *model);
+    /* The fitted model into / out of a container (learner.c writes the parameters and classes):
+     * read rebuilds it for p, d features and c classes; name is the file, for messages. */
+    tl_status (*write)(const void *model, tl_tlm *m);
+    tl_status (*read)(const tl_learner_params *p, const tl_tlm *m, const char *name, size_t d,
+                      size_t c, void **model);
 } tlp_learner_ops;
 
 extern const tlp_learner_ops tlp_knn_ops;
@@ -51,11 +57,18 @@ void tlp_linmodel_free(void *m);
 /* S (n, c) decision values (the two-class model fills [-f, f]). */
 tl_status tlp_linmodel_decision(const void *m, tl_xmat X, tl_mat S);
 
+/* Write / read of the weights and bias of a linear model ((d, t) and (t), float64), shared by
+ * the linear learners' write/read. read checks the shapes against d and t. */
+tl_status tlp_put_linear(tl_tlm *m, const double *Wt, const double *b, size_t d, size_t t);
+tl_status tlp_get_linear(const tl_tlm *m, const char *name, size_t d, size_t t, double *Wt,
+                         double *b);
+tl_status tlp_linmodel_write(const void *m, tl_tlm *c);
+tl_status tlp_linmodel_read(const tl_learner_params *p, const tl_tlm *m, const char *name,
+                            size_t d, size_t c, void **model);
+
 /* Sorted distinct values of y (n): *classes allocated with tl_malloc. */
 tl_status tlp_unique(const int *y, size_t n, int **classes, size_t *c);
 /* Index of v in sorted a (c), or -1. */
 long tlp_find(const int *a, size_t c, int v);
-/* Applies p->threads to OpenBLAS when positive. */
-void tlp_apply_threads(const tl_learner_params *p);
 
 #endif

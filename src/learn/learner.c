@@ -7,12 +7,14 @@
  * instead of depending on src/data so the learners need only core + BLAS. */
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
 
 #include "internal/check.h"
+#include "internal/parallel.h"
 #include "learn/learn_internal.h"
 
 struct tl_learner {
@@ -207,13 +209,6 @@ long tlp_find(const int *a, size_t c, int v) {
     return (lo < c && a[lo] == v) ? (long)lo : -1;
 }
 
-void tlp_apply_threads(const tl_learner_params *p) {
-    if (p->threads > 0) {
-        tl_ctx ctx = tl_ctx_default();
-        ctx.threads = p->threads;
-        tl_ctx_apply_threads(&ctx);
-    }
-}
 
 /* ---------------------------------------------------------------- parameters */
 
@@ -361,6 +356,7 @@ tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w
     tl_status st = TL_OK;
     int *yi = NULL;
     double *wu = NULL;
+    tli_thread_scope scope = {0};
     TL_CHECK(l != NULL, TL_ERR_INVALID_ARG, "fit: learner is NULL");
     reset(l);
     const char *nm = tl_learner_name(l->p.type);
@@ -389,11 +385,12 @@ tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w
     TL_CHECK(l->c <= (size_t)INT32_MAX, TL_ERR_LABEL, "%s fit: too many classes", nm);
     TL_ALLOC(yi, n);
     for (size_t i = 0; i < n; i++) yi[i] = (int)tlp_find(l->classes, l->c, y[i]);
-    tlp_apply_threads(&l->p);
+    scope = tli_threads_enter_n(l->p.threads);
     if (l->c >= 2) TL_TRY(l->ops->fit(&l->p, X, yi, wu, l->c, &l->model));
     l->d = d;
     l->fitted = true;
 done:
+    tli_threads_leave(scope);
     if (st != TL_OK && l) reset(l);
     tl_free(yi);
     tl_free(wu);
@@ -421,11 +418,13 @@ tl_status tl_learner_scores(const tl_learner *l, tl_xmat X, tl_mat S) {
              TL_ERR_SHAPE, "%s scores: S is %zu x %zu, expected %zu x %zu",
              tl_learner_name(l->p.type), S.rows, S.cols, n, l->c);
     if (n == 0) goto done;
-    tlp_apply_threads(&l->p);
-    if (l->c == 1)
+    if (l->c == 1) {
         tl_mat_fill(S, 1.0);
-    else
-        TL_TRY(l->ops->scores(l->model, X, S));
+    } else {
+        tli_thread_scope scope = tli_threads_enter_n(l->p.threads);
+        st = l->ops->scores(l->model, X, S);
+        tli_threads_leave(scope);
+    }
 done:
     return st;
 }
@@ -435,11 +434,12 @@ done:
 tl_status tl_learner_predict(const tl_learner *l, tl_xmat X, int *pred /* (n) */) {
     tl_status st = TL_OK;
     double *buf = NULL;
+    tli_thread_scope scope = {0};
     TL_TRY(check_query(l, X, "predict"));
     size_t n = tlp_xrows(X);
     if (n == 0) goto done;
     TL_CHECK(pred != NULL, TL_ERR_INVALID_ARG, "predict: output array is NULL");
-    tlp_apply_threads(&l->p);
+    scope = tli_threads_enter_n(l->p.threads);
     if (l->c == 1) {
         for (size_t i = 0; i < n; i++) pred[i] = l->classes[0];
         goto done;
@@ -466,6 +466,140 @@ tl_status tl_learner_predict(const tl_learner *l, tl_xmat X, int *pred /* (n) */
     }
     for (size_t i = 0; i < n; i++) pred[i] = l->classes[pred[i]];
 done:
+    tli_threads_leave(scope);
     tl_free(buf);
+    return st;
+}
+
+/* ---------------------------------------------------------------- save / load */
+
+tl_status tlp_put_linear(tl_tlm *m, const double *Wt, const double *b, size_t d, size_t t) {
+    size_t dw[2] = {d, t}, db[1] = {t};
+    tl_status st = tl_tlm_add_tensor(m, "weights", TL_DTYPE_F64, 2, dw, Wt);
+    return st == TL_OK ? tl_tlm_add_tensor(m, "bias", TL_DTYPE_F64, 1, db, b) : st;
+}
+
+tl_status tlp_get_linear(const tl_tlm *m, const char *name, size_t d, size_t t, double *Wt,
+                         double *b) {
+    tl_dtype dt;
+    size_t nd;
+    const size_t *dims;
+    const void *data;
+    if (tl_tlm_get_tensor(m, "weights", &dt, &nd, &dims, &data) != TL_OK || dt != TL_DTYPE_F64 ||
+        nd != 2 || dims[0] != d || dims[1] != t)
+        return tl_fail(TL_ERR_FORMAT, "%s: learner tensor 'weights' missing or not %zu x %zu", name,
+                       d, t);
+    memcpy(Wt, data, d * t * sizeof(double));
+    if (tl_tlm_get_tensor(m, "bias", &dt, &nd, &dims, &data) != TL_OK || dt != TL_DTYPE_F64 ||
+        nd != 1 || dims[0] != t)
+        return tl_fail(TL_ERR_FORMAT, "%s: learner tensor 'bias' missing or not of %zu", name, t);
+    memcpy(b, data, t * sizeof(double));
+    for (size_t i = 0; i < d * t; i++)
+        if (!isfinite(Wt[i])) return tl_fail(TL_ERR_FORMAT, "%s: learner weights are not finite", name);
+    return TL_OK;
+}
+
+tl_status tlp_linmodel_write(const void *mp, tl_tlm *c) {
+    const tlp_linmodel *m = mp;
+    return tlp_put_linear(c, m->Wt, m->b, m->d, m->t);
+}
+
+tl_status tlp_linmodel_read(const tl_learner_params *p, const tl_tlm *c, const char *name,
+                            size_t d, size_t nc, void **out) {
+    tl_status st = TL_OK;
+    tlp_linmodel *m = NULL;
+    (void)p;
+    TL_TRY(tlp_linmodel_create(d, nc, &m));
+    TL_TRY(tlp_get_linear(c, name, d, m->t, m->Wt, m->b));
+    *out = m;
+    m = NULL;
+done:
+    tlp_linmodel_free(m);
+    return st;
+}
+
+static tl_status put_num(tl_tlm *m, const char *key, double v) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.17g", v);
+    return tl_tlm_set_meta(m, key, buf);
+}
+
+static tl_status get_num(const tl_tlm *m, const char *name, const char *key, double lo, double hi,
+                         double *out) {
+    const char *s = tl_tlm_get_meta(m, key);
+    char *end = NULL;
+    if (!s) return tl_fail(TL_ERR_FORMAT, "%s: learner lacks metadata '%s'", name, key);
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v >= lo && v <= hi))
+        return tl_fail(TL_ERR_FORMAT, "%s: learner metadata '%s' = '%s' is out of range", name,
+                       key, s);
+    *out = v;
+    return TL_OK;
+}
+
+tl_status tl_learner_write(const tl_learner *l, tl_tlm *m) {
+    tl_status st = TL_OK;
+    TL_CHECK(l && m, TL_ERR_INVALID_ARG, "learner_write: NULL learner or container");
+    TL_CHECK(l->fitted, TL_ERR_STATE, "learner_write: the %s learner has not been fitted",
+             tl_learner_name(l->p.type));
+    TL_TRY(tl_tlm_set_meta(m, "model", "tl_learner"));
+    TL_TRY(tl_tlm_set_meta(m, "type", tl_learner_name(l->p.type)));
+    TL_TRY(put_num(m, "k", (double)l->p.k));
+    TL_TRY(put_num(m, "C", l->p.C));
+    TL_TRY(put_num(m, "alpha", l->p.alpha));
+    TL_TRY(put_num(m, "fit_intercept", l->p.fit_intercept));
+    TL_TRY(put_num(m, "max_iter", l->p.max_iter));
+    TL_TRY(put_num(m, "tol", l->p.tol));
+    TL_TRY(put_num(m, "features", (double)l->d));
+    size_t dc[1] = {l->c};
+    TL_TRY(tl_tlm_add_tensor(m, "classes", TL_DTYPE_I32, 1, dc, l->classes));
+    if (l->c >= 2) TL_TRY(l->ops->write(l->model, m));
+done:
+    return st;
+}
+
+tl_status tl_learner_read(const tl_tlm *m, const char *name, tl_learner **out) {
+    tl_status st = TL_OK;
+    tl_learner *l = NULL;
+    double v;
+    TL_CHECK(m && out, TL_ERR_INVALID_ARG, "learner_read: NULL container or output");
+    *out = NULL;
+    if (!name) name = "learner";
+    const char *kind = tl_tlm_get_meta(m, "model"), *type = tl_tlm_get_meta(m, "type");
+    TL_CHECK(kind && strcmp(kind, "tl_learner") == 0, TL_ERR_FORMAT, "%s: holds no learner", name);
+    tl_learner_params p = tl_learner_params_default(TL_LEARNER_KNN);
+    TL_CHECK(type && (strcmp(type, "knn") == 0 || tl_learner_parse(type, &p) == TL_OK),
+             TL_ERR_FORMAT, "%s: unknown learner type '%s'", name, type ? type : "");
+    TL_TRY(get_num(m, name, "k", 1, 1e9, &v));
+    p.k = (size_t)v;
+    TL_TRY(get_num(m, name, "C", 1e-300, 1e300, &p.C));
+    TL_TRY(get_num(m, name, "alpha", 0, 1e300, &p.alpha));
+    TL_TRY(get_num(m, name, "fit_intercept", 0, 1, &v));
+    p.fit_intercept = v != 0;
+    TL_TRY(get_num(m, name, "max_iter", 1, 2e9, &v));
+    p.max_iter = (int)v;
+    TL_TRY(get_num(m, name, "tol", 1e-300, 1e300, &p.tol));
+    TL_TRY(tl_learner_create(&p, &l));
+    TL_TRY(get_num(m, name, "features", 1, 2147483647.0, &v));
+    l->d = (size_t)v;
+    tl_dtype dt;
+    size_t nd;
+    const size_t *dims;
+    const void *data;
+    TL_CHECK(tl_tlm_get_tensor(m, "classes", &dt, &nd, &dims, &data) == TL_OK &&
+                 dt == TL_DTYPE_I32 && nd == 1 && dims[0] >= 1,
+             TL_ERR_FORMAT, "%s: learner lacks its classes", name);
+    l->c = dims[0];
+    TL_ALLOC(l->classes, l->c);
+    memcpy(l->classes, data, l->c * sizeof(int));
+    for (size_t i = 1; i < l->c; i++)
+        TL_CHECK(l->classes[i - 1] < l->classes[i], TL_ERR_FORMAT,
+                 "%s: learner classes are not sorted and distinct", name);
+    if (l->c >= 2) TL_TRY(l->ops->read(&l->p, m, name, l->d, l->c, &l->model));
+    l->fitted = true;
+    *out = l;
+    l = NULL;
+done:
+    tl_learner_free(l);
     return st;
 }

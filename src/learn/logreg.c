@@ -273,4 +273,30 @@ static tl_status logreg_scores(const void *mp, tl_xmat X, tl_mat S) {
     return TL_OK;
 }
 
-const tlp_learner_ops tlp_logreg_ops = {logreg_fit, logreg_scores, NULL, logreg_free};
+static tl_status logreg_write(const void *mp, tl_tlm *c) {
+    const logreg_model *m = mp;
+    return tlp_put_linear(c, m->Wt, m->b, m->d, m->c);
+}
+
+static tl_status logreg_read(const tl_learner_params *p, const tl_tlm *c, const char *name,
+                             size_t d, size_t nc, void **out) {
+    tl_status st = TL_OK;
+    logreg_model *m = NULL;
+    size_t dc;
+    (void)p;
+    TL_CHECK(tl_size_mul(d, nc, &dc) == 0, TL_ERR_FORMAT, "%s: model size overflows", name);
+    TL_CALLOC(m, 1);
+    m->d = d;
+    m->c = nc;
+    TL_ALLOC(m->Wt, dc ? dc : 1);
+    TL_ALLOC(m->b, nc);
+    TL_TRY(tlp_get_linear(c, name, d, nc, m->Wt, m->b));
+    *out = m;
+    m = NULL;
+done:
+    logreg_free(m);
+    return st;
+}
+
+const tlp_learner_ops tlp_logreg_ops = {logreg_fit,   logreg_scores, NULL, logreg_free,
+                                        logreg_write, logreg_read};

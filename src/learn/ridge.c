@@ -189,4 +189,5 @@ done:
     return st;
 }
 
-const tlp_learner_ops tlp_ridge_ops = {ridge_fit, tlp_linmodel_decision, NULL, tlp_linmodel_free};
+const tlp_learner_ops tlp_ridge_ops = {ridge_fit,         tlp_linmodel_decision, NULL,
+                                       tlp_linmodel_free, tlp_linmodel_write,    tlp_linmodel_read};

@@ -149,9 +149,12 @@ awk 'BEGIN { print "f1,f2,f3,f4,f5,f6,label"
     >"$TMP/ftgt.csv"
 FS="--source $TMP/fsrc.csv --target $TMP/ftgt.csv"
 expect adapt-tca-small 0 '"baseline_accuracy"' -- "$TL" adapt --method tca --dim 3 $FS --json
-for m in pca coral sa gfk jda bda; do
+for m in pca sa gfk jda bda; do
     expect "adapt-$m-small" 0 '"accuracy"' -- "$TL" adapt --method $m --dim 2 $FS --json
 done
+# CORAL keeps every feature: it has no dimension, and says so rather than ignoring --dim
+expect adapt-coral-small 0 '"accuracy"' -- "$TL" adapt --method coral $FS --json
+expect adapt-coral-no-dim 2 "coral has no parameter 'dim'" -- "$TL" adapt --method coral --dim 2 $FS
 expect adapt-tca-rbf-small 0 '"accuracy"' -- "$TL" adapt --method tca --kernel rbf --dim 3 $FS --json
 expect adapt-augment-small 0 '"target_only_accuracy"' -- "$TL" adapt --method augment $FS \
     --target-labelled "$TMP/ftgt.csv" --json

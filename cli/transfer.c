@@ -1,0 +1,230 @@
+/* The transferring commands' shared body (`tl adapt`, `tl weight`, `tl tradaboost`): options ->
+ * method parameters (generated from the registry) -> a task of source and target domains ->
+ * tl_transfer_run (the library's protocol: baselines, transfer, learner, guard) -> the report,
+ * rendered by the library (the same JSON keys for every command) -> the files asked for. The
+ * commands differ only in their method family and in which outputs they offer. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* The method of --method with its parameters from the generated options. Exit code 2 (and a
+ * message) on an unknown method or a bad value; 0 on success. */
+static int method_params(const cli_command *cmd, const cli_args *a, int family, tl_params **out) {
+    const char *name = cli_get(a, "method");
+    *out = NULL;
+    const tl_method *m = tl_method_find(name, family);
+    if (!m) return cli_fail_status(TL_ERR_INVALID_ARG, "--method"), 2;
+    if (tl_params_create(m, out) != TL_OK) return cli_fail_status(TL_ERR_NOMEM, "--method"), 1;
+    for (size_t i = 0; a->table[i].name[0]; i++) {
+        const char *pn = a->table[i].name;
+        if (!cli_is_method_param(cmd, pn) || !cli_given(a, pn)) continue;
+        if (tl_params_set(*out, pn, cli_get(a, pn)) != TL_OK) {
+            cli_fail_status(TL_ERR_INVALID_ARG, "--%s", pn);
+            tl_params_free(*out);
+            *out = NULL;
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* Guard options onto the library's defaults; false (printed) on a bad value. */
+static bool guard_opts(const cli_args *a, tl_guard_params *g) {
+    *g = tl_guard_params_default();
+    return cli_get_double(a, "guard-margin", 0, 0.999, &g->margin) &&
+           cli_get_double(a, "min-correspondence", -1, 1, &g->min_correspondence) &&
+           cli_get_double(a, "min-ess", 0, 1, &g->min_ess);
+}
+
+static void warn_outcome(const tl_report *r) {
+    if (r->negative_transfer) {
+        const char *a = r->guard.verdict == TL_GUARD_HARMFUL ? r->guard.reason : "";
+        const char *b = r->labelled_checked && r->labelled.harmful ? r->labelled.reason : "";
+        cli_warn("negative transfer likely: %s%s%s", a, a[0] && b[0] ? "; " : "", b);
+    }
+    if (r->result.n && r->worse_than_baseline)
+        cli_warn("%s did worse than no transfer on the scored target (%.2f %% against %.2f %% "
+                 "source only%s)",
+                 r->method, 100 * r->result.accuracy, 100 * r->source_only.accuracy,
+                 r->target_only.n ? ", or the target-only learner" : "");
+}
+
+/* --out-source / --out-target: the rows in the shared space (labels kept). */
+static tl_status write_embedding(const char *path, tl_mat Z, const tl_dataset *like) {
+    tl_dataset *ds = NULL;
+    tl_status st = tl_dataset_from_dense(Z, tl_dataset_labels_const(like), &ds);
+    if (st == TL_OK) st = tl_dataset_save(ds, path, TL_FORMAT_AUTO, 1);
+    tl_dataset_free(ds);
+    return st;
+}
+
+/* --out W: the source weights, one per line (mean 1). */
+static tl_status write_weights(const char *path, const tl_model *m) {
+    size_t n = 0;
+    const double *w = tl_model_fit_weights(m, &n);
+    tl_dataset *ds = NULL;
+    tl_status st = tl_dataset_from_dense(tl_mat_view((double *)w, n, 1), NULL, &ds);
+    if (st == TL_OK) st = tl_dataset_save(ds, path, TL_FORMAT_CSV, 1);
+    tl_dataset_free(ds);
+    return st;
+}
+
+typedef struct {
+    tl_dataset *src, *tgt, *test, *lab;
+} loaded;
+
+static void loaded_free(loaded *d) {
+    tl_dataset_free(d->src);
+    tl_dataset_free(d->tgt);
+    tl_dataset_free(d->test);
+    tl_dataset_free(d->lab);
+}
+
+int cli_run_transfer(const cli_command *cmd, cli_args *a) {
+    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    int family = cmd->methods - 1, rc = 1;
+    tl_params *mp = NULL, *lp = NULL;
+    tl_task *task = NULL;
+    tl_report *rep = NULL;
+    tl_pipeline *pipe = NULL;
+    loaded d = {NULL, NULL, NULL, NULL};
+    char *text = NULL;
+    tl_status st;
+    long per_class = 0, nlab = 0;
+    uint64_t seed;
+    long threads;
+    tl_run_opts o = tl_run_opts_default();
+    if ((rc = method_params(cmd, a, family, &mp)) != 0) return rc;
+    rc = 2;
+    if (!cli_learner(a, &lp) || !guard_opts(a, &o.guard_params) ||
+        !cli_get_long(a, "labelled-per-class", 0, 100000000, &per_class) ||
+        !cli_get_long(a, "labelled", 0, 100000000, &nlab) || !cli_get_u64(a, "seed", &seed) ||
+        !cli_get_long(a, "threads", 0, 4096, &threads))
+        goto done;
+    if ((per_class > 0) + (nlab > 0) + (cli_get(a, "target-labelled") != NULL) > 1) {
+        cli_fail("--target-labelled, --labelled-per-class and --labelled exclude each other");
+        goto done;
+    }
+    const tl_method *m = tl_params_method(mp);
+    if ((tl_method_needs(m) & TL_NEEDS_TARGET_LABELS) && !cli_get(a, "target-labelled") &&
+        per_class == 0 && nlab == 0) {
+        cli_fail("--method %s needs labelled target rows (--target-labelled SPEC, or "
+                 "--labelled-per-class K / --labelled N drawn from --target)",
+                 tl_method_name(m));
+        rc = 1;
+        goto done;
+    }
+    const char *pre = cli_get(a, "preprocess"), *fit = cli_get(a, "preprocess-fit");
+    if ((st = tl_preprocess_parse(pre ? pre : "none", &o.preprocess)) != TL_OK) {
+        cli_fail_status(st, "--preprocess");
+        goto done;
+    }
+    if (fit && strcmp(fit, "domain") != 0 && strcmp(fit, "source") != 0) {
+        cli_fail("--preprocess-fit: '%s' is not one of domain, source", fit);
+        goto done;
+    }
+    rc = 1;
+    /* the data, raw: the library's protocol preprocesses it */
+    const char *s = cli_get(a, "source"), *t = cli_get(a, "target"), *tt = cli_get(a, "target-test"),
+               *tl = cli_get(a, "target-labelled");
+    if (!s || !t) {
+        cli_fail("--source and --target are required (see 'tl help %s')", cmd->name);
+        goto done;
+    }
+    if (cli_load(a, s, &d.src) != TL_OK || cli_load(a, t, &d.tgt) != TL_OK ||
+        (tt && cli_load(a, tt, &d.test) != TL_OK) || (tl && cli_load(a, tl, &d.lab) != TL_OK))
+        goto done;
+    if (tl && !tl_dataset_has_labels(d.lab)) {
+        cli_fail("'%s' has no labels: --target-labelled needs labelled rows", tl);
+        goto done;
+    }
+    size_t si, ti;
+    if ((st = tl_task_create(&task)) != TL_OK || (st = tl_task_add(task, TL_ROLE_SOURCE, d.src, &si)) ||
+        (st = tl_task_add(task, TL_ROLE_TARGET, d.tgt, &ti)) ||
+        (st = tl_task_set_test(task, ti, d.test)) || (st = tl_task_set_labelled(task, ti, d.lab))) {
+        cli_fail_status(st, "building the task");
+        goto done;
+    }
+    if ((per_class > 0 || nlab > 0) &&
+        (st = tl_task_draw_labelled(task, ti, (size_t)per_class, (size_t)nlab, seed)) != TL_OK) {
+        cli_fail_status(st, "drawing labelled rows from '%s'", t);
+        goto done;
+    }
+    /* a parameter that cannot fit this data is a usage error (exit 2), said before any work */
+    if (tl_dataset_cols(d.src) == tl_dataset_cols(d.tgt) &&
+        (st = tl_params_check(mp, tl_dataset_cols(d.src),
+                              tl_dataset_rows(d.src) + tl_dataset_rows(d.tgt))) != TL_OK) {
+        rc = cli_fail_status(st, "--method %s", tl_method_name(m)) + 1;
+        goto done;
+    }
+    tl_ctx ctx = tl_ctx_default();
+    ctx.seed = seed;
+    ctx.threads = (int)threads;
+    o.ctx = &ctx;
+    o.learner = lp;
+    o.preprocess_on_source = fit && strcmp(fit, "source") == 0;
+    o.guard = !cli_flag(a, "no-guard");
+    o.allow_unknown_labels = cli_flag(a, "allow-unknown-labels");
+    o.in_place = true;
+    const char *os = cli_get(a, "out-source"), *ot = cli_get(a, "out-target"),
+               *save = cli_get(a, "save"), *save_pipe = cli_get(a, "save-pipeline"),
+               *wout = cli_get(a, "out");
+    o.keep_embeddings = os || ot;
+    cli_info(a, "%s: %s on %zu source and %zu target rows...", cmd->name, tl_method_name(m),
+             tl_dataset_rows(d.src), tl_dataset_rows(d.tgt));
+    if ((st = tl_transfer_run(task, mp, &o, &rep, (save || save_pipe || wout) ? &pipe : NULL)) !=
+        TL_OK) {
+        cli_fail_status(st, "%s", tl_method_name(m));
+        goto done;
+    }
+    /* files first: a failed write leaves no half-printed result */
+    const tl_model *model = pipe ? tl_pipeline_model(pipe) : NULL;
+    if (save && (st = tl_model_save(model, save)) != TL_OK) {
+        cli_fail_status(st, "saving the model to '%s'", save);
+        goto done;
+    }
+    if (save_pipe && (st = tl_pipeline_save(pipe, save_pipe)) != TL_OK) {
+        cli_fail_status(st, "saving the pipeline to '%s'", save_pipe);
+        goto done;
+    }
+    if (os && (st = write_embedding(os, rep->embedded[si], d.src)) != TL_OK) {
+        cli_fail_status(st, "cannot write '%s'", os);
+        goto done;
+    }
+    tl_dataset *ev = tl_task_test(task, ti) ? tl_task_test(task, ti) : d.tgt;
+    if (ot && (st = write_embedding(ot, rep->embedded_eval, ev)) != TL_OK) {
+        cli_fail_status(st, "cannot write '%s'", ot);
+        goto done;
+    }
+    if (wout && (st = write_weights(wout, model)) != TL_OK) {
+        cli_fail_status(st, "cannot write '%s'", wout);
+        goto done;
+    }
+    warn_outcome(rep);
+    if (cli_flag(a, "json")) {
+        st = tl_report_json(rep, cmd->name, &text);
+    } else {
+        st = tl_report_text(rep, &text);
+    }
+    if (st != TL_OK) {
+        cli_fail_status(st, "rendering the report");
+        goto done;
+    }
+    rc = cli_print_text(text, cli_flag(a, "json"));
+    if (!cli_flag(a, "json")) {
+        if (wout) printf("%-22s %s\n", "weights written to", wout);
+        if (save) printf("%-22s %s\n", "model saved to", save);
+        if (save_pipe) printf("%-22s %s\n", "pipeline saved to", save_pipe);
+    }
+done:
+    tl_free(text);
+    tl_report_free(rep);
+    tl_pipeline_free(pipe);
+    tl_task_free(task);
+    tl_params_free(mp);
+    tl_params_free(lp);
+    loaded_free(&d);
+    return rc;
+}

@@ -1,0 +1,166 @@
+/* libtl transfer pipeline: the task (any number of domains), the protocol that every transferring
+ * command runs, the report it returns, and the fitted pipeline it builds.
+ *
+ * A task is a list of domains, each with its own data, its own feature width and a role (source,
+ * target, intermediate); a domain may also hold a few labelled rows and a held-out test set.
+ * Methods index their per-domain stages by the domain's position in the task.
+ *
+ * tl_transfer_run is the protocol, written once: preprocess every domain (statistics fitted per
+ * domain, or on the source and applied to all) -> score the no-transfer baselines with the same
+ * learner (source only; target only and source + target pooled when labelled target rows exist)
+ * -> fit the method -> map or weight -> train the learner -> score the evaluation rows -> run
+ * the negative-transfer guard (tl/guard.h) -> report, with the time of each stage. The fitted
+ * pipeline (preprocessing with its fitted state -> mapping or weights -> learner) comes back as
+ * one object that predicts new samples of any domain and saves to one .tlm file.
+ *
+ * A report renders to the documented JSON (docs/report.md, docs/report.schema.json) or to the
+ * table the commands print; every command that transfers uses the same keys. */
+#ifndef TL_PIPELINE_H
+#define TL_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tl/core.h"
+#include "tl/data.h"
+#include "tl/guard.h"
+#include "tl/method.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- the task ---- */
+typedef enum { TL_ROLE_SOURCE = 0, TL_ROLE_TARGET = 1, TL_ROLE_INTERMEDIATE = 2 } tl_role;
+const char *tl_role_name(tl_role r); /* "source", "target", "intermediate" */
+
+tl_status tl_task_create(tl_task **out);
+void tl_task_free(tl_task *t); /* NULL-safe; frees only what the task made itself */
+/* Adds a domain (the dataset is borrowed: it must outlive the task). *index (may be NULL)
+ * receives its position. */
+tl_status tl_task_add(tl_task *t, tl_role role, tl_dataset *data, size_t *index);
+/* A few labelled rows of a domain (borrowed), used for training and by the guard. */
+tl_status tl_task_set_labelled(tl_task *t, size_t domain, tl_dataset *rows);
+/* Held-out rows of a domain (borrowed), scored instead of the domain's own rows. */
+tl_status tl_task_set_test(tl_task *t, size_t domain, tl_dataset *rows);
+/* Draws labelled rows out of a domain's own (labelled) rows, seeded: per_class > 0 draws up to
+ * that many of each class, else `count` rows at random. The drawn rows become the domain's
+ * labelled rows; when the domain has no test set, the other rows become it (so the drawn rows
+ * are never scored). The domain's rows stay as they are (a transductive method still sees all
+ * of them, unlabelled). The task owns the new sets. */
+tl_status tl_task_draw_labelled(tl_task *t, size_t domain, size_t per_class, size_t count,
+                                uint64_t seed);
+size_t tl_task_count(const tl_task *t);
+tl_role tl_task_role(const tl_task *t, size_t i);
+tl_dataset *tl_task_data(const tl_task *t, size_t i);
+tl_dataset *tl_task_labelled(const tl_task *t, size_t i); /* NULL when none */
+tl_dataset *tl_task_test(const tl_task *t, size_t i);     /* NULL when none */
+/* Position of the k-th domain with the role, or -1. */
+long tl_task_find(const tl_task *t, tl_role role, size_t k);
+size_t tl_task_count_role(const tl_task *t, tl_role role);
+
+/* ---- the protocol ---- */
+typedef struct {
+    size_t struct_size;      /* sizeof(tl_run_opts) of the caller's header: set by
+                                tl_run_opts_default; fields added later default when absent */
+    const tl_params *learner;/* the learner (a method of the learner family) and its parameters;
+                                NULL: 1-NN */
+    tl_preprocess preprocess;/* scaling steps (default none) */
+    bool preprocess_on_source; /* fit the scaling on the (first) source and apply it to every
+                                  domain; default false: each domain scaled with its own
+                                  statistics (labelled and test rows use their domain's) */
+    bool guard;              /* run the negative-transfer guard (default true) */
+    tl_guard_params guard_params; /* its settings; .learner is replaced by the run's learner */
+    bool allow_unknown_labels; /* score evaluation labels the source lacks as errors (default
+                                  false: TL_ERR_LABEL naming the first such row) */
+    bool in_place;           /* preprocess the task's datasets in place instead of copies (the
+                                caller gives up their raw values; saves memory) */
+    bool keep_embeddings;    /* feature family: the report keeps every domain's rows mapped */
+    const tl_ctx *ctx;       /* threads, log, progress; NULL: defaults */
+} tl_run_opts;
+tl_run_opts tl_run_opts_default(void);
+
+/* Accuracy, balanced accuracy and macro-F1 of predictions on n rows (n = 0: not measured). */
+typedef struct {
+    double accuracy, balanced_accuracy, macro_f1;
+    size_t n;
+} tl_score;
+
+#define TL_REPORT_MAX_INFO 16
+typedef struct {
+    /* what ran */
+    const char *method;     /* registry name, "none" without a method */
+    tl_params *params;      /* the method's parameters as used (NULL without a method) */
+    tl_family family;
+    const char *learner;    /* "1nn", "5nn", "logreg", ... */
+    char preprocess[64];    /* "rowsum,zscore" or "none" */
+    bool preprocess_on_source;
+    const char *source, *target, *evaluated_on; /* dataset names (first source, first target) */
+    size_t n_source, n_target, n_labelled, n_eval, n_domains;
+    /* results on the evaluation rows */
+    tl_score result;        /* the transfer */
+    tl_score source_only;   /* the no-transfer baseline: the learner on the source alone */
+    tl_score target_only;   /* the learner on the labelled target rows alone (n = 0: none) */
+    tl_score pooled;        /* on source + labelled target rows, unweighted (n = 0: none) */
+    double gain;            /* result - source_only accuracy */
+    bool worse_than_baseline; /* result below a no-transfer baseline (source or target only) */
+    /* the guard */
+    bool guarded;           /* false with opts.guard off */
+    bool negative_transfer; /* the guard's verdict: harmful without labels, or on the labelled
+                               rows */
+    tl_guard_report guard;  /* the label-free evidence (what the family allows; NaN = not
+                               measured) */
+    bool labelled_checked;
+    tl_guard_labelled_report labelled; /* the check on the labelled target rows */
+    double labelled_transfer_accuracy;  /* the source model on those rows */
+    /* what the fit settled on (tl_model_info) */
+    size_t n_info;
+    const char *info_key[TL_REPORT_MAX_INFO];
+    double info_value[TL_REPORT_MAX_INFO];
+    /* instance family: the weights' spread */
+    double weight_min, weight_max, effective_sample_size;
+    size_t weight_zeros;
+    /* seconds */
+    double seconds_preprocess, seconds_baseline, seconds_method, seconds_learner, seconds_guard,
+        seconds_total;
+    /* outputs */
+    int *predictions;       /* (n_eval) the transfer's predicted labels of the evaluation rows */
+    tl_mat *embedded;       /* (n_domains) each domain's rows mapped (keep_embeddings), else NULL */
+    tl_mat embedded_eval;   /* the evaluation rows mapped (keep_embeddings), else empty */
+} tl_report;
+
+typedef struct tl_pipeline tl_pipeline;
+
+/* Runs the protocol on the task. method: the method and its parameters (NULL: no transfer, the
+ * learner alone). The first source and the first target are the pair a single-source method
+ * uses; the evaluation rows are the target's test set when it has one, else its own rows. Writes
+ * *report (free with tl_report_free) and, when pipeline is not NULL, the fitted pipeline. On
+ * failure nothing is written and the message names the stage. */
+tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl_run_opts *opts,
+                          tl_report **report, tl_pipeline **pipeline);
+void tl_report_free(tl_report *r);
+/* The report as the documented JSON object (one line plus newline) or the table the commands
+ * print; `command` becomes the "command" key / is left out when NULL. *out is allocated with
+ * tl_malloc. */
+tl_status tl_report_json(const tl_report *r, const char *command, char **out);
+tl_status tl_report_text(const tl_report *r, char **out);
+
+/* ---- the fitted pipeline ---- */
+void tl_pipeline_free(tl_pipeline *p);
+size_t tl_pipeline_domains(const tl_pipeline *p);
+size_t tl_pipeline_input_dim(const tl_pipeline *p, size_t domain);
+const tl_model *tl_pipeline_model(const tl_pipeline *p); /* NULL without a method */
+/* New rows of domain `domain`, raw (the pipeline applies that domain's fitted scaling):
+ * predicted labels pred (rows). */
+tl_status tl_pipeline_predict(const tl_pipeline *p, size_t domain, const tl_dataset *X, int *pred);
+/* The rows scaled and mapped into the shared space: out (rows, dim) allocated with tl_mat_alloc
+ * (without a mapping: the scaled rows, densified). */
+tl_status tl_pipeline_transform(const tl_pipeline *p, size_t domain, const tl_dataset *X,
+                                tl_mat *out);
+tl_status tl_pipeline_save(const tl_pipeline *p, const char *path);
+tl_status tl_pipeline_load(const char *path, tl_pipeline **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

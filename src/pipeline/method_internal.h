@@ -1,0 +1,96 @@
+/* Private side of the method interface (tl/method.h): the operations table each method family
+ * implements, the descriptor layout the registry lists, and helpers the method files share.
+ *
+ * A method file (m_*.c) defines its descriptors (const tl_method) and one ops table; registry.c
+ * lists the descriptors, one line each. Adding a method is one new file plus one registry line:
+ * its parameters then reach the checks, `tl help`, the command options, the saved model's
+ * metadata and the reports through the generic code in params.c, model.c and run.c. */
+#ifndef TL_PIPELINE_METHOD_INTERNAL_H
+#define TL_PIPELINE_METHOD_INTERNAL_H
+
+#include "internal/check.h"
+#include "tl/learn.h"
+#include "tl/method.h"
+#include "tl/pipeline.h"
+
+/* What a fit sees: the task (preprocessed), the run's learner (the base learner of an ensemble;
+ * NULL: the method's default) and the context. */
+typedef struct {
+    const tl_task *task;
+    size_t source, target; /* the pair a single-source method uses (task positions) */
+    const tl_params *learner;
+    const tl_ctx *ctx;
+} tlx_fit_args;
+
+typedef struct {
+    /* Optional: cross-parameter checks given the shape the fit will see (0 = unknown). */
+    tl_status (*check)(const tl_params *p, size_t n_features, size_t n_samples);
+    tl_status (*fit)(const tl_params *p, const tlx_fit_args *a, void **state);
+    void (*free)(void *state);
+    /* Feature family. */
+    size_t (*dim)(const void *state);
+    tl_status (*transform)(const void *state, size_t domain, tl_mat X, tl_mat *out);
+    /* Instance family: the fitting rows' weights, and weights for any rows. */
+    const double *(*fit_weights)(const void *state, size_t *n);
+    tl_status (*weights)(const void *state, tl_xmat X, double *w);
+    /* Learner and ensemble families. */
+    tl_status (*predict)(const void *state, tl_xmat X, int *pred);
+    /* Optional: named numbers for the report; returns how many were written (<= cap). */
+    size_t (*info)(const void *state, const char **keys, double *values, size_t cap);
+    /* The fitted state into / out of a container (entries prefixed). */
+    tl_status (*write)(const void *state, tl_tlm *c, const char *prefix);
+    tl_status (*read)(const tl_params *p, const tl_tlm *c, const char *prefix, const char *name,
+                      void **state);
+} tlx_ops;
+
+struct tl_method {
+    const char *name;
+    const char *summary;
+    const char *reference;
+    tl_family family;
+    int variant;         /* the family's own code for the method (e.g. its tl_adapt_method) */
+    unsigned needs;
+    const char *learner; /* the learner the commands default to with this method */
+    const tl_param_desc *params;
+    size_t nparams;
+    const tlx_ops *ops;
+};
+
+#define TLX_NPARAMS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Typed reads of a parameter the descriptor guarantees exists (params.c). */
+double tlx_num(const tl_params *p, const char *name);
+long tlx_int(const tl_params *p, const char *name);
+bool tlx_bool(const tl_params *p, const char *name);
+const char *tlx_str(const tl_params *p, const char *name);
+
+/* The dataset of task position i as features, and its labels (NULL when unlabelled). */
+tl_xmat tlx_features(const tl_task *t, size_t i);
+const int *tlx_labels(const tl_task *t, size_t i);
+
+/* Container helpers with a prefix: "<prefix><key>". */
+tl_status tlx_put_meta(tl_tlm *c, const char *prefix, const char *key, const char *value);
+tl_status tlx_put_num(tl_tlm *c, const char *prefix, const char *key, double v);
+const char *tlx_get_meta(const tl_tlm *c, const char *prefix, const char *key);
+tl_status tlx_get_num(const tl_tlm *c, const char *prefix, const char *key, const char *name,
+                      double *out);
+/* "<prefix><key>" into buf (cap); TL_ERR_INVALID_ARG when it does not fit. */
+tl_status tlx_key(char *buf, size_t cap, const char *prefix, const char *key);
+
+/* The seed of a call (ctx's, else 42). */
+uint64_t tlx_seed(const tl_ctx *ctx);
+/* A method's fitted state written into / read out of a sub-container under `prefix`: for the
+ * algorithms whose own write/read take a whole container (tl_adapter_write, ...). */
+typedef tl_status (*tlx_write_fn)(const void *obj, tl_tlm *c);
+tl_status tlx_write_nested(const void *obj, tlx_write_fn fn, tl_tlm *c, const char *prefix);
+
+/* A learner-family tl_params as tl_learner_params (seed from ctx); its name as the reports
+ * print it ("1nn", "5nn", "logreg", ...). m_learner.c. */
+tl_status tlx_learner_params(const tl_params *lp, const tl_ctx *ctx, tl_learner_params *out);
+void tlx_learner_label(const tl_params *lp, char *buf, size_t cap);
+
+/* The registry (registry.c). */
+extern const tl_method *const tlx_registry[];
+extern const size_t tlx_registry_count;
+
+#endif

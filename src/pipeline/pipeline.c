@@ -1,0 +1,245 @@
+/* The fitted pipeline (tl/pipeline.h): each domain's preprocessing with its fitted statistics ->
+ * the method's mapping or weights -> the learner trained in the transferred space (or the
+ * ensemble's own vote), as one object that predicts raw rows of any domain and saves to one .tlm
+ * file. The parts nest in that file under their own prefixes ("scaler<i>.", "method.",
+ * "learner."), each written by its own module through the container's interface. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "method_internal.h"
+#include "pipeline_internal.h"
+
+struct tl_pipeline {
+    tlx_scalers sc;
+    size_t n;           /* domains */
+    size_t *dims;       /* (n) raw input widths */
+    size_t src, tgt;
+    tl_model *model;    /* NULL: no transfer */
+    tl_learner *learner;/* NULL for an ensemble, which predicts itself */
+};
+
+void tlx_scalers_free(tlx_scalers *sc) {
+    if (!sc) return;
+    for (size_t i = 0; sc->s && i < sc->n; i++) tl_scaler_free(sc->s[i]);
+    tl_free(sc->s);
+    memset(sc, 0, sizeof *sc);
+}
+
+void tl_pipeline_free(tl_pipeline *p) {
+    if (!p) return;
+    tlx_scalers_free(&p->sc);
+    tl_free(p->dims);
+    tl_model_free(p->model);
+    tl_learner_free(p->learner);
+    tl_free(p);
+}
+
+tl_status tlx_pipeline_make(tlx_scalers *sc, tl_model *model, tl_learner *learner,
+                            const tl_task *task, size_t src, size_t tgt, tl_pipeline **out) {
+    tl_status st = TL_OK;
+    tl_pipeline *p = NULL;
+    TL_CALLOC(p, 1);
+    p->n = tl_task_count(task);
+    TL_ALLOC(p->dims, p->n ? p->n : 1);
+    for (size_t i = 0; i < p->n; i++) p->dims[i] = tl_dataset_cols(tl_task_data(task, i));
+    p->src = src;
+    p->tgt = tgt;
+    p->sc = *sc;
+    memset(sc, 0, sizeof *sc);
+    p->model = model;
+    p->learner = learner;
+    *out = p;
+    p = NULL;
+done:
+    tl_pipeline_free(p);
+    return st;
+}
+
+size_t tl_pipeline_domains(const tl_pipeline *p) { return p ? p->n : 0; }
+size_t tl_pipeline_input_dim(const tl_pipeline *p, size_t d) {
+    return p && d < p->n ? p->dims[d] : 0;
+}
+const tl_model *tl_pipeline_model(const tl_pipeline *p) { return p ? p->model : NULL; }
+
+static const tl_scaler *scaler_of(const tl_pipeline *p, size_t d) {
+    if (!p->sc.s) return NULL;
+    return p->sc.s[p->sc.on_source ? p->src : d];
+}
+
+/* A scaled (and, for a dense-only method, dense) copy of X as domain d's rows. */
+static tl_status prepare(const tl_pipeline *p, size_t d, const tl_dataset *X, tl_dataset **out) {
+    tl_status st = TL_OK;
+    *out = NULL;
+    TL_CHECK(p && X, TL_ERR_INVALID_ARG, "pipeline: NULL pipeline or rows");
+    TL_CHECK(d < p->n, TL_ERR_INVALID_ARG, "pipeline: domain %zu does not exist (it has %zu)", d,
+             p->n);
+    TL_TRY(tl_dataset_clone(X, out));
+    if (tl_dataset_is_sparse(*out) && tl_dataset_cols(*out) < p->dims[d])
+        TL_TRY(tl_dataset_set_cols(*out, p->dims[d]));
+    TL_CHECK(tl_dataset_cols(*out) == p->dims[d], TL_ERR_SHAPE,
+             "'%s' has %zu features, the pipeline's domain %zu has %zu", tl_dataset_name(X),
+             tl_dataset_cols(*out), d, p->dims[d]);
+    const tl_scaler *s = scaler_of(p, d);
+    if (s) TL_TRY(tl_scaler_apply(s, *out));
+    if (p->model && (tl_method_needs(tl_model_method(p->model)) & TL_DENSE_ONLY))
+        TL_TRY(tl_dataset_densify(*out));
+done:
+    if (st != TL_OK) {
+        tl_dataset_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+tl_status tl_pipeline_transform(const tl_pipeline *p, size_t d, const tl_dataset *X, tl_mat *out) {
+    tl_status st = TL_OK;
+    tl_dataset *w = NULL;
+    TL_CHECK(out, TL_ERR_INVALID_ARG, "pipeline_transform: NULL output");
+    TL_TRY(prepare(p, d, X, &w));
+    if (p->model && tl_method_family(tl_model_method(p->model)) == TL_FAMILY_FEATURE) {
+        TL_TRY(tl_model_transform(p->model, d, tl_dataset_dense(w), out));
+    } else {
+        TL_TRY(tl_dataset_densify(w));
+        TL_TRY(tl_mat_clone(out, tl_dataset_dense(w)));
+    }
+done:
+    tl_dataset_free(w);
+    return st;
+}
+
+tl_status tl_pipeline_predict(const tl_pipeline *p, size_t d, const tl_dataset *X, int *pred) {
+    tl_status st = TL_OK;
+    tl_dataset *w = NULL;
+    tl_mat Z = {0, 0, 0, NULL};
+    TL_CHECK(pred || (X && tl_dataset_rows(X) == 0), TL_ERR_INVALID_ARG,
+             "pipeline_predict: NULL output");
+    TL_TRY(prepare(p, d, X, &w));
+    if (tl_dataset_rows(w) == 0) goto done;
+    tl_family fam = p->model ? tl_method_family(tl_model_method(p->model)) : TL_FAMILY_LEARNER;
+    if (fam == TL_FAMILY_ENSEMBLE) {
+        TL_TRY(tl_model_predict(p->model, tl_dataset_features(w), pred));
+    } else if (fam == TL_FAMILY_FEATURE) {
+        TL_TRY(tl_model_transform(p->model, d, tl_dataset_dense(w), &Z));
+        TL_TRY(tl_learner_predict(p->learner, tl_xmat_from_dense(Z), pred));
+    } else {
+        TL_TRY(tl_learner_predict(p->learner, tl_dataset_features(w), pred));
+    }
+done:
+    tl_mat_free(&Z);
+    tl_dataset_free(w);
+    return st;
+}
+
+/* ---- the file ---- */
+
+typedef tl_status (*write_fn)(const void *, tl_tlm *);
+static tl_status scaler_write_fn(const void *s, tl_tlm *c) { return tl_scaler_write(s, c); }
+static tl_status learner_write_fn(const void *l, tl_tlm *c) { return tl_learner_write(l, c); }
+
+tl_status tl_pipeline_save(const tl_pipeline *p, const char *path) {
+    tl_status st = TL_OK;
+    tl_tlm *c = NULL;
+    char buf[64];
+    TL_CHECK(p && path, TL_ERR_INVALID_ARG, "pipeline_save: NULL pipeline or path");
+    TL_TRY(tl_tlm_create(&c));
+    TL_TRY(tl_tlm_set_meta(c, "model", "tl_pipeline"));
+    TL_TRY(tl_tlm_set_meta(c, "libtl_version", tl_version()));
+    snprintf(buf, sizeof buf, "%zu", p->n);
+    TL_TRY(tl_tlm_set_meta(c, "domains", buf));
+    snprintf(buf, sizeof buf, "%zu", p->src);
+    TL_TRY(tl_tlm_set_meta(c, "source", buf));
+    snprintf(buf, sizeof buf, "%zu", p->tgt);
+    TL_TRY(tl_tlm_set_meta(c, "target", buf));
+    TL_TRY(tl_tlm_set_meta(c, "preprocess_fit", p->sc.on_source ? "source" : "domain"));
+    {
+        double *dv = NULL;
+        TL_ALLOC(dv, p->n ? p->n : 1);
+        for (size_t i = 0; i < p->n; i++) dv[i] = (double)p->dims[i];
+        size_t dims[1] = {p->n};
+        st = tl_tlm_add_tensor(c, "input_dims", TL_DTYPE_F64, 1, dims, dv);
+        tl_free(dv);
+        if (st != TL_OK) goto done;
+    }
+    for (size_t i = 0; p->sc.s && i < p->n; i++) {
+        if (!p->sc.s[i]) continue;
+        snprintf(buf, sizeof buf, "scaler%zu.", i);
+        TL_TRY(tlx_write_nested(p->sc.s[i], scaler_write_fn, c, buf));
+    }
+    if (p->model) TL_TRY(tl_model_write(p->model, c, "method."));
+    if (p->learner) TL_TRY(tlx_write_nested(p->learner, learner_write_fn, c, "learner."));
+    TL_TRY(tl_tlm_save(c, path));
+done:
+    tl_tlm_free(c);
+    return st;
+}
+
+static tl_status count_meta(const tl_tlm *c, const char *path, const char *key, size_t max,
+                            size_t *out) {
+    const char *s = tl_tlm_get_meta(c, key);
+    char *end = NULL;
+    unsigned long long v = s ? strtoull(s, &end, 10) : 0;
+    if (!s || end == s || *end || v > max || s[0] == '-')
+        return tl_fail(TL_ERR_FORMAT, "%s: pipeline metadata '%s' is missing or invalid", path,
+                       key);
+    *out = (size_t)v;
+    return TL_OK;
+}
+
+tl_status tl_pipeline_load(const char *path, tl_pipeline **out) {
+    tl_status st = TL_OK;
+    tl_tlm *c = NULL, *sub = NULL;
+    tl_pipeline *p = NULL;
+    TL_CHECK(path && out, TL_ERR_INVALID_ARG, "pipeline_load: NULL path or output");
+    *out = NULL;
+    TL_TRY(tl_tlm_load(path, &c));
+    const char *kind = tl_tlm_get_meta(c, "model");
+    TL_CHECK(kind && strcmp(kind, "tl_pipeline") == 0, TL_ERR_FORMAT,
+             "%s: holds no pipeline (a '%s' model)", path, kind ? kind : "?");
+    TL_CALLOC(p, 1);
+    TL_TRY(count_meta(c, path, "domains", 4096, &p->n));
+    TL_CHECK(p->n >= 2, TL_ERR_FORMAT, "%s: a pipeline of %zu domains", path, p->n);
+    TL_TRY(count_meta(c, path, "source", p->n - 1, &p->src));
+    TL_TRY(count_meta(c, path, "target", p->n - 1, &p->tgt));
+    const char *pf = tl_tlm_get_meta(c, "preprocess_fit");
+    p->sc.on_source = pf && strcmp(pf, "source") == 0;
+    {
+        tl_dtype dt;
+        size_t nd;
+        const size_t *dims;
+        const void *data;
+        TL_CHECK(tl_tlm_get_tensor(c, "input_dims", &dt, &nd, &dims, &data) == TL_OK &&
+                     dt == TL_DTYPE_F64 && nd == 1 && dims[0] == p->n,
+                 TL_ERR_FORMAT, "%s: pipeline lacks its input widths", path);
+        TL_ALLOC(p->dims, p->n);
+        for (size_t i = 0; i < p->n; i++) {
+            double v = ((const double *)data)[i];
+            TL_CHECK(v >= 1 && v < 2147483648.0, TL_ERR_FORMAT, "%s: input width %g is invalid",
+                     path, v);
+            p->dims[i] = (size_t)v;
+        }
+    }
+    p->sc.n = p->n;
+    TL_CALLOC(p->sc.s, p->n);
+    for (size_t i = 0; i < p->n; i++) {
+        char pre[48];
+        snprintf(pre, sizeof pre, "scaler%zu.", i);
+        TL_TRY(tl_tlm_extract(c, pre, &sub));
+        if (tl_tlm_get_meta(sub, "model")) TL_TRY(tl_scaler_read(sub, path, &p->sc.s[i]));
+        tl_tlm_free(sub);
+        sub = NULL;
+    }
+    if (tl_tlm_get_meta(c, "method.model")) TL_TRY(tl_model_read(c, "method.", path, &p->model));
+    TL_TRY(tl_tlm_extract(c, "learner.", &sub));
+    if (tl_tlm_get_meta(sub, "model")) TL_TRY(tl_learner_read(sub, path, &p->learner));
+    TL_CHECK(p->learner || (p->model && tl_method_family(tl_model_method(p->model)) ==
+                                            TL_FAMILY_ENSEMBLE),
+             TL_ERR_FORMAT, "%s: pipeline lacks its learner", path);
+    *out = p;
+    p = NULL;
+done:
+    tl_tlm_free(sub);
+    tl_tlm_free(c);
+    tl_pipeline_free(p);
+    return st;
+}

@@ -1,0 +1,30 @@
+/* Private pieces shared by the protocol (run.c), the report (report.c) and the fitted pipeline
+ * (pipeline.c). */
+#ifndef TL_PIPELINE_INTERNAL_H
+#define TL_PIPELINE_INTERNAL_H
+
+#include "tl/pipeline.h"
+
+/* The fitted preprocessing of every domain: s[i] is domain i's scaler (NULL: none); with
+ * on_source every domain uses the source's. */
+typedef struct {
+    tl_preprocess pre;
+    bool on_source;
+    size_t n;
+    tl_scaler **s; /* (n) */
+} tlx_scalers;
+void tlx_scalers_free(tlx_scalers *sc);
+
+/* Accuracy, balanced accuracy and macro-F1 (n = 0 and NaN when y is NULL or n is 0). */
+tl_status tlx_score(const int *y, const int *pred, size_t n, tl_score *out);
+
+/* The descriptive part of a report: names, sizes, what ran. */
+tl_status tlx_report_describe(tl_report *r, const tl_task *task, const tl_dataset *eval,
+                              const char *method, tl_family family, const char *learner,
+                              const tl_run_opts *o, size_t src, size_t tgt);
+
+/* A pipeline from the run's fitted parts (taken over on success: sc's scalers, model, learner). */
+tl_status tlx_pipeline_make(tlx_scalers *sc, tl_model *model, tl_learner *learner,
+                            const tl_task *task, size_t src, size_t tgt, tl_pipeline **out);
+
+#endif

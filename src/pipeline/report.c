@@ -1,0 +1,268 @@
+/* The transfer report (tl/pipeline.h): what the protocol measured, and its two renderings - the
+ * JSON object every transferring command prints with --json (keys documented in docs/report.md,
+ * checked against docs/report.schema.json by the tests) and the table they print otherwise.
+ * Every key is spelled here and nowhere else, so all commands share one schema. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "method_internal.h"
+#include "pipeline_internal.h"
+#include "tl/json.h"
+
+static char *dup_str(const char *s) {
+    size_t n = strlen(s ? s : "");
+    char *d = tl_malloc(n + 1);
+    if (d) memcpy(d, s ? s : "", n + 1);
+    return d;
+}
+
+void tl_report_free(tl_report *r) {
+    if (!r) return;
+    tl_free((char *)r->learner);
+    tl_free((char *)r->source);
+    tl_free((char *)r->target);
+    tl_free((char *)r->evaluated_on);
+    tl_free(r->predictions);
+    tl_params_free(r->params);
+    if (r->embedded)
+        for (size_t i = 0; i < r->n_domains; i++) tl_mat_free(&r->embedded[i]);
+    tl_free(r->embedded);
+    tl_mat_free(&r->embedded_eval);
+    tl_free(r);
+}
+
+tl_status tlx_report_describe(tl_report *r, const tl_task *task, const tl_dataset *eval,
+                              const char *method, tl_family family, const char *learner,
+                              const tl_run_opts *o, size_t src, size_t tgt) {
+    r->method = method;
+    r->family = family;
+    r->n_domains = tl_task_count(task);
+    tl_preprocess_format(&o->preprocess, r->preprocess, sizeof r->preprocess);
+    r->preprocess_on_source = o->preprocess_on_source;
+    const tl_dataset *s = tl_task_data(task, src), *t = tl_task_data(task, tgt),
+                     *l = tl_task_labelled(task, tgt);
+    r->learner = dup_str(learner);
+    r->source = dup_str(tl_dataset_name(s));
+    r->target = dup_str(tl_dataset_name(t));
+    r->evaluated_on = dup_str(tl_dataset_name(eval));
+    r->n_source = tl_dataset_rows(s);
+    r->n_target = tl_dataset_rows(t);
+    r->n_labelled = l ? tl_dataset_rows(l) : 0;
+    r->n_eval = tl_dataset_rows(eval);
+    if (!r->learner || !r->source || !r->target || !r->evaluated_on)
+        return tl_fail(TL_ERR_NOMEM, "report: out of memory");
+    return TL_OK;
+}
+
+/* ---- JSON ---- */
+
+static void score_keys(tl_json *j, const char *prefix, const tl_score *s) {
+    char k[64];
+    snprintf(k, sizeof k, "%saccuracy", prefix);
+    tl_json_num(j, k, s->n ? s->accuracy : NAN);
+    snprintf(k, sizeof k, "%sbalanced_accuracy", prefix);
+    tl_json_num(j, k, s->n ? s->balanced_accuracy : NAN);
+    snprintf(k, sizeof k, "%smacro_f1", prefix);
+    tl_json_num(j, k, s->n ? s->macro_f1 : NAN);
+}
+
+static void guard_json(tl_json *j, const tl_report *r) {
+    const tl_guard_report *g = &r->guard;
+    tl_json_obj_begin(j, "guard");
+    tl_json_str(j, "verdict", tl_guard_verdict_name(g->verdict));
+    tl_json_str(j, "reason", g->reason);
+    tl_json_num(j, "correspondence", g->correspondence);
+    tl_json_num(j, "correspondence_p", g->correspondence_p);
+    tl_json_bool(j, "unrelated_source", g->unrelated);
+    tl_json_num(j, "mmd_before", g->mmd_before);
+    tl_json_num(j, "mmd_after", g->mmd_after);
+    tl_json_num(j, "reverse_validation_before", g->rv_before);
+    tl_json_num(j, "reverse_validation_after", g->rv_after);
+    tl_json_num(j, "agreement", g->agreement);
+    tl_json_num(j, "prediction_entropy", g->prediction_entropy);
+    tl_json_num(j, "effective_sample_share", g->ess);
+    if (r->labelled_checked) {
+        const tl_guard_labelled_report *l = &r->labelled;
+        tl_json_obj_begin(j, "labelled");
+        tl_json_int(j, "n", (long long)l->n);
+        tl_json_num(j, "accuracy", l->accuracy);
+        tl_json_num(j, "chance", l->chance);
+        tl_json_num(j, "p_above_chance", l->p_above_chance);
+        tl_json_num(j, "target_only_cv_accuracy", l->target_only);
+        tl_json_num(j, "z_vs_target_only", l->z_vs_target_only);
+        tl_json_bool(j, "harmful", l->harmful);
+        tl_json_str(j, "reason", l->reason);
+        tl_json_obj_end(j);
+    } else {
+        tl_json_null(j, "labelled");
+    }
+    tl_json_num(j, "seconds", r->seconds_guard);
+    tl_json_obj_end(j);
+}
+
+/* A parameter value as JSON: numbers as numbers, booleans as booleans, words as strings. */
+static void param_json(tl_json *j, const tl_param_desc *d, const char *v) {
+    if (d->type == TL_PARAM_INT || d->type == TL_PARAM_REAL)
+        tl_json_num(j, d->name, strtod(v, NULL));
+    else if (d->type == TL_PARAM_BOOL)
+        tl_json_bool(j, d->name, strcmp(v, "true") == 0);
+    else
+        tl_json_str(j, d->name, v);
+}
+
+static void report_json_body(tl_json *j, const tl_report *r) {
+    const tl_params *method = r->params;
+    tl_json_str(j, "method", r->method);
+    tl_json_str(j, "family", tl_family_name(r->family));
+    tl_json_obj_begin(j, "params");
+    const tl_method *m = method ? tl_params_method(method) : NULL;
+    for (size_t i = 0; m && i < tl_method_param_count(m); i++) {
+        const tl_param_desc *d = tl_method_param(m, i);
+        param_json(j, d, tl_params_get(method, d->name));
+    }
+    tl_json_obj_end(j);
+    tl_json_str(j, "learner", r->learner);
+    tl_json_str(j, "preprocess", r->preprocess);
+    tl_json_str(j, "preprocess_fit", r->preprocess_on_source ? "source" : "domain");
+    tl_json_str(j, "source", r->source);
+    tl_json_str(j, "target", r->target);
+    tl_json_str(j, "evaluated_on", r->evaluated_on);
+    tl_json_int(j, "n_domains", (long long)r->n_domains);
+    tl_json_int(j, "n_source", (long long)r->n_source);
+    tl_json_int(j, "n_target", (long long)r->n_target);
+    tl_json_int(j, "n_labelled", (long long)r->n_labelled);
+    tl_json_int(j, "n_eval", (long long)r->n_eval);
+    score_keys(j, "", &r->result);
+    score_keys(j, "baseline_", &r->source_only);
+    tl_json_num(j, "target_only_accuracy", r->target_only.n ? r->target_only.accuracy : NAN);
+    tl_json_num(j, "pooled_accuracy", r->pooled.n ? r->pooled.accuracy : NAN);
+    tl_json_num(j, "gain", r->result.n ? r->gain : NAN);
+    tl_json_bool(j, "worse_than_baseline", r->worse_than_baseline);
+    if (r->guarded)
+        tl_json_bool(j, "negative_transfer", r->negative_transfer);
+    else
+        tl_json_null(j, "negative_transfer");
+    if (r->guarded)
+        guard_json(j, r);
+    else
+        tl_json_null(j, "guard");
+    tl_json_obj_begin(j, "model");
+    for (size_t i = 0; i < r->n_info; i++) tl_json_num(j, r->info_key[i], r->info_value[i]);
+    tl_json_obj_end(j);
+    bool inst = r->family == TL_FAMILY_INSTANCE;
+    tl_json_num(j, "weight_min", inst ? r->weight_min : NAN);
+    tl_json_num(j, "weight_max", inst ? r->weight_max : NAN);
+    if (inst)
+        tl_json_int(j, "weight_zeros", (long long)r->weight_zeros);
+    else
+        tl_json_null(j, "weight_zeros");
+    tl_json_num(j, "effective_sample_size", inst ? r->effective_sample_size : NAN);
+    tl_json_num(j, "seconds", r->seconds_method + r->seconds_learner);
+    tl_json_num(j, "baseline_seconds", r->seconds_baseline);
+    tl_json_num(j, "guard_seconds", r->seconds_guard);
+    tl_json_num(j, "preprocess_seconds", r->seconds_preprocess);
+    tl_json_num(j, "total_seconds", r->seconds_total);
+}
+
+tl_status tl_report_json(const tl_report *r, const char *command, char **out) {
+    tl_json j;
+    if (!r || !out) return tl_fail(TL_ERR_INVALID_ARG, "report_json: NULL report or output");
+    tl_json_begin(&j);
+    if (command) tl_json_str(&j, "command", command);
+    report_json_body(&j, r);
+    tl_status st = tl_json_end(&j, out);
+    return st == TL_OK ? st : tl_fail(st, "report_json: out of memory");
+}
+
+/* ---- the table ---- */
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    bool oom;
+} text;
+
+static void tprintf(text *t, const char *fmt, ...) {
+    va_list ap;
+    for (int pass = 0; pass < 2 && !t->oom; pass++) {
+        va_start(ap, fmt);
+        int n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) return;
+        if (t->buf && t->len + (size_t)n < t->cap) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = t->cap ? t->cap : 1024;
+        while (cap <= t->len + (size_t)n) cap *= 2;
+        char *b = tl_realloc(t->buf, cap);
+        if (!b) {
+            t->oom = true;
+            return;
+        }
+        t->buf = b;
+        t->cap = cap;
+    }
+}
+
+static void score_line(text *t, const char *label, const tl_score *s, const char *extra) {
+    if (!s->n) return;
+    tprintf(t, "%-22s %.2f %%   (balanced %.2f %%, macro-F1 %.2f %%)%s\n", label,
+            100 * s->accuracy, 100 * s->balanced_accuracy, 100 * s->macro_f1, extra ? extra : "");
+}
+
+tl_status tl_report_text(const tl_report *r, char **out) {
+    text t = {NULL, 0, 0, false};
+    if (!r || !out) return tl_fail(TL_ERR_INVALID_ARG, "report_text: NULL report or output");
+    *out = NULL;
+    tprintf(&t, "%-22s %s (%zu samples) -> %s (%zu samples)\n", "task", r->source, r->n_source,
+            r->target, r->n_target);
+    if (strcmp(r->evaluated_on, r->target) != 0 || r->n_eval != r->n_target)
+        tprintf(&t, "%-22s %s (%zu samples)\n", "scored on", r->evaluated_on, r->n_eval);
+    if (r->n_labelled) tprintf(&t, "%-22s %zu labelled target rows\n", "labelled", r->n_labelled);
+    tprintf(&t, "%-22s %s, learner %s, preprocess %s%s\n", "method", r->method, r->learner,
+            r->preprocess, r->preprocess_on_source ? " (fitted on the source)" : "");
+    if (r->n_info) {
+        tprintf(&t, "%-22s", "fitted");
+        for (size_t i = 0; i < r->n_info; i++)
+            tprintf(&t, "%s %s %.6g", i ? "," : "", r->info_key[i], r->info_value[i]);
+        tprintf(&t, "\n");
+    }
+    if (r->family == TL_FAMILY_INSTANCE)
+        tprintf(&t, "%-22s min %.4g, max %.4g, %zu zero, effective sample size %.1f of %zu\n",
+                "weight spread", r->weight_min, r->weight_max, r->weight_zeros,
+                r->effective_sample_size, r->n_source);
+    if (!r->result.n) {
+        tprintf(&t, "%-22s the scored rows have no labels: predictions only\n", "accuracy");
+    } else {
+        char tm[64];
+        snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_baseline);
+        score_line(&t, "no transfer", &r->source_only, tm);
+        score_line(&t, "target only", &r->target_only, NULL);
+        score_line(&t, "source + target", &r->pooled, NULL);
+        snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_method + r->seconds_learner);
+        score_line(&t, r->method, &r->result, tm);
+        tprintf(&t, "%-22s %+.2f points%s\n", "gain", 100 * r->gain,
+                r->worse_than_baseline ? "  <- worse than no transfer" : "");
+    }
+    if (r->guarded) {
+        tprintf(&t, "%-22s %s: %s\n", "guard (no labels)", tl_guard_verdict_name(r->guard.verdict),
+                r->guard.reason);
+        if (r->labelled_checked)
+            tprintf(&t, "%-22s %s: %s\n", "guard (labelled)", r->labelled.harmful ? "harmful" : "ok",
+                    r->labelled.reason);
+        tprintf(&t, "%-22s %s\n", "negative transfer", r->negative_transfer ? "LIKELY" : "not detected");
+    }
+    tprintf(&t, "%-22s %.3f s (method %.3f, learner %.3f, baselines %.3f, guard %.3f)\n", "time",
+            r->seconds_total, r->seconds_method, r->seconds_learner, r->seconds_baseline,
+            r->seconds_guard);
+    if (t.oom || !t.buf) {
+        tl_free(t.buf);
+        return tl_fail(TL_ERR_NOMEM, "report_text: out of memory");
+    }
+    *out = t.buf;
+    return TL_OK;
+}

@@ -1,0 +1,570 @@
+/* tl_transfer_run (tl/pipeline.h): the transfer protocol, written once for every method family.
+ *
+ *   1. working copies of every domain's rows (or the caller's own with opts.in_place), sparse
+ *      widths aligned, dense where the method needs it;
+ *   2. preprocessing fitted per domain (or on the first source) and applied to that domain's
+ *      rows, labelled rows and test rows;
+ *   3. the no-transfer baselines with the run's learner, scored on the evaluation rows: source
+ *      only; with labelled target rows, target only and source + target pooled;
+ *   4. the method fitted on the prepared task (tl_model_fit), then applied as its family says:
+ *      feature - the learner is trained on the mapped source (+ mapped labelled target rows) and
+ *      predicts the mapped evaluation rows; instance - the learner is trained with the weights;
+ *      ensemble - the model predicts; no method - the baseline is the result;
+ *   5. the negative-transfer guard (tl/guard.h): the label-free check on the spaces before and
+ *      after (feature), on the weights (instance), or the feature correspondence alone
+ *      (ensemble), and with labelled target rows the check of the transferred source model on
+ *      them against chance and a target-only learner;
+ *   6. the report (scores, gain, verdict, what the fit settled on, seconds per stage) and the
+ *      fitted pipeline (scalers -> model -> learner).
+ * Each stage's failure is prefixed with the stage, so a message says where the run stopped. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal/parallel.h"
+#include "method_internal.h"
+#include "pipeline_internal.h"
+
+tl_run_opts tl_run_opts_default(void) {
+    tl_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.guard = true;
+    o.guard_params = tl_guard_params_default();
+    return o;
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* One domain's prepared rows. */
+typedef struct {
+    tl_dataset *data, *labelled, *test; /* working sets (owned unless in place) */
+} prep_domain;
+
+typedef struct {
+    const tl_task *task;
+    tl_run_opts o;
+    size_t nd, src, tgt;   /* domains; the first source and the first target */
+    prep_domain *dom;
+    bool own;              /* the working sets are copies */
+    tl_task *work;         /* the prepared task the method sees */
+    tl_learner_params lp;
+    char learner_label[32];
+    tl_params *default_learner;
+} run_state;
+
+static void state_free(run_state *r) {
+    if (r->own && r->dom)
+        for (size_t i = 0; i < r->nd; i++) {
+            tl_dataset_free(r->dom[i].data);
+            tl_dataset_free(r->dom[i].labelled);
+            tl_dataset_free(r->dom[i].test);
+        }
+    tl_free(r->dom);
+    tl_task_free(r->work);
+    tl_params_free(r->default_learner);
+}
+
+static tl_status copy_set(tl_dataset *in, bool own, tl_dataset **out) {
+    *out = NULL;
+    if (!in) return TL_OK;
+    if (!own) {
+        *out = in;
+        return TL_OK;
+    }
+    return tl_dataset_clone(in, out);
+}
+
+/* Every set of every domain has the first source's width: sparse sets are widened to the
+ * largest width among the sparse ones (svmlight files end at their last non-zero column); dense
+ * widths must agree (homogeneous methods). */
+static tl_status align_widths(run_state *r, bool heterogeneous) {
+    tl_status st = TL_OK;
+    size_t dmax = 0;
+    for (size_t i = 0; i < r->nd; i++) {
+        tl_dataset *s[3] = {r->dom[i].data, r->dom[i].labelled, r->dom[i].test};
+        for (int k = 0; k < 3; k++)
+            if (s[k] && tl_dataset_cols(s[k]) > dmax) dmax = tl_dataset_cols(s[k]);
+    }
+    const tl_dataset *ref = r->dom[r->src].data;
+    for (size_t i = 0; i < r->nd; i++) {
+        tl_dataset *s[3] = {r->dom[i].data, r->dom[i].labelled, r->dom[i].test};
+        for (int k = 0; k < 3; k++) {
+            if (!s[k]) continue;
+            if (tl_dataset_is_sparse(s[k]) && tl_dataset_cols(s[k]) < dmax) {
+                bool all_sparse = true;
+                for (size_t q = 0; q < r->nd; q++)
+                    all_sparse &= tl_dataset_is_sparse(r->dom[q].data);
+                if (all_sparse) TL_TRY(tl_dataset_set_cols(s[k], dmax));
+            }
+            if (heterogeneous && k == 0) continue;
+            TL_CHECK(tl_dataset_cols(s[k]) == tl_dataset_cols(heterogeneous ? r->dom[i].data : ref),
+                     TL_ERR_SHAPE,
+                     "'%s' has %zu features but '%s' has %zu: source and target must share a "
+                     "feature space",
+                     tl_dataset_name(heterogeneous ? r->dom[i].data : ref),
+                     tl_dataset_cols(heterogeneous ? r->dom[i].data : ref), tl_dataset_name(s[k]),
+                     tl_dataset_cols(s[k]));
+        }
+    }
+done:
+    return st;
+}
+
+/* Step 2: scalers fitted per domain (or on the source) and applied to each domain's sets. */
+static tl_status preprocess(run_state *r, tlx_scalers *sc) {
+    tl_status st = TL_OK;
+    sc->pre = r->o.preprocess;
+    sc->on_source = r->o.preprocess_on_source;
+    sc->n = r->nd;
+    TL_CALLOC(sc->s, r->nd);
+    if (r->o.preprocess.nsteps == 0) goto done;
+    for (size_t i = 0; i < r->nd; i++) {
+        if (!sc->on_source || i == r->src) {
+            st = tl_scaler_fit(&r->o.preprocess, r->dom[i].data, &sc->s[i]);
+            if (st != TL_OK) {
+                st = tl_fail_prefix(st, "preprocessing '%s'", tl_dataset_name(r->dom[i].data));
+                goto done;
+            }
+        }
+    }
+    for (size_t i = 0; i < r->nd; i++) {
+        const tl_scaler *use = sc->s[sc->on_source ? r->src : i];
+        tl_dataset *s[3] = {r->dom[i].data, r->dom[i].labelled, r->dom[i].test};
+        for (int k = 0; k < 3; k++) {
+            if (!s[k]) continue;
+            st = tl_scaler_apply(use, s[k]);
+            if (st != TL_OK) {
+                st = tl_fail_prefix(st, "preprocessing '%s'", tl_dataset_name(s[k]));
+                goto done;
+            }
+        }
+    }
+done:
+    return st;
+}
+
+tl_status tlx_score(const int *y, const int *pred, size_t n, tl_score *out) {
+    tl_status st = TL_OK;
+    out->n = n;
+    out->accuracy = out->balanced_accuracy = out->macro_f1 = NAN;
+    if (!y || n == 0) {
+        out->n = 0;
+        return TL_OK;
+    }
+    out->accuracy = tl_accuracy(y, pred, n);
+    TL_TRY(tl_balanced_accuracy(y, pred, n, &out->balanced_accuracy));
+    TL_TRY(tl_macro_f1(y, pred, n, &out->macro_f1));
+done:
+    return st;
+}
+
+/* Trains the run's learner on (X, y, w) and predicts E into pred; the learner is handed over in
+ * *keep when keep is not NULL. */
+static tl_status train_predict(const run_state *r, tl_xmat X, const int *y, const double *w,
+                               tl_xmat E, int *pred, tl_learner **keep) {
+    tl_status st = TL_OK;
+    tl_learner *l = NULL;
+    TL_TRY(tl_learner_create(&r->lp, &l));
+    TL_TRY(tl_learner_fit(l, X, y, w));
+    if (tl_xmat_rows(E)) TL_TRY(tl_learner_predict(l, E, pred));
+    if (keep) {
+        *keep = l;
+        l = NULL;
+    }
+done:
+    tl_learner_free(l);
+    return st;
+}
+
+/* The evaluation labels must be known to the source (unless the options allow unknown ones). */
+static tl_status check_labels(const run_state *r, const tl_dataset *train, const tl_dataset *ev) {
+    tl_status st = TL_OK;
+    int *cls = NULL;
+    size_t c = 0, unknown = 0, first = 0;
+    const int *ytr = tl_dataset_labels_const(train), *yev = tl_dataset_labels_const(ev);
+    TL_CHECK(ytr, TL_ERR_LABEL, "'%s' has no labels: the source must be labelled",
+             tl_dataset_name(train));
+    if (!yev) goto done;
+    TL_TRY(tl_labels_unique(ytr, tl_dataset_rows(train), &cls, NULL, &c));
+    for (size_t i = 0; i < tl_dataset_rows(ev); i++)
+        if (tl_labels_index(cls, c, yev[i]) < 0 && unknown++ == 0) first = i;
+    if (unknown && r->o.allow_unknown_labels) {
+        tl_log(r->o.ctx, TL_LOG_WARN,
+               "%zu samples of '%s' have labels the source never saw (first: label %d at row %zu); "
+               "they count as errors",
+               unknown, tl_dataset_name(ev), yev[first], first + 1);
+        goto done;
+    }
+    TL_CHECK(!unknown, TL_ERR_LABEL,
+             "'%s' row %zu has label %d, which does not occur in '%s' (%zu such samples); allow "
+             "unknown labels to score them as errors",
+             tl_dataset_name(ev), first + 1, yev[first], tl_dataset_name(train), unknown);
+done:
+    tl_free(cls);
+    return st;
+}
+
+/* Fills the label-free guard report with "not measured" values. */
+static void guard_blank(tl_guard_report *g) {
+    memset(g, 0, sizeof *g);
+    g->mmd_before = g->mmd_after = g->rv_before = g->rv_after = g->agreement = NAN;
+    g->correspondence = g->correspondence_p = g->prediction_entropy = g->ess = NAN;
+    g->verdict = TL_GUARD_OK;
+}
+
+static void weight_stats(tl_report *rep, const double *w, size_t n) {
+    double mn = INFINITY, mx = 0, s1 = 0, s2 = 0;
+    size_t z = 0;
+    for (size_t i = 0; i < n; i++) {
+        mn = fmin(mn, w[i]);
+        mx = fmax(mx, w[i]);
+        s1 += w[i];
+        s2 += w[i] * w[i];
+        z += w[i] == 0;
+    }
+    rep->weight_min = n ? mn : NAN;
+    rep->weight_max = n ? mx : NAN;
+    rep->weight_zeros = z;
+    rep->effective_sample_size = s2 > 0 ? s1 * s1 / s2 : 0; /* Kish */
+}
+
+/* Stacks A (na, k) over B (nb, k), labels ya then yb. */
+static tl_status stack(tl_mat A, const int *ya, tl_mat B, const int *yb, tl_mat *S, int **y) {
+    tl_status st = TL_OK;
+    TL_TRY(tl_mat_alloc(S, A.rows + B.rows, A.cols));
+    TL_ALLOC(*y, A.rows + B.rows ? A.rows + B.rows : 1);
+    TL_TRY(tl_mat_copy(tl_mat_rows(*S, 0, A.rows), A));
+    if (B.rows) TL_TRY(tl_mat_copy(tl_mat_rows(*S, A.rows, B.rows), B));
+    memcpy(*y, ya, A.rows * sizeof **y);
+    memcpy(*y + A.rows, yb, B.rows * sizeof **y);
+done:
+    return st;
+}
+
+tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl_run_opts *opts,
+                          tl_report **report, tl_pipeline **pipeline) {
+    tl_status st = TL_OK;
+    run_state r;
+    tl_report *rep = NULL;
+    tl_pipeline *pipe = NULL;
+    tl_model *model = NULL;
+    tl_learner *final = NULL, *srcl = NULL;
+    tl_dataset *pooled = NULL;
+    tl_mat Zs = {0}, Ze = {0}, Zl = {0}, Zt = {0}, Zsl = {0};
+    int *ysl = NULL, *lab_pred = NULL, *tmp_pred = NULL;
+    double *w = NULL;
+    tlx_scalers sc;
+    memset(&r, 0, sizeof r);
+    memset(&sc, 0, sizeof sc);
+    tli_thread_scope scope = {0};
+    double t_start = now(), t0;
+    TL_CHECK(task && report, TL_ERR_INVALID_ARG, "transfer_run: NULL task or report");
+    *report = NULL;
+    if (pipeline) *pipeline = NULL;
+    /* the caller's options over the defaults, as far as the caller's struct reaches */
+    r.o = tl_run_opts_default();
+    if (opts) {
+        size_t n = opts->struct_size && opts->struct_size < sizeof r.o ? opts->struct_size
+                                                                      : sizeof r.o;
+        memcpy(&r.o, opts, n);
+        r.o.struct_size = sizeof r.o;
+    }
+    scope = tli_threads_enter(r.o.ctx);
+    r.task = task;
+    r.nd = tl_task_count(task);
+    long s0 = tl_task_find(task, TL_ROLE_SOURCE, 0), g0 = tl_task_find(task, TL_ROLE_TARGET, 0);
+    TL_CHECK(s0 >= 0, TL_ERR_EMPTY, "transfer: the task has no source domain");
+    TL_CHECK(g0 >= 0, TL_ERR_EMPTY, "transfer: the task has no target domain");
+    r.src = (size_t)s0;
+    r.tgt = (size_t)g0;
+    const tl_method *m = method ? tl_params_method(method) : NULL;
+    tl_family fam = m ? m->family : TL_FAMILY_LEARNER;
+    TL_CHECK(!m || fam == TL_FAMILY_FEATURE || fam == TL_FAMILY_INSTANCE ||
+                 fam == TL_FAMILY_ENSEMBLE || fam == TL_FAMILY_LEARNER,
+             TL_ERR_UNSUPPORTED, "transfer: the %s family (%s) does not run through this protocol",
+             tl_family_name(fam), m->name);
+    if (fam == TL_FAMILY_LEARNER) m = NULL; /* a learner alone: no transfer */
+
+    /* the learner */
+    const tl_params *lparams = r.o.learner;
+    if (!lparams) {
+        TL_TRY(tl_params_create(tl_method_find(m && m->learner ? m->learner : "1nn", 0),
+                                &r.default_learner));
+        lparams = r.default_learner;
+    }
+    TL_TRY(tlx_learner_params(lparams, r.o.ctx, &r.lp));
+    tlx_learner_label(lparams, r.learner_label, sizeof r.learner_label);
+
+    /* 1. working sets */
+    t0 = now();
+    r.own = !r.o.in_place;
+    TL_CALLOC(r.dom, r.nd);
+    for (size_t i = 0; i < r.nd; i++) {
+        TL_CHECK(tl_dataset_rows(tl_task_data(task, i)) > 0, TL_ERR_EMPTY,
+                 "'%s' is empty: every domain needs samples", tl_dataset_name(tl_task_data(task, i)));
+        TL_TRY(copy_set(tl_task_data(task, i), r.own, &r.dom[i].data));
+        TL_TRY(copy_set(tl_task_labelled(task, i), r.own, &r.dom[i].labelled));
+        TL_TRY(copy_set(tl_task_test(task, i), r.own, &r.dom[i].test));
+    }
+    TL_TRY(align_widths(&r, m && (m->needs & TL_HETEROGENEOUS)));
+    prep_domain *S = &r.dom[r.src], *T = &r.dom[r.tgt];
+    TL_CHECK(!T->labelled || (tl_dataset_rows(T->labelled) > 0 && tl_dataset_has_labels(T->labelled)),
+             TL_ERR_LABEL, "'%s' has no labels: labelled target rows must be labelled",
+             T->labelled ? tl_dataset_name(T->labelled) : "");
+    tl_dataset *E = T->test ? T->test : T->data; /* the rows scored */
+    TL_TRY(check_labels(&r, S->data, E));
+    if (m && m->params) TL_TRY(tl_params_check(method, tl_dataset_cols(S->data),
+                                               tl_dataset_rows(S->data) + tl_dataset_rows(T->data)));
+
+    /* 2. preprocessing, then dense copies where the method works on dense rows */
+    TL_TRY(preprocess(&r, &sc));
+    if (m && (m->needs & TL_DENSE_ONLY))
+        for (size_t i = 0; i < r.nd; i++) {
+            tl_dataset *s[3] = {r.dom[i].data, r.dom[i].labelled, r.dom[i].test};
+            for (int k = 0; k < 3; k++)
+                if (s[k]) TL_TRY(tl_dataset_densify(s[k]));
+        }
+    TL_TRY(tl_task_create(&r.work));
+    for (size_t i = 0; i < r.nd; i++) {
+        TL_TRY(tl_task_add(r.work, tl_task_role(task, i), r.dom[i].data, NULL));
+        TL_TRY(tl_task_set_labelled(r.work, i, r.dom[i].labelled));
+        TL_TRY(tl_task_set_test(r.work, i, r.dom[i].test));
+    }
+    TL_CALLOC(rep, 1);
+    rep->seconds_preprocess = now() - t0;
+
+    /* 3. the no-transfer baselines */
+    size_t ne = tl_dataset_rows(E), nl = T->labelled ? tl_dataset_rows(T->labelled) : 0;
+    const int *ys = tl_dataset_labels_const(S->data), *ye = tl_dataset_labels_const(E);
+    const int *yl = T->labelled ? tl_dataset_labels_const(T->labelled) : NULL;
+    TL_ALLOC(rep->predictions, ne ? ne : 1);
+    TL_ALLOC(tmp_pred, ne ? ne : 1);
+    t0 = now();
+    st = train_predict(&r, tl_dataset_features(S->data), ys, tl_dataset_weights(S->data),
+                       tl_dataset_features(E), tmp_pred, &srcl);
+    if (st != TL_OK) {
+        st = tl_fail_prefix(st, "baseline (%s on the source)", r.learner_label);
+        goto done;
+    }
+    TL_TRY(tlx_score(ye, tmp_pred, ne, &rep->source_only));
+    if (!m) memcpy(rep->predictions, tmp_pred, ne * sizeof *tmp_pred);
+    if (nl) {
+        st = train_predict(&r, tl_dataset_features(T->labelled), yl, NULL, tl_dataset_features(E),
+                           tmp_pred, NULL);
+        if (st == TL_OK) st = tlx_score(ye, tmp_pred, ne, &rep->target_only);
+        if (st == TL_OK) st = tl_dataset_concat(S->data, T->labelled, &pooled);
+        if (st == TL_OK)
+            st = train_predict(&r, tl_dataset_features(pooled), tl_dataset_labels_const(pooled),
+                               NULL, tl_dataset_features(E), tmp_pred, m ? NULL : &final);
+        if (st == TL_OK) st = tlx_score(ye, tmp_pred, ne, &rep->pooled);
+        if (st != TL_OK) {
+            st = tl_fail_prefix(st, "baselines with the labelled target rows");
+            goto done;
+        }
+        if (!m) memcpy(rep->predictions, tmp_pred, ne * sizeof *tmp_pred);
+    }
+    if (!m && !final) {
+        final = srcl;
+        srcl = NULL;
+    }
+    rep->seconds_baseline = now() - t0;
+
+    /* 4. the method, and the learner on its output */
+    t0 = now();
+    if (m) {
+        st = tl_model_fit(method, lparams, r.work, r.o.ctx, &model);
+        if (st != TL_OK) {
+            st = tl_fail_prefix(st, "fitting %s", m->name);
+            goto done;
+        }
+    }
+    rep->seconds_method = now() - t0;
+    t0 = now();
+    if (fam == TL_FAMILY_FEATURE) {
+        st = tl_model_transform(model, r.src, tl_dataset_dense(S->data), &Zs);
+        if (st == TL_OK) st = tl_model_transform(model, r.tgt, tl_dataset_dense(E), &Ze);
+        if (st == TL_OK && nl)
+            st = tl_model_transform(model, r.tgt, tl_dataset_dense(T->labelled), &Zl);
+        if (st != TL_OK) {
+            st = tl_fail_prefix(st, "transforming with %s", m->name);
+            goto done;
+        }
+        if (nl) { /* the labelled target rows join the training set in the shared space */
+            TL_TRY(stack(Zs, ys, Zl, yl, &Zsl, &ysl));
+            st = train_predict(&r, tl_xmat_from_dense(Zsl), ysl, NULL, tl_xmat_from_dense(Ze),
+                               rep->predictions, &final);
+        } else {
+            st = train_predict(&r, tl_xmat_from_dense(Zs), ys, tl_dataset_weights(S->data),
+                               tl_xmat_from_dense(Ze), rep->predictions, &final);
+        }
+    } else if (fam == TL_FAMILY_INSTANCE) {
+        size_t nw = 0;
+        const double *fw = tl_model_fit_weights(model, &nw);
+        weight_stats(rep, fw, nw);
+        /* labelled target rows (pooled with the source above) join with weight 1 */
+        TL_ALLOC(w, nw + nl ? nw + nl : 1);
+        memcpy(w, fw, nw * sizeof *w);
+        for (size_t i = 0; i < nl; i++) w[nw + i] = 1.0;
+        const tl_dataset *train = nl ? pooled : S->data;
+        st = train_predict(&r, tl_dataset_features(train), tl_dataset_labels_const(train), w,
+                           tl_dataset_features(E), rep->predictions, &final);
+    } else if (fam == TL_FAMILY_ENSEMBLE) {
+        st = ne ? tl_model_predict(model, tl_dataset_features(E), rep->predictions) : TL_OK;
+    }
+    if (st != TL_OK) {
+        st = tl_fail_prefix(st, m && fam != TL_FAMILY_ENSEMBLE ? "learning after %s" : "%s",
+                            m ? m->name : "learning");
+        goto done;
+    }
+    rep->seconds_learner = now() - t0;
+    TL_TRY(tlx_score(ye, rep->predictions, ne, &rep->result));
+    rep->gain = rep->result.accuracy - rep->source_only.accuracy;
+    rep->worse_than_baseline =
+        rep->result.accuracy < rep->source_only.accuracy ||
+        (rep->target_only.n && rep->result.accuracy < rep->target_only.accuracy);
+
+    /* 5. the guard */
+    guard_blank(&rep->guard);
+    memset(&rep->labelled, 0, sizeof rep->labelled);
+    rep->labelled_transfer_accuracy = NAN;
+    t0 = now();
+    if (r.o.guard && m) {
+        tl_guard_params gp = r.o.guard_params;
+        gp.learner = r.lp; /* reverse validation judges the model the user gets */
+        gp.seed = tlx_seed(r.o.ctx);
+        tl_xmat Fs = tl_dataset_features(S->data), Ft = tl_dataset_features(T->data);
+        if (fam == TL_FAMILY_FEATURE) {
+            tl_mat Zt_use = Ze;
+            if (E != T->data) {
+                st = tl_model_transform(model, r.tgt, tl_dataset_dense(T->data), &Zt);
+                if (st != TL_OK) {
+                    st = tl_fail_prefix(st, "transforming the target");
+                    goto done;
+                }
+                Zt_use = Zt;
+            }
+            st = tl_guard_check(&gp, Fs, ys, Ft, tl_xmat_from_dense(Zs), NULL,
+                                tl_xmat_from_dense(Zt_use), &rep->guard);
+        } else if (fam == TL_FAMILY_INSTANCE) {
+            size_t nw;
+            st = tl_guard_check(&gp, Fs, ys, Ft, Fs, tl_model_fit_weights(model, &nw), Ft,
+                                &rep->guard);
+        } else { /* an ensemble: does the source correspond to the target at all? */
+            st = tl_guard_correspondence(&gp, Fs, Ft, &rep->guard.correspondence,
+                                         &rep->guard.correspondence_p);
+            if (st == TL_OK) {
+                rep->guard.unrelated = rep->guard.correspondence < gp.min_correspondence;
+                rep->guard.verdict = rep->guard.unrelated ? TL_GUARD_HARMFUL : TL_GUARD_OK;
+                snprintf(rep->guard.reason, sizeof rep->guard.reason,
+                         rep->guard.unrelated
+                             ? "the source looks unrelated: its feature correlations do not "
+                               "match the target's (Mantel r = %.3f < %.2f, permutation p = %.2g)"
+                             : "features correspond (r = %.2f; p = %.2g)",
+                         rep->guard.correspondence,
+                         rep->guard.unrelated ? gp.min_correspondence : rep->guard.correspondence_p,
+                         rep->guard.correspondence_p);
+            }
+        }
+        if (st != TL_OK) {
+            st = tl_fail_prefix(st, "negative-transfer guard");
+            goto done;
+        }
+        if (nl) { /* the transferred source model on the labelled target rows */
+            double to_cv = NAN;
+            TL_ALLOC(lab_pred, nl);
+            if (fam == TL_FAMILY_FEATURE)
+                st = train_predict(&r, tl_xmat_from_dense(Zs), ys, tl_dataset_weights(S->data),
+                                   tl_xmat_from_dense(Zl), lab_pred, NULL);
+            else if (fam == TL_FAMILY_INSTANCE) {
+                size_t nw;
+                st = train_predict(&r, Fs, ys, tl_model_fit_weights(model, &nw),
+                                   tl_dataset_features(T->labelled), lab_pred, NULL);
+            } else
+                st = tl_learner_predict(srcl, tl_dataset_features(T->labelled), lab_pred);
+            if (st == TL_OK && nl >= 4)
+                st = tl_cross_validate(&r.lp, tl_dataset_features(T->labelled), yl, NULL,
+                                       nl < 5 ? nl : 5, gp.seed, &to_cv, NULL);
+            if (st == TL_OK) st = tl_guard_labelled(&gp, yl, lab_pred, nl, to_cv, &rep->labelled);
+            if (st != TL_OK) {
+                st = tl_fail_prefix(st, "checking the transfer on the labelled target rows");
+                goto done;
+            }
+            rep->labelled_checked = true;
+            rep->labelled_transfer_accuracy = rep->labelled.accuracy;
+        }
+        rep->guarded = true;
+        rep->negative_transfer =
+            rep->guard.verdict == TL_GUARD_HARMFUL || (rep->labelled_checked && rep->labelled.harmful);
+    }
+    rep->seconds_guard = now() - t0;
+
+    /* 6. the report and the pipeline */
+    TL_TRY(tlx_report_describe(rep, task, E, m ? m->name : "none", fam, r.learner_label,
+                               &r.o, r.src, r.tgt));
+    if (m) TL_TRY(tl_params_clone(method, &rep->params));
+    for (size_t i = 0; model && i < TL_REPORT_MAX_INFO; i++) {
+        const char *k;
+        double v;
+        if (!tl_model_info(model, i, &k, &v)) break;
+        rep->info_key[i] = k;
+        rep->info_value[i] = v;
+        rep->n_info = i + 1;
+    }
+    if (r.o.keep_embeddings && fam == TL_FAMILY_FEATURE) {
+        TL_CALLOC(rep->embedded, r.nd);
+        for (size_t i = 0; i < r.nd; i++) {
+            if (i == r.src) {
+                rep->embedded[i] = Zs;
+                Zs.data = NULL;
+            } else if (i == r.tgt && Zt.data) {
+                rep->embedded[i] = Zt;
+                Zt.data = NULL;
+            } else if (i == r.tgt && E == T->data) {
+                TL_TRY(tl_mat_clone(&rep->embedded[i], Ze));
+            } else {
+                st = tl_model_transform(model, i, tl_dataset_dense(r.dom[i].data), &rep->embedded[i]);
+                if (st != TL_OK) tl_error_clear(), st = TL_OK; /* a domain the map does not know */
+            }
+        }
+        rep->embedded_eval = Ze;
+        Ze.data = NULL;
+    }
+    if (pipeline) {
+        TL_TRY(tlx_pipeline_make(&sc, model, final, task, r.src, r.tgt, &pipe));
+        model = NULL;
+        final = NULL;
+    }
+    rep->seconds_total = now() - t_start;
+    *report = rep;
+    rep = NULL;
+    if (pipeline) {
+        *pipeline = pipe;
+        pipe = NULL;
+    }
+done:
+    tli_threads_leave(scope);
+    tl_report_free(rep);
+    tl_pipeline_free(pipe);
+    tl_model_free(model);
+    tl_learner_free(final);
+    tl_learner_free(srcl);
+    tl_dataset_free(pooled);
+    tlx_scalers_free(&sc);
+    tl_mat_free(&Zs);
+    tl_mat_free(&Ze);
+    tl_mat_free(&Zl);
+    tl_mat_free(&Zt);
+    tl_mat_free(&Zsl);
+    tl_free(ysl);
+    tl_free(lab_pred);
+    tl_free(tmp_pred);
+    tl_free(w);
+    state_free(&r);
+    return st;
+}

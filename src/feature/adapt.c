@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "feature_internal.h"
+#include "internal/parallel.h"
 #include "tl/data.h"
 #include "tl/io.h"
 
@@ -218,6 +219,7 @@ tl_status tl_adapt_fit(const tl_adapt_params *p, tl_mat Xs, const int *ys, tl_ma
     tl_status st = TL_OK;
     tl_adapter *a = NULL;
     tl_mat Fs = {0, 0, 0, NULL}, Ft = {0, 0, 0, NULL};
+    tli_thread_scope scope = tli_threads_enter(p ? p->ctx : NULL);
     TL_CHECK(p && out, TL_ERR_INVALID_ARG, "adapt_fit: NULL parameters or output");
     *out = NULL;
     TL_TRY(check_input(Xs, "source", Xs.cols));
@@ -233,7 +235,6 @@ tl_status tl_adapt_fit(const tl_adapt_params *p, tl_mat Xs, const int *ys, tl_ma
         TL_CHECK(Xs.rows >= 2 && Xt.rows >= 2, TL_ERR_EMPTY,
                  "%s: each domain needs at least 2 samples (source %zu, target %zu)", mn, Xs.rows,
                  Xt.rows);
-    if (p->ctx) tl_ctx_apply_threads(p->ctx);
     TL_TRY(adapter_new(2, &a));
     a->p = *p;
     a->d_in = Xs.cols;
@@ -273,6 +274,7 @@ tl_status tl_adapt_fit(const tl_adapt_params *p, tl_mat Xs, const int *ys, tl_ma
     *out = a;
     a = NULL;
 done:
+    tli_threads_leave(scope);
     if (p && p->form == TL_ADAPT_KERNEL) {
         tl_mat_free(&Fs);
         tl_mat_free(&Ft);

@@ -145,6 +145,43 @@ void tl_report_free(tl_report *r);
 tl_status tl_report_json(const tl_report *r, const char *command, char **out);
 tl_status tl_report_text(const tl_report *r, char **out);
 
+/* ---- which source to transfer from ---- */
+typedef struct {
+    size_t struct_size;       /* sizeof(tl_rank_opts), set by tl_rank_opts_default */
+    tl_preprocess preprocess; /* applied to copies of each source and the target */
+    bool preprocess_on_source;/* fit the scaling on each source and apply it to the target too */
+    bool a_distance;          /* compute the proxy A-distance (the slowest measure; default on) */
+    size_t folds;             /* A-distance cross-validation folds (default 5) */
+    const tl_params *learner; /* for the transfer estimate on labelled target rows; NULL: 1-NN */
+    const tl_ctx *ctx;        /* seed, threads; NULL: defaults */
+} tl_rank_opts;
+tl_rank_opts tl_rank_opts_default(void);
+
+/* One candidate source's evidence: RBF MMD^2 to the target (one bandwidth for every source: the
+ * median heuristic on the target, so the values compare), the proxy A-distance, and with
+ * labelled target rows the accuracy on them of the learner trained on the source (the transfer
+ * estimate). Ranks: 1 = best (smallest distance, highest accuracy; NaN last). */
+typedef struct {
+    size_t n;                 /* source rows */
+    double mmd, a_distance, transfer_accuracy; /* NaN when not measured */
+    int rank_mmd, rank_a_distance, rank_transfer, rank;
+} tl_source_score;
+/* Scores one source (raw rows; the options' preprocessing is applied to copies). labelled may
+ * be NULL. The caller keeps every dataset. */
+tl_status tl_source_score_compute(const tl_dataset *source, const tl_dataset *target,
+                                  const tl_dataset *labelled, const tl_rank_opts *o,
+                                  tl_source_score *out);
+/* Fills the ranks of n scored sources; the final rank follows the transfer estimate when there
+ * is one, else MMD. */
+void tl_sources_rank(tl_source_score *s, size_t n);
+/* The ranking as the documented JSON (command "rank-sources") or a table; names (n) label the
+ * sources. *out allocated with tl_malloc. */
+tl_status tl_ranking_json(const tl_source_score *s, const char *const *names, size_t n,
+                          const char *target, const char *labelled, const tl_rank_opts *o,
+                          double seconds, char **out);
+tl_status tl_ranking_text(const tl_source_score *s, const char *const *names, size_t n,
+                          const char *target, const char *labelled, double seconds, char **out);
+
 /* ---- the fitted pipeline ---- */
 void tl_pipeline_free(tl_pipeline *p);
 size_t tl_pipeline_domains(const tl_pipeline *p);

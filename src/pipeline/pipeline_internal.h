@@ -27,4 +27,18 @@ tl_status tlx_report_describe(tl_report *r, const tl_task *task, const tl_datase
 tl_status tlx_pipeline_make(tlx_scalers *sc, tl_model *model, tl_learner *learner,
                             const tl_task *task, size_t src, size_t tgt, tl_pipeline **out);
 
+/* A growing text (tl_realloc'd) for the table renderers. */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    bool oom;
+} tlx_text;
+void tlx_tprintf(tlx_text *t, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Hands over the text, or TL_ERR_NOMEM (freed) when any step ran out of memory. */
+tl_status tlx_text_end(tlx_text *t, char **out);
+
 #endif

@@ -179,13 +179,7 @@ tl_status tl_report_json(const tl_report *r, const char *command, char **out) {
 
 /* ---- the table ---- */
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    bool oom;
-} text;
-
-static void tprintf(text *t, const char *fmt, ...) {
+void tlx_tprintf(tlx_text *t, const char *fmt, ...) {
     va_list ap;
     for (int pass = 0; pass < 2 && !t->oom; pass++) {
         va_start(ap, fmt);
@@ -208,35 +202,45 @@ static void tprintf(text *t, const char *fmt, ...) {
     }
 }
 
-static void score_line(text *t, const char *label, const tl_score *s, const char *extra) {
+tl_status tlx_text_end(tlx_text *t, char **out) {
+    *out = NULL;
+    if (t->oom || !t->buf) {
+        tl_free(t->buf);
+        return tl_fail(TL_ERR_NOMEM, "report text: out of memory");
+    }
+    *out = t->buf;
+    return TL_OK;
+}
+
+static void score_line(tlx_text *t, const char *label, const tl_score *s, const char *extra) {
     if (!s->n) return;
-    tprintf(t, "%-22s %.2f %%   (balanced %.2f %%, macro-F1 %.2f %%)%s\n", label,
+    tlx_tprintf(t, "%-22s %.2f %%   (balanced %.2f %%, macro-F1 %.2f %%)%s\n", label,
             100 * s->accuracy, 100 * s->balanced_accuracy, 100 * s->macro_f1, extra ? extra : "");
 }
 
 tl_status tl_report_text(const tl_report *r, char **out) {
-    text t = {NULL, 0, 0, false};
+    tlx_text t = {NULL, 0, 0, false};
     if (!r || !out) return tl_fail(TL_ERR_INVALID_ARG, "report_text: NULL report or output");
     *out = NULL;
-    tprintf(&t, "%-22s %s (%zu samples) -> %s (%zu samples)\n", "task", r->source, r->n_source,
+    tlx_tprintf(&t, "%-22s %s (%zu samples) -> %s (%zu samples)\n", "task", r->source, r->n_source,
             r->target, r->n_target);
     if (strcmp(r->evaluated_on, r->target) != 0 || r->n_eval != r->n_target)
-        tprintf(&t, "%-22s %s (%zu samples)\n", "scored on", r->evaluated_on, r->n_eval);
-    if (r->n_labelled) tprintf(&t, "%-22s %zu labelled target rows\n", "labelled", r->n_labelled);
-    tprintf(&t, "%-22s %s, learner %s, preprocess %s%s\n", "method", r->method, r->learner,
+        tlx_tprintf(&t, "%-22s %s (%zu samples)\n", "scored on", r->evaluated_on, r->n_eval);
+    if (r->n_labelled) tlx_tprintf(&t, "%-22s %zu labelled target rows\n", "labelled", r->n_labelled);
+    tlx_tprintf(&t, "%-22s %s, learner %s, preprocess %s%s\n", "method", r->method, r->learner,
             r->preprocess, r->preprocess_on_source ? " (fitted on the source)" : "");
     if (r->n_info) {
-        tprintf(&t, "%-22s", "fitted");
+        tlx_tprintf(&t, "%-22s", "fitted");
         for (size_t i = 0; i < r->n_info; i++)
-            tprintf(&t, "%s %s %.6g", i ? "," : "", r->info_key[i], r->info_value[i]);
-        tprintf(&t, "\n");
+            tlx_tprintf(&t, "%s %s %.6g", i ? "," : "", r->info_key[i], r->info_value[i]);
+        tlx_tprintf(&t, "\n");
     }
     if (r->family == TL_FAMILY_INSTANCE)
-        tprintf(&t, "%-22s min %.4g, max %.4g, %zu zero, effective sample size %.1f of %zu\n",
+        tlx_tprintf(&t, "%-22s min %.4g, max %.4g, %zu zero, effective sample size %.1f of %zu\n",
                 "weight spread", r->weight_min, r->weight_max, r->weight_zeros,
                 r->effective_sample_size, r->n_source);
     if (!r->result.n) {
-        tprintf(&t, "%-22s the scored rows have no labels: predictions only\n", "accuracy");
+        tlx_tprintf(&t, "%-22s the scored rows have no labels: predictions only\n", "accuracy");
     } else {
         char tm[64];
         snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_baseline);
@@ -245,24 +249,19 @@ tl_status tl_report_text(const tl_report *r, char **out) {
         score_line(&t, "source + target", &r->pooled, NULL);
         snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_method + r->seconds_learner);
         score_line(&t, r->method, &r->result, tm);
-        tprintf(&t, "%-22s %+.2f points%s\n", "gain", 100 * r->gain,
+        tlx_tprintf(&t, "%-22s %+.2f points%s\n", "gain", 100 * r->gain,
                 r->worse_than_baseline ? "  <- worse than no transfer" : "");
     }
     if (r->guarded) {
-        tprintf(&t, "%-22s %s: %s\n", "guard (no labels)", tl_guard_verdict_name(r->guard.verdict),
+        tlx_tprintf(&t, "%-22s %s: %s\n", "guard (no labels)", tl_guard_verdict_name(r->guard.verdict),
                 r->guard.reason);
         if (r->labelled_checked)
-            tprintf(&t, "%-22s %s: %s\n", "guard (labelled)", r->labelled.harmful ? "harmful" : "ok",
+            tlx_tprintf(&t, "%-22s %s: %s\n", "guard (labelled)", r->labelled.harmful ? "harmful" : "ok",
                     r->labelled.reason);
-        tprintf(&t, "%-22s %s\n", "negative transfer", r->negative_transfer ? "LIKELY" : "not detected");
+        tlx_tprintf(&t, "%-22s %s\n", "negative transfer", r->negative_transfer ? "LIKELY" : "not detected");
     }
-    tprintf(&t, "%-22s %.3f s (method %.3f, learner %.3f, baselines %.3f, guard %.3f)\n", "time",
+    tlx_tprintf(&t, "%-22s %.3f s (method %.3f, learner %.3f, baselines %.3f, guard %.3f)\n", "time",
             r->seconds_total, r->seconds_method, r->seconds_learner, r->seconds_baseline,
             r->seconds_guard);
-    if (t.oom || !t.buf) {
-        tl_free(t.buf);
-        return tl_fail(TL_ERR_NOMEM, "report_text: out of memory");
-    }
-    *out = t.buf;
-    return TL_OK;
+    return tlx_text_end(&t, out);
 }

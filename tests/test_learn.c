@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "internal/testing.h"
 #include "tl/data.h"
 #include "tl/learn.h"
 

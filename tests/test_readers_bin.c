@@ -17,6 +17,7 @@
 #include <matio.h>
 
 #include "harness.h"
+#include "internal/testing.h"
 #include "tl/data.h"
 
 #define FIX "tests/golden/readers/"

@@ -125,7 +125,7 @@ static inline const char *tl_test_data_dir(void) {
 #define REQUIRE_DATA(dir)                                                                          \
     const char *dir = tl_test_data_dir();                                                          \
     if (!dir)                                                                                      \
-    SKIP("shared data folder %s not found (set TL_DATA_DIR)", tl_test_data_dir_name())
+        SKIP("shared data folder %s not found (set TL_DATA_DIR)", tl_test_data_dir_name())
 
 /* After REQUIRE_DATA(dir): skips the test when dir/sub (a data set's folder or file) is absent. */
 #define REQUIRE_DATA_SUB(dir, sub)                                                                 \

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "internal/testing.h"
 #include "tl.h"
 
 static char tmpdir[256];
@@ -707,6 +708,7 @@ TEST(preprocess_sparse) {
 /* ---------------- shared data ---------------- */
 TEST(amazon_svmlight) {
     REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "amazon_review_dann_5000");
     char p[1024];
     const char *dom[4] = {"books", "dvd", "electronics", "kitchen"};
     for (int k = 0; k < 4; k++) {
@@ -735,9 +737,12 @@ TEST(amazon_svmlight) {
     tl_dataset_free(ds);
 }
 
-/* Spec dispatch to the MAT and IDX readers (written elsewhere; here only the spec grammar). */
-TEST(spec_mat_and_idx) {
+/* Spec dispatch to the MAT and IDX readers (written elsewhere; here only the spec grammar): the MAT
+ * half, on the shared data. */
+TEST(spec_mat) {
     REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "office_caltech10_surf");
+    REQUIRE_DATA_SUB(dir, "digits_mnist_usps");
     char spec[1024];
     tl_dataset *ds = NULL;
     snprintf(spec, sizeof spec, "%s/office_caltech10_surf/dslr_SURF_L10.mat", dir);
@@ -754,13 +759,14 @@ TEST(spec_mat_and_idx) {
         CHECK(strcmp(tl_dataset_name(ds), spec) == 0);
     }
     tl_dataset_free(ds);
-    ds = NULL;
+}
+
+/* The IDX half of the spec grammar, on the installed Fashion-MNIST. */
+TEST(spec_idx) {
+    char spec[1024];
+    tl_dataset *ds = NULL;
     const char *fm = "/usr/share/datasets/fashion-mnist";
-    struct stat sb;
-    if (stat(fm, &sb) != 0) {
-        printf("SKIP %s (IDX part): %s not installed\n", tl_t_cur_name, fm);
-        return;
-    }
+    if (!tl_test_is_dir(fm)) SKIP("%s not found (Debian package dataset-fashion-mnist)", fm);
     snprintf(spec, sizeof spec, "%s:test", fm);
     CHECK_OK(tl_dataset_load(spec, NULL, &ds));
     if (ds)
@@ -804,7 +810,8 @@ int main(void) {
     RUN(preprocess_rowsum_then_zscore);
     RUN(preprocess_sparse);
     RUN(amazon_svmlight);
-    RUN(spec_mat_and_idx);
+    RUN(spec_mat);
+    RUN(spec_idx);
     if (tmpdir[0]) {
         char cmd[512];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "internal/testing.h"
 #include "tl.h"
 
 static char tmpdir[256];

@@ -817,6 +817,7 @@ out:
  * 100 dims, 1-NN. */
 TEST(surf_pca_reproduces_published) {
     REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "office_caltech10_surf");
     tl_adapt_params p = tl_adapt_params_default(TL_ADAPT_PCA);
     CHECK_NEAR(surf_acc(dir, &p, "caltech", "amazon", "rowsum,zscore"), 36.95, 0.005);
     CHECK_NEAR(surf_acc(dir, &p, "webcam", "dslr", "rowsum,zscore"), 77.07, 0.005);
@@ -831,6 +832,7 @@ TEST(surf_pca_reproduces_published) {
  * differs (C->W primal 37.29, D->W primal 84.75). */
 TEST(surf_jda_linear_reproduces_published) {
     REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "office_caltech10_surf");
     tl_adapt_params p = tl_adapt_params_default(TL_ADAPT_JDA);
     p.form = TL_ADAPT_KERNEL;
     p.kernel = tl_kernel_default(TL_KERNEL_LINEAR);
@@ -841,6 +843,7 @@ TEST(surf_jda_linear_reproduces_published) {
 /* JDA (lambda 0.1, 100 dims, 10 rounds) on the JDA paper's MNIST->USPS split: 67.28 published. */
 TEST(digits_jda_reproduces_published) {
     REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "digits_mnist_usps");
     char s1[512], s2[512];
     snprintf(s1, sizeof s1, "%s/digits_mnist_usps/MNIST_vs_USPS.mat:X_src,Y_src", dir);
     snprintf(s2, sizeof s2, "%s/digits_mnist_usps/MNIST_vs_USPS.mat:X_tar,Y_tar", dir);
@@ -869,7 +872,7 @@ out:
 int main(void) {
     if (fx_load("tests/golden/feature_data.txt", &fx_data) ||
         fx_load("tests/golden/feature_ref.txt", &fx_ref)) {
-        printf("fixtures missing (run from the repository root)\n0 passed, 1 failed\n");
+        printf("fixtures missing (run from the repository root)\n0 passed, 1 failed, 0 skipped\n");
         return 1;
     }
     Xs = fx(&fx_data, "Xs");

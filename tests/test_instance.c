@@ -490,6 +490,7 @@ TEST(tradaboost_beats_source_only) {
 
 TEST(kmm_surf_dslr_to_webcam) {
     REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "office_caltech10_surf");
     char ps[512], pt[512];
     snprintf(ps, sizeof ps, "%s/office_caltech10_surf/dslr_SURF_L10.mat", dir);
     snprintf(pt, sizeof pt, "%s/office_caltech10_surf/webcam_SURF_L10.mat", dir);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "internal/testing.h"
 #include "tl/data.h"
 #include "tl/learn.h"
 
@@ -811,6 +812,7 @@ TEST(office_caltech_1nn) {
     /* The published plain 1-NN numbers of the Office+Caltech SURF protocol (rowsum, then per-domain
      * z-score; see ../shared/data/README.md) are reproduced exactly. */
     REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "office_caltech10_surf");
     const char *dom[4] = {"caltech", "amazon", "webcam", "dslr"};
     tl_dataset *ds[4] = {NULL, NULL, NULL, NULL};
     tl_preprocess pre;
@@ -848,6 +850,7 @@ TEST(amazon_sparse) {
      * LogisticRegression(C=1, multinomial) 0.7692, LinearSVC(C=1) 0.7487, RidgeClassifier(1)
      * 0.7041 (tests/golden/make_learn.py does not hold these: they come from the shared data). */
     REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "amazon_review_dann_5000");
     tl_load_opts o = tl_load_opts_default();
     o.index_base = 0;
     o.n_features = 5000;

@@ -9,6 +9,7 @@
 
 #include "golden_fixture.h"
 #include "harness.h"
+#include "internal/testing.h"
 #include "oom_alloc.h"
 #include "tl.h"
 

@@ -219,6 +219,7 @@ TEST(mmd_pvalue_null_and_alternative) {
 /* Two random halves of one SURF domain vs two different domains. */
 TEST(mmd_pvalue_surf) {
     REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "office_caltech10_surf");
     tl_dataset *a = surf(dir, "amazon"), *c = surf(dir, "caltech");
     if (!a || !c) {
         CHECK(0);
@@ -258,6 +259,7 @@ TEST(mmd_pvalue_surf) {
 /* MMD over the six SURF pairs: DSLR-Webcam is the closest; the A-distance agrees on it. */
 TEST(surf_pair_ranking) {
     REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "office_caltech10_surf");
     const char *names[4] = {"amazon", "caltech", "dslr", "webcam"};
     tl_dataset *ds[4] = {NULL, NULL, NULL, NULL};
     for (int i = 0; i < 4; i++)

@@ -17,6 +17,7 @@
 #include <matio.h>
 
 #include "harness.h"
+#include "internal/testing.h"
 #include "tl/data.h"
 
 #define FIX "tests/golden/readers/"
@@ -568,12 +569,7 @@ TEST(idx_bad) {
 
 TEST(idx_fashion_mnist) {
     const char *dir = "/usr/share/datasets/fashion-mnist";
-    struct stat sb;
-    if (stat(dir, &sb) != 0) {
-        printf("SKIP %s: %s not found (Debian package dataset-fashion-mnist)\n", tl_t_cur_name,
-               dir);
-        return;
-    }
+    if (!tl_test_is_dir(dir)) SKIP("%s not found (Debian package dataset-fashion-mnist)", dir);
     tl_dataset *ds = NULL;
     CHECK_OK(tl_read_idx("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
                          "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz", &ds));
@@ -841,10 +837,7 @@ TEST(mat_v73) {
     char p[300];
     tmp("v73.mat", p, sizeof p);
     mat_t *m = Mat_CreateVer(p, NULL, MAT_FT_MAT73);
-    if (!m) {
-        printf("SKIP %s: this libmatio cannot write v7.3 files\n", tl_t_cur_name);
-        return;
-    }
+    if (!m) SKIP("this libmatio cannot write v7.3 (HDF5) files");
     double xd[6] = {1, 2, 3, 4, 5, 6}; /* 2 x 3 column-major: rows (1 3 5), (2 4 6) */
     double yd[2] = {7, 8};
     size_t xdims[2] = {2, 3}, ydims[2] = {2, 1};
@@ -899,6 +892,7 @@ TEST(mat_v73) {
 
 TEST(shared_surf_amazon) {
     REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "office_caltech10_surf");
     char p[512];
     snprintf(p, sizeof p, "%s/office_caltech10_surf/amazon_SURF_L10.mat", dir);
     tl_dataset *ds = NULL;
@@ -927,6 +921,7 @@ TEST(shared_surf_amazon) {
 
 TEST(shared_decaf_dslr) {
     REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "office_caltech10_decaf");
     char p[512];
     snprintf(p, sizeof p, "%s/office_caltech10_decaf/dslr_decaf.mat", dir);
     tl_dataset *ds = NULL;
@@ -952,6 +947,7 @@ TEST(shared_decaf_dslr) {
 
 TEST(shared_mnist_usps) {
     REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "digits_mnist_usps");
     char p[512];
     snprintf(p, sizeof p, "%s/digits_mnist_usps/MNIST_vs_USPS.mat", dir);
     tl_dataset *ds = NULL;
@@ -991,7 +987,7 @@ TEST(shared_mnist_usps) {
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tl_test_readers_bin_XXXXXX");
     if (!mkdtemp(tmpdir)) {
-        printf("cannot create a temporary folder\n0 passed, 1 failed\n");
+        printf("cannot create a temporary folder\n0 passed, 1 failed, 0 skipped\n");
         return 1;
     }
     RUN(npy_dtypes);

@@ -139,15 +139,6 @@ tl_status tl_read_mat(const char *path, const char *x_var /* NULL: auto */,
 tl_status tl_read_npy(const char *x_path, const char *y_path /* NULL: none */, tl_dataset **out);
 tl_status tl_read_idx(const char *images_path, const char *labels_path /* NULL: none */,
                       tl_dataset **out);
-/* In-memory variants (fuzz targets and tests); `name` is used in messages. */
-tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_load_opts *opts,
-                       tl_dataset **out);
-tl_status tl_parse_svmlight(const char *buf, size_t len, const char *name,
-                            const tl_load_opts *opts, tl_dataset **out);
-tl_status tl_parse_npy(const unsigned char *buf, size_t len, const char *name, tl_mat *X_out,
-                       size_t *ndim_out); /* X_out allocated (tl_mat_alloc); 1-D arrays: n x 1 */
-tl_status tl_parse_idx(const unsigned char *buf, size_t len, const char *name, tl_mat *X_out,
-                       size_t dims_out[4], size_t *ndim_out);
 
 /* Write a dataset. CSV: features then the label as last column, no header. svmlight: 1-based
  * indices unless index_base == 0 (a zero-based file). NPY: features to path, labels (int32) to

@@ -70,8 +70,6 @@ tl_status tl_learner_read(const tl_tlm *c, const char *name, tl_learner **out);
  * blocks through GEMM: idx (nq, k) and optional dist2 (nq, k, may be NULL) ascending by distance,
  * ties by lower reference index. ref (nr, d), query (nq, d). */
 tl_status tl_knn_search(tl_mat ref, tl_mat query, size_t k, size_t *idx, double *dist2);
-/* Naive O(nq * nr * d) reference for tests. */
-tl_status tl_knn_search_naive(tl_mat ref, tl_mat query, size_t k, size_t *idx, double *dist2);
 
 /* ---- metrics ---- */
 double tl_accuracy(const int *y, const int *pred, size_t n);

@@ -47,9 +47,6 @@ tl_status tl_gemv(tl_trans ta, double alpha, tl_mat A, const double *x, double b
 /* C = alpha * A A^T + beta * C (trans = NOTRANS) or alpha * A^T A + beta * C (TRANS); C is
  * symmetric and both triangles are filled on return. */
 tl_status tl_syrk(tl_trans t, double alpha, tl_mat A, double beta, tl_mat C);
-/* Naive triple loop (reference for tests). */
-tl_status tl_gemm_naive(tl_trans ta, tl_trans tb, double alpha, tl_mat A, tl_mat B, double beta,
-                        tl_mat C);
 
 /* ---- eigen-problems ---- */
 typedef enum {
@@ -124,8 +121,6 @@ tl_status tl_kernel_median_gamma(tl_mat X, uint64_t seed, double *gamma);
 /* K (n, m) = k(X_i, Y_j). gamma <= 0 must have been resolved by the caller (TL_ERR_INVALID_ARG).
  * Computed in row blocks through GEMM so no temporary larger than a block is allocated. */
 tl_status tl_kernel_matrix(const tl_kernel *k, tl_mat X, tl_mat Y, tl_mat K);
-/* Naive reference (tests). */
-tl_status tl_kernel_matrix_naive(const tl_kernel *k, tl_mat X, tl_mat Y, tl_mat K);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,7 @@
 
 #include "data/dataset_internal.h"
 #include "internal/check.h"
+#include "internal/testing.h"
 
 typedef struct {
     const char *p;

@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "internal/check.h"
+#include "internal/testing.h"
 #include "tl/data.h"
 
 #define IDX_MAX_DIMS 4

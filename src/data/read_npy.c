@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "internal/check.h"
+#include "internal/testing.h"
 #include "tl/data.h"
 #include "dataset_internal.h"
 

@@ -17,6 +17,7 @@
 
 #include "data/dataset_internal.h"
 #include "internal/check.h"
+#include "internal/testing.h"
 
 static bool tl_sv_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';

@@ -33,6 +33,7 @@
 
 #include "internal/check.h"
 #include "internal/parallel.h"
+#include "internal/testing.h"
 #include "learn/learn_internal.h"
 
 #define KNN_BQ 128    /* query rows per GEMM block */

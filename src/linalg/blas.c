@@ -8,6 +8,7 @@
 #include <cblas.h>
 #include <math.h>
 
+#include "internal/testing.h"
 #include "la_internal.h"
 
 static int bad_trans(tl_trans t) { return t != TL_NOTRANS && t != TL_TRANS; }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/testing.h"
 #include "la_internal.h"
 
 #define TL_MEDIAN_MAX_ROWS ((size_t)2000)

@@ -4,13 +4,15 @@
 # bright-top / bright-bottom classes; labels 0/1 for the source, 7/8 for the target), plus the bad
 # inputs the issue names: architecture errors naming the token, a label outside the head, the
 # wrong input shape, a NaN loss (stops, keeps the last good model), truncated model files.
-# Uses $TL_BIN (default build/tl). Prints "N passed, N failed".
+# Uses $TL_BIN (default build/tl). Prints "N passed, N failed, N skipped".
 TL=${TL_BIN:-build/tl}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-pass=0; fail=0
+pass=0; fail=0; skipped=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "$2" ] && printf '  %s\n' "$2" | head -n 5; }
+# skip NAME REASON: a group of cases that cannot run here; counted as one skip, never as a pass
+skip() { skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
 expect() {
     name=$1 code=$2 pat=$3; shift 4
     out=$("$@" 2>&1); rc=$?
@@ -155,5 +157,5 @@ expect res-from-safetensors 0 "accuracy" -- "$TL" finetune --from "$TMP/res.safe
     --input-shape 1x4x4 --data "$TMP/src.csv" --epochs 1 --save "$TMP/res2.tlm" -q
 expect res-arch-error 1 "'|'" -- "$TL" train --arch "conv:4:3|conv:4:1,gap,dense:2" --data "$TMP/src.csv" \
     --save "$TMP/x.tlm"
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

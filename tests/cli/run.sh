@@ -1,15 +1,18 @@
 #!/bin/sh
 # CLI cases: arguments in, exit code and output out. Uses $TL_BIN (default build/tl) and the
-# fixtures in tests/cli/data; cases on the shared benchmark data are skipped, with a message, when
-# ../shared/data is absent. Prints "N passed, N failed".
+# fixtures in tests/cli/data; each group of cases on the shared benchmark data ($TL_DATA_DIR, default
+# ../shared/data) is skipped when its data set is absent, counted as one skip with its reason (never
+# as a pass). Prints "N passed, N failed, N skipped".
 TL=${TL_BIN:-build/tl}
 D=tests/cli/data
 DATA=${TL_DATA_DIR:-../shared/data}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-pass=0; fail=0
+pass=0; fail=0; skipped=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "$2" ] && printf '  %s\n' "$2" | head -n 5; }
+# skip NAME REASON: a group of cases that cannot run here; counted as one skip, never as a pass
+skip() { skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
 
 # expect NAME EXIT_CODE PATTERN_IN_OUTPUT -- command...
 expect() {
@@ -86,7 +89,7 @@ if [ -d "$DATA/office_caltech10_surf" ]; then
     expect surf-vs-decaf-features 1 "features" -- "$TL" baseline --source $S/dslr_SURF_L10.mat \
         --target $DATA/office_caltech10_decaf/webcam_decaf.mat
 else
-    echo "SKIP surf-1nn: $DATA/office_caltech10_surf not found"
+    skip surf-1nn "$DATA/office_caltech10_surf not found (set TL_DATA_DIR)"
 fi
 if [ -d "$DATA/digits_mnist_usps" ]; then
     M=$DATA/digits_mnist_usps/MNIST_vs_USPS.mat
@@ -98,7 +101,7 @@ if [ -d "$DATA/digits_mnist_usps" ]; then
     [ "$got" = "44.70" ] && ok || bad "usps->mnist 1-NN" "got $got, published 44.70"
     expect mat-missing-var 1 "X_foo" -- "$TL" info $M:X_foo,Y_src
 else
-    echo "SKIP mnist-usps: $DATA/digits_mnist_usps not found"
+    skip mnist-usps "$DATA/digits_mnist_usps not found (set TL_DATA_DIR)"
 fi
 # negative-transfer guard: --columns, --labelled-per-class; an unrelated source (DeCAF cut to 800
 # columns) flagged without labels, a normal SURF task not flagged, a source with permuted classes
@@ -134,7 +137,7 @@ if [ -d "$DATA/office_caltech10_surf" ] && [ -d "$DATA/office_caltech10_decaf" ]
         --source "$TMP/amazon_perm.csv" --target $S/dslr_SURF_L10.mat --labelled 30 --rounds 4 \
         --preprocess rowsum,zscore --json -q
 else
-    echo "SKIP guard cases: $DATA/office_caltech10_surf or _decaf not found"
+    skip guard-cases "$DATA/office_caltech10_surf or $DATA/office_caltech10_decaf not found (set TL_DATA_DIR)"
 fi
 # feature-based transfer: tl adapt / tl transform
 # a small two-domain problem made here: 3 classes x 12 rows, 6 features; the target is the source
@@ -216,7 +219,7 @@ if [ -d "$DATA/office_caltech10_surf" ]; then
     got=$("$TL" adapt --method tca $SA --json -q | acc)
     [ "$got" = "43.42" ] && ok || bad "surf-tca C->A" "got $got, expected 43.42 (published 38.20)"
 else
-    echo "SKIP surf adapt cases: $DATA/office_caltech10_surf not found"
+    skip surf-adapt "$DATA/office_caltech10_surf not found (set TL_DATA_DIR)"
 fi
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

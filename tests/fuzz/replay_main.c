@@ -16,7 +16,7 @@ int main(int argc, char **argv) {
     }
     DIR *d = opendir(argv[1]);
     if (!d) {
-        printf("0 passed, 1 failed\n");
+        printf("0 passed, 1 failed, 0 skipped\n");
         fprintf(stderr, "cannot open corpus %s\n", argv[1]);
         return 1;
     }
@@ -42,6 +42,6 @@ int main(int argc, char **argv) {
     }
     closedir(d);
     /* reaching here means no input crashed; each file is one passed case */
-    printf("%d passed, 0 failed\n", n);
+    printf("%d passed, 0 failed, 0 skipped\n", n);
     return 0;
 }

@@ -196,6 +196,8 @@ tl_status tl_pipeline_transform(const tl_pipeline *p, size_t domain, const tl_da
                                 tl_mat *out);
 tl_status tl_pipeline_save(const tl_pipeline *p, const char *path);
 tl_status tl_pipeline_load(const char *path, tl_pipeline **out);
+/* The same out of a container already in memory (name: for messages). */
+tl_status tl_pipeline_read(const tl_tlm *c, const char *name, tl_pipeline **out);
 
 #ifdef __cplusplus
 }

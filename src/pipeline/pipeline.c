@@ -188,11 +188,23 @@ static tl_status count_meta(const tl_tlm *c, const char *path, const char *key, 
 
 tl_status tl_pipeline_load(const char *path, tl_pipeline **out) {
     tl_status st = TL_OK;
-    tl_tlm *c = NULL, *sub = NULL;
-    tl_pipeline *p = NULL;
+    tl_tlm *c = NULL;
     TL_CHECK(path && out, TL_ERR_INVALID_ARG, "pipeline_load: NULL path or output");
     *out = NULL;
     TL_TRY(tl_tlm_load(path, &c));
+    TL_TRY(tl_pipeline_read(c, path, out));
+done:
+    tl_tlm_free(c);
+    return st;
+}
+
+tl_status tl_pipeline_read(const tl_tlm *c, const char *path, tl_pipeline **out) {
+    tl_status st = TL_OK;
+    tl_tlm *sub = NULL;
+    tl_pipeline *p = NULL;
+    TL_CHECK(c && out, TL_ERR_INVALID_ARG, "pipeline_read: NULL container or output");
+    *out = NULL;
+    if (!path) path = "pipeline";
     const char *kind = tl_tlm_get_meta(c, "model");
     TL_CHECK(kind && strcmp(kind, "tl_pipeline") == 0, TL_ERR_FORMAT,
              "%s: holds no pipeline (a '%s' model)", path, kind ? kind : "?");
@@ -239,7 +251,6 @@ tl_status tl_pipeline_load(const char *path, tl_pipeline **out) {
     p = NULL;
 done:
     tl_tlm_free(sub);
-    tl_tlm_free(c);
     tl_pipeline_free(p);
     return st;
 }

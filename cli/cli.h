@@ -161,6 +161,11 @@ void cli_domains_free(cli_domains *d);
         {"save", "MODEL", NULL, "save the fitted method (.tlm)"},                                  \
         {"save-pipeline", "FILE", NULL,                                                            \
          "save the whole fitted pipeline: preprocessing, method and learner (.tlm)"}
+/* The method of --method (in the command's family) with its parameters from the generated
+ * options: 0, or the exit code after printing why (2: unknown method or bad value). */
+int cli_method_params(const cli_command *cmd, const cli_args *a, tl_params **out);
+/* Warnings on stderr for a report: negative transfer likely, worse than no transfer. */
+void cli_transfer_warn(const tl_report *r);
 /* Runs a transferring command of family cmd->methods - 1; returns the exit code. */
 int cli_run_transfer(const cli_command *cmd, cli_args *a);
 #endif

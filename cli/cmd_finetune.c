@@ -1,40 +1,45 @@
-/* `tl finetune`: adapt a pre-trained network to a target task - the model-based transfer step.
- * A new head when the target has other classes, in place of the last dense layer or on any lower
- * layer (--head-at: the layers above are dropped), initialised at random or by weight imprinting
- * (--head-init imprint, Qi et al. 2018: each class's row starts as its samples' mean normalised
- * embedding); frozen lower layers (--freeze / --freeze-until: a linear probe freezes everything
- * below the head), per-layer learning-rate multipliers, and L2-SP (Li et al. 2018), which pulls
- * the pre-trained weights toward their starting point instead of toward zero. The model can come
- * from a .tlm file or, with --arch and --input-shape, from a .safetensors file exported by
- * PyTorch. */
-#include <math.h>
+/* `tl finetune`: model-based transfer - adapt a pre-trained network to a target task through the
+ * library's protocol (tl_transfer_run, the "finetune" method): the network fine-tuned on --data
+ * (a new head, imprinting, freezing, per-layer rates, L2-SP: the method's parameters below),
+ * scored on --test beside the baselines (the pre-trained network as it is, when its classes fit;
+ * the same architecture trained from scratch on the same rows) and the guard's verdict (on the
+ * validation rows of --val-split). The network comes from a .tlm file or, with --arch and
+ * --input-shape, from a .safetensors file exported by PyTorch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nn_common.h"
 
+static int run_finetune(cli_args *a);
+
 static const cli_opt finetune_opts[] = {
+    {"method", "NAME", "finetune", "the model-based method"},
     {"from", "MODEL", NULL, "pre-trained model: a .tlm file, or .safetensors with --arch"},
-    CLI_NN_DATA_OPTS,
-    {"save", "FILE.tlm", NULL, "write the fine-tuned model here"},
-    {"freeze", "N", "0", "freeze the first N layers"},
-    {"freeze-until", "LAYER", NULL, "freeze every layer up to and including LAYER (name or index)"},
-    {"new-head", "K", NULL, "replace the last dense layer by a fresh one with K outputs ('auto': "
-                            "the number of classes in --data)"},
-    {"head-at", "LAYER", NULL, "with --new-head: drop the layers above LAYER and put the new head "
-                               "on its output (default: replace the last dense layer)"},
-    {"head-init", "HOW", "random", "head rows: random (PyTorch's default), or imprint[:S]: each "
-                                   "class's row from its samples' mean normalised embedding, "
-                                   "logits S x cosine (S default 10; Qi et al. 2018)"},
-    {"lr-mult", "LIST", NULL, "per-layer learning-rate multipliers, e.g. conv1=0.1,dense2=10"},
-    {"reg", "SPEC", NULL, "l2sp=ALPHA[,beta=BETA]: L2-SP toward the pre-trained weights (BETA: "
-                          "plain L2 on the new head)"},
+    {"data", "SPEC", NULL, "the target's labelled training rows"},
+    {"classes", "LIST", NULL, "keep only these labels, e.g. 5-9 or 0,2,4"},
+    {"per-class", "K", NULL, "keep K randomly chosen samples of each class (seeded by --seed)"},
+    {"test", "SPEC", NULL, "score on this data after training (same --classes)"},
+    {"save", "FILE.tlm", NULL, "write the fine-tuned network here"},
+    {"save-pipeline", "FILE", NULL, "save the fitted method as a pipeline (.tlm)"},
+    {"export-safetensors", "FILE", NULL, "also write the weights as .safetensors"},
+    {"no-baseline", NULL, NULL, "skip training the same network from scratch (the target-only "
+                                "baseline)"},
+    {"no-guard", NULL, NULL, "skip the negative-transfer guard"},
     {"arch", "A", NULL, "architecture of a .safetensors --from"},
     {"input-shape", "CxHxW", NULL, "input shape of a .safetensors --from"},
     {"name-map", "MAP", NULL, "name map of a .safetensors --from (FROM=TO rules or @index)"},
-    CLI_NN_TRAIN_OPTS,
+    {"format", "FMT", "auto", "input format: auto, csv, svmlight, mat, npy, idx"},
+    {"label-col", "N", "-1", "CSV label column (0-based; negative from the end; 'none')"},
+    {"header", "MODE", "auto", "CSV header row: auto, yes, no"},
+    {"index-base", "B", "auto", "svmlight feature index base: auto, 0, 1"},
     {"", NULL, NULL, NULL}};
+
+const cli_command cmd_finetune = {
+    "finetune",
+    "fine-tune a pre-trained network on a target task against training from scratch",
+    "--from MODEL --data SPEC --save FILE.tlm [--test SPEC] [--new-head K] [options]",
+    finetune_opts, run_finetune, 1 + TL_FAMILY_MODEL, NULL};
 
 static bool ends_with(const char *s, const char *suf) {
     size_t n = strlen(s), m = strlen(suf);
@@ -73,190 +78,76 @@ static int load_model(const cli_args *a, const char *from, tl_nn **nn) {
 
 static int run_finetune(cli_args *a) {
     if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
-    tl_nn_train_params p;
-    if (!cli_nn_train_params(a, &p)) return 2;
-    const char *from = cli_get(a, "from"), *save = cli_get(a, "save");
+    const char *from = cli_get(a, "from"), *save = cli_get(a, "save"),
+               *save_pipe = cli_get(a, "save-pipeline"), *test = cli_get(a, "test");
     if (!from) return cli_fail("--from is required (see 'tl help finetune')");
     if (!save) return cli_fail("--save is required: where should the model go?");
-    if (cli_given(a, "freeze") && cli_given(a, "freeze-until"))
-        return cli_fail("give --freeze or --freeze-until, not both");
+    tl_params *mp = NULL;
     uint64_t seed;
     if (!cli_get_u64(a, "seed", &seed)) return 2;
+    int rc = cli_method_params(&cmd_finetune, a, &mp);
+    if (rc) return rc;
+    tl_status st = tl_params_check(mp, 0, 0);
+    if (st != TL_OK) {
+        tl_params_free(mp);
+        return cli_fail_status(st, "--method %s", tl_method_name(tl_params_method(mp))), 2;
+    }
+    tl_nn *net = NULL;
+    tl_dataset *tr = NULL, *ts = NULL;
+    tl_task *task = NULL;
+    tl_report *rep = NULL;
+    tl_pipeline *pipe = NULL;
+    char *text = NULL;
+    rc = 1;
+    if (load_model(a, from, &net) != 0) goto done;
+    if (cli_nn_load_raw(a, cli_get(a, "data"), true, &tr) != 0) goto done;
+    if (test && cli_nn_load_raw(a, test, false, &ts) != 0) goto done;
+    size_t ti;
+    if ((st = tl_task_create(&task)) != TL_OK ||
+        (st = tl_task_add_network(task, TL_ROLE_SOURCE, net, from, NULL)) != TL_OK ||
+        (st = tl_task_add(task, TL_ROLE_TARGET, tr, &ti)) != TL_OK ||
+        (st = tl_task_set_test(task, ti, ts)) != TL_OK) {
+        cli_fail_status(st, "building the task");
+        goto done;
+    }
     tl_ctx ctx;
     cli_nn_ctx(a, &ctx);
-    p.ctx = &ctx;
-    int rc = 1;
-    tl_nn *nn = NULL;
-    int *cls = NULL;
-    cli_nn_data tr = {0}, test = {0};
-    tl_status st;
-    if (load_model(a, from, &nn) != 0) return 1;
-    if (cli_nn_load(a, cli_get(a, "data"), nn, true, true, &tr) != 0) goto done;
-    size_t nc;
-    if (cli_nn_classes_of(tr.y, tr.n, &cls, &nc) != 0) goto done;
-    /* L2-SP anchors the pre-trained weights, before a new head replaces the old one */
-    const char *reg = cli_get(a, "reg");
-    if (reg) {
-        char *end;
-        if (strncmp(reg, "l2sp=", 5) != 0) {
-            cli_fail("--reg: '%s' is not l2sp=ALPHA[,beta=BETA]", reg);
-            rc = 2;
-            goto done;
-        }
-        p.l2sp_alpha = strtod(reg + 5, &end);
-        if (strncmp(end, ",beta=", 6) == 0) p.l2sp_beta = strtod(end + 6, &end);
-        if (*end || !(p.l2sp_alpha >= 0) || !(p.l2sp_beta >= 0)) {
-            cli_fail("--reg: '%s' is not l2sp=ALPHA[,beta=BETA] with non-negative numbers", reg);
-            rc = 2;
-            goto done;
-        }
-        if ((st = tl_nn_l2sp_anchor(nn)) != TL_OK) {
-            cli_fail_status(st, "--reg");
-            goto done;
-        }
-    }
-    const char *nh = cli_get(a, "new-head");
-    if (cli_get(a, "head-at") && !nh) {
-        cli_fail("--head-at needs --new-head");
-        rc = 2;
-        goto done;
-    }
-    if (nh) {
-        long k = (long)nc;
-        if (strcmp(nh, "auto") != 0 && !cli_get_long(a, "new-head", 1, 1 << 24, &k)) {
-            rc = 2;
-            goto done;
-        }
-        const char *at = cli_get(a, "head-at");
-        size_t li = 0;
-        if (at && (st = tl_nn_layer_find(nn, at, &li)) != TL_OK) {
-            cli_fail_status(st, "--head-at");
-            goto done;
-        }
-        st = at ? tl_nn_new_head_at(nn, li, (size_t)k, seed) : tl_nn_new_head(nn, (size_t)k, seed);
-        if (st != TL_OK) {
-            cli_fail_status(st, at ? "--head-at" : "--new-head");
-            goto done;
-        }
-        if ((size_t)k == nc && (st = tl_nn_set_labels(nn, cls, nc)) != TL_OK) {
-            cli_fail_status(st, "--new-head");
-            goto done;
-        }
-    }
-    const char *hi = cli_get(a, "head-init");
-    if (hi && strcmp(hi, "random") != 0) {
-        double scale = 10.0;
-        char *end = NULL;
-        if (strncmp(hi, "imprint", 7) != 0 || (hi[7] && hi[7] != ':') ||
-            (hi[7] == ':' && (scale = strtod(hi + 8, &end), end == hi + 8 || *end)) ||
-            !(scale > 0 && scale <= 1e6)) {
-            cli_fail("--head-init: '%s' is not random or imprint[:S] with S in (0, 1e6]", hi);
-            rc = 2;
-            goto done;
-        }
-        size_t rows;
-        if ((st = tl_nn_imprint_head(nn, tr.x, tr.y, tr.n, scale, &rows)) != TL_OK) {
-            cli_fail_status(st, "--head-init %s", hi);
-            goto done;
-        }
-        cli_info(a, "finetune: imprinted %zu head rows from %zu samples (scale %g)", rows, tr.n,
-                 scale);
-    }
-    if (cli_given(a, "freeze")) {
-        long f;
-        if (!cli_get_long(a, "freeze", 0, (long)tl_nn_layer_count(nn), &f)) {
-            rc = 2;
-            goto done;
-        }
-        if (f > 0) tl_nn_freeze_until(nn, (size_t)f - 1);
-    } else if (cli_get(a, "freeze-until")) {
-        size_t li;
-        if ((st = tl_nn_layer_find(nn, cli_get(a, "freeze-until"), &li)) != TL_OK) {
-            cli_fail_status(st, "--freeze-until");
-            goto done;
-        }
-        tl_nn_freeze_until(nn, li);
-    }
-    if (cli_get(a, "lr-mult")) {
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%s", cli_get(a, "lr-mult"));
-        for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-            char *eq = strchr(tok, '='), *end;
-            size_t li;
-            if (!eq) {
-                cli_fail("--lr-mult: '%s' is not LAYER=X", tok);
-                rc = 2;
-                goto done;
-            }
-            *eq = '\0';
-            double m = strtod(eq + 1, &end);
-            if ((st = tl_nn_layer_find(nn, tok, &li)) != TL_OK || *end ||
-                (st = tl_nn_set_lr_mult(nn, li, m)) != TL_OK) {
-                if (st == TL_OK) st = TL_ERR_INVALID_ARG;
-                cli_fail_status(st, "--lr-mult %s=%s", tok, eq + 1);
-                goto done;
-            }
-        }
-    }
-    cli_info(a, "finetune: %s on %zu samples of '%s' (%zu classes)", from, tr.n, tr.name, nc);
-    tl_nn_train_result r;
-    st = tl_nn_train(nn, &p, tr.x, tr.y, tr.n, &r);
+    ctx.seed = seed;
+    tl_run_opts o = tl_run_opts_default();
+    o.ctx = &ctx;
+    o.guard = !cli_flag(a, "no-guard");
+    o.scratch_baseline = !cli_flag(a, "no-baseline");
+    cli_info(a, "finetune: %s on %zu samples of '%s'", from, tl_dataset_rows(tr), tl_dataset_name(tr));
+    st = tl_transfer_run(task, mp, &o, &rep, &pipe);
     cli_nn_progress_end();
-    if (st != TL_OK && !r.nonfinite) {
-        cli_fail_status(st, "fine-tuning");
-        goto done;
-    }
-    tl_status sst = tl_nn_save(nn, save);
-    if (sst == TL_OK && cli_get(a, "export-safetensors"))
-        sst = tl_nn_export_safetensors(nn, cli_get(a, "export-safetensors"), NULL);
-    if (sst != TL_OK) {
-        cli_fail_status(sst, "saving the model");
-        goto done;
-    }
     if (st != TL_OK) {
         cli_fail_status(st, "fine-tuning");
-        cli_warn("the model saved to '%s' holds the parameters of the last finite epoch", save);
         goto done;
     }
-    double tacc = NAN, tloss = NAN;
-    if (cli_get(a, "test")) {
-        if (cli_nn_load(a, cli_get(a, "test"), nn, true, false, &test) != 0) goto done;
-        if (cli_nn_eval(nn, &test, &tacc, &tloss, NULL) != 0) goto done;
+    const tl_nn *tuned = tl_model_network(tl_pipeline_model(pipe));
+    if ((st = tl_nn_save(tuned, save)) != TL_OK ||
+        (cli_get(a, "export-safetensors") &&
+         (st = tl_nn_export_safetensors(tuned, cli_get(a, "export-safetensors"), NULL)) != TL_OK) ||
+        (save_pipe && (st = tl_pipeline_save(pipe, save_pipe)) != TL_OK)) {
+        cli_fail_status(st, "saving the model");
+        goto done;
     }
-    if (cli_flag(a, "json")) {
-        tl_json j;
-        tl_json_begin(&j);
-        tl_json_str(&j, "command", "finetune");
-        tl_json_str(&j, "from", from);
-        tl_json_str(&j, "arch", tl_nn_arch(nn));
-        tl_json_str(&j, "model", save);
-        tl_json_int(&j, "n_train", (long long)tr.n);
-        tl_json_int(&j, "n_classes", (long long)nc);
-        tl_json_int(&j, "epochs", (long long)r.epochs_run);
-        cli_nn_json_result(&j, &r, tacc, tloss, test.n);
-        rc = cli_json_finish(&j);
-    } else {
-        printf("%-18s %s -> %s\n", "model", from, save);
-        printf("%-18s %s\n", "arch", tl_nn_arch(nn));
-        printf("%-18s %zu samples, %zu classes\n", "train", tr.n, nc);
-        printf("%-18s %zu, loss %.4f, accuracy %.2f %%\n", "epochs", r.epochs_run, r.train_loss,
-               100 * r.train_acc);
-        if (!isnan(r.val_acc)) printf("%-18s %.2f %%\n", "validation", 100 * r.val_acc);
-        if (!isnan(tacc)) printf("%-18s %.2f %% on %zu samples\n", "test accuracy", 100 * tacc, test.n);
-        printf("%-18s %.2f s\n", "time", r.seconds);
-        rc = 0;
+    cli_transfer_warn(rep);
+    st = cli_flag(a, "json") ? tl_report_json(rep, "finetune", &text) : tl_report_text(rep, &text);
+    if (st != TL_OK) {
+        cli_fail_status(st, "rendering the report");
+        goto done;
     }
+    rc = cli_print_text(text, cli_flag(a, "json"));
+    if (!cli_flag(a, "json")) printf("%-22s %s\n", "model saved to", save);
 done:
-    tl_free(cls);
-    cli_nn_data_free(&tr);
-    cli_nn_data_free(&test);
-    tl_nn_free(nn);
+    tl_free(text);
+    tl_report_free(rep);
+    tl_pipeline_free(pipe);
+    tl_task_free(task);
+    tl_dataset_free(tr);
+    tl_dataset_free(ts);
+    tl_nn_free(net);
+    tl_params_free(mp);
     return rc;
 }
-
-const cli_command cmd_finetune = {
-    "finetune",
-    "fine-tune a pre-trained network on a target task (new head, imprinting, freezing, L2-SP)",
-    "--from MODEL --data SPEC --save FILE.tlm [--freeze N | --freeze-until LAYER] [--new-head K] "
-    "[--head-at LAYER] [--head-init imprint[:S]] [--lr-mult LAYER=X] [--reg l2sp=ALPHA] [options]",
-    finetune_opts, run_finetune, 0, NULL};

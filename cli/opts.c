@@ -95,9 +95,13 @@ static size_t add_family_params(cli_opt *t, size_t n, int family, size_t cap) {
                 }
                 len += (size_t)snprintf(defs + len, sizeof defs - len, ": %s", d2->def);
             }
-            const char *meta = d->type == TL_PARAM_INT    ? "N"
+            /* a switch that is off for every method is a flag (--nesterov); others take a value */
+            bool flag = d->type == TL_PARAM_BOOL && nd == 1 && strcmp(d->def, "false") == 0;
+            const char *meta = flag                       ? NULL
+                               : d->type == TL_PARAM_INT  ? "N"
                                : d->type == TL_PARAM_REAL ? "X"
                                : d->type == TL_PARAM_BOOL ? "BOOL"
+                               : d->type == TL_PARAM_TEXT ? "TEXT"
                                                           : "WORD";
             char *help = d->type == TL_PARAM_CHOICE
                              ? hprintf("%s (%s) [%s]", d->help, d->choices, defs)

@@ -11,8 +11,9 @@
 
 /* The method of --method with its parameters from the generated options. Exit code 2 (and a
  * message) on an unknown method or a bad value; 0 on success. */
-static int method_params(const cli_command *cmd, const cli_args *a, int family, tl_params **out) {
+int cli_method_params(const cli_command *cmd, const cli_args *a, tl_params **out) {
     const char *name = cli_get(a, "method");
+    int family = cmd->methods - 1;
     *out = NULL;
     const tl_method *m = tl_method_find(name, family);
     if (!m) return cli_fail_status(TL_ERR_INVALID_ARG, "--method"), 2;
@@ -20,7 +21,8 @@ static int method_params(const cli_command *cmd, const cli_args *a, int family, 
     for (size_t i = 0; a->table[i].name[0]; i++) {
         const char *pn = a->table[i].name;
         if (!cli_is_method_param(cmd, pn) || !cli_given(a, pn)) continue;
-        if (tl_params_set(*out, pn, cli_get(a, pn)) != TL_OK) {
+        const char *v = a->table[i].arg ? cli_get(a, pn) : "true"; /* a flag: switched on */
+        if (tl_params_set(*out, pn, v) != TL_OK) {
             cli_fail_status(TL_ERR_INVALID_ARG, "--%s", pn);
             tl_params_free(*out);
             *out = NULL;
@@ -38,7 +40,7 @@ static bool guard_opts(const cli_args *a, tl_guard_params *g) {
            cli_get_double(a, "min-ess", 0, 1, &g->min_ess);
 }
 
-static void warn_outcome(const tl_report *r) {
+void cli_transfer_warn(const tl_report *r) {
     if (r->negative_transfer) {
         const char *a = r->guard.verdict == TL_GUARD_HARMFUL ? r->guard.reason : "";
         const char *b = r->labelled_checked && r->labelled.harmful ? r->labelled.reason : "";
@@ -84,7 +86,7 @@ static void loaded_free(loaded *d) {
 
 int cli_run_transfer(const cli_command *cmd, cli_args *a) {
     if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
-    int family = cmd->methods - 1, rc = 1;
+    int rc = 1;
     tl_params *mp = NULL, *lp = NULL;
     tl_task *task = NULL;
     tl_report *rep = NULL;
@@ -96,7 +98,7 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
     uint64_t seed;
     long threads;
     tl_run_opts o = tl_run_opts_default();
-    if ((rc = method_params(cmd, a, family, &mp)) != 0) return rc;
+    if ((rc = cli_method_params(cmd, a, &mp)) != 0) return rc;
     rc = 2;
     if (!cli_learner(a, &lp) || !guard_opts(a, &o.guard_params) ||
         !cli_get_long(a, "labelled-per-class", 0, 100000000, &per_class) ||
@@ -202,7 +204,7 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
         cli_fail_status(st, "cannot write '%s'", wout);
         goto done;
     }
-    warn_outcome(rep);
+    cli_transfer_warn(rep);
     if (cli_flag(a, "json")) {
         st = tl_report_json(rep, cmd->name, &text);
     } else {

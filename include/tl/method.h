@@ -56,7 +56,8 @@ typedef enum {
     TL_PARAM_INT = 0,    /* integer within [lo, hi] */
     TL_PARAM_REAL = 1,   /* finite number within [lo, hi] */
     TL_PARAM_BOOL = 2,   /* "true"/"false" (also 1/0, yes/no) */
-    TL_PARAM_CHOICE = 3  /* one word of `choices` */
+    TL_PARAM_CHOICE = 3, /* one word of `choices` */
+    TL_PARAM_TEXT = 4    /* free text the method parses (a layer name, a list); at most 63 bytes */
 } tl_param_type;
 const char *tl_param_type_name(tl_param_type t); /* "int", "real", "bool", "choice" */
 
@@ -118,6 +119,7 @@ void tl_learner_label(const tl_params *p, char *buf, size_t cap);
 /* ---- fitted methods ---- */
 typedef struct tl_model tl_model;
 typedef struct tl_task tl_task; /* tl/pipeline.h */
+typedef struct tl_nn tl_nn;     /* tl/nn.h */
 
 /* Fits the method on the task (the preprocessed data; tl_transfer_run does the preprocessing).
  * learner: the base learner an ensemble method boosts (a learner-family tl_params; NULL: the
@@ -140,6 +142,8 @@ const double *tl_model_fit_weights(const tl_model *m, size_t *n);
  * rows get tl_model_fit_weights). TL_ERR_UNSUPPORTED, saying why, for a method that only
  * weights the samples it was fitted on (KMM). */
 tl_status tl_model_weights(const tl_model *m, tl_xmat X, double *w);
+/* Model family: the trained network (owned by the model; NULL for the other families). */
+const tl_nn *tl_model_network(const tl_model *m);
 /* Learner and ensemble families: predicted labels pred (rows(X)). */
 tl_status tl_model_predict(const tl_model *m, tl_xmat X, int *pred);
 /* What the fit settled on, as named numbers for reports ("gamma", "lambda", "dim", ...).

@@ -227,6 +227,10 @@ tl_status tl_nn_loss_parse(const char *s, tl_nn_loss *out);
  * res may be NULL. */
 tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, const int *y,
                       size_t n, tl_nn_train_result *res);
+/* The rows tl_nn_train holds out for validation with these parameters and n samples: *nval of
+ * them (val_fraction * n, rounded down) into val_rows (at least that many; may be NULL to ask
+ * only the count), in the order drawn. */
+tl_status tl_nn_train_split(const tl_nn_train_params *p, size_t n, size_t *val_rows, size_t *nval);
 
 /* ---- model files ---- */
 /* Save to a .tlm container: metadata (kind "nn", arch, input shape, input norm, labels, label

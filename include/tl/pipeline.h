@@ -25,6 +25,7 @@
 #include "tl/data.h"
 #include "tl/guard.h"
 #include "tl/method.h"
+#include "tl/nn.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,6 +40,12 @@ void tl_task_free(tl_task *t); /* NULL-safe; frees only what the task made itsel
 /* Adds a domain (the dataset is borrowed: it must outlive the task). *index (may be NULL)
  * receives its position. */
 tl_status tl_task_add(tl_task *t, tl_role role, tl_dataset *data, size_t *index);
+/* A domain known by a trained network instead of rows (the source of a fine-tuning; borrowed;
+ * name: its file, for reports). */
+tl_status tl_task_add_network(tl_task *t, tl_role role, tl_nn *net, const char *name,
+                              size_t *index);
+tl_nn *tl_task_network(const tl_task *t, size_t i); /* NULL when the domain has rows */
+const char *tl_task_name(const tl_task *t, size_t i); /* its rows' name, or its network's */
 /* A few labelled rows of a domain (borrowed), used for training and by the guard. */
 tl_status tl_task_set_labelled(tl_task *t, size_t domain, tl_dataset *rows);
 /* Held-out rows of a domain (borrowed), scored instead of the domain's own rows. */
@@ -76,6 +83,8 @@ typedef struct {
     bool in_place;           /* preprocess the task's datasets in place instead of copies (the
                                 caller gives up their raw values; saves memory) */
     bool keep_embeddings;    /* feature family: the report keeps every domain's rows mapped */
+    bool scratch_baseline;   /* model family: train the same architecture from scratch on the
+                                same rows as the target-only baseline (default true) */
     const tl_ctx *ctx;       /* threads, log, progress; NULL: defaults */
 } tl_run_opts;
 tl_run_opts tl_run_opts_default(void);
@@ -117,6 +126,7 @@ typedef struct {
     size_t n_info;
     const char *info_key[TL_REPORT_MAX_INFO];
     double info_value[TL_REPORT_MAX_INFO];
+    const char *arch;       /* model family: the trained network's architecture (else NULL) */
     /* instance family: the weights' spread */
     double weight_min, weight_max, effective_sample_size;
     size_t weight_zeros;

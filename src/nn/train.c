@@ -424,3 +424,22 @@ done:
     tl_free(log);
     return st;
 }
+
+tl_status tl_nn_train_split(const tl_nn_train_params *p, size_t n, size_t *val_rows, size_t *nval) {
+    tl_status st = TL_OK;
+    size_t *perm = NULL;
+    TL_CHECK(p && nval, TL_ERR_INVALID_ARG, "nn_train_split: NULL argument");
+    TL_TRY(tl_nn_train_params_check(p));
+    /* the same draw as tl_nn_train: a seeded shuffle, the first nval rows held out */
+    *nval = (size_t)floor(p->val_fraction * (double)n);
+    if (*nval == 0 || !val_rows) goto done;
+    TL_ALLOC(perm, n);
+    for (size_t i = 0; i < n; i++) perm[i] = i;
+    tl_rng rng;
+    tl_rng_seed(&rng, p->seed);
+    tl_rng_shuffle(&rng, perm, n);
+    memcpy(val_rows, perm, *nval * sizeof *val_rows);
+done:
+    tl_free(perm);
+    return st;
+}

@@ -11,6 +11,7 @@
 #include "internal/check.h"
 #include "tl/learn.h"
 #include "tl/method.h"
+#include "tl/nn.h"
 #include "tl/pipeline.h"
 
 /* What a fit sees: the task (preprocessed), the run's learner (the base learner of an ensemble;
@@ -88,6 +89,46 @@ tl_status tlx_write_nested(const void *obj, tlx_write_fn fn, tl_tlm *c, const ch
  * print it ("1nn", "5nn", "logreg", ...). m_learner.c. */
 tl_status tlx_learner_params(const tl_params *lp, const tl_ctx *ctx, tl_learner_params *out);
 void tlx_learner_label(const tl_params *lp, char *buf, size_t cap);
+
+/* The training loop's parameters (tl_nn_train_params), shared by every method that trains a
+ * network; descriptors here, parsing in nn_params.c. */
+#define TLX_NN_TRAIN_PARAMS                                                                        \
+    {"epochs", TL_PARAM_INT, "10", 1, 1e6, NULL, "passes over the training data", "5,10,20"},      \
+        {"batch", TL_PARAM_INT, "64", 1, 65536, NULL, "mini-batch size", NULL},                    \
+        {"optimizer", TL_PARAM_CHOICE, "sgd", 0, 0, "sgd,adamw", "the optimiser", NULL},           \
+        {"lr", TL_PARAM_REAL, "0.01", 1e-12, 1e6, NULL, "learning rate", "0.001,0.005,0.01,0.05"}, \
+        {"momentum", TL_PARAM_REAL, "0.9", 0, 0.999999, NULL, "SGD momentum", NULL},               \
+        {"nesterov", TL_PARAM_BOOL, "false", 0, 0, NULL, "Nesterov momentum (SGD)", NULL},         \
+        {"wd", TL_PARAM_REAL, "0", 0, 1000, NULL,                                                  \
+         "weight decay (SGD: L2 in the gradient; AdamW: decoupled)", NULL},                        \
+        {"schedule", TL_PARAM_CHOICE, "constant", 0, 0, "constant,step,cosine",                    \
+         "learning-rate schedule", NULL},                                                          \
+        {"step-epochs", TL_PARAM_INT, "10", 1, 1e6, NULL,                                          \
+         "step schedule: multiply the rate by gamma every N epochs", NULL},                        \
+        {"gamma", TL_PARAM_REAL, "0.1", 1e-12, 1, NULL, "step schedule factor", NULL},             \
+        {"warmup", TL_PARAM_REAL, "0", 0, 1e6, NULL, "linear warm-up over this many epochs",       \
+         NULL},                                                                                    \
+        {"loss", TL_PARAM_CHOICE, "xent", 0, 0, "xent,mse",                                        \
+         "softmax cross-entropy or mean squared error", NULL},                                     \
+        {"label-smoothing", TL_PARAM_REAL, "0", 0, 0.999999, NULL,                                 \
+         "cross-entropy label smoothing", NULL},                                                   \
+        {"val-split", TL_PARAM_REAL, "0", 0, 0.999999, NULL,                                       \
+         "fraction held out for validation (early stopping, and the guard's evidence)", NULL},     \
+        {"patience", TL_PARAM_INT, "0", 0, 1e6, NULL,                                              \
+         "stop after N epochs without a better validation loss (0: never)", NULL},                 \
+        {"augment", TL_PARAM_TEXT, "none", 0, 0, NULL,                                             \
+         "image augmentation: crop:PAD, flip (e.g. crop:2,flip)", NULL},                           \
+        {"log", TL_PARAM_TEXT, "", 0, 0, NULL, "write per-epoch metrics to this CSV", NULL}
+/* The loop's settings from those parameters (seed, log and progress from ctx; ctx may be NULL).
+ * TL_ERR_INVALID_ARG naming what is wrong. */
+tl_status tlx_nn_train_params(const tl_params *p, const tl_ctx *ctx, tl_nn_train_params *out);
+/* A fitted model's state (for the family's protocol, which needs more than the ops give). */
+const void *tlx_model_state(const tl_model *m);
+/* Model family: the rows a fine-tuning trains on (the target's labelled rows, else its rows);
+ * rows as the network's float32 input (allocated); the fine-tuned network of a model. */
+const tl_dataset *tlx_model_train_rows(const tl_task *t, size_t target);
+tl_status tlx_nn_rows(const tl_nn *nn, const tl_dataset *ds, float **x);
+const tl_nn *tlx_finetuned_network(const tl_model *m);
 
 /* The registry (registry.c). */
 extern const tl_method *const tlx_registry[];

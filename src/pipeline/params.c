@@ -31,7 +31,7 @@ struct tl_params {
 };
 
 const char *tl_param_type_name(tl_param_type t) {
-    static const char *const names[] = {"int", "real", "bool", "choice"};
+    static const char *const names[] = {"int", "real", "bool", "choice", "text"};
     return (int)t >= 0 && (size_t)t < sizeof names / sizeof names[0] ? names[t] : "unknown";
 }
 
@@ -139,6 +139,15 @@ static tl_status parse_value(const tl_method *m, const tl_param_desc *d, const c
         }
         out->num = (double)k;
         choice_at(d->choices, k, out->text, sizeof out->text);
+        return TL_OK;
+    }
+    case TL_PARAM_TEXT: {
+        size_t n = strlen(text);
+        if (n >= sizeof out->text)
+            return tl_fail(TL_ERR_INVALID_ARG, "%s: %s = '%.20s...' is longer than %zu bytes", mn,
+                           d->name, text, sizeof out->text - 1);
+        memcpy(out->text, text, n + 1);
+        out->num = NAN;
         return TL_OK;
     }
     }

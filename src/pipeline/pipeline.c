@@ -42,7 +42,9 @@ tl_status tlx_pipeline_make(tlx_scalers *sc, tl_model *model, tl_learner *learne
     TL_CALLOC(p, 1);
     p->n = tl_task_count(task);
     TL_ALLOC(p->dims, p->n ? p->n : 1);
-    for (size_t i = 0; i < p->n; i++) p->dims[i] = tl_dataset_cols(tl_task_data(task, i));
+    for (size_t i = 0; i < p->n; i++) /* a domain's width: its rows', or its network's input */
+        p->dims[i] = tl_task_data(task, i) ? tl_dataset_cols(tl_task_data(task, i))
+                                           : tl_nn_input_dim(tl_task_network(task, i));
     p->src = src;
     p->tgt = tgt;
     p->sc = *sc;
@@ -117,7 +119,7 @@ tl_status tl_pipeline_predict(const tl_pipeline *p, size_t d, const tl_dataset *
     TL_TRY(prepare(p, d, X, &w));
     if (tl_dataset_rows(w) == 0) goto done;
     tl_family fam = p->model ? tl_method_family(tl_model_method(p->model)) : TL_FAMILY_LEARNER;
-    if (fam == TL_FAMILY_ENSEMBLE) {
+    if (fam == TL_FAMILY_ENSEMBLE || fam == TL_FAMILY_MODEL) { /* the model predicts itself */
         TL_TRY(tl_model_predict(p->model, tl_dataset_features(w), pred));
     } else if (fam == TL_FAMILY_FEATURE) {
         TL_TRY(tl_model_transform(p->model, d, tl_dataset_dense(w), &Z));
@@ -244,9 +246,9 @@ tl_status tl_pipeline_read(const tl_tlm *c, const char *path, tl_pipeline **out)
     if (tl_tlm_get_meta(c, "method.model")) TL_TRY(tl_model_read(c, "method.", path, &p->model));
     TL_TRY(tl_tlm_extract(c, "learner.", &sub));
     if (tl_tlm_get_meta(sub, "model")) TL_TRY(tl_learner_read(sub, path, &p->learner));
-    TL_CHECK(p->learner || (p->model && tl_method_family(tl_model_method(p->model)) ==
-                                            TL_FAMILY_ENSEMBLE),
-             TL_ERR_FORMAT, "%s: pipeline lacks its learner", path);
+    tl_family fam = p->model ? tl_method_family(tl_model_method(p->model)) : TL_FAMILY_LEARNER;
+    TL_CHECK(p->learner || fam == TL_FAMILY_ENSEMBLE || fam == TL_FAMILY_MODEL, TL_ERR_FORMAT,
+             "%s: pipeline lacks its learner", path);
     *out = p;
     p = NULL;
 done:

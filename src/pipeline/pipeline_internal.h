@@ -27,6 +27,10 @@ tl_status tlx_report_describe(tl_report *r, const tl_task *task, const tl_datase
 tl_status tlx_pipeline_make(tlx_scalers *sc, tl_model *model, tl_learner *learner,
                             const tl_task *task, size_t src, size_t tgt, tl_pipeline **out);
 
+/* The protocol of the model family (run_model.c), called by tl_transfer_run with its options. */
+tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_run_opts *o,
+                        size_t src, size_t tgt, tl_report **report, tl_pipeline **pipeline);
+
 /* A growing text (tl_realloc'd) for the table renderers. */
 typedef struct {
     char *buf;

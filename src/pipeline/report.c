@@ -22,6 +22,7 @@ static char *dup_str(const char *s) {
 void tl_report_free(tl_report *r) {
     if (!r) return;
     tl_free((char *)r->learner);
+    tl_free((char *)r->arch);
     tl_free((char *)r->source);
     tl_free((char *)r->target);
     tl_free((char *)r->evaluated_on);
@@ -109,6 +110,8 @@ static void param_json(tl_json *j, const tl_param_desc *d, const char *v) {
         tl_json_num(j, d->name, strtod(v, NULL));
     else if (d->type == TL_PARAM_BOOL)
         tl_json_bool(j, d->name, strcmp(v, "true") == 0);
+    else if (d->type == TL_PARAM_TEXT && !v[0])
+        tl_json_null(j, d->name);
     else
         tl_json_str(j, d->name, v);
 }
@@ -151,6 +154,7 @@ static void report_json_body(tl_json *j, const tl_report *r) {
         tl_json_null(j, "guard");
     tl_json_obj_begin(j, "model");
     for (size_t i = 0; i < r->n_info; i++) tl_json_num(j, r->info_key[i], r->info_value[i]);
+    if (r->arch) tl_json_str(j, "arch", r->arch);
     tl_json_obj_end(j);
     bool inst = r->family == TL_FAMILY_INSTANCE;
     tl_json_num(j, "weight_min", inst ? r->weight_min : NAN);
@@ -235,20 +239,25 @@ tl_status tl_report_text(const tl_report *r, char **out) {
             tlx_tprintf(&t, "%s %s %.6g", i ? "," : "", r->info_key[i], r->info_value[i]);
         tlx_tprintf(&t, "\n");
     }
+    if (r->arch) tlx_tprintf(&t, "%-22s %s\n", "arch", r->arch);
     if (r->family == TL_FAMILY_INSTANCE)
         tlx_tprintf(&t, "%-22s min %.4g, max %.4g, %zu zero, effective sample size %.1f of %zu\n",
                 "weight spread", r->weight_min, r->weight_max, r->weight_zeros,
                 r->effective_sample_size, r->n_source);
+    bool net = r->family == TL_FAMILY_MODEL;
     if (!r->result.n) {
-        tlx_tprintf(&t, "%-22s the scored rows have no labels: predictions only\n", "accuracy");
+        tlx_tprintf(&t, "%-22s %s\n", "accuracy",
+                    r->n_eval ? "the scored rows have no labels: predictions only"
+                              : "no rows were scored");
     } else {
         char tm[64];
         snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_baseline);
-        score_line(&t, "no transfer", &r->source_only, tm);
-        score_line(&t, "target only", &r->target_only, NULL);
+        score_line(&t, net ? "pre-trained, as is" : "no transfer", &r->source_only,
+                   net ? NULL : tm);
+        score_line(&t, net ? "from scratch" : "target only", &r->target_only, net ? tm : NULL);
         score_line(&t, "source + target", &r->pooled, NULL);
         snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_method + r->seconds_learner);
-        score_line(&t, r->method, &r->result, tm);
+        score_line(&t, net ? "test accuracy" : r->method, &r->result, tm);
         tlx_tprintf(&t, "%-22s %+.2f points%s\n", "gain", 100 * r->gain,
                 r->worse_than_baseline ? "  <- worse than no transfer" : "");
     }

@@ -32,6 +32,7 @@ tl_run_opts tl_run_opts_default(void) {
     o.struct_size = sizeof o;
     o.guard = true;
     o.guard_params = tl_guard_params_default();
+    o.scratch_baseline = true;
     return o;
 }
 
@@ -285,6 +286,10 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     r.tgt = (size_t)g0;
     const tl_method *m = method ? tl_params_method(method) : NULL;
     tl_family fam = m ? m->family : TL_FAMILY_LEARNER;
+    if (fam == TL_FAMILY_MODEL) { /* a network's transfer: its own terms, the same report */
+        st = tlx_run_model(task, method, &r.o, r.src, r.tgt, report, pipeline);
+        goto done;
+    }
     TL_CHECK(!m || fam == TL_FAMILY_FEATURE || fam == TL_FAMILY_INSTANCE ||
                  fam == TL_FAMILY_ENSEMBLE || fam == TL_FAMILY_LEARNER,
              TL_ERR_UNSUPPORTED, "transfer: the %s family (%s) does not run through this protocol",

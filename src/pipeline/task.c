@@ -9,6 +9,8 @@
 typedef struct {
     tl_role role;
     tl_dataset *data, *labelled, *test;
+    tl_nn *net;       /* a domain known by a trained network rather than rows (a source) */
+    const char *name; /* the network's name (its file) */
 } tlx_domain;
 
 struct tl_task {
@@ -53,13 +55,45 @@ tl_status tl_task_add(tl_task *t, tl_role role, tl_dataset *data, size_t *index)
         t->d = d;
         t->cap = cap;
     }
+    memset(&t->d[t->n], 0, sizeof t->d[t->n]);
     t->d[t->n].role = role;
     t->d[t->n].data = data;
-    t->d[t->n].labelled = t->d[t->n].test = NULL;
     if (index) *index = t->n;
     t->n++;
 done:
     return st;
+}
+
+tl_status tl_task_add_network(tl_task *t, tl_role role, tl_nn *net, const char *name,
+                              size_t *index) {
+    tl_status st = TL_OK;
+    size_t i;
+    TL_CHECK(t && net, TL_ERR_INVALID_ARG, "task_add_network: NULL task or network");
+    /* a domain without rows: added as one, then given its network */
+    TL_CHECK(role == TL_ROLE_SOURCE || role == TL_ROLE_TARGET || role == TL_ROLE_INTERMEDIATE,
+             TL_ERR_INVALID_ARG, "task_add_network: unknown role %d", (int)role);
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 4;
+        tlx_domain *d = tl_realloc(t->d, cap * sizeof *d);
+        TL_CHECK(d, TL_ERR_NOMEM, "task_add_network: out of memory");
+        t->d = d;
+        t->cap = cap;
+    }
+    i = t->n++;
+    memset(&t->d[i], 0, sizeof t->d[i]);
+    t->d[i].role = role;
+    t->d[i].net = net;
+    t->d[i].name = name ? name : "network";
+    if (index) *index = i;
+done:
+    return st;
+}
+
+tl_nn *tl_task_network(const tl_task *t, size_t i) { return t && i < t->n ? t->d[i].net : NULL; }
+
+const char *tl_task_name(const tl_task *t, size_t i) {
+    if (!t || i >= t->n) return "";
+    return t->d[i].data ? tl_dataset_name(t->d[i].data) : t->d[i].name;
 }
 
 static tl_status check_domain(const tl_task *t, size_t i, const char *what) {

@@ -1,0 +1,326 @@
+/* Fine-tuning in the registry: model-based transfer with the neural engine (tl/nn.h). The source
+ * is a pre-trained network (a task domain known by its network); fit copies it, optionally puts a
+ * new head in place of the last dense layer or on any lower layer (--head-at drops the layers
+ * above), initialised at random or by weight imprinting (Qi, Brown & Lowe, CVPR 2018), freezes
+ * lower layers, scales per-layer learning rates, anchors L2-SP (Li, Grandvalet & Davoine, ICML
+ * 2018), and trains on the target's labelled rows. The training loop's options are parameters of
+ * the method like any other, described once here.
+ *
+ * The descriptor's checks parse the text parameters (reg, head-init, lr-mult, augment) so a
+ * malformed value is refused before any training; layer names are checked against the network
+ * at fit time. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "method_internal.h"
+#include "pipeline_internal.h"
+#include "tl/nn.h"
+
+static const tl_param_desc finetune_params[] = {
+    {"new-head", TL_PARAM_TEXT, "", 0, 0, NULL,
+     "replace the last dense layer by a fresh one with K outputs ('auto': the number of classes "
+     "in the data; empty: keep the head)",
+     NULL},
+    {"head-at", TL_PARAM_TEXT, "", 0, 0, NULL,
+     "with new-head: drop the layers above LAYER and put the new head on its output", NULL},
+    {"head-init", TL_PARAM_TEXT, "random", 0, 0, NULL,
+     "head rows: random, or imprint[:S]: each class's row from its samples' mean normalised "
+     "embedding, logits S x cosine (S default 10)",
+     NULL},
+    {"freeze", TL_PARAM_INT, "0", 0, 1e6, NULL, "freeze the first N layers", NULL},
+    {"freeze-until", TL_PARAM_TEXT, "", 0, 0, NULL,
+     "freeze every layer up to and including LAYER (name or index)", NULL},
+    {"lr-mult", TL_PARAM_TEXT, "", 0, 0, NULL,
+     "per-layer learning-rate multipliers, e.g. conv1=0.1,dense2=10", NULL},
+    {"reg", TL_PARAM_TEXT, "", 0, 0, NULL,
+     "l2sp=ALPHA[,beta=BETA]: L2-SP toward the pre-trained weights (BETA: plain L2 on the new "
+     "head)",
+     NULL},
+    TLX_NN_TRAIN_PARAMS};
+
+/* "l2sp=ALPHA[,beta=BETA]" -> alpha, beta; false when malformed. */
+static bool parse_reg(const char *s, double *alpha, double *beta) {
+    char *end;
+    *alpha = *beta = 0;
+    if (!s[0]) return true;
+    if (strncmp(s, "l2sp=", 5) != 0) return false;
+    *alpha = strtod(s + 5, &end);
+    if (end == s + 5) return false;
+    if (strncmp(end, ",beta=", 6) == 0) {
+        const char *b = end + 6;
+        *beta = strtod(b, &end);
+        if (end == b) return false;
+    }
+    return !*end && *alpha >= 0 && *beta >= 0 && isfinite(*alpha) && isfinite(*beta);
+}
+
+/* "random" or "imprint[:S]" -> imprint, scale; false when malformed. */
+static bool parse_head_init(const char *s, bool *imprint, double *scale) {
+    *imprint = false;
+    *scale = 10.0;
+    if (strcmp(s, "random") == 0) return true;
+    if (strncmp(s, "imprint", 7) != 0 || (s[7] && s[7] != ':')) return false;
+    *imprint = true;
+    if (s[7] == ':') {
+        char *end;
+        *scale = strtod(s + 8, &end);
+        if (end == s + 8 || *end) return false;
+    }
+    return *scale > 0 && *scale <= 1e6;
+}
+
+static tl_status ft_check(const tl_params *p, size_t n_features, size_t n_samples) {
+    tl_status st = TL_OK;
+    double a, b, sc;
+    bool imp;
+    tl_nn_train_params tp;
+    (void)n_features;
+    (void)n_samples;
+    TL_CHECK(parse_reg(tlx_str(p, "reg"), &a, &b), TL_ERR_INVALID_ARG,
+             "finetune: reg = '%s' is not l2sp=ALPHA[,beta=BETA] with non-negative numbers",
+             tlx_str(p, "reg"));
+    TL_CHECK(parse_head_init(tlx_str(p, "head-init"), &imp, &sc), TL_ERR_INVALID_ARG,
+             "finetune: head-init = '%s' is not random or imprint[:S] with S in (0, 1e6]",
+             tlx_str(p, "head-init"));
+    TL_CHECK(!tlx_str(p, "head-at")[0] || tlx_str(p, "new-head")[0], TL_ERR_INVALID_ARG,
+             "finetune: head-at needs --new-head (a new head to put there)");
+    const char *nh = tlx_str(p, "new-head");
+    if (nh[0] && strcmp(nh, "auto") != 0) {
+        char *end;
+        long k = strtol(nh, &end, 10);
+        TL_CHECK(!*end && k >= 1 && k <= (1 << 24), TL_ERR_INVALID_ARG,
+                 "finetune: new-head = '%s' is not 'auto' or a count in [1, 16777216]", nh);
+    }
+    TL_TRY(tlx_nn_train_params(p, NULL, &tp));
+done:
+    return st;
+}
+
+/* The rows a fine-tuning trains on: the target's labelled rows, else its rows. */
+const tl_dataset *tlx_model_train_rows(const tl_task *t, size_t target) {
+    const tl_dataset *lab = tl_task_labelled(t, target);
+    return lab ? lab : tl_task_data(t, target);
+}
+
+tl_status tlx_nn_rows(const tl_nn *nn, const tl_dataset *ds, float **x) {
+    tl_status st = TL_OK;
+    tl_dataset *dense = NULL;
+    size_t n = tl_dataset_rows(ds), d = tl_nn_input_dim(nn), cells;
+    *x = NULL;
+    TL_CHECK(tl_size_mul(n ? n : 1, d, &cells) == 0, TL_ERR_NOMEM, "rows: size overflow");
+    TL_ALLOC(*x, cells);
+    tl_mat X = tl_dataset_dense((tl_dataset *)ds);
+    if (!X.data) { /* sparse rows: a dense copy first */
+        TL_TRY(tl_dataset_clone(ds, &dense));
+        TL_TRY(tl_dataset_densify(dense));
+        X = tl_dataset_dense(dense);
+    }
+    st = tl_nn_input_from_mat(nn, X, *x);
+    if (st != TL_OK) st = tl_fail_prefix(st, "'%s' does not fit the network", tl_dataset_name(ds));
+done:
+    tl_dataset_free(dense);
+    if (st != TL_OK) {
+        tl_free(*x);
+        *x = NULL;
+    }
+    return st;
+}
+
+typedef struct {
+    tl_nn *nn;
+    tl_nn_train_result r;
+} ft_state;
+
+static void ft_free(void *s) {
+    ft_state *f = s;
+    if (!f) return;
+    tl_nn_free(f->nn);
+    tl_free(f);
+}
+
+static tl_status ft_fit(const tl_params *p, const tlx_fit_args *f, void **out) {
+    tl_status st = TL_OK;
+    ft_state *s = NULL;
+    float *x = NULL;
+    int *cls = NULL;
+    size_t nc = 0;
+    double alpha, beta, scale;
+    bool imprint;
+    const tl_nn *src = tl_task_network(f->task, f->source);
+    const tl_dataset *tr = tlx_model_train_rows(f->task, f->target);
+    TL_CHECK(src, TL_ERR_INVALID_ARG, "finetune: the source domain holds no network");
+    TL_CHECK(tr && tl_dataset_has_labels(tr) && tl_dataset_rows(tr) > 0, TL_ERR_LABEL,
+             "finetune: the target needs labelled rows to train on");
+    const size_t n = tl_dataset_rows(tr);
+    const int *y = tl_dataset_labels_const(tr);
+    tl_nn_train_params tp;
+    TL_TRY(tlx_nn_train_params(p, f->ctx, &tp));
+    parse_reg(tlx_str(p, "reg"), &alpha, &beta);
+    parse_head_init(tlx_str(p, "head-init"), &imprint, &scale);
+    TL_CHECK(!(tlx_int(p, "freeze") > 0 && tlx_str(p, "freeze-until")[0]), TL_ERR_INVALID_ARG,
+             "finetune: give freeze or freeze-until, not both");
+    TL_CALLOC(s, 1);
+    TL_TRY(tl_nn_clone(src, &s->nn));
+    TL_TRY(tlx_nn_rows(s->nn, tr, &x));
+    TL_TRY(tl_labels_unique(y, n, &cls, NULL, &nc));
+    /* L2-SP anchors the pre-trained weights, before a new head replaces the old one */
+    if (alpha > 0 || tlx_str(p, "reg")[0]) {
+        TL_TRY(tl_nn_l2sp_anchor(s->nn));
+        tp.l2sp_alpha = alpha;
+        tp.l2sp_beta = beta;
+    }
+    const char *nh = tlx_str(p, "new-head"), *at = tlx_str(p, "head-at");
+    if (nh[0]) {
+        size_t k = strcmp(nh, "auto") == 0 ? nc : (size_t)strtol(nh, NULL, 10), li = 0;
+        if (at[0]) {
+            st = tl_nn_layer_find(s->nn, at, &li);
+            if (st != TL_OK) {
+                st = tl_fail_prefix(st, "finetune: head-at");
+                goto done;
+            }
+            TL_TRY(tl_nn_new_head_at(s->nn, li, k, tp.seed));
+        } else {
+            TL_TRY(tl_nn_new_head(s->nn, k, tp.seed));
+        }
+        if (k == nc) TL_TRY(tl_nn_set_labels(s->nn, cls, nc));
+    }
+    if (imprint) {
+        size_t rows;
+        TL_TRY(tl_nn_imprint_head(s->nn, x, y, n, scale, &rows));
+        tl_log(f->ctx, TL_LOG_INFO, "finetune: imprinted %zu head rows from %zu samples (scale %g)",
+               rows, n, scale);
+    }
+    long fr = tlx_int(p, "freeze");
+    const char *fu = tlx_str(p, "freeze-until");
+    if (fr > 0) {
+        TL_CHECK((size_t)fr <= tl_nn_layer_count(s->nn), TL_ERR_INVALID_ARG,
+                 "finetune: freeze = %ld exceeds the %zu layers", fr, tl_nn_layer_count(s->nn));
+        TL_TRY(tl_nn_freeze_until(s->nn, (size_t)fr - 1));
+    } else if (fu[0]) {
+        size_t li;
+        st = tl_nn_layer_find(s->nn, fu, &li);
+        if (st != TL_OK) {
+            st = tl_fail_prefix(st, "finetune: freeze-until");
+            goto done;
+        }
+        TL_TRY(tl_nn_freeze_until(s->nn, li));
+    }
+    const char *lm = tlx_str(p, "lr-mult");
+    if (lm[0]) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", lm);
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save)) {
+            char *eq = strchr(tok, '='), *end;
+            size_t li;
+            TL_CHECK(eq, TL_ERR_INVALID_ARG, "finetune: lr-mult: '%s' is not LAYER=X", tok);
+            *eq = '\0';
+            double mult = strtod(eq + 1, &end);
+            TL_CHECK(!*end && end != eq + 1, TL_ERR_INVALID_ARG,
+                     "finetune: lr-mult: '%s' is not a number", eq + 1);
+            st = tl_nn_layer_find(s->nn, tok, &li);
+            if (st == TL_OK) st = tl_nn_set_lr_mult(s->nn, li, mult);
+            if (st != TL_OK) {
+                st = tl_fail_prefix(st, "finetune: lr-mult %s=%s", tok, eq + 1);
+                goto done;
+            }
+        }
+    }
+    tl_log(f->ctx, TL_LOG_INFO, "finetune: %zu samples of '%s' (%zu classes)", n,
+           tl_dataset_name(tr), nc);
+    st = tl_nn_train(s->nn, &tp, x, y, n, &s->r);
+    if (st != TL_OK) {
+        st = tl_fail_prefix(st, "fine-tuning");
+        goto done;
+    }
+    *out = s;
+    s = NULL;
+done:
+    tl_free(x);
+    tl_free(cls);
+    ft_free(s);
+    return st;
+}
+
+static tl_status ft_predict(const void *sp, tl_xmat X, int *pred) {
+    const ft_state *s = sp;
+    tl_status st = TL_OK;
+    float *x = NULL;
+    tl_dataset *ds = NULL;
+    size_t n = tl_xmat_rows(X);
+    if (n == 0) return TL_OK;
+    TL_TRY(X.sparse ? tl_dataset_from_csr(X.csr, NULL, &ds) : tl_dataset_from_dense(X.dense, NULL, &ds));
+    TL_TRY(tlx_nn_rows(s->nn, ds, &x));
+    TL_TRY(tl_nn_predict(s->nn, x, n, pred));
+done:
+    tl_free(x);
+    tl_dataset_free(ds);
+    return st;
+}
+
+static size_t ft_info(const void *sp, const char **keys, double *vals, size_t cap) {
+    const ft_state *s = sp;
+    const char *k[] = {"epochs", "train_loss", "train_accuracy", "val_accuracy", "train_seconds"};
+    double v[] = {(double)s->r.epochs_run, s->r.train_loss, s->r.train_acc, s->r.val_acc,
+                  s->r.seconds};
+    size_t n = 0;
+    for (; n < 5 && n < cap; n++) keys[n] = k[n], vals[n] = v[n];
+    return n;
+}
+
+static tl_status nn_write_fn(const void *nn, tl_tlm *c) { return tl_nn_write(nn, c); }
+
+static tl_status ft_write(const void *sp, tl_tlm *c, const char *prefix) {
+    return tlx_write_nested(((const ft_state *)sp)->nn, nn_write_fn, c, prefix);
+}
+
+static tl_status ft_read(const tl_params *p, const tl_tlm *c, const char *prefix, const char *name,
+                         void **out) {
+    tl_status st = TL_OK;
+    tl_tlm *sub = NULL;
+    ft_state *s = NULL;
+    (void)p;
+    TL_CALLOC(s, 1);
+    s->r.val_acc = s->r.train_loss = s->r.train_acc = NAN;
+    TL_TRY(tl_tlm_extract(c, prefix, &sub));
+    TL_TRY(tl_nn_read(sub, name, &s->nn));
+    *out = s;
+    s = NULL;
+done:
+    tl_tlm_free(sub);
+    ft_free(s);
+    return st;
+}
+
+const tl_nn *tlx_finetuned_network(const tl_model *m) {
+    const ft_state *s = tlx_model_state(m);
+    return s ? s->nn : NULL;
+}
+
+const tl_nn *tl_model_network(const tl_model *m) {
+    return m && tl_method_family(tl_model_method(m)) == TL_FAMILY_MODEL ? tlx_finetuned_network(m)
+                                                                        : NULL;
+}
+
+static const tlx_ops ft_ops = {.check = ft_check,
+                               .fit = ft_fit,
+                               .free = ft_free,
+                               .predict = ft_predict,
+                               .info = ft_info,
+                               .write = ft_write,
+                               .read = ft_read};
+
+const tl_method tlx_m_finetune = {
+    "finetune",
+    "fine-tune a pre-trained network on the target's labelled rows (new head, imprinting, "
+    "freezing, L2-SP)",
+    "Yosinski et al., NIPS 2014; Li et al., ICML 2018 (L2-SP); Qi et al., CVPR 2018 (imprinting)",
+    TL_FAMILY_MODEL,
+    0,
+    TL_NEEDS_TARGET,
+    "network",
+    finetune_params,
+    TLX_NPARAMS(finetune_params),
+    &ft_ops};

@@ -1,5 +1,6 @@
 /* `tl predict`: class predictions of a trained network - one label per line on stdout (with
- * --out, a CSV of the label and its probability per sample), or a JSON array with --json. */
+ * --out, a CSV of the label and its probability per sample, written through tl_wfile: a file is
+ * replaced atomically, a stream written through), or a JSON array with --json. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,8 @@ static int run_predict(cli_args *a) {
     tl_nn *nn = NULL;
     cli_nn_data d = {0};
     float *P = NULL;
+    tl_wfile *w = NULL;
     FILE *f = NULL;
-    char *tmp = NULL;
     tl_status st = tl_nn_load(mp, &nn);
     if (st != TL_OK) return cli_fail_status(st, "--model");
     if (cli_nn_load(a, cli_get(a, "data"), nn, false, true, &d) != 0) goto done;
@@ -58,15 +59,12 @@ static int run_predict(cli_args *a) {
         goto done;
     }
     if (out) {
-        size_t n = strlen(out) + 16;
-        tmp = malloc(n);
-        if (!tmp) goto done;
-        snprintf(tmp, n, "%s.tmp", out);
-        f = fopen(tmp, "w");
-        if (!f) {
-            cli_fail("cannot write '%s'", out);
+        st = tl_wfile_open(out, &w);
+        if (st != TL_OK) {
+            cli_fail_status(st, "cannot write '%s'", out);
             goto done;
         }
+        f = tl_wfile_stream(w);
         fprintf(f, "sample,label,probability\n");
     }
     for (size_t i = 0; i < d.n; i++) {
@@ -76,24 +74,18 @@ static int run_predict(cli_args *a) {
         if (f) fprintf(f, "%zu,%d,%.6f\n", i + 1, lab[am], (double)P[i * K + am]);
         else printf("%d\n", lab[am]);
     }
-    if (f) {
-        bool ok = !ferror(f);
-        ok = fclose(f) == 0 && ok;
-        f = NULL;
-        if (!ok || rename(tmp, out) != 0) {
-            remove(tmp);
-            cli_fail("cannot write '%s'", out);
+    if (w) {
+        st = tl_wfile_commit(w); /* reports a failed write, naming the file */
+        w = NULL;
+        if (st != TL_OK) {
+            cli_fail_status(st, "cannot write '%s'", out);
             goto done;
         }
         cli_info(a, "wrote %zu predictions to %s", d.n, out);
     }
     rc = 0;
 done:
-    if (f) {
-        fclose(f);
-        remove(tmp);
-    }
-    free(tmp);
+    tl_wfile_abort(w);
     free(P);
     cli_nn_data_free(&d);
     tl_nn_free(nn);

@@ -1,5 +1,5 @@
 /* libtl core: status codes, error detail, allocator, RNG, run context (threads, seed, logging,
- * progress) and version. Everything else in libtl builds on these few types.
+ * progress), version, and the file writer every save goes through (tl_wfile). Everything else in libtl builds on these few types.
  *
  * Errors follow the LAPACKE/zstd pattern: every fallible function returns a tl_status, results come
  * back through out-parameters, and the human-readable detail of the last failure on this thread
@@ -8,8 +8,10 @@
 #ifndef TL_CORE_H
 #define TL_CORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -97,6 +99,44 @@ void tl_log(const tl_ctx *ctx, tl_log_level level, const char *fmt, ...)
 void tl_progress(const tl_ctx *ctx, const char *stage, double fraction);
 
 const char *tl_version(void);
+
+/* ---- writing files: tl_wfile, the one way libtl writes a file ---- */
+/* A regular file (or a new name) is replaced atomically: the bytes go to a temporary file beside
+ * it ("<name>.tmp.XXXXXX"), which commit fsyncs and renames over the name, so whoever reads it -
+ * even after a crash or a SIGKILL in the middle of a save - finds the old file or the new one,
+ * never a part. The new file keeps the mode of the one it replaces. A symbolic link stays a link:
+ * the file at the end of its chain is replaced the same way, beside that file.
+ * Streams are written through instead: /dev/stdout, /dev/stderr, /dev/fd/N (the descriptor
+ * itself), FIFOs, terminals and other devices. There nothing can be rolled back: abort only
+ * closes, and what was written stays written.
+ * Every error message names the path. One writer is for one thread.
+ *   tl_wfile *w;  TL_TRY(tl_wfile_open(path, &w));
+ *   fprintf(tl_wfile_stream(w), ...);          (or tl_wfile_write)
+ *   st = tl_wfile_commit(w);                   (or tl_wfile_abort(w) on any failure)
+ * Several files in place together (an .npy and its labels): finish every one, then commit every
+ * one, aborting the rest if one fails. */
+typedef struct tl_wfile tl_wfile;
+/* Opens path for writing (follows symbolic links; TL_ERR_IO naming the path when the folder is
+ * missing or not writable, path is a folder, or a stream cannot be opened). Opening a FIFO waits
+ * for its reader. *out is NULL on failure. */
+tl_status tl_wfile_open(const char *path, tl_wfile **out);
+/* The stream to write to (binary, buffered); NULL once finished. A write error through it is
+ * reported by finish / commit; tl_wfile_write reports it at once. */
+FILE *tl_wfile_stream(tl_wfile *w);
+/* n bytes of data; TL_ERR_IO naming the path. */
+tl_status tl_wfile_write(tl_wfile *w, const void *data, size_t n);
+/* The path as given to tl_wfile_open. */
+const char *tl_wfile_path(const tl_wfile *w);
+/* true when the destination is written through (a stream), false when commit replaces a file. */
+bool tl_wfile_is_stream(const tl_wfile *w);
+/* First half of commit: flush, fsync, close; reports any write error. The file is not yet in
+ * place. Afterwards only commit or abort. Calling it again returns the same status. */
+tl_status tl_wfile_finish(tl_wfile *w);
+/* Finishes (when not yet done) and renames the file into place; frees w whatever happens. On
+ * failure the temporary file is removed and the file at the path is the one that was there. */
+tl_status tl_wfile_commit(tl_wfile *w);
+/* Removes the temporary file and frees w; the file at the path is untouched. NULL-safe. */
+void tl_wfile_abort(tl_wfile *w);
 
 #ifdef __cplusplus
 }

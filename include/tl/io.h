@@ -1,11 +1,18 @@
-/* libtl model container (.tlm): a small versioned file of key/value metadata and named tensors,
- * shared by every fitted model (feature mappings, neural networks). Layout (little-endian):
+/* libtl's containers - the bottom of the model stack: each model writes itself into them and
+ * reads itself back, so they never need to know the models.
+ *
+ * .tlm: a small versioned file of key/value metadata and named tensors, shared by every fitted
+ * model (feature mappings, neural networks). Layout (little-endian):
  *   magic "TLM1" | u32 version | u32 n_meta | u32 n_tensors | meta entries | tensor entries | u32 crc
  *   meta:   u32 key_len, key bytes, u32 val_len, val bytes
  *   tensor: u32 name_len, name, u8 dtype (0 = f64, 1 = f32, 2 = i32), u8 ndim, u64 dims[ndim], data
  *   crc: CRC-32 (zlib) of every byte before it.
- * Files are written to a temporary name and renamed into place. Readers check magic, version,
- * bounds of every length, and the checksum, and name the file in every error. */
+ * Files are written through tl_wfile (tl/core.h: a temporary name renamed into place). Readers
+ * check magic, version, bounds of every length, and the checksum, and name the file in every
+ * error.
+ *
+ * safetensors: the format PyTorch exports, read strictly (tl_safetensors_*, below); a network
+ * imports and exports it with tl_nn_import_safetensors / tl_nn_export_safetensors (tl/nn.h). */
 #ifndef TL_IO_H
 #define TL_IO_H
 
@@ -47,6 +54,25 @@ tl_status tl_tlm_parse(const unsigned char *buf, size_t len, const char *name, t
  * prefix taken off. */
 tl_status tl_tlm_merge(tl_tlm *dst, const tl_tlm *src, const char *prefix);
 tl_status tl_tlm_extract(const tl_tlm *src, const char *prefix, tl_tlm **out);
+
+/* ---- safetensors (reader) ---- */
+/* A parsed safetensors file: an 8-byte little-endian header length, a JSON header
+ * {"NAME": {"dtype": "F32", "shape": [...], "data_offsets": [BEGIN, END]}, ...,
+ *  "__metadata__": {"k": "v"}}, then the data. The parser is strict: every length and offset is
+ * bounds-checked, offsets must match dtype x shape, duplicate names are refused. */
+typedef struct tl_safetensors tl_safetensors;
+tl_status tl_safetensors_load(const char *path, tl_safetensors **out);
+tl_status tl_safetensors_parse(const unsigned char *buf, size_t len, const char *name,
+                               tl_safetensors **out); /* copies what it needs */
+void tl_safetensors_free(tl_safetensors *s);
+size_t tl_safetensors_count(const tl_safetensors *s);
+/* Tensor i: name, dtype string ("F32", "F64", "I64", ...), ndim, dims. */
+void tl_safetensors_info(const tl_safetensors *s, size_t i, const char **name, const char **dtype,
+                         size_t *ndim, const size_t **dims);
+/* Tensor i converted to float32 into out (prod(dims)); F32, F64, F16, BF16 are converted, other
+ * dtypes are TL_ERR_UNSUPPORTED. */
+tl_status tl_safetensors_get_f32(const tl_safetensors *s, size_t i, float *out);
+const char *tl_safetensors_meta(const tl_safetensors *s, const char *key); /* NULL when absent */
 
 #ifdef __cplusplus
 }

@@ -48,6 +48,7 @@
 #include <stdint.h>
 
 #include "tl/core.h"
+#include "tl/io.h" /* model files are containers; tl_safetensors_* were declared here before */
 #include "tl/linalg.h"
 
 #ifdef __cplusplus
@@ -243,24 +244,7 @@ tl_status tl_nn_set_label_names(tl_nn *nn, const char *names);
 const char *tl_nn_label_names(const tl_nn *nn); /* NULL when unset */
 
 /* ---- PyTorch interop (safetensors) ---- */
-/* A parsed safetensors file: an 8-byte little-endian header length, a JSON header
- * {"NAME": {"dtype": "F32", "shape": [...], "data_offsets": [BEGIN, END]}, ...,
- *  "__metadata__": {"k": "v"}}, then the data. The parser is strict: every length and offset is
- * bounds-checked, offsets must match dtype x shape, duplicate names are refused. */
-typedef struct tl_safetensors tl_safetensors;
-tl_status tl_safetensors_load(const char *path, tl_safetensors **out);
-tl_status tl_safetensors_parse(const unsigned char *buf, size_t len, const char *name,
-                               tl_safetensors **out); /* copies what it needs */
-void tl_safetensors_free(tl_safetensors *s);
-size_t tl_safetensors_count(const tl_safetensors *s);
-/* Tensor i: name, dtype string ("F32", "F64", "I64", ...), ndim, dims. */
-void tl_safetensors_info(const tl_safetensors *s, size_t i, const char **name, const char **dtype,
-                         size_t *ndim, const size_t **dims);
-/* Tensor i converted to float32 into out (prod(dims)); F32, F64, F16, BF16 are converted, other
- * dtypes are TL_ERR_UNSUPPORTED. */
-tl_status tl_safetensors_get_f32(const tl_safetensors *s, size_t i, float *out);
-const char *tl_safetensors_meta(const tl_safetensors *s, const char *key); /* NULL when absent */
-
+/* The file itself is read through the container's tl_safetensors reader (tl/io.h). */
 /* What an import matched. Strings are newline-separated lists (empty when none). */
 typedef struct {
     size_t loaded;

@@ -2,114 +2,24 @@
  * skipped, 1-based unless index_base == 0) and NPY (features '<f8' C-order to path, labels '<i4'
  * to "<stem>.labels.npy", NumPy format version 1.0 as numpy.save writes it).
  *
- * Why it is built this way: each file is written to "<path>.tmp.XXXXXX" (mkstemp, same folder so
- * rename is atomic), flushed, fsync'ed and closed with every step checked, then renamed over
- * path; on any failure the temporary file is unlinked, so an interrupted or failed save never
- * leaves a half-written file under the final name (or a stray temporary). Numbers are written as
- * the shortest of %.15g/%.16g/%.17g that reads back to the same double (exact round trip, smaller
- * and more readable than always %.17g), in the C locale. */
+ * Why it is built this way: every file goes through tl_wfile (src/core/wfile.c): a temporary file
+ * beside it, fsync'ed and renamed into place, so an interrupted or failed save never leaves a
+ * half-written file under the final name; streams (/dev/stdout, pipes, FIFOs) are written
+ * through. An NPY and its labels are both finished - every write error known - before either is
+ * renamed. Numbers are written as the shortest of %.15g/%.16g/%.17g that reads back to the same
+ * double (exact round trip, smaller and more readable than always %.17g), in the C locale. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "data/dataset_internal.h"
 #include "internal/check.h"
 
-typedef struct {
-    char *tmp;  /* temporary path (tl_malloc'd) */
-    FILE *f;
-    const char *path;
-} tl_wfile;
-
-static tl_status tl_wfile_open(const char *path, tl_wfile *w) {
-    tl_status st = TL_OK;
-    int fd = -1;
-    w->tmp = NULL;
-    w->f = NULL;
-    w->path = path;
-    static const char suffix[] = ".tmp.XXXXXX";
-    size_t n = strlen(path);
-    TL_ALLOC(w->tmp, n + sizeof suffix);
-    memcpy(w->tmp, path, n);
-    memcpy(w->tmp + n, suffix, sizeof suffix);
-    fd = mkstemp(w->tmp);
-    TL_CHECK(fd >= 0, TL_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
-             strerror(errno));
-    /* mkstemp makes 0600; give the file the mode of the one it replaces, else rw-r--r-- */
-    struct stat sb;
-    mode_t mode = 0644;
-    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) mode = sb.st_mode & 07777;
-    (void)fchmod(fd, mode);
-    w->f = fdopen(fd, "wb");
-    if (!w->f) {
-        st = tl_fail(TL_ERR_IO, "%s: cannot open the temporary file: %s", path, strerror(errno));
-        close(fd);
-        unlink(w->tmp);
-        goto done;
-    }
-    fd = -1;
-    setvbuf(w->f, NULL, _IOFBF, 1 << 16);
-done:
-    if (st != TL_OK) {
-        tl_free(w->tmp);
-        w->tmp = NULL;
-    }
-    return st;
-}
-
-/* Flush, fsync and close; on failure (or when ok is false) remove the temporary file. The rename
- * is separate (tl_wfile_commit) so two files can be committed together. */
-static tl_status tl_wfile_finish(tl_wfile *w, bool ok) {
-    tl_status st = TL_OK;
-    if (!w->f) return TL_OK;
-    if (ok) {
-        if (fflush(w->f) != 0 || ferror(w->f))
-            st = tl_fail(TL_ERR_IO, "%s: write failed: %s", w->path, strerror(errno));
-        else if (fsync(fileno(w->f)) != 0 && errno != EINVAL && errno != EROFS)
-            st = tl_fail(TL_ERR_IO, "%s: fsync failed: %s", w->path, strerror(errno));
-    }
-    if (fclose(w->f) != 0 && ok && st == TL_OK)
-        st = tl_fail(TL_ERR_IO, "%s: close failed: %s", w->path, strerror(errno));
-    w->f = NULL;
-    if (!ok || st != TL_OK) {
-        unlink(w->tmp);
-        tl_free(w->tmp);
-        w->tmp = NULL;
-    }
-    return st;
-}
-
-static tl_status tl_wfile_commit(tl_wfile *w) {
-    tl_status st = TL_OK;
-    if (!w->tmp) return TL_OK;
-    if (rename(w->tmp, w->path) != 0) {
-        st = tl_fail(TL_ERR_IO, "%s: cannot rename the temporary file into place: %s", w->path,
-                     strerror(errno));
-        unlink(w->tmp);
-    }
-    tl_free(w->tmp);
-    w->tmp = NULL;
-    return st;
-}
-
-/* Abandon (close + unlink) a file that is still open or not yet committed. */
-static void tl_wfile_abort(tl_wfile *w) {
-    if (w->f) {
-        fclose(w->f);
-        w->f = NULL;
-    }
-    if (w->tmp) {
-        unlink(w->tmp);
-        tl_free(w->tmp);
-        w->tmp = NULL;
-    }
-}
-
+/* A write through the stdio stream f of w that failed: TL_ERR_IO naming the path. */
 #define TL_WCHECK(w, cond)                                                                         \
-    TL_CHECK((cond), TL_ERR_IO, "%s: write failed: %s", (w)->path, strerror(errno))
+    TL_CHECK((cond), TL_ERR_IO, "%s: write failed: %s", tl_wfile_path(w), strerror(errno))
 
 /* Row i of ds into buf (cols) as dense values. */
 static void tl_row_dense(const tl_dataset *ds, size_t i, double *buf) {
@@ -122,6 +32,7 @@ static void tl_row_dense(const tl_dataset *ds, size_t i, double *buf) {
 }
 
 static tl_status tl_write_csv(const tl_dataset *ds, tl_wfile *w) {
+    FILE *f = tl_wfile_stream(w);
     tl_status st = TL_OK;
     double *row = NULL;
     char num[40];
@@ -130,11 +41,11 @@ static tl_status tl_write_csv(const tl_dataset *ds, tl_wfile *w) {
         tl_row_dense(ds, i, row);
         for (size_t j = 0; j < ds->cols; j++) {
             int len = tl_text_format_double(row[j], num, sizeof num);
-            if (j) TL_WCHECK(w, putc(',', w->f) != EOF);
-            TL_WCHECK(w, fwrite(num, 1, (size_t)len, w->f) == (size_t)len);
+            if (j) TL_WCHECK(w, putc(',', f) != EOF);
+            TL_WCHECK(w, fwrite(num, 1, (size_t)len, f) == (size_t)len);
         }
-        if (ds->y) TL_WCHECK(w, fprintf(w->f, "%s%d", ds->cols ? "," : "", ds->y[i]) > 0);
-        TL_WCHECK(w, putc('\n', w->f) != EOF);
+        if (ds->y) TL_WCHECK(w, fprintf(f, "%s%d", ds->cols ? "," : "", ds->y[i]) > 0);
+        TL_WCHECK(w, putc('\n', f) != EOF);
     }
 done:
     tl_free(row);
@@ -142,26 +53,27 @@ done:
 }
 
 static tl_status tl_write_svmlight(const tl_dataset *ds, int index_base, tl_wfile *w) {
+    FILE *f = tl_wfile_stream(w);
     tl_status st = TL_OK;
     char num[40];
     long off = index_base == 0 ? 0 : 1;
     for (size_t i = 0; i < ds->rows; i++) {
-        TL_WCHECK(w, fprintf(w->f, "%d", ds->y[i]) > 0);
+        TL_WCHECK(w, fprintf(f, "%d", ds->y[i]) > 0);
         if (ds->sparse) {
             for (size_t k = ds->indptr[i]; k < ds->indptr[i + 1]; k++) {
                 if (ds->values[k] == 0) continue;
                 tl_text_format_double(ds->values[k], num, sizeof num);
-                TL_WCHECK(w, fprintf(w->f, " %ld:%s", (long)ds->indices[k] + off, num) > 0);
+                TL_WCHECK(w, fprintf(f, " %ld:%s", (long)ds->indices[k] + off, num) > 0);
             }
         } else {
             const double *r = ds->X.data + i * ds->X.ld;
             for (size_t j = 0; j < ds->cols; j++) {
                 if (r[j] == 0) continue;
                 tl_text_format_double(r[j], num, sizeof num);
-                TL_WCHECK(w, fprintf(w->f, " %zu:%s", j + (size_t)off, num) > 0);
+                TL_WCHECK(w, fprintf(f, " %zu:%s", j + (size_t)off, num) > 0);
             }
         }
-        TL_WCHECK(w, putc('\n', w->f) != EOF);
+        TL_WCHECK(w, putc('\n', f) != EOF);
     }
 done:
     return st;
@@ -177,21 +89,22 @@ static bool tl_little_endian(void) {
 /* NPY v1.0 header: magic, version, little-endian u16 header length, then the dict padded with
  * spaces and a final '\n' so that the data starts at a multiple of 64 bytes. */
 static tl_status tl_npy_header(tl_wfile *w, const char *descr, const char *shape) {
+    FILE *f = tl_wfile_stream(w);
     tl_status st = TL_OK;
     char dict[256];
     int dl = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
                       descr, shape);
     TL_CHECK(dl > 0 && (size_t)dl < sizeof dict - 1, TL_ERR_INVALID_ARG, "%s: npy header too long",
-             w->path);
+             tl_wfile_path(w));
     size_t total = 10 + (size_t)dl + 1;
     size_t pad = (64 - total % 64) % 64;
     size_t hlen = (size_t)dl + pad + 1;
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                              (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
-    TL_WCHECK(w, fwrite(pre, 1, sizeof pre, w->f) == sizeof pre);
-    TL_WCHECK(w, fwrite(dict, 1, (size_t)dl, w->f) == (size_t)dl);
-    for (size_t k = 0; k < pad; k++) TL_WCHECK(w, putc(' ', w->f) != EOF);
-    TL_WCHECK(w, putc('\n', w->f) != EOF);
+    TL_WCHECK(w, fwrite(pre, 1, sizeof pre, f) == sizeof pre);
+    TL_WCHECK(w, fwrite(dict, 1, (size_t)dl, f) == (size_t)dl);
+    for (size_t k = 0; k < pad; k++) TL_WCHECK(w, putc(' ', f) != EOF);
+    TL_WCHECK(w, putc('\n', f) != EOF);
 done:
     return st;
 }
@@ -205,6 +118,7 @@ static void tl_bswap8(unsigned char *p) {
 }
 
 static tl_status tl_write_npy_x(const tl_dataset *ds, tl_wfile *w) {
+    FILE *f = tl_wfile_stream(w);
     tl_status st = TL_OK;
     double *row = NULL;
     char shape[64];
@@ -216,7 +130,7 @@ static tl_status tl_write_npy_x(const tl_dataset *ds, tl_wfile *w) {
         tl_row_dense(ds, i, row);
         if (!le)
             for (size_t j = 0; j < ds->cols; j++) tl_bswap8((unsigned char *)(row + j));
-        TL_WCHECK(w, fwrite(row, sizeof *row, ds->cols, w->f) == ds->cols);
+        TL_WCHECK(w, fwrite(row, sizeof *row, ds->cols, f) == ds->cols);
     }
 done:
     tl_free(row);
@@ -224,6 +138,7 @@ done:
 }
 
 static tl_status tl_write_npy_y(const tl_dataset *ds, tl_wfile *w) {
+    FILE *f = tl_wfile_stream(w);
     tl_status st = TL_OK;
     char shape[64];
     snprintf(shape, sizeof shape, "(%zu,)", ds->rows);
@@ -232,7 +147,7 @@ static tl_status tl_write_npy_y(const tl_dataset *ds, tl_wfile *w) {
         uint32_t v = (uint32_t)(int32_t)ds->y[i];
         unsigned char b[4] = {(unsigned char)(v & 0xff), (unsigned char)((v >> 8) & 0xff),
                               (unsigned char)((v >> 16) & 0xff), (unsigned char)(v >> 24)};
-        TL_WCHECK(w, fwrite(b, 1, 4, w->f) == 4);
+        TL_WCHECK(w, fwrite(b, 1, 4, f) == 4);
     }
 done:
     return st;
@@ -240,7 +155,7 @@ done:
 
 tl_status tl_dataset_save(const tl_dataset *ds, const char *path, tl_format fmt, int index_base) {
     tl_status st = TL_OK;
-    tl_wfile w = {NULL, NULL, NULL}, wy = {NULL, NULL, NULL};
+    tl_wfile *w = NULL, *wy = NULL;
     char *ypath = NULL;
     TL_CHECK(ds != NULL, TL_ERR_INVALID_ARG, "save: NULL dataset");
     TL_CHECK(path != NULL && path[0] != '\0', TL_ERR_INVALID_ARG, "save: empty output path");
@@ -258,29 +173,38 @@ tl_status tl_dataset_save(const tl_dataset *ds, const char *path, tl_format fmt,
              path, tl_dataset_name(ds));
 
     TL_TRY(tl_wfile_open(path, &w));
+    /* An NPY's labels go to a second file beside it, which a stream does not have. */
+    TL_CHECK(fmt != TL_FORMAT_NPY || !ds->y || !tl_wfile_is_stream(w), TL_ERR_UNSUPPORTED,
+             "%s: a labelled .npy is two files (the labels go beside it), and this is a stream; "
+             "write csv or svmlight to a stream",
+             path);
     switch (fmt) {
-    case TL_FORMAT_CSV: st = tl_write_csv(ds, &w); break;
-    case TL_FORMAT_SVMLIGHT: st = tl_write_svmlight(ds, index_base, &w); break;
-    default: st = tl_write_npy_x(ds, &w); break;
+    case TL_FORMAT_CSV: st = tl_write_csv(ds, w); break;
+    case TL_FORMAT_SVMLIGHT: st = tl_write_svmlight(ds, index_base, w); break;
+    default: st = tl_write_npy_x(ds, w); break;
     }
     if (st != TL_OK) goto done;
-    TL_TRY(tl_wfile_finish(&w, true));
-    if (fmt == TL_FORMAT_NPY) {
+    TL_TRY(tl_wfile_finish(w));
+    if (fmt == TL_FORMAT_NPY && !tl_wfile_is_stream(w)) {
         TL_TRY(tl_npy_labels_path(path, &ypath));
         if (ds->y) {
             TL_TRY(tl_wfile_open(ypath, &wy));
-            TL_TRY(tl_write_npy_y(ds, &wy));
-            TL_TRY(tl_wfile_finish(&wy, true));
-            TL_TRY(tl_wfile_commit(&wy));
+            TL_TRY(tl_write_npy_y(ds, wy));
+            TL_TRY(tl_wfile_finish(wy));
+            st = tl_wfile_commit(wy);
+            wy = NULL;
+            if (st != TL_OK) goto done;
         }
     }
-    TL_TRY(tl_wfile_commit(&w));
+    st = tl_wfile_commit(w);
+    w = NULL;
+    if (st != TL_OK) goto done;
     /* An unlabelled NPY save must not leave an older labels file that the loader would pick up
      * as this file's default labels. */
-    if (fmt == TL_FORMAT_NPY && !ds->y && ypath) unlink(ypath);
+    if (ypath && !ds->y) unlink(ypath);
 done:
-    tl_wfile_abort(&w);
-    tl_wfile_abort(&wy);
+    tl_wfile_abort(w);
+    tl_wfile_abort(wy);
     tl_free(ypath);
     return st;
 }

@@ -6,14 +6,13 @@
  * against the bytes that remain before trusting it (a 4-byte length can claim 4 GiB), checks that
  * products of dims do not overflow, rejects duplicate names and trailing bytes, and verifies the
  * checksum last, so a truncated file says "truncated" and a flipped bit says "checksum mismatch".
- * Every message names the file. The writer serialises into one buffer, writes it to a temporary
- * file in the same folder and renames it into place, so an interrupted save never leaves a
- * half-written model behind. Tensor payloads live in their own tl_malloc'd blocks, so the
+ * Every message names the file. The writer serialises into one buffer and writes it through
+ * tl_wfile (a temporary file beside the model, fsync'ed and renamed into place), so an interrupted
+ * save never leaves a half-written model behind. Tensor payloads live in their own tl_malloc'd blocks, so the
  * borrowed pointers handed out are aligned for their dtype. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "internal/check.h"
@@ -346,31 +345,15 @@ done:
 tl_status tl_tlm_save(const tl_tlm *m, const char *path) {
     tl_status st = TL_OK;
     wbuf w = {0};
-    char *tmp = NULL;
-    FILE *f = NULL;
-    int tmp_made = 0;
+    tl_wfile *f = NULL;
     TL_CHECK(m && path && *path, TL_ERR_INVALID_ARG, "tlm_save: NULL model or empty path");
     TL_TRY(serialise(m, path, &w));
-    size_t pl = strlen(path);
-    TL_ALLOC(tmp, pl + 32);
-    snprintf(tmp, pl + 32, "%s.tmp%ld", path, (long)getpid());
-    f = fopen(tmp, "wb");
-    TL_CHECK(f, TL_ERR_IO, "%s: cannot create temporary file %s: %s", path, tmp,
-             strerror(errno));
-    tmp_made = 1;
-    TL_CHECK(fwrite(w.p, 1, w.len, f) == w.len, TL_ERR_IO, "%s: write failed: %s", path,
-             strerror(errno));
-    TL_CHECK(fflush(f) == 0, TL_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    int rc = fclose(f);
+    TL_TRY(tl_wfile_open(path, &f));
+    TL_TRY(tl_wfile_write(f, w.p, w.len));
+    st = tl_wfile_commit(f);
     f = NULL;
-    TL_CHECK(rc == 0, TL_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    TL_CHECK(rename(tmp, path) == 0, TL_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp,
-             strerror(errno));
-    tmp_made = 0;
 done:
-    if (f) fclose(f);
-    if (tmp_made) remove(tmp);
-    tl_free(tmp);
+    tl_wfile_abort(f);
     tl_free(w.p);
     return st;
 }

@@ -1,4 +1,5 @@
-/* Architecture strings -> layers (grammar in tl/nn.h), and the canonical string back.
+/* Architecture strings -> layers and their named tensors (grammar in tl/nn.h), and the canonical
+ * string back. The layer table is built here and only here; net.c runs it and frees it.
  *
  * A hand-written scanner over the string: items separated by ',', '[' and ']' open and close
  * residual blocks, a '|' inside a block starts its shortcut path ("[main | shortcut]": y =
@@ -88,6 +89,61 @@ static bool valid_name(const char *n) {
         if (c < '0' || c > '9') digits = false;
     }
     return !digits && n[0] != '-';
+}
+
+/* ---- the layer table: parsing appends layers and their named tensors ---- */
+
+/* A zeroed layer record at the end of nn->layers (the array may move). */
+static tl_status nn_alloc_layer(tl_nn *nn, nn_layer **out) {
+    tl_status st = TL_OK;
+    if (nn->nl == nn->cap_layers) {
+        size_t nc = nn->cap_layers ? nn->cap_layers * 2 : 16;
+        nn_layer *p = tl_realloc(nn->layers, nc * sizeof *p);
+        TL_CHECK(p, TL_ERR_NOMEM, "nn: out of memory for %zu layers", nc);
+        nn->layers = p;
+        nn->cap_layers = nc;
+    }
+    *out = &nn->layers[nn->nl++];
+    memset(*out, 0, sizeof **out);
+done:
+    return st;
+}
+
+/* A named tensor "<layer>.<suffix>" of dims, zeroed (with a zeroed gradient when trainable);
+ * *index: its place in nn->t. Freed with the network (net.c). */
+static tl_status nn_add_tensor(tl_nn *nn, size_t layer, const char *suffix, size_t ndim,
+                               const size_t *dims, bool trainable, long *index) {
+    tl_status st = TL_OK;
+    if (nn->nt == nn->cap_t) {
+        size_t nc = nn->cap_t ? nn->cap_t * 2 : 16;
+        nn_tensor *p = tl_realloc(nn->t, nc * sizeof *p);
+        TL_CHECK(p, TL_ERR_NOMEM, "nn: out of memory for %zu tensors", nc);
+        nn->t = p;
+        nn->cap_t = nc;
+    }
+    nn_tensor *t = &nn->t[nn->nt];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s.%s", nn->layers[layer].name, suffix);
+    t->ndim = ndim;
+    t->size = 1;
+    for (size_t i = 0; i < ndim; i++) {
+        t->dims[i] = dims[i];
+        t->size *= dims[i]; /* bounded by the parser (<= 2^28) */
+    }
+    t->layer = layer;
+    t->trainable = trainable;
+    TL_CALLOC(t->data, t->size);
+    if (trainable) {
+        t->grad = tl_calloc(t->size, sizeof(float));
+        if (!t->grad) {
+            tl_free(t->data);
+            st = tl_fail(TL_ERR_NOMEM, "nn: out of memory for tensor %s", t->name);
+            goto done;
+        }
+    }
+    *index = (long)nn->nt++;
+done:
+    return st;
 }
 
 static void default_name(tl_nn *nn, nn_layer *L) {

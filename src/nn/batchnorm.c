@@ -158,7 +158,6 @@ void nn_bn_grad_sums(const tl_nn *nn, const nn_layer *L, const float *x, const f
 
 void nn_bn_grad_finish(tl_nn *nn, const nn_layer *L, double *tot, bool train) {
     (void)train;
-    if (!nn_layer_trainable(nn, (size_t)(L - nn->layers))) return;
     nn_tensor *wt = &nn->t[L->w], *bt = &nn->t[L->b];
     for (size_t c = 0; c < L->in.c; c++) {
         wt->grad[c] += (float)tot[2 * c + 1];

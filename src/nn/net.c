@@ -20,56 +20,6 @@
 
 /* ---- construction ---- */
 
-tl_status nn_alloc_layer(tl_nn *nn, nn_layer **out) {
-    tl_status st = TL_OK;
-    if (nn->nl == nn->cap_layers) {
-        size_t nc = nn->cap_layers ? nn->cap_layers * 2 : 16;
-        nn_layer *p = tl_realloc(nn->layers, nc * sizeof *p);
-        TL_CHECK(p, TL_ERR_NOMEM, "nn: out of memory for %zu layers", nc);
-        nn->layers = p;
-        nn->cap_layers = nc;
-    }
-    *out = &nn->layers[nn->nl++];
-    memset(*out, 0, sizeof **out);
-done:
-    return st;
-}
-
-tl_status nn_add_tensor(tl_nn *nn, size_t layer, const char *suffix, size_t ndim,
-                        const size_t *dims, bool trainable, long *index) {
-    tl_status st = TL_OK;
-    if (nn->nt == nn->cap_t) {
-        size_t nc = nn->cap_t ? nn->cap_t * 2 : 16;
-        nn_tensor *p = tl_realloc(nn->t, nc * sizeof *p);
-        TL_CHECK(p, TL_ERR_NOMEM, "nn: out of memory for %zu tensors", nc);
-        nn->t = p;
-        nn->cap_t = nc;
-    }
-    nn_tensor *t = &nn->t[nn->nt];
-    memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s.%s", nn->layers[layer].name, suffix);
-    t->ndim = ndim;
-    t->size = 1;
-    for (size_t i = 0; i < ndim; i++) {
-        t->dims[i] = dims[i];
-        t->size *= dims[i]; /* bounded by the parser (<= 2^28) */
-    }
-    t->layer = layer;
-    t->trainable = trainable;
-    TL_CALLOC(t->data, t->size);
-    if (trainable) {
-        t->grad = tl_calloc(t->size, sizeof(float));
-        if (!t->grad) {
-            tl_free(t->data);
-            st = tl_fail(TL_ERR_NOMEM, "nn: out of memory for tensor %s", t->name);
-            goto done;
-        }
-    }
-    *index = (long)nn->nt++;
-done:
-    return st;
-}
-
 static void tensor_free(nn_tensor *t) {
     tl_free(t->data);
     tl_free(t->grad);
@@ -821,7 +771,7 @@ void nn_backward_batch(tl_nn *nn, size_t B) {
             j.phase = 0;
             nn_pool_run(nn->pool, nn->nthreads, bwd_part, &j);
             reduce_bn(nn, L->in.c);
-            nn_bn_grad_finish(nn, L, nn->bn_red, j.train);
+            if (j.upd) nn_bn_grad_finish(nn, L, nn->bn_red, j.train);
             j.phase = 1;
         }
         nn_pool_run(nn->pool, nn->nthreads, bwd_part, &j);

@@ -146,9 +146,6 @@ struct tl_nn {
 };
 
 /* ---- network driver (net.c) ---- */
-tl_status nn_alloc_layer(tl_nn *nn, nn_layer **out);
-tl_status nn_add_tensor(tl_nn *nn, size_t layer, const char *suffix, size_t ndim,
-                        const size_t *dims, bool trainable, long *index);
 /* Ensure the workspace holds `batch` samples (reallocates only when it must grow). */
 tl_status nn_workspace_reserve(tl_nn *nn, size_t batch);
 /* a[0] must hold the batch; computes a[1..L]. */
@@ -163,7 +160,8 @@ bool nn_layer_trainable(const tl_nn *nn, size_t i);
 void nn_layer_init(tl_nn *nn, size_t i, uint64_t seed);
 /* Rebuild nn->arch from the layers. */
 tl_status nn_rebuild_arch(tl_nn *nn);
-/* Parse the architecture string and append its layers (arch.c). */
+/* Parse the architecture string and append its layers and their tensors (arch.c: the only
+ * place that builds the layer table). */
 tl_status nn_parse_arch(tl_nn *nn, const char *arch);
 const char *nn_kind_name(nn_kind k);
 /* y label values (n) -> output indices idx (n); TL_ERR_LABEL naming the first unknown label. */
@@ -199,7 +197,8 @@ void nn_gap_backward(const nn_layer *L, const float *dy, float *dx, size_t B);
  * (red: 2C partial sums about the pilots x0[c], the first sample's first value per channel), then
  * bn_finish (sums of all slices -> batch mean and 1/std, running statistics), then bn_apply on
  * each slice. Backward: bn_grad_sums on each slice (red: sum dy, sum dy (x - mean) per channel),
- * bn_grad_finish (parameter gradients from the totals, kept in tot), then bn_dx on each slice. */
+ * bn_grad_finish (parameter gradients from the totals, kept in tot; the driver calls it only for
+ * a trained layer, as it passes dW = NULL to the other layers), then bn_dx on each slice. */
 void nn_bn_stats(const nn_layer *L, const float *x, const float *x0, size_t B, double *red);
 void nn_bn_finish(tl_nn *nn, nn_layer *L, const float *x0, const double *tot, size_t B);
 void nn_bn_apply(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B, bool train);

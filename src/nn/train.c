@@ -1,7 +1,7 @@
 /* The training loop: seeded shuffling, a held-out validation split with early stopping, image
  * augmentation (random crop with zero padding, horizontal flip), learning-rate schedules, the
  * optimiser step, NaN/Inf detection that rolls back to the last good epoch, per-epoch metrics to
- * a callback and a CSV file, and progress reports through tl_ctx.
+ * a callback and a CSV file (through tl_wfile), and progress reports through tl_ctx.
  *
  * Why built this way: every buffer the loop touches (batch, labels, workspace, snapshots,
  * optimiser state) is allocated before the first step, so a step does no allocation and its
@@ -10,6 +10,7 @@
  * small CNN's tensors costs far less than an epoch. Sample order, split, augmentation and
  * dropout all derive from p->seed, so a run reproduces exactly for a given seed and thread
  * count. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -191,25 +192,34 @@ static void snapshot(tl_nn *nn, float *buf, bool save) {
     }
 }
 
-static tl_status write_log(const char *path, const char *text) {
+/* The per-epoch CSV log; text is the whole log so far. A file is rewritten whole after every
+ * epoch through tl_wfile, so it always holds the finished epochs and never a torn line. A stream
+ * (a pipe, a terminal, a FIFO: tl_wfile writes those through) is opened once and kept in *stream
+ * for the run - reopening a FIFO every epoch would wait for a reader that has gone - and gets each
+ * new part as it comes (*sent: bytes of text already written there). */
+static tl_status write_log(const char *path, const char *text, size_t *sent, tl_wfile **stream) {
     tl_status st = TL_OK;
-    size_t n = strlen(path);
-    char *tmp = NULL;
-    FILE *f = NULL;
-    TL_ALLOC(tmp, n + 16);
-    snprintf(tmp, n + 16, "%s.tmp", path);
-    f = fopen(tmp, "wb");
-    TL_CHECK(f, TL_ERR_IO, "%s: cannot write the training log", path);
-    size_t len = strlen(text);
-    bool ok = fwrite(text, 1, len, f) == len;
-    ok = (fclose(f) == 0) && ok;
-    f = NULL;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        st = tl_fail(TL_ERR_IO, "%s: cannot write the training log", path);
+    tl_wfile *w = NULL;
+    const size_t len = strlen(text);
+    if (!*stream) {
+        TL_TRY(tl_wfile_open(path, &w));
+        if (tl_wfile_is_stream(w)) {
+            *stream = w;
+            w = NULL;
+        }
     }
+    if (*stream) {
+        TL_TRY(tl_wfile_write(*stream, text + *sent, len - *sent));
+        *sent = len;
+        TL_CHECK(fflush(tl_wfile_stream(*stream)) == 0, TL_ERR_IO, "%s: write failed: %s", path,
+                 strerror(errno));
+        goto done;
+    }
+    TL_TRY(tl_wfile_write(w, text, len));
+    st = tl_wfile_commit(w);
+    w = NULL;
 done:
-    tl_free(tmp);
+    tl_wfile_abort(w);
     return st;
 }
 
@@ -220,7 +230,8 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
     size_t *perm = NULL;
     float *good = NULL, *best = NULL;
     char *log = NULL;
-    size_t log_len = 0, log_cap = 0;
+    size_t log_len = 0, log_cap = 0, log_sent = 0;
+    tl_wfile *log_stream = NULL; /* the log when it is a stream, open for the run */
     tl_nn_train_result r;
     memset(&r, 0, sizeof r);
     r.val_loss = r.val_acc = NAN;
@@ -401,7 +412,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
                              ep, e.lr, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.seconds,
                              e.samples_per_s);
             if (w > 0 && (size_t)w < log_cap - log_len) log_len += (size_t)w;
-            TL_TRY(write_log(p->log_csv, log));
+            TL_TRY(write_log(p->log_csv, log, &log_sent, &log_stream));
         }
         if (p->on_epoch) p->on_epoch(p->user, &e);
         if (stop) {
@@ -410,6 +421,11 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
         }
     }
     if (best) snapshot(nn, best, false);
+    if (log_stream) {
+        tl_wfile *ls = log_stream;
+        log_stream = NULL;
+        TL_TRY(tl_wfile_commit(ls));
+    }
     r.seconds = now_s() - t_start;
     r.samples_per_s = r.seconds > 0 ? (double)trained / r.seconds : 0.0;
     (void)K;
@@ -422,6 +438,7 @@ done:
     tl_free(good);
     tl_free(best);
     tl_free(log);
+    tl_wfile_abort(log_stream);
     return st;
 }
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "tl/nn.h"
+#include "tl/io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     tl_safetensors *s = NULL;

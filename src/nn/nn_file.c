@@ -5,10 +5,11 @@
  * it declares, with exactly their shapes: a file that lacks one, has an extra one, or disagrees
  * on a shape is refused naming the file and the tensor.
  *
- * Why: the container already guarantees integrity (checksum, bounds, atomic writes); this layer
- * only has to make sure the architecture and the weights agree. Floats are stored as raw bits
- * (and the two normalisation constants printed with 9 significant digits, which round-trip a
- * float exactly), so save -> load is bit-exact. */
+ * Why: the network writes itself through the container's small interface (tl/io.h), which
+ * already guarantees integrity (checksum, bounds, atomic writes through tl_wfile) and knows no
+ * model; this layer only has to make sure the architecture and the weights agree. Floats are
+ * stored as raw bits (and the two normalisation constants printed with 9 significant digits,
+ * which round-trip a float exactly), so save -> load is bit-exact. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -89,8 +89,9 @@ static int run_finetune(cli_args *a) {
     if (rc) return rc;
     tl_status st = tl_params_check(mp, 0, 0);
     if (st != TL_OK) {
+        cli_fail_status(st, "--method %s", tl_method_name(tl_params_method(mp)));
         tl_params_free(mp);
-        return cli_fail_status(st, "--method %s", tl_method_name(tl_params_method(mp))), 2;
+        return 2;
     }
     tl_nn *net = NULL;
     tl_dataset *tr = NULL, *ts = NULL;

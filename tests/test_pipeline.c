@@ -129,6 +129,7 @@ TEST(every_method_round_trips) {
         tl_family fam = tl_method_family(m);
         tl_params *p = NULL;
         tl_model *md = NULL, *ld = NULL;
+        if (fam == TL_FAMILY_MODEL) continue; /* needs a network: finetune_through_protocol */
         CHECK_OK(tl_params_create(m, &p));
         if (tl_method_param_find(m, "dim")) tl_params_set(p, "dim", "2");
         if (tl_method_param_find(m, "rounds")) tl_params_set(p, "rounds", "4");
@@ -425,6 +426,68 @@ TEST(run_out_of_memory) {
     fixture_free(&f);
 }
 
+/* Fine-tuning through the same protocol: a tiny network pre-trained on the source, a new head
+ * for the target, the scratch baseline, the guard on the validation rows, the pipeline. */
+TEST(finetune_through_protocol) {
+    fixture f = make_fixture();
+    tl_nn *net = NULL;
+    CHECK_OK(tl_nn_create("flatten,dense:16,relu,dense:3", 1, 1, 6, 7, &net));
+    float x[60 * 6];
+    tl_mat S = tl_dataset_dense(f.src);
+    for (size_t i = 0; i < 60; i++)
+        for (size_t j = 0; j < 6; j++) x[i * 6 + j] = (float)TL_AT(S, i, j);
+    tl_nn_train_params tp = tl_nn_train_params_default();
+    tp.epochs = 20;
+    tp.batch_size = 16;
+    CHECK_OK(tl_nn_set_labels(net, (const int[]){1, 2, 3}, 3));
+    CHECK_OK(tl_nn_train(net, &tp, x, tl_dataset_labels_const(f.src), 60, NULL));
+    tl_task *t = NULL;
+    size_t ti;
+    tl_task_create(&t);
+    CHECK_OK(tl_task_add_network(t, TL_ROLE_SOURCE, net, "pre.tlm", NULL));
+    CHECK_OK(tl_task_add(t, TL_ROLE_TARGET, f.tgt, &ti));
+    CHECK_OK(tl_task_set_test(t, ti, f.lab));
+    tl_params *p = NULL;
+    CHECK_OK(tl_params_create(tl_method_find("finetune", TL_FAMILY_MODEL), &p));
+    CHECK_OK(tl_params_set(p, "new-head", "auto"));
+    CHECK_OK(tl_params_set(p, "epochs", "5"));
+    CHECK_OK(tl_params_set(p, "val-split", "0.2"));
+    CHECK_OK(tl_params_set(p, "batch", "8"));
+    CHECK_STATUS(tl_params_set(p, "reg", "l2sp"), TL_OK); /* text: checked by the method */
+    CHECK_STATUS(tl_params_check(p, 0, 0), TL_ERR_INVALID_ARG);
+    CHECK_ERR_HAS("reg = 'l2sp' is not l2sp=ALPHA");
+    CHECK_OK(tl_params_set(p, "reg", "l2sp=0.01"));
+    tl_report *r = NULL;
+    tl_pipeline *pl = NULL;
+    tl_status st = tl_transfer_run(t, p, NULL, &r, &pl);
+    CHECK_MSG(st == TL_OK, "%s", tl_error_message());
+    if (st == TL_OK) {
+        CHECK(r->family == TL_FAMILY_MODEL && strcmp(r->method, "finetune") == 0);
+        CHECK(r->result.n == 9 && r->target_only.n == 9); /* scratch baseline scored */
+        CHECK(r->source_only.n == 9); /* the pre-trained head covers labels 1..3 */
+        CHECK(r->guarded && r->labelled_checked && r->labelled.n == 9); /* 20% of 45 */
+        CHECK(r->arch && strcmp(r->arch, "flatten,dense:16,relu,dense:3") == 0);
+        int pred[9], pred2[9];
+        CHECK_OK(tl_pipeline_predict(pl, 1, f.lab, pred));
+        CHECK(memcmp(pred, r->predictions, sizeof pred) == 0);
+        const char *path = tmp_file("ft.tlm");
+        CHECK_OK(tl_pipeline_save(pl, path));
+        tl_pipeline *pl2 = NULL;
+        CHECK_OK(tl_pipeline_load(path, &pl2));
+        CHECK_OK(tl_pipeline_predict(pl2, 1, f.lab, pred2));
+        CHECK(memcmp(pred2, pred, sizeof pred) == 0);
+        CHECK(tl_model_network(tl_pipeline_model(pl2)) != NULL);
+        unlink(path);
+        tl_pipeline_free(pl2);
+    }
+    tl_report_free(r);
+    tl_pipeline_free(pl);
+    tl_params_free(p);
+    tl_task_free(t);
+    tl_nn_free(net);
+    fixture_free(&f);
+}
+
 int main(void) {
     RUN(registry_and_params);
     RUN(every_method_round_trips);
@@ -433,5 +496,6 @@ int main(void) {
     RUN(blas_threads_restored);
     RUN(corrupted_pipeline_files);
     RUN(run_out_of_memory);
+    RUN(finetune_through_protocol);
     return tl_test_summary();
 }

@@ -239,6 +239,10 @@ tl_status tl_nn_train_split(const tl_nn_train_params *p, size_t n, size_t *val_r
 tl_status tl_nn_save(const tl_nn *nn, const char *path);
 /* Refuses truncated, corrupted, wrong-version files and files of another kind, naming the file. */
 tl_status tl_nn_load(const char *path, tl_nn **out);
+/* The same into / out of a container (another model's file holds the network; name: for
+ * messages). */
+tl_status tl_nn_write(const tl_nn *nn, tl_tlm *c);
+tl_status tl_nn_read(const tl_tlm *c, const char *name, tl_nn **out);
 /* Optional free-text label names, comma-separated ("sandal,shirt,..."), saved with the model. */
 tl_status tl_nn_set_label_names(tl_nn *nn, const char *names);
 const char *tl_nn_label_names(const tl_nn *nn); /* NULL when unset */

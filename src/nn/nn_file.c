@@ -21,10 +21,20 @@
 tl_status tl_nn_save(const tl_nn *nn, const char *path) {
     tl_status st = TL_OK;
     tl_tlm *m = NULL;
-    char *labels = NULL;
-    char buf[128];
     TL_CHECK(nn && path, TL_ERR_INVALID_ARG, "nn_save: NULL argument");
     TL_TRY(tl_tlm_create(&m));
+    TL_TRY(tl_nn_write(nn, m));
+    TL_TRY(tl_tlm_save(m, path));
+done:
+    tl_tlm_free(m);
+    return st;
+}
+
+tl_status tl_nn_write(const tl_nn *nn, tl_tlm *m) {
+    tl_status st = TL_OK;
+    char *labels = NULL;
+    char buf[128];
+    TL_CHECK(nn && m, TL_ERR_INVALID_ARG, "nn_write: NULL argument");
     TL_TRY(tl_tlm_set_meta(m, "kind", "nn"));
     TL_TRY(tl_tlm_set_meta(m, "libtl_version", tl_version()));
     TL_TRY(tl_tlm_set_meta(m, "arch", nn->arch));
@@ -45,10 +55,8 @@ tl_status tl_nn_save(const tl_nn *nn, const char *path) {
     for (size_t i = 0; i < nn->nt; i++)
         TL_TRY(tl_tlm_add_tensor(m, nn->t[i].name, TL_DTYPE_F32, nn->t[i].ndim, nn->t[i].dims,
                                  nn->t[i].data));
-    TL_TRY(tl_tlm_save(m, path));
 done:
     tl_free(labels);
-    tl_tlm_free(m);
     return st;
 }
 
@@ -73,11 +81,22 @@ static bool parse_sizes(const char *s, size_t *v, size_t n) {
 tl_status tl_nn_load(const char *path, tl_nn **out) {
     tl_status st = TL_OK;
     tl_tlm *m = NULL;
-    tl_nn *nn = NULL;
-    int *labels = NULL;
     TL_CHECK(path && out, TL_ERR_INVALID_ARG, "nn_load: NULL argument");
     *out = NULL;
     TL_TRY(tl_tlm_load(path, &m));
+    TL_TRY(tl_nn_read(m, path, out));
+done:
+    tl_tlm_free(m);
+    return st;
+}
+
+tl_status tl_nn_read(const tl_tlm *m, const char *path, tl_nn **out) {
+    tl_status st = TL_OK;
+    tl_nn *nn = NULL;
+    int *labels = NULL;
+    TL_CHECK(m && out, TL_ERR_INVALID_ARG, "nn_read: NULL argument");
+    *out = NULL;
+    if (!path) path = "network";
     const char *kind = tl_tlm_get_meta(m, "kind"), *arch = tl_tlm_get_meta(m, "arch");
     const char *shape = tl_tlm_get_meta(m, "input_shape"), *norm = tl_tlm_get_meta(m, "input_norm");
     const char *lab = tl_tlm_get_meta(m, "labels");
@@ -149,6 +168,5 @@ tl_status tl_nn_load(const char *path, tl_nn **out) {
 done:
     tl_free(labels);
     tl_nn_free(nn);
-    tl_tlm_free(m);
     return st;
 }

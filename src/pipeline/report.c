@@ -226,8 +226,12 @@ tl_status tl_report_text(const tl_report *r, char **out) {
     tlx_text t = {NULL, 0, 0, false};
     if (!r || !out) return tl_fail(TL_ERR_INVALID_ARG, "report_text: NULL report or output");
     *out = NULL;
-    tlx_tprintf(&t, "%-22s %s (%zu samples) -> %s (%zu samples)\n", "task", r->source, r->n_source,
-            r->target, r->n_target);
+    if (r->family == TL_FAMILY_MODEL)
+        tlx_tprintf(&t, "%-22s network %s -> %s (%zu samples)\n", "task", r->source, r->target,
+                    r->n_target);
+    else
+        tlx_tprintf(&t, "%-22s %s (%zu samples) -> %s (%zu samples)\n", "task", r->source,
+                    r->n_source, r->target, r->n_target);
     if (strcmp(r->evaluated_on, r->target) != 0 || r->n_eval != r->n_target)
         tlx_tprintf(&t, "%-22s %s (%zu samples)\n", "scored on", r->evaluated_on, r->n_eval);
     if (r->n_labelled) tlx_tprintf(&t, "%-22s %zu labelled target rows\n", "labelled", r->n_labelled);
@@ -262,8 +266,9 @@ tl_status tl_report_text(const tl_report *r, char **out) {
                 r->worse_than_baseline ? "  <- worse than no transfer" : "");
     }
     if (r->guarded) {
-        tlx_tprintf(&t, "%-22s %s: %s\n", "guard (no labels)", tl_guard_verdict_name(r->guard.verdict),
-                r->guard.reason);
+        if (r->family != TL_FAMILY_MODEL || !r->labelled_checked) /* a network's evidence is labelled */
+            tlx_tprintf(&t, "%-22s %s: %s\n", r->family == TL_FAMILY_MODEL ? "guard" : "guard (no labels)",
+                        tl_guard_verdict_name(r->guard.verdict), r->guard.reason);
         if (r->labelled_checked)
             tlx_tprintf(&t, "%-22s %s: %s\n", "guard (labelled)", r->labelled.harmful ? "harmful" : "ok",
                     r->labelled.reason);

@@ -103,9 +103,11 @@ run() {
     spe=$(((n + b - 1) / b)); ep=$(((STEPS + spe - 1) / spe))
     case $m in
     scratch) set -- train --arch "$SCRATCH_ARCH" --lr "$SCRATCH_LR" ;;
-    probe) set -- finetune --from "$SRC" $HEAD --freeze-until -2 --lr "$LR" ;;
-    top) set -- finetune --from "$SRC" $HEAD --freeze-until maxpool2 --lr "$LR" ;;
-    full) set -- finetune --from "$SRC" $HEAD --reg l2sp=0.01 --lr "$LR" ;;
+    # the scratch column is its own tuned recipe, so each fine-tuning skips its built-in scratch
+    # baseline (the same network and settings from random weights) with --no-baseline
+    probe) set -- finetune --from "$SRC" $HEAD --freeze-until -2 --lr "$LR" --no-baseline ;;
+    top) set -- finetune --from "$SRC" $HEAD --freeze-until maxpool2 --lr "$LR" --no-baseline ;;
+    full) set -- finetune --from "$SRC" $HEAD --reg l2sp=0.01 --lr "$LR" --no-baseline ;;
     esac
     # shellcheck disable=SC2086
     r=$($TL "$@" --data "$FM:train" --classes 5-9 --per-class "$K" --seed "$s" --epochs "$ep" \
@@ -261,7 +263,7 @@ EOF
         for s in $SEEDS_LARGE; do
             r=$($TL finetune --from "$model" --new-head auto --reg l2sp=0.01 --data "$FM:train" \
                 --classes 5-9 --per-class $TK --seed "$s" --epochs $((STEPS / 2)) --batch 32 $FT --lr 0.02 \
-                --threads "$TH" --save "$OUT/target.tlm" --test "$FM:test" --json -q)
+                --threads "$TH" --save "$OUT/target.tlm" --test "$FM:test" --no-baseline --json -q)
             accs="$accs $(echo "$r" | num accuracy)"
         done
         acc=$(echo "$accs" | awk '{s = 0; for (i = 1; i <= NF; i++) s += $i; printf "%.4f", s / NF}')

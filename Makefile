@@ -54,10 +54,12 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 
 $(BUILD)/libtl.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "ar $@"
+	@ar rcs $@ $^
 
 $(BUILD)/libtl.so: $(LIB_OBJ)
-	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(DEP_LIBS)
+	@echo "link $@"
+	@$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(DEP_LIBS)
 
 $(BUILD)/tl: $(CLI_OBJ) $(BUILD)/libtl.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libtl.a $(DEP_LIBS)

@@ -162,6 +162,16 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
             }
             TL_TRY(tl_nn_predict(ft, xv, nval, pv));
             TL_TRY(tl_guard_labelled(&gp, yv, pv, nval, scratch_val, &rep->labelled));
+            /* the guard's decision, said in a network's terms */
+            tl_guard_labelled_report *l = &rep->labelled;
+            char cmp[96] = "";
+            if (!isnan(scratch_val))
+                snprintf(cmp, sizeof cmp, "; the same network from scratch %.1f%%", 100 * scratch_val);
+            snprintf(l->reason, sizeof l->reason,
+                     "on %zu held-out labelled rows the fine-tuned network is right %.1f%% of the "
+                     "time (chance %.1f%%, p = %.2g)%s%s",
+                     l->n, 100 * l->accuracy, 100 * l->chance, l->p_above_chance, cmp,
+                     l->harmful ? ": no better than chance or clearly worse than from scratch" : "");
             rep->labelled_checked = true;
             rep->labelled_transfer_accuracy = rep->labelled.accuracy;
             rep->guard.verdict = rep->labelled.harmful ? TL_GUARD_HARMFUL : TL_GUARD_OK;

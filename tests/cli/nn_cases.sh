@@ -81,6 +81,17 @@ expect finetune-probe 0 "test accuracy" -- "$TL" finetune --from "$TMP/src.tlm" 
 expect finetune-full 0 "accuracy" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" --new-head 2 \
     --reg l2sp=0.01,beta=0.001 --lr-mult conv1=0.1 --freeze 0 --per-class 5 --seed 3 --epochs 5 \
     --save "$TMP/full.tlm" --test "$TMP/tgt_test.csv" --json -q
+# finetune goes through the library's protocol: baselines (the pre-trained network, the same network
+# from scratch), the guard on the validation rows, and the one JSON schema of the transferring commands
+CHECKER=${SCHEMA_CHECK:-$(dirname "$TL")/tests/test_report_schema}
+"$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" --new-head auto --epochs 5 --batch 8 --val-split 0.25 \
+    --save "$TMP/ftj.tlm" --test "$TMP/tgt_test.csv" --json -q >"$TMP/ft.json" 2>/dev/null
+out=$("$CHECKER" --validate docs/report.schema.json "$TMP/ft.json" 2>&1) && ok || bad "finetune-schema" "$out"
+j=$(cat "$TMP/ft.json")
+case "$j" in *'"family": "model"'*'"target_only_accuracy": '[0-9]*'"negative_transfer": '[tf]*'"labelled": {"n": 15'*) ok ;;
+    *) bad "finetune-baseline-and-guard" "$j" ;; esac
+expect finetune-no-val-guard-unsure 0 "unsure: no held-out labelled rows" -- "$TL" finetune --from "$TMP/src.tlm" \
+    --data "$TMP/tgt.csv" --new-head auto --epochs 2 --batch 8 --save "$TMP/ftu.tlm" --test "$TMP/tgt_test.csv" -q
 expect finetune-bad-layer 1 "no layer named 'nope'" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" \
     --new-head auto --freeze-until nope --save "$TMP/t.tlm"
 expect finetune-bad-reg 2 "reg" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" --new-head auto \

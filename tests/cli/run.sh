@@ -221,5 +221,37 @@ if [ -d "$DATA/office_caltech10_surf" ]; then
 else
     skip surf-adapt "$DATA/office_caltech10_surf not found (set TL_DATA_DIR)"
 fi
+# every transferring command's --json validates against the documented schema
+# (docs/report.schema.json; checker: tests/test_report_schema.c)
+CHECKER=${SCHEMA_CHECK:-$(dirname "$TL")/tests/test_report_schema}
+schema_ok() { # NAME FILE
+    out=$("$CHECKER" --validate docs/report.schema.json "$2" 2>&1) && ok || bad "schema-$1" "$out"
+}
+"$TL" adapt --method jda --dim 2 $FS --json -q >"$TMP/s_adapt.json" 2>/dev/null; schema_ok adapt "$TMP/s_adapt.json"
+"$TL" adapt --method pca --dim 2 $FS --labelled-per-class 2 --json -q >"$TMP/s_adapt_l.json" 2>/dev/null
+schema_ok adapt-labelled "$TMP/s_adapt_l.json"
+"$TL" weight --method kliep $FS --json -q >"$TMP/s_weight.json" 2>/dev/null; schema_ok weight "$TMP/s_weight.json"
+"$TL" weight --method rulsif $FS --no-guard --json -q >"$TMP/s_weight_ng.json" 2>/dev/null
+schema_ok weight-no-guard "$TMP/s_weight_ng.json"
+"$TL" tradaboost $FS --labelled 6 --rounds 3 --json -q >"$TMP/s_tab.json" 2>/dev/null; schema_ok tradaboost "$TMP/s_tab.json"
+"$TL" rank-sources --target "$TMP/ftgt.csv" --target-labelled "$TMP/ftgt.csv" "$TMP/fsrc.csv" "$TMP/ftgt.csv" --json -q \
+    >"$TMP/s_rank.json" 2>/dev/null; schema_ok rank-sources "$TMP/s_rank.json"
+"$TL" rank-sources --target "$TMP/ftgt.csv" "$TMP/fsrc.csv" --no-a-distance --json -q >"$TMP/s_rank2.json" 2>/dev/null
+schema_ok rank-sources-no-a "$TMP/s_rank2.json"
+# the schema check fails on a document that breaks it
+sed 's/"gain"/"gainz"/' "$TMP/s_adapt.json" >"$TMP/s_bad.json"
+"$CHECKER" --validate docs/report.schema.json "$TMP/s_bad.json" >/dev/null 2>&1 && bad "schema-catches-a-broken-report" || ok
+# the method added as one file (relative uLSIF) appears in help, JSON, saved models and the guard
+expect rulsif-help 0 "rulsif" -- "$TL" help weight
+j=$("$TL" weight --method rulsif --alpha 0.5 $FS --save "$TMP/rulsif.tlm" --json -q 2>&1)
+case "$j" in *'"method": "rulsif"'*'"alpha": 0.5'*'"negative_transfer": '[tf]*'"effective_sample_size": '[0-9]*) ok ;;
+    *) bad "rulsif-json-guard" "$j" ;; esac
+[ -s "$TMP/rulsif.tlm" ] && ok || bad "rulsif-saved"
+expect rulsif-bad-alpha 2 "alpha = '1.5' is not a number in \[0, 0.999\]" -- "$TL" weight --method rulsif --alpha 1.5 $FS
+# the pipeline: saved whole, it maps new rows with its own fitted scaling
+expect adapt-save-pipeline 0 "" -- "$TL" adapt --method coral $FS --preprocess zscore --save-pipeline "$TMP/pipe.tlm" \
+    --out-target "$TMP/pipe_t.csv" -q
+expect transform-pipeline 0 "" -- "$TL" transform --model "$TMP/pipe.tlm" --input "$TMP/ftgt.csv" --out "$TMP/pipe_t2.csv" -q
+cmp -s "$TMP/pipe_t.csv" "$TMP/pipe_t2.csv" && ok || bad "pipeline-transform-equals-out-target"
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

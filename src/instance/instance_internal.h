@@ -27,6 +27,9 @@ typedef struct {
     double prior;    /* kind 2: ns / nt */
 } tli_ratio;
 void tli_ratio_free(tli_ratio *r);
+/* Makes r the kernel expansion of k with centres *C and coefficients *alpha, taking both over
+ * (they are left empty). */
+void tli_ratio_take_kernel(tli_ratio *r, const tl_kernel *k, tl_mat *C, double **alpha);
 
 /* info (never NULL) receives the gamma (and uLSIF's lambda) the fit settled on; ratio (may be
  * NULL) receives the fitted function. */

@@ -447,14 +447,7 @@ tl_status tli_kliep(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
            b, kk.gamma, steps, score);
     info->gamma = kk.gamma;
     info->lambda = 0.0;
-    if (ratio) { /* the function behind w: hand over the centres and coefficients */
-        ratio->kind = 1;
-        ratio->k = kk;
-        ratio->C = C;
-        C.data = NULL;
-        ratio->alpha = alpha;
-        alpha = NULL;
-    }
+    if (ratio) tli_ratio_take_kernel(ratio, &kk, &C, &alpha); /* the function behind w */
 done:
     if (blas_saved > 0) tli_blas_restore(blas_saved);
     tl_mat_free(&C);

@@ -821,14 +821,7 @@ tl_status tli_ulsif(const tl_weight_params *p, const tl_kernel *k, tl_xmat Xs, t
     TL_TRY(tl_gemv(TL_NOTRANS, 1.0, Ps, alpha, 0.0, w));
     info->gamma = kk.gamma;
     info->lambda = lambda;
-    if (ratio) { /* the function behind w: hand over the centres and coefficients */
-        ratio->kind = 1;
-        ratio->k = kk;
-        ratio->C = C;
-        C.data = NULL;
-        ratio->alpha = alpha;
-        alpha = NULL;
-    }
+    if (ratio) tli_ratio_take_kernel(ratio, &kk, &C, &alpha); /* the function behind w */
 done:
     if (blas_saved > 0) tli_blas_restore(blas_saved);
     for (size_t t = 0; lw && t < T; t++) {

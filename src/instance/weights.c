@@ -369,6 +369,15 @@ void tli_ratio_free(tli_ratio *r) {
     memset(r, 0, sizeof *r);
 }
 
+void tli_ratio_take_kernel(tli_ratio *r, const tl_kernel *k, tl_mat *C, double **alpha) {
+    r->kind = 1;
+    r->k = *k;
+    r->C = *C;
+    C->data = NULL;
+    r->alpha = *alpha;
+    *alpha = NULL;
+}
+
 tl_status tl_weights_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w) {
     return tli_weights_fit(p, Xs, Xt, w, NULL, NULL, NULL);
 }

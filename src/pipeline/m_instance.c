@@ -96,16 +96,14 @@ static tl_status inst_write(const void *s, tl_tlm *c, const char *prefix) {
     return tlx_write_nested(s, weighter_write_fn, c, prefix);
 }
 
+static tl_status weighter_read_fn(const tl_tlm *c, const char *name, void **out) {
+    return tl_weighter_read(c, name, (tl_weighter **)out);
+}
+
 static tl_status inst_read(const tl_params *p, const tl_tlm *c, const char *prefix,
                            const char *name, void **out) {
-    tl_status st = TL_OK;
-    tl_tlm *sub = NULL;
     (void)p;
-    TL_TRY(tl_tlm_extract(c, prefix, &sub));
-    TL_TRY(tl_weighter_read(sub, name, (tl_weighter **)out));
-done:
-    tl_tlm_free(sub);
-    return st;
+    return tlx_read_nested(c, prefix, name, weighter_read_fn, out);
 }
 
 static const tlx_ops inst_ops = {.check = inst_check,

@@ -74,16 +74,14 @@ static tl_status lrn_write(const void *s, tl_tlm *c, const char *prefix) {
     return tlx_write_nested(s, learner_write_fn, c, prefix);
 }
 
+static tl_status learner_read_fn(const tl_tlm *c, const char *name, void **out) {
+    return tl_learner_read(c, name, (tl_learner **)out);
+}
+
 static tl_status lrn_read(const tl_params *p, const tl_tlm *c, const char *prefix,
                           const char *name, void **out) {
-    tl_status st = TL_OK;
-    tl_tlm *sub = NULL;
     (void)p;
-    TL_TRY(tl_tlm_extract(c, prefix, &sub));
-    TL_TRY(tl_learner_read(sub, name, (tl_learner **)out));
-done:
-    tl_tlm_free(sub);
-    return st;
+    return tlx_read_nested(c, prefix, name, learner_read_fn, out);
 }
 
 static const tlx_ops lrn_ops = {.fit = lrn_fit,

@@ -36,16 +36,14 @@ static tl_status tab_write(const void *s, tl_tlm *c, const char *prefix) {
     return tlx_write_nested(s, tab_write_fn, c, prefix);
 }
 
+static tl_status tab_read_fn(const tl_tlm *c, const char *name, void **out) {
+    return tl_tradaboost_read(c, name, (tl_tradaboost **)out);
+}
+
 static tl_status tab_read(const tl_params *p, const tl_tlm *c, const char *prefix,
                           const char *name, void **out) {
-    tl_status st = TL_OK;
-    tl_tlm *sub = NULL;
     (void)p;
-    TL_TRY(tl_tlm_extract(c, prefix, &sub));
-    TL_TRY(tl_tradaboost_read(sub, name, (tl_tradaboost **)out));
-done:
-    tl_tlm_free(sub);
-    return st;
+    return tlx_read_nested(c, prefix, name, tab_read_fn, out);
 }
 
 static const tlx_ops tab_ops = {.fit = tab_fit,

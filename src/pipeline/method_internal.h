@@ -84,6 +84,9 @@ uint64_t tlx_seed(const tl_ctx *ctx);
  * algorithms whose own write/read take a whole container (tl_adapter_write, ...). */
 typedef tl_status (*tlx_write_fn)(const void *obj, tl_tlm *c);
 tl_status tlx_write_nested(const void *obj, tlx_write_fn fn, tl_tlm *c, const char *prefix);
+typedef tl_status (*tlx_read_fn)(const tl_tlm *c, const char *name, void **obj);
+tl_status tlx_read_nested(const tl_tlm *c, const char *prefix, const char *name, tlx_read_fn fn,
+                          void **obj);
 
 /* A learner-family tl_params as tl_learner_params (seed from ctx); its name as the reports
  * print it ("1nn", "5nn", "logreg", ...). m_learner.c. */

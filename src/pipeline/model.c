@@ -131,6 +131,17 @@ bool tl_model_info(const tl_model *m, size_t i, const char **key, double *value)
 
 /* ---- the container ---- */
 
+tl_status tlx_read_nested(const tl_tlm *c, const char *prefix, const char *name, tlx_read_fn fn,
+                          void **obj) {
+    tl_status st = TL_OK;
+    tl_tlm *sub = NULL;
+    TL_TRY(tl_tlm_extract(c, prefix, &sub));
+    TL_TRY(fn(sub, name, obj));
+done:
+    tl_tlm_free(sub);
+    return st;
+}
+
 uint64_t tlx_seed(const tl_ctx *ctx) { return ctx ? ctx->seed : 42; }
 
 tl_status tlx_write_nested(const void *obj, tlx_write_fn fn, tl_tlm *c, const char *prefix) {

@@ -23,6 +23,9 @@ tl_status tlx_report_describe(tl_report *r, const tl_task *task, const tl_datase
                               const char *method, tl_family family, const char *learner,
                               const tl_run_opts *o, size_t src, size_t tgt);
 
+/* What the fit settled on (tl_model_info) into the report. */
+void tlx_report_info(tl_report *r, const tl_model *m);
+
 /* A pipeline from the run's fitted parts (taken over on success: sc's scalers, model, learner). */
 tl_status tlx_pipeline_make(tlx_scalers *sc, tl_model *model, tl_learner *learner,
                             const tl_task *task, size_t src, size_t tgt, tl_pipeline **out);

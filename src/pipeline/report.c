@@ -58,6 +58,14 @@ tl_status tlx_report_describe(tl_report *r, const tl_task *task, const tl_datase
     return TL_OK;
 }
 
+void tlx_report_info(tl_report *r, const tl_model *m) {
+    r->n_info = 0;
+    for (size_t i = 0; m && i < TL_REPORT_MAX_INFO; i++) {
+        if (!tl_model_info(m, i, &r->info_key[i], &r->info_value[i])) break;
+        r->n_info = i + 1;
+    }
+}
+
 /* ---- JSON ---- */
 
 static void score_keys(tl_json *j, const char *prefix, const tl_score *s) {

@@ -513,14 +513,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     TL_TRY(tlx_report_describe(rep, task, E, m ? m->name : "none", fam, r.learner_label,
                                &r.o, r.src, r.tgt));
     if (m) TL_TRY(tl_params_clone(method, &rep->params));
-    for (size_t i = 0; model && i < TL_REPORT_MAX_INFO; i++) {
-        const char *k;
-        double v;
-        if (!tl_model_info(model, i, &k, &v)) break;
-        rep->info_key[i] = k;
-        rep->info_value[i] = v;
-        rep->n_info = i + 1;
-    }
+    tlx_report_info(rep, model);
     if (r.o.keep_embeddings && fam == TL_FAMILY_FEATURE) {
         TL_CALLOC(rep->embedded, r.nd);
         for (size_t i = 0; i < r.nd; i++) {

@@ -199,14 +199,7 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
     rep->n_labelled = tl_task_labelled(task, tgt) ? ntr : 0;
     rep->n_eval = ne;
     TL_TRY(tl_params_clone(method, &rep->params));
-    for (size_t i = 0; i < TL_REPORT_MAX_INFO; i++) {
-        const char *k;
-        double v;
-        if (!tl_model_info(model, i, &k, &v)) break;
-        rep->info_key[i] = k;
-        rep->info_value[i] = v;
-        rep->n_info = i + 1;
-    }
+    tlx_report_info(rep, model);
     if (pipeline) {
         sc.n = tl_task_count(task);
         TL_CALLOC(sc.s, sc.n);

@@ -1,6 +1,7 @@
 /* `tl convert IN OUT`: read any supported format and write CSV, svmlight or .npy (by OUT's
  * extension or --to). The write goes to a temporary file renamed into place, so a failed
- * conversion leaves no OUT behind. */
+ * conversion leaves no OUT behind; OUT may also be a stream (/dev/stdout, a FIFO), written
+ * through (tl_wfile). */
 #include <string.h>
 
 #include "cli.h"

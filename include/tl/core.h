@@ -1,5 +1,6 @@
 /* libtl core: status codes, error detail, allocator, RNG, run context (threads, seed, logging,
- * progress), version, and the file writer every save goes through (tl_wfile). Everything else in libtl builds on these few types.
+ * progress), version, and the file writer every save goes through (tl_wfile). Everything else
+ * in libtl builds on these few types.
  *
  * Errors follow the LAPACKE/zstd pattern: every fallible function returns a tl_status, results come
  * back through out-parameters, and the human-readable detail of the last failure on this thread

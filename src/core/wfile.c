@@ -54,7 +54,8 @@ static char *wf_strdup(const char *s) {
 /* " (writing <target>)" when a link led from path to another file, else "". */
 static const char *wf_via(const tl_wfile *w, char *buf, size_t cap) {
     buf[0] = '\0';
-    if (w->target && strcmp(w->target, w->path) != 0) snprintf(buf, cap, " (writing %s)", w->target);
+    if (w->target && strcmp(w->target, w->path) != 0)
+        snprintf(buf, cap, " (writing %s)", w->target);
     return buf;
 }
 
@@ -261,7 +262,8 @@ tl_status tl_wfile_finish(tl_wfile *w) {
         e = errno;
     }
     if (bad) {
-        st = tl_fail(TL_ERR_IO, "%s: write failed%s%s", w->path, e ? ": " : "", e ? strerror(e) : "");
+        st = tl_fail(TL_ERR_IO, "%s: write failed%s%s", w->path, e ? ": " : "",
+                     e ? strerror(e) : "");
     } else if (w->tmp && fsync(fileno(w->f)) != 0 && errno != EINVAL) {
         st = tl_fail(TL_ERR_IO, "%s: fsync failed: %s", w->path, strerror(errno));
     }

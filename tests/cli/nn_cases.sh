@@ -39,6 +39,11 @@ expect train 0 "test accuracy" -- "$TL" train --arch "$A" --data "$TMP/src.csv" 
     --lr 0.05 --save "$TMP/src.tlm" --test "$TMP/src_test.csv" --log "$TMP/log.csv" -q
 [ -f "$TMP/src.tlm" ] && ok || bad "train-writes-model"
 [ "$(wc -l <"$TMP/log.csv")" -eq 9 ] && ok || bad "train-csv-log-lines" "$(cat "$TMP/log.csv")"
+# a log on a descriptor (here fd 3, a pipe) is a stream: each line once, as the epochs end
+"$TL" train --arch "$A" --data "$TMP/src.csv" --epochs 8 --batch 16 --lr 0.05 --save "$TMP/fd.tlm" \
+    --log /dev/fd/3 -q 3>&1 >/dev/null 2>&1 | cat >"$TMP/log_fd.csv"
+[ "$(wc -l <"$TMP/log_fd.csv")" -eq 9 ] && [ "$(head -1 "$TMP/log_fd.csv")" = "$(head -1 "$TMP/log.csv")" ] &&
+    ok || bad "train-log-to-a-descriptor" "$(cat "$TMP/log_fd.csv")"
 j=$("$TL" evaluate --model "$TMP/src.tlm" --data "$TMP/src_test.csv" --json -q 2>&1)
 acc=$(echo "$j" | sed -n 's/.*"accuracy": \([0-9.]*\).*/\1/p')
 awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "evaluate-accuracy" "$j"
@@ -103,6 +108,8 @@ n7=$("$TL" predict --model "$TMP/probe.tlm" --data "$TMP/tgt_test.csv" 2>/dev/nu
 [ "$n7" -gt 30 ] && [ "$n7" -lt 70 ] && ok || bad "predict-labels-are-target-labels" "$n7 sevens"
 expect predict-out 0 "" -- "$TL" predict --model "$TMP/probe.tlm" --data "$TMP/tgt_test.csv" --out "$TMP/p.csv" -q
 [ "$(head -1 "$TMP/p.csv")" = "sample,label,probability" ] && ok || bad "predict-csv-header"
+"$TL" predict --model "$TMP/probe.tlm" --data "$TMP/tgt_test.csv" --out /dev/stdout -q | cat >"$TMP/p_piped.csv"
+cmp -s "$TMP/p_piped.csv" "$TMP/p.csv" && ok || bad "predict-out-dev-stdout-piped" "$(head -3 "$TMP/p_piped.csv")"
 
 # features for other learners
 expect embed 0 "wrote" -- "$TL" embed --model "$TMP/src.tlm" --data "$TMP/tgt.csv" --out "$TMP/f.npy"

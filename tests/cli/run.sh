@@ -73,6 +73,30 @@ expect convert-bad-input 1 "ragged.csv:2" -- "$TL" convert $D/ragged.csv "$TMP/r
 [ ! -e "$TMP/r.csv" ] && ok || bad "convert-bad-input-leaves-no-file"
 [ -z "$(ls "$TMP" | grep -v -e '^s\.' )" ] && ok || bad "no-temp-files-left" "$(ls "$TMP")"
 
+# outputs that are not regular files are written through, not replaced; a symlink stays a link
+mkdir "$TMP/w"
+"$TL" convert -q $D/small.csv "$TMP/w/file.csv"
+"$TL" convert -q $D/small.csv /dev/stdout --to csv | cat >"$TMP/w/piped.csv"
+cmp -s "$TMP/w/piped.csv" "$TMP/w/file.csv" && ok || bad "convert-to-dev-stdout-piped" "$(cat "$TMP/w/piped.csv")"
+expect convert-npy-labels-to-stream 1 "stream" -- "$TL" convert $D/small.csv /dev/stdout --to npy
+echo old >"$TMP/w/target.csv"
+ln -s target.csv "$TMP/w/link.csv"
+expect convert-to-symlink 0 "" -- "$TL" convert -q $D/small.csv "$TMP/w/link.csv"
+[ -L "$TMP/w/link.csv" ] && [ "$(readlink "$TMP/w/link.csv")" = target.csv ] && ok || bad "convert-symlink-stays-a-link"
+cmp -s "$TMP/w/target.csv" "$TMP/w/file.csv" && ok || bad "convert-symlink-target-written" "$(cat "$TMP/w/target.csv")"
+mkfifo "$TMP/w/fifo.csv"
+cat "$TMP/w/fifo.csv" >"$TMP/w/from_fifo.csv" &
+reader=$!
+"$TL" convert -q $D/small.csv "$TMP/w/fifo.csv" --to csv; rc=$?
+if [ "$rc" -eq 0 ] && [ -p "$TMP/w/fifo.csv" ]; then
+    wait "$reader"
+    cmp -s "$TMP/w/from_fifo.csv" "$TMP/w/file.csv" && ok || bad "convert-to-fifo-content" "$(cat "$TMP/w/from_fifo.csv")"
+else # a FIFO replaced (or not opened) leaves its reader waiting on the old one
+    kill "$reader" 2>/dev/null
+    bad "convert-to-fifo" "exit $rc; $(ls -l "$TMP/w/fifo.csv")"
+fi
+[ -z "$(ls "$TMP/w" | grep -e '\.tmp')" ] && ok || bad "streams-no-temp-files" "$(ls "$TMP/w")"
+
 # The loaders' and preprocessing's proof: the published 1-NN accuracies, exactly.
 if [ -d "$DATA/office_caltech10_surf" ]; then
     S=$DATA/office_caltech10_surf

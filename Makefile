@@ -16,7 +16,10 @@ DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llapacke -lz -lm -lpthread
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow
-CFLAGS_ALL = -std=c11 $(OPT) $(SAN) $(WARN) -fPIC -D_GNU_SOURCE -Iinclude -Isrc $(DEP_CFLAGS) $(CFLAGS)
+# The stable interface compiles without TL_STATIC_LINKING_ONLY (see include/tl.h): the examples
+# are built that way, so a program that sticks to it is shown to need nothing more.
+CFLAGS_PUBLIC = -std=c11 $(OPT) $(SAN) $(WARN) -D_GNU_SOURCE -Iinclude $(DEP_CFLAGS) $(CFLAGS)
+CFLAGS_ALL = $(CFLAGS_PUBLIC) -fPIC -DTL_STATIC_LINKING_ONLY -Isrc
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
@@ -75,7 +78,7 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libtl.a
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libtl.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libtl.a $(DEP_LIBS) $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_PUBLIC) -o $@ $< $(BUILD)/libtl.a $(DEP_LIBS) $(LDFLAGS_ALL)
 
 test: $(DEPS_STAMP) lib $(BUILD)/tl $(TEST_BIN) $(FUZZ_REPLAY) $(EXAMPLE_BIN)
 	@BUILD=$(BUILD) sh tests/run_all.sh
@@ -92,7 +95,7 @@ fuzz: | $(DEPS_STAMP)
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  echo "clang $$n"; \
-	  clang -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Isrc \
+	  clang -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DTL_STATIC_LINKING_ONLY -Iinclude -Isrc \
 	    $(DEP_CFLAGS) -o build-fuzz/$$n $$f $(FUZZ_LIB_SRC) $(DEP_LIBS) || exit 1; done
 
 demo: $(DEPS_STAMP) all

@@ -47,7 +47,7 @@ build() {
     mkdir -p "$BUILD/bench" "$OUT"
     # the project's compile flags (Makefile: CFLAGS_ALL / DEP_LIBS)
     for b in bench_core bench_instance repro_feature; do
-        cc -std=c11 -O2 -g -Wall -Wextra -Wpedantic -Wshadow -D_GNU_SOURCE -Iinclude \
+        cc -std=c11 -O2 -g -Wall -Wextra -Wpedantic -Wshadow -D_GNU_SOURCE -DTL_STATIC_LINKING_ONLY -Iinclude \
             $(pkg-config --cflags openblas matio) -o "$BUILD/bench/$b" bench/$b.c "$BUILD/libtl.a" \
             $(pkg-config --libs openblas matio) -llapacke -lz -lm -lpthread
     done

@@ -24,7 +24,7 @@ export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
 OUT=bench/out
 mkdir -p "$OUT" "$BUILD/bench"
 make -s BUILD="$BUILD" lib >&2
-cc -std=c11 -O2 -g -Wall -Wextra -Wpedantic -Wshadow -D_GNU_SOURCE -Iinclude \
+cc -std=c11 -O2 -g -Wall -Wextra -Wpedantic -Wshadow -D_GNU_SOURCE -DTL_STATIC_LINKING_ONLY -Iinclude \
     $(pkg-config --cflags openblas matio) -o "$BUILD/bench/bench_nn" bench/bench_nn.c \
     "$BUILD/libtl.a" $(pkg-config --libs openblas matio) -llapacke -lz -lm -lpthread
 "$PY" -c "import torch" 2>/dev/null || { echo "bench: $PY lacks torch (apt-get install python3-torch)" >&2; exit 1; }

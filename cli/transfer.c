@@ -98,9 +98,11 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
     uint64_t seed;
     long threads;
     tl_run_opts o = tl_run_opts_default();
+    tl_guard_params gp;
+    o.guard_params = &gp;
     if ((rc = cli_method_params(cmd, a, &mp)) != 0) return rc;
     rc = 2;
-    if (!cli_learner(a, &lp) || !guard_opts(a, &o.guard_params) ||
+    if (!cli_learner(a, &lp) || !guard_opts(a, &gp) ||
         !cli_get_long(a, "labelled-per-class", 0, 100000000, &per_class) ||
         !cli_get_long(a, "labelled", 0, 100000000, &nlab) || !cli_get_u64(a, "seed", &seed) ||
         !cli_get_long(a, "threads", 0, 4096, &threads))

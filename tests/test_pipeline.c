@@ -406,7 +406,9 @@ TEST(run_out_of_memory) {
     tl_params_create(tl_method_find("kliep", -1), &p);
     tl_params_set(p, "centers", "10");
     tl_run_opts o = tl_run_opts_default();
-    o.guard_params.permutations = 5;
+    tl_guard_params gp = tl_guard_params_default();
+    gp.permutations = 5;
+    o.guard_params = &gp;
     tl_status st = TL_ERR_NOMEM;
     long k;
     for (k = 0; k < 20000 && st != TL_OK; k++) {

@@ -46,7 +46,9 @@ typedef enum {
 /* Domain indices of a source/target fit (a map keeps one stage per domain, indexed so). */
 typedef enum { TL_DOMAIN_SOURCE = 0, TL_DOMAIN_TARGET = 1 } tl_domain;
 
-typedef struct {
+typedef struct tl_adapt_params tl_adapt_params;
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+struct tl_adapt_params {
     tl_adapt_method method;
     size_t dim;          /* subspace dimension k (default 100; SA 30, GFK 20: the published rows) */
     double lambda;       /* TCA/JDA/BDA regularisation (default 1) */
@@ -63,21 +65,24 @@ typedef struct {
     tl_learner_params pseudo; /* learner for JDA/BDA pseudo-labels (default 1-NN) */
     uint64_t seed;
     const tl_ctx *ctx;   /* logging / progress; may be NULL */
-} tl_adapt_params;
+};
 
 tl_adapt_params tl_adapt_params_default(tl_adapt_method m);
 /* Words for what is wrong (dim 0 or larger than allowed, negative lambda, mu > 1, ...). n_features
  * and n_samples are the sizes fit will see (0 = unknown, skip those checks). */
 tl_status tl_adapt_params_check(const tl_adapt_params *p, size_t n_features, size_t n_samples);
+#endif
 tl_status tl_adapt_method_parse(const char *name, tl_adapt_method *out);
 const char *tl_adapt_method_name(tl_adapt_method m);
 
 typedef struct tl_adapter tl_adapter;
 
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 /* Xs (ns, d) with labels ys (ns); Xt (nt, d) with labels yt (nt), or yt NULL for an unlabelled
  * target (transductive). AUGMENT needs a labelled target (yt non-NULL). Inputs are not modified. */
 tl_status tl_adapt_fit(const tl_adapt_params *p, tl_mat Xs, const int *ys, tl_mat Xt,
                        const int *yt, tl_adapter **out);
+#endif
 /* Output dimension of transform. */
 size_t tl_adapter_dim(const tl_adapter *a);
 size_t tl_adapter_input_dim(const tl_adapter *a);

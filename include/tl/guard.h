@@ -72,7 +72,9 @@
 extern "C" {
 #endif
 
-typedef struct {
+typedef struct tl_guard_params tl_guard_params;
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+struct tl_guard_params {
     tl_learner_params learner; /* used for every model of the check (default logreg, C = 1);
                                   give the pipeline's own learner, as the tl commands do:
                                   reverse validation then judges the model the user gets (on
@@ -97,7 +99,8 @@ typedef struct {
     double alpha;              /* labelled check: significance of the test against chance, and
                                   the one-sided level of the comparison with the target-only
                                   learner (default 0.05) */
-} tl_guard_params;
+};
+#endif
 
 typedef enum { TL_GUARD_OK = 0, TL_GUARD_HARMFUL = 1, TL_GUARD_UNSURE = 2 } tl_guard_verdict;
 
@@ -118,10 +121,13 @@ typedef struct {
     char reason[256];             /* one sentence saying why */
 } tl_guard_report;
 
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 tl_guard_params tl_guard_params_default(void);
 /* Says in words what is wrong (TL_ERR_INVALID_ARG). */
 tl_status tl_guard_params_check(const tl_guard_params *p);
+#endif
 const char *tl_guard_verdict_name(tl_guard_verdict v); /* "ok", "harmful", "unsure" */
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 /* Xs (ns, d), ys (ns), Xt (nt, d): the domains before the transfer. Zs (ns, k), Zt (nt, k): after
  * it (pass Xs, Xt again for a weighting-only transfer); ws (ns) source weights or NULL. */
 tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl_xmat Xt,
@@ -130,6 +136,7 @@ tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl
  * NULL) as in the report (NaN when fewer than 3 features vary in both domains). */
 tl_status tl_guard_correspondence(const tl_guard_params *p, tl_xmat Xs, tl_xmat Xt, double *r,
                                   double *p_value);
+#endif
 
 typedef struct {
     size_t n;              /* labelled target rows */
@@ -143,12 +150,14 @@ typedef struct {
     char reason[256];
 } tl_guard_labelled_report;
 
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 /* y (n) true labels of labelled target rows, pred (n) the transferred source model's predictions
  * for them, target_only the target-only learner's accuracy (NaN if none). Harmful when the
  * accuracy is not above chance at level alpha, or falls below target_only by more than `margin`
  * and by more than the one-sided z quantile of alpha times the standard error of the difference. */
 tl_status tl_guard_labelled(const tl_guard_params *p, const int *y, const int *pred, size_t n,
                             double target_only, tl_guard_labelled_report *out);
+#endif
 
 #ifdef __cplusplus
 }

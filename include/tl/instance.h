@@ -25,7 +25,9 @@ typedef enum {
     TL_WEIGHT_DOMAIN_CLF = 3
 } tl_weight_method;
 
-typedef struct {
+typedef struct tl_weight_params tl_weight_params;
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+struct tl_weight_params {
     tl_weight_method method;
     tl_kernel kernel;   /* KMM/KLIEP/uLSIF kernel (default RBF, gamma <= 0: median heuristic) */
     double B;           /* KMM: weight upper bound (default 1000) */
@@ -46,30 +48,37 @@ typedef struct {
     double tol;         /* solver tolerance (default 1e-6) */
     uint64_t seed;
     const tl_ctx *ctx;
-} tl_weight_params;
+};
 
 tl_weight_params tl_weight_params_default(tl_weight_method m);
 tl_status tl_weight_params_check(const tl_weight_params *p);
+#endif
 tl_status tl_weight_method_parse(const char *name, tl_weight_method *out); /* kmm kliep ulsif domain-clf */
 const char *tl_weight_method_name(tl_weight_method m);
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 /* Importance weights w (ns), mean 1, for source rows Xs (ns, d) against target Xt (nt, d). */
 tl_status tl_weights_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w);
+#endif
 /* What a fit settled on, for reporting and for reuse as fixed settings. */
 typedef struct {
     double gamma;  /* KMM/KLIEP/uLSIF: the kernel gamma used (median heuristic, given, or chosen by
                       the width selection); 0 for domain-clf */
     double lambda; /* uLSIF: the ridge used (given, or chosen by leave-one-out); 0 otherwise */
 } tl_weight_info;
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 /* tl_weights_fit that also reports what it settled on (info may be NULL). */
 tl_status tl_weights_fit_info(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w,
                               tl_weight_info *info);
+#endif
 
 /* A weighting as a fitted model: the weights of the source rows it was fitted on, and weights
  * for new samples on the same scale where the method defines a function of x (KLIEP and uLSIF:
  * the kernel expansion sum_l alpha_l k(x, c_l); domain-clf: the classifier's odds). KMM solves
  * for the fitting rows' weights only and says so (TL_ERR_UNSUPPORTED) when asked for others. */
 typedef struct tl_weighter tl_weighter;
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 tl_status tl_weighter_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, tl_weighter **out);
+#endif
 void tl_weighter_free(tl_weighter *w);
 const double *tl_weighter_fit_weights(const tl_weighter *w, size_t *n); /* (n), mean 1 */
 tl_weight_info tl_weighter_info(const tl_weighter *w);
@@ -83,14 +92,19 @@ tl_status tl_weighter_read(const tl_tlm *c, const char *name, tl_weighter **out)
 /* TrAdaBoost: source (Xs, ys) and a few labelled target rows (Xl, yl); rounds N (default 20);
  * base learner any weighted learner (default logreg). The fitted ensemble predicts with the
  * second half of the rounds' learners, as in the paper. */
-typedef struct {
+typedef struct tl_tradaboost_params tl_tradaboost_params;
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+struct tl_tradaboost_params {
     size_t rounds;
     tl_learner_params base;
-} tl_tradaboost_params;
+};
 tl_tradaboost_params tl_tradaboost_params_default(void);
+#endif
 typedef struct tl_tradaboost tl_tradaboost;
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 tl_status tl_tradaboost_fit(const tl_tradaboost_params *p, tl_xmat Xs, const int *ys, tl_xmat Xl,
                             const int *yl, tl_tradaboost **out);
+#endif
 tl_status tl_tradaboost_predict(const tl_tradaboost *m, tl_xmat X, int *pred);
 void tl_tradaboost_free(tl_tradaboost *m);
 /* Into / out of a .tlm container (tl/io.h). */

@@ -27,7 +27,9 @@ typedef enum {
     TL_LEARNER_RIDGE = 3
 } tl_learner_type;
 
-typedef struct {
+typedef struct tl_learner_params tl_learner_params;
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+struct tl_learner_params {
     tl_learner_type type;
     size_t k;          /* k-NN: neighbours (default 1); ties broken by the nearest neighbour */
     double C;          /* logreg / svm: 0.5||W||^2 + C * sum_i w_i loss_i (sklearn's C), default 1 */
@@ -38,7 +40,7 @@ typedef struct {
     double tol;        /* logreg: gradient-norm tolerance (default 1e-6); svm: default 1e-4 */
     uint64_t seed;     /* svm coordinate order (default 42) */
     int threads;       /* 0: leave BLAS threads as they are */
-} tl_learner_params;
+};
 
 tl_learner_params tl_learner_params_default(tl_learner_type type);
 /* Says in words what is wrong (TL_ERR_INVALID_ARG). */
@@ -46,10 +48,13 @@ tl_status tl_learner_params_check(const tl_learner_params *p);
 /* "1nn" (k=1), "knn" (k from p, default 5 when given as knn), "logreg", "svm", "ridge";
  * fills type and k. TL_ERR_INVALID_ARG naming the word otherwise. */
 tl_status tl_learner_parse(const char *name, tl_learner_params *p);
+#endif
 const char *tl_learner_name(tl_learner_type type);
 
 typedef struct tl_learner tl_learner;
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 tl_status tl_learner_create(const tl_learner_params *p, tl_learner **out);
+#endif
 void tl_learner_free(tl_learner *l); /* NULL-safe */
 /* X (n, d), y (n), w (n) or NULL for unit weights. Rejects n = 0, NaN/Inf, negative weights,
  * all-zero weights. A single class is accepted (predicts it). */
@@ -82,9 +87,11 @@ tl_status tl_confusion(const int *y, const int *pred, size_t n, const int *class
 /* Area under the ROC curve for two classes: score is higher for `positive`; ties count half. */
 tl_status tl_auc(const int *y, const double *score, size_t n, int positive, double *out);
 
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 /* Stratified k-fold cross-validation accuracy of a learner. fold_acc (folds) may be NULL. */
 tl_status tl_cross_validate(const tl_learner_params *p, tl_xmat X, const int *y, const double *w,
                             size_t folds, uint64_t seed, double *mean_acc, double *fold_acc);
+#endif
 
 #ifdef __cplusplus
 }

@@ -18,7 +18,9 @@
 extern "C" {
 #endif
 
-typedef struct {
+typedef struct tl_mmd_params tl_mmd_params;
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+struct tl_mmd_params {
     tl_kernel_type kernel;   /* TL_KERNEL_LINEAR or TL_KERNEL_RBF (default RBF) */
     double gamma;            /* RBF; <= 0: median heuristic on the pooled sample */
     size_t n_bandwidths;     /* RBF: > 1 averages kernels at gamma * 2^(i - n/2) (default 1) */
@@ -28,7 +30,8 @@ typedef struct {
                                 (default 20000; 0 = never) */
     size_t rff_features;     /* default 2048 */
     uint64_t seed;
-} tl_mmd_params;
+};
+#endif
 
 typedef struct {
     double mmd2;     /* squared MMD estimate */
@@ -36,9 +39,11 @@ typedef struct {
     double gamma;    /* RBF bandwidth used */
 } tl_mmd_result;
 
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 tl_mmd_params tl_mmd_params_default(void);
 /* Xs (ns, d), Xt (nt, d); dense or sparse (sparse: linear kernel, or densified by blocks). */
 tl_status tl_mmd(const tl_mmd_params *p, tl_xmat Xs, tl_xmat Xt, tl_mmd_result *out);
+#endif
 /* Squared Frobenius distance between the covariance matrices, divided by 4 d^2. */
 tl_status tl_coral_distance(tl_xmat Xs, tl_xmat Xt, double *out);
 /* Proxy A-distance 2 (1 - 2 err), err the `folds`-fold CV error of a linear domain classifier

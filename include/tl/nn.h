@@ -169,7 +169,9 @@ typedef struct {
     double samples_per_s;  /* training samples per second this epoch */
 } tl_nn_epoch;
 
-typedef struct {
+typedef struct tl_nn_train_params tl_nn_train_params;
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+struct tl_nn_train_params {
     size_t epochs;          /* default 10 */
     size_t batch_size;      /* default 64 */
     tl_nn_optimizer optimizer; /* default SGD */
@@ -200,7 +202,8 @@ typedef struct {
     void *user;             /* passed to on_epoch */
     const tl_ctx *ctx;      /* threads, log, progress ("epoch 3/10 loss 0.4312 acc 84.1% ..."),
                                may be NULL */
-} tl_nn_train_params;
+};
+#endif
 
 typedef struct {
     size_t epochs_run;
@@ -214,14 +217,17 @@ typedef struct {
     bool nonfinite;         /* the loss became NaN/Inf; the model holds the last good epoch */
 } tl_nn_train_result;
 
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 tl_nn_train_params tl_nn_train_params_default(void);
 /* Says in words which field is wrong (TL_ERR_INVALID_ARG). */
 tl_status tl_nn_train_params_check(const tl_nn_train_params *p);
+#endif
 /* Parse "sgd" / "adamw", "constant" / "step" / "cosine", "xent" / "mse". */
 tl_status tl_nn_optimizer_parse(const char *s, tl_nn_optimizer *out);
 tl_status tl_nn_schedule_parse(const char *s, tl_nn_schedule *out);
 tl_status tl_nn_loss_parse(const char *s, tl_nn_loss *out);
 
+#ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 /* Train on x (n, input dim), y (n) label values. On a NaN/Inf loss training stops, the model
  * gets back the parameters of the last epoch that ended finite (or its starting parameters),
  * res->nonfinite is set and TL_ERR_NONFINITE is returned with the epoch and step in the message.
@@ -232,6 +238,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
  * them (val_fraction * n, rounded down) into val_rows (at least that many; may be NULL to ask
  * only the count), in the order drawn. */
 tl_status tl_nn_train_split(const tl_nn_train_params *p, size_t n, size_t *val_rows, size_t *nval);
+#endif
 
 /* ---- model files ---- */
 /* Save to a .tlm container: metadata (kind "nn", arch, input shape, input norm, labels, label

@@ -77,7 +77,9 @@ typedef struct {
                                   domain; default false: each domain scaled with its own
                                   statistics (labelled and test rows use their domain's) */
     bool guard;              /* run the negative-transfer guard (default true) */
-    tl_guard_params guard_params; /* its settings; .learner is replaced by the run's learner */
+    const tl_guard_params *guard_params; /* its settings (NULL: tl_guard_params_default(); a
+                                            program sets them with TL_STATIC_LINKING_ONLY);
+                                            .learner is replaced by the run's learner */
     bool allow_unknown_labels; /* score evaluation labels the source lacks as errors (default
                                   false: TL_ERR_LABEL naming the first such row) */
     bool in_place;           /* preprocess the task's datasets in place instead of copies (the

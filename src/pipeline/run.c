@@ -31,7 +31,7 @@ tl_run_opts tl_run_opts_default(void) {
     memset(&o, 0, sizeof o);
     o.struct_size = sizeof o;
     o.guard = true;
-    o.guard_params = tl_guard_params_default();
+    o.guard_params = NULL;
     o.scratch_baseline = true;
     return o;
 }
@@ -440,7 +440,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     rep->labelled_transfer_accuracy = NAN;
     t0 = now();
     if (r.o.guard && m) {
-        tl_guard_params gp = r.o.guard_params;
+        tl_guard_params gp = r.o.guard_params ? *r.o.guard_params : tl_guard_params_default();
         gp.learner = r.lp; /* reverse validation judges the model the user gets */
         gp.seed = tlx_seed(r.o.ctx);
         tl_xmat Fs = tl_dataset_features(S->data), Ft = tl_dataset_features(T->data);

@@ -141,7 +141,7 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
                      "no held-out labelled rows: give the training a validation split "
                      "(val-split) to check the fine-tuning against training from scratch");
         } else {
-            tl_guard_params gp = o->guard_params;
+            tl_guard_params gp = o->guard_params ? *o->guard_params : tl_guard_params_default();
             gp.seed = tp.seed;
             size_t d = tl_nn_input_dim(ft);
             float *xtr = NULL;

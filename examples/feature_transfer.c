@@ -86,7 +86,7 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[a], "-t") == 0) target_spec = argv[a + 1];
         else break;
     }
-    if (a < argc && argv[a][0] == '-') {
+    if ((a < argc && argv[a][0] == '-') || !source_spec != !target_spec) {
         fprintf(stderr, "usage: %s [-s SOURCE -t TARGET] [METHOD [NAME=VALUE ...]]\n", argv[0]);
         return 2;
     }

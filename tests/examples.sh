@@ -31,6 +31,8 @@ expect feature_transfer-jda 0 "negative transfer" -- "$E/feature_transfer" jda d
 expect feature_transfer-bad-method 1 "expected one of pca, coral" -- "$E/feature_transfer" kmm
 expect feature_transfer-bad-param 1 "coral has no parameter 'dim'" -- "$E/feature_transfer" coral dim=3
 expect feature_transfer-bad-value 1 "eps" -- "$E/feature_transfer" coral eps=-1
+expect feature_transfer-usage 2 "usage" -- "$E/feature_transfer" -s only-a-source.csv
+expect feature_transfer-missing-file 1 "nope.csv" -- "$E/feature_transfer" -s "$TMP/nope.csv" -t "$TMP/nope.csv"
 if [ -d "$DATA/office_caltech10_surf" ]; then
     expect feature_transfer-surf 0 "target predictions equal the report's" -- "$E/feature_transfer" \
         -s "$DATA/office_caltech10_surf/caltech_SURF_L10.mat" \

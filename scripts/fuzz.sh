@@ -4,7 +4,7 @@
 # in tests/fuzz/artifacts/. Appends one line per target to bench/out/fuzz.log.
 set -e
 secs=${1:-300}; [ $# -gt 0 ] && shift
-targets=${*:-"csv svmlight npy idx mat"}
+targets=${*:-"csv svmlight npy idx mat tlm"}
 make -s fuzz
 export LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp
 mkdir -p bench/out tests/fuzz/artifacts

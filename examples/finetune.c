@@ -21,6 +21,9 @@
  * pre-trained on all 30 000 source images, against the same baseline.)
  * Small and seeded: about a second on two cores, the same figures on every run. Exit status 0 when
  * every step worked and fine-tuning beat training from scratch, 1 otherwise. */
+/* Training a network from scratch takes the typed training settings (tl_nn_train_params), which
+ * belong to libtl's low-level interface: see include/tl.h. */
+#define TL_STATIC_LINKING_ONLY
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -172,7 +172,7 @@ TEST(every_method_round_trips) {
                           tl_method_name(m), rel);
             } else {
                 CHECK_STATUS(st, TL_ERR_UNSUPPORTED);
-                CHECK_ERR_HAS("kliep, ulsif and domain-clf weight new samples");
+                CHECK_ERR_HAS("kliep, ulsif, domain-clf and rulsif weight new samples");
             }
             free(wn);
         } else { /* learners and the ensemble predict */

@@ -71,8 +71,8 @@ tl_status tl_weighter_weights(const tl_weighter *m, tl_xmat X, double *out) {
     const char *nm = tl_weight_method_name(m->p.method);
     TL_CHECK(m->r.kind != 0, TL_ERR_UNSUPPORTED,
              "%s weights only the source rows it was fitted on (its quadratic programme has one "
-             "variable per row and defines no function of x); kliep, ulsif and domain-clf weight "
-             "new samples",
+             "variable per row and defines no function of x); kliep, ulsif, domain-clf and rulsif "
+             "weight new samples",
              nm);
     size_t n = tl_xmat_rows(X);
     TL_CHECK(tl_xmat_cols(X) == m->d, TL_ERR_SHAPE,

@@ -9,9 +9,8 @@
  * must fail with a status rather than read out of bounds. No reader may crash, leak, hang or
  * read or write outside its buffers.
  *
- * Not covered: neural-network files. tl_nn_load (src/io/nn_file.c) takes only a path, and this
- * target does not write temporary files; a tl_nn_read(const tl_tlm *, name, tl_nn **) would let
- * it. The corpus still holds network files, for the container parser and the other readers.
+ * Neural networks too (tl_nn_read): a network read from the file runs a forward pass on three
+ * rows of its input width, when that width is small enough to allocate here.
  *
  * The file ends with a CRC-32 of every byte before it, which almost every mutation breaks; the
  * target therefore also parses a copy with the checksum recomputed, so that mutated files get
@@ -188,6 +187,21 @@ static void use_modules(const tl_tlm *c, const widths *ws) {
             free(x);
         }
         tl_scaler_free(sc);
+    }
+    tl_nn *nn = NULL;
+    if (tl_nn_read(c, "fuzz.tlm", &nn) == TL_OK) {
+        size_t d = tl_nn_input_dim(nn), k = tl_nn_output_dim(nn);
+        float *x = d && d <= MAX_WIDTH ? calloc(ROWS * d, sizeof *x) : NULL;
+        float *out = k && k <= MAX_WIDTH ? calloc(ROWS * k, sizeof *out) : NULL;
+        int pred[ROWS];
+        if (x && out) {
+            for (size_t i = 0; i < ROWS * d; i++) x[i] = (float)((i * 5) % 7) / 3.0f - 1.0f;
+            (void)tl_nn_forward(nn, x, ROWS, out);
+            (void)tl_nn_predict(nn, x, ROWS, pred);
+        }
+        free(x);
+        free(out);
+        tl_nn_free(nn);
     }
     tl_tradaboost *tb = NULL;
     if (tl_tradaboost_read(c, "fuzz.tlm", &tb) == TL_OK) {

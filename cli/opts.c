@@ -93,7 +93,8 @@ static size_t add_family_params(cli_opt *t, size_t n, int family, size_t cap) {
                         len += (size_t)snprintf(defs + len, sizeof defs - len, "%s%s",
                                                 names++ ? ", " : "", tl_method_name(m3));
                 }
-                len += (size_t)snprintf(defs + len, sizeof defs - len, ": %s", d2->def);
+                len += (size_t)snprintf(defs + len, sizeof defs - len, ": %s",
+                                        d2->def[0] ? d2->def : "unset");
             }
             /* a switch that is off for every method is a flag (--nesterov); others take a value */
             bool flag = d->type == TL_PARAM_BOOL && nd == 1 && strcmp(d->def, "false") == 0;

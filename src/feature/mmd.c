@@ -258,7 +258,7 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
         TL_TRY(tl_mat_alloc(&Zs, ns, k));
         TL_TRY(tl_mat_alloc(&Zt, nt, k));
         TL_ALLOC(pred, nt);
-        TL_ALLOC(pti, nt);
+        TL_CALLOC(pti, nt); /* compared with the next round's labels */
     }
     double mu = p->mu < 0 ? 0.5 : p->mu;
     bool have_pseudo = false;
@@ -301,12 +301,27 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
         TL_TRY(tl_learner_create(&p->pseudo, &lrn));
         TL_TRY(tl_learner_fit(lrn, tl_xmat_from_dense(Zs), ys, NULL));
         TL_TRY(tl_learner_predict(lrn, tl_xmat_from_dense(Zt), pred));
-        for (size_t i = 0; i < nt; i++) pti[i] = (int)tl_labels_index(classes, C, pred[i]);
-        have_pseudo = true;
+        size_t changed = 0;
+        for (size_t i = 0; i < nt; i++) {
+            int c = (int)tl_labels_index(classes, C, pred[i]);
+            changed += c != pti[i];
+            pti[i] = c;
+        }
+        double mu_prev = mu;
         if (meth == TL_ADAPT_BDA && p->mu < 0 && t + 1 < T)
             TL_TRY(estimate_mu(Zs, ysi, Zt, pti, C, p->seed, &mu));
         tl_log(p->ctx, TL_LOG_INFO, "%s: round %d/%d done (largest eigenvalue %.6g)", mn, t + 1,
                T, w[0]);
+        /* a fixed point: this round was built from the same pseudo-labels (and mu) that it
+           returned, so every later round would rebuild the same matrices and return the same
+           map and labels; stopping here gives exactly the result of running them all */
+        if (have_pseudo && changed == 0 && mu == mu_prev && t + 1 < T) {
+            tl_log(p->ctx, TL_LOG_INFO, "%s: pseudo-labels unchanged, rounds %d-%d are identical",
+                   mn, t + 2, T);
+            tl_progress(p->ctx, mn, 1.0);
+            break;
+        }
+        have_pseudo = true;
         tl_progress(p->ctx, mn, (double)(t + 1) / (double)T);
     }
 

@@ -25,13 +25,22 @@
  *
  * Labelled rows: exact binomial upper tail P(X >= k | n, chance) by summing the pmf in log space
  * (lgamma); the comparison with a target-only learner uses the normal approximation of the
- * difference of two accuracies on n rows each. */
+ * difference of two accuracies on n rows each.
+ *
+ * Cost (the guard runs on every transfer, so it must stay well below the transfer itself): with
+ * 1-NN, reverse validation takes one source x target distance pass for its five models
+ * (rv_1nn); the dense RBF MMD shares one pass of distances between its median heuristic and its
+ * kernel sums (mmd_rbf_shared); the Mantel permutations are scored in parallel, four sums per
+ * row (mantel_task). Each gives the figures of the straightforward computation it replaced
+ * (tests/test_guard.c holds them against it). */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal/check.h"
+#include "internal/parallel.h"
 #include "tl/guard.h"
 #include "tl/measure.h"
 
@@ -180,10 +189,65 @@ static void standardise(tl_mat A, const double *mean, const double *sd, const un
     }
 }
 
+/* Mantel permutations: the cross sum s_b = sum_{i<j} Cs_ij Ct_{pi(i) pi(j)} of permutation b.
+ * The sequential loop is one dependent chain of additions (latency-bound); here each row's terms
+ * go to four accumulators. That changes the rounding of s_b by at most a few units of
+ * n_pair * eps * sqrt(sum a^2 sum b^2), so only a permutation whose statistic lands within that
+ * bound (tol) of the threshold could be counted differently: those few are recomputed with the
+ * sequential loop, and the count is the sequential loop's exactly. */
+#define MANTEL_PER_TASK 4
+typedef struct {
+    tl_mat Cs, Ct;
+    const size_t *perm; /* (P, kk) */
+    size_t kk, P;
+    double npair, mamb, den, thr, tol;
+    size_t *ge; /* (tasks) */
+} mantel_job;
+
+static double mantel_sum_serial(const mantel_job *m, const size_t *pm) {
+    double s = 0;
+    for (size_t i = 0; i < m->kk; i++) {
+        const double *crow = m->Ct.data + pm[i] * m->Ct.ld;
+        for (size_t j = i + 1; j < m->kk; j++) s += TL_AT(m->Cs, i, j) * crow[pm[j]];
+    }
+    return s;
+}
+
+static tl_status mantel_task(void *v, size_t task, size_t thread) {
+    mantel_job *m = v;
+    (void)thread;
+    size_t b0 = task * MANTEL_PER_TASK, b1 = b0 + MANTEL_PER_TASK < m->P ? b0 + MANTEL_PER_TASK : m->P;
+    size_t ge = 0, kk = m->kk;
+    for (size_t b = b0; b < b1; b++) {
+        const size_t *pm = m->perm + b * kk;
+        double s = 0;
+        for (size_t i = 0; i < kk; i++) {
+            const double *a = m->Cs.data + i * m->Cs.ld, *crow = m->Ct.data + pm[i] * m->Ct.ld;
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            size_t j = i + 1;
+            for (; j + 4 <= kk; j += 4) {
+                s0 += a[j] * crow[pm[j]];
+                s1 += a[j + 1] * crow[pm[j + 1]];
+                s2 += a[j + 2] * crow[pm[j + 2]];
+                s3 += a[j + 3] * crow[pm[j + 3]];
+            }
+            for (; j < kk; j++) s0 += a[j] * crow[pm[j]];
+            s += (s0 + s1) + (s2 + s3);
+        }
+        double rp = (s / m->npair - m->mamb) / m->den;
+        if (fabs(rp - m->thr) <= m->tol) /* too close to call: the sequential loop decides */
+            rp = (mantel_sum_serial(m, pm) / m->npair - m->mamb) / m->den;
+        ge += rp >= m->thr;
+    }
+    m->ge[task] = ge;
+    return TL_OK;
+}
+
 tl_status tl_guard_correspondence(const tl_guard_params *p, tl_xmat Xs, tl_xmat Xt, double *r_out,
                                   double *p_out) {
     tl_status st = TL_OK;
     size_t *rs = NULL, *rt = NULL, *nzs = NULL, *nzt = NULL, *cols = NULL, *perm = NULL;
+    size_t *ge_task = NULL;
     long *pos = NULL;
     col_score *cs = NULL;
     double *mean = NULL, *sd = NULL;
@@ -271,20 +335,26 @@ tl_status tl_guard_correspondence(const tl_guard_params *p, tl_xmat Xs, tl_xmat 
     double r = (sab / npair - ma * mb) / den;
     *r_out = fmax(-1.0, fmin(1.0, r));
     if (p_out && p->permutations > 0) {
-        TL_ALLOC(perm, kk);
+        /* the permutations are drawn in sequence (each shuffles the previous one), then scored
+           in parallel; see mantel_task for how each count stays the sequential loop's */
+        size_t P = p->permutations, cells;
+        TL_CHECK(tl_size_mul(P, kk, &cells) == 0, TL_ERR_NOMEM, "guard: %zu permutations of %zu "
+                 "features overflow", P, kk);
+        TL_ALLOC(perm, cells);
         for (size_t i = 0; i < kk; i++) perm[i] = i;
-        size_t ge = 0;
-        for (size_t b = 0; b < p->permutations; b++) {
-            tl_rng_shuffle(&rng, perm, kk);
-            double s = 0;
-            for (size_t i = 0; i < kk; i++) {
-                const double *crow = Ct.data + perm[i] * Ct.ld;
-                for (size_t j = i + 1; j < kk; j++) s += TL_AT(Cs, i, j) * crow[perm[j]];
-            }
-            double rp = (s / npair - ma * mb) / den;
-            ge += rp >= r - 1e-12;
+        tl_rng_shuffle(&rng, perm, kk);
+        for (size_t b = 1; b < P; b++) {
+            memcpy(perm + b * kk, perm + (b - 1) * kk, kk * sizeof *perm);
+            tl_rng_shuffle(&rng, perm + b * kk, kk);
         }
-        *p_out = (1.0 + (double)ge) / (1.0 + (double)p->permutations);
+        size_t ntask = (P + MANTEL_PER_TASK - 1) / MANTEL_PER_TASK;
+        TL_CALLOC(ge_task, ntask);
+        mantel_job job = {Cs, Ct, perm, kk, P, npair, ma * mb, den, r - 1e-12,
+                          4.0 * DBL_EPSILON * sqrt(saa * sbb) / den, ge_task};
+        TL_TRY(tl_parallel_tasks(ntask, (size_t)tl_parallel_default_threads(), mantel_task, &job));
+        size_t ge = 0;
+        for (size_t t = 0; t < ntask; t++) ge += ge_task[t];
+        *p_out = (1.0 + (double)ge) / (1.0 + (double)P);
     }
 done:
     tl_free(rs);
@@ -293,6 +363,7 @@ done:
     tl_free(nzt);
     tl_free(cols);
     tl_free(perm);
+    tl_free(ge_task);
     tl_free(pos);
     tl_free(cs);
     tl_free(mean);
@@ -336,6 +407,186 @@ static bool rv_fold(const size_t *perm, size_t ns, size_t k, const int *ys, size
     return false;
 }
 
+/* ---- reverse validation with 1-NN, from one distance pass ----
+ * With the learner the CLI uses most (1-NN) every model of reverse validation is a nearest-
+ * neighbour rule between the source and the target rows: f (every source row) and f_k (the source
+ * rows outside fold k) label each target row with the label of its nearest source row among
+ * their training rows; g_k, trained on every target row, labels a held-out source row with the
+ * f_k-label of its nearest target row - the same target row for both folds. So one source x
+ * target distance pass gives all five models, where the learners take three (f, f_0, f_1) plus
+ * two (g_0, g_1) searches. The answers are those of tl_knn exactly: expanded distances
+ * (||t||^2 + ||s||^2 - 2 t.s, one GEMM per block of target rows) only select candidates, within
+ * twice knn.c's rounding bound of the smallest; the candidates' distances are then recomputed
+ * exactly, sum_j (t_j - s_j)^2 in order, and ties go to the earlier training row (a fold's
+ * training rows are in the shuffled order, as tl_dataset_subset lays them out; zero-weight rows
+ * are left out, as the k-NN fit drops them). */
+#define RV_BLOCK 256 /* target rows per GEMM block */
+#define RV_KEEP 4    /* per source row: the nearest target rows kept by expanded distance */
+
+static bool rv_all_finite(tl_mat A) {
+    for (size_t i = 0; i < A.rows; i++)
+        for (size_t j = 0; j < A.cols; j++)
+            if (!isfinite(A.data[i * A.ld + j])) return false;
+    return true;
+}
+
+static double rv_sqdist(const double *a, const double *b, size_t d) {
+    double s = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        double t = a[j] - b[j];
+        s += t * t;
+    }
+    return s;
+}
+
+/* Nearest of the source rows i with group[i] == g (g < 0: every kept row) to target row t
+ * (expanded distances e (ns)), ties to the lower key[i]. Returns ns when the group is empty. */
+static size_t rv_nearest_source(const double *e, const double *trow, tl_mat S,
+                                const signed char *group, int g, const size_t *key, double delta) {
+    size_t ns = S.rows, best = ns;
+    double emin = INFINITY, bd = INFINITY;
+    for (size_t i = 0; i < ns; i++)
+        if (group[i] >= 0 && (g < 0 || group[i] == g) && e[i] < emin) emin = e[i];
+    if (!(emin < INFINITY)) return ns;
+    double lim = emin + 2.0 * delta;
+    for (size_t i = 0; i < ns; i++) {
+        if (group[i] < 0 || (g >= 0 && group[i] != g) || !(e[i] <= lim)) continue;
+        double x = rv_sqdist(trow, S.data + i * S.ld, S.cols);
+        if (x < bd || (x == bd && best < ns && key[i] < key[best])) bd = x, best = i;
+    }
+    return best;
+}
+
+/* 1-NN reverse validation (see above). S (ns, d), T (nt, d) dense and finite; perm (ns) the
+ * shuffled rows; folds: whether the two folds are used (else in-sample). Returns
+ * TL_ERR_UNSUPPORTED, without a message, when a training set has no row of positive weight (the
+ * caller then runs the learners, which report it). */
+static tl_status rv_1nn(tl_mat S, const int *ys, const double *ws, tl_mat T, const size_t *perm,
+                        bool folds, int *pt, double *rv) {
+    tl_status st = TL_OK;
+    size_t ns = S.rows, nt = T.rows, d = S.cols, ok = 0;
+    double *sn = NULL, *tn = NULL, *G = NULL, *cv = NULL;
+    size_t *rank = NULL, *ident = NULL, *cj = NULL, *cnt = NULL, *nnt = NULL;
+    int *yk[RV_FOLDS] = {NULL};
+    signed char *group = NULL;
+    TL_ALLOC(sn, ns);
+    TL_ALLOC(tn, nt);
+    TL_ALLOC(rank, ns);
+    TL_ALLOC(ident, ns);
+    TL_ALLOC(group, ns);
+    TL_ALLOC(nnt, ns);
+    TL_ALLOC(cv, ns * RV_KEEP);
+    TL_ALLOC(cj, ns * RV_KEEP);
+    TL_CALLOC(cnt, ns);
+    for (size_t k = 0; k < RV_FOLDS; k++) TL_ALLOC(yk[k], nt);
+    size_t kept[RV_FOLDS + 1] = {0};
+    double snmax = 0.0, tnmax = 0.0;
+    for (size_t r = 0; r < ns; r++) rank[perm[r]] = r;
+    for (size_t i = 0; i < ns; i++) {
+        ident[i] = i;
+        const double *x = S.data + i * S.ld;
+        double q = 0.0;
+        for (size_t j = 0; j < d; j++) q += x[j] * x[j];
+        sn[i] = q;
+        snmax = q > snmax ? q : snmax;
+        /* group: the fold whose held-out rows i belongs to; -1 when its weight is zero */
+        group[i] = ws && !(ws[i] > 0) ? -1 : (signed char)(rank[i] % RV_FOLDS);
+        if (group[i] >= 0) kept[RV_FOLDS]++, kept[group[i]]++;
+    }
+    if (!kept[RV_FOLDS] || (folds && (!kept[0] || !kept[1]))) {
+        st = TL_ERR_UNSUPPORTED; /* silent: the learners' path reports it */
+        goto done;
+    }
+    for (size_t j = 0; j < nt; j++) {
+        const double *x = T.data + j * T.ld;
+        double q = 0.0;
+        for (size_t c = 0; c < d; c++) q += x[c] * x[c];
+        tn[j] = q;
+        tnmax = q > tnmax ? q : tnmax;
+    }
+    const double dscale = 8.0 * ((double)d + 4.0) * (DBL_EPSILON / 2);
+    size_t blk = nt < RV_BLOCK ? nt : RV_BLOCK;
+    TL_ALLOC(G, blk * ns);
+    for (size_t j0 = 0; j0 < nt; j0 += blk) {
+        size_t nb = nt - j0 < blk ? nt - j0 : blk;
+        tl_mat Gb = tl_mat_view(G, nb, ns);
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, -2.0, tl_mat_rows(T, j0, nb), S, 0.0, Gb));
+        for (size_t b = 0; b < nb; b++) {
+            size_t j = j0 + b;
+            double *e = G + b * ns;
+            const double *trow = T.data + j * T.ld;
+            for (size_t i = 0; i < ns; i++) e[i] += sn[i] + tn[j];
+            /* f (every kept source row, in row order) and f_k (the rows outside fold k) */
+            double delta = dscale * (tn[j] + snmax);
+            size_t i0 = rv_nearest_source(e, trow, S, group, -1, ident, delta);
+            pt[j] = ys[i0];
+            if (folds)
+                for (int k = 0; k < RV_FOLDS; k++) {
+                    /* with 2 folds, the rows outside fold k are those of the other fold */
+                    size_t ik = rv_nearest_source(e, trow, S, group, 1 - k, rank, delta);
+                    yk[k][j] = ys[ik];
+                }
+            /* g: each source row's nearest target rows, by expanded distance, ties to lower j */
+            for (size_t i = 0; i < ns; i++) {
+                double v = e[i];
+                double *a = cv + i * RV_KEEP;
+                size_t *ids = cj + i * RV_KEEP, c = cnt[i];
+                if (c == RV_KEEP && !(v < a[RV_KEEP - 1])) continue;
+                size_t pos = c < RV_KEEP ? c++ : RV_KEEP - 1;
+                while (pos > 0 && a[pos - 1] > v) {
+                    a[pos] = a[pos - 1];
+                    ids[pos] = ids[pos - 1];
+                    pos--;
+                }
+                a[pos] = v;
+                ids[pos] = j;
+                cnt[i] = c;
+            }
+        }
+    }
+    /* g's nearest target row for each source row: exact among the kept ones, or an exact scan
+       when rows beyond the kept ones could still be within the rounding bound */
+    for (size_t i = 0; i < ns; i++) {
+        const double *srow = S.data + i * S.ld;
+        const double *a = cv + i * RV_KEEP;
+        const size_t *ids = cj + i * RV_KEEP;
+        double lim = a[0] + 2.0 * dscale * (sn[i] + tnmax), bd = INFINITY;
+        size_t best = 0;
+        if (cnt[i] == RV_KEEP && !(a[RV_KEEP - 1] > lim)) {
+            for (size_t j = 0; j < nt; j++) {
+                double x = rv_sqdist(T.data + j * T.ld, srow, d);
+                if (x < bd) bd = x, best = j;
+            }
+        } else {
+            for (size_t c = 0; c < cnt[i]; c++) {
+                if (!(a[c] <= lim)) break;
+                double x = rv_sqdist(T.data + ids[c] * T.ld, srow, d);
+                if (x < bd || (x == bd && ids[c] < best)) bd = x, best = ids[c];
+            }
+        }
+        nnt[i] = best;
+    }
+    if (!folds) { /* g trained on the target labelled by f, scored on every source row */
+        for (size_t i = 0; i < ns; i++) ok += pt[nnt[i]] == ys[i];
+    } else { /* g_k labels the held-out rows of fold k with f_k's target labels */
+        for (size_t i = 0; i < ns; i++) ok += yk[rank[i] % RV_FOLDS][nnt[i]] == ys[i];
+    }
+    *rv = (double)ok / (double)ns;
+done:
+    tl_free(sn);
+    tl_free(tn);
+    tl_free(G);
+    tl_free(cv);
+    tl_free(rank);
+    tl_free(ident);
+    tl_free(cj);
+    tl_free(cnt);
+    tl_free(nnt);
+    tl_free(group);
+    for (size_t k = 0; k < RV_FOLDS; k++) tl_free(yk[k]);
+    return st;
+}
+
 static tl_status reverse_validate(const tl_learner_params *lp, tl_xmat S, const int *ys,
                                   const double *ws, tl_xmat T, uint64_t seed, int *pt, int *ps,
                                   double *rv) {
@@ -344,11 +595,6 @@ static tl_status reverse_validate(const tl_learner_params *lp, tl_xmat S, const 
     tl_dataset *all = NULL, *tr = NULL, *te = NULL;
     size_t ns = tl_xmat_rows(S), nt = tl_xmat_rows(T), *perm = NULL, *idx = NULL, ok = 0;
     int *yk = NULL; /* (nt) the fold model's target labels */
-    TL_TRY(tl_learner_create(lp, &f));
-    TL_TRY(tl_learner_fit(f, S, ys, ws));
-    TL_TRY(tl_learner_predict(f, T, pt));
-    tl_learner_free(f);
-    f = NULL;
     TL_ALLOC(perm, ns);
     TL_ALLOC(idx, ns);
     for (size_t i = 0; i < ns; i++) perm[i] = i;
@@ -358,6 +604,17 @@ static tl_status reverse_validate(const tl_learner_params *lp, tl_xmat S, const 
     bool folds = ns >= 2 * RV_FOLDS;
     size_t m, q;
     for (size_t k = 0; k < RV_FOLDS && folds; k++) folds = rv_fold(perm, ns, k, ys, idx, &m, &q);
+    if (lp->type == TL_LEARNER_KNN && lp->k == 1 && !S.sparse && !T.sparse &&
+        rv_all_finite(S.dense) && rv_all_finite(T.dense)) {
+        st = rv_1nn(S.dense, ys, ws, T.dense, perm, folds, pt, rv);
+        if (st != TL_ERR_UNSUPPORTED) goto done;
+        st = TL_OK; /* a training set without weight: the learners say so below */
+    }
+    TL_TRY(tl_learner_create(lp, &f));
+    TL_TRY(tl_learner_fit(f, S, ys, ws));
+    TL_TRY(tl_learner_predict(f, T, pt));
+    tl_learner_free(f);
+    f = NULL;
     if (!folds) { /* the whole source, in-sample */
         TL_TRY(tl_learner_create(lp, &g));
         TL_TRY(tl_learner_fit(g, T, pt, NULL));
@@ -402,6 +659,201 @@ done:
     return st;
 }
 
+/* The unbiased RBF MMD^2 of tl_mmd with its median-heuristic gamma (tl_mmd_params_default),
+ * from one pass of distances instead of two: tl_mmd computes every pooled pair distance once for
+ * the median (tl_kernel_median_gamma) and again for the kernel sums. Here the distances of the
+ * kernel sums' blocks (MMD_BLOCK rows of each domain, -2 A B^T by GEMM, plus the row norms, clamped
+ * at 0: the same arithmetic as tlm_kernel_block, so the same values) are kept, their pairs i < j
+ * give the median, and they are exponentiated and summed block by block and row by row in
+ * tlm_kernel_sums' order. Returns false with *out set; true (nothing computed) when tl_mmd would
+ * subsample the pooled rows for the median (more than 2000 pooled rows, or more than 2^23
+ * elements), or memory is short: the caller then runs tl_mmd. */
+#define MMD_BLOCK 512              /* measure_util.c's TLM_KBLOCK */
+#define MMD_MEDIAN_ROWS 2000       /* measure_util.c's TLM_MEDIAN_ROWS */
+#define MMD_MEDIAN_ELEMS ((size_t)1 << 23)
+#define MMD_DENSE_BLOCK_ELEMS ((size_t)1 << 21)
+
+static void swapd(double *a, double *b) {
+    double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* k-th smallest of a (n > k), partially reordering a (kernel.c's select_kth: the value does not
+ * depend on the algorithm, only on the multiset). */
+static double select_kth(double *a, size_t n, size_t k) {
+    size_t l = 0, ir = n - 1;
+    for (;;) {
+        if (ir <= l + 1) {
+            if (ir == l + 1 && a[ir] < a[l]) swapd(&a[l], &a[ir]);
+            return a[k];
+        }
+        size_t mid = l + (ir - l) / 2;
+        swapd(&a[mid], &a[l + 1]);
+        if (a[l] > a[ir]) swapd(&a[l], &a[ir]);
+        if (a[l + 1] > a[ir]) swapd(&a[l + 1], &a[ir]);
+        if (a[l] > a[l + 1]) swapd(&a[l], &a[l + 1]);
+        size_t i = l + 1, j = ir;
+        double v = a[l + 1];
+        for (;;) {
+            do i++;
+            while (a[i] < v);
+            do j--;
+            while (a[j] > v);
+            if (j < i) break;
+            swapd(&a[i], &a[j]);
+        }
+        a[l + 1] = a[j];
+        a[j] = v;
+        if (j >= k) ir = j - 1;
+        if (j <= k) l = i;
+    }
+}
+
+/* numpy's median (mean of the two middle values for an even count), a (n >= 1) reordered. */
+static double median_naive(double *a, size_t n) {
+    size_t k = (n - 1) / 2;
+    double lo = select_kth(a, n, k);
+    if (n % 2) return lo;
+    double hi = a[k + 1];
+    for (size_t i = k + 2; i < n; i++)
+        if (a[i] < hi) hi = a[i];
+    return 0.5 * (lo + hi);
+}
+
+static int cmp_double(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* The same median from one branch-free pass (Floyd & Rivest's idea): a sorted sample of ~4096
+ * values gives bounds lo <= hi that bracket the middle ranks with a wide margin; one pass counts
+ * the values below lo and copies those in [lo, hi] (a few thousand) aside, and the middle ranks
+ * are selected there. If the bracket misses them (or the copy would overflow), the whole array
+ * goes to the quickselect. The result is an order statistic, so both paths return the same
+ * value. Quickselect's branchy partitions over the ~2M pair distances of a 2000-row sample took
+ * 15-20 ms per call; the pass takes a few. */
+#define MEDIAN_SAMPLE 4096
+static double median_of(double *a, size_t n, double *work, size_t wcap) {
+    if (n < 4 * MEDIAN_SAMPLE || !work || wcap < MEDIAN_SAMPLE) return median_naive(a, n);
+    size_t k = (n - 1) / 2, k2 = n % 2 ? k : k + 1;
+    double *smp = work;
+    size_t stride = n / MEDIAN_SAMPLE;
+    for (size_t i = 0; i < MEDIAN_SAMPLE; i++) smp[i] = a[i * stride];
+    qsort(smp, MEDIAN_SAMPLE, sizeof *smp, cmp_double);
+    /* the middle ranks sit near sample rank MEDIAN_SAMPLE / 2, give or take 32 (a binomial's
+       standard deviation): +-128 brackets them unless the data are very unlucky, and keeps about
+       n / 16 values aside */
+    double lo = smp[MEDIAN_SAMPLE / 2 - 128], hi = smp[MEDIAN_SAMPLE / 2 + 128];
+    size_t below = 0, mid = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = a[i];
+        below += v < lo;
+        if (v >= lo && v <= hi) {
+            if (mid == wcap) return median_naive(a, n);
+            work[mid++] = v; /* the sample's slots are reused: it is no longer needed */
+        }
+    }
+    if (k < below || k2 >= below + mid) return median_naive(a, n);
+    double x = select_kth(work, mid, k - below);
+    if (n % 2) return x;
+    double y = work[k - below + 1];
+    for (size_t i = k - below + 2; i < mid; i++)
+        if (work[i] < y) y = work[i];
+    return 0.5 * (x + y);
+}
+
+typedef struct {
+    tl_mat A, B;     /* row blocks */
+    size_t off;      /* first entry in the distance store */
+    int part;        /* 0: S x S, 1: T x T, 2: S x T */
+    bool diag;       /* a diagonal block of S x S or T x T */
+} mmd_blk;
+
+static bool mmd_rbf_shared(tl_mat S, tl_mat T, double *out) {
+    tl_status st = TL_OK;
+    size_t ns = S.rows, nt = T.rows, d = S.cols, n = ns + nt;
+    double *D = NULL, *pairs = NULL, *an = NULL, *bn = NULL, *work = NULL;
+    mmd_blk *blk = NULL;
+    bool declined = true;
+    size_t bs = d ? MMD_DENSE_BLOCK_ELEMS / d : MMD_BLOCK;
+    if (bs > MMD_BLOCK) bs = MMD_BLOCK;
+    size_t cap = d ? MMD_MEDIAN_ELEMS / d : MMD_MEDIAN_ROWS;
+    if (cap > MMD_MEDIAN_ROWS) cap = MMD_MEDIAN_ROWS;
+    if (ns < 2 || nt < 2 || n > cap || bs < 1 || d == 0) return true;
+    /* the blocks of tlm_kernel_sums: S x S (j0 >= i0), T x T (j0 >= i0), S x T (all) */
+    size_t nbs = (ns + bs - 1) / bs, nbt = (nt + bs - 1) / bs;
+    size_t nblk = nbs * (nbs + 1) / 2 + nbt * (nbt + 1) / 2 + nbs * nbt, nb = 0, tot = 0;
+    TL_ALLOC(blk, nblk);
+    for (int part = 0; part < 3; part++) {
+        tl_mat X = part == 1 ? T : S, Y = part == 0 ? S : T;
+        bool sym = part < 2;
+        for (size_t i0 = 0; i0 < X.rows; i0 += bs)
+            for (size_t j0 = sym ? i0 : 0; j0 < Y.rows; j0 += bs) {
+                size_t ni = X.rows - i0 < bs ? X.rows - i0 : bs, nj = Y.rows - j0 < bs ? Y.rows - j0 : bs;
+                blk[nb++] = (mmd_blk){tl_mat_rows(X, i0, ni), tl_mat_rows(Y, j0, nj), tot, part,
+                                      sym && i0 == j0};
+                tot += ni * nj;
+            }
+    }
+    size_t npairs = n * (n - 1) / 2, np = 0;
+    TL_ALLOC(D, tot);
+    TL_ALLOC(pairs, npairs);
+    TL_ALLOC(an, bs);
+    TL_ALLOC(bn, bs);
+    for (size_t b = 0; b < nb; b++) {
+        mmd_blk *k = &blk[b];
+        tl_mat K = tl_mat_view(D + k->off, k->A.rows, k->B.rows);
+        tl_row_sqnorms(k->A, an);
+        tl_row_sqnorms(k->B, bn);
+        TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, -2.0, k->A, k->B, 0.0, K));
+        for (size_t i = 0; i < K.rows; i++) {
+            double *r = K.data + i * K.ld;
+            for (size_t j = 0; j < K.cols; j++) {
+                double dd = an[i] + bn[j] + r[j];
+                r[j] = dd < 0.0 ? 0.0 : dd;
+            }
+            if (k->diag) r[i] = 0.0;
+            for (size_t j = k->diag ? i + 1 : 0; j < K.cols; j++) pairs[np++] = r[j];
+        }
+    }
+    size_t wcap = np / 8 > MEDIAN_SAMPLE ? np / 8 : MEDIAN_SAMPLE;
+    TL_ALLOC(work, wcap);
+    double med = median_of(pairs, np, work, wcap);
+    if (!(med > 0.0)) { /* kernel.c: the median over the positive pairs instead */
+        size_t npos = 0;
+        for (size_t q = 0; q < np; q++)
+            if (pairs[q] > 0.0) pairs[npos++] = pairs[q];
+        if (npos == 0) goto done; /* tl_mmd reports the identical rows */
+        med = median_of(pairs, npos, work, wcap);
+    }
+    double g = 1.0 / med, sum[3] = {0, 0, 0};
+    for (size_t b = 0; b < nb; b++) {
+        mmd_blk *k = &blk[b];
+        double *K = D + k->off, bsum = 0.0;
+        for (size_t i = 0; i < k->A.rows; i++) {
+            double *r = K + i * k->B.rows, rs = 0.0;
+            tl_vexp_scaled(r, -g, r, k->B.rows);
+            for (size_t j = 0; j < k->B.rows; j++) rs += r[j];
+            bsum += rs;
+        }
+        if (k->part < 2 && !k->diag) bsum *= 2.0; /* the mirrored block */
+        sum[k->part] += bsum;
+    }
+    double a = (double)ns, c = (double)nt;
+    *out = (sum[0] - a) / (a * (a - 1.0)) + (sum[1] - c) / (c * (c - 1.0)) - 2.0 * sum[2] / (a * c);
+    declined = false;
+done:
+    (void)st;
+    tl_free(D);
+    tl_free(pairs);
+    tl_free(work);
+    tl_free(an);
+    tl_free(bn);
+    tl_free(blk);
+    return declined;
+}
+
 /* MMD^2 of S and T: RBF (median heuristic) on at most max_rows rows per domain when dense,
  * linear on every row when sparse. */
 static tl_status guard_mmd(const tl_guard_params *p, tl_xmat S, tl_xmat T, double *out) {
@@ -430,8 +882,9 @@ static tl_status guard_mmd(const tl_guard_params *p, tl_xmat S, tl_xmat T, doubl
             tl_free(ri);
             ri = NULL;
         }
-        TL_TRY(tl_mmd(&mp, Ss.data ? tl_xmat_from_dense(Ss) : S,
-                      Ts.data ? tl_xmat_from_dense(Ts) : T, &r));
+        tl_mat A = Ss.data ? Ss : S.dense, B = Ts.data ? Ts : T.dense;
+        if (!mmd_rbf_shared(A, B, out)) goto done; /* computed */
+        TL_TRY(tl_mmd(&mp, tl_xmat_from_dense(A), tl_xmat_from_dense(B), &r));
     }
     *out = r.mmd2;
 done:

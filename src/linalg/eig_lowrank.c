@@ -192,7 +192,7 @@ tl_status tl_eig_pencil_diag(const double *d, tl_mat U, double lambda, size_t k,
     size_t r = U.rows, q = U.cols;
     tl_mat A = {0, 0, 0, NULL}, Qt = {0, 0, 0, NULL}, AB = {0, 0, 0, NULL},
            UB = {0, 0, 0, NULL}, Y = {0, 0, 0, NULL}, S = {0, 0, 0, NULL},
-           K = {0, 0, 0, NULL};
+           K = {0, 0, 0, NULL}, UtB = {0, 0, 0, NULL}, LB = {0, 0, 0, NULL};
     double *t = NULL;
     if (tol <= 0) tol = 1e-14;
     TL_CHECK(B.rows == r && B.cols == k && k >= 1 && w, TL_ERR_SHAPE,
@@ -251,15 +251,14 @@ tl_status tl_eig_pencil_diag(const double *d, tl_mat U, double lambda, size_t k,
     TL_ALLOC(t, q);
     TL_TRY(tl_eig_sym(K, TL_EIG_LARGEST, 1, t, (tl_mat){q, 1, 1, NULL}));
     double uf = t[0]; /* ||U||_2^2 */
+    TL_TRY(tl_mat_alloc(&UtB, q, k));
+    TL_TRY(tl_mat_alloc(&LB, r, k));
+    TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, U, B, 0.0, UtB));
+    TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, U, UtB, 0.0, LB)); /* U U^T B */
     for (size_t c = 0; c < k; c++) {
-        for (size_t a = 0; a < q; a++) t[a] = 0.0;
-        for (size_t i = 0; i < r; i++)
-            for (size_t a = 0; a < q; a++) t[a] += TL_AT(U, i, a) * TL_AT(B, i, c);
         double res = 0.0, mu = w[c];
         for (size_t i = 0; i < r; i++) {
-            double ut = 0.0;
-            for (size_t a = 0; a < q; a++) ut += TL_AT(U, i, a) * t[a];
-            double b = TL_AT(B, i, c), e = d[i] * b - mu * (lambda * b + ut);
+            double b = TL_AT(B, i, c), e = d[i] * b - mu * (lambda * b + TL_AT(LB, i, c));
             res += e * e;
         }
         if (!(sqrt(res) <= tol * (dmax + fabs(mu) * (lambda + uf)))) {
@@ -283,6 +282,8 @@ done:
     tl_mat_free(&Y);
     tl_mat_free(&S);
     tl_mat_free(&K);
+    tl_mat_free(&UtB);
+    tl_mat_free(&LB);
     tl_free(t);
     return st;
 }

@@ -35,6 +35,7 @@
  * (tests/test_guard.c holds them against it). */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,21 +191,26 @@ static void standardise(tl_mat A, const double *mean, const double *sd, const un
 }
 
 /* Mantel permutations: the cross sum s_b = sum_{i<j} Cs_ij Ct_{pi(i) pi(j)} of permutation b.
- * The sequential loop is one dependent chain of additions (latency-bound); here each row's terms
- * go to four accumulators. That changes the rounding of s_b by at most a few units of
- * n_pair * eps * sqrt(sum a^2 sum b^2), so only a permutation whose statistic lands within that
- * bound (tol) of the threshold could be counted differently: those few are recomputed with the
- * sequential loop, and the count is the sequential loop's exactly. */
+ * The sequential loop is one dependent chain of additions over 320 000 gathered entries (800
+ * features): latency- and cache-bound, ~0.4 ms per permutation. Here each permutation reads
+ * single-precision copies of the two matrices (half the bytes to bring in from cache) into four
+ * double accumulators per row. A product of two floats is exact in double, so s_b differs from
+ * the sequential loop's by at most (2^-23 + 2^-48 + summation rounding) * sum |a b|, and
+ * sum_{i<j} |a_ij b_pi(i)pi(j)| <= sqrt(sum a^2 sum b^2) (Cauchy-Schwarz): only a permutation
+ * whose statistic lands within that bound (tol) of the threshold could be counted differently,
+ * and those few are recomputed by the sequential loop in double. The count, hence p, is the
+ * sequential loop's exactly. */
 #define MANTEL_PER_TASK 4
 typedef struct {
-    tl_mat Cs, Ct;
-    const size_t *perm; /* (P, kk) */
+    tl_mat Cs, Ct;            /* double, for the sequential recomputation */
+    const float *as, *bt;     /* (kk, kk) float copies */
+    const uint32_t *perm;     /* (P, kk) */
     size_t kk, P;
     double npair, mamb, den, thr, tol;
     size_t *ge; /* (tasks) */
 } mantel_job;
 
-static double mantel_sum_serial(const mantel_job *m, const size_t *pm) {
+static double mantel_sum_serial(const mantel_job *m, const uint32_t *pm) {
     double s = 0;
     for (size_t i = 0; i < m->kk; i++) {
         const double *crow = m->Ct.data + pm[i] * m->Ct.ld;
@@ -219,19 +225,19 @@ static tl_status mantel_task(void *v, size_t task, size_t thread) {
     size_t b0 = task * MANTEL_PER_TASK, b1 = b0 + MANTEL_PER_TASK < m->P ? b0 + MANTEL_PER_TASK : m->P;
     size_t ge = 0, kk = m->kk;
     for (size_t b = b0; b < b1; b++) {
-        const size_t *pm = m->perm + b * kk;
+        const uint32_t *pm = m->perm + b * kk;
         double s = 0;
         for (size_t i = 0; i < kk; i++) {
-            const double *a = m->Cs.data + i * m->Cs.ld, *crow = m->Ct.data + pm[i] * m->Ct.ld;
+            const float *a = m->as + i * kk, *crow = m->bt + (size_t)pm[i] * kk;
             double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
             size_t j = i + 1;
             for (; j + 4 <= kk; j += 4) {
-                s0 += a[j] * crow[pm[j]];
-                s1 += a[j + 1] * crow[pm[j + 1]];
-                s2 += a[j + 2] * crow[pm[j + 2]];
-                s3 += a[j + 3] * crow[pm[j + 3]];
+                s0 += (double)a[j] * (double)crow[pm[j]];
+                s1 += (double)a[j + 1] * (double)crow[pm[j + 1]];
+                s2 += (double)a[j + 2] * (double)crow[pm[j + 2]];
+                s3 += (double)a[j + 3] * (double)crow[pm[j + 3]];
             }
-            for (; j < kk; j++) s0 += a[j] * crow[pm[j]];
+            for (; j < kk; j++) s0 += (double)a[j] * (double)crow[pm[j]];
             s += (s0 + s1) + (s2 + s3);
         }
         double rp = (s / m->npair - m->mamb) / m->den;
@@ -248,6 +254,8 @@ tl_status tl_guard_correspondence(const tl_guard_params *p, tl_xmat Xs, tl_xmat 
     tl_status st = TL_OK;
     size_t *rs = NULL, *rt = NULL, *nzs = NULL, *nzt = NULL, *cols = NULL, *perm = NULL;
     size_t *ge_task = NULL;
+    uint32_t *perm32 = NULL;
+    float *cf = NULL;
     long *pos = NULL;
     col_score *cs = NULL;
     double *mean = NULL, *sd = NULL;
@@ -338,19 +346,27 @@ tl_status tl_guard_correspondence(const tl_guard_params *p, tl_xmat Xs, tl_xmat 
         /* the permutations are drawn in sequence (each shuffles the previous one), then scored
            in parallel; see mantel_task for how each count stays the sequential loop's */
         size_t P = p->permutations, cells;
-        TL_CHECK(tl_size_mul(P, kk, &cells) == 0, TL_ERR_NOMEM, "guard: %zu permutations of %zu "
-                 "features overflow", P, kk);
-        TL_ALLOC(perm, cells);
+        TL_CHECK(tl_size_mul(P, kk, &cells) == 0 && kk <= UINT32_MAX, TL_ERR_NOMEM,
+                 "guard: %zu permutations of %zu features overflow", P, kk);
+        TL_ALLOC(perm, kk);
+        TL_ALLOC(perm32, cells);
         for (size_t i = 0; i < kk; i++) perm[i] = i;
-        tl_rng_shuffle(&rng, perm, kk);
-        for (size_t b = 1; b < P; b++) {
-            memcpy(perm + b * kk, perm + (b - 1) * kk, kk * sizeof *perm);
-            tl_rng_shuffle(&rng, perm + b * kk, kk);
+        for (size_t b = 0; b < P; b++) {
+            tl_rng_shuffle(&rng, perm, kk); /* each permutation shuffles the previous one */
+            for (size_t i = 0; i < kk; i++) perm32[b * kk + i] = (uint32_t)perm[i];
         }
+        TL_ALLOC(cf, 2 * kk * kk);
+        for (size_t i = 0; i < kk; i++)
+            for (size_t j = 0; j < kk; j++) {
+                cf[i * kk + j] = (float)TL_AT(Cs, i, j);
+                cf[kk * kk + i * kk + j] = (float)TL_AT(Ct, i, j);
+            }
         size_t ntask = (P + MANTEL_PER_TASK - 1) / MANTEL_PER_TASK;
         TL_CALLOC(ge_task, ntask);
-        mantel_job job = {Cs, Ct, perm, kk, P, npair, ma * mb, den, r - 1e-12,
-                          4.0 * DBL_EPSILON * sqrt(saa * sbb) / den, ge_task};
+        /* |s_float - s_exact| <= (2^-23 + 2^-48) sum|ab| + the two summations' rounding */
+        double tol = (ldexp(1.0, -23) + 8.0 * DBL_EPSILON) * sqrt(saa * sbb) / (npair * den);
+        mantel_job job = {Cs, Ct, cf, cf + kk * kk, perm32, kk, P, npair, ma * mb, den,
+                          r - 1e-12, tol, ge_task};
         TL_TRY(tl_parallel_tasks(ntask, (size_t)tl_parallel_default_threads(), mantel_task, &job));
         size_t ge = 0;
         for (size_t t = 0; t < ntask; t++) ge += ge_task[t];
@@ -364,6 +380,8 @@ done:
     tl_free(cols);
     tl_free(perm);
     tl_free(ge_task);
+    tl_free(perm32);
+    tl_free(cf);
     tl_free(pos);
     tl_free(cs);
     tl_free(mean);
@@ -461,8 +479,19 @@ static size_t rv_nearest_source(const double *e, const double *trow, tl_mat S,
  * shuffled rows; folds: whether the two folds are used (else in-sample). Returns
  * TL_ERR_UNSUPPORTED, without a message, when a training set has no row of positive weight (the
  * caller then runs the learners, which report it). */
+/* The rows the guard's MMD uses (at most max_rows per domain, drawn as guard_mmd draws them) and,
+ * when reverse validation runs its distance pass first, their source x target block of squared
+ * distances, handed over so the MMD does not compute it again. */
+typedef struct {
+    size_t *si, *ti;   /* (ms), (mt) sampled row indices, increasing */
+    size_t ms, mt;
+    long *spos, *tpos; /* (ns), (nt): position of a row in the sample, or -1 */
+    double *D;         /* (ms, mt) d(s_si[a], t_ti[b]) clamped at 0, or NULL */
+    bool filled;
+} mmd_plan;
+
 static tl_status rv_1nn(tl_mat S, const int *ys, const double *ws, tl_mat T, const size_t *perm,
-                        bool folds, int *pt, double *rv) {
+                        bool folds, int *pt, double *rv, mmd_plan *plan) {
     tl_status st = TL_OK;
     size_t ns = S.rows, nt = T.rows, d = S.cols, ok = 0;
     double *sn = NULL, *tn = NULL, *G = NULL, *cv = NULL;
@@ -482,13 +511,11 @@ static tl_status rv_1nn(tl_mat S, const int *ys, const double *ws, tl_mat T, con
     size_t kept[RV_FOLDS + 1] = {0};
     double snmax = 0.0, tnmax = 0.0;
     for (size_t r = 0; r < ns; r++) rank[perm[r]] = r;
+    tl_row_sqnorms(S, sn); /* as the MMD's blocks compute them */
+    tl_row_sqnorms(T, tn);
     for (size_t i = 0; i < ns; i++) {
         ident[i] = i;
-        const double *x = S.data + i * S.ld;
-        double q = 0.0;
-        for (size_t j = 0; j < d; j++) q += x[j] * x[j];
-        sn[i] = q;
-        snmax = q > snmax ? q : snmax;
+        snmax = sn[i] > snmax ? sn[i] : snmax;
         /* group: the fold whose held-out rows i belongs to; -1 when its weight is zero */
         group[i] = ws && !(ws[i] > 0) ? -1 : (signed char)(rank[i] % RV_FOLDS);
         if (group[i] >= 0) kept[RV_FOLDS]++, kept[group[i]]++;
@@ -497,13 +524,7 @@ static tl_status rv_1nn(tl_mat S, const int *ys, const double *ws, tl_mat T, con
         st = TL_ERR_UNSUPPORTED; /* silent: the learners' path reports it */
         goto done;
     }
-    for (size_t j = 0; j < nt; j++) {
-        const double *x = T.data + j * T.ld;
-        double q = 0.0;
-        for (size_t c = 0; c < d; c++) q += x[c] * x[c];
-        tn[j] = q;
-        tnmax = q > tnmax ? q : tnmax;
-    }
+    for (size_t j = 0; j < nt; j++) tnmax = tn[j] > tnmax ? tn[j] : tnmax;
     const double dscale = 8.0 * ((double)d + 4.0) * (DBL_EPSILON / 2);
     size_t blk = nt < RV_BLOCK ? nt : RV_BLOCK;
     TL_ALLOC(G, blk * ns);
@@ -515,7 +536,14 @@ static tl_status rv_1nn(tl_mat S, const int *ys, const double *ws, tl_mat T, con
             size_t j = j0 + b;
             double *e = G + b * ns;
             const double *trow = T.data + j * T.ld;
-            for (size_t i = 0; i < ns; i++) e[i] += sn[i] + tn[j];
+            for (size_t i = 0; i < ns; i++) e[i] = (sn[i] + tn[j]) + e[i]; /* the MMD's order */
+            if (plan && plan->D && plan->tpos[j] >= 0) {
+                double *col = plan->D + (size_t)plan->tpos[j];
+                for (size_t a = 0; a < plan->ms; a++) {
+                    double v = e[plan->si[a]];
+                    col[a * plan->mt] = v < 0.0 ? 0.0 : v;
+                }
+            }
             /* f (every kept source row, in row order) and f_k (the rows outside fold k) */
             double delta = dscale * (tn[j] + snmax);
             size_t i0 = rv_nearest_source(e, trow, S, group, -1, ident, delta);
@@ -572,6 +600,7 @@ static tl_status rv_1nn(tl_mat S, const int *ys, const double *ws, tl_mat T, con
         for (size_t i = 0; i < ns; i++) ok += yk[rank[i] % RV_FOLDS][nnt[i]] == ys[i];
     }
     *rv = (double)ok / (double)ns;
+    if (plan && plan->D) plan->filled = true;
 done:
     tl_free(sn);
     tl_free(tn);
@@ -589,7 +618,7 @@ done:
 
 static tl_status reverse_validate(const tl_learner_params *lp, tl_xmat S, const int *ys,
                                   const double *ws, tl_xmat T, uint64_t seed, int *pt, int *ps,
-                                  double *rv) {
+                                  double *rv, mmd_plan *plan) {
     tl_status st = TL_OK;
     tl_learner *f = NULL, *g = NULL;
     tl_dataset *all = NULL, *tr = NULL, *te = NULL;
@@ -606,7 +635,7 @@ static tl_status reverse_validate(const tl_learner_params *lp, tl_xmat S, const 
     for (size_t k = 0; k < RV_FOLDS && folds; k++) folds = rv_fold(perm, ns, k, ys, idx, &m, &q);
     if (lp->type == TL_LEARNER_KNN && lp->k == 1 && !S.sparse && !T.sparse &&
         rv_all_finite(S.dense) && rv_all_finite(T.dense)) {
-        st = rv_1nn(S.dense, ys, ws, T.dense, perm, folds, pt, rv);
+        st = rv_1nn(S.dense, ys, ws, T.dense, perm, folds, pt, rv, plan);
         if (st != TL_ERR_UNSUPPORTED) goto done;
         st = TL_OK; /* a training set without weight: the learners say so below */
     }
@@ -726,54 +755,97 @@ static int cmp_double(const void *x, const void *y) {
     return a < b ? -1 : a > b;
 }
 
-/* The same median from one branch-free pass (Floyd & Rivest's idea): a sorted sample of ~4096
- * values gives bounds lo <= hi that bracket the middle ranks with a wide margin; one pass counts
- * the values below lo and copies those in [lo, hi] (a few thousand) aside, and the middle ranks
- * are selected there. If the bracket misses them (or the copy would overflow), the whole array
- * goes to the quickselect. The result is an order statistic, so both paths return the same
- * value. Quickselect's branchy partitions over the ~2M pair distances of a 2000-row sample took
- * 15-20 ms per call; the pass takes a few. */
+/* The median of the pairs comes from one pass (Floyd & Rivest's idea): a sorted strided sample
+ * of MEDIAN_SAMPLE values gives bounds lo <= hi that bracket the middle ranks with a wide margin;
+ * one pass counts the values below lo and copies those in [lo, hi] (about n / 16) aside, and the
+ * middle ranks are selected there. If the bracket misses them, the values are copied and go to
+ * the quickselect. The result is an order statistic, so both paths return the same value.
+ * Quickselect's branchy partitions over a copy of the ~2M pair distances of a 2000-row sample
+ * took 15-20 ms per call. */
 #define MEDIAN_SAMPLE 4096
-static double median_of(double *a, size_t n, double *work, size_t wcap) {
-    if (n < 4 * MEDIAN_SAMPLE || !work || wcap < MEDIAN_SAMPLE) return median_naive(a, n);
-    size_t k = (n - 1) / 2, k2 = n % 2 ? k : k + 1;
-    double *smp = work;
-    size_t stride = n / MEDIAN_SAMPLE;
-    for (size_t i = 0; i < MEDIAN_SAMPLE; i++) smp[i] = a[i * stride];
-    qsort(smp, MEDIAN_SAMPLE, sizeof *smp, cmp_double);
-    /* the middle ranks sit near sample rank MEDIAN_SAMPLE / 2, give or take 32 (a binomial's
-       standard deviation): +-128 brackets them unless the data are very unlucky, and keeps about
-       n / 16 values aside */
-    double lo = smp[MEDIAN_SAMPLE / 2 - 128], hi = smp[MEDIAN_SAMPLE / 2 + 128];
-    size_t below = 0, mid = 0;
-    for (size_t i = 0; i < n; i++) {
-        double v = a[i];
-        below += v < lo;
-        if (v >= lo && v <= hi) {
-            if (mid == wcap) return median_naive(a, n);
-            work[mid++] = v; /* the sample's slots are reused: it is no longer needed */
-        }
-    }
-    if (k < below || k2 >= below + mid) return median_naive(a, n);
-    double x = select_kth(work, mid, k - below);
-    if (n % 2) return x;
-    double y = work[k - below + 1];
-    for (size_t i = k - below + 2; i < mid; i++)
-        if (work[i] < y) y = work[i];
-    return 0.5 * (x + y);
-}
 
 typedef struct {
-    tl_mat A, B;     /* row blocks */
-    size_t off;      /* first entry in the distance store */
-    int part;        /* 0: S x S, 1: T x T, 2: S x T */
-    bool diag;       /* a diagonal block of S x S or T x T */
+    tl_mat A, B;    /* row blocks */
+    double *K;      /* the block's distances, then kernel values */
+    size_t ld;
+    int part;       /* 0: S x S, 1: T x T, 2: S x T */
+    bool diag;      /* a diagonal block of S x S or T x T */
 } mmd_blk;
 
-static bool mmd_rbf_shared(tl_mat S, tl_mat T, double *out) {
+/* Every pair i < j of the pooled rows once: the upper part of the diagonal blocks and the whole
+ * of the others. V names the value inside BODY. */
+#define MMD_FOR_PAIRS(blk, nb, V, BODY)                                                            \
+    for (size_t b_ = 0; b_ < (nb); b_++) {                                                         \
+        const mmd_blk *k_ = &(blk)[b_];                                                            \
+        for (size_t i_ = 0; i_ < k_->A.rows; i_++) {                                               \
+            const double *r_ = k_->K + i_ * k_->ld;                                                \
+            for (size_t j_ = k_->diag ? i_ + 1 : 0; j_ < k_->B.rows; j_++) {                       \
+                double V = r_[j_];                                                                 \
+                BODY                                                                               \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+/* The median of the pairs (positive ones only when positive), as median_naive would return it
+ * on a copy of them, without the copy: the bracket from a strided sample (see above), one
+ * counting pass, selection among the values inside the bracket. Declines to the copy and the
+ * quickselect when the bracket misses. Returns NaN when there is no pair to take. */
+static double mmd_pair_median(const mmd_blk *blk, size_t nb, size_t np, bool positive,
+                              double *work, size_t wcap, tl_status *st) {
+    size_t cnt = 0;
+    if (positive) {
+        MMD_FOR_PAIRS(blk, nb, v, cnt += v > 0.0;)
+    } else {
+        cnt = np;
+    }
+    if (cnt == 0) return NAN;
+    size_t k = (cnt - 1) / 2, k2 = cnt % 2 ? k : k + 1;
+    if (cnt >= 4 * MEDIAN_SAMPLE && wcap >= MEDIAN_SAMPLE) {
+        size_t stride = cnt / MEDIAN_SAMPLE, seen = 0, m = 0;
+        MMD_FOR_PAIRS(blk, nb, v, {
+            if (positive && !(v > 0.0)) continue;
+            if (seen++ % stride == 0 && m < MEDIAN_SAMPLE) work[m++] = v;
+        })
+        qsort(work, m, sizeof *work, cmp_double);
+        double lo = work[m / 2 - 128], hi = work[m / 2 + 128];
+        size_t below = 0, mid = 0;
+        bool over = false;
+        MMD_FOR_PAIRS(blk, nb, v, {
+            if (positive && !(v > 0.0)) continue;
+            below += v < lo;
+            if (v >= lo && v <= hi) {
+                if (mid == wcap) over = true;
+                else work[mid++] = v;
+            }
+        })
+        if (!over && k >= below && k2 < below + mid) {
+            double x = select_kth(work, mid, k - below);
+            if (cnt % 2) return x;
+            double y = work[k - below + 1];
+            for (size_t q = k - below + 2; q < mid; q++)
+                if (work[q] < y) y = work[q];
+            return 0.5 * (x + y);
+        }
+    }
+    double *all = tl_malloc(cnt * sizeof *all); /* the bracket missed: copy and quickselect */
+    if (!all) {
+        *st = TL_ERR_NOMEM;
+        return NAN;
+    }
+    size_t q = 0;
+    MMD_FOR_PAIRS(blk, nb, v, {
+        if (positive && !(v > 0.0)) continue;
+        all[q++] = v;
+    })
+    double med = median_naive(all, cnt);
+    tl_free(all);
+    return med;
+}
+
+static bool mmd_rbf_shared(tl_mat S, tl_mat T, double *cross, double *out) {
     tl_status st = TL_OK;
     size_t ns = S.rows, nt = T.rows, d = S.cols, n = ns + nt;
-    double *D = NULL, *pairs = NULL, *an = NULL, *bn = NULL, *work = NULL;
+    double *D = NULL, *own = NULL, *an = NULL, *bn = NULL, *work = NULL;
     mmd_blk *blk = NULL;
     bool declined = true;
     size_t bs = d ? MMD_DENSE_BLOCK_ELEMS / d : MMD_BLOCK;
@@ -781,32 +853,48 @@ static bool mmd_rbf_shared(tl_mat S, tl_mat T, double *out) {
     size_t cap = d ? MMD_MEDIAN_ELEMS / d : MMD_MEDIAN_ROWS;
     if (cap > MMD_MEDIAN_ROWS) cap = MMD_MEDIAN_ROWS;
     if (ns < 2 || nt < 2 || n > cap || bs < 1 || d == 0) return true;
-    /* the blocks of tlm_kernel_sums: S x S (j0 >= i0), T x T (j0 >= i0), S x T (all) */
+    /* the blocks of tlm_kernel_sums: S x S (j0 >= i0), T x T (j0 >= i0), S x T (all); the
+       same-domain ones stored one after the other, the S x T ones as views of one ns x nt
+       matrix (reverse validation's, when given) */
     size_t nbs = (ns + bs - 1) / bs, nbt = (nt + bs - 1) / bs;
     size_t nblk = nbs * (nbs + 1) / 2 + nbt * (nbt + 1) / 2 + nbs * nbt, nb = 0, tot = 0;
     TL_ALLOC(blk, nblk);
+    for (int part = 0; part < 2; part++) {
+        tl_mat X = part == 1 ? T : S;
+        for (size_t i0 = 0; i0 < X.rows; i0 += bs)
+            for (size_t j0 = i0; j0 < X.rows; j0 += bs) {
+                size_t ni = X.rows - i0 < bs ? X.rows - i0 : bs, nj = X.rows - j0 < bs ? X.rows - j0 : bs;
+                tot += ni * nj;
+            }
+    }
+    TL_ALLOC(D, tot);
+    if (!cross) TL_ALLOC(own, ns * nt);
+    double *C = cross ? cross : own;
+    tot = 0;
     for (int part = 0; part < 3; part++) {
         tl_mat X = part == 1 ? T : S, Y = part == 0 ? S : T;
         bool sym = part < 2;
         for (size_t i0 = 0; i0 < X.rows; i0 += bs)
             for (size_t j0 = sym ? i0 : 0; j0 < Y.rows; j0 += bs) {
                 size_t ni = X.rows - i0 < bs ? X.rows - i0 : bs, nj = Y.rows - j0 < bs ? Y.rows - j0 : bs;
-                blk[nb++] = (mmd_blk){tl_mat_rows(X, i0, ni), tl_mat_rows(Y, j0, nj), tot, part,
-                                      sym && i0 == j0};
-                tot += ni * nj;
+                mmd_blk k = {tl_mat_rows(X, i0, ni), tl_mat_rows(Y, j0, nj),
+                             sym ? D + tot : C + i0 * nt + j0, sym ? nj : nt, part, sym && i0 == j0};
+                blk[nb++] = k;
+                if (sym) tot += ni * nj;
             }
     }
-    size_t npairs = n * (n - 1) / 2, np = 0;
-    TL_ALLOC(D, tot);
-    TL_ALLOC(pairs, npairs);
     TL_ALLOC(an, bs);
     TL_ALLOC(bn, bs);
     for (size_t b = 0; b < nb; b++) {
         mmd_blk *k = &blk[b];
-        tl_mat K = tl_mat_view(D + k->off, k->A.rows, k->B.rows);
+        if (k->part == 2 && cross) continue; /* reverse validation's distances, clamped */
+        tl_mat K = {k->A.rows, k->B.rows, k->ld, k->K};
         tl_row_sqnorms(k->A, an);
         tl_row_sqnorms(k->B, bn);
-        TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, -2.0, k->A, k->B, 0.0, K));
+        if (k->diag) /* symmetric: half the work (then mirrored) */
+            TL_TRY(tl_syrk(TL_NOTRANS, -2.0, k->A, 0.0, K));
+        else
+            TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, -2.0, k->A, k->B, 0.0, K));
         for (size_t i = 0; i < K.rows; i++) {
             double *r = K.data + i * K.ld;
             for (size_t j = 0; j < K.cols; j++) {
@@ -814,25 +902,20 @@ static bool mmd_rbf_shared(tl_mat S, tl_mat T, double *out) {
                 r[j] = dd < 0.0 ? 0.0 : dd;
             }
             if (k->diag) r[i] = 0.0;
-            for (size_t j = k->diag ? i + 1 : 0; j < K.cols; j++) pairs[np++] = r[j];
         }
     }
-    size_t wcap = np / 8 > MEDIAN_SAMPLE ? np / 8 : MEDIAN_SAMPLE;
+    size_t npairs = n * (n - 1) / 2, wcap = npairs / 8 > MEDIAN_SAMPLE ? npairs / 8 : MEDIAN_SAMPLE;
     TL_ALLOC(work, wcap);
-    double med = median_of(pairs, np, work, wcap);
-    if (!(med > 0.0)) { /* kernel.c: the median over the positive pairs instead */
-        size_t npos = 0;
-        for (size_t q = 0; q < np; q++)
-            if (pairs[q] > 0.0) pairs[npos++] = pairs[q];
-        if (npos == 0) goto done; /* tl_mmd reports the identical rows */
-        med = median_of(pairs, npos, work, wcap);
-    }
+    double med = mmd_pair_median(blk, nb, npairs, false, work, wcap, &st);
+    if (st == TL_OK && !(med > 0.0)) /* kernel.c: the median over the positive pairs instead */
+        med = mmd_pair_median(blk, nb, npairs, true, work, wcap, &st);
+    if (st != TL_OK || !(med > 0.0)) goto done; /* tl_mmd reports identical rows */
     double g = 1.0 / med, sum[3] = {0, 0, 0};
     for (size_t b = 0; b < nb; b++) {
         mmd_blk *k = &blk[b];
-        double *K = D + k->off, bsum = 0.0;
+        double bsum = 0.0;
         for (size_t i = 0; i < k->A.rows; i++) {
-            double *r = K + i * k->B.rows, rs = 0.0;
+            double *r = k->K + i * k->ld, rs = 0.0;
             tl_vexp_scaled(r, -g, r, k->B.rows);
             for (size_t j = 0; j < k->B.rows; j++) rs += r[j];
             bsum += rs;
@@ -844,9 +927,8 @@ static bool mmd_rbf_shared(tl_mat S, tl_mat T, double *out) {
     *out = (sum[0] - a) / (a * (a - 1.0)) + (sum[1] - c) / (c * (c - 1.0)) - 2.0 * sum[2] / (a * c);
     declined = false;
 done:
-    (void)st;
     tl_free(D);
-    tl_free(pairs);
+    tl_free(own);
     tl_free(work);
     tl_free(an);
     tl_free(bn);
@@ -854,12 +936,49 @@ done:
     return declined;
 }
 
-/* MMD^2 of S and T: RBF (median heuristic) on at most max_rows rows per domain when dense,
- * linear on every row when sparse. */
-static tl_status guard_mmd(const tl_guard_params *p, tl_xmat S, tl_xmat T, double *out) {
+static void mmd_plan_free(mmd_plan *m) {
+    tl_free(m->si);
+    tl_free(m->ti);
+    tl_free(m->spos);
+    tl_free(m->tpos);
+    tl_free(m->D);
+    memset(m, 0, sizeof *m);
+}
+
+/* The MMD's rows of S and T (dense): at most max_rows per domain, drawn with the seed in that
+ * order; with want_cross, room for their source x target distances. */
+static tl_status mmd_plan_make(const tl_guard_params *p, tl_xmat S, tl_xmat T, bool want_cross,
+                               mmd_plan *m) {
+    tl_status st = TL_OK;
+    memset(m, 0, sizeof *m);
+    tl_rng rng;
+    tl_rng_seed(&rng, p->seed);
+    size_t ns = tl_xmat_rows(S), nt = tl_xmat_rows(T);
+    TL_TRY(sample_rows(ns, p->max_rows, &rng, &m->si, &m->ms));
+    TL_TRY(sample_rows(nt, p->max_rows, &rng, &m->ti, &m->mt));
+    if (want_cross) {
+        size_t cells;
+        TL_CHECK(tl_size_mul(m->ms, m->mt, &cells) == 0, TL_ERR_NOMEM, "guard: MMD sample too big");
+        TL_ALLOC(m->spos, ns);
+        TL_ALLOC(m->tpos, nt);
+        for (size_t i = 0; i < ns; i++) m->spos[i] = -1;
+        for (size_t j = 0; j < nt; j++) m->tpos[j] = -1;
+        for (size_t a = 0; a < m->ms; a++) m->spos[m->si[a]] = (long)a;
+        for (size_t b = 0; b < m->mt; b++) m->tpos[m->ti[b]] = (long)b;
+        TL_ALLOC(m->D, cells);
+    }
+done:
+    if (st != TL_OK) mmd_plan_free(m);
+    return st;
+}
+
+/* MMD^2 of S and T: RBF (median heuristic) on at most max_rows rows per domain when dense (the
+ * rows of plan, and its distances when reverse validation filled them), linear on every row when
+ * sparse. */
+static tl_status guard_mmd(const tl_guard_params *p, tl_xmat S, tl_xmat T, mmd_plan *plan,
+                           double *out) {
     tl_status st = TL_OK;
     tl_mat Ss = {0}, Ts = {0};
-    size_t *ri = NULL;
     tl_mmd_params mp = tl_mmd_params_default();
     mp.seed = p->seed;
     tl_mmd_result r;
@@ -867,30 +986,24 @@ static tl_status guard_mmd(const tl_guard_params *p, tl_xmat S, tl_xmat T, doubl
         mp.kernel = TL_KERNEL_LINEAR;
         TL_TRY(tl_mmd(&mp, S, T, &r));
     } else {
-        tl_rng rng;
-        tl_rng_seed(&rng, p->seed);
+        const size_t *idx[2] = {plan->si, plan->ti}, cnt[2] = {plan->ms, plan->mt};
         tl_xmat in[2] = {S, T};
         tl_mat *sub[2] = {&Ss, &Ts};
         for (int k = 0; k < 2; k++) {
-            size_t n = tl_xmat_rows(in[k]), m;
-            if (n <= p->max_rows) continue;
-            TL_TRY(sample_rows(n, p->max_rows, &rng, &ri, &m));
-            TL_TRY(tl_mat_alloc(sub[k], m, in[k].dense.cols));
-            for (size_t i = 0; i < m; i++)
-                memcpy(sub[k]->data + i * sub[k]->ld, in[k].dense.data + ri[i] * in[k].dense.ld,
+            if (cnt[k] == tl_xmat_rows(in[k])) continue; /* every row, in order: the view */
+            TL_TRY(tl_mat_alloc(sub[k], cnt[k], in[k].dense.cols));
+            for (size_t i = 0; i < cnt[k]; i++)
+                memcpy(sub[k]->data + i * sub[k]->ld, in[k].dense.data + idx[k][i] * in[k].dense.ld,
                        in[k].dense.cols * sizeof(double));
-            tl_free(ri);
-            ri = NULL;
         }
         tl_mat A = Ss.data ? Ss : S.dense, B = Ts.data ? Ts : T.dense;
-        if (!mmd_rbf_shared(A, B, out)) goto done; /* computed */
+        if (!mmd_rbf_shared(A, B, plan->filled ? plan->D : NULL, out)) goto done; /* computed */
         TL_TRY(tl_mmd(&mp, tl_xmat_from_dense(A), tl_xmat_from_dense(B), &r));
     }
     *out = r.mmd2;
 done:
     tl_mat_free(&Ss);
     tl_mat_free(&Ts);
-    tl_free(ri);
     return st;
 }
 
@@ -924,6 +1037,9 @@ tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl
                          tl_xmat Zs, const double *ws, tl_xmat Zt, tl_guard_report *out) {
     tl_status st = TL_OK;
     int *pb = NULL, *pa = NULL, *ps = NULL;
+    mmd_plan plan_x, plan_z;
+    memset(&plan_x, 0, sizeof plan_x);
+    memset(&plan_z, 0, sizeof plan_z);
     TL_CHECK(p && out, TL_ERR_INVALID_ARG, "guard: NULL parameters or report");
     memset(out, 0, sizeof *out);
     TL_TRY(tl_guard_params_check(p));
@@ -961,23 +1077,31 @@ tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl
         TL_CHECK(s2 > 0, TL_ERR_INVALID_ARG, "guard: every source weight is 0");
         out->ess = s1 * s1 / s2 / (double)ns;
     }
-    st = guard_mmd(p, Xs, Xt, &out->mmd_before);
+    /* reverse validation first: with 1-NN its distance pass also gives the MMD's source x
+       target distances (each step seeds its own generator, so the order changes nothing) */
+    bool weights_only = same_view(Xs, Zs) && same_view(Xt, Zt);
+    bool dense_x = !Xs.sparse && !Xt.sparse, dense_z = !Zs.sparse && !Zt.sparse;
+    bool nn1 = p->learner.type == TL_LEARNER_KNN && p->learner.k == 1; /* rv_1nn runs */
+    if (dense_x) TL_TRY(mmd_plan_make(p, Xs, Xt, nn1, &plan_x));
+    if (dense_z && !weights_only) TL_TRY(mmd_plan_make(p, Zs, Zt, nn1, &plan_z));
+    st = reverse_validate(&p->learner, Xs, ys, NULL, Xt, p->seed, pb, ps, &out->rv_before,
+                          dense_x ? &plan_x : NULL);
+    if (st == TL_OK)
+        st = reverse_validate(&p->learner, Zs, ys, ws, Zt, p->seed, pa, ps, &out->rv_after,
+                              dense_z && !weights_only ? &plan_z : NULL);
+    if (st != TL_OK) {
+        st = tl_fail_prefix(st, "guard: reverse validation");
+        goto done;
+    }
+    st = guard_mmd(p, Xs, Xt, &plan_x, &out->mmd_before);
     if (st != TL_OK) {
         st = tl_fail_prefix(st, "guard (original space)");
         goto done;
     }
-    bool weights_only = same_view(Xs, Zs) && same_view(Xt, Zt);
     if (weights_only) {
         out->mmd_after = out->mmd_before;
-    } else if ((st = guard_mmd(p, Zs, Zt, &out->mmd_after)) != TL_OK) {
+    } else if ((st = guard_mmd(p, Zs, Zt, &plan_z, &out->mmd_after)) != TL_OK) {
         st = tl_fail_prefix(st, "guard (transferred space)");
-        goto done;
-    }
-    st = reverse_validate(&p->learner, Xs, ys, NULL, Xt, p->seed, pb, ps, &out->rv_before);
-    if (st == TL_OK)
-        st = reverse_validate(&p->learner, Zs, ys, ws, Zt, p->seed, pa, ps, &out->rv_after);
-    if (st != TL_OK) {
-        st = tl_fail_prefix(st, "guard: reverse validation");
         goto done;
     }
     size_t same = 0;
@@ -1029,6 +1153,8 @@ tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl
                  out->mmd_after);
     }
 done:
+    mmd_plan_free(&plan_x);
+    mmd_plan_free(&plan_z);
     tl_free(pb);
     tl_free(pa);
     tl_free(ps);

@@ -1,5 +1,6 @@
 /* MATLAB .mat reader: v5/v7 numeric matrices natively, everything else (v4, v7.3 through HDF5, a
- * v5 data type whose conversion to its array class is not exact) through libmatio.
+ * v5 data type whose conversion to its array class is not exact) through libmatio, which is
+ * loaded (dlopen) the first time a file needs it rather than linked (see mat_log_init).
  *
  * Picks a features matrix and a labels vector out of the file - by name, or by the names the
  * domain-adaptation benchmarks use (fts/labels for Office+Caltech SURF, feas/labels for DeCAF,
@@ -23,6 +24,7 @@
  * inflated payload of the variables the selection may pick); selection then runs on that list
  * with the same rules and messages as on matio's, and the data are converted by one typed loop.
  * A SURF file (958 x 800 uint8, compressed) took 31 ms through matio and takes 3. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -40,12 +42,51 @@
 static pthread_once_t mat_log_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t mat_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* libmatio is loaded when a file first needs it (v4, v7.3, an inexact conversion), not linked:
+ * linked, it brings HDF5 and through it curl, OpenSSL, LDAP, Kerberos ... - about 30 shared
+ * objects whose loading and relocation took 30 of the 60 ms a `tl` process needed to start,
+ * for every command, MATLAB file or not. The calls go through this table, typed from matio.h. */
+static struct {
+    __typeof__(Mat_LogInitFunc) *log_init;
+    __typeof__(Mat_Open) *open;
+    __typeof__(Mat_VarReadNextInfo) *read_next_info;
+    __typeof__(Mat_VarRead) *var_read;
+    __typeof__(Mat_VarFree) *var_free;
+    __typeof__(Mat_Close) *close;
+    char err[256]; /* why it could not be loaded */
+} mio;
+
 static void mat_silent_log(int level, char *message) {
     (void)level;
     (void)message;
 }
 
-static void mat_log_init(void) { Mat_LogInitFunc("libtl", mat_silent_log); }
+static void mat_log_init(void) {
+    /* the soname this build's matio.h belongs to (1.5.x: 11), then the development link */
+    static const char *const names[] = {"libmatio.so.11", "libmatio.so", "libmatio.so.13",
+                                        "libmatio.so.12", "libmatio.so.9", NULL};
+    void *h = NULL;
+    for (size_t i = 0; names[i] && !h; i++) h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        snprintf(mio.err, sizeof mio.err, "%s", e ? e : "libmatio.so.11 not found");
+        return;
+    }
+    /* POSIX: a function pointer travels through the void * that dlsym returns */
+    *(void **)&mio.log_init = dlsym(h, "Mat_LogInitFunc");
+    *(void **)&mio.open = dlsym(h, "Mat_Open");
+    *(void **)&mio.read_next_info = dlsym(h, "Mat_VarReadNextInfo");
+    *(void **)&mio.var_read = dlsym(h, "Mat_VarRead");
+    *(void **)&mio.var_free = dlsym(h, "Mat_VarFree");
+    *(void **)&mio.close = dlsym(h, "Mat_Close");
+    if (!mio.log_init || !mio.open || !mio.read_next_info || !mio.var_read || !mio.var_free ||
+        !mio.close) {
+        snprintf(mio.err, sizeof mio.err, "a libmatio function is missing");
+        mio.open = NULL;
+        return;
+    }
+    mio.log_init("libtl", mat_silent_log);
+}
 
 /* A deflate stream expands at most ~1032:1; anything claiming more elements than that could
  * come from the file is corrupted (or hostile), and is refused before matio allocates it. */
@@ -784,7 +825,7 @@ done:
 /* Read the data of a variable listed as info; checks matio gave what the info promised. */
 static tl_status mat_read_var(mat_t *mat, const matvar_t *info, const char *path,
                               matvar_t **out) {
-    matvar_t *v = Mat_VarRead(mat, info->name);
+    matvar_t *v = mio.var_read(mat, info->name);
     *out = NULL;
     if (!v)
         return tl_fail(TL_ERR_FORMAT,
@@ -796,7 +837,7 @@ static tl_status mat_read_var(mat_t *mat, const matvar_t *info, const char *path
         v->dims[0] != info->dims[0] || v->dims[1] != info->dims[1] || v->isComplex || ovf ||
         !v->data || (size_t)v->data_size != mat_class_size(v->class_type) ||
         v->nbytes / mat_class_size(v->class_type) < n) {
-        Mat_VarFree(v);
+        mio.var_free(v);
         return tl_fail(TL_ERR_FORMAT, "%s: variable '%s': corrupted data", path, info->name);
     }
     *out = v;
@@ -1016,7 +1057,7 @@ typedef struct {
 } mat_list;
 
 static void mat_list_free(mat_list *l) {
-    for (size_t i = 0; i < l->n; i++) Mat_VarFree(l->v[i]);
+    for (size_t i = 0; i < l->n; i++) mio.var_free(l->v[i]);
     tl_free(l->v);
     l->v = NULL;
     l->n = 0;
@@ -1056,20 +1097,23 @@ tl_status tl_read_mat(const char *path, const char *x_var, const char *y_var, tl
     }
 
     pthread_once(&mat_log_once, mat_log_init);
+    TL_CHECK(mio.open, TL_ERR_UNSUPPORTED,
+             "%s: reading this MATLAB file (v4, v7.3 or an unusual data type) needs libmatio, "
+             "which could not be loaded: %s", path, mio.err);
     pthread_mutex_lock(&mat_lock);
     locked = true;
 
-    mat = Mat_Open(path, MAT_ACC_RDONLY);
+    mat = mio.open(path, MAT_ACC_RDONLY);
     TL_CHECK(mat, TL_ERR_FORMAT, "%s: not a MATLAB .mat file (or it is corrupted)", path);
 
     /* List every variable (header only, no data). */
     for (;;) {
-        matvar_t *info = Mat_VarReadNextInfo(mat);
+        matvar_t *info = mio.read_next_info(mat);
         if (!info) break;
         if (list.n % 16 == 0) {
             matvar_t **nv = tl_realloc(list.v, (list.n + 16) * sizeof *nv);
             if (!nv) {
-                Mat_VarFree(info);
+                mio.var_free(info);
                 TL_CHECK(0, TL_ERR_NOMEM, "%s: out of memory listing variables", path);
             }
             list.v = nv;
@@ -1098,10 +1142,10 @@ tl_status tl_read_mat(const char *path, const char *x_var, const char *y_var, tl
     TL_TRY(mat_build(path, xinfo->name, xinfo->dims[0], xinfo->dims[1], transpose, matio_elem, xv,
                      none, xfin, yinfo ? yinfo->name : NULL, yv ? matio_elem : NULL, yv, out));
 done:
-    if (xv) Mat_VarFree(xv);
-    if (yv) Mat_VarFree(yv);
+    if (xv) mio.var_free(xv);
+    if (yv) mio.var_free(yv);
     mat_list_free(&list);
-    if (mat) Mat_Close(mat);
+    if (mat) mio.close(mat);
     if (locked) pthread_mutex_unlock(&mat_lock); /* held while any matio object is alive */
     tl_free(desc);
     v5_vars_free(vars, ntags);

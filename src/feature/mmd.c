@@ -36,10 +36,9 @@
 #include "linalg/eig_lowrank.h"
 #include "tl/measure.h"
 
-/* R's eigenbasis costs about three dense rounds and makes each later round about a third of one:
- * worth it from this many rounds, on problems large enough for tl_eig_pencil_diag to accept. */
+/* R's eigenbasis costs about two dense rounds and makes each round about a third of one: worth
+ * it from this many rounds, on problems large enough for tl_eig_pencil_diag to accept. */
 #define TLF_DIAG_MIN_ROUNDS 4
-#define TLF_DIAG_MIN_DIM 256
 
 /* dst (len(idx), d) = rows idx of src. */
 static tl_status gather_rows(tl_mat src, const size_t *idx, size_t k, tl_mat *dst) {
@@ -186,7 +185,7 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
     /* --- many rounds: R's eigenbasis once, then each round's pencil is diagonal + low rank
        (tl_eig_pencil_diag: Rayleigh-Ritz on a subspace ~half of r, verified; a round it
        declines is solved densely as before) --- */
-    bool diag_path = iterate && T >= TLF_DIAG_MIN_ROUNDS && r >= TLF_DIAG_MIN_DIM && k + qmax < r;
+    bool diag_path = iterate && T >= TLF_DIAG_MIN_ROUNDS && tl_eig_pencil_diag_fits(r, qmax, k);
     if (diag_path) {
         TL_ALLOC(lamR, r);
         TL_TRY(tl_mat_alloc(&WR, r, r));

@@ -186,6 +186,11 @@ done:
     return st;
 }
 
+bool tl_eig_pencil_diag_fits(size_t r, size_t q, size_t k) {
+    size_t dim = k + q + TL_EIGD_SHIFTS * q;
+    return k + q < r && (double)dim <= TL_EIGD_MAX_FRAC * (double)r;
+}
+
 tl_status tl_eig_pencil_diag(const double *d, tl_mat U, double lambda, size_t k, double tol,
                              double *w, tl_mat B) {
     tl_status st = TL_OK;

@@ -6,6 +6,8 @@
 #ifndef TL_LINALG_EIG_LOWRANK_H
 #define TL_LINALG_EIG_LOWRANK_H
 
+#include <stdbool.h>
+
 #include "tl/linalg.h"
 
 /* The k largest pairs of the pencil with any symmetric R, through the closed-form inverse square
@@ -22,6 +24,11 @@ tl_status tl_eig_pencil_lowrank(tl_mat R, tl_mat U, double lambda, size_t k, dou
  * columns. */
 tl_status tl_eig_pencil_diag(const double *d, tl_mat U, double lambda, size_t k, double tol,
                              double *w, tl_mat B);
+
+/* Whether tl_eig_pencil_diag can accept an r x r pencil with U (r, q) and k pairs at all (its
+ * smallest subspace, k + q head coordinates and the tail vectors, within its share of r): the
+ * caller's eigen-decomposition of R only pays when it can. */
+bool tl_eig_pencil_diag_fits(size_t r, size_t q, size_t k);
 
 /* Naive reference for the tests: L = lambda I + U U^T formed, LAPACK's generalised solver
  * (tl_eig_sym_gen), columns scaled to unit norm. */

@@ -146,7 +146,7 @@ static int cmp_col_score(const void *a, const void *b) {
 /* A (m, k): the sampled rows of X restricted to the columns with pos[col] = position (or -1). */
 static void gather(tl_xmat X, const size_t *rows, size_t m, const long *pos, const size_t *cols,
                    size_t k, tl_mat A) {
-    tl_mat_fill(A, 0);
+    if (X.sparse) tl_mat_fill(A, 0); /* dense rows overwrite every entry */
     for (size_t r = 0; r < m; r++) {
         size_t i = rows[r];
         double *out = A.data + r * A.ld;
@@ -179,14 +179,15 @@ static void col_stats(tl_mat A, double *mean, double *sd, unsigned char *keep) {
     }
 }
 
-/* Into B (m, kk): the kept columns of A, centred and divided by sd sqrt(m). */
-static void standardise(tl_mat A, const double *mean, const double *sd, const unsigned char *keep,
-                        tl_mat B) {
+/* In place: row by row, the kept columns of A (m, k) centred and divided by sd sqrt(m), packed to
+ * the left (each value moves to a column at or before its own, so a row never overwrites what
+ * it still reads); the result is the first kk columns of A. */
+static void standardise(tl_mat A, const double *mean, const double *sd, const unsigned char *keep) {
     double sm = sqrt((double)A.rows);
     for (size_t r = 0; r < A.rows; r++) {
         size_t o = 0;
         for (size_t q = 0; q < A.cols; q++)
-            if (keep[q]) TL_AT(B, r, o++) = (TL_AT(A, r, q) - mean[q]) / (sd[q] * sm);
+            if (keep[q]) TL_AT(A, r, o++) = (TL_AT(A, r, q) - mean[q]) / (sd[q] * sm);
     }
 }
 
@@ -219,6 +220,26 @@ static double mantel_sum_serial(const mantel_job *m, const uint32_t *pm) {
     return s;
 }
 
+/* The cross sum of one permutation pm (kk): portable, four double accumulators per row. */
+static double mantel_sum(const mantel_job *m, const uint32_t *pm) {
+    size_t kk = m->kk;
+    double s = 0;
+    for (size_t i = 0; i < kk; i++) {
+        const float *a = m->as + i * kk, *crow = m->bt + (size_t)pm[i] * kk;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        size_t j = i + 1;
+        for (; j + 4 <= kk; j += 4) {
+            s0 += (double)a[j] * (double)crow[pm[j]];
+            s1 += (double)a[j + 1] * (double)crow[pm[j + 1]];
+            s2 += (double)a[j + 2] * (double)crow[pm[j + 2]];
+            s3 += (double)a[j + 3] * (double)crow[pm[j + 3]];
+        }
+        for (; j < kk; j++) s0 += (double)a[j] * (double)crow[pm[j]];
+        s += (s0 + s1) + (s2 + s3);
+    }
+    return s;
+}
+
 static tl_status mantel_task(void *v, size_t task, size_t thread) {
     mantel_job *m = v;
     (void)thread;
@@ -226,20 +247,7 @@ static tl_status mantel_task(void *v, size_t task, size_t thread) {
     size_t ge = 0, kk = m->kk;
     for (size_t b = b0; b < b1; b++) {
         const uint32_t *pm = m->perm + b * kk;
-        double s = 0;
-        for (size_t i = 0; i < kk; i++) {
-            const float *a = m->as + i * kk, *crow = m->bt + (size_t)pm[i] * kk;
-            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            size_t j = i + 1;
-            for (; j + 4 <= kk; j += 4) {
-                s0 += (double)a[j] * (double)crow[pm[j]];
-                s1 += (double)a[j + 1] * (double)crow[pm[j + 1]];
-                s2 += (double)a[j + 2] * (double)crow[pm[j + 2]];
-                s3 += (double)a[j + 3] * (double)crow[pm[j + 3]];
-            }
-            for (; j < kk; j++) s0 += (double)a[j] * (double)crow[pm[j]];
-            s += (s0 + s1) + (s2 + s3);
-        }
+        double s = mantel_sum(m, pm);
         double rp = (s / m->npair - m->mamb) / m->den;
         if (fabs(rp - m->thr) <= m->tol) /* too close to call: the sequential loop decides */
             rp = (mantel_sum_serial(m, pm) / m->npair - m->mamb) / m->den;
@@ -315,12 +323,10 @@ tl_status tl_guard_correspondence(const tl_guard_params *p, tl_xmat Xs, tl_xmat 
     size_t kk = 0;
     for (size_t q = 0; q < k; q++) kk += keep[q];
     if (kk < 3) goto done;
-    TL_TRY(tl_mat_alloc(&Bs, ms, kk));
-    TL_TRY(tl_mat_alloc(&Bt, mt, kk));
-    standardise(As, mean, sd, keep, Bs);
-    standardise(At, mean + k, sd + k, keep, Bt);
-    tl_mat_free(&As);
-    tl_mat_free(&At);
+    standardise(As, mean, sd, keep);
+    standardise(At, mean + k, sd + k, keep);
+    Bs = tl_mat_cols(As, 0, kk); /* views: As and At own the memory */
+    Bt = tl_mat_cols(At, 0, kk);
     TL_TRY(tl_mat_alloc(&Cs, kk, kk));
     TL_TRY(tl_mat_alloc(&Ct, kk, kk));
     TL_TRY(tl_syrk(TL_TRANS, 1.0, Bs, 0.0, Cs));
@@ -389,8 +395,6 @@ done:
     tl_free(keep);
     tl_mat_free(&As);
     tl_mat_free(&At);
-    tl_mat_free(&Bs);
-    tl_mat_free(&Bt);
     tl_mat_free(&Cs);
     tl_mat_free(&Ct);
     return st;

@@ -46,7 +46,7 @@ build() {
     make -s BUILD="$BUILD" lib >&2
     mkdir -p "$BUILD/bench" "$OUT"
     # the project's compile flags (Makefile: CFLAGS_ALL / DEP_LIBS)
-    for b in bench_core bench_instance repro_feature; do
+    for b in bench_core bench_instance repro_feature user_split; do
         cc -std=c11 -O2 -g -Wall -Wextra -Wpedantic -Wshadow -D_GNU_SOURCE -DTL_STATIC_LINKING_ONLY -Iinclude \
             $(pkg-config --cflags openblas matio) -o "$BUILD/bench/$b" bench/$b.c "$BUILD/libtl.a" \
             $(pkg-config --libs openblas matio) -llapacke -lz -lm -lpthread
@@ -485,8 +485,10 @@ suite_guard() {
 # ---- suite "feature": feature-based transfer. bench/repro_feature (libtl) writes the SURF,
 # MNIST<->USPS, DeCAF and out-of-sample tables as Markdown; bench/ref_feature.py runs the numpy/scipy
 # TCA/JDA beside it (each side in its own process: the libtl side first, its JSON lines read by the
-# reference) and writes the speed tables; the Fashion-MNIST runs print JSON that ref_feature.py
-# tabulates. Output: bench/out/feature.md.
+# reference) and writes the speed tables; bench/user_path.sh times the 12 SURF JDA tasks as 12
+# `tl adapt` processes against da_ref.py as one process (the user's path: loading, baseline and
+# guard included); the Fashion-MNIST runs print JSON that ref_feature.py tabulates. Output:
+# bench/out/feature.md.
 suite_feature() {
     SUITE_T0=$(date +%s)
     SUITE_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -521,6 +523,10 @@ suite_feature() {
             "$PY" "$FR" --data "$DATA" --eig both --repeat "$2" surf "$m" --c-json "$OUT/feature_speed_$m.jsonl" \
                 >>"$body" 2>>"$OUT/feature.log"
         done
+        say "bench:   the user's path: 12 tl adapt processes against da_ref.py surf jda"
+        make -s BUILD="$BUILD" "$BUILD/tl" >&2
+        printf '\n' >>"$body"
+        BUILD="$BUILD" TL_DATA="$DATA" PY="$PY" sh bench/user_path.sh 3 >>"$body"
     else
         say "bench: SKIPPED the SURF, digits, DeCAF, out-of-sample and SURF speed tables ($S is absent)"
         printf '\nSkipped: the shared data folder %s is absent (SURF, digits, DeCAF, out-of-sample, SURF speed).\n' \

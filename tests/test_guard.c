@@ -284,6 +284,187 @@ TEST(correspondence_sparse_and_feature_choice) {
     free(T3.data);
 }
 
+/* CSR copy of a dense matrix of any size (zeros dropped), malloc'd: free ip, ix, v. */
+static tl_csr to_csr_alloc(tl_mat X) {
+    size_t nnz = 0;
+    for (size_t i = 0; i < X.rows; i++)
+        for (size_t j = 0; j < X.cols; j++) nnz += TL_AT(X, i, j) != 0;
+    size_t *ip = malloc((X.rows + 1) * sizeof *ip);
+    int32_t *ix = malloc((nnz ? nnz : 1) * sizeof *ix);
+    double *v = malloc((nnz ? nnz : 1) * sizeof *v);
+    size_t e = 0;
+    ip[0] = 0;
+    for (size_t i = 0; i < X.rows; i++) {
+        for (size_t j = 0; j < X.cols; j++)
+            if (TL_AT(X, i, j) != 0) ix[e] = (int32_t)j, v[e++] = TL_AT(X, i, j);
+        ip[i + 1] = e;
+    }
+    tl_csr c = {X.rows, X.cols, e, ip, ix, v};
+    return c;
+}
+
+static void csr_free(tl_csr c) {
+    free((void *)c.indptr);
+    free((void *)c.indices);
+    free((void *)c.values);
+}
+
+/* Rows on a coarse grid (many exact ties and duplicated rows), 4 classes. */
+static tl_mat grid_rows(size_t n, size_t d, int *y, double shift, tl_rng *r) {
+    tl_mat m = tl_mat_view(malloc(n * d * sizeof(double)), n, d);
+    for (size_t i = 0; i < n; i++) {
+        int c = (int)tl_rng_below(r, 4);
+        if (y) y[i] = c;
+        for (size_t j = 0; j < d; j++)
+            TL_AT(m, i, j) = (double)((int)tl_rng_below(r, 3) + (j == (size_t)c)) + shift;
+    }
+    return m;
+}
+
+/* With 1-NN, reverse validation runs from one distance pass on dense data (guard.c, rv_1nn); on
+ * CSR data the learners run it (the k-NN gives the same neighbours for every storage). The two
+ * must agree exactly, ties (duplicated rows), zero weights and the in-sample case included. */
+TEST(reverse_validation_1nn_matches_the_learners) {
+    tl_rng r;
+    tl_rng_seed(&r, 11);
+    size_t cases[][3] = {{120, 90, 6}, {3, 40, 5}, {257, 300, 3}};
+    for (size_t c = 0; c < 3; c++) {
+        size_t ns = cases[c][0], nt = cases[c][1], d = cases[c][2];
+        int *ys = malloc(ns * sizeof *ys);
+        double *w = malloc(ns * sizeof *w);
+        tl_mat S = grid_rows(ns, d, ys, 0, &r), T = grid_rows(nt, d, NULL, 0.5, &r);
+        tl_mat Zs = grid_rows(ns, 2, NULL, 0, &r), Zt = grid_rows(nt, 2, NULL, 0, &r);
+        for (size_t i = 0; i < ns; i++) w[i] = i % 5 == 2 ? 0.0 : 1.0 + (double)(i % 3);
+        tl_csr cs = to_csr_alloc(S), ct = to_csr_alloc(T), czs = to_csr_alloc(Zs),
+               czt = to_csr_alloc(Zt);
+        tl_guard_params p = tl_guard_params_default();
+        p.learner = tl_learner_params_default(TL_LEARNER_KNN);
+        p.learner.k = 1;
+        for (int weighted = 0; weighted < 2; weighted++) {
+            const double *ws = weighted ? w : NULL;
+            tl_guard_report a, b;
+            CHECK_OK(tl_guard_check(&p, xd(S), ys, xd(T), xd(Zs), ws, xd(Zt), &a));
+            CHECK_OK(tl_guard_check(&p, tl_xmat_from_csr(cs), ys, tl_xmat_from_csr(ct),
+                                    tl_xmat_from_csr(czs), ws, tl_xmat_from_csr(czt), &b));
+            CHECK_MSG(a.rv_before == b.rv_before && a.rv_after == b.rv_after,
+                      "case %zu weighted %d: RV %.17g -> %.17g (dense) vs %.17g -> %.17g (CSR)", c,
+                      weighted, a.rv_before, a.rv_after, b.rv_before, b.rv_after);
+            CHECK(a.agreement == b.agreement);
+            CHECK(a.prediction_entropy == b.prediction_entropy);
+        }
+        csr_free(cs);
+        csr_free(ct);
+        csr_free(czs);
+        csr_free(czt);
+        free(S.data);
+        free(T.data);
+        free(Zs.data);
+        free(Zt.data);
+        free(ys);
+        free(w);
+    }
+}
+
+/* The Mantel p-value against the sequential loop it replaced (the permutations drawn in turn with
+ * the guard's seed, every cross sum added in order), on a related pair (p = 1 / 100) and on a
+ * column-shuffled one whose p is in the middle of its range. */
+TEST(mantel_p_matches_the_sequential_loop) {
+    tl_rng r;
+    tl_rng_seed(&r, 12);
+    size_t d = 40, cp[40];
+    for (size_t j = 0; j < d; j++) cp[j] = j;
+    tl_rng_shuffle(&r, cp, d);
+    for (int shuffled = 0; shuffled < 2; shuffled++) {
+        tl_mat S = latent(200, d, 0, NULL, &r), T = latent(180, d, 0.2, shuffled ? cp : NULL, &r);
+        tl_guard_params p = tl_guard_params_default();
+        double rr, pv;
+        CHECK_OK(tl_guard_correspondence(&p, xd(S), xd(T), &rr, &pv));
+        /* the reference: correlation matrices, then 99 permutations from the guard's stream */
+        double cs[40][40], ct[40][40];
+        tl_mat M[2] = {S, T};
+        for (int w = 0; w < 2; w++) {
+            double(*cm)[40] = w ? ct : cs, mean[40], sd[40];
+            tl_mat X = M[w];
+            for (size_t j = 0; j < d; j++) {
+                double s = 0, v = 0;
+                for (size_t i = 0; i < X.rows; i++) s += TL_AT(X, i, j);
+                mean[j] = s / (double)X.rows;
+                for (size_t i = 0; i < X.rows; i++)
+                    v += (TL_AT(X, i, j) - mean[j]) * (TL_AT(X, i, j) - mean[j]);
+                sd[j] = sqrt(v / (double)X.rows);
+            }
+            for (size_t a = 0; a < d; a++)
+                for (size_t b = 0; b < d; b++) {
+                    double s = 0;
+                    for (size_t i = 0; i < X.rows; i++)
+                        s += (TL_AT(X, i, a) - mean[a]) * (TL_AT(X, i, b) - mean[b]);
+                    cm[a][b] = s / ((double)X.rows * sd[a] * sd[b]);
+                }
+        }
+        double np = (double)d * (double)(d - 1) / 2, sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = a + 1; b < d; b++) {
+                double x = cs[a][b], y = ct[a][b];
+                sa += x, sb += y, saa += x * x, sbb += y * y, sab += x * y;
+            }
+        double ma = sa / np, mb = sb / np, den = sqrt((saa / np - ma * ma) * (sbb / np - mb * mb));
+        double r0 = (sab / np - ma * mb) / den;
+        CHECK_NEAR(rr, r0, 1e-10);
+        tl_rng pr;
+        tl_rng_seed(&pr, p.seed ^ 0x9e3779b97f4a7c15ULL); /* guard.c's stream (no row sampling) */
+        size_t perm[40], ge = 0;
+        for (size_t j = 0; j < d; j++) perm[j] = j;
+        for (size_t b = 0; b < p.permutations; b++) {
+            tl_rng_shuffle(&pr, perm, d);
+            double s = 0;
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = i + 1; j < d; j++) s += cs[i][j] * ct[perm[i]][perm[j]];
+            ge += (s / np - ma * mb) / den >= r0 - 1e-12;
+        }
+        double pref = (1.0 + (double)ge) / (1.0 + (double)p.permutations);
+        CHECK_MSG(pv == pref, "shuffled %d: p = %g, the sequential loop gives %g", shuffled, pv, pref);
+        if (shuffled) CHECK_MSG(pv > 0.05 && pv < 0.95, "p = %g is not mid-range", pv);
+        free(S.data);
+        free(T.data);
+    }
+}
+
+/* The guard's RBF MMD (distances shared by the median heuristic and the kernel sums) equals
+ * tl_mmd's on the same rows: a sample large enough for the one-pass median, an odd pair count,
+ * and rows that coincide in over half the pairs (the median over the positive pairs). */
+TEST(guard_mmd_equals_tl_mmd) {
+    tl_rng r;
+    tl_rng_seed(&r, 13);
+    size_t cases[][3] = {{300, 250, 20}, {201, 2, 7}, {150, 140, 3}};
+    for (size_t c = 0; c < 3; c++) {
+        size_t ns = cases[c][0], nt = cases[c][1], d = cases[c][2];
+        int *ys = malloc(ns * sizeof *ys);
+        tl_mat S = c == 2 ? grid_rows(ns, d, ys, 0, &r) : latent(ns, d, 0, NULL, &r);
+        tl_mat T = c == 2 ? grid_rows(nt, d, NULL, 0, &r) : latent(nt, d, 0.4, NULL, &r);
+        if (c == 2) /* most rows equal: over half of the pairs at distance 0 */
+            for (size_t i = 0; i < ns; i++)
+                for (size_t j = 0; j < d; j++)
+                    if (i % 10) TL_AT(S, i, j) = TL_AT(T, i % 10, j) = 1.0;
+        for (size_t i = 0; i < ns; i++) ys[i] = (int)(i % 2);
+        tl_mmd_params mp = tl_mmd_params_default();
+        tl_mmd_result m;
+        CHECK_OK(tl_mmd(&mp, xd(S), xd(T), &m));
+        /* logreg: the MMD computes every distance; 1-NN: reverse validation's pass hands over
+           the source x target ones */
+        for (int nn = 0; nn < 2; nn++) {
+            tl_guard_params p = tl_guard_params_default();
+            if (nn) p.learner = tl_learner_params_default(TL_LEARNER_KNN), p.learner.k = 1;
+            tl_guard_report g;
+            CHECK_OK(tl_guard_check(&p, xd(S), ys, xd(T), xd(S), NULL, xd(T), &g));
+            CHECK_MSG(fabs(g.mmd_before - m.mmd2) <= 1e-13 * fabs(m.mmd2),
+                      "case %zu, 1-NN %d: %.17g vs %.17g", c, nn, g.mmd_before, m.mmd2);
+        }
+        free(S.data);
+        free(T.data);
+        free(ys);
+    }
+}
+
 TEST(labelled_check) {
     tl_guard_params p = tl_guard_params_default();
     tl_guard_labelled_report L;
@@ -373,6 +554,9 @@ int main(void) {
     RUN(correspondence_matches_naive_and_is_scale_invariant);
     RUN(unrelated_source_is_flagged);
     RUN(correspondence_sparse_and_feature_choice);
+    RUN(reverse_validation_1nn_matches_the_learners);
+    RUN(mantel_p_matches_the_sequential_loop);
+    RUN(guard_mmd_equals_tl_mmd);
     RUN(labelled_check);
     RUN(bad_inputs);
     return tl_test_summary();

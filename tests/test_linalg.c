@@ -12,6 +12,7 @@
 #include "internal/testing.h"
 #include "oom_alloc.h"
 #include "tl.h"
+#include "linalg/eig_lowrank.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -827,6 +828,105 @@ TEST(median_gamma_sampled) {
 /* ---------------------------------------------------------------- out of memory */
 
 
+/* ---------------------------------------------------------------- pencils lambda I + U U^T */
+
+/* The largest distance of a column of B from the span of A's columns (unit columns, not
+ * orthogonal in general: the pencil's eigenvectors are L-orthogonal), by least squares through
+ * the Gram matrix: ||b - A (A^T A)^{-1} A^T b||. A subspace comparison, free of the sign and of
+ * the mixing of nearly equal eigenvalues. */
+static double pencil_vec_gap(tl_mat A, tl_mat B) {
+    size_t n = A.rows, k = A.cols;
+    tl_mat G, P, T;
+    tl_mat_alloc(&G, k, k);
+    tl_mat_alloc(&P, k, B.cols);
+    tl_mat_alloc(&T, n, B.cols);
+    tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, A, A, 0.0, G);
+    tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, A, B, 0.0, P);
+    tl_solve_spd(G, P);
+    tl_mat_copy(T, B);
+    tl_gemm(TL_NOTRANS, TL_NOTRANS, -1.0, A, P, 1.0, T);
+    double g = 0;
+    for (size_t c = 0; c < T.cols; c++) {
+        double s2 = 0;
+        for (size_t i = 0; i < n; i++) s2 += TL_AT(T, i, c) * TL_AT(T, i, c);
+        g = fmax(g, sqrt(s2));
+    }
+    tl_mat_free(&G);
+    tl_mat_free(&P);
+    tl_mat_free(&T);
+    return g;
+}
+
+/* The JDA round's pencil R a = mu (lambda I + U U^T) a: the closed-form path on a full R and the
+ * Rayleigh-Ritz path on a diagonal R (with a flat spectrum like the SURF scatter: a few large
+ * eigenvalues, then a slow decay) against LAPACK's generalised solver on the formed matrices. */
+TEST(eig_pencil_lowrank_and_diag_vs_naive) {
+    tl_rng r;
+    tl_rng_seed(&r, 21);
+    size_t n = 400, q = 6, k = 60;
+    double *d = malloc(n * sizeof *d), *w1 = malloc(k * sizeof *w1), *w2 = malloc(k * sizeof *w2);
+    tl_mat R, U, V1, V2;
+    CHECK_OK(tl_mat_alloc(&R, n, n));
+    CHECK_OK(tl_mat_alloc(&U, n, q));
+    CHECK_OK(tl_mat_alloc(&V1, n, k));
+    CHECK_OK(tl_mat_alloc(&V2, n, k));
+    for (size_t i = 0; i < n; i++) d[i] = 60.0 * exp(-(double)i / 3.0) + 4.0 * exp(-(double)i / 150.0);
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < q; a++) TL_AT(U, i, a) = 0.4 * tl_rng_normal(&r);
+    /* diagonal R: the Rayleigh-Ritz path accepts, and agrees with the naive solver */
+    tl_mat_fill(R, 0.0);
+    for (size_t i = 0; i < n; i++) TL_AT(R, i, i) = d[i];
+    CHECK_OK(tl_eig_pencil_naive(R, U, 0.8, k, w1, V1));
+    CHECK_OK(tl_eig_pencil_diag(d, U, 0.8, k, 0, w2, V2));
+    double ev = 0;
+    for (size_t c = 0; c < k; c++) ev = fmax(ev, fabs(w1[c] - w2[c]) / w1[0]);
+    CHECK_MSG(ev < 1e-12, "eigenvalues differ by %g", ev);
+    CHECK_MSG(pencil_vec_gap(V1, V2) < 1e-10, "eigenvectors %g from the naive subspace",
+              pencil_vec_gap(V1, V2));
+    /* and so does the closed-form path, on the diagonal R and on a rotated (full) one */
+    CHECK_OK(tl_eig_pencil_lowrank(R, U, 0.8, k, w2, V2));
+    ev = 0;
+    for (size_t c = 0; c < k; c++) ev = fmax(ev, fabs(w1[c] - w2[c]) / w1[0]);
+    CHECK_MSG(ev < 1e-12, "closed form: eigenvalues differ by %g", ev);
+    CHECK(pencil_vec_gap(V1, V2) < 1e-10);
+    tl_mat G, Qr, RQ, U2;
+    CHECK_OK(tl_mat_alloc(&G, n, n));
+    CHECK_OK(tl_mat_alloc(&Qr, n, n));
+    CHECK_OK(tl_mat_alloc(&RQ, n, n));
+    CHECK_OK(tl_mat_alloc(&U2, n, q));
+    fill_normal(G, &r);
+    CHECK_OK(tl_row_space_basis(G, Qr)); /* a random orthogonal n x n */
+    CHECK_OK(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Qr, R, 0.0, RQ));
+    CHECK_OK(tl_gemm(TL_NOTRANS, TL_TRANS, 1.0, RQ, Qr, 0.0, G)); /* Q diag(d) Q^T */
+    CHECK_OK(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Qr, U, 0.0, U2));
+    CHECK_OK(tl_eig_pencil_naive(G, U2, 0.8, k, w1, V1));
+    CHECK_OK(tl_eig_pencil_lowrank(G, U2, 0.8, k, w2, V2));
+    ev = 0;
+    for (size_t c = 0; c < k; c++) ev = fmax(ev, fabs(w1[c] - w2[c]) / w1[0]);
+    CHECK_MSG(ev < 1e-12, "full R: eigenvalues differ by %g", ev);
+    CHECK(pencil_vec_gap(V1, V2) < 1e-10);
+    /* declined, without a message: a subspace that would be most of the problem (k close to
+       n), and a residual tolerance nothing meets */
+    tl_mat V3;
+    CHECK_OK(tl_mat_alloc(&V3, n, 350));
+    double *w3 = malloc(350 * sizeof *w3);
+    CHECK_STATUS(tl_eig_pencil_diag(d, U, 0.8, 350, 0, w3, V3), TL_ERR_UNSUPPORTED);
+    CHECK_STATUS(tl_eig_pencil_diag(d, U, 0.8, k, 1e-30, w2, V2), TL_ERR_UNSUPPORTED);
+    free(w3);
+    tl_mat_free(&V3);
+    tl_mat_free(&G);
+    tl_mat_free(&Qr);
+    tl_mat_free(&RQ);
+    tl_mat_free(&U2);
+    tl_mat_free(&R);
+    tl_mat_free(&U);
+    tl_mat_free(&V1);
+    tl_mat_free(&V2);
+    free(d);
+    free(w1);
+    free(w2);
+}
+
 TEST(out_of_memory) {
     tl_rng r;
     tl_rng_seed(&r, 61);
@@ -900,6 +1000,7 @@ int main(void) {
     RUN(kernels_vs_naive_blocks);
     RUN(kernel_args);
     RUN(median_gamma_sampled);
+    RUN(eig_pencil_lowrank_and_diag_vs_naive);
     RUN(out_of_memory);
     return tl_test_summary();
 }

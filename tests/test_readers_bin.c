@@ -769,6 +769,102 @@ TEST(mat_refused) {
     CHECK(stderr_capture_end() == 0);
 }
 
+/* ---- hand-built v5 files: byte order and data types the fixtures do not have ---- */
+
+typedef struct {
+    unsigned char *b;
+    size_t n;
+    int big;
+} v5w;
+
+static void v5w_put(v5w *w, const void *p, size_t k) {
+    memcpy(w->b + w->n, p, k);
+    w->n += k;
+}
+/* an unsigned value of nb bytes in the file's byte order */
+static void v5w_uint(v5w *w, uint64_t v, size_t nb) {
+    unsigned char t[8];
+    for (size_t i = 0; i < nb; i++) t[w->big ? nb - 1 - i : i] = (unsigned char)(v >> (8 * i));
+    v5w_put(w, t, nb);
+}
+static void v5w_pad(v5w *w) {
+    while (w->n % 8) w->b[w->n++] = 0;
+}
+/* one plain miMATRIX variable: class cls, r x c, data of type dtype given as doubles */
+static void v5w_var(v5w *w, const char *name, unsigned cls, size_t r, size_t c, unsigned dtype,
+                    const double *vals) {
+    size_t ts = dtype == 9 || dtype == 12 || dtype == 13 ? 8 : dtype >= 5 ? 4 : dtype >= 3 ? 2 : 1;
+    size_t nl = strlen(name), db = r * c * ts;
+    size_t payload = 16 + 16 + 8 + (nl + 7) / 8 * 8 + 8 + (db + 7) / 8 * 8;
+    v5w_uint(w, 14, 4);
+    v5w_uint(w, payload, 4);
+    v5w_uint(w, 6, 4), v5w_uint(w, 8, 4), v5w_uint(w, cls, 4), v5w_uint(w, 0, 4);
+    v5w_uint(w, 5, 4), v5w_uint(w, 8, 4), v5w_uint(w, r, 4), v5w_uint(w, c, 4);
+    v5w_uint(w, 1, 4), v5w_uint(w, nl, 4), v5w_put(w, name, nl), v5w_pad(w);
+    v5w_uint(w, dtype, 4), v5w_uint(w, db, 4);
+    for (size_t k = 0; k < r * c; k++) {
+        double x = vals[k];
+        uint64_t u = 0;
+        if (dtype == 9) memcpy(&u, &x, 8);
+        else if (dtype == 7) { float f = (float)x; uint32_t v32; memcpy(&v32, &f, 4); u = v32; }
+        else u = (uint64_t)(int64_t)x; /* two's complement, truncated to ts bytes */
+        v5w_uint(w, u, ts);
+    }
+    v5w_pad(w);
+}
+
+static void v5w_header(v5w *w) {
+    memset(w->b, ' ', 116);
+    memset(w->b + 116, 0, 8);
+    w->n = 124;
+    v5w_uint(w, 0x0100, 2);
+    v5w_put(w, w->big ? "MI" : "IM", 2);
+}
+
+/* The native v5 read (both byte orders, every integer data type into a double array, int16 into
+ * int32) and its hand-over to libmatio for a conversion it does not make itself (int32 data in a
+ * single array): the values of the formulas, from files written here. */
+TEST(mat_v5_byte_order_and_types) {
+    char p[300];
+    double xv[12], yv[3] = {1, 2, 3};
+    for (size_t j = 0; j < 4; j++)
+        for (size_t i = 0; i < 3; i++) xv[j * 3 + i] = pat_signed(i, j); /* column-major */
+    unsigned types[] = {1, 3, 5, 9, 12, 7};
+    for (int big = 0; big < 2; big++)
+        for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
+            for (int cls = 0; cls < 2; cls++) {
+                unsigned klass = cls ? (types[t] == 3 ? 12u : types[t] == 7 ? 7u : 6u) : 6u;
+                unsigned char buf[2048];
+                v5w w = {buf, 0, big};
+                v5w_header(&w);
+                v5w_var(&w, "X", klass, 3, 4, types[t], xv);
+                v5w_var(&w, "Y", 6, 3, 1, 2, yv);
+                spit(tmp("hand.mat", p, sizeof p), buf, w.n);
+                tl_dataset *ds = NULL;
+                CHECK_OK(tl_read_mat(p, NULL, NULL, &ds));
+                if (ds) {
+                    CHECK_MSG(mat_equals(tl_dataset_dense(ds), 3, 4, pat_signed),
+                              "big %d type %u class %u", big, types[t], klass);
+                    CHECK(tl_dataset_labels(ds)[2] == 3);
+                }
+                tl_dataset_free(ds);
+            }
+        }
+    /* single array, int32 data: libmatio converts */
+    for (int big = 0; big < 2; big++) {
+        unsigned char buf[2048];
+        v5w w = {buf, 0, big};
+        v5w_header(&w);
+        v5w_var(&w, "X", 7, 3, 4, 5, xv);
+        v5w_var(&w, "Y", 6, 3, 1, 9, yv);
+        spit(tmp("hand.mat", p, sizeof p), buf, w.n);
+        tl_dataset *ds = NULL;
+        CHECK_OK(tl_read_mat(p, NULL, NULL, &ds));
+        if (ds) CHECK_MSG(mat_equals(tl_dataset_dense(ds), 3, 4, pat_signed), "big %d", big);
+        tl_dataset_free(ds);
+    }
+}
+
 TEST(mat_truncated_corrupted) {
     char p[300];
     size_t len;
@@ -1007,6 +1103,7 @@ int main(void) {
     RUN(mat_label_rules);
     RUN(mat_named_classes);
     RUN(mat_refused);
+    RUN(mat_v5_byte_order_and_types);
     RUN(mat_truncated_corrupted);
     RUN(mat_v73);
     RUN(shared_surf_amazon);

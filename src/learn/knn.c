@@ -39,7 +39,8 @@
 #define KNN_BQ 128    /* query rows per GEMM block */
 #define KNN_BR 2048   /* reference rows per GEMM block */
 #define KNN_BR_SPARSE 256 /* reference columns of Rt per block for sparse queries */
-#define KNN_EXTRA 16  /* candidates beyond k kept for the exact re-ranking */
+#define KNN_EXTRA 16  /* candidates beyond k kept for the exact re-ranking (at most) */
+#define KNN_EXTRA_MIN 3 /* ... and at least: k + max(3, min(16, k)) */
 #define KNN_QCHUNK 1024 /* classifier: query rows densified / searched at a time */
 #define KNN_MAX_THREADS 16
 
@@ -146,7 +147,12 @@ static void work_free(knn_work *w) {
 static tl_status work_alloc(knn_work *w, size_t nr, size_t k) {
     tl_status st = TL_OK;
     memset(w, 0, sizeof *w);
-    w->m = k + KNN_EXTRA < nr ? k + KNN_EXTRA : nr;
+    /* the list only has to reach past the k-th neighbour by more than the rounding bound for
+       the check in knn_block to pass: a few extra for small k (the JDA rounds' 1-NN kept 17
+       candidates per query and spent more time sorting them into the list than in the GEMM);
+       a query whose list falls short takes the exact scan, so the answer never changes */
+    size_t extra = k < KNN_EXTRA_MIN ? KNN_EXTRA_MIN : k > KNN_EXTRA ? KNN_EXTRA : k;
+    w->m = k + extra < nr ? k + extra : nr;
     size_t br = nr < KNN_BR ? nr : KNN_BR, cells;
     TL_CHECK(tl_size_mul(KNN_BQ, w->m, &cells) == 0, TL_ERR_NOMEM, "knn: k = %zu too large", k);
     TL_ALLOC(w->G, (size_t)KNN_BQ * br);

@@ -8,9 +8,9 @@
 #   sh bench/user_path.sh [R]      R rounds (default 3), the two sides alternating in each; the
 #                                  table reports the best round of each side and lists every one
 #
-# Also runs bench/user_split (the command's stages timed inside one process on the same inputs:
-# `tl adapt` reports the method's own time as "seconds" but not the guard's) for the per-task
-# method / guard split. Checks that every accuracy equals the expected 12 figures on both libtl
+# The same 12 processes run again with --no-guard. Also runs bench/user_split (the command's
+# stages timed inside one process on the same inputs, best of 3 each) for the per-task method /
+# guard split beside the command's own "seconds" and "guard_seconds". Checks that every accuracy equals the expected 12 figures on both libtl
 # runs. Output: Markdown on stdout (bench/run.sh feature appends it to bench/out/feature.md).
 # Environment: BUILD (default build), TL_DATA (default ../shared/data), PY (default
 # /usr/bin/python3), STANDALONE=1 (print report.py's header with the command, machine and load).
@@ -59,6 +59,17 @@ while [ "$r" -le "$R" ]; do
     done
     tall1=$(now)
     printf '{"side":"tl-total","round":%s,"wall":%s}\n' "$r" "$(sub "$tall1" "$tall0")" >>"$J"
+    echo "user_path: round $r/$R: 12 tl adapt --no-guard processes" >&2
+    tng0=$(now)
+    for s in caltech amazon webcam dslr; do
+        for t in caltech amazon webcam dslr; do
+            [ "$s" = "$t" ] && continue
+            "$TL" adapt --method jda --source "$S/${s}_SURF_L10.mat" --target "$S/${t}_SURF_L10.mat" \
+                --preprocess rowsum,zscore,l2 --no-guard --json -q >/dev/null 2>&1
+        done
+    done
+    tng1=$(now)
+    printf '{"side":"tl-noguard-total","round":%s,"wall":%s}\n' "$r" "$(sub "$tng1" "$tng0")" >>"$J"
     r=$((r + 1))
 done
 echo "user_path: method / guard split (bench/user_split, best of 3 per stage)" >&2

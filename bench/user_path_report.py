@@ -20,13 +20,15 @@ def main():
     ap.add_argument("--load1", default="?")
     ap.add_argument("jsonl")
     a = ap.parse_args()
-    ref, tot, procs, split = {}, {}, {}, []
+    ref, tot, tot_ng, procs, split = {}, {}, {}, {}, []
     for line in open(a.jsonl):
         d = json.loads(line)
         if d["side"] == "ref":
             ref[d["round"]] = d
         elif d["side"] == "tl-total":
             tot[d["round"]] = d["wall"]
+        elif d["side"] == "tl-noguard-total":
+            tot_ng[d["round"]] = d["wall"]
         elif d["side"] == "tl":
             procs.setdefault(d["round"], []).append(d)
         elif d["side"] == "split":
@@ -56,21 +58,27 @@ def main():
     print("|---|---:|---|---:|")
     print(f"| libtl: 12 `tl adapt` processes | {t_tl:.2f} | "
           f"{', '.join(f'{tot[r]:.2f}' for r in rounds)} | {tl_avg:.2f} |")
+    if tot_ng:
+        t_ng = min(tot_ng.values())
+        print(f"| libtl: the same with `--no-guard` | {t_ng:.2f} | "
+              f"{', '.join(f'{tot_ng[r]:.2f}' for r in sorted(tot_ng))} | {tl_avg:.2f} |")
     ref_walls = ", ".join(f"{ref[r]['wall']:.2f}" for r in sorted(ref))
     print(f"| reference: `da_ref.py surf jda` | {t_ref:.2f} | {ref_walls} | "
           f"{ref[best_ref]['avg']:.2f} |")
     print(f"\n**Speed-up: {t_ref / t_tl:.2f}x** (reference wall / libtl wall, best rounds). "
           f"Accuracies: {'all 12 equal to the expected figures in every round' if ok else 'MISMATCH with the expected figures'}"
           f" (the reference's own JDA solves a slightly different problem, `B + 1e-9 I` and "
-          f"`eigh` on the pencil, hence its {ref[best_ref]['avg']:.2f} average).\n")
+          f"`eigh` on the pencil, hence its {ref[best_ref]['avg']:.2f} average)"
+          + (f"; without the guard, {t_ref / min(tot_ng.values()):.2f}x" if tot_ng else "")
+          + ".\n")
     print("Per task (libtl, best round): the process's wall time; the command's own \"seconds\" "
-          "(fit + transform + learner); and, measured inside one process on the same inputs by "
-          "`bench/user_split` (best of 3 per stage; the command reports no guard time), the "
-          "method and the guard, and the guard's share of the method.\n")
-    print("| task | accuracy % | process wall (s) | JSON seconds | split: load + prep (s) | "
-          "split: baseline (s) | split: method (s) | split: guard (s) | guard / method | "
-          "guard verdict |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "(fit + transform + learner) and \"guard_seconds\"; and, measured inside one process on "
+          "the same inputs by `bench/user_split` (best of 3 per stage), the method and the guard, "
+          "and the guard's share of the method.\n")
+    print("| task | accuracy % | process wall (s) | JSON seconds | JSON guard_seconds | "
+          "split: load + prep (s) | split: baseline (s) | split: method (s) | split: guard (s) | "
+          "guard / method | guard verdict |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     ps = procs[best_tl]
     for i, p in enumerate(ps):
         s = split[i] if i < len(split) else None
@@ -80,13 +88,15 @@ def main():
                     f"{s['guard']:.3f} | {s['guard'] / s['method']:.2f} | {s['verdict']}")
         else:
             cols = "– | – | – | – | – | –"
+        gs = p["out"].get("guard_seconds")
         print(f"| {task} | {100 * p['out']['accuracy']:.2f} | {p['wall']:.3f} | "
-              f"{p['out']['seconds']:.3f} | {cols} |")
+              f"{p['out']['seconds']:.3f} | {'–' if gs is None else f'{gs:.3f}'} | {cols} |")
     if split:
         m = sum(s["method"] for s in split)
         g = sum(s["guard"] for s in split)
         print(f"| **all 12** | **{tl_avg:.2f}** | **{sum(p['wall'] for p in ps):.2f}** | "
               f"**{sum(p['out']['seconds'] for p in ps):.2f}** | "
+              f"**{sum(p['out'].get('guard_seconds') or 0 for p in ps):.2f}** | "
               f"{sum(s['load'] for s in split):.2f} | {sum(s['baseline'] for s in split):.2f} | "
               f"{m:.2f} | {g:.2f} | {g / m:.2f} | |")
         worst = max(split, key=lambda s: s["guard"] / s["method"])

@@ -179,6 +179,7 @@ static void run_op(state *s) {
 }
 
 int main(int argc, char **argv) {
+    bench_host_setup();
     int repeats = 3, warmups = 1, a = 1;
     while (a + 1 < argc && argv[a][0] == '-') {
         if (!strcmp(argv[a], "-r")) repeats = (int)parse_size(argv[a + 1]);

@@ -9,8 +9,21 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "tl/core.h"
+
+/* The host's memory settings, the same as the `tl` command's (cli/main.c): freed memory is kept
+ * for reuse, so repeated runs of an operation measure the operation, not glibc's choice of mapping
+ * each large block afresh (which depends on what the process happened to free before). */
+static inline void bench_host_setup(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
+}
 
 /* Seconds on the monotonic clock. */
 static inline double bench_now(void) {

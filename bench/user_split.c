@@ -48,6 +48,7 @@ static double train_score(const tl_learner_params *lp, tl_mat Xs, const int *ys,
 }
 
 int main(int argc, char **argv) {
+    bench_host_setup();
     if (argc < 2) die("usage: user_split DATA_DIR [R]");
     const char *dir = argv[1];
     size_t R = argc > 2 ? parse_size(argv[2]) : 3;

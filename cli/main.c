@@ -1,6 +1,9 @@
 /* `tl`: the libtl command. Dispatches to one subcommand per file (cmd_*.c); `tl help [CMD]`
  * prints the command list or a command's usage with its live defaults. */
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "cli.h"
 
@@ -36,7 +39,19 @@ static void print_overview(FILE *f) {
                "images.idx3-ubyte.gz:labels.idx1-ubyte.gz, or an MNIST-style folder:train|test.\n");
 }
 
+/* The command is a short-lived host: keep freed memory for reuse rather than handing every large
+ * work matrix back to the OS (glibc maps blocks above its dynamic threshold afresh each time; a
+ * JDA round or a weighting fit then pays first-touch page faults again, which a VM makes slow).
+ * A host's choice, so it lives here, not in the library. */
+static void host_memory_setup(void) {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
+}
+
 int main(int argc, char **argv) {
+    host_memory_setup();
     if (argc < 2) {
         print_overview(stderr);
         return 2;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/select.h"
 #include "internal/testing.h"
 #include "la_internal.h"
 
@@ -60,7 +61,7 @@ static void swapd(double *a, double *b) {
 
 /* k-th smallest (0-based) of a (n > k), partially reordering a so that a[0..k-1] <= a[k] <=
  * a[k+1..n-1] (quickselect with median-of-three, Numerical Recipes' select). */
-static double select_kth(double *a, size_t n, size_t k) {
+double tli_select_kth(double *a, size_t n, size_t k) {
     size_t l = 0, ir = n - 1;
     for (;;) {
         if (ir <= l + 1) {
@@ -90,9 +91,9 @@ static double select_kth(double *a, size_t n, size_t k) {
 }
 
 /* Median of a (n >= 1) as numpy defines it (mean of the two middle values when n is even). */
-static double median_inplace(double *a, size_t n) {
+double tli_median_inplace(double *a, size_t n) {
     size_t k = (n - 1) / 2;
-    double lo = select_kth(a, n, k);
+    double lo = tli_select_kth(a, n, k);
     if (n % 2) return lo;
     double hi = a[k + 1];
     for (size_t i = k + 2; i < n; i++)
@@ -163,7 +164,7 @@ tl_status tl_kernel_median_gamma(tl_mat X /* (n, d) */, uint64_t seed, double *g
                 for (size_t j = (j0 == i0 ? i + 1 : 0); j < nj; j++) pairs[np++] = TL_AT(Db, i, j);
         }
     }
-    double med = median_inplace(pairs, np);
+    double med = tli_median_inplace(pairs, np);
     if (!(med > 0.0)) {
         /* over half the pairs coincide (duplicated or binary rows): 1/0 is useless, so take the
          * median over the distinct (positive-distance) pairs instead */
@@ -173,7 +174,7 @@ tl_status tl_kernel_median_gamma(tl_mat X /* (n, d) */, uint64_t seed, double *g
         TL_CHECK(npos > 0, TL_ERR_INVALID_ARG,
                  "kernel_median_gamma: all %zu sampled rows are identical; set gamma explicitly",
                  s);
-        med = median_inplace(pairs, npos);
+        med = tli_median_inplace(pairs, npos);
     }
     *gamma = 1.0 / med;
 done:

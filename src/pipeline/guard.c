@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "internal/check.h"
+#include "internal/select.h"
 #include "internal/parallel.h"
 #include "tl/guard.h"
 #include "tl/measure.h"
@@ -706,54 +707,6 @@ done:
 #define MMD_MEDIAN_ELEMS ((size_t)1 << 23)
 #define MMD_DENSE_BLOCK_ELEMS ((size_t)1 << 21)
 
-static void swapd(double *a, double *b) {
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
-
-/* k-th smallest of a (n > k), partially reordering a (kernel.c's select_kth: the value does not
- * depend on the algorithm, only on the multiset). */
-static double select_kth(double *a, size_t n, size_t k) {
-    size_t l = 0, ir = n - 1;
-    for (;;) {
-        if (ir <= l + 1) {
-            if (ir == l + 1 && a[ir] < a[l]) swapd(&a[l], &a[ir]);
-            return a[k];
-        }
-        size_t mid = l + (ir - l) / 2;
-        swapd(&a[mid], &a[l + 1]);
-        if (a[l] > a[ir]) swapd(&a[l], &a[ir]);
-        if (a[l + 1] > a[ir]) swapd(&a[l + 1], &a[ir]);
-        if (a[l] > a[l + 1]) swapd(&a[l], &a[l + 1]);
-        size_t i = l + 1, j = ir;
-        double v = a[l + 1];
-        for (;;) {
-            do i++;
-            while (a[i] < v);
-            do j--;
-            while (a[j] > v);
-            if (j < i) break;
-            swapd(&a[i], &a[j]);
-        }
-        a[l + 1] = a[j];
-        a[j] = v;
-        if (j >= k) ir = j - 1;
-        if (j <= k) l = i;
-    }
-}
-
-/* numpy's median (mean of the two middle values for an even count), a (n >= 1) reordered. */
-static double median_naive(double *a, size_t n) {
-    size_t k = (n - 1) / 2;
-    double lo = select_kth(a, n, k);
-    if (n % 2) return lo;
-    double hi = a[k + 1];
-    for (size_t i = k + 2; i < n; i++)
-        if (a[i] < hi) hi = a[i];
-    return 0.5 * (lo + hi);
-}
-
 static int cmp_double(const void *x, const void *y) {
     double a = *(const double *)x, b = *(const double *)y;
     return a < b ? -1 : a > b;
@@ -790,7 +743,7 @@ typedef struct {
         }                                                                                          \
     }
 
-/* The median of the pairs (positive ones only when positive), as median_naive would return it
+/* The median of the pairs (positive ones only when positive), as tli_median_inplace would return it
  * on a copy of them, without the copy: the bracket from a strided sample (see above), one
  * counting pass, selection among the values inside the bracket. Declines to the copy and the
  * quickselect when the bracket misses. Returns NaN when there is no pair to take. */
@@ -823,7 +776,7 @@ static double mmd_pair_median(const mmd_blk *blk, size_t nb, size_t np, bool pos
             }
         })
         if (!over && k >= below && k2 < below + mid) {
-            double x = select_kth(work, mid, k - below);
+            double x = tli_select_kth(work, mid, k - below);
             if (cnt % 2) return x;
             double y = work[k - below + 1];
             for (size_t q = k - below + 2; q < mid; q++)
@@ -841,7 +794,7 @@ static double mmd_pair_median(const mmd_blk *blk, size_t nb, size_t np, bool pos
         if (positive && !(v > 0.0)) continue;
         all[q++] = v;
     })
-    double med = median_naive(all, cnt);
+    double med = tli_median_inplace(all, cnt);
     tl_free(all);
     return med;
 }

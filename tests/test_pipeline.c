@@ -139,10 +139,13 @@ TEST(every_method_round_trips) {
             tl_params_free(p);
             continue;
         }
+        CHECK_MSG(tl_model_input_dim(md, 1) == 6, "%s: input width %zu", tl_method_name(m),
+                  tl_model_input_dim(md, 1));
         const char *path = tmp_file("model.tlm");
         CHECK_OK(tl_model_save(md, path));
         CHECK_OK(tl_model_load(path, &ld));
         CHECK(ld && tl_model_method(ld) == m);
+        CHECK(ld && tl_model_input_dim(ld, 1) == 6);
         tl_xmat Xt = tl_dataset_features(f.tgt), Xs = tl_dataset_features(f.src);
         size_t nt = tl_dataset_rows(f.tgt), ns = tl_dataset_rows(f.src);
         if (fam == TL_FAMILY_FEATURE) {

@@ -82,6 +82,7 @@ tl_status tl_weighter_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, tl_
 void tl_weighter_free(tl_weighter *w);
 const double *tl_weighter_fit_weights(const tl_weighter *w, size_t *n); /* (n), mean 1 */
 tl_weight_info tl_weighter_info(const tl_weighter *w);
+size_t tl_weighter_input_dim(const tl_weighter *w); /* the features it weights */
 tl_weight_method tl_weighter_method(const tl_weighter *w);
 /* w (rows(X)) for samples X (n, d) of the source's feature space. */
 tl_status tl_weighter_weights(const tl_weighter *w, tl_xmat X, double *out);
@@ -106,6 +107,7 @@ tl_status tl_tradaboost_fit(const tl_tradaboost_params *p, tl_xmat Xs, const int
                             const int *yl, tl_tradaboost **out);
 #endif
 tl_status tl_tradaboost_predict(const tl_tradaboost *m, tl_xmat X, int *pred);
+size_t tl_tradaboost_input_dim(const tl_tradaboost *m); /* the features it was trained on */
 void tl_tradaboost_free(tl_tradaboost *m);
 /* Into / out of a .tlm container (tl/io.h). */
 tl_status tl_tradaboost_write(const tl_tradaboost *m, tl_tlm *c);

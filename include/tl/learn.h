@@ -66,6 +66,7 @@ tl_status tl_learner_predict(const tl_learner *l, tl_xmat X, int *pred);
  * decision values (svm, ridge), neighbour vote fractions (k-NN). */
 tl_status tl_learner_scores(const tl_learner *l, tl_xmat X, tl_mat S);
 size_t tl_learner_nclasses(const tl_learner *l);
+size_t tl_learner_input_dim(const tl_learner *l); /* training features (0 before fit) */
 const int *tl_learner_classes(const tl_learner *l);
 /* A fitted learner into / out of a .tlm container (tl/io.h); name: the file, for messages. */
 tl_status tl_learner_write(const tl_learner *l, tl_tlm *c);

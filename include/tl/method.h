@@ -130,6 +130,9 @@ tl_status tl_model_fit(const tl_params *p, const tl_params *learner, const tl_ta
 void tl_model_free(tl_model *m);
 const tl_method *tl_model_method(const tl_model *m);
 const tl_params *tl_model_params(const tl_model *m);
+/* The width of domain `domain`'s rows the fitted model takes (0 when the domain is not one it
+ * was fitted on). */
+size_t tl_model_input_dim(const tl_model *m, size_t domain);
 /* Feature family: output width of the shared space (0 for the other families). */
 size_t tl_model_dim(const tl_model *m);
 /* Feature family: maps X (n, d_domain) of task domain `domain` into out (n, tl_model_dim),

@@ -126,6 +126,8 @@ done:
     return st;
 }
 
+size_t tl_tradaboost_input_dim(const tl_tradaboost *m) { return m ? m->d : 0; }
+
 tl_status tl_tradaboost_predict(const tl_tradaboost *m, tl_xmat X, int *pred) {
     tl_status st = TL_OK;
     int *pt = NULL;

@@ -60,6 +60,8 @@ tl_weight_info tl_weighter_info(const tl_weighter *w) {
     return w ? w->info : z;
 }
 
+size_t tl_weighter_input_dim(const tl_weighter *w) { return w ? w->d : 0; }
+
 tl_weight_method tl_weighter_method(const tl_weighter *w) {
     return w ? w->p.method : TL_WEIGHT_KMM;
 }

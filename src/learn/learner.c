@@ -350,6 +350,7 @@ void tl_learner_free(tl_learner *l) {
 }
 
 size_t tl_learner_nclasses(const tl_learner *l) { return l && l->fitted ? l->c : 0; }
+size_t tl_learner_input_dim(const tl_learner *l) { return l && l->fitted ? l->d : 0; }
 const int *tl_learner_classes(const tl_learner *l) { return l && l->fitted ? l->classes : NULL; }
 
 tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w) {

@@ -115,6 +115,11 @@ done:
 
 static size_t feat_dim(const void *s) { return tl_adapter_dim(((const feat_state *)s)->a); }
 
+static size_t feat_input_dim(const void *sp, size_t domain) {
+    const feat_state *s = sp;
+    return domain == s->pos[0] || domain == s->pos[1] ? tl_adapter_input_dim(s->a) : 0;
+}
+
 static tl_status feat_transform(const void *sp, size_t domain, tl_mat X, tl_mat *out) {
     const feat_state *s = sp;
     for (size_t k = 0; k < 2; k++)
@@ -171,6 +176,7 @@ done:
 static const tlx_ops feat_ops = {.check = feat_check,
                                  .fit = feat_fit,
                                  .free = feat_free,
+                                 .input_dim = feat_input_dim,
                                  .dim = feat_dim,
                                  .transform = feat_transform,
                                  .info = feat_info,

@@ -244,6 +244,11 @@ done:
     return st;
 }
 
+static size_t ft_input_dim(const void *sp, size_t domain) {
+    (void)domain;
+    return tl_nn_input_dim(((const ft_state *)sp)->nn);
+}
+
 static tl_status ft_predict(const void *sp, tl_xmat X, int *pred) {
     const ft_state *s = sp;
     tl_status st = TL_OK;
@@ -307,6 +312,7 @@ const tl_nn *tl_model_network(const tl_model *m) {
 static const tlx_ops ft_ops = {.check = ft_check,
                                .fit = ft_fit,
                                .free = ft_free,
+                               .input_dim = ft_input_dim,
                                .predict = ft_predict,
                                .info = ft_info,
                                .write = ft_write,

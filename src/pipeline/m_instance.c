@@ -73,6 +73,11 @@ static tl_status inst_fit(const tl_params *p, const tlx_fit_args *f, void **out)
 
 static void inst_free(void *s) { tl_weighter_free(s); }
 
+static size_t inst_input_dim(const void *s, size_t domain) {
+    (void)domain; /* the weighted rows are the source's; the target shares its width */
+    return tl_weighter_input_dim(s);
+}
+
 static const double *inst_fit_weights(const void *s, size_t *n) {
     return tl_weighter_fit_weights(s, n);
 }
@@ -109,6 +114,7 @@ static tl_status inst_read(const tl_params *p, const tl_tlm *c, const char *pref
 static const tlx_ops inst_ops = {.check = inst_check,
                                  .fit = inst_fit,
                                  .free = inst_free,
+                                 .input_dim = inst_input_dim,
                                  .fit_weights = inst_fit_weights,
                                  .weights = inst_weights,
                                  .info = inst_info,

@@ -48,6 +48,11 @@ void tlx_learner_label(const tl_params *lp, char *buf, size_t cap) {
 
 static void lrn_free(void *s) { tl_learner_free(s); }
 
+static size_t lrn_input_dim(const void *s, size_t domain) {
+    (void)domain;
+    return tl_learner_input_dim(s);
+}
+
 static tl_status lrn_fit(const tl_params *p, const tlx_fit_args *f, void **out) {
     tl_status st = TL_OK;
     tl_learner *l = NULL;
@@ -86,6 +91,7 @@ static tl_status lrn_read(const tl_params *p, const tl_tlm *c, const char *prefi
 
 static const tlx_ops lrn_ops = {.fit = lrn_fit,
                                 .free = lrn_free,
+                                .input_dim = lrn_input_dim,
                                 .predict = lrn_predict,
                                 .write = lrn_write,
                                 .read = lrn_read};

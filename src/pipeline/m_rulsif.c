@@ -158,6 +158,11 @@ done:
     return st;
 }
 
+static size_t rulsif_input_dim(const void *sp, size_t domain) {
+    (void)domain;
+    return ((const rulsif_state *)sp)->C.cols;
+}
+
 static const double *rulsif_fit_weights(const void *sp, size_t *n) {
     const rulsif_state *s = sp;
     if (n) *n = s->ns;
@@ -264,6 +269,7 @@ done:
 
 static const tlx_ops rulsif_ops = {.fit = rulsif_fit,
                                    .free = rulsif_free,
+                                   .input_dim = rulsif_input_dim,
                                    .fit_weights = rulsif_fit_weights,
                                    .weights = rulsif_weights,
                                    .info = rulsif_info,

@@ -11,6 +11,11 @@ static const tl_param_desc tradaboost_params[] = {
 
 static void tab_free(void *s) { tl_tradaboost_free(s); }
 
+static size_t tab_input_dim(const void *s, size_t domain) {
+    (void)domain;
+    return tl_tradaboost_input_dim(s);
+}
+
 static tl_status tab_fit(const tl_params *p, const tlx_fit_args *f, void **out) {
     tl_status st = TL_OK;
     tl_tradaboost_params tp = tl_tradaboost_params_default();
@@ -48,6 +53,7 @@ static tl_status tab_read(const tl_params *p, const tl_tlm *c, const char *prefi
 
 static const tlx_ops tab_ops = {.fit = tab_fit,
                                 .free = tab_free,
+                                .input_dim = tab_input_dim,
                                 .predict = tab_predict,
                                 .write = tab_write,
                                 .read = tab_read};

@@ -28,6 +28,8 @@ typedef struct {
     tl_status (*check)(const tl_params *p, size_t n_features, size_t n_samples);
     tl_status (*fit)(const tl_params *p, const tlx_fit_args *a, void **state);
     void (*free)(void *state);
+    /* The width of a domain's rows the fitted state accepts (0: that domain is not its). */
+    size_t (*input_dim)(const void *state, size_t domain);
     /* Feature family. */
     size_t (*dim)(const void *state);
     tl_status (*transform)(const void *state, size_t domain, tl_mat X, tl_mat *out);

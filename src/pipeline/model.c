@@ -88,6 +88,10 @@ done:
     return st;
 }
 
+size_t tl_model_input_dim(const tl_model *m, size_t domain) {
+    return m && m->m->ops->input_dim ? m->m->ops->input_dim(m->state, domain) : 0;
+}
+
 size_t tl_model_dim(const tl_model *m) {
     return m && m->m->ops->dim ? m->m->ops->dim(m->state) : 0;
 }

@@ -70,7 +70,9 @@ static double *rows_of(size_t w) {
     return x;
 }
 
-static void use_model(const tl_model *m, const widths *ws) {
+static void use_model(const tl_model *m, const widths *wsin) {
+    widths own = *wsin, *ws = &own; /* the widths the model says it takes, too */
+    for (size_t dom = 0; dom < 3; dom++) widths_add(ws, tl_model_input_dim(m, dom));
     const tl_params *p = tl_model_params(m);
     const tl_method *me = tl_model_method(m);
     for (size_t i = 0; i < tl_method_param_count(me); i++)

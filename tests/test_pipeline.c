@@ -311,6 +311,51 @@ TEST(run_refuses_what_cannot_work) {
     fixture_free(&f);
 }
 
+/* The dense rows of ds, first `cols` columns, as a sparse dataset (as svmlight files read). */
+static tl_dataset *sparse_copy(tl_dataset *ds, size_t cols) {
+    tl_mat X = tl_dataset_dense(ds);
+    size_t n = X.rows, nnz = 0, *indptr = malloc((n + 1) * sizeof *indptr);
+    int32_t *idx = malloc(n * cols * sizeof *idx);
+    double *val = malloc(n * cols * sizeof *val);
+    indptr[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < cols; j++)
+            if (TL_AT(X, i, j) != 0) idx[nnz] = (int32_t)j, val[nnz++] = TL_AT(X, i, j);
+        indptr[i + 1] = nnz;
+    }
+    tl_csr C = {n, cols, nnz, indptr, idx, val};
+    tl_dataset *out = NULL;
+    tl_dataset_from_csr(C, tl_dataset_labels(ds), &out);
+    free(indptr);
+    free(idx);
+    free(val);
+    return out;
+}
+
+/* Sparse domains of different widths (svmlight files end at their last non-zero column) are
+ * widened to one width, whichever order the task lists them in (on the run's copies: the
+ * caller's sets keep their widths). */
+TEST(sparse_widths_aligned_in_any_order) {
+    fixture f = make_fixture();
+    tl_dataset *src = sparse_copy(f.src, 5), *tgt = sparse_copy(f.tgt, 6);
+    tl_task *t = NULL;
+    tl_params *p = NULL;
+    tl_report *r = NULL;
+    tl_task_create(&t);
+    tl_task_add(t, TL_ROLE_TARGET, tgt, NULL);
+    tl_task_add(t, TL_ROLE_SOURCE, src, NULL);
+    tl_params_create(tl_method_find("kmm", -1), &p);
+    CHECK_OK(tl_transfer_run(t, p, NULL, &r, NULL));
+    CHECK(r && r->n_source == 60 && r->n_target == 45);
+    CHECK(tl_dataset_cols(src) == 5 && tl_dataset_cols(tgt) == 6);
+    tl_report_free(r);
+    tl_params_free(p);
+    tl_task_free(t);
+    tl_dataset_free(src);
+    tl_dataset_free(tgt);
+    fixture_free(&f);
+}
+
 /* OpenBLAS at 1 thread in the host; the library works with 2 of its own and leaves 1 behind. */
 TEST(blas_threads_restored) {
     fixture f = make_fixture();
@@ -498,6 +543,7 @@ int main(void) {
     RUN(every_method_round_trips);
     RUN(run_report_and_pipeline);
     RUN(run_refuses_what_cannot_work);
+    RUN(sparse_widths_aligned_in_any_order);
     RUN(blas_threads_restored);
     RUN(corrupted_pipeline_files);
     RUN(run_out_of_memory);

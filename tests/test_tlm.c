@@ -1,7 +1,9 @@
 /* Tests of the .tlm container (src/io/tlm.c): round trip of metadata and tensors of every dtype
  * (including empty and 0-d tensors), the byte layout tl/io.h documents, and refusal of bad magic,
  * wrong version, every truncation, every single-byte corruption, hostile lengths and trailing
- * bytes, each with the file named in the message. */
+ * bytes, each with the file named in the message; numbers in metadata read back exactly and
+ * strictly (src/io/tlm_meta.c). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +343,47 @@ TEST(save_replaces_atomically) {
     remove(path);
 }
 
+/* Numeric metadata (src/io/tlm_meta.c): reals read back to the same double, counts up to 2^64-1
+ * survive, and every bad entry is refused with the file and key named. */
+TEST(numeric_metadata) {
+    tl_tlm *m = NULL;
+    CHECK_OK(tl_tlm_create(&m));
+    if (!m) return;
+    const double x = 0.1 + 0.2, tiny = 4.9406564584124654e-324;
+    CHECK_OK(tl_tlm_set_num(m, "x", x));
+    CHECK_OK(tl_tlm_set_num(m, "tiny", tiny));
+    CHECK_OK(tl_tlm_set_count(m, "seed", 18446744073709551615ull));
+    double v = 0;
+    unsigned long long u = 0;
+    CHECK_OK(tl_tlm_get_num(m, "f.tlm", "x", 0, 1, &v));
+    CHECK(v == x);
+    CHECK_OK(tl_tlm_get_num(m, "f.tlm", "tiny", 0, 1, &v));
+    CHECK(v == tiny);
+    CHECK_OK(tl_tlm_get_count(m, "f.tlm", "seed", (unsigned long long)-1, &u));
+    CHECK(u == 18446744073709551615ull);
+    CHECK_STATUS(tl_tlm_get_num(m, "f.tlm", "absent", 0, 1, &v), TL_ERR_FORMAT);
+    CHECK_ERR_HAS("f.tlm: model lacks metadata 'absent'");
+    CHECK_STATUS(tl_tlm_get_num(m, "f.tlm", "x", 1, 2, &v), TL_ERR_FORMAT);
+    CHECK_ERR_HAS("'x' = '0.30000000000000004' is out of range [1, 2]");
+    CHECK_STATUS(tl_tlm_get_count(m, "f.tlm", "seed", 10, &u), TL_ERR_FORMAT);
+    CHECK_ERR_HAS("is out of range (max 10)");
+    const char *bad_num[] = {"", "1e999", "nan", "inf", "1.5x", " "};
+    for (size_t i = 0; i < sizeof bad_num / sizeof *bad_num; i++) {
+        CHECK_OK(tl_tlm_set_meta(m, "b", bad_num[i]));
+        CHECK_STATUS(tl_tlm_get_num(m, "f.tlm", "b", -HUGE_VAL, HUGE_VAL, &v), TL_ERR_FORMAT);
+        CHECK_ERR_HAS("f.tlm: metadata 'b'");
+        CHECK_ERR_HAS("is not a finite number");
+    }
+    const char *bad_count[] = {"", "-1", "+1", " 1", "1.0", "18446744073709551616"};
+    for (size_t i = 0; i < sizeof bad_count / sizeof *bad_count; i++) {
+        CHECK_OK(tl_tlm_set_meta(m, "b", bad_count[i]));
+        CHECK_STATUS(tl_tlm_get_count(m, "f.tlm", "b", (unsigned long long)-1, &u),
+                     TL_ERR_FORMAT);
+        CHECK_ERR_HAS("f.tlm: metadata 'b'");
+    }
+    tl_tlm_free(m);
+}
+
 int main(void) {
     RUN(roundtrip);
     RUN(byte_layout);
@@ -350,5 +393,6 @@ int main(void) {
     RUN(hostile_lengths);
     RUN(duplicates_and_api_errors);
     RUN(save_replaces_atomically);
+    RUN(numeric_metadata);
     return tl_test_summary();
 }

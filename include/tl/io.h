@@ -37,6 +37,16 @@ void tl_tlm_free(tl_tlm *m);
 tl_status tl_tlm_set_meta(tl_tlm *m, const char *key, const char *value);
 /* NULL when absent. */
 const char *tl_tlm_get_meta(const tl_tlm *m, const char *key);
+/* Numbers as metadata (src/io/tlm_meta.c): reals written as %.17g (they read back exactly),
+ * counts as decimal integers. The getters are strict, for a model file is user input: an error
+ * naming `name` (the file) and the key when the entry is missing, is not a finite number in
+ * [lo, hi], or is not a decimal count <= max. */
+tl_status tl_tlm_set_num(tl_tlm *m, const char *key, double v);
+tl_status tl_tlm_set_count(tl_tlm *m, const char *key, unsigned long long v);
+tl_status tl_tlm_get_num(const tl_tlm *m, const char *name, const char *key, double lo, double hi,
+                         double *out);
+tl_status tl_tlm_get_count(const tl_tlm *m, const char *name, const char *key,
+                           unsigned long long max, unsigned long long *out);
 /* Copies the data: ndim <= 8, dims[ndim]. */
 tl_status tl_tlm_add_tensor(tl_tlm *m, const char *name, tl_dtype dtype, size_t ndim,
                             const size_t *dims, const void *data);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "internal/check.h"
+#include "internal/util.h"
 
 #define WF_MAX_LINKS 40 /* as the kernel's own limit on a chain of symbolic links */
 
@@ -43,13 +44,6 @@ struct tl_wfile {
     bool finished;
     tl_status status; /* of finish, returned again by commit */
 };
-
-static char *wf_strdup(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = tl_malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
 
 /* " (writing <target>)" when a link led from path to another file, else "". */
 static const char *wf_via(const tl_wfile *w, char *buf, size_t cap) {
@@ -96,7 +90,7 @@ static tl_status wf_resolve(const char *path, char **target, int *fd) {
     char *p = NULL, *link = NULL;
     *target = NULL;
     *fd = -1;
-    p = wf_strdup(path);
+    p = tli_strdup(path);
     TL_CHECK(p, TL_ERR_NOMEM, "%s: out of memory", path);
     for (int hop = 0;; hop++) {
         struct stat sb;
@@ -182,7 +176,7 @@ tl_status tl_wfile_open(const char *path, tl_wfile **out) {
     *out = NULL;
     TL_CHECK(path && path[0], TL_ERR_INVALID_ARG, "wfile_open: empty output path");
     TL_CALLOC(w, 1);
-    w->path = wf_strdup(path);
+    w->path = tli_strdup(path);
     TL_CHECK(w->path, TL_ERR_NOMEM, "%s: out of memory", path);
     TL_TRY(wf_resolve(path, &w->target, &alias));
     if (alias >= 0) {

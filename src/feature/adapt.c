@@ -12,7 +12,6 @@
  * (Office+Caltech SURF: rowsum then z-score, plus L2 per sample for the TCA/JDA family; MNIST/USPS:
  * L2 per sample), and the same row-wise steps are applied to new samples before transform. */
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,16 +360,6 @@ static const char *const kernel_names[] = {"linear", "rbf", "poly"};
 static const char *const lowrank_names[] = {"auto", "none", "nystrom", "rff"};
 static const char *const map_names[] = {"none", "kernel", "rff", "linear"};
 
-static tl_status put_meta_f(tl_tlm *m, const char *key, double v) {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.17g", v);
-    return tl_tlm_set_meta(m, key, buf);
-}
-static tl_status put_meta_u(tl_tlm *m, const char *key, unsigned long long v) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%llu", v);
-    return tl_tlm_set_meta(m, key, buf);
-}
 static tl_status put_mat(tl_tlm *m, const char *name, tl_mat A) {
     tl_status st = TL_OK;
     double *buf = NULL;
@@ -405,28 +394,29 @@ tl_status tl_adapter_write(const tl_adapter *a, tl_tlm *m) {
     TL_TRY(tl_tlm_set_meta(m, "model", "tl_adapter"));
     TL_TRY(tl_tlm_set_meta(m, "libtl_version", tl_version()));
     TL_TRY(tl_tlm_set_meta(m, "method", tl_adapt_method_name(p->method)));
-    TL_TRY(put_meta_u(m, "domains", a->n_slots));
-    TL_TRY(put_meta_u(m, "dim", p->dim));
-    TL_TRY(put_meta_f(m, "lambda", p->lambda));
+    TL_TRY(tl_tlm_set_count(m, "domains", a->n_slots));
+    TL_TRY(tl_tlm_set_count(m, "dim", p->dim));
+    TL_TRY(tl_tlm_set_num(m, "lambda", p->lambda));
     TL_TRY(tl_tlm_set_meta(m, "form", form_names[p->form]));
     TL_TRY(tl_tlm_set_meta(m, "kernel", kernel_names[a->kern.type]));
-    TL_TRY(put_meta_f(m, "gamma", a->kern.gamma));
-    TL_TRY(put_meta_f(m, "coef0", a->kern.coef0));
-    TL_TRY(put_meta_u(m, "degree", (unsigned long long)(a->kern.degree > 0 ? a->kern.degree : 0)));
+    TL_TRY(tl_tlm_set_num(m, "gamma", a->kern.gamma));
+    TL_TRY(tl_tlm_set_num(m, "coef0", a->kern.coef0));
+    TL_TRY(tl_tlm_set_count(m, "degree",
+                            a->kern.degree > 0 ? (unsigned long long)a->kern.degree : 0));
     TL_TRY(tl_tlm_set_meta(m, "lowrank", lowrank_names[p->lowrank]));
-    TL_TRY(put_meta_u(m, "landmarks", p->landmarks));
-    TL_TRY(put_meta_u(m, "exact_max", p->exact_max));
-    TL_TRY(put_meta_u(m, "iters", (unsigned long long)p->iters));
-    TL_TRY(put_meta_f(m, "mu", p->mu));
-    TL_TRY(put_meta_f(m, "mu_used", a->mu_used));
-    TL_TRY(put_meta_f(m, "coral_eps", p->coral_eps));
-    TL_TRY(put_meta_u(m, "seed", p->seed));
+    TL_TRY(tl_tlm_set_count(m, "landmarks", p->landmarks));
+    TL_TRY(tl_tlm_set_count(m, "exact_max", p->exact_max));
+    TL_TRY(tl_tlm_set_count(m, "iters", (unsigned long long)p->iters));
+    TL_TRY(tl_tlm_set_num(m, "mu", p->mu));
+    TL_TRY(tl_tlm_set_num(m, "mu_used", a->mu_used));
+    TL_TRY(tl_tlm_set_num(m, "coral_eps", p->coral_eps));
+    TL_TRY(tl_tlm_set_count(m, "seed", p->seed));
     TL_TRY(tl_tlm_set_meta(m, "l2_embed", a->l2_out ? "1" : "0"));
     TL_TRY(tl_tlm_set_meta(m, "per_domain", a->per_domain ? "1" : "0"));
     TL_TRY(tl_tlm_set_meta(m, "feature_map", map_names[a->map]));
-    TL_TRY(put_meta_u(m, "input_dim", a->d_in));
-    TL_TRY(put_meta_u(m, "feature_dim", a->d_feat));
-    TL_TRY(put_meta_u(m, "output_dim", a->d_out));
+    TL_TRY(tl_tlm_set_count(m, "input_dim", a->d_in));
+    TL_TRY(tl_tlm_set_count(m, "feature_dim", a->d_feat));
+    TL_TRY(tl_tlm_set_count(m, "output_dim", a->d_out));
     TL_TRY(put_mat(m, "landmarks", a->land));
     TL_TRY(put_mat(m, "kernel_proj", a->kproj));
     TL_TRY(put_mat(m, "rff_w", a->rff_w));
@@ -463,35 +453,6 @@ done:
 static tl_status meta_str(const tl_tlm *m, const char *path, const char *key, const char **out) {
     *out = tl_tlm_get_meta(m, key);
     if (!*out) return tl_fail(TL_ERR_FORMAT, "%s: model lacks metadata '%s'", path, key);
-    return TL_OK;
-}
-static tl_status meta_f(const tl_tlm *m, const char *path, const char *key, double *out) {
-    const char *s;
-    tl_status st = meta_str(m, path, key, &s);
-    if (st) return st;
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(v))
-        return tl_fail(TL_ERR_FORMAT, "%s: metadata '%s' = '%s' is not a finite number", path, key,
-                       s);
-    *out = v;
-    return TL_OK;
-}
-static tl_status meta_u(const tl_tlm *m, const char *path, const char *key, unsigned long long max,
-                        unsigned long long *out) {
-    const char *s;
-    tl_status st = meta_str(m, path, key, &s);
-    if (st) return st;
-    char *end = NULL;
-    errno = 0;
-    if (!isdigit((unsigned char)s[0]))
-        return tl_fail(TL_ERR_FORMAT, "%s: metadata '%s' = '%s' is not a count", path, key, s);
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno == ERANGE || v > max)
-        return tl_fail(TL_ERR_FORMAT, "%s: metadata '%s' = '%s' is out of range (max %llu)", path,
-                       key, s, max);
-    *out = v;
     return TL_OK;
 }
 static tl_status meta_enum(const tl_tlm *m, const char *path, const char *key,
@@ -594,7 +555,8 @@ tl_status tl_adapter_read(const tl_tlm *m, const char *path, tl_adapter **out) {
     TL_CHECK(strcmp(model, "tl_adapter") == 0, TL_ERR_FORMAT,
              "%s: holds a '%s' model, not an adapter", path, model);
     unsigned long long nslots = 2;
-    if (tl_tlm_get_meta(m, "domains")) TL_TRY(meta_u(m, path, "domains", TLF_MAX_DOMAINS, &nslots));
+    if (tl_tlm_get_meta(m, "domains"))
+        TL_TRY(tl_tlm_get_count(m, path, "domains", TLF_MAX_DOMAINS, &nslots));
     TL_CHECK(nslots >= 1, TL_ERR_FORMAT, "%s: metadata 'domains' is 0", path);
     TL_TRY(adapter_new((size_t)nslots, &a));
     int method = 0, form = 0, kt = 0, lr = 0, map = 0;
@@ -609,33 +571,33 @@ tl_status tl_adapter_read(const tl_tlm *m, const char *path, tl_adapter **out) {
     a->p.lowrank = (tl_lowrank)lr;
     a->map = (tlf_map)map;
     a->kern = tl_kernel_default((tl_kernel_type)kt);
-    TL_TRY(meta_f(m, path, "gamma", &a->kern.gamma));
-    TL_TRY(meta_f(m, path, "coef0", &a->kern.coef0));
-    TL_TRY(meta_u(m, path, "degree", 64, &u));
+    TL_TRY(tl_tlm_get_num(m, path, "gamma", -HUGE_VAL, HUGE_VAL, &a->kern.gamma));
+    TL_TRY(tl_tlm_get_num(m, path, "coef0", -HUGE_VAL, HUGE_VAL, &a->kern.coef0));
+    TL_TRY(tl_tlm_get_count(m, path, "degree", 64, &u));
     a->kern.degree = (int)u;
     a->p.kernel = a->kern;
-    TL_TRY(meta_u(m, path, "dim", TLF_MAX_DIM, &u));
+    TL_TRY(tl_tlm_get_count(m, path, "dim", TLF_MAX_DIM, &u));
     a->p.dim = (size_t)u;
-    TL_TRY(meta_f(m, path, "lambda", &a->p.lambda));
-    TL_TRY(meta_u(m, path, "landmarks", TLF_MAX_DIM, &u));
+    TL_TRY(tl_tlm_get_num(m, path, "lambda", -HUGE_VAL, HUGE_VAL, &a->p.lambda));
+    TL_TRY(tl_tlm_get_count(m, path, "landmarks", TLF_MAX_DIM, &u));
     a->p.landmarks = (size_t)u;
-    TL_TRY(meta_u(m, path, "exact_max", (unsigned long long)-1 >> 1, &u));
+    TL_TRY(tl_tlm_get_count(m, path, "exact_max", (unsigned long long)-1 >> 1, &u));
     a->p.exact_max = (size_t)u;
-    TL_TRY(meta_u(m, path, "iters", 1000, &u));
+    TL_TRY(tl_tlm_get_count(m, path, "iters", 1000, &u));
     a->p.iters = (int)u;
-    TL_TRY(meta_f(m, path, "mu", &a->p.mu));
-    TL_TRY(meta_f(m, path, "mu_used", &a->mu_used));
-    TL_TRY(meta_f(m, path, "coral_eps", &a->p.coral_eps));
-    TL_TRY(meta_u(m, path, "seed", (unsigned long long)-1, &u));
+    TL_TRY(tl_tlm_get_num(m, path, "mu", -HUGE_VAL, HUGE_VAL, &a->p.mu));
+    TL_TRY(tl_tlm_get_num(m, path, "mu_used", -HUGE_VAL, HUGE_VAL, &a->mu_used));
+    TL_TRY(tl_tlm_get_num(m, path, "coral_eps", -HUGE_VAL, HUGE_VAL, &a->p.coral_eps));
+    TL_TRY(tl_tlm_get_count(m, path, "seed", (unsigned long long)-1, &u));
     a->p.seed = (uint64_t)u;
     TL_TRY(meta_bool(m, path, "l2_embed", &a->l2_out));
     a->p.l2_embed = a->l2_out;
     TL_TRY(meta_bool(m, path, "per_domain", &a->per_domain));
-    TL_TRY(meta_u(m, path, "input_dim", TLF_MAX_DIM, &u));
+    TL_TRY(tl_tlm_get_count(m, path, "input_dim", TLF_MAX_DIM, &u));
     a->d_in = (size_t)u;
-    TL_TRY(meta_u(m, path, "feature_dim", TLF_MAX_DIM, &u));
+    TL_TRY(tl_tlm_get_count(m, path, "feature_dim", TLF_MAX_DIM, &u));
     a->d_feat = (size_t)u;
-    TL_TRY(meta_u(m, path, "output_dim", TLF_MAX_DIM * 3, &u));
+    TL_TRY(tl_tlm_get_count(m, path, "output_dim", TLF_MAX_DIM * 3, &u));
     a->d_out = (size_t)u;
     TL_CHECK(a->d_in > 0 && a->d_feat > 0 && a->d_out > 0, TL_ERR_FORMAT,
              "%s: model has a zero dimension (input %zu, feature %zu, output %zu)", path, a->d_in,

@@ -116,23 +116,6 @@ done:
 
 /* ---- the container ---- */
 
-static tl_status put_num(tl_tlm *c, const char *key, double v) {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.17g", v);
-    return tl_tlm_set_meta(c, key, buf);
-}
-
-static tl_status get_num(const tl_tlm *c, const char *name, const char *key, double *out) {
-    const char *s = tl_tlm_get_meta(c, key);
-    char *end = NULL;
-    if (!s) return tl_fail(TL_ERR_FORMAT, "%s: weighting lacks metadata '%s'", name, key);
-    *out = strtod(s, &end);
-    if (end == s || *end || !isfinite(*out))
-        return tl_fail(TL_ERR_FORMAT, "%s: metadata '%s' = '%s' is not a finite number", name, key,
-                       s);
-    return TL_OK;
-}
-
 /* A float64 tensor of exactly the given shape (cols 0: a vector), copied into *out. */
 static tl_status get_f64(const tl_tlm *c, const char *name, const char *tn, size_t rows,
                          size_t cols, double **out) {
@@ -142,7 +125,8 @@ static tl_status get_f64(const tl_tlm *c, const char *name, const char *tn, size
     const void *data;
     tl_status st = tl_tlm_get_tensor(c, tn, &dt, &nd, &dims, &data);
     if (st != TL_OK) return tl_fail(TL_ERR_FORMAT, "%s: weighting lacks tensor '%s'", name, tn);
-    if (dt != TL_DTYPE_F64 || nd != (cols ? 2u : 1u) || dims[0] != rows || (cols && dims[1] != cols))
+    if (dt != TL_DTYPE_F64 || nd != (cols ? 2u : 1u) || dims[0] != rows ||
+        (cols && dims[1] != cols))
         return tl_fail(TL_ERR_FORMAT, "%s: tensor '%s' has the wrong type or shape", name, tn);
     size_t n = cols ? rows * cols : rows;
     *out = tl_malloc((n ? n : 1) * sizeof(double));
@@ -156,26 +140,26 @@ tl_status tl_weighter_write(const tl_weighter *m, tl_tlm *c) {
     TL_CHECK(m && c, TL_ERR_INVALID_ARG, "weighter_write: NULL weighter or container");
     TL_TRY(tl_tlm_set_meta(c, "model", "tl_weighter"));
     TL_TRY(tl_tlm_set_meta(c, "method", tl_weight_method_name(m->p.method)));
-    TL_TRY(put_num(c, "features", (double)m->d));
-    TL_TRY(put_num(c, "kind", m->r.kind));
-    TL_TRY(put_num(c, "scale", m->scale));
-    TL_TRY(put_num(c, "gamma", m->info.gamma));
-    TL_TRY(put_num(c, "lambda", m->info.lambda));
+    TL_TRY(tl_tlm_set_num(c, "features", (double)m->d));
+    TL_TRY(tl_tlm_set_num(c, "kind", m->r.kind));
+    TL_TRY(tl_tlm_set_num(c, "scale", m->scale));
+    TL_TRY(tl_tlm_set_num(c, "gamma", m->info.gamma));
+    TL_TRY(tl_tlm_set_num(c, "lambda", m->info.lambda));
     size_t dn[1] = {m->ns};
     TL_TRY(tl_tlm_add_tensor(c, "fit_weights", TL_DTYPE_F64, 1, dn, m->w));
     if (m->r.kind == 1) {
         TL_TRY(tl_tlm_set_meta(c, "kernel", m->r.k.type == TL_KERNEL_RBF      ? "rbf"
                                             : m->r.k.type == TL_KERNEL_LINEAR ? "linear"
                                                                               : "poly"));
-        TL_TRY(put_num(c, "kernel_gamma", m->r.k.gamma));
-        TL_TRY(put_num(c, "kernel_coef0", m->r.k.coef0));
-        TL_TRY(put_num(c, "kernel_degree", m->r.k.degree));
+        TL_TRY(tl_tlm_set_num(c, "kernel_gamma", m->r.k.gamma));
+        TL_TRY(tl_tlm_set_num(c, "kernel_coef0", m->r.k.coef0));
+        TL_TRY(tl_tlm_set_num(c, "kernel_degree", m->r.k.degree));
         size_t dc[2] = {m->r.C.rows, m->r.C.cols}, da[1] = {m->r.C.rows};
         TL_CHECK(m->r.C.ld == m->r.C.cols, TL_ERR_INVALID_ARG, "weighter_write: strided centres");
         TL_TRY(tl_tlm_add_tensor(c, "centres", TL_DTYPE_F64, 2, dc, m->r.C.data));
         TL_TRY(tl_tlm_add_tensor(c, "alpha", TL_DTYPE_F64, 1, da, m->r.alpha));
     } else if (m->r.kind == 2) {
-        TL_TRY(put_num(c, "prior", m->r.prior));
+        TL_TRY(tl_tlm_set_num(c, "prior", m->r.prior));
         size_t dv[1] = {m->d + 1};
         TL_TRY(tl_tlm_add_tensor(c, "classifier", TL_DTYPE_F64, 1, dv, m->r.v));
     }
@@ -198,16 +182,16 @@ tl_status tl_weighter_read(const tl_tlm *c, const char *name, tl_weighter **out)
              "%s: unknown weighting method '%s'", name, meth ? meth : "");
     TL_CALLOC(m, 1);
     m->p = tl_weight_params_default(wm);
-    TL_TRY(get_num(c, name, "features", &x));
+    TL_TRY(tl_tlm_get_num(c, name, "features", -HUGE_VAL, HUGE_VAL, &x));
     TL_CHECK(x >= 1 && x < 2147483648.0 && x == floor(x), TL_ERR_FORMAT,
              "%s: feature count %g is invalid", name, x);
     m->d = (size_t)x;
-    TL_TRY(get_num(c, name, "kind", &x));
+    TL_TRY(tl_tlm_get_num(c, name, "kind", -HUGE_VAL, HUGE_VAL, &x));
     TL_CHECK(x == 0 || x == 1 || x == 2, TL_ERR_FORMAT, "%s: unknown weighting kind %g", name, x);
     m->r.kind = (int)x;
-    TL_TRY(get_num(c, name, "scale", &m->scale));
-    TL_TRY(get_num(c, name, "gamma", &m->info.gamma));
-    TL_TRY(get_num(c, name, "lambda", &m->info.lambda));
+    TL_TRY(tl_tlm_get_num(c, name, "scale", -HUGE_VAL, HUGE_VAL, &m->scale));
+    TL_TRY(tl_tlm_get_num(c, name, "gamma", -HUGE_VAL, HUGE_VAL, &m->info.gamma));
+    TL_TRY(tl_tlm_get_num(c, name, "lambda", -HUGE_VAL, HUGE_VAL, &m->info.lambda));
     {
         size_t nd;
         const size_t *dims;
@@ -222,9 +206,9 @@ tl_status tl_weighter_read(const tl_tlm *c, const char *name, tl_weighter **out)
         TL_CHECK(ks && tl_kernel_type_parse(ks, &kt) == TL_OK, TL_ERR_FORMAT,
                  "%s: unknown kernel '%s'", name, ks ? ks : "");
         m->r.k = tl_kernel_default(kt);
-        TL_TRY(get_num(c, name, "kernel_gamma", &m->r.k.gamma));
-        TL_TRY(get_num(c, name, "kernel_coef0", &m->r.k.coef0));
-        TL_TRY(get_num(c, name, "kernel_degree", &x));
+        TL_TRY(tl_tlm_get_num(c, name, "kernel_gamma", -HUGE_VAL, HUGE_VAL, &m->r.k.gamma));
+        TL_TRY(tl_tlm_get_num(c, name, "kernel_coef0", -HUGE_VAL, HUGE_VAL, &m->r.k.coef0));
+        TL_TRY(tl_tlm_get_num(c, name, "kernel_degree", -HUGE_VAL, HUGE_VAL, &x));
         TL_CHECK(x >= 0 && x <= 64, TL_ERR_FORMAT, "%s: kernel degree %g is invalid", name, x);
         m->r.k.degree = (int)x;
         TL_CHECK(kt == TL_KERNEL_LINEAR || m->r.k.gamma > 0, TL_ERR_FORMAT,
@@ -240,7 +224,7 @@ tl_status tl_weighter_read(const tl_tlm *c, const char *name, tl_weighter **out)
         m->r.C = tl_mat_view(buf, b, m->d);
         TL_TRY(get_f64(c, name, "alpha", b, 0, &m->r.alpha));
     } else if (m->r.kind == 2) {
-        TL_TRY(get_num(c, name, "prior", &m->r.prior));
+        TL_TRY(tl_tlm_get_num(c, name, "prior", -HUGE_VAL, HUGE_VAL, &m->r.prior));
         TL_TRY(get_f64(c, name, "classifier", m->d + 1, 0, &m->r.v));
     }
     *out = m;

@@ -496,7 +496,8 @@ tl_status tlp_get_linear(const tl_tlm *m, const char *name, size_t d, size_t t, 
         return tl_fail(TL_ERR_FORMAT, "%s: learner tensor 'bias' missing or not of %zu", name, t);
     memcpy(b, data, t * sizeof(double));
     for (size_t i = 0; i < d * t; i++)
-        if (!isfinite(Wt[i])) return tl_fail(TL_ERR_FORMAT, "%s: learner weights are not finite", name);
+        if (!isfinite(Wt[i]))
+            return tl_fail(TL_ERR_FORMAT, "%s: learner weights are not finite", name);
     return TL_OK;
 }
 
@@ -519,25 +520,6 @@ done:
     return st;
 }
 
-static tl_status put_num(tl_tlm *m, const char *key, double v) {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.17g", v);
-    return tl_tlm_set_meta(m, key, buf);
-}
-
-static tl_status get_num(const tl_tlm *m, const char *name, const char *key, double lo, double hi,
-                         double *out) {
-    const char *s = tl_tlm_get_meta(m, key);
-    char *end = NULL;
-    if (!s) return tl_fail(TL_ERR_FORMAT, "%s: learner lacks metadata '%s'", name, key);
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v >= lo && v <= hi))
-        return tl_fail(TL_ERR_FORMAT, "%s: learner metadata '%s' = '%s' is out of range", name,
-                       key, s);
-    *out = v;
-    return TL_OK;
-}
-
 tl_status tl_learner_write(const tl_learner *l, tl_tlm *m) {
     tl_status st = TL_OK;
     TL_CHECK(l && m, TL_ERR_INVALID_ARG, "learner_write: NULL learner or container");
@@ -545,13 +527,13 @@ tl_status tl_learner_write(const tl_learner *l, tl_tlm *m) {
              tl_learner_name(l->p.type));
     TL_TRY(tl_tlm_set_meta(m, "model", "tl_learner"));
     TL_TRY(tl_tlm_set_meta(m, "type", tl_learner_name(l->p.type)));
-    TL_TRY(put_num(m, "k", (double)l->p.k));
-    TL_TRY(put_num(m, "C", l->p.C));
-    TL_TRY(put_num(m, "alpha", l->p.alpha));
-    TL_TRY(put_num(m, "fit_intercept", l->p.fit_intercept));
-    TL_TRY(put_num(m, "max_iter", l->p.max_iter));
-    TL_TRY(put_num(m, "tol", l->p.tol));
-    TL_TRY(put_num(m, "features", (double)l->d));
+    TL_TRY(tl_tlm_set_num(m, "k", (double)l->p.k));
+    TL_TRY(tl_tlm_set_num(m, "C", l->p.C));
+    TL_TRY(tl_tlm_set_num(m, "alpha", l->p.alpha));
+    TL_TRY(tl_tlm_set_num(m, "fit_intercept", l->p.fit_intercept));
+    TL_TRY(tl_tlm_set_num(m, "max_iter", l->p.max_iter));
+    TL_TRY(tl_tlm_set_num(m, "tol", l->p.tol));
+    TL_TRY(tl_tlm_set_num(m, "features", (double)l->d));
     size_t dc[1] = {l->c};
     TL_TRY(tl_tlm_add_tensor(m, "classes", TL_DTYPE_I32, 1, dc, l->classes));
     if (l->c >= 2) TL_TRY(l->ops->write(l->model, m));
@@ -571,17 +553,17 @@ tl_status tl_learner_read(const tl_tlm *m, const char *name, tl_learner **out) {
     tl_learner_params p = tl_learner_params_default(TL_LEARNER_KNN);
     TL_CHECK(type && (strcmp(type, "knn") == 0 || tl_learner_parse(type, &p) == TL_OK),
              TL_ERR_FORMAT, "%s: unknown learner type '%s'", name, type ? type : "");
-    TL_TRY(get_num(m, name, "k", 1, 1e9, &v));
+    TL_TRY(tl_tlm_get_num(m, name, "k", 1, 1e9, &v));
     p.k = (size_t)v;
-    TL_TRY(get_num(m, name, "C", 1e-300, 1e300, &p.C));
-    TL_TRY(get_num(m, name, "alpha", 0, 1e300, &p.alpha));
-    TL_TRY(get_num(m, name, "fit_intercept", 0, 1, &v));
+    TL_TRY(tl_tlm_get_num(m, name, "C", 1e-300, 1e300, &p.C));
+    TL_TRY(tl_tlm_get_num(m, name, "alpha", 0, 1e300, &p.alpha));
+    TL_TRY(tl_tlm_get_num(m, name, "fit_intercept", 0, 1, &v));
     p.fit_intercept = v != 0;
-    TL_TRY(get_num(m, name, "max_iter", 1, 2e9, &v));
+    TL_TRY(tl_tlm_get_num(m, name, "max_iter", 1, 2e9, &v));
     p.max_iter = (int)v;
-    TL_TRY(get_num(m, name, "tol", 1e-300, 1e300, &p.tol));
+    TL_TRY(tl_tlm_get_num(m, name, "tol", 1e-300, 1e300, &p.tol));
     TL_TRY(tl_learner_create(&p, &l));
-    TL_TRY(get_num(m, name, "features", 1, 2147483647.0, &v));
+    TL_TRY(tl_tlm_get_num(m, name, "features", 1, 2147483647.0, &v));
     l->d = (size_t)v;
     tl_dtype dt;
     size_t nd;

@@ -14,8 +14,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "internal/util.h"
 #include "nn/nn_internal.h"
 
 tl_nn_train_params tl_nn_train_params_default(void) {
@@ -118,12 +118,6 @@ tl_status tl_nn_loss_parse(const char *s, tl_nn_loss *out) {
     tl_status st = parse_word(s, "loss", w, 2, &v);
     if (st == TL_OK) *out = (tl_nn_loss)v;
     return st;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Copy sample src (C, H, W) into dst with a random crop of the zero-padded image and an optional
@@ -299,11 +293,11 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
         used = ntr - 1;
     }
     const size_t total_steps = steps_per_epoch * p->epochs;
-    double best_val = INFINITY, t_start = now_s(), t_report = 0.0;
+    double best_val = INFINITY, t_start = tli_seconds(), t_report = 0.0;
     size_t since_best = 0, step = 0, trained = 0;
     char stage[160];
     for (size_t ep = 1; ep <= p->epochs; ep++) {
-        const double t_ep = now_s();
+        const double t_ep = tli_seconds();
         if (p->shuffle) tl_rng_shuffle(&rng, tr, ntr);
         double sum_loss = 0.0, lr = p->lr;
         size_t hits_ep = 0, seen = 0;
@@ -341,7 +335,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
             lr = nn_schedule_lr(p, step, steps_per_epoch);
             nn_opt_step(nn, &o, lr);
             trained += nb;
-            const double t = now_s();
+            const double t = tli_seconds();
             if (p->ctx && p->ctx->progress && (t - t_report > 0.2 || step + 1 == total_steps)) {
                 t_report = t;
                 snprintf(stage, sizeof stage, "epoch %zu/%zu loss %.4f acc %.1f%% %.0f samples/s", ep,
@@ -371,10 +365,10 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
         e.train_loss = sum_loss / (double)seen;
         e.train_acc = (double)hits_ep / (double)seen;
         e.val_loss = e.val_acc = NAN;
-        const double t_train = now_s() - t_ep;
+        const double t_train = tli_seconds() - t_ep;
         e.samples_per_s = (double)seen / t_train;
         if (nval) eval_rows(nn, p, x, yi, va, nval, yb, &e.val_loss, &e.val_acc);
-        e.seconds = now_s() - t_ep;
+        e.seconds = tli_seconds() - t_ep;
         r.epochs_run = ep;
         r.train_loss = e.train_loss;
         r.train_acc = e.train_acc;
@@ -426,7 +420,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
         log_stream = NULL;
         TL_TRY(tl_wfile_commit(ls));
     }
-    r.seconds = now_s() - t_start;
+    r.seconds = tli_seconds() - t_start;
     r.samples_per_s = r.seconds > 0 ? (double)trained / r.seconds : 0.0;
     (void)K;
 done:

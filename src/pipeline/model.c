@@ -7,6 +7,7 @@
  * Saved layout (all keys under the caller's prefix): "model" = "tl_model", "method" = registry
  * name, "param.<name>" = canonical value text, "libtl_version"; the method's own state under
  * "state.". A file that lacks a parameter (older libtl) reads it as its default. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,9 +173,9 @@ tl_status tlx_put_meta(tl_tlm *c, const char *prefix, const char *key, const cha
 }
 
 tl_status tlx_put_num(tl_tlm *c, const char *prefix, const char *key, double v) {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.17g", v);
-    return tlx_put_meta(c, prefix, key, buf);
+    char k[256];
+    tl_status st = tlx_key(k, sizeof k, prefix, key);
+    return st == TL_OK ? tl_tlm_set_num(c, k, v) : st;
 }
 
 const char *tlx_get_meta(const tl_tlm *c, const char *prefix, const char *key) {
@@ -185,15 +186,9 @@ const char *tlx_get_meta(const tl_tlm *c, const char *prefix, const char *key) {
 
 tl_status tlx_get_num(const tl_tlm *c, const char *prefix, const char *key, const char *name,
                       double *out) {
-    const char *s = tlx_get_meta(c, prefix, key);
-    if (!s) return tl_fail(TL_ERR_FORMAT, "%s: model lacks metadata '%s%s'", name, prefix, key);
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (end == s || *end)
-        return tl_fail(TL_ERR_FORMAT, "%s: metadata '%s%s' = '%s' is not a number", name, prefix,
-                       key, s);
-    *out = v;
-    return TL_OK;
+    char k[256];
+    tl_status st = tlx_key(k, sizeof k, prefix, key);
+    return st == TL_OK ? tl_tlm_get_num(c, name, k, -HUGE_VAL, HUGE_VAL, out) : st;
 }
 
 tl_status tl_model_write(const tl_model *m, tl_tlm *c, const char *prefix) {

@@ -135,7 +135,6 @@ done:
 
 /* ---- the file ---- */
 
-typedef tl_status (*write_fn)(const void *, tl_tlm *);
 static tl_status scaler_write_fn(const void *s, tl_tlm *c) { return tl_scaler_write(s, c); }
 static tl_status learner_write_fn(const void *l, tl_tlm *c) { return tl_learner_write(l, c); }
 
@@ -147,12 +146,9 @@ tl_status tl_pipeline_save(const tl_pipeline *p, const char *path) {
     TL_TRY(tl_tlm_create(&c));
     TL_TRY(tl_tlm_set_meta(c, "model", "tl_pipeline"));
     TL_TRY(tl_tlm_set_meta(c, "libtl_version", tl_version()));
-    snprintf(buf, sizeof buf, "%zu", p->n);
-    TL_TRY(tl_tlm_set_meta(c, "domains", buf));
-    snprintf(buf, sizeof buf, "%zu", p->src);
-    TL_TRY(tl_tlm_set_meta(c, "source", buf));
-    snprintf(buf, sizeof buf, "%zu", p->tgt);
-    TL_TRY(tl_tlm_set_meta(c, "target", buf));
+    TL_TRY(tl_tlm_set_count(c, "domains", p->n));
+    TL_TRY(tl_tlm_set_count(c, "source", p->src));
+    TL_TRY(tl_tlm_set_count(c, "target", p->tgt));
     TL_TRY(tl_tlm_set_meta(c, "preprocess_fit", p->sc.on_source ? "source" : "domain"));
     {
         double *dv = NULL;
@@ -174,18 +170,6 @@ tl_status tl_pipeline_save(const tl_pipeline *p, const char *path) {
 done:
     tl_tlm_free(c);
     return st;
-}
-
-static tl_status count_meta(const tl_tlm *c, const char *path, const char *key, size_t max,
-                            size_t *out) {
-    const char *s = tl_tlm_get_meta(c, key);
-    char *end = NULL;
-    unsigned long long v = s ? strtoull(s, &end, 10) : 0;
-    if (!s || end == s || *end || v > max || s[0] == '-')
-        return tl_fail(TL_ERR_FORMAT, "%s: pipeline metadata '%s' is missing or invalid", path,
-                       key);
-    *out = (size_t)v;
-    return TL_OK;
 }
 
 tl_status tl_pipeline_load(const char *path, tl_pipeline **out) {
@@ -211,10 +195,14 @@ tl_status tl_pipeline_read(const tl_tlm *c, const char *path, tl_pipeline **out)
     TL_CHECK(kind && strcmp(kind, "tl_pipeline") == 0, TL_ERR_FORMAT,
              "%s: holds no pipeline (a '%s' model)", path, kind ? kind : "?");
     TL_CALLOC(p, 1);
-    TL_TRY(count_meta(c, path, "domains", 4096, &p->n));
-    TL_CHECK(p->n >= 2, TL_ERR_FORMAT, "%s: a pipeline of %zu domains", path, p->n);
-    TL_TRY(count_meta(c, path, "source", p->n - 1, &p->src));
-    TL_TRY(count_meta(c, path, "target", p->n - 1, &p->tgt));
+    unsigned long long n, src, tgt;
+    TL_TRY(tl_tlm_get_count(c, path, "domains", 4096, &n));
+    TL_CHECK(n >= 2, TL_ERR_FORMAT, "%s: a pipeline of %llu domains", path, n);
+    TL_TRY(tl_tlm_get_count(c, path, "source", n - 1, &src));
+    TL_TRY(tl_tlm_get_count(c, path, "target", n - 1, &tgt));
+    p->n = (size_t)n;
+    p->src = (size_t)src;
+    p->tgt = (size_t)tgt;
     const char *pf = tl_tlm_get_meta(c, "preprocess_fit");
     p->sc.on_source = pf && strcmp(pf, "source") == 0;
     {

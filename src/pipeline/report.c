@@ -8,16 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal/util.h"
 #include "method_internal.h"
 #include "pipeline_internal.h"
 #include "tl/json.h"
-
-static char *dup_str(const char *s) {
-    size_t n = strlen(s ? s : "");
-    char *d = tl_malloc(n + 1);
-    if (d) memcpy(d, s ? s : "", n + 1);
-    return d;
-}
 
 void tl_report_free(tl_report *r) {
     if (!r) return;
@@ -45,10 +39,10 @@ tl_status tlx_report_describe(tl_report *r, const tl_task *task, const tl_datase
     r->preprocess_on_source = o->preprocess_on_source;
     const tl_dataset *s = tl_task_data(task, src), *t = tl_task_data(task, tgt),
                      *l = tl_task_labelled(task, tgt);
-    r->learner = dup_str(learner);
-    r->source = dup_str(tl_dataset_name(s));
-    r->target = dup_str(tl_dataset_name(t));
-    r->evaluated_on = dup_str(tl_dataset_name(eval));
+    r->learner = tli_strdup(learner);
+    r->source = tli_strdup(tl_dataset_name(s));
+    r->target = tli_strdup(tl_dataset_name(t));
+    r->evaluated_on = tli_strdup(tl_dataset_name(eval));
     r->n_source = tl_dataset_rows(s);
     r->n_target = tl_dataset_rows(t);
     r->n_labelled = l ? tl_dataset_rows(l) : 0;

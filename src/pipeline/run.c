@@ -20,9 +20,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal/parallel.h"
+#include "internal/util.h"
 #include "method_internal.h"
 #include "pipeline_internal.h"
 
@@ -34,12 +34,6 @@ tl_run_opts tl_run_opts_default(void) {
     o.guard_params = NULL;
     o.scratch_baseline = true;
     return o;
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* One domain's prepared rows. */
@@ -81,37 +75,35 @@ static tl_status copy_set(tl_dataset *in, bool own, tl_dataset **out) {
     return tl_dataset_clone(in, out);
 }
 
-/* Every set of every domain has the first source's width: sparse sets are widened to the
- * largest width among the sparse ones (svmlight files end at their last non-zero column); dense
- * widths must agree (homogeneous methods). */
+/* Every set of every domain has the first source's width (each domain its own width for the
+ * heterogeneous methods, which map between feature spaces). When every domain's data is sparse,
+ * sparse sets are first widened to the largest width of all (svmlight files end at their last
+ * non-zero column); dense widths must agree as they are. */
 static tl_status align_widths(run_state *r, bool heterogeneous) {
     tl_status st = TL_OK;
     size_t dmax = 0;
+    bool all_sparse = true;
     for (size_t i = 0; i < r->nd; i++) {
         tl_dataset *s[3] = {r->dom[i].data, r->dom[i].labelled, r->dom[i].test};
+        all_sparse &= tl_dataset_is_sparse(s[0]);
         for (int k = 0; k < 3; k++)
             if (s[k] && tl_dataset_cols(s[k]) > dmax) dmax = tl_dataset_cols(s[k]);
     }
-    const tl_dataset *ref = r->dom[r->src].data;
-    for (size_t i = 0; i < r->nd; i++) {
+    for (size_t i = 0; all_sparse && i < r->nd; i++) {
         tl_dataset *s[3] = {r->dom[i].data, r->dom[i].labelled, r->dom[i].test};
-        for (int k = 0; k < 3; k++) {
-            if (!s[k]) continue;
-            if (tl_dataset_is_sparse(s[k]) && tl_dataset_cols(s[k]) < dmax) {
-                bool all_sparse = true;
-                for (size_t q = 0; q < r->nd; q++)
-                    all_sparse &= tl_dataset_is_sparse(r->dom[q].data);
-                if (all_sparse) TL_TRY(tl_dataset_set_cols(s[k], dmax));
-            }
-            if (heterogeneous && k == 0) continue;
-            TL_CHECK(tl_dataset_cols(s[k]) == tl_dataset_cols(heterogeneous ? r->dom[i].data : ref),
-                     TL_ERR_SHAPE,
+        for (int k = 0; k < 3; k++)
+            if (s[k] && tl_dataset_is_sparse(s[k]) && tl_dataset_cols(s[k]) < dmax)
+                TL_TRY(tl_dataset_set_cols(s[k], dmax));
+    }
+    for (size_t i = 0; i < r->nd; i++) {
+        const tl_dataset *ref = heterogeneous ? r->dom[i].data : r->dom[r->src].data;
+        tl_dataset *s[3] = {r->dom[i].data, r->dom[i].labelled, r->dom[i].test};
+        for (int k = heterogeneous ? 1 : 0; k < 3; k++)
+            TL_CHECK(!s[k] || tl_dataset_cols(s[k]) == tl_dataset_cols(ref), TL_ERR_SHAPE,
                      "'%s' has %zu features but '%s' has %zu: source and target must share a "
                      "feature space",
-                     tl_dataset_name(heterogeneous ? r->dom[i].data : ref),
-                     tl_dataset_cols(heterogeneous ? r->dom[i].data : ref), tl_dataset_name(s[k]),
+                     tl_dataset_name(ref), tl_dataset_cols(ref), tl_dataset_name(s[k]),
                      tl_dataset_cols(s[k]));
-        }
     }
 done:
     return st;
@@ -264,7 +256,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     memset(&r, 0, sizeof r);
     memset(&sc, 0, sizeof sc);
     tli_thread_scope scope = {0};
-    double t_start = now(), t0;
+    double t_start = tli_seconds(), t0;
     TL_CHECK(task && report, TL_ERR_INVALID_ARG, "transfer_run: NULL task or report");
     *report = NULL;
     if (pipeline) *pipeline = NULL;
@@ -307,7 +299,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     tlx_learner_label(lparams, r.learner_label, sizeof r.learner_label);
 
     /* 1. working sets */
-    t0 = now();
+    t0 = tli_seconds();
     r.own = !r.o.in_place;
     TL_CALLOC(r.dom, r.nd);
     for (size_t i = 0; i < r.nd; i++) {
@@ -342,7 +334,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         TL_TRY(tl_task_set_test(r.work, i, r.dom[i].test));
     }
     TL_CALLOC(rep, 1);
-    rep->seconds_preprocess = now() - t0;
+    rep->seconds_preprocess = tli_seconds() - t0;
 
     /* 3. the no-transfer baselines */
     size_t ne = tl_dataset_rows(E), nl = T->labelled ? tl_dataset_rows(T->labelled) : 0;
@@ -350,7 +342,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     const int *yl = T->labelled ? tl_dataset_labels_const(T->labelled) : NULL;
     TL_ALLOC(rep->predictions, ne ? ne : 1);
     TL_ALLOC(tmp_pred, ne ? ne : 1);
-    t0 = now();
+    t0 = tli_seconds();
     st = train_predict(&r, tl_dataset_features(S->data), ys, tl_dataset_weights(S->data),
                        tl_dataset_features(E), tmp_pred, &srcl);
     if (st != TL_OK) {
@@ -378,10 +370,10 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         final = srcl;
         srcl = NULL;
     }
-    rep->seconds_baseline = now() - t0;
+    rep->seconds_baseline = tli_seconds() - t0;
 
     /* 4. the method, and the learner on its output */
-    t0 = now();
+    t0 = tli_seconds();
     if (m) {
         st = tl_model_fit(method, lparams, r.work, r.o.ctx, &model);
         if (st != TL_OK) {
@@ -389,8 +381,8 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
             goto done;
         }
     }
-    rep->seconds_method = now() - t0;
-    t0 = now();
+    rep->seconds_method = tli_seconds() - t0;
+    t0 = tli_seconds();
     if (fam == TL_FAMILY_FEATURE) {
         st = tl_model_transform(model, r.src, tl_dataset_dense(S->data), &Zs);
         if (st == TL_OK) st = tl_model_transform(model, r.tgt, tl_dataset_dense(E), &Ze);
@@ -427,7 +419,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
                             m ? m->name : "learning");
         goto done;
     }
-    rep->seconds_learner = now() - t0;
+    rep->seconds_learner = tli_seconds() - t0;
     TL_TRY(tlx_score(ye, rep->predictions, ne, &rep->result));
     rep->gain = rep->result.accuracy - rep->source_only.accuracy;
     rep->worse_than_baseline =
@@ -438,7 +430,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     guard_blank(&rep->guard);
     memset(&rep->labelled, 0, sizeof rep->labelled);
     rep->labelled_transfer_accuracy = NAN;
-    t0 = now();
+    t0 = tli_seconds();
     if (r.o.guard && m) {
         tl_guard_params gp = r.o.guard_params ? *r.o.guard_params : tl_guard_params_default();
         gp.learner = r.lp; /* reverse validation judges the model the user gets */
@@ -507,7 +499,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         rep->negative_transfer =
             rep->guard.verdict == TL_GUARD_HARMFUL || (rep->labelled_checked && rep->labelled.harmful);
     }
-    rep->seconds_guard = now() - t0;
+    rep->seconds_guard = tli_seconds() - t0;
 
     /* 6. the report and the pipeline */
     TL_TRY(tlx_report_describe(rep, task, E, m ? m->name : "none", fam, r.learner_label,
@@ -538,7 +530,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         model = NULL;
         final = NULL;
     }
-    rep->seconds_total = now() - t_start;
+    rep->seconds_total = tli_seconds() - t_start;
     *report = rep;
     rep = NULL;
     if (pipeline) {

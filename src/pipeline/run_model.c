@@ -13,24 +13,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal/parallel.h"
+#include "internal/util.h"
 #include "method_internal.h"
 #include "pipeline_internal.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static char *dup_str(const char *s) {
-    size_t n = strlen(s ? s : "");
-    char *d = tl_malloc(n + 1);
-    if (d) memcpy(d, s ? s : "", n + 1);
-    return d;
-}
 
 /* pred (n) of `nn` on rows x; acc on labels y (NaN without). */
 static tl_status predict_score(tl_nn *nn, const float *x, const int *y, size_t n, int *pred,
@@ -67,7 +54,7 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
     size_t *vrows = NULL;
     tlx_scalers sc;
     memset(&sc, 0, sizeof sc);
-    double t_start = now(), t0;
+    double t_start = tli_seconds(), t0;
     tl_nn *net = tl_task_network(task, src);
     const tl_dataset *tr = tlx_model_train_rows(task, tgt), *E = tl_task_test(task, tgt);
     TL_CHECK(net, TL_ERR_INVALID_ARG, "transfer: the source domain of a %s holds no network",
@@ -83,15 +70,15 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
     if (ne) TL_TRY(tlx_nn_rows(net, E, &xe));
 
     /* the transfer */
-    t0 = now();
+    t0 = tli_seconds();
     st = tl_model_fit(method, NULL, task, o->ctx, &model);
     if (st != TL_OK) goto done;
-    rep->seconds_method = now() - t0;
+    rep->seconds_method = tli_seconds() - t0;
     TL_TRY(tl_nn_clone(tlx_finetuned_network(model), &ft)); /* a working copy for predictions */
     TL_TRY(predict_score(ft, xe, ye, ne, rep->predictions, &rep->result));
 
     /* the baselines */
-    t0 = now();
+    t0 = tli_seconds();
     if (ne && labels_covered(net, ye, ne)) {
         tl_nn *pre = NULL;
         TL_TRY(tl_nn_clone(net, &pre));
@@ -117,7 +104,7 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
         }
         TL_TRY(predict_score(scratch, xe, ye, ne, pred, &rep->target_only));
     }
-    rep->seconds_baseline = now() - t0;
+    rep->seconds_baseline = tli_seconds() - t0;
     rep->gain = rep->result.accuracy -
                 (rep->target_only.n ? rep->target_only.accuracy : rep->source_only.accuracy);
     rep->worse_than_baseline =
@@ -125,7 +112,7 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
         (rep->target_only.n && rep->result.accuracy < rep->target_only.accuracy);
 
     /* the guard: the validation rows both trainings held out */
-    t0 = now();
+    t0 = tli_seconds();
     memset(&rep->guard, 0, sizeof rep->guard);
     rep->guard.mmd_before = rep->guard.mmd_after = rep->guard.rv_before = rep->guard.rv_after = NAN;
     rep->guard.agreement = rep->guard.correspondence = rep->guard.correspondence_p = NAN;
@@ -180,18 +167,18 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
         rep->guarded = true;
         rep->negative_transfer = rep->labelled_checked && rep->labelled.harmful;
     }
-    rep->seconds_guard = now() - t0;
+    rep->seconds_guard = tli_seconds() - t0;
 
     /* the report and the pipeline */
     rep->method = tl_method_name(tl_params_method(method));
     rep->family = TL_FAMILY_MODEL;
     rep->n_domains = tl_task_count(task);
     snprintf(rep->preprocess, sizeof rep->preprocess, "none");
-    rep->learner = dup_str("network");
-    rep->source = dup_str(tl_task_name(task, src));
-    rep->target = dup_str(tl_dataset_name(tr));
-    rep->evaluated_on = dup_str(E ? tl_dataset_name(E) : "");
-    rep->arch = dup_str(tl_nn_arch(ft));
+    rep->learner = tli_strdup("network");
+    rep->source = tli_strdup(tl_task_name(task, src));
+    rep->target = tli_strdup(tl_dataset_name(tr));
+    rep->evaluated_on = tli_strdup(E ? tl_dataset_name(E) : "");
+    rep->arch = tli_strdup(tl_nn_arch(ft));
     TL_CHECK(rep->learner && rep->source && rep->target && rep->evaluated_on && rep->arch,
              TL_ERR_NOMEM, "report: out of memory");
     rep->n_source = 0;
@@ -206,7 +193,7 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
         TL_TRY(tlx_pipeline_make(&sc, model, NULL, task, src, tgt, &pipe));
         model = NULL;
     }
-    rep->seconds_total = now() - t_start;
+    rep->seconds_total = tli_seconds() - t_start;
     *report = rep;
     rep = NULL;
     if (pipeline) {

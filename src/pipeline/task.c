@@ -43,48 +43,47 @@ void tl_task_free(tl_task *t) {
     tl_free(t);
 }
 
-tl_status tl_task_add(tl_task *t, tl_role role, tl_dataset *data, size_t *index) {
+/* A zeroed domain of the given role at the end of the list (the array may move); what == the
+ * caller's name, for messages. */
+static tl_status add_domain(tl_task *t, tl_role role, const char *what, tlx_domain **out) {
     tl_status st = TL_OK;
-    TL_CHECK(t && data, TL_ERR_INVALID_ARG, "task_add: NULL task or data");
     TL_CHECK(role == TL_ROLE_SOURCE || role == TL_ROLE_TARGET || role == TL_ROLE_INTERMEDIATE,
-             TL_ERR_INVALID_ARG, "task_add: unknown role %d", (int)role);
+             TL_ERR_INVALID_ARG, "%s: unknown role %d", what, (int)role);
     if (t->n == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 4;
         tlx_domain *d = tl_realloc(t->d, cap * sizeof *d);
-        TL_CHECK(d, TL_ERR_NOMEM, "task_add: out of memory");
+        TL_CHECK(d, TL_ERR_NOMEM, "%s: out of memory", what);
         t->d = d;
         t->cap = cap;
     }
-    memset(&t->d[t->n], 0, sizeof t->d[t->n]);
-    t->d[t->n].role = role;
-    t->d[t->n].data = data;
-    if (index) *index = t->n;
-    t->n++;
+    *out = &t->d[t->n++];
+    memset(*out, 0, sizeof **out);
+    (*out)->role = role;
 done:
     return st;
 }
 
+tl_status tl_task_add(tl_task *t, tl_role role, tl_dataset *data, size_t *index) {
+    tl_status st = TL_OK;
+    tlx_domain *d;
+    TL_CHECK(t && data, TL_ERR_INVALID_ARG, "task_add: NULL task or data");
+    TL_TRY(add_domain(t, role, "task_add", &d));
+    d->data = data;
+    if (index) *index = t->n - 1;
+done:
+    return st;
+}
+
+/* A domain known by a trained network rather than by rows. */
 tl_status tl_task_add_network(tl_task *t, tl_role role, tl_nn *net, const char *name,
                               size_t *index) {
     tl_status st = TL_OK;
-    size_t i;
+    tlx_domain *d;
     TL_CHECK(t && net, TL_ERR_INVALID_ARG, "task_add_network: NULL task or network");
-    /* a domain without rows: added as one, then given its network */
-    TL_CHECK(role == TL_ROLE_SOURCE || role == TL_ROLE_TARGET || role == TL_ROLE_INTERMEDIATE,
-             TL_ERR_INVALID_ARG, "task_add_network: unknown role %d", (int)role);
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 4;
-        tlx_domain *d = tl_realloc(t->d, cap * sizeof *d);
-        TL_CHECK(d, TL_ERR_NOMEM, "task_add_network: out of memory");
-        t->d = d;
-        t->cap = cap;
-    }
-    i = t->n++;
-    memset(&t->d[i], 0, sizeof t->d[i]);
-    t->d[i].role = role;
-    t->d[i].net = net;
-    t->d[i].name = name ? name : "network";
-    if (index) *index = i;
+    TL_TRY(add_domain(t, role, "task_add_network", &d));
+    d->net = net;
+    d->name = name ? name : "network";
+    if (index) *index = t->n - 1;
 done:
     return st;
 }

@@ -37,8 +37,8 @@ void tl_tlm_free(tl_tlm *m);
 tl_status tl_tlm_set_meta(tl_tlm *m, const char *key, const char *value);
 /* NULL when absent. */
 const char *tl_tlm_get_meta(const tl_tlm *m, const char *key);
-/* Numbers as metadata (src/io/tlm_meta.c): reals written as %.17g (they read back exactly),
- * counts as decimal integers. The getters are strict, for a model file is user input: an error
+/* Numbers as metadata (src/io/tlm_meta.c): reals written as the shortest decimal that reads
+ * back exactly, in the "C" locale whatever the process's; counts as decimal integers. The getters are strict, for a model file is user input: an error
  * naming `name` (the file) and the key when the entry is missing, is not a finite number in
  * [lo, hi], or is not a decimal count <= max. */
 tl_status tl_tlm_set_num(tl_tlm *m, const char *key, double v);

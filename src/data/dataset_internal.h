@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "internal/numtext.h"
 #include "tl/data.h"
 
 struct tl_dataset {
@@ -55,17 +56,8 @@ void tl_filebuf_close(tl_filebuf *fb);
  * path does not end in .npy). Allocated with tl_malloc. */
 tl_status tl_npy_labels_path(const char *x_path, char **out);
 
-/* Strict decimal number syntax: [+-]digits[.digits][(e|E)[+-]digits] with at least one digit in
- * the mantissa (so no hex, no "inf"/"nan", no trailing garbage). */
-bool tl_text_is_number(const char *s, size_t n);
 /* "nan", "inf", "infinity" in any case, optionally signed (as strtod and numpy write them). */
 bool tl_text_is_nonfinite_word(const char *s, size_t n);
-/* Parse s[0..n) that passed tl_text_is_number; locale-independent ('.' is the decimal point
- * whatever the process locale). Returns false when the value overflows to +-Inf. */
-bool tl_text_to_double(const char *s, size_t n, double *out);
-/* Shortest of %.15g / %.16g / %.17g that reads back to exactly v, '.' as decimal point whatever
- * the locale. Returns the length written (buf holds at least 32 bytes). */
-int tl_text_format_double(double v, char *buf, size_t cap);
 /* Switch the calling thread to the "C" locale for a block of stdio number formatting and
  * parsing; returns a token for tl_text_locale_pop (per thread, so other threads are unaffected). */
 void *tl_text_locale_push(void);

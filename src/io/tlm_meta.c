@@ -1,19 +1,21 @@
 /* Numbers in .tlm metadata, written and read in one place for every model that stores them
- * (tl/io.h): reals as %.17g, so they read back to the same double; counts as decimal integers,
- * so a 64-bit seed survives. A model file is user input, so the readers are strict and every
- * error names the file and the key. */
+ * (tl/io.h): reals as the shortest text that reads back to the same double, in the "C" locale
+ * whatever the process's (internal/numtext.h); counts as decimal integers, so a 64-bit seed
+ * survives. A model file is user input, so the readers are strict and every error names the
+ * file and the key. */
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal/check.h"
+#include "internal/numtext.h"
 #include "tl/io.h"
 
 tl_status tl_tlm_set_num(tl_tlm *m, const char *key, double v) {
     char buf[64];
-    snprintf(buf, sizeof buf, "%.17g", v);
+    tl_text_format_double(v, buf, sizeof buf);
     return tl_tlm_set_meta(m, key, buf);
 }
 
@@ -34,9 +36,9 @@ tl_status tl_tlm_get_num(const tl_tlm *m, const char *name, const char *key, dou
     const char *s;
     tl_status st = meta_text(m, name, key, &s);
     if (st != TL_OK) return st;
-    char *end = NULL;
-    double v = strtod(s, &end); /* overflow gives inf; underflow (ERANGE too) the exact subnormal */
-    if (end == s || *end || !isfinite(v))
+    double v;
+    size_t n = strlen(s);
+    if (!tl_text_is_number(s, n) || !tl_text_to_double(s, n, &v))
         return tl_fail(TL_ERR_FORMAT, "%s: metadata '%s' = '%s' is not a finite number", name,
                        key, s);
     if (!(v >= lo && v <= hi))

@@ -7,14 +7,13 @@
  * and a report carry (and what reads back to the same value), the number is what the method
  * reads; both come from one parse, so a value given as "1e-3" and one given as 0.001 are the same
  * parameter everywhere. */
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "internal/numtext.h"
 #include "method_internal.h"
 
 #define TLX_VALUE_CAP 64
@@ -73,24 +72,20 @@ static void choice_at(const char *choices, long k, char *buf, size_t cap) {
     buf[n] = '\0';
 }
 
-/* Shortest of %.15g / %.16g / %.17g that reads back to v. */
-static void format_real(double v, char *buf, size_t cap) {
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, cap, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) return;
-    }
+/* A decimal number, strictly and whatever the locale (internal/numtext.h): false for anything
+ * else, and for a value that overflows. */
+static bool parse_number(const char *text, double *x) {
+    size_t n = strlen(text);
+    return tl_text_is_number(text, n) && tl_text_to_double(text, n, x);
 }
 
 static tl_status parse_value(const tl_method *m, const tl_param_desc *d, const char *text,
                              tlx_value *out) {
     const char *mn = m->name;
-    char *end = NULL;
-    errno = 0;
+    double x;
     switch (d->type) {
     case TL_PARAM_INT: {
-        double x = strtod(text, &end);
-        if (errno || end == text || *end || !isfinite(x) || x != floor(x) || x < d->lo ||
-            x > d->hi)
+        if (!parse_number(text, &x) || x != floor(x) || x < d->lo || x > d->hi)
             return tl_fail(TL_ERR_INVALID_ARG, "%s: %s = '%s' is not an integer in [%.17g, %.17g]",
                            mn, d->name, text, d->lo, d->hi);
         out->num = x;
@@ -98,12 +93,11 @@ static tl_status parse_value(const tl_method *m, const tl_param_desc *d, const c
         return TL_OK;
     }
     case TL_PARAM_REAL: {
-        double x = strtod(text, &end);
-        if (errno || end == text || *end || !isfinite(x) || x < d->lo || x > d->hi)
+        if (!parse_number(text, &x) || x < d->lo || x > d->hi)
             return tl_fail(TL_ERR_INVALID_ARG, "%s: %s = '%s' is not a number in [%g, %g]", mn,
                            d->name, text, d->lo, d->hi);
         out->num = x;
-        format_real(x, out->text, sizeof out->text);
+        tl_text_format_double(x, out->text, sizeof out->text);
         return TL_OK;
     }
     case TL_PARAM_BOOL: {
@@ -233,7 +227,7 @@ tl_status tl_params_set_num(tl_params *p, const char *name, double value) {
     } else if (d->type == TL_PARAM_BOOL) {
         snprintf(buf, sizeof buf, "%s", value != 0 ? "true" : "false");
     } else {
-        format_real(value, buf, sizeof buf);
+        tl_text_format_double(value, buf, sizeof buf);
     }
     return tl_params_set(p, name, buf);
 }

@@ -15,6 +15,11 @@ typedef struct {
 } tlx_scalers;
 void tlx_scalers_free(tlx_scalers *sc);
 
+/* The sets (NULL entries skipped) brought to one feature width: sparse ones are widened to the
+ * widest (svmlight files end at their last non-zero column); a dense one of another width is a
+ * TL_ERR_SHAPE naming both sets. Defined in run.c; rank.c aligns its candidates the same way. */
+tl_status tlx_common_width(tl_dataset *const *sets, size_t n);
+
 /* Accuracy, balanced accuracy and macro-F1 (n = 0 and NaN when y is NULL or n is 0). */
 tl_status tlx_score(const int *y, const int *pred, size_t n, tl_score *out);
 
@@ -22,6 +27,10 @@ tl_status tlx_score(const int *y, const int *pred, size_t n, tl_score *out);
 tl_status tlx_report_describe(tl_report *r, const tl_task *task, const tl_dataset *eval,
                               const char *method, tl_family family, const char *learner,
                               const tl_run_opts *o, size_t src, size_t tgt);
+
+/* The guard's part of a report as "not measured" (NaN, verdict ok, no labelled check), for a
+ * run's guard to fill in what it measures. */
+void tlx_report_guard_blank(tl_report *r);
 
 /* What the fit settled on (tl_model_info) into the report. */
 void tlx_report_info(tl_report *r, const tl_model *m);

@@ -70,21 +70,8 @@ tl_status tl_source_score_compute(const tl_dataset *source, const tl_dataset *ta
     TL_TRY(tl_dataset_clone(source, &src));
     TL_TRY(tl_dataset_clone(target, &tgt));
     if (labelled) TL_TRY(tl_dataset_clone(labelled, &lab));
-    /* sparse widths agree with the widest; dense ones must already */
-    size_t dmax = tl_dataset_cols(src);
     tl_dataset *all[3] = {src, tgt, lab};
-    for (int k = 0; k < 3; k++)
-        if (all[k] && tl_dataset_cols(all[k]) > dmax) dmax = tl_dataset_cols(all[k]);
-    for (int k = 0; k < 3; k++) {
-        if (!all[k]) continue;
-        if (tl_dataset_is_sparse(all[k]) && tl_dataset_cols(all[k]) < dmax)
-            TL_TRY(tl_dataset_set_cols(all[k], dmax));
-        TL_CHECK(tl_dataset_cols(all[k]) == dmax, TL_ERR_SHAPE,
-                 "'%s' has %zu features but '%s' has %zu: source and target must share a feature "
-                 "space",
-                 tl_dataset_name(src), tl_dataset_cols(src), tl_dataset_name(all[k]),
-                 tl_dataset_cols(all[k]));
-    }
+    TL_TRY(tlx_common_width(all, 3));
     if (o.preprocess.nsteps) {
         TL_TRY(tl_scaler_fit(&o.preprocess, src, &ss));
         if (!o.preprocess_on_source) TL_TRY(tl_scaler_fit(&o.preprocess, tgt, &ts));

@@ -52,6 +52,16 @@ tl_status tlx_report_describe(tl_report *r, const tl_task *task, const tl_datase
     return TL_OK;
 }
 
+void tlx_report_guard_blank(tl_report *r) {
+    tl_guard_report *g = &r->guard;
+    memset(g, 0, sizeof *g);
+    g->mmd_before = g->mmd_after = g->rv_before = g->rv_after = g->agreement = NAN;
+    g->correspondence = g->correspondence_p = g->prediction_entropy = g->ess = NAN;
+    g->verdict = TL_GUARD_OK;
+    memset(&r->labelled, 0, sizeof r->labelled);
+    r->labelled_transfer_accuracy = NAN;
+}
+
 void tlx_report_info(tl_report *r, const tl_model *m) {
     r->n_info = 0;
     for (size_t i = 0; m && i < TL_REPORT_MAX_INFO; i++) {
@@ -107,11 +117,12 @@ static void guard_json(tl_json *j, const tl_report *r) {
 }
 
 /* A parameter value as JSON: numbers as numbers, booleans as booleans, words as strings. */
-static void param_json(tl_json *j, const tl_param_desc *d, const char *v) {
+static void param_json(tl_json *j, const tl_params *p, const tl_param_desc *d) {
+    const char *v = tl_params_get(p, d->name);
     if (d->type == TL_PARAM_INT || d->type == TL_PARAM_REAL)
-        tl_json_num(j, d->name, strtod(v, NULL));
+        tl_json_num(j, d->name, tl_params_num(p, d->name));
     else if (d->type == TL_PARAM_BOOL)
-        tl_json_bool(j, d->name, strcmp(v, "true") == 0);
+        tl_json_bool(j, d->name, tl_params_num(p, d->name) != 0);
     else if (d->type == TL_PARAM_TEXT && !v[0])
         tl_json_null(j, d->name);
     else
@@ -125,8 +136,7 @@ static void report_json_body(tl_json *j, const tl_report *r) {
     tl_json_obj_begin(j, "params");
     const tl_method *m = method ? tl_params_method(method) : NULL;
     for (size_t i = 0; m && i < tl_method_param_count(m); i++) {
-        const tl_param_desc *d = tl_method_param(m, i);
-        param_json(j, d, tl_params_get(method, d->name));
+        param_json(j, method, tl_method_param(m, i));
     }
     tl_json_obj_end(j);
     tl_json_str(j, "learner", r->learner);

@@ -75,37 +75,46 @@ static tl_status copy_set(tl_dataset *in, bool own, tl_dataset **out) {
     return tl_dataset_clone(in, out);
 }
 
-/* Every set of every domain has the first source's width (each domain its own width for the
- * heterogeneous methods, which map between feature spaces). When every domain's data is sparse,
- * sparse sets are first widened to the largest width of all (svmlight files end at their last
- * non-zero column); dense widths must agree as they are. */
-static tl_status align_widths(run_state *r, bool heterogeneous) {
+tl_status tlx_common_width(tl_dataset *const *sets, size_t n) {
     tl_status st = TL_OK;
-    size_t dmax = 0;
-    bool all_sparse = true;
-    for (size_t i = 0; i < r->nd; i++) {
-        tl_dataset *s[3] = {r->dom[i].data, r->dom[i].labelled, r->dom[i].test};
-        all_sparse &= tl_dataset_is_sparse(s[0]);
-        for (int k = 0; k < 3; k++)
-            if (s[k] && tl_dataset_cols(s[k]) > dmax) dmax = tl_dataset_cols(s[k]);
-    }
-    for (size_t i = 0; all_sparse && i < r->nd; i++) {
-        tl_dataset *s[3] = {r->dom[i].data, r->dom[i].labelled, r->dom[i].test};
-        for (int k = 0; k < 3; k++)
-            if (s[k] && tl_dataset_is_sparse(s[k]) && tl_dataset_cols(s[k]) < dmax)
-                TL_TRY(tl_dataset_set_cols(s[k], dmax));
-    }
-    for (size_t i = 0; i < r->nd; i++) {
-        const tl_dataset *ref = heterogeneous ? r->dom[i].data : r->dom[r->src].data;
-        tl_dataset *s[3] = {r->dom[i].data, r->dom[i].labelled, r->dom[i].test};
-        for (int k = heterogeneous ? 1 : 0; k < 3; k++)
-            TL_CHECK(!s[k] || tl_dataset_cols(s[k]) == tl_dataset_cols(ref), TL_ERR_SHAPE,
-                     "'%s' has %zu features but '%s' has %zu: source and target must share a "
-                     "feature space",
-                     tl_dataset_name(ref), tl_dataset_cols(ref), tl_dataset_name(s[k]),
-                     tl_dataset_cols(s[k]));
+    size_t widest = n;
+    for (size_t k = 0; k < n; k++)
+        if (sets[k] && (widest == n || tl_dataset_cols(sets[k]) > tl_dataset_cols(sets[widest])))
+            widest = k;
+    for (size_t k = 0; k < n && widest < n; k++) {
+        size_t d = tl_dataset_cols(sets[widest]);
+        if (!sets[k] || tl_dataset_cols(sets[k]) == d) continue;
+        if (tl_dataset_is_sparse(sets[k])) {
+            TL_TRY(tl_dataset_set_cols(sets[k], d));
+            continue;
+        }
+        TL_CHECK(false, TL_ERR_SHAPE,
+                 "'%s' has %zu features but '%s' has %zu: source and target must share a "
+                 "feature space",
+                 tl_dataset_name(sets[widest]), d, tl_dataset_name(sets[k]),
+                 tl_dataset_cols(sets[k]));
     }
 done:
+    return st;
+}
+
+/* Step 1's widths: every set of every domain in one feature space, or, for the heterogeneous
+ * methods (which map between feature spaces), each domain's sets in the domain's own. */
+static tl_status align_widths(run_state *r, bool heterogeneous) {
+    tl_status st = TL_OK;
+    tl_dataset **sets = NULL;
+    TL_ALLOC(sets, 3 * r->nd);
+    for (size_t i = 0; i < r->nd; i++) {
+        sets[3 * i] = r->dom[i].data;
+        sets[3 * i + 1] = r->dom[i].labelled;
+        sets[3 * i + 2] = r->dom[i].test;
+    }
+    if (heterogeneous)
+        for (size_t i = 0; i < r->nd; i++) TL_TRY(tlx_common_width(sets + 3 * i, 3));
+    else
+        TL_TRY(tlx_common_width(sets, 3 * r->nd));
+done:
+    tl_free(sets);
     return st;
 }
 
@@ -201,14 +210,6 @@ static tl_status check_labels(const run_state *r, const tl_dataset *train, const
 done:
     tl_free(cls);
     return st;
-}
-
-/* Fills the label-free guard report with "not measured" values. */
-static void guard_blank(tl_guard_report *g) {
-    memset(g, 0, sizeof *g);
-    g->mmd_before = g->mmd_after = g->rv_before = g->rv_after = g->agreement = NAN;
-    g->correspondence = g->correspondence_p = g->prediction_entropy = g->ess = NAN;
-    g->verdict = TL_GUARD_OK;
 }
 
 static void weight_stats(tl_report *rep, const double *w, size_t n) {
@@ -427,9 +428,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         (rep->target_only.n && rep->result.accuracy < rep->target_only.accuracy);
 
     /* 5. the guard */
-    guard_blank(&rep->guard);
-    memset(&rep->labelled, 0, sizeof rep->labelled);
-    rep->labelled_transfer_accuracy = NAN;
+    tlx_report_guard_blank(rep);
     t0 = tli_seconds();
     if (r.o.guard && m) {
         tl_guard_params gp = r.o.guard_params ? *r.o.guard_params : tl_guard_params_default();

@@ -113,11 +113,7 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
 
     /* the guard: the validation rows both trainings held out */
     t0 = tli_seconds();
-    memset(&rep->guard, 0, sizeof rep->guard);
-    rep->guard.mmd_before = rep->guard.mmd_after = rep->guard.rv_before = rep->guard.rv_after = NAN;
-    rep->guard.agreement = rep->guard.correspondence = rep->guard.correspondence_p = NAN;
-    rep->guard.prediction_entropy = rep->guard.ess = NAN;
-    rep->labelled_transfer_accuracy = NAN;
+    tlx_report_guard_blank(rep);
     if (o->guard) {
         size_t nval = 0;
         TL_ALLOC(vrows, ntr);
@@ -131,17 +127,14 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
             tl_guard_params gp = o->guard_params ? *o->guard_params : tl_guard_params_default();
             gp.seed = tp.seed;
             size_t d = tl_nn_input_dim(ft);
-            float *xtr = NULL;
             TL_ALLOC(yv, nval);
             TL_ALLOC(pv, nval);
             TL_ALLOC(xv, nval * d);
-            st = tlx_nn_rows(ft, tr, &xtr);
-            if (st != TL_OK) goto done;
+            if (!xt) TL_TRY(tlx_nn_rows(ft, tr, &xt)); /* the scratch baseline made them already */
             for (size_t i = 0; i < nval; i++) {
-                memcpy(xv + i * d, xtr + vrows[i] * d, d * sizeof *xv);
+                memcpy(xv + i * d, xt + vrows[i] * d, d * sizeof *xv);
                 yv[i] = ytr[vrows[i]];
             }
-            tl_free(xtr);
             double scratch_val = NAN;
             if (scratch) {
                 TL_TRY(tl_nn_predict(scratch, xv, nval, pv));

@@ -158,9 +158,11 @@ void cli_domains_free(cli_domains *d);
         {"min-ess", "S", "0.5",                                                                    \
          "guard: effective sample size of weights, as a share of the source, below which a "       \
          "weighting counts as harmful"},                                                           \
-        {"save", "MODEL", NULL, "save the fitted method (.tlm)"},                                  \
-        {"save-pipeline", "FILE", NULL,                                                            \
-         "save the whole fitted pipeline: preprocessing, method and learner (.tlm)"}
+        {"save", "FILE", NULL,                                                                     \
+         "save the whole fitted pipeline - preprocessing, method, learner - for 'tl predict' "     \
+         "and 'tl transform' (.tlm)"},                                                             \
+        {"save-mapping", "FILE", NULL,                                                             \
+         "save the fitted method alone (.tlm; 'tl transform' then needs --preprocess)"}
 /* The method of --method (in the command's family) with its parameters from the generated
  * options: 0, or the exit code after printing why (2: unknown method or bad value). */
 int cli_method_params(const cli_command *cmd, const cli_args *a, tl_params **out);

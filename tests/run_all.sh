@@ -37,6 +37,7 @@ for t in "$BUILD"/fuzz-replay/fuzz_*; do
 done
 [ -f tests/cli/run.sh ] && run_one "cli" sh tests/cli/run.sh
 [ -f tests/cli/nn_cases.sh ] && run_one "cli-nn" sh tests/cli/nn_cases.sh
+[ -f tests/cli/user_cases.sh ] && run_one "cli-users" sh tests/cli/user_cases.sh
 [ -f tests/examples.sh ] && run_one "examples" env BUILD="$BUILD" sh tests/examples.sh
 if [ -n "$skips" ]; then
     echo "skipped (not run, not counted as passed):"

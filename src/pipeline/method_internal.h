@@ -38,6 +38,9 @@ typedef struct {
     tl_status (*weights)(const void *state, tl_xmat X, double *w);
     /* Learner and ensemble families. */
     tl_status (*predict)(const void *state, tl_xmat X, int *pred);
+    /* Optional, with predict: class scores S (n, classes) in the order of classes(). */
+    tl_status (*scores)(const void *state, tl_xmat X, tl_mat S);
+    const int *(*classes)(const void *state, size_t *nclasses);
     /* Optional: named numbers for the report; returns how many were written (<= cap). */
     size_t (*info)(const void *state, const char **keys, double *values, size_t cap);
     /* The fitted state into / out of a container (entries prefixed). */

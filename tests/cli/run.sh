@@ -188,7 +188,7 @@ expect adapt-augment-small 0 '"target_only_accuracy"' -- "$TL" adapt --method au
 # save -> transform: the saved model maps the target to exactly what --out-target wrote
 for k in primal rbf; do
     expect "adapt-save-$k" 0 "" -- "$TL" adapt --method jda --kernel $k --dim 3 $FS --preprocess zscore \
-        --save "$TMP/f_$k.tlm" --out-target "$TMP/zt_$k.csv" -q
+        --save-mapping "$TMP/f_$k.tlm" --out-target "$TMP/zt_$k.csv" -q
     expect "transform-$k" 0 "" -- "$TL" transform --model "$TMP/f_$k.tlm" --input "$TMP/ftgt.csv" \
         --preprocess zscore --out "$TMP/zt2_$k.csv" -q
     cmp -s "$TMP/zt_$k.csv" "$TMP/zt2_$k.csv" && ok || bad "transform-$k-equals-out-target" \
@@ -238,7 +238,7 @@ if [ -d "$DATA/office_caltech10_surf" ]; then
           --out-target "$TMP/jda_t.csv" | acc)
     [ "$got" = "44.78" ] && ok || bad "surf-jda-linear C->A" "got $got, published 44.78"
     expect surf-jda-transform 0 "" -- "$TL" transform --model "$TMP/jda.tlm" --input $S/amazon_SURF_L10.mat \
-        --preprocess rowsum,zscore,l2 --out "$TMP/jda_t2.csv" -q
+        --out "$TMP/jda_t2.csv" -q
     cmp -s "$TMP/jda_t.csv" "$TMP/jda_t2.csv" && ok || bad "surf-jda-transform-equals-out-target"
     got=$("$TL" adapt --method tca $SA --json -q | acc)
     [ "$got" = "43.42" ] && ok || bad "surf-tca C->A" "got $got, expected 43.42 (published 38.20)"
@@ -273,7 +273,7 @@ case "$j" in *'"method": "rulsif"'*'"alpha": 0.5'*'"negative_transfer": '[tf]*'"
 [ -s "$TMP/rulsif.tlm" ] && ok || bad "rulsif-saved"
 expect rulsif-bad-alpha 2 "alpha = '1.5' is not a number in \[0, 0.999\]" -- "$TL" weight --method rulsif --alpha 1.5 $FS
 # the pipeline: saved whole, it maps new rows with its own fitted scaling
-expect adapt-save-pipeline 0 "" -- "$TL" adapt --method coral $FS --preprocess zscore --save-pipeline "$TMP/pipe.tlm" \
+expect adapt-save-pipeline 0 "" -- "$TL" adapt --method coral $FS --preprocess zscore --save "$TMP/pipe.tlm" \
     --out-target "$TMP/pipe_t.csv" -q
 expect transform-pipeline 0 "" -- "$TL" transform --model "$TMP/pipe.tlm" --input "$TMP/ftgt.csv" --out "$TMP/pipe_t2.csv" -q
 cmp -s "$TMP/pipe_t.csv" "$TMP/pipe_t2.csv" && ok || bad "pipeline-transform-equals-out-target"

@@ -68,6 +68,8 @@ struct tl_method {
 double tlx_num(const tl_params *p, const char *name);
 long tlx_int(const tl_params *p, const char *name);
 bool tlx_bool(const tl_params *p, const char *name);
+/* Whether the caller set the parameter (else it holds its default). */
+bool tlx_is_set(const tl_params *p, const char *name);
 const char *tlx_str(const tl_params *p, const char *name);
 
 /* The dataset of task position i as features, and its labels (NULL when unlabelled). */

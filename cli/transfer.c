@@ -185,6 +185,10 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
                *save = cli_get(a, "save"), *save_map = cli_get(a, "save-mapping"),
                *wout = cli_get(a, "out");
     o.keep_embeddings = os || ot;
+    const char *ln = tl_method_name(tl_params_method(lp));
+    if (tl_method_family(m) == TL_FAMILY_INSTANCE && strcmp(ln, "1nn") == 0)
+        cli_warn("1nn uses sample weights only to drop the rows weighted 0: the weighting "
+                 "changes little or nothing (--learner logreg, svm or ridge use the weights)");
     cli_info(a, "%s: %s on %zu source and %zu target rows...", cmd->name, tl_method_name(m),
              tl_dataset_rows(d.src), tl_dataset_rows(d.tgt));
     if ((st = tl_transfer_run(task, mp, &o, &rep, (save || save_map || wout) ? &pipe : NULL)) !=

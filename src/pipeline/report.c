@@ -256,10 +256,22 @@ tl_status tl_report_text(const tl_report *r, char **out) {
         tlx_tprintf(&t, "\n");
     }
     if (r->arch) tlx_tprintf(&t, "%-22s %s\n", "arch", r->arch);
-    if (r->family == TL_FAMILY_INSTANCE)
+    if (r->family == TL_FAMILY_INSTANCE) {
         tlx_tprintf(&t, "%-22s min %.4g, max %.4g, %zu zero, effective sample size %.1f of %zu\n",
-                "weight spread", r->weight_min, r->weight_max, r->weight_zeros,
-                r->effective_sample_size, r->n_source);
+                    "weight spread", r->weight_min, r->weight_max, r->weight_zeros,
+                    r->effective_sample_size, r->n_source);
+        /* uniform weights are no weighting at all: say so, and the usual reason */
+        if (r->weight_max - r->weight_min <= 1e-9 * r->weight_max) {
+            bool scaled = strstr(r->preprocess, "zscore") || strstr(r->preprocess, "minmax");
+            tlx_tprintf(&t, "%-22s the weights are uniform: %s found no difference between the "
+                            "domains to correct%s\n",
+                        "note", r->method,
+                        scaled && !r->preprocess_on_source
+                            ? " (each domain was scaled with its own statistics, which can hide "
+                              "the shift; try --preprocess-fit source)"
+                            : "");
+        }
+    }
     bool net = r->family == TL_FAMILY_MODEL;
     if (!r->result.n) {
         tlx_tprintf(&t, "%-22s %s\n", "accuracy",

@@ -85,5 +85,31 @@ no_file weight-failed-no-weights "$TMP/w.csv"
 no_file weight-failed-no-model "$TMP/w.tlm"
 [ -z "$(ls "$TMP" | grep '\.tmp\.')" ] && ok || bad "no-temporary-files-left" "$(ls "$TMP")"
 
+# ---- defaults that fit the data (5 features) ----
+for m in pca sa gfk tca jda bda; do
+    expect "adapt-$m-default-dim-fits" 0 '"dim": [1-5][,}]' -- "$TL" adapt --method $m $S --target "$TMP/tgt.csv" --json -q
+done
+expect gfk-reports-its-dim 0 '"model": {"dim": 2, "embedded_dim": 4}' -- "$TL" adapt --method gfk --dim 2 $S \
+    --target "$TMP/tgt.csv" --json -q
+expect coral-no-dim 2 "coral has no parameter 'dim'" -- "$TL" adapt --method coral --dim 2 $S --target "$TMP/tgt.csv"
+expect coral-no-lambda 2 "coral has no parameter 'lambda'" -- "$TL" adapt --method coral --lambda 2 $S --target "$TMP/tgt.csv"
+expect weight-default-learner 0 "default: logreg" -- "$TL" help weight
+expect weight-1nn-warns 0 "1nn uses sample weights only" -- "$TL" weight --method kliep --learner 1nn $S --target "$TMP/tgt.csv"
+expect domain-clf-uniform-says-why 0 "try --preprocess-fit source" -- "$TL" weight --method domain-clf $S \
+    --target "$TMP/tgt.csv" --preprocess zscore
+expect adapt-no-guard 0 '"negative_transfer": null' -- "$TL" adapt --method coral $S --target "$TMP/tgt.csv" --no-guard --json -q
+
+# ---- the guard's words: a measured drop is negative transfer, whatever the label-free evidence ----
+# (PCA to 1 dimension keeps a loud feature that has nothing to do with the class, which sits in a
+# quiet one: logistic regression on both features does well, on the loud one at chance)
+for k in 1 2; do
+    awk -v seed=$k 'BEGIN { srand(seed); for (i = 0; i < 150; i++) { u = 0; for (j = 0; j < 12; j++) u += rand()
+        x = u - 6; print x "," 100 * (rand() - 0.5) "," (x > 0 ? 1 : 0) } }' >"$TMP/loud$k.csv"
+done
+expect measured-negative-transfer 0 "negative transfer      MEASURED" -- "$TL" adapt --method pca --dim 1 \
+    --source "$TMP/loud1.csv" --target "$TMP/loud2.csv" --learner logreg
+out=$("$TL" tradaboost $S --target "$TMP/tgt.csv" --labelled 6 --rounds 3 2>&1)
+case "$out" in *"classes do not match"*) bad "tradaboost-no-false-class-claim" "$out" ;; *) ok ;; esac
+
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

@@ -138,7 +138,11 @@ expect export 0 "" -- "$TL" train --arch "$A" --data "$TMP/src.csv" --epochs 1 -
     --export-safetensors "$TMP/e.safetensors" -q
 expect from-safetensors 0 "accuracy" -- "$TL" finetune --from "$TMP/e.safetensors" --arch "$A" --input-shape 1x4x4 \
     --data "$TMP/src.csv" --epochs 1 --save "$TMP/e2.tlm" -q
-expect from-safetensors-needs-arch 1 "arch" -- "$TL" finetune --from "$TMP/e.safetensors" --data "$TMP/src.csv" --save "$TMP/e3.tlm"
+# a libtl export records its architecture and input shape: nothing to give again
+expect from-safetensors-own-arch 0 "accuracy" -- "$TL" finetune --from "$TMP/e.safetensors" --data "$TMP/src.csv" \
+    --epochs 1 --save "$TMP/e3.tlm" -q
+expect from-safetensors-arch-alone 1 "go together" -- "$TL" finetune --from "$TMP/e.safetensors" --arch "$A" \
+    --data "$TMP/src.csv" --save "$TMP/e3.tlm"
 expect from-safetensors-wrong-arch 1 "expects \[2,16\]" -- "$TL" finetune --from "$TMP/e.safetensors" --arch "flatten,dense:2" \
     --input-shape 1x4x4 --data "$TMP/src.csv" --save "$TMP/e3.tlm"
 # a new head below the penultimate layer, imprinted from the labelled samples

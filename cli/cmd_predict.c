@@ -28,7 +28,38 @@ typedef struct {
     const int *cls;
     double *scores; /* row-major (n, k) or NULL */
     const int *y;   /* the rows' own labels, NULL when unlabelled */
+    char *names;    /* the classes' names, k of them one after another (NUL-separated), or NULL */
+    const char **name_of; /* (k) into names */
 } prediction;
+
+/* The name of class value v, or NULL when the model has no names. */
+static const char *class_name(const prediction *p, int v) {
+    for (size_t k = 0; p->name_of && k < p->k; k++)
+        if (p->cls[k] == v) return p->name_of[k];
+    return NULL;
+}
+
+/* p->names and p->name_of from "a,b,c" (one per class, in class order); false on OOM. */
+static bool set_names(prediction *p, const char *csv) {
+    if (!csv) return true;
+    size_t n = strlen(csv);
+    p->names = malloc(n + 1);
+    p->name_of = malloc((p->k ? p->k : 1) * sizeof *p->name_of);
+    if (!p->names || !p->name_of) return false;
+    memcpy(p->names, csv, n + 1);
+    size_t k = 0;
+    p->name_of[k++] = p->names;
+    for (size_t i = 0; i < n && k < p->k; i++)
+        if (p->names[i] == ',') {
+            p->names[i] = '\0';
+            p->name_of[k++] = p->names + i + 1;
+        }
+    if (k != p->k) { /* the library checks the count; never print a name for another class */
+        free(p->name_of);
+        p->name_of = NULL;
+    }
+    return true;
+}
 
 static int predict_network(const cli_args *a, const char *mp, const char *pipe_err,
                            const char *spec, tl_nn **nn, cli_nn_data *d, prediction *p) {
@@ -41,6 +72,7 @@ static int predict_network(const cli_args *a, const char *mp, const char *pipe_e
     p->k = tl_nn_output_dim(*nn);
     p->cls = tl_nn_labels(*nn);
     p->y = d->y;
+    if (!set_names(p, tl_nn_label_names(*nn))) return cli_fail("out of memory");
     float *P = malloc((d->n ? d->n : 1) * p->k * sizeof *P);
     p->pred = malloc((d->n ? d->n : 1) * sizeof *p->pred);
     p->scores = malloc((d->n ? d->n : 1) * p->k * sizeof *p->scores);
@@ -115,10 +147,16 @@ static int write_csv(const char *out, const prediction *p, bool proba) {
     if (st != TL_OK) return cli_fail_status(st, "--out");
     FILE *f = tl_wfile_stream(w);
     fprintf(f, "sample,label");
-    for (size_t k = 0; proba && k < p->k; k++) fprintf(f, ",p_%d", p->cls[k]);
+    for (size_t k = 0; proba && k < p->k; k++) {
+        const char *nm = class_name(p, p->cls[k]);
+        if (nm) fprintf(f, ",p_%s", nm);
+        else fprintf(f, ",p_%d", p->cls[k]);
+    }
     fputc('\n', f);
     for (size_t i = 0; i < p->n; i++) {
-        fprintf(f, "%zu,%d", i + 1, p->pred[i]);
+        const char *nm = class_name(p, p->pred[i]);
+        if (nm) fprintf(f, "%zu,%s", i + 1, nm);
+        else fprintf(f, "%zu,%d", i + 1, p->pred[i]);
         for (size_t k = 0; proba && k < p->k; k++) fprintf(f, ",%.6g", p->scores[i * p->k + k]);
         fputc('\n', f);
     }
@@ -176,14 +214,22 @@ static int run_predict(cli_args *a) {
         if (out) tl_json_str(&j, "output", out);
         else {
             tl_json_arr_begin(&j, "predictions");
-            for (size_t i = 0; i < p.n; i++) tl_json_arr_int(&j, p.pred[i]);
+            for (size_t i = 0; i < p.n; i++) {
+                const char *nm = class_name(&p, p.pred[i]);
+                if (nm) tl_json_arr_str(&j, nm);
+                else tl_json_arr_int(&j, p.pred[i]);
+            }
             tl_json_arr_end(&j);
         }
         rc = cli_json_finish(&j);
         goto done;
     }
     if (!out)
-        for (size_t i = 0; i < p.n; i++) printf("%d\n", p.pred[i]);
+        for (size_t i = 0; i < p.n; i++) {
+            const char *nm = class_name(&p, p.pred[i]);
+            if (nm) printf("%s\n", nm);
+            else printf("%d\n", p.pred[i]);
+        }
     else cli_info(a, "wrote %zu predictions to %s", p.n, out);
     if (p.y && p.n)
         cli_info(a, "accuracy %.2f %% on the %zu labelled rows", 100.0 * (double)right / (double)p.n,
@@ -192,6 +238,8 @@ static int run_predict(cli_args *a) {
 done:
     free(p.pred);
     free(p.scores);
+    free(p.names);
+    free(p.name_of);
     tl_dataset_free(ds);
     tl_pipeline_free(pipe);
     cli_nn_data_free(&d);

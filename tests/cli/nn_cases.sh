@@ -54,6 +54,13 @@ j=$("$TL" train --arch "flatten,dense:8" --data "$TMP/src.csv" --rotation-labels
 echo "$j" | grep -q '"n_train": 800, "n_classes": 8' && ok || bad "train-rotation-labels-rows" "$j"
 acc=$(echo "$j" | sed -n 's/.*"accuracy": \([0-9.]*\).*/\1/p')
 awk -v a="$acc" 'BEGIN { exit !(a > 0.4 && a < 0.6) }' && ok || bad "train-rotation-labels-accuracy" "$j"
+# class names saved with the model are what predict prints; a name count that is not the head's is refused
+expect train-label-names 0 "" -- "$TL" train --arch "flatten,dense:2" --data "$TMP/src.csv" --epochs 1 \
+    --label-names top,bottom --save "$TMP/named.tlm" -q
+expect predict-prints-names 0 "^top$" -- "$TL" predict --model "$TMP/named.tlm" --input "$TMP/src.csv" -q
+expect train-label-names-count 2 "3 names for a head of 2 classes" -- "$TL" train --arch "flatten,dense:2" \
+    --data "$TMP/src.csv" --epochs 1 --label-names a,b,c --save "$TMP/named2.tlm"
+[ ! -e "$TMP/named2.tlm" ] && ok || bad "train-label-names-count-leaves-nothing"
 expect train-rotation-square 1 "square images" -- "$TL" train --arch "flatten,dense:8" --data "$TMP/src.csv" \
     --input-shape 1x2x8 --rotation-labels --save "$TMP/x.tlm" -q
 expect train-rotation-head 1 "dense:8" -- "$TL" train --arch "flatten,dense:2" --data "$TMP/src.csv" \

@@ -41,6 +41,14 @@ static int run_transform(cli_args *a) {
     if (cli_load(a, in, &ds) != TL_OK) goto done;
     if (m) {
         tl_dataset *all[1] = {ds};
+        const char *pre = cli_get(a, "preprocess");
+        if (tl_dataset_rows(ds) < 2 && pre && (strstr(pre, "zscore") || strstr(pre, "minmax"))) {
+            cli_fail("--preprocess %s on %zu row(s) of '%s' would scale them with their own "
+                     "statistics (a lone row becomes zeros): save the whole pipeline with 'tl "
+                     "adapt --save', which keeps the fitted scaling, and transform with that",
+                     pre, tl_dataset_rows(ds), in);
+            goto done;
+        }
         if (cli_preprocess(a, all, NULL, 1) != TL_OK) goto done;
         if ((st = tl_dataset_densify(ds)) != TL_OK ||
             (st = tl_model_transform(m, (size_t)domain, tl_dataset_dense(ds), &Z)) != TL_OK) {

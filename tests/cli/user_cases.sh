@@ -66,6 +66,10 @@ expect transform-pipeline-own-scaling 0 "" -- "$TL" transform --model "$TMP/p.tl
 expect transform-pipeline-refuses-preprocess 2 "is a pipeline" -- "$TL" transform --model "$TMP/p.tlm" \
     --input "$TMP/row.csv" --label-col none --preprocess zscore --out "$TMP/row_t2.csv"
 no_file transform-refused-no-output "$TMP/row_t2.csv"
+expect adapt-save-mapping 0 "" -- "$TL" adapt --method coral $S --target "$TMP/tgt.csv" --preprocess zscore \
+    --save-mapping "$TMP/map.tlm" -q
+expect transform-one-row-refits-refused 1 "a lone row becomes zeros" -- "$TL" transform --model "$TMP/map.tlm" \
+    --input "$TMP/row.csv" --label-col none --preprocess zscore --out "$TMP/row_t3.csv"
 for m in kliep domain-clf; do
     expect "weight-$m-save" 0 "" -- "$TL" weight --method $m $S --target "$TMP/tgt.csv" --learner logreg --save "$TMP/w_$m.tlm" -q
     expect "predict-weight-$m" 0 "" -- "$TL" predict --model "$TMP/w_$m.tlm" --input "$TMP/tgt_nolab.csv" --out "$TMP/w_$m.csv"

@@ -561,6 +561,64 @@ TEST(stdin_spec) {
     CHECK(ds == NULL);
 }
 
+/* ---------------- out of memory at every allocation of the new paths ---------------- */
+static long fail_at = -1, n_alloc = 0;
+static void *inj_alloc(void *u, size_t n) {
+    (void)u;
+    if (fail_at >= 0 && n_alloc++ == fail_at) return NULL;
+    return malloc(n);
+}
+static void *inj_realloc(void *u, void *p, size_t n) {
+    (void)u;
+    if (fail_at >= 0 && n_alloc++ == fail_at) return NULL;
+    return realloc(p, n);
+}
+static void inj_free(void *u, void *p) {
+    (void)u;
+    free(p);
+}
+
+TEST(oom_names_unify_gzip) {
+    tl_allocator a = {inj_alloc, inj_realloc, inj_free, NULL};
+    const char *t1 = "x,y,c\n1,2,dog\n3,4,cat\n5,6,emu\n", *t2 = "7,8,ant\n9,1,dog\n";
+    char gz[512];
+    tmp_path(gz, sizeof gz, "oom.csv.gz");
+    write_gz(gz, t1);
+    int ok = 0, bad = 0;
+    tl_allocator_set(&a);
+    for (long k = 0; k < 80; k++) {
+        tl_dataset *d1 = NULL, *d2 = NULL, *d3 = NULL;
+        fail_at = k;
+        n_alloc = 0;
+        tl_status s1 = tl_parse_csv(t1, strlen(t1), "a.csv", NULL, &d1);
+        tl_status s2 = s1 == TL_OK ? tl_parse_csv(t2, strlen(t2), "b.csv", NULL, &d2) : s1;
+        tl_status s3 = s2 == TL_OK ? tl_dataset_load(gz, NULL, &d3) : s2;
+        tl_status s4 = s3;
+        if (s3 == TL_OK) {
+            tl_dataset *sets[3] = {d1, d2, d3};
+            s4 = tl_datasets_unify_classes(sets, 3);
+            /* a failed unify changes nothing */
+            if (s4 != TL_OK && tl_dataset_labels(d1)[0] != 1) bad++;
+        }
+        if (s4 == TL_OK) {
+            ok++;
+            size_t nk = 0;
+            tl_dataset_class_names(d2, &nk);
+            if (nk != 4 || tl_dataset_labels(d2)[0] != 0) bad++;
+        } else if (s4 != TL_ERR_NOMEM) {
+            bad++;
+        }
+        if ((s1 != TL_OK && d1) || (s2 != TL_OK && d2) || (s3 != TL_OK && d3)) bad++;
+        tl_dataset_free(d1);
+        tl_dataset_free(d2);
+        tl_dataset_free(d3);
+    }
+    fail_at = -1;
+    tl_allocator_set(NULL);
+    CHECK(bad == 0);
+    CHECK(ok > 0 && ok < 80);
+}
+
 int main(void) {
     RUN(spec_options_csv);
     RUN(spec_options_errors);
@@ -573,6 +631,7 @@ int main(void) {
     RUN(svmlight_common_base);
     RUN(gzip_text);
     RUN(stdin_spec);
+    RUN(oom_names_unify_gzip);
     if (tmpdir[0]) {
         char cmd[512];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

@@ -491,6 +491,9 @@ TEST(idx_images_labels) {
         const int *y = tl_dataset_labels_const(ds);
         CHECK(y && y[0] == 2 && y[1] == 0 && y[2] == 9);
         CHECK(strstr(tl_dataset_name(ds), "img-idx3-ubyte") != NULL);
+        /* the image shape behind the 8 features is kept (its two dimensions multiply to 8) */
+        size_t dims[TL_SAMPLE_SHAPE_MAX];
+        CHECK(tl_dataset_sample_shape(ds, dims) == 2 && dims[0] * dims[1] == 8);
         tl_dataset_free(ds);
     }
     tl_dataset *ds = NULL;

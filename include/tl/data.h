@@ -174,12 +174,14 @@ typedef enum {
 
 typedef struct {
     tl_format format;       /* default AUTO */
-    int csv_header;         /* -1 auto-detect (first row not numeric), 0 none, 1 present */
+    int csv_header;         /* -1 auto-detect (the rule at the top of this file), 0 none,
+                               1 present */
     long label_col;         /* CSV: 0-based label column, negative from the end (-1 = last,
-                               default), or TL_LABEL_COL_NONE */
+                               default), or TL_LABEL_COL_NONE; integers or class names */
     const char *label_name; /* CSV: label column by header name (overrides label_col) */
     char delimiter;         /* CSV: 0 = detect among , ; tab space */
-    int index_base;         /* svmlight: -1 auto (0-based if index 0 occurs), 0, or 1 */
+    int index_base;         /* svmlight: -1 auto (0-based if index 0 occurs), 0, or 1; see
+                               tl_svmlight_common_base for several files */
     size_t n_features;      /* svmlight: 0 = largest index seen + 1 */
     bool densify;           /* svmlight: return dense storage (default false: CSR) */
 } tl_load_opts;

@@ -561,7 +561,10 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
                 TL_CHECK(false, TL_ERR_FORMAT, "%s:%zu: %s: non-numeric value \"%s\"%s", c.name,
                          lineno, tl_colname(hdr, j, cn, sizeof cn),
                          tl_text_quote(f.p, f.n, q, sizeof q),
-                         (rows == 0 && o.csv_header == 0) ? " (is the first row a header?)" : "");
+                         (rows == 0 && o.csv_header == 0) ? " (is the first row a header?)"
+                         : (rows == 0 && o.csv_header < 0)
+                             ? " (if the first row is a header, say so: header=yes)"
+                             : "");
             }
             row[o2++] = v;
         }

@@ -175,6 +175,9 @@ static tl_status select_columns(tl_dataset **ds, const size_t *cols, size_t k) {
         free(v);
     }
     if (st == TL_OK && y) st = tl_dataset_set_labels(out, y);
+    size_t nnames = 0;
+    const char *const *names = tl_dataset_class_names(in, &nnames);
+    if (st == TL_OK && names) st = tl_dataset_set_class_names(out, names, nnames);
     if (st == TL_OK && tl_dataset_weights(in)) st = tl_dataset_set_weights(out, tl_dataset_weights(in));
     if (st == TL_OK) st = tl_dataset_set_name(out, tl_dataset_name(in));
     if (st != TL_OK) {

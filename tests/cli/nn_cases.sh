@@ -51,7 +51,7 @@ awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "evaluate-accuracy" "$j
 # at most half the joint labels can be told apart - and at most a quarter if the turns were lost
 j=$("$TL" train --arch "flatten,dense:8" --data "$TMP/src.csv" --rotation-labels --epochs 30 --batch 16 \
     --lr 0.05 --save "$TMP/rot.tlm" --test "$TMP/src_test.csv" --json -q 2>&1)
-echo "$j" | grep -q '"n_train": 800, "n_classes": 8' && ok || bad "train-rotation-labels-rows" "$j"
+echo "$j" | grep -q '"n_rows": 800, "n_classes": 8' && ok || bad "train-rotation-labels-rows" "$j"
 acc=$(echo "$j" | sed -n 's/.*"accuracy": \([0-9.]*\).*/\1/p')
 awk -v a="$acc" 'BEGIN { exit !(a > 0.4 && a < 0.6) }' && ok || bad "train-rotation-labels-accuracy" "$j"
 expect train-rotation-square 1 "square images" -- "$TL" train --arch "flatten,dense:8" --data "$TMP/src.csv" \

@@ -28,13 +28,13 @@ expect help-cmd-defaults 0 "default: 1nn" -- "$TL" help baseline
 expect no-command 2 "usage" -- "$TL"
 expect unknown-command 2 "unknown command 'frobnicate'" -- "$TL" frobnicate
 expect unknown-option 2 "unknown option --nope" -- "$TL" baseline --nope
-expect missing-source 1 "required" -- "$TL" baseline --target $D/small.csv
+expect missing-source 2 "required" -- "$TL" baseline --target $D/small.csv
 expect bad-learner 2 "learner" -- "$TL" baseline --source $D/small.csv --target $D/small.csv --learner forest
 expect bad-seed 2 "seed" -- "$TL" baseline --source $D/small.csv --target $D/small.csv --seed -3
 expect version 0 "tl " -- "$TL" version
 
 expect info-csv 0 "4 x 2" -- "$TL" info $D/small.csv
-expect info-json 0 '"rows": 4' -- "$TL" info --json $D/small.csv
+expect info-json 0 '"n_rows": 4' -- "$TL" info --json $D/small.csv
 expect info-missing-file 1 "nope.csv" -- "$TL" info $D/nope.csv
 expect info-empty 1 "empty.csv" -- "$TL" info $D/empty.csv
 expect info-ragged 1 "ragged.csv:2" -- "$TL" info $D/ragged.csv
@@ -52,7 +52,7 @@ expect baseline-unknown-label-allowed 0 "accuracy" -- "$TL" baseline --source $D
 
 # measures and instance weighting
 expect distance-feature-mismatch 1 "features" -- "$TL" distance --source $D/small.csv --target $D/three_features.csv
-expect distance-small 0 '"mmd"' -- "$TL" distance --source $D/small.csv --target $D/small.csv --metric mmd --json
+expect distance-small 0 '"mmd2"' -- "$TL" distance --source $D/small.csv --target $D/small.csv --metric mmd --json
 expect weight-unknown-method 2 "kmeans" -- "$TL" weight --method kmeans --source $D/small.csv --target $D/small.csv
 expect weight-bad-out 1 "cannot write" -- "$TL" weight --method kliep --source $D/small.csv --target $D/small.csv --out "$TMP/nodir/w.csv"
 [ ! -e "$TMP/nodir" ] && ok || bad "weight-bad-out-leaves-nothing"
@@ -65,7 +65,7 @@ expect rank-sources-json 0 '"ranking"' -- "$TL" rank-sources --target $D/small.c
 expect convert-svm 0 "" -- "$TL" convert $D/small.csv "$TMP/s.svmlight"
 expect convert-back 0 "" -- "$TL" convert "$TMP/s.svmlight" "$TMP/s.csv"
 a=$("$TL" info --json $D/small.csv); b=$("$TL" info --json "$TMP/s.csv")
-[ "$(echo "$a" | sed 's/"spec": "[^"]*"//')" = "$(echo "$b" | sed 's/"spec": "[^"]*"//')" ] && ok || bad "convert-roundtrip-same-info" "$a / $b"
+[ "$(echo "$a" | sed 's/"input": "[^"]*"//')" = "$(echo "$b" | sed 's/"input": "[^"]*"//')" ] && ok || bad "convert-roundtrip-same-info" "$a / $b"
 expect convert-npy 0 "" -- "$TL" convert $D/small.csv "$TMP/s.npy"
 expect convert-npy-back 0 "4 x 2" -- "$TL" info "$TMP/s.npy"
 expect convert-bad-dir 1 "nodir" -- "$TL" convert $D/small.csv "$TMP/nodir/x.csv"
@@ -131,7 +131,7 @@ fi
 # columns) flagged without labels, a normal SURF task not flagged, a source with permuted classes
 # flagged once a few labelled target rows are given
 expect columns-one 0 "4 x 1" -- "$TL" info --columns 1 $D/small.csv
-expect columns-bad 1 "increasing list" -- "$TL" info --columns 3-1 $D/small.csv
+expect columns-bad 2 "increasing list" -- "$TL" info --columns 3-1 $D/small.csv
 expect columns-beyond 1 "beyond the 2 features" -- "$TL" info --columns 0-5 $D/small.csv
 expect adapt-labelled-exclusive 2 "exclude" -- "$TL" adapt --method pca --source $D/small.csv \
     --target $D/small.csv --target-labelled $D/small.csv --labelled-per-class 1

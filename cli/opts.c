@@ -383,18 +383,18 @@ static void print_usage(FILE *f, const cli_command *cmd, bool man) {
             cli_roff_text(f, arch_note);
             fputc('\n', f);
         } else {
-            /* wrapped at 96 columns, indented */
+            /* wrapped at 96 columns, indented past the options' "  --" */
             const char *s = arch_note;
             while (*s) {
                 const char *nl = strchr(s, '\n');
                 size_t para = nl ? (size_t)(nl - s) : strlen(s), col = 0;
                 const char *e = s + para;
-                fputs(" ", f);
+                fputs("   ", f);
                 while (s < e) {
                     const char *w = s;
                     while (w < e && *w != ' ') w++;
                     size_t wl = (size_t)(w - s);
-                    if (col && col + 1 + wl > 94) fputs("\n ", f), col = 0;
+                    if (col && col + 1 + wl > 92) fputs("\n   ", f), col = 0;
                     fprintf(f, " %.*s", (int)wl, s);
                     col += wl + 1;
                     s = w < e ? w + 1 : w;

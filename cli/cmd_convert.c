@@ -3,6 +3,7 @@
  * conversion leaves no OUT behind; OUT may also be a stream (/dev/stdout, a FIFO), written
  * through (tl_wfile). */
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -18,6 +19,9 @@ static int run_convert(cli_args *a) {
     const char *to = cli_get(a, "to");
     if (to && strcmp(to, "auto") != 0 && tl_format_parse(to, &fmt) != TL_OK)
         return cli_usage("--to: unknown format '%s' (csv, svmlight, npy)", to);
+    struct stat sb;
+    if (stat(a->pos[1], &sb) == 0 && S_ISDIR(sb.st_mode))
+        return cli_fail("cannot write '%s': it is a directory, not a file", a->pos[1]);
     if (fmt == TL_FORMAT_AUTO) fmt = tl_format_guess(a->pos[1]);
     if (fmt != TL_FORMAT_CSV && fmt != TL_FORMAT_SVMLIGHT && fmt != TL_FORMAT_NPY)
         return cli_usage("cannot write '%s': output formats are csv, svmlight and npy (use --to)",

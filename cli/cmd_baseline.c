@@ -8,10 +8,8 @@ static int run_baseline(cli_args *a) {
     if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     tl_learner_params lp;
     if (!cli_learner_params(a, &lp)) return CLI_EXIT_USAGE;
-    if (!cli_get(a, "source") || !cli_get(a, "target"))
-        return cli_usage("--source and --target are required (see 'tl help baseline')");
     cli_domains d;
-    int lrc = cli_load_domains(a, &d);
+    int lrc = cli_load_domains(a, &d); /* 2 without --source/--target, 1 on bad data */
     if (lrc != 0) return lrc;
     tl_dataset *ev = cli_eval_set(&d);
     size_t ne = tl_dataset_rows(ev);

@@ -288,8 +288,8 @@ static int run_train(cli_args *a) {
         tl_json_begin(&j);
         tl_json_str(&j, "command", "train");
         tl_json_str(&j, "arch", tl_nn_arch(nn));
-        tl_json_str(&j, "model", save);
-        tl_json_int(&j, "n_train", (long long)n);
+        tl_json_str(&j, "output", save);
+        tl_json_int(&j, "n_rows", (long long)n);
         tl_json_int(&j, "n_classes", (long long)nc);
         tl_json_int(&j, "parameters", (long long)tl_nn_param_scalars(nn));
         tl_json_int(&j, "epochs", (long long)r.epochs_run);

@@ -189,7 +189,7 @@ tl_status tl_wfile_open(const char *path, tl_wfile **out) {
     } else {
         struct stat sb;
         bool exists = stat(w->target, &sb) == 0;
-        TL_CHECK(!exists || !S_ISDIR(sb.st_mode), TL_ERR_IO, "%s: is a folder%s", path,
+        TL_CHECK(!exists || !S_ISDIR(sb.st_mode), TL_ERR_IO, "%s: is a directory, not a file%s", path,
                  wf_via(w, via, sizeof via));
         if (exists && !S_ISREG(sb.st_mode)) {
             /* FIFO, device, ...: written through (a FIFO's open waits for its reader) */

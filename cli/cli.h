@@ -106,6 +106,9 @@ double cli_now(void);                                   /* monotonic seconds */
  * cli_check_common has already refused these before a command runs). */
 bool cli_load_opts(const cli_args *a, tl_load_opts *o);
 tl_status cli_load(const cli_args *a, const char *spec, tl_dataset **out);
+/* Sets read separately made to agree (NULLs skipped): one svmlight index base, one list of class
+ * names (labels renumbered). 0, or prints and returns 1. */
+int cli_unify_sets(tl_dataset **sets, size_t n);
 /* Make two datasets agree on the feature count: sparse ones are widened to the larger count,
  * dense ones must match (TL_ERR_SHAPE naming both). */
 tl_status cli_align_features(tl_dataset *a, tl_dataset *b);

@@ -64,11 +64,11 @@ static int load_model(const cli_args *a, const char *from, tl_nn **nn) {
         tl_free(arch);
     } else {
         if (!arch_arg || !shp)
-            return cli_fail("--arch and --input-shape go together (a libtl export needs neither)");
+            return cli_usage("--arch and --input-shape go together (a libtl export needs neither)");
         unsigned long uc, uh, uw;
         char tail;
         if (sscanf(shp, "%lux%lux%lu%c", &uc, &uh, &uw, &tail) != 3)
-            return cli_fail("--input-shape: '%s' is not CxHxW", shp);
+            return cli_usage("--input-shape: '%s' is not CxHxW", shp);
         c = uc, h = uh, w = uw;
         arch = cli_nn_read_arch(arch_arg);
         if (!arch) return cli_fail("--arch: cannot read '%s'", arch_arg);
@@ -90,11 +90,11 @@ static int load_model(const cli_args *a, const char *from, tl_nn **nn) {
 }
 
 static int run_finetune(cli_args *a) {
-    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     const char *from = cli_get(a, "from"), *save = cli_get(a, "save"),
                *save_pipe = cli_get(a, "save-pipeline"), *test = cli_get(a, "test");
-    if (!from) return cli_fail("--from is required (see 'tl help finetune')");
-    if (!save) return cli_fail("--save is required: where should the model go?");
+    if (!from) return cli_usage("--from is required (see 'tl help finetune')");
+    if (!save) return cli_usage("--save is required: where should the model go?");
     tl_params *mp = NULL;
     uint64_t seed;
     if (!cli_get_u64(a, "seed", &seed)) return 2;

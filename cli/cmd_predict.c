@@ -29,7 +29,8 @@ typedef struct {
     double *scores; /* row-major (n, k) or NULL */
     const int *y;   /* the rows' own labels, NULL when unlabelled */
     char *names;    /* the classes' names, k of them one after another (NUL-separated), or NULL */
-    const char **name_of; /* (k) into names */
+    const char **name_of; /* (k) into names (or the model's own strings) */
+    int *y_own;     /* the rows' labels renumbered to the model's class names */
 } prediction;
 
 /* The name of class value v, or NULL when the model has no names. */
@@ -101,8 +102,8 @@ static int predict_pipeline(const cli_args *a, const tl_pipeline *pipe, const ch
     else if (strcmp(dom, "source") == 0) domain = 0;
     else if (!cli_get_long(a, "domain", 0, 4095, &domain)) return 2;
     if ((size_t)domain >= tl_pipeline_domains(pipe))
-        return cli_fail("--domain %ld: the pipeline has %zu domains", domain,
-                         tl_pipeline_domains(pipe)), 2;
+        return cli_usage("--domain %ld: the pipeline has %zu domains", domain,
+                         tl_pipeline_domains(pipe));
     /* without --label-col, a CSV's label column is told by width: read without one, and a file
      * one column wider than the pipeline's input is read again with its last column as labels */
     size_t want = tl_pipeline_input_dim(pipe, (size_t)domain);
@@ -112,15 +113,45 @@ static int predict_pipeline(const cli_args *a, const tl_pipeline *pipe, const ch
                     tl_format_guess(spec) != TL_FORMAT_SVMLIGHT;
     if (by_width) o.label_col = TL_LABEL_COL_NONE;
     tl_status st = tl_dataset_load(spec, &o, ds);
-    if (st == TL_OK && by_width && !tl_dataset_has_labels(*ds) && tl_dataset_cols(*ds) == want + 1) {
+    /* one column too many, or a column that is no number (class names): the labels */
+    if (by_width && (st != TL_OK || (!tl_dataset_has_labels(*ds) && tl_dataset_cols(*ds) == want + 1))) {
+        char first[512];
+        snprintf(first, sizeof first, "%s", tl_error_message());
+        tl_status st1 = st;
         tl_dataset_free(*ds);
         *ds = NULL;
         o.label_col = -1;
         st = tl_dataset_load(spec, &o, ds);
+        if (st != TL_OK && st1 != TL_OK)
+            return cli_fail("cannot load '%s': %s", spec, first);
     }
     if (st != TL_OK) return cli_fail_status(st, "cannot load '%s'", spec);
     p->n = tl_dataset_rows(*ds);
     p->y = tl_dataset_labels_const(*ds);
+    p->cls = tl_pipeline_classes(pipe, &p->k);
+    size_t nn = 0, ni = 0;
+    const char *const *names = tl_pipeline_class_names(pipe, &nn);
+    const char *const *in_names = tl_dataset_class_names(*ds, &ni);
+    if (names && p->cls) {
+        p->name_of = malloc((p->k ? p->k : 1) * sizeof *p->name_of);
+        if (!p->name_of) return cli_fail("out of memory");
+        for (size_t k = 0; k < p->k; k++)
+            p->name_of[k] = p->cls[k] >= 0 && (size_t)p->cls[k] < nn ? names[p->cls[k]] : "?";
+    }
+    if (p->y && (names != NULL) != (in_names != NULL)) {
+        cli_warn("'%s' labels its rows %s but the model's classes are %s: no accuracy", spec,
+                 in_names ? "by name" : "by number", names ? "names" : "numbers");
+        p->y = NULL;
+    } else if (p->y && names) { /* the rows' names, numbered as the model numbers them */
+        p->y_own = malloc((p->n ? p->n : 1) * sizeof *p->y_own);
+        if (!p->y_own) return cli_fail("out of memory");
+        for (size_t i = 0; i < p->n; i++) {
+            p->y_own[i] = -1; /* a class the model does not know is never predicted */
+            for (size_t c = 0; c < nn; c++)
+                if (strcmp(names[c], in_names[p->y[i]]) == 0) p->y_own[i] = (int)c;
+        }
+        p->y = p->y_own;
+    }
     p->pred = malloc((p->n ? p->n : 1) * sizeof *p->pred);
     if (!p->pred) return cli_fail("out of memory");
     st = tl_pipeline_predict(pipe, (size_t)domain, *ds, p->pred);
@@ -129,7 +160,6 @@ static int predict_pipeline(const cli_args *a, const tl_pipeline *pipe, const ch
     tl_mat S = {0, 0, 0, NULL};
     if ((st = tl_pipeline_scores(pipe, (size_t)domain, *ds, &S)) != TL_OK)
         return cli_fail_status(st, "scoring '%s'", spec);
-    p->cls = tl_pipeline_classes(pipe, &p->k);
     p->scores = malloc((p->n ? p->n : 1) * p->k * sizeof *p->scores);
     if (!p->scores) {
         tl_mat_free(&S);
@@ -165,15 +195,15 @@ static int write_csv(const char *out, const prediction *p, bool proba) {
 }
 
 static int run_predict(cli_args *a) {
-    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]), 2;
+    if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     const char *mp = cli_get(a, "model"), *out = cli_get(a, "out");
     const char *spec = cli_get(a, "input") ? cli_get(a, "input") : cli_get(a, "data");
-    if (!mp || !spec) return cli_fail("--model and --input are required (see 'tl help predict')"), 2;
+    if (!mp || !spec) return cli_usage("--model and --input are required (see 'tl help predict')");
     if (cli_get(a, "input") && cli_get(a, "data"))
-        return cli_fail("--input and --data name the same thing: give one"), 2;
+        return cli_usage("--input and --data name the same thing: give one");
     bool proba = cli_flag(a, "proba");
     if (proba && !out && !cli_flag(a, "json"))
-        return cli_fail("--proba needs --out FILE or --json"), 2;
+        return cli_usage("--proba needs --out FILE or --json");
     tl_status st;
     if (out && (st = tl_wfile_check(out)) != TL_OK) return cli_fail_status(st, "--out");
     tl_ctx ctx;
@@ -190,8 +220,8 @@ static int run_predict(cli_args *a) {
         snprintf(pipe_err, sizeof pipe_err, "%s", tl_error_message());
     if (pipe) {
         if (cli_given(a, "classes") || cli_given(a, "per-class")) {
-            rc = (cli_fail("--classes and --per-class are for networks; a pipeline predicts "
-                           "every row given"), 2);
+            rc = cli_usage("--classes and --per-class are for networks; a pipeline predicts "
+                           "every row given");
             goto done;
         }
         rc = predict_pipeline(a, pipe, spec, &ds, &p);
@@ -208,7 +238,7 @@ static int run_predict(cli_args *a) {
         tl_json_str(&j, "command", "predict");
         tl_json_str(&j, "model", mp);
         tl_json_str(&j, "input", spec);
-        tl_json_int(&j, "n", (long long)p.n);
+        tl_json_int(&j, "n_rows", (long long)p.n);
         if (p.y && p.n) tl_json_num(&j, "accuracy", (double)right / (double)p.n);
         else tl_json_null(&j, "accuracy");
         if (out) tl_json_str(&j, "output", out);
@@ -240,6 +270,7 @@ done:
     free(p.scores);
     free(p.names);
     free(p.name_of);
+    free(p.y_own);
     tl_dataset_free(ds);
     tl_pipeline_free(pipe);
     cli_nn_data_free(&d);

@@ -18,7 +18,7 @@ static const cli_opt rank_opts[] = {
 static int run_rank(cli_args *a) {
     const char *t = cli_get(a, "target"), *tls = cli_get(a, "target-labelled");
     if (!t || a->npos < 1)
-        return cli_fail("needs --target SPEC and at least one source (see 'tl help rank-sources')");
+        return cli_usage("needs --target SPEC and at least one source (see 'tl help rank-sources')");
     long folds, threads;
     uint64_t seed;
     tl_rank_opts o = tl_rank_opts_default();

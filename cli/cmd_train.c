@@ -100,12 +100,12 @@ static float *turn_images(const float *x, size_t n, size_t C, size_t S) {
 }
 
 static int run_train(cli_args *a) {
-    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     tl_nn_train_params p;
     if (!cli_nn_train_params(a, &p)) return 2;
     const char *arch_arg = cli_get(a, "arch"), *save = cli_get(a, "save");
-    if (!arch_arg) return cli_fail("--arch is required (see 'tl help train')");
-    if (!save) return cli_fail("--save is required: where should the model go?");
+    if (!arch_arg) return cli_usage("--arch is required (see 'tl help train')");
+    if (!save) return cli_usage("--save is required: where should the model go?");
     uint64_t seed;
     if (!cli_get_u64(a, "seed", &seed)) return 2;
     tl_ctx ctx;

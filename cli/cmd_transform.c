@@ -18,7 +18,7 @@ static const cli_opt transform_opts[] = {
 
 static int run_transform(cli_args *a) {
     const char *model = cli_get(a, "model"), *in = cli_get(a, "input"), *out = cli_get(a, "out");
-    if (!model || !in || !out) return cli_fail("--model, --input and --out are required");
+    if (!model || !in || !out) return cli_usage("--model, --input and --out are required");
     const char *dom = cli_get(a, "domain");
     long domain;
     if (strcmp(dom, "target") == 0) domain = 1;
@@ -56,9 +56,9 @@ static int run_transform(cli_args *a) {
             goto done;
         }
     } else if (cli_given(a, "preprocess") || cli_given(a, "preprocess-fit")) {
-        rc = (cli_fail("'%s' is a pipeline: it scales the rows with the statistics it was fitted "
+        rc = cli_usage("'%s' is a pipeline: it scales the rows with the statistics it was fitted "
                        "with; --preprocess is for a method saved alone (--save-mapping)",
-                       model), 2);
+                       model);
         goto done;
     } else if ((st = tl_pipeline_transform(p, (size_t)domain, ds, &Z)) != TL_OK) {
         cli_fail_status(st, "transforming '%s' with '%s'", in, model);
@@ -73,11 +73,13 @@ static int run_transform(cli_args *a) {
     if (cli_flag(a, "json")) {
         tl_json j;
         tl_json_begin(&j);
+        tl_json_str(&j, "command", "transform");
         tl_json_str(&j, "model", model);
         tl_json_str(&j, "method", mname);
         tl_json_str(&j, "output", out);
-        tl_json_int(&j, "rows", (long long)Z.rows);
-        tl_json_int(&j, "cols", (long long)Z.cols);
+        tl_json_str(&j, "input", in);
+        tl_json_int(&j, "n_rows", (long long)Z.rows);
+        tl_json_int(&j, "n_features", (long long)Z.cols);
         rc = cli_json_finish(&j);
     } else {
         cli_info(a, "wrote %s (%zu x %zu, %s mapping)", out, Z.rows, Z.cols, mname);

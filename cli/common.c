@@ -384,6 +384,12 @@ void cli_domains_free(cli_domains *d) {
 
 tl_dataset *cli_eval_set(const cli_domains *d) { return d->test ? d->test : d->target; }
 
+int cli_unify_sets(tl_dataset **sets, size_t n) {
+    tl_status st = tl_datasets_unify_index_base(sets, n, NULL);
+    if (st == TL_OK) st = tl_datasets_unify_classes(sets, n);
+    return st == TL_OK ? 0 : cli_fail_status(st, "reading the files together");
+}
+
 int cli_load_domains(const cli_args *a, cli_domains *d) {
     d->source = d->target = d->test = d->labelled = NULL;
     const char *s = cli_get(a, "source"), *t = cli_get(a, "target"), *tt = cli_get(a, "target-test");
@@ -397,6 +403,8 @@ int cli_load_domains(const cli_args *a, cli_domains *d) {
                  tl_dataset_rows(d->source) == 0 ? s : t);
         goto fail;
     }
+    tl_dataset *sets[4] = {d->source, d->target, d->test, d->labelled};
+    if (cli_unify_sets(sets, 4) != 0) goto fail;
     if (cli_align_features(d->source, d->target) != TL_OK) goto fail;
     /* a second pass widens every sparse set to the largest feature count seen */
     for (int pass = 0; pass < 2; pass++) {

@@ -77,7 +77,7 @@ static int select_rows(const cli_args *a, const tl_dataset *ds, bool per_class, 
         return cli_fail("'%s' has no labels: --classes and --per-class need them", tl_dataset_name(ds));
     if (cs) {
         nk = cli_nn_parse_classes(cs, keep, sizeof keep / sizeof *keep);
-        if (nk < 0) return cli_fail("--classes: '%s' is not a list like 5-9 or 0,2,4", cs);
+        if (nk < 0) return cli_usage("--classes: '%s' is not a list like 5-9 or 0,2,4", cs);
     }
     size_t *r = malloc((n ? n : 1) * sizeof *r);
     if (!r) return cli_fail("out of memory");
@@ -156,7 +156,7 @@ int cli_nn_load_raw(const cli_args *a, const char *spec, bool per_class, tl_data
     tl_dataset *ds = NULL, *sub = NULL;
     size_t *idx = NULL, m = 0;
     *out = NULL;
-    if (!spec) return cli_fail("--data is required (see 'tl help %s')", cli_cmd_name);
+    if (!spec) return cli_usage("--data is required (see 'tl help %s')", cli_cmd_name);
     if (cli_load(a, spec, &ds) != TL_OK) return 1;
     if (tl_dataset_is_sparse(ds)) {
         tl_status st = tl_dataset_densify(ds);

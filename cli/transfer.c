@@ -85,7 +85,7 @@ static void loaded_free(loaded *d) {
 }
 
 int cli_run_transfer(const cli_command *cmd, cli_args *a) {
-    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     int rc = 1;
     tl_params *mp = NULL, *lp = NULL;
     tl_task *task = NULL;
@@ -114,10 +114,9 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
     const tl_method *m = tl_params_method(mp);
     if ((tl_method_needs(m) & TL_NEEDS_TARGET_LABELS) && !cli_get(a, "target-labelled") &&
         per_class == 0 && nlab == 0) {
-        cli_fail("--method %s needs labelled target rows (--target-labelled SPEC, or "
-                 "--labelled-per-class K / --labelled N drawn from --target)",
-                 tl_method_name(m));
-        rc = 1;
+        cli_usage("--method %s needs labelled target rows (--target-labelled SPEC, or "
+                  "--labelled-per-class K / --labelled N drawn from --target)",
+                  tl_method_name(m));
         goto done;
     }
     const char *pre = cli_get(a, "preprocess"), *fit = cli_get(a, "preprocess-fit");
@@ -134,7 +133,7 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
     const char *s = cli_get(a, "source"), *t = cli_get(a, "target"), *tt = cli_get(a, "target-test"),
                *tl = cli_get(a, "target-labelled");
     if (!s || !t) {
-        cli_fail("--source and --target are required (see 'tl help %s')", cmd->name);
+        rc = cli_usage("--source and --target are required (see 'tl help %s')", cmd->name);
         goto done;
     }
     /* every output path is checked before any work: a typo costs no minutes of fitting */
@@ -149,6 +148,8 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
     if (cli_load(a, s, &d.src) != TL_OK || cli_load(a, t, &d.tgt) != TL_OK ||
         (tt && cli_load(a, tt, &d.test) != TL_OK) || (tl && cli_load(a, tl, &d.lab) != TL_OK))
         goto done;
+    tl_dataset *sets[4] = {d.src, d.tgt, d.test, d.lab};
+    if (cli_unify_sets(sets, 4) != 0) goto done;
     if (tl && !tl_dataset_has_labels(d.lab)) {
         cli_fail("'%s' has no labels: --target-labelled needs labelled rows", tl);
         goto done;

@@ -202,6 +202,9 @@ const tl_model *tl_pipeline_model(const tl_pipeline *p); /* NULL without a metho
 /* New rows of domain `domain`, raw (the pipeline applies that domain's fitted scaling):
  * predicted labels pred (rows). */
 tl_status tl_pipeline_predict(const tl_pipeline *p, size_t domain, const tl_dataset *X, int *pred);
+/* The names of the source's classes when its labels were names (label v is names[v]; k of
+ * them), else NULL. Saved with the pipeline. */
+const char *const *tl_pipeline_class_names(const tl_pipeline *p, size_t *k);
 /* The classes the pipeline predicts (nclasses of them, in score order); NULL when none. */
 const int *tl_pipeline_classes(const tl_pipeline *p, size_t *nclasses);
 /* Class scores of new raw rows: S (rows, classes) allocated with tl_mat_alloc - probabilities

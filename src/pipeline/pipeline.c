@@ -9,6 +9,7 @@
 
 #include "method_internal.h"
 #include "pipeline_internal.h"
+#include "internal/util.h"
 
 struct tl_pipeline {
     tlx_scalers sc;
@@ -17,7 +18,40 @@ struct tl_pipeline {
     size_t src, tgt;
     tl_model *model;    /* NULL: no transfer */
     tl_learner *learner;/* NULL for an ensemble, which predicts itself */
+    char **names;       /* (nnames) the class names of the source's labels (label v: names[v]) */
+    size_t nnames;      /* 0: the labels are plain integers */
 };
+
+static void free_names(char **names, size_t n) {
+    for (size_t i = 0; names && i < n; i++) tl_free(names[i]);
+    tl_free(names);
+}
+
+/* names[0..k) copied into p (k may be 0). */
+static tl_status set_names(tl_pipeline *p, const char *const *names, size_t k) {
+    tl_status st = TL_OK;
+    char **c = NULL;
+    size_t i = 0;
+    if (k) {
+        TL_CALLOC(c, k);
+        for (; i < k; i++) {
+            c[i] = tli_strdup(names[i]);
+            TL_CHECK(c[i], TL_ERR_NOMEM, "pipeline: out of memory");
+        }
+    }
+    free_names(p->names, p->nnames);
+    p->names = c;
+    p->nnames = k;
+    c = NULL;
+done:
+    free_names(c, i);
+    return st;
+}
+
+const char *const *tl_pipeline_class_names(const tl_pipeline *p, size_t *k) {
+    if (k) *k = p ? p->nnames : 0;
+    return p && p->nnames ? (const char *const *)p->names : NULL;
+}
 
 void tlx_scalers_free(tlx_scalers *sc) {
     if (!sc) return;
@@ -30,6 +64,7 @@ void tl_pipeline_free(tl_pipeline *p) {
     if (!p) return;
     tlx_scalers_free(&p->sc);
     tl_free(p->dims);
+    free_names(p->names, p->nnames);
     tl_model_free(p->model);
     tl_learner_free(p->learner);
     tl_free(p);
@@ -47,6 +82,11 @@ tl_status tlx_pipeline_make(tlx_scalers *sc, tl_model *model, tl_learner *learne
                                            : tl_nn_input_dim(tl_task_network(task, i));
     p->src = src;
     p->tgt = tgt;
+    if (tl_task_data(task, src)) {
+        size_t k = 0;
+        const char *const *nm = tl_dataset_class_names(tl_task_data(task, src), &k);
+        TL_TRY(set_names(p, nm, nm ? k : 0));
+    }
     p->sc = *sc;
     memset(sc, 0, sizeof *sc);
     p->model = model;
@@ -190,6 +230,21 @@ tl_status tl_pipeline_save(const tl_pipeline *p, const char *path) {
     TL_TRY(tl_tlm_set_count(c, "source", p->src));
     TL_TRY(tl_tlm_set_count(c, "target", p->tgt));
     TL_TRY(tl_tlm_set_meta(c, "preprocess_fit", p->sc.on_source ? "source" : "domain"));
+    if (p->nnames) { /* one per line: a name holds no line break */
+        size_t len = 0;
+        for (size_t i = 0; i < p->nnames; i++) len += strlen(p->names[i]) + 1;
+        char *joined = NULL;
+        TL_ALLOC(joined, len);
+        for (size_t i = 0, o = 0; i < p->nnames; i++) {
+            size_t l = strlen(p->names[i]);
+            memcpy(joined + o, p->names[i], l);
+            o += l;
+            joined[o++] = i + 1 < p->nnames ? '\n' : '\0';
+        }
+        st = tl_tlm_set_meta(c, "class_names", joined);
+        tl_free(joined);
+        if (st != TL_OK) goto done;
+    }
     {
         double *dv = NULL;
         TL_ALLOC(dv, p->n ? p->n : 1);
@@ -245,6 +300,27 @@ tl_status tl_pipeline_read(const tl_tlm *c, const char *path, tl_pipeline **out)
     p->tgt = (size_t)tgt;
     const char *pf = tl_tlm_get_meta(c, "preprocess_fit");
     p->sc.on_source = pf && strcmp(pf, "source") == 0;
+    const char *cn = tl_tlm_get_meta(c, "class_names");
+    if (cn) {
+        size_t k = 1;
+        for (const char *q = cn; *q; q++) k += *q == '\n';
+        TL_CHECK(k <= 1000000, TL_ERR_FORMAT, "%s: %zu class names", path, k);
+        TL_CALLOC(p->names, k);
+        p->nnames = k;
+        const char *q = cn;
+        for (size_t i = 0; i < k; i++) {
+            const char *e = strchr(q, '\n');
+            size_t l = e ? (size_t)(e - q) : strlen(q);
+            TL_CHECK(l > 0, TL_ERR_FORMAT, "%s: class name %zu is empty", path, i + 1);
+            TL_ALLOC(p->names[i], l + 1);
+            memcpy(p->names[i], q, l);
+            p->names[i][l] = '\0';
+            for (size_t j = 0; j < i; j++)
+                TL_CHECK(strcmp(p->names[j], p->names[i]) != 0, TL_ERR_FORMAT,
+                         "%s: class name \"%s\" appears twice", path, p->names[i]);
+            q = e ? e + 1 : q + l;
+        }
+    }
     {
         tl_dtype dt;
         size_t nd;

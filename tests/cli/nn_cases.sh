@@ -75,7 +75,7 @@ expect arch-unknown 1 "unknown layer 'convv'" -- "$TL" train --arch "convv:4:3,f
 expect arch-shape 1 "'dense:2'" -- "$TL" train --arch "conv:4:3,dense:2" --data "$TMP/src.csv" --save "$TMP/x.tlm"
 expect arch-head-size 1 "dense:2" -- "$TL" train --arch "flatten,dense:3" --data "$TMP/tgt.csv" --save "$TMP/x.tlm"
 [ ! -e "$TMP/x.tlm" ] && ok || bad "failed-train-leaves-no-model"
-expect train-missing-save 1 "save" -- "$TL" train --arch "$A" --data "$TMP/src.csv"
+expect train-missing-save 2 "save" -- "$TL" train --arch "$A" --data "$TMP/src.csv"
 expect train-bad-augment 2 "augment" -- "$TL" train --arch "$A" --data "$TMP/src.csv" --save "$TMP/x.tlm" --augment rotate
 expect train-bad-optimizer 2 "optimizer" -- "$TL" train --arch "$A" --data "$TMP/src.csv" --save "$TMP/x.tlm" --optimizer adam
 expect train-bad-shape 1 "input-shape" -- "$TL" train --arch "$A" --data "$TMP/src.csv" --save "$TMP/x.tlm" --input-shape 2x3x3

@@ -93,7 +93,7 @@ expect weight-bad-out 1 "cannot write" -- "$TL" weight --method kliep --source $
 [ ! -e "$TMP/nodir" ] && ok || bad "weight-bad-out-leaves-nothing"
 expect weight-widths-range 2 "not an integer in \[1, 32\]" -- "$TL" weight --method kliep --widths 40 --source $D/small.csv --target $D/small.csv
 expect weight-folds-range 2 "\-\-folds" -- "$TL" weight --method kliep --widths 3 --folds 1 --source $D/small.csv --target $D/small.csv
-expect tradaboost-no-labelled 1 "target-labelled" -- "$TL" tradaboost --source $D/small.csv --target $D/small.csv
+expect tradaboost-no-labelled 2 "target-labelled" -- "$TL" tradaboost --source $D/small.csv --target $D/small.csv
 expect rank-sources-json 0 '"ranking"' -- "$TL" rank-sources --target $D/small.csv $D/small.csv $D/small.csv --json
 
 # convert round trip and atomic failure
@@ -229,7 +229,7 @@ for k in primal rbf; do
     cmp -s "$TMP/zt_$k.csv" "$TMP/zt2_$k.csv" && ok || bad "transform-$k-equals-out-target" \
         "$(head -n 3 "$TMP/zt_$k.csv" "$TMP/zt2_$k.csv")"
 done
-expect transform-json 0 '"cols": 3' -- "$TL" transform --model "$TMP/f_primal.tlm" --input "$TMP/ftgt.csv" \
+expect transform-json 0 '"n_features": 3' -- "$TL" transform --model "$TMP/f_primal.tlm" --input "$TMP/ftgt.csv" \
     --out "$TMP/zt3.csv" --json
 expect transform-wrong-features 1 "features" -- "$TL" transform --model "$TMP/f_primal.tlm" \
     --input $D/small.csv --out "$TMP/zbad.csv"
@@ -250,7 +250,7 @@ expect transform-flipped-byte 1 "flip.tlm" -- "$TL" transform --model "$TMP/flip
 [ ! -e "$TMP/zflip.csv" ] && ok || bad "transform-flipped-byte-leaves-no-file"
 expect transform-missing-model 1 "nope.tlm" -- "$TL" transform --model "$TMP/nope.tlm" \
     --input "$TMP/ftgt.csv" --out "$TMP/znope.csv"
-expect transform-no-args 1 "required" -- "$TL" transform --model "$TMP/f_primal.tlm"
+expect transform-no-args 2 "required" -- "$TL" transform --model "$TMP/f_primal.tlm"
 # bad parameters: clear message, non-zero exit
 expect adapt-dim-too-large 2 "dim = 7 exceeds the feature count 6" -- "$TL" adapt --method tca --dim 7 $FS
 expect adapt-negative-lambda 2 "lambda" -- "$TL" adapt --method jda --lambda -1 $FS
@@ -258,7 +258,7 @@ expect adapt-unknown-kernel 2 "'sigmoid' is not one of primal, linear, rbf, poly
     "$TL" adapt --method tca --kernel sigmoid $FS
 expect adapt-unknown-method 2 "unknown adaptation method 'foo'" -- "$TL" adapt --method foo $FS
 expect adapt-mu-above-1 2 "mu" -- "$TL" adapt --method bda --mu 2 $FS
-expect adapt-augment-unlabelled 1 "needs labelled target rows (--target-labelled" -- \
+expect adapt-augment-unlabelled 2 "needs labelled target rows (--target-labelled" -- \
     "$TL" adapt --method augment $FS
 expect adapt-feature-mismatch 1 "features" -- "$TL" adapt --method tca --source $D/small.csv \
     --target "$TMP/ftgt.csv"

@@ -115,5 +115,46 @@ expect measured-negative-transfer 0 "negative transfer      MEASURED" -- "$TL" a
 out=$("$TL" tradaboost $S --target "$TMP/tgt.csv" --labelled 6 --rounds 3 2>&1)
 case "$out" in *"classes do not match"*) bad "tradaboost-no-false-class-claim" "$out" ;; *) ok ;; esac
 
+# ---- labels: names round-trip, per-file label options, files read together ----
+D=tests/cli/data
+expect string-labels-info 0 "6 x 2" -- "$TL" info $D/animals_src.csv
+expect string-labels-adapt-save 0 "pipeline saved to" -- "$TL" adapt --method coral --source $D/animals_src.csv \
+    --target $D/animals_tgt_nolabels.csv:label=none --save "$TMP/animals.tlm"
+expect predict-prints-class-names 0 "^cat$" -- "$TL" predict --model "$TMP/animals.tlm" --input $D/animals_tgt_nolabels.csv -q
+expect predict-names-accuracy 0 '"accuracy": 1,' -- "$TL" predict --model "$TMP/animals.tlm" --input $D/animals_tgt.csv --json
+expect predict-names-proba-header 0 "" -- "$TL" predict --model "$TMP/animals.tlm" --input $D/animals_tgt.csv \
+    --out "$TMP/an.csv" --proba
+[ "$(head -1 "$TMP/an.csv")" = "sample,label,p_cat,p_dog" ] && ok || bad "predict-names-proba-header-line" "$(head -2 "$TMP/an.csv")"
+expect convert-keeps-names 0 "" -- "$TL" convert $D/animals_src.csv "$TMP/a.csv"
+grep -q ',cat$' "$TMP/a.csv" && ok || bad "convert-writes-names" "$(head -2 "$TMP/a.csv")"
+expect names-vs-integers 1 "has class names" -- "$TL" baseline --source $D/animals_src.csv --target $D/small.csv
+expect spec-unknown-key 1 'unknown option "lable"' -- "$TL" info $D/small.csv:lable=x
+expect spec-bad-header 1 "not one of yes, no, auto" -- "$TL" info $D/small.csv:header=maybe
+expect spec-label-by-name-missing 1 'no column named "nope"' -- "$TL" info $D/small.csv:label=nope
+expect spec-label-on-svmlight 1 "label= does not apply to svmlight" -- "$TL" info $D/one_based.svmlight:label=none
+expect label-names-count 2 "label" -- "$TL" train --arch "flatten,dense:2" --data "$TMP/src.csv" --input-shape 1x1x5 \
+    --epochs 1 --label-names a,b,c --save "$TMP/ln.tlm"
+
+# ---- files a user has: missing values, gzip, standard input, image stacks, svmlight bases ----
+expect csv-first-row-empty-field 1 "missing_first.csv:1: column 2: empty field" -- "$TL" info $D/missing_first.csv
+expect csv-first-row-NA 1 'na_first.csv:1: column 2: missing value "NA"' -- "$TL" info $D/na_first.csv
+expect csv-first-row-question 1 'column 2: missing value "?"' -- "$TL" info $D/question_first.csv
+expect csv-later-missing 1 'missing_later.csv:3: column 2 ("f2"): empty field' -- "$TL" info $D/missing_later.csv
+expect csv-gzip 0 "4 x 2" -- "$TL" info $D/small.csv.gz
+expect stdin-csv 0 "4 x 2" -- sh -c "'$TL' info - <$D/small.csv"
+expect stdin-gzip 0 "4 x 2" -- sh -c "'$TL' info - <$D/small.csv.gz"
+expect stdin-error-names-it 1 "<stdin>:2:" -- sh -c "printf '1,2,0\n3,x,1\n' | '$TL' info -"
+expect npy-3d-stack 0 "4 x 4" -- "$TL" info $D/stack3d.npy
+expect svmlight-base-conflict 1 "index 0 in a 1-based file" -- "$TL" info $D/zero_based.svmlight:base=1
+expect svmlight-bases-unified 0 "accuracy" -- "$TL" baseline --source $D/one_based.svmlight --target $D/zero_based.svmlight
+expect convert-no-gzip-output 1 "compressed" -- "$TL" convert $D/small.csv "$TMP/o.csv.gz"
+no_file convert-no-gzip-output-nothing "$TMP/o.csv.gz"
+
+# ---- consistency: exit codes, JSON, version, the library's name ----
+expect usage-missing-target 2 "required" -- "$TL" adapt --method coral $S
+expect usage-unknown-option 2 "unknown option" -- "$TL" predict --nope
+expect version-json 0 '"version":' -- "$TL" version --json
+expect model-is-a-folder 1 "is a directory" -- "$TL" predict --model "$TMP" --input "$TMP/tgt.csv"
+
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

@@ -38,8 +38,11 @@
 static const tl_param_desc pca_params[] = {P_DIM("100"), P_KERNEL, P_L2("false")};
 static const tl_param_desc coral_params[] = {
     {"eps", TL_PARAM_REAL, "1", 0, 1e12, NULL,
-     "covariance regulariser added to the diagonal, in units of each domain's mean feature "
-     "variance (the authors' 1 on z-scored features)",
+     "covariance regulariser added to the diagonal (the authors' 1 on z-scored features)",
+     NULL},
+    {"eps-scale", TL_PARAM_CHOICE, "relative", 0, 0, "relative,absolute",
+     "relative: eps in units of each domain's mean feature variance (the same on any scale); "
+     "absolute: as given, as the authors' code",
      NULL},
     P_L2("false")};
 static const tl_param_desc sa_params[] = {P_DIM("30"), P_KERNEL, P_L2("false")};
@@ -75,6 +78,7 @@ static tl_adapt_params adapt_params(const tl_params *p, uint64_t seed, const tl_
     if (tl_method_param_find(m, "iters")) a.iters = (int)tlx_int(p, "iters");
     if (tl_method_param_find(m, "mu")) a.mu = tlx_num(p, "mu");
     if (tl_method_param_find(m, "eps")) a.coral_eps = tlx_num(p, "eps");
+    if (tl_method_param_find(m, "eps-scale")) a.coral_eps_relative = tlx_int(p, "eps-scale") == 0;
     if (tl_method_param_find(m, "l2-embed")) a.l2_embed = tlx_bool(p, "l2-embed");
     if (tl_method_param_find(m, "kernel")) {
         long k = tlx_int(p, "kernel"); /* 0 primal, then linear, rbf, poly */

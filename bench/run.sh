@@ -305,8 +305,8 @@ guard_heldout() {
         return 0
     fi
     HM="$DG:X_src,Y_src" HU="$DG:X_tar,Y_tar"
-    JD="adapt --method jda --preprocess l2"
-    JC="adapt --method jda --preprocess rowsum,zscore,l2"
+    JD="adapt --method jda --kernel primal --preprocess l2"
+    JC="adapt --method jda --kernel primal --preprocess rowsum,zscore,l2"
     gperm "$HM" "$G/mnist_perm.csv"
     gperm "$HU" "$G/usps_perm.csv"
     HAVE_DC=0

@@ -3,6 +3,15 @@
  * validation done once here (finite values, CSR structure, weights, labels), the mapping from any
  * integer labels to sorted class indices, and prediction as the argmax of the class scores.
  *
+ * C = auto (TL_LEARNER_C_AUTO) for logreg and the SVM: stratified k-fold cross-validation on the
+ * training rows over the log grid 1e-4 .. 1e2, the folds in parallel, each fold walking the grid
+ * upwards with warm starts (a smaller C's solution is a good start for the next: the path of
+ * liblinear's and glmnet's C / lambda searches); the score is the sample-weighted accuracy pooled
+ * over the held-out rows, ties go to the smaller C; then one cold fit with the chosen C on all
+ * rows, so an auto fit equals a fit given that C. The grid is the decades DANN's and the
+ * Office/Amazon protocols search (their published SVM columns choose C by validation between
+ * 1e-5 and 1e2); the count-valued Amazon rows choose 1e-3..1e-2, z-scored dense rows 1e-2..1.
+ *
  * Also the private tl_xmat helpers shared by the learners (learn_internal.h): they are kept here
  * instead of depending on src/data so the learners need only core + BLAS. */
 #include <ctype.h>
@@ -25,6 +34,11 @@ struct tl_learner {
     size_t c;     /* number of classes */
     int *classes; /* (c) sorted distinct training labels */
     void *model;  /* owned by ops; NULL when c == 1 (a constant predictor) */
+    double C;     /* logreg / svm: the C of the fitted model (chosen when p.C is auto) */
+    bool C_auto;  /* C was chosen by cross-validation */
+    double cv_acc;/* ... and its cross-validated (weighted) accuracy */
+    bool converged;
+    int iterations;
 };
 
 /* ---------------------------------------------------------------- tl_xmat helpers */
@@ -158,6 +172,7 @@ done:
 void tlp_linmodel_free(void *mp) {
     tlp_linmodel *m = mp;
     if (!m) return;
+    tl_free(m->alpha);
     tl_free(m->Wt);
     tl_free(m->b);
     tl_free(m);
@@ -227,6 +242,7 @@ tl_learner_params tl_learner_params_default(tl_learner_type type) {
     p.tol = default_tol(type);
     p.seed = 42;
     p.threads = 0;
+    p.cv_folds = 5;
     return p;
 }
 
@@ -237,9 +253,14 @@ tl_status tl_learner_params_check(const tl_learner_params *p) {
     if (p->type == TL_LEARNER_KNN && p->k < 1)
         return tl_fail(TL_ERR_INVALID_ARG, "k-NN: k must be at least 1");
     if ((p->type == TL_LEARNER_LOGREG || p->type == TL_LEARNER_SVM) &&
-        !(isfinite(p->C) && p->C > 0))
-        return tl_fail(TL_ERR_INVALID_ARG, "%s: C = %g must be positive and finite",
+        !(isfinite(p->C) && p->C >= 0))
+        return tl_fail(TL_ERR_INVALID_ARG,
+                       "%s: C = %g must be positive and finite (or 0: chosen by cross-validation)",
                        tl_learner_name(p->type), p->C);
+    if ((p->type == TL_LEARNER_LOGREG || p->type == TL_LEARNER_SVM) &&
+        p->C == TL_LEARNER_C_AUTO && p->cv_folds < 2)
+        return tl_fail(TL_ERR_INVALID_ARG, "%s: cv_folds = %zu must be at least 2 for C = auto",
+                       tl_learner_name(p->type), p->cv_folds);
     if (p->type == TL_LEARNER_RIDGE && !(isfinite(p->alpha) && p->alpha >= 0))
         return tl_fail(TL_ERR_INVALID_ARG, "ridge: alpha = %g must be >= 0 and finite", p->alpha);
     if ((p->type == TL_LEARNER_LOGREG || p->type == TL_LEARNER_SVM) && p->max_iter < 1)
@@ -341,7 +362,14 @@ static void reset(tl_learner *l) {
     l->classes = NULL;
     l->c = l->d = 0;
     l->fitted = false;
+    l->C = 0;
+    l->C_auto = false;
+    l->cv_acc = 0;
+    l->converged = false;
+    l->iterations = 0;
 }
+
+static bool uses_C(tl_learner_type t) { return t == TL_LEARNER_LOGREG || t == TL_LEARNER_SVM; }
 
 void tl_learner_free(tl_learner *l) {
     if (!l) return;
@@ -352,6 +380,153 @@ void tl_learner_free(tl_learner *l) {
 size_t tl_learner_nclasses(const tl_learner *l) { return l && l->fitted ? l->c : 0; }
 size_t tl_learner_input_dim(const tl_learner *l) { return l && l->fitted ? l->d : 0; }
 const int *tl_learner_classes(const tl_learner *l) { return l && l->fitted ? l->classes : NULL; }
+double tl_learner_C(const tl_learner *l) { return l && l->fitted && uses_C(l->p.type) ? l->C : 0; }
+bool tl_learner_C_auto(const tl_learner *l, double *cv_accuracy) {
+    bool a = l && l->fitted && l->C_auto;
+    if (cv_accuracy) *cv_accuracy = a ? l->cv_acc : 0;
+    return a;
+}
+bool tl_learner_converged(const tl_learner *l) { return l && l->fitted && l->converged; }
+int tl_learner_iterations(const tl_learner *l) { return l && l->fitted ? l->iterations : 0; }
+
+/* Class indices pred (n) of a fitted model: the learner's own predict, else the argmax of the
+ * scores in blocks. */
+#define PREDICT_BLOCK 4096
+static tl_status predict_idx(const tlp_learner_ops *ops, const void *model, size_t c, tl_xmat X,
+                             int *pred) {
+    tl_status st = TL_OK;
+    double *buf = NULL;
+    size_t n = tlp_xrows(X);
+    if (n == 0) return TL_OK;
+    if (ops->predict) return ops->predict(model, X, pred);
+    size_t bs = n < PREDICT_BLOCK ? n : PREDICT_BLOCK;
+    size_t cells;
+    TL_CHECK(tl_size_mul(bs, c, &cells) == 0, TL_ERR_NOMEM, "predict: size overflow");
+    TL_ALLOC(buf, cells);
+    for (size_t r0 = 0; r0 < n; r0 += bs) {
+        size_t nb = n - r0 < bs ? n - r0 : bs;
+        tl_mat S = tl_mat_view(buf, nb, c);
+        TL_TRY(ops->scores(model, tlp_xslice(X, r0, nb), S));
+        for (size_t i = 0; i < nb; i++) {
+            const double *s = buf + i * c;
+            size_t best = 0;
+            for (size_t k = 1; k < c; k++)
+                if (s[k] > s[best]) best = k;
+            pred[r0 + i] = (int)best;
+        }
+    }
+done:
+    tl_free(buf);
+    return st;
+}
+
+/* ---------------------------------------------------------------- C = auto */
+
+typedef struct {
+    const tlp_learner_ops *ops;
+    tl_learner_params p; /* C set per grid point */
+    tl_xmat X;
+    const int *yi;
+    const double *w;
+    size_t n, c, folds;
+    const size_t *fold; /* (n) */
+    double *hits;       /* (folds, TL_LEARNER_C_GRID_N) weighted correct held-out predictions */
+} cgrid_job;
+
+static double grid_C(size_t g) { return pow(10.0, (double)g - 4.0); }
+
+/* One fold: the grid upwards with warm starts, scored on the held-out rows. */
+static tl_status cgrid_fold(void *v, size_t f, size_t thread) {
+    tl_status st = TL_OK;
+    const cgrid_job *j = v;
+    size_t *tr = NULL, *te = NULL;
+    int *ytr = NULL, *pred = NULL;
+    double *wtr = NULL;
+    tlp_xsub Xtr = {0}, Xte = {0};
+    void *prev = NULL, *model = NULL;
+    (void)thread;
+    size_t ntr = 0, nte = 0;
+    TL_ALLOC(tr, j->n);
+    TL_ALLOC(te, j->n);
+    double wtr_sum = 0;
+    for (size_t i = 0; i < j->n; i++) {
+        if (j->fold[i] == f) {
+            te[nte++] = i;
+        } else {
+            tr[ntr++] = i;
+            wtr_sum += j->w[i];
+        }
+    }
+    if (nte == 0 || !(wtr_sum > 0)) goto done; /* nothing to learn from or to score: no vote */
+    TL_ALLOC(ytr, ntr);
+    TL_ALLOC(wtr, ntr);
+    TL_ALLOC(pred, nte);
+    for (size_t r = 0; r < ntr; r++) {
+        ytr[r] = j->yi[tr[r]];
+        wtr[r] = j->w[tr[r]];
+    }
+    TL_TRY(tlp_xsub_make(j->X, tr, ntr, &Xtr));
+    TL_TRY(tlp_xsub_make(j->X, te, nte, &Xte));
+    for (size_t g = 0; g < TL_LEARNER_C_GRID_N; g++) {
+        tl_learner_params p = j->p;
+        p.C = grid_C(g);
+        tlp_fit_info info = {prev, true, false, 0};
+        TL_TRY(j->ops->fit(&p, Xtr.X, ytr, wtr, j->c, &info, &model));
+        if (prev) j->ops->free_model(prev);
+        prev = model;
+        model = NULL;
+        TL_TRY(predict_idx(j->ops, prev, j->c, Xte.X, pred));
+        double h = 0;
+        for (size_t r = 0; r < nte; r++)
+            if (pred[r] == j->yi[te[r]]) h += j->w[te[r]];
+        j->hits[f * TL_LEARNER_C_GRID_N + g] = h;
+    }
+done:
+    if (prev) j->ops->free_model(prev);
+    if (model) j->ops->free_model(model);
+    tlp_xsub_free(&Xtr);
+    tlp_xsub_free(&Xte);
+    tl_free(tr);
+    tl_free(te);
+    tl_free(ytr);
+    tl_free(wtr);
+    tl_free(pred);
+    return st;
+}
+
+/* Chooses l->C by cross-validation on (X, yi, w) (validated; c >= 2 classes). */
+static tl_status choose_C(tl_learner *l, tl_xmat X, const int *yi, const double *w) {
+    tl_status st = TL_OK;
+    size_t *fold = NULL;
+    double *hits = NULL;
+    size_t n = tlp_xrows(X), folds = l->p.cv_folds < n ? l->p.cv_folds : n;
+    TL_ALLOC(fold, n);
+    TL_CALLOC(hits, folds * TL_LEARNER_C_GRID_N);
+    TL_TRY(tlp_stratified_folds(yi, n, folds, l->p.seed, fold));
+    cgrid_job j = {l->ops, l->p, X, yi, w, n, l->c, folds, fold, hits};
+    int T = tl_parallel_default_threads();
+    st = tl_parallel_tasks(folds, T > 0 ? (size_t)T : 1, cgrid_fold, &j);
+    if (st != TL_OK) {
+        st = tl_fail_prefix(st, "%s: choosing C by cross-validation", tl_learner_name(l->p.type));
+        goto done;
+    }
+    double wsum = 0, best = -1;
+    for (size_t i = 0; i < n; i++) wsum += w[i];
+    for (size_t g = 0; g < TL_LEARNER_C_GRID_N; g++) {
+        double h = 0; /* summed in fold order: the same whatever the threads did */
+        for (size_t f = 0; f < folds; f++) h += hits[f * TL_LEARNER_C_GRID_N + g];
+        if (h > best * (1 + 1e-12)) { /* ties (to rounding) keep the smaller C */
+            best = h;
+            l->C = grid_C(g);
+        }
+    }
+    l->C_auto = true;
+    l->cv_acc = best / wsum;
+done:
+    tl_free(fold);
+    tl_free(hits);
+    return st;
+}
 
 tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w) {
     tl_status st = TL_OK;
@@ -365,6 +540,8 @@ tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w
     TL_CHECK(n > 0, TL_ERR_EMPTY, "%s fit: the training set has no samples", nm);
     TL_CHECK(d > 0, TL_ERR_EMPTY, "%s fit: the training set has no features", nm);
     TL_CHECK(y != NULL, TL_ERR_LABEL, "%s fit: training labels are missing", nm);
+    TL_CHECK(l->p.type != TL_LEARNER_KNN || l->p.k <= n, TL_ERR_INVALID_ARG,
+             "%s fit: k = %zu neighbours, but the training set has only %zu rows", nm, l->p.k, n);
     st = tlp_xvalidate(X, "training X");
     if (st != TL_OK) {
         st = tl_fail_prefix(st, "%s fit", nm);
@@ -387,7 +564,21 @@ tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w
     TL_ALLOC(yi, n);
     for (size_t i = 0; i < n; i++) yi[i] = (int)tlp_find(l->classes, l->c, y[i]);
     scope = tli_threads_enter_n(l->p.threads);
-    if (l->c >= 2) TL_TRY(l->ops->fit(&l->p, X, yi, wu, l->c, &l->model));
+    l->C = l->p.C;
+    l->converged = true;
+    if (l->c >= 2) {
+        tl_learner_params p = l->p;
+        if (uses_C(p.type) && p.C == TL_LEARNER_C_AUTO) {
+            TL_TRY(choose_C(l, X, yi, wu));
+            p.C = l->C;
+        }
+        tlp_fit_info info = {NULL, false, false, 0};
+        TL_TRY(l->ops->fit(&p, X, yi, wu, l->c, &info, &l->model));
+        l->converged = info.converged || !uses_C(p.type);
+        l->iterations = info.iterations;
+    } else if (uses_C(l->p.type) && l->p.C == TL_LEARNER_C_AUTO) {
+        l->C = 1.0; /* one class: nothing to choose; a constant predictor */
+    }
     l->d = d;
     l->fitted = true;
 done:
@@ -430,11 +621,8 @@ done:
     return st;
 }
 
-#define PREDICT_BLOCK 4096
-
 tl_status tl_learner_predict(const tl_learner *l, tl_xmat X, int *pred /* (n) */) {
     tl_status st = TL_OK;
-    double *buf = NULL;
     tli_thread_scope scope = {0};
     TL_TRY(check_query(l, X, "predict"));
     size_t n = tlp_xrows(X);
@@ -445,30 +633,10 @@ tl_status tl_learner_predict(const tl_learner *l, tl_xmat X, int *pred /* (n) */
         for (size_t i = 0; i < n; i++) pred[i] = l->classes[0];
         goto done;
     }
-    if (l->ops->predict) {
-        TL_TRY(l->ops->predict(l->model, X, pred));
-    } else {
-        size_t bs = n < PREDICT_BLOCK ? n : PREDICT_BLOCK;
-        size_t cells;
-        TL_CHECK(tl_size_mul(bs, l->c, &cells) == 0, TL_ERR_NOMEM, "predict: size overflow");
-        TL_ALLOC(buf, cells);
-        for (size_t r0 = 0; r0 < n; r0 += bs) {
-            size_t nb = n - r0 < bs ? n - r0 : bs;
-            tl_mat S = tl_mat_view(buf, nb, l->c);
-            TL_TRY(l->ops->scores(l->model, tlp_xslice(X, r0, nb), S));
-            for (size_t i = 0; i < nb; i++) {
-                const double *s = buf + i * l->c;
-                size_t best = 0;
-                for (size_t k = 1; k < l->c; k++)
-                    if (s[k] > s[best]) best = k;
-                pred[r0 + i] = (int)best;
-            }
-        }
-    }
+    TL_TRY(predict_idx(l->ops, l->model, l->c, X, pred));
     for (size_t i = 0; i < n; i++) pred[i] = l->classes[pred[i]];
 done:
     tli_threads_leave(scope);
-    tl_free(buf);
     return st;
 }
 
@@ -528,7 +696,12 @@ tl_status tl_learner_write(const tl_learner *l, tl_tlm *m) {
     TL_TRY(tl_tlm_set_meta(m, "model", "tl_learner"));
     TL_TRY(tl_tlm_set_meta(m, "type", tl_learner_name(l->p.type)));
     TL_TRY(tl_tlm_set_num(m, "k", (double)l->p.k));
-    TL_TRY(tl_tlm_set_num(m, "C", l->p.C));
+    /* the C the model was fitted with (the chosen one when auto): a reloaded learner refits alike */
+    TL_TRY(tl_tlm_set_num(m, "C", uses_C(l->p.type) ? l->C : l->p.C));
+    TL_TRY(tl_tlm_set_num(m, "C_auto", l->C_auto));
+    if (l->C_auto) TL_TRY(tl_tlm_set_num(m, "cv_accuracy", l->cv_acc));
+    TL_TRY(tl_tlm_set_num(m, "converged", l->converged));
+    TL_TRY(tl_tlm_set_num(m, "iterations", l->iterations));
     TL_TRY(tl_tlm_set_num(m, "alpha", l->p.alpha));
     TL_TRY(tl_tlm_set_num(m, "fit_intercept", l->p.fit_intercept));
     TL_TRY(tl_tlm_set_num(m, "max_iter", l->p.max_iter));
@@ -556,6 +729,21 @@ tl_status tl_learner_read(const tl_tlm *m, const char *name, tl_learner **out) {
     TL_TRY(tl_tlm_get_num(m, name, "k", 1, 1e9, &v));
     p.k = (size_t)v;
     TL_TRY(tl_tlm_get_num(m, name, "C", 1e-300, 1e300, &p.C));
+    /* the fit's record (files written before it was kept read as a converged, given C) */
+    bool C_auto = false, converged = true;
+    double cv_acc = 0, iters = 0;
+    if (tl_tlm_get_meta(m, "C_auto")) {
+        TL_TRY(tl_tlm_get_num(m, name, "C_auto", 0, 1, &v));
+        C_auto = v != 0;
+    }
+    if (C_auto && tl_tlm_get_meta(m, "cv_accuracy"))
+        TL_TRY(tl_tlm_get_num(m, name, "cv_accuracy", 0, 1, &cv_acc));
+    if (tl_tlm_get_meta(m, "converged")) {
+        TL_TRY(tl_tlm_get_num(m, name, "converged", 0, 1, &v));
+        converged = v != 0;
+    }
+    if (tl_tlm_get_meta(m, "iterations"))
+        TL_TRY(tl_tlm_get_num(m, name, "iterations", 0, 2147483647.0, &iters));
     TL_TRY(tl_tlm_get_num(m, name, "alpha", 0, 1e300, &p.alpha));
     TL_TRY(tl_tlm_get_num(m, name, "fit_intercept", 0, 1, &v));
     p.fit_intercept = v != 0;
@@ -580,6 +768,11 @@ tl_status tl_learner_read(const tl_tlm *m, const char *name, tl_learner **out) {
                  "%s: learner classes are not sorted and distinct", name);
     if (l->c >= 2) TL_TRY(l->ops->read(&l->p, m, name, l->d, l->c, &l->model));
     l->fitted = true;
+    l->C = p.C;
+    l->C_auto = C_auto;
+    l->cv_acc = cv_acc;
+    l->converged = converged;
+    l->iterations = (int)iters;
     *out = l;
     l = NULL;
 done:

@@ -6,9 +6,10 @@
  * C = auto (TL_LEARNER_C_AUTO) for logreg and the SVM: stratified k-fold cross-validation on the
  * training rows over the log grid 1e-4 .. 1e2, the folds in parallel, each fold walking the grid
  * upwards with warm starts (a smaller C's solution is a good start for the next: the path of
- * liblinear's and glmnet's C / lambda searches); the score is the sample-weighted accuracy pooled
- * over the held-out rows, ties go to the smaller C; then one cold fit with the chosen C on all
- * rows, so an auto fit equals a fit given that C. The grid is the decades DANN's and the
+ * liblinear's and glmnet's C / lambda searches) and the walk stopping once two grid points in a
+ * row score below the best; the score is the sample-weighted accuracy pooled over the held-out
+ * rows, ties go to the smaller C; then one cold fit with the chosen C on all rows, so an auto fit
+ * equals a fit given that C. The grid is the decades DANN's and the
  * Office/Amazon protocols search (their published SVM columns choose C by validation between
  * 1e-5 and 1e2); the count-valued Amazon rows choose 1e-3..1e-2, z-scored dense rows 1e-2..1.
  *
@@ -422,109 +423,110 @@ done:
 
 /* ---------------------------------------------------------------- C = auto */
 
+/* The search walks the grid upwards; every fold keeps its model for the next grid point's warm
+ * start. A fold trains on all rows with its held-out rows weighted 0 (the same objective as the
+ * subset: both solvers skip or zero-weight those rows), so no rows are copied and the warm start
+ * sees the same rows; it scores the held-out rows by their weights. */
 typedef struct {
     const tlp_learner_ops *ops;
-    tl_learner_params p; /* C set per grid point */
+    tl_learner_params p; /* C: the current grid point */
     tl_xmat X;
     const int *yi;
     const double *w;
-    size_t n, c, folds;
+    size_t n, c;
     const size_t *fold; /* (n) */
-    double *hits;       /* (folds, TL_LEARNER_C_GRID_N) weighted correct held-out predictions */
+    const double *wf;   /* (folds, n) fold f's training weights */
+    const bool *skip;   /* (folds) nothing to train on or to score */
+    void **prev;        /* (folds) the previous grid point's models */
+    int *pred;          /* (folds, n) */
+    double *hits;       /* (folds) weighted correct held-out predictions at this grid point */
 } cgrid_job;
 
 static double grid_C(size_t g) { return pow(10.0, (double)g - 4.0); }
 
-/* One fold: the grid upwards with warm starts, scored on the held-out rows. */
 static tl_status cgrid_fold(void *v, size_t f, size_t thread) {
     tl_status st = TL_OK;
     const cgrid_job *j = v;
-    size_t *tr = NULL, *te = NULL;
-    int *ytr = NULL, *pred = NULL;
-    double *wtr = NULL;
-    tlp_xsub Xtr = {0}, Xte = {0};
-    void *prev = NULL, *model = NULL;
+    void *model = NULL;
     (void)thread;
-    size_t ntr = 0, nte = 0;
-    TL_ALLOC(tr, j->n);
-    TL_ALLOC(te, j->n);
-    double wtr_sum = 0;
-    for (size_t i = 0; i < j->n; i++) {
-        if (j->fold[i] == f) {
-            te[nte++] = i;
-        } else {
-            tr[ntr++] = i;
-            wtr_sum += j->w[i];
-        }
-    }
-    if (nte == 0 || !(wtr_sum > 0)) goto done; /* nothing to learn from or to score: no vote */
-    TL_ALLOC(ytr, ntr);
-    TL_ALLOC(wtr, ntr);
-    TL_ALLOC(pred, nte);
-    for (size_t r = 0; r < ntr; r++) {
-        ytr[r] = j->yi[tr[r]];
-        wtr[r] = j->w[tr[r]];
-    }
-    TL_TRY(tlp_xsub_make(j->X, tr, ntr, &Xtr));
-    TL_TRY(tlp_xsub_make(j->X, te, nte, &Xte));
-    for (size_t g = 0; g < TL_LEARNER_C_GRID_N; g++) {
-        tl_learner_params p = j->p;
-        p.C = grid_C(g);
-        tlp_fit_info info = {prev, true, false, 0};
-        TL_TRY(j->ops->fit(&p, Xtr.X, ytr, wtr, j->c, &info, &model));
-        if (prev) j->ops->free_model(prev);
-        prev = model;
-        model = NULL;
-        TL_TRY(predict_idx(j->ops, prev, j->c, Xte.X, pred));
-        double h = 0;
-        for (size_t r = 0; r < nte; r++)
-            if (pred[r] == j->yi[te[r]]) h += j->w[te[r]];
-        j->hits[f * TL_LEARNER_C_GRID_N + g] = h;
-    }
+    j->hits[f] = 0;
+    if (j->skip[f]) return TL_OK;
+    tlp_fit_info info = {j->prev[f], true, false, 0};
+    TL_TRY(j->ops->fit(&j->p, j->X, j->yi, j->wf + f * j->n, j->c, &info, &model));
+    if (j->prev[f]) j->ops->free_model(j->prev[f]);
+    j->prev[f] = model;
+    model = NULL;
+    int *pred = j->pred + f * j->n;
+    TL_TRY(predict_idx(j->ops, j->prev[f], j->c, j->X, pred));
+    double h = 0;
+    for (size_t i = 0; i < j->n; i++)
+        if (j->fold[i] == f && pred[i] == j->yi[i]) h += j->w[i];
+    j->hits[f] = h;
 done:
-    if (prev) j->ops->free_model(prev);
-    if (model) j->ops->free_model(model);
-    tlp_xsub_free(&Xtr);
-    tlp_xsub_free(&Xte);
-    tl_free(tr);
-    tl_free(te);
-    tl_free(ytr);
-    tl_free(wtr);
-    tl_free(pred);
     return st;
 }
 
-/* Chooses l->C by cross-validation on (X, yi, w) (validated; c >= 2 classes). */
+/* Chooses l->C by cross-validation on (X, yi, w) (validated; c >= 2 classes). The walk stops
+ * once two successive grid points score below the best so far: held-out accuracy rises and
+ * then falls along C, and the largest C's are the slowest to fit. */
 static tl_status choose_C(tl_learner *l, tl_xmat X, const int *yi, const double *w) {
     tl_status st = TL_OK;
     size_t *fold = NULL;
-    double *hits = NULL;
-    size_t n = tlp_xrows(X), folds = l->p.cv_folds < n ? l->p.cv_folds : n;
+    double *wf = NULL, *hits = NULL;
+    bool *skip = NULL;
+    void **prev = NULL;
+    int *pred = NULL;
+    size_t n = tlp_xrows(X), folds = l->p.cv_folds < n ? l->p.cv_folds : n, cells;
+    TL_CHECK(tl_size_mul(folds, n, &cells) == 0, TL_ERR_NOMEM, "cv: size overflow");
     TL_ALLOC(fold, n);
-    TL_CALLOC(hits, folds * TL_LEARNER_C_GRID_N);
+    TL_ALLOC(wf, cells);
+    TL_ALLOC(pred, cells);
+    TL_ALLOC(hits, folds);
+    TL_ALLOC(skip, folds);
+    TL_CALLOC(prev, folds);
     TL_TRY(tlp_stratified_folds(yi, n, folds, l->p.seed, fold));
-    cgrid_job j = {l->ops, l->p, X, yi, w, n, l->c, folds, fold, hits};
-    int T = tl_parallel_default_threads();
-    st = tl_parallel_tasks(folds, T > 0 ? (size_t)T : 1, cgrid_fold, &j);
-    if (st != TL_OK) {
-        st = tl_fail_prefix(st, "%s: choosing C by cross-validation", tl_learner_name(l->p.type));
-        goto done;
-    }
-    double wsum = 0, best = -1;
+    double wsum = 0;
     for (size_t i = 0; i < n; i++) wsum += w[i];
-    for (size_t g = 0; g < TL_LEARNER_C_GRID_N; g++) {
+    for (size_t f = 0; f < folds; f++) {
+        double wtr = 0, wte = 0;
+        for (size_t i = 0; i < n; i++) {
+            wf[f * n + i] = fold[i] == f ? 0.0 : w[i];
+            wtr += wf[f * n + i];
+            wte += fold[i] == f ? w[i] : 0.0;
+        }
+        skip[f] = !(wtr > 0) || !(wte > 0);
+    }
+    cgrid_job j = {l->ops, l->p, X, yi, w, n, l->c, fold, wf, skip, prev, pred, hits};
+    int T = tl_parallel_default_threads();
+    double best = -1;
+    size_t gbest = 0;
+    for (size_t g = 0; g < TL_LEARNER_C_GRID_N && g < gbest + 3; g++) {
+        j.p.C = grid_C(g);
+        st = tl_parallel_tasks(folds, T > 0 ? (size_t)T : 1, cgrid_fold, &j);
+        if (st != TL_OK) {
+            st = tl_fail_prefix(st, "%s: choosing C by cross-validation (C = %g)",
+                                tl_learner_name(l->p.type), j.p.C);
+            goto done;
+        }
         double h = 0; /* summed in fold order: the same whatever the threads did */
-        for (size_t f = 0; f < folds; f++) h += hits[f * TL_LEARNER_C_GRID_N + g];
+        for (size_t f = 0; f < folds; f++) h += hits[f];
         if (h > best * (1 + 1e-12)) { /* ties (to rounding) keep the smaller C */
             best = h;
-            l->C = grid_C(g);
+            gbest = g;
         }
     }
+    l->C = grid_C(gbest);
     l->C_auto = true;
     l->cv_acc = best / wsum;
 done:
+    for (size_t f = 0; prev && f < folds; f++)
+        if (prev[f]) l->ops->free_model(prev[f]);
+    tl_free(prev);
     tl_free(fold);
+    tl_free(wf);
+    tl_free(pred);
     tl_free(hits);
+    tl_free(skip);
     return st;
 }
 

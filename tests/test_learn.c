@@ -822,6 +822,27 @@ TEST(c_auto_weights) {
     CHECK(tl_learner_C_auto(l, &cv1));
     CHECK_MSG(cv1 < 0.75, "unit weights: cv accuracy %g", cv1);
     tl_learner_free(l);
+    /* rows scaled by 1e-2 with 60/40 classes: the smallest C's all predict the majority class (a
+       plateau of equal scores), which must not end the search before C is large enough */
+    {
+        enum { M = 100 };
+        double Xs[M * D];
+        int ys[M];
+        blobs(11, M, D, 2, lab, 6.0, Xs, ys);
+        for (size_t i = 0; i < M; i++) {
+            if (i % 5 == 1) ys[i] = 0; /* 60 % class 0 */
+            for (size_t k = 0; k < D; k++) Xs[i * D + k] *= 1e-2;
+        }
+        tl_learner_params pl = tl_learner_params_default(TL_LEARNER_LOGREG);
+        pl.C = TL_LEARNER_C_AUTO;
+        double cvp = 0;
+        CHECK_OK(tl_learner_create(&pl, &l));
+        CHECK_OK(tl_learner_fit(l, dense_x(Xs, M, D), ys, NULL));
+        CHECK(tl_learner_C_auto(l, &cvp));
+        CHECK_MSG(cvp > 0.75 && tl_learner_C(l) >= 1, "plateau: C = %g, cv accuracy %g",
+                  tl_learner_C(l), cvp);
+        tl_learner_free(l);
+    }
     /* a single class: nothing to choose, C reads 1 */
     int y1[4] = {3, 3, 3, 3};
     CHECK_OK(tl_learner_create(&p, &l));

@@ -2,7 +2,9 @@
  * cancellation-prone offsets), the k-NN classifier (hand cases, weighted votes, tie-breaking),
  * logistic regression / linear SVM / ridge against scikit-learn golden fixtures
  * (tests/golden/make_learn.py), sample weights equal to duplication, sparse = dense, metrics on
- * hand-computed cases, stratified cross-validation, parameters and rejected inputs, and the
+ * hand-computed cases, stratified cross-validation, C chosen by cross-validation (C = auto: the
+ * grid's best, equal to the explicit fit, weights, plateaus), convergence reported and saved,
+ * the registry's learner parameters ("auto", max-iter), parameters and rejected inputs, and the
  * published Office+Caltech 1-NN accuracies on the shared data. */
 #include <math.h>
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include "internal/testing.h"
 #include "tl/data.h"
 #include "tl/learn.h"
+#include "tl/method.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -913,6 +916,47 @@ TEST(convergence_reported) {
     tl_learner_free(l);
 }
 
+TEST(registry_params) {
+    /* the registry's learners: C is "auto" by default (a real parameter that also takes the word),
+       max-iter is described for logreg and svm */
+    const char *names[2] = {"svm", "logreg"};
+    const int iters[2] = {1000, 500};
+    for (int t = 0; t < 2; t++) {
+        const tl_method *m = tl_method_find(names[t], 0);
+        CHECK(m != NULL);
+        if (!m) continue;
+        const tl_param_desc *d = tl_method_param_find(m, "C");
+        CHECK(d && d->type == TL_PARAM_REAL && strcmp(d->def, "auto") == 0);
+        CHECK(tl_method_param_find(m, "max-iter") != NULL);
+        tl_params *p = NULL;
+        tl_learner_params lp;
+        CHECK_OK(tl_params_create(m, &p));
+        if (!p) continue;
+        CHECK(strcmp(tl_params_get(p, "C"), "auto") == 0 && tl_params_num(p, "C") == 0);
+        CHECK(!tl_params_is_set(p, "C"));
+        CHECK_OK(tl_learner_params_from(p, 42, &lp));
+        CHECK(lp.C == TL_LEARNER_C_AUTO && lp.max_iter == iters[t] && lp.cv_folds == 5);
+        CHECK_OK(tl_params_set(p, "C", "0.01"));
+        CHECK(strcmp(tl_params_get(p, "C"), "0.01") == 0 && tl_params_num(p, "C") == 0.01);
+        CHECK_OK(tl_params_set(p, "max-iter", "50"));
+        CHECK_OK(tl_learner_params_from(p, 42, &lp));
+        CHECK(lp.C == 0.01 && lp.max_iter == 50);
+        CHECK_OK(tl_params_set(p, "C", "AUTO")); /* the canonical word */
+        CHECK(strcmp(tl_params_get(p, "C"), "auto") == 0 && tl_params_is_set(p, "C"));
+        CHECK_STATUS(tl_params_set(p, "C", "abc"), TL_ERR_INVALID_ARG);
+        CHECK_ERR_HAS("auto");
+        CHECK_STATUS(tl_params_set(p, "C", "0"), TL_ERR_INVALID_ARG); /* 0 is not a C */
+        CHECK_STATUS(tl_params_set(p, "max-iter", "0"), TL_ERR_INVALID_ARG);
+        CHECK_OK(tl_params_set_num(p, "C", 2.5));
+        CHECK(tl_params_num(p, "C") == 2.5);
+        CHECK_OK(tl_params_set_num(p, "C", 0)); /* 0 selects the word */
+        CHECK(strcmp(tl_params_get(p, "C"), "auto") == 0);
+        tl_params_free(p);
+    }
+    const tl_method *k = tl_method_find("knn", 0);
+    CHECK(k && !tl_method_param_find(k, "C") && !tl_method_param_find(k, "max-iter"));
+}
+
 TEST(params) {
     tl_learner_params p = tl_learner_params_default(TL_LEARNER_KNN);
     CHECK(p.k == 1 && p.C == 1.0 && p.alpha == 1.0 && p.fit_intercept && p.seed == 42);
@@ -1135,6 +1179,7 @@ int main(void) {
     RUN(c_auto);
     RUN(c_auto_weights);
     RUN(convergence_reported);
+    RUN(registry_params);
     RUN(params);
     RUN(bad_inputs);
     RUN(office_caltech_1nn);

@@ -64,25 +64,46 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a);
 const char *cli_get(const cli_args *a, const char *name);   /* value or default (may be NULL) */
 bool cli_flag(const cli_args *a, const char *name);
 bool cli_given(const cli_args *a, const char *name);
+bool cli_has_opt(const cli_args *a, const char *name); /* the command has option --name */
 /* Typed getters: print "tl CMD: --name: ..." and return false on a bad value. */
 bool cli_get_long(const cli_args *a, const char *name, long lo, long hi, long *out);
 bool cli_get_double(const cli_args *a, const char *name, double lo, double hi, double *out);
 bool cli_get_u64(const cli_args *a, const char *name, uint64_t *out);
 
 void cli_print_usage(FILE *f, const cli_command *cmd);
+/* The same usage as roff for the man page (man.c), and the common options once. */
+void cli_print_usage_man(FILE *f, const cli_command *cmd);
+void cli_print_common_opts_man(FILE *f);
+void cli_roff_text(FILE *f, const char *s); /* text escaped for roff */
+/* Every command, in the order `tl help` lists them (main.c). */
+const cli_command *const *cli_commands(size_t *n);
+/* tl(1) as roff on f, from the same tables as `tl help` (man.c). */
+void cli_print_man(FILE *f);
 const cli_command *cli_find(const char *name);
 extern const char *cli_cmd_name; /* running command, for messages */
 
-/* ---- diagnostics ---- */
+/* ---- diagnostics and exit codes ----
+ * One table for every command (docs/cli.md, `tl help`):
+ *   0  success
+ *   1  runtime or data error: a file that cannot be read or written, bad data, a failed fit
+ *   2  usage error: unknown option, bad option value, missing required option, unexpected
+ *      argument - anything the command line alone shows to be wrong, found before work starts */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 /* Prints "tl CMD: <what>: <libtl error detail>" to stderr and returns 1 (the exit code). */
 int cli_fail_status(tl_status st, const char *fmt, ...);
-int cli_fail(const char *fmt, ...); /* "tl CMD: message", returns 1 */
+int cli_fail(const char *fmt, ...);  /* "tl CMD: message", returns 1 (runtime/data error) */
+int cli_usage(const char *fmt, ...); /* "tl CMD: message", returns 2 (usage error) */
+/* Checks the options that do not depend on the data (--seed, --threads and, where the command
+ * has them, --format, --header, --index-base, --columns, --preprocess, --preprocess-fit), so a
+ * bad value is a usage error (exit 2) found before any file is read. 0 or 2. */
+int cli_check_common(const cli_args *a);
 void cli_info(const cli_args *a, const char *fmt, ...); /* stderr unless -q */
 void cli_warn(const char *fmt, ...);                    /* stderr always */
 double cli_now(void);                                   /* monotonic seconds */
 
 /* ---- data ---- */
-/* Load options from --format/--label-col/--header/--index-base. false on a bad value. */
+/* Load options from --format/--label-col/--header/--index-base. false on a bad value (printed;
+ * cli_check_common has already refused these before a command runs). */
 bool cli_load_opts(const cli_args *a, tl_load_opts *o);
 tl_status cli_load(const cli_args *a, const char *spec, tl_dataset **out);
 /* Make two datasets agree on the feature count: sparse ones are widened to the larger count,
@@ -127,6 +148,7 @@ typedef struct {
     tl_dataset *source, *target, *test; /* test may be NULL */
     tl_dataset *labelled; /* --target-labelled rows (commands that have the option), or NULL */
 } cli_domains;
+/* Returns 0, 2 (a usage error: --source or --target missing) or 1. */
 int cli_load_domains(const cli_args *a, cli_domains *d);
 tl_dataset *cli_eval_set(const cli_domains *d); /* test if given, else target */
 void cli_domains_free(cli_domains *d);
@@ -158,9 +180,11 @@ void cli_domains_free(cli_domains *d);
         {"min-ess", "S", "0.5",                                                                    \
          "guard: effective sample size of weights, as a share of the source, below which a "       \
          "weighting counts as harmful"},                                                           \
-        {"save", "MODEL", NULL, "save the fitted method (.tlm)"},                                  \
-        {"save-pipeline", "FILE", NULL,                                                            \
-         "save the whole fitted pipeline: preprocessing, method and learner (.tlm)"}
+        {"save", "FILE", NULL,                                                                     \
+         "save the whole fitted pipeline - preprocessing, method, learner - for 'tl predict' "     \
+         "and 'tl transform' (.tlm)"},                                                             \
+        {"save-mapping", "FILE", NULL,                                                             \
+         "save the fitted method alone (.tlm; 'tl transform' then needs --preprocess)"}
 /* The method of --method (in the command's family) with its parameters from the generated
  * options: 0, or the exit code after printing why (2: unknown method or bad value). */
 int cli_method_params(const cli_command *cmd, const cli_args *a, tl_params **out);

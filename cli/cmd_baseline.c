@@ -5,11 +5,12 @@
 static const cli_opt baseline_opts[] = {CLI_DOMAIN_OPTS, CLI_DATA_OPTS, {"", NULL, NULL, NULL}};
 
 static int run_baseline(cli_args *a) {
-    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     tl_learner_params lp;
-    if (!cli_learner_params(a, &lp)) return 2;
+    if (!cli_learner_params(a, &lp)) return CLI_EXIT_USAGE;
     cli_domains d;
-    if (cli_load_domains(a, &d) != 0) return 1;
+    int lrc = cli_load_domains(a, &d); /* 2 without --source/--target, 1 on bad data */
+    if (lrc != 0) return lrc;
     tl_dataset *ev = cli_eval_set(&d);
     size_t ne = tl_dataset_rows(ev);
     int *pred = tl_malloc(ne * sizeof *pred);
@@ -35,11 +36,14 @@ static int run_baseline(cli_args *a) {
         tl_json_begin(&j);
         tl_json_str(&j, "command", "baseline");
         tl_json_str(&j, "source", tl_dataset_name(d.source));
-        tl_json_str(&j, "target", tl_dataset_name(ev));
+        tl_json_str(&j, "target", tl_dataset_name(d.target));
+        tl_json_str(&j, "evaluated_on", tl_dataset_name(ev));
         tl_json_str(&j, "learner", cli_learner_label(&lp));
         tl_json_str(&j, "preprocess", pre);
+        tl_json_str(&j, "preprocess_fit", cli_get(a, "preprocess-fit"));
         tl_json_int(&j, "n_source", (long long)tl_dataset_rows(d.source));
-        tl_json_int(&j, "n_target", (long long)ne);
+        tl_json_int(&j, "n_target", (long long)tl_dataset_rows(d.target));
+        tl_json_int(&j, "n_eval", (long long)ne);
         tl_json_int(&j, "n_features", (long long)tl_dataset_cols(d.source));
         tl_json_num(&j, "accuracy", e.accuracy);
         tl_json_num(&j, "balanced_accuracy", e.balanced_accuracy);

@@ -1,7 +1,8 @@
 /* `tl distance`: how far apart two domains are before anything is transferred: linear MMD (the
  * squared distance of the means, U-statistic), RBF MMD (median-heuristic bandwidth, optional
  * permutation p-value), the CORAL distance and the proxy A-distance of a logistic domain
- * classifier. Labels are not needed. */
+ * classifier. Labels are not needed. The MMD figures are the squared MMD (MMD^2, an unbiased
+ * estimate can be below 0): JSON keys "mmd2" and "mmd2_rbf", text "MMD^2". */
 #include <math.h>
 #include <string.h>
 
@@ -37,9 +38,9 @@ static void warn_domain_scaling(const cli_args *a) {
 }
 
 static int run_distance(cli_args *a) {
-    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     const char *s = cli_get(a, "source"), *t = cli_get(a, "target"), *metric = cli_get(a, "metric");
-    if (!s || !t) return cli_fail("--source and --target are required (see 'tl help distance')");
+    if (!s || !t) return cli_usage("--source and --target are required (see 'tl help distance')");
     int which = 0;
     if (strcmp(metric, "all") == 0) which = M_LIN | M_RBF | M_CORAL | M_AD;
     else if (strcmp(metric, "mmd") == 0) which = M_LIN;
@@ -47,8 +48,8 @@ static int run_distance(cli_args *a) {
     else if (strcmp(metric, "coral") == 0) which = M_CORAL;
     else if (strcmp(metric, "a-distance") == 0) which = M_AD;
     else
-        return cli_fail("--metric: '%s' is not one of mmd, mmd-rbf, coral, a-distance, all",
-                        metric), 2;
+        return cli_usage("--metric: '%s' is not one of mmd, mmd-rbf, coral, a-distance, all",
+                         metric);
     long perms, bw, rffa, folds;
     double gamma, C;
     uint64_t seed;
@@ -57,7 +58,7 @@ static int run_distance(cli_args *a) {
         !cli_get_long(a, "rff-above", 0, 2000000000L, &rffa) ||
         !cli_get_long(a, "folds", 2, 100, &folds) || !cli_get_double(a, "gamma", 0, 1e300, &gamma) ||
         !cli_get_double(a, "clf-C", 1e-12, 1e12, &C) || !cli_get_u64(a, "seed", &seed))
-        return 2;
+        return CLI_EXIT_USAGE;
     tl_dataset *ds[2] = {NULL, NULL};
     int rc = 1;
     if (cli_load(a, s, &ds[0]) != TL_OK || cli_load(a, t, &ds[1]) != TL_OK) goto done;
@@ -129,22 +130,21 @@ static int run_distance(cli_args *a) {
         tl_json_str(&j, "source", tl_dataset_name(ds[0]));
         tl_json_str(&j, "target", tl_dataset_name(ds[1]));
         tl_json_str(&j, "preprocess", cli_get(a, "preprocess"));
+        tl_json_str(&j, "preprocess_fit", cli_get(a, "preprocess-fit"));
         tl_json_int(&j, "n_source", (long long)tl_dataset_rows(ds[0]));
         tl_json_int(&j, "n_target", (long long)tl_dataset_rows(ds[1]));
         tl_json_int(&j, "n_features", (long long)tl_dataset_cols(ds[0]));
+        tl_json_str(&j, "metric", metric);
         tl_json_bool(&j, "unbiased", mp.unbiased);
-        if (which & M_LIN) tl_json_num(&j, "mmd", lin);
-        if (which & M_RBF) {
-            tl_json_num(&j, "mmd_rbf", rbf);
-            tl_json_num(&j, "gamma", g);
-        }
-        if (which & M_CORAL) tl_json_num(&j, "coral", coral);
-        if (which & M_AD) tl_json_num(&j, "a_distance", ad);
-        if (perms) {
-            tl_json_num(&j, "p_value", pv);
-            tl_json_int(&j, "permutations", perms);
-            if ((which & M_LIN) && (which & M_RBF)) tl_json_num(&j, "p_value_linear", p_lin);
-        }
+        /* every measure's key is present; one not asked for (--metric) is null */
+        tl_json_num(&j, "mmd2", lin);
+        tl_json_num(&j, "mmd2_rbf", rbf);
+        tl_json_num(&j, "gamma", g);
+        tl_json_num(&j, "coral", coral);
+        tl_json_num(&j, "a_distance", ad);
+        tl_json_int(&j, "permutations", perms);
+        tl_json_num(&j, "p_value", perms ? pv : NAN);
+        tl_json_num(&j, "p_value_linear", perms ? p_lin : NAN);
         tl_json_num(&j, "seconds", secs);
         rc = cli_json_finish(&j);
         goto done;

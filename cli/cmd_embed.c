@@ -16,9 +16,10 @@ static const cli_opt embed_opts[] = {
     {"", NULL, NULL, NULL}};
 
 static int run_embed(cli_args *a) {
-    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     const char *mp = cli_get(a, "model"), *out = cli_get(a, "out");
-    if (!mp || !out) return cli_fail("--model and --out are required (see 'tl help embed')");
+    if (!mp || !out || !cli_get(a, "data"))
+        return cli_usage("--model, --data and --out are required (see 'tl help embed')");
     tl_ctx ctx;
     cli_nn_ctx(a, &ctx);
     tl_ctx_apply_threads(&ctx);
@@ -64,10 +65,11 @@ static int run_embed(cli_args *a) {
         tl_json_begin(&j);
         tl_json_str(&j, "command", "embed");
         tl_json_str(&j, "model", mp);
+        tl_json_str(&j, "input", d.name);
         tl_json_str(&j, "layer", tl_nn_layer_name(nn, li));
-        tl_json_str(&j, "out", out);
-        tl_json_int(&j, "n", (long long)d.n);
-        tl_json_int(&j, "dim", (long long)dim);
+        tl_json_str(&j, "output", out);
+        tl_json_int(&j, "n_rows", (long long)d.n);
+        tl_json_int(&j, "n_features", (long long)dim);
         tl_json_num(&j, "seconds", secs);
         rc = cli_json_finish(&j);
     } else {

@@ -10,9 +10,10 @@ static const cli_opt evaluate_opts[] = {{"model", "FILE.tlm", NULL, "trained mod
                                         {"", NULL, NULL, NULL}};
 
 static int run_evaluate(cli_args *a) {
-    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     const char *mp = cli_get(a, "model");
-    if (!mp) return cli_fail("--model is required (see 'tl help evaluate')");
+    if (!mp || !cli_get(a, "data"))
+        return cli_usage("--model and --data are required (see 'tl help evaluate')");
     tl_ctx ctx;
     cli_nn_ctx(a, &ctx);
     tl_ctx_apply_threads(&ctx);
@@ -32,8 +33,8 @@ static int run_evaluate(cli_args *a) {
         tl_json_begin(&j);
         tl_json_str(&j, "command", "evaluate");
         tl_json_str(&j, "model", mp);
-        tl_json_str(&j, "data", d.name);
-        tl_json_int(&j, "n", (long long)d.n);
+        tl_json_str(&j, "evaluated_on", d.name);
+        tl_json_int(&j, "n_eval", (long long)d.n);
         tl_json_num(&j, "accuracy", acc);
         tl_json_num(&j, "balanced_accuracy", e.balanced_accuracy);
         tl_json_num(&j, "macro_f1", e.macro_f1);

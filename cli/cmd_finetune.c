@@ -15,7 +15,9 @@ static int run_finetune(cli_args *a);
 
 static const cli_opt finetune_opts[] = {
     {"method", "NAME", "finetune", "the model-based method"},
-    {"from", "MODEL", NULL, "pre-trained model: a .tlm file, or .safetensors with --arch"},
+    {"from", "MODEL", NULL,
+     "pre-trained model: a .tlm file, or .safetensors (a PyTorch export also needs --arch and "
+     "--input-shape)"},
     {"data", "SPEC", NULL, "the target's labelled training rows"},
     {"classes", "LIST", NULL, "keep only these labels, e.g. 5-9 or 0,2,4"},
     {"per-class", "K", NULL, "keep K randomly chosen samples of each class (seeded by --seed)"},
@@ -53,15 +55,26 @@ static int load_model(const cli_args *a, const char *from, tl_nn **nn) {
         return st == TL_OK ? 0 : cli_fail_status(st, "--from");
     }
     const char *arch_arg = cli_get(a, "arch"), *shp = cli_get(a, "input-shape");
-    if (!arch_arg || !shp) return cli_fail("a .safetensors --from needs --arch and --input-shape");
-    unsigned long c, h, w;
-    char tail;
-    if (sscanf(shp, "%lux%lux%lu%c", &c, &h, &w, &tail) != 3)
-        return cli_fail("--input-shape: '%s' is not CxHxW", shp);
-    char *arch = cli_nn_read_arch(arch_arg);
-    if (!arch) return cli_fail("--arch: cannot read '%s'", arch_arg);
-    st = tl_nn_create(arch, c, h, w, 0, nn);
-    free(arch);
+    size_t c, h, w;
+    char *arch = NULL;
+    if (!arch_arg && !shp) { /* a libtl export says what it is */
+        if ((st = tl_nn_safetensors_arch(from, &arch, &c, &h, &w)) != TL_OK)
+            return cli_fail_status(st, "--from (or give --arch and --input-shape)");
+        st = tl_nn_create(arch, c, h, w, 0, nn);
+        tl_free(arch);
+    } else {
+        if (!arch_arg || !shp)
+            return cli_fail("--arch and --input-shape go together (a libtl export needs neither)");
+        unsigned long uc, uh, uw;
+        char tail;
+        if (sscanf(shp, "%lux%lux%lu%c", &uc, &uh, &uw, &tail) != 3)
+            return cli_fail("--input-shape: '%s' is not CxHxW", shp);
+        c = uc, h = uh, w = uw;
+        arch = cli_nn_read_arch(arch_arg);
+        if (!arch) return cli_fail("--arch: cannot read '%s'", arch_arg);
+        st = tl_nn_create(arch, c, h, w, 0, nn);
+        free(arch);
+    }
     if (st != TL_OK) return cli_fail_status(st, "--arch");
     tl_nn_import_report rep;
     st = tl_nn_import_safetensors(*nn, from, cli_get(a, "name-map"), false, &rep);

@@ -9,7 +9,7 @@
 static const cli_opt info_opts[] = {CLI_DATA_OPTS, {"", NULL, NULL, NULL}};
 
 static int run_info(cli_args *a) {
-    if (a->npos != 1) return cli_fail("expects one data spec (see 'tl help info')");
+    if (a->npos != 1) return cli_usage("expects one data spec (see 'tl help info')");
     tl_dataset *ds = NULL;
     if (cli_load(a, a->pos[0], &ds) != TL_OK) return 1;
     size_t n = tl_dataset_rows(ds), d = tl_dataset_cols(ds), nnz = tl_dataset_nnz(ds);
@@ -45,9 +45,10 @@ static int run_info(cli_args *a) {
     if (cli_flag(a, "json")) {
         tl_json j;
         tl_json_begin(&j);
-        tl_json_str(&j, "spec", a->pos[0]);
-        tl_json_int(&j, "rows", (long long)n);
-        tl_json_int(&j, "cols", (long long)d);
+        tl_json_str(&j, "command", "info");
+        tl_json_str(&j, "input", a->pos[0]);
+        tl_json_int(&j, "n_rows", (long long)n);
+        tl_json_int(&j, "n_features", (long long)d);
         tl_json_str(&j, "storage", tl_dataset_is_sparse(ds) ? "sparse" : "dense");
         tl_json_int(&j, "stored", (long long)nnz);
         tl_json_num(&j, "zero_fraction", total > 0 ? (double)zeros / total : 0);

@@ -1,6 +1,9 @@
-/* `tl predict`: class predictions of a trained network - one label per line on stdout (with
- * --out, a CSV of the label and its probability per sample, written through tl_wfile: a file is
- * replaced atomically, a stream written through), or a JSON array with --json. */
+/* `tl predict`: the classes a saved model gives new rows - a whole pipeline saved by `tl adapt |
+ * weight | tradaboost --save` (its own fitted scaling, mapping or weights, and learner, applied to
+ * the raw rows of the domain asked for), or a network from `tl train` / `tl finetune`. One label
+ * per line on stdout; --out F writes a CSV (a header, then sample,label and with --proba one score
+ * column per class); --json one object with the predictions (and the accuracy when the rows are
+ * labelled). The file appears only when everything succeeded (tl_wfile). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,90 +11,243 @@
 #include "nn_common.h"
 
 static const cli_opt predict_opts[] = {
-    {"model", "FILE.tlm", NULL, "trained model"},
+    {"model", "FILE.tlm", NULL, "a pipeline (tl adapt|weight|tradaboost --save) or a network"},
+    {"input", "SPEC", NULL, "the rows to predict (raw: the pipeline scales them itself)"},
+    {"domain", "D", "target", "pipelines: the domain the rows come from: target, source or its index"},
+    {"out", "FILE.csv", NULL, "write sample,label[,scores] rows here instead of stdout"},
+    {"proba", NULL, NULL,
+     "with --out or --json: one score per class (probabilities for logreg and networks, vote "
+     "shares for k-NN and TrAdaBoost, decision values for svm and ridge)"},
     CLI_NN_DATA_OPTS,
-    {"out", "FILE.csv", NULL, "write sample,label,probability rows here instead of stdout"},
     {"", NULL, NULL, NULL}};
 
+/* What a model predicted: labels (n), and scores (n, k) of the classes cls when asked. */
+typedef struct {
+    size_t n, k;
+    int *pred;
+    const int *cls;
+    double *scores; /* row-major (n, k) or NULL */
+    const int *y;   /* the rows' own labels, NULL when unlabelled */
+    char *names;    /* the classes' names, k of them one after another (NUL-separated), or NULL */
+    const char **name_of; /* (k) into names */
+} prediction;
+
+/* The name of class value v, or NULL when the model has no names. */
+static const char *class_name(const prediction *p, int v) {
+    for (size_t k = 0; p->name_of && k < p->k; k++)
+        if (p->cls[k] == v) return p->name_of[k];
+    return NULL;
+}
+
+/* p->names and p->name_of from "a,b,c" (one per class, in class order); false on OOM. */
+static bool set_names(prediction *p, const char *csv) {
+    if (!csv) return true;
+    size_t n = strlen(csv);
+    p->names = malloc(n + 1);
+    p->name_of = malloc((p->k ? p->k : 1) * sizeof *p->name_of);
+    if (!p->names || !p->name_of) return false;
+    memcpy(p->names, csv, n + 1);
+    size_t k = 0;
+    p->name_of[k++] = p->names;
+    for (size_t i = 0; i < n && k < p->k; i++)
+        if (p->names[i] == ',') {
+            p->names[i] = '\0';
+            p->name_of[k++] = p->names + i + 1;
+        }
+    if (k != p->k) { /* the library checks the count; never print a name for another class */
+        free(p->name_of);
+        p->name_of = NULL;
+    }
+    return true;
+}
+
+static int predict_network(const cli_args *a, const char *mp, const char *pipe_err,
+                           const char *spec, tl_nn **nn, cli_nn_data *d, prediction *p) {
+    tl_status st = tl_nn_load(mp, nn);
+    if (st != TL_OK)
+        return cli_fail_status(st, "cannot load model '%s' (as a pipeline: %s; as a network)", mp,
+                               pipe_err);
+    if (cli_nn_load(a, spec, *nn, false, true, d) != 0) return 1;
+    p->n = d->n;
+    p->k = tl_nn_output_dim(*nn);
+    p->cls = tl_nn_labels(*nn);
+    p->y = d->y;
+    if (!set_names(p, tl_nn_label_names(*nn))) return cli_fail("out of memory");
+    float *P = malloc((d->n ? d->n : 1) * p->k * sizeof *P);
+    p->pred = malloc((d->n ? d->n : 1) * sizeof *p->pred);
+    p->scores = malloc((d->n ? d->n : 1) * p->k * sizeof *p->scores);
+    if (!P || !p->pred || !p->scores) {
+        free(P);
+        return cli_fail("out of memory");
+    }
+    st = tl_nn_predict_proba(*nn, d->x, d->n, P);
+    for (size_t i = 0; st == TL_OK && i < d->n; i++) {
+        size_t am = 0;
+        for (size_t k = 0; k < p->k; k++) {
+            p->scores[i * p->k + k] = P[i * p->k + k];
+            if (P[i * p->k + k] > P[i * p->k + am]) am = k;
+        }
+        p->pred[i] = p->cls[am];
+    }
+    free(P);
+    return st == TL_OK ? 0 : cli_fail_status(st, "predicting");
+}
+
+static int predict_pipeline(const cli_args *a, const tl_pipeline *pipe, const char *spec,
+                            tl_dataset **ds, prediction *p) {
+    const char *dom = cli_get(a, "domain");
+    long domain;
+    if (strcmp(dom, "target") == 0) domain = 1;
+    else if (strcmp(dom, "source") == 0) domain = 0;
+    else if (!cli_get_long(a, "domain", 0, 4095, &domain)) return 2;
+    if ((size_t)domain >= tl_pipeline_domains(pipe))
+        return cli_fail("--domain %ld: the pipeline has %zu domains", domain,
+                         tl_pipeline_domains(pipe)), 2;
+    /* without --label-col, a CSV's label column is told by width: read without one, and a file
+     * one column wider than the pipeline's input is read again with its last column as labels */
+    size_t want = tl_pipeline_input_dim(pipe, (size_t)domain);
+    tl_load_opts o;
+    if (!cli_load_opts(a, &o)) return 2;
+    bool by_width = !cli_given(a, "label-col") && o.format != TL_FORMAT_SVMLIGHT &&
+                    tl_format_guess(spec) != TL_FORMAT_SVMLIGHT;
+    if (by_width) o.label_col = TL_LABEL_COL_NONE;
+    tl_status st = tl_dataset_load(spec, &o, ds);
+    if (st == TL_OK && by_width && !tl_dataset_has_labels(*ds) && tl_dataset_cols(*ds) == want + 1) {
+        tl_dataset_free(*ds);
+        *ds = NULL;
+        o.label_col = -1;
+        st = tl_dataset_load(spec, &o, ds);
+    }
+    if (st != TL_OK) return cli_fail_status(st, "cannot load '%s'", spec);
+    p->n = tl_dataset_rows(*ds);
+    p->y = tl_dataset_labels_const(*ds);
+    p->pred = malloc((p->n ? p->n : 1) * sizeof *p->pred);
+    if (!p->pred) return cli_fail("out of memory");
+    st = tl_pipeline_predict(pipe, (size_t)domain, *ds, p->pred);
+    if (st != TL_OK) return cli_fail_status(st, "predicting '%s'", spec);
+    if (!cli_flag(a, "proba")) return 0;
+    tl_mat S = {0, 0, 0, NULL};
+    if ((st = tl_pipeline_scores(pipe, (size_t)domain, *ds, &S)) != TL_OK)
+        return cli_fail_status(st, "scoring '%s'", spec);
+    p->cls = tl_pipeline_classes(pipe, &p->k);
+    p->scores = malloc((p->n ? p->n : 1) * p->k * sizeof *p->scores);
+    if (!p->scores) {
+        tl_mat_free(&S);
+        return cli_fail("out of memory");
+    }
+    for (size_t i = 0; i < p->n; i++)
+        for (size_t k = 0; k < p->k; k++) p->scores[i * p->k + k] = TL_AT(S, i, k);
+    tl_mat_free(&S);
+    return 0;
+}
+
+static int write_csv(const char *out, const prediction *p, bool proba) {
+    tl_wfile *w = NULL;
+    tl_status st = tl_wfile_open(out, &w);
+    if (st != TL_OK) return cli_fail_status(st, "--out");
+    FILE *f = tl_wfile_stream(w);
+    fprintf(f, "sample,label");
+    for (size_t k = 0; proba && k < p->k; k++) {
+        const char *nm = class_name(p, p->cls[k]);
+        if (nm) fprintf(f, ",p_%s", nm);
+        else fprintf(f, ",p_%d", p->cls[k]);
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < p->n; i++) {
+        const char *nm = class_name(p, p->pred[i]);
+        if (nm) fprintf(f, "%zu,%s", i + 1, nm);
+        else fprintf(f, "%zu,%d", i + 1, p->pred[i]);
+        for (size_t k = 0; proba && k < p->k; k++) fprintf(f, ",%.6g", p->scores[i * p->k + k]);
+        fputc('\n', f);
+    }
+    st = tl_wfile_commit(w); /* reports a failed write, naming the file */
+    return st == TL_OK ? 0 : cli_fail_status(st, "--out");
+}
+
 static int run_predict(cli_args *a) {
-    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]), 2;
     const char *mp = cli_get(a, "model"), *out = cli_get(a, "out");
-    if (!mp) return cli_fail("--model is required (see 'tl help predict')");
+    const char *spec = cli_get(a, "input") ? cli_get(a, "input") : cli_get(a, "data");
+    if (!mp || !spec) return cli_fail("--model and --input are required (see 'tl help predict')"), 2;
+    if (cli_get(a, "input") && cli_get(a, "data"))
+        return cli_fail("--input and --data name the same thing: give one"), 2;
+    bool proba = cli_flag(a, "proba");
+    if (proba && !out && !cli_flag(a, "json"))
+        return cli_fail("--proba needs --out FILE or --json"), 2;
+    tl_status st;
+    if (out && (st = tl_wfile_check(out)) != TL_OK) return cli_fail_status(st, "--out");
     tl_ctx ctx;
     cli_nn_ctx(a, &ctx);
     tl_ctx_apply_threads(&ctx);
     int rc = 1;
     tl_nn *nn = NULL;
+    tl_pipeline *pipe = NULL;
+    tl_dataset *ds = NULL;
     cli_nn_data d = {0};
-    float *P = NULL;
-    tl_wfile *w = NULL;
-    FILE *f = NULL;
-    tl_status st = tl_nn_load(mp, &nn);
-    if (st != TL_OK) return cli_fail_status(st, "--model");
-    if (cli_nn_load(a, cli_get(a, "data"), nn, false, true, &d) != 0) goto done;
-    const size_t K = tl_nn_output_dim(nn);
-    P = malloc(d.n * K * sizeof *P);
-    if (!P) {
-        cli_fail("out of memory");
-        goto done;
+    prediction p = {0};
+    char pipe_err[512] = "";
+    if (tl_pipeline_load(mp, &pipe) != TL_OK)
+        snprintf(pipe_err, sizeof pipe_err, "%s", tl_error_message());
+    if (pipe) {
+        if (cli_given(a, "classes") || cli_given(a, "per-class")) {
+            rc = (cli_fail("--classes and --per-class are for networks; a pipeline predicts "
+                           "every row given"), 2);
+            goto done;
+        }
+        rc = predict_pipeline(a, pipe, spec, &ds, &p);
+    } else {
+        rc = predict_network(a, mp, pipe_err, spec, &nn, &d, &p);
     }
-    st = tl_nn_predict_proba(nn, d.x, d.n, P);
-    if (st != TL_OK) {
-        cli_fail_status(st, "predicting");
-        goto done;
-    }
-    const int *lab = tl_nn_labels(nn);
-    if (cli_flag(a, "json") && !out) {
+    if (rc) goto done;
+    size_t right = 0;
+    for (size_t i = 0; p.y && i < p.n; i++) right += p.pred[i] == p.y[i];
+    if (out && (rc = write_csv(out, &p, proba)) != 0) goto done;
+    if (cli_flag(a, "json")) {
         tl_json j;
         tl_json_begin(&j);
         tl_json_str(&j, "command", "predict");
         tl_json_str(&j, "model", mp);
-        tl_json_int(&j, "n", (long long)d.n);
-        tl_json_arr_begin(&j, "predictions");
-        for (size_t i = 0; i < d.n; i++) {
-            size_t am = 0;
-            for (size_t k = 1; k < K; k++)
-                if (P[i * K + k] > P[i * K + am]) am = k;
-            tl_json_arr_int(&j, lab[am]);
+        tl_json_str(&j, "input", spec);
+        tl_json_int(&j, "n", (long long)p.n);
+        if (p.y && p.n) tl_json_num(&j, "accuracy", (double)right / (double)p.n);
+        else tl_json_null(&j, "accuracy");
+        if (out) tl_json_str(&j, "output", out);
+        else {
+            tl_json_arr_begin(&j, "predictions");
+            for (size_t i = 0; i < p.n; i++) {
+                const char *nm = class_name(&p, p.pred[i]);
+                if (nm) tl_json_arr_str(&j, nm);
+                else tl_json_arr_int(&j, p.pred[i]);
+            }
+            tl_json_arr_end(&j);
         }
-        tl_json_arr_end(&j);
         rc = cli_json_finish(&j);
         goto done;
     }
-    if (out) {
-        st = tl_wfile_open(out, &w);
-        if (st != TL_OK) {
-            cli_fail_status(st, "cannot write '%s'", out);
-            goto done;
+    if (!out)
+        for (size_t i = 0; i < p.n; i++) {
+            const char *nm = class_name(&p, p.pred[i]);
+            if (nm) printf("%s\n", nm);
+            else printf("%d\n", p.pred[i]);
         }
-        f = tl_wfile_stream(w);
-        fprintf(f, "sample,label,probability\n");
-    }
-    for (size_t i = 0; i < d.n; i++) {
-        size_t am = 0;
-        for (size_t k = 1; k < K; k++)
-            if (P[i * K + k] > P[i * K + am]) am = k;
-        if (f) fprintf(f, "%zu,%d,%.6f\n", i + 1, lab[am], (double)P[i * K + am]);
-        else printf("%d\n", lab[am]);
-    }
-    if (w) {
-        st = tl_wfile_commit(w); /* reports a failed write, naming the file */
-        w = NULL;
-        if (st != TL_OK) {
-            cli_fail_status(st, "cannot write '%s'", out);
-            goto done;
-        }
-        cli_info(a, "wrote %zu predictions to %s", d.n, out);
-    }
+    else cli_info(a, "wrote %zu predictions to %s", p.n, out);
+    if (p.y && p.n)
+        cli_info(a, "accuracy %.2f %% on the %zu labelled rows", 100.0 * (double)right / (double)p.n,
+                 p.n);
     rc = 0;
 done:
-    tl_wfile_abort(w);
-    free(P);
+    free(p.pred);
+    free(p.scores);
+    free(p.names);
+    free(p.name_of);
+    tl_dataset_free(ds);
+    tl_pipeline_free(pipe);
     cli_nn_data_free(&d);
     tl_nn_free(nn);
     return rc;
 }
 
-const cli_command cmd_predict = {"predict", "predict classes with a trained network",
-                                 "--model FILE.tlm --data SPEC [--out FILE.csv]", predict_opts,
-                                 run_predict, 0, NULL};
+const cli_command cmd_predict = {
+    "predict", "predict classes of new rows with a saved pipeline or network",
+    "--model FILE.tlm --input SPEC [--out FILE.csv [--proba]] [--domain target|source|N]",
+    predict_opts, run_predict, 0, NULL};

@@ -172,7 +172,11 @@ static int run_train(cli_args *a) {
                  K, tl_dataset_name(ds), nc, cls[0], cls[nc - 1], nc);
         goto done;
     }
-    if (cli_get(a, "label-names")) tl_nn_set_label_names(nn, cli_get(a, "label-names"));
+    if (cli_get(a, "label-names") &&
+        (st = tl_nn_set_label_names(nn, cli_get(a, "label-names"))) != TL_OK) {
+        rc = cli_fail_status(st, "--label-names") + 1; /* a usage error */
+        goto done;
+    }
     /* input normalisation */
     const char *norm = cli_get(a, "input-norm");
     float shift = 0.0f, scale = 1.0f;
@@ -284,8 +288,8 @@ static int run_train(cli_args *a) {
         tl_json_begin(&j);
         tl_json_str(&j, "command", "train");
         tl_json_str(&j, "arch", tl_nn_arch(nn));
-        tl_json_str(&j, "model", save);
-        tl_json_int(&j, "n_train", (long long)n);
+        tl_json_str(&j, "output", save);
+        tl_json_int(&j, "n_rows", (long long)n);
         tl_json_int(&j, "n_classes", (long long)nc);
         tl_json_int(&j, "parameters", (long long)tl_nn_param_scalars(nn));
         tl_json_int(&j, "epochs", (long long)r.epochs_run);

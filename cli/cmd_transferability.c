@@ -17,9 +17,10 @@ static const cli_opt tr_opts[] = {
     {"", NULL, NULL, NULL}};
 
 static int run_transferability(cli_args *a) {
-    if (a->npos) return cli_fail("unexpected argument '%s'", a->pos[0]);
+    if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     const char *mp = cli_get(a, "model");
-    if (!mp) return cli_fail("--model is required (see 'tl help transferability')");
+    if (!mp || !cli_get(a, "data"))
+        return cli_usage("--model and --data are required (see 'tl help transferability')");
     tl_ctx ctx;
     cli_nn_ctx(a, &ctx);
     tl_ctx_apply_threads(&ctx);
@@ -73,11 +74,11 @@ static int run_transferability(cli_args *a) {
         tl_json j;
         tl_json_begin(&j);
         tl_json_str(&j, "command", "transferability");
-        tl_json_str(&j, "model", mp);
-        tl_json_str(&j, "data", d.name);
+        tl_json_str(&j, "source", mp);
+        tl_json_str(&j, "target", d.name);
         tl_json_str(&j, "layer", tl_nn_layer_name(nn, li));
-        tl_json_int(&j, "n", (long long)d.n);
-        tl_json_int(&j, "dim", (long long)dim);
+        tl_json_int(&j, "n_target", (long long)d.n);
+        tl_json_int(&j, "n_features", (long long)dim);
         tl_json_num(&j, "logme", logme);
         tl_json_num(&j, "leep", leep);
         tl_json_num(&j, "nce", nce);

@@ -1,13 +1,14 @@
-/* `tl transform`: apply a saved feature mapping (from `tl adapt --save`, or a pipeline from
- * `--save-pipeline`) to new samples - target data that arrives after fitting, or more source
- * data - and write the embedded features. A method model maps rows that are already scaled (the
- * --preprocess options apply to the input); a pipeline applies its own fitted scaling. */
+/* `tl transform`: map new samples - target data that arrives after fitting, or more source data
+ * - into the shared space of a saved pipeline (from `tl adapt --save`: it applies its own fitted
+ * scaling, then the mapping) or of a method saved alone (`--save-mapping`: it maps rows already
+ * scaled, so the --preprocess options apply to the input), and write the embedded features. */
 #include <string.h>
 
 #include "cli.h"
 
 static const cli_opt transform_opts[] = {
-    {"model", "MODEL", NULL, "a mapping saved by 'tl adapt --save' (or a pipeline)"},
+    {"model", "MODEL", NULL,
+     "a pipeline saved by 'tl adapt --save' (or a method saved by --save-mapping)"},
     {"input", "SPEC", NULL, "samples to map"},
     {"out", "FILE", NULL, "embedded samples (csv, svmlight or npy; labels kept)"},
     {"domain", "D", "target", "which side of the mapping the samples belong to: source, target, "
@@ -40,12 +41,25 @@ static int run_transform(cli_args *a) {
     if (cli_load(a, in, &ds) != TL_OK) goto done;
     if (m) {
         tl_dataset *all[1] = {ds};
+        const char *pre = cli_get(a, "preprocess");
+        if (tl_dataset_rows(ds) < 2 && pre && (strstr(pre, "zscore") || strstr(pre, "minmax"))) {
+            cli_fail("--preprocess %s on %zu row(s) of '%s' would scale them with their own "
+                     "statistics (a lone row becomes zeros): save the whole pipeline with 'tl "
+                     "adapt --save', which keeps the fitted scaling, and transform with that",
+                     pre, tl_dataset_rows(ds), in);
+            goto done;
+        }
         if (cli_preprocess(a, all, NULL, 1) != TL_OK) goto done;
         if ((st = tl_dataset_densify(ds)) != TL_OK ||
             (st = tl_model_transform(m, (size_t)domain, tl_dataset_dense(ds), &Z)) != TL_OK) {
             cli_fail_status(st, "transforming '%s' with '%s'", in, model);
             goto done;
         }
+    } else if (cli_given(a, "preprocess") || cli_given(a, "preprocess-fit")) {
+        rc = (cli_fail("'%s' is a pipeline: it scales the rows with the statistics it was fitted "
+                       "with; --preprocess is for a method saved alone (--save-mapping)",
+                       model), 2);
+        goto done;
     } else if ((st = tl_pipeline_transform(p, (size_t)domain, ds, &Z)) != TL_OK) {
         cli_fail_status(st, "transforming '%s' with '%s'", in, model);
         goto done;
@@ -79,6 +93,6 @@ done:
 }
 
 const cli_command cmd_transform = {
-    "transform", "map new samples with a mapping saved by 'tl adapt --save'",
+    "transform", "map new samples into the shared space of a pipeline saved by 'tl adapt --save'",
     "--model MODEL --input SPEC --out FILE [--domain source|target] [options]", transform_opts,
     run_transform, 0, NULL};

@@ -20,6 +20,6 @@ const cli_command cmd_weight = {"weight",
                                 weight_opts,
                                 run_weight,
                                 1 + TL_FAMILY_INSTANCE,
-                                "1nn"};
+                                "logreg"}; /* 1-NN would use the weights only where they are 0 */
 
 static int run_weight(cli_args *a) { return cli_run_transfer(&cmd_weight, a); }

@@ -19,14 +19,26 @@ int cli_fail_status(tl_status st, const char *fmt, ...) {
     return 1;
 }
 
+static void vsay(const char *fmt, va_list ap) {
+    fprintf(stderr, "tl %s: ", cli_cmd_name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int cli_fail(const char *fmt, ...) {
     va_list ap;
-    fprintf(stderr, "tl %s: ", cli_cmd_name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsay(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    return 1;
+    return CLI_EXIT_FAIL;
+}
+
+int cli_usage(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
+    return CLI_EXIT_USAGE;
 }
 
 void cli_info(const cli_args *a, const char *fmt, ...) {
@@ -175,6 +187,9 @@ static tl_status select_columns(tl_dataset **ds, const size_t *cols, size_t k) {
         free(v);
     }
     if (st == TL_OK && y) st = tl_dataset_set_labels(out, y);
+    size_t nnames = 0;
+    const char *const *names = tl_dataset_class_names(in, &nnames);
+    if (st == TL_OK && names) st = tl_dataset_set_class_names(out, names, nnames);
     if (st == TL_OK && tl_dataset_weights(in)) st = tl_dataset_set_weights(out, tl_dataset_weights(in));
     if (st == TL_OK) st = tl_dataset_set_name(out, tl_dataset_name(in));
     if (st != TL_OK) {
@@ -184,6 +199,36 @@ static tl_status select_columns(tl_dataset **ds, const size_t *cols, size_t k) {
     tl_dataset_free(in);
     *ds = out;
     return TL_OK;
+}
+
+int cli_check_common(const cli_args *a) {
+    uint64_t seed;
+    long threads;
+    if (!cli_get_u64(a, "seed", &seed) || !cli_get_long(a, "threads", 0, 4096, &threads))
+        return CLI_EXIT_USAGE;
+    if (cli_has_opt(a, "format") || cli_has_opt(a, "header") || cli_has_opt(a, "index-base")) {
+        tl_load_opts o;
+        if (!cli_load_opts(a, &o)) return CLI_EXIT_USAGE;
+    }
+    const char *cspec = cli_get(a, "columns");
+    if (cspec) {
+        size_t cap = 1u << 20, k = 0;
+        size_t *cols = malloc(cap * sizeof *cols);
+        if (!cols) return cli_fail("out of memory");
+        bool good = parse_columns(cspec, cols, cap, &k);
+        free(cols);
+        if (!good)
+            return cli_usage("--columns: '%s' is not an increasing list of 0-based columns and "
+                             "ranges (e.g. 0-799,900)", cspec);
+    }
+    const char *pre = cli_get(a, "preprocess");
+    tl_preprocess p;
+    if (pre && tl_preprocess_parse(pre, &p) != TL_OK)
+        return cli_usage("--preprocess: %s", tl_error_message());
+    const char *fit = cli_get(a, "preprocess-fit");
+    if (fit && strcmp(fit, "domain") != 0 && strcmp(fit, "source") != 0)
+        return cli_usage("--preprocess-fit: '%s' is not one of domain, source", fit);
+    return 0;
 }
 
 tl_status cli_load(const cli_args *a, const char *spec, tl_dataset **out) {
@@ -343,7 +388,7 @@ int cli_load_domains(const cli_args *a, cli_domains *d) {
     d->source = d->target = d->test = d->labelled = NULL;
     const char *s = cli_get(a, "source"), *t = cli_get(a, "target"), *tt = cli_get(a, "target-test");
     const char *tl = cli_get(a, "target-labelled");
-    if (!s || !t) return cli_fail("--source and --target are required (see 'tl help %s')", cli_cmd_name);
+    if (!s || !t) return cli_usage("--source and --target are required (see 'tl help %s')", cli_cmd_name);
     if (cli_load(a, s, &d->source) != TL_OK || cli_load(a, t, &d->target) != TL_OK ||
         (tt && cli_load(a, tt, &d->test) != TL_OK) || (tl && cli_load(a, tl, &d->labelled) != TL_OK))
         goto fail;

@@ -353,7 +353,7 @@ void cli_nn_json_result(tl_json *j, const tl_nn_train_result *r, double tacc, do
     if (!isnan(tacc)) {
         tl_json_num(j, "accuracy", tacc);
         tl_json_num(j, "test_loss", tloss);
-        tl_json_int(j, "n_test", (long long)n_test);
+        tl_json_int(j, "n_eval", (long long)n_test);
     }
     tl_json_num(j, "seconds", r->seconds);
 }

@@ -41,7 +41,7 @@
         {"export-safetensors", "FILE", NULL, "also write the weights as .safetensors"}
 
 /* The training result's figures in a command's --json, in this order: train_loss,
- * train_accuracy, val_accuracy (when a validation split was used), accuracy, test_loss and n_test
+ * train_accuracy, val_accuracy (when a validation split was used), accuracy, test_loss and n_eval
  * (when tacc is not NaN: a --test set was scored), seconds. */
 void cli_nn_json_result(tl_json *j, const tl_nn_train_result *r, double tacc, double tloss,
                         size_t n_test);

@@ -236,6 +236,10 @@ bool cli_flag(const cli_args *a, const char *name) {
 
 bool cli_given(const cli_args *a, const char *name) { return cli_flag(a, name); }
 
+bool cli_has_opt(const cli_args *a, const char *name) {
+    return find_opt(a, name, strlen(name)) >= 0;
+}
+
 bool cli_get_long(const cli_args *a, const char *name, long lo, long hi, long *out) {
     const char *v = cli_get(a, name);
     if (!v) return false;
@@ -280,8 +284,41 @@ bool cli_get_u64(const cli_args *a, const char *name, uint64_t *out) {
     return true;
 }
 
-static void print_opts(FILE *f, const cli_opt *t) {
+/* roff: text with backslashes doubled, hyphens as \- (so `man` keeps them as typed and they
+ * search), and a line that would start with '.' or '\'' guarded by \&. */
+void cli_roff_text(FILE *f, const char *s) {
+    if (*s == '.' || *s == '\'') fputs("\\&", f);
+    for (; *s; s++) {
+        if (*s == '\\') fputs("\\e", f);
+        else if (*s == '-') fputs("\\-", f);
+        else if (*s == '\n') {
+            fputc('\n', f);
+            if (s[1] == '.' || s[1] == '\'') fputs("\\&", f);
+        } else fputc(*s, f);
+    }
+}
+
+static void print_opts(FILE *f, const cli_opt *t, bool man) {
     for (size_t i = 0; t && t[i].name[0]; i++) {
+        if (man) {
+            fputs(".TP\n\\fB\\-\\-", f);
+            cli_roff_text(f, t[i].name);
+            fputs("\\fR", f);
+            if (t[i].arg) {
+                fputs(" \\fI", f);
+                cli_roff_text(f, t[i].arg);
+                fputs("\\fR", f);
+            }
+            fputc('\n', f);
+            cli_roff_text(f, t[i].help);
+            if (t[i].def) {
+                fputs(" [default: ", f);
+                cli_roff_text(f, t[i].def);
+                fputc(']', f);
+            }
+            fputc('\n', f);
+            continue;
+        }
         char left[64];
         snprintf(left, sizeof left, "--%s%s%s", t[i].name, t[i].arg ? " " : "",
                  t[i].arg ? t[i].arg : "");
@@ -291,33 +328,127 @@ static void print_opts(FILE *f, const cli_opt *t) {
     }
 }
 
-void cli_print_usage(FILE *f, const cli_command *cmd) {
-    fprintf(f, "usage: tl %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+/* A section heading: "\nname:\n" as text, ".SS" in a man page (the command's own name first). */
+static void heading(FILE *f, bool man, const cli_command *cmd, const char *name) {
+    if (man) {
+        fputs(".PP\n.I ", f);
+        cli_roff_text(f, cmd->name);
+        fputs(" \\(em ", f);
+        cli_roff_text(f, name);
+        fputc('\n', f);
+    } else {
+        fprintf(f, "\n%s:\n", name);
+    }
+}
+
+/* The neural commands' architecture strings, and how their padding differs from PyTorch's. */
+static const char arch_note[] =
+    "An architecture is a comma list of layers: conv:OUT:K[:STRIDE[:PAD]], dense:N, "
+    "maxpool:K[:STRIDE] (also pool), avgpool:K[:STRIDE], gap, flatten, bn, dropout[:P], relu, "
+    "lrelu[:SLOPE], gelu, tanh, sigmoid, and residual blocks [main|shortcut].\n"
+    "Padding: conv without PAD pads (K-1)/2 zeros on every side (\"same\" for odd K at stride 1: "
+    "conv:32:3 keeps 28x28 at 28x28), whereas PyTorch's nn.Conv2d defaults to padding=0 (a 3x3 "
+    "kernel takes 28x28 to 26x26); an even K pads (K-1)/2 rounded down, so conv:8:4 takes 28x28 to "
+    "27x27. To match a PyTorch model built with the default, write the "
+    "padding out: conv:32:3:1:0. Pooling pads nothing, with stride K by default and the size "
+    "rounded down, as PyTorch's MaxPool2d/AvgPool2d. Weights exported with "
+    "--export-safetensors and read back with finetune --from are laid out as PyTorch's "
+    "(OUT, IN, K, K).";
+
+static void print_usage(FILE *f, const cli_command *cmd, bool man) {
+    if (man) {
+        fputs(".SS ", f);
+        cli_roff_text(f, cmd->name);
+        fputs("\n.B tl ", f);
+        cli_roff_text(f, cmd->name);
+        fputc(' ', f);
+        cli_roff_text(f, cmd->usage);
+        fputs("\n.br\n", f);
+        cli_roff_text(f, cmd->summary);
+        fputc('\n', f);
+    } else {
+        fprintf(f, "usage: tl %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+    }
     if (count_opts(cmd->opts)) {
-        fprintf(f, "\noptions:\n");
-        print_opts(f, cmd->opts);
+        heading(f, man, cmd, "options");
+        print_opts(f, cmd->opts, man);
+    }
+    bool has_arch = false;
+    for (size_t i = 0; cmd->opts && cmd->opts[i].name[0]; i++)
+        has_arch |= strcmp(cmd->opts[i].name, "arch") == 0;
+    if (has_arch) {
+        heading(f, man, cmd, "architecture (--arch)");
+        if (man) {
+            fputs(".PP\n", f);
+            cli_roff_text(f, arch_note);
+            fputc('\n', f);
+        } else {
+            /* wrapped at 96 columns, indented past the options' "  --" */
+            const char *s = arch_note;
+            while (*s) {
+                const char *nl = strchr(s, '\n');
+                size_t para = nl ? (size_t)(nl - s) : strlen(s), col = 0;
+                const char *e = s + para;
+                fputs("   ", f);
+                while (s < e) {
+                    const char *w = s;
+                    while (w < e && *w != ' ') w++;
+                    size_t wl = (size_t)(w - s);
+                    if (col && col + 1 + wl > 92) fputs("\n   ", f), col = 0;
+                    fprintf(f, " %.*s", (int)wl, s);
+                    col += wl + 1;
+                    s = w < e ? w + 1 : w;
+                }
+                fputc('\n', f);
+                s = nl ? nl + 1 : e;
+            }
+        }
     }
     const built_table *b = build(cmd);
     if (b && b->end_param > b->first_param) {
-        fprintf(f, "\nmethods (--method):\n");
+        heading(f, man, cmd, "methods (--method)");
         for (size_t i = 0; i < tl_method_count(); i++) {
             const tl_method *m = tl_method_at(i);
             if ((int)tl_method_family(m) != cmd->methods - 1) continue;
+            if (man) {
+                fputs(".TP\n.B ", f);
+                cli_roff_text(f, tl_method_name(m));
+                fputc('\n', f);
+                cli_roff_text(f, tl_method_summary(m));
+                if (tl_method_reference(m)[0]) {
+                    fputs(" (", f);
+                    cli_roff_text(f, tl_method_reference(m));
+                    fputc(')', f);
+                }
+                fputc('\n', f);
+                continue;
+            }
             fprintf(f, "  %-12s %s%s%s%s\n", tl_method_name(m), tl_method_summary(m),
                     tl_method_reference(m)[0] ? " (" : "", tl_method_reference(m),
                     tl_method_reference(m)[0] ? ")" : "");
         }
-        fprintf(f, "\nmethod parameters (each applies to the methods named with its default):\n");
+        heading(f, man, cmd, "method parameters (each applies to the methods named with its default)");
         for (size_t i = b->first_param; i < b->end_param; i++) {
             cli_opt one[2] = {b->table[i], {"", NULL, NULL, NULL}};
-            print_opts(f, one);
+            print_opts(f, one, man);
         }
     }
     if (b && cmd->learner) {
-        fprintf(f, "\nlearner:\n");
-        print_opts(f, b->table + b->end_param);
+        heading(f, man, cmd, "learner");
+        print_opts(f, b->table + b->end_param, man);
     }
+    if (man) return; /* the page lists the common options once */
     fprintf(f, "\ncommon options:\n");
-    print_opts(f, cli_common_opts);
+    print_opts(f, cli_common_opts, false);
     fprintf(f, "  %-26s %s\n", "-q", "same as --quiet");
+    fprintf(f, "\nexit status: 0 success, 1 runtime or data error, 2 usage error\n");
+}
+
+void cli_print_usage(FILE *f, const cli_command *cmd) { print_usage(f, cmd, false); }
+
+void cli_print_usage_man(FILE *f, const cli_command *cmd) { print_usage(f, cmd, true); }
+
+void cli_print_common_opts_man(FILE *f) {
+    print_opts(f, cli_common_opts, true);
+    fputs(".TP\n.B \\-q\nsame as \\-\\-quiet\n", f);
 }

@@ -137,6 +137,15 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
         cli_fail("--source and --target are required (see 'tl help %s')", cmd->name);
         goto done;
     }
+    /* every output path is checked before any work: a typo costs no minutes of fitting */
+    const char *outs[] = {"save", "save-mapping", "out", "out-source", "out-target"};
+    for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
+        const char *path = cli_get(a, outs[k]);
+        if (path && (st = tl_wfile_check(path)) != TL_OK) {
+            cli_fail_status(st, "--%s", outs[k]);
+            goto done;
+        }
+    }
     if (cli_load(a, s, &d.src) != TL_OK || cli_load(a, t, &d.tgt) != TL_OK ||
         (tt && cli_load(a, tt, &d.test) != TL_OK) || (tl && cli_load(a, tl, &d.lab) != TL_OK))
         goto done;
@@ -173,24 +182,30 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
     o.allow_unknown_labels = cli_flag(a, "allow-unknown-labels");
     o.in_place = true;
     const char *os = cli_get(a, "out-source"), *ot = cli_get(a, "out-target"),
-               *save = cli_get(a, "save"), *save_pipe = cli_get(a, "save-pipeline"),
+               *save = cli_get(a, "save"), *save_map = cli_get(a, "save-mapping"),
                *wout = cli_get(a, "out");
     o.keep_embeddings = os || ot;
+    const char *ln = tl_method_name(tl_params_method(lp));
+    if (tl_method_family(m) == TL_FAMILY_INSTANCE && strcmp(ln, "1nn") == 0)
+        cli_warn("1nn uses sample weights only to drop the rows weighted 0: the weighting "
+                 "changes little or nothing (--learner logreg, svm or ridge use the weights)");
     cli_info(a, "%s: %s on %zu source and %zu target rows...", cmd->name, tl_method_name(m),
              tl_dataset_rows(d.src), tl_dataset_rows(d.tgt));
-    if ((st = tl_transfer_run(task, mp, &o, &rep, (save || save_pipe || wout) ? &pipe : NULL)) !=
+    if ((st = tl_transfer_run(task, mp, &o, &rep, (save || save_map || wout) ? &pipe : NULL)) !=
         TL_OK) {
         cli_fail_status(st, "%s", tl_method_name(m));
         goto done;
     }
-    /* files first: a failed write leaves no half-printed result */
+    /* files first, all or none (one batch of renames): a failed write leaves no file and no
+     * half-printed result */
+    tl_wfile_batch_begin();
     const tl_model *model = pipe ? tl_pipeline_model(pipe) : NULL;
-    if (save && (st = tl_model_save(model, save)) != TL_OK) {
-        cli_fail_status(st, "saving the model to '%s'", save);
+    if (save && (st = tl_pipeline_save(pipe, save)) != TL_OK) {
+        cli_fail_status(st, "saving the pipeline to '%s'", save);
         goto done;
     }
-    if (save_pipe && (st = tl_pipeline_save(pipe, save_pipe)) != TL_OK) {
-        cli_fail_status(st, "saving the pipeline to '%s'", save_pipe);
+    if (save_map && (st = tl_model_save(model, save_map)) != TL_OK) {
+        cli_fail_status(st, "saving the fitted method to '%s'", save_map);
         goto done;
     }
     if (os && (st = write_embedding(os, rep->embedded[si], d.src)) != TL_OK) {
@@ -206,6 +221,10 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
         cli_fail_status(st, "cannot write '%s'", wout);
         goto done;
     }
+    if ((st = tl_wfile_batch_commit()) != TL_OK) {
+        cli_fail_status(st, "writing the outputs");
+        goto done;
+    }
     cli_transfer_warn(rep);
     if (cli_flag(a, "json")) {
         st = tl_report_json(rep, cmd->name, &text);
@@ -219,10 +238,11 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
     rc = cli_print_text(text, cli_flag(a, "json"));
     if (!cli_flag(a, "json")) {
         if (wout) printf("%-22s %s\n", "weights written to", wout);
-        if (save) printf("%-22s %s\n", "model saved to", save);
-        if (save_pipe) printf("%-22s %s\n", "pipeline saved to", save_pipe);
+        if (save) printf("%-22s %s\n", "pipeline saved to", save);
+        if (save_map) printf("%-22s %s\n", "method saved to", save_map);
     }
 done:
+    tl_wfile_batch_abort(); /* after a failure: the outputs written so far are removed */
     tl_free(text);
     tl_report_free(rep);
     tl_pipeline_free(pipe);

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs every test binary, the fuzz-corpus replays, the CLI cases and the example programs; prints
+# Runs every test binary, the fuzz-corpus replays, the build checks (SONAME, man page, install),
+# the CLI cases and the example programs; prints
 # each one's own summary ("N passed, N failed, N skipped"), the skipped tests with their reasons,
 # and the grand total as "total: N passed, N failed, N skipped". A skip is neither a pass nor a
 # failure. A binary that exits non-zero, dies on a signal or prints no summary line counts as a
@@ -35,8 +36,10 @@ for t in "$BUILD"/fuzz-replay/fuzz_*; do
     n=$(basename "$t"); c=tests/fuzz/corpus/${n#fuzz_}
     run_one "replay:$n" "$t" "$c"
 done
+[ -f tests/build.sh ] && run_one "build" env BUILD="$BUILD" sh tests/build.sh
 [ -f tests/cli/run.sh ] && run_one "cli" sh tests/cli/run.sh
 [ -f tests/cli/nn_cases.sh ] && run_one "cli-nn" sh tests/cli/nn_cases.sh
+[ -f tests/cli/user_cases.sh ] && run_one "cli-users" sh tests/cli/user_cases.sh
 [ -f tests/examples.sh ] && run_one "examples" env BUILD="$BUILD" sh tests/examples.sh
 if [ -n "$skips" ]; then
     echo "skipped (not run, not counted as passed):"

@@ -563,7 +563,9 @@ TEST(formats) {
     CHECK(tl_format_guess("train-images-idx3-ubyte.gz") == TL_FORMAT_IDX);
     CHECK(tl_format_guess("t10k-labels-idx1-ubyte") == TL_FORMAT_IDX);
     CHECK(tl_format_guess("x.idx") == TL_FORMAT_IDX);
-    CHECK(tl_format_guess("x.csv.gz") == TL_FORMAT_AUTO);
+    CHECK(tl_format_guess("x.csv.gz") == TL_FORMAT_CSV);
+    CHECK(tl_format_guess("x.svmlight.GZ") == TL_FORMAT_SVMLIGHT);
+    CHECK(tl_format_guess("x.npy.gz") == TL_FORMAT_AUTO);
     CHECK(tl_format_guess("x.parquet") == TL_FORMAT_AUTO);
     CHECK(tl_format_guess("/tmp") == TL_FORMAT_IDX);
     tl_load_opts o = tl_load_opts_default();

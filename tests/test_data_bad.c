@@ -94,11 +94,16 @@ TEST(csv_nonfinite) {
 
 TEST(csv_labels) {
     csv_bad("1,2,0\n3,4,1.5\n", NULL, TL_ERR_LABEL, "bad.csv:2:", "\"1.5\" is not an integer");
-    csv_bad("x,y,class\n1,2,cat\n", NULL, TL_ERR_LABEL, "bad.csv:2:",
-            "string class labels are not supported");
+    /* a label column mixing numbers and names, either way round */
+    csv_bad("x,y,class\n1,2,cat\n3,4,1\n", NULL, TL_ERR_LABEL, "bad.csv:3:",
+            "line 2's label \"cat\" is a name");
+    csv_bad("x,y,class\n1,2,0\n3,4,dog\n", NULL, TL_ERR_LABEL, "bad.csv:3:",
+            "not both");
     csv_bad("1,2,0\n3,4,1e10\n", NULL, TL_ERR_LABEL, "bad.csv:2:", "not an integer");
-    csv_bad("1,2,0\n3,4,nan\n", NULL, TL_ERR_LABEL, "bad.csv:2:", "not an integer");
+    csv_bad("1,2,0\n3,4,nan\n", NULL, TL_ERR_LABEL, "bad.csv:2:", "missing label \"nan\"");
+    csv_bad("1,2,0\n3,4,inf\n", NULL, TL_ERR_LABEL, "bad.csv:2:", "not an integer");
     csv_bad("1,2,0\n3,4,\n", NULL, TL_ERR_LABEL, "bad.csv:2:", "empty label");
+    csv_bad("1,2,cat\n3,4,NA\n", NULL, TL_ERR_LABEL, "bad.csv:2:", "missing label \"NA\"");
 }
 
 TEST(csv_label_column) {

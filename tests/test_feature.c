@@ -246,6 +246,7 @@ TEST(coral_fewer_samples_than_features) {
         for (size_t i = 0; i < B.rows * dw; i++) B.data[i] = 2.0 * tl_rng_normal(&r);
         tl_adapt_params p = tl_adapt_params_default(TL_ADAPT_CORAL);
         p.coral_eps = 0.5;
+        p.coral_eps_relative = false;
         tl_adapter *a = NULL;
         CHECK_OK(tl_adapt_fit(&p, A, NULL, B, NULL, &a));
         if (a) {
@@ -263,8 +264,40 @@ TEST(coral_fewer_samples_than_features) {
     }
 }
 
+/* The default regulariser is relative to each domain's variance, so CORAL's map does not change
+ * when the data are scaled (L2-normalised rows have variances near 1e-3: with an absolute eps
+ * of 1 CORAL would leave them almost as they are). */
+TEST(coral_relative_eps_scale_free) {
+    tl_rng r;
+    tl_rng_seed(&r, 5);
+    tl_mat A = {0, 0, 0, NULL}, B = {0, 0, 0, NULL}, A2 = {0, 0, 0, NULL}, B2 = {0, 0, 0, NULL};
+    tl_mat_alloc(&A, 40, 6), tl_mat_alloc(&B, 30, 6), tl_mat_alloc(&A2, 40, 6), tl_mat_alloc(&B2, 30, 6);
+    for (size_t i = 0; i < 240; i++) A.data[i] = tl_rng_normal(&r), A2.data[i] = 1e-2 * A.data[i];
+    for (size_t i = 0; i < 180; i++) B.data[i] = 3 * tl_rng_normal(&r), B2.data[i] = 1e-2 * B.data[i];
+    tl_adapt_params p = tl_adapt_params_default(TL_ADAPT_CORAL);
+    tl_adapter *a = NULL, *b = NULL, *c = NULL;
+    CHECK_OK(tl_adapt_fit(&p, A, NULL, B, NULL, &a));
+    CHECK_OK(tl_adapt_fit(&p, A2, NULL, B2, NULL, &b));
+    p.coral_eps_relative = false;
+    CHECK_OK(tl_adapt_fit(&p, A2, NULL, B2, NULL, &c));
+    if (a && b && c) {
+        tl_mat Wa = affine_W(a, TL_DOMAIN_SOURCE), Wb = affine_W(b, TL_DOMAIN_SOURCE),
+               Wc = affine_W(c, TL_DOMAIN_SOURCE);
+        CHECK_MSG(rel_diff(Wb, Wa) < 1e-10, "scaled data: map differs by %g", rel_diff(Wb, Wa));
+        /* absolute eps = 1 on data of variance 1e-4: the map is nearly the identity */
+        double off = 0;
+        for (size_t i = 0; i < 6; i++)
+            for (size_t j = 0; j < 6; j++) off = fmax(off, fabs(TL_AT(Wc, i, j) - (i == j)));
+        CHECK_MSG(off < 1e-3, "absolute eps on tiny data should be nearly a no-op (%g)", off);
+        tl_mat_free(&Wa), tl_mat_free(&Wb), tl_mat_free(&Wc);
+    }
+    tl_adapter_free(a), tl_adapter_free(b), tl_adapter_free(c);
+    tl_mat_free(&A), tl_mat_free(&B), tl_mat_free(&A2), tl_mat_free(&B2);
+}
+
 TEST(golden_coral) {
     tl_adapt_params p = tl_adapt_params_default(TL_ADAPT_CORAL);
+    p.coral_eps_relative = false; /* the fixture's eps = 1 in the data's units */
     tl_adapter *a = NULL;
     CHECK_OK(tl_adapt_fit(&p, Xs, ys, Xt, NULL, &a));
     if (!a) return;
@@ -884,6 +917,7 @@ int main(void) {
     RUN(golden_sa);
     RUN(golden_gfk);
     RUN(golden_coral);
+    RUN(coral_relative_eps_scale_free);
     RUN(coral_fewer_samples_than_features);
     RUN(golden_tca_primal);
     RUN(golden_jda_primal);

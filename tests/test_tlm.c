@@ -343,6 +343,35 @@ TEST(save_replaces_atomically) {
     remove(path);
 }
 
+/* A folder given as a model is named as one (it was "out of memory allocating 2^63 bytes": ftell
+ * of a folder is LONG_MAX), and a model read from a stream (a pipe) loads as from the file. */
+TEST(folder_and_stream) {
+    char dir[] = "/tmp/tl_test_tlm_dirXXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    tl_tlm *r = NULL;
+    CHECK(tl_tlm_load(dir, &r) == TL_ERR_IO);
+    CHECK(r == NULL);
+    CHECK(strstr(tl_error_message(), "is a directory, not a file") != NULL);
+    CHECK(strstr(tl_error_message(), dir) != NULL);
+    rmdir(dir);
+    tl_tlm *m = sample_model();
+    CHECK_OK(tl_tlm_save(m, path));
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cat %s", path);
+    FILE *pipe = popen(cmd, "r");
+    CHECK(pipe != NULL);
+    if (pipe) {
+        char dev[64];
+        snprintf(dev, sizeof dev, "/dev/fd/%d", fileno(pipe));
+        CHECK_OK(tl_tlm_load(dev, &r));
+        if (r) CHECK(strcmp(tl_tlm_get_meta(r, "method"), tl_tlm_get_meta(m, "method")) == 0);
+        pclose(pipe);
+    }
+    tl_tlm_free(m);
+    tl_tlm_free(r);
+    remove(path);
+}
+
 /* Numeric metadata (src/io/tlm_meta.c): reals read back to the same double, counts up to 2^64-1
  * survive, and every bad entry is refused with the file and key named. */
 TEST(numeric_metadata) {
@@ -393,6 +422,7 @@ int main(void) {
     RUN(hostile_lengths);
     RUN(duplicates_and_api_errors);
     RUN(save_replaces_atomically);
+    RUN(folder_and_stream);
     RUN(numeric_metadata);
     return tl_test_summary();
 }

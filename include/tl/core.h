@@ -139,6 +139,19 @@ tl_status tl_wfile_commit(tl_wfile *w);
 /* Removes the temporary file and frees w; the file at the path is untouched. NULL-safe. */
 void tl_wfile_abort(tl_wfile *w);
 
+/* Several saves as one, on the calling thread: after tl_wfile_batch_begin, a commit of a file
+ * that is replaced (not a stream) only finishes it; tl_wfile_batch_commit then renames them all
+ * into place, tl_wfile_batch_abort removes them all and leaves every path as it was. So a command
+ * that writes a model, a pipeline and the embedded rows leaves all of them or none (streams are
+ * written through as ever). Any save function of the library takes part without knowing. */
+void tl_wfile_batch_begin(void);
+tl_status tl_wfile_batch_commit(void);
+void tl_wfile_batch_abort(void);
+/* Whether path can be written, without writing: TL_ERR_IO naming it when it is a folder, its
+ * folder is missing or not writable. Streams and descriptors pass. For checking the outputs of a
+ * long job before it starts. */
+tl_status tl_wfile_check(const char *path);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,8 +12,29 @@
  *                                 exists); a relative label path is relative to X's folder
  *   images.idx3-ubyte[.gz]:labels.idx1-ubyte[.gz]
  *   folder:train | folder:test    a folder with the four standard MNIST-style IDX files
- * If the whole spec names an existing file, it is taken as a path even if it contains ':'.
- * Errors name the file, and the line (text formats) or variable (.mat) where the problem is. */
+ *   file.csv:label=class          per-file options for CSV and svmlight, comma-separated
+ *   file.csv:label=none,header=no key=value pairs that override tl_load_opts for this file only:
+ *                                 label=NAME | INDEX (0-based, negative from the end) | none
+ *                                 header=yes | no | auto             (CSV)
+ *                                 base=0 | 1 | auto                  (svmlight index base)
+ *                                 format=csv | svmlight              (when the name does not say)
+ *                                 A key for another format is an error naming the keys accepted.
+ *   data.csv.gz, x.svmlight.gz    gzip-compressed text, format from the name before ".gz"
+ *                                 (any CSV/svmlight file whose bytes are gzip is inflated)
+ *   -  or  -:format=svmlight      standard input, read to its end (CSV unless a format is given
+ *                                 in opts or the spec); messages call it <stdin>
+ *   X.npy of shape (n, h, w) or (n, c, h, w): n rows of h*w (c*h*w) features, C order; the
+ *                                 trailing shape is kept (tl_dataset_sample_shape)
+ * If the whole spec names an existing file, it is taken as a path even if it contains ':';
+ * otherwise it is split at the last ':' whose left part exists ("-" is always standard input).
+ * Errors name the file, and the line (text formats) or variable (.mat) where the problem is.
+ *
+ * CSV header rows (header=auto): the first row is a header when it holds a name (a cell that
+ * is neither a number nor a missing-value mark) above a number or an empty or missing cell in the
+ * second row, or when there is no second row and no cell is a number. A numeric first row with a
+ * missing value ("1,,0", "1,NA,0", "1,?,0") is therefore data, and an error naming file:1 and the
+ * column, as a missing value anywhere is (file:line: column): missing values (empty, NA, N/A, ?,
+ * NaN, null) are not supported. pandas-style numbered headers ("0,1,2,label") are headers. */
 #ifndef TL_DATA_H
 #define TL_DATA_H
 
@@ -54,6 +75,8 @@ tl_status tl_xmat_rows_dense(tl_xmat X, size_t row0, size_t n, tl_mat out);
 
 typedef struct tl_dataset tl_dataset;
 
+#define TL_SAMPLE_SHAPE_MAX 3 /* trailing dimensions kept for an image stack (c, h, w) */
+
 /* A dense n x d dataset, zero-filled; labels allocated (zeroed) when with_labels. */
 tl_status tl_dataset_create_dense(size_t n, size_t d, bool with_labels, tl_dataset **out);
 /* Copies X (n, d) and y (n, may be NULL). */
@@ -92,6 +115,45 @@ tl_status tl_dataset_subset(const tl_dataset *ds, const size_t *idx, size_t n, t
 /* TL_ERR_NONFINITE naming the dataset, row and column of the first NaN/Inf. */
 tl_status tl_dataset_check_finite(const tl_dataset *ds);
 
+/* ---- class names (string labels) ----
+ * A CSV label column of names ("cat", "dog") is read as classes 0..K-1 in sorted (strcmp) name
+ * order, the names kept on the dataset; a column of numbers stays plain integer labels (no names).
+ * clone, subset and concat keep the names; the CSV writer writes names back as labels (svmlight
+ * and .npy hold integers: they get the class numbers, and the names are not written). */
+/* The names, indexed by label (k of them in *k, may be NULL); NULL when labels are integers. */
+const char *const *tl_dataset_class_names(const tl_dataset *ds, size_t *k);
+/* Copy names (k, distinct, non-empty, no line breaks); every label must be in [0, k). NULL or
+ * k == 0 clears (the labels become plain integers). */
+tl_status tl_dataset_set_class_names(tl_dataset *ds, const char *const *names, size_t k);
+/* The class number of name, or -1 (also when the dataset has no names). */
+long tl_dataset_class_index(const tl_dataset *ds, const char *name);
+/* Put separately loaded sets (NULL entries skipped) on one name list: the sorted union of their
+ * names, labels renumbered to it; sets without labels get the list too. No-op when no set has
+ * names. A set with names and another with integer labels is TL_ERR_LABEL naming both. On
+ * failure no set is changed. */
+tl_status tl_datasets_unify_classes(tl_dataset **sets, size_t n);
+
+/* ---- provenance: svmlight index base, sample shape ----
+ * svmlight index base rule: a file is 0-based if index 0 occurs in it anywhere, else 1-based,
+ * unless the base is given (tl_load_opts.index_base, or ":base=0" / ":base=1" in the spec).
+ * Files read together must share one base: tl_svmlight_common_base decides it from the files
+ * before loading (0 if any of them uses index 0, else 1), tl_datasets_unify_index_base fixes
+ * up sets already loaded with a guessed base (a set guessed 1-based is shifted to 0-based when
+ * another set is 0-based: its indices move up by one and it gains an all-zero column 0). A
+ * 0-based file whose column 0 is zero in every row cannot be told from a 1-based file on its
+ * own: read it with others that use index 0, or give the base. */
+/* The base the svmlight file was read with (0 or 1), -1 for other formats. */
+int tl_dataset_index_base(const tl_dataset *ds);
+/* True when that base was guessed from the indices rather than asked for. */
+bool tl_dataset_index_base_guessed(const tl_dataset *ds);
+/* One base for the svmlight sets among sets (others and NULLs ignored): see the rule above.
+ * *base (may be NULL) gets 0 or 1, -1 when no set came from svmlight. TL_ERR_FORMAT naming both
+ * when a set read 1-based on request meets a 0-based set. */
+tl_status tl_datasets_unify_index_base(tl_dataset **sets, size_t n, int *base);
+/* The trailing sample shape of an image stack (.npy of n x h x w or n x c x h x w, IDX images):
+ * the number of dimensions (0 for plain rows), dims filled (may be NULL). */
+size_t tl_dataset_sample_shape(const tl_dataset *ds, size_t dims[TL_SAMPLE_SHAPE_MAX]);
+
 /* Sorted distinct labels of y (n). *classes allocated with tl_malloc; counts (optional, may be
  * NULL) receives per-class counts, allocated the same way. */
 tl_status tl_labels_unique(const int *y, size_t n, int **classes, size_t **counts, size_t *nclasses);
@@ -112,12 +174,14 @@ typedef enum {
 
 typedef struct {
     tl_format format;       /* default AUTO */
-    int csv_header;         /* -1 auto-detect (first row not numeric), 0 none, 1 present */
+    int csv_header;         /* -1 auto-detect (the rule at the top of this file), 0 none,
+                               1 present */
     long label_col;         /* CSV: 0-based label column, negative from the end (-1 = last,
-                               default), or TL_LABEL_COL_NONE */
+                               default), or TL_LABEL_COL_NONE; integers or class names */
     const char *label_name; /* CSV: label column by header name (overrides label_col) */
     char delimiter;         /* CSV: 0 = detect among , ; tab space */
-    int index_base;         /* svmlight: -1 auto (0-based if index 0 occurs), 0, or 1 */
+    int index_base;         /* svmlight: -1 auto (0-based if index 0 occurs), 0, or 1; see
+                               tl_svmlight_common_base for several files */
     size_t n_features;      /* svmlight: 0 = largest index seen + 1 */
     bool densify;           /* svmlight: return dense storage (default false: CSR) */
 } tl_load_opts;
@@ -128,9 +192,14 @@ const char *tl_format_name(tl_format f);
 /* Format a path would be read/written as (by extension). TL_FORMAT_AUTO if unknown. */
 tl_format tl_format_guess(const char *path);
 
-/* Load a data spec (see the top of this file). opts may be NULL. NaN/Inf in features is an
- * error (TL_ERR_NONFINITE naming file and row). */
+/* Load a data spec (see the top of this file). opts may be NULL; options in the spec override
+ * it for that file. NaN/Inf in features is an error (TL_ERR_NONFINITE naming file and row). */
 tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset **out);
+/* The svmlight index base to read all of specs (n) with: 0 if any svmlight file among them
+ * uses index 0, else 1 (-1 when none is svmlight). A spec giving ":base=" counts as that base;
+ * other formats are skipped; standard input cannot be scanned twice and is an error. */
+tl_status tl_svmlight_common_base(const char *const *specs, size_t n, const tl_load_opts *opts,
+                                  int *base);
 /* Format-specific readers (path without spec suffix; vars/labels as in the spec). */
 tl_status tl_read_csv(const char *path, const tl_load_opts *opts, tl_dataset **out);
 tl_status tl_read_svmlight(const char *path, const tl_load_opts *opts, tl_dataset **out);

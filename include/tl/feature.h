@@ -60,6 +60,9 @@ struct tl_adapt_params {
     int iters;           /* JDA/BDA pseudo-label iterations (default 10) */
     double mu;           /* BDA balance in [0,1]; < 0 = estimate from the data (default 0.5) */
     double coral_eps;    /* CORAL covariance regulariser added to the diagonal (default 1) */
+    bool coral_eps_relative; /* coral_eps in units of each domain's mean feature variance, so
+                                that CORAL does the same on any scale of the data (default true;
+                                false: absolute, as the authors' code on z-scored features) */
     bool l2_embed;       /* L2-normalise rows of the embedding (JDA protocol; default true for
                             TCA/JDA/BDA, false for the others) */
     tl_learner_params pseudo; /* learner for JDA/BDA pseudo-labels (default 1-NN) */

@@ -107,6 +107,9 @@ tl_status tl_tradaboost_fit(const tl_tradaboost_params *p, tl_xmat Xs, const int
                             const int *yl, tl_tradaboost **out);
 #endif
 tl_status tl_tradaboost_predict(const tl_tradaboost *m, tl_xmat X, int *pred);
+/* S (n, classes): each class's share of the weighted vote; classes in tl_tradaboost_classes order. */
+tl_status tl_tradaboost_scores(const tl_tradaboost *m, tl_xmat X, tl_mat S);
+const int *tl_tradaboost_classes(const tl_tradaboost *m, size_t *nclasses);
 size_t tl_tradaboost_input_dim(const tl_tradaboost *m); /* the features it was trained on */
 void tl_tradaboost_free(tl_tradaboost *m);
 /* Into / out of a .tlm container (tl/io.h). */

@@ -37,6 +37,10 @@ void tl_mat_fill(tl_mat m, double v);
 /* TL_ERR_NONFINITE naming the first bad (row, col) if any entry is NaN/Inf. */
 tl_status tl_mat_check_finite(tl_mat m, const char *what);
 
+/* The BLAS libtl was linked with, as it describes itself (OpenBLAS: "OpenBLAS 0.3.26 DYNAMIC_ARCH
+ * NO_AFFINITY Haswell MAX_THREADS=64"); a static string. */
+const char *tl_blas_info(void);
+
 /* ---- BLAS products ---- */
 typedef enum { TL_NOTRANS = 0, TL_TRANS = 1 } tl_trans;
 /* C = alpha * op(A) op(B) + beta * C; shapes are checked (TL_ERR_SHAPE). */

@@ -151,6 +151,10 @@ tl_status tl_model_weights(const tl_model *m, tl_xmat X, double *w);
 const tl_nn *tl_model_network(const tl_model *m);
 /* Learner and ensemble families: predicted labels pred (rows(X)). */
 tl_status tl_model_predict(const tl_model *m, tl_xmat X, int *pred);
+/* Class scores of the models that predict: S (rows, classes) in the order of
+ * tl_model_classes - vote shares (ensembles), probabilities (networks). */
+tl_status tl_model_scores(const tl_model *m, tl_xmat X, tl_mat S);
+const int *tl_model_classes(const tl_model *m, size_t *nclasses); /* NULL when it does not predict */
 /* What the fit settled on, as named numbers for reports ("gamma", "lambda", "dim", ...).
  * Returns false past the end. */
 bool tl_model_info(const tl_model *m, size_t i, const char **key, double *value);

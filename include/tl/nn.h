@@ -277,6 +277,10 @@ tl_status tl_nn_import_safetensors(tl_nn *nn, const char *path, const char *name
 /* Write every tensor (F32) under its libtl name, or mapped back through "@index" (layer I ->
  * "I.SUFFIX") when name_map is "@index"; __metadata__ holds the arch and input shape. */
 tl_status tl_nn_export_safetensors(const tl_nn *nn, const char *path, const char *name_map);
+/* The architecture and input shape a libtl export records in its __metadata__ (libtl_arch,
+ * input_shape "C,H,W"), so that it imports without them being given again: *arch allocated with
+ * tl_malloc. TL_ERR_FORMAT naming the file when they are absent (a PyTorch export) or malformed. */
+tl_status tl_nn_safetensors_arch(const char *path, char **arch, size_t *c, size_t *h, size_t *w);
 
 #ifdef __cplusplus
 }

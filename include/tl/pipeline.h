@@ -202,6 +202,12 @@ const tl_model *tl_pipeline_model(const tl_pipeline *p); /* NULL without a metho
 /* New rows of domain `domain`, raw (the pipeline applies that domain's fitted scaling):
  * predicted labels pred (rows). */
 tl_status tl_pipeline_predict(const tl_pipeline *p, size_t domain, const tl_dataset *X, int *pred);
+/* The classes the pipeline predicts (nclasses of them, in score order); NULL when none. */
+const int *tl_pipeline_classes(const tl_pipeline *p, size_t *nclasses);
+/* Class scores of new raw rows: S (rows, classes) allocated with tl_mat_alloc - probabilities
+ * (logistic regression, networks), vote shares (k-NN neighbours, TrAdaBoost rounds) or decision
+ * values (SVM, ridge), in the order of tl_pipeline_classes. */
+tl_status tl_pipeline_scores(const tl_pipeline *p, size_t domain, const tl_dataset *X, tl_mat *S);
 /* The rows scaled and mapped into the shared space: out (rows, dim) allocated with tl_mat_alloc
  * (without a mapping: the scaled rows, densified). */
 tl_status tl_pipeline_transform(const tl_pipeline *p, size_t domain, const tl_dataset *X,

@@ -189,7 +189,7 @@ tl_status tl_wfile_open(const char *path, tl_wfile **out) {
     } else {
         struct stat sb;
         bool exists = stat(w->target, &sb) == 0;
-        TL_CHECK(!exists || !S_ISDIR(sb.st_mode), TL_ERR_IO, "%s: is a folder%s", path,
+        TL_CHECK(!exists || !S_ISDIR(sb.st_mode), TL_ERR_IO, "%s: is a directory, not a file%s", path,
                  wf_via(w, via, sizeof via));
         if (exists && !S_ISREG(sb.st_mode)) {
             /* FIFO, device, ...: written through (a FIFO's open waits for its reader) */
@@ -294,9 +294,30 @@ static void wf_sync_dir(const char *path) {
     close(fd);
 }
 
+/* The thread's open batch (tl_wfile_batch_begin): finished files waiting for their rename. */
+static _Thread_local struct {
+    bool open;
+    tl_wfile **w;
+    size_t n, cap;
+} wf_batch;
+
 tl_status tl_wfile_commit(tl_wfile *w) {
     if (!w) return tl_fail(TL_ERR_INVALID_ARG, "wfile_commit: NULL writer");
     tl_status st = tl_wfile_finish(w);
+    if (st == TL_OK && w->tmp && wf_batch.open) { /* renamed with the rest of the batch */
+        if (wf_batch.n == wf_batch.cap) {
+            size_t cap = wf_batch.cap ? 2 * wf_batch.cap : 8;
+            tl_wfile **g = tl_realloc(wf_batch.w, cap * sizeof *g);
+            if (!g) {
+                wf_free(w);
+                return tl_fail(TL_ERR_NOMEM, "%s: out of memory", w->path);
+            }
+            wf_batch.w = g;
+            wf_batch.cap = cap;
+        }
+        wf_batch.w[wf_batch.n++] = w;
+        return TL_OK;
+    }
     if (st == TL_OK && w->tmp) {
         if (rename(w->tmp, w->target) != 0) {
             char via[4200];
@@ -313,3 +334,55 @@ tl_status tl_wfile_commit(tl_wfile *w) {
 }
 
 void tl_wfile_abort(tl_wfile *w) { wf_free(w); }
+
+void tl_wfile_batch_begin(void) {
+    tl_wfile_batch_abort();
+    wf_batch.open = true;
+}
+
+tl_status tl_wfile_batch_commit(void) {
+    tl_status st = TL_OK;
+    size_t n = wf_batch.n;
+    wf_batch.open = false;
+    wf_batch.n = 0;
+    for (size_t i = 0; i < n; i++) {
+        tl_status s = tl_wfile_commit(wf_batch.w[i]); /* the rename (already finished) */
+        if (st == TL_OK) st = s;
+    }
+    tl_free(wf_batch.w);
+    wf_batch.w = NULL;
+    wf_batch.cap = 0;
+    return st;
+}
+
+void tl_wfile_batch_abort(void) {
+    for (size_t i = 0; i < wf_batch.n; i++) wf_free(wf_batch.w[i]);
+    tl_free(wf_batch.w);
+    memset(&wf_batch, 0, sizeof wf_batch);
+}
+
+tl_status tl_wfile_check(const char *path) {
+    tl_status st = TL_OK;
+    char *target = NULL;
+    int alias = -1;
+    TL_CHECK(path && path[0], TL_ERR_INVALID_ARG, "empty output path");
+    TL_TRY(wf_resolve(path, &target, &alias));
+    if (alias >= 0) goto done; /* the process's own descriptor */
+    struct stat sb;
+    if (stat(target, &sb) == 0) {
+        TL_CHECK(!S_ISDIR(sb.st_mode), TL_ERR_IO, "%s: is a folder, not a file", path);
+        if (!S_ISREG(sb.st_mode)) goto done; /* a stream: written through */
+    }
+    const char *slash = strrchr(target, '/');
+    char *dir = slash ? tli_strdup(target) : tli_strdup(".");
+    TL_CHECK(dir, TL_ERR_NOMEM, "%s: out of memory", path);
+    if (slash) dir[slash == target ? 1 : slash - target] = '\0';
+    bool is_dir = stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+    int e = is_dir && access(dir, W_OK | X_OK) != 0 ? errno : 0;
+    tl_free(dir);
+    TL_CHECK(is_dir, TL_ERR_IO, "%s: cannot write: its folder does not exist", path);
+    TL_CHECK(e == 0, TL_ERR_IO, "%s: cannot write in its folder: %s", path, strerror(e));
+done:
+    tl_free(target);
+    return st;
+}

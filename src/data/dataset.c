@@ -18,6 +18,7 @@ static tl_status tl_dataset_new(tl_dataset **out) {
     tl_status st = TL_OK;
     tl_dataset *ds = NULL;
     TL_CALLOC(ds, 1);
+    ds->index_base = -1;
     *out = ds;
 done:
     return st;
@@ -32,6 +33,7 @@ void tl_dataset_free(tl_dataset *ds) {
     tl_free(ds->y);
     tl_free(ds->w);
     tl_free(ds->name);
+    tl_dataset_clear_names(ds);
     tl_free(ds);
 }
 
@@ -207,6 +209,7 @@ static tl_status tl_dataset_copy_meta(const tl_dataset *src, tl_dataset *dst) {
     if (src->y) TL_TRY(tl_dataset_set_labels(dst, src->y));
     if (src->w) TL_TRY(tl_dataset_set_weights(dst, src->w));
     if (src->name) TL_TRY(tl_dataset_set_name(dst, src->name));
+    TL_TRY(tl_dataset_copy_extras(src, dst));
 done:
     return st;
 }
@@ -418,6 +421,7 @@ tl_status tl_dataset_subset(const tl_dataset *ds, const size_t *idx, size_t n, t
         for (size_t k = 0; k < n; k++) s->w[k] = ds->w[idx[k]];
     }
     if (ds->name) TL_TRY(tl_dataset_set_name(s, ds->name));
+    TL_TRY(tl_dataset_copy_extras(ds, s));
     *out = s;
     s = NULL;
 done:
@@ -518,6 +522,7 @@ tl_status tl_dataset_concat(const tl_dataset *a, const tl_dataset *b, tl_dataset
     *out = NULL;
     TL_CHECK(a->cols == b->cols, TL_ERR_SHAPE, "concat: '%s' has %zu features, '%s' has %zu",
              tl_dataset_name(a), a->cols, tl_dataset_name(b), b->cols);
+    TL_TRY(tl_classes_compatible(a, b));
     size_t n = a->rows + b->rows;
     TL_CHECK(n >= a->rows, TL_ERR_NOMEM, "concat: row count overflows");
     if (a->sparse && b->sparse) {
@@ -560,6 +565,11 @@ tl_status tl_dataset_concat(const tl_dataset *a, const tl_dataset *b, tl_dataset
         for (size_t i = 0; i < b->rows; i++) s->w[a->rows + i] = b->w ? b->w[i] : 1.0;
     }
     if (a->name) TL_TRY(tl_dataset_set_name(s, a->name));
+    TL_TRY(tl_dataset_copy_extras(a->class_names ? a : b, s));
+    if (a->index_base != b->index_base) s->index_base = -1;
+    if (a->shape_nd != b->shape_nd ||
+        memcmp(a->shape, b->shape, a->shape_nd * sizeof a->shape[0]) != 0)
+        s->shape_nd = 0;
     *out = s;
     s = NULL;
 done:

@@ -27,7 +27,25 @@ struct tl_dataset {
     int *y;           /* (rows) or NULL */
     double *w;        /* (rows) or NULL */
     char *name;       /* owned, NULL means "" */
+    char **class_names; /* (n_names) owned strings, label v names class_names[v]; NULL when the
+                           labels are plain integers (classes.c) */
+    size_t n_names;
+    int index_base;     /* svmlight: the index base the file was read with; -1 otherwise */
+    bool base_guessed;  /* index_base was detected, not asked for (tl_datasets_unify_index_base
+                           may shift such a set to 0-based) */
+    size_t shape[TL_SAMPLE_SHAPE_MAX]; /* trailing sample shape (npy/IDX image stacks) */
+    size_t shape_nd;                   /* 0: flat rows */
 };
+
+/* Copy the class names, index base and sample shape of src into dst (class_names replaced). */
+tl_status tl_dataset_copy_extras(const tl_dataset *src, tl_dataset *dst);
+/* TL_OK when a and b may be put together: both with the same class names, or neither named, or
+ * one named and the other unlabelled; TL_ERR_LABEL naming both otherwise. */
+tl_status tl_classes_compatible(const tl_dataset *a, const tl_dataset *b);
+/* Free the class names of ds (labels untouched). */
+void tl_dataset_clear_names(tl_dataset *ds);
+/* Take ownership of names (k tl_malloc'd strings in a tl_malloc'd array), replacing any. */
+void tl_dataset_adopt_names(tl_dataset *ds, char **names, size_t k);
 
 /* Take ownership of X (allocated through tl_malloc/tl_mat_alloc, ld == cols) and y (tl_malloc'd,
  * may be NULL). On failure both are freed, so the caller never frees them after this call. */
@@ -51,6 +69,17 @@ typedef struct {
 /* TL_ERR_IO naming the path on failure. An empty file gives len 0. */
 tl_status tl_filebuf_open(const char *path, tl_filebuf *fb);
 void tl_filebuf_close(tl_filebuf *fb);
+/* A text file's bytes for the CSV and svmlight parsers: "-" reads standard input to its end;
+ * gzip data (magic 1f 8b, whatever the name) is inflated whole (textsrc.c). *shown is the name
+ * messages use ("<stdin>" for "-", else path). */
+tl_status tl_textbuf_open(const char *path, tl_filebuf *fb, const char **shown);
+/* Inflate a whole gzip stream (members concatenated allowed) into a tl_malloc'd buffer. */
+tl_status tl_gunzip(const unsigned char *in, size_t len, const char *name, char **out,
+                    size_t *out_len);
+/* True when some svmlight line of buf (len) uses feature index 0 (a quick scan, no parse). */
+bool tl_svmlight_has_index0(const char *buf, size_t len);
+/* True for the data spec that names standard input. */
+bool tl_spec_is_stdin(const char *path);
 
 /* "<stem>.labels.npy" for an NPY features path "<stem>.npy" (or "<path>.labels.npy" when the
  * path does not end in .npy). Allocated with tl_malloc. */

@@ -1,21 +1,27 @@
 /* CSV / TSV / whitespace-separated text to a dense dataset.
  *
- * One row per line, one sample per row; one column holds the integer class label (by default
- * the last; by index, negative from the end; by header name; or none). The header row is
- * detected (a first row with any cell that is not a number) unless forced, the delimiter is
- * detected from the first row (the most frequent of , tab ; outside quotes, else runs of
- * whitespace). Cells may be quoted ("..." with "" for a quote) but must not span lines.
+ * One row per line, one sample per row; one column holds the class label (by default the last;
+ * by index, negative from the end; by header name; or none). Labels are integers, or class
+ * names ("cat", "dog"), which become classes 0..K-1 in sorted name order with the names kept on
+ * the dataset (a column mixing numbers and names is an error). The header row is detected unless
+ * forced (rule in tl/data.h: a name above a number; a numeric row with a missing value is data,
+ * and an error), the delimiter is detected from the first row (the most frequent of , tab ;
+ * outside quotes, else runs of whitespace). Cells may be quoted ("..." with "" for a quote) but
+ * must not span lines.
  *
  * Why it is built this way: the file is mapped whole and parsed in a single pass over the buffer,
  * line by line, into a feature array that grows geometrically (initial size estimated from the
  * first row), so a 100 MB file costs one mmap and roughly one allocation. Every cell is checked
  * against a strict number grammar before strtod (C locale), so "1.5x", "0x10", "inf" or an
- * empty cell is an error naming file:line and column instead of a silent 0. Labels must be
- * integers: string class names are not supported (map them to integers first). NaN/Inf cells are
- * refused here, not later, so the message can name the line. */
+ * empty cell is an error naming file:line and column instead of a silent 0; missing-value marks
+ * (empty, NA, N/A, ?, null, NaN) are named as such, never taken for a header. Class names are
+ * interned in a small hash table of spans into the buffer during the pass and numbered in sorted
+ * order at the end (one renumbering of y), so string labels cost no second pass. NaN/Inf cells
+ * are refused here, not later, so the message can name the line. */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "data/dataset_internal.h"
@@ -152,6 +158,171 @@ static bool tl_cell_numeric(tl_span f) {
     return tl_text_is_number(f.p, f.n) || tl_text_is_nonfinite_word(f.p, f.n);
 }
 
+static bool tl_ieq_n(const char *s, size_t n, const char *w) {
+    size_t m = strlen(w);
+    if (n != m) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != w[i]) return false;
+    }
+    return true;
+}
+
+/* A missing-value mark as spreadsheets, R and pandas write them (empty is checked apart). */
+static bool tl_cell_missing_mark(tl_span f) {
+    static const char *const marks[] = {"na", "n/a", "?", "null", "none", "nan", "#n/a", NULL};
+    for (size_t k = 0; marks[k]; k++)
+        if (tl_ieq_n(f.p, f.n, marks[k])) return true;
+    return false;
+}
+
+typedef enum { CELL_NUM, CELL_EMPTY, CELL_MISSING, CELL_TEXT } tl_cell_kind;
+
+static tl_cell_kind tl_cell_kind_of(tl_span f) {
+    if (f.n == 0) return CELL_EMPTY;
+    if (tl_cell_missing_mark(f)) return CELL_MISSING;
+    if (tl_cell_numeric(f)) return CELL_NUM;
+    return CELL_TEXT;
+}
+
+/* pandas' numbered columns: the number cells of the row, in order, read exactly 0, 1, 2, ...
+ * (at least two of them), an empty cell allowed only first (the index column's header). */
+static bool tl_row_numbered(const tl_span *f, size_t nf) {
+    size_t next = 0;
+    for (size_t j = 0; j < nf; j++) {
+        tl_cell_kind k = tl_cell_kind_of(f[j]);
+        if (k == CELL_TEXT) continue;
+        if (k == CELL_EMPTY && j == 0) continue;
+        if (k != CELL_NUM) return false;
+        char want[24];
+        int w = snprintf(want, sizeof want, "%zu", next);
+        if (w < 0 || (size_t)w != f[j].n || memcmp(want, f[j].p, f[j].n) != 0) return false;
+        next++;
+    }
+    return next >= 2;
+}
+
+/* header=auto: the rule in tl/data.h. f1 (n1) the first row, f2 (n2) the second (NULL: none). */
+static bool tl_header_auto(const tl_span *f1, size_t n1, const tl_span *f2, size_t n2) {
+    bool text = false, num = false;
+    for (size_t j = 0; j < n1; j++) {
+        tl_cell_kind k = tl_cell_kind_of(f1[j]);
+        text |= k == CELL_TEXT;
+        num |= k == CELL_NUM;
+    }
+    if (!text) return false;
+    if (tl_row_numbered(f1, n1)) return true;
+    if (!f2) return !num;
+    for (size_t j = 0; j < n1 && j < n2; j++)
+        if (tl_cell_kind_of(f1[j]) == CELL_TEXT && tl_cell_kind_of(f2[j]) != CELL_TEXT)
+            return true;
+    return false;
+}
+
+/* ---- class names met in the label column: spans into the buffer, numbered as first seen ---- */
+typedef struct {
+    tl_span *names; /* (count) in order of first appearance */
+    size_t count, ncap;
+    size_t *slots;  /* (cap) open addressing: index + 1, 0 = empty */
+    size_t cap;
+} tl_names;
+
+static uint64_t tl_span_hash(const char *p, size_t n) {
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static tl_status tl_names_grow(tl_names *t) {
+    tl_status st = TL_OK;
+    size_t nc = t->cap ? t->cap * 2 : 64;
+    size_t *slots = NULL;
+    TL_CHECK(nc < SIZE_MAX / sizeof *slots / 2, TL_ERR_NOMEM, "too many class names");
+    TL_CALLOC(slots, nc);
+    for (size_t i = 0; i < t->count; i++) {
+        size_t h = (size_t)tl_span_hash(t->names[i].p, t->names[i].n) & (nc - 1);
+        while (slots[h]) h = (h + 1) & (nc - 1);
+        slots[h] = i + 1;
+    }
+    tl_free(t->slots);
+    t->slots = slots;
+    t->cap = nc;
+done:
+    return st;
+}
+
+/* The class id of name f, adding it when new. */
+static tl_status tl_names_id(tl_names *t, tl_span f, int *id) {
+    tl_status st = TL_OK;
+    if ((t->count + 1) * 2 > t->cap) TL_TRY(tl_names_grow(t));
+    size_t h = (size_t)tl_span_hash(f.p, f.n) & (t->cap - 1);
+    while (t->slots[h]) {
+        tl_span g = t->names[t->slots[h] - 1];
+        if (g.n == f.n && memcmp(g.p, f.p, f.n) == 0) {
+            *id = (int)(t->slots[h] - 1);
+            goto done;
+        }
+        h = (h + 1) & (t->cap - 1);
+    }
+    TL_CHECK(t->count < (size_t)INT_MAX, TL_ERR_LABEL, "too many class names");
+    if (t->count == t->ncap) {
+        size_t nc = t->ncap ? t->ncap * 2 : 16;
+        tl_span *g = tl_realloc(t->names, nc * sizeof *g);
+        TL_CHECK(g != NULL, TL_ERR_NOMEM, "out of memory collecting class names");
+        t->names = g;
+        t->ncap = nc;
+    }
+    t->names[t->count] = f;
+    t->slots[h] = t->count + 1;
+    *id = (int)t->count++;
+done:
+    return st;
+}
+
+static int tl_cmp_cstr(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Number the names in sorted order: y (n) renumbered, the sorted distinct names (quotes
+ * undoubled) handed to ds. */
+static tl_status tl_names_finish(const tl_names *t, int *y, size_t n, tl_dataset *ds) {
+    tl_status st = TL_OK;
+    char **str = NULL, **sorted = NULL;
+    int *map = NULL;
+    size_t m = t->count, k = 0;
+    TL_CALLOC(str, m ? m : 1);
+    for (size_t i = 0; i < m; i++) {
+        tl_span f = t->names[i];
+        TL_ALLOC(str[i], f.n + 1);
+        size_t o = 0;
+        for (size_t q = 0; q < f.n; q++) {
+            str[i][o++] = f.p[q];
+            if (f.p[q] == '"' && q + 1 < f.n && f.p[q + 1] == '"') q++;
+        }
+        str[i][o] = '\0';
+    }
+    TL_ALLOC(sorted, m ? m : 1);
+    memcpy(sorted, str, m * sizeof *sorted);
+    qsort(sorted, m, sizeof *sorted, tl_cmp_cstr);
+    for (size_t i = 0; i < m; i++)
+        if (k == 0 || strcmp(sorted[k - 1], sorted[i]) != 0) sorted[k++] = sorted[i];
+    TL_ALLOC(map, m ? m : 1);
+    for (size_t i = 0; i < m; i++) {
+        char **hit = bsearch(&str[i], sorted, k, sizeof *sorted, tl_cmp_cstr);
+        map[i] = (int)(hit - sorted);
+    }
+    for (size_t r = 0; r < n; r++) y[r] = map[y[r]];
+    TL_TRY(tl_dataset_set_class_names(ds, (const char *const *)sorted, k));
+done:
+    if (str)
+        for (size_t i = 0; i < m; i++) tl_free(str[i]);
+    tl_free(str);
+    tl_free(sorted);
+    tl_free(map);
+    return st;
+}
+
 /* "column 3" or "column 3 (\"age\")" when there is a header. */
 static const char *tl_colname(const tl_span *hdr, size_t j, char *buf, size_t cap) {
     if (hdr && hdr[j].n > 0) {
@@ -169,7 +340,10 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
     tl_status st = TL_OK;
     tl_load_opts o = opts ? *opts : tl_load_opts_default();
     tl_csv c = {name ? name : "<csv>", 0, NULL, 0};
-    tl_span *hdr = NULL;
+    tl_span *hdr = NULL, *row1 = NULL;
+    tl_names names = {NULL, 0, 0, NULL, 0};
+    size_t num_line = 0, name_line = 0; /* first label that is a number / a name */
+    tl_span num_cell = {NULL, 0}, name_cell = {NULL, 0};
     double *X = NULL;
     int *y = NULL;
     tl_dataset *ds = NULL;
@@ -212,9 +386,24 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
     nfields = nf;
     bool header;
     if (o.csv_header < 0) {
-        header = false;
-        for (size_t j = 0; j < nf; j++)
-            if (!tl_cell_numeric(c.f[j])) header = true;
+        /* look at the second row too, then put the first back in c.f */
+        TL_ALLOC(row1, nfields);
+        memcpy(row1, c.f, nfields * sizeof *row1);
+        size_t pos2 = pos, line2 = lineno, nf2 = 0;
+        const char *l2 = NULL;
+        size_t n2 = 0;
+        bool second = false;
+        while (tl_next_line(buf, len, &pos2, &l2, &n2)) {
+            line2++;
+            if (!tl_line_blank(l2, n2)) {
+                second = true;
+                break;
+            }
+        }
+        if (second) TL_TRY(tl_csv_split(&c, l2, n2, line2, &nf2));
+        header = tl_header_auto(row1, nfields, second ? c.f : NULL, nf2);
+        memcpy(c.f, row1, nfields * sizeof *row1);
+        nf = nfields;
     } else {
         header = o.csv_header != 0;
     }
@@ -310,13 +499,38 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
             if ((long)j == lab) {
                 double v = 0;
                 bool num = tl_text_is_number(f.p, f.n);
-                TL_CHECK(f.n > 0, TL_ERR_LABEL, "%s:%zu: %s: empty label", c.name, lineno,
-                         tl_colname(hdr, j, cn, sizeof cn));
-                TL_CHECK(num || tl_text_is_nonfinite_word(f.p, f.n), TL_ERR_LABEL,
-                         "%s:%zu: %s: label \"%s\" is not an integer (string class labels are not "
-                         "supported: map the classes to integers first)",
+                TL_CHECK(f.n > 0, TL_ERR_LABEL,
+                         "%s:%zu: %s: empty label (missing values are not supported)", c.name,
+                         lineno, tl_colname(hdr, j, cn, sizeof cn));
+                TL_CHECK(!tl_cell_missing_mark(f), TL_ERR_LABEL,
+                         "%s:%zu: %s: missing label \"%s\" (missing values are not supported)",
                          c.name, lineno, tl_colname(hdr, j, cn, sizeof cn),
                          tl_text_quote(f.p, f.n, q, sizeof q));
+                if (!num && !tl_text_is_nonfinite_word(f.p, f.n)) {
+                    /* a class name */
+                    char q2[64];
+                    TL_CHECK(num_line == 0, TL_ERR_LABEL,
+                             "%s:%zu: %s: label \"%s\" is a name, but line %zu's label \"%s\" is "
+                             "a number: a label column holds integer classes or class names, "
+                             "not both",
+                             c.name, lineno, tl_colname(hdr, j, cn, sizeof cn),
+                             tl_text_quote(f.p, f.n, q, sizeof q), num_line,
+                             tl_text_quote(num_cell.p, num_cell.n, q2, sizeof q2));
+                    if (name_line == 0) name_line = lineno, name_cell = f;
+                    TL_TRY(tl_names_id(&names, f, &y[rows]));
+                    continue;
+                }
+                {
+                    char q2[64];
+                    TL_CHECK(name_line == 0, TL_ERR_LABEL,
+                             "%s:%zu: %s: label \"%s\" is a number, but line %zu's label \"%s\" is "
+                             "a name: a label column holds integer classes or class names, "
+                             "not both",
+                             c.name, lineno, tl_colname(hdr, j, cn, sizeof cn),
+                             tl_text_quote(f.p, f.n, q, sizeof q), name_line,
+                             tl_text_quote(name_cell.p, name_cell.n, q2, sizeof q2));
+                }
+                if (num_line == 0) num_line = lineno, num_cell = f;
                 bool fin = num && tl_text_to_double(f.p, f.n, &v);
                 TL_CHECK(fin && v == floor(v) && v >= (double)INT_MIN && v <= (double)INT_MAX,
                          TL_ERR_LABEL, "%s:%zu: %s: label \"%s\" is not an integer", c.name,
@@ -331,8 +545,14 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
                          "%s:%zu: %s: value \"%s\" overflows to Inf", c.name, lineno,
                          tl_colname(hdr, j, cn, sizeof cn), tl_text_quote(f.p, f.n, q, sizeof q));
             } else {
-                TL_CHECK(f.n > 0, TL_ERR_FORMAT, "%s:%zu: %s: empty field", c.name, lineno,
-                         tl_colname(hdr, j, cn, sizeof cn));
+                TL_CHECK(f.n > 0, TL_ERR_FORMAT,
+                         "%s:%zu: %s: empty field (missing values are not supported)", c.name,
+                         lineno, tl_colname(hdr, j, cn, sizeof cn));
+                TL_CHECK(!tl_cell_missing_mark(f) || tl_text_is_nonfinite_word(f.p, f.n),
+                         TL_ERR_FORMAT,
+                         "%s:%zu: %s: missing value \"%s\" (missing values are not supported)",
+                         c.name, lineno, tl_colname(hdr, j, cn, sizeof cn),
+                         tl_text_quote(f.p, f.n, q, sizeof q));
                 TL_CHECK(!tl_text_is_nonfinite_word(f.p, f.n), TL_ERR_NONFINITE,
                          "%s:%zu: %s: NaN/Inf value \"%s\" (missing or infinite values are not "
                          "supported)",
@@ -341,7 +561,10 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
                 TL_CHECK(false, TL_ERR_FORMAT, "%s:%zu: %s: non-numeric value \"%s\"%s", c.name,
                          lineno, tl_colname(hdr, j, cn, sizeof cn),
                          tl_text_quote(f.p, f.n, q, sizeof q),
-                         (rows == 0 && o.csv_header == 0) ? " (is the first row a header?)" : "");
+                         (rows == 0 && o.csv_header == 0) ? " (is the first row a header?)"
+                         : (rows == 0 && o.csv_header < 0)
+                             ? " (if the first row is a header, say so: header=yes)"
+                             : "");
             }
             row[o2++] = v;
         }
@@ -365,11 +588,15 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
     y = NULL;
     TL_TRY(tl_dataset_adopt_dense(M, yy, &ds));
     if (name) TL_TRY(tl_dataset_set_name(ds, name));
+    if (name_line) TL_TRY(tl_names_finish(&names, tl_dataset_labels(ds), rows, ds));
     *out = ds;
     ds = NULL;
 done:
     tl_free(c.f);
     tl_free(hdr);
+    tl_free(row1);
+    tl_free(names.names);
+    tl_free(names.slots);
     tl_free(X);
     tl_free(y);
     tl_dataset_free(ds);
@@ -379,9 +606,10 @@ done:
 tl_status tl_read_csv(const char *path, const tl_load_opts *opts, tl_dataset **out) {
     tl_status st = TL_OK;
     tl_filebuf fb;
+    const char *shown = path;
     *out = NULL;
-    TL_TRY(tl_filebuf_open(path, &fb));
-    st = tl_parse_csv(fb.data, fb.len, path, opts, out);
+    TL_TRY(tl_textbuf_open(path, &fb, &shown));
+    st = tl_parse_csv(fb.data, fb.len, shown, opts, out);
     tl_filebuf_close(&fb);
 done:
     return st;

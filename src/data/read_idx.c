@@ -23,6 +23,7 @@
 #include "internal/check.h"
 #include "internal/testing.h"
 #include "tl/data.h"
+#include "data/dataset_internal.h"
 
 #define IDX_MAX_DIMS 4
 
@@ -366,6 +367,10 @@ tl_status tl_read_idx(const char *images_path, const char *labels_path, tl_datas
         }
     }
     TL_TRY(tl_dataset_set_name(ds, images_path));
+    if (xa.ndim >= 3 && xa.ndim - 1 <= TL_SAMPLE_SHAPE_MAX) {
+        ds->shape_nd = xa.ndim - 1;
+        for (size_t k = 1; k < xa.ndim; k++) ds->shape[k - 1] = xa.dims[k];
+    }
     *out = ds;
     ds = NULL;
 done:

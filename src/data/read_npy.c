@@ -11,7 +11,9 @@
  * (never an evaluator): every key exactly once, no unknown keys, shape entries overflow-checked,
  * and the data length must match shape x itemsize exactly before anything is allocated. Only
  * plain numeric dtypes (bool, int, uint, float16/32/64, either byte order) are accepted; 1-D
- * arrays become n x 1, 2-D arrays n x d, anything else is refused with TL_ERR_UNSUPPORTED.
+ * arrays become n x 1, 2-D arrays n x d, 3-D and 4-D arrays (image stacks n x h x w,
+ * n x c x h x w) n rows of h*w (c*h*w) features in C order (the trailing shape is kept on the
+ * dataset), anything else is refused with TL_ERR_UNSUPPORTED.
  * Values are converted to double straight into the destination matrix (no intermediate copy). */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,8 +37,9 @@ typedef struct {
     size_t esize;   /* bytes per element: 1, 2, 4 or 8 */
     bool big;       /* big-endian elements */
     bool fortran;   /* column-major data */
-    size_t ndim;    /* 1 or 2 */
-    size_t rows, cols;
+    size_t ndim;    /* 1 to 4 */
+    size_t dims[4]; /* the shape */
+    size_t rows, cols; /* dims[0] and the product of the rest (1 for 1-D) */
     const unsigned char *data; /* rows * cols * esize bytes inside the caller's buffer */
     size_t offset;             /* where the data starts in the file */
 } npy_array;
@@ -112,11 +115,26 @@ static void npy_convert(const npy_array *a, tl_mat out) {
         const unsigned char *p = a->data;
         for (size_t i = 0; i < a->rows; i++)
             for (size_t j = 0; j < a->cols; j++, p += es) TL_AT(out, i, j) = npy_value(a, p);
-    } else {
+    } else if (a->ndim <= 2) {
         /* column-major: element (i, j) at (j * rows + i) * esize */
         const unsigned char *p = a->data;
         for (size_t j = 0; j < a->cols; j++)
             for (size_t i = 0; i < a->rows; i++, p += es) TL_AT(out, i, j) = npy_value(a, p);
+    } else {
+        /* column-major N-D: the trailing index (j1, j2, j3) runs with j1 fastest in memory, and
+           lands at row-major column ((j1 * d2) + j2) * d3 + j3 */
+        size_t t[3] = {0, 0, 0}, m = a->ndim - 1;
+        const size_t *d = a->dims + 1;
+        const unsigned char *p = a->data;
+        for (size_t q = 0; q < a->cols; q++) {
+            size_t col = 0;
+            for (size_t k = 0; k < m; k++) col = col * d[k] + t[k];
+            for (size_t i = 0; i < a->rows; i++, p += es) TL_AT(out, i, col) = npy_value(a, p);
+            for (size_t k = 0; k < m; k++) {
+                if (++t[k] < d[k]) break;
+                t[k] = 0;
+            }
+        }
     }
 }
 
@@ -214,7 +232,7 @@ static tl_status npy_descr(const char *name, const char *d, size_t n, npy_array 
 
 /* Parse the shape tuple: "(3, 4)", "(5,)", "()"; ints may carry a Python 2 'L' suffix. */
 static tl_status npy_shape(npy_lex *lx, npy_array *a) {
-    size_t dims[3], nd = 0, total = 0;
+    size_t dims[5], nd = 0, total = 0;
     char shown[96];
     int shown_len = 0;
     if (lx->s >= lx->end || *lx->s != '(')
@@ -239,7 +257,7 @@ static tl_status npy_shape(npy_lex *lx, npy_array *a) {
             lx->s++;
         }
         if (lx->s < lx->end && *lx->s == 'L') lx->s++;
-        if (nd < 3) dims[nd] = v;
+        if (nd < 5) dims[nd] = v;
         if (shown_len < (int)sizeof shown - 24)
             shown_len += snprintf(shown + shown_len, sizeof shown - (size_t)shown_len, "%s%zu",
                                   nd ? ", " : "", v);
@@ -263,14 +281,18 @@ static tl_status npy_shape(npy_lex *lx, npy_array *a) {
     if (nd == 0)
         return tl_fail(TL_ERR_UNSUPPORTED,
                        "%s: 0-d (scalar) array: only 1-D and 2-D arrays are supported", lx->name);
-    if (nd > 2)
+    if (nd > 4)
         return tl_fail(TL_ERR_UNSUPPORTED,
-                       "%s: %zu-D array of shape (%s): only 1-D and 2-D arrays are supported",
+                       "%s: %zu-D array of shape (%s): only 1-D to 4-D arrays are supported (n "
+                       "samples, then up to 3 dimensions per sample)",
                        lx->name, nd, shown);
     (void)total;
     a->ndim = nd;
+    memset(a->dims, 0, sizeof a->dims);
+    for (size_t k = 0; k < nd; k++) a->dims[k] = dims[k];
     a->rows = dims[0];
-    a->cols = nd == 2 ? dims[1] : 1;
+    a->cols = 1;
+    for (size_t k = 1; k < nd; k++) a->cols *= dims[k]; /* no overflow: total was checked */
     return TL_OK;
 }
 
@@ -533,6 +555,10 @@ tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out) 
         }
     }
     TL_TRY(tl_dataset_set_name(ds, x_path));
+    if (xa.ndim >= 3) {
+        ds->shape_nd = xa.ndim - 1;
+        for (size_t k = 1; k < xa.ndim; k++) ds->shape[k - 1] = xa.dims[k];
+    }
     *out = ds;
     ds = NULL;
 done:

@@ -248,6 +248,8 @@ tl_status tl_parse_svmlight(const char *buf, size_t len, const char *name,
     y = NULL;
     if (st != TL_OK) goto done;
     if (name) TL_TRY(tl_dataset_set_name(ds, name));
+    ds->index_base = base;
+    ds->base_guessed = o.index_base < 0;
     if (o.densify) TL_TRY(tl_dataset_densify(ds));
     *out = ds;
     ds = NULL;
@@ -263,10 +265,35 @@ done:
 tl_status tl_read_svmlight(const char *path, const tl_load_opts *opts, tl_dataset **out) {
     tl_status st = TL_OK;
     tl_filebuf fb;
+    const char *shown = path;
     *out = NULL;
-    TL_TRY(tl_filebuf_open(path, &fb));
-    st = tl_parse_svmlight(fb.data, fb.len, path, opts, out);
+    TL_TRY(tl_textbuf_open(path, &fb, &shown));
+    st = tl_parse_svmlight(fb.data, fb.len, shown, opts, out);
     tl_filebuf_close(&fb);
 done:
     return st;
+}
+
+bool tl_svmlight_has_index0(const char *buf, size_t len) {
+    size_t pos = 0;
+    while (pos < len) {
+        const char *s = buf + pos;
+        const char *nl = memchr(s, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - s) : len - pos;
+        pos += n + (nl ? 1 : 0);
+        const char *hash = memchr(s, '#', n);
+        if (hash) n = (size_t)(hash - s);
+        size_t i = 0;
+        while (i < n && tl_sv_space(s[i])) i++;
+        while (i < n && !tl_sv_space(s[i])) i++; /* the label */
+        for (;;) {
+            while (i < n && tl_sv_space(s[i])) i++;
+            if (i >= n) break;
+            size_t a = i, zeros = 0;
+            while (i < n && s[i] == '0') i++, zeros++;
+            if (zeros > 0 && i < n && s[i] == ':' && i > a) return true;
+            while (i < n && !tl_sv_space(s[i])) i++;
+        }
+    }
+    return false;
 }

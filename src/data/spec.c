@@ -1,14 +1,19 @@
 /* Data specs and format dispatch: "file.mat:X_src,Y_src", "X.npy:y.npy", "mnist_dir:train",
- * "data.csv" ... (grammar at the top of tl/data.h), format names and guessing by extension.
+ * "data.csv", "data.csv.gz:label=class,header=yes", "-" (standard input) ... (grammar at the top
+ * of tl/data.h), per-file options, format names and guessing by extension.
  *
  * Why it is built this way: a spec is a path optionally followed by ':' and a format-specific
  * suffix, but paths may themselves contain ':' (and Windows-style or URL-like names do). So the
  * whole spec is tried as a path first; otherwise it is split at the LAST ':' whose left part
  * exists on disk, which is unambiguous for every spec whose file exists and never guesses at
  * names that do not. The loaded dataset is named after the spec so every later message (NaN
- * found, labels missing, shapes disagree) says which input it is about. */
+ * found, labels missing, shapes disagree) says which input it is about. Per-file options
+ * ("key=value,..." after the text formats) are parsed into a copy of the caller's tl_load_opts,
+ * so "--source a.csv --target b.csv:label=none" needs no new command-line option; a key that
+ * does not apply to the file's format is an error, never silently ignored. */
 #include <string.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "data/dataset_internal.h"
@@ -89,11 +94,12 @@ tl_format tl_format_guess(const char *path) {
     if (tl_ends_ci(path, m, "idx3-ubyte") || tl_ends_ci(path, m, "idx1-ubyte") ||
         tl_ends_ci(path, m, ".idx"))
         return TL_FORMAT_IDX;
-    if (gz) return TL_FORMAT_AUTO;
-    if (tl_ends_ci(path, n, ".csv") || tl_ends_ci(path, n, ".tsv")) return TL_FORMAT_CSV;
-    if (tl_ends_ci(path, n, ".svmlight") || tl_ends_ci(path, n, ".svm") ||
-        tl_ends_ci(path, n, ".libsvm") || tl_ends_ci(path, n, ".txt"))
+    /* gzip-compressed text: the format of the name before ".gz" */
+    if (tl_ends_ci(path, m, ".csv") || tl_ends_ci(path, m, ".tsv")) return TL_FORMAT_CSV;
+    if (tl_ends_ci(path, m, ".svmlight") || tl_ends_ci(path, m, ".svm") ||
+        tl_ends_ci(path, m, ".libsvm") || tl_ends_ci(path, m, ".txt"))
         return TL_FORMAT_SVMLIGHT;
+    if (gz) return TL_FORMAT_AUTO;
     if (tl_ends_ci(path, n, ".mat")) return TL_FORMAT_MAT;
     if (tl_ends_ci(path, n, ".npy")) return TL_FORMAT_NPY;
     return TL_FORMAT_AUTO;
@@ -223,66 +229,192 @@ done:
     return st;
 }
 
-tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset **out) {
+/* A spec taken apart: the path ("-" for standard input), what followed the ':' (NULL when
+ * nothing), the format, and the caller's options with the spec's own applied. */
+typedef struct {
+    char *path, *rest;
+    tl_format fmt;
+    tl_load_opts o;
+    bool is_stdin;
+} tl_spec_parts;
+
+static void tl_spec_parts_free(tl_spec_parts *sp) {
+    tl_free(sp->path);
+    tl_free(sp->rest);
+    sp->path = sp->rest = NULL;
+}
+
+/* "key=value,key=value" (rest, modified in place; label names point into it) into sp->o and
+ * sp->fmt. */
+static tl_status tl_spec_options(const char *spec, tl_spec_parts *sp) {
     tl_status st = TL_OK;
-    tl_load_opts o = opts ? *opts : tl_load_opts_default();
-    char *path = NULL, *rest = NULL, *a = NULL, *b = NULL;
-    tl_dataset *ds = NULL;
-    *out = NULL;
+    bool csv_key = false, svm_key = false;
+    const char *csv_word = NULL, *svm_word = NULL;
+    static const char keys[] = "label, header (csv); base (svmlight); format";
+    char *item = sp->rest;
+    while (item) {
+        char *next = strchr(item, ',');
+        if (next) *next++ = '\0';
+        char *eq = strchr(item, '=');
+        TL_CHECK(eq && eq != item, TL_ERR_INVALID_ARG,
+                 "%s: option \"%s\" is not key=value (keys: %s)", spec, item, keys);
+        *eq = '\0';
+        const char *k = item, *v = eq + 1;
+        if (strcmp(k, "label") == 0) {
+            TL_CHECK(v[0], TL_ERR_INVALID_ARG,
+                     "%s: label= needs a column name, a 0-based index or none", spec);
+            char *end;
+            long L = strtol(v, &end, 10);
+            sp->o.label_name = NULL;
+            if (strcmp(v, "none") == 0)
+                sp->o.label_col = TL_LABEL_COL_NONE;
+            else if (*end == '\0')
+                sp->o.label_col = L;
+            else
+                sp->o.label_name = v;
+            csv_key = true;
+            csv_word = "label";
+        } else if (strcmp(k, "header") == 0) {
+            if (strcmp(v, "yes") == 0) sp->o.csv_header = 1;
+            else if (strcmp(v, "no") == 0) sp->o.csv_header = 0;
+            else if (strcmp(v, "auto") == 0) sp->o.csv_header = -1;
+            else TL_CHECK(false, TL_ERR_INVALID_ARG,
+                          "%s: header=%s is not one of yes, no, auto", spec, v);
+            csv_key = true;
+            csv_word = "header";
+        } else if (strcmp(k, "base") == 0) {
+            if (strcmp(v, "0") == 0) sp->o.index_base = 0;
+            else if (strcmp(v, "1") == 0) sp->o.index_base = 1;
+            else if (strcmp(v, "auto") == 0) sp->o.index_base = -1;
+            else TL_CHECK(false, TL_ERR_INVALID_ARG,
+                          "%s: base=%s is not one of 0, 1, auto", spec, v);
+            svm_key = true;
+            svm_word = "base";
+        } else if (strcmp(k, "format") == 0) {
+            tl_format f;
+            TL_TRY(tl_format_parse(v, &f));
+            TL_CHECK(f == TL_FORMAT_CSV || f == TL_FORMAT_SVMLIGHT, TL_ERR_INVALID_ARG,
+                     "%s: format=%s: options apply to csv and svmlight files only", spec, v);
+            sp->fmt = f;
+        } else {
+            TL_CHECK(false, TL_ERR_INVALID_ARG, "%s: unknown option \"%s\" (keys: %s)", spec, k,
+                     keys);
+        }
+        item = next;
+    }
+    if (sp->fmt == TL_FORMAT_AUTO && sp->is_stdin) sp->fmt = TL_FORMAT_CSV;
+    TL_CHECK(!(csv_key && sp->fmt == TL_FORMAT_SVMLIGHT), TL_ERR_INVALID_ARG,
+             "%s: %s= does not apply to svmlight files (the label is the first token of each "
+             "line; svmlight keys: base, format)",
+             spec, csv_word);
+    TL_CHECK(!(svm_key && sp->fmt == TL_FORMAT_CSV), TL_ERR_INVALID_ARG,
+             "%s: %s= applies to svmlight files only (csv keys: label, header, format)", spec,
+             svm_word);
+done:
+    return st;
+}
+
+static tl_status tl_spec_split(const char *spec, const tl_load_opts *opts, tl_spec_parts *sp) {
+    tl_status st = TL_OK;
+    memset(sp, 0, sizeof *sp);
+    sp->o = opts ? *opts : tl_load_opts_default();
     TL_CHECK(spec != NULL && spec[0] != '\0', TL_ERR_INVALID_ARG, "data spec is empty");
 
-    /* split: the whole spec if it exists, else at the last ':' whose left part exists */
-    if (tl_exists(spec)) {
-        TL_TRY(tl_strndup_(spec, strlen(spec), &path));
+    if (strcmp(spec, "-") == 0 || strncmp(spec, "-:", 2) == 0) {
+        /* "-" is standard input, even if a file of that name exists */
+        sp->is_stdin = true;
+        TL_TRY(tl_strndup_("-", 1, &sp->path));
+        if (spec[1]) TL_TRY(tl_strndup_(spec + 2, strlen(spec + 2), &sp->rest));
+    } else if (tl_exists(spec)) {
+        /* split: the whole spec if it exists, else at the last ':' whose left part exists */
+        TL_TRY(tl_strndup_(spec, strlen(spec), &sp->path));
     } else {
         for (size_t k = strlen(spec); k-- > 0;) {
             if (spec[k] != ':' || k == 0) continue;
-            TL_TRY(tl_strndup_(spec, k, &path));
-            if (tl_exists(path)) {
-                TL_TRY(tl_strndup_(spec + k + 1, strlen(spec + k + 1), &rest));
+            TL_TRY(tl_strndup_(spec, k, &sp->path));
+            if (tl_exists(sp->path)) {
+                TL_TRY(tl_strndup_(spec + k + 1, strlen(spec + k + 1), &sp->rest));
                 break;
             }
-            tl_free(path);
-            path = NULL;
+            tl_free(sp->path);
+            sp->path = NULL;
         }
-        TL_CHECK(path != NULL, TL_ERR_IO, "%s: no such file or folder%s", spec,
+        TL_CHECK(sp->path != NULL, TL_ERR_IO, "%s: no such file or folder%s", spec,
                  strchr(spec, ':') ? " (nor is any part before a ':' one)" : "");
     }
-    if (rest && rest[0] == '\0') {
-        tl_free(rest);
-        rest = NULL;
+    if (sp->rest && sp->rest[0] == '\0') {
+        tl_free(sp->rest);
+        sp->rest = NULL;
     }
 
-    tl_format fmt = o.format != TL_FORMAT_AUTO ? o.format : tl_format_guess(path);
-    TL_CHECK(fmt != TL_FORMAT_AUTO, TL_ERR_INVALID_ARG,
+    sp->fmt = sp->o.format != TL_FORMAT_AUTO ? sp->o.format
+                                               : sp->is_stdin ? TL_FORMAT_AUTO
+                                                              : tl_format_guess(sp->path);
+    bool text = sp->fmt == TL_FORMAT_CSV || sp->fmt == TL_FORMAT_SVMLIGHT ||
+                sp->fmt == TL_FORMAT_AUTO;
+    if (sp->rest && text) {
+        TL_TRY(tl_spec_options(spec, sp));
+    } else if (sp->rest) {
+        TL_CHECK(sp->fmt != TL_FORMAT_MAT || !strchr(sp->rest, '='), TL_ERR_INVALID_ARG,
+                 "%s: \"%s\": key=value options apply to csv and svmlight files; after a .mat "
+                 "file give \"X\" or \"X,Y\" variable names",
+                 spec, sp->rest);
+    }
+    if (sp->fmt == TL_FORMAT_AUTO && sp->is_stdin) sp->fmt = TL_FORMAT_CSV;
+    TL_CHECK(!sp->is_stdin || sp->fmt == TL_FORMAT_CSV || sp->fmt == TL_FORMAT_SVMLIGHT,
+             TL_ERR_UNSUPPORTED,
+             "<stdin>: only csv and svmlight can be read from standard input (\"-\"), not %s",
+             tl_format_name(sp->fmt));
+    {
+        size_t n = strlen(sp->path);
+        TL_CHECK(sp->fmt != TL_FORMAT_AUTO || !tl_ends_ci(sp->path, n, ".gz"),
+                 TL_ERR_UNSUPPORTED,
+                 "%s: gzip-compressed files are read for csv and svmlight (.csv.gz, .tsv.gz, "
+                 ".svm.gz, .svmlight.gz, .libsvm.gz, .txt.gz) and IDX; decompress other formats "
+                 "first, or give the format",
+                 sp->path);
+    }
+    TL_CHECK(sp->fmt != TL_FORMAT_AUTO, TL_ERR_INVALID_ARG,
              "%s: cannot tell the format from the name (expected .csv, .tsv, .svmlight, .svm, "
              ".libsvm, .txt, .mat, .npy, IDX files or a folder of them); give the format "
              "explicitly",
-             path);
+             sp->path);
+done:
+    if (st != TL_OK) tl_spec_parts_free(sp);
+    return st;
+}
+
+tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset **out) {
+    tl_status st = TL_OK;
+    tl_spec_parts sp = {0};
+    char *a = NULL, *b = NULL;
+    tl_dataset *ds = NULL;
+    TL_CHECK(out != NULL, TL_ERR_INVALID_ARG, "load: NULL output");
+    *out = NULL;
+    TL_TRY(tl_spec_split(spec, opts, &sp));
+    const char *path = sp.path, *rest = sp.rest;
+    tl_format fmt = sp.fmt;
+    tl_load_opts o = sp.o;
 
     switch (fmt) {
     case TL_FORMAT_CSV:
+        TL_TRY(tl_read_csv(path, &o, &ds));
+        break;
     case TL_FORMAT_SVMLIGHT:
-        TL_CHECK(rest == NULL, TL_ERR_INVALID_ARG,
-                 "%s: unexpected \":%s\" after a %s file (%s options are not part of the spec)",
-                 spec, rest, tl_format_name(fmt),
-                 fmt == TL_FORMAT_CSV ? "label column and header" : "index base");
-        if (fmt == TL_FORMAT_CSV)
-            TL_TRY(tl_read_csv(path, &o, &ds));
-        else
-            TL_TRY(tl_read_svmlight(path, &o, &ds));
+        TL_TRY(tl_read_svmlight(path, &o, &ds));
         break;
     case TL_FORMAT_MAT: {
         const char *xv = NULL, *yv = NULL;
-        if (rest) {
-            char *comma = strchr(rest, ',');
+        if (sp.rest) {
+            char *rest_w = sp.rest;
+            char *comma = strchr(rest_w, ',');
             if (comma) {
                 *comma = '\0';
                 TL_CHECK(strchr(comma + 1, ',') == NULL, TL_ERR_INVALID_ARG,
                          "%s: expected \"file.mat:X\" or \"file.mat:X,Y\"", spec);
                 if (comma[1]) yv = comma + 1;
             }
-            if (rest[0]) xv = rest;
+            if (rest_w[0]) xv = rest_w;
         }
         TL_TRY(tl_read_mat(path, xv, yv, &ds));
         break;
@@ -290,6 +422,11 @@ tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset
     case TL_FORMAT_NPY:
         if (rest) {
             TL_TRY(tl_resolve_companion(path, rest, &a));
+            TL_CHECK(tl_exists(a) || !strchr(rest, '='), TL_ERR_INVALID_ARG,
+                     "%s: \"%s\" is not a labels file: key=value options apply to csv and "
+                     "svmlight files (an .npy is unlabelled unless a labels file is named or "
+                     "sits beside it)",
+                     spec, rest);
         } else {
             TL_TRY(tl_npy_labels_path(path, &a));
             if (!tl_is_file(a)) {
@@ -321,15 +458,56 @@ tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset
         break;
     }
     TL_CHECK(ds != NULL, TL_ERR_INVALID_ARG, "%s: unknown format %d", spec, (int)fmt);
-    TL_TRY(tl_dataset_set_name(ds, spec));
+    TL_TRY(tl_dataset_set_name(ds, sp.is_stdin && !sp.rest ? "<stdin>" : spec));
     TL_TRY(tl_dataset_check_finite(ds));
     *out = ds;
     ds = NULL;
 done:
-    tl_free(path);
-    tl_free(rest);
+    tl_spec_parts_free(&sp);
     tl_free(a);
     tl_free(b);
     tl_dataset_free(ds);
+    return st;
+}
+
+tl_status tl_svmlight_common_base(const char *const *specs, size_t n, const tl_load_opts *opts,
+                                  int *base) {
+    tl_status st = TL_OK;
+    tl_spec_parts sp = {0};
+    tl_filebuf fb = {0};
+    const char *zero = NULL, *forced_one = NULL;
+    bool any = false;
+    TL_CHECK(base != NULL && (specs != NULL || n == 0), TL_ERR_INVALID_ARG,
+             "svmlight common base: NULL argument");
+    *base = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!specs[i]) continue;
+        TL_TRY(tl_spec_split(specs[i], opts, &sp));
+        if (sp.fmt == TL_FORMAT_SVMLIGHT) {
+            any = true;
+            TL_CHECK(!sp.is_stdin, TL_ERR_UNSUPPORTED,
+                     "<stdin>: standard input cannot be scanned for its index base before it is "
+                     "read; give the base (\"-:format=svmlight,base=0\")");
+            if (sp.o.index_base == 1) {
+                if (!forced_one) forced_one = specs[i];
+            } else if (sp.o.index_base == 0) {
+                if (!zero) zero = specs[i];
+            } else {
+                const char *shown;
+                TL_TRY(tl_textbuf_open(sp.path, &fb, &shown));
+                if (tl_svmlight_has_index0(fb.data, fb.len) && !zero) zero = specs[i];
+                tl_filebuf_close(&fb);
+            }
+        }
+        tl_spec_parts_free(&sp);
+    }
+    TL_CHECK(!(zero && forced_one), TL_ERR_FORMAT,
+             "'%s' is to be read 1-based, but '%s' is 0-based (it uses index 0): read them with "
+             "one index base",
+             forced_one, zero);
+    if (any) *base = zero ? 0 : 1;
+done:
+    tl_spec_parts_free(&sp);
+    tl_filebuf_close(&fb);
     return st;
 }

@@ -1,4 +1,5 @@
-/* Writing datasets: CSV (features then the label, no header), svmlight (label idx:val ..., zeros
+/* Writing datasets: CSV (features then the label - the class name when the dataset has class
+ * names, quoted when it needs to be - no header), svmlight (label idx:val ..., zeros
  * skipped, 1-based unless index_base == 0) and NPY (features '<f8' C-order to path, labels '<i4'
  * to "<stem>.labels.npy", NumPy format version 1.0 as numpy.save writes it).
  *
@@ -31,6 +32,26 @@ static void tl_row_dense(const tl_dataset *ds, size_t i, double *buf) {
     for (size_t k = ds->indptr[i]; k < ds->indptr[i + 1]; k++) buf[ds->indices[k]] = ds->values[k];
 }
 
+/* A class name as a CSV cell: quoted (with "" for ") when it holds a delimiter, a quote or
+ * outer spaces, so the reader gives back the same name. */
+static tl_status tl_write_name(tl_wfile *w, FILE *f, const char *nm) {
+    tl_status st = TL_OK;
+    size_t n = strlen(nm);
+    bool quote = strpbrk(nm, ",;\t\"") != NULL || (n && (nm[0] == ' ' || nm[n - 1] == ' '));
+    if (!quote) {
+        TL_WCHECK(w, fputs(nm, f) != EOF);
+        goto done;
+    }
+    TL_WCHECK(w, putc('"', f) != EOF);
+    for (const char *p = nm; *p; p++) {
+        if (*p == '"') TL_WCHECK(w, putc('"', f) != EOF);
+        TL_WCHECK(w, putc(*p, f) != EOF);
+    }
+    TL_WCHECK(w, putc('"', f) != EOF);
+done:
+    return st;
+}
+
 static tl_status tl_write_csv(const tl_dataset *ds, tl_wfile *w) {
     FILE *f = tl_wfile_stream(w);
     tl_status st = TL_OK;
@@ -44,7 +65,15 @@ static tl_status tl_write_csv(const tl_dataset *ds, tl_wfile *w) {
             if (j) TL_WCHECK(w, putc(',', f) != EOF);
             TL_WCHECK(w, fwrite(num, 1, (size_t)len, f) == (size_t)len);
         }
-        if (ds->y) TL_WCHECK(w, fprintf(f, "%s%d", ds->cols ? "," : "", ds->y[i]) > 0);
+        if (ds->y && ds->class_names) {
+            TL_CHECK(ds->y[i] >= 0 && (size_t)ds->y[i] < ds->n_names, TL_ERR_LABEL,
+                     "%s: row %zu has label %d, beyond its %zu class names",
+                     tl_dataset_name(ds), i + 1, ds->y[i], ds->n_names);
+            if (ds->cols) TL_WCHECK(w, putc(',', f) != EOF);
+            TL_TRY(tl_write_name(w, f, ds->class_names[ds->y[i]]));
+        } else if (ds->y) {
+            TL_WCHECK(w, fprintf(f, "%s%d", ds->cols ? "," : "", ds->y[i]) > 0);
+        }
         TL_WCHECK(w, putc('\n', f) != EOF);
     }
 done:
@@ -159,6 +188,13 @@ tl_status tl_dataset_save(const tl_dataset *ds, const char *path, tl_format fmt,
     char *ypath = NULL;
     TL_CHECK(ds != NULL, TL_ERR_INVALID_ARG, "save: NULL dataset");
     TL_CHECK(path != NULL && path[0] != '\0', TL_ERR_INVALID_ARG, "save: empty output path");
+    {
+        size_t n = strlen(path);
+        TL_CHECK(!(n >= 3 && strcmp(path + n - 3, ".gz") == 0), TL_ERR_UNSUPPORTED,
+                 "%s: writing compressed files is not supported (write the plain file and gzip "
+                 "it)",
+                 path);
+    }
     if (fmt == TL_FORMAT_AUTO) fmt = tl_format_guess(path);
     TL_CHECK(fmt != TL_FORMAT_AUTO, TL_ERR_INVALID_ARG,
              "%s: cannot tell the output format from the name (use .csv, .svmlight or .npy, or "

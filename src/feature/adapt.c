@@ -73,6 +73,7 @@ tl_adapt_params tl_adapt_params_default(tl_adapt_method m) {
     p.iters = 10;
     p.mu = 0.5;
     p.coral_eps = 1.0;
+    p.coral_eps_relative = true;
     /* the TCA/JDA family's protocol normalises embeddings; the PCA, GFK and SA rows of the
        published tables are reproduced without (see bench/repro_feature.c) */
     p.l2_embed = is_mmd(m);

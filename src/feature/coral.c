@@ -8,7 +8,10 @@
  *   (Xc^T Xc / (n-1) + eps I)^p = eps^p I + V diag((s^2/(n-1) + eps)^p - eps^p) V^T
  * exactly, so the two d x d eigen-decompositions (2 x ~9 d^3 flops, tens of seconds at d = 4096)
  * become an n x n one and three d x d x r products. eps = 0 with n < d leaves Cs singular; that
- * case keeps the dense path, which clamps tiny eigenvalues. */
+ * case keeps the dense path, which clamps tiny eigenvalues.
+ * eps is by default relative (coral_eps_relative): eps times the domain's mean feature variance,
+ * so CORAL does the same on L2-normalised rows (variances near 1e-3, where an absolute 1 swamps
+ * the covariance and CORAL does nearly nothing) as on the z-scored ones the authors used. */
 #include <math.h>
 #include <string.h>
 
@@ -84,16 +87,40 @@ done:
     return st;
 }
 
+/* trace(cov(X)) / d: the mean of the columns' unbiased variances (0 for fewer than 2 rows). */
+static double mean_variance(tl_mat X) {
+    if (X.rows < 2 || X.cols == 0) return 0.0;
+    double t = 0.0;
+    for (size_t j = 0; j < X.cols; j++) {
+        double m = 0.0, s = 0.0;
+        for (size_t i = 0; i < X.rows; i++) m += TL_AT(X, i, j);
+        m /= (double)X.rows;
+        for (size_t i = 0; i < X.rows; i++) {
+            double e = TL_AT(X, i, j) - m;
+            s += e * e;
+        }
+        t += s / (double)(X.rows - 1);
+    }
+    return t / (double)X.cols;
+}
+
 tl_status tlf_fit_coral(tl_adapter *a, tl_mat Fs, tl_mat Ft) {
     tl_status st = TL_OK;
     tl_mat Ps = {0, 0, 0, NULL}, Pt = {0, 0, 0, NULL}, Vs = {0, 0, 0, NULL},
            VDs = {0, 0, 0, NULL}, Vt = {0, 0, 0, NULL}, VDt = {0, 0, 0, NULL},
            T = {0, 0, 0, NULL};
     size_t d = a->d_feat;
-    double eps = a->p.coral_eps, as = 0.0, at = 0.0;
-    bool lrs = eps > 0 && Fs.rows < d, lrt = eps > 0 && Ft.rows < d;
+    double eps_s = a->p.coral_eps, eps_t = a->p.coral_eps, as = 0.0, at = 0.0;
+    if (a->p.coral_eps_relative) {
+        eps_s *= mean_variance(Fs);
+        eps_t *= mean_variance(Ft);
+        /* constant data: no scale to be relative to, so the absolute value */
+        if (!(eps_s > 0)) eps_s = a->p.coral_eps;
+        if (!(eps_t > 0)) eps_t = a->p.coral_eps;
+    }
+    bool lrs = eps_s > 0 && Fs.rows < d, lrt = eps_t > 0 && Ft.rows < d;
     TL_TRY(tl_mat_alloc(&Ps, d, d));
-    TL_TRY(cov_pow(Fs, eps, -0.5, lrs, &as, &Vs, &VDs, Ps));
+    TL_TRY(cov_pow(Fs, eps_s, -0.5, lrs, &as, &Vs, &VDs, Ps));
     if (lrs) { /* Ps = as I + VDs Vs^T, formed: the map is a d x d matrix either way */
         tl_mat_fill(Ps, 0.0);
         for (size_t i = 0; i < d; i++) TL_AT(Ps, i, i) = as;
@@ -102,10 +129,10 @@ tl_status tlf_fit_coral(tl_adapter *a, tl_mat Fs, tl_mat Ft) {
     TL_TRY(tl_mat_alloc(&a->W[0], d, d));
     if (!lrt) {
         TL_TRY(tl_mat_alloc(&Pt, d, d));
-        TL_TRY(cov_pow(Ft, eps, 0.5, false, &at, &Vt, &VDt, Pt));
+        TL_TRY(cov_pow(Ft, eps_t, 0.5, false, &at, &Vt, &VDt, Pt));
         TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Ps, Pt, 0.0, a->W[0]));
     } else { /* W = Ps (at I + VDt Vt^T) = at Ps + (Ps VDt) Vt^T */
-        TL_TRY(cov_pow(Ft, eps, 0.5, true, &at, &Vt, &VDt, Pt));
+        TL_TRY(cov_pow(Ft, eps_t, 0.5, true, &at, &Vt, &VDt, Pt));
         TL_TRY(tl_mat_copy(a->W[0], Ps));
         for (size_t i = 0; i < d; i++)
             for (size_t j = 0; j < d; j++) TL_AT(a->W[0], i, j) *= at;

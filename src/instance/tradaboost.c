@@ -128,20 +128,16 @@ done:
 
 size_t tl_tradaboost_input_dim(const tl_tradaboost *m) { return m ? m->d : 0; }
 
-tl_status tl_tradaboost_predict(const tl_tradaboost *m, tl_xmat X, int *pred) {
+const int *tl_tradaboost_classes(const tl_tradaboost *m, size_t *nclasses) {
+    if (nclasses) *nclasses = m ? m->c : 0;
+    return m ? m->classes : NULL;
+}
+
+/* votes (n, c), zeroed by the caller: each voting round's weight on the class it predicts. */
+static tl_status tab_votes(const tl_tradaboost *m, tl_xmat X, double *votes) {
     tl_status st = TL_OK;
     int *pt = NULL;
-    double *votes = NULL;
-    TL_CHECK(m, TL_ERR_STATE, "tradaboost predict: the model is NULL (fit it first)");
     size_t n = tl_xmat_rows(X);
-    TL_CHECK(tl_xmat_cols(X) == m->d, TL_ERR_SHAPE,
-             "tradaboost predict: X has %zu features, the model was trained on %zu",
-             tl_xmat_cols(X), m->d);
-    if (n == 0) goto done;
-    TL_CHECK(pred, TL_ERR_INVALID_ARG, "tradaboost predict: output is NULL");
-    size_t cells;
-    TL_CHECK(tl_size_mul(n, m->c, &cells) == 0, TL_ERR_NOMEM, "tradaboost: size overflow");
-    TL_CALLOC(votes, cells);
     TL_ALLOC(pt, n);
     double asum = 0.0;
     for (size_t r = 0; r < m->nvote; r++) asum += m->alpha[r];
@@ -153,6 +149,55 @@ tl_status tl_tradaboost_predict(const tl_tradaboost *m, tl_xmat X, int *pred) {
             if (k >= 0) votes[i * m->c + (size_t)k] += a;
         }
     }
+done:
+    tl_free(pt);
+    return st;
+}
+
+static tl_status tab_check(const tl_tradaboost *m, tl_xmat X, const void *out) {
+    tl_status st = TL_OK;
+    TL_CHECK(m, TL_ERR_STATE, "tradaboost predict: the model is NULL (fit it first)");
+    TL_CHECK(tl_xmat_cols(X) == m->d, TL_ERR_SHAPE,
+             "tradaboost predict: X has %zu features, the model was trained on %zu",
+             tl_xmat_cols(X), m->d);
+    TL_CHECK(out || tl_xmat_rows(X) == 0, TL_ERR_INVALID_ARG, "tradaboost predict: output is NULL");
+done:
+    return st;
+}
+
+tl_status tl_tradaboost_scores(const tl_tradaboost *m, tl_xmat X, tl_mat S) {
+    tl_status st = TL_OK;
+    TL_TRY(tab_check(m, X, S.data));
+    size_t n = tl_xmat_rows(X);
+    TL_CHECK(S.rows == n && S.cols == m->c, TL_ERR_SHAPE,
+             "tradaboost scores: S is %zu x %zu, expected %zu x %zu", S.rows, S.cols, n, m->c);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < m->c; k++) TL_AT(S, i, k) = 0.0;
+    if (n == 0) goto done;
+    double *votes = NULL;
+    TL_CALLOC(votes, n * m->c);
+    st = tab_votes(m, X, votes);
+    for (size_t i = 0; st == TL_OK && i < n; i++) {
+        double t = 0.0;
+        for (size_t k = 0; k < m->c; k++) t += votes[i * m->c + k];
+        for (size_t k = 0; k < m->c; k++)
+            TL_AT(S, i, k) = t > 0 ? votes[i * m->c + k] / t : 1.0 / (double)m->c;
+    }
+    tl_free(votes);
+done:
+    return st;
+}
+
+tl_status tl_tradaboost_predict(const tl_tradaboost *m, tl_xmat X, int *pred) {
+    tl_status st = TL_OK;
+    double *votes = NULL;
+    TL_TRY(tab_check(m, X, pred));
+    size_t n = tl_xmat_rows(X);
+    if (n == 0) goto done;
+    size_t cells;
+    TL_CHECK(tl_size_mul(n, m->c, &cells) == 0, TL_ERR_NOMEM, "tradaboost: size overflow");
+    TL_CALLOC(votes, cells);
+    TL_TRY(tab_votes(m, X, votes));
     for (size_t i = 0; i < n; i++) {
         const double *v = votes + i * m->c;
         size_t best = 0;
@@ -161,7 +206,6 @@ tl_status tl_tradaboost_predict(const tl_tradaboost *m, tl_xmat X, int *pred) {
         pred[i] = m->classes[best];
     }
 done:
-    tl_free(pt);
     tl_free(votes);
     return st;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "internal/check.h"
+#include "internal/file.h"
 #include "tl/io.h"
 
 #define ST_MAX_HEADER ((size_t)100 << 20)
@@ -472,21 +473,13 @@ done:
 
 tl_status tl_safetensors_load(const char *path, tl_safetensors **out) {
     tl_status st = TL_OK;
-    FILE *f = NULL;
     unsigned char *buf = NULL;
     TL_CHECK(path && out, TL_ERR_INVALID_ARG, "safetensors_load: NULL argument");
     *out = NULL;
-    f = fopen(path, "rb");
-    TL_CHECK(f, TL_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-    TL_CHECK(fseek(f, 0, SEEK_END) == 0, TL_ERR_IO, "%s: cannot seek", path);
-    long sz = ftell(f);
-    TL_CHECK(sz >= 0, TL_ERR_IO, "%s: cannot tell the size", path);
-    rewind(f);
-    TL_ALLOC(buf, (size_t)sz + 1);
-    TL_CHECK(fread(buf, 1, (size_t)sz, f) == (size_t)sz, TL_ERR_IO, "%s: read error", path);
-    TL_TRY(tl_safetensors_parse(buf, (size_t)sz, path, out));
+    size_t n = 0;
+    TL_TRY(tli_file_read_all(path, &buf, &n)); /* a folder refused by name (internal/file.h) */
+    TL_TRY(tl_safetensors_parse(buf, n, path, out));
 done:
-    if (f) fclose(f);
     tl_free(buf);
     return st;
 }

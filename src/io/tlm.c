@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "internal/check.h"
+#include "internal/file.h"
 #include "tl/io.h"
 
 #define TLM_MAX_NDIM 8
@@ -511,22 +512,14 @@ done:
 
 tl_status tl_tlm_load(const char *path, tl_tlm **out) {
     tl_status st = TL_OK;
-    FILE *f = NULL;
     unsigned char *buf = NULL;
     TL_CHECK(path && out, TL_ERR_INVALID_ARG, "tlm_load: NULL argument");
     *out = NULL;
-    f = fopen(path, "rb");
-    TL_CHECK(f, TL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    TL_CHECK(fseek(f, 0, SEEK_END) == 0, TL_ERR_IO, "%s: cannot seek: %s", path, strerror(errno));
-    long sz = ftell(f);
-    TL_CHECK(sz >= 0, TL_ERR_IO, "%s: cannot tell size: %s", path, strerror(errno));
-    TL_CHECK(fseek(f, 0, SEEK_SET) == 0, TL_ERR_IO, "%s: cannot seek: %s", path, strerror(errno));
-    size_t n = (size_t)sz;
-    TL_ALLOC(buf, n ? n : 1);
-    TL_CHECK(fread(buf, 1, n, f) == n, TL_ERR_IO, "%s: read failed", path);
+    /* a folder is refused by name, a stream read to its end (internal/file.h) */
+    size_t n = 0;
+    TL_TRY(tli_file_read_all(path, &buf, &n));
     TL_TRY(tl_tlm_parse(buf, n, path, out));
 done:
-    if (f) fclose(f);
     tl_free(buf);
     return st;
 }

@@ -11,6 +11,15 @@
 #include "internal/testing.h"
 #include "la_internal.h"
 
+const char *tl_blas_info(void) {
+#ifdef OPENBLAS_VERSION
+    const char *c = openblas_get_config();
+    return c ? c : "OpenBLAS";
+#else
+    return "CBLAS";
+#endif
+}
+
 static int bad_trans(tl_trans t) { return t != TL_NOTRANS && t != TL_TRANS; }
 
 /* C = beta * C, with beta == 0 writing exact zeros (BLAS semantics: C's NaNs are not kept). */

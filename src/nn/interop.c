@@ -15,6 +15,7 @@
 
 #include "nn/nn_internal.h"
 #include "tl/io.h"
+#include "internal/util.h"
 
 /* The reader caps tensor names at 4 KiB; a mapped name adds at most a rule's target. */
 #define NN_IMPORT_NAME_MAX (4096 + 128)
@@ -224,6 +225,29 @@ static tl_status sb_json_str(char **b, size_t *len, size_t *cap, const char *s) 
         }
     }
     if (st == TL_OK) st = sb_put(b, len, cap, "\"", 1);
+    return st;
+}
+
+tl_status tl_nn_safetensors_arch(const char *path, char **arch, size_t *c, size_t *h, size_t *w) {
+    tl_status st = TL_OK;
+    tl_safetensors *s = NULL;
+    TL_CHECK(path && arch && c && h && w, TL_ERR_INVALID_ARG, "safetensors_arch: NULL argument");
+    *arch = NULL;
+    TL_TRY(tl_safetensors_load(path, &s));
+    const char *a = tl_safetensors_meta(s, "libtl_arch"), *shape = tl_safetensors_meta(s, "input_shape");
+    TL_CHECK(a && shape, TL_ERR_FORMAT,
+             "%s: no libtl_arch / input_shape in its __metadata__ (not a libtl export): give the "
+             "architecture and the input shape",
+             path);
+    unsigned long uc, uh, uw;
+    char tail;
+    TL_CHECK(sscanf(shape, "%lu,%lu,%lu%c", &uc, &uh, &uw, &tail) == 3 && uc && uh && uw,
+             TL_ERR_FORMAT, "%s: __metadata__ input_shape '%s' is not C,H,W", path, shape);
+    *arch = tli_strdup(a);
+    TL_CHECK(*arch, TL_ERR_NOMEM, "%s: out of memory", path);
+    *c = uc, *h = uh, *w = uw;
+done:
+    tl_safetensors_free(s);
     return st;
 }
 

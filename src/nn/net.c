@@ -275,6 +275,11 @@ tl_status tl_nn_set_labels(tl_nn *nn, const int *labels, size_t k) {
                      "nn_set_labels: label %d appears twice (outputs %zu and %zu)", labels[i], i, j);
     TL_ALLOC(lab, k);
     memcpy(lab, labels, k * sizeof *lab);
+    /* names belong to the classes they were given for: other classes (a new head) drop them */
+    if (nn->label_names && nn->labels && memcmp(nn->labels, lab, k * sizeof *lab) != 0) {
+        tl_free(nn->label_names);
+        nn->label_names = NULL;
+    }
     tl_free(nn->labels);
     nn->labels = lab;
 done:
@@ -288,7 +293,15 @@ tl_status tl_nn_set_label_names(tl_nn *nn, const char *names) {
     char *d = NULL;
     TL_CHECK(nn, TL_ERR_INVALID_ARG, "nn_set_label_names: NULL network");
     if (names) {
-        size_t n = strlen(names);
+        size_t n = strlen(names), count = 1, k = tl_nn_output_dim(nn);
+        for (size_t i = 0; i < n; i++) count += names[i] == ',';
+        TL_CHECK(count == k, TL_ERR_LABEL,
+                 "label names \"%s\": %zu names for a head of %zu classes (one name per class, "
+                 "in the order of the labels)",
+                 names, count, k);
+        for (size_t i = 0; i <= n; i++)
+            TL_CHECK(!((i == 0 || names[i - 1] == ',') && (names[i] == ',' || names[i] == '\0')),
+                     TL_ERR_LABEL, "label names \"%s\": a name is empty", names);
         TL_ALLOC(d, n + 1);
         memcpy(d, names, n + 1);
     }

@@ -142,7 +142,11 @@ tl_status tl_nn_read(const tl_tlm *m, const char *path, tl_nn **out) {
             goto done;
         }
     }
-    if (tl_tlm_get_meta(m, "label_names")) TL_TRY(tl_nn_set_label_names(nn, tl_tlm_get_meta(m, "label_names")));
+    if (tl_tlm_get_meta(m, "label_names") &&
+        (st = tl_nn_set_label_names(nn, tl_tlm_get_meta(m, "label_names"))) != TL_OK) {
+        st = tl_fail_prefix(TL_ERR_FORMAT, "%s", path);
+        goto done;
+    }
     TL_CHECK(tl_tlm_tensor_count(m) == nn->nt, TL_ERR_FORMAT,
              "%s: %zu tensors, but the architecture has %zu", path, tl_tlm_tensor_count(m), nn->nt);
     for (size_t i = 0; i < nn->nt; i++) {

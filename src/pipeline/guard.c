@@ -1168,8 +1168,8 @@ tl_status tl_guard_labelled(const tl_guard_params *p, const int *y, const int *p
     if (at_chance)
         snprintf(out->reason, sizeof out->reason,
                  "on %zu labelled target rows the source-trained model is right %.1f%% of the "
-                 "time, not above chance (%.1f%%, binomial p = %.2g): the source's classes do not "
-                 "match the target's",
+                 "time, not significantly above chance (%.1f%%, binomial p = %.2g): these rows "
+                 "do not show that what was learned on the source carries over to the target",
                  n, 100 * out->accuracy, 100 * out->chance, out->p_above_chance);
     else if (below_to)
         snprintf(out->reason, sizeof out->reason,

@@ -13,7 +13,10 @@
 #include "method_internal.h"
 #include "tl/feature.h"
 
-#define P_DIM(def) {"dim", TL_PARAM_INT, def, 1, 1e6, NULL, "subspace dimension", "10,20,50,100"}
+#define P_DIM(def)                                                                                 \
+    {"dim", TL_PARAM_INT, def, 1, 1e6, NULL,                                                       \
+     "subspace dimension (when not given: this default, or as many as the data allow)",           \
+     "10,20,50,100"}
 #define P_KERNEL                                                                                   \
     {"kernel", TL_PARAM_CHOICE, "primal", 0, 0, "primal,linear,rbf,poly",                          \
      "primal: a linear map of the features; else the kernel form with that kernel", NULL},         \
@@ -35,7 +38,9 @@
 static const tl_param_desc pca_params[] = {P_DIM("100"), P_KERNEL, P_L2("false")};
 static const tl_param_desc coral_params[] = {
     {"eps", TL_PARAM_REAL, "1", 0, 1e12, NULL,
-     "covariance regulariser added to the diagonal (the authors' 1)", NULL},
+     "covariance regulariser added to the diagonal, in units of each domain's mean feature "
+     "variance (the authors' 1 on z-scored features)",
+     NULL},
     P_L2("false")};
 static const tl_param_desc sa_params[] = {P_DIM("30"), P_KERNEL, P_L2("false")};
 static const tl_param_desc gfk_params[] = {P_DIM("20"), P_KERNEL, P_L2("false")};
@@ -87,8 +92,26 @@ static tl_adapt_params adapt_params(const tl_params *p, uint64_t seed, const tl_
     return a;
 }
 
+/* A dimension the caller did not set is the published default where the data allow it, else
+ * the largest they allow: the features (primal or linear kernel), the samples or landmarks of a
+ * kernel map; half of that for GFK, which needs the subspace's complement too. */
+static void fit_default_dim(const tl_params *p, tl_adapt_params *a, size_t n_features,
+                            size_t n_samples) {
+    if (!tl_method_param_find(tl_params_method(p), "dim") || tlx_is_set(p, "dim")) return;
+    size_t space = n_features;
+    if (a->form == TL_ADAPT_KERNEL && a->kernel.type != TL_KERNEL_LINEAR) {
+        bool exact = a->lowrank == TL_LOWRANK_NONE ||
+                     (a->lowrank == TL_LOWRANK_AUTO && n_samples && n_samples <= a->exact_max);
+        space = exact ? n_samples : a->landmarks;
+        if (!exact && n_samples && n_samples < space) space = n_samples;
+    }
+    if (a->method == TL_ADAPT_GFK) space /= 2;
+    if (space >= 1 && a->dim > space) a->dim = space;
+}
+
 static tl_status feat_check(const tl_params *p, size_t n_features, size_t n_samples) {
     tl_adapt_params a = adapt_params(p, 42, NULL);
+    fit_default_dim(p, &a, n_features, n_samples);
     return tl_adapt_params_check(&a, n_features, n_samples);
 }
 
@@ -99,6 +122,7 @@ static tl_status feat_fit(const tl_params *p, const tlx_fit_args *f, void **out)
     tl_dataset *src = tl_task_data(f->task, f->source);
     tl_dataset *tgt = a.method == TL_ADAPT_AUGMENT ? tl_task_labelled(f->task, f->target)
                                                     : tl_task_data(f->task, f->target);
+    fit_default_dim(p, &a, tl_dataset_cols(src), tl_dataset_rows(src) + tl_dataset_rows(tgt));
     TL_CALLOC(s, 1);
     s->pos[0] = f->source;
     s->pos[1] = f->target;
@@ -132,9 +156,14 @@ static tl_status feat_transform(const void *sp, size_t domain, tl_mat X, tl_mat 
 static size_t feat_info(const void *sp, const char **keys, double *vals, size_t cap) {
     const feat_state *s = sp;
     if (cap < 1) return 0;
-    keys[0] = "dim";
-    vals[0] = (double)tl_adapter_dim(s->a);
-    return 1;
+    size_t width = tl_adapter_dim(s->a);
+    keys[0] = "dim"; /* the subspace dimension; GFK embeds its k directions in 2k columns */
+    bool gfk = tl_adapter_method(s->a) == TL_ADAPT_GFK;
+    vals[0] = (double)(gfk ? width / 2 : width);
+    if (!gfk || cap < 2) return 1;
+    keys[1] = "embedded_dim";
+    vals[1] = (double)width;
+    return 2;
 }
 
 static tl_status adapter_write_fn(const void *a, tl_tlm *c) { return tl_adapter_write(a, c); }

@@ -265,6 +265,34 @@ done:
     return st;
 }
 
+static tl_status ft_scores(const void *sp, tl_xmat X, tl_mat S) {
+    const ft_state *s = sp;
+    tl_status st = TL_OK;
+    float *x = NULL, *P = NULL;
+    tl_dataset *ds = NULL;
+    size_t n = tl_xmat_rows(X), k = tl_nn_output_dim(s->nn);
+    TL_CHECK(S.rows == n && S.cols == k, TL_ERR_SHAPE,
+             "finetune scores: S is %zu x %zu, expected %zu x %zu", S.rows, S.cols, n, k);
+    if (n == 0) return TL_OK;
+    TL_TRY(X.sparse ? tl_dataset_from_csr(X.csr, NULL, &ds) : tl_dataset_from_dense(X.dense, NULL, &ds));
+    TL_TRY(tlx_nn_rows(s->nn, ds, &x));
+    TL_ALLOC(P, n * k);
+    TL_TRY(tl_nn_predict_proba(s->nn, x, n, P));
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++) TL_AT(S, i, j) = P[i * k + j];
+done:
+    tl_free(P);
+    tl_free(x);
+    tl_dataset_free(ds);
+    return st;
+}
+
+static const int *ft_classes(const void *sp, size_t *k) {
+    const ft_state *s = sp;
+    *k = tl_nn_output_dim(s->nn);
+    return tl_nn_labels(s->nn);
+}
+
 static size_t ft_info(const void *sp, const char **keys, double *vals, size_t cap) {
     const ft_state *s = sp;
     const char *k[] = {"epochs", "train_loss", "train_accuracy", "val_accuracy", "train_seconds"};
@@ -314,6 +342,8 @@ static const tlx_ops ft_ops = {.check = ft_check,
                                .free = ft_free,
                                .input_dim = ft_input_dim,
                                .predict = ft_predict,
+                               .scores = ft_scores,
+                               .classes = ft_classes,
                                .info = ft_info,
                                .write = ft_write,
                                .read = ft_read};

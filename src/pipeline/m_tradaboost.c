@@ -35,6 +35,12 @@ static tl_status tab_predict(const void *s, tl_xmat X, int *pred) {
     return tl_tradaboost_predict(s, X, pred);
 }
 
+static tl_status tab_scores(const void *s, tl_xmat X, tl_mat S) {
+    return tl_tradaboost_scores(s, X, S);
+}
+
+static const int *tab_classes(const void *s, size_t *k) { return tl_tradaboost_classes(s, k); }
+
 static tl_status tab_write_fn(const void *m, tl_tlm *c) { return tl_tradaboost_write(m, c); }
 
 static tl_status tab_write(const void *s, tl_tlm *c, const char *prefix) {
@@ -55,6 +61,8 @@ static const tlx_ops tab_ops = {.fit = tab_fit,
                                 .free = tab_free,
                                 .input_dim = tab_input_dim,
                                 .predict = tab_predict,
+                                .scores = tab_scores,
+                                .classes = tab_classes,
                                 .write = tab_write,
                                 .read = tab_read};
 

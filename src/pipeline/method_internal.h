@@ -38,6 +38,9 @@ typedef struct {
     tl_status (*weights)(const void *state, tl_xmat X, double *w);
     /* Learner and ensemble families. */
     tl_status (*predict)(const void *state, tl_xmat X, int *pred);
+    /* Optional, with predict: class scores S (n, classes) in the order of classes(). */
+    tl_status (*scores)(const void *state, tl_xmat X, tl_mat S);
+    const int *(*classes)(const void *state, size_t *nclasses);
     /* Optional: named numbers for the report; returns how many were written (<= cap). */
     size_t (*info)(const void *state, const char **keys, double *values, size_t cap);
     /* The fitted state into / out of a container (entries prefixed). */
@@ -65,6 +68,8 @@ struct tl_method {
 double tlx_num(const tl_params *p, const char *name);
 long tlx_int(const tl_params *p, const char *name);
 bool tlx_bool(const tl_params *p, const char *name);
+/* Whether the caller set the parameter (else it holds its default). */
+bool tlx_is_set(const tl_params *p, const char *name);
 const char *tlx_str(const tl_params *p, const char *name);
 
 /* The dataset of task position i as features, and its labels (NULL when unlabelled). */

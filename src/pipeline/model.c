@@ -123,6 +123,16 @@ tl_status tl_model_predict(const tl_model *m, tl_xmat X, int *pred) {
     return m->m->ops->predict(m->state, X, pred);
 }
 
+tl_status tl_model_scores(const tl_model *m, tl_xmat X, tl_mat S) {
+    if (!m || !m->m->ops->scores) return no_op(m, "score classes");
+    return m->m->ops->scores(m->state, X, S);
+}
+
+const int *tl_model_classes(const tl_model *m, size_t *nclasses) {
+    if (nclasses) *nclasses = 0;
+    return m && m->m->ops->classes ? m->m->ops->classes(m->state, nclasses) : NULL;
+}
+
 bool tl_model_info(const tl_model *m, size_t i, const char **key, double *value) {
     const char *keys[TL_REPORT_MAX_INFO];
     double vals[TL_REPORT_MAX_INFO];

@@ -272,6 +272,10 @@ tl_status tl_params_check(const tl_params *p, size_t n_features, size_t n_sample
 double tlx_num(const tl_params *p, const char *name) { return tl_params_num(p, name); }
 long tlx_int(const tl_params *p, const char *name) { return (long)tl_params_num(p, name); }
 bool tlx_bool(const tl_params *p, const char *name) { return tl_params_num(p, name) != 0; }
+bool tlx_is_set(const tl_params *p, const char *name) {
+    long i = p ? param_index(p->m, name) : -1;
+    return i >= 0 && p->v[i].set;
+}
 const char *tlx_str(const tl_params *p, const char *name) {
     const char *s = tl_params_get(p, name);
     return s ? s : "";

@@ -70,6 +70,12 @@ static const tl_scaler *scaler_of(const tl_pipeline *p, size_t d) {
 }
 
 /* A scaled (and, for a dense-only method, dense) copy of X as domain d's rows. */
+/* Whether the method predicts itself (ensembles, networks) rather than the learner. */
+static bool model_predicts(const tl_pipeline *p) {
+    tl_family fam = p->model ? tl_method_family(tl_model_method(p->model)) : TL_FAMILY_LEARNER;
+    return fam == TL_FAMILY_ENSEMBLE || fam == TL_FAMILY_MODEL;
+}
+
 static tl_status prepare(const tl_pipeline *p, size_t d, const tl_dataset *X, tl_dataset **out) {
     tl_status st = TL_OK;
     *out = NULL;
@@ -91,6 +97,41 @@ done:
         tl_dataset_free(*out);
         *out = NULL;
     }
+    return st;
+}
+
+const int *tl_pipeline_classes(const tl_pipeline *p, size_t *nclasses) {
+    if (nclasses) *nclasses = 0;
+    if (!p) return NULL;
+    if (model_predicts(p)) return tl_model_classes(p->model, nclasses);
+    if (nclasses) *nclasses = tl_learner_nclasses(p->learner);
+    return tl_learner_classes(p->learner);
+}
+
+tl_status tl_pipeline_scores(const tl_pipeline *p, size_t d, const tl_dataset *X, tl_mat *out) {
+    tl_status st = TL_OK;
+    tl_dataset *w = NULL;
+    tl_mat Z = {0, 0, 0, NULL}, S = {0, 0, 0, NULL};
+    size_t k = 0;
+    TL_CHECK(out, TL_ERR_INVALID_ARG, "pipeline_scores: NULL output");
+    TL_TRY(prepare(p, d, X, &w));
+    TL_CHECK(tl_pipeline_classes(p, &k) && k > 0, TL_ERR_UNSUPPORTED,
+             "pipeline_scores: this pipeline does not predict classes");
+    TL_TRY(tl_mat_alloc(&S, tl_dataset_rows(w), k));
+    if (tl_dataset_rows(w) == 0) goto done;
+    if (model_predicts(p)) {
+        TL_TRY(tl_model_scores(p->model, tl_dataset_features(w), S));
+    } else if (p->model && tl_method_family(tl_model_method(p->model)) == TL_FAMILY_FEATURE) {
+        TL_TRY(tl_model_transform(p->model, d, tl_dataset_dense(w), &Z));
+        TL_TRY(tl_learner_scores(p->learner, tl_xmat_from_dense(Z), S));
+    } else {
+        TL_TRY(tl_learner_scores(p->learner, tl_dataset_features(w), S));
+    }
+done:
+    if (st == TL_OK) *out = S;
+    else tl_mat_free(&S);
+    tl_mat_free(&Z);
+    tl_dataset_free(w);
     return st;
 }
 
@@ -118,10 +159,9 @@ tl_status tl_pipeline_predict(const tl_pipeline *p, size_t d, const tl_dataset *
              "pipeline_predict: NULL output");
     TL_TRY(prepare(p, d, X, &w));
     if (tl_dataset_rows(w) == 0) goto done;
-    tl_family fam = p->model ? tl_method_family(tl_model_method(p->model)) : TL_FAMILY_LEARNER;
-    if (fam == TL_FAMILY_ENSEMBLE || fam == TL_FAMILY_MODEL) { /* the model predicts itself */
+    if (model_predicts(p)) {
         TL_TRY(tl_model_predict(p->model, tl_dataset_features(w), pred));
-    } else if (fam == TL_FAMILY_FEATURE) {
+    } else if (p->model && tl_method_family(tl_model_method(p->model)) == TL_FAMILY_FEATURE) {
         TL_TRY(tl_model_transform(p->model, d, tl_dataset_dense(w), &Z));
         TL_TRY(tl_learner_predict(p->learner, tl_xmat_from_dense(Z), pred));
     } else {

@@ -256,10 +256,22 @@ tl_status tl_report_text(const tl_report *r, char **out) {
         tlx_tprintf(&t, "\n");
     }
     if (r->arch) tlx_tprintf(&t, "%-22s %s\n", "arch", r->arch);
-    if (r->family == TL_FAMILY_INSTANCE)
+    if (r->family == TL_FAMILY_INSTANCE) {
         tlx_tprintf(&t, "%-22s min %.4g, max %.4g, %zu zero, effective sample size %.1f of %zu\n",
-                "weight spread", r->weight_min, r->weight_max, r->weight_zeros,
-                r->effective_sample_size, r->n_source);
+                    "weight spread", r->weight_min, r->weight_max, r->weight_zeros,
+                    r->effective_sample_size, r->n_source);
+        /* uniform weights are no weighting at all: say so, and the usual reason */
+        if (r->weight_max - r->weight_min <= 1e-9 * r->weight_max) {
+            bool scaled = strstr(r->preprocess, "zscore") || strstr(r->preprocess, "minmax");
+            tlx_tprintf(&t, "%-22s the weights are uniform: %s found no difference between the "
+                            "domains to correct%s\n",
+                        "note", r->method,
+                        scaled && !r->preprocess_on_source
+                            ? " (each domain was scaled with its own statistics, which can hide "
+                              "the shift; try --preprocess-fit source)"
+                            : "");
+        }
+    }
     bool net = r->family == TL_FAMILY_MODEL;
     if (!r->result.n) {
         tlx_tprintf(&t, "%-22s %s\n", "accuracy",
@@ -274,8 +286,11 @@ tl_status tl_report_text(const tl_report *r, char **out) {
         score_line(&t, "source + target", &r->pooled, NULL);
         snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_method + r->seconds_learner);
         score_line(&t, net ? "test accuracy" : r->method, &r->result, tm);
+        bool below_src = r->source_only.n && r->result.accuracy < r->source_only.accuracy;
         tlx_tprintf(&t, "%-22s %+.2f points%s\n", "gain", 100 * r->gain,
-                r->worse_than_baseline ? "  <- worse than no transfer" : "");
+                    !r->worse_than_baseline ? ""
+                    : below_src             ? "  <- worse than no transfer"
+                                            : "  <- worse than the target-only learner");
     }
     if (r->guarded) {
         if (r->family != TL_FAMILY_MODEL || !r->labelled_checked) /* a network's evidence is labelled */
@@ -284,7 +299,21 @@ tl_status tl_report_text(const tl_report *r, char **out) {
         if (r->labelled_checked)
             tlx_tprintf(&t, "%-22s %s: %s\n", "guard (labelled)", r->labelled.harmful ? "harmful" : "ok",
                     r->labelled.reason);
-        tlx_tprintf(&t, "%-22s %s\n", "negative transfer", r->negative_transfer ? "LIKELY" : "not detected");
+    }
+    /* what the scored labels measured comes first: the guard's label-free call cannot overrule it */
+    if (r->result.n && r->worse_than_baseline) {
+        double best = r->source_only.n ? r->source_only.accuracy : 0;
+        if (r->target_only.n && r->target_only.accuracy > best) best = r->target_only.accuracy;
+        tlx_tprintf(&t, "%-22s MEASURED: %.2f %% against %.2f %% without transfer%s\n",
+                    "negative transfer", 100 * r->result.accuracy, 100 * best,
+                    !r->guarded             ? ""
+                    : r->negative_transfer ? " (the guard saw it too)"
+                                           : " (the guard's evidence did not show it)");
+    } else if (r->guarded) {
+        tlx_tprintf(&t, "%-22s %s\n", "negative transfer",
+                    r->negative_transfer ? "LIKELY"
+                    : r->result.n        ? "none: the transfer scored at or above every baseline"
+                                         : "not detected");
     }
     tlx_tprintf(&t, "%-22s %.3f s (method %.3f, learner %.3f, baselines %.3f, guard %.3f)\n", "time",
             r->seconds_total, r->seconds_method, r->seconds_learner, r->seconds_baseline,

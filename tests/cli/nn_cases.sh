@@ -51,9 +51,16 @@ awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "evaluate-accuracy" "$j
 # at most half the joint labels can be told apart - and at most a quarter if the turns were lost
 j=$("$TL" train --arch "flatten,dense:8" --data "$TMP/src.csv" --rotation-labels --epochs 30 --batch 16 \
     --lr 0.05 --save "$TMP/rot.tlm" --test "$TMP/src_test.csv" --json -q 2>&1)
-echo "$j" | grep -q '"n_train": 800, "n_classes": 8' && ok || bad "train-rotation-labels-rows" "$j"
+echo "$j" | grep -q '"n_rows": 800, "n_classes": 8' && ok || bad "train-rotation-labels-rows" "$j"
 acc=$(echo "$j" | sed -n 's/.*"accuracy": \([0-9.]*\).*/\1/p')
 awk -v a="$acc" 'BEGIN { exit !(a > 0.4 && a < 0.6) }' && ok || bad "train-rotation-labels-accuracy" "$j"
+# class names saved with the model are what predict prints; a name count that is not the head's is refused
+expect train-label-names 0 "" -- "$TL" train --arch "flatten,dense:2" --data "$TMP/src.csv" --epochs 1 \
+    --label-names top,bottom --save "$TMP/named.tlm" -q
+expect predict-prints-names 0 "^top$" -- "$TL" predict --model "$TMP/named.tlm" --input "$TMP/src.csv" -q
+expect train-label-names-count 2 "3 names for a head of 2 classes" -- "$TL" train --arch "flatten,dense:2" \
+    --data "$TMP/src.csv" --epochs 1 --label-names a,b,c --save "$TMP/named2.tlm"
+[ ! -e "$TMP/named2.tlm" ] && ok || bad "train-label-names-count-leaves-nothing"
 expect train-rotation-square 1 "square images" -- "$TL" train --arch "flatten,dense:8" --data "$TMP/src.csv" \
     --input-shape 1x2x8 --rotation-labels --save "$TMP/x.tlm" -q
 expect train-rotation-head 1 "dense:8" -- "$TL" train --arch "flatten,dense:2" --data "$TMP/src.csv" \
@@ -107,7 +114,7 @@ expect predict-target 0 "" -- "$TL" predict --model "$TMP/probe.tlm" --data "$TM
 n7=$("$TL" predict --model "$TMP/probe.tlm" --data "$TMP/tgt_test.csv" 2>/dev/null | grep -c '^7$')
 [ "$n7" -gt 30 ] && [ "$n7" -lt 70 ] && ok || bad "predict-labels-are-target-labels" "$n7 sevens"
 expect predict-out 0 "" -- "$TL" predict --model "$TMP/probe.tlm" --data "$TMP/tgt_test.csv" --out "$TMP/p.csv" -q
-[ "$(head -1 "$TMP/p.csv")" = "sample,label,probability" ] && ok || bad "predict-csv-header"
+[ "$(head -1 "$TMP/p.csv")" = "sample,label" ] && ok || bad "predict-csv-header"
 "$TL" predict --model "$TMP/probe.tlm" --data "$TMP/tgt_test.csv" --out /dev/stdout -q | cat >"$TMP/p_piped.csv"
 cmp -s "$TMP/p_piped.csv" "$TMP/p.csv" && ok || bad "predict-out-dev-stdout-piped" "$(head -3 "$TMP/p_piped.csv")"
 
@@ -117,6 +124,28 @@ expect embed-info 0 "60 x 8" -- "$TL" info "$TMP/f.npy"
 expect embed-layer 0 "60 x 16" -- sh -c "'$TL' embed --model '$TMP/src.tlm' --layer maxpool1 --data '$TMP/tgt.csv' --out '$TMP/g.csv' -q && '$TL' info '$TMP/g.csv'"
 expect embed-bad-layer 1 "layer" -- "$TL" embed --model "$TMP/src.tlm" --layer 99 --data "$TMP/tgt.csv" --out "$TMP/h.npy"
 expect transferability 0 '"logme"' -- "$TL" transferability --model "$TMP/src.tlm" --data "$TMP/tgt.csv" --json -q
+# the JSON keys every non-transferring command shares with the report (docs/cli.md)
+expect transferability-keys 0 '"source": .*"target": .*"n_target": 60, "n_features": 8, .*"seconds": ' -- \
+    "$TL" transferability --model "$TMP/src.tlm" --data "$TMP/tgt.csv" --json -q
+expect evaluate-keys 0 '"evaluated_on": .*"n_eval": 100, "accuracy": .*"seconds": ' -- \
+    "$TL" evaluate --model "$TMP/src.tlm" --data "$TMP/src_test.csv" --json -q
+expect embed-keys 0 '"output": .*"n_rows": 60, "n_features": 8, "seconds": ' -- \
+    "$TL" embed --model "$TMP/src.tlm" --data "$TMP/tgt.csv" --out "$TMP/k.npy" --json -q
+expect train-keys 0 '"output": .*"n_rows": 200, .*"accuracy": .*"n_eval": 100, "seconds": ' -- "$TL" train --arch "flatten,dense:2" \
+    --data "$TMP/src.csv" --epochs 1 --save "$TMP/k.tlm" --test "$TMP/src_test.csv" --json -q
+# usage errors exit 2 (missing required options), a folder as a model is named as one (exit 1)
+expect evaluate-needs-model 2 "required" -- "$TL" evaluate --data "$TMP/src.csv"
+expect evaluate-needs-data 2 "required" -- "$TL" evaluate --model "$TMP/src.tlm"
+expect embed-needs-out 2 "required" -- "$TL" embed --model "$TMP/src.tlm" --data "$TMP/src.csv"
+expect transferability-unexpected-arg 2 "unexpected argument" -- "$TL" transferability --model "$TMP/src.tlm" --data "$TMP/tgt.csv" x
+mkdir "$TMP/mdir"
+expect evaluate-model-is-dir 1 "mdir: is a directory, not a file" -- "$TL" evaluate --model "$TMP/mdir" --data "$TMP/src.csv"
+expect finetune-from-dir 1 "mdir: is a directory, not a file" -- "$TL" finetune --from "$TMP/mdir" --data "$TMP/tgt.csv" --save "$TMP/t.tlm"
+expect train-init-dir 1 "mdir: is a directory, not a file" -- "$TL" train --arch "flatten,dense:2" --data "$TMP/src.csv" \
+    --init "$TMP/mdir" --save "$TMP/t.tlm"
+# the help says what padding the nets use, against PyTorch's default
+expect help-train-padding 0 "PyTorch's nn.Conv2d defaults to padding=0" -- "$TL" help train
+expect help-finetune-padding 0 "conv:32:3:1:0" -- "$TL" help finetune
 
 # NaN loss: training stops, exits 1, and the model holds the last finite epoch
 # (weight decay with lr x wd > 2 multiplies every weight by -(lr wd - 1) a step: overflow)
@@ -138,7 +167,11 @@ expect export 0 "" -- "$TL" train --arch "$A" --data "$TMP/src.csv" --epochs 1 -
     --export-safetensors "$TMP/e.safetensors" -q
 expect from-safetensors 0 "accuracy" -- "$TL" finetune --from "$TMP/e.safetensors" --arch "$A" --input-shape 1x4x4 \
     --data "$TMP/src.csv" --epochs 1 --save "$TMP/e2.tlm" -q
-expect from-safetensors-needs-arch 1 "arch" -- "$TL" finetune --from "$TMP/e.safetensors" --data "$TMP/src.csv" --save "$TMP/e3.tlm"
+# a libtl export records its architecture and input shape: nothing to give again
+expect from-safetensors-own-arch 0 "accuracy" -- "$TL" finetune --from "$TMP/e.safetensors" --data "$TMP/src.csv" \
+    --epochs 1 --save "$TMP/e3.tlm" -q
+expect from-safetensors-arch-alone 1 "go together" -- "$TL" finetune --from "$TMP/e.safetensors" --arch "$A" \
+    --data "$TMP/src.csv" --save "$TMP/e3.tlm"
 expect from-safetensors-wrong-arch 1 "expects \[2,16\]" -- "$TL" finetune --from "$TMP/e.safetensors" --arch "flatten,dense:2" \
     --input-shape 1x4x4 --data "$TMP/src.csv" --save "$TMP/e3.tlm"
 # a new head below the penultimate layer, imprinted from the labelled samples

@@ -28,13 +28,40 @@ expect help-cmd-defaults 0 "default: 1nn" -- "$TL" help baseline
 expect no-command 2 "usage" -- "$TL"
 expect unknown-command 2 "unknown command 'frobnicate'" -- "$TL" frobnicate
 expect unknown-option 2 "unknown option --nope" -- "$TL" baseline --nope
-expect missing-source 1 "required" -- "$TL" baseline --target $D/small.csv
+expect missing-source 2 "required" -- "$TL" baseline --target $D/small.csv
 expect bad-learner 2 "learner" -- "$TL" baseline --source $D/small.csv --target $D/small.csv --learner forest
 expect bad-seed 2 "seed" -- "$TL" baseline --source $D/small.csv --target $D/small.csv --seed -3
 expect version 0 "tl " -- "$TL" version
+# one exit-code table (docs/cli.md): 0 success, 1 runtime or data error, 2 usage error
+expect help-exit-status 0 "2 usage error" -- "$TL" help
+expect help-cmd-exit-status 0 "exit status: 0 success, 1 runtime or data error, 2 usage error" -- "$TL" help info
+expect version-json 0 '^{"version": "[0-9.]*", .*"blas": "' -- "$TL" version --json
+expect version-bad-option 2 "unknown option" -- "$TL" version --nope
+expect usage-unexpected-argument 2 "unexpected argument 'extra'" -- "$TL" baseline --source $D/small.csv --target $D/small.csv extra
+expect usage-distance-missing-target 2 "required" -- "$TL" distance --source $D/small.csv
+expect usage-info-no-spec 2 "expects one data spec" -- "$TL" info
+expect usage-convert-one-arg 2 "expects IN and OUT" -- "$TL" convert $D/small.csv
+expect usage-convert-bad-to 2 "unknown format 'xls'" -- "$TL" convert $D/small.csv "$TMP/u.csv" --to xls
+expect usage-bad-format 2 "--format: unknown format 'xls'" -- "$TL" info --format xls $D/small.csv
+expect usage-bad-header 2 "--header: 'maybe'" -- "$TL" baseline --source $D/small.csv --target $D/small.csv --header maybe
+expect usage-bad-index-base 2 "--index-base" -- "$TL" info --index-base 2 $D/small.csv
+expect usage-bad-preprocess 2 "--preprocess" -- "$TL" distance --source $D/small.csv --target $D/small.csv --preprocess bogus
+expect usage-bad-preprocess-fit 2 "--preprocess-fit" -- "$TL" baseline --source $D/small.csv --target $D/small.csv --preprocess-fit both
+expect usage-bad-threads 2 "--threads" -- "$TL" info --threads -1 $D/small.csv
+expect usage-bad-metric 2 "--metric" -- "$TL" distance --source $D/small.csv --target $D/small.csv --metric cosine
+# checked before any file is read: a usage error wins over a missing file
+expect usage-before-data 2 "--header" -- "$TL" info --header maybe $D/nope.csv
+expect runtime-missing-file 1 "nope.csv" -- "$TL" baseline --source $D/nope.csv --target $D/small.csv
+# a directory where a file is expected, named as such
+mkdir "$TMP/adir" "$TMP/adir.csv"
+expect dir-as-csv 1 "adir: is a directory" -- "$TL" info --format csv "$TMP/adir"
+expect dir-as-svmlight 1 "adir: is a directory" -- "$TL" info --format svmlight "$TMP/adir"
+expect dir-as-model 1 "adir: is a directory, not a file" -- "$TL" transform --model "$TMP/adir" --input $D/small.csv --out "$TMP/dm.csv"
+expect dir-as-output 1 "adir.csv': it is a directory" -- "$TL" convert $D/small.csv "$TMP/adir.csv"
+rmdir "$TMP/adir" "$TMP/adir.csv"; [ -z "$(ls "$TMP")" ] && ok || bad "usage-and-dir-cases-leave-nothing" "$(ls "$TMP")"
 
 expect info-csv 0 "4 x 2" -- "$TL" info $D/small.csv
-expect info-json 0 '"rows": 4' -- "$TL" info --json $D/small.csv
+expect info-json 0 '"n_rows": 4' -- "$TL" info --json $D/small.csv
 expect info-missing-file 1 "nope.csv" -- "$TL" info $D/nope.csv
 expect info-empty 1 "empty.csv" -- "$TL" info $D/empty.csv
 expect info-ragged 1 "ragged.csv:2" -- "$TL" info $D/ragged.csv
@@ -52,7 +79,15 @@ expect baseline-unknown-label-allowed 0 "accuracy" -- "$TL" baseline --source $D
 
 # measures and instance weighting
 expect distance-feature-mismatch 1 "features" -- "$TL" distance --source $D/small.csv --target $D/three_features.csv
-expect distance-small 0 '"mmd"' -- "$TL" distance --source $D/small.csv --target $D/small.csv --metric mmd --json
+expect distance-small 0 '"mmd2"' -- "$TL" distance --source $D/small.csv --target $D/small.csv --metric mmd --json
+expect distance-json-keys 0 '"n_source": 4, "n_target": 4, "n_features": 2, .*"mmd2": .*"mmd2_rbf": null, .*"p_value": null, .*"seconds": ' -- \
+    "$TL" distance --source $D/small.csv --target $D/small.csv --metric mmd --json
+expect distance-text-says-squared 0 "MMD^2 linear" -- "$TL" distance --source $D/small.csv --target $D/small.csv --metric mmd
+expect baseline-json-keys 0 '"source": .*"target": .*"evaluated_on": .*"n_source": 4, "n_target": 4, "n_eval": 4, .*"seconds": ' -- \
+    "$TL" baseline --source $D/small.csv --target $D/small.csv --json
+expect convert-json-keys 0 '"command": "convert", "input": .*"output": .*"n_rows": 4, "n_features": 2, "seconds": ' -- \
+    "$TL" convert $D/small.csv "$TMP/k.csv" --json
+rm -f "$TMP/k.csv"
 expect weight-unknown-method 2 "kmeans" -- "$TL" weight --method kmeans --source $D/small.csv --target $D/small.csv
 expect weight-bad-out 1 "cannot write" -- "$TL" weight --method kliep --source $D/small.csv --target $D/small.csv --out "$TMP/nodir/w.csv"
 [ ! -e "$TMP/nodir" ] && ok || bad "weight-bad-out-leaves-nothing"
@@ -65,7 +100,7 @@ expect rank-sources-json 0 '"ranking"' -- "$TL" rank-sources --target $D/small.c
 expect convert-svm 0 "" -- "$TL" convert $D/small.csv "$TMP/s.svmlight"
 expect convert-back 0 "" -- "$TL" convert "$TMP/s.svmlight" "$TMP/s.csv"
 a=$("$TL" info --json $D/small.csv); b=$("$TL" info --json "$TMP/s.csv")
-[ "$(echo "$a" | sed 's/"spec": "[^"]*"//')" = "$(echo "$b" | sed 's/"spec": "[^"]*"//')" ] && ok || bad "convert-roundtrip-same-info" "$a / $b"
+[ "$(echo "$a" | sed 's/"input": "[^"]*"//')" = "$(echo "$b" | sed 's/"input": "[^"]*"//')" ] && ok || bad "convert-roundtrip-same-info" "$a / $b"
 expect convert-npy 0 "" -- "$TL" convert $D/small.csv "$TMP/s.npy"
 expect convert-npy-back 0 "4 x 2" -- "$TL" info "$TMP/s.npy"
 expect convert-bad-dir 1 "nodir" -- "$TL" convert $D/small.csv "$TMP/nodir/x.csv"
@@ -131,7 +166,7 @@ fi
 # columns) flagged without labels, a normal SURF task not flagged, a source with permuted classes
 # flagged once a few labelled target rows are given
 expect columns-one 0 "4 x 1" -- "$TL" info --columns 1 $D/small.csv
-expect columns-bad 1 "increasing list" -- "$TL" info --columns 3-1 $D/small.csv
+expect columns-bad 2 "increasing list" -- "$TL" info --columns 3-1 $D/small.csv
 expect columns-beyond 1 "beyond the 2 features" -- "$TL" info --columns 0-5 $D/small.csv
 expect adapt-labelled-exclusive 2 "exclude" -- "$TL" adapt --method pca --source $D/small.csv \
     --target $D/small.csv --target-labelled $D/small.csv --labelled-per-class 1
@@ -188,7 +223,7 @@ expect adapt-augment-small 0 '"target_only_accuracy"' -- "$TL" adapt --method au
 # save -> transform: the saved model maps the target to exactly what --out-target wrote
 for k in primal rbf; do
     expect "adapt-save-$k" 0 "" -- "$TL" adapt --method jda --kernel $k --dim 3 $FS --preprocess zscore \
-        --save "$TMP/f_$k.tlm" --out-target "$TMP/zt_$k.csv" -q
+        --save-mapping "$TMP/f_$k.tlm" --out-target "$TMP/zt_$k.csv" -q
     expect "transform-$k" 0 "" -- "$TL" transform --model "$TMP/f_$k.tlm" --input "$TMP/ftgt.csv" \
         --preprocess zscore --out "$TMP/zt2_$k.csv" -q
     cmp -s "$TMP/zt_$k.csv" "$TMP/zt2_$k.csv" && ok || bad "transform-$k-equals-out-target" \
@@ -238,7 +273,7 @@ if [ -d "$DATA/office_caltech10_surf" ]; then
           --out-target "$TMP/jda_t.csv" | acc)
     [ "$got" = "44.78" ] && ok || bad "surf-jda-linear C->A" "got $got, published 44.78"
     expect surf-jda-transform 0 "" -- "$TL" transform --model "$TMP/jda.tlm" --input $S/amazon_SURF_L10.mat \
-        --preprocess rowsum,zscore,l2 --out "$TMP/jda_t2.csv" -q
+        --out "$TMP/jda_t2.csv" -q
     cmp -s "$TMP/jda_t.csv" "$TMP/jda_t2.csv" && ok || bad "surf-jda-transform-equals-out-target"
     got=$("$TL" adapt --method tca $SA --json -q | acc)
     [ "$got" = "43.42" ] && ok || bad "surf-tca C->A" "got $got, expected 43.42 (published 38.20)"
@@ -273,7 +308,7 @@ case "$j" in *'"method": "rulsif"'*'"alpha": 0.5'*'"negative_transfer": '[tf]*'"
 [ -s "$TMP/rulsif.tlm" ] && ok || bad "rulsif-saved"
 expect rulsif-bad-alpha 2 "alpha = '1.5' is not a number in \[0, 0.999\]" -- "$TL" weight --method rulsif --alpha 1.5 $FS
 # the pipeline: saved whole, it maps new rows with its own fitted scaling
-expect adapt-save-pipeline 0 "" -- "$TL" adapt --method coral $FS --preprocess zscore --save-pipeline "$TMP/pipe.tlm" \
+expect adapt-save-pipeline 0 "" -- "$TL" adapt --method coral $FS --preprocess zscore --save "$TMP/pipe.tlm" \
     --out-target "$TMP/pipe_t.csv" -q
 expect transform-pipeline 0 "" -- "$TL" transform --model "$TMP/pipe.tlm" --input "$TMP/ftgt.csv" --out "$TMP/pipe_t2.csv" -q
 cmp -s "$TMP/pipe_t.csv" "$TMP/pipe_t2.csv" && ok || bad "pipeline-transform-equals-out-target"

@@ -824,6 +824,22 @@ TEST(c_auto_weights) {
     CHECK_OK(tl_learner_fit(l, dense_x(X, 2 * N, D), y, w));
     CHECK(tl_learner_C_auto(l, &cv1));
     CHECK_MSG(cv1 < 0.75, "unit weights: cv accuracy %g", cv1);
+    /* non-dyadic weights on the clean rows: the pooled accuracy is 1 however the sums round,
+       and the record reads back (a 1.0000000000000002 was refused on load) */
+    for (size_t i = 0; i < N; i++) w[i] = 0.1 + 0.01 * (double)(i % 13);
+    for (int rep = 0; rep < 3; rep++) {
+        tl_tlm *c = NULL;
+        tl_learner *r = NULL;
+        double cvw = 0;
+        for (size_t i = 0; i < N; i++) w[i] *= 1.1;
+        CHECK_OK(tl_learner_fit(l, dense_x(X, N, D), y, w));
+        CHECK(tl_learner_C_auto(l, &cvw) && cvw <= 1.0 && cvw > 0.99);
+        CHECK_OK(tl_tlm_create(&c));
+        CHECK_OK(tl_learner_write(l, c));
+        CHECK_OK(tl_learner_read(c, "mem", &r));
+        tl_learner_free(r);
+        tl_tlm_free(c);
+    }
     tl_learner_free(l);
     /* rows scaled by 1e-2 with 60/40 classes: the smallest C's all predict the majority class (a
        plateau of equal scores), which must not end the search before C is large enough */

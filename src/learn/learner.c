@@ -528,7 +528,7 @@ static tl_status choose_C(tl_learner *l, tl_xmat X, const int *yi, const double 
     }
     l->C = grid_C(gbest);
     l->C_auto = true;
-    l->cv_acc = best / wsum;
+    l->cv_acc = fmin(fmax(best / wsum, 0.0), 1.0); /* the two sums round apart */
 done:
     for (size_t f = 0; prev && f < folds; f++)
         if (prev[f]) l->ops->free_model(prev[f]);

@@ -2,7 +2,9 @@
  * cancellation-prone offsets), the k-NN classifier (hand cases, weighted votes, tie-breaking),
  * logistic regression / linear SVM / ridge against scikit-learn golden fixtures
  * (tests/golden/make_learn.py), sample weights equal to duplication, sparse = dense, metrics on
- * hand-computed cases, stratified cross-validation, parameters and rejected inputs, and the
+ * hand-computed cases, stratified cross-validation, C chosen by cross-validation (C = auto: the
+ * grid's best, equal to the explicit fit, weights, plateaus), convergence reported and saved,
+ * the registry's learner parameters ("auto", max-iter), parameters and rejected inputs, and the
  * published Office+Caltech 1-NN accuracies on the shared data. */
 #include <math.h>
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include "internal/testing.h"
 #include "tl/data.h"
 #include "tl/learn.h"
+#include "tl/method.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -283,12 +286,19 @@ TEST(knn_weighted_votes) {
     CHECK_OK(tl_learner_predict(l, dense_x(q, 1, 1), pred));
     CHECK(pred[0] == 9);
     tl_learner_free(l);
-    /* k larger than the training set is capped */
+    /* k larger than the training set is an error at fit naming both numbers */
     p.k = 10;
     CHECK_OK(tl_learner_create(&p, &l));
-    CHECK_OK(tl_learner_fit(l, dense_x(X, 4, 1), y, NULL));
+    CHECK_STATUS(tl_learner_fit(l, dense_x(X, 4, 1), y, NULL), TL_ERR_INVALID_ARG);
+    CHECK_ERR_HAS("k = 10");
+    CHECK_ERR_HAS("only 4 rows");
+    CHECK(tl_learner_nclasses(l) == 0); /* not fitted */
+    tl_learner_free(l);
+    /* k = n is fine; k larger than the rows with a positive weight is cut to their count */
+    p.k = 4;
+    CHECK_OK(tl_learner_create(&p, &l));
+    CHECK_OK(tl_learner_fit(l, dense_x(X, 4, 1), y, w0));
     CHECK_OK(tl_learner_predict(l, dense_x(q, 1, 1), pred));
-    CHECK(pred[0] == 2);
     tl_learner_free(l);
 }
 
@@ -705,6 +715,264 @@ TEST(cross_validation) {
 
 /* ---------------------------------------------------------------- parameters and bad input */
 
+/* ---------------------------------------------------------------- C = auto, convergence */
+
+/* A noisy two-class problem in many dimensions (few informative features): small C wins. */
+static void noisy_problem(uint64_t seed, size_t n, size_t d, double *X, int *y) {
+    tl_rng r;
+    tl_rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (int)(i % 2) * 2 - 1; /* -1 / +1 */
+        for (size_t j = 0; j < d; j++)
+            X[i * d + j] = tl_rng_normal(&r) * 3.0 + (j < 2 ? 0.6 * y[i] : 0.0);
+    }
+}
+
+TEST(c_auto) {
+    enum { N = 120, D = 60, G = TL_LEARNER_C_GRID_N };
+    static double X[N * D], Q[40 * D];
+    int y[N], yq[40];
+    noisy_problem(5, N, D, X, y);
+    noisy_problem(6, 40, D, Q, yq);
+    tl_learner_type types[2] = {TL_LEARNER_LOGREG, TL_LEARNER_SVM};
+    for (int t = 0; t < 2; t++) {
+        tl_learner_params p = tl_learner_params_default(types[t]);
+        p.C = TL_LEARNER_C_AUTO;
+        tl_learner *l = NULL, *e = NULL;
+        CHECK_OK(tl_learner_create(&p, &l));
+        CHECK_OK(tl_learner_fit(l, dense_x(X, N, D), y, NULL));
+        double cv = -1, C = tl_learner_C(l);
+        CHECK(tl_learner_C_auto(l, &cv));
+        CHECK_MSG(cv > 0.5 && cv <= 1.0, "%s: cv accuracy %g", tl_learner_name(types[t]), cv);
+        /* a grid point: 1e-4 .. 1e2 */
+        double lg = log10(C);
+        CHECK_MSG(fabs(lg - round(lg)) < 1e-12 && lg >= -4 && lg <= 2, "%s: C = %g",
+                  tl_learner_name(types[t]), C);
+        /* the noise dominates: a small C is chosen, not the largest */
+        CHECK_MSG(C <= 1.0, "%s: C = %g on noisy data", tl_learner_name(types[t]), C);
+        /* the chosen C is the best of the grid by (cold) cross-validation, to a sample */
+        double best = 0, at = 0;
+        for (int g = 0; g < G; g++) {
+            tl_learner_params pc = p;
+            pc.C = pow(10.0, g - 4);
+            double acc;
+            CHECK_OK(tl_cross_validate(&pc, dense_x(X, N, D), y, NULL, 5, p.seed, &acc, NULL));
+            if (acc > best) best = acc;
+            if (pc.C == C) at = acc;
+        }
+        CHECK_MSG(best - at <= 2.0 / N && fabs(at - cv) <= 2.0 / N,
+                  "%s: chosen C %g scores %g (auto said %g), the grid's best %g",
+                  tl_learner_name(types[t]), C, at, cv, best);
+        /* an auto fit is the fit with the chosen C, bit for bit */
+        tl_learner_params pe = p;
+        pe.C = C;
+        CHECK_OK(tl_learner_create(&pe, &e));
+        CHECK_OK(tl_learner_fit(e, dense_x(X, N, D), y, NULL));
+        CHECK(!tl_learner_C_auto(e, &cv) && cv == 0 && tl_learner_C(e) == C);
+        tl_mat S1, S2;
+        CHECK_OK(tl_mat_alloc(&S1, 40, 2));
+        CHECK_OK(tl_mat_alloc(&S2, 40, 2));
+        CHECK_OK(tl_learner_scores(l, dense_x(Q, 40, D), S1));
+        CHECK_OK(tl_learner_scores(e, dense_x(Q, 40, D), S2));
+        CHECK(max_abs_diff(S1, S2) == 0);
+        CHECK(tl_learner_converged(l) && tl_learner_iterations(l) > 0);
+        /* the same choice with the rows as CSR */
+        csr_buf b = to_csr(X, N, D);
+        tl_learner *s = NULL;
+        CHECK_OK(tl_learner_create(&p, &s));
+        CHECK_OK(tl_learner_fit(s, b.X, y, NULL));
+        CHECK(tl_learner_C(s) == C);
+        tl_learner_free(s);
+        csr_free(&b);
+        tl_mat_free(&S1);
+        tl_mat_free(&S2);
+        tl_learner_free(l);
+        tl_learner_free(e);
+    }
+    /* k-NN and ridge have no C */
+    tl_learner_params pk = tl_learner_params_default(TL_LEARNER_RIDGE);
+    tl_learner *r = NULL;
+    CHECK_OK(tl_learner_create(&pk, &r));
+    CHECK_OK(tl_learner_fit(r, dense_x(X, N, D), y, NULL));
+    CHECK(tl_learner_C(r) == 0 && !tl_learner_C_auto(r, NULL) && tl_learner_converged(r));
+    tl_learner_free(r);
+}
+
+TEST(c_auto_weights) {
+    /* Clean, separable rows plus label-flipped copies: with the copies weighted 0 the
+     * cross-validation neither trains nor scores on them (accuracy 1); weighted 1 they cost. */
+    enum { N = 60, D = 4 };
+    double X[2 * N * D], w[2 * N];
+    int y[2 * N];
+    const int lab[2] = {0, 1};
+    blobs(9, N, D, 2, lab, 6.0, X, y);
+    for (size_t i = 0; i < N; i++) {
+        memcpy(X + (N + i) * D, X + i * D, D * sizeof(double));
+        y[N + i] = 1 - y[i];
+        w[i] = 1;
+        w[N + i] = 0;
+    }
+    tl_learner_params p = tl_learner_params_default(TL_LEARNER_SVM);
+    p.C = TL_LEARNER_C_AUTO;
+    tl_learner *l = NULL;
+    double cv0 = 0, cv1 = 0;
+    CHECK_OK(tl_learner_create(&p, &l));
+    CHECK_OK(tl_learner_fit(l, dense_x(X, 2 * N, D), y, w));
+    CHECK(tl_learner_C_auto(l, &cv0));
+    CHECK_MSG(cv0 == 1.0, "zero-weight rows counted: cv accuracy %g", cv0);
+    for (size_t i = 0; i < 2 * N; i++) w[i] = 1;
+    CHECK_OK(tl_learner_fit(l, dense_x(X, 2 * N, D), y, w));
+    CHECK(tl_learner_C_auto(l, &cv1));
+    CHECK_MSG(cv1 < 0.75, "unit weights: cv accuracy %g", cv1);
+    /* non-dyadic weights on the clean rows: the pooled accuracy is 1 however the sums round,
+       and the record reads back (a 1.0000000000000002 was refused on load) */
+    for (size_t i = 0; i < N; i++) w[i] = 0.1 + 0.01 * (double)(i % 13);
+    for (int rep = 0; rep < 3; rep++) {
+        tl_tlm *c = NULL;
+        tl_learner *r = NULL;
+        double cvw = 0;
+        for (size_t i = 0; i < N; i++) w[i] *= 1.1;
+        CHECK_OK(tl_learner_fit(l, dense_x(X, N, D), y, w));
+        CHECK(tl_learner_C_auto(l, &cvw) && cvw <= 1.0 && cvw > 0.99);
+        CHECK_OK(tl_tlm_create(&c));
+        CHECK_OK(tl_learner_write(l, c));
+        CHECK_OK(tl_learner_read(c, "mem", &r));
+        tl_learner_free(r);
+        tl_tlm_free(c);
+    }
+    tl_learner_free(l);
+    /* rows scaled by 1e-2 with 60/40 classes: the smallest C's all predict the majority class (a
+       plateau of equal scores), which must not end the search before C is large enough */
+    {
+        enum { M = 100 };
+        double Xs[M * D];
+        int ys[M];
+        blobs(11, M, D, 2, lab, 6.0, Xs, ys);
+        for (size_t i = 0; i < M; i++) {
+            if (i % 5 == 1) ys[i] = 0; /* 60 % class 0 */
+            for (size_t k = 0; k < D; k++) Xs[i * D + k] *= 1e-2;
+        }
+        tl_learner_params pl = tl_learner_params_default(TL_LEARNER_LOGREG);
+        pl.C = TL_LEARNER_C_AUTO;
+        double cvp = 0;
+        CHECK_OK(tl_learner_create(&pl, &l));
+        CHECK_OK(tl_learner_fit(l, dense_x(Xs, M, D), ys, NULL));
+        CHECK(tl_learner_C_auto(l, &cvp));
+        CHECK_MSG(cvp > 0.75 && tl_learner_C(l) >= 1, "plateau: C = %g, cv accuracy %g",
+                  tl_learner_C(l), cvp);
+        tl_learner_free(l);
+    }
+    /* a single class: nothing to choose, C reads 1 */
+    int y1[4] = {3, 3, 3, 3};
+    CHECK_OK(tl_learner_create(&p, &l));
+    CHECK_OK(tl_learner_fit(l, dense_x(X, 4, D), y1, NULL));
+    CHECK(tl_learner_C(l) == 1.0 && !tl_learner_C_auto(l, NULL));
+    tl_learner_free(l);
+    /* two rows: the folds shrink to the rows, the fit still chooses */
+    int y2[2] = {0, 1};
+    CHECK_OK(tl_learner_create(&p, &l));
+    CHECK_OK(tl_learner_fit(l, dense_x(X, 2, D), y2, NULL));
+    CHECK(tl_learner_C_auto(l, NULL) && tl_learner_C(l) > 0);
+    tl_learner_free(l);
+}
+
+TEST(convergence_reported) {
+    enum { N = 120, D = 60 };
+    static double X[N * D];
+    int y[N];
+    noisy_problem(7, N, D, X, y);
+    tl_learner_type types[2] = {TL_LEARNER_LOGREG, TL_LEARNER_SVM};
+    for (int t = 0; t < 2; t++) {
+        tl_learner_params p = tl_learner_params_default(types[t]);
+        p.C = 0.01;
+        tl_learner *l = NULL;
+        CHECK_OK(tl_learner_create(&p, &l));
+        CHECK(!tl_learner_converged(l)); /* before fit */
+        CHECK_OK(tl_learner_fit(l, dense_x(X, N, D), y, NULL));
+        CHECK_MSG(tl_learner_converged(l), "%s did not converge in %d",
+                  tl_learner_name(types[t]), tl_learner_iterations(l));
+        CHECK(tl_learner_iterations(l) > 2 && tl_learner_iterations(l) <= p.max_iter);
+        /* two iterations are not enough: the fit succeeds and says so */
+        p.max_iter = 2;
+        tl_learner *s = NULL;
+        CHECK_OK(tl_learner_create(&p, &s));
+        CHECK_OK(tl_learner_fit(s, dense_x(X, N, D), y, NULL));
+        CHECK_MSG(!tl_learner_converged(s), "%s converged in 2 iterations",
+                  tl_learner_name(types[t]));
+        CHECK(tl_learner_iterations(s) == 2);
+        /* and the record survives a save and a load */
+        tl_tlm *c = NULL;
+        tl_learner *r = NULL;
+        CHECK_OK(tl_tlm_create(&c));
+        CHECK_OK(tl_learner_write(s, c));
+        CHECK_OK(tl_learner_read(c, "mem", &r));
+        CHECK(r && !tl_learner_converged(r) && tl_learner_iterations(r) == 2 &&
+              tl_learner_C(r) == 0.01 && !tl_learner_C_auto(r, NULL));
+        tl_learner_free(r);
+        tl_tlm_free(c);
+        tl_learner_free(s);
+        tl_learner_free(l);
+    }
+    /* an auto fit saves the chosen C and its cross-validated accuracy */
+    tl_learner_params p = tl_learner_params_default(TL_LEARNER_LOGREG);
+    p.C = TL_LEARNER_C_AUTO;
+    tl_learner *l = NULL, *r = NULL;
+    tl_tlm *c = NULL;
+    double cv = 0, cvr = 0;
+    CHECK_OK(tl_learner_create(&p, &l));
+    CHECK_OK(tl_learner_fit(l, dense_x(X, N, D), y, NULL));
+    CHECK_OK(tl_tlm_create(&c));
+    CHECK_OK(tl_learner_write(l, c));
+    CHECK(tl_tlm_get_meta(c, "C_auto") != NULL);
+    CHECK_OK(tl_learner_read(c, "mem", &r));
+    CHECK(r && tl_learner_C(r) == tl_learner_C(l) && tl_learner_C_auto(r, &cvr) &&
+          tl_learner_C_auto(l, &cv) && fabs(cv - cvr) < 1e-15 && tl_learner_converged(r));
+    tl_learner_free(r);
+    tl_tlm_free(c);
+    tl_learner_free(l);
+}
+
+TEST(registry_params) {
+    /* the registry's learners: C is "auto" by default (a real parameter that also takes the word),
+       max-iter is described for logreg and svm */
+    const char *names[2] = {"svm", "logreg"};
+    const int iters[2] = {1000, 500};
+    for (int t = 0; t < 2; t++) {
+        const tl_method *m = tl_method_find(names[t], 0);
+        CHECK(m != NULL);
+        if (!m) continue;
+        const tl_param_desc *d = tl_method_param_find(m, "C");
+        CHECK(d && d->type == TL_PARAM_REAL && strcmp(d->def, "auto") == 0);
+        CHECK(tl_method_param_find(m, "max-iter") != NULL);
+        tl_params *p = NULL;
+        tl_learner_params lp;
+        CHECK_OK(tl_params_create(m, &p));
+        if (!p) continue;
+        CHECK(strcmp(tl_params_get(p, "C"), "auto") == 0 && tl_params_num(p, "C") == 0);
+        CHECK(!tl_params_is_set(p, "C"));
+        CHECK_OK(tl_learner_params_from(p, 42, &lp));
+        CHECK(lp.C == TL_LEARNER_C_AUTO && lp.max_iter == iters[t] && lp.cv_folds == 5);
+        CHECK_OK(tl_params_set(p, "C", "0.01"));
+        CHECK(strcmp(tl_params_get(p, "C"), "0.01") == 0 && tl_params_num(p, "C") == 0.01);
+        CHECK_OK(tl_params_set(p, "max-iter", "50"));
+        CHECK_OK(tl_learner_params_from(p, 42, &lp));
+        CHECK(lp.C == 0.01 && lp.max_iter == 50);
+        CHECK_OK(tl_params_set(p, "C", "AUTO")); /* the canonical word */
+        CHECK(strcmp(tl_params_get(p, "C"), "auto") == 0 && tl_params_is_set(p, "C"));
+        CHECK_STATUS(tl_params_set(p, "C", "abc"), TL_ERR_INVALID_ARG);
+        CHECK_ERR_HAS("auto");
+        CHECK_STATUS(tl_params_set(p, "C", "0"), TL_ERR_INVALID_ARG); /* 0 is not a C */
+        CHECK_STATUS(tl_params_set(p, "max-iter", "0"), TL_ERR_INVALID_ARG);
+        CHECK_OK(tl_params_set_num(p, "C", 2.5));
+        CHECK(tl_params_num(p, "C") == 2.5);
+        CHECK_OK(tl_params_set_num(p, "C", 0)); /* 0 selects the word */
+        CHECK(strcmp(tl_params_get(p, "C"), "auto") == 0);
+        tl_params_free(p);
+    }
+    const tl_method *k = tl_method_find("knn", 0);
+    CHECK(k && !tl_method_param_find(k, "C") && !tl_method_param_find(k, "max-iter"));
+}
+
 TEST(params) {
     tl_learner_params p = tl_learner_params_default(TL_LEARNER_KNN);
     CHECK(p.k == 1 && p.C == 1.0 && p.alpha == 1.0 && p.fit_intercept && p.seed == 42);
@@ -730,9 +998,15 @@ TEST(params) {
     CHECK(strcmp(tl_learner_name(TL_LEARNER_SVM), "svm") == 0);
     CHECK(strcmp(tl_learner_name(TL_LEARNER_LOGREG), "logreg") == 0);
     p = tl_learner_params_default(TL_LEARNER_SVM);
-    p.C = 0;
+    CHECK(p.C == 1.0 && p.cv_folds == 5); /* the typed default keeps C = 1 */
+    p.C = -1;
     CHECK_STATUS(tl_learner_params_check(&p), TL_ERR_INVALID_ARG);
     CHECK_ERR_HAS("C");
+    p.C = TL_LEARNER_C_AUTO; /* 0: chosen by cross-validation */
+    CHECK_OK(tl_learner_params_check(&p));
+    p.cv_folds = 1;
+    CHECK_STATUS(tl_learner_params_check(&p), TL_ERR_INVALID_ARG);
+    CHECK_ERR_HAS("cv_folds");
     p = tl_learner_params_default(TL_LEARNER_LOGREG);
     p.tol = -1;
     CHECK_STATUS(tl_learner_params_check(&p), TL_ERR_INVALID_ARG);
@@ -878,6 +1152,21 @@ TEST(amazon_sparse) {
                   tl_learner_name(cases[c].t), acc, cases[c].acc);
         tl_learner_free(l);
     }
+    /* C = auto: 5-fold cross-validation on the books rows chooses C = 0.01 for the SVM, as
+     * sklearn's does (LinearSVC, cross_val_score over 1e-5..1e2: 0.638 0.750 0.794 0.801 0.781
+     * 0.770 0.772 0.771), and LinearSVC(C=0.01) scores 0.7724 on kitchen */
+    tl_learner_params p = tl_learner_params_default(TL_LEARNER_SVM);
+    p.C = TL_LEARNER_C_AUTO;
+    tl_learner *l = NULL;
+    double cv = 0;
+    CHECK_OK(tl_learner_create(&p, &l));
+    CHECK_OK(tl_learner_fit(l, tl_dataset_features(S), tl_dataset_labels_const(S), NULL));
+    CHECK_MSG(tl_learner_C(l) == 0.01, "chosen C = %g", tl_learner_C(l));
+    CHECK(tl_learner_C_auto(l, &cv) && cv > 0.78 && cv < 0.82);
+    CHECK_OK(tl_learner_predict(l, tl_dataset_features(T), pred));
+    double acc = tl_accuracy(tl_dataset_labels_const(T), pred, nt);
+    CHECK_MSG(fabs(acc - 0.7724) <= 0.003, "svm C auto: %.4f, sklearn C=0.01 0.7724", acc);
+    tl_learner_free(l);
     free(pred);
 out:
     tl_dataset_free(S);
@@ -903,6 +1192,10 @@ int main(void) {
     RUN(metrics_hand);
     RUN(auc_hand);
     RUN(cross_validation);
+    RUN(c_auto);
+    RUN(c_auto_weights);
+    RUN(convergence_reported);
+    RUN(registry_params);
     RUN(params);
     RUN(bad_inputs);
     RUN(office_caltech_1nn);

@@ -32,15 +32,27 @@ typedef struct tl_learner_params tl_learner_params;
 struct tl_learner_params {
     tl_learner_type type;
     size_t k;          /* k-NN: neighbours (default 1); ties broken by the nearest neighbour */
-    double C;          /* logreg / svm: 0.5||W||^2 + C * sum_i w_i loss_i (sklearn's C), default 1 */
+    double C;          /* logreg / svm: 0.5||W||^2 + C * sum_i w_i loss_i (sklearn's C), default 1;
+                          TL_LEARNER_C_AUTO (0): chosen by stratified cv_folds-fold
+                          cross-validation on the training rows (and their weights) over the grid
+                          1e-4, 1e-3, ..., 1e2, ties to the smaller C (tl_learner_C says which) */
     double alpha;      /* ridge: ||XW - Y||^2 + alpha ||W||^2, default 1 */
     bool fit_intercept;/* logreg / svm / ridge: default true (intercept not regularised for
                           logreg/ridge; svm uses liblinear's bias feature = 1) */
-    int max_iter;      /* logreg: L-BFGS iterations (default 500); svm: epochs (default 1000) */
+    int max_iter;      /* logreg: L-BFGS iterations (default 500); svm: epochs (default 1000);
+                          stopping there without converging is reported (tl_learner_converged) */
     double tol;        /* logreg: gradient-norm tolerance (default 1e-6); svm: default 1e-4 */
     uint64_t seed;     /* svm coordinate order (default 42) */
     int threads;       /* 0: leave BLAS threads as they are */
+    size_t cv_folds;   /* C = auto: folds of the cross-validation (default 5, at least 2; fewer
+                          when the training set has fewer rows) */
 };
+
+/* The value of C that asks for cross-validation (the registry's default for logreg and svm; the
+ * typed default stays C = 1, so programs built on tl_learner_params_default keep their results). */
+#define TL_LEARNER_C_AUTO 0.0
+/* The grid C = auto searches: TL_LEARNER_C_GRID_N values from 1e-4 up by factors of 10. */
+#define TL_LEARNER_C_GRID_N 7
 
 tl_learner_params tl_learner_params_default(tl_learner_type type);
 /* Says in words what is wrong (TL_ERR_INVALID_ARG). */
@@ -57,7 +69,8 @@ tl_status tl_learner_create(const tl_learner_params *p, tl_learner **out);
 #endif
 void tl_learner_free(tl_learner *l); /* NULL-safe */
 /* X (n, d), y (n), w (n) or NULL for unit weights. Rejects n = 0, NaN/Inf, negative weights,
- * all-zero weights. A single class is accepted (predicts it). */
+ * all-zero weights, and k-NN with k larger than n (naming both). A single class is accepted
+ * (predicts it). */
 tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w);
 /* pred (n): predicted labels (values from the training labels). TL_ERR_SHAPE if X's column count
  * differs from training, TL_ERR_STATE before fit. */
@@ -68,6 +81,21 @@ tl_status tl_learner_scores(const tl_learner *l, tl_xmat X, tl_mat S);
 size_t tl_learner_nclasses(const tl_learner *l);
 size_t tl_learner_input_dim(const tl_learner *l); /* training features (0 before fit) */
 const int *tl_learner_classes(const tl_learner *l);
+/* logreg / svm: the C the fitted model uses (the one cross-validation chose when C was auto; the
+ * given one otherwise); 0 for the other learners and before fit. */
+double tl_learner_C(const tl_learner *l);
+/* True when C was chosen by cross-validation (C = auto) in the last fit; cv_accuracy, when not
+ * NULL, receives the chosen C's cross-validated accuracy (weighted by the sample weights). */
+bool tl_learner_C_auto(const tl_learner *l, double *cv_accuracy);
+/* False when the last fit (logreg: L-BFGS; svm: dual coordinate descent, any one-vs-rest problem)
+ * stopped at max_iter without meeting its tolerance: the model is usable but not the optimum, and
+ * a report should say so (more iterations, scaled features or a smaller C help). True for k-NN,
+ * ridge, a single-class fit and a learner read back from a file that predates the flag; false
+ * before fit. Cross-validation fits for C = auto do not count. */
+bool tl_learner_converged(const tl_learner *l);
+/* Iterations the last final fit took (logreg: L-BFGS iterations; svm: the most epochs of any
+ * one-vs-rest problem; 0 for the others). */
+int tl_learner_iterations(const tl_learner *l);
 /* A fitted learner into / out of a .tlm container (tl/io.h); name: the file, for messages. */
 tl_status tl_learner_write(const tl_learner *l, tl_tlm *c);
 tl_status tl_learner_read(const tl_tlm *c, const char *name, tl_learner **out);

@@ -66,7 +66,9 @@ typedef struct {
     tl_param_type type;
     const char *def;     /* the default, as text */
     double lo, hi;       /* INT/REAL: the accepted range */
-    const char *choices; /* CHOICE: the accepted words, comma-separated */
+    const char *choices; /* CHOICE: the accepted words, comma-separated; INT/REAL: NULL, or
+                            words accepted besides a number (e.g. "auto"), whose number is 0
+                            (their range leaves 0 out, so 0 means the word) */
     const char *help;    /* one line */
     const char *grid;    /* a small search grid (comma-separated values), or NULL */
 } tl_param_desc;

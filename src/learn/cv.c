@@ -10,15 +10,7 @@
 #include "internal/check.h"
 #include "learn/learn_internal.h"
 
-typedef struct {
-    tl_xmat X;
-    double *dv;    /* dense rows */
-    size_t *ip;    /* CSR indptr */
-    int32_t *ind;  /* CSR indices */
-    double *val;   /* CSR values */
-} xsub;
-
-static void xsub_free(xsub *s) {
+void tlp_xsub_free(tlp_xsub *s) {
     tl_free(s->dv);
     tl_free(s->ip);
     tl_free(s->ind);
@@ -26,14 +18,13 @@ static void xsub_free(xsub *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* Rows idx (m) of X into s (owned copies). */
-static tl_status xsub_make(tl_xmat X, const size_t *idx, size_t m, xsub *s) {
+tl_status tlp_xsub_make(tl_xmat X, const size_t *idx, size_t m, tlp_xsub *s) {
     tl_status st = TL_OK;
     memset(s, 0, sizeof *s);
     size_t d = tlp_xcols(X), cells;
     if (!X.sparse) {
         TL_CHECK(tl_size_mul(m, d, &cells) == 0, TL_ERR_NOMEM, "cv: subset overflows");
-        TL_ALLOC(s->dv, cells);
+        TL_ALLOC(s->dv, cells ? cells : 1);
         for (size_t r = 0; r < m; r++)
             memcpy(s->dv + r * d, X.dense.data + idx[r] * X.dense.ld, d * sizeof(double));
         s->X.sparse = false;
@@ -43,8 +34,8 @@ static tl_status xsub_make(tl_xmat X, const size_t *idx, size_t m, xsub *s) {
         size_t nnz = 0;
         for (size_t r = 0; r < m; r++) nnz += A->indptr[idx[r] + 1] - A->indptr[idx[r]];
         TL_ALLOC(s->ip, m + 1);
-        TL_ALLOC(s->ind, nnz);
-        TL_ALLOC(s->val, nnz);
+        TL_ALLOC(s->ind, nnz ? nnz : 1);
+        TL_ALLOC(s->val, nnz ? nnz : 1);
         s->ip[0] = 0;
         for (size_t r = 0, q = 0; r < m; r++) {
             size_t a = A->indptr[idx[r]], len = A->indptr[idx[r] + 1] - a;
@@ -59,33 +50,19 @@ static tl_status xsub_make(tl_xmat X, const size_t *idx, size_t m, xsub *s) {
         s->X.csr = (tl_csr){m, d, nnz, s->ip, s->ind, s->val};
     }
 done:
-    if (st != TL_OK) xsub_free(s);
+    if (st != TL_OK) tlp_xsub_free(s);
     return st;
 }
 
-tl_status tl_cross_validate(const tl_learner_params *p, tl_xmat X, const int *y, const double *w,
-                            size_t folds, uint64_t seed, double *mean_acc,
-                            double *fold_acc /* (folds) or NULL */) {
+tl_status tlp_stratified_folds(const int *y, size_t n, size_t folds, uint64_t seed,
+                               size_t *fold /* (n) */) {
     tl_status st = TL_OK;
-    int *cls = NULL, *ysub = NULL, *pred = NULL;
-    size_t *fold = NULL, *order = NULL, *start = NULL, *tr = NULL, *te = NULL;
-    double *wsub = NULL;
-    xsub Xtr = {0}, Xte = {0};
-    tl_learner *l = NULL;
-    size_t c = 0, n = tlp_xrows(X);
-    TL_CHECK(mean_acc != NULL, TL_ERR_INVALID_ARG, "cross-validation: output is NULL");
-    TL_TRY(tl_learner_params_check(p));
-    TL_CHECK(n > 0, TL_ERR_EMPTY, "cross-validation: no samples");
-    TL_CHECK(y != NULL, TL_ERR_LABEL, "cross-validation: labels are missing");
-    TL_CHECK(folds >= 2 && folds <= n, TL_ERR_INVALID_ARG,
-             "cross-validation: folds = %zu must be in [2, %zu] (the number of samples)", folds,
-             n);
-    TL_TRY(tlp_xvalidate(X, "X"));
+    int *cls = NULL;
+    size_t *order = NULL, *start = NULL, c = 0;
     TL_TRY(tlp_unique(y, n, &cls, &c));
     /* counting sort of the samples by class, then a per-class shuffle */
     TL_CALLOC(start, c + 1);
-    TL_ALLOC(order, n);
-    TL_ALLOC(fold, n);
+    TL_ALLOC(order, n ? n : 1);
     for (size_t i = 0; i < n; i++) start[tlp_find(cls, c, y[i]) + 1]++;
     for (size_t k = 0; k < c; k++) start[k + 1] += start[k];
     {
@@ -100,6 +77,34 @@ tl_status tl_cross_validate(const tl_learner_params *p, tl_xmat X, const int *y,
         tl_rng_shuffle(&rng, order + start[k], start[k + 1] - start[k]);
         for (size_t t = start[k]; t < start[k + 1]; t++) fold[order[t]] = counter++ % folds;
     }
+done:
+    tl_free(cls);
+    tl_free(order);
+    tl_free(start);
+    return st;
+}
+
+tl_status tl_cross_validate(const tl_learner_params *p, tl_xmat X, const int *y, const double *w,
+                            size_t folds, uint64_t seed, double *mean_acc,
+                            double *fold_acc /* (folds) or NULL */) {
+    tl_status st = TL_OK;
+    int *ysub = NULL, *pred = NULL;
+    size_t *fold = NULL, *tr = NULL, *te = NULL;
+    double *wsub = NULL;
+    tlp_xsub Xtr = {0}, Xte = {0};
+    tl_learner *l = NULL;
+    size_t n = tlp_xrows(X);
+    TL_CHECK(mean_acc != NULL, TL_ERR_INVALID_ARG, "cross-validation: output is NULL");
+    TL_TRY(tl_learner_params_check(p));
+    TL_CHECK(n > 0, TL_ERR_EMPTY, "cross-validation: no samples");
+    TL_CHECK(y != NULL, TL_ERR_LABEL, "cross-validation: labels are missing");
+    TL_CHECK(folds >= 2 && folds <= n, TL_ERR_INVALID_ARG,
+             "cross-validation: folds = %zu must be in [2, %zu] (the number of samples)", folds,
+             n);
+    TL_TRY(tlp_xvalidate(X, "X"));
+    TL_ALLOC(fold, n);
+    TL_TRY(tlp_stratified_folds(y, n, folds, seed, fold));
+    TL_TRY(tlp_stratified_folds(y, n, folds, seed, fold));
     TL_ALLOC(tr, n);
     TL_ALLOC(te, n);
     TL_ALLOC(ysub, n);
@@ -114,7 +119,7 @@ tl_status tl_cross_validate(const tl_learner_params *p, tl_xmat X, const int *y,
             else
                 tr[ntr++] = i;
         }
-        TL_TRY(xsub_make(X, tr, ntr, &Xtr));
+        TL_TRY(tlp_xsub_make(X, tr, ntr, &Xtr));
         for (size_t r = 0; r < ntr; r++) {
             ysub[r] = y[tr[r]];
             if (w) wsub[r] = w[tr[r]];
@@ -125,10 +130,10 @@ tl_status tl_cross_validate(const tl_learner_params *p, tl_xmat X, const int *y,
             st = tl_fail_prefix(st, "cross-validation fold %zu of %zu", f + 1, folds);
             goto done;
         }
-        xsub_free(&Xtr);
-        TL_TRY(xsub_make(X, te, nte, &Xte));
+        tlp_xsub_free(&Xtr);
+        TL_TRY(tlp_xsub_make(X, te, nte, &Xte));
         TL_TRY(tl_learner_predict(l, Xte.X, pred));
-        xsub_free(&Xte);
+        tlp_xsub_free(&Xte);
         tl_learner_free(l);
         l = NULL;
         size_t ok = 0;
@@ -140,14 +145,11 @@ tl_status tl_cross_validate(const tl_learner_params *p, tl_xmat X, const int *y,
     *mean_acc = sum / (double)folds;
 done:
     tl_learner_free(l);
-    xsub_free(&Xtr);
-    xsub_free(&Xte);
-    tl_free(cls);
+    tlp_xsub_free(&Xtr);
+    tlp_xsub_free(&Xte);
     tl_free(ysub);
     tl_free(pred);
     tl_free(fold);
-    tl_free(order);
-    tl_free(start);
     tl_free(tr);
     tl_free(te);
     tl_free(wsub);

@@ -415,7 +415,8 @@ static void knn_free(void *mp) {
 }
 
 static tl_status knn_fit(const tl_learner_params *p, tl_xmat X, const int *yi, const double *w,
-                         size_t c, void **out) {
+                         size_t c, tlp_fit_info *info, void **out) {
+    (void)info; /* nothing iterates */
     tl_status st = TL_OK;
     knn_model *m = NULL;
     size_t n = tlp_xrows(X), d = tlp_xcols(X), nk = 0, cells, nnz = 0;
@@ -626,7 +627,8 @@ static tl_status knn_read(const tl_learner_params *p, const tl_tlm *c, const cha
         st = tl_fail_prefix(TL_ERR_FORMAT, "%s", name);
         goto done;
     }
-    TL_TRY(knn_fit(p, X, yi, wv, nc, out));
+    tlp_fit_info info = {0};
+    TL_TRY(knn_fit(p, X, yi, wv, nc, &info, out));
 done:
     tl_free(ip);
     tl_free(yi);

@@ -11,10 +11,20 @@
 #include "tl/io.h"
 #include "tl/learn.h"
 
+/* What a fit is given beyond the data, and what it reports back. */
 typedef struct {
-    /* Fit a model; *model receives an object owned by the learner (freed with free_model). */
+    const void *init; /* in: a model of the same learner fitted on the same rows with another C
+                         (kept with keep_state), to start from; NULL: a cold start */
+    bool keep_state;  /* in: keep in the model what a warm start needs (svm: dual variables) */
+    bool converged;   /* out: false when the solver stopped at max_iter short of its tolerance */
+    int iterations;   /* out: solver iterations (svm: the most epochs of any binary problem) */
+} tlp_fit_info;
+
+typedef struct {
+    /* Fit a model; *model receives an object owned by the learner (freed with free_model).
+     * info is never NULL. */
     tl_status (*fit)(const tl_learner_params *p, tl_xmat X /* (n, d) */, const int *yi /* (n) */,
-                     const double *w /* (n) */, size_t c, void **model);
+                     const double *w /* (n) */, size_t c, tlp_fit_info *info, void **model);
     /* S (n, c): class scores. */
     tl_status (*scores)(const void *model, tl_xmat X /* (n, d) */, tl_mat S);
     /* Optional: class indices (n) of the predictions; NULL means argmax of scores. */
@@ -51,6 +61,8 @@ typedef struct {
     size_t d, c, t;
     double *Wt; /* (d, t) */
     double *b;  /* (t) */
+    size_t n;      /* svm with keep_state: training rows of alpha, else 0 */
+    double *alpha; /* svm with keep_state: (t, n) dual variables (a warm start's), else NULL */
 } tlp_linmodel;
 tl_status tlp_linmodel_create(size_t d, size_t c, tlp_linmodel **out); /* zeroed */
 void tlp_linmodel_free(void *m);
@@ -65,6 +77,21 @@ tl_status tlp_get_linear(const tl_tlm *m, const char *name, size_t d, size_t t, 
 tl_status tlp_linmodel_write(const void *m, tl_tlm *c);
 tl_status tlp_linmodel_read(const tl_learner_params *p, const tl_tlm *m, const char *name,
                             size_t d, size_t c, void **model);
+
+/* Rows of X copied into a matrix of their own (cv.c): dense rows, or a new CSR. */
+typedef struct {
+    tl_xmat X;
+    double *dv;   /* dense rows */
+    size_t *ip;   /* CSR indptr */
+    int32_t *ind; /* CSR indices */
+    double *val;  /* CSR values */
+} tlp_xsub;
+/* Rows idx (m) of X into s (owned copies; free with tlp_xsub_free, also after a failure). */
+tl_status tlp_xsub_make(tl_xmat X, const size_t *idx, size_t m, tlp_xsub *s);
+void tlp_xsub_free(tlp_xsub *s);
+/* Stratified fold of each sample: fold (n) in [0, folds), each class's samples shuffled with the
+ * seed and dealt round-robin (one counter across the classes in sorted order). */
+tl_status tlp_stratified_folds(const int *y, size_t n, size_t folds, uint64_t seed, size_t *fold);
 
 /* Sorted distinct values of y (n): *classes allocated with tl_malloc. */
 tl_status tlp_unique(const int *y, size_t n, int **classes, size_t *c);

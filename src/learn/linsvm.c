@@ -13,6 +13,12 @@
  * of the projected gradient (max - min) is <= tol over the whole set, or after max_iter epochs.
  * Zero-weight samples (C_i = 0) have a_i = 0 at the optimum and are left out.
  *
+ * Warm start (C = auto's grid, tlp_fit_info.init): the dual variables of the same rows fitted
+ * with a smaller C stay feasible (a >= 0, no upper bound for the squared hinge), so the solver
+ * starts from them with w = sum_i a_i y_i x_i rebuilt; D_ii changes with C and the first epoch's
+ * gradients see the new D. The final model of a fit is always a cold start, so C = auto gives
+ * the same model as passing the chosen C.
+ *
  * Dense rows go through BLAS ddot/daxpy; CSR rows are used natively (the 5000-d bag-of-words
  * Amazon reviews). Two classes train one problem (class 1 positive); c > 2 train c problems. */
 #include <math.h>
@@ -43,16 +49,32 @@ static inline void row_axpy(tl_xmat X, size_t i, double a, double *w) {
 }
 
 /* One binary problem. sgn (n) = +-1; idx (l) the samples with C_i > 0; Dii (n); QD (n) = ||x_i||^2
- * + bias^2 + Dii; w (d + 1) out (last entry = bias weight). alpha (n) workspace. */
-static void dcd_solve(tl_xmat X, const signed char *sgn, const double *Dii, const double *QD,
-                      size_t *idx, size_t l, double bias, int max_iter, double eps, tl_rng *rng,
-                      double *alpha, double *w) {
+ * + bias^2 + Dii; w (d + 1) out (last entry = bias weight). alpha (n): with warm, the starting
+ * dual variables (w is rebuilt from them), else zeroed; the solution on return. Returns the
+ * epochs run; *converged is false when max_iter epochs ran without meeting eps. */
+static int dcd_solve(tl_xmat X, const signed char *sgn, const double *Dii, const double *QD,
+                     size_t *idx, size_t l, double bias, int max_iter, double eps, tl_rng *rng,
+                     bool warm, double *alpha, double *w, bool *converged) {
     const size_t d = tlp_xcols(X);
     memset(w, 0, (d + 1) * sizeof(double));
-    for (size_t s = 0; s < l; s++) alpha[idx[s]] = 0;
+    if (warm) {
+        for (size_t s = 0; s < l; s++) {
+            size_t i = idx[s];
+            if (alpha[i] != 0) {
+                double a = alpha[i] * sgn[i];
+                row_axpy(X, i, a, w);
+                w[d] += a * bias;
+            }
+        }
+    } else {
+        for (size_t s = 0; s < l; s++) alpha[idx[s]] = 0;
+    }
     size_t active = l;
     double PGmax_old = INFINITY; /* no upper bound for the squared hinge: no PGmin_old */
-    for (int iter = 0; iter < max_iter; iter++) {
+    *converged = false;
+    int iter = 0;
+    while (iter < max_iter) {
+        iter++;
         double PGmax_new = -INFINITY, PGmin_new = INFINITY;
         for (size_t s = 0; s < active; s++) {
             size_t j = s + tl_rng_below(rng, active - s), t = idx[s];
@@ -88,17 +110,21 @@ static void dcd_solve(tl_xmat X, const signed char *sgn, const double *Dii, cons
             }
         }
         if (PGmax_new - PGmin_new <= eps) {
-            if (active == l) break;
+            if (active == l) {
+                *converged = true;
+                break;
+            }
             active = l; /* check convergence on the whole set before stopping */
             PGmax_old = INFINITY;
             continue;
         }
         PGmax_old = PGmax_new > 0 ? PGmax_new : INFINITY;
     }
+    return iter;
 }
 
 static tl_status svm_fit(const tl_learner_params *p, tl_xmat X, const int *yi, const double *w,
-                         size_t c, void **out) {
+                         size_t c, tlp_fit_info *info, void **out) {
     tl_status st = TL_OK;
     tlp_linmodel *m = NULL;
     signed char *sgn = NULL;
@@ -107,7 +133,16 @@ static tl_status svm_fit(const tl_learner_params *p, tl_xmat X, const int *yi, c
     size_t n = tlp_xrows(X), d = tlp_xcols(X), l = 0;
     const double bias = p->fit_intercept ? 1.0 : 0.0;
     TL_CHECK_INT(d, "columns");
+    const tlp_linmodel *init = info->init;
+    bool warm = init && init->alpha && init->n == n && init->t == (c == 2 ? 1 : c);
     TL_TRY(tlp_linmodel_create(d, c, &m));
+    if (info->keep_state) {
+        size_t cells;
+        TL_CHECK(tl_size_mul(n, m->t, &cells) == 0, TL_ERR_NOMEM, "svm: %zu x %zu overflows", n,
+                 m->t);
+        TL_CALLOC(m->alpha, cells);
+        m->n = n;
+    }
     TL_ALLOC(sgn, n);
     TL_ALLOC(Dii, n);
     TL_ALLOC(QD, n);
@@ -131,13 +166,24 @@ static tl_status svm_fit(const tl_learner_params *p, tl_xmat X, const int *yi, c
     }
     tl_rng rng;
     tl_rng_seed(&rng, p->seed);
+    info->converged = true;
+    info->iterations = 0;
     for (size_t k = 0; k < m->t; k++) {
         size_t pos = m->t == 1 ? 1 : k; /* the positive class */
         for (size_t i = 0; i < n; i++) sgn[i] = (size_t)yi[i] == pos ? 1 : -1;
         /* restart from index order; the shuffles continue the seeded stream */
         for (size_t i = 0, s = 0; i < n; i++)
             if (w[i] > 0) idx[s++] = i;
-        dcd_solve(X, sgn, Dii, QD, idx, l, bias, p->max_iter, p->tol, &rng, alpha, wv);
+        if (warm) memcpy(alpha, init->alpha + k * n, n * sizeof(double));
+        bool conv;
+        int it = dcd_solve(X, sgn, Dii, QD, idx, l, bias, p->max_iter, p->tol, &rng, warm, alpha,
+                           wv, &conv);
+        info->converged &= conv;
+        if (it > info->iterations) info->iterations = it;
+        if (m->alpha) {
+            double *ak = m->alpha + k * n;
+            for (size_t i = 0; i < n; i++) ak[i] = w[i] > 0 ? alpha[i] : 0;
+        }
         for (size_t j = 0; j < d; j++) m->Wt[j * m->t + k] = wv[j];
         m->b[k] = wv[d] * bias;
     }

@@ -14,7 +14,9 @@
  * recursion with the initial scaling s'y / y'y, and a backtracking Armijo line search with
  * safeguarded quadratic interpolation (the objective is convex, so s'y > 0 holds and pairs with
  * s'y <= 0 from rounding are simply skipped). Stops when max |grad| <= tol, when the relative
- * decrease of f falls below 64 eps, when the line search cannot decrease f, or after max_iter. */
+ * decrease of f falls below 64 eps, when the line search cannot decrease f, or after max_iter;
+ * only the last is reported as not converged (sklearn's ConvergenceWarning condition). A warm
+ * start (C = auto's grid) begins from the previous C's weights. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -106,8 +108,10 @@ static double amax(const double *a, size_t p) {
     return m;
 }
 
-/* Minimise lr_fg over x (p), starting from x. */
-static tl_status lbfgs(lr_problem *P, double *x, size_t p, int max_iter, double gtol) {
+/* Minimise lr_fg over x (p), starting from x. *iters: iterations run; *converged: false when
+ * max_iter ran out before a stopping test held. */
+static tl_status lbfgs(lr_problem *P, double *x, size_t p, int max_iter, double gtol, int *iters,
+                       bool *converged) {
     tl_status st = TL_OK;
     double *S = NULL, *Y = NULL, *g = NULL, *dir = NULL, *xn = NULL, *gn = NULL;
     double rho[LBFGS_MEM], al[LBFGS_MEM];
@@ -122,8 +126,14 @@ static tl_status lbfgs(lr_problem *P, double *x, size_t p, int max_iter, double 
     double f, fn;
     TL_TRY(lr_fg(P, x, &f, g));
     int head = 0, cnt = 0; /* ring buffer of correction pairs: newest at head - 1 */
-    for (int it = 0; it < max_iter; it++) {
-        if (amax(g, p) <= gtol) break;
+    int it = 0;
+    bool conv = false;
+    for (;; it++) {
+        if (amax(g, p) <= gtol) {
+            conv = true;
+            break;
+        }
+        if (it >= max_iter) break;
         /* two-loop recursion: dir = -H g */
         memcpy(dir, g, p * sizeof(double));
         for (int t = 0; t < cnt; t++) {
@@ -172,7 +182,10 @@ static tl_status lbfgs(lr_problem *P, double *x, size_t p, int max_iter, double 
             if (nstep > 0.5 * step) nstep = 0.5 * step;
             step = nstep;
         }
-        if (!ok) break; /* no decrease possible at this precision */
+        if (!ok) { /* no decrease possible at this precision */
+            conv = true;
+            break;
+        }
         int j = head;
         double sy = 0, yy = 0;
         for (size_t i = 0; i < p; i++) {
@@ -192,8 +205,14 @@ static tl_status lbfgs(lr_problem *P, double *x, size_t p, int max_iter, double 
         memcpy(g, gn, p * sizeof(double));
         f = fn;
         double scale = fmax(fmax(fabs(fold), fabs(f)), 1.0);
-        if ((fold - f) <= 64 * DBL_EPSILON * scale) break;
+        if ((fold - f) <= 64 * DBL_EPSILON * scale) {
+            conv = true;
+            it++;
+            break;
+        }
     }
+    *iters = it;
+    *converged = conv;
 done:
     tl_free(S);
     tl_free(Y);
@@ -213,7 +232,7 @@ static void logreg_free(void *mp) {
 }
 
 static tl_status logreg_fit(const tl_learner_params *p, tl_xmat X, const int *yi, const double *w,
-                            size_t c, void **out) {
+                            size_t c, tlp_fit_info *info, void **out) {
     tl_status st = TL_OK;
     logreg_model *m = NULL;
     double *x = NULL;
@@ -241,7 +260,12 @@ static tl_status logreg_fit(const tl_learner_params *p, tl_xmat X, const int *yi
     P.inv_csw = 1.0 / (p->C * sw);
     TL_ALLOC(P.Z, nc);
     TL_CALLOC(x, np);
-    TL_TRY(lbfgs(&P, x, np, p->max_iter, p->tol));
+    const logreg_model *init = info->init;
+    if (init && init->d == d && init->c == c) {
+        memcpy(x, init->Wt, dc * sizeof(double));
+        if (p->fit_intercept) memcpy(x + dc, init->b, c * sizeof(double));
+    }
+    TL_TRY(lbfgs(&P, x, np, p->max_iter, p->tol, &info->iterations, &info->converged));
     TL_CALLOC(m, 1);
     m->d = d;
     m->c = c;

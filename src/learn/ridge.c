@@ -104,7 +104,8 @@ done:
 }
 
 static tl_status ridge_fit(const tl_learner_params *p, tl_xmat X, const int *yi, const double *w,
-                           size_t c, void **out) {
+                           size_t c, tlp_fit_info *fi, void **out) {
+    (void)fi; /* a direct solve: converged, no iterations */
     tl_status st = TL_OK;
     tlp_linmodel *m = NULL;
     double *mu = NULL, *ybar = NULL, *A = NULL, *B = NULL, *T = NULL;

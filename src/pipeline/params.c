@@ -83,19 +83,32 @@ static tl_status parse_value(const tl_method *m, const tl_param_desc *d, const c
                              tlx_value *out) {
     const char *mn = m->name;
     double x;
+    /* a number-valued parameter may also take words ("auto"): the word is its text, 0 its number
+       (such a parameter's range leaves 0 out, so 0 means the word) */
+    if ((d->type == TL_PARAM_INT || d->type == TL_PARAM_REAL) && d->choices) {
+        long k = choice_index(d->choices, text);
+        if (k >= 0) {
+            out->num = 0;
+            choice_at(d->choices, k, out->text, sizeof out->text);
+            return TL_OK;
+        }
+    }
     switch (d->type) {
     case TL_PARAM_INT: {
         if (!parse_number(text, &x) || x != floor(x) || x < d->lo || x > d->hi)
-            return tl_fail(TL_ERR_INVALID_ARG, "%s: %s = '%s' is not an integer in [%.17g, %.17g]",
-                           mn, d->name, text, d->lo, d->hi);
+            return tl_fail(TL_ERR_INVALID_ARG,
+                           "%s: %s = '%s' is not an integer in [%.17g, %.17g]%s%s", mn, d->name,
+                           text, d->lo, d->hi, d->choices ? " or " : "",
+                           d->choices ? d->choices : "");
         out->num = x;
         snprintf(out->text, sizeof out->text, "%.0f", x);
         return TL_OK;
     }
     case TL_PARAM_REAL: {
         if (!parse_number(text, &x) || x < d->lo || x > d->hi)
-            return tl_fail(TL_ERR_INVALID_ARG, "%s: %s = '%s' is not a number in [%g, %g]", mn,
-                           d->name, text, d->lo, d->hi);
+            return tl_fail(TL_ERR_INVALID_ARG, "%s: %s = '%s' is not a number in [%g, %g]%s%s", mn,
+                           d->name, text, d->lo, d->hi, d->choices ? " or " : "",
+                           d->choices ? d->choices : "");
         out->num = x;
         tl_text_format_double(x, out->text, sizeof out->text);
         return TL_OK;
@@ -226,6 +239,8 @@ tl_status tl_params_set_num(tl_params *p, const char *name, double value) {
                            name, value, d->choices);
     } else if (d->type == TL_PARAM_BOOL) {
         snprintf(buf, sizeof buf, "%s", value != 0 ? "true" : "false");
+    } else if (d->choices && value == 0 && !(d->lo <= 0 && 0 <= d->hi)) {
+        choice_at(d->choices, 0, buf, sizeof buf); /* 0: the parameter's word ("auto") */
     } else {
         tl_text_format_double(value, buf, sizeof buf);
     }

@@ -346,12 +346,17 @@ bool cli_learner(const cli_args *a, tl_params **out) {
     const tl_method *m = tl_method_find(name ? name : "1nn", TL_FAMILY_LEARNER);
     if (!m) return cli_fail_status(TL_ERR_INVALID_ARG, "--learner"), false;
     if (tl_params_create(m, out) != TL_OK) return cli_fail_status(TL_ERR_NOMEM, "--learner"), false;
-    /* the learners share one option set: each takes the ones it has */
+    /* the learners share one option set: each takes the ones it has (as --learner-NAME where
+     * the command's method has a parameter of that name) */
     for (size_t i = 0; i < tl_method_param_count(m); i++) {
-        const char *pn = tl_method_param(m, i)->name;
-        if (!cli_given(a, pn)) continue;
-        if (tl_params_set(*out, pn, cli_get(a, pn)) != TL_OK) {
-            cli_fail_status(TL_ERR_INVALID_ARG, "--%s", pn);
+        const char *pn = tl_method_param(m, i)->name, *opt = pn;
+        char prefixed[96];
+        snprintf(prefixed, sizeof prefixed, "learner-%s", pn);
+        for (size_t k = 0; a->table[k].name[0]; k++)
+            if (strcmp(a->table[k].name, prefixed) == 0) opt = prefixed;
+        if (!cli_given(a, opt)) continue;
+        if (tl_params_set(*out, pn, cli_get(a, opt)) != TL_OK) {
+            cli_fail_status(TL_ERR_INVALID_ARG, "--%s", opt);
             tl_params_free(*out);
             *out = NULL;
             return false;

@@ -59,13 +59,25 @@ static char *hprintf(const char *fmt, ...) {
 /* One option per distinct parameter name of the family's methods, in registry order. Its help
  * names the methods that take it and their defaults ("[jda, tca: 100; sa: 30]"). */
 static size_t add_family_params(cli_opt *t, size_t n, int family, size_t cap) {
+    const size_t from = n; /* the options before are the command's own and another family's */
     for (size_t i = 0; i < tl_method_count(); i++) {
         const tl_method *m = tl_method_at(i);
         if ((int)tl_method_family(m) != family) continue;
         for (size_t q = 0; q < tl_method_param_count(m); q++) {
             const tl_param_desc *d = tl_method_param(m, q);
-            bool seen = false;
-            for (size_t k = 0; k < n; k++) seen |= strcmp(t[k].name, d->name) == 0;
+            /* a learner parameter named like one of the method's (kliep's and logreg's
+             * max-iter) becomes --learner-NAME, so that each option sets one thing */
+            bool clash = false, seen = false;
+            for (size_t k = 0; k < from; k++) clash |= strcmp(t[k].name, d->name) == 0;
+            const char *name = d->name;
+            if (clash && family == TL_FAMILY_LEARNER) {
+                char *pn = hprintf("learner-%s", d->name);
+                if (!pn) continue;
+                name = pn;
+            } else if (clash) {
+                continue;
+            }
+            for (size_t k = from; k < n; k++) seen |= strcmp(t[k].name, name) == 0;
             if (seen || n + 1 >= cap) continue;
             /* defaults per method, grouped by value */
             char defs[512] = "";
@@ -107,7 +119,7 @@ static size_t add_family_params(cli_opt *t, size_t n, int family, size_t cap) {
             char *help = d->type == TL_PARAM_CHOICE
                              ? hprintf("%s (%s) [%s]", d->help, d->choices, defs)
                              : hprintf("%s [%s]", d->help, defs);
-            t[n].name = d->name;
+            t[n].name = name;
             t[n].arg = meta;
             t[n].def = NULL; /* absent: the method's own default */
             t[n].help = help ? help : d->help;

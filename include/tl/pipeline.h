@@ -139,6 +139,12 @@ typedef struct {
     int *predictions;       /* (n_eval) the transfer's predicted labels of the evaluation rows */
     tl_mat *embedded;       /* (n_domains) each domain's rows mapped (keep_embeddings), else NULL */
     tl_mat embedded_eval;   /* the evaluation rows mapped (keep_embeddings), else empty */
+    /* the learner the user gets (on the method's output, else the baseline's): logreg / svm's C
+     * (NaN for the others), whether cross-validation chose it and its CV accuracy, and whether
+     * the solver converged (false: it stopped at max-iter) */
+    double learner_C, learner_cv_accuracy;
+    bool learner_C_auto, learner_converged;
+    bool learner_fitted; /* false for an ensemble or a network, which have no such learner */
 } tl_report;
 
 typedef struct tl_pipeline tl_pipeline;

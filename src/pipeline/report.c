@@ -140,6 +140,18 @@ static void report_json_body(tl_json *j, const tl_report *r) {
     }
     tl_json_obj_end(j);
     tl_json_str(j, "learner", r->learner);
+    if (r->learner_fitted) {
+        tl_json_obj_begin(j, "learner_fit");
+        if (isnan(r->learner_C)) tl_json_null(j, "C");
+        else tl_json_num(j, "C", r->learner_C);
+        tl_json_bool(j, "C_auto", r->learner_C_auto);
+        if (isnan(r->learner_cv_accuracy)) tl_json_null(j, "cv_accuracy");
+        else tl_json_num(j, "cv_accuracy", r->learner_cv_accuracy);
+        tl_json_bool(j, "converged", r->learner_converged);
+        tl_json_obj_end(j);
+    } else {
+        tl_json_null(j, "learner_fit");
+    }
     tl_json_str(j, "preprocess", r->preprocess);
     tl_json_str(j, "preprocess_fit", r->preprocess_on_source ? "source" : "domain");
     tl_json_str(j, "source", r->source);
@@ -256,6 +268,19 @@ tl_status tl_report_text(const tl_report *r, char **out) {
         tlx_tprintf(&t, "\n");
     }
     if (r->arch) tlx_tprintf(&t, "%-22s %s\n", "arch", r->arch);
+    if (r->learner_fitted && !isnan(r->learner_C)) {
+        if (r->learner_C_auto)
+            tlx_tprintf(&t, "%-22s C = %.6g, chosen by cross-validation on its training rows "
+                            "(%.2f %%)\n",
+                        "learner", r->learner_C, 100 * r->learner_cv_accuracy);
+        else
+            tlx_tprintf(&t, "%-22s C = %.6g, as given\n", "learner", r->learner_C);
+    }
+    if (r->learner_fitted && !r->learner_converged)
+        tlx_tprintf(&t, "%-22s the learner stopped at its iteration limit without converging: "
+                        "the model is usable but not the optimum (raise max-iter, scale the "
+                        "features, or lower C)\n",
+                    "note");
     if (r->family == TL_FAMILY_INSTANCE) {
         tlx_tprintf(&t, "%-22s min %.4g, max %.4g, %zu zero, effective sample size %.1f of %zu\n",
                     "weight spread", r->weight_min, r->weight_max, r->weight_zeros,

@@ -422,6 +422,16 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     }
     rep->seconds_learner = tli_seconds() - t0;
     TL_TRY(tlx_score(ye, rep->predictions, ne, &rep->result));
+    const tl_learner *user_learner = final ? final : srcl;
+    rep->learner_C = rep->learner_cv_accuracy = NAN;
+    if (user_learner && fam != TL_FAMILY_ENSEMBLE) {
+        rep->learner_fitted = true;
+        double c = tl_learner_C(user_learner);
+        if (c > 0) rep->learner_C = c;
+        rep->learner_C_auto = tl_learner_C_auto(user_learner, &rep->learner_cv_accuracy);
+        if (!rep->learner_C_auto) rep->learner_cv_accuracy = NAN;
+        rep->learner_converged = tl_learner_converged(user_learner);
+    }
     rep->gain = rep->result.accuracy - rep->source_only.accuracy;
     rep->worse_than_baseline =
         rep->result.accuracy < rep->source_only.accuracy ||
@@ -433,6 +443,8 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     if (r.o.guard && m) {
         tl_guard_params gp = r.o.guard_params ? *r.o.guard_params : tl_guard_params_default();
         gp.learner = r.lp; /* reverse validation judges the model the user gets */
+        if (gp.learner.C == TL_LEARNER_C_AUTO && rep->learner_C > 0)
+            gp.learner.C = rep->learner_C; /* with the C the search chose, not a search per fit */
         gp.seed = tlx_seed(r.o.ctx);
         tl_xmat Fs = tl_dataset_features(S->data), Ft = tl_dataset_features(T->data);
         if (fam == TL_FAMILY_FEATURE) {

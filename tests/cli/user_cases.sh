@@ -156,5 +156,17 @@ expect usage-unknown-option 2 "unknown option" -- "$TL" predict --nope
 expect version-json 0 '"version":' -- "$TL" version --json
 expect model-is-a-folder 1 "is a directory" -- "$TL" predict --model "$TMP" --input "$TMP/tgt.csv"
 
+# ---- learner settings that fit the data ----
+expect learner-C-chosen-by-cv 0 "chosen by cross-validation" -- "$TL" adapt --method coral $S --target "$TMP/tgt.csv" --learner logreg
+expect learner-C-in-json 0 '"learner_fit": {"C": [0-9.e-]*, "C_auto": true' -- "$TL" adapt --method coral $S \
+    --target "$TMP/tgt.csv" --learner svm --json -q
+expect learner-C-given 0 "C = 0.5, as given" -- "$TL" adapt --method coral $S --target "$TMP/tgt.csv" --learner svm --C 0.5
+expect learner-not-converged-said 0 "without converging" -- "$TL" adapt --method coral $S --target "$TMP/tgt.csv" \
+    --learner logreg --max-iter 1
+expect learner-max-iter-apart 0 "without converging" -- "$TL" weight --method kliep $S --target "$TMP/tgt.csv" \
+    --learner-max-iter 1
+expect knn-k-above-rows 1 "k = 500 neighbours, but the training set has only 120 rows" -- "$TL" adapt --method coral $S \
+    --target "$TMP/tgt.csv" --learner knn --k 500
+
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]

@@ -329,11 +329,20 @@ tl_status tl_report_text(const tl_report *r, char **out) {
     if (r->result.n && r->worse_than_baseline) {
         double best = r->source_only.n ? r->source_only.accuracy : 0;
         if (r->target_only.n && r->target_only.accuracy > best) best = r->target_only.accuracy;
-        tlx_tprintf(&t, "%-22s MEASURED: %.2f %% against %.2f %% without transfer%s\n",
-                    "negative transfer", 100 * r->result.accuracy, 100 * best,
-                    !r->guarded             ? ""
-                    : r->negative_transfer ? " (the guard saw it too)"
-                                           : " (the guard's evidence did not show it)");
+        /* a drop beyond the noise of two accuracies on n rows (95 %, unpaired: conservative) */
+        double pbar = 0.5 * (best + r->result.accuracy), n = (double)r->result.n;
+        double noise = 1.96 * sqrt(2 * pbar * (1 - pbar) / n);
+        if (best - r->result.accuracy > noise)
+            tlx_tprintf(&t, "%-22s MEASURED: %.2f %% against %.2f %% without transfer%s\n",
+                        "negative transfer", 100 * r->result.accuracy, 100 * best,
+                        !r->guarded             ? ""
+                        : r->negative_transfer ? " (the guard saw it too)"
+                                               : " (the guard's evidence did not show it)");
+        else
+            tlx_tprintf(&t, "%-22s not shown: %.2f %% against %.2f %% without transfer is within "
+                            "the noise of %zu scored rows (+-%.2f points)%s\n",
+                        "negative transfer", 100 * r->result.accuracy, 100 * best, r->result.n,
+                        100 * noise, r->guarded && r->negative_transfer ? "; the guard: LIKELY" : "");
     } else if (r->guarded) {
         tlx_tprintf(&t, "%-22s %s\n", "negative transfer",
                     r->negative_transfer ? "LIKELY"

@@ -41,6 +41,9 @@ static int run_info(cli_args *a) {
         tl_dataset_free(ds);
         return cli_fail_status(TL_ERR_NOMEM, "counting classes");
     }
+    size_t nnames = 0, shape[TL_SAMPLE_SHAPE_MAX], nshape = tl_dataset_sample_shape(ds, shape);
+    const char *const *names = tl_dataset_class_names(ds, &nnames);
+    int base = tl_dataset_index_base(ds);
     int rc = 0;
     if (cli_flag(a, "json")) {
         tl_json j;
@@ -62,14 +65,31 @@ static int run_info(cli_args *a) {
             for (size_t k = 0; k < c; k++) {
                 char key[32];
                 snprintf(key, sizeof key, "%d", cls[k]);
-                tl_json_int(&j, key, (long long)cnt[k]);
+                bool named = names && cls[k] >= 0 && (size_t)cls[k] < nnames;
+                tl_json_int(&j, named ? names[cls[k]] : key, (long long)cnt[k]);
             }
             tl_json_obj_end(&j);
+        }
+        if (base >= 0) {
+            tl_json_int(&j, "index_base", base);
+            tl_json_bool(&j, "index_base_guessed", tl_dataset_index_base_guessed(ds));
+        }
+        if (nshape) {
+            tl_json_arr_begin(&j, "sample_shape");
+            for (size_t k = 0; k < nshape; k++) tl_json_arr_int(&j, (long long)shape[k]);
+            tl_json_arr_end(&j);
         }
         rc = cli_json_finish(&j);
     } else {
         printf("%-12s %s\n", "spec", a->pos[0]);
-        printf("%-12s %zu x %zu\n", "shape", n, d);
+        printf("%-12s %zu x %zu", "shape", n, d);
+        for (size_t k = 0; k < nshape; k++) printf("%s%zu", k ? "x" : " (each sample ", shape[k]);
+        printf("%s\n", nshape ? ")" : "");
+        if (base >= 0)
+            printf("%-12s %d-based feature indices (%s)\n", "svmlight", base,
+                   !tl_dataset_index_base_guessed(ds) ? "as asked"
+                   : base == 0                        ? "guessed: index 0 occurs in the file"
+                                                      : "guessed: no index 0 in the file");
         printf("%-12s %s, %zu stored values, %.2f%% zeros\n", "storage",
                tl_dataset_is_sparse(ds) ? "sparse (CSR)" : "dense", nnz,
                total > 0 ? 100.0 * (double)zeros / total : 0);
@@ -77,7 +97,11 @@ static int run_info(cli_args *a) {
         printf("%-12s none (all finite)\n", "NaN/Inf");
         if (y) {
             printf("%-12s %zu:", "classes", c);
-            for (size_t k = 0; k < c; k++) printf(" %d (%zu)", cls[k], cnt[k]);
+            for (size_t k = 0; k < c; k++) {
+                bool named = names && cls[k] >= 0 && (size_t)cls[k] < nnames;
+                if (named) printf(" %s (%zu)", names[cls[k]], cnt[k]);
+                else printf(" %d (%zu)", cls[k], cnt[k]);
+            }
             printf("\n");
         } else {
             printf("%-12s unlabelled\n", "labels");

@@ -117,7 +117,9 @@ case "$out" in *"classes do not match"*) bad "tradaboost-no-false-class-claim" "
 
 # ---- labels: names round-trip, per-file label options, files read together ----
 D=tests/cli/data
-expect string-labels-info 0 "6 x 2" -- "$TL" info $D/animals_src.csv
+expect string-labels-info 0 "cat (3) dog (3)" -- "$TL" info $D/animals_src.csv
+expect info-says-index-base 0 "1-based feature indices (guessed: no index 0" -- "$TL" info $D/one_based.svmlight
+expect info-says-sample-shape 0 "each sample 2x2" -- "$TL" info $D/stack3d.npy
 expect string-labels-adapt-save 0 "pipeline saved to" -- "$TL" adapt --method coral --source $D/animals_src.csv \
     --target $D/animals_tgt_nolabels.csv:label=none --save "$TMP/animals.tlm"
 expect predict-prints-class-names 0 "^cat$" -- "$TL" predict --model "$TMP/animals.tlm" --input $D/animals_tgt_nolabels.csv -q

@@ -1103,11 +1103,14 @@ tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl
                  100 * out->rv_before, 100 * out->rv_after, out->mmd_before, out->mmd_after);
     } else {
         out->verdict = TL_GUARD_OK;
+        char corr[64];
+        if (isnan(out->correspondence)) /* a Mantel r needs feature pairs to correlate */
+            snprintf(corr, sizeof corr, "feature correspondence not measurable here");
+        else
+            snprintf(corr, sizeof corr, "features correspond (r = %.2f)", out->correspondence);
         snprintf(out->reason, sizeof out->reason,
-                 "features correspond (r = %.2f), reverse validation %.1f%% -> %.1f%%, MMD^2 "
-                 "%.3g -> %.3g",
-                 out->correspondence, 100 * out->rv_before, 100 * out->rv_after, out->mmd_before,
-                 out->mmd_after);
+                 "%s, reverse validation %.1f%% -> %.1f%%, MMD^2 %.3g -> %.3g", corr,
+                 100 * out->rv_before, 100 * out->rv_after, out->mmd_before, out->mmd_after);
     }
 done:
     mmd_plan_free(&plan_x);

@@ -469,14 +469,20 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
             if (st == TL_OK) {
                 rep->guard.unrelated = rep->guard.correspondence < gp.min_correspondence;
                 rep->guard.verdict = rep->guard.unrelated ? TL_GUARD_HARMFUL : TL_GUARD_OK;
-                snprintf(rep->guard.reason, sizeof rep->guard.reason,
-                         rep->guard.unrelated
-                             ? "the source looks unrelated: its feature correlations do not "
-                               "match the target's (Mantel r = %.3f < %.2f, permutation p = %.2g)"
-                             : "features correspond (r = %.2f; p = %.2g)",
-                         rep->guard.correspondence,
-                         rep->guard.unrelated ? gp.min_correspondence : rep->guard.correspondence_p,
-                         rep->guard.correspondence_p);
+                if (isnan(rep->guard.correspondence))
+                    snprintf(rep->guard.reason, sizeof rep->guard.reason,
+                             "feature correspondence not measurable here");
+                else
+                    snprintf(rep->guard.reason, sizeof rep->guard.reason,
+                             rep->guard.unrelated
+                                 ? "the source looks unrelated: its feature correlations do not "
+                                   "match the target's (Mantel r = %.3f < %.2f, permutation p = "
+                                   "%.2g)"
+                                 : "features correspond (r = %.2f; p = %.2g)",
+                             rep->guard.correspondence,
+                             rep->guard.unrelated ? gp.min_correspondence
+                                                  : rep->guard.correspondence_p,
+                             rep->guard.correspondence_p);
             }
         }
         if (st != TL_OK) {

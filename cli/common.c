@@ -228,6 +228,15 @@ int cli_check_common(const cli_args *a) {
     const char *fit = cli_get(a, "preprocess-fit");
     if (fit && strcmp(fit, "domain") != 0 && strcmp(fit, "source") != 0)
         return cli_usage("--preprocess-fit: '%s' is not one of domain, source", fit);
+    /* every output file, checked before any work: a typo in a path costs no minutes of fitting
+     * (a runtime error: the path is fine as text, the file system refuses it) */
+    static const char *const outputs[] = {"save", "save-mapping", "save-pipeline", "out",
+                                          "out-source", "out-target", "export-safetensors", "log"};
+    for (size_t k = 0; k < sizeof outputs / sizeof outputs[0]; k++) {
+        const char *path = cli_has_opt(a, outputs[k]) ? cli_get(a, outputs[k]) : NULL;
+        tl_status st = path ? tl_wfile_check(path) : TL_OK;
+        if (st != TL_OK) return cli_fail_status(st, "--%s", outputs[k]);
+    }
     return 0;
 }
 

@@ -136,15 +136,6 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
         rc = cli_usage("--source and --target are required (see 'tl help %s')", cmd->name);
         goto done;
     }
-    /* every output path is checked before any work: a typo costs no minutes of fitting */
-    const char *outs[] = {"save", "save-mapping", "out", "out-source", "out-target"};
-    for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) {
-        const char *path = cli_get(a, outs[k]);
-        if (path && (st = tl_wfile_check(path)) != TL_OK) {
-            cli_fail_status(st, "--%s", outs[k]);
-            goto done;
-        }
-    }
     if (cli_load(a, s, &d.src) != TL_OK || cli_load(a, t, &d.tgt) != TL_OK ||
         (tt && cli_load(a, tt, &d.test) != TL_OK) || (tl && cli_load(a, tl, &d.lab) != TL_OK))
         goto done;

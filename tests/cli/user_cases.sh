@@ -82,6 +82,8 @@ expect predict-tradaboost-proba 0 "" -- "$TL" predict --model "$TMP/tab.tlm" --i
 expect adapt-bad-out-before-work 1 "nodir" -- "$TL" adapt --method coral $S --target "$TMP/tgt.csv" \
     --save "$TMP/ok.tlm" --out-target "$TMP/nodir/t.csv"
 no_file adapt-bad-out-no-model "$TMP/ok.tlm"
+expect train-bad-save-before-work 1 "folder does not exist" -- "$TL" train --arch "flatten,dense:2" --data "$TMP/src.csv" \
+    --input-shape 1x1x5 --save "$TMP/nodir/m.tlm"
 expect adapt-out-is-folder 1 "is a folder" -- "$TL" adapt --method coral $S --target "$TMP/tgt.csv" --save "$TMP"
 expect weight-failed-leaves-nothing 1 "" -- "$TL" weight --method kliep $S --target "$TMP/tgt.csv" \
     --out "$TMP/w.csv" --save "$TMP/w.tlm" --columns 0-9

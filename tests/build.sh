@@ -7,12 +7,7 @@
 # Prints "N passed, N failed, N skipped".
 BUILD=${BUILD:-build}
 TL=${TL_BIN:-$BUILD/tl}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0; fail=0; skipped=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "$2" ] && printf '  %s\n' "$2" | head -n 5; }
-skip() { skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
+. tests/cli/harness.sh
 macro() { sed -n "s/^#define TL_VERSION_$1 \\([0-9][0-9]*\\).*/\\1/p" include/tl/core.h; }
 MAJOR=$(macro MAJOR); VERSION=$MAJOR.$(macro MINOR).$(macro PATCH)
 [ -n "$MAJOR" ] && [ "$VERSION" = "$(sed -n 's/^#define TL_VERSION_STRING "\(.*\)"/\1/p' include/tl/core.h)" ] &&
@@ -96,5 +91,4 @@ if [ "$BUILD" = build ] && command -v make >/dev/null 2>&1; then
 else
     skip make-install "installs only from the default build folder (BUILD=$BUILD)"
 fi
-echo "$pass passed, $fail failed, $skipped skipped"
-[ "$fail" -eq 0 ]
+harness_summary

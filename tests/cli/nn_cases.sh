@@ -6,20 +6,7 @@
 # wrong input shape, a NaN loss (stops, keeps the last good model), truncated model files.
 # Uses $TL_BIN (default build/tl). Prints "N passed, N failed, N skipped".
 TL=${TL_BIN:-build/tl}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0; fail=0; skipped=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "$2" ] && printf '  %s\n' "$2" | head -n 5; }
-# skip NAME REASON: a group of cases that cannot run here; counted as one skip, never as a pass
-skip() { skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
-expect() {
-    name=$1 code=$2 pat=$3; shift 4
-    out=$("$@" 2>&1); rc=$?
-    if [ "$rc" -ne "$code" ]; then bad "$name (exit $rc, expected $code)" "$out"; return; fi
-    if [ -n "$pat" ] && ! printf '%s' "$out" | grep -q -- "$pat"; then bad "$name (output lacks '$pat')" "$out"; return; fi
-    ok
-}
+. tests/cli/harness.sh
 # N rows of 16 pixels + label; class c has a bright top (c even) or bottom half; deterministic noise
 gen() { awk -v n="$1" -v l0="$2" -v l1="$3" -v s="$4" 'BEGIN { x = s
     for (i = 0; i < n; i++) { c = i % 2; line = ""
@@ -208,5 +195,4 @@ expect res-from-safetensors 0 "accuracy" -- "$TL" finetune --from "$TMP/res.safe
     --input-shape 1x4x4 --data "$TMP/src.csv" --epochs 1 --save "$TMP/res2.tlm" -q
 expect res-arch-error 1 "'|'" -- "$TL" train --arch "conv:4:3|conv:4:1,gap,dense:2" --data "$TMP/src.csv" \
     --save "$TMP/x.tlm"
-echo "$pass passed, $fail failed, $skipped skipped"
-[ "$fail" -eq 0 ]
+harness_summary

@@ -6,22 +6,8 @@
 TL=${TL_BIN:-build/tl}
 D=tests/cli/data
 DATA=${TL_DATA_DIR:-../shared/data}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0; fail=0; skipped=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "$2" ] && printf '  %s\n' "$2" | head -n 5; }
-# skip NAME REASON: a group of cases that cannot run here; counted as one skip, never as a pass
-skip() { skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
+. tests/cli/harness.sh
 
-# expect NAME EXIT_CODE PATTERN_IN_OUTPUT -- command...
-expect() {
-    name=$1 code=$2 pat=$3; shift 4
-    out=$("$@" 2>&1); rc=$?
-    if [ "$rc" -ne "$code" ]; then bad "$name (exit $rc, expected $code)" "$out"; return; fi
-    if [ -n "$pat" ] && ! printf '%s' "$out" | grep -q -- "$pat"; then bad "$name (output lacks '$pat')" "$out"; return; fi
-    ok
-}
 
 expect help 0 "baseline" -- "$TL" help
 expect help-cmd-defaults 0 "default: 1nn" -- "$TL" help baseline
@@ -312,5 +298,4 @@ expect adapt-save-pipeline 0 "" -- "$TL" adapt --method coral $FS --preprocess z
     --out-target "$TMP/pipe_t.csv" -q
 expect transform-pipeline 0 "" -- "$TL" transform --model "$TMP/pipe.tlm" --input "$TMP/ftgt.csv" --out "$TMP/pipe_t2.csv" -q
 cmp -s "$TMP/pipe_t.csv" "$TMP/pipe_t2.csv" && ok || bad "pipeline-transform-equals-out-target"
-echo "$pass passed, $fail failed, $skipped skipped"
-[ "$fail" -eq 0 ]
+harness_summary

@@ -6,19 +6,7 @@
 # 5-feature two-class problem). Uses $TL_BIN (default build/tl). Prints "N passed, N failed, N
 # skipped".
 TL=${TL_BIN:-build/tl}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0; fail=0; skipped=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -n "$2" ] && printf '  %s\n' "$2" | head -n 5; }
-# expect NAME EXIT_CODE PATTERN_IN_OUTPUT -- command...
-expect() {
-    name=$1 code=$2 pat=$3; shift 4
-    out=$("$@" 2>&1); rc=$?
-    if [ "$rc" -ne "$code" ]; then bad "$name (exit $rc, expected $code)" "$out"; return; fi
-    if [ -n "$pat" ] && ! printf '%s' "$out" | grep -q -- "$pat"; then bad "$name (output lacks '$pat')" "$out"; return; fi
-    ok
-}
+. tests/cli/harness.sh
 # no_file NAME PATH: a failed command left nothing at PATH
 no_file() { [ ! -e "$2" ] && ok || bad "$1 (left $2 behind)"; }
 
@@ -172,5 +160,4 @@ expect learner-max-iter-apart 0 "without converging" -- "$TL" weight --method kl
 expect knn-k-above-rows 1 "k = 500 neighbours, but the training set has only 120 rows" -- "$TL" adapt --method coral $S \
     --target "$TMP/tgt.csv" --learner knn --k 500
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ "$fail" -eq 0 ]
+harness_summary

@@ -194,7 +194,7 @@ echo
 # transfer - scratch on the same draws of the K images: the mean of the per-draw differences with
 # its 95 % confidence interval (Student t on the paired differences), and how many draws transfer
 # won; "clear" when the whole interval is above 0
-PAIRED_KS=$(for K in $KS; do [ "$K" -le 10 ] && printf '%s ' "$K"; done)
+PAIRED_KS=$(for K in $KS; do if [ "$K" -le 10 ]; then printf '%s ' "$K"; fi; done)
 awk -F, -v kl="$PAIRED_KS" -v ml="$METHODS" 'NR > 1 {a[$1, $2, $3] = $4; if (!(($1, $3) in seen)) { seen[$1, $3] = 1; ns[$1]++; sd[$1, ns[$1]] = $3 } }
 END {
     split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 2.131 2.120 2.110 2.101 2.093 2.086", tq, " ")

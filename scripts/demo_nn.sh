@@ -52,9 +52,10 @@
 # Sizes are chosen for a 2-core machine: about 7 minutes in all (pre-training 130 s).
 #
 # DEMO_QUICK=1 (what `make demo` runs; `make demo-full` runs the study above) keeps every part and
-# shrinks each: the source net pre-trained for 1 epoch on 4 000 images per class (x 4 turns)
-# instead of 3 epochs on 6 000, K = 1, 5, 10 with seeds 1 2 3, the methods scratch, probe and
-# full, and 4 source models in part 2 fine-tuned once each - about a minute and a half in all.
+# shrinks each: the source net pre-trained for 1 epoch on 3 000 images per class (x 4 turns)
+# instead of 3 epochs on 6 000, K = 1 and 10 with seeds 1 2 3, the methods scratch, probe and
+# full (same recipes and 200 steps, so the comparison stays fair), and 4 source models in part 2
+# fine-tuned once each - about a minute and a half in all on a quiet 2-core machine.
 # Its files go to build/demo_nn_quick, so the two source models are cached side by side.
 # More environment: DEMO_KS (K values, default "1 5 10 50 100"), DEMO_METHODS (transfer methods
 # beside scratch, default "probe top full"), DEMO_PRE_PER_CLASS, DEMO_PRE_EPOCHS (pre-training:
@@ -64,7 +65,7 @@ set -eu
 BUILD=${BUILD:-build}
 if [ "${DEMO_QUICK:-0}" = 1 ]; then
     : "${DEMO_NN_OUT:=$BUILD/demo_nn_quick}" "${DEMO_SEEDS:=1 2 3}" "${DEMO_SEEDS_LARGE:=1}"
-    : "${DEMO_KS:=1 5 10}" "${DEMO_METHODS:=probe full}" "${DEMO_PRE_PER_CLASS:=4000}"
+    : "${DEMO_KS:=1 10}" "${DEMO_METHODS:=probe full}" "${DEMO_PRE_PER_CLASS:=3000}"
     : "${DEMO_PRE_EPOCHS:=1}" "${DEMO_TAU_SOURCES:=main short pair01 mlp}"
 fi
 TL=${TL:-$BUILD/tl}

@@ -276,12 +276,14 @@ bool cli_nn_train_params(const cli_args *a, tl_nn_train_params *p) {
 /* ---- progress ---- */
 
 static bool bar_drawn;
-static double bar_t0 = -1;
+static double bar_t0 = -1, bar_f; /* start and last fraction; a smaller fraction starts a new run
+                                   * (finetune trains its scratch baseline after the transfer) */
 
 static void progress(void *user, const char *stage, double f) {
     (void)user;
     const double t = cli_now();
-    if (bar_t0 < 0 || f <= 0) bar_t0 = t;
+    if (bar_t0 < 0 || f <= 0 || f < bar_f) bar_t0 = t;
+    bar_f = f;
     char eta[32] = "";
     if (f > 0.02 && f < 1) snprintf(eta, sizeof eta, " ETA %.0fs", (t - bar_t0) * (1 - f) / f);
     const int w = 24, fill = (int)(f * w + 0.5);
@@ -300,10 +302,11 @@ static bool plain_any; /* a line of this run was written: the end gets one too *
 static void progress_plain(void *user, const char *stage, double f) {
     (void)user;
     const double t = cli_now();
-    if (bar_t0 < 0 || f <= 0) {
+    if (bar_t0 < 0 || f <= 0 || f < bar_f) {
         bar_t0 = plain_last = t;
         plain_any = false;
     }
+    bar_f = f;
     if (f < 1 ? t - plain_last < PLAIN_EVERY : !plain_any) return;
     char eta[32] = "";
     if (f > 0.02 && f < 1) snprintf(eta, sizeof eta, " ETA %.0fs", (t - bar_t0) * (1 - f) / f);
@@ -317,6 +320,7 @@ void cli_nn_progress_end(void) {
     if (bar_drawn) fputc('\n', stderr);
     bar_drawn = false;
     bar_t0 = -1;
+    bar_f = 0;
     plain_any = false;
 }
 

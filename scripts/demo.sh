@@ -6,8 +6,8 @@
 # to the in-domain reference (same test images, unshifted). Model-based transfer (pre-training a
 # CNN and fine-tuning it) follows when scripts/demo_nn.sh is present.
 #
-# Two sizes. `make demo` (the default here) is the quick tour, a few minutes at most on a 2-core
-# machine: 3 000 source and 3 000 target images, a distance between the domains beside the
+# Two sizes. `make demo` (the default here) is the quick tour, under 3 minutes on a quiet 2-core
+# machine (bench/RESULTS.md, "make demo time"): 3 000 source and 3 000 target images, a distance between the domains beside the
 # no-shift distance (measure), instance weighting (KMM, uLSIF) and feature mappings (CORAL, SA,
 # TCA, JDA) each beside its no-transfer baseline with the guard's verdict, then the neural part in
 # its quick form (scripts/demo_nn.sh, DEMO_QUICK=1). `make demo-full` (DEMO_FULL=1) is the full
@@ -51,16 +51,17 @@ judge() {
         if (g < 0 && n == "YES") print m ":right"; else if (g < 0) print m ":missed";
         else if (n == "YES") print m ":false-alarm"; else print m ":right" }'
 }
-# transfer_row CMD METHOD [ARGS]: one transfer run as a table row, its verdict appended to $verdicts
+# transfer_row TIME_KEY CMD METHOD [ARGS]: one transfer run as a table row (time from the JSON's
+# TIME_KEY), its verdict appended to $verdicts
 transfer_row() {
-    c=$1 m=$2
-    shift 2
+    tk=$1 c=$2 m=$3
+    shift 3
     # shellcheck disable=SC2086
     j=$($TL "$c" --method "$m" "$@" $COMMON)
     neg=$(echo "$j" | grep -q '"negative_transfer": true' && echo YES || echo no)
     gain=$(echo "$j" | field gain)
     row "$m" "$(pct "$(echo "$j" | field accuracy)")" "$(pct "$(echo "$j" | field baseline_accuracy)")" \
-        "$(echo "$gain" | awk '{printf "%+.2f", 100 * $1}')" "$neg" "$(echo "$j" | field total_seconds | xargs printf %.1f)"
+        "$(echo "$gain" | awk '{printf "%+.2f", 100 * $1}')" "$neg" "$(echo "$j" | field "$tk" | xargs printf %.1f)"
     verdicts="$verdicts $(judge "$gain" "$neg" "$m")"
 }
 
@@ -82,7 +83,7 @@ if [ "$FULL" != 1 ]; then
     echo "== instance-based transfer vs no transfer (source samples reweighted; ridge learner, which uses the weights)"
     row "method" "acc %" "no-tr. %" "gain" "neg.tr.?" "time s"
     verdicts=""
-    for m in kmm ulsif; do transfer_row weight "$m" --learner ridge; done
+    for m in kmm ulsif; do transfer_row total_seconds weight "$m" --learner ridge; done
     echo "guard (label-free) against the scored gain:$verdicts"
     echo "(A contrast shift leaves little overlap between the domains, so no reweighting of the source can"
     echo " cover the target: the weights pile onto a few images and the guard's effective-sample-size"
@@ -97,17 +98,7 @@ row "in-domain reference (no shift)" "$(pct "$(echo "$j" | field accuracy)")" ""
 j=$($TL baseline $COMMON)
 row "no transfer (source only)" "$(pct "$(echo "$j" | field accuracy)")" "" "" "" "$(echo "$j" | field seconds | xargs printf %.1f)"
 verdicts=""
-for m in coral sa tca jda; do
-    j=$($TL adapt --method $m $COMMON)
-    neg=$(echo "$j" | grep -q '"negative_transfer": true' && echo YES || echo no)
-    gain=$(echo "$j" | field gain)
-    row "$m" "$(pct "$(echo "$j" | field accuracy)")" "$(pct "$(echo "$j" | field baseline_accuracy)")" \
-        "$(echo "$gain" | awk '{printf "%+.2f", 100 * $1}')" "$neg" "$(echo "$j" | field seconds | xargs printf %.1f)"
-    # the guard judged against the target labels it never saw (the demo has them; users may not)
-    verdicts="$verdicts $(awk -v g="$gain" -v n="$neg" -v m="$m" 'BEGIN {
-        if (g < 0 && n == "YES") print m ":right"; else if (g < 0) print m ":missed";
-        else if (n == "YES") print m ":false-alarm"; else print m ":right" }')"
-done
+for m in coral sa tca jda; do transfer_row seconds adapt "$m"; done
 echo "guard (label-free) against the scored gain:$verdicts"
 echo "(CORAL matches second-order statistics only and leaves the mean shift, so it does worse than no"
 echo " transfer here; the scored no-transfer column shows it. Per-domain z-scoring, --preprocess zscore,"

@@ -276,12 +276,14 @@ bool cli_nn_train_params(const cli_args *a, tl_nn_train_params *p) {
 /* ---- progress ---- */
 
 static bool bar_drawn;
-static double bar_t0 = -1;
+static double bar_t0 = -1, bar_f; /* start and last fraction; a smaller fraction starts a new run
+                                   * (finetune trains its scratch baseline after the transfer) */
 
 static void progress(void *user, const char *stage, double f) {
     (void)user;
     const double t = cli_now();
-    if (bar_t0 < 0 || f <= 0) bar_t0 = t;
+    if (bar_t0 < 0 || f <= 0 || f < bar_f) bar_t0 = t;
+    bar_f = f;
     char eta[32] = "";
     if (f > 0.02 && f < 1) snprintf(eta, sizeof eta, " ETA %.0fs", (t - bar_t0) * (1 - f) / f);
     const int w = 24, fill = (int)(f * w + 0.5);
@@ -290,10 +292,36 @@ static void progress(void *user, const char *stage, double f) {
     bar_drawn = true;
 }
 
+/* When stderr is not a terminal (a pipe, a log file) a bar's carriage returns would pile up on one
+ * line, so a plain line is written instead, at most every PLAIN_EVERY seconds plus the last one:
+ * `make demo | cat` then shows that training is alive without flooding a log. */
+#define PLAIN_EVERY 3.0
+static double plain_last;
+static bool plain_any; /* a line of this run was written: the end gets one too */
+
+static void progress_plain(void *user, const char *stage, double f) {
+    (void)user;
+    const double t = cli_now();
+    if (bar_t0 < 0 || f <= 0 || f < bar_f) {
+        bar_t0 = plain_last = t;
+        plain_any = false;
+    }
+    bar_f = f;
+    if (f < 1 ? t - plain_last < PLAIN_EVERY : !plain_any) return;
+    char eta[32] = "";
+    if (f > 0.02 && f < 1) snprintf(eta, sizeof eta, " ETA %.0fs", (t - bar_t0) * (1 - f) / f);
+    fprintf(stderr, "%3.0f%% %s%s\n", 100 * f, stage, eta);
+    fflush(stderr);
+    plain_any = f < 1;
+    plain_last = t;
+}
+
 void cli_nn_progress_end(void) {
     if (bar_drawn) fputc('\n', stderr);
     bar_drawn = false;
     bar_t0 = -1;
+    bar_f = 0;
+    plain_any = false;
 }
 
 static void log_line(void *user, tl_log_level level, const char *msg) {
@@ -311,7 +339,7 @@ void cli_nn_ctx(const cli_args *a, tl_ctx *ctx) {
     if (cli_flag(a, "quiet")) return;
     ctx->log = log_line;
     ctx->log_level = TL_LOG_INFO;
-    if (isatty(2)) ctx->progress = progress;
+    ctx->progress = isatty(2) ? progress : progress_plain;
 }
 
 char *cli_nn_read_arch(const char *arg) {

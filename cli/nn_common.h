@@ -66,8 +66,8 @@ int cli_nn_load_raw(const cli_args *a, const char *spec, bool per_class, tl_data
 long cli_nn_parse_classes(const char *s, int *out, size_t cap);
 /* --epochs ... --augment, --seed, --threads into p (ctx set by the caller). false on a bad value. */
 bool cli_nn_train_params(const cli_args *a, tl_nn_train_params *p);
-/* Progress bar on stderr when it is a terminal and not -q; epoch lines through the log callback
- * unless -q. Fills ctx. */
+/* Progress on stderr unless -q: a bar when stderr is a terminal, else a plain line every few
+ * seconds; epoch lines through the log callback unless -q. Fills ctx. */
 void cli_nn_ctx(const cli_args *a, tl_ctx *ctx);
 /* Ends a progress bar line if one was drawn. */
 void cli_nn_progress_end(void);

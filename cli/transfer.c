@@ -46,11 +46,17 @@ void cli_transfer_warn(const tl_report *r) {
         const char *b = r->labelled_checked && r->labelled.harmful ? r->labelled.reason : "";
         cli_warn("negative transfer likely: %s%s%s", a, a[0] && b[0] ? "; " : "", b);
     }
-    if (r->result.n && r->worse_than_baseline)
-        cli_warn("%s did worse than no transfer on the scored target (%.2f %% against %.2f %% "
-                 "source only%s)",
-                 r->method, 100 * r->result.accuracy, 100 * r->source_only.accuracy,
-                 r->target_only.n ? ", or the target-only learner" : "");
+    if (r->result.n && r->worse_than_baseline) {
+        /* name the baseline it fell below: the source-only one, else the target-only one (for a
+         * network: training from scratch) */
+        bool below_src = r->source_only.n && r->result.accuracy < r->source_only.accuracy;
+        bool net = r->family == TL_FAMILY_MODEL;
+        cli_warn("%s did worse than %s on the scored target (%.2f %% against %.2f %%)", r->method,
+                 below_src ? (net ? "the pre-trained network as it is" : "no transfer (source only)")
+                           : (net ? "training from scratch" : "the target-only learner"),
+                 100 * r->result.accuracy,
+                 100 * (below_src ? r->source_only.accuracy : r->target_only.accuracy));
+    }
 }
 
 /* --out-source / --out-target: the rows in the shared space (labels kept). */

@@ -4,8 +4,8 @@
 # rounds and the negative-transfer guard - against ../shared/benchmarks/ref/da_ref.py surf jda
 # (numpy/scipy, one process for all 12 tasks, the MMD matrix kept as a low-rank factor, eigh for
 # the needed pairs only), each side timed as whole processes in the same run. The command names
-# --kernel primal: the reference's form (JDA's default became the linear-kernel form of the
-# published rows in issue 18, which costs about 1.5x the primal one on these tasks).
+# --kernel primal, the reference's form (and JDA's default), so that the pair stays the same
+# algorithm whatever the default.
 #
 #   sh bench/user_path.sh [R]      R rounds (default 3), the two sides alternating in each; the
 #                                  table reports the best round of each side and lists every one

@@ -17,8 +17,8 @@
     {"dim", TL_PARAM_INT, def, 1, 1e6, NULL,                                                       \
      "subspace dimension (when not given: this default, or as many as the data allow)",           \
      "10,20,50,100"}
-#define P_KERNEL_DEF(def)                                                                          \
-    {"kernel", TL_PARAM_CHOICE, def, 0, 0, "primal,linear,rbf,poly",                               \
+#define P_KERNEL                                                                                   \
+    {"kernel", TL_PARAM_CHOICE, "primal", 0, 0, "primal,linear,rbf,poly",                          \
      "primal: a linear map of the features; else the kernel form with that kernel", NULL},         \
         {"gamma", TL_PARAM_REAL, "0", 0, 1e12, NULL,                                               \
          "kernel gamma (0: median heuristic for rbf, 1/d for poly)", NULL},                        \
@@ -29,7 +29,6 @@
          NULL},                                                                                    \
         {"landmarks", TL_PARAM_INT, "1000", 1, 1e8, NULL, "Nystrom landmarks / random features",   \
          NULL}
-#define P_KERNEL P_KERNEL_DEF("primal")
 #define P_L2(def) {"l2-embed", TL_PARAM_BOOL, def, 0, 0, NULL, "L2-normalise each embedded row", NULL}
 #define P_LAMBDA                                                                                   \
     {"lambda", TL_PARAM_REAL, "1", 0, 1e12, NULL, "regularisation of the projection (> 0)",       \
@@ -49,10 +48,12 @@ static const tl_param_desc coral_params[] = {
 static const tl_param_desc sa_params[] = {P_DIM("30"), P_KERNEL, P_L2("false")};
 static const tl_param_desc gfk_params[] = {P_DIM("20"), P_KERNEL, P_L2("false")};
 static const tl_param_desc tca_params[] = {P_DIM("100"), P_LAMBDA, P_KERNEL, P_L2("true")};
-/* JDA's published rows (Long et al. 2013, and the SURF table libtl reproduces exactly) are its
- * linear-kernel form: the primal form scores 2-2.5 points less on the same protocol */
-static const tl_param_desc jda_params[] = {P_DIM("100"), P_LAMBDA, P_ITERS,
-                                           P_KERNEL_DEF("linear"), P_L2("true")};
+/* JDA's published SURF rows are its linear-kernel form (2-2.5 points above the primal form on
+ * that protocol), but the primal form is as good or better elsewhere (Fashion-MNIST demo: 73.1
+ * against 66.0; MNIST->USPS 68.9 against 66.1), so it stays the default and the summary names
+ * the published protocol */
+static const tl_param_desc jda_params[] = {P_DIM("100"), P_LAMBDA, P_ITERS, P_KERNEL,
+                                           P_L2("true")};
 static const tl_param_desc bda_params[] = {
     P_DIM("100"), P_LAMBDA, P_ITERS,
     {"mu", TL_PARAM_REAL, "0.5", -1, 1, NULL,
@@ -236,7 +237,8 @@ FEATURE(tlx_m_gfk, "gfk", TL_ADAPT_GFK, NEEDS, "geodesic flow kernel between the
 FEATURE(tlx_m_tca, "tca", TL_ADAPT_TCA, NEEDS, "transfer component analysis (marginal MMD)",
         "Pan et al., IEEE TNN 2011", tca_params);
 FEATURE(tlx_m_jda, "jda", TL_ADAPT_JDA, NEEDS | TL_NEEDS_SOURCE_LABELS,
-        "joint distribution adaptation (marginal + class-conditional MMD, pseudo-labels)",
+        "joint distribution adaptation (marginal + class-conditional MMD, pseudo-labels; the "
+        "published SURF rows: --kernel linear --preprocess rowsum,zscore,l2)",
         "Long et al., ICCV 2013", jda_params);
 FEATURE(tlx_m_bda, "bda", TL_ADAPT_BDA, NEEDS | TL_NEEDS_SOURCE_LABELS,
         "balanced distribution adaptation (JDA with a balance factor mu)",

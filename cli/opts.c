@@ -69,16 +69,13 @@ static size_t add_family_params(cli_opt *t, size_t n, int family, size_t cap) {
              * max-iter) becomes --learner-NAME, so that each option sets one thing */
             bool clash = false, seen = false;
             for (size_t k = 0; k < from; k++) clash |= strcmp(t[k].name, d->name) == 0;
-            const char *name = d->name;
-            if (clash && family == TL_FAMILY_LEARNER) {
-                char *pn = hprintf("learner-%s", d->name);
-                if (!pn) continue;
-                name = pn;
-            } else if (clash) {
-                continue;
-            }
+            if (clash && family != TL_FAMILY_LEARNER) continue;
+            char prefixed[96];
+            snprintf(prefixed, sizeof prefixed, "learner-%s", d->name);
+            const char *name = clash ? prefixed : d->name;
             for (size_t k = from; k < n; k++) seen |= strcmp(t[k].name, name) == 0;
             if (seen || n + 1 >= cap) continue;
+            if (clash && !(name = hprintf("%s", prefixed))) continue; /* kept with the table */
             /* defaults per method, grouped by value */
             char defs[512] = "";
             size_t len = 0;

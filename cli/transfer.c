@@ -83,6 +83,20 @@ typedef struct {
     tl_dataset *src, *tgt, *test, *lab;
 } loaded;
 
+/* A CSV read with the default label column (the last) that comes out one feature narrower than
+ * the source most likely has no label column: say how to read it, rather than the bare "5 features
+ * against 6" the run would give. 0, or prints and returns 1. */
+static int check_label_column(const cli_args *a, const char *spec, const tl_dataset *ds,
+                              const tl_dataset *src) {
+    if (!ds || cli_given(a, "label-col") || strstr(spec, "label=") ||
+        tl_format_guess(spec) != TL_FORMAT_CSV || !tl_dataset_has_labels(ds) ||
+        tl_dataset_cols(ds) + 1 != tl_dataset_cols(src))
+        return 0;
+    return cli_fail("'%s' has %zu features and a label column, the source %zu features: if its "
+                    "last column is a feature, not a label, say so: '%s:label=none'",
+                    spec, tl_dataset_cols(ds), tl_dataset_cols(src), spec);
+}
+
 static void loaded_free(loaded *d) {
     tl_dataset_free(d->src);
     tl_dataset_free(d->tgt);
@@ -144,6 +158,8 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
     }
     if (cli_load(a, s, &d.src) != TL_OK || cli_load(a, t, &d.tgt) != TL_OK ||
         (tt && cli_load(a, tt, &d.test) != TL_OK) || (tl && cli_load(a, tl, &d.lab) != TL_OK))
+        goto done;
+    if (check_label_column(a, t, d.tgt, d.src) || (tt && check_label_column(a, tt, d.test, d.src)))
         goto done;
     tl_dataset *sets[4] = {d.src, d.tgt, d.test, d.lab};
     if (cli_unify_sets(sets, 4) != 0) goto done;

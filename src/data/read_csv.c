@@ -533,8 +533,11 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
                 if (num_line == 0) num_line = lineno, num_cell = f;
                 bool fin = num && tl_text_to_double(f.p, f.n, &v);
                 TL_CHECK(fin && v == floor(v) && v >= (double)INT_MIN && v <= (double)INT_MAX,
-                         TL_ERR_LABEL, "%s:%zu: %s: label \"%s\" is not an integer", c.name,
-                         lineno, tl_colname(hdr, j, cn, sizeof cn),
+                         TL_ERR_LABEL,
+                         "%s:%zu: %s: label \"%s\" is not an integer (class labels are integers "
+                         "or names; a file without a label column says so: ':label=none' after "
+                         "its name, or --label-col none)",
+                         c.name, lineno, tl_colname(hdr, j, cn, sizeof cn),
                          tl_text_quote(f.p, f.n, q, sizeof q));
                 y[rows] = (int)v;
                 continue;

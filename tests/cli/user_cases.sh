@@ -30,6 +30,9 @@ expect tradaboost-unlabelled-target 0 "predictions only" -- "$TL" tradaboost $S 
     --target "$TMP/tgt_nolab.csv:label=none" --target-labelled "$TMP/tgt.csv" --rounds 3
 expect adapt-unlabelled-save-only 0 "pipeline saved to" -- "$TL" adapt --method coral $S \
     --target "$TMP/tgt_nolab.csv:label=none" --save "$TMP/u.tlm"
+printf '1,2,3,4,5\n4,5,6,7,8\n2,2,2,2,2\n' >"$TMP/int_nolab.csv"
+expect unlabelled-csv-hint 1 "int_nolab.csv:label=none'" -- "$TL" adapt --method coral $S --target "$TMP/int_nolab.csv"
+expect unlabelled-csv-float-hint 1 "':label=none' after its name" -- "$TL" adapt --method coral $S --target "$TMP/tgt_nolab.csv"
 
 # ---- predictions you can keep: the whole pipeline, one row at a time as in a batch ----
 expect adapt-save-pipeline 0 "pipeline saved to" -- "$TL" adapt --method coral $S --target "$TMP/tgt.csv" \

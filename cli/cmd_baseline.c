@@ -1,5 +1,7 @@
 /* `tl baseline`: the no-transfer baseline — train a learner on the labelled source, predict the
  * target — against which every transfer result in libtl is reported. */
+#include <math.h>
+
 #include "cli.h"
 
 static const cli_opt baseline_opts[] = {CLI_DOMAIN_OPTS, CLI_DATA_OPTS, {"", NULL, NULL, NULL}};
@@ -31,6 +33,12 @@ static int run_baseline(cli_args *a) {
         goto done;
     }
     const char *pre = cli_get(a, "preprocess");
+    double C = tl_learner_C(l), cv = NAN; /* C > 0: logreg / svm */
+    bool C_auto = tl_learner_C_auto(l, &cv), converged = tl_learner_converged(l);
+    if (!converged)
+        cli_warn("%s stopped at its iteration limit without converging (raise --max-iter, scale "
+                 "the features, or lower C)",
+                 cli_learner_label(&lp));
     if (cli_flag(a, "json")) {
         tl_json j;
         tl_json_begin(&j);
@@ -39,6 +47,14 @@ static int run_baseline(cli_args *a) {
         tl_json_str(&j, "target", tl_dataset_name(d.target));
         tl_json_str(&j, "evaluated_on", tl_dataset_name(ev));
         tl_json_str(&j, "learner", cli_learner_label(&lp));
+        tl_json_obj_begin(&j, "learner_fit"); /* as in the transfer report */
+        if (C > 0) tl_json_num(&j, "C", C);
+        else tl_json_null(&j, "C");
+        tl_json_bool(&j, "C_auto", C_auto);
+        if (C_auto) tl_json_num(&j, "cv_accuracy", cv);
+        else tl_json_null(&j, "cv_accuracy");
+        tl_json_bool(&j, "converged", converged);
+        tl_json_obj_end(&j);
         tl_json_str(&j, "preprocess", pre);
         tl_json_str(&j, "preprocess_fit", cli_get(a, "preprocess-fit"));
         tl_json_int(&j, "n_source", (long long)tl_dataset_rows(d.source));
@@ -54,7 +70,12 @@ static int run_baseline(cli_args *a) {
         printf("%-18s %s (%zu samples)\n", "source", tl_dataset_name(d.source),
                tl_dataset_rows(d.source));
         printf("%-18s %s (%zu samples)\n", "target", tl_dataset_name(ev), ne);
-        printf("%-18s %s, preprocess %s\n", "learner", cli_learner_label(&lp), pre);
+        printf("%-18s %s, preprocess %s", "learner", cli_learner_label(&lp), pre);
+        if (C > 0 && C_auto)
+            printf(", C = %g chosen by cross-validation (%.2f %%)", C, 100 * cv);
+        else if (C > 0)
+            printf(", C = %g", C);
+        printf("\n");
         printf("%-18s %.2f %%\n", "accuracy", 100 * e.accuracy);
         printf("%-18s %.2f %%\n", "balanced accuracy", 100 * e.balanced_accuracy);
         printf("%-18s %.2f %%\n", "macro-F1", 100 * e.macro_f1);

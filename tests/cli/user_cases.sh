@@ -155,6 +155,7 @@ expect model-is-a-folder 1 "is a directory" -- "$TL" predict --model "$TMP" --in
 expect learner-C-chosen-by-cv 0 "chosen by cross-validation" -- "$TL" adapt --method coral $S --target "$TMP/tgt.csv" --learner logreg
 expect learner-C-in-json 0 '"learner_fit": {"C": [0-9.e-]*, "C_auto": true' -- "$TL" adapt --method coral $S \
     --target "$TMP/tgt.csv" --learner svm --json -q
+expect baseline-says-C 0 "chosen by cross-validation" -- "$TL" baseline $S --target "$TMP/tgt.csv" --learner svm
 expect learner-C-given 0 "C = 0.5, as given" -- "$TL" adapt --method coral $S --target "$TMP/tgt.csv" --learner svm --C 0.5
 expect learner-not-converged-said 0 "without converging" -- "$TL" adapt --method coral $S --target "$TMP/tgt.csv" \
     --learner logreg --max-iter 1

@@ -216,8 +216,12 @@ static int run_predict(cli_args *a) {
     cli_nn_data d = {0};
     prediction p = {0};
     char pipe_err[512] = "";
-    if (tl_pipeline_load(mp, &pipe) != TL_OK)
-        snprintf(pipe_err, sizeof pipe_err, "%s", tl_error_message());
+    tl_status pst = tl_pipeline_load(mp, &pipe);
+    if (pst == TL_ERR_IO) { /* no file to read (missing, a folder, unreadable): say it once */
+        rc = cli_fail_status(pst, "--model");
+        goto done;
+    }
+    if (pst != TL_OK) snprintf(pipe_err, sizeof pipe_err, "%s", tl_error_message());
     if (pipe) {
         if (cli_given(a, "classes") || cli_given(a, "per-class")) {
             rc = cli_usage("--classes and --per-class are for networks; a pipeline predicts "

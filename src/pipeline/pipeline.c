@@ -109,13 +109,28 @@ static const tl_scaler *scaler_of(const tl_pipeline *p, size_t d) {
     return p->sc.s[p->sc.on_source ? p->src : d];
 }
 
-/* A scaled (and, for a dense-only method, dense) copy of X as domain d's rows. */
 /* Whether the method predicts itself (ensembles, networks) rather than the learner. */
 static bool model_predicts(const tl_pipeline *p) {
     tl_family fam = p->model ? tl_method_family(tl_model_method(p->model)) : TL_FAMILY_LEARNER;
     return fam == TL_FAMILY_ENSEMBLE || fam == TL_FAMILY_MODEL;
 }
 
+/* What the learner sees of the prepared rows w of domain d: the mapped rows (a feature method:
+ * *Z allocated, freed by the caller) or the rows themselves. */
+static tl_status learner_rows(const tl_pipeline *p, size_t d, tl_dataset *w, tl_mat *Z,
+                              tl_xmat *X) {
+    tl_status st = TL_OK;
+    if (p->model && tl_method_family(tl_model_method(p->model)) == TL_FAMILY_FEATURE) {
+        TL_TRY(tl_model_transform(p->model, d, tl_dataset_dense(w), Z));
+        *X = tl_xmat_from_dense(*Z);
+    } else {
+        *X = tl_dataset_features(w);
+    }
+done:
+    return st;
+}
+
+/* A scaled (and, for a dense-only method, dense) copy of X as domain d's rows. */
 static tl_status prepare(const tl_pipeline *p, size_t d, const tl_dataset *X, tl_dataset **out) {
     tl_status st = TL_OK;
     *out = NULL;
@@ -161,11 +176,10 @@ tl_status tl_pipeline_scores(const tl_pipeline *p, size_t d, const tl_dataset *X
     if (tl_dataset_rows(w) == 0) goto done;
     if (model_predicts(p)) {
         TL_TRY(tl_model_scores(p->model, tl_dataset_features(w), S));
-    } else if (p->model && tl_method_family(tl_model_method(p->model)) == TL_FAMILY_FEATURE) {
-        TL_TRY(tl_model_transform(p->model, d, tl_dataset_dense(w), &Z));
-        TL_TRY(tl_learner_scores(p->learner, tl_xmat_from_dense(Z), S));
     } else {
-        TL_TRY(tl_learner_scores(p->learner, tl_dataset_features(w), S));
+        tl_xmat L;
+        TL_TRY(learner_rows(p, d, w, &Z, &L));
+        TL_TRY(tl_learner_scores(p->learner, L, S));
     }
 done:
     if (st == TL_OK) *out = S;
@@ -201,11 +215,10 @@ tl_status tl_pipeline_predict(const tl_pipeline *p, size_t d, const tl_dataset *
     if (tl_dataset_rows(w) == 0) goto done;
     if (model_predicts(p)) {
         TL_TRY(tl_model_predict(p->model, tl_dataset_features(w), pred));
-    } else if (p->model && tl_method_family(tl_model_method(p->model)) == TL_FAMILY_FEATURE) {
-        TL_TRY(tl_model_transform(p->model, d, tl_dataset_dense(w), &Z));
-        TL_TRY(tl_learner_predict(p->learner, tl_xmat_from_dense(Z), pred));
     } else {
-        TL_TRY(tl_learner_predict(p->learner, tl_dataset_features(w), pred));
+        tl_xmat L;
+        TL_TRY(learner_rows(p, d, w, &Z, &L));
+        TL_TRY(tl_learner_predict(p->learner, L, pred));
     }
 done:
     tl_mat_free(&Z);

@@ -171,6 +171,21 @@ static int predict_pipeline(const cli_args *a, const tl_pipeline *pipe, const ch
     return 0;
 }
 
+/* A CSV field: as it is, or quoted (quotes doubled) when it holds a comma or a quote. */
+static void put_field(FILE *f, const char *prefix, const char *s) {
+    if (!strpbrk(s, ",\"")) {
+        fprintf(f, "%s%s", prefix, s);
+        return;
+    }
+    fputc('"', f);
+    fputs(prefix, f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
 static int write_csv(const char *out, const prediction *p, bool proba) {
     tl_wfile *w = NULL;
     tl_status st = tl_wfile_open(out, &w);
@@ -179,14 +194,16 @@ static int write_csv(const char *out, const prediction *p, bool proba) {
     fprintf(f, "sample,label");
     for (size_t k = 0; proba && k < p->k; k++) {
         const char *nm = class_name(p, p->cls[k]);
-        if (nm) fprintf(f, ",p_%s", nm);
-        else fprintf(f, ",p_%d", p->cls[k]);
+        fputc(',', f);
+        if (nm) put_field(f, "p_", nm);
+        else fprintf(f, "p_%d", p->cls[k]);
     }
     fputc('\n', f);
     for (size_t i = 0; i < p->n; i++) {
         const char *nm = class_name(p, p->pred[i]);
-        if (nm) fprintf(f, "%zu,%s", i + 1, nm);
-        else fprintf(f, "%zu,%d", i + 1, p->pred[i]);
+        fprintf(f, "%zu,", i + 1);
+        if (nm) put_field(f, "", nm);
+        else fprintf(f, "%d", p->pred[i]);
         for (size_t k = 0; proba && k < p->k; k++) fprintf(f, ",%.6g", p->scores[i * p->k + k]);
         fputc('\n', f);
     }

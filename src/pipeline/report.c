@@ -168,6 +168,12 @@ static void report_json_body(tl_json *j, const tl_report *r) {
     tl_json_num(j, "pooled_accuracy", r->pooled.n ? r->pooled.accuracy : NAN);
     tl_json_num(j, "gain", r->result.n ? r->gain : NAN);
     tl_json_bool(j, "worse_than_baseline", r->worse_than_baseline);
+    /* which one: the source-only learner first (for a network: the pre-trained one), else the
+     * target-only one (a network trained from scratch) */
+    if (!r->worse_than_baseline) tl_json_null(j, "worse_than");
+    else if (r->source_only.n && r->result.accuracy < r->source_only.accuracy)
+        tl_json_str(j, "worse_than", "source_only");
+    else tl_json_str(j, "worse_than", "target_only");
     if (r->guarded)
         tl_json_bool(j, "negative_transfer", r->negative_transfer);
     else

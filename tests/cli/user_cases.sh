@@ -105,6 +105,8 @@ for k in 1 2; do
 done
 expect measured-negative-transfer 0 "negative transfer      MEASURED" -- "$TL" adapt --method pca --dim 1 \
     --source "$TMP/loud1.csv" --target "$TMP/loud2.csv" --learner logreg
+expect worse-than-names-the-baseline 0 '"worse_than": "source_only"' -- "$TL" adapt --method pca --dim 1 \
+    --source "$TMP/loud1.csv" --target "$TMP/loud2.csv" --learner logreg --json -q
 out=$("$TL" tradaboost $S --target "$TMP/tgt.csv" --labelled 6 --rounds 3 2>&1)
 case "$out" in *"classes do not match"*) bad "tradaboost-no-false-class-claim" "$out" ;; *) ok ;; esac
 

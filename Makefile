@@ -85,7 +85,7 @@ $(BUILD)/tl.1: $(BUILD)/tl
 $(BUILD)/tl: $(CLI_OBJ) $(BUILD)/libtl.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libtl.a $(DEP_LIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/harness.h $(TEST_SUPPORT) $(BUILD)/libtl.a
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(TEST_SUPPORT) $(BUILD)/libtl.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(TEST_SUPPORT) $(BUILD)/libtl.a $(DEP_LIBS) $(LDFLAGS_ALL)
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "data_text.h"
 #include "harness.h"
 #include "internal/testing.h"
 #include "tl.h"
@@ -27,25 +28,6 @@ static void write_text(const char *path, const char *text) {
     if (!f) return;
     fputs(text, f);
     fclose(f);
-}
-
-static tl_status parse_csv(const char *text, const tl_load_opts *o, tl_dataset **ds) {
-    return tl_parse_csv(text, strlen(text), "t.csv", o, ds);
-}
-
-static tl_status parse_svm(const char *text, const tl_load_opts *o, tl_dataset **ds) {
-    return tl_parse_svmlight(text, strlen(text), "t.svm", o, ds);
-}
-
-static double at(tl_dataset *ds, size_t i, size_t j) {
-    if (tl_dataset_is_sparse(ds)) {
-        tl_csr c = tl_dataset_csr(ds);
-        for (size_t k = c.indptr[i]; k < c.indptr[i + 1]; k++)
-            if ((size_t)c.indices[k] == j) return c.values[k];
-        return 0.0;
-    }
-    tl_mat X = tl_dataset_dense(ds);
-    return TL_AT(X, i, j);
 }
 
 /* ---------------- dataset type ---------------- */

@@ -68,6 +68,8 @@ typedef struct {
 } tl_filebuf;
 /* TL_ERR_IO naming the path on failure. An empty file gives len 0. */
 tl_status tl_filebuf_open(const char *path, tl_filebuf *fb);
+/* The same from an open descriptor (left open; path names it in messages): standard input. */
+tl_status tl_filebuf_from_fd(int fd, const char *path, tl_filebuf *fb);
 void tl_filebuf_close(tl_filebuf *fb);
 /* A text file's bytes for the CSV and svmlight parsers: "-" reads standard input to its end;
  * gzip data (magic 1f 8b, whatever the name) is inflated whole (textsrc.c). *shown is the name

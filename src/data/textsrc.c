@@ -19,35 +19,6 @@
 
 bool tl_spec_is_stdin(const char *path) { return path && strcmp(path, "-") == 0; }
 
-/* Standard input to its end, into fb->heap. */
-static tl_status tl_read_stdin(tl_filebuf *fb) {
-    tl_status st = TL_OK;
-    char *heap = NULL;
-    size_t cap = 1 << 16, len = 0;
-    TL_ALLOC(heap, cap);
-    for (;;) {
-        if (len == cap) {
-            TL_CHECK(cap <= SIZE_MAX / 2, TL_ERR_NOMEM, "<stdin>: input too large");
-            char *g = tl_realloc(heap, cap * 2);
-            TL_CHECK(g != NULL, TL_ERR_NOMEM, "<stdin>: out of memory reading standard input");
-            heap = g;
-            cap *= 2;
-        }
-        ssize_t r = read(STDIN_FILENO, heap + len, cap - len);
-        if (r < 0 && errno == EINTR) continue;
-        TL_CHECK(r >= 0, TL_ERR_IO, "<stdin>: read failed: %s", strerror(errno));
-        if (r == 0) break;
-        len += (size_t)r;
-    }
-    fb->heap = heap;
-    fb->data = heap;
-    fb->len = len;
-    heap = NULL;
-done:
-    tl_free(heap);
-    return st;
-}
-
 tl_status tl_gunzip(const unsigned char *in, size_t len, const char *name, char **out,
                     size_t *out_len) {
     tl_status st = TL_OK;
@@ -131,7 +102,7 @@ tl_status tl_textbuf_open(const char *path, tl_filebuf *fb, const char **shown) 
     fb->data = "";
     if (shown) *shown = nm;
     if (tl_spec_is_stdin(path))
-        TL_TRY(tl_read_stdin(fb));
+        TL_TRY(tl_filebuf_from_fd(STDIN_FILENO, "<stdin>", fb));
     else
         TL_TRY(tl_filebuf_open(path, fb));
     const unsigned char *b = (const unsigned char *)fb->data;

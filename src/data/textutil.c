@@ -43,14 +43,11 @@ void tl_text_locale_pop(void *token) {
 }
 
 /* ---- files ---- */
-tl_status tl_filebuf_open(const char *path, tl_filebuf *fb) {
+tl_status tl_filebuf_from_fd(int fd, const char *path, tl_filebuf *fb) {
     tl_status st = TL_OK;
-    int fd = -1;
     char *heap = NULL;
     memset(fb, 0, sizeof *fb);
     fb->data = "";
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    TL_CHECK(fd >= 0, TL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
     TL_CHECK(fstat(fd, &sb) == 0, TL_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
     TL_CHECK(!S_ISDIR(sb.st_mode), TL_ERR_IO, "%s: is a directory, not a file", path);
@@ -99,7 +96,16 @@ tl_status tl_filebuf_open(const char *path, tl_filebuf *fb) {
     heap = NULL;
 done:
     tl_free(heap);
-    if (fd >= 0) close(fd);
+    return st;
+}
+
+tl_status tl_filebuf_open(const char *path, tl_filebuf *fb) {
+    memset(fb, 0, sizeof *fb);
+    fb->data = "";
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return tl_fail(TL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    tl_status st = tl_filebuf_from_fd(fd, path, fb);
+    close(fd);
     return st;
 }
 

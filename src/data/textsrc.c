@@ -9,7 +9,6 @@
  * inflated size is not trusted from the gzip trailer (it is modulo 2^32 and may lie): the output
  * grows geometrically as data actually arrives. Concatenated gzip members (as `cat a.gz b.gz`
  * makes) are read one after another, as gzip -d does. */
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>

@@ -538,8 +538,34 @@ TEST(finetune_through_protocol) {
     fixture_free(&f);
 }
 
+/* Every method of the registry has its page in docs/methods/ (the algorithm notes), and the page
+ * names each of the method's parameters, so a method or a parameter added without its notes fails
+ * here. Run from the repository root, as make test does. */
+TEST(every_method_has_a_page) {
+    for (size_t i = 0; tl_method_at(i); i++) {
+        const tl_method *m = tl_method_at(i);
+        char path[256];
+        snprintf(path, sizeof path, "docs/methods/%s.md", tl_method_name(m));
+        FILE *f = fopen(path, "rb");
+        CHECK_MSG(f != NULL, "%s has no page (%s)", tl_method_name(m), path);
+        if (!f) continue;
+        static char text[1 << 16];
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = '\0';
+        for (size_t q = 0; q < tl_method_param_count(m); q++) {
+            const char *pn = tl_method_param(m, q)->name;
+            char quoted[96];
+            snprintf(quoted, sizeof quoted, "`%s`", pn);
+            CHECK_MSG(strstr(text, quoted) != NULL, "%s does not name the parameter %s", path,
+                      quoted);
+        }
+    }
+}
+
 int main(void) {
     RUN(registry_and_params);
+    RUN(every_method_has_a_page);
     RUN(every_method_round_trips);
     RUN(run_report_and_pipeline);
     RUN(run_refuses_what_cannot_work);

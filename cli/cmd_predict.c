@@ -154,12 +154,13 @@ static int predict_pipeline(const cli_args *a, const tl_pipeline *pipe, const ch
     }
     p->pred = malloc((p->n ? p->n : 1) * sizeof *p->pred);
     if (!p->pred) return cli_fail("out of memory");
-    st = tl_pipeline_predict(pipe, (size_t)domain, *ds, p->pred);
-    if (st != TL_OK) return cli_fail_status(st, "predicting '%s'", spec);
-    if (!cli_flag(a, "proba")) return 0;
+    if (!cli_flag(a, "proba")) {
+        st = tl_pipeline_predict(pipe, (size_t)domain, *ds, p->pred);
+        return st == TL_OK ? 0 : cli_fail_status(st, "predicting '%s'", spec);
+    }
     tl_mat S = {0, 0, 0, NULL};
-    if ((st = tl_pipeline_scores(pipe, (size_t)domain, *ds, &S)) != TL_OK)
-        return cli_fail_status(st, "scoring '%s'", spec);
+    if ((st = tl_pipeline_scores(pipe, (size_t)domain, *ds, p->pred, &S)) != TL_OK)
+        return cli_fail_status(st, "predicting '%s'", spec);
     p->scores = malloc((p->n ? p->n : 1) * p->k * sizeof *p->scores);
     if (!p->scores) {
         tl_mat_free(&S);
@@ -221,8 +222,6 @@ static int run_predict(cli_args *a) {
     bool proba = cli_flag(a, "proba");
     if (proba && !out && !cli_flag(a, "json"))
         return cli_usage("--proba needs --out FILE or --json");
-    tl_status st;
-    if (out && (st = tl_wfile_check(out)) != TL_OK) return cli_fail_status(st, "--out");
     tl_ctx ctx;
     cli_nn_ctx(a, &ctx);
     tl_ctx_apply_threads(&ctx);

@@ -49,7 +49,7 @@ void cli_transfer_warn(const tl_report *r) {
     if (r->result.n && r->worse_than_baseline) {
         /* name the baseline it fell below: the source-only one, else the target-only one (for a
          * network: training from scratch) */
-        bool below_src = r->source_only.n && r->result.accuracy < r->source_only.accuracy;
+        bool below_src = tl_report_beaten_baseline(r) == TL_BASELINE_SOURCE_ONLY;
         bool net = r->family == TL_FAMILY_MODEL;
         cli_warn("%s did worse than %s on the scored target (%.2f %% against %.2f %%)", r->method,
                  below_src ? (net ? "the pre-trained network as it is" : "no transfer (source only)")

@@ -162,6 +162,11 @@ void tl_report_free(tl_report *r);
  * tl_malloc. */
 tl_status tl_report_json(const tl_report *r, const char *command, char **out);
 tl_status tl_report_text(const tl_report *r, char **out);
+/* Which no-transfer baseline the transfer fell below: TL_BASELINE_SOURCE_ONLY (checked first; for
+ * a network, the pre-trained one as it is), TL_BASELINE_TARGET_ONLY (a network: trained from
+ * scratch), or TL_BASELINE_NONE when it is not worse. */
+typedef enum { TL_BASELINE_NONE, TL_BASELINE_SOURCE_ONLY, TL_BASELINE_TARGET_ONLY } tl_baseline;
+tl_baseline tl_report_beaten_baseline(const tl_report *r);
 
 /* ---- which source to transfer from ---- */
 typedef struct {
@@ -215,8 +220,10 @@ const char *const *tl_pipeline_class_names(const tl_pipeline *p, size_t *k);
 const int *tl_pipeline_classes(const tl_pipeline *p, size_t *nclasses);
 /* Class scores of new raw rows: S (rows, classes) allocated with tl_mat_alloc - probabilities
  * (logistic regression, networks), vote shares (k-NN neighbours, TrAdaBoost rounds) or decision
- * values (SVM, ridge), in the order of tl_pipeline_classes. */
-tl_status tl_pipeline_scores(const tl_pipeline *p, size_t domain, const tl_dataset *X, tl_mat *S);
+ * values (SVM, ridge), in the order of tl_pipeline_classes - and, when pred is not NULL, the
+ * labels tl_pipeline_predict gives, from the same scaled and mapped rows. */
+tl_status tl_pipeline_scores(const tl_pipeline *p, size_t domain, const tl_dataset *X, int *pred,
+                             tl_mat *S);
 /* The rows scaled and mapped into the shared space: out (rows, dim) allocated with tl_mat_alloc
  * (without a mapping: the scaled rows, densified). */
 tl_status tl_pipeline_transform(const tl_pipeline *p, size_t domain, const tl_dataset *X,

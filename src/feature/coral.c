@@ -87,21 +87,25 @@ done:
     return st;
 }
 
-/* trace(cov(X)) / d: the mean of the columns' unbiased variances (0 for fewer than 2 rows). */
-static double mean_variance(tl_mat X) {
-    if (X.rows < 2 || X.cols == 0) return 0.0;
-    double t = 0.0;
-    for (size_t j = 0; j < X.cols; j++) {
-        double m = 0.0, s = 0.0;
-        for (size_t i = 0; i < X.rows; i++) m += TL_AT(X, i, j);
-        m /= (double)X.rows;
-        for (size_t i = 0; i < X.rows; i++) {
-            double e = TL_AT(X, i, j) - m;
-            s += e * e;
+/* *out = trace(cov(X)) / d: the mean of the columns' unbiased variances (0 for fewer than 2
+ * rows). */
+static tl_status mean_variance(tl_mat X, double *out) {
+    tl_status st = TL_OK;
+    double *m = NULL, t = 0.0;
+    *out = 0.0;
+    if (X.rows < 2 || X.cols == 0) return TL_OK;
+    TL_ALLOC(m, X.cols);
+    tl_mat none = {0, X.cols, X.cols, NULL};
+    tlf_col_mean(X, none, m);
+    for (size_t i = 0; i < X.rows; i++) /* row by row, as the matrix is stored */
+        for (size_t j = 0; j < X.cols; j++) {
+            double e = TL_AT(X, i, j) - m[j];
+            t += e * e;
         }
-        t += s / (double)(X.rows - 1);
-    }
-    return t / (double)X.cols;
+    *out = t / ((double)(X.rows - 1) * (double)X.cols);
+done:
+    tl_free(m);
+    return st;
 }
 
 tl_status tlf_fit_coral(tl_adapter *a, tl_mat Fs, tl_mat Ft) {
@@ -112,8 +116,11 @@ tl_status tlf_fit_coral(tl_adapter *a, tl_mat Fs, tl_mat Ft) {
     size_t d = a->d_feat;
     double eps_s = a->p.coral_eps, eps_t = a->p.coral_eps, as = 0.0, at = 0.0;
     if (a->p.coral_eps_relative) {
-        eps_s *= mean_variance(Fs);
-        eps_t *= mean_variance(Ft);
+        double vs, vt;
+        TL_TRY(mean_variance(Fs, &vs));
+        TL_TRY(mean_variance(Ft, &vt));
+        eps_s *= vs;
+        eps_t *= vt;
         /* constant data: no scale to be relative to, so the absolute value */
         if (!(eps_s > 0)) eps_s = a->p.coral_eps;
         if (!(eps_t > 0)) eps_t = a->p.coral_eps;

@@ -163,7 +163,8 @@ const int *tl_pipeline_classes(const tl_pipeline *p, size_t *nclasses) {
     return tl_learner_classes(p->learner);
 }
 
-tl_status tl_pipeline_scores(const tl_pipeline *p, size_t d, const tl_dataset *X, tl_mat *out) {
+tl_status tl_pipeline_scores(const tl_pipeline *p, size_t d, const tl_dataset *X, int *pred,
+                             tl_mat *out) {
     tl_status st = TL_OK;
     tl_dataset *w = NULL;
     tl_mat Z = {0, 0, 0, NULL}, S = {0, 0, 0, NULL};
@@ -174,12 +175,14 @@ tl_status tl_pipeline_scores(const tl_pipeline *p, size_t d, const tl_dataset *X
              "pipeline_scores: this pipeline does not predict classes");
     TL_TRY(tl_mat_alloc(&S, tl_dataset_rows(w), k));
     if (tl_dataset_rows(w) == 0) goto done;
-    if (model_predicts(p)) {
+    if (model_predicts(p)) { /* the rows scaled once, for the scores and the labels */
         TL_TRY(tl_model_scores(p->model, tl_dataset_features(w), S));
+        if (pred) TL_TRY(tl_model_predict(p->model, tl_dataset_features(w), pred));
     } else {
         tl_xmat L;
         TL_TRY(learner_rows(p, d, w, &Z, &L));
         TL_TRY(tl_learner_scores(p->learner, L, S));
+        if (pred) TL_TRY(tl_learner_predict(p->learner, L, pred));
     }
 done:
     if (st == TL_OK) *out = S;

@@ -82,6 +82,13 @@ static void score_keys(tl_json *j, const char *prefix, const tl_score *s) {
     tl_json_num(j, k, s->n ? s->macro_f1 : NAN);
 }
 
+tl_baseline tl_report_beaten_baseline(const tl_report *r) {
+    if (!r || !r->worse_than_baseline) return TL_BASELINE_NONE;
+    return r->source_only.n && r->result.accuracy < r->source_only.accuracy
+               ? TL_BASELINE_SOURCE_ONLY
+               : TL_BASELINE_TARGET_ONLY;
+}
+
 static void guard_json(tl_json *j, const tl_report *r) {
     const tl_guard_report *g = &r->guard;
     tl_json_obj_begin(j, "guard");
@@ -170,10 +177,9 @@ static void report_json_body(tl_json *j, const tl_report *r) {
     tl_json_bool(j, "worse_than_baseline", r->worse_than_baseline);
     /* which one: the source-only learner first (for a network: the pre-trained one), else the
      * target-only one (a network trained from scratch) */
-    if (!r->worse_than_baseline) tl_json_null(j, "worse_than");
-    else if (r->source_only.n && r->result.accuracy < r->source_only.accuracy)
-        tl_json_str(j, "worse_than", "source_only");
-    else tl_json_str(j, "worse_than", "target_only");
+    tl_baseline beaten = tl_report_beaten_baseline(r);
+    if (beaten == TL_BASELINE_NONE) tl_json_null(j, "worse_than");
+    else tl_json_str(j, "worse_than", beaten == TL_BASELINE_SOURCE_ONLY ? "source_only" : "target_only");
     if (r->guarded)
         tl_json_bool(j, "negative_transfer", r->negative_transfer);
     else
@@ -317,11 +323,11 @@ tl_status tl_report_text(const tl_report *r, char **out) {
         score_line(&t, "source + target", &r->pooled, NULL);
         snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_method + r->seconds_learner);
         score_line(&t, net ? "test accuracy" : r->method, &r->result, tm);
-        bool below_src = r->source_only.n && r->result.accuracy < r->source_only.accuracy;
+        tl_baseline beaten = tl_report_beaten_baseline(r);
         tlx_tprintf(&t, "%-22s %+.2f points%s\n", "gain", 100 * r->gain,
-                    !r->worse_than_baseline ? ""
-                    : below_src             ? "  <- worse than no transfer"
-                                            : "  <- worse than the target-only learner");
+                    beaten == TL_BASELINE_NONE          ? ""
+                    : beaten == TL_BASELINE_SOURCE_ONLY ? "  <- worse than no transfer"
+                                                        : "  <- worse than the target-only learner");
     }
     if (r->guarded) {
         if (r->family != TL_FAMILY_MODEL || !r->labelled_checked) /* a network's evidence is labelled */

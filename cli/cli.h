@@ -54,6 +54,15 @@ extern const cli_opt cli_common_opts[];
         {"index-base", "B", "auto", "svmlight feature index base: auto, 0, 1"},                    \
         {"columns", "LIST", NULL, "keep only these feature columns of every file (0-based, e.g. 0-799,900)"}
 
+/* What the label column holds, for the commands that can learn either (adapt, weight) or carry
+ * it (convert, info): classes, or real-valued regression targets. */
+#define CLI_TASK_OPT                                                                               \
+    {"task", "KIND", "classification",                                                             \
+     "classification (integer or named classes) or regression (real-valued targets; learner "      \
+     "ridge or knn, scored by RMSE, MAE and R^2)"}
+/* True when --task regression was given (false for commands without the option). */
+bool cli_regression(const cli_args *a);
+
 /* The command's whole option table: its own, then the generated ones. */
 const cli_opt *cli_command_opts(const cli_command *cmd);
 /* True when option `name` was generated from a method parameter of the command's family. */

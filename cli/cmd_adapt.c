@@ -13,6 +13,7 @@ static const cli_opt adapt_opts[] = {
     {"out-source", "FILE", NULL, "write the embedded source (csv, svmlight or npy)"},
     {"out-target", "FILE", NULL, "write the embedded scored target rows"},
     CLI_DATA_OPTS,
+    CLI_TASK_OPT,
     {"", NULL, NULL, NULL}};
 
 const cli_command cmd_adapt = {"adapt",

@@ -9,6 +9,7 @@
 
 static const cli_opt convert_opts[] = {
     CLI_DATA_OPTS,
+    CLI_TASK_OPT,
     {"to", "FMT", "auto", "output format: auto (by extension), csv, svmlight, npy"},
     {"out-index-base", "B", "1", "svmlight output feature index base: 0 or 1"},
     {"", NULL, NULL, NULL}};

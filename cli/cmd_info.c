@@ -6,7 +6,7 @@
 
 #include "cli.h"
 
-static const cli_opt info_opts[] = {CLI_DATA_OPTS, {"", NULL, NULL, NULL}};
+static const cli_opt info_opts[] = {CLI_DATA_OPTS, CLI_TASK_OPT, {"", NULL, NULL, NULL}};
 
 static int run_info(cli_args *a) {
     if (a->npos != 1) return cli_usage("expects one data spec (see 'tl help info')");

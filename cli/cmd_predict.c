@@ -4,6 +4,7 @@
  * per line on stdout; --out F writes a CSV (a header, then sample,label and with --proba one score
  * column per class); --json one object with the predictions (and the accuracy when the rows are
  * labelled). The file appears only when everything succeeded (tl_wfile). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,108 @@ static int write_csv(const char *out, const prediction *p, bool proba) {
     return st == TL_OK ? 0 : cli_fail_status(st, "--out");
 }
 
+/* A pipeline trained on regression targets: one value per row ("sample,value" with --out; one
+ * per line, or a JSON array, otherwise), exact to the last bit (%.17g), and RMSE / MAE / R^2 when
+ * the rows carry targets (told by width, as for labels). */
+static int predict_regression(const cli_args *a, const tl_pipeline *pipe, const char *spec,
+                              const char *mp, const char *out) {
+    if (cli_flag(a, "proba"))
+        return cli_usage("--proba: '%s' predicts regression values, not class probabilities", mp);
+    const char *dom = cli_get(a, "domain");
+    long domain;
+    if (strcmp(dom, "target") == 0) domain = 1;
+    else if (strcmp(dom, "source") == 0) domain = 0;
+    else if (!cli_get_long(a, "domain", 0, 4095, &domain)) return 2;
+    if ((size_t)domain >= tl_pipeline_domains(pipe))
+        return cli_usage("--domain %ld: the pipeline has %zu domains", domain,
+                         tl_pipeline_domains(pipe));
+    size_t want = tl_pipeline_input_dim(pipe, (size_t)domain);
+    tl_load_opts o;
+    if (!cli_load_opts(a, &o)) return 2;
+    bool by_width = !cli_given(a, "label-col") && o.format != TL_FORMAT_SVMLIGHT &&
+                    tl_format_guess(spec) != TL_FORMAT_SVMLIGHT;
+    if (by_width) o.label_col = TL_LABEL_COL_NONE;
+    int rc = 1;
+    tl_dataset *ds = NULL;
+    double *v = NULL;
+    tl_status st = tl_dataset_load_targets(spec, &o, &ds);
+    if (st == TL_OK && by_width && tl_dataset_cols(ds) == want + 1) { /* the last column: targets */
+        tl_dataset_free(ds);
+        ds = NULL;
+        o.label_col = -1;
+        st = tl_dataset_load_targets(spec, &o, &ds);
+    }
+    if (st != TL_OK) {
+        rc = cli_fail_status(st, "cannot load '%s'", spec);
+        goto done;
+    }
+    size_t n = tl_dataset_rows(ds);
+    v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) {
+        rc = cli_fail("out of memory");
+        goto done;
+    }
+    if ((st = tl_pipeline_predict_values(pipe, (size_t)domain, ds, v)) != TL_OK) {
+        rc = cli_fail_status(st, "predicting '%s'", spec);
+        goto done;
+    }
+    const double *t = tl_dataset_targets(ds);
+    double se = 0, ae = 0, mean = 0, ss = 0;
+    for (size_t i = 0; t && i < n; i++) mean += t[i] / (double)n;
+    for (size_t i = 0; t && i < n; i++) {
+        se += (v[i] - t[i]) * (v[i] - t[i]);
+        ae += fabs(v[i] - t[i]);
+        ss += (t[i] - mean) * (t[i] - mean);
+    }
+    if (out) {
+        tl_wfile *w = NULL;
+        if ((st = tl_wfile_open(out, &w)) != TL_OK) {
+            rc = cli_fail_status(st, "--out");
+            goto done;
+        }
+        FILE *f = tl_wfile_stream(w);
+        fprintf(f, "sample,value\n");
+        for (size_t i = 0; i < n; i++) fprintf(f, "%zu,%.17g\n", i + 1, v[i]);
+        if ((st = tl_wfile_commit(w)) != TL_OK) {
+            rc = cli_fail_status(st, "--out");
+            goto done;
+        }
+    }
+    if (cli_flag(a, "json")) {
+        tl_json j;
+        tl_json_begin(&j);
+        tl_json_str(&j, "command", "predict");
+        tl_json_str(&j, "model", mp);
+        tl_json_str(&j, "input", spec);
+        tl_json_int(&j, "n_rows", (long long)n);
+        tl_json_str(&j, "task", "regression");
+        tl_json_null(&j, "accuracy");
+        tl_json_num(&j, "rmse", t && n ? sqrt(se / (double)n) : NAN);
+        tl_json_num(&j, "mae", t && n ? ae / (double)n : NAN);
+        tl_json_num(&j, "r2", t && n && ss > 0 ? 1 - se / ss : NAN);
+        if (out) tl_json_str(&j, "output", out);
+        else {
+            tl_json_arr_begin(&j, "predictions");
+            for (size_t i = 0; i < n; i++) tl_json_arr_num(&j, v[i]);
+            tl_json_arr_end(&j);
+        }
+        rc = cli_json_finish(&j);
+        goto done;
+    }
+    if (!out)
+        for (size_t i = 0; i < n; i++) printf("%.17g\n", v[i]);
+    else
+        cli_info(a, "wrote %zu predictions to %s", n, out);
+    if (t && n)
+        cli_info(a, "RMSE %.6g, MAE %.6g, R^2 %.4f on the %zu rows with targets",
+                 sqrt(se / (double)n), ae / (double)n, ss > 0 ? 1 - se / ss : NAN, n);
+    rc = 0;
+done:
+    free(v);
+    tl_dataset_free(ds);
+    return rc;
+}
+
 static int run_predict(cli_args *a) {
     if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     const char *mp = cli_get(a, "model"), *out = cli_get(a, "out");
@@ -238,6 +341,10 @@ static int run_predict(cli_args *a) {
         goto done;
     }
     if (pst != TL_OK) snprintf(pipe_err, sizeof pipe_err, "%s", tl_error_message());
+    if (pipe && tl_pipeline_is_regression(pipe)) {
+        rc = predict_regression(a, pipe, spec, mp, out);
+        goto done;
+    }
     if (pipe) {
         if (cli_given(a, "classes") || cli_given(a, "per-class")) {
             rc = cli_usage("--classes and --per-class are for networks; a pipeline predicts "

@@ -12,6 +12,7 @@ static const cli_opt weight_opts[] = {
     CLI_TRANSFER_OPTS,
     {"out", "FILE", NULL, "write the source weights, one per line (mean 1)"},
     CLI_DATA_OPTS,
+    CLI_TASK_OPT,
     {"", NULL, NULL, NULL}};
 
 const cli_command cmd_weight = {"weight",

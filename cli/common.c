@@ -65,8 +65,18 @@ double cli_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+bool cli_regression(const cli_args *a) {
+    const char *t = cli_has_opt(a, "task") ? cli_get(a, "task") : NULL;
+    return t && strcmp(t, "regression") == 0;
+}
+
 bool cli_load_opts(const cli_args *a, tl_load_opts *o) {
     *o = tl_load_opts_default();
+    const char *task = cli_has_opt(a, "task") ? cli_get(a, "task") : NULL;
+    if (task && strcmp(task, "classification") != 0 && strcmp(task, "regression") != 0) {
+        cli_fail("--task: '%s' is not one of classification, regression", task);
+        return false;
+    }
     const char *fmt = cli_get(a, "format");
     if (fmt && strcmp(fmt, "auto") != 0 && tl_format_parse(fmt, &o->format) != TL_OK) {
         cli_fail("--format: unknown format '%s' (auto, csv, svmlight, mat, npy, idx)", fmt);
@@ -257,7 +267,8 @@ tl_status cli_load(const cli_args *a, const char *spec, tl_dataset **out) {
             return TL_ERR_INVALID_ARG;
         }
     }
-    tl_status st = tl_dataset_load(spec, &o, out);
+    tl_status st = cli_regression(a) ? tl_dataset_load_targets(spec, &o, out)
+                                     : tl_dataset_load(spec, &o, out);
     if (st != TL_OK) cli_fail_status(st, "cannot load '%s'", spec);
     if (st == TL_OK && cols && (st = select_columns(out, cols, k)) != TL_OK) {
         tl_dataset_free(*out);
@@ -351,6 +362,7 @@ tl_status cli_evaluate(const int *y, const int *pred, size_t n, cli_eval *out) {
 
 bool cli_learner(const cli_args *a, tl_params **out) {
     const char *name = cli_get(a, "learner");
+    if (cli_regression(a) && !cli_given(a, "learner")) name = "ridge"; /* a regressor */
     *out = NULL;
     const tl_method *m = tl_method_find(name ? name : "1nn", TL_FAMILY_LEARNER);
     if (!m) return cli_fail_status(TL_ERR_INVALID_ARG, "--learner"), false;

@@ -51,6 +51,12 @@ void cli_transfer_warn(const tl_report *r) {
          * network: training from scratch) */
         bool below_src = tl_report_beaten_baseline(r) == TL_BASELINE_SOURCE_ONLY;
         bool net = r->family == TL_FAMILY_MODEL;
+        if (r->regression) {
+            cli_warn("%s did worse than %s on the scored target (RMSE %.6g against %.6g)",
+                     r->method, below_src ? "no transfer (source only)" : "the target-only learner",
+                     r->result.rmse, below_src ? r->source_only.rmse : r->target_only.rmse);
+            return;
+        }
         cli_warn("%s did worse than %s on the scored target (%.2f %% against %.2f %%)", r->method,
                  below_src ? (net ? "the pre-trained network as it is" : "no transfer (source only)")
                            : (net ? "training from scratch" : "the target-only learner"),
@@ -59,10 +65,12 @@ void cli_transfer_warn(const tl_report *r) {
     }
 }
 
-/* --out-source / --out-target: the rows in the shared space (labels kept). */
+/* --out-source / --out-target: the rows in the shared space (labels or targets kept). */
 static tl_status write_embedding(const char *path, tl_mat Z, const tl_dataset *like) {
     tl_dataset *ds = NULL;
     tl_status st = tl_dataset_from_dense(Z, tl_dataset_labels_const(like), &ds);
+    if (st == TL_OK && tl_dataset_has_targets(like))
+        st = tl_dataset_set_targets(ds, tl_dataset_targets(like));
     if (st == TL_OK) st = tl_dataset_save(ds, path, TL_FORMAT_AUTO, 1);
     tl_dataset_free(ds);
     return st;
@@ -89,7 +97,8 @@ typedef struct {
 static int check_label_column(const cli_args *a, const char *spec, const tl_dataset *ds,
                               const tl_dataset *src) {
     if (!ds || cli_given(a, "label-col") || strstr(spec, "label=") ||
-        tl_format_guess(spec) != TL_FORMAT_CSV || !tl_dataset_has_labels(ds) ||
+        tl_format_guess(spec) != TL_FORMAT_CSV ||
+        !(tl_dataset_has_labels(ds) || tl_dataset_has_targets(ds)) ||
         tl_dataset_cols(ds) + 1 != tl_dataset_cols(src))
         return 0;
     return cli_fail("'%s' has %zu features and a label column, the source %zu features: if its "
@@ -163,7 +172,7 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
         goto done;
     tl_dataset *sets[4] = {d.src, d.tgt, d.test, d.lab};
     if (cli_unify_sets(sets, 4) != 0) goto done;
-    if (tl && !tl_dataset_has_labels(d.lab)) {
+    if (tl && !tl_dataset_has_labels(d.lab) && !tl_dataset_has_targets(d.lab)) {
         cli_fail("'%s' has no labels: --target-labelled needs labelled rows", tl);
         goto done;
     }

@@ -100,6 +100,12 @@ const double *tl_dataset_weights(const tl_dataset *ds); /* NULL = all ones */
 tl_status tl_dataset_set_weights(tl_dataset *ds, const double *w /* (n), copied; NULL clears */);
 tl_status tl_dataset_set_labels(tl_dataset *ds, const int *y /* (n), copied; NULL clears */);
 const char *tl_dataset_name(const tl_dataset *ds); /* the spec or file it came from; never NULL */
+/* Regression targets: one real value per row instead of an integer class (a dataset holds
+ * labels or targets, never both; setting one clears the other). NULL when there are none. */
+const double *tl_dataset_targets(const tl_dataset *ds);
+bool tl_dataset_has_targets(const tl_dataset *ds);
+/* t (n) copied; NaN/Inf refused (TL_ERR_NONFINITE naming the row); NULL clears. */
+tl_status tl_dataset_set_targets(tl_dataset *ds, const double *t);
 tl_status tl_dataset_set_name(tl_dataset *ds, const char *name);
 
 /* Convert sparse storage to dense in place (no-op when dense). */
@@ -195,6 +201,10 @@ tl_format tl_format_guess(const char *path);
 /* Load a data spec (see the top of this file). opts may be NULL; options in the spec override
  * it for that file. NaN/Inf in features is an error (TL_ERR_NONFINITE naming file and row). */
 tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset **out);
+/* The same with the label column (CSV, svmlight), the labels file (.npy), the labels variable
+ * (.mat) or the IDX labels read as real-valued regression targets (tl_dataset_targets): a cell
+ * that is not a finite number is an error naming the file and line. */
+tl_status tl_dataset_load_targets(const char *spec, const tl_load_opts *opts, tl_dataset **out);
 /* The svmlight index base to read all of specs (n) with: 0 if any svmlight file among them
  * uses index 0, else 1 (-1 when none is svmlight). A spec giving ":base=" counts as that base;
  * other formats are skipped; standard input cannot be scanned twice and is an error. */

@@ -128,7 +128,9 @@ tl_status tl_guard_params_check(const tl_guard_params *p);
 #endif
 const char *tl_guard_verdict_name(tl_guard_verdict v); /* "ok", "harmful", "unsure" */
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
-/* Xs (ns, d), ys (ns), Xt (nt, d): the domains before the transfer. Zs (ns, k), Zt (nt, k): after
+/* Xs (ns, d), ys (ns) class labels or NULL for regression targets (reverse validation, the
+ * agreement and the prediction entropy are then NaN and the verdict rests on the correspondence,
+ * the weights' spread and the MMD), Xt (nt, d): the domains before the transfer. Zs (ns, k), Zt (nt, k): after
  * it (pass Xs, Xt again for a weighting-only transfer); ws (ns) source weights or NULL. */
 tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl_xmat Xt,
                          tl_xmat Zs, const double *ws, tl_xmat Zt, tl_guard_report *out);

@@ -62,6 +62,7 @@ tl_status tl_learner_params_check(const tl_learner_params *p);
 tl_status tl_learner_parse(const char *name, tl_learner_params *p);
 #endif
 const char *tl_learner_name(tl_learner_type type);
+bool tl_learner_type_regresses(tl_learner_type type); /* ridge and knn: true */
 
 typedef struct tl_learner tl_learner;
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
@@ -72,6 +73,14 @@ void tl_learner_free(tl_learner *l); /* NULL-safe */
  * all-zero weights, and k-NN with k larger than n (naming both). A single class is accepted
  * (predicts it). */
 tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w);
+/* Regression: X (n, d), t (n) real targets, w (n) or NULL. ridge (weighted least squares with the
+ * alpha penalty, sklearn's Ridge) and k-NN (the weighted mean of the k nearest rows' targets)
+ * regress; logreg and svm are classifiers (TL_ERR_UNSUPPORTED). A learner fitted this way
+ * predicts with tl_learner_predict_values; tl_learner_predict / scores refuse it (TL_ERR_STATE),
+ * as predict_values refuses a classifier. Saved and loaded like any learner. */
+tl_status tl_learner_fit_targets(tl_learner *l, tl_xmat X, const double *t, const double *w);
+tl_status tl_learner_predict_values(const tl_learner *l, tl_xmat X, double *out /* (n) */);
+bool tl_learner_is_regressor(const tl_learner *l); /* fitted on regression targets */
 /* pred (n): predicted labels (values from the training labels). TL_ERR_SHAPE if X's column count
  * differs from training, TL_ERR_STATE before fit. */
 tl_status tl_learner_predict(const tl_learner *l, tl_xmat X, int *pred);

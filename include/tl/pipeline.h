@@ -91,10 +91,13 @@ typedef struct {
 } tl_run_opts;
 tl_run_opts tl_run_opts_default(void);
 
-/* Accuracy, balanced accuracy and macro-F1 of predictions on n rows (n = 0: not measured). */
+/* Accuracy, balanced accuracy and macro-F1 of predictions on n rows (n = 0: not measured); for
+ * regression targets the root-mean-square error, the mean absolute error and R^2 instead (the
+ * other three NaN; and the other way round for classes). */
 typedef struct {
     double accuracy, balanced_accuracy, macro_f1;
     size_t n;
+    double rmse, mae, r2;
 } tl_score;
 
 #define TL_REPORT_MAX_INFO 16
@@ -113,8 +116,12 @@ typedef struct {
     tl_score source_only;   /* the no-transfer baseline: the learner on the source alone */
     tl_score target_only;   /* the learner on the labelled target rows alone (n = 0: none) */
     tl_score pooled;        /* on source + labelled target rows, unweighted (n = 0: none) */
-    double gain;            /* result - source_only accuracy */
-    bool worse_than_baseline; /* result below a no-transfer baseline (source or target only) */
+    bool regression;        /* the source held regression targets: the scores are RMSE, MAE, R^2
+                               and predicted_values holds the predictions */
+    double gain;            /* result - source_only accuracy; regression: source_only RMSE -
+                               result RMSE (in the targets' unit; positive is better) */
+    bool worse_than_baseline; /* result below a no-transfer baseline (source or target only);
+                                 regression: a larger RMSE */
     /* the guard */
     bool guarded;           /* false with opts.guard off */
     bool negative_transfer; /* the guard's verdict: harmful without labels, or on the labelled
@@ -136,7 +143,9 @@ typedef struct {
     double seconds_preprocess, seconds_baseline, seconds_method, seconds_learner, seconds_guard,
         seconds_total;
     /* outputs */
-    int *predictions;       /* (n_eval) the transfer's predicted labels of the evaluation rows */
+    int *predictions;       /* (n_eval) the transfer's predicted labels of the evaluation rows
+                               (NULL for regression) */
+    double *predicted_values; /* regression: (n_eval) the predicted values, else NULL */
     tl_mat *embedded;       /* (n_domains) each domain's rows mapped (keep_embeddings), else NULL */
     tl_mat embedded_eval;   /* the evaluation rows mapped (keep_embeddings), else empty */
     /* the learner the user gets (on the method's output, else the baseline's): logreg / svm's C
@@ -213,6 +222,12 @@ const tl_model *tl_pipeline_model(const tl_pipeline *p); /* NULL without a metho
 /* New rows of domain `domain`, raw (the pipeline applies that domain's fitted scaling):
  * predicted labels pred (rows). */
 tl_status tl_pipeline_predict(const tl_pipeline *p, size_t domain, const tl_dataset *X, int *pred);
+/* True when the pipeline was trained on regression targets: it predicts real values
+ * (tl_pipeline_predict_values) and has no classes (tl_pipeline_predict refuses it). */
+bool tl_pipeline_is_regression(const tl_pipeline *p);
+/* New raw rows of domain `domain`: predicted values out (rows) of a regression pipeline. */
+tl_status tl_pipeline_predict_values(const tl_pipeline *p, size_t domain, const tl_dataset *X,
+                                     double *out);
 /* The names of the source's classes when its labels were names (label v is names[v]; k of
  * them), else NULL. Saved with the pipeline. */
 const char *const *tl_pipeline_class_names(const tl_pipeline *p, size_t *k);

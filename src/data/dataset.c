@@ -31,6 +31,7 @@ void tl_dataset_free(tl_dataset *ds) {
     tl_free(ds->indices);
     tl_free(ds->values);
     tl_free(ds->y);
+    tl_free(ds->t);
     tl_free(ds->w);
     tl_free(ds->name);
     tl_dataset_clear_names(ds);
@@ -207,6 +208,7 @@ done:
 static tl_status tl_dataset_copy_meta(const tl_dataset *src, tl_dataset *dst) {
     tl_status st = TL_OK;
     if (src->y) TL_TRY(tl_dataset_set_labels(dst, src->y));
+    if (src->t) TL_TRY(tl_dataset_set_targets(dst, src->t));
     if (src->w) TL_TRY(tl_dataset_set_weights(dst, src->w));
     if (src->name) TL_TRY(tl_dataset_set_name(dst, src->name));
     TL_TRY(tl_dataset_copy_extras(src, dst));
@@ -306,6 +308,10 @@ tl_status tl_dataset_set_labels(tl_dataset *ds, const int *y) {
     }
     tl_free(ds->y);
     ds->y = ny;
+    if (ny) { /* a dataset holds classes or regression targets, not both */
+        tl_free(ds->t);
+        ds->t = NULL;
+    }
     ny = NULL;
 done:
     tl_free(ny);
@@ -415,6 +421,10 @@ tl_status tl_dataset_subset(const tl_dataset *ds, const size_t *idx, size_t n, t
     if (ds->y) {
         TL_ALLOC(s->y, n);
         for (size_t k = 0; k < n; k++) s->y[k] = ds->y[idx[k]];
+    }
+    if (ds->t) {
+        TL_ALLOC(s->t, n ? n : 1);
+        for (size_t k = 0; k < n; k++) s->t[k] = ds->t[idx[k]];
     }
     if (ds->w) {
         TL_ALLOC(s->w, n);
@@ -558,6 +568,11 @@ tl_status tl_dataset_concat(const tl_dataset *a, const tl_dataset *b, tl_dataset
         TL_ALLOC(s->y, n ? n : 1);
         memcpy(s->y, a->y, a->rows * sizeof *s->y);
         memcpy(s->y + a->rows, b->y, b->rows * sizeof *s->y);
+    }
+    if (a->t && b->t) {
+        TL_ALLOC(s->t, n ? n : 1);
+        memcpy(s->t, a->t, a->rows * sizeof *s->t);
+        memcpy(s->t + a->rows, b->t, b->rows * sizeof *s->t);
     }
     if (a->w || b->w) {
         TL_ALLOC(s->w, n ? n : 1);

@@ -25,6 +25,7 @@ struct tl_dataset {
     double *values;   /* sparse: (nnz), owned */
     size_t nnz;
     int *y;           /* (rows) or NULL */
+    double *t;        /* (rows) real-valued regression targets, or NULL; never with y (targets.c) */
     double *w;        /* (rows) or NULL */
     char *name;       /* owned, NULL means "" */
     char **class_names; /* (n_names) owned strings, label v names class_names[v]; NULL when the
@@ -46,6 +47,26 @@ tl_status tl_classes_compatible(const tl_dataset *a, const tl_dataset *b);
 void tl_dataset_clear_names(tl_dataset *ds);
 /* Take ownership of names (k tl_malloc'd strings in a tl_malloc'd array), replacing any. */
 void tl_dataset_adopt_names(tl_dataset *ds, char **names, size_t k);
+
+/* Read the label column / labels file as real-valued regression targets instead of integer
+ * classes: the internal entry points behind tl_dataset_load_targets (targets = false is
+ * tl_dataset_load). */
+tl_status tlp_dataset_load(const char *spec, const tl_load_opts *opts, bool targets,
+                           tl_dataset **out);
+tl_status tlp_parse_csv(const char *buf, size_t len, const char *name, const tl_load_opts *opts,
+                        bool targets, tl_dataset **out);
+tl_status tlp_read_csv(const char *path, const tl_load_opts *opts, bool targets, tl_dataset **out);
+tl_status tlp_parse_svmlight(const char *buf, size_t len, const char *name,
+                             const tl_load_opts *opts, bool targets, tl_dataset **out);
+tl_status tlp_read_svmlight(const char *path, const tl_load_opts *opts, bool targets,
+                            tl_dataset **out);
+tl_status tlp_read_npy(const char *x_path, const char *y_path, bool targets, tl_dataset **out);
+tl_status tlp_read_mat(const char *path, const char *x_var, const char *y_var, bool targets,
+                       tl_dataset **out);
+/* Hand the integer labels over as targets (IDX class numbers read as regression values). */
+tl_status tlp_labels_to_targets(tl_dataset *ds);
+/* Take ownership of t (tl_malloc'd, rows entries), clearing any labels and class names. */
+void tlp_dataset_adopt_targets(tl_dataset *ds, double *t);
 
 /* Take ownership of X (allocated through tl_malloc/tl_mat_alloc, ld == cols) and y (tl_malloc'd,
  * may be NULL). On failure both are freed, so the caller never frees them after this call. */

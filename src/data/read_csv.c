@@ -337,6 +337,11 @@ static const char *tl_colname(const tl_span *hdr, size_t j, char *buf, size_t ca
 
 tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_load_opts *opts,
                        tl_dataset **out) {
+    return tlp_parse_csv(buf, len, name, opts, false, out);
+}
+
+tl_status tlp_parse_csv(const char *buf, size_t len, const char *name, const tl_load_opts *opts,
+                        bool targets, tl_dataset **out) {
     tl_status st = TL_OK;
     tl_load_opts o = opts ? *opts : tl_load_opts_default();
     tl_csv c = {name ? name : "<csv>", 0, NULL, 0};
@@ -346,6 +351,7 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
     tl_span num_cell = {NULL, 0}, name_cell = {NULL, 0};
     double *X = NULL;
     int *y = NULL;
+    double *tv = NULL; /* targets: the label column's values */
     tl_dataset *ds = NULL;
     size_t pos = 0, lineno = 0, nf = 0, nfields = 0, rows = 0, cap_rows = 0, d = 0;
     const char *ls = NULL;
@@ -464,7 +470,10 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
         TL_CHECK(tl_size_mul(cap_rows, d, &n0) == 0, TL_ERR_NOMEM, "%s: too many columns", c.name);
         TL_ALLOC(X, n0);
     }
-    if (lab >= 0) TL_ALLOC(y, cap_rows);
+    if (lab >= 0 && targets)
+        TL_ALLOC(tv, cap_rows);
+    else if (lab >= 0)
+        TL_ALLOC(y, cap_rows);
 
     bool have_line = !header; /* the first line is data unless it was the header */
     for (;;) {
@@ -490,12 +499,33 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
                 TL_CHECK(gy != NULL, TL_ERR_NOMEM, "%s:%zu: out of memory", c.name, lineno);
                 y = gy;
             }
+            if (tv) {
+                double *gt = tl_realloc(tv, nc * sizeof *tv);
+                TL_CHECK(gt != NULL, TL_ERR_NOMEM, "%s:%zu: out of memory", c.name, lineno);
+                tv = gt;
+            }
             cap_rows = nc;
         }
         double *row = X + rows * d;
         size_t o2 = 0;
         for (size_t j = 0; j < nf; j++) {
             tl_span f = c.f[j];
+            if ((long)j == lab && tv) { /* a regression target: any finite number */
+                double v = 0;
+                TL_CHECK(f.n > 0 && !tl_cell_missing_mark(f), TL_ERR_LABEL,
+                         "%s:%zu: %s: missing target \"%s\" (missing values are not supported)",
+                         c.name, lineno, tl_colname(hdr, j, cn, sizeof cn),
+                         tl_text_quote(f.p, f.n, q, sizeof q));
+                TL_CHECK(tl_text_is_number(f.p, f.n) && tl_text_to_double(f.p, f.n, &v) &&
+                             isfinite(v),
+                         TL_ERR_LABEL,
+                         "%s:%zu: %s: target \"%s\" is not a finite number (regression targets "
+                         "are real numbers)",
+                         c.name, lineno, tl_colname(hdr, j, cn, sizeof cn),
+                         tl_text_quote(f.p, f.n, q, sizeof q));
+                tv[rows] = v;
+                continue;
+            }
             if ((long)j == lab) {
                 double v = 0;
                 bool num = tl_text_is_number(f.p, f.n);
@@ -536,7 +566,8 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
                          TL_ERR_LABEL,
                          "%s:%zu: %s: label \"%s\" is not an integer (class labels are integers "
                          "or names; a file without a label column says so: ':label=none' after "
-                         "its name, or --label-col none)",
+                         "its name, or --label-col none; real-valued targets are read as "
+                         "regression targets: --task regression)",
                          c.name, lineno, tl_colname(hdr, j, cn, sizeof cn),
                          tl_text_quote(f.p, f.n, q, sizeof q));
                 y[rows] = (int)v;
@@ -584,6 +615,10 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
             int *sy = tl_realloc(y, rows * sizeof *y);
             if (sy) y = sy;
         }
+        if (tv) {
+            double *st2 = tl_realloc(tv, rows * sizeof *tv);
+            if (st2) tv = st2;
+        }
     }
     tl_mat M = tl_mat_view(X, rows, d);
     X = NULL;
@@ -592,6 +627,10 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
     TL_TRY(tl_dataset_adopt_dense(M, yy, &ds));
     if (name) TL_TRY(tl_dataset_set_name(ds, name));
     if (name_line) TL_TRY(tl_names_finish(&names, tl_dataset_labels(ds), rows, ds));
+    if (tv) {
+        tlp_dataset_adopt_targets(ds, tv);
+        tv = NULL;
+    }
     *out = ds;
     ds = NULL;
 done:
@@ -602,17 +641,22 @@ done:
     tl_free(names.slots);
     tl_free(X);
     tl_free(y);
+    tl_free(tv);
     tl_dataset_free(ds);
     return st;
 }
 
 tl_status tl_read_csv(const char *path, const tl_load_opts *opts, tl_dataset **out) {
+    return tlp_read_csv(path, opts, false, out);
+}
+
+tl_status tlp_read_csv(const char *path, const tl_load_opts *opts, bool targets, tl_dataset **out) {
     tl_status st = TL_OK;
     tl_filebuf fb;
     const char *shown = path;
     *out = NULL;
     TL_TRY(tl_textbuf_open(path, &fb, &shown));
-    st = tl_parse_csv(fb.data, fb.len, shown, opts, out);
+    st = tlp_parse_csv(fb.data, fb.len, shown, opts, targets, out);
     tl_filebuf_close(&fb);
 done:
     return st;

@@ -36,6 +36,7 @@
 
 #include <matio.h>
 
+#include "data/dataset_internal.h"
 #include "internal/check.h"
 #include "tl/data.h"
 
@@ -877,11 +878,12 @@ static bool mat_fill_typed(mat_typed src, size_t r, size_t c, bool transpose, tl
 static tl_status mat_build(const char *path, const char *xname, size_t r, size_t c,
                            bool transpose, mat_elem_fn xf, const void *xsrc, mat_typed xt,
                            bool x_finite, const char *yname, mat_elem_fn yf, const void *ysrc,
-                           tl_dataset **out) {
+                           bool targets, tl_dataset **out) {
     tl_status st = TL_OK;
     tl_dataset *ds = NULL;
+    double *tv = NULL;
     const size_t n = transpose ? c : r, d = transpose ? r : c;
-    TL_TRY(tl_dataset_create_dense(n, d, yf != NULL, &ds));
+    TL_TRY(tl_dataset_create_dense(n, d, yf != NULL && !targets, &ds));
     tl_mat X = tl_dataset_dense(ds);
     /* column-major r x c: element (i, j) at data[j * r + i]; the source is read in order */
     if (!mat_fill_typed(xt, r, c, transpose, X))
@@ -901,7 +903,16 @@ static tl_status mat_build(const char *path, const char *xname, size_t r, size_t
                          "%s: variable '%s': %s at row %zu, column %zu", path, xname,
                          isnan(v) ? "NaN" : "Inf", i + 1, j + 1);
             }
-    if (yf) {
+    if (yf && targets) {
+        TL_ALLOC(tv, n ? n : 1);
+        for (size_t i = 0; i < n; i++) {
+            tv[i] = yf(ysrc, i);
+            TL_CHECK(isfinite(tv[i]), TL_ERR_NONFINITE, "%s: variable '%s': target %zu is %s",
+                     path, yname, i + 1, isnan(tv[i]) ? "NaN" : "Inf");
+        }
+        tlp_dataset_adopt_targets(ds, tv);
+        tv = NULL;
+    } else if (yf) {
         int *y = tl_dataset_labels(ds);
         for (size_t i = 0; i < n; i++) {
             double v = yf(ysrc, i);
@@ -915,6 +926,7 @@ static tl_status mat_build(const char *path, const char *xname, size_t r, size_t
     *out = ds;
     ds = NULL;
 done:
+    tl_free(tv);
     tl_dataset_free(ds);
     return st;
 }
@@ -1024,7 +1036,8 @@ done:
 /* The native read of the selected v5 variables; *declined when a data type needs matio's
  * conversion (nothing reported then). */
 static tl_status v5_native(const char *path, const v5_var *vars, long xi, long yi,
-                           bool transpose, bool big_endian, tl_dataset **out, bool *declined) {
+                           bool transpose, bool big_endian, bool targets, tl_dataset **out,
+                           bool *declined) {
     tl_status st = TL_OK;
     unsigned char *xm = NULL, *ym = NULL;
     const v5_var *xv = &vars[xi], *yv = yi >= 0 ? &vars[yi] : NULL;
@@ -1036,7 +1049,8 @@ static tl_status v5_native(const char *path, const v5_var *vars, long xi, long y
     if (yv) TL_TRY(v5_data(path, yv, yv->nelem * v5_type_size(yv->dtype), &ys.p, &ym));
     mat_typed xt = {big_endian ? 0 : xv->dtype, xs.p}; /* typed loops read little-endian */
     TL_TRY(mat_build(path, xv->name, xv->dims[0], xv->dims[1], transpose, xf, &xs, xt,
-                     xv->dtype != 7 && xv->dtype != 9, yv ? yv->name : NULL, yf, &ys, out));
+                     xv->dtype != 7 && xv->dtype != 9, yv ? yv->name : NULL, yf, &ys, targets,
+                     out));
 done:
     tl_free(xm);
     tl_free(ym);
@@ -1064,6 +1078,11 @@ static void mat_list_free(mat_list *l) {
 }
 
 tl_status tl_read_mat(const char *path, const char *x_var, const char *y_var, tl_dataset **out) {
+    return tlp_read_mat(path, x_var, y_var, false, out);
+}
+
+tl_status tlp_read_mat(const char *path, const char *x_var, const char *y_var, bool targets,
+                       tl_dataset **out) {
     tl_status st = TL_OK;
     mat_t *mat = NULL;
     mat_list list = {NULL, 0};
@@ -1090,7 +1109,7 @@ tl_status tl_read_mat(const char *path, const char *x_var, const char *y_var, tl
         }
         TL_TRY(mat_select(desc, ntags, path, x_var, y_var, fsize, &xi, &yi, &transpose));
         bool declined = true;
-        TL_TRY(v5_native(path, vars, xi, yi, transpose, big_endian, out, &declined));
+        TL_TRY(v5_native(path, vars, xi, yi, transpose, big_endian, targets, out, &declined));
         if (!declined) goto done;
         tl_free(desc); /* matio reads it below */
         desc = NULL;
@@ -1140,7 +1159,8 @@ tl_status tl_read_mat(const char *path, const char *x_var, const char *y_var, tl
     bool xfin = xv->class_type != MAT_C_DOUBLE && xv->class_type != MAT_C_SINGLE;
     mat_typed none = {0, NULL};
     TL_TRY(mat_build(path, xinfo->name, xinfo->dims[0], xinfo->dims[1], transpose, matio_elem, xv,
-                     none, xfin, yinfo ? yinfo->name : NULL, yv ? matio_elem : NULL, yv, out));
+                     none, xfin, yinfo ? yinfo->name : NULL, yv ? matio_elem : NULL, yv, targets,
+                     out));
 done:
     if (xv) mio.var_free(xv);
     if (yv) mio.var_free(yv);

@@ -507,7 +507,12 @@ done:
 }
 
 tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out) {
+    return tlp_read_npy(x_path, y_path, false, out);
+}
+
+tl_status tlp_read_npy(const char *x_path, const char *y_path, bool targets, tl_dataset **out) {
     tl_status st = TL_OK;
+    double *tv = NULL;
     tl_filebuf xf = {0}, yf = {0};
     tl_dataset *ds = NULL;
     npy_array xa, ya;
@@ -530,7 +535,7 @@ tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out) 
                  ya.rows, xa.rows, x_path);
     }
 
-    TL_TRY(tl_dataset_create_dense(xa.rows, xa.cols, y_path != NULL, &ds));
+    TL_TRY(tl_dataset_create_dense(xa.rows, xa.cols, y_path != NULL && !targets, &ds));
     tl_mat X = tl_dataset_dense(ds);
     if (xfd >= 0) {
         if (X.ld == X.cols) {
@@ -544,12 +549,22 @@ tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out) 
         npy_convert(&xa, X);
     }
     TL_TRY(npy_check_finite(X, x_path));
-    if (y_path) {
+    if (y_path && targets) {
+        TL_ALLOC(tv, ya.rows ? ya.rows : 1);
+        for (size_t i = 0; i < ya.rows; i++) {
+            tv[i] = npy_value(&ya, ya.data + i * ya.esize);
+            TL_CHECK(isfinite(tv[i]), TL_ERR_NONFINITE, "%s: target at index %zu is %s", y_path,
+                     i, isnan(tv[i]) ? "NaN" : "Inf");
+        }
+        tlp_dataset_adopt_targets(ds, tv);
+        tv = NULL;
+    } else if (y_path) {
         int *y = tl_dataset_labels(ds);
         for (size_t i = 0; i < ya.rows; i++) {
             double v = npy_value(&ya, ya.data + i * ya.esize);
             TL_CHECK(v == floor(v) && v >= (double)INT_MIN && v <= (double)INT_MAX, TL_ERR_LABEL,
-                     "%s: label %g at index %zu is not an integer (in the int range)", y_path,
+                     "%s: label %g at index %zu is not an integer (in the int range; real-valued "
+                     "targets are read as regression targets: --task regression)", y_path,
                      v, i);
             y[i] = (int)v;
         }
@@ -563,6 +578,7 @@ tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out) 
     ds = NULL;
 done:
     if (xfd >= 0) close(xfd);
+    tl_free(tv);
     tl_dataset_free(ds);
     tl_filebuf_close(&xf);
     tl_filebuf_close(&yf);

@@ -62,6 +62,11 @@ static void *tl_grow(void *p, size_t *cap, size_t need, size_t es) {
 
 tl_status tl_parse_svmlight(const char *buf, size_t len, const char *name,
                             const tl_load_opts *opts, tl_dataset **out) {
+    return tlp_parse_svmlight(buf, len, name, opts, false, out);
+}
+
+tl_status tlp_parse_svmlight(const char *buf, size_t len, const char *name,
+                             const tl_load_opts *opts, bool targets, tl_dataset **out) {
     tl_status st = TL_OK;
     tl_load_opts o = opts ? *opts : tl_load_opts_default();
     const char *nm = name ? name : "<svmlight>";
@@ -69,6 +74,7 @@ tl_status tl_parse_svmlight(const char *buf, size_t len, const char *name,
     int32_t *indices = NULL;
     double *values = NULL;
     int *y = NULL;
+    double *tv = NULL; /* targets: the labels as real numbers (same capacity as y) */
     tl_dataset *ds = NULL;
     size_t cap_rows = 0, cap_nnz = 0, rows = 0, nnz = 0, lineno = 0, pos = 0;
     size_t zero_line = 0, max_line = 0;
@@ -84,6 +90,10 @@ tl_status tl_parse_svmlight(const char *buf, size_t len, const char *name,
         size_t c1 = 0, c2 = 0;
         TL_GROW(indptr, c1, 1025);
         TL_GROW(y, c2, 1024);
+        if (targets) {
+            c2 = 0;
+            TL_GROW(tv, c2, 1024);
+        }
         cap_rows = 1024;
         size_t est = len / 8 + 16;
         c1 = c2 = 0;
@@ -117,20 +127,35 @@ tl_status tl_parse_svmlight(const char *buf, size_t len, const char *name,
                      nm, lineno, tl_text_quote(t, tn, q, sizeof q));
             double v = 0;
             bool num = tl_text_is_number(t, tn);
-            TL_CHECK(num && tl_text_to_double(t, tn, &v) && v == floor(v) &&
-                         v >= (double)INT_MIN && v <= (double)INT_MAX,
-                     TL_ERR_LABEL,
-                     "%s:%zu: label \"%s\" is not an integer%s", nm, lineno,
-                     tl_text_quote(t, tn, q, sizeof q),
-                     num ? "" : (memchr(t, ',', tn) ? " (multi-label files are not supported)"
-                                                    : " (string class labels are not supported)"));
+            if (targets)
+                TL_CHECK(num && tl_text_to_double(t, tn, &v) && isfinite(v), TL_ERR_LABEL,
+                         "%s:%zu: target \"%s\" is not a finite number (regression targets are "
+                         "real numbers)",
+                         nm, lineno, tl_text_quote(t, tn, q, sizeof q));
+            else
+                TL_CHECK(num && tl_text_to_double(t, tn, &v) && v == floor(v) &&
+                             v >= (double)INT_MIN && v <= (double)INT_MAX,
+                         TL_ERR_LABEL,
+                         "%s:%zu: label \"%s\" is not an integer%s", nm, lineno,
+                         tl_text_quote(t, tn, q, sizeof q),
+                         !num ? (memchr(t, ',', tn) ? " (multi-label files are not supported)"
+                                                   : " (string class labels are not supported)")
+                              : " (real-valued targets are read as regression targets: --task "
+                                "regression)");
             if (rows == cap_rows) {
-                size_t c1 = cap_rows + 1, c2 = cap_rows;
+                size_t c1 = cap_rows + 1, c2 = cap_rows, c3 = cap_rows;
                 TL_GROW(indptr, c1, cap_rows * 2 + 1);
                 TL_GROW(y, c2, cap_rows * 2);
+                if (targets) {
+                    TL_GROW(tv, c3, cap_rows * 2);
+                    if (c3 < c2) c2 = c3;
+                }
                 cap_rows = c2 < c1 - 1 ? c2 : c1 - 1;
             }
-            y[rows] = (int)v;
+            if (targets)
+                tv[rows] = v, y[rows] = 0;
+            else
+                y[rows] = (int)v;
         }
 
         long long prev = -1;
@@ -241,12 +266,20 @@ tl_status tl_parse_svmlight(const char *buf, size_t len, const char *name,
             if (sv) values = sv;
         }
     }
+    if (targets) { /* the classes' array was only a placeholder */
+        tl_free(y);
+        y = NULL;
+    }
     st = tl_dataset_adopt_csr(rows, cols, indptr, indices, values, y, &ds);
     indptr = NULL;
     indices = NULL;
     values = NULL;
     y = NULL;
     if (st != TL_OK) goto done;
+    if (tv) {
+        tlp_dataset_adopt_targets(ds, tv);
+        tv = NULL;
+    }
     if (name) TL_TRY(tl_dataset_set_name(ds, name));
     ds->index_base = base;
     ds->base_guessed = o.index_base < 0;
@@ -258,17 +291,23 @@ done:
     tl_free(indices);
     tl_free(values);
     tl_free(y);
+    tl_free(tv);
     tl_dataset_free(ds);
     return st;
 }
 
 tl_status tl_read_svmlight(const char *path, const tl_load_opts *opts, tl_dataset **out) {
+    return tlp_read_svmlight(path, opts, false, out);
+}
+
+tl_status tlp_read_svmlight(const char *path, const tl_load_opts *opts, bool targets,
+                            tl_dataset **out) {
     tl_status st = TL_OK;
     tl_filebuf fb;
     const char *shown = path;
     *out = NULL;
     TL_TRY(tl_textbuf_open(path, &fb, &shown));
-    st = tl_parse_svmlight(fb.data, fb.len, shown, opts, out);
+    st = tlp_parse_svmlight(fb.data, fb.len, shown, opts, targets, out);
     tl_filebuf_close(&fb);
 done:
     return st;

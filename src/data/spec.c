@@ -385,6 +385,11 @@ done:
 }
 
 tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset **out) {
+    return tlp_dataset_load(spec, opts, false, out);
+}
+
+tl_status tlp_dataset_load(const char *spec, const tl_load_opts *opts, bool targets,
+                           tl_dataset **out) {
     tl_status st = TL_OK;
     tl_spec_parts sp = {0};
     char *a = NULL, *b = NULL;
@@ -398,10 +403,10 @@ tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset
 
     switch (fmt) {
     case TL_FORMAT_CSV:
-        TL_TRY(tl_read_csv(path, &o, &ds));
+        TL_TRY(tlp_read_csv(path, &o, targets, &ds));
         break;
     case TL_FORMAT_SVMLIGHT:
-        TL_TRY(tl_read_svmlight(path, &o, &ds));
+        TL_TRY(tlp_read_svmlight(path, &o, targets, &ds));
         break;
     case TL_FORMAT_MAT: {
         const char *xv = NULL, *yv = NULL;
@@ -416,7 +421,7 @@ tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset
             }
             if (rest_w[0]) xv = rest_w;
         }
-        TL_TRY(tl_read_mat(path, xv, yv, &ds));
+        TL_TRY(tlp_read_mat(path, xv, yv, targets, &ds));
         break;
     }
     case TL_FORMAT_NPY:
@@ -434,7 +439,7 @@ tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset
                 a = NULL;
             }
         }
-        TL_TRY(tl_read_npy(path, a, &ds));
+        TL_TRY(tlp_read_npy(path, a, targets, &ds));
         break;
     case TL_FORMAT_IDX: {
         struct stat sb;
@@ -458,6 +463,7 @@ tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset
         break;
     }
     TL_CHECK(ds != NULL, TL_ERR_INVALID_ARG, "%s: unknown format %d", spec, (int)fmt);
+    if (targets && fmt == TL_FORMAT_IDX) TL_TRY(tlp_labels_to_targets(ds));
     TL_TRY(tl_dataset_set_name(ds, sp.is_stdin && !sp.rest ? "<stdin>" : spec));
     TL_TRY(tl_dataset_check_finite(ds));
     *out = ds;

@@ -1,7 +1,8 @@
 /* Writing datasets: CSV (features then the label - the class name when the dataset has class
  * names, quoted when it needs to be - no header), svmlight (label idx:val ..., zeros
  * skipped, 1-based unless index_base == 0) and NPY (features '<f8' C-order to path, labels '<i4'
- * to "<stem>.labels.npy", NumPy format version 1.0 as numpy.save writes it).
+ * to "<stem>.labels.npy" - regression targets as the last CSV column, the svmlight label and an
+ * "<f8" labels file -, NumPy format version 1.0 as numpy.save writes it).
  *
  * Why it is built this way: every file goes through tl_wfile (src/core/wfile.c): a temporary file
  * beside it, fsync'ed and renamed into place, so an interrupted or failed save never leaves a
@@ -73,6 +74,10 @@ static tl_status tl_write_csv(const tl_dataset *ds, tl_wfile *w) {
             TL_TRY(tl_write_name(w, f, ds->class_names[ds->y[i]]));
         } else if (ds->y) {
             TL_WCHECK(w, fprintf(f, "%s%d", ds->cols ? "," : "", ds->y[i]) > 0);
+        } else if (ds->t) {
+            int len = tl_text_format_double(ds->t[i], num, sizeof num);
+            if (ds->cols) TL_WCHECK(w, putc(',', f) != EOF);
+            TL_WCHECK(w, fwrite(num, 1, (size_t)len, f) == (size_t)len);
         }
         TL_WCHECK(w, putc('\n', f) != EOF);
     }
@@ -87,7 +92,12 @@ static tl_status tl_write_svmlight(const tl_dataset *ds, int index_base, tl_wfil
     char num[40];
     long off = index_base == 0 ? 0 : 1;
     for (size_t i = 0; i < ds->rows; i++) {
-        TL_WCHECK(w, fprintf(f, "%d", ds->y[i]) > 0);
+        if (ds->t) {
+            int len = tl_text_format_double(ds->t[i], num, sizeof num);
+            TL_WCHECK(w, fwrite(num, 1, (size_t)len, f) == (size_t)len);
+        } else {
+            TL_WCHECK(w, fprintf(f, "%d", ds->y[i]) > 0);
+        }
         if (ds->sparse) {
             for (size_t k = ds->indptr[i]; k < ds->indptr[i + 1]; k++) {
                 if (ds->values[k] == 0) continue;
@@ -171,8 +181,14 @@ static tl_status tl_write_npy_y(const tl_dataset *ds, tl_wfile *w) {
     tl_status st = TL_OK;
     char shape[64];
     snprintf(shape, sizeof shape, "(%zu,)", ds->rows);
-    TL_TRY(tl_npy_header(w, "<i4", shape));
-    for (size_t i = 0; i < ds->rows; i++) {
+    TL_TRY(tl_npy_header(w, ds->t ? "<f8" : "<i4", shape));
+    bool le = tl_little_endian();
+    for (size_t i = 0; ds->t && i < ds->rows; i++) { /* regression targets: float64 */
+        double v = ds->t[i];
+        if (!le) tl_bswap8((unsigned char *)&v);
+        TL_WCHECK(w, fwrite(&v, sizeof v, 1, f) == 1);
+    }
+    for (size_t i = 0; !ds->t && i < ds->rows; i++) {
         uint32_t v = (uint32_t)(int32_t)ds->y[i];
         unsigned char b[4] = {(unsigned char)(v & 0xff), (unsigned char)((v >> 8) & 0xff),
                               (unsigned char)((v >> 16) & 0xff), (unsigned char)(v >> 24)};
@@ -203,14 +219,15 @@ tl_status tl_dataset_save(const tl_dataset *ds, const char *path, tl_format fmt,
     TL_CHECK(fmt == TL_FORMAT_CSV || fmt == TL_FORMAT_SVMLIGHT || fmt == TL_FORMAT_NPY,
              TL_ERR_UNSUPPORTED, "%s: writing %s files is not supported (use csv, svmlight or npy)",
              path, tl_format_name(fmt));
-    TL_CHECK(fmt != TL_FORMAT_SVMLIGHT || ds->y != NULL, TL_ERR_LABEL,
+    bool labelled = ds->y != NULL || ds->t != NULL; /* classes or regression targets */
+    TL_CHECK(fmt != TL_FORMAT_SVMLIGHT || labelled, TL_ERR_LABEL,
              "%s: svmlight needs a label on every line but the dataset %s has no labels (save "
              "as .csv or .npy instead)",
              path, tl_dataset_name(ds));
 
     TL_TRY(tl_wfile_open(path, &w));
     /* An NPY's labels go to a second file beside it, which a stream does not have. */
-    TL_CHECK(fmt != TL_FORMAT_NPY || !ds->y || !tl_wfile_is_stream(w), TL_ERR_UNSUPPORTED,
+    TL_CHECK(fmt != TL_FORMAT_NPY || !labelled || !tl_wfile_is_stream(w), TL_ERR_UNSUPPORTED,
              "%s: a labelled .npy is two files (the labels go beside it), and this is a stream; "
              "write csv or svmlight to a stream",
              path);
@@ -223,7 +240,7 @@ tl_status tl_dataset_save(const tl_dataset *ds, const char *path, tl_format fmt,
     TL_TRY(tl_wfile_finish(w));
     if (fmt == TL_FORMAT_NPY && !tl_wfile_is_stream(w)) {
         TL_TRY(tl_npy_labels_path(path, &ypath));
-        if (ds->y) {
+        if (labelled) {
             TL_TRY(tl_wfile_open(ypath, &wy));
             TL_TRY(tl_write_npy_y(ds, wy));
             TL_TRY(tl_wfile_finish(wy));
@@ -237,7 +254,7 @@ tl_status tl_dataset_save(const tl_dataset *ds, const char *path, tl_format fmt,
     if (st != TL_OK) goto done;
     /* An unlabelled NPY save must not leave an older labels file that the loader would pick up
      * as this file's default labels. */
-    if (ypath && !ds->y) unlink(ypath);
+    if (ypath && !labelled) unlink(ypath);
 done:
     tl_wfile_abort(w);
     tl_wfile_abort(wy);

@@ -24,7 +24,8 @@
  * of O(nq n d) (the 5000-d bag-of-words sets). Exact distances for sparse operands are summed over
  * the same index order as the dense loop, so every storage combination returns the same
  * neighbours. Votes are weighted by the sample weights, the majority wins and ties go to the class
- * of the nearest neighbour among the tied classes. Zero-weight training samples are dropped. */
+ * of the nearest neighbour among the tied classes. Zero-weight training samples are dropped.
+ * Regression: the prediction is the weight-weighted mean of the k nearest rows' targets. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -399,6 +400,7 @@ typedef struct {
     double rnmax;
     int *yi;    /* (n) class indices */
     double *w;  /* (n) weights */
+    double *tv; /* regression: (n) targets, else NULL */
 } knn_model;
 
 static void knn_free(void *mp) {
@@ -411,6 +413,7 @@ static void knn_free(void *mp) {
     tl_free(m->rn);
     tl_free(m->yi);
     tl_free(m->w);
+    tl_free(m->tv);
     tl_free(m);
 }
 
@@ -478,9 +481,9 @@ done:
     return st;
 }
 
-/* Runs the search over X in chunks and either fills S (n, c) with vote fractions or pred (n) with
- * class indices. */
-static tl_status knn_run(const knn_model *m, tl_xmat X, tl_mat *S, int *pred) {
+/* Runs the search over X in chunks and fills S (n, c) with vote fractions, pred (n) with class
+ * indices, or (regression) vals (n) with the weighted mean of the neighbours' targets. */
+static tl_status knn_run(const knn_model *m, tl_xmat X, tl_mat *S, int *pred, double *vals) {
     tl_status st = TL_OK;
     knn_work w[KNN_MAX_THREADS];
     memset(w, 0, sizeof w);
@@ -509,6 +512,15 @@ static tl_status knn_run(const knn_model *m, tl_xmat X, tl_mat *S, int *pred) {
         for (size_t i = 0; i < nb; i++) {
             const size_t *nbr = idx + i * k;
             double tot = 0, best = -1;
+            if (vals) {
+                double acc = 0;
+                for (size_t t = 0; t < k; t++) {
+                    acc += m->w[nbr[t]] * m->tv[nbr[t]];
+                    tot += m->w[nbr[t]];
+                }
+                vals[r0 + i] = acc / tot;
+                continue;
+            }
             memset(votes, 0, m->c * sizeof(double));
             for (size_t t = 0; t < k; t++) {
                 votes[m->yi[nbr[t]]] += m->w[nbr[t]];
@@ -537,9 +549,36 @@ done:
     return st;
 }
 
-static tl_status knn_scores(const void *mp, tl_xmat X, tl_mat S) { return knn_run(mp, X, &S, NULL); }
+static tl_status knn_scores(const void *mp, tl_xmat X, tl_mat S) {
+    return knn_run(mp, X, &S, NULL, NULL);
+}
 static tl_status knn_predict(const void *mp, tl_xmat X, int *pred) {
-    return knn_run(mp, X, NULL, pred);
+    return knn_run(mp, X, NULL, pred, NULL);
+}
+
+/* Regression: the classifier's search over one placeholder class, with the targets of the rows
+ * kept (those of positive weight, in order, as knn_fit keeps the rows). */
+static tl_status knn_fit_reg(const tl_learner_params *p, tl_xmat X, const double *t,
+                             const double *w, tlp_fit_info *info, void **out) {
+    tl_status st = TL_OK;
+    knn_model *m = NULL;
+    int *zero = NULL;
+    size_t n = tlp_xrows(X);
+    TL_CALLOC(zero, n ? n : 1);
+    TL_TRY(knn_fit(p, X, zero, w, 1, info, (void **)&m));
+    TL_ALLOC(m->tv, m->n ? m->n : 1);
+    for (size_t i = 0, r = 0; i < n; i++)
+        if (w[i] > 0) m->tv[r++] = t[i];
+    *out = m;
+    m = NULL;
+done:
+    knn_free(m);
+    tl_free(zero);
+    return st;
+}
+
+static tl_status knn_predict_reg(const void *mp, tl_xmat X, double *out) {
+    return knn_run(mp, X, NULL, NULL, out);
 }
 
 /* Saved as its training rows (dense, or the CSR rows), class indices and weights; read fits
@@ -551,6 +590,7 @@ static tl_status knn_write(const void *mp, tl_tlm *c) {
     size_t dn[1] = {m->n};
     TL_TRY(tl_tlm_add_tensor(c, "knn_labels", TL_DTYPE_I32, 1, dn, m->yi));
     TL_TRY(tl_tlm_add_tensor(c, "knn_weights", TL_DTYPE_F64, 1, dn, m->w));
+    if (m->tv) TL_TRY(tl_tlm_add_tensor(c, "knn_targets", TL_DTYPE_F64, 1, dn, m->tv));
     if (!m->sparse) {
         size_t dx[2] = {m->n, m->d};
         TL_TRY(tl_tlm_add_tensor(c, "knn_rows", TL_DTYPE_F64, 2, dx, m->X));
@@ -628,11 +668,22 @@ static tl_status knn_read(const tl_learner_params *p, const tl_tlm *c, const cha
         goto done;
     }
     tlp_fit_info info = {0};
-    TL_TRY(knn_fit(p, X, yi, wv, nc, &info, out));
+    if (tl_tlm_get_tensor(c, "knn_targets", NULL, &nd, &dims, NULL) == TL_OK) {
+        const void *tvv;
+        TL_TRY(knn_tensor(c, name, "knn_targets", TL_DTYPE_F64, n, 0, &tvv));
+        for (size_t i = 0; i < n; i++)
+            TL_CHECK(isfinite(((const double *)tvv)[i]), TL_ERR_FORMAT,
+                     "%s: k-NN target of row %zu is not finite", name, i + 1);
+        TL_TRY(knn_fit_reg(p, X, tvv, wv, &info, out));
+    } else {
+        tl_error_clear();
+        TL_TRY(knn_fit(p, X, yi, wv, nc, &info, out));
+    }
 done:
     tl_free(ip);
     tl_free(yi);
     return st;
 }
 
-const tlp_learner_ops tlp_knn_ops = {knn_fit, knn_scores, knn_predict, knn_free, knn_write, knn_read};
+const tlp_learner_ops tlp_knn_ops = {knn_fit,   knn_scores, knn_predict, knn_free,
+                                     knn_write, knn_read,   knn_fit_reg, knn_predict_reg};

@@ -35,6 +35,12 @@ typedef struct {
     tl_status (*write)(const void *model, tl_tlm *m);
     tl_status (*read)(const tl_learner_params *p, const tl_tlm *m, const char *name, size_t d,
                       size_t c, void **model);
+    /* Regression (NULL: a classifier only): fit on real targets t (n) (learner.c validated them
+     * and the weights); predict real values out (n). The model writes and reads through write
+     * and read above, read with c = 1. */
+    tl_status (*fit_reg)(const tl_learner_params *p, tl_xmat X /* (n, d) */, const double *t,
+                         const double *w, tlp_fit_info *info, void **model);
+    tl_status (*predict_reg)(const void *model, tl_xmat X /* (n, d) */, double *out);
 } tlp_learner_ops;
 
 extern const tlp_learner_ops tlp_knn_ops;

@@ -41,6 +41,7 @@ struct tl_learner {
     double cv_acc;/* ... and its cross-validated (weighted) accuracy */
     bool converged;
     int iterations;
+    bool regression; /* fitted on real targets (c == 0, no classes; ops->predict_reg predicts) */
 };
 
 /* ---------------------------------------------------------------- tl_xmat helpers */
@@ -369,6 +370,7 @@ static void reset(tl_learner *l) {
     l->cv_acc = 0;
     l->converged = false;
     l->iterations = 0;
+    l->regression = false;
 }
 
 static bool uses_C(tl_learner_type t) { return t == TL_LEARNER_LOGREG || t == TL_LEARNER_SVM; }
@@ -541,6 +543,78 @@ done:
     return st;
 }
 
+/* The checks every fit makes on its training rows and weights: *wu (n) receives the weights (1
+ * when w is NULL), allocated with tl_malloc. */
+static tl_status check_training(const tl_learner *l, tl_xmat X, const double *w, double **wu) {
+    tl_status st = TL_OK;
+    const char *nm = tl_learner_name(l->p.type);
+    size_t n = tlp_xrows(X), d = tlp_xcols(X);
+    *wu = NULL;
+    TL_CHECK(n > 0, TL_ERR_EMPTY, "%s fit: the training set has no samples", nm);
+    TL_CHECK(d > 0, TL_ERR_EMPTY, "%s fit: the training set has no features", nm);
+    TL_CHECK(l->p.type != TL_LEARNER_KNN || l->p.k <= n, TL_ERR_INVALID_ARG,
+             "%s fit: k = %zu neighbours, but the training set has only %zu rows", nm, l->p.k, n);
+    st = tlp_xvalidate(X, "training X");
+    if (st != TL_OK) {
+        st = tl_fail_prefix(st, "%s fit", nm);
+        goto done;
+    }
+    TL_ALLOC(*wu, n);
+    double wsum = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = w ? w[i] : 1.0;
+        TL_CHECK(isfinite(v), TL_ERR_NONFINITE, "%s fit: sample weight %zu is %s", nm, i + 1,
+                 isnan(v) ? "NaN" : "Inf");
+        TL_CHECK(v >= 0, TL_ERR_INVALID_ARG, "%s fit: sample weight %zu is negative (%g)", nm,
+                 i + 1, v);
+        (*wu)[i] = v;
+        wsum += v;
+    }
+    TL_CHECK(wsum > 0, TL_ERR_INVALID_ARG, "%s fit: all sample weights are zero", nm);
+done:
+    if (st != TL_OK) {
+        tl_free(*wu);
+        *wu = NULL;
+    }
+    return st;
+}
+
+bool tl_learner_type_regresses(tl_learner_type type) {
+    const tlp_learner_ops *ops = ops_of(type);
+    return ops && ops->fit_reg;
+}
+
+tl_status tl_learner_fit_targets(tl_learner *l, tl_xmat X, const double *t, const double *w) {
+    tl_status st = TL_OK;
+    double *wu = NULL;
+    tli_thread_scope scope = {0};
+    TL_CHECK(l != NULL, TL_ERR_INVALID_ARG, "fit: learner is NULL");
+    reset(l);
+    const char *nm = tl_learner_name(l->p.type);
+    TL_CHECK(l->ops->fit_reg, TL_ERR_UNSUPPORTED,
+             "%s is a classifier: regression targets need a regressor (ridge or knn)", nm);
+    TL_CHECK(t != NULL, TL_ERR_LABEL, "%s fit: training targets are missing", nm);
+    TL_TRY(check_training(l, X, w, &wu));
+    size_t n = tlp_xrows(X);
+    for (size_t i = 0; i < n; i++)
+        TL_CHECK(isfinite(t[i]), TL_ERR_NONFINITE, "%s fit: target %zu is %s", nm, i + 1,
+                 isnan(t[i]) ? "NaN" : "Inf");
+    scope = tli_threads_enter_n(l->p.threads);
+    tlp_fit_info info = {NULL, false, true, 0};
+    TL_TRY(l->ops->fit_reg(&l->p, X, t, wu, &info, &l->model));
+    l->regression = true;
+    l->converged = true; /* direct solves and lookups */
+    l->d = tlp_xcols(X);
+    l->fitted = true;
+done:
+    tli_threads_leave(scope);
+    if (st != TL_OK && l) reset(l);
+    tl_free(wu);
+    return st;
+}
+
+bool tl_learner_is_regressor(const tl_learner *l) { return l && l->fitted && l->regression; }
+
 tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w) {
     tl_status st = TL_OK;
     int *yi = NULL;
@@ -550,28 +624,8 @@ tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w
     reset(l);
     const char *nm = tl_learner_name(l->p.type);
     size_t n = tlp_xrows(X), d = tlp_xcols(X);
-    TL_CHECK(n > 0, TL_ERR_EMPTY, "%s fit: the training set has no samples", nm);
-    TL_CHECK(d > 0, TL_ERR_EMPTY, "%s fit: the training set has no features", nm);
     TL_CHECK(y != NULL, TL_ERR_LABEL, "%s fit: training labels are missing", nm);
-    TL_CHECK(l->p.type != TL_LEARNER_KNN || l->p.k <= n, TL_ERR_INVALID_ARG,
-             "%s fit: k = %zu neighbours, but the training set has only %zu rows", nm, l->p.k, n);
-    st = tlp_xvalidate(X, "training X");
-    if (st != TL_OK) {
-        st = tl_fail_prefix(st, "%s fit", nm);
-        goto done;
-    }
-    TL_ALLOC(wu, n);
-    double wsum = 0;
-    for (size_t i = 0; i < n; i++) {
-        double v = w ? w[i] : 1.0;
-        TL_CHECK(isfinite(v), TL_ERR_NONFINITE, "%s fit: sample weight %zu is %s", nm, i + 1,
-                 isnan(v) ? "NaN" : "Inf");
-        TL_CHECK(v >= 0, TL_ERR_INVALID_ARG, "%s fit: sample weight %zu is negative (%g)", nm,
-                 i + 1, v);
-        wu[i] = v;
-        wsum += v;
-    }
-    TL_CHECK(wsum > 0, TL_ERR_INVALID_ARG, "%s fit: all sample weights are zero", nm);
+    TL_TRY(check_training(l, X, w, &wu));
     TL_TRY(tlp_unique(y, n, &l->classes, &l->c));
     TL_CHECK(l->c <= (size_t)INT32_MAX, TL_ERR_LABEL, "%s fit: too many classes", nm);
     TL_ALLOC(yi, n);
@@ -615,9 +669,36 @@ static tl_status check_query(const tl_learner *l, tl_xmat X, const char *op) {
     return TL_OK;
 }
 
+/* A regressor has no classes to score or predict (and a classifier no values). */
+static tl_status check_kind(const tl_learner *l, bool want_regression, const char *op) {
+    if (l->regression == want_regression) return TL_OK;
+    return tl_fail(TL_ERR_STATE,
+                   want_regression ? "%s %s: the learner was fitted on class labels, not on "
+                                     "regression targets"
+                                   : "%s %s: the learner was fitted on regression targets: it "
+                                     "predicts values, not classes",
+                   tl_learner_name(l->p.type), op);
+}
+
+tl_status tl_learner_predict_values(const tl_learner *l, tl_xmat X, double *out /* (n) */) {
+    tl_status st = TL_OK;
+    tli_thread_scope scope = {0};
+    TL_TRY(check_query(l, X, "predict"));
+    TL_TRY(check_kind(l, true, "predict values"));
+    size_t n = tlp_xrows(X);
+    if (n == 0) goto done;
+    TL_CHECK(out != NULL, TL_ERR_INVALID_ARG, "predict values: output array is NULL");
+    scope = tli_threads_enter_n(l->p.threads);
+    TL_TRY(l->ops->predict_reg(l->model, X, out));
+done:
+    tli_threads_leave(scope);
+    return st;
+}
+
 tl_status tl_learner_scores(const tl_learner *l, tl_xmat X, tl_mat S) {
     tl_status st = TL_OK;
     TL_TRY(check_query(l, X, "scores"));
+    TL_TRY(check_kind(l, false, "scores"));
     size_t n = tlp_xrows(X);
     TL_CHECK(S.rows == n && S.cols == l->c && (S.data || n == 0) && (n <= 1 || S.ld >= S.cols),
              TL_ERR_SHAPE, "%s scores: S is %zu x %zu, expected %zu x %zu",
@@ -638,6 +719,7 @@ tl_status tl_learner_predict(const tl_learner *l, tl_xmat X, int *pred /* (n) */
     tl_status st = TL_OK;
     tli_thread_scope scope = {0};
     TL_TRY(check_query(l, X, "predict"));
+    TL_TRY(check_kind(l, false, "predict"));
     size_t n = tlp_xrows(X);
     if (n == 0) goto done;
     TL_CHECK(pred != NULL, TL_ERR_INVALID_ARG, "predict: output array is NULL");
@@ -720,6 +802,11 @@ tl_status tl_learner_write(const tl_learner *l, tl_tlm *m) {
     TL_TRY(tl_tlm_set_num(m, "max_iter", l->p.max_iter));
     TL_TRY(tl_tlm_set_num(m, "tol", l->p.tol));
     TL_TRY(tl_tlm_set_num(m, "features", (double)l->d));
+    if (l->regression) { /* no classes: the model predicts values */
+        TL_TRY(tl_tlm_set_meta(m, "task", "regression"));
+        TL_TRY(l->ops->write(l->model, m));
+        goto done;
+    }
     size_t dc[1] = {l->c};
     TL_TRY(tl_tlm_add_tensor(m, "classes", TL_DTYPE_I32, 1, dc, l->classes));
     if (l->c >= 2) TL_TRY(l->ops->write(l->model, m));
@@ -766,6 +853,16 @@ tl_status tl_learner_read(const tl_tlm *m, const char *name, tl_learner **out) {
     TL_TRY(tl_learner_create(&p, &l));
     TL_TRY(tl_tlm_get_num(m, name, "features", 1, 2147483647.0, &v));
     l->d = (size_t)v;
+    const char *task = tl_tlm_get_meta(m, "task");
+    if (task) {
+        TL_CHECK(strcmp(task, "regression") == 0, TL_ERR_FORMAT, "%s: unknown learner task '%s'",
+                 name, task);
+        TL_CHECK(l->ops->fit_reg, TL_ERR_FORMAT, "%s: a %s learner cannot hold a regression model",
+                 name, type);
+        TL_TRY(l->ops->read(&l->p, m, name, l->d, 1, &l->model));
+        l->regression = true;
+        goto loaded;
+    }
     tl_dtype dt;
     size_t nd;
     const size_t *dims;
@@ -780,6 +877,7 @@ tl_status tl_learner_read(const tl_tlm *m, const char *name, tl_learner **out) {
         TL_CHECK(l->classes[i - 1] < l->classes[i], TL_ERR_FORMAT,
                  "%s: learner classes are not sorted and distinct", name);
     if (l->c >= 2) TL_TRY(l->ops->read(&l->p, m, name, l->d, l->c, &l->model));
+loaded:
     l->fitted = true;
     l->C = p.C;
     l->C_auto = C_auto;

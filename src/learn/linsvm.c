@@ -201,4 +201,5 @@ done:
 }
 
 const tlp_learner_ops tlp_svm_ops = {svm_fit,           tlp_linmodel_decision, NULL,
-                                     tlp_linmodel_free, tlp_linmodel_write,    tlp_linmodel_read};
+                                     tlp_linmodel_free, tlp_linmodel_write,    tlp_linmodel_read,
+                                     NULL,              NULL}; /* a classifier only */

@@ -323,4 +323,4 @@ done:
 }
 
 const tlp_learner_ops tlp_logreg_ops = {logreg_fit,   logreg_scores, NULL, logreg_free,
-                                        logreg_write, logreg_read};
+                                        logreg_write, logreg_read,   NULL, NULL}; /* classifier */

@@ -1,5 +1,6 @@
-/* Ridge classifier (sklearn's RidgeClassifier): regress targets in {-1, +1} (one column per class,
- * or a single column for two classes with class 1 positive) by weighted ridge regression
+/* Ridge classifier (sklearn's RidgeClassifier) and ridge regression (sklearn's Ridge, for real
+ * regression targets): regress targets in {-1, +1} (one column per class, or a single column for
+ * two classes with class 1 positive), or the real targets themselves, by weighted ridge regression
  *     min_W sum_i w_i ||y_i - W^T (x_i - mu) - ybar||^2 + alpha ||W||^2
  * where, with fit_intercept, mu and ybar are the weighted means of X and Y (the intercept is not
  * penalised: b = ybar - mu^T W). Rows are centred and scaled by sqrt(w_i), giving Xs and Ys.
@@ -22,13 +23,9 @@
 
 #define RIDGE_BLOCK 512
 
-/* Target of sample i for score column k: +1 / -1 (column 0 of a two-class model is class 1). */
-static double target_of(const int *yi, size_t i, size_t t, size_t k) {
-    return t == 1 ? (yi[i] == 1 ? 1.0 : -1.0) : ((size_t)yi[i] == k ? 1.0 : -1.0);
-}
-
-/* out (nb, d) = sqrt(w_i) (x_i - mu) for rows [r0, r0 + nb); T (nb, t) likewise for targets. */
-static void scaled_block(tl_xmat X, const int *yi, const double *w, const double *mu,
+/* out (nb, d) = sqrt(w_i) (x_i - mu) for rows [r0, r0 + nb); T (nb, t) likewise for the targets
+ * Y (n, t). */
+static void scaled_block(tl_xmat X, const double *Y, const double *w, const double *mu,
                          const double *ybar, size_t t, size_t r0, size_t nb, double *B, double *T) {
     size_t d = tlp_xcols(X);
     tlp_xdense_block(X, r0, nb, tl_mat_view(B, nb, d));
@@ -36,13 +33,13 @@ static void scaled_block(tl_xmat X, const int *yi, const double *w, const double
         double s = sqrt(w[r0 + i]), *b = B + i * d, *tt = T + i * t;
         for (size_t j = 0; j < d; j++) b[j] = s * (b[j] - mu[j]);
         for (size_t k = 0; k < t; k++) {
-            tt[k] = s * (target_of(yi, r0 + i, t, k) - ybar[k]);
+            tt[k] = s * (Y[(r0 + i) * t + k] - ybar[k]);
         }
     }
 }
 
 /* Dual solve for CSR X (n < d): fills Wt (d, t); info from dposv. */
-static tl_status sparse_dual(const tl_csr *A, const int *yi, const double *w, const double *mu,
+static tl_status sparse_dual(const tl_csr *A, const double *Y, const double *w, const double *mu,
                              const double *ybar, size_t t, double alpha, double *Wt,
                              lapack_int *info) {
     tl_status st = TL_OK;
@@ -64,7 +61,7 @@ static tl_status sparse_dual(const tl_csr *A, const int *yi, const double *w, co
             a += A->values[q] * mu[A->indices[q]];
         v[i] = a;
         s[i] = sqrt(w[i]);
-        for (size_t k = 0; k < t; k++) T[i * t + k] = s[i] * (target_of(yi, i, t, k) - ybar[k]);
+        for (size_t k = 0; k < t; k++) T[i * t + k] = s[i] * (Y[i * t + k] - ybar[k]);
     }
     for (size_t i = 0; i < n; i++) {
         for (size_t q = A->indptr[i]; q < A->indptr[i + 1]; q++) buf[A->indices[q]] = A->values[q];
@@ -103,16 +100,12 @@ done:
     return st;
 }
 
-static tl_status ridge_fit(const tl_learner_params *p, tl_xmat X, const int *yi, const double *w,
-                           size_t c, tlp_fit_info *fi, void **out) {
-    (void)fi; /* a direct solve: converged, no iterations */
+/* The weighted ridge solve of the targets Y (n, m->t) into the zeroed model m. */
+static tl_status ridge_solve(const tl_learner_params *p, tl_xmat X, const double *Y,
+                             const double *w, tlp_linmodel *m) {
     tl_status st = TL_OK;
-    tlp_linmodel *m = NULL;
     double *mu = NULL, *ybar = NULL, *A = NULL, *B = NULL, *T = NULL;
     size_t n = tlp_xrows(X), d = tlp_xcols(X), cells;
-    TL_CHECK_INT(n, "rows");
-    TL_CHECK_INT(d, "columns");
-    TL_TRY(tlp_linmodel_create(d, c, &m));
     size_t t = m->t;
     TL_CALLOC(mu, d);
     TL_CALLOC(ybar, t);
@@ -128,7 +121,7 @@ static tl_status ridge_fit(const tl_learner_params *p, tl_xmat X, const int *yi,
                 const double *r = X.dense.data + i * X.dense.ld;
                 for (size_t j = 0; j < d; j++) mu[j] += wi * r[j];
             }
-            for (size_t k = 0; k < t; k++) ybar[k] += wi * target_of(yi, i, t, k);
+            for (size_t k = 0; k < t; k++) ybar[k] += wi * Y[i * t + k];
         }
         for (size_t j = 0; j < d; j++) mu[j] /= sw;
         for (size_t k = 0; k < t; k++) ybar[k] /= sw;
@@ -144,7 +137,7 @@ static tl_status ridge_fit(const tl_learner_params *p, tl_xmat X, const int *yi,
         /* m->Wt accumulates Xs^T Ys (d, t) */
         for (size_t r0 = 0; r0 < n; r0 += bs) {
             size_t nb = n - r0 < bs ? n - r0 : bs;
-            scaled_block(X, yi, w, mu, ybar, t, r0, nb, B, T);
+            scaled_block(X, Y, w, mu, ybar, t, r0, nb, B, T);
             cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)nb, 1.0, B, (int)d,
                         1.0, A, (int)d);
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)t, (int)nb, 1.0, B,
@@ -154,12 +147,12 @@ static tl_status ridge_fit(const tl_learner_params *p, tl_xmat X, const int *yi,
         info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)d, (lapack_int)t, A,
                              (lapack_int)d, m->Wt, (lapack_int)t);
     } else if (X.sparse) {
-        TL_TRY(sparse_dual(&X.csr, yi, w, mu, ybar, t, p->alpha, m->Wt, &info));
+        TL_TRY(sparse_dual(&X.csr, Y, w, mu, ybar, t, p->alpha, m->Wt, &info));
     } else {
         TL_CHECK(tl_size_mul(n, d, &cells) == 0, TL_ERR_NOMEM, "ridge: %zu x %zu overflows", n, d);
         TL_ALLOC(B, cells);
         TL_ALLOC(T, n * t);
-        scaled_block(X, yi, w, mu, ybar, t, 0, n, B, T);
+        scaled_block(X, Y, w, mu, ybar, t, 0, n, B, T);
         TL_ALLOC(A, n * n); /* DSYRK with beta = 0 writes the upper triangle */
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)d, 1.0, B, (int)d, 0.0,
                     A, (int)n);
@@ -178,10 +171,7 @@ static tl_status ridge_fit(const tl_learner_params *p, tl_xmat X, const int *yi,
         for (size_t j = 0; j < d; j++) s -= mu[j] * m->Wt[j * t + k];
         m->b[k] = s;
     }
-    *out = m;
-    m = NULL;
 done:
-    tlp_linmodel_free(m);
     tl_free(mu);
     tl_free(ybar);
     tl_free(A);
@@ -190,5 +180,54 @@ done:
     return st;
 }
 
+/* The classifier: targets +1 / -1 per score column (column 0 of a two-class model is class 1). */
+static tl_status ridge_fit(const tl_learner_params *p, tl_xmat X, const int *yi, const double *w,
+                           size_t c, tlp_fit_info *fi, void **out) {
+    (void)fi; /* a direct solve: converged, no iterations */
+    tl_status st = TL_OK;
+    tlp_linmodel *m = NULL;
+    double *Y = NULL;
+    size_t n = tlp_xrows(X), d = tlp_xcols(X), cells;
+    TL_CHECK_INT(n, "rows");
+    TL_CHECK_INT(d, "columns");
+    TL_TRY(tlp_linmodel_create(d, c, &m));
+    size_t t = m->t;
+    TL_CHECK(tl_size_mul(n, t, &cells) == 0, TL_ERR_NOMEM, "ridge: %zu x %zu overflows", n, t);
+    TL_ALLOC(Y, cells);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < t; k++)
+            Y[i * t + k] = t == 1 ? (yi[i] == 1 ? 1.0 : -1.0) : ((size_t)yi[i] == k ? 1.0 : -1.0);
+    TL_TRY(ridge_solve(p, X, Y, w, m));
+    *out = m;
+    m = NULL;
+done:
+    tlp_linmodel_free(m);
+    tl_free(Y);
+    return st;
+}
+
+/* Ridge regression (sklearn's Ridge with sample_weight): one column, the real targets. */
+static tl_status ridge_fit_reg(const tl_learner_params *p, tl_xmat X, const double *tv,
+                               const double *w, tlp_fit_info *fi, void **out) {
+    (void)fi;
+    tl_status st = TL_OK;
+    tlp_linmodel *m = NULL;
+    TL_CHECK_INT(tlp_xrows(X), "rows");
+    TL_CHECK_INT(tlp_xcols(X), "columns");
+    TL_TRY(tlp_linmodel_create(tlp_xcols(X), 1, &m));
+    TL_TRY(ridge_solve(p, X, tv, w, m));
+    *out = m;
+    m = NULL;
+done:
+    tlp_linmodel_free(m);
+    return st;
+}
+
+static tl_status ridge_predict_reg(const void *mp, tl_xmat X, double *out) {
+    const tlp_linmodel *m = mp;
+    return tlp_linear_scores(X, m->Wt, m->b, 1, tl_mat_view(out, tlp_xrows(X), 1));
+}
+
 const tlp_learner_ops tlp_ridge_ops = {ridge_fit,         tlp_linmodel_decision, NULL,
-                                       tlp_linmodel_free, tlp_linmodel_write,    tlp_linmodel_read};
+                                       tlp_linmodel_free, tlp_linmodel_write,    tlp_linmodel_read,
+                                       ridge_fit_reg,     ridge_predict_reg};

@@ -990,6 +990,43 @@ done:
     return st;
 }
 
+/* The verdict without class labels (regression targets): the source unrelated or the weights
+ * concentrated is harmful, as with classes; a mapping that moved the domains apart is unsure;
+ * reverse validation is not applicable (it needs classes to relabel the target with). */
+static void guard_verdict_unlabelled(const tl_guard_params *p, tl_guard_report *out,
+                                     bool weights_only) {
+    if (out->unrelated) {
+        out->verdict = TL_GUARD_HARMFUL;
+        snprintf(out->reason, sizeof out->reason,
+                 "the source looks unrelated: its feature correlations do not match the "
+                 "target's (Mantel r = %.3f < %.2f, permutation p = %.2g)",
+                 out->correspondence, p->min_correspondence, out->correspondence_p);
+    } else if (out->ess < p->min_ess) {
+        out->verdict = TL_GUARD_HARMFUL;
+        snprintf(out->reason, sizeof out->reason,
+                 "the weights concentrate on a few samples: effective sample size %.1f%% of the "
+                 "source (below %.0f%%)",
+                 100 * out->ess, 100 * p->min_ess);
+    } else if (!weights_only && out->mmd_after > out->mmd_before) {
+        out->verdict = TL_GUARD_UNSURE;
+        snprintf(out->reason, sizeof out->reason,
+                 "the mapping moved the domains apart (MMD^2 %.3g to %.3g); reverse validation "
+                 "does not apply to regression targets",
+                 out->mmd_before, out->mmd_after);
+    } else {
+        out->verdict = TL_GUARD_OK;
+        char corr[64];
+        if (isnan(out->correspondence))
+            snprintf(corr, sizeof corr, "feature correspondence not measurable here");
+        else
+            snprintf(corr, sizeof corr, "features correspond (r = %.2f)", out->correspondence);
+        snprintf(out->reason, sizeof out->reason,
+                 "%s, MMD^2 %.3g -> %.3g; reverse validation does not apply to regression "
+                 "targets",
+                 corr, out->mmd_before, out->mmd_after);
+    }
+}
+
 tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl_xmat Xt,
                          tl_xmat Zs, const double *ws, tl_xmat Zt, tl_guard_report *out) {
     tl_status st = TL_OK;
@@ -1000,7 +1037,8 @@ tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl
     TL_CHECK(p && out, TL_ERR_INVALID_ARG, "guard: NULL parameters or report");
     memset(out, 0, sizeof *out);
     TL_TRY(tl_guard_params_check(p));
-    TL_CHECK(ys, TL_ERR_LABEL, "guard: the source labels are missing");
+    bool classes = ys != NULL; /* without class labels (regression targets): no reverse
+                                  validation, the verdict rests on the label-free distances */
     size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt);
     TL_CHECK(ns >= 2 && nt >= 2, TL_ERR_EMPTY,
              "guard: needs at least 2 source and 2 target samples (have %zu and %zu)", ns, nt);
@@ -1038,14 +1076,18 @@ tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl
        target distances (each step seeds its own generator, so the order changes nothing) */
     bool weights_only = same_view(Xs, Zs) && same_view(Xt, Zt);
     bool dense_x = !Xs.sparse && !Xt.sparse, dense_z = !Zs.sparse && !Zt.sparse;
-    bool nn1 = p->learner.type == TL_LEARNER_KNN && p->learner.k == 1; /* rv_1nn runs */
+    bool nn1 = classes && p->learner.type == TL_LEARNER_KNN && p->learner.k == 1; /* rv_1nn runs */
     if (dense_x) TL_TRY(mmd_plan_make(p, Xs, Xt, nn1, &plan_x));
     if (dense_z && !weights_only) TL_TRY(mmd_plan_make(p, Zs, Zt, nn1, &plan_z));
-    st = reverse_validate(&p->learner, Xs, ys, NULL, Xt, p->seed, pb, ps, &out->rv_before,
-                          dense_x ? &plan_x : NULL);
-    if (st == TL_OK)
-        st = reverse_validate(&p->learner, Zs, ys, ws, Zt, p->seed, pa, ps, &out->rv_after,
-                              dense_z && !weights_only ? &plan_z : NULL);
+    if (classes) {
+        st = reverse_validate(&p->learner, Xs, ys, NULL, Xt, p->seed, pb, ps, &out->rv_before,
+                              dense_x ? &plan_x : NULL);
+        if (st == TL_OK)
+            st = reverse_validate(&p->learner, Zs, ys, ws, Zt, p->seed, pa, ps, &out->rv_after,
+                                  dense_z && !weights_only ? &plan_z : NULL);
+    } else {
+        out->rv_before = out->rv_after = NAN;
+    }
     if (st != TL_OK) {
         st = tl_fail_prefix(st, "guard: reverse validation");
         goto done;
@@ -1059,6 +1101,11 @@ tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl
         out->mmd_after = out->mmd_before;
     } else if ((st = guard_mmd(p, Zs, Zt, &plan_z, &out->mmd_after)) != TL_OK) {
         st = tl_fail_prefix(st, "guard (transferred space)");
+        goto done;
+    }
+    if (!classes) {
+        out->agreement = out->prediction_entropy = NAN;
+        guard_verdict_unlabelled(p, out, weights_only);
         goto done;
     }
     size_t same = 0;

@@ -229,6 +229,30 @@ done:
     return st;
 }
 
+bool tl_pipeline_is_regression(const tl_pipeline *p) {
+    return p && !model_predicts(p) && tl_learner_is_regressor(p->learner);
+}
+
+tl_status tl_pipeline_predict_values(const tl_pipeline *p, size_t d, const tl_dataset *X,
+                                     double *out) {
+    tl_status st = TL_OK;
+    tl_dataset *w = NULL;
+    tl_mat Z = {0, 0, 0, NULL};
+    TL_CHECK(out || (X && tl_dataset_rows(X) == 0), TL_ERR_INVALID_ARG,
+             "pipeline_predict_values: NULL output");
+    TL_CHECK(tl_pipeline_is_regression(p), TL_ERR_STATE,
+             "pipeline_predict_values: the pipeline predicts classes, not regression values");
+    TL_TRY(prepare(p, d, X, &w));
+    if (tl_dataset_rows(w) == 0) goto done;
+    tl_xmat L;
+    TL_TRY(learner_rows(p, d, w, &Z, &L));
+    TL_TRY(tl_learner_predict_values(p->learner, L, out));
+done:
+    tl_mat_free(&Z);
+    tl_dataset_free(w);
+    return st;
+}
+
 /* ---- the file ---- */
 
 static tl_status scaler_write_fn(const void *s, tl_tlm *c) { return tl_scaler_write(s, c); }

@@ -22,6 +22,10 @@ tl_status tlx_common_width(tl_dataset *const *sets, size_t n);
 
 /* Accuracy, balanced accuracy and macro-F1 (n = 0 and NaN when y is NULL or n is 0). */
 tl_status tlx_score(const int *y, const int *pred, size_t n, tl_score *out);
+/* Regression scores of values v against targets t (n): RMSE, MAE, R^2 (t NULL: not measured). */
+tl_status tlx_score_values(const double *t, const double *v, size_t n, tl_score *out);
+/* The report's gain and worse_than_baseline from its scores (accuracy, or RMSE for regression). */
+void tlx_report_compare(tl_report *r);
 
 /* The descriptive part of a report: names, sizes, what ran. */
 tl_status tlx_report_describe(tl_report *r, const tl_task *task, const tl_dataset *eval,

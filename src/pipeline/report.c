@@ -21,6 +21,7 @@ void tl_report_free(tl_report *r) {
     tl_free((char *)r->target);
     tl_free((char *)r->evaluated_on);
     tl_free(r->predictions);
+    tl_free(r->predicted_values);
     tl_params_free(r->params);
     if (r->embedded)
         for (size_t i = 0; i < r->n_domains; i++) tl_mat_free(&r->embedded[i]);
@@ -70,21 +71,34 @@ void tlx_report_info(tl_report *r, const tl_model *m) {
     }
 }
 
+/* A score as "higher is better": the accuracy, or minus the RMSE for regression targets. */
+static double merit(const tl_report *r, const tl_score *s) {
+    return r->regression ? -s->rmse : s->accuracy;
+}
+
+void tlx_report_compare(tl_report *r) {
+    r->gain = merit(r, &r->result) - merit(r, &r->source_only);
+    r->worse_than_baseline =
+        merit(r, &r->result) < merit(r, &r->source_only) ||
+        (r->target_only.n && merit(r, &r->result) < merit(r, &r->target_only));
+}
+
 /* ---- JSON ---- */
 
 static void score_keys(tl_json *j, const char *prefix, const tl_score *s) {
+    static const char *const names[6] = {"accuracy", "balanced_accuracy", "macro_f1",
+                                         "rmse",     "mae",               "r2"};
+    double v[6] = {s->accuracy, s->balanced_accuracy, s->macro_f1, s->rmse, s->mae, s->r2};
     char k[64];
-    snprintf(k, sizeof k, "%saccuracy", prefix);
-    tl_json_num(j, k, s->n ? s->accuracy : NAN);
-    snprintf(k, sizeof k, "%sbalanced_accuracy", prefix);
-    tl_json_num(j, k, s->n ? s->balanced_accuracy : NAN);
-    snprintf(k, sizeof k, "%smacro_f1", prefix);
-    tl_json_num(j, k, s->n ? s->macro_f1 : NAN);
+    for (int i = 0; i < 6; i++) {
+        snprintf(k, sizeof k, "%s%s", prefix, names[i]);
+        tl_json_num(j, k, s->n ? v[i] : NAN);
+    }
 }
 
 tl_baseline tl_report_beaten_baseline(const tl_report *r) {
     if (!r || !r->worse_than_baseline) return TL_BASELINE_NONE;
-    return r->source_only.n && r->result.accuracy < r->source_only.accuracy
+    return r->source_only.n && merit(r, &r->result) < merit(r, &r->source_only)
                ? TL_BASELINE_SOURCE_ONLY
                : TL_BASELINE_TARGET_ONLY;
 }
@@ -169,10 +183,13 @@ static void report_json_body(tl_json *j, const tl_report *r) {
     tl_json_int(j, "n_target", (long long)r->n_target);
     tl_json_int(j, "n_labelled", (long long)r->n_labelled);
     tl_json_int(j, "n_eval", (long long)r->n_eval);
+    tl_json_str(j, "task", r->regression ? "regression" : "classification");
     score_keys(j, "", &r->result);
     score_keys(j, "baseline_", &r->source_only);
     tl_json_num(j, "target_only_accuracy", r->target_only.n ? r->target_only.accuracy : NAN);
     tl_json_num(j, "pooled_accuracy", r->pooled.n ? r->pooled.accuracy : NAN);
+    tl_json_num(j, "target_only_rmse", r->target_only.n ? r->target_only.rmse : NAN);
+    tl_json_num(j, "pooled_rmse", r->pooled.n ? r->pooled.rmse : NAN);
     tl_json_num(j, "gain", r->result.n ? r->gain : NAN);
     tl_json_bool(j, "worse_than_baseline", r->worse_than_baseline);
     /* which one: the source-only learner first (for a network: the pre-trained one), else the
@@ -254,8 +271,54 @@ tl_status tlx_text_end(tlx_text *t, char **out) {
 
 static void score_line(tlx_text *t, const char *label, const tl_score *s, const char *extra) {
     if (!s->n) return;
-    tlx_tprintf(t, "%-22s %.2f %%   (balanced %.2f %%, macro-F1 %.2f %%)%s\n", label,
-            100 * s->accuracy, 100 * s->balanced_accuracy, 100 * s->macro_f1, extra ? extra : "");
+    if (isnan(s->accuracy)) /* regression targets */
+        tlx_tprintf(t, "%-22s RMSE %.6g   (MAE %.6g, R^2 %.4f)%s\n", label, s->rmse, s->mae,
+                    s->r2, extra ? extra : "");
+    else
+        tlx_tprintf(t, "%-22s %.2f %%   (balanced %.2f %%, macro-F1 %.2f %%)%s\n", label,
+                    100 * s->accuracy, 100 * s->balanced_accuracy, 100 * s->macro_f1,
+                    extra ? extra : "");
+}
+
+/* The measured negative-transfer line: the transfer against the best no-transfer baseline, a
+ * drop beyond the noise of the two estimates on n rows (95 %, unpaired: conservative) called
+ * MEASURED. Accuracy: the binomial noise; RMSE: its standard error for roughly normal errors,
+ * RMSE / sqrt(2 n) per estimate. */
+static void measured_line(tlx_text *t, const tl_report *r) {
+    double n = (double)r->result.n, best, got = r->result.accuracy, noise;
+    if (r->regression) {
+        best = r->source_only.n ? r->source_only.rmse : INFINITY;
+        if (r->target_only.n && r->target_only.rmse < best) best = r->target_only.rmse;
+        got = r->result.rmse;
+        noise = 1.96 * sqrt((best * best + got * got) / (2 * n));
+        const char *g = !r->guarded             ? ""
+                        : r->negative_transfer ? " (the guard saw it too)"
+                                               : " (the guard's evidence did not show it)";
+        if (got - best > noise)
+            tlx_tprintf(t, "%-22s MEASURED: RMSE %.6g against %.6g without transfer%s\n",
+                        "negative transfer", got, best, g);
+        else
+            tlx_tprintf(t, "%-22s not shown: RMSE %.6g against %.6g without transfer is within "
+                           "the noise of %zu scored rows (+-%.3g)%s\n",
+                        "negative transfer", got, best, r->result.n, noise,
+                        r->guarded && r->negative_transfer ? "; the guard: LIKELY" : "");
+        return;
+    }
+    best = r->source_only.n ? r->source_only.accuracy : 0;
+    if (r->target_only.n && r->target_only.accuracy > best) best = r->target_only.accuracy;
+    double pbar = 0.5 * (best + got);
+    noise = 1.96 * sqrt(2 * pbar * (1 - pbar) / n);
+    if (best - got > noise)
+        tlx_tprintf(t, "%-22s MEASURED: %.2f %% against %.2f %% without transfer%s\n",
+                    "negative transfer", 100 * got, 100 * best,
+                    !r->guarded             ? ""
+                    : r->negative_transfer ? " (the guard saw it too)"
+                                           : " (the guard's evidence did not show it)");
+    else
+        tlx_tprintf(t, "%-22s not shown: %.2f %% against %.2f %% without transfer is within "
+                       "the noise of %zu scored rows (+-%.2f points)%s\n",
+                    "negative transfer", 100 * got, 100 * best, r->result.n, 100 * noise,
+                    r->guarded && r->negative_transfer ? "; the guard: LIKELY" : "");
 }
 
 tl_status tl_report_text(const tl_report *r, char **out) {
@@ -311,9 +374,10 @@ tl_status tl_report_text(const tl_report *r, char **out) {
     }
     bool net = r->family == TL_FAMILY_MODEL;
     if (!r->result.n) {
-        tlx_tprintf(&t, "%-22s %s\n", "accuracy",
-                    r->n_eval ? "the scored rows have no labels: predictions only"
-                              : "no rows were scored");
+        tlx_tprintf(&t, "%-22s %s\n", r->regression ? "error" : "accuracy",
+                    !r->n_eval      ? "no rows were scored"
+                    : r->regression ? "the scored rows have no targets: predictions only"
+                                    : "the scored rows have no labels: predictions only");
     } else {
         char tm[64];
         snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_baseline);
@@ -324,6 +388,13 @@ tl_status tl_report_text(const tl_report *r, char **out) {
         snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_method + r->seconds_learner);
         score_line(&t, net ? "test accuracy" : r->method, &r->result, tm);
         tl_baseline beaten = tl_report_beaten_baseline(r);
+        if (r->regression)
+            tlx_tprintf(&t, "%-22s RMSE %s by %.6g%s\n", "gain",
+                        r->gain >= 0 ? "lowered" : "raised", fabs(r->gain),
+                        beaten == TL_BASELINE_NONE          ? ""
+                        : beaten == TL_BASELINE_SOURCE_ONLY ? "  <- worse than no transfer"
+                                                            : "  <- worse than the target-only learner");
+        else
         tlx_tprintf(&t, "%-22s %+.2f points%s\n", "gain", 100 * r->gain,
                     beaten == TL_BASELINE_NONE          ? ""
                     : beaten == TL_BASELINE_SOURCE_ONLY ? "  <- worse than no transfer"
@@ -339,22 +410,7 @@ tl_status tl_report_text(const tl_report *r, char **out) {
     }
     /* what the scored labels measured comes first: the guard's label-free call cannot overrule it */
     if (r->result.n && r->worse_than_baseline) {
-        double best = r->source_only.n ? r->source_only.accuracy : 0;
-        if (r->target_only.n && r->target_only.accuracy > best) best = r->target_only.accuracy;
-        /* a drop beyond the noise of two accuracies on n rows (95 %, unpaired: conservative) */
-        double pbar = 0.5 * (best + r->result.accuracy), n = (double)r->result.n;
-        double noise = 1.96 * sqrt(2 * pbar * (1 - pbar) / n);
-        if (best - r->result.accuracy > noise)
-            tlx_tprintf(&t, "%-22s MEASURED: %.2f %% against %.2f %% without transfer%s\n",
-                        "negative transfer", 100 * r->result.accuracy, 100 * best,
-                        !r->guarded             ? ""
-                        : r->negative_transfer ? " (the guard saw it too)"
-                                               : " (the guard's evidence did not show it)");
-        else
-            tlx_tprintf(&t, "%-22s not shown: %.2f %% against %.2f %% without transfer is within "
-                            "the noise of %zu scored rows (+-%.2f points)%s\n",
-                        "negative transfer", 100 * r->result.accuracy, 100 * best, r->result.n,
-                        100 * noise, r->guarded && r->negative_transfer ? "; the guard: LIKELY" : "");
+        measured_line(&t, r);
     } else if (r->guarded) {
         tlx_tprintf(&t, "%-22s %s\n", "negative transfer",
                     r->negative_transfer ? "LIKELY"

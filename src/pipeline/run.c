@@ -51,6 +51,7 @@ typedef struct {
     tl_learner_params lp;
     char learner_label[32];
     tl_params *default_learner;
+    bool regression;       /* the source holds regression targets: values, not classes */
 } run_state;
 
 static void state_free(run_state *r) {
@@ -155,6 +156,7 @@ tl_status tlx_score(const int *y, const int *pred, size_t n, tl_score *out) {
     tl_status st = TL_OK;
     out->n = n;
     out->accuracy = out->balanced_accuracy = out->macro_f1 = NAN;
+    out->rmse = out->mae = out->r2 = NAN;
     if (!y || n == 0) {
         out->n = 0;
         return TL_OK;
@@ -166,15 +168,70 @@ done:
     return st;
 }
 
-/* Trains the run's learner on (X, y, w) and predicts E into pred; the learner is handed over in
- * *keep when keep is not NULL. */
-static tl_status train_predict(const run_state *r, tl_xmat X, const int *y, const double *w,
-                               tl_xmat E, int *pred, tl_learner **keep) {
+tl_status tlx_score_values(const double *t, const double *v, size_t n, tl_score *out) {
+    out->n = n;
+    out->accuracy = out->balanced_accuracy = out->macro_f1 = NAN;
+    out->rmse = out->mae = out->r2 = NAN;
+    if (!t || n == 0) {
+        out->n = 0;
+        return TL_OK;
+    }
+    double se = 0, ae = 0, mean = 0, ss = 0;
+    for (size_t i = 0; i < n; i++) mean += t[i];
+    mean /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double e = v[i] - t[i];
+        se += e * e;
+        ae += fabs(e);
+        ss += (t[i] - mean) * (t[i] - mean);
+    }
+    out->rmse = sqrt(se / (double)n);
+    out->mae = ae / (double)n;
+    out->r2 = ss > 0 ? 1.0 - se / ss : NAN; /* sklearn's r2_score; undefined for constant targets */
+    return TL_OK;
+}
+
+/* What a learner is trained on or scored against: class labels y, or regression targets t. */
+typedef struct {
+    const int *y;
+    const double *t;
+} run_truth;
+static run_truth truth_of(const tl_dataset *ds) {
+    run_truth u = {NULL, NULL};
+    if (ds) u.y = tl_dataset_labels_const(ds), u.t = tl_dataset_targets(ds);
+    return u;
+}
+/* Predictions: class labels (classification) or values (regression), n of each. */
+typedef struct {
+    int *cls;
+    double *val;
+} run_pred;
+
+static tl_status score_pred(const run_state *r, run_truth u, run_pred p, size_t n, tl_score *out) {
+    return r->regression ? tlx_score_values(u.t, p.val, n, out) : tlx_score(u.y, p.cls, n, out);
+}
+
+static void copy_pred(const run_state *r, run_pred to, run_pred from, size_t n) {
+    if (r->regression)
+        memcpy(to.val, from.val, n * sizeof *to.val);
+    else
+        memcpy(to.cls, from.cls, n * sizeof *to.cls);
+}
+
+/* Trains the run's learner on (X, truth, w) - a classifier on labels, a regressor on targets -
+ * and predicts E into pred; the learner is handed over in *keep when keep is not NULL. */
+static tl_status train_predict(const run_state *r, tl_xmat X, run_truth u, const double *w,
+                               tl_xmat E, run_pred pred, tl_learner **keep) {
     tl_status st = TL_OK;
     tl_learner *l = NULL;
     TL_TRY(tl_learner_create(&r->lp, &l));
-    TL_TRY(tl_learner_fit(l, X, y, w));
-    if (tl_xmat_rows(E)) TL_TRY(tl_learner_predict(l, E, pred));
+    if (r->regression) {
+        TL_TRY(tl_learner_fit_targets(l, X, u.t, w));
+        if (tl_xmat_rows(E)) TL_TRY(tl_learner_predict_values(l, E, pred.val));
+    } else {
+        TL_TRY(tl_learner_fit(l, X, u.y, w));
+        if (tl_xmat_rows(E)) TL_TRY(tl_learner_predict(l, E, pred.cls));
+    }
     if (keep) {
         *keep = l;
         l = NULL;
@@ -190,6 +247,17 @@ static tl_status check_labels(const run_state *r, const tl_dataset *train, const
     int *cls = NULL;
     size_t c = 0, unknown = 0, first = 0;
     const int *ytr = tl_dataset_labels_const(train), *yev = tl_dataset_labels_const(ev);
+    if (r->regression) { /* values: nothing to be unknown, but no class labels to score either */
+        TL_CHECK(!yev, TL_ERR_LABEL,
+                 "'%s' has class labels but the source '%s' has regression targets: read both "
+                 "the same way",
+                 tl_dataset_name(ev), tl_dataset_name(train));
+        goto done;
+    }
+    TL_CHECK(!tl_dataset_has_targets(ev), TL_ERR_LABEL,
+             "'%s' has regression targets but the source '%s' has class labels: read both the "
+             "same way",
+             tl_dataset_name(ev), tl_dataset_name(train));
     TL_CHECK(ytr, TL_ERR_LABEL, "'%s' has no labels: the source must be labelled",
              tl_dataset_name(train));
     if (!yev) goto done;
@@ -228,17 +296,40 @@ static void weight_stats(tl_report *rep, const double *w, size_t n) {
     rep->effective_sample_size = s2 > 0 ? s1 * s1 / s2 : 0; /* Kish */
 }
 
-/* Stacks A (na, k) over B (nb, k), labels ya then yb. */
-static tl_status stack(tl_mat A, const int *ya, tl_mat B, const int *yb, tl_mat *S, int **y) {
+/* Stacks A (na, k) over B (nb, k), and their truths ua then ub into *y (labels) or *t
+ * (targets), whichever they hold. */
+static tl_status stack(tl_mat A, run_truth ua, tl_mat B, run_truth ub, tl_mat *S, int **y,
+                       double **t) {
     tl_status st = TL_OK;
+    size_t n = A.rows + B.rows ? A.rows + B.rows : 1;
     TL_TRY(tl_mat_alloc(S, A.rows + B.rows, A.cols));
-    TL_ALLOC(*y, A.rows + B.rows ? A.rows + B.rows : 1);
     TL_TRY(tl_mat_copy(tl_mat_rows(*S, 0, A.rows), A));
     if (B.rows) TL_TRY(tl_mat_copy(tl_mat_rows(*S, A.rows, B.rows), B));
-    memcpy(*y, ya, A.rows * sizeof **y);
-    memcpy(*y + A.rows, yb, B.rows * sizeof **y);
+    if (ua.t) {
+        TL_ALLOC(*t, n);
+        memcpy(*t, ua.t, A.rows * sizeof **t);
+        memcpy(*t + A.rows, ub.t, B.rows * sizeof **t);
+    } else {
+        TL_ALLOC(*y, n);
+        memcpy(*y, ua.y, A.rows * sizeof **y);
+        memcpy(*y + A.rows, ub.y, B.rows * sizeof **y);
+    }
 done:
     return st;
+}
+
+/* Regression runs the methods that do not read class labels: the feature maps and weightings
+ * fitted on the rows alone. */
+static tl_status check_regression_method(const tl_method *m, tl_family fam) {
+    if (!m) return TL_OK;
+    if (fam == TL_FAMILY_ENSEMBLE || fam == TL_FAMILY_MODEL ||
+        (m->needs & (TL_NEEDS_SOURCE_LABELS | TL_NEEDS_TARGET_LABELS)))
+        return tl_fail(TL_ERR_UNSUPPORTED,
+                       "%s uses class labels in its fit: it does not apply to regression targets "
+                       "(these do: the feature maps pca, coral, sa, gfk, tca and the weightings "
+                       "kmm, kliep, ulsif, rulsif, domain-clf)",
+                       m->name);
+    return TL_OK;
 }
 
 tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl_run_opts *opts,
@@ -252,7 +343,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     tl_dataset *pooled = NULL;
     tl_mat Zs = {0}, Ze = {0}, Zl = {0}, Zt = {0}, Zsl = {0};
     int *ysl = NULL, *lab_pred = NULL, *tmp_pred = NULL;
-    double *w = NULL;
+    double *w = NULL, *tsl = NULL, *tmp_val = NULL;
     tlx_scalers sc;
     memset(&r, 0, sizeof r);
     memset(&sc, 0, sizeof sc);
@@ -279,6 +370,11 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     r.tgt = (size_t)g0;
     const tl_method *m = method ? tl_params_method(method) : NULL;
     tl_family fam = m ? m->family : TL_FAMILY_LEARNER;
+    TL_CHECK(fam != TL_FAMILY_MODEL || !tl_dataset_has_targets(tl_task_data(task, g0)),
+             TL_ERR_UNSUPPORTED,
+             "%s: networks are trained on class labels here; regression targets are not "
+             "supported for them yet",
+             m ? m->name : "transfer");
     if (fam == TL_FAMILY_MODEL) { /* a network's transfer: its own terms, the same report */
         st = tlx_run_model(task, method, &r.o, r.src, r.tgt, report, pipeline);
         goto done;
@@ -299,6 +395,15 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     TL_TRY(tlx_learner_params(lparams, r.o.ctx, &r.lp));
     tlx_learner_label(lparams, r.learner_label, sizeof r.learner_label);
 
+    r.regression = tl_dataset_has_targets(tl_task_data(task, r.src));
+    if (r.regression) {
+        TL_TRY(check_regression_method(m, fam));
+        TL_CHECK(tl_learner_type_regresses(r.lp.type), TL_ERR_UNSUPPORTED,
+                 "the learner %s is a classifier: regression targets need a regressor (ridge or "
+                 "knn)",
+                 r.learner_label);
+    }
+
     /* 1. working sets */
     t0 = tli_seconds();
     r.own = !r.o.in_place;
@@ -312,9 +417,12 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     }
     TL_TRY(align_widths(&r, m && (m->needs & TL_HETEROGENEOUS)));
     prep_domain *S = &r.dom[r.src], *T = &r.dom[r.tgt];
-    TL_CHECK(!T->labelled || (tl_dataset_rows(T->labelled) > 0 && tl_dataset_has_labels(T->labelled)),
-             TL_ERR_LABEL, "'%s' has no labels: labelled target rows must be labelled",
-             T->labelled ? tl_dataset_name(T->labelled) : "");
+    TL_CHECK(!T->labelled || (tl_dataset_rows(T->labelled) > 0 &&
+                              (r.regression ? tl_dataset_has_targets(T->labelled)
+                                            : tl_dataset_has_labels(T->labelled))),
+             TL_ERR_LABEL, "'%s' has no %s: labelled target rows must have them",
+             T->labelled ? tl_dataset_name(T->labelled) : "",
+             r.regression ? "regression targets" : "labels");
     tl_dataset *E = T->test ? T->test : T->data; /* the rows scored */
     TL_TRY(check_labels(&r, S->data, E));
     if (m && m->params) TL_TRY(tl_params_check(method, tl_dataset_cols(S->data),
@@ -339,33 +447,40 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
 
     /* 3. the no-transfer baselines */
     size_t ne = tl_dataset_rows(E), nl = T->labelled ? tl_dataset_rows(T->labelled) : 0;
-    const int *ys = tl_dataset_labels_const(S->data), *ye = tl_dataset_labels_const(E);
-    const int *yl = T->labelled ? tl_dataset_labels_const(T->labelled) : NULL;
-    TL_ALLOC(rep->predictions, ne ? ne : 1);
-    TL_ALLOC(tmp_pred, ne ? ne : 1);
+    const int *ys = tl_dataset_labels_const(S->data);
+    run_truth us = truth_of(S->data), ue = truth_of(E), ul = truth_of(T->labelled);
+    rep->regression = r.regression;
+    if (r.regression) {
+        TL_ALLOC(rep->predicted_values, ne ? ne : 1);
+        TL_ALLOC(tmp_val, ne ? ne : 1);
+    } else {
+        TL_ALLOC(rep->predictions, ne ? ne : 1);
+        TL_ALLOC(tmp_pred, ne ? ne : 1);
+    }
+    run_pred out = {rep->predictions, rep->predicted_values}, tmp = {tmp_pred, tmp_val};
     t0 = tli_seconds();
-    st = train_predict(&r, tl_dataset_features(S->data), ys, tl_dataset_weights(S->data),
-                       tl_dataset_features(E), tmp_pred, &srcl);
+    st = train_predict(&r, tl_dataset_features(S->data), us, tl_dataset_weights(S->data),
+                       tl_dataset_features(E), tmp, &srcl);
     if (st != TL_OK) {
         st = tl_fail_prefix(st, "baseline (%s on the source)", r.learner_label);
         goto done;
     }
-    TL_TRY(tlx_score(ye, tmp_pred, ne, &rep->source_only));
-    if (!m) memcpy(rep->predictions, tmp_pred, ne * sizeof *tmp_pred);
+    TL_TRY(score_pred(&r, ue, tmp, ne, &rep->source_only));
+    if (!m) copy_pred(&r, out, tmp, ne);
     if (nl) {
-        st = train_predict(&r, tl_dataset_features(T->labelled), yl, NULL, tl_dataset_features(E),
-                           tmp_pred, NULL);
-        if (st == TL_OK) st = tlx_score(ye, tmp_pred, ne, &rep->target_only);
+        st = train_predict(&r, tl_dataset_features(T->labelled), ul, NULL, tl_dataset_features(E),
+                           tmp, NULL);
+        if (st == TL_OK) st = score_pred(&r, ue, tmp, ne, &rep->target_only);
         if (st == TL_OK) st = tl_dataset_concat(S->data, T->labelled, &pooled);
         if (st == TL_OK)
-            st = train_predict(&r, tl_dataset_features(pooled), tl_dataset_labels_const(pooled),
-                               NULL, tl_dataset_features(E), tmp_pred, m ? NULL : &final);
-        if (st == TL_OK) st = tlx_score(ye, tmp_pred, ne, &rep->pooled);
+            st = train_predict(&r, tl_dataset_features(pooled), truth_of(pooled), NULL,
+                               tl_dataset_features(E), tmp, m ? NULL : &final);
+        if (st == TL_OK) st = score_pred(&r, ue, tmp, ne, &rep->pooled);
         if (st != TL_OK) {
             st = tl_fail_prefix(st, "baselines with the labelled target rows");
             goto done;
         }
-        if (!m) memcpy(rep->predictions, tmp_pred, ne * sizeof *tmp_pred);
+        if (!m) copy_pred(&r, out, tmp, ne);
     }
     if (!m && !final) {
         final = srcl;
@@ -394,12 +509,13 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
             goto done;
         }
         if (nl) { /* the labelled target rows join the training set in the shared space */
-            TL_TRY(stack(Zs, ys, Zl, yl, &Zsl, &ysl));
-            st = train_predict(&r, tl_xmat_from_dense(Zsl), ysl, NULL, tl_xmat_from_dense(Ze),
-                               rep->predictions, &final);
+            TL_TRY(stack(Zs, us, Zl, ul, &Zsl, &ysl, &tsl));
+            run_truth usl = {ysl, tsl};
+            st = train_predict(&r, tl_xmat_from_dense(Zsl), usl, NULL, tl_xmat_from_dense(Ze),
+                               out, &final);
         } else {
-            st = train_predict(&r, tl_xmat_from_dense(Zs), ys, tl_dataset_weights(S->data),
-                               tl_xmat_from_dense(Ze), rep->predictions, &final);
+            st = train_predict(&r, tl_xmat_from_dense(Zs), us, tl_dataset_weights(S->data),
+                               tl_xmat_from_dense(Ze), out, &final);
         }
     } else if (fam == TL_FAMILY_INSTANCE) {
         size_t nw = 0;
@@ -410,8 +526,8 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         memcpy(w, fw, nw * sizeof *w);
         for (size_t i = 0; i < nl; i++) w[nw + i] = 1.0;
         const tl_dataset *train = nl ? pooled : S->data;
-        st = train_predict(&r, tl_dataset_features(train), tl_dataset_labels_const(train), w,
-                           tl_dataset_features(E), rep->predictions, &final);
+        st = train_predict(&r, tl_dataset_features(train), truth_of(train), w,
+                           tl_dataset_features(E), out, &final);
     } else if (fam == TL_FAMILY_ENSEMBLE) {
         st = ne ? tl_model_predict(model, tl_dataset_features(E), rep->predictions) : TL_OK;
     }
@@ -421,7 +537,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         goto done;
     }
     rep->seconds_learner = tli_seconds() - t0;
-    TL_TRY(tlx_score(ye, rep->predictions, ne, &rep->result));
+    TL_TRY(score_pred(&r, ue, out, ne, &rep->result));
     const tl_learner *user_learner = final ? final : srcl;
     rep->learner_C = rep->learner_cv_accuracy = NAN;
     if (user_learner && fam != TL_FAMILY_ENSEMBLE) {
@@ -432,10 +548,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         if (!rep->learner_C_auto) rep->learner_cv_accuracy = NAN;
         rep->learner_converged = tl_learner_converged(user_learner);
     }
-    rep->gain = rep->result.accuracy - rep->source_only.accuracy;
-    rep->worse_than_baseline =
-        rep->result.accuracy < rep->source_only.accuracy ||
-        (rep->target_only.n && rep->result.accuracy < rep->target_only.accuracy);
+    tlx_report_compare(rep);
 
     /* 5. the guard */
     tlx_report_guard_blank(rep);
@@ -489,22 +602,24 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
             st = tl_fail_prefix(st, "negative-transfer guard");
             goto done;
         }
-        if (nl) { /* the transferred source model on the labelled target rows */
+        if (nl && !r.regression) { /* the transferred source model on the labelled target rows */
             double to_cv = NAN;
             TL_ALLOC(lab_pred, nl);
+            run_pred lp = {lab_pred, NULL};
             if (fam == TL_FAMILY_FEATURE)
-                st = train_predict(&r, tl_xmat_from_dense(Zs), ys, tl_dataset_weights(S->data),
-                                   tl_xmat_from_dense(Zl), lab_pred, NULL);
+                st = train_predict(&r, tl_xmat_from_dense(Zs), us, tl_dataset_weights(S->data),
+                                   tl_xmat_from_dense(Zl), lp, NULL);
             else if (fam == TL_FAMILY_INSTANCE) {
                 size_t nw;
-                st = train_predict(&r, Fs, ys, tl_model_fit_weights(model, &nw),
-                                   tl_dataset_features(T->labelled), lab_pred, NULL);
+                st = train_predict(&r, Fs, us, tl_model_fit_weights(model, &nw),
+                                   tl_dataset_features(T->labelled), lp, NULL);
             } else
                 st = tl_learner_predict(srcl, tl_dataset_features(T->labelled), lab_pred);
             if (st == TL_OK && nl >= 4)
-                st = tl_cross_validate(&r.lp, tl_dataset_features(T->labelled), yl, NULL,
+                st = tl_cross_validate(&r.lp, tl_dataset_features(T->labelled), ul.y, NULL,
                                        nl < 5 ? nl : 5, gp.seed, &to_cv, NULL);
-            if (st == TL_OK) st = tl_guard_labelled(&gp, yl, lab_pred, nl, to_cv, &rep->labelled);
+            if (st == TL_OK)
+                st = tl_guard_labelled(&gp, ul.y, lab_pred, nl, to_cv, &rep->labelled);
             if (st != TL_OK) {
                 st = tl_fail_prefix(st, "checking the transfer on the labelled target rows");
                 goto done;
@@ -569,8 +684,10 @@ done:
     tl_mat_free(&Zt);
     tl_mat_free(&Zsl);
     tl_free(ysl);
+    tl_free(tsl);
     tl_free(lab_pred);
     tl_free(tmp_pred);
+    tl_free(tmp_val);
     tl_free(w);
     state_free(&r);
     return st;

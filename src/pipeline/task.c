@@ -167,8 +167,11 @@ tl_status tl_task_draw_labelled(tl_task *t, size_t domain, size_t per_class, siz
     tl_dataset *ds = t->d[domain].data;
     size_t n = tl_dataset_rows(ds);
     const int *y = tl_dataset_labels_const(ds);
-    TL_CHECK(y, TL_ERR_LABEL, "drawing labelled rows needs a labelled domain ('%s' has no labels)",
-             tl_dataset_name(ds));
+    TL_CHECK(y || (tl_dataset_has_targets(ds) && per_class == 0), TL_ERR_LABEL,
+             "drawing labelled rows needs a labelled domain ('%s' has %s)", tl_dataset_name(ds),
+             tl_dataset_has_targets(ds) ? "regression targets: draw a count of rows, not a count "
+                                          "per class"
+                                        : "no labels");
     TL_CHECK(per_class > 0 || count > 0, TL_ERR_INVALID_ARG,
              "drawing labelled rows: give a count or a count per class");
     TL_ALLOC(idx, n ? n : 1);

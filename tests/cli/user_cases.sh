@@ -166,4 +166,63 @@ expect learner-max-iter-apart 0 "without converging" -- "$TL" weight --method kl
 expect knn-k-above-rows 1 "k = 500 neighbours, but the training set has only 120 rows" -- "$TL" adapt --method coral $S \
     --target "$TMP/tgt.csv" --learner knn --k 500
 
+# ---- regression targets (--task regression): real values, ridge by default, RMSE against the baselines ----
+# source N(0,1), target N(0.7,1.3), columns 1-3 leaning on column 0 (correlated features, as real
+# ones are); y = 2 x0 - x1 + 0.5 x2 + noise, written with decimals
+awk 'BEGIN { srand(11); for (i = 0; i < 150; i++) { s = ""; for (k = 0; k < 4; k++) {
+        u = 0; for (j = 0; j < 12; j++) u += rand(); x[k] = u - 6 + (k ? 0.8 * x[0] : 0); s = s x[k] "," }
+    printf "%s%.4f\n", s, 2 * x[0] - x[1] + 0.5 * x[2] + 0.3 * (rand() - 0.5) } }' >"$TMP/rsrc.csv"
+awk 'BEGIN { srand(12); for (i = 0; i < 100; i++) { s = ""; for (k = 0; k < 4; k++) {
+        u = 0; for (j = 0; j < 12; j++) u += rand(); x[k] = 1.3 * (u - 6) + 0.7 + (k ? 0.8 * x[0] : 0)
+        s = s x[k] "," }
+    printf "%s%.4f\n", s, 2 * x[0] - x[1] + 0.5 * x[2] + 0.3 * (rand() - 0.5) } }' >"$TMP/rtgt.csv"
+sed 's/,[^,]*$//' "$TMP/rtgt.csv" >"$TMP/rtgt_nolab.csv"
+R="--task regression --source $TMP/rsrc.csv"
+expect regression-adapt 0 "no transfer            RMSE" -- "$TL" adapt --method coral $R --target "$TMP/rtgt.csv"
+expect regression-default-learner-ridge 0 "learner ridge" -- "$TL" adapt --method sa --dim 3 $R --target "$TMP/rtgt.csv"
+expect regression-weight-json 0 '"task": "regression", .*"rmse": [0-9]' -- "$TL" weight --method kliep $R \
+    --target "$TMP/rtgt.csv" --json -q
+expect regression-knn 0 "learner 5nn" -- "$TL" adapt --method coral $R --target "$TMP/rtgt.csv" --learner knn
+expect regression-unlabelled-target 0 "no targets: predictions only" -- "$TL" adapt --method coral $R \
+    --target "$TMP/rtgt_nolab.csv:label=none"
+expect regression-guard-label-free 0 "reverse validation does not apply to regression" -- "$TL" adapt \
+    --method coral $R --target "$TMP/rtgt.csv"
+expect regression-class-method-refused 1 "jda uses class labels in its fit" -- "$TL" adapt --method jda $R \
+    --target "$TMP/rtgt.csv"
+expect regression-classifier-refused 1 "logreg is a classifier" -- "$TL" adapt --method coral $R \
+    --target "$TMP/rtgt.csv" --learner logreg
+expect regression-read-as-classes-hint 1 "regression targets: --task regression" -- "$TL" adapt --method coral \
+    --source "$TMP/rsrc.csv" --target "$TMP/rtgt.csv"
+expect regression-bad-task 2 "not one of classification, regression" -- "$TL" adapt --method coral \
+    --task ordinal --source "$TMP/rsrc.csv" --target "$TMP/rtgt.csv"
+printf '1,2,3,4,0.5\n1,2,3,4,abc\n' >"$TMP/rbad.csv"
+expect regression-bad-target-names-line 1 "rbad.csv:2: column 5: target \"abc\" is not a finite number" -- \
+    "$TL" adapt --method coral --task regression --source "$TMP/rbad.csv" --target "$TMP/rtgt.csv"
+expect regression-tradaboost-has-no-task 2 "unknown option" -- "$TL" tradaboost $R --target "$TMP/rtgt.csv"
+expect regression-save 0 "pipeline saved to" -- "$TL" adapt --method coral $R --target "$TMP/rtgt.csv" \
+    --preprocess zscore --save "$TMP/r.tlm"
+"$TL" predict --model "$TMP/r.tlm" --input "$TMP/rtgt_nolab.csv" -q >"$TMP/rbatch.txt" 2>&1
+: >"$TMP/rone.txt"
+while read -r row; do
+    echo "$row" >"$TMP/rrow.csv"
+    "$TL" predict --model "$TMP/r.tlm" --input "$TMP/rrow.csv" -q >>"$TMP/rone.txt" 2>&1
+done <"$TMP/rtgt_nolab.csv"
+[ "$(wc -l <"$TMP/rbatch.txt")" -eq 100 ] && cmp -s "$TMP/rbatch.txt" "$TMP/rone.txt" && ok ||
+    bad "regression-predict-one-row-at-a-time-equals-batch" "$(paste "$TMP/rbatch.txt" "$TMP/rone.txt" | head -3)"
+expect regression-predict-scores 0 '"task": "regression", "accuracy": null, "rmse": [0-9]' -- "$TL" predict \
+    --model "$TMP/r.tlm" --input "$TMP/rtgt.csv" --json
+expect regression-predict-out 0 "" -- "$TL" predict --model "$TMP/r.tlm" --input "$TMP/rtgt.csv" --out "$TMP/rp.csv"
+[ "$(head -1 "$TMP/rp.csv")" = "sample,value" ] && [ "$(wc -l <"$TMP/rp.csv")" -eq 101 ] && ok ||
+    bad "regression-predict-out-file" "$(head -2 "$TMP/rp.csv")"
+expect regression-predict-no-proba 2 "predicts regression values, not class probabilities" -- "$TL" predict \
+    --model "$TMP/r.tlm" --input "$TMP/rtgt.csv" --json --proba
+expect regression-convert-keeps-targets 0 "" -- "$TL" convert --task regression "$TMP/rsrc.csv" "$TMP/rsrc.svmlight"
+[ "$(head -1 "$TMP/rsrc.svmlight" | cut -d' ' -f1)" = "$(head -1 "$TMP/rsrc.csv" | sed 's/.*,//')" ] && ok ||
+    bad "regression-convert-target-value" "$(head -1 "$TMP/rsrc.svmlight")"
+expect regression-svmlight-reads-back 0 "RMSE" -- "$TL" adapt --method coral --task regression \
+    --source "$TMP/rsrc.svmlight" --target "$TMP/rtgt.csv"
+"$TL" adapt --method coral $R --target "$TMP/rtgt.csv" --json -q >"$TMP/r_adapt.json" 2>/dev/null
+CHECKER=${SCHEMA_CHECK:-$(dirname "$TL")/tests/test_report_schema}
+out=$("$CHECKER" --validate docs/report.schema.json "$TMP/r_adapt.json" 2>&1) && ok || bad "regression-schema" "$out"
+
 harness_summary

@@ -1,10 +1,12 @@
 /* libFuzzer target for the CSV parser (tl_parse_csv). The first input byte picks the options
  * (header auto/none/present, delimiter auto/,/;/tab/space, label column last/first/none/by name)
- * so one corpus exercises every path; the rest is the file. Everything is freed and nothing is
+ * so one corpus exercises every path; the rest is the file, parsed for classes and again for
+ * regression targets. Everything is freed and nothing is
  * printed: a crash, leak or sanitizer report is the only failure. */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "data/dataset_internal.h"
 #include "internal/testing.h"
 #include "tl.h"
 
@@ -40,6 +42,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             for (size_t i = 0; i < X.rows; i++) s += y[i];
         (void)s;
         (void)tl_dataset_check_finite(ds);
+    }
+    tl_dataset_free(ds);
+    ds = NULL;
+    /* the same bytes with the label column read as regression targets */
+    if (tlp_parse_csv((const char *)data, size, "fuzz.csv", &o, true, &ds) == TL_OK) {
+        const double *t = tl_dataset_targets(ds);
+        double s = 0;
+        for (size_t i = 0; t && i < tl_dataset_rows(ds); i++) s += t[i];
+        if (t && !(s == s)) __builtin_trap(); /* targets are finite: their sum is not NaN */
+        if (t && tl_dataset_has_labels(ds)) __builtin_trap();
     }
     tl_dataset_free(ds);
     return 0;

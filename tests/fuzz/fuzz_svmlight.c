@@ -1,10 +1,12 @@
 /* libFuzzer target for the svmlight parser (tl_parse_svmlight). The first input byte picks the
  * index base (auto/0/1), a fixed feature count or none, and densification (only with a fixed,
  * small feature count, so a hostile "1 2000000000:1" cannot ask for a huge dense matrix). The
- * parsed CSR is validated and densified rows are read back. Nothing is printed. */
+ * parsed CSR is validated and densified rows are read back; the labels are parsed again as
+ * regression targets. Nothing is printed. */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "data/dataset_internal.h"
 #include "internal/testing.h"
 #include "tl.h"
 
@@ -35,6 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         } else {
             (void)tl_dataset_check_finite(ds);
         }
+    }
+    tl_dataset_free(ds);
+    ds = NULL;
+    /* the labels read as regression targets: finite, and never beside class labels */
+    if (tlp_parse_svmlight((const char *)data, size, "fuzz.svm", &o, true, &ds) == TL_OK) {
+        const double *t = tl_dataset_targets(ds);
+        if (!t || tl_dataset_has_labels(ds)) __builtin_trap();
+        for (size_t i = 0; i < tl_dataset_rows(ds); i++)
+            if (!(t[i] - t[i] == 0)) __builtin_trap();
     }
     tl_dataset_free(ds);
     return 0;

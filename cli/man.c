@@ -39,6 +39,10 @@ void cli_print_man(FILE *f) {
     cli_roff_text(f, "file.csv, file.svmlight, file.mat[:X,Y], X.npy[:y.npy], "
                      "images.idx3-ubyte.gz:labels.idx1-ubyte.gz, or an MNIST-style folder:train|test. "
                      "The format is taken from the extension unless --format says otherwise.");
+    fputs("\n.SH ENVIRONMENT\n.TP\n.B TL_PROGRESS_EVERY\n", f);
+    cli_roff_text(f, "seconds between the plain progress lines of training (train, finetune) when "
+                     "standard error is not a terminal (default 3; 0: every update). On a "
+                     "terminal a bar is drawn instead.");
     fputs("\n.SH EXIT STATUS\n.TP\n.B 0\nsuccess\n.TP\n.B 1\n"
           "runtime or data error: a file that cannot be read or written, bad data, a failed fit\n"
           ".TP\n.B 2\nusage error: unknown command or option, bad option value, missing required "

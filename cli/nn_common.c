@@ -293,9 +293,10 @@ static void progress(void *user, const char *stage, double f) {
 }
 
 /* When stderr is not a terminal (a pipe, a log file) a bar's carriage returns would pile up on one
- * line, so a plain line is written instead, at most every PLAIN_EVERY seconds plus the last one:
- * `make demo | cat` then shows that training is alive without flooding a log. */
-#define PLAIN_EVERY 3.0
+ * line, so a plain line is written instead, at most every plain_every seconds (3, or the
+ * environment's TL_PROGRESS_EVERY) plus the last one: `make demo | cat` then shows that training
+ * is alive without flooding a log. */
+static double plain_every = 3.0;
 static double plain_last;
 static bool plain_any; /* a line of this run was written: the end gets one too */
 
@@ -307,7 +308,7 @@ static void progress_plain(void *user, const char *stage, double f) {
         plain_any = false;
     }
     bar_f = f;
-    if (f < 1 ? t - plain_last < PLAIN_EVERY : !plain_any) return;
+    if (f < 1 ? t - plain_last < plain_every : !plain_any) return;
     char eta[32] = "";
     if (f > 0.02 && f < 1) snprintf(eta, sizeof eta, " ETA %.0fs", (t - bar_t0) * (1 - f) / f);
     fprintf(stderr, "%3.0f%% %s%s\n", 100 * f, stage, eta);
@@ -340,6 +341,13 @@ void cli_nn_ctx(const cli_args *a, tl_ctx *ctx) {
     ctx->log = log_line;
     ctx->log_level = TL_LOG_INFO;
     ctx->progress = isatty(2) ? progress : progress_plain;
+    const char *every = getenv("TL_PROGRESS_EVERY");
+    if (every) {
+        char *end;
+        double v = strtod(every, &end);
+        if (end != every && !*end && v >= 0 && v <= 86400) plain_every = v;
+        else cli_warn("TL_PROGRESS_EVERY: '%s' is not a number of seconds; using %g", every, plain_every);
+    }
 }
 
 char *cli_nn_read_arch(const char *arg) {

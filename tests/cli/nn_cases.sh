@@ -26,6 +26,14 @@ expect train 0 "test accuracy" -- "$TL" train --arch "$A" --data "$TMP/src.csv" 
     --lr 0.05 --save "$TMP/src.tlm" --test "$TMP/src_test.csv" --log "$TMP/log.csv" -q
 [ -f "$TMP/src.tlm" ] && ok || bad "train-writes-model"
 [ "$(wc -l <"$TMP/log.csv")" -eq 9 ] && ok || bad "train-csv-log-lines" "$(cat "$TMP/log.csv")"
+# stderr not a terminal: plain progress lines (TL_PROGRESS_EVERY=0: every update), each ending in
+# a newline, never a carriage return, and the last one at 100 %
+TL_PROGRESS_EVERY=0 "$TL" train --arch "$A" --data "$TMP/src.csv" --epochs 4 --batch 16 --lr 0.05 --save "$TMP/pg.tlm" \
+    2>"$TMP/progress.txt" >/dev/null
+grep -q '^ *[0-9]*% ' "$TMP/progress.txt" && ! grep -q "$(printf '\r')" "$TMP/progress.txt" &&
+    grep -q '^100% ' "$TMP/progress.txt" && ok || bad "train-plain-progress-lines" "$(head -3 "$TMP/progress.txt")"
+expect train-progress-every-bad 0 "TL_PROGRESS_EVERY: 'soon' is not a number" -- env TL_PROGRESS_EVERY=soon \
+    "$TL" train --arch "$A" --data "$TMP/src.csv" --epochs 1 --batch 16 --save "$TMP/pg2.tlm"
 # a log on a descriptor (here fd 3, a pipe) is a stream: each line once, as the epochs end
 "$TL" train --arch "$A" --data "$TMP/src.csv" --epochs 8 --batch 16 --lr 0.05 --save "$TMP/fd.tlm" \
     --log /dev/fd/3 -q 3>&1 >/dev/null 2>&1 | cat >"$TMP/log_fd.csv"

@@ -9,7 +9,10 @@ BUILD=${BUILD:-build}
 . tests/cli/harness.sh
 ROOT=$(pwd)
 PATH="$ROOT/$BUILD:$PATH"
-export PATH
+# the shared benchmark data, for the pages that work on it (they read $DATA, defaulting to
+# ../shared/data as seen from the repository root)
+DATA=${DATA:-$ROOT/../shared/data}
+export PATH DATA
 for page in docs/guide/*.md; do
     [ -f "$page" ] || continue
     dir="$TMP/$(basename "$page" .md)"

@@ -45,7 +45,7 @@ SO_VERSION := $(SO_MAJOR).$(call tl_version_macro,MINOR).$(call tl_version_macro
 SONAME := libtl.so.$(SO_MAJOR)
 SO_REAL := libtl.so.$(SO_VERSION)
 
-.PHONY: all lib cli test asan fuzz demo demo-full bench install clean deps format
+.PHONY: all lib cli test asan fuzz demo demo-full bench install clean deps format docs
 all: lib cli
 
 deps: $(DEPS_STAMP)
@@ -127,6 +127,16 @@ demo: $(DEPS_STAMP)
 demo-full: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory $(DEMO_JOBS) all
 	@DEMO_FULL=1 sh scripts/demo.sh
+
+# The API reference (docs/api/Doxyfile): Doxygen over include/ into $(BUILD)/api/html, the headers'
+# plain comments read through scripts/doxfilter.awk. Lists every undocumented declaration and fails
+# when there is one.
+docs:
+	@sh scripts/install-deps.sh docs
+	@rm -rf $(BUILD)/api && mkdir -p $(BUILD)/api
+	@sed 's|^OUTPUT_DIRECTORY .*|OUTPUT_DIRECTORY = $(BUILD)/api|; s|^WARN_LOGFILE .*|WARN_LOGFILE = $(BUILD)/api/warnings.log|' docs/api/Doxyfile | doxygen -
+	@n=$$(grep -c 'warning:' $(BUILD)/api/warnings.log); cat $(BUILD)/api/warnings.log; \
+	echo "docs: $(BUILD)/api/html/index.html, $$n warnings"; [ "$$n" -eq 0 ]
 
 bench: $(DEPS_STAMP) all
 	@sh scripts/install-deps.sh bench

@@ -20,6 +20,7 @@ for extra in "$@"; do
         need="$need python3-numpy python3-scipy python3-sklearn python3-cvxopt"
         /usr/bin/python3 -c "import torch" 2>/dev/null || need="$need python3-torch" ;;
     fuzz) command -v clang >/dev/null 2>&1 || need="$need clang" ;;
+    docs) command -v doxygen >/dev/null 2>&1 || need="$need doxygen" ;;
     esac
 done
 [ -d /usr/share/datasets/fashion-mnist ] || need="$need dataset-fashion-mnist"

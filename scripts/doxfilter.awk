@@ -22,7 +22,8 @@ END {
             if (first) infile = 1
             else docstart = i
             first = 0
-        } else if (!incomment && line ~ /[^ \t].*\/\*/ && line !~ /^[ \t]*\/\// && line !~ /^#/) {
+        } else if (!incomment && line ~ /[^ \t].*\/\*/ && line !~ /^[ \t]*\/\// &&
+               line !~ /^#[ \t]*(if|ifdef|ifndef|endif|include|else|elif|pragma)/) {
             sub(/\/\*/, "/**<", line)
             first = 0
         } else if (!incomment && !blank(line)) {
@@ -48,23 +49,30 @@ END {
                 if (docstart) docend = 1
             }
         }
+        gsub(/<stdin>/, "\\<stdin\\>", line) # the name messages give standard input, not HTML
         out[i] = line
         if (docend && !incomment) {
             docstart = 0
             # the run of declarations right after the comment: group it when it holds several
             j = i + 1; n = 0; last = 0
-            while (j <= NR && !blank(L[j]) && !starts_comment(L[j]) && L[j] !~ /^#/ &&
+            while (j <= NR && !blank(L[j]) && !starts_comment(L[j]) &&
+                   (L[j] !~ /^#/ || L[j] ~ /^#define/) &&
                    L[j] !~ /^(typedef )?(struct|enum|union)/ && L[j] !~ /[{}]/) {
-                if (L[j] ~ /;[ \t]*(\/\*.*)?$/) { n++; last = j }
+                if (L[j] ~ /;[ \t]*(\/\*.*)?$/ || L[j] ~ /^#define/) { n++; last = j }
                 j++
             }
-            if (n >= 2) { grp_open[i + 1] = 1; grp_close[last] = 1 }
+            if (n >= 2) {
+                grp_open[i] = 1
+                if (last < NR) grp_close_before[last + 1] = 1 # a #define cannot end with it
+                else grp_close[last] = 1
+            }
         }
     }
     for (i = 1; i <= NR; i++) {
         line = out[i]
-        if (i in grp_open) line = "/**@{*/ " line
+        if (i in grp_open) line = line " /**@{*/"
         if (i in grp_close) line = line " /**@}*/"
+        if (i in grp_close_before) line = "/**@}*/ " line
         print line
     }
 }

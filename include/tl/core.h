@@ -18,13 +18,17 @@
 extern "C" {
 #endif
 
+/* The version of these headers (tl_version() gives the library's): major.minor.patch; the shared
+ * library's SONAME carries the major number. */
 #define TL_VERSION_MAJOR 0
 #define TL_VERSION_MINOR 1
 #define TL_VERSION_PATCH 0
 #define TL_VERSION_STRING "0.1.0"
 
+/* What every call that can fail returns: TL_OK, or the kind of failure (tl_error_message() has
+ * the details). */
 typedef enum {
-    TL_OK = 0,
+    TL_OK = 0,              /* success */
     TL_ERR_NOMEM = 1,       /* an allocation failed or a size overflowed */
     TL_ERR_INVALID_ARG = 2, /* a parameter is out of range or inconsistent */
     TL_ERR_IO = 3,          /* a file could not be opened, read or written */
@@ -47,11 +51,12 @@ const char *tl_error_message(void);
 void tl_error_clear(void);
 
 /* ---- allocator: every byte libtl allocates goes through these (tests inject failures) ---- */
+/* A replacement allocator: the three functions and the pointer handed to each. */
 typedef struct {
-    void *(*alloc)(void *user, size_t size);
-    void *(*realloc)(void *user, void *ptr, size_t size);
-    void (*free)(void *user, void *ptr);
-    void *user;
+    void *(*alloc)(void *user, size_t size);              /* malloc's contract */
+    void *(*realloc)(void *user, void *ptr, size_t size); /* realloc's contract */
+    void (*free)(void *user, void *ptr);                  /* free's contract; ptr may be NULL */
+    void *user;                                           /* passed to each call */
 } tl_allocator;
 
 /* Replace the allocator (process-wide; set it once, before creating any libtl object).
@@ -59,26 +64,37 @@ typedef struct {
 void tl_allocator_set(const tl_allocator *a);
 void *tl_malloc(size_t size);            /* NULL on failure or size 0 */
 void *tl_calloc(size_t n, size_t size);  /* overflow-checked, zeroed */
-void *tl_realloc(void *ptr, size_t size);
+void *tl_realloc(void *ptr, size_t size); /* realloc through the allocator */
 void tl_free(void *ptr);                 /* NULL-safe */
 /* a*b with overflow check: returns 0 and sets *out on success, -1 on overflow. */
 int tl_size_mul(size_t a, size_t b, size_t *out);
 
 /* ---- RNG: xoshiro256** seeded by splitmix64. Value type, no hidden state. ---- */
-typedef struct { uint64_t s[4]; } tl_rng;
-void tl_rng_seed(tl_rng *r, uint64_t seed);
-uint64_t tl_rng_u64(tl_rng *r);
+/* The generator's state (copy it to fork a stream). */
+typedef struct {
+    uint64_t s[4]; /* xoshiro256** state */
+} tl_rng;
+void tl_rng_seed(tl_rng *r, uint64_t seed); /* the state from a seed (any value, 0 included) */
+uint64_t tl_rng_u64(tl_rng *r);             /* 64 random bits */
 double tl_rng_uniform(tl_rng *r);                 /* [0, 1) */
 double tl_rng_normal(tl_rng *r);                  /* N(0, 1) */
 size_t tl_rng_below(tl_rng *r, size_t n);         /* uniform in [0, n), unbiased */
-void tl_rng_shuffle(tl_rng *r, size_t *idx, size_t n);
+void tl_rng_shuffle(tl_rng *r, size_t *idx, size_t n); /* Fisher-Yates over idx (n) */
 
 /* ---- run context: seed, threads, log and progress callbacks (no global mutable state) ---- */
-typedef enum { TL_LOG_DEBUG = 0, TL_LOG_INFO = 1, TL_LOG_WARN = 2, TL_LOG_ERROR = 3 } tl_log_level;
+/* How much a log message matters. */
+typedef enum {
+    TL_LOG_DEBUG = 0, /* detail for developers */
+    TL_LOG_INFO = 1,  /* progress of a run */
+    TL_LOG_WARN = 2,  /* something the user should know: a result may be off */
+    TL_LOG_ERROR = 3  /* a failure */
+} tl_log_level;
+/* Receives each log line (no trailing newline). */
 typedef void (*tl_log_fn)(void *user, tl_log_level level, const char *message);
 /* fraction in [0,1]; stage names what is running ("knn", "epoch 3/10", ...) */
 typedef void (*tl_progress_fn)(void *user, const char *stage, double fraction);
 
+/* The run context every long call takes: its seed, threads and callbacks. */
 typedef struct {
     uint64_t seed;           /* default 42 */
     int threads;             /* BLAS + libtl threads; 0 = leave as is */
@@ -88,7 +104,7 @@ typedef struct {
     void *user;              /* passed to log and progress */
 } tl_ctx;
 
-tl_ctx tl_ctx_default(void);
+tl_ctx tl_ctx_default(void); /* seed 42, threads as they are, silent */
 /* Applies ctx->threads to OpenBLAS (no-op if 0). */
 void tl_ctx_apply_threads(const tl_ctx *ctx);
 /* printf-style logging through ctx (NULL ctx or NULL ctx->log: nothing). */
@@ -97,9 +113,10 @@ void tl_log(const tl_ctx *ctx, tl_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/* Reports progress through ctx (NULL ctx or NULL ctx->progress: nothing). */
 void tl_progress(const tl_ctx *ctx, const char *stage, double fraction);
 
-const char *tl_version(void);
+const char *tl_version(void); /* the library's version, "0.1.0" */
 
 /* ---- writing files: tl_wfile, the one way libtl writes a file ---- */
 /* A regular file (or a new name) is replaced atomically: the bytes go to a temporary file beside

@@ -53,7 +53,9 @@ extern "C" {
 /* Non-owning CSR view: row i holds values[indptr[i] .. indptr[i+1]) at columns indices[...],
  * column indices strictly increasing within a row. */
 typedef struct {
-    size_t rows, cols, nnz;
+    size_t rows;            /* rows (samples) */
+    size_t cols;            /* columns (features) */
+    size_t nnz;             /* stored entries */
     const size_t *indptr;   /* (rows + 1) */
     const int32_t *indices; /* (nnz) */
     const double *values;   /* (nnz) */
@@ -61,11 +63,12 @@ typedef struct {
 
 /* Features of either storage, as learners and measures take them. */
 typedef struct {
-    bool sparse;
+    bool sparse;  /* which of the two views holds the rows */
     tl_mat dense; /* valid when !sparse */
     tl_csr csr;   /* valid when sparse */
 } tl_xmat;
 
+/* Views of a dense matrix or a CSR matrix as features (no copy), and their shape. */
 tl_xmat tl_xmat_from_dense(tl_mat X);
 tl_xmat tl_xmat_from_csr(tl_csr X);
 size_t tl_xmat_rows(tl_xmat X);
@@ -73,6 +76,8 @@ size_t tl_xmat_cols(tl_xmat X);
 /* Copy rows [row0, row0 + n) of X into the dense block out (n, cols(X)). */
 tl_status tl_xmat_rows_dense(tl_xmat X, size_t row0, size_t n, tl_mat out);
 
+/* A dataset: rows of features (dense or CSR), with class labels or regression targets, sample
+ * weights, a name and, for images, the sample shape. Opaque; the functions below reach it. */
 typedef struct tl_dataset tl_dataset;
 
 #define TL_SAMPLE_SHAPE_MAX 3 /* trailing dimensions kept for an image stack (c, h, w) */
@@ -83,22 +88,26 @@ tl_status tl_dataset_create_dense(size_t n, size_t d, bool with_labels, tl_datas
 tl_status tl_dataset_from_dense(tl_mat X, const int *y, tl_dataset **out);
 /* Copies a CSR matrix and y (may be NULL). Validates indptr/indices (TL_ERR_FORMAT). */
 tl_status tl_dataset_from_csr(tl_csr X, const int *y, tl_dataset **out);
+/* A deep copy: rows, labels or targets, weights, name, class names, shape. */
 tl_status tl_dataset_clone(const tl_dataset *ds, tl_dataset **out);
 void tl_dataset_free(tl_dataset *ds); /* NULL-safe */
 
+/* Its shape and storage. */
 size_t tl_dataset_rows(const tl_dataset *ds);
 size_t tl_dataset_cols(const tl_dataset *ds);
 bool tl_dataset_is_sparse(const tl_dataset *ds);
 size_t tl_dataset_nnz(const tl_dataset *ds);      /* stored entries (rows*cols when dense) */
 tl_mat tl_dataset_dense(tl_dataset *ds);          /* writable; data NULL when sparse */
 tl_csr tl_dataset_csr(const tl_dataset *ds);      /* all-zero view when dense */
-tl_xmat tl_dataset_features(const tl_dataset *ds);
+tl_xmat tl_dataset_features(const tl_dataset *ds); /* the rows as a view, either storage */
 int *tl_dataset_labels(tl_dataset *ds);           /* NULL when unlabelled */
-const int *tl_dataset_labels_const(const tl_dataset *ds);
-bool tl_dataset_has_labels(const tl_dataset *ds);
+const int *tl_dataset_labels_const(const tl_dataset *ds); /* the same, read-only */
+bool tl_dataset_has_labels(const tl_dataset *ds); /* class labels (not targets) */
 const double *tl_dataset_weights(const tl_dataset *ds); /* NULL = all ones */
-tl_status tl_dataset_set_weights(tl_dataset *ds, const double *w /* (n), copied; NULL clears */);
-tl_status tl_dataset_set_labels(tl_dataset *ds, const int *y /* (n), copied; NULL clears */);
+/* Sample weights w (n), copied; NULL clears. */
+tl_status tl_dataset_set_weights(tl_dataset *ds, const double *w);
+/* Class labels y (n), copied (regression targets are cleared); NULL clears. */
+tl_status tl_dataset_set_labels(tl_dataset *ds, const int *y);
 const char *tl_dataset_name(const tl_dataset *ds); /* the spec or file it came from; never NULL */
 /* Regression targets: one real value per row instead of an integer class (a dataset holds
  * labels or targets, never both; setting one clears the other). NULL when there are none. */
@@ -106,7 +115,8 @@ const double *tl_dataset_targets(const tl_dataset *ds);
 bool tl_dataset_has_targets(const tl_dataset *ds);
 /* t (n) copied; NaN/Inf refused (TL_ERR_NONFINITE naming the row); NULL clears. */
 tl_status tl_dataset_set_targets(tl_dataset *ds, const double *t);
-tl_status tl_dataset_set_name(tl_dataset *ds, const char *name);
+
+tl_status tl_dataset_set_name(tl_dataset *ds, const char *name); /* copied */
 
 /* Convert sparse storage to dense in place (no-op when dense). */
 tl_status tl_dataset_densify(tl_dataset *ds);
@@ -167,6 +177,7 @@ tl_status tl_labels_unique(const int *y, size_t n, int **classes, size_t **count
 long tl_labels_index(const int *classes, size_t c, int v);
 
 /* ---- reading and writing ---- */
+/* A file format. */
 typedef enum {
     TL_FORMAT_AUTO = 0, /* from the extension (and, for folders, IDX) */
     TL_FORMAT_CSV = 1,
@@ -178,6 +189,7 @@ typedef enum {
 
 #define TL_LABEL_COL_NONE (-1000000L) /* CSV: the file has no label column */
 
+/* How to read a file (the data spec's own options override it for that file). */
 typedef struct {
     tl_format format;       /* default AUTO */
     int csv_header;         /* -1 auto-detect (the rule at the top of this file), 0 none,
@@ -192,9 +204,9 @@ typedef struct {
     bool densify;           /* svmlight: return dense storage (default false: CSR) */
 } tl_load_opts;
 
-tl_load_opts tl_load_opts_default(void);
+tl_load_opts tl_load_opts_default(void); /* the defaults above */
 tl_status tl_format_parse(const char *name, tl_format *out); /* "csv", "svmlight", "mat", ... */
-const char *tl_format_name(tl_format f);
+const char *tl_format_name(tl_format f); /* "csv", "svmlight", ... */
 /* Format a path would be read/written as (by extension). TL_FORMAT_AUTO if unknown. */
 tl_format tl_format_guess(const char *path);
 
@@ -210,14 +222,14 @@ tl_status tl_dataset_load_targets(const char *spec, const tl_load_opts *opts, tl
  * other formats are skipped; standard input cannot be scanned twice and is an error. */
 tl_status tl_svmlight_common_base(const char *const *specs, size_t n, const tl_load_opts *opts,
                                   int *base);
-/* Format-specific readers (path without spec suffix; vars/labels as in the spec). */
+/* Format-specific readers (path without spec suffix; vars/labels as in the spec): for .mat, x_var
+ * and y_var NULL pick the variables by their usual names; for .npy and IDX, a NULL labels path
+ * reads no labels. */
 tl_status tl_read_csv(const char *path, const tl_load_opts *opts, tl_dataset **out);
 tl_status tl_read_svmlight(const char *path, const tl_load_opts *opts, tl_dataset **out);
-tl_status tl_read_mat(const char *path, const char *x_var /* NULL: auto */,
-                      const char *y_var /* NULL: auto */, tl_dataset **out);
-tl_status tl_read_npy(const char *x_path, const char *y_path /* NULL: none */, tl_dataset **out);
-tl_status tl_read_idx(const char *images_path, const char *labels_path /* NULL: none */,
-                      tl_dataset **out);
+tl_status tl_read_mat(const char *path, const char *x_var, const char *y_var, tl_dataset **out);
+tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out);
+tl_status tl_read_idx(const char *images_path, const char *labels_path, tl_dataset **out);
 
 /* Write a dataset. CSV: features then the label as last column, no header. svmlight: 1-based
  * indices unless index_base == 0 (a zero-based file). NPY: features to path, labels (int32) to
@@ -226,6 +238,7 @@ tl_status tl_read_idx(const char *images_path, const char *labels_path /* NULL: 
 tl_status tl_dataset_save(const tl_dataset *ds, const char *path, tl_format fmt, int index_base);
 
 /* ---- preprocessing ---- */
+/* One scaling step. */
 typedef enum {
     TL_PRE_ROWSUM = 1, /* divide each sample by its sum (histograms) */
     TL_PRE_L2 = 2,     /* scale each sample to unit L2 norm */
@@ -233,9 +246,10 @@ typedef enum {
     TL_PRE_MINMAX = 4  /* per column to [0, 1]; constant columns -> 0 */
 } tl_pre_step;
 
-#define TL_PRE_MAX_STEPS 8
+#define TL_PRE_MAX_STEPS 8 /* steps a preprocessing holds at most */
+/* Scaling steps, applied in order. */
 typedef struct {
-    tl_pre_step steps[TL_PRE_MAX_STEPS];
+    tl_pre_step steps[TL_PRE_MAX_STEPS]; /* the first nsteps are used */
     size_t nsteps; /* 0 = none */
 } tl_preprocess;
 
@@ -248,9 +262,10 @@ void tl_preprocess_format(const tl_preprocess *p, char *buf, size_t cap);
  * (rowsum, l2) carry no state. Sparse data accepts rowsum and l2; zscore/minmax on sparse data
  * are refused (TL_ERR_UNSUPPORTED) since centring would densify it. */
 typedef struct tl_scaler tl_scaler;
+/* The statistics of p's steps fitted on ds. */
 tl_status tl_scaler_fit(const tl_preprocess *p, const tl_dataset *ds, tl_scaler **out);
 tl_status tl_scaler_apply(const tl_scaler *s, tl_dataset *ds); /* in place */
-void tl_scaler_free(tl_scaler *s);
+void tl_scaler_free(tl_scaler *s); /* NULL-safe */
 /* The fitted statistics into / out of a .tlm container (tl/io.h); name: the file, for messages. */
 tl_status tl_scaler_write(const tl_scaler *s, tl_tlm *c);
 tl_status tl_scaler_read(const tl_tlm *c, const char *name, tl_scaler **out);

@@ -20,6 +20,7 @@
 extern "C" {
 #endif
 
+/* The feature methods (docs/methods/NAME.md each). */
 typedef enum {
     TL_ADAPT_PCA = 0,
     TL_ADAPT_CORAL = 1,
@@ -31,11 +32,13 @@ typedef enum {
     TL_ADAPT_AUGMENT = 7
 } tl_adapt_method;
 
+/* Where a method's map lives: on the features, or in a kernel's space. */
 typedef enum {
     TL_ADAPT_PRIMAL = 0, /* linear map on the features: out = x A */
     TL_ADAPT_KERNEL = 1  /* kernel form (kernel below): out = k(x, .) A, exact or low-rank */
 } tl_adapt_form;
 
+/* How a kernel form approximates the n x n kernel. */
 typedef enum {
     TL_LOWRANK_AUTO = 0,    /* exact when n <= exact_max, else Nystrom */
     TL_LOWRANK_NONE = 1,    /* exact n x n kernel */
@@ -46,10 +49,12 @@ typedef enum {
 /* Domain indices of a source/target fit (a map keeps one stage per domain, indexed so). */
 typedef enum { TL_DOMAIN_SOURCE = 0, TL_DOMAIN_TARGET = 1 } tl_domain;
 
+/* A feature method's settings (tl_adapt_params_default, then change what you need). */
 typedef struct tl_adapt_params tl_adapt_params;
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+/* The settings of tl_adapt_fit. */
 struct tl_adapt_params {
-    tl_adapt_method method;
+    tl_adapt_method method; /* which method */
     size_t dim;          /* subspace dimension k (default 100; SA 30, GFK 20: the published rows) */
     double lambda;       /* TCA/JDA/BDA regularisation (default 1) */
     tl_adapt_form form;  /* default PRIMAL */
@@ -66,18 +71,20 @@ struct tl_adapt_params {
     bool l2_embed;       /* L2-normalise rows of the embedding (JDA protocol; default true for
                             TCA/JDA/BDA, false for the others) */
     tl_learner_params pseudo; /* learner for JDA/BDA pseudo-labels (default 1-NN) */
-    uint64_t seed;
+    uint64_t seed;       /* Nystrom landmarks, random features (default 42) */
     const tl_ctx *ctx;   /* logging / progress; may be NULL */
 };
 
-tl_adapt_params tl_adapt_params_default(tl_adapt_method m);
+tl_adapt_params tl_adapt_params_default(tl_adapt_method m); /* the published settings */
 /* Words for what is wrong (dim 0 or larger than allowed, negative lambda, mu > 1, ...). n_features
  * and n_samples are the sizes fit will see (0 = unknown, skip those checks). */
 tl_status tl_adapt_params_check(const tl_adapt_params *p, size_t n_features, size_t n_samples);
 #endif
+/* "pca", "coral", "sa", "gfk", "tca", "jda", "bda", "augment" and back. */
 tl_status tl_adapt_method_parse(const char *name, tl_adapt_method *out);
 const char *tl_adapt_method_name(tl_adapt_method m);
 
+/* A fitted feature map: maps rows of each domain it was fitted on into the shared space. */
 typedef struct tl_adapter tl_adapter;
 
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */

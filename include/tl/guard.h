@@ -72,8 +72,10 @@
 extern "C" {
 #endif
 
+/* The guard's settings (tl_guard_params_default, then change what you need). */
 typedef struct tl_guard_params tl_guard_params;
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+/* The settings of tl_guard_check and tl_guard_labelled. */
 struct tl_guard_params {
     tl_learner_params learner; /* used for every model of the check (default logreg, C = 1);
                                   give the pipeline's own learner, as the tl commands do:
@@ -102,11 +104,19 @@ struct tl_guard_params {
 };
 #endif
 
-typedef enum { TL_GUARD_OK = 0, TL_GUARD_HARMFUL = 1, TL_GUARD_UNSURE = 2 } tl_guard_verdict;
+/* The guard's call. */
+typedef enum {
+    TL_GUARD_OK = 0,      /* no sign of harm */
+    TL_GUARD_HARMFUL = 1, /* evidence of negative transfer */
+    TL_GUARD_UNSURE = 2   /* weak signs either way */
+} tl_guard_verdict;
 
+/* The label-free evidence and the verdict drawn from it (docs/guide/reading-the-guard.md). */
 typedef struct {
-    double mmd_before, mmd_after; /* MMD^2 source vs target, original and transferred */
-    double rv_before, rv_after;   /* reverse-validation accuracy (0..1) */
+    double mmd_before;            /* MMD^2 source vs target in the original space */
+    double mmd_after;             /* ... and in the transferred space */
+    double rv_before;             /* reverse-validation accuracy (0..1) without the transfer */
+    double rv_after;              /* ... and with it */
     double agreement;             /* share of target rows the two target models label alike */
     double correspondence;        /* Mantel r of the feature correlations (NaN: fewer than 3
                                      features vary in both domains) */
@@ -117,12 +127,12 @@ typedef struct {
     double ess;                   /* effective sample size of the weights / source rows (1
                                      without weights) */
     bool unrelated;               /* correspondence < min_correspondence */
-    tl_guard_verdict verdict;
+    tl_guard_verdict verdict;     /* the call */
     char reason[256];             /* one sentence saying why */
 } tl_guard_report;
 
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
-tl_guard_params tl_guard_params_default(void);
+tl_guard_params tl_guard_params_default(void); /* the defaults listed above */
 /* Says in words what is wrong (TL_ERR_INVALID_ARG). */
 tl_status tl_guard_params_check(const tl_guard_params *p);
 #endif
@@ -140,6 +150,7 @@ tl_status tl_guard_correspondence(const tl_guard_params *p, tl_xmat Xs, tl_xmat 
                                   double *p_value);
 #endif
 
+/* The check on a few labelled target rows (tl_guard_labelled). */
 typedef struct {
     size_t n;              /* labelled target rows */
     double accuracy;       /* the transferred source model on them */
@@ -148,8 +159,8 @@ typedef struct {
     double target_only;    /* accuracy of a learner trained on the labelled rows alone (cross-
                               validated; NaN when not given) */
     double z_vs_target_only; /* (target_only - accuracy) / standard error of the difference */
-    bool harmful;
-    char reason[256];
+    bool harmful;          /* at chance, or significantly below the target-only learner */
+    char reason[256];      /* one sentence saying why */
 } tl_guard_labelled_report;
 
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */

@@ -18,6 +18,7 @@
 extern "C" {
 #endif
 
+/* The weighting methods (docs/methods/NAME.md each). */
 typedef enum {
     TL_WEIGHT_KMM = 0,
     TL_WEIGHT_KLIEP = 1,
@@ -25,10 +26,12 @@ typedef enum {
     TL_WEIGHT_DOMAIN_CLF = 3
 } tl_weight_method;
 
+/* A weighting's settings (tl_weight_params_default, then change what you need). */
 typedef struct tl_weight_params tl_weight_params;
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+/* The settings of tl_weights_fit and tl_weighter_fit. */
 struct tl_weight_params {
-    tl_weight_method method;
+    tl_weight_method method; /* which method */
     tl_kernel kernel;   /* KMM/KLIEP/uLSIF kernel (default RBF, gamma <= 0: median heuristic) */
     double B;           /* KMM: weight upper bound (default 1000) */
     double eps;         /* KMM: |mean w - 1| <= eps; <= 0 means (sqrt(ns) - 1) / sqrt(ns) */
@@ -46,15 +49,16 @@ struct tl_weight_params {
     double C;           /* domain classifier: logistic regression C (default 1) */
     int max_iter;       /* solver iterations (default 1000) */
     double tol;         /* solver tolerance (default 1e-6) */
-    uint64_t seed;
-    const tl_ctx *ctx;
+    uint64_t seed;      /* centres, folds (default 42) */
+    const tl_ctx *ctx;  /* threads, log; may be NULL */
 };
 
-tl_weight_params tl_weight_params_default(tl_weight_method m);
+tl_weight_params tl_weight_params_default(tl_weight_method m); /* the published settings */
+/* Says in words what is wrong (TL_ERR_INVALID_ARG). */
 tl_status tl_weight_params_check(const tl_weight_params *p);
 #endif
 tl_status tl_weight_method_parse(const char *name, tl_weight_method *out); /* kmm kliep ulsif domain-clf */
-const char *tl_weight_method_name(tl_weight_method m);
+const char *tl_weight_method_name(tl_weight_method m); /* the same names back */
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
 /* Importance weights w (ns), mean 1, for source rows Xs (ns, d) against target Xt (nt, d). */
 tl_status tl_weights_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, double *w);
@@ -77,13 +81,15 @@ tl_status tl_weights_fit_info(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt,
  * for the fitting rows' weights only and says so (TL_ERR_UNSUPPORTED) when asked for others. */
 typedef struct tl_weighter tl_weighter;
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+/* Fits the weighting of source rows Xs (ns, d) toward the target Xt (nt, d). */
 tl_status tl_weighter_fit(const tl_weight_params *p, tl_xmat Xs, tl_xmat Xt, tl_weighter **out);
 #endif
-void tl_weighter_free(tl_weighter *w);
+
+void tl_weighter_free(tl_weighter *w); /* NULL-safe */
 const double *tl_weighter_fit_weights(const tl_weighter *w, size_t *n); /* (n), mean 1 */
-tl_weight_info tl_weighter_info(const tl_weighter *w);
+tl_weight_info tl_weighter_info(const tl_weighter *w); /* what the fit chose */
 size_t tl_weighter_input_dim(const tl_weighter *w); /* the features it weights */
-tl_weight_method tl_weighter_method(const tl_weighter *w);
+tl_weight_method tl_weighter_method(const tl_weighter *w); /* which method */
 /* w (rows(X)) for samples X (n, d) of the source's feature space. */
 tl_status tl_weighter_weights(const tl_weighter *w, tl_xmat X, double *out);
 /* Into / out of a .tlm container (tl/io.h); name: the file, for messages. */
@@ -95,17 +101,21 @@ tl_status tl_weighter_read(const tl_tlm *c, const char *name, tl_weighter **out)
  * second half of the rounds' learners, as in the paper. */
 typedef struct tl_tradaboost_params tl_tradaboost_params;
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+/* TrAdaBoost's settings. */
 struct tl_tradaboost_params {
-    size_t rounds;
-    tl_learner_params base;
+    size_t rounds;          /* boosting rounds N (default 20) */
+    tl_learner_params base; /* the weighted base learner (default logreg) */
 };
-tl_tradaboost_params tl_tradaboost_params_default(void);
+tl_tradaboost_params tl_tradaboost_params_default(void); /* 20 rounds of logreg */
 #endif
+/* A fitted TrAdaBoost ensemble. */
 typedef struct tl_tradaboost tl_tradaboost;
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+/* Fits on the source (Xs, ys) and the labelled target rows (Xl, yl). */
 tl_status tl_tradaboost_fit(const tl_tradaboost_params *p, tl_xmat Xs, const int *ys, tl_xmat Xl,
                             const int *yl, tl_tradaboost **out);
 #endif
+/* pred (n): the weighted vote of the second half of the rounds. */
 tl_status tl_tradaboost_predict(const tl_tradaboost *m, tl_xmat X, int *pred);
 /* S (n, classes): each class's share of the weighted vote; classes in tl_tradaboost_classes order. */
 tl_status tl_tradaboost_scores(const tl_tradaboost *m, tl_xmat X, tl_mat S);

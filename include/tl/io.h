@@ -25,14 +25,19 @@
 extern "C" {
 #endif
 
-#define TL_TLM_VERSION 1u
+#define TL_TLM_VERSION 1u /* the .tlm format version this library writes */
 
-typedef enum { TL_DTYPE_F64 = 0, TL_DTYPE_F32 = 1, TL_DTYPE_I32 = 2 } tl_dtype;
+/* A tensor's element type. */
+typedef enum {
+    TL_DTYPE_F64 = 0, /* double */
+    TL_DTYPE_F32 = 1, /* float */
+    TL_DTYPE_I32 = 2  /* int32_t */
+} tl_dtype;
 
 typedef struct tl_tlm tl_tlm; /* an in-memory container */
 
-tl_status tl_tlm_create(tl_tlm **out);
-void tl_tlm_free(tl_tlm *m);
+tl_status tl_tlm_create(tl_tlm **out); /* an empty container */
+void tl_tlm_free(tl_tlm *m);           /* NULL-safe */
 /* Copies key and value. Replaces an existing key. */
 tl_status tl_tlm_set_meta(tl_tlm *m, const char *key, const char *value);
 /* NULL when absent. */
@@ -71,11 +76,11 @@ tl_status tl_tlm_extract(const tl_tlm *src, const char *prefix, tl_tlm **out);
  *  "__metadata__": {"k": "v"}}, then the data. The parser is strict: every length and offset is
  * bounds-checked, offsets must match dtype x shape, duplicate names are refused. */
 typedef struct tl_safetensors tl_safetensors;
-tl_status tl_safetensors_load(const char *path, tl_safetensors **out);
+tl_status tl_safetensors_load(const char *path, tl_safetensors **out); /* reads and parses path */
 tl_status tl_safetensors_parse(const unsigned char *buf, size_t len, const char *name,
                                tl_safetensors **out); /* copies what it needs */
-void tl_safetensors_free(tl_safetensors *s);
-size_t tl_safetensors_count(const tl_safetensors *s);
+void tl_safetensors_free(tl_safetensors *s);            /* NULL-safe */
+size_t tl_safetensors_count(const tl_safetensors *s);   /* tensors in the file */
 /* Tensor i: name, dtype string ("F32", "F64", "I64", ...), ndim, dims. */
 void tl_safetensors_info(const tl_safetensors *s, size_t i, const char **name, const char **dtype,
                          size_t *ndim, const size_t **dims);

@@ -15,12 +15,14 @@
 extern "C" {
 #endif
 
+/* A JSON writer building one object in memory (fields are private: use the calls below). */
 typedef struct {
-    char *buf;
-    size_t len, cap;
-    int depth;
-    bool need_comma;
-    bool oom;
+    char *buf;       /* the text so far */
+    size_t len;      /* its length */
+    size_t cap;      /* bytes allocated */
+    int depth;       /* open objects and arrays */
+    bool need_comma; /* a value was written at this depth */
+    bool oom;        /* an allocation failed: tl_json_end reports it */
 } tl_json;
 
 void tl_json_begin(tl_json *j); /* "{" */

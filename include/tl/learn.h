@@ -20,17 +20,20 @@
 extern "C" {
 #endif
 
+/* The base learners. */
 typedef enum {
-    TL_LEARNER_KNN = 0,
-    TL_LEARNER_LOGREG = 1,
-    TL_LEARNER_SVM = 2,
-    TL_LEARNER_RIDGE = 3
+    TL_LEARNER_KNN = 0,    /* k nearest neighbours (classes; the mean value for regression) */
+    TL_LEARNER_LOGREG = 1, /* multinomial logistic regression */
+    TL_LEARNER_SVM = 2,    /* linear SVM, one-vs-rest (squared hinge, liblinear's dual) */
+    TL_LEARNER_RIDGE = 3   /* ridge classifier, and ridge regression on targets */
 } tl_learner_type;
 
+/* A learner's settings (tl_learner_params_default, then change what you need). */
 typedef struct tl_learner_params tl_learner_params;
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+/* The settings of tl_learner_create. */
 struct tl_learner_params {
-    tl_learner_type type;
+    tl_learner_type type; /* which learner */
     size_t k;          /* k-NN: neighbours (default 1); ties broken by the nearest neighbour */
     double C;          /* logreg / svm: 0.5||W||^2 + C * sum_i w_i loss_i (sklearn's C), default 1;
                           TL_LEARNER_C_AUTO (0): chosen by stratified cv_folds-fold
@@ -54,19 +57,20 @@ struct tl_learner_params {
 /* The grid C = auto searches: TL_LEARNER_C_GRID_N values from 1e-4 up by factors of 10. */
 #define TL_LEARNER_C_GRID_N 7
 
-tl_learner_params tl_learner_params_default(tl_learner_type type);
+tl_learner_params tl_learner_params_default(tl_learner_type type); /* the defaults above */
 /* Says in words what is wrong (TL_ERR_INVALID_ARG). */
 tl_status tl_learner_params_check(const tl_learner_params *p);
 /* "1nn" (k=1), "knn" (k from p, default 5 when given as knn), "logreg", "svm", "ridge";
  * fills type and k. TL_ERR_INVALID_ARG naming the word otherwise. */
 tl_status tl_learner_parse(const char *name, tl_learner_params *p);
 #endif
-const char *tl_learner_name(tl_learner_type type);
+const char *tl_learner_name(tl_learner_type type); /* "knn", "logreg", "svm", "ridge" */
 bool tl_learner_type_regresses(tl_learner_type type); /* ridge and knn: true */
 
+/* A learner: created with its settings, fitted, then predicting. */
 typedef struct tl_learner tl_learner;
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
-tl_status tl_learner_create(const tl_learner_params *p, tl_learner **out);
+tl_status tl_learner_create(const tl_learner_params *p, tl_learner **out); /* not yet fitted */
 #endif
 void tl_learner_free(tl_learner *l); /* NULL-safe */
 /* X (n, d), y (n), w (n) or NULL for unit weights. Rejects n = 0, NaN/Inf, negative weights,
@@ -79,7 +83,7 @@ tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w
  * predicts with tl_learner_predict_values; tl_learner_predict / scores refuse it (TL_ERR_STATE),
  * as predict_values refuses a classifier. Saved and loaded like any learner. */
 tl_status tl_learner_fit_targets(tl_learner *l, tl_xmat X, const double *t, const double *w);
-tl_status tl_learner_predict_values(const tl_learner *l, tl_xmat X, double *out /* (n) */);
+tl_status tl_learner_predict_values(const tl_learner *l, tl_xmat X, double *out);
 bool tl_learner_is_regressor(const tl_learner *l); /* fitted on regression targets */
 /* pred (n): predicted labels (values from the training labels). TL_ERR_SHAPE if X's column count
  * differs from training, TL_ERR_STATE before fit. */
@@ -115,6 +119,8 @@ tl_status tl_learner_read(const tl_tlm *c, const char *name, tl_learner **out);
 tl_status tl_knn_search(tl_mat ref, tl_mat query, size_t k, size_t *idx, double *dist2);
 
 /* ---- metrics ---- */
+/* Scores of predictions pred against labels y (n): the share right; the mean of the per-class
+ * recalls; the mean of the per-class F1 (scikit-learn's definitions). */
 double tl_accuracy(const int *y, const int *pred, size_t n);
 tl_status tl_balanced_accuracy(const int *y, const int *pred, size_t n, double *out);
 tl_status tl_macro_f1(const int *y, const int *pred, size_t n, double *out);

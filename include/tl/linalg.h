@@ -19,10 +19,13 @@ extern "C" {
 
 /* Row-major view: element (i, j) is data[i * ld + j]; ld >= cols. */
 typedef struct {
-    size_t rows, cols, ld;
-    double *data;
+    size_t rows;  /* rows */
+    size_t cols;  /* columns */
+    size_t ld;    /* leading dimension: the step from one row to the next (>= cols) */
+    double *data; /* element (0, 0) */
 } tl_mat;
 
+/* Element (i, j) of a tl_mat, as an lvalue. */
 #define TL_AT(m, i, j) ((m).data[(size_t)(i) * (m).ld + (size_t)(j)])
 
 tl_mat tl_mat_view(double *data, size_t rows, size_t cols);          /* ld = cols */
@@ -42,7 +45,11 @@ tl_status tl_mat_check_finite(tl_mat m, const char *what);
 const char *tl_blas_info(void);
 
 /* ---- BLAS products ---- */
-typedef enum { TL_NOTRANS = 0, TL_TRANS = 1 } tl_trans;
+/* Whether a product uses a matrix as it is or transposed. */
+typedef enum {
+    TL_NOTRANS = 0, /* A */
+    TL_TRANS = 1    /* A^T */
+} tl_trans;
 /* C = alpha * op(A) op(B) + beta * C; shapes are checked (TL_ERR_SHAPE). */
 tl_status tl_gemm(tl_trans ta, tl_trans tb, double alpha, tl_mat A, tl_mat B, double beta,
                   tl_mat C);
@@ -53,6 +60,7 @@ tl_status tl_gemv(tl_trans ta, double alpha, tl_mat A, const double *x, double b
 tl_status tl_syrk(tl_trans t, double alpha, tl_mat A, double beta, tl_mat C);
 
 /* ---- eigen-problems ---- */
+/* Which eigenpairs a solver returns. */
 typedef enum {
     TL_EIG_ALL = 0,      /* every eigenpair, ascending */
     TL_EIG_SMALLEST = 1, /* the k smallest, ascending */
@@ -107,15 +115,21 @@ void tl_vexp_scaled(const double *x, double scale, double *y, size_t n);
 /* Row squared norms: out (n). */
 void tl_row_sqnorms(tl_mat X, double *out);
 
-typedef enum { TL_KERNEL_LINEAR = 0, TL_KERNEL_RBF = 1, TL_KERNEL_POLY = 2 } tl_kernel_type;
+/* A kernel's form. */
+typedef enum {
+    TL_KERNEL_LINEAR = 0, /* x.y */
+    TL_KERNEL_RBF = 1,    /* exp(-gamma ||x - y||^2) */
+    TL_KERNEL_POLY = 2    /* (gamma x.y + coef0)^degree */
+} tl_kernel_type;
+/* A kernel and its parameters. */
 typedef struct {
-    tl_kernel_type type;
+    tl_kernel_type type; /* its form */
     double gamma;  /* RBF: exp(-gamma ||x-y||^2); POLY: (gamma x.y + coef0)^degree.
                       gamma <= 0 means: RBF uses the median heuristic, POLY uses 1/d */
     double coef0;  /* POLY, default 1 */
     int degree;    /* POLY, default 2 */
 } tl_kernel;
-tl_kernel tl_kernel_default(tl_kernel_type type);
+tl_kernel tl_kernel_default(tl_kernel_type type); /* gamma by heuristic, coef0 1, degree 2 */
 /* Parse "linear", "rbf", "poly" (TL_ERR_INVALID_ARG naming the word otherwise). */
 tl_status tl_kernel_type_parse(const char *name, tl_kernel_type *out);
 /* Median heuristic: gamma = 1 / median(||x_i - x_j||^2) over the pairs of (at most 2000, chosen by

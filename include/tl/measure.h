@@ -18,8 +18,10 @@
 extern "C" {
 #endif
 
+/* The MMD's settings (tl_mmd_params_default, then change what you need). */
 typedef struct tl_mmd_params tl_mmd_params;
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+/* The settings of tl_mmd. */
 struct tl_mmd_params {
     tl_kernel_type kernel;   /* TL_KERNEL_LINEAR or TL_KERNEL_RBF (default RBF) */
     double gamma;            /* RBF; <= 0: median heuristic on the pooled sample */
@@ -29,10 +31,11 @@ struct tl_mmd_params {
     size_t rff_above;        /* use random Fourier features when ns + nt exceeds this
                                 (default 20000; 0 = never) */
     size_t rff_features;     /* default 2048 */
-    uint64_t seed;
+    uint64_t seed;           /* permutations and random features (default 42) */
 };
 #endif
 
+/* What tl_mmd measured. */
 typedef struct {
     double mmd2;     /* squared MMD estimate */
     double p_value;  /* permutation test (NaN when permutations == 0) */
@@ -40,7 +43,7 @@ typedef struct {
 } tl_mmd_result;
 
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
-tl_mmd_params tl_mmd_params_default(void);
+tl_mmd_params tl_mmd_params_default(void); /* the defaults above */
 /* Xs (ns, d), Xt (nt, d); dense or sparse (sparse: linear kernel, or densified by blocks). */
 tl_status tl_mmd(const tl_mmd_params *p, tl_xmat Xs, tl_xmat Xt, tl_mmd_result *out);
 #endif

@@ -1,9 +1,11 @@
 #!/bin/sh
 # The guide's commands, run: every ```sh block of docs/guide/*.md (a block fenced ```sh norun is
 # shown, not run - installing packages, say) runs with `set -e` in one scratch folder per page, in
-# page order, with the built `tl` first on PATH. A block passes when it exits 0 and its output
-# holds every "# => TEXT" line written under its commands. So a renamed option or a changed message
-# fails here rather than misleading a reader. Uses $BUILD (default build). Prints "N passed, N
+# page order, with the built `tl` first on PATH; every ```c block is a whole program, compiled
+# against the headers and the built libtl.so (with -DTL_STATIC_LINKING_ONLY and -Werror) and run
+# in the same folder. A block passes when it exits 0 and its output holds every "# => TEXT" (sh)
+# or "// => TEXT" (C) line written in it. So a renamed option, a changed message or a changed
+# function fails here rather than misleading a reader. Uses $BUILD (default build). Prints "N passed, N
 # failed, N skipped".
 BUILD=${BUILD:-build}
 . tests/cli/harness.sh
@@ -20,18 +22,29 @@ for page in docs/guide/*.md; do
     # split the page into its runnable blocks: $dir/block_N.sh
     awk -v dir="$dir" '
         /^```sh *$/ { n++; f = sprintf("%s/block_%03d.sh", dir, n); inb = 1; print "set -e" >f; next }
+        /^```c *$/ { n++; f = sprintf("%s/block_%03d.c", dir, n); inb = 1; next }
         /^```/ && inb { inb = 0; close(f); next }
         inb { print >f }' "$page"
-    for b in "$dir"/block_*.sh; do
+    for b in "$dir"/block_*; do
         [ -f "$b" ] || continue
-        name="$(basename "$page"):$(basename "$b" .sh)"
-        out=$(cd "$dir" && sh "$b" 2>&1); rc=$?
+        case "$b" in *.sh | *.c) ;; *) continue ;; esac
+        name="$(basename "$page"):$(basename "$b")"
+        if [ "${b%.c}" != "$b" ]; then
+            out=$(cc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DTL_STATIC_LINKING_ONLY \
+                -I"$ROOT/include" "$b" -L"$ROOT/$BUILD" -ltl -Wl,-rpath,"$ROOT/$BUILD" -lm \
+                -o "${b%.c}.bin" 2>&1) || { bad "$name (does not compile)" "$out"; continue; }
+            out=$(cd "$dir" && "${b%.c}.bin" 2>&1); rc=$?
+            marker='// => '
+        else
+            out=$(cd "$dir" && sh "$b" 2>&1); rc=$?
+            marker='# => '
+        fi
         if [ "$rc" -ne 0 ]; then bad "$name (exit $rc)" "$out"; continue; fi
         missing=""
         while IFS= read -r want; do
             printf '%s' "$out" | grep -qF -- "$want" || missing="$missing '$want'"
         done <<EOW
-$(sed -n 's/^# => //p' "$b")
+$(sed -n "s|^$marker||p" "$b")
 EOW
         if [ -n "$missing" ]; then bad "$name (output lacks$missing)" "$out"; else ok; fi
     done

@@ -259,13 +259,8 @@ static int predict_regression(const cli_args *a, const tl_pipeline *pipe, const 
         goto done;
     }
     const double *t = tl_dataset_targets(ds);
-    double se = 0, ae = 0, mean = 0, ss = 0;
-    for (size_t i = 0; t && i < n; i++) mean += t[i] / (double)n;
-    for (size_t i = 0; t && i < n; i++) {
-        se += (v[i] - t[i]) * (v[i] - t[i]);
-        ae += fabs(v[i] - t[i]);
-        ss += (t[i] - mean) * (t[i] - mean);
-    }
+    double rmse = NAN, mae = NAN, r2 = NAN;
+    if (t && n) tl_regression_scores(t, v, n, &rmse, &mae, &r2);
     if (out) {
         tl_wfile *w = NULL;
         if ((st = tl_wfile_open(out, &w)) != TL_OK) {
@@ -289,9 +284,9 @@ static int predict_regression(const cli_args *a, const tl_pipeline *pipe, const 
         tl_json_int(&j, "n_rows", (long long)n);
         tl_json_str(&j, "task", "regression");
         tl_json_null(&j, "accuracy");
-        tl_json_num(&j, "rmse", t && n ? sqrt(se / (double)n) : NAN);
-        tl_json_num(&j, "mae", t && n ? ae / (double)n : NAN);
-        tl_json_num(&j, "r2", t && n && ss > 0 ? 1 - se / ss : NAN);
+        tl_json_num(&j, "rmse", rmse);
+        tl_json_num(&j, "mae", mae);
+        tl_json_num(&j, "r2", r2);
         if (out) tl_json_str(&j, "output", out);
         else {
             tl_json_arr_begin(&j, "predictions");
@@ -306,8 +301,8 @@ static int predict_regression(const cli_args *a, const tl_pipeline *pipe, const 
     else
         cli_info(a, "wrote %zu predictions to %s", n, out);
     if (t && n)
-        cli_info(a, "RMSE %.6g, MAE %.6g, R^2 %.4f on the %zu rows with targets",
-                 sqrt(se / (double)n), ae / (double)n, ss > 0 ? 1 - se / ss : NAN, n);
+        cli_info(a, "RMSE %.6g, MAE %.6g, R^2 %.4f on the %zu rows with targets", rmse, mae, r2,
+                 n);
     rc = 0;
 done:
     free(v);

@@ -444,6 +444,13 @@ int cli_load_domains(const cli_args *a, cli_domains *d) {
     tl_dataset *all[4] = {d->source, d->target, d->test, d->labelled};
     int test_of[4] = {-1, -1, 1, 1};
     if (cli_preprocess(a, all, test_of, 4) != TL_OK) goto fail;
+    if (cli_regression(a)) { /* values, not classes: nothing to overlap */
+        if (!tl_dataset_has_targets(d->source)) {
+            cli_fail("'%s' has no regression targets: the source must have them", s);
+            goto fail;
+        }
+        return 0;
+    }
     if (cli_check_label_overlap(a, d->source, cli_eval_set(d)) != 0) goto fail;
     if (d->labelled && !tl_dataset_has_labels(d->labelled)) {
         cli_fail("'%s' has no labels: --target-labelled needs labelled rows", tl);

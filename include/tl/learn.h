@@ -124,6 +124,11 @@ tl_status tl_knn_search(tl_mat ref, tl_mat query, size_t k, size_t *idx, double 
 double tl_accuracy(const int *y, const int *pred, size_t n);
 tl_status tl_balanced_accuracy(const int *y, const int *pred, size_t n, double *out);
 tl_status tl_macro_f1(const int *y, const int *pred, size_t n, double *out);
+/* Regression scores of values v against targets t (n >= 1): root-mean-square error, mean
+ * absolute error and R^2 = 1 - SSE / SST (scikit-learn's r2_score; NaN when the targets are
+ * constant). Any output may be NULL. */
+tl_status tl_regression_scores(const double *t, const double *v, size_t n, double *rmse,
+                               double *mae, double *r2);
 /* M (c, c) row = true class, column = predicted, over the sorted classes (c); labels outside
  * classes are an error (TL_ERR_LABEL). */
 tl_status tl_confusion(const int *y, const int *pred, size_t n, const int *classes, size_t c,

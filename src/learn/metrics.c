@@ -149,3 +149,22 @@ done:
     tl_free(v);
     return st;
 }
+
+tl_status tl_regression_scores(const double *t, const double *v, size_t n, double *rmse,
+                               double *mae, double *r2) {
+    if (!t || !v || n == 0)
+        return tl_fail(TL_ERR_INVALID_ARG, "regression scores: no values to score (n = %zu)", n);
+    double se = 0, ae = 0, mean = 0, ss = 0;
+    for (size_t i = 0; i < n; i++) mean += t[i];
+    mean /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double e = v[i] - t[i];
+        se += e * e;
+        ae += fabs(e);
+        ss += (t[i] - mean) * (t[i] - mean);
+    }
+    if (rmse) *rmse = sqrt(se / (double)n);
+    if (mae) *mae = ae / (double)n;
+    if (r2) *r2 = ss > 0 ? 1.0 - se / ss : NAN;
+    return TL_OK;
+}

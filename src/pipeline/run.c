@@ -176,19 +176,7 @@ tl_status tlx_score_values(const double *t, const double *v, size_t n, tl_score 
         out->n = 0;
         return TL_OK;
     }
-    double se = 0, ae = 0, mean = 0, ss = 0;
-    for (size_t i = 0; i < n; i++) mean += t[i];
-    mean /= (double)n;
-    for (size_t i = 0; i < n; i++) {
-        double e = v[i] - t[i];
-        se += e * e;
-        ae += fabs(e);
-        ss += (t[i] - mean) * (t[i] - mean);
-    }
-    out->rmse = sqrt(se / (double)n);
-    out->mae = ae / (double)n;
-    out->r2 = ss > 0 ? 1.0 - se / ss : NAN; /* sklearn's r2_score; undefined for constant targets */
-    return TL_OK;
+    return tl_regression_scores(t, v, n, &out->rmse, &out->mae, &out->r2);
 }
 
 /* What a learner is trained on or scored against: class labels y, or regression targets t. */

@@ -198,6 +198,11 @@ expect regression-bad-task 2 "not one of classification, regression" -- "$TL" ad
 printf '1,2,3,4,0.5\n1,2,3,4,abc\n' >"$TMP/rbad.csv"
 expect regression-bad-target-names-line 1 "rbad.csv:2: column 5: target \"abc\" is not a finite number" -- \
     "$TL" adapt --method coral --task regression --source "$TMP/rbad.csv" --target "$TMP/rtgt.csv"
+expect regression-baseline 0 "RMSE  " -- "$TL" baseline $R --target "$TMP/rtgt.csv"
+expect regression-baseline-json 0 '"task": "regression", .*"rmse": [0-9]' -- "$TL" baseline $R \
+    --target "$TMP/rtgt.csv" --learner knn --json
+expect regression-baseline-classes-source 1 "has no regression targets" -- "$TL" baseline --task regression \
+    --source "$TMP/src.csv:label=none" --target "$TMP/rtgt.csv"
 expect regression-tradaboost-has-no-task 2 "unknown option" -- "$TL" tradaboost $R --target "$TMP/rtgt.csv"
 expect regression-save 0 "pipeline saved to" -- "$TL" adapt --method coral $R --target "$TMP/rtgt.csv" \
     --preprocess zscore --save "$TMP/r.tlm"

@@ -202,7 +202,7 @@ expect regression-baseline 0 "RMSE  " -- "$TL" baseline $R --target "$TMP/rtgt.c
 expect regression-baseline-json 0 '"task": "regression", .*"rmse": [0-9]' -- "$TL" baseline $R \
     --target "$TMP/rtgt.csv" --learner knn --json
 expect regression-baseline-classes-source 1 "has no regression targets" -- "$TL" baseline --task regression \
-    --source "$TMP/src.csv:label=none" --target "$TMP/rtgt.csv"
+    --source "$TMP/rtgt_nolab.csv:label=none" --target "$TMP/rtgt.csv"
 expect regression-tradaboost-has-no-task 2 "unknown option" -- "$TL" tradaboost $R --target "$TMP/rtgt.csv"
 expect regression-save 0 "pipeline saved to" -- "$TL" adapt --method coral $R --target "$TMP/rtgt.csv" \
     --preprocess zscore --save "$TMP/r.tlm"

@@ -324,7 +324,11 @@ tl_status tl_report_text(const tl_report *r, char **out) {
         snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_method + r->seconds_learner);
         score_line(&t, net ? "test accuracy" : r->method, &r->result, tm);
         tl_baseline beaten = tl_report_beaten_baseline(r);
-        tlx_tprintf(&t, "%-22s %+.2f points%s\n", "gain", 100 * r->gain,
+        /* no source-only baseline (feature spaces of their own): the gain over target only */
+        bool over_target = isnan(r->gain) && r->target_only.n;
+        tlx_tprintf(&t, "%-22s %+.2f points%s%s\n", "gain",
+                    100 * (over_target ? r->result.accuracy - r->target_only.accuracy : r->gain),
+                    over_target ? " over the target-only learner" : "",
                     beaten == TL_BASELINE_NONE          ? ""
                     : beaten == TL_BASELINE_SOURCE_ONLY ? "  <- worse than no transfer"
                                                         : "  <- worse than the target-only learner");

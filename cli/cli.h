@@ -193,6 +193,10 @@ void cli_domains_free(cli_domains *d);
 int cli_method_params(const cli_command *cmd, const cli_args *a, tl_params **out);
 /* Warnings on stderr for a report: negative transfer likely, worse than no transfer. */
 void cli_transfer_warn(const tl_report *r);
+/* Different widths of dense source and target with a method that needs one feature space: a
+ * message naming the heterogeneous methods; 0, or prints and returns 1. */
+int cli_check_feature_spaces(const tl_method *m, const tl_dataset *src, const tl_dataset *tgt,
+                             const char *sname, const char *tname);
 /* Runs a transferring command of family cmd->methods - 1; returns the exit code. */
 int cli_run_transfer(const cli_command *cmd, cli_args *a);
 #endif

@@ -298,4 +298,18 @@ expect adapt-save-pipeline 0 "" -- "$TL" adapt --method coral $FS --preprocess z
     --out-target "$TMP/pipe_t.csv" -q
 expect transform-pipeline 0 "" -- "$TL" transform --model "$TMP/pipe.tlm" --input "$TMP/ftgt.csv" --out "$TMP/pipe_t2.csv" -q
 cmp -s "$TMP/pipe_t.csv" "$TMP/pipe_t2.csv" && ok || bad "pipeline-transform-equals-out-target"
+# heterogeneous transfer: source and target of different widths (3 and 6 features)
+HS="--source $D/het_src.csv --target $D/het_tgt.csv"
+expect het-homogeneous-refused 1 "needs one feature space; the heterogeneous methods (cdspp, cdls)" -- \
+    "$TL" adapt --method jda $HS --labelled-per-class 2 --save "$TMP/het_jda.tlm"
+[ ! -e "$TMP/het_jda.tlm" ] && ok || bad "het-homogeneous-refused-leaves-no-file"
+expect het-no-labelled-rows 2 "cdspp needs labelled target rows" -- "$TL" adapt --method cdspp $HS --save "$TMP/het_nl.tlm"
+[ ! -e "$TMP/het_nl.tlm" ] && ok || bad "het-no-labelled-rows-leaves-no-file"
+for m in cdspp cdls; do
+    expect het-$m 0 "gain .* over the target-only learner" -- "$TL" adapt --method $m $HS --labelled-per-class 2 \
+        --dim 2 --save "$TMP/het_$m.tlm" --out-target "$TMP/het_$m.csv"
+    expect het-$m-predict 0 "" -- "$TL" predict --model "$TMP/het_$m.tlm" --input $D/het_tgt.csv -q
+    expect het-$m-predict-source-width 1 "the pipeline's domain 1 has 6" -- \
+        "$TL" predict --model "$TMP/het_$m.tlm" --input $D/het_src.csv -q
+done
 harness_summary

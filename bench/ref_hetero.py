@@ -201,7 +201,7 @@ def landmarks(E, cs, cl, cu, C, delta):
     return z[:ns], z[ns:]
 
 
-def cdls(Xs, cs, Xl, cl, Xu, C, dim=100, reg=0.5, delta=0.5, iters=5):
+def cdls(Xs, cs, Xl, cl, Xu, C, dim=100, reg=0.5, delta=1.0, iters=5):
     ns, nl, nu = len(Xs), len(Xl), len(Xu)
     Xt = np.vstack([Xl, Xu])
     m = min(dim, Xt.shape[1], len(Xt) - 1)

@@ -19,13 +19,21 @@ typedef struct {
 
 #define CLI_MAX_OPTS 160
 #define CLI_MAX_POS 32
+#define CLI_MAX_REPEAT 16
 typedef struct {
     const cli_opt *table;
     const char *values[CLI_MAX_OPTS]; /* set value or NULL */
     bool given[CLI_MAX_OPTS];
     const char *pos[CLI_MAX_POS];     /* positional arguments */
     int npos;
+    /* every value of an option given several times (--source A --source B), in order; cli_get
+     * returns the last */
+    const char *all[CLI_MAX_OPTS][CLI_MAX_REPEAT];
+    unsigned char nall[CLI_MAX_OPTS];
 } cli_args;
+/* The values of an option given several times (at most cap; the count given, which may exceed
+ * CLI_MAX_REPEAT: the parser refuses that). */
+size_t cli_get_all(const cli_args *a, const char *name, const char **out, size_t cap);
 
 typedef struct {
     const char *name;

@@ -13,7 +13,7 @@
 #
 # Output: one JSON line per (seed, task, method, side) in bench/out/hetero.jsonl and the table
 # (bench/hetero_report.py) on stdout and in bench/out/hetero.md, which RESULTS.md holds verbatim.
-# Environment: BUILD (default build), TL_DATA (default ../shared/data), PY (/usr/bin/python3),
+# Environment: BUILD (default build), TL_BIN (a built tl to use instead), TL_DATA (default ../shared/data), PY (/usr/bin/python3),
 # HETERO_REF=0 skips the numpy side.
 set -eu
 cd "$(dirname "$0")/.."
@@ -26,7 +26,8 @@ REF=${HETERO_REF:-1}
 THREADS=${BENCH_THREADS:-2}
 export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
 [ -d "$DATA/office_caltech10_decaf" ] || { echo "hetero: $DATA/office_caltech10_decaf is absent" >&2; exit 1; }
-make -s BUILD="$BUILD" "$BUILD/tl" >&2
+# TL_BIN: a tl binary to use as it is (a copy, so that rebuilding the tree does not disturb a run)
+if [ -n "${TL_BIN:-}" ]; then TL=$TL_BIN; else make -s BUILD="$BUILD" "$BUILD/tl" >&2; TL=$BUILD/tl; fi
 mkdir -p bench/out
 OUT=bench/out/hetero.jsonl
 : >"$OUT"
@@ -38,7 +39,7 @@ for seed in $SEEDS; do
         for s in amazon caltech webcam dslr; do
             [ "$s" = "$t" ] && continue
             for m in $METHODS; do
-                "$BUILD/tl" adapt --method "$m" --source "$TMP/s${seed}_src_$s.npy" \
+                "$TL" adapt --method "$m" --source "$TMP/s${seed}_src_$s.npy" \
                     --target "$TMP/s${seed}_unl_$t.npy" --target-labelled "$TMP/s${seed}_lab_$t.npy" \
                     --preprocess l2 --seed "$seed" --threads "$THREADS" --json -q |
                     "$PY" -c "import json,sys; r=json.load(sys.stdin); print(json.dumps({'side':'libtl','seed':$seed,'source':'$s','target':'$t','method':'$m','accuracy':r['accuracy'],'target_only':r['target_only_accuracy'],'seconds_method':r['seconds'],'seconds':r['total_seconds']}))" >>"$OUT"

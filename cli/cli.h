@@ -205,6 +205,9 @@ void cli_transfer_warn(const tl_report *r);
  * message naming the heterogeneous methods; 0, or prints and returns 1. */
 int cli_check_feature_spaces(const tl_method *m, const tl_dataset *src, const tl_dataset *tgt,
                              const char *sname, const char *tname);
+/* Several --source: each transferred on its own, harmful ones dropped, the rest combined
+ * (--combine); the command must have --combine (tl adapt). Returns the exit code. */
+int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, size_t nsrc);
 /* Runs a transferring command of family cmd->methods - 1; returns the exit code. */
 int cli_run_transfer(const cli_command *cmd, cli_args *a);
 #endif

@@ -128,6 +128,9 @@ int cli_check_feature_spaces(const tl_method *m, const tl_dataset *src, const tl
 
 int cli_run_transfer(const cli_command *cmd, cli_args *a) {
     if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
+    const char *srcs[CLI_MAX_REPEAT];
+    size_t nsrc = cli_get_all(a, "source", srcs, CLI_MAX_REPEAT);
+    if (nsrc > 1) return cli_run_multisource(cmd, a, srcs, nsrc); /* multisource.c */
     int rc = 1;
     tl_params *mp = NULL, *lp = NULL;
     tl_task *task = NULL;

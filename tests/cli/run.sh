@@ -312,4 +312,18 @@ for m in cdspp cdls; do
     expect het-$m-predict-source-width 1 "the pipeline's domain 1 has 6" -- \
         "$TL" predict --model "$TMP/het_$m.tlm" --input $D/het_src.csv -q
 done
+# several sources: combined, a mismatched label set refused, only tl adapt combines
+expect ms-two-sources 0 "weighted .* (best single source" -- "$TL" adapt --method coral --source $D/het_src.csv \
+    --source $D/het_src.csv --target $D/het_src.csv --combine weighted
+expect ms-json 0 '"combine": "vote".*"sources": \[{' -- "$TL" adapt --method coral --source $D/het_src.csv \
+    --source $D/het_src.csv --target $D/het_src.csv --combine vote --json -q
+expect ms-label-sets 1 "label sets differ" -- "$TL" adapt --method coral --source $D/het_src.csv \
+    --source $D/ms_other_labels.csv --target $D/het_src.csv
+expect ms-bad-combine 2 "'mean' is not a combination" -- "$TL" adapt --method coral --source $D/het_src.csv \
+    --source $D/het_src.csv --target $D/het_src.csv --combine mean
+expect ms-no-save 2 "--save is not available with several sources" -- "$TL" adapt --method coral \
+    --source $D/het_src.csv --source $D/het_src.csv --target $D/het_src.csv --save "$TMP/ms.tlm"
+[ ! -e "$TMP/ms.tlm" ] && ok || bad "ms-no-save-leaves-no-file"
+expect ms-weight-one-source 2 "tl weight takes one source" -- "$TL" weight --method kmm --source $D/het_src.csv \
+    --source $D/het_src.csv --target $D/het_src.csv
 harness_summary

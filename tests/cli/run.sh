@@ -312,6 +312,9 @@ for m in cdspp cdls; do
     expect het-$m-predict-source-width 1 "the pipeline's domain 1 has 6" -- \
         "$TL" predict --model "$TMP/het_$m.tlm" --input $D/het_src.csv -q
 done
+"$TL" adapt --method cdspp $HS --labelled-per-class 2 --dim 2 --json -q >"$TMP/het.json" 2>&1 &&
+    "$CHECKER" --validate docs/report.schema.json "$TMP/het.json" >/dev/null 2>&1 && ok ||
+    bad "het-json-follows-the-schema" "$(cat "$TMP/het.json")"
 # several sources: combined, a mismatched label set refused, only tl adapt combines
 expect ms-two-sources 0 "weighted .* (best single source" -- "$TL" adapt --method coral --source $D/het_src.csv \
     --source $D/het_src.csv --target $D/het_src.csv --combine weighted

@@ -289,9 +289,9 @@ static void centre_l2(tl_mat Z, const double *off) {
 /* ---- CDSPP ---- */
 
 /* A (r, r) = sum_i deg_i y_i y_i^T - S^T S + alpha I over the rows of Y (n, r) whose class
- * cl[i] >= 0, deg_i = own[c] + lambda * other[c]; S (c, r) the class sums. */
+ * cl[i] >= 0, deg_i = own[c] + lambda * other[c]; S (classes, r) the class sums. */
 static tl_status cdspp_scatter(tl_mat Y, const int *cl, const double *own, const double *other,
-                               double lambda, double alpha, size_t c, tl_mat A, tl_mat S) {
+                               double lambda, double alpha, tl_mat A, tl_mat S) {
     tl_status st = TL_OK;
     tl_mat Yw = {0, 0, 0, NULL};
     size_t n = Y.rows, r = Y.cols;
@@ -308,7 +308,6 @@ static tl_status cdspp_scatter(tl_mat Y, const int *cl, const double *own, const
     TL_TRY(tl_syrk(TL_TRANS, 1.0, tl_mat_rows(Yw, 0, n), 0.0, A));
     TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, -1.0, S, S, 1.0, A));
     for (size_t j = 0; j < r; j++) TL_AT(A, j, j) += alpha;
-    (void)c;
 done:
     tl_mat_free(&Yw);
     return st;
@@ -356,8 +355,8 @@ static tl_status fit_cdspp(tl_hetero *h, tl_mat Xs, const int *cs, tl_mat Xt, in
         memset(nt_c, 0, c * sizeof *nt_c);
         for (size_t i = 0; i < nt; i++)
             if (ct[i] >= 0) nt_c[ct[i]] += 1;
-        TL_TRY(cdspp_scatter(Ys, cs, ns_c, nt_c, p->lambda, p->alpha, c, As, Ss));
-        TL_TRY(cdspp_scatter(Yt, ct, nt_c, ns_c, p->lambda, p->alpha, c, At, St));
+        TL_TRY(cdspp_scatter(Ys, cs, ns_c, nt_c, p->lambda, p->alpha, As, Ss));
+        TL_TRY(cdspp_scatter(Yt, ct, nt_c, ns_c, p->lambda, p->alpha, At, St));
         /* A^{-1/2}: A is alpha I plus a positive semi-definite part */
         TL_TRY(tl_sym_pow(As, -0.5, 1e-12, Ris));
         TL_TRY(tl_sym_pow(At, -0.5, 1e-12, Rit));
@@ -525,7 +524,7 @@ static tl_status cdls_landmarks(tl_mat E, const int *cs, size_t ns, const int *c
     size_t N = ns + nl + nu, n = ns + nu;
     tl_mat K = {0}, H = {0};
     double *f = NULL, *z = NULL, *gr = NULL, *nsc = NULL, *nuc = NULL, *nlc = NULL, ev[1];
-    size_t *idx = NULL, *gid = NULL;
+    size_t *idx = NULL;
     TL_TRY(tl_mat_alloc(&K, N, N));
     TL_TRY(tl_syrk(TL_NOTRANS, 1.0, E, 0.0, K));
     TL_TRY(tl_mat_alloc(&H, n, n));
@@ -536,7 +535,6 @@ static tl_status cdls_landmarks(tl_mat E, const int *cs, size_t ns, const int *c
     TL_CALLOC(nuc, c);
     TL_CALLOC(nlc, c);
     TL_ALLOC(idx, n);
-    TL_ALLOC(gid, n);
     for (size_t i = 0; i < ns; i++) nsc[cs[i]] += 1;
     for (size_t i = 0; i < nl; i++) nlc[cl[i]] += 1;
     for (size_t i = 0; i < nu; i++) nuc[cu[i]] += 1;
@@ -617,7 +615,6 @@ done:
     tl_free(nuc);
     tl_free(nlc);
     tl_free(idx);
-    tl_free(gid);
     return st;
 }
 

@@ -73,7 +73,7 @@ tl_status tlx_run_hetero(const tl_task *task, const tl_params *method, const tl_
     tl_pipeline *pipe = NULL;
     tl_model *model = NULL;
     tl_learner *final = NULL;
-    tl_mat Zs = {0}, Ze = {0}, Zl = {0}, Zsl = {0}, Zt = {0};
+    tl_mat Zs = {0}, Ze = {0}, Zl = {0}, Zsl = {0};
     int *ysl = NULL, *lab_pred = NULL;
     memset(&sc, 0, sizeof sc);
     double t_start = tli_seconds(), t0 = t_start;
@@ -274,7 +274,6 @@ done:
     tl_mat_free(&Ze);
     tl_mat_free(&Zl);
     tl_mat_free(&Zsl);
-    tl_mat_free(&Zt);
     tl_free(ysl);
     tl_free(lab_pred);
     return st;

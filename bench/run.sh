@@ -33,7 +33,7 @@ QUICK=${BENCH_QUICK:-0}
 OUT=bench/out
 THREADS=${BENCH_THREADS:-2}
 export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
-ALL_SUITES="core instance guard feature nn"
+ALL_SUITES="core instance guard feature nn hetero multisource"
 BENCH="$BUILD/bench/bench_core"
 REF=bench/ref_core.py
 CMD_PREFIX=""
@@ -578,6 +578,20 @@ suite_feature() {
 suite_nn() {
     say "bench: suite nn (bench/run_nn.sh)"
     BUILD="$BUILD" PY="$PY" sh bench/run_nn.sh
+}
+
+# ---- suites "hetero" and "multisource" (issue 13): heterogeneous transfer on Office+Caltech SURF
+# -> DeCAF beside numpy/scipy versions of CDSPP and CDLS (bench/hetero.sh, its own table:
+# bench/out/hetero.md), and several SURF sources -> the fourth (bench/multisource.sh,
+# bench/out/multisource.md).
+suite_hetero() {
+    say "bench: suite hetero (bench/hetero.sh)"
+    BUILD="$BUILD" PY="$PY" TL_DATA="$DATA" sh bench/hetero.sh
+}
+suite_multisource() {
+    say "bench: suite multisource (bench/multisource.sh)"
+    make -s BUILD="$BUILD" "$BUILD/tl" >&2
+    TL_BIN="$BUILD/tl" PY="$PY" TL_DATA="$DATA" sh bench/multisource.sh
 }
 
 suites=${*:-$ALL_SUITES}

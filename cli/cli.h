@@ -19,13 +19,21 @@ typedef struct {
 
 #define CLI_MAX_OPTS 160
 #define CLI_MAX_POS 32
+#define CLI_MAX_REPEAT 16
 typedef struct {
     const cli_opt *table;
     const char *values[CLI_MAX_OPTS]; /* set value or NULL */
     bool given[CLI_MAX_OPTS];
     const char *pos[CLI_MAX_POS];     /* positional arguments */
     int npos;
+    /* every value of an option given several times (--source A --source B), in order; cli_get
+     * returns the last */
+    const char *all[CLI_MAX_OPTS][CLI_MAX_REPEAT];
+    unsigned char nall[CLI_MAX_OPTS];
 } cli_args;
+/* The values of an option given several times (at most cap; the count given, which may exceed
+ * CLI_MAX_REPEAT: the parser refuses that). */
+size_t cli_get_all(const cli_args *a, const char *name, const char **out, size_t cap);
 
 typedef struct {
     const char *name;
@@ -202,6 +210,13 @@ void cli_domains_free(cli_domains *d);
 int cli_method_params(const cli_command *cmd, const cli_args *a, tl_params **out);
 /* Warnings on stderr for a report: negative transfer likely, worse than no transfer. */
 void cli_transfer_warn(const tl_report *r);
+/* Different widths of dense source and target with a method that needs one feature space: a
+ * message naming the heterogeneous methods; 0, or prints and returns 1. */
+int cli_check_feature_spaces(const tl_method *m, const tl_dataset *src, const tl_dataset *tgt,
+                             const char *sname, const char *tname);
+/* Several --source: each transferred on its own, harmful ones dropped, the rest combined
+ * (--combine); the command must have --combine (tl adapt). Returns the exit code. */
+int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, size_t nsrc);
 /* Runs a transferring command of family cmd->methods - 1; returns the exit code. */
 int cli_run_transfer(const cli_command *cmd, cli_args *a);
 #endif

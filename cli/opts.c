@@ -212,6 +212,12 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a) {
                     return 2;
                 }
                 a->values[k] = v;
+                if (a->nall[k] >= CLI_MAX_REPEAT) {
+                    fprintf(stderr, "tl %s: --%s given more than %d times\n", cmd->name, o->name,
+                            CLI_MAX_REPEAT);
+                    return 2;
+                }
+                a->all[k][a->nall[k]++] = v;
             } else if (eq) {
                 fprintf(stderr, "tl %s: --%s takes no value\n", cmd->name, o->name);
                 return 2;
@@ -236,6 +242,13 @@ const char *cli_get(const cli_args *a, const char *name) {
     long k = find_opt(a, name, strlen(name));
     if (k < 0) return NULL;
     return a->given[k] && a->values[k] ? a->values[k] : opt_at(a, (size_t)k)->def;
+}
+
+size_t cli_get_all(const cli_args *a, const char *name, const char **out, size_t cap) {
+    long k = find_opt(a, name, strlen(name));
+    if (k < 0) return 0;
+    for (size_t i = 0; i < a->nall[k] && i < cap; i++) out[i] = a->all[k][i];
+    return a->nall[k];
 }
 
 bool cli_flag(const cli_args *a, const char *name) {

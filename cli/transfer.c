@@ -113,8 +113,33 @@ static void loaded_free(loaded *d) {
     tl_dataset_free(d->lab);
 }
 
+/* Source and target of different widths (both dense: a sparse file ends at its last non-zero
+ * column and is widened) need a method that maps between feature spaces: say which ones, before
+ * any work. 0, or prints and returns 1. */
+int cli_check_feature_spaces(const tl_method *m, const tl_dataset *src, const tl_dataset *tgt,
+                             const char *sname, const char *tname) {
+    if ((tl_method_needs(m) & TL_HETEROGENEOUS) || tl_dataset_is_sparse(src) ||
+        tl_dataset_is_sparse(tgt) || tl_dataset_cols(src) == tl_dataset_cols(tgt))
+        return 0;
+    char list[256] = "";
+    size_t len = 0;
+    for (size_t i = 0; tl_method_at(i) && len + 1 < sizeof list; i++)
+        if (tl_method_needs(tl_method_at(i)) & TL_HETEROGENEOUS)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "",
+                                    tl_method_name(tl_method_at(i)));
+    return cli_fail("'%s' has %zu features and '%s' %zu: --method %s needs one feature space; "
+                    "the heterogeneous methods (%s) map between feature spaces, with a few "
+                    "labelled target rows per class (--labelled-per-class K or --target-labelled "
+                    "SPEC)",
+                    sname, tl_dataset_cols(src), tname, tl_dataset_cols(tgt), tl_method_name(m),
+                    list);
+}
+
 int cli_run_transfer(const cli_command *cmd, cli_args *a) {
     if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
+    const char *srcs[CLI_MAX_REPEAT];
+    size_t nsrc = cli_get_all(a, "source", srcs, CLI_MAX_REPEAT);
+    if (nsrc > 1) return cli_run_multisource(cmd, a, srcs, nsrc); /* multisource.c */
     int rc = 1;
     tl_params *mp = NULL, *lp = NULL;
     tl_task *task = NULL;
@@ -176,6 +201,7 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
         cli_fail("'%s' has no labels: --target-labelled needs labelled rows", tl);
         goto done;
     }
+    if (cli_check_feature_spaces(m, d.src, d.tgt, s, t) != 0) goto done;
     size_t si, ti;
     if ((st = tl_task_create(&task)) != TL_OK || (st = tl_task_add(task, TL_ROLE_SOURCE, d.src, &si)) ||
         (st = tl_task_add(task, TL_ROLE_TARGET, d.tgt, &ti)) ||

@@ -111,6 +111,51 @@ tl_status tl_adapter_load(const char *path, tl_adapter **out);
 tl_status tl_adapter_write(const tl_adapter *a, tl_tlm *c);
 tl_status tl_adapter_read(const tl_tlm *c, const char *name, tl_adapter **out);
 
+/* ---- heterogeneous mappings: source and target with different feature widths ----
+ * Fitted on labelled source rows Xs (ns, ds), a few labelled target rows Xl (nl, dt) and the
+ * unlabelled target rows Xu (nu, dt; may be empty), ds != dt allowed. Each domain gets its own
+ * linear map into one shared space: z = x W[dom] - offset, then optionally L2-normalised.
+ *   CDSPP (Wang & Breckon, Pattern Recognition 2022): the projections that keep same-class rows
+ *     close within and across domains - a generalised eigenproblem, solved in closed form - with
+ *     the unlabelled target rows pseudo-labelled (nearest class mean, most confident first) over
+ *     `iters` rounds.
+ *   CDLS (Tsai, Yeh & Wang, CVPR 2016): the target's PCA space is the shared space; the source
+ *     is mapped into it by the ridge regression that matches the domains' means and class means
+ *     (closed form), with pseudo-labelled target rows; `delta` < 1 also selects landmarks: the
+ *     weights (in [0, 1], a share delta of each class) of the source and unlabelled target rows
+ *     that best match the labelled target distribution, a QP solved by projected gradient. */
+typedef enum { TL_HETERO_CDSPP = 0, TL_HETERO_CDLS = 1 } tl_hetero_method;
+const char *tl_hetero_method_name(tl_hetero_method m); /* "cdspp", "cdls" */
+
+typedef struct {
+    tl_hetero_method method;
+    size_t dim;      /* CDSPP: shared dimension (at most the number of classes); CDLS: the
+                        target PCA dimension */
+    double alpha;    /* CDSPP: ridge on the projections (the authors' 10); CDLS: on the
+                        source map (the authors' 0.5) */
+    double lambda;   /* CDSPP: weight of the within-domain term against the cross-domain one */
+    int iters;       /* pseudo-labelling rounds (1: labelled rows only) */
+    double delta;    /* CDLS: share of landmarks per class (1: every row, weight 1) */
+    bool l2_embed;   /* L2-normalise each embedded row */
+} tl_hetero_params;
+tl_hetero_params tl_hetero_params_default(tl_hetero_method m);
+tl_status tl_hetero_params_check(const tl_hetero_params *p);
+
+typedef struct tl_hetero tl_hetero;
+/* ys (ns), yl (nl): labels; every target label must be a source class. */
+tl_status tl_hetero_fit(const tl_hetero_params *p, tl_mat Xs, const int *ys, tl_mat Xl,
+                        const int *yl, tl_mat Xu, tl_hetero **out);
+size_t tl_hetero_dim(const tl_hetero *h);
+size_t tl_hetero_input_dim(const tl_hetero *h, size_t dom); /* dom 0 source, 1 target */
+tl_hetero_method tl_hetero_get_method(const tl_hetero *h);
+/* Pseudo-labels of the unlabelled rows after the last round (n receives their count). */
+const int *tl_hetero_pseudo_labels(const tl_hetero *h, size_t *n);
+/* out (n, tl_hetero_dim) allocated with tl_mat_alloc; X (n, input_dim(dom)). */
+tl_status tl_hetero_transform(const tl_hetero *h, size_t dom, tl_mat X, tl_mat *out);
+void tl_hetero_free(tl_hetero *h);
+tl_status tl_hetero_write(const tl_hetero *h, tl_tlm *c);
+tl_status tl_hetero_read(const tl_tlm *c, const char *name, tl_hetero **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -214,6 +214,43 @@ tl_status tl_ranking_json(const tl_source_score *s, const char *const *names, si
 tl_status tl_ranking_text(const tl_source_score *s, const char *const *names, size_t n,
                           const char *target, const char *labelled, double seconds, char **out);
 
+/* ---- several sources ----
+ * tl_multisource_run: every source of the task (two or more, one label set) transferred to the
+ * target on its own with the protocol above (its own baselines and guard verdict), then
+ * combined: POOL runs the method once on the kept sources stacked; VOTE takes the majority of
+ * the kept sources' predictions; WEIGHTED weights each kept source's vote, by its accuracy on
+ * the labelled target rows above chance when the task has them, else by the guard's
+ * source-side validation (reverse-validation accuracy after transfer, above chance; 1 / MMD^2
+ * where that was not measured). With drop_harmful, a source whose guard verdict is negative
+ * transfer is dropped, with the reason kept (all sources harmful: none is dropped, and the
+ * report says so). Sources with different label sets are refused (TL_ERR_LABEL naming them). */
+typedef enum { TL_COMBINE_POOL = 0, TL_COMBINE_VOTE = 1, TL_COMBINE_WEIGHTED = 2 } tl_combine;
+const char *tl_combine_name(tl_combine c); /* "pool", "vote", "weighted" */
+tl_status tl_combine_parse(const char *s, tl_combine *out);
+typedef struct {
+    size_t n_sources;
+    const char **names;    /* (n_sources) the sources' dataset names */
+    tl_report **single;    /* (n_sources) each source's own run */
+    double *weight;        /* (n_sources) weight in the combination (0: dropped; 1 for pool/vote) */
+    bool *dropped;
+    char (*why)[520];      /* (n_sources) why a source was dropped ("" otherwise) */
+    bool all_harmful;      /* every source was judged harmful: none was dropped */
+    tl_combine combine;
+    tl_report *pooled;     /* POOL: the run on the kept sources stacked; else NULL */
+    tl_score result;       /* the combination on the evaluation rows */
+    tl_score target_only;  /* the learner on the labelled target rows alone (n = 0: none) */
+    int *predictions;      /* (n_eval) */
+    size_t n_eval;
+    double seconds;
+} tl_multi_report;
+tl_status tl_multisource_run(const tl_task *task, const tl_params *method,
+                             const tl_run_opts *opts, tl_combine combine, bool drop_harmful,
+                             tl_multi_report **out);
+void tl_multi_report_free(tl_multi_report *r);
+/* The report as a table or as JSON (command "adapt", key "sources": one object per source). */
+tl_status tl_multi_report_text(const tl_multi_report *r, char **out);
+tl_status tl_multi_report_json(const tl_multi_report *r, const char *command, char **out);
+
 /* ---- the fitted pipeline ---- */
 void tl_pipeline_free(tl_pipeline *p);
 size_t tl_pipeline_domains(const tl_pipeline *p);

@@ -47,6 +47,10 @@ tl_status tlx_pipeline_make(tlx_scalers *sc, tl_model *model, tl_learner *learne
 tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_run_opts *o,
                         size_t src, size_t tgt, tl_report **report, tl_pipeline **pipeline);
 
+/* The protocol of the heterogeneous methods (run_hetero.c): domains of different widths. */
+tl_status tlx_run_hetero(const tl_task *task, const tl_params *method, const tl_run_opts *o,
+                         size_t src, size_t tgt, tl_report **report, tl_pipeline **pipeline);
+
 /* A growing text (tl_realloc'd) for the table renderers. */
 typedef struct {
     char *buf;

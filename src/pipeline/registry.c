@@ -12,6 +12,7 @@
 extern const tl_method tlx_m_knn, tlx_m_1nn, tlx_m_logreg, tlx_m_svm, tlx_m_ridge;
 extern const tl_method tlx_m_pca, tlx_m_coral, tlx_m_sa, tlx_m_gfk, tlx_m_tca, tlx_m_jda,
     tlx_m_bda, tlx_m_augment;
+extern const tl_method tlx_m_cdspp, tlx_m_cdls; /* heterogeneous (m_hetero.c) */
 extern const tl_method tlx_m_kmm, tlx_m_kliep, tlx_m_ulsif, tlx_m_domain_clf;
 extern const tl_method tlx_m_rulsif;
 extern const tl_method tlx_m_tradaboost;
@@ -21,6 +22,7 @@ const tl_method *const tlx_registry[] = {
     &tlx_m_1nn, &tlx_m_knn, &tlx_m_logreg, &tlx_m_svm, &tlx_m_ridge,
     &tlx_m_pca, &tlx_m_coral, &tlx_m_sa, &tlx_m_gfk, &tlx_m_tca, &tlx_m_jda, &tlx_m_bda,
     &tlx_m_augment,
+    &tlx_m_cdspp, &tlx_m_cdls,
     &tlx_m_kmm, &tlx_m_kliep, &tlx_m_ulsif, &tlx_m_domain_clf,
     &tlx_m_rulsif,
     &tlx_m_tradaboost,

@@ -388,6 +388,8 @@ tl_status tl_report_text(const tl_report *r, char **out) {
         snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_method + r->seconds_learner);
         score_line(&t, net ? "test accuracy" : r->method, &r->result, tm);
         tl_baseline beaten = tl_report_beaten_baseline(r);
+        /* no source-only baseline (feature spaces of their own): the gain over target only */
+        bool over_target = isnan(r->gain) && r->target_only.n;
         if (r->regression)
             tlx_tprintf(&t, "%-22s RMSE %s by %.6g%s\n", "gain",
                         r->gain >= 0 ? "lowered" : "raised", fabs(r->gain),
@@ -395,7 +397,9 @@ tl_status tl_report_text(const tl_report *r, char **out) {
                         : beaten == TL_BASELINE_SOURCE_ONLY ? "  <- worse than no transfer"
                                                             : "  <- worse than the target-only learner");
         else
-        tlx_tprintf(&t, "%-22s %+.2f points%s\n", "gain", 100 * r->gain,
+            tlx_tprintf(&t, "%-22s %+.2f points%s%s\n", "gain",
+                    100 * (over_target ? r->result.accuracy - r->target_only.accuracy : r->gain),
+                    over_target ? " over the target-only learner" : "",
                     beaten == TL_BASELINE_NONE          ? ""
                     : beaten == TL_BASELINE_SOURCE_ONLY ? "  <- worse than no transfer"
                                                         : "  <- worse than the target-only learner");

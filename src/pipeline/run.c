@@ -367,6 +367,11 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         st = tlx_run_model(task, method, &r.o, r.src, r.tgt, report, pipeline);
         goto done;
     }
+    if (tl_dataset_has_targets(tl_task_data(task, r.src))) TL_TRY(check_regression_method(m, fam));
+    if (m && (m->needs & TL_HETEROGENEOUS)) { /* feature spaces of their own: run_hetero.c */
+        st = tlx_run_hetero(task, method, &r.o, r.src, r.tgt, report, pipeline);
+        goto done;
+    }
     TL_CHECK(!m || fam == TL_FAMILY_FEATURE || fam == TL_FAMILY_INSTANCE ||
                  fam == TL_FAMILY_ENSEMBLE || fam == TL_FAMILY_LEARNER,
              TL_ERR_UNSUPPORTED, "transfer: the %s family (%s) does not run through this protocol",

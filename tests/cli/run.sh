@@ -298,4 +298,35 @@ expect adapt-save-pipeline 0 "" -- "$TL" adapt --method coral $FS --preprocess z
     --out-target "$TMP/pipe_t.csv" -q
 expect transform-pipeline 0 "" -- "$TL" transform --model "$TMP/pipe.tlm" --input "$TMP/ftgt.csv" --out "$TMP/pipe_t2.csv" -q
 cmp -s "$TMP/pipe_t.csv" "$TMP/pipe_t2.csv" && ok || bad "pipeline-transform-equals-out-target"
+# heterogeneous transfer: source and target of different widths (3 and 6 features)
+HS="--source $D/het_src.csv --target $D/het_tgt.csv"
+expect het-homogeneous-refused 1 "needs one feature space; the heterogeneous methods (cdspp, cdls)" -- \
+    "$TL" adapt --method jda $HS --labelled-per-class 2 --save "$TMP/het_jda.tlm"
+[ ! -e "$TMP/het_jda.tlm" ] && ok || bad "het-homogeneous-refused-leaves-no-file"
+expect het-no-labelled-rows 2 "cdspp needs labelled target rows" -- "$TL" adapt --method cdspp $HS --save "$TMP/het_nl.tlm"
+[ ! -e "$TMP/het_nl.tlm" ] && ok || bad "het-no-labelled-rows-leaves-no-file"
+for m in cdspp cdls; do
+    expect het-$m 0 "gain .* over the target-only learner" -- "$TL" adapt --method $m $HS --labelled-per-class 2 \
+        --dim 2 --save "$TMP/het_$m.tlm" --out-target "$TMP/het_$m.csv"
+    expect het-$m-predict 0 "" -- "$TL" predict --model "$TMP/het_$m.tlm" --input $D/het_tgt.csv -q
+    expect het-$m-predict-source-width 1 "the pipeline's domain 1 has 6" -- \
+        "$TL" predict --model "$TMP/het_$m.tlm" --input $D/het_src.csv -q
+done
+"$TL" adapt --method cdspp $HS --labelled-per-class 2 --dim 2 --json -q >"$TMP/het.json" 2>&1 &&
+    "$CHECKER" --validate docs/report.schema.json "$TMP/het.json" >/dev/null 2>&1 && ok ||
+    bad "het-json-follows-the-schema" "$(cat "$TMP/het.json")"
+# several sources: combined, a mismatched label set refused, only tl adapt combines
+expect ms-two-sources 0 "weighted .* (best single source" -- "$TL" adapt --method coral --source $D/het_src.csv \
+    --source $D/het_src.csv --target $D/het_src.csv --combine weighted
+expect ms-json 0 '"combine": "vote".*"sources": \[{' -- "$TL" adapt --method coral --source $D/het_src.csv \
+    --source $D/het_src.csv --target $D/het_src.csv --combine vote --json -q
+expect ms-label-sets 1 "label sets differ" -- "$TL" adapt --method coral --source $D/het_src.csv \
+    --source $D/ms_other_labels.csv --target $D/het_src.csv
+expect ms-bad-combine 2 "'mean' is not a combination" -- "$TL" adapt --method coral --source $D/het_src.csv \
+    --source $D/het_src.csv --target $D/het_src.csv --combine mean
+expect ms-no-save 2 "--save is not available with several sources" -- "$TL" adapt --method coral \
+    --source $D/het_src.csv --source $D/het_src.csv --target $D/het_src.csv --save "$TMP/ms.tlm"
+[ ! -e "$TMP/ms.tlm" ] && ok || bad "ms-no-save-leaves-no-file"
+expect ms-weight-one-source 2 "tl weight takes one source" -- "$TL" weight --method kmm --source $D/het_src.csv \
+    --source $D/het_src.csv --target $D/het_src.csv
 harness_summary

@@ -2,7 +2,8 @@
  * statistical relational learning: the relational dependency network case", Machine Learning
  * 2012), as BoostSRL implements it: the log-odds of the target is a sum of relational regression
  * trees (prior 0); tree m is fitted to the functional gradients y - P(y = 1 | psi_{m-1}) of the
- * training examples (all positives, negatives subsampled to neg_ratio per positive once, seeded);
+ * training examples (all positives, negatives subsampled to neg_ratio per positive - drawn afresh
+ * for every tree, as BoostSRL's resampleExamples does - from one seeded generator);
  * a node's test is a conjunction of up to node_size literals generated from the mode declarations
  * (a '+' argument takes a variable of its type already on the clause, a '-' argument a new one),
  * chosen to minimise the squared error of the gradients on its two sides; leaves hold the mean
@@ -56,7 +57,8 @@ static int cmp_size(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-tl_status rel_sample(const tl_rel_params *p, const tl_rel_db *db, size_t **idx, size_t *n) {
+tl_status rel_sample(const tl_rel_params *p, const tl_rel_db *db, tl_rng *rng, size_t **idx,
+                     size_t *n) {
     tl_status st = TL_OK;
     size_t *out = NULL, *neg = NULL, npos = 0, nneg = 0, k = 0;
     for (size_t i = 0; i < db->n_ex; i++) {
@@ -76,10 +78,12 @@ tl_status rel_sample(const tl_rel_params *p, const tl_rel_db *db, size_t **idx, 
         else neg[j++] = i;
     }
     if (keep < nneg) {
-        tl_rng r;
-        tl_rng_seed(&r, p->seed);
-        tl_rng_shuffle(&r, neg, nneg);
-        /* keep the store's order among the chosen (results do not depend on shuffle order) */
+        /* a partial Fisher-Yates draw of `keep` negatives, then back in the store's order */
+        for (size_t i = 0; i < keep; i++) {
+            size_t r = i + tl_rng_below(rng, nneg - i), tmp = neg[i];
+            neg[i] = neg[r];
+            neg[r] = tmp;
+        }
         qsort(neg, keep, sizeof *neg, cmp_size);
     }
     for (size_t i = 0; i < keep; i++) out[k++] = neg[i];
@@ -606,21 +610,18 @@ tl_status tl_rel_learn(const tl_rel_params *p, const tl_rel_db *db, tl_rel_model
     size_t *idx = NULL, n = 0;
     uint32_t *heads = NULL;
     int *y = NULL, *bind = NULL, *s2m = NULL;
-    double *grad = NULL, *F = NULL;
+    double *grad = NULL;
+    tl_rng rng;
     TL_CHECK(p && db && out, TL_ERR_INVALID_ARG, "tl_rel_learn: NULL argument");
     *out = NULL;
     TL_TRY(tl_rel_params_check(p));
     TL_CHECK(db->indexed, TL_ERR_STATE, "tl_rel_learn: the store is not indexed");
-    TL_TRY(rel_sample(p, db, &idx, &n));
+    tl_rng_seed(&rng, p->seed);
+    TL_TRY(rel_sample(p, db, &rng, &idx, &n)); /* sizes the buffers: every draw has n examples */
     size_t ar = db->preds[db->target].arity;
     TL_ALLOC(heads, n * ar);
     TL_ALLOC(y, n);
     TL_ALLOC(grad, n);
-    TL_CALLOC(F, n);
-    for (size_t i = 0; i < n; i++) {
-        memcpy(heads + i * ar, db->ex_args + idx[i] * ar, ar * sizeof *heads);
-        y[i] = db->ex_label[idx[i]];
-    }
     TL_TRY(rel_model_new(&m));
     {
         char *types[TL_REL_MAX_ARITY];
@@ -632,11 +633,21 @@ tl_status tl_rel_learn(const tl_rel_params *p, const tl_rel_db *db, tl_rel_model
     TL_CALLOC(m->trees, p->n_trees);
     rel_fit f = {p, db, m, bind, s2m, n, heads, y, grad};
     for (size_t t = 0; t < p->n_trees; t++) {
-        for (size_t i = 0; i < n; i++) grad[i] = (double)y[i] - rel_sigmoid(m->prior + F[i]);
+        if (t > 0) {
+            /* BoostSRL resamples the negatives for every tree (resampleExamples) */
+            tl_free(idx);
+            idx = NULL;
+            TL_TRY(rel_sample(p, db, &rng, &idx, &n));
+        }
+        for (size_t i = 0; i < n; i++) {
+            memcpy(heads + i * ar, db->ex_args + idx[i] * ar, ar * sizeof *heads);
+            y[i] = db->ex_label[idx[i]];
+            double F = m->prior;
+            for (size_t u = 0; u < t; u++) F += rel_tree_value(db, bind, &m->trees[u], heads + i * ar, ar);
+            grad[i] = (double)y[i] - rel_sigmoid(F);
+        }
         TL_TRY(rel_grow_tree(&f, &m->trees[t]));
         m->n_trees = t + 1;
-        for (size_t i = 0; i < n; i++)
-            F[i] += rel_tree_value(db, bind, &m->trees[t], heads + i * ar, ar);
     }
     TL_TRY(rel_model_compact(m));
     *out = m;
@@ -649,6 +660,5 @@ done:
     tl_free(bind);
     tl_free(s2m);
     tl_free(grad);
-    tl_free(F);
     return st;
 }

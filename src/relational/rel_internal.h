@@ -150,8 +150,10 @@ tl_status rel_model_cover_store(tl_rel_model *m, const tl_rel_db *db, int **bind
 tl_status rel_model_compact(tl_rel_model *m);
 /* Re-sets every leaf of t to the mean gradient of the examples reaching it (0 if none). */
 tl_status rel_refit_leaves(rel_fit *f, rel_tree *t);
-/* Picks the training examples (all positives, negatives sampled) of a store. *idx (tl_malloc). */
-tl_status rel_sample(const tl_rel_params *p, const tl_rel_db *db, size_t **idx, size_t *n);
+/* Picks training examples of a store: all positives, ceil(neg_ratio * positives) negatives drawn
+ * with rng (all when fewer), in store order. *idx (tl_malloc); every draw has the same size. */
+tl_status rel_sample(const tl_rel_params *p, const tl_rel_db *db, tl_rng *rng, size_t **idx,
+                     size_t *n);
 
 double rel_sigmoid(double x);
 

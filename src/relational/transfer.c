@@ -83,6 +83,8 @@ done:
 typedef struct {
     const tl_rel_params *p;
     const tl_rel_db *db;
+    tl_rng rng;    /* negative draws: the first for the mapping search, then per tree */
+    bool resample; /* draw the negatives afresh for every tree (the final re-learning) */
     size_t n;
     uint32_t *heads;
     int *y;
@@ -108,6 +110,18 @@ static tl_status relearn(const target_set *ts, tl_rel_model *m, bool revise, dou
     rel_fit f = {ts->p, db, m, bind, s2m, ts->n, ts->heads, ts->y, ts->grad};
     for (size_t i = 0; i < ts->n; i++) ts->F[i] = 0;
     for (size_t t = 0; t < m->n_trees; t++) {
+        if (ts->resample && t > 0) {
+            size_t *idx = NULL, n = 0;
+            TL_TRY(rel_sample(ts->p, db, (tl_rng *)&ts->rng, &idx, &n));
+            for (size_t i = 0; i < n && i < ts->n; i++) {
+                memcpy(ts->heads + i * ar, db->ex_args + idx[i] * ar, ar * sizeof *ts->heads);
+                ts->y[i] = db->ex_label[idx[i]];
+                ts->F[i] = 0;
+                for (size_t u = 0; u < t; u++)
+                    ts->F[i] += rel_tree_value(db, bind, &m->trees[u], ts->heads + i * ar, ar);
+            }
+            tl_free(idx);
+        }
         for (size_t i = 0; i < ts->n; i++)
             ts->grad[i] = (double)ts->y[i] - rel_sigmoid(m->prior + ts->F[i]);
         if (revise) {
@@ -178,7 +192,8 @@ tl_status tl_rel_transfer(const tl_rel_params *p, const tl_rel_model *source, co
              "the source model predicts %s/%zu, the target domain's %s has arity %zu",
              source->preds[0].name, source->preds[0].arity, tp->name, tp->arity);
     /* the target examples */
-    TL_TRY(rel_sample(p, db, &idx, &ts.n));
+    tl_rng_seed(&ts.rng, p->seed);
+    TL_TRY(rel_sample(p, db, &ts.rng, &idx, &ts.n));
     size_t ar = tp->arity;
     ts.p = p;
     ts.db = db;
@@ -255,6 +270,7 @@ tl_status tl_rel_transfer(const tl_rel_params *p, const tl_rel_model *source, co
     /* the final model */
     TL_TRY(translate(source, db, dst, &best));
     double sc;
+    ts.resample = true; /* the final re-learning draws negatives per tree, as learning does */
     TL_TRY(relearn(&ts, best, kind == TL_REL_REVISION, &sc));
     tl_free(best->kind);
     best->kind = dupstr(kind == TL_REL_REVISION ? "revision" : "mapping");

@@ -464,6 +464,7 @@ tl_status tl_rel_model_load(const char *path, tl_rel_model **out) {
                      ln, v);
             TL_CHECK(tok_long(&line, 0, REL_NODE_LITS, &nl), TL_ERR_FORMAT,
                      "%s:%zu: bad literal count (0..%d)", path, ln, REL_NODE_LITS);
+            TL_CHECK(yes >= 0 || nl == 0, TL_ERR_FORMAT, "%s:%zu: a leaf holds no literal", path, ln);
             nd->yes = (int)yes;
             nd->no = (int)no;
             nd->nlits = (int)nl;

@@ -1,8 +1,9 @@
 /* RDN-Boost (Natarajan, Khot, Kersting, Gutmann, Shavlik: "Gradient-based boosting for
  * statistical relational learning: the relational dependency network case", Machine Learning
- * 2012), as BoostSRL implements it: the log-odds of the target is a sum of relational regression
- * trees (prior 0); tree m is fitted to the functional gradients y - P(y = 1 | psi_{m-1}) of the
- * training examples (all positives, negatives subsampled to neg_ratio per positive - drawn afresh
+ * 2012), as BoostSRL implements it: the log-odds of the target is a prior (BoostSRL's log_prior,
+ * -1.8: P = 0.14 before the first tree; its first tree's leaves read 0.858 and -0.142) plus a
+ * sum of relational regression trees; tree m is fitted to the functional gradients
+ * y - P(y = 1 | psi_{m-1}) of the training examples (all positives, negatives subsampled to neg_ratio per positive - drawn afresh
  * for every tree, as BoostSRL's resampleExamples does - from one seeded generator);
  * a node's test is a conjunction of up to node_size literals generated from the mode declarations
  * (a '+' argument takes a variable of its type already on the clause, a '-' argument a new one),
@@ -623,6 +624,7 @@ tl_status tl_rel_learn(const tl_rel_params *p, const tl_rel_db *db, tl_rel_model
     TL_ALLOC(y, n);
     TL_ALLOC(grad, n);
     TL_TRY(rel_model_new(&m));
+    m->prior = REL_LOG_PRIOR;
     {
         char *types[TL_REL_MAX_ARITY];
         for (size_t a = 0; a < ar; a++) types[a] = db->types.names[db->preds[db->target].types[a]];

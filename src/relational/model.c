@@ -3,8 +3,8 @@
  * numbered variables (the head's arguments are variables 0..arity-1). An example goes down the
  * yes branch of a node when the literals on the path of yes branches above it, with the node's
  * own, have a substitution (TILDE's semantics: a no branch carries the parent's clause, not the
- * node's); its value is the leaf's, and the model's log-odds the sum over trees (BoostSRL's prior
- * is 0). Names, not store ids, make a model portable across stores and a mapping a renaming.
+ * node's); its value is the leaf's, and the model's log-odds the prior plus the sum over trees.
+ * Names, not store ids, make a model portable across stores and a mapping a renaming.
  * Also here: the readable rules, and the text file (saved through tl_wfile). */
 #include <ctype.h>
 #include <math.h>
@@ -298,7 +298,7 @@ tl_status tl_rel_model_print(const tl_rel_model *m, FILE *f) {
 /* ---------------------------------------------------------------- the model file
  * tl-rel-model 1
  * kind learned|mapping|revision
- * prior 0
+ * prior P                          (log-odds before the first tree)
  * pred NAME ARITY TYPE...            (the first is the target predicate)
  * map SOURCE TARGET|-                (transferred models), then `mapscore S`
  * tree NNODES

@@ -13,6 +13,8 @@
 #define REL_MAX_VARS 64
 #define REL_MAX_LITS 24
 #define REL_UNBOUND UINT32_MAX
+/* BoostSRL's psi_0 (ConditionalModelPerPredicate.log_prior) for RDN learning */
+#define REL_LOG_PRIOR (-1.8)
 #define REL_NODE_LITS 4 /* literals a node holds at most (node_size's upper bound) */
 
 typedef struct {

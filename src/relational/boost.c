@@ -257,14 +257,17 @@ static tl_status best_split(growctx *g, leafw *L) {
     tl_status st = TL_OK;
     const tl_rel_params *p = g->f->p;
     litvec c1 = {0}, c2 = {0};
-    ranked *rk = NULL;
+    ranked *rk = NULL, *ra = NULL;
+    size_t *ext = NULL;
     int avail[REL_MAX_VARS], navail = avail_vars(g, L, avail);
     L->has = false;
     L->gain = 0;
     if (L->nex < 2 * p->min_leaf) goto done;
     TL_TRY(gen_lits(g, avail, navail, g->nvars, NULL, L, &c1));
     TL_ALLOC(rk, c1.n ? c1.n : 1);
-    size_t nr = 0;
+    TL_ALLOC(ra, c1.n ? c1.n : 1);
+    TL_ALLOC(ext, 2 * c1.n + 1);
+    size_t nr = 0, na = 0, ne = 0;
     for (size_t i = 0; i < c1.n; i++) {
         double gain;
         size_t ny, nn;
@@ -276,17 +279,32 @@ static tl_status best_split(growctx *g, leafw *L) {
             L->nlits = 1;
             L->lits[0] = c1.v[i];
         }
+        /* a literal that introduces a variable may split nothing alone and much with a second
+         * one on that variable; one that keeps enough examples may be narrowed by a second */
         if (lit_max_var(g->f, &c1.v[i]) >= g->nvars && ny > 0) {
             rk[nr].i = i;
             rk[nr].gain = valid ? gain : -1e300 + (double)ny;
             nr++;
         }
+        if (ny >= p->min_leaf) {
+            ra[na].i = i;
+            ra[na].gain = gain;
+            na++;
+        }
     }
-    if (p->node_size >= 2 && p->lookahead > 0 && nr > 0) {
+    if (p->node_size >= 2 && p->lookahead > 0) {
         qsort(rk, nr, sizeof *rk, cmp_ranked);
-        size_t top = nr < p->lookahead ? nr : p->lookahead;
-        for (size_t r = 0; r < top; r++) {
-            const rel_lit *first = &c1.v[rk[r].i];
+        qsort(ra, na, sizeof *ra, cmp_ranked);
+        for (size_t r = 0; r < nr && r < p->lookahead; r++) ext[ne++] = rk[r].i;
+        for (size_t r = 0; r < na && r < p->lookahead; r++) {
+            bool in = false;
+            for (size_t k = 0; k < ne && !in; k++) in = ext[k] == ra[r].i;
+            if (!in) ext[ne++] = ra[r].i;
+        }
+    }
+    for (size_t r = 0; r < ne; r++) {
+        {
+            const rel_lit *first = &c1.v[ext[r]];
             int av2[REL_MAX_VARS], n2 = 0, vt2[REL_MAX_VARS];
             for (int k = 0; k < REL_MAX_VARS; k++) vt2[k] = -1;
             for (int k = 0; k < navail; k++) av2[n2++] = avail[k];
@@ -325,6 +343,8 @@ done:
     tl_free(c1.v);
     tl_free(c2.v);
     tl_free(rk);
+    tl_free(ra);
+    tl_free(ext);
     return st;
 }
 

@@ -542,6 +542,82 @@ TEST(out_of_memory_everywhere_in_learning) {
     tl_rel_db_free(tr);
 }
 
+TEST(out_of_memory_everywhere_in_loading_and_transfer) {
+    film_domain("film", 3);
+    school_domain("school", 3);
+    tl_rel_db *src = NULL, *tr = NULL;
+    tl_rel_model *m = NULL;
+    int f1 = 1;
+    tl_rel_params p = tl_rel_params_default();
+    p.n_trees = 2;
+    CHECK_OK(tl_rel_db_load(tpath("film"), &f1, 1, &src));
+    CHECK_OK(tl_rel_db_load(tpath("school"), &f1, 1, &tr));
+    if (src) CHECK_OK(tl_rel_learn(&p, src, &m));
+    if (!m || !tr) goto done;
+    for (int what = 0; what < 3; what++) {
+        int failures = 0, wrong = 0;
+        for (long k = 0; k < 100000; k++) {
+            tl_rel_model *t = NULL;
+            tl_rel_db *db = NULL;
+            tl_rel_mapping map;
+            oom_left = k;
+            tl_allocator_set(&oom_allocator);
+            tl_status st = what == 0   ? tl_rel_db_load(tpath("school"), &f1, 1, &db)
+                           : what == 1 ? tl_rel_transfer(&p, m, tr, TL_REL_MAPPING_ONLY, &map, &t)
+                                       : tl_rel_transfer(&p, m, tr, TL_REL_REVISION, &map, &t);
+            tl_allocator_set(NULL);
+            if (st == TL_OK) {
+                tl_rel_model_free(t);
+                tl_rel_db_free(db);
+                if (what) tl_rel_mapping_free(&map);
+                break;
+            }
+            failures++;
+            if (st != TL_ERR_NOMEM || t || db) wrong++;
+            if (k > 100) k += 6;
+        }
+        CHECK(failures > 10);
+        CHECK_MSG(wrong == 0, "case %d: %d failures with another status or an output", what, wrong);
+    }
+    oom_left = -1;
+done:
+    tl_rel_model_free(m);
+    tl_rel_db_free(src);
+    tl_rel_db_free(tr);
+}
+
+/* BoostSRL (starling-lab/BoostSRL, 10 trees, maxTreeDepth 3, nodeSize 2, numOfClauses 8) learns
+ * on IMDB fold 1 a first tree `director(B), actor(A)` then `movie(C,A), movie(C,B)` with leaves
+ * 0.8581489350995124 and -0.14185106490048777 (its prior -1.8; bench/relational.sh runs it). */
+TEST(imdb_first_tree_as_boostsrl) {
+    REQUIRE_DATA(dir);
+    REQUIRE_DATA_SUB(dir, "relational/imdb/fold1");
+    char imdb[512];
+    snprintf(imdb, sizeof imdb, "%s/relational/imdb", dir);
+    int f1 = 1;
+    tl_rel_db *db = NULL;
+    tl_rel_model *m = NULL;
+    CHECK_OK(tl_rel_db_load(imdb, &f1, 1, &db));
+    tl_rel_params p = tl_rel_params_default();
+    p.n_trees = 1;
+    if (db) CHECK_OK(tl_rel_learn(&p, db, &m));
+    if (m) {
+        char *r = print_to_string(m);
+        const char *want = "tree 1: workedunder(A,B) =\n"
+                           "  if director(B), actor(A) then\n"
+                           "    if movie(C,A), movie(C,B) then\n"
+                           "      0.858149\n"
+                           "    else\n"
+                           "      -0.141851\n"
+                           "  else\n"
+                           "    -0.141851\n";
+        CHECK_MSG(r && strstr(r, want), "%s", r);
+        free(r);
+    }
+    tl_rel_model_free(m);
+    tl_rel_db_free(db);
+}
+
 TEST(imdb_to_uwcse_maps_workedunder_to_advisedby) {
     REQUIRE_DATA(dir);
     REQUIRE_DATA_SUB(dir, "relational/imdb/fold1");
@@ -591,6 +667,8 @@ int main(void) {
     RUN(params_checked);
     RUN(transfer_maps_film_onto_school);
     RUN(out_of_memory_everywhere_in_learning);
+    RUN(out_of_memory_everywhere_in_loading_and_transfer);
+    RUN(imdb_first_tree_as_boostsrl);
     RUN(imdb_to_uwcse_maps_workedunder_to_advisedby);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

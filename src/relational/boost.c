@@ -384,11 +384,11 @@ static tl_status collect_leaves(const rel_tree *t, int k, int depth, const rel_l
         L.node = k;
         L.depth = depth;
         L.npath = np;
-        memcpy(L.path, path, (size_t)np * sizeof *path);
+        if (np) memcpy(L.path, path, (size_t)np * sizeof *path);
         return leafvec_push(lv, &L);
     }
     rel_lit p2[REL_MAX_LITS];
-    memcpy(p2, path, (size_t)np * sizeof *path);
+    if (np) memcpy(p2, path, (size_t)np * sizeof *path);
     int n2 = np;
     for (int l = 0; l < nd->nlits && n2 < REL_MAX_LITS; l++) p2[n2++] = nd->lits[l];
     tl_status st = collect_leaves(t, nd->yes, depth + 1, p2, n2, lv);
@@ -500,7 +500,10 @@ tl_status rel_grow_tree(rel_fit *f, rel_tree *t) {
         ey = en = NULL;
         tl_free(lv.v[bj].ex);
         lv.v[bj] = Y;
-        TL_TRY(leafvec_push(&lv, &N));
+        if ((st = leafvec_push(&lv, &N)) != TL_OK) {
+            tl_free(N.ex);
+            goto done;
+        }
         tl_free(cov);
         cov = NULL;
         if ((size_t)Y.depth < f->p->max_depth) {
@@ -668,8 +671,8 @@ tl_status tl_rel_learn(const tl_rel_params *p, const tl_rel_db *db, tl_rel_model
             for (size_t u = 0; u < t; u++) F += rel_tree_value(db, bind, &m->trees[u], heads + i * ar, ar);
             grad[i] = (double)y[i] - rel_sigmoid(F);
         }
+        m->n_trees = t + 1; /* counted before growing: a failure midway frees it too */
         TL_TRY(rel_grow_tree(&f, &m->trees[t]));
-        m->n_trees = t + 1;
     }
     TL_TRY(rel_model_compact(m));
     *out = m;

@@ -31,6 +31,7 @@ BTO=${BOOSTSRL_TIMEOUT:-600}
 OUT=bench/out/relational
 TL=$BUILD/tl
 mkdir -p "$OUT"
+cut -d' ' -f1-3 /proc/loadavg > "$OUT/load_start.txt" 2>/dev/null || true
 [ -x "$TL" ] || make -s BUILD="$BUILD" "$BUILD/tl" >&2
 [ -d "$DATA/imdb" ] || { echo "bench/relational.sh: $DATA not found (set TL_DATA)" >&2; exit 1; }
 

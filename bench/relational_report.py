@@ -69,7 +69,16 @@ def main():
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     print("### Relation-based transfer (`sh bench/relational.sh %s`, commit %s)\n" % (reps, commit))
-    print("Machine: %s.\n" % machine())
+    load = ""
+    try:
+        end = " ".join(open("/proc/loadavg").read().split()[:3])
+        sf = os.path.join(out, "load_start.txt")
+        start = open(sf).read().strip() if os.path.exists(sf) else "not recorded"
+        load = " Load average (1, 5, 15 min) at the start: %s; at the end: %s (a shared machine:" \
+               " both sides' times are inflated alike within the run)." % (start, end)
+    except OSError:
+        pass
+    print("Machine: %s.%s\n" % (machine(), load))
     print("Protocol: source learned on all its folds; on the target, trained on one fold and tested")
     print("on the 4 others, every fold in turn, %s repetitions (seeds 42..%d: the negative" % (reps, 41 + int(reps)))
     print("samples differ); mean +- sd over the %d runs. Published: TreeBoostler (Azevedo Santos et al., 2020).\n" % (5 * int(reps)))

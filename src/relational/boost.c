@@ -200,7 +200,7 @@ static tl_status gen_rec(const growctx *g, const rel_mode *md, size_t a, rel_lit
     if (md->mode[a] != '+') return TL_OK; /* '#' constants: not generated */
     for (int k = 0; k < navail; k++) {
         int v = avail[k];
-        int vt = v < REL_MAX_VARS ? (vtype_extra && vtype_extra[v] >= 0 ? vtype_extra[v] : g->vtype[v]) : -1;
+        int vt = vtype_extra && vtype_extra[v] >= 0 ? vtype_extra[v] : g->vtype[v];
         if (vt != t) continue;
         lit->args[a] = (uint8_t)v;
         tl_status st = gen_rec(g, md, a + 1, lit, avail, navail, first_new, nnew, vtype_extra, out);
@@ -304,6 +304,7 @@ static tl_status best_split(growctx *g, leafw *L) {
     }
     for (size_t r = 0; r < ne; r++) {
         {
+            /* the second literal may use the variables the first introduced */
             const rel_lit *first = &c1.v[ext[r]];
             int av2[REL_MAX_VARS], n2 = 0, vt2[REL_MAX_VARS];
             for (int k = 0; k < REL_MAX_VARS; k++) vt2[k] = -1;

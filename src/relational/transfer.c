@@ -215,12 +215,11 @@ tl_status tl_rel_transfer(const tl_rel_params *p, const tl_rel_model *source, co
     for (size_t i = 0; i < ns; i++) dst[i] = -1;
     dst[0] = db->target;
     used[db->target] = true;
-    {
-        size_t nt0 = 0;
-        bool ok = types_agree(source, 0, db, db->target, stype, ttype, &nt0);
-        nt = nt0;
-        (void)ok; /* the head fixes the first type correspondences; arity checked above */
-    }
+    /* the head fixes the first type correspondences (arity checked above; a source head with one
+     * type on two arguments and a target head with two types fails here) */
+    TL_CHECK(types_agree(source, 0, db, db->target, stype, ttype, &nt), TL_ERR_SHAPE,
+             "the argument types of %s do not correspond to those of %s", source->preds[0].name,
+             tp->name);
     /* source predicates in order of first use (trees in order, nodes in preorder = storage) */
     for (size_t t = 0; t < source->n_trees; t++)
         for (size_t k = 0; k < source->trees[t].n; k++)

@@ -32,6 +32,8 @@ OUT=bench/out/relational
 TL=$BUILD/tl
 mkdir -p "$OUT"
 cut -d' ' -f1-3 /proc/loadavg > "$OUT/load_start.txt" 2>/dev/null || true
+git rev-parse --short HEAD > "$OUT/commit.txt" 2>/dev/null || true
+git diff --quiet HEAD -- src include cli 2>/dev/null || echo "(with uncommitted changes)" >> "$OUT/commit.txt"
 [ -x "$TL" ] || make -s BUILD="$BUILD" "$BUILD/tl" >&2
 [ -d "$DATA/imdb" ] || { echo "bench/relational.sh: $DATA not found (set TL_DATA)" >&2; exit 1; }
 

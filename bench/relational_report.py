@@ -66,8 +66,12 @@ def open_target(d):
 
 def main():
     out, reps = sys.argv[1], sys.argv[2]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
+    cf = os.path.join(out, "commit.txt")
+    if os.path.exists(cf):
+        commit = " ".join(open(cf).read().split())
+    else:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip() + " (at report time)"
     print("### Relation-based transfer (`sh bench/relational.sh %s`, commit %s)\n" % (reps, commit))
     load = ""
     try:

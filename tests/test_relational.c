@@ -502,6 +502,24 @@ TEST(transfer_maps_film_onto_school) {
     CHECK_OK(tl_rel_model_load(tpath("m4.model"), &w));
     if (w) CHECK_STATUS(tl_rel_transfer(&p, w, tr, TL_REL_REVISION, NULL, &o), TL_ERR_SHAPE);
     tl_rel_model_free(w);
+    w = NULL;
+    /* one source type on both head arguments cannot map onto two target types */
+    mkdir_rel("ab/fold1");
+    write_file("ab/target.txt", "t\n");
+    write_file("ab/modes.txt", MODES);
+    write_file("ab/fold1/facts.txt", "p(x1,y1).\n");
+    write_file("ab/fold1/pos.txt", "t(x1,y1).\n");
+    write_file("ab/fold1/neg.txt", "t(x2,y2).\n");
+    write_file("m5.model", "tl-rel-model 1\npred w 2 person person\ntree 1\nnode -1 -1 1 0\n");
+    tl_rel_db *ab = NULL;
+    CHECK_OK(tl_rel_db_load(tpath("ab"), &f1, 1, &ab));
+    CHECK_OK(tl_rel_model_load(tpath("m5.model"), &w));
+    if (w && ab) {
+        CHECK_STATUS(tl_rel_transfer(&p, w, ab, TL_REL_MAPPING_ONLY, NULL, &o), TL_ERR_SHAPE);
+        CHECK_ERR_HAS("argument types of w do not correspond to those of t");
+    }
+    tl_rel_model_free(w);
+    tl_rel_db_free(ab);
 done:
     tl_rel_mapping_free(&map);
     tl_rel_model_free(m);

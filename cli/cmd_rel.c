@@ -51,14 +51,15 @@ static const cli_opt infer_opts[] = {
 
 static bool rel_params(const cli_args *a, tl_rel_params *p) {
     *p = tl_rel_params_default();
-    long t, d, ns, mc, ml, la;
+    long t, d, ns, mc, ml, la, th;
     double nr;
     if (!cli_get_long(a, "trees", 1, 1000, &t) || !cli_get_long(a, "max-depth", 1, 5, &d) ||
         !cli_get_long(a, "node-size", 1, 2, &ns) || !cli_get_long(a, "max-clauses", 2, 64, &mc) ||
         !cli_get_long(a, "min-leaf", 1, 1000000, &ml) ||
         !cli_get_long(a, "lookahead", 0, 1000, &la) || !cli_get_double(a, "neg-ratio", 0, 1e6, &nr) ||
-        !cli_get_u64(a, "seed", &p->seed))
+        !cli_get_u64(a, "seed", &p->seed) || !cli_get_long(a, "threads", 0, 4096, &th))
         return false;
+    p->threads = th > 0 ? (size_t)th : 1; /* the learner's threads: --threads N (0: one) */
     p->n_trees = (size_t)t;
     p->max_depth = (size_t)d;
     p->node_size = (size_t)ns;

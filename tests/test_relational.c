@@ -350,6 +350,17 @@ TEST(learner_seed_changes_the_negative_sample_only) {
     CHECK_OK(tl_rel_learn(&p, tr, &b));
     p.seed = 7;
     CHECK_OK(tl_rel_learn(&p, tr, &c));
+    /* threads change the time, not the model */
+    tl_rel_model *d4 = NULL;
+    p.threads = 4;
+    CHECK_OK(tl_rel_learn(&p, tr, &d4));
+    if (c && d4) {
+        char *s1 = print_to_string(c), *s4 = print_to_string(d4);
+        CHECK(strcmp(s1, s4) == 0);
+        free(s1);
+        free(s4);
+    }
+    tl_rel_model_free(d4);
     if (a && b && c) {
         char *sa = print_to_string(a), *sb = print_to_string(b), *sc = print_to_string(c);
         CHECK(strcmp(sa, sb) == 0); /* same seed, same model */

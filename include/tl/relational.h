@@ -81,6 +81,8 @@ typedef struct {
     size_t lookahead;   /* one-literal candidates extended to two literals; default 10 */
     double neg_ratio;   /* training negatives sampled per positive (0: all); default 2 */
     uint64_t seed;      /* the negative sample; default 42 */
+    size_t threads;     /* threads scoring a node's candidate tests (0 or 1: the caller's only);
+                           default 1. The result does not depend on it. */
 } tl_rel_params;
 tl_rel_params tl_rel_params_default(void);
 /* TL_ERR_INVALID_ARG naming the parameter that is out of range. */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "internal/check.h"
+#include "internal/parallel.h"
 #include "rel_internal.h"
 
 tl_rel_params tl_rel_params_default(void) {
@@ -30,6 +31,7 @@ tl_rel_params tl_rel_params_default(void) {
     p.lookahead = 10;
     p.neg_ratio = 2.0;
     p.seed = 42;
+    p.threads = 1;
     return p;
 }
 
@@ -47,6 +49,8 @@ tl_status tl_rel_params_check(const tl_rel_params *p) {
         return tl_fail(TL_ERR_INVALID_ARG, "min-leaf = %zu must be at least 1", p->min_leaf);
     if (p->lookahead > 1000)
         return tl_fail(TL_ERR_INVALID_ARG, "lookahead = %zu is above 1000", p->lookahead);
+    if (p->threads > 4096)
+        return tl_fail(TL_ERR_INVALID_ARG, "threads = %zu is above 4096", p->threads);
     if (!(p->neg_ratio >= 0) || p->neg_ratio > 1e6)
         return tl_fail(TL_ERR_INVALID_ARG, "neg-ratio = %g is outside 0..1e6 (0: all)",
                        p->neg_ratio);
@@ -252,13 +256,41 @@ static int cmp_ranked(const void *a, const void *b) {
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
+/* Candidate tests of one leaf scored on its examples, one task per test (the tests are
+ * independent and the prover only reads the store), so the threads change the time, never the
+ * result: the best is then picked in candidate order on the caller's thread. */
+typedef struct {
+    const growctx *g;
+    const leafw *L;
+    const rel_lit *lits; /* (n, per) */
+    int per;
+    double *gain;
+    size_t *ny, *nn;
+} eval_batch;
+
+static tl_status eval_task(void *ctx, size_t task, size_t thread) {
+    (void)thread;
+    const eval_batch *b = ctx;
+    eval_split(b->g, b->L, b->lits + task * (size_t)b->per, b->per, &b->gain[task], &b->ny[task],
+               &b->nn[task], NULL);
+    return TL_OK;
+}
+
+static tl_status eval_all(const growctx *g, const leafw *L, const rel_lit *lits, size_t n, int per,
+                          double *gain, size_t *ny, size_t *nn) {
+    eval_batch b = {g, L, lits, per, gain, ny, nn};
+    size_t threads = g->f->p->threads ? g->f->p->threads : 1;
+    return tl_parallel_tasks(n, threads, eval_task, &b);
+}
+
 /* the best split of leaf L (L->has false when no split helps) */
 static tl_status best_split(growctx *g, leafw *L) {
     tl_status st = TL_OK;
     const tl_rel_params *p = g->f->p;
-    litvec c1 = {0}, c2 = {0};
+    litvec c1 = {0}, c2 = {0}, pairs = {0};
     ranked *rk = NULL, *ra = NULL;
-    size_t *ext = NULL;
+    size_t *ext = NULL, *ny = NULL, *nn = NULL;
+    double *gain = NULL;
     int avail[REL_MAX_VARS], navail = avail_vars(g, L, avail);
     L->has = false;
     L->gain = 0;
@@ -267,28 +299,29 @@ static tl_status best_split(growctx *g, leafw *L) {
     TL_ALLOC(rk, c1.n ? c1.n : 1);
     TL_ALLOC(ra, c1.n ? c1.n : 1);
     TL_ALLOC(ext, 2 * c1.n + 1);
+    TL_ALLOC(gain, c1.n ? c1.n : 1);
+    TL_ALLOC(ny, c1.n ? c1.n : 1);
+    TL_ALLOC(nn, c1.n ? c1.n : 1);
+    TL_TRY(eval_all(g, L, c1.v, c1.n, 1, gain, ny, nn));
     size_t nr = 0, na = 0, ne = 0;
     for (size_t i = 0; i < c1.n; i++) {
-        double gain;
-        size_t ny, nn;
-        eval_split(g, L, &c1.v[i], 1, &gain, &ny, &nn, NULL);
-        bool valid = ny >= p->min_leaf && nn >= p->min_leaf;
-        if (valid && gain > L->gain + 1e-12) {
+        bool valid = ny[i] >= p->min_leaf && nn[i] >= p->min_leaf;
+        if (valid && gain[i] > L->gain + 1e-12) {
             L->has = true;
-            L->gain = gain;
+            L->gain = gain[i];
             L->nlits = 1;
             L->lits[0] = c1.v[i];
         }
         /* a literal that introduces a variable may split nothing alone and much with a second
          * one on that variable; one that keeps enough examples may be narrowed by a second */
-        if (lit_max_var(g->f, &c1.v[i]) >= g->nvars && ny > 0) {
+        if (lit_max_var(g->f, &c1.v[i]) >= g->nvars && ny[i] > 0) {
             rk[nr].i = i;
-            rk[nr].gain = valid ? gain : -1e300 + (double)ny;
+            rk[nr].gain = valid ? gain[i] : -1e300 + (double)ny[i];
             nr++;
         }
-        if (ny >= p->min_leaf) {
+        if (ny[i] >= p->min_leaf) {
             ra[na].i = i;
-            ra[na].gain = gain;
+            ra[na].gain = gain[i];
             na++;
         }
     }
@@ -302,50 +335,72 @@ static tl_status best_split(growctx *g, leafw *L) {
             if (!in) ext[ne++] = ra[r].i;
         }
     }
+    /* the two-literal tests: each extended literal with every literal over the variables it
+     * adds to the clause's (stored flat, two literals a test) */
     for (size_t r = 0; r < ne; r++) {
-        {
-            /* the second literal may use the variables the first introduced */
-            const rel_lit *first = &c1.v[ext[r]];
-            int av2[REL_MAX_VARS], n2 = 0, vt2[REL_MAX_VARS];
-            for (int k = 0; k < REL_MAX_VARS; k++) vt2[k] = -1;
-            for (int k = 0; k < navail; k++) av2[n2++] = avail[k];
-            int nv = g->nvars;
-            const rel_pred *pr = &g->f->db->preds[g->f->bind[first->pred]];
-            for (size_t a = 0; a < pr->arity; a++) {
-                int v = first->args[a];
-                if (v >= g->nvars) {
-                    bool in = false;
-                    for (int k = 0; k < n2; k++) in = in || av2[k] == v;
-                    if (!in) av2[n2++] = v;
-                    vt2[v] = pr->types[a];
-                    if (v + 1 > nv) nv = v + 1;
-                }
-            }
-            c2.n = 0;
-            leafw L2 = *L;
-            if (L2.npath < REL_MAX_LITS) L2.path[L2.npath++] = *first;
-            TL_TRY(gen_lits(g, av2, n2, nv, vt2, &L2, &c2));
-            for (size_t j = 0; j < c2.n; j++) {
-                rel_lit pair[2] = {*first, c2.v[j]};
-                double gain;
-                size_t ny, nn;
-                eval_split(g, L, pair, 2, &gain, &ny, &nn, NULL);
-                if (ny >= p->min_leaf && nn >= p->min_leaf && gain > L->gain + 1e-12) {
-                    L->has = true;
-                    L->gain = gain;
-                    L->nlits = 2;
-                    L->lits[0] = pair[0];
-                    L->lits[1] = pair[1];
-                }
+        const rel_lit *first = &c1.v[ext[r]];
+        int av2[REL_MAX_VARS], n2 = 0, vt2[REL_MAX_VARS];
+        for (int k = 0; k < REL_MAX_VARS; k++) vt2[k] = -1;
+        for (int k = 0; k < navail; k++) av2[n2++] = avail[k];
+        int nv = g->nvars;
+        const rel_pred *pr = &g->f->db->preds[g->f->bind[first->pred]];
+        for (size_t a = 0; a < pr->arity; a++) {
+            int v = first->args[a];
+            if (v >= g->nvars) {
+                bool in = false;
+                for (int k = 0; k < n2; k++) in = in || av2[k] == v;
+                if (!in) av2[n2++] = v;
+                vt2[v] = pr->types[a];
+                if (v + 1 > nv) nv = v + 1;
             }
         }
+        c2.n = 0;
+        leafw L2 = *L;
+        if (L2.npath < REL_MAX_LITS) L2.path[L2.npath++] = *first;
+        TL_TRY(gen_lits(g, av2, n2, nv, vt2, &L2, &c2));
+        for (size_t j = 0; j < c2.n; j++) {
+            /* appended raw: litvec_push would drop a repeated literal, and pairs repeat firsts */
+            if (pairs.n + 2 > pairs.cap) {
+                size_t cap = pairs.cap ? pairs.cap * 2 : 256;
+                rel_lit *nv2 = tl_realloc(pairs.v, cap * sizeof *nv2);
+                TL_CHECK(nv2, TL_ERR_NOMEM, "out of memory listing two-literal tests");
+                pairs.v = nv2;
+                pairs.cap = cap;
+            }
+            pairs.v[pairs.n++] = *first;
+            pairs.v[pairs.n++] = c2.v[j];
+        }
+    }
+    if (pairs.n) {
+        size_t np = pairs.n / 2;
+        tl_free(gain);
+        tl_free(ny);
+        tl_free(nn);
+        gain = NULL;
+        ny = nn = NULL;
+        TL_ALLOC(gain, np);
+        TL_ALLOC(ny, np);
+        TL_ALLOC(nn, np);
+        TL_TRY(eval_all(g, L, pairs.v, np, 2, gain, ny, nn));
+        for (size_t j = 0; j < np; j++)
+            if (ny[j] >= p->min_leaf && nn[j] >= p->min_leaf && gain[j] > L->gain + 1e-12) {
+                L->has = true;
+                L->gain = gain[j];
+                L->nlits = 2;
+                L->lits[0] = pairs.v[2 * j];
+                L->lits[1] = pairs.v[2 * j + 1];
+            }
     }
 done:
     tl_free(c1.v);
     tl_free(c2.v);
+    tl_free(pairs.v);
     tl_free(rk);
     tl_free(ra);
     tl_free(ext);
+    tl_free(gain);
+    tl_free(ny);
+    tl_free(nn);
     return st;
 }
 

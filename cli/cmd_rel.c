@@ -264,7 +264,6 @@ static int run_rel_transfer(cli_args *a) {
     memset(&first_map, 0, sizeof first_map);
     rel_run *runs = calloc(nk * (size_t)reps, sizeof *runs);
     size_t nruns = 0;
-    bool rules_done = false;
     if (!runs) {
         cli_fail("out of memory");
         goto done;
@@ -315,9 +314,10 @@ static int run_rel_transfer(cli_args *a) {
                     cli_fail_status(st, "--out");
                     goto done;
                 }
-                if (cli_flag(a, "rules") && !cli_flag(a, "json")) {
-                    tl_rel_model_print(models[M_REV], stdout);
-                    rules_done = true;
+                if (cli_flag(a, "rules") && !cli_flag(a, "json") &&
+                    (st = tl_rel_model_print(models[M_REV], stdout)) != TL_OK) {
+                    cli_fail_status(st, "--rules");
+                    goto done;
                 }
             } else {
                 tl_rel_mapping_free(&map);
@@ -331,7 +331,6 @@ static int run_rel_transfer(cli_args *a) {
         tl_rel_db_free(test);
         train = test = NULL;
     }
-    (void)rules_done;
     double mean[N_METHODS][4], sd[N_METHODS][4];
     for (int meth = 0; meth < N_METHODS; meth++)
         for (int w = 0; w < 4; w++) mean_sd(runs, nruns, meth, w, &mean[meth][w], &sd[meth][w]);

@@ -2,7 +2,7 @@
 # bench/run.sh: libtl against its reference implementations (numpy / scipy / scikit-learn from
 # Debian's packages, /usr/bin/python3), same data and hyper-parameters, in one run.
 #
-#   sh bench/run.sh [SUITE...]        suites: core instance guard feature (default: every suite)
+#   sh bench/run.sh [SUITE...]        suites: core instance guard feature nn relational (default: every suite)
 #
 # Each operation runs in a fresh process per side (bench/bench_core for libtl, bench/ref_core.py
 # for the reference), so the peak RSS a process reports belongs to that operation alone. Both
@@ -33,7 +33,7 @@ QUICK=${BENCH_QUICK:-0}
 OUT=bench/out
 THREADS=${BENCH_THREADS:-2}
 export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
-ALL_SUITES="core instance guard feature nn hetero multisource"
+ALL_SUITES="core instance guard feature nn hetero multisource relational"
 BENCH="$BUILD/bench/bench_core"
 REF=bench/ref_core.py
 CMD_PREFIX=""
@@ -592,6 +592,14 @@ suite_multisource() {
     say "bench: suite multisource (bench/multisource.sh)"
     make -s BUILD="$BUILD" "$BUILD/tl" >&2
     TL_BIN="$BUILD/tl" PY="$PY" TL_DATA="$DATA" sh bench/multisource.sh
+}
+
+# ---- suite "relational": relation-based transfer on the published protocol, and RDN-Boost timed
+# against BoostSRL (Java) on the same folds, delegated to bench/relational.sh (its own table:
+# bench/out/relational.md; BoostSRL built in $BOOSTSRL, default /tmp/boostsrl, else skipped).
+suite_relational() {
+    say "bench: suite relational (bench/relational.sh)"
+    BUILD="$BUILD" PY="$PY" TL_DATA="$DATA" sh bench/relational.sh
 }
 
 suites=${*:-$ALL_SUITES}

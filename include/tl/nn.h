@@ -240,6 +240,63 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
 tl_status tl_nn_train_split(const tl_nn_train_params *p, size_t n, size_t *val_rows, size_t *nval);
 #endif
 
+/* ---- step-level training (experimental: TL_STATIC_LINKING_ONLY) ----
+ * A trainer holds a network (the trunk), named heads attached to its layers, the optimiser state,
+ * all their parameters in one contiguous block and all their gradients in another. One step:
+ *   in = tl_nn_trainer_input(t); fill (B, input dim);  tl_nn_trainer_forward(t, in, B, seed);
+ *   losses: write or add dLoss/dOutput into each head's dout (tl_nn_trainer_output; zeroed by the
+ *   forward) and extra gradients dLoss/dActivation into taps (tl_nn_trainer_tap; zeroed too);
+ *   tl_nn_trainer_backward(t);  tl_nn_trainer_step(t, lr).
+ * Backward zeroes the gradients first, runs each head backward to its input and adds that into
+ * the trunk's gradient at the head's layer, then the trunk from its output down, adding each tap
+ * where the sweep reaches its layer. The trunk's own output is the head named "" (or NULL). A
+ * "grl" layer (gradient reversal, Ganin & Lempitsky 2015) in the trunk or a head multiplies the
+ * gradient by -lambda (tl_nn_trainer_set_grl). tl_nn_train is a loop over these calls. While a
+ * trainer exists the network must not get another one; freeing it leaves the trunk an ordinary
+ * network with the trained parameters (the heads are freed with the trainer). */
+#ifdef TL_STATIC_LINKING_ONLY
+typedef struct tl_nn_trainer tl_nn_trainer;
+/* p: the optimiser fields (optimizer, lr, momentum, nesterov, betas, eps, weight decay, L2-SP)
+ * and ctx (threads); max_batch: the largest batch a forward will take. */
+tl_status tl_nn_trainer_create(tl_nn *trunk, const tl_nn_train_params *p, size_t max_batch,
+                               tl_nn_trainer **out);
+void tl_nn_trainer_free(tl_nn_trainer *t); /* NULL-safe */
+/* A head network built from arch on the output of trunk layer `layer` (name or index);
+ * *head (may be NULL): borrowed. TL_ERR_NOT_FOUND naming the layer and listing the layers. */
+tl_status tl_nn_trainer_add_head(tl_nn_trainer *t, const char *name, const char *layer,
+                                 const char *arch, uint64_t seed, tl_nn **head);
+tl_status tl_nn_trainer_head(tl_nn_trainer *t, const char *name, tl_nn **net);
+/* The trunk's input buffer ((capacity, input dim) floats): fill it and pass it to forward to
+ * avoid a copy. */
+float *tl_nn_trainer_input(tl_nn_trainer *t);
+size_t tl_nn_trainer_capacity(const tl_nn_trainer *t);
+/* Forward in training mode (batch statistics, dropout; step_seed seeds the dropout masks) of
+ * x (B, input dim) through the trunk and every head. */
+tl_status tl_nn_trainer_forward(tl_nn_trainer *t, const float *x, size_t B, uint64_t step_seed);
+/* After forward: out (B, k) the head's outputs, dout (B, k) its output gradient to fill. */
+tl_status tl_nn_trainer_output(tl_nn_trainer *t, const char *head, const float **out, float **dout,
+                               size_t *k);
+/* After forward: act (B, dim) trunk layer `layer`'s output, grad (B, dim) an extra gradient
+ * added there by backward. TL_ERR_NOT_FOUND naming the layer when it does not exist. */
+tl_status tl_nn_trainer_tap(tl_nn_trainer *t, const char *layer, const float **act, float **grad,
+                            size_t *dim);
+tl_status tl_nn_trainer_backward(tl_nn_trainer *t);
+/* One optimiser update of the trunk's and the heads' trainable tensors at learning rate lr. */
+tl_status tl_nn_trainer_step(tl_nn_trainer *t, double lr);
+/* The gradient-reversal coefficient of every grl layer of the trunk and the heads. */
+void tl_nn_trainer_set_grl(tl_nn_trainer *t, double lambda);
+/* The contiguous blocks: *n floats each (parameters include batch-norm running statistics). */
+float *tl_nn_trainer_params(tl_nn_trainer *t, size_t *n);
+float *tl_nn_trainer_grads(tl_nn_trainer *t, size_t *n);
+/* Whether every parameter is finite. */
+bool tl_nn_trainer_finite(const tl_nn_trainer *t);
+#endif
+/* The coefficient of every grl layer of nn. */
+void tl_nn_set_grl(tl_nn *nn, double lambda);
+/* DANN's schedule (Ganin et al., JMLR 2016): lambda_p = 2 / (1 + exp(-10 p)) - 1, p in [0, 1]
+ * the training progress. */
+double tl_nn_dann_lambda(double progress);
+
 /* ---- model files ---- */
 /* Save to a .tlm container: metadata (kind "nn", arch, input shape, input norm, labels, label
  * names when set) and every named tensor as f32. save -> load is bit-exact. */

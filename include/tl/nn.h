@@ -297,6 +297,36 @@ void tl_nn_set_grl(tl_nn *nn, double lambda);
  * the training progress. */
 double tl_nn_dann_lambda(double progress);
 
+/* ---- losses for trainer steps (domain adaptation, multi-task) ----
+ * Each returns the loss (NaN on invalid sizes or no memory) and ADDS scale x its gradient into
+ * the buffers given (NULL: not wanted), so that several losses sum into one output gradient or
+ * one tap. Formulas and references in src/nn/da_loss.c. */
+/* Cross-entropy of logits (B, K) against class indices y (B) in [0, K) with per-sample weights
+ * w (B) (NULL: 1): (1/B) sum_i w_i l_i. *correct (may be NULL): argmax hits. */
+double tl_nn_loss_xent(const float *logits, const int *y, const float *w, size_t B, size_t K,
+                       double scale, float *dlogits, size_t *correct);
+/* Mean (weighted) entropy of softmax(logits) (B, K), K <= 256 without an allocation. */
+double tl_nn_loss_entropy(const float *logits, const float *w, size_t B, size_t K, double scale,
+                          float *dlogits);
+/* Deep CORAL: ||C_s - C_t||_F^2 / (4 d^2) of xs (ns, d) and xt (nt, d); ns, nt >= 2. */
+double tl_nn_loss_coral(const float *xs, size_t ns, const float *xt, size_t nt, size_t d,
+                        double scale, float *gs, float *gt);
+/* MK-MMD^2 of xs (ns, d) and xt (nt, d) with `kernels` RBF widths spaced by factor mul (> 1)
+ * around a base width: `width` when > 0, else the mean squared distance of the pairs used (a
+ * constant to the gradient; DAN: 5 kernels, mul 2); linear: DAN's linear-time unbiased estimate
+ * over min(ns, nt) rows, else the quadratic (biased, all pairs) one. */
+double tl_nn_loss_mmd(const float *xs, size_t ns, const float *xt, size_t nt, size_t d,
+                      size_t kernels, double mul, double width, bool linear, double scale,
+                      float *gs, float *gt);
+/* CDAN's multilinear map: out (B, K*d), out[i, k*d + j] = g[i, k] f[i, j], of features f (B, d)
+ * and class probabilities g (B, K); its backward adds into df (B, d) and dg (B, K) (either NULL). */
+void tl_nn_cdan_map(const float *f, const float *g, size_t B, size_t d, size_t K, float *out);
+void tl_nn_cdan_map_backward(const float *f, const float *g, const float *dout, size_t B, size_t d,
+                             size_t K, float *df, float *dg);
+/* CDAN+E weights w (ns + nt) from probabilities (ns + nt, K), source rows first:
+ * 1 + exp(-H(p)), normalised so each domain's weights sum to (ns + nt) / 2. */
+void tl_nn_cdan_entropy_weights(const float *probs, size_t ns, size_t nt, size_t K, float *w);
+
 /* ---- model files ---- */
 /* Save to a .tlm container: metadata (kind "nn", arch, input shape, input norm, labels, label
  * names when set) and every named tensor as f32. save -> load is bit-exact. */

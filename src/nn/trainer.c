@@ -92,7 +92,7 @@ tl_status tl_nn_trainer_create(tl_nn *trunk, const tl_nn_train_params *p, size_t
     t->trunk = trunk;
     tl_ctx_apply_threads(p->ctx);
     TL_TRY(nn_workspace_reserve(trunk, max_batch > trunk->infer_batch ? max_batch : trunk->infer_batch));
-    t->cap = trunk->cap;
+    t->cap = max_batch; /* the workspace may hold more (inference batches) */
     TL_CALLOC(t->tap, trunk->nl + 1);
     t->o.kind = p->optimizer;
     t->o.lr = p->lr;

@@ -265,6 +265,14 @@ void tl_nn_trainer_free(tl_nn_trainer *t); /* NULL-safe */
  * *head (may be NULL): borrowed. TL_ERR_NOT_FOUND naming the layer and listing the layers. */
 tl_status tl_nn_trainer_add_head(tl_nn_trainer *t, const char *name, const char *layer,
                                  const char *arch, uint64_t seed, tl_nn **head);
+/* A head whose input (c, h, w) the caller computes each step (CDAN's multilinear map):
+ * after tl_nn_trainer_forward, tl_nn_trainer_head_forward(x (B, c*h*w)); after its loss,
+ * tl_nn_trainer_head_backward, whose *dx (B, c*h*w) the caller routes into a tap before
+ * tl_nn_trainer_backward (which leaves such a head alone; its step is taken with the others). */
+tl_status tl_nn_trainer_add_input_head(tl_nn_trainer *t, const char *name, size_t c, size_t h,
+                                       size_t w, const char *arch, uint64_t seed, tl_nn **head);
+tl_status tl_nn_trainer_head_forward(tl_nn_trainer *t, const char *name, const float *x);
+tl_status tl_nn_trainer_head_backward(tl_nn_trainer *t, const char *name, const float **dx);
 tl_status tl_nn_trainer_head(tl_nn_trainer *t, const char *name, tl_nn **net);
 /* The trunk's input buffer ((capacity, input dim) floats): fill it and pass it to forward to
  * avoid a copy. */
@@ -326,6 +334,56 @@ void tl_nn_cdan_map_backward(const float *f, const float *g, const float *dout, 
 /* CDAN+E weights w (ns + nt) from probabilities (ns + nt, K), source rows first:
  * 1 + exp(-H(p)), normalised so each domain's weights sum to (ns + nt) / 2. */
 void tl_nn_cdan_entropy_weights(const float *probs, size_t ns, size_t nt, size_t K, float *w);
+
+/* ---- deep domain adaptation (src/nn/da.c) ---- */
+typedef enum {
+    TL_NN_DA_NONE = 0, /* the source alone (the source-only baseline) */
+    TL_NN_DA_DANN = 1,
+    TL_NN_DA_DAN = 2,
+    TL_NN_DA_CORAL = 3,
+    TL_NN_DA_CDAN = 4,
+    TL_NN_DA_CDAN_E = 5
+} tl_nn_da_method;
+/* "none", "dann", "dan", "coral", "cdan", "cdan-e" */
+tl_status tl_nn_da_parse(const char *s, tl_nn_da_method *out);
+const char *tl_nn_da_name(tl_nn_da_method m);
+#ifdef TL_STATIC_LINKING_ONLY
+typedef struct {
+    tl_nn_da_method method;    /* default DANN */
+    double lambda;             /* weight of the adaptation loss (DANN, CDAN: the gradient
+                                  reversal's coefficient), default 1 */
+    bool lambda_schedule;      /* lambda (2 / (1 + exp(-10 p)) - 1) over the progress p (DANN's
+                                  schedule), else lambda throughout; default true */
+    const char *layer;         /* the feature layer (name or index); NULL: the embedding layer
+                                  (the input of the last dense layer) */
+    const char *disc;          /* DANN / CDAN discriminator after the grl, 2 outputs; default
+                                  "dense:2" (logistic regression, the shallow DANN's) */
+    size_t mmd_kernels;        /* DAN: RBF widths, default 5 */
+    double mmd_mul;            /* DAN: width multiplier, default 2 */
+    bool mmd_linear;           /* DAN: linear-time estimate (default) or the quadratic one */
+    double entropy;            /* weight of target entropy minimisation, default 0 */
+    tl_nn_train_params train;  /* epochs, batch size (per domain), optimiser, lr, schedule,
+                                  val_fraction (of the source) + patience, seed, ctx */
+} tl_nn_da_params;
+tl_nn_da_params tl_nn_da_params_default(void);
+tl_status tl_nn_da_params_check(const tl_nn_da_params *p);
+/* Train nn on labelled source rows xs (ns, input dim), ys (ns) label values, and unlabelled
+ * target rows xt (nt, input dim). A NaN/Inf loss or parameter stops it with the parameters of the
+ * last epoch that ended finite, res->nonfinite set and TL_ERR_NONFINITE. res may be NULL. */
+tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, const int *ys,
+                         size_t ns, const float *xt, size_t nt, tl_nn_train_result *res);
+/* Reverse validation risk (no target label): train a copy of init on 90 % of the source and the
+ * target, pseudo-label the target, train another copy of init from the pseudo-labelled target
+ * to the remaining source rows, *risk = its error on the 10 % of source rows held out. */
+tl_status tl_nn_da_reverse_risk(const tl_nn *init, const tl_nn_da_params *p, const float *xs,
+                                const int *ys, size_t ns, const float *xt, size_t nt, double *risk);
+/* The (lambda, lr) of the grids with the lowest reverse-validation risk (lrs NULL: p's lr);
+ * settings that diverge are skipped. */
+tl_status tl_nn_da_select(const tl_nn *init, const tl_nn_da_params *p, const double *lambdas,
+                          size_t nl, const double *lrs, size_t nlr, const float *xs, const int *ys,
+                          size_t ns, const float *xt, size_t nt, double *lambda, double *lr,
+                          double *risk);
+#endif
 
 /* ---- model files ---- */
 /* Save to a .tlm container: metadata (kind "nn", arch, input shape, input norm, labels, label

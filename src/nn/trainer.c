@@ -24,7 +24,8 @@
 typedef struct {
     char name[NN_NAME_MAX];
     tl_nn *net;
-    size_t at; /* the trunk activation it reads: layer index + 1 */
+    size_t at; /* the trunk activation it reads: layer index + 1; SIZE_MAX: its input is
+                  given by the caller (tl_nn_trainer_head_forward) */
 } trainer_head;
 
 struct tl_nn_trainer {
@@ -139,12 +140,13 @@ done:
     return st;
 }
 
-tl_status tl_nn_trainer_add_head(tl_nn_trainer *t, const char *name, const char *layer,
-                                 const char *arch, uint64_t seed, tl_nn **head) {
+static tl_status add_head(tl_nn_trainer *t, const char *name, const char *layer, const size_t *shape,
+                          const char *arch, uint64_t seed, tl_nn **head) {
     tl_status st = TL_OK;
     tl_nn *net = NULL;
-    size_t li;
-    TL_CHECK(t && name && layer && arch, TL_ERR_INVALID_ARG, "nn_trainer_add_head: NULL argument");
+    size_t li = (size_t)-1;
+    TL_CHECK(t && name && (layer || shape) && arch, TL_ERR_INVALID_ARG,
+             "nn_trainer_add_head: NULL argument");
     TL_CHECK(name[0] && strlen(name) < NN_NAME_MAX, TL_ERR_INVALID_ARG,
              "head name '%s': must be 1..%d characters", name, NN_NAME_MAX - 1);
     TL_CHECK(t->nh < TRAINER_MAX_HEADS, TL_ERR_INVALID_ARG, "head %s: at most %d heads", name,
@@ -152,26 +154,31 @@ tl_status tl_nn_trainer_add_head(tl_nn_trainer *t, const char *name, const char 
     for (size_t h = 0; h < t->nh; h++)
         TL_CHECK(strcmp(t->head[h].name, name) != 0, TL_ERR_INVALID_ARG,
                  "a head named '%s' is already attached", name);
-    st = tl_nn_layer_find(t->trunk, layer, &li);
-    if (st != TL_OK) {
-        tl_fail_prefix(st, "head %s: tap", name);
-        goto done;
+    nn_shape s;
+    if (layer) {
+        st = tl_nn_layer_find(t->trunk, layer, &li);
+        if (st != TL_OK) {
+            tl_fail_prefix(st, "head %s: tap", name);
+            goto done;
+        }
+        s = t->trunk->layers[li].out;
+    } else {
+        s = (nn_shape){shape[0], shape[1], shape[2]};
     }
-    const nn_shape s = t->trunk->layers[li].out;
     st = tl_nn_create(arch, s.c, s.h, s.w, seed, &net);
     if (st != TL_OK) {
-        tl_fail_prefix(st, "head %s (on layer %s, %zux%zux%zu)", name, t->trunk->layers[li].name,
-                       s.c, s.h, s.w);
+        tl_fail_prefix(st, "head %s (on %s%s, %zux%zux%zu)", name, layer ? "layer " : "its own input",
+                       layer ? t->trunk->layers[li].name : "", s.c, s.h, s.w);
         goto done;
     }
     net->want_input_grad = true;
     TL_TRY(nn_workspace_reserve(net, t->cap));
     TL_TRY(nn_opt_prepare(net, &t->o));
-    TL_TRY(ensure_tap(t, li + 1));
+    if (layer) TL_TRY(ensure_tap(t, li + 1));
     trainer_head *hd = &t->head[t->nh];
     snprintf(hd->name, sizeof hd->name, "%s", name);
     hd->net = net;
-    hd->at = li + 1;
+    hd->at = layer ? li + 1 : (size_t)-1;
     t->nh++;
     net = NULL;
     st = repack(t);
@@ -183,6 +190,49 @@ tl_status tl_nn_trainer_add_head(tl_nn_trainer *t, const char *name, const char 
 done:
     tl_nn_free(net);
     return st;
+}
+
+tl_status tl_nn_trainer_add_head(tl_nn_trainer *t, const char *name, const char *layer,
+                                 const char *arch, uint64_t seed, tl_nn **head) {
+    if (!layer) return tl_fail(TL_ERR_INVALID_ARG, "nn_trainer_add_head: NULL layer");
+    return add_head(t, name, layer, NULL, arch, seed, head);
+}
+
+tl_status tl_nn_trainer_add_input_head(tl_nn_trainer *t, const char *name, size_t c, size_t h,
+                                       size_t w, const char *arch, uint64_t seed, tl_nn **head) {
+    const size_t shape[3] = {c, h, w};
+    return add_head(t, name, NULL, shape, arch, seed, head);
+}
+
+static trainer_head *find_rec(tl_nn_trainer *t, const char *name) {
+    for (size_t h = 0; name && h < t->nh; h++)
+        if (strcmp(t->head[h].name, name) == 0) return &t->head[h];
+    return NULL;
+}
+
+tl_status tl_nn_trainer_head_forward(tl_nn_trainer *t, const char *name, const float *x) {
+    trainer_head *hd = t ? find_rec(t, name) : NULL;
+    if (!hd || hd->at != (size_t)-1)
+        return tl_fail(TL_ERR_NOT_FOUND, "no head named '%s' with an input of its own", name ? name : "(null)");
+    if (!t->B) return tl_fail(TL_ERR_STATE, "head %s: run the trainer's forward first", name);
+    tl_nn *n = hd->net;
+    memcpy(n->a[0], x, t->B * nn_shape_size(n->in) * sizeof(float));
+    n->train = true;
+    n->step_seed = t->trunk->step_seed ^ 0xA0761D6478BD642FULL;
+    nn_forward_batch(n, t->B);
+    memset(n->g[n->nl], 0, t->B * tl_nn_output_dim(n) * sizeof(float));
+    return TL_OK;
+}
+
+tl_status tl_nn_trainer_head_backward(tl_nn_trainer *t, const char *name, const float **dx) {
+    trainer_head *hd = t ? find_rec(t, name) : NULL;
+    if (!hd || hd->at != (size_t)-1)
+        return tl_fail(TL_ERR_NOT_FOUND, "no head named '%s' with an input of its own", name ? name : "(null)");
+    if (!t->B) return tl_fail(TL_ERR_STATE, "head %s: run the trainer's forward first", name);
+    nn_zero_grads(hd->net);
+    nn_backward_batch(hd->net, t->B);
+    if (dx) *dx = hd->net->g[0];
+    return TL_OK;
 }
 
 static tl_nn *find_head(const tl_nn_trainer *t, const char *name) {
@@ -213,6 +263,7 @@ tl_status tl_nn_trainer_forward(tl_nn_trainer *t, const float *x, size_t B, uint
         }
     for (size_t h = 0; h < t->nh; h++) {
         tl_nn *n = t->head[h].net;
+        if (t->head[h].at == (size_t)-1) continue; /* the caller runs it */
         memcpy(n->a[0], nn->a[t->head[h].at], B * nn_shape_size(n->in) * sizeof(float));
         n->train = true;
         n->step_seed = step_seed ^ (0x9E3779B97F4A7C15ULL * (h + 1));
@@ -258,6 +309,7 @@ tl_status tl_nn_trainer_backward(tl_nn_trainer *t) {
     const size_t B = t->B;
     for (size_t h = 0; h < t->nh; h++) {
         tl_nn *n = t->head[h].net;
+        if (t->head[h].at == (size_t)-1) continue; /* done by tl_nn_trainer_head_backward */
         nn_zero_grads(n);
         nn_backward_batch(n, B);
         float *tp = t->tap[t->head[h].at];

@@ -312,8 +312,12 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
             r.val_loss = vl;
             r.val_acc = va;
         }
-        tl_log(tp->ctx, TL_LOG_INFO, "%s epoch %zu/%zu: source loss %.4f, acc %.2f%%, val loss %.4f, acc %.2f%%",
-               tl_nn_da_name(p->method), ep, tp->epochs, r.train_loss, 100 * r.train_acc, vl, 100 * va);
+        {
+            char val[64] = "";
+            if (nval) snprintf(val, sizeof val, ", source val loss %.4f, acc %.2f%%", vl, 100 * va);
+            tl_log(tp->ctx, TL_LOG_INFO, "%s epoch %zu/%zu: source loss %.4f, acc %.2f%%%s",
+                   tl_nn_da_name(p->method), ep, tp->epochs, r.train_loss, 100 * r.train_acc, val);
+        }
         if (stop) {
             r.stopped_early = true;
             break;

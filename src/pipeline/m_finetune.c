@@ -400,6 +400,10 @@ static tl_status dda_settings(const tl_params *p, const tl_ctx *ctx, tl_nn_da_pa
     TL_CHECK(parse_grid(tlx_str(p, "lr-grid"), lr_grid, 16, nlr, 1e-12, 1e6), TL_ERR_INVALID_ARG,
              "deep-da: lr-grid = '%s' is not a list of at most 16 rates in (0, 1e6]",
              tlx_str(p, "lr-grid"));
+    TL_CHECK(q->train.loss == TL_NN_LOSS_XENT && q->train.label_smoothing == 0 && !q->train.crop_pad &&
+                 !q->train.flip && !q->train.log_csv,
+             TL_ERR_INVALID_ARG, "deep-da trains with plain cross-entropy, without augmentation or a "
+             "per-epoch log: loss, label-smoothing, augment and log are not for it");
     q->lambda_schedule = strcmp(tlx_str(p, "lambda-schedule"), "dann") == 0;
     q->layer = tlx_str(p, "layer");
     q->disc = tlx_str(p, "disc");
@@ -486,6 +490,10 @@ static tl_status dda_fit(const tl_params *p, const tlx_fit_args *f, void **out) 
     s->lr = q.train.lr;
     TL_TRY(tl_nn_clone(init, &s->nn));
     st = tl_nn_da_train(s->nn, &q, xs, ys, ns, xt, nt, &s->r);
+    if (st == TL_ERR_NONFINITE) { /* the network holds the last good parameters: keep them */
+        tl_log(f->ctx, TL_LOG_WARN, "deep-da: %s", tl_error_message());
+        st = TL_OK;
+    }
     if (st != TL_OK) {
         st = tl_fail_prefix(st, "deep-da");
         goto done;
@@ -502,10 +510,11 @@ done:
 static size_t dda_info(const void *sp, const char **keys, double *vals, size_t cap) {
     const ft_state *s = sp;
     const char *k[] = {"lambda", "lr", "reverse_validation_risk", "epochs", "source_val_accuracy",
-                       "train_seconds"};
-    double v[] = {s->lambda, s->lr, s->risk, (double)s->r.epochs_run, s->r.val_acc, s->r.seconds};
+                       "train_seconds", "stopped_nonfinite"};
+    double v[] = {s->lambda, s->lr, s->risk, (double)s->r.epochs_run, s->r.val_acc, s->r.seconds,
+                  s->r.nonfinite ? 1.0 : 0.0};
     size_t n = 0;
-    for (; n < 6 && n < cap; n++) keys[n] = k[n], vals[n] = v[n];
+    for (; n < 7 && n < cap; n++) keys[n] = k[n], vals[n] = v[n];
     return n;
 }
 

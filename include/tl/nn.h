@@ -21,6 +21,9 @@
  *          | dropout:P                  inverted dropout, P in [0, 1)
  *          | relu | lrelu[:SLOPE] | gelu | tanh | sigmoid     (lrelu slope default 0.01)
  *          | flatten                    C x H x W -> CHW x 1 x 1
+ *          | grl                        gradient reversal (Ganin & Lempitsky 2015): identity
+ *                                       forward, -lambda x the gradient backward; lambda 1 until
+ *                                       tl_nn_set_grl / tl_nn_trainer_set_grl (not saved)
  *   e.g. "conv:32:3,bn,relu,pool:2,conv:64:3,bn,relu,pool:2,flatten,dense:128,relu,dense:10".
  * Layers are named by kind and running count ("conv1", "bn2", "dense2", "add1") unless named
  * explicitly ("stem=conv:32:3"). Parameters are named "<layer>.weight", "<layer>.bias",
@@ -80,7 +83,7 @@ void tl_nn_summary(const tl_nn *nn, char *buf, size_t cap);
 size_t tl_nn_layer_count(const tl_nn *nn);
 const char *tl_nn_layer_name(const tl_nn *nn, size_t i);
 /* "conv", "dense", "maxpool", "avgpool", "gap", "bn", "dropout", "relu", "lrelu", "gelu", "tanh",
- * "sigmoid", "flatten", "add". */
+ * "sigmoid", "flatten", "add", "grl". */
 const char *tl_nn_layer_kind(const tl_nn *nn, size_t i);
 void tl_nn_layer_shape(const tl_nn *nn, size_t i, size_t shape[3]); /* output (c, h, w) */
 /* A layer by name, or by index ("3"; negative counts from the end: "-1" is the last layer).

@@ -301,10 +301,93 @@ done:
     tl_nn_free(nn);
 }
 
+/* Two Gaussian classes in 6-d; the target is the source shifted. */
+static void toy(float *x, int *y, size_t n, float shift, unsigned seed) {
+    fill(x, n * 6, seed, -1, 1);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (int)(i % 2);
+        for (size_t j = 0; j < 6; j++) x[i * 6 + j] += (y[i] ? 1.2f : -1.2f) * (j < 3) + shift;
+    }
+}
+
+TEST(da_train) {
+    enum { N = 80 };
+    float xs[N * 6], xt[N * 6];
+    int ys[N], yt[N];
+    toy(xs, ys, N, 0, 21);
+    toy(xt, yt, N, 0.8f, 22);
+    tl_nn_da_params p = tl_nn_da_params_default();
+    p.train.epochs = 3;
+    p.train.batch_size = 16;
+    p.train.val_fraction = 0.2;
+    p.train.patience = 2;
+    p.lambda = 0.5;
+    const tl_nn_da_method ms[] = {TL_NN_DA_NONE, TL_NN_DA_DANN, TL_NN_DA_DAN, TL_NN_DA_CORAL,
+                                  TL_NN_DA_CDAN, TL_NN_DA_CDAN_E};
+    for (size_t k = 0; k < sizeof ms / sizeof *ms; k++) {
+        tl_nn *nn = NULL;
+        tl_nn_train_result r;
+        p.method = ms[k];
+        CHECK(tl_nn_create("dense:8,relu,dense:2", 6, 1, 1, 3, &nn) == TL_OK);
+        CHECK_MSG(tl_nn_da_train(nn, &p, xs, ys, N, xt, N, &r) == TL_OK, "%s: %s", tl_nn_da_name(ms[k]),
+                  tl_error_message());
+        double acc = 0;
+        CHECK(tl_nn_evaluate(nn, xt, yt, N, &acc, NULL) == TL_OK);
+        CHECK_MSG(acc > 0.75, "%s: target accuracy %.3f", tl_nn_da_name(ms[k]), acc);
+        CHECK(r.epochs_run >= 1 && !r.nonfinite);
+        tl_nn_free(nn);
+    }
+    /* a feature layer that does not exist, a discriminator without 2 outputs */
+    tl_nn *nn = NULL;
+    CHECK(tl_nn_create("dense:8,relu,dense:2", 6, 1, 1, 3, &nn) == TL_OK);
+    p.method = TL_NN_DA_CORAL;
+    p.layer = "nosuch";
+    CHECK(tl_nn_da_train(nn, &p, xs, ys, N, xt, N, NULL) == TL_ERR_NOT_FOUND);
+    CHECK(strstr(tl_error_message(), "nosuch") != NULL);
+    p.layer = NULL;
+    p.method = TL_NN_DA_DANN;
+    p.disc = "dense:3";
+    CHECK(tl_nn_da_train(nn, &p, xs, ys, N, xt, N, NULL) == TL_ERR_SHAPE);
+    p.disc = "dense:2";
+    /* a run that diverges keeps the last good (finite) parameters */
+    p.train.lr = 1e6;
+    p.train.patience = 0;
+    p.train.val_fraction = 0;
+    p.train.epochs = 20;
+    tl_nn_train_result r;
+    const tl_status st = tl_nn_da_train(nn, &p, xs, ys, N, xt, N, &r);
+    CHECK(st == TL_ERR_NONFINITE && r.nonfinite);
+    CHECK(strstr(tl_error_message(), "last good") || strstr(tl_error_message(), "keeps the parameters"));
+    bool finite = true;
+    for (size_t t = 0; t < tl_nn_tensor_count(nn); t++) {
+        float *d;
+        const size_t *dims;
+        size_t nd, sz = 1;
+        tl_nn_tensor(nn, t, NULL, &nd, &dims, &d, NULL);
+        for (size_t q = 0; q < nd; q++) sz *= dims[q];
+        for (size_t e = 0; e < sz; e++) finite = finite && isfinite(d[e]);
+    }
+    CHECK(finite);
+    /* reverse validation: a risk in [0, 1], and the selection returns a grid value */
+    tl_nn *init = NULL;
+    CHECK(tl_nn_create("dense:8,relu,dense:2", 6, 1, 1, 4, &init) == TL_OK);
+    p.train.lr = 0.05;
+    p.train.epochs = 2;
+    double risk = -1, lam = -1, lr = -1;
+    const double grid[2] = {0.1, 1.0};
+    CHECK(tl_nn_da_reverse_risk(init, &p, xs, ys, N, xt, N, &risk) == TL_OK);
+    CHECK(risk >= 0 && risk <= 1);
+    CHECK(tl_nn_da_select(init, &p, grid, 2, NULL, 0, xs, ys, N, xt, N, &lam, &lr, &risk) == TL_OK);
+    CHECK((lam == 0.1 || lam == 1.0) && lr == 0.05);
+    tl_nn_free(init);
+    tl_nn_free(nn);
+}
+
 int main(void) {
     RUN(loss_gradients);
     RUN(loss_values);
     RUN(trainer_grl_gradients);
     RUN(trainer_taps_and_errors);
+    RUN(da_train);
     return tl_test_summary();
 }

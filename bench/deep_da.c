@@ -140,11 +140,13 @@ int main(int argc, char **argv) {
     if (st != TL_OK && st != TL_ERR_NONFINITE) goto fail;
     if (tl_nn_predict(ad, xe, ne, pred) != TL_OK) goto fail;
     const double acc = tl_accuracy(ye, pred, ne), t2 = now();
+    char rk[32] = "null"; /* no reverse validation with a single (lambda, lr) */
+    if (risk == risk) snprintf(rk, sizeof rk, "%.4f", risk);
     printf("{\"source\": \"%s\", \"target\": \"%s\", \"da\": \"%s\", \"source_only\": %.4f, "
            "\"source_only_lr\": %g, \"source_only_epochs\": %zu, \"adapted\": %.4f, \"lambda\": %g, "
-           "\"lr\": %g, \"rv_risk\": %.4f, \"epochs\": %zu, \"nonfinite\": %s, "
+           "\"lr\": %g, \"rv_risk\": %s, \"epochs\": %zu, \"nonfinite\": %s, "
            "\"seconds_source_only\": %.1f, \"seconds_adapted\": %.1f}\n",
-           src, tgt, da, 100 * acc0, lr0, r0.epochs_run, 100 * acc, lam, lr, risk, r1.epochs_run,
+           src, tgt, da, 100 * acc0, lr0, r0.epochs_run, 100 * acc, lam, lr, rk, r1.epochs_run,
            st == TL_ERR_NONFINITE ? "true" : "false", t1 - t0, t2 - t1);
     return 0;
 fail:

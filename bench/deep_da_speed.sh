@@ -45,7 +45,7 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 print("DANN training, Amazon books -> dvd (5000-d dense float32 input, dense:100,sigmoid,dense:2 + "
       "grl,dense:2 head), 32 + 32 rows a step; %s, %s threads, load average at start %s" % (cpu, sys.argv[2], sys.argv[3]))
 print("Command: sh bench/run.sh deep_da\n")
-print("| side | samples/s, each round | median | peak RSS (MB, max) | final loss |")
+print("| side | samples/s, each round | median | peak RSS (MB, max) | last epoch source loss |")
 print("|---|---|---|---|---|")
 for name, rs in (("libtl", lt), ("pytorch (OpenMP default wait)", pd), ("pytorch, OMP_WAIT_POLICY=PASSIVE", pp)):
     if not rs:

@@ -33,7 +33,7 @@ QUICK=${BENCH_QUICK:-0}
 OUT=bench/out
 THREADS=${BENCH_THREADS:-2}
 export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
-ALL_SUITES="core instance guard feature nn hetero multisource relational"
+ALL_SUITES="core instance guard feature nn hetero multisource relational deep_da"
 BENCH="$BUILD/bench/bench_core"
 REF=bench/ref_core.py
 CMD_PREFIX=""
@@ -600,6 +600,14 @@ suite_multisource() {
 suite_relational() {
     say "bench: suite relational (bench/relational.sh)"
     BUILD="$BUILD" PY="$PY" TL_DATA="$DATA" sh bench/relational.sh
+}
+
+# ---- suite "deep_da": DANN training speed and memory against PyTorch, delegated to
+# bench/deep_da_speed.sh (its own rounds and table: bench/out/deep_da_speed.md). The accuracy
+# table of the DANN paper is bench/deep_da.sh (tens of minutes; not part of this suite).
+suite_deep_da() {
+    say "bench: suite deep_da (bench/deep_da_speed.sh)"
+    BUILD="$BUILD" PY="$PY" sh bench/deep_da_speed.sh
 }
 
 suites=${*:-$ALL_SUITES}

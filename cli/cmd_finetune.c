@@ -4,7 +4,11 @@
  * scored on --test beside the baselines (the pre-trained network as it is, when its classes fit;
  * the same architecture trained from scratch on the same rows) and the guard's verdict (on the
  * validation rows of --val-split). The network comes from a .tlm file or, with --arch and
- * --input-shape, from a .safetensors file exported by PyTorch. */
+ * --input-shape, from a .safetensors file exported by PyTorch.
+ * With --da (deep domain adaptation, the "deep-da" method): --data is the labelled source,
+ * --target-unlabelled the target's rows (their labels, if any, are never read), the network comes
+ * from --from or is built from --arch on the data's shape, and the report's baseline is the same
+ * network trained on the source alone (tlx_run_deep_da). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +22,9 @@ static const cli_opt finetune_opts[] = {
     {"from", "MODEL", NULL,
      "pre-trained model: a .tlm file, or .safetensors (a PyTorch export also needs --arch and "
      "--input-shape)"},
-    {"data", "SPEC", NULL, "the target's labelled training rows"},
+    {"data", "SPEC", NULL, "the target's labelled training rows (with --da: the labelled source)"},
+    {"target-unlabelled", "SPEC", NULL,
+     "with --da: the target's unlabelled rows the network is adapted to"},
     {"classes", "LIST", NULL, "keep only these labels, e.g. 5-9 or 0,2,4"},
     {"per-class", "K", NULL, "keep K randomly chosen samples of each class (seeded by --seed)"},
     {"test", "SPEC", NULL, "score on this data after training (same --classes)"},
@@ -28,8 +34,10 @@ static const cli_opt finetune_opts[] = {
     {"no-baseline", NULL, NULL, "skip training the same network from scratch (the target-only "
                                 "baseline)"},
     {"no-guard", NULL, NULL, "skip the negative-transfer guard"},
-    {"arch", "A", NULL, "architecture of a .safetensors --from"},
-    {"input-shape", "CxHxW", NULL, "input shape of a .safetensors --from"},
+    {"arch", "A", NULL, "architecture of a .safetensors --from (with --da and no --from: the "
+                        "network to build)"},
+    {"input-shape", "CxHxW", NULL, "input shape of a .safetensors --from or of --arch with --da "
+                                   "(default: 1xSxS for S*S values, else Dx1x1)"},
     {"name-map", "MAP", NULL, "name map of a .safetensors --from (FROM=TO rules or @index)"},
     {"format", "FMT", "auto", "input format: auto, csv, svmlight, mat, npy, idx"},
     {"label-col", "N", "-1", "CSV label column (0-based; negative from the end; 'none')"},
@@ -40,7 +48,9 @@ static const cli_opt finetune_opts[] = {
 const cli_command cmd_finetune = {
     "finetune",
     "fine-tune a pre-trained network on a target task against training from scratch",
-    "--from MODEL --data SPEC --save FILE.tlm [--test SPEC] [--new-head K] [options]",
+    "--from MODEL --data SPEC --save FILE.tlm [--test SPEC] [--new-head K] [options]\n"
+    "  tl finetune --da dann|dan|coral|cdan|cdan-e (--from MODEL | --arch A) --data SRC "
+    "--target-unlabelled TGT --save FILE.tlm [--test SPEC] [options]",
     finetune_opts, run_finetune, 1 + TL_FAMILY_MODEL, NULL};
 
 static bool ends_with(const char *s, const char *suf) {
@@ -89,8 +99,177 @@ static int load_model(const cli_args *a, const char *from, tl_nn **nn) {
     return 0;
 }
 
+/* The method's parameters for --method NAME from the command's options (as cli_method_params,
+ * for a method the command picks itself). */
+static int method_params_named(const char *name, const cli_args *a, tl_params **out) {
+    const tl_method *m = tl_method_find(name, TL_FAMILY_MODEL);
+    *out = NULL;
+    if (!m) return cli_fail_status(TL_ERR_INVALID_ARG, "--method"), 2;
+    if (tl_params_create(m, out) != TL_OK) return cli_fail_status(TL_ERR_NOMEM, "--method"), 1;
+    for (size_t i = 0; a->table[i].name[0]; i++) {
+        const char *pn = a->table[i].name;
+        if (!cli_is_method_param(&cmd_finetune, pn) || !cli_given(a, pn)) continue;
+        const char *v = a->table[i].arg ? cli_get(a, pn) : "true";
+        if (tl_params_set(*out, pn, v) != TL_OK) {
+            cli_fail_status(TL_ERR_INVALID_ARG, "--%s", pn);
+            tl_params_free(*out);
+            *out = NULL;
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static bool parse_shape(const char *s, size_t d, size_t shape[3]) {
+    if (!s || strcmp(s, "auto") == 0) {
+        size_t r = 1;
+        while ((r + 1) * (r + 1) <= d) r++;
+        if (r * r == d && d > 1) {
+            shape[0] = 1;
+            shape[1] = shape[2] = r;
+        } else {
+            shape[0] = d;
+            shape[1] = shape[2] = 1;
+        }
+        return true;
+    }
+    unsigned long c, h, w;
+    char tail;
+    if (sscanf(s, "%lux%lux%lu%c", &c, &h, &w, &tail) != 3 || !c || !h || !w) return false;
+    shape[0] = c, shape[1] = h, shape[2] = w;
+    return true;
+}
+
+/* tl finetune --da: deep domain adaptation through tl_transfer_run. */
+static int run_da(cli_args *a) {
+    const char *from = cli_get(a, "from"), *save = cli_get(a, "save"), *test = cli_get(a, "test"),
+               *tgt = cli_get(a, "target-unlabelled"), *save_pipe = cli_get(a, "save-pipeline");
+    if (!cli_get(a, "data")) return cli_usage("--data (the labelled source) is required with --da");
+    if (!tgt) return cli_usage("--target-unlabelled is required with --da");
+    if (!save) return cli_usage("--save is required: where should the model go?");
+    if (!from && !cli_get(a, "arch")) return cli_usage("--da needs a network: --from MODEL or --arch A");
+    if (cli_given(a, "method") && strcmp(cli_get(a, "method"), "deep-da") != 0)
+        return cli_usage("--da runs the deep-da method, not --method %s", cli_get(a, "method"));
+    uint64_t seed;
+    if (!cli_get_u64(a, "seed", &seed)) return 2;
+    tl_params *mp = NULL;
+    int rc = method_params_named("deep-da", a, &mp);
+    if (rc) return rc;
+    tl_status st = tl_params_check(mp, 0, 0);
+    if (st != TL_OK) {
+        cli_fail_status(st, "--da");
+        tl_params_free(mp);
+        return 2;
+    }
+    tl_nn *net = NULL;
+    tl_dataset *src = NULL, *tg = NULL, *ts = NULL;
+    tl_task *task = NULL;
+    tl_report *rep = NULL;
+    tl_pipeline *pipe = NULL;
+    char *text = NULL, *arch = NULL;
+    int *cls = NULL;
+    rc = 1;
+    if (cli_nn_load_raw(a, cli_get(a, "data"), true, &src) != 0) goto done;
+    if (cli_nn_load_raw(a, tgt, false, &tg) != 0) goto done;
+    if (test && cli_nn_load_raw(a, test, false, &ts) != 0) goto done;
+    if (!tl_dataset_has_labels(src)) {
+        cli_fail("'%s' has no labels: the source must be labelled", tl_dataset_name(src));
+        goto done;
+    }
+    size_t nc;
+    if (cli_nn_classes_of(tl_dataset_labels_const(src), tl_dataset_rows(src), &cls, &nc) != 0) goto done;
+    if (from) {
+        if (load_model(a, from, &net) != 0) goto done;
+    } else {
+        size_t shape[3], d = tl_dataset_cols(src);
+        if (!parse_shape(cli_get(a, "input-shape"), d, shape)) {
+            rc = cli_usage("--input-shape: '%s' is not CxHxW", cli_get(a, "input-shape"));
+            goto done;
+        }
+        if (shape[0] * shape[1] * shape[2] != d) {
+            cli_fail("--input-shape %zux%zux%zu has %zu values but '%s' has %zu per sample", shape[0],
+                     shape[1], shape[2], shape[0] * shape[1] * shape[2], tl_dataset_name(src), d);
+            goto done;
+        }
+        if (!(arch = cli_nn_read_arch(cli_get(a, "arch")))) {
+            cli_fail("--arch: cannot read '%s'", cli_get(a, "arch"));
+            goto done;
+        }
+        if ((st = tl_nn_create(arch, shape[0], shape[1], shape[2], seed, &net)) != TL_OK) {
+            cli_fail_status(st, "--arch");
+            goto done;
+        }
+        if (tl_nn_output_dim(net) != nc) {
+            cli_fail("the network's last layer has %zu outputs but the source '%s' has %zu classes: "
+                     "end the architecture with dense:%zu",
+                     tl_nn_output_dim(net), tl_dataset_name(src), nc, nc);
+            goto done;
+        }
+        if ((st = tl_nn_set_labels(net, cls, nc)) != TL_OK) {
+            cli_fail_status(st, "labels");
+            goto done;
+        }
+    }
+    size_t si, ti;
+    if ((st = tl_task_create(&task)) != TL_OK || (st = tl_task_add(task, TL_ROLE_SOURCE, src, &si)) != TL_OK ||
+        (st = tl_task_add(task, TL_ROLE_TARGET, tg, &ti)) != TL_OK ||
+        (st = tl_task_set_test(task, ti, ts)) != TL_OK ||
+        (st = tl_task_add_network(task, TL_ROLE_SOURCE, net, from ? from : "--arch", NULL)) != TL_OK) {
+        cli_fail_status(st, "building the task");
+        goto done;
+    }
+    tl_ctx ctx;
+    cli_nn_ctx(a, &ctx);
+    ctx.seed = seed;
+    tl_run_opts o = tl_run_opts_default();
+    o.ctx = &ctx;
+    o.guard = !cli_flag(a, "no-guard");
+    cli_info(a, "finetune --da %s: %zu labelled source rows of '%s', %zu unlabelled target rows of '%s'",
+             cli_get(a, "da"), tl_dataset_rows(src), tl_dataset_name(src), tl_dataset_rows(tg),
+             tl_dataset_name(tg));
+    st = tl_transfer_run(task, mp, &o, &rep, &pipe);
+    cli_nn_progress_end();
+    if (st != TL_OK) {
+        cli_fail_status(st, "adaptation");
+        goto done;
+    }
+    const tl_nn *tuned = tl_model_network(tl_pipeline_model(pipe));
+    if ((st = tl_nn_save(tuned, save)) != TL_OK ||
+        (cli_get(a, "export-safetensors") &&
+         (st = tl_nn_export_safetensors(tuned, cli_get(a, "export-safetensors"), NULL)) != TL_OK) ||
+        (save_pipe && (st = tl_pipeline_save(pipe, save_pipe)) != TL_OK)) {
+        cli_fail_status(st, "saving the model");
+        goto done;
+    }
+    cli_transfer_warn(rep);
+    st = cli_flag(a, "json") ? tl_report_json(rep, "finetune", &text) : tl_report_text(rep, &text);
+    if (st != TL_OK) {
+        cli_fail_status(st, "rendering the report");
+        goto done;
+    }
+    rc = cli_print_text(text, cli_flag(a, "json"));
+    if (!cli_flag(a, "json")) printf("%-22s %s\n", "model saved to", save);
+done:
+    tl_free(text);
+    free(arch);
+    tl_free(cls);
+    tl_report_free(rep);
+    tl_pipeline_free(pipe);
+    tl_task_free(task);
+    tl_dataset_free(src);
+    tl_dataset_free(tg);
+    tl_dataset_free(ts);
+    tl_nn_free(net);
+    tl_params_free(mp);
+    return rc;
+}
+
 static int run_finetune(cli_args *a) {
     if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
+    if (cli_given(a, "da") || (cli_given(a, "method") && strcmp(cli_get(a, "method"), "deep-da") == 0))
+        return run_da(a);
+    if (cli_given(a, "target-unlabelled"))
+        return cli_usage("--target-unlabelled goes with --da (deep domain adaptation)");
     const char *from = cli_get(a, "from"), *save = cli_get(a, "save"),
                *save_pipe = cli_get(a, "save-pipeline"), *test = cli_get(a, "test");
     if (!from) return cli_usage("--from is required (see 'tl help finetune')");

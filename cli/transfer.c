@@ -58,7 +58,9 @@ void cli_transfer_warn(const tl_report *r) {
             return;
         }
         cli_warn("%s did worse than %s on the scored target (%.2f %% against %.2f %%)", r->method,
-                 below_src ? (net ? "the pre-trained network as it is" : "no transfer (source only)")
+                 below_src ? (net ? (r->n_source ? "the same network trained on the source alone"
+                                                   : "the pre-trained network as it is")
+                                : "no transfer (source only)")
                            : (net ? "training from scratch" : "the target-only learner"),
                  100 * r->result.accuracy,
                  100 * (below_src ? r->source_only.accuracy : r->target_only.accuracy));

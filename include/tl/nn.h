@@ -21,6 +21,9 @@
  *          | dropout:P                  inverted dropout, P in [0, 1)
  *          | relu | lrelu[:SLOPE] | gelu | tanh | sigmoid     (lrelu slope default 0.01)
  *          | flatten                    C x H x W -> CHW x 1 x 1
+ *          | grl                        gradient reversal (Ganin & Lempitsky 2015): identity
+ *                                       forward, -lambda x the gradient backward; lambda 1 until
+ *                                       tl_nn_set_grl / tl_nn_trainer_set_grl (not saved)
  *   e.g. "conv:32:3,bn,relu,pool:2,conv:64:3,bn,relu,pool:2,flatten,dense:128,relu,dense:10".
  * Layers are named by kind and running count ("conv1", "bn2", "dense2", "add1") unless named
  * explicitly ("stem=conv:32:3"). Parameters are named "<layer>.weight", "<layer>.bias",
@@ -80,7 +83,7 @@ void tl_nn_summary(const tl_nn *nn, char *buf, size_t cap);
 size_t tl_nn_layer_count(const tl_nn *nn);
 const char *tl_nn_layer_name(const tl_nn *nn, size_t i);
 /* "conv", "dense", "maxpool", "avgpool", "gap", "bn", "dropout", "relu", "lrelu", "gelu", "tanh",
- * "sigmoid", "flatten", "add". */
+ * "sigmoid", "flatten", "add", "grl". */
 const char *tl_nn_layer_kind(const tl_nn *nn, size_t i);
 void tl_nn_layer_shape(const tl_nn *nn, size_t i, size_t shape[3]); /* output (c, h, w) */
 /* A layer by name, or by index ("3"; negative counts from the end: "-1" is the last layer).
@@ -238,6 +241,151 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
  * them (val_fraction * n, rounded down) into val_rows (at least that many; may be NULL to ask
  * only the count), in the order drawn. */
 tl_status tl_nn_train_split(const tl_nn_train_params *p, size_t n, size_t *val_rows, size_t *nval);
+#endif
+
+/* ---- step-level training (experimental: TL_STATIC_LINKING_ONLY) ----
+ * A trainer holds a network (the trunk), named heads attached to its layers, the optimiser state,
+ * all their parameters in one contiguous block and all their gradients in another. One step:
+ *   in = tl_nn_trainer_input(t); fill (B, input dim);  tl_nn_trainer_forward(t, in, B, seed);
+ *   losses: write or add dLoss/dOutput into each head's dout (tl_nn_trainer_output; zeroed by the
+ *   forward) and extra gradients dLoss/dActivation into taps (tl_nn_trainer_tap; zeroed too);
+ *   tl_nn_trainer_backward(t);  tl_nn_trainer_step(t, lr).
+ * Backward zeroes the gradients first, runs each head backward to its input and adds that into
+ * the trunk's gradient at the head's layer, then the trunk from its output down, adding each tap
+ * where the sweep reaches its layer. The trunk's own output is the head named "" (or NULL). A
+ * "grl" layer (gradient reversal, Ganin & Lempitsky 2015) in the trunk or a head multiplies the
+ * gradient by -lambda (tl_nn_trainer_set_grl). tl_nn_train is a loop over these calls. While a
+ * trainer exists the network must not get another one; freeing it leaves the trunk an ordinary
+ * network with the trained parameters (the heads are freed with the trainer). */
+#ifdef TL_STATIC_LINKING_ONLY
+typedef struct tl_nn_trainer tl_nn_trainer;
+/* p: the optimiser fields (optimizer, lr, momentum, nesterov, betas, eps, weight decay, L2-SP)
+ * and ctx (threads); max_batch: the largest batch a forward will take. */
+tl_status tl_nn_trainer_create(tl_nn *trunk, const tl_nn_train_params *p, size_t max_batch,
+                               tl_nn_trainer **out);
+void tl_nn_trainer_free(tl_nn_trainer *t); /* NULL-safe */
+/* A head network built from arch on the output of trunk layer `layer` (name or index);
+ * *head (may be NULL): borrowed. TL_ERR_NOT_FOUND naming the layer and listing the layers. */
+tl_status tl_nn_trainer_add_head(tl_nn_trainer *t, const char *name, const char *layer,
+                                 const char *arch, uint64_t seed, tl_nn **head);
+/* A head whose input (c, h, w) the caller computes each step (CDAN's multilinear map):
+ * after tl_nn_trainer_forward, tl_nn_trainer_head_forward(x (B, c*h*w)); after its loss,
+ * tl_nn_trainer_head_backward, whose *dx (B, c*h*w) the caller routes into a tap before
+ * tl_nn_trainer_backward (which leaves such a head alone; its step is taken with the others). */
+tl_status tl_nn_trainer_add_input_head(tl_nn_trainer *t, const char *name, size_t c, size_t h,
+                                       size_t w, const char *arch, uint64_t seed, tl_nn **head);
+tl_status tl_nn_trainer_head_forward(tl_nn_trainer *t, const char *name, const float *x);
+tl_status tl_nn_trainer_head_backward(tl_nn_trainer *t, const char *name, const float **dx);
+tl_status tl_nn_trainer_head(tl_nn_trainer *t, const char *name, tl_nn **net);
+/* The trunk's input buffer ((capacity, input dim) floats): fill it and pass it to forward to
+ * avoid a copy. */
+float *tl_nn_trainer_input(tl_nn_trainer *t);
+size_t tl_nn_trainer_capacity(const tl_nn_trainer *t);
+/* Forward in training mode (batch statistics, dropout; step_seed seeds the dropout masks) of
+ * x (B, input dim) through the trunk and every head. */
+tl_status tl_nn_trainer_forward(tl_nn_trainer *t, const float *x, size_t B, uint64_t step_seed);
+/* After forward: out (B, k) the head's outputs, dout (B, k) its output gradient to fill. */
+tl_status tl_nn_trainer_output(tl_nn_trainer *t, const char *head, const float **out, float **dout,
+                               size_t *k);
+/* After forward: act (B, dim) trunk layer `layer`'s output, grad (B, dim) an extra gradient
+ * added there by backward. TL_ERR_NOT_FOUND naming the layer when it does not exist. */
+tl_status tl_nn_trainer_tap(tl_nn_trainer *t, const char *layer, const float **act, float **grad,
+                            size_t *dim);
+tl_status tl_nn_trainer_backward(tl_nn_trainer *t);
+/* One optimiser update of the trunk's and the heads' trainable tensors at learning rate lr. */
+tl_status tl_nn_trainer_step(tl_nn_trainer *t, double lr);
+/* The gradient-reversal coefficient of every grl layer of the trunk and the heads. */
+void tl_nn_trainer_set_grl(tl_nn_trainer *t, double lambda);
+/* The contiguous blocks: *n floats each (parameters include batch-norm running statistics). */
+float *tl_nn_trainer_params(tl_nn_trainer *t, size_t *n);
+float *tl_nn_trainer_grads(tl_nn_trainer *t, size_t *n);
+/* Whether every parameter is finite. */
+bool tl_nn_trainer_finite(const tl_nn_trainer *t);
+#endif
+/* The coefficient of every grl layer of nn. */
+void tl_nn_set_grl(tl_nn *nn, double lambda);
+/* DANN's schedule (Ganin et al., JMLR 2016): lambda_p = 2 / (1 + exp(-10 p)) - 1, p in [0, 1]
+ * the training progress. */
+double tl_nn_dann_lambda(double progress);
+
+/* ---- losses for trainer steps (domain adaptation, multi-task) ----
+ * Each returns the loss (NaN on invalid sizes or no memory) and ADDS scale x its gradient into
+ * the buffers given (NULL: not wanted), so that several losses sum into one output gradient or
+ * one tap. Formulas and references in src/nn/da_loss.c. */
+/* Cross-entropy of logits (B, K) against class indices y (B) in [0, K) with per-sample weights
+ * w (B) (NULL: 1): (1/B) sum_i w_i l_i. *correct (may be NULL): argmax hits. */
+double tl_nn_loss_xent(const float *logits, const int *y, const float *w, size_t B, size_t K,
+                       double scale, float *dlogits, size_t *correct);
+/* Mean (weighted) entropy of softmax(logits) (B, K), K <= 256 without an allocation. */
+double tl_nn_loss_entropy(const float *logits, const float *w, size_t B, size_t K, double scale,
+                          float *dlogits);
+/* Deep CORAL: ||C_s - C_t||_F^2 / (4 d^2) of xs (ns, d) and xt (nt, d); ns, nt >= 2. */
+double tl_nn_loss_coral(const float *xs, size_t ns, const float *xt, size_t nt, size_t d,
+                        double scale, float *gs, float *gt);
+/* MK-MMD^2 of xs (ns, d) and xt (nt, d) with `kernels` RBF widths spaced by factor mul (> 1)
+ * around a base width: `width` when > 0, else the mean squared distance of the pairs used (a
+ * constant to the gradient; DAN: 5 kernels, mul 2); linear: DAN's linear-time unbiased estimate
+ * over min(ns, nt) rows, else the quadratic (biased, all pairs) one. */
+double tl_nn_loss_mmd(const float *xs, size_t ns, const float *xt, size_t nt, size_t d,
+                      size_t kernels, double mul, double width, bool linear, double scale,
+                      float *gs, float *gt);
+/* CDAN's multilinear map: out (B, K*d), out[i, k*d + j] = g[i, k] f[i, j], of features f (B, d)
+ * and class probabilities g (B, K); its backward adds into df (B, d) and dg (B, K) (either NULL). */
+void tl_nn_cdan_map(const float *f, const float *g, size_t B, size_t d, size_t K, float *out);
+void tl_nn_cdan_map_backward(const float *f, const float *g, const float *dout, size_t B, size_t d,
+                             size_t K, float *df, float *dg);
+/* CDAN+E weights w (ns + nt) from probabilities (ns + nt, K), source rows first:
+ * 1 + exp(-H(p)), normalised so each domain's weights sum to (ns + nt) / 2. */
+void tl_nn_cdan_entropy_weights(const float *probs, size_t ns, size_t nt, size_t K, float *w);
+
+/* ---- deep domain adaptation (src/nn/da.c) ---- */
+typedef enum {
+    TL_NN_DA_NONE = 0, /* the source alone (the source-only baseline) */
+    TL_NN_DA_DANN = 1,
+    TL_NN_DA_DAN = 2,
+    TL_NN_DA_CORAL = 3,
+    TL_NN_DA_CDAN = 4,
+    TL_NN_DA_CDAN_E = 5
+} tl_nn_da_method;
+/* "none", "dann", "dan", "coral", "cdan", "cdan-e" */
+tl_status tl_nn_da_parse(const char *s, tl_nn_da_method *out);
+const char *tl_nn_da_name(tl_nn_da_method m);
+#ifdef TL_STATIC_LINKING_ONLY
+typedef struct {
+    tl_nn_da_method method;    /* default DANN */
+    double lambda;             /* weight of the adaptation loss (DANN, CDAN: the gradient
+                                  reversal's coefficient), default 1 */
+    bool lambda_schedule;      /* lambda (2 / (1 + exp(-10 p)) - 1) over the progress p (DANN's
+                                  schedule), else lambda throughout; default true */
+    const char *layer;         /* the feature layer (name or index); NULL: the embedding layer
+                                  (the input of the last dense layer) */
+    const char *disc;          /* DANN / CDAN discriminator after the grl, 2 outputs; default
+                                  "dense:2" (logistic regression, the shallow DANN's) */
+    size_t mmd_kernels;        /* DAN: RBF widths, default 5 */
+    double mmd_mul;            /* DAN: width multiplier, default 2 */
+    bool mmd_linear;           /* DAN: linear-time estimate (default) or the quadratic one */
+    double entropy;            /* weight of target entropy minimisation, default 0 */
+    tl_nn_train_params train;  /* epochs, batch size (per domain), optimiser, lr, schedule,
+                                  val_fraction (of the source) + patience, seed, ctx */
+} tl_nn_da_params;
+tl_nn_da_params tl_nn_da_params_default(void);
+tl_status tl_nn_da_params_check(const tl_nn_da_params *p);
+/* Train nn on labelled source rows xs (ns, input dim), ys (ns) label values, and unlabelled
+ * target rows xt (nt, input dim). A NaN/Inf loss or parameter stops it with the parameters of the
+ * last epoch that ended finite, res->nonfinite set and TL_ERR_NONFINITE. res may be NULL. */
+tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, const int *ys,
+                         size_t ns, const float *xt, size_t nt, tl_nn_train_result *res);
+/* Reverse validation risk (no target label): train a copy of init on 90 % of the source and the
+ * target, pseudo-label the target, train another copy of init from the pseudo-labelled target
+ * to the remaining source rows, *risk = its error on the 10 % of source rows held out. */
+tl_status tl_nn_da_reverse_risk(const tl_nn *init, const tl_nn_da_params *p, const float *xs,
+                                const int *ys, size_t ns, const float *xt, size_t nt, double *risk);
+/* The (lambda, lr) of the grids with the lowest reverse-validation risk (lrs NULL: p's lr);
+ * settings that diverge are skipped. */
+tl_status tl_nn_da_select(const tl_nn *init, const tl_nn_da_params *p, const double *lambdas,
+                          size_t nl, const double *lrs, size_t nlr, const float *xs, const int *ys,
+                          size_t ns, const float *xt, size_t nt, double *lambda, double *lr,
+                          double *risk);
 #endif
 
 /* ---- model files ---- */

@@ -25,7 +25,7 @@
 
 static const char *const kind_names[NN_KIND_COUNT] = {
     "conv", "dense", "maxpool", "avgpool", "gap",  "bn",      "dropout",
-    "relu", "lrelu", "gelu",    "tanh",    "sigmoid", "flatten", "add"};
+    "relu", "lrelu", "gelu",    "tanh",    "sigmoid", "flatten", "add",   "grl"};
 
 const char *nn_kind_name(nn_kind k) { return k < NN_KIND_COUNT ? kind_names[k] : "?"; }
 
@@ -220,7 +220,7 @@ static tl_status parse_layer(tl_nn *nn, scan *sc, const char *raw, nn_shape *cur
         if (strcmp(kw, kind_names[k]) == 0 && k != NN_ADD) kind = (nn_kind)k;
     if (kind == NN_KIND_COUNT)
         return arch_err(sc, TL_ERR_INVALID_ARG, "unknown layer '%s' (conv, dense, maxpool/pool, "
-                        "avgpool, gap, bn, dropout, relu, lrelu, gelu, tanh, sigmoid, flatten)", kw);
+                        "avgpool, gap, bn, dropout, relu, lrelu, gelu, tanh, sigmoid, flatten, grl)", kw);
     nn_layer L;
     memset(&L, 0, sizeof L);
     L.kind = kind;
@@ -303,6 +303,10 @@ static tl_status parse_layer(tl_nn *nn, scan *sc, const char *raw, nn_shape *cur
         if (nf == 2 && !parse_float(f[1], 0.0, 1e6, false, &d))
             return arch_err(sc, TL_ERR_INVALID_ARG, "slope '%s' is not a number >= 0", f[1]);
         L.alpha = (float)d;
+        break;
+    case NN_GRL: /* the coefficient is set per step (tl_nn_set_grl), not part of the string */
+        if (nf != 1) return arch_err(sc, TL_ERR_INVALID_ARG, "%s", "grl takes no arguments");
+        L.alpha = 1.0f;
         break;
     default: /* bn, relu, gelu, tanh, sigmoid */
         if (nf != 1) {

@@ -20,9 +20,11 @@
 
 /* ---- construction ---- */
 
-static void tensor_free(nn_tensor *t) {
-    tl_free(t->data);
-    tl_free(t->grad);
+static void tensor_free(nn_tensor *t, bool packed) {
+    if (!packed) { /* values and gradients still in the parser's own allocations */
+        tl_free(t->data);
+        tl_free(t->grad);
+    }
     tl_free(t->m);
     tl_free(t->v);
     tl_free(t->anchor);
@@ -76,6 +78,7 @@ tl_status tl_nn_create(const char *arch, size_t c, size_t h, size_t w, uint64_t 
     nn->in_scale = 1.0f;
     nn->infer_batch = 64;
     TL_TRY(nn_parse_arch(nn, arch));
+    TL_TRY(nn_pack_into(nn, NULL, NULL));
     for (size_t i = 0; i < nn->nl; i++) nn_layer_init(nn, i, seed);
     TL_TRY(set_identity_labels(nn));
     *out = nn;
@@ -87,7 +90,11 @@ done:
 
 void tl_nn_free(tl_nn *nn) {
     if (!nn) return;
-    for (size_t i = 0; i < nn->nt; i++) tensor_free(&nn->t[i]);
+    for (size_t i = 0; i < nn->nt; i++) tensor_free(&nn->t[i], nn->packed);
+    if (!nn->pextern) {
+        tl_free(nn->pblock);
+        tl_free(nn->gblock);
+    }
     tl_free(nn->t);
     tl_free(nn->layers);
     tl_free(nn->arch);
@@ -125,6 +132,54 @@ tl_status tl_nn_clone(const tl_nn *nn, tl_nn **out) {
     c = NULL;
 done:
     tl_nn_free(c);
+    return st;
+}
+
+tl_status nn_pack_into(tl_nn *nn, float *p, float *g) {
+    tl_status st = TL_OK;
+    float *op = NULL, *og = NULL;
+    size_t pt = 0, gt = 0;
+    for (size_t i = 0; i < nn->nt; i++) {
+        pt += nn->t[i].size;
+        if (nn->t[i].trainable) gt += nn->t[i].size;
+    }
+    if (!p) {
+        TL_CALLOC(op, pt ? pt : 1);
+        TL_CALLOC(og, gt ? gt : 1);
+        p = op;
+        g = og;
+    }
+    /* trainable tensors first, in tensor order (the layout of grad_off), then the statistics */
+    size_t at = 0, ag = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < nn->nt; i++) {
+            nn_tensor *t = &nn->t[i];
+            if (t->trainable != (pass == 0)) continue;
+            memmove(p + at, t->data, t->size * sizeof(float));
+            if (!nn->packed) tl_free(t->data);
+            t->data = p + at;
+            at += t->size;
+            if (t->trainable) {
+                memmove(g + ag, t->grad, t->size * sizeof(float));
+                if (!nn->packed) tl_free(t->grad);
+                t->grad = g + ag;
+                ag += t->size;
+            }
+        }
+    if (nn->packed && !nn->pextern) {
+        tl_free(nn->pblock);
+        tl_free(nn->gblock);
+    }
+    nn->pblock = p;
+    nn->gblock = g;
+    nn->p_total = pt;
+    nn->g_total = gt;
+    nn->packed = true;
+    nn->pextern = op == NULL;
+    op = og = NULL;
+done:
+    tl_free(op);
+    tl_free(og);
     return st;
 }
 
@@ -595,6 +650,7 @@ static void fwd_part(void *v, size_t k) {
     case NN_DROPOUT: nn_dropout_forward(nn, j->li, x, y, nb, b0, j->train); break;
     case NN_FLATTEN: nn_flatten_forward(x, y, nb * is); break;
     case NN_ADD: nn_add_forward(x, nn->a[L->skip] + b0 * is, y, nb * is); break;
+    case NN_GRL: memcpy(y, x, nb * is * sizeof(float)); break;
     default: nn_act_forward(L, x, y, nb * is); break;
     }
 }
@@ -698,8 +754,7 @@ static void forward_range(tl_nn *nn, size_t B, size_t upto) {
 void nn_forward_batch(tl_nn *nn, size_t B) { forward_range(nn, B, nn->nl); }
 
 void nn_zero_grads(tl_nn *nn) {
-    for (size_t i = 0; i < nn->nt; i++)
-        if (nn->t[i].grad) memset(nn->t[i].grad, 0, nn->t[i].size * sizeof(float));
+    if (nn->g_total) memset(nn->gblock, 0, nn->g_total * sizeof(float));
     for (size_t k = 1; k < nn->nthreads; k++)
         if (nn->scr[k].grad) memset(nn->scr[k].grad, 0, nn->grad_total * sizeof(float));
 }
@@ -747,6 +802,10 @@ static void bwd_part(void *v, size_t k) {
     case NN_ADD:
         if (dx) nn_add_backward(dy, dx, n);
         break;
+    case NN_GRL:
+        if (dx)
+            for (size_t e = 0; e < n; e++) dx[e] = -L->alpha * dy[e];
+        break;
     default:
         if (dx) nn_act_backward(L, x, y, dy, dx, n);
         break;
@@ -778,6 +837,12 @@ void nn_backward_batch(tl_nn *nn, size_t B) {
     for (long ii = (long)nn->nl - 1; ii >= lo; ii--) {
         const size_t i = (size_t)ii;
         nn_layer *L = &nn->layers[i];
+        if (nn->tap && nn->tap[i + 1]) { /* g[i+1] is complete here: add the extra gradient */
+            float *gd = nn->g[i + 1];
+            const float *tp = nn->tap[i + 1];
+            const size_t m = B * nn_shape_size(L->out);
+            for (size_t e = 0; e < m; e++) gd[e] += tp[e];
+        }
         job j = {nn, i, B, 1, nn->train && !L->frozen, nn->want_input_grad || ii > first,
                  nn_layer_trainable(nn, i)};
         if (L->kind == NN_BN) {

@@ -40,6 +40,7 @@ typedef enum {
     NN_SIGMOID,
     NN_FLATTEN,
     NN_ADD,
+    NN_GRL, /* gradient reversal: identity forward, -lambda (alpha) times the gradient backward */
     NN_KIND_COUNT
 } nn_kind;
 
@@ -142,7 +143,18 @@ struct tl_nn {
     bool inference;     /* forward for outputs only (run_eval): no backward will follow, so
                            argmax indices and fused-away activations need not be kept */
     uint64_t step_seed; /* dropout masks: seeded per step and layer */
-    bool want_input_grad; /* backward also writes g[0] (gradient checks) */
+    bool want_input_grad; /* backward also writes g[0] (gradient checks, a head of a trainer) */
+    /* parameter storage: every tensor's values in one block (trainable tensors first, in tensor
+     * order, then the running statistics) and every trainable tensor's gradient in another, laid
+     * out as grad_off says; owned by the network, or by a trainer that holds several networks'
+     * blocks end to end (pextern) */
+    float *pblock, *gblock;
+    size_t p_total;     /* floats in pblock */
+    size_t g_total;     /* floats in gblock */
+    bool packed, pextern;
+    /* extra gradients added at named layers: tap[i] (cap, size of activation i), added into
+     * g[i] when the backward sweep reaches it; NULL = none (owned by the trainer) */
+    float **tap;
 };
 
 /* ---- network driver (net.c) ---- */
@@ -154,6 +166,9 @@ void nn_forward_batch(tl_nn *nn, size_t B);
  * trainable layers and g[] as far down as needed. */
 void nn_backward_batch(tl_nn *nn, size_t B);
 void nn_zero_grads(tl_nn *nn);
+/* Move every tensor's values into p (p_total floats) and gradients into g (g_total floats), or
+ * into blocks of the network's own when p is NULL; values are copied over. */
+tl_status nn_pack_into(tl_nn *nn, float *p, float *g);
 /* Whether layer i's parameters are updated. */
 bool nn_layer_trainable(const tl_nn *nn, size_t i);
 /* Initialise a layer's tensors the PyTorch way. */
@@ -244,8 +259,10 @@ typedef struct {
 } nn_opt;
 /* Allocate and zero the optimiser state (a fresh optimiser). */
 tl_status nn_opt_prepare(tl_nn *nn, const nn_opt *o);
-/* One update of every trainable tensor with its layer's lr multiplier. */
+/* One update of every trainable tensor with its layer's lr multiplier (o->t counts it). */
 void nn_opt_step(tl_nn *nn, nn_opt *o, double lr);
+/* The same update for step o->t, already counted (several networks stepped as one). */
+void nn_opt_apply(tl_nn *nn, const nn_opt *o, double lr);
 /* Learning rate at step `step` (0-based) of `steps_per_epoch`-step epochs. */
 double nn_schedule_lr(const tl_nn_train_params *p, size_t step, size_t steps_per_epoch);
 

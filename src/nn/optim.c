@@ -35,6 +35,10 @@ done:
 
 void nn_opt_step(tl_nn *nn, nn_opt *o, double lr) {
     o->t++;
+    nn_opt_apply(nn, o, lr);
+}
+
+void nn_opt_apply(tl_nn *nn, const nn_opt *o, double lr) {
     const double bc1 = 1.0 - pow(o->beta1, (double)o->t), bc2 = 1.0 - pow(o->beta2, (double)o->t);
     for (size_t i = 0; i < nn->nt; i++) {
         nn_tensor *t = &nn->t[i];

@@ -226,6 +226,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
     char *log = NULL;
     size_t log_len = 0, log_cap = 0, log_sent = 0;
     tl_wfile *log_stream = NULL; /* the log when it is a stream, open for the run */
+    tl_nn_trainer *trn = NULL;
     tl_nn_train_result r;
     memset(&r, 0, sizeof r);
     r.val_loss = r.val_acc = NAN;
@@ -255,21 +256,9 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
     size_t *tr = perm + nval, *va = perm;
 
     const size_t B = p->batch_size < ntr ? p->batch_size : ntr;
-    TL_TRY(nn_workspace_reserve(nn, B > nn->infer_batch ? B : nn->infer_batch));
+    /* the loop is steps of the trainer (trainer.c): forward, loss, backward, optimiser step */
+    TL_TRY(tl_nn_trainer_create(nn, p, B, &trn));
     TL_ALLOC(yb, nn->cap);
-    nn_opt o;
-    memset(&o, 0, sizeof o);
-    o.kind = p->optimizer;
-    o.lr = p->lr;
-    o.momentum = p->momentum;
-    o.nesterov = p->nesterov;
-    o.beta1 = p->beta1;
-    o.beta2 = p->beta2;
-    o.eps = p->eps;
-    o.weight_decay = p->weight_decay;
-    o.l2sp_alpha = p->l2sp_alpha;
-    o.l2sp_beta = p->l2sp_alpha > 0 ? p->l2sp_beta : 0;
-    TL_TRY(nn_opt_prepare(nn, &o));
     size_t total = 0;
     for (size_t i = 0; i < nn->nt; i++) total += nn->t[i].size;
     TL_ALLOC(good, total);
@@ -310,9 +299,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
                 else memcpy(dst, src, d * sizeof(float));
                 yb[b] = yi[tr[b0 + b]];
             }
-            nn->train = true;
-            nn->step_seed = p->seed * 0xD1B54A32D192ED03ULL + step;
-            nn_forward_batch(nn, nb);
+            TL_TRY(tl_nn_trainer_forward(trn, nn->a[0], nb, p->seed * 0xD1B54A32D192ED03ULL + step));
             size_t h = 0;
             const double loss = batch_loss(nn, p, yb, nb, nn->g[nn->nl], &h);
             if (!isfinite(loss)) {
@@ -330,10 +317,9 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
             sum_loss += loss * (double)nb;
             hits_ep += h;
             seen += nb;
-            nn_zero_grads(nn);
-            nn_backward_batch(nn, nb);
+            TL_TRY(tl_nn_trainer_backward(trn));
             lr = nn_schedule_lr(p, step, steps_per_epoch);
-            nn_opt_step(nn, &o, lr);
+            TL_TRY(tl_nn_trainer_step(trn, lr));
             trained += nb;
             const double t = tli_seconds();
             if (p->ctx && p->ctx->progress && (t - t_report > 0.2 || step + 1 == total_steps)) {
@@ -424,6 +410,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
     r.samples_per_s = r.seconds > 0 ? (double)trained / r.seconds : 0.0;
     (void)K;
 done:
+    tl_nn_trainer_free(trn);
     if (nn) nn->train = false;
     if (res) *res = r;
     tl_free(yi);

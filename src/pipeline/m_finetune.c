@@ -131,6 +131,9 @@ done:
 typedef struct {
     tl_nn *nn;
     tl_nn_train_result r;
+    /* deep-da: the trade-off and rate it trained with, and the reverse-validation risk that
+     * chose them (NaN when given) */
+    double lambda, lr, risk;
 } ft_state;
 
 static void ft_free(void *s) {
@@ -325,6 +328,234 @@ done:
     tl_tlm_free(sub);
     ft_free(s);
     return st;
+}
+
+/* ---- deep-da: deep domain adaptation (tl_nn_da_*) ----
+ * The task: the labelled source rows, the unlabelled target rows, and the network to start from
+ * (a domain holding a network: a saved model, or one the command built from --arch). The fit
+ * picks lambda (and the rate, given lr-grid) by reverse validation when lambda is "auto", then
+ * trains a copy of the network on the source and target rows. */
+static const tl_param_desc deepda_params[] = {
+    {"da", TL_PARAM_CHOICE, "dann", 0, 0, "dann,dan,coral,cdan,cdan-e",
+     "the adaptation: DANN (domain discriminator behind gradient reversal), DAN (MK-MMD), Deep "
+     "CORAL, CDAN (discriminator on the features x class probabilities), CDAN+E (entropy "
+     "weighted)",
+     NULL},
+    {"lambda", TL_PARAM_TEXT, "auto", 0, 0, NULL,
+     "weight of the adaptation loss; 'auto': chosen from lambda-grid by reverse validation "
+     "(no target label)",
+     NULL},
+    {"lambda-grid", TL_PARAM_TEXT, "0.01,0.0316,0.1,0.316,1", 0, 0, NULL,
+     "the values reverse validation tries for lambda = auto", NULL},
+    {"lr-grid", TL_PARAM_TEXT, "", 0, 0, NULL,
+     "learning rates reverse validation tries with lambda = auto (empty: lr)", NULL},
+    {"lambda-schedule", TL_PARAM_CHOICE, "dann", 0, 0, "dann,fixed",
+     "dann: lambda (2 / (1 + exp(-10 p)) - 1) over the progress p; fixed: lambda throughout",
+     NULL},
+    {"layer", TL_PARAM_TEXT, "", 0, 0, NULL,
+     "the feature layer the adaptation acts on (default: the input of the last dense layer)", NULL},
+    {"disc", TL_PARAM_TEXT, "dense:2", 0, 0, NULL,
+     "DANN/CDAN domain discriminator after the gradient reversal (2 outputs)", NULL},
+    {"mmd-kernels", TL_PARAM_INT, "5", 1, 32, NULL, "DAN: number of RBF widths", NULL},
+    {"mmd-mul", TL_PARAM_REAL, "2", 1.000001, 100, NULL, "DAN: ratio of successive widths", NULL},
+    {"mmd-estimate", TL_PARAM_CHOICE, "linear", 0, 0, "linear,quadratic",
+     "DAN: the linear-time unbiased estimate or the quadratic one", NULL},
+    {"entropy", TL_PARAM_REAL, "0", 0, 1e6, NULL,
+     "weight of entropy minimisation on the target predictions", NULL},
+    TLX_NN_TRAIN_PARAMS};
+
+/* "a,b,c" -> v (at most cap); false when malformed or a value is outside [lo, hi]. */
+static bool parse_grid(const char *s, double *v, size_t cap, size_t *n, double lo, double hi) {
+    *n = 0;
+    while (*s) {
+        char *end;
+        double x = strtod(s, &end);
+        if (end == s || *n == cap || !(x >= lo && x <= hi)) return false;
+        v[(*n)++] = x;
+        if (*end == '\0') break;
+        if (*end != ',') return false;
+        s = end + 1;
+    }
+    return true;
+}
+
+static tl_status dda_settings(const tl_params *p, const tl_ctx *ctx, tl_nn_da_params *q,
+                              double *lam_grid, size_t *nl, double *lr_grid, size_t *nlr,
+                              bool *autol) {
+    tl_status st = TL_OK;
+    *q = tl_nn_da_params_default();
+    TL_TRY(tl_nn_da_parse(tlx_str(p, "da"), &q->method));
+    TL_TRY(tlx_nn_train_params(p, ctx, &q->train));
+    const char *l = tlx_str(p, "lambda");
+    *autol = strcmp(l, "auto") == 0;
+    if (!*autol) {
+        char *end;
+        q->lambda = strtod(l, &end);
+        TL_CHECK(end != l && !*end && q->lambda >= 0 && q->lambda <= 1e6, TL_ERR_INVALID_ARG,
+                 "deep-da: lambda = '%s' is not 'auto' or a number in [0, 1e6]", l);
+    }
+    TL_CHECK(parse_grid(tlx_str(p, "lambda-grid"), lam_grid, 16, nl, 0, 1e6) && *nl > 0,
+             TL_ERR_INVALID_ARG, "deep-da: lambda-grid = '%s' is not a list of 1..16 numbers in "
+             "[0, 1e6]", tlx_str(p, "lambda-grid"));
+    TL_CHECK(parse_grid(tlx_str(p, "lr-grid"), lr_grid, 16, nlr, 1e-12, 1e6), TL_ERR_INVALID_ARG,
+             "deep-da: lr-grid = '%s' is not a list of at most 16 rates in (0, 1e6]",
+             tlx_str(p, "lr-grid"));
+    TL_CHECK(q->train.loss == TL_NN_LOSS_XENT && q->train.label_smoothing == 0 && !q->train.crop_pad &&
+                 !q->train.flip && !q->train.log_csv,
+             TL_ERR_INVALID_ARG, "deep-da trains with plain cross-entropy, without augmentation or a "
+             "per-epoch log: loss, label-smoothing, augment and log are not for it");
+    q->lambda_schedule = strcmp(tlx_str(p, "lambda-schedule"), "dann") == 0;
+    q->layer = tlx_str(p, "layer");
+    q->disc = tlx_str(p, "disc");
+    q->mmd_kernels = (size_t)tlx_int(p, "mmd-kernels");
+    q->mmd_mul = tlx_num(p, "mmd-mul");
+    q->mmd_linear = strcmp(tlx_str(p, "mmd-estimate"), "linear") == 0;
+    q->entropy = tlx_num(p, "entropy");
+    TL_TRY(tl_nn_da_params_check(q));
+done:
+    return st;
+}
+
+static tl_status dda_check(const tl_params *p, size_t n_features, size_t n_samples) {
+    tl_nn_da_params q;
+    double lg[16], rg[16];
+    size_t nl, nr;
+    bool a;
+    (void)n_features;
+    (void)n_samples;
+    return dda_settings(p, NULL, &q, lg, &nl, rg, &nr, &a);
+}
+
+/* The network domain of a task (the starting network), or NULL. */
+static const tl_nn *task_network(const tl_task *t) {
+    for (size_t i = 0; i < tl_task_count(t); i++)
+        if (tl_task_network(t, i)) return tl_task_network(t, i);
+    return NULL;
+}
+
+tl_status tlx_deep_da_rows(const tl_nn *nn, const tl_task *t, size_t src, size_t tgt, float **xs,
+                           float **xt) {
+    tl_status st = TL_OK;
+    const tl_dataset *S = tl_task_data(t, src), *T = tl_task_data(t, tgt);
+    size_t ds[TL_SAMPLE_SHAPE_MAX], dt[TL_SAMPLE_SHAPE_MAX], shape[3];
+    *xs = *xt = NULL;
+    TL_CHECK(S && T, TL_ERR_EMPTY, "deep-da: the task needs source rows and target rows");
+    tl_nn_input_shape(nn, shape);
+    const size_t ks = tl_dataset_sample_shape(S, ds), kt = tl_dataset_sample_shape(T, dt);
+    TL_CHECK(tl_dataset_cols(T) == tl_dataset_cols(S) && (ks != kt || ks == 0 || memcmp(ds, dt, ks * sizeof *ds) == 0),
+             TL_ERR_SHAPE, "deep-da: the target '%s' has %zu values per sample%s%s, the source "
+             "'%s' %zu: the domains must have the same feature width or image shape",
+             tl_dataset_name(T), tl_dataset_cols(T), kt ? " (an image stack)" : "", "",
+             tl_dataset_name(S), tl_dataset_cols(S));
+    TL_CHECK(tl_dataset_cols(S) == tl_nn_input_dim(nn), TL_ERR_SHAPE,
+             "deep-da: the data has %zu values per sample but the network takes %zux%zux%zu = %zu",
+             tl_dataset_cols(S), shape[0], shape[1], shape[2], tl_nn_input_dim(nn));
+    TL_TRY(tlx_nn_rows(nn, S, xs));
+    TL_TRY(tlx_nn_rows(nn, T, xt));
+done:
+    if (st != TL_OK) {
+        tl_free(*xs);
+        *xs = NULL;
+    }
+    return st;
+}
+
+static tl_status dda_fit(const tl_params *p, const tlx_fit_args *f, void **out) {
+    tl_status st = TL_OK;
+    ft_state *s = NULL;
+    float *xs = NULL, *xt = NULL;
+    tl_nn_da_params q;
+    double lg[16], rg[16];
+    size_t nl, nr;
+    bool autol;
+    const tl_nn *init = task_network(f->task);
+    TL_CHECK(init, TL_ERR_INVALID_ARG, "deep-da: the task holds no network to start from "
+             "(give a saved model or an architecture)");
+    TL_TRY(dda_settings(p, f->ctx, &q, lg, &nl, rg, &nr, &autol));
+    const tl_dataset *S = tl_task_data(f->task, f->source), *T = tl_task_data(f->task, f->target);
+    TL_CHECK(S && T && f->source != f->target, TL_ERR_EMPTY,
+             "deep-da: the task needs labelled source rows and unlabelled target rows");
+    TL_TRY(tlx_deep_da_rows(init, f->task, f->source, f->target, &xs, &xt));
+    const size_t ns = tl_dataset_rows(S), nt = tl_dataset_rows(T);
+    const int *ys = tl_dataset_labels_const(S);
+    TL_CALLOC(s, 1);
+    s->risk = NAN;
+    if (autol) {
+        TL_TRY(tl_nn_da_select(init, &q, lg, nl, nr ? rg : NULL, nr, xs, ys, ns, xt, nt, &q.lambda,
+                               &q.train.lr, &s->risk));
+        tl_log(f->ctx, TL_LOG_INFO, "deep-da: reverse validation chose lambda %g, lr %g (risk %.4f)",
+               q.lambda, q.train.lr, s->risk);
+    }
+    s->lambda = q.lambda;
+    s->lr = q.train.lr;
+    TL_TRY(tl_nn_clone(init, &s->nn));
+    st = tl_nn_da_train(s->nn, &q, xs, ys, ns, xt, nt, &s->r);
+    if (st == TL_ERR_NONFINITE) { /* the network holds the last good parameters: keep them */
+        tl_log(f->ctx, TL_LOG_WARN, "deep-da: %s", tl_error_message());
+        st = TL_OK;
+    }
+    if (st != TL_OK) {
+        st = tl_fail_prefix(st, "deep-da");
+        goto done;
+    }
+    *out = s;
+    s = NULL;
+done:
+    tl_free(xs);
+    tl_free(xt);
+    ft_free(s);
+    return st;
+}
+
+static size_t dda_info(const void *sp, const char **keys, double *vals, size_t cap) {
+    const ft_state *s = sp;
+    const char *k[] = {"lambda", "lr", "reverse_validation_risk", "epochs", "source_val_accuracy",
+                       "train_seconds", "stopped_nonfinite"};
+    double v[] = {s->lambda, s->lr, s->risk, (double)s->r.epochs_run, s->r.val_acc, s->r.seconds,
+                  s->r.nonfinite ? 1.0 : 0.0};
+    size_t n = 0;
+    for (; n < 7 && n < cap; n++) keys[n] = k[n], vals[n] = v[n];
+    return n;
+}
+
+static tl_status dda_read(const tl_params *p, const tl_tlm *c, const char *prefix, const char *name,
+                          void **out) {
+    tl_status st = ft_read(p, c, prefix, name, out);
+    if (st == TL_OK) {
+        ft_state *s = *out;
+        s->lambda = s->lr = s->risk = NAN;
+    }
+    return st;
+}
+
+static const tlx_ops dda_ops = {.check = dda_check,
+                                .fit = dda_fit,
+                                .free = ft_free,
+                                .input_dim = ft_input_dim,
+                                .predict = ft_predict,
+                                .scores = ft_scores,
+                                .classes = ft_classes,
+                                .info = dda_info,
+                                .write = ft_write,
+                                .read = dda_read};
+
+const tl_method tlx_m_deep_da = {
+    "deep-da",
+    "deep domain adaptation of a network to an unlabelled target (DANN, DAN, Deep CORAL, CDAN)",
+    "Ganin et al., JMLR 2016 (DANN); Long et al., ICML 2015 (DAN); Sun & Saenko, ECCV-W 2016 "
+    "(Deep CORAL); Long et al., NeurIPS 2018 (CDAN)",
+    TL_FAMILY_MODEL,
+    0,
+    TL_NEEDS_SOURCE_LABELS | TL_NEEDS_TARGET,
+    "network",
+    deepda_params,
+    TLX_NPARAMS(deepda_params),
+    &dda_ops};
+
+void tlx_deep_da_choice(const tl_model *m, double *lambda, double *lr) {
+    const ft_state *s = tlx_model_state(m);
+    *lambda = s ? s->lambda : NAN;
+    *lr = s ? s->lr : NAN;
 }
 
 const tl_nn *tlx_finetuned_network(const tl_model *m) {

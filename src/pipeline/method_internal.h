@@ -139,6 +139,12 @@ const void *tlx_model_state(const tl_model *m);
 const tl_dataset *tlx_model_train_rows(const tl_task *t, size_t target);
 tl_status tlx_nn_rows(const tl_nn *nn, const tl_dataset *ds, float **x);
 const tl_nn *tlx_finetuned_network(const tl_model *m);
+/* deep-da: the source and target rows of a task as the network's input (float32), with the
+ * width / image-shape checks (TL_ERR_SHAPE naming both domains). */
+tl_status tlx_deep_da_rows(const tl_nn *nn, const tl_task *t, size_t src, size_t tgt, float **xs,
+                           float **xt);
+/* deep-da: the lambda and lr a fitted model trained with. */
+void tlx_deep_da_choice(const tl_model *m, double *lambda, double *lr);
 
 /* The registry (registry.c). */
 extern const tl_method *const tlx_registry[];

@@ -46,6 +46,10 @@ tl_status tlx_pipeline_make(tlx_scalers *sc, tl_model *model, tl_learner *learne
 /* The protocol of the model family (run_model.c), called by tl_transfer_run with its options. */
 tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_run_opts *o,
                         size_t src, size_t tgt, tl_report **report, tl_pipeline **pipeline);
+/* Deep domain adaptation's protocol (run_deepda.c): source rows, unlabelled target rows and a
+ * starting network; source-only baseline, guard on held-out source rows. */
+tl_status tlx_run_deep_da(const tl_task *task, const tl_params *method, const tl_run_opts *o,
+                          size_t src, size_t tgt, tl_report **report, tl_pipeline **pipeline);
 
 /* The protocol of the heterogeneous methods (run_hetero.c): domains of different widths. */
 tl_status tlx_run_hetero(const tl_task *task, const tl_params *method, const tl_run_opts *o,

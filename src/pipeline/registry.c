@@ -16,7 +16,7 @@ extern const tl_method tlx_m_cdspp, tlx_m_cdls; /* heterogeneous (m_hetero.c) */
 extern const tl_method tlx_m_kmm, tlx_m_kliep, tlx_m_ulsif, tlx_m_domain_clf;
 extern const tl_method tlx_m_rulsif;
 extern const tl_method tlx_m_tradaboost;
-extern const tl_method tlx_m_finetune;
+extern const tl_method tlx_m_finetune, tlx_m_deep_da;
 
 const tl_method *const tlx_registry[] = {
     &tlx_m_1nn, &tlx_m_knn, &tlx_m_logreg, &tlx_m_svm, &tlx_m_ridge,
@@ -26,7 +26,7 @@ const tl_method *const tlx_registry[] = {
     &tlx_m_kmm, &tlx_m_kliep, &tlx_m_ulsif, &tlx_m_domain_clf,
     &tlx_m_rulsif,
     &tlx_m_tradaboost,
-    &tlx_m_finetune,
+    &tlx_m_finetune, &tlx_m_deep_da,
 };
 const size_t tlx_registry_count = sizeof tlx_registry / sizeof tlx_registry[0];
 

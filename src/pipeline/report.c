@@ -381,7 +381,10 @@ tl_status tl_report_text(const tl_report *r, char **out) {
     } else {
         char tm[64];
         snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_baseline);
-        score_line(&t, net ? "pre-trained, as is" : "no transfer", &r->source_only,
+        /* a network adapted from labelled source rows (deep-da): its baseline is the same
+         * network trained on the source alone */
+        score_line(&t, !net ? "no transfer" : r->n_source ? "source only" : "pre-trained, as is",
+                   &r->source_only,
                    net ? NULL : tm);
         score_line(&t, net ? "from scratch" : "target only", &r->target_only, net ? tm : NULL);
         score_line(&t, "source + target", &r->pooled, NULL);

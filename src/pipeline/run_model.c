@@ -55,6 +55,8 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
     tlx_scalers sc;
     memset(&sc, 0, sizeof sc);
     double t_start = tli_seconds(), t0;
+    if (tl_params_method(method)->needs & TL_NEEDS_SOURCE_LABELS) /* adaptation: run_deepda.c */
+        return tlx_run_deep_da(task, method, o, src, tgt, report, pipeline);
     tl_nn *net = tl_task_network(task, src);
     const tl_dataset *tr = tlx_model_train_rows(task, tgt), *E = tl_task_test(task, tgt);
     TL_CHECK(net, TL_ERR_INVALID_ARG, "transfer: the source domain of a %s holds no network",

@@ -1,0 +1,62 @@
+#!/bin/sh
+# bench/deep_da_speed.sh: DANN training speed and peak memory, libtl (bench/deep_da_speed.c)
+# against PyTorch 1.13 CPU (bench/ref_deep_da.py) in one run: the DANN paper's shallow network on
+# Amazon reviews (books -> dvd, 2000 + 2000 rows, 5000-d), 32 + 32 rows a step, ROUNDS rounds
+# alternating the two (fresh processes), THREADS threads each (OPENBLAS/OMP and
+# torch.set_num_threads). Table: every round's samples/s, the median, the ratio of medians, peak
+# RSS. Called by `sh bench/run.sh deep_da`; writes bench/out/deep_da_speed.md.
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+PY=${PY:-/usr/bin/python3}
+THREADS=${BENCH_THREADS:-2}
+ROUNDS=${ROUNDS:-3}
+EPOCHS=${EPOCHS:-5}
+A=${TL_DATA:-../shared/data}/amazon_review_dann_5000
+export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
+mkdir -p bench/out "$BUILD/bench"
+[ -f "$BUILD/libtl.a" ] || make -s BUILD="$BUILD" lib >&2
+cc -std=c11 -O2 -g -Wall -Wextra -Wpedantic -Wshadow -D_GNU_SOURCE -DTL_STATIC_LINKING_ONLY -Iinclude \
+    $(pkg-config --cflags openblas matio) -o "$BUILD/bench/deep_da_speed" bench/deep_da_speed.c \
+    "$BUILD/libtl.a" $(pkg-config --libs openblas matio) -llapacke -lz -lm -lpthread
+J=bench/out/deep_da_speed.jsonl
+: >"$J"
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+for r in $(seq 1 "$ROUNDS"); do
+    echo "deep_da_speed: round $r/$ROUNDS: libtl" >&2
+    "$BUILD/bench/deep_da_speed" --source "$A/books_train.svmlight" --target "$A/dvd_train.svmlight" \
+        --epochs "$EPOCHS" --threads "$THREADS" >>"$J"
+    echo "deep_da_speed: round $r/$ROUNDS: pytorch" >&2
+    "$PY" bench/ref_deep_da.py --source "$A/books_train.svmlight" --target "$A/dvd_train.svmlight" \
+        --epochs "$EPOCHS" --threads "$THREADS" >>"$J"
+    # OpenMP's default wait policy spins; on a machine whose cores are shared it can lose most of
+    # its time to the spinning, so PyTorch also runs with passive waiting (its best here)
+    echo "deep_da_speed: round $r/$ROUNDS: pytorch, OMP_WAIT_POLICY=PASSIVE" >&2
+    OMP_WAIT_POLICY=PASSIVE "$PY" bench/ref_deep_da.py --source "$A/books_train.svmlight" \
+        --target "$A/dvd_train.svmlight" --epochs "$EPOCHS" --threads "$THREADS" --tag passive >>"$J"
+done
+"$PY" - "$J" "$THREADS" "$LOAD" >bench/out/deep_da_speed.md <<'PYEOF'
+import json, platform, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+lt = [r for r in rows if r["impl"].startswith("libtl")]
+pd = [r for r in rows if r["impl"].startswith("pytorch") and not r.get("tag")]
+pp = [r for r in rows if r["impl"].startswith("pytorch") and r.get("tag") == "passive"]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+print("DANN training, Amazon books -> dvd (5000-d dense float32 input, dense:100,sigmoid,dense:2 + "
+      "grl,dense:2 head), 32 + 32 rows a step; %s, %s threads, load average at start %s" % (cpu, sys.argv[2], sys.argv[3]))
+print("Command: sh bench/run.sh deep_da\n")
+print("| side | samples/s, each round | median | peak RSS (MB, max) | last epoch source loss |")
+print("|---|---|---|---|---|")
+for name, rs in (("libtl", lt), ("pytorch (OpenMP default wait)", pd), ("pytorch, OMP_WAIT_POLICY=PASSIVE", pp)):
+    if not rs:
+        continue
+    print("| %s | %s | %.0f | %.0f | %.4f |" % (name, ", ".join("%.0f" % r["samples_per_s"] for r in rs),
+          statistics.median(r["samples_per_s"] for r in rs), max(r["peak_rss_mb"] for r in rs), rs[-1]["final_loss"]))
+med = lambda rs: statistics.median(r["samples_per_s"] for r in rs)
+best = max((rs for rs in (pd, pp) if rs), key=med, default=None)
+if lt and best:
+    print("\nlibtl / PyTorch at its best configuration here (%s): samples/s %.2fx (medians), peak memory %.2fx" % (
+        "passive wait" if best is pp else "default wait", med(lt) / med(best),
+        max(r["peak_rss_mb"] for r in lt) / max(r["peak_rss_mb"] for r in best)))
+PYEOF
+cat bench/out/deep_da_speed.md

@@ -1,0 +1,433 @@
+/* Deep domain adaptation on the step-level trainer (trainer.c): a network trained on labelled
+ * source rows and unlabelled target rows at once, each step one batch of each domain, the
+ * source's cross-entropy plus an adaptation loss on a feature layer:
+ *   DANN  (Ganin et al., JMLR 2016): a domain discriminator (a head "grl,<disc>") on the
+ *         feature layer, cross-entropy source 0 / target 1; the gradient reversal's coefficient
+ *         follows lambda (2 / (1 + exp(-10 p)) - 1) over the progress p (or stays lambda);
+ *   DAN   (Long et al., ICML 2015): lambda MK-MMD^2 of the two halves of the feature batch
+ *         (linear-time estimate by default);
+ *   CORAL (Sun & Saenko, 2016): lambda ||C_s - C_t||_F^2 / (4 d^2);
+ *   CDAN  (Long et al., NeurIPS 2018): the discriminator reads the multilinear map of the
+ *         features and the (detached) class probabilities; CDAN+E weights each sample by
+ *         1 + exp(-H(p)).
+ * Optional entropy minimisation of the target predictions. Early stopping on held-out source
+ * rows (the target has no labels); a NaN or infinite loss or parameter stops the run with the
+ * last good parameters (those of the last epoch that ended finite).
+ * Reverse validation (Zhong et al., ECML 2010; the DANN paper's model selection): train on
+ * 90 % of the source and the target, label the target with that network, train the same
+ * initial network back from the pseudo-labelled target to the source rows (unlabelled), and
+ * score it on the 10 % of source rows held out: a risk that needs no target label. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal/util.h"
+#include "nn/nn_internal.h"
+
+tl_nn_da_params tl_nn_da_params_default(void) {
+    tl_nn_da_params p;
+    memset(&p, 0, sizeof p);
+    p.method = TL_NN_DA_DANN;
+    p.lambda = 1.0;
+    p.lambda_schedule = true;
+    p.disc = "dense:2";
+    p.mmd_kernels = 5;
+    p.mmd_mul = 2.0;
+    p.mmd_linear = true;
+    p.train = tl_nn_train_params_default();
+    return p;
+}
+
+tl_status tl_nn_da_parse(const char *s, tl_nn_da_method *out) {
+    static const char *const w[] = {"none", "dann", "dan", "coral", "cdan", "cdan-e"};
+    for (size_t i = 0; s && i < sizeof w / sizeof *w; i++)
+        if (strcmp(s, w[i]) == 0) {
+            *out = (tl_nn_da_method)i;
+            return TL_OK;
+        }
+    return tl_fail(TL_ERR_INVALID_ARG, "unknown adaptation '%s' (none, dann, dan, coral, cdan, cdan-e)",
+                   s ? s : "(null)");
+}
+
+const char *tl_nn_da_name(tl_nn_da_method m) {
+    static const char *const w[] = {"none", "dann", "dan", "coral", "cdan", "cdan-e"};
+    return (unsigned)m < sizeof w / sizeof *w ? w[m] : "?";
+}
+
+tl_status tl_nn_da_params_check(const tl_nn_da_params *p) {
+    if (!p) return tl_fail(TL_ERR_INVALID_ARG, "adaptation parameters: NULL");
+    if ((unsigned)p->method > TL_NN_DA_CDAN_E)
+        return tl_fail(TL_ERR_INVALID_ARG, "unknown adaptation %d", (int)p->method);
+    if (!(p->lambda >= 0 && p->lambda <= 1e6))
+        return tl_fail(TL_ERR_INVALID_ARG, "adaptation weight lambda = %g: must be in [0, 1e6]", p->lambda);
+    if (!(p->entropy >= 0 && p->entropy <= 1e6))
+        return tl_fail(TL_ERR_INVALID_ARG, "entropy weight = %g: must be in [0, 1e6]", p->entropy);
+    if (p->method == TL_NN_DA_DAN && (p->mmd_kernels < 1 || p->mmd_kernels > 32 || !(p->mmd_mul > 1)))
+        return tl_fail(TL_ERR_INVALID_ARG, "MK-MMD: %zu kernels (1..32), multiplier %g (> 1)",
+                       p->mmd_kernels, p->mmd_mul);
+    return tl_nn_train_params_check(&p->train);
+}
+
+/* Softmax rows of z (B, K) into P. */
+static void softmax_rows(const float *z, size_t B, size_t K, float *P) {
+    for (size_t i = 0; i < B; i++) {
+        const float *r = z + i * K;
+        double mx = r[0], s = 0;
+        for (size_t k = 1; k < K; k++) mx = r[k] > mx ? r[k] : mx;
+        for (size_t k = 0; k < K; k++) s += exp((double)r[k] - mx);
+        for (size_t k = 0; k < K; k++) P[i * K + k] = (float)(exp((double)r[k] - mx) / s);
+    }
+}
+
+tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, const int *ys,
+                         size_t ns, const float *xt, size_t nt, tl_nn_train_result *res) {
+    tl_status st = TL_OK;
+    tl_nn_trainer *tr = NULL;
+    int *yi = NULL, *yb = NULL, *yv = NULL;
+    size_t *perm = NULL, *tperm = NULL;
+    float *good = NULL, *best = NULL, *xv = NULL, *P = NULL, *Tm = NULL, *w = NULL;
+    tl_nn_train_result r;
+    memset(&r, 0, sizeof r);
+    r.val_loss = r.val_acc = NAN;
+    TL_CHECK(nn && xs && ys && (xt || nt == 0), TL_ERR_INVALID_ARG, "nn_da_train: NULL argument");
+    TL_TRY(tl_nn_da_params_check(p));
+    const tl_nn_train_params *tp = &p->train;
+    const bool adapt = p->method != TL_NN_DA_NONE && (p->lambda > 0 || p->entropy > 0);
+    TL_CHECK(ns >= 2, TL_ERR_EMPTY, "nn_da_train: %zu source rows (at least 2)", ns);
+    TL_CHECK(!adapt || nt >= 2, TL_ERR_EMPTY, "adaptation (%s): %zu unlabelled target rows (at least 2)",
+             tl_nn_da_name(p->method), nt);
+    const size_t d = nn_shape_size(nn->in), K = tl_nn_output_dim(nn);
+    for (size_t i = 0; i < ns * d; i++)
+        TL_CHECK(isfinite(xs[i]), TL_ERR_NONFINITE, "nn_da_train: source sample %zu, value %zu is %f",
+                 i / d + 1, i % d + 1, (double)xs[i]);
+    for (size_t i = 0; adapt && i < nt * d; i++)
+        TL_CHECK(isfinite(xt[i]), TL_ERR_NONFINITE, "nn_da_train: target sample %zu, value %zu is %f",
+                 i / d + 1, i % d + 1, (double)xt[i]);
+    TL_ALLOC(yi, ns);
+    TL_TRY(nn_map_labels(nn, ys, ns, yi));
+    size_t feat;
+    if (p->layer && p->layer[0]) {
+        st = tl_nn_layer_find(nn, p->layer, &feat);
+        if (st != TL_OK) {
+            st = tl_fail_prefix(st, "adaptation layer");
+            goto done;
+        }
+    } else {
+        st = tl_nn_embed_layer(nn, &feat);
+        if (st != TL_OK) {
+            st = tl_fail_prefix(st, "adaptation (%s)", tl_nn_da_name(p->method));
+            goto done;
+        }
+    }
+    char featname[NN_NAME_MAX];
+    snprintf(featname, sizeof featname, "%s", nn->layers[feat].name);
+    const size_t fd = nn_shape_size(nn->layers[feat].out);
+
+    /* the source split, drawn as tl_nn_train draws it */
+    tl_rng rng;
+    tl_rng_seed(&rng, tp->seed);
+    TL_ALLOC(perm, ns);
+    for (size_t i = 0; i < ns; i++) perm[i] = i;
+    const size_t nval = (size_t)floor(tp->val_fraction * (double)ns), ntr = ns - nval;
+    TL_CHECK(ntr >= 2, TL_ERR_EMPTY, "nn_da_train: the validation split leaves %zu source rows", ntr);
+    if (nval) tl_rng_shuffle(&rng, perm, ns);
+    size_t *trr = perm + nval;
+    const size_t bs = tp->batch_size < ntr ? tp->batch_size : ntr;
+    TL_TRY(tl_nn_trainer_create(nn, tp, adapt ? 2 * bs : bs, &tr));
+    const char *head = NULL;
+    if (adapt && (p->method == TL_NN_DA_DANN || p->method == TL_NN_DA_CDAN || p->method == TL_NN_DA_CDAN_E)) {
+        const char *disc = p->disc && p->disc[0] ? p->disc : "dense:2";
+        char arch[512];
+        TL_CHECK(strlen(disc) < sizeof arch - 8, TL_ERR_INVALID_ARG, "discriminator too long");
+        snprintf(arch, sizeof arch, "grl,%s", disc);
+        head = "domain";
+        if (p->method == TL_NN_DA_DANN) {
+            TL_TRY(tl_nn_trainer_add_head(tr, head, featname, arch, tp->seed + 7, NULL));
+        } else {
+            TL_TRY(tl_nn_trainer_add_input_head(tr, head, fd * K, 1, 1, arch, tp->seed + 7, NULL));
+            TL_ALLOC(Tm, 2 * bs * fd * K);
+            TL_ALLOC(w, 2 * bs);
+        }
+        tl_nn *hn;
+        TL_TRY(tl_nn_trainer_head(tr, head, &hn));
+        TL_CHECK(tl_nn_output_dim(hn) == 2, TL_ERR_SHAPE,
+                 "the domain discriminator '%s' has %zu outputs; it needs 2 (source, target)", disc,
+                 tl_nn_output_dim(hn));
+    }
+    if (adapt) {
+        TL_ALLOC(tperm, nt);
+        for (size_t i = 0; i < nt; i++) tperm[i] = i;
+        tl_rng_shuffle(&rng, tperm, nt);
+        TL_ALLOC(P, 2 * bs * K);
+    }
+    TL_ALLOC(yb, 2 * bs);
+    TL_ALLOC(good, nn->p_total);
+    memcpy(good, nn->pblock, nn->p_total * sizeof *good);
+    if (nval) {
+        TL_ALLOC(xv, nval * d);
+        TL_ALLOC(yv, nval);
+        for (size_t i = 0; i < nval; i++) {
+            memcpy(xv + i * d, xs + perm[i] * d, d * sizeof *xv);
+            yv[i] = ys[perm[i]];
+        }
+        if (tp->patience) {
+            TL_ALLOC(best, nn->p_total);
+            memcpy(best, good, nn->p_total * sizeof *best);
+        }
+    }
+    size_t spe = (ntr + bs - 1) / bs, used = ntr;
+    if (ntr % bs == 1 && spe > 1) {
+        spe--;
+        used = ntr - 1;
+    }
+    const size_t total = spe * tp->epochs;
+    size_t step = 0, tcur = 0, since = 0, trained = 0;
+    double best_val = INFINITY, t0 = tli_seconds();
+    for (size_t ep = 1; ep <= tp->epochs; ep++) {
+        if (tp->shuffle) tl_rng_shuffle(&rng, trr, ntr);
+        double sum = 0, lr = tp->lr;
+        size_t hits = 0, seen = 0;
+        for (size_t s = 0; s < spe; s++, step++) {
+            const size_t b0 = s * bs, nb = used - b0 < bs ? used - b0 : bs;
+            float *in = tl_nn_trainer_input(tr);
+            for (size_t b = 0; b < nb; b++) {
+                memcpy(in + b * d, xs + trr[b0 + b] * d, d * sizeof *in);
+                yb[b] = yi[trr[b0 + b]];
+            }
+            size_t B = nb;
+            if (adapt) { /* as many target rows, drawn without replacement, reshuffled each pass */
+                for (size_t b = 0; b < nb; b++) {
+                    if (tcur == nt) {
+                        tl_rng_shuffle(&rng, tperm, nt);
+                        tcur = 0;
+                    }
+                    memcpy(in + (nb + b) * d, xt + tperm[tcur++] * d, d * sizeof *in);
+                }
+                B = 2 * nb;
+            }
+            const double prog = (double)step / (double)total;
+            const double lam = p->lambda * (p->lambda_schedule ? tl_nn_dann_lambda(prog) : 1.0);
+            tl_nn_trainer_set_grl(tr, lam);
+            TL_TRY(tl_nn_trainer_forward(tr, in, B, tp->seed * 0xD1B54A32D192ED03ULL + step));
+            const float *out;
+            float *dout;
+            TL_TRY(tl_nn_trainer_output(tr, NULL, &out, &dout, NULL));
+            size_t h = 0;
+            double loss = tl_nn_loss_xent(out, yb, NULL, nb, K, 1.0, dout, &h), la = 0;
+            if (adapt && p->entropy > 0)
+                la += p->entropy * tl_nn_loss_entropy(out + nb * K, NULL, nb, K, p->entropy, dout + nb * K);
+            if (adapt && p->lambda > 0) {
+                for (size_t b = 0; b < B; b++) yb[b] = b >= nb; /* domain labels */
+                const float *f;
+                float *gf;
+                switch (p->method) {
+                case TL_NN_DA_DANN: {
+                    const float *dz;
+                    float *ddz;
+                    TL_TRY(tl_nn_trainer_output(tr, head, &dz, &ddz, NULL));
+                    la += lam * tl_nn_loss_xent(dz, yb, NULL, B, 2, 1.0, ddz, NULL);
+                    break;
+                }
+                case TL_NN_DA_DAN:
+                    TL_TRY(tl_nn_trainer_tap(tr, featname, &f, &gf, NULL));
+                    la += lam * tl_nn_loss_mmd(f, nb, f + nb * fd, nb, fd, p->mmd_kernels, p->mmd_mul, 0,
+                                               p->mmd_linear, lam, gf, gf + nb * fd);
+                    break;
+                case TL_NN_DA_CORAL:
+                    TL_TRY(tl_nn_trainer_tap(tr, featname, &f, &gf, NULL));
+                    la += lam * tl_nn_loss_coral(f, nb, f + nb * fd, nb, fd, lam, gf, gf + nb * fd);
+                    break;
+                default: { /* CDAN, CDAN+E */
+                    const float *dz, *dT;
+                    float *ddz;
+                    TL_TRY(tl_nn_trainer_tap(tr, featname, &f, &gf, NULL));
+                    softmax_rows(out, B, K, P);
+                    tl_nn_cdan_map(f, P, B, fd, K, Tm);
+                    TL_TRY(tl_nn_trainer_head_forward(tr, head, Tm));
+                    TL_TRY(tl_nn_trainer_output(tr, head, &dz, &ddz, NULL));
+                    if (p->method == TL_NN_DA_CDAN_E) tl_nn_cdan_entropy_weights(P, nb, nb, K, w);
+                    la += lam * tl_nn_loss_xent(dz, yb, p->method == TL_NN_DA_CDAN_E ? w : NULL, B, 2,
+                                                1.0, ddz, NULL);
+                    TL_TRY(tl_nn_trainer_head_backward(tr, head, &dT)); /* reversed by the grl */
+                    tl_nn_cdan_map_backward(f, P, dT, B, fd, K, gf, NULL);
+                    break;
+                }
+                }
+            }
+            if (!isfinite(loss) || !isfinite(la)) {
+                memcpy(nn->pblock, good, nn->p_total * sizeof *good);
+                r.nonfinite = true;
+                r.epochs_run = ep;
+                r.best_epoch = ep - 1;
+                st = tl_fail(TL_ERR_NONFINITE,
+                             "adaptation (%s) stopped: the %s loss became %s at epoch %zu, step %zu "
+                             "(lambda %g, lr %g); the model keeps the parameters from %s%.0zu",
+                             tl_nn_da_name(p->method), isfinite(loss) ? "adaptation" : "source",
+                             isnan(isfinite(loss) ? la : loss) ? "NaN" : "infinite", ep, s + 1, lam, lr,
+                             ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+                goto done;
+            }
+            sum += loss * (double)nb;
+            hits += h;
+            seen += nb;
+            TL_TRY(tl_nn_trainer_backward(tr));
+            lr = nn_schedule_lr(tp, step, spe);
+            TL_TRY(tl_nn_trainer_step(tr, lr));
+            trained += B;
+        }
+        if (!tl_nn_trainer_finite(tr)) {
+            memcpy(nn->pblock, good, nn->p_total * sizeof *good);
+            r.nonfinite = true;
+            r.epochs_run = ep;
+            r.best_epoch = ep - 1;
+            st = tl_fail(TL_ERR_NONFINITE,
+                         "adaptation (%s) stopped: a parameter became NaN or infinite in epoch %zu "
+                         "(lr %g); the model keeps the parameters from %s%.0zu",
+                         tl_nn_da_name(p->method), ep, lr, ep > 1 ? "the end of epoch " : "before training",
+                         ep > 1 ? ep - 1 : 0);
+            goto done;
+        }
+        memcpy(good, nn->pblock, nn->p_total * sizeof *good);
+        r.epochs_run = ep;
+        r.train_loss = sum / (double)seen;
+        r.train_acc = (double)hits / (double)seen;
+        r.steps = step;
+        bool stop = false;
+        double vl = NAN, va = NAN;
+        if (nval) {
+            TL_TRY(tl_nn_evaluate(nn, xv, yv, nval, &va, &vl));
+            if (vl < best_val) {
+                best_val = vl;
+                r.best_epoch = ep;
+                r.val_loss = vl;
+                r.val_acc = va;
+                since = 0;
+                if (best) memcpy(best, nn->pblock, nn->p_total * sizeof *best);
+            } else if (tp->patience && ++since >= tp->patience) {
+                stop = true;
+            }
+        }
+        if (!nval || !tp->patience) {
+            r.best_epoch = ep;
+            r.val_loss = vl;
+            r.val_acc = va;
+        }
+        {
+            char val[64] = "";
+            if (nval) snprintf(val, sizeof val, ", source val loss %.4f, acc %.2f%%", vl, 100 * va);
+            tl_log(tp->ctx, TL_LOG_INFO, "%s epoch %zu/%zu: source loss %.4f, acc %.2f%%%s",
+                   tl_nn_da_name(p->method), ep, tp->epochs, r.train_loss, 100 * r.train_acc, val);
+        }
+        if (stop) {
+            r.stopped_early = true;
+            break;
+        }
+    }
+    if (best) memcpy(nn->pblock, best, nn->p_total * sizeof *best);
+    r.seconds = tli_seconds() - t0;
+    r.samples_per_s = r.seconds > 0 ? (double)trained / r.seconds : 0;
+done:
+    tl_nn_trainer_free(tr);
+    if (res) *res = r;
+    tl_free(yi);
+    tl_free(yb);
+    tl_free(yv);
+    tl_free(perm);
+    tl_free(tperm);
+    tl_free(good);
+    tl_free(best);
+    tl_free(xv);
+    tl_free(P);
+    tl_free(Tm);
+    tl_free(w);
+    return st;
+}
+
+tl_status tl_nn_da_reverse_risk(const tl_nn *init, const tl_nn_da_params *p, const float *xs,
+                                const int *ys, size_t ns, const float *xt, size_t nt, double *risk) {
+    tl_status st = TL_OK;
+    tl_nn *fwd = NULL, *rev = NULL;
+    size_t *perm = NULL;
+    float *xa = NULL, *xv = NULL;
+    int *ya = NULL, *yv = NULL, *yt = NULL, *pv = NULL;
+    TL_CHECK(init && p && xs && ys && xt && risk, TL_ERR_INVALID_ARG, "nn_da_reverse_risk: NULL argument");
+    const size_t d = tl_nn_input_dim(init), nv = ns / 10, na = ns - nv;
+    TL_CHECK(nv >= 1 && na >= 2 && nt >= 2, TL_ERR_EMPTY,
+             "reverse validation: %zu source rows and %zu target rows are too few", ns, nt);
+    /* the 90/10 source split, seeded apart from the training's own split */
+    tl_rng rng;
+    tl_rng_seed(&rng, p->train.seed ^ 0x5851F42D4C957F2DULL);
+    TL_ALLOC(perm, ns);
+    for (size_t i = 0; i < ns; i++) perm[i] = i;
+    tl_rng_shuffle(&rng, perm, ns);
+    TL_ALLOC(xa, na * d);
+    TL_ALLOC(ya, na);
+    TL_ALLOC(xv, nv * d);
+    TL_ALLOC(yv, nv);
+    TL_ALLOC(pv, nv);
+    TL_ALLOC(yt, nt);
+    for (size_t i = 0; i < nv; i++) {
+        memcpy(xv + i * d, xs + perm[i] * d, d * sizeof *xv);
+        yv[i] = ys[perm[i]];
+    }
+    for (size_t i = 0; i < na; i++) {
+        memcpy(xa + i * d, xs + perm[nv + i] * d, d * sizeof *xa);
+        ya[i] = ys[perm[nv + i]];
+    }
+    TL_TRY(tl_nn_clone(init, &fwd));
+    TL_TRY(tl_nn_da_train(fwd, p, xa, ya, na, xt, nt, NULL));
+    TL_TRY(tl_nn_predict(fwd, xt, nt, yt));
+    TL_TRY(tl_nn_clone(init, &rev));
+    TL_TRY(tl_nn_da_train(rev, p, xt, yt, nt, xa, na, NULL));
+    TL_TRY(tl_nn_predict(rev, xv, nv, pv));
+    size_t wrong = 0;
+    for (size_t i = 0; i < nv; i++) wrong += pv[i] != yv[i];
+    *risk = (double)wrong / (double)nv;
+done:
+    tl_nn_free(fwd);
+    tl_nn_free(rev);
+    tl_free(perm);
+    tl_free(xa);
+    tl_free(xv);
+    tl_free(ya);
+    tl_free(yv);
+    tl_free(yt);
+    tl_free(pv);
+    return st;
+}
+
+tl_status tl_nn_da_select(const tl_nn *init, const tl_nn_da_params *p, const double *lambdas,
+                          size_t nl, const double *lrs, size_t nlr, const float *xs, const int *ys,
+                          size_t ns, const float *xt, size_t nt, double *lambda, double *lr,
+                          double *risk) {
+    tl_status st = TL_OK;
+    TL_CHECK(init && p && lambdas && nl && lambda && lr, TL_ERR_INVALID_ARG, "nn_da_select: NULL argument");
+    double best = INFINITY;
+    *lambda = lambdas[0];
+    *lr = lrs && nlr ? lrs[0] : p->train.lr;
+    const size_t m = lrs && nlr ? nlr : 1;
+    for (size_t j = 0; j < m; j++)
+        for (size_t i = 0; i < nl; i++) {
+            tl_nn_da_params q = *p;
+            q.lambda = lambdas[i];
+            if (lrs && nlr) q.train.lr = lrs[j];
+            double rk;
+            st = tl_nn_da_reverse_risk(init, &q, xs, ys, ns, xt, nt, &rk);
+            if (st == TL_ERR_NONFINITE) { /* a diverging setting is not a candidate */
+                st = TL_OK;
+                continue;
+            }
+            if (st != TL_OK) goto done;
+            tl_log(p->train.ctx, TL_LOG_INFO, "reverse validation: lambda %g, lr %g: risk %.4f",
+                   q.lambda, q.train.lr, rk);
+            if (rk < best) {
+                best = rk;
+                *lambda = q.lambda;
+                *lr = q.train.lr;
+            }
+        }
+    TL_CHECK(isfinite(best), TL_ERR_NONFINITE, "reverse validation: every setting diverged");
+    if (risk) *risk = best;
+done:
+    return st;
+}

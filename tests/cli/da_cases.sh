@@ -1,0 +1,60 @@
+#!/bin/sh
+# CLI cases of deep domain adaptation (tl finetune --da): arguments in, exit code and output out,
+# on tiny generated 4x4 "images" - two classes (bright top / bright bottom); the target is the
+# source with a brightness shift and more noise. Every adaptation runs end to end through the
+# report (source-only baseline, guard); the bad inputs the issue names: a target of another width,
+# a feature layer (tap) that does not exist, a discriminator without 2 outputs, a NaN run (stops,
+# keeps the last good model, saves it), and the option combinations that make no sense.
+# Uses $TL_BIN (default build/tl). Prints "N passed, N failed, N skipped".
+TL=${TL_BIN:-build/tl}
+. tests/cli/harness.sh
+# N rows of 16 pixels + label; class c has a bright top (c even) or bottom half; shift s, noise m
+gen() { awk -v n="$1" -v s="$2" -v sh="$3" -v m="$4" 'BEGIN { x = s
+    for (i = 0; i < n; i++) { c = i % 2; line = ""
+        for (p = 0; p < 16; p++) { x = (x * 1103515245 + 12345) % 2147483648
+            v = ((p < 8) == (c == 0) ? 200 : 30) + sh + (x % m); line = line v / 255 "," }
+        print line c } }'; }
+gen 120 1 0 50 >"$TMP/src.csv"
+gen 120 2 60 90 >"$TMP/tgt.csv"
+gen 100 3 60 90 >"$TMP/tgt_test.csv"
+awk -F, '{ $1 = ""; print substr($0, 2) }' OFS=, "$TMP/tgt.csv" >"$TMP/fifteen.csv"
+A="flatten,dense:8,sigmoid,dense:2"
+C="--data $TMP/src.csv --target-unlabelled $TMP/tgt.csv --test $TMP/tgt_test.csv --epochs 4 --batch 16 --val-split 0.2 -q"
+
+for da in dann dan coral cdan cdan-e; do
+    expect "da-$da" 0 "source only" -- "$TL" finetune --da $da --arch "$A" $C --lambda 0.3 --save "$TMP/$da.tlm"
+    [ -f "$TMP/$da.tlm" ] && ok || bad "da-$da-writes-model"
+done
+# the adapted model is an ordinary network: it evaluates on the target's test rows
+expect da-model-evaluates 0 "accuracy" -- "$TL" evaluate --model "$TMP/dann.tlm" --data "$TMP/tgt_test.csv" -q
+# lambda by reverse validation (no target label read), quadratic MMD, a fixed lambda, entropy
+expect da-reverse-validation 0 "reverse_validation_risk 0" -- "$TL" finetune --da dann --arch "$A" $C \
+    --lambda-grid 0.1,1 --save "$TMP/rv.tlm"
+expect da-dan-quadratic 0 "test accuracy" -- "$TL" finetune --da dan --mmd-estimate quadratic --arch "$A" $C \
+    --lambda 1 --lambda-schedule fixed --entropy 0.1 --save "$TMP/q.tlm"
+expect da-json 0 '"method": "deep-da"' -- "$TL" finetune --da coral --arch "$A" $C --lambda 1 --json \
+    --save "$TMP/j.tlm"
+# from a saved model: a network trained on the source, adapted
+"$TL" train --arch "$A" --data "$TMP/src.csv" --epochs 3 --batch 16 --save "$TMP/pre.tlm" -q >/dev/null 2>&1
+expect da-from-model 0 "source only" -- "$TL" finetune --da dann --from "$TMP/pre.tlm" $C --lambda 0.1 \
+    --save "$TMP/fm.tlm"
+# bad inputs
+expect da-target-width 1 "same feature width" -- "$TL" finetune --da dann --arch "$A" --data "$TMP/src.csv" \
+    --target-unlabelled "$TMP/fifteen.csv" --lambda 0.1 --save "$TMP/x.tlm" -q
+expect da-no-such-layer 1 "no layer named 'nosuch'" -- "$TL" finetune --da coral --arch "$A" $C --lambda 1 \
+    --layer nosuch --save "$TMP/x.tlm"
+expect da-disc-outputs 1 "needs 2" -- "$TL" finetune --da dann --arch "$A" $C --lambda 1 --disc dense:3 \
+    --save "$TMP/x.tlm"
+expect da-head-classes 1 "dense:2" -- "$TL" finetune --da dann --arch "flatten,dense:8,sigmoid,dense:3" $C --save "$TMP/x.tlm"
+expect da-bad-lambda 2 "lambda" -- "$TL" finetune --da dann --arch "$A" $C --lambda lots --save "$TMP/x.tlm"
+expect da-needs-target 2 "target-unlabelled" -- "$TL" finetune --da dann --arch "$A" --data "$TMP/src.csv" --save "$TMP/x.tlm"
+expect da-needs-network 2 "--from MODEL or --arch" -- "$TL" finetune --da dann $C --save "$TMP/x.tlm"
+expect target-without-da 2 "goes with --da" -- "$TL" finetune --from "$TMP/pre.tlm" --data "$TMP/src.csv" \
+    --target-unlabelled "$TMP/tgt.csv" --save "$TMP/x.tlm"
+# a run that diverges (an absurd rate): stops, keeps the last good parameters, saves them
+rm -f "$TMP/nan.tlm"
+expect da-nan-keeps-last-good 0 "stopped_nonfinite 1" -- "$TL" finetune --da dann --arch "flatten,dense:8,relu,dense:2" $C --lambda 1 \
+    --lr 1e6 --save "$TMP/nan.tlm"
+[ -f "$TMP/nan.tlm" ] && "$TL" evaluate --model "$TMP/nan.tlm" --data "$TMP/tgt_test.csv" -q >/dev/null 2>&1 &&
+    ok || bad "da-nan-model-usable"
+harness_summary

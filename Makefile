@@ -108,6 +108,7 @@ PYTHON ?= /usr/bin/python3
 PY_EXT = python/libtl/_tl$(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))" 2>/dev/null)
 PY_INC = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_paths()['include'])" 2>/dev/null)
 python: $(PY_EXT)
+$(PY_EXT): | $(DEPS_STAMP)
 $(PY_EXT): python/libtl/_tl.c $(BUILD)/libtl.a include/tl.h
 	$(CC) $(CFLAGS_PUBLIC) -fPIC -shared -I$(PY_INC) -o $@ $< $(BUILD)/libtl.a $(DEP_LIBS) $(LDFLAGS_ALL)
 

@@ -13,13 +13,18 @@ have_hdr /usr/include/zlib.h || need="$need zlib1g-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v make >/dev/null 2>&1 || need="$need make"
 command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
-# extra packages for particular targets: `install-deps.sh bench` / `install-deps.sh fuzz`
+# extra packages for particular targets: `install-deps.sh bench` / `install-deps.sh fuzz` /
+# `install-deps.sh python` (the Python package: make python)
 for extra in "$@"; do
     case "$extra" in
     bench) /usr/bin/python3 -c "import numpy, scipy, sklearn, cvxopt" 2>/dev/null ||
         need="$need python3-numpy python3-scipy python3-sklearn python3-cvxopt"
         /usr/bin/python3 -c "import torch" 2>/dev/null || need="$need python3-torch" ;;
     fuzz) command -v clang >/dev/null 2>&1 || need="$need clang" ;;
+    python) /usr/bin/python3 -c "import numpy, scipy, sklearn" 2>/dev/null ||
+        need="$need python3-numpy python3-scipy python3-sklearn"
+        [ -f "/usr/include/python3.$(/usr/bin/python3 -c 'import sys; print(sys.version_info[1])' 2>/dev/null)/Python.h" ] ||
+            need="$need python3-dev" ;;
     esac
 done
 [ -d /usr/share/datasets/fashion-mnist ] || need="$need dataset-fashion-mnist"

@@ -36,7 +36,8 @@ from sklearn.exceptions import NotFittedError
 from . import _tl
 from ._tl import LibtlError
 
-__all__ = ["LibtlError", "TransferPipeline", "methods", "estimator", "version"]
+__all__ = ["LibtlError", "TransferPipeline", "methods", "estimator", "version", "mmd",
+           "coral_distance", "a_distance"]
 
 ROLES = {"source": 0, "target": 1, "intermediate": 2}
 
@@ -157,6 +158,35 @@ def _vec(w, n, what):
     if w.shape[0] != n:
         raise ValueError(f"{what} has {w.shape[0]} entries for {n} rows")
     return w
+
+
+# ---------------------------------------------------------------- measures
+
+
+def _pair(Xs, Xt):
+    Xs, Xt = _rows(Xs, "Xs"), _rows(Xt, "Xt")
+    return Xs, Xt
+
+
+def mmd(Xs, Xt, kernel="rbf", gamma=None, permutations=0, random_state=None):
+    """Squared MMD between two domains (libtl's tl_mmd: unbiased, blockwise; RBF bandwidth by
+    the median heuristic unless gamma is given). Returns (mmd2, p_value, gamma); p_value is NaN
+    without permutations."""
+    if kernel not in ("rbf", "linear"):
+        raise ValueError(f"kernel must be 'rbf' or 'linear', got {kernel!r}")
+    a = float("nan") if kernel == "linear" else (0.0 if gamma is None else float(gamma))
+    return _tl.distance("mmd", *_pair(Xs, Xt), a, int(permutations), _seed(random_state))
+
+
+def coral_distance(Xs, Xt):
+    """The CORAL distance: squared Frobenius distance of the covariances / 4 d^2."""
+    return _tl.distance("coral", *_pair(Xs, Xt), 0.0, 0, 42)[0]
+
+
+def a_distance(Xs, Xt, folds=5, C=1.0, random_state=None):
+    """The proxy A-distance 2 (1 - 2 err) of a cross-validated linear domain classifier."""
+    return _tl.distance("a-distance", *_pair(Xs, Xt), float(C), int(folds),
+                        _seed(random_state))[0]
 
 
 # ---------------------------------------------------------------- saving through .tlm files

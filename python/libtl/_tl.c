@@ -14,6 +14,10 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+/* the typed MMD parameters (tl/measure.h); the extension links libtl statically */
+#define TL_STATIC_LINKING_ONLY
+
+#include <math.h>
 #include <string.h>
 
 #include "tl.h"
@@ -821,6 +825,62 @@ static PyObject *py_pipeline_load(PyObject *self, PyObject *args) {
     return pipeline_capsule(p);
 }
 
+/* ---- measures: the domains' distance before transferring (views of the arrays, no copy) ---- */
+
+/* distance(kind, Xs, Xt, a, b, seed) -> (value, p_value, gamma); kind "mmd" (a: gamma <= 0:
+ * median heuristic; b: permutations; linear kernel when a is NaN), "coral", "a-distance" (a: C,
+ * b: folds). */
+static PyObject *py_distance(PyObject *self, PyObject *args) {
+    (void)self;
+    const char *kind;
+    PyObject *S, *T;
+    double a;
+    Py_ssize_t b;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "sOOdnK", &kind, &S, &T, &a, &b, &seed)) return NULL;
+    if (b < 0) {
+        PyErr_SetString(PyExc_ValueError, "libtl: negative count");
+        return NULL;
+    }
+    xin s, t;
+    if (get_x(S, &s) < 0) return NULL;
+    if (get_x(T, &t) < 0) {
+        release_x(&s);
+        return NULL;
+    }
+    tl_status st = TL_OK;
+    double v = 0, pv = NAN, g = NAN;
+    int k = !strcmp(kind, "mmd") ? 0 : !strcmp(kind, "coral") ? 1 : !strcmp(kind, "a-distance") ? 2 : -1;
+    if (k < 0) {
+        release_x(&s);
+        release_x(&t);
+        PyErr_Format(PyExc_ValueError, "libtl: unknown distance '%s' (mmd, coral, a-distance)", kind);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (k == 0) {
+        tl_mmd_params p = tl_mmd_params_default();
+        if (isnan(a)) p.kernel = TL_KERNEL_LINEAR;
+        else p.gamma = a;
+        p.permutations = (size_t)b;
+        p.seed = seed;
+        tl_mmd_result r;
+        st = tl_mmd(&p, s.x, t.x, &r);
+        v = r.mmd2;
+        pv = r.p_value;
+        g = r.gamma;
+    } else if (k == 1) {
+        st = tl_coral_distance(s.x, t.x, &v);
+    } else {
+        st = tl_proxy_a_distance(s.x, t.x, (size_t)b, a, seed, &v);
+    }
+    Py_END_ALLOW_THREADS
+    release_x(&s);
+    release_x(&t);
+    if (st != TL_OK) return raise_tl(st);
+    return Py_BuildValue("(ddd)", v, pv, g);
+}
+
 /* The address libtl sees for X's values (a dense float64 C-contiguous array: its own data,
  * since nothing is copied on the way in); for tests of the no-copy path. */
 static PyObject *py_data_address(PyObject *self, PyObject *args) {
@@ -861,6 +921,7 @@ static PyMethodDef methods[] = {
     {"pipeline_about", py_pipeline_about, METH_VARARGS, "method, domains, dims, classes, names"},
     {"pipeline_save", py_pipeline_save, METH_VARARGS, "tl_pipeline_save"},
     {"pipeline_load", py_pipeline_load, METH_VARARGS, "tl_pipeline_load"},
+    {"distance", py_distance, METH_VARARGS, "tl_mmd / tl_coral_distance / tl_proxy_a_distance"},
     {"data_address", py_data_address, METH_VARARGS, "the address libtl reads X's values at"},
     {"version", py_version, METH_NOARGS, "tl_version"},
     {NULL, NULL, 0, NULL}};

@@ -301,6 +301,28 @@ def bad_input_raises_with_libtl_message():
 
 
 @case
+def measures():
+    Xs2 = np.random.default_rng(9).normal(size=(80, 6))
+    near = libtl.mmd(Xs, Xs + 0.0)[0]
+    far = libtl.mmd(Xs, Xt)[0]
+    check(far > 10 * abs(near) and far > 0, f"MMD^2 far {far}, same {near}")
+    m2, p, g = libtl.mmd(Xs, Xt, permutations=50, random_state=1)
+    check(p <= 0.05 and g > 0, f"permutation p {p}, gamma {g}")
+    _, p_same, _ = libtl.mmd(Xs2[:40], Xs2[40:], permutations=50, random_state=1)
+    check(p_same > 0.05, f"same distribution p {p_same}")
+    lin = libtl.mmd(Xs, Xt, kernel="linear")[0]
+    ref = float(np.sum((Xs.mean(0) - Xt.mean(0)) ** 2))
+    check(abs(lin - ref) < 0.2 * ref, f"linear MMD^2 {lin} vs mean gap {ref}")
+    cs, ct = np.cov(Xs.T, bias=False), np.cov(Xt.T, bias=False)
+    cd = libtl.coral_distance(Xs, Xt)
+    check(abs(cd - np.sum((cs - ct) ** 2) / (4 * 36)) < 1e-6 * max(1, cd),
+          f"CORAL distance {cd} vs numpy {np.sum((cs - ct) ** 2) / (4 * 36)}")
+    ad = libtl.a_distance(Xs, Xt)
+    check(1.0 < ad <= 2.0, f"A-distance {ad}")
+    raises(libtl.LibtlError, lambda: libtl.coral_distance(Xs, Xt[:, :3]))
+
+
+@case
 def gil_released_during_fit():
     X = np.random.default_rng(5).normal(size=(700, 60))
     y = (X[:, 0] > 0).astype(int)

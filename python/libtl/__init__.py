@@ -36,7 +36,7 @@ from sklearn.exceptions import NotFittedError
 from . import _tl
 from ._tl import LibtlError
 
-__all__ = ["LibtlError", "TransferPipeline", "methods", "estimator", "version", "mmd",
+__all__ = ["LibtlError", "Network", "TransferPipeline", "methods", "estimator", "version", "mmd",
            "coral_distance", "a_distance"]
 
 ROLES = {"source": 0, "target": 1, "intermediate": 2}
@@ -158,6 +158,103 @@ def _vec(w, n, what):
     if w.shape[0] != n:
         raise ValueError(f"{what} has {w.shape[0]} entries for {n} rows")
     return w
+
+
+# ---------------------------------------------------------------- neural networks
+
+
+class Network:
+    """A libtl network (float32 CNN engine): load a .tlm written by `tl pretrain|finetune`,
+    predict / embed numpy images, move weights to and from PyTorch through safetensors.
+
+    Images: (n, c*h*w) rows, or (n, h, w) / (n, c, h, w) stacks (C order, as numpy and PyTorch
+    keep them), any real dtype; the network's input normalisation is applied on the way in."""
+
+    def __init__(self, cap):
+        self._cap = cap
+        self._about()
+
+    def _about(self):
+        (self.arch, self.input_shape, self.n_outputs, labels, names,
+         self.layers) = _tl.nn_about(self._cap)
+        self.classes_ = np.asarray(labels) if labels is not None else None
+        self.label_names = names.split(",") if names else None
+
+    @classmethod
+    def create(cls, arch, input_shape, random_state=None):
+        """A new network from an architecture string ("conv:8:3,relu,flatten,dense:10") for
+        inputs of shape (c, h, w), initialised as PyTorch does (seeded)."""
+        c, h, w = (tuple(input_shape) + (1, 1))[:3] if len(input_shape) < 3 else input_shape
+        return cls(_tl.nn_create(arch, int(c), int(h), int(w), _seed(random_state)))
+
+    @classmethod
+    def load(cls, path):
+        return cls(_tl.nn_load(os.fspath(path)))
+
+    def save(self, path):
+        _tl.nn_save(self._cap, os.fspath(path))
+
+    @classmethod
+    def from_safetensors(cls, path, arch=None, input_shape=None, name_map=None,
+                         allow_missing=False):
+        """A network with the weights of a safetensors file: a libtl export carries its
+        architecture; a PyTorch state_dict needs `arch` and `input_shape` (and a `name_map`
+        such as "@index" for an nn.Sequential)."""
+        path = os.fspath(path)
+        if arch is None:
+            arch, c, h, w = _tl.nn_safetensors_arch(path)
+            input_shape = (c, h, w)
+        net = cls.create(arch, input_shape)
+        net.import_safetensors(path, name_map, allow_missing)
+        return net
+
+    def import_safetensors(self, path, name_map=None, allow_missing=False):
+        """Loads the tensors of a safetensors file; returns (loaded, missing, unexpected)."""
+        r = _tl.nn_import(self._cap, os.fspath(path), name_map, bool(allow_missing))
+        return r
+
+    def to_safetensors(self, path, name_map=None):
+        """Writes every tensor (F32) for PyTorch (name_map "@index": nn.Sequential names)."""
+        _tl.nn_export(self._cap, os.fspath(path), name_map)
+
+    def _rows(self, X):
+        X = np.asarray(X)
+        if X.ndim > 2:
+            X = X.reshape(X.shape[0], -1)
+        return _rows(X)
+
+    def _run(self, what, X, layer=-1):
+        buf, r, c = _tl.nn_run(self._cap, what, self._rows(X), layer)
+        dt = np.int32 if what == 2 else np.float32
+        return np.frombuffer(buf, dtype=dt).reshape(r, c)
+
+    def decision_function(self, X):
+        """The last layer's outputs (logits), (n, n_outputs) float32."""
+        return self._run(0, X).copy()
+
+    def predict_proba(self, X):
+        """Softmax probabilities (n, n_outputs) float32, in the order of classes_."""
+        return self._run(1, X).copy()
+
+    def predict(self, X):
+        """Labels (through the network's labels)."""
+        return self._run(2, X).ravel().copy()
+
+    def embed(self, X, layer=None):
+        """The output of a layer (its index or name; None: the embedding layer before the
+        head), (n, its size) float32."""
+        if isinstance(layer, str):
+            if layer not in self.layers:
+                raise ValueError(f"no layer {layer!r}; layers: {', '.join(self.layers)}")
+            layer = self.layers.index(layer)
+        return self._run(3, X, -1 if layer is None else int(layer)).copy()
+
+    def __getstate__(self):
+        return {"tlm": _to_bytes(_tl.nn_save, self._cap)}
+
+    def __setstate__(self, state):
+        self._cap = _from_bytes(_tl.nn_load, state["tlm"])
+        self._about()
 
 
 # ---------------------------------------------------------------- measures

@@ -18,6 +18,7 @@
 #define TL_STATIC_LINKING_ONLY
 
 #include <math.h>
+#include <pythread.h>
 #include <string.h>
 
 #include "tl.h"
@@ -825,6 +826,247 @@ static PyObject *py_pipeline_load(PyObject *self, PyObject *args) {
     return pipeline_capsule(p);
 }
 
+/* ---- neural networks: load, predict, embed, safetensors in and out ----
+ * A network's inference workspace is mutable (tl_nn_forward takes tl_nn *), so each capsule
+ * carries a lock: one call at a time per network while the GIL is released. */
+typedef struct {
+    tl_nn *nn;
+    PyThread_type_lock lock;
+} net_box;
+
+static void net_destroy(PyObject *cap) {
+    net_box *b = PyCapsule_GetPointer(cap, "libtl.nn");
+    if (!b) return;
+    tl_nn_free(b->nn);
+    if (b->lock) PyThread_free_lock(b->lock);
+    PyMem_Free(b);
+}
+
+static PyObject *net_capsule(tl_nn *nn) {
+    net_box *b = PyMem_Calloc(1, sizeof *b);
+    if (!b || !(b->lock = PyThread_allocate_lock())) {
+        PyMem_Free(b);
+        tl_nn_free(nn);
+        return PyErr_NoMemory();
+    }
+    b->nn = nn;
+    PyObject *c = PyCapsule_New(b, "libtl.nn", net_destroy);
+    if (!c) {
+        tl_nn_free(nn);
+        PyThread_free_lock(b->lock);
+        PyMem_Free(b);
+    }
+    return c;
+}
+
+static net_box *net_of(PyObject *cap) { return PyCapsule_GetPointer(cap, "libtl.nn"); }
+
+/* nn_create(arch, c, h, w, seed) */
+static PyObject *py_nn_create(PyObject *self, PyObject *args) {
+    (void)self;
+    const char *arch;
+    Py_ssize_t c, h, w;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "snnnK", &arch, &c, &h, &w, &seed)) return NULL;
+    if (c < 0 || h < 0 || w < 0) {
+        PyErr_SetString(PyExc_ValueError, "libtl: negative input shape");
+        return NULL;
+    }
+    tl_nn *nn = NULL;
+    tl_status st = tl_nn_create(arch, (size_t)c, (size_t)h, (size_t)w, seed, &nn);
+    if (st != TL_OK) return raise_tl(st);
+    return net_capsule(nn);
+}
+
+/* nn_load(path): a network .tlm, or the network inside a fine-tuning pipeline's file */
+static PyObject *py_nn_load(PyObject *self, PyObject *args) {
+    (void)self;
+    const char *path;
+    if (!PyArg_ParseTuple(args, "s", &path)) return NULL;
+    tl_nn *nn = NULL;
+    tl_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = tl_nn_load(path, &nn);
+    Py_END_ALLOW_THREADS
+    if (st != TL_OK) return raise_tl(st);
+    return net_capsule(nn);
+}
+
+static PyObject *py_nn_save(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *cap;
+    const char *path;
+    if (!PyArg_ParseTuple(args, "Os", &cap, &path)) return NULL;
+    net_box *b = net_of(cap);
+    if (!b) return NULL;
+    tl_status st;
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(b->lock, WAIT_LOCK);
+    st = tl_nn_save(b->nn, path);
+    PyThread_release_lock(b->lock);
+    Py_END_ALLOW_THREADS
+    if (st != TL_OK) return raise_tl(st);
+    Py_RETURN_NONE;
+}
+
+/* nn_about(net) -> (arch, (c, h, w), output dim, labels, label names or None, [layer names]) */
+static PyObject *py_nn_about(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *cap;
+    if (!PyArg_ParseTuple(args, "O", &cap)) return NULL;
+    net_box *b = net_of(cap);
+    if (!b) return NULL;
+    size_t sh[3];
+    tl_nn_input_shape(b->nn, sh);
+    size_t k = tl_nn_output_dim(b->nn);
+    const int *lab = tl_nn_labels(b->nn);
+    PyObject *labels = lab ? int_list(lab, k) : (Py_INCREF(Py_None), Py_None);
+    PyObject *layers = PyList_New(0);
+    for (size_t i = 0; layers && i < tl_nn_layer_count(b->nn); i++) {
+        PyObject *n = PyUnicode_FromString(tl_nn_layer_name(b->nn, i));
+        if (!n || PyList_Append(layers, n) < 0) Py_CLEAR(layers);
+        Py_XDECREF(n);
+    }
+    if (!labels || !layers) {
+        Py_XDECREF(labels);
+        Py_XDECREF(layers);
+        return NULL;
+    }
+    return Py_BuildValue("(s(nnn)nNzN)", tl_nn_arch(b->nn), (Py_ssize_t)sh[0], (Py_ssize_t)sh[1],
+                         (Py_ssize_t)sh[2], (Py_ssize_t)k, labels, tl_nn_label_names(b->nn),
+                         layers);
+}
+
+/* nn_run(net, what, X, layer) -> (bytes, rows, cols): what 0 logits, 1 probabilities, 2 labels
+ * (int32 bytes), 3 the output of layer `layer` (-1: the embedding layer). X (n, c*h*w) float64
+ * C-contiguous, normalised by the network's input norm on the way in (float32). */
+static PyObject *py_nn_run(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *cap, *X;
+    int what;
+    Py_ssize_t layer;
+    if (!PyArg_ParseTuple(args, "OiOn", &cap, &what, &X, &layer)) return NULL;
+    net_box *b = net_of(cap);
+    if (!b) return NULL;
+    if (what == 3 && layer >= 0 && (size_t)layer >= tl_nn_layer_count(b->nn)) {
+        PyErr_Format(PyExc_ValueError, "libtl: layer %zd does not exist (the network has %zu)",
+                     layer, tl_nn_layer_count(b->nn));
+        return NULL;
+    }
+    Py_buffer xb;
+    tl_mat M;
+    if (get_mat(X, &xb, &M) < 0) return NULL;
+    tl_status st = TL_OK;
+    float *x = NULL, *o = NULL;
+    int *pred = NULL;
+    size_t n = M.rows, cols = 0, li = 0;
+    PyObject *res = NULL;
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(b->lock, WAIT_LOCK);
+    if (what == 3) {
+        if (layer < 0) st = tl_nn_embed_layer(b->nn, &li);
+        else li = (size_t)layer;
+        if (st == TL_OK) {
+            size_t sh[3];
+            tl_nn_layer_shape(b->nn, li, sh);
+            cols = sh[0] * sh[1] * sh[2];
+        }
+    } else {
+        cols = what == 2 ? 1 : tl_nn_output_dim(b->nn);
+    }
+    size_t nin = 0, nout = 0;
+    if (st == TL_OK && (tl_size_mul(n ? n : 1, tl_nn_input_dim(b->nn), &nin) ||
+                        tl_size_mul(n ? n : 1, cols ? cols : 1, &nout)))
+        st = TL_ERR_NOMEM;
+    if (st == TL_OK && !(x = tl_malloc(nin * sizeof *x))) st = TL_ERR_NOMEM;
+    if (st == TL_OK && what != 2 && !(o = tl_malloc(nout * sizeof *o))) st = TL_ERR_NOMEM;
+    if (st == TL_OK && what == 2 && !(pred = tl_malloc((n ? n : 1) * sizeof *pred)))
+        st = TL_ERR_NOMEM;
+    if (st == TL_ERR_NOMEM) tl_error_clear(); /* the status name says it */
+    if (st == TL_OK) st = tl_nn_input_from_mat(b->nn, M, x);
+    if (st == TL_OK && n) {
+        if (what == 0) st = tl_nn_forward(b->nn, x, n, o);
+        else if (what == 1) st = tl_nn_predict_proba(b->nn, x, n, o);
+        else if (what == 2) st = tl_nn_predict(b->nn, x, n, pred);
+        else st = tl_nn_embed(b->nn, li, x, n, o);
+    }
+    PyThread_release_lock(b->lock);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&xb);
+    if (st != TL_OK) {
+        raise_tl(st);
+    } else if (what == 2) {
+        PyObject *by = PyBytes_FromStringAndSize((const char *)pred, (Py_ssize_t)(n * sizeof(int)));
+        if (by) res = Py_BuildValue("(Nnn)", by, (Py_ssize_t)n, (Py_ssize_t)1);
+    } else {
+        /* float32 out, widened to float64 by the caller */
+        PyObject *by = PyBytes_FromStringAndSize((const char *)o, (Py_ssize_t)(n * cols * sizeof(float)));
+        if (by) res = Py_BuildValue("(Nnn)", by, (Py_ssize_t)n, (Py_ssize_t)cols);
+    }
+    tl_free(x);
+    tl_free(o);
+    tl_free(pred);
+    return res;
+}
+
+/* nn_import(net, path, name_map or None, allow_missing) -> (loaded, missing, unexpected) */
+static PyObject *py_nn_import(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *cap;
+    const char *path, *map;
+    int allow;
+    if (!PyArg_ParseTuple(args, "Oszp", &cap, &path, &map, &allow)) return NULL;
+    net_box *b = net_of(cap);
+    if (!b) return NULL;
+    tl_nn_import_report r;
+    memset(&r, 0, sizeof r);
+    tl_status st;
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(b->lock, WAIT_LOCK);
+    st = tl_nn_import_safetensors(b->nn, path, map, allow, &r);
+    PyThread_release_lock(b->lock);
+    Py_END_ALLOW_THREADS
+    if (st != TL_OK) {
+        tl_nn_import_report_free(&r);
+        return raise_tl(st);
+    }
+    PyObject *res = Py_BuildValue("(nzz)", (Py_ssize_t)r.loaded, r.missing, r.unexpected);
+    tl_nn_import_report_free(&r);
+    return res;
+}
+
+/* nn_export(net, path, name_map or None) */
+static PyObject *py_nn_export(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *cap;
+    const char *path, *map;
+    if (!PyArg_ParseTuple(args, "Osz", &cap, &path, &map)) return NULL;
+    net_box *b = net_of(cap);
+    if (!b) return NULL;
+    tl_status st;
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(b->lock, WAIT_LOCK);
+    st = tl_nn_export_safetensors(b->nn, path, map);
+    PyThread_release_lock(b->lock);
+    Py_END_ALLOW_THREADS
+    if (st != TL_OK) return raise_tl(st);
+    Py_RETURN_NONE;
+}
+
+/* nn_safetensors_arch(path) -> (arch, c, h, w) of a libtl export */
+static PyObject *py_nn_safetensors_arch(PyObject *self, PyObject *args) {
+    (void)self;
+    const char *path;
+    if (!PyArg_ParseTuple(args, "s", &path)) return NULL;
+    char *arch = NULL;
+    size_t c = 0, h = 0, w = 0;
+    tl_status st = tl_nn_safetensors_arch(path, &arch, &c, &h, &w);
+    if (st != TL_OK) return raise_tl(st);
+    PyObject *r = Py_BuildValue("(snnn)", arch, (Py_ssize_t)c, (Py_ssize_t)h, (Py_ssize_t)w);
+    tl_free(arch);
+    return r;
+}
+
 /* ---- measures: the domains' distance before transferring (views of the arrays, no copy) ---- */
 
 /* distance(kind, Xs, Xt, a, b, seed) -> (value, p_value, gamma); kind "mmd" (a: gamma <= 0:
@@ -921,6 +1163,14 @@ static PyMethodDef methods[] = {
     {"pipeline_about", py_pipeline_about, METH_VARARGS, "method, domains, dims, classes, names"},
     {"pipeline_save", py_pipeline_save, METH_VARARGS, "tl_pipeline_save"},
     {"pipeline_load", py_pipeline_load, METH_VARARGS, "tl_pipeline_load"},
+    {"nn_create", py_nn_create, METH_VARARGS, "tl_nn_create"},
+    {"nn_load", py_nn_load, METH_VARARGS, "tl_nn_load"},
+    {"nn_save", py_nn_save, METH_VARARGS, "tl_nn_save"},
+    {"nn_about", py_nn_about, METH_VARARGS, "arch, shape, outputs, labels, names, layers"},
+    {"nn_run", py_nn_run, METH_VARARGS, "logits / probabilities / labels / embedding"},
+    {"nn_import", py_nn_import, METH_VARARGS, "tl_nn_import_safetensors"},
+    {"nn_export", py_nn_export, METH_VARARGS, "tl_nn_export_safetensors"},
+    {"nn_safetensors_arch", py_nn_safetensors_arch, METH_VARARGS, "tl_nn_safetensors_arch"},
     {"distance", py_distance, METH_VARARGS, "tl_mmd / tl_coral_distance / tl_proxy_a_distance"},
     {"data_address", py_data_address, METH_VARARGS, "the address libtl reads X's values at"},
     {"version", py_version, METH_NOARGS, "tl_version"},

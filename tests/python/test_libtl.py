@@ -323,6 +323,43 @@ def measures():
 
 
 @case
+def network_predict_embed_safetensors():
+    net = libtl.Network.create("conv:4:3,relu,pool:2,flatten,dense:16,relu,dense:3", (1, 8, 8),
+                               random_state=1)
+    check(net.input_shape == (1, 8, 8) and net.n_outputs == 3 and len(net.layers) == 7, "about")
+    X = np.random.default_rng(0).normal(size=(7, 8, 8))
+    P = net.predict_proba(X)
+    check(P.shape == (7, 3) and np.allclose(P.sum(1), 1, atol=1e-5), "probabilities")
+    check(np.array_equal(net.predict(X), net.classes_[P.argmax(1)]), "predict = argmax")
+    check(net.embed(X).shape == (7, 16) and net.embed(X, "conv1").shape == (7, 4 * 8 * 8), "embed")
+    check(np.array_equal(net.predict(X.reshape(7, 64).astype(np.float32)), net.predict(X)),
+          "flat float32 rows = image stack")
+    with tempfile.TemporaryDirectory() as d:
+        net.to_safetensors(f"{d}/w.safetensors", "@index")
+        # the file as PyTorch's safetensors reader sees it: a JSON header, then F32 data
+        raw = open(f"{d}/w.safetensors", "rb").read()
+        hl = int.from_bytes(raw[:8], "little")
+        import json
+        hdr = json.loads(raw[8:8 + hl])
+        w0 = hdr["0.weight"]
+        check(w0["dtype"] == "F32" and w0["shape"] == [4, 1, 3, 3], f"header {w0}")
+        a, b = w0["data_offsets"]
+        check(np.frombuffer(raw[8 + hl + a:8 + hl + b], dtype="<f4").size == 36, "data")
+        back = libtl.Network.create(net.arch, net.input_shape, random_state=7)
+        check(not np.array_equal(back.decision_function(X), net.decision_function(X)), "seeded")
+        loaded, missing, unexpected = back.import_safetensors(f"{d}/w.safetensors", "@index")
+        check(loaded == 6 and not missing, f"import {loaded} {missing!r}")
+        check(np.array_equal(back.decision_function(X), net.decision_function(X)), "weights in")
+        net.save(f"{d}/n.tlm")
+        check(np.array_equal(libtl.Network.load(f"{d}/n.tlm").embed(X), net.embed(X)), ".tlm")
+    check(np.array_equal(pickle.loads(pickle.dumps(net)).predict(X), net.predict(X)), "pickle")
+    raises(libtl.LibtlError, lambda: net.predict(np.zeros((2, 10))), "1x8x8")
+    raises(ValueError, lambda: net.embed(X, 99), "does not exist")
+    raises(libtl.LibtlError, lambda: libtl.Network.create("conv:4:3,bogus", (1, 8, 8)), "bogus")
+    raises(libtl.LibtlError, lambda: libtl.Network.load("/nonexistent.tlm"), "/nonexistent.tlm")
+
+
+@case
 def gil_released_during_fit():
     X = np.random.default_rng(5).normal(size=(700, 60))
     y = (X[:, 0] > 0).astype(int)

@@ -534,9 +534,17 @@ class _Classifier(ClassifierMixin, _Method):
         _tl.model_scores(self.model_.cap, X, S)
         return S
 
+    @classmethod
+    def load(cls, path):
+        if cls._family == "learner":
+            raise TypeError(f"{cls.__name__}.save writes a pipeline file (what `tl predict` "
+                            "reads): load it with libtl.TransferPipeline.load")
+        return super().load(path)
+
     def save(self, path):
         """Writes the fitted classifier to a .tlm file (a learner: a pipeline file, as
-        ``tl predict`` reads; an ensemble: a method file)."""
+        ``tl predict`` reads, loaded again by TransferPipeline.load; an ensemble: a method
+        file, loaded by load)."""
         self._check_fitted()
         save = _tl.pipeline_save if self.model_.kind == "pipeline" else _tl.model_save
         save(self.model_.cap, os.fspath(path))

@@ -35,13 +35,16 @@ class TransferPipeline(ClassifierMixin, BaseEstimator):
         the method's / learner's parameters by libtl name ({"dim": 30, "kernel": "linear"})
     guard : bool, default=True
         run the negative-transfer guard
+    task : "classification" or "regression", default="classification"
+        regression: y (and yt) are real-valued targets; learners ridge or knn; predict gives
+        values, score R^2, report_ RMSE / MAE / R^2
     random_state : int, RandomState or None (libtl's seed; None: 42)
     n_jobs : int or None (libtl's threads)
     """
 
     def __init__(self, method="jda", learner="1nn", preprocess="none",
                  preprocess_on_source=False, method_params=None, learner_params=None,
-                 guard=True, random_state=None, n_jobs=None):
+                 guard=True, task="classification", random_state=None, n_jobs=None):
         self.method = method
         self.learner = learner
         self.preprocess = preprocess
@@ -49,6 +52,7 @@ class TransferPipeline(ClassifierMixin, BaseEstimator):
         self.method_params = method_params
         self.learner_params = learner_params
         self.guard = guard
+        self.task = task
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -62,6 +66,15 @@ class TransferPipeline(ClassifierMixin, BaseEstimator):
         if len(y) != _n_rows(Xs):
             raise ValueError(f"Found input variables with inconsistent numbers of samples: "
                              f"[{_n_rows(Xs)}, {len(y)}]")
+        if self.task not in ("classification", "regression"):
+            raise ValueError(f"task must be 'classification' or 'regression', got {self.task!r}")
+        if self.task == "regression":
+            return self._fit_regression(Xs, y, Xt, yt, sample_weight)
+        if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+            y = y.astype(np.int64)  # whole numbers read as floats (scipy.io.loadmat): classes
+            yt = None if yt is None else np.asarray(yt).astype(np.int64)
+            yt_labelled = None if yt_labelled is None else \
+                np.asarray(yt_labelled).astype(np.int64)
         if y.dtype.kind in "iub":
             classes = np.unique(y)
             names = None
@@ -82,6 +95,18 @@ class TransferPipeline(ClassifierMixin, BaseEstimator):
                 lab = (_rows(Xt_labelled, "Xt_labelled"), code(yt_labelled))
             doms.append(_dom(1, "python:target", Xt, code(yt) if yt is not None else None,
                              names=names, labelled=lab))
+        return self._run(doms, Xs)
+
+    def _fit_regression(self, Xs, y, Xt, yt, sample_weight):
+        t = lambda v: np.ascontiguousarray(np.asarray(v, dtype=np.float64).ravel())  # noqa
+        doms = [_dom(0, "python:source", Xs, targets=t(y),
+                     weights=_vec(sample_weight, _n_rows(Xs), "sample_weight"))]
+        if Xt is not None:
+            Xt = _rows(Xt, "Xt")
+            doms.append(_dom(1, "python:target", Xt, targets=t(yt) if yt is not None else None))
+        return self._run(doms, Xs)
+
+    def _run(self, doms, Xs):
         mp = {k: _text(v) for k, v in (self.method_params or {}).items()}
         lp = {k: _text(v) for k, v in (self.learner_params or {}).items()}
         js, cap = _tl.transfer_run(doms, self.method, mp, self.learner, lp, self.preprocess,

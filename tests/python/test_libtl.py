@@ -360,6 +360,27 @@ def network_predict_embed_safetensors():
 
 
 @case
+def regression_targets():
+    rng = np.random.default_rng(3)
+    Xr = rng.normal(size=(150, 5))
+    yr = Xr @ np.array([1.0, -2.0, 0.5, 0.0, 3.0]) + 0.1 * rng.normal(size=150)
+    Xq = rng.normal(size=(80, 5)) + 0.3
+    yq = Xq @ np.array([1.0, -2.0, 0.5, 0.0, 3.0])
+    p = libtl.TransferPipeline("coral", "ridge", task="regression",
+                               learner_params={"alpha": 0.01}).fit(Xr, yr, Xq, yq)
+    check(p.regression_ and p.predict(Xq).dtype == np.float64, "values predicted")
+    check(abs(p.report_["r2"] - p.score(Xq, yq)) < 1e-6, f"R^2 {p.report_['r2']} vs score")
+    with tempfile.TemporaryDirectory() as d:
+        p.save(f"{d}/r.tlm")
+        check(np.array_equal(libtl.TransferPipeline.load(f"{d}/r.tlm").predict(Xq),
+                             p.predict(Xq)), "regressor file")
+    raises(ValueError, lambda: libtl.TransferPipeline(task="moon").fit(Xr, yr, Xq), "task")
+    # whole numbers as floats are classes
+    q = libtl.TransferPipeline("coral").fit(Xs, ys.astype(float), Xt)
+    check(q.classes_.dtype.kind == "i" and np.array_equal(q.classes_, np.unique(ys)), "classes")
+
+
+@case
 def gil_released_during_fit():
     X = np.random.default_rng(5).normal(size=(700, 60))
     y = (X[:, 0] > 0).astype(int)

@@ -37,7 +37,7 @@ from . import _tl
 from ._tl import LibtlError
 
 __all__ = ["LibtlError", "Network", "TransferPipeline", "methods", "estimator", "version", "mmd",
-           "coral_distance", "a_distance"]
+           "coral_distance", "a_distance", "guard"]
 
 ROLES = {"source": 0, "target": 1, "intermediate": 2}
 
@@ -284,6 +284,24 @@ def a_distance(Xs, Xt, folds=5, C=1.0, random_state=None):
     """The proxy A-distance 2 (1 - 2 err) of a cross-validated linear domain classifier."""
     return _tl.distance("a-distance", *_pair(Xs, Xt), float(C), int(folds),
                         _seed(random_state))[0]
+
+
+def guard(Xs, ys, Xt, Zs=None, Zt=None, weights=None, margin=0.05, min_correspondence=0.1,
+          min_ess=0.5, random_state=None):
+    """libtl's negative-transfer guard on a transfer done anywhere: Xs, ys, Xt before it; Zs, Zt
+    after it (None: the same rows, for a weighting); weights: the source weights (or None).
+    ys None: regression (no reverse validation). Returns the label-free evidence (MMD, reverse
+    validation before / after, feature correspondence, prediction entropy, effective sample
+    size), the verdict ("ok", "harmful", "unsure") and the reason in words."""
+    Xs, Xt = _pair(Xs, Xt)
+    Zs = Xs if Zs is None else _rows(Zs, "Zs")
+    Zt = Xt if Zt is None else _rows(Zt, "Zt")
+    codes = None
+    if ys is not None:
+        classes, codes = _encode(ys, "ys")
+    return _tl.guard_check(Xs, codes, Xt, Zs, Zt, _vec(weights, _n_rows(Xs), "weights"),
+                           float(margin), float(min_correspondence), float(min_ess),
+                           _seed(random_state))
 
 
 # ---------------------------------------------------------------- saving through .tlm files

@@ -1123,6 +1123,71 @@ static PyObject *py_distance(PyObject *self, PyObject *args) {
     return Py_BuildValue("(ddd)", v, pv, g);
 }
 
+/* guard_check(Xs, ys int32 or None, Xt, Zs, Zt, ws float64 or None, margin, min_correspondence,
+ *             min_ess, seed) -> dict of the label-free evidence and the verdict (tl_guard_check
+ * with its default learner, logreg C = 1) */
+static PyObject *py_guard_check(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *o[6];
+    double margin, minc, miness;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "OOOOOOdddK", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &margin,
+                          &minc, &miness, &seed))
+        return NULL;
+    xin x[4]; /* Xs, Xt, Zs, Zt */
+    PyObject *xo[4] = {o[0], o[2], o[3], o[4]};
+    Py_buffer yb, wb;
+    int have_y = 0, have_w = 0, nx = 0;
+    PyObject *res = NULL;
+    for (; nx < 4; nx++)
+        if (get_x(xo[nx], &x[nx]) < 0) goto done;
+    if (o[1] != Py_None) {
+        if (get_vec(o[1], &yb, 'i', sizeof(int), 0, "labels") < 0) goto done;
+        have_y = 1;
+        if ((size_t)yb.shape[0] != tl_xmat_rows(x[0].x)) {
+            PyErr_SetString(PyExc_ValueError, "libtl: ys and Xs differ in rows");
+            goto done;
+        }
+    }
+    if (o[5] != Py_None) {
+        if (get_vec(o[5], &wb, 'd', sizeof(double), 0, "weights") < 0) goto done;
+        have_w = 1;
+        if ((size_t)wb.shape[0] != tl_xmat_rows(x[0].x)) {
+            PyErr_SetString(PyExc_ValueError, "libtl: weights and Xs differ in rows");
+            goto done;
+        }
+    }
+    tl_guard_params gp = tl_guard_params_default();
+    gp.margin = margin;
+    gp.min_correspondence = minc;
+    gp.min_ess = miness;
+    gp.seed = seed;
+    tl_guard_report r;
+    tl_status st = tl_guard_params_check(&gp);
+    if (st == TL_OK) {
+        Py_BEGIN_ALLOW_THREADS
+        st = tl_guard_check(&gp, x[0].x, have_y ? yb.buf : NULL, x[1].x, x[2].x,
+                            have_w ? wb.buf : NULL, x[3].x, &r);
+        Py_END_ALLOW_THREADS
+    }
+    if (st != TL_OK) {
+        raise_tl(st);
+        goto done;
+    }
+    res = Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:d,s:O,s:s,s:s}", "mmd_before",
+                        r.mmd_before, "mmd_after", r.mmd_after, "rv_before", r.rv_before,
+                        "rv_after", r.rv_after, "agreement", r.agreement, "correspondence",
+                        r.correspondence, "correspondence_p", r.correspondence_p,
+                        "prediction_entropy", r.prediction_entropy, "ess", r.ess, "unrelated",
+                        r.unrelated ? Py_True : Py_False, "verdict",
+                        tl_guard_verdict_name(r.verdict), "reason", r.reason);
+done:
+    for (int i = 0; i < nx; i++) release_x(&x[i]);
+    if (have_y) PyBuffer_Release(&yb);
+    if (have_w) PyBuffer_Release(&wb);
+    return res;
+}
+
 /* The address libtl sees for X's values (a dense float64 C-contiguous array: its own data,
  * since nothing is copied on the way in); for tests of the no-copy path. */
 static PyObject *py_data_address(PyObject *self, PyObject *args) {
@@ -1172,6 +1237,7 @@ static PyMethodDef methods[] = {
     {"nn_export", py_nn_export, METH_VARARGS, "tl_nn_export_safetensors"},
     {"nn_safetensors_arch", py_nn_safetensors_arch, METH_VARARGS, "tl_nn_safetensors_arch"},
     {"distance", py_distance, METH_VARARGS, "tl_mmd / tl_coral_distance / tl_proxy_a_distance"},
+    {"guard_check", py_guard_check, METH_VARARGS, "tl_guard_check"},
     {"data_address", py_data_address, METH_VARARGS, "the address libtl reads X's values at"},
     {"version", py_version, METH_NOARGS, "tl_version"},
     {NULL, NULL, 0, NULL}};

@@ -381,6 +381,22 @@ def regression_targets():
 
 
 @case
+def guard_function():
+    j = libtl.JDA(dim=4).fit(Xs, ys, Xt)
+    g = libtl.guard(Xs, ys, Xt, j.transform(Xs, "source"), j.transform(Xt))
+    check(g["verdict"] in ("ok", "harmful", "unsure") and g["reason"], f"verdict {g}")
+    check(g["mmd_after"] < g["mmd_before"], f"JDA brings the domains closer {g}")
+    # an unrelated source: permuted features of another distribution
+    rng = np.random.default_rng(4)
+    Xu = rng.permuted(rng.exponential(size=(120, 6)) ** 3, axis=1)
+    u = libtl.guard(Xu, ys, Xt)
+    check(u["correspondence"] < g["correspondence"], f"correspondence {u['correspondence']}")
+    w = libtl.guard(Xs, ys, Xt, weights=np.r_[np.full(10, 12.0), np.zeros(110)])
+    check(w["ess"] < 0.5 and w["verdict"] == "harmful", f"concentrated weights {w}")
+    raises(libtl.LibtlError, lambda: libtl.guard(Xs, ys, Xt, margin=-1), "margin")
+
+
+@case
 def gil_released_during_fit():
     X = np.random.default_rng(5).normal(size=(700, 60))
     y = (X[:, 0] > 0).astype(int)

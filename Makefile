@@ -161,6 +161,6 @@ format:
 	clang-format -i include/*.h include/tl/*.h src/*/*.c src/*/*.h cli/*.c cli/*.h tests/*.c tests/*.h
 
 clean:
-	rm -rf build build-asan build-fuzz bin
+	rm -rf build build-asan build-fuzz bin python/libtl/_tl*.so
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

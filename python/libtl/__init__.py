@@ -77,6 +77,13 @@ def _rows(X, what="X"):
     return X
 
 
+def _dense(X):
+    """X with scipy sparse matrices made dense (the mappings work on dense rows)."""
+    if hasattr(X, "toarray") and not isinstance(X, np.ndarray):
+        return np.ascontiguousarray(X.toarray(), dtype=np.float64)
+    return X
+
+
 def _n_rows(X):
     return X[4] if isinstance(X, tuple) else X.shape[0]
 
@@ -438,6 +445,10 @@ class _FeatureMapping(TransformerMixin, _Method):
     def fit(self, X, y=None, Xt=None, Xt_labelled=None, yt_labelled=None):
         """X: source rows (n, d); y: source labels (the methods that need them: JDA, BDA, ...);
         Xt: unlabelled target rows; Xt_labelled / yt_labelled: a few labelled target rows."""
+        if self._needs & 0x40:  # TL_DENSE_ONLY: sparse rows densified (as transform does)
+            X = _dense(X)
+            Xt = None if Xt is None else _dense(Xt)
+            Xt_labelled = None if Xt_labelled is None else _dense(Xt_labelled)
         dom, classes = self._source_target(X, y, Xt)
         if Xt_labelled is not None:
             if len(dom) < 2:
@@ -456,12 +467,7 @@ class _FeatureMapping(TransformerMixin, _Method):
         d = _domain(domain)
         if d >= getattr(self, "n_domains_", 2):
             d = 0  # fitted on the source alone (PCA): one mapping
-        X = _rows(X)
-        if isinstance(X, tuple):
-            import scipy.sparse as sp
-            X = np.ascontiguousarray(
-                sp.csr_matrix((X[1], X[2], X[3].astype(np.int64)), shape=(X[4], X[5])).toarray())
-        buf, r, c = _tl.model_transform(self.model_.cap, d, X)
+        buf, r, c = _tl.model_transform(self.model_.cap, d, _rows(_dense(X)))
         return np.frombuffer(buf, dtype=np.float64).reshape(r, c).copy()
 
     def fit_transform(self, X, y=None, Xt=None, **fit_params):

@@ -397,6 +397,27 @@ def guard_function():
 
 
 @case
+def sparse_and_other_dtypes_in_the_pipeline():
+    rng = np.random.default_rng(11)
+    S = sp.random(150, 40, density=0.1, random_state=1, format="csr") * 5
+    T = sp.random(100, 40, density=0.1, random_state=2, format="csr") * 5
+    yS = rng.integers(0, 2, 150)
+    a = libtl.TransferPipeline(None, "knn", learner_params={"k": 3}).fit(S, yS, T)
+    b = libtl.TransferPipeline(None, "knn", learner_params={"k": 3}).fit(S.toarray(), yS,
+                                                                       T.toarray())
+    check(np.array_equal(a.predict(T), b.predict(T.toarray())), "CSR pipeline = dense")
+    check(np.array_equal(a.predict(T.tocsc()), a.predict(T)), "CSC converted to CSR")
+    c = libtl.CORAL().fit(Xs, ys, Xt)
+    check(np.allclose(c.transform(Xt.astype(np.float32)), c.transform(Xt.astype(np.float32)
+                                                                     .astype(np.float64))),
+          "float32 in")
+    check(np.array_equal(c.transform(Xt.tolist()), c.transform(Xt)), "lists in")
+    j = libtl.JDA(dim=5).fit(S, yS, T)
+    check(np.allclose(j.transform(T), libtl.JDA(dim=5).fit(S.toarray(), yS, T.toarray())
+                      .transform(T.toarray())), "sparse rows densified for JDA")
+
+
+@case
 def gil_released_during_fit():
     X = np.random.default_rng(5).normal(size=(700, 60))
     y = (X[:, 0] > 0).astype(int)

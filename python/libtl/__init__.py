@@ -32,6 +32,8 @@ import tempfile
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_array, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets
 
 from . import _tl
 from ._tl import LibtlError
@@ -65,16 +67,10 @@ def _rows(X, what="X"):
         indices = np.ascontiguousarray(X.indices, dtype=np.int32)
         indptr = np.ascontiguousarray(X.indptr, dtype=np.uintp)
         return ("csr", data, indices, indptr, X.shape[0], X.shape[1])
-    X = np.asarray(X)
-    if X.dtype != np.float64 or not X.flags.c_contiguous:
-        if X.dtype.kind not in "biuf":
-            raise ValueError(f"{what}: expected numbers, got an array of dtype {X.dtype}")
-        X = np.ascontiguousarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(
-            f"Expected 2D array, got {X.ndim}D array instead: reshape {what} with "
-            "X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single sample.")
-    return X
+    # scikit-learn's checks and messages for shape, dtype and emptiness (no copy of a float64
+    # C-contiguous array); NaN and Inf are left to libtl, whose message names the row and column
+    return check_array(X, dtype=np.float64, order="C", force_all_finite=False,
+                       input_name=what)
 
 
 def _dense(X):
@@ -93,12 +89,10 @@ def _n_cols(X):
 
 
 def _encode(y, what="y"):
-    """(classes, int32 codes) of labels y (strings or numbers)."""
-    y = np.asarray(y)
-    if y.ndim != 1:
-        y = y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
-    if y.ndim != 1:
-        raise ValueError(f"{what}: expected a 1-D array of labels, got shape {y.shape}")
+    """(classes, int32 codes) of class labels y (strings or numbers; scikit-learn's checks:
+    a column vector warns, continuous values are refused)."""
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
     classes, codes = np.unique(y, return_inverse=True)
     return classes, np.ascontiguousarray(codes, dtype=np.int32)
 

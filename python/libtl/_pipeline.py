@@ -11,6 +11,8 @@ import os
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import column_or_1d
+from sklearn.utils.multiclass import check_classification_targets
 
 from . import _tl
 from . import (NotFittedError, _Handle, _domain, _dom, _encode, _labels_for, _n_cols, _n_rows,
@@ -62,7 +64,7 @@ class TransferPipeline(ClassifierMixin, BaseEstimator):
         Xt: target rows; yt: their labels, only to score the run (report_); Xt_labelled,
         yt_labelled: a few labelled target rows the run trains on."""
         Xs = _rows(X, "X")
-        y = np.asarray(y).ravel()
+        y = column_or_1d(y, warn=True)
         if len(y) != _n_rows(Xs):
             raise ValueError(f"Found input variables with inconsistent numbers of samples: "
                              f"[{_n_rows(Xs)}, {len(y)}]")
@@ -75,6 +77,7 @@ class TransferPipeline(ClassifierMixin, BaseEstimator):
             yt = None if yt is None else np.asarray(yt).astype(np.int64)
             yt_labelled = None if yt_labelled is None else \
                 np.asarray(yt_labelled).astype(np.int64)
+        check_classification_targets(y)
         if y.dtype.kind in "iub":
             classes = np.unique(y)
             names = None

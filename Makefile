@@ -45,7 +45,7 @@ SO_VERSION := $(SO_MAJOR).$(call tl_version_macro,MINOR).$(call tl_version_macro
 SONAME := libtl.so.$(SO_MAJOR)
 SO_REAL := libtl.so.$(SO_VERSION)
 
-.PHONY: all lib cli test asan fuzz demo demo-full bench install clean deps format docs
+.PHONY: all lib cli test asan fuzz demo demo-full bench install clean deps format docs python
 all: lib cli
 
 deps: $(DEPS_STAMP)
@@ -100,6 +100,17 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libtl.a
 
 test: $(DEPS_STAMP) lib $(BUILD)/tl $(BUILD)/$(SONAME) $(BUILD)/tl.1 $(TEST_BIN) $(FUZZ_REPLAY) $(EXAMPLE_BIN)
 	@BUILD=$(BUILD) sh tests/run_all.sh
+
+# `make python` builds the libtl Python package's extension (python/libtl/_tl*.so) against
+# build/libtl.a with Debian's /usr/bin/python3 (python3-dev, python3-numpy, python3-sklearn;
+# scripts/install-deps.sh python installs them); use it with PYTHONPATH=python.
+PYTHON ?= /usr/bin/python3
+PY_EXT = python/libtl/_tl$(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))" 2>/dev/null)
+PY_INC = $(shell $(PYTHON) -c "import sysconfig; print(sysconfig.get_paths()['include'])" 2>/dev/null)
+python: $(PY_EXT)
+$(PY_EXT): | $(DEPS_STAMP)
+$(PY_EXT): python/libtl/_tl.c $(BUILD)/libtl.a include/tl.h
+	$(CC) $(CFLAGS_PUBLIC) -fPIC -shared -I$(PY_INC) -o $@ $< $(BUILD)/libtl.a $(DEP_LIBS) $(LDFLAGS_ALL)
 
 asan:
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
@@ -160,6 +171,6 @@ format:
 	clang-format -i include/*.h include/tl/*.h src/*/*.c src/*/*.h cli/*.c cli/*.h tests/*.c tests/*.h
 
 clean:
-	rm -rf build build-asan build-fuzz bin
+	rm -rf build build-asan build-fuzz bin python/libtl/_tl*.so
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -13,7 +13,15 @@ have_hdr /usr/include/zlib.h || need="$need zlib1g-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v make >/dev/null 2>&1 || need="$need make"
 command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
-# extra packages for particular targets: `install-deps.sh bench` / `install-deps.sh fuzz`
+# The Python package (make python; its tests in make test): wanted by default, but only installed
+# where packages can be installed - without root or sudo, make test skips its tests instead.
+pyneed=""
+/usr/bin/python3 -c "import numpy, scipy, sklearn" 2>/dev/null ||
+    pyneed=" python3-numpy python3-scipy python3-sklearn"
+[ -f "/usr/include/python3.$(/usr/bin/python3 -c 'import sys; print(sys.version_info[1])' 2>/dev/null)/Python.h" ] ||
+    pyneed="$pyneed python3-dev"
+# extra packages for particular targets: `install-deps.sh bench` / `install-deps.sh fuzz` /
+# `install-deps.sh python` (the Python package: make python)
 for extra in "$@"; do
     case "$extra" in
     bench) /usr/bin/python3 -c "import numpy, scipy, sklearn, cvxopt" 2>/dev/null ||
@@ -21,9 +29,14 @@ for extra in "$@"; do
         /usr/bin/python3 -c "import torch" 2>/dev/null || need="$need python3-torch" ;;
     fuzz) command -v clang >/dev/null 2>&1 || need="$need clang" ;;
     docs) command -v doxygen >/dev/null 2>&1 || need="$need doxygen" ;;
+    python) need="$need$pyneed"; pyneed="" ;;
     esac
 done
 [ -d /usr/share/datasets/fashion-mnist ] || need="$need dataset-fashion-mnist"
+if [ -n "$pyneed" ]; then
+    if [ "$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1; then need="$need$pyneed"; else
+        echo "install-deps: without$pyneed the Python package's tests are skipped" >&2; fi
+fi
 [ -n "$need" ] || exit 0
 echo "install-deps: installing$need" >&2
 if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else

@@ -124,11 +124,16 @@ tl_status tl_adapter_read(const tl_tlm *c, const char *name, tl_adapter **out);
  *     (closed form), with pseudo-labelled target rows; `delta` < 1 also selects landmarks: the
  *     weights (in [0, 1], a share delta of each class) of the source and unlabelled target rows
  *     that best match the labelled target distribution, a QP solved by projected gradient. */
-typedef enum { TL_HETERO_CDSPP = 0, TL_HETERO_CDLS = 1 } tl_hetero_method;
+/* The heterogeneous methods. */
+typedef enum {
+    TL_HETERO_CDSPP = 0, /* cross-domain structure-preserving projection */
+    TL_HETERO_CDLS = 1   /* cross-domain landmark selection */
+} tl_hetero_method;
 const char *tl_hetero_method_name(tl_hetero_method m); /* "cdspp", "cdls" */
 
+/* A heterogeneous method's settings (tl_hetero_params_default, then change what you need). */
 typedef struct {
-    tl_hetero_method method;
+    tl_hetero_method method; /* which method */
     size_t dim;      /* CDSPP: shared dimension (at most the number of classes); CDLS: the
                         target PCA dimension */
     double alpha;    /* CDSPP: ridge on the projections (the authors' 10); CDLS: on the
@@ -138,9 +143,11 @@ typedef struct {
     double delta;    /* CDLS: share of landmarks per class (1: every row, weight 1) */
     bool l2_embed;   /* L2-normalise each embedded row */
 } tl_hetero_params;
-tl_hetero_params tl_hetero_params_default(tl_hetero_method m);
+tl_hetero_params tl_hetero_params_default(tl_hetero_method m); /* the authors' settings */
+/* Says in words what is wrong (TL_ERR_INVALID_ARG). */
 tl_status tl_hetero_params_check(const tl_hetero_params *p);
 
+/* A fitted heterogeneous map: source and target rows, each in its own width, into one space. */
 typedef struct tl_hetero tl_hetero;
 /* ys (ns), yl (nl): labels; every target label must be a source class. */
 tl_status tl_hetero_fit(const tl_hetero_params *p, tl_mat Xs, const int *ys, tl_mat Xl,

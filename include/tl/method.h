@@ -32,13 +32,14 @@
 extern "C" {
 #endif
 
+/* The kinds of transfer (and the base learners), as the registry sorts its methods. */
 typedef enum {
     TL_FAMILY_LEARNER = 0,  /* a base learner: no transfer by itself (1-NN, logreg, ...) */
     TL_FAMILY_FEATURE = 1,  /* maps the domains into a shared space (PCA, CORAL, TCA, JDA, ...) */
     TL_FAMILY_INSTANCE = 2, /* weights the source samples (KMM, KLIEP, uLSIF, ...) */
     TL_FAMILY_ENSEMBLE = 3, /* a transferring classifier of its own (TrAdaBoost) */
     TL_FAMILY_MODEL = 4,    /* neural networks: pre-training, fine-tuning, deep adaptation */
-    TL_FAMILY_RELATIONAL = 5
+    TL_FAMILY_RELATIONAL = 5 /* relational models carried by a predicate mapping */
 } tl_family;
 const char *tl_family_name(tl_family f); /* "learner", "feature", "instance", ... */
 
@@ -52,6 +53,7 @@ const char *tl_family_name(tl_family f); /* "learner", "feature", "instance", ..
 #define TL_DENSE_ONLY 0x40u            /* sparse inputs are densified first */
 #define TL_WEIGHTS_NEW_SAMPLES 0x80u   /* instance family: weights samples it was not fitted on */
 
+/* A parameter's kind of value. */
 typedef enum {
     TL_PARAM_INT = 0,    /* integer within [lo, hi] */
     TL_PARAM_REAL = 1,   /* finite number within [lo, hi] */
@@ -61,11 +63,14 @@ typedef enum {
 } tl_param_type;
 const char *tl_param_type_name(tl_param_type t); /* "int", "real", "bool", "choice" */
 
+/* A parameter, described once: the CLI's options, help, checks, saved metadata, search grids and
+ * Python keywords are all generated from it. */
 typedef struct {
     const char *name;    /* "dim", "lambda", ... (the CLI option --name, the Python keyword) */
-    tl_param_type type;
+    tl_param_type type;  /* its kind of value */
     const char *def;     /* the default, as text */
-    double lo, hi;       /* INT/REAL: the accepted range */
+    double lo;           /* INT/REAL: the smallest accepted value */
+    double hi;           /* INT/REAL: the largest accepted value */
     const char *choices; /* CHOICE: the accepted words, comma-separated; INT/REAL: NULL, or
                             words accepted besides a number (e.g. "auto"), whose number is 0
                             (their range leaves 0 out, so 0 means the word) */
@@ -76,7 +81,7 @@ typedef struct {
 typedef struct tl_method tl_method; /* a registry entry; lives as long as the library */
 
 /* ---- the registry ---- */
-size_t tl_method_count(void);
+size_t tl_method_count(void); /* methods in the registry (learners included) */
 const tl_method *tl_method_at(size_t i); /* NULL past the end */
 /* By name (case-insensitive). NULL and an error message listing the known names when absent;
  * family >= 0 restricts the search (and the list) to that family. */
@@ -84,16 +89,17 @@ const tl_method *tl_method_find(const char *name, int family);
 /* "pca, coral, sa, ..." - the names of a family (or of all, family < 0), for messages and help. */
 void tl_method_names(int family, char *buf, size_t cap);
 
-const char *tl_method_name(const tl_method *m);
+const char *tl_method_name(const tl_method *m); /* "coral", "kmm", ... */
 const char *tl_method_summary(const tl_method *m);   /* one line */
 const char *tl_method_reference(const tl_method *m); /* the paper, "" for none */
-tl_family tl_method_family(const tl_method *m);
-unsigned tl_method_needs(const tl_method *m);
-size_t tl_method_param_count(const tl_method *m);
+tl_family tl_method_family(const tl_method *m); /* its kind of transfer */
+unsigned tl_method_needs(const tl_method *m); /* TL_NEEDS_* flags */
+size_t tl_method_param_count(const tl_method *m); /* its parameters */
 const tl_param_desc *tl_method_param(const tl_method *m, size_t i); /* NULL past the end */
-const tl_param_desc *tl_method_param_find(const tl_method *m, const char *name);
+const tl_param_desc *tl_method_param_find(const tl_method *m, const char *name); /* or NULL */
 
 /* ---- parameter values ---- */
+/* A method with its parameter values (defaults until set). */
 typedef struct tl_params tl_params;
 /* The method's defaults. */
 tl_status tl_params_create(const tl_method *m, tl_params **out);
@@ -119,6 +125,7 @@ tl_status tl_learner_params_from(const tl_params *p, uint64_t seed, tl_learner_p
 void tl_learner_label(const tl_params *p, char *buf, size_t cap);
 
 /* ---- fitted methods ---- */
+/* A fitted method: maps, weights or predicts; saves and loads. */
 typedef struct tl_model tl_model;
 typedef struct tl_task tl_task; /* tl/pipeline.h */
 typedef struct tl_nn tl_nn;     /* tl/nn.h */

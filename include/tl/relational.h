@@ -23,9 +23,10 @@
 extern "C" {
 #endif
 
-#define TL_REL_MAX_ARITY 4
+#define TL_REL_MAX_ARITY 4 /* arguments a predicate has at most */
 
 /* ---- data: schema (predicates, types, modes), constants, facts, examples ---- */
+/* A store of one domain's schema, facts and examples of its target predicate. */
 typedef struct tl_rel_db tl_rel_db;
 
 /* An empty store for target predicate `target` whose predicates and argument types come from the
@@ -46,13 +47,14 @@ tl_status tl_rel_db_add_examples(tl_rel_db *db, const char *path, int label, int
 tl_status tl_rel_db_load(const char *dir, const int *folds, size_t n, tl_rel_db **out);
 /* Number of fold<k> folders in a domain folder (k = 1, 2, ... without gaps); 0 if none. */
 size_t tl_rel_domain_folds(const char *dir);
-void tl_rel_db_free(tl_rel_db *db);
+void tl_rel_db_free(tl_rel_db *db); /* NULL-safe */
 
+/* What the store holds: facts, distinct constants, declared predicates. */
 size_t tl_rel_db_n_facts(const tl_rel_db *db);
 size_t tl_rel_db_n_constants(const tl_rel_db *db);
 size_t tl_rel_db_n_preds(const tl_rel_db *db);
 size_t tl_rel_db_n_examples(const tl_rel_db *db, int label); /* label -1: all */
-const char *tl_rel_db_target(const tl_rel_db *db);
+const char *tl_rel_db_target(const tl_rel_db *db); /* the target predicate's name */
 /* Example i (the store's order) as text, `pred(c1,...,ck)`, into buf (truncated to cap);
  * its label and fold through the optional pointers. The length it needs, 0 when i is out of range. */
 size_t tl_rel_db_example(const tl_rel_db *db, size_t i, char *buf, size_t cap, int *label,
@@ -72,6 +74,7 @@ double tl_rel_auc_pr(const double *p, const int *y, size_t n);
 double tl_rel_cll(const double *p, const int *y, size_t n);
 
 /* ---- the learner ---- */
+/* RDN-Boost's settings (TreeBoostler's defaults). */
 typedef struct {
     size_t n_trees;     /* boosting rounds; default 10 */
     size_t max_depth;   /* maximum tree depth; default 3 */
@@ -84,10 +87,12 @@ typedef struct {
     size_t threads;     /* threads scoring a node's candidate tests (0 or 1: the caller's only);
                            default 1. The result does not depend on it. */
 } tl_rel_params;
-tl_rel_params tl_rel_params_default(void);
+tl_rel_params tl_rel_params_default(void); /* the defaults above */
 /* TL_ERR_INVALID_ARG naming the parameter that is out of range. */
 tl_status tl_rel_params_check(const tl_rel_params *p);
 
+/* A boosted relational dependency network: regression trees over literals, and the mapping when
+ * it was transferred. */
 typedef struct tl_rel_model tl_rel_model;
 
 /* Learns a boosted RDN for the store's target predicate on every example of the store (the
@@ -110,6 +115,7 @@ tl_status tl_rel_model_save(const tl_rel_model *m, const char *path);
 tl_status tl_rel_model_load(const char *path, tl_rel_model **out);
 
 /* ---- transfer ---- */
+/* What a transfer does after translating the source model's trees. */
 typedef enum {
     TL_REL_MAPPING_ONLY = 0, /* translate the trees, re-learn the leaf values on the target */
     TL_REL_REVISION = 1      /* translate, then prune and expand the trees on the target */
@@ -121,12 +127,12 @@ typedef enum {
  * in the translated trees' leaves after re-learning their values on the target training data
  * (per example and tree; 0 is a perfect fit, higher is better). */
 typedef struct {
-    size_t n;
+    size_t n;      /* source predicates */
     char **source; /* (n) */
     char **target; /* (n), entries may be NULL */
-    double score;
+    double score;  /* the search's score of the mapping (higher is better, 0 at most) */
 } tl_rel_mapping;
-void tl_rel_mapping_free(tl_rel_mapping *map);
+void tl_rel_mapping_free(tl_rel_mapping *map); /* NULL-safe */
 
 /* Finds the mapping (greedy, one source predicate at a time in the order the trees first use
  * them, each tried against every target predicate of the same arity whose argument types agree

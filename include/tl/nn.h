@@ -58,6 +58,7 @@
 extern "C" {
 #endif
 
+/* A network: its layers, their parameters (one contiguous block), input normalisation. */
 typedef struct tl_nn tl_nn;
 
 /* ---- construction ---- */
@@ -80,8 +81,8 @@ size_t tl_nn_param_scalars(const tl_nn *nn);
 void tl_nn_summary(const tl_nn *nn, char *buf, size_t cap);
 
 /* ---- layers ---- */
-size_t tl_nn_layer_count(const tl_nn *nn);
-const char *tl_nn_layer_name(const tl_nn *nn, size_t i);
+size_t tl_nn_layer_count(const tl_nn *nn);               /* its layers */
+const char *tl_nn_layer_name(const tl_nn *nn, size_t i); /* "conv1", "fc2", ... */
 /* "conv", "dense", "maxpool", "avgpool", "gap", "bn", "dropout", "relu", "lrelu", "gelu", "tanh",
  * "sigmoid", "flatten", "add", "grl". */
 const char *tl_nn_layer_kind(const tl_nn *nn, size_t i);
@@ -94,7 +95,7 @@ tl_status tl_nn_layer_find(const tl_nn *nn, const char *name, size_t *index);
 tl_status tl_nn_embed_layer(const tl_nn *nn, size_t *index);
 
 /* ---- named tensors (parameters and batch-norm running statistics) ---- */
-size_t tl_nn_tensor_count(const tl_nn *nn);
+size_t tl_nn_tensor_count(const tl_nn *nn); /* parameters and running statistics */
 /* Borrowed: name, dims (ndim <= 4), data (writable; prod(dims) floats). `trainable` false for
  * running statistics. */
 void tl_nn_tensor(tl_nn *nn, size_t i, const char **name, size_t *ndim, const size_t **dims,
@@ -158,22 +159,39 @@ tl_status tl_nn_set_lr_mult(tl_nn *nn, size_t layer, double mult);
 tl_status tl_nn_l2sp_anchor(tl_nn *nn);
 
 /* ---- training ---- */
-typedef enum { TL_NN_SGD = 0, TL_NN_ADAMW = 1 } tl_nn_optimizer;
-typedef enum { TL_NN_SCHED_CONSTANT = 0, TL_NN_SCHED_STEP = 1, TL_NN_SCHED_COSINE = 2 } tl_nn_schedule;
-typedef enum { TL_NN_LOSS_XENT = 0, TL_NN_LOSS_MSE = 1 } tl_nn_loss;
+/* The optimiser. */
+typedef enum {
+    TL_NN_SGD = 0,  /* SGD with momentum (PyTorch's) */
+    TL_NN_ADAMW = 1 /* AdamW, decoupled weight decay */
+} tl_nn_optimizer;
+/* The learning-rate schedule. */
+typedef enum {
+    TL_NN_SCHED_CONSTANT = 0, /* lr throughout */
+    TL_NN_SCHED_STEP = 1,     /* times step_gamma every step_epochs */
+    TL_NN_SCHED_COSINE = 2    /* cosine decay to min_lr */
+} tl_nn_schedule;
+/* The training loss. */
+typedef enum {
+    TL_NN_LOSS_XENT = 0, /* softmax cross-entropy */
+    TL_NN_LOSS_MSE = 1   /* mean squared error on one-hot targets */
+} tl_nn_loss;
 
 /* Per-epoch figures handed to the epoch callback (and written to the CSV log). */
 typedef struct {
     size_t epoch;          /* 1-based */
     double lr;             /* at the end of the epoch */
-    double train_loss, train_acc;
-    double val_loss, val_acc; /* NaN without a validation split */
+    double train_loss;     /* mean training loss of the epoch */
+    double train_acc;      /* training accuracy of the epoch */
+    double val_loss;       /* NaN without a validation split */
+    double val_acc;        /* NaN without a validation split */
     double seconds;        /* this epoch */
     double samples_per_s;  /* training samples per second this epoch */
 } tl_nn_epoch;
 
+/* Training settings (tl_nn_train_params_default, then change what you need). */
 typedef struct tl_nn_train_params tl_nn_train_params;
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
+/* The settings of tl_nn_train. */
 struct tl_nn_train_params {
     size_t epochs;          /* default 10 */
     size_t batch_size;      /* default 64 */
@@ -181,7 +199,9 @@ struct tl_nn_train_params {
     double lr;              /* default 0.01 */
     double momentum;        /* SGD, default 0.9 (PyTorch semantics, dampening 0) */
     bool nesterov;          /* SGD, default false */
-    double beta1, beta2, eps; /* AdamW, defaults 0.9, 0.999, 1e-8 */
+    double beta1;           /* AdamW, default 0.9 */
+    double beta2;           /* AdamW, default 0.999 */
+    double eps;             /* AdamW, default 1e-8 */
     double weight_decay;    /* SGD: added to the gradient; AdamW: decoupled. default 0 */
     tl_nn_schedule schedule; /* default constant */
     size_t step_epochs;     /* step: multiply by step_gamma every step_epochs (default 10) */
@@ -208,20 +228,23 @@ struct tl_nn_train_params {
 };
 #endif
 
+/* What a training run did. */
 typedef struct {
-    size_t epochs_run;
+    size_t epochs_run;      /* epochs trained */
     size_t best_epoch;      /* epoch whose parameters the model holds (early stopping) */
-    double train_loss, train_acc; /* last epoch */
-    double val_loss, val_acc;     /* of best_epoch; NaN without validation */
+    double train_loss;      /* last epoch */
+    double train_acc;       /* last epoch */
+    double val_loss;        /* of best_epoch; NaN without validation */
+    double val_acc;         /* of best_epoch; NaN without validation */
     double seconds;         /* training loop wall time */
     double samples_per_s;   /* training samples per second over the run */
-    size_t steps;
-    bool stopped_early;
+    size_t steps;           /* optimiser steps */
+    bool stopped_early;     /* patience ran out */
     bool nonfinite;         /* the loss became NaN/Inf; the model holds the last good epoch */
 } tl_nn_train_result;
 
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
-tl_nn_train_params tl_nn_train_params_default(void);
+tl_nn_train_params tl_nn_train_params_default(void); /* the defaults above */
 /* Says in words which field is wrong (TL_ERR_INVALID_ARG). */
 tl_status tl_nn_train_params_check(const tl_nn_train_params *p);
 #endif
@@ -258,6 +281,7 @@ tl_status tl_nn_train_split(const tl_nn_train_params *p, size_t n, size_t *val_r
  * trainer exists the network must not get another one; freeing it leaves the trunk an ordinary
  * network with the trained parameters (the heads are freed with the trainer). */
 #ifdef TL_STATIC_LINKING_ONLY
+/* A network being trained step by step, with its heads and optimiser state. */
 typedef struct tl_nn_trainer tl_nn_trainer;
 /* p: the optimiser fields (optimizer, lr, momentum, nesterov, betas, eps, weight decay, L2-SP)
  * and ctx (threads); max_batch: the largest batch a forward will take. */
@@ -339,18 +363,20 @@ void tl_nn_cdan_map_backward(const float *f, const float *g, const float *dout, 
 void tl_nn_cdan_entropy_weights(const float *probs, size_t ns, size_t nt, size_t K, float *w);
 
 /* ---- deep domain adaptation (src/nn/da.c) ---- */
+/* The adaptation loss. */
 typedef enum {
     TL_NN_DA_NONE = 0, /* the source alone (the source-only baseline) */
-    TL_NN_DA_DANN = 1,
-    TL_NN_DA_DAN = 2,
-    TL_NN_DA_CORAL = 3,
-    TL_NN_DA_CDAN = 4,
-    TL_NN_DA_CDAN_E = 5
+    TL_NN_DA_DANN = 1,   /* domain-adversarial (gradient reversal) */
+    TL_NN_DA_DAN = 2,    /* multi-kernel MMD */
+    TL_NN_DA_CORAL = 3,  /* Deep CORAL */
+    TL_NN_DA_CDAN = 4,   /* conditional adversarial */
+    TL_NN_DA_CDAN_E = 5  /* CDAN with entropy weighting */
 } tl_nn_da_method;
 /* "none", "dann", "dan", "coral", "cdan", "cdan-e" */
 tl_status tl_nn_da_parse(const char *s, tl_nn_da_method *out);
 const char *tl_nn_da_name(tl_nn_da_method m);
 #ifdef TL_STATIC_LINKING_ONLY
+/* Deep adaptation settings (tl_nn_da_params_default, then change what you need). */
 typedef struct {
     tl_nn_da_method method;    /* default DANN */
     double lambda;             /* weight of the adaptation loss (DANN, CDAN: the gradient
@@ -368,7 +394,8 @@ typedef struct {
     tl_nn_train_params train;  /* epochs, batch size (per domain), optimiser, lr, schedule,
                                   val_fraction (of the source) + patience, seed, ctx */
 } tl_nn_da_params;
-tl_nn_da_params tl_nn_da_params_default(void);
+tl_nn_da_params tl_nn_da_params_default(void); /* the defaults above */
+/* Says in words which field is wrong (TL_ERR_INVALID_ARG). */
 tl_status tl_nn_da_params_check(const tl_nn_da_params *p);
 /* Train nn on labelled source rows xs (ns, input dim), ys (ns) label values, and unlabelled
  * target rows xt (nt, input dim). A NaN/Inf loss or parameter stops it with the parameters of the
@@ -406,12 +433,13 @@ const char *tl_nn_label_names(const tl_nn *nn); /* NULL when unset */
 /* The file itself is read through the container's tl_safetensors reader (tl/io.h). */
 /* What an import matched. Strings are newline-separated lists (empty when none). */
 typedef struct {
-    size_t loaded;
-    size_t n_missing, n_unexpected;
+    size_t loaded;       /* tensors loaded */
+    size_t n_missing;    /* lines of missing */
+    size_t n_unexpected; /* lines of unexpected */
     char *missing;     /* libtl tensors the file did not provide */
     char *unexpected;  /* file tensors that mapped to no libtl tensor */
 } tl_nn_import_report;
-void tl_nn_import_report_free(tl_nn_import_report *r);
+void tl_nn_import_report_free(tl_nn_import_report *r); /* its strings; NULL-safe */
 
 /* Name map: comma- or newline-separated rules "FROM=TO" applied to each file tensor name, first
  * matching prefix wins (e.g. "features.0.=conv1.,fc.=dense2."); the special rule "@index" maps

@@ -95,24 +95,34 @@ static int predict_network(const cli_args *a, const char *mp, const char *pipe_e
     return st == TL_OK ? 0 : cli_fail_status(st, "predicting");
 }
 
+/* The pipeline's domain the rows belong to (--domain), and how to read them: without
+ * --label-col, a CSV's label column is told by width (*by_width: read without one first; a file
+ * one column wider than the pipeline's input is read again with its last column as labels).
+ * 0, or the exit code of a usage error (printed). */
+static int pipeline_input(const cli_args *a, const tl_pipeline *pipe, const char *spec,
+                          long *domain, tl_load_opts *o, bool *by_width) {
+    const char *dom = cli_get(a, "domain");
+    if (strcmp(dom, "target") == 0) *domain = 1;
+    else if (strcmp(dom, "source") == 0) *domain = 0;
+    else if (!cli_get_long(a, "domain", 0, 4095, domain)) return 2;
+    if ((size_t)*domain >= tl_pipeline_domains(pipe))
+        return cli_usage("--domain %ld: the pipeline has %zu domains", *domain,
+                         tl_pipeline_domains(pipe));
+    if (!cli_load_opts(a, o)) return 2;
+    *by_width = !cli_given(a, "label-col") && o->format != TL_FORMAT_SVMLIGHT &&
+                tl_format_guess(spec) != TL_FORMAT_SVMLIGHT;
+    if (*by_width) o->label_col = TL_LABEL_COL_NONE;
+    return 0;
+}
+
 static int predict_pipeline(const cli_args *a, const tl_pipeline *pipe, const char *spec,
                             tl_dataset **ds, prediction *p) {
-    const char *dom = cli_get(a, "domain");
     long domain;
-    if (strcmp(dom, "target") == 0) domain = 1;
-    else if (strcmp(dom, "source") == 0) domain = 0;
-    else if (!cli_get_long(a, "domain", 0, 4095, &domain)) return 2;
-    if ((size_t)domain >= tl_pipeline_domains(pipe))
-        return cli_usage("--domain %ld: the pipeline has %zu domains", domain,
-                         tl_pipeline_domains(pipe));
-    /* without --label-col, a CSV's label column is told by width: read without one, and a file
-     * one column wider than the pipeline's input is read again with its last column as labels */
-    size_t want = tl_pipeline_input_dim(pipe, (size_t)domain);
     tl_load_opts o;
-    if (!cli_load_opts(a, &o)) return 2;
-    bool by_width = !cli_given(a, "label-col") && o.format != TL_FORMAT_SVMLIGHT &&
-                    tl_format_guess(spec) != TL_FORMAT_SVMLIGHT;
-    if (by_width) o.label_col = TL_LABEL_COL_NONE;
+    bool by_width;
+    int urc = pipeline_input(a, pipe, spec, &domain, &o, &by_width);
+    if (urc) return urc;
+    size_t want = tl_pipeline_input_dim(pipe, (size_t)domain);
     tl_status st = tl_dataset_load(spec, &o, ds);
     /* one column too many, or a column that is no number (class names): the labels */
     if (by_width && (st != TL_OK || (!tl_dataset_has_labels(*ds) && tl_dataset_cols(*ds) == want + 1))) {
@@ -220,21 +230,13 @@ static int predict_regression(const cli_args *a, const tl_pipeline *pipe, const 
                               const char *mp, const char *out) {
     if (cli_flag(a, "proba"))
         return cli_usage("--proba: '%s' predicts regression values, not class probabilities", mp);
-    const char *dom = cli_get(a, "domain");
     long domain;
-    if (strcmp(dom, "target") == 0) domain = 1;
-    else if (strcmp(dom, "source") == 0) domain = 0;
-    else if (!cli_get_long(a, "domain", 0, 4095, &domain)) return 2;
-    if ((size_t)domain >= tl_pipeline_domains(pipe))
-        return cli_usage("--domain %ld: the pipeline has %zu domains", domain,
-                         tl_pipeline_domains(pipe));
-    size_t want = tl_pipeline_input_dim(pipe, (size_t)domain);
     tl_load_opts o;
-    if (!cli_load_opts(a, &o)) return 2;
-    bool by_width = !cli_given(a, "label-col") && o.format != TL_FORMAT_SVMLIGHT &&
-                    tl_format_guess(spec) != TL_FORMAT_SVMLIGHT;
-    if (by_width) o.label_col = TL_LABEL_COL_NONE;
-    int rc = 1;
+    bool by_width;
+    int rc = pipeline_input(a, pipe, spec, &domain, &o, &by_width);
+    if (rc) return rc;
+    size_t want = tl_pipeline_input_dim(pipe, (size_t)domain);
+    rc = 1;
     tl_dataset *ds = NULL;
     double *v = NULL;
     tl_status st = tl_dataset_load_targets(spec, &o, &ds);

@@ -29,5 +29,6 @@
 #include "tl/json.h"
 #include "tl/method.h"
 #include "tl/pipeline.h"
+#include "tl/validate.h"
 
 #endif

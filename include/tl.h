@@ -30,5 +30,6 @@
 #include "tl/method.h"
 #include "tl/pipeline.h"
 #include "tl/validate.h"
+#include "tl/auto.h"
 
 #endif

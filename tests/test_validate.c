@@ -4,6 +4,7 @@
  * synthetic domains: the table, the choice, the fallback and the bad inputs. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "golden_fixture.h"
@@ -91,8 +92,127 @@ TEST(criteria_hand_cases) {
     CHECK_NEAR(tl_validate_top_share(NULL, 0), 0, 0);
 }
 
+/* ---- automatic transfer on small synthetic domains ---- */
+
+/* n rows of 3 classes in d = 6 columns: class c centred at 3 e_c, plus `shift` on every column
+ * and a scale of the last three columns (the domain shift). */
+static tl_dataset *blobs(size_t n, double shift, double scale, uint64_t seed, size_t d) {
+    tl_rng r;
+    tl_rng_seed(&r, seed);
+    double *x = malloc(n * d * sizeof *x);
+    int *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (int)(i % 3);
+        for (size_t j = 0; j < d; j++) {
+            double v = tl_rng_normal(&r) + shift + (j == (size_t)y[i] ? 3 : 0);
+            x[i * d + j] = j >= 3 ? v * scale : v;
+        }
+    }
+    tl_dataset *ds = NULL;
+    tl_status st = tl_dataset_from_dense(tl_mat_view(x, n, d), y, &ds);
+    free(x);
+    free(y);
+    return st == TL_OK ? ds : NULL;
+}
+
+static tl_auto_opts small_opts(const tl_ctx *ctx) {
+    tl_auto_opts o = tl_auto_opts_default();
+    o.budget = 60; /* far more than these small domains need: every candidate runs */
+    o.grid = 2;
+    o.ctx = ctx;
+    return o;
+}
+
+TEST(auto_chooses_among_eligible) {
+    tl_dataset *s = blobs(90, 0, 1, 1, 6), *t = blobs(60, 0.8, 1.8, 2, 6);
+    tl_ctx ctx = tl_ctx_default();
+    tl_auto_opts o = small_opts(&ctx);
+    tl_auto_result *r = NULL;
+    tl_pipeline *p = NULL;
+    CHECK_OK(tl_auto_run(&s, 1, t, &o, &r, &p));
+    if (!r || !p) goto done;
+    CHECK(r->n >= 10); /* no transfer + the registry's methods + grid variants */
+    CHECK(strcmp(r->cand[0].method, "none") == 0 && !r->cand[0].params);
+    CHECK(!r->budget_too_small && r->skipped == 0);
+    bool variants = false;
+    for (size_t i = 0; i < r->n; i++) {
+        const tl_auto_candidate *c = &r->cand[i];
+        variants |= c->rung == 1;
+        for (int k = 0; k < TL_CRIT_COUNT; k++)
+            CHECK_MSG(isfinite(c->crit[k]), "%s: %s not measured", c->label, tl_criterion_name(k));
+        CHECK(isfinite(c->accuracy)); /* the target carries labels: scored, not used */
+        CHECK(c->collapsed == (c->top_share > TL_COLLAPSE_SHARE));
+        CHECK(!c->harmful || isnan(c->score));
+        if (!c->harmful) CHECK(c->score >= 0 && c->score <= 1);
+    }
+    CHECK(variants);
+    const tl_auto_candidate *ch = &r->cand[r->chosen];
+    CHECK(!ch->harmful && !ch->collapsed);
+    for (size_t i = 0; i < r->n; i++)
+        if (!r->cand[i].harmful) CHECK(r->cand[i].score <= ch->score);
+    /* the report and the pipeline are the chosen candidate's */
+    CHECK(strcmp(r->report->method, ch->method) == 0);
+    CHECK_NEAR(r->report->result.accuracy, ch->accuracy, 1e-12);
+    int *pred = malloc(tl_dataset_rows(t) * sizeof *pred);
+    CHECK_OK(tl_pipeline_predict(p, 1, t, pred));
+    CHECK(memcmp(pred, r->report->predictions, tl_dataset_rows(t) * sizeof *pred) == 0);
+    free(pred);
+done:
+    tl_auto_result_free(r);
+    tl_pipeline_free(p);
+    tl_dataset_free(s);
+    tl_dataset_free(t);
+}
+
+TEST(auto_budget_sources_and_refusals) {
+    tl_dataset *s = blobs(60, 0, 1, 1, 6), *far = blobs(60, 6, 4, 3, 6),
+               *t = blobs(45, 0.5, 1.5, 2, 6);
+    tl_ctx ctx = tl_ctx_default();
+    tl_auto_opts o = small_opts(&ctx);
+    tl_auto_result *r = NULL;
+    /* budget 0: no transfer alone, said so */
+    o.budget = 0;
+    CHECK_OK(tl_auto_run(&s, 1, t, &o, &r, NULL));
+    if (r) {
+        CHECK(r->budget_too_small && r->n == 1 && r->chosen == 0 && r->skipped > 0);
+        CHECK(strcmp(r->report->method, "none") == 0);
+    }
+    tl_auto_result_free(r);
+    r = NULL;
+    /* two sources: the near one is chosen (MMD), whichever comes first */
+    tl_dataset *two[2] = {far, s};
+    o.budget = 60;
+    o.grid = 0;
+    CHECK_OK(tl_auto_run(two, 2, t, &o, &r, NULL));
+    if (r) {
+        CHECK(r->n_sources == 2 && r->source == 1 && r->source_scores);
+        CHECK(r->source_scores && r->source_scores[1].rank == 1 && r->source_scores[0].rank == 2);
+        for (size_t i = 0; i < r->n; i++) CHECK(r->cand[i].rung == 0); /* grid 0: defaults */
+    }
+    tl_auto_result_free(r);
+    r = NULL;
+    /* a target with no rows; sources of different widths */
+    tl_dataset *empty = NULL, *narrow = blobs(30, 0, 1, 4, 5);
+    double none[1] = {0};
+    CHECK_OK(tl_dataset_from_dense(tl_mat_view(none, 0, 6), NULL, &empty));
+    CHECK(tl_auto_run(&s, 1, empty, &o, &r, NULL) == TL_ERR_INVALID_ARG && !r);
+    CHECK(strstr(tl_error_message(), "no rows") != NULL);
+    tl_dataset *mixed[2] = {s, narrow};
+    CHECK(tl_auto_run(mixed, 2, t, &o, &r, NULL) == TL_ERR_INVALID_ARG && !r);
+    CHECK_MSG(strstr(tl_error_message(), "5 features") != NULL, "%s", tl_error_message());
+    o.budget = NAN;
+    CHECK(tl_auto_run(&s, 1, t, &o, &r, NULL) == TL_ERR_INVALID_ARG && !r);
+    tl_dataset_free(empty);
+    tl_dataset_free(narrow);
+    tl_dataset_free(s);
+    tl_dataset_free(far);
+    tl_dataset_free(t);
+}
+
 int main(void) {
     RUN(criteria_vs_numpy);
     RUN(criteria_hand_cases);
+    RUN(auto_chooses_among_eligible);
+    RUN(auto_budget_sources_and_refusals);
     return tl_test_summary();
 }

@@ -100,7 +100,7 @@ static int run_auto(cli_args *a) {
     o.learner = lp;
     o.preprocess_on_source = fit && strcmp(fit, "source") == 0;
     if ((st = tl_auto_run(src, ns, tgt, &o, &res, save ? &pipe : NULL)) != TL_OK) {
-        cli_fail_status(st, "auto");
+        cli_fail_status(st, "cannot choose");
         goto done;
     }
     if (save) {

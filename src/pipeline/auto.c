@@ -234,7 +234,7 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
 done:
     if (c) c->seconds = tli_seconds() - t0;
     if (st != TL_OK)
-        st = tl_fail_prefix(st, "auto: candidate '%s'", c ? c->label : "?");
+        st = tl_fail_prefix(st, "candidate '%s'", c ? c->label : "?");
     probe_free(&pr);
     tl_report_free(rep);
     tl_pipeline_free(pipe);
@@ -354,17 +354,17 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     *out = NULL;
     if (pipeline) *pipeline = NULL;
     TL_CHECK(sources && n_sources >= 1 && target, TL_ERR_INVALID_ARG,
-             "auto: needs at least one source and a target");
-    TL_CHECK(tl_dataset_rows(target) > 0, TL_ERR_INVALID_ARG, "auto: the target '%s' has no rows",
+             "needs at least one source and a target");
+    TL_CHECK(tl_dataset_rows(target) > 0, TL_ERR_INVALID_ARG, "the target '%s' has no rows",
              tl_dataset_name(target));
     TL_CHECK(isfinite(o.budget) && o.budget >= 0, TL_ERR_INVALID_ARG,
-             "auto: budget %g is not a number of seconds >= 0", o.budget);
+             "budget %g is not a number of seconds >= 0", o.budget);
     for (size_t i = 0; i < n_sources; i++) {
         TL_CHECK(tl_dataset_rows(sources[i]) > 0 && tl_dataset_has_labels(sources[i]),
-                 TL_ERR_INVALID_ARG, "auto: the source '%s' has no labelled rows",
+                 TL_ERR_INVALID_ARG, "the source '%s' has no labelled rows",
                  tl_dataset_name(sources[i]));
         TL_CHECK(tl_dataset_cols(sources[i]) == tl_dataset_cols(target), TL_ERR_INVALID_ARG,
-                 "auto: the source '%s' has %zu features and the target '%s' %zu: every "
+                 "the source '%s' has %zu features and the target '%s' %zu: every "
                  "candidate method needs domains of the same width (no heterogeneous method "
                  "is registered)",
                  tl_dataset_name(sources[i]), tl_dataset_cols(sources[i]),

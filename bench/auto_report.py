@@ -60,7 +60,7 @@ print(f"- auto - no transfer, worst task: {worst:+.2f} points; tasks more than 1
       f"{sum(a - n < -1 for a, n in zip(auto, none))}")
 coll = sum(next(c for c in runs[t]['candidates'] if c['candidate'] == runs[t]['chosen'])['collapsed']
            for t in tasks)
-print(f"- collapsed choices: {coll}; budget {budget} s per task")
+print(f"- collapsed choices: {coll}; budget {budget} s per task ({runs[tasks[0]].get('budget_clock', 'wall')} clock)")
 print()
 print("| criterion alone | within 1 point of the oracle | mean gap to the oracle (points) |")
 print("|---|---:|---:|")

@@ -14,6 +14,8 @@ static const cli_opt auto_opts[] = {
     {"source", "SPEC", NULL, "labelled source domain (more sources as arguments: ranked by MMD)"},
     {"target", "SPEC", NULL, "unlabelled target domain (labels, if any, are only scored)"},
     {"budget", "SECONDS", "60", "time for the search (no transfer always runs)"},
+    {"budget-clock", "CLOCK", "wall",
+     "wall: wall-clock seconds; cpu: this process's CPU seconds (a loaded, shared machine)"},
     {"grid", "N", "4", "grid variants per method tried for the better half of the methods"},
     {"save", "FILE", NULL, "write the chosen pipeline (.tlm) for `tl predict`"},
     {"show", "N", "10", "runners-up printed (0: all)"},
@@ -71,6 +73,12 @@ static int run_auto(cli_args *a) {
         tl_params_free(lp);
         return cli_fail_status(TL_ERR_INVALID_ARG, "--preprocess"), 2;
     }
+    const char *clk = cli_get(a, "budget-clock");
+    if (strcmp(clk, "wall") != 0 && strcmp(clk, "cpu") != 0) {
+        tl_params_free(lp);
+        return cli_usage("--budget-clock: '%s' is not one of wall, cpu", clk);
+    }
+    o.budget_cpu = strcmp(clk, "cpu") == 0;
     size_t ns = 1 + (size_t)a->npos;
     tl_dataset **src = calloc(ns + 1, sizeof *src), *tgt = NULL;
     tl_auto_result *res = NULL;
@@ -135,6 +143,7 @@ static int run_auto(cli_args *a) {
         tl_json_str(&j, "source", srcname);
         tl_json_str(&j, "target", t);
         tl_json_num(&j, "budget", budget);
+        tl_json_str(&j, "budget_clock", clk);
         tl_json_num(&j, "seconds", res->seconds);
         tl_json_bool(&j, "budget_too_small", res->budget_too_small);
         tl_json_bool(&j, "all_harmful", res->all_harmful);
@@ -168,8 +177,8 @@ static int run_auto(cli_args *a) {
             printf("  %-20s MMD^2 %.4g, rank %d\n", i ? a->pos[i - 1] : s,
                    res->source_scores[i].mmd, res->source_scores[i].rank);
     printf("%-22s %s\n", "target", t);
-    printf("%-22s %zu run in %.1f s (budget %g s), %zu left out for lack of time\n", "candidates",
-           res->n, res->seconds, budget, res->skipped);
+    printf("%-22s %zu run in %.1f s (budget %g s, %s clock), %zu left out for lack of time\n",
+           "candidates", res->n, res->seconds, budget, clk, res->skipped);
     printf("%-22s %s (score %.3f: entropy %.4f, SND %.4f, IWCV %.4f, DEV %.4f, RV %.1f %%)\n",
            "chosen", ch->label, ch->score, ch->crit[TL_CRIT_ENTROPY], ch->crit[TL_CRIT_SND],
            ch->crit[TL_CRIT_IWCV], ch->crit[TL_CRIT_DEV], 100 * ch->crit[TL_CRIT_RV]);

@@ -40,6 +40,9 @@ typedef struct {
     size_t grid;               /* grid variants per method at rung 1 (default 4) */
     unsigned criteria;         /* bit (1 << TL_CRIT_x) per criterion combined (default: all) */
     const tl_ctx *ctx;         /* seed, threads, progress (stage "auto: <candidate>") */
+    bool budget_cpu;           /* count the budget (and the candidates' seconds) in this
+                                  process's CPU seconds, every thread, instead of wall-clock
+                                  seconds: the same search on a loaded, shared machine */
 } tl_auto_opts;
 tl_auto_opts tl_auto_opts_default(void);
 
@@ -55,7 +58,7 @@ typedef struct {
     double score;              /* combined, in [0, 1], 1 best; NaN when not eligible */
     double accuracy;           /* on the target rows when they carry labels (benchmarks only;
                                   never read by the choice); NaN otherwise */
-    double seconds;
+    double seconds;            /* on the budget's clock */
 } tl_auto_candidate;
 
 typedef struct {
@@ -66,7 +69,7 @@ typedef struct {
     size_t skipped;             /* candidates left out for lack of budget */
     bool budget_too_small;      /* no transfer candidate fit the budget: no transfer returned */
     bool all_harmful;           /* every transfer candidate collapsed or judged harmful */
-    double seconds;             /* the whole call */
+    double seconds;             /* the whole call, on the budget's clock */
     tl_report *report;          /* the chosen candidate's report */
 } tl_auto_result;
 

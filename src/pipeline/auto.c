@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal/check.h"
 #include "internal/util.h"
@@ -46,6 +47,14 @@ void tl_auto_result_free(tl_auto_result *r) {
     tl_free(r->source_scores);
     tl_report_free(r->report);
     tl_free(r);
+}
+
+/* The budget's clock: wall-clock seconds, or the process's CPU seconds (every thread). */
+static double clock_now(bool cpu) {
+    struct timespec ts;
+    if (cpu && clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0)
+        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    return tli_seconds();
 }
 
 /* ---- the probe: held-out source losses, importance weights, target probabilities ---- */
@@ -118,7 +127,7 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
     tl_rng_seed(&rng, seed);
     tl_rng_shuffle(&rng, perm, ns);
     for (int f = 0; f < 2; f++) {
-        size_t m = 0, h = 0;
+        size_t m = 0;
         for (size_t i = 0; i < ns; i++)
             if ((int)(i % 2) != f) rows[m++] = perm[i];
         TL_TRY(probe_fit(p->Zs, ys, w, rows, m, &l));
@@ -133,9 +142,7 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
             for (size_t j = 0; j < k; j++)
                 if (cl[j] == ys[r] && S.data[j] > pr) pr = S.data[j];
             p->loss[r] = -log(pr);
-            h++;
         }
-        (void)h;
         tl_mat_free(&S);
         tl_learner_free(l);
         l = NULL;
@@ -156,6 +163,7 @@ done:
 typedef struct {
     tl_auto_result *r;
     size_t cap;
+    bool cpu; /* the budget's clock */
     double rv_before; /* reverse validation without transfer (the guard's, from the first
                          guarded candidate): no transfer's own RV */
 } table;
@@ -185,7 +193,7 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
     tl_pipeline *pipe = NULL;
     probe pr = {0};
     tl_auto_candidate *c = NULL;
-    double t0 = tli_seconds();
+    double t0 = clock_now(t->cpu);
     st = table_push(t, &c);
     if (st != TL_OK) {
         tl_params_free(params);
@@ -232,7 +240,7 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
     c->harmful = c->collapsed || (params && rep->negative_transfer);
     c->accuracy = tl_dataset_has_labels(tgt) ? rep->result.accuracy : NAN;
 done:
-    if (c) c->seconds = tli_seconds() - t0;
+    if (c) c->seconds = clock_now(t->cpu) - t0;
     if (st != TL_OK)
         st = tl_fail_prefix(st, "candidate '%s'", c ? c->label : "?");
     probe_free(&pr);
@@ -344,13 +352,15 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     tl_params *variants[64];
     size_t nvar = 0;
     tl_auto_opts o = tl_auto_opts_default();
-    table t = {NULL, 0, NAN};
-    double t0 = tli_seconds();
+    table t = {NULL, 0, false, NAN};
+    double t0;
     if (opts) {
         size_t n = opts->struct_size && opts->struct_size < sizeof o ? opts->struct_size : sizeof o;
         memcpy(&o, opts, n);
         o.struct_size = sizeof o;
     }
+    t.cpu = o.budget_cpu;
+    t0 = clock_now(t.cpu);
     *out = NULL;
     if (pipeline) *pipeline = NULL;
     TL_CHECK(sources && n_sources >= 1 && target, TL_ERR_INVALID_ARG,
@@ -412,7 +422,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     for (size_t i = 0; i < tl_method_count() && n_methods < 64; i++) {
         const tl_method *m = tl_method_at(i);
         if (!method_candidate(m)) continue;
-        if (tli_seconds() - t0 + est > o.budget) {
+        if (clock_now(t.cpu) - t0 + est > o.budget) {
             r->skipped++;
             continue;
         }
@@ -446,7 +456,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
         for (size_t v = 0; v < nvar; v++) {
             tl_params *p = variants[v];
             variants[v] = NULL;
-            if (tli_seconds() - t0 + cost > o.budget) {
+            if (clock_now(t.cpu) - t0 + cost > o.budget) {
                 r->skipped++;
                 tl_params_free(p);
                 continue;
@@ -469,7 +479,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
         tl_run_opts fo = ro;
         TL_TRY(tl_transfer_run(task, r->cand[b].params, &fo, &r->report, pipeline));
     }
-    r->seconds = tli_seconds() - t0;
+    r->seconds = clock_now(t.cpu) - t0;
     *out = r;
     r = NULL;
 done:

@@ -311,4 +311,6 @@ head -n 1 "$TMP/ftgt.csv" >"$TMP/auto_empty.csv"
 expect auto-empty-target 1 "no data rows" -- "$TL" auto --source "$TMP/fsrc.csv" --target "$TMP/auto_empty.csv"
 expect auto-missing-target 2 "required" -- "$TL" auto --source "$TMP/fsrc.csv"
 expect auto-bad-budget 2 "budget" -- "$TL" auto $FS --budget -1
+expect auto-bad-clock 2 "--budget-clock" -- "$TL" auto $FS --budget-clock sun
+expect auto-cpu-clock 0 "cpu clock" -- "$TL" auto $FS --budget-clock cpu -q --show 1
 harness_summary

@@ -17,6 +17,9 @@ order = ["C_A", "C_W", "C_D", "A_C", "A_W", "A_D", "W_C", "W_A", "W_D", "D_C", "
 tasks = [t for t in order if os.path.exists(os.path.join(d, t + ".json"))]
 runs = {t: json.load(open(os.path.join(d, t + ".json"))) for t in tasks}
 crits = [("entropy", False), ("snd", True), ("iwcv", False), ("dev", False), ("rv", True)]
+if all(runs[t]["candidates"][0].get("mixval", None) is not None for t in tasks):
+    crits.append(("mixval", True))  # measured; not in tl auto's default combination
+default5 = ["entropy", "snd", "iwcv", "dev", "rv"]
 
 
 def acc(c):
@@ -113,13 +116,14 @@ print()
 print("| combination | within 1 point of the oracle | mean gap to the oracle (points) | mean accuracy |")
 print("|---|---:|---:|---:|")
 names = [n for n, _ in crits]
-for left in [None] + names:
-    use = [n for n in names if n != left]
+for left in [None] + default5 + (["+mixval"] if "mixval" in names else []):
+    use = default5 + ["mixval"] if left == "+mixval" else [n for n in default5 if n != left]
     gaps, accs = [], []
     for t, o in zip(tasks, orac):
         p = combined_pick(runs[t]["candidates"], use)
         gaps.append(o - acc(p))
         accs.append(acc(p))
-    label = "all five" if left is None else f"without {left}"
+    label = ("the default five (tl auto)" if left is None else
+             "the five + mixval" if left == "+mixval" else f"without {left}")
     print(f"| {label} | {sum(g <= 1 for g in gaps)}/{len(gaps)} | {sum(gaps) / len(gaps):.2f} | "
           f"{sum(accs) / len(accs):.2f} |")

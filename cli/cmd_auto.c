@@ -179,14 +179,16 @@ static int run_auto(cli_args *a) {
     printf("%-22s %s\n", "target", t);
     printf("%-22s %zu run in %.1f s (budget %g s, %s clock), %zu left out for lack of time\n",
            "candidates", res->n, res->seconds, budget, clk, res->skipped);
-    printf("%-22s %s (score %.3f: entropy %.4f, SND %.4f, IWCV %.4f, DEV %.4f, RV %.1f %%)\n",
+    printf("%-22s %s (score %.3f: entropy %.4f, SND %.4f, IWCV %.4f, DEV %.4f, RV %.1f %%, "
+           "MixVal %.3f)\n",
            "chosen", ch->label, ch->score, ch->crit[TL_CRIT_ENTROPY], ch->crit[TL_CRIT_SND],
-           ch->crit[TL_CRIT_IWCV], ch->crit[TL_CRIT_DEV], 100 * ch->crit[TL_CRIT_RV]);
+           ch->crit[TL_CRIT_IWCV], ch->crit[TL_CRIT_DEV], 100 * ch->crit[TL_CRIT_RV],
+           ch->crit[TL_CRIT_MIXVAL]);
     if (res->report->result.n)
         printf("%-22s %.2f %% (no transfer %.2f %%)\n", "target accuracy",
                100 * res->report->result.accuracy, 100 * res->report->source_only.accuracy);
-    printf("\n%-4s %-34s %6s %8s %8s %8s %8s %6s %5s %-9s %7s%s\n", "rank", "candidate", "score",
-           "entropy", "snd", "iwcv", "dev", "rv%", "top%", "verdict", "seconds",
+    printf("\n%-4s %-34s %6s %8s %8s %8s %8s %6s %6s %5s %-9s %7s%s\n", "rank", "candidate",
+           "score", "entropy", "snd", "iwcv", "dev", "rv%", "mixval", "top%", "verdict", "seconds",
            acc ? " accuracy%" : "");
     size_t lim = show > 0 && (size_t)show < res->n ? (size_t)show : res->n;
     for (size_t r = 0; r < lim; r++) {
@@ -194,9 +196,10 @@ static int run_auto(cli_args *a) {
         char sc[16];
         if (isfinite(c->score)) snprintf(sc, sizeof sc, "%.3f", c->score);
         else snprintf(sc, sizeof sc, "-");
-        printf("%-4zu %-34.34s %6s %8.4f %8.4f %8.4f %8.4f %6.1f %5.0f %-9s %7.2f", r + 1,
+        printf("%-4zu %-34.34s %6s %8.4f %8.4f %8.4f %8.4f %6.1f %6.3f %5.0f %-9s %7.2f", r + 1,
                c->label, sc, c->crit[TL_CRIT_ENTROPY], c->crit[TL_CRIT_SND],
                c->crit[TL_CRIT_IWCV], c->crit[TL_CRIT_DEV], 100 * c->crit[TL_CRIT_RV],
+               c->crit[TL_CRIT_MIXVAL],
                100 * c->top_share,
                c->collapsed ? "collapsed" : c->harmful ? "harmful" : "ok", c->seconds);
         if (acc) printf(" %9.2f", 100 * c->accuracy);

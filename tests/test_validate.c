@@ -58,6 +58,46 @@ TEST(criteria_vs_numpy) {
     golden_free(&g);
 }
 
+/* The MixVal test's candidate: argmax of X W, W (d, k) a golden matrix. */
+static int linear_predict(void *user, tl_mat X, int *pred) {
+    const tl_mat *W = user;
+    for (size_t i = 0; i < X.rows; i++) {
+        double best = -INFINITY;
+        for (size_t c = 0; c < W->cols; c++) {
+            double v = 0;
+            for (size_t j = 0; j < X.cols; j++) v += X.data[i * X.ld + j] * W->data[j * W->ld + c];
+            if (v > best) {
+                best = v;
+                pred[i] = (int)c;
+            }
+        }
+    }
+    return 0;
+}
+
+TEST(mixval_vs_numpy) {
+    golden g;
+    if (golden_load(&g, "validate.txt") != 0) {
+        CHECK(0);
+        return;
+    }
+    tl_mat Z = gmat(&g, "mix_Z"), W = gmat(&g, "mix_W"), P = gmat(&g, "mix_partner");
+    size_t n = Z.rows, partner[64];
+    int pred[64];
+    CHECK(n <= 64 && P.rows * P.cols == n);
+    linear_predict(&W, Z, pred);
+    for (size_t i = 0; i < n && i < 64; i++) partner[i] = (size_t)P.data[i];
+    tl_criterion c;
+    CHECK_OK(tl_validate_mixval(Z, pred, partner, 0.55, linear_predict, &W, &c));
+    CHECK_MSG(fabs(c.value - gnum(&g, "mixval")) < 1e-12, "mixval %.17g vs %.17g", c.value,
+              gnum(&g, "mixval"));
+    CHECK(c.value > 0 && c.value < 1); /* the fixture has misses of both kinds */
+    CHECK(tl_validate_mixval(Z, pred, partner, 0.5, linear_predict, &W, &c) == TL_ERR_INVALID_ARG);
+    partner[0] = n;
+    CHECK(tl_validate_mixval(Z, pred, partner, 0.55, linear_predict, &W, &c) == TL_ERR_INVALID_ARG);
+    golden_free(&g);
+}
+
 TEST(criteria_hand_cases) {
     /* uniform probabilities: entropy log k; one-hot rows of a single class: entropy 0, collapsed */
     double u[3 * 4], o[3 * 4] = {0};
@@ -212,6 +252,7 @@ TEST(auto_budget_sources_and_refusals) {
 int main(void) {
     RUN(criteria_vs_numpy);
     RUN(criteria_hand_cases);
+    RUN(mixval_vs_numpy);
     RUN(auto_chooses_among_eligible);
     RUN(auto_budget_sources_and_refusals);
     return tl_test_summary();

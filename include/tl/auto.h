@@ -27,8 +27,18 @@
 extern "C" {
 #endif
 
-enum { TL_CRIT_ENTROPY = 0, TL_CRIT_SND, TL_CRIT_IWCV, TL_CRIT_DEV, TL_CRIT_RV, TL_CRIT_COUNT };
-const char *tl_criterion_name(int c); /* "entropy", "snd", "iwcv", "dev", "rv" */
+enum {
+    TL_CRIT_ENTROPY = 0,
+    TL_CRIT_SND,
+    TL_CRIT_IWCV,
+    TL_CRIT_DEV,
+    TL_CRIT_RV,
+    TL_CRIT_MIXVAL, /* measured and reported; not in the default combination (see opts.criteria) */
+    TL_CRIT_COUNT
+};
+/* The criteria combined by default: entropy, SND, IWCV, DEV and reverse validation. */
+#define TL_CRIT_DEFAULT_MASK 0x1fu
+const char *tl_criterion_name(int c); /* "entropy", "snd", "iwcv", "dev", "rv", "mixval" */
 bool tl_criterion_higher_better(int c);
 
 typedef struct {
@@ -38,7 +48,8 @@ typedef struct {
     tl_preprocess preprocess;  /* scaling (default none) */
     bool preprocess_on_source;
     size_t grid;               /* grid variants per method at rung 1 (default 4) */
-    unsigned criteria;         /* bit (1 << TL_CRIT_x) per criterion combined (default: all) */
+    unsigned criteria;         /* bit (1 << TL_CRIT_x) per criterion combined (default
+                                  TL_CRIT_DEFAULT_MASK) */
     const tl_ctx *ctx;         /* seed, threads, progress (stage "auto: <candidate>") */
     bool budget_cpu;           /* count the budget (and the candidates' seconds) in this
                                   process's CPU seconds, every thread, instead of wall-clock

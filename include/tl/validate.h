@@ -20,6 +20,13 @@
  *    deep unsupervised domain adaptation", ICML 2019): IWCV with its control variate,
  *    L_i = w_i l_i, eta = -Cov(L, w) / Var(w), DEV = mean(L) + eta mean(w) - eta (lower is
  *    better; population moments, as the authors' code).
+ *  - MixVal (Hu, Liang, Wang, Chen & Wang, "Mixed samples as probes for unsupervised model
+ *    selection in domain adaptation", NeurIPS 2023): target rows paired (row i with partner[i]),
+ *    mixed x = lambda x_i + (1 - lambda) x_partner with lambda > 1/2 (0.55 in the paper), and the
+ *    mixed row's pseudo-label is row i's predicted label; the share of mixed rows the candidate
+ *    predicts as that label, computed apart for pairs of the same predicted class (intra-cluster)
+ *    and of different ones (inter-cluster), MixVal = the mean of the two shares (higher is
+ *    better; one of them alone when the other kind of pair does not occur).
  *  - reverse validation (Zhong et al., ECML-PKDD 2010) is the guard's (tl/guard.h: rv_after of
  *    tl_guard_check, which tl_transfer_run's report carries).
  * The probabilities P are (n, k), one row per target sample, nonnegative; pred (n) the labels the
@@ -62,6 +69,13 @@ tl_status tl_validate_iwcv(const double *loss, const double *w, size_t m, const 
 /* The same inputs: DEV with its control variate (Var(w) = 0: IWCV's value). */
 tl_status tl_validate_dev(const double *loss, const double *w, size_t m, const int *pred,
                           size_t n, tl_criterion *out);
+
+/* The candidate's predictions of rows X (m, d) into pred (m); 0 on success. */
+typedef int (*tl_predict_fn)(void *user, tl_mat X, int *pred);
+/* Z (n, d) target rows in the space predict takes, pred (n) their predicted labels, partner (n)
+ * indices < n (a row paired with itself is skipped), lambda in (0.5, 1). */
+tl_status tl_validate_mixval(tl_mat Z, const int *pred, const size_t *partner, double lambda,
+                             tl_predict_fn predict, void *user, tl_criterion *out);
 
 #ifdef __cplusplus
 }

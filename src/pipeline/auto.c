@@ -24,11 +24,14 @@
 #include "tl/instance.h"
 #include "tl/validate.h"
 
-static const char *const crit_names[TL_CRIT_COUNT] = {"entropy", "snd", "iwcv", "dev", "rv"};
+static const char *const crit_names[TL_CRIT_COUNT] = {"entropy", "snd", "iwcv", "dev", "rv",
+                                                              "mixval"};
 const char *tl_criterion_name(int c) {
     return c >= 0 && c < TL_CRIT_COUNT ? crit_names[c] : "unknown";
 }
-bool tl_criterion_higher_better(int c) { return c == TL_CRIT_SND || c == TL_CRIT_RV; }
+bool tl_criterion_higher_better(int c) {
+    return c == TL_CRIT_SND || c == TL_CRIT_RV || c == TL_CRIT_MIXVAL;
+}
 
 tl_auto_opts tl_auto_opts_default(void) {
     tl_auto_opts o;
@@ -36,7 +39,7 @@ tl_auto_opts tl_auto_opts_default(void) {
     o.struct_size = sizeof o;
     o.budget = 60;
     o.grid = 4;
-    o.criteria = (1u << TL_CRIT_COUNT) - 1;
+    o.criteria = TL_CRIT_DEFAULT_MASK;
     return o;
 }
 
@@ -93,7 +96,13 @@ done:
 typedef struct {
     tl_mat Zs, Zt, P;    /* source and target rows in the candidate's space; P (nt, k) */
     double *loss, *dr;   /* (ns) held-out log-loss, importance weights */
+    double mixval;       /* MixVal of the probe on the target rows */
 } probe;
+
+/* MixVal's predictor: the probe learner. */
+static int probe_predict(void *user, tl_mat X, int *pred) {
+    return tl_learner_predict(user, tl_xmat_from_dense(X), pred) != TL_OK;
+}
 
 static void probe_free(probe *p) {
     tl_mat_free(&p->Zs);
@@ -150,6 +159,25 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
     TL_TRY(probe_fit(p->Zs, ys, w, NULL, ns, &l));
     TL_TRY(tl_mat_alloc(&p->P, nt, tl_learner_nclasses(l)));
     TL_TRY(tl_learner_scores(l, tl_xmat_from_dense(p->Zt), p->P));
+    /* MixVal: the probe's own target predictions as pseudo-labels, partners a seeded shuffle */
+    if (nt >= 2) {
+        int *pt = NULL;
+        size_t *partner = NULL;
+        tl_criterion cr;
+        pt = tl_malloc(nt * sizeof *pt);
+        partner = tl_malloc(nt * sizeof *partner);
+        st = pt && partner ? tl_learner_predict(l, tl_xmat_from_dense(p->Zt), pt)
+                           : tl_fail(TL_ERR_NOMEM, "out of memory for MixVal");
+        if (st == TL_OK) {
+            for (size_t i = 0; i < nt; i++) partner[i] = i;
+            tl_rng_shuffle(&rng, partner, nt);
+            st = tl_validate_mixval(p->Zt, pt, partner, 0.55, probe_predict, l, &cr);
+            p->mixval = st == TL_OK ? cr.value : NAN;
+        }
+        tl_free(pt);
+        tl_free(partner);
+        if (st != TL_OK) goto done;
+    }
 done:
     tl_learner_free(l);
     tl_mat_free(&S);
@@ -192,6 +220,7 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
     tl_report *rep = NULL;
     tl_pipeline *pipe = NULL;
     probe pr = {0};
+    pr.mixval = NAN;
     tl_auto_candidate *c = NULL;
     double t0 = clock_now(t->cpu);
     st = table_push(t, &c);
@@ -235,6 +264,7 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
     c->crit[TL_CRIT_IWCV] = cr.value;
     TL_TRY(tl_validate_dev(pr.loss, pr.dr, pr.Zs.rows, pred, nt, &cr));
     c->crit[TL_CRIT_DEV] = cr.value;
+    c->crit[TL_CRIT_MIXVAL] = pr.mixval;
     c->crit[TL_CRIT_RV] = rep->guarded && params ? rep->guard.rv_after : NAN;
     if (rep->guarded && params && isnan(t->rv_before)) t->rv_before = rep->guard.rv_before;
     c->harmful = c->collapsed || (params && rep->negative_transfer);

@@ -1,7 +1,7 @@
 /* Label-free validation criteria (tl/validate.h): prediction entropy, soft neighbourhood density
  * (Saito et al. 2021), importance-weighted cross-validation (Sugiyama et al. 2007) and deep
  * embedded validation with its control variate (You et al. 2019), each with the collapse flag.
- * Straight transcriptions of the papers' formulas (tests/golden/make_validate.py holds the numpy
+ * MixVal (Hu et al. 2023). Straight transcriptions of the papers' formulas (tests/golden/make_validate.py holds the numpy
  * versions the tests compare against); SND's n x n similarity rows are formed one row at a time,
  * so memory stays O(n k). */
 #include <math.h>
@@ -188,5 +188,58 @@ tl_status tl_validate_dev(const double *loss, const double *w, size_t m, const i
     out->value = mL + eta * mW - eta;
     st = collapse_pred(pred, n, out);
 done:
+    return st;
+}
+
+tl_status tl_validate_mixval(tl_mat Z, const int *pred, const size_t *partner, double lambda,
+                             tl_predict_fn predict, void *user, tl_criterion *out) {
+    tl_status st = TL_OK;
+    tl_mat M = {0};
+    int *pm = NULL;
+    size_t *src = NULL;
+    TL_CHECK(Z.data && Z.rows > 0 && pred && partner && predict, TL_ERR_INVALID_ARG,
+             "MixVal: needs target rows, their predictions, partners and a predictor");
+    TL_CHECK(isfinite(lambda) && lambda > 0.5 && lambda < 1, TL_ERR_INVALID_ARG,
+             "MixVal: lambda %g is not in (0.5, 1)", lambda);
+    size_t n = Z.rows, m = 0;
+    for (size_t i = 0; i < n; i++) {
+        TL_CHECK(partner[i] < n, TL_ERR_INVALID_ARG, "MixVal: partner[%zu] = %zu is not < %zu", i,
+                 partner[i], n);
+        m += partner[i] != i;
+    }
+    TL_CHECK(m > 0, TL_ERR_INVALID_ARG, "MixVal: every row is its own partner");
+    TL_TRY(tl_mat_alloc(&M, m, Z.cols));
+    TL_ALLOC(pm, m);
+    TL_ALLOC(src, m);
+    m = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = partner[i];
+        if (j == i) continue;
+        for (size_t c = 0; c < Z.cols; c++)
+            M.data[m * M.ld + c] = lambda * Z.data[i * Z.ld + c] + (1 - lambda) * Z.data[j * Z.ld + c];
+        src[m++] = i;
+    }
+    TL_CHECK(predict(user, M, pm) == 0, TL_ERR_INVALID_ARG, "MixVal: the predictor failed: %s",
+             tl_error_message());
+    size_t hit[2] = {0, 0}, cnt[2] = {0, 0};
+    for (size_t k = 0; k < m; k++) {
+        size_t i = src[k];
+        int inter = pred[i] != pred[partner[i]];
+        cnt[inter]++;
+        hit[inter] += pm[k] == pred[i];
+    }
+    double sum = 0;
+    int parts = 0;
+    for (int q = 0; q < 2; q++)
+        if (cnt[q]) {
+            sum += (double)hit[q] / (double)cnt[q];
+            parts++;
+        }
+    out->value = sum / parts;
+    st = collapse_pred(pred, n, out);
+done:
+    tl_mat_free(&M);
+    tl_free(pm);
+    tl_free(src);
     return st;
 }

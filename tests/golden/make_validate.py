@@ -78,6 +78,24 @@ put("w", w)
 put("iwcv", [iwcv(loss, w)])
 put("dev", [dev(loss, w)])
 
+# MixVal (Hu et al., NeurIPS 2023): a linear classifier argmax(Z W) as the candidate, 50 target
+# rows of 4 clusters, partners a fixed permutation, lambda 0.55; intra / inter shares averaged
+n, d, k = 50, 3, 4
+Z = rng.normal(size=(n, d)) + np.repeat(rng.normal(size=(k, d)) * 2.5, [13, 13, 12, 12], axis=0)
+Wm = rng.normal(size=(d, k))
+partner = rng.permutation(n)
+partner[7] = 7  # a row paired with itself is skipped
+pred = (Z @ Wm).argmax(axis=1)
+keep = partner != np.arange(n)
+mix = 0.55 * Z[keep] + 0.45 * Z[partner[keep]]
+pm = (mix @ Wm).argmax(axis=1)
+same = pred[keep] == pred[partner[keep]]
+ok = pm == pred[keep]
+put("mix_Z", Z)
+put("mix_W", Wm)
+put("mix_partner", partner)
+put("mixval", [0.5 * (ok[same].mean() + ok[~same].mean())])
+
 with open(OUT, "w") as fh:
     fh.write("\n".join(lines) + "\n")
 print("wrote", OUT)

@@ -9,6 +9,7 @@
 
 #include "golden_fixture.h"
 #include "harness.h"
+#include "oom_alloc.h"
 #include "tl.h"
 
 static int close_rel(double a, double b, double tol) {
@@ -249,11 +250,64 @@ TEST(auto_budget_sources_and_refusals) {
     tl_dataset_free(t);
 }
 
+/* Out of memory at every allocation of the criteria and of a whole automatic run: a clean
+ * TL_ERR_NOMEM (never a crash, never a half-made result), and success once memory suffices. */
+TEST(out_of_memory) {
+    golden g;
+    if (golden_load(&g, "validate.txt") != 0) {
+        CHECK(0);
+        return;
+    }
+    tl_mat P = gmat(&g, "P_a"), Z = gmat(&g, "mix_Z"), W = gmat(&g, "mix_W");
+    size_t partner[64];
+    int pred[64];
+    for (size_t i = 0; i < Z.rows; i++) partner[i] = (i + 1) % Z.rows;
+    linear_predict(&W, Z, pred);
+    tl_criterion c;
+    int ok_at[3] = {-1, -1, -1};
+    for (long k = 0; k < 50; k++) {
+        oom_left = k;
+        tl_allocator_set(&oom_allocator);
+        tl_status s1 = tl_validate_entropy(P, NULL, &c), s2 = tl_validate_snd(P, 0.05, NULL, &c),
+                  s3 = tl_validate_mixval(Z, pred, partner, 0.55, linear_predict, &W, &c);
+        tl_allocator_set(NULL);
+        tl_status s[3] = {s1, s2, s3};
+        for (int q = 0; q < 3; q++) {
+            CHECK(s[q] == TL_OK || s[q] == TL_ERR_NOMEM);
+            if (s[q] == TL_OK && ok_at[q] < 0) ok_at[q] = (int)k;
+        }
+    }
+    CHECK(ok_at[0] >= 0 && ok_at[1] >= 1 && ok_at[2] >= 1); /* each allocates and then succeeds */
+    golden_free(&g);
+    /* a whole run, small: every allocation count up to success */
+    tl_dataset *s = blobs(30, 0, 1, 1, 6), *t = blobs(24, 0.5, 1.5, 2, 6);
+    tl_ctx ctx = tl_ctx_default();
+    tl_auto_opts o = small_opts(&ctx);
+    o.grid = 1;
+    bool done_ok = false;
+    for (long k = 0; k < 200000 && !done_ok; k += 1 + k / 8) {
+        tl_auto_result *r = NULL;
+        oom_left = k;
+        tl_allocator_set(&oom_allocator);
+        tl_status st = tl_auto_run(&s, 1, t, &o, &r, NULL);
+        tl_allocator_set(NULL);
+        CHECK_MSG(st == TL_OK || st == TL_ERR_NOMEM, "status %d at %ld: %s", (int)st, k,
+                  tl_error_message());
+        CHECK(st == TL_OK ? r != NULL : r == NULL);
+        done_ok = st == TL_OK;
+        tl_auto_result_free(r);
+    }
+    CHECK(done_ok);
+    tl_dataset_free(s);
+    tl_dataset_free(t);
+}
+
 int main(void) {
     RUN(criteria_vs_numpy);
     RUN(criteria_hand_cases);
     RUN(mixval_vs_numpy);
     RUN(auto_chooses_among_eligible);
     RUN(auto_budget_sources_and_refusals);
+    RUN(out_of_memory);
     return tl_test_summary();
 }

@@ -2,7 +2,7 @@
  * labels (what `tl auto` runs).
  *
  * tl_auto_run ranks the sources when there are several (tl_source_score_compute: MMD to the
- * target) and keeps the best; builds candidates from the method registry - no transfer, every
+ * target, the scaling fitted on each source and applied to the target) and keeps the best; builds candidates from the method registry - no transfer, every
  * feature mapping and instance weighting that needs no labelled target rows, each at its
  * defaults (rung 0) and then with values from its parameter descriptors' search grids (rung 1) -
  * and runs each through the protocol (tl_transfer_run, guard on). Successive halving spends the

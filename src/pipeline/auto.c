@@ -420,7 +420,9 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
         TL_CALLOC(r->source_scores, n_sources);
         tl_rank_opts ro = tl_rank_opts_default();
         ro.preprocess = o.preprocess;
-        ro.preprocess_on_source = o.preprocess_on_source;
+        /* scaling fitted on each source and applied to the target: per-domain z-scores would
+         * give every domain the same column statistics and MMD ~ 0 for every source */
+        ro.preprocess_on_source = true;
         ro.a_distance = false;
         ro.ctx = ctx;
         for (size_t i = 0; i < n_sources; i++)

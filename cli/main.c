@@ -9,7 +9,7 @@
 #include "cli.h"
 
 extern const cli_command cmd_info, cmd_convert, cmd_baseline, cmd_adapt, cmd_transform,
-    cmd_distance, cmd_weight, cmd_tradaboost, cmd_rank_sources;
+    cmd_distance, cmd_weight, cmd_tradaboost, cmd_rank_sources, cmd_auto;
 
 /* neural networks (model-based transfer) */
 extern const cli_command cmd_train, cmd_finetune, cmd_embed, cmd_predict, cmd_evaluate,
@@ -21,7 +21,7 @@ extern const cli_command cmd_rel_learn, cmd_rel_transfer, cmd_rel_infer;
 static const cli_command *const commands[] = {&cmd_info,     &cmd_convert,    &cmd_baseline,
                                               &cmd_adapt,    &cmd_transform,
                                               &cmd_distance, &cmd_weight,     &cmd_tradaboost,
-                                              &cmd_rank_sources,
+                                              &cmd_rank_sources, &cmd_auto,
                                               &cmd_train, &cmd_finetune, &cmd_embed, &cmd_predict,
                                               &cmd_evaluate, &cmd_transferability,
                                               &cmd_rel_learn, &cmd_rel_transfer, &cmd_rel_infer};

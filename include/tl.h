@@ -29,5 +29,7 @@
 #include "tl/json.h"
 #include "tl/method.h"
 #include "tl/pipeline.h"
+#include "tl/validate.h"
+#include "tl/auto.h"
 
 #endif

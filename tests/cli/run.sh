@@ -329,4 +329,20 @@ expect ms-no-save 2 "--save is not available with several sources" -- "$TL" adap
 [ ! -e "$TMP/ms.tlm" ] && ok || bad "ms-no-save-leaves-no-file"
 expect ms-weight-one-source 2 "tl weight takes one source" -- "$TL" weight --method kmm --source $D/het_src.csv \
     --source $D/het_src.csv --target $D/het_src.csv
+
+# automatic transfer: tl auto on the same small problem
+expect auto-json 0 '"chosen": ' -- "$TL" auto $FS --json -q
+expect auto-table 0 "runners-up\|rank candidate" -- "$TL" auto $FS -q --show 3
+expect auto-save 0 "pipeline saved to" -- "$TL" auto $FS -q --save "$TMP/auto.tlm"
+expect auto-predict 0 "accuracy" -- "$TL" predict --model "$TMP/auto.tlm" --input "$TMP/ftgt.csv"
+expect auto-budget-zero 0 "budget 0 s too small for any transfer candidate" -- "$TL" auto $FS --budget 0
+expect auto-budget-zero-json 0 '"budget_too_small": true, "all_harmful": false, "skipped": [1-9][0-9]*, "chosen": "none"' -- "$TL" auto $FS --budget 0 --json -q
+expect auto-two-sources 0 '"sources": ' -- "$TL" auto $FS "$TMP/fsrc.csv" --json -q --grid 0
+expect auto-widths 1 "has 6 features and the target .* 3: every candidate method needs domains of the same width" -- "$TL" auto --source "$TMP/fsrc.csv" --target $D/three_features.csv
+head -n 1 "$TMP/ftgt.csv" >"$TMP/auto_empty.csv"
+expect auto-empty-target 1 "no data rows" -- "$TL" auto --source "$TMP/fsrc.csv" --target "$TMP/auto_empty.csv"
+expect auto-missing-target 2 "required" -- "$TL" auto --source "$TMP/fsrc.csv"
+expect auto-bad-budget 2 "budget" -- "$TL" auto $FS --budget -1
+expect auto-bad-clock 2 "--budget-clock" -- "$TL" auto $FS --budget-clock sun
+expect auto-cpu-clock 0 "cpu clock" -- "$TL" auto $FS --budget-clock cpu -q --show 1
 harness_summary

@@ -1,0 +1,522 @@
+/* Automatic transfer (tl/auto.h): candidates from the registry, successive halving over a time
+ * budget, label-free scoring (tl/validate.h + the guard's reverse validation), a rank-mean
+ * combination that never picks a collapsed or harmful candidate, and the fallback to no transfer.
+ *
+ * Why this shape: every candidate runs through tl_transfer_run, the one protocol, so a method added
+ * to the registry joins the search with no change here; its parameters' grid strings give the
+ * variants. The criteria are computed with a probe - logistic regression (C = 1) on the
+ * candidate's source rows in its own space - because the user's learner is often 1-NN, whose
+ * one-hot votes carry no entropy or density; the collapse and reverse validation judge the
+ * user's learner itself. Ranks rather than raw values are averaged: the criteria live on
+ * different scales (nats, log-losses, accuracies) and a rank is robust to one criterion's
+ * outlier. The held-out source losses come from 2 folds of the source (IWCV / DEV need rows the
+ * probe did not train on); the importance weights from a domain classifier in the candidate's
+ * space, as DEV prescribes. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal/check.h"
+#include "internal/util.h"
+#include "tl/auto.h"
+#include "tl/instance.h"
+#include "tl/validate.h"
+
+static const char *const crit_names[TL_CRIT_COUNT] = {"entropy", "snd", "iwcv", "dev", "rv",
+                                                              "mixval"};
+const char *tl_criterion_name(int c) {
+    return c >= 0 && c < TL_CRIT_COUNT ? crit_names[c] : "unknown";
+}
+bool tl_criterion_higher_better(int c) {
+    return c == TL_CRIT_SND || c == TL_CRIT_RV || c == TL_CRIT_MIXVAL;
+}
+
+tl_auto_opts tl_auto_opts_default(void) {
+    tl_auto_opts o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.budget = 60;
+    o.grid = 4;
+    o.criteria = TL_CRIT_DEFAULT_MASK;
+    return o;
+}
+
+void tl_auto_result_free(tl_auto_result *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++) tl_params_free(r->cand[i].params);
+    tl_free(r->cand);
+    tl_free(r->source_scores);
+    tl_report_free(r->report);
+    tl_free(r);
+}
+
+/* The budget's clock: wall-clock seconds, or the process's CPU seconds (every thread). */
+static double clock_now(bool cpu) {
+    struct timespec ts;
+    if (cpu && clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0)
+        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    return tli_seconds();
+}
+
+/* ---- the probe: held-out source losses, importance weights, target probabilities ---- */
+
+static tl_status probe_fit(tl_mat X, const int *y, const double *w, const size_t *rows, size_t m,
+                           tl_learner **out) {
+    tl_status st;
+    tl_mat A = {0};
+    int *ya = NULL;
+    double *wa = NULL;
+    tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG);
+    lp.C = 1;
+    lp.max_iter = 200;
+    TL_TRY(tl_mat_alloc(&A, m, X.cols));
+    TL_ALLOC(ya, m);
+    if (w) TL_ALLOC(wa, m);
+    for (size_t i = 0; i < m; i++) {
+        size_t r = rows ? rows[i] : i;
+        memcpy(A.data + i * A.ld, X.data + r * X.ld, X.cols * sizeof(double));
+        ya[i] = y[r];
+        if (w) wa[i] = w[r];
+    }
+    TL_TRY(tl_learner_create(&lp, out));
+    st = tl_learner_fit(*out, tl_xmat_from_dense(A), ya, wa);
+    if (st != TL_OK) {
+        tl_learner_free(*out);
+        *out = NULL;
+    }
+done:
+    tl_mat_free(&A);
+    tl_free(ya);
+    tl_free(wa);
+    return st;
+}
+
+typedef struct {
+    tl_mat Zs, Zt, P;    /* source and target rows in the candidate's space; P (nt, k) */
+    double *loss, *dr;   /* (ns) held-out log-loss, importance weights */
+    double mixval;       /* MixVal of the probe on the target rows */
+} probe;
+
+/* MixVal's predictor: the probe learner. */
+static int probe_predict(void *user, tl_mat X, int *pred) {
+    return tl_learner_predict(user, tl_xmat_from_dense(X), pred) != TL_OK;
+}
+
+static void probe_free(probe *p) {
+    tl_mat_free(&p->Zs);
+    tl_mat_free(&p->Zt);
+    tl_mat_free(&p->P);
+    tl_free(p->loss);
+    tl_free(p->dr);
+}
+
+static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset *src, size_t ti,
+                           const tl_dataset *tgt, const double *w, uint64_t seed, probe *p) {
+    tl_status st;
+    tl_learner *l = NULL;
+    size_t *perm = NULL, *rows = NULL;
+    tl_mat S = {0};
+    const int *ys = tl_dataset_labels_const(src);
+    TL_TRY(tl_pipeline_transform(pipe, si, src, &p->Zs));
+    TL_TRY(tl_pipeline_transform(pipe, ti, tgt, &p->Zt));
+    size_t ns = p->Zs.rows, nt = p->Zt.rows;
+    TL_ALLOC(p->loss, ns);
+    TL_ALLOC(p->dr, ns);
+    /* importance weights p_t / p_s from a domain classifier in this space (mean 1) */
+    tl_weight_params wp = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
+    wp.seed = seed;
+    TL_TRY(tl_weights_fit(&wp, tl_xmat_from_dense(p->Zs), tl_xmat_from_dense(p->Zt), p->dr));
+    /* 2 folds of the source: each half scored by the probe trained on the other */
+    TL_ALLOC(perm, ns);
+    TL_ALLOC(rows, ns);
+    for (size_t i = 0; i < ns; i++) perm[i] = i;
+    tl_rng rng;
+    tl_rng_seed(&rng, seed);
+    tl_rng_shuffle(&rng, perm, ns);
+    for (int f = 0; f < 2; f++) {
+        size_t m = 0;
+        for (size_t i = 0; i < ns; i++)
+            if ((int)(i % 2) != f) rows[m++] = perm[i];
+        TL_TRY(probe_fit(p->Zs, ys, w, rows, m, &l));
+        size_t k = tl_learner_nclasses(l);
+        const int *cl = tl_learner_classes(l);
+        TL_TRY(tl_mat_alloc(&S, 1, k));
+        for (size_t i = 0; i < ns; i++) {
+            if ((int)(i % 2) != f) continue;
+            size_t r = perm[i];
+            TL_TRY(tl_learner_scores(l, tl_xmat_from_dense(tl_mat_rows(p->Zs, r, 1)), S));
+            double pr = 1e-12;
+            for (size_t j = 0; j < k; j++)
+                if (cl[j] == ys[r] && S.data[j] > pr) pr = S.data[j];
+            p->loss[r] = -log(pr);
+        }
+        tl_mat_free(&S);
+        tl_learner_free(l);
+        l = NULL;
+    }
+    TL_TRY(probe_fit(p->Zs, ys, w, NULL, ns, &l));
+    TL_TRY(tl_mat_alloc(&p->P, nt, tl_learner_nclasses(l)));
+    TL_TRY(tl_learner_scores(l, tl_xmat_from_dense(p->Zt), p->P));
+    /* MixVal: the probe's own target predictions as pseudo-labels, partners a seeded shuffle */
+    if (nt >= 2) {
+        int *pt = NULL;
+        size_t *partner = NULL;
+        tl_criterion cr;
+        pt = tl_malloc(nt * sizeof *pt);
+        partner = tl_malloc(nt * sizeof *partner);
+        st = pt && partner ? tl_learner_predict(l, tl_xmat_from_dense(p->Zt), pt)
+                           : tl_fail(TL_ERR_NOMEM, "out of memory for MixVal");
+        if (st == TL_OK) {
+            for (size_t i = 0; i < nt; i++) partner[i] = i;
+            tl_rng_shuffle(&rng, partner, nt);
+            st = tl_validate_mixval(p->Zt, pt, partner, 0.55, probe_predict, l, &cr);
+            p->mixval = st == TL_OK ? cr.value : NAN;
+        }
+        tl_free(pt);
+        tl_free(partner);
+        if (st != TL_OK) goto done;
+    }
+done:
+    tl_learner_free(l);
+    tl_mat_free(&S);
+    tl_free(perm);
+    tl_free(rows);
+    return st;
+}
+
+/* ---- candidates ---- */
+
+typedef struct {
+    tl_auto_result *r;
+    size_t cap;
+    bool cpu; /* the budget's clock */
+    double rv_before; /* reverse validation without transfer (the guard's, from the first
+                         guarded candidate): no transfer's own RV */
+} table;
+
+static tl_status table_push(table *t, tl_auto_candidate **c) {
+    tl_status st = TL_OK;
+    if (t->r->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 32;
+        tl_auto_candidate *g = tl_realloc(t->r->cand, cap * sizeof *g);
+        TL_CHECK(g, TL_ERR_NOMEM, "out of memory growing the candidate table");
+        t->r->cand = g;
+        t->cap = cap;
+    }
+    *c = &t->r->cand[t->r->n++];
+    memset(*c, 0, sizeof **c);
+    for (int k = 0; k < TL_CRIT_COUNT; k++) (*c)->crit[k] = NAN;
+    (*c)->score = (*c)->accuracy = (*c)->top_share = NAN;
+done:
+    return st;
+}
+
+/* Runs one candidate (params NULL: no transfer; the table takes params) and scores it. */
+static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl_params *params,
+                               int rung, const tl_run_opts *ro, uint64_t seed) {
+    tl_status st;
+    tl_report *rep = NULL;
+    tl_pipeline *pipe = NULL;
+    probe pr = {0};
+    pr.mixval = NAN;
+    tl_auto_candidate *c = NULL;
+    double t0 = clock_now(t->cpu);
+    st = table_push(t, &c);
+    if (st != TL_OK) {
+        tl_params_free(params);
+        return st;
+    }
+    c->params = params;
+    c->rung = rung;
+    c->method = params ? tl_method_name(tl_params_method(params)) : "none";
+    size_t len = (size_t)snprintf(c->label, sizeof c->label, "%s", c->method);
+    const tl_method *m = params ? tl_params_method(params) : NULL;
+    for (size_t i = 0; m && i < tl_method_param_count(m) && len < sizeof c->label; i++) {
+        const char *pn = tl_method_param(m, i)->name;
+        if (tl_params_is_set(params, pn))
+            len += (size_t)snprintf(c->label + len, sizeof c->label - len, " %s=%s", pn,
+                                    tl_params_get(params, pn));
+    }
+    if (ro->ctx && ro->ctx->progress) {
+        char stage[160];
+        snprintf(stage, sizeof stage, "auto: candidate %zu: %s", t->r->n, c->label);
+        ro->ctx->progress(ro->ctx->user, stage, 0);
+    }
+    TL_TRY(tl_transfer_run(task, params, ro, &rep, &pipe));
+    tl_dataset *src = tl_task_data(task, si), *tgt = tl_task_data(task, ti);
+    const tl_model *model = tl_pipeline_model(pipe);
+    size_t nw = 0;
+    const double *w = model ? tl_model_fit_weights(model, &nw) : NULL;
+    if (w && nw != tl_dataset_rows(src)) w = NULL;
+    TL_TRY(probe_run(pipe, si, src, ti, tgt, w, seed, &pr));
+    size_t nt = rep->n_eval;
+    const int *pred = rep->predictions;
+    tl_criterion cr;
+    TL_TRY(tl_validate_entropy(pr.P, pred, &cr));
+    c->crit[TL_CRIT_ENTROPY] = cr.value;
+    c->top_share = cr.top_share;
+    c->collapsed = cr.collapsed;
+    TL_TRY(tl_validate_snd(pr.P, TL_SND_TEMPERATURE, pred, &cr));
+    c->crit[TL_CRIT_SND] = cr.value;
+    TL_TRY(tl_validate_iwcv(pr.loss, pr.dr, pr.Zs.rows, pred, nt, &cr));
+    c->crit[TL_CRIT_IWCV] = cr.value;
+    TL_TRY(tl_validate_dev(pr.loss, pr.dr, pr.Zs.rows, pred, nt, &cr));
+    c->crit[TL_CRIT_DEV] = cr.value;
+    c->crit[TL_CRIT_MIXVAL] = pr.mixval;
+    c->crit[TL_CRIT_RV] = rep->guarded && params ? rep->guard.rv_after : NAN;
+    if (rep->guarded && params && isnan(t->rv_before)) t->rv_before = rep->guard.rv_before;
+    c->harmful = c->collapsed || (params && rep->negative_transfer);
+    c->accuracy = tl_dataset_has_labels(tgt) ? rep->result.accuracy : NAN;
+done:
+    if (c) c->seconds = clock_now(t->cpu) - t0;
+    if (st != TL_OK)
+        st = tl_fail_prefix(st, "candidate '%s'", c ? c->label : "?");
+    probe_free(&pr);
+    tl_report_free(rep);
+    tl_pipeline_free(pipe);
+    return st;
+}
+
+/* Combined scores of the table's eligible candidates: the mean over the chosen criteria of the
+ * share of the other eligible candidates each beats (ties count half). */
+static void combine(tl_auto_result *r, unsigned mask) {
+    size_t ne = 0;
+    for (size_t i = 0; i < r->n; i++) ne += !r->cand[i].harmful;
+    for (size_t i = 0; i < r->n; i++) {
+        tl_auto_candidate *a = &r->cand[i];
+        a->score = NAN;
+        if (a->harmful) continue;
+        double sum = 0;
+        int used = 0;
+        for (int k = 0; k < TL_CRIT_COUNT; k++) {
+            if (!(mask & (1u << k)) || !isfinite(a->crit[k])) continue;
+            double beat = 0;
+            size_t others = 0;
+            for (size_t j = 0; j < r->n; j++) {
+                const tl_auto_candidate *b = &r->cand[j];
+                if (j == i || b->harmful || !isfinite(b->crit[k])) continue;
+                others++;
+                double d = tl_criterion_higher_better(k) ? a->crit[k] - b->crit[k]
+                                                         : b->crit[k] - a->crit[k];
+                beat += d > 0 ? 1 : d == 0 ? 0.5 : 0;
+            }
+            sum += others ? beat / (double)others : 1;
+            used++;
+        }
+        a->score = used ? sum / used : (ne == 1 ? 1 : 0.5);
+    }
+}
+
+/* The best eligible candidate; ties to the earlier (defaults before variants, no transfer first). */
+static size_t best_of(const tl_auto_result *r, bool transfer_only) {
+    size_t b = (size_t)-1;
+    for (size_t i = 0; i < r->n; i++) {
+        const tl_auto_candidate *c = &r->cand[i];
+        if (c->harmful || !isfinite(c->score) || (transfer_only && !c->params)) continue;
+        if (b == (size_t)-1 || c->score > r->cand[b].score) b = i;
+    }
+    return b;
+}
+
+static bool method_candidate(const tl_method *m) {
+    tl_family f = tl_method_family(m);
+    unsigned nd = tl_method_needs(m);
+    return (f == TL_FAMILY_FEATURE || f == TL_FAMILY_INSTANCE) &&
+           !(nd & (TL_NEEDS_TARGET_LABELS | TL_MULTI_SOURCE));
+}
+
+/* Up to `cap` variants of method m, one parameter changed from its default at a time, taken
+ * round-robin over the parameters that have a grid. */
+static tl_status grid_variants(const tl_method *m, size_t cap, tl_params **v, size_t *nv,
+                               size_t ncols, size_t nrows) {
+    tl_status st = TL_OK;
+    char vals[8][16][24];
+    size_t nvals[8] = {0}, np = 0, pidx[8];
+    *nv = 0;
+    for (size_t i = 0; i < tl_method_param_count(m) && np < 8; i++) {
+        const tl_param_desc *d = tl_method_param(m, i);
+        if (!d->grid) continue;
+        const char *s = d->grid;
+        size_t k = 0;
+        while (*s && k < 16) {
+            size_t l = strcspn(s, ",");
+            if (l > 0 && l < 24 && !(strlen(d->def) == l && strncmp(s, d->def, l) == 0)) {
+                memcpy(vals[np][k], s, l);
+                vals[np][k][l] = '\0';
+                k++;
+            }
+            s += l + (s[l] == ',');
+        }
+        if (k) {
+            nvals[np] = k;
+            pidx[np++] = i;
+        }
+    }
+    for (size_t round = 0; *nv < cap; round++) {
+        bool any = false;
+        for (size_t q = 0; q < np && *nv < cap; q++) {
+            if (round >= nvals[q]) continue;
+            any = true;
+            tl_params *p = NULL;
+            TL_TRY(tl_params_create(m, &p));
+            if (tl_params_set(p, tl_method_param(m, pidx[q])->name, vals[q][round]) != TL_OK ||
+                tl_params_check(p, ncols, nrows) != TL_OK) {
+                tl_params_free(p); /* a grid value this data cannot take: left out */
+                continue;
+            }
+            v[(*nv)++] = p;
+        }
+        if (!any) break;
+    }
+done:
+    return st;
+}
+
+tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *target,
+                      const tl_auto_opts *opts, tl_auto_result **out, tl_pipeline **pipeline) {
+    tl_status st = TL_OK;
+    tl_auto_result *r = NULL;
+    tl_task *task = NULL;
+    tl_params *variants[64];
+    size_t nvar = 0;
+    tl_auto_opts o = tl_auto_opts_default();
+    table t = {NULL, 0, false, NAN};
+    double t0;
+    if (opts) {
+        size_t n = opts->struct_size && opts->struct_size < sizeof o ? opts->struct_size : sizeof o;
+        memcpy(&o, opts, n);
+        o.struct_size = sizeof o;
+    }
+    t.cpu = o.budget_cpu;
+    t0 = clock_now(t.cpu);
+    *out = NULL;
+    if (pipeline) *pipeline = NULL;
+    TL_CHECK(sources && n_sources >= 1 && target, TL_ERR_INVALID_ARG,
+             "needs at least one source and a target");
+    TL_CHECK(tl_dataset_rows(target) > 0, TL_ERR_INVALID_ARG, "the target '%s' has no rows",
+             tl_dataset_name(target));
+    TL_CHECK(isfinite(o.budget) && o.budget >= 0, TL_ERR_INVALID_ARG,
+             "budget %g is not a number of seconds >= 0", o.budget);
+    for (size_t i = 0; i < n_sources; i++) {
+        TL_CHECK(tl_dataset_rows(sources[i]) > 0 && tl_dataset_has_labels(sources[i]),
+                 TL_ERR_INVALID_ARG, "the source '%s' has no labelled rows",
+                 tl_dataset_name(sources[i]));
+        TL_CHECK(tl_dataset_cols(sources[i]) == tl_dataset_cols(target), TL_ERR_INVALID_ARG,
+                 "the source '%s' has %zu features and the target '%s' %zu: every "
+                 "candidate method needs domains of the same width (no heterogeneous method "
+                 "is registered)",
+                 tl_dataset_name(sources[i]), tl_dataset_cols(sources[i]),
+                 tl_dataset_name(target), tl_dataset_cols(target));
+    }
+    TL_CALLOC(r, 1);
+    t.r = r;
+    r->n_sources = n_sources;
+    const tl_ctx *ctx = o.ctx;
+    uint64_t seed = ctx ? ctx->seed : 42;
+    /* 1. the source: the nearest by MMD when there are several */
+    if (n_sources > 1) {
+        TL_CALLOC(r->source_scores, n_sources);
+        tl_rank_opts ro = tl_rank_opts_default();
+        ro.preprocess = o.preprocess;
+        /* scaling fitted on each source and applied to the target: per-domain z-scores would
+         * give every domain the same column statistics and MMD ~ 0 for every source */
+        ro.preprocess_on_source = true;
+        ro.a_distance = false;
+        ro.ctx = ctx;
+        for (size_t i = 0; i < n_sources; i++)
+            TL_TRY(tl_source_score_compute(sources[i], target, NULL, &ro, &r->source_scores[i]));
+        tl_sources_rank(r->source_scores, n_sources);
+        for (size_t i = 0; i < n_sources; i++)
+            if (r->source_scores[i].rank == 1) r->source = i;
+    }
+    size_t si, ti;
+    TL_TRY(tl_task_create(&task));
+    TL_TRY(tl_task_add(task, TL_ROLE_SOURCE, sources[r->source], &si));
+    TL_TRY(tl_task_add(task, TL_ROLE_TARGET, target, &ti));
+    tl_run_opts ro = tl_run_opts_default();
+    tl_guard_params gp = tl_guard_params_default();
+    gp.permutations = 0; /* the correspondence's p-value is not used here; r is */
+    gp.seed = seed;
+    ro.guard_params = &gp;
+    ro.learner = o.learner;
+    ro.preprocess = o.preprocess;
+    ro.preprocess_on_source = o.preprocess_on_source;
+    ro.allow_unknown_labels = true;
+    ro.ctx = ctx;
+    size_t ncols = tl_dataset_cols(target),
+           nrows = tl_dataset_rows(sources[r->source]) + tl_dataset_rows(target);
+    /* 2. rung 0: no transfer (always: the fallback), then every method at its defaults */
+    TL_TRY(run_candidate(&t, task, si, ti, NULL, 0, &ro, seed));
+    double est = r->cand[0].seconds; /* a candidate's expected cost before one has run */
+    size_t n_methods = 0, method_at[64];
+    for (size_t i = 0; i < tl_method_count() && n_methods < 64; i++) {
+        const tl_method *m = tl_method_at(i);
+        if (!method_candidate(m)) continue;
+        if (clock_now(t.cpu) - t0 + est > o.budget) {
+            r->skipped++;
+            continue;
+        }
+        tl_params *p = NULL;
+        TL_TRY(tl_params_create(m, &p));
+        if (tl_params_check(p, ncols, nrows) != TL_OK) {
+            tl_params_free(p);
+            continue;
+        }
+        TL_TRY(run_candidate(&t, task, si, ti, p, 0, &ro, seed));
+        method_at[n_methods++] = r->n - 1;
+    }
+    if (n_methods == 0) r->budget_too_small = true;
+    /* 3. rung 1: the grid variants of the better half of the methods, best first */
+    combine(r, o.criteria);
+    size_t order[64], nord = 0;
+    for (size_t i = 0; i < n_methods; i++)
+        if (!r->cand[method_at[i]].harmful) order[nord++] = method_at[i];
+    for (size_t i = 1; i < nord; i++) /* insertion sort by score, descending */
+        for (size_t j = i; j > 0 && r->cand[order[j]].score > r->cand[order[j - 1]].score; j--) {
+            size_t x = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = x;
+        }
+    nord = (nord + 1) / 2;
+    for (size_t q = 0; q < nord; q++) {
+        const tl_auto_candidate *base = &r->cand[order[q]];
+        const tl_method *m = tl_params_method(base->params);
+        double cost = base->seconds;
+        TL_TRY(grid_variants(m, o.grid < 64 ? o.grid : 64, variants, &nvar, ncols, nrows));
+        for (size_t v = 0; v < nvar; v++) {
+            tl_params *p = variants[v];
+            variants[v] = NULL;
+            if (clock_now(t.cpu) - t0 + cost > o.budget) {
+                r->skipped++;
+                tl_params_free(p);
+                continue;
+            }
+            TL_TRY(run_candidate(&t, task, si, ti, p, 1, &ro, seed));
+        }
+        nvar = 0;
+    }
+    /* 4. the choice (no transfer's reverse validation: the guard's "before" value) */
+    r->cand[0].crit[TL_CRIT_RV] = t.rv_before;
+    combine(r, o.criteria);
+    size_t b = best_of(r, true);
+    r->all_harmful = !r->budget_too_small && b == (size_t)-1;
+    if (b == (size_t)-1) b = 0; /* no transfer */
+    else if (r->cand[0].score > r->cand[b].score)
+        b = 0;
+    r->chosen = b;
+    /* the chosen candidate again, for its report and pipeline (not kept for every candidate) */
+    {
+        tl_run_opts fo = ro;
+        TL_TRY(tl_transfer_run(task, r->cand[b].params, &fo, &r->report, pipeline));
+    }
+    r->seconds = clock_now(t.cpu) - t0;
+    *out = r;
+    r = NULL;
+done:
+    for (size_t v = 0; v < nvar; v++) tl_params_free(variants[v]);
+    tl_task_free(task);
+    tl_auto_result_free(r);
+    return st;
+}

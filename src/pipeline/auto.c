@@ -400,6 +400,10 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     TL_CHECK(isfinite(o.budget) && o.budget >= 0, TL_ERR_INVALID_ARG,
              "budget %g is not a number of seconds >= 0", o.budget);
     for (size_t i = 0; i < n_sources; i++) {
+        TL_CHECK(!tl_dataset_has_targets(sources[i]), TL_ERR_UNSUPPORTED,
+                 "the source '%s' has regression targets: the automatic mode's criteria judge "
+                 "class predictions (run tl adapt or tl weight with --task regression)",
+                 tl_dataset_name(sources[i]));
         TL_CHECK(tl_dataset_rows(sources[i]) > 0 && tl_dataset_has_labels(sources[i]),
                  TL_ERR_INVALID_ARG, "the source '%s' has no labelled rows",
                  tl_dataset_name(sources[i]));

@@ -2,7 +2,7 @@
 # comments (the house style), and Doxygen reads only its own markers. This turns
 #  - the file's opening comment into its @file block (@file goes before the comment's end);
 #  - a comment on lines of its own into the documentation of what follows it, and when a run of
-#    declarations follows without a blank line ("size_t rows(...); size_t cols(...);"), into the
+#    top-level declarations follows without a blank line ("size_t rows(...); size_t cols(...);"), into the
 #    documentation of each of them (a member group, DISTRIBUTE_GROUP_DOC in the Doxyfile);
 #  - a comment after code on the same line into the documentation of that member (/**< */).
 # Section rules (/* ---- name ---- */) stay plain comments. Lines are only edited, never added or
@@ -52,6 +52,7 @@ END {
         gsub(/<stdin>/, "\\<stdin\\>", line) # the name messages give standard input, not HTML
         out[i] = line
         if (docend && !incomment) {
+            toplevel = L[docstart] ~ /^\/\*/ # groups only outside structs and enums
             docstart = 0
             # the run of declarations right after the comment: group it when it holds several
             j = i + 1; n = 0; last = 0
@@ -61,7 +62,7 @@ END {
                 if (L[j] ~ /;[ \t]*(\/\*.*)?$/ || L[j] ~ /^#define/) { n++; last = j }
                 j++
             }
-            if (n >= 2) {
+            if (n >= 2 && toplevel) {
                 grp_open[i] = 1
                 if (last < NR) grp_close_before[last + 1] = 1 # a #define cannot end with it
                 else grp_close[last] = 1

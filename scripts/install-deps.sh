@@ -12,6 +12,7 @@ have_hdr /usr/include/matio.h || need="$need libmatio-dev"
 have_hdr /usr/include/zlib.h || need="$need zlib1g-dev"
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v make >/dev/null 2>&1 || need="$need make"
+command -v doxygen >/dev/null 2>&1 || need="$need doxygen" # the API reference, checked by make test
 command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 # The Python package (make python; its tests in make test): wanted by default, but only installed
 # where packages can be installed - without root or sudo, make test skips its tests instead.

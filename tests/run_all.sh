@@ -44,6 +44,7 @@ done
 [ -f tests/cli/rel_cases.sh ] && run_one "cli-rel" sh tests/cli/rel_cases.sh
 [ -f tests/examples.sh ] && run_one "examples" env BUILD="$BUILD" sh tests/examples.sh
 [ -f tests/docs.sh ] && run_one "docs" env BUILD="$BUILD" sh tests/docs.sh
+[ -f tests/apidoc.sh ] && run_one "api-reference" sh tests/apidoc.sh
 [ -f tests/python.sh ] && run_one "python" env BUILD="$BUILD" sh tests/python.sh
 if [ -n "$skips" ]; then
     echo "skipped (not run, not counted as passed):"

@@ -41,12 +41,13 @@ enum {
 const char *tl_criterion_name(int c); /* "entropy", "snd", "iwcv", "dev", "rv", "mixval" */
 bool tl_criterion_higher_better(int c);
 
+/* How tl_auto_run searches (tl_auto_opts_default, then change what you need). */
 typedef struct {
     size_t struct_size;        /* sizeof(tl_auto_opts), set by tl_auto_opts_default */
     double budget;             /* seconds for the search (default 60) */
     const tl_params *learner;  /* the learner of every candidate; NULL: 1-NN */
     tl_preprocess preprocess;  /* scaling (default none) */
-    bool preprocess_on_source;
+    bool preprocess_on_source; /* fit the scaling on the source for every domain */
     size_t grid;               /* grid variants per method at rung 1 (default 4) */
     unsigned criteria;         /* bit (1 << TL_CRIT_x) per criterion combined (default
                                   TL_CRIT_DEFAULT_MASK) */
@@ -55,8 +56,9 @@ typedef struct {
                                   process's CPU seconds, every thread, instead of wall-clock
                                   seconds: the same search on a loaded, shared machine */
 } tl_auto_opts;
-tl_auto_opts tl_auto_opts_default(void);
+tl_auto_opts tl_auto_opts_default(void); /* the defaults above */
 
+/* One candidate the search ran, with its evidence. */
 typedef struct {
     char label[128];           /* "jda lambda=0.1" */
     const char *method;        /* registry name, "none" for no transfer */
@@ -72,11 +74,14 @@ typedef struct {
     double seconds;            /* on the budget's clock */
 } tl_auto_candidate;
 
+/* What tl_auto_run chose, and every candidate it ran. */
 typedef struct {
-    size_t n_sources, source;   /* the chosen source's index among the caller's */
+    size_t n_sources;           /* sources given */
+    size_t source;              /* the chosen source's index among the caller's */
     tl_source_score *source_scores; /* (n_sources) when there are several, else NULL */
-    size_t n, chosen;           /* candidates run, the chosen one's index */
-    tl_auto_candidate *cand;
+    size_t n;                   /* candidates run */
+    size_t chosen;              /* the chosen one's index */
+    tl_auto_candidate *cand;    /* (n) best first */
     size_t skipped;             /* candidates left out for lack of budget */
     bool budget_too_small;      /* no transfer candidate fit the budget: no transfer returned */
     bool all_harmful;           /* every transfer candidate collapsed or judged harmful */

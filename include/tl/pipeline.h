@@ -32,10 +32,15 @@ extern "C" {
 #endif
 
 /* ---- the task ---- */
-typedef enum { TL_ROLE_SOURCE = 0, TL_ROLE_TARGET = 1, TL_ROLE_INTERMEDIATE = 2 } tl_role;
+/* What a domain is to the transfer. */
+typedef enum {
+    TL_ROLE_SOURCE = 0,      /* labelled data to learn from */
+    TL_ROLE_TARGET = 1,      /* the domain to predict */
+    TL_ROLE_INTERMEDIATE = 2 /* a step between them */
+} tl_role;
 const char *tl_role_name(tl_role r); /* "source", "target", "intermediate" */
 
-tl_status tl_task_create(tl_task **out);
+tl_status tl_task_create(tl_task **out); /* an empty task */
 void tl_task_free(tl_task *t); /* NULL-safe; frees only what the task made itself */
 /* Adds a domain (the dataset is borrowed: it must outlive the task). *index (may be NULL)
  * receives its position. */
@@ -67,6 +72,7 @@ long tl_task_find(const tl_task *t, tl_role role, size_t k);
 size_t tl_task_count_role(const tl_task *t, tl_role role);
 
 /* ---- the protocol ---- */
+/* How tl_transfer_run runs (tl_run_opts_default, then change what you need). */
 typedef struct {
     size_t struct_size;      /* sizeof(tl_run_opts) of the caller's header: set by
                                 tl_run_opts_default; fields added later default when absent */
@@ -89,28 +95,39 @@ typedef struct {
                                 same rows as the target-only baseline (default true) */
     const tl_ctx *ctx;       /* threads, log, progress; NULL: defaults */
 } tl_run_opts;
-tl_run_opts tl_run_opts_default(void);
+tl_run_opts tl_run_opts_default(void); /* the defaults above */
 
 /* Accuracy, balanced accuracy and macro-F1 of predictions on n rows (n = 0: not measured); for
  * regression targets the root-mean-square error, the mean absolute error and R^2 instead (the
  * other three NaN; and the other way round for classes). */
 typedef struct {
-    double accuracy, balanced_accuracy, macro_f1;
-    size_t n;
-    double rmse, mae, r2;
+    double accuracy;          /* share right */
+    double balanced_accuracy; /* mean per-class recall */
+    double macro_f1;          /* mean per-class F1 */
+    size_t n;                 /* rows scored (0: not measured) */
+    double rmse;              /* regression: root-mean-square error */
+    double mae;               /* regression: mean absolute error */
+    double r2;                /* regression: R^2 */
 } tl_score;
 
-#define TL_REPORT_MAX_INFO 16
+#define TL_REPORT_MAX_INFO 16 /* what-the-fit-settled-on entries a report holds at most */
+/* Everything a transfer measured (the commands print it; tl_report_json renders it). */
 typedef struct {
     /* what ran */
     const char *method;     /* registry name, "none" without a method */
     tl_params *params;      /* the method's parameters as used (NULL without a method) */
-    tl_family family;
+    tl_family family;       /* its family */
     const char *learner;    /* "1nn", "5nn", "logreg", ... */
     char preprocess[64];    /* "rowsum,zscore" or "none" */
-    bool preprocess_on_source;
-    const char *source, *target, *evaluated_on; /* dataset names (first source, first target) */
-    size_t n_source, n_target, n_labelled, n_eval, n_domains;
+    bool preprocess_on_source; /* the scaling was fitted on the source for every domain */
+    const char *source;     /* the first source's name */
+    const char *target;     /* the first target's name */
+    const char *evaluated_on; /* the scored rows' name */
+    size_t n_source;        /* source rows */
+    size_t n_target;        /* target rows */
+    size_t n_labelled;      /* labelled target rows */
+    size_t n_eval;          /* scored rows */
+    size_t n_domains;       /* domains of the task */
     /* results on the evaluation rows */
     tl_score result;        /* the transfer */
     tl_score source_only;   /* the no-transfer baseline: the learner on the source alone */
@@ -128,20 +145,26 @@ typedef struct {
                                rows */
     tl_guard_report guard;  /* the label-free evidence (what the family allows; NaN = not
                                measured) */
-    bool labelled_checked;
+    bool labelled_checked;  /* the labelled check ran */
     tl_guard_labelled_report labelled; /* the check on the labelled target rows */
     double labelled_transfer_accuracy;  /* the source model on those rows */
     /* what the fit settled on (tl_model_info) */
-    size_t n_info;
-    const char *info_key[TL_REPORT_MAX_INFO];
-    double info_value[TL_REPORT_MAX_INFO];
+    size_t n_info;          /* entries below */
+    const char *info_key[TL_REPORT_MAX_INFO];  /* "dim", "gamma", ... */
+    double info_value[TL_REPORT_MAX_INFO];     /* their values */
     const char *arch;       /* model family: the trained network's architecture (else NULL) */
     /* instance family: the weights' spread */
-    double weight_min, weight_max, effective_sample_size;
-    size_t weight_zeros;
+    double weight_min;      /* the smallest weight */
+    double weight_max;      /* the largest weight */
+    double effective_sample_size; /* Kish's (sum w)^2 / sum w^2 */
+    size_t weight_zeros;    /* rows weighted 0 */
     /* seconds */
-    double seconds_preprocess, seconds_baseline, seconds_method, seconds_learner, seconds_guard,
-        seconds_total;
+    double seconds_preprocess; /* scaling */
+    double seconds_baseline;   /* the no-transfer baselines */
+    double seconds_method;     /* fitting the method */
+    double seconds_learner;    /* the learner on its output */
+    double seconds_guard;      /* the guard */
+    double seconds_total;      /* the whole run */
     /* outputs */
     int *predictions;       /* (n_eval) the transfer's predicted labels of the evaluation rows
                                (NULL for regression) */
@@ -151,11 +174,14 @@ typedef struct {
     /* the learner the user gets (on the method's output, else the baseline's): logreg / svm's C
      * (NaN for the others), whether cross-validation chose it and its CV accuracy, and whether
      * the solver converged (false: it stopped at max-iter) */
-    double learner_C, learner_cv_accuracy;
-    bool learner_C_auto, learner_converged;
+    double learner_C;            /* logreg / svm: the C used (NaN for the others) */
+    double learner_cv_accuracy;  /* the cross-validation's best accuracy, when C was chosen */
+    bool learner_C_auto;         /* C was chosen by cross-validation */
+    bool learner_converged;      /* false: the solver stopped at max-iter */
     bool learner_fitted; /* false for an ensemble or a network, which have no such learner */
 } tl_report;
 
+/* A fitted pipeline: each domain's scaling, the method's map or weights, the learner. */
 typedef struct tl_pipeline tl_pipeline;
 
 /* Runs the protocol on the task. method: the method and its parameters (NULL: no transfer, the
@@ -175,9 +201,10 @@ tl_status tl_report_text(const tl_report *r, char **out);
  * a network, the pre-trained one as it is), TL_BASELINE_TARGET_ONLY (a network: trained from
  * scratch), or TL_BASELINE_NONE when it is not worse. */
 typedef enum { TL_BASELINE_NONE, TL_BASELINE_SOURCE_ONLY, TL_BASELINE_TARGET_ONLY } tl_baseline;
-tl_baseline tl_report_beaten_baseline(const tl_report *r);
+tl_baseline tl_report_beaten_baseline(const tl_report *r); /* as said above */
 
 /* ---- which source to transfer from ---- */
+/* How sources are scored (tl_rank_opts_default, then change what you need). */
 typedef struct {
     size_t struct_size;       /* sizeof(tl_rank_opts), set by tl_rank_opts_default */
     tl_preprocess preprocess; /* applied to copies of each source and the target */
@@ -187,7 +214,7 @@ typedef struct {
     const tl_params *learner; /* for the transfer estimate on labelled target rows; NULL: 1-NN */
     const tl_ctx *ctx;        /* seed, threads; NULL: defaults */
 } tl_rank_opts;
-tl_rank_opts tl_rank_opts_default(void);
+tl_rank_opts tl_rank_opts_default(void); /* the defaults above */
 
 /* One candidate source's evidence: RBF MMD^2 to the target (one bandwidth for every source: the
  * median heuristic on the target, so the values compare), the proxy A-distance, and with
@@ -195,8 +222,13 @@ tl_rank_opts tl_rank_opts_default(void);
  * estimate). Ranks: 1 = best (smallest distance, highest accuracy; NaN last). */
 typedef struct {
     size_t n;                 /* source rows */
-    double mmd, a_distance, transfer_accuracy; /* NaN when not measured */
-    int rank_mmd, rank_a_distance, rank_transfer, rank;
+    double mmd;               /* RBF MMD^2 to the target; NaN when not measured */
+    double a_distance;        /* proxy A-distance; NaN when not measured */
+    double transfer_accuracy; /* on the labelled target rows; NaN when not measured */
+    int rank_mmd;             /* rank by MMD */
+    int rank_a_distance;      /* rank by A-distance */
+    int rank_transfer;        /* rank by the transfer estimate */
+    int rank;                 /* the final rank */
 } tl_source_score;
 /* Scores one source (raw rows; the options' preprocessing is applied to copies). labelled may
  * be NULL. The caller keeps every dataset. */
@@ -224,37 +256,40 @@ tl_status tl_ranking_text(const tl_source_score *s, const char *const *names, si
  * where that was not measured). With drop_harmful, a source whose guard verdict is negative
  * transfer is dropped, with the reason kept (all sources harmful: none is dropped, and the
  * report says so). Sources with different label sets are refused (TL_ERR_LABEL naming them). */
+/* How several sources' predictions are combined. */
 typedef enum { TL_COMBINE_POOL = 0, TL_COMBINE_VOTE = 1, TL_COMBINE_WEIGHTED = 2 } tl_combine;
 const char *tl_combine_name(tl_combine c); /* "pool", "vote", "weighted" */
-tl_status tl_combine_parse(const char *s, tl_combine *out);
+tl_status tl_combine_parse(const char *s, tl_combine *out); /* the names back */
+/* What tl_multisource_run measured. */
 typedef struct {
-    size_t n_sources;
+    size_t n_sources;      /* sources in the task */
     const char **names;    /* (n_sources) the sources' dataset names */
     tl_report **single;    /* (n_sources) each source's own run */
     double *weight;        /* (n_sources) weight in the combination (0: dropped; 1 for pool/vote) */
-    bool *dropped;
+    bool *dropped;         /* (n_sources) dropped as harmful */
     char (*why)[520];      /* (n_sources) why a source was dropped ("" otherwise) */
     bool all_harmful;      /* every source was judged harmful: none was dropped */
-    tl_combine combine;
+    tl_combine combine;    /* how they were combined */
     tl_report *pooled;     /* POOL: the run on the kept sources stacked; else NULL */
     tl_score result;       /* the combination on the evaluation rows */
     tl_score target_only;  /* the learner on the labelled target rows alone (n = 0: none) */
     int *predictions;      /* (n_eval) */
-    size_t n_eval;
-    double seconds;
+    size_t n_eval;         /* evaluation rows */
+    double seconds;        /* the whole run */
 } tl_multi_report;
+/* Runs it (as described above); *out freed with tl_multi_report_free. */
 tl_status tl_multisource_run(const tl_task *task, const tl_params *method,
                              const tl_run_opts *opts, tl_combine combine, bool drop_harmful,
                              tl_multi_report **out);
-void tl_multi_report_free(tl_multi_report *r);
+void tl_multi_report_free(tl_multi_report *r); /* NULL-safe */
 /* The report as a table or as JSON (command "adapt", key "sources": one object per source). */
 tl_status tl_multi_report_text(const tl_multi_report *r, char **out);
 tl_status tl_multi_report_json(const tl_multi_report *r, const char *command, char **out);
 
 /* ---- the fitted pipeline ---- */
-void tl_pipeline_free(tl_pipeline *p);
-size_t tl_pipeline_domains(const tl_pipeline *p);
-size_t tl_pipeline_input_dim(const tl_pipeline *p, size_t domain);
+void tl_pipeline_free(tl_pipeline *p);            /* NULL-safe */
+size_t tl_pipeline_domains(const tl_pipeline *p); /* the domains it was fitted on */
+size_t tl_pipeline_input_dim(const tl_pipeline *p, size_t domain); /* the features it reads */
 const tl_model *tl_pipeline_model(const tl_pipeline *p); /* NULL without a method */
 /* New rows of domain `domain`, raw (the pipeline applies that domain's fitted scaling):
  * predicted labels pred (rows). */

@@ -50,6 +50,7 @@ extern "C" {
 /* SND's temperature in the paper. */
 #define TL_SND_TEMPERATURE 0.05
 
+/* A criterion's value on a candidate, and whether the candidate collapsed. */
 typedef struct {
     double value;     /* the criterion (NaN when it cannot be computed) */
     double top_share; /* share of the target rows in the most frequent predicted class */

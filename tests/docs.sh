@@ -18,6 +18,10 @@ PATH="$ROOT/$BUILD:$PATH"
 # ../shared/data as seen from the repository root)
 DATA=${DATA:-$ROOT/../shared/data}
 export PATH DATA ROOT
+# a sanitizer build's libtl.so needs the sanitizer runtime in the program: compile the C blocks
+# with the same sanitizers then
+san=""
+case "$BUILD" in *asan*) san="-fsanitize=address,undefined" ;; esac
 py_ok=""
 [ "$BUILD" = build ] && /usr/bin/python3 -c "import numpy, sklearn" 2>/dev/null && py_ok=1
 for page in docs/guide/*.md; do
@@ -40,7 +44,7 @@ for page in docs/guide/*.md; do
             continue
         fi
         if [ "${b%.c}" != "$b" ]; then
-            out=$(cc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -DTL_STATIC_LINKING_ONLY \
+            out=$(cc -std=c11 -Wall -Wextra -Werror $san -D_GNU_SOURCE -DTL_STATIC_LINKING_ONLY \
                 -I"$ROOT/include" "$b" -L"$ROOT/$BUILD" -ltl -Wl,-rpath,"$ROOT/$BUILD" -lm \
                 -o "${b%.c}.bin" 2>&1) || { bad "$name (does not compile)" "$out"; continue; }
             out=$(cd "$dir" && "${b%.c}.bin" 2>&1); rc=$?

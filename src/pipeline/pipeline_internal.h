@@ -40,6 +40,11 @@ void tlx_report_guard_blank(tl_report *r);
 void tlx_report_info(tl_report *r, const tl_model *m);
 
 /* A pipeline from the run's fitted parts (taken over on success: sc's scalers, model, learner). */
+/* The description of a network's run in its report, and its pipeline (run_model.c). */
+tl_status tlx_model_report_finish(tl_report *rep, const tl_task *task, const tl_params *method,
+                                  const char *source, const char *target, const char *evaluated_on,
+                                  const tl_nn *net, tl_model **model, size_t src, size_t tgt,
+                                  tl_pipeline **pipe);
 tl_status tlx_pipeline_make(tlx_scalers *sc, tl_model *model, tl_learner *learner,
                             const tl_task *task, size_t src, size_t tgt, tl_pipeline **out);
 

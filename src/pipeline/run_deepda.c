@@ -27,8 +27,6 @@ tl_status tlx_run_deep_da(const tl_task *task, const tl_params *method, const tl
     float *xe = NULL, *xs = NULL, *xt = NULL, *xv = NULL;
     int *pred = NULL, *yv = NULL, *pv = NULL;
     size_t *vrows = NULL;
-    tlx_scalers sc;
-    memset(&sc, 0, sizeof sc);
     double t_start = tli_seconds(), t0;
     const tl_nn *init = NULL;
     for (size_t i = 0; i < tl_task_count(task) && !init; i++) init = tl_task_network(task, i);
@@ -126,29 +124,13 @@ tl_status tlx_run_deep_da(const tl_task *task, const tl_params *method, const tl
     }
     rep->seconds_guard = tli_seconds() - t0;
 
-    rep->method = tl_method_name(tl_params_method(method));
-    rep->family = TL_FAMILY_MODEL;
-    rep->n_domains = tl_task_count(task);
-    snprintf(rep->preprocess, sizeof rep->preprocess, "none");
-    rep->learner = tli_strdup("network");
-    rep->source = tli_strdup(tl_dataset_name(S));
-    rep->target = tli_strdup(tl_dataset_name(T));
-    rep->evaluated_on = tli_strdup(E ? tl_dataset_name(E) : "");
-    rep->arch = tli_strdup(tl_nn_arch(ad));
-    TL_CHECK(rep->learner && rep->source && rep->target && rep->evaluated_on && rep->arch,
-             TL_ERR_NOMEM, "report: out of memory");
     rep->n_source = ns;
     rep->n_target = nt;
     rep->n_labelled = 0;
     rep->n_eval = ne;
-    TL_TRY(tl_params_clone(method, &rep->params));
-    tlx_report_info(rep, model);
-    if (pipeline) {
-        sc.n = tl_task_count(task);
-        TL_CALLOC(sc.s, sc.n);
-        TL_TRY(tlx_pipeline_make(&sc, model, NULL, task, src, tgt, &pipe));
-        model = NULL;
-    }
+    TL_TRY(tlx_model_report_finish(rep, task, method, tl_dataset_name(S), tl_dataset_name(T),
+                                   E ? tl_dataset_name(E) : "", ad, &model, src, tgt,
+                                   pipeline ? &pipe : NULL));
     rep->seconds_total = tli_seconds() - t_start;
     *report = rep;
     rep = NULL;
@@ -162,7 +144,6 @@ done:
     tl_nn_free(base);
     tl_nn_free(ad);
     tl_pipeline_free(pipe);
-    tlx_scalers_free(&sc);
     tl_free(xe);
     tl_free(xs);
     tl_free(xt);

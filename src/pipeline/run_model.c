@@ -42,6 +42,41 @@ static bool labels_covered(const tl_nn *nn, const int *y, size_t n) {
     return true;
 }
 
+/* The end of a network's run, shared by fine-tuning and deep adaptation: the report's description
+ * (method, names, the network's architecture, the parameters and what the fit settled on) and, when
+ * pipe is not NULL, the pipeline around the fitted model (no scaling, no learner), which takes
+ * *model over. The callers fill the row counts and the scores. */
+tl_status tlx_model_report_finish(tl_report *rep, const tl_task *task, const tl_params *method,
+                                  const char *source, const char *target, const char *evaluated_on,
+                                  const tl_nn *net, tl_model **model, size_t src, size_t tgt,
+                                  tl_pipeline **pipe) {
+    tl_status st = TL_OK;
+    tlx_scalers sc;
+    memset(&sc, 0, sizeof sc);
+    rep->method = tl_method_name(tl_params_method(method));
+    rep->family = TL_FAMILY_MODEL;
+    rep->n_domains = tl_task_count(task);
+    snprintf(rep->preprocess, sizeof rep->preprocess, "none");
+    rep->learner = tli_strdup("network");
+    rep->source = tli_strdup(source);
+    rep->target = tli_strdup(target);
+    rep->evaluated_on = tli_strdup(evaluated_on);
+    rep->arch = tli_strdup(tl_nn_arch(net));
+    TL_CHECK(rep->learner && rep->source && rep->target && rep->evaluated_on && rep->arch,
+             TL_ERR_NOMEM, "report: out of memory");
+    TL_TRY(tl_params_clone(method, &rep->params));
+    tlx_report_info(rep, *model);
+    if (pipe) {
+        sc.n = tl_task_count(task);
+        TL_CALLOC(sc.s, sc.n);
+        TL_TRY(tlx_pipeline_make(&sc, *model, NULL, task, src, tgt, pipe));
+        *model = NULL;
+    }
+done:
+    tlx_scalers_free(&sc);
+    return st;
+}
+
 tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_run_opts *o,
                         size_t src, size_t tgt, tl_report **report, tl_pipeline **pipeline) {
     tl_status st = TL_OK;
@@ -52,8 +87,6 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
     float *xe = NULL, *xt = NULL, *xv = NULL;
     int *pred = NULL, *yv = NULL, *pv = NULL;
     size_t *vrows = NULL;
-    tlx_scalers sc;
-    memset(&sc, 0, sizeof sc);
     double t_start = tli_seconds(), t0;
     if (tl_params_method(method)->needs & TL_NEEDS_SOURCE_LABELS) /* adaptation: run_deepda.c */
         return tlx_run_deep_da(task, method, o, src, tgt, report, pipeline);
@@ -165,29 +198,13 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
     rep->seconds_guard = tli_seconds() - t0;
 
     /* the report and the pipeline */
-    rep->method = tl_method_name(tl_params_method(method));
-    rep->family = TL_FAMILY_MODEL;
-    rep->n_domains = tl_task_count(task);
-    snprintf(rep->preprocess, sizeof rep->preprocess, "none");
-    rep->learner = tli_strdup("network");
-    rep->source = tli_strdup(tl_task_name(task, src));
-    rep->target = tli_strdup(tl_dataset_name(tr));
-    rep->evaluated_on = tli_strdup(E ? tl_dataset_name(E) : "");
-    rep->arch = tli_strdup(tl_nn_arch(ft));
-    TL_CHECK(rep->learner && rep->source && rep->target && rep->evaluated_on && rep->arch,
-             TL_ERR_NOMEM, "report: out of memory");
     rep->n_source = 0;
     rep->n_target = tl_task_data(task, tgt) ? tl_dataset_rows(tl_task_data(task, tgt)) : ntr;
     rep->n_labelled = tl_task_labelled(task, tgt) ? ntr : 0;
     rep->n_eval = ne;
-    TL_TRY(tl_params_clone(method, &rep->params));
-    tlx_report_info(rep, model);
-    if (pipeline) {
-        sc.n = tl_task_count(task);
-        TL_CALLOC(sc.s, sc.n);
-        TL_TRY(tlx_pipeline_make(&sc, model, NULL, task, src, tgt, &pipe));
-        model = NULL;
-    }
+    TL_TRY(tlx_model_report_finish(rep, task, method, tl_task_name(task, src), tl_dataset_name(tr),
+                                   E ? tl_dataset_name(E) : "", ft, &model, src, tgt,
+                                   pipeline ? &pipe : NULL));
     rep->seconds_total = tli_seconds() - t_start;
     *report = rep;
     rep = NULL;
@@ -201,7 +218,6 @@ done:
     tl_nn_free(scratch);
     tl_nn_free(ft);
     tl_pipeline_free(pipe);
-    tlx_scalers_free(&sc);
     tl_free(xe);
     tl_free(xt);
     tl_free(xv);

@@ -210,6 +210,12 @@ void cli_domains_free(cli_domains *d);
 int cli_method_params(const cli_command *cmd, const cli_args *a, tl_params **out);
 /* Warnings on stderr for a report: negative transfer likely, worse than no transfer. */
 void cli_transfer_warn(const tl_report *r);
+/* The guard's options (--guard-margin, --min-correspondence, --min-ess) onto the library's
+ * defaults; false (printed) on a bad value. */
+bool cli_guard_opts(const cli_args *a, tl_guard_params *g);
+/* The labelled target rows asked for are consistent (one way of giving them) and present when
+ * the method needs them; false (printed, a usage error) otherwise. */
+bool cli_labelled_rows_ok(const cli_args *a, const tl_method *m, long per_class, long nlab);
 /* Different widths of dense source and target with a method that needs one feature space: a
  * message naming the heterogeneous methods; 0, or prints and returns 1. */
 int cli_check_feature_spaces(const tl_method *m, const tl_dataset *src, const tl_dataset *tgt,

@@ -141,6 +141,45 @@ static bool parse_shape(const char *s, size_t d, size_t shape[3]) {
 }
 
 /* tl finetune --da: deep domain adaptation through tl_transfer_run. */
+/* The protocol on the task, then the outputs (the network, its safetensors export, the
+ * pipeline), the warnings and the report: the same for fine-tuning and for deep adaptation.
+ * what names the stage in a failure. Returns the exit code. */
+static int run_and_report(const cli_args *a, tl_task *task, const tl_params *mp,
+                          const tl_run_opts *o, const char *what, const char *save,
+                          const char *save_pipe) {
+    tl_report *rep = NULL;
+    tl_pipeline *pipe = NULL;
+    char *text = NULL;
+    int rc = 1;
+    tl_status st = tl_transfer_run(task, mp, o, &rep, &pipe);
+    cli_nn_progress_end();
+    if (st != TL_OK) {
+        cli_fail_status(st, "%s", what);
+        goto done;
+    }
+    const tl_nn *tuned = tl_model_network(tl_pipeline_model(pipe));
+    if ((st = tl_nn_save(tuned, save)) != TL_OK ||
+        (cli_get(a, "export-safetensors") &&
+         (st = tl_nn_export_safetensors(tuned, cli_get(a, "export-safetensors"), NULL)) != TL_OK) ||
+        (save_pipe && (st = tl_pipeline_save(pipe, save_pipe)) != TL_OK)) {
+        cli_fail_status(st, "saving the model");
+        goto done;
+    }
+    cli_transfer_warn(rep);
+    st = cli_flag(a, "json") ? tl_report_json(rep, "finetune", &text) : tl_report_text(rep, &text);
+    if (st != TL_OK) {
+        cli_fail_status(st, "rendering the report");
+        goto done;
+    }
+    rc = cli_print_text(text, cli_flag(a, "json"));
+    if (!cli_flag(a, "json")) printf("%-22s %s\n", "model saved to", save);
+done:
+    tl_free(text);
+    tl_report_free(rep);
+    tl_pipeline_free(pipe);
+    return rc;
+}
+
 static int run_da(cli_args *a) {
     const char *from = cli_get(a, "from"), *save = cli_get(a, "save"), *test = cli_get(a, "test"),
                *tgt = cli_get(a, "target-unlabelled"), *save_pipe = cli_get(a, "save-pipeline");
@@ -164,9 +203,7 @@ static int run_da(cli_args *a) {
     tl_nn *net = NULL;
     tl_dataset *src = NULL, *tg = NULL, *ts = NULL;
     tl_task *task = NULL;
-    tl_report *rep = NULL;
-    tl_pipeline *pipe = NULL;
-    char *text = NULL, *arch = NULL;
+    char *arch = NULL;
     int *cls = NULL;
     rc = 1;
     if (cli_nn_load_raw(a, cli_get(a, "data"), true, &src) != 0) goto done;
@@ -227,34 +264,10 @@ static int run_da(cli_args *a) {
     cli_info(a, "finetune --da %s: %zu labelled source rows of '%s', %zu unlabelled target rows of '%s'",
              cli_get(a, "da"), tl_dataset_rows(src), tl_dataset_name(src), tl_dataset_rows(tg),
              tl_dataset_name(tg));
-    st = tl_transfer_run(task, mp, &o, &rep, &pipe);
-    cli_nn_progress_end();
-    if (st != TL_OK) {
-        cli_fail_status(st, "adaptation");
-        goto done;
-    }
-    const tl_nn *tuned = tl_model_network(tl_pipeline_model(pipe));
-    if ((st = tl_nn_save(tuned, save)) != TL_OK ||
-        (cli_get(a, "export-safetensors") &&
-         (st = tl_nn_export_safetensors(tuned, cli_get(a, "export-safetensors"), NULL)) != TL_OK) ||
-        (save_pipe && (st = tl_pipeline_save(pipe, save_pipe)) != TL_OK)) {
-        cli_fail_status(st, "saving the model");
-        goto done;
-    }
-    cli_transfer_warn(rep);
-    st = cli_flag(a, "json") ? tl_report_json(rep, "finetune", &text) : tl_report_text(rep, &text);
-    if (st != TL_OK) {
-        cli_fail_status(st, "rendering the report");
-        goto done;
-    }
-    rc = cli_print_text(text, cli_flag(a, "json"));
-    if (!cli_flag(a, "json")) printf("%-22s %s\n", "model saved to", save);
+    rc = run_and_report(a, task, mp, &o, "adaptation", save, save_pipe);
 done:
-    tl_free(text);
     free(arch);
     tl_free(cls);
-    tl_report_free(rep);
-    tl_pipeline_free(pipe);
     tl_task_free(task);
     tl_dataset_free(src);
     tl_dataset_free(tg);
@@ -288,9 +301,6 @@ static int run_finetune(cli_args *a) {
     tl_nn *net = NULL;
     tl_dataset *tr = NULL, *ts = NULL;
     tl_task *task = NULL;
-    tl_report *rep = NULL;
-    tl_pipeline *pipe = NULL;
-    char *text = NULL;
     rc = 1;
     if (load_model(a, from, &net) != 0) goto done;
     if (cli_nn_load_raw(a, cli_get(a, "data"), true, &tr) != 0) goto done;
@@ -311,32 +321,8 @@ static int run_finetune(cli_args *a) {
     o.guard = !cli_flag(a, "no-guard");
     o.scratch_baseline = !cli_flag(a, "no-baseline");
     cli_info(a, "finetune: %s on %zu samples of '%s'", from, tl_dataset_rows(tr), tl_dataset_name(tr));
-    st = tl_transfer_run(task, mp, &o, &rep, &pipe);
-    cli_nn_progress_end();
-    if (st != TL_OK) {
-        cli_fail_status(st, "fine-tuning");
-        goto done;
-    }
-    const tl_nn *tuned = tl_model_network(tl_pipeline_model(pipe));
-    if ((st = tl_nn_save(tuned, save)) != TL_OK ||
-        (cli_get(a, "export-safetensors") &&
-         (st = tl_nn_export_safetensors(tuned, cli_get(a, "export-safetensors"), NULL)) != TL_OK) ||
-        (save_pipe && (st = tl_pipeline_save(pipe, save_pipe)) != TL_OK)) {
-        cli_fail_status(st, "saving the model");
-        goto done;
-    }
-    cli_transfer_warn(rep);
-    st = cli_flag(a, "json") ? tl_report_json(rep, "finetune", &text) : tl_report_text(rep, &text);
-    if (st != TL_OK) {
-        cli_fail_status(st, "rendering the report");
-        goto done;
-    }
-    rc = cli_print_text(text, cli_flag(a, "json"));
-    if (!cli_flag(a, "json")) printf("%-22s %s\n", "model saved to", save);
+    rc = run_and_report(a, task, mp, &o, "fine-tuning", save, save_pipe);
 done:
-    tl_free(text);
-    tl_report_free(rep);
-    tl_pipeline_free(pipe);
     tl_task_free(task);
     tl_dataset_free(tr);
     tl_dataset_free(ts);

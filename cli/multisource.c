@@ -20,7 +20,7 @@ int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, 
     uint64_t seed;
     tl_combine comb = TL_COMBINE_WEIGHTED;
     tl_run_opts o = tl_run_opts_default();
-    tl_guard_params gp = tl_guard_params_default();
+    tl_guard_params gp;
     o.guard_params = &gp;
     if (!cli_has_opt(a, "combine")) {
         cli_usage("--source given %zu times: tl %s takes one source (tl adapt combines several)",
@@ -31,10 +31,7 @@ int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, 
     rc = 2;
     if (!cli_learner(a, &lp) || !cli_get_long(a, "labelled-per-class", 0, 100000000, &per_class) ||
         !cli_get_long(a, "labelled", 0, 100000000, &nlab) || !cli_get_u64(a, "seed", &seed) ||
-        !cli_get_long(a, "threads", 0, 4096, &threads) ||
-        !cli_get_double(a, "guard-margin", 0, 0.999, &gp.margin) ||
-        !cli_get_double(a, "min-correspondence", -1, 1, &gp.min_correspondence) ||
-        !cli_get_double(a, "min-ess", 0, 1, &gp.min_ess))
+        !cli_get_long(a, "threads", 0, 4096, &threads) || !cli_guard_opts(a, &gp))
         goto done;
     if ((st = tl_combine_parse(cli_get(a, "combine"), &comb)) != TL_OK) {
         cli_fail_status(st, "--combine");
@@ -48,18 +45,8 @@ int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, 
                       no[i]);
             goto done;
         }
-    if ((per_class > 0) + (nlab > 0) + (cli_get(a, "target-labelled") != NULL) > 1) {
-        cli_usage("--target-labelled, --labelled-per-class and --labelled exclude each other");
-        goto done;
-    }
     const tl_method *m = tl_params_method(mp);
-    if ((tl_method_needs(m) & TL_NEEDS_TARGET_LABELS) && !cli_get(a, "target-labelled") &&
-        per_class == 0 && nlab == 0) {
-        cli_usage("--method %s needs labelled target rows (--target-labelled SPEC, or "
-                  "--labelled-per-class K / --labelled N drawn from --target)",
-                  tl_method_name(m));
-        goto done;
-    }
+    if (!cli_labelled_rows_ok(a, m, per_class, nlab)) goto done;
     const char *pre = cli_get(a, "preprocess"), *fit = cli_get(a, "preprocess-fit");
     if ((st = tl_preprocess_parse(pre ? pre : "none", &o.preprocess)) != TL_OK) {
         cli_fail_status(st, "--preprocess");

@@ -32,8 +32,7 @@ int cli_method_params(const cli_command *cmd, const cli_args *a, tl_params **out
     return 0;
 }
 
-/* Guard options onto the library's defaults; false (printed) on a bad value. */
-static bool guard_opts(const cli_args *a, tl_guard_params *g) {
+bool cli_guard_opts(const cli_args *a, tl_guard_params *g) {
     *g = tl_guard_params_default();
     return cli_get_double(a, "guard-margin", 0, 0.999, &g->margin) &&
            cli_get_double(a, "min-correspondence", -1, 1, &g->min_correspondence) &&
@@ -137,6 +136,21 @@ int cli_check_feature_spaces(const tl_method *m, const tl_dataset *src, const tl
                     list);
 }
 
+bool cli_labelled_rows_ok(const cli_args *a, const tl_method *m, long per_class, long nlab) {
+    if ((per_class > 0) + (nlab > 0) + (cli_get(a, "target-labelled") != NULL) > 1) {
+        cli_fail("--target-labelled, --labelled-per-class and --labelled exclude each other");
+        return false;
+    }
+    if ((tl_method_needs(m) & TL_NEEDS_TARGET_LABELS) && !cli_get(a, "target-labelled") &&
+        per_class == 0 && nlab == 0) {
+        cli_usage("--method %s needs labelled target rows (--target-labelled SPEC, or "
+                  "--labelled-per-class K / --labelled N drawn from --target)",
+                  tl_method_name(m));
+        return false;
+    }
+    return true;
+}
+
 int cli_run_transfer(const cli_command *cmd, cli_args *a) {
     if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     const char *srcs[CLI_MAX_REPEAT];
@@ -158,23 +172,13 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
     o.guard_params = &gp;
     if ((rc = cli_method_params(cmd, a, &mp)) != 0) return rc;
     rc = 2;
-    if (!cli_learner(a, &lp) || !guard_opts(a, &gp) ||
+    if (!cli_learner(a, &lp) || !cli_guard_opts(a, &gp) ||
         !cli_get_long(a, "labelled-per-class", 0, 100000000, &per_class) ||
         !cli_get_long(a, "labelled", 0, 100000000, &nlab) || !cli_get_u64(a, "seed", &seed) ||
         !cli_get_long(a, "threads", 0, 4096, &threads))
         goto done;
-    if ((per_class > 0) + (nlab > 0) + (cli_get(a, "target-labelled") != NULL) > 1) {
-        cli_fail("--target-labelled, --labelled-per-class and --labelled exclude each other");
-        goto done;
-    }
     const tl_method *m = tl_params_method(mp);
-    if ((tl_method_needs(m) & TL_NEEDS_TARGET_LABELS) && !cli_get(a, "target-labelled") &&
-        per_class == 0 && nlab == 0) {
-        cli_usage("--method %s needs labelled target rows (--target-labelled SPEC, or "
-                  "--labelled-per-class K / --labelled N drawn from --target)",
-                  tl_method_name(m));
-        goto done;
-    }
+    if (!cli_labelled_rows_ok(a, m, per_class, nlab)) goto done;
     const char *pre = cli_get(a, "preprocess"), *fit = cli_get(a, "preprocess-fit");
     if ((st = tl_preprocess_parse(pre ? pre : "none", &o.preprocess)) != TL_OK) {
         cli_fail_status(st, "--preprocess");

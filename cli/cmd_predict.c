@@ -19,7 +19,17 @@ static const cli_opt predict_opts[] = {
     {"proba", NULL, NULL,
      "with --out or --json: one score per class (probabilities for logreg and networks, vote "
      "shares for k-NN and TrAdaBoost, decision values for svm and ridge)"},
-    CLI_NN_DATA_OPTS,
+    /* how --input is read (the same names as the network commands' data options) */
+    {"format", "FMT", "auto", "input format: auto, csv, svmlight, mat, npy, idx"},
+    {"label-col", "N", "-1",
+     "CSV label column (0-based; negative from the end; 'none'). A pipeline reads a CSV with "
+     "exactly its feature count as unlabelled rows, one with one column more as labelled"},
+    {"header", "MODE", "auto", "CSV header row: auto, yes, no"},
+    {"index-base", "B", "auto", "svmlight feature index base: auto, 0, 1"},
+    /* networks only */
+    {"data", "SPEC", NULL, "networks: the same as --input (an MNIST-style folder with :train or :test, ...)"},
+    {"classes", "LIST", NULL, "networks: keep only these labels, e.g. 5-9 or 0,2,4"},
+    {"per-class", "K", NULL, "networks: keep K randomly chosen samples of each class (seeded by --seed)"},
     {"", NULL, NULL, NULL}};
 
 /* What a model predicted: labels (n), and scores (n, k) of the classes cls when asked. */
@@ -403,6 +413,6 @@ done:
 }
 
 const cli_command cmd_predict = {
-    "predict", "predict classes of new rows with a saved pipeline or network",
+    "predict", "predict the classes (or values) of new rows with a saved pipeline or network",
     "--model FILE.tlm --input SPEC [--out FILE.csv [--proba]] [--domain target|source|N]",
     predict_opts, run_predict, 0, NULL};

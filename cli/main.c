@@ -41,11 +41,14 @@ const cli_command *cli_find(const char *name) {
 static void print_overview(FILE *f) {
     fprintf(f, "tl %s: transfer learning in C\n\nusage: tl COMMAND [options]\n\ncommands:\n",
             tl_version());
+    int w = 14; /* the names' column: as wide as the longest name */
     for (size_t i = 0; i < n_commands; i++)
-        fprintf(f, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
-    fprintf(f, "  %-14s %s\n", "help [CMD]", "this overview, or one command's options");
-    fprintf(f, "  %-14s %s\n", "help --man", "the manual page tl(1) as roff");
-    fprintf(f, "  %-14s %s\n", "version", "print the version (--json: as JSON)");
+        if ((int)strlen(commands[i]->name) > w) w = (int)strlen(commands[i]->name);
+    for (size_t i = 0; i < n_commands; i++)
+        fprintf(f, "  %-*s %s\n", w, commands[i]->name, commands[i]->summary);
+    fprintf(f, "  %-*s %s\n", w, "help [CMD]", "this overview, or one command's options");
+    fprintf(f, "  %-*s %s\n", w, "help --man", "the manual page tl(1) as roff");
+    fprintf(f, "  %-*s %s\n", w, "version", "print the version (--json: as JSON)");
     fprintf(f, "\nData specs: file.csv, file.svmlight, file.mat[:X,Y], X.npy[:y.npy],\n"
                "images.idx3-ubyte.gz:labels.idx1-ubyte.gz, or an MNIST-style folder:train|test.\n");
     fprintf(f, "\nExit status: 0 success; 1 runtime or data error (a file that cannot be read or\n"

@@ -117,7 +117,7 @@ int main(void) {
     tl_run_opts opts = tl_run_opts_default();
     opts.learner = learner;
     printf("\n%-11s %10s %10s %8s %6s %s\n", "method", "unweighted", "weighted", "gain", "ESS",
-           "guard (no labels)");
+           "guard (label-free)");
     const char *methods[] = {"kliep", "ulsif", "rulsif", "kmm", "domain-clf"};
     double kliep_gain = 0;
     char kliep_guard[256] = "";

@@ -82,6 +82,9 @@ TEST(csv_bad_cells) {
     csv_bad("1,2,0\n1,,0\n", NULL, TL_ERR_FORMAT, "bad.csv:2:", "empty field");
     csv_bad("1,2,0\n1,\"2,0\n", NULL, TL_ERR_FORMAT, "bad.csv:2:", "unterminated");
     csv_bad("1,2,0\n1,\"2\"x,0\n", NULL, TL_ERR_FORMAT, "bad.csv:2:", "closing quote");
+    /* a stray carriage return inside a line is named as such, not taken for a header problem */
+    csv_bad("x,y,label\n1,2\r3,0\n", NULL, TL_ERR_FORMAT, "bad.csv:2:", "carriage return");
+    csv_bad("x,y,label\n1,2,0\n1,2\r3,0\n", NULL, TL_ERR_FORMAT, "bad.csv:3:", "carriage return");
 }
 
 TEST(csv_nonfinite) {

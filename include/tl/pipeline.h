@@ -179,6 +179,10 @@ typedef struct {
     bool learner_C_auto;         /* C was chosen by cross-validation */
     bool learner_converged;      /* false: the solver stopped at max-iter */
     bool learner_fitted; /* false for an ensemble or a network, which have no such learner */
+    /* the share of the scored rows whose class the transfer changed from the no-transfer
+     * learner's (source only): what an unlabelled target can still be told; NaN when not
+     * measured (regression, labelled target rows in training, no method) */
+    double changed_from_no_transfer;
 } tl_report;
 
 /* A fitted pipeline: each domain's scaling, the method's map or weights, the learner. */

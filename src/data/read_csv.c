@@ -592,11 +592,19 @@ tl_status tlp_parse_csv(const char *buf, size_t len, const char *name, const tl_
                          "supported)",
                          c.name, lineno, tl_colname(hdr, j, cn, sizeof cn),
                          tl_text_quote(f.p, f.n, q, sizeof q));
+                /* a carriage return inside a line (a pasted or half-converted file) reads as
+                   one field running into the next: say that, not "is it a header?" */
+                TL_CHECK(!memchr(f.p, '\r', f.n), TL_ERR_FORMAT,
+                         "%s:%zu: %s: value \"%s\" holds a carriage return (\\r) inside the line "
+                         "(a stray \\r, e.g. from pasting or mixed line endings; lines may end in "
+                         "\\n or \\r\\n)",
+                         c.name, lineno, tl_colname(hdr, j, cn, sizeof cn),
+                         tl_text_quote(f.p, f.n, q, sizeof q));
                 TL_CHECK(false, TL_ERR_FORMAT, "%s:%zu: %s: non-numeric value \"%s\"%s", c.name,
                          lineno, tl_colname(hdr, j, cn, sizeof cn),
                          tl_text_quote(f.p, f.n, q, sizeof q),
                          (rows == 0 && o.csv_header == 0) ? " (is the first row a header?)"
-                         : (rows == 0 && o.csv_header < 0)
+                         : (rows == 0 && o.csv_header < 0 && !header)
                              ? " (if the first row is a header, say so: header=yes)"
                              : "");
             }

@@ -192,6 +192,7 @@ static void report_json_body(tl_json *j, const tl_report *r) {
     tl_json_num(j, "pooled_rmse", r->pooled.n ? r->pooled.rmse : NAN);
     tl_json_num(j, "gain", r->result.n ? r->gain : NAN);
     tl_json_bool(j, "worse_than_baseline", r->worse_than_baseline);
+    tl_json_num(j, "changed_from_no_transfer", r->changed_from_no_transfer);
     /* which one: the source-only learner first (for a network: the pre-trained one), else the
      * target-only one (a network trained from scratch) */
     tl_baseline beaten = tl_report_beaten_baseline(r);
@@ -378,6 +379,12 @@ tl_status tl_report_text(const tl_report *r, char **out) {
                     !r->n_eval      ? "no rows were scored"
                     : r->regression ? "the scored rows have no targets: predictions only"
                                     : "the scored rows have no labels: predictions only");
+        /* the one comparison with no transfer that needs no labels: how much it changed */
+        if (!isnan(r->changed_from_no_transfer))
+            tlx_tprintf(&t, "%-22s the transfer changed the class of %.1f %% of the rows (%zu of "
+                            "%zu)\n",
+                        "against no transfer", 100 * r->changed_from_no_transfer,
+                        (size_t)llround(r->changed_from_no_transfer * (double)r->n_eval), r->n_eval);
     } else {
         char tm[64];
         snprintf(tm, sizeof tm, "  (%.2f s)", r->seconds_baseline);
@@ -409,7 +416,7 @@ tl_status tl_report_text(const tl_report *r, char **out) {
     }
     if (r->guarded) {
         if (r->family != TL_FAMILY_MODEL || !r->labelled_checked) /* a network's evidence is labelled */
-            tlx_tprintf(&t, "%-22s %s: %s\n", r->family == TL_FAMILY_MODEL ? "guard" : "guard (no labels)",
+            tlx_tprintf(&t, "%-22s %s: %s\n", r->family == TL_FAMILY_MODEL ? "guard" : "guard (label-free)",
                         tl_guard_verdict_name(r->guard.verdict), r->guard.reason);
         if (r->labelled_checked)
             tlx_tprintf(&t, "%-22s %s: %s\n", "guard (labelled)", r->labelled.harmful ? "harmful" : "ok",

@@ -436,6 +436,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         TL_TRY(tl_task_set_test(r.work, i, r.dom[i].test));
     }
     TL_CALLOC(rep, 1);
+    rep->changed_from_no_transfer = NAN;
     rep->seconds_preprocess = tli_seconds() - t0;
 
     /* 3. the no-transfer baselines */
@@ -531,6 +532,12 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     }
     rep->seconds_learner = tli_seconds() - t0;
     TL_TRY(score_pred(&r, ue, out, ne, &rep->result));
+    rep->changed_from_no_transfer = NAN;
+    if (m && !nl && ne && tmp_pred && rep->predictions) { /* tmp: still the source-only labels */
+        size_t changed = 0;
+        for (size_t i = 0; i < ne; i++) changed += rep->predictions[i] != tmp_pred[i];
+        rep->changed_from_no_transfer = (double)changed / (double)ne;
+    }
     const tl_learner *user_learner = final ? final : srcl;
     rep->learner_C = rep->learner_cv_accuracy = NAN;
     if (user_learner && fam != TL_FAMILY_ENSEMBLE) {

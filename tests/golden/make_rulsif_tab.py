@@ -25,7 +25,8 @@ The script refuses data on which a round's prediction is a near tie (the test wo
 the solvers' last digits).
 
 Run from the repository root:  /usr/bin/python3 tests/golden/make_rulsif_tab.py
-Writes tests/golden/rulsif_tab.txt.
+Writes tests/golden/rulsif_tab.txt. bench/ref_rulsif_tab.py imports rulsif, tradaboost_fit and
+vote_shares from here, so the benchmark runs the very code the fixture was made with.
 """
 import os
 import warnings
@@ -41,44 +42,51 @@ def rbf(X, C, gamma):
     return np.exp(-gamma * np.maximum(d, 0))
 
 
-def rulsif(Xs, Xt, Xq, alpha, gamma, lam):
-    """Source weights (mean 1) and the same ratio, same factor, on the query rows Xq."""
-    Ps, Pt = rbf(Xs, Xt, gamma), rbf(Xt, Xt, gamma)
+def rulsif(Xs, Xt, alpha, gamma, lam, C=None, Xq=None):
+    """Source weights (mean 1) and, for query rows Xq, the same ratio with the same factor;
+    centres C (default: every target row)."""
+    C = Xt if C is None else C
+    Ps, Pt = rbf(Xs, C, gamma), rbf(Xt, C, gamma)
     H = alpha / len(Xt) * Pt.T @ Pt + (1 - alpha) / len(Xs) * Ps.T @ Ps
     theta = np.maximum(0, np.linalg.solve(H + lam * np.eye(len(H)), Pt.mean(0)))
     w = Ps @ theta
     scale = len(Xs) / w.sum()
-    return w * scale, rbf(Xq, Xt, gamma) @ theta * scale
+    return w * scale, None if Xq is None else rbf(Xq, C, gamma) @ theta * scale
 
 
-def tradaboost(Xs, ys, Xl, yl, Xq, rounds, C):
+def tradaboost_fit(Xs, ys, Xl, yl, rounds, learner, watch=None):
+    """Algorithm 1 with learner() a fresh sklearn classifier that takes sample_weight; watch(clf),
+    when given, sees every round's fitted learner. Returns the classes, the voting rounds'
+    (learner, ln(1/beta_t)) and every round's eps_t."""
     X, y = np.vstack([Xs, Xl]), np.r_[ys, yl]
     n, N = len(Xs), rounds
-    classes = np.unique(y)
     w = np.ones(len(y))
     beta = 1 / (1 + np.sqrt(2 * np.log(n) / N))
-    first = (N + 1) // 2
-    votes = np.zeros((len(Xq), len(classes)))
-    gap, eps_all = np.inf, []
+    voters, eps_all = [], []
     for t in range(1, N + 1):
         p = w / w.sum() * len(w)
-        clf = LogisticRegression(C=C, multi_class="multinomial", solver="lbfgs", tol=1e-12,
-                                 max_iter=100000).fit(X, y, sample_weight=p)
-        for Z in (X, Xq):  # the margin between the two most probable classes
-            P = np.sort(clf.predict_proba(Z), 1)
-            gap = min(gap, (P[:, -1] - P[:, -2]).min())
-        h = clf.predict(X)
-        wrong = h != y
+        clf = learner().fit(X, y, sample_weight=p)
+        if watch:
+            watch(clf)
+        wrong = clf.predict(X) != y
         eps = min(0.5, max(1e-10, p[n:][wrong[n:]].sum() / p[n:].sum()))
         eps_all.append(eps)
         bt = eps / (1 - eps)
         w = p.copy()
         w[:n][wrong[:n]] *= beta
         w[n:][wrong[n:]] /= bt
-        if t >= first:
-            hq = clf.predict(Xq)
-            votes[np.arange(len(Xq)), np.searchsorted(classes, hq)] += np.log(1 / bt)
-    return votes / votes.sum(1, keepdims=True), gap, eps_all
+        if t >= (N + 1) // 2:
+            voters.append((clf, np.log(1 / bt)))
+    return np.unique(y), voters, eps_all
+
+
+def vote_shares(classes, voters, X):
+    """(n, classes): each class's share of the weighted vote (equal votes when every weight is 0)."""
+    votes = np.zeros((len(X), len(classes)))
+    total = sum(a for _, a in voters)
+    for clf, a in voters:
+        votes[np.arange(len(X)), np.searchsorted(classes, clf.predict(X))] += a if total > 0 else 1
+    return votes / votes.sum(1, keepdims=True)
 
 
 def write(f, name, m):
@@ -101,7 +109,7 @@ def main():
     gamma = 0.4
     for tag, a, lam in [("a0", 0.0, 1e-3), ("a01", 0.1, 1e-3), ("a05", 0.5, 1e-3),
                         ("a05l", 0.5, 0.1)]:
-        w, wq = rulsif(Xs, Xt, Xq, a, gamma, lam)
+        w, wq = rulsif(Xs, Xt, a, gamma, lam, Xq=Xq)
         out += [("r_" + tag, w[None, :]), ("rq_" + tag, wq[None, :]), ("rp_" + tag, [[a, lam]])]
     out.append(("r_gamma", [[gamma]]))
     # TrAdaBoost: 2 classes (the paper's setting) and 3 classes; the target's class means moved
@@ -117,7 +125,17 @@ def main():
         Xq = mu[yq] + shift[yq] + rng.normal(size=(nq, d)) * 1.6
         ys, yl = ys * 2 + 1, yl * 2 + 1  # labels 1, 3, 5: not 0..k-1
         C, rounds = 0.5, 6
-        S, gap, eps = tradaboost(Xs, ys, Xl, yl, Xq, rounds, C)
+        gap = [np.inf]
+
+        def margin(clf):  # the gap between the two most probable classes, training and query rows
+            for Z in (np.vstack([Xs, Xl]), Xq):
+                P = np.sort(clf.predict_proba(Z), 1)
+                gap[0] = min(gap[0], (P[:, -1] - P[:, -2]).min())
+
+        learner = lambda: LogisticRegression(C=C, multi_class="multinomial", solver="lbfgs",
+                                             tol=1e-12, max_iter=100000)
+        classes, voters, eps = tradaboost_fit(Xs, ys, Xl, yl, rounds, learner, margin)
+        S, gap = vote_shares(classes, voters, Xq), gap[0]
         assert gap > 1e-4, (tag, gap)
         assert 0.02 < max(eps) and min(eps) < 0.5, (tag, eps)  # rounds that make errors
         print(tag, "eps per round", np.round(eps, 4), "smallest margin", gap)

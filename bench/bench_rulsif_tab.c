@@ -13,7 +13,8 @@
  *   bench_rulsif_tab tradaboost SRC.npy LAB.npy UNL.npy ROUNDS C OUT
  *       TrAdaBoost (logistic regression, C fixed, as the reference's) on the source and the
  *       labelled target rows, scored on the unlabelled ones, one timed fit; OUT.pred holds the
- *       predictions. Also the source-only learner's accuracy, for context.
+ *       predictions. Also the source-only and pooled (source + labelled target) learners'
+ *       accuracies at the same C, for context.
  * Each .npy has a .labels.npy beside it. OPENBLAS_NUM_THREADS decides the threads. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +43,10 @@ static double accuracy(const tl_learner *l, tl_dataset *t) {
     return (double)ok / (double)n;
 }
 
-static double logreg_acc(tl_dataset *s, const double *w, tl_dataset *t) {
+static double logreg_acc(tl_dataset *s, const double *w, tl_dataset *t, double C) {
     tl_learner *l = NULL;
-    tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG); /* C = 1 */
+    tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG);
+    lp.C = C;
     FAIL_IF(tl_learner_create(&lp, &l));
     FAIL_IF(tl_learner_fit(l, tl_dataset_features(s), tl_dataset_labels_const(s), w));
     double a = accuracy(l, t);
@@ -109,7 +111,7 @@ static int run_rulsif(int repeats, char **v) {
     for (size_t i = 0; i < b && i < nt; i++) fprintf(f, "%zu\n", idx[i]);
     fclose(f);
     free(idx);
-    double a0 = logreg_acc(s, NULL, t), a1 = logreg_acc(s, w, t);
+    double a0 = logreg_acc(s, NULL, t, 1.0), a1 = logreg_acc(s, w, t, 1.0);
     printf("{\"side\":\"libtl\",\"op\":\"rulsif\",\"seconds\":%.6f,\"seconds_default\":%.6f,\"runs\":%d,\"gamma\":%.17g,"
            "\"acc_unweighted\":%.6f,\"acc_weighted\":%.6f}\n",
            best, t_default, repeats, gamma, a0, a1);
@@ -142,10 +144,13 @@ static int run_tradaboost(char **v) {
         fprintf(f, "%d\n", pred[i]);
     }
     fclose(f);
-    double a0 = logreg_acc(s, NULL, u);
+    tl_dataset *sl = NULL; /* the pooled learner: source + labelled target rows, unweighted */
+    FAIL_IF(tl_dataset_concat(s, l, &sl));
+    double a0 = logreg_acc(s, NULL, u, p.base.C), a2 = logreg_acc(sl, NULL, u, p.base.C);
+    tl_dataset_free(sl);
     printf("{\"side\":\"libtl\",\"op\":\"tradaboost\",\"seconds\":%.6f,\"accuracy\":%.6f,"
-           "\"source_only\":%.6f}\n",
-           dt, (double)ok / (double)n, a0);
+           "\"source_only\":%.6f,\"pooled\":%.6f}\n",
+           dt, (double)ok / (double)n, a0, a2);
     free(pred);
     tl_tradaboost_free(m);
     tl_dataset_free(s);

@@ -146,7 +146,8 @@ def report(path, cmd):
                     "libtl s, defaults (median heuristic included)", "libtl s, same gamma",
                     "numpy s, same gamma", "speed-up, same gamma"]
         else:
-            head = ["task", "source-only logreg %", "TrAdaBoost, libtl %", "TrAdaBoost, sklearn %",
+            head = ["task", "source-only logreg %", "pooled logreg %", "TrAdaBoost, libtl %",
+                    "TrAdaBoost, sklearn %",
                     "same predictions", "libtl s", "sklearn s", "speed-up"]
         out += ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
         acc, ratios = [], []
@@ -163,14 +164,17 @@ def report(path, cmd):
                            f"{lib['gamma']:.3g} | {lib['seconds_default']:.3f} | "
                            f"{lib['seconds']:.4f} | {ref['seconds']:.4f} | {ratio:.2f}x |")
             else:
-                a = (lib["source_only"], lib["accuracy"], ref["accuracy"], 0)
-                out.append(f"| {t} | {100 * a[0]:.2f} | {100 * a[1]:.2f} | {100 * a[2]:.2f} | "
+                a = (lib["source_only"], lib["accuracy"], ref["accuracy"], lib.get("pooled", np.nan))
+                out.append(f"| {t} | {100 * a[0]:.2f} | {100 * a[3]:.2f} | {100 * a[1]:.2f} | "
+                           f"{100 * a[2]:.2f} | "
                            f"{100 * ref['agree']:.2f} % | {lib['seconds']:.2f} | "
                            f"{ref['seconds']:.2f} | {ratio:.2f}x |")
             acc.append(a)
         m = np.mean(acc, 0) * 100
-        first = f"{m[0]:.2f} / {m[3]:.2f}" if op == "rulsif" else f"{m[0]:.2f}"
-        cells = ["**average**", first, f"{m[1]:.2f}", f"{m[2]:.2f}"]
+        if op == "rulsif":
+            cells = ["**average**", f"{m[0]:.2f} / {m[3]:.2f}", f"{m[1]:.2f}", f"{m[2]:.2f}"]
+        else:
+            cells = ["**average**", f"{m[0]:.2f}", f"{m[3]:.2f}", f"{m[1]:.2f}", f"{m[2]:.2f}"]
         cells += [""] * (len(head) - len(cells) - 1)
         g = np.exp(np.mean(np.log(ratios)))
         out.append("| " + " | ".join(cells) + f" | {g:.2f}x (geometric mean) |")

@@ -539,8 +539,9 @@ TEST(finetune_through_protocol) {
 }
 
 /* Every method of the registry has its page in docs/methods/ (the algorithm notes), and the page
- * names each of the method's parameters, so a method or a parameter added without its notes fails
- * here. Run from the repository root, as make test does. */
+ * names each of the method's parameters and has a section of libtl's figures ("## libtl ...":
+ * against the reference or the published table, or saying plainly what has none), so a method or a
+ * parameter added without its notes fails here. Run from the repository root, as make test does. */
 TEST(every_method_has_a_page) {
     for (size_t i = 0; tl_method_at(i); i++) {
         const tl_method *m = tl_method_at(i);
@@ -553,6 +554,8 @@ TEST(every_method_has_a_page) {
         size_t n = fread(text, 1, sizeof text - 1, f);
         fclose(f);
         text[n] = '\0';
+        CHECK_MSG(strstr(text, "\n## libtl ") != NULL,
+                  "%s has no section of libtl's figures (a heading \"## libtl ...\")", path);
         for (size_t q = 0; q < tl_method_param_count(m); q++) {
             const char *pn = tl_method_param(m, q)->name;
             char quoted[96];

@@ -3,6 +3,7 @@
  * a self-contained HTML page (--out, default stdout) and/or the SVG figures alone (--svg) for a
  * paper. Every file is written all or none (tl_wfile, one batch): a failed run leaves none. */
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -29,6 +30,21 @@ static tl_status write_all(const char *path, const char *text) {
     if (st == TL_OK) st = tl_wfile_write(w, text, strlen(text));
     if (st == TL_OK) return tl_wfile_commit(w);
     tl_wfile_abort(w);
+    return st;
+}
+
+static bool ends_with(const char *s, const char *tail) {
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && strcasecmp(s + n - k, tail) == 0;
+}
+
+tl_status cli_save_report(const char *json, const char *path) {
+    bool html = ends_with(path, ".html") || ends_with(path, ".htm"), svg = ends_with(path, ".svg");
+    if (!html && !svg) return write_all(path, json);
+    char *page = NULL;
+    tl_status st = tl_report_render(json, strlen(json), html ? TL_REPORT_HTML : TL_REPORT_SVG, &page);
+    if (st == TL_OK) st = write_all(path, page);
+    tl_free(page);
     return st;
 }
 

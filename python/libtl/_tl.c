@@ -28,6 +28,18 @@ static PyObject *LibtlError;
 static PyObject *raise_tl(tl_status st) {
     const char *msg = tl_error_message();
     if (!msg || !*msg) msg = tl_status_name(st);
+    if (st == TL_ERR_CANCELLED && PyErr_Occurred()) {
+        /* stopped by the cancel hook (py_cancel): the exception a signal handler raised
+         * (KeyboardInterrupt for Ctrl-C) stands, with libtl's word on where it stopped as a note */
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        PyObject *r = value ? PyObject_CallMethod(value, "add_note", "s", msg) : NULL;
+        if (!r) PyErr_Clear(); /* before Python 3.11: no notes */
+        Py_XDECREF(r);
+        PyErr_Restore(type, value, tb);
+        return NULL;
+    }
     PyObject *e = PyObject_CallFunction(LibtlError, "s", msg);
     if (!e) return NULL;
     PyObject *s = PyUnicode_FromString(tl_status_name(st));
@@ -407,8 +419,22 @@ static PyObject *model_capsule(tl_model *m) {
     return c;
 }
 
+/* libtl's cancel hook (tl_ctx.cancel), polled between the steps of a long call that runs without
+ * the GIL: takes the GIL back and runs Python's signal handlers (PyErr_CheckSignals; they run in
+ * the main thread only, elsewhere this asks nothing). Ctrl-C's default handler raises
+ * KeyboardInterrupt: the call then stops with TL_ERR_CANCELLED and raise_tl leaves that exception
+ * to the caller. */
+static int py_cancel(void *user) {
+    (void)user;
+    PyGILState_STATE g = PyGILState_Ensure();
+    int stop = PyErr_CheckSignals() < 0;
+    PyGILState_Release(g);
+    return stop;
+}
+
 static tl_ctx ctx_of(unsigned long long seed, int threads) {
     tl_ctx c = tl_ctx_default();
+    c.cancel = py_cancel;
     c.seed = seed;
     c.threads = threads;
     return c;

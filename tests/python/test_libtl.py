@@ -458,5 +458,32 @@ def gil_released_during_fit():
           f"{n} ticks of another thread during a {longest[1] - longest[0]:.3f} s fit")
 
 
+@case
+def ctrl_c_interrupts_a_long_fit():
+    """SIGINT (Ctrl-C) during a fit raises KeyboardInterrupt from inside libtl's loop: the note
+    names the round libtl stopped in, which must come before the last of the 1000 asked for (a
+    fit left to run would finish them all - random labels keep JDA's pseudo-labels moving - and
+    carry no note)."""
+    import re
+    import signal
+    rng = np.random.default_rng(1)
+    S, yS = rng.normal(size=(1500, 100)), rng.integers(0, 10, 1500)
+    T = rng.normal(size=(1500, 100)) + 0.5
+    check(signal.getsignal(signal.SIGINT) is signal.default_int_handler, "Python's own handler")
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    j = libtl.JDA(dim=30, iters=1000, n_jobs=1)
+    timer.start()
+    try:
+        e = raises(KeyboardInterrupt, lambda: j.fit(S, yS, T))
+    finally:
+        timer.cancel()
+    notes = " ".join(getattr(e, "__notes__", []))
+    m = re.search(r"cancelled in jda round (\d+) of 1000", notes)
+    check(m and int(m.group(1)) < 1000, f"libtl's note: {notes!r}")
+    raises(NotFittedError, lambda: j.transform(T))
+    # the library is usable afterwards
+    check(libtl.JDA(dim=4).fit(Xs, ys, Xt).transform(Xt).shape == (len(Xt), 4), "fits again")
+
+
 print(f"{PASSED} passed, {FAILED} failed")
 sys.exit(1 if FAILED else 0)

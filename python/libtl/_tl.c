@@ -151,10 +151,12 @@ fail:
     return -1;
 }
 
-/* A dataset copied from the features (the library owns its datasets). */
+/* A dataset of the features: dense rows read where they are (tl_dataset_wrap_dense: no copy; the
+ * caller keeps the buffer until the dataset is freed), CSR rows copied (the library validates
+ * and owns them). */
 static tl_status dataset_of(const xin *in, const int *y, tl_dataset **out) {
     if (in->x.sparse) return tl_dataset_from_csr(in->x.csr, y, out);
-    return tl_dataset_from_dense(in->x.dense, y, out);
+    return tl_dataset_wrap_dense(in->x.dense, y, out);
 }
 
 /* ---- parameters ---- */
@@ -275,20 +277,26 @@ static PyObject *py_check_params(PyObject *self, PyObject *args) {
 typedef struct {
     tl_task *task;
     tl_dataset **sets;
+    xin *rows; /* (n) the buffers each set reads (dense rows are not copied) */
     size_t n;
 } task_in;
 
 static void task_free(task_in *t) {
     tl_task_free(t->task);
-    for (size_t i = 0; i < t->n; i++) tl_dataset_free(t->sets[i]);
+    for (size_t i = 0; i < t->n; i++) {
+        tl_dataset_free(t->sets[i]);
+        release_x(&t->rows[i]);
+    }
     PyMem_Free(t->sets);
+    PyMem_Free(t->rows);
     memset(t, 0, sizeof *t);
 }
 
 /* One dataset out of features X, labels y (int32 or None), regression targets (float64 or
- * None), sample weights (float64 or None) and class names (a sequence of str or None). */
+ * None), sample weights (float64 or None) and class names (a sequence of str or None). The rows'
+ * buffer goes to *rows_out (release_x it after freeing the dataset, which may read it). */
 static int make_set(PyObject *X, PyObject *y, PyObject *targets, PyObject *weights,
-                    PyObject *names, const char *name, tl_dataset **out) {
+                    PyObject *names, const char *name, tl_dataset **out, xin *rows_out) {
     xin in;
     Py_buffer yb = {0}, tb = {0}, wb = {0};
     int ok = 0, have_y = 0, have_t = 0, have_w = 0;
@@ -348,10 +356,12 @@ done:
     if (have_y) PyBuffer_Release(&yb);
     if (have_t) PyBuffer_Release(&tb);
     if (have_w) PyBuffer_Release(&wb);
-    release_x(&in);
     if (!ok) {
         tl_dataset_free(*out);
         *out = NULL;
+        release_x(&in);
+    } else {
+        *rows_out = in;
     }
     return ok ? 0 : -1;
 }
@@ -367,7 +377,12 @@ static int task_of(PyObject *domains, task_in *t) {
     }
     Py_ssize_t n = PyList_Size(domains);
     t->sets = PyMem_Calloc(2 * (size_t)n + 1, sizeof *t->sets);
-    if (!t->sets) {
+    t->rows = PyMem_Calloc(2 * (size_t)n + 1, sizeof *t->rows);
+    if (!t->sets || !t->rows) {
+        PyMem_Free(t->sets);
+        PyMem_Free(t->rows);
+        t->sets = NULL;
+        t->rows = NULL;
         PyErr_NoMemory();
         return -1;
     }
@@ -384,12 +399,15 @@ static int task_of(PyObject *domains, task_in *t) {
         if (!PyArg_ParseTuple(PyList_GetItem(domains, i), "isOOOOOO", &role, &name, &X, &y,
                               &targets, &weights, &names, &lab))
             goto fail;
-        if (make_set(X, y, targets, weights, names, name, &t->sets[t->n]) < 0) goto fail;
+        if (make_set(X, y, targets, weights, names, name, &t->sets[t->n], &t->rows[t->n]) < 0)
+            goto fail;
         st = tl_task_add(t->task, (tl_role)role, t->sets[t->n++], &index);
         if (st == TL_OK && lab != Py_None) {
             PyObject *lx, *ly;
             if (!PyArg_ParseTuple(lab, "OO", &lx, &ly)) goto fail;
-            if (make_set(lx, ly, Py_None, Py_None, names, name, &t->sets[t->n]) < 0) goto fail;
+            if (make_set(lx, ly, Py_None, Py_None, names, name, &t->sets[t->n], &t->rows[t->n]) <
+                0)
+                goto fail;
             st = tl_task_set_labelled(t->task, index, t->sets[t->n++]);
         }
         if (st != TL_OK) {
@@ -698,6 +716,7 @@ static PyObject *py_transfer_run(PyObject *self, PyObject *args) {
     o.preprocess_on_source = on_source;
     o.guard = guard;
     o.ctx = &ctx;
+    o.in_place = true; /* the sets are this call's own (their dense rows borrowed: scaling copies) */
     tl_report *r = NULL;
     tl_pipeline *pipe = NULL;
     char *json = NULL;
@@ -726,7 +745,8 @@ static PyObject *py_transfer_run(PyObject *self, PyObject *args) {
 static int pipe_rows(PyObject *X, tl_dataset **ds) {
     xin in;
     if (get_x(X, &in) < 0) return -1;
-    tl_status st = dataset_of(&in, NULL, ds);
+    tl_status st = in.x.sparse ? tl_dataset_from_csr(in.x.csr, NULL, ds)
+                               : tl_dataset_from_dense(in.x.dense, NULL, ds);
     release_x(&in);
     if (st != TL_OK) {
         raise_tl(st);
@@ -1227,6 +1247,41 @@ static PyObject *py_data_address(PyObject *self, PyObject *args) {
     return PyLong_FromVoidPtr((void *)a);
 }
 
+/* count_allocations(fn) -> (fn's result, allocations, bytes, largest): fn() run with an
+ * allocator that counts what libtl allocates meanwhile (malloc underneath, so memory allocated
+ * before or after is freed as usual). Process-wide while it runs: for tests of the no-copy path,
+ * with no other libtl call running. */
+static size_t alloc_n, alloc_bytes, alloc_largest;
+static size_t tally(size_t size) {
+    alloc_n++;
+    alloc_bytes += size;
+    if (size > alloc_largest) alloc_largest = size;
+    return size;
+}
+static void *count_alloc(void *u, size_t size) {
+    (void)u;
+    return malloc(tally(size));
+}
+static void *count_realloc(void *u, void *ptr, size_t size) {
+    (void)u;
+    return realloc(ptr, tally(size));
+}
+static void count_free(void *u, void *ptr) {
+    (void)u;
+    free(ptr);
+}
+static PyObject *py_count_allocations(PyObject *self, PyObject *fn) {
+    (void)self;
+    static const tl_allocator counting = {count_alloc, count_realloc, count_free, NULL};
+    alloc_n = alloc_bytes = alloc_largest = 0;
+    tl_allocator_set(&counting);
+    PyObject *r = PyObject_CallNoArgs(fn);
+    tl_allocator_set(NULL);
+    if (!r) return NULL;
+    return Py_BuildValue("(Nnnn)", r, (Py_ssize_t)alloc_n, (Py_ssize_t)alloc_bytes,
+                         (Py_ssize_t)alloc_largest);
+}
+
 static PyObject *py_version(PyObject *self, PyObject *args) {
     (void)self;
     (void)args;
@@ -1265,6 +1320,8 @@ static PyMethodDef methods[] = {
     {"distance", py_distance, METH_VARARGS, "tl_mmd / tl_coral_distance / tl_proxy_a_distance"},
     {"guard_check", py_guard_check, METH_VARARGS, "tl_guard_check"},
     {"data_address", py_data_address, METH_VARARGS, "the address libtl reads X's values at"},
+    {"count_allocations", py_count_allocations, METH_O,
+     "count_allocations(fn) -> (fn(), allocations, bytes, largest) libtl made during fn()"},
     {"version", py_version, METH_NOARGS, "tl_version"},
     {NULL, NULL, 0, NULL}};
 

@@ -52,6 +52,9 @@ static int run_report(cli_args *a) {
     if (a->npos != 1) return cli_usage("expects one saved report (see 'tl help report')");
     const char *in = a->pos[0], *out = cli_get(a, "out"), *svg = cli_get(a, "svg");
     if (strcmp(out, "-") == 0) out = "/dev/stdout";
+    bool json = cli_flag(a, "json");
+    if (json && strcmp(out, "/dev/stdout") == 0)
+        return cli_usage("--json prints what was written: give the page a file (--out FILE)");
     if (tl_wfile_check(out) != TL_OK) return cli_fail_status(TL_ERR_IO, "--out");
     if (svg && tl_wfile_check(svg) != TL_OK) return cli_fail_status(TL_ERR_IO, "--svg");
     char *html = NULL, *fig = NULL;
@@ -68,6 +71,15 @@ static int run_report(cli_args *a) {
     tl_free(html);
     tl_free(fig);
     if (st != TL_OK) return cli_fail_status(st, "writing the report");
+    if (json) {
+        tl_json j;
+        tl_json_begin(&j);
+        tl_json_str(&j, "command", "report");
+        tl_json_str(&j, "input", in);
+        tl_json_str(&j, "output", out);
+        tl_json_str(&j, "svg", svg);
+        return cli_json_finish(&j);
+    }
     if (strcmp(out, "/dev/stdout") != 0) cli_info(a, "wrote %s%s%s", out, svg ? " and " : "", svg ? svg : "");
     return 0;
 }

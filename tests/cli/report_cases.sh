@@ -25,6 +25,8 @@ acc=$(sed -n 's/.*"accuracy": \([0-9.]*\),.*/\1/p' "$TMP/run.json" | head -n 1)
 pct=$(awk -v a="$acc" 'BEGIN { printf "%.2f %%", 100 * a }')
 grep -q ">$pct</text>" "$TMP/page.html" && ok || bad "report-page-shows-accuracy" "$pct not on the page"
 expect report-stdout 0 '<!DOCTYPE html>' -- "$TL" report "$TMP/run.json"
+expect report-json 0 '"output": "'"$TMP"'/page2.html", "svg": null' -- "$TL" report "$TMP/run.json" --out "$TMP/page2.html" --json
+expect report-json-stdout 2 "give the page a file" -- "$TL" report "$TMP/run.json" --json
 # --report FILE.html / FILE.svg render directly; weight and tradaboost share the option
 expect report-direct-html 0 "" -- "$TL" weight --method kmm --learner logreg --source $D/animals_src.csv \
     --target $D/animals_tgt.csv --report "$TMP/w.html" -q

@@ -292,6 +292,20 @@ static void task_free(task_in *t) {
     memset(t, 0, sizeof *t);
 }
 
+/* An optional per-row vector o (None: absent) of `rows` items: 1 when present (release b), 0 for
+ * None, -1 on a wrong type or length (raised, b released). */
+static int row_vec(PyObject *o, Py_buffer *b, char fmt, size_t itemsize, const char *what,
+                   size_t rows) {
+    if (o == Py_None) return 0;
+    if (get_vec(o, b, fmt, itemsize, 0, what) < 0) return -1;
+    if ((size_t)b->shape[0] != rows) {
+        PyErr_Format(PyExc_ValueError, "libtl: %zd %s for %zu rows", b->shape[0], what, rows);
+        PyBuffer_Release(b);
+        return -1;
+    }
+    return 1;
+}
+
 /* One dataset out of features X, labels y (int32 or None), regression targets (float64 or
  * None), sample weights (float64 or None) and class names (a sequence of str or None). The rows'
  * buffer goes to *rows_out (release_x it after freeing the dataset, which may read it). */
@@ -304,31 +318,10 @@ static int make_set(PyObject *X, PyObject *y, PyObject *targets, PyObject *weigh
     *out = NULL;
     if (get_x(X, &in) < 0) return -1;
     size_t rows = tl_xmat_rows(in.x);
-    if (y != Py_None) {
-        if (get_vec(y, &yb, 'i', sizeof(int), 0, "labels") < 0) goto done;
-        have_y = 1;
-        if ((size_t)yb.shape[0] != rows) {
-            PyErr_Format(PyExc_ValueError, "libtl: %zd labels for %zu rows", yb.shape[0], rows);
-            goto done;
-        }
-    }
-    if (targets != Py_None) {
-        if (get_vec(targets, &tb, 'd', sizeof(double), 0, "targets") < 0) goto done;
-        have_t = 1;
-        if ((size_t)tb.shape[0] != rows) {
-            PyErr_Format(PyExc_ValueError, "libtl: %zd targets for %zu rows", tb.shape[0], rows);
-            goto done;
-        }
-    }
-    if (weights != Py_None) {
-        if (get_vec(weights, &wb, 'd', sizeof(double), 0, "sample weights") < 0) goto done;
-        have_w = 1;
-        if ((size_t)wb.shape[0] != rows) {
-            PyErr_Format(PyExc_ValueError, "libtl: %zd sample weights for %zu rows", wb.shape[0],
-                         rows);
-            goto done;
-        }
-    }
+    if ((have_y = row_vec(y, &yb, 'i', sizeof(int), "labels", rows)) < 0 ||
+        (have_t = row_vec(targets, &tb, 'd', sizeof(double), "targets", rows)) < 0 ||
+        (have_w = row_vec(weights, &wb, 'd', sizeof(double), "sample weights", rows)) < 0)
+        goto done;
     st = dataset_of(&in, have_y ? yb.buf : NULL, out);
     if (st == TL_OK && have_t) st = tl_dataset_set_targets(*out, tb.buf);
     if (st == TL_OK && have_w) st = tl_dataset_set_weights(*out, wb.buf);
@@ -353,9 +346,9 @@ static int make_set(PyObject *X, PyObject *y, PyObject *targets, PyObject *weigh
     }
     ok = 1;
 done:
-    if (have_y) PyBuffer_Release(&yb);
-    if (have_t) PyBuffer_Release(&tb);
-    if (have_w) PyBuffer_Release(&wb);
+    if (have_y > 0) PyBuffer_Release(&yb);
+    if (have_t > 0) PyBuffer_Release(&tb);
+    if (have_w > 0) PyBuffer_Release(&wb);
     if (!ok) {
         tl_dataset_free(*out);
         *out = NULL;
@@ -421,21 +414,46 @@ fail:
     return -1;
 }
 
+/* A fitted method (KIND model) and a fitted pipeline (KIND pipeline) as Python capsules named
+ * "libtl.KIND": KIND_of(capsule), KIND_capsule(handle) (takes it over; freed with the capsule),
+ * and py_KIND_save(capsule, path) / py_KIND_load(path), the .tlm file the CLI reads and writes,
+ * with the GIL released meanwhile. Written once for both kinds. */
+#define HANDLE(KIND, TYPE)                                                                         \
+    static void KIND##_destroy(PyObject *cap) {                                                    \
+        TYPE##_free(PyCapsule_GetPointer(cap, "libtl." #KIND));                                    \
+    }                                                                                              \
+    static TYPE *KIND##_of(PyObject *cap) { return PyCapsule_GetPointer(cap, "libtl." #KIND); }    \
+    static PyObject *KIND##_capsule(TYPE *h) {                                                     \
+        PyObject *c = PyCapsule_New(h, "libtl." #KIND, KIND##_destroy);                            \
+        if (!c) TYPE##_free(h);                                                                    \
+        return c;                                                                                  \
+    }                                                                                              \
+    static PyObject *py_##KIND##_save(PyObject *self, PyObject *args) {                            \
+        (void)self;                                                                                \
+        PyObject *cap;                                                                             \
+        const char *path;                                                                          \
+        if (!PyArg_ParseTuple(args, "Os", &cap, &path)) return NULL;                               \
+        TYPE *h = KIND##_of(cap);                                                                  \
+        if (!h) return NULL;                                                                       \
+        tl_status st;                                                                              \
+        Py_BEGIN_ALLOW_THREADS st = tl_##KIND##_save(h, path);                                     \
+        Py_END_ALLOW_THREADS if (st != TL_OK) return raise_tl(st);                                 \
+        Py_RETURN_NONE;                                                                            \
+    }                                                                                              \
+    static PyObject *py_##KIND##_load(PyObject *self, PyObject *args) {                            \
+        (void)self;                                                                                \
+        const char *path;                                                                          \
+        if (!PyArg_ParseTuple(args, "s", &path)) return NULL;                                      \
+        TYPE *h = NULL;                                                                            \
+        tl_status st;                                                                              \
+        Py_BEGIN_ALLOW_THREADS st = tl_##KIND##_load(path, &h);                                    \
+        Py_END_ALLOW_THREADS if (st != TL_OK) return raise_tl(st);                                 \
+        return KIND##_capsule(h);                                                                  \
+    }
+
 /* ---- fitted methods ---- */
 
-static void model_destroy(PyObject *cap) {
-    tl_model_free(PyCapsule_GetPointer(cap, "libtl.model"));
-}
-
-static tl_model *model_of(PyObject *cap) {
-    return PyCapsule_GetPointer(cap, "libtl.model");
-}
-
-static PyObject *model_capsule(tl_model *m) {
-    PyObject *c = PyCapsule_New(m, "libtl.model", model_destroy);
-    if (!c) tl_model_free(m);
-    return c;
-}
+HANDLE(model, tl_model)
 
 /* libtl's cancel hook (tl_ctx.cancel), polled between the steps of a long call that runs without
  * the GIL: takes the GIL back and runs Python's signal handlers (PyErr_CheckSignals; they run in
@@ -637,49 +655,9 @@ static PyObject *py_model_input_dim(PyObject *self, PyObject *args) {
     return PyLong_FromSize_t(tl_model_input_dim(m, (size_t)d));
 }
 
-static PyObject *py_model_save(PyObject *self, PyObject *args) {
-    (void)self;
-    PyObject *cap;
-    const char *path;
-    if (!PyArg_ParseTuple(args, "Os", &cap, &path)) return NULL;
-    tl_model *m = model_of(cap);
-    if (!m) return NULL;
-    tl_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = tl_model_save(m, path);
-    Py_END_ALLOW_THREADS
-    if (st != TL_OK) return raise_tl(st);
-    Py_RETURN_NONE;
-}
-
-static PyObject *py_model_load(PyObject *self, PyObject *args) {
-    (void)self;
-    const char *path;
-    if (!PyArg_ParseTuple(args, "s", &path)) return NULL;
-    tl_model *m = NULL;
-    tl_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = tl_model_load(path, &m);
-    Py_END_ALLOW_THREADS
-    if (st != TL_OK) return raise_tl(st);
-    return model_capsule(m);
-}
-
 /* ---- the protocol and the fitted pipeline ---- */
 
-static void pipeline_destroy(PyObject *cap) {
-    tl_pipeline_free(PyCapsule_GetPointer(cap, "libtl.pipeline"));
-}
-
-static tl_pipeline *pipeline_of(PyObject *cap) {
-    return PyCapsule_GetPointer(cap, "libtl.pipeline");
-}
-
-static PyObject *pipeline_capsule(tl_pipeline *p) {
-    PyObject *c = PyCapsule_New(p, "libtl.pipeline", pipeline_destroy);
-    if (!c) tl_pipeline_free(p);
-    return c;
-}
+HANDLE(pipeline, tl_pipeline)
 
 /* transfer_run(domains, method or None, params, learner, learner params, preprocess,
  *              on_source, guard, seed, threads) -> (report JSON, pipeline) */
@@ -842,34 +820,6 @@ static PyObject *py_pipeline_about(PyObject *self, PyObject *args) {
     const tl_model *m = tl_pipeline_model(p);
     return Py_BuildValue("(znNNNO)", m ? tl_method_name(tl_model_method(m)) : NULL, (Py_ssize_t)n,
                          dims, cl, nl, tl_pipeline_is_regression(p) ? Py_True : Py_False);
-}
-
-static PyObject *py_pipeline_save(PyObject *self, PyObject *args) {
-    (void)self;
-    PyObject *cap;
-    const char *path;
-    if (!PyArg_ParseTuple(args, "Os", &cap, &path)) return NULL;
-    tl_pipeline *p = pipeline_of(cap);
-    if (!p) return NULL;
-    tl_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = tl_pipeline_save(p, path);
-    Py_END_ALLOW_THREADS
-    if (st != TL_OK) return raise_tl(st);
-    Py_RETURN_NONE;
-}
-
-static PyObject *py_pipeline_load(PyObject *self, PyObject *args) {
-    (void)self;
-    const char *path;
-    if (!PyArg_ParseTuple(args, "s", &path)) return NULL;
-    tl_pipeline *p = NULL;
-    tl_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = tl_pipeline_load(path, &p);
-    Py_END_ALLOW_THREADS
-    if (st != TL_OK) return raise_tl(st);
-    return pipeline_capsule(p);
 }
 
 /* ---- neural networks: load, predict, embed, safetensors in and out ----

@@ -204,10 +204,16 @@ void cli_domains_free(cli_domains *d);
          "save the whole fitted pipeline - preprocessing, method, learner - for 'tl predict' "     \
          "and 'tl transform' (.tlm)"},                                                             \
         {"save-mapping", "FILE", NULL,                                                             \
-         "save the fitted method alone (.tlm; 'tl transform' then needs --preprocess)"}
+         "save the fitted method alone (.tlm; 'tl transform' then needs --preprocess)"},           \
+        {"report", "FILE", NULL,                                                                   \
+         "also save the report: FILE.html the page, FILE.svg the figures, else the JSON (for "     \
+         "'tl report')"}
 /* The method of --method (in the command's family) with its parameters from the generated
  * options: 0, or the exit code after printing why (2: unknown method or bad value). */
 int cli_method_params(const cli_command *cmd, const cli_args *a, tl_params **out);
+/* --report FILE: the report's JSON (json) written to path, or rendered when path ends in .html
+ * (the page) or .svg (the figures) - through tl_wfile, inside the caller's batch (cmd_report.c). */
+tl_status cli_save_report(const char *json, const char *path);
 /* Warnings on stderr for a report: negative transfer likely, worse than no transfer. */
 void cli_transfer_warn(const tl_report *r);
 /* The guard's options (--guard-margin, --min-correspondence, --min-ess) onto the library's

@@ -241,7 +241,8 @@ int cli_check_common(const cli_args *a) {
     /* every output file, checked before any work: a typo in a path costs no minutes of fitting
      * (a runtime error: the path is fine as text, the file system refuses it) */
     static const char *const outputs[] = {"save", "save-mapping", "save-pipeline", "out",
-                                          "out-source", "out-target", "export-safetensors", "log"};
+                                          "out-source", "out-target", "export-safetensors", "log",
+                                          "report"};
     for (size_t k = 0; k < sizeof outputs / sizeof outputs[0]; k++) {
         const char *path = cli_has_opt(a, outputs[k]) ? cli_get(a, outputs[k]) : NULL;
         tl_status st = path ? tl_wfile_check(path) : TL_OK;

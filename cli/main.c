@@ -18,13 +18,17 @@ extern const cli_command cmd_train, cmd_finetune, cmd_embed, cmd_predict, cmd_ev
 /* relation-based transfer */
 extern const cli_command cmd_rel_learn, cmd_rel_transfer, cmd_rel_infer;
 
+/* rendering a saved report */
+extern const cli_command cmd_report;
+
 static const cli_command *const commands[] = {&cmd_info,     &cmd_convert,    &cmd_baseline,
                                               &cmd_adapt,    &cmd_transform,
                                               &cmd_distance, &cmd_weight,     &cmd_tradaboost,
                                               &cmd_rank_sources, &cmd_auto,
                                               &cmd_train, &cmd_finetune, &cmd_embed, &cmd_predict,
                                               &cmd_evaluate, &cmd_transferability,
-                                              &cmd_rel_learn, &cmd_rel_transfer, &cmd_rel_infer};
+                                              &cmd_rel_learn, &cmd_rel_transfer, &cmd_rel_infer,
+                                              &cmd_report};
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 
 const cli_command *const *cli_commands(size_t *n) {

@@ -107,6 +107,17 @@ int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, 
     for (size_t i = 0; i < nsrc; i++)
         if (rep->dropped[i]) cli_warn("source '%s' dropped: %s", srcs[i], rep->why[i]);
     if (rep->all_harmful) cli_warn("every source was judged harmful: none was dropped");
+    const char *rpath = cli_get(a, "report");
+    if (rpath) {
+        char *js = NULL;
+        if ((st = tl_multi_report_json(rep, cmd->name, &js)) == TL_OK)
+            st = cli_save_report(js, rpath);
+        tl_free(js);
+        if (st != TL_OK) {
+            cli_fail_status(st, "--report '%s'", rpath);
+            goto done;
+        }
+    }
     st = cli_flag(a, "json") ? tl_multi_report_json(rep, cmd->name, &text)
                              : tl_multi_report_text(rep, &text);
     if (st != TL_OK) {

@@ -276,6 +276,16 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
         cli_fail_status(st, "cannot write '%s'", wout);
         goto done;
     }
+    const char *rpath = cli_get(a, "report");
+    if (rpath) {
+        char *js = NULL;
+        if ((st = tl_report_json(rep, cmd->name, &js)) == TL_OK) st = cli_save_report(js, rpath);
+        tl_free(js);
+        if (st != TL_OK) {
+            cli_fail_status(st, "--report '%s'", rpath);
+            goto done;
+        }
+    }
     if ((st = tl_wfile_batch_commit()) != TL_OK) {
         cli_fail_status(st, "writing the outputs");
         goto done;

@@ -106,6 +106,20 @@ echo " undoes this particular affine shift by itself; the demo keeps the source'
 echo " transfer does. The guard sees no labels: its verdicts above are scored against the target labels"
 echo " the demo has, and shown whether right or wrong - see bench/RESULTS.md for its hit rates.)"
 
+# The report page of the run that went wrong (CORAL, above): `tl report` renders the saved JSON as
+# one HTML page with its SVG figures; with Debian's chromium (scripts/install-deps.sh browser) a
+# screenshot of it too (docs/img/report_demo.png is one).
+# shellcheck disable=SC2086
+$TL adapt --method coral $COMMON --report "$OUT/report_coral.json" >/dev/null
+$TL report "$OUT/report_coral.json" --out "$OUT/report_coral.html" --svg "$OUT/report_coral.svg"
+echo "report page: $OUT/report_coral.html (figures: $OUT/report_coral.svg)"
+if command -v chromium >/dev/null 2>&1; then
+    chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=800,1500 \
+        --user-data-dir="$OUT/chromium" --screenshot="$OUT/report_coral.png" \
+        "file://$(cd "$OUT" && pwd)/report_coral.html" >/dev/null 2>&1 &&
+        echo "screenshot: $OUT/report_coral.png"
+fi
+
 if [ "${DEMO_NN:-1}" = 1 ] && [ -f scripts/demo_nn.sh ]; then
     echo
     q=1; [ "$FULL" = 1 ] && q=0

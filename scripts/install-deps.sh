@@ -31,6 +31,7 @@ for extra in "$@"; do
     fuzz) command -v clang >/dev/null 2>&1 || need="$need clang" ;;
     docs) command -v doxygen >/dev/null 2>&1 || need="$need doxygen" ;;
     python) need="$need$pyneed"; pyneed="" ;;
+    browser) command -v chromium >/dev/null 2>&1 || need="$need chromium" ;; # tl report's browser check
     esac
 done
 [ -d /usr/share/datasets/fashion-mnist ] || need="$need dataset-fashion-mnist"

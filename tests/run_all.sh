@@ -42,6 +42,7 @@ done
 [ -f tests/cli/da_cases.sh ] && run_one "cli-da" sh tests/cli/da_cases.sh
 [ -f tests/cli/user_cases.sh ] && run_one "cli-users" sh tests/cli/user_cases.sh
 [ -f tests/cli/rel_cases.sh ] && run_one "cli-rel" sh tests/cli/rel_cases.sh
+[ -f tests/cli/report_cases.sh ] && run_one "cli-report" sh tests/cli/report_cases.sh
 [ -f tests/examples.sh ] && run_one "examples" env BUILD="$BUILD" sh tests/examples.sh
 [ -f tests/docs.sh ] && run_one "docs" env BUILD="$BUILD" sh tests/docs.sh
 [ -f tests/apidoc.sh ] && run_one "api-reference" sh tests/apidoc.sh

@@ -40,7 +40,8 @@ typedef enum {
     TL_ERR_UNSUPPORTED = 9, /* a valid request this build or format cannot serve */
     TL_ERR_LABEL = 10,      /* labels missing, unknown or inconsistent */
     TL_ERR_EMPTY = 11,      /* an empty data set or domain */
-    TL_ERR_STATE = 12       /* an object used in the wrong state (e.g. predict before fit) */
+    TL_ERR_STATE = 12,      /* an object used in the wrong state (e.g. predict before fit) */
+    TL_ERR_CANCELLED = 13   /* the run context's cancel callback asked the call to stop */
 } tl_status;
 
 /* Short fixed name of a status ("out of memory", "bad format", ...). Never NULL. */
@@ -93,6 +94,12 @@ typedef enum {
 typedef void (*tl_log_fn)(void *user, tl_log_level level, const char *message);
 /* fraction in [0,1]; stage names what is running ("knn", "epoch 3/10", ...) */
 typedef void (*tl_progress_fn)(void *user, const char *stage, double fraction);
+/* Asked between the steps of a long call - each round of JDA/TCA/BDA, each solver round of KMM,
+ * each batch of a network's training - from the calling
+ * thread: non-zero stops the call, which frees what it made and returns TL_ERR_CANCELLED ("cancelled
+ * in round 3 of 10" names where). A host sets it from its interrupt handling (the Python binding:
+ * Ctrl-C raises KeyboardInterrupt); steps inside one BLAS/LAPACK call are not interrupted. */
+typedef int (*tl_cancel_fn)(void *user);
 
 /* The run context every long call takes: its seed, threads and callbacks. */
 typedef struct {
@@ -101,7 +108,9 @@ typedef struct {
     tl_log_level log_level;  /* messages below this are dropped; default TL_LOG_WARN */
     tl_log_fn log;           /* NULL: library stays silent */
     tl_progress_fn progress; /* NULL: no progress reports */
-    void *user;              /* passed to log and progress */
+    void *user;              /* passed to log, progress and cancel */
+    tl_cancel_fn cancel;     /* NULL: never cancelled (added last: a program that sets its fields
+                                from tl_ctx_default() gets NULL) */
 } tl_ctx;
 
 tl_ctx tl_ctx_default(void); /* seed 42, threads as they are, silent */

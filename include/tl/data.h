@@ -86,6 +86,12 @@ typedef struct tl_dataset tl_dataset;
 tl_status tl_dataset_create_dense(size_t n, size_t d, bool with_labels, tl_dataset **out);
 /* Copies X (n, d) and y (n, may be NULL). */
 tl_status tl_dataset_from_dense(tl_mat X, const int *y, tl_dataset **out);
+/* Reads X (n, d, rows contiguous: ld == d) where it is, without copying it (y, may be NULL, is
+ * copied): for a host that already holds the rows, such as a numpy array. The caller keeps X
+ * alive and unchanged until tl_dataset_free. libtl never writes to it: a change in place
+ * (tl_scaler_apply, tl_preprocess_apply) copies the rows first; a program that writes through
+ * tl_dataset_dense writes to X. */
+tl_status tl_dataset_wrap_dense(tl_mat X, const int *y, tl_dataset **out);
 /* Copies a CSR matrix and y (may be NULL). Validates indptr/indices (TL_ERR_FORMAT). */
 tl_status tl_dataset_from_csr(tl_csr X, const int *y, tl_dataset **out);
 /* A deep copy: rows, labels or targets, weights, name, class names, shape. */

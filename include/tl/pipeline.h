@@ -206,6 +206,20 @@ tl_status tl_report_text(const tl_report *r, char **out);
  * scratch), or TL_BASELINE_NONE when it is not worse. */
 typedef enum { TL_BASELINE_NONE, TL_BASELINE_SOURCE_ONLY, TL_BASELINE_TARGET_ONLY } tl_baseline;
 tl_baseline tl_report_beaten_baseline(const tl_report *r); /* as said above */
+/* What tl_report_render draws. */
+typedef enum {
+    TL_REPORT_HTML = 0, /* one self-contained page: inline SVG and CSS, no script, nothing fetched */
+    TL_REPORT_SVG = 1   /* the figures alone (results against the baselines, the guard's evidence) */
+} tl_report_format;
+/* A saved report - the JSON of tl_report_json or tl_multi_report_json, as `tl adapt --json`
+ * prints it - rendered for people: the transfer next to every baseline the run measured, the
+ * guard's evidence, a negative transfer called out (MEASURED beyond the scored rows' noise, or
+ * LIKELY from the guard alone). len bytes of json; *out NUL-terminated, tl_malloc'd.
+ * TL_ERR_FORMAT naming the line and column for text that is not JSON, or the missing key for a
+ * JSON document that is no transfer report; TL_ERR_UNSUPPORTED for SVG of a multi-source run. */
+tl_status tl_report_render(const char *json, size_t len, tl_report_format fmt, char **out);
+/* The same from a file: errors name it ("run.json: JSON line 3, column 7: ..."). */
+tl_status tl_report_render_file(const char *path, tl_report_format fmt, char **out);
 
 /* ---- which source to transfer from ---- */
 /* How sources are scored (tl_rank_opts_default, then change what you need). */

@@ -20,9 +20,11 @@ Constructor keywords are the registry's parameters ('-' written '_'; a Python ke
 libtl's default 42) and ``n_jobs`` (libtl's threads; None: as configured). Values are checked by
 libtl at ``fit``; its message comes back as :class:`LibtlError` (a ``ValueError``).
 
-float64 C-contiguous arrays reach the library without a copy where the C call takes a view
-(transform, predict, scores, weights of new rows); fitting copies the rows into libtl's own
-datasets. scipy sparse matrices are passed as CSR. The GIL is released during every C call.
+float64 C-contiguous arrays reach the library without a copy: a fit reads their rows where they
+are (libtl scales a copy when the protocol preprocesses), and so do transform, predict, scores
+and the weights of new rows. scipy sparse matrices are passed as CSR (copied). The GIL is
+released during every C call, and Ctrl-C during a long fit raises KeyboardInterrupt (libtl stops
+between its rounds; the exception's note says where).
 """
 import json
 import keyword

@@ -28,6 +28,18 @@ static PyObject *LibtlError;
 static PyObject *raise_tl(tl_status st) {
     const char *msg = tl_error_message();
     if (!msg || !*msg) msg = tl_status_name(st);
+    if (st == TL_ERR_CANCELLED && PyErr_Occurred()) {
+        /* stopped by the cancel hook (py_cancel): the exception a signal handler raised
+         * (KeyboardInterrupt for Ctrl-C) stands, with libtl's word on where it stopped as a note */
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        PyObject *r = value ? PyObject_CallMethod(value, "add_note", "s", msg) : NULL;
+        if (!r) PyErr_Clear(); /* before Python 3.11: no notes */
+        Py_XDECREF(r);
+        PyErr_Restore(type, value, tb);
+        return NULL;
+    }
     PyObject *e = PyObject_CallFunction(LibtlError, "s", msg);
     if (!e) return NULL;
     PyObject *s = PyUnicode_FromString(tl_status_name(st));
@@ -139,10 +151,12 @@ fail:
     return -1;
 }
 
-/* A dataset copied from the features (the library owns its datasets). */
+/* A dataset of the features: dense rows read where they are (tl_dataset_wrap_dense: no copy; the
+ * caller keeps the buffer until the dataset is freed), CSR rows copied (the library validates
+ * and owns them). */
 static tl_status dataset_of(const xin *in, const int *y, tl_dataset **out) {
     if (in->x.sparse) return tl_dataset_from_csr(in->x.csr, y, out);
-    return tl_dataset_from_dense(in->x.dense, y, out);
+    return tl_dataset_wrap_dense(in->x.dense, y, out);
 }
 
 /* ---- parameters ---- */
@@ -263,20 +277,40 @@ static PyObject *py_check_params(PyObject *self, PyObject *args) {
 typedef struct {
     tl_task *task;
     tl_dataset **sets;
+    xin *rows; /* (n) the buffers each set reads (dense rows are not copied) */
     size_t n;
 } task_in;
 
 static void task_free(task_in *t) {
     tl_task_free(t->task);
-    for (size_t i = 0; i < t->n; i++) tl_dataset_free(t->sets[i]);
+    for (size_t i = 0; i < t->n; i++) {
+        tl_dataset_free(t->sets[i]);
+        release_x(&t->rows[i]);
+    }
     PyMem_Free(t->sets);
+    PyMem_Free(t->rows);
     memset(t, 0, sizeof *t);
 }
 
+/* An optional per-row vector o (None: absent) of `rows` items: 1 when present (release b), 0 for
+ * None, -1 on a wrong type or length (raised, b released). */
+static int row_vec(PyObject *o, Py_buffer *b, char fmt, size_t itemsize, const char *what,
+                   size_t rows) {
+    if (o == Py_None) return 0;
+    if (get_vec(o, b, fmt, itemsize, 0, what) < 0) return -1;
+    if ((size_t)b->shape[0] != rows) {
+        PyErr_Format(PyExc_ValueError, "libtl: %zd %s for %zu rows", b->shape[0], what, rows);
+        PyBuffer_Release(b);
+        return -1;
+    }
+    return 1;
+}
+
 /* One dataset out of features X, labels y (int32 or None), regression targets (float64 or
- * None), sample weights (float64 or None) and class names (a sequence of str or None). */
+ * None), sample weights (float64 or None) and class names (a sequence of str or None). The rows'
+ * buffer goes to *rows_out (release_x it after freeing the dataset, which may read it). */
 static int make_set(PyObject *X, PyObject *y, PyObject *targets, PyObject *weights,
-                    PyObject *names, const char *name, tl_dataset **out) {
+                    PyObject *names, const char *name, tl_dataset **out, xin *rows_out) {
     xin in;
     Py_buffer yb = {0}, tb = {0}, wb = {0};
     int ok = 0, have_y = 0, have_t = 0, have_w = 0;
@@ -284,31 +318,10 @@ static int make_set(PyObject *X, PyObject *y, PyObject *targets, PyObject *weigh
     *out = NULL;
     if (get_x(X, &in) < 0) return -1;
     size_t rows = tl_xmat_rows(in.x);
-    if (y != Py_None) {
-        if (get_vec(y, &yb, 'i', sizeof(int), 0, "labels") < 0) goto done;
-        have_y = 1;
-        if ((size_t)yb.shape[0] != rows) {
-            PyErr_Format(PyExc_ValueError, "libtl: %zd labels for %zu rows", yb.shape[0], rows);
-            goto done;
-        }
-    }
-    if (targets != Py_None) {
-        if (get_vec(targets, &tb, 'd', sizeof(double), 0, "targets") < 0) goto done;
-        have_t = 1;
-        if ((size_t)tb.shape[0] != rows) {
-            PyErr_Format(PyExc_ValueError, "libtl: %zd targets for %zu rows", tb.shape[0], rows);
-            goto done;
-        }
-    }
-    if (weights != Py_None) {
-        if (get_vec(weights, &wb, 'd', sizeof(double), 0, "sample weights") < 0) goto done;
-        have_w = 1;
-        if ((size_t)wb.shape[0] != rows) {
-            PyErr_Format(PyExc_ValueError, "libtl: %zd sample weights for %zu rows", wb.shape[0],
-                         rows);
-            goto done;
-        }
-    }
+    if ((have_y = row_vec(y, &yb, 'i', sizeof(int), "labels", rows)) < 0 ||
+        (have_t = row_vec(targets, &tb, 'd', sizeof(double), "targets", rows)) < 0 ||
+        (have_w = row_vec(weights, &wb, 'd', sizeof(double), "sample weights", rows)) < 0)
+        goto done;
     st = dataset_of(&in, have_y ? yb.buf : NULL, out);
     if (st == TL_OK && have_t) st = tl_dataset_set_targets(*out, tb.buf);
     if (st == TL_OK && have_w) st = tl_dataset_set_weights(*out, wb.buf);
@@ -333,13 +346,15 @@ static int make_set(PyObject *X, PyObject *y, PyObject *targets, PyObject *weigh
     }
     ok = 1;
 done:
-    if (have_y) PyBuffer_Release(&yb);
-    if (have_t) PyBuffer_Release(&tb);
-    if (have_w) PyBuffer_Release(&wb);
-    release_x(&in);
+    if (have_y > 0) PyBuffer_Release(&yb);
+    if (have_t > 0) PyBuffer_Release(&tb);
+    if (have_w > 0) PyBuffer_Release(&wb);
     if (!ok) {
         tl_dataset_free(*out);
         *out = NULL;
+        release_x(&in);
+    } else {
+        *rows_out = in;
     }
     return ok ? 0 : -1;
 }
@@ -355,7 +370,12 @@ static int task_of(PyObject *domains, task_in *t) {
     }
     Py_ssize_t n = PyList_Size(domains);
     t->sets = PyMem_Calloc(2 * (size_t)n + 1, sizeof *t->sets);
-    if (!t->sets) {
+    t->rows = PyMem_Calloc(2 * (size_t)n + 1, sizeof *t->rows);
+    if (!t->sets || !t->rows) {
+        PyMem_Free(t->sets);
+        PyMem_Free(t->rows);
+        t->sets = NULL;
+        t->rows = NULL;
         PyErr_NoMemory();
         return -1;
     }
@@ -372,12 +392,15 @@ static int task_of(PyObject *domains, task_in *t) {
         if (!PyArg_ParseTuple(PyList_GetItem(domains, i), "isOOOOOO", &role, &name, &X, &y,
                               &targets, &weights, &names, &lab))
             goto fail;
-        if (make_set(X, y, targets, weights, names, name, &t->sets[t->n]) < 0) goto fail;
+        if (make_set(X, y, targets, weights, names, name, &t->sets[t->n], &t->rows[t->n]) < 0)
+            goto fail;
         st = tl_task_add(t->task, (tl_role)role, t->sets[t->n++], &index);
         if (st == TL_OK && lab != Py_None) {
             PyObject *lx, *ly;
             if (!PyArg_ParseTuple(lab, "OO", &lx, &ly)) goto fail;
-            if (make_set(lx, ly, Py_None, Py_None, names, name, &t->sets[t->n]) < 0) goto fail;
+            if (make_set(lx, ly, Py_None, Py_None, names, name, &t->sets[t->n], &t->rows[t->n]) <
+                0)
+                goto fail;
             st = tl_task_set_labelled(t->task, index, t->sets[t->n++]);
         }
         if (st != TL_OK) {
@@ -391,24 +414,63 @@ fail:
     return -1;
 }
 
+/* A fitted method (KIND model) and a fitted pipeline (KIND pipeline) as Python capsules named
+ * "libtl.KIND": KIND_of(capsule), KIND_capsule(handle) (takes it over; freed with the capsule),
+ * and py_KIND_save(capsule, path) / py_KIND_load(path), the .tlm file the CLI reads and writes,
+ * with the GIL released meanwhile. Written once for both kinds. */
+#define HANDLE(KIND, TYPE)                                                                         \
+    static void KIND##_destroy(PyObject *cap) {                                                    \
+        TYPE##_free(PyCapsule_GetPointer(cap, "libtl." #KIND));                                    \
+    }                                                                                              \
+    static TYPE *KIND##_of(PyObject *cap) { return PyCapsule_GetPointer(cap, "libtl." #KIND); }    \
+    static PyObject *KIND##_capsule(TYPE *h) {                                                     \
+        PyObject *c = PyCapsule_New(h, "libtl." #KIND, KIND##_destroy);                            \
+        if (!c) TYPE##_free(h);                                                                    \
+        return c;                                                                                  \
+    }                                                                                              \
+    static PyObject *py_##KIND##_save(PyObject *self, PyObject *args) {                            \
+        (void)self;                                                                                \
+        PyObject *cap;                                                                             \
+        const char *path;                                                                          \
+        if (!PyArg_ParseTuple(args, "Os", &cap, &path)) return NULL;                               \
+        TYPE *h = KIND##_of(cap);                                                                  \
+        if (!h) return NULL;                                                                       \
+        tl_status st;                                                                              \
+        Py_BEGIN_ALLOW_THREADS st = tl_##KIND##_save(h, path);                                     \
+        Py_END_ALLOW_THREADS if (st != TL_OK) return raise_tl(st);                                 \
+        Py_RETURN_NONE;                                                                            \
+    }                                                                                              \
+    static PyObject *py_##KIND##_load(PyObject *self, PyObject *args) {                            \
+        (void)self;                                                                                \
+        const char *path;                                                                          \
+        if (!PyArg_ParseTuple(args, "s", &path)) return NULL;                                      \
+        TYPE *h = NULL;                                                                            \
+        tl_status st;                                                                              \
+        Py_BEGIN_ALLOW_THREADS st = tl_##KIND##_load(path, &h);                                    \
+        Py_END_ALLOW_THREADS if (st != TL_OK) return raise_tl(st);                                 \
+        return KIND##_capsule(h);                                                                  \
+    }
+
 /* ---- fitted methods ---- */
 
-static void model_destroy(PyObject *cap) {
-    tl_model_free(PyCapsule_GetPointer(cap, "libtl.model"));
-}
+HANDLE(model, tl_model)
 
-static tl_model *model_of(PyObject *cap) {
-    return PyCapsule_GetPointer(cap, "libtl.model");
-}
-
-static PyObject *model_capsule(tl_model *m) {
-    PyObject *c = PyCapsule_New(m, "libtl.model", model_destroy);
-    if (!c) tl_model_free(m);
-    return c;
+/* libtl's cancel hook (tl_ctx.cancel), polled between the steps of a long call that runs without
+ * the GIL: takes the GIL back and runs Python's signal handlers (PyErr_CheckSignals; they run in
+ * the main thread only, elsewhere this asks nothing). Ctrl-C's default handler raises
+ * KeyboardInterrupt: the call then stops with TL_ERR_CANCELLED and raise_tl leaves that exception
+ * to the caller. */
+static int py_cancel(void *user) {
+    (void)user;
+    PyGILState_STATE g = PyGILState_Ensure();
+    int stop = PyErr_CheckSignals() < 0;
+    PyGILState_Release(g);
+    return stop;
 }
 
 static tl_ctx ctx_of(unsigned long long seed, int threads) {
     tl_ctx c = tl_ctx_default();
+    c.cancel = py_cancel;
     c.seed = seed;
     c.threads = threads;
     return c;
@@ -593,49 +655,9 @@ static PyObject *py_model_input_dim(PyObject *self, PyObject *args) {
     return PyLong_FromSize_t(tl_model_input_dim(m, (size_t)d));
 }
 
-static PyObject *py_model_save(PyObject *self, PyObject *args) {
-    (void)self;
-    PyObject *cap;
-    const char *path;
-    if (!PyArg_ParseTuple(args, "Os", &cap, &path)) return NULL;
-    tl_model *m = model_of(cap);
-    if (!m) return NULL;
-    tl_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = tl_model_save(m, path);
-    Py_END_ALLOW_THREADS
-    if (st != TL_OK) return raise_tl(st);
-    Py_RETURN_NONE;
-}
-
-static PyObject *py_model_load(PyObject *self, PyObject *args) {
-    (void)self;
-    const char *path;
-    if (!PyArg_ParseTuple(args, "s", &path)) return NULL;
-    tl_model *m = NULL;
-    tl_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = tl_model_load(path, &m);
-    Py_END_ALLOW_THREADS
-    if (st != TL_OK) return raise_tl(st);
-    return model_capsule(m);
-}
-
 /* ---- the protocol and the fitted pipeline ---- */
 
-static void pipeline_destroy(PyObject *cap) {
-    tl_pipeline_free(PyCapsule_GetPointer(cap, "libtl.pipeline"));
-}
-
-static tl_pipeline *pipeline_of(PyObject *cap) {
-    return PyCapsule_GetPointer(cap, "libtl.pipeline");
-}
-
-static PyObject *pipeline_capsule(tl_pipeline *p) {
-    PyObject *c = PyCapsule_New(p, "libtl.pipeline", pipeline_destroy);
-    if (!c) tl_pipeline_free(p);
-    return c;
-}
+HANDLE(pipeline, tl_pipeline)
 
 /* transfer_run(domains, method or None, params, learner, learner params, preprocess,
  *              on_source, guard, seed, threads) -> (report JSON, pipeline) */
@@ -672,6 +694,7 @@ static PyObject *py_transfer_run(PyObject *self, PyObject *args) {
     o.preprocess_on_source = on_source;
     o.guard = guard;
     o.ctx = &ctx;
+    o.in_place = true; /* the sets are this call's own (their dense rows borrowed: scaling copies) */
     tl_report *r = NULL;
     tl_pipeline *pipe = NULL;
     char *json = NULL;
@@ -700,7 +723,8 @@ static PyObject *py_transfer_run(PyObject *self, PyObject *args) {
 static int pipe_rows(PyObject *X, tl_dataset **ds) {
     xin in;
     if (get_x(X, &in) < 0) return -1;
-    tl_status st = dataset_of(&in, NULL, ds);
+    tl_status st = in.x.sparse ? tl_dataset_from_csr(in.x.csr, NULL, ds)
+                               : tl_dataset_from_dense(in.x.dense, NULL, ds);
     release_x(&in);
     if (st != TL_OK) {
         raise_tl(st);
@@ -796,34 +820,6 @@ static PyObject *py_pipeline_about(PyObject *self, PyObject *args) {
     const tl_model *m = tl_pipeline_model(p);
     return Py_BuildValue("(znNNNO)", m ? tl_method_name(tl_model_method(m)) : NULL, (Py_ssize_t)n,
                          dims, cl, nl, tl_pipeline_is_regression(p) ? Py_True : Py_False);
-}
-
-static PyObject *py_pipeline_save(PyObject *self, PyObject *args) {
-    (void)self;
-    PyObject *cap;
-    const char *path;
-    if (!PyArg_ParseTuple(args, "Os", &cap, &path)) return NULL;
-    tl_pipeline *p = pipeline_of(cap);
-    if (!p) return NULL;
-    tl_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = tl_pipeline_save(p, path);
-    Py_END_ALLOW_THREADS
-    if (st != TL_OK) return raise_tl(st);
-    Py_RETURN_NONE;
-}
-
-static PyObject *py_pipeline_load(PyObject *self, PyObject *args) {
-    (void)self;
-    const char *path;
-    if (!PyArg_ParseTuple(args, "s", &path)) return NULL;
-    tl_pipeline *p = NULL;
-    tl_status st;
-    Py_BEGIN_ALLOW_THREADS
-    st = tl_pipeline_load(path, &p);
-    Py_END_ALLOW_THREADS
-    if (st != TL_OK) return raise_tl(st);
-    return pipeline_capsule(p);
 }
 
 /* ---- neural networks: load, predict, embed, safetensors in and out ----
@@ -1201,6 +1197,41 @@ static PyObject *py_data_address(PyObject *self, PyObject *args) {
     return PyLong_FromVoidPtr((void *)a);
 }
 
+/* count_allocations(fn) -> (fn's result, allocations, bytes, largest): fn() run with an
+ * allocator that counts what libtl allocates meanwhile (malloc underneath, so memory allocated
+ * before or after is freed as usual). Process-wide while it runs: for tests of the no-copy path,
+ * with no other libtl call running. */
+static size_t alloc_n, alloc_bytes, alloc_largest;
+static size_t tally(size_t size) {
+    alloc_n++;
+    alloc_bytes += size;
+    if (size > alloc_largest) alloc_largest = size;
+    return size;
+}
+static void *count_alloc(void *u, size_t size) {
+    (void)u;
+    return malloc(tally(size));
+}
+static void *count_realloc(void *u, void *ptr, size_t size) {
+    (void)u;
+    return realloc(ptr, tally(size));
+}
+static void count_free(void *u, void *ptr) {
+    (void)u;
+    free(ptr);
+}
+static PyObject *py_count_allocations(PyObject *self, PyObject *fn) {
+    (void)self;
+    static const tl_allocator counting = {count_alloc, count_realloc, count_free, NULL};
+    alloc_n = alloc_bytes = alloc_largest = 0;
+    tl_allocator_set(&counting);
+    PyObject *r = PyObject_CallNoArgs(fn);
+    tl_allocator_set(NULL);
+    if (!r) return NULL;
+    return Py_BuildValue("(Nnnn)", r, (Py_ssize_t)alloc_n, (Py_ssize_t)alloc_bytes,
+                         (Py_ssize_t)alloc_largest);
+}
+
 static PyObject *py_version(PyObject *self, PyObject *args) {
     (void)self;
     (void)args;
@@ -1239,6 +1270,8 @@ static PyMethodDef methods[] = {
     {"distance", py_distance, METH_VARARGS, "tl_mmd / tl_coral_distance / tl_proxy_a_distance"},
     {"guard_check", py_guard_check, METH_VARARGS, "tl_guard_check"},
     {"data_address", py_data_address, METH_VARARGS, "the address libtl reads X's values at"},
+    {"count_allocations", py_count_allocations, METH_O,
+     "count_allocations(fn) -> (fn(), allocations, bytes, largest) libtl made during fn()"},
     {"version", py_version, METH_NOARGS, "tl_version"},
     {NULL, NULL, 0, NULL}};
 

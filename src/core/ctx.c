@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "internal/check.h"
 #include "tl/core.h"
 
 /* OpenBLAS exports this; declared here to avoid depending on which cblas.h is first in the path. */
@@ -35,3 +36,13 @@ void tl_progress(const tl_ctx *ctx, const char *stage, double fraction) {
 }
 
 const char *tl_version(void) { return TL_VERSION_STRING; }
+
+tl_status tl_cancel_check(const tl_ctx *ctx, const char *fmt, ...) {
+    if (!ctx || !ctx->cancel || !ctx->cancel(ctx->user)) return TL_OK;
+    char where[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(where, sizeof where, fmt, ap);
+    va_end(ap);
+    return tl_fail(TL_ERR_CANCELLED, "cancelled in %s", where);
+}

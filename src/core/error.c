@@ -24,6 +24,7 @@ const char *tl_status_name(tl_status s) {
     case TL_ERR_LABEL: return "bad labels";
     case TL_ERR_EMPTY: return "empty data";
     case TL_ERR_STATE: return "wrong state";
+    case TL_ERR_CANCELLED: return "cancelled";
     }
     return "unknown status";
 }

@@ -26,7 +26,7 @@ done:
 
 void tl_dataset_free(tl_dataset *ds) {
     if (!ds) return;
-    tl_mat_free(&ds->X);
+    if (!ds->borrowed) tl_mat_free(&ds->X);
     tl_free(ds->indptr);
     tl_free(ds->indices);
     tl_free(ds->values);
@@ -101,6 +101,44 @@ tl_status tl_dataset_create_dense(size_t n, size_t d, bool with_labels, tl_datas
 done:
     tl_mat_free(&X);
     tl_free(y);
+    return st;
+}
+
+tl_status tl_dataset_wrap_dense(tl_mat X, const int *y, tl_dataset **out) {
+    tl_status st = TL_OK;
+    tl_dataset *ds = NULL;
+    TL_CHECK(out != NULL, TL_ERR_INVALID_ARG, "dataset wrap dense: NULL output");
+    *out = NULL;
+    TL_CHECK(X.data != NULL || X.rows == 0 || X.cols == 0, TL_ERR_INVALID_ARG,
+             "dataset wrap dense: matrix %zu x %zu has no data", X.rows, X.cols);
+    TL_CHECK(X.ld == X.cols || X.rows <= 1, TL_ERR_INVALID_ARG,
+             "dataset wrap dense: rows must be contiguous (ld %zu, cols %zu): copy with "
+             "tl_dataset_from_dense", X.ld, X.cols);
+    TL_TRY(tl_dataset_new(&ds));
+    ds->X = X;
+    ds->X.ld = X.cols;
+    ds->rows = X.rows;
+    ds->cols = X.cols;
+    ds->borrowed = true;
+    if (y) {
+        TL_ALLOC(ds->y, X.rows ? X.rows : 1);
+        memcpy(ds->y, y, X.rows * sizeof *y);
+    }
+    *out = ds;
+    ds = NULL;
+done:
+    tl_dataset_free(ds);
+    return st;
+}
+
+tl_status tl_dataset_own_rows(tl_dataset *ds) {
+    tl_status st = TL_OK;
+    tl_mat X = {0, 0, 0, NULL};
+    if (!ds || !ds->borrowed) return TL_OK;
+    TL_TRY(tl_mat_clone(&X, ds->X));
+    ds->X = X;
+    ds->borrowed = false;
+done:
     return st;
 }
 

@@ -36,7 +36,13 @@ struct tl_dataset {
                            may shift such a set to 0-based) */
     size_t shape[TL_SAMPLE_SHAPE_MAX]; /* trailing sample shape (npy/IDX image stacks) */
     size_t shape_nd;                   /* 0: flat rows */
+    bool borrowed;      /* dense X is the caller's memory (tl_dataset_wrap_dense): never written,
+                           never freed; tl_dataset_own_rows copies it before a change in place */
 };
+
+/* Makes a borrowed dataset's rows its own (a copy) before they are changed in place; a no-op
+ * for a dataset that owns them. */
+tl_status tl_dataset_own_rows(tl_dataset *ds);
 
 /* Copy the class names, index base and sample shape of src into dst (class_names replaced). */
 tl_status tl_dataset_copy_extras(const tl_dataset *src, tl_dataset *dst);

@@ -247,7 +247,8 @@ static tl_status tl_shift_to_zero_based(tl_dataset *ds) {
             TL_AT(X, i, 0) = 0.0;
             memcpy(&TL_AT(X, i, 1), ds->X.data + i * ds->X.ld, ds->cols * sizeof(double));
         }
-        tl_mat_free(&ds->X);
+        if (!ds->borrowed) tl_mat_free(&ds->X);
+        ds->borrowed = false;
         ds->X = X;
         X.data = NULL;
     }

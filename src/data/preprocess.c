@@ -276,6 +276,7 @@ tl_status tl_scaler_apply(const tl_scaler *s, tl_dataset *ds) {
                  "%s: %zu columns, but the %s statistics were fitted on %zu",
                  ds->name ? ds->name : "dataset", ds->cols, tl_pre_name(s->p.steps[k]), s->d);
     }
+    if (s->p.nsteps) TL_TRY(tl_dataset_own_rows(ds)); /* a borrowed set: scale a copy */
     for (size_t k = 0; k < s->p.nsteps; k++) {
         if (ds->sparse)
             tl_csr_rows_scale(ds, s->p.steps[k] == TL_PRE_L2);

@@ -196,6 +196,7 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
     double mu = p->mu < 0 ? 0.5 : p->mu;
     bool have_pseudo = false;
     for (int t = 0; t < T; t++) {
+        TL_TRY(tl_cancel_check(p->ctx, "%s round %d of %d", mn, t + 1, T));
         if (meth == TL_ADAPT_BDA) a->mu_used = mu;
         size_t q = build_e(meth, mu, C, ysi, ns_c, have_pseudo ? pti : NULL,
                            tl_mat_cols(Es, 0, qmax), tl_mat_cols(Et, 0, qmax));

@@ -136,6 +136,10 @@ static tl_status fista(const tli_qp *q, double *b, int iters, double *work /* 5n
     memcpy(xp, b, n * sizeof *b);
     double t = 1.0;
     for (int it = 0; it < iters; it++) {
+        if (it % 64 == 0) {
+            tl_status cs = tl_cancel_check(q->ctx, "kmm: solver iteration %d of %d", it + 1, iters);
+            if (cs != TL_OK) return cs;
+        }
         double tn = 0.5 * (1.0 + sqrt(1.0 + 4.0 * t * t)), m = (t - 1.0) / tn;
         for (size_t i = 0; i < n; i++) y[i] = b[i] + m * (b[i] - xp[i]);
         symv(q, y, g);
@@ -269,6 +273,7 @@ tl_status tli_kmm_solve(const tli_qp *q, double *b, int *iters) {
     bool solved = false;
     double tol_b = q->tol * 1e-3, tol_g = q->tol * 1e-3 * kmax;
     for (it = 0; it < KMM_BPP_MAX; it++) {
+        TL_TRY(tl_cancel_check(q->ctx, "kmm: pivoting round %d", it + 1));
         double nu = 0.0, *trial = work;
         TL_TRY(bpp_solve(q, K, diag, state, F, rhs, work + n, trial, &nu));
         symv(q, trial, g);

@@ -18,6 +18,14 @@ tl_status tl_fail_prefix(tl_status s, const char *fmt, ...)
 #endif
     ;
 
+/* TL_OK, or TL_ERR_CANCELLED with "cancelled in <where>" (printf format) when ctx's cancel
+ * callback asks to stop (tl_ctx.cancel; NULL ctx or callback: TL_OK). For the long loops. */
+tl_status tl_cancel_check(const tl_ctx *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 /* Evaluate a tl_status expression; on failure store it in `st` and jump to `done`. */
 #define TL_TRY(expr)                                                                               \
     do {                                                                                           \

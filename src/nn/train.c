@@ -291,6 +291,8 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
         double sum_loss = 0.0, lr = p->lr;
         size_t hits_ep = 0, seen = 0;
         for (size_t s = 0; s < steps_per_epoch; s++, step++) {
+            TL_TRY(tl_cancel_check(p->ctx, "training: epoch %zu of %zu, batch %zu of %zu", ep,
+                                   p->epochs, s + 1, steps_per_epoch));
             const size_t b0 = s * B, nb = used - b0 < B ? used - b0 : B;
             for (size_t b = 0; b < nb; b++) {
                 const float *src = x + tr[b0 + b] * d;

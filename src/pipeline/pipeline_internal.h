@@ -74,4 +74,17 @@ void tlx_tprintf(tlx_text *t, const char *fmt, ...)
 /* Hands over the text, or TL_ERR_NOMEM (freed) when any step ran out of memory. */
 tl_status tlx_text_end(tlx_text *t, char **out);
 
+/* The measured negative-transfer call, shared by the text report and the HTML one (report_html.c,
+ * which has only the JSON's numbers): the transfer's score `got` on n scored rows against the best
+ * no-transfer baseline (source_only, target_only: NaN when not measured; accuracy: the higher is
+ * best, regression RMSE: the lower), a drop beyond the noise of the two estimates (95 %,
+ * unpaired: conservative) called measured. */
+typedef struct {
+    double best;   /* the best baseline (0 / infinity when none was measured) */
+    double noise;  /* 1.96 standard errors of the difference */
+    bool measured; /* the drop exceeds the noise */
+} tlx_drop;
+tlx_drop tlx_negative_drop(bool regression, double got, double source_only, double target_only,
+                           size_t n);
+
 #endif

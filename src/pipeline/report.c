@@ -281,44 +281,57 @@ static void score_line(tlx_text *t, const char *label, const tl_score *s, const 
                     extra ? extra : "");
 }
 
-/* The measured negative-transfer line: the transfer against the best no-transfer baseline, a
- * drop beyond the noise of the two estimates on n rows (95 %, unpaired: conservative) called
- * MEASURED. Accuracy: the binomial noise; RMSE: its standard error for roughly normal errors,
- * RMSE / sqrt(2 n) per estimate. */
+tlx_drop tlx_negative_drop(bool regression, double got, double source_only, double target_only,
+                           size_t n) {
+    tlx_drop d;
+    double nn = (double)n;
+    if (regression) {
+        d.best = isnan(source_only) ? INFINITY : source_only;
+        if (!isnan(target_only) && target_only < d.best) d.best = target_only;
+        d.noise = 1.96 * sqrt((d.best * d.best + got * got) / (2 * nn));
+        d.measured = got - d.best > d.noise;
+        return d;
+    }
+    d.best = isnan(source_only) ? 0 : source_only;
+    if (!isnan(target_only) && target_only > d.best) d.best = target_only;
+    double pbar = 0.5 * (d.best + got);
+    d.noise = 1.96 * sqrt(2 * pbar * (1 - pbar) / nn);
+    d.measured = d.best - got > d.noise;
+    return d;
+}
+
+/* The measured negative-transfer line (tlx_negative_drop): accuracy with the binomial noise; RMSE
+ * with its standard error for roughly normal errors, RMSE / sqrt(2 n) per estimate. */
 static void measured_line(tlx_text *t, const tl_report *r) {
-    double n = (double)r->result.n, best, got = r->result.accuracy, noise;
-    if (r->regression) {
-        best = r->source_only.n ? r->source_only.rmse : INFINITY;
-        if (r->target_only.n && r->target_only.rmse < best) best = r->target_only.rmse;
-        got = r->result.rmse;
-        noise = 1.96 * sqrt((best * best + got * got) / (2 * n));
+    bool reg = r->regression;
+    double got = reg ? r->result.rmse : r->result.accuracy;
+    double so = !r->source_only.n ? NAN : reg ? r->source_only.rmse : r->source_only.accuracy;
+    double to = !r->target_only.n ? NAN : reg ? r->target_only.rmse : r->target_only.accuracy;
+    tlx_drop d = tlx_negative_drop(reg, got, so, to, r->result.n);
+    if (reg) {
         const char *g = !r->guarded             ? ""
                         : r->negative_transfer ? " (the guard saw it too)"
                                                : " (the guard's evidence did not show it)";
-        if (got - best > noise)
+        if (d.measured)
             tlx_tprintf(t, "%-22s MEASURED: RMSE %.6g against %.6g without transfer%s\n",
-                        "negative transfer", got, best, g);
+                        "negative transfer", got, d.best, g);
         else
             tlx_tprintf(t, "%-22s not shown: RMSE %.6g against %.6g without transfer is within "
                            "the noise of %zu scored rows (+-%.3g)%s\n",
-                        "negative transfer", got, best, r->result.n, noise,
+                        "negative transfer", got, d.best, r->result.n, d.noise,
                         r->guarded && r->negative_transfer ? "; the guard: LIKELY" : "");
         return;
     }
-    best = r->source_only.n ? r->source_only.accuracy : 0;
-    if (r->target_only.n && r->target_only.accuracy > best) best = r->target_only.accuracy;
-    double pbar = 0.5 * (best + got);
-    noise = 1.96 * sqrt(2 * pbar * (1 - pbar) / n);
-    if (best - got > noise)
+    if (d.measured)
         tlx_tprintf(t, "%-22s MEASURED: %.2f %% against %.2f %% without transfer%s\n",
-                    "negative transfer", 100 * got, 100 * best,
+                    "negative transfer", 100 * got, 100 * d.best,
                     !r->guarded             ? ""
                     : r->negative_transfer ? " (the guard saw it too)"
                                            : " (the guard's evidence did not show it)");
     else
         tlx_tprintf(t, "%-22s not shown: %.2f %% against %.2f %% without transfer is within "
                        "the noise of %zu scored rows (+-%.2f points)%s\n",
-                    "negative transfer", 100 * got, 100 * best, r->result.n, 100 * noise,
+                    "negative transfer", 100 * got, 100 * d.best, r->result.n, 100 * d.noise,
                     r->guarded && r->negative_transfer ? "; the guard: LIKELY" : "");
 }
 

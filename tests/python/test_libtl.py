@@ -458,5 +458,55 @@ def gil_released_during_fit():
           f"{n} ticks of another thread during a {longest[1] - longest[0]:.3f} s fit")
 
 
+@case
+def ctrl_c_interrupts_a_long_fit():
+    """SIGINT (Ctrl-C) during a fit raises KeyboardInterrupt from inside libtl's loop: the note
+    names the round libtl stopped in, which must come before the last of the 1000 asked for (a
+    fit left to run would finish them all - random labels keep JDA's pseudo-labels moving - and
+    carry no note)."""
+    import re
+    import signal
+    rng = np.random.default_rng(1)
+    S, yS = rng.normal(size=(1500, 100)), rng.integers(0, 10, 1500)
+    T = rng.normal(size=(1500, 100)) + 0.5
+    check(signal.getsignal(signal.SIGINT) is signal.default_int_handler, "Python's own handler")
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    j = libtl.JDA(dim=30, iters=1000, n_jobs=1)
+    timer.start()
+    try:
+        e = raises(KeyboardInterrupt, lambda: j.fit(S, yS, T))
+    finally:
+        timer.cancel()
+    notes = " ".join(getattr(e, "__notes__", []))
+    m = re.search(r"cancelled in jda round (\d+) of 1000", notes)
+    check(m and int(m.group(1)) < 1000, f"libtl's note: {notes!r}")
+    raises(NotFittedError, lambda: j.transform(T))
+    # the library is usable afterwards
+    check(libtl.JDA(dim=4).fit(Xs, ys, Xt).transform(Xt).shape == (len(Xt), 4), "fits again")
+
+
+@case
+def fit_reads_float64_rows_without_a_copy():
+    """A fit takes float64 C-contiguous rows where they are: what libtl allocates during the fit
+    (counted through its allocator) stays below one copy of the source's rows, where a fit from
+    CSR rows - which libtl copies - allocates at least that (the counter sees a copy when there
+    is one). Scaling in the protocol works on a copy: the caller's array is left
+    as it was."""
+    rng = np.random.default_rng(3)
+    S, yS = rng.normal(size=(20000, 40)), rng.integers(0, 3, 20000)
+    T = rng.normal(size=(20000, 40)) + 1.0
+    for est in (libtl.CORAL(), libtl.PCA(dim=5)):
+        _, n, total, largest = _tl.count_allocations(lambda: est.fit(S, yS, T))
+        check(n > 0 and total < S.nbytes,
+              f"{type(est).__name__}: libtl allocated {total} bytes (largest {largest}) for "
+              f"{S.nbytes}-byte rows")
+    # the control: CSR rows, which libtl copies into its own dataset (a 1-NN fit from them)
+    _, n, total, largest = _tl.count_allocations(lambda: libtl.NN1().fit(sp.csr_matrix(S), yS))
+    check(largest >= S.nbytes, f"the CSR rows' copy went unseen (largest {largest})")
+    S0, T0 = S.copy(), T.copy()
+    libtl.TransferPipeline(method="coral", preprocess="zscore").fit(S[:2000], yS[:2000], T[:2000])
+    check(np.array_equal(S, S0) and np.array_equal(T, T0), "the caller's rows are unchanged")
+
+
 print(f"{PASSED} passed, {FAILED} failed")
 sys.exit(1 if FAILED else 0)

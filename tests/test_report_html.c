@@ -1,0 +1,274 @@
+/* tl_report_render (src/pipeline/report_html.c) and its JSON reader (src/core/jread.c): a real
+ * run's report renders with its numbers; a measured negative transfer, a guard-only one and an
+ * unscored run are each called out as such; strings from the file are escaped; malformed and
+ * hostile documents fail with TL_ERR_FORMAT naming line and column; every allocation failure is a
+ * clean TL_ERR_NOMEM. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "internal/jread.h"
+#include "oom_alloc.h"
+#include "tl.h"
+
+static char *render(const char *json, tl_report_format f) {
+    char *out = NULL;
+    tl_status st = tl_report_render(json, strlen(json), f, &out);
+    if (st != TL_OK) printf("  render: %s\n", tl_error_message());
+    return out;
+}
+
+/* A labelled report whose transfer is 20 points below the source-only learner on 500 rows. */
+static const char *measured =
+    "{\"command\": \"adapt\", \"method\": \"coral\", \"family\": \"feature\", \"params\": {\"eps\": 1},"
+    " \"learner\": \"1nn\", \"preprocess\": \"zscore\", \"source\": \"s.csv\", \"target\": \"t.csv\","
+    " \"evaluated_on\": \"t.csv\", \"n_source\": 400, \"n_target\": 500, \"n_eval\": 500,"
+    " \"accuracy\": 0.3, \"balanced_accuracy\": 0.29, \"macro_f1\": 0.28, \"rmse\": null,"
+    " \"baseline_accuracy\": 0.5, \"baseline_balanced_accuracy\": 0.49, \"baseline_macro_f1\": 0.48,"
+    " \"target_only_accuracy\": null, \"pooled_accuracy\": null, \"gain\": -0.2,"
+    " \"worse_than_baseline\": true, \"worse_than\": \"source_only\", \"negative_transfer\": false,"
+    " \"guard\": {\"verdict\": \"ok\", \"reason\": \"features correspond\", \"mmd_before\": 0.02,"
+    " \"mmd_after\": 0.01, \"reverse_validation_before\": 0.4, \"reverse_validation_after\": 0.45,"
+    " \"agreement\": 0.7, \"effective_sample_share\": 1, \"labelled\": null}, \"model\": {\"dim\": 10}}";
+
+TEST(measured_negative_transfer_is_called_out) {
+    char *h = render(measured, TL_REPORT_HTML);
+    CHECK(h != NULL);
+    if (!h) return;
+    CHECK(strncmp(h, "<!DOCTYPE html>", 15) == 0);
+    CHECK(strstr(h, "Negative transfer MEASURED") != NULL);
+    CHECK(strstr(h, "30.00 % against 50.00 % without transfer") != NULL);
+    CHECK(strstr(h, "The guard&#39;s evidence did not show it") != NULL);
+    CHECK(strstr(h, "class=\"verdict measured\"") != NULL);
+    /* both numbers drawn as bars, the dashed best-baseline line, the guard's MMD chart */
+    CHECK(strstr(h, ">30.00 %</text>") && strstr(h, ">50.00 %</text>"));
+    CHECK(strstr(h, "stroke-dasharray") != NULL);
+    CHECK(strstr(h, "MMD^2 before the mapping") != NULL);
+    /* self-contained: no script, nothing fetched */
+    CHECK(!strstr(h, "<script") && !strstr(h, "http://www.w3.org/1999") && !strstr(h, "src="));
+    CHECK(strstr(h, "https://") == NULL);
+    tl_free(h);
+}
+
+/* The same run with the drop inside the noise of 20 rows is not called measured. */
+TEST(a_drop_within_the_noise_is_not_measured) {
+    char *j = strdup(measured), *p = strstr(j, "\"n_eval\": 500");
+    memcpy(p, "\"n_eval\":  20", 13);
+    char *h = render(j, TL_REPORT_HTML);
+    CHECK(h && !strstr(h, "MEASURED") && strstr(h, "No negative transfer measured"));
+    CHECK(h && strstr(h, "noise of 20 scored rows"));
+    tl_free(h);
+    free(j);
+}
+
+TEST(guard_only_and_unscored) {
+    /* unlabelled target, the guard says harmful: LIKELY */
+    const char *j = "{\"method\": \"kmm\", \"family\": \"instance\", \"accuracy\": null, \"n_eval\": 9,"
+                    " \"negative_transfer\": true, \"guard\": {\"verdict\": \"harmful\","
+                    " \"reason\": \"weights concentrate\"}}";
+    char *h = render(j, TL_REPORT_HTML);
+    CHECK(h && strstr(h, "Negative transfer LIKELY") && strstr(h, "weights concentrate"));
+    CHECK(h && strstr(h, "not measured"));
+    tl_free(h);
+    /* no guard (--no-guard), unlabelled: said plainly */
+    j = "{\"method\": \"jda\", \"accuracy\": null, \"negative_transfer\": null, \"guard\": null}";
+    h = render(j, TL_REPORT_HTML);
+    CHECK(h && strstr(h, "Not scored") && strstr(h, "The guard did not run"));
+    tl_free(h);
+}
+
+TEST(regression_report) {
+    const char *j = "{\"method\": \"kmm\", \"accuracy\": null, \"rmse\": 2.0, \"baseline_rmse\": 1.0,"
+                    " \"n_eval\": 400, \"negative_transfer\": null, \"guard\": null}";
+    char *h = render(j, TL_REPORT_HTML);
+    CHECK(h && strstr(h, "RMSE on the scored rows") && strstr(h, "Negative transfer MEASURED"));
+    CHECK(h && strstr(h, "RMSE 2 against 1 without transfer"));
+    tl_free(h);
+}
+
+TEST(strings_are_escaped) {
+    const char *j = "{\"method\": \"<script>alert(1)</script>\", \"source\": \"a&b\\\"c\","
+                    " \"accuracy\": 0.5, \"baseline_accuracy\": 0.5, \"n_eval\": 10}";
+    char *h = render(j, TL_REPORT_HTML);
+    CHECK(h && !strstr(h, "<script>") && strstr(h, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    CHECK(h && strstr(h, "a&amp;b&quot;c"));
+    tl_free(h);
+}
+
+TEST(svg_alone) {
+    char *s = render(measured, TL_REPORT_SVG);
+    CHECK(s && strncmp(s, "<?xml", 5) == 0 && strstr(s, "<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    CHECK(s && !strstr(s, "<html") && strstr(s, "Accuracy on the scored rows"));
+    CHECK(s && strstr(s, "Guard: label-free evidence"));
+    tl_free(s);
+    /* a multi-source run renders as HTML only */
+    const char *m = "{\"method\": \"jda\", \"combine\": \"vote\", \"target\": \"t\", \"n_eval\": 5,"
+                    " \"accuracy\": 0.6, \"sources\": [{\"source\": \"a\", \"accuracy\": 0.6,"
+                    " \"baseline_accuracy\": 0.7, \"negative_transfer\": true, \"dropped\": true,"
+                    " \"dropped_because\": \"harmful\"}]}";
+    char *out = NULL;
+    CHECK_STATUS(tl_report_render(m, strlen(m), TL_REPORT_SVG, &out), TL_ERR_UNSUPPORTED);
+    CHECK(out == NULL);
+    char *h = render(m, TL_REPORT_HTML);
+    CHECK(h && strstr(h, "Source a (dropped)") && strstr(h, "Negative transfer LIKELY"));
+    tl_free(h);
+}
+
+/* A real run's report (the library's JSON) renders with its own accuracy. */
+TEST(real_run_report) {
+    double xs[40], xt[30];
+    int ys[20], yt[15];
+    for (int i = 0; i < 20; i++) ys[i] = i % 2, xs[2 * i] = i % 2 + 0.05 * i, xs[2 * i + 1] = (i * 7) % 5;
+    for (int i = 0; i < 15; i++) yt[i] = i % 2, xt[2 * i] = i % 2 + 0.4, xt[2 * i + 1] = (i * 3) % 5;
+    tl_dataset *s = NULL, *t = NULL;
+    tl_task *task = NULL;
+    tl_params *p = NULL;
+    tl_report *r = NULL;
+    char *js = NULL, *h = NULL;
+    CHECK_OK(tl_dataset_from_dense(tl_mat_view(xs, 20, 2), ys, &s));
+    CHECK_OK(tl_dataset_from_dense(tl_mat_view(xt, 15, 2), yt, &t));
+    CHECK_OK(tl_task_create(&task));
+    CHECK_OK(tl_task_add(task, TL_ROLE_SOURCE, s, NULL));
+    CHECK_OK(tl_task_add(task, TL_ROLE_TARGET, t, NULL));
+    CHECK_OK(tl_params_create(tl_method_find("coral", -1), &p));
+    CHECK_OK(tl_transfer_run(task, p, NULL, &r, NULL));
+    CHECK_OK(tl_report_json(r, "adapt", &js));
+    if (js) {
+        CHECK_OK(tl_report_render(js, strlen(js), TL_REPORT_HTML, &h));
+        tlx_jval *doc = NULL;
+        CHECK_OK(tlx_json_parse(js, strlen(js), &doc));
+        char want[64];
+        snprintf(want, sizeof want, ">%.2f %%</text>", 100 * tlx_json_num(doc, "accuracy"));
+        CHECK_MSG(h && strstr(h, want), "the page lacks %s", want);
+        CHECK(h && strstr(h, "coral (feature)"));
+        tlx_json_free(doc);
+    }
+    tl_free(h);
+    tl_free(js);
+    tl_report_free(r);
+    tl_params_free(p);
+    tl_task_free(task);
+    tl_dataset_free(s);
+    tl_dataset_free(t);
+}
+
+TEST(reader_values) {
+    const char *j = " {\"a\": [1, -2.5e3, true, false, null, \"x\\u00e9\\ud83d\\ude00\\n\"], "
+                    "\"a\": {\"b\": 0}} ";
+    tlx_jval *v = NULL;
+    CHECK_OK(tlx_json_parse(j, strlen(j), &v));
+    if (!v) return;
+    const tlx_jval *a = tlx_json_get(v, "a"); /* the last of equal keys */
+    CHECK(a && a->type == TLX_JOBJ && tlx_json_num(a, "b") == 0);
+    const tlx_jval *arr = v->items[0];
+    CHECK(arr->type == TLX_JARR && arr->n == 6);
+    CHECK(arr->items[1]->num == -2500 && arr->items[2]->b && !arr->items[3]->b);
+    CHECK(arr->items[4]->type == TLX_JNULL);
+    CHECK(strcmp(arr->items[5]->str, "x\xc3\xa9\xf0\x9f\x98\x80\n") == 0);
+    CHECK(isnan(tlx_json_num(v, "missing")) && tlx_json_bool(v, "a") == -1);
+    tlx_json_free(v);
+}
+
+/* Malformed text: TL_ERR_FORMAT naming where. */
+TEST(malformed_json_names_line_and_column) {
+    static const struct {
+        const char *text, *msg;
+    } cases[] = {
+        {"", "line 1, column 1: unexpected end"},
+        {"{\"a\": 1,\n  \"b\" 2}", "line 2, column 7: expected ':'"},
+        {"{\"a\": 01}", "expected ',' or '}'"},
+        {"{\"a\": 1.}", "bad number"},
+        {"{\"a\": +1}", "expected a value"},
+        {"{\"a\": \"x", "unterminated string"},
+        {"{\"a\": \"\\q\"}", "bad escape"},
+        {"{\"a\": \"\\ud800\"}", "unpaired UTF-16 surrogate"},
+        {"{\"a\": \"\\u0000\"}", "\\u0000"},
+        {"{\"a\": [1, 2}", "expected ',' or ']'"},
+        {"{\"a\": 1} x", "text after the value"},
+        {"{a: 1}", "expected a key in quotes"},
+        {"{\"a\": tru}", "expected a value"},
+        {"{\"a\": \"tab\there\"}", "control character"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *out = NULL;
+        tl_status st = tl_report_render(cases[i].text, strlen(cases[i].text), TL_REPORT_HTML, &out);
+        CHECK_MSG(st == TL_ERR_FORMAT && out == NULL, "case %zu: status %d", i, (int)st);
+        CHECK_MSG(strstr(tl_error_message(), cases[i].msg), "case %zu: \"%s\" lacks \"%s\"", i,
+                  tl_error_message(), cases[i].msg);
+    }
+}
+
+/* JSON that is no transfer report, and nesting beyond the limit. */
+TEST(wrong_documents) {
+    char *out = NULL;
+    const char *arr = "[1, 2]", *rank = "{\"command\": \"rank-sources\", \"ranking\": []}";
+    CHECK_STATUS(tl_report_render(arr, strlen(arr), TL_REPORT_HTML, &out), TL_ERR_FORMAT);
+    CHECK_ERR_HAS("not a JSON object");
+    CHECK_STATUS(tl_report_render(rank, strlen(rank), TL_REPORT_HTML, &out), TL_ERR_FORMAT);
+    CHECK_ERR_HAS("no key \"accuracy\"");
+    char deep[400];
+    memset(deep, '[', 300);
+    deep[300] = '\0';
+    CHECK_STATUS(tl_report_render(deep, 300, TL_REPORT_HTML, &out), TL_ERR_FORMAT);
+    CHECK_ERR_HAS("nested deeper than 64");
+    CHECK_STATUS(tl_report_render(measured, strlen(measured), (tl_report_format)7, &out),
+                 TL_ERR_INVALID_ARG);
+    CHECK(out == NULL);
+}
+
+TEST(file_errors_name_the_file) {
+    char path[] = "/tmp/tl_report_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    FILE *f = fdopen(fd, "w");
+    fputs("{\"method\": \"x\",\n\"accuracy\": }", f);
+    fclose(f);
+    char *out = NULL;
+    CHECK_STATUS(tl_report_render_file(path, TL_REPORT_HTML, &out), TL_ERR_FORMAT);
+    CHECK_ERR_HAS(path);
+    CHECK_ERR_HAS("line 2, column 13");
+    remove(path);
+    CHECK_STATUS(tl_report_render_file(path, TL_REPORT_HTML, &out), TL_ERR_IO);
+    CHECK_ERR_HAS(path);
+}
+
+/* Every allocation failure is TL_ERR_NOMEM with nothing handed over (and nothing leaked under
+ * the sanitizer build). */
+TEST(out_of_memory_everywhere) {
+    const char *m = "{\"method\": \"jda\", \"combine\": \"vote\", \"target\": \"t\", \"n_eval\": 5,"
+                    " \"accuracy\": 0.6, \"sources\": [{\"source\": \"a\", \"accuracy\": 0.6}]}";
+    const char *docs[] = {measured, m};
+    for (int d = 0; d < 2; d++) {
+        int done = 0;
+        for (long k = 0; k < 5000 && !done; k++) {
+            char *out = NULL;
+            oom_left = k;
+            tl_allocator_set(&oom_allocator);
+            tl_status st = tl_report_render(docs[d], strlen(docs[d]), TL_REPORT_HTML, &out);
+            tl_allocator_set(NULL);
+            if (st == TL_OK) done = 1;
+            else CHECK_MSG(st == TL_ERR_NOMEM && !out, "doc %d, allocation %ld: status %d", d, k, (int)st);
+            tl_free(out);
+        }
+        CHECK_MSG(done, "doc %d never rendered within 5000 allocations", d);
+    }
+}
+
+int main(void) {
+    RUN(measured_negative_transfer_is_called_out);
+    RUN(a_drop_within_the_noise_is_not_measured);
+    RUN(guard_only_and_unscored);
+    RUN(regression_report);
+    RUN(strings_are_escaped);
+    RUN(svg_alone);
+    RUN(real_run_report);
+    RUN(reader_values);
+    RUN(malformed_json_names_line_and_column);
+    RUN(wrong_documents);
+    RUN(file_errors_name_the_file);
+    RUN(out_of_memory_everywhere);
+    return tl_test_summary();
+}

@@ -67,7 +67,7 @@ static bool set_names(prediction *p, const char *csv) {
 static int predict_network(const cli_args *a, const char *mp, const char *pipe_err,
                            const char *spec, tl_nn **nn, cli_nn_data *d, prediction *p) {
     tl_status st;
-    if (cli_get(a, "task")) {
+    if (cli_get(a, "model-task")) {
         if (cli_nn_load_model(a, mp, nn) != 0) return 1;
     } else if ((st = tl_nn_load(mp, nn)) != TL_OK)
         return cli_fail_status(st, "cannot load model '%s' (as a pipeline: %s; as a network)", mp,

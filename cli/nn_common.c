@@ -394,10 +394,10 @@ void cli_nn_json_result(tl_json *j, const tl_nn_train_result *r, double tacc, do
     tl_json_num(j, "seconds", r->seconds);
 }
 
-/* --model FILE, with --task NAME for a multi-task model (tl train --tasks): that task's trunk +
- * head as one network. */
+/* --model FILE, with --model-task NAME for a multi-task model (tl train --tasks): that task's
+ * trunk + head as one network. */
 int cli_nn_load_model(const cli_args *a, const char *path, tl_nn **out) {
-    const char *task = cli_has_opt(a, "task") ? cli_get(a, "task") : NULL;
+    const char *task = cli_has_opt(a, "model-task") ? cli_get(a, "model-task") : NULL;
     *out = NULL;
     if (!task) {
         tl_status st = tl_nn_load(path, out);
@@ -409,5 +409,5 @@ int cli_nn_load_model(const cli_args *a, const char *path, tl_nn **out) {
     if (st == TL_OK) st = tl_nn_mtl_task_find(m, task, &k);
     if (st == TL_OK) st = tl_nn_mtl_task_network(m, k, out);
     tl_nn_mtl_free(m);
-    return st == TL_OK ? 0 : cli_fail_status(st, "--model %s --task %s", path, task);
+    return st == TL_OK ? 0 : cli_fail_status(st, "--model %s --model-task %s", path, task);
 }

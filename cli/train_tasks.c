@@ -2,7 +2,7 @@
  * shared representation (Caruana 1997) - one trunk (--arch) shared by every task, one head per
  * task on it (--head, default dense:K for a task of K classes), the tasks' cross-entropies summed
  * with --task-weights, trained together by tl_nn_mtl_train. Saves one multi-task model (read back
- * by `tl evaluate` / `tl predict --task NAME`). With --compare, one network per task (the same
+ * by `tl evaluate` / `tl predict --model-task NAME`). With --compare, one network per task (the same
  * trunk and head, the same settings, trained by the same loop on that task alone) is trained too
  * and each task's test accuracy is printed beside the shared one.
  *

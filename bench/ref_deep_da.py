@@ -85,7 +85,8 @@ t0 = time.perf_counter()
 for ep in range(a.epochs):
     src_sum = 0.0  # the mean source cross-entropy of the epoch, as libtl's train_loss
     ps = torch.randperm(n, generator=g)
-    pt = torch.randperm(xt.shape[0], generator=g)
+    # target rows without replacement, reshuffled after each pass (the target may be smaller)
+    pt = torch.cat([torch.randperm(xt.shape[0], generator=g) for _ in range(-(-n // xt.shape[0]))])
     for s in range(n // B):
         i = ps[s * B:(s + 1) * B]
         j = pt[s * B:(s + 1) * B]

@@ -423,6 +423,7 @@ tl_status tl_nn_da_select(const tl_nn *init, const tl_nn_da_params *p, const dou
  * trunk + head can be taken out as an ordinary network (tl_nn_mtl_task_network) that `tl
  * predict`, `tl evaluate` and `tl finetune` read. One task trained the same way is the
  * single-task network it is compared against. */
+/* A multi-task network: a shared trunk and one named head per task. */
 typedef struct tl_nn_mtl tl_nn_mtl;
 /* ntasks (1..8) tasks named names[k] (distinct, 1..31 characters of [A-Za-z0-9_.-]), task k's
  * head built from heads[k] on the output of the trunk built from trunk_arch for inputs (c, h, w);
@@ -448,9 +449,9 @@ tl_status tl_nn_mtl_evaluate(tl_nn_mtl *m, size_t k, const float *x, const int *
                              double *accuracy, double *loss);
 /* One task's training rows: x (n, input dim), y (n) label values of its head. */
 typedef struct {
-    const float *x;
-    const int *y;
-    size_t n;
+    const float *x; /* (n, input dim) the task's rows, normalised as the trunk expects */
+    const int *y;   /* (n) their label values (the task's head's labels) */
+    size_t n;       /* rows */
 } tl_nn_task_data;
 #ifdef TL_STATIC_LINKING_ONLY
 /* Multi-task settings (tl_nn_mtl_params_default, then change what you need). */
@@ -460,6 +461,7 @@ typedef struct {
                                  the tasks' validation losses, seed, ctx; cross-entropy only */
     const double *weights;    /* (ntasks) task loss weights >= 0, not all 0; NULL: 1 each */
 } tl_nn_mtl_params;
+/* The defaults above (tl_nn_train_params_default, weights NULL). */
 tl_nn_mtl_params tl_nn_mtl_params_default(void);
 /* Train every task together: data (ntasks) in task order. An epoch is as many steps as the
  * largest task needs to see its rows once (smaller tasks cycle through theirs, reshuffled each

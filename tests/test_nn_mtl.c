@@ -144,6 +144,36 @@ TEST(zero_weight_task_keeps_its_head) {
     tl_nn_mtl_free(m);
 }
 
+/* a run that diverges stops with TL_ERR_NONFINITE and keeps finite parameters (the last good epoch) */
+TEST(nonfinite_keeps_last_good) {
+    static float x[N * D];
+    static int ya[N], yb[N];
+    static float h[4096];
+    make_data(x, ya, yb, 4);
+    const char *names[2] = {"sum", "diff"}, *heads[2] = {"dense:2", "dense:2"};
+    const int lb[2] = {3, 7};
+    tl_nn_mtl *m = NULL;
+    CHECK(tl_nn_mtl_create("dense:16,relu", D, 1, 1, 2, names, heads, 5, &m) == TL_OK);
+    if (!m) return;
+    tl_nn_set_labels(tl_nn_mtl_head(m, 1), lb, 2);
+    tl_nn_mtl_params p = tl_nn_mtl_params_default();
+    p.train.epochs = 20;
+    p.train.lr = 1e6;
+    tl_nn_task_data td[2] = {{x, ya, N}, {x, yb, N}};
+    tl_nn_train_result r;
+    CHECK(tl_nn_mtl_train(m, &p, td, &r) == TL_ERR_NONFINITE);
+    CHECK(r.nonfinite && strstr(tl_error_message(), "multi-task training stopped") != NULL);
+    bool finite = true;
+    for (size_t k = 0; k < 2; k++) {
+        const size_t n = head_floats(tl_nn_mtl_head(m, k), h);
+        for (size_t i = 0; i < n; i++) finite = finite && isfinite(h[i]);
+    }
+    const size_t n = head_floats(tl_nn_mtl_trunk(m), h);
+    for (size_t i = 0; i < n; i++) finite = finite && isfinite(h[i]);
+    CHECK(finite);
+    tl_nn_mtl_free(m);
+}
+
 TEST(errors) {
     static float x[N * D];
     static int ya[N], yb[N];
@@ -175,6 +205,7 @@ TEST(errors) {
 int main(void) {
     RUN(two_tasks_learn_and_round_trip);
     RUN(zero_weight_task_keeps_its_head);
+    RUN(nonfinite_keeps_last_good);
     RUN(errors);
     return tl_test_summary();
 }

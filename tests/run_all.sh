@@ -40,7 +40,6 @@ done
 [ -f tests/cli/run.sh ] && run_one "cli" sh tests/cli/run.sh
 [ -f tests/cli/nn_cases.sh ] && run_one "cli-nn" sh tests/cli/nn_cases.sh
 [ -f tests/cli/da_cases.sh ] && run_one "cli-da" sh tests/cli/da_cases.sh
-[ -f tests/cli/mtl_cases.sh ] && run_one "cli-mtl" sh tests/cli/mtl_cases.sh
 [ -f tests/cli/user_cases.sh ] && run_one "cli-users" sh tests/cli/user_cases.sh
 [ -f tests/cli/rel_cases.sh ] && run_one "cli-rel" sh tests/cli/rel_cases.sh
 [ -f tests/examples.sh ] && run_one "examples" env BUILD="$BUILD" sh tests/examples.sh

@@ -204,6 +204,19 @@ typedef struct {
     double w;
 } mtl_task;
 
+/* A NaN or infinite loss or parameter in epoch ep: the parameters of the last epoch that ended
+ * finite (good) back into block, r marked, TL_ERR_NONFINITE saying what happened. */
+static tl_status stop_nonfinite(tl_nn_train_result *r, float *block, const float *good, size_t np,
+                                size_t ep, double lr, const char *what) {
+    memcpy(block, good, np * sizeof *good);
+    r->nonfinite = true;
+    r->epochs_run = ep;
+    r->best_epoch = ep - 1;
+    return tl_fail(TL_ERR_NONFINITE,
+                   "multi-task training stopped: %s (lr %g); the model keeps the parameters from %s%.0zu",
+                   what, lr, ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+}
+
 tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_task_data *data,
                           tl_nn_train_result *res) {
     tl_status st = TL_OK;
@@ -319,15 +332,10 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
                 off += tk[k].bs;
             }
             if (!isfinite(loss)) {
-                memcpy(block, good, np * sizeof *good);
-                r.nonfinite = true;
-                r.epochs_run = ep;
-                r.best_epoch = ep - 1;
-                st = tl_fail(TL_ERR_NONFINITE,
-                             "multi-task training stopped: the loss became %s at epoch %zu, step %zu "
-                             "(lr %g); the model keeps the parameters from %s%.0zu",
-                             isnan(loss) ? "NaN" : "infinite", ep, s + 1, lr,
-                             ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+                char what[96];
+                snprintf(what, sizeof what, "the loss became %s at epoch %zu, step %zu",
+                         isnan(loss) ? "NaN" : "infinite", ep, s + 1);
+                st = stop_nonfinite(&r, block, good, np, ep, lr, what);
                 goto copy_out;
             }
             sum += loss;
@@ -337,14 +345,9 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
             trained += B;
         }
         if (!tl_nn_trainer_finite(tr)) {
-            memcpy(block, good, np * sizeof *good);
-            r.nonfinite = true;
-            r.epochs_run = ep;
-            r.best_epoch = ep - 1;
-            st = tl_fail(TL_ERR_NONFINITE,
-                         "multi-task training stopped: a parameter became NaN or infinite in epoch "
-                         "%zu (lr %g); the model keeps the parameters from %s%.0zu",
-                         ep, lr, ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+            char what[96];
+            snprintf(what, sizeof what, "a parameter became NaN or infinite in epoch %zu", ep);
+            st = stop_nonfinite(&r, block, good, np, ep, lr, what);
             goto copy_out;
         }
         memcpy(good, block, np * sizeof *good);

@@ -3,7 +3,11 @@
  * (dense:100, sigmoid, dense:2; a domain head grl,dense:2 on the hidden layer, lambda 0.1 fixed),
  * 32 source + 32 target rows a step, SGD lr 0.01 momentum 0.9, no early stopping, through
  * tl_nn_da_train. One JSON line: samples_per_s (every row a step trains on), seconds, peak RSS.
- *   deep_da_speed --source S --target T [--epochs E] [--batch B] [--threads T] */
+ * With --cnn, the CNN DANN of bench/deep_da_digits.sh instead: MNIST -> USPS digits (the .mat
+ * specs "FILE.mat:X_src,Y_src" and "FILE.mat:X_tar"), conv:16:5,relu,pool:2,conv:32:5,relu,
+ * pool:2,flatten,dense:100,relu,dense:10 on 1x16x16, the domain head grl,dense:100,relu,dense:2 on
+ * the 100 hidden units, lambda 0.3 fixed.
+ *   deep_da_speed --source S --target T [--cnn 1] [--epochs E] [--batch B] [--threads T] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +15,12 @@
 
 #include "tl.h"
 
-static float *rows_of(const char *path, int **y, size_t *n) {
+static float *rows_of(const char *path, int **y, size_t *n, bool cnn) {
     tl_load_opts o = tl_load_opts_default();
-    o.index_base = 0;
-    o.n_features = 5000;
+    if (!cnn) {
+        o.index_base = 0;
+        o.n_features = 5000;
+    }
     o.densify = true;
     tl_dataset *ds = NULL;
     if (tl_dataset_load(path, &o, &ds) != TL_OK) {
@@ -27,7 +33,7 @@ static float *rows_of(const char *path, int **y, size_t *n) {
     *y = malloc(X.rows * sizeof **y);
     for (size_t i = 0; i < X.rows; i++) {
         for (size_t j = 0; j < X.cols; j++) x[i * X.cols + j] = (float)X.data[i * X.ld + j];
-        (*y)[i] = tl_dataset_labels_const(ds)[i];
+        (*y)[i] = tl_dataset_has_labels(ds) ? tl_dataset_labels_const(ds)[i] : 0;
     }
     tl_dataset_free(ds);
     return x;
@@ -36,26 +42,33 @@ static float *rows_of(const char *path, int **y, size_t *n) {
 int main(int argc, char **argv) {
     const char *src = NULL, *tgt = NULL;
     size_t epochs = 5, batch = 32, threads = 2;
+    bool cnn = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--source")) src = argv[i + 1];
         else if (!strcmp(argv[i], "--target")) tgt = argv[i + 1];
         else if (!strcmp(argv[i], "--epochs")) epochs = strtoul(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--batch")) batch = strtoul(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--threads")) threads = strtoul(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--cnn")) cnn = strcmp(argv[i + 1], "0") != 0;
     }
     if (!src || !tgt) return 2;
     int *ys, *yt;
     size_t ns, nt;
-    float *xs = rows_of(src, &ys, &ns), *xt = rows_of(tgt, &yt, &nt);
+    float *xs = rows_of(src, &ys, &ns, cnn), *xt = rows_of(tgt, &yt, &nt, cnn);
     tl_ctx ctx = tl_ctx_default();
     ctx.threads = threads;
     tl_nn *nn = NULL;
-    const int cls[2] = {-1, 1};
-    if (tl_nn_create("dense:100,sigmoid,dense:2", 5000, 1, 1, 42, &nn) != TL_OK ||
-        tl_nn_set_labels(nn, cls, 2) != TL_OK)
+    const int cls[2] = {-1, 1}, digits[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    const char *cnn_arch = "conv:16:5,relu,pool:2,conv:32:5,relu,pool:2,flatten,dense:100,relu,dense:10";
+    if (cnn ? tl_nn_create(cnn_arch, 1, 16, 16, 42, &nn) != TL_OK || tl_nn_set_labels(nn, digits, 10) != TL_OK
+            : tl_nn_create("dense:100,sigmoid,dense:2", 5000, 1, 1, 42, &nn) != TL_OK ||
+                  tl_nn_set_labels(nn, cls, 2) != TL_OK) {
+        fprintf(stderr, "deep_da_speed: %s\n", tl_error_message());
         return 1;
+    }
     tl_nn_da_params p = tl_nn_da_params_default();
-    p.lambda = 0.1;
+    p.lambda = cnn ? 0.3 : 0.1;
+    if (cnn) p.disc = "dense:100,relu,dense:2";
     p.lambda_schedule = false;
     p.train.epochs = epochs;
     p.train.batch_size = batch;
@@ -67,9 +80,9 @@ int main(int argc, char **argv) {
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("{\"impl\": \"libtl %s\", \"threads\": %zu, \"epochs\": %zu, \"samples_per_s\": %.1f, "
+    printf("{\"impl\": \"libtl %s\", \"net\": \"%s\", \"threads\": %zu, \"epochs\": %zu, \"samples_per_s\": %.1f, "
            "\"seconds\": %.3f, \"final_loss\": %.4f, \"peak_rss_mb\": %.1f}\n",
-           tl_version(), threads, epochs, r.samples_per_s, r.seconds, r.train_loss,
+           tl_version(), cnn ? "cnn" : "mlp", threads, epochs, r.samples_per_s, r.seconds, r.train_loss,
            ru.ru_maxrss / 1024.0);
     tl_nn_free(nn);
     free(xs);

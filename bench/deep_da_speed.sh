@@ -4,7 +4,8 @@
 # Amazon reviews (books -> dvd, 2000 + 2000 rows, 5000-d), 32 + 32 rows a step, ROUNDS rounds
 # alternating the two (fresh processes), THREADS threads each (OPENBLAS/OMP and
 # torch.set_num_threads). Table: every round's samples/s, the median, the ratio of medians, peak
-# RSS. Called by `sh bench/run.sh deep_da`; writes bench/out/deep_da_speed.md.
+# RSS. Then the same for the CNN DANN on MNIST -> USPS digits (NETS="mlp cnn" by default; "mlp"
+# or "cnn" runs one). Called by `sh bench/run.sh deep_da`; writes bench/out/deep_da_speed.md.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -22,41 +23,56 @@ cc -std=c11 -O2 -g -Wall -Wextra -Wpedantic -Wshadow -D_GNU_SOURCE -DTL_STATIC_L
 J=bench/out/deep_da_speed.jsonl
 : >"$J"
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-for r in $(seq 1 "$ROUNDS"); do
-    echo "deep_da_speed: round $r/$ROUNDS: libtl" >&2
-    "$BUILD/bench/deep_da_speed" --source "$A/books_train.svmlight" --target "$A/dvd_train.svmlight" \
-        --epochs "$EPOCHS" --threads "$THREADS" >>"$J"
-    echo "deep_da_speed: round $r/$ROUNDS: pytorch" >&2
-    "$PY" bench/ref_deep_da.py --source "$A/books_train.svmlight" --target "$A/dvd_train.svmlight" \
-        --epochs "$EPOCHS" --threads "$THREADS" >>"$J"
-    # OpenMP's default wait policy spins; on a machine whose cores are shared it can lose most of
-    # its time to the spinning, so PyTorch also runs with passive waiting (its best here)
-    echo "deep_da_speed: round $r/$ROUNDS: pytorch, OMP_WAIT_POLICY=PASSIVE" >&2
-    OMP_WAIT_POLICY=PASSIVE "$PY" bench/ref_deep_da.py --source "$A/books_train.svmlight" \
-        --target "$A/dvd_train.svmlight" --epochs "$EPOCHS" --threads "$THREADS" --tag passive >>"$J"
+M=${TL_DATA:-../shared/data}/digits_mnist_usps/MNIST_vs_USPS.mat
+for net in ${NETS:-mlp cnn}; do # mlp: Amazon books -> dvd; cnn: MNIST -> USPS digits
+    if [ "$net" = cnn ]; then
+        C=1 S="$M:X_src,Y_src" T="$M:X_tar" PS=$M PT=$M
+    else
+        C=0 S=$A/books_train.svmlight T=$A/dvd_train.svmlight PS=$S PT=$T
+    fi
+    for r in $(seq 1 "$ROUNDS"); do
+        echo "deep_da_speed: $net round $r/$ROUNDS: libtl" >&2
+        "$BUILD/bench/deep_da_speed" --cnn $C --source "$S" --target "$T" --epochs "$EPOCHS" \
+            --threads "$THREADS" >>"$J"
+        echo "deep_da_speed: $net round $r/$ROUNDS: pytorch" >&2
+        "$PY" bench/ref_deep_da.py --cnn $C --source "$PS" --target "$PT" --epochs "$EPOCHS" \
+            --threads "$THREADS" >>"$J"
+        # OpenMP's default wait policy spins; on a machine whose cores are shared it can lose most
+        # of its time to the spinning, so PyTorch also runs with passive waiting (its best here)
+        echo "deep_da_speed: $net round $r/$ROUNDS: pytorch, OMP_WAIT_POLICY=PASSIVE" >&2
+        OMP_WAIT_POLICY=PASSIVE "$PY" bench/ref_deep_da.py --cnn $C --source "$PS" --target "$PT" \
+            --epochs "$EPOCHS" --threads "$THREADS" --tag passive >>"$J"
+    done
 done
 "$PY" - "$J" "$THREADS" "$LOAD" >bench/out/deep_da_speed.md <<'PYEOF'
 import json, platform, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-lt = [r for r in rows if r["impl"].startswith("libtl")]
-pd = [r for r in rows if r["impl"].startswith("pytorch") and not r.get("tag")]
-pp = [r for r in rows if r["impl"].startswith("pytorch") and r.get("tag") == "passive"]
+allrows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-print("DANN training, Amazon books -> dvd (5000-d dense float32 input, dense:100,sigmoid,dense:2 + "
-      "grl,dense:2 head), 32 + 32 rows a step; %s, %s threads, load average at start %s" % (cpu, sys.argv[2], sys.argv[3]))
-print("Command: sh bench/run.sh deep_da\n")
-print("| side | samples/s, each round | median | peak RSS (MB, max) | last epoch source loss |")
-print("|---|---|---|---|---|")
-for name, rs in (("libtl", lt), ("pytorch (OpenMP default wait)", pd), ("pytorch, OMP_WAIT_POLICY=PASSIVE", pp)):
-    if not rs:
+TITLE = {"mlp": "DANN training, Amazon books -> dvd (5000-d dense float32 input, dense:100,sigmoid,dense:2 + "
+                "grl,dense:2 head), 32 + 32 rows a step",
+         "cnn": "CNN DANN training, MNIST -> USPS digits (1x16x16, conv:16:5,relu,pool:2,conv:32:5,relu,pool:2,"
+                "flatten,dense:100,relu,dense:10 + grl,dense:100,relu,dense:2 head), 32 + 32 rows a step"}
+for net in ("mlp", "cnn"):
+    rows = [r for r in allrows if r.get("net", "mlp") == net]
+    if not rows:
         continue
-    print("| %s | %s | %.0f | %.0f | %.4f |" % (name, ", ".join("%.0f" % r["samples_per_s"] for r in rs),
-          statistics.median(r["samples_per_s"] for r in rs), max(r["peak_rss_mb"] for r in rs), rs[-1]["final_loss"]))
-med = lambda rs: statistics.median(r["samples_per_s"] for r in rs)
-best = max((rs for rs in (pd, pp) if rs), key=med, default=None)
-if lt and best:
-    print("\nlibtl / PyTorch at its best configuration here (%s): samples/s %.2fx (medians), peak memory %.2fx" % (
-        "passive wait" if best is pp else "default wait", med(lt) / med(best),
-        max(r["peak_rss_mb"] for r in lt) / max(r["peak_rss_mb"] for r in best)))
+    lt = [r for r in rows if r["impl"].startswith("libtl")]
+    pd = [r for r in rows if r["impl"].startswith("pytorch") and not r.get("tag")]
+    pp = [r for r in rows if r["impl"].startswith("pytorch") and r.get("tag") == "passive"]
+    print("%s; %s, %s threads, load average at start %s" % (TITLE[net], cpu, sys.argv[2], sys.argv[3]))
+    print("Command: sh bench/run.sh deep_da\n")
+    print("| side | samples/s, each round | median | peak RSS (MB, max) | last epoch source loss |")
+    print("|---|---|---|---|---|")
+    for name, rs in (("libtl", lt), ("pytorch (OpenMP default wait)", pd), ("pytorch, OMP_WAIT_POLICY=PASSIVE", pp)):
+        if not rs:
+            continue
+        print("| %s | %s | %.0f | %.0f | %.4f |" % (name, ", ".join("%.0f" % r["samples_per_s"] for r in rs),
+              statistics.median(r["samples_per_s"] for r in rs), max(r["peak_rss_mb"] for r in rs), rs[-1]["final_loss"]))
+    med = lambda rs: statistics.median(r["samples_per_s"] for r in rs)
+    best = max((rs for rs in (pd, pp) if rs), key=med, default=None)
+    if lt and best:
+        print("\nlibtl / PyTorch at its best configuration here (%s): samples/s %.2fx (medians), peak memory %.2fx\n" % (
+            "passive wait" if best is pp else "default wait", med(lt) / med(best),
+            max(r["peak_rss_mb"] for r in lt) / max(r["peak_rss_mb"] for r in best)))
 PYEOF
 cat bench/out/deep_da_speed.md

@@ -7,6 +7,7 @@
 
 static const cli_opt evaluate_opts[] = {{"model", "FILE.tlm", NULL, "trained model"},
                                         CLI_NN_DATA_OPTS,
+                                        CLI_NN_TASK_OPT,
                                         {"", NULL, NULL, NULL}};
 
 static int run_evaluate(cli_args *a) {
@@ -20,8 +21,7 @@ static int run_evaluate(cli_args *a) {
     int rc = 1;
     tl_nn *nn = NULL;
     cli_nn_data d = {0};
-    tl_status st = tl_nn_load(mp, &nn);
-    if (st != TL_OK) return cli_fail_status(st, "--model");
+    if (cli_nn_load_model(a, mp, &nn) != 0) return 1;
     if (cli_nn_load(a, cli_get(a, "data"), nn, true, true, &d) != 0) goto done;
     double acc, loss;
     cli_eval e;

@@ -16,6 +16,7 @@ static const cli_opt predict_opts[] = {
     {"input", "SPEC", NULL, "the rows to predict (raw: the pipeline scales them itself)"},
     {"domain", "D", "target", "pipelines: the domain the rows come from: target, source or its index"},
     {"out", "FILE.csv", NULL, "write sample,label[,scores] rows here instead of stdout"},
+    CLI_NN_TASK_OPT,
     {"proba", NULL, NULL,
      "with --out or --json: one score per class (probabilities for logreg and networks, vote "
      "shares for k-NN and TrAdaBoost, decision values for svm and ridge)"},
@@ -75,8 +76,10 @@ static bool set_names(prediction *p, const char *csv) {
 
 static int predict_network(const cli_args *a, const char *mp, const char *pipe_err,
                            const char *spec, tl_nn **nn, cli_nn_data *d, prediction *p) {
-    tl_status st = tl_nn_load(mp, nn);
-    if (st != TL_OK)
+    tl_status st;
+    if (cli_get(a, "model-task")) {
+        if (cli_nn_load_model(a, mp, nn) != 0) return 1;
+    } else if ((st = tl_nn_load(mp, nn)) != TL_OK)
         return cli_fail_status(st, "cannot load model '%s' (as a pipeline: %s; as a network)", mp,
                                pipe_err);
     if (cli_nn_load(a, spec, *nn, false, true, d) != 0) return 1;

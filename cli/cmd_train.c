@@ -25,9 +25,18 @@ static const cli_opt train_opts[] = {
      "pre-train on every image turned 0/90/180/270 degrees, labelled class x 4 + turns (the head "
      "needs 4x the classes); features that transfer further (Lee et al., ICML 2020)"},
     CLI_NN_TRAIN_OPTS,
+    {"tasks", "NAME=SPEC", NULL,
+     "multi-task learning: one task's labelled data, given once per task; --arch is then the trunk "
+     "shared by the tasks, each task gets its own --head on it"},
+    {"head", "A", "auto", "multi-task: each task's head on the trunk (auto: dense:K, K its classes)"},
+    {"task-weights", "W,W,...", NULL, "multi-task: the tasks' loss weights in --tasks order (default 1 each)"},
+    {"task-test", "NAME=SPEC", NULL, "multi-task: a task's test data, given once per task"},
+    {"compare", NULL, NULL,
+     "multi-task: also train one network per task (the trunk and its head, the same settings) and "
+     "print both"},
     {"", NULL, NULL, NULL}};
 
-static bool parse_shape(const char *s, size_t d, size_t shape[3]) {
+bool cli_nn_parse_shape(const char *s, size_t d, size_t shape[3]) {
     if (!s || strcmp(s, "auto") == 0) {
         size_t r = (size_t)llround(sqrt((double)d));
         if (r * r == d && d > 1) {
@@ -99,8 +108,44 @@ static float *turn_images(const float *x, size_t n, size_t C, size_t S) {
     return X;
 }
 
+/* --input-norm MODE over the rows of X[0..nX): auto (the mean and standard deviation of every
+ * value), none, or SHIFT,SCALE. false after a message on a bad MODE. */
+bool cli_nn_input_norm(const char *norm, const tl_mat *X, size_t nX, float *shift, float *scale) {
+    *shift = 0.0f;
+    *scale = 1.0f;
+    if (strcmp(norm, "auto") == 0) {
+        double s = 0, s2 = 0, cnt = 0;
+        for (size_t m = 0; m < nX; m++)
+            for (size_t i = 0; i < X[m].rows; i++)
+                for (size_t j = 0; j < X[m].cols; j++) s += TL_AT(X[m], i, j);
+        for (size_t m = 0; m < nX; m++) cnt += (double)X[m].rows * (double)X[m].cols;
+        const double mean = s / cnt;
+        for (size_t m = 0; m < nX; m++)
+            for (size_t i = 0; i < X[m].rows; i++)
+                for (size_t j = 0; j < X[m].cols; j++)
+                    s2 += (TL_AT(X[m], i, j) - mean) * (TL_AT(X[m], i, j) - mean);
+        const double sd = sqrt(s2 / cnt);
+        *shift = (float)mean;
+        *scale = sd > 0 ? (float)(1.0 / sd) : 1.0f;
+    } else if (strcmp(norm, "none") != 0) {
+        char *end;
+        *shift = strtof(norm, &end);
+        bool ok = *end == ',';
+        if (ok) {
+            *scale = strtof(end + 1, &end);
+            ok = !*end && isfinite(*scale) && isfinite(*shift) && *scale != 0;
+        }
+        if (!ok) {
+            cli_fail("--input-norm: '%s' is not auto, none or SHIFT,SCALE", norm);
+            return false;
+        }
+    }
+    return true;
+}
+
 static int run_train(cli_args *a) {
     if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
+    if (cli_get_all(a, "tasks", NULL, 0)) return cli_train_tasks(a);
     tl_nn_train_params p;
     if (!cli_nn_train_params(a, &p)) return 2;
     const char *arch_arg = cli_get(a, "arch"), *save = cli_get(a, "save");
@@ -128,7 +173,7 @@ static int run_train(cli_args *a) {
         goto done;
     }
     size_t shape[3];
-    if (!parse_shape(cli_get(a, "input-shape"), d, shape)) {
+    if (!cli_nn_parse_shape(cli_get(a, "input-shape"), d, shape)) {
         cli_fail("--input-shape: '%s' is not CxHxW", cli_get(a, "input-shape"));
         rc = 2;
         goto done;
@@ -178,29 +223,10 @@ static int run_train(cli_args *a) {
         goto done;
     }
     /* input normalisation */
-    const char *norm = cli_get(a, "input-norm");
-    float shift = 0.0f, scale = 1.0f;
-    if (strcmp(norm, "auto") == 0) {
+    float shift, scale;
+    {
         tl_mat X = tl_dataset_dense(ds);
-        double s = 0, s2 = 0;
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < d; j++) s += TL_AT(X, i, j);
-        const double mean = s / ((double)n * (double)d);
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < d; j++) s2 += (TL_AT(X, i, j) - mean) * (TL_AT(X, i, j) - mean);
-        const double sd = sqrt(s2 / ((double)n * (double)d));
-        shift = (float)mean;
-        scale = sd > 0 ? (float)(1.0 / sd) : 1.0f;
-    } else if (strcmp(norm, "none") != 0) {
-        char *end;
-        shift = strtof(norm, &end);
-        bool ok = *end == ',';
-        if (ok) {
-            scale = strtof(end + 1, &end);
-            ok = !*end && isfinite(scale) && isfinite(shift) && scale != 0;
-        }
-        if (!ok) {
-            cli_fail("--input-norm: '%s' is not auto, none or SHIFT,SCALE", norm);
+        if (!cli_nn_input_norm(cli_get(a, "input-norm"), &X, 1, &shift, &scale)) {
             rc = 2;
             goto done;
         }

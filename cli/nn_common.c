@@ -393,3 +393,21 @@ void cli_nn_json_result(tl_json *j, const tl_nn_train_result *r, double tacc, do
     }
     tl_json_num(j, "seconds", r->seconds);
 }
+
+/* --model FILE, with --model-task NAME for a multi-task model (tl train --tasks): that task's
+ * trunk + head as one network. */
+int cli_nn_load_model(const cli_args *a, const char *path, tl_nn **out) {
+    const char *task = cli_has_opt(a, "model-task") ? cli_get(a, "model-task") : NULL;
+    *out = NULL;
+    if (!task) {
+        tl_status st = tl_nn_load(path, out);
+        return st == TL_OK ? 0 : cli_fail_status(st, "--model");
+    }
+    tl_nn_mtl *m = NULL;
+    size_t k;
+    tl_status st = tl_nn_mtl_load(path, &m);
+    if (st == TL_OK) st = tl_nn_mtl_task_find(m, task, &k);
+    if (st == TL_OK) st = tl_nn_mtl_task_network(m, k, out);
+    tl_nn_mtl_free(m);
+    return st == TL_OK ? 0 : cli_fail_status(st, "--model %s --model-task %s", path, task);
+}

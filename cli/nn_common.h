@@ -79,4 +79,15 @@ int cli_nn_classes_of(const int *y, size_t n, int **cls, size_t *k);
 /* Evaluate nn on data (labels must be known to the model). Returns 0 or prints and returns 1. */
 int cli_nn_eval(tl_nn *nn, const cli_nn_data *d, double *acc, double *loss, cli_eval *e);
 
+/* Shared by tl train and its multi-task form (cmd_train.c): "auto" or CxHxW for d features;
+ * --input-norm over the rows of X[0..nX) (false after a message); the multi-task form itself
+ * (train_tasks.c), run when --tasks is given. */
+bool cli_nn_parse_shape(const char *s, size_t d, size_t shape[3]);
+bool cli_nn_input_norm(const char *norm, const tl_mat *X, size_t nX, float *shift, float *scale);
+int cli_train_tasks(cli_args *a);
+/* Load --model FILE (path); with a "model-task" option given, task NAME of a multi-task model. Prints
+ * the reason and returns non-zero on failure. */
+int cli_nn_load_model(const cli_args *a, const char *path, tl_nn **out);
+#define CLI_NN_TASK_OPT {"model-task", "NAME", NULL, "with a multi-task model (tl train --tasks): the task to use"}
+
 #endif

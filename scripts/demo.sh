@@ -13,7 +13,8 @@
 # its quick form (scripts/demo_nn.sh, DEMO_QUICK=1). `make demo-full` (DEMO_FULL=1) is the full
 # study: 5 000 source and all 10 000 target images, the feature mappings, and the neural part's
 # full sweep (about 8 minutes on a quiet 2-core machine).
-# Environment: BUILD, TL, FASHION_MNIST, DEMO_FULL, DEMO_SOURCE_ROWS, DEMO_TARGET_ROWS, DEMO_NN.
+# Environment: BUILD, TL, FASHION_MNIST, DEMO_FULL, DEMO_SOURCE_ROWS, DEMO_TARGET_ROWS, DEMO_NN,
+# DEMO_DA (0 leaves out the deep domain adaptation part, scripts/demo_da.sh).
 set -e
 BUILD=${BUILD:-build}
 TL=${TL:-$BUILD/tl}
@@ -124,4 +125,8 @@ if [ "${DEMO_NN:-1}" = 1 ] && [ -f scripts/demo_nn.sh ]; then
     echo
     q=1; [ "$FULL" = 1 ] && q=0
     BUILD="$BUILD" TL="$TL" DEMO_QUICK="${DEMO_QUICK:-$q}" sh scripts/demo_nn.sh
+fi
+if [ "${DEMO_DA:-1}" = 1 ] && [ -f scripts/demo_da.sh ]; then
+    echo
+    BUILD="$BUILD" TL="$TL" sh scripts/demo_da.sh
 fi

@@ -415,6 +415,68 @@ tl_status tl_nn_da_select(const tl_nn *init, const tl_nn_da_params *p, const dou
                           double *risk);
 #endif
 
+/* ---- multi-task learning (src/nn/multitask.c) ----
+ * Several related tasks trained together through a shared representation (Caruana 1997): one
+ * trunk network, and on its last layer one head network per task; each step takes a batch of
+ * every task, and the loss is the weighted sum of the tasks' mean cross-entropies, each on its
+ * own head. A model saves and loads as one .tlm file (kind "nn-multitask"), and each task's
+ * trunk + head can be taken out as an ordinary network (tl_nn_mtl_task_network) that `tl
+ * predict`, `tl evaluate` and `tl finetune` read. One task trained the same way is the
+ * single-task network it is compared against. */
+/* A multi-task network: a shared trunk and one named head per task. */
+typedef struct tl_nn_mtl tl_nn_mtl;
+/* ntasks (1..8) tasks named names[k] (distinct, 1..31 characters of [A-Za-z0-9_.-]), task k's
+ * head built from heads[k] on the output of the trunk built from trunk_arch for inputs (c, h, w);
+ * parameters initialised from seed (PyTorch's default init). Errors name the task and the token. */
+tl_status tl_nn_mtl_create(const char *trunk_arch, size_t c, size_t h, size_t w, size_t ntasks,
+                           const char *const *names, const char *const *heads, uint64_t seed,
+                           tl_nn_mtl **out);
+void tl_nn_mtl_free(tl_nn_mtl *m); /* NULL-safe */
+size_t tl_nn_mtl_tasks(const tl_nn_mtl *m);
+const char *tl_nn_mtl_task_name(const tl_nn_mtl *m, size_t k);
+/* TL_ERR_NOT_FOUND naming the task and listing the tasks. */
+tl_status tl_nn_mtl_task_find(const tl_nn_mtl *m, const char *name, size_t *k);
+/* Borrowed: the trunk (input shape and normalisation live here) and task k's head (its labels:
+ * tl_nn_set_labels, label names). */
+tl_nn *tl_nn_mtl_trunk(tl_nn_mtl *m);
+tl_nn *tl_nn_mtl_head(tl_nn_mtl *m, size_t k);
+/* Task k as one ordinary network: the trunk's layers then the head's, their tensors copied, the
+ * trunk's input normalisation and the head's labels. */
+tl_status tl_nn_mtl_task_network(const tl_nn_mtl *m, size_t k, tl_nn **out);
+/* Accuracy and mean cross-entropy of task k over x (n, input dim), y (n) label values (eval
+ * mode); either output may be NULL. */
+tl_status tl_nn_mtl_evaluate(tl_nn_mtl *m, size_t k, const float *x, const int *y, size_t n,
+                             double *accuracy, double *loss);
+/* One task's training rows: x (n, input dim), y (n) label values of its head. */
+typedef struct {
+    const float *x; /* (n, input dim) the task's rows, normalised as the trunk expects */
+    const int *y;   /* (n) their label values (the task's head's labels) */
+    size_t n;       /* rows */
+} tl_nn_task_data;
+#ifdef TL_STATIC_LINKING_ONLY
+/* Multi-task settings (tl_nn_mtl_params_default, then change what you need). */
+typedef struct {
+    tl_nn_train_params train; /* epochs, batch size (per task), optimiser, lr, schedule,
+                                 val_fraction (of each task) + patience on the weighted sum of
+                                 the tasks' validation losses, seed, ctx; cross-entropy only */
+    const double *weights;    /* (ntasks) task loss weights >= 0, not all 0; NULL: 1 each */
+} tl_nn_mtl_params;
+/* The defaults above (tl_nn_train_params_default, weights NULL). */
+tl_nn_mtl_params tl_nn_mtl_params_default(void);
+/* Train every task together: data (ntasks) in task order. An epoch is as many steps as the
+ * largest task needs to see its rows once (smaller tasks cycle through theirs, reshuffled each
+ * pass). res: train_loss the weighted sum, train_acc / val_acc over all tasks' rows, val_loss
+ * the weighted sum. A NaN/Inf loss or parameter stops it with the parameters of the last epoch
+ * that ended finite, res->nonfinite set and TL_ERR_NONFINITE. res may be NULL. */
+tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_task_data *data,
+                          tl_nn_train_result *res);
+#endif
+/* A .tlm container: metadata kind "nn-multitask", "tasks" (the names, comma-separated), the
+ * trunk's entries under "trunk." and task k's head's under "head.<name>.". save -> load is
+ * bit-exact; load refuses another kind, a missing head or tensor, naming the file. */
+tl_status tl_nn_mtl_save(const tl_nn_mtl *m, const char *path);
+tl_status tl_nn_mtl_load(const char *path, tl_nn_mtl **out);
+
 /* ---- model files ---- */
 /* Save to a .tlm container: metadata (kind "nn", arch, input shape, input norm, labels, label
  * names when set) and every named tensor as f32. save -> load is bit-exact. */

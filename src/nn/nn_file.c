@@ -100,6 +100,9 @@ tl_status tl_nn_read(const tl_tlm *m, const char *path, tl_nn **out) {
     const char *kind = tl_tlm_get_meta(m, "kind"), *arch = tl_tlm_get_meta(m, "arch");
     const char *shape = tl_tlm_get_meta(m, "input_shape"), *norm = tl_tlm_get_meta(m, "input_norm");
     const char *lab = tl_tlm_get_meta(m, "labels");
+    TL_CHECK(!kind || strcmp(kind, "nn-multitask") != 0, TL_ERR_FORMAT,
+             "%s: a multi-task network (tasks %s): choose one task (--model-task NAME; tl_nn_mtl_load)",
+             path, tl_tlm_get_meta(m, "tasks") ? tl_tlm_get_meta(m, "tasks") : "?");
     TL_CHECK(kind && strcmp(kind, "nn") == 0, TL_ERR_FORMAT,
              "%s: not a neural-network model (kind '%s')", path, kind ? kind : "(none)");
     TL_CHECK(arch && shape && norm && lab, TL_ERR_FORMAT,

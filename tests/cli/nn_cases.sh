@@ -3,7 +3,8 @@
 # transferability): arguments in, exit code and output out, on tiny generated 4x4 "images" (two
 # bright-top / bright-bottom classes; labels 0/1 for the source, 7/8 for the target), plus the bad
 # inputs the issue names: architecture errors naming the token, a label outside the head, the
-# wrong input shape, a NaN loss (stops, keeps the last good model), truncated model files.
+# wrong input shape, a NaN loss (stops, keeps the last good model), truncated model files; and
+# multi-task training (tl train --tasks, at the end).
 # Uses $TL_BIN (default build/tl). Prints "N passed, N failed, N skipped".
 TL=${TL_BIN:-build/tl}
 . tests/cli/harness.sh
@@ -203,4 +204,33 @@ expect res-from-safetensors 0 "accuracy" -- "$TL" finetune --from "$TMP/res.safe
     --input-shape 1x4x4 --data "$TMP/src.csv" --epochs 1 --save "$TMP/res2.tlm" -q
 expect res-arch-error 1 "'|'" -- "$TL" train --arch "conv:4:3|conv:4:1,gap,dense:2" --data "$TMP/src.csv" \
     --save "$TMP/x.tlm"
+# Multi-task learning (`tl train --tasks NAME=SPEC ...`): the source rows (labels 0/1) and the
+# target rows (7/8) as two tasks on one shared trunk, the saved model read back by `tl evaluate` /
+# `tl predict --model-task`, the one-network-per-task comparison, and the bad inputs: a task of
+# another width, a head whose outputs do not match the task's labels, weights or tests that do not
+# match the task list, a multi-task model read without --model-task.
+T="--input-shape 16x1x1 --arch dense:8,relu --epochs 6 --batch 16 --lr 0.05 -q"
+
+expect mtl-train 0 "one network per task" -- "$TL" train $T --tasks a="$TMP/src.csv" --tasks b="$TMP/tgt.csv" \
+    --task-test a="$TMP/src_test.csv" --task-test b="$TMP/tgt_test.csv" --task-weights 1,0.5 --compare \
+    --save "$TMP/mt.tlm"
+[ -f "$TMP/mt.tlm" ] && ok || bad "mtl-train-writes-model"
+acc=$("$TL" train $T --tasks a="$TMP/src.csv" --tasks b="$TMP/tgt.csv" --task-test b="$TMP/tgt_test.csv" \
+    --save "$TMP/mt2.tlm" --json | sed -n 's/.*"name": "b".*"accuracy": \([0-9.]*\).*/\1/p')
+awk -v a="$acc" 'BEGIN { exit !(a > 0.9) }' && ok || bad "mtl-train-json-task-accuracy" "accuracy '$acc'"
+expect mtl-evaluate-task 0 "accuracy" -- "$TL" evaluate --model "$TMP/mt.tlm" --model-task b --data "$TMP/tgt_test.csv"
+expect mtl-predict-task 0 "" -- "$TL" predict --model "$TMP/mt.tlm" --model-task a --input "$TMP/src_test.csv" --out "$TMP/p.csv"
+[ "$(wc -l <"$TMP/p.csv")" -ge 100 ] && ok || bad "mtl-predict-task-rows" "$(head -3 "$TMP/p.csv")"
+expect mtl-evaluate-no-task 1 "multi-task network (tasks a,b)" -- "$TL" evaluate --model "$TMP/mt.tlm" --data "$TMP/tgt_test.csv"
+expect mtl-evaluate-bad-task 1 "no task named 'c' (the tasks: a, b)" -- "$TL" evaluate --model "$TMP/mt.tlm" --model-task c --data "$TMP/tgt_test.csv"
+expect mtl-evaluate-labels-of-other-task 1 "label" -- "$TL" evaluate --model "$TMP/mt.tlm" --model-task a --data "$TMP/tgt_test.csv"
+expect mtl-width 1 "same input width" -- "$TL" train $T --tasks a="$TMP/src.csv" --tasks f="$TMP/fifteen.csv" --save "$TMP/x.tlm"
+expect mtl-head-classes 1 "task a: its head has 3 outputs" -- "$TL" train $T --tasks a="$TMP/src.csv" --tasks b="$TMP/tgt.csv" \
+    --head dense:3 --save "$TMP/x.tlm"
+expect mtl-weights-count 2 "give 2 weights" -- "$TL" train $T --tasks a="$TMP/src.csv" --tasks b="$TMP/tgt.csv" \
+    --task-weights 1 --save "$TMP/x.tlm"
+expect mtl-test-unknown 2 "no task named 'z'" -- "$TL" train $T --tasks a="$TMP/src.csv" --task-test z="$TMP/src.csv" --save "$TMP/x.tlm"
+expect mtl-spec-syntax 2 "expected NAME=SPEC" -- "$TL" train $T --tasks "$TMP/src.csv" --save "$TMP/x.tlm"
+expect mtl-duplicate 2 "given twice" -- "$TL" train $T --tasks a="$TMP/src.csv" --tasks a="$TMP/tgt.csv" --save "$TMP/x.tlm"
+[ ! -f "$TMP/x.tlm" ] && ok || bad "mtl-errors-write-no-model"
 harness_summary

@@ -153,6 +153,45 @@ static void eval_split(const growctx *g, const leafw *L, const rel_lit *lits, in
     *nno = (size_t)n0;
 }
 
+/* BoostSRL's rule for a literal whose predicate is already on the clause (WILL's
+ * ChildrenClausesGenerator, "differentlyBoundOutputVars": it "prevents creating clauses like
+ * p(x) :- q(x,y), q(x,z) unless the two q's can be differently instantiated for some POS seeds"):
+ * each literal of the test that repeats a predicate of the path or of the test's earlier literal
+ * must, on some positive example at the leaf, have a proof of the clause up to it in which it is
+ * grounded otherwise than every earlier literal of its predicate. WILL asks it of a sample of 10
+ * positive seeds, libtl of every positive at the leaf (no draw, so no seed to carry). On Cora it
+ * is what keeps `venue(C,A), venue(C,B)` out of samevenue's trees: that test holds only for the
+ * reflexive positives samevenue(v,v), where both literals are the same fact. */
+static bool differently_bound(const growctx *g, const leafw *L, const rel_lit *lits, int nlits) {
+    const rel_fit *f = g->f;
+    size_t ar = f->db->preds[f->db->target].arity;
+    rel_lit all[REL_MAX_LITS + REL_NODE_LITS];
+    memcpy(all, L->path, (size_t)L->npath * sizeof *all);
+    memcpy(all + L->npath, lits, (size_t)nlits * sizeof *all);
+    uint32_t vars[REL_MAX_VARS];
+    for (size_t v = 0; v < REL_MAX_VARS; v++) vars[v] = REL_UNBOUND;
+    for (int k = L->npath; k < L->npath + nlits; k++) {
+        rel_distinct dc;
+        dc.n = 0;
+        for (int j = 0; j < k; j++)
+            if (all[j].pred == all[k].pred && f->bind[all[j].pred] >= 0) {
+                dc.pairs[dc.n][0] = k;
+                dc.pairs[dc.n][1] = j;
+                dc.n++;
+            }
+        if (dc.n == 0 || f->bind[all[k].pred] < 0) continue;
+        bool found = false;
+        for (size_t e = 0; e < L->nex && !found; e++) {
+            size_t i = L->ex[e];
+            if (!f->y[i]) continue;
+            for (size_t a = 0; a < ar; a++) vars[a] = f->heads[i * ar + a];
+            found = rel_prove_distinct(f->db, f->bind, all, k + 1, vars, &dc);
+        }
+        if (!found) return false;
+    }
+    return true;
+}
+
 /* variables available on a leaf's clause: the head's and those of its path */
 static int avail_vars(const growctx *g, const leafw *L, int *out) {
     size_t ar = g->f->db->preds[g->f->db->target].arity;
@@ -305,6 +344,7 @@ static tl_status best_split(growctx *g, leafw *L) {
     TL_TRY(eval_all(g, L, c1.v, c1.n, 1, gain, ny, nn));
     size_t nr = 0, na = 0, ne = 0;
     for (size_t i = 0; i < c1.n; i++) {
+        if (!differently_bound(g, L, &c1.v[i], 1)) continue;
         bool valid = ny[i] >= p->min_leaf && nn[i] >= p->min_leaf;
         if (valid && gain[i] > L->gain + 1e-12) {
             L->has = true;
@@ -383,7 +423,8 @@ static tl_status best_split(growctx *g, leafw *L) {
         TL_ALLOC(nn, np);
         TL_TRY(eval_all(g, L, pairs.v, np, 2, gain, ny, nn));
         for (size_t j = 0; j < np; j++)
-            if (ny[j] >= p->min_leaf && nn[j] >= p->min_leaf && gain[j] > L->gain + 1e-12) {
+            if (ny[j] >= p->min_leaf && nn[j] >= p->min_leaf && gain[j] > L->gain + 1e-12 &&
+                differently_bound(g, L, &pairs.v[2 * j], 2)) {
                 L->has = true;
                 L->gain = gain[j];
                 L->nlits = 2;

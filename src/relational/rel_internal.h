@@ -107,6 +107,15 @@ int rel_db_find_type(const tl_rel_db *db, const char *name);
  * dropped and holds) has a substitution extending `vars` (var -> constant or REL_UNBOUND).
  * vars is restored before returning. */
 bool rel_prove(const tl_rel_db *db, const int *bind, const rel_lit *lits, int n, uint32_t *vars);
+/* Pairs (i, j) of literals (bound in the store, not dropped) that a proof must ground
+ * differently: some argument of lits[i] takes another constant than the same argument of lits[j]. */
+typedef struct {
+    int n;
+    int pairs[REL_MAX_LITS + REL_NODE_LITS][2];
+} rel_distinct;
+/* rel_prove, with only the substitutions that satisfy dc counted as proofs */
+bool rel_prove_distinct(const tl_rel_db *db, const int *bind, const rel_lit *lits, int n,
+                        uint32_t *vars, const rel_distinct *dc);
 
 /* model */
 tl_status rel_model_new(tl_rel_model **out);

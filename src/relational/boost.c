@@ -681,18 +681,33 @@ static void node_stats(rel_fit *f, const rel_tree *t, double *cnt, double *sum, 
     }
 }
 
+/* the variance (per example) of the gradients reaching node k; NAN when none does */
+static double node_var(const double *cnt, const double *sum, const double *sq, int k) {
+    if (cnt[k] <= 0) return NAN;
+    double m = sum[k] / cnt[k], v = sq[k] / cnt[k] - m * m;
+    return v > 0 ? v : 0;
+}
+
+/* TreeBoostler's generalisation (revision.py, generalize_tree), bottom-up: a split that no
+ * example passes on one side gives way to its other child; a split whose two children are leaves
+ * whose gradients both vary by REL_MIN_VAR or more (neither is a "good" leaf by BoostSRL's
+ * maxScoreToStop) becomes a leaf, to be grown again. */
 static void prune_rec(const rel_fit *f, rel_tree *t, int k, const double *cnt, const double *sum,
                       const double *sq) {
     rel_node *nd = &t->nodes[k];
     if (nd->yes < 0) return;
     prune_rec(f, t, nd->yes, cnt, sum, sq);
     prune_rec(f, t, nd->no, cnt, sum, sq);
+    nd = &t->nodes[k];
+    double vy = node_var(cnt, sum, sq, nd->yes), vn = node_var(cnt, sum, sq, nd->no);
+    if (isnan(vy) || isnan(vn)) {
+        /* the child keeps its own subtree (indices stay valid until the splice) */
+        *nd = t->nodes[isnan(vy) ? nd->no : nd->yes];
+        return;
+    }
     const rel_node *y = &t->nodes[nd->yes], *n = &t->nodes[nd->no];
     if (y->yes >= 0 || n->yes >= 0) return;
-    double gain = sse(cnt[k], sum[k], sq[k]) - sse(cnt[nd->yes], sum[nd->yes], sq[nd->yes]) -
-                  sse(cnt[nd->no], sum[nd->no], sq[nd->no]);
-    if (cnt[nd->yes] < (double)f->p->min_leaf || cnt[nd->no] < (double)f->p->min_leaf ||
-        gain <= 1e-12) {
+    if (vy >= REL_MIN_VAR && vn >= REL_MIN_VAR) {
         nd->yes = nd->no = -1;
         nd->nlits = 0;
     }

@@ -46,17 +46,62 @@ static void mkdir_rel(const char *rel) {
     if (system(cmd) != 0) exit(1);
 }
 
-/* ---- a synthetic film domain: per group g one director, three actors in movie g, plus a
- * lone extra person; workedunder(actor, director of the same movie). Two folds. */
-static void film_domain(const char *dir, int groups) {
-    char buf[1 << 16];
+/* a fold's three files: dir/facts.txt, dir/pos.txt, dir/neg.txt */
+static void write_fold(const char *d, const char *facts, const char *pos, const char *neg) {
+    char buf[300];
+    snprintf(buf, sizeof buf, "%s/facts.txt", d);
+    write_file(buf, facts);
+    snprintf(buf, sizeof buf, "%s/pos.txt", d);
+    write_file(buf, pos);
+    snprintf(buf, sizeof buf, "%s/neg.txt", d);
+    write_file(buf, neg);
+}
+
+/* ---- synthetic domains of groups: per group g one boss and three members linked to the same
+ * thing (a movie, a paper), plus a decoy predicate; target(member, boss of the same group).
+ * Negatives: a member under another group's boss, a boss under a member, members with each
+ * other. Two folds. The film domain and the school domain are the same structure under other
+ * names (the school's link may write its arguments the other way round). */
+typedef struct {
+    const char *target, *modes, *boss, *member, *link;
+    char person, thing; /* constant prefixes */
+    int swapped;        /* link(person, thing) instead of link(thing, person) */
+    void (*decoy)(char *facts, int g, int a, int who);
+} group_names;
+
+static void film_decoy(char *facts, int g, int a, int who) {
+    char line[64];
+    if (!((g + a) % 2)) return;
+    snprintf(line, sizeof line, "female(p%d).\n", who);
+    strcat(facts, line);
+}
+
+static void school_decoy(char *facts, int g, int a, int who) {
+    char line[64];
+    snprintf(line, sizeof line, "teaches(c%d,h%d).\n", (g * 7 + a * 3) % 5, who);
+    strcat(facts, line);
+}
+
+static void link_fact(char *facts, const group_names *n, const char *kind, int who, int thing) {
+    char line[160];
+    if (n->swapped)
+        snprintf(line, sizeof line, "%s(%c%d).\n%s(%c%d,%c%d).\n", kind, n->person, who, n->link,
+                 n->person, who, n->thing, thing);
+    else
+        snprintf(line, sizeof line, "%s(%c%d).\n%s(%c%d,%c%d).\n", kind, n->person, who, n->link,
+                 n->thing, thing, n->person, who);
+    strcat(facts, line);
+}
+
+static void group_domain(const char *dir, int groups, const group_names *n) {
+    char buf[512];
     mkdir_rel(dir);
     snprintf(buf, sizeof buf, "%s/target.txt", dir);
-    write_file(buf, "workedunder\n");
+    char tline[64];
+    snprintf(tline, sizeof tline, "%s\n", n->target);
+    write_file(buf, tline);
     snprintf(buf, sizeof buf, "%s/modes.txt", dir);
-    write_file(buf, "workedunder(+person,+person).\nactor(+person).\ndirector(+person).\n"
-                    "movie(+film,+person).\nmovie(+film,-person).\nmovie(-film,+person).\n"
-                    "female(+person).\n");
+    write_file(buf, n->modes);
     for (int fold = 1; fold <= 2; fold++) {
         char d[256], facts[1 << 15] = "", pos[1 << 14] = "", neg[1 << 15] = "";
         snprintf(d, sizeof d, "%s/fold%d", dir, fold);
@@ -64,88 +109,51 @@ static void film_domain(const char *dir, int groups) {
         for (int g = 0; g < groups; g++) {
             char line[256];
             int base = fold * 1000 + g * 10;
-            snprintf(line, sizeof line, "director(p%d).\nmovie(m%d,p%d).\n", base, base, base);
-            strcat(facts, line);
+            link_fact(facts, n, n->boss, base, base);
             for (int a = 1; a <= 3; a++) {
-                snprintf(line, sizeof line, "actor(p%d).\nmovie(m%d,p%d).\n", base + a, base,
-                         base + a);
-                strcat(facts, line);
-                if ((g + a) % 2) {
-                    snprintf(line, sizeof line, "female(p%d).\n", base + a);
-                    strcat(facts, line);
-                }
-                snprintf(line, sizeof line, "workedunder(p%d,p%d).\n", base + a, base);
+                link_fact(facts, n, n->member, base + a, base);
+                n->decoy(facts, g, a, base + a);
+                snprintf(line, sizeof line, "%s(%c%d,%c%d).\n", n->target, n->person, base + a,
+                         n->person, base);
                 strcat(pos, line);
             }
-            /* negatives: actor under a director of another group, director under an actor,
-             * actors with each other */
             int other = fold * 1000 + ((g + 1) % groups) * 10;
-            snprintf(line, sizeof line, "workedunder(p%d,p%d).\nworkedunder(p%d,p%d).\n"
-                                        "workedunder(p%d,p%d).\nworkedunder(p%d,p%d).\n",
-                     base + 1, other, base, base + 2, base + 1, base + 3, base + 2, base + 1);
-            strcat(neg, line);
+            const int pairs[4][2] = {{base + 1, other}, {base, base + 2}, {base + 1, base + 3},
+                                     {base + 2, base + 1}};
+            for (int k = 0; k < 4; k++) {
+                snprintf(line, sizeof line, "%s(%c%d,%c%d).\n", n->target, n->person,
+                         pairs[k][0], n->person, pairs[k][1]);
+                strcat(neg, line);
+            }
         }
-        snprintf(buf, sizeof buf, "%s/facts.txt", d);
-        write_file(buf, facts);
-        snprintf(buf, sizeof buf, "%s/pos.txt", d);
-        write_file(buf, pos);
-        snprintf(buf, sizeof buf, "%s/neg.txt", d);
-        write_file(buf, neg);
+        write_fold(d, facts, pos, neg);
     }
 }
 
-/* the same structure under other names: professors advise students who share a paper; a decoy
- * predicate teaches(course,person) links random pairs */
+static void film_domain(const char *dir, int groups) {
+    const group_names n = {"workedunder",
+                           "workedunder(+person,+person).\nactor(+person).\ndirector(+person).\n"
+                           "movie(+film,+person).\nmovie(+film,-person).\nmovie(-film,+person).\n"
+                           "female(+person).\n",
+                           "director", "actor", "movie", 'p', 'm', 0, film_decoy};
+    group_domain(dir, groups, &n);
+}
+
+/* professors advise students who share a paper; the decoy teaches(course,person) links random
+ * pairs */
 static void school_domain_args(const char *dir, int groups, int swapped) {
-    char buf[1 << 16];
-    mkdir_rel(dir);
-    snprintf(buf, sizeof buf, "%s/target.txt", dir);
-    write_file(buf, "advisedby\n");
-    snprintf(buf, sizeof buf, "%s/modes.txt", dir);
-    write_file(buf, swapped ? "advisedby(+human,+human).\nstudent(+human).\nprofessor(+human).\n"
-                              "teaches(+course,+human).\nteaches(-course,+human).\n"
-                              "publication(+human,+paper).\npublication(-human,+paper).\n"
-                              "publication(+human,-paper).\n"
-                            : "advisedby(+human,+human).\nstudent(+human).\nprofessor(+human).\n"
-                              "teaches(+course,+human).\nteaches(-course,+human).\n"
-                              "publication(+paper,+human).\npublication(+paper,-human).\n"
-                              "publication(-paper,+human).\n");
-    for (int fold = 1; fold <= 2; fold++) {
-        char d[256], facts[1 << 15] = "", pos[1 << 14] = "", neg[1 << 15] = "";
-        snprintf(d, sizeof d, "%s/fold%d", dir, fold);
-        mkdir_rel(d);
-        for (int g = 0; g < groups; g++) {
-            char line[256];
-            int base = fold * 1000 + g * 10;
-            snprintf(line, sizeof line,
-                     swapped ? "professor(h%d).\npublication(h%d,t%d).\n"
-                             : "professor(h%d).\npublication(t%d,h%d).\n",
-                     base, base, base);
-            strcat(facts, line);
-            for (int a = 1; a <= 3; a++) {
-                snprintf(line, sizeof line,
-                         swapped ? "student(h%d).\npublication(h%d,t%d).\n"
-                                 : "student(h%d).\npublication(t%d,h%d).\n",
-                         base + a, swapped ? base + a : base, swapped ? base : base + a);
-                strcat(facts, line);
-                snprintf(line, sizeof line, "teaches(c%d,h%d).\n", (g * 7 + a * 3) % 5, base + a);
-                strcat(facts, line);
-                snprintf(line, sizeof line, "advisedby(h%d,h%d).\n", base + a, base);
-                strcat(pos, line);
-            }
-            int other = fold * 1000 + ((g + 1) % groups) * 10;
-            snprintf(line, sizeof line, "advisedby(h%d,h%d).\nadvisedby(h%d,h%d).\n"
-                                        "advisedby(h%d,h%d).\nadvisedby(h%d,h%d).\n",
-                     base + 1, other, base, base + 2, base + 1, base + 3, base + 2, base + 1);
-            strcat(neg, line);
-        }
-        snprintf(buf, sizeof buf, "%s/facts.txt", d);
-        write_file(buf, facts);
-        snprintf(buf, sizeof buf, "%s/pos.txt", d);
-        write_file(buf, pos);
-        snprintf(buf, sizeof buf, "%s/neg.txt", d);
-        write_file(buf, neg);
-    }
+    const group_names n = {
+        "advisedby",
+        swapped ? "advisedby(+human,+human).\nstudent(+human).\nprofessor(+human).\n"
+                  "teaches(+course,+human).\nteaches(-course,+human).\n"
+                  "publication(+human,+paper).\npublication(-human,+paper).\n"
+                  "publication(+human,-paper).\n"
+                : "advisedby(+human,+human).\nstudent(+human).\nprofessor(+human).\n"
+                  "teaches(+course,+human).\nteaches(-course,+human).\n"
+                  "publication(+paper,+human).\npublication(+paper,-human).\n"
+                  "publication(-paper,+human).\n",
+        "professor", "student", "publication", 'h', 't', swapped, school_decoy};
+    group_domain(dir, groups, &n);
 }
 
 static void school_domain(const char *dir, int groups) { school_domain_args(dir, groups, 0); }
@@ -700,12 +708,8 @@ static void venue_domain(const char *dir, int shared) {
         snprintf(line, sizeof line, "t(v%d,v%d).\n", i, (i + 5) % 24);
         strcat(neg, line);
     }
-    snprintf(buf, sizeof buf, "%s/fold1/facts.txt", dir);
-    write_file(buf, facts);
-    snprintf(buf, sizeof buf, "%s/fold1/pos.txt", dir);
-    write_file(buf, pos);
-    snprintf(buf, sizeof buf, "%s/fold1/neg.txt", dir);
-    write_file(buf, neg);
+    snprintf(buf, sizeof buf, "%s/fold1", dir);
+    write_fold(buf, facts, pos, neg);
 }
 
 TEST(learner_repeats_a_predicate_only_when_bound_otherwise) {

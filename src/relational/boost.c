@@ -329,6 +329,7 @@ static tl_status best_split(growctx *g, leafw *L) {
     litvec c1 = {0}, c2 = {0}, pairs = {0};
     ranked *rk = NULL, *ra = NULL;
     size_t *ext = NULL, *ny = NULL, *nn = NULL;
+    signed char *adm = NULL;
     double *gain = NULL;
     int avail[REL_MAX_VARS], navail = avail_vars(g, L, avail);
     L->has = false;
@@ -343,10 +344,15 @@ static tl_status best_split(growctx *g, leafw *L) {
     TL_ALLOC(nn, c1.n ? c1.n : 1);
     TL_TRY(eval_all(g, L, c1.v, c1.n, 1, gain, ny, nn));
     size_t nr = 0, na = 0, ne = 0;
+    /* admissibility (differently_bound) of each one-literal test, asked only where it matters -
+     * for a test that would be the best so far and down the lookahead rankings - and kept */
+    TL_ALLOC(adm, c1.n ? c1.n : 1);
+    memset(adm, -1, c1.n ? c1.n : 1);
+#define ADMISSIBLE(i)                                                                              \
+    (adm[i] < 0 ? (adm[i] = (signed char)differently_bound(g, L, &c1.v[i], 1)) : adm[i])
     for (size_t i = 0; i < c1.n; i++) {
-        if (!differently_bound(g, L, &c1.v[i], 1)) continue;
         bool valid = ny[i] >= p->min_leaf && nn[i] >= p->min_leaf;
-        if (valid && gain[i] > L->gain + 1e-12) {
+        if (valid && gain[i] > L->gain + 1e-12 && ADMISSIBLE(i)) {
             L->has = true;
             L->gain = gain[i];
             L->nlits = 1;
@@ -368,12 +374,20 @@ static tl_status best_split(growctx *g, leafw *L) {
     if (p->node_size >= 2 && p->lookahead > 0) {
         qsort(rk, nr, sizeof *rk, cmp_ranked);
         qsort(ra, na, sizeof *ra, cmp_ranked);
-        for (size_t r = 0; r < nr && r < p->lookahead; r++) ext[ne++] = rk[r].i;
-        for (size_t r = 0; r < na && r < p->lookahead; r++) {
+        /* the first `lookahead` admissible tests of each ranking */
+        for (size_t r = 0, taken = 0; r < nr && taken < p->lookahead; r++)
+            if (ADMISSIBLE(rk[r].i)) {
+                ext[ne++] = rk[r].i;
+                taken++;
+            }
+        for (size_t r = 0, taken = 0; r < na && taken < p->lookahead; r++) {
+            if (!ADMISSIBLE(ra[r].i)) continue;
+            taken++;
             bool in = false;
             for (size_t k = 0; k < ne && !in; k++) in = ext[k] == ra[r].i;
             if (!in) ext[ne++] = ra[r].i;
         }
+#undef ADMISSIBLE
     }
     /* the two-literal tests: each extended literal with every literal over the variables it
      * adds to the clause's (stored flat, two literals a test) */
@@ -439,6 +453,7 @@ done:
     tl_free(rk);
     tl_free(ra);
     tl_free(ext);
+    tl_free(adm);
     tl_free(gain);
     tl_free(ny);
     tl_free(nn);

@@ -10,8 +10,9 @@
  * chosen to minimise the squared error of the gradients on its two sides; leaves hold the mean
  * gradient; trees grow best-first up to max_clauses leaves and max_depth. Two-literal tests
  * extend the `lookahead` best one-literal tests that introduce a variable (so that `movie(C,A),
- * movie(C,B)` is found although `movie(C,A)` alone splits nothing). Coverage is the prover's
- * indexed join (db.c). */
+ * movie(C,B)` is found although `movie(C,A)` alone splits nothing); a literal repeating a
+ * predicate of the clause must be groundable otherwise on some positive (differently_bound,
+ * BoostSRL's rule). Coverage is the prover's indexed join (db.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

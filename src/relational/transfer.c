@@ -1,12 +1,14 @@
 /* Relation-based transfer of a boosted RDN (TreeBoostler: Azevedo Santos, Paes, Zaverucha:
  * "Transfer learning by mapping and revising boosted relational dependency networks", Machine
- * Learning 2020). The source model's target predicate maps to the target domain's; each other
- * predicate its trees use - in the order they first appear, root first - is tried against every
- * target predicate of the same arity whose argument types agree with the type correspondence
- * built so far (one-to-one between predicates), and against dropping it; each candidate mapping is
- * scored by translating the trees, re-learning their leaf values on the target training examples
- * (the functional gradients, tree after tree) and taking the weighted variance of the gradients
- * left in the leaves; the best is kept (greedy, as TreeBoostler's search). The translated model is
+ * Learning 2020). The source model's target predicate maps to the target domain's; the other
+ * predicates are mapped as TreeBoostler's BoostSRL fork maps them while rebuilding the first tree
+ * on the target (ILPouterLoop's transfer branch): node by node, trees in order and nodes in
+ * preorder, the predicates of a node not mapped yet are mapped jointly - every assignment to
+ * unused target predicates of the same arity, in every argument order whose types agree with the
+ * type correspondence built so far (searchArgPermutation), or to nothing - scored by that node's
+ * split of the target training examples (node_gain), the best kept. The mapping's reported score
+ * is minus the weighted variance of the gradients left in the leaves after re-learning their
+ * values (relearn). The translated model is
  * then either only re-parameterised ("mapping + parameter learning") or revised as TreeBoostler's
  * revision.py does: each tree, on the gradients left by the revised trees before it, is pruned
  * (a split no example passes on one side gives way to its other child; a split whose two leaves

@@ -54,8 +54,8 @@ print('| fold | TreeBoostler s | tl s | ratio | TreeBoostler AUC-ROC | tl AUC-RO
 print('|---|---|---|---|---|---|')
 for r in rows:
     tl = r['tl']
-    auc = tl.get('summary', tl).get('transfer', {}).get('auc_roc', float('nan')) if isinstance(tl, dict) else float('nan')
-    print('| %d | %.1f | %.3f | %.0fx | %.3f | %s |' % (r['tb']['fold'], r['tb']['wall_s'], r['tl_wall_s'],
+    auc = float(tl.get('summary', {}).get('transfer', {}).get('auc_roc', float('nan')))
+    print('| %d | %.1f | %.3f | %.0fx | %.3f | %.3f |' % (r['tb']['fold'], r['tb']['wall_s'], r['tl_wall_s'],
           r['tb']['wall_s'] / r['tl_wall_s'], r['tb']['revision']['AUC ROC'], auc))
 PYEOF
 rm -rf "$RUN"

@@ -477,6 +477,17 @@ TEST(params_checked) {
 
 /* ---------------------------------------------------------------- transfer */
 
+/* the film domain's fold 1 (*src) and the model learned on it (*m); the school folder's fold 1
+ * (*tr) and fold 2 (*te) */
+static void film_model_and_school(const tl_rel_params *p, const char *school, tl_rel_db **src,
+                                  tl_rel_db **tr, tl_rel_db **te, tl_rel_model **m) {
+    int f1 = 1, f2 = 2;
+    CHECK_OK(tl_rel_db_load(tpath("film"), &f1, 1, src));
+    CHECK_OK(tl_rel_db_load(tpath(school), &f1, 1, tr));
+    CHECK_OK(tl_rel_db_load(tpath(school), &f2, 1, te));
+    if (*src) CHECK_OK(tl_rel_learn(p, *src, m));
+}
+
 TEST(transfer_maps_film_onto_school) {
     film_domain("film", 6);
     school_domain("school", 6);
@@ -484,13 +495,10 @@ TEST(transfer_maps_film_onto_school) {
     tl_rel_model *m = NULL, *t1 = NULL, *t2 = NULL;
     tl_rel_mapping map;
     memset(&map, 0, sizeof map);
-    int f1 = 1, f2 = 2;
-    CHECK_OK(tl_rel_db_load(tpath("film"), &f1, 1, &src));
-    CHECK_OK(tl_rel_db_load(tpath("school"), &f1, 1, &tr));
-    CHECK_OK(tl_rel_db_load(tpath("school"), &f2, 1, &te));
+    int f1 = 1;
     tl_rel_params p = tl_rel_params_default();
     p.neg_ratio = 0;
-    CHECK_OK(tl_rel_learn(&p, src, &m));
+    film_model_and_school(&p, "school", &src, &tr, &te, &m);
     if (!m || !tr || !te) goto done;
     CHECK_OK(tl_rel_transfer(&p, m, tr, TL_REL_REVISION, &map, &t1));
     CHECK_OK(tl_rel_transfer(&p, m, tr, TL_REL_MAPPING_ONLY, NULL, &t2));
@@ -644,13 +652,9 @@ TEST(transfer_maps_swapped_arguments) {
     tl_rel_model *m = NULL, *t = NULL;
     tl_rel_mapping map;
     memset(&map, 0, sizeof map);
-    int f1 = 1, f2 = 2;
-    CHECK_OK(tl_rel_db_load(tpath("film"), &f1, 1, &src));
-    CHECK_OK(tl_rel_db_load(tpath("school2"), &f1, 1, &tr));
-    CHECK_OK(tl_rel_db_load(tpath("school2"), &f2, 1, &te));
     tl_rel_params p = tl_rel_params_default();
     p.neg_ratio = 0;
-    if (src) CHECK_OK(tl_rel_learn(&p, src, &m));
+    film_model_and_school(&p, "school2", &src, &tr, &te, &m);
     if (!m || !tr || !te) goto done;
     CHECK_OK(tl_rel_transfer(&p, m, tr, TL_REL_MAPPING_ONLY, &map, &t));
     if (!t) goto done;

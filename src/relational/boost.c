@@ -122,16 +122,22 @@ typedef struct {
 
 static double sse(double n, double s, double ss) { return n > 0 ? ss - s * s / n : 0.0; }
 
+/* the clause of leaf L extended by lits: all (L->npath + nlits literals) and every variable unbound */
+static void leaf_clause(const leafw *L, const rel_lit *lits, int nlits, rel_lit *all,
+                        uint32_t *vars) {
+    memcpy(all, L->path, (size_t)L->npath * sizeof *all);
+    memcpy(all + L->npath, lits, (size_t)nlits * sizeof *all);
+    for (size_t v = 0; v < REL_MAX_VARS; v++) vars[v] = REL_UNBOUND;
+}
+
 /* the split of leaf L by lits: gain in squared error, sides' counts; covered[i] (optional) */
 static void eval_split(const growctx *g, const leafw *L, const rel_lit *lits, int nlits,
                        double *gain, size_t *nyes, size_t *nno, unsigned char *covered) {
     const rel_fit *f = g->f;
     size_t ar = f->db->preds[f->db->target].arity;
     rel_lit all[REL_MAX_LITS + REL_NODE_LITS];
-    memcpy(all, L->path, (size_t)L->npath * sizeof *all);
-    memcpy(all + L->npath, lits, (size_t)nlits * sizeof *all);
     uint32_t vars[REL_MAX_VARS];
-    for (size_t v = 0; v < REL_MAX_VARS; v++) vars[v] = REL_UNBOUND;
+    leaf_clause(L, lits, nlits, all, vars);
     double n1 = 0, s1 = 0, q1 = 0, n0 = 0, s0 = 0, q0 = 0;
     for (size_t k = 0; k < L->nex; k++) {
         size_t i = L->ex[k];
@@ -167,10 +173,8 @@ static bool differently_bound(const growctx *g, const leafw *L, const rel_lit *l
     const rel_fit *f = g->f;
     size_t ar = f->db->preds[f->db->target].arity;
     rel_lit all[REL_MAX_LITS + REL_NODE_LITS];
-    memcpy(all, L->path, (size_t)L->npath * sizeof *all);
-    memcpy(all + L->npath, lits, (size_t)nlits * sizeof *all);
     uint32_t vars[REL_MAX_VARS];
-    for (size_t v = 0; v < REL_MAX_VARS; v++) vars[v] = REL_UNBOUND;
+    leaf_clause(L, lits, nlits, all, vars);
     for (int k = L->npath; k < L->npath + nlits; k++) {
         rel_distinct dc;
         dc.n = 0;

@@ -118,7 +118,8 @@ tl_status tl_rel_model_load(const char *path, tl_rel_model **out);
 /* What a transfer does after translating the source model's trees. */
 typedef enum {
     TL_REL_MAPPING_ONLY = 0, /* translate the trees, re-learn the leaf values on the target */
-    TL_REL_REVISION = 1      /* translate, then prune and expand the trees on the target */
+    TL_REL_REVISION = 1      /* translate, then prune and expand the trees on the target (kept
+                                when its training CLL beats mapping + parameter learning) */
 } tl_rel_transfer_kind;
 
 /* The predicate mapping found from a source model to a target store: for each source predicate
@@ -134,11 +135,14 @@ typedef struct {
 } tl_rel_mapping;
 void tl_rel_mapping_free(tl_rel_mapping *map); /* NULL-safe */
 
-/* Finds the mapping (greedy, one source predicate at a time in the order the trees first use
- * them, each tried against every target predicate of the same arity whose argument types agree
- * with the types mapped so far, and dropping it; the target predicate of the model maps to the
- * store's target), translates the model and re-learns it on the store's examples as `kind` says.
- * *map and *out are set on success (map may be NULL). */
+/* Finds the mapping as TreeBoostler does (node by node through the source trees, the node's
+ * unmapped predicates mapped jointly to unused target predicates of the same arity - any argument
+ * order whose types agree with the types mapped so far - or dropped, scored by that node's split
+ * on the store's examples; the target predicate of the model maps to the store's target),
+ * translates the model and re-learns it on the store's examples as `kind` says (revision keeps the
+ * revised theory only when its CLL on the store's examples beats mapping + parameter learning's).
+ * A mapped target name with its arguments permuted reads name(i,j,...): the source argument
+ * (1-based) that fills each target argument. *map and *out are set on success (map may be NULL). */
 tl_status tl_rel_transfer(const tl_rel_params *p, const tl_rel_model *source, const tl_rel_db *db,
                           tl_rel_transfer_kind kind, tl_rel_mapping *map, tl_rel_model **out);
 

@@ -10,8 +10,9 @@
  * chosen to minimise the squared error of the gradients on its two sides; leaves hold the mean
  * gradient; trees grow best-first up to max_clauses leaves and max_depth. Two-literal tests
  * extend the `lookahead` best one-literal tests that introduce a variable (so that `movie(C,A),
- * movie(C,B)` is found although `movie(C,A)` alone splits nothing). Coverage is the prover's
- * indexed join (db.c). */
+ * movie(C,B)` is found although `movie(C,A)` alone splits nothing); a literal repeating a
+ * predicate of the clause must be groundable otherwise on some positive (differently_bound,
+ * BoostSRL's rule). Coverage is the prover's indexed join (db.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,16 +122,22 @@ typedef struct {
 
 static double sse(double n, double s, double ss) { return n > 0 ? ss - s * s / n : 0.0; }
 
+/* the clause of leaf L extended by lits: all (L->npath + nlits literals) and every variable unbound */
+static void leaf_clause(const leafw *L, const rel_lit *lits, int nlits, rel_lit *all,
+                        uint32_t *vars) {
+    memcpy(all, L->path, (size_t)L->npath * sizeof *all);
+    memcpy(all + L->npath, lits, (size_t)nlits * sizeof *all);
+    for (size_t v = 0; v < REL_MAX_VARS; v++) vars[v] = REL_UNBOUND;
+}
+
 /* the split of leaf L by lits: gain in squared error, sides' counts; covered[i] (optional) */
 static void eval_split(const growctx *g, const leafw *L, const rel_lit *lits, int nlits,
                        double *gain, size_t *nyes, size_t *nno, unsigned char *covered) {
     const rel_fit *f = g->f;
     size_t ar = f->db->preds[f->db->target].arity;
     rel_lit all[REL_MAX_LITS + REL_NODE_LITS];
-    memcpy(all, L->path, (size_t)L->npath * sizeof *all);
-    memcpy(all + L->npath, lits, (size_t)nlits * sizeof *all);
     uint32_t vars[REL_MAX_VARS];
-    for (size_t v = 0; v < REL_MAX_VARS; v++) vars[v] = REL_UNBOUND;
+    leaf_clause(L, lits, nlits, all, vars);
     double n1 = 0, s1 = 0, q1 = 0, n0 = 0, s0 = 0, q0 = 0;
     for (size_t k = 0; k < L->nex; k++) {
         size_t i = L->ex[k];
@@ -151,6 +158,43 @@ static void eval_split(const growctx *g, const leafw *L, const rel_lit *lits, in
     *gain = sse(n0 + n1, s0 + s1, q0 + q1) - sse(n1, s1, q1) - sse(n0, s0, q0);
     *nyes = (size_t)n1;
     *nno = (size_t)n0;
+}
+
+/* BoostSRL's rule for a literal whose predicate is already on the clause (WILL's
+ * ChildrenClausesGenerator, "differentlyBoundOutputVars": it "prevents creating clauses like
+ * p(x) :- q(x,y), q(x,z) unless the two q's can be differently instantiated for some POS seeds"):
+ * each literal of the test that repeats a predicate of the path or of the test's earlier literal
+ * must, on some positive example at the leaf, have a proof of the clause up to it in which it is
+ * grounded otherwise than every earlier literal of its predicate. WILL asks it of a sample of 10
+ * positive seeds, libtl of every positive at the leaf (no draw, so no seed to carry). On Cora it
+ * is what keeps `venue(C,A), venue(C,B)` out of samevenue's trees: that test holds only for the
+ * reflexive positives samevenue(v,v), where both literals are the same fact. */
+static bool differently_bound(const growctx *g, const leafw *L, const rel_lit *lits, int nlits) {
+    const rel_fit *f = g->f;
+    size_t ar = f->db->preds[f->db->target].arity;
+    rel_lit all[REL_MAX_LITS + REL_NODE_LITS];
+    uint32_t vars[REL_MAX_VARS];
+    leaf_clause(L, lits, nlits, all, vars);
+    for (int k = L->npath; k < L->npath + nlits; k++) {
+        rel_distinct dc;
+        dc.n = 0;
+        for (int j = 0; j < k; j++)
+            if (all[j].pred == all[k].pred && f->bind[all[j].pred] >= 0) {
+                dc.pairs[dc.n][0] = k;
+                dc.pairs[dc.n][1] = j;
+                dc.n++;
+            }
+        if (dc.n == 0 || f->bind[all[k].pred] < 0) continue;
+        bool found = false;
+        for (size_t e = 0; e < L->nex && !found; e++) {
+            size_t i = L->ex[e];
+            if (!f->y[i]) continue;
+            for (size_t a = 0; a < ar; a++) vars[a] = f->heads[i * ar + a];
+            found = rel_prove_distinct(f->db, f->bind, all, k + 1, vars, &dc);
+        }
+        if (!found) return false;
+    }
+    return true;
 }
 
 /* variables available on a leaf's clause: the head's and those of its path */
@@ -290,6 +334,7 @@ static tl_status best_split(growctx *g, leafw *L) {
     litvec c1 = {0}, c2 = {0}, pairs = {0};
     ranked *rk = NULL, *ra = NULL;
     size_t *ext = NULL, *ny = NULL, *nn = NULL;
+    signed char *adm = NULL;
     double *gain = NULL;
     int avail[REL_MAX_VARS], navail = avail_vars(g, L, avail);
     L->has = false;
@@ -304,9 +349,15 @@ static tl_status best_split(growctx *g, leafw *L) {
     TL_ALLOC(nn, c1.n ? c1.n : 1);
     TL_TRY(eval_all(g, L, c1.v, c1.n, 1, gain, ny, nn));
     size_t nr = 0, na = 0, ne = 0;
+    /* admissibility (differently_bound) of each one-literal test, asked only where it matters -
+     * for a test that would be the best so far and down the lookahead rankings - and kept */
+    TL_ALLOC(adm, c1.n ? c1.n : 1);
+    memset(adm, -1, c1.n ? c1.n : 1);
+#define ADMISSIBLE(i)                                                                              \
+    (adm[i] < 0 ? (adm[i] = (signed char)differently_bound(g, L, &c1.v[i], 1)) : adm[i])
     for (size_t i = 0; i < c1.n; i++) {
         bool valid = ny[i] >= p->min_leaf && nn[i] >= p->min_leaf;
-        if (valid && gain[i] > L->gain + 1e-12) {
+        if (valid && gain[i] > L->gain + 1e-12 && ADMISSIBLE(i)) {
             L->has = true;
             L->gain = gain[i];
             L->nlits = 1;
@@ -328,12 +379,20 @@ static tl_status best_split(growctx *g, leafw *L) {
     if (p->node_size >= 2 && p->lookahead > 0) {
         qsort(rk, nr, sizeof *rk, cmp_ranked);
         qsort(ra, na, sizeof *ra, cmp_ranked);
-        for (size_t r = 0; r < nr && r < p->lookahead; r++) ext[ne++] = rk[r].i;
-        for (size_t r = 0; r < na && r < p->lookahead; r++) {
+        /* the first `lookahead` admissible tests of each ranking */
+        for (size_t r = 0, taken = 0; r < nr && taken < p->lookahead; r++)
+            if (ADMISSIBLE(rk[r].i)) {
+                ext[ne++] = rk[r].i;
+                taken++;
+            }
+        for (size_t r = 0, taken = 0; r < na && taken < p->lookahead; r++) {
+            if (!ADMISSIBLE(ra[r].i)) continue;
+            taken++;
             bool in = false;
             for (size_t k = 0; k < ne && !in; k++) in = ext[k] == ra[r].i;
             if (!in) ext[ne++] = ra[r].i;
         }
+#undef ADMISSIBLE
     }
     /* the two-literal tests: each extended literal with every literal over the variables it
      * adds to the clause's (stored flat, two literals a test) */
@@ -383,7 +442,8 @@ static tl_status best_split(growctx *g, leafw *L) {
         TL_ALLOC(nn, np);
         TL_TRY(eval_all(g, L, pairs.v, np, 2, gain, ny, nn));
         for (size_t j = 0; j < np; j++)
-            if (ny[j] >= p->min_leaf && nn[j] >= p->min_leaf && gain[j] > L->gain + 1e-12) {
+            if (ny[j] >= p->min_leaf && nn[j] >= p->min_leaf && gain[j] > L->gain + 1e-12 &&
+                differently_bound(g, L, &pairs.v[2 * j], 2)) {
                 L->has = true;
                 L->gain = gain[j];
                 L->nlits = 2;
@@ -398,6 +458,7 @@ done:
     tl_free(rk);
     tl_free(ra);
     tl_free(ext);
+    tl_free(adm);
     tl_free(gain);
     tl_free(ny);
     tl_free(nn);
@@ -640,18 +701,33 @@ static void node_stats(rel_fit *f, const rel_tree *t, double *cnt, double *sum, 
     }
 }
 
+/* the variance (per example) of the gradients reaching node k; NAN when none does */
+static double node_var(const double *cnt, const double *sum, const double *sq, int k) {
+    if (cnt[k] <= 0) return NAN;
+    double m = sum[k] / cnt[k], v = sq[k] / cnt[k] - m * m;
+    return v > 0 ? v : 0;
+}
+
+/* TreeBoostler's generalisation (revision.py, generalize_tree), bottom-up: a split that no
+ * example passes on one side gives way to its other child; a split whose two children are leaves
+ * whose gradients both vary by REL_MIN_VAR or more (neither is a "good" leaf by BoostSRL's
+ * maxScoreToStop) becomes a leaf, to be grown again. */
 static void prune_rec(const rel_fit *f, rel_tree *t, int k, const double *cnt, const double *sum,
                       const double *sq) {
     rel_node *nd = &t->nodes[k];
     if (nd->yes < 0) return;
     prune_rec(f, t, nd->yes, cnt, sum, sq);
     prune_rec(f, t, nd->no, cnt, sum, sq);
+    nd = &t->nodes[k];
+    double vy = node_var(cnt, sum, sq, nd->yes), vn = node_var(cnt, sum, sq, nd->no);
+    if (isnan(vy) || isnan(vn)) {
+        /* the child keeps its own subtree (indices stay valid until the splice) */
+        *nd = t->nodes[isnan(vy) ? nd->no : nd->yes];
+        return;
+    }
     const rel_node *y = &t->nodes[nd->yes], *n = &t->nodes[nd->no];
     if (y->yes >= 0 || n->yes >= 0) return;
-    double gain = sse(cnt[k], sum[k], sq[k]) - sse(cnt[nd->yes], sum[nd->yes], sq[nd->yes]) -
-                  sse(cnt[nd->no], sum[nd->no], sq[nd->no]);
-    if (cnt[nd->yes] < (double)f->p->min_leaf || cnt[nd->no] < (double)f->p->min_leaf ||
-        gain <= 1e-12) {
+    if (vy >= REL_MIN_VAR && vn >= REL_MIN_VAR) {
         nd->yes = nd->no = -1;
         nd->nlits = 0;
     }

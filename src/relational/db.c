@@ -563,8 +563,23 @@ bool tl_rel_db_holds(const tl_rel_db *db, const char *pred, const char *const *a
 /* Depth-first join: picks the remaining literal with the fewest candidate facts given the bound
  * variables (a fully bound one is a lookup), enumerates its matching facts, binds its free
  * variables and recurses; stops at the first complete substitution. */
+/* Whether the complete substitution in vars grounds each pair's two literals differently (dc
+ * NULL: no constraint). */
+static bool distinct_ok(const tl_rel_db *db, const int *bind, const rel_lit *lits,
+                        const rel_distinct *dc, const uint32_t *vars) {
+    if (!dc) return true;
+    for (int k = 0; k < dc->n; k++) {
+        const rel_lit *x = &lits[dc->pairs[k][0]], *y = &lits[dc->pairs[k][1]];
+        size_t ar = db->preds[bind[x->pred]].arity;
+        bool same = true;
+        for (size_t a = 0; a < ar && same; a++) same = vars[x->args[a]] == vars[y->args[a]];
+        if (same) return false;
+    }
+    return true;
+}
+
 static bool prove_rec(const tl_rel_db *db, const int *bind, const rel_lit *lits, int n,
-                      uint32_t done_mask, uint32_t *vars) {
+                      uint32_t done_mask, uint32_t *vars, const rel_distinct *dc) {
     int best = -1, best_arg = -1;
     size_t best_len = SIZE_MAX;
     bool all = true;
@@ -591,10 +606,10 @@ static bool prove_rec(const tl_rel_db *db, const int *bind, const rel_lit *lits,
             best_arg = arg;
         }
     }
-    if (all) return true;
+    if (all) return distinct_ok(db, bind, lits, dc, vars);
     if (best < 0) {
         /* only dropped literals remain: they hold */
-        return true;
+        return distinct_ok(db, bind, lits, dc, vars);
     }
     if (best_len == 0) return false;
     const rel_lit *L = &lits[best];
@@ -626,7 +641,7 @@ static bool prove_rec(const tl_rel_db *db, const int *bind, const rel_lit *lits,
                 ok = false;
             }
         }
-        if (ok && prove_rec(db, bind, lits, n, mask, vars)) {
+        if (ok && prove_rec(db, bind, lits, n, mask, vars, dc)) {
             for (int i = 0; i < nn; i++) vars[newly[i]] = REL_UNBOUND;
             return true;
         }
@@ -637,7 +652,13 @@ static bool prove_rec(const tl_rel_db *db, const int *bind, const rel_lit *lits,
 
 bool rel_prove(const tl_rel_db *db, const int *bind, const rel_lit *lits, int n, uint32_t *vars) {
     if (n <= 0) return true;
-    return prove_rec(db, bind, lits, n, 0, vars);
+    return prove_rec(db, bind, lits, n, 0, vars, NULL);
+}
+
+bool rel_prove_distinct(const tl_rel_db *db, const int *bind, const rel_lit *lits, int n,
+                        uint32_t *vars, const rel_distinct *dc) {
+    if (n <= 0) return true;
+    return prove_rec(db, bind, lits, n, 0, vars, dc);
 }
 
 size_t tl_rel_db_example(const tl_rel_db *db, size_t i, char *buf, size_t cap, int *label,

@@ -15,6 +15,10 @@
 #define REL_UNBOUND UINT32_MAX
 /* BoostSRL's psi_0 (ConditionalModelPerPredicate.log_prior) for RDN learning */
 #define REL_LOG_PRIOR (-1.8)
+/* BoostSRL's maxScoreToStop (WILLSetup: setMaxAcceptableNodeScoreToStop(0.0025)): a side whose
+ * gradients vary less than this per example is a good leaf; TreeBoostler's revision prunes a
+ * split whose two leaves both vary by this or more */
+#define REL_MIN_VAR 0.0025
 #define REL_NODE_LITS 4 /* literals a node holds at most (node_size's upper bound) */
 
 typedef struct {
@@ -107,6 +111,15 @@ int rel_db_find_type(const tl_rel_db *db, const char *name);
  * dropped and holds) has a substitution extending `vars` (var -> constant or REL_UNBOUND).
  * vars is restored before returning. */
 bool rel_prove(const tl_rel_db *db, const int *bind, const rel_lit *lits, int n, uint32_t *vars);
+/* Pairs (i, j) of literals (bound in the store, not dropped) that a proof must ground
+ * differently: some argument of lits[i] takes another constant than the same argument of lits[j]. */
+typedef struct {
+    int n;
+    int pairs[REL_MAX_LITS + REL_NODE_LITS][2];
+} rel_distinct;
+/* rel_prove, with only the substitutions that satisfy dc counted as proofs */
+bool rel_prove_distinct(const tl_rel_db *db, const int *bind, const rel_lit *lits, int n,
+                        uint32_t *vars, const rel_distinct *dc);
 
 /* model */
 tl_status rel_model_new(tl_rel_model **out);
@@ -141,9 +154,10 @@ typedef struct {
  * examples; the model's predicate table gains the predicates used. Leaves are set to the mean
  * gradient of their examples. t may hold a translated tree (revision) or a single leaf. */
 tl_status rel_grow_tree(rel_fit *f, rel_tree *t);
-/* Prunes t bottom-up on the examples: a split whose yes or no side keeps fewer than min_leaf
- * examples or that lowers the squared error by nothing becomes a leaf; a node without literals
- * (all dropped by a mapping) is replaced by its yes subtree. */
+/* Prunes t bottom-up on the examples as TreeBoostler's revision does: a split that no example
+ * passes on one side is replaced by its other child; a split whose two leaves' gradients both
+ * vary by REL_MIN_VAR or more becomes a leaf; a node without literals (all dropped by a mapping)
+ * is replaced by its yes subtree. */
 tl_status rel_prune_tree(rel_fit *f, rel_tree *t);
 /* Adds every store predicate to the model's table; *bind (m->n_preds) and *s2m (db->n_preds),
  * tl_malloc'd, replace the old arrays. */

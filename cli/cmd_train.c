@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dist_common.h"
 #include "nn_common.h"
 
 static const cli_opt train_opts[] = {
@@ -120,7 +121,17 @@ static int run_train(cli_args *a) {
     cli_nn_data test = {0};
     tl_status st;
     const bool rot = cli_flag(a, "rotation-labels");
+    /* under mpirun: data-parallel, each process with its block of the rows (dist_common.h) */
+    cli_dist dist;
+    size_t n_total;
+    if ((rc = cli_dist_begin(&dist)) != 0) return rc;
+    rc = 1;
+    if (dist.size > 1 && rot) {
+        cli_fail("--rotation-labels is not data-parallel yet: run it as one process");
+        goto done;
+    }
     if (cli_nn_load_raw(a, cli_get(a, "data"), true, &ds) != 0) goto done;
+    if (cli_dist_shard(&dist, &ds, &n_total) != 0) goto done;
     size_t n = tl_dataset_rows(ds);
     const size_t d = tl_dataset_cols(ds);
     if (!tl_dataset_has_labels(ds)) {
@@ -159,6 +170,7 @@ static int run_train(cli_args *a) {
     size_t nc;
     const int *y = rot ? y4 : tl_dataset_labels_const(ds);
     if (cli_nn_classes_of(y, rot ? 4 * n : n, &cls, &nc) != 0) goto done;
+    if (cli_dist_classes(&dist, &cls, &nc) != 0) goto done;
     const size_t K = tl_nn_output_dim(nn);
     if (nc == K) {
         st = tl_nn_set_labels(nn, cls, nc);
@@ -185,10 +197,12 @@ static int run_train(cli_args *a) {
         double s = 0, s2 = 0;
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < d; j++) s += TL_AT(X, i, j);
-        const double mean = s / ((double)n * (double)d);
+        if (cli_dist_sum(&dist, &s, 1) != 0) goto done; /* over all the rows of all processes */
+        const double mean = s / ((double)n_total * (double)d);
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < d; j++) s2 += (TL_AT(X, i, j) - mean) * (TL_AT(X, i, j) - mean);
-        const double sd = sqrt(s2 / ((double)n * (double)d));
+        if (cli_dist_sum(&dist, &s2, 1) != 0) goto done;
+        const double sd = sqrt(s2 / ((double)n_total * (double)d));
         shift = (float)mean;
         scale = sd > 0 ? (float)(1.0 / sd) : 1.0f;
     } else if (strcmp(norm, "none") != 0) {
@@ -238,8 +252,16 @@ static int run_train(cli_args *a) {
     cli_info(a, "train: %s on %zu samples of '%s' (%zu classes), %zu trainable parameters", arch, n,
              tl_dataset_name(ds), nc, tl_nn_param_scalars(nn));
     tl_nn_train_result r;
+    if (dist.size > 1) {
+        p.comm = tl_dist_comm(dist.d);
+        p.rows_total = n_total;
+    }
     st = tl_nn_train(nn, &p, x, y, n, &r);
     cli_nn_progress_end();
+    if (dist.rank != 0) { /* rank 0 saves, scores and reports */
+        rc = st == TL_OK || r.nonfinite ? 0 : cli_fail_status(st, "training (rank %d)", dist.rank);
+        goto done;
+    }
     if (st != TL_OK && !r.nonfinite) {
         cli_fail_status(st, "training");
         goto done;
@@ -289,7 +311,8 @@ static int run_train(cli_args *a) {
         tl_json_str(&j, "command", "train");
         tl_json_str(&j, "arch", tl_nn_arch(nn));
         tl_json_str(&j, "output", save);
-        tl_json_int(&j, "n_rows", (long long)n);
+        tl_json_int(&j, "n_rows", (long long)(dist.size > 1 ? n_total : n));
+        if (dist.size > 1) tl_json_int(&j, "processes", dist.size);
         tl_json_int(&j, "n_classes", (long long)nc);
         tl_json_int(&j, "parameters", (long long)tl_nn_param_scalars(nn));
         tl_json_int(&j, "epochs", (long long)r.epochs_run);
@@ -300,7 +323,8 @@ static int run_train(cli_args *a) {
     } else {
         printf("%-18s %s\n", "model", save);
         printf("%-18s %s (%zu parameters)\n", "arch", tl_nn_arch(nn), tl_nn_param_scalars(nn));
-        printf("%-18s %zu samples, %zu classes\n", "train", n, nc);
+        printf("%-18s %zu samples, %zu classes\n", "train", dist.size > 1 ? n_total : n, nc);
+        if (dist.size > 1) printf("%-18s %d (data-parallel)\n", "processes", dist.size);
         printf("%-18s %zu%s\n", "epochs", r.epochs_run, r.stopped_early ? " (early stop)" : "");
         printf("%-18s loss %.4f, accuracy %.2f %%\n", "last epoch", r.train_loss, 100 * r.train_acc);
         if (!isnan(r.val_acc)) printf("%-18s %.2f %% (epoch %zu)\n", "validation", 100 * r.val_acc, r.best_epoch);
@@ -316,7 +340,7 @@ done:
     tl_dataset_free(ds);
     cli_nn_data_free(&test);
     tl_nn_free(nn);
-    return rc;
+    return cli_dist_end(&dist, rc);
 }
 
 const cli_command cmd_train = {"train", "train a neural network (pre-training, or a from-scratch baseline)",

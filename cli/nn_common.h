@@ -37,6 +37,9 @@
         {"patience", "N", "0", "stop after N epochs without a better validation loss (0: never)"}, \
         {"augment", "LIST", "none", "image augmentation: crop:PAD, flip (e.g. crop:2,flip)"},      \
         {"log", "FILE.csv", NULL, "write per-epoch metrics to this CSV"},                          \
+        {"step-log", "FILE.csv", NULL, "write every optimiser step's loss (step,loss) to this CSV"}, \
+        {"checkpoint", "FILE", NULL,                                                               \
+         "save the training state here after every epoch; resume from it when it exists"},        \
         {"test", "SPEC", NULL, "evaluate on this data after training (same --classes)"},           \
         {"export-safetensors", "FILE", NULL, "also write the weights as .safetensors"}
 

@@ -248,7 +248,8 @@ size_t tl_nn_trainer_capacity(const tl_nn_trainer *t) { return t->cap; }
 tl_status tl_nn_trainer_forward(tl_nn_trainer *t, const float *x, size_t B, uint64_t step_seed) {
     tl_status st = TL_OK;
     TL_CHECK(t && x, TL_ERR_INVALID_ARG, "nn_trainer_forward: NULL argument");
-    TL_CHECK(B >= 1 && B <= t->cap, TL_ERR_INVALID_ARG,
+    TL_CHECK((B >= 1 || t->trunk->comm) && B <= t->cap, TL_ERR_INVALID_ARG, /* data-parallel: a
+                                                   process may hold none of a batch */
              "nn_trainer_forward: batch %zu not in 1..%zu (the trainer's capacity)", B, t->cap);
     tl_nn *nn = t->trunk;
     if (x != nn->a[0]) memcpy(nn->a[0], x, B * nn_shape_size(nn->in) * sizeof(float));
@@ -360,3 +361,5 @@ bool tl_nn_trainer_finite(const tl_nn_trainer *t) {
         if (!isfinite(p[i])) return false;
     return true;
 }
+
+size_t *nn_trainer_opt_steps(tl_nn_trainer *t) { return &t->o.t; }

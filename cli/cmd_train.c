@@ -126,6 +126,7 @@ static int run_train(cli_args *a) {
     size_t n_total;
     if ((rc = cli_dist_begin(&dist)) != 0) return rc;
     rc = 1;
+    if (dist.rank != 0) ctx.log = NULL, ctx.progress = NULL; /* rank 0 speaks for the job */
     if (dist.size > 1 && rot) {
         cli_fail("--rotation-labels is not data-parallel yet: run it as one process");
         goto done;
@@ -249,8 +250,10 @@ static int run_train(cli_args *a) {
         x = x4;
         n *= 4;
     }
-    cli_info(a, "train: %s on %zu samples of '%s' (%zu classes), %zu trainable parameters", arch, n,
-             tl_dataset_name(ds), nc, tl_nn_param_scalars(nn));
+    if (dist.rank == 0)
+        cli_info(a, "train: %s on %zu samples of '%s' (%zu classes), %zu trainable parameters%s",
+                 arch, dist.size > 1 ? n_total : n, tl_dataset_name(ds), nc, tl_nn_param_scalars(nn),
+                 dist.size > 1 ? ", data-parallel" : "");
     tl_nn_train_result r;
     if (dist.size > 1) {
         p.comm = tl_dist_comm(dist.d);
@@ -318,6 +321,7 @@ static int run_train(cli_args *a) {
         tl_json_int(&j, "epochs", (long long)r.epochs_run);
         tl_json_int(&j, "best_epoch", (long long)r.best_epoch);
         cli_nn_json_result(&j, &r, tacc, tloss, test.n);
+        if (r.resumed_after) tl_json_int(&j, "resumed_after_epoch", (long long)r.resumed_after);
         tl_json_num(&j, "samples_per_s", r.samples_per_s);
         rc = cli_json_finish(&j);
     } else {
@@ -326,6 +330,8 @@ static int run_train(cli_args *a) {
         printf("%-18s %zu samples, %zu classes\n", "train", dist.size > 1 ? n_total : n, nc);
         if (dist.size > 1) printf("%-18s %d (data-parallel)\n", "processes", dist.size);
         printf("%-18s %zu%s\n", "epochs", r.epochs_run, r.stopped_early ? " (early stop)" : "");
+        if (r.resumed_after)
+            printf("%-18s after epoch %zu, from %s\n", "resumed", r.resumed_after, p.checkpoint);
         printf("%-18s loss %.4f, accuracy %.2f %%\n", "last epoch", r.train_loss, 100 * r.train_acc);
         if (!isnan(r.val_acc)) printf("%-18s %.2f %% (epoch %zu)\n", "validation", 100 * r.val_acc, r.best_epoch);
         if (!isnan(tacc)) printf("%-18s %.2f %% on %zu samples\n", "test accuracy", 100 * tacc, test.n);

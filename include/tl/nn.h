@@ -266,6 +266,8 @@ typedef struct {
     size_t steps;           /* optimiser steps */
     bool stopped_early;     /* patience ran out */
     bool nonfinite;         /* the loss became NaN/Inf; the model holds the last good epoch */
+    size_t resumed_after;   /* epochs a checkpoint had done when this run resumed from it (0:
+                               started afresh) */
 } tl_nn_train_result;
 
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */

@@ -6,7 +6,7 @@
  *
  * Format (host byte order; a checkpoint is for resuming on the same kind of machine, not for
  * exchange - the model file is the .tlm): "TLCKPT01", then nn_ckpt's fixed fields, the two log
- * texts, the tensors, the optimiser buffers (a flag and the values per tensor and buffer), the
+ * texts, the sample order, the tensors, the optimiser buffers (a flag and the values per tensor and buffer), the
  * best snapshot when kept, and an FNV-1a checksum of all of it. Written through tl_wfile
  * (temporary name, fsync, rename), so a crash leaves the previous checkpoint whole. */
 #include <string.h>
@@ -47,6 +47,7 @@ tl_status nn_ckpt_write(const char *path, const tl_nn *nn, const float *best, si
     put(&o, c->log, ll);
     put(&o, &sl, sizeof sl);
     put(&o, c->slog, sl);
+    put(&o, c->perm, (size_t)c->rows * sizeof *c->perm);
     for (size_t i = 0; i < nn->nt; i++) {
         const nn_tensor *T = &nn->t[i];
         put(&o, T->data, T->size * sizeof(float));
@@ -84,7 +85,8 @@ static bool get(rd *in, void *p, size_t n) {
 tl_status nn_ckpt_read(const char *path, tl_nn *nn, float *best, size_t nbest, nn_ckpt *c) {
     tl_status st = TL_OK;
     unsigned char *buf = NULL;
-    size_t len = 0;
+    size_t len = 0, *perm = c->perm;
+    const uint64_t rows = c->rows;
     memset(c, 0, sizeof *c);
     TL_TRY(tli_file_read_all(path, &buf, &len));
     rd in = {buf, len, 0};
@@ -106,6 +108,10 @@ tl_status nn_ckpt_read(const char *path, tl_nn *nn, float *best, size_t nbest, n
     TL_ALLOC(c->slog, sl + 1);
     get(&in, c->slog, sl);
     c->slog[sl] = 0;
+    TL_CHECK(c->rows == rows && get(&in, perm, (size_t)rows * sizeof *perm), TL_ERR_FORMAT,
+             "%s: a checkpoint of %llu rows, but this run has %llu", path,
+             (unsigned long long)c->rows, (unsigned long long)rows);
+    c->perm = perm;
     for (size_t i = 0; i < nn->nt; i++) {
         nn_tensor *T = &nn->t[i];
         TL_CHECK(get(&in, T->data, T->size * sizeof(float)), TL_ERR_FORMAT,

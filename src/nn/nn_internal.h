@@ -171,6 +171,8 @@ typedef struct {
     double best_val;
     tl_nn_train_result r;
     char *log, *slog; /* the CSV logs so far (may be NULL when writing; owned when read) */
+    size_t *perm;     /* (rows) the sample order, shuffled in place epoch after epoch (read into
+                         the caller's array of rows entries) */
 } nn_ckpt;
 /* Write atomically: c, every tensor of nn and its optimiser buffers, best (nbest floats, or NULL). */
 tl_status nn_ckpt_write(const char *path, const tl_nn *nn, const float *best, size_t nbest,

@@ -344,8 +344,10 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
         slog_len = (size_t)snprintf(slog, slog_cap, "step,loss\n");
     }
     if (p->checkpoint && access(p->checkpoint, F_OK) == 0) { /* resume where it stopped */
+        ck.rows = N;
+        ck.perm = perm;
         TL_TRY(nn_ckpt_read(p->checkpoint, nn, best, best ? total : 0, &ck));
-        TL_CHECK(ck.rows == N && ck.seed == p->seed && ck.epochs_done <= p->epochs &&
+        TL_CHECK(ck.seed == p->seed && ck.epochs_done <= p->epochs &&
                      ck.step == ck.epochs_done * steps_per_epoch,
                  TL_ERR_STATE, "%s: a checkpoint of another run (%llu rows, seed %llu, %llu epochs "
                  "done) than this one (%zu rows, seed %llu, %zu epochs): remove it to start afresh",
@@ -358,6 +360,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
         best_val = ck.best_val;
         r = ck.r;
         ep0 = (size_t)ck.epochs_done + 1;
+        r.resumed_after = ep0 - 1;
         if (log) log_len = (size_t)snprintf(log, log_cap, "%s", ck.log);
         if (slog) slog_len = (size_t)snprintf(slog, slog_cap, "%s", ck.slog);
         snapshot(nn, good, true);
@@ -528,7 +531,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
         }
         if (p->checkpoint && (!cm || cm->rank == 0)) {
             nn_ckpt c = {N, p->seed, ep, step, *nn_trainer_opt_steps(trn), since_best, rng, best_val,
-                         r, log, slog};
+                         r, log, slog, perm};
             TL_TRY(nn_ckpt_write(p->checkpoint, nn, best, total, &c));
         }
         if (p->on_epoch) p->on_epoch(p->user, &e);

@@ -62,6 +62,21 @@ expect mpi-one-report 0 "" -- sh -c "$MPIRUN -np 3 $TL train $T --epochs 1 --sav
 expect mpi-bad-data 1 "cannot load" -- $MPIRUN -np 2 "$TL" train --arch "$A" --data "$TMP/none.csv" \
     --save "$TMP/x.tlm" -q
 
+# DANN (the shallow network, Amazon books -> dvd, 300 rows of each): per-step losses of the source
+# loss plus the adaptation loss, through the library (tests/test_dist.c), 1 to 3 processes
+AM=${TL_DATA_DIR:-../shared/data}/amazon_review_dann_5000
+if [ -f "$AM/books_train.svmlight" ] && [ -x "${BUILD:-build}/tests/test_dist" ]; then
+    TD=${BUILD:-build}/tests/test_dist
+    expect mpi-dann-single 0 "" -- "$TD" dann "$AM/books_train.svmlight" "$AM/dvd_train.svmlight" "$TMP/d0.csv"
+    for np in 1 2 3; do
+        expect "mpi-dann-np$np" 0 "" -- $MPIRUN -np $np "$TD" dann "$AM/books_train.svmlight" \
+            "$AM/dvd_train.svmlight" "$TMP/d$np.csv"
+        same_losses "mpi-dann-np$np-losses" "$TMP/d0.csv" "$TMP/d$np.csv"
+    done
+else
+    skip mpi-dann "$AM or ${BUILD:-build}/tests/test_dist is absent"
+fi
+
 # faults: kill one rank after the first checkpoint; the job ends, the checkpoint stays whole,
 # rerunning resumes from it and ends where an uninterrupted run ends
 F="--arch $A $D --epochs 6 --batch 32"

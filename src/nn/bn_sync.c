@@ -62,3 +62,20 @@ void nn_bn_sync_grad(tl_nn *nn, const nn_layer *L, double *tot, size_t B) {
     if (!B) memset(tot, 0, 2 * L->in.c * sizeof *tot);
     sum_all(nn, tot, 2 * L->in.c);
 }
+
+tl_status nn_comm_rows(const tl_nn_comm *cm, size_t n, size_t *lo, size_t *total) {
+    tl_status st = TL_OK;
+    double *c = NULL;
+    const size_t P = (size_t)cm->size;
+    TL_CALLOC(c, P);
+    c[cm->rank] = (double)n;
+    TL_TRY(cm->allreduce(cm->user, c, P, true));
+    *lo = *total = 0;
+    for (size_t r = 0; r < P; r++) {
+        if (r < (size_t)cm->rank) *lo += (size_t)c[r];
+        *total += (size_t)c[r];
+    }
+done:
+    tl_free(c);
+    return st;
+}

@@ -181,6 +181,10 @@ tl_status nn_ckpt_write(const char *path, const tl_nn *nn, const float *best, si
  * best and c; TL_ERR_FORMAT naming the file for a damaged one or one of another network. */
 tl_status nn_ckpt_read(const char *path, tl_nn *nn, float *best, size_t nbest, nn_ckpt *c);
 
+/* Write the whole text of a CSV log to path (atomically; a stream gets the new part: *sent
+ * bytes already written, *stream kept open for the run). train.c. */
+tl_status nn_write_log(const char *path, const char *text, size_t *sent, tl_wfile **stream);
+
 /* The optimiser's step count of a trainer (Adam's bias correction, SGD's first step), for
  * checkpoints. */
 size_t *nn_trainer_opt_steps(tl_nn_trainer *t);
@@ -193,6 +197,9 @@ tl_status nn_sync_attach(tl_nn *nn, const tl_nn_comm *comm);
  * the running statistics exactly as nn_bn_finish would for the whole global batch, and
  * nn->sync_B. */
 void nn_bn_sync_finish(tl_nn *nn, nn_layer *L, const float *x0, double *tot, size_t B);
+/* Data-parallel rows: this process holds n rows; *lo := the rows of the processes before it,
+ * *total := all of them (the rows of process r are global rows lo .. lo + n - 1). */
+tl_status nn_comm_rows(const tl_nn_comm *cm, size_t n, size_t *lo, size_t *total);
 /* Backward: tot (2C) summed over the processes in place (B: this process's samples). */
 void nn_bn_sync_grad(tl_nn *nn, const nn_layer *L, double *tot, size_t B);
 

@@ -192,7 +192,7 @@ static void snapshot(tl_nn *nn, float *buf, bool save) {
  * (a pipe, a terminal, a FIFO: tl_wfile writes those through) is opened once and kept in *stream
  * for the run - reopening a FIFO every epoch would wait for a reader that has gone - and gets each
  * new part as it comes (*sent: bytes of text already written there). */
-static tl_status write_log(const char *path, const char *text, size_t *sent, tl_wfile **stream) {
+tl_status nn_write_log(const char *path, const char *text, size_t *sent, tl_wfile **stream) {
     tl_status st = TL_OK;
     tl_wfile *w = NULL;
     const size_t len = strlen(text);
@@ -452,7 +452,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
         }
         if (slog) {
             step_log_add(slog, slog_cap, &slog_len, sl, steps_per_epoch, step - steps_per_epoch, B, used);
-            TL_TRY(write_log(p->step_log, slog, &slog_sent, &slog_stream));
+            TL_TRY(nn_write_log(p->step_log, slog, &slog_sent, &slog_stream));
         }
         /* a finite loss can still come with an update that overflowed */
         for (size_t t = 0; t < nn->nt; t++)
@@ -527,7 +527,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
                              ep, e.lr, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.seconds,
                              e.samples_per_s);
             if (w > 0 && (size_t)w < log_cap - log_len) log_len += (size_t)w;
-            TL_TRY(write_log(p->log_csv, log, &log_sent, &log_stream));
+            TL_TRY(nn_write_log(p->log_csv, log, &log_sent, &log_stream));
         }
         if (p->checkpoint && (!cm || cm->rank == 0)) {
             nn_ckpt c = {N, p->seed, ep, step, *nn_trainer_opt_steps(trn), since_best, rng, best_val,

@@ -77,6 +77,39 @@ else
     skip mpi-dann "$AM or ${BUILD:-build}/tests/test_dist is absent"
 fi
 
+# the same through the command line's protocol: `tl finetune` (fine-tuning the network trained
+# above on 20 images a class) and `tl finetune --da dann` (Amazon books -> dvd), on 1 process and
+# on 2 and 3; the models they save score the same (accuracy equal, loss within 1e-5 relative)
+# same_model NAME A.tlm B.tlm DATA
+same_model() {
+    ea=$("$TL" evaluate --model "$2" --data "$4" --json -q 2>&1); eb=$("$TL" evaluate --model "$3" --data "$4" --json -q 2>&1)
+    if printf '%s\n%s\n' "$ea" "$eb" | awk '{ a = $0; sub(/.*"accuracy": /, "", a); sub(/,.*/, "", a)
+            l = $0; sub(/.*"loss": /, "", l); sub(/,.*/, "", l); acc[NR] = a; loss[NR] = l }
+        END { d = loss[1] - loss[2]; if (d < 0) d = -d
+              exit !(NR == 2 && acc[1] != "" && acc[1] == acc[2] && d <= 1e-5 * loss[1]) }'; then ok
+    else bad "$1" "$ea / $eb"; fi
+}
+FT="--from $TMP/m0.tlm --data $FM:test --per-class 20 --test $FM:test --epochs 2 --batch 32 --threads 1 --no-guard -q"
+expect mpi-finetune-single 0 "test accuracy" -- "$TL" finetune $FT --save "$TMP/f0.tlm"
+for np in 2 3; do
+    expect "mpi-finetune-np$np" 0 "processes  *$np" -- $MPIRUN -np $np "$TL" finetune $FT --save "$TMP/f$np.tlm"
+    same_model "mpi-finetune-np$np-model" "$TMP/f0.tlm" "$TMP/f$np.tlm" "$FM:test"
+done
+expect mpi-finetune-needs-test 1 "give --test" -- $MPIRUN -np 2 "$TL" finetune --from "$TMP/m0.tlm" \
+    --data "$FM:test" --per-class 20 --epochs 1 --save "$TMP/x.tlm" -q
+if [ -f "$AM/books_train.svmlight" ]; then
+    DA="--da dann --arch dense:50,sigmoid,dense:2 --data $AM/books_train.svmlight --target-unlabelled \
+        $AM/dvd_train.svmlight --test $AM/dvd_test.svmlight --lambda 0.5 --epochs 2 --batch 32 --threads 1 --no-guard -q"
+    expect mpi-dann-cli-single 0 "source only" -- "$TL" finetune $DA --save "$TMP/g0.tlm"
+    expect mpi-dann-cli-np2 0 "processes  *2" -- $MPIRUN -np 2 "$TL" finetune $DA --save "$TMP/g2.tlm"
+    same_model mpi-dann-cli-np2-model "$TMP/g0.tlm" "$TMP/g2.tlm" "$AM/dvd_test.svmlight"
+    # what is not data-parallel yet says so: reverse validation, the statistical losses
+    expect mpi-dann-auto-lambda 1 "give the adaptation weight" -- $MPIRUN -np 2 "$TL" finetune \
+        $(echo "$DA" | sed 's/--lambda 0.5//') --save "$TMP/x.tlm"
+    expect mpi-coral-refused 1 "dann (and the source alone) so far" -- $MPIRUN -np 2 "$TL" finetune \
+        $(echo "$DA" | sed 's/--da dann/--da coral/') --save "$TMP/x.tlm"
+fi
+
 # faults: kill one rank after the first checkpoint; the job ends, the checkpoint stays whole,
 # rerunning resumes from it and ends where an uninterrupted run ends
 F="--arch $A $D --epochs 6 --batch 32"

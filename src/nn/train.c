@@ -268,13 +268,11 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
     /* data-parallel: this process holds rows [lo, lo + n) of N; indices below are global */
     const tl_nn_comm *cm = p->comm && p->comm->size > 1 ? p->comm : NULL;
     size_t lo = 0, N = n;
-    if (cm) {
-        size_t hi;
-        N = p->rows_total;
-        tl_nn_shard(N, cm->rank, cm->size, &lo, &hi);
-        TL_CHECK(hi - lo == n, TL_ERR_SHAPE,
-                 "nn_train: process %d of %d was given %zu rows, but its share of %zu is rows "
-                 "%zu..%zu", cm->rank, cm->size, n, N, lo + 1, hi);
+    if (cm) { /* the rows of the processes before this one come first */
+        TL_TRY(nn_comm_rows(cm, n, &lo, &N));
+        TL_CHECK(!p->rows_total || p->rows_total == N, TL_ERR_SHAPE,
+                 "nn_train: the processes hold %zu rows together, but rows_total says %zu", N,
+                 p->rows_total);
         TL_CHECK(!p->crop_pad && !p->flip, TL_ERR_UNSUPPORTED,
                  "data-parallel training does not augment (crop/flip) yet: train without them");
     }

@@ -23,7 +23,8 @@ DEP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llapacke -lz -lm -lpt
 MPI ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
 ifeq ($(MPI),1)
 MPI_CFLAGS := -DTL_HAVE_MPI $(shell mpicc --showme:compile 2>/dev/null)
-DEP_LIBS += $(shell mpicc --showme:link 2>/dev/null)
+MPI_LIBS := $(shell mpicc --showme:link 2>/dev/null)
+DEP_LIBS += $(MPI_LIBS)
 endif
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow
@@ -175,7 +176,7 @@ install: all $(BUILD)/$(SONAME)
 	install -m 644 include/tl.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/tl/*.h $(DESTDIR)$(PREFIX)/include/tl/
 	install -m 755 bin/tl $(DESTDIR)$(PREFIX)/bin/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define TL_VERSION_STRING "\(.*\)"/\1/p' include/tl/core.h)|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@MPI_LIBS@|$(MPI_LIBS)|' -e 's|@VERSION@|$(shell sed -n 's/^#define TL_VERSION_STRING "\(.*\)"/\1/p' include/tl/core.h)|' \
 	    libtl.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libtl.pc
 
 format:

@@ -228,6 +228,21 @@ void tl_nn_shard(size_t n, int rank, int size, size_t *lo, size_t *hi) {
     *hi = n / P * (R + 1) + n % P * (R + 1) / P;
 }
 
+/* A NaN or infinite loss at step s (0-based) of epoch ep: the model gets back the last good
+ * parameters, r says so, and the error names the epoch and step. */
+static tl_status loss_stop(tl_nn *nn, float *good, tl_nn_train_result *r, size_t ep, size_t s,
+                           double loss, double lr) {
+    snapshot(nn, good, false);
+    r->nonfinite = true;
+    r->epochs_run = ep;
+    r->best_epoch = ep - 1;
+    return tl_fail(TL_ERR_NONFINITE,
+                   "training stopped: the loss became %s at epoch %zu, step %zu (lr %g); the model "
+                   "keeps the parameters from %s%.0zu",
+                   isnan(loss) ? "NaN" : "infinite", ep, s + 1, lr,
+                   ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+}
+
 /* Data-parallel: the sum over the processes of n values of buf (nothing without comm). */
 static tl_status sum_all(const tl_nn_comm *cm, void *buf, size_t n, bool dbl) {
     return cm ? cm->allreduce(cm->user, buf, n, dbl) : TL_OK;
@@ -394,15 +409,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
             sl[2 * s] = loss * (double)nl;
             sl[2 * s + 1] = (double)h;
             if (!cm && !isfinite(loss)) { /* data-parallel: checked on the sums at the epoch's end */
-                snapshot(nn, good, false);
-                r.nonfinite = true;
-                r.epochs_run = ep;
-                r.best_epoch = ep - 1;
-                st = tl_fail(TL_ERR_NONFINITE,
-                             "training stopped: the loss became %s at epoch %zu, step %zu (lr %g); "
-                             "the model keeps the parameters from %s%.0zu",
-                             isnan(loss) ? "NaN" : "infinite", ep, s + 1, lr,
-                             ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+                st = loss_stop(nn, good, &r, ep, s, loss, lr);
                 goto done;
             }
             sum_loss += loss * (double)nl;
@@ -435,15 +442,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
                 sum_loss += sl[2 * s];
                 hits_ep += (size_t)sl[2 * s + 1];
                 if (!isfinite(sl[2 * s])) {
-                    snapshot(nn, good, false);
-                    r.nonfinite = true;
-                    r.epochs_run = ep;
-                    r.best_epoch = ep - 1;
-                    st = tl_fail(TL_ERR_NONFINITE,
-                                 "training stopped: the loss became %s at epoch %zu, step %zu; the "
-                                 "model keeps the parameters from %s%.0zu",
-                                 isnan(sl[2 * s]) ? "NaN" : "infinite", ep, s + 1,
-                                 ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+                    st = loss_stop(nn, good, &r, ep, s, sl[2 * s], lr);
                     goto done;
                 }
             }

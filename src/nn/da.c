@@ -79,6 +79,23 @@ static void softmax_rows(const float *z, size_t B, size_t K, float *P) {
     }
 }
 
+/* A NaN or infinite loss (source `loss`, adaptation `la`) at step s (0-based) of epoch ep: the
+ * network gets back the last good parameters, r says so, the error names epoch, step, lambda. */
+static tl_status da_loss_stop(tl_nn *nn, const float *good, tl_nn_train_result *r,
+                              tl_nn_da_method m, size_t ep, size_t s, double loss, double la,
+                              double lam, double lr) {
+    memcpy(nn->pblock, good, nn->p_total * sizeof *good);
+    r->nonfinite = true;
+    r->epochs_run = ep;
+    r->best_epoch = ep - 1;
+    return tl_fail(TL_ERR_NONFINITE,
+                   "adaptation (%s) stopped: the %s loss became %s at epoch %zu, step %zu "
+                   "(lambda %g, lr %g); the model keeps the parameters from %s%.0zu",
+                   tl_nn_da_name(m), isfinite(loss) ? "adaptation" : "source",
+                   isnan(isfinite(loss) ? la : loss) ? "NaN" : "infinite", ep, s + 1, lam, lr,
+                   ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+}
+
 tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, const int *ys,
                          size_t ns, const float *xt, size_t nt, tl_nn_train_result *res) {
     tl_status st = TL_OK;
@@ -295,16 +312,7 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
             sl[3 * s + 1] = (double)h;
             sl[3 * s + 2] = la;
             if (!cm && (!isfinite(loss) || !isfinite(la))) { /* data-parallel: on the sums below */
-                memcpy(nn->pblock, good, nn->p_total * sizeof *good);
-                r.nonfinite = true;
-                r.epochs_run = ep;
-                r.best_epoch = ep - 1;
-                st = tl_fail(TL_ERR_NONFINITE,
-                             "adaptation (%s) stopped: the %s loss became %s at epoch %zu, step %zu "
-                             "(lambda %g, lr %g); the model keeps the parameters from %s%.0zu",
-                             tl_nn_da_name(p->method), isfinite(loss) ? "adaptation" : "source",
-                             isnan(isfinite(loss) ? la : loss) ? "NaN" : "infinite", ep, s + 1, lam, lr,
-                             ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+                st = da_loss_stop(nn, good, &r, p->method, ep, s, loss, la, lam, lr);
                 goto done;
             }
             sum += loss * (double)nls;
@@ -329,15 +337,10 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
                 sum += sl[3 * s];
                 hits += (size_t)sl[3 * s + 1];
                 if (!isfinite(sl[3 * s]) || !isfinite(sl[3 * s + 2])) {
-                    memcpy(nn->pblock, good, nn->p_total * sizeof *good);
-                    r.nonfinite = true;
-                    r.epochs_run = ep;
-                    r.best_epoch = ep - 1;
-                    st = tl_fail(TL_ERR_NONFINITE,
-                                 "adaptation (%s) stopped: the loss became NaN or infinite at epoch "
-                                 "%zu, step %zu; the model keeps the parameters from %s%.0zu",
-                                 tl_nn_da_name(p->method), ep, s + 1,
-                                 ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+                    const double lp = (double)(step - spe + s) / (double)total;
+                    st = da_loss_stop(nn, good, &r, p->method, ep, s, sl[3 * s], sl[3 * s + 2],
+                                      p->lambda * (p->lambda_schedule ? tl_nn_dann_lambda(lp) : 1.0),
+                                      nn_schedule_lr(tp, step - spe + s, spe));
                     goto done;
                 }
             }

@@ -17,6 +17,16 @@ PKGS := openblas matio
 DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 DEP_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llapacke -lz -lm -lpthread
 
+# MPI (src/dist/): built in when mpicc is found (Open MPI: libopenmpi-dev openmpi-bin), unless
+# MPI=0; only src/dist/ sees mpi.h, everything links -lmpi. Without it `tl` says so when asked
+# to distribute.
+MPI ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
+ifeq ($(MPI),1)
+MPI_CFLAGS := -DTL_HAVE_MPI $(shell mpicc --showme:compile 2>/dev/null)
+MPI_LIBS := $(shell mpicc --showme:link 2>/dev/null)
+DEP_LIBS += $(MPI_LIBS)
+endif
+
 WARN := -Wall -Wextra -Wpedantic -Wshadow
 # The stable interface compiles without TL_STATIC_LINKING_ONLY (see include/tl.h): the examples
 # are built that way, so a program that sticks to it is shown to need nothing more.
@@ -64,6 +74,8 @@ bin/tl: $(BUILD)/tl
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/src/dist/%.o: CFLAGS_ALL += $(MPI_CFLAGS)
 
 $(BUILD)/libtl.a: $(LIB_OBJ)
 	@rm -f $@
@@ -164,7 +176,7 @@ install: all $(BUILD)/$(SONAME)
 	install -m 644 include/tl.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/tl/*.h $(DESTDIR)$(PREFIX)/include/tl/
 	install -m 755 bin/tl $(DESTDIR)$(PREFIX)/bin/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define TL_VERSION_STRING "\(.*\)"/\1/p' include/tl/core.h)|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@MPI_LIBS@|$(MPI_LIBS)|' -e 's|@VERSION@|$(shell sed -n 's/^#define TL_VERSION_STRING "\(.*\)"/\1/p' include/tl/core.h)|' \
 	    libtl.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libtl.pc
 
 format:

@@ -33,7 +33,7 @@ QUICK=${BENCH_QUICK:-0}
 OUT=bench/out
 THREADS=${BENCH_THREADS:-2}
 export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
-ALL_SUITES="core instance guard feature nn hetero multisource relational deep_da"
+ALL_SUITES="core instance guard feature nn hetero multisource relational deep_da mpi"
 BENCH="$BUILD/bench/bench_core"
 REF=bench/ref_core.py
 CMD_PREFIX=""
@@ -608,6 +608,13 @@ suite_relational() {
 suite_deep_da() {
     say "bench: suite deep_da (bench/deep_da_speed.sh)"
     BUILD="$BUILD" PY="$PY" sh bench/deep_da_speed.sh
+}
+
+# ---- suite "mpi" (issue 17): `mpirun -np 2` (1 thread each) against one process with 2 threads,
+# the all-reduce alone, and the cost model (bench/mpi.sh, its own table: bench/out/mpi.md).
+suite_mpi() {
+    say "bench: suite mpi (bench/mpi.sh)"
+    BUILD="$BUILD" PY="$PY" FMNIST="$FMNIST" sh bench/mpi.sh
 }
 
 suites=${*:-$ALL_SUITES}

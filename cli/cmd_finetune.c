@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dist_common.h"
 #include "nn_common.h"
 
 static int run_finetune(cli_args *a);
@@ -140,13 +141,30 @@ static bool parse_shape(const char *s, size_t d, size_t shape[3]) {
     return true;
 }
 
+/* Under mpirun: the task's training rows are this process's block (cli_dist_shard); the network
+ * trains over the job; every process scores the whole --test set, which is therefore required;
+ * the guard (other learners on the rows) is not data-parallel yet and is left out, said so. */
+static int dist_task(const cli_args *a, const cli_dist *dist, tl_task *task, tl_run_opts *o,
+                     tl_ctx *ctx) {
+    if (dist->size <= 1) return 0;
+    if (!cli_get(a, "test"))
+        return cli_fail("over %d processes each holds a part of the training rows: give --test, "
+                        "the held-out rows every process scores", dist->size);
+    tl_task_set_comm(task, tl_dist_comm(dist->d));
+    if (o->guard && dist->rank == 0)
+        cli_warn("the negative-transfer guard is not data-parallel yet: left out (--no-guard)");
+    o->guard = false;
+    if (dist->rank != 0) ctx->log = NULL, ctx->progress = NULL;
+    return 0;
+}
+
 /* tl finetune --da: deep domain adaptation through tl_transfer_run. */
 /* The protocol on the task, then the outputs (the network, its safetensors export, the
  * pipeline), the warnings and the report: the same for fine-tuning and for deep adaptation.
  * what names the stage in a failure. Returns the exit code. */
 static int run_and_report(const cli_args *a, tl_task *task, const tl_params *mp,
                           const tl_run_opts *o, const char *what, const char *save,
-                          const char *save_pipe) {
+                          const char *save_pipe, const cli_dist *dist) {
     tl_report *rep = NULL;
     tl_pipeline *pipe = NULL;
     char *text = NULL;
@@ -155,6 +173,10 @@ static int run_and_report(const cli_args *a, tl_task *task, const tl_params *mp,
     cli_nn_progress_end();
     if (st != TL_OK) {
         cli_fail_status(st, "%s", what);
+        goto done;
+    }
+    if (dist->rank != 0) { /* rank 0 saves and reports for the job */
+        rc = 0;
         goto done;
     }
     const tl_nn *tuned = tl_model_network(tl_pipeline_model(pipe));
@@ -166,6 +188,7 @@ static int run_and_report(const cli_args *a, tl_task *task, const tl_params *mp,
         goto done;
     }
     cli_transfer_warn(rep);
+    if (dist->size > 1) printf("%-22s %d (data-parallel)\n", "processes", dist->size);
     st = cli_flag(a, "json") ? tl_report_json(rep, "finetune", &text) : tl_report_text(rep, &text);
     if (st != TL_OK) {
         cli_fail_status(st, "rendering the report");
@@ -205,9 +228,17 @@ static int run_da(cli_args *a) {
     tl_task *task = NULL;
     char *arch = NULL;
     int *cls = NULL;
+    cli_dist dist;
+    size_t ns_total, nt_total;
+    if ((rc = cli_dist_begin(&dist)) != 0) {
+        tl_params_free(mp);
+        return rc;
+    }
     rc = 1;
     if (cli_nn_load_raw(a, cli_get(a, "data"), true, &src) != 0) goto done;
     if (cli_nn_load_raw(a, tgt, false, &tg) != 0) goto done;
+    if (cli_dist_shard(&dist, &src, &ns_total) != 0 || cli_dist_shard(&dist, &tg, &nt_total) != 0)
+        goto done;
     if (test && cli_nn_load_raw(a, test, false, &ts) != 0) goto done;
     if (!tl_dataset_has_labels(src)) {
         cli_fail("'%s' has no labels: the source must be labelled", tl_dataset_name(src));
@@ -215,6 +246,7 @@ static int run_da(cli_args *a) {
     }
     size_t nc;
     if (cli_nn_classes_of(tl_dataset_labels_const(src), tl_dataset_rows(src), &cls, &nc) != 0) goto done;
+    if (cli_dist_classes(&dist, &cls, &nc) != 0) goto done;
     if (from) {
         if (load_model(a, from, &net) != 0) goto done;
     } else {
@@ -261,10 +293,11 @@ static int run_da(cli_args *a) {
     tl_run_opts o = tl_run_opts_default();
     o.ctx = &ctx;
     o.guard = !cli_flag(a, "no-guard");
-    cli_info(a, "finetune --da %s: %zu labelled source rows of '%s', %zu unlabelled target rows of '%s'",
-             cli_get(a, "da"), tl_dataset_rows(src), tl_dataset_name(src), tl_dataset_rows(tg),
-             tl_dataset_name(tg));
-    rc = run_and_report(a, task, mp, &o, "adaptation", save, save_pipe);
+    if (dist_task(a, &dist, task, &o, &ctx) != 0) goto done;
+    if (dist.rank == 0)
+        cli_info(a, "finetune --da %s: %zu labelled source rows of '%s', %zu unlabelled target rows of '%s'",
+                 cli_get(a, "da"), ns_total, tl_dataset_name(src), nt_total, tl_dataset_name(tg));
+    rc = run_and_report(a, task, mp, &o, "adaptation", save, save_pipe, &dist);
 done:
     free(arch);
     tl_free(cls);
@@ -274,7 +307,7 @@ done:
     tl_dataset_free(ts);
     tl_nn_free(net);
     tl_params_free(mp);
-    return rc;
+    return cli_dist_end(&dist, rc);
 }
 
 static int run_finetune(cli_args *a) {
@@ -301,9 +334,16 @@ static int run_finetune(cli_args *a) {
     tl_nn *net = NULL;
     tl_dataset *tr = NULL, *ts = NULL;
     tl_task *task = NULL;
+    cli_dist dist;
+    size_t n_total;
+    if ((rc = cli_dist_begin(&dist)) != 0) {
+        tl_params_free(mp);
+        return rc;
+    }
     rc = 1;
     if (load_model(a, from, &net) != 0) goto done;
     if (cli_nn_load_raw(a, cli_get(a, "data"), true, &tr) != 0) goto done;
+    if (cli_dist_shard(&dist, &tr, &n_total) != 0) goto done;
     if (test && cli_nn_load_raw(a, test, false, &ts) != 0) goto done;
     size_t ti;
     if ((st = tl_task_create(&task)) != TL_OK ||
@@ -320,13 +360,15 @@ static int run_finetune(cli_args *a) {
     o.ctx = &ctx;
     o.guard = !cli_flag(a, "no-guard");
     o.scratch_baseline = !cli_flag(a, "no-baseline");
-    cli_info(a, "finetune: %s on %zu samples of '%s'", from, tl_dataset_rows(tr), tl_dataset_name(tr));
-    rc = run_and_report(a, task, mp, &o, "fine-tuning", save, save_pipe);
+    if (dist_task(a, &dist, task, &o, &ctx) != 0) goto done;
+    if (dist.rank == 0)
+        cli_info(a, "finetune: %s on %zu samples of '%s'", from, n_total, tl_dataset_name(tr));
+    rc = run_and_report(a, task, mp, &o, "fine-tuning", save, save_pipe, &dist);
 done:
     tl_task_free(task);
     tl_dataset_free(tr);
     tl_dataset_free(ts);
     tl_nn_free(net);
     tl_params_free(mp);
-    return rc;
+    return cli_dist_end(&dist, rc);
 }

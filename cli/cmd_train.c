@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dist_common.h"
 #include "nn_common.h"
 
 static const cli_opt train_opts[] = {
@@ -109,22 +110,27 @@ static float *turn_images(const float *x, size_t n, size_t C, size_t S) {
 }
 
 /* --input-norm MODE over the rows of X[0..nX): auto (the mean and standard deviation of every
- * value), none, or SHIFT,SCALE. false after a message on a bad MODE. */
-bool cli_nn_input_norm(const char *norm, const tl_mat *X, size_t nX, float *shift, float *scale) {
+ * value, over every process's rows under mpirun), none, or SHIFT,SCALE. */
+int cli_nn_input_norm(const char *norm, const tl_mat *X, size_t nX, const cli_dist *dist,
+                      float *shift, float *scale) {
     *shift = 0.0f;
     *scale = 1.0f;
     if (strcmp(norm, "auto") == 0) {
-        double s = 0, s2 = 0, cnt = 0;
-        for (size_t m = 0; m < nX; m++)
+        double sc[2] = {0, 0}; /* the sum of the values, their count */
+        for (size_t m = 0; m < nX; m++) {
             for (size_t i = 0; i < X[m].rows; i++)
-                for (size_t j = 0; j < X[m].cols; j++) s += TL_AT(X[m], i, j);
-        for (size_t m = 0; m < nX; m++) cnt += (double)X[m].rows * (double)X[m].cols;
-        const double mean = s / cnt;
+                for (size_t j = 0; j < X[m].cols; j++) sc[0] += TL_AT(X[m], i, j);
+            sc[1] += (double)X[m].rows * (double)X[m].cols;
+        }
+        if (dist && cli_dist_sum(dist, sc, 2) != 0) return 1;
+        const double mean = sc[0] / sc[1];
+        double s2 = 0;
         for (size_t m = 0; m < nX; m++)
             for (size_t i = 0; i < X[m].rows; i++)
                 for (size_t j = 0; j < X[m].cols; j++)
                     s2 += (TL_AT(X[m], i, j) - mean) * (TL_AT(X[m], i, j) - mean);
-        const double sd = sqrt(s2 / cnt);
+        if (dist && cli_dist_sum(dist, &s2, 1) != 0) return 1;
+        const double sd = sqrt(s2 / sc[1]);
         *shift = (float)mean;
         *scale = sd > 0 ? (float)(1.0 / sd) : 1.0f;
     } else if (strcmp(norm, "none") != 0) {
@@ -137,10 +143,10 @@ bool cli_nn_input_norm(const char *norm, const tl_mat *X, size_t nX, float *shif
         }
         if (!ok) {
             cli_fail("--input-norm: '%s' is not auto, none or SHIFT,SCALE", norm);
-            return false;
+            return 2;
         }
     }
-    return true;
+    return 0;
 }
 
 static int run_train(cli_args *a) {
@@ -165,7 +171,18 @@ static int run_train(cli_args *a) {
     cli_nn_data test = {0};
     tl_status st;
     const bool rot = cli_flag(a, "rotation-labels");
+    /* under mpirun: data-parallel, each process with its block of the rows (dist_common.h) */
+    cli_dist dist;
+    size_t n_total;
+    if ((rc = cli_dist_begin(&dist)) != 0) return rc;
+    rc = 1;
+    if (dist.rank != 0) ctx.log = NULL, ctx.progress = NULL; /* rank 0 speaks for the job */
+    if (dist.size > 1 && rot) {
+        cli_fail("--rotation-labels is not data-parallel yet: run it as one process");
+        goto done;
+    }
     if (cli_nn_load_raw(a, cli_get(a, "data"), true, &ds) != 0) goto done;
+    if (cli_dist_shard(&dist, &ds, &n_total) != 0) goto done;
     size_t n = tl_dataset_rows(ds);
     const size_t d = tl_dataset_cols(ds);
     if (!tl_dataset_has_labels(ds)) {
@@ -204,6 +221,7 @@ static int run_train(cli_args *a) {
     size_t nc;
     const int *y = rot ? y4 : tl_dataset_labels_const(ds);
     if (cli_nn_classes_of(y, rot ? 4 * n : n, &cls, &nc) != 0) goto done;
+    if (cli_dist_classes(&dist, &cls, &nc) != 0) goto done;
     const size_t K = tl_nn_output_dim(nn);
     if (nc == K) {
         st = tl_nn_set_labels(nn, cls, nc);
@@ -226,8 +244,9 @@ static int run_train(cli_args *a) {
     float shift, scale;
     {
         tl_mat X = tl_dataset_dense(ds);
-        if (!cli_nn_input_norm(cli_get(a, "input-norm"), &X, 1, &shift, &scale)) {
-            rc = 2;
+        int nrc = cli_nn_input_norm(cli_get(a, "input-norm"), &X, 1, &dist, &shift, &scale);
+        if (nrc) {
+            rc = nrc;
             goto done;
         }
     }
@@ -261,11 +280,21 @@ static int run_train(cli_args *a) {
         x = x4;
         n *= 4;
     }
-    cli_info(a, "train: %s on %zu samples of '%s' (%zu classes), %zu trainable parameters", arch, n,
-             tl_dataset_name(ds), nc, tl_nn_param_scalars(nn));
+    if (dist.rank == 0)
+        cli_info(a, "train: %s on %zu samples of '%s' (%zu classes), %zu trainable parameters%s",
+                 arch, dist.size > 1 ? n_total : n, tl_dataset_name(ds), nc, tl_nn_param_scalars(nn),
+                 dist.size > 1 ? ", data-parallel" : "");
     tl_nn_train_result r;
+    if (dist.size > 1) {
+        p.comm = tl_dist_comm(dist.d);
+        p.rows_total = n_total;
+    }
     st = tl_nn_train(nn, &p, x, y, n, &r);
     cli_nn_progress_end();
+    if (dist.rank != 0) { /* rank 0 saves, scores and reports */
+        rc = st == TL_OK || r.nonfinite ? 0 : cli_fail_status(st, "training (rank %d)", dist.rank);
+        goto done;
+    }
     if (st != TL_OK && !r.nonfinite) {
         cli_fail_status(st, "training");
         goto done;
@@ -315,19 +344,24 @@ static int run_train(cli_args *a) {
         tl_json_str(&j, "command", "train");
         tl_json_str(&j, "arch", tl_nn_arch(nn));
         tl_json_str(&j, "output", save);
-        tl_json_int(&j, "n_rows", (long long)n);
+        tl_json_int(&j, "n_rows", (long long)(dist.size > 1 ? n_total : n));
+        if (dist.size > 1) tl_json_int(&j, "processes", dist.size);
         tl_json_int(&j, "n_classes", (long long)nc);
         tl_json_int(&j, "parameters", (long long)tl_nn_param_scalars(nn));
         tl_json_int(&j, "epochs", (long long)r.epochs_run);
         tl_json_int(&j, "best_epoch", (long long)r.best_epoch);
         cli_nn_json_result(&j, &r, tacc, tloss, test.n);
+        if (r.resumed_after) tl_json_int(&j, "resumed_after_epoch", (long long)r.resumed_after);
         tl_json_num(&j, "samples_per_s", r.samples_per_s);
         rc = cli_json_finish(&j);
     } else {
         printf("%-18s %s\n", "model", save);
         printf("%-18s %s (%zu parameters)\n", "arch", tl_nn_arch(nn), tl_nn_param_scalars(nn));
-        printf("%-18s %zu samples, %zu classes\n", "train", n, nc);
+        printf("%-18s %zu samples, %zu classes\n", "train", dist.size > 1 ? n_total : n, nc);
+        if (dist.size > 1) printf("%-18s %d (data-parallel)\n", "processes", dist.size);
         printf("%-18s %zu%s\n", "epochs", r.epochs_run, r.stopped_early ? " (early stop)" : "");
+        if (r.resumed_after)
+            printf("%-18s after epoch %zu, from %s\n", "resumed", r.resumed_after, p.checkpoint);
         printf("%-18s loss %.4f, accuracy %.2f %%\n", "last epoch", r.train_loss, 100 * r.train_acc);
         if (!isnan(r.val_acc)) printf("%-18s %.2f %% (epoch %zu)\n", "validation", 100 * r.val_acc, r.best_epoch);
         if (!isnan(tacc)) printf("%-18s %.2f %% on %zu samples\n", "test accuracy", 100 * tacc, test.n);
@@ -342,7 +376,7 @@ done:
     tl_dataset_free(ds);
     cli_nn_data_free(&test);
     tl_nn_free(nn);
-    return rc;
+    return cli_dist_end(&dist, rc);
 }
 
 const cli_command cmd_train = {"train", "train a neural network (pre-training, or a from-scratch baseline)",

@@ -264,6 +264,8 @@ bool cli_nn_train_params(const cli_args *a, tl_nn_train_params *p) {
         }
     }
     p->log_csv = cli_get(a, "log");
+    p->step_log = cli_get(a, "step-log");
+    p->checkpoint = cli_get(a, "checkpoint");
     uint64_t seed;
     if (!cli_get_u64(a, "seed", &seed)) return false;
     p->seed = seed;

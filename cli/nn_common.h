@@ -6,6 +6,7 @@
 #define TL_CLI_NN_COMMON_H
 
 #include "cli.h"
+#include "dist_common.h"
 #include "tl/nn.h"
 
 /* --data and what is taken from it */
@@ -37,6 +38,9 @@
         {"patience", "N", "0", "stop after N epochs without a better validation loss (0: never)"}, \
         {"augment", "LIST", "none", "image augmentation: crop:PAD, flip (e.g. crop:2,flip)"},      \
         {"log", "FILE.csv", NULL, "write per-epoch metrics to this CSV"},                          \
+        {"step-log", "FILE.csv", NULL, "write every optimiser step's loss (step,loss) to this CSV"}, \
+        {"checkpoint", "FILE", NULL,                                                               \
+         "save the training state here after every epoch; resume from it when it exists"},        \
         {"test", "SPEC", NULL, "evaluate on this data after training (same --classes)"},           \
         {"export-safetensors", "FILE", NULL, "also write the weights as .safetensors"}
 
@@ -83,7 +87,10 @@ int cli_nn_eval(tl_nn *nn, const cli_nn_data *d, double *acc, double *loss, cli_
  * --input-norm over the rows of X[0..nX) (false after a message); the multi-task form itself
  * (train_tasks.c), run when --tasks is given. */
 bool cli_nn_parse_shape(const char *s, size_t d, size_t shape[3]);
-bool cli_nn_input_norm(const char *norm, const tl_mat *X, size_t nX, float *shift, float *scale);
+/* dist (NULL: one process): under mpirun, auto's sums run over every process's rows. Returns 0, or
+ * the exit code after a message (2: a bad MODE; 1: the job failed). */
+int cli_nn_input_norm(const char *norm, const tl_mat *X, size_t nX, const cli_dist *dist,
+                      float *shift, float *scale);
 int cli_train_tasks(cli_args *a);
 /* Load --model FILE (path); with a "model-task" option given, task NAME of a multi-task model. Prints
  * the reason and returns non-zero on failure. */

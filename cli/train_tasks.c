@@ -160,8 +160,9 @@ int cli_train_tasks(cli_args *a) {
         }
     }
     float shift, scale;
-    if (!cli_nn_input_norm(cli_get(a, "input-norm"), X, T, &shift, &scale)) {
-        rc = 2;
+    int nrc = cli_nn_input_norm(cli_get(a, "input-norm"), X, T, NULL, &shift, &scale);
+    if (nrc) {
+        rc = nrc;
         goto done;
     }
     tl_nn *trunk = tl_nn_mtl_trunk(m);

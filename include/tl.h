@@ -31,5 +31,6 @@
 #include "tl/pipeline.h"
 #include "tl/validate.h"
 #include "tl/auto.h"
+#include "tl/dist.h"
 
 #endif

@@ -35,6 +35,9 @@ for extra in "$@"; do
     esac
 done
 [ -d /usr/share/datasets/fashion-mnist ] || need="$need dataset-fashion-mnist"
+# MPI (src/dist/: `mpirun -np N tl train ...`; make test runs its cases on 1 to 3 processes)
+command -v mpicc >/dev/null 2>&1 || need="$need libopenmpi-dev"
+command -v mpirun >/dev/null 2>&1 || need="$need openmpi-bin"
 if [ -n "$pyneed" ]; then
     if [ "$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1; then need="$need$pyneed"; else
         echo "install-deps: without$pyneed the Python package's tests are skipped" >&2; fi

@@ -47,6 +47,7 @@ done
 [ -f tests/docs.sh ] && run_one "docs" env BUILD="$BUILD" sh tests/docs.sh
 [ -f tests/apidoc.sh ] && run_one "api-reference" sh tests/apidoc.sh
 [ -f tests/python.sh ] && run_one "python" env BUILD="$BUILD" sh tests/python.sh
+[ -f tests/mpi.sh ] && run_one "mpi" sh tests/mpi.sh
 if [ -n "$skips" ]; then
     echo "skipped (not run, not counted as passed):"
     printf '%s' "$skips"

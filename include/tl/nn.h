@@ -188,6 +188,20 @@ typedef struct {
     double samples_per_s;  /* training samples per second this epoch */
 } tl_nn_epoch;
 
+/* Data-parallel training (src/dist/ fills one from MPI; the network code knows only this):
+ * `size` processes each hold a block of the rows (tl_nn_shard), run the same steps on the rows of
+ * each global batch they hold, and sum through `allreduce`: the gradient block once a step, batch
+ * norm's per-channel sums at each batch-norm layer, the metrics once an epoch. */
+typedef struct tl_nn_comm {
+    int rank; /* this process, 0..size-1 */
+    int size; /* processes in the job */
+    /* Sum buf (n values, double when dbl, else float) over all processes, in place. */
+    tl_status (*allreduce)(void *user, void *buf, size_t n, bool dbl);
+    void *user; /* passed to allreduce */
+} tl_nn_comm;
+/* The rows [*lo, *hi) of n that process rank of size holds: contiguous blocks, floor(n r / size). */
+void tl_nn_shard(size_t n, int rank, int size, size_t *lo, size_t *hi);
+
 /* Training settings (tl_nn_train_params_default, then change what you need). */
 typedef struct tl_nn_train_params tl_nn_train_params;
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */
@@ -225,6 +239,20 @@ struct tl_nn_train_params {
     void *user;             /* passed to on_epoch */
     const tl_ctx *ctx;      /* threads, log, progress ("epoch 3/10 loss 0.4312 acc 84.1% ..."),
                                may be NULL */
+    /* data-parallel (NULL: one process). With comm, tl_nn_train's x, y, n are this process's
+     * block of the rows: the blocks of processes 0, 1, ... end to end are the data (tl_nn_shard
+     * cuts such blocks); every process takes the same steps on the same
+     * global batches and ends with the same parameters. Not with crop/flip or dropout masks that
+     * must match a one-process run (dropout is seeded by the row's place in the local batch). */
+    const tl_nn_comm *comm;
+    size_t rows_total;      /* with comm: the rows of all processes together, checked when not
+                               0 */
+    const char *step_log;   /* CSV "step,loss" of every optimiser step (rewritten atomically each
+                               epoch; with comm, the global batch's loss), NULL = none */
+    const char *checkpoint; /* written atomically at the end of every epoch (parameters, optimiser
+                               state, shuffling state, the figures so far; with comm by rank 0);
+                               when the file exists at the start, training resumes from it.
+                               NULL = none */
 };
 #endif
 
@@ -241,6 +269,8 @@ typedef struct {
     size_t steps;           /* optimiser steps */
     bool stopped_early;     /* patience ran out */
     bool nonfinite;         /* the loss became NaN/Inf; the model holds the last good epoch */
+    size_t resumed_after;   /* epochs a checkpoint had done when this run resumed from it (0:
+                               started afresh) */
 } tl_nn_train_result;
 
 #ifdef TL_STATIC_LINKING_ONLY /* the typed interface (see tl.h) */

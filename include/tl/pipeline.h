@@ -55,6 +55,12 @@ const char *tl_task_name(const tl_task *t, size_t i); /* its rows' name, or its 
 tl_status tl_task_set_labelled(tl_task *t, size_t domain, tl_dataset *rows);
 /* Held-out rows of a domain (borrowed), scored instead of the domain's own rows. */
 tl_status tl_task_set_test(tl_task *t, size_t domain, tl_dataset *rows);
+/* Data-parallel (src/dist/): the task's domains hold this process's block of rows of a job
+ * whose processes comm joins (borrowed; NULL: one process). The networks of the model family
+ * (fine-tuning, deep-da with dann) train over the job; held-out test rows stay whole on every
+ * process. */
+void tl_task_set_comm(tl_task *t, const tl_nn_comm *comm);
+const tl_nn_comm *tl_task_comm(const tl_task *t);
 /* Draws labelled rows out of a domain's own (labelled) rows, seeded: per_class > 0 draws up to
  * that many of each class, else `count` rows at random. The drawn rows become the domain's
  * labelled rows; when the domain has no test set, the other rows become it (so the drawn rows

@@ -89,21 +89,24 @@ void nn_bn_stats(const nn_layer *L, const float *x, const float *x0, size_t B, d
     }
 }
 
+void nn_bn_set_stats(tl_nn *nn, nn_layer *L, size_t c, double mean, double var, double m) {
+    float *rm = nn->t[L->rm].data, *rv = nn->t[L->rv].data;
+    if (var < 0) var = 0;
+    L->s_mean[c] = (float)mean;
+    L->s_invstd[c] = (float)(1.0 / sqrt(var + BN_EPS));
+    rm[c] = (float)((1.0 - BN_MOMENTUM) * rm[c] + BN_MOMENTUM * mean);
+    const double unb = m > 1 ? var * m / (m - 1) : var;
+    rv[c] = (float)((1.0 - BN_MOMENTUM) * rv[c] + BN_MOMENTUM * unb);
+}
+
 void nn_bn_finish(tl_nn *nn, nn_layer *L, const float *x0, const double *tot, size_t B) {
     const size_t C = L->in.c, HW = L->in.h * L->in.w;
-    float *rm = nn->t[L->rm].data, *rv = nn->t[L->rv].data;
     const double m = (double)(B * HW);
     for (size_t c = 0; c < C; c++) {
         /* sum and sum of squares about a pilot value (the batch's first element of the channel),
          * which removes the cancellation of E[x^2] - E[x]^2 for data far from 0 */
         const double pilot = x0[c * HW], mean = tot[2 * c] / m, dm = mean - pilot;
-        double var = tot[2 * c + 1] / m - dm * dm;
-        if (var < 0) var = 0;
-        L->s_mean[c] = (float)mean;
-        L->s_invstd[c] = (float)(1.0 / sqrt(var + BN_EPS));
-        rm[c] = (float)((1.0 - BN_MOMENTUM) * rm[c] + BN_MOMENTUM * mean);
-        const double unb = m > 1 ? var * m / (m - 1) : var;
-        rv[c] = (float)((1.0 - BN_MOMENTUM) * rv[c] + BN_MOMENTUM * unb);
+        nn_bn_set_stats(nn, L, c, mean, tot[2 * c + 1] / m - dm * dm, m);
     }
 }
 

@@ -79,6 +79,23 @@ static void softmax_rows(const float *z, size_t B, size_t K, float *P) {
     }
 }
 
+/* A NaN or infinite loss (source `loss`, adaptation `la`) at step s (0-based) of epoch ep: the
+ * network gets back the last good parameters, r says so, the error names epoch, step, lambda. */
+static tl_status da_loss_stop(tl_nn *nn, const float *good, tl_nn_train_result *r,
+                              tl_nn_da_method m, size_t ep, size_t s, double loss, double la,
+                              double lam, double lr) {
+    memcpy(nn->pblock, good, nn->p_total * sizeof *good);
+    r->nonfinite = true;
+    r->epochs_run = ep;
+    r->best_epoch = ep - 1;
+    return tl_fail(TL_ERR_NONFINITE,
+                   "adaptation (%s) stopped: the %s loss became %s at epoch %zu, step %zu "
+                   "(lambda %g, lr %g); the model keeps the parameters from %s%.0zu",
+                   tl_nn_da_name(m), isfinite(loss) ? "adaptation" : "source",
+                   isnan(isfinite(loss) ? la : loss) ? "NaN" : "infinite", ep, s + 1, lam, lr,
+                   ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+}
+
 tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, const int *ys,
                          size_t ns, const float *xt, size_t nt, tl_nn_train_result *res) {
     tl_status st = TL_OK;
@@ -86,6 +103,10 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
     int *yi = NULL, *yb = NULL, *yv = NULL;
     size_t *perm = NULL, *tperm = NULL;
     float *good = NULL, *best = NULL, *xv = NULL, *P = NULL, *Tm = NULL, *w = NULL;
+    double *sl = NULL; /* per step of an epoch: source loss sum, hits, adaptation loss share */
+    char *slog = NULL;
+    size_t slog_len = 0, slog_cap = 0, slog_sent = 0;
+    tl_wfile *slog_stream = NULL;
     tl_nn_train_result r;
     memset(&r, 0, sizeof r);
     r.val_loss = r.val_acc = NAN;
@@ -96,6 +117,20 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
     TL_CHECK(ns >= 2, TL_ERR_EMPTY, "nn_da_train: %zu source rows (at least 2)", ns);
     TL_CHECK(!adapt || nt >= 2, TL_ERR_EMPTY, "adaptation (%s): %zu unlabelled target rows (at least 2)",
              tl_nn_da_name(p->method), nt);
+    /* data-parallel: this process holds source rows [ls, ls + ns) of NS and target rows
+     * [lt, lt + nt) of NT; the sample order is drawn over the global indices, so every process
+     * takes the steps one process would take and keeps the rows of each batch it holds */
+    const tl_nn_comm *cm = tp->comm && tp->comm->size > 1 ? tp->comm : NULL;
+    TL_CHECK(!tp->checkpoint, TL_ERR_UNSUPPORTED,
+             "checkpoints are written by plain training and fine-tuning, not deep adaptation yet");
+    size_t ls = 0, lt = 0, NS = ns, NT = nt;
+    if (cm) {
+        TL_CHECK(p->method == TL_NN_DA_NONE || p->method == TL_NN_DA_DANN, TL_ERR_UNSUPPORTED,
+                 "data-parallel deep adaptation runs dann (and the source alone) so far; %s needs "
+                 "the whole batch's features on one process", tl_nn_da_name(p->method));
+        TL_TRY(nn_comm_rows(cm, ns, &ls, &NS));
+        TL_TRY(nn_comm_rows(cm, nt, &lt, &NT));
+    }
     const size_t d = nn_shape_size(nn->in), K = tl_nn_output_dim(nn);
     for (size_t i = 0; i < ns * d; i++)
         TL_CHECK(isfinite(xs[i]), TL_ERR_NONFINITE, "nn_da_train: source sample %zu, value %zu is %f",
@@ -126,14 +161,15 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
     /* the source split, drawn as tl_nn_train draws it */
     tl_rng rng;
     tl_rng_seed(&rng, tp->seed);
-    TL_ALLOC(perm, ns);
-    for (size_t i = 0; i < ns; i++) perm[i] = i;
-    const size_t nval = (size_t)floor(tp->val_fraction * (double)ns), ntr = ns - nval;
+    TL_ALLOC(perm, NS);
+    for (size_t i = 0; i < NS; i++) perm[i] = i;
+    const size_t nval = (size_t)floor(tp->val_fraction * (double)NS), ntr = NS - nval;
     TL_CHECK(ntr >= 2, TL_ERR_EMPTY, "nn_da_train: the validation split leaves %zu source rows", ntr);
-    if (nval) tl_rng_shuffle(&rng, perm, ns);
+    if (nval) tl_rng_shuffle(&rng, perm, NS);
     size_t *trr = perm + nval;
     const size_t bs = tp->batch_size < ntr ? tp->batch_size : ntr;
     TL_TRY(tl_nn_trainer_create(nn, tp, adapt ? 2 * bs : bs, &tr));
+    TL_TRY(nn_sync_attach(nn, cm));
     const char *head = NULL;
     if (adapt && (p->method == TL_NN_DA_DANN || p->method == TL_NN_DA_CDAN || p->method == TL_NN_DA_CDAN_E)) {
         const char *disc = p->disc && p->disc[0] ? p->disc : "dense:2";
@@ -150,25 +186,28 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
         }
         tl_nn *hn;
         TL_TRY(tl_nn_trainer_head(tr, head, &hn));
+        TL_TRY(nn_sync_attach(hn, cm));
         TL_CHECK(tl_nn_output_dim(hn) == 2, TL_ERR_SHAPE,
                  "the domain discriminator '%s' has %zu outputs; it needs 2 (source, target)", disc,
                  tl_nn_output_dim(hn));
     }
     if (adapt) {
-        TL_ALLOC(tperm, nt);
-        for (size_t i = 0; i < nt; i++) tperm[i] = i;
-        tl_rng_shuffle(&rng, tperm, nt);
+        TL_ALLOC(tperm, NT);
+        for (size_t i = 0; i < NT; i++) tperm[i] = i;
+        tl_rng_shuffle(&rng, tperm, NT);
         TL_ALLOC(P, 2 * bs * K);
     }
     TL_ALLOC(yb, 2 * bs);
     TL_ALLOC(good, nn->p_total);
     memcpy(good, nn->pblock, nn->p_total * sizeof *good);
+    size_t nvl = 0; /* the held-out source rows this process holds */
     if (nval) {
         TL_ALLOC(xv, nval * d);
         TL_ALLOC(yv, nval);
         for (size_t i = 0; i < nval; i++) {
-            memcpy(xv + i * d, xs + perm[i] * d, d * sizeof *xv);
-            yv[i] = ys[perm[i]];
+            if (perm[i] < ls || perm[i] >= ls + ns) continue;
+            memcpy(xv + nvl * d, xs + (perm[i] - ls) * d, d * sizeof *xv);
+            yv[nvl++] = ys[perm[i] - ls];
         }
         if (tp->patience) {
             TL_ALLOC(best, nn->p_total);
@@ -183,6 +222,12 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
     const size_t total = spe * tp->epochs;
     size_t step = 0, tcur = 0, since = 0, trained = 0;
     double best_val = INFINITY, t0 = tli_seconds();
+    TL_ALLOC(sl, 3 * spe);
+    if (tp->step_log) {
+        slog_cap = 64 + 32 * total;
+        TL_ALLOC(slog, slog_cap);
+        slog_len = (size_t)snprintf(slog, slog_cap, "step,loss\n");
+    }
     for (size_t ep = 1; ep <= tp->epochs; ep++) {
         if (tp->shuffle) tl_rng_shuffle(&rng, trr, ntr);
         double sum = 0, lr = tp->lr;
@@ -190,21 +235,29 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
         for (size_t s = 0; s < spe; s++, step++) {
             const size_t b0 = s * bs, nb = used - b0 < bs ? used - b0 : bs;
             float *in = tl_nn_trainer_input(tr);
+            size_t nls = 0, nlt = 0; /* the batch's source and target rows this process holds */
             for (size_t b = 0; b < nb; b++) {
-                memcpy(in + b * d, xs + trr[b0 + b] * d, d * sizeof *in);
-                yb[b] = yi[trr[b0 + b]];
+                const size_t g = trr[b0 + b];
+                if (g < ls || g >= ls + ns) continue;
+                memcpy(in + nls * d, xs + (g - ls) * d, d * sizeof *in);
+                yb[nls++] = yi[g - ls];
             }
-            size_t B = nb;
+            size_t B = nls;
             if (adapt) { /* as many target rows, drawn without replacement, reshuffled each pass */
                 for (size_t b = 0; b < nb; b++) {
-                    if (tcur == nt) {
-                        tl_rng_shuffle(&rng, tperm, nt);
+                    if (tcur == NT) {
+                        tl_rng_shuffle(&rng, tperm, NT);
                         tcur = 0;
                     }
-                    memcpy(in + (nb + b) * d, xt + tperm[tcur++] * d, d * sizeof *in);
+                    const size_t g = tperm[tcur++];
+                    if (g < lt || g >= lt + nt) continue;
+                    memcpy(in + (nls + nlt++) * d, xt + (g - lt) * d, d * sizeof *in);
                 }
-                B = 2 * nb;
+                B = nls + nlt;
             }
+            /* each process's losses are its share of the global batch's means */
+            const double fs = (double)nls / (double)nb, ft = (double)nlt / (double)nb,
+                         fb = (double)B / (double)(adapt ? 2 * nb : nb);
             const double prog = (double)step / (double)total;
             const double lam = p->lambda * (p->lambda_schedule ? tl_nn_dann_lambda(prog) : 1.0);
             tl_nn_trainer_set_grl(tr, lam);
@@ -213,11 +266,12 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
             float *dout;
             TL_TRY(tl_nn_trainer_output(tr, NULL, &out, &dout, NULL));
             size_t h = 0;
-            double loss = tl_nn_loss_xent(out, yb, NULL, nb, K, 1.0, dout, &h), la = 0;
-            if (adapt && p->entropy > 0)
-                la += p->entropy * tl_nn_loss_entropy(out + nb * K, NULL, nb, K, p->entropy, dout + nb * K);
-            if (adapt && p->lambda > 0) {
-                for (size_t b = 0; b < B; b++) yb[b] = b >= nb; /* domain labels */
+            double loss = nls ? tl_nn_loss_xent(out, yb, NULL, nls, K, fs, dout, &h) : 0.0, la = 0;
+            if (adapt && p->entropy > 0 && nlt)
+                la += ft * p->entropy *
+                      tl_nn_loss_entropy(out + nls * K, NULL, nlt, K, ft * p->entropy, dout + nls * K);
+            if (adapt && p->lambda > 0 && (!cm || p->method == TL_NN_DA_DANN)) {
+                for (size_t b = 0; b < B; b++) yb[b] = b >= nls; /* domain labels */
                 const float *f;
                 float *gf;
                 switch (p->method) {
@@ -225,7 +279,7 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
                     const float *dz;
                     float *ddz;
                     TL_TRY(tl_nn_trainer_output(tr, head, &dz, &ddz, NULL));
-                    la += lam * tl_nn_loss_xent(dz, yb, NULL, B, 2, 1.0, ddz, NULL);
+                    if (B) la += fb * lam * tl_nn_loss_xent(dz, yb, NULL, B, 2, fb, ddz, NULL);
                     break;
                 }
                 case TL_NN_DA_DAN:
@@ -254,26 +308,51 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
                 }
                 }
             }
-            if (!isfinite(loss) || !isfinite(la)) {
-                memcpy(nn->pblock, good, nn->p_total * sizeof *good);
-                r.nonfinite = true;
-                r.epochs_run = ep;
-                r.best_epoch = ep - 1;
-                st = tl_fail(TL_ERR_NONFINITE,
-                             "adaptation (%s) stopped: the %s loss became %s at epoch %zu, step %zu "
-                             "(lambda %g, lr %g); the model keeps the parameters from %s%.0zu",
-                             tl_nn_da_name(p->method), isfinite(loss) ? "adaptation" : "source",
-                             isnan(isfinite(loss) ? la : loss) ? "NaN" : "infinite", ep, s + 1, lam, lr,
-                             ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+            sl[3 * s] = loss * (double)nls;
+            sl[3 * s + 1] = (double)h;
+            sl[3 * s + 2] = la;
+            if (!cm && (!isfinite(loss) || !isfinite(la))) { /* data-parallel: on the sums below */
+                st = da_loss_stop(nn, good, &r, p->method, ep, s, loss, la, lam, lr);
                 goto done;
             }
-            sum += loss * (double)nb;
+            sum += loss * (double)nls;
             hits += h;
-            seen += nb;
+            seen += nls;
             TL_TRY(tl_nn_trainer_backward(tr));
+            if (cm) { /* the one all-reduce of the step: trunk's and heads' gradients */
+                size_t ng;
+                float *gb = tl_nn_trainer_grads(tr, &ng);
+                TL_TRY(cm->allreduce(cm->user, gb, ng, false));
+            }
             lr = nn_schedule_lr(tp, step, spe);
             TL_TRY(tl_nn_trainer_step(tr, lr));
-            trained += B;
+            trained += adapt ? 2 * nb : nb;
+        }
+        if (cm) { /* the epoch's figures over all processes */
+            TL_TRY(cm->allreduce(cm->user, sl, 3 * spe, true));
+            sum = 0;
+            hits = 0;
+            seen = used;
+            for (size_t s = 0; s < spe; s++) {
+                sum += sl[3 * s];
+                hits += (size_t)sl[3 * s + 1];
+                if (!isfinite(sl[3 * s]) || !isfinite(sl[3 * s + 2])) {
+                    const double lp = (double)(step - spe + s) / (double)total;
+                    st = da_loss_stop(nn, good, &r, p->method, ep, s, sl[3 * s], sl[3 * s + 2],
+                                      p->lambda * (p->lambda_schedule ? tl_nn_dann_lambda(lp) : 1.0),
+                                      nn_schedule_lr(tp, step - spe + s, spe));
+                    goto done;
+                }
+            }
+        }
+        if (slog) { /* the source loss plus the adaptation loss of each step's global batch */
+            for (size_t s = 0; s < spe; s++) {
+                const size_t nb = used - s * bs < bs ? used - s * bs : bs;
+                int wr = snprintf(slog + slog_len, slog_cap - slog_len, "%zu,%.9g\n", step - spe + s + 1,
+                                  sl[3 * s] / (double)nb + sl[3 * s + 2]);
+                if (wr > 0 && (size_t)wr < slog_cap - slog_len) slog_len += (size_t)wr;
+            }
+            TL_TRY(nn_write_log(tp->step_log, slog, &slog_sent, &slog_stream));
         }
         if (!tl_nn_trainer_finite(tr)) {
             memcpy(nn->pblock, good, nn->p_total * sizeof *good);
@@ -295,7 +374,18 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
         bool stop = false;
         double vl = NAN, va = NAN;
         if (nval) {
-            TL_TRY(tl_nn_evaluate(nn, xv, yv, nval, &va, &vl));
+            if (!cm) TL_TRY(tl_nn_evaluate(nn, xv, yv, nval, &va, &vl));
+            else { /* each process scores the held-out rows it holds; summed */
+                double v[2] = {0, 0};
+                if (nvl) {
+                    TL_TRY(tl_nn_evaluate(nn, xv, yv, nvl, &v[1], &v[0]));
+                    v[0] *= (double)nvl;
+                    v[1] *= (double)nvl;
+                }
+                TL_TRY(cm->allreduce(cm->user, v, 2, true));
+                vl = v[0] / (double)nval;
+                va = v[1] / (double)nval;
+            }
             if (vl < best_val) {
                 best_val = vl;
                 r.best_epoch = ep;
@@ -326,9 +416,18 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
     if (best) memcpy(nn->pblock, best, nn->p_total * sizeof *best);
     r.seconds = tli_seconds() - t0;
     r.samples_per_s = r.seconds > 0 ? (double)trained / r.seconds : 0;
+    if (slog_stream) {
+        tl_wfile *ls2 = slog_stream;
+        slog_stream = NULL;
+        TL_TRY(tl_wfile_commit(ls2));
+    }
 done:
+    if (nn) nn_sync_attach(nn, NULL);
     tl_nn_trainer_free(tr);
     if (res) *res = r;
+    tl_free(sl);
+    tl_free(slog);
+    tl_wfile_abort(slog_stream);
     tl_free(yi);
     tl_free(yb);
     tl_free(yv);

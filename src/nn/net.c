@@ -100,6 +100,7 @@ void tl_nn_free(tl_nn *nn) {
     tl_free(nn->arch);
     tl_free(nn->labels);
     tl_free(nn->label_names);
+    tl_free(nn->sync_buf);
     nn_pool_free(nn->pool);
     tl_free(nn->ws);
     tl_free(nn);
@@ -361,6 +362,7 @@ tl_status tl_nn_set_label_names(tl_nn *nn, const char *names) {
         memcpy(d, names, n + 1);
     }
     tl_free(nn->label_names);
+    tl_free(nn->sync_buf);
     nn->label_names = d;
 done:
     return st;
@@ -613,6 +615,7 @@ typedef struct {
     size_t li, B;
     int phase;
     bool train, need_dx, upd;
+    size_t Bg; /* batch norm's count: the global batch when synchronised (bn_sync.c), else 0 */
 } job;
 
 static void slice_of(const job *j, size_t k, size_t *b0, size_t *nb) {
@@ -696,7 +699,7 @@ static size_t fwd_fused(tl_nn *nn, size_t i, size_t upto, size_t B, size_t k) {
     bool relu = i + 2 < upto && nn->layers[i + 2].kind == NN_RELU && nn->layers[i + 2].src == i + 2 &&
                 !read_later(nn, i + 2, i + 2, upto);
     const size_t last = i + (relu ? 2 : 1);
-    job j = {nn, i, B, 1, false, false, false};
+    job j = {nn, i, B, 1, false, false, false, 0};
     size_t b0, nb;
     slice_of(&j, k, &b0, &nb);
     if (!nb) return last - i + 1;
@@ -717,7 +720,7 @@ static void fwd_all_part(void *v, size_t k) {
             continue;
         }
         const nn_layer *L = &fa->nn->layers[i];
-        job j = {fa->nn, i, fa->B, 1, fa->nn->train && !L->frozen, false, false};
+        job j = {fa->nn, i, fa->B, 1, fa->nn->train && !L->frozen, false, false, 0};
         fwd_part(&j, k);
         i++;
     }
@@ -738,12 +741,13 @@ static void forward_range(tl_nn *nn, size_t B, size_t upto) {
     }
     for (size_t i = 0; i < upto; i++) {
         nn_layer *L = &nn->layers[i];
-        job j = {nn, i, B, 1, nn->train && !L->frozen, false, false};
+        job j = {nn, i, B, 1, nn->train && !L->frozen, false, false, 0};
         if (L->kind == NN_BN && j.train) {
             j.phase = 0;
             nn_pool_run(nn->pool, nn->nthreads, fwd_part, &j);
             reduce_bn(nn, L->in.c);
-            nn_bn_finish(nn, L, nn->a[L->src], nn->bn_red, B);
+            if (nn->comm) nn_bn_sync_finish(nn, L, nn->a[L->src], nn->bn_red, B);
+            else nn_bn_finish(nn, L, nn->a[L->src], nn->bn_red, B);
             j.phase = 1;
         }
         nn_pool_run(nn->pool, nn->nthreads, fwd_part, &j);
@@ -791,7 +795,7 @@ static void bwd_part(void *v, size_t k) {
         break;
     case NN_BN:
         if (j->phase == 0) nn_bn_grad_sums(nn, L, x, dy, nb, j->train, nn->scr[k].red);
-        else if (dx) nn_bn_dx(nn, L, x, dy, dx, nb, j->train, nn->bn_red, j->B);
+        else if (dx) nn_bn_dx(nn, L, x, dy, dx, nb, j->train, nn->bn_red, j->Bg ? j->Bg : j->B);
         break;
     case NN_DROPOUT:
         if (dx) nn_dropout_backward(nn, i, dy, dx, nb, b0, j->train);
@@ -844,12 +848,17 @@ void nn_backward_batch(tl_nn *nn, size_t B) {
             for (size_t e = 0; e < m; e++) gd[e] += tp[e];
         }
         job j = {nn, i, B, 1, nn->train && !L->frozen, nn->want_input_grad || ii > first,
-                 nn_layer_trainable(nn, i)};
+                 nn_layer_trainable(nn, i), 0};
         if (L->kind == NN_BN) {
             j.phase = 0;
             nn_pool_run(nn->pool, nn->nthreads, bwd_part, &j);
             reduce_bn(nn, L->in.c);
-            if (j.upd) nn_bn_grad_finish(nn, L, nn->bn_red, j.train);
+            if (!B) memset(nn->bn_red, 0, 2 * L->in.c * sizeof *nn->bn_red);
+            if (j.upd) nn_bn_grad_finish(nn, L, nn->bn_red, j.train); /* this process's share */
+            if (nn->comm && j.train) { /* dx needs the sums of the whole global batch */
+                nn_bn_sync_grad(nn, L, nn->bn_red, B);
+                j.Bg = nn->sync_B;
+            }
             j.phase = 1;
         }
         nn_pool_run(nn->pool, nn->nthreads, bwd_part, &j);

@@ -155,7 +155,53 @@ struct tl_nn {
     /* extra gradients added at named layers: tap[i] (cap, size of activation i), added into
      * g[i] when the backward sweep reaches it; NULL = none (owned by the trainer) */
     float **tap;
+    /* data-parallel training (bn_sync.c): batch norm's sums are summed over the processes of
+     * comm (NULL: one process); sync_buf (2 x largest channel count + 1) doubles, sync_B the
+     * global batch of the last synchronised forward */
+    const tl_nn_comm *comm;
+    double *sync_buf;
+    size_t sync_B;
 };
+
+/* ---- training checkpoints (checkpoint.c) ---- */
+/* The loop's state at the end of an epoch (fixed fields first, then the two texts). */
+typedef struct {
+    uint64_t rows, seed, epochs_done, step, opt_t, since_best;
+    tl_rng rng;
+    double best_val;
+    tl_nn_train_result r;
+    char *log, *slog; /* the CSV logs so far (may be NULL when writing; owned when read) */
+    size_t *perm;     /* (rows) the sample order, shuffled in place epoch after epoch (read into
+                         the caller's array of rows entries) */
+} nn_ckpt;
+/* Write atomically: c, every tensor of nn and its optimiser buffers, best (nbest floats, or NULL). */
+tl_status nn_ckpt_write(const char *path, const tl_nn *nn, const float *best, size_t nbest,
+                        const nn_ckpt *c);
+/* Read into nn's tensors and optimiser buffers (allocated as this run's optimiser has them),
+ * best and c; TL_ERR_FORMAT naming the file for a damaged one or one of another network. */
+tl_status nn_ckpt_read(const char *path, tl_nn *nn, float *best, size_t nbest, nn_ckpt *c);
+
+/* Write the whole text of a CSV log to path (atomically; a stream gets the new part: *sent
+ * bytes already written, *stream kept open for the run). train.c. */
+tl_status nn_write_log(const char *path, const char *text, size_t *sent, tl_wfile **stream);
+
+/* The optimiser's step count of a trainer (Adam's bias correction, SGD's first step), for
+ * checkpoints. */
+size_t *nn_trainer_opt_steps(tl_nn_trainer *t);
+
+/* ---- batch norm across processes (bn_sync.c) ---- */
+/* Attach comm to nn (allocating its buffer; NULL detaches and frees it). */
+tl_status nn_sync_attach(tl_nn *nn, const tl_nn_comm *comm);
+/* Forward: the statistics of layer L from this process's reduced sums tot (2C, about the pilot
+ * x0[c*HW] of its B local samples) and every other process's; sets the batch mean, 1/std and
+ * the running statistics exactly as nn_bn_finish would for the whole global batch, and
+ * nn->sync_B. */
+void nn_bn_sync_finish(tl_nn *nn, nn_layer *L, const float *x0, double *tot, size_t B);
+/* Data-parallel rows: this process holds n rows; *lo := the rows of the processes before it,
+ * *total := all of them (the rows of process r are global rows lo .. lo + n - 1). */
+tl_status nn_comm_rows(const tl_nn_comm *cm, size_t n, size_t *lo, size_t *total);
+/* Backward: tot (2C) summed over the processes in place (B: this process's samples). */
+void nn_bn_sync_grad(tl_nn *nn, const nn_layer *L, double *tot, size_t B);
 
 /* ---- network driver (net.c) ---- */
 /* Ensure the workspace holds `batch` samples (reallocates only when it must grow). */
@@ -216,6 +262,9 @@ void nn_gap_backward(const nn_layer *L, const float *dy, float *dx, size_t B);
  * a trained layer, as it passes dW = NULL to the other layers), then bn_dx on each slice. */
 void nn_bn_stats(const nn_layer *L, const float *x, const float *x0, size_t B, double *red);
 void nn_bn_finish(tl_nn *nn, nn_layer *L, const float *x0, const double *tot, size_t B);
+/* Channel c's batch mean and biased variance over m values: the batch scratch and the running
+ * statistics (PyTorch's update, unbiased variance). */
+void nn_bn_set_stats(tl_nn *nn, nn_layer *L, size_t c, double mean, double var, double m);
 void nn_bn_apply(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B, bool train);
 /* Evaluation-mode affine of channel c: y = x * scale + shift, exactly as nn_bn_apply computes it. */
 void nn_bn_eval_affine(const tl_nn *nn, const nn_layer *L, size_t c, float *scale, float *shift);

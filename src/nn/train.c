@@ -12,6 +12,7 @@
  * count. */
 #include <errno.h>
 #include <math.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -191,7 +192,7 @@ static void snapshot(tl_nn *nn, float *buf, bool save) {
  * (a pipe, a terminal, a FIFO: tl_wfile writes those through) is opened once and kept in *stream
  * for the run - reopening a FIFO every epoch would wait for a reader that has gone - and gets each
  * new part as it comes (*sent: bytes of text already written there). */
-static tl_status write_log(const char *path, const char *text, size_t *sent, tl_wfile **stream) {
+tl_status nn_write_log(const char *path, const char *text, size_t *sent, tl_wfile **stream) {
     tl_status st = TL_OK;
     tl_wfile *w = NULL;
     const size_t len = strlen(text);
@@ -217,11 +218,57 @@ done:
     return st;
 }
 
+void tl_nn_shard(size_t n, int rank, int size, size_t *lo, size_t *hi) {
+    if (size < 1) size = 1;
+    if (rank < 0) rank = 0;
+    if (rank >= size) rank = size - 1;
+    /* floor(n r / size) without overflow for any n below 2^64 / size */
+    const size_t P = (size_t)size, R = (size_t)rank;
+    *lo = n / P * R + n % P * R / P;
+    *hi = n / P * (R + 1) + n % P * (R + 1) / P;
+}
+
+/* A NaN or infinite loss at step s (0-based) of epoch ep: the model gets back the last good
+ * parameters, r says so, and the error names the epoch and step. */
+static tl_status loss_stop(tl_nn *nn, float *good, tl_nn_train_result *r, size_t ep, size_t s,
+                           double loss, double lr) {
+    snapshot(nn, good, false);
+    r->nonfinite = true;
+    r->epochs_run = ep;
+    r->best_epoch = ep - 1;
+    return tl_fail(TL_ERR_NONFINITE,
+                   "training stopped: the loss became %s at epoch %zu, step %zu (lr %g); the model "
+                   "keeps the parameters from %s%.0zu",
+                   isnan(loss) ? "NaN" : "infinite", ep, s + 1, lr,
+                   ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+}
+
+/* Data-parallel: the sum over the processes of n values of buf (nothing without comm). */
+static tl_status sum_all(const tl_nn_comm *cm, void *buf, size_t n, bool dbl) {
+    return cm ? cm->allreduce(cm->user, buf, n, dbl) : TL_OK;
+}
+
+/* Append "step,loss" lines for the steps of one epoch (sl: per step the loss sum and hits of
+ * the global batch) to the step log text. */
+static void step_log_add(char *slog, size_t cap, size_t *len, const double *sl, size_t steps,
+                         size_t first_step, size_t B, size_t used) {
+    for (size_t s = 0; s < steps; s++) {
+        const size_t nb = used - s * B < B ? used - s * B : B;
+        int w = snprintf(slog + *len, cap - *len, "%zu,%.9g\n", first_step + s + 1, sl[2 * s] / (double)nb);
+        if (w > 0 && (size_t)w < cap - *len) *len += (size_t)w;
+    }
+}
+
 tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, const int *y,
                       size_t n, tl_nn_train_result *res) {
     tl_status st = TL_OK;
     int *yi = NULL, *yb = NULL;
-    size_t *perm = NULL;
+    size_t *perm = NULL, *va_loc = NULL;
+    double *sl = NULL;  /* per step of an epoch: loss sum, hits (summed over the processes) */
+    char *slog = NULL;  /* the step log so far */
+    size_t slog_len = 0, slog_cap = 0, slog_sent = 0;
+    tl_wfile *slog_stream = NULL;
+    nn_ckpt ck = {0};
     float *good = NULL, *best = NULL;
     char *log = NULL;
     size_t log_len = 0, log_cap = 0, log_sent = 0;
@@ -233,6 +280,17 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
     TL_CHECK(nn && x && y, TL_ERR_INVALID_ARG, "nn_train: NULL argument");
     TL_TRY(tl_nn_train_params_check(p));
     TL_CHECK(n >= 1, TL_ERR_EMPTY, "nn_train: no training samples");
+    /* data-parallel: this process holds rows [lo, lo + n) of N; indices below are global */
+    const tl_nn_comm *cm = p->comm && p->comm->size > 1 ? p->comm : NULL;
+    size_t lo = 0, N = n;
+    if (cm) { /* the rows of the processes before this one come first */
+        TL_TRY(nn_comm_rows(cm, n, &lo, &N));
+        TL_CHECK(!p->rows_total || p->rows_total == N, TL_ERR_SHAPE,
+                 "nn_train: the processes hold %zu rows together, but rows_total says %zu", N,
+                 p->rows_total);
+        TL_CHECK(!p->crop_pad && !p->flip, TL_ERR_UNSUPPORTED,
+                 "data-parallel training does not augment (crop/flip) yet: train without them");
+    }
     const size_t d = nn_shape_size(nn->in), K = tl_nn_output_dim(nn);
     TL_CHECK((p->crop_pad == 0 && !p->flip) || (nn->in.h > 1 || nn->in.w > 1), TL_ERR_INVALID_ARG,
              "augmentation (crop/flip) needs image inputs, but the input is %zux%zux%zu",
@@ -247,17 +305,24 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
     /* split */
     tl_rng rng;
     tl_rng_seed(&rng, p->seed);
-    TL_ALLOC(perm, n);
-    for (size_t i = 0; i < n; i++) perm[i] = i;
-    const size_t nval = (size_t)floor(p->val_fraction * (double)n);
-    const size_t ntr = n - nval;
+    TL_ALLOC(perm, N);
+    for (size_t i = 0; i < N; i++) perm[i] = i;
+    const size_t nval = (size_t)floor(p->val_fraction * (double)N);
+    const size_t ntr = N - nval;
     TL_CHECK(ntr >= 1, TL_ERR_EMPTY, "nn_train: the validation split leaves no training samples");
-    if (nval) tl_rng_shuffle(&rng, perm, n);
-    size_t *tr = perm + nval, *va = perm;
+    if (nval) tl_rng_shuffle(&rng, perm, N);
+    size_t *tr = perm + nval, *va = perm, nva_loc = nval;
+    if (cm && nval) { /* the validation rows this process holds, as local indices */
+        TL_ALLOC(va_loc, nval);
+        nva_loc = 0;
+        for (size_t i = 0; i < nval; i++)
+            if (va[i] >= lo && va[i] < lo + n) va_loc[nva_loc++] = va[i] - lo;
+    }
 
     const size_t B = p->batch_size < ntr ? p->batch_size : ntr;
     /* the loop is steps of the trainer (trainer.c): forward, loss, backward, optimiser step */
     TL_TRY(tl_nn_trainer_create(nn, p, B, &trn));
+    TL_TRY(nn_sync_attach(nn, cm));
     TL_ALLOC(yb, nn->cap);
     size_t total = 0;
     for (size_t i = 0; i < nn->nt; i++) total += nn->t[i].size;
@@ -283,9 +348,39 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
     }
     const size_t total_steps = steps_per_epoch * p->epochs;
     double best_val = INFINITY, t_start = tli_seconds(), t_report = 0.0;
-    size_t since_best = 0, step = 0, trained = 0;
+    size_t since_best = 0, step = 0, trained = 0, ep0 = 1;
     char stage[160];
-    for (size_t ep = 1; ep <= p->epochs; ep++) {
+    TL_ALLOC(sl, 2 * steps_per_epoch);
+    if (p->step_log) {
+        slog_cap = 64 + 32 * total_steps;
+        TL_ALLOC(slog, slog_cap);
+        slog_len = (size_t)snprintf(slog, slog_cap, "step,loss\n");
+    }
+    if (p->checkpoint && access(p->checkpoint, F_OK) == 0) { /* resume where it stopped */
+        ck.rows = N;
+        ck.perm = perm;
+        TL_TRY(nn_ckpt_read(p->checkpoint, nn, best, best ? total : 0, &ck));
+        TL_CHECK(ck.seed == p->seed && ck.epochs_done <= p->epochs &&
+                     ck.step == ck.epochs_done * steps_per_epoch,
+                 TL_ERR_STATE, "%s: a checkpoint of another run (%llu rows, seed %llu, %llu epochs "
+                 "done) than this one (%zu rows, seed %llu, %zu epochs): remove it to start afresh",
+                 p->checkpoint, (unsigned long long)ck.rows, (unsigned long long)ck.seed,
+                 (unsigned long long)ck.epochs_done, N, (unsigned long long)p->seed, p->epochs);
+        rng = ck.rng;
+        step = (size_t)ck.step;
+        *nn_trainer_opt_steps(trn) = (size_t)ck.opt_t;
+        since_best = (size_t)ck.since_best;
+        best_val = ck.best_val;
+        r = ck.r;
+        ep0 = (size_t)ck.epochs_done + 1;
+        r.resumed_after = ep0 - 1;
+        if (log) log_len = (size_t)snprintf(log, log_cap, "%s", ck.log);
+        if (slog) slog_len = (size_t)snprintf(slog, slog_cap, "%s", ck.slog);
+        snapshot(nn, good, true);
+        tl_log(p->ctx, TL_LOG_INFO, "resuming from %s after epoch %zu of %zu", p->checkpoint,
+               ep0 - 1, p->epochs);
+    }
+    for (size_t ep = ep0; ep <= p->epochs; ep++) {
         const double t_ep = tli_seconds();
         if (p->shuffle) tl_rng_shuffle(&rng, tr, ntr);
         double sum_loss = 0.0, lr = p->lr;
@@ -294,32 +389,40 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
             TL_TRY(tl_cancel_check(p->ctx, "training: epoch %zu of %zu, batch %zu of %zu", ep,
                                    p->epochs, s + 1, steps_per_epoch));
             const size_t b0 = s * B, nb = used - b0 < B ? used - b0 : B;
+            size_t nl = 0; /* the rows of the global batch this process holds */
             for (size_t b = 0; b < nb; b++) {
-                const float *src = x + tr[b0 + b] * d;
-                float *dst = nn->a[0] + b * d;
+                const size_t gi = tr[b0 + b];
+                if (gi < lo || gi >= lo + n) continue;
+                const float *src = x + (gi - lo) * d;
+                float *dst = nn->a[0] + nl * d;
                 if (p->crop_pad || p->flip) augment(src, dst, nn->in, p->crop_pad, p->flip, &rng);
                 else memcpy(dst, src, d * sizeof(float));
-                yb[b] = yi[tr[b0 + b]];
+                yb[nl++] = yi[gi - lo];
             }
-            TL_TRY(tl_nn_trainer_forward(trn, nn->a[0], nb, p->seed * 0xD1B54A32D192ED03ULL + step));
+            TL_TRY(tl_nn_trainer_forward(trn, nn->a[0], nl, p->seed * 0xD1B54A32D192ED03ULL + step));
             size_t h = 0;
-            const double loss = batch_loss(nn, p, yb, nb, nn->g[nn->nl], &h);
-            if (!isfinite(loss)) {
-                snapshot(nn, good, false);
-                r.nonfinite = true;
-                r.epochs_run = ep;
-                r.best_epoch = ep - 1;
-                st = tl_fail(TL_ERR_NONFINITE,
-                             "training stopped: the loss became %s at epoch %zu, step %zu (lr %g); "
-                             "the model keeps the parameters from %s%.0zu",
-                             isnan(loss) ? "NaN" : "infinite", ep, s + 1, lr,
-                             ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
+            double loss = 0.0;
+            if (nl) loss = batch_loss(nn, p, yb, nl, nn->g[nn->nl], &h);
+            if (nl && nl < nb) { /* this process's share of the global batch's mean */
+                const float f = (float)((double)nl / (double)nb);
+                float *g = nn->g[nn->nl];
+                for (size_t e = 0; e < nl * K; e++) g[e] *= f;
+            }
+            sl[2 * s] = loss * (double)nl;
+            sl[2 * s + 1] = (double)h;
+            if (!cm && !isfinite(loss)) { /* data-parallel: checked on the sums at the epoch's end */
+                st = loss_stop(nn, good, &r, ep, s, loss, lr);
                 goto done;
             }
-            sum_loss += loss * (double)nb;
+            sum_loss += loss * (double)nl;
             hits_ep += h;
-            seen += nb;
+            seen += nl;
             TL_TRY(tl_nn_trainer_backward(trn));
+            if (cm) { /* the one all-reduce of the step: the whole gradient block */
+                size_t ng;
+                float *gb = tl_nn_trainer_grads(trn, &ng);
+                TL_TRY(sum_all(cm, gb, ng, false));
+            }
             lr = nn_schedule_lr(p, step, steps_per_epoch);
             TL_TRY(tl_nn_trainer_step(trn, lr));
             trained += nb;
@@ -331,6 +434,24 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
                          (double)trained / (t - t_start));
                 tl_progress(p->ctx, stage, (double)(step + 1) / (double)total_steps);
             }
+        }
+        if (cm) { /* the epoch's figures over all processes (one sum per epoch) */
+            TL_TRY(sum_all(cm, sl, 2 * steps_per_epoch, true));
+            sum_loss = 0.0;
+            hits_ep = 0;
+            seen = used;
+            for (size_t s = 0; s < steps_per_epoch; s++) {
+                sum_loss += sl[2 * s];
+                hits_ep += (size_t)sl[2 * s + 1];
+                if (!isfinite(sl[2 * s])) {
+                    st = loss_stop(nn, good, &r, ep, s, sl[2 * s], lr);
+                    goto done;
+                }
+            }
+        }
+        if (slog) {
+            step_log_add(slog, slog_cap, &slog_len, sl, steps_per_epoch, step - steps_per_epoch, B, used);
+            TL_TRY(nn_write_log(p->step_log, slog, &slog_sent, &slog_stream));
         }
         /* a finite loss can still come with an update that overflowed */
         for (size_t t = 0; t < nn->nt; t++)
@@ -355,7 +476,18 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
         e.val_loss = e.val_acc = NAN;
         const double t_train = tli_seconds() - t_ep;
         e.samples_per_s = (double)seen / t_train;
-        if (nval) eval_rows(nn, p, x, yi, va, nval, yb, &e.val_loss, &e.val_acc);
+        if (nval && !cm) eval_rows(nn, p, x, yi, va, nval, yb, &e.val_loss, &e.val_acc);
+        if (nval && cm) { /* each process scores the validation rows it holds; summed */
+            double v[2] = {0.0, 0.0};
+            if (nva_loc) {
+                eval_rows(nn, p, x, yi, va_loc, nva_loc, yb, &v[0], &v[1]);
+                v[0] *= (double)nva_loc;
+                v[1] *= (double)nva_loc;
+            }
+            TL_TRY(sum_all(cm, v, 2, true));
+            e.val_loss = v[0] / (double)nval;
+            e.val_acc = v[1] / (double)nval;
+        }
         e.seconds = tli_seconds() - t_ep;
         r.epochs_run = ep;
         r.train_loss = e.train_loss;
@@ -394,7 +526,12 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
                              ep, e.lr, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.seconds,
                              e.samples_per_s);
             if (w > 0 && (size_t)w < log_cap - log_len) log_len += (size_t)w;
-            TL_TRY(write_log(p->log_csv, log, &log_sent, &log_stream));
+            TL_TRY(nn_write_log(p->log_csv, log, &log_sent, &log_stream));
+        }
+        if (p->checkpoint && (!cm || cm->rank == 0)) {
+            nn_ckpt c = {N, p->seed, ep, step, *nn_trainer_opt_steps(trn), since_best, rng, best_val,
+                         r, log, slog, perm};
+            TL_TRY(nn_ckpt_write(p->checkpoint, nn, best, total, &c));
         }
         if (p->on_epoch) p->on_epoch(p->user, &e);
         if (stop) {
@@ -408,10 +545,16 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
         log_stream = NULL;
         TL_TRY(tl_wfile_commit(ls));
     }
+    if (slog_stream) {
+        tl_wfile *ls = slog_stream;
+        slog_stream = NULL;
+        TL_TRY(tl_wfile_commit(ls));
+    }
     r.seconds = tli_seconds() - t_start;
     r.samples_per_s = r.seconds > 0 ? (double)trained / r.seconds : 0.0;
     (void)K;
 done:
+    if (nn) nn_sync_attach(nn, NULL);
     tl_nn_trainer_free(trn);
     if (nn) nn->train = false;
     if (res) *res = r;
@@ -422,6 +565,12 @@ done:
     tl_free(best);
     tl_free(log);
     tl_wfile_abort(log_stream);
+    tl_free(va_loc);
+    tl_free(sl);
+    tl_free(slog);
+    tl_free(ck.log);
+    tl_free(ck.slog);
+    tl_wfile_abort(slog_stream);
     return st;
 }
 

@@ -34,6 +34,7 @@ struct tl_nn_trainer {
     size_t nh;
     float **tap; /* (trunk->nl + 1): tap buffers (cap, activation size) or NULL */
     size_t cap, B;
+    bool ran; /* a forward pass has run (B may be 0 on a process of a data-parallel job) */
     nn_opt o;
     size_t np, ng; /* floats in the joint blocks */
 };
@@ -214,7 +215,7 @@ tl_status tl_nn_trainer_head_forward(tl_nn_trainer *t, const char *name, const f
     trainer_head *hd = t ? find_rec(t, name) : NULL;
     if (!hd || hd->at != (size_t)-1)
         return tl_fail(TL_ERR_NOT_FOUND, "no head named '%s' with an input of its own", name ? name : "(null)");
-    if (!t->B) return tl_fail(TL_ERR_STATE, "head %s: run the trainer's forward first", name);
+    if (!t->ran) return tl_fail(TL_ERR_STATE, "head %s: run the trainer's forward first", name);
     tl_nn *n = hd->net;
     memcpy(n->a[0], x, t->B * nn_shape_size(n->in) * sizeof(float));
     n->train = true;
@@ -228,7 +229,7 @@ tl_status tl_nn_trainer_head_backward(tl_nn_trainer *t, const char *name, const 
     trainer_head *hd = t ? find_rec(t, name) : NULL;
     if (!hd || hd->at != (size_t)-1)
         return tl_fail(TL_ERR_NOT_FOUND, "no head named '%s' with an input of its own", name ? name : "(null)");
-    if (!t->B) return tl_fail(TL_ERR_STATE, "head %s: run the trainer's forward first", name);
+    if (!t->ran) return tl_fail(TL_ERR_STATE, "head %s: run the trainer's forward first", name);
     nn_zero_grads(hd->net);
     nn_backward_batch(hd->net, t->B);
     if (dx) *dx = hd->net->g[0];
@@ -248,7 +249,8 @@ size_t tl_nn_trainer_capacity(const tl_nn_trainer *t) { return t->cap; }
 tl_status tl_nn_trainer_forward(tl_nn_trainer *t, const float *x, size_t B, uint64_t step_seed) {
     tl_status st = TL_OK;
     TL_CHECK(t && x, TL_ERR_INVALID_ARG, "nn_trainer_forward: NULL argument");
-    TL_CHECK(B >= 1 && B <= t->cap, TL_ERR_INVALID_ARG,
+    TL_CHECK((B >= 1 || t->trunk->comm) && B <= t->cap, TL_ERR_INVALID_ARG, /* data-parallel: a
+                                                   process may hold none of a batch */
              "nn_trainer_forward: batch %zu not in 1..%zu (the trainer's capacity)", B, t->cap);
     tl_nn *nn = t->trunk;
     if (x != nn->a[0]) memcpy(nn->a[0], x, B * nn_shape_size(nn->in) * sizeof(float));
@@ -271,6 +273,7 @@ tl_status tl_nn_trainer_forward(tl_nn_trainer *t, const float *x, size_t B, uint
         memset(n->g[n->nl], 0, B * tl_nn_output_dim(n) * sizeof(float));
     }
     t->B = B;
+    t->ran = true;
 done:
     return st;
 }
@@ -304,7 +307,7 @@ done:
 }
 
 tl_status tl_nn_trainer_backward(tl_nn_trainer *t) {
-    if (!t || !t->B) return tl_fail(TL_ERR_STATE, "nn_trainer_backward: no forward pass to go back through");
+    if (!t || !t->ran) return tl_fail(TL_ERR_STATE, "nn_trainer_backward: no forward pass to go back through");
     tl_nn *nn = t->trunk;
     const size_t B = t->B;
     for (size_t h = 0; h < t->nh; h++) {
@@ -360,3 +363,5 @@ bool tl_nn_trainer_finite(const tl_nn_trainer *t) {
         if (!isfinite(p[i])) return false;
     return true;
 }
+
+size_t *nn_trainer_opt_steps(tl_nn_trainer *t) { return &t->o.t; }

@@ -160,6 +160,7 @@ static tl_status ft_fit(const tl_params *p, const tlx_fit_args *f, void **out) {
     const int *y = tl_dataset_labels_const(tr);
     tl_nn_train_params tp;
     TL_TRY(tlx_nn_train_params(p, f->ctx, &tp));
+    tp.comm = tl_task_comm(f->task);
     parse_reg(tlx_str(p, "reg"), &alpha, &beta);
     parse_head_init(tlx_str(p, "head-init"), &imprint, &scale);
     TL_CHECK(!(tlx_int(p, "freeze") > 0 && tlx_str(p, "freeze-until")[0]), TL_ERR_INVALID_ARG,
@@ -472,6 +473,10 @@ static tl_status dda_fit(const tl_params *p, const tlx_fit_args *f, void **out) 
     TL_CHECK(init, TL_ERR_INVALID_ARG, "deep-da: the task holds no network to start from "
              "(give a saved model or an architecture)");
     TL_TRY(dda_settings(p, f->ctx, &q, lg, &nl, rg, &nr, &autol));
+    q.train.comm = tl_task_comm(f->task);
+    TL_CHECK(!autol || !q.train.comm, TL_ERR_UNSUPPORTED,
+             "deep-da over several processes: reverse validation (lambda auto) is not "
+             "data-parallel yet; give the adaptation weight (lambda)");
     const tl_dataset *S = tl_task_data(f->task, f->source), *T = tl_task_data(f->task, f->target);
     TL_CHECK(S && T && f->source != f->target, TL_ERR_EMPTY,
              "deep-da: the task needs labelled source rows and unlabelled target rows");

@@ -18,7 +18,14 @@ struct tl_task {
     size_t n, cap;
     tl_dataset **owned; /* drawn sets, freed with the task */
     size_t n_owned, cap_owned;
+    const tl_nn_comm *comm; /* data-parallel job, or NULL */
 };
+
+void tl_task_set_comm(tl_task *t, const tl_nn_comm *comm) {
+    if (t) t->comm = comm;
+}
+
+const tl_nn_comm *tl_task_comm(const tl_task *t) { return t ? t->comm : NULL; }
 
 const char *tl_role_name(tl_role r) {
     static const char *const names[] = {"source", "target", "intermediate"};

@@ -1,0 +1,139 @@
+#!/bin/sh
+# Data-parallel training under MPI (src/dist/, issue 17): `mpirun -np 1|2|3 tl train` on a small
+# CNN with batch norm (Fashion-MNIST, 30 images a class) gives per-step losses equal to the
+# one-process run (relative 1e-5), the same model and the same report; a rank killed mid-run ends
+# the job with mpirun's message, the checkpoint written by rank 0 stays whole, and rerunning
+# resumes from it to the same final loss as an uninterrupted run. With a libtl built without MPI
+# the run must stop and say so. Skipped, with the reason, where Open MPI's mpirun or the data is
+# absent. Uses $TL_BIN (default build/tl). Prints "N passed, N failed, N skipped".
+TL=${TL_BIN:-build/tl}
+. tests/cli/harness.sh
+FM=${FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
+# root may run mpirun only when told; --oversubscribe: more ranks than this machine's cores;
+# yield when idle: ranks waiting in a collective give the core to the others
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
+MPIRUN="mpirun --oversubscribe"
+
+# same_losses NAME A.csv B.csv: both step logs have the same steps, losses within 1e-5 relative
+same_losses() {
+    if awk -F, 'NR == FNR { if (FNR > 1) a[$1] = $2; n++; next }
+        FNR > 1 { m++; if (!($1 in a)) exit 1; d = a[$1] - $2; if (d < 0) d = -d
+                  s = $2 < 0 ? -$2 : $2; if (d > 1e-5 * s) { print "step " $1 ": " a[$1] " vs " $2; exit 1 } }
+        END { exit (m + 1 == n && m > 0) ? 0 : 1 }' "$2" "$3" >"$TMP/cmp.txt" 2>&1; then ok
+    else bad "$1" "$(cat "$TMP/cmp.txt") ($(wc -l <"$2") vs $(wc -l <"$3") lines)"; fi
+}
+
+if ! command -v mpirun >/dev/null 2>&1; then
+    skip mpi "Open MPI's mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev)"
+    harness_summary; exit
+fi
+if [ ! -d "$FM" ]; then
+    skip mpi "$FM not found (apt-get install dataset-fashion-mnist)"
+    harness_summary; exit
+fi
+D="--data $FM:test --per-class 30 --threads 1 -q"
+A="conv:8:3,bn,relu,pool:2,conv:16:3,bn,relu,pool:2,flatten,dense:32,bn,relu,dense:10"
+if ! ldd "$TL" 2>/dev/null | grep -q libmpi; then
+    # built without MPI: asked to distribute, it says so and fails
+    expect mpi-not-built 1 "built without MPI" -- $MPIRUN -np 2 "$TL" train --arch "$A" $D --epochs 1 \
+        --save "$TMP/x.tlm"
+    skip mpi-training "this tl was built without MPI (mpicc was absent at build time)"
+    harness_summary; exit
+fi
+
+# per-step losses: one process without mpirun, then 1, 2 and 3 ranks, same global batch
+T="--arch $A $D --epochs 2 --batch 32"
+expect mpi-single 0 "last epoch" -- "$TL" train $T --save "$TMP/m0.tlm" --step-log "$TMP/s0.csv"
+for np in 1 2 3; do
+    expect "mpi-np$np" 0 "last epoch" -- $MPIRUN -np $np "$TL" train $T --save "$TMP/m$np.tlm" \
+        --step-log "$TMP/s$np.csv"
+    same_losses "mpi-np$np-losses" "$TMP/s0.csv" "$TMP/s$np.csv"
+done
+# the models agree too: their test accuracy on the same rows
+for np in 0 2 3; do
+    "$TL" evaluate --model "$TMP/m$np.tlm" --data "$FM:test" --classes 0-9 --per-class 20 --json -q \
+        2>/dev/null | sed -n 's/.*"accuracy": \([0-9.]*\),.*/\1/p' >"$TMP/acc$np.txt"
+done
+[ -s "$TMP/acc0.txt" ] && cmp -s "$TMP/acc0.txt" "$TMP/acc2.txt" && cmp -s "$TMP/acc0.txt" "$TMP/acc3.txt" &&
+    ok || bad mpi-models-agree "$(cat "$TMP"/acc*.txt)"
+# only rank 0 reports
+expect mpi-one-report 0 "" -- sh -c "$MPIRUN -np 2 $TL train $T --epochs 1 --save $TMP/r.tlm | grep -c '^model' | grep -qx 1"
+# bad input on one rank's side still ends the whole job with the reason
+expect mpi-bad-data 1 "cannot load" -- $MPIRUN -np 2 "$TL" train --arch "$A" --data "$TMP/none.csv" \
+    --save "$TMP/x.tlm" -q
+
+# DANN (the shallow network, Amazon books -> dvd, 300 rows of each): per-step losses of the source
+# loss plus the adaptation loss, through the library (tests/test_dist.c), 1 to 3 processes
+AM=${TL_DATA_DIR:-../shared/data}/amazon_review_dann_5000
+if [ -f "$AM/books_train.svmlight" ] && [ -x "${BUILD:-build}/tests/test_dist" ]; then
+    TD=${BUILD:-build}/tests/test_dist
+    expect mpi-dann-single 0 "" -- "$TD" dann "$AM/books_train.svmlight" "$AM/dvd_train.svmlight" "$TMP/d0.csv"
+    for np in 1 2 3; do
+        expect "mpi-dann-np$np" 0 "" -- $MPIRUN -np $np "$TD" dann "$AM/books_train.svmlight" \
+            "$AM/dvd_train.svmlight" "$TMP/d$np.csv"
+        same_losses "mpi-dann-np$np-losses" "$TMP/d0.csv" "$TMP/d$np.csv"
+    done
+else
+    skip mpi-dann "$AM or ${BUILD:-build}/tests/test_dist is absent"
+fi
+
+# the same through the command line's protocol: `tl finetune` (fine-tuning the network trained
+# above on 20 images a class) and `tl finetune --da dann` (Amazon books -> dvd), on 1 process and
+# on 2 and 3; the models they save score the same (accuracy equal, loss within 1e-5 relative)
+# same_model NAME A.tlm B.tlm DATA
+same_model() {
+    ea=$("$TL" evaluate --model "$2" --data "$4" --json -q 2>&1); eb=$("$TL" evaluate --model "$3" --data "$4" --json -q 2>&1)
+    if printf '%s\n%s\n' "$ea" "$eb" | awk '{ a = $0; sub(/.*"accuracy": /, "", a); sub(/,.*/, "", a)
+            l = $0; sub(/.*"loss": /, "", l); sub(/,.*/, "", l); acc[NR] = a; loss[NR] = l }
+        END { d = loss[1] - loss[2]; if (d < 0) d = -d
+              exit !(NR == 2 && acc[1] != "" && acc[1] == acc[2] && d <= 1e-5 * loss[1]) }'; then ok
+    else bad "$1" "$ea / $eb"; fi
+}
+FT="--from $TMP/m0.tlm --data $FM:test --per-class 20 --test $FM:test --epochs 2 --batch 32 --threads 1 --no-guard -q"
+expect mpi-finetune-single 0 "test accuracy" -- "$TL" finetune $FT --save "$TMP/f0.tlm"
+for np in 2; do
+    expect "mpi-finetune-np$np" 0 "processes  *$np" -- $MPIRUN -np $np "$TL" finetune $FT --save "$TMP/f$np.tlm"
+    same_model "mpi-finetune-np$np-model" "$TMP/f0.tlm" "$TMP/f$np.tlm" "$FM:test"
+done
+expect mpi-finetune-needs-test 1 "give --test" -- $MPIRUN -np 2 "$TL" finetune --from "$TMP/m0.tlm" \
+    --data "$FM:test" --per-class 20 --epochs 1 --save "$TMP/x.tlm" -q
+if [ -f "$AM/books_train.svmlight" ]; then
+    DA="--da dann --arch dense:50,sigmoid,dense:2 --data $AM/books_train.svmlight --target-unlabelled \
+        $AM/dvd_train.svmlight --test $AM/dvd_test.svmlight --lambda 0.5 --epochs 2 --batch 32 --threads 1 --no-guard -q"
+    expect mpi-dann-cli-single 0 "source only" -- "$TL" finetune $DA --save "$TMP/g0.tlm"
+    expect mpi-dann-cli-np2 0 "processes  *2" -- $MPIRUN -np 2 "$TL" finetune $DA --save "$TMP/g2.tlm"
+    same_model mpi-dann-cli-np2-model "$TMP/g0.tlm" "$TMP/g2.tlm" "$AM/dvd_test.svmlight"
+    # what is not data-parallel yet says so: reverse validation, the statistical losses
+    expect mpi-dann-auto-lambda 1 "give the adaptation weight" -- $MPIRUN -np 2 "$TL" finetune \
+        $(echo "$DA" | sed 's/--lambda 0.5//') --save "$TMP/x.tlm"
+    expect mpi-coral-refused 1 "dann (and the source alone) so far" -- $MPIRUN -np 2 "$TL" finetune \
+        $(echo "$DA" | sed 's/--da dann/--da coral/') --save "$TMP/x.tlm"
+fi
+
+# faults: kill one rank after the first checkpoint; the job ends, the checkpoint stays whole,
+# rerunning resumes from it and ends where an uninterrupted run ends
+F="--arch $A $D --epochs 6 --batch 32"
+expect mpi-uninterrupted 0 "last epoch" -- $MPIRUN -np 2 "$TL" train $F --save "$TMP/u.tlm" \
+    --step-log "$TMP/u.csv"
+$MPIRUN -np 2 "$TL" train $F --save "$TMP/k.tlm" --checkpoint "$TMP/ck.bin" --step-log "$TMP/k.csv" \
+    >"$TMP/kill.out" 2>&1 &
+job=$!
+i=0
+while [ ! -f "$TMP/ck.bin" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+victim=$(pgrep -P $job | tail -n 1)
+[ -n "$victim" ] && kill -9 "$victim"
+wait $job; rc=$?
+if [ "$rc" -ne 0 ] && grep -q "signal 9" "$TMP/kill.out"; then ok
+elif [ "$rc" -eq 0 ]; then skip mpi-kill "the run ended before a rank could be killed (a fast machine): nothing to resume"
+else bad mpi-kill-message "exit $rc: $(tail -n 5 "$TMP/kill.out")"; fi
+[ -f "$TMP/ck.bin" ] && [ ! -f "$TMP/k.tlm" ] && ok || bad mpi-checkpoint-kept "$(ls "$TMP")"
+expect mpi-resume 0 "resumed  *after epoch" -- $MPIRUN -np 2 "$TL" train $F --save "$TMP/k.tlm" \
+    --checkpoint "$TMP/ck.bin" --step-log "$TMP/k.csv"
+same_losses mpi-resume-losses "$TMP/u.csv" "$TMP/k.csv"
+tail -n 1 "$TMP/u.csv" >"$TMP/u.last"; tail -n 1 "$TMP/k.csv" >"$TMP/k.last"
+cmp -s "$TMP/u.last" "$TMP/k.last" && ok || bad mpi-resume-final-loss "$(cat "$TMP/u.last" "$TMP/k.last")"
+# a damaged checkpoint is refused with the reason, not trained from
+printf 'garbage' >>"$TMP/ck.bin"
+expect mpi-damaged-checkpoint 1 "damaged" -- $MPIRUN -np 2 "$TL" train $F --save "$TMP/k2.tlm" \
+    --checkpoint "$TMP/ck.bin"
+harness_summary

@@ -20,6 +20,18 @@ static const cli_opt adapt_opts[] = {
     {"keep-harmful", NULL, NULL,
      "with several sources: keep the sources the guard judges harmful (default: dropped, the "
      "reason printed)"},
+    {"via", "SPEC", NULL,
+     "an intermediate domain (unlabelled rows) between source and target; repeat it, or list "
+     "more after it (--via D1 D2 ...): gradual self-training of the learner along them, in order, "
+     "beside source-only and direct self-training"},
+    {"pool", "SPEC", NULL,
+     "like --via, but a pool (two or more: --pool P1 P2 ...) from which the path is chosen by "
+     "domain distances (cheapest source -> target path, a hop costing its RBF MMD squared); the "
+     "path is printed"},
+    {"keep", "S", "0.9",
+     "with --via/--pool: share of each step's rows kept as pseudo-labels, the most confident"},
+    {"path-rows", "N", "300",
+     "with --via/--pool: rows per domain for the distances (0 with --via: none measured)"},
     CLI_DATA_OPTS,
     CLI_TASK_OPT,
     {"", NULL, NULL, NULL}};

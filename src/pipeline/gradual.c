@@ -476,6 +476,10 @@ tl_status tl_gradual_run(const tl_task *task, const tl_run_opts *opts, const tl_
             snprintf(r->reason, sizeof r->reason,
                      "the self-trained predictions collapsed onto few classes (label entropy "
                      "%.2f of the source's)", r->prediction_entropy);
+        else if (isnan(r->correspondence))
+            snprintf(r->reason, sizeof r->reason,
+                     "feature correspondence not measurable here; predictions spread over the "
+                     "classes (entropy %.2f of the source's)", r->prediction_entropy);
         else
             snprintf(r->reason, sizeof r->reason,
                      "features correspond (r = %.2f); predictions spread over the classes "

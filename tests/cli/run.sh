@@ -345,4 +345,29 @@ expect auto-missing-target 2 "required" -- "$TL" auto --source "$TMP/fsrc.csv"
 expect auto-bad-budget 2 "budget" -- "$TL" auto $FS --budget -1
 expect auto-bad-clock 2 "--budget-clock" -- "$TL" auto $FS --budget-clock sun
 expect auto-cpu-clock 0 "cpu clock" -- "$TL" auto $FS --budget-clock cpu -q --show 1
+# through intermediate domains (issue 13): --via walks them in order, --pool chooses the path by
+# distances (the far-off copy left out), the pipeline saves; bad input refused with no output file
+R="$D/rot_src.csv" RN=":label=none"
+expect via-gradual 0 "gradual  *100.00 %" -- "$TL" adapt --source $R --via $D/rot_18.csv$RN \
+    $D/rot_36.csv$RN $D/rot_54.csv$RN $D/rot_72.csv$RN --target $D/rot_tgt.csv --learner logreg --C 1
+expect via-direct-fails 0 "direct self-training  *3[0-9]" -- "$TL" adapt --source $R --via $D/rot_18.csv$RN \
+    $D/rot_36.csv$RN $D/rot_54.csv$RN $D/rot_72.csv$RN --target $D/rot_tgt.csv --learner logreg --C 1
+expect pool-path 0 '"path": \["[^"]*rot_18[^"]*", "[^"]*rot_36[^"]*", "[^"]*rot_54[^"]*", "[^"]*rot_72[^"]*"\]' -- \
+    "$TL" adapt --source $R --pool $D/rot_54.csv$RN $D/rot_far.csv$RN $D/rot_18.csv$RN $D/rot_72.csv$RN \
+    $D/rot_36.csv$RN --target $D/rot_tgt.csv --learner logreg --C 1 --json -q
+expect pool-saves 0 "pipeline saved to" -- "$TL" adapt --source $R --pool $D/rot_54.csv$RN $D/rot_18.csv$RN \
+    $D/rot_72.csv$RN $D/rot_36.csv$RN --target $D/rot_tgt.csv --learner logreg --C 1 --save "$TMP/gr.tlm"
+expect pool-predicts 0 "accuracy 100.00 %" -- "$TL" predict --model "$TMP/gr.tlm" --input $D/rot_tgt.csv
+rm -f "$TMP/gr.tlm"
+expect pool-of-one 2 "--pool needs at least two domains" -- "$TL" adapt --source $R --pool $D/rot_18.csv$RN \
+    --target $D/rot_tgt.csv --learner logreg --save "$TMP/g1.tlm"
+[ ! -e "$TMP/g1.tlm" ] && ok || bad "pool-of-one-leaves-no-file"
+expect via-and-pool 2 "exclude each other" -- "$TL" adapt --source $R --via $D/rot_18.csv$RN --pool \
+    $D/rot_36.csv$RN --target $D/rot_tgt.csv
+expect via-no-method 2 "--method is not used" -- "$TL" adapt --method coral --source $R --via $D/rot_18.csv$RN \
+    --target $D/rot_tgt.csv
+expect via-width 1 "has 3 features" -- "$TL" adapt --source $R --via $D/het_src.csv --target $D/rot_tgt.csv \
+    --learner logreg --save "$TMP/g2.tlm"
+[ ! -e "$TMP/g2.tlm" ] && ok || bad "via-width-leaves-no-file"
+expect via-bad-keep 2 "--keep" -- "$TL" adapt --source $R --via $D/rot_18.csv$RN --target $D/rot_tgt.csv --keep 2
 harness_summary

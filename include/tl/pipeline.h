@@ -281,6 +281,14 @@ typedef struct {
 tl_status tl_multisource_run(const tl_task *task, const tl_params *method,
                              const tl_run_opts *opts, tl_combine combine, bool drop_harmful,
                              tl_multi_report **out);
+/* The same, and (pipeline not NULL) the fitted multi-source pipeline: two domains (0: the
+ * sources, 1: the target) whose target rows are predicted by the kept sources' own pipelines
+ * voting with their weights (POOL: the pooled run's pipeline alone); saves and loads like any
+ * pipeline (tl_pipeline_save), predicts and scores target rows (vote shares); it has no one
+ * shared space, so tl_pipeline_transform refuses it. */
+tl_status tl_multisource_fit(const tl_task *task, const tl_params *method,
+                             const tl_run_opts *opts, tl_combine combine, bool drop_harmful,
+                             tl_multi_report **out, tl_pipeline **pipeline);
 void tl_multi_report_free(tl_multi_report *r); /* NULL-safe */
 /* The report as a table or as JSON (command "adapt", key "sources": one object per source). */
 tl_status tl_multi_report_text(const tl_multi_report *r, char **out);

@@ -324,8 +324,13 @@ expect ms-label-sets 1 "label sets differ" -- "$TL" adapt --method coral --sourc
     --source $D/ms_other_labels.csv --target $D/het_src.csv
 expect ms-bad-combine 2 "'mean' is not a combination" -- "$TL" adapt --method coral --source $D/het_src.csv \
     --source $D/het_src.csv --target $D/het_src.csv --combine mean
-expect ms-no-save 2 "--save is not available with several sources" -- "$TL" adapt --method coral \
+expect ms-save 0 "pipeline saved to" -- "$TL" adapt --method coral \
     --source $D/het_src.csv --source $D/het_src.csv --target $D/het_src.csv --save "$TMP/ms.tlm"
+expect ms-predict 0 "accuracy 100.00 % on the 15 labelled rows" -- "$TL" predict --model "$TMP/ms.tlm" --input $D/het_src.csv
+expect ms-predict-source 1 "predicts target rows" -- "$TL" predict --model "$TMP/ms.tlm" --input $D/het_src.csv --domain source
+rm -f "$TMP/ms.tlm"
+expect ms-no-save-mapping 2 "--save-mapping is not available with several sources" -- "$TL" adapt --method coral \
+    --source $D/het_src.csv --source $D/het_src.csv --target $D/het_src.csv --save-mapping "$TMP/ms.tlm"
 [ ! -e "$TMP/ms.tlm" ] && ok || bad "ms-no-save-leaves-no-file"
 expect ms-weight-one-source 2 "tl weight takes one source" -- "$TL" weight --method kmm --source $D/het_src.csv \
     --source $D/het_src.csv --target $D/het_src.csv

@@ -205,6 +205,16 @@ void cli_domains_free(cli_domains *d);
          "and 'tl transform' (.tlm)"},                                                             \
         {"save-mapping", "FILE", NULL,                                                             \
          "save the fitted method alone (.tlm; 'tl transform' then needs --preprocess)"}
+/* Several sources (--source given more than once) in every transferring command: how they
+ * combine, and whether the harmful ones stay (cli_run_multisource). */
+#define CLI_MULTISOURCE_OPTS                                                                       \
+    {"combine", "HOW", "weighted",                                                                 \
+     "with --source given several times: pool (the kept sources stacked), vote (majority of the " \
+     "per-source models) or weighted (votes weighted by accuracy on the labelled target rows, "   \
+     "else by the guard's source-side reverse validation)"},                                      \
+        {"keep-harmful", NULL, NULL,                                                               \
+         "with several sources: keep the sources the guard judges harmful (default: dropped, the " \
+         "reason printed)"}
 /* The method of --method (in the command's family) with its parameters from the generated
  * options: 0, or the exit code after printing why (2: unknown method or bad value). */
 int cli_method_params(const cli_command *cmd, const cli_args *a, tl_params **out);

@@ -13,13 +13,7 @@ static const cli_opt adapt_opts[] = {
     CLI_TRANSFER_OPTS,
     {"out-source", "FILE", NULL, "write the embedded source (csv, svmlight or npy)"},
     {"out-target", "FILE", NULL, "write the embedded scored target rows"},
-    {"combine", "HOW", "weighted",
-     "with --source given several times: pool (the kept sources stacked), vote (majority of the "
-     "per-source models) or weighted (votes weighted by accuracy on the labelled target rows, "
-     "else by the guard's source-side reverse validation)"},
-    {"keep-harmful", NULL, NULL,
-     "with several sources: keep the sources the guard judges harmful (default: dropped, the "
-     "reason printed)"},
+    CLI_MULTISOURCE_OPTS,
     {"via", "SPEC", NULL,
      "an intermediate domain (unlabelled rows) between source and target; repeat it, or list "
      "more after it (--via D1 D2 ...): gradual self-training of the learner along them, in order, "

@@ -39,7 +39,7 @@ int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, 
         cli_fail_status(st, "--combine");
         goto done;
     }
-    const char *no[] = {"save-mapping", "out-source", "out-target"};
+    const char *no[] = {"save-mapping", "out-source", "out-target", "out"};
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
         if (cli_get(a, no[i])) {
             cli_usage("--%s is not available with several sources (each source is fitted on its "

@@ -332,8 +332,13 @@ rm -f "$TMP/ms.tlm"
 expect ms-no-save-mapping 2 "--save-mapping is not available with several sources" -- "$TL" adapt --method coral \
     --source $D/het_src.csv --source $D/het_src.csv --target $D/het_src.csv --save-mapping "$TMP/ms.tlm"
 [ ! -e "$TMP/ms.tlm" ] && ok || bad "ms-no-save-leaves-no-file"
-expect ms-weight-one-source 2 "tl weight takes one source" -- "$TL" weight --method kmm --source $D/het_src.csv \
+expect ms-weight 0 "weighted .* (best single source" -- "$TL" weight --method kmm --source $D/het_src.csv \
     --source $D/het_src.csv --target $D/het_src.csv
+expect ms-weight-no-out 2 "--out is not available with several sources" -- "$TL" weight --method kmm \
+    --source $D/het_src.csv --source $D/het_src.csv --target $D/het_src.csv --out "$TMP/w.csv"
+[ ! -e "$TMP/w.csv" ] && ok || bad "ms-weight-no-out-leaves-no-file"
+expect ms-tradaboost 0 '"combine": "vote".*"sources": \[{' -- "$TL" tradaboost --source $D/het_src.csv \
+    --source $D/het_src.csv --target $D/het_src.csv --labelled 6 --combine vote --json -q
 
 # automatic transfer: tl auto on the same small problem
 expect auto-json 0 '"chosen": ' -- "$TL" auto $FS --json -q

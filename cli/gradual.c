@@ -91,7 +91,7 @@ int cli_run_gradual(const cli_command *cmd, cli_args *a) {
     cli_info(a, "%s: gradual self-training through %zu %s domain%s...", cmd->name, ni,
              pool ? "pool" : "intermediate", ni == 1 ? "" : "s");
     if ((st = tl_gradual_run(task, &o, &g, &rep, save ? &pipe : NULL)) != TL_OK) {
-        cli_fail_status(st, "gradual transfer");
+        cli_fail_status(st, "--%s", pool ? "pool" : "via");
         goto done;
     }
     if (save && (st = tl_pipeline_save(pipe, save)) != TL_OK) {

@@ -1,7 +1,8 @@
 /* `tl adapt --via D1 [D2 ...]` / `tl adapt --pool P1 [P2 ...]`: transfer through intermediate
  * domains - gradual self-training of the learner from the source, through the intermediates (in
  * the order given, or a path chosen from the pool by domain distances, printed), to the target,
- * beside source-only and direct self-training (tl_gradual_run). Arguments after --via or --pool
+ * beside source-only and direct self-training (tl_gradual_run); with --method, that feature
+ * mapping fitted hop by hop instead, beside its direct transfer. Arguments after --via or --pool
  * are further intermediates, in order, so a long chain needs no repeated option. Thin: loads,
  * builds the task, calls the library, prints its report. */
 #include <string.h>
@@ -10,7 +11,7 @@
 
 int cli_run_gradual(const cli_command *cmd, cli_args *a) {
     int rc = 2;
-    tl_params *lp = NULL;
+    tl_params *lp = NULL, *mp = NULL;
     tl_task *task = NULL;
     tl_gradual_report *rep = NULL;
     tl_pipeline *pipe = NULL;
@@ -31,10 +32,11 @@ int cli_run_gradual(const cli_command *cmd, cli_args *a) {
     if (pool && cli_get(a, "via")) return cli_usage("--via and --pool exclude each other");
     ni = cli_get_all(a, pool ? "pool" : "via", via, CLI_MAX_REPEAT);
     for (int i = 0; i < a->npos && ni < MAXI; i++) via[ni++] = a->pos[i];
-    if (cli_given(a, "method"))
-        return cli_usage("--%s walks the learner by gradual self-training; --method is not used "
-                         "with it (feature mappings along a path are not built)",
-                         pool ? "pool" : "via");
+    if (cli_given(a, "method")) { /* a feature mapping hop by hop instead of self-training */
+        int mrc = cli_method_params(cmd, a, &mp);
+        if (mrc) return mrc;
+        g.method = mp;
+    }
     const char *no[] = {"save-mapping", "out-source", "out-target", "target-labelled",
                         "preprocess"};
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
@@ -88,7 +90,8 @@ int cli_run_gradual(const cli_command *cmd, cli_args *a) {
     o.learner = lp;
     o.guard = !cli_flag(a, "no-guard");
     const char *save = cli_get(a, "save");
-    cli_info(a, "%s: gradual self-training through %zu %s domain%s...", cmd->name, ni,
+    cli_info(a, "%s: %s through %zu %s domain%s...", cmd->name,
+             mp ? tl_method_name(tl_params_method(mp)) : "gradual self-training", ni,
              pool ? "pool" : "intermediate", ni == 1 ? "" : "s");
     if ((st = tl_gradual_run(task, &o, &g, &rep, save ? &pipe : NULL)) != TL_OK) {
         cli_fail_status(st, "--%s", pool ? "pool" : "via");
@@ -115,6 +118,7 @@ done:
     tl_pipeline_free(pipe);
     tl_task_free(task);
     tl_params_free(lp);
+    tl_params_free(mp);
     for (size_t i = 0; i < ni + 3 && i < sizeof ds / sizeof ds[0]; i++) tl_dataset_free(ds[i]);
     return rc;
 }

@@ -7,6 +7,7 @@
  *   - from a shuffled pool with a distractor (a far-off copy), the chosen path is the angles in
  *     order, and the distractor is left out;
  *   - the pipeline predicts what the run predicted, also after a save and load;
+ *   - a feature mapping (CORAL) hop by hop does the same where its direct transfer fails;
  *   - refusals: a pool of one, no intermediate, a width mismatch, keep out of range, an
  *     unlabelled source, preprocessing. */
 #include <math.h>
@@ -216,9 +217,55 @@ TEST(refusals) {
     teardown(&f);
 }
 
+/* A feature mapping hop by hop (CORAL): along the path it recovers the target, straight from
+ * the source it does not; the last hop's pipeline predicts what the run predicted; a method that
+ * cannot run unlabelled hop by hop is refused. */
+TEST(mapping_hop_by_hop) {
+    fixture f;
+    setup(&f);
+    tl_task *t = task_of(&f, f.step, NSTEP);
+    tl_run_opts o = tl_run_opts_default();
+    o.learner = f.lp;
+    tl_gradual_opts g = tl_gradual_opts_default();
+    tl_params *mp = NULL, *bad = NULL;
+    CHECK_OK(tl_params_create(tl_method_find("coral", -1), &mp));
+    g.method = mp;
+    tl_gradual_report *r = NULL;
+    tl_pipeline *pl = NULL;
+    CHECK_OK(tl_gradual_run(t, &o, &g, &r, &pl));
+    if (r) {
+        CHECK(strcmp(r->method, "coral") == 0);
+        CHECK_MSG(r->result.accuracy >= 0.95, "coral hop by hop %.3f", r->result.accuracy);
+        CHECK_MSG(r->direct.accuracy <= 0.7, "coral direct %.3f", r->direct.accuracy);
+        CHECK(r->kept[0] == 180 && r->kept[NSTEP] == 0);
+        char *txt = NULL;
+        CHECK_OK(tl_gradual_report_text(r, &txt));
+        CHECK(txt && strstr(txt, "direct coral") && strstr(txt, "gradual coral"));
+        tl_free(txt);
+    }
+    if (r && pl) {
+        int pred[200];
+        CHECK_OK(tl_pipeline_predict(pl, 1, f.test, pred));
+        CHECK(memcmp(pred, r->predictions, sizeof pred) == 0);
+    }
+    tl_gradual_report_free(r);
+    r = NULL;
+    CHECK_OK(tl_params_create(tl_method_find("kmm", -1), &bad));
+    g.method = bad;
+    CHECK_STATUS(tl_gradual_run(t, &o, &g, &r, NULL), TL_ERR_INVALID_ARG);
+    CHECK_ERR_HAS("cannot map hop by hop");
+    CHECK(r == NULL);
+    tl_pipeline_free(pl);
+    tl_params_free(mp);
+    tl_params_free(bad);
+    tl_task_free(t);
+    teardown(&f);
+}
+
 int main(void) {
     RUN(gradual_beats_direct);
     RUN(pool_path_follows_the_angles);
     RUN(refusals);
+    RUN(mapping_hop_by_hop);
     return tl_test_summary();
 }

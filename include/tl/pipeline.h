@@ -317,6 +317,12 @@ typedef struct {
                            false: walk them in task order) */
     size_t max_rows;    /* rows per domain for the distances, drawn with the seed (default 300) */
     double power;       /* a hop costs MMD^power (default 2: MMD^2; >= 1) */
+    const tl_params *method; /* NULL (default): the learner's self-training. A feature mapping
+                                that runs unlabelled (coral, sa, jda, ...): fitted hop by hop
+                                instead - from the labelled rows of one domain to the next, whose
+                                `keep` most confident rows, labelled by the transferred learner,
+                                are the next hop's source - and the direct transfer beside it is
+                                the same method from the source straight to the target */
 } tl_gradual_opts;
 tl_gradual_opts tl_gradual_opts_default(void); /* the defaults above */
 /* What tl_gradual_run measured. */
@@ -327,13 +333,16 @@ typedef struct {
     const char **names;     /* (n_steps) their names */
     double *hop;            /* (n_steps + 1) MMD of each hop, the last one into the target (NaN:
                                not measured: the path was given and max_rows is 0) */
-    size_t *kept;           /* (n_steps + 1) rows kept as pseudo-labels at each step */
+    size_t *kept;           /* (n_steps + 1) rows kept as pseudo-labels at each step (with a
+                               method the last is 0: the last hop labels the target only) */
     double direct_mmd;      /* MMD source -> target (NaN: not measured) */
     const char *source;     /* the source's name */
     const char *target;     /* the target's name */
     const char *learner;    /* "logreg", "1nn", ... */
+    const char *method;     /* the hop-by-hop mapping's name, "none" for self-training */
     tl_score source_only;   /* the learner on the source alone */
-    tl_score direct;        /* self-trained once on the target */
+    tl_score direct;        /* self-trained once on the target (with a method: its direct
+                               source -> target transfer) */
     tl_score result;        /* self-trained along the path */
     double gain;            /* result - source_only accuracy */
     double gain_direct;     /* result - direct accuracy */

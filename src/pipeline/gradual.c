@@ -97,56 +97,124 @@ static int by_index(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* One self-training step: the learner l labels X, a fresh learner *out is fitted on the `keep`
- * most confident rows (their predicted labels). *kept: the rows kept. */
-static tl_status self_train(const tl_learner_params *lp, double keep, const tl_dataset *X,
-                            const tl_learner *l, tl_learner **out, size_t *kept) {
+/* The `keep` share of n rows with the largest class score in S (n, k; classes cls): their row
+ * numbers idx (m, ascending) and predicted labels y (m), allocated. */
+static tl_status confident_rows(tl_mat S, const int *cls, double keep, size_t **idx_out,
+                                int **y_out, size_t *m_out) {
     tl_status st = TL_OK;
-    size_t n = tl_dataset_rows(X), k = tl_learner_nclasses(l);
-    tl_mat S = {0, 0, 0, NULL};
+    size_t n = S.rows, k = S.cols;
     size_t *idx = NULL;
-    double *conf = NULL;
     int *y = NULL, *ysub = NULL;
-    tl_learner *next = NULL;
     ranked *order = NULL;
-    TL_CHECK(n > 0, TL_ERR_EMPTY, "'%s' has no rows", tl_dataset_name(X));
-    TL_TRY(tl_mat_alloc(&S, n, k));
-    TL_TRY(tl_learner_scores(l, tl_dataset_features(X), S));
+    TL_CHECK(n > 0 && k > 0, TL_ERR_EMPTY, "no rows to pseudo-label");
     TL_ALLOC(idx, n);
-    TL_ALLOC(conf, n);
     TL_ALLOC(y, n);
     TL_ALLOC(ysub, n);
-    const int *cls = tl_learner_classes(l);
+    TL_ALLOC(order, n);
     for (size_t i = 0; i < n; i++) {
         const double *s = S.data + i * S.ld;
         size_t b = 0;
         for (size_t c = 1; c < k; c++)
             if (s[c] > s[b]) b = c;
-        conf[i] = s[b];
+        order[i] = (ranked){s[b], i};
         y[i] = cls[b];
     }
     /* the most confident first (ties: the earlier row), then the kept rows in row order */
     size_t m = (size_t)ceil(keep * (double)n);
     if (m < 1) m = 1;
     if (m > n) m = n;
-    TL_ALLOC(order, n);
-    for (size_t i = 0; i < n; i++) order[i] = (ranked){conf[i], i};
     qsort(order, n, sizeof *order, by_confidence);
     for (size_t i = 0; i < m; i++) idx[i] = order[i].row;
     qsort(idx, m, sizeof *idx, by_index);
     for (size_t i = 0; i < m; i++) ysub[i] = y[idx[i]];
-    TL_TRY(fit_on(lp, X, idx, m, ysub, &next));
-    *out = next;
-    next = NULL;
+    *idx_out = idx;
+    *y_out = ysub;
+    *m_out = m;
+    idx = NULL;
+    ysub = NULL;
+done:
+    tl_free(idx);
+    tl_free(y);
+    tl_free(ysub);
+    tl_free(order);
+    return st;
+}
+
+/* One self-training step: the learner l labels X, a fresh learner *out is fitted on the `keep`
+ * most confident rows (their predicted labels). *kept: the rows kept. */
+static tl_status self_train(const tl_learner_params *lp, double keep, const tl_dataset *X,
+                            const tl_learner *l, tl_learner **out, size_t *kept) {
+    tl_status st = TL_OK;
+    size_t n = tl_dataset_rows(X), k = tl_learner_nclasses(l), m = 0;
+    tl_mat S = {0, 0, 0, NULL};
+    size_t *idx = NULL;
+    int *y = NULL;
+    TL_CHECK(n > 0, TL_ERR_EMPTY, "'%s' has no rows", tl_dataset_name(X));
+    TL_TRY(tl_mat_alloc(&S, n, k));
+    TL_TRY(tl_learner_scores(l, tl_dataset_features(X), S));
+    TL_TRY(confident_rows(S, tl_learner_classes(l), keep, &idx, &y, &m));
+    TL_TRY(fit_on(lp, X, idx, m, y, out));
     *kept = m;
 done:
     tl_mat_free(&S);
     tl_free(idx);
-    tl_free(conf);
     tl_free(y);
-    tl_free(ysub);
-    tl_free(order);
-    tl_learner_free(next);
+    return st;
+}
+
+/* One hop of a feature mapping: the method transfers from the labelled rows `from` to X (the
+ * protocol, guard off); the transferred model labels X and its `keep` most confident rows, with
+ * those labels, become *next (the next hop's source). eval (may be NULL): rows the hop also
+ * scores (the target's test set), *rep receives the hop's report when rep is not NULL; *pipe
+ * (may be NULL) its pipeline. */
+static tl_status method_hop(const tl_params *method, const tl_run_opts *o, double keep,
+                            tl_dataset *from, tl_dataset *X, tl_dataset *eval, tl_dataset **next,
+                            size_t *kept, tl_report **rep, tl_pipeline **pipe) {
+    tl_status st = TL_OK;
+    tl_task *t = NULL;
+    tl_report *r = NULL;
+    tl_pipeline *p = NULL;
+    tl_mat S = {0, 0, 0, NULL};
+    size_t *idx = NULL, m = 0, ti, k = 0;
+    int *y = NULL;
+    tl_run_opts oo = *o;
+    oo.guard = false;
+    oo.in_place = false;
+    oo.keep_embeddings = false;
+    TL_TRY(tl_task_create(&t));
+    TL_TRY(tl_task_add(t, TL_ROLE_SOURCE, from, NULL));
+    TL_TRY(tl_task_add(t, TL_ROLE_TARGET, X, &ti));
+    if (eval) TL_TRY(tl_task_set_test(t, ti, eval));
+    TL_TRY(tl_transfer_run(t, method, &oo, &r, &p));
+    if (next) {
+        TL_TRY(tl_pipeline_scores(p, 1, X, NULL, &S));
+        const int *cls = tl_pipeline_classes(p, &k);
+        TL_CHECK(cls && k == S.cols, TL_ERR_STATE, "the hop's model gives no class scores");
+        TL_TRY(confident_rows(S, cls, keep, &idx, &y, &m));
+        TL_TRY(tl_dataset_subset(X, idx, m, next));
+        st = tl_dataset_set_labels(*next, y);
+        if (st != TL_OK) {
+            tl_dataset_free(*next);
+            *next = NULL;
+            goto done;
+        }
+        *kept = m;
+    }
+    if (rep) {
+        *rep = r;
+        r = NULL;
+    }
+    if (pipe) {
+        *pipe = p;
+        p = NULL;
+    }
+done:
+    tl_task_free(t);
+    tl_report_free(r);
+    tl_pipeline_free(p);
+    tl_mat_free(&S);
+    tl_free(idx);
+    tl_free(y);
     return st;
 }
 
@@ -310,6 +378,9 @@ tl_status tl_gradual_run(const tl_task *task, const tl_run_opts *opts, const tl_
     tl_status st = TL_OK;
     tl_gradual_report *r = NULL;
     tl_learner *l0 = NULL, *ld = NULL, *cur = NULL, *next = NULL;
+    tl_report *hop = NULL;
+    tl_pipeline *fin = NULL;
+    tl_dataset *hop_src = NULL, *owned = NULL;
     size_t *inter = NULL;
     int *pd = NULL, *lab_pred = NULL;
     tli_thread_scope scope = {0};
@@ -329,6 +400,14 @@ tl_status tl_gradual_run(const tl_task *task, const tl_run_opts *opts, const tl_
              "gradual transfer: power = %g must be at least 1", go.power);
     TL_CHECK(go.max_rows >= 2 || !go.choose_path, TL_ERR_INVALID_ARG,
              "gradual transfer: choosing the path needs max_rows >= 2 (it is %zu)", go.max_rows);
+    if (go.method) {
+        const tl_method *gm = tl_params_method(go.method);
+        TL_CHECK(gm && tl_method_family(gm) == TL_FAMILY_FEATURE &&
+                     !(tl_method_needs(gm) & TL_NEEDS_TARGET_LABELS),
+                 TL_ERR_INVALID_ARG,
+                 "gradual transfer: '%s' cannot map hop by hop (a feature mapping that runs on "
+                 "unlabelled target rows can: coral, sa, jda, ...)", gm ? tl_method_name(gm) : "?");
+    }
     TL_CHECK(o.preprocess.nsteps == 0, TL_ERR_INVALID_ARG,
              "gradual transfer applies no preprocessing: give every domain's rows on one scale "
              "(preprocessing each domain on its own statistics would hide the shift it walks)");
@@ -336,7 +415,7 @@ tl_status tl_gradual_run(const tl_task *task, const tl_run_opts *opts, const tl_
     TL_CHECK(s >= 0 && tl_task_data(task, (size_t)s), TL_ERR_EMPTY,
              "gradual transfer: the task has no source rows");
     TL_CHECK(t >= 0, TL_ERR_EMPTY, "gradual transfer: the task has no target domain");
-    const tl_dataset *S = tl_task_data(task, (size_t)s), *T = tl_task_data(task, (size_t)t);
+    tl_dataset *S = tl_task_data(task, (size_t)s), *T = tl_task_data(task, (size_t)t);
     TL_CHECK(tl_dataset_has_labels(S), TL_ERR_LABEL,
              "gradual transfer: the source '%s' has no class labels", tl_dataset_name(S));
     size_t ni = tl_task_count_role(task, TL_ROLE_INTERMEDIATE);
@@ -384,6 +463,7 @@ tl_status tl_gradual_run(const tl_task *task, const tl_run_opts *opts, const tl_
     r->source = tl_dataset_name(S);
     r->target = tl_dataset_name(T);
     r->learner = tl_learner_name(lp.type);
+    r->method = go.method ? tl_method_name(tl_params_method(go.method)) : "none";
     r->n_eval = tl_dataset_rows(E);
     r->direct_mmd = NAN;
     TL_ALLOC(r->path, ni);
@@ -419,6 +499,43 @@ tl_status tl_gradual_run(const tl_task *task, const tl_run_opts *opts, const tl_
     }
     TL_TRY(tl_learner_predict(l0, tl_dataset_features(E), pd));
     TL_TRY(tlx_score(ye, pd, ne, &r->source_only));
+    if (go.method) { /* the feature mapping hop by hop, against its direct transfer */
+        tl_dataset *Et = E == T ? NULL : (tl_dataset *)E;
+        st = method_hop(go.method, &o, go.keep, S, T, Et, NULL, NULL, &hop, NULL);
+        if (st != TL_OK) {
+            st = tl_fail_prefix(st, "%s from the source straight to the target", r->method);
+            goto done;
+        }
+        TL_CHECK(hop->n_eval == ne, TL_ERR_STATE, "the direct transfer scored %zu rows, not %zu",
+                 hop->n_eval, ne);
+        memcpy(pd, hop->predictions, ne * sizeof *pd);
+        r->direct = hop->result;
+        tl_report_free(hop);
+        hop = NULL;
+        tl_dataset *from = S;
+        for (size_t i = 0; i <= r->n_steps; i++) {
+            bool last = i == r->n_steps;
+            tl_dataset *X = last ? T : tl_task_data(task, r->path[i]);
+            st = method_hop(go.method, &o, go.keep, from, X, last ? Et : NULL,
+                            last ? NULL : &hop_src, &r->kept[i], last ? &hop : NULL,
+                            last ? &fin : NULL);
+            if (st != TL_OK) {
+                st = tl_fail_prefix(st, "%s into '%s' (step %zu of %zu)", r->method,
+                                    tl_dataset_name(X), i + 1, r->n_steps + 1);
+                goto done;
+            }
+            if (!last) {
+                tl_dataset_free(owned);
+                owned = from = hop_src;
+                hop_src = NULL;
+            }
+        }
+        TL_CHECK(hop->n_eval == ne, TL_ERR_STATE, "the last hop scored %zu rows, not %zu",
+                 hop->n_eval, ne);
+        memcpy(r->predictions, hop->predictions, ne * sizeof *r->predictions);
+        r->result = hop->result;
+        goto scored;
+    }
     size_t kd;
     st = self_train(&lp, go.keep, T, l0, &ld, &kd);
     if (st != TL_OK) {
@@ -443,6 +560,7 @@ tl_status tl_gradual_run(const tl_task *task, const tl_run_opts *opts, const tl_
     }
     TL_TRY(tl_learner_predict(cur, tl_dataset_features(E), r->predictions));
     TL_TRY(tlx_score(ye, r->predictions, ne, &r->result));
+scored:
     r->gain = r->result.accuracy - r->source_only.accuracy;
     r->gain_direct = r->result.accuracy - r->direct.accuracy;
     size_t same = 0;
@@ -487,7 +605,8 @@ tl_status tl_gradual_run(const tl_task *task, const tl_run_opts *opts, const tl_
         const tl_dataset *L = tl_task_labelled(task, (size_t)t);
         if (L && tl_dataset_has_labels(L) && tl_dataset_rows(L) > 0) {
             TL_ALLOC(lab_pred, tl_dataset_rows(L));
-            TL_TRY(tl_learner_predict(cur, tl_dataset_features(L), lab_pred));
+            if (fin) TL_TRY(tl_pipeline_predict(fin, 1, L, lab_pred));
+            else TL_TRY(tl_learner_predict(cur, tl_dataset_features(L), lab_pred));
             TL_TRY(tl_guard_labelled(&gp, tl_dataset_labels_const(L), lab_pred,
                                      tl_dataset_rows(L), NAN, &r->labelled));
             r->labelled_checked = true;
@@ -498,8 +617,11 @@ tl_status tl_gradual_run(const tl_task *task, const tl_run_opts *opts, const tl_
         }
     }
 
-    /* 4. the pipeline: the final learner */
-    if (pipeline) {
+    /* 4. the pipeline: the final learner, or the last hop's */
+    if (pipeline && fin) {
+        *pipeline = fin;
+        fin = NULL;
+    } else if (pipeline) {
         tlx_scalers sc;
         memset(&sc, 0, sizeof sc);
         TL_TRY(tlx_pipeline_make(&sc, NULL, cur, task, (size_t)s, (size_t)t, pipeline));
@@ -513,6 +635,10 @@ done:
     tl_gradual_report_free(r);
     tl_learner_free(l0);
     tl_learner_free(ld);
+    tl_report_free(hop);
+    tl_pipeline_free(fin);
+    tl_dataset_free(hop_src);
+    tl_dataset_free(owned);
     tl_learner_free(cur);
     tl_learner_free(next);
     tl_free(inter);
@@ -541,8 +667,13 @@ tl_status tl_gradual_report_text(const tl_gradual_report *r, char **out) {
         tlx_tprintf(&t, "%-22s %zu of %zu pool domains left out\n", "", r->n_pool - r->n_steps,
                     r->n_pool);
     tlx_tprintf(&t, "%-22s %.2f %%\n", "source only", 100 * r->source_only.accuracy);
-    tlx_tprintf(&t, "%-22s %.2f %%\n", "direct self-training", 100 * r->direct.accuracy);
-    tlx_tprintf(&t, "%-22s %.2f %% (%+.2f vs source only, %+.2f vs direct)\n", "gradual",
+    char lab[64];
+    if (strcmp(r->method, "none") == 0) snprintf(lab, sizeof lab, "direct self-training");
+    else snprintf(lab, sizeof lab, "direct %s", r->method);
+    tlx_tprintf(&t, "%-22s %.2f %%\n", lab, 100 * r->direct.accuracy);
+    if (strcmp(r->method, "none") == 0) snprintf(lab, sizeof lab, "gradual");
+    else snprintf(lab, sizeof lab, "gradual %s", r->method);
+    tlx_tprintf(&t, "%-22s %.2f %% (%+.2f vs source only, %+.2f vs direct)\n", lab,
                 100 * r->result.accuracy, 100 * r->gain, 100 * r->gain_direct);
     if (r->guarded)
         tlx_tprintf(&t, "%-22s %s: %s\n", "guard", r->negative_transfer ? "HARMFUL" : "ok",
@@ -555,7 +686,8 @@ tl_status tl_gradual_report_json(const tl_gradual_report *r, const char *command
     tl_json j;
     tl_json_begin(&j);
     if (command) tl_json_str(&j, "command", command);
-    tl_json_str(&j, "method", "gradual-self-training");
+    tl_json_str(&j, "method", strcmp(r->method, "none") == 0 ? "gradual-self-training" : r->method);
+    tl_json_bool(&j, "hop_by_hop_mapping", strcmp(r->method, "none") != 0);
     tl_json_str(&j, "learner", r->learner);
     tl_json_str(&j, "source", r->source);
     tl_json_str(&j, "target", r->target);

@@ -374,8 +374,9 @@ expect pool-of-one 2 "--pool needs at least two domains" -- "$TL" adapt --source
 [ ! -e "$TMP/g1.tlm" ] && ok || bad "pool-of-one-leaves-no-file"
 expect via-and-pool 2 "exclude each other" -- "$TL" adapt --source $R --via $D/rot_18.csv$RN --pool \
     $D/rot_36.csv$RN --target $D/rot_tgt.csv
-expect via-no-method 2 "--method is not used" -- "$TL" adapt --method coral --source $R --via $D/rot_18.csv$RN \
-    --target $D/rot_tgt.csv
+expect via-method 0 "gradual coral  *100.00 %" -- "$TL" adapt --method coral --source $R \
+    --via $D/rot_18.csv$RN $D/rot_36.csv$RN $D/rot_54.csv$RN $D/rot_72.csv$RN --target $D/rot_tgt.csv \
+    --learner logreg --C 1
 expect via-width 1 "has 3 features" -- "$TL" adapt --source $R --via $D/het_src.csv --target $D/rot_tgt.csv \
     --learner logreg --save "$TMP/g2.tlm"
 [ ! -e "$TMP/g2.tlm" ] && ok || bad "via-width-leaves-no-file"

@@ -233,6 +233,10 @@ int cli_check_feature_spaces(const tl_method *m, const tl_dataset *src, const tl
 /* Several --source: each transferred on its own, harmful ones dropped, the rest combined
  * (--combine); the command must have --combine (tl adapt). Returns the exit code. */
 int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, size_t nsrc);
+/* Saves pipe to save (when not NULL), then prints the rendered report text (rendered: how its
+ * rendering went) and, for a table, where the pipeline went: 0, or 1 (printed). multisource.c. */
+int cli_save_and_print(const tl_pipeline *pipe, const char *save, tl_status rendered,
+                       const char *text, bool json);
 /* `tl adapt --via ... | --pool ...`: transfer through intermediate domains (gradual.c). */
 int cli_run_gradual(const cli_command *cmd, cli_args *a);
 /* Runs a transferring command of family cmd->methods - 1; returns the exit code. */

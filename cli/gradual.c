@@ -97,21 +97,12 @@ int cli_run_gradual(const cli_command *cmd, cli_args *a) {
         cli_fail_status(st, "--%s", pool ? "pool" : "via");
         goto done;
     }
-    if (save && (st = tl_pipeline_save(pipe, save)) != TL_OK) {
-        cli_fail_status(st, "saving the pipeline to '%s'", save);
-        goto done;
-    }
     if (rep->negative_transfer) cli_warn("negative transfer likely: %s", rep->reason);
     if (rep->result.accuracy < rep->source_only.accuracy)
         cli_warn("gradual transfer scored below the source-only learner");
     st = cli_flag(a, "json") ? tl_gradual_report_json(rep, cmd->name, &text)
                              : tl_gradual_report_text(rep, &text);
-    if (st != TL_OK) {
-        cli_fail_status(st, "rendering the report");
-        goto done;
-    }
-    rc = cli_print_text(text, cli_flag(a, "json"));
-    if (rc == 0 && save && !cli_flag(a, "json")) printf("%-22s %s\n", "pipeline saved to", save);
+    rc = cli_save_and_print(pipe, save, st, text, cli_flag(a, "json"));
 done:
     tl_free(text);
     tl_gradual_report_free(rep);

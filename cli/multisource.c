@@ -9,6 +9,17 @@
 
 #include "cli.h"
 
+int cli_save_and_print(const tl_pipeline *pipe, const char *save, tl_status rendered,
+                       const char *text, bool json) {
+    tl_status st;
+    if (save && (st = tl_pipeline_save(pipe, save)) != TL_OK)
+        return cli_fail_status(st, "saving the pipeline to '%s'", save);
+    if (rendered != TL_OK) return cli_fail_status(rendered, "rendering the report");
+    int rc = cli_print_text(text, json);
+    if (rc == 0 && save && !json) printf("%-22s %s\n", "pipeline saved to", save);
+    return rc;
+}
+
 int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, size_t nsrc) {
     int rc = 2;
     tl_params *mp = NULL, *lp = NULL;
@@ -109,21 +120,12 @@ int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, 
         cli_fail_status(st, "%s", tl_method_name(m));
         goto done;
     }
-    if (save && (st = tl_pipeline_save(pipe, save)) != TL_OK) {
-        cli_fail_status(st, "saving the pipeline to '%s'", save);
-        goto done;
-    }
     for (size_t i = 0; i < nsrc; i++)
         if (rep->dropped[i]) cli_warn("source '%s' dropped: %s", srcs[i], rep->why[i]);
     if (rep->all_harmful) cli_warn("every source was judged harmful: none was dropped");
     st = cli_flag(a, "json") ? tl_multi_report_json(rep, cmd->name, &text)
                              : tl_multi_report_text(rep, &text);
-    if (st != TL_OK) {
-        cli_fail_status(st, "rendering the report");
-        goto done;
-    }
-    rc = cli_print_text(text, cli_flag(a, "json"));
-    if (rc == 0 && save && !cli_flag(a, "json")) printf("%-22s %s\n", "pipeline saved to", save);
+    rc = cli_save_and_print(pipe, save, st, text, cli_flag(a, "json"));
 done:
     tl_pipeline_free(pipe);
     tl_free(text);

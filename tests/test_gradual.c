@@ -8,6 +8,7 @@
  *     order, and the distractor is left out;
  *   - the pipeline predicts what the run predicted, also after a save and load;
  *   - a feature mapping (CORAL) hop by hop does the same where its direct transfer fails;
+ *   - out of memory at every allocation fails cleanly;
  *   - refusals: a pool of one, no intermediate, a width mismatch, keep out of range, an
  *     unlabelled source, preprocessing. */
 #include <math.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "oom_alloc.h"
 #include "tl.h"
 
 /* n rows per class at angle `deg` (degrees), shifted by `off` in both coordinates; width d (the
@@ -262,10 +264,56 @@ TEST(mapping_hop_by_hop) {
     teardown(&f);
 }
 
+/* Out of memory at every allocation of a run (the pool path and a hop-by-hop mapping, with the
+ * pipeline): it fails cleanly, leaving no output, until the allocations suffice. */
+TEST(out_of_memory) {
+    tl_dataset *src = blob(1, 15, 0, 0, 2, true, "source"), *tgt = blob(2, 15, 90, 0, 2, true, "t");
+    tl_dataset *st3[3] = {blob(3, 15, 30, 0, 2, false, "a"), blob(4, 15, 60, 0, 2, false, "b"),
+                          blob(5, 15, 45, 6, 2, false, "far")};
+    tl_task *t = NULL;
+    tl_task_create(&t);
+    tl_task_add(t, TL_ROLE_SOURCE, src, NULL);
+    for (int i = 0; i < 3; i++) tl_task_add(t, TL_ROLE_INTERMEDIATE, st3[i], NULL);
+    tl_task_add(t, TL_ROLE_TARGET, tgt, NULL);
+    tl_params *lp = NULL, *mp = NULL;
+    tl_params_create(tl_method_find("logreg", -1), &lp);
+    tl_params_set(lp, "C", "1");
+    tl_params_create(tl_method_find("coral", -1), &mp);
+    tl_run_opts o = tl_run_opts_default();
+    o.learner = lp;
+    for (int q = 0; q < 3; q++) { /* the pool; a mapping and the learner walked through 'far' */
+        tl_gradual_opts g = tl_gradual_opts_default();
+        g.choose_path = q == 0;
+        g.method = q == 1 ? mp : NULL;
+        tl_status st = TL_ERR_NOMEM;
+        long k;
+        for (k = 0; k < 100000 && st != TL_OK; k++) {
+            tl_gradual_report *r = NULL;
+            tl_pipeline *pl = NULL;
+            oom_left = k;
+            tl_allocator_set(&oom_allocator);
+            st = tl_gradual_run(t, &o, &g, &r, &pl);
+            tl_allocator_set(NULL);
+            if (st != TL_OK) CHECK(r == NULL && pl == NULL);
+            tl_gradual_report_free(r);
+            tl_pipeline_free(pl);
+        }
+        CHECK_MSG(st == TL_OK, "no success after %ld allocations", k);
+        CHECK_MSG(k > 100, "a run that succeeds after only %ld allocations tests little", k);
+    }
+    tl_params_free(lp);
+    tl_params_free(mp);
+    tl_task_free(t);
+    tl_dataset_free(src);
+    tl_dataset_free(tgt);
+    for (int i = 0; i < 3; i++) tl_dataset_free(st3[i]);
+}
+
 int main(void) {
     RUN(gradual_beats_direct);
     RUN(pool_path_follows_the_angles);
     RUN(refusals);
     RUN(mapping_hop_by_hop);
+    RUN(out_of_memory);
     return tl_test_summary();
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "oom_alloc.h"
 #include "tl.h"
 
 #define NC 4
@@ -190,9 +191,55 @@ TEST(pipeline_round_trip) {
     tl_dataset_free(lab);
 }
 
+/* Out of memory at every allocation of a multi-source fit with its pipeline, and of loading it:
+ * a clean failure with no output until the allocations suffice. */
+TEST(out_of_memory) {
+    tl_dataset *s[2] = {domain(1, 6, 0.5, false, "s1"), domain(2, 6, -0.5, false, "s2")};
+    tl_dataset *tgt = domain(4, 6, 0.2, false, "target");
+    tl_params *mp = NULL;
+    CHECK_OK(tl_params_create(tl_method_find("coral", -1), &mp));
+    tl_run_opts o = tl_run_opts_default();
+    o.guard = false;
+    tl_task *t = make_task(s, 2, tgt, NULL);
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/tl_test_multisource_oom_%d.tlm", (int)getpid());
+    tl_status st = TL_ERR_NOMEM;
+    long k;
+    for (k = 0; k < 100000 && st != TL_OK; k++) {
+        tl_multi_report *r = NULL;
+        tl_pipeline *pl = NULL;
+        oom_left = k;
+        tl_allocator_set(&oom_allocator);
+        st = tl_multisource_fit(t, mp, &o, TL_COMBINE_VOTE, true, &r, &pl);
+        tl_allocator_set(NULL);
+        if (st != TL_OK) CHECK(r == NULL && pl == NULL);
+        if (st == TL_OK) CHECK_OK(tl_pipeline_save(pl, path));
+        tl_multi_report_free(r);
+        tl_pipeline_free(pl);
+    }
+    CHECK_MSG(st == TL_OK && k > 100, "success after %ld allocations", k);
+    st = TL_ERR_NOMEM;
+    for (k = 0; k < 100000 && st != TL_OK; k++) {
+        tl_pipeline *pl = NULL;
+        oom_left = k;
+        tl_allocator_set(&oom_allocator);
+        st = tl_pipeline_load(path, &pl);
+        tl_allocator_set(NULL);
+        if (st != TL_OK) CHECK(pl == NULL);
+        tl_pipeline_free(pl);
+    }
+    CHECK_MSG(st == TL_OK && k > 20, "load: success after %ld allocations", k);
+    remove(path);
+    tl_task_free(t);
+    tl_params_free(mp);
+    for (int i = 0; i < 2; i++) tl_dataset_free(s[i]);
+    tl_dataset_free(tgt);
+}
+
 int main(void) {
     RUN(harmful_source_dropped);
     RUN(refusals);
     RUN(pipeline_round_trip);
+    RUN(out_of_memory);
     return tl_test_summary();
 }

@@ -64,6 +64,7 @@ print("- gradual - source only: %+.2f points (>= +20 asked)" % (100 * via["gain"
 print("- gradual - direct self-training: %+.2f points (>= +10 asked)" % (100 * via["gain_vs_direct"]))
 names = [os.path.basename(p) for p in pool["path"]]
 print("- pool path: %s" % " -> ".join(names))
-print("- pool path in angle order, no distractor: %s" % (names == sorted(n for n in names if n.startswith("step")) and len(names) == len(via["path"])))
+print("- pool path in angle order, no distractor: %s (%d of %d windows)" % (
+    names == sorted(names) and all(n.startswith("step") for n in names), len(names), len(via["path"])))
 print("- pool - known order: %+.2f points (within 2 asked)" % (100 * (pool["accuracy"] - via["accuracy"])))
 PYEOF

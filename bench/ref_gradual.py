@@ -1,8 +1,8 @@
 """numpy/scikit-learn version of libtl's gradual self-training (src/pipeline/gradual.c), written
 for the benchmark: the same steps (logistic regression with sklearn's C on the source; at each
 intermediate domain, then the target, label the rows, keep the `keep` most confident, refit),
-the same path choice for a pool (RBF MMD, biased, one median-heuristic bandwidth from the source
-and target samples, Dijkstra on MMD^2). Prints one JSON line: accuracies, path, seconds.
+the same path choice for a pool (RBF MMD from the unbiased MMD^2, one median-heuristic bandwidth
+from the source and target samples, Dijkstra on MMD^4). Prints one JSON line: accuracies, path, seconds.
 Usage: ref_gradual.py C KEEP ROWS SOURCE TARGET TEST (--via|--pool) D1 D2 ..."""
 import heapq, json, sys, time
 import numpy as np
@@ -35,9 +35,11 @@ def sqd(A, B):
     return np.maximum((A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2 * A @ B.T, 0)
 
 
-def mmd(A, B, g):
-    return np.sqrt(max(np.exp(-g * sqd(A, A)).mean() + np.exp(-g * sqd(B, B)).mean()
-                       - 2 * np.exp(-g * sqd(A, B)).mean(), 0))
+def mmd(A, B, g):  # the square root of the unbiased MMD^2, clipped at 0
+    Kaa, Kbb = np.exp(-g * sqd(A, A)), np.exp(-g * sqd(B, B))
+    m, k = len(A), len(B)
+    return np.sqrt(max((Kaa.sum() - np.trace(Kaa)) / (m * (m - 1)) + (Kbb.sum() - np.trace(Kbb))
+                       / (k * (k - 1)) - 2 * np.exp(-g * sqd(A, B)).mean(), 0))
 
 
 def choose(nodes, rows):
@@ -60,8 +62,8 @@ def choose(nodes, rows):
         if u == n - 1:
             break
         for v in range(n):
-            if not done[v] and c + D[u, v] ** 2 < cost[v]:
-                cost[v], prev[v] = c + D[u, v] ** 2, u
+            if not done[v] and c + D[u, v] ** 4 < cost[v]:
+                cost[v], prev[v] = c + D[u, v] ** 4, u
                 heapq.heappush(h, (cost[v], v))
     path, v = [], prev[n - 1]
     while v not in (0, None):

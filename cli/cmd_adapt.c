@@ -20,7 +20,7 @@ static const cli_opt adapt_opts[] = {
      "beside source-only and direct self-training"},
     {"pool", "SPEC", NULL,
      "like --via, but a pool (two or more: --pool P1 P2 ...) from which the path is chosen by "
-     "domain distances (cheapest source -> target path, a hop costing its RBF MMD squared); the "
+     "domain distances (cheapest source -> target path, a hop costing its RBF MMD to the 4th power); the "
      "path is printed"},
     {"keep", "S", "0.9",
      "with --via/--pool: share of each step's rows kept as pseudo-labels, the most confident"},

@@ -316,7 +316,7 @@ typedef struct {
     bool choose_path;   /* the intermediates are a pool: choose the path by distances (default
                            false: walk them in task order) */
     size_t max_rows;    /* rows per domain for the distances, drawn with the seed (default 300) */
-    double power;       /* a hop costs MMD^power (default 2: MMD^2; >= 1) */
+    double power;       /* a hop costs MMD^power (default 4, >= 1; MMD from the unbiased MMD^2) */
     const tl_params *method; /* NULL (default): the learner's self-training. A feature mapping
                                 that runs unlabelled (coral, sa, jda, ...): fitted hop by hop
                                 instead - from the labelled rows of one domain to the next, whose

@@ -33,7 +33,7 @@ QUICK=${BENCH_QUICK:-0}
 OUT=bench/out
 THREADS=${BENCH_THREADS:-2}
 export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
-ALL_SUITES="core instance guard feature nn hetero multisource relational deep_da mpi"
+ALL_SUITES="core instance guard feature nn hetero multisource relational deep_da mpi gradual multisource_amazon"
 BENCH="$BUILD/bench/bench_core"
 REF=bench/ref_core.py
 CMD_PREFIX=""
@@ -592,6 +592,21 @@ suite_multisource() {
     say "bench: suite multisource (bench/multisource.sh)"
     make -s BUILD="$BUILD" "$BUILD/tl" >&2
     TL_BIN="$BUILD/tl" PY="$PY" TL_DATA="$DATA" sh bench/multisource.sh
+}
+
+# ---- suites "gradual" and "multisource_amazon" (issue 13): transfer through intermediate domains
+# on rotated Fashion-MNIST beside a numpy/scikit-learn version of the same walk (bench/gradual.sh,
+# bench/out/gradual.md), and three Amazon sources -> the fourth (bench/multisource_amazon.sh,
+# bench/out/multisource_amazon.md).
+suite_gradual() {
+    say "bench: suite gradual (bench/gradual.sh)"
+    make -s BUILD="$BUILD" "$BUILD/tl" >&2
+    TL_BIN="$BUILD/tl" PY="$PY" sh bench/gradual.sh
+}
+suite_multisource_amazon() {
+    say "bench: suite multisource_amazon (bench/multisource_amazon.sh)"
+    make -s BUILD="$BUILD" "$BUILD/tl" >&2
+    TL_BIN="$BUILD/tl" PY="$PY" TL_DATA="$DATA" sh bench/multisource_amazon.sh
 }
 
 # ---- suite "relational": relation-based transfer on the published protocol, and RDN-Boost timed

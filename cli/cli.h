@@ -208,6 +208,16 @@ void cli_domains_free(cli_domains *d);
         {"report", "FILE", NULL,                                                                   \
          "also save the report: FILE.html the page, FILE.svg the figures, else the JSON (for "     \
          "'tl report')"}
+/* Several sources (--source given more than once) in every transferring command: how they
+ * combine, and whether the harmful ones stay (cli_run_multisource). */
+#define CLI_MULTISOURCE_OPTS                                                                       \
+    {"combine", "HOW", "weighted",                                                                 \
+     "with --source given several times: pool (the kept sources stacked), vote (majority of the " \
+     "per-source models) or weighted (votes weighted by accuracy on the labelled target rows, "   \
+     "else by the guard's source-side reverse validation)"},                                      \
+        {"keep-harmful", NULL, NULL,                                                               \
+         "with several sources: keep the sources the guard judges harmful (default: dropped, the " \
+         "reason printed)"}
 /* The method of --method (in the command's family) with its parameters from the generated
  * options: 0, or the exit code after printing why (2: unknown method or bad value). */
 int cli_method_params(const cli_command *cmd, const cli_args *a, tl_params **out);
@@ -229,6 +239,12 @@ int cli_check_feature_spaces(const tl_method *m, const tl_dataset *src, const tl
 /* Several --source: each transferred on its own, harmful ones dropped, the rest combined
  * (--combine); the command must have --combine (tl adapt). Returns the exit code. */
 int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, size_t nsrc);
+/* Saves pipe to save (when not NULL), then prints the rendered report text (rendered: how its
+ * rendering went) and, for a table, where the pipeline went: 0, or 1 (printed). multisource.c. */
+int cli_save_and_print(const tl_pipeline *pipe, const char *save, tl_status rendered,
+                       const char *text, bool json);
+/* `tl adapt --via ... | --pool ...`: transfer through intermediate domains (gradual.c). */
+int cli_run_gradual(const cli_command *cmd, cli_args *a);
 /* Runs a transferring command of family cmd->methods - 1; returns the exit code. */
 int cli_run_transfer(const cli_command *cmd, cli_args *a);
 #endif

@@ -13,13 +13,19 @@ static const cli_opt adapt_opts[] = {
     CLI_TRANSFER_OPTS,
     {"out-source", "FILE", NULL, "write the embedded source (csv, svmlight or npy)"},
     {"out-target", "FILE", NULL, "write the embedded scored target rows"},
-    {"combine", "HOW", "weighted",
-     "with --source given several times: pool (the kept sources stacked), vote (majority of the "
-     "per-source models) or weighted (votes weighted by accuracy on the labelled target rows, "
-     "else by the guard's source-side reverse validation)"},
-    {"keep-harmful", NULL, NULL,
-     "with several sources: keep the sources the guard judges harmful (default: dropped, the "
-     "reason printed)"},
+    CLI_MULTISOURCE_OPTS,
+    {"via", "SPEC", NULL,
+     "an intermediate domain (unlabelled rows) between source and target; repeat it, or list "
+     "more after it (--via D1 D2 ...): gradual self-training of the learner along them, in order, "
+     "beside source-only and direct self-training"},
+    {"pool", "SPEC", NULL,
+     "like --via, but a pool (two or more: --pool P1 P2 ...) from which the path is chosen by "
+     "domain distances (cheapest source -> target path, a hop costing its RBF MMD to the 4th power); the "
+     "path is printed"},
+    {"keep", "S", "0.9",
+     "with --via/--pool: share of each step's rows kept as pseudo-labels, the most confident"},
+    {"path-rows", "N", "300",
+     "with --via/--pool: rows per domain for the distances (0 with --via: none measured)"},
     CLI_DATA_OPTS,
     CLI_TASK_OPT,
     {"", NULL, NULL, NULL}};

@@ -9,6 +9,7 @@ static int run_tradaboost(cli_args *a);
 static const cli_opt tradaboost_opts[] = {
     {"method", "NAME", "tradaboost", "the ensemble method"},
     CLI_TRANSFER_OPTS,
+    CLI_MULTISOURCE_OPTS,
     CLI_DATA_OPTS,
     {"", NULL, NULL, NULL}};
 

@@ -11,6 +11,7 @@ static const cli_opt weight_opts[] = {
     {"method", "NAME", "kmm", "the weighting method (see below)"},
     CLI_TRANSFER_OPTS,
     {"out", "FILE", NULL, "write the source weights, one per line (mean 1)"},
+    CLI_MULTISOURCE_OPTS,
     CLI_DATA_OPTS,
     CLI_TASK_OPT,
     {"", NULL, NULL, NULL}};

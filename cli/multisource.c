@@ -1,18 +1,31 @@
 /* `tl adapt --source A --source B [--source C ...]`: several sources, one target. Each source is
  * transferred on its own by the library's protocol (baselines, method, guard), the sources the
  * guard judges harmful are dropped with the reason printed, and the kept ones are combined
- * (--combine pool | vote | weighted) - tl_multisource_run. Sources with different label sets, or
- * a single source, are refused. */
+ * (--combine pool | vote | weighted) - tl_multisource_fit; --save keeps the multi-source
+ * pipeline (the kept sources' pipelines and weights) for `tl predict`. Sources with different
+ * label sets, or a single source, are refused. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+
+int cli_save_and_print(const tl_pipeline *pipe, const char *save, tl_status rendered,
+                       const char *text, bool json) {
+    tl_status st;
+    if (save && (st = tl_pipeline_save(pipe, save)) != TL_OK)
+        return cli_fail_status(st, "saving the pipeline to '%s'", save);
+    if (rendered != TL_OK) return cli_fail_status(rendered, "rendering the report");
+    int rc = cli_print_text(text, json);
+    if (rc == 0 && save && !json) printf("%-22s %s\n", "pipeline saved to", save);
+    return rc;
+}
 
 int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, size_t nsrc) {
     int rc = 2;
     tl_params *mp = NULL, *lp = NULL;
     tl_task *task = NULL;
     tl_multi_report *rep = NULL;
+    tl_pipeline *pipe = NULL;
     tl_dataset *ds[CLI_MAX_REPEAT + 3] = {NULL};
     char *text = NULL;
     tl_status st;
@@ -37,11 +50,12 @@ int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, 
         cli_fail_status(st, "--combine");
         goto done;
     }
-    const char *no[] = {"save", "save-mapping", "out-source", "out-target"};
+    const char *no[] = {"save-mapping", "out-source", "out-target", "out"};
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
         if (cli_get(a, no[i])) {
             cli_usage("--%s is not available with several sources (each source is fitted on its "
-                      "own; save one with a single --source)",
+                      "own; --save keeps the whole multi-source pipeline, --save-mapping needs a "
+                      "single --source)",
                       no[i]);
             goto done;
         }
@@ -99,7 +113,9 @@ int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, 
     o.allow_unknown_labels = cli_flag(a, "allow-unknown-labels");
     cli_info(a, "%s: %s on %zu sources and %zu target rows, combined by %s...", cmd->name,
              tl_method_name(m), nsrc, tl_dataset_rows(T[0]), tl_combine_name(comb));
-    st = tl_multisource_run(task, mp, &o, comb, !cli_flag(a, "keep-harmful"), &rep);
+    const char *save = cli_get(a, "save");
+    st = tl_multisource_fit(task, mp, &o, comb, !cli_flag(a, "keep-harmful"), &rep,
+                            save ? &pipe : NULL);
     if (st != TL_OK) {
         cli_fail_status(st, "%s", tl_method_name(m));
         goto done;
@@ -120,12 +136,9 @@ int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, 
     }
     st = cli_flag(a, "json") ? tl_multi_report_json(rep, cmd->name, &text)
                              : tl_multi_report_text(rep, &text);
-    if (st != TL_OK) {
-        cli_fail_status(st, "rendering the report");
-        goto done;
-    }
-    rc = cli_print_text(text, cli_flag(a, "json"));
+    rc = cli_save_and_print(pipe, save, st, text, cli_flag(a, "json"));
 done:
+    tl_pipeline_free(pipe);
     tl_free(text);
     tl_multi_report_free(rep);
     tl_task_free(task);

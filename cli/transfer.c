@@ -152,6 +152,8 @@ bool cli_labelled_rows_ok(const cli_args *a, const tl_method *m, long per_class,
 }
 
 int cli_run_transfer(const cli_command *cmd, cli_args *a) {
+    if (cli_has_opt(a, "via") && (cli_given(a, "via") || cli_given(a, "pool")))
+        return cli_run_gradual(cmd, a); /* gradual.c */
     if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     const char *srcs[CLI_MAX_REPEAT];
     size_t nsrc = cli_get_all(a, "source", srcs, CLI_MAX_REPEAT);

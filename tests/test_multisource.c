@@ -8,8 +8,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
+#include "oom_alloc.h"
 #include "tl.h"
 
 #define NC 4
@@ -130,8 +132,114 @@ TEST(refusals) {
     tl_dataset_free(tgt);
 }
 
+/* The multi-source pipeline predicts what the run predicted (weighted vote of the kept sources;
+ * pool: the pooled run), also after a save and load; the dropped source is not in it; it refuses
+ * source rows and a transform (no one shared space). */
+TEST(pipeline_round_trip) {
+    tl_dataset *s[3] = {domain(1, 20, 0.5, false, "s1"), domain(2, 20, -0.5, false, "s2"),
+                        domain(3, 20, 0.3, true, "permuted")};
+    tl_dataset *tgt = domain(4, 25, 0.2, false, "target"), *lab = domain(5, 3, 0.2, false, "lab");
+    tl_params *mp = NULL;
+    CHECK_OK(tl_params_create(tl_method_find("coral", -1), &mp));
+    tl_run_opts o = tl_run_opts_default();
+    tl_task *t3 = make_task(s, 3, tgt, lab);
+    tl_combine how[2] = {TL_COMBINE_WEIGHTED, TL_COMBINE_POOL};
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/tl_test_multisource_%d.tlm", (int)getpid());
+    for (int q = 0; q < 2; q++) {
+        tl_multi_report *r = NULL;
+        tl_pipeline *pl = NULL, *p2 = NULL;
+        CHECK_OK(tl_multisource_fit(t3, mp, &o, how[q], true, &r, &pl));
+        if (!r || !pl) continue;
+        CHECK(r->dropped[2]);
+        size_t n = r->n_eval;
+        int *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+        CHECK(tl_pipeline_domains(pl) == 2);
+        CHECK_OK(tl_pipeline_predict(pl, 1, tgt, a));
+        CHECK(memcmp(a, r->predictions, n * sizeof *a) == 0);
+        tl_mat S = {0};
+        CHECK_OK(tl_pipeline_scores(pl, 1, tgt, b, &S));
+        CHECK(S.rows == n && S.cols == NC && memcmp(a, b, n * sizeof *a) == 0);
+        double rowsum = 0;
+        for (size_t j = 0; j < S.cols; j++) rowsum += TL_AT(S, 0, j);
+        if (how[q] != TL_COMBINE_POOL) CHECK_NEAR(rowsum, 1.0, 1e-12); /* vote shares */
+        tl_mat_free(&S);
+        CHECK_OK(tl_pipeline_save(pl, path));
+        CHECK_OK(tl_pipeline_load(path, &p2));
+        if (p2) {
+            memset(b, 0, n * sizeof *b);
+            CHECK_OK(tl_pipeline_predict(p2, 1, tgt, b));
+            CHECK(memcmp(a, b, n * sizeof *a) == 0);
+            if (how[q] != TL_COMBINE_POOL) {
+                CHECK_STATUS(tl_pipeline_predict(p2, 0, tgt, b), TL_ERR_UNSUPPORTED);
+                CHECK_ERR_HAS("predicts target rows");
+                tl_mat Z = {0};
+                CHECK_STATUS(tl_pipeline_transform(p2, 1, tgt, &Z), TL_ERR_UNSUPPORTED);
+            }
+        }
+        remove(path);
+        free(a);
+        free(b);
+        tl_pipeline_free(pl);
+        tl_pipeline_free(p2);
+        tl_multi_report_free(r);
+    }
+    tl_task_free(t3);
+    tl_params_free(mp);
+    for (int i = 0; i < 3; i++) tl_dataset_free(s[i]);
+    tl_dataset_free(tgt);
+    tl_dataset_free(lab);
+}
+
+/* Out of memory at every allocation of a multi-source fit with its pipeline, and of loading it:
+ * a clean failure with no output until the allocations suffice. */
+TEST(out_of_memory) {
+    tl_dataset *s[2] = {domain(1, 6, 0.5, false, "s1"), domain(2, 6, -0.5, false, "s2")};
+    tl_dataset *tgt = domain(4, 6, 0.2, false, "target");
+    tl_params *mp = NULL;
+    CHECK_OK(tl_params_create(tl_method_find("coral", -1), &mp));
+    tl_run_opts o = tl_run_opts_default();
+    o.guard = false;
+    tl_task *t = make_task(s, 2, tgt, NULL);
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/tl_test_multisource_oom_%d.tlm", (int)getpid());
+    tl_status st = TL_ERR_NOMEM;
+    long k;
+    for (k = 0; k < 100000 && st != TL_OK; k++) {
+        tl_multi_report *r = NULL;
+        tl_pipeline *pl = NULL;
+        oom_left = k;
+        tl_allocator_set(&oom_allocator);
+        st = tl_multisource_fit(t, mp, &o, TL_COMBINE_VOTE, true, &r, &pl);
+        tl_allocator_set(NULL);
+        if (st != TL_OK) CHECK(r == NULL && pl == NULL);
+        if (st == TL_OK) CHECK_OK(tl_pipeline_save(pl, path));
+        tl_multi_report_free(r);
+        tl_pipeline_free(pl);
+    }
+    CHECK_MSG(st == TL_OK && k > 100, "success after %ld allocations", k);
+    st = TL_ERR_NOMEM;
+    for (k = 0; k < 100000 && st != TL_OK; k++) {
+        tl_pipeline *pl = NULL;
+        oom_left = k;
+        tl_allocator_set(&oom_allocator);
+        st = tl_pipeline_load(path, &pl);
+        tl_allocator_set(NULL);
+        if (st != TL_OK) CHECK(pl == NULL);
+        tl_pipeline_free(pl);
+    }
+    CHECK_MSG(st == TL_OK && k > 20, "load: success after %ld allocations", k);
+    remove(path);
+    tl_task_free(t);
+    tl_params_free(mp);
+    for (int i = 0; i < 2; i++) tl_dataset_free(s[i]);
+    tl_dataset_free(tgt);
+}
+
 int main(void) {
     RUN(harmful_source_dropped);
     RUN(refusals);
+    RUN(pipeline_round_trip);
+    RUN(out_of_memory);
     return tl_test_summary();
 }

@@ -305,10 +305,94 @@ typedef struct {
 tl_status tl_multisource_run(const tl_task *task, const tl_params *method,
                              const tl_run_opts *opts, tl_combine combine, bool drop_harmful,
                              tl_multi_report **out);
+/* The same, and (pipeline not NULL) the fitted multi-source pipeline: two domains (0: the
+ * sources, 1: the target) whose target rows are predicted by the kept sources' own pipelines
+ * voting with their weights (POOL: the pooled run's pipeline alone); saves and loads like any
+ * pipeline (tl_pipeline_save), predicts and scores target rows (vote shares); it has no one
+ * shared space, so tl_pipeline_transform refuses it. */
+tl_status tl_multisource_fit(const tl_task *task, const tl_params *method,
+                             const tl_run_opts *opts, tl_combine combine, bool drop_harmful,
+                             tl_multi_report **out, tl_pipeline **pipeline);
 void tl_multi_report_free(tl_multi_report *r); /* NULL-safe */
 /* The report as a table or as JSON (command "adapt", key "sources": one object per source). */
 tl_status tl_multi_report_text(const tl_multi_report *r, char **out);
 tl_status tl_multi_report_json(const tl_multi_report *r, const char *command, char **out);
+
+/* ---- through intermediate domains ----
+ * tl_gradual_run: gradual self-training (Kumar, Ma & Liang, ICML 2020) from the task's source,
+ * through its intermediate domains (TL_ROLE_INTERMEDIATE, unlabelled rows), to its target. The
+ * run's learner is trained on the source; at each step it labels the next domain, and a fresh
+ * learner is trained on the `keep` share of those rows it is most confident about. The
+ * intermediates are walked in task order, or (choose_path) treated as a pool from which the
+ * path is chosen by domain distances: the cheapest source -> target path when a hop costs
+ * MMD^power (RBF MMD, one bandwidth for every pair), so the path follows the shift in short steps
+ * and skips domains that shorten nothing. Scored beside it on the same evaluation rows (the
+ * target's test set, else its own labelled rows): the learner on the source alone, and direct
+ * self-training (one step, source -> target). The guard: the source's feature correspondence to
+ * the target and collapse of the final predictions (label entropy below half the source's) are
+ * harmful (tl/guard.h); with labelled target rows, tl_guard_labelled on the final model. The
+ * pipeline (when asked for) is the final learner, predicting raw rows of any domain. */
+/* How tl_gradual_run walks (tl_gradual_opts_default, then change what you need). */
+typedef struct {
+    size_t struct_size; /* sizeof(tl_gradual_opts), set by tl_gradual_opts_default */
+    double keep;        /* share of each step's rows kept as pseudo-labels, the most confident
+                           (default 0.9, as Kumar et al.; in (0, 1]) */
+    bool choose_path;   /* the intermediates are a pool: choose the path by distances (default
+                           false: walk them in task order) */
+    size_t max_rows;    /* rows per domain for the distances, drawn with the seed (default 300) */
+    double power;       /* a hop costs MMD^power (default 4, >= 1; MMD from the unbiased MMD^2) */
+    const tl_params *method; /* NULL (default): the learner's self-training. A feature mapping
+                                that runs unlabelled (coral, sa, jda, ...): fitted hop by hop
+                                instead - from the labelled rows of one domain to the next, whose
+                                `keep` most confident rows, labelled by the transferred learner,
+                                are the next hop's source - and the direct transfer beside it is
+                                the same method from the source straight to the target */
+} tl_gradual_opts;
+tl_gradual_opts tl_gradual_opts_default(void); /* the defaults above */
+/* What tl_gradual_run measured. */
+typedef struct {
+    size_t n_pool;          /* intermediate domains in the task */
+    size_t n_steps;         /* intermediates walked (the path, without source and target) */
+    size_t *path;           /* (n_steps) their task positions, in walking order */
+    const char **names;     /* (n_steps) their names */
+    double *hop;            /* (n_steps + 1) MMD of each hop, the last one into the target (NaN:
+                               not measured: the path was given and max_rows is 0) */
+    size_t *kept;           /* (n_steps + 1) rows kept as pseudo-labels at each step (with a
+                               method the last is 0: the last hop labels the target only) */
+    double direct_mmd;      /* MMD source -> target (NaN: not measured) */
+    const char *source;     /* the source's name */
+    const char *target;     /* the target's name */
+    const char *learner;    /* "logreg", "1nn", ... */
+    const char *method;     /* the hop-by-hop mapping's name, "none" for self-training */
+    tl_score source_only;   /* the learner on the source alone */
+    tl_score direct;        /* self-trained once on the target (with a method: its direct
+                               source -> target transfer) */
+    tl_score result;        /* self-trained along the path */
+    double gain;            /* result - source_only accuracy */
+    double gain_direct;     /* result - direct accuracy */
+    bool guarded;           /* the guard ran */
+    bool negative_transfer; /* its verdict: harmful */
+    double correspondence;  /* source -> target feature correspondence (Mantel r) */
+    double prediction_entropy; /* final predictions' label entropy / the source labels' */
+    double agreement;       /* share of evaluation rows the gradual and direct models label alike */
+    bool labelled_checked;  /* the labelled check ran (the task has labelled target rows) */
+    tl_guard_labelled_report labelled; /* the final model on them */
+    char reason[256];       /* the guard's sentence */
+    int *predictions;       /* (n_eval) the gradual model's labels of the evaluation rows */
+    size_t n_eval;          /* evaluation rows */
+    double seconds_path;    /* measuring distances, choosing the path */
+    double seconds;         /* the whole run */
+} tl_gradual_report;
+/* Runs it; the task needs one labelled source, one target, and at least one intermediate (two
+ * with choose_path: a pool of one is no choice). opts: the learner, guard, ctx (preprocessing
+ * is not applied: give rows on one scale). *out freed with tl_gradual_report_free; pipeline may
+ * be NULL. */
+tl_status tl_gradual_run(const tl_task *task, const tl_run_opts *opts, const tl_gradual_opts *g,
+                         tl_gradual_report **out, tl_pipeline **pipeline);
+void tl_gradual_report_free(tl_gradual_report *r); /* NULL-safe */
+/* The report as a table or as JSON (command `command`, e.g. "adapt"). */
+tl_status tl_gradual_report_text(const tl_gradual_report *r, char **out);
+tl_status tl_gradual_report_json(const tl_gradual_report *r, const char *command, char **out);
 
 /* ---- the fitted pipeline ---- */
 void tl_pipeline_free(tl_pipeline *p);            /* NULL-safe */

@@ -97,7 +97,15 @@ done:
 tl_status tl_multisource_run(const tl_task *task, const tl_params *method,
                              const tl_run_opts *opts, tl_combine combine, bool drop_harmful,
                              tl_multi_report **out) {
+    return tl_multisource_fit(task, method, opts, combine, drop_harmful, out, NULL);
+}
+
+tl_status tl_multisource_fit(const tl_task *task, const tl_params *method,
+                             const tl_run_opts *opts, tl_combine combine, bool drop_harmful,
+                             tl_multi_report **out, tl_pipeline **pipeline) {
     tl_status st = TL_OK;
+    tl_pipeline **pipes = NULL;
+    double *wk = NULL;
     tl_multi_report *r = NULL;
     long *src = NULL;
     tl_task *sub = NULL;
@@ -107,6 +115,7 @@ tl_status tl_multisource_run(const tl_task *task, const tl_params *method,
     double t0 = tli_seconds();
     TL_CHECK(task && out, TL_ERR_INVALID_ARG, "multisource_run: NULL task or output");
     *out = NULL;
+    if (pipeline) *pipeline = NULL;
     TL_CHECK((int)combine >= 0 && combine <= TL_COMBINE_WEIGHTED, TL_ERR_INVALID_ARG,
              "multisource_run: unknown combination %d", (int)combine);
     size_t k = tl_task_count_role(task, TL_ROLE_SOURCE);
@@ -139,12 +148,13 @@ tl_status tl_multisource_run(const tl_task *task, const tl_params *method,
     TL_CALLOC(r->weight, k);
     TL_CALLOC(r->dropped, k);
     TL_CALLOC(r->why, k);
+    TL_CALLOC(pipes, k + 1); /* the sources', then the pooled run's */
     /* each source on its own */
     for (size_t i = 0; i < k; i++) {
         tl_dataset *si = tl_task_data(task, (size_t)src[i]);
         r->names[i] = tl_dataset_name(si);
         TL_TRY(one_source_task(task, si, tgt, &sub));
-        st = tl_transfer_run(sub, method, &o, &r->single[i], NULL);
+        st = tl_transfer_run(sub, method, &o, &r->single[i], pipeline ? &pipes[i] : NULL);
         tl_task_free(sub);
         sub = NULL;
         if (st != TL_OK) {
@@ -207,7 +217,7 @@ tl_status tl_multisource_run(const tl_task *task, const tl_params *method,
         }
         TL_TRY(tl_dataset_set_name(pool, "the kept sources pooled"));
         TL_TRY(one_source_task(task, pool, tgt, &sub));
-        st = tl_transfer_run(sub, method, &o, &r->pooled, NULL);
+        st = tl_transfer_run(sub, method, &o, &r->pooled, pipeline ? &pipes[k] : NULL);
         if (st != TL_OK) {
             st = tl_fail_prefix(st, "the pooled sources");
             goto done;
@@ -231,6 +241,22 @@ tl_status tl_multisource_run(const tl_task *task, const tl_params *method,
         }
     }
     TL_TRY(tlx_score(tl_dataset_labels_const(E), r->predictions, r->n_eval, &r->result));
+    if (pipeline) { /* the kept sources' pipelines and weights, or the pooled run's alone */
+        double one = 1;
+        size_t m = 0;
+        if (combine == TL_COMBINE_POOL) {
+            TL_TRY(tlx_pipeline_ensemble(&pipes[k], &one, 1, task, tgt, pipeline));
+        } else {
+            TL_ALLOC(wk, k);
+            for (size_t i = 0; i < k; i++)
+                if (r->weight[i] > 0) {
+                    pipes[m] = pipes[i];
+                    if (m != i) pipes[i] = NULL;
+                    wk[m++] = r->weight[i];
+                }
+            TL_TRY(tlx_pipeline_ensemble(pipes, wk, m, task, tgt, pipeline));
+        }
+    }
     r->seconds = tli_seconds() - t0;
     *out = r;
     r = NULL;
@@ -242,6 +268,10 @@ done:
     tl_free(src);
     tl_free(cls);
     tl_free(votes);
+    tl_free(wk);
+    for (size_t i = 0; pipes && i <= tl_task_count_role(task, TL_ROLE_SOURCE); i++)
+        tl_pipeline_free(pipes[i]);
+    tl_free(pipes);
     return st;
 }
 

@@ -2,7 +2,11 @@
  * the method's mapping or weights -> the learner trained in the transferred space (or the
  * ensemble's own vote), as one object that predicts raw rows of any domain and saves to one .tlm
  * file. The parts nest in that file under their own prefixes ("scaler<i>.", "method.",
- * "learner."), each written by its own module through the container's interface. */
+ * "learner."), each written by its own module through the container's interface.
+ * A multi-source pipeline (tl_multisource_fit) is two domains, the sources and the target, and
+ * holds one whole pipeline per kept source ("member<i>.", each source -> target) with its weight:
+ * target rows are predicted by the members' weighted vote, the scores are the vote shares. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +24,9 @@ struct tl_pipeline {
     tl_learner *learner;/* NULL for an ensemble, which predicts itself */
     char **names;       /* (nnames) the class names of the source's labels (label v: names[v]) */
     size_t nnames;      /* 0: the labels are plain integers */
+    size_t nmembers;    /* a multi-source pipeline: its per-source pipelines (else 0) */
+    tl_pipeline **members; /* (nmembers) each predicts its domain 1 (the target) */
+    double *mweights;   /* (nmembers) their vote weights */
 };
 
 static void free_names(char **names, size_t n) {
@@ -67,7 +74,73 @@ void tl_pipeline_free(tl_pipeline *p) {
     free_names(p->names, p->nnames);
     tl_model_free(p->model);
     tl_learner_free(p->learner);
+    for (size_t i = 0; p->members && i < p->nmembers; i++) tl_pipeline_free(p->members[i]);
+    tl_free(p->members);
+    tl_free(p->mweights);
     tl_free(p);
+}
+
+tl_status tlx_pipeline_ensemble(tl_pipeline **members, const double *w, size_t k,
+                                const tl_task *task, size_t tgt, tl_pipeline **out) {
+    tl_status st = TL_OK;
+    tl_pipeline *p = NULL;
+    TL_CHECK(k >= 1, TL_ERR_INVALID_ARG, "multi-source pipeline: no member");
+    TL_CALLOC(p, 1);
+    p->n = 2;
+    TL_ALLOC(p->dims, 2);
+    p->dims[0] = members[0]->dims[0];
+    p->dims[1] = tl_dataset_cols(tl_task_data(task, tgt));
+    p->src = 0;
+    p->tgt = 1;
+    TL_TRY(set_names(p, (const char *const *)members[0]->names, members[0]->nnames));
+    TL_CALLOC(p->members, k);
+    TL_ALLOC(p->mweights, k);
+    p->nmembers = k;
+    for (size_t i = 0; i < k; i++) {
+        p->members[i] = members[i];
+        members[i] = NULL;
+        p->mweights[i] = w[i];
+    }
+    *out = p;
+    p = NULL;
+done:
+    tl_pipeline_free(p);
+    return st;
+}
+
+/* A multi-source pipeline's weighted vote: S (rows, classes of member 0) the weights' shares of
+ * each class, pred (may be NULL) the class with the largest share (ties: the first class). */
+static tl_status ensemble_scores(const tl_pipeline *p, size_t d, const tl_dataset *X, int *pred,
+                                 tl_mat S) {
+    tl_status st = TL_OK;
+    int *mp = NULL;
+    size_t n = tl_dataset_rows(X), k = 0;
+    TL_CHECK(d == p->tgt, TL_ERR_UNSUPPORTED,
+             "a multi-source pipeline predicts target rows (domain %zu), not domain %zu: each "
+             "source has its own space", p->tgt, d);
+    const int *cls = tl_pipeline_classes(p->members[0], &k);
+    double wsum = 0;
+    for (size_t m = 0; m < p->nmembers; m++) wsum += p->mweights[m];
+    TL_CHECK(wsum > 0, TL_ERR_STATE, "multi-source pipeline: every weight is 0");
+    TL_ALLOC(mp, n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < k; c++) S.data[i * S.ld + c] = 0;
+    for (size_t m = 0; m < p->nmembers; m++) {
+        TL_TRY(tl_pipeline_predict(p->members[m], p->members[m]->tgt, X, mp));
+        for (size_t i = 0; i < n; i++) {
+            long q = tl_labels_index(cls, k, mp[i]);
+            if (q >= 0) S.data[i * S.ld + (size_t)q] += p->mweights[m] / wsum;
+        }
+    }
+    for (size_t i = 0; pred && i < n; i++) {
+        size_t b = 0;
+        for (size_t c = 1; c < k; c++)
+            if (S.data[i * S.ld + c] > S.data[i * S.ld + b]) b = c;
+        pred[i] = cls[b];
+    }
+done:
+    tl_free(mp);
+    return st;
 }
 
 tl_status tlx_pipeline_make(tlx_scalers *sc, tl_model *model, tl_learner *learner,
@@ -158,6 +231,7 @@ done:
 const int *tl_pipeline_classes(const tl_pipeline *p, size_t *nclasses) {
     if (nclasses) *nclasses = 0;
     if (!p) return NULL;
+    if (p->nmembers) return tl_pipeline_classes(p->members[0], nclasses);
     if (model_predicts(p)) return tl_model_classes(p->model, nclasses);
     if (nclasses) *nclasses = tl_learner_nclasses(p->learner);
     return tl_learner_classes(p->learner);
@@ -175,7 +249,9 @@ tl_status tl_pipeline_scores(const tl_pipeline *p, size_t d, const tl_dataset *X
              "pipeline_scores: this pipeline does not predict classes");
     TL_TRY(tl_mat_alloc(&S, tl_dataset_rows(w), k));
     if (tl_dataset_rows(w) == 0) goto done;
-    if (model_predicts(p)) { /* the rows scaled once, for the scores and the labels */
+    if (p->nmembers) {
+        TL_TRY(ensemble_scores(p, d, X, pred, S));
+    } else if (model_predicts(p)) { /* the rows scaled once, for the scores and the labels */
         TL_TRY(tl_model_scores(p->model, tl_dataset_features(w), S));
         if (pred) TL_TRY(tl_model_predict(p->model, tl_dataset_features(w), pred));
     } else {
@@ -197,6 +273,9 @@ tl_status tl_pipeline_transform(const tl_pipeline *p, size_t d, const tl_dataset
     tl_dataset *w = NULL;
     TL_CHECK(out, TL_ERR_INVALID_ARG, "pipeline_transform: NULL output");
     TL_TRY(prepare(p, d, X, &w));
+    TL_CHECK(!p->nmembers, TL_ERR_UNSUPPORTED,
+             "a multi-source pipeline has no one shared space (each source has its own): "
+             "transform with a single-source pipeline");
     if (p->model && tl_method_family(tl_model_method(p->model)) == TL_FAMILY_FEATURE) {
         TL_TRY(tl_model_transform(p->model, d, tl_dataset_dense(w), out));
     } else {
@@ -216,7 +295,12 @@ tl_status tl_pipeline_predict(const tl_pipeline *p, size_t d, const tl_dataset *
              "pipeline_predict: NULL output");
     TL_TRY(prepare(p, d, X, &w));
     if (tl_dataset_rows(w) == 0) goto done;
-    if (model_predicts(p)) {
+    if (p->nmembers) {
+        size_t k = 0;
+        tl_pipeline_classes(p, &k);
+        TL_TRY(tl_mat_alloc(&Z, tl_dataset_rows(w), k));
+        TL_TRY(ensemble_scores(p, d, X, pred, Z));
+    } else if (model_predicts(p)) {
         TL_TRY(tl_model_predict(p->model, tl_dataset_features(w), pred));
     } else {
         tl_xmat L;
@@ -230,7 +314,7 @@ done:
 }
 
 bool tl_pipeline_is_regression(const tl_pipeline *p) {
-    return p && !model_predicts(p) && tl_learner_is_regressor(p->learner);
+    return p && !p->nmembers && !model_predicts(p) && tl_learner_is_regressor(p->learner);
 }
 
 tl_status tl_pipeline_predict_values(const tl_pipeline *p, size_t d, const tl_dataset *X,
@@ -258,12 +342,24 @@ done:
 static tl_status scaler_write_fn(const void *s, tl_tlm *c) { return tl_scaler_write(s, c); }
 static tl_status learner_write_fn(const void *l, tl_tlm *c) { return tl_learner_write(l, c); }
 
+static tl_status pipeline_write(const void *pv, tl_tlm *c);
 tl_status tl_pipeline_save(const tl_pipeline *p, const char *path) {
     tl_status st = TL_OK;
     tl_tlm *c = NULL;
-    char buf[64];
     TL_CHECK(p && path, TL_ERR_INVALID_ARG, "pipeline_save: NULL pipeline or path");
     TL_TRY(tl_tlm_create(&c));
+    TL_TRY(pipeline_write(p, c));
+    TL_TRY(tl_tlm_save(c, path));
+done:
+    tl_tlm_free(c);
+    return st;
+}
+
+/* The pipeline into the container c (a member of a multi-source pipeline nests the same way). */
+static tl_status pipeline_write(const void *pv, tl_tlm *c) {
+    tl_status st = TL_OK;
+    const tl_pipeline *p = pv;
+    char buf[64];
     TL_TRY(tl_tlm_set_meta(c, "model", "tl_pipeline"));
     TL_TRY(tl_tlm_set_meta(c, "libtl_version", tl_version()));
     TL_TRY(tl_tlm_set_count(c, "domains", p->n));
@@ -301,9 +397,16 @@ tl_status tl_pipeline_save(const tl_pipeline *p, const char *path) {
     }
     if (p->model) TL_TRY(tl_model_write(p->model, c, "method."));
     if (p->learner) TL_TRY(tlx_write_nested(p->learner, learner_write_fn, c, "learner."));
-    TL_TRY(tl_tlm_save(c, path));
+    if (p->nmembers) {
+        TL_TRY(tl_tlm_set_count(c, "members", p->nmembers));
+        size_t dims[1] = {p->nmembers};
+        TL_TRY(tl_tlm_add_tensor(c, "member_weights", TL_DTYPE_F64, 1, dims, p->mweights));
+        for (size_t i = 0; i < p->nmembers; i++) {
+            snprintf(buf, sizeof buf, "member%zu.", i);
+            TL_TRY(tlx_write_nested(p->members[i], pipeline_write, c, buf));
+        }
+    }
 done:
-    tl_tlm_free(c);
     return st;
 }
 
@@ -390,9 +493,55 @@ tl_status tl_pipeline_read(const tl_tlm *c, const char *path, tl_pipeline **out)
     if (tl_tlm_get_meta(c, "method.model")) TL_TRY(tl_model_read(c, "method.", path, &p->model));
     TL_TRY(tl_tlm_extract(c, "learner.", &sub));
     if (tl_tlm_get_meta(sub, "model")) TL_TRY(tl_learner_read(sub, path, &p->learner));
+    tl_tlm_free(sub);
+    sub = NULL;
+    if (tl_tlm_get_meta(c, "members")) { /* a multi-source pipeline */
+        unsigned long long k;
+        TL_TRY(tl_tlm_get_count(c, path, "members", 4096, &k));
+        TL_CHECK(k >= 1, TL_ERR_FORMAT, "%s: a multi-source pipeline of no member", path);
+        tl_dtype dt;
+        size_t nd;
+        const size_t *dims;
+        const void *data;
+        TL_CHECK(tl_tlm_get_tensor(c, "member_weights", &dt, &nd, &dims, &data) == TL_OK &&
+                     dt == TL_DTYPE_F64 && nd == 1 && dims[0] == k,
+                 TL_ERR_FORMAT, "%s: multi-source pipeline lacks its %llu member weights", path, k);
+        TL_CALLOC(p->members, k);
+        TL_ALLOC(p->mweights, k);
+        p->nmembers = (size_t)k;
+        double wsum = 0;
+        for (size_t i = 0; i < k; i++) {
+            double w = ((const double *)data)[i];
+            TL_CHECK(isfinite(w) && w >= 0, TL_ERR_FORMAT, "%s: member weight %g is invalid",
+                     path, w);
+            p->mweights[i] = w;
+            wsum += w;
+            char pre[48];
+            snprintf(pre, sizeof pre, "member%zu.", i);
+            TL_TRY(tl_tlm_extract(c, pre, &sub));
+            TL_CHECK(!tl_tlm_get_meta(sub, "members"), TL_ERR_FORMAT,
+                     "%s: member %zu is itself a multi-source pipeline", path, i);
+            st = tl_pipeline_read(sub, path, &p->members[i]);
+            tl_tlm_free(sub);
+            sub = NULL;
+            if (st != TL_OK) {
+                st = tl_fail_prefix(st, "member %zu", i);
+                goto done;
+            }
+            size_t ki = 0, k0 = 0;
+            const int *ci = tl_pipeline_classes(p->members[i], &ki),
+                      *c0 = tl_pipeline_classes(p->members[0], &k0);
+            TL_CHECK(ci && c0 && ki == k0 && memcmp(ci, c0, ki * sizeof *ci) == 0 &&
+                         p->members[i]->dims[p->members[i]->tgt] == p->dims[p->tgt],
+                     TL_ERR_FORMAT,
+                     "%s: member %zu predicts other classes or reads another width than member "
+                     "0", path, i);
+        }
+        TL_CHECK(wsum > 0, TL_ERR_FORMAT, "%s: every member weight is 0", path);
+    }
     tl_family fam = p->model ? tl_method_family(tl_model_method(p->model)) : TL_FAMILY_LEARNER;
-    TL_CHECK(p->learner || fam == TL_FAMILY_ENSEMBLE || fam == TL_FAMILY_MODEL, TL_ERR_FORMAT,
-             "%s: pipeline lacks its learner", path);
+    TL_CHECK(p->learner || p->nmembers || fam == TL_FAMILY_ENSEMBLE || fam == TL_FAMILY_MODEL,
+             TL_ERR_FORMAT, "%s: pipeline lacks its learner", path);
     *out = p;
     p = NULL;
 done:

@@ -45,6 +45,10 @@ tl_status tlx_model_report_finish(tl_report *rep, const tl_task *task, const tl_
                                   const char *source, const char *target, const char *evaluated_on,
                                   const tl_nn *net, tl_model **model, size_t src, size_t tgt,
                                   tl_pipeline **pipe);
+/* A multi-source pipeline (two domains: the sources, the target) of k whole per-source pipelines
+ * (taken over: members[i] set to NULL) voting with weights w (k); tgt: the task's target. */
+tl_status tlx_pipeline_ensemble(tl_pipeline **members, const double *w, size_t k,
+                                const tl_task *task, size_t tgt, tl_pipeline **out);
 tl_status tlx_pipeline_make(tlx_scalers *sc, tl_model *model, tl_learner *learner,
                             const tl_task *task, size_t src, size_t tgt, tl_pipeline **out);
 

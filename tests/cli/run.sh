@@ -324,11 +324,21 @@ expect ms-label-sets 1 "label sets differ" -- "$TL" adapt --method coral --sourc
     --source $D/ms_other_labels.csv --target $D/het_src.csv
 expect ms-bad-combine 2 "'mean' is not a combination" -- "$TL" adapt --method coral --source $D/het_src.csv \
     --source $D/het_src.csv --target $D/het_src.csv --combine mean
-expect ms-no-save 2 "--save is not available with several sources" -- "$TL" adapt --method coral \
+expect ms-save 0 "pipeline saved to" -- "$TL" adapt --method coral \
     --source $D/het_src.csv --source $D/het_src.csv --target $D/het_src.csv --save "$TMP/ms.tlm"
+expect ms-predict 0 "accuracy 100.00 % on the 15 labelled rows" -- "$TL" predict --model "$TMP/ms.tlm" --input $D/het_src.csv
+expect ms-predict-source 1 "predicts target rows" -- "$TL" predict --model "$TMP/ms.tlm" --input $D/het_src.csv --domain source
+rm -f "$TMP/ms.tlm"
+expect ms-no-save-mapping 2 "--save-mapping is not available with several sources" -- "$TL" adapt --method coral \
+    --source $D/het_src.csv --source $D/het_src.csv --target $D/het_src.csv --save-mapping "$TMP/ms.tlm"
 [ ! -e "$TMP/ms.tlm" ] && ok || bad "ms-no-save-leaves-no-file"
-expect ms-weight-one-source 2 "tl weight takes one source" -- "$TL" weight --method kmm --source $D/het_src.csv \
+expect ms-weight 0 "weighted .* (best single source" -- "$TL" weight --method kmm --source $D/het_src.csv \
     --source $D/het_src.csv --target $D/het_src.csv
+expect ms-weight-no-out 2 "--out is not available with several sources" -- "$TL" weight --method kmm \
+    --source $D/het_src.csv --source $D/het_src.csv --target $D/het_src.csv --out "$TMP/w.csv"
+[ ! -e "$TMP/w.csv" ] && ok || bad "ms-weight-no-out-leaves-no-file"
+expect ms-tradaboost 0 '"combine": "vote".*"sources": \[{' -- "$TL" tradaboost --source $D/het_src.csv \
+    --source $D/het_src.csv --target $D/het_src.csv --labelled 6 --combine vote --json -q
 
 # automatic transfer: tl auto on the same small problem
 expect auto-json 0 '"chosen": ' -- "$TL" auto $FS --json -q
@@ -345,4 +355,30 @@ expect auto-missing-target 2 "required" -- "$TL" auto --source "$TMP/fsrc.csv"
 expect auto-bad-budget 2 "budget" -- "$TL" auto $FS --budget -1
 expect auto-bad-clock 2 "--budget-clock" -- "$TL" auto $FS --budget-clock sun
 expect auto-cpu-clock 0 "cpu clock" -- "$TL" auto $FS --budget-clock cpu -q --show 1
+# through intermediate domains (issue 13): --via walks them in order, --pool chooses the path by
+# distances (the far-off copy left out), the pipeline saves; bad input refused with no output file
+R="$D/rot_src.csv" RN=":label=none"
+expect via-gradual 0 "gradual  *100.00 %" -- "$TL" adapt --source $R --via $D/rot_18.csv$RN \
+    $D/rot_36.csv$RN $D/rot_54.csv$RN $D/rot_72.csv$RN --target $D/rot_tgt.csv --learner logreg --C 1
+expect via-direct-fails 0 "direct self-training  *3[0-9]" -- "$TL" adapt --source $R --via $D/rot_18.csv$RN \
+    $D/rot_36.csv$RN $D/rot_54.csv$RN $D/rot_72.csv$RN --target $D/rot_tgt.csv --learner logreg --C 1
+expect pool-path 0 '"path": \["[^"]*rot_18[^"]*", "[^"]*rot_36[^"]*", "[^"]*rot_54[^"]*", "[^"]*rot_72[^"]*"\]' -- \
+    "$TL" adapt --source $R --pool $D/rot_54.csv$RN $D/rot_far.csv$RN $D/rot_18.csv$RN $D/rot_72.csv$RN \
+    $D/rot_36.csv$RN --target $D/rot_tgt.csv --learner logreg --C 1 --json -q
+expect pool-saves 0 "pipeline saved to" -- "$TL" adapt --source $R --pool $D/rot_54.csv$RN $D/rot_18.csv$RN \
+    $D/rot_72.csv$RN $D/rot_36.csv$RN --target $D/rot_tgt.csv --learner logreg --C 1 --save "$TMP/gr.tlm"
+expect pool-predicts 0 "accuracy 100.00 %" -- "$TL" predict --model "$TMP/gr.tlm" --input $D/rot_tgt.csv
+rm -f "$TMP/gr.tlm"
+expect pool-of-one 2 "--pool needs at least two domains" -- "$TL" adapt --source $R --pool $D/rot_18.csv$RN \
+    --target $D/rot_tgt.csv --learner logreg --save "$TMP/g1.tlm"
+[ ! -e "$TMP/g1.tlm" ] && ok || bad "pool-of-one-leaves-no-file"
+expect via-and-pool 2 "exclude each other" -- "$TL" adapt --source $R --via $D/rot_18.csv$RN --pool \
+    $D/rot_36.csv$RN --target $D/rot_tgt.csv
+expect via-method 0 "gradual coral  *100.00 %" -- "$TL" adapt --method coral --source $R \
+    --via $D/rot_18.csv$RN $D/rot_36.csv$RN $D/rot_54.csv$RN $D/rot_72.csv$RN --target $D/rot_tgt.csv \
+    --learner logreg --C 1
+expect via-width 1 "has 3 features" -- "$TL" adapt --source $R --via $D/het_src.csv --target $D/rot_tgt.csv \
+    --learner logreg --save "$TMP/g2.tlm"
+[ ! -e "$TMP/g2.tlm" ] && ok || bad "via-width-leaves-no-file"
+expect via-bad-keep 2 "--keep" -- "$TL" adapt --source $R --via $D/rot_18.csv$RN --target $D/rot_tgt.csv --keep 2
 harness_summary

@@ -55,6 +55,10 @@ typedef struct {
     bool budget_cpu;           /* count the budget (and the candidates' seconds) in this
                                   process's CPU seconds, every thread, instead of wall-clock
                                   seconds: the same search on a loaded, shared machine */
+    tl_dataset *target_test;   /* NULL, or held-out target rows (borrowed): when they carry
+                                  labels, each candidate's `accuracy` and the chosen one's report
+                                  are scored on them (benchmarks: Amazon's _test files); the
+                                  criteria always read the unlabelled target rows */
 } tl_auto_opts;
 tl_auto_opts tl_auto_opts_default(void); /* the defaults above */
 
@@ -96,6 +100,16 @@ typedef struct {
 tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *target,
                       const tl_auto_opts *o, tl_auto_result **out, tl_pipeline **pipeline);
 void tl_auto_result_free(tl_auto_result *r);
+
+/* The candidates' indices best first (idx: r->n entries): the eligible ones by combined score,
+ * then the others in run order. */
+void tl_auto_order(const tl_auto_result *r, size_t *idx /* (r->n) */);
+/* The result as the documented JSON object (docs/report.schema.json, $defs/auto; what
+ * `tl auto --json` prints). source_names: (r->n_sources) the sources' names; target: the
+ * target's; o: the options the search ran with (budget, clock; NULL: the defaults); saved: the
+ * file the chosen pipeline was written to, or NULL. *out tl_malloc'd. */
+tl_status tl_auto_json(const tl_auto_result *r, const char *const *source_names,
+                       const char *target, const tl_auto_opts *o, const char *saved, char **out);
 
 #ifdef __cplusplus
 }

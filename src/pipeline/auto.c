@@ -22,6 +22,7 @@
 #include "internal/util.h"
 #include "tl/auto.h"
 #include "tl/instance.h"
+#include "tl/json.h"
 #include "tl/validate.h"
 
 static const char *const crit_names[TL_CRIT_COUNT] = {"entropy", "snd", "iwcv", "dev", "rv",
@@ -194,6 +195,7 @@ typedef struct {
     bool cpu; /* the budget's clock */
     double rv_before; /* reverse validation without transfer (the guard's, from the first
                          guarded candidate): no transfer's own RV */
+    const tl_dataset *test; /* labelled held-out target rows scoring `accuracy`, or NULL */
 } table;
 
 static tl_status table_push(table *t, tl_auto_candidate **c) {
@@ -268,7 +270,20 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
     c->crit[TL_CRIT_RV] = rep->guarded && params ? rep->guard.rv_after : NAN;
     if (rep->guarded && params && isnan(t->rv_before)) t->rv_before = rep->guard.rv_before;
     c->harmful = c->collapsed || (params && rep->negative_transfer);
-    c->accuracy = tl_dataset_has_labels(tgt) ? rep->result.accuracy : NAN;
+    if (t->test) { /* held-out target rows: the fitted pipeline predicts them */
+        size_t nh = tl_dataset_rows(t->test);
+        const int *yh = tl_dataset_labels_const(t->test);
+        int *ph = NULL;
+        TL_ALLOC(ph, nh ? nh : 1);
+        st = tl_pipeline_predict(pipe, ti, t->test, ph);
+        size_t hit = 0;
+        for (size_t i = 0; st == TL_OK && i < nh; i++) hit += ph[i] == yh[i];
+        tl_free(ph);
+        if (st != TL_OK) goto done;
+        c->accuracy = nh ? (double)hit / (double)nh : NAN;
+    } else {
+        c->accuracy = tl_dataset_has_labels(tgt) ? rep->result.accuracy : NAN;
+    }
 done:
     if (c) c->seconds = clock_now(t->cpu) - t0;
     if (st != TL_OK)
@@ -382,7 +397,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     tl_params *variants[64];
     size_t nvar = 0;
     tl_auto_opts o = tl_auto_opts_default();
-    table t = {NULL, 0, false, NAN};
+    table t = {NULL, 0, false, NAN, NULL};
     double t0;
     if (opts) {
         size_t n = opts->struct_size && opts->struct_size < sizeof o ? opts->struct_size : sizeof o;
@@ -390,6 +405,10 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
         o.struct_size = sizeof o;
     }
     t.cpu = o.budget_cpu;
+    t.test = o.target_test && tl_dataset_rows(o.target_test) > 0 &&
+                     tl_dataset_has_labels(o.target_test)
+                 ? o.target_test
+                 : NULL;
     t0 = clock_now(t.cpu);
     *out = NULL;
     if (pipeline) *pipeline = NULL;
@@ -414,6 +433,11 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
                  tl_dataset_name(sources[i]), tl_dataset_cols(sources[i]),
                  tl_dataset_name(target), tl_dataset_cols(target));
     }
+    TL_CHECK(!o.target_test || tl_dataset_cols(o.target_test) == tl_dataset_cols(target),
+             TL_ERR_INVALID_ARG, "the target's test rows '%s' have %zu features and the target "
+             "'%s' %zu", o.target_test ? tl_dataset_name(o.target_test) : "",
+             o.target_test ? tl_dataset_cols(o.target_test) : 0, tl_dataset_name(target),
+             tl_dataset_cols(target));
     TL_CALLOC(r, 1);
     t.r = r;
     r->n_sources = n_sources;
@@ -513,6 +537,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     /* the chosen candidate again, for its report and pipeline (not kept for every candidate) */
     {
         tl_run_opts fo = ro;
+        if (o.target_test) TL_TRY(tl_task_set_test(task, ti, o.target_test));
         TL_TRY(tl_transfer_run(task, r->cand[b].params, &fo, &r->report, pipeline));
     }
     r->seconds = clock_now(t.cpu) - t0;
@@ -522,5 +547,84 @@ done:
     for (size_t v = 0; v < nvar; v++) tl_params_free(variants[v]);
     tl_task_free(task);
     tl_auto_result_free(r);
+    return st;
+}
+
+/* ---- the result, ordered and as JSON ---- */
+
+static int by_score_desc(const void *a, const void *b, void *ctx) {
+    const tl_auto_candidate *c = ctx;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    double x = c[i].score, y = c[j].score;
+    if (isnan(x) != isnan(y)) return isnan(x) ? 1 : -1;
+    if (x != y && !isnan(x)) return x < y ? 1 : -1;
+    return (i > j) - (i < j);
+}
+
+void tl_auto_order(const tl_auto_result *r, size_t *idx) {
+    for (size_t i = 0; i < r->n; i++) idx[i] = i;
+    qsort_r(idx, r->n, sizeof *idx, by_score_desc, r->cand);
+}
+
+static void json_cand(tl_json *j, const tl_auto_candidate *c) {
+    tl_json_obj_begin(j, NULL);
+    tl_json_str(j, "candidate", c->label);
+    tl_json_str(j, "method", c->method);
+    tl_json_int(j, "rung", c->rung);
+    for (int k = 0; k < TL_CRIT_COUNT; k++) tl_json_num(j, tl_criterion_name(k), c->crit[k]);
+    tl_json_num(j, "top_share", c->top_share);
+    tl_json_bool(j, "collapsed", c->collapsed);
+    tl_json_bool(j, "harmful", c->harmful);
+    tl_json_num(j, "score", c->score);
+    tl_json_num(j, "accuracy", c->accuracy);
+    tl_json_num(j, "seconds", c->seconds);
+    tl_json_obj_end(j);
+}
+
+tl_status tl_auto_json(const tl_auto_result *r, const char *const *source_names,
+                       const char *target, const tl_auto_opts *o, const char *saved, char **out) {
+    tl_status st = TL_OK;
+    size_t *idx = NULL;
+    tl_auto_opts d = tl_auto_opts_default();
+    if (!o) o = &d;
+    *out = NULL;
+    TL_CHECK(r && source_names && target && r->report && r->chosen < r->n, TL_ERR_INVALID_ARG,
+             "tl_auto_json: needs a result, the sources' and the target's names");
+    TL_ALLOC(idx, r->n);
+    tl_auto_order(r, idx);
+    const tl_report *rep = r->report;
+    tl_json j;
+    tl_json_begin(&j);
+    tl_json_str(&j, "command", "auto");
+    tl_json_str(&j, "source", source_names[r->source]);
+    tl_json_str(&j, "target", target);
+    tl_json_num(&j, "budget", o->budget);
+    tl_json_str(&j, "budget_clock", o->budget_cpu ? "cpu" : "wall");
+    tl_json_num(&j, "seconds", r->seconds);
+    tl_json_bool(&j, "budget_too_small", r->budget_too_small);
+    tl_json_bool(&j, "all_harmful", r->all_harmful);
+    tl_json_int(&j, "skipped", (long long)r->skipped);
+    tl_json_str(&j, "chosen", r->cand[r->chosen].label);
+    tl_json_num(&j, "accuracy", rep->result.n ? rep->result.accuracy : NAN);
+    tl_json_num(&j, "source_only_accuracy", rep->source_only.n ? rep->source_only.accuracy : NAN);
+    if (r->n_sources > 1 && r->source_scores) {
+        tl_json_arr_begin(&j, "sources");
+        for (size_t i = 0; i < r->n_sources; i++) {
+            tl_json_obj_begin(&j, NULL);
+            tl_json_str(&j, "source", source_names[i]);
+            tl_json_num(&j, "mmd", r->source_scores[i].mmd);
+            tl_json_int(&j, "rank", r->source_scores[i].rank);
+            tl_json_obj_end(&j);
+        }
+        tl_json_arr_end(&j);
+    }
+    tl_json_arr_begin(&j, "candidates");
+    for (size_t i = 0; i < r->n; i++) json_cand(&j, &r->cand[idx[i]]);
+    tl_json_arr_end(&j);
+    if (saved) tl_json_str(&j, "saved", saved);
+    st = tl_json_end(&j, out);
+    if (st != TL_OK) st = tl_fail(st, "tl_auto_json: out of memory");
+done:
+    tl_free(idx);
     return st;
 }

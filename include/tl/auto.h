@@ -70,7 +70,7 @@ typedef struct {
     int rung;                  /* 0: defaults, 1: a grid variant */
     double crit[TL_CRIT_COUNT];/* NaN when not measured */
     double top_share;          /* share of the target predicted as its most frequent class */
-    bool collapsed;            /* top_share > TL_COLLAPSE_SHARE */
+    bool collapsed;            /* top_share > tl_validate_collapse_share(source classes) */
     bool harmful;              /* the guard's verdict (or collapsed): never chosen */
     double score;              /* combined, in [0, 1], 1 best; NaN when not eligible */
     double accuracy;           /* on the target rows when they carry labels (benchmarks only;

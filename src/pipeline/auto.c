@@ -259,7 +259,7 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
     TL_TRY(tl_validate_entropy(pr.P, pred, &cr));
     c->crit[TL_CRIT_ENTROPY] = cr.value;
     c->top_share = cr.top_share;
-    c->collapsed = cr.collapsed;
+    c->collapsed = cr.top_share > tl_validate_collapse_share(pr.P.cols); /* k: source classes */
     TL_TRY(tl_validate_snd(pr.P, TL_SND_TEMPERATURE, pred, &cr));
     c->crit[TL_CRIT_SND] = cr.value;
     TL_TRY(tl_validate_iwcv(pr.loss, pr.dr, pr.Zs.rows, pred, nt, &cr));

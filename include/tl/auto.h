@@ -4,12 +4,14 @@
  * tl_auto_run ranks the sources when there are several (tl_source_score_compute: MMD to the
  * target, the scaling fitted on each source and applied to the target) and keeps the best; builds candidates from the method registry - no transfer, every
  * feature mapping and instance weighting that needs no labelled target rows, each at its
- * defaults (rung 0) and then with values from its parameter descriptors' search grids (rung 1) -
+ * defaults (rung 0, cheapest first by a rough operation count) and then with values from its
+ * parameter descriptors' search grids (rung 1) -
  * and runs each through the protocol (tl_transfer_run, guard on). Successive halving spends the
  * budget: rung 0 first, then the grid variants of the better half of the methods, best method
  * first, while the budget lasts. Each candidate is scored by the label-free criteria
  * (tl/validate.h: entropy, SND, IWCV, DEV, computed with a probe logistic regression trained on
- * the candidate's source rows - weighted for an instance candidate - with importance weights
+ * the candidate's source rows - weighted for an instance candidate; the candidate's space scaled
+ * to unit variance per feature first, so that its units do not decide - with importance weights
  * from a domain classifier in the candidate's space; and the guard's reverse validation). The
  * combination: among the eligible candidates (not collapsed, not judged harmful by the guard),
  * each criterion ranks them and the candidate's score is the mean of its rank shares (1: best

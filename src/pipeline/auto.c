@@ -113,6 +113,36 @@ static void probe_free(probe *p) {
     tl_free(p->dr);
 }
 
+/* One scale for both domains of a candidate's space: the source's variance per feature becomes
+ * 1 (Zs, Zt scaled in place; the geometry, hence the 1-NN, is unchanged). The probe is a
+ * logistic regression with a fixed C, whose confidence grows with the features' scale: without
+ * this, a space with unit-norm rows (the TCA family's L2-normalised embeddings) looks uncertain
+ * to entropy, SND and the held-out log-losses of IWCV / DEV, and a space of large raw values looks
+ * sure - the units of the space, not its quality. With the scale fixed, the criteria compare the
+ * candidates' geometry. */
+static void probe_unit_scale(tl_mat *Zs, tl_mat *Zt) {
+    size_t n = Zs->rows, d = Zs->cols;
+    if (n < 2 || d == 0) return;
+    double v = 0;
+    for (size_t j = 0; j < d; j++) {
+        double m = 0, q = 0;
+        for (size_t i = 0; i < n; i++) m += Zs->data[i * Zs->ld + j];
+        m /= (double)n;
+        for (size_t i = 0; i < n; i++) {
+            double e = Zs->data[i * Zs->ld + j] - m;
+            q += e * e;
+        }
+        v += q / (double)n;
+    }
+    v /= (double)d;
+    if (!(v > 0) || !isfinite(v)) return;
+    double s = 1 / sqrt(v);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++) Zs->data[i * Zs->ld + j] *= s;
+    for (size_t i = 0; i < Zt->rows; i++)
+        for (size_t j = 0; j < d; j++) Zt->data[i * Zt->ld + j] *= s;
+}
+
 static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset *src, size_t ti,
                            const tl_dataset *tgt, const double *w, uint64_t seed, probe *p) {
     tl_status st;
@@ -123,6 +153,7 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
     TL_TRY(tl_pipeline_transform(pipe, si, src, &p->Zs));
     TL_TRY(tl_pipeline_transform(pipe, ti, tgt, &p->Zt));
     size_t ns = p->Zs.rows, nt = p->Zt.rows;
+    probe_unit_scale(&p->Zs, &p->Zt);
     TL_ALLOC(p->loss, ns);
     TL_ALLOC(p->dr, ns);
     /* importance weights p_t / p_s from a domain classifier in this space (mean 1) */
@@ -342,6 +373,21 @@ static bool method_candidate(const tl_method *m) {
            !(nd & (TL_NEEDS_TARGET_LABELS | TL_MULTI_SOURCE));
 }
 
+/* A rough operation count of fitting method m at its defaults, to run the cheap methods first
+ * when the budget cannot hold them all (Amazon's 5000 features: a d x d eigenproblem costs
+ * ~100 s where a weighting of 2000 rows costs seconds): a feature mapping solves a d x d problem
+ * in its primal form (n x n in a kernel form), once per pseudo-label iteration; an instance
+ * weighting compares every source row with every target row over the d features. The order
+ * only matters when the budget binds; the choice never reads it. */
+static double cost_guess(const tl_method *m, double d, double ns, double nt) {
+    if (tl_method_family(m) == TL_FAMILY_INSTANCE) return ns * nt * d;
+    const tl_param_desc *k = tl_method_param_find(m, "kernel"),
+                        *it = tl_method_param_find(m, "iters");
+    double side = k && strcmp(k->def, "primal") != 0 ? ns + nt : d;
+    double rounds = it ? atof(it->def) : 1;
+    return side * side * side * (rounds > 1 ? rounds : 1);
+}
+
 /* Up to `cap` variants of method m, one parameter changed from its default at a time, taken
  * round-robin over the parameters that have a grid. */
 static tl_status grid_variants(const tl_method *m, size_t cap, tl_params **v, size_t *nv,
@@ -478,10 +524,24 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     /* 2. rung 0: no transfer (always: the fallback), then every method at its defaults */
     TL_TRY(run_candidate(&t, task, si, ti, NULL, 0, &ro, seed));
     double est = r->cand[0].seconds; /* a candidate's expected cost before one has run */
-    size_t n_methods = 0, method_at[64];
-    for (size_t i = 0; i < tl_method_count() && n_methods < 64; i++) {
+    size_t n_methods = 0, method_at[64], n_cand = 0, by_cost[64];
+    double guess[64];
+    for (size_t i = 0; i < tl_method_count() && n_cand < 64; i++) {
         const tl_method *m = tl_method_at(i);
         if (!method_candidate(m)) continue;
+        guess[n_cand] = cost_guess(m, (double)ncols, (double)tl_dataset_rows(sources[r->source]),
+                                  (double)tl_dataset_rows(target));
+        by_cost[n_cand++] = i;
+    }
+    for (size_t i = 1; i < n_cand; i++) /* insertion sort, stable: cheapest first */
+        for (size_t j = i; j > 0 && guess[j] < guess[j - 1]; j--) {
+            double c = guess[j];
+            size_t x = by_cost[j];
+            guess[j] = guess[j - 1], by_cost[j] = by_cost[j - 1];
+            guess[j - 1] = c, by_cost[j - 1] = x;
+        }
+    for (size_t q = 0; q < n_cand; q++) {
+        const tl_method *m = tl_method_at(by_cost[q]);
         if (clock_now(t.cpu) - t0 + est > o.budget) {
             r->skipped++;
             continue;

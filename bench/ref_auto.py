@@ -10,8 +10,7 @@ so both sides search the same candidates. Per candidate, as libtl's protocol doe
   - fit the method (numpy/scipy: PCA, SA, GFK, CORAL, TCA/JDA/BDA primal; KMM with cvxopt's QP,
     KLIEP, uLSIF, RuLSIF, a domain classifier; bench/ref_feature.py's and ref_instance.py's code
     where they have it), map or weight, 1-NN (sklearn) on the source, predict the target;
-  - the probe: sklearn LogisticRegression (C = 1) on the candidate's source rows (the space scaled
-    to unit variance per feature) in 2 folds
+  - the probe: sklearn LogisticRegression (C = 1) on the candidate's source rows in 2 folds
     (held-out log-losses) and on all of them (target probabilities); importance weights from a
     domain classifier in the candidate's space;
   - the criteria: entropy, SND (tau 0.05), IWCV, DEV, MixVal (lambda 0.55), reverse validation
@@ -201,9 +200,6 @@ def fit(method, kv, Xs, ys, Xt):
 def score(Zs, ys, Zt, w, seed=0):
     """1-NN predictions and the label-free criteria of one candidate."""
     pred = KNeighborsClassifier(n_neighbors=1).fit(Zs, ys).predict(Zt)
-    v = Zs.var(0).mean()  # the probe sees the space at unit variance per feature, as libtl's
-    if v > 0:
-        Zs, Zt = Zs / np.sqrt(v), Zt / np.sqrt(v)
     dr = domain_weights(Zs, Zt)
     perm = np.random.default_rng(seed).permutation(len(Zs))
     loss = np.zeros(len(Zs))

@@ -10,8 +10,7 @@
  * budget: rung 0 first, then the grid variants of the better half of the methods, best method
  * first, while the budget lasts. Each candidate is scored by the label-free criteria
  * (tl/validate.h: entropy, SND, IWCV, DEV, computed with a probe logistic regression trained on
- * the candidate's source rows - weighted for an instance candidate; the candidate's space scaled
- * to unit variance per feature first, so that its units do not decide - with importance weights
+ * the candidate's source rows - weighted for an instance candidate - with importance weights
  * from a domain classifier in the candidate's space; and the guard's reverse validation). The
  * combination: among the eligible candidates (not collapsed, not judged harmful by the guard),
  * each criterion ranks them and the candidate's score is the mean of its rank shares (1: best

@@ -113,36 +113,6 @@ static void probe_free(probe *p) {
     tl_free(p->dr);
 }
 
-/* One scale for both domains of a candidate's space: the source's variance per feature becomes
- * 1 (Zs, Zt scaled in place; the geometry, hence the 1-NN, is unchanged). The probe is a
- * logistic regression with a fixed C, whose confidence grows with the features' scale: without
- * this, a space with unit-norm rows (the TCA family's L2-normalised embeddings) looks uncertain
- * to entropy, SND and the held-out log-losses of IWCV / DEV, and a space of large raw values looks
- * sure - the units of the space, not its quality. With the scale fixed, the criteria compare the
- * candidates' geometry. */
-static void probe_unit_scale(tl_mat *Zs, tl_mat *Zt) {
-    size_t n = Zs->rows, d = Zs->cols;
-    if (n < 2 || d == 0) return;
-    double v = 0;
-    for (size_t j = 0; j < d; j++) {
-        double m = 0, q = 0;
-        for (size_t i = 0; i < n; i++) m += Zs->data[i * Zs->ld + j];
-        m /= (double)n;
-        for (size_t i = 0; i < n; i++) {
-            double e = Zs->data[i * Zs->ld + j] - m;
-            q += e * e;
-        }
-        v += q / (double)n;
-    }
-    v /= (double)d;
-    if (!(v > 0) || !isfinite(v)) return;
-    double s = 1 / sqrt(v);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) Zs->data[i * Zs->ld + j] *= s;
-    for (size_t i = 0; i < Zt->rows; i++)
-        for (size_t j = 0; j < d; j++) Zt->data[i * Zt->ld + j] *= s;
-}
-
 static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset *src, size_t ti,
                            const tl_dataset *tgt, const double *w, uint64_t seed, probe *p) {
     tl_status st;
@@ -153,7 +123,6 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
     TL_TRY(tl_pipeline_transform(pipe, si, src, &p->Zs));
     TL_TRY(tl_pipeline_transform(pipe, ti, tgt, &p->Zt));
     size_t ns = p->Zs.rows, nt = p->Zt.rows;
-    probe_unit_scale(&p->Zs, &p->Zt);
     TL_ALLOC(p->loss, ns);
     TL_ALLOC(p->dr, ns);
     /* importance weights p_t / p_s from a domain classifier in this space (mean 1) */

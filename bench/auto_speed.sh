@@ -62,5 +62,5 @@ PYEOF
         'BEGIN { printf "| %s | %d | %.1f | %.1f | **%.1f×** | %.1f | %.1f | %.1f× | %s |\n", p, n, bc, rc, rc / bc, bw, rw, rw / bw, same }'
 done
 echo
-echo "Load average at the start: $LOAD0; at the end: $(cut -d' ' -f1-3 /proc/loadavg). $(nproc) cores, one BLAS thread per side, best of $ROUNDS."
+echo "Load average at the start: $LOAD0; at the end: $(cut -d' ' -f1-3 /proc/loadavg). $(getconf _NPROCESSORS_ONLN) cores, one BLAS thread per side, best of $ROUNDS."
 } | tee bench/out/auto_speed.md

@@ -102,9 +102,9 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
                       const tl_auto_opts *o, tl_auto_result **out, tl_pipeline **pipeline);
 void tl_auto_result_free(tl_auto_result *r);
 
-/* The candidates' indices best first (idx: r->n entries): the eligible ones by combined score,
- * then the others in run order. */
-void tl_auto_order(const tl_auto_result *r, size_t *idx /* (r->n) */);
+/* The candidates' indices best first, written to idx (r->n entries): the eligible ones by
+ * combined score, then the others in run order. */
+void tl_auto_order(const tl_auto_result *r, size_t *idx);
 /* The result as the documented JSON object (docs/report.schema.json, $defs/auto; what
  * `tl auto --json` prints). source_names: (r->n_sources) the sources' names; target: the
  * target's; o: the options the search ran with (budget, clock; NULL: the defaults); saved: the

@@ -15,7 +15,8 @@
 # _train rows unlabelled, every candidate scored on the target's _test file through --target-test;
 # raw counts; linear SVM with C = 0.01, the C that 5-fold cross-validation on the source picks
 # for every source, bench/amazon_svm_cv.sh - fixed so that the search does not repeat that CV for
-# every candidate), written to bench/out/auto_amazon/. PAIRS="B_D K_E" runs a subset.
+# every candidate), written to bench/out/auto_amazon/. PAIRS="B_D K_E" runs a subset (SURF:
+# PAIRS="W:D C:A").
 # TL=path/to/tl runs another build (a copy, so that a rebuild during the run changes nothing).
 #
 # The budget is counted in the process's CPU seconds (--budget-clock cpu) with one BLAS thread:

@@ -14,7 +14,8 @@ import sys
 
 d, budget = sys.argv[1], sys.argv[2]
 order = ["C_A", "C_W", "C_D", "A_C", "A_W", "A_D", "W_C", "W_A", "W_D", "D_C", "D_A", "D_W",
-         "M_U", "U_M"]
+         "M_U", "U_M", "B_D", "B_E", "B_K", "D_B", "D_E", "D_K", "E_B", "E_D", "E_K", "K_B",
+         "K_D", "K_E"]
 tasks = [t for t in order if os.path.exists(os.path.join(d, t + ".json"))]
 runs = {t: json.load(open(os.path.join(d, t + ".json"))) for t in tasks}
 crits = [("entropy", False), ("snd", True), ("iwcv", False), ("dev", False), ("rv", True)]

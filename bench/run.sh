@@ -33,7 +33,7 @@ QUICK=${BENCH_QUICK:-0}
 OUT=bench/out
 THREADS=${BENCH_THREADS:-2}
 export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
-ALL_SUITES="core instance guard feature nn hetero multisource relational deep_da mpi gradual multisource_amazon"
+ALL_SUITES="core instance guard feature nn hetero multisource relational deep_da mpi gradual multisource_amazon auto"
 BENCH="$BUILD/bench/bench_core"
 REF=bench/ref_core.py
 CMD_PREFIX=""
@@ -630,6 +630,15 @@ suite_deep_da() {
 suite_mpi() {
     say "bench: suite mpi (bench/mpi.sh)"
     BUILD="$BUILD" PY="$PY" FMNIST="$FMNIST" sh bench/mpi.sh
+}
+
+# ---- suite "auto" (issue 14): tl auto's search against the same search as a numpy /
+# scikit-learn loop (bench/ref_auto.py), SURF pairs, delegated to bench/auto_speed.sh (its own
+# table: bench/out/auto_speed.md).
+suite_auto() {
+    say "bench: suite auto (bench/auto_speed.sh)"
+    make -s BUILD="$BUILD" "$BUILD/tl" >&2
+    BUILD="$BUILD" PY="$PY" TL_DATA="$DATA" sh bench/auto_speed.sh
 }
 
 suites=${*:-$ALL_SUITES}

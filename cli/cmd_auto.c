@@ -13,6 +13,9 @@
 static const cli_opt auto_opts[] = {
     {"source", "SPEC", NULL, "labelled source domain (more sources as arguments: ranked by MMD)"},
     {"target", "SPEC", NULL, "unlabelled target domain (labels, if any, are only scored)"},
+    {"target-test", "SPEC", NULL,
+     "held-out labelled target rows: every candidate's accuracy is scored on them (never read "
+     "by the choice)"},
     {"budget", "SECONDS", "60", "time for the search (no transfer always runs)"},
     {"budget-clock", "CLOCK", "wall",
      "wall: wall-clock seconds; cpu: this process's CPU seconds (a loaded, shared machine)"},
@@ -27,37 +30,9 @@ static void progress(void *user, const char *stage, double fraction) {
     if (strncmp(stage, "auto: ", 6) == 0) cli_info(user, "%s", stage); /* not the methods' own */
 }
 
-static void json_cand(tl_json *j, const tl_auto_candidate *c) {
-    tl_json_obj_begin(j, NULL);
-    tl_json_str(j, "candidate", c->label);
-    tl_json_str(j, "method", c->method);
-    tl_json_int(j, "rung", c->rung);
-    for (int k = 0; k < TL_CRIT_COUNT; k++) {
-        if (isfinite(c->crit[k])) tl_json_num(j, tl_criterion_name(k), c->crit[k]);
-        else tl_json_null(j, tl_criterion_name(k));
-    }
-    tl_json_num(j, "top_share", c->top_share);
-    tl_json_bool(j, "collapsed", c->collapsed);
-    tl_json_bool(j, "harmful", c->harmful);
-    if (isfinite(c->score)) tl_json_num(j, "score", c->score);
-    else tl_json_null(j, "score");
-    if (isfinite(c->accuracy)) tl_json_num(j, "accuracy", c->accuracy);
-    else tl_json_null(j, "accuracy");
-    tl_json_num(j, "seconds", c->seconds);
-    tl_json_obj_end(j);
-}
-
-/* Candidate indices, chosen first, then by score (ineligible last, in run order). */
-static int by_score_desc(const void *a, const void *b, void *ctx) {
-    const tl_auto_candidate *c = ctx;
-    double x = c[*(const size_t *)a].score, y = c[*(const size_t *)b].score;
-    if (isnan(x) != isnan(y)) return isnan(x) ? 1 : -1;
-    if (x != y && !isnan(x)) return x < y ? 1 : -1;
-    return (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
-}
-
 static int run_auto(cli_args *a) {
-    const char *s = cli_get(a, "source"), *t = cli_get(a, "target"), *save = cli_get(a, "save");
+    const char *s = cli_get(a, "source"), *t = cli_get(a, "target"), *save = cli_get(a, "save"),
+               *tt = cli_get(a, "target-test");
     if (!s || !t) return cli_usage("--source and --target are required (see 'tl help auto')");
     double budget;
     long grid, show, threads;
@@ -80,23 +55,33 @@ static int run_auto(cli_args *a) {
     }
     o.budget_cpu = strcmp(clk, "cpu") == 0;
     size_t ns = 1 + (size_t)a->npos;
-    tl_dataset **src = calloc(ns + 1, sizeof *src), *tgt = NULL;
+    tl_dataset **src = calloc(ns + 2, sizeof *src), *tgt = NULL, *test = NULL;
+    const char **names = calloc(ns, sizeof *names);
     tl_auto_result *res = NULL;
     tl_pipeline *pipe = NULL;
     size_t *idx = NULL;
     char *text = NULL;
     int rc = 1;
     tl_status st;
-    if (!src) {
+    if (!src || !names) {
         cli_fail("out of memory");
         goto done;
     }
     for (size_t i = 0; i < ns; i++)
         if (cli_load(a, i ? a->pos[i - 1] : s, &src[i]) != TL_OK) goto done;
-    if (cli_load(a, t, &tgt) != TL_OK) goto done;
+    if (cli_load(a, t, &tgt) != TL_OK || (tt && cli_load(a, tt, &test) != TL_OK)) goto done;
     src[ns] = tgt;
-    if (cli_unify_sets(src, ns + 1) != 0) goto done;
-    src[ns] = NULL;
+    src[ns + 1] = test;
+    if (cli_unify_sets(src, ns + 1 + (test != NULL)) != 0) goto done;
+    /* sparse files (svmlight omits trailing zero columns): every sparse set as wide as the
+       widest; dense sets of other widths are left for the library to refuse in its words */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < ns + 2; i++)
+            if (src[i] && i != ns && tl_dataset_is_sparse(src[i]) && tl_dataset_is_sparse(tgt) &&
+                cli_align_features(src[i], tgt) != TL_OK)
+                goto done;
+    src[ns] = src[ns + 1] = NULL;
+    for (size_t i = 0; i < ns; i++) names[i] = i ? a->pos[i - 1] : s;
     tl_ctx ctx = tl_ctx_default();
     ctx.seed = seed;
     ctx.threads = (int)threads;
@@ -107,6 +92,7 @@ static int run_auto(cli_args *a) {
     o.grid = (size_t)grid;
     o.learner = lp;
     o.preprocess_on_source = fit && strcmp(fit, "source") == 0;
+    o.target_test = test;
     if ((st = tl_auto_run(src, ns, tgt, &o, &res, save ? &pipe : NULL)) != TL_OK) {
         cli_fail_status(st, "cannot choose");
         goto done;
@@ -128,53 +114,27 @@ static int run_auto(cli_args *a) {
     else if (res->all_harmful)
         cli_warn("every transfer candidate collapsed or was judged harmful by the guard: the "
                  "result is no transfer");
+    if (cli_flag(a, "json")) {
+        if ((st = tl_auto_json(res, names, t, &o, save, &text)) != TL_OK) {
+            cli_fail_status(st, "writing the JSON");
+            goto done;
+        }
+        printf("%s\n", text);
+        rc = fflush(stdout) != 0;
+        goto done;
+    }
     idx = malloc(res->n * sizeof *idx);
     if (!idx) {
         cli_fail("out of memory");
         goto done;
     }
-    for (size_t i = 0; i < res->n; i++) idx[i] = i;
-    qsort_r(idx, res->n, sizeof *idx, by_score_desc, res->cand);
-    const char *srcname = res->source == 0 ? s : a->pos[res->source - 1];
-    if (cli_flag(a, "json")) {
-        tl_json j;
-        tl_json_begin(&j);
-        tl_json_str(&j, "command", "auto");
-        tl_json_str(&j, "source", srcname);
-        tl_json_str(&j, "target", t);
-        tl_json_num(&j, "budget", budget);
-        tl_json_str(&j, "budget_clock", clk);
-        tl_json_num(&j, "seconds", res->seconds);
-        tl_json_bool(&j, "budget_too_small", res->budget_too_small);
-        tl_json_bool(&j, "all_harmful", res->all_harmful);
-        tl_json_int(&j, "skipped", (long long)res->skipped);
-        tl_json_str(&j, "chosen", ch->label);
-        tl_json_num(&j, "accuracy", res->report->result.n ? res->report->result.accuracy : NAN);
-        tl_json_num(&j, "source_only_accuracy",
-                    res->report->source_only.n ? res->report->source_only.accuracy : NAN);
-        if (ns > 1) {
-            tl_json_arr_begin(&j, "sources");
-            for (size_t i = 0; i < ns; i++) {
-                tl_json_obj_begin(&j, NULL);
-                tl_json_str(&j, "source", i ? a->pos[i - 1] : s);
-                tl_json_num(&j, "mmd", res->source_scores[i].mmd);
-                tl_json_int(&j, "rank", res->source_scores[i].rank);
-                tl_json_obj_end(&j);
-            }
-            tl_json_arr_end(&j);
-        }
-        tl_json_arr_begin(&j, "candidates");
-        for (size_t i = 0; i < res->n; i++) json_cand(&j, &res->cand[idx[i]]);
-        tl_json_arr_end(&j);
-        if (save) tl_json_str(&j, "saved", save);
-        rc = cli_json_finish(&j);
-        goto done;
-    }
+    tl_auto_order(res, idx);
+    const char *srcname = names[res->source];
     bool acc = isfinite(ch->accuracy);
     printf("%-22s %s\n", "source", srcname);
     if (ns > 1)
         for (size_t i = 0; i < ns; i++)
-            printf("  %-20s MMD^2 %.4g, rank %d\n", i ? a->pos[i - 1] : s,
+            printf("  %-20s MMD^2 %.4g, rank %d\n", names[i],
                    res->source_scores[i].mmd, res->source_scores[i].rank);
     printf("%-22s %s\n", "target", t);
     printf("%-22s %zu run in %.1f s (budget %g s, %s clock), %zu left out for lack of time\n",
@@ -215,7 +175,9 @@ done:
     tl_pipeline_free(pipe);
     for (size_t i = 0; src && i < ns; i++) tl_dataset_free(src[i]);
     free(src);
+    free(names);
     tl_dataset_free(tgt);
+    tl_dataset_free(test);
     tl_params_free(lp);
     return rc;
 }

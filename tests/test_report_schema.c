@@ -1,9 +1,9 @@
 /* The documented JSON schema of the commands' --json output (docs/report.schema.json) and a
  * checker for it: a small JSON parser and a validator for the part of JSON Schema the document
  * uses (type, enum, properties, required, additionalProperties, items, oneOf, $ref into $defs,
- * minimum). Run without arguments it tests itself and the library's renderers: a report and a
- * ranking made by the library validate, and documents with a key missing, added, of the wrong
- * type or outside an enum do not. Run as
+ * minimum). Run without arguments it tests itself and the library's renderers: a report, a
+ * ranking and an automatic transfer's result (tl_auto_json) made by the library validate, and
+ * documents with a key missing, added, of the wrong type or outside an enum do not. Run as
  *     test_report_schema --validate SCHEMA FILE...
  * it checks command output (tests/cli/run.sh does this for every transferring command) and exits
  * non-zero naming the first violation of each file. */
@@ -321,7 +321,8 @@ static jv *schema;
 
 TEST(schema_parses) {
     CHECK(schema != NULL);
-    CHECK(schema && get(get(schema, "$defs"), "report") && get(get(schema, "$defs"), "ranking"));
+    CHECK(schema && get(get(schema, "$defs"), "report") && get(get(schema, "$defs"), "ranking") &&
+          get(get(schema, "$defs"), "auto"));
 }
 
 TEST(library_reports_validate) {
@@ -338,6 +339,74 @@ TEST(library_reports_validate) {
     CHECK_OK(tl_ranking_json(sc, names, 2, "t.csv", NULL, NULL, 0.5, &js));
     CHECK_MSG(schema && js && check_text(schema, js, "ranking") == 0, "%s", js);
     tl_free(js);
+}
+
+/* tl auto's JSON (tl_auto_json) made by the library on a tiny task: one source and two sources
+ * (the "sources" array), with a held-out test set, and a budget too small for any transfer. */
+static char *library_auto(int n_sources, double budget, const char *saved) {
+    double xs[24], xt[18];
+    int ys[12], yt[9];
+    for (int i = 0; i < 12; i++) ys[i] = i % 3, xs[2 * i] = i % 3 + 0.1 * i, xs[2 * i + 1] = (i * 7) % 5;
+    for (int i = 0; i < 9; i++) yt[i] = i % 3, xt[2 * i] = i % 3 + 0.5, xt[2 * i + 1] = (i * 3) % 5;
+    tl_dataset *s = NULL, *t = NULL, *h = NULL;
+    tl_dataset_from_dense(tl_mat_view(xs, 12, 2), ys, &s);
+    tl_dataset_from_dense(tl_mat_view(xt, 9, 2), NULL, &t);
+    tl_dataset_from_dense(tl_mat_view(xt, 9, 2), yt, &h);
+    tl_dataset *srcs[2] = {s, s};
+    const char *names[2] = {"a.csv", "b.csv"};
+    tl_auto_opts o = tl_auto_opts_default();
+    o.budget = budget;
+    o.budget_cpu = true;
+    o.grid = 1;
+    o.target_test = h;
+    tl_auto_result *r = NULL;
+    char *js = NULL;
+    if (tl_auto_run(srcs, (size_t)n_sources, t, &o, &r, NULL) == TL_OK)
+        tl_auto_json(r, names, "t.csv", &o, saved, &js);
+    else
+        printf("  auto: %s\n", tl_error_message());
+    tl_auto_result_free(r);
+    tl_dataset_free(s);
+    tl_dataset_free(t);
+    tl_dataset_free(h);
+    return js;
+}
+
+/* 1 when js with its first `from` replaced by `to` fails the schema, 0 when it passes, -1 when
+ * js lacks `from`. */
+static int rejected_after(const char *js, const char *from, const char *to) {
+    const char *at = strstr(js, from);
+    if (!at) return -1;
+    size_t n = strlen(js) + strlen(to) + 1;
+    char *bad = malloc(n);
+    if (!bad) return -1;
+    snprintf(bad, n, "%.*s%s%s", (int)(at - js), js, to, at + strlen(from));
+    int rc = check_text(schema, bad, "mutated") != 0;
+    free(bad);
+    return rc;
+}
+
+TEST(library_auto_validates) {
+    struct {
+        int ns;
+        double budget;
+        const char *saved, *must;
+    } cases[] = {{1, 60, NULL, "\"candidates\": [{"},
+                 {2, 60, "m.tlm", "\"sources\": [{"},
+                 {1, 0, NULL, "\"budget_too_small\": true"}};
+    for (size_t i = 0; schema && i < 3; i++) {
+        char *js = library_auto(cases[i].ns, cases[i].budget, cases[i].saved);
+        CHECK_MSG(js && check_text(schema, js, "auto") == 0, "case %zu: %s", i, js ? js : "(none)");
+        CHECK_MSG(js && strstr(js, cases[i].must), "case %zu lacks %s", i, cases[i].must);
+        /* the held-out rows score every candidate: no null accuracy */
+        CHECK_MSG(js && !strstr(js, "\"accuracy\": null"), "case %zu: %s", i, js ? js : "");
+        if (js && i == 0) { /* and a broken one does not validate */
+            CHECK(rejected_after(js, "\"rung\": 0", "\"rung\": -1") == 1);
+            CHECK(rejected_after(js, "\"budget_clock\": \"cpu\"", "\"budget_clock\": \"sun\"") == 1);
+            CHECK(rejected_after(js, "\"skipped\": ", "\"skipped_\": ") == 1);
+        }
+        tl_free(js);
+    }
 }
 
 /* The validator rejects what the schema excludes (so a passing check means something). */
@@ -389,6 +458,7 @@ int main(int argc, char **argv) {
     RUN(schema_parses);
     RUN(library_reports_validate);
     RUN(violations_are_caught);
+    RUN(library_auto_validates);
     jv_free(schema);
     return tl_test_summary();
 }

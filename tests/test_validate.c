@@ -99,6 +99,16 @@ TEST(mixval_vs_numpy) {
     golden_free(&g);
 }
 
+/* The class-aware collapse threshold (1 + 1/k) / 2: 0.75 with 2 classes, 0.55 with 10; never
+ * below TL_COLLAPSE_SHARE. */
+TEST(collapse_share_by_classes) {
+    CHECK_NEAR(tl_validate_collapse_share(2), 0.75, 1e-15);
+    CHECK_NEAR(tl_validate_collapse_share(10), 0.55, 1e-15);
+    CHECK_NEAR(tl_validate_collapse_share(1), 1.0, 1e-15);
+    CHECK(tl_validate_collapse_share(1000) >= TL_COLLAPSE_SHARE);
+    CHECK(tl_validate_collapse_share(0) == 1.0);
+}
+
 TEST(criteria_hand_cases) {
     /* uniform probabilities: entropy log k; one-hot rows of a single class: entropy 0, collapsed */
     double u[3 * 4], o[3 * 4] = {0};
@@ -305,6 +315,7 @@ TEST(out_of_memory) {
 int main(void) {
     RUN(criteria_vs_numpy);
     RUN(criteria_hand_cases);
+    RUN(collapse_share_by_classes);
     RUN(mixval_vs_numpy);
     RUN(auto_chooses_among_eligible);
     RUN(auto_budget_sources_and_refusals);

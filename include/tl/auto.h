@@ -4,7 +4,8 @@
  * tl_auto_run ranks the sources when there are several (tl_source_score_compute: MMD to the
  * target, the scaling fitted on each source and applied to the target) and keeps the best; builds candidates from the method registry - no transfer, every
  * feature mapping and instance weighting that needs no labelled target rows, each at its
- * defaults (rung 0) and then with values from its parameter descriptors' search grids (rung 1) -
+ * defaults (rung 0, cheapest first by a rough operation count) and then with values from its
+ * parameter descriptors' search grids (rung 1) -
  * and runs each through the protocol (tl_transfer_run, guard on). Successive halving spends the
  * budget: rung 0 first, then the grid variants of the better half of the methods, best method
  * first, while the budget lasts. Each candidate is scored by the label-free criteria
@@ -55,6 +56,10 @@ typedef struct {
     bool budget_cpu;           /* count the budget (and the candidates' seconds) in this
                                   process's CPU seconds, every thread, instead of wall-clock
                                   seconds: the same search on a loaded, shared machine */
+    tl_dataset *target_test;   /* NULL, or held-out target rows (borrowed): when they carry
+                                  labels, each candidate's `accuracy` and the chosen one's report
+                                  are scored on them (benchmarks: Amazon's _test files); the
+                                  criteria always read the unlabelled target rows */
 } tl_auto_opts;
 tl_auto_opts tl_auto_opts_default(void); /* the defaults above */
 
@@ -66,7 +71,7 @@ typedef struct {
     int rung;                  /* 0: defaults, 1: a grid variant */
     double crit[TL_CRIT_COUNT];/* NaN when not measured */
     double top_share;          /* share of the target predicted as its most frequent class */
-    bool collapsed;            /* top_share > TL_COLLAPSE_SHARE */
+    bool collapsed;            /* top_share > tl_validate_collapse_share(source classes) */
     bool harmful;              /* the guard's verdict (or collapsed): never chosen */
     double score;              /* combined, in [0, 1], 1 best; NaN when not eligible */
     double accuracy;           /* on the target rows when they carry labels (benchmarks only;
@@ -96,6 +101,16 @@ typedef struct {
 tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *target,
                       const tl_auto_opts *o, tl_auto_result **out, tl_pipeline **pipeline);
 void tl_auto_result_free(tl_auto_result *r);
+
+/* The candidates' indices best first, written to idx (r->n entries): the eligible ones by
+ * combined score, then the others in run order. */
+void tl_auto_order(const tl_auto_result *r, size_t *idx);
+/* The result as the documented JSON object (docs/report.schema.json, $defs/auto; what
+ * `tl auto --json` prints). source_names: (r->n_sources) the sources' names; target: the
+ * target's; o: the options the search ran with (budget, clock; NULL: the defaults); saved: the
+ * file the chosen pipeline was written to, or NULL. *out tl_malloc'd. */
+tl_status tl_auto_json(const tl_auto_result *r, const char *const *source_names,
+                       const char *target, const tl_auto_opts *o, const char *saved, char **out);
 
 #ifdef __cplusplus
 }

@@ -57,6 +57,12 @@ typedef struct {
     bool collapsed;   /* top_share > TL_COLLAPSE_SHARE */
 } tl_criterion;
 
+/* The collapse threshold for k classes, as tl_auto_run applies it: the top class's share is
+ * nearer to every row (1) than to an even spread (1/k), i.e. above (1 + 1/k) / 2, and never
+ * below TL_COLLAPSE_SHARE. With two classes "most of the target" (> 0.5) is any predictor at
+ * all on a balanced target, so the fixed share judges nothing there; with 10 classes the two
+ * rules differ by 0.05. */
+double tl_validate_collapse_share(size_t n_classes);
 /* Share of the most frequent value of pred (n); 0 when n = 0. */
 double tl_validate_top_share(const int *pred, size_t n);
 /* P (n, k): mean prediction entropy (natural log). */

@@ -22,6 +22,7 @@
 #include "internal/util.h"
 #include "tl/auto.h"
 #include "tl/instance.h"
+#include "tl/json.h"
 #include "tl/validate.h"
 
 static const char *const crit_names[TL_CRIT_COUNT] = {"entropy", "snd", "iwcv", "dev", "rv",
@@ -194,6 +195,7 @@ typedef struct {
     bool cpu; /* the budget's clock */
     double rv_before; /* reverse validation without transfer (the guard's, from the first
                          guarded candidate): no transfer's own RV */
+    const tl_dataset *test; /* labelled held-out target rows scoring `accuracy`, or NULL */
 } table;
 
 static tl_status table_push(table *t, tl_auto_candidate **c) {
@@ -257,7 +259,7 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
     TL_TRY(tl_validate_entropy(pr.P, pred, &cr));
     c->crit[TL_CRIT_ENTROPY] = cr.value;
     c->top_share = cr.top_share;
-    c->collapsed = cr.collapsed;
+    c->collapsed = cr.top_share > tl_validate_collapse_share(pr.P.cols); /* k: source classes */
     TL_TRY(tl_validate_snd(pr.P, TL_SND_TEMPERATURE, pred, &cr));
     c->crit[TL_CRIT_SND] = cr.value;
     TL_TRY(tl_validate_iwcv(pr.loss, pr.dr, pr.Zs.rows, pred, nt, &cr));
@@ -268,7 +270,20 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
     c->crit[TL_CRIT_RV] = rep->guarded && params ? rep->guard.rv_after : NAN;
     if (rep->guarded && params && isnan(t->rv_before)) t->rv_before = rep->guard.rv_before;
     c->harmful = c->collapsed || (params && rep->negative_transfer);
-    c->accuracy = tl_dataset_has_labels(tgt) ? rep->result.accuracy : NAN;
+    if (t->test) { /* held-out target rows: the fitted pipeline predicts them */
+        size_t nh = tl_dataset_rows(t->test);
+        const int *yh = tl_dataset_labels_const(t->test);
+        int *ph = NULL;
+        TL_ALLOC(ph, nh ? nh : 1);
+        st = tl_pipeline_predict(pipe, ti, t->test, ph);
+        size_t hit = 0;
+        for (size_t i = 0; st == TL_OK && i < nh; i++) hit += ph[i] == yh[i];
+        tl_free(ph);
+        if (st != TL_OK) goto done;
+        c->accuracy = nh ? (double)hit / (double)nh : NAN;
+    } else {
+        c->accuracy = tl_dataset_has_labels(tgt) ? rep->result.accuracy : NAN;
+    }
 done:
     if (c) c->seconds = clock_now(t->cpu) - t0;
     if (st != TL_OK)
@@ -327,6 +342,21 @@ static bool method_candidate(const tl_method *m) {
            !(nd & (TL_NEEDS_TARGET_LABELS | TL_MULTI_SOURCE));
 }
 
+/* A rough operation count of fitting method m at its defaults, to run the cheap methods first
+ * when the budget cannot hold them all (Amazon's 5000 features: a d x d eigenproblem costs
+ * ~100 s where a weighting of 2000 rows costs seconds): a feature mapping solves a d x d problem
+ * in its primal form (n x n in a kernel form), once per pseudo-label iteration; an instance
+ * weighting compares every source row with every target row over the d features. The order
+ * only matters when the budget binds; the choice never reads it. */
+static double cost_guess(const tl_method *m, double d, double ns, double nt) {
+    if (tl_method_family(m) == TL_FAMILY_INSTANCE) return ns * nt * d;
+    const tl_param_desc *k = tl_method_param_find(m, "kernel"),
+                        *it = tl_method_param_find(m, "iters");
+    double side = k && strcmp(k->def, "primal") != 0 ? ns + nt : d;
+    double rounds = it ? atof(it->def) : 1;
+    return side * side * side * (rounds > 1 ? rounds : 1);
+}
+
 /* Up to `cap` variants of method m, one parameter changed from its default at a time, taken
  * round-robin over the parameters that have a grid. */
 static tl_status grid_variants(const tl_method *m, size_t cap, tl_params **v, size_t *nv,
@@ -382,7 +412,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     tl_params *variants[64];
     size_t nvar = 0;
     tl_auto_opts o = tl_auto_opts_default();
-    table t = {NULL, 0, false, NAN};
+    table t = {NULL, 0, false, NAN, NULL};
     double t0;
     if (opts) {
         size_t n = opts->struct_size && opts->struct_size < sizeof o ? opts->struct_size : sizeof o;
@@ -390,6 +420,10 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
         o.struct_size = sizeof o;
     }
     t.cpu = o.budget_cpu;
+    t.test = o.target_test && tl_dataset_rows(o.target_test) > 0 &&
+                     tl_dataset_has_labels(o.target_test)
+                 ? o.target_test
+                 : NULL;
     t0 = clock_now(t.cpu);
     *out = NULL;
     if (pipeline) *pipeline = NULL;
@@ -414,6 +448,11 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
                  tl_dataset_name(sources[i]), tl_dataset_cols(sources[i]),
                  tl_dataset_name(target), tl_dataset_cols(target));
     }
+    TL_CHECK(!o.target_test || tl_dataset_cols(o.target_test) == tl_dataset_cols(target),
+             TL_ERR_INVALID_ARG, "the target's test rows '%s' have %zu features and the target "
+             "'%s' %zu", o.target_test ? tl_dataset_name(o.target_test) : "",
+             o.target_test ? tl_dataset_cols(o.target_test) : 0, tl_dataset_name(target),
+             tl_dataset_cols(target));
     TL_CALLOC(r, 1);
     t.r = r;
     r->n_sources = n_sources;
@@ -454,10 +493,24 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     /* 2. rung 0: no transfer (always: the fallback), then every method at its defaults */
     TL_TRY(run_candidate(&t, task, si, ti, NULL, 0, &ro, seed));
     double est = r->cand[0].seconds; /* a candidate's expected cost before one has run */
-    size_t n_methods = 0, method_at[64];
-    for (size_t i = 0; i < tl_method_count() && n_methods < 64; i++) {
+    size_t n_methods = 0, method_at[64], n_cand = 0, by_cost[64];
+    double guess[64];
+    for (size_t i = 0; i < tl_method_count() && n_cand < 64; i++) {
         const tl_method *m = tl_method_at(i);
         if (!method_candidate(m)) continue;
+        guess[n_cand] = cost_guess(m, (double)ncols, (double)tl_dataset_rows(sources[r->source]),
+                                  (double)tl_dataset_rows(target));
+        by_cost[n_cand++] = i;
+    }
+    for (size_t i = 1; i < n_cand; i++) /* insertion sort, stable: cheapest first */
+        for (size_t j = i; j > 0 && guess[j] < guess[j - 1]; j--) {
+            double c = guess[j];
+            size_t x = by_cost[j];
+            guess[j] = guess[j - 1], by_cost[j] = by_cost[j - 1];
+            guess[j - 1] = c, by_cost[j - 1] = x;
+        }
+    for (size_t q = 0; q < n_cand; q++) {
+        const tl_method *m = tl_method_at(by_cost[q]);
         if (clock_now(t.cpu) - t0 + est > o.budget) {
             r->skipped++;
             continue;
@@ -513,6 +566,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     /* the chosen candidate again, for its report and pipeline (not kept for every candidate) */
     {
         tl_run_opts fo = ro;
+        if (o.target_test) TL_TRY(tl_task_set_test(task, ti, o.target_test));
         TL_TRY(tl_transfer_run(task, r->cand[b].params, &fo, &r->report, pipeline));
     }
     r->seconds = clock_now(t.cpu) - t0;
@@ -522,5 +576,84 @@ done:
     for (size_t v = 0; v < nvar; v++) tl_params_free(variants[v]);
     tl_task_free(task);
     tl_auto_result_free(r);
+    return st;
+}
+
+/* ---- the result, ordered and as JSON ---- */
+
+static int by_score_desc(const void *a, const void *b, void *ctx) {
+    const tl_auto_candidate *c = ctx;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    double x = c[i].score, y = c[j].score;
+    if (isnan(x) != isnan(y)) return isnan(x) ? 1 : -1;
+    if (x != y && !isnan(x)) return x < y ? 1 : -1;
+    return (i > j) - (i < j);
+}
+
+void tl_auto_order(const tl_auto_result *r, size_t *idx) {
+    for (size_t i = 0; i < r->n; i++) idx[i] = i;
+    qsort_r(idx, r->n, sizeof *idx, by_score_desc, r->cand);
+}
+
+static void json_cand(tl_json *j, const tl_auto_candidate *c) {
+    tl_json_obj_begin(j, NULL);
+    tl_json_str(j, "candidate", c->label);
+    tl_json_str(j, "method", c->method);
+    tl_json_int(j, "rung", c->rung);
+    for (int k = 0; k < TL_CRIT_COUNT; k++) tl_json_num(j, tl_criterion_name(k), c->crit[k]);
+    tl_json_num(j, "top_share", c->top_share);
+    tl_json_bool(j, "collapsed", c->collapsed);
+    tl_json_bool(j, "harmful", c->harmful);
+    tl_json_num(j, "score", c->score);
+    tl_json_num(j, "accuracy", c->accuracy);
+    tl_json_num(j, "seconds", c->seconds);
+    tl_json_obj_end(j);
+}
+
+tl_status tl_auto_json(const tl_auto_result *r, const char *const *source_names,
+                       const char *target, const tl_auto_opts *o, const char *saved, char **out) {
+    tl_status st = TL_OK;
+    size_t *idx = NULL;
+    tl_auto_opts d = tl_auto_opts_default();
+    if (!o) o = &d;
+    *out = NULL;
+    TL_CHECK(r && source_names && target && r->report && r->chosen < r->n, TL_ERR_INVALID_ARG,
+             "tl_auto_json: needs a result, the sources' and the target's names");
+    TL_ALLOC(idx, r->n);
+    tl_auto_order(r, idx);
+    const tl_report *rep = r->report;
+    tl_json j;
+    tl_json_begin(&j);
+    tl_json_str(&j, "command", "auto");
+    tl_json_str(&j, "source", source_names[r->source]);
+    tl_json_str(&j, "target", target);
+    tl_json_num(&j, "budget", o->budget);
+    tl_json_str(&j, "budget_clock", o->budget_cpu ? "cpu" : "wall");
+    tl_json_num(&j, "seconds", r->seconds);
+    tl_json_bool(&j, "budget_too_small", r->budget_too_small);
+    tl_json_bool(&j, "all_harmful", r->all_harmful);
+    tl_json_int(&j, "skipped", (long long)r->skipped);
+    tl_json_str(&j, "chosen", r->cand[r->chosen].label);
+    tl_json_num(&j, "accuracy", rep->result.n ? rep->result.accuracy : NAN);
+    tl_json_num(&j, "source_only_accuracy", rep->source_only.n ? rep->source_only.accuracy : NAN);
+    if (r->n_sources > 1 && r->source_scores) {
+        tl_json_arr_begin(&j, "sources");
+        for (size_t i = 0; i < r->n_sources; i++) {
+            tl_json_obj_begin(&j, NULL);
+            tl_json_str(&j, "source", source_names[i]);
+            tl_json_num(&j, "mmd", r->source_scores[i].mmd);
+            tl_json_int(&j, "rank", r->source_scores[i].rank);
+            tl_json_obj_end(&j);
+        }
+        tl_json_arr_end(&j);
+    }
+    tl_json_arr_begin(&j, "candidates");
+    for (size_t i = 0; i < r->n; i++) json_cand(&j, &r->cand[idx[i]]);
+    tl_json_arr_end(&j);
+    if (saved) tl_json_str(&j, "saved", saved);
+    st = tl_json_end(&j, out);
+    if (st != TL_OK) st = tl_fail(st, "tl_auto_json: out of memory");
+done:
+    tl_free(idx);
     return st;
 }

@@ -16,6 +16,11 @@ static int cmp_int(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+double tl_validate_collapse_share(size_t n_classes) {
+    double mid = n_classes ? 0.5 * (1 + 1.0 / (double)n_classes) : 1;
+    return mid > TL_COLLAPSE_SHARE ? mid : TL_COLLAPSE_SHARE;
+}
+
 double tl_validate_top_share(const int *pred, size_t n) {
     if (!pred || n == 0) return 0;
     int *c = tl_malloc(n * sizeof *c);

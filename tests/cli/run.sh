@@ -381,4 +381,14 @@ expect via-width 1 "has 3 features" -- "$TL" adapt --source $R --via $D/het_src.
     --learner logreg --save "$TMP/g2.tlm"
 [ ! -e "$TMP/g2.tlm" ] && ok || bad "via-width-leaves-no-file"
 expect via-bad-keep 2 "--keep" -- "$TL" adapt --source $R --via $D/rot_18.csv$RN --target $D/rot_tgt.csv --keep 2
+
+# tl auto's JSON follows the documented schema (docs/report.schema.json, $defs/auto)
+"$TL" auto $FS --json -q >"$TMP/s_auto.json" 2>/dev/null; schema_ok auto "$TMP/s_auto.json"
+"$TL" auto $FS "$TMP/fsrc.csv" --grid 0 --json -q --save "$TMP/auto2.tlm" >"$TMP/s_auto2.json" 2>/dev/null
+schema_ok auto-two-sources-saved "$TMP/s_auto2.json"
+"$TL" auto $FS --budget 0 --json -q >"$TMP/s_auto0.json" 2>/dev/null; schema_ok auto-budget-zero "$TMP/s_auto0.json"
+"$TL" auto $FS --target-test "$TMP/ftgt.csv" --json -q >"$TMP/s_auto_t.json" 2>/dev/null
+schema_ok auto-target-test "$TMP/s_auto_t.json"
+sed 's/"top_share"/"top_shares"/' "$TMP/s_auto.json" >"$TMP/s_auto_bad.json"
+"$CHECKER" --validate docs/report.schema.json "$TMP/s_auto_bad.json" >/dev/null 2>&1 && bad "schema-catches-a-broken-auto" || ok
 harness_summary

@@ -165,6 +165,9 @@ static int run_auto(cli_args *a) {
         if (acc) printf(" %9.2f", 100 * c->accuracy);
         printf("\n");
     }
+    printf("(top%%: the share of the target rows given the most predicted class; collapsed: more "
+           "than (1 + 1/k) / 2 of them in one of the k classes, never chosen; harmful: the "
+           "guard's verdict, never chosen)\n");
     if (acc) printf("(accuracy: the target's own labels, shown only; the choice never reads them)\n");
     if (save) printf("%-22s %s\n", "pipeline saved to", save);
     rc = fflush(stdout) != 0;

@@ -229,6 +229,11 @@ void cli_transfer_warn(const tl_report *r);
 /* The guard's options (--guard-margin, --min-correspondence, --min-ess) onto the library's
  * defaults; false (printed) on a bad value. */
 bool cli_guard_opts(const cli_args *a, tl_guard_params *g);
+/* The protocol's options that every transferring command takes from its arguments in the same
+ * way: *ctx (seed, threads) for o->ctx, the learner, where the scaling is fitted
+ * (--preprocess-fit), the guard (--no-guard) and --allow-unknown-labels. */
+void cli_run_opts_from(const cli_args *a, uint64_t seed, long threads, const tl_params *lp,
+                       tl_ctx *ctx, tl_run_opts *o);
 /* The labelled target rows asked for are consistent (one way of giving them) and present when
  * the method needs them; false (printed, a usage error) otherwise. */
 bool cli_labelled_rows_ok(const cli_args *a, const tl_method *m, long per_class, long nlab);

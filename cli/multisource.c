@@ -61,7 +61,7 @@ int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, 
         }
     const tl_method *m = tl_params_method(mp);
     if (!cli_labelled_rows_ok(a, m, per_class, nlab)) goto done;
-    const char *pre = cli_get(a, "preprocess"), *fit = cli_get(a, "preprocess-fit");
+    const char *pre = cli_get(a, "preprocess");
     if ((st = tl_preprocess_parse(pre ? pre : "none", &o.preprocess)) != TL_OK) {
         cli_fail_status(st, "--preprocess");
         goto done;
@@ -103,14 +103,8 @@ int cli_run_multisource(const cli_command *cmd, cli_args *a, const char **srcs, 
         cli_fail_status(st, "drawing labelled rows from '%s'", t);
         goto done;
     }
-    tl_ctx ctx = tl_ctx_default();
-    ctx.seed = seed;
-    ctx.threads = (int)threads;
-    o.ctx = &ctx;
-    o.learner = lp;
-    o.preprocess_on_source = fit && strcmp(fit, "source") == 0;
-    o.guard = !cli_flag(a, "no-guard");
-    o.allow_unknown_labels = cli_flag(a, "allow-unknown-labels");
+    tl_ctx ctx;
+    cli_run_opts_from(a, seed, threads, lp, &ctx, &o);
     cli_info(a, "%s: %s on %zu sources and %zu target rows, combined by %s...", cmd->name,
              tl_method_name(m), nsrc, tl_dataset_rows(T[0]), tl_combine_name(comb));
     const char *save = cli_get(a, "save");

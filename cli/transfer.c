@@ -32,6 +32,19 @@ int cli_method_params(const cli_command *cmd, const cli_args *a, tl_params **out
     return 0;
 }
 
+void cli_run_opts_from(const cli_args *a, uint64_t seed, long threads, const tl_params *lp,
+                       tl_ctx *ctx, tl_run_opts *o) {
+    *ctx = tl_ctx_default();
+    ctx->seed = seed;
+    ctx->threads = (int)threads;
+    o->ctx = ctx;
+    o->learner = lp;
+    const char *fit = cli_get(a, "preprocess-fit");
+    o->preprocess_on_source = fit && strcmp(fit, "source") == 0;
+    o->guard = !cli_flag(a, "no-guard");
+    o->allow_unknown_labels = cli_flag(a, "allow-unknown-labels");
+}
+
 bool cli_guard_opts(const cli_args *a, tl_guard_params *g) {
     *g = tl_guard_params_default();
     return cli_get_double(a, "guard-margin", 0, 0.999, &g->margin) &&
@@ -229,14 +242,8 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
         rc = cli_fail_status(st, "--method %s", tl_method_name(m)) + 1;
         goto done;
     }
-    tl_ctx ctx = tl_ctx_default();
-    ctx.seed = seed;
-    ctx.threads = (int)threads;
-    o.ctx = &ctx;
-    o.learner = lp;
-    o.preprocess_on_source = fit && strcmp(fit, "source") == 0;
-    o.guard = !cli_flag(a, "no-guard");
-    o.allow_unknown_labels = cli_flag(a, "allow-unknown-labels");
+    tl_ctx ctx;
+    cli_run_opts_from(a, seed, threads, lp, &ctx, &o);
     o.in_place = true;
     const char *os = cli_get(a, "out-source"), *ot = cli_get(a, "out-target"),
                *save = cli_get(a, "save"), *save_map = cli_get(a, "save-mapping"),

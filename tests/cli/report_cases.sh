@@ -20,6 +20,12 @@ grep -q '<!DOCTYPE html>' "$TMP/page.html" && grep -q 'coral (feature)' "$TMP/pa
     bad "report-page-content" "$(head -c 300 "$TMP/page.html")"
 head -c 5 "$TMP/fig.svg" | grep -q '<?xml' && grep -q 'Accuracy on the scored rows' "$TMP/fig.svg" && ok ||
     bad "report-svg-content" "$(head -c 300 "$TMP/fig.svg")"
+# an unlabelled target: the page says how many rows' classes the transfer changed, as the text does
+expect report-unlabelled-text 0 "against no transfer    the transfer changed the class of" -- "$TL" adapt \
+    --method coral --source $D/animals_src.csv --target $D/animals_tgt_nolabels.csv:label=none \
+    --report "$TMP/unl.html"
+grep -q 'Not scored' "$TMP/unl.html" && grep -q 'the transfer changed the class of' "$TMP/unl.html" && ok ||
+    bad "report-unlabelled-page" "$(grep -o 'Not scored[^<]*' "$TMP/unl.html")"
 # the accuracy of the run is the number on the page
 acc=$(sed -n 's/.*"accuracy": \([0-9.]*\),.*/\1/p' "$TMP/run.json" | head -n 1)
 pct=$(awk -v a="$acc" 'BEGIN { printf "%.2f %%", 100 * a }')

@@ -121,26 +121,6 @@ static int method_params_named(const char *name, const cli_args *a, tl_params **
     return 0;
 }
 
-static bool parse_shape(const char *s, size_t d, size_t shape[3]) {
-    if (!s || strcmp(s, "auto") == 0) {
-        size_t r = 1;
-        while ((r + 1) * (r + 1) <= d) r++;
-        if (r * r == d && d > 1) {
-            shape[0] = 1;
-            shape[1] = shape[2] = r;
-        } else {
-            shape[0] = d;
-            shape[1] = shape[2] = 1;
-        }
-        return true;
-    }
-    unsigned long c, h, w;
-    char tail;
-    if (sscanf(s, "%lux%lux%lu%c", &c, &h, &w, &tail) != 3 || !c || !h || !w) return false;
-    shape[0] = c, shape[1] = h, shape[2] = w;
-    return true;
-}
-
 /* Under mpirun: the task's training rows are this process's block (cli_dist_shard); the network
  * trains over the job; every process scores the whole --test set, which is therefore required;
  * the guard (other learners on the rows) is not data-parallel yet and is left out, said so. */
@@ -251,7 +231,7 @@ static int run_da(cli_args *a) {
         if (load_model(a, from, &net) != 0) goto done;
     } else {
         size_t shape[3], d = tl_dataset_cols(src);
-        if (!parse_shape(cli_get(a, "input-shape"), d, shape)) {
+        if (!cli_nn_parse_shape(cli_get(a, "input-shape"), d, shape)) {
             rc = cli_usage("--input-shape: '%s' is not CxHxW", cli_get(a, "input-shape"));
             goto done;
         }

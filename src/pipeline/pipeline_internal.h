@@ -27,6 +27,10 @@ tl_status tlx_score_values(const double *t, const double *v, size_t n, tl_score 
 /* The report's gain and worse_than_baseline from its scores (accuracy, or RMSE for regression). */
 void tlx_report_compare(tl_report *r);
 
+/* A new, empty report (tl_report_free): zeros, and NaN for what only some runs measure
+ * (changed_from_no_transfer), so a run reports "not measured" unless it measures it. */
+tl_status tlx_report_new(tl_report **out);
+
 /* The descriptive part of a report: names, sizes, what ran. */
 tl_status tlx_report_describe(tl_report *r, const tl_task *task, const tl_dataset *eval,
                               const char *method, tl_family family, const char *learner,

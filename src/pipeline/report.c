@@ -53,6 +53,14 @@ tl_status tlx_report_describe(tl_report *r, const tl_task *task, const tl_datase
     return TL_OK;
 }
 
+tl_status tlx_report_new(tl_report **out) {
+    tl_report *r = tl_calloc(1, sizeof *r);
+    if (!r) return tl_fail(TL_ERR_NOMEM, "report: out of memory");
+    r->changed_from_no_transfer = NAN;
+    *out = r;
+    return TL_OK;
+}
+
 void tlx_report_guard_blank(tl_report *r) {
     tl_guard_report *g = &r->guard;
     memset(g, 0, sizeof *g);

@@ -187,12 +187,13 @@ static void verdict_box(tlx_text *t, const tlx_jval *r) {
         /* what an unlabelled target can still be told against no transfer: the share of its
            rows whose class the transfer changed (JSON changed_from_no_transfer) */
         double ch = tlx_json_num(r, "changed_from_no_transfer");
+        const char *gv = guard == 1 ? "the guard judged it harmful"
+                                    : "the guard's label-free verdict is all there is";
         if (!isnan(ch))
             snprintf(line, sizeof line, "the transfer changed the class of %.1f %% of the rows "
-                     "against no transfer; %s", 100 * ch,
-                     guard == 1 ? "the guard judged it harmful" : "the guard's label-free verdict is all there is");
+                     "against no transfer; %s", 100 * ch, gv);
         else
-            snprintf(line, sizeof line, "%s", guard == 1 ? "" : "the guard's label-free verdict is all there is");
+            snprintf(line, sizeof line, "%s", guard == 1 ? "" : gv);
     } else if (isnan(so) && isnan(to)) {
         cls = "none", head = "No baseline was measured";
         snprintf(line, sizeof line, "nothing to compare the transfer with");

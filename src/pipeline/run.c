@@ -435,8 +435,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         TL_TRY(tl_task_set_labelled(r.work, i, r.dom[i].labelled));
         TL_TRY(tl_task_set_test(r.work, i, r.dom[i].test));
     }
-    TL_CALLOC(rep, 1);
-    rep->changed_from_no_transfer = NAN;
+    TL_TRY(tlx_report_new(&rep));
     rep->seconds_preprocess = tli_seconds() - t0;
 
     /* 3. the no-transfer baselines */
@@ -532,7 +531,6 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     }
     rep->seconds_learner = tli_seconds() - t0;
     TL_TRY(score_pred(&r, ue, out, ne, &rep->result));
-    rep->changed_from_no_transfer = NAN;
     if (m && !nl && ne && tmp_pred && rep->predictions) { /* tmp: still the source-only labels */
         size_t changed = 0;
         for (size_t i = 0; i < ne; i++) changed += rep->predictions[i] != tmp_pred[i];

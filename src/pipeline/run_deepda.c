@@ -42,8 +42,7 @@ tl_status tlx_run_deep_da(const tl_task *task, const tl_params *method, const tl
     const size_t ns = tl_dataset_rows(S), nt = tl_dataset_rows(T);
     const int *ys = tl_dataset_labels_const(S);
     TL_TRY(tl_params_check(method, tl_nn_input_dim(init), ns));
-    TL_CALLOC(rep, 1);
-    rep->changed_from_no_transfer = NAN; /* measured by tl_transfer_run only */
+    TL_TRY(tlx_report_new(&rep));
     size_t ne = E ? tl_dataset_rows(E) : 0;
     const int *ye = E ? tl_dataset_labels_const(E) : NULL;
     if (E) TL_CHECK(tl_dataset_cols(E) == tl_dataset_cols(T), TL_ERR_SHAPE,

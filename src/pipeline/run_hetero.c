@@ -147,8 +147,7 @@ tl_status tlx_run_hetero(const tl_task *task, const tl_params *method, const tl_
         TL_TRY(tl_task_set_labelled(work, i, dom[i].s[1]));
         TL_TRY(tl_task_set_test(work, i, dom[i].s[2]));
     }
-    TL_CALLOC(rep, 1);
-    rep->changed_from_no_transfer = NAN; /* measured by tl_transfer_run only */
+    TL_TRY(tlx_report_new(&rep));
     tlx_report_guard_blank(rep);
     rep->seconds_preprocess = tli_seconds() - t0;
 

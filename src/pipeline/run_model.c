@@ -97,8 +97,7 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
     TL_CHECK(tr && tl_dataset_rows(tr) > 0 && tl_dataset_has_labels(tr), TL_ERR_LABEL,
              "transfer: the target needs labelled rows to train on");
     TL_TRY(tl_params_check(method, tl_nn_input_dim(net), tl_dataset_rows(tr)));
-    TL_CALLOC(rep, 1);
-    rep->changed_from_no_transfer = NAN; /* measured by tl_transfer_run only */
+    TL_TRY(tlx_report_new(&rep));
     size_t ne = E ? tl_dataset_rows(E) : 0, ntr = tl_dataset_rows(tr);
     const int *ye = E ? tl_dataset_labels_const(E) : NULL, *ytr = tl_dataset_labels_const(tr);
     TL_ALLOC(rep->predictions, ne ? ne : 1);

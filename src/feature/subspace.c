@@ -11,9 +11,14 @@
  *          (the closed form of int_0^1 Phi(t) Phi(t)^T dt). Each 2x2 block is PSD, so its
  *          symmetric square root gives a D x 2k factor L with G = L L^T: x -> x L has Euclidean
  *          distances equal to the G-distances GFK's 1-NN uses, at rank 2k instead of D.
- * Covariances are accumulated from centred row blocks (no cancellation from an uncentred X^T X,
- * no n x d copy); with fewer samples than features the basis comes from a thin SVD of the
- * centred data instead (a d x d eigen-problem would be mostly null space). */
+ * Only the k leading directions are computed. Covariances are accumulated from centred row blocks
+ * (no cancellation from an uncentred X^T X, no n x d copy) and solved for their top k pairs only
+ * (tl_eig_sym's index range). With fewer samples than features the d x d problem would be mostly
+ * null space: the centred rows S (n, d) give the n x n Gram G = S S^T instead, whose top pairs
+ * G u = s^2 u give the directions v = S^T u / s (the right singular vectors of S: the same
+ * subspace as a thin SVD of S, at n^2 d + O(n^3) flops instead of dgesdd's ~ 4 n^2 d + O(n^3), and
+ * no n x d factor). Only when a wanted direction has (numerically) no variance, so that v would
+ * be noise divided by noise, does the thin SVD decide. */
 #include <math.h>
 #include <string.h>
 
@@ -55,6 +60,34 @@ void tlf_col_mean(tl_mat A, tl_mat B, double *mean) {
     for (size_t j = 0; j < d; j++) mean[j] /= (double)(n ? n : 1);
 }
 
+/* V (d, k) = the top k right singular vectors of the centred rows S (n, d), n < d, from the
+ * Gram matrix (see the top comment). *ok false (V untouched) when s_k^2 is below the Gram's
+ * rounding level relative to s_1^2, where S^T u / s is not a reliable direction. */
+static tl_status gram_basis(tl_mat S, size_t k, tl_mat V, bool *ok) {
+    tl_status st = TL_OK;
+    tl_mat G = {0, 0, 0, NULL}, U = {0, 0, 0, NULL};
+    double *w = NULL;
+    size_t n = S.rows;
+    *ok = false;
+    TL_TRY(tl_mat_alloc(&G, n, n));
+    TL_TRY(tl_syrk(TL_NOTRANS, 1.0, S, 0.0, G));
+    TL_ALLOC(w, k);
+    TL_TRY(tl_mat_alloc(&U, n, k));
+    TL_TRY(tl_eig_sym(G, TL_EIG_LARGEST, k, w, U));
+    if (!(w[0] > 0.0) || !(w[k - 1] > 1e-10 * w[0])) goto done;
+    TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, S, U, 0.0, V)); /* S^T U, then / s per column */
+    for (size_t j = 0; j < k; j++) {
+        double inv = 1.0 / sqrt(w[j]);
+        for (size_t i = 0; i < V.rows; i++) TL_AT(V, i, j) *= inv;
+    }
+    *ok = true;
+done:
+    tl_mat_free(&G);
+    tl_mat_free(&U);
+    tl_free(w);
+    return st;
+}
+
 tl_status tlf_pca_basis(tl_mat A, tl_mat B, size_t k, double *mean, tl_mat V) {
     tl_status st = TL_OK;
     tl_mat C = {0, 0, 0, NULL}, S = {0, 0, 0, NULL}, Vt = {0, 0, 0, NULL};
@@ -76,6 +109,9 @@ tl_status tlf_pca_basis(tl_mat A, tl_mat B, size_t k, double *mean, tl_mat V) {
             const double *x = i < A.rows ? &TL_AT(A, i, 0) : &TL_AT(B, i - A.rows, 0);
             for (size_t j = 0; j < d; j++) TL_AT(S, i, j) = x[j] - mean[j];
         }
+        bool ok = false;
+        if (k > 0) TL_TRY(gram_basis(S, k, V, &ok));
+        if (ok) goto done;
         TL_ALLOC(w, n);
         TL_TRY(tl_mat_alloc(&Vt, n, d));
         tl_mat noU = {n, n, n, NULL};

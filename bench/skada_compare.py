@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""libtl against skada on the 12 Office+Caltech SURF tasks, side by side in one run.
+
+Why an old skada: every skada release (0.2, 2024-02, onwards) and its current source need
+scikit-learn >= 1.4 (metadata routing for `sample_domain`, merged into skada's main branch on
+2023-11-14 by PR #58, "domain-aware API"), and Debian 12 ships scikit-learn 1.2.1. The last
+commit of skada's main branch before that merge, d387da1 (2023-10-25), has the old API
+(`fit(X, y, X_target)`, `fit_adapt` / `predict_adapt`) and needs only numpy, scipy,
+scikit-learn and POT (Debian's python3-pot 0.8.2): it runs unchanged, no shim. Its shallow
+methods are CORAL, SubspaceAlignment and KLIEP (no KMM at that commit). SKADA_SRC: a folder
+holding `skada/`, e.g. `git archive d387da1 skada | tar -x -C DIR` of
+github.com/scikit-adaptation/skada.
+
+Same rows as bench/adapt_compare.py (rowsum, zscore per domain, in numpy once) and the same
+learners on both outputs (1-NN on the mapped rows; logistic regression with the weights).
+Parameters matched:
+  CORAL  skada reg = s shrinks each covariance to (1 - s) C + s (tr C / d) I; the map
+         Cs^-1/2 Ct^1/2 is unchanged by the common factor (1 - s), so s = 0.5 is libtl's
+         eps = s / (1 - s) = 1 in units of the mean feature variance (eps_scale=relative, the
+         default).
+  SA     30 components both (skada's PCA: scikit-learn's randomized SVD, random_state 0).
+  KLIEP  RBF gamma from the median heuristic (one width, no selection), 100 centres drawn from
+         the target, 1000 iterations (both draw their own centres: weights differ by the draw).
+Time: the method's fit and the mapped rows (or weights) only (skada's fit_adapt +
+predict_adapt [+ transform of the target], libtl's fit + transform), one BLAS thread, sides
+alternating, best of --repeat.
+
+usage: OPENBLAS_NUM_THREADS=1 SKADA_SRC=DIR nice /usr/bin/python3 bench/skada_compare.py
+       [--repeat N] [--methods coral,sa,kliep] [--tasks N]   (after `make && make python`)"""
+import argparse
+import os
+import platform
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import numpy as np  # noqa: E402
+from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
+
+import adapt_compare as ac  # noqa: E402  (data, learners, and libtl on sys.path)
+import libtl  # noqa: E402
+
+
+def run_skada(S, m, Xs, ys, Xt, gamma):
+    base = KNeighborsClassifier(1)
+    if m == "coral":
+        c = S.CORAL(base, reg=0.5).fit_adapt(Xs, ys, Xt)
+        return c.predict_adapt(Xs, ys, Xt)[0], Xt
+    if m == "sa":
+        s = S.SubspaceAlignment(base, n_components=30, random_state=0).fit_adapt(Xs, ys, Xt)
+        return s.predict_adapt(Xs, ys, Xt)[0], s.transform(Xt, domain="target")
+    k = S.KLIEP(base, gamma=gamma, n_centers=100, max_iter=1000, random_state=0)
+    k.fit_adapt(Xs, ys, Xt)  # returns None at this commit
+    return k.predict_adapt(Xs, ys, Xt)[2]
+
+
+def run_libtl(m, Xs, ys, Xt, gamma):
+    if m == "coral":
+        c = libtl.CORAL(eps=1.0, n_jobs=1).fit(Xs, ys, Xt)
+        return c.transform(Xs, domain="source"), c.transform(Xt)
+    if m == "sa":
+        s = libtl.SA(dim=30, n_jobs=1).fit(Xs, ys, Xt)
+        return s.transform(Xs, domain="source"), s.transform(Xt)
+    return libtl.KLIEP(gamma=gamma, centers=100, max_iter=1000, random_state=0,
+                       n_jobs=1).fit(Xs, ys, Xt).weights_
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--methods", default="coral,sa,kliep")
+    ap.add_argument("--tasks", type=int, default=12)
+    args = ap.parse_args()
+    src = os.environ.get("SKADA_SRC")
+    if not src or not os.path.isdir(os.path.join(src, "skada")):
+        sys.exit("skada_compare: set SKADA_SRC to a folder holding skada's skada/ package")
+    sys.path.insert(0, src)
+    import skada as S
+    import sklearn
+    print(f"# skada from {src}, libtl {libtl.version()}, scikit-learn {sklearn.__version__}, "
+          f"numpy {np.__version__}, {platform.processor() or platform.machine()}, load "
+          f"{os.getloadavg()[0]:.2f}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
+    data = {d: ac.load(d) for d in ac.DOMS}
+    tasks = [(s, t) for s in ac.DOMS for t in ac.DOMS if s != t][:args.tasks]
+    print(f"{'method':6} {'task':18} {'acc libtl':>9} {'acc skada':>9} {'s libtl':>8} "
+          f"{'s skada':>8} {'ratio':>6}")
+    for m in args.methods.split(","):
+        accs_l, accs_s, tl_l, tl_s = [], [], 0.0, 0.0
+        for s, t in tasks:
+            (Xs, ys), (Xt, yt) = data[s], data[t]
+            g = ac.median_gamma(Xs, Xt)
+            best = {"l": float("inf"), "s": float("inf")}
+            out = {}
+            for _ in range(args.repeat):
+                for side in ("l", "s"):
+                    t0 = time.perf_counter()
+                    out[side] = (run_libtl(m, Xs, ys, Xt, g) if side == "l"
+                                 else run_skada(S, m, Xs, ys, Xt, g))
+                    best[side] = min(best[side], time.perf_counter() - t0)
+            if m == "kliep":
+                acc = {k: ac.logreg(Xs, ys, np.asarray(v).ravel(), Xt, yt) for k, v in out.items()}
+            else:
+                acc = {k: ac.nn1(v[0], ys, v[1], yt) for k, v in out.items()}
+            accs_l.append(acc["l"])
+            accs_s.append(acc["s"])
+            tl_l += best["l"]
+            tl_s += best["s"]
+            print(f"{m:6} {s + '->' + t:18} {100 * acc['l']:9.2f} {100 * acc['s']:9.2f} "
+                  f"{best['l']:8.3f} {best['s']:8.3f} {best['s'] / best['l']:6.1f}", flush=True)
+        print(f"{m:6} {'mean / total':18} {100 * np.mean(accs_l):9.2f} {100 * np.mean(accs_s):9.2f} "
+              f"{tl_l:8.3f} {tl_s:8.3f} {tl_s / tl_l:6.1f}", flush=True)
+    print(f"# load {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -249,6 +249,7 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
                *save = cli_get(a, "save"), *save_map = cli_get(a, "save-mapping"),
                *wout = cli_get(a, "out");
     o.keep_embeddings = os || ot;
+    o.report_views = cli_get(a, "report") != NULL; /* what tl report draws */
     const char *ln = tl_method_name(tl_params_method(lp));
     if (tl_method_family(m) == TL_FAMILY_INSTANCE && strcmp(ln, "1nn") == 0)
         cli_warn("1nn uses sample weights only to drop the rows weighted 0: the weighting "

@@ -154,6 +154,129 @@ TEST(real_run_report) {
     tl_dataset_free(t);
 }
 
+/* Runs CORAL on a 3-class task whose rows lie in a 2-D plane of R^d (d = 2: the covariance path
+ * of the view's PCA; d = 30 > rows: the Gram path), with or without report_views. */
+static void plane_run(size_t d, size_t ns, size_t nt, bool views, tl_report **r) {
+    double *xs = calloc(ns * d, sizeof *xs), *xt = calloc(nt * d, sizeof *xt);
+    int *ys = calloc(ns, sizeof *ys), *yt = calloc(nt, sizeof *yt);
+    /* the plane spanned by u = (1, 1, 0, ...)/sqrt 2 and v = e_d (d > 2), or the axes (d = 2) */
+    for (size_t i = 0; i < ns + nt; i++) {
+        bool src = i < ns;
+        size_t k = src ? i : i - ns;
+        int y = (int)(k % 3);
+        double a = y + 0.1 * (double)((k * 7) % 5) + (src ? 0 : 0.5), b = (double)((k * 3) % 4) - y;
+        double *x = src ? xs + k * d : xt + k * d;
+        if (d == 2) x[0] = a, x[1] = b;
+        else x[0] = x[1] = a / sqrt(2.0), x[d - 1] = b;
+        (src ? ys : yt)[k] = y;
+    }
+    tl_dataset *s = NULL, *t = NULL;
+    tl_task *task = NULL;
+    tl_params *p = NULL;
+    tl_run_opts o = tl_run_opts_default();
+    o.report_views = views;
+    o.guard = false;
+    CHECK_OK(tl_dataset_from_dense(tl_mat_view(xs, ns, d), ys, &s));
+    CHECK_OK(tl_dataset_from_dense(tl_mat_view(xt, nt, d), yt, &t));
+    CHECK_OK(tl_task_create(&task));
+    CHECK_OK(tl_task_add(task, TL_ROLE_SOURCE, s, NULL));
+    CHECK_OK(tl_task_add(task, TL_ROLE_TARGET, t, NULL));
+    CHECK_OK(tl_params_create(tl_method_find("coral", -1), &p));
+    CHECK_OK(tl_transfer_run(task, p, &o, r, NULL));
+    /* the view's "before": the rows' own plane turned, so every distance is kept */
+    if (*r && (*r)->n_view == ns + nt && d <= 30) {
+        double worst = 0;
+        for (size_t i = 0; i < ns + nt; i++)
+            for (size_t j = 0; j < i; j++) {
+                const double *xi = i < ns ? xs + i * d : xt + (i - ns) * d;
+                const double *xj = j < ns ? xs + j * d : xt + (j - ns) * d;
+                double dx = 0, dp = 0;
+                for (size_t c = 0; c < d; c++) dx += (xi[c] - xj[c]) * (xi[c] - xj[c]);
+                for (int c = 0; c < 2; c++) {
+                    double e = (*r)->view_before[2 * i + c] - (*r)->view_before[2 * j + c];
+                    dp += e * e;
+                }
+                worst = fmax(worst, fabs(sqrt(dx) - sqrt(dp)));
+            }
+        CHECK_MSG(worst < 1e-9, "d = %zu: the 2-D view moved a distance by %g", d, worst);
+    }
+    tl_params_free(p);
+    tl_task_free(task);
+    tl_dataset_free(s);
+    tl_dataset_free(t);
+    free(xs), free(xt), free(ys), free(yt);
+}
+
+/* --report's data: confusion matrices that add up to the scores, the 2-D view's rows, domains and
+ * classes, and the page drawing both; none of it without report_views. */
+TEST(report_views) {
+    for (size_t d = 2; d <= 30; d += 28) {
+        tl_report *r = NULL;
+        plane_run(d, 12, 9, true, &r);
+        if (!r) continue;
+        CHECK(r->n_classes == 3 && r->classes && r->classes[0] == 0 && r->classes[2] == 2);
+        size_t tot = 0, diag = 0, bdiag = 0, btot = 0;
+        for (size_t i = 0; i < r->n_classes; i++)
+            for (size_t j = 0; j < r->n_classes; j++) {
+                tot += r->confusion[i * 3 + j];
+                btot += r->confusion_baseline[i * 3 + j];
+                if (i == j) diag += r->confusion[i * 3 + j], bdiag += r->confusion_baseline[i * 3 + j];
+            }
+        CHECK(tot == r->n_eval && btot == r->n_eval && r->n_eval == 9);
+        CHECK_NEAR((double)diag / 9, r->result.accuracy, 1e-12);
+        CHECK_NEAR((double)bdiag / 9, r->source_only.accuracy, 1e-12);
+        CHECK(r->n_view == 21 && r->view_after != NULL);
+        int ok = r->n_view == 21;
+        for (size_t i = 0; ok && i < 21; i++)
+            ok = r->view_domain[i] == (i < 12 ? 0 : 1) && r->view_class[i] == (int)((i < 12 ? i : i - 12) % 3);
+        CHECK_MSG(ok, "d = %zu: the view's domains or classes are not the rows'", d);
+        char *js = NULL, *h = NULL;
+        CHECK_OK(tl_report_json(r, "adapt", &js));
+        CHECK(js && strstr(js, "\"confusion\": {\"classes\": [0, 1, 2]") && strstr(js, "\"view\": {"));
+        if (js) CHECK_OK(tl_report_render(js, strlen(js), TL_REPORT_HTML, &h));
+        CHECK(h && strstr(h, "id=\"confusion\"") && strstr(h, "id=\"view\"") &&
+              strstr(h, "after the mapping (PCA of the mapped rows)"));
+        tl_free(h);
+        tl_free(js);
+        tl_report_free(r);
+        r = NULL;
+        plane_run(d, 12, 9, false, &r);
+        CHECK(r && r->n_classes == 0 && r->n_view == 0);
+        js = NULL;
+        if (r) CHECK_OK(tl_report_json(r, "adapt", &js));
+        CHECK(js && !strstr(js, "\"confusion\"") && !strstr(js, "\"view\""));
+        tl_free(js);
+        tl_report_free(r);
+    }
+    /* more rows than the view holds: an even subsample of TL_REPORT_VIEW_ROWS per domain */
+    tl_report *r = NULL;
+    plane_run(2, 2 * TL_REPORT_VIEW_ROWS + 1, 5, true, &r);
+    CHECK(r && r->n_view == TL_REPORT_VIEW_ROWS + 5);
+    tl_report_free(r);
+}
+
+/* A view without "after" (instance weighting) says so; malformed views and confusion matrices
+ * are left out of the page, never read out of bounds. */
+TEST(views_partial_and_malformed) {
+    char doc[2048];
+    const char *tail[] = {
+        ", \"view\": {\"domain\": [0, 1], \"class\": [0, -1], \"before\": [[0, 1], [1, 0]], \"after\": null}}",
+        ", \"view\": {\"domain\": [0, 1], \"class\": [0], \"before\": [[0, 1], [1, 0]], \"after\": null}}",
+        ", \"view\": {\"domain\": [0, 1], \"class\": [0, 1], \"before\": [[0], \"x\"], \"after\": 3}}",
+        ", \"confusion\": {\"classes\": [0, 1], \"transfer\": [[1, 2], [3]], \"no_transfer\": [[1, 0], [0, 1]]}}",
+        ", \"confusion\": {\"classes\": [0, 1], \"transfer\": [[1, 2], [3, 4]], \"no_transfer\": [[1, 0], [0, 1]]}}"};
+    for (int i = 0; i < 5; i++) {
+        snprintf(doc, sizeof doc, "%.*s%s", (int)strlen(measured) - 1, measured, tail[i]);
+        char *h = render(doc, TL_REPORT_HTML);
+        CHECK_MSG(h != NULL, "case %d did not render", i);
+        bool drawn = h && (strstr(h, "id=\"view\"") || strstr(h, "id=\"confusion\""));
+        CHECK_MSG(drawn == (i == 0 || i == 4), "case %d: drawn %d", i, (int)drawn);
+        if (i == 0) CHECK(h && strstr(h, "this method maps no rows"));
+        if (i == 4) CHECK(h && strstr(h, ">4</text>"));
+        tl_free(h);
+    }
+}
+
 TEST(reader_values) {
     const char *j = " {\"a\": [1, -2.5e3, true, false, null, \"x\\u00e9\\ud83d\\ude00\\n\"], "
                     "\"a\": {\"b\": 0}} ";
@@ -240,8 +363,13 @@ TEST(file_errors_name_the_file) {
 TEST(out_of_memory_everywhere) {
     const char *m = "{\"method\": \"jda\", \"combine\": \"vote\", \"target\": \"t\", \"n_eval\": 5,"
                     " \"accuracy\": 0.6, \"sources\": [{\"source\": \"a\", \"accuracy\": 0.6}]}";
-    const char *docs[] = {measured, m};
-    for (int d = 0; d < 2; d++) {
+    char views[2048]; /* with a 2-D view and confusion matrices */
+    snprintf(views, sizeof views, "%.*s%s", (int)strlen(measured) - 1, measured,
+             ", \"view\": {\"domain\": [0, 1], \"class\": [0, 1], \"before\": [[0, 1], [1, 0]],"
+             " \"after\": [[1, 1], [0, 0]]}, \"confusion\": {\"classes\": [0, 1], \"transfer\":"
+             " [[1, 2], [3, 4]], \"no_transfer\": [[1, 0], [0, 1]]}}");
+    const char *docs[] = {measured, m, views};
+    for (int d = 0; d < 3; d++) {
         int done = 0;
         for (long k = 0; k < 5000 && !done; k++) {
             char *out = NULL;
@@ -265,6 +393,8 @@ int main(void) {
     RUN(strings_are_escaped);
     RUN(svg_alone);
     RUN(real_run_report);
+    RUN(report_views);
+    RUN(views_partial_and_malformed);
     RUN(reader_values);
     RUN(malformed_json_names_line_and_column);
     RUN(wrong_documents);

@@ -100,6 +100,9 @@ typedef struct {
     bool scratch_baseline;   /* model family: train the same architecture from scratch on the
                                 same rows as the target-only baseline (default true) */
     const tl_ctx *ctx;       /* threads, log, progress; NULL: defaults */
+    bool report_views;       /* also measure what the report page draws (tl_report_render): the
+                                confusion matrices and the 2-D view of the domains before and after
+                                the mapping (default false: a PCA the run does not need) */
 } tl_run_opts;
 tl_run_opts tl_run_opts_default(void); /* the defaults above */
 
@@ -189,7 +192,22 @@ typedef struct {
      * learner's (source only): what an unlabelled target can still be told; NaN when not
      * measured (regression, labelled target rows in training, no method) */
     double changed_from_no_transfer;
+    /* what the report page draws (opts.report_views; classification only, else 0 / NULL) */
+    size_t n_classes;          /* classes of the confusion matrices (0: none) */
+    int *classes;              /* (n_classes) their labels, ascending */
+    size_t *confusion;         /* (n_classes, n_classes) the transfer on the scored rows: row the
+                                  true class, column the predicted one */
+    size_t *confusion_baseline;/* (n_classes, n_classes) the no-transfer learner (source only) */
+    size_t n_view;             /* rows of the 2-D view (0: none): an even subsample of the source
+                                  and of the scored rows, at most TL_REPORT_VIEW_ROWS of each */
+    double *view_before;       /* (n_view, 2) those rows as the learner saw them without transfer,
+                                  projected on their pooled first two principal axes */
+    double *view_after;        /* (n_view, 2) the same rows mapped by the method, projected on the
+                                  mapped rows' own two axes (NULL: the method maps no rows) */
+    int *view_domain;          /* (n_view) 0 source, 1 target */
+    int *view_class;           /* (n_view) each row's label; -1 where the row has none */
 } tl_report;
+#define TL_REPORT_VIEW_ROWS 300 /* rows of each domain in the report's 2-D view, at most */
 
 /* A fitted pipeline: each domain's scaling, the method's map or weights, the learner. */
 typedef struct tl_pipeline tl_pipeline;

@@ -27,6 +27,17 @@ tl_status tlx_score_values(const double *t, const double *v, size_t n, tl_score 
 /* The report's gain and worse_than_baseline from its scores (accuracy, or RMSE for regression). */
 void tlx_report_compare(tl_report *r);
 
+/* The report page's data (report_views.c, tl_run_opts.report_views). Confusion matrices of the
+ * transfer's labels pred and the no-transfer learner's base against y (n scored rows); nothing
+ * when a pointer is NULL or there are more classes than a page can show. */
+tl_status tlx_report_confusion(tl_report *r, const int *y, const int *pred, const int *base,
+                               size_t n);
+/* The 2-D view: source rows S (ns, d) with labels ys and scored rows E (ne, d) with labels ye
+ * (either NULL: unknown) before the mapping, Zs (ns, k) and Ze (ne, k) after it (data NULL: no
+ * mapping); nothing when S or E is not dense (data NULL). */
+tl_status tlx_report_view(tl_report *r, tl_mat S, const int *ys, tl_mat E, const int *ye,
+                          tl_mat Zs, tl_mat Ze);
+
 /* A new, empty report (tl_report_free): zeros, and NaN for what only some runs measure
  * (changed_from_no_transfer), so a run reports "not measured" unless it measures it. */
 tl_status tlx_report_new(tl_report **out);

@@ -27,6 +27,13 @@ void tl_report_free(tl_report *r) {
         for (size_t i = 0; i < r->n_domains; i++) tl_mat_free(&r->embedded[i]);
     tl_free(r->embedded);
     tl_mat_free(&r->embedded_eval);
+    tl_free(r->classes);
+    tl_free(r->confusion);
+    tl_free(r->confusion_baseline);
+    tl_free(r->view_before);
+    tl_free(r->view_after);
+    tl_free(r->view_domain);
+    tl_free(r->view_class);
     tl_free(r);
 }
 
@@ -158,6 +165,58 @@ static void param_json(tl_json *j, const tl_params *p, const tl_param_desc *d) {
         tl_json_str(j, d->name, v);
 }
 
+/* a (rows, cols) matrix of counts as an array of rows */
+static void count_rows(tl_json *j, const char *key, const size_t *c, size_t k) {
+    tl_json_arr_begin(j, key);
+    for (size_t i = 0; i < k; i++) {
+        tl_json_arr_begin(j, NULL);
+        for (size_t l = 0; l < k; l++) tl_json_arr_int(j, (long long)c[i * k + l]);
+        tl_json_arr_end(j);
+    }
+    tl_json_arr_end(j);
+}
+
+/* (n, 2) points as an array of [x, y] */
+static void points(tl_json *j, const char *key, const double *p, size_t n) {
+    if (!p) {
+        tl_json_null(j, key);
+        return;
+    }
+    tl_json_arr_begin(j, key);
+    for (size_t i = 0; i < n; i++) {
+        tl_json_arr_begin(j, NULL);
+        tl_json_arr_num(j, p[2 * i]);
+        tl_json_arr_num(j, p[2 * i + 1]);
+        tl_json_arr_end(j);
+    }
+    tl_json_arr_end(j);
+}
+
+/* The page's data (opts.report_views), only when the run measured it: "confusion" and "view". */
+static void views_json(tl_json *j, const tl_report *r) {
+    if (r->n_classes) {
+        tl_json_obj_begin(j, "confusion");
+        tl_json_arr_begin(j, "classes");
+        for (size_t i = 0; i < r->n_classes; i++) tl_json_arr_int(j, r->classes[i]);
+        tl_json_arr_end(j);
+        count_rows(j, "transfer", r->confusion, r->n_classes);
+        count_rows(j, "no_transfer", r->confusion_baseline, r->n_classes);
+        tl_json_obj_end(j);
+    }
+    if (r->n_view) {
+        tl_json_obj_begin(j, "view");
+        tl_json_arr_begin(j, "domain");
+        for (size_t i = 0; i < r->n_view; i++) tl_json_arr_int(j, r->view_domain[i]);
+        tl_json_arr_end(j);
+        tl_json_arr_begin(j, "class");
+        for (size_t i = 0; i < r->n_view; i++) tl_json_arr_int(j, r->view_class[i]);
+        tl_json_arr_end(j);
+        points(j, "before", r->view_before, r->n_view);
+        points(j, "after", r->view_after, r->n_view);
+        tl_json_obj_end(j);
+    }
+}
+
 static void report_json_body(tl_json *j, const tl_report *r) {
     const tl_params *method = r->params;
     tl_json_str(j, "method", r->method);
@@ -231,6 +290,7 @@ static void report_json_body(tl_json *j, const tl_report *r) {
     tl_json_num(j, "guard_seconds", r->seconds_guard);
     tl_json_num(j, "preprocess_seconds", r->seconds_preprocess);
     tl_json_num(j, "total_seconds", r->seconds_total);
+    views_json(j, r);
 }
 
 tl_status tl_report_json(const tl_report *r, const char *command, char **out) {

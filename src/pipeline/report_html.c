@@ -136,6 +136,181 @@ static int guard_chart(tlx_text *t, int y, const tlx_jval *g) {
     return h + svg_bars(t, y + h, "Guard: label-free evidence", v, 4, 1, true, NAN);
 }
 
+/* ---- the 2-D view and the confusion matrices (JSON "view", "confusion"; report_views.c) ---- */
+
+static const char *const class_fill[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+#define N_FILL (sizeof class_fill / sizeof *class_fill)
+
+static bool is_arr(const tlx_jval *v, size_t n) { return v && v->type == TLX_JARR && v->n == n; }
+
+/* n points, each an array [x, y] */
+static bool is_points(const tlx_jval *p, size_t n) {
+    if (!is_arr(p, n)) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_arr(p->items[i], 2)) return false;
+    return true;
+}
+
+/* the i-th number of array a (NaN when it is not one) */
+static double item_num(const tlx_jval *a, size_t i) {
+    return a && i < a->n && a->items[i]->type == TLX_JNUM ? a->items[i]->num : NAN;
+}
+
+#define PANEL 300 /* a scatter panel's side */
+
+/* One scatter panel at (x0, y0): points p (n arrays [x, y]), source rows as filled discs and
+ * target rows as rings, coloured by class (grey: no label). */
+static void scatter_panel(tlx_text *t, int x0, int y0, const char *title, const tlx_jval *p,
+                          const tlx_jval *dom, const tlx_jval *cls) {
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+    for (size_t i = 0; i < p->n; i++)
+        for (int a = 0; a < 2; a++) {
+            double v = item_num(p->items[i], (size_t)a);
+            if (isfinite(v)) lo[a] = fmin(lo[a], v), hi[a] = fmax(hi[a], v);
+        }
+    double span = fmax(hi[0] - lo[0], hi[1] - lo[1]);
+    tlx_tprintf(t, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
+                   "stroke=\"#cbd5e0\"/><text x=\"%d\" y=\"%d\" font-size=\"12\">", x0,
+                y0 + 18, PANEL, PANEL, x0 + 4, y0 + 13);
+    esc(t, title);
+    tlx_tprintf(t, "</text>");
+    for (int pass = 0; pass < 2; pass++) /* the source first, the target on top */
+        for (size_t i = 0; i < p->n; i++) {
+            int d = (int)item_num(dom, i);
+            if ((d != 0) != (pass == 1)) continue;
+            double x = item_num(p->items[i], 0), y = item_num(p->items[i], 1);
+            if (!isfinite(x) || !isfinite(y)) continue;
+            /* one scale for both axes (a PCA plane drawn to scale), centred */
+            double u = 0.5 + (span > 0 ? (x - 0.5 * (lo[0] + hi[0])) / span : 0);
+            double v = 0.5 + (span > 0 ? (y - 0.5 * (lo[1] + hi[1])) / span : 0);
+            double c = item_num(cls, i);
+            const char *col = c >= 0 ? class_fill[(size_t)c % N_FILL] : "#a0aec0";
+            double px = x0 + 8 + u * (PANEL - 16), py = y0 + 18 + 8 + (1 - v) * (PANEL - 16);
+            if (d == 0)
+                tlx_tprintf(t, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.4\" fill=\"%s\" "
+                               "fill-opacity=\"0.75\"/>", px, py, col);
+            else
+                tlx_tprintf(t, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\" fill=\"none\" "
+                               "stroke=\"%s\" stroke-width=\"1.2\"/>", px, py, col);
+        }
+}
+
+/* The view: before and after the mapping side by side, with the legend. Returns the height (0
+ * and nothing drawn without a well-formed "view"). */
+static int view_chart(tlx_text *t, int y, const tlx_jval *r) {
+    const tlx_jval *v = tlx_json_get(r, "view");
+    if (!v || v->type != TLX_JOBJ) return 0;
+    const tlx_jval *dom = tlx_json_get(v, "domain"), *cls = tlx_json_get(v, "class"),
+                   *b = tlx_json_get(v, "before"), *a = tlx_json_get(v, "after");
+    if (!dom || dom->type != TLX_JARR || !is_arr(cls, dom->n) || !is_points(b, dom->n)) return 0;
+    bool after = is_points(a, dom->n);
+    int classes[N_FILL], nc = 0;
+    bool more = false;
+    for (size_t i = 0; i < cls->n; i++) {
+        double c = item_num(cls, i);
+        if (!(c >= 0)) continue;
+        bool seen = false;
+        for (int k = 0; k < nc; k++) seen |= classes[k] == (int)c;
+        if (!seen && nc < (int)N_FILL) classes[nc++] = (int)c;
+        else if (!seen) more = true;
+    }
+    for (int k = 1; k < nc; k++) /* the legend in label order */
+        for (int l = k; l > 0 && classes[l - 1] > classes[l]; l--) {
+            int tmp = classes[l];
+            classes[l] = classes[l - 1];
+            classes[l - 1] = tmp;
+        }
+    int h = 18 + PANEL + 50;
+    tlx_tprintf(t, "<svg xmlns=\"http://www.w3.org/2000/svg\" y=\"%d\" width=\"%d\" "
+                   "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"sans-serif\" "
+                   "font-size=\"12\" id=\"view\"><title>The domains before and after the mapping "
+                   "(PCA to 2-D)</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>",
+                y, CHART_W, h, CHART_W, h, CHART_W, h);
+    scatter_panel(t, 4, 0, "before the mapping (PCA of the rows)", b, dom, cls);
+    if (after)
+        scatter_panel(t, CHART_W - PANEL - 4, 0, "after the mapping (PCA of the mapped rows)", a,
+                      dom, cls);
+    else
+        tlx_tprintf(t, "<text x=\"%d\" y=\"%d\" fill=\"#718096\">this method maps no rows "
+                       "(it weights or combines them)</text>", CHART_W - PANEL, 18 + PANEL / 2);
+    int ly = 18 + PANEL + 18;
+    tlx_tprintf(t, "<circle cx=\"10\" cy=\"%d\" r=\"3\" fill=\"#4a5568\"/><text x=\"18\" "
+                   "y=\"%d\">source</text><circle cx=\"80\" cy=\"%d\" r=\"3\" fill=\"none\" "
+                   "stroke=\"#4a5568\"/><text x=\"88\" y=\"%d\">target (scored rows)</text>",
+                ly - 4, ly, ly - 4, ly);
+    for (int k = 0; k < nc; k++) {
+        int lx = 230 + (k % 10) * 40;
+        tlx_tprintf(t, "<rect x=\"%d\" y=\"%d\" width=\"9\" height=\"9\" fill=\"%s\"/>"
+                       "<text x=\"%d\" y=\"%d\">%d</text>", lx, ly - 9, class_fill[(size_t)classes[k] % N_FILL],
+                    lx + 12, ly, classes[k]);
+    }
+    tlx_tprintf(t, "<text x=\"4\" y=\"%d\" fill=\"#718096\">colour: class%s; each panel on its "
+                   "own two principal axes, an even subsample of each domain</text></svg>",
+                ly + 20, more ? " (colours repeat beyond 10 classes)" : "");
+    return h;
+}
+
+/* One confusion matrix at x0: rows the true class, columns the predicted one, each cell shaded
+ * by its share of the row. */
+static void confusion_panel(tlx_text *t, int x0, int cell, const char *title,
+                            const tlx_jval *m, const tlx_jval *classes) {
+    size_t k = classes->n;
+    int top = 34;
+    tlx_tprintf(t, "<text x=\"%d\" y=\"14\" font-size=\"12\">", x0);
+    esc(t, title);
+    tlx_tprintf(t, "</text><text x=\"%d\" y=\"28\" font-size=\"10\" fill=\"#718096\">"
+                   "rows: true class; columns: predicted</text>", x0);
+    for (size_t i = 0; i < k; i++) {
+        const tlx_jval *row = m->items[i];
+        double tot = 0;
+        for (size_t l = 0; l < k; l++) tot += fmax(0, item_num(row, l));
+        tlx_tprintf(t, "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%.0f"
+                       "</text>", x0 + 22, top + (int)i * cell + cell / 2 + 4, item_num(classes, i));
+        for (size_t l = 0; l < k; l++) {
+            double c = fmax(0, item_num(row, l)), f = tot > 0 ? c / tot : 0;
+            int cx = x0 + 26 + (int)l * cell, cy = top + (int)i * cell;
+            tlx_tprintf(t, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" "
+                           "fill-opacity=\"%.3f\" stroke=\"#e2e8f0\"/>", cx, cy, cell, cell,
+                        i == l ? "#2b6cb0" : "#c53030", c > 0 ? 0.08 + 0.92 * f : 0.0);
+            if (cell >= 18 && c > 0)
+                tlx_tprintf(t, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" "
+                               "fill=\"%s\">%.0f</text>", cx + cell / 2, cy + cell / 2 + 3,
+                            f > 0.55 ? "#fff" : "#1a202c", c);
+        }
+    }
+    for (size_t l = 0; l < k; l++)
+        tlx_tprintf(t, "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%.0f"
+                       "</text>", x0 + 26 + (int)l * cell + cell / 2, top + (int)k * cell + 12,
+                    item_num(classes, l));
+}
+
+/* The transfer's and the no-transfer learner's confusion matrices side by side (0 without a
+ * well-formed "confusion"). */
+static int confusion_chart(tlx_text *t, int y, const tlx_jval *r) {
+    const tlx_jval *c = tlx_json_get(r, "confusion");
+    if (!c || c->type != TLX_JOBJ) return 0;
+    const tlx_jval *cls = tlx_json_get(c, "classes"), *tr = tlx_json_get(c, "transfer"),
+                   *nt = tlx_json_get(c, "no_transfer");
+    if (!cls || cls->type != TLX_JARR || !cls->n || !is_arr(tr, cls->n) || !is_arr(nt, cls->n))
+        return 0;
+    for (size_t i = 0; i < cls->n; i++)
+        if (!is_arr(tr->items[i], cls->n) || !is_arr(nt->items[i], cls->n)) return 0;
+    int cell = (int)((CHART_W / 2 - 40) / cls->n);
+    if (cell > 26) cell = 26;
+    if (cell < 3) cell = 3;
+    int h = 34 + (int)cls->n * cell + 20;
+    tlx_tprintf(t, "<svg xmlns=\"http://www.w3.org/2000/svg\" y=\"%d\" width=\"%d\" "
+                   "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"sans-serif\" "
+                   "id=\"confusion\"><title>Confusion matrices on the scored rows</title>"
+                   "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>",
+                y, CHART_W, h, CHART_W, h, CHART_W, h);
+    confusion_panel(t, 4, cell, "transfer", tr, cls);
+    confusion_panel(t, CHART_W / 2 + 4, cell, "no transfer (source only)", nt, cls);
+    tlx_tprintf(t, "</svg>");
+    return h;
+}
+
 /* "12.34 %", or the number, or "n/a" for null */
 static void cell(tlx_text *t, const tlx_jval *v, bool pct) {
     if (!v || v->type == TLX_JNULL) tlx_tprintf(t, "<td class=\"na\">n/a</td>");
@@ -266,6 +441,14 @@ static void run_section(tlx_text *t, const tlx_jval *r) {
     } else {
         tlx_tprintf(t, "<p>The guard did not run (--no-guard).</p>");
     }
+    if (tlx_json_get(r, "confusion")) {
+        tlx_tprintf(t, "<h3>Per class</h3>");
+        confusion_chart(t, 0, r);
+    }
+    if (tlx_json_get(r, "view")) {
+        tlx_tprintf(t, "<h3>The two domains before and after the mapping</h3>");
+        view_chart(t, 0, r);
+    }
     kv_table(t, "Parameters", tlx_json_get(r, "params"), false);
     kv_table(t, "What the fit settled on", tlx_json_get(r, "model"), false);
     static const char *const scalar[] = {
@@ -338,6 +521,8 @@ tl_status tl_report_render(const char *json, size_t len, tl_report_format fmt, c
         int h = results_chart(&body, 0, doc);
         const tlx_jval *g = tlx_json_get(doc, "guard");
         if (g && g->type == TLX_JOBJ) h += guard_chart(&body, h, g);
+        h += confusion_chart(&body, h, doc);
+        h += view_chart(&body, h, doc);
         tlx_tprintf(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/"
                         "2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">%s</svg>\n",
                     CHART_W, h, CHART_W, h, body.buf ? body.buf : "");

@@ -330,7 +330,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     tl_learner *final = NULL, *srcl = NULL;
     tl_dataset *pooled = NULL;
     tl_mat Zs = {0}, Ze = {0}, Zl = {0}, Zt = {0}, Zsl = {0};
-    int *ysl = NULL, *lab_pred = NULL, *tmp_pred = NULL;
+    int *ysl = NULL, *lab_pred = NULL, *tmp_pred = NULL, *base_pred = NULL;
     double *w = NULL, *tsl = NULL, *tmp_val = NULL;
     tlx_scalers sc;
     memset(&r, 0, sizeof r);
@@ -459,6 +459,10 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         goto done;
     }
     TL_TRY(score_pred(&r, ue, tmp, ne, &rep->source_only));
+    if (r.o.report_views && tmp_pred && ne) { /* the page's no-transfer confusion matrix */
+        TL_ALLOC(base_pred, ne);
+        memcpy(base_pred, tmp_pred, ne * sizeof *base_pred);
+    }
     if (!m) copy_pred(&r, out, tmp, ne);
     if (nl) {
         st = train_predict(&r, tl_dataset_features(T->labelled), ul, NULL, tl_dataset_features(E),
@@ -547,6 +551,11 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         rep->learner_converged = tl_learner_converged(user_learner);
     }
     tlx_report_compare(rep);
+    if (r.o.report_views && !r.regression) {
+        TL_TRY(tlx_report_confusion(rep, ue.y, rep->predictions, base_pred, ne));
+        TL_TRY(tlx_report_view(rep, tl_dataset_dense(S->data), ys, tl_dataset_dense(E), ue.y, Zs,
+                               Ze));
+    }
 
     /* 5. the guard */
     tlx_report_guard_blank(rep);
@@ -685,6 +694,7 @@ done:
     tl_free(tsl);
     tl_free(lab_pred);
     tl_free(tmp_pred);
+    tl_free(base_pred);
     tl_free(tmp_val);
     tl_free(w);
     state_free(&r);

@@ -20,6 +20,13 @@ grep -q '<!DOCTYPE html>' "$TMP/page.html" && grep -q 'coral (feature)' "$TMP/pa
     bad "report-page-content" "$(head -c 300 "$TMP/page.html")"
 head -c 5 "$TMP/fig.svg" | grep -q '<?xml' && grep -q 'Accuracy on the scored rows' "$TMP/fig.svg" && ok ||
     bad "report-svg-content" "$(head -c 300 "$TMP/fig.svg")"
+# --report FILE also saves what the page draws per class and per row, in the documented schema
+CHECKER=${SCHEMA_CHECK:-$(dirname "$TL")/tests/test_report_schema}
+grep -q '"confusion": {"classes": \[' "$TMP/run.json" && grep -q '"view": {"domain": \[0' "$TMP/run.json" &&
+    out=$("$CHECKER" --validate docs/report.schema.json "$TMP/run.json" 2>&1) && ok ||
+    bad "report-views-saved" "${out:-no confusion or view key}"
+grep -q 'id="confusion"' "$TMP/page.html" && grep -q 'id="view"' "$TMP/page.html" &&
+    grep -q 'id="view"' "$TMP/fig.svg" && ok || bad "report-views-drawn" "no confusion or view chart"
 # an unlabelled target: the page says how many rows' classes the transfer changed, as the text does
 expect report-unlabelled-text 0 "against no transfer    the transfer changed the class of" -- "$TL" adapt \
     --method coral --source $D/animals_src.csv --target $D/animals_tgt_nolabels.csv:label=none \
@@ -75,7 +82,8 @@ else
     }
     cp "$TMP/page.html" "$TMP/ok.html"
     browse "$TMP/ok.html"
-    if grep -q 'id="verdict"' "$TMP/dom.html" && grep -q '<svg' "$TMP/dom.html"; then ok; else
+    if grep -q 'id="verdict"' "$TMP/dom.html" && grep -q '<svg' "$TMP/dom.html" &&
+        grep -q 'id="view"' "$TMP/dom.html" && grep -q 'id="confusion"' "$TMP/dom.html"; then ok; else
         bad "report-browser-renders" "$(tail -n 5 "$TMP/stderr.txt")"; fi
     [ -s "$TMP/console.txt" ] && bad "report-browser-console-clean" "$(cat "$TMP/console.txt")" || ok
     # the control: the same page with a script that logs an error (refused by the page's policy,

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """libtl against ADAPT (adapt-python) on the 12 Office+Caltech SURF tasks, side by side in one run.
 
-skada cannot run here: every release needs scikit-learn >= 1.4 (metadata routing), and Debian 12
-ships 1.2.1. ADAPT's shallow methods (CORAL, SA, KMM) need only numpy, scipy, scikit-learn and
+skada's releases cannot run here: every one needs scikit-learn >= 1.4 (metadata routing), and
+Debian 12 ships 1.2.1; bench/skada_compare.py runs an older commit of its source instead. ADAPT's shallow methods (CORAL, SA, KMM) need only numpy, scipy, scikit-learn and
 cvxopt (Debian's), but the package imports TensorFlow at load time (adapt/base.py, utils.py),
 which Debian does not ship: this script gives it a stand-in `tensorflow` module whose objects do
 nothing and count every call made to them once the timed part starts - the run fails if any is

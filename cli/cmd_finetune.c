@@ -32,6 +32,9 @@ static const cli_opt finetune_opts[] = {
     {"save", "FILE.tlm", NULL, "write the fine-tuned network here"},
     {"save-pipeline", "FILE", NULL, "save the fitted method as a pipeline (.tlm)"},
     {"export-safetensors", "FILE", NULL, "also write the weights as .safetensors"},
+    {"report", "FILE", NULL,
+     "also save the report with the learning curve: FILE.html the page, FILE.svg the figures, "
+     "else the JSON (for 'tl report')"},
     {"no-baseline", NULL, NULL, "skip training the same network from scratch (the target-only "
                                 "baseline)"},
     {"no-guard", NULL, NULL, "skip the negative-transfer guard"},
@@ -149,7 +152,10 @@ static int run_and_report(const cli_args *a, tl_task *task, const tl_params *mp,
     tl_pipeline *pipe = NULL;
     char *text = NULL;
     int rc = 1;
-    tl_status st = tl_transfer_run(task, mp, o, &rep, &pipe);
+    tl_run_opts ro = *o;
+    const char *rpath = cli_get(a, "report");
+    ro.report_views = rpath != NULL; /* the learning curve and confusion matrices for the page */
+    tl_status st = tl_transfer_run(task, mp, &ro, &rep, &pipe);
     cli_nn_progress_end();
     if (st != TL_OK) {
         cli_fail_status(st, "%s", what);
@@ -166,6 +172,15 @@ static int run_and_report(const cli_args *a, tl_task *task, const tl_params *mp,
         (save_pipe && (st = tl_pipeline_save(pipe, save_pipe)) != TL_OK)) {
         cli_fail_status(st, "saving the model");
         goto done;
+    }
+    if (rpath) {
+        char *js = NULL;
+        if ((st = tl_report_json(rep, "finetune", &js)) == TL_OK) st = cli_save_report(js, rpath);
+        tl_free(js);
+        if (st != TL_OK) {
+            cli_fail_status(st, "--report '%s'", rpath);
+            goto done;
+        }
     }
     cli_transfer_warn(rep);
     if (dist->size > 1) printf("%-22s %d (data-parallel)\n", "processes", dist->size);

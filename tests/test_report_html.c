@@ -255,8 +255,9 @@ TEST(report_views) {
     tl_report_free(r);
 }
 
-/* A view without "after" (instance weighting) says so; malformed views and confusion matrices
- * are left out of the page, never read out of bounds. */
+/* A view without "after" (instance weighting) says so; a curve without a validation split draws
+ * the training rows alone; malformed views, confusion matrices and curves are left out of the
+ * page, never read out of bounds. */
 TEST(views_partial_and_malformed) {
     char doc[2048];
     const char *tail[] = {
@@ -264,13 +265,21 @@ TEST(views_partial_and_malformed) {
         ", \"view\": {\"domain\": [0, 1], \"class\": [0], \"before\": [[0, 1], [1, 0]], \"after\": null}}",
         ", \"view\": {\"domain\": [0, 1], \"class\": [0, 1], \"before\": [[0], \"x\"], \"after\": 3}}",
         ", \"confusion\": {\"classes\": [0, 1], \"transfer\": [[1, 2], [3]], \"no_transfer\": [[1, 0], [0, 1]]}}",
-        ", \"confusion\": {\"classes\": [0, 1], \"transfer\": [[1, 2], [3, 4]], \"no_transfer\": [[1, 0], [0, 1]]}}"};
-    for (int i = 0; i < 5; i++) {
+        ", \"confusion\": {\"classes\": [0, 1], \"transfer\": [[1, 2], [3, 4]], \"no_transfer\": [[1, 0], [0, 1]]}}",
+        ", \"curve\": {\"train_loss\": [0.9, 0.5, 0.25], \"train_accuracy\": [0.5, 0.7, 0.875],"
+        " \"val_loss\": [null, null, null], \"val_accuracy\": [null, null, null]}}",
+        ", \"curve\": {\"train_loss\": 3, \"train_accuracy\": [null], \"val_loss\": [], \"val_accuracy\": {}}}"};
+    for (int i = 0; i < 7; i++) {
         snprintf(doc, sizeof doc, "%.*s%s", (int)strlen(measured) - 1, measured, tail[i]);
         char *h = render(doc, TL_REPORT_HTML);
         CHECK_MSG(h != NULL, "case %d did not render", i);
-        bool drawn = h && (strstr(h, "id=\"view\"") || strstr(h, "id=\"confusion\""));
-        CHECK_MSG(drawn == (i == 0 || i == 4), "case %d: drawn %d", i, (int)drawn);
+        bool drawn = h && (strstr(h, "id=\"view\"") || strstr(h, "id=\"confusion\"") ||
+                           strstr(h, "id=\"curve\""));
+        CHECK_MSG(drawn == (i == 0 || i == 4 || i == 5), "case %d: drawn %d", i, (int)drawn);
+        /* the training loss only (no validation split): one line per chart, scaled to its top,
+           whose first point sits at the top of the loss chart */
+        if (i == 5) CHECK(h && strstr(h, ">0.9</text>") && strstr(h, ">87.5") == NULL &&
+                          !strstr(h, ">validation split<") && strstr(h, ">3</text>"));
         if (i == 0) CHECK(h && strstr(h, "this method maps no rows"));
         if (i == 4) CHECK(h && strstr(h, ">4</text>"));
         tl_free(h);
@@ -367,7 +376,9 @@ TEST(out_of_memory_everywhere) {
     snprintf(views, sizeof views, "%.*s%s", (int)strlen(measured) - 1, measured,
              ", \"view\": {\"domain\": [0, 1], \"class\": [0, 1], \"before\": [[0, 1], [1, 0]],"
              " \"after\": [[1, 1], [0, 0]]}, \"confusion\": {\"classes\": [0, 1], \"transfer\":"
-             " [[1, 2], [3, 4]], \"no_transfer\": [[1, 0], [0, 1]]}}");
+             " [[1, 2], [3, 4]], \"no_transfer\": [[1, 0], [0, 1]]}, \"curve\": {\"train_loss\":"
+             " [0.9, 0.5], \"train_accuracy\": [0.5, 0.7], \"val_loss\": [1, 0.6], \"val_accuracy\":"
+             " [0.4, null]}}");
     const char *docs[] = {measured, m, views};
     for (int d = 0; d < 3; d++) {
         int done = 0;

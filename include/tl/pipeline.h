@@ -206,6 +206,9 @@ typedef struct {
                                   mapped rows' own two axes (NULL: the method maps no rows) */
     int *view_domain;          /* (n_view) 0 source, 1 target */
     int *view_class;           /* (n_view) each row's label; -1 where the row has none */
+    size_t n_curve;            /* epochs of the learning curve (0: none; a network's training) */
+    double *curve;             /* (n_curve, 4) per epoch: training loss, training accuracy,
+                                  validation loss, validation accuracy (NaN: not measured) */
 } tl_report;
 #define TL_REPORT_VIEW_ROWS 300 /* rows of each domain in the report's 2-D view, at most */
 

@@ -10,6 +10,7 @@
  * malformed value is refused before any training; layer names are checked against the network
  * at fit time. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,13 +135,44 @@ typedef struct {
     /* deep-da: the trade-off and rate it trained with, and the reverse-validation risk that
      * chose them (NaN when given) */
     double lambda, lr, risk;
+    /* the learning curve: (n_curve, 4) train loss, train accuracy, validation loss and accuracy
+     * per epoch, kept for the report page (not saved with the model) */
+    double *curve;
+    size_t n_curve, cap_curve;
+    bool curve_lost; /* an epoch could not be kept (out of memory): no curve at all */
+    void (*on_epoch)(void *user, const tl_nn_epoch *e); /* the caller's own callback, and */
+    void *user;                                         /* its argument */
 } ft_state;
 
 static void ft_free(void *s) {
     ft_state *f = s;
     if (!f) return;
     tl_nn_free(f->nn);
+    tl_free(f->curve);
     tl_free(f);
+}
+
+/* tl_nn_train's epoch callback: keep the epoch's figures, then call the caller's callback. */
+static void ft_keep_epoch(void *user, const tl_nn_epoch *e) {
+    ft_state *s = user;
+    if (!s->curve_lost && s->n_curve == s->cap_curve) {
+        size_t cap = s->cap_curve ? 2 * s->cap_curve : 16;
+        double *c = cap < SIZE_MAX / (4 * sizeof *c) ? tl_realloc(s->curve, cap * 4 * sizeof *c)
+                                                    : NULL;
+        if (c) s->curve = c, s->cap_curve = cap;
+        else s->curve_lost = true;
+    }
+    if (!s->curve_lost) {
+        double *row = s->curve + 4 * s->n_curve++;
+        row[0] = e->train_loss, row[1] = e->train_acc, row[2] = e->val_loss, row[3] = e->val_acc;
+    }
+    if (s->on_epoch) s->on_epoch(s->user, e);
+}
+
+static const double *ft_curve(const void *sp, size_t *n) {
+    const ft_state *s = sp;
+    *n = s->curve_lost ? 0 : s->n_curve;
+    return *n ? s->curve : NULL;
 }
 
 static tl_status ft_fit(const tl_params *p, const tlx_fit_args *f, void **out) {
@@ -234,6 +266,8 @@ static tl_status ft_fit(const tl_params *p, const tlx_fit_args *f, void **out) {
     }
     tl_log(f->ctx, TL_LOG_INFO, "finetune: %zu samples of '%s' (%zu classes)", n,
            tl_dataset_name(tr), nc);
+    s->on_epoch = tp.on_epoch, s->user = tp.user;
+    tp.on_epoch = ft_keep_epoch, tp.user = s;
     st = tl_nn_train(s->nn, &tp, x, y, n, &s->r);
     if (st != TL_OK) {
         st = tl_fail_prefix(st, "fine-tuning");
@@ -582,7 +616,8 @@ static const tlx_ops ft_ops = {.check = ft_check,
                                .classes = ft_classes,
                                .info = ft_info,
                                .write = ft_write,
-                               .read = ft_read};
+                               .read = ft_read,
+                               .curve = ft_curve};
 
 const tl_method tlx_m_finetune = {
     "finetune",

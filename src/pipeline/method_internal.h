@@ -47,6 +47,9 @@ typedef struct {
     tl_status (*write)(const void *state, tl_tlm *c, const char *prefix);
     tl_status (*read)(const tl_params *p, const tl_tlm *c, const char *prefix, const char *name,
                       void **state);
+    /* Optional: the training's learning curve, n epochs of (train loss, train accuracy,
+     * validation loss, validation accuracy; NaN where not measured), NULL when none was kept. */
+    const double *(*curve)(const void *state, size_t *n);
 } tlx_ops;
 
 struct tl_method {
@@ -134,6 +137,8 @@ void tlx_learner_label(const tl_params *lp, char *buf, size_t cap);
 tl_status tlx_nn_train_params(const tl_params *p, const tl_ctx *ctx, tl_nn_train_params *out);
 /* A fitted model's state (for the family's protocol, which needs more than the ops give). */
 const void *tlx_model_state(const tl_model *m);
+/* The fitted model's learning curve (tlx_ops.curve), NULL (and *n 0) when it kept none. */
+const double *tlx_model_curve(const tl_model *m, size_t *n);
 /* Model family: the rows a fine-tuning trains on (the target's labelled rows, else its rows);
  * rows as the network's float32 input (allocated); the fine-tuned network of a model. */
 const tl_dataset *tlx_model_train_rows(const tl_task *t, size_t target);

@@ -23,6 +23,10 @@ struct tl_model {
 
 const tl_method *tl_model_method(const tl_model *m) { return m ? m->m : NULL; }
 const void *tlx_model_state(const tl_model *m) { return m ? m->state : NULL; }
+const double *tlx_model_curve(const tl_model *m, size_t *n) {
+    *n = 0;
+    return m && m->state && m->m->ops->curve ? m->m->ops->curve(m->state, n) : NULL;
+}
 const tl_params *tl_model_params(const tl_model *m) { return m ? m->p : NULL; }
 
 void tl_model_free(tl_model *m) {

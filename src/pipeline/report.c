@@ -34,6 +34,7 @@ void tl_report_free(tl_report *r) {
     tl_free(r->view_after);
     tl_free(r->view_domain);
     tl_free(r->view_class);
+    tl_free(r->curve);
     tl_free(r);
 }
 
@@ -192,7 +193,8 @@ static void points(tl_json *j, const char *key, const double *p, size_t n) {
     tl_json_arr_end(j);
 }
 
-/* The page's data (opts.report_views), only when the run measured it: "confusion" and "view". */
+/* The page's data (opts.report_views), only when the run measured it: "confusion", "curve" and
+ * "view". */
 static void views_json(tl_json *j, const tl_report *r) {
     if (r->n_classes) {
         tl_json_obj_begin(j, "confusion");
@@ -201,6 +203,17 @@ static void views_json(tl_json *j, const tl_report *r) {
         tl_json_arr_end(j);
         count_rows(j, "transfer", r->confusion, r->n_classes);
         count_rows(j, "no_transfer", r->confusion_baseline, r->n_classes);
+        tl_json_obj_end(j);
+    }
+    if (r->n_curve) {
+        static const char *const key[] = {"train_loss", "train_accuracy", "val_loss",
+                                          "val_accuracy"};
+        tl_json_obj_begin(j, "curve");
+        for (int c = 0; c < 4; c++) {
+            tl_json_arr_begin(j, key[c]);
+            for (size_t e = 0; e < r->n_curve; e++) tl_json_arr_num(j, r->curve[4 * e + c]);
+            tl_json_arr_end(j);
+        }
         tl_json_obj_end(j);
     }
     if (r->n_view) {

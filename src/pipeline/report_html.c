@@ -311,6 +311,81 @@ static int confusion_chart(tlx_text *t, int y, const tlx_jval *r) {
     return h;
 }
 
+/* One line chart of the learning curve at x0 (width w): the named series of "curve" against the
+ * epoch, each scaled to [0, hi] (pct: shares shown as %). Returns whether anything was drawn. */
+static bool curve_panel(tlx_text *t, int x0, int w, int h, const char *title, const tlx_jval *c,
+                        const char *const *keys, const char *const *names, bool pct) {
+    static const char *const col[] = {"#2b6cb0", "#dd6b20"};
+    double hi = 0;
+    size_t n = 0;
+    for (int k = 0; k < 2; k++) {
+        const tlx_jval *a = tlx_json_get(c, keys[k]);
+        if (!a || a->type != TLX_JARR) continue;
+        n = a->n > n ? a->n : n;
+        for (size_t e = 0; e < a->n; e++)
+            if (isfinite(item_num(a, e))) hi = fmax(hi, item_num(a, e));
+    }
+    if (n == 0 || !(hi > 0)) return false;
+    if (pct) hi = 1;
+    int top = 24, ph = h - top - 34, pw = w - 50, left = x0 + 40;
+    tlx_tprintf(t, "<text x=\"%d\" y=\"14\" font-size=\"12\">", x0);
+    esc(t, title);
+    tlx_tprintf(t, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
+                   "stroke=\"#cbd5e0\"/><text x=\"%d\" y=\"%d\" font-size=\"10\" "
+                   "text-anchor=\"end\">%.3g%s</text><text x=\"%d\" y=\"%d\" font-size=\"10\" "
+                   "text-anchor=\"end\">0</text><text x=\"%d\" y=\"%d\" font-size=\"10\">epoch 1"
+                   "</text><text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%zu</text>",
+                left, top, pw, ph, left - 3, top + 9, pct ? 100 * hi : hi, pct ? " %" : "", left - 3,
+                top + ph, left, top + ph + 12, left + pw, top + ph + 12, n);
+    for (int k = 0; k < 2; k++) {
+        const tlx_jval *a = tlx_json_get(c, keys[k]);
+        if (!a || a->type != TLX_JARR) continue;
+        bool open = false, any = false;
+        for (size_t e = 0; e < a->n; e++) {
+            double v = item_num(a, e);
+            if (!isfinite(v)) continue;
+            double px = left + (n > 1 ? (double)e / (double)(n - 1) : 0.5) * pw;
+            double py = top + ph - fmax(0, fmin(1, v / hi)) * ph;
+            if (!open) tlx_tprintf(t, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" "
+                                      "points=\"", col[k]), open = true;
+            tlx_tprintf(t, "%.1f,%.1f ", px, py);
+            any = true;
+        }
+        if (open) tlx_tprintf(t, "\"/>");
+        int ly = top + ph + 26;
+        if (any)
+            tlx_tprintf(t, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
+                           "stroke-width=\"2\"/><text x=\"%d\" y=\"%d\" font-size=\"10\">%s</text>",
+                        left + k * 120, ly - 3, left + k * 120 + 14, ly - 3, col[k],
+                        left + k * 120 + 18, ly, names[k]);
+    }
+    return true;
+}
+
+/* The learning curve of a network's training (JSON "curve"): loss and accuracy per epoch, the
+ * training rows against the validation split. Returns the height (0: no curve). */
+static int curve_chart(tlx_text *t, int y, const tlx_jval *r) {
+    const tlx_jval *c = tlx_json_get(r, "curve");
+    if (!c || c->type != TLX_JOBJ) return 0;
+    static const char *const lk[] = {"train_loss", "val_loss"}, *const ak[] = {"train_accuracy",
+                                                                                 "val_accuracy"};
+    static const char *const names[] = {"training rows", "validation split"};
+    int h = 220;
+    tlx_text body = {NULL, 0, 0, false};
+    bool a = curve_panel(&body, 4, CHART_W / 2 - 8, h, "loss per epoch", c, lk, names, false);
+    bool b = curve_panel(&body, CHART_W / 2 + 4, CHART_W / 2 - 8, h, "accuracy per epoch", c, ak,
+                         names, true);
+    if (a || b)
+        tlx_tprintf(t, "<svg xmlns=\"http://www.w3.org/2000/svg\" y=\"%d\" width=\"%d\" "
+                       "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"sans-serif\" "
+                       "id=\"curve\"><title>Learning curve</title><rect width=\"%d\" height=\"%d\" "
+                       "fill=\"#fff\"/>%s</svg>", y, CHART_W, h, CHART_W, h, CHART_W, h,
+                    body.buf ? body.buf : "");
+    t->oom |= body.oom;
+    tl_free(body.buf);
+    return a || b ? h : 0;
+}
+
 /* "12.34 %", or the number, or "n/a" for null */
 static void cell(tlx_text *t, const tlx_jval *v, bool pct) {
     if (!v || v->type == TLX_JNULL) tlx_tprintf(t, "<td class=\"na\">n/a</td>");
@@ -445,6 +520,10 @@ static void run_section(tlx_text *t, const tlx_jval *r) {
         tlx_tprintf(t, "<h3>Per class</h3>");
         confusion_chart(t, 0, r);
     }
+    if (tlx_json_get(r, "curve")) {
+        tlx_tprintf(t, "<h3>Learning curve</h3>");
+        curve_chart(t, 0, r);
+    }
     if (tlx_json_get(r, "view")) {
         tlx_tprintf(t, "<h3>The two domains before and after the mapping</h3>");
         view_chart(t, 0, r);
@@ -522,6 +601,7 @@ tl_status tl_report_render(const char *json, size_t len, tl_report_format fmt, c
         const tlx_jval *g = tlx_json_get(doc, "guard");
         if (g && g->type == TLX_JOBJ) h += guard_chart(&body, h, g);
         h += confusion_chart(&body, h, doc);
+        h += curve_chart(&body, h, doc);
         h += view_chart(&body, h, doc);
         tlx_tprintf(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/"
                         "2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">%s</svg>\n",

@@ -109,6 +109,13 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
     st = tl_model_fit(method, NULL, task, o->ctx, &model);
     if (st != TL_OK) goto done;
     rep->seconds_method = tli_seconds() - t0;
+    size_t nc = 0;
+    const double *curve = o->report_views ? tlx_model_curve(model, &nc) : NULL;
+    if (curve) { /* the page's learning curve */
+        TL_ALLOC(rep->curve, 4 * nc);
+        memcpy(rep->curve, curve, 4 * nc * sizeof *curve);
+        rep->n_curve = nc;
+    }
     TL_TRY(tl_nn_clone(tlx_finetuned_network(model), &ft)); /* a working copy for predictions */
     TL_TRY(predict_score(ft, xe, ye, ne, rep->predictions, &rep->result));
 
@@ -120,6 +127,8 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
         st = predict_score(pre, xe, ye, ne, pred, &rep->source_only);
         tl_nn_free(pre);
         if (st != TL_OK) goto done;
+        if (o->report_views) /* against the pre-trained network as it is */
+            TL_TRY(tlx_report_confusion(rep, ye, rep->predictions, pred, ne));
     }
     tl_nn_train_params tp;
     TL_TRY(tlx_nn_train_params(method, o->ctx, &tp));

@@ -86,6 +86,15 @@ expect finetune-label-outside-head 1 "new head" -- "$TL" finetune --from "$TMP/s
 # fine-tuning: linear probe, top, full with L2-SP, lr multipliers; per-class budget
 expect finetune-probe 0 "test accuracy" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" --new-head auto \
     --freeze-until -2 --epochs 5 --batch 8 --save "$TMP/probe.tlm" --test "$TMP/tgt_test.csv" -q
+# --report FILE: the learning curve, one entry an epoch, in the documented schema, drawn on the page
+expect finetune-report 0 "" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" --new-head auto \
+    --epochs 5 --batch 8 --val-split 0.2 --save "$TMP/rep.tlm" --report "$TMP/ft.json" -q
+n=$(grep -o '"val_loss": \[[^]]*\]' "$TMP/ft.json" | tr -cd ',' | wc -c)
+CHECKER=${SCHEMA_CHECK:-$(dirname "$TL")/tests/test_report_schema}
+[ "$n" -eq 4 ] && out=$("$CHECKER" --validate docs/report.schema.json "$TMP/ft.json" 2>&1) && ok ||
+    bad "finetune-report-curve" "${out:-$n commas in val_loss}"
+"$TL" report "$TMP/ft.json" --out "$TMP/ft.html" >/dev/null 2>&1 && grep -q 'id="curve"' "$TMP/ft.html" && ok ||
+    bad "finetune-report-page" "no learning curve on the page"
 expect finetune-full 0 "accuracy" -- "$TL" finetune --from "$TMP/src.tlm" --data "$TMP/tgt.csv" --new-head 2 \
     --reg l2sp=0.01,beta=0.001 --lr-mult conv1=0.1 --freeze 0 --per-class 5 --seed 3 --epochs 5 \
     --save "$TMP/full.tlm" --test "$TMP/tgt_test.csv" --json -q

@@ -159,6 +159,42 @@ def run_libtl(m, Xs, ys, Xt, gamma):
     return libtl.KMM(gamma=gamma, B=1000, n_jobs=1).fit(Xs, ys, Xt).weights_
 
 
+def side_by_side(name, run_l, run_other, methods, n_tasks, repeat, weighted):
+    """The 12 SURF tasks (the first n_tasks), each method run by libtl and by the other package
+    (run_l / run_other(m, Xs, ys, Xt, gamma)), sides alternating, best of repeat; accuracy of 1-NN on
+    the mapped rows, or of logistic regression with the weights for the methods in weighted.
+    Prints one row a task and the totals a method."""
+    data = {d: load(d) for d in DOMS}
+    tasks = [(s, t) for s in DOMS for t in DOMS if s != t][:n_tasks]
+    print(f"{'method':6} {'task':18} {'acc libtl':>9} {'acc ' + name:>9} {'s libtl':>8} "
+          f"{'s ' + name:>8} {'ratio':>6}")
+    for m in methods:
+        accs_l, accs_a, tl_l, tl_a = [], [], 0.0, 0.0
+        for s, t in tasks:
+            (Xs, ys), (Xt, yt) = data[s], data[t]
+            g = median_gamma(Xs, Xt)
+            best = {"l": float("inf"), "a": float("inf")}
+            out = {}
+            for _ in range(repeat):
+                for side in ("l", "a"):
+                    t0 = time.perf_counter()
+                    out[side] = (run_l(m, Xs, ys, Xt, g) if side == "l"
+                                 else run_other(m, Xs, ys, Xt, g))
+                    best[side] = min(best[side], time.perf_counter() - t0)
+            if m in weighted:
+                acc = {k: logreg(Xs, ys, np.asarray(v).ravel(), Xt, yt) for k, v in out.items()}
+            else:
+                acc = {k: nn1(v[0], ys, v[1], yt) for k, v in out.items()}
+            accs_l.append(acc["l"])
+            accs_a.append(acc["a"])
+            tl_l += best["l"]
+            tl_a += best["a"]
+            print(f"{m:6} {s + '->' + t:18} {100 * acc['l']:9.2f} {100 * acc['a']:9.2f} "
+                  f"{best['l']:8.3f} {best['a']:8.3f} {best['a'] / best['l']:6.1f}", flush=True)
+        print(f"{m:6} {'mean / total':18} {100 * np.mean(accs_l):9.2f} {100 * np.mean(accs_a):9.2f} "
+              f"{tl_l:8.3f} {tl_a:8.3f} {tl_a / tl_l:6.1f}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
@@ -174,36 +210,9 @@ def main():
     print(f"# ADAPT from {src} (TensorFlow stubbed), libtl {libtl.version()}, numpy "
           f"{np.__version__}, {platform.processor() or platform.machine()}, load "
           f"{os.getloadavg()[0]:.2f}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
-    data = {d: load(d) for d in DOMS}
-    tasks = [(s, t) for s in DOMS for t in DOMS if s != t][:args.tasks]
-    print(f"{'method':6} {'task':18} {'acc libtl':>9} {'acc ADAPT':>9} {'s libtl':>8} "
-          f"{'s ADAPT':>8} {'ratio':>6}")
     CALLS["armed"] = True
-    for m in args.methods.split(","):
-        accs_l, accs_a, tl_l, tl_a = [], [], 0.0, 0.0
-        for s, t in tasks:
-            (Xs, ys), (Xt, yt) = data[s], data[t]
-            g = median_gamma(Xs, Xt)
-            best = {"l": float("inf"), "a": float("inf")}
-            out = {}
-            for _ in range(args.repeat):
-                for side in ("l", "a"):
-                    t0 = time.perf_counter()
-                    out[side] = (run_libtl(m, Xs, ys, Xt, g) if side == "l"
-                                 else run_adapt(A, m, Xs, ys, Xt, g))
-                    best[side] = min(best[side], time.perf_counter() - t0)
-            if m == "kmm":
-                acc = {k: logreg(Xs, ys, np.asarray(v).ravel(), Xt, yt) for k, v in out.items()}
-            else:
-                acc = {k: nn1(v[0], ys, v[1], yt) for k, v in out.items()}
-            accs_l.append(acc["l"])
-            accs_a.append(acc["a"])
-            tl_l += best["l"]
-            tl_a += best["a"]
-            print(f"{m:6} {s + '->' + t:18} {100 * acc['l']:9.2f} {100 * acc['a']:9.2f} "
-                  f"{best['l']:8.3f} {best['a']:8.3f} {best['a'] / best['l']:6.1f}", flush=True)
-        print(f"{m:6} {'mean / total':18} {100 * np.mean(accs_l):9.2f} {100 * np.mean(accs_a):9.2f} "
-              f"{tl_l:8.3f} {tl_a:8.3f} {tl_a / tl_l:6.1f}", flush=True)
+    side_by_side("ADAPT", run_libtl, lambda m, Xs, ys, Xt, g: run_adapt(A, m, Xs, ys, Xt, g),
+                 args.methods.split(","), args.tasks, args.repeat, weighted=("kmm",))
     if CALLS["n"]:
         sys.exit(f"adapt_compare: the TensorFlow stand-in was called {CALLS['n']} times "
                  f"({sorted(set(CALLS['what']))[:5]}): the figures are not ADAPT's numpy code alone")

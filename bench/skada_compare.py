@@ -31,7 +31,6 @@ import argparse
 import os
 import platform
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -82,35 +81,8 @@ def main():
     print(f"# skada from {src}, libtl {libtl.version()}, scikit-learn {sklearn.__version__}, "
           f"numpy {np.__version__}, {platform.processor() or platform.machine()}, load "
           f"{os.getloadavg()[0]:.2f}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
-    data = {d: ac.load(d) for d in ac.DOMS}
-    tasks = [(s, t) for s in ac.DOMS for t in ac.DOMS if s != t][:args.tasks]
-    print(f"{'method':6} {'task':18} {'acc libtl':>9} {'acc skada':>9} {'s libtl':>8} "
-          f"{'s skada':>8} {'ratio':>6}")
-    for m in args.methods.split(","):
-        accs_l, accs_s, tl_l, tl_s = [], [], 0.0, 0.0
-        for s, t in tasks:
-            (Xs, ys), (Xt, yt) = data[s], data[t]
-            g = ac.median_gamma(Xs, Xt)
-            best = {"l": float("inf"), "s": float("inf")}
-            out = {}
-            for _ in range(args.repeat):
-                for side in ("l", "s"):
-                    t0 = time.perf_counter()
-                    out[side] = (run_libtl(m, Xs, ys, Xt, g) if side == "l"
-                                 else run_skada(S, m, Xs, ys, Xt, g))
-                    best[side] = min(best[side], time.perf_counter() - t0)
-            if m == "kliep":
-                acc = {k: ac.logreg(Xs, ys, np.asarray(v).ravel(), Xt, yt) for k, v in out.items()}
-            else:
-                acc = {k: ac.nn1(v[0], ys, v[1], yt) for k, v in out.items()}
-            accs_l.append(acc["l"])
-            accs_s.append(acc["s"])
-            tl_l += best["l"]
-            tl_s += best["s"]
-            print(f"{m:6} {s + '->' + t:18} {100 * acc['l']:9.2f} {100 * acc['s']:9.2f} "
-                  f"{best['l']:8.3f} {best['s']:8.3f} {best['s'] / best['l']:6.1f}", flush=True)
-        print(f"{m:6} {'mean / total':18} {100 * np.mean(accs_l):9.2f} {100 * np.mean(accs_s):9.2f} "
-              f"{tl_l:8.3f} {tl_s:8.3f} {tl_s / tl_l:6.1f}", flush=True)
+    ac.side_by_side("skada", run_libtl, lambda m, Xs, ys, Xt, g: run_skada(S, m, Xs, ys, Xt, g),
+                    args.methods.split(","), args.tasks, args.repeat, weighted=("kliep",))
     print(f"# load {os.getloadavg()[0]:.2f}")
 
 

@@ -193,14 +193,19 @@ static void points(tl_json *j, const char *key, const double *p, size_t n) {
     tl_json_arr_end(j);
 }
 
+/* n integers as an array */
+static void int_array(tl_json *j, const char *key, const int *v, size_t n) {
+    tl_json_arr_begin(j, key);
+    for (size_t i = 0; i < n; i++) tl_json_arr_int(j, v[i]);
+    tl_json_arr_end(j);
+}
+
 /* The page's data (opts.report_views), only when the run measured it: "confusion", "curve" and
  * "view". */
 static void views_json(tl_json *j, const tl_report *r) {
     if (r->n_classes) {
         tl_json_obj_begin(j, "confusion");
-        tl_json_arr_begin(j, "classes");
-        for (size_t i = 0; i < r->n_classes; i++) tl_json_arr_int(j, r->classes[i]);
-        tl_json_arr_end(j);
+        int_array(j, "classes", r->classes, r->n_classes);
         count_rows(j, "transfer", r->confusion, r->n_classes);
         count_rows(j, "no_transfer", r->confusion_baseline, r->n_classes);
         tl_json_obj_end(j);
@@ -218,12 +223,8 @@ static void views_json(tl_json *j, const tl_report *r) {
     }
     if (r->n_view) {
         tl_json_obj_begin(j, "view");
-        tl_json_arr_begin(j, "domain");
-        for (size_t i = 0; i < r->n_view; i++) tl_json_arr_int(j, r->view_domain[i]);
-        tl_json_arr_end(j);
-        tl_json_arr_begin(j, "class");
-        for (size_t i = 0; i < r->n_view; i++) tl_json_arr_int(j, r->view_class[i]);
-        tl_json_arr_end(j);
+        int_array(j, "domain", r->view_domain, r->n_view);
+        int_array(j, "class", r->view_class, r->n_view);
         points(j, "before", r->view_before, r->n_view);
         points(j, "after", r->view_after, r->n_view);
         tl_json_obj_end(j);

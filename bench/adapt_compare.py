@@ -195,15 +195,21 @@ def side_by_side(name, run_l, run_other, methods, n_tasks, repeat, weighted):
               f"{tl_l:8.3f} {tl_a:8.3f} {tl_a / tl_l:6.1f}", flush=True)
 
 
-def main():
+def bench_args(script, methods, env, package):
+    """The command line of a side-by-side script, and the folder ($env) holding package/."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--methods", default="coral,sa,kmm")
+    ap.add_argument("--methods", default=methods)
     ap.add_argument("--tasks", type=int, default=12)
     args = ap.parse_args()
-    src = os.environ.get("ADAPT_SRC")
-    if not src or not os.path.isdir(os.path.join(src, "adapt")):
-        sys.exit("adapt_compare: set ADAPT_SRC to a folder holding ADAPT's adapt/ package")
+    src = os.environ.get(env)
+    if not src or not os.path.isdir(os.path.join(src, package)):
+        sys.exit(f"{script}: set {env} to a folder holding the {package}/ package")
+    return args, src
+
+
+def main():
+    args, src = bench_args("adapt_compare", "coral,sa,kmm", "ADAPT_SRC", "adapt")
     sys.meta_path.insert(0, _StubFinder())
     sys.path.insert(0, src)
     import adapt as A

@@ -27,7 +27,6 @@ alternating, best of --repeat.
 
 usage: OPENBLAS_NUM_THREADS=1 SKADA_SRC=DIR nice /usr/bin/python3 bench/skada_compare.py
        [--repeat N] [--methods coral,sa,kliep] [--tasks N]   (after `make && make python`)"""
-import argparse
 import os
 import platform
 import sys
@@ -67,14 +66,7 @@ def run_libtl(m, Xs, ys, Xt, gamma):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--methods", default="coral,sa,kliep")
-    ap.add_argument("--tasks", type=int, default=12)
-    args = ap.parse_args()
-    src = os.environ.get("SKADA_SRC")
-    if not src or not os.path.isdir(os.path.join(src, "skada")):
-        sys.exit("skada_compare: set SKADA_SRC to a folder holding skada's skada/ package")
+    args, src = ac.bench_args("skada_compare", "coral,sa,kliep", "SKADA_SRC", "skada")
     sys.path.insert(0, src)
     import skada as S
     import sklearn

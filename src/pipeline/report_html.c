@@ -5,7 +5,12 @@
  * machine, from the file alone. The page puts the transfer next to every baseline the run
  * measured, shows the guard's evidence before and after the mapping, and calls out a negative
  * transfer the way the text report does (tlx_negative_drop: a drop beyond the noise of the scored
- * rows is MEASURED; a guard verdict without it is LIKELY). Every string from the file is escaped. */
+ * rows is MEASURED; a guard verdict without it is LIKELY). What a run saved with --report FILE
+ * adds (report_views.c) is drawn when present: the confusion matrices of the transfer and of no
+ * transfer, a network's learning curve, and the two domains before and after the mapping (PCA to
+ * 2-D, both axes to one scale so the picture is not stretched). Those parts are read defensively:
+ * a malformed one is left off the page, never read out of bounds. Every string from the file is
+ * escaped. */
 #include <math.h>
 #include <string.h>
 

@@ -27,7 +27,8 @@ for extra in "$@"; do
     case "$extra" in
     bench) /usr/bin/python3 -c "import numpy, scipy, sklearn, cvxopt" 2>/dev/null ||
         need="$need python3-numpy python3-scipy python3-sklearn python3-cvxopt"
-        /usr/bin/python3 -c "import torch" 2>/dev/null || need="$need python3-torch" ;;
+        /usr/bin/python3 -c "import torch" 2>/dev/null || need="$need python3-torch"
+        /usr/bin/python3 -c "import ot" 2>/dev/null || need="$need python3-pot" ;; # skada_compare
     fuzz) command -v clang >/dev/null 2>&1 || need="$need clang" ;;
     docs) command -v doxygen >/dev/null 2>&1 || need="$need doxygen" ;;
     python) need="$need$pyneed"; pyneed="" ;;

@@ -243,16 +243,16 @@ tl_status tl_adapt_fit(const tl_adapt_params *p, tl_mat Xs, const int *ys, tl_ma
     tl_status st = TL_OK;
     tl_adapter *a = NULL;
     tl_mat Fs = {0, 0, 0, NULL}, Ft = {0, 0, 0, NULL};
-    tlf_job job = {0};
+    tli_job job = {0};
     tli_thread_scope scope = tli_threads_enter(p ? p->ctx : NULL);
     TL_CHECK(p && out, TL_ERR_INVALID_ARG, "adapt_fit: NULL parameters or output");
     *out = NULL;
     TL_TRY(check_input(Xs, "source", Xs.cols));
     TL_TRY(check_input(Xt, "target", Xs.cols));
-    TL_TRY(tlf_job_start(&job, p->comm, Xs.rows, Xt.rows));
+    TL_TRY(tli_job_start(&job, p->comm, Xs.rows, Xt.rows));
     TL_TRY(tl_adapt_params_check(p, Xs.cols, job.Ns + job.Nt));
     const char *mn = tl_adapt_method_name(p->method);
-    if (tlf_job_split(&job)) TL_TRY(check_split(p, Xs.cols, job.Ns + job.Nt, job.c->size));
+    if (tli_job_split(&job)) TL_TRY(check_split(p, Xs.cols, job.Ns + job.Nt, job.c->size));
     if (p->method == TL_ADAPT_JDA || p->method == TL_ADAPT_BDA)
         TL_CHECK(ys, TL_ERR_LABEL, "%s: source labels are required", mn);
     if (p->method == TL_ADAPT_AUGMENT)
@@ -305,7 +305,7 @@ tl_status tl_adapt_fit(const tl_adapt_params *p, tl_mat Xs, const int *ys, tl_ma
     a = NULL;
 done:
     if (a) memset(&a->job, 0, sizeof a->job); /* job's own arrays, freed below */
-    tlf_job_end(&job);
+    tli_job_end(&job);
     tli_threads_leave(scope);
     if (p && p->form == TL_ADAPT_KERNEL) {
         tl_mat_free(&Fs);

@@ -12,31 +12,11 @@
 #ifndef TL_FEATURE_INTERNAL_H
 #define TL_FEATURE_INTERNAL_H
 
+#include "internal/blocks.h"
 #include "internal/check.h"
 #include "tl/feature.h"
 
 #define TLF_MAX_DOMAINS 4096
-
-/* The processes of a fit on rows held in blocks (blocks.c): this process holds source rows
- * [s0, s0 + its ns) of Ns and target rows [t0, t0 + its nt) of Nt; rows_s/rows_t per process.
- * With one process c is NULL (or of size 1), Ns/Nt are the local counts and s0 = t0 = 0. */
-typedef struct {
-    const tl_comm *c;
-    size_t Ns, Nt, s0, t0;
-    size_t *rows_s, *rows_t;
-} tlf_job;
-bool tlf_job_split(const tlf_job *j); /* more than one process */
-tl_status tlf_job_start(tlf_job *j, const tl_comm *c, size_t ns, size_t nt);
-void tlf_job_end(tlf_job *j);
-/* buf (n) := its sum over the processes; same_bits: then process 0's result everywhere. */
-tl_status tlf_job_sum(const tlf_job *j, double *buf, size_t n, bool same_bits);
-/* P (np, d) := the pooled rows idx[0..np) of [source; target] (global row numbers). */
-tl_status tlf_job_pool(const tlf_job *j, tl_mat Xs, tl_mat Xt, const size_t *idx, tl_mat P);
-/* all := the processes' rows[r] rows of row_bytes each, end to end (split jobs only). */
-tl_status tlf_job_gather(const tlf_job *j, const size_t *rows, const void *mine, size_t row_bytes,
-                         void *all);
-/* *all (Ns, Z.cols) := every process's source rows Z, end to end (split jobs only). */
-tl_status tlf_job_gather_rows(const tlf_job *j, tl_mat Z, tl_mat *all);
 
 typedef enum { TLF_MAP_NONE = 0, TLF_MAP_KERNEL = 1, TLF_MAP_RFF = 2, TLF_MAP_LINEAR = 3 } tlf_map;
 
@@ -66,7 +46,7 @@ struct tl_adapter {
     int *pseudo;       /* (n_pseudo) */
     size_t n_pseudo;
     double mu_used;    /* BDA: the balance of the last iteration */
-    tlf_job job;       /* during fit only: the processes and this one's blocks */
+    tli_job job;       /* during fit only: the processes and this one's blocks */
 };
 
 /* Method fits on the (feature-mapped) source Fs (ns, p) and target Ft (nt, p): fill a's stage 2

@@ -164,7 +164,7 @@ tl_status tlf_kmap_fit(tl_adapter *a, tl_mat Xs, tl_mat Xt) {
         size_t ng = np < 2000 ? np : 2000; /* tl_kernel_median_gamma samples 2000 rows anyway */
         TL_CHECK(ng >= 2, TL_ERR_EMPTY, "kernel form: at least 2 samples are needed");
         TL_TRY(tl_mat_alloc(&P, ng, d));
-        TL_TRY(tlf_job_pool(&a->job, Xs, Xt, idx, P));
+        TL_TRY(tli_job_pool(&a->job, Xs, Xt, idx, P));
         TL_TRY(tl_kernel_median_gamma(P, p->seed, &a->kern.gamma));
         tl_mat_free(&P);
         TL_CHECK(a->kern.gamma > 0 && isfinite(a->kern.gamma), TL_ERR_INVALID_ARG,
@@ -186,7 +186,7 @@ tl_status tlf_kmap_fit(tl_adapter *a, tl_mat Xs, tl_mat Xt) {
     a->map = TLF_MAP_KERNEL;
     TL_TRY(tl_mat_alloc(&a->land, m, d));
     if (exact) { /* every fitting sample, in the stacked order (one process: idx unused) */
-        TL_CHECK(!tlf_job_split(&a->job), TL_ERR_UNSUPPORTED,
+        TL_CHECK(!tli_job_split(&a->job), TL_ERR_UNSUPPORTED,
                  "kernel form: the exact kernel needs every row on one process");
         TL_TRY(tl_mat_copy(tl_mat_rows(a->land, 0, Xs.rows), Xs));
         TL_TRY(tl_mat_copy(tl_mat_rows(a->land, Xs.rows, Xt.rows), Xt));
@@ -195,7 +195,7 @@ tl_status tlf_kmap_fit(tl_adapter *a, tl_mat Xs, tl_mat Xt) {
     }
     /* Nystrom: k-means++ landmarks from the pool, then K_LL^{-1/2} restricted to its range */
     TL_TRY(tl_mat_alloc(&P, np, d));
-    TL_TRY(tlf_job_pool(&a->job, Xs, Xt, idx, P));
+    TL_TRY(tli_job_pool(&a->job, Xs, Xt, idx, P));
     TL_ALLOC(sel, m);
     TL_TRY(kmeanspp(P, m, &rng, sel));
     for (size_t i = 0; i < m; i++)
@@ -258,7 +258,7 @@ tl_status tlf_kmap_finish(tl_adapter *a, tl_mat Fs, tl_mat Ft) {
     TL_TRY(tl_mat_alloc(&S, r, r));
     TL_TRY(tl_syrk(TL_TRANS, 1.0, Fs, 0.0, S));
     TL_TRY(tl_syrk(TL_TRANS, 1.0, Ft, 1.0, S));
-    TL_TRY(tlf_job_sum(&a->job, S.data, r * r, true));
+    TL_TRY(tli_job_sum(&a->job, S.data, r * r, true));
     TL_TRY(tl_mat_alloc(&P, r, r));
     TL_TRY(tl_sym_pow(S, 0.5, 1e-14, P));
     TL_TRY(mul_rows(Fs, P));

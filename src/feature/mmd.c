@@ -123,8 +123,8 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
     tl_adapt_method meth = p->method;
     const char *mn = tl_adapt_method_name(meth);
     size_t ns = Fs.rows, nt = Ft.rows, pin = a->d_feat, k = p->dim;
-    const tlf_job *job = &a->job; /* Ns, Nt: every process's rows (blocks.c) */
-    bool split = tlf_job_split(job);
+    const tli_job *job = &a->job; /* Ns, Nt: every process's rows (blocks.c) */
+    bool split = tli_job_split(job);
     size_t n = job->Ns + job->Nt;
     tl_mat S = {0, 0, 0, NULL}, Q = {0, 0, 0, NULL}, Gs = {0, 0, 0, NULL}, Gt = {0, 0, 0, NULL},
            R = {0, 0, 0, NULL}, Es = {0, 0, 0, NULL}, Et = {0, 0, 0, NULL},
@@ -167,18 +167,18 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
     tlf_col_mean(Ws, Wt, mean);
     if (split) { /* the global mean from the blocks' sums */
         for (size_t j = 0; j < r; j++) mean[j] *= (double)(ns + nt);
-        TL_TRY(tlf_job_sum(job, mean, r, true));
+        TL_TRY(tli_job_sum(job, mean, r, true));
         for (size_t j = 0; j < r; j++) mean[j] /= (double)n;
     }
     TL_TRY(tl_mat_alloc(&R, r, r));
     TL_TRY(tlf_scatter(Ws, Wt, mean, R));
-    TL_TRY(tlf_job_sum(job, R.data, r * r, true));
+    TL_TRY(tli_job_sum(job, R.data, r * r, true));
 
     /* --- labels as class indices --- */
     const int *ys_fit = ys; /* every source row's label: the classes, the pseudo learner */
     if (ys && split) {
         TL_ALLOC(ys_all, job->Ns);
-        TL_TRY(tlf_job_gather(job, job->rows_s, ys, sizeof *ys, ys_all));
+        TL_TRY(tli_job_gather(job, job->rows_s, ys, sizeof *ys, ys_all));
         ys_fit = ys_all;
     }
     if (ys) {
@@ -219,7 +219,7 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
         if (have_pseudo) { /* target class sizes under the pseudo-labels, over every row */
             memset(nt_c, 0, C * sizeof *nt_c);
             for (size_t i = 0; i < nt; i++) nt_c[pti[i]] += 1.0;
-            TL_TRY(tlf_job_sum(job, nt_c, C, true));
+            TL_TRY(tli_job_sum(job, nt_c, C, true));
         }
         size_t q = build_e(meth, mu, C, ysi, ns_c, have_pseudo ? pti : NULL, nt_c, job->Ns,
                            job->Nt, tl_mat_cols(Es, 0, qmax), tl_mat_cols(Et, 0, qmax));
@@ -228,7 +228,7 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
         /* ||M||_F^2 = ||E^T E||_F^2 */
         TL_TRY(tl_syrk(TL_TRANS, 1.0, Esq, 0.0, EEq));
         TL_TRY(tl_syrk(TL_TRANS, 1.0, Etq, 1.0, EEq));
-        TL_TRY(tlf_job_sum(job, EE.data, qmax * qmax, true)); /* columns >= q stay 0 */
+        TL_TRY(tli_job_sum(job, EE.data, qmax * qmax, true)); /* columns >= q stay 0 */
         double fro = 0.0;
         for (size_t i = 0; i < q; i++)
             for (size_t j = 0; j < q; j++) fro += TL_AT(EEq, i, j) * TL_AT(EEq, i, j);
@@ -236,7 +236,7 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
         /* U = F^T E / sqrt(||M||_F), so that F^T M F + lambda I = lambda I + U U^T */
         TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, Ws, Esq, 0.0, Uq));
         TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, Wt, Etq, 1.0, Uq));
-        TL_TRY(tlf_job_sum(job, U.data, r * qmax, true));
+        TL_TRY(tli_job_sum(job, U.data, r * qmax, true));
         if (fro > 0) {
             double sc = 1.0 / sqrt(fro);
             for (size_t i = 0; i < r; i++)
@@ -272,7 +272,7 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
         TL_TRY(tl_learner_create(&p->pseudo, &lrn));
         if (split) { /* every process fits on the whole embedded source, labels its own rows */
             tl_mat_free(&Zs_all);
-            TL_TRY(tlf_job_gather_rows(job, Zs, &Zs_all));
+            TL_TRY(tli_job_gather_rows(job, Zs, &Zs_all));
         }
         TL_TRY(tl_learner_fit(lrn, tl_xmat_from_dense(split ? Zs_all : Zs), ys_fit, NULL));
         TL_TRY(tl_learner_predict(lrn, tl_xmat_from_dense(Zt), pred));
@@ -282,7 +282,7 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
             changed += c != pti[i];
             pti[i] = c;
         }
-        TL_TRY(tlf_job_sum(job, &changed, 1, true));
+        TL_TRY(tli_job_sum(job, &changed, 1, true));
         double mu_prev = mu;
         if (meth == TL_ADAPT_BDA && p->mu < 0 && t + 1 < T)
             TL_TRY(estimate_mu(Zs, ysi, Zt, pti, C, p->seed, &mu));

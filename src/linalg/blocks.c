@@ -1,24 +1,26 @@
-/* The feature methods on rows held by several processes (tl_adapt_params.comm; issue 17): each
- * process holds a block of the source rows and a block of the target rows, the blocks of
- * processes 0, 1, ... end to end being the data, and the fit runs the one-process code on its
- * blocks, joining the processes only where a quantity spans every row:
- *   sums     column sums, scatters, F^T E, E^T E, class counts (tlf_job_sum), then broadcast
+/* The statistical methods on rows held by several processes (tl_adapt_params.comm, the domain
+ * distances' comm; issue 17): each process holds a block of the source rows and a block of the
+ * target rows, the blocks of processes 0, 1, ... end to end being the data, and the method runs
+ * the one-process code on its blocks, joining the processes only where a quantity spans every
+ * row (src/feature, src/measure):
+ *   sums     column sums, scatters, F^T E, E^T E, class counts (tli_job_sum), then broadcast
  *            from process 0, so every process continues from bit-identical values (an
  *            all-reduce need not give every process the same bits: its order of additions may
  *            differ between them) and the eigen-problems, solved on every process, agree;
- *   rows     the few rows every process needs whole: the Nystrom pool (tlf_job_pool, a sum in
+ *   rows     the few rows every process needs whole: the Nystrom pool (tli_job_pool, a sum in
  *            which each process fills the rows it holds, exact since the others add zeros), the
- *            source embedding and labels for the pseudo-label learner (tlf_job_gather_rows).
+ *            source embedding and labels for the pseudo-label learner (tli_job_gather_rows).
  * With one process (comm NULL or size 1) every helper is the identity. */
 #include <string.h>
 
-#include "feature_internal.h"
+#include "internal/blocks.h"
+#include "internal/check.h"
 
-bool tlf_job_split(const tlf_job *j) { return j->c && j->c->size > 1; }
+bool tli_job_split(const tli_job *j) { return j->c && j->c->size > 1; }
 
-tl_status tlf_job_sum(const tlf_job *j, double *buf, size_t n, bool same_bits) {
+tl_status tli_job_sum(const tli_job *j, double *buf, size_t n, bool same_bits) {
     tl_status st = TL_OK;
-    if (!tlf_job_split(j) || n == 0) return TL_OK;
+    if (!tli_job_split(j) || n == 0) return TL_OK;
     TL_TRY(j->c->sum(j->c->user, buf, n));
     if (same_bits) TL_TRY(j->c->bcast(j->c->user, buf, n * sizeof *buf, 0));
 done:
@@ -26,17 +28,17 @@ done:
     return st;
 }
 
-tl_status tlf_job_start(tlf_job *j, const tl_comm *c, size_t ns, size_t nt) {
+tl_status tli_job_start(tli_job *j, const tl_comm *c, size_t ns, size_t nt) {
     tl_status st = TL_OK;
     double *cnt = NULL;
     memset(j, 0, sizeof *j);
     j->c = c;
     j->Ns = ns;
     j->Nt = nt;
-    if (!tlf_job_split(j)) return TL_OK;
+    if (!tli_job_split(j)) return TL_OK;
     size_t P = (size_t)c->size;
     TL_CHECK(c->rank >= 0 && c->rank < c->size && c->sum && c->bcast && c->gather,
-             TL_ERR_INVALID_ARG, "adapt: process %d of %d, or a missing collective", c->rank,
+             TL_ERR_INVALID_ARG, "process %d of %d, or a missing collective", c->rank,
              c->size);
     TL_CALLOC(cnt, 2 * P);
     cnt[c->rank] = (double)ns;
@@ -57,60 +59,70 @@ tl_status tlf_job_start(tlf_job *j, const tl_comm *c, size_t ns, size_t nt) {
     }
 done:
     tl_free(cnt);
-    if (st != TL_OK) tlf_job_end(j);
+    if (st != TL_OK) tli_job_end(j);
     return st;
 }
 
-void tlf_job_end(tlf_job *j) {
+void tli_job_end(tli_job *j) {
     tl_free(j->rows_s);
     tl_free(j->rows_t);
     j->rows_s = j->rows_t = NULL;
 }
 
-tl_status tlf_job_pool(const tlf_job *j, tl_mat Xs, tl_mat Xt, const size_t *idx, tl_mat P) {
+bool tli_job_local(const tli_job *j, size_t g, size_t ns, size_t nt, bool *target,
+                   size_t *row) {
+    if (g < j->Ns) {
+        *target = false;
+        *row = g - j->s0;
+        return g >= j->s0 && g - j->s0 < ns;
+    }
+    *target = true;
+    *row = g - j->Ns - j->t0;
+    return g - j->Ns >= j->t0 && g - j->Ns - j->t0 < nt;
+}
+
+tl_status tli_job_pool(const tli_job *j, tl_mat Xs, tl_mat Xt, const size_t *idx, tl_mat P) {
     tl_status st = TL_OK;
     size_t d = P.cols;
     for (size_t i = 0; i < P.rows; i++) {
-        size_t g = idx[i];
+        bool tg;
+        size_t r;
         const double *x = NULL;
-        if (g < j->Ns) {
-            if (g >= j->s0 && g - j->s0 < Xs.rows) x = &TL_AT(Xs, g - j->s0, 0);
-        } else if (g - j->Ns >= j->t0 && g - j->Ns - j->t0 < Xt.rows) {
-            x = &TL_AT(Xt, g - j->Ns - j->t0, 0);
-        }
+        if (tli_job_local(j, idx[i], Xs.rows, Xt.rows, &tg, &r))
+            x = tg ? &TL_AT(Xt, r, 0) : &TL_AT(Xs, r, 0);
         if (x)
             memcpy(&TL_AT(P, i, 0), x, d * sizeof(double));
         else
             memset(&TL_AT(P, i, 0), 0, d * sizeof(double));
     }
-    if (tlf_job_split(j)) {
-        TL_CHECK(P.ld == P.cols, TL_ERR_INVALID_ARG, "adapt: the landmark pool is not contiguous");
-        TL_TRY(tlf_job_sum(j, P.data, P.rows * d, false)); /* exact: one term per row */
+    if (tli_job_split(j)) {
+        TL_CHECK(P.ld == P.cols, TL_ERR_INVALID_ARG, "the landmark pool is not contiguous");
+        TL_TRY(tli_job_sum(j, P.data, P.rows * d, false)); /* exact: one term per row */
     }
 done:
     return st;
 }
 
-tl_status tlf_job_gather(const tlf_job *j, const size_t *rows, const void *mine, size_t row_bytes,
+tl_status tli_job_gather(const tli_job *j, const size_t *rows, const void *mine, size_t row_bytes,
                          void *all) {
     tl_status st = TL_OK;
     size_t *bytes = NULL, P = (size_t)j->c->size;
     TL_ALLOC(bytes, P);
     for (size_t r = 0; r < P; r++)
         TL_CHECK(tl_size_mul(rows[r], row_bytes, &bytes[r]) == 0, TL_ERR_NOMEM,
-                 "adapt: %zu rows of %zu bytes overflow", rows[r], row_bytes);
+                 "%zu rows of %zu bytes overflow", rows[r], row_bytes);
     TL_TRY(j->c->gather(j->c->user, mine, all, bytes));
 done:
     tl_free(bytes);
     return st;
 }
 
-tl_status tlf_job_gather_rows(const tlf_job *j, tl_mat Z, tl_mat *all) {
+tl_status tli_job_gather_rows(const tli_job *j, tl_mat Z, tl_mat *all) {
     tl_status st = TL_OK;
     TL_TRY(tl_mat_alloc(all, j->Ns, Z.cols));
     TL_CHECK(Z.ld == Z.cols && all->ld == all->cols, TL_ERR_INVALID_ARG,
-             "adapt: the embedding to gather is not contiguous");
-    TL_TRY(tlf_job_gather(j, j->rows_s, Z.data, Z.cols * sizeof(double), all->data));
+             "the embedding to gather is not contiguous");
+    TL_TRY(tli_job_gather(j, j->rows_s, Z.data, Z.cols * sizeof(double), all->data));
 done:
     return st;
 }

@@ -189,6 +189,14 @@ for np in 2 3; do
         "$TMP/dist0.json" "$TMP/dist$np.json" >"$TMP/cmp.txt" 2>&1; then ok
     else bad "mpi-distance-np$np" "$(cat "$TMP/cmp.txt")"; fi
 done
+# part 3: `tl train` with no row selection reads only its block of the .npy (cli_nn_load_shard):
+# the same step losses as one process holding every row
+NT="--arch dense:8,relu,dense:3 --data $TMP/ks.npy --epochs 2 --batch 32 --threads 1 -q"
+expect mpi-train-block-single 0 "" -- "$TL" train $NT --save "$TMP/b0.tlm" --step-log "$TMP/b0.csv"
+for np in 2 3; do
+    expect "mpi-train-block-np$np" 0 "" -- $MPIRUN -np $np "$TL" train $NT --save "$TMP/b$np.tlm" --step-log "$TMP/b$np.csv"
+    same_losses "mpi-train-block-np$np-losses" "$TMP/b0.csv" "$TMP/b$np.csv"
+done
 expect mpi-distance-adist-refused 2 "A-distance" -- $MPIRUN -np 2 "$TL" distance --source "$TMP/ks.npy" \
     --target "$TMP/kt.npy" --metric a-distance -q
 harness_summary

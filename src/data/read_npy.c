@@ -507,6 +507,31 @@ done:
     return st;
 }
 
+/* The labels ya (y_path NULL: none; indices from row0 in messages), the name and the image shape
+ * of a dataset read from x_path. */
+static tl_status npy_finish(tl_dataset *ds, const npy_array *xa, const char *x_path,
+                            const npy_array *ya, const char *y_path, size_t row0) {
+    tl_status st = TL_OK;
+    if (y_path && ya) {
+        int *y = tl_dataset_labels(ds);
+        for (size_t i = 0; i < ya->rows; i++) {
+            double v = npy_value(ya, ya->data + i * ya->esize);
+            TL_CHECK(v == floor(v) && v >= (double)INT_MIN && v <= (double)INT_MAX, TL_ERR_LABEL,
+                     "%s: label %g at index %zu is not an integer (in the int range; real-valued "
+                     "targets are read as regression targets: --task regression)", y_path,
+                     v, row0 + i);
+            y[i] = (int)v;
+        }
+    }
+    TL_TRY(tl_dataset_set_name(ds, x_path));
+    if (xa->ndim >= 3) {
+        ds->shape_nd = xa->ndim - 1;
+        for (size_t k = 1; k < xa->ndim; k++) ds->shape[k - 1] = xa->dims[k];
+    }
+done:
+    return st;
+}
+
 tl_status tl_read_npy(const char *x_path, const char *y_path, tl_dataset **out) {
     return tlp_read_npy(x_path, y_path, false, out);
 }
@@ -559,22 +584,8 @@ tl_status tlp_read_npy(const char *x_path, const char *y_path, bool targets, tl_
         }
         tlp_dataset_adopt_targets(ds, tv);
         tv = NULL;
-    } else if (y_path) {
-        int *y = tl_dataset_labels(ds);
-        for (size_t i = 0; i < ya.rows; i++) {
-            double v = npy_value(&ya, ya.data + i * ya.esize);
-            TL_CHECK(v == floor(v) && v >= (double)INT_MIN && v <= (double)INT_MAX, TL_ERR_LABEL,
-                     "%s: label %g at index %zu is not an integer (in the int range; real-valued "
-                     "targets are read as regression targets: --task regression)", y_path,
-                     v, i);
-            y[i] = (int)v;
-        }
     }
-    TL_TRY(tl_dataset_set_name(ds, x_path));
-    if (xa.ndim >= 3) {
-        ds->shape_nd = xa.ndim - 1;
-        for (size_t k = 1; k < xa.ndim; k++) ds->shape[k - 1] = xa.dims[k];
-    }
+    TL_TRY(npy_finish(ds, &xa, x_path, targets ? NULL : &ya, y_path, 0));
     *out = ds;
     ds = NULL;
 done:
@@ -650,21 +661,7 @@ tl_status tlp_read_npy_block(const char *x_path, const char *y_path, int part, i
         tl_fail_prefix(st, "rows from %zu", lo + 1);
         goto done;
     }
-    if (y_path) {
-        int *y = tl_dataset_labels(ds);
-        for (size_t i = 0; i < ya.rows; i++) {
-            double v = npy_value(&ya, ya.data + i * ya.esize);
-            TL_CHECK(v == floor(v) && v >= (double)INT_MIN && v <= (double)INT_MAX, TL_ERR_LABEL,
-                     "%s: label %g at index %zu is not an integer (in the int range)", y_path, v,
-                     lo + i);
-            y[i] = (int)v;
-        }
-    }
-    TL_TRY(tl_dataset_set_name(ds, x_path));
-    if (xa.ndim >= 3) {
-        ds->shape_nd = xa.ndim - 1;
-        for (size_t k = 1; k < xa.ndim; k++) ds->shape[k - 1] = xa.dims[k];
-    }
+    TL_TRY(npy_finish(ds, &xa, x_path, &ya, y_path, lo));
     *out = ds;
     ds = NULL;
 done:

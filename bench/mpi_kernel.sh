@@ -9,7 +9,7 @@
 # memory, with the load average; writes bench/out/mpi_kernel.md. The accuracies must be equal
 # (the fit is the one-process fit to rounding), and the embedded targets agree within 1e-6 up to
 # each column's sign (checked here against P = 1).
-# Environment: BUILD, FMNIST, PY, LANDMARKS, DIM, ITERS, NPS, DATA (where the inverted target goes).
+# Environment: BUILD, FMNIST, PY, LANDMARKS, DIM, ITERS, NPS, DATA (where the rotated target goes).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -53,7 +53,7 @@ for np in $NPS; do
     if [ "$np" = "$(echo $NPS | cut -d' ' -f1)" ]; then cmp="(reference)"; else
         cmp=$("$PY" bench/mpi_kernel_data.py --compare "$OUT/mpi_kernel_e$(echo $NPS | cut -d' ' -f1).npy" \
             "$OUT/mpi_kernel_e$np.npy"); fi
-    echo "| $np | $acc % | $(echo "$t1 - $t0" | bc) | $fit | $mem | $cmp |" >>"$md"
+    echo "| $np | $acc % | $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") | $fit | $mem | $cmp |" >>"$md"
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$md"
 cat "$md"

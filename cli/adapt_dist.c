@@ -117,6 +117,7 @@ int cli_adapt_dist(const cli_command *cmd, cli_args *a) {
     tl_ctx ctx = tl_ctx_default();
     ctx.seed = seed;
     ctx.threads = (int)threads;
+    if (d.rank != 0) ctx.log = NULL, ctx.progress = NULL; /* rank 0 speaks for the job */
     tl_adapt_params ap;
     tl_learner_params lpar;
     if ((st = tl_adapt_params_from(mp, tl_dataset_cols(src), Ns + Nt, seed, &ctx, &ap)) != TL_OK ||

@@ -91,7 +91,8 @@ tl_status tl_coral_distance_comm(const tl_comm *comm, tl_xmat Xs, tl_xmat Xt, do
     tli_job job = {0};
     TL_CHECK(out, TL_ERR_INVALID_ARG, "coral distance: output is NULL");
     *out = NAN;
-    TL_TRY(tlm_check_pair(Xs, Xt, 1, "coral distance"));
+    /* one process: each domain's 2 rows checked here; several: over every process's rows below */
+    TL_TRY(tlm_check_pair(Xs, Xt, comm && comm->size > 1 ? 1 : 2, "coral distance"));
     TL_TRY(tli_job_start(&job, comm, tl_xmat_rows(Xs), tl_xmat_rows(Xt)));
     size_t ns = job.Ns, nt = job.Nt, d = tl_xmat_cols(Xs); /* every process's rows */
     TL_CHECK(ns >= 2 && nt >= 2, TL_ERR_EMPTY,

@@ -86,7 +86,7 @@ typedef struct tl_comm {
     /* all (the sum of bytes[]) := the processes' `mine` (bytes[rank] each) end to end, in rank
        order */
     tl_status (*gather)(void *user, const void *mine, void *all, const size_t *bytes);
-    void *user;
+    void *user; /* passed to each call */
 } tl_comm;
 
 /* ---- RNG: xoshiro256** seeded by splitmix64. Value type, no hidden state. ---- */

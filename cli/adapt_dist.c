@@ -58,6 +58,22 @@ done:
     return rc;
 }
 
+/* *Zuse, *yuse := the rows of every process (gathered into *Zall, *yall) with several processes,
+ * else this one's Z and y. */
+static int whole_set(const cli_dist *d, tl_mat Z, const int *y, size_t total, tl_mat *Zall,
+                     int **yall, tl_mat *Zuse, const int **yuse) {
+    int rc;
+    *Zuse = Z;
+    *yuse = y;
+    if (d->size <= 1) return 0;
+    if ((rc = gather_rows(d, Z, total, Zall)) != 0 ||
+        (rc = gather_labels(d, y, Z.rows, total, yall)) != 0)
+        return rc;
+    *Zuse = *Zall;
+    *yuse = *yall;
+    return 0;
+}
+
 int cli_adapt_dist(const cli_command *cmd, cli_args *a) {
     static const char *const refused[] = {"target-test", "target-labelled", "save",
                                           "save-mapping", "report", "out-source", "via", "pool",
@@ -144,16 +160,10 @@ int cli_adapt_dist(const cli_command *cmd, cli_args *a) {
         goto done;
     }
     const int *ys = tl_dataset_labels_const(src), *yt = tl_dataset_labels_const(tgt);
-    tl_mat Zfit = Zs;
-    const int *yfit = ys;
-    if (d.size > 1) {
-        if ((rc = gather_rows(&d, Zs, Ns, &Zs_all)) != 0 ||
-            (rc = gather_labels(&d, ys, Zs.rows, Ns, &ys_all)) != 0)
-            goto done;
-        rc = 1;
-        Zfit = Zs_all;
-        yfit = ys_all;
-    }
+    tl_mat Zfit;
+    const int *yfit;
+    if ((rc = whole_set(&d, Zs, ys, Ns, &Zs_all, &ys_all, &Zfit, &yfit)) != 0) goto done;
+    rc = 1;
     pred = malloc(Zt.rows * sizeof *pred);
     if (!pred) {
         cli_fail("out of memory for %zu predictions", Zt.rows);
@@ -180,16 +190,10 @@ int cli_adapt_dist(const cli_command *cmd, cli_args *a) {
     if (cli_dist_sum(&d, mem, (size_t)d.size + 1) != 0) goto done;
     right = mem[d.size];
     if (ot) {
-        tl_mat Zw = Zt;
-        const int *yw = yt;
-        if (d.size > 1) {
-            if ((rc = gather_rows(&d, Zt, Nt, &Zt_all)) != 0 ||
-                (rc = gather_labels(&d, yt, Zt.rows, Nt, &yt_all)) != 0)
-                goto done;
-            rc = 1;
-            Zw = Zt_all;
-            yw = yt_all;
-        }
+        tl_mat Zw;
+        const int *yw;
+        if ((rc = whole_set(&d, Zt, yt, Nt, &Zt_all, &yt_all, &Zw, &yw)) != 0) goto done;
+        rc = 1;
         if (d.rank == 0 && ((st = tl_dataset_from_dense(Zw, yw, &out)) != TL_OK ||
                             (st = tl_dataset_save(out, ot, TL_FORMAT_AUTO, 1)) != TL_OK)) {
             cli_fail_status(st, "--out-target %s", ot);

@@ -33,7 +33,7 @@ QUICK=${BENCH_QUICK:-0}
 OUT=bench/out
 THREADS=${BENCH_THREADS:-2}
 export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
-ALL_SUITES="core instance guard feature nn hetero multisource relational deep_da mpi gradual multisource_amazon auto"
+ALL_SUITES="core instance guard feature nn hetero multisource relational deep_da mpi gradual multisource_amazon auto mpi_kernel"
 BENCH="$BUILD/bench/bench_core"
 REF=bench/ref_core.py
 CMD_PREFIX=""
@@ -630,6 +630,14 @@ suite_deep_da() {
 suite_mpi() {
     say "bench: suite mpi (bench/mpi.sh)"
     BUILD="$BUILD" PY="$PY" FMNIST="$FMNIST" sh bench/mpi.sh
+}
+
+# ---- suite "mpi_kernel" (issue 17, part 4): Nystrom JDA on 70 000 Fashion-MNIST images with 1, 2
+# and 3 processes, each reading its block (bench/mpi_kernel.sh, its own table:
+# bench/out/mpi_kernel.md).
+suite_mpi_kernel() {
+    say "bench: suite mpi_kernel (bench/mpi_kernel.sh)"
+    BUILD="$BUILD" PY="$PY" FMNIST="$FMNIST" sh bench/mpi_kernel.sh
 }
 
 # ---- suite "auto" (issue 14): tl auto's search against the same search as a numpy /

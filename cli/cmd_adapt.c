@@ -3,8 +3,10 @@
  * shared space; the learner is trained there and reported next to the no-transfer baselines with
  * the negative-transfer guard's verdict - the library's protocol (tl_transfer_run). Optionally
  * saves the mapping (for `tl transform`), the whole pipeline, and the embedded rows. The
- * heterogeneous methods (CDSPP, CDLS) take a source and a target of different widths. */
+ * heterogeneous methods (CDSPP, CDLS) take a source and a target of different widths. Under
+ * mpirun, TCA/JDA/BDA run on rows split over the processes (adapt_dist.c). */
 #include "cli.h"
+#include "dist_common.h"
 
 static int run_adapt(cli_args *a);
 
@@ -43,4 +45,7 @@ const cli_command cmd_adapt = {"adapt",
                                1 + TL_FAMILY_FEATURE,
                                "1nn"};
 
-static int run_adapt(cli_args *a) { return cli_run_transfer(&cmd_adapt, a); }
+/* under mpirun, the rows are split over the processes (adapt_dist.c) */
+static int run_adapt(cli_args *a) {
+    return tl_dist_launched() ? cli_adapt_dist(&cmd_adapt, a) : cli_run_transfer(&cmd_adapt, a);
+}

@@ -2,11 +2,15 @@
  * squared distance of the means, U-statistic), RBF MMD (median-heuristic bandwidth, optional
  * permutation p-value), the CORAL distance and the proxy A-distance of a logistic domain
  * classifier. Labels are not needed. The MMD figures are the squared MMD (MMD^2, an unbiased
- * estimate can be below 0): JSON keys "mmd2" and "mmd2_rbf", text "MMD^2". */
+ * estimate can be below 0): JSON keys "mmd2" and "mmd2_rbf", text "MMD^2".
+ * Under mpirun each process reads only its block of both domains (cli_dist_load) and the measures
+ * that are sums over rows are summed over the processes: linear MMD, CORAL, and RBF MMD through
+ * random Fourier features (above --rff-above rows); rank 0 prints. */
 #include <math.h>
 #include <string.h>
 
 #include "cli.h"
+#include "dist_common.h"
 #include "tl/measure.h"
 
 static const cli_opt distance_opts[] = {
@@ -37,7 +41,16 @@ static void warn_domain_scaling(const cli_args *a) {
                  pre);
 }
 
+static int run_distance_body(cli_args *a, const cli_dist *dist);
+
 static int run_distance(cli_args *a) {
+    cli_dist dist;
+    int rc = cli_dist_begin(&dist);
+    if (rc != 0) return rc;
+    return cli_dist_end(&dist, run_distance_body(a, &dist));
+}
+
+static int run_distance_body(cli_args *a, const cli_dist *dist) {
     if (a->npos) return cli_usage("unexpected argument '%s'", a->pos[0]);
     const char *s = cli_get(a, "source"), *t = cli_get(a, "target"), *metric = cli_get(a, "metric");
     if (!s || !t) return cli_usage("--source and --target are required (see 'tl help distance')");
@@ -61,7 +74,30 @@ static int run_distance(cli_args *a) {
         return CLI_EXIT_USAGE;
     tl_dataset *ds[2] = {NULL, NULL};
     int rc = 1;
-    if (cli_load(a, s, &ds[0]) != TL_OK || cli_load(a, t, &ds[1]) != TL_OK) goto done;
+    size_t rows[2];
+    bool split = dist->size > 1;
+    if (split) { /* the measures that are sums over rows */
+        const char *pre = cli_get(a, "preprocess");
+        if (pre && strcmp(pre, "none") != 0)
+            return cli_usage("--preprocess %s is not available under mpirun: prepare the files "
+                             "first", pre);
+        if (which == M_AD || perms)
+            return cli_usage("under mpirun: no %s (it needs every row on one process)",
+                             perms ? "--permutations" : "A-distance");
+        if ((which & M_AD) && dist->rank == 0)
+            cli_warn("under mpirun: the A-distance is skipped (it needs every row on one process)");
+        which &= ~M_AD;
+    }
+    if (cli_dist_load(dist, a, s, &ds[0], &rows[0]) != 0 ||
+        cli_dist_load(dist, a, t, &ds[1], &rows[1]) != 0)
+        goto done;
+    if (split && (which & M_RBF) && strcmp(metric, "all") == 0 &&
+        !(rffa > 0 && rows[0] + rows[1] > (size_t)rffa)) {
+        if (dist->rank == 0)
+            cli_warn("under mpirun: RBF MMD is skipped: it is summed through random features, "
+                     "used above --rff-above %ld rows (these are %zu)", rffa, rows[0] + rows[1]);
+        which &= ~M_RBF;
+    }
     if (tl_dataset_rows(ds[0]) == 0 || tl_dataset_rows(ds[1]) == 0) {
         cli_fail("'%s' is empty: both domains need samples", tl_dataset_rows(ds[0]) == 0 ? s : t);
         goto done;
@@ -78,6 +114,8 @@ static int run_distance(cli_args *a) {
     mp.permutations = (size_t)perms;
     mp.seed = seed;
     mp.rff_above = (size_t)rffa;
+    const tl_comm *comm = split ? tl_dist_kcomm(dist->d) : NULL;
+    mp.comm = comm;
     if (which & M_LIN) {
         tl_mmd_result r;
         mp.kernel = TL_KERNEL_LINEAR;
@@ -104,7 +142,7 @@ static int run_distance(cli_args *a) {
         g = r.gamma;
     }
     if (which & M_CORAL) {
-        if ((st = tl_coral_distance(Xs, Xt, &coral)) != TL_OK) {
+        if ((st = tl_coral_distance_comm(comm, Xs, Xt, &coral)) != TL_OK) {
             cli_fail_status(st, "CORAL");
             goto done;
         }
@@ -131,8 +169,8 @@ static int run_distance(cli_args *a) {
         tl_json_str(&j, "target", tl_dataset_name(ds[1]));
         tl_json_str(&j, "preprocess", cli_get(a, "preprocess"));
         tl_json_str(&j, "preprocess_fit", cli_get(a, "preprocess-fit"));
-        tl_json_int(&j, "n_source", (long long)tl_dataset_rows(ds[0]));
-        tl_json_int(&j, "n_target", (long long)tl_dataset_rows(ds[1]));
+        tl_json_int(&j, "n_source", (long long)rows[0]);
+        tl_json_int(&j, "n_target", (long long)rows[1]);
         tl_json_int(&j, "n_features", (long long)tl_dataset_cols(ds[0]));
         tl_json_str(&j, "metric", metric);
         tl_json_bool(&j, "unbiased", mp.unbiased);
@@ -149,9 +187,10 @@ static int run_distance(cli_args *a) {
         rc = cli_json_finish(&j);
         goto done;
     }
-    printf("%-16s %s (%zu samples)\n", "source", tl_dataset_name(ds[0]), tl_dataset_rows(ds[0]));
-    printf("%-16s %s (%zu samples, %zu features)\n", "target", tl_dataset_name(ds[1]),
-           tl_dataset_rows(ds[1]), tl_dataset_cols(ds[1]));
+    printf("%-16s %s (%zu samples)\n", "source", tl_dataset_name(ds[0]), rows[0]);
+    printf("%-16s %s (%zu samples, %zu features)\n", "target", tl_dataset_name(ds[1]), rows[1],
+           tl_dataset_cols(ds[1]));
+    if (split) printf("%-16s %d, each reading its block of rows\n", "processes", dist->size);
     printf("%-16s %s\n", "preprocess", cli_get(a, "preprocess"));
     if (which & M_LIN) {
         printf("%-16s %.6g", mp.unbiased ? "MMD^2 linear" : "MMD^2 linear (b)", lin);

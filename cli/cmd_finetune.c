@@ -230,9 +230,8 @@ static int run_da(cli_args *a) {
         return rc;
     }
     rc = 1;
-    if (cli_nn_load_raw(a, cli_get(a, "data"), true, &src) != 0) goto done;
-    if (cli_nn_load_raw(a, tgt, false, &tg) != 0) goto done;
-    if (cli_dist_shard(&dist, &src, &ns_total) != 0 || cli_dist_shard(&dist, &tg, &nt_total) != 0)
+    if (cli_nn_load_shard(a, cli_get(a, "data"), true, &dist, &src, &ns_total) != 0 ||
+        cli_nn_load_shard(a, tgt, false, &dist, &tg, &nt_total) != 0)
         goto done;
     if (test && cli_nn_load_raw(a, test, false, &ts) != 0) goto done;
     if (!tl_dataset_has_labels(src)) {
@@ -337,8 +336,7 @@ static int run_finetune(cli_args *a) {
     }
     rc = 1;
     if (load_model(a, from, &net) != 0) goto done;
-    if (cli_nn_load_raw(a, cli_get(a, "data"), true, &tr) != 0) goto done;
-    if (cli_dist_shard(&dist, &tr, &n_total) != 0) goto done;
+    if (cli_nn_load_shard(a, cli_get(a, "data"), true, &dist, &tr, &n_total) != 0) goto done;
     if (test && cli_nn_load_raw(a, test, false, &ts) != 0) goto done;
     size_t ti;
     if ((st = tl_task_create(&task)) != TL_OK ||

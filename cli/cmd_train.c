@@ -181,8 +181,7 @@ static int run_train(cli_args *a) {
         cli_fail("--rotation-labels is not data-parallel yet: run it as one process");
         goto done;
     }
-    if (cli_nn_load_raw(a, cli_get(a, "data"), true, &ds) != 0) goto done;
-    if (cli_dist_shard(&dist, &ds, &n_total) != 0) goto done;
+    if (cli_nn_load_shard(a, cli_get(a, "data"), true, &dist, &ds, &n_total) != 0) goto done;
     size_t n = tl_dataset_rows(ds);
     const size_t d = tl_dataset_cols(ds);
     if (!tl_dataset_has_labels(ds)) {

@@ -1,6 +1,6 @@
-/* The command line's side of an MPI job (see dist_common.h). Each process reads the data and
- * keeps only its block of rows: the readers parse whole files (gzip'd IDX, CSV), so a process
- * reads the file but holds only its share in memory. */
+/* The command line's side of an MPI job (see dist_common.h). Each process reads only its block
+ * of rows where the format allows (.npy, IDX, plain or gzip: tl_dataset_load_block); the text
+ * formats are parsed whole and the block kept. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +44,20 @@ int cli_dist_shard(const cli_dist *c, tl_dataset **ds, size_t *total) {
     tl_dataset_set_name(sub, tl_dataset_name(*ds));
     tl_dataset_free(*ds);
     *ds = sub;
+    return 0;
+}
+
+int cli_dist_load(const cli_dist *c, const cli_args *a, const char *spec, tl_dataset **ds,
+                  size_t *total) {
+    *ds = NULL;
+    if (c->size <= 1 || cli_given(a, "columns") || cli_regression(a)) {
+        if (cli_load(a, spec, ds) != TL_OK) return 1;
+        return cli_dist_shard(c, ds, total);
+    }
+    tl_load_opts o;
+    if (!cli_load_opts(a, &o)) return 2;
+    tl_status st = tl_dataset_load_block(spec, &o, c->rank, c->size, total, ds);
+    if (st != TL_OK) return cli_fail_status(st, "rank %d: cannot load its block of '%s'", c->rank, spec);
     return 0;
 }
 

@@ -18,6 +18,10 @@ typedef struct {
 int cli_dist_begin(cli_dist *c);
 /* Keep only this process's rows [lo, hi) of *ds (tl_nn_shard); *total: the rows of all. */
 int cli_dist_shard(const cli_dist *c, tl_dataset **ds, size_t *total);
+/* *ds := this process's block of spec's rows, read alone where the format allows
+ * (tl_dataset_load_block); *total: the rows of all. With one process, the whole file. */
+int cli_dist_load(const cli_dist *c, const cli_args *a, const char *spec, tl_dataset **ds,
+                  size_t *total);
 /* buf (n doubles) := its sum over the processes (nothing with one process). */
 int cli_dist_sum(const cli_dist *c, double *buf, size_t n);
 /* *cls (tl_malloc'd, sorted, *k) := the union of every process's sorted class list. */
@@ -25,5 +29,8 @@ int cli_dist_classes(const cli_dist *c, int **cls, size_t *k);
 /* The command's exit code rc; with several processes a failure ends the whole job (MPI_Abort) so
  * that no process waits for one that gave up. Leaves the job. */
 int cli_dist_end(cli_dist *c, int rc);
+
+/* `tl adapt` (TCA, JDA, BDA) under mpirun: the rows split over the processes (adapt_dist.c). */
+int cli_adapt_dist(const cli_command *cmd, cli_args *a);
 
 #endif

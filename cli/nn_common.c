@@ -181,6 +181,26 @@ int cli_nn_load_raw(const cli_args *a, const char *spec, bool per_class, tl_data
     return rc;
 }
 
+int cli_nn_load_shard(const cli_args *a, const char *spec, bool per_class, const cli_dist *dist,
+                      tl_dataset **out, size_t *total) {
+    *out = NULL;
+    if (!spec) return cli_usage("--data is required (see 'tl help %s')", cli_cmd_name);
+    if (cli_get(a, "classes") || (per_class && cli_get(a, "per-class"))) { /* a selection first */
+        int rc = cli_nn_load_raw(a, spec, per_class, out);
+        return rc ? rc : cli_dist_shard(dist, out, total);
+    }
+    int rc = cli_dist_load(dist, a, spec, out, total);
+    if (rc == 0 && tl_dataset_is_sparse(*out)) {
+        tl_status st = tl_dataset_densify(*out);
+        if (st != TL_OK) rc = cli_fail_status(st, "'%s'", spec);
+    }
+    if (rc) {
+        tl_dataset_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int cli_nn_load(const cli_args *a, const char *spec, tl_nn *nn, bool need_labels, bool per_class,
                 cli_nn_data *out) {
     tl_dataset *ds = NULL;

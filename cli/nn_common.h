@@ -66,6 +66,10 @@ int cli_nn_load(const cli_args *a, const char *spec, tl_nn *nn, bool need_labels
                 cli_nn_data *out);
 /* Load spec (with --classes, and --per-class when per_class) as a raw data set. */
 int cli_nn_load_raw(const cli_args *a, const char *spec, bool per_class, tl_dataset **out);
+/* This process's block of cli_nn_load_raw's rows (dist_common.h); *total: the rows of all. Read
+ * alone from the file (.npy, IDX) when no --classes/--per-class selection comes first. */
+int cli_nn_load_shard(const cli_args *a, const char *spec, bool per_class, const cli_dist *dist,
+                      tl_dataset **out, size_t *total);
 /* Parse "5-9", "0,2,4", "0-2,7" into a sorted list (max cap). Returns count, or -1. */
 long cli_nn_parse_classes(const char *s, int *out, size_t cap);
 /* --epochs ... --augment, --seed, --threads into p (ctx set by the caller). false on a bad value. */

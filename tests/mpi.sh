@@ -4,7 +4,8 @@
 # one-process run (relative 1e-5), the same model and the same report; a rank killed mid-run ends
 # the job with mpirun's message, the checkpoint written by rank 0 stays whole, and rerunning
 # resumes from it to the same final loss as an uninterrupted run. With a libtl built without MPI
-# the run must stop and say so. Skipped, with the reason, where Open MPI's mpirun or the data is
+# the run must stop and say so. Distributed kernel methods (part 4, at the end): `tl adapt` (Nystrom
+# JDA) and `tl distance` on rows split over 1-3 processes equal the one-process figures. Skipped, with the reason, where Open MPI's mpirun or the data is
 # absent. Uses $TL_BIN (default build/tl). Prints "N passed, N failed, N skipped".
 TL=${TL_BIN:-build/tl}
 . tests/cli/harness.sh
@@ -44,6 +45,8 @@ if ! ldd "$TL" 2>/dev/null | grep -q libmpi; then
     # built without MPI: asked to distribute, it says so and fails
     expect mpi-not-built 1 "built without MPI" -- $MPIRUN -np 2 "$TL" train --arch "$A" $D --epochs 1 \
         --save "$TMP/x.tlm"
+    expect mpi-adapt-not-built 1 "built without MPI" -- $MPIRUN -np 2 "$TL" adapt --source "$TMP/s.npy" \
+        --target "$TMP/t.npy" --method jda
     skip mpi-training "this tl was built without MPI (mpicc was absent at build time)"
     harness_summary; exit
 fi
@@ -143,4 +146,57 @@ cmp -s "$TMP/u.last" "$TMP/k.last" && ok || bad mpi-resume-final-loss "$(cat "$T
 printf 'garbage' >>"$TMP/ck.bin"
 expect mpi-damaged-checkpoint 1 "damaged" -- $MPIRUN -np 2 "$TL" train $F --save "$TMP/k2.tlm" \
     --checkpoint "$TMP/ck.bin"
+# distributed kernel methods (part 4): `tl adapt --method jda --kernel rbf --lowrank nystrom` and
+# `tl distance` on rows split over 1, 2 and 3 processes, each reading only its block of the .npy
+# files, against one process holding every row (the library's protocol): the same accuracy, the
+# embedded target within 1e-6 (up to each column's sign: eigenvectors have sign freedom), the same
+# distances (relative 1e-9). Synthetic: 3 classes, 6 features, 300 rows a domain, target shifted.
+awk -v dir="$TMP" 'BEGIN { srand(7); for (d = 0; d < 2; d++) { f = d ? "t.csv" : "s.csv"
+        for (i = 0; i < 300; i++) { c = i % 3; l = ""
+            for (j = 0; j < 6; j++) l = l sprintf("%.5f,", (j == c ? 2 : 0) + (d ? 0.7 * (j % 2) + 0.3 : 0) + rand() + rand() + rand() - 1.5)
+            print l c > (dir "/" f) } } }'
+"$TL" convert "$TMP/s.csv" "$TMP/ks.npy" -q && "$TL" convert "$TMP/t.csv" "$TMP/kt.npy" -q
+K="--source $TMP/ks.npy --target $TMP/kt.npy --method jda --kernel rbf --lowrank nystrom --landmarks 60 --dim 5 --iters 5 --threads 1"
+# same_embedding NAME A.csv B.csv: rows, labels equal; values within 1e-6 up to a column's sign
+same_embedding() {
+    if awk -F, 'NR == FNR { for (j = 1; j <= NF; j++) a[FNR, j] = $j; n = FNR; nf = NF; next }
+        { if (NF != nf || $NF != a[FNR, NF]) bad = 1
+          for (j = 1; j < NF; j++) { d = a[FNR, j] - $j; e = a[FNR, j] + $j; if (d < 0) d = -d
+              if (e < 0) e = -e; if (d > dm[j]) dm[j] = d; if (e > em[j]) em[j] = e }; m = FNR }
+        END { w = 0; for (j = 1; j < nf; j++) { x = dm[j] < em[j] ? dm[j] : em[j]; if (x > w) w = x }
+              if (bad || m != n || n == 0 || w > 1e-6) { print "rows " m " of " n ", largest difference " w; exit 1 } }' \
+        "$2" "$3" >"$TMP/cmp.txt" 2>&1; then ok; else bad "$1" "$(cat "$TMP/cmp.txt")"; fi
+}
+expect mpi-jda-single 0 "jda  *[0-9]" -- "$TL" adapt $K --no-guard --out-target "$TMP/e0.csv"
+acc0=$("$TL" adapt $K --no-guard -q 2>/dev/null | sed -n 's/^jda  *\([0-9.]*\) %.*/\1/p')
+for np in 1 2 3; do
+    expect "mpi-jda-np$np" 0 "accuracy  *$acc0 %" -- $MPIRUN -np $np "$TL" adapt $K --out-target "$TMP/e$np.csv" -q
+    same_embedding "mpi-jda-np$np-embedding" "$TMP/e0.csv" "$TMP/e$np.csv"
+done
+# what is not distributed says so
+expect mpi-adapt-coral-refused 1 "only tca, jda and bda" -- $MPIRUN -np 2 "$TL" adapt --source "$TMP/ks.npy" \
+    --target "$TMP/kt.npy" --method coral -q
+expect mpi-adapt-exact-refused 1 "low-rank map" -- $MPIRUN -np 2 "$TL" adapt $K --lowrank none -q
+# distances: linear MMD, CORAL, RBF MMD through random features (--rff-above below the rows)
+DI="--source $TMP/ks.npy --target $TMP/kt.npy --rff-above 100 --json -q"
+"$TL" distance $DI --metric all >"$TMP/dist0.json" 2>&1
+for np in 2 3; do
+    $MPIRUN -np $np "$TL" distance $DI >"$TMP/dist$np.json" 2>/dev/null
+    if awk 'function v(s, k) { if (!match(s, "\"" k "\": [-0-9.e+]+")) return "x"; s = substr(s, RSTART, RLENGTH); sub(/.*: /, "", s); return s + 0 }
+        { t = t $0 } NR == FNR { a = t; t = ""; next }
+        END { split("mmd2 mmd2_rbf coral", ks, " "); for (i = 1; i <= 3; i++) { x = v(a, ks[i]); y = v(t, ks[i])
+              d = x - y; if (d < 0) d = -d; s = x < 0 ? -x : x; if (x == "x" || y == "x" || d > 1e-9 * s) { print ks[i] ": " x " vs " y; exit 1 } } }' \
+        "$TMP/dist0.json" "$TMP/dist$np.json" >"$TMP/cmp.txt" 2>&1; then ok
+    else bad "mpi-distance-np$np" "$(cat "$TMP/cmp.txt")"; fi
+done
+# part 3: `tl train` with no row selection reads only its block of the .npy (cli_nn_load_shard):
+# the same step losses as one process holding every row
+NT="--arch dense:8,relu,dense:3 --data $TMP/ks.npy --epochs 2 --batch 32 --threads 1 -q"
+expect mpi-train-block-single 0 "" -- "$TL" train $NT --save "$TMP/b0.tlm" --step-log "$TMP/b0.csv"
+for np in 2 3; do
+    expect "mpi-train-block-np$np" 0 "" -- $MPIRUN -np $np "$TL" train $NT --save "$TMP/b$np.tlm" --step-log "$TMP/b$np.csv"
+    same_losses "mpi-train-block-np$np-losses" "$TMP/b0.csv" "$TMP/b$np.csv"
+done
+expect mpi-distance-adist-refused 2 "A-distance" -- $MPIRUN -np 2 "$TL" distance --source "$TMP/ks.npy" \
+    --target "$TMP/kt.npy" --metric a-distance -q
 harness_summary

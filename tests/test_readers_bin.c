@@ -1155,12 +1155,76 @@ TEST(shared_mnist_usps) {
     CHECK(ds == NULL);
 }
 
+/* ---- a block of rows (a process's share: tl_dataset_load_block) ---- */
+
+/* Every block of every cut into 1..4 parts equals the same rows of the whole file, labels too,
+ * and the blocks end to end are the file. */
+static void check_blocks(const char *spec) {
+    tl_dataset *all = NULL;
+    CHECK_OK(tl_dataset_load(spec, NULL, &all));
+    if (!all) return;
+    tl_mat A = tl_dataset_dense(all);
+    const int *ya = tl_dataset_labels_const(all);
+    for (int parts = 1; parts <= 4; parts++) {
+        size_t next = 0;
+        for (int part = 0; part < parts; part++) {
+            tl_dataset *b = NULL;
+            size_t total = 0, lo, hi;
+            tl_block_range(A.rows, part, parts, &lo, &hi);
+            tl_status st = tl_dataset_load_block(spec, NULL, part, parts, &total, &b);
+            if (hi == lo) { /* more parts than rows: an empty block is an error */
+                CHECK_MSG(st == TL_ERR_EMPTY, "%s part %d of %d", spec, part, parts);
+                tl_dataset_free(b);
+                continue;
+            }
+            CHECK_MSG(st == TL_OK && b, "%s part %d of %d: %s", spec, part, parts,
+                      tl_error_message());
+            if (!b) continue;
+            CHECK(total == A.rows && lo == next && tl_dataset_rows(b) == hi - lo);
+            next = hi;
+            tl_mat B = tl_dataset_dense(b);
+            const int *yb = tl_dataset_labels_const(b);
+            size_t bad = 0;
+            for (size_t i = 0; i < B.rows && B.cols == A.cols; i++) {
+                for (size_t j = 0; j < B.cols; j++) bad += TL_AT(B, i, j) != TL_AT(A, lo + i, j);
+                if (ya) bad += !yb || yb[i] != ya[lo + i];
+            }
+            CHECK_MSG(bad == 0 && B.cols == A.cols, "%s part %d of %d: %zu values differ", spec,
+                      part, parts, bad);
+            tl_dataset_free(b);
+        }
+        CHECK_MSG(next == A.rows, "%s: %d blocks end at row %zu of %zu", spec, parts, next, A.rows);
+    }
+    tl_dataset_free(all);
+}
+
+TEST(load_block) {
+    check_blocks(FIX "a_f8.npy:a.labels.npy"); /* native float64: read in place */
+    check_blocks(FIX "a_i2.npy:labels_col_u1.npy"); /* converted, labels n x 1 */
+    check_blocks(FIX "a_be_f8.npy");
+    check_blocks(FIX "img-idx3-ubyte:lab-idx1-ubyte");       /* a seek */
+    check_blocks(FIX "img-idx3-ubyte.gz:lab-idx1-ubyte.gz"); /* inflated up to the block */
+    check_blocks(FIX "img-idx3-ubyte.gz:lab-idx1-ubyte");
+    /* a Fortran-order array cannot be cut into row blocks: said so */
+    tl_dataset *b = NULL;
+    size_t total;
+    CHECK_STATUS(tl_dataset_load_block(FIX "a_fortran_f8.npy", NULL, 0, 2, &total, &b),
+                 TL_ERR_UNSUPPORTED);
+    CHECK_ERR_HAS("Fortran-order");
+    CHECK(b == NULL);
+    /* labels that do not match the images: refused as by the whole-file reader */
+    CHECK_STATUS(tl_dataset_load_block(FIX "img-idx3-ubyte.gz:lab4-idx1", NULL, 1, 2, &total, &b),
+                 TL_ERR_SHAPE);
+    CHECK(b == NULL);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tl_test_readers_bin_XXXXXX");
     if (!mkdtemp(tmpdir)) {
         printf("cannot create a temporary folder\n0 passed, 1 failed, 0 skipped\n");
         return 1;
     }
+    RUN(load_block);
     RUN(npy_dtypes);
     RUN(npy_1d);
     RUN(npy_read_with_labels);

@@ -70,6 +70,25 @@ void tl_free(void *ptr);                 /* NULL-safe */
 /* a*b with overflow check: returns 0 and sets *out on success, -1 on overflow. */
 int tl_size_mul(size_t a, size_t b, size_t *out);
 
+/* ---- processes of a job (MPI in src/dist/; the code below it sees only this) ---- */
+/* The rows [*lo, *hi) of n that part `part` of `parts` holds: contiguous blocks cut at
+ * floor(n part / parts), the blocks of parts 0, 1, ... end to end being the n rows. */
+void tl_block_range(size_t n, int part, int parts, size_t *lo, size_t *hi);
+/* A group of processes each holding a block of the rows of the same data (tl_dist_kcomm fills
+ * one from MPI): what the statistical methods need to run on rows no process holds all of. */
+typedef struct tl_comm {
+    int rank; /* this process, 0..size-1 */
+    int size; /* processes */
+    /* buf (n doubles) := its sum over the processes, in place */
+    tl_status (*sum)(void *user, double *buf, size_t n);
+    /* buf (bytes) := process root's buf */
+    tl_status (*bcast)(void *user, void *buf, size_t bytes, int root);
+    /* all (the sum of bytes[]) := the processes' `mine` (bytes[rank] each) end to end, in rank
+       order */
+    tl_status (*gather)(void *user, const void *mine, void *all, const size_t *bytes);
+    void *user; /* passed to each call */
+} tl_comm;
+
 /* ---- RNG: xoshiro256** seeded by splitmix64. Value type, no hidden state. ---- */
 /* The generator's state (copy it to fork a stream). */
 typedef struct {

@@ -219,6 +219,13 @@ tl_format tl_format_guess(const char *path);
 /* Load a data spec (see the top of this file). opts may be NULL; options in the spec override
  * it for that file. NaN/Inf in features is an error (TL_ERR_NONFINITE naming file and row). */
 tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset **out);
+/* Block `part` of `parts` of the spec's rows (tl_block_range's cut; a process's share in an MPI
+ * job), *total = the rows of the whole file. .npy (C order) and IDX (plain or gzip) read only
+ * the block's bytes (a seek; in a gzip stream, inflating past what comes before), so memory
+ * holds the block alone; the other formats are parsed whole and the block kept. Labels, not
+ * regression targets. */
+tl_status tl_dataset_load_block(const char *spec, const tl_load_opts *opts, int part, int parts,
+                                size_t *total, tl_dataset **out);
 /* The same with the label column (CSV, svmlight), the labels file (.npy), the labels variable
  * (.mat) or the IDX labels read as real-valued regression targets (tl_dataset_targets): a cell
  * that is not a finite number is an error naming the file and line. */

@@ -41,10 +41,16 @@ tl_status tl_dist_sum(tl_dist *d, void *buf, size_t n, bool dbl);
 tl_status tl_dist_max(tl_dist *d, double *buf, size_t n);
 /* buf (bytes) := root's buf on every process. */
 tl_status tl_dist_bcast(tl_dist *d, void *buf, size_t bytes, int root);
+/* all := every process's `mine` (bytes[r] from process r) end to end, in rank order; `bytes`
+ * (size entries) is the same on every process. */
+tl_status tl_dist_gather(tl_dist *d, const void *mine, void *all, const size_t *bytes);
 /* Wait until every process has come here. */
 tl_status tl_dist_barrier(tl_dist *d);
 /* The job as data-parallel training sees it (borrowed; lives as long as d). */
 const tl_nn_comm *tl_dist_comm(tl_dist *d);
+/* The job as the statistical methods see it (tl_adapt_params.comm, the distances): sum,
+ * broadcast, gather (borrowed; lives as long as d). */
+const tl_comm *tl_dist_kcomm(tl_dist *d);
 
 #ifdef __cplusplus
 }

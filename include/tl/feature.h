@@ -73,6 +73,12 @@ struct tl_adapt_params {
     tl_learner_params pseudo; /* learner for JDA/BDA pseudo-labels (default 1-NN) */
     uint64_t seed;       /* Nystrom landmarks, random features (default 42) */
     const tl_ctx *ctx;   /* logging / progress; may be NULL */
+    /* Rows held by several processes (NULL: one process). Each process passes its block of the
+     * source and its block of the target (the blocks of processes 0, 1, ... end to end are the
+     * data, as tl_block_range cuts them) and gets the same map as a one-process fit on all the
+     * rows, to rounding; the pseudo-labels it keeps are its target rows'. TCA, JDA and BDA
+     * (fixed mu), primal or with a low-rank kernel map (Nystrom, random features; linear). */
+    const tl_comm *comm;
 };
 
 tl_adapt_params tl_adapt_params_default(tl_adapt_method m); /* the published settings */

@@ -32,6 +32,10 @@ struct tl_mmd_params {
                                 (default 20000; 0 = never) */
     size_t rff_features;     /* default 2048 */
     uint64_t seed;           /* permutations and random features (default 42) */
+    const tl_comm *comm;     /* rows held by several processes, each passing its blocks of the
+                                source and the target (NULL: one process): linear, or RBF through
+                                random features (ns + nt above rff_above), no permutations; the
+                                same figure as one process holding every row, to rounding */
 };
 #endif
 
@@ -49,6 +53,9 @@ tl_status tl_mmd(const tl_mmd_params *p, tl_xmat Xs, tl_xmat Xt, tl_mmd_result *
 #endif
 /* Squared Frobenius distance between the covariance matrices, divided by 4 d^2. */
 tl_status tl_coral_distance(tl_xmat Xs, tl_xmat Xt, double *out);
+/* The same over rows held by several processes (comm NULL: one process), each passing its blocks:
+ * the covariances are sums over rows (d <= the rows and d <= 8192). */
+tl_status tl_coral_distance_comm(const tl_comm *comm, tl_xmat Xs, tl_xmat Xt, double *out);
 /* Proxy A-distance 2 (1 - 2 err), err the `folds`-fold CV error of a linear domain classifier
  * (logistic regression, C given); clipped to [0, 2]. */
 tl_status tl_proxy_a_distance(tl_xmat Xs, tl_xmat Xt, size_t folds, double C, uint64_t seed,

@@ -24,6 +24,7 @@
 
 #include "tl/core.h"
 #include "tl/data.h"
+#include "tl/feature.h"
 #include "tl/io.h"
 #include "tl/learn.h"
 #include "tl/linalg.h"
@@ -121,6 +122,11 @@ tl_status tl_params_check(const tl_params *p, size_t n_features, size_t n_sample
 
 /* A learner-family method's values as the typed tl_learner_params of tl/learn.h (seed set). */
 tl_status tl_learner_params_from(const tl_params *p, uint64_t seed, tl_learner_params *out);
+/* A feature-family method's values as the typed tl_adapt_params of tl/feature.h, for a fit on
+ * n_features columns and n_samples rows (the dimension defaulted as the registry's fit does);
+ * TL_ERR_INVALID_ARG for a method of another family. */
+tl_status tl_adapt_params_from(const tl_params *p, size_t n_features, size_t n_samples,
+                               uint64_t seed, const tl_ctx *ctx, tl_adapt_params *out);
 /* The learner as reports name it: "1nn", "5nn", "logreg", ... */
 void tl_learner_label(const tl_params *p, char *buf, size_t cap);
 

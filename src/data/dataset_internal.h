@@ -67,6 +67,12 @@ tl_status tlp_parse_svmlight(const char *buf, size_t len, const char *name,
 tl_status tlp_read_svmlight(const char *path, const tl_load_opts *opts, bool targets,
                             tl_dataset **out);
 tl_status tlp_read_npy(const char *x_path, const char *y_path, bool targets, tl_dataset **out);
+/* Block `part` of `parts` of the rows (tl_block_range) of an .npy (C order) or IDX file and its
+ * labels, reading only those rows' bytes; *total = the file's rows. */
+tl_status tlp_read_npy_block(const char *x_path, const char *y_path, int part, int parts,
+                             size_t *total, tl_dataset **out);
+tl_status tlp_read_idx_block(const char *images_path, const char *labels_path, int part,
+                             int parts, size_t *total, tl_dataset **out);
 tl_status tlp_read_mat(const char *path, const char *x_var, const char *y_var, bool targets,
                        tl_dataset **out);
 /* Hand the integer labels over as targets (IDX class numbers read as regression values). */

@@ -11,7 +11,11 @@
  * the number of bytes the header promises, into a buffer that grows as data actually arrives -
  * a tiny hostile file claiming terabytes cannot make us allocate more than it really inflates
  * to. The stream must end right after the data; anything else is reported as truncated,
- * corrupted or trailing data, naming the file. */
+ * corrupted or trailing data, naming the file.
+ * A block of rows (tlp_read_idx_block, a process's share of an MPI job) is read instead through
+ * zlib's gz reader, plain or gzip alike: the header, a seek to the block (a real seek in a plain
+ * file; in a gzip stream, inflating and discarding what comes before), and the block's bytes
+ * only, so no process holds the whole file; what follows the block is not checked. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -328,6 +332,43 @@ static tl_status idx_load(const char *path, unsigned char **file, idx_array *a) 
     return st;
 }
 
+/* The dataset of the images xa and the labels ya (NULL: none), rows numbered from row0 + 1 in
+ * messages. */
+static tl_status idx_dataset(const idx_array *xa, const idx_array *ya, const char *images_path,
+                             const char *labels_path, size_t row0, tl_dataset **out) {
+    tl_status st = TL_OK;
+    tl_dataset *ds = NULL;
+    TL_TRY(tl_dataset_create_dense(xa->rows, xa->cols, ya != NULL, &ds));
+    tl_mat X = tl_dataset_dense(ds);
+    idx_convert(xa, X);
+    if (xa->type == 0x0D || xa->type == 0x0E)
+        for (size_t i = 0; i < X.rows; i++)
+            for (size_t j = 0; j < X.cols; j++)
+                TL_CHECK(isfinite(TL_AT(X, i, j)), TL_ERR_NONFINITE,
+                         "%s: %s at row %zu, column %zu", images_path,
+                         isnan(TL_AT(X, i, j)) ? "NaN" : "Inf", row0 + i + 1, j + 1);
+    if (ya) {
+        int *y = tl_dataset_labels(ds);
+        for (size_t i = 0; i < ya->rows; i++) {
+            double v = idx_value(ya, ya->data + i * ya->esize);
+            TL_CHECK(v == floor(v) && v >= (double)INT_MIN && v <= (double)INT_MAX, TL_ERR_LABEL,
+                     "%s: label %g at index %zu is not an integer (in the int range)",
+                     labels_path, v, row0 + i);
+            y[i] = (int)v;
+        }
+    }
+    TL_TRY(tl_dataset_set_name(ds, images_path));
+    if (xa->ndim >= 3 && xa->ndim - 1 <= TL_SAMPLE_SHAPE_MAX) {
+        ds->shape_nd = xa->ndim - 1;
+        for (size_t k = 1; k < xa->ndim; k++) ds->shape[k - 1] = xa->dims[k];
+    }
+    *out = ds;
+    ds = NULL;
+done:
+    tl_dataset_free(ds);
+    return st;
+}
+
 tl_status tl_read_idx(const char *images_path, const char *labels_path, tl_dataset **out) {
     tl_status st = TL_OK;
     unsigned char *xf = NULL, *yf = NULL;
@@ -347,30 +388,7 @@ tl_status tl_read_idx(const char *images_path, const char *labels_path, tl_datas
         TL_CHECK(ya.rows == xa.rows, TL_ERR_SHAPE, "%s: %zu labels for %zu images in %s",
                  labels_path, ya.rows, xa.rows, images_path);
     }
-    TL_TRY(tl_dataset_create_dense(xa.rows, xa.cols, labels_path != NULL, &ds));
-    tl_mat X = tl_dataset_dense(ds);
-    idx_convert(&xa, X);
-    if (xa.type == 0x0D || xa.type == 0x0E)
-        for (size_t i = 0; i < X.rows; i++)
-            for (size_t j = 0; j < X.cols; j++)
-                TL_CHECK(isfinite(TL_AT(X, i, j)), TL_ERR_NONFINITE,
-                         "%s: %s at row %zu, column %zu", images_path,
-                         isnan(TL_AT(X, i, j)) ? "NaN" : "Inf", i + 1, j + 1);
-    if (labels_path) {
-        int *y = tl_dataset_labels(ds);
-        for (size_t i = 0; i < ya.rows; i++) {
-            double v = idx_value(&ya, ya.data + i * ya.esize);
-            TL_CHECK(v == floor(v) && v >= (double)INT_MIN && v <= (double)INT_MAX, TL_ERR_LABEL,
-                     "%s: label %g at index %zu is not an integer (in the int range)",
-                     labels_path, v, i);
-            y[i] = (int)v;
-        }
-    }
-    TL_TRY(tl_dataset_set_name(ds, images_path));
-    if (xa.ndim >= 3 && xa.ndim - 1 <= TL_SAMPLE_SHAPE_MAX) {
-        ds->shape_nd = xa.ndim - 1;
-        for (size_t k = 1; k < xa.ndim; k++) ds->shape[k - 1] = xa.dims[k];
-    }
+    TL_TRY(idx_dataset(&xa, labels_path ? &ya : NULL, images_path, labels_path, 0, &ds));
     *out = ds;
     ds = NULL;
 done:
@@ -379,5 +397,94 @@ done:
     tl_free(xf);
     tl_free(yf);
     tl_dataset_free(ds);
+    return st;
+}
+
+/* ---- a block of rows ---- */
+
+/* Reads exactly n bytes (or fails naming the file). */
+static tl_status gzf_read(gzFile f, const char *path, void *dst, size_t n, const char *what) {
+    unsigned char *p = dst;
+    while (n > 0) {
+        unsigned chunk = n < (1u << 30) ? (unsigned)n : (1u << 30);
+        int r = gzread(f, p, chunk);
+        if (r <= 0) {
+            int e;
+            const char *msg = gzerror(f, &e);
+            return tl_fail(TL_ERR_FORMAT, "%s: %s truncated or unreadable (%s)", path, what,
+                           r < 0 && msg ? msg : "end of data");
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    return TL_OK;
+}
+
+/* Opens path and reads its header into a; the data of row i starts at byte *data0 + i * row
+ * bytes of the (inflated) stream. */
+static tl_status idx_block_open(const char *path, gzFile *f, idx_array *a, size_t *data0) {
+    tl_status st = TL_OK;
+    unsigned char hdr[4 + 4 * IDX_MAX_DIMS];
+    memset(a, 0, sizeof *a);
+    *f = gzopen(path, "rb");
+    TL_CHECK(*f, TL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    gzbuffer(*f, 1u << 17);
+    TL_TRY(gzf_read(*f, path, hdr, 4, "IDX header"));
+    TL_TRY(idx_magic(hdr, path, a));
+    TL_TRY(gzf_read(*f, path, hdr + 4, 4 * a->ndim, "IDX header"));
+    TL_TRY(idx_dims(hdr + 4, path, a));
+    *data0 = 4 + 4 * a->ndim;
+done:
+    return st;
+}
+
+/* a->data := rows [lo, hi) of the open file (owned). */
+static tl_status idx_block_rows(gzFile f, const char *path, size_t data0, size_t lo, size_t hi,
+                                idx_array *a) {
+    tl_status st = TL_OK;
+    size_t row = a->cols * a->esize, off = data0 + lo * row, n = (hi - lo) * row;
+    TL_CHECK(off <= (size_t)LONG_MAX, TL_ERR_UNSUPPORTED, "%s: offset %zu is too large to seek",
+             path, off);
+    TL_CHECK(gzseek(f, (z_off_t)off, SEEK_SET) == (z_off_t)off, TL_ERR_FORMAT,
+             "%s: data truncated: cannot reach row %zu", path, lo + 1);
+    TL_ALLOC(a->owned, n ? n : 1);
+    TL_TRY(gzf_read(f, path, a->owned, n, "data"));
+    a->data = a->owned;
+    a->rows = hi - lo;
+done:
+    return st;
+}
+
+tl_status tlp_read_idx_block(const char *images_path, const char *labels_path, int part,
+                             int parts, size_t *total, tl_dataset **out) {
+    tl_status st = TL_OK;
+    gzFile xf = NULL, yf = NULL;
+    idx_array xa, ya;
+    size_t x0 = 0, y0 = 0, lo, hi;
+    memset(&xa, 0, sizeof xa);
+    memset(&ya, 0, sizeof ya);
+    TL_CHECK(images_path && out && total, TL_ERR_INVALID_ARG, "read_idx_block: NULL argument");
+    *out = NULL;
+    TL_TRY(idx_block_open(images_path, &xf, &xa, &x0));
+    *total = xa.rows;
+    if (labels_path) {
+        TL_TRY(idx_block_open(labels_path, &yf, &ya, &y0));
+        TL_CHECK(ya.ndim == 1, TL_ERR_SHAPE,
+                 "%s: a labels file must be 1-D, this one has %zu dimensions", labels_path,
+                 ya.ndim);
+        TL_CHECK(ya.rows == xa.rows, TL_ERR_SHAPE, "%s: %zu labels for %zu images in %s",
+                 labels_path, ya.rows, xa.rows, images_path);
+    }
+    tl_block_range(xa.rows, part, parts, &lo, &hi);
+    TL_CHECK(hi > lo, TL_ERR_EMPTY, "%s: %zu rows leave none to part %d of %d", images_path,
+             xa.rows, part + 1, parts);
+    TL_TRY(idx_block_rows(xf, images_path, x0, lo, hi, &xa));
+    if (labels_path) TL_TRY(idx_block_rows(yf, labels_path, y0, lo, hi, &ya));
+    TL_TRY(idx_dataset(&xa, labels_path ? &ya : NULL, images_path, labels_path, lo, out));
+done:
+    if (xf) gzclose(xf);
+    if (yf) gzclose(yf);
+    idx_close(&xa);
+    idx_close(&ya);
     return st;
 }

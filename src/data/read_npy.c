@@ -480,8 +480,8 @@ static tl_status npy_pread(int fd, void *dst, size_t n, size_t off, const char *
  * straight into the matrix, with no mapping and no copy (a 63 MB file: 61 -> 30 ms; numpy.load
  * takes 20 without a finite check, which is ~6 ms of ours). *fd_out >= 0 (and *a filled) when the
  * file is of that kind; -1 sends the caller to the whole-file path, which also reports every
- * malformed header. */
-static tl_status npy_try_direct(const char *path, npy_array *a, int *fd_out) {
+ * malformed header. With `any`, every C-order array is accepted (a block of rows). */
+static tl_status npy_probe(const char *path, bool any, npy_array *a, int *fd_out) {
     tl_status st = TL_OK;
     unsigned char *hdr = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -495,7 +495,8 @@ static tl_status npy_try_direct(const char *path, npy_array *a, int *fd_out) {
     if (hl > ((size_t)1 << 20) || hl > (size_t)sb.st_size) goto done;
     TL_ALLOC(hdr, hl);
     if (npy_pread(fd, hdr, hl, 0, path) != TL_OK ||
-        npy_open(hdr, hl, (size_t)sb.st_size, path, a) != TL_OK || !npy_native_f8(a))
+        npy_open(hdr, hl, (size_t)sb.st_size, path, a) != TL_OK ||
+        (any ? a->fortran && a->ndim > 1 : !npy_native_f8(a)))
         goto done;
     *fd_out = fd;
     fd = -1;
@@ -503,6 +504,31 @@ done:
     /* a failed probe is not an error: the whole-file path decides and reports */
     if (fd >= 0) close(fd);
     tl_free(hdr);
+    return st;
+}
+
+/* The labels ya (y_path NULL: none; indices from row0 in messages), the name and the image shape
+ * of a dataset read from x_path. */
+static tl_status npy_finish(tl_dataset *ds, const npy_array *xa, const char *x_path,
+                            const npy_array *ya, const char *y_path, size_t row0) {
+    tl_status st = TL_OK;
+    if (y_path && ya) {
+        int *y = tl_dataset_labels(ds);
+        for (size_t i = 0; i < ya->rows; i++) {
+            double v = npy_value(ya, ya->data + i * ya->esize);
+            TL_CHECK(v == floor(v) && v >= (double)INT_MIN && v <= (double)INT_MAX, TL_ERR_LABEL,
+                     "%s: label %g at index %zu is not an integer (in the int range; real-valued "
+                     "targets are read as regression targets: --task regression)", y_path,
+                     v, row0 + i);
+            y[i] = (int)v;
+        }
+    }
+    TL_TRY(tl_dataset_set_name(ds, x_path));
+    if (xa->ndim >= 3) {
+        ds->shape_nd = xa->ndim - 1;
+        for (size_t k = 1; k < xa->ndim; k++) ds->shape[k - 1] = xa->dims[k];
+    }
+done:
     return st;
 }
 
@@ -520,7 +546,7 @@ tl_status tlp_read_npy(const char *x_path, const char *y_path, bool targets, tl_
     TL_CHECK(x_path && out, TL_ERR_INVALID_ARG, "tl_read_npy: NULL argument");
     *out = NULL;
 
-    TL_TRY(npy_try_direct(x_path, &xa, &xfd));
+    TL_TRY(npy_probe(x_path, false, &xa, &xfd));
     if (xfd < 0) {
         TL_TRY(tl_filebuf_open(x_path, &xf));
         TL_TRY(npy_open((const unsigned char *)xf.data, xf.len, xf.len, x_path, &xa));
@@ -558,22 +584,8 @@ tl_status tlp_read_npy(const char *x_path, const char *y_path, bool targets, tl_
         }
         tlp_dataset_adopt_targets(ds, tv);
         tv = NULL;
-    } else if (y_path) {
-        int *y = tl_dataset_labels(ds);
-        for (size_t i = 0; i < ya.rows; i++) {
-            double v = npy_value(&ya, ya.data + i * ya.esize);
-            TL_CHECK(v == floor(v) && v >= (double)INT_MIN && v <= (double)INT_MAX, TL_ERR_LABEL,
-                     "%s: label %g at index %zu is not an integer (in the int range; real-valued "
-                     "targets are read as regression targets: --task regression)", y_path,
-                     v, i);
-            y[i] = (int)v;
-        }
     }
-    TL_TRY(tl_dataset_set_name(ds, x_path));
-    if (xa.ndim >= 3) {
-        ds->shape_nd = xa.ndim - 1;
-        for (size_t k = 1; k < xa.ndim; k++) ds->shape[k - 1] = xa.dims[k];
-    }
+    TL_TRY(npy_finish(ds, &xa, x_path, targets ? NULL : &ya, y_path, 0));
     *out = ds;
     ds = NULL;
 done:
@@ -582,5 +594,81 @@ done:
     tl_dataset_free(ds);
     tl_filebuf_close(&xf);
     tl_filebuf_close(&yf);
+    return st;
+}
+
+/* ---- a block of rows ---- */
+
+/* a->data := rows [lo, hi) of the probed file fd (into *buf), a->rows := hi - lo; a file the
+ * probe refused is read whole to say what is wrong with it. */
+static tl_status npy_block_rows(const char *path, int fd, size_t lo, size_t hi, npy_array *a,
+                                unsigned char **buf) {
+    tl_status st = TL_OK;
+    size_t row = a->cols * a->esize, n = (hi - lo) * row;
+    TL_ALLOC(*buf, n ? n : 1);
+    TL_TRY(npy_pread(fd, *buf, n, a->offset + lo * row, path));
+    a->data = *buf;
+    a->rows = hi - lo;
+done:
+    return st;
+}
+
+/* The probe for a block read, or the whole-file path's error for a file it refuses. */
+static tl_status npy_block_probe(const char *path, npy_array *a, int *fd) {
+    tl_status st = npy_probe(path, true, a, fd);
+    if (st != TL_OK || *fd >= 0) return st;
+    tl_filebuf f = {0};
+    st = tl_filebuf_open(path, &f);
+    if (st == TL_OK) st = npy_open((const unsigned char *)f.data, f.len, f.len, path, a);
+    tl_filebuf_close(&f);
+    if (st == TL_OK) /* a valid file the probe refused: Fortran order */
+        st = tl_fail(TL_ERR_UNSUPPORTED,
+                     "%s: a block of rows is read from C-order arrays only (this one is "
+                     "Fortran-order: numpy.ascontiguousarray it first)", path);
+    return st;
+}
+
+tl_status tlp_read_npy_block(const char *x_path, const char *y_path, int part, int parts,
+                             size_t *total, tl_dataset **out) {
+    tl_status st = TL_OK;
+    unsigned char *xb = NULL, *yb = NULL;
+    tl_dataset *ds = NULL;
+    npy_array xa, ya;
+    int xfd = -1, yfd = -1;
+    size_t lo, hi;
+    TL_CHECK(x_path && out && total, TL_ERR_INVALID_ARG, "read_npy_block: NULL argument");
+    *out = NULL;
+    TL_TRY(npy_block_probe(x_path, &xa, &xfd));
+    *total = xa.rows;
+    if (y_path) {
+        TL_TRY(npy_block_probe(y_path, &ya, &yfd));
+        TL_CHECK(ya.ndim == 1 || ya.cols == 1, TL_ERR_SHAPE,
+                 "%s: labels must be a 1-D array (or n x 1), found %zu x %zu", y_path, ya.rows,
+                 ya.cols);
+        TL_CHECK(ya.rows == xa.rows, TL_ERR_SHAPE, "%s: %zu labels for %zu samples in %s", y_path,
+                 ya.rows, xa.rows, x_path);
+    }
+    tl_block_range(xa.rows, part, parts, &lo, &hi);
+    TL_CHECK(hi > lo, TL_ERR_EMPTY, "%s: %zu rows leave none to part %d of %d", x_path, xa.rows,
+             part + 1, parts);
+    TL_TRY(npy_block_rows(x_path, xfd, lo, hi, &xa, &xb));
+    if (y_path) TL_TRY(npy_block_rows(y_path, yfd, lo, hi, &ya, &yb));
+    TL_TRY(tl_dataset_create_dense(xa.rows, xa.cols, y_path != NULL, &ds));
+    tl_mat X = tl_dataset_dense(ds);
+    npy_convert(&xa, X);
+    st = npy_check_finite(X, x_path);
+    if (st != TL_OK) {
+        tl_fail_prefix(st, "rows from %zu", lo + 1);
+        goto done;
+    }
+    TL_TRY(npy_finish(ds, &xa, x_path, &ya, y_path, lo));
+    *out = ds;
+    ds = NULL;
+done:
+    if (xfd >= 0) close(xfd);
+    if (yfd >= 0) close(yfd);
+    tl_free(xb);
+    tl_free(yb);
+    tl_dataset_free(ds);
     return st;
 }

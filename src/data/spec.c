@@ -388,9 +388,51 @@ tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset
     return tlp_dataset_load(spec, opts, false, out);
 }
 
+static tl_status load_spec(const char *spec, const tl_load_opts *opts, bool targets, int part,
+                           int parts, size_t *total, tl_dataset **out);
+
 tl_status tlp_dataset_load(const char *spec, const tl_load_opts *opts, bool targets,
                            tl_dataset **out) {
+    size_t total;
+    return load_spec(spec, opts, targets, 0, 1, &total, out);
+}
+
+tl_status tl_dataset_load_block(const char *spec, const tl_load_opts *opts, int part, int parts,
+                                size_t *total, tl_dataset **out) {
     tl_status st = TL_OK;
+    tl_dataset *ds = NULL;
+    size_t *idx = NULL;
+    TL_CHECK(out && total && parts >= 1 && part >= 0 && part < parts, TL_ERR_INVALID_ARG,
+             "%s: load_block: part %d of %d", spec ? spec : "(null)", part, parts);
+    *out = NULL;
+    TL_TRY(load_spec(spec, opts, false, part, parts, total, &ds));
+    if (parts > 1 && tl_dataset_rows(ds) == *total) { /* a reader without blocks: keep ours */
+        size_t lo, hi;
+        tl_block_range(*total, part, parts, &lo, &hi);
+        TL_CHECK(hi > lo, TL_ERR_EMPTY, "%s: %zu rows leave none to part %d of %d", spec, *total,
+                 part + 1, parts);
+        TL_ALLOC(idx, hi - lo);
+        for (size_t i = lo; i < hi; i++) idx[i - lo] = i;
+        tl_dataset *sub = NULL;
+        TL_TRY(tl_dataset_subset(ds, idx, hi - lo, &sub));
+        TL_TRY(tl_dataset_set_name(sub, spec));
+        tl_dataset_free(ds);
+        ds = sub;
+    }
+    *out = ds;
+    ds = NULL;
+done:
+    tl_free(idx);
+    tl_dataset_free(ds);
+    return st;
+}
+
+/* The rows of spec (part 0 of 1), or block `part` of `parts` of them where the reader can read
+ * only that block (.npy, IDX); *total = the file's rows. */
+static tl_status load_spec(const char *spec, const tl_load_opts *opts, bool targets, int part,
+                           int parts, size_t *total, tl_dataset **out) {
+    tl_status st = TL_OK;
+    bool block = parts > 1 && !targets;
     tl_spec_parts sp = {0};
     char *a = NULL, *b = NULL;
     tl_dataset *ds = NULL;
@@ -439,7 +481,10 @@ tl_status tlp_dataset_load(const char *spec, const tl_load_opts *opts, bool targ
                 a = NULL;
             }
         }
-        TL_TRY(tlp_read_npy(path, a, targets, &ds));
+        if (block)
+            TL_TRY(tlp_read_npy_block(path, a, part, parts, total, &ds));
+        else
+            TL_TRY(tlp_read_npy(path, a, targets, &ds));
         break;
     case TL_FORMAT_IDX: {
         struct stat sb;
@@ -449,13 +494,19 @@ tl_status tlp_dataset_load(const char *spec, const tl_load_opts *opts, bool targ
                      "%s: a folder of IDX files needs \":train\" or \":test\" after it%s%s%s",
                      spec, rest ? " (got \":" : "", rest ? rest : "", rest ? "\")" : "");
             TL_TRY(tl_idx_folder_files(path, rest, &a, &b));
-            TL_TRY(tl_read_idx(a, b, &ds));
+            if (block)
+                TL_TRY(tlp_read_idx_block(a, b, part, parts, total, &ds));
+            else
+                TL_TRY(tl_read_idx(a, b, &ds));
         } else {
             if (rest)
                 TL_TRY(tl_resolve_companion(path, rest, &b));
             else
                 TL_TRY(tl_idx_default_labels(path, &b));
-            TL_TRY(tl_read_idx(path, b, &ds));
+            if (block)
+                TL_TRY(tlp_read_idx_block(path, b, part, parts, total, &ds));
+            else
+                TL_TRY(tl_read_idx(path, b, &ds));
         }
         break;
     }
@@ -463,6 +514,7 @@ tl_status tlp_dataset_load(const char *spec, const tl_load_opts *opts, bool targ
         break;
     }
     TL_CHECK(ds != NULL, TL_ERR_INVALID_ARG, "%s: unknown format %d", spec, (int)fmt);
+    if (!(block && (fmt == TL_FORMAT_NPY || fmt == TL_FORMAT_IDX))) *total = tl_dataset_rows(ds);
     if (targets && fmt == TL_FORMAT_IDX) TL_TRY(tlp_labels_to_targets(ds));
     TL_TRY(tl_dataset_set_name(ds, sp.is_stdin && !sp.rest ? "<stdin>" : spec));
     TL_TRY(tl_dataset_check_finite(ds));

@@ -22,6 +22,7 @@ struct tl_dist {
     int rank, size;
     bool inited; /* this tl_dist called MPI_Init (and so calls MPI_Finalize) */
     tl_nn_comm comm;
+    tl_comm kcomm;
 };
 
 int tl_dist_launched(void) {
@@ -41,6 +42,7 @@ int tl_dist_rank(const tl_dist *d) { return d ? d->rank : 0; }
 int tl_dist_size(const tl_dist *d) { return d ? d->size : 1; }
 
 const tl_nn_comm *tl_dist_comm(tl_dist *d) { return d ? &d->comm : NULL; }
+const tl_comm *tl_dist_kcomm(tl_dist *d) { return d ? &d->kcomm : NULL; }
 
 #ifdef TL_HAVE_MPI
 
@@ -48,6 +50,15 @@ bool tl_dist_built(void) { return true; }
 
 static tl_status comm_allreduce(void *user, void *buf, size_t n, bool dbl) {
     return tl_dist_sum(user, buf, n, dbl);
+}
+static tl_status kcomm_sum(void *user, double *buf, size_t n) {
+    return tl_dist_sum(user, buf, n, true);
+}
+static tl_status kcomm_bcast(void *user, void *buf, size_t bytes, int root) {
+    return tl_dist_bcast(user, buf, bytes, root);
+}
+static tl_status kcomm_gather(void *user, const void *mine, void *all, const size_t *bytes) {
+    return tl_dist_gather(user, mine, all, bytes);
 }
 
 tl_status tl_dist_init(tl_dist **out) {
@@ -70,6 +81,7 @@ tl_status tl_dist_init(tl_dist **out) {
     d->comm.size = d->size;
     d->comm.allreduce = comm_allreduce;
     d->comm.user = d;
+    d->kcomm = (tl_comm){d->rank, d->size, kcomm_sum, kcomm_bcast, kcomm_gather, d};
     *out = d;
     d = NULL;
 done:
@@ -124,6 +136,30 @@ tl_status tl_dist_bcast(tl_dist *d, void *buf, size_t bytes, int root) {
     return TL_OK;
 }
 
+tl_status tl_dist_gather(tl_dist *d, const void *mine, void *all, const size_t *bytes) {
+    tl_status st = TL_OK;
+    int *cnt = NULL, *off = NULL;
+    TL_CHECK(d && all && bytes, TL_ERR_INVALID_ARG, "dist_gather: NULL argument");
+    TL_ALLOC(cnt, (size_t)d->size);
+    TL_ALLOC(off, (size_t)d->size);
+    size_t at = 0;
+    for (int r = 0; r < d->size; r++) {
+        TL_CHECK(bytes[r] <= (size_t)INT_MAX && at <= (size_t)INT_MAX, TL_ERR_UNSUPPORTED,
+                 "dist_gather: %zu bytes from process %d at offset %zu: MPI_Allgatherv counts "
+                 "are int (at most %d)", bytes[r], r, at, INT_MAX);
+        cnt[r] = (int)bytes[r];
+        off[r] = (int)at;
+        at += bytes[r];
+    }
+    TL_CHECK(MPI_Allgatherv(mine, cnt[d->rank], MPI_BYTE, all,
+                            cnt, off, MPI_BYTE, MPI_COMM_WORLD) == MPI_SUCCESS,
+             TL_ERR_IO, "MPI_Allgatherv of %zu bytes failed", at);
+done:
+    tl_free(cnt);
+    tl_free(off);
+    return st;
+}
+
 tl_status tl_dist_barrier(tl_dist *d) {
     (void)d;
     return MPI_Barrier(MPI_COMM_WORLD) == MPI_SUCCESS ? TL_OK
@@ -159,6 +195,10 @@ tl_status tl_dist_max(tl_dist *d, double *buf, size_t n) {
 }
 tl_status tl_dist_bcast(tl_dist *d, void *buf, size_t bytes, int root) {
     (void)d, (void)buf, (void)bytes, (void)root;
+    return without();
+}
+tl_status tl_dist_gather(tl_dist *d, const void *mine, void *all, const size_t *bytes) {
+    (void)d, (void)mine, (void)all, (void)bytes;
     return without();
 }
 tl_status tl_dist_barrier(tl_dist *d) {

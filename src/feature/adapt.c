@@ -214,18 +214,45 @@ done:
     return st;
 }
 
+/* What a fit on rows held by several processes supports, in words: the MMD family (whose
+ * matrices are sums over rows) with a fixed BDA balance, primal or through a low-rank map. */
+static tl_status check_split(const tl_adapt_params *p, size_t d, size_t n, int procs) {
+    const char *mn = tl_adapt_method_name(p->method);
+    if (!is_mmd(p->method))
+        return tl_fail(TL_ERR_UNSUPPORTED,
+                       "%s on %d processes: only tca, jda and bda run on rows split over "
+                       "processes", mn, procs);
+    if (p->method == TL_ADAPT_BDA && p->mu < 0)
+        return tl_fail(TL_ERR_UNSUPPORTED,
+                       "bda on %d processes: give mu (estimating it is not distributed)", procs);
+    if (p->form != TL_ADAPT_KERNEL) return TL_OK;
+    bool linear = p->kernel.type == TL_KERNEL_LINEAR;
+    bool exact = linear ? n < d
+                        : p->lowrank == TL_LOWRANK_NONE ||
+                              (p->lowrank == TL_LOWRANK_AUTO && n <= p->exact_max);
+    if (exact)
+        return tl_fail(TL_ERR_UNSUPPORTED,
+                       "%s on %d processes: the exact kernel form needs every one of the %zu rows "
+                       "on each process; use a low-rank map (lowrank nystrom or rff)", mn, procs,
+                       n);
+    return TL_OK;
+}
+
 tl_status tl_adapt_fit(const tl_adapt_params *p, tl_mat Xs, const int *ys, tl_mat Xt,
                        const int *yt, tl_adapter **out) {
     tl_status st = TL_OK;
     tl_adapter *a = NULL;
     tl_mat Fs = {0, 0, 0, NULL}, Ft = {0, 0, 0, NULL};
+    tli_job job = {0};
     tli_thread_scope scope = tli_threads_enter(p ? p->ctx : NULL);
     TL_CHECK(p && out, TL_ERR_INVALID_ARG, "adapt_fit: NULL parameters or output");
     *out = NULL;
     TL_TRY(check_input(Xs, "source", Xs.cols));
     TL_TRY(check_input(Xt, "target", Xs.cols));
-    TL_TRY(tl_adapt_params_check(p, Xs.cols, Xs.rows + Xt.rows));
+    TL_TRY(tli_job_start(&job, p->comm, Xs.rows, Xt.rows));
+    TL_TRY(tl_adapt_params_check(p, Xs.cols, job.Ns + job.Nt));
     const char *mn = tl_adapt_method_name(p->method);
+    if (tli_job_split(&job)) TL_TRY(check_split(p, Xs.cols, job.Ns + job.Nt, job.c->size));
     if (p->method == TL_ADAPT_JDA || p->method == TL_ADAPT_BDA)
         TL_CHECK(ys, TL_ERR_LABEL, "%s: source labels are required", mn);
     if (p->method == TL_ADAPT_AUGMENT)
@@ -237,6 +264,7 @@ tl_status tl_adapt_fit(const tl_adapt_params *p, tl_mat Xs, const int *ys, tl_ma
                  Xt.rows);
     TL_TRY(adapter_new(2, &a));
     a->p = *p;
+    a->job = job;
     a->d_in = Xs.cols;
     a->d_feat = Xs.cols;
     a->l2_out = p->l2_embed;
@@ -271,9 +299,13 @@ tl_status tl_adapt_fit(const tl_adapt_params *p, tl_mat Xs, const int *ys, tl_ma
         break;
     }
     a->p.ctx = NULL;
+    a->p.comm = NULL;
+    memset(&a->job, 0, sizeof a->job);
     *out = a;
     a = NULL;
 done:
+    if (a) memset(&a->job, 0, sizeof a->job); /* job's own arrays, freed below */
+    tli_job_end(&job);
     tli_threads_leave(scope);
     if (p && p->form == TL_ADAPT_KERNEL) {
         tl_mat_free(&Fs);

@@ -12,6 +12,7 @@
 #ifndef TL_FEATURE_INTERNAL_H
 #define TL_FEATURE_INTERNAL_H
 
+#include "internal/blocks.h"
 #include "internal/check.h"
 #include "tl/feature.h"
 
@@ -45,6 +46,7 @@ struct tl_adapter {
     int *pseudo;       /* (n_pseudo) */
     size_t n_pseudo;
     double mu_used;    /* BDA: the balance of the last iteration */
+    tli_job job;       /* during fit only: the processes and this one's blocks */
 };
 
 /* Method fits on the (feature-mapped) source Fs (ns, p) and target Ft (nt, p): fill a's stage 2

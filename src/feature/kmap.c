@@ -25,7 +25,10 @@
  * batches whose distance updates are one GEMM each (see kmeanspp), over a uniform pool of at most
  * 4m rows of the pooled data: spread-out landmarks approximate K better than a uniform subset,
  * and the pool keeps the seeding cost O(m * 4m * d) independent of n.
- * An RBF/POLY gamma <= 0 is resolved here (median heuristic over the pool / 1/d) and stored. */
+ * An RBF/POLY gamma <= 0 is resolved here (median heuristic over the pool / 1/d) and stored.
+ * Rows held by several processes (a->job, blocks.c): the pool is drawn from the seed over the
+ * global row numbers and assembled from the processes' blocks, so every process seeds the same
+ * landmarks as one process holding every row; Phi^T Phi is summed over the blocks. */
 #include <math.h>
 #include <string.h>
 
@@ -34,17 +37,6 @@
 #define TLF_NYS_RTOL 1e-8   /* Nystrom: drop K_LL eigenvalues below this fraction of the largest */
 #define TLF_POOL_FACTOR 4   /* k-means++ candidate pool: at most this many x landmarks rows */
 #define TLF_KBLOCK 1024     /* rows of k(x, L) computed at once */
-
-/* Row i of the pooled [Xs; Xt]. */
-static const double *pooled_row(tl_mat Xs, tl_mat Xt, size_t i) {
-    return i < Xs.rows ? &TL_AT(Xs, i, 0) : &TL_AT(Xt, i - Xs.rows, 0);
-}
-
-/* P (np, d) = the pooled rows idx[0..np). */
-static void gather(tl_mat Xs, tl_mat Xt, const size_t *idx, size_t np, tl_mat P) {
-    for (size_t i = 0; i < np; i++)
-        memcpy(&TL_AT(P, i, 0), pooled_row(Xs, Xt, idx[i]), P.cols * sizeof(double));
-}
 
 /* Next D^2 draw: an untaken row with probability proportional to mind (a uniform untaken row
  * when every untaken row coincides with a chosen one); marks it taken. */
@@ -142,7 +134,7 @@ tl_status tlf_kmap_fit(tl_adapter *a, tl_mat Xs, tl_mat Xt) {
     double *w = NULL;
     tl_mat P = {0, 0, 0, NULL}, K = {0, 0, 0, NULL}, U = {0, 0, 0, NULL};
     const tl_adapt_params *p = &a->p;
-    size_t n = Xs.rows + Xt.rows, d = Xs.cols;
+    size_t n = a->job.Ns + a->job.Nt, d = Xs.cols; /* every process's rows */
     tl_rng rng;
     tl_rng_seed(&rng, p->seed);
     a->kern = p->kernel;
@@ -172,7 +164,7 @@ tl_status tlf_kmap_fit(tl_adapter *a, tl_mat Xs, tl_mat Xt) {
         size_t ng = np < 2000 ? np : 2000; /* tl_kernel_median_gamma samples 2000 rows anyway */
         TL_CHECK(ng >= 2, TL_ERR_EMPTY, "kernel form: at least 2 samples are needed");
         TL_TRY(tl_mat_alloc(&P, ng, d));
-        gather(Xs, Xt, idx, ng, P);
+        TL_TRY(tli_job_pool(&a->job, Xs, Xt, idx, P));
         TL_TRY(tl_kernel_median_gamma(P, p->seed, &a->kern.gamma));
         tl_mat_free(&P);
         TL_CHECK(a->kern.gamma > 0 && isfinite(a->kern.gamma), TL_ERR_INVALID_ARG,
@@ -193,15 +185,17 @@ tl_status tlf_kmap_fit(tl_adapter *a, tl_mat Xs, tl_mat Xt) {
     }
     a->map = TLF_MAP_KERNEL;
     TL_TRY(tl_mat_alloc(&a->land, m, d));
-    if (exact) { /* every fitting sample, in the stacked order */
-        for (size_t i = 0; i < n; i++)
-            memcpy(&TL_AT(a->land, i, 0), pooled_row(Xs, Xt, i), d * sizeof(double));
+    if (exact) { /* every fitting sample, in the stacked order (one process: idx unused) */
+        TL_CHECK(!tli_job_split(&a->job), TL_ERR_UNSUPPORTED,
+                 "kernel form: the exact kernel needs every row on one process");
+        TL_TRY(tl_mat_copy(tl_mat_rows(a->land, 0, Xs.rows), Xs));
+        TL_TRY(tl_mat_copy(tl_mat_rows(a->land, Xs.rows, Xt.rows), Xt));
         a->d_feat = n;
         goto done;
     }
     /* Nystrom: k-means++ landmarks from the pool, then K_LL^{-1/2} restricted to its range */
     TL_TRY(tl_mat_alloc(&P, np, d));
-    gather(Xs, Xt, idx, np, P);
+    TL_TRY(tli_job_pool(&a->job, Xs, Xt, idx, P));
     TL_ALLOC(sel, m);
     TL_TRY(kmeanspp(P, m, &rng, sel));
     for (size_t i = 0; i < m; i++)
@@ -264,6 +258,7 @@ tl_status tlf_kmap_finish(tl_adapter *a, tl_mat Fs, tl_mat Ft) {
     TL_TRY(tl_mat_alloc(&S, r, r));
     TL_TRY(tl_syrk(TL_TRANS, 1.0, Fs, 0.0, S));
     TL_TRY(tl_syrk(TL_TRANS, 1.0, Ft, 1.0, S));
+    TL_TRY(tli_job_sum(&a->job, S.data, r * r, true));
     TL_TRY(tl_mat_alloc(&P, r, r));
     TL_TRY(tl_sym_pow(S, 0.5, 1e-14, P));
     TL_TRY(mul_rows(Fs, P));

@@ -92,9 +92,12 @@ done:
     return st;
 }
 
-/* Es (ns, q), Et (nt, q): the weighted e_j columns for this round; returns q. */
+/* Es (ns, q), Et (nt, q): the weighted e_j columns for this round, for this process's rows of the
+ * Ns source and Nt target rows; ns_c and nt_c (pseudo-labels) are the class sizes over every
+ * row. Returns q. */
 static size_t build_e(tl_adapt_method meth, double mu, size_t C, const int *ysi,
-                      const size_t *ns_c, const int *pti, tl_mat Es, tl_mat Et) {
+                      const size_t *ns_c, const int *pti, const double *nt_c, size_t Ns,
+                      size_t Nt, tl_mat Es, tl_mat Et) {
     size_t ns = Es.rows, nt = Et.rows;
     size_t q = pti ? C + 1 : 1;
     double w0 = meth == TL_ADAPT_TCA   ? 1.0
@@ -104,18 +107,13 @@ static size_t build_e(tl_adapt_method meth, double mu, size_t C, const int *ysi,
     double s0 = sqrt(w0), sc = sqrt(wc);
     tl_mat_fill(Es, 0.0);
     tl_mat_fill(Et, 0.0);
-    for (size_t i = 0; i < ns; i++) TL_AT(Es, i, 0) = s0 / (double)ns;
-    for (size_t i = 0; i < nt; i++) TL_AT(Et, i, 0) = -s0 / (double)nt;
+    for (size_t i = 0; i < ns; i++) TL_AT(Es, i, 0) = s0 / (double)Ns;
+    for (size_t i = 0; i < nt; i++) TL_AT(Et, i, 0) = -s0 / (double)Nt;
     if (!pti) return q;
     for (size_t i = 0; i < ns; i++) TL_AT(Es, i, 1 + (size_t)ysi[i]) = sc / (double)ns_c[ysi[i]];
-    /* target class sizes under the pseudo-labels; an empty class contributes its source part */
-    for (size_t c = 0; c < C; c++) {
-        size_t cnt = 0;
-        for (size_t i = 0; i < nt; i++) cnt += (size_t)pti[i] == c;
-        if (!cnt) continue;
-        for (size_t i = 0; i < nt; i++)
-            if ((size_t)pti[i] == c) TL_AT(Et, i, 1 + c) = -sc / (double)cnt;
-    }
+    /* an empty target class (under the pseudo-labels) contributes its source part */
+    for (size_t i = 0; i < nt; i++)
+        TL_AT(Et, i, 1 + (size_t)pti[i]) = -sc / nt_c[pti[i]];
     return q;
 }
 
@@ -124,14 +122,18 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
     const tl_adapt_params *p = &a->p;
     tl_adapt_method meth = p->method;
     const char *mn = tl_adapt_method_name(meth);
-    size_t ns = Fs.rows, nt = Ft.rows, n = ns + nt, pin = a->d_feat, k = p->dim;
+    size_t ns = Fs.rows, nt = Ft.rows, pin = a->d_feat, k = p->dim;
+    const tli_job *job = &a->job; /* Ns, Nt: every process's rows (blocks.c) */
+    bool split = tli_job_split(job);
+    size_t n = job->Ns + job->Nt;
     tl_mat S = {0, 0, 0, NULL}, Q = {0, 0, 0, NULL}, Gs = {0, 0, 0, NULL}, Gt = {0, 0, 0, NULL},
            R = {0, 0, 0, NULL}, Es = {0, 0, 0, NULL}, Et = {0, 0, 0, NULL},
            U = {0, 0, 0, NULL}, EE = {0, 0, 0, NULL}, V = {0, 0, 0, NULL}, Zs = {0, 0, 0, NULL},
            Zt = {0, 0, 0, NULL};
     tl_mat WR = {0, 0, 0, NULL}, UW = {0, 0, 0, NULL}, BW = {0, 0, 0, NULL};
-    double *mean = NULL, *w = NULL, *lamR = NULL;
-    int *classes = NULL, *ysi = NULL, *pred = NULL, *pti = NULL;
+    double *mean = NULL, *w = NULL, *lamR = NULL, *nt_c = NULL;
+    int *classes = NULL, *ysi = NULL, *pred = NULL, *pti = NULL, *ys_all = NULL;
+    tl_mat Zs_all = {0, 0, 0, NULL};
     size_t *ns_c = NULL, C = 0;
     tl_learner *lrn = NULL;
     bool iterate = meth != TL_ADAPT_TCA;
@@ -141,6 +143,9 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
     tl_mat Ws = Fs, Wt = Ft; /* the matrices the problem is solved on: (ns, r), (nt, r) */
     size_t r = pin;
     if (pin > n) {
+        TL_CHECK(!split, TL_ERR_UNSUPPORTED,
+                 "%s: %zu features for %zu rows on %d processes: fewer rows than features needs "
+                 "every row on one process", mn, pin, n, job->c->size);
         TL_TRY(tl_mat_alloc(&S, n, pin));
         TL_TRY(tl_mat_copy(tl_mat_rows(S, 0, ns), Fs));
         TL_TRY(tl_mat_copy(tl_mat_rows(S, ns, nt), Ft));
@@ -160,12 +165,24 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
     /* --- F^T H F: the centred scatter, fixed for every round --- */
     TL_ALLOC(mean, r);
     tlf_col_mean(Ws, Wt, mean);
+    if (split) { /* the global mean from the blocks' sums */
+        for (size_t j = 0; j < r; j++) mean[j] *= (double)(ns + nt);
+        TL_TRY(tli_job_sum(job, mean, r, true));
+        for (size_t j = 0; j < r; j++) mean[j] /= (double)n;
+    }
     TL_TRY(tl_mat_alloc(&R, r, r));
     TL_TRY(tlf_scatter(Ws, Wt, mean, R));
+    TL_TRY(tli_job_sum(job, R.data, r * r, true));
 
     /* --- labels as class indices --- */
+    const int *ys_fit = ys; /* every source row's label: the classes, the pseudo learner */
+    if (ys && split) {
+        TL_ALLOC(ys_all, job->Ns);
+        TL_TRY(tli_job_gather(job, job->rows_s, ys, sizeof *ys, ys_all));
+        ys_fit = ys_all;
+    }
     if (ys) {
-        TL_TRY(tl_labels_unique(ys, ns, &classes, &ns_c, &C));
+        TL_TRY(tl_labels_unique(ys_fit, job->Ns, &classes, &ns_c, &C));
         TL_ALLOC(ysi, ns);
         for (size_t i = 0; i < ns; i++) ysi[i] = (int)tl_labels_index(classes, C, ys[i]);
     }
@@ -181,6 +198,7 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
         TL_TRY(tl_mat_alloc(&Zt, nt, k));
         TL_ALLOC(pred, nt);
         TL_CALLOC(pti, nt); /* compared with the next round's labels */
+        TL_CALLOC(nt_c, C ? C : 1);
     }
     /* --- many rounds: R's eigenbasis once, then each round's pencil is diagonal + low rank
        (tl_eig_pencil_diag: Rayleigh-Ritz on a subspace ~half of r, verified; a round it
@@ -198,13 +216,19 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
     for (int t = 0; t < T; t++) {
         TL_TRY(tl_cancel_check(p->ctx, "%s round %d of %d", mn, t + 1, T));
         if (meth == TL_ADAPT_BDA) a->mu_used = mu;
-        size_t q = build_e(meth, mu, C, ysi, ns_c, have_pseudo ? pti : NULL,
-                           tl_mat_cols(Es, 0, qmax), tl_mat_cols(Et, 0, qmax));
+        if (have_pseudo) { /* target class sizes under the pseudo-labels, over every row */
+            memset(nt_c, 0, C * sizeof *nt_c);
+            for (size_t i = 0; i < nt; i++) nt_c[pti[i]] += 1.0;
+            TL_TRY(tli_job_sum(job, nt_c, C, true));
+        }
+        size_t q = build_e(meth, mu, C, ysi, ns_c, have_pseudo ? pti : NULL, nt_c, job->Ns,
+                           job->Nt, tl_mat_cols(Es, 0, qmax), tl_mat_cols(Et, 0, qmax));
         tl_mat Esq = tl_mat_cols(Es, 0, q), Etq = tl_mat_cols(Et, 0, q);
         tl_mat Uq = tl_mat_cols(U, 0, q), EEq = {q, q, EE.ld, EE.data};
         /* ||M||_F^2 = ||E^T E||_F^2 */
         TL_TRY(tl_syrk(TL_TRANS, 1.0, Esq, 0.0, EEq));
         TL_TRY(tl_syrk(TL_TRANS, 1.0, Etq, 1.0, EEq));
+        TL_TRY(tli_job_sum(job, EE.data, qmax * qmax, true)); /* columns >= q stay 0 */
         double fro = 0.0;
         for (size_t i = 0; i < q; i++)
             for (size_t j = 0; j < q; j++) fro += TL_AT(EEq, i, j) * TL_AT(EEq, i, j);
@@ -212,6 +236,7 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
         /* U = F^T E / sqrt(||M||_F), so that F^T M F + lambda I = lambda I + U U^T */
         TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, Ws, Esq, 0.0, Uq));
         TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, Wt, Etq, 1.0, Uq));
+        TL_TRY(tli_job_sum(job, U.data, r * qmax, true));
         if (fro > 0) {
             double sc = 1.0 / sqrt(fro);
             for (size_t i = 0; i < r; i++)
@@ -245,14 +270,19 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
         tl_learner_free(lrn);
         lrn = NULL;
         TL_TRY(tl_learner_create(&p->pseudo, &lrn));
-        TL_TRY(tl_learner_fit(lrn, tl_xmat_from_dense(Zs), ys, NULL));
+        if (split) { /* every process fits on the whole embedded source, labels its own rows */
+            tl_mat_free(&Zs_all);
+            TL_TRY(tli_job_gather_rows(job, Zs, &Zs_all));
+        }
+        TL_TRY(tl_learner_fit(lrn, tl_xmat_from_dense(split ? Zs_all : Zs), ys_fit, NULL));
         TL_TRY(tl_learner_predict(lrn, tl_xmat_from_dense(Zt), pred));
-        size_t changed = 0;
+        double changed = 0;
         for (size_t i = 0; i < nt; i++) {
             int c = (int)tl_labels_index(classes, C, pred[i]);
             changed += c != pti[i];
             pti[i] = c;
         }
+        TL_TRY(tli_job_sum(job, &changed, 1, true));
         double mu_prev = mu;
         if (meth == TL_ADAPT_BDA && p->mu < 0 && t + 1 < T)
             TL_TRY(estimate_mu(Zs, ysi, Zt, pti, C, p->seed, &mu));
@@ -311,5 +341,8 @@ done:
     tl_free(pred);
     tl_free(pti);
     tl_free(ns_c);
+    tl_free(nt_c);
+    tl_free(ys_all);
+    tl_mat_free(&Zs_all);
     return st;
 }

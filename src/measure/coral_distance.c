@@ -72,24 +72,49 @@ done:
 }
 
 tl_status tl_coral_distance(tl_xmat Xs, tl_xmat Xt, double *out) {
+    return tl_coral_distance_comm(NULL, Xs, Xt, out);
+}
+
+/* mean (d) := the global column mean from this process's local mean of nl rows (n in all). */
+static tl_status job_mean(const tli_job *j, double *mean, size_t d, size_t nl, size_t n) {
+    if (!tli_job_split(j)) return TL_OK;
+    for (size_t c = 0; c < d; c++) mean[c] *= (double)nl;
+    tl_status st = tli_job_sum(j, mean, d, true);
+    for (size_t c = 0; c < d; c++) mean[c] /= (double)n;
+    return st;
+}
+
+tl_status tl_coral_distance_comm(const tl_comm *comm, tl_xmat Xs, tl_xmat Xt, double *out) {
     tl_status st = TL_OK;
     double *ms = NULL, *mt = NULL, *ba = NULL, *bb = NULL, *g = NULL;
     tl_mat C = {0, 0, 0, NULL};
+    tli_job job = {0};
     TL_CHECK(out, TL_ERR_INVALID_ARG, "coral distance: output is NULL");
     *out = NAN;
-    TL_TRY(tlm_check_pair(Xs, Xt, 2, "coral distance"));
-    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), d = tl_xmat_cols(Xs);
+    /* one process: each domain's 2 rows checked here; several: over every process's rows below */
+    TL_TRY(tlm_check_pair(Xs, Xt, comm && comm->size > 1 ? 1 : 2, "coral distance"));
+    TL_TRY(tli_job_start(&job, comm, tl_xmat_rows(Xs), tl_xmat_rows(Xt)));
+    size_t ns = job.Ns, nt = job.Nt, d = tl_xmat_cols(Xs); /* every process's rows */
+    TL_CHECK(ns >= 2 && nt >= 2, TL_ERR_EMPTY,
+             "coral distance: each domain needs at least 2 samples (source %zu, target %zu)", ns,
+             nt);
     TL_ALLOC(ms, d);
     TL_ALLOC(mt, d);
     TL_TRY(col_mean(Xs, ms));
     TL_TRY(col_mean(Xt, mt));
+    TL_TRY(job_mean(&job, ms, d, tl_xmat_rows(Xs), ns));
+    TL_TRY(job_mean(&job, mt, d, tl_xmat_rows(Xt), nt));
     double as = 1.0 / (double)(ns - 1), at = 1.0 / (double)(nt - 1), dist;
+    TL_CHECK(!tli_job_split(&job) || (d <= ns + nt && d <= TLM_CORAL_MAX_D), TL_ERR_UNSUPPORTED,
+             "coral distance on %d processes: %zu features for %zu rows needs the pairwise form, "
+             "which is not distributed", job.c ? job.c->size : 1, d, ns + nt);
     if (d <= ns + nt && d <= TLM_CORAL_MAX_D) {
         size_t blk = tlm_block_rows(d, TLM_CORAL_BLOCK_ELEMS, 4096);
         TL_ALLOC(ba, blk * d);
         TL_TRY(tl_mat_alloc(&C, d, d));
         TL_TRY(syrk_acc(Xs, ms, as, ba, blk, C));
         TL_TRY(syrk_acc(Xt, mt, -at, ba, blk, C));
+        TL_TRY(tli_job_sum(&job, C.data, d * d, true));
         double s = 0.0;
         for (size_t k = 0; k < d * d; k++) s += C.data[k] * C.data[k];
         dist = s;
@@ -113,5 +138,6 @@ done:
     tl_free(bb);
     tl_free(g);
     tl_mat_free(&C);
+    tli_job_end(&job);
     return st;
 }

@@ -19,7 +19,11 @@
  *    Z (n, D)): S_ss = ||Z^T a||^2 with Z^T A one GEMM per batch (or a CSR pass).
  * The observed statistic is recomputed by the same engine (identity assignment) so ties compare
  * like with like. For RBF between 8000 and rff_above samples the reported MMD is exact while the
- * p-value comes from RFF features (the n x n kernel would not fit). */
+ * p-value comes from RFF features (the n x n kernel would not fit).
+ * Rows held by several processes (p->comm, src/internal/blocks.h): the linear form and the RFF
+ * form are sums over rows (column sums, squared norms), summed over the processes; the median
+ * heuristic draws its rows from the global row numbers. The exact RBF sums (pairs of rows of
+ * different processes) and the permutations are not distributed. */
 #include <math.h>
 #include <string.h>
 
@@ -70,10 +74,11 @@ static double mmd_stat(double Sss, double Stt, double Sst, double ds, double dt,
 
 /* ---- linear kernel, closed form ---- */
 
-/* sum (d) of the rows of X and the sum of squared deviations from their mean. */
-static tl_status col_sums(tl_xmat X, double *sum, double *ssdev) {
+/* sum (d) of the rows of X and the sum of squared deviations from their mean; over the blocks of
+ * every process (n: their rows together; the deviations from the global mean). */
+static tl_status col_sums(const tli_job *job, tl_xmat X, size_t n, double *sum, double *ssdev) {
     tl_status st = TL_OK;
-    size_t n = tl_xmat_rows(X), d = tl_xmat_cols(X);
+    size_t nl = tl_xmat_rows(X), d = tl_xmat_cols(X);
     memset(sum, 0, d * sizeof *sum);
     double q = 0.0;
     if (X.sparse) {
@@ -82,23 +87,27 @@ static tl_status col_sums(tl_xmat X, double *sum, double *ssdev) {
             sum[c->indices[k]] += c->values[k];
             q += c->values[k] * c->values[k];
         }
+        TL_TRY(tli_job_sum(job, sum, d, true));
+        TL_TRY(tli_job_sum(job, &q, 1, true));
         double mm = 0.0;
         for (size_t j = 0; j < d; j++) mm += sum[j] * sum[j];
         *ssdev = q - mm / (double)n;
         if (*ssdev < 0) *ssdev = 0;
         goto done;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < nl; i++) {
         const double *r = X.dense.data + i * X.dense.ld;
-        for (size_t j = 0; j < d; j++) sum[j] += r[j];
+        for (size_t c = 0; c < d; c++) sum[c] += r[c];
     }
-    for (size_t i = 0; i < n; i++) { /* two passes: no cancellation */
+    TL_TRY(tli_job_sum(job, sum, d, true));
+    for (size_t i = 0; i < nl; i++) { /* two passes: no cancellation */
         const double *r = X.dense.data + i * X.dense.ld;
-        for (size_t j = 0; j < d; j++) {
-            double e = r[j] - sum[j] / (double)n;
+        for (size_t c = 0; c < d; c++) {
+            double e = r[c] - sum[c] / (double)n;
             q += e * e;
         }
     }
+    TL_TRY(tli_job_sum(job, &q, 1, true));
     *ssdev = q;
 done:
     return st;
@@ -106,15 +115,16 @@ done:
 
 /* ||ms - mt||^2, plus for the U-statistic - tr(cov_s)/ns - tr(cov_t)/nt (unbiased covariances),
  * which is the U-statistic rearranged to avoid cancellation. */
-static tl_status mmd_linear(tl_xmat Xs, tl_xmat Xt, bool unbiased, double *out) {
+static tl_status mmd_linear(const tli_job *job, tl_xmat Xs, tl_xmat Xt, bool unbiased,
+                            double *out) {
     tl_status st = TL_OK;
     double *ss = NULL, *stt = NULL;
-    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), d = tl_xmat_cols(Xs);
+    size_t ns = job->Ns, nt = job->Nt, d = tl_xmat_cols(Xs);
     double qs, qt;
     TL_ALLOC(ss, d);
     TL_ALLOC(stt, d);
-    TL_TRY(col_sums(Xs, ss, &qs));
-    TL_TRY(col_sums(Xt, stt, &qt));
+    TL_TRY(col_sums(job, Xs, ns, ss, &qs));
+    TL_TRY(col_sums(job, Xt, nt, stt, &qt));
     double m = 0.0;
     for (size_t j = 0; j < d; j++) {
         double e = ss[j] / (double)ns - stt[j] / (double)nt;
@@ -223,8 +233,8 @@ static double dot(const double *a, const double *b, size_t n) {
     return s;
 }
 
-static tl_status mmd_rff(const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt, size_t D, uint64_t seed,
-                         bool unbiased, double *out) {
+static tl_status mmd_rff(const tli_job *j, const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt, size_t D,
+                         uint64_t seed, bool unbiased, double *out) {
     tl_status st = TL_OK;
     double *us = NULL, *ut = NULL;
     rff r;
@@ -234,8 +244,12 @@ static tl_status mmd_rff(const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt, size_t D, 
     double qs, qt;
     TL_TRY(rff_sums(&r, Xs, us, &qs));
     TL_TRY(rff_sums(&r, Xt, ut, &qt));
-    *out = mmd_stat(dot(us, us, r.D), dot(ut, ut, r.D), dot(us, ut, r.D), qs, qt,
-                    tl_xmat_rows(Xs), tl_xmat_rows(Xt), unbiased);
+    TL_TRY(tli_job_sum(j, us, r.D, true));
+    TL_TRY(tli_job_sum(j, ut, r.D, true));
+    TL_TRY(tli_job_sum(j, &qs, 1, true));
+    TL_TRY(tli_job_sum(j, &qt, 1, true));
+    *out = mmd_stat(dot(us, us, r.D), dot(ut, ut, r.D), dot(us, ut, r.D), qs, qt, j->Ns, j->Nt,
+                    unbiased);
 done:
     rff_free(&r);
     tl_free(us);
@@ -479,19 +493,21 @@ done:
 
 tl_status tl_mmd(const tl_mmd_params *p, tl_xmat Xs, tl_xmat Xt, tl_mmd_result *out) {
     tl_status st = TL_OK;
+    tli_job job = {0};
     TL_CHECK(out, TL_ERR_INVALID_ARG, "mmd: result pointer is NULL");
     out->mmd2 = NAN;
     out->p_value = NAN;
     out->gamma = 0.0;
     TL_TRY(check_params(p));
     TL_TRY(tlm_check_pair(Xs, Xt, p->unbiased ? 2 : 1, p->unbiased ? "mmd (unbiased)" : "mmd"));
-    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), n = ns + nt;
+    TL_TRY(tli_job_start(&job, p->comm, tl_xmat_rows(Xs), tl_xmat_rows(Xt)));
+    size_t ns = job.Ns, nt = job.Nt, n = ns + nt; /* every process's rows */
     tlm_kspec ks;
     memset(&ks, 0, sizeof ks);
     ks.k = tl_kernel_default(p->kernel);
     if (p->kernel == TL_KERNEL_RBF) {
         double g = p->gamma;
-        if (g <= 0.0) TL_TRY(tlm_pooled_median_gamma(Xs, Xt, p->seed, &g));
+        if (g <= 0.0) TL_TRY(tlm_pooled_median_gamma_job(&job, Xs, Xt, p->seed, &g));
         ks.k.gamma = g;
         out->gamma = g;
         if (p->n_bandwidths > 1) {
@@ -502,6 +518,15 @@ tl_status tl_mmd(const tl_mmd_params *p, tl_xmat Xs, tl_xmat Xt, tl_mmd_result *
     }
     bool use_rff = p->kernel == TL_KERNEL_RBF && p->rff_above > 0 && n > p->rff_above;
     double obs = NAN, pv = NAN;
+    if (tli_job_split(&job)) {
+        TL_CHECK(p->permutations == 0, TL_ERR_UNSUPPORTED,
+                 "mmd on %d processes: no permutation p-value (it permutes rows across them)",
+                 job.c->size);
+        TL_CHECK(p->kernel == TL_KERNEL_LINEAR || use_rff, TL_ERR_UNSUPPORTED,
+                 "mmd on %d processes: the RBF kernel is summed through random Fourier features, "
+                 "used above rff_above = %zu rows (these are %zu: lower rff_above)",
+                 job.c->size, p->rff_above, n);
+    }
     if (p->permutations > 0) {
         if (p->kernel == TL_KERNEL_RBF && n <= TLM_PERM_FULL_K && !use_rff)
             TL_TRY(perm_full_kernel(&ks, Xs, Xt, p, &obs, &pv));
@@ -510,13 +535,13 @@ tl_status tl_mmd(const tl_mmd_params *p, tl_xmat Xs, tl_xmat Xt, tl_mmd_result *
         out->p_value = pv;
     }
     if (p->kernel == TL_KERNEL_LINEAR) {
-        TL_TRY(mmd_linear(Xs, Xt, p->unbiased, &out->mmd2));
+        TL_TRY(mmd_linear(&job, Xs, Xt, p->unbiased, &out->mmd2));
     } else if (use_rff) {
         /* same features (same seed) as the permutation engine: reuse its observed value */
         if (p->permutations > 0)
             out->mmd2 = obs;
         else
-            TL_TRY(mmd_rff(&ks, Xs, Xt, p->rff_features, p->seed, p->unbiased, &out->mmd2));
+            TL_TRY(mmd_rff(&job, &ks, Xs, Xt, p->rff_features, p->seed, p->unbiased, &out->mmd2));
     } else if (p->permutations > 0 && n <= TLM_PERM_FULL_K) {
         out->mmd2 = obs; /* exact, from the pooled kernel */
     } else {
@@ -527,5 +552,6 @@ tl_status tl_mmd(const tl_mmd_params *p, tl_xmat Xs, tl_xmat Xt, tl_mmd_result *
         out->mmd2 = mmd_stat(Sss, Stt, Sst, (double)ns, (double)nt, ns, nt, p->unbiased);
     }
 done:
+    tli_job_end(&job);
     return st;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "internal/blocks.h"
 #include "internal/check.h"
 #include "tl/data.h"
 #include "tl/linalg.h"
@@ -54,6 +55,10 @@ void tlm_pooled_free(tlm_pooled *p);
  * more than 2000 rows (or a 2000-row dense sample would exceed 64 MB), a seeded uniform sample of
  * the pooled rows is used. Xt may be a 0-row matrix (then only Xs). */
 tl_status tlm_pooled_median_gamma(tl_xmat Xs, tl_xmat Xt, uint64_t seed, double *gamma);
+/* The same over the blocks of several processes (j: src/internal/blocks.h): the same rows drawn
+ * from the global row numbers, each filled by the process holding it. */
+tl_status tlm_pooled_median_gamma_job(const tli_job *j, tl_xmat Xs, tl_xmat Xt, uint64_t seed,
+                                      double *gamma);
 
 /* K (nA, nB) = kernel between dense blocks A (nA, d) and B (nB, d). A and B the same view gives an
  * exact diagonal (self-similarity 1 for RBF). */

@@ -145,10 +145,17 @@ done:
 }
 
 tl_status tlm_pooled_median_gamma(tl_xmat Xs, tl_xmat Xt, uint64_t seed, double *gamma) {
+    tli_job one = {NULL, tl_xmat_rows(Xs), tl_xmat_rows(Xt), 0, 0, NULL, NULL};
+    return tlm_pooled_median_gamma_job(&one, Xs, Xt, seed, gamma);
+}
+
+tl_status tlm_pooled_median_gamma_job(const tli_job *job, tl_xmat Xs, tl_xmat Xt, uint64_t seed,
+                                      double *gamma) {
     tl_status st = TL_OK;
     size_t *idx = NULL;
     double *buf = NULL;
-    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), d = tl_xmat_cols(Xs), n = ns + nt;
+    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), d = tl_xmat_cols(Xs);
+    size_t n = job->Ns + job->Nt;
     size_t s = tlm_block_rows(d, TLM_MEDIAN_ELEMS, TLM_MEDIAN_ROWS);
     if (s < 2) s = 2;
     if (s > n) s = n;
@@ -177,10 +184,14 @@ tl_status tlm_pooled_median_gamma(tl_xmat Xs, tl_xmat Xt, uint64_t seed, double 
     TL_ALLOC(buf, cells);
     tl_mat S = tl_mat_view(buf, s, d);
     for (size_t i = 0; i < s; i++) {
-        size_t r = idx[i];
-        tl_xmat X = r < ns ? Xs : Xt;
-        TL_TRY(tl_xmat_rows_dense(X, r < ns ? r : r - ns, 1, tl_mat_rows(S, i, 1)));
+        bool tg;
+        size_t r;
+        if (tli_job_local(job, idx[i], ns, nt, &tg, &r))
+            TL_TRY(tl_xmat_rows_dense(tg ? Xt : Xs, r, 1, tl_mat_rows(S, i, 1)));
+        else /* another process's row: it adds it, this one zeros */
+            memset(&TL_AT(S, i, 0), 0, d * sizeof(double));
     }
+    TL_TRY(tli_job_sum(job, buf, cells, false)); /* exact: one term per row */
     TL_TRY(tl_kernel_median_gamma(S, seed, gamma));
 done:
     tl_free(idx);

@@ -219,13 +219,7 @@ done:
 }
 
 void tl_nn_shard(size_t n, int rank, int size, size_t *lo, size_t *hi) {
-    if (size < 1) size = 1;
-    if (rank < 0) rank = 0;
-    if (rank >= size) rank = size - 1;
-    /* floor(n r / size) without overflow for any n below 2^64 / size */
-    const size_t P = (size_t)size, R = (size_t)rank;
-    *lo = n / P * R + n % P * R / P;
-    *hi = n / P * (R + 1) + n % P * (R + 1) / P;
+    tl_block_range(n, rank, size, lo, hi);
 }
 
 /* A NaN or infinite loss at step s (0-based) of epoch ep: the model gets back the last good

@@ -253,3 +253,14 @@ const tl_method tlx_m_augment = {"augment",
                                  NULL,
                                  0,
                                  &feat_ops};
+
+tl_status tl_adapt_params_from(const tl_params *p, size_t n_features, size_t n_samples,
+                               uint64_t seed, const tl_ctx *ctx, tl_adapt_params *out) {
+    const tl_method *m = p && out ? tl_params_method(p) : NULL;
+    if (!m || m->ops != &feat_ops)
+        return tl_fail(TL_ERR_INVALID_ARG, "adapt_params_from: %s is not a feature method",
+                       m ? m->name : "(null)");
+    *out = adapt_params(p, seed, ctx);
+    fit_default_dim(p, out, n_features, n_samples);
+    return TL_OK;
+}

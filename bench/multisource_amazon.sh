@@ -11,8 +11,14 @@
 #
 #   sh bench/multisource_amazon.sh [METHOD]     default kliep (tl weight)
 #
+# Speed: the pool combination beside a numpy/scikit-learn version of the same method
+# (bench/ref_multisource_amazon.py: KLIEP on the stacked sources, weighted LinearSVC), both on
+# the three _train files stacked, alternating, best of MS_REPS (2) rounds per target: libtl's
+# time is its report's (method + learner: total less baseline and guard, run with --no-guard),
+# numpy's the same span, the files' reading excluded on both sides. MS_REF=0 skips it.
+#
 # Output: bench/out/multisource_amazon.md. Environment: TL_BIN (build/tl), TL_DATA
-# (../shared/data), PY (/usr/bin/python3), BENCH_THREADS (1).
+# (../shared/data), PY (/usr/bin/python3), BENCH_THREADS (1), MS_REF (1), MS_REPS (2).
 set -eu
 cd "$(dirname "$0")/.."
 TL=${TL_BIN:-build/tl}
@@ -41,6 +47,17 @@ for t in books dvd electronics kitchen; do
     cat $files >"$TMP/pooled.svmlight"
     j=$("$TL" baseline $L --source "$TMP/pooled.svmlight" --target "$A/${t}_test.svmlight")
     printf '{"target": "%s", "combine": "pooled-no-adaptation", "report": %s}\n' "$t" "$j" >>"$OUT"
+    if [ "${MS_REF:-1}" = 1 ]; then
+        r=1
+        while [ "$r" -le "${MS_REPS:-2}" ]; do
+            j=$("$TL" weight --method "$M" $L --no-guard --source "$TMP/pooled.svmlight" \
+                --target "$A/${t}_train.svmlight" --target-test "$A/${t}_test.svmlight")
+            printf '{"target": "%s", "combine": "speed-libtl", "report": %s}\n' "$t" "$j" >>"$OUT"
+            j=$("$PY" bench/ref_multisource_amazon.py "$A" "$t")
+            printf '{"target": "%s", "combine": "speed-numpy", "report": %s}\n' "$t" "$j" >>"$OUT"
+            r=$((r + 1))
+        done
+    fi
 done
 $PY - "$OUT" "$M" "$THREADS" <<'PYEOF' | tee bench/out/multisource_amazon.md
 import json, os, sys
@@ -74,6 +91,32 @@ m = {k: sum(v) / len(v) for k, v in means.items()}
 print("| **mean** | **%.2f** | **%.2f** | **%.2f** | **%.2f** | **%.2f** | **%.2f** | |" % (
     m["single0"], m["single"], m["nopool"], m["weighted"], m["vote"], m["pool"]))
 print()
+sp = [r for r in rows if r["combine"].startswith("speed-")]
+if sp:
+    print()
+    print("Speed of the pool combination (%s on the three sources stacked, then the weighted svm), "
+          "beside bench/ref_multisource_amazon.py, best of the rounds, seconds:" % M)
+    print()
+    print("| target | libtl accuracy | numpy accuracy | libtl s | numpy s | numpy / libtl |")
+    print("|---|---|---|---|---|---|")
+    ratios = []
+    for t in ("books", "dvd", "electronics", "kitchen"):
+        lt = [r["report"] for r in sp if r["target"] == t and r["combine"] == "speed-libtl"]
+        nt = [r["report"] for r in sp if r["target"] == t and r["combine"] == "speed-numpy"]
+        if not lt or not nt:
+            continue
+        ls = min(x["total_seconds"] - x["baseline_seconds"] - (x["guard_seconds"] or 0) for x in lt)
+        ns = min(x["seconds"] for x in nt)
+        ratios.append(ns / ls)
+        print("| %s | %.2f | %.2f | %.2f | %.2f | %.2f |" % (t, 100 * lt[0]["accuracy"],
+              100 * nt[0]["accuracy"], ls, ns, ns / ls))
+    if ratios:
+        g = 1.0
+        for x in ratios:
+            g *= x
+        print()
+        print("- numpy / libtl, geometric mean over the targets: %.2f" % g ** (1 / len(ratios)))
+    print()
 for k in ("weighted", "vote", "pool"):
     print("- %s: mean %.2f (MDAN 79.2 asked: %s); above pooled-without-adaptation on %d of 4 targets "
           "(>= 3 asked); >= the best single source on %d of 4" % (

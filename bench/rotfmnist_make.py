@@ -11,7 +11,9 @@ X.labels.npy):
   target_test.npy     held-out target rows, angles in [55, 60) (scored)
   inverted.npy, blurred.npy, noise.npy   distractor domains for --pool: other shifts (inverted
                       0-5 degree images, Gaussian-blurred 30 degree images, salt-and-pepper)
-Usage: rotfmnist_make.py OUTDIR [n_src n_inter n_steps n_tgt]   (defaults 5000 42000 21 3000)
+Usage: rotfmnist_make.py OUTDIR [n_src n_inter n_steps n_tgt [seed]]
+       (defaults 5000 42000 21 3000 0; another seed draws other images, angles and distractors:
+       a fresh copy for checking settings chosen on seed 0, such as the path's hop cost)
 Why a script: the rotation is scipy.ndimage.rotate (bilinear); the data set ships only upright
 images."""
 import gzip, os, sys
@@ -42,11 +44,12 @@ def save(out, name, X, y):
 def main():
     out = sys.argv[1]
     n_src, n_int, n_steps, n_tgt = (int(v) for v in (sys.argv[2:6] or [5000, 42000, 21, 3000]))
+    seed = int(sys.argv[6]) if len(sys.argv) > 6 else 0
     os.makedirs(out, exist_ok=True)
     X = np.concatenate([idx(f"{D}/train-images-idx3-ubyte.gz"), idx(f"{D}/t10k-images-idx3-ubyte.gz")])
     y = np.concatenate([idx(f"{D}/train-labels-idx1-ubyte.gz"), idx(f"{D}/t10k-labels-idx1-ubyte.gz")])
     X = X.astype(np.float32) / 255.0
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     n_dis = 1000
     need = n_src + n_int + 2 * n_tgt + 3 * n_dis
     p = rng.permutation(len(X))[:need]

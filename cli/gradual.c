@@ -3,7 +3,9 @@
  * the order given, or a path chosen from the pool by domain distances, printed), to the target,
  * beside source-only and direct self-training (tl_gradual_run); with --method, that feature
  * mapping fitted hop by hop instead, beside its direct transfer. Arguments after --via or --pool
- * are further intermediates, in order, so a long chain needs no repeated option. Thin: loads,
+ * are further intermediates, in order, so a long chain needs no repeated option. --preprocess
+ * (with --preprocess-fit domain|source) is fitted as tl adapt fits it and saved with --save
+ * (the library's tl_gradual_run). Thin: loads,
  * builds the task, calls the library, prints its report. */
 #include <string.h>
 
@@ -37,8 +39,7 @@ int cli_run_gradual(const cli_command *cmd, cli_args *a) {
         if (mrc) return mrc;
         g.method = mp;
     }
-    const char *no[] = {"save-mapping", "out-source", "out-target", "target-labelled",
-                        "preprocess"};
+    const char *no[] = {"save-mapping", "out-source", "out-target", "target-labelled"};
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
         if (cli_given(a, no[i]) && strcmp(cli_get(a, no[i]), "none") != 0)
             return cli_usage("--%s is not available with --%s", no[i], pool ? "pool" : "via");
@@ -51,6 +52,12 @@ int cli_run_gradual(const cli_command *cmd, cli_args *a) {
         !cli_get_double(a, "keep", 1e-9, 1, &keep) ||
         !cli_get_long(a, "path-rows", 0, 100000000, &rows))
         goto done;
+    const char *pre = cli_get(a, "preprocess"), *fit = cli_get(a, "preprocess-fit");
+    if ((st = tl_preprocess_parse(pre ? pre : "none", &o.preprocess)) != TL_OK) {
+        cli_fail_status(st, "--preprocess");
+        goto done;
+    }
+    o.preprocess_on_source = fit && strcmp(fit, "source") == 0;
     g.keep = keep;
     g.choose_path = pool;
     g.max_rows = (size_t)rows;

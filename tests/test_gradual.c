@@ -117,9 +117,11 @@ TEST(gradual_beats_direct) {
         tl_free(txt);
         tl_free(js);
     }
-    if (r && pl) { /* the pipeline is the final learner: the same labels, after a save too */
+    if (r && pl) { /* the pipeline is the final learner: the same labels, after a save too; it
+                      has two domains, the source and the target (1), as tl predict reads it */
         int pred[200], pred2[200];
-        CHECK_OK(tl_pipeline_predict(pl, 1 + NSTEP, f.test, pred));
+        CHECK(tl_pipeline_domains(pl) == 2);
+        CHECK_OK(tl_pipeline_predict(pl, 1, f.test, pred));
         CHECK(memcmp(pred, r->predictions, sizeof pred) == 0);
         char path[128];
         snprintf(path, sizeof path, "/tmp/tl_test_gradual_%d.tlm", (int)getpid());
@@ -127,7 +129,7 @@ TEST(gradual_beats_direct) {
         tl_pipeline *p2 = NULL;
         CHECK_OK(tl_pipeline_load(path, &p2));
         if (p2) {
-            CHECK_OK(tl_pipeline_predict(p2, 1 + NSTEP, f.test, pred2));
+            CHECK_OK(tl_pipeline_predict(p2, 1, f.test, pred2));
             CHECK(memcmp(pred, pred2, sizeof pred) == 0);
         }
         tl_pipeline_free(p2);
@@ -193,10 +195,24 @@ TEST(refusals) {
     CHECK_STATUS(tl_gradual_run(one, &o, &g, &r, NULL), TL_ERR_INVALID_ARG);
     CHECK_ERR_HAS("keep");
     g.keep = 0.9;
+    /* preprocessing is fitted (per domain, then on the source) before the walk, and the saved
+     * pipeline scales raw target rows as the walk did: its labels are the report's */
     tl_run_opts op = o;
     tl_preprocess_parse("zscore", &op.preprocess);
-    CHECK_STATUS(tl_gradual_run(one, &op, &g, &r, NULL), TL_ERR_INVALID_ARG);
-    CHECK_ERR_HAS("preprocessing");
+    for (int on_source = 0; on_source < 2; on_source++) {
+        op.preprocess_on_source = on_source;
+        tl_pipeline *pp = NULL;
+        CHECK_OK(tl_gradual_run(one, &op, &g, &r, &pp));
+        if (r && pp) {
+            int pred[200];
+            CHECK(r->n_eval == 200 && r->result.accuracy > 0.5);
+            CHECK_OK(tl_pipeline_predict(pp, 1, f.test, pred));
+            CHECK(memcmp(pred, r->predictions, sizeof pred) == 0);
+        }
+        tl_gradual_report_free(r);
+        r = NULL;
+        tl_pipeline_free(pp);
+    }
     /* a width mismatch names the domain */
     tl_dataset *wide = blob(40, 10, 30, 0, 3, false, "wide");
     tl_dataset *w1[1] = {wide};

@@ -352,7 +352,9 @@ tl_status tl_multi_report_json(const tl_multi_report *r, const char *command, ch
  * self-training (one step, source -> target). The guard: the source's feature correspondence to
  * the target and collapse of the final predictions (label entropy below half the source's) are
  * harmful (tl/guard.h); with labelled target rows, tl_guard_labelled on the final model. The
- * pipeline (when asked for) is the final learner, predicting raw rows of any domain. */
+ * run options' preprocessing is fitted as tl_transfer_run fits it (each domain on its own rows,
+ * or the source's for all with preprocess_on_source) before the walk. The pipeline (when asked
+ * for) is the scalers and the final learner, predicting raw rows of any domain. */
 /* How tl_gradual_run walks (tl_gradual_opts_default, then change what you need). */
 typedef struct {
     size_t struct_size; /* sizeof(tl_gradual_opts), set by tl_gradual_opts_default */

@@ -379,13 +379,16 @@ done:
     return st;
 }
 
-tl_status tl_gradual_run(const tl_task *task, const tl_run_opts *opts, const tl_gradual_opts *g,
-                         tl_gradual_report **out, tl_pipeline **pipeline) {
+/* The walk itself, on rows already preprocessed (tl_gradual_run, gradual_prep.c, prepares
+ * them). */
+tl_status tlx_gradual_walk(const tl_task *task, const tl_run_opts *opts, const tl_gradual_opts *g,
+                           tl_gradual_report **out, tl_pipeline **pipeline) {
     tl_status st = TL_OK;
     tl_gradual_report *r = NULL;
     tl_learner *l0 = NULL, *ld = NULL, *cur = NULL, *next = NULL;
     tl_report *hop = NULL;
     tl_pipeline *fin = NULL;
+    tl_task *ends = NULL;
     tl_dataset *hop_src = NULL, *owned = NULL;
     size_t *inter = NULL;
     int *pd = NULL, *lab_pred = NULL;
@@ -414,9 +417,8 @@ tl_status tl_gradual_run(const tl_task *task, const tl_run_opts *opts, const tl_
                  "gradual transfer: '%s' cannot map hop by hop (a feature mapping that runs on "
                  "unlabelled target rows can: coral, sa, jda, ...)", gm ? tl_method_name(gm) : "?");
     }
-    TL_CHECK(o.preprocess.nsteps == 0, TL_ERR_INVALID_ARG,
-             "gradual transfer applies no preprocessing: give every domain's rows on one scale "
-             "(preprocessing each domain on its own statistics would hide the shift it walks)");
+    TL_CHECK(o.preprocess.nsteps == 0, TL_ERR_STATE,
+             "gradual transfer: the rows reach the walk unprepared (internal)");
     long s = tl_task_find(task, TL_ROLE_SOURCE, 0), t = tl_task_find(task, TL_ROLE_TARGET, 0);
     TL_CHECK(s >= 0 && tl_task_data(task, (size_t)s), TL_ERR_EMPTY,
              "gradual transfer: the task has no source rows");
@@ -627,10 +629,14 @@ scored:
     if (pipeline && fin) {
         *pipeline = fin;
         fin = NULL;
-    } else if (pipeline) {
+    } else if (pipeline) { /* two domains, source and target, as every pipeline tl predict
+                              reads (--domain target is domain 1) */
         tlx_scalers sc;
         memset(&sc, 0, sizeof sc);
-        TL_TRY(tlx_pipeline_make(&sc, NULL, cur, task, (size_t)s, (size_t)t, pipeline));
+        TL_TRY(tl_task_create(&ends));
+        TL_TRY(tl_task_add(ends, TL_ROLE_SOURCE, S, NULL));
+        TL_TRY(tl_task_add(ends, TL_ROLE_TARGET, T, NULL));
+        TL_TRY(tlx_pipeline_make(&sc, NULL, cur, ends, 0, 1, pipeline));
         cur = NULL;
     }
     r->seconds = tli_seconds() - t0;
@@ -643,6 +649,7 @@ done:
     tl_learner_free(ld);
     tl_report_free(hop);
     tl_pipeline_free(fin);
+    tl_task_free(ends);
     tl_dataset_free(hop_src);
     tl_dataset_free(owned);
     tl_learner_free(cur);

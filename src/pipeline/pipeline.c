@@ -171,6 +171,17 @@ done:
     return st;
 }
 
+tl_status tlx_pipeline_set_scalers(tl_pipeline *p, tlx_scalers *sc) {
+    tl_status st = TL_OK;
+    TL_CHECK(p && sc && sc->n == p->n && !p->nmembers, TL_ERR_STATE,
+             "pipeline: %zu scalers for %zu domains", sc ? sc->n : 0, p ? p->n : 0);
+    tlx_scalers_free(&p->sc);
+    p->sc = *sc;
+    memset(sc, 0, sizeof *sc);
+done:
+    return st;
+}
+
 size_t tl_pipeline_domains(const tl_pipeline *p) { return p ? p->n : 0; }
 size_t tl_pipeline_input_dim(const tl_pipeline *p, size_t d) {
     return p && d < p->n ? p->dims[d] : 0;

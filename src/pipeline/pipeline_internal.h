@@ -66,6 +66,12 @@ tl_status tlx_pipeline_ensemble(tl_pipeline **members, const double *w, size_t k
                                 const tl_task *task, size_t tgt, tl_pipeline **out);
 tl_status tlx_pipeline_make(tlx_scalers *sc, tl_model *model, tl_learner *learner,
                             const tl_task *task, size_t src, size_t tgt, tl_pipeline **out);
+/* p's preprocessing replaced by *sc (moved: *sc is emptied); sc->n must be p's domain count. */
+tl_status tlx_pipeline_set_scalers(tl_pipeline *p, tlx_scalers *sc);
+/* Gradual transfer's walk (gradual.c) on a task whose rows are already preprocessed;
+ * tl_gradual_run (gradual_prep.c) prepares them and calls it. */
+tl_status tlx_gradual_walk(const tl_task *task, const tl_run_opts *opts, const tl_gradual_opts *g,
+                           tl_gradual_report **out, tl_pipeline **pipeline);
 
 /* The protocol of the model family (run_model.c), called by tl_transfer_run with its options. */
 tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_run_opts *o,

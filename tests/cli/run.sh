@@ -381,6 +381,25 @@ expect via-width 1 "has 3 features" -- "$TL" adapt --source $R --via $D/het_src.
     --learner logreg --save "$TMP/g2.tlm"
 [ ! -e "$TMP/g2.tlm" ] && ok || bad "via-width-leaves-no-file"
 expect via-bad-keep 2 "--keep" -- "$TL" adapt --source $R --via $D/rot_18.csv$RN --target $D/rot_tgt.csv --keep 2
+# --preprocess with --via/--pool: fitted as tl adapt fits it (on the source, or per domain), saved
+# in the pipeline, which scales raw target rows as the walk did
+V4="$D/rot_18.csv$RN $D/rot_36.csv$RN $D/rot_54.csv$RN $D/rot_72.csv$RN"
+expect via-preprocess-source 0 "gradual  *100.00 %" -- "$TL" adapt --source $R --via $V4 --target $D/rot_tgt.csv \
+    --learner logreg --C 1 --preprocess zscore --preprocess-fit source --save "$TMP/gp.tlm"
+expect via-preprocess-source-predicts 0 "accuracy 100.00 %" -- "$TL" predict --model "$TMP/gp.tlm" --input $D/rot_tgt.csv
+expect via-preprocess-domain 0 "gradual  *92.50 %" -- "$TL" adapt --source $R --via $V4 --target $D/rot_tgt.csv \
+    --learner logreg --C 1 --preprocess zscore --save "$TMP/gp.tlm"
+expect via-preprocess-domain-predicts 0 "accuracy 92.50 %" -- "$TL" predict --model "$TMP/gp.tlm" --input $D/rot_tgt.csv
+expect pool-preprocess-path 0 '"path": \["[^"]*rot_18[^"]*", "[^"]*rot_36[^"]*", "[^"]*rot_54[^"]*", "[^"]*rot_72[^"]*"\]' -- \
+    "$TL" adapt --source $R --pool $D/rot_54.csv$RN $D/rot_far.csv$RN $D/rot_18.csv$RN $D/rot_72.csv$RN \
+    $D/rot_36.csv$RN --target $D/rot_tgt.csv --learner logreg --C 1 --preprocess zscore --preprocess-fit source --json -q
+rm -f "$TMP/gp.tlm"
+expect via-bad-preprocess 2 "--preprocess" -- "$TL" adapt --source $R --via $V4 --target $D/rot_tgt.csv \
+    --preprocess cube --save "$TMP/gp.tlm"
+[ ! -e "$TMP/gp.tlm" ] && ok || bad "via-bad-preprocess-leaves-no-file"
+expect ms-label-sets-no-file 1 "label sets differ" -- "$TL" adapt --method coral --source $D/het_src.csv \
+    --source $D/ms_other_labels.csv --target $D/het_src.csv --save "$TMP/ms_ls.tlm"
+[ ! -e "$TMP/ms_ls.tlm" ] && ok || bad "ms-label-sets-leaves-no-file"
 
 # tl auto's JSON follows the documented schema (docs/report.schema.json, $defs/auto)
 "$TL" auto $FS --json -q >"$TMP/s_auto.json" 2>/dev/null; schema_ok auto "$TMP/s_auto.json"

@@ -15,7 +15,7 @@
 
 #include "nn/nn_internal.h"
 
-#define NN_COL_BUDGET ((size_t)1 << 20) /* floats of im2col per chunk (4 MiB) */
+#define NN_COL_BUDGET ((size_t)1 << 17) /* floats of im2col per chunk (512 KiB: stays in L2 between im2col and the product) */
 #define NN_ALIGN 64
 
 /* ---- construction ---- */
@@ -435,7 +435,7 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
     const size_t L = nn->nl;
     const size_t slice = (batch + T - 1) / T; /* largest slice a thread gets */
     /* conv chunk: the largest number of samples whose im2col fits the budget, for every conv */
-    size_t chunk = slice, col_cap = 1, tmp_cap = 1, cmax = 1;
+    size_t chunk = slice, col_cap = 1, tmp_cap = 1, cmax = 1, pad_cap = 1;
     for (size_t i = 0; i < L; i++) {
         const nn_layer *ly = &nn->layers[i];
         if (ly->kind == NN_BN && ly->in.c > cmax) cmax = ly->in.c;
@@ -456,6 +456,10 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
                  TL_ERR_NOMEM, "nn: layer %s: workspace size overflows", ly->name);
         if (c1 > col_cap) col_cap = c1;
         if (c2 > tmp_cap) tmp_cap = c2;
+        const size_t hp = ly->in.h + 2 * ly->pad, wp = ly->in.w + 2 * ly->pad;
+        TL_CHECK(tl_size_mul(hp, wp, &c1) == 0, TL_ERR_NOMEM, "nn: layer %s: workspace size overflows",
+                 ly->name);
+        if (c1 > pad_cap) pad_cap = c1;
     }
     /* plan: activations a[0..L] each their own (flatten aliases its input); gradients in two
      * ping-pong buffers of the largest activation, since layer i's backward reads g[i+1] and
@@ -528,10 +532,12 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
         goff[i] = gtotal;
         if (nn->t[i].trainable) gtotal += nn->t[i].size;
     }
-    size_t o_col[NN_MAX_THREADS], o_tmp[NN_MAX_THREADS], o_red[NN_MAX_THREADS], o_gr[NN_MAX_THREADS];
+    size_t o_col[NN_MAX_THREADS], o_tmp[NN_MAX_THREADS], o_pad[NN_MAX_THREADS],
+        o_red[NN_MAX_THREADS], o_gr[NN_MAX_THREADS];
     for (size_t k = 0; k < T; k++) {
         o_col[k] = plan(&p, col_cap, sizeof(float));
         o_tmp[k] = plan(&p, tmp_cap, sizeof(float));
+        o_pad[k] = plan(&p, pad_cap, sizeof(float));
         o_red[k] = plan(&p, 2 * cmax, sizeof(double));
         o_gr[k] = k ? plan(&p, gtotal, sizeof(float)) : 0;
     }
@@ -569,6 +575,7 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
         for (size_t k = 0; k < T; k++) {
             nn->scr[k].col = (float *)(void *)(al + o_col[k]);
             nn->scr[k].tmp = (float *)(void *)(al + o_tmp[k]);
+            nn->scr[k].pad = (float *)(void *)(al + o_pad[k]);
             nn->scr[k].red = (double *)(void *)(al + o_red[k]);
             nn->scr[k].grad = k ? (float *)(void *)(al + o_gr[k]) : NULL;
             if (k) memset(nn->scr[k].grad, 0, gtotal * sizeof(float));

@@ -70,6 +70,7 @@ size_t nn_threads(void);
 typedef struct {
     float *col;   /* conv: im2col of a chunk of this thread's samples */
     float *tmp;   /* conv: (OUT, chunk*HW) channel-major output / gradient */
+    float *pad;   /* conv: one zero-padded input plane, (H + 2P) x (W + 2P) */
     double *red;  /* batch norm: 2 x channels partial sums */
     float *grad;  /* gradients of this thread's slice (threads >= 1; thread 0 writes the
                      tensors' own grad), all trainable tensors concatenated */

@@ -15,7 +15,7 @@
 
 #include "nn/nn_internal.h"
 
-#define NN_COL_BUDGET ((size_t)1 << 17) /* floats of im2col per chunk (512 KiB: stays in L2 between im2col and the product) */
+#define NN_COL_BUDGET ((size_t)1 << 17) /* im2col floats per chunk (512 KiB: in L2) */
 #define NN_ALIGN 64
 
 /* ---- construction ---- */
@@ -435,9 +435,11 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
     const size_t L = nn->nl;
     const size_t slice = (batch + T - 1) / T; /* largest slice a thread gets */
     /* conv chunk: the largest number of samples whose im2col fits the budget, for every conv */
-    size_t chunk = slice, col_cap = 1, tmp_cap = 1, cmax = 1, pad_cap = 1;
+    size_t chunk = slice, col_cap = 1, tmp_cap = 1, cmax = 1, pad_cap = 1, sp_cap = 0;
     for (size_t i = 0; i < L; i++) {
         const nn_layer *ly = &nn->layers[i];
+        const size_t spc = nn_dense_sparse_cap(ly, slice);
+        if (spc > sp_cap) sp_cap = spc;
         if (ly->kind == NN_BN && ly->in.c > cmax) cmax = ly->in.c;
         if (ly->kind != NN_CONV) continue;
         size_t per = ly->in.c * ly->k * ly->k * ly->out.h * ly->out.w;
@@ -533,11 +535,15 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
         if (nn->t[i].trainable) gtotal += nn->t[i].size;
     }
     size_t o_col[NN_MAX_THREADS], o_tmp[NN_MAX_THREADS], o_pad[NN_MAX_THREADS],
-        o_red[NN_MAX_THREADS], o_gr[NN_MAX_THREADS];
+        o_red[NN_MAX_THREADS], o_gr[NN_MAX_THREADS], o_spi[NN_MAX_THREADS], o_spv[NN_MAX_THREADS],
+        o_spp[NN_MAX_THREADS];
     for (size_t k = 0; k < T; k++) {
         o_col[k] = plan(&p, col_cap, sizeof(float));
         o_tmp[k] = plan(&p, tmp_cap, sizeof(float));
         o_pad[k] = plan(&p, pad_cap, sizeof(float));
+        o_spi[k] = plan(&p, sp_cap, sizeof(int32_t));
+        o_spv[k] = plan(&p, sp_cap, sizeof(float));
+        o_spp[k] = plan(&p, sp_cap ? slice + 1 : 0, sizeof(size_t));
         o_red[k] = plan(&p, 2 * cmax, sizeof(double));
         o_gr[k] = k ? plan(&p, gtotal, sizeof(float)) : 0;
     }
@@ -576,6 +582,10 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
             nn->scr[k].col = (float *)(void *)(al + o_col[k]);
             nn->scr[k].tmp = (float *)(void *)(al + o_tmp[k]);
             nn->scr[k].pad = (float *)(void *)(al + o_pad[k]);
+            nn->scr[k].sp_idx = (int32_t *)(void *)(al + o_spi[k]);
+            nn->scr[k].sp_val = (float *)(void *)(al + o_spv[k]);
+            nn->scr[k].sp_ptr = (size_t *)(void *)(al + o_spp[k]);
+            nn->scr[k].sp_cap = sp_cap;
             nn->scr[k].red = (double *)(void *)(al + o_red[k]);
             nn->scr[k].grad = k ? (float *)(void *)(al + o_gr[k]) : NULL;
             if (k) memset(nn->scr[k].grad, 0, gtotal * sizeof(float));
@@ -643,7 +653,7 @@ static void fwd_part(void *v, size_t k) {
     float *y = nn->a[j->li + 1] + b0 * os;
     switch (L->kind) {
     case NN_CONV: nn_conv_forward(nn, L, x, y, nb, &nn->scr[k]); break;
-    case NN_DENSE: nn_dense_forward(nn, L, x, y, nb); break;
+    case NN_DENSE: nn_dense_forward(nn, L, x, y, nb, &nn->scr[k]); break;
     case NN_MAXPOOL: {
         /* the argmax indices of this slice start at its first output */
         nn_layer Ls = *L;
@@ -786,7 +796,7 @@ static void bwd_part(void *v, size_t k) {
     float *dW = j->upd ? nn_grad_of(nn, L->w, k) : NULL, *db = j->upd ? nn_grad_of(nn, L->b, k) : NULL;
     switch (L->kind) {
     case NN_CONV: nn_conv_backward(nn, L, x, dy, dx, nb, &nn->scr[k], dW, db); break;
-    case NN_DENSE: nn_dense_backward(nn, L, x, dy, dx, nb, dW, db); break;
+    case NN_DENSE: nn_dense_backward(nn, L, x, dy, dx, nb, dW, db, &nn->scr[k]); break;
     case NN_MAXPOOL:
         if (dx) {
             nn_layer Ls = *L;

@@ -71,6 +71,13 @@ typedef struct {
     float *col;   /* conv: im2col of a chunk of this thread's samples */
     float *tmp;   /* conv: (OUT, chunk*HW) channel-major output / gradient */
     float *pad;   /* conv: one zero-padded input plane, (H + 2P) x (W + 2P) */
+    int32_t *sp_idx; /* dense on sparse input: the nonzeros of a slice, by row (CSR) */
+    float *sp_val;
+    size_t *sp_ptr;  /* (slice + 1) row starts */
+    size_t sp_cap;   /* entries sp_idx / sp_val hold (0: no sparse path) */
+    const void *sp_of;     /* the layer (nn_layer), input and rows the CSR was built from, so */
+    const float *sp_x;     /* that backward reuses it (forward's); sp_of NULL: none */
+    size_t sp_B;
     double *red;  /* batch norm: 2 x channels partial sums */
     float *grad;  /* gradients of this thread's slice (threads >= 1; thread 0 writes the
                      tensors' own grad), all trainable tensors concatenated */
@@ -233,10 +240,20 @@ tl_status nn_map_labels(const tl_nn *nn, const int *y, size_t n, int *idx);
  * when dx != NULL ---- */
 /* Gradient buffer of tensor ti for thread k (k = 0: the tensor's own). */
 float *nn_grad_of(const tl_nn *nn, long ti, size_t k);
-void nn_dense_forward(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B);
+/* Dense on sparse input (dense.c): a slice of a layer at least NN_SPARSE_MIN_IN wide with at most
+ * one value in NN_SPARSE_DIV nonzero takes the sparse path; _gemm are the product-only
+ * reference; nn_dense_sparse_cap is the CSR room a thread's slice needs (0: none). */
+#define NN_SPARSE_MIN_IN 256
+#define NN_SPARSE_DIV 8
+size_t nn_dense_sparse_cap(const nn_layer *L, size_t slice);
+void nn_dense_forward_gemm(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B);
+void nn_dense_backward_gemm(const tl_nn *nn, const nn_layer *L, const float *x, const float *dy,
+                            float *dx, size_t B, float *dW, float *db);
+void nn_dense_forward(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B,
+                      nn_scratch *sc);
 /* dW, db: this thread's gradient buffers, NULL when the layer is not trained. */
 void nn_dense_backward(const tl_nn *nn, const nn_layer *L, const float *x, const float *dy,
-                       float *dx, size_t B, float *dW, float *db);
+                       float *dx, size_t B, float *dW, float *db, nn_scratch *sc);
 void nn_conv_forward(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B,
                      const nn_scratch *s);
 /* Evaluation only: the convolution followed by a batch norm in evaluation mode (its per-channel

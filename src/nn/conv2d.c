@@ -52,12 +52,44 @@ NN_NO_LIBCALLS static void pad_plane(const float *restrict src, float *restrict 
 }
 
 /* HO rows of WO floats from a padded plane (row pitch Wp, stride 1) into d, or (add) back. Inlined
- * with WO a constant for the common widths, so that each row is a few vector moves. */
+ * with WO a constant for the common widths; a width that is a multiple of 4 moves 4 floats at a
+ * time (GCC/clang vector extension; unaligned through memcpy), which GCC does not do by itself
+ * for these short rows. */
+#if defined(__GNUC__)
+typedef float nn_v4 __attribute__((vector_size(16)));
+#define NN_V4 1
+#else
+#define NN_V4 0
+#endif
 static inline void rows_out(float *restrict d, const float *restrict s, size_t HO, size_t WO, size_t Wp) {
+#if NN_V4
+    if (WO % 4 == 0) {
+        for (size_t i = 0; i < HO; i++)
+            for (size_t j = 0; j < WO; j += 4) {
+                nn_v4 v;
+                memcpy(&v, s + i * Wp + j, sizeof v);
+                memcpy(d + i * WO + j, &v, sizeof v);
+            }
+        return;
+    }
+#endif
     for (size_t i = 0; i < HO; i++)
         for (size_t j = 0; j < WO; j++) d[i * WO + j] = s[i * Wp + j];
 }
 static inline void rows_add(float *restrict d, const float *restrict s, size_t HO, size_t WO, size_t Wp) {
+#if NN_V4
+    if (WO % 4 == 0) {
+        for (size_t i = 0; i < HO; i++)
+            for (size_t j = 0; j < WO; j += 4) {
+                nn_v4 a, b;
+                memcpy(&a, d + i * Wp + j, sizeof a);
+                memcpy(&b, s + i * WO + j, sizeof b);
+                a += b;
+                memcpy(d + i * Wp + j, &a, sizeof a);
+            }
+        return;
+    }
+#endif
     for (size_t i = 0; i < HO; i++)
         for (size_t j = 0; j < WO; j++) d[i * Wp + j] += s[i * WO + j];
 }
@@ -95,8 +127,10 @@ NN_NO_LIBCALLS static void col2im(const conv_job *jb, float *pad) {
     for (size_t n = 0; n < jb->nb; n++)
         for (size_t c = 0; c < C; c++) {
             for (size_t e = 0; e < (H + 2 * P) * Wp; e++) pad[e] = 0.0f;
-            for (size_t p = 0; p < K; p++)
-                for (size_t q = 0; q < K; q++) {
+            /* q outer: the adds of one q to a padded row are whole-row aligned alike, so a row is
+             * not reloaded at a one-float shift just after it was stored (a store-forwarding stall) */
+            for (size_t q = 0; q < K; q++)
+                for (size_t p = 0; p < K; p++) {
                     const float *restrict s = jb->col + ((c * K + p) * K + q) * ncol + n * HW;
                     float *restrict dp = pad + p * Wp + q;
                     if (S == 1 && WO == 8) rows_add(dp, s, HO, 8, Wp);

@@ -514,10 +514,22 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
             o_s1[i] = plan(&p, n, 1);
         }
     }
-    size_t gm, pool[2];
+    /* Without batch norm, and when it costs at most twice the ping-pong pair, every gradient
+     * gets its own buffer: then backward needs no barrier between layers (two slices of
+     * differently sized gradients in one shared buffer would overlap). */
+    bool has_bn = false;
+    size_t sum_act = in_sz;
+    for (size_t i = 0; i < L; i++) {
+        has_bn |= nn->layers[i].kind == NN_BN;
+        if (nn->layers[i].kind != NN_FLATTEN) sum_act += nn_shape_size(nn->layers[i].out);
+    }
+    const bool sep = !has_bn && sum_act <= 4 * gmax;
+    size_t gm, pool[2] = {0, 0};
     if (tl_size_mul(batch, gmax, &gm) != 0) p.overflow = true;
-    pool[0] = plan(&p, gm, sizeof(float));
-    pool[1] = plan(&p, gm, sizeof(float));
+    if (!sep) {
+        pool[0] = plan(&p, gm, sizeof(float));
+        pool[1] = plan(&p, gm, sizeof(float));
+    }
     for (size_t i = L + 1; i-- > 0;) {
         if (gid[i] == DED) continue;
         if (i < L && nn->layers[i].kind == NN_FLATTEN) {
@@ -526,7 +538,9 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
             continue;
         }
         gid[i] = (i == L || gid[i + 1] != 0) ? 0 : 1;
-        o_grad[i] = pool[gid[i]];
+        o_grad[i] = sep ? plan(&p, batch * (i ? nn_shape_size(nn->layers[i - 1].out) : in_sz),
+                               sizeof(float))
+                        : pool[gid[i]];
     }
     /* per-thread scratch and gradient blocks, the grad offsets, the bn reduction */
     size_t gtotal = 0;
@@ -597,6 +611,7 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
         nn->col_cap = col_cap;
         nn->tmp_cap = tmp_cap;
         nn->conv_chunk = chunk;
+        nn->grad_sep = sep;
         nn->cap = batch;
         nn->nthreads = T;
         nn->threads_want = T;
@@ -844,6 +859,37 @@ static void bwd_part(void *v, size_t k) {
     }
 }
 
+/* Every layer from the top down to `lo` on one thread's slice: with no batch norm (whose
+ * gradient sums need every slice) and a buffer per gradient (nn->grad_sep), nothing in backward
+ * touches another slice - the taps, the residual adds and each thread's weight gradients are
+ * all per slice - so the threads run the whole sweep without a barrier between layers (on a
+ * loaded machine each barrier can cost a wake-up of the other thread). */
+typedef struct {
+    tl_nn *nn;
+    size_t B;
+    long lo, first;
+} bwd_all_job;
+
+static void bwd_all_part(void *v, size_t k) {
+    const bwd_all_job *ba = v;
+    tl_nn *nn = ba->nn;
+    for (long ii = (long)nn->nl - 1; ii >= ba->lo; ii--) {
+        const size_t i = (size_t)ii;
+        nn_layer *L = &nn->layers[i];
+        job j = {nn, i, ba->B, 1, nn->train && !L->frozen, nn->want_input_grad || ii > ba->first,
+                 nn_layer_trainable(nn, i), 0};
+        if (nn->tap && nn->tap[i + 1]) {
+            size_t b0, nb;
+            slice_of(&j, k, &b0, &nb);
+            const size_t os = nn_shape_size(L->out);
+            float *gd = nn->g[i + 1] + b0 * os;
+            const float *tp = nn->tap[i + 1] + b0 * os;
+            for (size_t e = 0; e < nb * os; e++) gd[e] += tp[e];
+        }
+        bwd_part(&j, k);
+    }
+}
+
 void nn_backward_batch(tl_nn *nn, size_t B) {
     long first = -1;
     for (size_t i = 0; i < nn->nl; i++)
@@ -855,7 +901,11 @@ void nn_backward_batch(tl_nn *nn, size_t B) {
     const int saved = (int)nn_threads();
     if (nn->nthreads > 1) openblas_set_num_threads(1);
     const long lo = nn->want_input_grad ? 0 : first;
-    for (long ii = (long)nn->nl - 1; ii >= lo; ii--) {
+    if (nn->grad_sep) { /* no batch norm: one pass per slice (bwd_all_part) */
+        bwd_all_job ba = {nn, B, lo, first};
+        nn_pool_run(nn->pool, nn->nthreads, bwd_all_part, &ba);
+    }
+    for (long ii = nn->grad_sep ? lo - 1 : (long)nn->nl - 1; ii >= lo; ii--) {
         const size_t i = (size_t)ii;
         nn_layer *L = &nn->layers[i];
         if (nn->tap && nn->tap[i + 1]) { /* g[i+1] is complete here: add the extra gradient */

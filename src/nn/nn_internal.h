@@ -141,6 +141,8 @@ struct tl_nn {
     size_t conv_chunk;  /* samples per im2col chunk */
     size_t nthreads;    /* slices per batch */
     size_t threads_want; /* the thread count the workspace was planned for */
+    bool grad_sep;      /* every gradient has its own buffer (no ping-pong), so that backward can
+                           run each thread's slice through all layers without a barrier */
     nn_pool *pool;
     nn_scratch scr[NN_MAX_THREADS];
     size_t *grad_off;   /* (nt) offset of each trainable tensor in scr[k].grad */

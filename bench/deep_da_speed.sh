@@ -6,6 +6,10 @@
 # torch.set_num_threads). Table: every round's samples/s, the median, the ratio of medians, peak
 # RSS. Then the same for the CNN DANN on MNIST -> USPS digits (NETS="mlp cnn" by default; "mlp"
 # or "cnn" runs one). Called by `sh bench/run.sh deep_da`; writes bench/out/deep_da_speed.md.
+# OpenBLAS's kernels: OpenBLAS 0.3.21 predates this CPU (AMD Zen 5) and picks its AVX2 (Haswell)
+# kernels; OPENBLAS_CORETYPE=SkylakeX in the environment selects its AVX-512 ones, for both sides
+# alike (PyTorch's dense layers go through the same OpenBLAS; its convolutions through oneDNN,
+# which finds AVX-512 by itself). The table names the kernels each run used.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -23,6 +27,8 @@ cc -std=c11 -O2 -g -Wall -Wextra -Wpedantic -Wshadow -D_GNU_SOURCE -DTL_STATIC_L
 J=bench/out/deep_da_speed.jsonl
 : >"$J"
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+CORE=$(printf '#include <stdio.h>\nchar *openblas_get_corename(void);int main(void){puts(openblas_get_corename());}' |
+    cc -x c - -o "$BUILD/bench/obcore" -lopenblas 2>/dev/null && "$BUILD/bench/obcore" || echo "?")
 M=${TL_DATA:-../shared/data}/digits_mnist_usps/MNIST_vs_USPS.mat
 for net in ${NETS:-mlp cnn}; do # mlp: Amazon books -> dvd; cnn: MNIST -> USPS digits
     if [ "$net" = cnn ]; then
@@ -44,7 +50,7 @@ for net in ${NETS:-mlp cnn}; do # mlp: Amazon books -> dvd; cnn: MNIST -> USPS d
             --epochs "$EPOCHS" --threads "$THREADS" --tag passive >>"$J"
     done
 done
-"$PY" - "$J" "$THREADS" "$LOAD" >bench/out/deep_da_speed.md <<'PYEOF'
+"$PY" - "$J" "$THREADS" "$LOAD" "$CORE" "$(cut -d' ' -f1-3 /proc/loadavg)" >bench/out/deep_da_speed.md <<'PYEOF'
 import json, platform, statistics, sys
 allrows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
@@ -59,20 +65,26 @@ for net in ("mlp", "cnn"):
     lt = [r for r in rows if r["impl"].startswith("libtl")]
     pd = [r for r in rows if r["impl"].startswith("pytorch") and not r.get("tag")]
     pp = [r for r in rows if r["impl"].startswith("pytorch") and r.get("tag") == "passive"]
-    print("%s; %s, %s threads, load average at start %s" % (TITLE[net], cpu, sys.argv[2], sys.argv[3]))
+    print("%s; %s, %s threads, OpenBLAS %s kernels, load average at start %s, at the end %s"
+          % (TITLE[net], cpu, sys.argv[2], sys.argv[4], sys.argv[3], sys.argv[5]))
     print("Command: sh bench/run.sh deep_da\n")
-    print("| side | samples/s, each round | median | peak RSS (MB, max) | last epoch source loss |")
-    print("|---|---|---|---|---|")
+    print("| side | samples/s, each round | median | min-max | peak RSS (MB, max) | last epoch source loss |")
+    print("|---|---|---|---|---|---|")
     for name, rs in (("libtl", lt), ("pytorch (OpenMP default wait)", pd), ("pytorch, OMP_WAIT_POLICY=PASSIVE", pp)):
         if not rs:
             continue
-        print("| %s | %s | %.0f | %.0f | %.4f |" % (name, ", ".join("%.0f" % r["samples_per_s"] for r in rs),
-              statistics.median(r["samples_per_s"] for r in rs), max(r["peak_rss_mb"] for r in rs), rs[-1]["final_loss"]))
+        sp = [r["samples_per_s"] for r in rs]
+        print("| %s | %s | %.0f | %.0f-%.0f | %.0f | %.4f |" % (name, ", ".join("%.0f" % v for v in sp),
+              statistics.median(sp), min(sp), max(sp), max(r["peak_rss_mb"] for r in rs), rs[-1]["final_loss"]))
     med = lambda rs: statistics.median(r["samples_per_s"] for r in rs)
     best = max((rs for rs in (pd, pp) if rs), key=med, default=None)
     if lt and best:
-        print("\nlibtl / PyTorch at its best configuration here (%s): samples/s %.2fx (medians), peak memory %.2fx\n" % (
+        # each round runs libtl and then PyTorch back to back, so the per-round ratios share a load
+        rr = [a["samples_per_s"] / b["samples_per_s"] for a, b in zip(lt, best)]
+        print("\nlibtl / PyTorch at its best configuration here (%s): samples/s %.2fx (medians; "
+              "per round %s), peak memory %.2fx\n" % (
             "passive wait" if best is pp else "default wait", med(lt) / med(best),
+            ", ".join("%.2f" % v for v in rr),
             max(r["peak_rss_mb"] for r in lt) / max(r["peak_rss_mb"] for r in best)))
 PYEOF
 cat bench/out/deep_da_speed.md

@@ -3,7 +3,8 @@
  *
  * Memory model: activations a[0..L] (a[0] the input batch) and gradients g[0..L] live in one
  * workspace sized for `cap` samples and allocated once (nn_workspace_reserve); flatten aliases its
- * input's buffers and the gradients share two ping-pong buffers (see the planner in net.c).
+ * input's buffers and the gradients share two ping-pong buffers, or, in a network without batch
+ * norm where it costs little, have one each (grad_sep; see the planner in net.c).
  * Threads: every layer runs on contiguous slices of the batch, one per thread (parallel.c). Layer i maps a[i] -> a[i+1]; its backward reads a[i], a[i+1], g[i+1], adds its
  * parameter gradients and, when asked, writes g[i]. A residual "add" layer at i with source s
  * computes a[i+1] = a[i] + a[s]; its backward copies g[i+1] to g[i] and, once layer s has written

@@ -40,14 +40,21 @@ for net in ${NETS:-mlp cnn}; do # mlp: Amazon books -> dvd; cnn: MNIST -> USPS d
         echo "deep_da_speed: $net round $r/$ROUNDS: libtl" >&2
         "$BUILD/bench/deep_da_speed" --cnn $C --source "$S" --target "$T" --epochs "$EPOCHS" \
             --threads "$THREADS" >>"$J"
-        echo "deep_da_speed: $net round $r/$ROUNDS: pytorch" >&2
-        "$PY" bench/ref_deep_da.py --cnn $C --source "$PS" --target "$PT" --epochs "$EPOCHS" \
-            --threads "$THREADS" >>"$J"
+        if [ "${PT_DEFAULT:-1}" = 1 ]; then # PT_DEFAULT=0 skips it (minutes a round under load)
+            echo "deep_da_speed: $net round $r/$ROUNDS: pytorch" >&2
+            "$PY" bench/ref_deep_da.py --cnn $C --source "$PS" --target "$PT" --epochs "$EPOCHS" \
+                --threads "$THREADS" >>"$J"
+        fi
         # OpenMP's default wait policy spins; on a machine whose cores are shared it can lose most
         # of its time to the spinning, so PyTorch also runs with passive waiting (its best here)
         echo "deep_da_speed: $net round $r/$ROUNDS: pytorch, OMP_WAIT_POLICY=PASSIVE" >&2
         OMP_WAIT_POLICY=PASSIVE "$PY" bench/ref_deep_da.py --cnn $C --source "$PS" --target "$PT" \
             --epochs "$EPOCHS" --threads "$THREADS" --tag passive >>"$J"
+        if [ "${PT_ONE:-0}" = 1 ]; then # PT_ONE=1: PyTorch on one thread too (shown, not compared)
+            echo "deep_da_speed: $net round $r/$ROUNDS: pytorch, passive, 1 thread" >&2
+            OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$PY" bench/ref_deep_da.py \
+                --cnn $C --source "$PS" --target "$PT" --epochs "$EPOCHS" --threads 1 --tag passive1 >>"$J"
+        fi
     done
 done
 "$PY" - "$J" "$THREADS" "$LOAD" "$CORE" "$(cut -d' ' -f1-3 /proc/loadavg)" >bench/out/deep_da_speed.md <<'PYEOF'
@@ -65,12 +72,14 @@ for net in ("mlp", "cnn"):
     lt = [r for r in rows if r["impl"].startswith("libtl")]
     pd = [r for r in rows if r["impl"].startswith("pytorch") and not r.get("tag")]
     pp = [r for r in rows if r["impl"].startswith("pytorch") and r.get("tag") == "passive"]
+    p1 = [r for r in rows if r["impl"].startswith("pytorch") and r.get("tag") == "passive1"]
     print("%s; %s, %s threads, OpenBLAS %s kernels, load average at start %s, at the end %s"
           % (TITLE[net], cpu, sys.argv[2], sys.argv[4], sys.argv[3], sys.argv[5]))
     print("Command: sh bench/run.sh deep_da\n")
     print("| side | samples/s, each round | median | min-max | peak RSS (MB, max) | last epoch source loss |")
     print("|---|---|---|---|---|---|")
-    for name, rs in (("libtl", lt), ("pytorch (OpenMP default wait)", pd), ("pytorch, OMP_WAIT_POLICY=PASSIVE", pp)):
+    for name, rs in (("libtl", lt), ("pytorch (OpenMP default wait)", pd), ("pytorch, OMP_WAIT_POLICY=PASSIVE", pp),
+                     ("pytorch, passive, 1 thread", p1)):
         if not rs:
             continue
         sp = [r["samples_per_s"] for r in rs]
@@ -86,5 +95,7 @@ for net in ("mlp", "cnn"):
             "passive wait" if best is pp else "default wait", med(lt) / med(best),
             ", ".join("%.2f" % v for v in rr),
             max(r["peak_rss_mb"] for r in lt) / max(r["peak_rss_mb"] for r in best)))
+    if lt and p1:
+        print("libtl (%s threads) / PyTorch on 1 thread (passive): samples/s %.2fx (medians)\n" % (sys.argv[2], med(lt) / med(p1)))
 PYEOF
 cat bench/out/deep_da_speed.md

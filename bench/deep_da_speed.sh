@@ -65,6 +65,10 @@ TITLE = {"mlp": "DANN training, Amazon books -> dvd (5000-d dense float32 input,
                 "grl,dense:2 head), 32 + 32 rows a step",
          "cnn": "CNN DANN training, MNIST -> USPS digits (1x16x16, conv:16:5,relu,pool:2,conv:32:5,relu,pool:2,"
                 "flatten,dense:100,relu,dense:10 + grl,dense:100,relu,dense:2 head), 32 + 32 rows a step"}
+def cmed(rs):
+    """median samples per CPU-second (the CPU time of the training, all threads), None without it"""
+    v = [r["samples_per_s"] * r["seconds"] / r["cpu_s"] for r in rs if r.get("cpu_s")]
+    return statistics.median(v) if v else None
 for net in ("mlp", "cnn"):
     rows = [r for r in allrows if r.get("net", "mlp") == net]
     if not rows:
@@ -76,25 +80,30 @@ for net in ("mlp", "cnn"):
     print("%s; %s, %s threads, OpenBLAS %s kernels, load average at start %s, at the end %s"
           % (TITLE[net], cpu, sys.argv[2], sys.argv[4], sys.argv[3], sys.argv[5]))
     print("Command: sh bench/run.sh deep_da\n")
-    print("| side | samples/s, each round | median | min-max | peak RSS (MB, max) | last epoch source loss |")
-    print("|---|---|---|---|---|---|")
+    print("| side | samples/s, each round | median | min-max | samples per CPU-second, median | peak RSS (MB, max) | last epoch source loss |")
+    print("|---|---|---|---|---|---|---|")
     for name, rs in (("libtl", lt), ("pytorch (OpenMP default wait)", pd), ("pytorch, OMP_WAIT_POLICY=PASSIVE", pp),
                      ("pytorch, passive, 1 thread", p1)):
         if not rs:
             continue
         sp = [r["samples_per_s"] for r in rs]
-        print("| %s | %s | %.0f | %.0f-%.0f | %.0f | %.4f |" % (name, ", ".join("%.0f" % v for v in sp),
-              statistics.median(sp), min(sp), max(sp), max(r["peak_rss_mb"] for r in rs), rs[-1]["final_loss"]))
+        print("| %s | %s | %.0f | %.0f-%.0f | %s | %.0f | %.4f |" % (name, ", ".join("%.0f" % v for v in sp),
+              statistics.median(sp), min(sp), max(sp), "%.0f" % cmed(rs) if cmed(rs) else "",
+              max(r["peak_rss_mb"] for r in rs), rs[-1]["final_loss"]))
     med = lambda rs: statistics.median(r["samples_per_s"] for r in rs)
     best = max((rs for rs in (pd, pp) if rs), key=med, default=None)
     if lt and best:
         # each round runs libtl and then PyTorch back to back, so the per-round ratios share a load
         rr = [a["samples_per_s"] / b["samples_per_s"] for a, b in zip(lt, best)]
-        print("\nlibtl / PyTorch at its best configuration here (%s): samples/s %.2fx (medians; "
-              "per round %s), peak memory %.2fx\n" % (
+        print("\nlibtl / PyTorch at its best configuration here (%s): samples/s %.2fx (medians), %.2fx (best "
+              "rounds); per round %s; peak memory %.2fx\n" % (
             "passive wait" if best is pp else "default wait", med(lt) / med(best),
+            max(r["samples_per_s"] for r in lt) / max(r["samples_per_s"] for r in best),
             ", ".join("%.2f" % v for v in rr),
             max(r["peak_rss_mb"] for r in lt) / max(r["peak_rss_mb"] for r in best)))
+    if lt and best and cmed(lt) and cmed(best):
+        print("Per CPU-second (the work each side spends, which other jobs on the cores disturb less than "
+              "wall time): libtl / PyTorch %.2fx\n" % (cmed(lt) / cmed(best)))
     if lt and p1:
         print("libtl (%s threads) / PyTorch on 1 thread (passive): samples/s %.2fx (medians)\n" % (sys.argv[2], med(lt) / med(p1)))
 PYEOF

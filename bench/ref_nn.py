@@ -163,9 +163,11 @@ def main():
     reset = reset_peak()
     start = rss_mb()
     t = time.perf_counter()
+    c = time.process_time()
     for _ in range(a.epochs):
         loss = epoch(a.train)
     train_s = time.perf_counter() - t
+    train_cpu = time.process_time() - c
     model.eval()
     best = 1e30
     with torch.no_grad():
@@ -177,7 +179,7 @@ def main():
     acc = (out.argmax(1) == Y[:a.infer]).float().mean().item()
     print(json.dumps({
         "impl": "pytorch " + torch.__version__, "arch": a.arch, "data": data, "threads": a.threads,
-        "batch": a.batch, "train_samples": a.train, "epochs": a.epochs, "train_s": round(train_s, 4),
+        "batch": a.batch, "train_samples": a.train, "epochs": a.epochs, "train_s": round(train_s, 4), "train_cpu_s": round(train_cpu, 4),
         "train_sps": round(a.train * a.epochs / train_s, 1), "train_loss": round(loss, 4),
         "infer_samples": a.infer, "infer_s": round(best, 4), "infer_sps": round(a.infer / best, 1),
         "infer_acc": round(acc, 4), "peak_mb": round(pk, 1), "start_mb": round(start, 1), "setup_mb": round(setup, 1),

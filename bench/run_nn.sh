@@ -116,13 +116,17 @@ print("GFLOP/s of the convolution and dense products (2 per multiply-add; %.2f M
          L["infer_sps"]["infer_gflops"] * P["infer_sps"]["infer_sps"] / L["infer_sps"]["infer_sps"],
          f["sgemm_peak_gflops"], 100 * f["train_gflops"] / f["sgemm_peak_gflops"]))
 print()
-print("Every round, training images/s (inference in brackets), and the spread:")
+print("Every round, training images/s (inference in brackets), the spread, and the training's images per "
+      "CPU-second (the process's CPU time, all threads: less disturbed by other jobs on the cores):")
 print()
-print("| side | rounds, train (inference) | train median | train min-max | median ratio libtl / this |")
-print("|---|---|---:|---:|---:|")
+cps = lambda rs: statistics.median(r["train_samples"] * r["epochs"] / r["train_cpu_s"] for r in rs) if all(r.get("train_cpu_s") for r in rs) else None
+print("| side | rounds, train (inference) | train median | train min-max | median ratio libtl / this | train images per CPU-second, median | ratio libtl / this |")
+print("|---|---|---:|---:|---:|---:|---:|")
 for name, rs in [("libtl", lt)] + [("pytorch " + t, [r for r in ptall if r.get("tag", "") == t]) for t in tags]:
-    print("| %s | %s | %.0f | %.0f-%.0f | %s |" % (name, ", ".join("%.0f (%.0f)" % (r["train_sps"], r["infer_sps"]) for r in rs),
+    print("| %s | %s | %.0f | %.0f-%.0f | %s | %s | %s |" % (name, ", ".join("%.0f (%.0f)" % (r["train_sps"], r["infer_sps"]) for r in rs),
           med(rs, "train_sps"), min(r["train_sps"] for r in rs), max(r["train_sps"] for r in rs),
-          "" if rs is lt else "%.2f" % (med(lt, "train_sps") / med(rs, "train_sps"))))
+          "" if rs is lt else "%.2f" % (med(lt, "train_sps") / med(rs, "train_sps")),
+          "%.0f" % cps(rs) if cps(rs) else "",
+          "%.2f" % (cps(lt) / cps(rs)) if rs is not lt and cps(rs) and cps(lt) else ""))
 EOF
 cat "$OUT/nn.md"

@@ -50,6 +50,14 @@ for net in ${NETS:-mlp cnn}; do # mlp: Amazon books -> dvd; cnn: MNIST -> USPS d
         echo "deep_da_speed: $net round $r/$ROUNDS: pytorch, OMP_WAIT_POLICY=PASSIVE" >&2
         OMP_WAIT_POLICY=PASSIVE "$PY" bench/ref_deep_da.py --cnn $C --source "$PS" --target "$PT" \
             --epochs "$EPOCHS" --threads "$THREADS" --tag passive >>"$J"
+        # glibc malloc keeping freed memory (no mmap/munmap and page faults per step): PyTorch's
+        # allocator knob, up to 2x on the Amazon network here (PT_KEEP=0 skips it)
+        if [ "${PT_KEEP:-1}" = 1 ]; then
+            echo "deep_da_speed: $net round $r/$ROUNDS: pytorch, passive, malloc keeping memory" >&2
+            OMP_WAIT_POLICY=PASSIVE GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296 \
+                "$PY" bench/ref_deep_da.py --cnn $C --source "$PS" --target "$PT" --epochs "$EPOCHS" \
+                --threads "$THREADS" --tag keep >>"$J"
+        fi
         if [ "${PT_ONE:-0}" = 1 ]; then # PT_ONE=1: PyTorch on one thread too (shown, not compared)
             echo "deep_da_speed: $net round $r/$ROUNDS: pytorch, passive, 1 thread" >&2
             OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$PY" bench/ref_deep_da.py \
@@ -77,13 +85,14 @@ for net in ("mlp", "cnn"):
     pd = [r for r in rows if r["impl"].startswith("pytorch") and not r.get("tag")]
     pp = [r for r in rows if r["impl"].startswith("pytorch") and r.get("tag") == "passive"]
     p1 = [r for r in rows if r["impl"].startswith("pytorch") and r.get("tag") == "passive1"]
+    pk = [r for r in rows if r["impl"].startswith("pytorch") and r.get("tag") == "keep"]
     print("%s; %s, %s threads, OpenBLAS %s kernels, load average at start %s, at the end %s"
           % (TITLE[net], cpu, sys.argv[2], sys.argv[4], sys.argv[3], sys.argv[5]))
     print("Command: sh bench/run.sh deep_da\n")
     print("| side | samples/s, each round | median | min-max | samples per CPU-second, median | peak RSS (MB, max) | last epoch source loss |")
     print("|---|---|---|---|---|---|---|")
     for name, rs in (("libtl", lt), ("pytorch (OpenMP default wait)", pd), ("pytorch, OMP_WAIT_POLICY=PASSIVE", pp),
-                     ("pytorch, passive, 1 thread", p1)):
+                     ("pytorch, passive, malloc keeping memory", pk), ("pytorch, passive, 1 thread", p1)):
         if not rs:
             continue
         sp = [r["samples_per_s"] for r in rs]
@@ -91,13 +100,14 @@ for net in ("mlp", "cnn"):
               statistics.median(sp), min(sp), max(sp), "%.0f" % cmed(rs) if cmed(rs) else "",
               max(r["peak_rss_mb"] for r in rs), rs[-1]["final_loss"]))
     med = lambda rs: statistics.median(r["samples_per_s"] for r in rs)
-    best = max((rs for rs in (pd, pp) if rs), key=med, default=None)
+    best = max((rs for rs in (pd, pp, pk) if rs), key=med, default=None)
     if lt and best:
         # each round runs libtl and then PyTorch back to back, so the per-round ratios share a load
         rr = [a["samples_per_s"] / b["samples_per_s"] for a, b in zip(lt, best)]
         print("\nlibtl / PyTorch at its best configuration here (%s): samples/s %.2fx (medians), %.2fx (best "
               "rounds); per round %s; peak memory %.2fx\n" % (
-            "passive wait" if best is pp else "default wait", med(lt) / med(best),
+            {id(pp): "passive wait", id(pk): "passive wait, malloc keeping memory"}.get(id(best), "default wait"),
+            med(lt) / med(best),
             max(r["samples_per_s"] for r in lt) / max(r["samples_per_s"] for r in best),
             ", ".join("%.2f" % v for v in rr),
             max(r["peak_rss_mb"] for r in lt) / max(r["peak_rss_mb"] for r in best)))

@@ -9,7 +9,8 @@ Network: Linear(5000, 100) - Sigmoid - Linear(100, 2) with a domain head Gradien
 Linear(100, 2) on the hidden layer; each step 32 source + 32 target rows (dense float32, read with
 scikit-learn's load_svmlight_file), cross-entropy on the source rows plus the domain
 cross-entropy on all 64, SGD lr 0.01 momentum 0.9, torch.set_num_threads(T). samples_per_s counts
-every row a step trains on (source and target); final_loss is the last epoch's mean source
+every row a step trains on (source and target); cpu_s is the process's CPU time in the training
+loop (all threads: the work, less sensitive to other jobs on shared cores than wall time); final_loss is the last epoch's mean source
 cross-entropy (libtl's train_loss); peak_rss_mb is the process's maximum resident size.
 
 With --cnn 1, the CNN DANN of bench/deep_da_speed.c --cnn 1: MNIST -> USPS digits (--source /
@@ -82,6 +83,7 @@ g = torch.Generator().manual_seed(1)
 dl = torch.cat([torch.zeros(B, dtype=torch.int64), torch.ones(B, dtype=torch.int64)])
 rows = 0
 t0 = time.perf_counter()
+c0 = time.process_time()
 for ep in range(a.epochs):
     src_sum = 0.0  # the mean source cross-entropy of the epoch, as libtl's train_loss
     ps = torch.randperm(n, generator=g)
@@ -100,6 +102,7 @@ for ep in range(a.epochs):
         opt.step()
         rows += 2 * B
 sec = time.perf_counter() - t0
+cpu = time.process_time() - c0
 print(json.dumps({"impl": "pytorch %s" % torch.__version__, "net": "cnn" if a.cnn else "mlp", "tag": a.tag, "threads": a.threads, "epochs": a.epochs,
-                  "samples_per_s": rows / sec, "seconds": sec, "final_loss": src_sum / (n // B),
+                  "samples_per_s": rows / sec, "seconds": sec, "cpu_s": cpu, "final_loss": src_sum / (n // B),
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))

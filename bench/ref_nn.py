@@ -3,7 +3,11 @@
 thread count as bench_nn.c, printing the same JSON line (see bench_nn.c for every definition).
 
     ref_nn.py [--arch A] [--data DIR] [--train N] [--infer M] [--epochs E] [--batch B]
-              [--threads T] [--lr LR]
+              [--threads T] [--lr LR] [--channels-last] [--no-mkldnn] [--tag NAME]
+
+--channels-last puts the model and the images in torch.channels_last (NHWC, oneDNN's native
+layout); --no-mkldnn turns oneDNN off (torch.backends.mkldnn.enabled = False); --tag names the
+configuration in the JSON line (bench/run_nn.sh runs several and compares libtl to the fastest).
 
 The architecture string is translated layer for layer into an nn.Sequential (the subset bench
 networks use: conv, bn, relu, maxpool/pool, avgpool, gap, flatten, dense, dropout). PyTorch runs on
@@ -108,8 +112,13 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--channels-last", action="store_true")
+    ap.add_argument("--no-mkldnn", action="store_true")
+    ap.add_argument("--tag", default="")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.no_mkldnn:
+        torch.backends.mkldnn.enabled = False
     torch.manual_seed(42)
     nmax = max(a.train, a.infer)
     xi = find(a.data, "train-images-idx3-ubyte") if a.data else None
@@ -125,6 +134,9 @@ def main():
     X = torch.from_numpy(np.ascontiguousarray(X))
     Y = torch.from_numpy(Y)
     model = build(a.arch, (1, 28, 28))
+    if a.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        X = X.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=0.9)
     crit = nn.CrossEntropyLoss()
     g = torch.Generator().manual_seed(42)
@@ -151,9 +163,11 @@ def main():
     reset = reset_peak()
     start = rss_mb()
     t = time.perf_counter()
+    c = time.process_time()
     for _ in range(a.epochs):
         loss = epoch(a.train)
     train_s = time.perf_counter() - t
+    train_cpu = time.process_time() - c
     model.eval()
     best = 1e30
     with torch.no_grad():
@@ -165,12 +179,13 @@ def main():
     acc = (out.argmax(1) == Y[:a.infer]).float().mean().item()
     print(json.dumps({
         "impl": "pytorch " + torch.__version__, "arch": a.arch, "data": data, "threads": a.threads,
-        "batch": a.batch, "train_samples": a.train, "epochs": a.epochs, "train_s": round(train_s, 4),
+        "batch": a.batch, "train_samples": a.train, "epochs": a.epochs, "train_s": round(train_s, 4), "train_cpu_s": round(train_cpu, 4),
         "train_sps": round(a.train * a.epochs / train_s, 1), "train_loss": round(loss, 4),
         "infer_samples": a.infer, "infer_s": round(best, 4), "infer_sps": round(a.infer / best, 1),
         "infer_acc": round(acc, 4), "peak_mb": round(pk, 1), "start_mb": round(start, 1), "setup_mb": round(setup, 1),
         "peak_reset": reset, "data_mb": round(X.numel() * 4 / 1048576, 1),
-        "mkldnn": torch.backends.mkldnn.is_available()}))
+        "mkldnn": torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled,
+        "tag": a.tag}))
 
 
 if __name__ == "__main__":

@@ -483,6 +483,44 @@ TEST(conv_im2col_matches_naive) {
 
 /* ---- optimisers and schedules ---- */
 
+/* A wide dense layer on sparse rows takes the CSR path (dense.c); its outputs and gradients match
+ * the product-only reference, and a dense batch falls back to the products. */
+TEST(dense_sparse_matches_gemm) {
+    tl_nn *nn = NULL;
+    CHECK_OK(tl_nn_create("dense:7", 300, 1, 1, 5, &nn));
+    if (!nn) return;
+    const size_t B = 5, IN = 300, N = 7;
+    static float x[5 * 300], r[5 * 7], y2[5 * 7], dx2[5 * 300], dW2[7 * 300], db2[7];
+    for (int dense = 0; dense < 2; dense++) {
+        fill_uniform(x, B * IN, -1, 1, 21 + (uint64_t)dense);
+        if (!dense) /* about 4% nonzeros; one -0.0f, a zero with its sign bit set */
+            for (size_t e = 0; e < B * IN; e++) x[e] = e % 25 == 3 ? x[e] : e == 8 ? -0.0f : 0.0f;
+        fill_uniform(r, B * N, -1, 1, 23);
+        CHECK_OK(nn_workspace_reserve(nn, B));
+        nn->train = true;
+        nn->want_input_grad = true;
+        memcpy(nn->a[0], x, sizeof x);
+        nn_forward_batch(nn, B);
+        CHECK(dense ? nn->scr[0].sp_of == NULL : nn->scr[0].sp_of == &nn->layers[0]);
+        memcpy(nn->g[1], r, sizeof r);
+        nn_zero_grads(nn);
+        nn_backward_batch(nn, B);
+        nn_dense_forward_gemm(nn, &nn->layers[0], x, y2, B);
+        memset(dW2, 0, sizeof dW2);
+        memset(db2, 0, sizeof db2);
+        nn_dense_backward_gemm(nn, &nn->layers[0], x, r, dx2, B, dW2, db2);
+        double md = 0;
+        for (size_t e = 0; e < B * N; e++) md = fmax(md, fabs(nn->a[1][e] - y2[e]));
+        for (size_t e = 0; e < B * IN; e++) md = fmax(md, fabs(nn->g[0][e] - dx2[e]));
+        for (size_t e = 0; e < N * IN; e++) md = fmax(md, fabs(nn->t[nn->layers[0].w].grad[e] - dW2[e]));
+        for (size_t e = 0; e < N; e++) md = fmax(md, fabs(nn->t[nn->layers[0].b].grad[e] - db2[e]));
+        CHECK_MSG(md < 1e-5, "%s batch: sparse path against the products, max diff %g",
+                  dense ? "dense" : "sparse", md);
+        nn->want_input_grad = false;
+    }
+    tl_nn_free(nn);
+}
+
 TEST(optimizer_steps_by_hand) {
     tl_nn *nn = NULL;
     CHECK_OK(tl_nn_create("dense:1", 1, 1, 1, 1, &nn));
@@ -936,6 +974,7 @@ int main(void) {
     RUN(projection_shortcut_frozen_parts);
     RUN(grad_losses);
     RUN(conv_im2col_matches_naive);
+    RUN(dense_sparse_matches_gemm);
     RUN(optimizer_steps_by_hand);
     RUN(schedules);
     RUN(params_check);

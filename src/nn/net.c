@@ -15,7 +15,7 @@
 
 #include "nn/nn_internal.h"
 
-#define NN_COL_BUDGET ((size_t)1 << 20) /* floats of im2col per chunk (4 MiB) */
+#define NN_COL_BUDGET ((size_t)1 << 17) /* im2col floats per chunk (512 KiB: in L2) */
 #define NN_ALIGN 64
 
 /* ---- construction ---- */
@@ -435,9 +435,11 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
     const size_t L = nn->nl;
     const size_t slice = (batch + T - 1) / T; /* largest slice a thread gets */
     /* conv chunk: the largest number of samples whose im2col fits the budget, for every conv */
-    size_t chunk = slice, col_cap = 1, tmp_cap = 1, cmax = 1;
+    size_t chunk = slice, col_cap = 1, tmp_cap = 1, cmax = 1, pad_cap = 1, sp_cap = 0;
     for (size_t i = 0; i < L; i++) {
         const nn_layer *ly = &nn->layers[i];
+        const size_t spc = nn_dense_sparse_cap(ly, slice);
+        if (spc > sp_cap) sp_cap = spc;
         if (ly->kind == NN_BN && ly->in.c > cmax) cmax = ly->in.c;
         if (ly->kind != NN_CONV) continue;
         size_t per = ly->in.c * ly->k * ly->k * ly->out.h * ly->out.w;
@@ -456,6 +458,10 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
                  TL_ERR_NOMEM, "nn: layer %s: workspace size overflows", ly->name);
         if (c1 > col_cap) col_cap = c1;
         if (c2 > tmp_cap) tmp_cap = c2;
+        const size_t hp = ly->in.h + 2 * ly->pad, wp = ly->in.w + 2 * ly->pad;
+        TL_CHECK(tl_size_mul(hp, wp, &c1) == 0, TL_ERR_NOMEM, "nn: layer %s: workspace size overflows",
+                 ly->name);
+        if (c1 > pad_cap) pad_cap = c1;
     }
     /* plan: activations a[0..L] each their own (flatten aliases its input); gradients in two
      * ping-pong buffers of the largest activation, since layer i's backward reads g[i+1] and
@@ -508,10 +514,22 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
             o_s1[i] = plan(&p, n, 1);
         }
     }
-    size_t gm, pool[2];
+    /* Without batch norm, and when it costs at most twice the ping-pong pair, every gradient
+     * gets its own buffer: then backward needs no barrier between layers (two slices of
+     * differently sized gradients in one shared buffer would overlap). */
+    bool has_bn = false;
+    size_t sum_act = in_sz;
+    for (size_t i = 0; i < L; i++) {
+        has_bn |= nn->layers[i].kind == NN_BN;
+        if (nn->layers[i].kind != NN_FLATTEN) sum_act += nn_shape_size(nn->layers[i].out);
+    }
+    const bool sep = !has_bn && sum_act <= 4 * gmax;
+    size_t gm, pool[2] = {0, 0};
     if (tl_size_mul(batch, gmax, &gm) != 0) p.overflow = true;
-    pool[0] = plan(&p, gm, sizeof(float));
-    pool[1] = plan(&p, gm, sizeof(float));
+    if (!sep) {
+        pool[0] = plan(&p, gm, sizeof(float));
+        pool[1] = plan(&p, gm, sizeof(float));
+    }
     for (size_t i = L + 1; i-- > 0;) {
         if (gid[i] == DED) continue;
         if (i < L && nn->layers[i].kind == NN_FLATTEN) {
@@ -520,7 +538,9 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
             continue;
         }
         gid[i] = (i == L || gid[i + 1] != 0) ? 0 : 1;
-        o_grad[i] = pool[gid[i]];
+        o_grad[i] = sep ? plan(&p, batch * (i ? nn_shape_size(nn->layers[i - 1].out) : in_sz),
+                               sizeof(float))
+                        : pool[gid[i]];
     }
     /* per-thread scratch and gradient blocks, the grad offsets, the bn reduction */
     size_t gtotal = 0;
@@ -528,10 +548,16 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
         goff[i] = gtotal;
         if (nn->t[i].trainable) gtotal += nn->t[i].size;
     }
-    size_t o_col[NN_MAX_THREADS], o_tmp[NN_MAX_THREADS], o_red[NN_MAX_THREADS], o_gr[NN_MAX_THREADS];
+    size_t o_col[NN_MAX_THREADS], o_tmp[NN_MAX_THREADS], o_pad[NN_MAX_THREADS],
+        o_red[NN_MAX_THREADS], o_gr[NN_MAX_THREADS], o_spi[NN_MAX_THREADS], o_spv[NN_MAX_THREADS],
+        o_spp[NN_MAX_THREADS];
     for (size_t k = 0; k < T; k++) {
         o_col[k] = plan(&p, col_cap, sizeof(float));
         o_tmp[k] = plan(&p, tmp_cap, sizeof(float));
+        o_pad[k] = plan(&p, pad_cap, sizeof(float));
+        o_spi[k] = plan(&p, sp_cap, sizeof(int32_t));
+        o_spv[k] = plan(&p, sp_cap, sizeof(float));
+        o_spp[k] = plan(&p, sp_cap ? slice + 1 : 0, sizeof(size_t));
         o_red[k] = plan(&p, 2 * cmax, sizeof(double));
         o_gr[k] = k ? plan(&p, gtotal, sizeof(float)) : 0;
     }
@@ -569,6 +595,11 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
         for (size_t k = 0; k < T; k++) {
             nn->scr[k].col = (float *)(void *)(al + o_col[k]);
             nn->scr[k].tmp = (float *)(void *)(al + o_tmp[k]);
+            nn->scr[k].pad = (float *)(void *)(al + o_pad[k]);
+            nn->scr[k].sp_idx = (int32_t *)(void *)(al + o_spi[k]);
+            nn->scr[k].sp_val = (float *)(void *)(al + o_spv[k]);
+            nn->scr[k].sp_ptr = (size_t *)(void *)(al + o_spp[k]);
+            nn->scr[k].sp_cap = sp_cap;
             nn->scr[k].red = (double *)(void *)(al + o_red[k]);
             nn->scr[k].grad = k ? (float *)(void *)(al + o_gr[k]) : NULL;
             if (k) memset(nn->scr[k].grad, 0, gtotal * sizeof(float));
@@ -580,6 +611,7 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
         nn->col_cap = col_cap;
         nn->tmp_cap = tmp_cap;
         nn->conv_chunk = chunk;
+        nn->grad_sep = sep;
         nn->cap = batch;
         nn->nthreads = T;
         nn->threads_want = T;
@@ -636,7 +668,7 @@ static void fwd_part(void *v, size_t k) {
     float *y = nn->a[j->li + 1] + b0 * os;
     switch (L->kind) {
     case NN_CONV: nn_conv_forward(nn, L, x, y, nb, &nn->scr[k]); break;
-    case NN_DENSE: nn_dense_forward(nn, L, x, y, nb); break;
+    case NN_DENSE: nn_dense_forward(nn, L, x, y, nb, &nn->scr[k]); break;
     case NN_MAXPOOL: {
         /* the argmax indices of this slice start at its first output */
         nn_layer Ls = *L;
@@ -779,7 +811,7 @@ static void bwd_part(void *v, size_t k) {
     float *dW = j->upd ? nn_grad_of(nn, L->w, k) : NULL, *db = j->upd ? nn_grad_of(nn, L->b, k) : NULL;
     switch (L->kind) {
     case NN_CONV: nn_conv_backward(nn, L, x, dy, dx, nb, &nn->scr[k], dW, db); break;
-    case NN_DENSE: nn_dense_backward(nn, L, x, dy, dx, nb, dW, db); break;
+    case NN_DENSE: nn_dense_backward(nn, L, x, dy, dx, nb, dW, db, &nn->scr[k]); break;
     case NN_MAXPOOL:
         if (dx) {
             nn_layer Ls = *L;
@@ -827,6 +859,37 @@ static void bwd_part(void *v, size_t k) {
     }
 }
 
+/* Every layer from the top down to `lo` on one thread's slice: with no batch norm (whose
+ * gradient sums need every slice) and a buffer per gradient (nn->grad_sep), nothing in backward
+ * touches another slice - the taps, the residual adds and each thread's weight gradients are
+ * all per slice - so the threads run the whole sweep without a barrier between layers (on a
+ * loaded machine each barrier can cost a wake-up of the other thread). */
+typedef struct {
+    tl_nn *nn;
+    size_t B;
+    long lo, first;
+} bwd_all_job;
+
+static void bwd_all_part(void *v, size_t k) {
+    const bwd_all_job *ba = v;
+    tl_nn *nn = ba->nn;
+    for (long ii = (long)nn->nl - 1; ii >= ba->lo; ii--) {
+        const size_t i = (size_t)ii;
+        nn_layer *L = &nn->layers[i];
+        job j = {nn, i, ba->B, 1, nn->train && !L->frozen, nn->want_input_grad || ii > ba->first,
+                 nn_layer_trainable(nn, i), 0};
+        if (nn->tap && nn->tap[i + 1]) {
+            size_t b0, nb;
+            slice_of(&j, k, &b0, &nb);
+            const size_t os = nn_shape_size(L->out);
+            float *gd = nn->g[i + 1] + b0 * os;
+            const float *tp = nn->tap[i + 1] + b0 * os;
+            for (size_t e = 0; e < nb * os; e++) gd[e] += tp[e];
+        }
+        bwd_part(&j, k);
+    }
+}
+
 void nn_backward_batch(tl_nn *nn, size_t B) {
     long first = -1;
     for (size_t i = 0; i < nn->nl; i++)
@@ -838,7 +901,11 @@ void nn_backward_batch(tl_nn *nn, size_t B) {
     const int saved = (int)nn_threads();
     if (nn->nthreads > 1) openblas_set_num_threads(1);
     const long lo = nn->want_input_grad ? 0 : first;
-    for (long ii = (long)nn->nl - 1; ii >= lo; ii--) {
+    if (nn->grad_sep) { /* no batch norm: one pass per slice (bwd_all_part) */
+        bwd_all_job ba = {nn, B, lo, first};
+        nn_pool_run(nn->pool, nn->nthreads, bwd_all_part, &ba);
+    }
+    for (long ii = nn->grad_sep ? lo - 1 : (long)nn->nl - 1; ii >= lo; ii--) {
         const size_t i = (size_t)ii;
         nn_layer *L = &nn->layers[i];
         if (nn->tap && nn->tap[i + 1]) { /* g[i+1] is complete here: add the extra gradient */

@@ -3,7 +3,8 @@
  *
  * Memory model: activations a[0..L] (a[0] the input batch) and gradients g[0..L] live in one
  * workspace sized for `cap` samples and allocated once (nn_workspace_reserve); flatten aliases its
- * input's buffers and the gradients share two ping-pong buffers (see the planner in net.c).
+ * input's buffers and the gradients share two ping-pong buffers, or, in a network without batch
+ * norm where it costs little, have one each (grad_sep; see the planner in net.c).
  * Threads: every layer runs on contiguous slices of the batch, one per thread (parallel.c). Layer i maps a[i] -> a[i+1]; its backward reads a[i], a[i+1], g[i+1], adds its
  * parameter gradients and, when asked, writes g[i]. A residual "add" layer at i with source s
  * computes a[i+1] = a[i] + a[s]; its backward copies g[i+1] to g[i] and, once layer s has written
@@ -70,6 +71,14 @@ size_t nn_threads(void);
 typedef struct {
     float *col;   /* conv: im2col of a chunk of this thread's samples */
     float *tmp;   /* conv: (OUT, chunk*HW) channel-major output / gradient */
+    float *pad;   /* conv: one zero-padded input plane, (H + 2P) x (W + 2P) */
+    int32_t *sp_idx; /* dense on sparse input: the nonzeros of a slice, by row (CSR) */
+    float *sp_val;
+    size_t *sp_ptr;  /* (slice + 1) row starts */
+    size_t sp_cap;   /* entries sp_idx / sp_val hold (0: no sparse path) */
+    const void *sp_of;     /* the layer (nn_layer), input and rows the CSR was built from, so */
+    const float *sp_x;     /* that backward reuses it (forward's); sp_of NULL: none */
+    size_t sp_B;
     double *red;  /* batch norm: 2 x channels partial sums */
     float *grad;  /* gradients of this thread's slice (threads >= 1; thread 0 writes the
                      tensors' own grad), all trainable tensors concatenated */
@@ -133,6 +142,8 @@ struct tl_nn {
     size_t conv_chunk;  /* samples per im2col chunk */
     size_t nthreads;    /* slices per batch */
     size_t threads_want; /* the thread count the workspace was planned for */
+    bool grad_sep;      /* every gradient has its own buffer (no ping-pong), so that backward can
+                           run each thread's slice through all layers without a barrier */
     nn_pool *pool;
     nn_scratch scr[NN_MAX_THREADS];
     size_t *grad_off;   /* (nt) offset of each trainable tensor in scr[k].grad */
@@ -232,10 +243,20 @@ tl_status nn_map_labels(const tl_nn *nn, const int *y, size_t n, int *idx);
  * when dx != NULL ---- */
 /* Gradient buffer of tensor ti for thread k (k = 0: the tensor's own). */
 float *nn_grad_of(const tl_nn *nn, long ti, size_t k);
-void nn_dense_forward(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B);
+/* Dense on sparse input (dense.c): a slice of a layer at least NN_SPARSE_MIN_IN wide with at most
+ * one value in NN_SPARSE_DIV nonzero takes the sparse path; _gemm are the product-only
+ * reference; nn_dense_sparse_cap is the CSR room a thread's slice needs (0: none). */
+#define NN_SPARSE_MIN_IN 256
+#define NN_SPARSE_DIV 8
+size_t nn_dense_sparse_cap(const nn_layer *L, size_t slice);
+void nn_dense_forward_gemm(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B);
+void nn_dense_backward_gemm(const tl_nn *nn, const nn_layer *L, const float *x, const float *dy,
+                            float *dx, size_t B, float *dW, float *db);
+void nn_dense_forward(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B,
+                      nn_scratch *sc);
 /* dW, db: this thread's gradient buffers, NULL when the layer is not trained. */
 void nn_dense_backward(const tl_nn *nn, const nn_layer *L, const float *x, const float *dy,
-                       float *dx, size_t B, float *dW, float *db);
+                       float *dx, size_t B, float *dW, float *db, nn_scratch *sc);
 void nn_conv_forward(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B,
                      const nn_scratch *s);
 /* Evaluation only: the convolution followed by a batch norm in evaluation mode (its per-channel

@@ -16,6 +16,10 @@
 
 #include "nn/nn_internal.h"
 
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3") /* the element-wise updates vectorise (same values: no contraction) */
+#endif
+
 tl_status nn_opt_prepare(tl_nn *nn, const nn_opt *o) {
     tl_status st = TL_OK;
     for (size_t i = 0; i < nn->nt; i++) {
@@ -57,15 +61,18 @@ void nn_opt_apply(tl_nn *nn, const nn_opt *o, double lr) {
         }
         if (o->kind == TL_NN_SGD) {
             const float wd = (float)o->weight_decay, mu = (float)o->momentum, lf = (float)lrl;
-            for (size_t k = 0; k < n; k++) {
-                float d = g[k] + wd * p[k];
-                if (mu > 0.0f) {
-                    float b = o->t == 1 ? d : mu * t->m[k] + d;
-                    t->m[k] = b;
-                    d = o->nesterov ? d + mu * b : b;
+            float *restrict pr = p, *restrict mr = t->m;
+            const float *restrict gr = g;
+            const bool first = o->t == 1, nest = o->nesterov;
+            if (mu > 0.0f)
+                for (size_t k = 0; k < n; k++) {
+                    const float d = gr[k] + wd * pr[k];
+                    const float b = first ? d : mu * mr[k] + d;
+                    mr[k] = b;
+                    pr[k] -= lf * (nest ? d + mu * b : b);
                 }
-                p[k] -= lf * d;
-            }
+            else
+                for (size_t k = 0; k < n; k++) pr[k] -= lf * (gr[k] + wd * pr[k]);
         } else {
             const float b1 = (float)o->beta1, b2 = (float)o->beta2, eps = (float)o->eps;
             const float decay = (float)(1.0 - lrl * o->weight_decay);

@@ -219,7 +219,11 @@ typedef struct tl_pipeline tl_pipeline;
  * learner alone). The first source and the first target are the pair a single-source method
  * uses; the evaluation rows are the target's test set when it has one, else its own rows. Writes
  * *report (free with tl_report_free) and, when pipeline is not NULL, the fitted pipeline. On
- * failure nothing is written and the message names the stage. */
+ * failure nothing is written and the message names the stage. With a feature map, no labelled
+ * target rows and OpenBLAS allowed two or more threads, the source-only baseline and the guard's
+ * measures of the original spaces run on a second thread while the map is fitted (OpenBLAS
+ * single-threaded meanwhile, its count restored after); the figures are those of the same steps
+ * in turn, and seconds_baseline / seconds_guard still count each stage's own time. */
 tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl_run_opts *opts,
                           tl_report **report, tl_pipeline **pipeline);
 void tl_report_free(tl_report *r);

@@ -1,7 +1,9 @@
 /* The task runner of internal/parallel.h: a shared counter under a mutex hands out the tasks, the
  * caller's thread works as one of the threads, and OpenBLAS is made single-threaded for the
- * duration (restored after), so every core runs exactly one of our threads. */
+ * duration (restored after), so every core runs exactly one of our threads. tli_overlap runs two
+ * different jobs at once the same way (a run's method beside its baseline and guard). */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,5 +105,64 @@ tl_status tl_parallel_tasks(size_t ntasks, size_t nthreads, tl_task_fn fn, void 
     openblas_set_num_threads(saved > 0 ? saved : 1);
     pthread_mutex_destroy(&ps.mu);
     if (ps.st != TL_OK) return tl_fail(ps.st, "%s", ps.msg);
+    return TL_OK;
+}
+
+/* tli_overlap's shared state: the side job's result and who finished first. */
+typedef struct {
+    pthread_mutex_t mu;
+    tl_job_fn fn;
+    void *ctx;
+    tl_status st;
+    char msg[512];
+    int saved;    /* OpenBLAS's count on entry */
+    bool one_done; /* one of the two has finished and given the count back */
+} overlap_state;
+
+/* The first of the two to finish gives OpenBLAS its threads back for the other one. */
+static void overlap_finished(overlap_state *o) {
+    pthread_mutex_lock(&o->mu);
+    if (!o->one_done) {
+        o->one_done = true;
+        openblas_set_num_threads(o->saved);
+    }
+    pthread_mutex_unlock(&o->mu);
+}
+
+static void *overlap_side(void *v) {
+    overlap_state *o = v;
+    o->st = o->fn(o->ctx);
+    if (o->st != TL_OK) snprintf(o->msg, sizeof o->msg, "%s", tl_error_message());
+    overlap_finished(o);
+    return NULL;
+}
+
+tl_status tli_overlap(tl_job_fn main, void *mctx, tl_job_fn side, void *sctx) {
+    overlap_state o;
+    pthread_t th;
+    memset(&o, 0, sizeof o);
+    o.saved = openblas_get_num_threads();
+    if (o.saved < 2 || pthread_mutex_init(&o.mu, NULL) != 0) {
+        tl_status st = main(mctx);
+        return st != TL_OK ? st : side(sctx);
+    }
+    o.fn = side;
+    o.ctx = sctx;
+    openblas_set_num_threads(1);
+    if (pthread_create(&th, NULL, overlap_side, &o) != 0) { /* no second thread: in turn */
+        openblas_set_num_threads(o.saved);
+        pthread_mutex_destroy(&o.mu);
+        tl_status st = main(mctx);
+        return st != TL_OK ? st : side(sctx);
+    }
+    tl_status st = main(mctx);
+    char mmsg[512];
+    if (st != TL_OK) snprintf(mmsg, sizeof mmsg, "%s", tl_error_message());
+    overlap_finished(&o);
+    pthread_join(th, NULL);
+    openblas_set_num_threads(o.saved);
+    pthread_mutex_destroy(&o.mu);
+    if (st != TL_OK) return tl_fail(st, "%s", mmsg);
+    if (o.st != TL_OK) return tl_fail(o.st, "%s", o.msg);
     return TL_OK;
 }

@@ -15,6 +15,13 @@ typedef tl_status (*tl_task_fn)(void *ctx, size_t task, size_t thread);
  * it. nthreads <= 1 (or one task) runs them in order on the caller's thread. A thread that cannot
  * be started leaves its share to the others. */
 tl_status tl_parallel_tasks(size_t ntasks, size_t nthreads, tl_task_fn fn, void *ctx);
+/* Two different jobs at once: main(mctx) on the calling thread and side(sctx) on a second
+ * thread, when OpenBLAS's count allows two threads (otherwise, or when the thread cannot start,
+ * side runs after main on the caller's thread). OpenBLAS is single-threaded while both run, and
+ * whichever finishes first puts its count back for the other's remaining calls. Returns main's
+ * failure if any, else side's (status and message). The two must share nothing they write. */
+typedef tl_status (*tl_job_fn)(void *ctx);
+tl_status tli_overlap(tl_job_fn main, void *mctx, tl_job_fn side, void *sctx);
 /* OpenBLAS's thread count: the library's default parallelism (tl_ctx.threads sets it for the
  * duration of a library call, see tli_threads_enter). */
 int tl_parallel_default_threads(void);

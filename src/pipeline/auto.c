@@ -100,9 +100,17 @@ typedef struct {
     double mixval;       /* MixVal of the probe on the target rows */
 } probe;
 
-/* MixVal's predictor: the probe learner. */
+/* MixVal's predictor: the probe learner, keeping its status so that a failure inside it (out of
+ * memory, say) is returned as itself rather than as MixVal's "the predictor failed". */
+typedef struct {
+    tl_learner *l;
+    tl_status st;
+} probe_user;
+
 static int probe_predict(void *user, tl_mat X, int *pred) {
-    return tl_learner_predict(user, tl_xmat_from_dense(X), pred) != TL_OK;
+    probe_user *u = user;
+    u->st = tl_learner_predict(u->l, tl_xmat_from_dense(X), pred);
+    return u->st != TL_OK;
 }
 
 static void probe_free(probe *p) {
@@ -172,7 +180,9 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
         if (st == TL_OK) {
             for (size_t i = 0; i < nt; i++) partner[i] = i;
             tl_rng_shuffle(&rng, partner, nt);
-            st = tl_validate_mixval(p->Zt, pt, partner, 0.55, probe_predict, l, &cr);
+            probe_user pu = {l, TL_OK};
+            st = tl_validate_mixval(p->Zt, pt, partner, 0.55, probe_predict, &pu, &cr);
+            if (st != TL_OK && pu.st != TL_OK) st = pu.st; /* the message names both */
             p->mixval = st == TL_OK ? cr.value : NAN;
         }
         tl_free(pt);

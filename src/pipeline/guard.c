@@ -43,6 +43,7 @@
 #include "internal/check.h"
 #include "internal/select.h"
 #include "internal/parallel.h"
+#include "pipeline_internal.h"
 #include "tl/guard.h"
 #include "tl/measure.h"
 
@@ -1027,14 +1028,86 @@ static void guard_verdict_unlabelled(const tl_guard_params *p, tl_guard_report *
     }
 }
 
+/* The half of tl_guard_check that reads only the original spaces (tlx_guard_before, declared in
+ * pipeline_internal.h): the feature correspondence, reverse validation and MMD^2 before the
+ * transfer. It needs nothing from the method, so tl_transfer_run computes it on a second thread
+ * while the method is fitted. Each step seeds its own generator, so the order of the steps, and
+ * the thread they run on, change nothing. */
+tl_status tlx_guard_before(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl_xmat Xt,
+                           tlx_guard_pre *pre) {
+    tl_status st = TL_OK;
+    int *ps = NULL;
+    mmd_plan plan_x;
+    memset(&plan_x, 0, sizeof plan_x);
+    TL_CHECK(p && pre, TL_ERR_INVALID_ARG, "guard: NULL parameters or report");
+    memset(pre, 0, sizeof *pre);
+    TL_TRY(tl_guard_params_check(p));
+    bool classes = ys != NULL;
+    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt);
+    TL_CHECK(ns >= 2 && nt >= 2, TL_ERR_EMPTY,
+             "guard: needs at least 2 source and 2 target samples (have %zu and %zu)", ns, nt);
+    TL_CHECK(tl_xmat_cols(Xs) == tl_xmat_cols(Xt), TL_ERR_SHAPE,
+             "guard: source and target differ in feature count (%zu vs %zu before the transfer)",
+             tl_xmat_cols(Xs), tl_xmat_cols(Xt));
+    pre->ns = ns;
+    pre->nt = nt;
+    TL_ALLOC(pre->pb, nt);
+    TL_ALLOC(ps, ns);
+    st = tl_guard_correspondence(p, Xs, Xt, &pre->correspondence, &pre->correspondence_p);
+    if (st != TL_OK) {
+        st = tl_fail_prefix(st, "guard: feature correspondence");
+        goto done;
+    }
+    /* reverse validation first: with 1-NN its distance pass also gives the MMD's source x
+       target distances */
+    bool dense_x = !Xs.sparse && !Xt.sparse;
+    bool nn1 = classes && p->learner.type == TL_LEARNER_KNN && p->learner.k == 1; /* rv_1nn runs */
+    if (dense_x) TL_TRY(mmd_plan_make(p, Xs, Xt, nn1, &plan_x));
+    if (classes) {
+        st = reverse_validate(&p->learner, Xs, ys, NULL, Xt, p->seed, pre->pb, ps,
+                              &pre->rv_before, dense_x ? &plan_x : NULL);
+        if (st != TL_OK) {
+            st = tl_fail_prefix(st, "guard: reverse validation");
+            goto done;
+        }
+    } else {
+        pre->rv_before = NAN;
+    }
+    st = guard_mmd(p, Xs, Xt, &plan_x, &pre->mmd_before);
+    if (st != TL_OK) {
+        st = tl_fail_prefix(st, "guard (original space)");
+        goto done;
+    }
+    pre->ready = true;
+done:
+    mmd_plan_free(&plan_x);
+    tl_free(ps);
+    return st;
+}
+
+void tlx_guard_pre_free(tlx_guard_pre *pre) {
+    if (!pre) return;
+    tl_free(pre->pb);
+    memset(pre, 0, sizeof *pre);
+}
+
 tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl_xmat Xt,
                          tl_xmat Zs, const double *ws, tl_xmat Zt, tl_guard_report *out) {
+    tlx_guard_pre pre;
+    memset(&pre, 0, sizeof pre);
+    tl_status st = tlx_guard_after(p, Xs, ys, Xt, Zs, ws, Zt, &pre, out);
+    tlx_guard_pre_free(&pre);
+    return st;
+}
+
+tl_status tlx_guard_after(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl_xmat Xt,
+                          tl_xmat Zs, const double *ws, tl_xmat Zt, tlx_guard_pre *pre,
+                          tl_guard_report *out) {
     tl_status st = TL_OK;
-    int *pb = NULL, *pa = NULL, *ps = NULL;
-    mmd_plan plan_x, plan_z;
-    memset(&plan_x, 0, sizeof plan_x);
+    int *pa = NULL, *ps = NULL;
+    mmd_plan plan_z;
     memset(&plan_z, 0, sizeof plan_z);
-    TL_CHECK(p && out, TL_ERR_INVALID_ARG, "guard: NULL parameters or report");
+    TL_CHECK(p && out && pre, TL_ERR_INVALID_ARG, "guard: NULL parameters or report");
     memset(out, 0, sizeof *out);
     TL_TRY(tl_guard_params_check(p));
     bool classes = ys != NULL; /* without class labels (regression targets): no reverse
@@ -1050,14 +1123,17 @@ tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl
              "guard: source and target differ in feature count (%zu vs %zu before the transfer, "
              "%zu vs %zu after)",
              tl_xmat_cols(Xs), tl_xmat_cols(Xt), tl_xmat_cols(Zs), tl_xmat_cols(Zt));
-    TL_ALLOC(pb, nt);
+    if (!pre->ready) TL_TRY(tlx_guard_before(p, Xs, ys, Xt, pre));
+    TL_CHECK(pre->ns == ns && pre->nt == nt, TL_ERR_SHAPE,
+             "guard: the original-space half was computed on %zu and %zu rows, not %zu and %zu",
+             pre->ns, pre->nt, ns, nt);
+    const int *pb = pre->pb;
+    out->correspondence = pre->correspondence;
+    out->correspondence_p = pre->correspondence_p;
+    out->rv_before = pre->rv_before;
+    out->mmd_before = pre->mmd_before;
     TL_ALLOC(pa, nt);
     TL_ALLOC(ps, ns);
-    st = tl_guard_correspondence(p, Xs, Xt, &out->correspondence, &out->correspondence_p);
-    if (st != TL_OK) {
-        st = tl_fail_prefix(st, "guard: feature correspondence");
-        goto done;
-    }
     out->unrelated = out->correspondence < p->min_correspondence; /* false for NaN */
     out->ess = 1.0;
     if (ws) {
@@ -1072,29 +1148,18 @@ tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl
         TL_CHECK(s2 > 0, TL_ERR_INVALID_ARG, "guard: every source weight is 0");
         out->ess = s1 * s1 / s2 / (double)ns;
     }
-    /* reverse validation first: with 1-NN its distance pass also gives the MMD's source x
-       target distances (each step seeds its own generator, so the order changes nothing) */
     bool weights_only = same_view(Xs, Zs) && same_view(Xt, Zt);
-    bool dense_x = !Xs.sparse && !Xt.sparse, dense_z = !Zs.sparse && !Zt.sparse;
+    bool dense_z = !Zs.sparse && !Zt.sparse;
     bool nn1 = classes && p->learner.type == TL_LEARNER_KNN && p->learner.k == 1; /* rv_1nn runs */
-    if (dense_x) TL_TRY(mmd_plan_make(p, Xs, Xt, nn1, &plan_x));
     if (dense_z && !weights_only) TL_TRY(mmd_plan_make(p, Zs, Zt, nn1, &plan_z));
     if (classes) {
-        st = reverse_validate(&p->learner, Xs, ys, NULL, Xt, p->seed, pb, ps, &out->rv_before,
-                              dense_x ? &plan_x : NULL);
-        if (st == TL_OK)
-            st = reverse_validate(&p->learner, Zs, ys, ws, Zt, p->seed, pa, ps, &out->rv_after,
-                                  dense_z && !weights_only ? &plan_z : NULL);
+        st = reverse_validate(&p->learner, Zs, ys, ws, Zt, p->seed, pa, ps, &out->rv_after,
+                              dense_z && !weights_only ? &plan_z : NULL);
     } else {
-        out->rv_before = out->rv_after = NAN;
+        out->rv_after = NAN;
     }
     if (st != TL_OK) {
         st = tl_fail_prefix(st, "guard: reverse validation");
-        goto done;
-    }
-    st = guard_mmd(p, Xs, Xt, &plan_x, &out->mmd_before);
-    if (st != TL_OK) {
-        st = tl_fail_prefix(st, "guard (original space)");
         goto done;
     }
     if (weights_only) {
@@ -1160,9 +1225,7 @@ tl_status tl_guard_check(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl
                  100 * out->rv_before, 100 * out->rv_after, out->mmd_before, out->mmd_after);
     }
 done:
-    mmd_plan_free(&plan_x);
     mmd_plan_free(&plan_z);
-    tl_free(pb);
     tl_free(pa);
     tl_free(ps);
     return st;

@@ -47,6 +47,23 @@ tl_status tlx_report_describe(tl_report *r, const tl_task *task, const tl_datase
                               const char *method, tl_family family, const char *learner,
                               const tl_run_opts *o, size_t src, size_t tgt);
 
+/* The guard's half on the original spaces (guard.c): the feature correspondence, reverse
+ * validation and MMD^2 before the transfer, which need nothing from the method, so a run
+ * computes them while the method is fitted. tlx_guard_after finishes tl_guard_check with them
+ * (computing them itself when pre is not ready); tl_guard_check is the two in a row. */
+typedef struct {
+    double correspondence, correspondence_p, rv_before, mmd_before;
+    int *pb;       /* (nt) the source model's labels for the target rows, before the transfer */
+    size_t ns, nt; /* the rows it was computed on */
+    bool ready;
+} tlx_guard_pre;
+tl_status tlx_guard_before(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl_xmat Xt,
+                           tlx_guard_pre *pre);
+tl_status tlx_guard_after(const tl_guard_params *p, tl_xmat Xs, const int *ys, tl_xmat Xt,
+                          tl_xmat Zs, const double *ws, tl_xmat Zt, tlx_guard_pre *pre,
+                          tl_guard_report *out);
+void tlx_guard_pre_free(tlx_guard_pre *pre);
+
 /* The guard's part of a report as "not measured" (NaN, verdict ok, no labelled check), for a
  * run's guard to fill in what it measures. */
 void tlx_report_guard_blank(tl_report *r);

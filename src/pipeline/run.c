@@ -229,6 +229,56 @@ done:
     return st;
 }
 
+/* The jobs tli_overlap runs at once in tl_transfer_run: the source-only baseline with the
+ * guard's half on the original spaces (when gp is set), and the method's fit. */
+typedef struct {
+    const run_state *r;
+    tl_xmat X;
+    run_truth u;
+    const double *w;
+    tl_xmat E;
+    run_pred pred;
+    tl_learner **keep;
+    const tl_guard_params *gp; /* NULL: the guard runs after the method */
+    tl_xmat Fs, Ft;
+    const int *ys;
+    tlx_guard_pre *pre;
+    double seconds, guard_seconds;
+} side_job;
+
+static tl_status side_run(void *v) {
+    side_job *j = v;
+    double t0 = tli_seconds();
+    tl_status st = train_predict(j->r, j->X, j->u, j->w, j->E, j->pred, j->keep);
+    if (st != TL_OK)
+        return tl_fail_prefix(st, "baseline (%s on the source)", j->r->learner_label);
+    j->seconds = tli_seconds() - t0;
+    if (!j->gp) return TL_OK;
+    t0 = tli_seconds();
+    st = tlx_guard_before(j->gp, j->Fs, j->ys, j->Ft, j->pre);
+    if (st != TL_OK) return tl_fail_prefix(st, "negative-transfer guard");
+    j->guard_seconds = tli_seconds() - t0;
+    return TL_OK;
+}
+
+typedef struct {
+    const tl_params *method, *lparams;
+    const tl_task *work;
+    const tl_ctx *ctx;
+    tl_model **model;
+    const char *name;
+    double seconds;
+} method_job;
+
+static tl_status method_run(void *v) {
+    method_job *j = v;
+    double t0 = tli_seconds();
+    tl_status st = tl_model_fit(j->method, j->lparams, j->work, j->ctx, j->model);
+    if (st != TL_OK) return tl_fail_prefix(st, "fitting %s", j->name);
+    j->seconds = tli_seconds() - t0;
+    return TL_OK;
+}
+
 /* The evaluation labels must be known to the source (unless the options allow unknown ones). */
 static tl_status check_labels(const run_state *r, const tl_dataset *train, const tl_dataset *ev) {
     tl_status st = TL_OK;
@@ -333,6 +383,8 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     int *ysl = NULL, *lab_pred = NULL, *tmp_pred = NULL, *base_pred = NULL;
     double *w = NULL, *tsl = NULL, *tmp_val = NULL;
     tlx_scalers sc;
+    tlx_guard_pre gpre;
+    memset(&gpre, 0, sizeof gpre);
     memset(&r, 0, sizeof r);
     memset(&sc, 0, sizeof sc);
     tli_thread_scope scope = {0};
@@ -451,19 +503,32 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         TL_ALLOC(tmp_pred, ne ? ne : 1);
     }
     run_pred out = {rep->predictions, rep->predicted_values}, tmp = {tmp_pred, tmp_val};
-    t0 = tli_seconds();
-    st = train_predict(&r, tl_dataset_features(S->data), us, tl_dataset_weights(S->data),
-                       tl_dataset_features(E), tmp, &srcl);
-    if (st != TL_OK) {
-        st = tl_fail_prefix(st, "baseline (%s on the source)", r.learner_label);
-        goto done;
-    }
+    /* The source-only baseline and the guard's half on the original spaces need nothing from
+       the method: with a feature map and no labelled target rows they run on a second thread
+       while the method is fitted (tli_overlap; the guard's half only when its learner's C is
+       known before the fit). Their figures are those of the same steps run in turn. */
+    tl_guard_params gp = r.o.guard_params ? *r.o.guard_params : tl_guard_params_default();
+    gp.learner = r.lp; /* reverse validation judges the model the user gets */
+    gp.seed = tlx_seed(r.o.ctx);
+    bool overlap = m && fam == TL_FAMILY_FEATURE && !nl;
+    bool early_guard = overlap && r.o.guard && gp.learner.C != TL_LEARNER_C_AUTO;
+    side_job sj = {&r, tl_dataset_features(S->data), us, tl_dataset_weights(S->data),
+                   tl_dataset_features(E), tmp, &srcl, early_guard ? &gp : NULL,
+                   tl_dataset_features(S->data), tl_dataset_features(T->data), ys, &gpre,
+                   0.0, 0.0};
+    method_job mj = {method, lparams, r.work, r.o.ctx, &model, m ? m->name : NULL, 0.0};
+    if (overlap)
+        st = tli_overlap(method_run, &mj, side_run, &sj);
+    else
+        st = side_run(&sj);
+    if (st != TL_OK) goto done;
     TL_TRY(score_pred(&r, ue, tmp, ne, &rep->source_only));
     if (r.o.report_views && tmp_pred && ne) { /* the page's no-transfer confusion matrix */
         TL_ALLOC(base_pred, ne);
         memcpy(base_pred, tmp_pred, ne * sizeof *base_pred);
     }
     if (!m) copy_pred(&r, out, tmp, ne);
+    t0 = tli_seconds();
     if (nl) {
         st = train_predict(&r, tl_dataset_features(T->labelled), ul, NULL, tl_dataset_features(E),
                            tmp, NULL);
@@ -483,18 +548,11 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         final = srcl;
         srcl = NULL;
     }
-    rep->seconds_baseline = tli_seconds() - t0;
+    rep->seconds_baseline = sj.seconds + (tli_seconds() - t0);
 
-    /* 4. the method, and the learner on its output */
-    t0 = tli_seconds();
-    if (m) {
-        st = tl_model_fit(method, lparams, r.work, r.o.ctx, &model);
-        if (st != TL_OK) {
-            st = tl_fail_prefix(st, "fitting %s", m->name);
-            goto done;
-        }
-    }
-    rep->seconds_method = tli_seconds() - t0;
+    /* 4. the method (fitted above beside the baseline, or now), and the learner on its output */
+    if (m && !overlap) TL_TRY(method_run(&mj));
+    rep->seconds_method = mj.seconds;
     t0 = tli_seconds();
     if (fam == TL_FAMILY_FEATURE) {
         st = tl_model_transform(model, r.src, tl_dataset_dense(S->data), &Zs);
@@ -561,11 +619,8 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     tlx_report_guard_blank(rep);
     t0 = tli_seconds();
     if (r.o.guard && m) {
-        tl_guard_params gp = r.o.guard_params ? *r.o.guard_params : tl_guard_params_default();
-        gp.learner = r.lp; /* reverse validation judges the model the user gets */
         if (gp.learner.C == TL_LEARNER_C_AUTO && rep->learner_C > 0)
             gp.learner.C = rep->learner_C; /* with the C the search chose, not a search per fit */
-        gp.seed = tlx_seed(r.o.ctx);
         tl_xmat Fs = tl_dataset_features(S->data), Ft = tl_dataset_features(T->data);
         if (fam == TL_FAMILY_FEATURE) {
             tl_mat Zt_use = Ze;
@@ -577,8 +632,8 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
                 }
                 Zt_use = Zt;
             }
-            st = tl_guard_check(&gp, Fs, ys, Ft, tl_xmat_from_dense(Zs), NULL,
-                                tl_xmat_from_dense(Zt_use), &rep->guard);
+            st = tlx_guard_after(&gp, Fs, ys, Ft, tl_xmat_from_dense(Zs), NULL,
+                                 tl_xmat_from_dense(Zt_use), &gpre, &rep->guard);
         } else if (fam == TL_FAMILY_INSTANCE) {
             size_t nw;
             st = tl_guard_check(&gp, Fs, ys, Ft, Fs, tl_model_fit_weights(model, &nw), Ft,
@@ -638,7 +693,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
         rep->negative_transfer =
             rep->guard.verdict == TL_GUARD_HARMFUL || (rep->labelled_checked && rep->labelled.harmful);
     }
-    rep->seconds_guard = tli_seconds() - t0;
+    rep->seconds_guard = sj.guard_seconds + (tli_seconds() - t0);
 
     /* 6. the report and the pipeline */
     TL_TRY(tlx_report_describe(rep, task, E, m ? m->name : "none", fam, r.learner_label,
@@ -685,6 +740,7 @@ done:
     tl_learner_free(srcl);
     tl_dataset_free(pooled);
     tlx_scalers_free(&sc);
+    tlx_guard_pre_free(&gpre);
     tl_mat_free(&Zs);
     tl_mat_free(&Ze);
     tl_mat_free(&Zl);

@@ -224,8 +224,10 @@ tl_status tl_validate_mixval(tl_mat Z, const int *pred, const size_t *partner, d
             M.data[m * M.ld + c] = lambda * Z.data[i * Z.ld + c] + (1 - lambda) * Z.data[j * Z.ld + c];
         src[m++] = i;
     }
-    TL_CHECK(predict(user, M, pm) == 0, TL_ERR_INVALID_ARG, "MixVal: the predictor failed: %s",
-             tl_error_message());
+    if (predict(user, M, pm) != 0) { /* the predictor's own message, if any, follows */
+        st = tl_fail_prefix(TL_ERR_INVALID_ARG, "MixVal: the predictor failed");
+        goto done;
+    }
     size_t hit[2] = {0, 0}, cnt[2] = {0, 0};
     for (size_t k = 0; k < m; k++) {
         size_t i = src[k];

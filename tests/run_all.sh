@@ -22,7 +22,7 @@ run_one() {
     p=$(echo "$line" | sed 's/ passed.*//'); f=$(echo "$line" | sed 's/.* passed, \([0-9]*\) failed.*/\1/')
     s=$(echo "$line" | sed -n 's/^[0-9]* passed, [0-9]* failed, \([0-9]*\) skipped.*/\1/p'); s=${s:-0}
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; crashed="$crashed $name"; fi
-    [ "$f" -ne 0 ] && printf '%s\n' "$out" | grep -E 'FAIL|check failed|returned|expected|ERROR|Sanitizer' | head -n 40
+    [ "$f" -ne 0 ] && printf '%s\n' "$out" | grep -E 'FAIL|check failed|returned|expected|ERROR|Error|Sanitizer' | head -n 40
     # the "SKIP name: reason" lines, named by binary; a count without its lines is still reported
     sl=$(printf '%s\n' "$out" | grep -E '^SKIP ' | sed "s/^SKIP /  $name: /")
     [ -n "$sl" ] && skips="$skips$sl$nl"

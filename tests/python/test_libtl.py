@@ -472,10 +472,18 @@ def ctrl_c_interrupts_a_long_fit():
     check(signal.getsignal(signal.SIGINT) is signal.default_int_handler, "Python's own handler")
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
     j = libtl.JDA(dim=30, iters=1000, n_jobs=1)
-    timer.start()
+
+    started = []
+
+    def start_in_c(frame, event, arg):  # the clock starts once libtl's fit call is entered, so
+        if event == "c_call" and arg is _tl.model_fit and not started:  # a loaded machine
+            started.append(True)  # cannot deliver the signal while Python still prepares it
+            timer.start()
+    sys.setprofile(start_in_c)
     try:
         e = raises(KeyboardInterrupt, lambda: j.fit(S, yS, T))
     finally:
+        sys.setprofile(None)
         timer.cancel()
     notes = " ".join(getattr(e, "__notes__", []))
     m = re.search(r"cancelled in jda round (\d+) of 1000", notes)

@@ -21,7 +21,9 @@ runs = {t: json.load(open(os.path.join(d, t + ".json"))) for t in tasks}
 crits = [("entropy", False), ("snd", True), ("iwcv", False), ("dev", False), ("rv", True)]
 if all(runs[t]["candidates"][0].get("mixval", None) is not None for t in tasks):
     crits.append(("mixval", True))  # measured; not in tl auto's default combination
-default5 = ["entropy", "snd", "iwcv", "dev", "rv"]
+if all(runs[t]["candidates"][0].get("crv", None) is not None for t in tasks):
+    crits.append(("crv", True))  # reverse validation in the common (no-transfer) space
+default5 = ["entropy", "snd", "iwcv", "dev", "rv"] + (["crv"] if ("crv", True) in crits else [])
 
 
 def acc(c):

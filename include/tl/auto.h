@@ -35,11 +35,17 @@ enum {
     TL_CRIT_DEV,
     TL_CRIT_RV,
     TL_CRIT_MIXVAL, /* measured and reported; not in the default combination (see opts.criteria) */
+    TL_CRIT_CRV,    /* reverse validation in the common space: a probe trained on the target rows
+                       with the candidate's predicted labels, scored on the labelled source rows,
+                       both in the no-transfer space (the preprocessed input) - the one criterion
+                       computed in the same space for every candidate, so comparable across
+                       candidates of different dimension and scale; also the harm check */
     TL_CRIT_COUNT
 };
-/* The criteria combined by default: entropy, SND, IWCV, DEV and reverse validation. */
-#define TL_CRIT_DEFAULT_MASK 0x1fu
-const char *tl_criterion_name(int c); /* "entropy", "snd", "iwcv", "dev", "rv", "mixval" */
+/* The criteria combined by default: entropy, SND, IWCV, DEV, reverse validation and common
+ * reverse validation. */
+#define TL_CRIT_DEFAULT_MASK 0x5fu
+const char *tl_criterion_name(int c); /* "entropy", "snd", "iwcv", "dev", "rv", "mixval", "crv" */
 bool tl_criterion_higher_better(int c);
 
 /* How tl_auto_run searches (tl_auto_opts_default, then change what you need). */

@@ -101,9 +101,16 @@ typedef struct {
     double mixval;       /* MixVal of the probe on the target rows */
 } probe;
 
-/* MixVal's predictor: the probe learner. */
+/* MixVal's predictor: the probe learner; its status kept, so that running out of memory inside
+ * it comes back as TL_ERR_NOMEM rather than as MixVal's "the predictor failed". */
+typedef struct {
+    tl_learner *l;
+    tl_status st;
+} probe_pred;
 static int probe_predict(void *user, tl_mat X, int *pred) {
-    return tl_learner_predict(user, tl_xmat_from_dense(X), pred) != TL_OK;
+    probe_pred *pp = user;
+    pp->st = tl_learner_predict(pp->l, tl_xmat_from_dense(X), pred);
+    return pp->st != TL_OK;
 }
 
 static void probe_free(probe *p) {
@@ -173,7 +180,9 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
         if (st == TL_OK) {
             for (size_t i = 0; i < nt; i++) partner[i] = i;
             tl_rng_shuffle(&rng, partner, nt);
-            st = tl_validate_mixval(p->Zt, pt, partner, 0.55, probe_predict, l, &cr);
+            probe_pred pp = {l, TL_OK};
+            st = tl_validate_mixval(p->Zt, pt, partner, 0.55, probe_predict, &pp, &cr);
+            if (pp.st != TL_OK) st = pp.st; /* the predictor's own error, message and all */
             p->mixval = st == TL_OK ? cr.value : NAN;
         }
         tl_free(pt);

@@ -197,8 +197,9 @@ def fit(method, kv, Xs, ys, Xt):
     return Xs, Xt, np.maximum(w, 0)
 
 
-def score(Zs, ys, Zt, w, seed=0):
-    """1-NN predictions and the label-free criteria of one candidate."""
+def score(Zs, ys, Zt, w, Xs, Xt, seed=0):
+    """1-NN predictions and the label-free criteria of one candidate (Xs, Xt: the no-transfer
+    space, where the common reverse validation is computed for every candidate)."""
     pred = KNeighborsClassifier(n_neighbors=1).fit(Zs, ys).predict(Zt)
     dr = domain_weights(Zs, Zt)
     perm = np.random.default_rng(seed).permutation(len(Zs))
@@ -233,6 +234,10 @@ def score(Zs, ys, Zt, w, seed=0):
     hits = pm == pt[keep]
     c['mixval'] = float(np.mean([hits[inter == q].mean() for q in (False, True) if (inter == q).any()]))
     c['rv'] = float((KNeighborsClassifier(n_neighbors=1).fit(Zt, pred).predict(Zs) == ys).mean())
+    if len(np.unique(pred)) > 1:
+        c['crv'] = float((LogisticRegression(C=1.0, max_iter=200).fit(Xt, pred).predict(Xs) == ys).mean())
+    else:
+        c['crv'] = float((ys == pred[0]).mean())
     top = np.bincount(pred - pred.min()).max() / len(pred)
     return pred, c, top
 
@@ -249,11 +254,14 @@ def main():
     for lab in labels:
         m, kv = parse(lab)
         Zs, Zt, w = fit(m, kv, Xs, ys, Xt)
-        pred, c, top = score(Zs, ys, Zt, w)
+        pred, c, top = score(Zs, ys, Zt, w, Xs, Xt)
         rows.append((lab, c, top > max(0.5, (1 + 1 / k) / 2), float((pred == yt).mean())))
-    # the rank-mean choice over entropy, SND, IWCV, DEV, RV among the candidates not collapsed
-    hi = {'entropy': False, 'snd': True, 'iwcv': False, 'dev': False, 'rv': True}
-    el = [r for r in rows if not r[2]]
+    # the rank-mean choice over entropy, SND, IWCV, DEV, RV, CRV among the candidates not
+    # collapsed and not more than one standard error below no transfer's CRV
+    hi = {'entropy': False, 'snd': True, 'iwcv': False, 'dev': False, 'rv': True, 'crv': True}
+    crv0 = next(r[1]['crv'] for r in rows if r[0] == 'none')
+    se = np.sqrt(crv0 * (1 - crv0) / len(ys))
+    el = [r for r in rows if not r[2] and (r[0] == 'none' or r[1]['crv'] >= crv0 - se)]
     best, best_s = None, -1
     for r in el:
         s = 0

@@ -31,13 +31,21 @@ import scipy.io as sio
 import scipy.linalg as sl
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics.pairwise import rbf_kernel
+from sklearn.datasets import load_svmlight_file
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.svm import LinearSVC
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ref_instance import kliep, kmm, ulsif  # noqa: E402
 
 
+AMAZON = False  # set by main(): Amazon review .svmlight files, raw counts, linear SVM (C = 0.01)
+
+
 def load(path):
+    if path.endswith('.svmlight'):
+        X, y = load_svmlight_file(path, n_features=5000)
+        return X.toarray(), y.astype(int)
     m = sio.loadmat(path)
     X = m['fts'].astype(np.float64)
     X = X / np.maximum(X.sum(1, keepdims=True), 1e-300)
@@ -197,10 +205,17 @@ def fit(method, kv, Xs, ys, Xt):
     return Xs, Xt, np.maximum(w, 0)
 
 
+def learner(Z, y, w=None):
+    """The user's learner: 1-NN on SURF (weights do not enter), the linear SVM on Amazon."""
+    if AMAZON:
+        return LinearSVC(C=0.01, max_iter=2000).fit(Z, y, sample_weight=w)
+    return KNeighborsClassifier(n_neighbors=1).fit(Z, y)
+
+
 def score(Zs, ys, Zt, w, Xs, Xt, seed=0):
     """1-NN predictions and the label-free criteria of one candidate (Xs, Xt: the no-transfer
     space, where the common reverse validation is computed for every candidate)."""
-    pred = KNeighborsClassifier(n_neighbors=1).fit(Zs, ys).predict(Zt)
+    pred = learner(Zs, ys, w).predict(Zt)
     dr = domain_weights(Zs, Zt)
     perm = np.random.default_rng(seed).permutation(len(Zs))
     loss = np.zeros(len(Zs))
@@ -233,7 +248,8 @@ def score(Zs, ys, Zt, w, Xs, Xt, seed=0):
     inter = pt[keep] != pt[part[keep]]
     hits = pm == pt[keep]
     c['mixval'] = float(np.mean([hits[inter == q].mean() for q in (False, True) if (inter == q).any()]))
-    c['rv'] = float((KNeighborsClassifier(n_neighbors=1).fit(Zt, pred).predict(Zs) == ys).mean())
+    c['rv'] = float((learner(Zt, pred).predict(Zs) == ys).mean()) if len(np.unique(pred)) > 1 else \
+        float((ys == pred[0]).mean())
     if len(np.unique(pred)) > 1:
         c['crv'] = float((LogisticRegression(C=1.0, max_iter=200).fit(Xt, pred).predict(Xs) == ys).mean())
     else:
@@ -244,7 +260,9 @@ def score(Zs, ys, Zt, w, Xs, Xt, seed=0):
 
 def main():
     warnings.filterwarnings('ignore')  # lbfgs's max_iter notices: the probe's 200 steps, as libtl's
+    global AMAZON
     js, spath, tpath = sys.argv[1:4]
+    AMAZON = spath.endswith('.svmlight')
     labels = [c['candidate'] for c in json.load(open(js))['candidates']]
     Xs, ys = load(spath)
     Xt, yt = load(tpath)

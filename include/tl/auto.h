@@ -102,7 +102,7 @@ typedef struct {
 
 /* sources (n_sources >= 1) labelled, target unlabelled (labels, if any, only fill `accuracy`);
  * every dataset is borrowed and left as it is. *out freed with tl_auto_result_free; *pipeline
- * (may be NULL): the chosen candidate refitted with its pipeline. TL_ERR_INVALID_ARG with a
+ * (may be NULL): the chosen candidate's fitted pipeline (kept from its run, not refitted). TL_ERR_INVALID_ARG with a
  * message for an empty target or sources of different widths. */
 tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *target,
                       const tl_auto_opts *o, tl_auto_result **out, tl_pipeline **pipeline);

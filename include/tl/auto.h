@@ -11,8 +11,11 @@
  * first, while the budget lasts. Each candidate is scored by the label-free criteria
  * (tl/validate.h: entropy, SND, IWCV, DEV, computed with a probe logistic regression trained on
  * the candidate's source rows - weighted for an instance candidate - with importance weights
- * from a domain classifier in the candidate's space; and the guard's reverse validation). The
- * combination: among the eligible candidates (not collapsed, not judged harmful by the guard),
+ * from a domain classifier in the candidate's space; the guard's reverse validation; and the
+ * common reverse validation, computed in the no-transfer space for every candidate so that it
+ * compares across spaces). The combination: among the eligible candidates (not collapsed, not
+ * judged harmful by the guard, common reverse validation not more than one standard error
+ * below no transfer's),
  * each criterion ranks them and the candidate's score is the mean of its rank shares (1: best
  * on every criterion). No transfer is chosen when no transfer candidate is eligible. */
 #ifndef TL_AUTO_H

@@ -275,11 +275,11 @@ def main():
         pred, c, top = score(Zs, ys, Zt, w, Xs, Xt)
         rows.append((lab, c, top > max(0.5, (1 + 1 / k) / 2), float((pred == yt).mean())))
     # the rank-mean choice over entropy, SND, IWCV, DEV, RV, CRV among the candidates not
-    # collapsed and not more than one standard error below no transfer's CRV
+    # collapsed and not more than two standard errors below no transfer's CRV
     hi = {'entropy': False, 'snd': True, 'iwcv': False, 'dev': False, 'rv': True, 'crv': True}
     crv0 = next(r[1]['crv'] for r in rows if r[0] == 'none')
     se = np.sqrt(crv0 * (1 - crv0) / len(ys))
-    el = [r for r in rows if not r[2] and (r[0] == 'none' or r[1]['crv'] >= crv0 - se)]
+    el = [r for r in rows if not r[2] and (r[0] == 'none' or r[1]['crv'] >= crv0 - 2 * se)]
     best, best_s = None, -1
     for r in el:
         s = 0

@@ -223,11 +223,11 @@ TEST(auto_chooses_among_eligible) {
     CHECK_NEAR(ch->crit[TL_CRIT_CRV], (double)hit / (double)ns, 1e-12);
     tl_learner_free(l);
     free(ps);
-    /* the harm check: a candidate more than one standard error below no transfer's common
+    /* the harm check: a candidate more than two standard errors below no transfer's common
      * reverse validation is harmful, never chosen */
     double c0 = r->cand[0].crit[TL_CRIT_CRV], se = sqrt(c0 * (1 - c0) / (double)ns);
     for (size_t i = 1; i < r->n; i++)
-        if (r->cand[i].crit[TL_CRIT_CRV] < c0 - se) CHECK(r->cand[i].harmful);
+        if (r->cand[i].crit[TL_CRIT_CRV] < c0 - 2 * se) CHECK(r->cand[i].harmful);
     free(pred);
 done:
     tl_auto_result_free(r);

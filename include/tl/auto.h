@@ -14,7 +14,7 @@
  * from a domain classifier in the candidate's space; the guard's reverse validation; and the
  * common reverse validation, computed in the no-transfer space for every candidate so that it
  * compares across spaces). The combination: among the eligible candidates (not collapsed, not
- * judged harmful by the guard, common reverse validation not more than one standard error
+ * judged harmful by the guard, common reverse validation not more than two standard errors
  * below no transfer's),
  * each criterion ranks them and the candidate's score is the mean of its rank shares (1: best
  * on every criterion). No transfer is chosen when no transfer candidate is eligible. */

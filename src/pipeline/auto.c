@@ -335,10 +335,12 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
     c->crit[TL_CRIT_CRV] = crv;
     if (!params) t->crv_none = crv, t->crv_se = sqrt(crv * (1 - crv) / (double)t->Xs.rows);
     /* harmful: collapsed, judged harmful by the guard, or a common reverse validation more
-     * than one standard error below no transfer's (the harm check against no transfer, in the
-     * one space where the two compare) */
+     * than two standard errors below no transfer's (the harm check against no transfer, in the
+     * one space where the two compare; two, because no transfer's own labels are the easiest
+     * for the common-space probe to learn back, a bias a weighting within a point of no
+     * transfer on Amazon fell foul of at one) */
     c->harmful = c->collapsed ||
-                 (params && (rep->negative_transfer || crv < t->crv_none - t->crv_se));
+                 (params && (rep->negative_transfer || crv < t->crv_none - 2 * t->crv_se));
     if (t->test) { /* held-out target rows: the fitted pipeline predicts them */
         size_t nh = tl_dataset_rows(t->test);
         const int *yh = tl_dataset_labels_const(t->test);
@@ -432,20 +434,49 @@ static double cost_guess(const tl_method *m, double d, double ns, double nt) {
 
 /* The expected seconds of a method whose cost_guess is g, before it runs: what every candidate
  * pays (no transfer's measured seconds: the probe, the guard, the learner) plus g times the
- * seconds per guessed operation measured on the candidates run so far - of its own family when
- * one has run, else of any - the largest seen (a cautious estimate: a candidate that would not
- * fit the budget is skipped rather than started). */
+ * seconds per guessed operation of its family - the largest measured on the candidates run so
+ * far; before a feature mapping has run, the seconds per operation of one small symmetric
+ * eigenproblem timed here (calibrate: a feature mapping's cost is its d x d or n x n
+ * eigenproblem; an instance weighting's cost is close to the base, as measured). A candidate
+ * whose estimate does not fit what is left of the budget is skipped rather than started. */
 typedef struct {
-    double base, rate[2], any; /* rate[0] feature, [1] instance; 0: none measured */
+    double base, rate[2], prior; /* rate[0] feature, [1] instance; 0: none measured */
 } cost_model;
 static double cost_estimate(const cost_model *cm, bool instance, double g) {
-    double r = cm->rate[instance] > 0 ? cm->rate[instance] : cm->any;
+    double r = cm->rate[instance] > 0 ? cm->rate[instance] : instance ? 0 : cm->prior;
     return cm->base + r * g;
 }
 static void cost_learn(cost_model *cm, bool instance, double g, double seconds) {
     double r = g > 0 ? (seconds - cm->base) / g : 0;
     if (r > cm->rate[instance]) cm->rate[instance] = r;
-    if (r > cm->any) cm->any = r;
+}
+/* Seconds per n^3 of a full symmetric eigen-decomposition with vectors (n = 192, the faster of
+ * two tries, on the budget's clock): this machine's speed at a feature mapping's core step. */
+static tl_status calibrate(bool cpu, double *rate) {
+    tl_status st = TL_OK;
+    enum { N = 192 };
+    tl_mat A = {0}, V = {0};
+    double *w = NULL, best = INFINITY;
+    TL_TRY(tl_mat_alloc(&A, N, N));
+    TL_TRY(tl_mat_alloc(&V, N, N));
+    TL_ALLOC(w, N);
+    tl_rng rng;
+    tl_rng_seed(&rng, 7);
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = i; j < N; j++)
+            A.data[i * A.ld + j] = A.data[j * A.ld + i] = tl_rng_normal(&rng);
+    for (int k = 0; k < 2; k++) {
+        double t0 = clock_now(cpu);
+        TL_TRY(tl_eig_sym(A, TL_EIG_ALL, N, w, V));
+        double dt = clock_now(cpu) - t0;
+        if (dt < best) best = dt;
+    }
+    *rate = best / ((double)N * N * N);
+done:
+    tl_mat_free(&A);
+    tl_mat_free(&V);
+    tl_free(w);
+    return st;
 }
 
 /* The chosen candidate's report, scored on the held-out target rows t->test: the result from
@@ -463,7 +494,10 @@ static tl_status report_on_test(const table *t, size_t b, size_t ti, tl_report *
     TL_TRY(tlx_score(yh, p0, nh, &rep->source_only));
     rep->gain = rep->result.accuracy - rep->source_only.accuracy;
     rep->worse_than_baseline = rep->gain < 0;
-    rep->evaluated_on = tl_dataset_name(t->test);
+    char *name = tli_strdup(tl_dataset_name(t->test));
+    TL_CHECK(name, TL_ERR_NOMEM, "out of memory naming the test rows");
+    tl_free((char *)rep->evaluated_on);
+    rep->evaluated_on = name;
     rep->n_eval = nh;
     tl_free(rep->predictions);
     rep->predictions = ph;
@@ -610,6 +644,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     /* 2. rung 0: no transfer (always: the fallback), then every method at its defaults */
     TL_TRY(run_candidate(&t, task, si, ti, NULL, 0, &ro, seed));
     cost_model cm = {r->cand[0].seconds, {0, 0}, 0};
+    TL_TRY(calibrate(t.cpu, &cm.prior));
     size_t n_methods = 0, method_at[64], n_cand = 0, by_cost[64];
     double guess[64];
     for (size_t i = 0; i < tl_method_count() && n_cand < 64; i++) {

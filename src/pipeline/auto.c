@@ -439,12 +439,16 @@ static double cost_guess(const tl_method *m, double d, double ns, double nt) {
  * eigenproblem timed here (calibrate: a feature mapping's cost is its d x d or n x n
  * eigenproblem; an instance weighting's cost is close to the base, as measured). A candidate
  * whose estimate does not fit what is left of the budget is skipped rather than started. */
+#define COST_MARGIN 1.25 /* a candidate's seconds vary by about a fifth between runs of the same
+                            work on a loaded machine (Amazon K->E: 7.7 and 8.9 s for two RuLSIF
+                            fits): the estimates are padded by a quarter so that the last one
+                            started still ends within the budget */
 typedef struct {
     double base, rate[2], prior; /* rate[0] feature, [1] instance; 0: none measured */
 } cost_model;
 static double cost_estimate(const cost_model *cm, bool instance, double g) {
     double r = cm->rate[instance] > 0 ? cm->rate[instance] : instance ? 0 : cm->prior;
-    return cm->base + r * g;
+    return COST_MARGIN * (cm->base + r * g);
 }
 static void cost_learn(cost_model *cm, bool instance, double g, double seconds) {
     double r = g > 0 ? (seconds - cm->base) / g : 0;
@@ -694,7 +698,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     for (size_t q = 0; q < nord; q++) {
         const tl_auto_candidate *base = &r->cand[order[q]];
         const tl_method *m = tl_params_method(base->params);
-        double cost = base->seconds;
+        double cost = COST_MARGIN * base->seconds; /* a variant costs about its defaults */
         TL_TRY(grid_variants(m, o.grid < 64 ? o.grid : 64, variants, &nvar, ncols, nrows));
         for (size_t v = 0; v < nvar; v++) {
             tl_params *p = variants[v];
@@ -705,6 +709,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
                 continue;
             }
             TL_TRY(run_candidate(&t, task, si, ti, p, 1, &ro, seed));
+            cost = fmax(cost, COST_MARGIN * r->cand[r->n - 1].seconds);
         }
         nvar = 0;
     }

@@ -127,7 +127,7 @@ for left in [None] + default5 + (["+mixval"] if "mixval" in names else []):
         p = combined_pick(runs[t]["candidates"], use)
         gaps.append(o - acc(p))
         accs.append(acc(p))
-    label = ("the default five (tl auto)" if left is None else
-             "the five + mixval" if left == "+mixval" else f"without {left}")
+    label = ("the default combination (tl auto)" if left is None else
+             "the default + mixval" if left == "+mixval" else f"without {left}")
     print(f"| {label} | {sum(g <= 1 for g in gaps)}/{len(gaps)} | {sum(gaps) / len(gaps):.2f} | "
           f"{sum(accs) / len(accs):.2f} |")

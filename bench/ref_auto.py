@@ -149,7 +149,8 @@ def tca_family(Xs, ys, Xt, kind, dim=100, lam=1.0, iters=10, mu=0.5):
 
 def median_gamma(Xs, Xt):
     X = np.vstack([Xs[:500], Xt[:500]])
-    sq = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)
+    n2 = (X * X).sum(1)  # |x|^2 + |y|^2 - 2 x.y: a (1000, 1000, d) difference array is 37 GB at d = 5000
+    sq = np.maximum(n2[:, None] + n2[None, :] - 2 * X @ X.T, 0)
     return 1.0 / np.median(sq[sq > 0])
 
 

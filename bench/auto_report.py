@@ -21,7 +21,9 @@ runs = {t: json.load(open(os.path.join(d, t + ".json"))) for t in tasks}
 crits = [("entropy", False), ("snd", True), ("iwcv", False), ("dev", False), ("rv", True)]
 if all(runs[t]["candidates"][0].get("mixval", None) is not None for t in tasks):
     crits.append(("mixval", True))  # measured; not in tl auto's default combination
-default5 = ["entropy", "snd", "iwcv", "dev", "rv"]
+if all(runs[t]["candidates"][0].get("crv", None) is not None for t in tasks):
+    crits.append(("crv", True))  # reverse validation in the common (no-transfer) space
+default5 = ["entropy", "snd", "iwcv", "dev", "rv"] + (["crv"] if ("crv", True) in crits else [])
 
 
 def acc(c):
@@ -125,7 +127,7 @@ for left in [None] + default5 + (["+mixval"] if "mixval" in names else []):
         p = combined_pick(runs[t]["candidates"], use)
         gaps.append(o - acc(p))
         accs.append(acc(p))
-    label = ("the default five (tl auto)" if left is None else
-             "the five + mixval" if left == "+mixval" else f"without {left}")
+    label = ("the default combination (tl auto)" if left is None else
+             "the default + mixval" if left == "+mixval" else f"without {left}")
     print(f"| {label} | {sum(g <= 1 for g in gaps)}/{len(gaps)} | {sum(gaps) / len(gaps):.2f} | "
           f"{sum(accs) / len(accs):.2f} |")

@@ -31,13 +31,21 @@ import scipy.io as sio
 import scipy.linalg as sl
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics.pairwise import rbf_kernel
+from sklearn.datasets import load_svmlight_file
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.svm import LinearSVC
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ref_instance import kliep, kmm, ulsif  # noqa: E402
 
 
+AMAZON = False  # set by main(): Amazon review .svmlight files, raw counts, linear SVM (C = 0.01)
+
+
 def load(path):
+    if path.endswith('.svmlight'):
+        X, y = load_svmlight_file(path, n_features=5000)
+        return X.toarray(), y.astype(int)
     m = sio.loadmat(path)
     X = m['fts'].astype(np.float64)
     X = X / np.maximum(X.sum(1, keepdims=True), 1e-300)
@@ -141,7 +149,8 @@ def tca_family(Xs, ys, Xt, kind, dim=100, lam=1.0, iters=10, mu=0.5):
 
 def median_gamma(Xs, Xt):
     X = np.vstack([Xs[:500], Xt[:500]])
-    sq = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)
+    n2 = (X * X).sum(1)  # |x|^2 + |y|^2 - 2 x.y: a (1000, 1000, d) difference array is 37 GB at d = 5000
+    sq = np.maximum(n2[:, None] + n2[None, :] - 2 * X @ X.T, 0)
     return 1.0 / np.median(sq[sq > 0])
 
 
@@ -197,9 +206,17 @@ def fit(method, kv, Xs, ys, Xt):
     return Xs, Xt, np.maximum(w, 0)
 
 
-def score(Zs, ys, Zt, w, seed=0):
-    """1-NN predictions and the label-free criteria of one candidate."""
-    pred = KNeighborsClassifier(n_neighbors=1).fit(Zs, ys).predict(Zt)
+def learner(Z, y, w=None):
+    """The user's learner: 1-NN on SURF (weights do not enter), the linear SVM on Amazon."""
+    if AMAZON:
+        return LinearSVC(C=0.01, max_iter=2000).fit(Z, y, sample_weight=w)
+    return KNeighborsClassifier(n_neighbors=1).fit(Z, y)
+
+
+def score(Zs, ys, Zt, w, Xs, Xt, seed=0):
+    """1-NN predictions and the label-free criteria of one candidate (Xs, Xt: the no-transfer
+    space, where the common reverse validation is computed for every candidate)."""
+    pred = learner(Zs, ys, w).predict(Zt)
     dr = domain_weights(Zs, Zt)
     perm = np.random.default_rng(seed).permutation(len(Zs))
     loss = np.zeros(len(Zs))
@@ -232,14 +249,21 @@ def score(Zs, ys, Zt, w, seed=0):
     inter = pt[keep] != pt[part[keep]]
     hits = pm == pt[keep]
     c['mixval'] = float(np.mean([hits[inter == q].mean() for q in (False, True) if (inter == q).any()]))
-    c['rv'] = float((KNeighborsClassifier(n_neighbors=1).fit(Zt, pred).predict(Zs) == ys).mean())
+    c['rv'] = float((learner(Zt, pred).predict(Zs) == ys).mean()) if len(np.unique(pred)) > 1 else \
+        float((ys == pred[0]).mean())
+    if len(np.unique(pred)) > 1:
+        c['crv'] = float((LogisticRegression(C=1.0, max_iter=200).fit(Xt, pred).predict(Xs) == ys).mean())
+    else:
+        c['crv'] = float((ys == pred[0]).mean())
     top = np.bincount(pred - pred.min()).max() / len(pred)
     return pred, c, top
 
 
 def main():
     warnings.filterwarnings('ignore')  # lbfgs's max_iter notices: the probe's 200 steps, as libtl's
+    global AMAZON
     js, spath, tpath = sys.argv[1:4]
+    AMAZON = spath.endswith('.svmlight')
     labels = [c['candidate'] for c in json.load(open(js))['candidates']]
     Xs, ys = load(spath)
     Xt, yt = load(tpath)
@@ -249,11 +273,14 @@ def main():
     for lab in labels:
         m, kv = parse(lab)
         Zs, Zt, w = fit(m, kv, Xs, ys, Xt)
-        pred, c, top = score(Zs, ys, Zt, w)
+        pred, c, top = score(Zs, ys, Zt, w, Xs, Xt)
         rows.append((lab, c, top > max(0.5, (1 + 1 / k) / 2), float((pred == yt).mean())))
-    # the rank-mean choice over entropy, SND, IWCV, DEV, RV among the candidates not collapsed
-    hi = {'entropy': False, 'snd': True, 'iwcv': False, 'dev': False, 'rv': True}
-    el = [r for r in rows if not r[2]]
+    # the rank-mean choice over entropy, SND, IWCV, DEV, RV, CRV among the candidates not
+    # collapsed and not more than two standard errors below no transfer's CRV
+    hi = {'entropy': False, 'snd': True, 'iwcv': False, 'dev': False, 'rv': True, 'crv': True}
+    crv0 = next(r[1]['crv'] for r in rows if r[0] == 'none')
+    se = np.sqrt(crv0 * (1 - crv0) / len(ys))
+    el = [r for r in rows if not r[2] and (r[0] == 'none' or r[1]['crv'] >= crv0 - 2 * se)]
     best, best_s = None, -1
     for r in el:
         s = 0

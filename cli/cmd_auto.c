@@ -140,15 +140,16 @@ static int run_auto(cli_args *a) {
     printf("%-22s %zu run in %.1f s (budget %g s, %s clock), %zu left out for lack of time\n",
            "candidates", res->n, res->seconds, budget, clk, res->skipped);
     printf("%-22s %s (score %.3f: entropy %.4f, SND %.4f, IWCV %.4f, DEV %.4f, RV %.1f %%, "
-           "MixVal %.3f)\n",
+           "MixVal %.3f, CRV %.1f %%)\n",
            "chosen", ch->label, ch->score, ch->crit[TL_CRIT_ENTROPY], ch->crit[TL_CRIT_SND],
            ch->crit[TL_CRIT_IWCV], ch->crit[TL_CRIT_DEV], 100 * ch->crit[TL_CRIT_RV],
-           ch->crit[TL_CRIT_MIXVAL]);
+           ch->crit[TL_CRIT_MIXVAL], 100 * ch->crit[TL_CRIT_CRV]);
     if (res->report->result.n)
         printf("%-22s %.2f %% (no transfer %.2f %%)\n", "target accuracy",
                100 * res->report->result.accuracy, 100 * res->report->source_only.accuracy);
-    printf("\n%-4s %-34s %6s %8s %8s %8s %8s %6s %6s %5s %-9s %7s%s\n", "rank", "candidate",
-           "score", "entropy", "snd", "iwcv", "dev", "rv%", "mixval", "top%", "verdict", "seconds",
+    printf("\n%-4s %-34s %6s %8s %8s %8s %8s %6s %6s %6s %5s %-9s %7s%s\n", "rank", "candidate",
+           "score", "entropy", "snd", "iwcv", "dev", "rv%", "mixval", "crv%", "top%", "verdict",
+           "seconds",
            acc ? " accuracy%" : "");
     size_t lim = show > 0 && (size_t)show < res->n ? (size_t)show : res->n;
     for (size_t r = 0; r < lim; r++) {
@@ -156,10 +157,10 @@ static int run_auto(cli_args *a) {
         char sc[16];
         if (isfinite(c->score)) snprintf(sc, sizeof sc, "%.3f", c->score);
         else snprintf(sc, sizeof sc, "-");
-        printf("%-4zu %-34.34s %6s %8.4f %8.4f %8.4f %8.4f %6.1f %6.3f %5.0f %-9s %7.2f", r + 1,
-               c->label, sc, c->crit[TL_CRIT_ENTROPY], c->crit[TL_CRIT_SND],
+        printf("%-4zu %-34.34s %6s %8.4f %8.4f %8.4f %8.4f %6.1f %6.3f %6.1f %5.0f %-9s %7.2f",
+               r + 1, c->label, sc, c->crit[TL_CRIT_ENTROPY], c->crit[TL_CRIT_SND],
                c->crit[TL_CRIT_IWCV], c->crit[TL_CRIT_DEV], 100 * c->crit[TL_CRIT_RV],
-               c->crit[TL_CRIT_MIXVAL],
+               c->crit[TL_CRIT_MIXVAL], 100 * c->crit[TL_CRIT_CRV],
                100 * c->top_share,
                c->collapsed ? "collapsed" : c->harmful ? "harmful" : "ok", c->seconds);
         if (acc) printf(" %9.2f", 100 * c->accuracy);
@@ -167,7 +168,8 @@ static int run_auto(cli_args *a) {
     }
     printf("(top%%: the share of the target rows given the most predicted class; collapsed: more "
            "than (1 + 1/k) / 2 of them in one of the k classes, never chosen; harmful: the "
-           "guard's verdict, never chosen)\n");
+           "guard's verdict, or crv more than two standard errors below no transfer's, never "
+           "chosen; crv: reverse validation in the no-transfer space)\n");
     if (acc) printf("(accuracy: the target's own labels, shown only; the choice never reads them)\n");
     if (save) printf("%-22s %s\n", "pipeline saved to", save);
     rc = fflush(stdout) != 0;

@@ -207,6 +207,27 @@ TEST(auto_chooses_among_eligible) {
     int *pred = malloc(tl_dataset_rows(t) * sizeof *pred);
     CHECK_OK(tl_pipeline_predict(p, 1, t, pred));
     CHECK(memcmp(pred, r->report->predictions, tl_dataset_rows(t) * sizeof *pred) == 0);
+    /* the common reverse validation, by hand: logistic regression (C = 1) on the target rows
+     * (no scaling here: the common space is the input) with the chosen candidate's labels,
+     * scored on the source's labels */
+    tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG);
+    lp.C = 1;
+    lp.max_iter = 200;
+    tl_learner *l = NULL;
+    size_t ns = tl_dataset_rows(s), hit = 0;
+    int *ps = malloc(ns * sizeof *ps);
+    CHECK_OK(tl_learner_create(&lp, &l));
+    CHECK_OK(tl_learner_fit(l, tl_dataset_features(t), pred, NULL));
+    CHECK_OK(tl_learner_predict(l, tl_dataset_features(s), ps));
+    for (size_t i = 0; i < ns; i++) hit += ps[i] == tl_dataset_labels_const(s)[i];
+    CHECK_NEAR(ch->crit[TL_CRIT_CRV], (double)hit / (double)ns, 1e-12);
+    tl_learner_free(l);
+    free(ps);
+    /* the harm check: a candidate more than two standard errors below no transfer's common
+     * reverse validation is harmful, never chosen */
+    double c0 = r->cand[0].crit[TL_CRIT_CRV], se = sqrt(c0 * (1 - c0) / (double)ns);
+    for (size_t i = 1; i < r->n; i++)
+        if (r->cand[i].crit[TL_CRIT_CRV] < c0 - 2 * se) CHECK(r->cand[i].harmful);
     free(pred);
 done:
     tl_auto_result_free(r);

@@ -11,8 +11,11 @@
  * first, while the budget lasts. Each candidate is scored by the label-free criteria
  * (tl/validate.h: entropy, SND, IWCV, DEV, computed with a probe logistic regression trained on
  * the candidate's source rows - weighted for an instance candidate - with importance weights
- * from a domain classifier in the candidate's space; and the guard's reverse validation). The
- * combination: among the eligible candidates (not collapsed, not judged harmful by the guard),
+ * from a domain classifier in the candidate's space; the guard's reverse validation; and the
+ * common reverse validation, computed in the no-transfer space for every candidate so that it
+ * compares across spaces). The combination: among the eligible candidates (not collapsed, not
+ * judged harmful by the guard, common reverse validation not more than two standard errors
+ * below no transfer's),
  * each criterion ranks them and the candidate's score is the mean of its rank shares (1: best
  * on every criterion). No transfer is chosen when no transfer candidate is eligible. */
 #ifndef TL_AUTO_H
@@ -35,11 +38,17 @@ enum {
     TL_CRIT_DEV,
     TL_CRIT_RV,
     TL_CRIT_MIXVAL, /* measured and reported; not in the default combination (see opts.criteria) */
+    TL_CRIT_CRV,    /* reverse validation in the common space: a probe trained on the target rows
+                       with the candidate's predicted labels, scored on the labelled source rows,
+                       both in the no-transfer space (the preprocessed input) - the one criterion
+                       computed in the same space for every candidate, so comparable across
+                       candidates of different dimension and scale; also the harm check */
     TL_CRIT_COUNT
 };
-/* The criteria combined by default: entropy, SND, IWCV, DEV and reverse validation. */
-#define TL_CRIT_DEFAULT_MASK 0x1fu
-const char *tl_criterion_name(int c); /* "entropy", "snd", "iwcv", "dev", "rv", "mixval" */
+/* The criteria combined by default: entropy, SND, IWCV, DEV, reverse validation and common
+ * reverse validation. */
+#define TL_CRIT_DEFAULT_MASK 0x5fu
+const char *tl_criterion_name(int c); /* "entropy", "snd", "iwcv", "dev", "rv", "mixval", "crv" */
 bool tl_criterion_higher_better(int c);
 
 /* How tl_auto_run searches (tl_auto_opts_default, then change what you need). */
@@ -96,7 +105,7 @@ typedef struct {
 
 /* sources (n_sources >= 1) labelled, target unlabelled (labels, if any, only fill `accuracy`);
  * every dataset is borrowed and left as it is. *out freed with tl_auto_result_free; *pipeline
- * (may be NULL): the chosen candidate refitted with its pipeline. TL_ERR_INVALID_ARG with a
+ * (may be NULL): the chosen candidate's fitted pipeline (kept from its run, not refitted). TL_ERR_INVALID_ARG with a
  * message for an empty target or sources of different widths. */
 tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *target,
                       const tl_auto_opts *o, tl_auto_result **out, tl_pipeline **pipeline);

@@ -20,18 +20,19 @@
 
 #include "internal/check.h"
 #include "internal/util.h"
+#include "pipeline_internal.h"
 #include "tl/auto.h"
 #include "tl/instance.h"
 #include "tl/json.h"
 #include "tl/validate.h"
 
 static const char *const crit_names[TL_CRIT_COUNT] = {"entropy", "snd", "iwcv", "dev", "rv",
-                                                              "mixval"};
+                                                              "mixval", "crv"};
 const char *tl_criterion_name(int c) {
     return c >= 0 && c < TL_CRIT_COUNT ? crit_names[c] : "unknown";
 }
 bool tl_criterion_higher_better(int c) {
-    return c == TL_CRIT_SND || c == TL_CRIT_RV || c == TL_CRIT_MIXVAL;
+    return c == TL_CRIT_SND || c == TL_CRIT_RV || c == TL_CRIT_MIXVAL || c == TL_CRIT_CRV;
 }
 
 tl_auto_opts tl_auto_opts_default(void) {
@@ -206,6 +207,10 @@ typedef struct {
     double rv_before; /* reverse validation without transfer (the guard's, from the first
                          guarded candidate): no transfer's own RV */
     const tl_dataset *test; /* labelled held-out target rows scoring `accuracy`, or NULL */
+    tl_mat Xs, Xt;      /* the common space: source and target rows as no transfer sees them */
+    double crv_none, crv_se; /* no transfer's common reverse validation and its standard error */
+    tl_report **reps;   /* (cap) every candidate's report and fitted pipeline, kept so that the */
+    tl_pipeline **pipes; /* chosen one is not refitted (its cost would fall outside the budget) */
 } table;
 
 static tl_status table_push(table *t, tl_auto_candidate **c) {
@@ -215,6 +220,13 @@ static tl_status table_push(table *t, tl_auto_candidate **c) {
         tl_auto_candidate *g = tl_realloc(t->r->cand, cap * sizeof *g);
         TL_CHECK(g, TL_ERR_NOMEM, "out of memory growing the candidate table");
         t->r->cand = g;
+        tl_report **gr = tl_realloc(t->reps, cap * sizeof *gr);
+        TL_CHECK(gr, TL_ERR_NOMEM, "out of memory growing the candidate table");
+        t->reps = gr;
+        tl_pipeline **gp = tl_realloc(t->pipes, cap * sizeof *gp);
+        TL_CHECK(gp, TL_ERR_NOMEM, "out of memory growing the candidate table");
+        t->pipes = gp;
+        for (size_t i = t->cap; i < cap; i++) t->reps[i] = NULL, t->pipes[i] = NULL;
         t->cap = cap;
     }
     *c = &t->r->cand[t->r->n++];
@@ -225,7 +237,40 @@ done:
     return st;
 }
 
-/* Runs one candidate (params NULL: no transfer; the table takes params) and scores it. */
+/* Common reverse validation: a probe (logistic regression, C = 1) trained on the target rows Xt
+ * with the candidate's predicted labels pred, scored on the labelled source rows Xs. Xs and Xt
+ * are the same for every candidate (the no-transfer space), so the values compare across
+ * candidates, where the criteria computed in each candidate's own space (a 5000-d count space
+ * beside a 30-d projection) do not. A labeling that puts one class everywhere scores the share
+ * of that class in the source. */
+static tl_status common_rv(tl_mat Xs, const int *ys, tl_mat Xt, const int *pred, double *out) {
+    tl_status st = TL_OK;
+    tl_learner *l = NULL;
+    int *ps = NULL;
+    size_t ns = Xs.rows, nt = Xt.rows, hit = 0;
+    bool one = true;
+    for (size_t i = 1; i < nt; i++) one = one && pred[i] == pred[0];
+    if (one) {
+        for (size_t i = 0; i < ns; i++) hit += nt && ys[i] == pred[0];
+    } else {
+        tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG);
+        lp.C = 1;
+        lp.max_iter = 200;
+        TL_ALLOC(ps, ns);
+        TL_TRY(tl_learner_create(&lp, &l));
+        TL_TRY(tl_learner_fit(l, tl_xmat_from_dense(Xt), pred, NULL));
+        TL_TRY(tl_learner_predict(l, tl_xmat_from_dense(Xs), ps));
+        for (size_t i = 0; i < ns; i++) hit += ps[i] == ys[i];
+    }
+    *out = ns ? (double)hit / (double)ns : NAN;
+done:
+    tl_learner_free(l);
+    tl_free(ps);
+    return st;
+}
+
+/* Runs one candidate (params NULL: no transfer, run first; the table takes params) and scores
+ * it; the table keeps its report and pipeline. */
 static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl_params *params,
                                int rung, const tl_run_opts *ro, uint64_t seed) {
     tl_status st;
@@ -279,7 +324,24 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
     c->crit[TL_CRIT_MIXVAL] = pr.mixval;
     c->crit[TL_CRIT_RV] = rep->guarded && params ? rep->guard.rv_after : NAN;
     if (rep->guarded && params && isnan(t->rv_before)) t->rv_before = rep->guard.rv_before;
-    c->harmful = c->collapsed || (params && rep->negative_transfer);
+    if (!t->Xs.data) { /* no transfer: its space is the common one */
+        t->Xs = pr.Zs, t->Xt = pr.Zt;
+        memset(&pr.Zs, 0, sizeof pr.Zs);
+        memset(&pr.Zt, 0, sizeof pr.Zt);
+    }
+    TL_CHECK(t->Xt.rows == nt, TL_ERR_STATE, "scored %zu target rows, the common space has %zu",
+             nt, t->Xt.rows);
+    double crv = NAN;
+    TL_TRY(common_rv(t->Xs, tl_dataset_labels_const(src), t->Xt, pred, &crv));
+    c->crit[TL_CRIT_CRV] = crv;
+    if (!params) t->crv_none = crv, t->crv_se = sqrt(crv * (1 - crv) / (double)t->Xs.rows);
+    /* harmful: collapsed, judged harmful by the guard, or a common reverse validation more
+     * than two standard errors below no transfer's (the harm check against no transfer, in the
+     * one space where the two compare; two, because no transfer's own labels are the easiest
+     * for the common-space probe to learn back, a bias a weighting within a point of no
+     * transfer on Amazon fell foul of at one) */
+    c->harmful = c->collapsed ||
+                 (params && (rep->negative_transfer || crv < t->crv_none - 2 * t->crv_se));
     if (t->test) { /* held-out target rows: the fitted pipeline predicts them */
         size_t nh = tl_dataset_rows(t->test);
         const int *yh = tl_dataset_labels_const(t->test);
@@ -294,6 +356,10 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
     } else {
         c->accuracy = tl_dataset_has_labels(tgt) ? rep->result.accuracy : NAN;
     }
+    t->reps[c - t->r->cand] = rep;
+    t->pipes[c - t->r->cand] = pipe;
+    rep = NULL;
+    pipe = NULL;
 done:
     if (c) c->seconds = clock_now(t->cpu) - t0;
     if (st != TL_OK)
@@ -367,6 +433,86 @@ static double cost_guess(const tl_method *m, double d, double ns, double nt) {
     return side * side * side * (rounds > 1 ? rounds : 1);
 }
 
+/* The expected seconds of a method whose cost_guess is g, before it runs: what every candidate
+ * pays (no transfer's measured seconds: the probe, the guard, the learner) plus g times the
+ * seconds per guessed operation of its family - the largest measured on the candidates run so
+ * far; before a feature mapping has run, the seconds per operation of one small symmetric
+ * eigenproblem timed here (calibrate: a feature mapping's cost is its d x d or n x n
+ * eigenproblem; an instance weighting's cost is close to the base, as measured). A candidate
+ * whose estimate does not fit what is left of the budget is skipped rather than started. */
+#define COST_MARGIN 1.25 /* a candidate's seconds vary by about a fifth between runs of the same
+                            work on a loaded machine (Amazon K->E: 7.7 and 8.9 s for two RuLSIF
+                            fits): the estimates are padded by a quarter so that the last one
+                            started still ends within the budget */
+typedef struct {
+    double base, rate[2], prior; /* rate[0] feature, [1] instance; 0: none measured */
+} cost_model;
+static double cost_estimate(const cost_model *cm, bool instance, double g) {
+    double r = cm->rate[instance] > 0 ? cm->rate[instance] : instance ? 0 : cm->prior;
+    return COST_MARGIN * (cm->base + r * g);
+}
+static void cost_learn(cost_model *cm, bool instance, double g, double seconds) {
+    double r = g > 0 ? (seconds - cm->base) / g : 0;
+    if (r > cm->rate[instance]) cm->rate[instance] = r;
+}
+/* Seconds per n^3 of a full symmetric eigen-decomposition with vectors (n = 192, the faster of
+ * two tries, on the budget's clock): this machine's speed at a feature mapping's core step. */
+static tl_status calibrate(bool cpu, double *rate) {
+    tl_status st = TL_OK;
+    enum { N = 192 };
+    tl_mat A = {0}, V = {0};
+    double *w = NULL, best = INFINITY;
+    TL_TRY(tl_mat_alloc(&A, N, N));
+    TL_TRY(tl_mat_alloc(&V, N, N));
+    TL_ALLOC(w, N);
+    tl_rng rng;
+    tl_rng_seed(&rng, 7);
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = i; j < N; j++)
+            A.data[i * A.ld + j] = A.data[j * A.ld + i] = tl_rng_normal(&rng);
+    for (int k = 0; k < 2; k++) {
+        double t0 = clock_now(cpu);
+        TL_TRY(tl_eig_sym(A, TL_EIG_ALL, N, w, V));
+        double dt = clock_now(cpu) - t0;
+        if (dt < best) best = dt;
+    }
+    *rate = best / ((double)N * N * N);
+done:
+    tl_mat_free(&A);
+    tl_mat_free(&V);
+    tl_free(w);
+    return st;
+}
+
+/* The chosen candidate's report, scored on the held-out target rows t->test: the result from
+ * its pipeline, the no-transfer baseline from candidate 0's, the predictions those rows'. */
+static tl_status report_on_test(const table *t, size_t b, size_t ti, tl_report *rep) {
+    tl_status st = TL_OK;
+    size_t nh = tl_dataset_rows(t->test);
+    const int *yh = tl_dataset_labels_const(t->test);
+    int *ph = NULL, *p0 = NULL;
+    TL_ALLOC(ph, nh);
+    TL_ALLOC(p0, nh);
+    TL_TRY(tl_pipeline_predict(t->pipes[b], ti, t->test, ph));
+    TL_TRY(tl_pipeline_predict(t->pipes[0], ti, t->test, p0));
+    TL_TRY(tlx_score(yh, ph, nh, &rep->result));
+    TL_TRY(tlx_score(yh, p0, nh, &rep->source_only));
+    rep->gain = rep->result.accuracy - rep->source_only.accuracy;
+    rep->worse_than_baseline = rep->gain < 0;
+    char *name = tli_strdup(tl_dataset_name(t->test));
+    TL_CHECK(name, TL_ERR_NOMEM, "out of memory naming the test rows");
+    tl_free((char *)rep->evaluated_on);
+    rep->evaluated_on = name;
+    rep->n_eval = nh;
+    tl_free(rep->predictions);
+    rep->predictions = ph;
+    ph = NULL;
+done:
+    tl_free(ph);
+    tl_free(p0);
+    return st;
+}
+
 /* Up to `cap` variants of method m, one parameter changed from its default at a time, taken
  * round-robin over the parameters that have a grid. */
 static tl_status grid_variants(const tl_method *m, size_t cap, tl_params **v, size_t *nv,
@@ -422,7 +568,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     tl_params *variants[64];
     size_t nvar = 0;
     tl_auto_opts o = tl_auto_opts_default();
-    table t = {NULL, 0, false, NAN, NULL};
+    table t = {NULL, 0, false, NAN, NULL, {0}, {0}, NAN, NAN, NULL, NULL};
     double t0;
     if (opts) {
         size_t n = opts->struct_size && opts->struct_size < sizeof o ? opts->struct_size : sizeof o;
@@ -502,7 +648,8 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
            nrows = tl_dataset_rows(sources[r->source]) + tl_dataset_rows(target);
     /* 2. rung 0: no transfer (always: the fallback), then every method at its defaults */
     TL_TRY(run_candidate(&t, task, si, ti, NULL, 0, &ro, seed));
-    double est = r->cand[0].seconds; /* a candidate's expected cost before one has run */
+    cost_model cm = {r->cand[0].seconds, {0, 0}, 0};
+    TL_TRY(calibrate(t.cpu, &cm.prior));
     size_t n_methods = 0, method_at[64], n_cand = 0, by_cost[64];
     double guess[64];
     for (size_t i = 0; i < tl_method_count() && n_cand < 64; i++) {
@@ -521,7 +668,8 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
         }
     for (size_t q = 0; q < n_cand; q++) {
         const tl_method *m = tl_method_at(by_cost[q]);
-        if (clock_now(t.cpu) - t0 + est > o.budget) {
+        bool inst = tl_method_family(m) == TL_FAMILY_INSTANCE;
+        if (clock_now(t.cpu) - t0 + cost_estimate(&cm, inst, guess[q]) > o.budget) {
             r->skipped++;
             continue;
         }
@@ -533,6 +681,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
         }
         TL_TRY(run_candidate(&t, task, si, ti, p, 0, &ro, seed));
         method_at[n_methods++] = r->n - 1;
+        cost_learn(&cm, inst, guess[q], r->cand[r->n - 1].seconds);
     }
     if (n_methods == 0) r->budget_too_small = true;
     /* 3. rung 1: the grid variants of the better half of the methods, best first */
@@ -550,7 +699,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     for (size_t q = 0; q < nord; q++) {
         const tl_auto_candidate *base = &r->cand[order[q]];
         const tl_method *m = tl_params_method(base->params);
-        double cost = base->seconds;
+        double cost = COST_MARGIN * base->seconds; /* a variant costs about its defaults */
         TL_TRY(grid_variants(m, o.grid < 64 ? o.grid : 64, variants, &nvar, ncols, nrows));
         for (size_t v = 0; v < nvar; v++) {
             tl_params *p = variants[v];
@@ -561,6 +710,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
                 continue;
             }
             TL_TRY(run_candidate(&t, task, si, ti, p, 1, &ro, seed));
+            cost = fmax(cost, COST_MARGIN * r->cand[r->n - 1].seconds);
         }
         nvar = 0;
     }
@@ -573,17 +723,27 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     else if (r->cand[0].score > r->cand[b].score)
         b = 0;
     r->chosen = b;
-    /* the chosen candidate again, for its report and pipeline (not kept for every candidate) */
-    {
-        tl_run_opts fo = ro;
-        if (o.target_test) TL_TRY(tl_task_set_test(task, ti, o.target_test));
-        TL_TRY(tl_transfer_run(task, r->cand[b].params, &fo, &r->report, pipeline));
+    /* the chosen candidate's report and pipeline as its run left them (no refit) */
+    if (t.test) TL_TRY(report_on_test(&t, b, ti, t.reps[b]));
+    r->report = t.reps[b];
+    t.reps[b] = NULL;
+    if (pipeline) {
+        *pipeline = t.pipes[b];
+        t.pipes[b] = NULL;
     }
     r->seconds = clock_now(t.cpu) - t0;
     *out = r;
     r = NULL;
 done:
     for (size_t v = 0; v < nvar; v++) tl_params_free(variants[v]);
+    for (size_t i = 0; i < t.cap; i++) {
+        tl_report_free(t.reps[i]);
+        tl_pipeline_free(t.pipes[i]);
+    }
+    tl_free(t.reps);
+    tl_free(t.pipes);
+    tl_mat_free(&t.Xs);
+    tl_mat_free(&t.Xt);
     tl_task_free(task);
     tl_auto_result_free(r);
     return st;

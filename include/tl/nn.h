@@ -414,7 +414,9 @@ typedef struct {
     bool lambda_schedule;      /* lambda (2 / (1 + exp(-10 p)) - 1) over the progress p (DANN's
                                   schedule), else lambda throughout; default true */
     const char *layer;         /* the feature layer (name or index); NULL: the embedding layer
-                                  (the input of the last dense layer) */
+                                  (the input of the last dense layer); DAN and CORAL take a
+                                  comma list of up to 4 and add up their losses (DAN adapts
+                                  AlexNet's fc6-fc8, Deep CORAL its output fc8: "-1") */
     const char *disc;          /* DANN / CDAN discriminator after the grl, 2 outputs; default
                                   "dense:2" (logistic regression, the shallow DANN's) */
     size_t mmd_kernels;        /* DAN: RBF widths, default 5 */

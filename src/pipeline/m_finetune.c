@@ -357,7 +357,10 @@ static const tl_param_desc deepda_params[] = {
      "dann: lambda (2 / (1 + exp(-10 p)) - 1) over the progress p; fixed: lambda throughout",
      NULL},
     {"layer", TL_PARAM_TEXT, "", 0, 0, NULL,
-     "the feature layer the adaptation acts on (default: the input of the last dense layer)", NULL},
+     "the feature layer the adaptation acts on (default: the input of the last dense layer); "
+     "dan and coral take a comma list (their losses add up), e.g. -1 for the output as Deep "
+     "CORAL's fc8",
+     NULL},
     {"disc", TL_PARAM_TEXT, "dense:2", 0, 0, NULL,
      "DANN/CDAN domain discriminator after the gradient reversal (2 outputs)", NULL},
     {"mmd-kernels", TL_PARAM_INT, "5", 1, 32, NULL, "DAN: number of RBF widths", NULL},

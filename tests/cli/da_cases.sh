@@ -36,6 +36,11 @@ expect da-coral-own-grid 0 "lambda \(3000\|10000\|30000\|100000\)," -- "$TL" fin
     --save "$TMP/rvc.tlm"
 expect da-dan-quadratic 0 "test accuracy" -- "$TL" finetune --da dan --mmd-estimate quadratic --arch "$A" $C \
     --lambda 1 --lambda-schedule fixed --entropy 0.1 --save "$TMP/q.tlm"
+# DAN and CORAL on several layers (DAN's fc6-fc8), the output among them; DANN reads one
+expect da-dan-layers 0 "test accuracy" -- "$TL" finetune --da dan --arch "$A" $C --lambda 1 \
+    --layer sigmoid1,dense2 --save "$TMP/l.tlm"
+expect da-dann-one-layer 1 "a list (sigmoid1,dense2) is for dan and coral" -- "$TL" finetune --da dann \
+    --arch "$A" $C --lambda 1 --layer sigmoid1,dense2 --save "$TMP/x.tlm"
 expect da-json 0 '"method": "deep-da"' -- "$TL" finetune --da coral --arch "$A" $C --lambda 1 --json \
     --save "$TMP/j.tlm"
 # from a saved model: a network trained on the source, adapted

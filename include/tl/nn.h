@@ -446,8 +446,8 @@ tl_status tl_nn_da_select(const tl_nn *init, const tl_nn_da_params *p, const dou
                           size_t ns, const float *xt, size_t nt, double *lambda, double *lr,
                           double *risk);
 /* The lambda values reverse validation tries for adaptation m when the caller gives none (*n of
- * them): each loss on its own scale - DANN's grid (the DANN paper's) for dann, cdan and cdan-e;
- * around DAN's 1 for dan; for coral, whose loss carries 1 / (4 d^2), values that bring it to the
+ * them): each loss on its own scale - the DANN paper's grid (0.01 .. 1) for dann; around the
+ * CDAN paper's 1 for cdan and cdan-e, and DAN's 1 for dan; for coral, whose loss carries 1 / (4 d^2), values that bring it to the
  * classification loss's size on a 100-unit sigmoid layer (other layers: give a grid). */
 const double *tl_nn_da_lambda_grid(tl_nn_da_method m, size_t *n);
 #endif

@@ -58,7 +58,7 @@ const char *tl_nn_da_name(tl_nn_da_method m) {
 
 const double *tl_nn_da_lambda_grid(tl_nn_da_method m, size_t *n) {
     static const double dann[] = {0.01, 0.0316, 0.1, 0.316, 1}, dan[] = {0.1, 0.316, 1, 3.16},
-                        coral[] = {3000, 10000, 30000, 100000}, cdan[] = {0.0316, 0.1, 0.316, 1};
+                        coral[] = {3000, 10000, 30000, 100000}, cdan[] = {0.1, 0.316, 1};
     switch (m) {
     case TL_NN_DA_DAN: *n = sizeof dan / sizeof *dan; return dan;
     case TL_NN_DA_CORAL: *n = sizeof coral / sizeof *coral; return coral;

@@ -349,7 +349,7 @@ static const tl_param_desc deepda_params[] = {
     {"lambda-grid", TL_PARAM_TEXT, "", 0, 0, NULL,
      "the values reverse validation tries for lambda = auto (empty: the adaptation's own grid, "
      "tl_nn_da_lambda_grid: dann 0.01,0.0316,0.1,0.316,1; dan 0.1,0.316,1,3.16; coral "
-     "3000,10000,30000,100000; cdan 0.0316,0.1,0.316,1)",
+     "3000,10000,30000,100000; cdan 0.1,0.316,1)",
      NULL},
     {"lr-grid", TL_PARAM_TEXT, "", 0, 0, NULL,
      "learning rates reverse validation tries with lambda = auto (empty: lr)", NULL},

@@ -171,7 +171,7 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
             }
         }
         TL_CHECK(nfeat > 0, TL_ERR_INVALID_ARG, "adaptation layers '%s': no layer named", p->layer);
-        TL_CHECK(nfeat == 1 || p->method == TL_NN_DA_DAN || p->method == TL_NN_DA_CORAL,
+        TL_CHECK(nfeat == 1 || !adapt || p->method == TL_NN_DA_DAN || p->method == TL_NN_DA_CORAL,
                  TL_ERR_INVALID_ARG, "adaptation (%s) reads one feature layer; a list (%s) is for "
                  "dan and coral", tl_nn_da_name(p->method), p->layer);
     } else {

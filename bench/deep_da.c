@@ -5,7 +5,7 @@
  *
  *   deep_da --source S_TRAIN --target T_TRAIN --test T_TEST [--da dann] [--arch A]
  *           [--lambdas 0.01,0.1,1 | --lambda L] [--lrs 0.01,0.1 | --lr LR] [--epochs N]
- *           [--batch B] [--patience P] [--seed S] [--threads T]
+ *           [--batch B] [--patience P] [--seed S] [--threads T] [--layer L[,L...]]
  * Protocol (DANN paper, Section 5.1.2 / 5.1.3): the network is built from --arch on the source's
  * width; 10 % of the source is held out for early stopping; without --lambda the pair (lambda,
  * lr) comes from reverse validation on a 90/10 source split (no target label is read); the
@@ -59,7 +59,8 @@ static tl_dataset *load(const char *path, size_t width) {
 
 int main(int argc, char **argv) {
     const char *src = NULL, *tgt = NULL, *test = NULL, *da = "dann", *arch = "dense:100,sigmoid,dense:2";
-    const char *lambdas = "0.01,0.0316,0.1,0.316,1", *lrs = "0.01,0.03", *lambda1 = NULL, *lr1 = NULL;
+    const char *lambdas = "0.01,0.0316,0.1,0.316,1", *lrs = "0.01,0.03", *lambda1 = NULL, *lr1 = NULL,
+               *layer = NULL;
     size_t epochs = 100, batch = 32, patience = 5, threads = 1;
     unsigned long seed = 42;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -73,6 +74,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "--lrs")) lrs = v;
         else if (!strcmp(k, "--lambda")) lambda1 = v;
         else if (!strcmp(k, "--lr")) lr1 = v;
+        else if (!strcmp(k, "--layer")) layer = v;
         else if (!strcmp(k, "--epochs")) epochs = strtoul(v, NULL, 10);
         else if (!strcmp(k, "--batch")) batch = strtoul(v, NULL, 10);
         else if (!strcmp(k, "--patience")) patience = strtoul(v, NULL, 10);
@@ -112,6 +114,7 @@ int main(int argc, char **argv) {
     p.train.patience = patience;
     p.train.seed = seed;
     p.train.ctx = &ctx;
+    p.layer = layer;
     double L[16], R[16], lam, lr, risk0 = NAN, risk = NAN, t0 = now();
     size_t nl = lambda1 ? parse_list(lambda1, L, 1) : parse_list(lambdas, L, 16);
     size_t nr = lr1 ? parse_list(lr1, R, 1) : parse_list(lrs, R, 16);
@@ -144,9 +147,9 @@ int main(int argc, char **argv) {
     if (risk == risk) snprintf(rk, sizeof rk, "%.4f", risk);
     printf("{\"source\": \"%s\", \"target\": \"%s\", \"da\": \"%s\", \"source_only\": %.4f, "
            "\"source_only_lr\": %g, \"source_only_epochs\": %zu, \"adapted\": %.4f, \"lambda\": %g, "
-           "\"lr\": %g, \"rv_risk\": %s, \"epochs\": %zu, \"nonfinite\": %s, "
+           "\"lr\": %g, \"layer\": \"%s\", \"rv_risk\": %s, \"epochs\": %zu, \"nonfinite\": %s, "
            "\"seconds_source_only\": %.1f, \"seconds_adapted\": %.1f}\n",
-           src, tgt, da, 100 * acc0, lr0, r0.epochs_run, 100 * acc, lam, lr, rk, r1.epochs_run,
+           src, tgt, da, 100 * acc0, lr0, r0.epochs_run, 100 * acc, lam, lr, layer ? layer : "", rk, r1.epochs_run,
            st == TL_ERR_NONFINITE ? "true" : "false", t1 - t0, t2 - t1);
     return 0;
 fail:

@@ -12,9 +12,13 @@
 # (patience 5); the source-only network ("NN", lambda = 0) is trained the same way with its lr
 # chosen by the same reverse validation. Accuracy on the target _test file. Batches of 32 source
 # + 32 target rows, SGD momentum 0.9, seed 42, one thread. LAMBDAS / LRS of one value each train
-# that setting without model selection (how the DAN, CORAL and CDAN rows were made).
-# Output: one JSON line per pair in bench/out/deep_da_<DA>.jsonl, a Markdown table in
-# bench/out/deep_da_<DA>.md (pasted verbatim into bench/RESULTS.md).
+# that setting without model selection (how the first DAN, CORAL and CDAN rows were made). LAYER
+# (default: the hidden layer) names the layers DAN / CORAL adapt, e.g. dense2 (the output).
+# Output: one JSON line per pair in bench/out/deep_da_<DA><TAG>.jsonl, a Markdown table in
+# bench/out/deep_da_<DA><TAG>.md (pasted verbatim into bench/RESULTS.md). TAG (default empty)
+# keeps apart the files of runs that share the pairs of one method between two processes; the
+# bench program is compiled to a temporary name and renamed, so a run starting beside another
+# never executes a half-written binary.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -28,9 +32,11 @@ LRS=${LRS:-0.01,0.03}
 mkdir -p "$BUILD/bench" bench/out
 [ -f "$BUILD/libtl.a" ] || make lib
 cc -std=c11 -O2 -g -Wall -Wextra -Wpedantic -Wshadow -D_GNU_SOURCE -DTL_STATIC_LINKING_ONLY -Iinclude \
-    $(pkg-config --cflags openblas matio) -o "$BUILD/bench/deep_da" bench/deep_da.c \
+    $(pkg-config --cflags openblas matio) -o "$BUILD/bench/deep_da.$$" bench/deep_da.c \
     "$BUILD/libtl.a" $(pkg-config --libs openblas matio) -llapacke -lz -lm -lpthread
-J=bench/out/deep_da_$DA.jsonl
+mv -f "$BUILD/bench/deep_da.$$" "$BUILD/bench/deep_da"
+TAG=${TAG:-}
+J=bench/out/deep_da_$DA$TAG.jsonl
 : >"$J"
 export OPENBLAS_NUM_THREADS=1
 for pr in $PAIRS; do
@@ -38,7 +44,7 @@ for pr in $PAIRS; do
     t=${pr##*:}
     echo "deep_da: $DA $s -> $t" >&2
     "$BUILD/bench/deep_da" --da "$DA" --source "$DATA/${s}_train.svmlight" --target "$DATA/${t}_train.svmlight" \
-        --test "$DATA/${t}_test.svmlight" --lambdas "$LAMBDAS" --lrs "$LRS" --threads 1 >>"$J"
+        --test "$DATA/${t}_test.svmlight" --lambdas "$LAMBDAS" --lrs "$LRS" --threads 1 ${LAYER:+--layer "$LAYER"} >>"$J"
 done
-"$PY" bench/deep_da_table.py "$J" "$DA" "$LAMBDAS" "$LRS" >"bench/out/deep_da_$DA.md"
-cat "bench/out/deep_da_$DA.md"
+"$PY" bench/deep_da_table.py "$J" "$DA" "$LAMBDAS" "$LRS" >"bench/out/deep_da_$DA$TAG.md"
+cat "bench/out/deep_da_$DA$TAG.md"

@@ -5,8 +5,13 @@ bench/RESULTS.md, made by `sh bench/deep_da.sh dann`), and DAN, Deep CORAL and C
 bench/out/deep_da_{dan,coral,cdan}.jsonl (made by `sh bench/deep_da.sh METHOD`) - beside the DANN
 paper's DANN column. The paper has no DAN / CORAL / CDAN rows for this data.
 
-    deep_da_compare.py [RESULTS.md] [OUT_DIR]
+    deep_da_compare.py [RESULTS.md] [OUT_DIR] [TAG]
+
+TAG (e.g. _rv) reads bench/out/deep_da_<METHOD><TAG>*.jsonl instead, every file of the method joined
+(runs split over two processes: _rv1, _rv2); where the lambda differs between pairs (chosen by
+reverse validation) each cell shows it in brackets.
 """
+import glob
 import json
 import os
 import re
@@ -14,6 +19,7 @@ import sys
 
 res = sys.argv[1] if len(sys.argv) > 1 else "bench/RESULTS.md"
 out = sys.argv[2] if len(sys.argv) > 2 else "bench/out"
+tag = sys.argv[3] if len(sys.argv) > 3 else ""
 SHORT = {"books": "B", "dvd": "D", "electronics": "E", "kitchen": "K"}
 PAIRS = ["B -> D", "B -> E", "B -> K", "D -> B", "D -> E", "D -> K",
          "E -> B", "E -> D", "E -> K", "K -> B", "K -> D", "K -> E"]
@@ -28,11 +34,12 @@ for m in re.finditer(r"^\| ([BDEK] -> [BDEK]) \| ([0-9.]+) \| [0-9.]+ \| ([0-9.]
 
 cols, src_only, lam = {}, {}, {}
 for da in ("dan", "coral", "cdan"):
-    p = os.path.join(out, "deep_da_%s.jsonl" % da)
-    if not os.path.exists(p):
+    files = sorted(glob.glob(os.path.join(out, "deep_da_%s%s*.jsonl" % (da, tag)))) if tag else \
+        [p for p in [os.path.join(out, "deep_da_%s.jsonl" % da)] if os.path.exists(p)]
+    if not files:
         continue
-    cols[da] = {}
-    for line in open(p):
+    cols[da], lam[da] = {}, {}
+    for line in (l for p in files for l in open(p)):
         if not line.strip():
             continue
         r = json.loads(line.replace(": nan", ": NaN"))
@@ -41,12 +48,14 @@ for da in ("dan", "coral", "cdan"):
         k = "%s -> %s" % (SHORT[s], SHORT[t])
         cols[da][k] = r["adapted"]
         src_only.setdefault(k, r["source_only"])
-        lam[da] = r["lambda"]
+        lam[da][k] = r["lambda"]
 
 names = [("dan", "DAN"), ("coral", "Deep CORAL"), ("cdan", "CDAN")]
 names = [(k, v) for k, v in names if k in cols]
+one = {d: not tag and len(set(lam[d].values())) == 1 for d, _ in names}
 print("| pair | source only (lr 0.01) | source only (lr by RV) | DANN (RV) | %s | published DANN |" %
-      " | ".join("%s (lambda %g)" % (v, lam[k]) for k, v in names))
+      " | ".join("%s (lambda %g)" % (v, next(iter(lam[k].values()))) if one[k] else "%s (RV: lambda)" % v
+                 for k, v in names))
 print("|---|---|---|---|%s---|" % ("---|" * len(names)))
 sums = {}
 def f(v):
@@ -56,7 +65,11 @@ for k in PAIRS:
     for i, v in enumerate(vals):
         if v is not None:
             sums.setdefault(i, []).append(v)
-    print("| %s | %s |" % (k, " | ".join(f(v) for v in vals)))
+    cells = [f(v) for v in vals]
+    for i, (d, _) in enumerate(names):
+        if not one[d] and k in lam[d]:
+            cells[3 + i] += " (%g)" % lam[d][k]
+    print("| %s | %s |" % (k, " | ".join(cells)))
 n = len(PAIRS)
 print("| **mean** | %s |" % " | ".join(("**%.2f**" % (sum(sums[i]) / len(sums[i]))) + ("" if len(sums[i]) == n else " (%d pairs)" % len(sums[i]))
                                      if i in sums else "-" for i in range(3 + len(names) + 1)))

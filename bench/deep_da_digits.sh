@@ -5,7 +5,9 @@
 # through `tl finetune --da` (its --json report). Pixels as stored ([0, 1]); no target label is
 # read except to score. lambda is fixed per method (below), not chosen by reverse validation.
 #   sh bench/deep_da_digits.sh [SEEDS]     (default 5)
-# Writes bench/out/deep_da_digits.jsonl and bench/out/deep_da_digits.md.
+# Writes bench/out/deep_da_digits<TAG>.jsonl and .md (bench/deep_da_digits_table.py). DIRS (default
+# both) picks the directions and TAG (default empty) names the files, so the two directions can
+# run as two processes and be joined: deep_da_digits_table.py SEEDS FILE1 FILE2.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -15,37 +17,21 @@ D=${TL_DATA:-../shared/data}/digits_mnist_usps
 ARCH="conv:16:5,relu,pool:2,conv:32:5,relu,pool:2,flatten,dense:100,relu,dense:10"
 COMMON="--arch $ARCH --input-shape 1x16x16 --epochs 15 --batch 32 --lr 0.01 --val-split 0.1 --threads 1 -q --json"
 mkdir -p bench/out
-J=bench/out/deep_da_digits.jsonl
+TAG=${TAG:-}
+J=bench/out/deep_da_digits$TAG.jsonl
 : >"$J"
-for dir in MNIST_vs_USPS USPS_vs_MNIST; do
+for dir in ${DIRS:-MNIST_vs_USPS USPS_vs_MNIST}; do
     M="$D/$dir.mat"
     for seed in $(seq 1 "$SEEDS"); do
         for m in "dann --lambda 0.3 --disc dense:100,relu,dense:2" "dan --lambda 1" "coral --lambda 300"; do
             echo "deep_da_digits: $dir seed $seed: $m" >&2
             # shellcheck disable=SC2086
             out=$("$BUILD/tl" finetune --da $m $COMMON --seed "$seed" --data "$M:X_src,Y_src" \
-                --target-unlabelled "$M:X_tar" --test "$M:X_tar,Y_tar" --save "$BUILD/digits.tlm" 2>/dev/null || true)
+                --target-unlabelled "$M:X_tar" --test "$M:X_tar,Y_tar" --save "$BUILD/digits$TAG.tlm" 2>/dev/null || true)
             printf '{"dir": "%s", "seed": %s, "da": "%s", "report": %s}\n' "$dir" "$seed" "${m%% *}" \
                 "${out:-null}" >>"$J"
         done
     done
 done
-"$PY" - "$J" "$SEEDS" >bench/out/deep_da_digits.md <<'PYEOF'
-import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-def acc(r, key):
-    v = (r["report"] or {}).get(key)
-    return 100 * v if v is not None else float("nan")
-print("MNIST <-> USPS (16x16), %s seeds, CNN conv16-5/pool/conv32-5/pool/dense100; mean (min-max) target accuracy %%\n" % sys.argv[2])
-print("| direction | source only | DANN | DAN | Deep CORAL |")
-print("|---|---|---|---|---|")
-for d in ("MNIST_vs_USPS", "USPS_vs_MNIST"):
-    cells = []
-    so = [acc(r, "baseline_accuracy") for r in rows if r["dir"] == d and r["da"] == "dann"]
-    cells.append(so)
-    for m in ("dann", "dan", "coral"):
-        cells.append([acc(r, "accuracy") for r in rows if r["dir"] == d and r["da"] == m])
-    f = lambda v: "%.1f (%.1f-%.1f)" % (statistics.mean(v), min(v), max(v)) if v else "-"
-    print("| %s | %s |" % ("M -> U" if d.startswith("MNIST") else "U -> M", " | ".join(f(v) for v in cells)))
-PYEOF
-cat bench/out/deep_da_digits.md
+"$PY" bench/deep_da_digits_table.py "$SEEDS" "$J" >bench/out/deep_da_digits$TAG.md
+cat bench/out/deep_da_digits$TAG.md

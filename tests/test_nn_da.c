@@ -344,6 +344,15 @@ TEST(da_train) {
     p.layer = "nosuch";
     CHECK(tl_nn_da_train(nn, &p, xs, ys, N, xt, N, NULL) == TL_ERR_NOT_FOUND);
     CHECK(strstr(tl_error_message(), "nosuch") != NULL);
+    /* a list of layers: DAN and CORAL add up their losses, DANN reads one, the source alone
+     * (the baseline of the same settings) ignores it */
+    p.layer = "relu1,dense2";
+    p.method = TL_NN_DA_DAN;
+    CHECK_MSG(tl_nn_da_train(nn, &p, xs, ys, N, xt, N, NULL) == TL_OK, "%s", tl_error_message());
+    p.method = TL_NN_DA_NONE;
+    CHECK_MSG(tl_nn_da_train(nn, &p, xs, ys, N, xt, N, NULL) == TL_OK, "%s", tl_error_message());
+    p.method = TL_NN_DA_DANN;
+    CHECK(tl_nn_da_train(nn, &p, xs, ys, N, xt, N, NULL) == TL_ERR_INVALID_ARG);
     p.layer = NULL;
     p.method = TL_NN_DA_DANN;
     p.disc = "dense:3";

@@ -414,7 +414,9 @@ typedef struct {
     bool lambda_schedule;      /* lambda (2 / (1 + exp(-10 p)) - 1) over the progress p (DANN's
                                   schedule), else lambda throughout; default true */
     const char *layer;         /* the feature layer (name or index); NULL: the embedding layer
-                                  (the input of the last dense layer) */
+                                  (the input of the last dense layer); DAN and CORAL take a
+                                  comma list of up to 4 and add up their losses (DAN adapts
+                                  AlexNet's fc6-fc8, Deep CORAL its output fc8: "-1") */
     const char *disc;          /* DANN / CDAN discriminator after the grl, 2 outputs; default
                                   "dense:2" (logistic regression, the shallow DANN's) */
     size_t mmd_kernels;        /* DAN: RBF widths, default 5 */
@@ -443,6 +445,11 @@ tl_status tl_nn_da_select(const tl_nn *init, const tl_nn_da_params *p, const dou
                           size_t nl, const double *lrs, size_t nlr, const float *xs, const int *ys,
                           size_t ns, const float *xt, size_t nt, double *lambda, double *lr,
                           double *risk);
+/* The lambda values reverse validation tries for adaptation m when the caller gives none (*n of
+ * them): each loss on its own scale - the DANN paper's grid (0.01 .. 1) for dann; around the
+ * CDAN paper's 1 for cdan and cdan-e, and DAN's 1 for dan; for coral, whose loss carries 1 / (4 d^2), values that bring it to the
+ * classification loss's size on a 100-unit sigmoid layer (other layers: give a grid). */
+const double *tl_nn_da_lambda_grid(tl_nn_da_method m, size_t *n);
 #endif
 
 /* ---- multi-task learning (src/nn/multitask.c) ----

@@ -24,6 +24,8 @@
 #include "internal/util.h"
 #include "nn/nn_internal.h"
 
+#define DA_LAYERS_MAX 4 /* feature layers one DAN / CORAL run adapts */
+
 tl_nn_da_params tl_nn_da_params_default(void) {
     tl_nn_da_params p;
     memset(&p, 0, sizeof p);
@@ -52,6 +54,18 @@ tl_status tl_nn_da_parse(const char *s, tl_nn_da_method *out) {
 const char *tl_nn_da_name(tl_nn_da_method m) {
     static const char *const w[] = {"none", "dann", "dan", "coral", "cdan", "cdan-e"};
     return (unsigned)m < sizeof w / sizeof *w ? w[m] : "?";
+}
+
+const double *tl_nn_da_lambda_grid(tl_nn_da_method m, size_t *n) {
+    static const double dann[] = {0.01, 0.0316, 0.1, 0.316, 1}, dan[] = {0.1, 0.316, 1, 3.16},
+                        coral[] = {3000, 10000, 30000, 100000}, cdan[] = {0.1, 0.316, 1};
+    switch (m) {
+    case TL_NN_DA_DAN: *n = sizeof dan / sizeof *dan; return dan;
+    case TL_NN_DA_CORAL: *n = sizeof coral / sizeof *coral; return coral;
+    case TL_NN_DA_CDAN:
+    case TL_NN_DA_CDAN_E: *n = sizeof cdan / sizeof *cdan; return cdan;
+    default: *n = sizeof dann / sizeof *dann; return dann;
+    }
 }
 
 tl_status tl_nn_da_params_check(const tl_nn_da_params *p) {
@@ -140,23 +154,36 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
                  i / d + 1, i % d + 1, (double)xt[i]);
     TL_ALLOC(yi, ns);
     TL_TRY(nn_map_labels(nn, ys, ns, yi));
-    size_t feat;
+    /* the feature layers: one, or for DAN and CORAL a list whose losses add up (DAN adapts
+     * fc6-fc8 of AlexNet, the classifier's output among them; Deep CORAL its output fc8) */
+    size_t feat[DA_LAYERS_MAX], nfeat = 0;
     if (p->layer && p->layer[0]) {
-        st = tl_nn_layer_find(nn, p->layer, &feat);
-        if (st != TL_OK) {
-            st = tl_fail_prefix(st, "adaptation layer");
-            goto done;
+        char list[DA_LAYERS_MAX * NN_NAME_MAX], *save = NULL;
+        TL_CHECK(strlen(p->layer) < sizeof list, TL_ERR_INVALID_ARG, "adaptation layer list too long");
+        snprintf(list, sizeof list, "%s", p->layer);
+        for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            TL_CHECK(nfeat < DA_LAYERS_MAX, TL_ERR_INVALID_ARG, "adaptation layers '%s': at most %d",
+                     p->layer, DA_LAYERS_MAX);
+            st = tl_nn_layer_find(nn, tok, &feat[nfeat++]);
+            if (st != TL_OK) {
+                st = tl_fail_prefix(st, "adaptation layer");
+                goto done;
+            }
         }
+        TL_CHECK(nfeat > 0, TL_ERR_INVALID_ARG, "adaptation layers '%s': no layer named", p->layer);
+        TL_CHECK(nfeat == 1 || !adapt || p->method == TL_NN_DA_DAN || p->method == TL_NN_DA_CORAL,
+                 TL_ERR_INVALID_ARG, "adaptation (%s) reads one feature layer; a list (%s) is for "
+                 "dan and coral", tl_nn_da_name(p->method), p->layer);
     } else {
-        st = tl_nn_embed_layer(nn, &feat);
+        st = tl_nn_embed_layer(nn, &feat[nfeat++]);
         if (st != TL_OK) {
             st = tl_fail_prefix(st, "adaptation (%s)", tl_nn_da_name(p->method));
             goto done;
         }
     }
-    char featname[NN_NAME_MAX];
-    snprintf(featname, sizeof featname, "%s", nn->layers[feat].name);
-    const size_t fd = nn_shape_size(nn->layers[feat].out);
+    char featname[DA_LAYERS_MAX][NN_NAME_MAX];
+    for (size_t l = 0; l < nfeat; l++) snprintf(featname[l], NN_NAME_MAX, "%s", nn->layers[feat[l]].name);
+    const size_t fd = nn_shape_size(nn->layers[feat[0]].out);
 
     /* the source split, drawn as tl_nn_train draws it */
     tl_rng rng;
@@ -178,7 +205,7 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
         snprintf(arch, sizeof arch, "grl,%s", disc);
         head = "domain";
         if (p->method == TL_NN_DA_DANN) {
-            TL_TRY(tl_nn_trainer_add_head(tr, head, featname, arch, tp->seed + 7, NULL));
+            TL_TRY(tl_nn_trainer_add_head(tr, head, featname[0], arch, tp->seed + 7, NULL));
         } else {
             TL_TRY(tl_nn_trainer_add_input_head(tr, head, fd * K, 1, 1, arch, tp->seed + 7, NULL));
             TL_ALLOC(Tm, 2 * bs * fd * K);
@@ -283,18 +310,20 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
                     break;
                 }
                 case TL_NN_DA_DAN:
-                    TL_TRY(tl_nn_trainer_tap(tr, featname, &f, &gf, NULL));
-                    la += lam * tl_nn_loss_mmd(f, nb, f + nb * fd, nb, fd, p->mmd_kernels, p->mmd_mul, 0,
-                                               p->mmd_linear, lam, gf, gf + nb * fd);
-                    break;
                 case TL_NN_DA_CORAL:
-                    TL_TRY(tl_nn_trainer_tap(tr, featname, &f, &gf, NULL));
-                    la += lam * tl_nn_loss_coral(f, nb, f + nb * fd, nb, fd, lam, gf, gf + nb * fd);
+                    for (size_t l = 0; l < nfeat; l++) {
+                        size_t m;
+                        TL_TRY(tl_nn_trainer_tap(tr, featname[l], &f, &gf, &m));
+                        la += lam * (p->method == TL_NN_DA_DAN
+                                         ? tl_nn_loss_mmd(f, nb, f + nb * m, nb, m, p->mmd_kernels,
+                                                          p->mmd_mul, 0, p->mmd_linear, lam, gf, gf + nb * m)
+                                         : tl_nn_loss_coral(f, nb, f + nb * m, nb, m, lam, gf, gf + nb * m));
+                    }
                     break;
                 default: { /* CDAN, CDAN+E */
                     const float *dz, *dT;
                     float *ddz;
-                    TL_TRY(tl_nn_trainer_tap(tr, featname, &f, &gf, NULL));
+                    TL_TRY(tl_nn_trainer_tap(tr, featname[0], &f, &gf, NULL));
                     softmax_rows(out, B, K, P);
                     tl_nn_cdan_map(f, P, B, fd, K, Tm);
                     TL_TRY(tl_nn_trainer_head_forward(tr, head, Tm));

@@ -380,15 +380,21 @@ static const tl_param_desc deepda_params[] = {
      "weight of the adaptation loss; 'auto': chosen from lambda-grid by reverse validation "
      "(no target label)",
      NULL},
-    {"lambda-grid", TL_PARAM_TEXT, "0.01,0.0316,0.1,0.316,1", 0, 0, NULL,
-     "the values reverse validation tries for lambda = auto", NULL},
+    {"lambda-grid", TL_PARAM_TEXT, "", 0, 0, NULL,
+     "the values reverse validation tries for lambda = auto (empty: the adaptation's own grid, "
+     "tl_nn_da_lambda_grid: dann 0.01,0.0316,0.1,0.316,1; dan 0.1,0.316,1,3.16; coral "
+     "3000,10000,30000,100000; cdan 0.1,0.316,1)",
+     NULL},
     {"lr-grid", TL_PARAM_TEXT, "", 0, 0, NULL,
      "learning rates reverse validation tries with lambda = auto (empty: lr)", NULL},
     {"lambda-schedule", TL_PARAM_CHOICE, "dann", 0, 0, "dann,fixed",
      "dann: lambda (2 / (1 + exp(-10 p)) - 1) over the progress p; fixed: lambda throughout",
      NULL},
     {"layer", TL_PARAM_TEXT, "", 0, 0, NULL,
-     "the feature layer the adaptation acts on (default: the input of the last dense layer)", NULL},
+     "the feature layer the adaptation acts on (default: the input of the last dense layer); "
+     "dan and coral take a comma list (their losses add up), e.g. -1 for the output as Deep "
+     "CORAL's fc8",
+     NULL},
     {"disc", TL_PARAM_TEXT, "dense:2", 0, 0, NULL,
      "DANN/CDAN domain discriminator after the gradient reversal (2 outputs)", NULL},
     {"mmd-kernels", TL_PARAM_INT, "5", 1, 32, NULL, "DAN: number of RBF widths", NULL},
@@ -429,9 +435,14 @@ static tl_status dda_settings(const tl_params *p, const tl_ctx *ctx, tl_nn_da_pa
         TL_CHECK(end != l && !*end && q->lambda >= 0 && q->lambda <= 1e6, TL_ERR_INVALID_ARG,
                  "deep-da: lambda = '%s' is not 'auto' or a number in [0, 1e6]", l);
     }
-    TL_CHECK(parse_grid(tlx_str(p, "lambda-grid"), lam_grid, 16, nl, 0, 1e6) && *nl > 0,
+    TL_CHECK(parse_grid(tlx_str(p, "lambda-grid"), lam_grid, 16, nl, 0, 1e6) &&
+                 (*nl > 0 || !*tlx_str(p, "lambda-grid")),
              TL_ERR_INVALID_ARG, "deep-da: lambda-grid = '%s' is not a list of 1..16 numbers in "
              "[0, 1e6]", tlx_str(p, "lambda-grid"));
+    if (*nl == 0) { /* the adaptation's own grid, each loss on its own scale */
+        const double *g = tl_nn_da_lambda_grid(q->method, nl);
+        memcpy(lam_grid, g, *nl * sizeof *g);
+    }
     TL_CHECK(parse_grid(tlx_str(p, "lr-grid"), lr_grid, 16, nlr, 1e-12, 1e6), TL_ERR_INVALID_ARG,
              "deep-da: lr-grid = '%s' is not a list of at most 16 rates in (0, 1e6]",
              tlx_str(p, "lr-grid"));
@@ -477,11 +488,22 @@ tl_status tlx_deep_da_rows(const tl_nn *nn, const tl_task *t, size_t src, size_t
     TL_CHECK(S && T, TL_ERR_EMPTY, "deep-da: the task needs source rows and target rows");
     tl_nn_input_shape(nn, shape);
     const size_t ks = tl_dataset_sample_shape(S, ds), kt = tl_dataset_sample_shape(T, dt);
-    TL_CHECK(tl_dataset_cols(T) == tl_dataset_cols(S) && (ks != kt || ks == 0 || memcmp(ds, dt, ks * sizeof *ds) == 0),
-             TL_ERR_SHAPE, "deep-da: the target '%s' has %zu values per sample%s%s, the source "
-             "'%s' %zu: the domains must have the same feature width or image shape",
-             tl_dataset_name(T), tl_dataset_cols(T), kt ? " (an image stack)" : "", "",
-             tl_dataset_name(S), tl_dataset_cols(S));
+    TL_CHECK(tl_dataset_cols(T) == tl_dataset_cols(S), TL_ERR_SHAPE,
+             "deep-da: the target '%s' has %zu values per sample, the source '%s' %zu: the domains "
+             "must have the same feature width or image shape",
+             tl_dataset_name(T), tl_dataset_cols(T), tl_dataset_name(S), tl_dataset_cols(S));
+    if (ks == kt && ks && memcmp(ds, dt, ks * sizeof *ds) != 0) { /* same width, other image shape */
+        char a[64], b[64];
+        size_t la = 0, lb = 0;
+        for (size_t i = 0; i < ks; i++) {
+            la += (size_t)snprintf(a + la, sizeof a - la, i ? "x%zu" : "%zu", ds[i]);
+            lb += (size_t)snprintf(b + lb, sizeof b - lb, i ? "x%zu" : "%zu", dt[i]);
+        }
+        st = tl_fail(TL_ERR_SHAPE, "deep-da: the target '%s' holds %s images, the source '%s' %s: "
+                     "the domains must have the same feature width or image shape",
+                     tl_dataset_name(T), b, tl_dataset_name(S), a);
+        goto done;
+    }
     TL_CHECK(tl_dataset_cols(S) == tl_nn_input_dim(nn), TL_ERR_SHAPE,
              "deep-da: the data has %zu values per sample but the network takes %zux%zux%zu = %zu",
              tl_dataset_cols(S), shape[0], shape[1], shape[2], tl_nn_input_dim(nn));

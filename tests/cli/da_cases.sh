@@ -2,9 +2,10 @@
 # CLI cases of deep domain adaptation (tl finetune --da): arguments in, exit code and output out,
 # on tiny generated 4x4 "images" - two classes (bright top / bright bottom); the target is the
 # source with a brightness shift and more noise. Every adaptation runs end to end through the
-# report (source-only baseline, guard); the bad inputs the issue names: a target of another width,
-# a feature layer (tap) that does not exist, a discriminator without 2 outputs, a NaN run (stops,
-# keeps the last good model, saves it), and the option combinations that make no sense.
+# report (source-only baseline, guard); the bad inputs the issue names: a target of another width
+# or image shape, a feature layer (tap) that does not exist, a discriminator without 2 outputs, a
+# NaN run (stops, keeps the last good model, saves it), and the option combinations that make no
+# sense. (Task heads that do not match the labels: tests/cli/nn_cases.sh, mtl-head-classes.)
 # Uses $TL_BIN (default build/tl). Prints "N passed, N failed, N skipped".
 TL=${TL_BIN:-build/tl}
 . tests/cli/harness.sh
@@ -30,8 +31,16 @@ expect da-model-evaluates 0 "accuracy" -- "$TL" evaluate --model "$TMP/dann.tlm"
 # lambda by reverse validation (no target label read), quadratic MMD, a fixed lambda, entropy
 expect da-reverse-validation 0 "reverse_validation_risk 0" -- "$TL" finetune --da dann --arch "$A" $C \
     --lambda-grid 0.1,1 --save "$TMP/rv.tlm"
+# lambda auto without a grid: each adaptation's own (CORAL's loss, / (4 d^2), needs thousands)
+expect da-coral-own-grid 0 "lambda \(3000\|10000\|30000\|100000\)," -- "$TL" finetune --da coral --arch "$A" $C \
+    --save "$TMP/rvc.tlm"
 expect da-dan-quadratic 0 "test accuracy" -- "$TL" finetune --da dan --mmd-estimate quadratic --arch "$A" $C \
     --lambda 1 --lambda-schedule fixed --entropy 0.1 --save "$TMP/q.tlm"
+# DAN and CORAL on several layers (DAN's fc6-fc8), the output among them; DANN reads one
+expect da-dan-layers 0 "test accuracy" -- "$TL" finetune --da dan --arch "$A" $C --lambda 1 \
+    --layer sigmoid1,dense2 --save "$TMP/l.tlm"
+expect da-dann-one-layer 1 "a list (sigmoid1,dense2) is for dan and coral" -- "$TL" finetune --da dann \
+    --arch "$A" $C --lambda 1 --layer sigmoid1,dense2 --save "$TMP/x.tlm"
 expect da-json 0 '"method": "deep-da"' -- "$TL" finetune --da coral --arch "$A" $C --lambda 1 --json \
     --save "$TMP/j.tlm"
 # from a saved model: a network trained on the source, adapted
@@ -41,6 +50,22 @@ expect da-from-model 0 "source only" -- "$TL" finetune --da dann --from "$TMP/pr
 # bad inputs
 expect da-target-width 1 "same feature width" -- "$TL" finetune --da dann --arch "$A" --data "$TMP/src.csv" \
     --target-unlabelled "$TMP/fifteen.csv" --lambda 0.1 --save "$TMP/x.tlm" -q
+# a target of the same width in another image shape: two uint8 .npy stacks written here (4x4 and
+# 2x8 images of 16 values; npy FILE SHAPE reads the values, each < 128, from stdin)
+npy() {
+    h="{'descr': '|u1', 'fortran_order': False, 'shape': $2, }"
+    while [ $(( (${#h} + 11) % 16 )) -ne 0 ]; do h="$h "; done
+    { printf '\223NUMPY\001\000'
+      printf "\\$(printf %o $(( (${#h} + 1) % 256 )))\\$(printf %o $(( (${#h} + 1) / 256 )))"
+      printf '%s\n' "$h"; awk '{ for (i = 1; i <= NF; i++) printf "%c", $i }'; } >"$1"
+}
+awk 'BEGIN { for (i = 0; i < 640; i++) printf "%d%s", 10 + (i * 7) % 100, i % 16 == 15 ? "\n" : " " }' |
+    npy "$TMP/img44.npy" "(40, 4, 4)"
+awk 'BEGIN { for (i = 0; i < 40; i++) print i % 2 }' | npy "$TMP/img44.labels.npy" "(40,)"
+awk 'BEGIN { for (i = 0; i < 640; i++) printf "%d%s", 10 + (i * 11) % 100, i % 16 == 15 ? "\n" : " " }' |
+    npy "$TMP/img28.npy" "(40, 2, 8)"
+expect da-target-image-shape 1 "holds 2x8 images, the source .* 4x4" -- "$TL" finetune --da dann --arch "$A" \
+    --data "$TMP/img44.npy" --target-unlabelled "$TMP/img28.npy" --lambda 0.1 --epochs 2 --batch 8 --save "$TMP/x.tlm" -q
 expect da-no-such-layer 1 "no layer named 'nosuch'" -- "$TL" finetune --da coral --arch "$A" $C --lambda 1 \
     --layer nosuch --save "$TMP/x.tlm"
 expect da-disc-outputs 1 "needs 2" -- "$TL" finetune --da dann --arch "$A" $C --lambda 1 --disc dense:3 \

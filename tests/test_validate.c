@@ -236,6 +236,63 @@ done:
     tl_dataset_free(t);
 }
 
+/* n rows of 3 classes in 40 columns, mostly zeros (as bag-of-words counts): column y at 2 plus
+ * noise, and two columns at 1 drawn from [3, 3 + span) (the domain shift: the target's span
+ * differs). 3 non-zeros in 40: sparse enough for tl auto's probes to take the rows as CSR. */
+static tl_dataset *sparse_blobs(size_t n, size_t span, uint64_t seed) {
+    const size_t d = 40;
+    tl_rng r;
+    tl_rng_seed(&r, seed);
+    double *x = calloc(n * d, sizeof *x);
+    int *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (int)(i % 3);
+        x[i * d + (size_t)y[i]] = 2 + 0.3 * tl_rng_normal(&r);
+        for (int k = 0; k < 2; k++) x[i * d + 3 + tl_rng_below(&r, span)] = 1;
+    }
+    tl_dataset *ds = NULL;
+    tl_status st = tl_dataset_from_dense(tl_mat_view(x, n, d), y, &ds);
+    free(x);
+    free(y);
+    return st == TL_OK ? ds : NULL;
+}
+
+/* On sparse rows the probes run on a CSR copy: the common reverse validation must still be the
+ * dense logistic regression's (up to the L-BFGS stopping point), every criterion measured. */
+TEST(auto_sparse_rows) {
+    tl_dataset *s = sparse_blobs(90, 30, 5), *t = sparse_blobs(60, 20, 6);
+    tl_ctx ctx = tl_ctx_default();
+    tl_auto_opts o = small_opts(&ctx);
+    tl_auto_result *r = NULL;
+    tl_pipeline *p = NULL;
+    CHECK_OK(tl_auto_run(&s, 1, t, &o, &r, &p));
+    if (!r || !p) goto done;
+    for (size_t i = 0; i < r->n; i++)
+        for (int k = 0; k < TL_CRIT_COUNT; k++)
+            CHECK_MSG(isfinite(r->cand[i].crit[k]), "%s: %s not measured", r->cand[i].label,
+                      tl_criterion_name(k));
+    tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG);
+    lp.C = 1;
+    lp.max_iter = 200;
+    /* the chosen candidate's common reverse validation, by hand on the dense rows */
+    size_t ns = tl_dataset_rows(s), hit = 0;
+    int *ps = malloc(ns * sizeof *ps);
+    tl_learner *l = NULL;
+    CHECK_OK(tl_learner_create(&lp, &l));
+    CHECK_OK(tl_learner_fit(l, tl_dataset_features(t), r->report->predictions, NULL));
+    CHECK_OK(tl_learner_predict(l, tl_dataset_features(s), ps));
+    for (size_t i = 0; i < ns; i++) hit += ps[i] == tl_dataset_labels_const(s)[i];
+    /* one source row may fall the other way */
+    CHECK_NEAR(r->cand[r->chosen].crit[TL_CRIT_CRV], (double)hit / (double)ns, 1.5 / (double)ns);
+    tl_learner_free(l);
+    free(ps);
+done:
+    tl_auto_result_free(r);
+    tl_pipeline_free(p);
+    tl_dataset_free(s);
+    tl_dataset_free(t);
+}
+
 TEST(auto_budget_sources_and_refusals) {
     tl_dataset *s = blobs(60, 0, 1, 1, 6), *far = blobs(60, 6, 4, 3, 6),
                *t = blobs(45, 0.5, 1.5, 2, 6);
@@ -339,6 +396,7 @@ int main(void) {
     RUN(collapse_share_by_classes);
     RUN(mixval_vs_numpy);
     RUN(auto_chooses_among_eligible);
+    RUN(auto_sparse_rows);
     RUN(auto_budget_sources_and_refusals);
     RUN(out_of_memory);
     return tl_test_summary();

@@ -174,13 +174,39 @@ static tl_auto_opts small_opts(const tl_ctx *ctx) {
     return o;
 }
 
-TEST(auto_chooses_among_eligible) {
-    tl_dataset *s = blobs(90, 0, 1, 1, 6), *t = blobs(60, 0.8, 1.8, 2, 6);
+/* tl auto on one source with small_opts, keeping the chosen pipeline. */
+static tl_status auto_small(tl_dataset *s, tl_dataset *t, tl_auto_result **r, tl_pipeline **p) {
     tl_ctx ctx = tl_ctx_default();
     tl_auto_opts o = small_opts(&ctx);
+    return tl_auto_run(&s, 1, t, &o, r, p);
+}
+
+/* The common reverse validation by hand: logistic regression (C = 1) on the target's rows with
+ * the labels pred, its accuracy on the source's labels (NaN when it fails). */
+static double crv_by_hand(const tl_dataset *s, const tl_dataset *t, const int *pred) {
+    tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG);
+    lp.C = 1;
+    lp.max_iter = 200;
+    tl_learner *l = NULL;
+    size_t ns = tl_dataset_rows(s), hit = 0;
+    int *ps = malloc(ns * sizeof *ps);
+    double v = NAN;
+    if (ps && tl_learner_create(&lp, &l) == TL_OK &&
+        tl_learner_fit(l, tl_dataset_features(t), pred, NULL) == TL_OK &&
+        tl_learner_predict(l, tl_dataset_features(s), ps) == TL_OK) {
+        for (size_t i = 0; i < ns; i++) hit += ps[i] == tl_dataset_labels_const(s)[i];
+        v = (double)hit / (double)ns;
+    }
+    tl_learner_free(l);
+    free(ps);
+    return v;
+}
+
+TEST(auto_chooses_among_eligible) {
+    tl_dataset *s = blobs(90, 0, 1, 1, 6), *t = blobs(60, 0.8, 1.8, 2, 6);
     tl_auto_result *r = NULL;
     tl_pipeline *p = NULL;
-    CHECK_OK(tl_auto_run(&s, 1, t, &o, &r, &p));
+    CHECK_OK(auto_small(s, t, &r, &p));
     if (!r || !p) goto done;
     CHECK(r->n >= 10); /* no transfer + the registry's methods + grid variants */
     CHECK(strcmp(r->cand[0].method, "none") == 0 && !r->cand[0].params);
@@ -210,19 +236,8 @@ TEST(auto_chooses_among_eligible) {
     /* the common reverse validation, by hand: logistic regression (C = 1) on the target rows
      * (no scaling here: the common space is the input) with the chosen candidate's labels,
      * scored on the source's labels */
-    tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG);
-    lp.C = 1;
-    lp.max_iter = 200;
-    tl_learner *l = NULL;
-    size_t ns = tl_dataset_rows(s), hit = 0;
-    int *ps = malloc(ns * sizeof *ps);
-    CHECK_OK(tl_learner_create(&lp, &l));
-    CHECK_OK(tl_learner_fit(l, tl_dataset_features(t), pred, NULL));
-    CHECK_OK(tl_learner_predict(l, tl_dataset_features(s), ps));
-    for (size_t i = 0; i < ns; i++) hit += ps[i] == tl_dataset_labels_const(s)[i];
-    CHECK_NEAR(ch->crit[TL_CRIT_CRV], (double)hit / (double)ns, 1e-12);
-    tl_learner_free(l);
-    free(ps);
+    size_t ns = tl_dataset_rows(s);
+    CHECK_NEAR(ch->crit[TL_CRIT_CRV], crv_by_hand(s, t, pred), 1e-12);
     /* the harm check: a candidate more than two standard errors below no transfer's common
      * reverse validation is harmful, never chosen */
     double c0 = r->cand[0].crit[TL_CRIT_CRV], se = sqrt(c0 * (1 - c0) / (double)ns);
@@ -261,31 +276,18 @@ static tl_dataset *sparse_blobs(size_t n, size_t span, uint64_t seed) {
  * dense logistic regression's (up to the L-BFGS stopping point), every criterion measured. */
 TEST(auto_sparse_rows) {
     tl_dataset *s = sparse_blobs(90, 30, 5), *t = sparse_blobs(60, 20, 6);
-    tl_ctx ctx = tl_ctx_default();
-    tl_auto_opts o = small_opts(&ctx);
     tl_auto_result *r = NULL;
     tl_pipeline *p = NULL;
-    CHECK_OK(tl_auto_run(&s, 1, t, &o, &r, &p));
+    CHECK_OK(auto_small(s, t, &r, &p));
     if (!r || !p) goto done;
     for (size_t i = 0; i < r->n; i++)
         for (int k = 0; k < TL_CRIT_COUNT; k++)
             CHECK_MSG(isfinite(r->cand[i].crit[k]), "%s: %s not measured", r->cand[i].label,
                       tl_criterion_name(k));
-    tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG);
-    lp.C = 1;
-    lp.max_iter = 200;
-    /* the chosen candidate's common reverse validation, by hand on the dense rows */
-    size_t ns = tl_dataset_rows(s), hit = 0;
-    int *ps = malloc(ns * sizeof *ps);
-    tl_learner *l = NULL;
-    CHECK_OK(tl_learner_create(&lp, &l));
-    CHECK_OK(tl_learner_fit(l, tl_dataset_features(t), r->report->predictions, NULL));
-    CHECK_OK(tl_learner_predict(l, tl_dataset_features(s), ps));
-    for (size_t i = 0; i < ns; i++) hit += ps[i] == tl_dataset_labels_const(s)[i];
-    /* one source row may fall the other way */
-    CHECK_NEAR(r->cand[r->chosen].crit[TL_CRIT_CRV], (double)hit / (double)ns, 1.5 / (double)ns);
-    tl_learner_free(l);
-    free(ps);
+    /* the chosen candidate's common reverse validation, by hand on the dense rows; one source
+     * row may fall the other way */
+    CHECK_NEAR(r->cand[r->chosen].crit[TL_CRIT_CRV], crv_by_hand(s, t, r->report->predictions),
+               1.5 / (double)tl_dataset_rows(s));
 done:
     tl_auto_result_free(r);
     tl_pipeline_free(p);

@@ -174,13 +174,39 @@ static tl_auto_opts small_opts(const tl_ctx *ctx) {
     return o;
 }
 
-TEST(auto_chooses_among_eligible) {
-    tl_dataset *s = blobs(90, 0, 1, 1, 6), *t = blobs(60, 0.8, 1.8, 2, 6);
+/* tl auto on one source with small_opts, keeping the chosen pipeline. */
+static tl_status auto_small(tl_dataset *s, tl_dataset *t, tl_auto_result **r, tl_pipeline **p) {
     tl_ctx ctx = tl_ctx_default();
     tl_auto_opts o = small_opts(&ctx);
+    return tl_auto_run(&s, 1, t, &o, r, p);
+}
+
+/* The common reverse validation by hand: logistic regression (C = 1) on the target's rows with
+ * the labels pred, its accuracy on the source's labels (NaN when it fails). */
+static double crv_by_hand(const tl_dataset *s, const tl_dataset *t, const int *pred) {
+    tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG);
+    lp.C = 1;
+    lp.max_iter = 200;
+    tl_learner *l = NULL;
+    size_t ns = tl_dataset_rows(s), hit = 0;
+    int *ps = malloc(ns * sizeof *ps);
+    double v = NAN;
+    if (ps && tl_learner_create(&lp, &l) == TL_OK &&
+        tl_learner_fit(l, tl_dataset_features(t), pred, NULL) == TL_OK &&
+        tl_learner_predict(l, tl_dataset_features(s), ps) == TL_OK) {
+        for (size_t i = 0; i < ns; i++) hit += ps[i] == tl_dataset_labels_const(s)[i];
+        v = (double)hit / (double)ns;
+    }
+    tl_learner_free(l);
+    free(ps);
+    return v;
+}
+
+TEST(auto_chooses_among_eligible) {
+    tl_dataset *s = blobs(90, 0, 1, 1, 6), *t = blobs(60, 0.8, 1.8, 2, 6);
     tl_auto_result *r = NULL;
     tl_pipeline *p = NULL;
-    CHECK_OK(tl_auto_run(&s, 1, t, &o, &r, &p));
+    CHECK_OK(auto_small(s, t, &r, &p));
     if (!r || !p) goto done;
     CHECK(r->n >= 10); /* no transfer + the registry's methods + grid variants */
     CHECK(strcmp(r->cand[0].method, "none") == 0 && !r->cand[0].params);
@@ -210,25 +236,58 @@ TEST(auto_chooses_among_eligible) {
     /* the common reverse validation, by hand: logistic regression (C = 1) on the target rows
      * (no scaling here: the common space is the input) with the chosen candidate's labels,
      * scored on the source's labels */
-    tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG);
-    lp.C = 1;
-    lp.max_iter = 200;
-    tl_learner *l = NULL;
-    size_t ns = tl_dataset_rows(s), hit = 0;
-    int *ps = malloc(ns * sizeof *ps);
-    CHECK_OK(tl_learner_create(&lp, &l));
-    CHECK_OK(tl_learner_fit(l, tl_dataset_features(t), pred, NULL));
-    CHECK_OK(tl_learner_predict(l, tl_dataset_features(s), ps));
-    for (size_t i = 0; i < ns; i++) hit += ps[i] == tl_dataset_labels_const(s)[i];
-    CHECK_NEAR(ch->crit[TL_CRIT_CRV], (double)hit / (double)ns, 1e-12);
-    tl_learner_free(l);
-    free(ps);
+    size_t ns = tl_dataset_rows(s);
+    CHECK_NEAR(ch->crit[TL_CRIT_CRV], crv_by_hand(s, t, pred), 1e-12);
     /* the harm check: a candidate more than two standard errors below no transfer's common
      * reverse validation is harmful, never chosen */
     double c0 = r->cand[0].crit[TL_CRIT_CRV], se = sqrt(c0 * (1 - c0) / (double)ns);
     for (size_t i = 1; i < r->n; i++)
         if (r->cand[i].crit[TL_CRIT_CRV] < c0 - 2 * se) CHECK(r->cand[i].harmful);
     free(pred);
+done:
+    tl_auto_result_free(r);
+    tl_pipeline_free(p);
+    tl_dataset_free(s);
+    tl_dataset_free(t);
+}
+
+/* n rows of 3 classes in 40 columns, mostly zeros (as bag-of-words counts): column y at 2 plus
+ * noise, and two columns at 1 drawn from [3, 3 + span) (the domain shift: the target's span
+ * differs). 3 non-zeros in 40: sparse enough for tl auto's probes to take the rows as CSR. */
+static tl_dataset *sparse_blobs(size_t n, size_t span, uint64_t seed) {
+    const size_t d = 40;
+    tl_rng r;
+    tl_rng_seed(&r, seed);
+    double *x = calloc(n * d, sizeof *x);
+    int *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = (int)(i % 3);
+        x[i * d + (size_t)y[i]] = 2 + 0.3 * tl_rng_normal(&r);
+        for (int k = 0; k < 2; k++) x[i * d + 3 + tl_rng_below(&r, span)] = 1;
+    }
+    tl_dataset *ds = NULL;
+    tl_status st = tl_dataset_from_dense(tl_mat_view(x, n, d), y, &ds);
+    free(x);
+    free(y);
+    return st == TL_OK ? ds : NULL;
+}
+
+/* On sparse rows the probes run on a CSR copy: the common reverse validation must still be the
+ * dense logistic regression's (up to the L-BFGS stopping point), every criterion measured. */
+TEST(auto_sparse_rows) {
+    tl_dataset *s = sparse_blobs(90, 30, 5), *t = sparse_blobs(60, 20, 6);
+    tl_auto_result *r = NULL;
+    tl_pipeline *p = NULL;
+    CHECK_OK(auto_small(s, t, &r, &p));
+    if (!r || !p) goto done;
+    for (size_t i = 0; i < r->n; i++)
+        for (int k = 0; k < TL_CRIT_COUNT; k++)
+            CHECK_MSG(isfinite(r->cand[i].crit[k]), "%s: %s not measured", r->cand[i].label,
+                      tl_criterion_name(k));
+    /* the chosen candidate's common reverse validation, by hand on the dense rows; one source
+     * row may fall the other way */
+    CHECK_NEAR(r->cand[r->chosen].crit[TL_CRIT_CRV], crv_by_hand(s, t, r->report->predictions),
+               1.5 / (double)tl_dataset_rows(s));
 done:
     tl_auto_result_free(r);
     tl_pipeline_free(p);
@@ -339,6 +398,7 @@ int main(void) {
     RUN(collapse_share_by_classes);
     RUN(mixval_vs_numpy);
     RUN(auto_chooses_among_eligible);
+    RUN(auto_sparse_rows);
     RUN(auto_budget_sources_and_refusals);
     RUN(out_of_memory);
     return tl_test_summary();

@@ -64,32 +64,37 @@ static double clock_now(bool cpu) {
 
 /* ---- the probe: held-out source losses, importance weights, target probabilities ---- */
 
-static tl_status probe_fit(tl_mat X, const int *y, const double *w, const size_t *rows, size_t m,
-                           tl_learner **out) {
+static tl_status probe_fit(tl_mat X, bool sparse, const int *y, const double *w,
+                           const size_t *rows, size_t m, tl_learner **out) {
     tl_status st;
     tl_mat A = {0};
+    tlx_csr C = {0};
     int *ya = NULL;
     double *wa = NULL;
     tl_learner_params lp = tl_learner_params_default(TL_LEARNER_LOGREG);
     lp.C = 1;
     lp.max_iter = 200;
-    TL_TRY(tl_mat_alloc(&A, m, X.cols));
+    if (sparse)
+        TL_TRY(tlx_csr_rows(X, rows, m, &C));
+    else
+        TL_TRY(tl_mat_alloc(&A, m, X.cols));
     TL_ALLOC(ya, m);
     if (w) TL_ALLOC(wa, m);
     for (size_t i = 0; i < m; i++) {
         size_t r = rows ? rows[i] : i;
-        memcpy(A.data + i * A.ld, X.data + r * X.ld, X.cols * sizeof(double));
+        if (!sparse) memcpy(A.data + i * A.ld, X.data + r * X.ld, X.cols * sizeof(double));
         ya[i] = y[r];
         if (w) wa[i] = w[r];
     }
     TL_TRY(tl_learner_create(&lp, out));
-    st = tl_learner_fit(*out, tl_xmat_from_dense(A), ya, wa);
+    st = tl_learner_fit(*out, sparse ? C.X : tl_xmat_from_dense(A), ya, wa);
     if (st != TL_OK) {
         tl_learner_free(*out);
         *out = NULL;
     }
 done:
     tl_mat_free(&A);
+    tlx_csr_free(&C);
     tl_free(ya);
     tl_free(wa);
     return st;
@@ -122,12 +127,25 @@ static void probe_free(probe *p) {
     tl_free(p->dr);
 }
 
+static bool mat_same(tl_mat A, tl_mat B) {
+    if (!A.data || !B.data || A.rows != B.rows || A.cols != B.cols) return false;
+    for (size_t i = 0; i < A.rows; i++)
+        if (memcmp(A.data + i * A.ld, B.data + i * B.ld, A.cols * sizeof(double))) return false;
+    return true;
+}
+
+/* The probe in the candidate's space. cs, ct, cdr: the common (no-transfer) space and its
+ * importance weights, reused when the candidate's space is that one (an instance weighting: the
+ * same domain classifier on the same rows with the same seed would give the same weights);
+ * cdr NULL before they exist. */
 static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset *src, size_t ti,
-                           const tl_dataset *tgt, const double *w, uint64_t seed, probe *p) {
+                           const tl_dataset *tgt, const double *w, uint64_t seed, tl_mat cs,
+                           tl_mat ct, const double *cdr, probe *p) {
     tl_status st;
     tl_learner *l = NULL;
     size_t *perm = NULL, *rows = NULL;
     tl_mat S = {0};
+    tlx_csr Ct = {0};
     const int *ys = tl_dataset_labels_const(src);
     TL_TRY(tl_pipeline_transform(pipe, si, src, &p->Zs));
     TL_TRY(tl_pipeline_transform(pipe, ti, tgt, &p->Zt));
@@ -135,9 +153,18 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
     TL_ALLOC(p->loss, ns);
     TL_ALLOC(p->dr, ns);
     /* importance weights p_t / p_s from a domain classifier in this space (mean 1) */
-    tl_weight_params wp = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
-    wp.seed = seed;
-    TL_TRY(tl_weights_fit(&wp, tl_xmat_from_dense(p->Zs), tl_xmat_from_dense(p->Zt), p->dr));
+    if (cdr && mat_same(p->Zs, cs) && mat_same(p->Zt, ct)) {
+        memcpy(p->dr, cdr, ns * sizeof *p->dr);
+    } else {
+        tl_weight_params wp = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
+        wp.seed = seed;
+        TL_TRY(tl_weights_fit(&wp, tl_xmat_from_dense(p->Zs), tl_xmat_from_dense(p->Zt),
+                              p->dr));
+    }
+    /* sparse rows (bag-of-words counts): the probes take them as CSR */
+    bool sparse = tlx_csr_worth(p->Zs) && tlx_csr_worth(p->Zt);
+    if (sparse) TL_TRY(tlx_csr_rows(p->Zt, NULL, nt, &Ct));
+    tl_xmat Xt = sparse ? Ct.X : tl_xmat_from_dense(p->Zt);
     /* 2 folds of the source: each half scored by the probe trained on the other */
     TL_ALLOC(perm, ns);
     TL_ALLOC(rows, ns);
@@ -149,7 +176,7 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
         size_t m = 0;
         for (size_t i = 0; i < ns; i++)
             if ((int)(i % 2) != f) rows[m++] = perm[i];
-        TL_TRY(probe_fit(p->Zs, ys, w, rows, m, &l));
+        TL_TRY(probe_fit(p->Zs, sparse, ys, w, rows, m, &l));
         size_t k = tl_learner_nclasses(l);
         const int *cl = tl_learner_classes(l);
         TL_TRY(tl_mat_alloc(&S, 1, k));
@@ -166,9 +193,9 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
         tl_learner_free(l);
         l = NULL;
     }
-    TL_TRY(probe_fit(p->Zs, ys, w, NULL, ns, &l));
+    TL_TRY(probe_fit(p->Zs, sparse, ys, w, NULL, ns, &l));
     TL_TRY(tl_mat_alloc(&p->P, nt, tl_learner_nclasses(l)));
-    TL_TRY(tl_learner_scores(l, tl_xmat_from_dense(p->Zt), p->P));
+    TL_TRY(tl_learner_scores(l, Xt, p->P));
     /* MixVal: the probe's own target predictions as pseudo-labels, partners a seeded shuffle */
     if (nt >= 2) {
         int *pt = NULL;
@@ -176,7 +203,7 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
         tl_criterion cr;
         pt = tl_malloc(nt * sizeof *pt);
         partner = tl_malloc(nt * sizeof *partner);
-        st = pt && partner ? tl_learner_predict(l, tl_xmat_from_dense(p->Zt), pt)
+        st = pt && partner ? tl_learner_predict(l, Xt, pt)
                            : tl_fail(TL_ERR_NOMEM, "out of memory for MixVal");
         if (st == TL_OK) {
             for (size_t i = 0; i < nt; i++) partner[i] = i;
@@ -193,6 +220,7 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
 done:
     tl_learner_free(l);
     tl_mat_free(&S);
+    tlx_csr_free(&Ct);
     tl_free(perm);
     tl_free(rows);
     return st;
@@ -208,6 +236,8 @@ typedef struct {
                          guarded candidate): no transfer's own RV */
     const tl_dataset *test; /* labelled held-out target rows scoring `accuracy`, or NULL */
     tl_mat Xs, Xt;      /* the common space: source and target rows as no transfer sees them */
+    double *dr;         /* (Xs.rows) the importance weights of the common space */
+    tlx_csr Cs, Ct;     /* Xs and Xt as CSR when they are sparse (Cs.indptr NULL: dense) */
     double crv_none, crv_se; /* no transfer's common reverse validation and its standard error */
     tl_report **reps;   /* (cap) every candidate's report and fitted pipeline, kept so that the */
     tl_pipeline **pipes; /* chosen one is not refitted (its cost would fall outside the budget) */
@@ -243,11 +273,11 @@ done:
  * candidates, where the criteria computed in each candidate's own space (a 5000-d count space
  * beside a 30-d projection) do not. A labeling that puts one class everywhere scores the share
  * of that class in the source. */
-static tl_status common_rv(tl_mat Xs, const int *ys, tl_mat Xt, const int *pred, double *out) {
+static tl_status common_rv(tl_xmat Xs, const int *ys, tl_xmat Xt, const int *pred, double *out) {
     tl_status st = TL_OK;
     tl_learner *l = NULL;
     int *ps = NULL;
-    size_t ns = Xs.rows, nt = Xt.rows, hit = 0;
+    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), hit = 0;
     bool one = true;
     for (size_t i = 1; i < nt; i++) one = one && pred[i] == pred[0];
     if (one) {
@@ -258,8 +288,8 @@ static tl_status common_rv(tl_mat Xs, const int *ys, tl_mat Xt, const int *pred,
         lp.max_iter = 200;
         TL_ALLOC(ps, ns);
         TL_TRY(tl_learner_create(&lp, &l));
-        TL_TRY(tl_learner_fit(l, tl_xmat_from_dense(Xt), pred, NULL));
-        TL_TRY(tl_learner_predict(l, tl_xmat_from_dense(Xs), ps));
+        TL_TRY(tl_learner_fit(l, Xt, pred, NULL));
+        TL_TRY(tl_learner_predict(l, Xs, ps));
         for (size_t i = 0; i < ns; i++) hit += ps[i] == ys[i];
     }
     *out = ns ? (double)hit / (double)ns : NAN;
@@ -307,7 +337,7 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
     size_t nw = 0;
     const double *w = model ? tl_model_fit_weights(model, &nw) : NULL;
     if (w && nw != tl_dataset_rows(src)) w = NULL;
-    TL_TRY(probe_run(pipe, si, src, ti, tgt, w, seed, &pr));
+    TL_TRY(probe_run(pipe, si, src, ti, tgt, w, seed, t->Xs, t->Xt, t->dr, &pr));
     size_t nt = rep->n_eval;
     const int *pred = rep->predictions;
     tl_criterion cr;
@@ -325,14 +355,21 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
     c->crit[TL_CRIT_RV] = rep->guarded && params ? rep->guard.rv_after : NAN;
     if (rep->guarded && params && isnan(t->rv_before)) t->rv_before = rep->guard.rv_before;
     if (!t->Xs.data) { /* no transfer: its space is the common one */
-        t->Xs = pr.Zs, t->Xt = pr.Zt;
+        t->Xs = pr.Zs, t->Xt = pr.Zt, t->dr = pr.dr;
         memset(&pr.Zs, 0, sizeof pr.Zs);
         memset(&pr.Zt, 0, sizeof pr.Zt);
+        pr.dr = NULL;
+        if (tlx_csr_worth(t->Xs) && tlx_csr_worth(t->Xt)) {
+            TL_TRY(tlx_csr_rows(t->Xs, NULL, t->Xs.rows, &t->Cs));
+            TL_TRY(tlx_csr_rows(t->Xt, NULL, t->Xt.rows, &t->Ct));
+        }
     }
     TL_CHECK(t->Xt.rows == nt, TL_ERR_STATE, "scored %zu target rows, the common space has %zu",
              nt, t->Xt.rows);
     double crv = NAN;
-    TL_TRY(common_rv(t->Xs, tl_dataset_labels_const(src), t->Xt, pred, &crv));
+    bool sp = t->Cs.indptr && t->Ct.indptr;
+    TL_TRY(common_rv(sp ? t->Cs.X : tl_xmat_from_dense(t->Xs), tl_dataset_labels_const(src),
+                     sp ? t->Ct.X : tl_xmat_from_dense(t->Xt), pred, &crv));
     c->crit[TL_CRIT_CRV] = crv;
     if (!params) t->crv_none = crv, t->crv_se = sqrt(crv * (1 - crv) / (double)t->Xs.rows);
     /* harmful: collapsed, judged harmful by the guard, or a common reverse validation more
@@ -568,7 +605,7 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     tl_params *variants[64];
     size_t nvar = 0;
     tl_auto_opts o = tl_auto_opts_default();
-    table t = {NULL, 0, false, NAN, NULL, {0}, {0}, NAN, NAN, NULL, NULL};
+    table t = {NULL, 0, false, NAN, NULL, {0}, {0}, NULL, {0}, {0}, NAN, NAN, NULL, NULL};
     double t0;
     if (opts) {
         size_t n = opts->struct_size && opts->struct_size < sizeof o ? opts->struct_size : sizeof o;
@@ -744,6 +781,9 @@ done:
     tl_free(t.pipes);
     tl_mat_free(&t.Xs);
     tl_mat_free(&t.Xt);
+    tl_free(t.dr);
+    tlx_csr_free(&t.Cs);
+    tlx_csr_free(&t.Ct);
     tl_task_free(task);
     tl_auto_result_free(r);
     return st;

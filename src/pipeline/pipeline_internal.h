@@ -129,4 +129,18 @@ typedef struct {
 tlx_drop tlx_negative_drop(bool regression, double got, double source_only, double target_only,
                            size_t n);
 
+/* A CSR copy of dense rows (auto_csr.c), for the probes of tl auto on sparse data. */
+#define TLX_CSR_MAX_DENSITY 0.1 /* above this share of non-zero cells, stay dense */
+typedef struct {
+    size_t *indptr;
+    int32_t *indices;
+    double *values;
+    tl_xmat X; /* the view over the three arrays */
+} tlx_csr;
+/* Whether X's share of non-zero cells is at most TLX_CSR_MAX_DENSITY. */
+bool tlx_csr_worth(tl_mat X);
+/* The rows rows[0..m) of X (rows NULL: the first m) as CSR; tlx_csr_free releases it. */
+tl_status tlx_csr_rows(tl_mat X, const size_t *rows, size_t m, tlx_csr *out);
+void tlx_csr_free(tlx_csr *c);
+
 #endif

@@ -415,22 +415,9 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
                 vl = v[0] / (double)nval;
                 va = v[1] / (double)nval;
             }
-            if (vl < best_val) {
-                best_val = vl;
-                r.best_epoch = ep;
-                r.val_loss = vl;
-                r.val_acc = va;
-                since = 0;
-                if (best) memcpy(best, nn->pblock, nn->p_total * sizeof *best);
-            } else if (tp->patience && ++since >= tp->patience) {
-                stop = true;
-            }
         }
-        if (!nval || !tp->patience) {
-            r.best_epoch = ep;
-            r.val_loss = vl;
-            r.val_acc = va;
-        }
+        if (nn_early_epoch(&r, ep, nval > 0, vl, va, tp->patience, &best_val, &since, &stop) && best)
+            memcpy(best, nn->pblock, nn->p_total * sizeof *best);
         {
             char val[64] = "";
             if (nval) snprintf(val, sizeof val, ", source val loss %.4f, acc %.2f%%", vl, 100 * va);

@@ -372,22 +372,9 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
             }
             vl = lsum;
             va = csum / (double)nv;
-            if (vl < best_val) {
-                best_val = vl;
-                r.best_epoch = ep;
-                r.val_loss = vl;
-                r.val_acc = va;
-                since = 0;
-                if (best) memcpy(best, block, np * sizeof *best);
-            } else if (tp->patience && ++since >= tp->patience) {
-                stop = true;
-            }
         }
-        if (!anyval || !tp->patience) {
-            r.best_epoch = ep;
-            r.val_loss = vl;
-            r.val_acc = va;
-        }
+        if (nn_early_epoch(&r, ep, anyval, vl, va, tp->patience, &best_val, &since, &stop) && best)
+            memcpy(best, block, np * sizeof *best);
         tl_log(tp->ctx, TL_LOG_INFO, "multi-task epoch %zu/%zu: loss %.4f, acc %.2f%%, val loss %.4f, acc %.2f%%",
                ep, tp->epochs, r.train_loss, 100 * r.train_acc, vl, 100 * va);
         if (stop) {

@@ -232,6 +232,12 @@ bool nn_layer_trainable(const tl_nn *nn, size_t i);
 void nn_layer_init(tl_nn *nn, size_t i, uint64_t seed);
 /* Rebuild nn->arch from the layers. */
 tl_status nn_rebuild_arch(tl_nn *nn);
+/* Early stopping, written once for tl_nn_train, the deep-DA and the multi-task loops: epoch ep's
+ * validation loss vl and accuracy va (has_val: the run holds validation rows) go into r; returns
+ * true for a new best (the caller keeps its parameters), and sets *stop once `patience` epochs
+ * have passed without one. Without validation rows or without patience every epoch is the best. */
+bool nn_early_epoch(tl_nn_train_result *r, size_t ep, bool has_val, double vl, double va,
+                    size_t patience, double *best_val, size_t *since, bool *stop);
 /* Parse the architecture string and append its layers and their tensors (arch.c: the only
  * place that builds the layer table). */
 tl_status nn_parse_arch(tl_nn *nn, const char *arch);

@@ -489,25 +489,9 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
         r.steps = step;
         snapshot(nn, good, true);
         bool stop = false;
-        if (nval) {
-            if (e.val_loss < best_val) {
-                best_val = e.val_loss;
-                r.best_epoch = ep;
-                r.val_loss = e.val_loss;
-                r.val_acc = e.val_acc;
-                since_best = 0;
-                if (best) snapshot(nn, best, true);
-            } else if (p->patience && ++since_best >= p->patience) {
-                stop = true;
-            }
-        }
-        if (!nval || !p->patience) {
-            r.best_epoch = ep;
-            if (nval) {
-                r.val_loss = e.val_loss;
-                r.val_acc = e.val_acc;
-            }
-        }
+        if (nn_early_epoch(&r, ep, nval > 0, e.val_loss, e.val_acc, p->patience, &best_val,
+                           &since_best, &stop) && best)
+            snapshot(nn, best, true);
         {
             char val[64] = "";
             if (nval) snprintf(val, sizeof val, ", val loss %.4f, acc %.2f%%", e.val_loss, 100 * e.val_acc);

@@ -365,3 +365,26 @@ bool tl_nn_trainer_finite(const tl_nn_trainer *t) {
 }
 
 size_t *nn_trainer_opt_steps(tl_nn_trainer *t) { return &t->o.t; }
+
+bool nn_early_epoch(tl_nn_train_result *r, size_t ep, bool has_val, double vl, double va,
+                    size_t patience, double *best_val, size_t *since, bool *stop) {
+    bool improved = false;
+    *stop = false;
+    if (has_val) {
+        if (vl < *best_val) {
+            *best_val = vl;
+            *since = 0;
+            improved = true;
+        } else if (patience && ++*since >= patience) {
+            *stop = true;
+        }
+    }
+    if (improved || !has_val || !patience) {
+        r->best_epoch = ep;
+        if (has_val) {
+            r->val_loss = vl;
+            r->val_acc = va;
+        }
+    }
+    return improved;
+}

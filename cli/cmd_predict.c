@@ -115,8 +115,8 @@ static int predict_network(const cli_args *a, const char *mp, const char *pipe_e
 static int pipeline_input(const cli_args *a, const tl_pipeline *pipe, const char *spec,
                           long *domain, tl_load_opts *o, bool *by_width) {
     const char *dom = cli_get(a, "domain");
-    if (strcmp(dom, "target") == 0) *domain = 1;
-    else if (strcmp(dom, "source") == 0) *domain = 0;
+    if (strcmp(dom, "target") == 0) *domain = (long)tl_pipeline_target(pipe);
+    else if (strcmp(dom, "source") == 0) *domain = (long)tl_pipeline_source(pipe);
     else if (!cli_get_long(a, "domain", 0, 4095, domain)) return 2;
     if ((size_t)*domain >= tl_pipeline_domains(pipe))
         return cli_usage("--domain %ld: the pipeline has %zu domains", *domain,

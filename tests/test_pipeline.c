@@ -345,9 +345,21 @@ TEST(sparse_widths_aligned_in_any_order) {
     tl_task_add(t, TL_ROLE_TARGET, tgt, NULL);
     tl_task_add(t, TL_ROLE_SOURCE, src, NULL);
     tl_params_create(tl_method_find("kmm", -1), &p);
-    CHECK_OK(tl_transfer_run(t, p, NULL, &r, NULL));
+    tl_pipeline *pl = NULL;
+    CHECK_OK(tl_transfer_run(t, p, NULL, &r, &pl));
     CHECK(r && r->n_source == 60 && r->n_target == 45);
     CHECK(tl_dataset_cols(src) == 5 && tl_dataset_cols(tgt) == 6);
+    /* the pipeline knows which domain was the target (here the first), also once reloaded:
+     * `tl predict --domain target` reads it from there */
+    CHECK(pl && tl_pipeline_target(pl) == 0 && tl_pipeline_source(pl) == 1);
+    const char *path = tmp_file("order.tlm");
+    tl_pipeline *back = NULL;
+    CHECK_OK(tl_pipeline_save(pl, path));
+    CHECK_OK(tl_pipeline_load(path, &back));
+    CHECK(back && tl_pipeline_target(back) == 0 && tl_pipeline_source(back) == 1);
+    remove(path);
+    tl_pipeline_free(back);
+    tl_pipeline_free(pl);
     tl_report_free(r);
     tl_params_free(p);
     tl_task_free(t);

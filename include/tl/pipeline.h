@@ -425,6 +425,9 @@ tl_status tl_gradual_report_json(const tl_gradual_report *r, const char *command
 void tl_pipeline_free(tl_pipeline *p);            /* NULL-safe */
 size_t tl_pipeline_domains(const tl_pipeline *p); /* the domains it was fitted on */
 size_t tl_pipeline_input_dim(const tl_pipeline *p, size_t domain); /* the features it reads */
+/* The domains it was fitted with as source and as target (their positions in the task). */
+size_t tl_pipeline_source(const tl_pipeline *p);
+size_t tl_pipeline_target(const tl_pipeline *p);
 const tl_model *tl_pipeline_model(const tl_pipeline *p); /* NULL without a method */
 /* New rows of domain `domain`, raw (the pipeline applies that domain's fitted scaling):
  * predicted labels pred (rows). */

@@ -183,6 +183,8 @@ done:
 }
 
 size_t tl_pipeline_domains(const tl_pipeline *p) { return p ? p->n : 0; }
+size_t tl_pipeline_source(const tl_pipeline *p) { return p ? p->src : 0; }
+size_t tl_pipeline_target(const tl_pipeline *p) { return p ? p->tgt : 0; }
 size_t tl_pipeline_input_dim(const tl_pipeline *p, size_t d) {
     return p && d < p->n ? p->dims[d] : 0;
 }

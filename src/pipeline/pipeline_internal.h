@@ -34,9 +34,17 @@ tl_status tlx_report_confusion(tl_report *r, const int *y, const int *pred, cons
                                size_t n);
 /* The 2-D view: source rows S (ns, d) with labels ys and scored rows E (ne, d) with labels ye
  * (either NULL: unknown) before the mapping, Zs (ns, k) and Ze (ne, k) after it (data NULL: no
- * mapping); nothing when S or E is not dense (data NULL). */
+ * mapping); nothing when S or E is not dense (data NULL). tsne: the same rows by t-SNE too
+ * (tlx_tsne2, seeded with seed). */
 tl_status tlx_report_view(tl_report *r, tl_mat S, const int *ys, tl_mat E, const int *ye,
-                          tl_mat Zs, tl_mat Ze);
+                          tl_mat Zs, tl_mat Ze, bool tsne, uint64_t seed);
+
+/* t-SNE (report_tsne.c): out (m, 2) = the rows of X (m, d), m <= 2 * TL_REPORT_VIEW_ROWS, laid out
+ * by exact t-SNE with perplexity TLX_TSNE_PERPLEXITY (less for fewer than 91 rows) in iters
+ * gradient steps from a start drawn with seed (iters 0: that start). Deterministic. */
+#define TLX_TSNE_PERPLEXITY 30.0
+#define TLX_TSNE_ITERS 500
+tl_status tlx_tsne2(tl_mat X, size_t iters, uint64_t seed, double *out);
 
 /* A new, empty report (tl_report_free): zeros, and NaN for what only some runs measure
  * (changed_from_no_transfer), so a run reports "not measured" unless it measures it. */

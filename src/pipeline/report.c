@@ -35,6 +35,8 @@ void tl_report_free(tl_report *r) {
     tl_free(r->view_domain);
     tl_free(r->view_class);
     tl_free(r->curve);
+    tl_free(r->tsne_before);
+    tl_free(r->tsne_after);
     tl_free(r);
 }
 
@@ -227,6 +229,10 @@ static void views_json(tl_json *j, const tl_report *r) {
         int_array(j, "class", r->view_class, r->n_view);
         points(j, "before", r->view_before, r->n_view);
         points(j, "after", r->view_after, r->n_view);
+        if (r->tsne_before) {
+            points(j, "tsne_before", r->tsne_before, r->n_view);
+            points(j, "tsne_after", r->tsne_after, r->n_view);
+        }
         tl_json_obj_end(j);
     }
 }

@@ -201,13 +201,15 @@ static void scatter_panel(tlx_text *t, int x0, int y0, const char *title, const 
         }
 }
 
-/* The view: before and after the mapping side by side, with the legend. Returns the height (0
- * and nothing drawn without a well-formed "view"). */
-static int view_chart(tlx_text *t, int y, const tlx_jval *r) {
+/* The view: before and after the mapping side by side, with the legend. tsne: the t-SNE layout
+ * of the same rows ("tsne_before", "tsne_after"), else the PCA one ("before", "after"). Returns
+ * the height (0 and nothing drawn without a well-formed "view"). */
+static int view_chart(tlx_text *t, int y, const tlx_jval *r, bool tsne) {
     const tlx_jval *v = tlx_json_get(r, "view");
     if (!v || v->type != TLX_JOBJ) return 0;
     const tlx_jval *dom = tlx_json_get(v, "domain"), *cls = tlx_json_get(v, "class"),
-                   *b = tlx_json_get(v, "before"), *a = tlx_json_get(v, "after");
+                   *b = tlx_json_get(v, tsne ? "tsne_before" : "before"),
+                   *a = tlx_json_get(v, tsne ? "tsne_after" : "after");
     if (!dom || dom->type != TLX_JARR || !is_arr(cls, dom->n) || !is_points(b, dom->n)) return 0;
     bool after = is_points(a, dom->n);
     int classes[N_FILL], nc = 0;
@@ -229,13 +231,16 @@ static int view_chart(tlx_text *t, int y, const tlx_jval *r) {
     int h = 18 + PANEL + 50;
     tlx_tprintf(t, "<svg xmlns=\"http://www.w3.org/2000/svg\" y=\"%d\" width=\"%d\" "
                    "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"sans-serif\" "
-                   "font-size=\"12\" id=\"view\"><title>The domains before and after the mapping "
-                   "(PCA to 2-D)</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>",
-                y, CHART_W, h, CHART_W, h, CHART_W, h);
-    scatter_panel(t, 4, 0, "before the mapping (PCA of the rows)", b, dom, cls);
+                   "font-size=\"12\" id=\"%s\"><title>The domains before and after the mapping "
+                   "(%s to 2-D)</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>",
+                y, CHART_W, h, CHART_W, h, tsne ? "tsne" : "view", tsne ? "t-SNE" : "PCA", CHART_W,
+                h);
+    scatter_panel(t, 4, 0, tsne ? "before the mapping (t-SNE of the rows)"
+                                : "before the mapping (PCA of the rows)", b, dom, cls);
     if (after)
-        scatter_panel(t, CHART_W - PANEL - 4, 0, "after the mapping (PCA of the mapped rows)", a,
-                      dom, cls);
+        scatter_panel(t, CHART_W - PANEL - 4, 0, tsne ? "after the mapping (t-SNE of the mapped rows)"
+                                                      : "after the mapping (PCA of the mapped rows)",
+                      a, dom, cls);
     else
         tlx_tprintf(t, "<text x=\"%d\" y=\"%d\" fill=\"#718096\">this method maps no rows "
                        "(it weights or combines them)</text>", CHART_W - PANEL, 18 + PANEL / 2);
@@ -250,9 +255,12 @@ static int view_chart(tlx_text *t, int y, const tlx_jval *r) {
                        "<text x=\"%d\" y=\"%d\">%d</text>", lx, ly - 9, class_fill[(size_t)classes[k] % N_FILL],
                     lx + 12, ly, classes[k]);
     }
-    tlx_tprintf(t, "<text x=\"4\" y=\"%d\" fill=\"#718096\">colour: class%s; each panel on its "
-                   "own two principal axes, an even subsample of each domain</text></svg>",
-                ly + 20, more ? " (colours repeat beyond 10 classes)" : "");
+    tlx_tprintf(t, "<text x=\"4\" y=\"%d\" fill=\"#718096\">colour: class%s; %s, an even "
+                   "subsample of each domain</text></svg>", ly + 20,
+                more ? " (colours repeat beyond 10 classes)" : "",
+                tsne ? "t-SNE, perplexity 30: neighbours stay neighbours, distances between "
+                       "groups mean little"
+                     : "each panel on its own two principal axes");
     return h;
 }
 
@@ -290,17 +298,53 @@ static void confusion_panel(tlx_text *t, int x0, int cell, const char *title,
                     item_num(classes, l));
 }
 
-/* The transfer's and the no-transfer learner's confusion matrices side by side (0 without a
- * well-formed "confusion"). */
-static int confusion_chart(tlx_text *t, int y, const tlx_jval *r) {
+/* The parts of a well-formed "confusion" (classes k, two k x k arrays); false when malformed. */
+static bool confusion_parts(const tlx_jval *r, const tlx_jval **cls_, const tlx_jval **tr_,
+                            const tlx_jval **nt_) {
     const tlx_jval *c = tlx_json_get(r, "confusion");
-    if (!c || c->type != TLX_JOBJ) return 0;
+    if (!c || c->type != TLX_JOBJ) return false;
     const tlx_jval *cls = tlx_json_get(c, "classes"), *tr = tlx_json_get(c, "transfer"),
                    *nt = tlx_json_get(c, "no_transfer");
     if (!cls || cls->type != TLX_JARR || !cls->n || !is_arr(tr, cls->n) || !is_arr(nt, cls->n))
-        return 0;
+        return false;
     for (size_t i = 0; i < cls->n; i++)
-        if (!is_arr(tr->items[i], cls->n) || !is_arr(nt->items[i], cls->n)) return 0;
+        if (!is_arr(tr->items[i], cls->n) || !is_arr(nt->items[i], cls->n)) return false;
+    *cls_ = cls, *tr_ = tr, *nt_ = nt;
+    return true;
+}
+
+/* Per class, from the two confusion matrices: rows scored, the transfer's and no transfer's
+ * accuracy on them (recall) and the change in points (a drop in red). Nothing
+ * without a well-formed "confusion". */
+static void per_class_table(tlx_text *t, const tlx_jval *r) {
+    const tlx_jval *cls, *tr, *nt;
+    if (!confusion_parts(r, &cls, &tr, &nt)) return;
+    tlx_tprintf(t, "<table id=\"per-class\"><tr><th>class</th><th>rows</th><th>transfer</th>"
+                   "<th>no transfer (source only)</th><th>change</th></tr>");
+    for (size_t i = 0; i < cls->n; i++) {
+        double n = 0, nb = 0;
+        for (size_t l = 0; l < cls->n; l++) {
+            n += fmax(0, item_num(tr->items[i], l));
+            nb += fmax(0, item_num(nt->items[i], l));
+        }
+        double a = n > 0 ? fmax(0, item_num(tr->items[i], i)) / n : NAN,
+               b = nb > 0 ? fmax(0, item_num(nt->items[i], i)) / nb : NAN;
+        tlx_tprintf(t, "<tr><td>%.0f</td><td>%.0f</td>", item_num(cls, i), n);
+        if (isnan(a)) tlx_tprintf(t, "<td class=\"na\">n/a</td>");
+        else tlx_tprintf(t, "<td>%.2f %%</td>", 100 * a);
+        if (isnan(b)) tlx_tprintf(t, "<td class=\"na\">n/a</td>");
+        else tlx_tprintf(t, "<td>%.2f %%</td>", 100 * b);
+        if (isnan(a) || isnan(b)) tlx_tprintf(t, "<td class=\"na\">n/a</td></tr>");
+        else tlx_tprintf(t, "<td%s>%+.2f</td></tr>", a < b ? " class=\"worse\"" : "", 100 * (a - b));
+    }
+    tlx_tprintf(t, "</table>");
+}
+
+/* The transfer's and the no-transfer learner's confusion matrices side by side (0 without a
+ * well-formed "confusion"). */
+static int confusion_chart(tlx_text *t, int y, const tlx_jval *r) {
+    const tlx_jval *cls, *tr, *nt;
+    if (!confusion_parts(r, &cls, &tr, &nt)) return 0;
     int cell = (int)((CHART_W / 2 - 40) / cls->n);
     if (cell > 26) cell = 26;
     if (cell < 3) cell = 3;
@@ -493,7 +537,7 @@ static const char *const style =
     ".verdict{padding:.6em 1em;border-radius:4px;margin:1em 0}.measured{background:#fed7d7;"
     "border:2px solid #c53030}.likely{background:#feebc8;border:2px solid #dd6b20}"
     ".ok{background:#c6f6d5;border:2px solid #38a169}.none{background:#edf2f7;"
-    "border:2px solid #a0aec0}svg{display:block;margin:.5em 0}";
+    "border:2px solid #a0aec0}svg{display:block;margin:.5em 0}td.worse{color:#c53030}";
 
 /* One run's section of the page. */
 static void run_section(tlx_text *t, const tlx_jval *r) {
@@ -523,6 +567,7 @@ static void run_section(tlx_text *t, const tlx_jval *r) {
     }
     if (tlx_json_get(r, "confusion")) {
         tlx_tprintf(t, "<h3>Per class</h3>");
+        per_class_table(t, r);
         confusion_chart(t, 0, r);
     }
     if (tlx_json_get(r, "curve")) {
@@ -531,7 +576,8 @@ static void run_section(tlx_text *t, const tlx_jval *r) {
     }
     if (tlx_json_get(r, "view")) {
         tlx_tprintf(t, "<h3>The two domains before and after the mapping</h3>");
-        view_chart(t, 0, r);
+        view_chart(t, 0, r, false);
+        view_chart(t, 0, r, true);
     }
     kv_table(t, "Parameters", tlx_json_get(r, "params"), false);
     kv_table(t, "What the fit settled on", tlx_json_get(r, "model"), false);
@@ -607,7 +653,8 @@ tl_status tl_report_render(const char *json, size_t len, tl_report_format fmt, c
         if (g && g->type == TLX_JOBJ) h += guard_chart(&body, h, g);
         h += confusion_chart(&body, h, doc);
         h += curve_chart(&body, h, doc);
-        h += view_chart(&body, h, doc);
+        h += view_chart(&body, h, doc, false);
+        h += view_chart(&body, h, doc, true);
         tlx_tprintf(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/"
                         "2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">%s</svg>\n",
                     CHART_W, h, CHART_W, h, body.buf ? body.buf : "");

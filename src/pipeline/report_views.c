@@ -8,7 +8,8 @@
  * projected on its own two leading axes (the mapped space is not the raw one). The axes come
  * from the smaller of the two Gram forms (d x d covariance or m x m Gram, top two pairs only),
  * and each axis' sign is fixed so that its largest coordinate is positive: the same run draws
- * the same picture. */
+ * the same picture. With tl_run_opts.report_tsne the same rows are also laid out by t-SNE
+ * (report_tsne.c), before and after the mapping. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +118,7 @@ done:
 }
 
 tl_status tlx_report_view(tl_report *r, tl_mat S, const int *ys, tl_mat E, const int *ye,
-                          tl_mat Zs, tl_mat Ze) {
+                          tl_mat Zs, tl_mat Ze, bool tsne, uint64_t seed) {
     tl_status st = TL_OK;
     tl_mat P = {0, 0, 0, NULL};
     if (!S.data || !E.data || S.cols != E.cols || S.rows == 0 || E.rows == 0) return TL_OK;
@@ -131,11 +132,19 @@ tl_status tlx_report_view(tl_report *r, tl_mat S, const int *ys, tl_mat E, const
         r->view_class[i] = y ? y[view_row(src ? i : i - ms, src ? S.rows : E.rows)] : -1;
     }
     TL_TRY(pick(S, E, &P));
+    if (tsne) { /* before pca2, which centres P in place (t-SNE reads distances only) */
+        TL_ALLOC(r->tsne_before, 2 * m);
+        TL_TRY(tlx_tsne2(P, TLX_TSNE_ITERS, seed, r->tsne_before));
+    }
     TL_ALLOC(r->view_before, 2 * m);
     TL_TRY(pca2(P, r->view_before));
     tl_mat_free(&P);
     if (Zs.data && Ze.data && Zs.rows == S.rows && Ze.rows == E.rows && Zs.cols == Ze.cols) {
         TL_TRY(pick(Zs, Ze, &P));
+        if (tsne) {
+            TL_ALLOC(r->tsne_after, 2 * m);
+            TL_TRY(tlx_tsne2(P, TLX_TSNE_ITERS, seed, r->tsne_after));
+        }
         TL_ALLOC(r->view_after, 2 * m);
         TL_TRY(pca2(P, r->view_after));
     }
@@ -147,6 +156,9 @@ done:
         tl_free(r->view_after);
         tl_free(r->view_domain);
         tl_free(r->view_class);
+        tl_free(r->tsne_before);
+        tl_free(r->tsne_after);
+        r->tsne_before = r->tsne_after = NULL;
         r->view_before = r->view_after = NULL;
         r->view_domain = r->view_class = NULL;
         r->n_view = 0;

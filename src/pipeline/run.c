@@ -612,7 +612,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     if (r.o.report_views && !r.regression) {
         TL_TRY(tlx_report_confusion(rep, ue.y, rep->predictions, base_pred, ne));
         TL_TRY(tlx_report_view(rep, tl_dataset_dense(S->data), ys, tl_dataset_dense(E), ue.y, Zs,
-                               Ze));
+                               Ze, r.o.report_tsne, tlx_seed(r.o.ctx)));
     }
 
     /* 5. the guard */

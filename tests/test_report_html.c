@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "internal/jread.h"
 #include "oom_alloc.h"
+#include "pipeline/pipeline_internal.h"
 #include "tl.h"
 
 static char *render(const char *json, tl_report_format f) {
@@ -255,6 +256,62 @@ TEST(report_views) {
     tl_report_free(r);
 }
 
+/* The mean 2-D distance between points of one cluster over that between points of different
+ * clusters (label i / per), and the share of points whose nearest neighbour is of their cluster. */
+static void cluster_stats(const double *Y, size_t m, size_t per, double *ratio, double *nn_same) {
+    double in = 0, out = 0;
+    size_t nin = 0, nout = 0, same = 0;
+    for (size_t i = 0; i < m; i++) {
+        double best = INFINITY;
+        size_t bj = i;
+        for (size_t j = 0; j < m; j++) {
+            if (j == i) continue;
+            double d = hypot(Y[2 * i] - Y[2 * j], Y[2 * i + 1] - Y[2 * j + 1]);
+            if (i / per == j / per) in += d, nin++;
+            else out += d, nout++;
+            if (d < best) best = d, bj = j;
+        }
+        same += bj / per == i / per;
+    }
+    *ratio = (in / (double)nin) / (out / (double)nout);
+    *nn_same = (double)same / (double)m;
+}
+
+/* t-SNE (report_tsne.c): the same seed gives the same layout bit for bit, another seed another
+ * one; four well-separated Gaussian clusters in 20-D come out as four tight groups (every point's
+ * nearest neighbour in its own cluster, within-cluster distances a small share of those between
+ * clusters), which the random start, with no step taken, does not show (the check can fail). */
+TEST(tsne_deterministic_and_separates) {
+    const size_t per = 40, k = 4, d = 20, m = per * k;
+    double *x = malloc(m * d * sizeof *x), *a = malloc(2 * m * sizeof *a),
+           *b = malloc(2 * m * sizeof *b), *c = malloc(2 * m * sizeof *c);
+    tl_rng g;
+    tl_rng_seed(&g, 5);
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < d; j++) /* cluster centre 8 e_(i/per), unit noise */
+            x[i * d + j] = tl_rng_normal(&g) + (j == i / per ? 8.0 : 0.0);
+    tl_mat X = tl_mat_view(x, m, d);
+    CHECK_OK(tlx_tsne2(X, TLX_TSNE_ITERS, 11, a));
+    CHECK_OK(tlx_tsne2(X, TLX_TSNE_ITERS, 11, b));
+    CHECK_OK(tlx_tsne2(X, TLX_TSNE_ITERS, 12, c));
+    CHECK_MSG(memcmp(a, b, 2 * m * sizeof *a) == 0, "t-SNE: one seed gave two layouts");
+    CHECK_MSG(memcmp(a, c, 2 * m * sizeof *a) != 0, "t-SNE: two seeds gave one layout");
+    double ratio, same;
+    cluster_stats(a, m, per, &ratio, &same);
+    CHECK_MSG(same == 1.0 && ratio < 0.25,
+              "t-SNE: nearest neighbour in its cluster for %.3f, within/between distance %.3f", same,
+              ratio);
+    cluster_stats(c, m, per, &ratio, &same);
+    CHECK_MSG(same == 1.0 && ratio < 0.25, "t-SNE (seed 12): %.3f, %.3f", same, ratio);
+    CHECK_OK(tlx_tsne2(X, 0, 11, b)); /* the start alone */
+    cluster_stats(b, m, per, &ratio, &same);
+    CHECK_MSG(ratio > 0.8, "t-SNE's random start already separates the clusters (%.3f)", ratio);
+    /* too few rows to lay out: zeros, no failure */
+    CHECK_OK(tlx_tsne2(tl_mat_view(x, 2, d), TLX_TSNE_ITERS, 11, b));
+    CHECK(b[0] == 0 && b[3] == 0);
+    free(x), free(a), free(b), free(c);
+}
+
 /* A view without "after" (instance weighting) says so; a curve without a validation split draws
  * the training rows alone; malformed views, confusion matrices and curves are left out of the
  * page, never read out of bounds. */
@@ -406,6 +463,7 @@ int main(void) {
     RUN(real_run_report);
     RUN(report_views);
     RUN(views_partial_and_malformed);
+    RUN(tsne_deterministic_and_separates);
     RUN(reader_values);
     RUN(malformed_json_names_line_and_column);
     RUN(wrong_documents);

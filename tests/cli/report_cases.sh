@@ -11,7 +11,7 @@ D=tests/cli/data
 . tests/cli/harness.sh
 
 expect report-run-json 0 '"command": "adapt"' -- "$TL" adapt --method coral --source $D/animals_src.csv \
-    --target $D/animals_tgt.csv --json --report "$TMP/run.json"
+    --target $D/animals_tgt.csv --json --report "$TMP/run.json" --report-view tsne
 cmp -s "$TMP/run.json" /dev/null && bad "report-json-written" "empty" || ok
 expect report-html 0 "wrote $TMP/page.html and $TMP/fig.svg" -- "$TL" report "$TMP/run.json" \
     --out "$TMP/page.html" --svg "$TMP/fig.svg"
@@ -27,6 +27,12 @@ grep -q '"confusion": {"classes": \[' "$TMP/run.json" && grep -q '"view": {"doma
     bad "report-views-saved" "${out:-no confusion or view key}"
 grep -q 'id="confusion"' "$TMP/page.html" && grep -q 'id="view"' "$TMP/page.html" &&
     grep -q 'id="view"' "$TMP/fig.svg" && ok || bad "report-views-drawn" "no confusion or view chart"
+# --report-view tsne: the same rows by t-SNE too, saved and drawn; the per-class table; a bad kind
+grep -q '"tsne_before": \[\[' "$TMP/run.json" && grep -q 'id="tsne"' "$TMP/page.html" &&
+    grep -q 'id="tsne"' "$TMP/fig.svg" && grep -q 'id="per-class"' "$TMP/page.html" && ok ||
+    bad "report-tsne-and-per-class" "no t-SNE view or per-class table"
+expect report-view-bad 2 "--report-view: 'umap' is not one of pca, tsne" -- "$TL" adapt --method coral \
+    --source $D/animals_src.csv --target $D/animals_tgt.csv --report "$TMP/no6.json" --report-view umap
 # an unlabelled target: the page says how many rows' classes the transfer changed, as the text does
 expect report-unlabelled-text 0 "against no transfer    the transfer changed the class of" -- "$TL" adapt \
     --method coral --source $D/animals_src.csv --target $D/animals_tgt_nolabels.csv:label=none \
@@ -83,7 +89,8 @@ else
     cp "$TMP/page.html" "$TMP/ok.html"
     browse "$TMP/ok.html"
     if grep -q 'id="verdict"' "$TMP/dom.html" && grep -q '<svg' "$TMP/dom.html" &&
-        grep -q 'id="view"' "$TMP/dom.html" && grep -q 'id="confusion"' "$TMP/dom.html"; then ok; else
+        grep -q 'id="view"' "$TMP/dom.html" && grep -q 'id="confusion"' "$TMP/dom.html" &&
+        grep -q 'id="tsne"' "$TMP/dom.html" && grep -q 'id="per-class"' "$TMP/dom.html"; then ok; else
         bad "report-browser-renders" "$(tail -n 5 "$TMP/stderr.txt")"; fi
     [ -s "$TMP/console.txt" ] && bad "report-browser-console-clean" "$(cat "$TMP/console.txt")" || ok
     # the control: the same page with a script that logs an error (refused by the page's policy,

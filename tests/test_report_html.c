@@ -312,6 +312,70 @@ TEST(tsne_deterministic_and_separates) {
     free(x), free(a), free(b), free(c);
 }
 
+/* tl weight --report's weights view: the method's weights of the source rows, and p(target | x)
+ * of the library's domain classifier recovered from its mean-1 weights. On 1-D rows the
+ * classifier's objective (v^2 / 2 + 2 sum_i log-loss(v x_i + b), C = 1, b free) is solved here
+ * by Newton's method and its probabilities must match; the page draws the chart. */
+TEST(weights_view_matches_a_direct_fit) {
+    const size_t ns = 50, nt = 30;
+    double xs[50], xt[30];
+    int ys[50], yt[30];
+    for (size_t i = 0; i < ns; i++) xs[i] = -1.0 + 3.0 * (double)i / (double)ns, ys[i] = (int)(i % 2);
+    for (size_t i = 0; i < nt; i++) xt[i] = 0.5 + 2.0 * (double)i / (double)nt, yt[i] = (int)(i % 2);
+    tl_dataset *s = NULL, *t = NULL;
+    tl_task *task = NULL;
+    tl_params *p = NULL;
+    tl_report *r = NULL;
+    tl_run_opts o = tl_run_opts_default();
+    o.report_views = true;
+    o.guard = false;
+    CHECK_OK(tl_dataset_from_dense(tl_mat_view(xs, ns, 1), ys, &s));
+    CHECK_OK(tl_dataset_from_dense(tl_mat_view(xt, nt, 1), yt, &t));
+    CHECK_OK(tl_task_create(&task));
+    CHECK_OK(tl_task_add(task, TL_ROLE_SOURCE, s, NULL));
+    CHECK_OK(tl_task_add(task, TL_ROLE_TARGET, t, NULL));
+    CHECK_OK(tl_params_create(tl_method_find("kliep", -1), &p));
+    CHECK_OK(tl_transfer_run(task, p, &o, &r, NULL));
+    double v = 0, b = 0;
+    for (int it = 0; it < 100; it++) { /* Newton on (v, b) */
+        double gv = v, gb = 0, hvv = 1, hvb = 0, hbb = 0;
+        for (size_t i = 0; i < ns + nt; i++) {
+            double x = i < ns ? xs[i] : xt[i - ns], y = i < ns ? 0 : 1;
+            double q = 1 / (1 + exp(-(v * x + b))), c = 2 * q * (1 - q);
+            gv += 2 * (q - y) * x, gb += 2 * (q - y);
+            hvv += c * x * x, hvb += c * x, hbb += c;
+        }
+        double det = hvv * hbb - hvb * hvb;
+        v -= (hbb * gv - hvb * gb) / det;
+        b -= (hvv * gb - hvb * gv) / det;
+    }
+    CHECK(r && r->n_wview == ns && r->wview_weight && r->wview_target_prob);
+    if (r && r->n_wview == ns) {
+        double worst = 0;
+        for (size_t i = 0; i < ns; i++) {
+            double q = 1 / (1 + exp(-(v * xs[i] + b)));
+            worst = fmax(worst, fabs(q - r->wview_target_prob[i]));
+        }
+        CHECK_MSG(worst < 1e-5, "p(target | x) differs from the direct fit by %g (v %g, b %g)",
+                  worst, v, b);
+        /* KLIEP's weights rise toward the target's side of the line too */
+        CHECK_MSG(r->wview_weight[ns - 1] > r->wview_weight[0], "weights %g .. %g",
+                  r->wview_weight[0], r->wview_weight[ns - 1]);
+        char *js = NULL, *h = NULL;
+        CHECK_OK(tl_report_json(r, "weight", &js));
+        if (js) CHECK_OK(tl_report_render(js, strlen(js), TL_REPORT_HTML, &h));
+        CHECK(js && strstr(js, "\"weights_view\": {\"weight\": [") && h &&
+              strstr(h, "id=\"weights\""));
+        tl_free(js);
+        tl_free(h);
+    }
+    tl_report_free(r);
+    tl_params_free(p);
+    tl_task_free(task);
+    tl_dataset_free(s);
+    tl_dataset_free(t);
+}
+
 /* A view without "after" (instance weighting) says so; a curve without a validation split draws
  * the training rows alone; malformed views, confusion matrices and curves are left out of the
  * page, never read out of bounds. */
@@ -325,14 +389,20 @@ TEST(views_partial_and_malformed) {
         ", \"confusion\": {\"classes\": [0, 1], \"transfer\": [[1, 2], [3, 4]], \"no_transfer\": [[1, 0], [0, 1]]}}",
         ", \"curve\": {\"train_loss\": [0.9, 0.5, 0.25], \"train_accuracy\": [0.5, 0.7, 0.875],"
         " \"val_loss\": [null, null, null], \"val_accuracy\": [null, null, null]}}",
-        ", \"curve\": {\"train_loss\": 3, \"train_accuracy\": [null], \"val_loss\": [], \"val_accuracy\": {}}}"};
-    for (int i = 0; i < 7; i++) {
+        ", \"curve\": {\"train_loss\": 3, \"train_accuracy\": [null], \"val_loss\": [], \"val_accuracy\": {}}}",
+        ", \"weights_view\": {\"weight\": [1, 2], \"target_probability\": [0.5]}}",
+        ", \"weights_view\": {\"weight\": \"x\", \"target_probability\": [0.5]}}",
+        ", \"view\": {\"domain\": [0, 1], \"class\": [0, 1], \"before\": [[0, 1], [1, 0]], \"after\": null,"
+        " \"tsne_before\": [[0, 1]], \"tsne_after\": 7}}"};
+    for (int i = 0; i < 10; i++) {
         snprintf(doc, sizeof doc, "%.*s%s", (int)strlen(measured) - 1, measured, tail[i]);
         char *h = render(doc, TL_REPORT_HTML);
         CHECK_MSG(h != NULL, "case %d did not render", i);
         bool drawn = h && (strstr(h, "id=\"view\"") || strstr(h, "id=\"confusion\"") ||
-                           strstr(h, "id=\"curve\""));
-        CHECK_MSG(drawn == (i == 0 || i == 4 || i == 5), "case %d: drawn %d", i, (int)drawn);
+                           strstr(h, "id=\"curve\"") || strstr(h, "id=\"weights\"") ||
+                           strstr(h, "id=\"tsne\"") || strstr(h, "id=\"per-class\""));
+        CHECK_MSG(drawn == (i == 0 || i == 4 || i == 5 || i == 9), "case %d: drawn %d", i, (int)drawn);
+        if (i == 9) CHECK(h && strstr(h, "id=\"view\"") && !strstr(h, "id=\"tsne\""));
         /* the training loss only (no validation split): one line per chart, scaled to its top,
            whose first point sits at the top of the loss chart */
         if (i == 5) CHECK(h && strstr(h, ">0.9</text>") && strstr(h, ">87.5") == NULL &&
@@ -464,6 +534,7 @@ int main(void) {
     RUN(report_views);
     RUN(views_partial_and_malformed);
     RUN(tsne_deterministic_and_separates);
+    RUN(weights_view_matches_a_direct_fit);
     RUN(reader_values);
     RUN(malformed_json_names_line_and_column);
     RUN(wrong_documents);

@@ -215,6 +215,10 @@ typedef struct {
                                   NULL: not asked) */
     double *tsne_after;        /* (n_view, 2) the mapped rows laid out by t-SNE (NULL: not asked,
                                   or the method maps no rows) */
+    size_t n_wview;            /* instance weighting (report_views): source rows of the weights'
+                                  view, an even subsample of at most TL_REPORT_VIEW_ROWS (0: none) */
+    double *wview_weight;      /* (n_wview) each row's weight from the method */
+    double *wview_target_prob; /* (n_wview) a logistic domain classifier's p(target | row) */
 } tl_report;
 #define TL_REPORT_VIEW_ROWS 300 /* rows of each domain in the report's 2-D view, at most */
 

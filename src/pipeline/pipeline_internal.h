@@ -39,6 +39,12 @@ tl_status tlx_report_confusion(tl_report *r, const int *y, const int *pred, cons
 tl_status tlx_report_view(tl_report *r, tl_mat S, const int *ys, tl_mat E, const int *ye,
                           tl_mat Zs, tl_mat Ze, bool tsne, uint64_t seed);
 
+/* The weights' view: w (ns) the method's weights of the source rows Fs against a logistic domain
+ * classifier's p(target | row) fitted on Fs against Ft (seeded with seed), for an even subsample
+ * of at most TL_REPORT_VIEW_ROWS source rows. */
+tl_status tlx_report_weights(tl_report *r, tl_xmat Fs, tl_xmat Ft, const double *w, size_t ns,
+                             uint64_t seed, const tl_ctx *ctx);
+
 /* t-SNE (report_tsne.c): out (m, 2) = the rows of X (m, d), m <= 2 * TL_REPORT_VIEW_ROWS, laid out
  * by exact t-SNE with perplexity TLX_TSNE_PERPLEXITY (less for fewer than 91 rows) in iters
  * gradient steps from a start drawn with seed (iters 0: that start). Deterministic. */

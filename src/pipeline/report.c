@@ -37,6 +37,8 @@ void tl_report_free(tl_report *r) {
     tl_free(r->curve);
     tl_free(r->tsne_before);
     tl_free(r->tsne_after);
+    tl_free(r->wview_weight);
+    tl_free(r->wview_target_prob);
     tl_free(r);
 }
 
@@ -233,6 +235,16 @@ static void views_json(tl_json *j, const tl_report *r) {
             points(j, "tsne_before", r->tsne_before, r->n_view);
             points(j, "tsne_after", r->tsne_after, r->n_view);
         }
+        tl_json_obj_end(j);
+    }
+    if (r->n_wview) {
+        tl_json_obj_begin(j, "weights_view");
+        tl_json_arr_begin(j, "weight");
+        for (size_t i = 0; i < r->n_wview; i++) tl_json_arr_num(j, r->wview_weight[i]);
+        tl_json_arr_end(j);
+        tl_json_arr_begin(j, "target_probability");
+        for (size_t i = 0; i < r->n_wview; i++) tl_json_arr_num(j, r->wview_target_prob[i]);
+        tl_json_arr_end(j);
         tl_json_obj_end(j);
     }
 }

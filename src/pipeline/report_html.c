@@ -264,6 +264,49 @@ static int view_chart(tlx_text *t, int y, const tlx_jval *r, bool tsne) {
     return h;
 }
 
+/* The instance weights against the domain classifier's p(target | x) (JSON "weights_view"): one
+ * point per source row, each axis from 0 to its largest value. A weighting that follows the
+ * classifier rises to the right. Returns the height (0: none, or malformed). */
+static int weights_chart(tlx_text *t, int y, const tlx_jval *r) {
+    const tlx_jval *v = tlx_json_get(r, "weights_view");
+    if (!v || v->type != TLX_JOBJ) return 0;
+    const tlx_jval *w = tlx_json_get(v, "weight"), *p = tlx_json_get(v, "target_probability");
+    if (!w || w->type != TLX_JARR || !w->n || !is_arr(p, w->n)) return 0;
+    double wh = 0, ph = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        if (isfinite(item_num(w, i))) wh = fmax(wh, item_num(w, i));
+        if (isfinite(item_num(p, i))) ph = fmax(ph, item_num(p, i));
+    }
+    if (!(wh > 0)) wh = 1;
+    if (!(ph > 0)) ph = 1;
+    int h = 300, left = 60, top = 28, pw = CHART_W - left - 20, ph_ = h - top - 50;
+    tlx_tprintf(t, "<svg xmlns=\"http://www.w3.org/2000/svg\" y=\"%d\" width=\"%d\" height=\"%d\" "
+                   "viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"sans-serif\" font-size=\"11\" "
+                   "id=\"weights\"><title>Instance weights against the domain classifier</title>"
+                   "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><text x=\"4\" y=\"16\" "
+                   "font-size=\"13\" font-weight=\"bold\">Each source row's weight against a domain "
+                   "classifier's p(target | row)</text><rect x=\"%d\" y=\"%d\" width=\"%d\" "
+                   "height=\"%d\" fill=\"none\" stroke=\"#cbd5e0\"/>",
+                y, CHART_W, h, CHART_W, h, CHART_W, h, left, top, pw, ph_);
+    tlx_tprintf(t, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.3g</text><text x=\"%d\" "
+                   "y=\"%d\" text-anchor=\"end\">0</text><text x=\"%d\" y=\"%d\">0</text><text "
+                   "x=\"%d\" y=\"%d\" text-anchor=\"end\">%.3g</text><text x=\"%d\" y=\"%d\" "
+                   "text-anchor=\"middle\">p(target | row), logistic domain classifier</text>"
+                   "<text x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\" "
+                   "text-anchor=\"middle\">weight</text>",
+                left - 4, top + 10, wh, left - 4, top + ph_, left, top + ph_ + 14, left + pw,
+                top + ph_ + 14, ph, left + pw / 2, top + ph_ + 32, top + ph_ / 2, top + ph_ / 2);
+    for (size_t i = 0; i < w->n; i++) {
+        double a = item_num(p, i), b = item_num(w, i);
+        if (!isfinite(a) || !isfinite(b)) continue;
+        tlx_tprintf(t, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.4\" fill=\"#2b6cb0\" "
+                       "fill-opacity=\"0.6\"/>", left + fmax(0, fmin(1, a / ph)) * pw,
+                    top + ph_ - fmax(0, fmin(1, b / wh)) * ph_);
+    }
+    tlx_tprintf(t, "</svg>");
+    return h;
+}
+
 /* One confusion matrix at x0: rows the true class, columns the predicted one, each cell shaded
  * by its share of the row. */
 static void confusion_panel(tlx_text *t, int x0, int cell, const char *title,
@@ -579,6 +622,10 @@ static void run_section(tlx_text *t, const tlx_jval *r) {
         view_chart(t, 0, r, false);
         view_chart(t, 0, r, true);
     }
+    if (tlx_json_get(r, "weights_view")) {
+        tlx_tprintf(t, "<h3>The weights against the domain classifier</h3>");
+        weights_chart(t, 0, r);
+    }
     kv_table(t, "Parameters", tlx_json_get(r, "params"), false);
     kv_table(t, "What the fit settled on", tlx_json_get(r, "model"), false);
     static const char *const scalar[] = {
@@ -655,6 +702,7 @@ tl_status tl_report_render(const char *json, size_t len, tl_report_format fmt, c
         h += curve_chart(&body, h, doc);
         h += view_chart(&body, h, doc, false);
         h += view_chart(&body, h, doc, true);
+        h += weights_chart(&body, h, doc);
         tlx_tprintf(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/"
                         "2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">%s</svg>\n",
                     CHART_W, h, CHART_W, h, body.buf ? body.buf : "");

@@ -16,6 +16,7 @@
 
 #include "internal/check.h"
 #include "pipeline_internal.h"
+#include "tl/instance.h"
 
 #define VIEW_MAX_CLASSES 64 /* more classes than this: no confusion matrix (unreadable) */
 
@@ -162,6 +163,61 @@ done:
         r->view_before = r->view_after = NULL;
         r->view_domain = r->view_class = NULL;
         r->n_view = 0;
+    }
+    return st;
+}
+
+/* The weights' view. The classifier is the library's own discriminative ratio (domain-clf, its
+ * published settings) on every row. Its weights come on the mean-1 scale, r = c e^z with z the
+ * classifier's margin, so p(t|x) = r / (k + r) for one unknown k = c; k is the root of
+ * sum over all rows of p(t|x_i) = nt, which the optimum satisfies exactly (the intercept is not
+ * penalised, so its gradient, sum_i p_i - nt, is zero there): found by bisection on log k. */
+tl_status tlx_report_weights(tl_report *r, tl_xmat Fs, tl_xmat Ft, const double *w, size_t ns,
+                             uint64_t seed, const tl_ctx *ctx) {
+    tl_status st = TL_OK;
+    double *rs = NULL, *rt = NULL;
+    tl_weighter *wt = NULL;
+    size_t nt = tl_xmat_rows(Ft);
+    if (!w || ns == 0 || ns != tl_xmat_rows(Fs) || nt == 0) return TL_OK;
+    tl_weight_params p = tl_weight_params_default(TL_WEIGHT_DOMAIN_CLF);
+    p.seed = seed;
+    p.ctx = ctx;
+    TL_ALLOC(rs, ns);
+    TL_ALLOC(rt, nt);
+    st = tl_weighter_fit(&p, Fs, Ft, &wt);
+    if (st == TL_OK) st = tl_weighter_weights(wt, Fs, rs);
+    if (st == TL_OK) st = tl_weighter_weights(wt, Ft, rt);
+    if (st != TL_OK) {
+        st = tl_fail_prefix(st, "the report's domain classifier");
+        goto done;
+    }
+    double lo = -60, hi = 60; /* log k */
+    for (int it = 0; it < 200 && hi - lo > 1e-13; it++) {
+        double k = exp(0.5 * (lo + hi)), sum = 0;
+        for (size_t i = 0; i < ns; i++) sum += rs[i] / (k + rs[i]);
+        for (size_t i = 0; i < nt; i++) sum += rt[i] / (k + rt[i]);
+        if (sum > (double)nt) lo = 0.5 * (lo + hi); /* too many target calls: a larger k */
+        else hi = 0.5 * (lo + hi);
+    }
+    double k = exp(0.5 * (lo + hi));
+    size_t m = view_rows(ns);
+    TL_ALLOC(r->wview_weight, m);
+    TL_ALLOC(r->wview_target_prob, m);
+    for (size_t j = 0; j < m; j++) {
+        size_t i = view_row(j, ns);
+        r->wview_weight[j] = w[i];
+        r->wview_target_prob[j] = rs[i] / (k + rs[i]);
+    }
+    r->n_wview = m;
+done:
+    tl_free(rs);
+    tl_free(rt);
+    tl_weighter_free(wt);
+    if (st != TL_OK) {
+        tl_free(r->wview_weight);
+        tl_free(r->wview_target_prob);
+        r->wview_weight = r->wview_target_prob = NULL;
+        r->n_wview = 0;
     }
     return st;
 }

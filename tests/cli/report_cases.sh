@@ -31,6 +31,13 @@ grep -q 'id="confusion"' "$TMP/page.html" && grep -q 'id="view"' "$TMP/page.html
 grep -q '"tsne_before": \[\[' "$TMP/run.json" && grep -q 'id="tsne"' "$TMP/page.html" &&
     grep -q 'id="tsne"' "$TMP/fig.svg" && grep -q 'id="per-class"' "$TMP/page.html" && ok ||
     bad "report-tsne-and-per-class" "no t-SNE view or per-class table"
+# tl weight --report: each source row's weight against the domain classifier's p(target | row)
+expect report-weight-run 0 '"command": "weight"' -- "$TL" weight --method kliep --learner logreg \
+    --source $D/animals_src.csv --target $D/animals_tgt.csv --json --report "$TMP/w.json"
+grep -q '"weights_view": {"weight": \[' "$TMP/w.json" &&
+    out=$("$CHECKER" --validate docs/report.schema.json "$TMP/w.json" 2>&1) &&
+    "$TL" report "$TMP/w.json" --out "$TMP/w.html" && grep -q 'id="weights"' "$TMP/w.html" && ok ||
+    bad "report-weights-view" "${out:-no weights_view key or chart}"
 expect report-view-bad 2 "--report-view: 'umap' is not one of pca, tsne" -- "$TL" adapt --method coral \
     --source $D/animals_src.csv --target $D/animals_tgt.csv --report "$TMP/no6.json" --report-view umap
 # an unlabelled target: the page says how many rows' classes the transfer changed, as the text does
@@ -93,6 +100,9 @@ else
         grep -q 'id="tsne"' "$TMP/dom.html" && grep -q 'id="per-class"' "$TMP/dom.html"; then ok; else
         bad "report-browser-renders" "$(tail -n 5 "$TMP/stderr.txt")"; fi
     [ -s "$TMP/console.txt" ] && bad "report-browser-console-clean" "$(cat "$TMP/console.txt")" || ok
+    browse "$TMP/w.html" # the weighting's page: its weights chart
+    grep -q 'id="weights"' "$TMP/dom.html" && [ ! -s "$TMP/console.txt" ] && ok ||
+        bad "report-browser-weights" "$(cat "$TMP/console.txt") $(tail -n 3 "$TMP/stderr.txt")"
     # the control: the same page with a script that logs an error (refused by the page's policy,
     # which the console reports) and a missing image must be caught
     sed 's|</body>|<script>console.error("planted")</script><img src="missing.png"></body>|' \

@@ -219,6 +219,8 @@ typedef struct {
                                   view, an even subsample of at most TL_REPORT_VIEW_ROWS (0: none) */
     double *wview_weight;      /* (n_wview) each row's weight from the method */
     double *wview_target_prob; /* (n_wview) a logistic domain classifier's p(target | row) */
+    double *curve_domain;      /* (n_curve) deep adaptation: the domain loss per epoch before its
+                                  lambda weight (tl_nn_epoch.domain_loss); NULL otherwise */
 } tl_report;
 #define TL_REPORT_VIEW_ROWS 300 /* rows of each domain in the report's 2-D view, at most */
 

@@ -39,6 +39,10 @@ tl_status tlx_report_confusion(tl_report *r, const int *y, const int *pred, cons
 tl_status tlx_report_view(tl_report *r, tl_mat S, const int *ys, tl_mat E, const int *ye,
                           tl_mat Zs, tl_mat Ze, bool tsne, uint64_t seed);
 
+/* The fitted network's learning curve (tlx_model_curve) into the report: r->curve, and
+ * r->curve_domain when an epoch measured deep adaptation's domain loss. Nothing when none. */
+tl_status tlx_report_curve(tl_report *r, const tl_model *m);
+
 /* The weights' view: w (ns) the method's weights of the source rows Fs against a logistic domain
  * classifier's p(target | row) fitted on Fs against Ft (seeded with seed), for an even subsample
  * of at most TL_REPORT_VIEW_ROWS source rows. */

@@ -37,6 +37,7 @@ void tl_report_free(tl_report *r) {
     tl_free(r->curve);
     tl_free(r->tsne_before);
     tl_free(r->tsne_after);
+    tl_free(r->curve_domain);
     tl_free(r->wview_weight);
     tl_free(r->wview_target_prob);
     tl_free(r);
@@ -221,6 +222,11 @@ static void views_json(tl_json *j, const tl_report *r) {
         for (int c = 0; c < 4; c++) {
             tl_json_arr_begin(j, key[c]);
             for (size_t e = 0; e < r->n_curve; e++) tl_json_arr_num(j, r->curve[4 * e + c]);
+            tl_json_arr_end(j);
+        }
+        if (r->curve_domain) {
+            tl_json_arr_begin(j, "domain_loss");
+            for (size_t e = 0; e < r->n_curve; e++) tl_json_arr_num(j, r->curve_domain[e]);
             tl_json_arr_end(j);
         }
         tl_json_obj_end(j);

@@ -403,14 +403,15 @@ static int confusion_chart(tlx_text *t, int y, const tlx_jval *r) {
     return h;
 }
 
-/* One line chart of the learning curve at x0 (width w): the named series of "curve" against the
- * epoch, each scaled to [0, hi] (pct: shares shown as %). Returns whether anything was drawn. */
+/* One line chart of the learning curve at x0 (width w): the nk (<= 3) named series of "curve"
+ * against the epoch, each scaled to [0, hi] (pct: shares shown as %). Returns whether anything
+ * was drawn. */
 static bool curve_panel(tlx_text *t, int x0, int w, int h, const char *title, const tlx_jval *c,
-                        const char *const *keys, const char *const *names, bool pct) {
-    static const char *const col[] = {"#2b6cb0", "#dd6b20"};
+                        const char *const *keys, const char *const *names, int nk, bool pct) {
+    static const char *const col[] = {"#2b6cb0", "#dd6b20", "#38a169"};
     double hi = 0;
     size_t n = 0;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < nk; k++) {
         const tlx_jval *a = tlx_json_get(c, keys[k]);
         if (!a || a->type != TLX_JARR) continue;
         n = a->n > n ? a->n : n;
@@ -419,7 +420,7 @@ static bool curve_panel(tlx_text *t, int x0, int w, int h, const char *title, co
     }
     if (n == 0 || !(hi > 0)) return false;
     if (pct) hi = 1;
-    int top = 24, ph = h - top - 34, pw = w - 50, left = x0 + 40;
+    int top = 24, ph = h - top - 46, pw = w - 50, left = x0 + 40;
     tlx_tprintf(t, "<text x=\"%d\" y=\"14\" font-size=\"12\">", x0);
     esc(t, title);
     tlx_tprintf(t, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
@@ -429,7 +430,7 @@ static bool curve_panel(tlx_text *t, int x0, int w, int h, const char *title, co
                    "</text><text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%zu</text>",
                 left, top, pw, ph, left - 3, top + 9, pct ? 100 * hi : hi, pct ? " %" : "", left - 3,
                 top + ph, left, top + ph + 12, left + pw, top + ph + 12, n);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < nk; k++) {
         const tlx_jval *a = tlx_json_get(c, keys[k]);
         if (!a || a->type != TLX_JARR) continue;
         bool open = false, any = false;
@@ -448,25 +449,31 @@ static bool curve_panel(tlx_text *t, int x0, int w, int h, const char *title, co
         if (any)
             tlx_tprintf(t, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
                            "stroke-width=\"2\"/><text x=\"%d\" y=\"%d\" font-size=\"10\">%s</text>",
-                        left + k * 120, ly - 3, left + k * 120 + 14, ly - 3, col[k],
-                        left + k * 120 + 18, ly, names[k]);
+                        left + (k % 2) * 120, ly - 3 + (k / 2) * 12, left + (k % 2) * 120 + 14,
+                        ly - 3 + (k / 2) * 12, col[k], left + (k % 2) * 120 + 18, ly + (k / 2) * 12,
+                        names[k]);
     }
     return true;
 }
 
 /* The learning curve of a network's training (JSON "curve"): loss and accuracy per epoch, the
- * training rows against the validation split. Returns the height (0: no curve). */
+ * training rows against the validation split, and deep adaptation's domain loss ("domain_loss",
+ * before its lambda weight) with the losses. Returns the height (0: no curve). */
 static int curve_chart(tlx_text *t, int y, const tlx_jval *r) {
     const tlx_jval *c = tlx_json_get(r, "curve");
     if (!c || c->type != TLX_JOBJ) return 0;
-    static const char *const lk[] = {"train_loss", "val_loss"}, *const ak[] = {"train_accuracy",
-                                                                                 "val_accuracy"};
-    static const char *const names[] = {"training rows", "validation split"};
-    int h = 220;
+    static const char *const lk[] = {"train_loss", "val_loss", "domain_loss"},
+                             *const ak[] = {"train_accuracy", "val_accuracy"};
+    bool da = tlx_json_get(c, "domain_loss") != NULL;
+    static const char *const names[] = {"training rows", "validation split", "domain loss"},
+                             *const da_names[] = {"source rows", "held-out source",
+                                                  "domain loss (before lambda)"};
+    int h = 232;
     tlx_text body = {NULL, 0, 0, false};
-    bool a = curve_panel(&body, 4, CHART_W / 2 - 8, h, "loss per epoch", c, lk, names, false);
+    bool a = curve_panel(&body, 4, CHART_W / 2 - 8, h, "loss per epoch", c, lk,
+                         da ? da_names : names, da ? 3 : 2, false);
     bool b = curve_panel(&body, CHART_W / 2 + 4, CHART_W / 2 - 8, h, "accuracy per epoch", c, ak,
-                         names, true);
+                         da ? da_names : names, 2, true);
     if (a || b)
         tlx_tprintf(t, "<svg xmlns=\"http://www.w3.org/2000/svg\" y=\"%d\" width=\"%d\" "
                        "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"sans-serif\" "

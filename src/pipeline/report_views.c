@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "internal/check.h"
+#include "method_internal.h"
 #include "pipeline_internal.h"
 #include "tl/instance.h"
 
@@ -218,6 +219,28 @@ done:
         tl_free(r->wview_target_prob);
         r->wview_weight = r->wview_target_prob = NULL;
         r->n_wview = 0;
+    }
+    return st;
+}
+
+tl_status tlx_report_curve(tl_report *r, const tl_model *m) {
+    tl_status st = TL_OK;
+    size_t n = 0;
+    const double *c = tlx_model_curve(m, &n);
+    if (!c || !n) return TL_OK;
+    bool dom = false;
+    for (size_t e = 0; e < n; e++) dom |= isfinite(c[5 * e + 4]);
+    TL_ALLOC(r->curve, 4 * n);
+    if (dom) TL_ALLOC(r->curve_domain, n);
+    for (size_t e = 0; e < n; e++) {
+        memcpy(r->curve + 4 * e, c + 5 * e, 4 * sizeof *c);
+        if (dom) r->curve_domain[e] = c[5 * e + 4];
+    }
+    r->n_curve = n;
+done:
+    if (st != TL_OK) {
+        tl_free(r->curve);
+        r->curve = NULL;
     }
     return st;
 }

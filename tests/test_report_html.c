@@ -312,6 +312,81 @@ TEST(tsne_deterministic_and_separates) {
     free(x), free(a), free(b), free(c);
 }
 
+/* A sparse domain's view comes from the Gram matrix of its sparse products, centred in Gram space
+ * (never a densified copy): it must equal the dense run's PCA view of the same rows, and a
+ * mapping's "after" view too. 40 features, a quarter of them zero in each row, 3 classes. */
+static void sparse_or_dense_run(bool sparse, tl_report **r) {
+    const size_t ns = 36, nt = 30, d = 40;
+    double *x = calloc((ns + nt) * d, sizeof *x);
+    int *y = calloc(ns + nt, sizeof *y);
+    size_t *ip = calloc(ns + nt + 2, sizeof *ip);
+    int32_t *ix = calloc((ns + nt) * d, sizeof *ix);
+    double *vx = calloc((ns + nt) * d, sizeof *vx);
+    tl_rng g;
+    tl_rng_seed(&g, 9);
+    for (size_t i = 0; i < ns + nt; i++) {
+        y[i] = (int)(i % 3);
+        for (size_t j = 0; j < d; j++)
+            if ((i + j) % 4) x[i * d + j] = tl_rng_normal(&g) + (j % 3 == (size_t)y[i] ? 2.0 : 0.0) +
+                                            (i >= ns ? 0.7 : 0.0);
+    }
+    tl_dataset *s = NULL, *t = NULL;
+    if (sparse) { /* CSR of the same values: each domain its own arrays */
+        for (int dom = 0; dom < 2; dom++) {
+            size_t r0 = dom ? ns : 0, n = dom ? nt : ns, nnz = 0;
+            size_t *p = ip + (dom ? ns + 1 : 0);
+            int32_t *ci = ix + r0 * d;
+            double *cv = vx + r0 * d;
+            p[0] = 0;
+            for (size_t i = 0; i < n; i++) {
+                for (size_t j = 0; j < d; j++)
+                    if (x[(r0 + i) * d + j] != 0) ci[nnz] = (int32_t)j, cv[nnz++] = x[(r0 + i) * d + j];
+                p[i + 1] = nnz;
+            }
+            tl_csr c = {n, d, nnz, p, ci, cv};
+            CHECK_OK(tl_dataset_from_csr(c, y + r0, dom ? &t : &s));
+        }
+    } else {
+        CHECK_OK(tl_dataset_from_dense(tl_mat_view(x, ns, d), y, &s));
+        CHECK_OK(tl_dataset_from_dense(tl_mat_view(x + ns * d, nt, d), y + ns, &t));
+    }
+    tl_task *task = NULL;
+    tl_params *p = NULL;
+    tl_run_opts o = tl_run_opts_default();
+    o.report_views = true;
+    o.guard = false;
+    CHECK_OK(tl_task_create(&task));
+    CHECK_OK(tl_task_add(task, TL_ROLE_SOURCE, s, NULL));
+    CHECK_OK(tl_task_add(task, TL_ROLE_TARGET, t, NULL));
+    CHECK_OK(tl_params_create(tl_method_find("pca", -1), &p));
+    CHECK_OK(tl_transfer_run(task, p, &o, r, NULL));
+    tl_params_free(p);
+    tl_task_free(task);
+    tl_dataset_free(s);
+    tl_dataset_free(t);
+    free(x), free(y), free(ip), free(ix), free(vx);
+}
+
+TEST(sparse_view_equals_dense_view) {
+    tl_report *rd = NULL, *rs = NULL;
+    sparse_or_dense_run(false, &rd);
+    sparse_or_dense_run(true, &rs);
+    CHECK(rd && rs && rd->n_view == 66 && rs->n_view == 66 && rs->view_before && rs->view_after);
+    if (rd && rs && rd->n_view == 66 && rs->n_view == 66 && rs->view_before && rs->view_after) {
+        double worst = 0, worst_a = 0, scale = 0;
+        for (size_t i = 0; i < 2 * 66; i++) {
+            worst = fmax(worst, fabs(rd->view_before[i] - rs->view_before[i]));
+            worst_a = fmax(worst_a, fabs(rd->view_after[i] - rs->view_after[i]));
+            scale = fmax(scale, fabs(rd->view_before[i]));
+        }
+        CHECK_MSG(scale > 1 && worst < 1e-9 * scale && worst_a < 1e-9 * scale,
+                  "sparse view differs from the dense one by %g before, %g after (scale %g)",
+                  worst, worst_a, scale);
+    }
+    tl_report_free(rd);
+    tl_report_free(rs);
+}
+
 /* tl weight --report's weights view: the method's weights of the source rows, and p(target | x)
  * of the library's domain classifier recovered from its mean-1 weights. On 1-D rows the
  * classifier's objective (v^2 / 2 + 2 sum_i log-loss(v x_i + b), C = 1, b free) is solved here
@@ -535,6 +610,7 @@ int main(void) {
     RUN(views_partial_and_malformed);
     RUN(tsne_deterministic_and_separates);
     RUN(weights_view_matches_a_direct_fit);
+    RUN(sparse_view_equals_dense_view);
     RUN(reader_values);
     RUN(malformed_json_names_line_and_column);
     RUN(wrong_documents);

@@ -219,6 +219,8 @@ typedef struct {
                                   view, an even subsample of at most TL_REPORT_VIEW_ROWS (0: none) */
     double *wview_weight;      /* (n_wview) each row's weight from the method */
     double *wview_target_prob; /* (n_wview) a logistic domain classifier's p(target | row) */
+    bool view_separate;        /* view_before (and tsne_before) lays out each domain on its own
+                                  axes: a heterogeneous method's two feature spaces */
     double *curve_domain;      /* (n_curve) deep adaptation: the domain loss per epoch before its
                                   lambda weight (tl_nn_epoch.domain_loss); NULL otherwise */
 } tl_report;

@@ -237,6 +237,7 @@ static void views_json(tl_json *j, const tl_report *r) {
         int_array(j, "class", r->view_class, r->n_view);
         points(j, "before", r->view_before, r->n_view);
         points(j, "after", r->view_after, r->n_view);
+        if (r->view_separate) tl_json_bool(j, "before_separate", true);
         if (r->tsne_before) {
             points(j, "tsne_before", r->tsne_before, r->n_view);
             points(j, "tsne_after", r->tsne_after, r->n_view);

@@ -235,8 +235,11 @@ static int view_chart(tlx_text *t, int y, const tlx_jval *r, bool tsne) {
                    "(%s to 2-D)</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>",
                 y, CHART_W, h, CHART_W, h, tsne ? "tsne" : "view", tsne ? "t-SNE" : "PCA", CHART_W,
                 h);
-    scatter_panel(t, 4, 0, tsne ? "before the mapping (t-SNE of the rows)"
-                                : "before the mapping (PCA of the rows)", b, dom, cls);
+    bool sep = tlx_json_bool(v, "before_separate") == 1; /* two feature spaces */
+    scatter_panel(t, 4, 0, sep ? (tsne ? "before: each domain's own t-SNE" : "before: each domain "
+                                         "on its own axes (two feature spaces)")
+                               : tsne ? "before the mapping (t-SNE of the rows)"
+                                      : "before the mapping (PCA of the rows)", b, dom, cls);
     if (after)
         scatter_panel(t, CHART_W - PANEL - 4, 0, tsne ? "after the mapping (t-SNE of the mapped rows)"
                                                       : "after the mapping (PCA of the mapped rows)",

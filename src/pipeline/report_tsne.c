@@ -5,7 +5,8 @@
  * neighbours, so whether the mapping brought the target's classes next to the source's.
  *
  * The steps are the reference implementation's (tsne.py, and scikit-learn's exact method):
- * squared distances from one BLAS Gram product; per row a bisection on the Gaussian's precision
+ * squared distances from one BLAS Gram product (or, for sparse rows, the Gram matrix of their
+ * sparse products: tlx_tsne2_gram); per row a bisection on the Gaussian's precision
  * until the conditional distribution's perplexity is TLX_TSNE_PERPLEXITY (less for few rows);
  * P symmetrised; the map started from N(0, 1e-4) drawn with the run's seed; gradient descent
  * with momentum and per-coordinate gains, P exaggerated 12-fold for the first quarter of the
@@ -51,13 +52,23 @@ static void row_affinities(const double *D, size_t m, size_t i, double perp, dou
 tl_status tlx_tsne2(tl_mat X, size_t iters, uint64_t seed, double *out) {
     tl_status st = TL_OK;
     tl_mat G = {0, 0, 0, NULL};
+    memset(out, 0, 2 * X.rows * sizeof *out);
+    if (X.rows < 3) return TL_OK;
+    TL_TRY(tl_mat_alloc(&G, X.rows, X.rows));
+    TL_TRY(tl_syrk(TL_NOTRANS, 1.0, X, 0.0, G));
+    TL_TRY(tlx_tsne2_gram(G, iters, seed, out));
+done:
+    tl_mat_free(&G);
+    return st;
+}
+
+tl_status tlx_tsne2_gram(tl_mat G, size_t iters, uint64_t seed, double *out) {
+    tl_status st = TL_OK;
     double *P = NULL, *num = NULL, *grad = NULL, *upd = NULL, *gain = NULL, *sq = NULL;
-    size_t m = X.rows;
+    size_t m = G.rows;
     memset(out, 0, 2 * m * sizeof *out);
     if (m < 3) return TL_OK; /* nothing to lay out: two points are a line */
     size_t mm = m * m;       /* m <= 2 * TL_REPORT_VIEW_ROWS: no overflow */
-    TL_TRY(tl_mat_alloc(&G, m, m));
-    TL_TRY(tl_syrk(TL_NOTRANS, 1.0, X, 0.0, G));
     TL_ALLOC(sq, m);
     TL_ALLOC(P, mm);
     for (size_t i = 0; i < m; i++) sq[i] = TL_AT(G, i, i);
@@ -74,7 +85,6 @@ tl_status tlx_tsne2(tl_mat X, size_t iters, uint64_t seed, double *out) {
             double v = fmax((P[i * m + j] + P[j * m + i]) / (2.0 * (double)m), P_FLOOR);
             P[i * m + j] = P[j * m + i] = i == j ? 0 : v;
         }
-    tl_mat_free(&G);
     TL_ALLOC(num, mm);
     TL_CALLOC(grad, 2 * m);
     TL_CALLOC(upd, 2 * m);
@@ -123,7 +133,6 @@ tl_status tlx_tsne2(tl_mat X, size_t iters, uint64_t seed, double *out) {
             for (size_t i = 0; i < m; i++) out[2 * i + a] = -out[2 * i + a];
     }
 done:
-    tl_mat_free(&G);
     tl_free(sq);
     tl_free(P);
     tl_free(num);

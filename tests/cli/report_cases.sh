@@ -38,6 +38,14 @@ grep -q '"weights_view": {"weight": \[' "$TMP/w.json" &&
     out=$("$CHECKER" --validate docs/report.schema.json "$TMP/w.json" 2>&1) &&
     "$TL" report "$TMP/w.json" --out "$TMP/w.html" && grep -q 'id="weights"' "$TMP/w.html" && ok ||
     bad "report-weights-view" "${out:-no weights_view key or chart}"
+# a heterogeneous method (3 and 6 features): each domain on its own axes, then the shared space
+expect report-het-run 0 "cdspp" -- "$TL" adapt --method cdspp --source $D/het_src.csv --target \
+    $D/het_tgt.csv --labelled-per-class 2 --dim 2 --report "$TMP/het.json" --json
+grep -q '"before_separate": true' "$TMP/het.json" &&
+    out=$("$CHECKER" --validate docs/report.schema.json "$TMP/het.json" 2>&1) &&
+    "$TL" report "$TMP/het.json" --out "$TMP/het.html" 2>/dev/null &&
+    grep -q 'each domain on its own axes' "$TMP/het.html" && grep -q 'after the mapping (PCA' "$TMP/het.html" &&
+    ok || bad "report-het-view" "${out:-no separate view}"
 expect report-view-bad 2 "--report-view: 'umap' is not one of pca, tsne" -- "$TL" adapt --method coral \
     --source $D/animals_src.csv --target $D/animals_tgt.csv --report "$TMP/no6.json" --report-view umap
 # an unlabelled target: the page says how many rows' classes the transfer changed, as the text does

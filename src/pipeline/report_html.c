@@ -666,6 +666,36 @@ static void multi_section(tlx_text *t, const tlx_jval *r, const tlx_jval *src) {
     if (isnan(acc)) tlx_tprintf(t, "not measured");
     else tlx_tprintf(t, "%.2f %%", 100 * acc);
     tlx_tprintf(t, "%s</p>", tlx_json_bool(r, "all_harmful") == 1 ? "; every source judged harmful" : "");
+    /* the per-source results and the weights the combination chose, side by side */
+    tlx_tprintf(t, "<table id=\"sources\"><tr><th>source</th><th>transfer</th><th>no transfer "
+                   "(source only)</th><th>weight in the combination</th><th>kept</th></tr>");
+    bar wb[64];
+    char wl[64][80];
+    size_t nwb = 0;
+    double whi = 0;
+    for (size_t i = 0; i < src->n; i++) {
+        const tlx_jval *s = src->items[i];
+        const char *nm = tlx_json_str(s, "source") ? tlx_json_str(s, "source") : "?";
+        tlx_tprintf(t, "<tr><td>");
+        esc(t, nm);
+        tlx_tprintf(t, "</td>");
+        cell(t, tlx_json_get(s, "accuracy"), true);
+        cell(t, tlx_json_get(s, "baseline_accuracy"), true);
+        cell(t, tlx_json_get(s, "weight"), false);
+        tlx_tprintf(t, "<td>%s</td></tr>", tlx_json_bool(s, "dropped") == 1 ? "dropped" : "yes");
+        if (nwb < 64) {
+            snprintf(wl[nwb], sizeof wl[nwb], "%s", nm);
+            wb[nwb] = (bar){wl[nwb], tlx_json_num(s, "weight"), 0};
+            if (isfinite(wb[nwb].value)) whi = fmax(whi, wb[nwb].value);
+            nwb++;
+        }
+    }
+    tlx_tprintf(t, "</table>");
+    if (nwb) {
+        tlx_tprintf(t, "<div id=\"source-weights\">");
+        svg_bars(t, 0, "The weight each source got in the combination", wb, nwb, whi, false, NAN);
+        tlx_tprintf(t, "</div>");
+    }
     for (size_t i = 0; i < src->n; i++) {
         const tlx_jval *s = src->items[i];
         bar b[] = {{"transfer", tlx_json_num(s, "accuracy"), 0},

@@ -46,6 +46,11 @@ grep -q '"before_separate": true' "$TMP/het.json" &&
     "$TL" report "$TMP/het.json" --out "$TMP/het.html" 2>/dev/null &&
     grep -q 'each domain on its own axes' "$TMP/het.html" && grep -q 'after the mapping (PCA' "$TMP/het.html" &&
     ok || bad "report-het-view" "${out:-no separate view}"
+# several sources: each source's result and the weight the combination gave it
+expect report-ms-run 0 "" -- "$TL" adapt --method coral --source $D/animals_src.csv --source \
+    $D/animals_src.csv --target $D/animals_tgt.csv --combine weighted --report "$TMP/ms.html" -q
+grep -q '<table id="sources">' "$TMP/ms.html" && grep -q 'id="source-weights"' "$TMP/ms.html" &&
+    grep -q '<td>0.5</td><td>yes</td>' "$TMP/ms.html" && ok || bad "report-ms-weights" "no sources table or weights chart"
 expect report-view-bad 2 "--report-view: 'umap' is not one of pca, tsne" -- "$TL" adapt --method coral \
     --source $D/animals_src.csv --target $D/animals_tgt.csv --report "$TMP/no6.json" --report-view umap
 # an unlabelled target: the page says how many rows' classes the transfer changed, as the text does
@@ -108,6 +113,9 @@ else
         grep -q 'id="tsne"' "$TMP/dom.html" && grep -q 'id="per-class"' "$TMP/dom.html"; then ok; else
         bad "report-browser-renders" "$(tail -n 5 "$TMP/stderr.txt")"; fi
     [ -s "$TMP/console.txt" ] && bad "report-browser-console-clean" "$(cat "$TMP/console.txt")" || ok
+    browse "$TMP/ms.html" # several sources: the table and the weights chart
+    grep -q 'id="source-weights"' "$TMP/dom.html" && [ ! -s "$TMP/console.txt" ] && ok ||
+        bad "report-browser-sources" "$(cat "$TMP/console.txt") $(tail -n 3 "$TMP/stderr.txt")"
     browse "$TMP/w.html" # the weighting's page: its weights chart
     grep -q 'id="weights"' "$TMP/dom.html" && [ ! -s "$TMP/console.txt" ] && ok ||
         bad "report-browser-weights" "$(cat "$TMP/console.txt") $(tail -n 3 "$TMP/stderr.txt")"

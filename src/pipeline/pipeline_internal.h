@@ -50,6 +50,10 @@ tl_status tlx_report_curve(tl_report *r, const tl_model *m);
 tl_status tlx_report_weights(tl_report *r, tl_xmat Fs, tl_xmat Ft, const double *w, size_t ns,
                              uint64_t seed, const tl_ctx *ctx);
 
+/* Each axis of a 2-D layout out (m, 2) flipped so that its largest coordinate is positive: the
+ * same run draws the same picture whatever sign an eigen-solver or a start gave. */
+void tlx_view_fix_signs(double *out, size_t m);
+
 /* t-SNE (report_tsne.c): out (m, 2) = the rows of X (m, d), m <= 2 * TL_REPORT_VIEW_ROWS, laid out
  * by exact t-SNE with perplexity TLX_TSNE_PERPLEXITY (less for fewer than 91 rows) in iters
  * gradient steps from a start drawn with seed (iters 0: that start). Deterministic. */

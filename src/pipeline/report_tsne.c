@@ -125,13 +125,7 @@ tl_status tlx_tsne2_gram(tl_mat G, size_t iters, uint64_t seed, double *out) {
         }
         for (size_t k = 0; k < 2 * m; k++) out[k] -= mean[k % 2];
     }
-    for (int a = 0; a < 2; a++) {
-        double big = 0;
-        for (size_t i = 0; i < m; i++)
-            if (fabs(out[2 * i + a]) > fabs(big)) big = out[2 * i + a];
-        if (big < 0)
-            for (size_t i = 0; i < m; i++) out[2 * i + a] = -out[2 * i + a];
-    }
+    tlx_view_fix_signs(out, m);
 done:
     tl_free(sq);
     tl_free(P);

@@ -60,6 +60,16 @@ done:
     return st;
 }
 
+void tlx_view_fix_signs(double *out, size_t m) {
+    for (int a = 0; a < 2; a++) {
+        double big = 0;
+        for (size_t i = 0; i < m; i++)
+            if (fabs(out[2 * i + a]) > fabs(big)) big = out[2 * i + a];
+        if (big < 0)
+            for (size_t i = 0; i < m; i++) out[2 * i + a] = -out[2 * i + a];
+    }
+}
+
 /* out (m, 2) = the rows of X (m, d) centred, on their two leading principal axes. */
 static tl_status pca2(tl_mat X, double *out) {
     tl_status st = TL_OK;
@@ -89,12 +99,8 @@ static tl_status pca2(tl_mat X, double *out) {
                 s = TL_AT(V, i, a) * sqrt(w[a] > 0 ? w[a] : 0);
             out[2 * i + a] = s;
         }
-        double big = 0;
-        for (size_t i = 0; i < m; i++)
-            if (fabs(out[2 * i + a]) > fabs(big)) big = out[2 * i + a];
-        if (big < 0)
-            for (size_t i = 0; i < m; i++) out[2 * i + a] = -out[2 * i + a];
     }
+    tlx_view_fix_signs(out, m);
 done:
     tl_free(mean);
     tl_mat_free(&C);
@@ -195,15 +201,9 @@ static tl_status pca2_gram(tl_mat G, double *out) {
         for (size_t j = 0; j < m; j++) TL_AT(G, i, j) += mu - rm[i] - rm[j];
     TL_TRY(tl_mat_alloc(&V, m, q));
     TL_TRY(tl_eig_sym(G, TL_EIG_LARGEST, q, w, V));
-    for (size_t a = 0; a < q; a++) {
-        double big = 0;
-        for (size_t i = 0; i < m; i++) {
-            out[2 * i + a] = TL_AT(V, i, a) * sqrt(w[a] > 0 ? w[a] : 0);
-            if (fabs(out[2 * i + a]) > fabs(big)) big = out[2 * i + a];
-        }
-        if (big < 0)
-            for (size_t i = 0; i < m; i++) out[2 * i + a] = -out[2 * i + a];
-    }
+    for (size_t a = 0; a < q; a++)
+        for (size_t i = 0; i < m; i++) out[2 * i + a] = TL_AT(V, i, a) * sqrt(w[a] > 0 ? w[a] : 0);
+    tlx_view_fix_signs(out, m);
 done:
     tl_free(rm);
     tl_mat_free(&V);

@@ -207,7 +207,10 @@ void cli_domains_free(cli_domains *d);
          "save the fitted method alone (.tlm; 'tl transform' then needs --preprocess)"},           \
         {"report", "FILE", NULL,                                                                   \
          "also save the report: FILE.html the page, FILE.svg the figures, else the JSON (for "     \
-         "'tl report')"}
+         "'tl report')"},                                                                          \
+        {"report-view", "KIND", "pca",                                                             \
+         "with --report: the 2-D views of the domains saved, pca or tsne (PCA and exact t-SNE, "   \
+         "perplexity 30, seeded by --seed)"}
 /* Several sources (--source given more than once) in every transferring command: how they
  * combine, and whether the harmful ones stay (cli_run_multisource). */
 #define CLI_MULTISOURCE_OPTS                                                                       \

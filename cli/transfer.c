@@ -203,6 +203,11 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
         cli_fail("--preprocess-fit: '%s' is not one of domain, source", fit);
         goto done;
     }
+    const char *rview = cli_get(a, "report-view");
+    if (rview && strcmp(rview, "pca") != 0 && strcmp(rview, "tsne") != 0) {
+        cli_fail("--report-view: '%s' is not one of pca, tsne", rview);
+        goto done;
+    }
     rc = 1;
     /* the data, raw: the library's protocol preprocesses it */
     const char *s = cli_get(a, "source"), *t = cli_get(a, "target"), *tt = cli_get(a, "target-test"),
@@ -250,6 +255,7 @@ int cli_run_transfer(const cli_command *cmd, cli_args *a) {
                *wout = cli_get(a, "out");
     o.keep_embeddings = os || ot;
     o.report_views = cli_get(a, "report") != NULL; /* what tl report draws */
+    o.report_tsne = o.report_views && rview && strcmp(rview, "tsne") == 0;
     const char *ln = tl_method_name(tl_params_method(lp));
     if (tl_method_family(m) == TL_FAMILY_INSTANCE && strcmp(ln, "1nn") == 0)
         cli_warn("1nn uses sample weights only to drop the rows weighted 0: the weighting "

@@ -115,7 +115,7 @@ $TL adapt --method coral $COMMON --report "$OUT/report_coral.json" >/dev/null
 $TL report "$OUT/report_coral.json" --out "$OUT/report_coral.html" --svg "$OUT/report_coral.svg"
 echo "report page: $OUT/report_coral.html (figures: $OUT/report_coral.svg)"
 if command -v chromium >/dev/null 2>&1; then
-    chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=800,2450 \
+    chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=800,2650 \
         --user-data-dir="$OUT/chromium" --screenshot="$OUT/report_coral.png" \
         "file://$(cd "$OUT" && pwd)/report_coral.html" >/dev/null 2>&1 &&
         echo "screenshot: $OUT/report_coral.png"

@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "internal/jread.h"
 #include "oom_alloc.h"
+#include "pipeline/pipeline_internal.h"
 #include "tl.h"
 
 static char *render(const char *json, tl_report_format f) {
@@ -255,6 +256,201 @@ TEST(report_views) {
     tl_report_free(r);
 }
 
+/* The mean 2-D distance between points of one cluster over that between points of different
+ * clusters (label i / per), and the share of points whose nearest neighbour is of their cluster. */
+static void cluster_stats(const double *Y, size_t m, size_t per, double *ratio, double *nn_same) {
+    double in = 0, out = 0;
+    size_t nin = 0, nout = 0, same = 0;
+    for (size_t i = 0; i < m; i++) {
+        double best = INFINITY;
+        size_t bj = i;
+        for (size_t j = 0; j < m; j++) {
+            if (j == i) continue;
+            double d = hypot(Y[2 * i] - Y[2 * j], Y[2 * i + 1] - Y[2 * j + 1]);
+            if (i / per == j / per) in += d, nin++;
+            else out += d, nout++;
+            if (d < best) best = d, bj = j;
+        }
+        same += bj / per == i / per;
+    }
+    *ratio = (in / (double)nin) / (out / (double)nout);
+    *nn_same = (double)same / (double)m;
+}
+
+/* t-SNE (report_tsne.c): the same seed gives the same layout bit for bit, another seed another
+ * one; four well-separated Gaussian clusters in 20-D come out as four tight groups (every point's
+ * nearest neighbour in its own cluster, within-cluster distances a small share of those between
+ * clusters), which the random start, with no step taken, does not show (the check can fail). */
+TEST(tsne_deterministic_and_separates) {
+    const size_t per = 40, k = 4, d = 20, m = per * k;
+    double *x = malloc(m * d * sizeof *x), *a = malloc(2 * m * sizeof *a),
+           *b = malloc(2 * m * sizeof *b), *c = malloc(2 * m * sizeof *c);
+    tl_rng g;
+    tl_rng_seed(&g, 5);
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < d; j++) /* cluster centre 8 e_(i/per), unit noise */
+            x[i * d + j] = tl_rng_normal(&g) + (j == i / per ? 8.0 : 0.0);
+    tl_mat X = tl_mat_view(x, m, d);
+    CHECK_OK(tlx_tsne2(X, TLX_TSNE_ITERS, 11, a));
+    CHECK_OK(tlx_tsne2(X, TLX_TSNE_ITERS, 11, b));
+    CHECK_OK(tlx_tsne2(X, TLX_TSNE_ITERS, 12, c));
+    CHECK_MSG(memcmp(a, b, 2 * m * sizeof *a) == 0, "t-SNE: one seed gave two layouts");
+    CHECK_MSG(memcmp(a, c, 2 * m * sizeof *a) != 0, "t-SNE: two seeds gave one layout");
+    double ratio, same;
+    cluster_stats(a, m, per, &ratio, &same);
+    CHECK_MSG(same == 1.0 && ratio < 0.25,
+              "t-SNE: nearest neighbour in its cluster for %.3f, within/between distance %.3f", same,
+              ratio);
+    cluster_stats(c, m, per, &ratio, &same);
+    CHECK_MSG(same == 1.0 && ratio < 0.25, "t-SNE (seed 12): %.3f, %.3f", same, ratio);
+    CHECK_OK(tlx_tsne2(X, 0, 11, b)); /* the start alone */
+    cluster_stats(b, m, per, &ratio, &same);
+    CHECK_MSG(ratio > 0.8, "t-SNE's random start already separates the clusters (%.3f)", ratio);
+    /* too few rows to lay out: zeros, no failure */
+    CHECK_OK(tlx_tsne2(tl_mat_view(x, 2, d), TLX_TSNE_ITERS, 11, b));
+    CHECK(b[0] == 0 && b[3] == 0);
+    free(x), free(a), free(b), free(c);
+}
+
+/* A sparse domain's view comes from the Gram matrix of its sparse products, centred in Gram space
+ * (never a densified copy): it must equal the dense run's PCA view of the same rows, and a
+ * mapping's "after" view too. 40 features, a quarter of them zero in each row, 3 classes. */
+static void sparse_or_dense_run(bool sparse, tl_report **r) {
+    const size_t ns = 36, nt = 30, d = 40;
+    double *x = calloc((ns + nt) * d, sizeof *x);
+    int *y = calloc(ns + nt, sizeof *y);
+    size_t *ip = calloc(ns + nt + 2, sizeof *ip);
+    int32_t *ix = calloc((ns + nt) * d, sizeof *ix);
+    double *vx = calloc((ns + nt) * d, sizeof *vx);
+    tl_rng g;
+    tl_rng_seed(&g, 9);
+    for (size_t i = 0; i < ns + nt; i++) {
+        y[i] = (int)(i % 3);
+        for (size_t j = 0; j < d; j++)
+            if ((i + j) % 4) x[i * d + j] = tl_rng_normal(&g) + (j % 3 == (size_t)y[i] ? 2.0 : 0.0) +
+                                            (i >= ns ? 0.7 : 0.0);
+    }
+    tl_dataset *s = NULL, *t = NULL;
+    if (sparse) { /* CSR of the same values: each domain its own arrays */
+        for (int dom = 0; dom < 2; dom++) {
+            size_t r0 = dom ? ns : 0, n = dom ? nt : ns, nnz = 0;
+            size_t *p = ip + (dom ? ns + 1 : 0);
+            int32_t *ci = ix + r0 * d;
+            double *cv = vx + r0 * d;
+            p[0] = 0;
+            for (size_t i = 0; i < n; i++) {
+                for (size_t j = 0; j < d; j++)
+                    if (x[(r0 + i) * d + j] != 0) ci[nnz] = (int32_t)j, cv[nnz++] = x[(r0 + i) * d + j];
+                p[i + 1] = nnz;
+            }
+            tl_csr c = {n, d, nnz, p, ci, cv};
+            CHECK_OK(tl_dataset_from_csr(c, y + r0, dom ? &t : &s));
+        }
+    } else {
+        CHECK_OK(tl_dataset_from_dense(tl_mat_view(x, ns, d), y, &s));
+        CHECK_OK(tl_dataset_from_dense(tl_mat_view(x + ns * d, nt, d), y + ns, &t));
+    }
+    tl_task *task = NULL;
+    tl_params *p = NULL;
+    tl_run_opts o = tl_run_opts_default();
+    o.report_views = true;
+    o.guard = false;
+    CHECK_OK(tl_task_create(&task));
+    CHECK_OK(tl_task_add(task, TL_ROLE_SOURCE, s, NULL));
+    CHECK_OK(tl_task_add(task, TL_ROLE_TARGET, t, NULL));
+    CHECK_OK(tl_params_create(tl_method_find("pca", -1), &p));
+    CHECK_OK(tl_transfer_run(task, p, &o, r, NULL));
+    tl_params_free(p);
+    tl_task_free(task);
+    tl_dataset_free(s);
+    tl_dataset_free(t);
+    free(x), free(y), free(ip), free(ix), free(vx);
+}
+
+TEST(sparse_view_equals_dense_view) {
+    tl_report *rd = NULL, *rs = NULL;
+    sparse_or_dense_run(false, &rd);
+    sparse_or_dense_run(true, &rs);
+    CHECK(rd && rs && rd->n_view == 66 && rs->n_view == 66 && rs->view_before && rs->view_after);
+    if (rd && rs && rd->n_view == 66 && rs->n_view == 66 && rs->view_before && rs->view_after) {
+        double worst = 0, worst_a = 0, scale = 0;
+        for (size_t i = 0; i < 2 * 66; i++) {
+            worst = fmax(worst, fabs(rd->view_before[i] - rs->view_before[i]));
+            worst_a = fmax(worst_a, fabs(rd->view_after[i] - rs->view_after[i]));
+            scale = fmax(scale, fabs(rd->view_before[i]));
+        }
+        CHECK_MSG(scale > 1 && worst < 1e-9 * scale && worst_a < 1e-9 * scale,
+                  "sparse view differs from the dense one by %g before, %g after (scale %g)",
+                  worst, worst_a, scale);
+    }
+    tl_report_free(rd);
+    tl_report_free(rs);
+}
+
+/* tl weight --report's weights view: the method's weights of the source rows, and p(target | x)
+ * of the library's domain classifier recovered from its mean-1 weights. On 1-D rows the
+ * classifier's objective (v^2 / 2 + 2 sum_i log-loss(v x_i + b), C = 1, b free) is solved here
+ * by Newton's method and its probabilities must match; the page draws the chart. */
+TEST(weights_view_matches_a_direct_fit) {
+    const size_t ns = 50, nt = 30;
+    double xs[50], xt[30];
+    int ys[50], yt[30];
+    for (size_t i = 0; i < ns; i++) xs[i] = -1.0 + 3.0 * (double)i / (double)ns, ys[i] = (int)(i % 2);
+    for (size_t i = 0; i < nt; i++) xt[i] = 0.5 + 2.0 * (double)i / (double)nt, yt[i] = (int)(i % 2);
+    tl_dataset *s = NULL, *t = NULL;
+    tl_task *task = NULL;
+    tl_params *p = NULL;
+    tl_report *r = NULL;
+    tl_run_opts o = tl_run_opts_default();
+    o.report_views = true;
+    o.guard = false;
+    CHECK_OK(tl_dataset_from_dense(tl_mat_view(xs, ns, 1), ys, &s));
+    CHECK_OK(tl_dataset_from_dense(tl_mat_view(xt, nt, 1), yt, &t));
+    CHECK_OK(tl_task_create(&task));
+    CHECK_OK(tl_task_add(task, TL_ROLE_SOURCE, s, NULL));
+    CHECK_OK(tl_task_add(task, TL_ROLE_TARGET, t, NULL));
+    CHECK_OK(tl_params_create(tl_method_find("kliep", -1), &p));
+    CHECK_OK(tl_transfer_run(task, p, &o, &r, NULL));
+    double v = 0, b = 0;
+    for (int it = 0; it < 100; it++) { /* Newton on (v, b) */
+        double gv = v, gb = 0, hvv = 1, hvb = 0, hbb = 0;
+        for (size_t i = 0; i < ns + nt; i++) {
+            double x = i < ns ? xs[i] : xt[i - ns], y = i < ns ? 0 : 1;
+            double q = 1 / (1 + exp(-(v * x + b))), c = 2 * q * (1 - q);
+            gv += 2 * (q - y) * x, gb += 2 * (q - y);
+            hvv += c * x * x, hvb += c * x, hbb += c;
+        }
+        double det = hvv * hbb - hvb * hvb;
+        v -= (hbb * gv - hvb * gb) / det;
+        b -= (hvv * gb - hvb * gv) / det;
+    }
+    CHECK(r && r->n_wview == ns && r->wview_weight && r->wview_target_prob);
+    if (r && r->n_wview == ns) {
+        double worst = 0;
+        for (size_t i = 0; i < ns; i++) {
+            double q = 1 / (1 + exp(-(v * xs[i] + b)));
+            worst = fmax(worst, fabs(q - r->wview_target_prob[i]));
+        }
+        CHECK_MSG(worst < 1e-5, "p(target | x) differs from the direct fit by %g (v %g, b %g)",
+                  worst, v, b);
+        /* KLIEP's weights rise toward the target's side of the line too */
+        CHECK_MSG(r->wview_weight[ns - 1] > r->wview_weight[0], "weights %g .. %g",
+                  r->wview_weight[0], r->wview_weight[ns - 1]);
+        char *js = NULL, *h = NULL;
+        CHECK_OK(tl_report_json(r, "weight", &js));
+        if (js) CHECK_OK(tl_report_render(js, strlen(js), TL_REPORT_HTML, &h));
+        CHECK(js && strstr(js, "\"weights_view\": {\"weight\": [") && h &&
+              strstr(h, "id=\"weights\""));
+        tl_free(js);
+        tl_free(h);
+    }
+    tl_report_free(r);
+    tl_params_free(p);
+    tl_task_free(task);
+    tl_dataset_free(s);
+    tl_dataset_free(t);
+}
+
 /* A view without "after" (instance weighting) says so; a curve without a validation split draws
  * the training rows alone; malformed views, confusion matrices and curves are left out of the
  * page, never read out of bounds. */
@@ -268,14 +464,20 @@ TEST(views_partial_and_malformed) {
         ", \"confusion\": {\"classes\": [0, 1], \"transfer\": [[1, 2], [3, 4]], \"no_transfer\": [[1, 0], [0, 1]]}}",
         ", \"curve\": {\"train_loss\": [0.9, 0.5, 0.25], \"train_accuracy\": [0.5, 0.7, 0.875],"
         " \"val_loss\": [null, null, null], \"val_accuracy\": [null, null, null]}}",
-        ", \"curve\": {\"train_loss\": 3, \"train_accuracy\": [null], \"val_loss\": [], \"val_accuracy\": {}}}"};
-    for (int i = 0; i < 7; i++) {
+        ", \"curve\": {\"train_loss\": 3, \"train_accuracy\": [null], \"val_loss\": [], \"val_accuracy\": {}}}",
+        ", \"weights_view\": {\"weight\": [1, 2], \"target_probability\": [0.5]}}",
+        ", \"weights_view\": {\"weight\": \"x\", \"target_probability\": [0.5]}}",
+        ", \"view\": {\"domain\": [0, 1], \"class\": [0, 1], \"before\": [[0, 1], [1, 0]], \"after\": null,"
+        " \"tsne_before\": [[0, 1]], \"tsne_after\": 7}}"};
+    for (int i = 0; i < 10; i++) {
         snprintf(doc, sizeof doc, "%.*s%s", (int)strlen(measured) - 1, measured, tail[i]);
         char *h = render(doc, TL_REPORT_HTML);
         CHECK_MSG(h != NULL, "case %d did not render", i);
         bool drawn = h && (strstr(h, "id=\"view\"") || strstr(h, "id=\"confusion\"") ||
-                           strstr(h, "id=\"curve\""));
-        CHECK_MSG(drawn == (i == 0 || i == 4 || i == 5), "case %d: drawn %d", i, (int)drawn);
+                           strstr(h, "id=\"curve\"") || strstr(h, "id=\"weights\"") ||
+                           strstr(h, "id=\"tsne\"") || strstr(h, "id=\"per-class\""));
+        CHECK_MSG(drawn == (i == 0 || i == 4 || i == 5 || i == 9), "case %d: drawn %d", i, (int)drawn);
+        if (i == 9) CHECK(h && strstr(h, "id=\"view\"") && !strstr(h, "id=\"tsne\""));
         /* the training loss only (no validation split): one line per chart, scaled to its top,
            whose first point sits at the top of the loss chart */
         if (i == 5) CHECK(h && strstr(h, ">0.9</text>") && strstr(h, ">87.5") == NULL &&
@@ -406,6 +608,9 @@ int main(void) {
     RUN(real_run_report);
     RUN(report_views);
     RUN(views_partial_and_malformed);
+    RUN(tsne_deterministic_and_separates);
+    RUN(weights_view_matches_a_direct_fit);
+    RUN(sparse_view_equals_dense_view);
     RUN(reader_values);
     RUN(malformed_json_names_line_and_column);
     RUN(wrong_documents);

@@ -186,6 +186,10 @@ typedef struct {
     double val_acc;        /* NaN without a validation split */
     double seconds;        /* this epoch */
     double samples_per_s;  /* training samples per second this epoch */
+    double domain_loss;    /* deep adaptation (tl_nn_da_train): the epoch's mean adaptation loss
+                              before its lambda weight (DANN, CDAN: the domain discriminator's
+                              cross-entropy; DAN: the MMD; Deep CORAL: the CORAL loss); NaN in
+                              plain training, with lambda 0 and over several processes */
 } tl_nn_epoch;
 
 /* Data-parallel training (src/dist/ fills one from MPI; the network code knows only this):

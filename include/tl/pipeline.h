@@ -103,6 +103,8 @@ typedef struct {
     bool report_views;       /* also measure what the report page draws (tl_report_render): the
                                 confusion matrices and the 2-D view of the domains before and after
                                 the mapping (default false: a PCA the run does not need) */
+    bool report_tsne;        /* with report_views, the same rows laid out by t-SNE too (exact,
+                                perplexity 30, seeded by ctx; default false: O(m^2) per step) */
 } tl_run_opts;
 tl_run_opts tl_run_opts_default(void); /* the defaults above */
 
@@ -209,6 +211,18 @@ typedef struct {
     size_t n_curve;            /* epochs of the learning curve (0: none; a network's training) */
     double *curve;             /* (n_curve, 4) per epoch: training loss, training accuracy,
                                   validation loss, validation accuracy (NaN: not measured) */
+    double *tsne_before;       /* (n_view, 2) the view's rows laid out by t-SNE (opts.report_tsne;
+                                  NULL: not asked) */
+    double *tsne_after;        /* (n_view, 2) the mapped rows laid out by t-SNE (NULL: not asked,
+                                  or the method maps no rows) */
+    size_t n_wview;            /* instance weighting (report_views): source rows of the weights'
+                                  view, an even subsample of at most TL_REPORT_VIEW_ROWS (0: none) */
+    double *wview_weight;      /* (n_wview) each row's weight from the method */
+    double *wview_target_prob; /* (n_wview) a logistic domain classifier's p(target | row) */
+    bool view_separate;        /* view_before (and tsne_before) lays out each domain on its own
+                                  axes: a heterogeneous method's two feature spaces */
+    double *curve_domain;      /* (n_curve) deep adaptation: the domain loss per epoch before its
+                                  lambda weight (tl_nn_epoch.domain_loss); NULL otherwise */
 } tl_report;
 #define TL_REPORT_VIEW_ROWS 300 /* rows of each domain in the report's 2-D view, at most */
 

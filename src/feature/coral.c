@@ -7,7 +7,9 @@
  * n x n Gram Xc Xc^T = U S^2 U^T, V = Xc^T U S^-1),
  *   (Xc^T Xc / (n-1) + eps I)^p = eps^p I + V diag((s^2/(n-1) + eps)^p - eps^p) V^T
  * exactly, so the two d x d eigen-decompositions (2 x ~9 d^3 flops, tens of seconds at d = 4096)
- * become an n x n one and three d x d x r products. eps = 0 with n < d leaves Cs singular; that
+ * become n x n ones, and the map Cs^{-1/2} Ct^{1/2} is formed from the factors without forming
+ * a low-rank power as a d x d matrix: two d x d x r products whichever domains are low-rank
+ * (forming them first cost a third product, or a d x d x d one when only the source was). eps = 0 with n < d leaves Cs singular; that
  * case keeps the dense path, which clamps tiny eigenvalues.
  * eps is by default relative (coral_eps_relative): eps times the domain's mean feature variance,
  * so CORAL does the same on L2-normalised rows (variances near 1e-3, where an absolute 1 swamps
@@ -112,7 +114,7 @@ tl_status tlf_fit_coral(tl_adapter *a, tl_mat Fs, tl_mat Ft) {
     tl_status st = TL_OK;
     tl_mat Ps = {0, 0, 0, NULL}, Pt = {0, 0, 0, NULL}, Vs = {0, 0, 0, NULL},
            VDs = {0, 0, 0, NULL}, Vt = {0, 0, 0, NULL}, VDt = {0, 0, 0, NULL},
-           T = {0, 0, 0, NULL};
+           T = {0, 0, 0, NULL}, M = {0, 0, 0, NULL};
     size_t d = a->d_feat;
     double eps_s = a->p.coral_eps, eps_t = a->p.coral_eps, as = 0.0, at = 0.0;
     if (a->p.coral_eps_relative) {
@@ -126,20 +128,16 @@ tl_status tlf_fit_coral(tl_adapter *a, tl_mat Fs, tl_mat Ft) {
         if (!(eps_t > 0)) eps_t = a->p.coral_eps;
     }
     bool lrs = eps_s > 0 && Fs.rows < d, lrt = eps_t > 0 && Ft.rows < d;
-    TL_TRY(tl_mat_alloc(&Ps, d, d));
+    if (!lrs) TL_TRY(tl_mat_alloc(&Ps, d, d));
+    if (!lrt) TL_TRY(tl_mat_alloc(&Pt, d, d));
     TL_TRY(cov_pow(Fs, eps_s, -0.5, lrs, &as, &Vs, &VDs, Ps));
-    if (lrs) { /* Ps = as I + VDs Vs^T, formed: the map is a d x d matrix either way */
-        tl_mat_fill(Ps, 0.0);
-        for (size_t i = 0; i < d; i++) TL_AT(Ps, i, i) = as;
-        if (Vs.data) TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, 1.0, VDs, Vs, 1.0, Ps));
-    }
+    TL_TRY(cov_pow(Ft, eps_t, 0.5, lrt, &at, &Vt, &VDt, Pt));
     TL_TRY(tl_mat_alloc(&a->W[0], d, d));
-    if (!lrt) {
-        TL_TRY(tl_mat_alloc(&Pt, d, d));
-        TL_TRY(cov_pow(Ft, eps_t, 0.5, false, &at, &Vt, &VDt, Pt));
+    /* W = Ps Pt with each factor either dense or alpha I + VD V^T; the low-rank factors are never
+     * formed as d x d matrices, so each case costs the fewest d x d x r products */
+    if (!lrs && !lrt) {
         TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Ps, Pt, 0.0, a->W[0]));
-    } else { /* W = Ps (at I + VDt Vt^T) = at Ps + (Ps VDt) Vt^T */
-        TL_TRY(cov_pow(Ft, eps_t, 0.5, true, &at, &Vt, &VDt, Pt));
+    } else if (!lrs) { /* W = Ps (at I + VDt Vt^T) = at Ps + (Ps VDt) Vt^T */
         TL_TRY(tl_mat_copy(a->W[0], Ps));
         for (size_t i = 0; i < d; i++)
             for (size_t j = 0; j < d; j++) TL_AT(a->W[0], i, j) *= at;
@@ -147,6 +145,30 @@ tl_status tlf_fit_coral(tl_adapter *a, tl_mat Fs, tl_mat Ft) {
             TL_TRY(tl_mat_alloc(&T, d, Vt.cols));
             TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Ps, VDt, 0.0, T));
             TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, 1.0, T, Vt, 1.0, a->W[0]));
+        }
+    } else if (!lrt) { /* W = (as I + VDs Vs^T) Pt = as Pt + VDs (Vs^T Pt) */
+        TL_TRY(tl_mat_copy(a->W[0], Pt));
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j < d; j++) TL_AT(a->W[0], i, j) *= as;
+        if (Vs.data) {
+            TL_TRY(tl_mat_alloc(&T, Vs.cols, d));
+            TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, Vs, Pt, 0.0, T));
+            TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, VDs, T, 1.0, a->W[0]));
+        }
+    } else { /* W = as at I + as VDt Vt^T + VDs (at Vs^T + (Vs^T VDt) Vt^T) */
+        tl_mat_fill(a->W[0], 0.0);
+        for (size_t i = 0; i < d; i++) TL_AT(a->W[0], i, i) = as * at;
+        if (Vt.data) TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, as, VDt, Vt, 1.0, a->W[0]));
+        if (Vs.data) {
+            TL_TRY(tl_mat_alloc(&T, Vs.cols, d)); /* at Vs^T + M Vt^T, M = Vs^T VDt */
+            for (size_t i = 0; i < Vs.cols; i++)
+                for (size_t j = 0; j < d; j++) TL_AT(T, i, j) = at * TL_AT(Vs, j, i);
+            if (Vt.data) {
+                TL_TRY(tl_mat_alloc(&M, Vs.cols, Vt.cols));
+                TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, Vs, VDt, 0.0, M));
+                TL_TRY(tl_gemm(TL_NOTRANS, TL_TRANS, 1.0, M, Vt, 1.0, T));
+            }
+            TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, VDs, T, 1.0, a->W[0]));
         }
     }
     a->per_domain = true; /* W[1] stays identity: the target is not transformed */
@@ -159,5 +181,6 @@ done:
     tl_mat_free(&Vt);
     tl_mat_free(&VDt);
     tl_mat_free(&T);
+    tl_mat_free(&M);
     return st;
 }

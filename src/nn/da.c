@@ -257,8 +257,9 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
     }
     for (size_t ep = 1; ep <= tp->epochs; ep++) {
         if (tp->shuffle) tl_rng_shuffle(&rng, trr, ntr);
-        double sum = 0, lr = tp->lr;
-        size_t hits = 0, seen = 0;
+        double sum = 0, lr = tp->lr, dsum = 0; /* dsum: the adaptation losses / lambda */
+        size_t hits = 0, seen = 0, dsteps = 0;
+        const double t_ep = tli_seconds();
         for (size_t s = 0; s < spe; s++, step++) {
             const size_t b0 = s * bs, nb = used - b0 < bs ? used - b0 : bs;
             float *in = tl_nn_trainer_input(tr);
@@ -336,6 +337,7 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
                     break;
                 }
                 }
+                if (!cm && lam > 0) dsum += la / lam, dsteps++; /* the epoch's curve */
             }
             sl[3 * s] = loss * (double)nls;
             sl[3 * s + 1] = (double)h;
@@ -423,6 +425,13 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
             if (nval) snprintf(val, sizeof val, ", source val loss %.4f, acc %.2f%%", vl, 100 * va);
             tl_log(tp->ctx, TL_LOG_INFO, "%s epoch %zu/%zu: source loss %.4f, acc %.2f%%%s",
                    tl_nn_da_name(p->method), ep, tp->epochs, r.train_loss, 100 * r.train_acc, val);
+        }
+        if (tp->on_epoch) { /* the learning curve (tl finetune --da --report) */
+            const double sec = tli_seconds() - t_ep;
+            tl_nn_epoch e = {ep, lr, r.train_loss, r.train_acc, vl, va, sec,
+                             sec > 0 ? (double)(adapt ? 2 * seen : seen) / sec : 0,
+                             dsteps ? dsum / (double)dsteps : NAN};
+            tp->on_epoch(tp->user, &e);
         }
         if (stop) {
             r.stopped_early = true;

@@ -467,7 +467,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
         e.lr = lr;
         e.train_loss = sum_loss / (double)seen;
         e.train_acc = (double)hits_ep / (double)seen;
-        e.val_loss = e.val_acc = NAN;
+        e.val_loss = e.val_acc = e.domain_loss = NAN;
         const double t_train = tli_seconds() - t_ep;
         e.samples_per_s = (double)seen / t_train;
         if (nval && !cm) eval_rows(nn, p, x, yi, va, nval, yb, &e.val_loss, &e.val_acc);

@@ -135,8 +135,8 @@ typedef struct {
     /* deep-da: the trade-off and rate it trained with, and the reverse-validation risk that
      * chose them (NaN when given) */
     double lambda, lr, risk;
-    /* the learning curve: (n_curve, 4) train loss, train accuracy, validation loss and accuracy
-     * per epoch, kept for the report page (not saved with the model) */
+    /* the learning curve: (n_curve, 5) train loss, train accuracy, validation loss and accuracy,
+     * deep-da's domain loss per epoch, kept for the report page (not saved with the model) */
     double *curve;
     size_t n_curve, cap_curve;
     bool curve_lost; /* an epoch could not be kept (out of memory): no curve at all */
@@ -157,14 +157,15 @@ static void ft_keep_epoch(void *user, const tl_nn_epoch *e) {
     ft_state *s = user;
     if (!s->curve_lost && s->n_curve == s->cap_curve) {
         size_t cap = s->cap_curve ? 2 * s->cap_curve : 16;
-        double *c = cap < SIZE_MAX / (4 * sizeof *c) ? tl_realloc(s->curve, cap * 4 * sizeof *c)
+        double *c = cap < SIZE_MAX / (5 * sizeof *c) ? tl_realloc(s->curve, cap * 5 * sizeof *c)
                                                     : NULL;
         if (c) s->curve = c, s->cap_curve = cap;
         else s->curve_lost = true;
     }
     if (!s->curve_lost) {
-        double *row = s->curve + 4 * s->n_curve++;
+        double *row = s->curve + 5 * s->n_curve++;
         row[0] = e->train_loss, row[1] = e->train_acc, row[2] = e->val_loss, row[3] = e->val_acc;
+        row[4] = e->domain_loss;
     }
     if (s->on_epoch) s->on_epoch(s->user, e);
 }
@@ -550,6 +551,8 @@ static tl_status dda_fit(const tl_params *p, const tlx_fit_args *f, void **out) 
     s->lambda = q.lambda;
     s->lr = q.train.lr;
     TL_TRY(tl_nn_clone(init, &s->nn));
+    s->on_epoch = q.train.on_epoch, s->user = q.train.user; /* the curve of the final training */
+    q.train.on_epoch = ft_keep_epoch, q.train.user = s;
     st = tl_nn_da_train(s->nn, &q, xs, ys, ns, xt, nt, &s->r);
     if (st == TL_ERR_NONFINITE) { /* the network holds the last good parameters: keep them */
         tl_log(f->ctx, TL_LOG_WARN, "deep-da: %s", tl_error_message());
@@ -598,7 +601,8 @@ static const tlx_ops dda_ops = {.check = dda_check,
                                 .classes = ft_classes,
                                 .info = dda_info,
                                 .write = ft_write,
-                                .read = dda_read};
+                                .read = dda_read,
+                                .curve = ft_curve};
 
 const tl_method tlx_m_deep_da = {
     "deep-da",

@@ -48,7 +48,8 @@ typedef struct {
     tl_status (*read)(const tl_params *p, const tl_tlm *c, const char *prefix, const char *name,
                       void **state);
     /* Optional: the training's learning curve, n epochs of (train loss, train accuracy,
-     * validation loss, validation accuracy; NaN where not measured), NULL when none was kept. */
+     * validation loss, validation accuracy, deep adaptation's domain loss; NaN where not
+     * measured), NULL when none was kept. */
     const double *(*curve)(const void *state, size_t *n);
 } tlx_ops;
 

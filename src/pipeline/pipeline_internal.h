@@ -34,9 +34,34 @@ tl_status tlx_report_confusion(tl_report *r, const int *y, const int *pred, cons
                                size_t n);
 /* The 2-D view: source rows S (ns, d) with labels ys and scored rows E (ne, d) with labels ye
  * (either NULL: unknown) before the mapping, Zs (ns, k) and Ze (ne, k) after it (data NULL: no
- * mapping); nothing when S or E is not dense (data NULL). */
-tl_status tlx_report_view(tl_report *r, tl_mat S, const int *ys, tl_mat E, const int *ye,
-                          tl_mat Zs, tl_mat Ze);
+ * mapping). Sparse rows are laid out from their sparse products, never densified; S and E of
+ * two widths (a heterogeneous method; dense only) each on their own axes (view_separate).
+ * tsne: the same rows by t-SNE too (tlx_tsne2, seeded with seed). */
+tl_status tlx_report_view(tl_report *r, tl_xmat S, const int *ys, tl_xmat E, const int *ye,
+                          tl_mat Zs, tl_mat Ze, bool tsne, uint64_t seed);
+
+/* The fitted network's learning curve (tlx_model_curve) into the report: r->curve, and
+ * r->curve_domain when an epoch measured deep adaptation's domain loss. Nothing when none. */
+tl_status tlx_report_curve(tl_report *r, const tl_model *m);
+
+/* The weights' view: w (ns) the method's weights of the source rows Fs against a logistic domain
+ * classifier's p(target | row) fitted on Fs against Ft (seeded with seed), for an even subsample
+ * of at most TL_REPORT_VIEW_ROWS source rows. */
+tl_status tlx_report_weights(tl_report *r, tl_xmat Fs, tl_xmat Ft, const double *w, size_t ns,
+                             uint64_t seed, const tl_ctx *ctx);
+
+/* Each axis of a 2-D layout out (m, 2) flipped so that its largest coordinate is positive: the
+ * same run draws the same picture whatever sign an eigen-solver or a start gave. */
+void tlx_view_fix_signs(double *out, size_t m);
+
+/* t-SNE (report_tsne.c): out (m, 2) = the rows of X (m, d), m <= 2 * TL_REPORT_VIEW_ROWS, laid out
+ * by exact t-SNE with perplexity TLX_TSNE_PERPLEXITY (less for fewer than 91 rows) in iters
+ * gradient steps from a start drawn with seed (iters 0: that start). Deterministic. */
+#define TLX_TSNE_PERPLEXITY 30.0
+#define TLX_TSNE_ITERS 500
+tl_status tlx_tsne2(tl_mat X, size_t iters, uint64_t seed, double *out);
+/* The same from the rows' Gram matrix G (m, m), which it overwrites with their distances. */
+tl_status tlx_tsne2_gram(tl_mat G, size_t iters, uint64_t seed, double *out);
 
 /* A new, empty report (tl_report_free): zeros, and NaN for what only some runs measure
  * (changed_from_no_transfer), so a run reports "not measured" unless it measures it. */

@@ -35,6 +35,11 @@ void tl_report_free(tl_report *r) {
     tl_free(r->view_domain);
     tl_free(r->view_class);
     tl_free(r->curve);
+    tl_free(r->tsne_before);
+    tl_free(r->tsne_after);
+    tl_free(r->curve_domain);
+    tl_free(r->wview_weight);
+    tl_free(r->wview_target_prob);
     tl_free(r);
 }
 
@@ -219,6 +224,11 @@ static void views_json(tl_json *j, const tl_report *r) {
             for (size_t e = 0; e < r->n_curve; e++) tl_json_arr_num(j, r->curve[4 * e + c]);
             tl_json_arr_end(j);
         }
+        if (r->curve_domain) {
+            tl_json_arr_begin(j, "domain_loss");
+            for (size_t e = 0; e < r->n_curve; e++) tl_json_arr_num(j, r->curve_domain[e]);
+            tl_json_arr_end(j);
+        }
         tl_json_obj_end(j);
     }
     if (r->n_view) {
@@ -227,6 +237,21 @@ static void views_json(tl_json *j, const tl_report *r) {
         int_array(j, "class", r->view_class, r->n_view);
         points(j, "before", r->view_before, r->n_view);
         points(j, "after", r->view_after, r->n_view);
+        if (r->view_separate) tl_json_bool(j, "before_separate", true);
+        if (r->tsne_before) {
+            points(j, "tsne_before", r->tsne_before, r->n_view);
+            points(j, "tsne_after", r->tsne_after, r->n_view);
+        }
+        tl_json_obj_end(j);
+    }
+    if (r->n_wview) {
+        tl_json_obj_begin(j, "weights_view");
+        tl_json_arr_begin(j, "weight");
+        for (size_t i = 0; i < r->n_wview; i++) tl_json_arr_num(j, r->wview_weight[i]);
+        tl_json_arr_end(j);
+        tl_json_arr_begin(j, "target_probability");
+        for (size_t i = 0; i < r->n_wview; i++) tl_json_arr_num(j, r->wview_target_prob[i]);
+        tl_json_arr_end(j);
         tl_json_obj_end(j);
     }
 }

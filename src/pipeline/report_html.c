@@ -201,13 +201,15 @@ static void scatter_panel(tlx_text *t, int x0, int y0, const char *title, const 
         }
 }
 
-/* The view: before and after the mapping side by side, with the legend. Returns the height (0
- * and nothing drawn without a well-formed "view"). */
-static int view_chart(tlx_text *t, int y, const tlx_jval *r) {
+/* The view: before and after the mapping side by side, with the legend. tsne: the t-SNE layout
+ * of the same rows ("tsne_before", "tsne_after"), else the PCA one ("before", "after"). Returns
+ * the height (0 and nothing drawn without a well-formed "view"). */
+static int view_chart(tlx_text *t, int y, const tlx_jval *r, bool tsne) {
     const tlx_jval *v = tlx_json_get(r, "view");
     if (!v || v->type != TLX_JOBJ) return 0;
     const tlx_jval *dom = tlx_json_get(v, "domain"), *cls = tlx_json_get(v, "class"),
-                   *b = tlx_json_get(v, "before"), *a = tlx_json_get(v, "after");
+                   *b = tlx_json_get(v, tsne ? "tsne_before" : "before"),
+                   *a = tlx_json_get(v, tsne ? "tsne_after" : "after");
     if (!dom || dom->type != TLX_JARR || !is_arr(cls, dom->n) || !is_points(b, dom->n)) return 0;
     bool after = is_points(a, dom->n);
     int classes[N_FILL], nc = 0;
@@ -229,13 +231,19 @@ static int view_chart(tlx_text *t, int y, const tlx_jval *r) {
     int h = 18 + PANEL + 50;
     tlx_tprintf(t, "<svg xmlns=\"http://www.w3.org/2000/svg\" y=\"%d\" width=\"%d\" "
                    "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"sans-serif\" "
-                   "font-size=\"12\" id=\"view\"><title>The domains before and after the mapping "
-                   "(PCA to 2-D)</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>",
-                y, CHART_W, h, CHART_W, h, CHART_W, h);
-    scatter_panel(t, 4, 0, "before the mapping (PCA of the rows)", b, dom, cls);
+                   "font-size=\"12\" id=\"%s\"><title>The domains before and after the mapping "
+                   "(%s to 2-D)</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>",
+                y, CHART_W, h, CHART_W, h, tsne ? "tsne" : "view", tsne ? "t-SNE" : "PCA", CHART_W,
+                h);
+    bool sep = tlx_json_bool(v, "before_separate") == 1; /* two feature spaces */
+    scatter_panel(t, 4, 0, sep ? (tsne ? "before: each domain's own t-SNE" : "before: each domain "
+                                         "on its own axes (two feature spaces)")
+                               : tsne ? "before the mapping (t-SNE of the rows)"
+                                      : "before the mapping (PCA of the rows)", b, dom, cls);
     if (after)
-        scatter_panel(t, CHART_W - PANEL - 4, 0, "after the mapping (PCA of the mapped rows)", a,
-                      dom, cls);
+        scatter_panel(t, CHART_W - PANEL - 4, 0, tsne ? "after the mapping (t-SNE of the mapped rows)"
+                                                      : "after the mapping (PCA of the mapped rows)",
+                      a, dom, cls);
     else
         tlx_tprintf(t, "<text x=\"%d\" y=\"%d\" fill=\"#718096\">this method maps no rows "
                        "(it weights or combines them)</text>", CHART_W - PANEL, 18 + PANEL / 2);
@@ -250,9 +258,55 @@ static int view_chart(tlx_text *t, int y, const tlx_jval *r) {
                        "<text x=\"%d\" y=\"%d\">%d</text>", lx, ly - 9, class_fill[(size_t)classes[k] % N_FILL],
                     lx + 12, ly, classes[k]);
     }
-    tlx_tprintf(t, "<text x=\"4\" y=\"%d\" fill=\"#718096\">colour: class%s; each panel on its "
-                   "own two principal axes, an even subsample of each domain</text></svg>",
-                ly + 20, more ? " (colours repeat beyond 10 classes)" : "");
+    tlx_tprintf(t, "<text x=\"4\" y=\"%d\" fill=\"#718096\">colour: class%s; %s, an even "
+                   "subsample of each domain</text></svg>", ly + 20,
+                more ? " (colours repeat beyond 10 classes)" : "",
+                tsne ? "t-SNE, perplexity 30: neighbours stay neighbours, distances between "
+                       "groups mean little"
+                     : "each panel on its own two principal axes");
+    return h;
+}
+
+/* The instance weights against the domain classifier's p(target | x) (JSON "weights_view"): one
+ * point per source row, each axis from 0 to its largest value. A weighting that follows the
+ * classifier rises to the right. Returns the height (0: none, or malformed). */
+static int weights_chart(tlx_text *t, int y, const tlx_jval *r) {
+    const tlx_jval *v = tlx_json_get(r, "weights_view");
+    if (!v || v->type != TLX_JOBJ) return 0;
+    const tlx_jval *w = tlx_json_get(v, "weight"), *p = tlx_json_get(v, "target_probability");
+    if (!w || w->type != TLX_JARR || !w->n || !is_arr(p, w->n)) return 0;
+    double wh = 0, ph = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        if (isfinite(item_num(w, i))) wh = fmax(wh, item_num(w, i));
+        if (isfinite(item_num(p, i))) ph = fmax(ph, item_num(p, i));
+    }
+    if (!(wh > 0)) wh = 1;
+    if (!(ph > 0)) ph = 1;
+    int h = 300, left = 60, top = 28, pw = CHART_W - left - 20, ph_ = h - top - 50;
+    tlx_tprintf(t, "<svg xmlns=\"http://www.w3.org/2000/svg\" y=\"%d\" width=\"%d\" height=\"%d\" "
+                   "viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"sans-serif\" font-size=\"11\" "
+                   "id=\"weights\"><title>Instance weights against the domain classifier</title>"
+                   "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><text x=\"4\" y=\"16\" "
+                   "font-size=\"13\" font-weight=\"bold\">Each source row's weight against a domain "
+                   "classifier's p(target | row)</text><rect x=\"%d\" y=\"%d\" width=\"%d\" "
+                   "height=\"%d\" fill=\"none\" stroke=\"#cbd5e0\"/>",
+                y, CHART_W, h, CHART_W, h, CHART_W, h, left, top, pw, ph_);
+    tlx_tprintf(t, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.3g</text><text x=\"%d\" "
+                   "y=\"%d\" text-anchor=\"end\">0</text><text x=\"%d\" y=\"%d\">0</text><text "
+                   "x=\"%d\" y=\"%d\" text-anchor=\"end\">%.3g</text><text x=\"%d\" y=\"%d\" "
+                   "text-anchor=\"middle\">p(target | row), logistic domain classifier</text>"
+                   "<text x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\" "
+                   "text-anchor=\"middle\">weight</text>",
+                left - 4, top + 10, wh, left - 4, top + ph_, left, top + ph_ + 14, left + pw,
+                top + ph_ + 14, ph, left + pw / 2, top + ph_ + 32, top + ph_ / 2, top + ph_ / 2);
+    for (size_t i = 0; i < w->n; i++) {
+        double a = item_num(p, i), b = item_num(w, i);
+        if (!isfinite(a) || !isfinite(b)) continue;
+        tlx_tprintf(t, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.4\" fill=\"#2b6cb0\" "
+                       "fill-opacity=\"0.6\"/>", left + fmax(0, fmin(1, a / ph)) * pw,
+                    top + ph_ - fmax(0, fmin(1, b / wh)) * ph_);
+    }
+    tlx_tprintf(t, "</svg>");
     return h;
 }
 
@@ -290,17 +344,53 @@ static void confusion_panel(tlx_text *t, int x0, int cell, const char *title,
                     item_num(classes, l));
 }
 
-/* The transfer's and the no-transfer learner's confusion matrices side by side (0 without a
- * well-formed "confusion"). */
-static int confusion_chart(tlx_text *t, int y, const tlx_jval *r) {
+/* The parts of a well-formed "confusion" (classes k, two k x k arrays); false when malformed. */
+static bool confusion_parts(const tlx_jval *r, const tlx_jval **cls_, const tlx_jval **tr_,
+                            const tlx_jval **nt_) {
     const tlx_jval *c = tlx_json_get(r, "confusion");
-    if (!c || c->type != TLX_JOBJ) return 0;
+    if (!c || c->type != TLX_JOBJ) return false;
     const tlx_jval *cls = tlx_json_get(c, "classes"), *tr = tlx_json_get(c, "transfer"),
                    *nt = tlx_json_get(c, "no_transfer");
     if (!cls || cls->type != TLX_JARR || !cls->n || !is_arr(tr, cls->n) || !is_arr(nt, cls->n))
-        return 0;
+        return false;
     for (size_t i = 0; i < cls->n; i++)
-        if (!is_arr(tr->items[i], cls->n) || !is_arr(nt->items[i], cls->n)) return 0;
+        if (!is_arr(tr->items[i], cls->n) || !is_arr(nt->items[i], cls->n)) return false;
+    *cls_ = cls, *tr_ = tr, *nt_ = nt;
+    return true;
+}
+
+/* Per class, from the two confusion matrices: rows scored, the transfer's and no transfer's
+ * accuracy on them (recall) and the change in points (a drop in red). Nothing
+ * without a well-formed "confusion". */
+static void per_class_table(tlx_text *t, const tlx_jval *r) {
+    const tlx_jval *cls, *tr, *nt;
+    if (!confusion_parts(r, &cls, &tr, &nt)) return;
+    tlx_tprintf(t, "<table id=\"per-class\"><tr><th>class</th><th>rows</th><th>transfer</th>"
+                   "<th>no transfer (source only)</th><th>change</th></tr>");
+    for (size_t i = 0; i < cls->n; i++) {
+        double n = 0, nb = 0;
+        for (size_t l = 0; l < cls->n; l++) {
+            n += fmax(0, item_num(tr->items[i], l));
+            nb += fmax(0, item_num(nt->items[i], l));
+        }
+        double a = n > 0 ? fmax(0, item_num(tr->items[i], i)) / n : NAN,
+               b = nb > 0 ? fmax(0, item_num(nt->items[i], i)) / nb : NAN;
+        tlx_tprintf(t, "<tr><td>%.0f</td><td>%.0f</td>", item_num(cls, i), n);
+        if (isnan(a)) tlx_tprintf(t, "<td class=\"na\">n/a</td>");
+        else tlx_tprintf(t, "<td>%.2f %%</td>", 100 * a);
+        if (isnan(b)) tlx_tprintf(t, "<td class=\"na\">n/a</td>");
+        else tlx_tprintf(t, "<td>%.2f %%</td>", 100 * b);
+        if (isnan(a) || isnan(b)) tlx_tprintf(t, "<td class=\"na\">n/a</td></tr>");
+        else tlx_tprintf(t, "<td%s>%+.2f</td></tr>", a < b ? " class=\"worse\"" : "", 100 * (a - b));
+    }
+    tlx_tprintf(t, "</table>");
+}
+
+/* The transfer's and the no-transfer learner's confusion matrices side by side (0 without a
+ * well-formed "confusion"). */
+static int confusion_chart(tlx_text *t, int y, const tlx_jval *r) {
+    const tlx_jval *cls, *tr, *nt;
+    if (!confusion_parts(r, &cls, &tr, &nt)) return 0;
     int cell = (int)((CHART_W / 2 - 40) / cls->n);
     if (cell > 26) cell = 26;
     if (cell < 3) cell = 3;
@@ -316,14 +406,15 @@ static int confusion_chart(tlx_text *t, int y, const tlx_jval *r) {
     return h;
 }
 
-/* One line chart of the learning curve at x0 (width w): the named series of "curve" against the
- * epoch, each scaled to [0, hi] (pct: shares shown as %). Returns whether anything was drawn. */
+/* One line chart of the learning curve at x0 (width w): the nk (<= 3) named series of "curve"
+ * against the epoch, each scaled to [0, hi] (pct: shares shown as %). Returns whether anything
+ * was drawn. */
 static bool curve_panel(tlx_text *t, int x0, int w, int h, const char *title, const tlx_jval *c,
-                        const char *const *keys, const char *const *names, bool pct) {
-    static const char *const col[] = {"#2b6cb0", "#dd6b20"};
+                        const char *const *keys, const char *const *names, int nk, bool pct) {
+    static const char *const col[] = {"#2b6cb0", "#dd6b20", "#38a169"};
     double hi = 0;
     size_t n = 0;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < nk; k++) {
         const tlx_jval *a = tlx_json_get(c, keys[k]);
         if (!a || a->type != TLX_JARR) continue;
         n = a->n > n ? a->n : n;
@@ -332,7 +423,7 @@ static bool curve_panel(tlx_text *t, int x0, int w, int h, const char *title, co
     }
     if (n == 0 || !(hi > 0)) return false;
     if (pct) hi = 1;
-    int top = 24, ph = h - top - 34, pw = w - 50, left = x0 + 40;
+    int top = 24, ph = h - top - 46, pw = w - 50, left = x0 + 40;
     tlx_tprintf(t, "<text x=\"%d\" y=\"14\" font-size=\"12\">", x0);
     esc(t, title);
     tlx_tprintf(t, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
@@ -342,7 +433,7 @@ static bool curve_panel(tlx_text *t, int x0, int w, int h, const char *title, co
                    "</text><text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%zu</text>",
                 left, top, pw, ph, left - 3, top + 9, pct ? 100 * hi : hi, pct ? " %" : "", left - 3,
                 top + ph, left, top + ph + 12, left + pw, top + ph + 12, n);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < nk; k++) {
         const tlx_jval *a = tlx_json_get(c, keys[k]);
         if (!a || a->type != TLX_JARR) continue;
         bool open = false, any = false;
@@ -361,25 +452,31 @@ static bool curve_panel(tlx_text *t, int x0, int w, int h, const char *title, co
         if (any)
             tlx_tprintf(t, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
                            "stroke-width=\"2\"/><text x=\"%d\" y=\"%d\" font-size=\"10\">%s</text>",
-                        left + k * 120, ly - 3, left + k * 120 + 14, ly - 3, col[k],
-                        left + k * 120 + 18, ly, names[k]);
+                        left + (k % 2) * 120, ly - 3 + (k / 2) * 12, left + (k % 2) * 120 + 14,
+                        ly - 3 + (k / 2) * 12, col[k], left + (k % 2) * 120 + 18, ly + (k / 2) * 12,
+                        names[k]);
     }
     return true;
 }
 
 /* The learning curve of a network's training (JSON "curve"): loss and accuracy per epoch, the
- * training rows against the validation split. Returns the height (0: no curve). */
+ * training rows against the validation split, and deep adaptation's domain loss ("domain_loss",
+ * before its lambda weight) with the losses. Returns the height (0: no curve). */
 static int curve_chart(tlx_text *t, int y, const tlx_jval *r) {
     const tlx_jval *c = tlx_json_get(r, "curve");
     if (!c || c->type != TLX_JOBJ) return 0;
-    static const char *const lk[] = {"train_loss", "val_loss"}, *const ak[] = {"train_accuracy",
-                                                                                 "val_accuracy"};
-    static const char *const names[] = {"training rows", "validation split"};
-    int h = 220;
+    static const char *const lk[] = {"train_loss", "val_loss", "domain_loss"},
+                             *const ak[] = {"train_accuracy", "val_accuracy"};
+    bool da = tlx_json_get(c, "domain_loss") != NULL;
+    static const char *const names[] = {"training rows", "validation split", "domain loss"},
+                             *const da_names[] = {"source rows", "held-out source",
+                                                  "domain loss (before lambda)"};
+    int h = 232;
     tlx_text body = {NULL, 0, 0, false};
-    bool a = curve_panel(&body, 4, CHART_W / 2 - 8, h, "loss per epoch", c, lk, names, false);
+    bool a = curve_panel(&body, 4, CHART_W / 2 - 8, h, "loss per epoch", c, lk,
+                         da ? da_names : names, da ? 3 : 2, false);
     bool b = curve_panel(&body, CHART_W / 2 + 4, CHART_W / 2 - 8, h, "accuracy per epoch", c, ak,
-                         names, true);
+                         da ? da_names : names, 2, true);
     if (a || b)
         tlx_tprintf(t, "<svg xmlns=\"http://www.w3.org/2000/svg\" y=\"%d\" width=\"%d\" "
                        "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"sans-serif\" "
@@ -493,7 +590,7 @@ static const char *const style =
     ".verdict{padding:.6em 1em;border-radius:4px;margin:1em 0}.measured{background:#fed7d7;"
     "border:2px solid #c53030}.likely{background:#feebc8;border:2px solid #dd6b20}"
     ".ok{background:#c6f6d5;border:2px solid #38a169}.none{background:#edf2f7;"
-    "border:2px solid #a0aec0}svg{display:block;margin:.5em 0}";
+    "border:2px solid #a0aec0}svg{display:block;margin:.5em 0}td.worse{color:#c53030}";
 
 /* One run's section of the page. */
 static void run_section(tlx_text *t, const tlx_jval *r) {
@@ -523,6 +620,7 @@ static void run_section(tlx_text *t, const tlx_jval *r) {
     }
     if (tlx_json_get(r, "confusion")) {
         tlx_tprintf(t, "<h3>Per class</h3>");
+        per_class_table(t, r);
         confusion_chart(t, 0, r);
     }
     if (tlx_json_get(r, "curve")) {
@@ -531,7 +629,12 @@ static void run_section(tlx_text *t, const tlx_jval *r) {
     }
     if (tlx_json_get(r, "view")) {
         tlx_tprintf(t, "<h3>The two domains before and after the mapping</h3>");
-        view_chart(t, 0, r);
+        view_chart(t, 0, r, false);
+        view_chart(t, 0, r, true);
+    }
+    if (tlx_json_get(r, "weights_view")) {
+        tlx_tprintf(t, "<h3>The weights against the domain classifier</h3>");
+        weights_chart(t, 0, r);
     }
     kv_table(t, "Parameters", tlx_json_get(r, "params"), false);
     kv_table(t, "What the fit settled on", tlx_json_get(r, "model"), false);
@@ -563,6 +666,36 @@ static void multi_section(tlx_text *t, const tlx_jval *r, const tlx_jval *src) {
     if (isnan(acc)) tlx_tprintf(t, "not measured");
     else tlx_tprintf(t, "%.2f %%", 100 * acc);
     tlx_tprintf(t, "%s</p>", tlx_json_bool(r, "all_harmful") == 1 ? "; every source judged harmful" : "");
+    /* the per-source results and the weights the combination chose, side by side */
+    tlx_tprintf(t, "<table id=\"sources\"><tr><th>source</th><th>transfer</th><th>no transfer "
+                   "(source only)</th><th>weight in the combination</th><th>kept</th></tr>");
+    bar wb[64];
+    char wl[64][80];
+    size_t nwb = 0;
+    double whi = 0;
+    for (size_t i = 0; i < src->n; i++) {
+        const tlx_jval *s = src->items[i];
+        const char *nm = tlx_json_str(s, "source") ? tlx_json_str(s, "source") : "?";
+        tlx_tprintf(t, "<tr><td>");
+        esc(t, nm);
+        tlx_tprintf(t, "</td>");
+        cell(t, tlx_json_get(s, "accuracy"), true);
+        cell(t, tlx_json_get(s, "baseline_accuracy"), true);
+        cell(t, tlx_json_get(s, "weight"), false);
+        tlx_tprintf(t, "<td>%s</td></tr>", tlx_json_bool(s, "dropped") == 1 ? "dropped" : "yes");
+        if (nwb < 64) {
+            snprintf(wl[nwb], sizeof wl[nwb], "%s", nm);
+            wb[nwb] = (bar){wl[nwb], tlx_json_num(s, "weight"), 0};
+            if (isfinite(wb[nwb].value)) whi = fmax(whi, wb[nwb].value);
+            nwb++;
+        }
+    }
+    tlx_tprintf(t, "</table>");
+    if (nwb) {
+        tlx_tprintf(t, "<div id=\"source-weights\">");
+        svg_bars(t, 0, "The weight each source got in the combination", wb, nwb, whi, false, NAN);
+        tlx_tprintf(t, "</div>");
+    }
     for (size_t i = 0; i < src->n; i++) {
         const tlx_jval *s = src->items[i];
         bar b[] = {{"transfer", tlx_json_num(s, "accuracy"), 0},
@@ -607,7 +740,9 @@ tl_status tl_report_render(const char *json, size_t len, tl_report_format fmt, c
         if (g && g->type == TLX_JOBJ) h += guard_chart(&body, h, g);
         h += confusion_chart(&body, h, doc);
         h += curve_chart(&body, h, doc);
-        h += view_chart(&body, h, doc);
+        h += view_chart(&body, h, doc, false);
+        h += view_chart(&body, h, doc, true);
+        h += weights_chart(&body, h, doc);
         tlx_tprintf(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/"
                         "2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">%s</svg>\n",
                     CHART_W, h, CHART_W, h, body.buf ? body.buf : "");

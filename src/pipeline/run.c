@@ -611,8 +611,13 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     tlx_report_compare(rep);
     if (r.o.report_views && !r.regression) {
         TL_TRY(tlx_report_confusion(rep, ue.y, rep->predictions, base_pred, ne));
-        TL_TRY(tlx_report_view(rep, tl_dataset_dense(S->data), ys, tl_dataset_dense(E), ue.y, Zs,
-                               Ze));
+        TL_TRY(tlx_report_view(rep, tl_dataset_features(S->data), ys, tl_dataset_features(E), ue.y,
+                               Zs, Ze, r.o.report_tsne, tlx_seed(r.o.ctx)));
+        size_t nw = 0;
+        const double *fw = fam == TL_FAMILY_INSTANCE ? tl_model_fit_weights(model, &nw) : NULL;
+        TL_TRY(tlx_report_weights(rep, tl_dataset_features(S->data),
+                                  tl_dataset_features(T->data), fw, nw, tlx_seed(r.o.ctx),
+                                  r.o.ctx));
     }
 
     /* 5. the guard */

@@ -56,6 +56,7 @@ tl_status tlx_run_deep_da(const tl_task *task, const tl_params *method, const tl
     t0 = tli_seconds();
     TL_TRY(tl_model_fit(method, NULL, task, o->ctx, &model));
     rep->seconds_method = tli_seconds() - t0;
+    if (o->report_views) TL_TRY(tlx_report_curve(rep, model)); /* the page's learning curve */
     TL_TRY(tl_nn_clone(tlx_finetuned_network(model), &ad));
     if (ne) TL_TRY(tl_nn_predict(ad, xe, ne, rep->predictions));
     TL_TRY(tlx_score(ye, rep->predictions, ne, &rep->result));

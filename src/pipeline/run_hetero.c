@@ -193,6 +193,9 @@ tl_status tlx_run_hetero(const tl_task *task, const tl_params *method, const tl_
     }
     rep->seconds_learner = tli_seconds() - t0;
     TL_TRY(tlx_score(ye, rep->predictions, ne, &rep->result));
+    if (o->report_views) /* each domain in its own space, then the shared one */
+        TL_TRY(tlx_report_view(rep, tl_dataset_features(S->s[0]), ys, tl_dataset_features(E), ye,
+                               Zs, Ze, o->report_tsne, tlx_seed(o->ctx)));
     rep->learner_C = rep->learner_cv_accuracy = NAN;
     rep->learner_fitted = true;
     double c = tl_learner_C(final);

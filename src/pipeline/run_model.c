@@ -109,13 +109,7 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
     st = tl_model_fit(method, NULL, task, o->ctx, &model);
     if (st != TL_OK) goto done;
     rep->seconds_method = tli_seconds() - t0;
-    size_t nc = 0;
-    const double *curve = o->report_views ? tlx_model_curve(model, &nc) : NULL;
-    if (curve) { /* the page's learning curve */
-        TL_ALLOC(rep->curve, 4 * nc);
-        memcpy(rep->curve, curve, 4 * nc * sizeof *curve);
-        rep->n_curve = nc;
-    }
+    if (o->report_views) TL_TRY(tlx_report_curve(rep, model)); /* the page's learning curve */
     TL_TRY(tl_nn_clone(tlx_finetuned_network(model), &ft)); /* a working copy for predictions */
     TL_TRY(predict_score(ft, xe, ye, ne, rep->predictions, &rep->result));
 

@@ -26,6 +26,17 @@ for da in dann dan coral cdan cdan-e; do
     expect "da-$da" 0 "source only" -- "$TL" finetune --da $da --arch "$A" $C --lambda 0.3 --save "$TMP/$da.tlm"
     [ -f "$TMP/$da.tlm" ] && ok || bad "da-$da-writes-model"
 done
+# --report: the learning curve of the adaptation, one entry an epoch, with DANN's domain loss
+# (the discriminator's cross-entropy: near ln 2 = 0.69 on these near domains), valid, drawn
+expect da-report-curve 0 "test accuracy" -- "$TL" finetune --da dann --arch "$A" $C --lambda 0.3 \
+    --save "$TMP/rep.tlm" --report "$TMP/da.json"
+CHECKER=${SCHEMA_CHECK:-$(dirname "$TL")/tests/test_report_schema}
+dl=$(sed -n 's/.*"domain_loss": \[\([^]]*\)\].*/\1/p' "$TMP/da.json")
+echo "$dl" | awk -F', ' 'NF == 4 { for (i = 1; i <= 4; i++) if (!($i > 0.3 && $i < 1.5)) exit 1; exit 0 } { exit 1 }' &&
+    out=$("$CHECKER" --validate docs/report.schema.json "$TMP/da.json" 2>&1) &&
+    "$TL" report "$TMP/da.json" --out "$TMP/da.html" 2>/dev/null && grep -q 'id="curve"' "$TMP/da.html" &&
+    grep -q 'domain loss (before lambda)' "$TMP/da.html" && ok ||
+    bad "da-report-curve-saved" "domain_loss [$dl] ${out:-}"
 # the adapted model is an ordinary network: it evaluates on the target's test rows
 expect da-model-evaluates 0 "accuracy" -- "$TL" evaluate --model "$TMP/dann.tlm" --data "$TMP/tgt_test.csv" -q
 # lambda by reverse validation (no target label read), quadratic MMD, a fixed lambda, entropy

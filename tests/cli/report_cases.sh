@@ -11,7 +11,7 @@ D=tests/cli/data
 . tests/cli/harness.sh
 
 expect report-run-json 0 '"command": "adapt"' -- "$TL" adapt --method coral --source $D/animals_src.csv \
-    --target $D/animals_tgt.csv --json --report "$TMP/run.json"
+    --target $D/animals_tgt.csv --json --report "$TMP/run.json" --report-view tsne
 cmp -s "$TMP/run.json" /dev/null && bad "report-json-written" "empty" || ok
 expect report-html 0 "wrote $TMP/page.html and $TMP/fig.svg" -- "$TL" report "$TMP/run.json" \
     --out "$TMP/page.html" --svg "$TMP/fig.svg"
@@ -27,6 +27,32 @@ grep -q '"confusion": {"classes": \[' "$TMP/run.json" && grep -q '"view": {"doma
     bad "report-views-saved" "${out:-no confusion or view key}"
 grep -q 'id="confusion"' "$TMP/page.html" && grep -q 'id="view"' "$TMP/page.html" &&
     grep -q 'id="view"' "$TMP/fig.svg" && ok || bad "report-views-drawn" "no confusion or view chart"
+# --report-view tsne: the same rows by t-SNE too, saved and drawn; the per-class table; a bad kind
+grep -q '"tsne_before": \[\[' "$TMP/run.json" && grep -q 'id="tsne"' "$TMP/page.html" &&
+    grep -q 'id="tsne"' "$TMP/fig.svg" && grep -q 'id="per-class"' "$TMP/page.html" && ok ||
+    bad "report-tsne-and-per-class" "no t-SNE view or per-class table"
+# tl weight --report: each source row's weight against the domain classifier's p(target | row)
+expect report-weight-run 0 '"command": "weight"' -- "$TL" weight --method kliep --learner logreg \
+    --source $D/animals_src.csv --target $D/animals_tgt.csv --json --report "$TMP/w.json"
+grep -q '"weights_view": {"weight": \[' "$TMP/w.json" &&
+    out=$("$CHECKER" --validate docs/report.schema.json "$TMP/w.json" 2>&1) &&
+    "$TL" report "$TMP/w.json" --out "$TMP/w.html" 2>/dev/null && grep -q 'id="weights"' "$TMP/w.html" && ok ||
+    bad "report-weights-view" "${out:-no weights_view key or chart}"
+# a heterogeneous method (3 and 6 features): each domain on its own axes, then the shared space
+expect report-het-run 0 "cdspp" -- "$TL" adapt --method cdspp --source $D/het_src.csv --target \
+    $D/het_tgt.csv --labelled-per-class 2 --dim 2 --report "$TMP/het.json" --json
+grep -q '"before_separate": true' "$TMP/het.json" &&
+    out=$("$CHECKER" --validate docs/report.schema.json "$TMP/het.json" 2>&1) &&
+    "$TL" report "$TMP/het.json" --out "$TMP/het.html" 2>/dev/null &&
+    grep -q 'each domain on its own axes' "$TMP/het.html" && grep -q 'after the mapping (PCA' "$TMP/het.html" &&
+    ok || bad "report-het-view" "${out:-no separate view}"
+# several sources: each source's result and the weight the combination gave it
+expect report-ms-run 0 "" -- "$TL" adapt --method coral --source $D/animals_src.csv --source \
+    $D/animals_src.csv --target $D/animals_tgt.csv --combine weighted --report "$TMP/ms.html" -q
+grep -q '<table id="sources">' "$TMP/ms.html" && grep -q 'id="source-weights"' "$TMP/ms.html" &&
+    grep -q '<td>0.5</td><td>yes</td>' "$TMP/ms.html" && ok || bad "report-ms-weights" "no sources table or weights chart"
+expect report-view-bad 2 "--report-view: 'umap' is not one of pca, tsne" -- "$TL" adapt --method coral \
+    --source $D/animals_src.csv --target $D/animals_tgt.csv --report "$TMP/no6.json" --report-view umap
 # an unlabelled target: the page says how many rows' classes the transfer changed, as the text does
 expect report-unlabelled-text 0 "against no transfer    the transfer changed the class of" -- "$TL" adapt \
     --method coral --source $D/animals_src.csv --target $D/animals_tgt_nolabels.csv:label=none \
@@ -83,9 +109,16 @@ else
     cp "$TMP/page.html" "$TMP/ok.html"
     browse "$TMP/ok.html"
     if grep -q 'id="verdict"' "$TMP/dom.html" && grep -q '<svg' "$TMP/dom.html" &&
-        grep -q 'id="view"' "$TMP/dom.html" && grep -q 'id="confusion"' "$TMP/dom.html"; then ok; else
+        grep -q 'id="view"' "$TMP/dom.html" && grep -q 'id="confusion"' "$TMP/dom.html" &&
+        grep -q 'id="tsne"' "$TMP/dom.html" && grep -q 'id="per-class"' "$TMP/dom.html"; then ok; else
         bad "report-browser-renders" "$(tail -n 5 "$TMP/stderr.txt")"; fi
     [ -s "$TMP/console.txt" ] && bad "report-browser-console-clean" "$(cat "$TMP/console.txt")" || ok
+    browse "$TMP/ms.html" # several sources: the table and the weights chart
+    grep -q 'id="source-weights"' "$TMP/dom.html" && [ ! -s "$TMP/console.txt" ] && ok ||
+        bad "report-browser-sources" "$(cat "$TMP/console.txt") $(tail -n 3 "$TMP/stderr.txt")"
+    browse "$TMP/w.html" # the weighting's page: its weights chart
+    grep -q 'id="weights"' "$TMP/dom.html" && [ ! -s "$TMP/console.txt" ] && ok ||
+        bad "report-browser-weights" "$(cat "$TMP/console.txt") $(tail -n 3 "$TMP/stderr.txt")"
     # the control: the same page with a script that logs an error (refused by the page's policy,
     # which the console reports) and a missing image must be caught
     sed 's|</body>|<script>console.error("planted")</script><img src="missing.png"></body>|' \

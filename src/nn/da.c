@@ -121,6 +121,7 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
     char *slog = NULL;
     size_t slog_len = 0, slog_cap = 0, slog_sent = 0;
     tl_wfile *slog_stream = NULL;
+    nn_rows rs = {0}, rt = {0}, rb = {0}; /* sparse rows: source, target, a batch */
     tl_nn_train_result r;
     memset(&r, 0, sizeof r);
     r.val_loss = r.val_acc = NAN;
@@ -224,6 +225,11 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
         tl_rng_shuffle(&rng, tperm, NT);
         TL_ALLOC(P, 2 * bs * K);
     }
+    /* bag-of-words rows go to the first layer as CSR: no dense copy or scan of a batch */
+    TL_TRY(nn_rows_from_dense(nn, xs, ns, d, &rs));
+    if (rs.n && adapt) TL_TRY(nn_rows_from_dense(nn, xt, nt, d, &rt));
+    if (rs.n && (!adapt || rt.n))
+        TL_TRY(nn_rows_reserve(&rb, adapt ? 2 * bs : bs, rs.maxrow > rt.maxrow ? rs.maxrow : rt.maxrow, d));
     TL_ALLOC(yb, 2 * bs);
     TL_ALLOC(good, nn->p_total);
     memcpy(good, nn->pblock, nn->p_total * sizeof *good);
@@ -263,10 +269,12 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
             const size_t b0 = s * bs, nb = used - b0 < bs ? used - b0 : bs;
             float *in = tl_nn_trainer_input(tr);
             size_t nls = 0, nlt = 0; /* the batch's source and target rows this process holds */
+            rb.n = 0;
             for (size_t b = 0; b < nb; b++) {
                 const size_t g = trr[b0 + b];
                 if (g < ls || g >= ls + ns) continue;
-                memcpy(in + nls * d, xs + (g - ls) * d, d * sizeof *in);
+                if (rb.ptr) nn_rows_append(&rb, &rs, g - ls);
+                else memcpy(in + nls * d, xs + (g - ls) * d, d * sizeof *in);
                 yb[nls++] = yi[g - ls];
             }
             size_t B = nls;
@@ -278,10 +286,13 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
                     }
                     const size_t g = tperm[tcur++];
                     if (g < lt || g >= lt + nt) continue;
-                    memcpy(in + (nls + nlt++) * d, xt + (g - lt) * d, d * sizeof *in);
+                    if (rb.ptr) nn_rows_append(&rb, &rt, g - lt);
+                    else memcpy(in + (nls + nlt) * d, xt + (g - lt) * d, d * sizeof *in);
+                    nlt++;
                 }
                 B = nls + nlt;
             }
+            if (rb.ptr) nn_rows_give(nn, &rb, in);
             /* each process's losses are its share of the global batch's means */
             const double fs = (double)nls / (double)nb, ft = (double)nlt / (double)nb,
                          fb = (double)B / (double)(adapt ? 2 * nb : nb);
@@ -455,6 +466,9 @@ done:
     tl_free(P);
     tl_free(Tm);
     tl_free(w);
+    nn_rows_free(&rs);
+    nn_rows_free(&rt);
+    nn_rows_free(&rb);
     return st;
 }
 

@@ -436,10 +436,17 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
     const size_t slice = (batch + T - 1) / T; /* largest slice a thread gets */
     /* conv chunk: the largest number of samples whose im2col fits the budget, for every conv */
     size_t chunk = slice, col_cap = 1, tmp_cap = 1, cmax = 1, pad_cap = 1, sp_cap = 0;
+    size_t sp_in = 0, sp_wc = 0, c_wc = 0;
     for (size_t i = 0; i < L; i++) {
         const nn_layer *ly = &nn->layers[i];
         const size_t spc = nn_dense_sparse_cap(ly, slice);
         if (spc > sp_cap) sp_cap = spc;
+        if (spc) { /* sparse_dense.c's columns: (IN + 1) x Np floats, and IN of map and keys */
+            const size_t in = nn_shape_size(ly->in), np = nn_sparse_np(ly->units);
+            if (in > sp_in) sp_in = in;
+            if (tl_size_mul(in + 1, np, &c_wc) != 0) c_wc = (size_t)-1; /* plan() flags it */
+            if (c_wc > sp_wc) sp_wc = c_wc;
+        }
         if (ly->kind == NN_BN && ly->in.c > cmax) cmax = ly->in.c;
         if (ly->kind != NN_CONV) continue;
         size_t per = ly->in.c * ly->k * ly->k * ly->out.h * ly->out.w;
@@ -550,7 +557,8 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
     }
     size_t o_col[NN_MAX_THREADS], o_tmp[NN_MAX_THREADS], o_pad[NN_MAX_THREADS],
         o_red[NN_MAX_THREADS], o_gr[NN_MAX_THREADS], o_spi[NN_MAX_THREADS], o_spv[NN_MAX_THREADS],
-        o_spp[NN_MAX_THREADS];
+        o_spp[NN_MAX_THREADS], o_spm[NN_MAX_THREADS], o_spk[NN_MAX_THREADS], o_spu[NN_MAX_THREADS],
+        o_spw[NN_MAX_THREADS];
     for (size_t k = 0; k < T; k++) {
         o_col[k] = plan(&p, col_cap, sizeof(float));
         o_tmp[k] = plan(&p, tmp_cap, sizeof(float));
@@ -558,6 +566,10 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
         o_spi[k] = plan(&p, sp_cap, sizeof(int32_t));
         o_spv[k] = plan(&p, sp_cap, sizeof(float));
         o_spp[k] = plan(&p, sp_cap ? slice + 1 : 0, sizeof(size_t));
+        o_spm[k] = plan(&p, sp_in, sizeof(int32_t));
+        o_spk[k] = plan(&p, sp_in, sizeof(int32_t));
+        o_spu[k] = plan(&p, sp_cap, sizeof(int32_t));
+        o_spw[k] = plan(&p, sp_wc, sizeof(float));
         o_red[k] = plan(&p, 2 * cmax, sizeof(double));
         o_gr[k] = k ? plan(&p, gtotal, sizeof(float)) : 0;
     }
@@ -600,6 +612,11 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
             nn->scr[k].sp_val = (float *)(void *)(al + o_spv[k]);
             nn->scr[k].sp_ptr = (size_t *)(void *)(al + o_spp[k]);
             nn->scr[k].sp_cap = sp_cap;
+            nn->scr[k].sp_map = (int32_t *)(void *)(al + o_spm[k]);
+            nn->scr[k].sp_key = (int32_t *)(void *)(al + o_spk[k]);
+            nn->scr[k].sp_uid = (int32_t *)(void *)(al + o_spu[k]);
+            nn->scr[k].sp_wc = (float *)(void *)(al + o_spw[k]);
+            if (sp_in) memset(nn->scr[k].sp_map, 0xff, sp_in * sizeof(int32_t)); /* all -1 */
             nn->scr[k].red = (double *)(void *)(al + o_red[k]);
             nn->scr[k].grad = k ? (float *)(void *)(al + o_gr[k]) : NULL;
             if (k) memset(nn->scr[k].grad, 0, gtotal * sizeof(float));

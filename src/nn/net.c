@@ -806,10 +806,36 @@ static void forward_range(tl_nn *nn, size_t B, size_t upto) {
 
 void nn_forward_batch(tl_nn *nn, size_t B) { forward_range(nn, B, nn->nl); }
 
-void nn_zero_grads(tl_nn *nn) {
-    if (nn->g_total) memset(nn->gblock, 0, nn->g_total * sizeof(float));
+/* Gradient upkeep of a large network split over the batch's threads by element ranges (each
+ * element is zeroed, or summed in thread order, by one part: the same floats in any order). */
+static size_t grad_parts(const tl_nn *nn) {
+    return nn->pool && nn->nthreads > 1 && nn->grad_total >= ((size_t)1 << 16) ? nn->nthreads : 1;
+}
+
+static void zero_part(void *v, size_t part) {
+    tl_nn *nn = v;
+    const size_t P = grad_parts(nn);
+    const size_t a = nn->g_total * part / P, b = nn->g_total * (part + 1) / P;
+    if (b > a) memset(nn->gblock + a, 0, (b - a) * sizeof(float));
+    const size_t c = nn->grad_total * part / P, e = nn->grad_total * (part + 1) / P;
     for (size_t k = 1; k < nn->nthreads; k++)
-        if (nn->scr[k].grad) memset(nn->scr[k].grad, 0, nn->grad_total * sizeof(float));
+        if (nn->scr[k].grad && e > c) memset(nn->scr[k].grad + c, 0, (e - c) * sizeof(float));
+}
+
+void nn_zero_grads(tl_nn *nn) { nn_pool_run(nn->pool, grad_parts(nn), zero_part, nn); }
+
+static void sum_part(void *v, size_t part) { /* the threads' weight gradients, in thread order */
+    tl_nn *nn = v;
+    const size_t P = grad_parts(nn);
+    for (size_t t = 0; t < nn->nt; t++) {
+        nn_tensor *T = &nn->t[t];
+        if (!T->trainable || !nn_layer_trainable(nn, T->layer)) continue;
+        const size_t a = T->size * part / P, b = T->size * (part + 1) / P;
+        for (size_t k = 1; k < nn->nthreads; k++) {
+            const float *s = nn->scr[k].grad + nn->grad_off[t];
+            for (size_t e = a; e < b; e++) T->grad[e] += s[e];
+        }
+    }
 }
 
 static void bwd_part(void *v, size_t k) {
@@ -949,13 +975,7 @@ void nn_backward_batch(tl_nn *nn, size_t B) {
     }
     if (nn->nthreads > 1) openblas_set_num_threads(saved);
     /* the threads' weight gradients, summed in thread order */
-    for (size_t k = 1; k < nn->nthreads; k++)
-        for (size_t t = 0; t < nn->nt; t++) {
-            nn_tensor *T = &nn->t[t];
-            if (!T->trainable || !nn_layer_trainable(nn, T->layer)) continue;
-            const float *s = nn->scr[k].grad + nn->grad_off[t];
-            for (size_t e = 0; e < T->size; e++) T->grad[e] += s[e];
-        }
+    if (nn->nthreads > 1) nn_pool_run(nn->pool, grad_parts(nn), sum_part, nn);
 }
 
 /* ---- inference ---- */

@@ -7,9 +7,11 @@
  * Sparse input (bag-of-words rows, such as the 5000-d Amazon reviews with about 2% nonzeros):
  * when a wide slice (IN >= NN_SPARSE_MIN_IN) has at most one value in NN_SPARSE_DIV nonzero, its
  * nonzeros are listed (CSR, in the thread's scratch) and y and dW are computed from them alone,
- * one output unit at a time so that W's row (or dW's) stays in L1 while every sample of the slice
- * reads (or adds into) it: the work falls with the density instead of being B*IN*N. dx (dense
- * anyway) stays a product. The GEMM path is the reference the tests compare the sparse one to. */
+ * through a transposed copy of the columns of W the slice uses (sparse_dense.c): the work falls
+ * with the density instead of being B*IN*N. A caller holding the rows as CSR already (deep DA's
+ * batches) hands them over with nn_dense_sparse_give and the dense rows are neither written nor
+ * scanned. dx (dense anyway) stays a product. The GEMM path is the reference the tests compare
+ * the sparse one to. */
 #include <cblas.h>
 #include <string.h>
 

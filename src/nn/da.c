@@ -110,8 +110,9 @@ static tl_status da_loss_stop(tl_nn *nn, const float *good, tl_nn_train_result *
                    ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
 }
 
-tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, const int *ys,
-                         size_t ns, const float *xt, size_t nt, tl_nn_train_result *res) {
+/* xs, xt dense rows, or (xs, xt NULL) cs, ct CSR rows: tl_nn_da_train and tl_nn_da_train_csr */
+static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, const tl_csr *cs, const int *ys,
+                          size_t ns, const float *xt, const tl_csr *ct, size_t nt, tl_nn_train_result *res) {
     tl_status st = TL_OK;
     tl_nn_trainer *tr = NULL;
     int *yi = NULL, *yb = NULL, *yv = NULL;
@@ -125,7 +126,7 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
     tl_nn_train_result r;
     memset(&r, 0, sizeof r);
     r.val_loss = r.val_acc = NAN;
-    TL_CHECK(nn && xs && ys && (xt || nt == 0), TL_ERR_INVALID_ARG, "nn_da_train: NULL argument");
+    TL_CHECK(nn && (xs || cs) && ys && (xt || ct || nt == 0), TL_ERR_INVALID_ARG, "nn_da_train: NULL argument");
     TL_TRY(tl_nn_da_params_check(p));
     const tl_nn_train_params *tp = &p->train;
     const bool adapt = p->method != TL_NN_DA_NONE && (p->lambda > 0 || p->entropy > 0);
@@ -147,10 +148,14 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
         TL_TRY(nn_comm_rows(cm, nt, &lt, &NT));
     }
     const size_t d = nn_shape_size(nn->in), K = tl_nn_output_dim(nn);
-    for (size_t i = 0; i < ns * d; i++)
+    if (cs) { /* checked as they are converted */
+        TL_TRY(nn_rows_from_csr(*cs, d, "source", &rs));
+        if (adapt) TL_TRY(nn_rows_from_csr(*ct, d, "target", &rt));
+    }
+    for (size_t i = 0; !cs && i < ns * d; i++)
         TL_CHECK(isfinite(xs[i]), TL_ERR_NONFINITE, "nn_da_train: source sample %zu, value %zu is %f",
                  i / d + 1, i % d + 1, (double)xs[i]);
-    for (size_t i = 0; adapt && i < nt * d; i++)
+    for (size_t i = 0; !cs && adapt && i < nt * d; i++)
         TL_CHECK(isfinite(xt[i]), TL_ERR_NONFINITE, "nn_da_train: target sample %zu, value %zu is %f",
                  i / d + 1, i % d + 1, (double)xt[i]);
     TL_ALLOC(yi, ns);
@@ -226,8 +231,8 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
         TL_ALLOC(P, 2 * bs * K);
     }
     /* bag-of-words rows go to the first layer as CSR: no dense copy or scan of a batch */
-    TL_TRY(nn_rows_from_dense(nn, xs, ns, d, &rs));
-    if (rs.n && adapt) TL_TRY(nn_rows_from_dense(nn, xt, nt, d, &rt));
+    if (!cs) TL_TRY(nn_rows_from_dense(nn, xs, ns, d, &rs));
+    if (!cs && rs.n && adapt) TL_TRY(nn_rows_from_dense(nn, xt, nt, d, &rt));
     if (rs.n && (!adapt || rt.n))
         TL_TRY(nn_rows_reserve(&rb, adapt ? 2 * bs : bs, rs.maxrow > rt.maxrow ? rs.maxrow : rt.maxrow, d));
     TL_ALLOC(yb, 2 * bs);
@@ -239,7 +244,8 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
         TL_ALLOC(yv, nval);
         for (size_t i = 0; i < nval; i++) {
             if (perm[i] < ls || perm[i] >= ls + ns) continue;
-            memcpy(xv + nvl * d, xs + (perm[i] - ls) * d, d * sizeof *xv);
+            if (cs) nn_rows_dense_row(&rs, perm[i] - ls, xv + nvl * d);
+            else memcpy(xv + nvl * d, xs + (perm[i] - ls) * d, d * sizeof *xv);
             yv[nvl++] = ys[perm[i] - ls];
         }
         if (tp->patience) {
@@ -470,6 +476,16 @@ done:
     nn_rows_free(&rt);
     nn_rows_free(&rb);
     return st;
+}
+
+tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, const int *ys,
+                         size_t ns, const float *xt, size_t nt, tl_nn_train_result *res) {
+    return da_train(nn, p, xs, NULL, ys, ns, xt, NULL, nt, res);
+}
+
+tl_status tl_nn_da_train_csr(tl_nn *nn, const tl_nn_da_params *p, tl_csr xs, const int *ys, tl_csr xt,
+                             tl_nn_train_result *res) {
+    return da_train(nn, p, NULL, &xs, ys, xs.rows, NULL, &xt, xt.rows, res);
 }
 
 tl_status tl_nn_da_reverse_risk(const tl_nn *init, const tl_nn_da_params *p, const float *xs,

@@ -278,6 +278,10 @@ tl_status nn_rows_reserve(nn_rows *batch, size_t rows, size_t maxrow, size_t d);
 void nn_rows_append(nn_rows *batch, const nn_rows *from, size_t i);
 void nn_rows_give(tl_nn *nn, const nn_rows *batch, float *x);
 void nn_rows_free(nn_rows *r);
+/* X's rows as floats, checked (d columns, indices in range and increasing, values finite; `what`
+ * names the rows in the messages); row i of r written densely into x (r->d floats). */
+tl_status nn_rows_from_csr(tl_csr X, size_t d, const char *what, nn_rows *out);
+void nn_rows_dense_row(const nn_rows *r, size_t i, float *x);
 /* dense.c: sets sc's CSR for the slice x (B rows) of layer L from the caller's rows ptr[0..B]
  * (ptr[0] need not be 0) so that the next forward of L on x uses it and x is never read; false
  * (nothing set) when the rows are denser than the sparse path takes: then x must hold them. */

@@ -12,6 +12,7 @@
  * v * W[n][k] over the row's nonzeros at even/odd positions in order (the two accumulators of the
  * old loop); dW[n][k] += the products v * dy[i][n] summed over rows i in order, starting from
  * dW[n][k] when it is 0 (the per-step gradient buffers are). No FMA contraction (-std=c11). */
+#include <math.h>
 #include <string.h>
 
 #include "internal/check.h"
@@ -203,7 +204,47 @@ void nn_rows_give(tl_nn *nn, const nn_rows *batch, float *x) {
     }
     if (ok) return;
     for (size_t k = 0; k < T && k < NN_MAX_THREADS; k++) nn->scr[k].sp_given = NULL;
-    memset(x, 0, n * d * sizeof *x); /* the dense rows after all */
-    for (size_t i = 0; i < n; i++)
-        for (size_t t = batch->ptr[i]; t < batch->ptr[i + 1]; t++) x[i * d + (size_t)batch->idx[t]] = batch->val[t];
+    for (size_t i = 0; i < n; i++) nn_rows_dense_row(batch, i, x + i * d); /* the dense rows after all */
+}
+
+tl_status nn_rows_from_csr(tl_csr X, size_t d, const char *what, nn_rows *out) {
+    tl_status st = TL_OK;
+    memset(out, 0, sizeof *out);
+    TL_CHECK(X.indptr && (X.nnz == 0 || (X.indices && X.values)), TL_ERR_INVALID_ARG,
+             "nn: the %s rows: NULL CSR arrays", what);
+    TL_CHECK(X.cols == d, TL_ERR_SHAPE, "nn: the %s rows have %zu features; the network takes %zu", what,
+             X.cols, d);
+    TL_CHECK(X.indptr[0] == 0 && X.indptr[X.rows] == X.nnz, TL_ERR_INVALID_ARG,
+             "nn: the %s rows: indptr runs from %zu to %zu for %zu stored values", what, X.indptr[0],
+             X.indptr[X.rows], X.nnz);
+    TL_ALLOC(out->ptr, X.rows + 1);
+    TL_ALLOC(out->idx, X.nnz ? X.nnz : 1);
+    TL_ALLOC(out->val, X.nnz ? X.nnz : 1);
+    out->ptr[0] = 0;
+    for (size_t i = 0; i < X.rows; i++) {
+        TL_CHECK(X.indptr[i + 1] >= X.indptr[i] && X.indptr[i + 1] <= X.nnz, TL_ERR_INVALID_ARG,
+                 "nn: the %s rows: indptr[%zu] = %zu out of order", what, i + 1, X.indptr[i + 1]);
+        for (size_t t = X.indptr[i]; t < X.indptr[i + 1]; t++) {
+            TL_CHECK(X.indices[t] >= 0 && (size_t)X.indices[t] < d &&
+                         (t == X.indptr[i] || X.indices[t] > X.indices[t - 1]),
+                     TL_ERR_INVALID_ARG, "nn: the %s rows: row %zu, column index %d out of range or order",
+                     what, i + 1, (int)X.indices[t]);
+            TL_CHECK(isfinite(X.values[t]), TL_ERR_NONFINITE, "nn_da_train: %s sample %zu, value %d is %f",
+                     what, i + 1, (int)X.indices[t] + 1, X.values[t]);
+            out->idx[t] = X.indices[t];
+            out->val[t] = (float)X.values[t];
+        }
+        out->ptr[i + 1] = X.indptr[i + 1];
+        if (X.indptr[i + 1] - X.indptr[i] > out->maxrow) out->maxrow = X.indptr[i + 1] - X.indptr[i];
+    }
+    out->n = X.rows;
+    out->d = d;
+done:
+    if (st != TL_OK) nn_rows_free(out);
+    return st;
+}
+
+void nn_rows_dense_row(const nn_rows *r, size_t i, float *x) {
+    memset(x, 0, r->d * sizeof *x);
+    for (size_t t = r->ptr[i]; t < r->ptr[i + 1]; t++) x[r->idx[t]] = r->val[t];
 }

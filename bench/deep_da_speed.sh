@@ -6,6 +6,9 @@
 # torch.set_num_threads). Table: every round's samples/s, the median, the ratio of medians, peak
 # RSS. Then the same for the CNN DANN on MNIST -> USPS digits (NETS="mlp cnn" by default; "mlp"
 # or "cnn" runs one). Called by `sh bench/run.sh deep_da`; writes bench/out/deep_da_speed.md.
+# Input: libtl takes the reviews as read, sparse (tl_nn_da_train_csr; LIBTL_DENSE=1: dense float32
+# rows through tl_nn_da_train, the path before), PyTorch dense float32 rows (its torch.sparse.mm
+# on COO batches was no faster here: 24.0 against 23.7 ms a step for the first layer, one thread).
 # OpenBLAS's kernels: OpenBLAS 0.3.21 predates this CPU (AMD Zen 5) and picks its AVX2 (Haswell)
 # kernels; OPENBLAS_CORETYPE=SkylakeX in the environment selects its AVX-512 ones, for both sides
 # alike (PyTorch's dense layers go through the same OpenBLAS; its convolutions through oneDNN,
@@ -38,8 +41,8 @@ for net in ${NETS:-mlp cnn}; do # mlp: Amazon books -> dvd; cnn: MNIST -> USPS d
     fi
     for r in $(seq 1 "$ROUNDS"); do
         echo "deep_da_speed: $net round $r/$ROUNDS: libtl" >&2
-        "$BUILD/bench/deep_da_speed" --cnn $C --source "$S" --target "$T" --epochs "$EPOCHS" \
-            --threads "$THREADS" >>"$J"
+        "$BUILD/bench/deep_da_speed" --cnn $C --dense "${LIBTL_DENSE:-0}" --source "$S" --target "$T" \
+            --epochs "$EPOCHS" --threads "$THREADS" >>"$J"
         if [ "${PT_DEFAULT:-1}" = 1 ]; then # PT_DEFAULT=0 skips it (minutes a round under load)
             echo "deep_da_speed: $net round $r/$ROUNDS: pytorch" >&2
             "$PY" bench/ref_deep_da.py --cnn $C --source "$PS" --target "$PT" --epochs "$EPOCHS" \
@@ -69,8 +72,9 @@ done
 import json, platform, statistics, sys
 allrows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-TITLE = {"mlp": "DANN training, Amazon books -> dvd (5000-d dense float32 input, dense:100,sigmoid,dense:2 + "
-                "grl,dense:2 head), 32 + 32 rows a step",
+TITLE = {"mlp": "DANN training, Amazon books -> dvd (5000-d sparse input: libtl %s, PyTorch dense float32; "
+                "dense:100,sigmoid,dense:2 + grl,dense:2 head), 32 + 32 rows a step"
+                % ("dense float32 rows" if any(r.get("input") == "dense" for r in allrows) else "CSR rows as read"),
          "cnn": "CNN DANN training, MNIST -> USPS digits (1x16x16, conv:16:5,relu,pool:2,conv:32:5,relu,pool:2,"
                 "flatten,dense:100,relu,dense:10 + grl,dense:100,relu,dense:2 head), 32 + 32 rows a step"}
 def cmed(rs):

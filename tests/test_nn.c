@@ -521,6 +521,84 @@ TEST(dense_sparse_matches_gemm) {
     tl_nn_free(nn);
 }
 
+/* A batch handed to the first layer as CSR rows (nn_rows_give, the deep-DA batches) gives the
+ * same floats as the dense rows, without reading a[0] (filled with NaN here); rows too dense for
+ * the sparse path are written into a[0] instead. 37 units: blocks of 16, a tail and an odd unit. */
+TEST(dense_rows_given_match) {
+    tl_nn *nn = NULL;
+    CHECK_OK(tl_nn_create("dense:37,sigmoid,dense:3", 600, 1, 1, 9, &nn));
+    if (!nn) return;
+    enum { B = 9, IN = 600, K = 3 };
+    static float x[B * IN], r[B * K], y0[B * K], dW0[37 * IN], vd[B * IN];
+    static size_t pd[B + 1];
+    static int32_t id[B * IN];
+    for (int dense = 0; dense < 2; dense++) {
+        fill_uniform(x, B * IN, -1, 1, 31 + (uint64_t)dense);
+        if (!dense)
+            for (size_t e = 0; e < B * IN; e++) x[e] = e % 29 == 5 || e % 31 == 2 ? x[e] : 0.0f;
+        fill_uniform(r, B * K, -1, 1, 33);
+        const nn_tensor *W = &nn->t[nn->layers[0].w];
+        for (int given = 0; given < 2; given++) {
+            CHECK_OK(nn_workspace_reserve(nn, B));
+            nn->train = true;
+            nn_rows rows = {0}, batch = {0};
+            if (!given) {
+                memcpy(nn->a[0], x, sizeof x);
+            } else {
+                if (!dense) {
+                    CHECK_OK(nn_rows_from_dense(nn, x, B, IN, &rows));
+                    CHECK(rows.n == B);
+                } else { /* every value nonzero: nn_rows_from_dense refuses it, so by hand */
+                    CHECK_OK(nn_rows_from_dense(nn, x, B, IN, &rows));
+                    CHECK(rows.n == 0);
+                    pd[0] = 0;
+                    for (size_t i = 0; i < B; i++) {
+                        for (size_t k = 0; k < IN; k++) {
+                            id[i * IN + k] = (int32_t)k;
+                            vd[i * IN + k] = x[i * IN + k];
+                        }
+                        pd[i + 1] = (i + 1) * IN;
+                    }
+                    rows = (nn_rows){B, IN, IN, pd, id, vd};
+                }
+                CHECK_OK(nn_rows_reserve(&batch, B, rows.maxrow, IN));
+                for (size_t i = 0; i < B; i++) nn_rows_append(&batch, &rows, i);
+                for (size_t e = 0; e < B * IN; e++) nn->a[0][e] = NAN;
+                nn_rows_give(nn, &batch, nn->a[0]);
+            }
+            nn_forward_batch(nn, B);
+            CHECK(nn->scr[0].sp_given == NULL);
+            memcpy(nn->g[nn->nl], r, sizeof r);
+            nn_zero_grads(nn);
+            nn_backward_batch(nn, B);
+            if (!given) {
+                memcpy(y0, nn->a[nn->nl], sizeof y0);
+                memcpy(dW0, W->grad, sizeof dW0);
+            } else {
+                CHECK_MSG(memcmp(y0, nn->a[nn->nl], sizeof y0) == 0 && memcmp(dW0, W->grad, sizeof dW0) == 0,
+                          "%s rows given as CSR: outputs or weight gradient differ from the dense rows",
+                          dense ? "dense" : "sparse");
+            }
+            if (given && dense) memset(&rows, 0, sizeof rows); /* static arrays, not ours to free */
+            nn_rows_free(&rows);
+            nn_rows_free(&batch);
+        }
+        if (!dense) { /* and the sparse path itself against the products */
+            static float y2[B * 37], dW2[37 * IN], db2[37];
+            memcpy(nn->a[0], x, sizeof x);
+            nn_forward_batch(nn, B);
+            nn_dense_forward_gemm(nn, &nn->layers[0], x, y2, B);
+            memset(dW2, 0, sizeof dW2);
+            nn_dense_backward_gemm(nn, &nn->layers[0], x, nn->g[1], NULL, B, dW2, db2);
+            double md = 0;
+            for (size_t e = 0; e < B * 37; e++) md = fmax(md, fabs(nn->a[1][e] - y2[e]));
+            for (size_t e = 0; e < 37 * IN; e++) md = fmax(md, fabs(dW0[e] - dW2[e]));
+            CHECK_MSG(md < 1e-5, "37 units: sparse path against the products, max diff %g", md);
+        }
+    }
+    tl_nn_free(nn);
+}
+
 TEST(optimizer_steps_by_hand) {
     tl_nn *nn = NULL;
     CHECK_OK(tl_nn_create("dense:1", 1, 1, 1, 1, &nn));
@@ -975,6 +1053,7 @@ int main(void) {
     RUN(grad_losses);
     RUN(conv_im2col_matches_naive);
     RUN(dense_sparse_matches_gemm);
+    RUN(dense_rows_given_match);
     RUN(optimizer_steps_by_hand);
     RUN(schedules);
     RUN(params_check);

@@ -392,11 +392,99 @@ TEST(da_train) {
     tl_nn_free(nn);
 }
 
+/* CSR of n x d dense rows into the arrays given (values as double). */
+static tl_csr csr_of(const float *x, size_t n, size_t d, size_t *ptr, int32_t *idx, double *val) {
+    size_t t = 0;
+    ptr[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < d; k++)
+            if (x[i * d + k] != 0.0f) {
+                idx[t] = (int32_t)k;
+                val[t++] = x[i * d + k];
+            }
+        ptr[i + 1] = t;
+    }
+    return (tl_csr){n, d, t, ptr, idx, val};
+}
+
+/* tl_nn_da_train_csr gives the parameters tl_nn_da_train gives on the same rows densely, both
+ * when the batches go to the first layer as CSR (a wide dense first layer) and when they are
+ * written densely (a first layer that is not dense); bad CSR input is refused with a message. */
+TEST(da_train_csr) {
+    enum { N = 60, D = 400 };
+    static float xs[N * D], xt[N * D];
+    static size_t ps[N + 1], pt[N + 1];
+    static int32_t is_[N * D], it[N * D];
+    static double vs[N * D], vt[N * D];
+    int ys[N];
+    fill(xs, N * D, 41, 0, 1);
+    fill(xt, N * D, 42, 0, 1);
+    for (size_t i = 0; i < N; i++) { /* about 4 % nonzero counts; class 1 uses the first 40 words more */
+        ys[i] = (int)(i % 2);
+        for (size_t k = 0; k < D; k++) {
+            const float u = xs[i * D + k], w = xt[i * D + k];
+            const float cut = ys[i] && k < 40 ? 0.7f : 0.97f;
+            xs[i * D + k] = u > cut ? (float)(1 + (k + i) % 3) : 0.0f;
+            xt[i * D + k] = w > 0.96f ? (float)(1 + (k * i) % 2) : 0.0f;
+        }
+    }
+    const tl_csr cs = csr_of(xs, N, D, ps, is_, vs), ct = csr_of(xt, N, D, pt, it, vt);
+    tl_nn_da_params p = tl_nn_da_params_default();
+    p.train.epochs = 2;
+    p.train.batch_size = 8;
+    p.train.val_fraction = 0.2;
+    p.lambda = 0.3;
+    const char *arch[2] = {"dense:20,sigmoid,dense:2", "relu,dense:20,sigmoid,dense:2"};
+    const tl_nn_da_method ms[2] = {TL_NN_DA_DANN, TL_NN_DA_NONE};
+    for (size_t a = 0; a < 2; a++)
+        for (size_t m = 0; m < 2; m++) {
+            tl_nn *n1 = NULL, *n2 = NULL;
+            tl_nn_train_result r1, r2;
+            p.method = ms[m];
+            CHECK(tl_nn_create(arch[a], D, 1, 1, 5, &n1) == TL_OK && tl_nn_create(arch[a], D, 1, 1, 5, &n2) == TL_OK);
+            if (!n1 || !n2) return;
+            CHECK_MSG(tl_nn_da_train(n1, &p, xs, ys, N, xt, N, &r1) == TL_OK, "%s", tl_error_message());
+            CHECK_MSG(tl_nn_da_train_csr(n2, &p, cs, ys, ct, &r2) == TL_OK, "%s", tl_error_message());
+            bool same = r1.train_loss == r2.train_loss && r1.steps == r2.steps && r1.steps > 0;
+            for (size_t t = 0; t < tl_nn_tensor_count(n1); t++) {
+                float *d1, *d2;
+                const size_t *dims;
+                size_t nd, sz = 1;
+                tl_nn_tensor(n1, t, NULL, &nd, &dims, &d1, NULL);
+                tl_nn_tensor(n2, t, NULL, NULL, NULL, &d2, NULL);
+                for (size_t q = 0; q < nd; q++) sz *= dims[q];
+                same = same && memcmp(d1, d2, sz * sizeof *d1) == 0;
+            }
+            CHECK_MSG(same, "%s, %s: CSR rows train other parameters than the dense rows (loss %.9g vs %.9g)",
+                      arch[a], tl_nn_da_name(ms[m]), r2.train_loss, r1.train_loss);
+            tl_nn_free(n1);
+            tl_nn_free(n2);
+        }
+    tl_nn *nn = NULL;
+    CHECK(tl_nn_create(arch[0], D, 1, 1, 5, &nn) == TL_OK);
+    p.method = TL_NN_DA_DANN;
+    tl_csr bad = ct;
+    bad.cols = D - 1; /* another feature width */
+    CHECK(tl_nn_da_train_csr(nn, &p, cs, ys, bad, NULL) == TL_ERR_SHAPE);
+    CHECK(strstr(tl_error_message(), "target") && strstr(tl_error_message(), "399"));
+    const int32_t keep = it[1];
+    it[1] = it[0]; /* a repeated column */
+    CHECK(tl_nn_da_train_csr(nn, &p, cs, ys, ct, NULL) == TL_ERR_INVALID_ARG);
+    it[1] = keep;
+    const double v0 = vs[0];
+    vs[0] = NAN;
+    CHECK(tl_nn_da_train_csr(nn, &p, cs, ys, ct, NULL) == TL_ERR_NONFINITE);
+    CHECK(strstr(tl_error_message(), "source") != NULL);
+    vs[0] = v0;
+    tl_nn_free(nn);
+}
+
 int main(void) {
     RUN(loss_gradients);
     RUN(loss_values);
     RUN(trainer_grl_gradients);
     RUN(trainer_taps_and_errors);
     RUN(da_train);
+    RUN(da_train_csr);
     return tl_test_summary();
 }

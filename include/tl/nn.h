@@ -51,6 +51,7 @@
 #include <stdint.h>
 
 #include "tl/core.h"
+#include "tl/data.h" /* tl_csr: sparse rows for tl_nn_da_train_csr */
 #include "tl/io.h" /* model files are containers; tl_safetensors_* were declared here before */
 #include "tl/linalg.h"
 
@@ -438,6 +439,14 @@ tl_status tl_nn_da_params_check(const tl_nn_da_params *p);
  * last epoch that ended finite, res->nonfinite set and TL_ERR_NONFINITE. res may be NULL. */
 tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, const int *ys,
                          size_t ns, const float *xt, size_t nt, tl_nn_train_result *res);
+/* The same from sparse rows (bag-of-words features, such as the Amazon reviews' 5000 counts):
+ * xs (ns = xs.rows) and xt as CSR views, with as many columns as the network's input. When the
+ * network's first layer is a wide dense layer that alone reads the input, each batch goes to it as
+ * CSR (no dense rows are built; the same floats as tl_nn_da_train on the dense rows); otherwise
+ * the batch's rows are written densely. Values are taken as float; a NaN/Inf value, a column out
+ * of range or out of order, or another column count is refused with a message. */
+tl_status tl_nn_da_train_csr(tl_nn *nn, const tl_nn_da_params *p, tl_csr xs, const int *ys, tl_csr xt,
+                             tl_nn_train_result *res);
 /* Reverse validation risk (no target label): train a copy of init on 90 % of the source and the
  * target, pseudo-label the target, train another copy of init from the pseudo-labelled target
  * to the remaining source rows, *risk = its error on the 10 % of source rows held out. */

@@ -110,8 +110,9 @@ static tl_status da_loss_stop(tl_nn *nn, const float *good, tl_nn_train_result *
                    ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
 }
 
-tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, const int *ys,
-                         size_t ns, const float *xt, size_t nt, tl_nn_train_result *res) {
+/* xs, xt dense rows, or (xs, xt NULL) cs, ct CSR rows: tl_nn_da_train and tl_nn_da_train_csr */
+static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, const tl_csr *cs, const int *ys,
+                          size_t ns, const float *xt, const tl_csr *ct, size_t nt, tl_nn_train_result *res) {
     tl_status st = TL_OK;
     tl_nn_trainer *tr = NULL;
     int *yi = NULL, *yb = NULL, *yv = NULL;
@@ -121,10 +122,11 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
     char *slog = NULL;
     size_t slog_len = 0, slog_cap = 0, slog_sent = 0;
     tl_wfile *slog_stream = NULL;
+    nn_rows rs = {0}, rt = {0}, rb = {0}; /* sparse rows: source, target, a batch */
     tl_nn_train_result r;
     memset(&r, 0, sizeof r);
     r.val_loss = r.val_acc = NAN;
-    TL_CHECK(nn && xs && ys && (xt || nt == 0), TL_ERR_INVALID_ARG, "nn_da_train: NULL argument");
+    TL_CHECK(nn && (xs || cs) && ys && (xt || ct || nt == 0), TL_ERR_INVALID_ARG, "nn_da_train: NULL argument");
     TL_TRY(tl_nn_da_params_check(p));
     const tl_nn_train_params *tp = &p->train;
     const bool adapt = p->method != TL_NN_DA_NONE && (p->lambda > 0 || p->entropy > 0);
@@ -146,10 +148,14 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
         TL_TRY(nn_comm_rows(cm, nt, &lt, &NT));
     }
     const size_t d = nn_shape_size(nn->in), K = tl_nn_output_dim(nn);
-    for (size_t i = 0; i < ns * d; i++)
+    if (cs) { /* checked as they are converted */
+        TL_TRY(nn_rows_from_csr(*cs, d, "source", &rs));
+        if (adapt) TL_TRY(nn_rows_from_csr(*ct, d, "target", &rt));
+    }
+    for (size_t i = 0; !cs && i < ns * d; i++)
         TL_CHECK(isfinite(xs[i]), TL_ERR_NONFINITE, "nn_da_train: source sample %zu, value %zu is %f",
                  i / d + 1, i % d + 1, (double)xs[i]);
-    for (size_t i = 0; adapt && i < nt * d; i++)
+    for (size_t i = 0; !cs && adapt && i < nt * d; i++)
         TL_CHECK(isfinite(xt[i]), TL_ERR_NONFINITE, "nn_da_train: target sample %zu, value %zu is %f",
                  i / d + 1, i % d + 1, (double)xt[i]);
     TL_ALLOC(yi, ns);
@@ -224,6 +230,11 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
         tl_rng_shuffle(&rng, tperm, NT);
         TL_ALLOC(P, 2 * bs * K);
     }
+    /* bag-of-words rows go to the first layer as CSR: no dense copy or scan of a batch */
+    if (!cs) TL_TRY(nn_rows_from_dense(nn, xs, ns, d, &rs));
+    if (!cs && rs.n && adapt) TL_TRY(nn_rows_from_dense(nn, xt, nt, d, &rt));
+    if (rs.n && (!adapt || rt.n))
+        TL_TRY(nn_rows_reserve(&rb, adapt ? 2 * bs : bs, rs.maxrow > rt.maxrow ? rs.maxrow : rt.maxrow, d));
     TL_ALLOC(yb, 2 * bs);
     TL_ALLOC(good, nn->p_total);
     memcpy(good, nn->pblock, nn->p_total * sizeof *good);
@@ -233,7 +244,8 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
         TL_ALLOC(yv, nval);
         for (size_t i = 0; i < nval; i++) {
             if (perm[i] < ls || perm[i] >= ls + ns) continue;
-            memcpy(xv + nvl * d, xs + (perm[i] - ls) * d, d * sizeof *xv);
+            if (cs) nn_rows_dense_row(&rs, perm[i] - ls, xv + nvl * d);
+            else memcpy(xv + nvl * d, xs + (perm[i] - ls) * d, d * sizeof *xv);
             yv[nvl++] = ys[perm[i] - ls];
         }
         if (tp->patience) {
@@ -264,10 +276,12 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
             const size_t b0 = s * bs, nb = used - b0 < bs ? used - b0 : bs;
             float *in = tl_nn_trainer_input(tr);
             size_t nls = 0, nlt = 0; /* the batch's source and target rows this process holds */
+            rb.n = 0;
             for (size_t b = 0; b < nb; b++) {
                 const size_t g = trr[b0 + b];
                 if (g < ls || g >= ls + ns) continue;
-                memcpy(in + nls * d, xs + (g - ls) * d, d * sizeof *in);
+                if (rb.ptr) nn_rows_append(&rb, &rs, g - ls);
+                else memcpy(in + nls * d, xs + (g - ls) * d, d * sizeof *in);
                 yb[nls++] = yi[g - ls];
             }
             size_t B = nls;
@@ -279,10 +293,13 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
                     }
                     const size_t g = tperm[tcur++];
                     if (g < lt || g >= lt + nt) continue;
-                    memcpy(in + (nls + nlt++) * d, xt + (g - lt) * d, d * sizeof *in);
+                    if (rb.ptr) nn_rows_append(&rb, &rt, g - lt);
+                    else memcpy(in + (nls + nlt) * d, xt + (g - lt) * d, d * sizeof *in);
+                    nlt++;
                 }
                 B = nls + nlt;
             }
+            if (rb.ptr) nn_rows_give(nn, &rb, in);
             /* each process's losses are its share of the global batch's means */
             const double fs = (double)nls / (double)nb, ft = (double)nlt / (double)nb,
                          fb = (double)B / (double)(adapt ? 2 * nb : nb);
@@ -464,7 +481,20 @@ done:
     tl_free(P);
     tl_free(Tm);
     tl_free(w);
+    nn_rows_free(&rs);
+    nn_rows_free(&rt);
+    nn_rows_free(&rb);
     return st;
+}
+
+tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, const int *ys,
+                         size_t ns, const float *xt, size_t nt, tl_nn_train_result *res) {
+    return da_train(nn, p, xs, NULL, ys, ns, xt, NULL, nt, res);
+}
+
+tl_status tl_nn_da_train_csr(tl_nn *nn, const tl_nn_da_params *p, tl_csr xs, const int *ys, tl_csr xt,
+                             tl_nn_train_result *res) {
+    return da_train(nn, p, NULL, &xs, ys, xs.rows, NULL, &xt, xt.rows, res);
 }
 
 tl_status tl_nn_da_reverse_risk(const tl_nn *init, const tl_nn_da_params *p, const float *xs,

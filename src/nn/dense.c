@@ -7,9 +7,11 @@
  * Sparse input (bag-of-words rows, such as the 5000-d Amazon reviews with about 2% nonzeros):
  * when a wide slice (IN >= NN_SPARSE_MIN_IN) has at most one value in NN_SPARSE_DIV nonzero, its
  * nonzeros are listed (CSR, in the thread's scratch) and y and dW are computed from them alone,
- * one output unit at a time so that W's row (or dW's) stays in L1 while every sample of the slice
- * reads (or adds into) it: the work falls with the density instead of being B*IN*N. dx (dense
- * anyway) stays a product. The GEMM path is the reference the tests compare the sparse one to. */
+ * through a transposed copy of the columns of W the slice uses (sparse_dense.c): the work falls
+ * with the density instead of being B*IN*N. A caller holding the rows as CSR already (deep DA's
+ * batches) hands them over with nn_dense_sparse_give and the dense rows are neither written nor
+ * scanned. dx (dense anyway) stays a product. The GEMM path is the reference the tests compare
+ * the sparse one to. */
 #include <cblas.h>
 #include <string.h>
 
@@ -64,12 +66,34 @@ static bool csr_build(const float *x, size_t B, size_t in, nn_scratch *sc) {
 static bool csr_of(const nn_layer *L, const float *x, size_t B, nn_scratch *sc, bool reuse) {
     const size_t in = nn_shape_size(L->in);
     if (!sc || !sc->sp_cap || in < NN_SPARSE_MIN_IN) return false;
+    if (sc->sp_given) { /* a CSR the caller set (nn_dense_sparse_give) for this input: used once */
+        reuse = reuse || sc->sp_given == x;
+        sc->sp_given = NULL;
+    }
     if (reuse && sc->sp_of == L && sc->sp_x == x && sc->sp_B == B) return true;
     const bool ok = csr_build(x, B, in, sc);
     sc->sp_of = ok ? L : NULL;
     sc->sp_x = x;
     sc->sp_B = B;
+    if (ok) sc->sp_U = nn_sparse_compact(sc->sp_idx, sc->sp_ptr[B], in, sc->sp_map, sc->sp_key, sc->sp_uid);
     return ok;
+}
+
+bool nn_dense_sparse_give(const nn_layer *L, const float *x, size_t B, nn_scratch *sc, const size_t *ptr,
+                          const int32_t *idx, const float *val) {
+    const size_t in = nn_shape_size(L->in), nnz = ptr[B] - ptr[0];
+    if (!sc || !sc->sp_cap || L->kind != NN_DENSE || in < NN_SPARSE_MIN_IN) return false;
+    const size_t cap = sc->sp_cap < B * (in / NN_SPARSE_DIV) ? sc->sp_cap : B * (in / NN_SPARSE_DIV);
+    if (nnz > cap) return false;
+    for (size_t i = 0; i <= B; i++) sc->sp_ptr[i] = ptr[i] - ptr[0];
+    memcpy(sc->sp_idx, idx + ptr[0], nnz * sizeof *idx);
+    memcpy(sc->sp_val, val + ptr[0], nnz * sizeof *val);
+    sc->sp_of = L;
+    sc->sp_x = x;
+    sc->sp_B = B;
+    sc->sp_given = x;
+    sc->sp_U = nn_sparse_compact(sc->sp_idx, nnz, in, sc->sp_map, sc->sp_key, sc->sp_uid);
+    return true;
 }
 
 void nn_dense_forward_gemm(const tl_nn *nn, const nn_layer *L, const float *x /* (B, IN) */,
@@ -88,40 +112,8 @@ void nn_dense_forward(const tl_nn *nn, const nn_layer *L, const float *x, float 
         nn_dense_forward_gemm(nn, L, x, y, B);
         return;
     }
-    const float *W = nn->t[L->w].data, *b = nn->t[L->b].data;
-    const int32_t *restrict idx = sc->sp_idx;
-    const float *restrict val = sc->sp_val;
-    const size_t *ptr = sc->sp_ptr;
-    size_t n = 0;
-    for (; n + 2 <= N; n += 2) { /* two rows of W share each index and value load */
-        const float *restrict w0 = W + n * in, *restrict w1 = w0 + in;
-        for (size_t i = 0; i < B; i++) {
-            float a0 = 0.0f, a1 = 0.0f, c0 = 0.0f, c1 = 0.0f;
-            size_t t = ptr[i];
-            for (; t + 2 <= ptr[i + 1]; t += 2) {
-                const int32_t k0 = idx[t], k1 = idx[t + 1];
-                const float v0 = val[t], v1 = val[t + 1];
-                a0 += v0 * w0[k0];
-                c0 += v0 * w1[k0];
-                a1 += v1 * w0[k1];
-                c1 += v1 * w1[k1];
-            }
-            if (t < ptr[i + 1]) {
-                a0 += val[t] * w0[idx[t]];
-                c0 += val[t] * w1[idx[t]];
-            }
-            y[i * N + n] = b[n] + (a0 + a1);
-            y[i * N + n + 1] = b[n + 1] + (c0 + c1);
-        }
-    }
-    for (; n < N; n++) {
-        const float *restrict w = W + n * in;
-        for (size_t i = 0; i < B; i++) {
-            float acc = 0.0f;
-            for (size_t t = ptr[i]; t < ptr[i + 1]; t++) acc += val[t] * w[idx[t]];
-            y[i * N + n] = b[n] + acc;
-        }
-    }
+    nn_sparse_forward(nn->t[L->w].data, nn->t[L->b].data, N, in, sc->sp_ptr, sc->sp_uid, sc->sp_val, B,
+                      sc->sp_key, sc->sp_U, sc->sp_wc, y);
 }
 
 static void dense_db(const float *dy, size_t B, size_t N, float *db) {
@@ -153,29 +145,8 @@ void nn_dense_backward(const tl_nn *nn, const nn_layer *L, const float *x, const
         nn_dense_backward_gemm(nn, L, x, dy, dx, B, dW, db);
         return;
     }
-    const int32_t *restrict idx = sc->sp_idx;
-    const float *restrict val = sc->sp_val;
-    const size_t *ptr = sc->sp_ptr;
-    size_t n = 0;
-    for (; n + 2 <= N; n += 2) { /* two rows of dW share each index and value load */
-        float *restrict d0 = dW + n * in, *restrict d1 = d0 + in;
-        for (size_t i = 0; i < B; i++) {
-            const float g0 = dy[i * N + n], g1 = dy[i * N + n + 1];
-            for (size_t t = ptr[i]; t < ptr[i + 1]; t++) {
-                const int32_t k = idx[t];
-                const float v = val[t];
-                d0[k] += g0 * v;
-                d1[k] += g1 * v;
-            }
-        }
-    }
-    for (; n < N; n++) {
-        float *restrict dw = dW + n * in;
-        for (size_t i = 0; i < B; i++) {
-            const float g = dy[i * N + n];
-            for (size_t t = ptr[i]; t < ptr[i + 1]; t++) dw[idx[t]] += g * val[t];
-        }
-    }
+    nn_sparse_backward_dw(N, in, sc->sp_ptr, sc->sp_uid, sc->sp_val, dy, B, sc->sp_key, sc->sp_U, sc->sp_wc,
+                          dW);
     dense_db(dy, B, N, db);
     if (dx)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)in, (int)N, 1.0f, dy,

@@ -436,10 +436,17 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
     const size_t slice = (batch + T - 1) / T; /* largest slice a thread gets */
     /* conv chunk: the largest number of samples whose im2col fits the budget, for every conv */
     size_t chunk = slice, col_cap = 1, tmp_cap = 1, cmax = 1, pad_cap = 1, sp_cap = 0;
+    size_t sp_in = 0, sp_wc = 0, c_wc = 0;
     for (size_t i = 0; i < L; i++) {
         const nn_layer *ly = &nn->layers[i];
         const size_t spc = nn_dense_sparse_cap(ly, slice);
         if (spc > sp_cap) sp_cap = spc;
+        if (spc) { /* sparse_dense.c's columns: (IN + 1) x Np floats, and IN of map and keys */
+            const size_t in = nn_shape_size(ly->in), np = nn_sparse_np(ly->units);
+            if (in > sp_in) sp_in = in;
+            if (tl_size_mul(in + 1, np, &c_wc) != 0) c_wc = (size_t)-1; /* plan() flags it */
+            if (c_wc > sp_wc) sp_wc = c_wc;
+        }
         if (ly->kind == NN_BN && ly->in.c > cmax) cmax = ly->in.c;
         if (ly->kind != NN_CONV) continue;
         size_t per = ly->in.c * ly->k * ly->k * ly->out.h * ly->out.w;
@@ -550,7 +557,8 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
     }
     size_t o_col[NN_MAX_THREADS], o_tmp[NN_MAX_THREADS], o_pad[NN_MAX_THREADS],
         o_red[NN_MAX_THREADS], o_gr[NN_MAX_THREADS], o_spi[NN_MAX_THREADS], o_spv[NN_MAX_THREADS],
-        o_spp[NN_MAX_THREADS];
+        o_spp[NN_MAX_THREADS], o_spm[NN_MAX_THREADS], o_spk[NN_MAX_THREADS], o_spu[NN_MAX_THREADS],
+        o_spw[NN_MAX_THREADS];
     for (size_t k = 0; k < T; k++) {
         o_col[k] = plan(&p, col_cap, sizeof(float));
         o_tmp[k] = plan(&p, tmp_cap, sizeof(float));
@@ -558,6 +566,10 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
         o_spi[k] = plan(&p, sp_cap, sizeof(int32_t));
         o_spv[k] = plan(&p, sp_cap, sizeof(float));
         o_spp[k] = plan(&p, sp_cap ? slice + 1 : 0, sizeof(size_t));
+        o_spm[k] = plan(&p, sp_in, sizeof(int32_t));
+        o_spk[k] = plan(&p, sp_in, sizeof(int32_t));
+        o_spu[k] = plan(&p, sp_cap, sizeof(int32_t));
+        o_spw[k] = plan(&p, sp_wc, sizeof(float));
         o_red[k] = plan(&p, 2 * cmax, sizeof(double));
         o_gr[k] = k ? plan(&p, gtotal, sizeof(float)) : 0;
     }
@@ -600,6 +612,11 @@ tl_status nn_workspace_reserve(tl_nn *nn, size_t batch) {
             nn->scr[k].sp_val = (float *)(void *)(al + o_spv[k]);
             nn->scr[k].sp_ptr = (size_t *)(void *)(al + o_spp[k]);
             nn->scr[k].sp_cap = sp_cap;
+            nn->scr[k].sp_map = (int32_t *)(void *)(al + o_spm[k]);
+            nn->scr[k].sp_key = (int32_t *)(void *)(al + o_spk[k]);
+            nn->scr[k].sp_uid = (int32_t *)(void *)(al + o_spu[k]);
+            nn->scr[k].sp_wc = (float *)(void *)(al + o_spw[k]);
+            if (sp_in) memset(nn->scr[k].sp_map, 0xff, sp_in * sizeof(int32_t)); /* all -1 */
             nn->scr[k].red = (double *)(void *)(al + o_red[k]);
             nn->scr[k].grad = k ? (float *)(void *)(al + o_gr[k]) : NULL;
             if (k) memset(nn->scr[k].grad, 0, gtotal * sizeof(float));
@@ -789,10 +806,36 @@ static void forward_range(tl_nn *nn, size_t B, size_t upto) {
 
 void nn_forward_batch(tl_nn *nn, size_t B) { forward_range(nn, B, nn->nl); }
 
-void nn_zero_grads(tl_nn *nn) {
-    if (nn->g_total) memset(nn->gblock, 0, nn->g_total * sizeof(float));
+/* Gradient upkeep of a large network split over the batch's threads by element ranges (each
+ * element is zeroed, or summed in thread order, by one part: the same floats in any order). */
+static size_t grad_parts(const tl_nn *nn) {
+    return nn->pool && nn->nthreads > 1 && nn->grad_total >= ((size_t)1 << 16) ? nn->nthreads : 1;
+}
+
+static void zero_part(void *v, size_t part) {
+    tl_nn *nn = v;
+    const size_t P = grad_parts(nn);
+    const size_t a = nn->g_total * part / P, b = nn->g_total * (part + 1) / P;
+    if (b > a) memset(nn->gblock + a, 0, (b - a) * sizeof(float));
+    const size_t c = nn->grad_total * part / P, e = nn->grad_total * (part + 1) / P;
     for (size_t k = 1; k < nn->nthreads; k++)
-        if (nn->scr[k].grad) memset(nn->scr[k].grad, 0, nn->grad_total * sizeof(float));
+        if (nn->scr[k].grad && e > c) memset(nn->scr[k].grad + c, 0, (e - c) * sizeof(float));
+}
+
+void nn_zero_grads(tl_nn *nn) { nn_pool_run(nn->pool, grad_parts(nn), zero_part, nn); }
+
+static void sum_part(void *v, size_t part) { /* the threads' weight gradients, in thread order */
+    tl_nn *nn = v;
+    const size_t P = grad_parts(nn);
+    for (size_t t = 0; t < nn->nt; t++) {
+        nn_tensor *T = &nn->t[t];
+        if (!T->trainable || !nn_layer_trainable(nn, T->layer)) continue;
+        const size_t a = T->size * part / P, b = T->size * (part + 1) / P;
+        for (size_t k = 1; k < nn->nthreads; k++) {
+            const float *s = nn->scr[k].grad + nn->grad_off[t];
+            for (size_t e = a; e < b; e++) T->grad[e] += s[e];
+        }
+    }
 }
 
 static void bwd_part(void *v, size_t k) {
@@ -932,13 +975,7 @@ void nn_backward_batch(tl_nn *nn, size_t B) {
     }
     if (nn->nthreads > 1) openblas_set_num_threads(saved);
     /* the threads' weight gradients, summed in thread order */
-    for (size_t k = 1; k < nn->nthreads; k++)
-        for (size_t t = 0; t < nn->nt; t++) {
-            nn_tensor *T = &nn->t[t];
-            if (!T->trainable || !nn_layer_trainable(nn, T->layer)) continue;
-            const float *s = nn->scr[k].grad + nn->grad_off[t];
-            for (size_t e = 0; e < T->size; e++) T->grad[e] += s[e];
-        }
+    if (nn->nthreads > 1) nn_pool_run(nn->pool, grad_parts(nn), sum_part, nn);
 }
 
 /* ---- inference ---- */

@@ -79,6 +79,12 @@ typedef struct {
     const void *sp_of;     /* the layer (nn_layer), input and rows the CSR was built from, so */
     const float *sp_x;     /* that backward reuses it (forward's); sp_of NULL: none */
     size_t sp_B;
+    int32_t *sp_map;  /* (IN) -1 outside nn_sparse_compact */
+    int32_t *sp_key;  /* the slice's distinct columns, increasing (sp_U of them) */
+    int32_t *sp_uid;  /* (sp_cap) each nonzero's position in sp_key */
+    size_t sp_U;
+    float *sp_wc;     /* (IN + 1, Np): W's or dW's columns sp_key, transposed (sparse_dense.c) */
+    const float *sp_given; /* nn_sparse_give: the CSR was set by the caller for input sp_given */
     double *red;  /* batch norm: 2 x channels partial sums */
     float *grad;  /* gradients of this thread's slice (threads >= 1; thread 0 writes the
                      tensors' own grad), all trainable tensors concatenated */
@@ -254,6 +260,40 @@ float *nn_grad_of(const tl_nn *nn, long ti, size_t k);
  * reference; nn_dense_sparse_cap is the CSR room a thread's slice needs (0: none). */
 #define NN_SPARSE_MIN_IN 256
 #define NN_SPARSE_DIV 8
+/* sparse_dense.c: the CSR slice's distinct columns, and the products through them */
+size_t nn_sparse_np(size_t N);
+/* Rows as CSR (sparse_dense.c), for a network whose input only its first, wide dense layer reads:
+ * nn_rows_from_dense lists x's nonzeros (out->n = 0, nothing allocated, when the network or the
+ * density does not qualify); a batch is reserved for rows of up to maxrow nonzeros, filled by
+ * nn_rows_append (batch->n = 0 to restart), and nn_rows_give hands it to the network's slices in
+ * place of the dense rows of x = nn->a[0] (writing those instead when a slice is too dense). */
+typedef struct {
+    size_t n, d, maxrow; /* rows, columns, most nonzeros in a row */
+    size_t *ptr;
+    int32_t *idx;
+    float *val;
+} nn_rows;
+tl_status nn_rows_from_dense(const tl_nn *nn, const float *x, size_t n, size_t d, nn_rows *out);
+tl_status nn_rows_reserve(nn_rows *batch, size_t rows, size_t maxrow, size_t d);
+void nn_rows_append(nn_rows *batch, const nn_rows *from, size_t i);
+void nn_rows_give(tl_nn *nn, const nn_rows *batch, float *x);
+void nn_rows_free(nn_rows *r);
+/* X's rows as floats, checked (d columns, indices in range and increasing, values finite; `what`
+ * names the rows in the messages); row i of r written densely into x (r->d floats). */
+tl_status nn_rows_from_csr(tl_csr X, size_t d, const char *what, nn_rows *out);
+void nn_rows_dense_row(const nn_rows *r, size_t i, float *x);
+/* dense.c: sets sc's CSR for the slice x (B rows) of layer L from the caller's rows ptr[0..B]
+ * (ptr[0] need not be 0) so that the next forward of L on x uses it and x is never read; false
+ * (nothing set) when the rows are denser than the sparse path takes: then x must hold them. */
+bool nn_dense_sparse_give(const nn_layer *L, const float *x, size_t B, nn_scratch *sc, const size_t *ptr,
+                          const int32_t *idx, const float *val);
+size_t nn_sparse_compact(const int32_t *idx, size_t nnz, size_t in, int32_t *map, int32_t *key,
+                         int32_t *uid);
+void nn_sparse_forward(const float *W, const float *b, size_t N, size_t in, const size_t *ptr,
+                       const int32_t *uid, const float *val, size_t B, const int32_t *key, size_t U,
+                       float *Wc, float *y);
+void nn_sparse_backward_dw(size_t N, size_t in, const size_t *ptr, const int32_t *uid, const float *val,
+                           const float *dy, size_t B, const int32_t *key, size_t U, float *dWc, float *dW);
 size_t nn_dense_sparse_cap(const nn_layer *L, size_t slice);
 void nn_dense_forward_gemm(const tl_nn *nn, const nn_layer *L, const float *x, float *y, size_t B);
 void nn_dense_backward_gemm(const tl_nn *nn, const nn_layer *L, const float *x, const float *dy,

@@ -42,18 +42,33 @@ void nn_opt_step(tl_nn *nn, nn_opt *o, double lr) {
     nn_opt_apply(nn, o, lr);
 }
 
-void nn_opt_apply(tl_nn *nn, const nn_opt *o, double lr) {
+/* The update of elements [size * part / parts, size * (part + 1) / parts) of every tensor: the
+ * rules are element-wise, so the parts may run on the threads in any order with the same floats. */
+typedef struct {
+    tl_nn *nn;
+    const nn_opt *o;
+    double lr;
+    size_t parts;
+} opt_job;
+
+static void opt_part(void *ctx, size_t part) {
+    const opt_job *j = ctx;
+    tl_nn *nn = j->nn;
+    const nn_opt *o = j->o;
+    const double lr = j->lr;
     const double bc1 = 1.0 - pow(o->beta1, (double)o->t), bc2 = 1.0 - pow(o->beta2, (double)o->t);
     for (size_t i = 0; i < nn->nt; i++) {
         nn_tensor *t = &nn->t[i];
         if (!t->trainable || !nn_layer_trainable(nn, t->layer)) continue;
         const double lrl = lr * nn->layers[t->layer].lr_mult;
-        float *p = t->data, *g = t->grad;
-        const size_t n = t->size;
+        const size_t e0 = t->size * part / j->parts, n = t->size * (part + 1) / j->parts - e0;
+        float *p = t->data + e0, *g = t->grad + e0;
+        float *const t_m = t->m ? t->m + e0 : NULL, *const t_v = t->v ? t->v + e0 : NULL;
+        const float *const t_anchor = t->anchor ? t->anchor + e0 : NULL;
         if (o->l2sp_alpha > 0 || o->l2sp_beta > 0) {
-            if (t->anchor) {
+            if (t_anchor) {
                 const float a = (float)o->l2sp_alpha;
-                for (size_t k = 0; k < n; k++) g[k] += a * (p[k] - t->anchor[k]);
+                for (size_t k = 0; k < n; k++) g[k] += a * (p[k] - t_anchor[k]);
             } else if (o->l2sp_beta > 0) {
                 const float b = (float)o->l2sp_beta;
                 for (size_t k = 0; k < n; k++) g[k] += b * p[k];
@@ -61,7 +76,7 @@ void nn_opt_apply(tl_nn *nn, const nn_opt *o, double lr) {
         }
         if (o->kind == TL_NN_SGD) {
             const float wd = (float)o->weight_decay, mu = (float)o->momentum, lf = (float)lrl;
-            float *restrict pr = p, *restrict mr = t->m;
+            float *restrict pr = p, *restrict mr = t_m;
             const float *restrict gr = g;
             const bool first = o->t == 1, nest = o->nesterov;
             if (mu > 0.0f)
@@ -80,12 +95,21 @@ void nn_opt_apply(tl_nn *nn, const nn_opt *o, double lr) {
             for (size_t k = 0; k < n; k++) {
                 p[k] *= decay;
                 const float gk = g[k];
-                const float m = t->m[k] = b1 * t->m[k] + (1.0f - b1) * gk;
-                const float v = t->v[k] = b2 * t->v[k] + (1.0f - b2) * gk * gk;
+                const float m = t_m[k] = b1 * t_m[k] + (1.0f - b1) * gk;
+                const float v = t_v[k] = b2 * t_v[k] + (1.0f - b2) * gk * gk;
                 p[k] -= step * m / (sqrtf(v) / sbc2 + eps);
             }
         }
     }
+}
+
+void nn_opt_apply(tl_nn *nn, const nn_opt *o, double lr) {
+    size_t total = 0;
+    for (size_t i = 0; i < nn->nt; i++) total += nn->t[i].trainable ? nn->t[i].size : 0;
+    /* a large network's update on the batch's threads (it reads and writes every parameter: on
+     * the Amazon DANN, 2 MB of weights and their momentum each step) */
+    opt_job j = {nn, o, lr, nn->pool && nn->nthreads > 1 && total >= ((size_t)1 << 16) ? nn->nthreads : 1};
+    nn_pool_run(nn->pool, j.parts, opt_part, &j);
 }
 
 double nn_schedule_lr(const tl_nn_train_params *p, size_t step, size_t spe) {

@@ -90,9 +90,9 @@ fi
 # the same through the command line's protocol: `tl finetune` (fine-tuning the network trained
 # above on 20 images a class) and `tl finetune --da dann` (Amazon books -> dvd), on 1 process and
 # on 2 and 3; the models they save score the same (accuracy equal, loss within 1e-5 relative)
-# same_model NAME A.tlm B.tlm DATA
+# same_model NAME A.tlm B.tlm DATA [OPTIONS]
 same_model() {
-    ea=$("$TL" evaluate --model "$2" --data "$4" --json -q 2>&1); eb=$("$TL" evaluate --model "$3" --data "$4" --json -q 2>&1)
+    ea=$("$TL" evaluate --model "$2" --data "$4" $5 --json -q 2>&1); eb=$("$TL" evaluate --model "$3" --data "$4" $5 --json -q 2>&1)
     if printf '%s\n%s\n' "$ea" "$eb" | awk '{ a = $0; sub(/.*"accuracy": /, "", a); sub(/,.*/, "", a)
             l = $0; sub(/.*"loss": /, "", l); sub(/,.*/, "", l); acc[NR] = a; loss[NR] = l }
         END { d = loss[1] - loss[2]; if (d < 0) d = -d
@@ -199,4 +199,22 @@ for np in 2 3; do
 done
 expect mpi-distance-adist-refused 2 "A-distance" -- $MPIRUN -np 2 "$TL" distance --source "$TMP/ks.npy" \
     --target "$TMP/kt.npy" --metric a-distance -q
+# multi-task (`tl train --tasks`, two tasks on a shared trunk, batch norm in the trunk and in each
+# head): every task's rows split over 1-3 processes, each reading its block of the .npy files; the
+# per-step losses equal one process's (relative 1e-5), and a run stopped after epoch 3 and rerun
+# to 6 from rank 0's checkpoint ends where an uninterrupted run ends
+MT="--tasks a=$TMP/ks.npy --tasks b=$TMP/kt.npy --arch dense:16,bn,relu --head dense:8,bn,relu,dense:3 --batch 32 --threads 1 --val-split 0.1 --patience 10 -q"
+expect mpi-mtl-single 0 "shared by 2 tasks" -- "$TL" train $MT --epochs 6 --save "$TMP/t0.tlm" --step-log "$TMP/t0.csv"
+for np in 1 2 3; do
+    expect "mpi-mtl-np$np" 0 "shared by 2 tasks" -- $MPIRUN -np $np "$TL" train $MT --epochs 6 --save "$TMP/t$np.tlm" \
+        --step-log "$TMP/t$np.csv"
+    same_losses "mpi-mtl-np$np-losses" "$TMP/t0.csv" "$TMP/t$np.csv"
+done
+for k in a b; do same_model "mpi-mtl-np3-model-$k" "$TMP/t0.tlm" "$TMP/t3.tlm" "$TMP/ks.npy" "--model-task $k"; done
+expect mpi-mtl-stopped 0 "processes  *2" -- $MPIRUN -np 2 "$TL" train $MT --epochs 3 --save "$TMP/tk.tlm" \
+    --checkpoint "$TMP/tck.bin" --step-log "$TMP/tk.csv"
+expect mpi-mtl-resume 0 "resumed  *after epoch 3" -- $MPIRUN -np 2 "$TL" train $MT --epochs 6 --save "$TMP/tk.tlm" \
+    --checkpoint "$TMP/tck.bin" --step-log "$TMP/tk.csv"
+same_losses mpi-mtl-resume-losses "$TMP/t0.csv" "$TMP/tk.csv"
+same_model mpi-mtl-resume-model "$TMP/t2.tlm" "$TMP/tk.tlm" "$TMP/kt.npy" "--model-task b"
 harness_summary

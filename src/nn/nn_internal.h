@@ -191,6 +191,11 @@ tl_status nn_ckpt_write(const char *path, const tl_nn *nn, const float *best, si
 /* Read into nn's tensors and optimiser buffers (allocated as this run's optimiser has them),
  * best and c; TL_ERR_FORMAT naming the file for a damaged one or one of another network. */
 tl_status nn_ckpt_read(const char *path, tl_nn *nn, float *best, size_t nbest, nn_ckpt *c);
+/* The same for several networks' tensors one after the other (a trunk and its heads). */
+tl_status nn_ckpt_write_nets(const char *path, const tl_nn *const *nets, size_t nnets,
+                             const float *best, size_t nbest, const nn_ckpt *c);
+tl_status nn_ckpt_read_nets(const char *path, tl_nn *const *nets, size_t nnets, float *best,
+                            size_t nbest, nn_ckpt *c);
 
 /* Write the whole text of a CSV log to path (atomically; a stream gets the new part: *sent
  * bytes already written, *stream kept open for the run). train.c. */
@@ -199,6 +204,9 @@ tl_status nn_write_log(const char *path, const char *text, size_t *sent, tl_wfil
 /* The optimiser's step count of a trainer (Adam's bias correction, SGD's first step), for
  * checkpoints. */
 size_t *nn_trainer_opt_steps(tl_nn_trainer *t);
+/* Backward, then (cm not NULL) the gradient block summed over the processes of cm: the step's
+ * one all-reduce. */
+tl_status nn_trainer_backward_sum(tl_nn_trainer *t, const tl_nn_comm *cm);
 
 /* ---- batch norm across processes (bn_sync.c) ---- */
 /* Attach comm to nn (allocating its buffer; NULL detaches and frees it). */

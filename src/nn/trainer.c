@@ -325,6 +325,12 @@ tl_status tl_nn_trainer_backward(tl_nn_trainer *t) {
     return TL_OK;
 }
 
+tl_status nn_trainer_backward_sum(tl_nn_trainer *t, const tl_nn_comm *cm) {
+    tl_status st = tl_nn_trainer_backward(t);
+    if (st != TL_OK || !cm) return st;
+    return cm->allreduce(cm->user, t->trunk->gblock, t->ng, false); /* the one all-reduce */
+}
+
 tl_status tl_nn_trainer_step(tl_nn_trainer *t, double lr) {
     if (!t) return tl_fail(TL_ERR_INVALID_ARG, "nn_trainer_step: NULL trainer");
     if (!(lr >= 0 && lr <= 1e6)) return tl_fail(TL_ERR_INVALID_ARG, "learning rate %g not in [0, 1e6]", lr);

@@ -172,6 +172,11 @@ struct tl_nn {
     const tl_nn_comm *comm;
     double *sync_buf;
     size_t sync_B;
+    /* backward calls grad_hook(grad_user, nn, i) as soon as layer i's weight gradients are final
+     * (in nn->t[].grad), top layer first - so that a data-parallel step can start summing them
+     * while the layers below still run (trainer.c); NULL: none */
+    void (*grad_hook)(void *user, tl_nn *nn, size_t layer);
+    void *grad_user;
 };
 
 /* ---- training checkpoints (checkpoint.c) ---- */

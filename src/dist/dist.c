@@ -198,8 +198,42 @@ static void grad_ready(void *user, size_t lo, size_t hi) {
     for (size_t i = 0; i < d->nb; i++) bucket_test(d, i); /* MPI_Test: progress */
 }
 
+/* AFTER: bucket i summed with the blocking collectives (Open MPI's tuned MPI_Alltoallv and
+ * MPI_Allgatherv are faster than the nonblocking ones, which progress only inside MPI calls);
+ * the same slices and the same additions as bucket_send + bucket_gather. */
+static void bucket_blocking(tl_dist *d, size_t i) {
+    grad_bucket *b = &d->b[i];
+    const size_t P = (size_t)d->size, m = b->hi - b->lo;
+    int *cnt = d->counts + i * 4 * P, *off = cnt + P, *rcnt = off + P, *roff = rcnt + P;
+    for (size_t r = 0; r < P; r++) {
+        off[r] = (int)(m * r / P);
+        cnt[r] = (int)(m * (r + 1) / P) - off[r];
+    }
+    for (size_t r = 0; r < P; r++) {
+        rcnt[r] = cnt[d->rank];
+        roff[r] = (int)r * cnt[d->rank];
+    }
+    if (MPI_Alltoallv(d->g + b->lo, cnt, off, MPI_FLOAT, d->recv + i * d->stride, rcnt, roff, MPI_FLOAT,
+                      MPI_COMM_WORLD) != MPI_SUCCESS)
+        fail_once(d, "MPI_Alltoallv");
+    const size_t mine = (size_t)cnt[d->rank];
+    const float *rv = d->recv + i * d->stride;
+    float *out = d->g + b->lo + off[d->rank];
+    for (size_t e = 0; e < mine; e++) {
+        float v = rv[e];
+        for (size_t r = 1; r < P; r++) v += rv[r * mine + e];
+        out[e] = v;
+    }
+    if (MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, d->g + b->lo, cnt, off, MPI_FLOAT,
+                       MPI_COMM_WORLD) != MPI_SUCCESS)
+        fail_once(d, "MPI_Allgatherv");
+    b->phase = B_DONE;
+}
+
 static tl_status grad_finish(void *user) {
     tl_dist *d = user;
+    if (d->grads == TL_DIST_GRADS_AFTER)
+        for (size_t i = 0; i < d->nb; i++) bucket_blocking(d, i);
     for (size_t i = 0; i < d->nb; i++) /* what backward did not send, in bucket order */
         if (d->b[i].phase == B_WAIT) bucket_send(d, i);
     if (d->last < d->nb) bucket_gather(d, d->last);

@@ -5,8 +5,10 @@
 # the job with mpirun's message, the checkpoint written by rank 0 stays whole, and rerunning
 # resumes from it to the same final loss as an uninterrupted run. With a libtl built without MPI
 # the run must stop and say so. Distributed kernel methods (part 4, at the end): `tl adapt` (Nystrom
-# JDA) and `tl distance` on rows split over 1-3 processes equal the one-process figures. Skipped, with the reason, where Open MPI's mpirun or the data is
-# absent. Uses $TL_BIN (default build/tl). Prints "N passed, N failed, N skipped".
+# JDA) and `tl distance` on rows split over 1-3 processes equal the one-process figures. Multi-task
+# training (`tl train --tasks`) on 1-3 processes equals one process and resumes from its checkpoint;
+# the gradient sum overlapped with backward (TL_MPI_GRADS=overlap) gives the same bits as the sum
+# after it. Skipped, with the reason, where Open MPI's mpirun or the data is absent. Uses $TL_BIN (default build/tl). Prints "N passed, N failed, N skipped".
 TL=${TL_BIN:-build/tl}
 . tests/cli/harness.sh
 FM=${FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
@@ -59,6 +61,18 @@ for np in 1 2 3; do
         --step-log "$TMP/s$np.csv"
     same_losses "mpi-np$np-losses" "$TMP/s0.csv" "$TMP/s$np.csv"
 done
+# the gradient block summed in 4 KB buckets sent while backward runs (TL_MPI_GRADS=overlap): the
+# same per-step losses, and the same model, bit for bit, as the buckets sent after backward
+for np in 3; do
+    expect "mpi-overlap-np$np" 0 "last epoch" -- env TL_MPI_GRADS=overlap TL_MPI_BUCKET_KB=4 $MPIRUN -x TL_MPI_GRADS \
+        -x TL_MPI_BUCKET_KB -np $np "$TL" train $T --save "$TMP/o$np.tlm" --step-log "$TMP/o$np.csv"
+    same_losses "mpi-overlap-np$np-losses" "$TMP/s0.csv" "$TMP/o$np.csv"
+    expect "mpi-after-np$np" 0 "last epoch" -- env TL_MPI_GRADS=after TL_MPI_BUCKET_KB=4 $MPIRUN -x TL_MPI_GRADS \
+        -x TL_MPI_BUCKET_KB -np $np "$TL" train $T --save "$TMP/a$np.tlm"
+    cmp -s "$TMP/o$np.tlm" "$TMP/a$np.tlm" && ok || bad "mpi-overlap-np$np-bits" "the overlapped run's model differs"
+done
+expect mpi-grads-bad 1 "TL_MPI_GRADS" -- env TL_MPI_GRADS=sometimes $MPIRUN -x TL_MPI_GRADS -np 2 "$TL" train $T \
+    --epochs 1 --save "$TMP/x.tlm"
 # the models agree too: their test accuracy on the same rows
 for np in 0 2 3; do
     "$TL" evaluate --model "$TMP/m$np.tlm" --data "$FM:test" --classes 0-9 --per-class 20 --json -q \
@@ -216,5 +230,14 @@ expect mpi-mtl-stopped 0 "processes  *2" -- $MPIRUN -np 2 "$TL" train $MT --epoc
 expect mpi-mtl-resume 0 "resumed  *after epoch 3" -- $MPIRUN -np 2 "$TL" train $MT --epochs 6 --save "$TMP/tk.tlm" \
     --checkpoint "$TMP/tck.bin" --step-log "$TMP/tk.csv"
 same_losses mpi-mtl-resume-losses "$TMP/t0.csv" "$TMP/tk.csv"
+# overlapped with backward in 1 KB buckets (a bucket spans the trunk and the heads): the same bits
+for np in 2 3; do
+    for g in overlap after; do
+        env TL_MPI_GRADS=$g TL_MPI_BUCKET_KB=1 $MPIRUN -x TL_MPI_GRADS -x TL_MPI_BUCKET_KB -np $np "$TL" train $MT \
+            --epochs 6 --save "$TMP/t$np$g.tlm" >/dev/null 2>&1
+    done
+    [ -s "$TMP/t${np}after.tlm" ] && cmp -s "$TMP/t${np}overlap.tlm" "$TMP/t${np}after.tlm" && ok ||
+        bad "mpi-mtl-overlap-np$np-bits" "the overlapped run's model differs or is missing"
+done
 same_model mpi-mtl-resume-model "$TMP/t2.tlm" "$TMP/tk.tlm" "$TMP/kt.npy" "--model-task b"
 harness_summary

@@ -56,8 +56,9 @@ tl_status tl_dist_barrier(tl_dist *d);
  * from every process (MPI_Ialltoallv), adds the copies in rank order, and the sums are gathered
  * back (MPI_Iallgatherv) - the traffic of a ring all-reduce, 2 (P - 1) / P of the bytes. */
 typedef enum { TL_DIST_GRADS_OVERLAP = 0, TL_DIST_GRADS_AFTER = 1, TL_DIST_GRADS_ALLREDUCE = 2 } tl_dist_grads;
-/* tl_dist_init's choice: AFTER, buckets of TL_DIST_BUCKET_DEFAULT bytes (bench/RESULTS.md, issue
- * 17, has the measurement behind it). bucket_bytes 0: the default. */
+/* tl_dist_init's choice: ALLREDUCE (overlap did not pay measurably on the machine it was measured
+ * on: bench/RESULTS.md, issue 17); buckets of TL_DIST_BUCKET_DEFAULT bytes when set to OVERLAP or
+ * AFTER with bucket_bytes 0. */
 #define TL_DIST_BUCKET_DEFAULT ((size_t)256 << 10)
 tl_status tl_dist_set_grads(tl_dist *d, tl_dist_grads mode, size_t bucket_bytes);
 /* The job as data-parallel training sees it (borrowed; lives as long as d). */

@@ -103,21 +103,45 @@ static void fail_once(tl_dist *d, const char *what) {
     if (d->err == TL_OK) d->err = tl_fail(TL_ERR_IO, "%s of a gradient bucket failed", what);
 }
 
-/* Bucket i's slices have arrived (waited for here if need be): add them in rank order into this
- * process's slice, then start gathering every process's sums. */
-static void bucket_gather(tl_dist *d, size_t i) {
-    grad_bucket *b = &d->b[i];
-    if (b->phase == B_EXCHANGE && MPI_Wait(&b->req, MPI_STATUS_IGNORE) != MPI_SUCCESS) fail_once(d, "MPI_Wait");
+/* Bucket i's per-process counts and offsets (d->counts, 4 x P ints: what each process sends to
+ * each slice's owner, where; what this process receives from each, where). */
+static int *bucket_counts(tl_dist *d, size_t i) {
+    const grad_bucket *b = &d->b[i];
+    const size_t P = (size_t)d->size, m = b->hi - b->lo;
+    int *cnt = d->counts + i * 4 * P, *off = cnt + P, *rcnt = off + P, *roff = rcnt + P;
+    for (size_t r = 0; r < P; r++) {
+        off[r] = (int)(m * r / P);
+        cnt[r] = (int)(m * (r + 1) / P) - off[r];
+    }
+    for (size_t r = 0; r < P; r++) {
+        rcnt[r] = cnt[d->rank];
+        roff[r] = (int)r * cnt[d->rank];
+    }
+    return cnt;
+}
+
+/* Bucket i's slices, received from every process: their sum in rank order into this process's
+ * slice of the block. */
+static void bucket_add(tl_dist *d, size_t i) {
     const size_t P = (size_t)d->size;
-    int *cnt = d->counts + i * 4 * P, *off = cnt + P;
+    const int *cnt = d->counts + i * 4 * P, *off = cnt + P;
     const size_t m = (size_t)cnt[d->rank];
     const float *rv = d->recv + i * d->stride;
-    float *out = d->g + b->lo + off[d->rank];
+    float *out = d->g + d->b[i].lo + off[d->rank];
     for (size_t e = 0; e < m; e++) {
         float v = rv[e];
         for (size_t r = 1; r < P; r++) v += rv[r * m + e];
         out[e] = v;
     }
+}
+
+/* Bucket i's slices have arrived (waited for here if need be): add them in rank order into this
+ * process's slice, then start gathering every process's sums. */
+static void bucket_gather(tl_dist *d, size_t i) {
+    grad_bucket *b = &d->b[i];
+    if (b->phase == B_EXCHANGE && MPI_Wait(&b->req, MPI_STATUS_IGNORE) != MPI_SUCCESS) fail_once(d, "MPI_Wait");
+    int *cnt = d->counts + i * 4 * (size_t)d->size, *off = cnt + d->size;
+    bucket_add(d, i);
     if (MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, d->g + b->lo, cnt, off, MPI_FLOAT,
                         MPI_COMM_WORLD, &b->req) != MPI_SUCCESS)
         fail_once(d, "MPI_Iallgatherv");
@@ -129,16 +153,7 @@ static void bucket_gather(tl_dist *d, size_t i) {
 static void bucket_send(tl_dist *d, size_t i) {
     if (d->last < d->nb) bucket_gather(d, d->last);
     grad_bucket *b = &d->b[i];
-    const size_t P = (size_t)d->size, m = b->hi - b->lo;
-    int *cnt = d->counts + i * 4 * P, *off = cnt + P, *rcnt = off + P, *roff = rcnt + P;
-    for (size_t r = 0; r < P; r++) {
-        off[r] = (int)(m * r / P);
-        cnt[r] = (int)(m * (r + 1) / P) - off[r];
-    }
-    for (size_t r = 0; r < P; r++) {
-        rcnt[r] = cnt[d->rank];
-        roff[r] = (int)r * cnt[d->rank];
-    }
+    int *cnt = bucket_counts(d, i), *off = cnt + d->size, *rcnt = off + d->size, *roff = rcnt + d->size;
     if (MPI_Ialltoallv(d->g + b->lo, cnt, off, MPI_FLOAT, d->recv + i * d->stride, rcnt, roff,
                        MPI_FLOAT, MPI_COMM_WORLD, &b->req) != MPI_SUCCESS)
         fail_once(d, "MPI_Ialltoallv");
@@ -203,27 +218,11 @@ static void grad_ready(void *user, size_t lo, size_t hi) {
  * the same slices and the same additions as bucket_send + bucket_gather. */
 static void bucket_blocking(tl_dist *d, size_t i) {
     grad_bucket *b = &d->b[i];
-    const size_t P = (size_t)d->size, m = b->hi - b->lo;
-    int *cnt = d->counts + i * 4 * P, *off = cnt + P, *rcnt = off + P, *roff = rcnt + P;
-    for (size_t r = 0; r < P; r++) {
-        off[r] = (int)(m * r / P);
-        cnt[r] = (int)(m * (r + 1) / P) - off[r];
-    }
-    for (size_t r = 0; r < P; r++) {
-        rcnt[r] = cnt[d->rank];
-        roff[r] = (int)r * cnt[d->rank];
-    }
+    int *cnt = bucket_counts(d, i), *off = cnt + d->size, *rcnt = off + d->size, *roff = rcnt + d->size;
     if (MPI_Alltoallv(d->g + b->lo, cnt, off, MPI_FLOAT, d->recv + i * d->stride, rcnt, roff, MPI_FLOAT,
                       MPI_COMM_WORLD) != MPI_SUCCESS)
         fail_once(d, "MPI_Alltoallv");
-    const size_t mine = (size_t)cnt[d->rank];
-    const float *rv = d->recv + i * d->stride;
-    float *out = d->g + b->lo + off[d->rank];
-    for (size_t e = 0; e < mine; e++) {
-        float v = rv[e];
-        for (size_t r = 1; r < P; r++) v += rv[r * mine + e];
-        out[e] = v;
-    }
+    bucket_add(d, i);
     if (MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, d->g + b->lo, cnt, off, MPI_FLOAT,
                        MPI_COMM_WORLD) != MPI_SUCCESS)
         fail_once(d, "MPI_Allgatherv");

@@ -81,3 +81,38 @@ for P in (1, 2, 8, 64, 512):
     thr = b * P / T
     print(f"| {P} | {comp * 1e3:.2f} | {bw * 1e3:.3f} | {lat * 1e3:.2f} | {bn * 1e3:.2f} | {T * 1e3:.2f} | "
           f"{thr:.0f} | {thr / (P / t):.2f} | {b * P / T_tree:.0f} |")
+
+# Issue 17, part 5: the gradient sum overlapped with backward, measured (the same rounds) and modelled.
+if rows and "np2_overlap" in rows[0]:
+    kb = meta.get("bucket_kb", 64)
+    print(f"\n### The gradient sum overlapped with backward (`TL_MPI_GRADS`, buckets of {kb} KB)\n")
+    print("`mpirun -np 2`, 1 thread each, in the same rounds as above, in an order that turns each round.\n")
+    print("| round | load (start, end) | order | overlap (img/s) | after (img/s) | allreduce (img/s) | overlap / after | overlap / allreduce |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['round']} | {r['load']}, {r.get('load_end', '')} | {r['order']} | {r['np2_overlap']:.0f} | "
+              f"{r['np2_after']:.0f} | {r['np2_allreduce']:.0f} | {r['np2_overlap'] / r['np2_after']:.2f} | "
+              f"{r['np2_overlap'] / r['np2_allreduce']:.2f} |")
+    ov, af, al = (best_med("np2_" + m) for m in ("overlap", "after", "allreduce"))
+    print(f"| best | | | {ov[0]:.0f} | {af[0]:.0f} | {al[0]:.0f} | {ov[0] / af[0]:.2f} | {ov[0] / al[0]:.2f} |")
+    print(f"| median | | | {ov[1]:.0f} | {af[1]:.0f} | {al[1]:.0f} | {ov[1] / af[1]:.2f} | {ov[1] / al[1]:.2f} |\n")
+    if "buckets" in meta:
+        print(f"The sum alone, 2 processes (median): `MPI_Allreduce` of the block {t_ar2 * 1e6:.0f} us, "
+              f"in {kb} KB buckets (alltoall + allgather each) {meta['buckets']['median_s'] * 1e6:.0f} us.\n")
+    # model: k buckets, each a ring's 2(P-1) messages and its share of the bytes; overlap hides
+    # the buckets but the last behind backward (about 2/3 of a step's compute)
+    k = max(1, math.ceil(S / (kb * 1024)))
+    print(f"Model, 25 Gb/s, alpha 20 us, {k} buckets: a bucket costs 2(P-1) alpha + 2(P-1)/P (S/k)/BW; "
+          "after = every bucket after backward; overlap = the last bucket exposed and the others "
+          "hidden behind backward (2/3 of the compute) as far as it lasts.\n")
+    print("| nodes | one all-reduce: step (ms) | buckets after: step (ms) | buckets overlapped: step (ms) |")
+    print("|---|---|---|---|")
+    for P in (2, 8, 64, 512):
+        comp = b * t
+        lg = math.ceil(math.log2(P))
+        bn = 3 * nbn * lg * alpha
+        one = 2 * (P - 1) * alpha + 2 * (P - 1) / P * S / BW
+        per = 2 * (P - 1) * alpha + 2 * (P - 1) / P * (S / k) / BW
+        after = comp + bn + k * per
+        over = comp + bn + per + max(0.0, (k - 1) * per - 2 / 3 * comp)
+        print(f"| {P} | {(comp + bn + one) * 1e3:.2f} | {after * 1e3:.2f} | {over * 1e3:.2f} |")

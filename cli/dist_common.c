@@ -20,6 +20,22 @@ int cli_dist_begin(cli_dist *c) {
     }
     c->rank = tl_dist_rank(c->d);
     c->size = tl_dist_size(c->d);
+    /* how training sums its gradients (tl_dist_grads): TL_MPI_GRADS=overlap|after|allreduce,
+     * TL_MPI_BUCKET_KB=N; set alike on every process by mpirun -x */
+    const char *gm = getenv("TL_MPI_GRADS"), *bk = getenv("TL_MPI_BUCKET_KB");
+    if ((gm && *gm) || (bk && *bk)) {
+        tl_dist_grads mode = TL_DIST_GRADS_AFTER;
+        if (gm && strcmp(gm, "overlap") == 0) mode = TL_DIST_GRADS_OVERLAP;
+        else if (gm && strcmp(gm, "allreduce") == 0) mode = TL_DIST_GRADS_ALLREDUCE;
+        else if (gm && *gm && strcmp(gm, "after") != 0)
+            return cli_fail("TL_MPI_GRADS='%s': give overlap, after or allreduce", gm);
+        char *end = NULL;
+        const unsigned long kb = bk && *bk ? strtoul(bk, &end, 10) : 0;
+        if (bk && *bk && (*end || kb < 1 || kb > (1ul << 20)))
+            return cli_fail("TL_MPI_BUCKET_KB='%s': give kilobytes, 1 to 1048576", bk);
+        tl_status st2 = tl_dist_set_grads(c->d, mode, (size_t)kb << 10);
+        if (st2 != TL_OK) return cli_fail_status(st2, "TL_MPI_GRADS / TL_MPI_BUCKET_KB");
+    }
     if (c->rank != 0 && !freopen("/dev/null", "w", stdout))
         return cli_fail("rank %d: cannot send its standard output to /dev/null", c->rank);
     return 0;

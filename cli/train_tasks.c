@@ -6,12 +6,16 @@
  * trunk and head, the same settings, trained by the same loop on that task alone) is trained too
  * and each task's test accuracy is printed beside the shared one.
  *
+ * Under mpirun every task's rows are split over the processes (each reads its own block, as
+ * `tl train` does) and tl_nn_mtl_train runs data-parallel; rank 0 saves and reports.
+ *
  * Thin on purpose: parse the options, load each task's data, call the library, print. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dist_common.h"
 #include "nn_common.h"
 
 #define MAX_TASKS 8
@@ -93,7 +97,12 @@ int cli_train_tasks(cli_args *a) {
     tl_ctx ctx;
     cli_nn_ctx(a, &ctx);
     p.train.ctx = &ctx;
-    int rc = 1;
+    cli_dist dist;
+    int rc = cli_dist_begin(&dist);
+    if (rc) return rc;
+    rc = 1;
+    if (dist.rank != 0) ctx.log = NULL, ctx.progress = NULL; /* rank 0 speaks for the job */
+    size_t total[MAX_TASKS];
     char *arch = NULL, *harch[MAX_TASKS] = {0};
     tl_nn_mtl *m = NULL, *single = NULL;
     tl_status st;
@@ -102,7 +111,7 @@ int cli_train_tasks(cli_args *a) {
     const char *tn[MAX_TASKS], *hd[MAX_TASKS];
     size_t d = 0, shape[3];
     for (size_t k = 0; k < T; k++) {
-        if (cli_nn_load_raw(a, tk[k].spec, true, &tk[k].ds) != 0) goto done;
+        if (cli_nn_load_shard(a, tk[k].spec, true, &dist, &tk[k].ds, &total[k]) != 0) goto done;
         const size_t dk = tl_dataset_cols(tk[k].ds);
         if (!tl_dataset_has_labels(tk[k].ds)) {
             cli_fail("task %s: '%s' has no labels: training needs them", tk[k].name, tk[k].spec);
@@ -116,7 +125,8 @@ int cli_train_tasks(cli_args *a) {
         d = dk;
         X[k] = tl_dataset_dense(tk[k].ds);
         if (cli_nn_classes_of(tl_dataset_labels_const(tk[k].ds), tl_dataset_rows(tk[k].ds), &tk[k].cls,
-                              &tk[k].nc) != 0)
+                              &tk[k].nc) != 0 ||
+            cli_dist_classes(&dist, &tk[k].cls, &tk[k].nc) != 0)
             goto done;
         tn[k] = tk[k].name;
     }
@@ -160,7 +170,7 @@ int cli_train_tasks(cli_args *a) {
         }
     }
     float shift, scale;
-    int nrc = cli_nn_input_norm(cli_get(a, "input-norm"), X, T, NULL, &shift, &scale);
+    int nrc = cli_nn_input_norm(cli_get(a, "input-norm"), X, T, &dist, &shift, &scale);
     if (nrc) {
         rc = nrc;
         goto done;
@@ -180,8 +190,10 @@ int cli_train_tasks(cli_args *a) {
         }
         td[k] = (tl_nn_task_data){tk[k].x, tl_dataset_labels_const(tk[k].ds), n};
     }
-    cli_info(a, "train: %zu tasks on a shared trunk %s, %zu trunk parameters", T, arch,
-             tl_nn_param_scalars(trunk));
+    if (dist.rank == 0)
+        cli_info(a, "train: %zu tasks on a shared trunk %s, %zu trunk parameters%s", T, arch,
+                 tl_nn_param_scalars(trunk), dist.size > 1 ? ", data-parallel" : "");
+    if (dist.size > 1) p.train.comm = tl_dist_comm(dist.d);
     tl_nn_train_result r;
     st = tl_nn_mtl_train(m, &p, td, &r);
     cli_nn_progress_end();
@@ -189,7 +201,7 @@ int cli_train_tasks(cli_args *a) {
         cli_fail_status(st, "multi-task training");
         goto done;
     }
-    tl_status sst = tl_nn_mtl_save(m, save);
+    tl_status sst = dist.rank == 0 ? tl_nn_mtl_save(m, save) : TL_OK; /* rank 0 writes it */
     if (sst != TL_OK) {
         cli_fail_status(sst, "saving the model");
         goto done;
@@ -253,7 +265,7 @@ int cli_train_tasks(cli_args *a) {
             tl_json_obj_begin(&j, NULL);
             tl_json_str(&j, "name", tk[k].name);
             tl_json_str(&j, "head", tl_nn_arch(tl_nn_mtl_head(m, k)));
-            tl_json_int(&j, "n_rows", (long long)td[k].n);
+            tl_json_int(&j, "n_rows", (long long)total[k]);
             tl_json_int(&j, "n_classes", (long long)tk[k].nc);
             tl_json_num(&j, "weight", w[k]);
             if (tk[k].test) {
@@ -270,6 +282,9 @@ int cli_train_tasks(cli_args *a) {
         printf("%-18s %s (%zu parameters), shared by %zu tasks\n", "trunk", tl_nn_arch(trunk),
                tl_nn_param_scalars(trunk), T);
         printf("%-18s %zu%s\n", "epochs", r.epochs_run, r.stopped_early ? " (early stop)" : "");
+        if (r.resumed_after)
+            printf("%-18s after epoch %zu, from %s\n", "resumed", r.resumed_after, p.train.checkpoint);
+        if (dist.size > 1) printf("%-18s %d (data-parallel)\n", "processes", dist.size);
         if (!isnan(r.val_acc)) printf("%-18s %.2f %% (epoch %zu)\n", "validation", 100 * r.val_acc, r.best_epoch);
         printf("%-18s %.2f s (%.0f samples/s)\n", "time", r.seconds, r.samples_per_s);
         printf("\n%-14s %-12s %8s %8s %7s %14s%s\n", "task", "head", "rows", "classes", "weight",
@@ -279,7 +294,7 @@ int cli_train_tasks(cli_args *a) {
             if (tk[k].test) snprintf(acc, sizeof acc, "%.2f %%", 100 * tk[k].acc_mt);
             if (tk[k].test && cmp) snprintf(acs, sizeof acs, "%.2f %%", 100 * tk[k].acc_st);
             printf("%-14s %-12s %8zu %8zu %7.3g %14s%s%s\n", tk[k].name, tl_nn_arch(tl_nn_mtl_head(m, k)),
-                   td[k].n, tk[k].nc, w[k], acc, cmp ? "  " : "", cmp ? acs : "");
+                   total[k], tk[k].nc, w[k], acc, cmp ? "  " : "", cmp ? acs : "");
         }
         rc = 0;
     }
@@ -294,5 +309,5 @@ done:
     }
     tl_nn_mtl_free(single);
     tl_nn_mtl_free(m);
-    return rc;
+    return cli_dist_end(&dist, rc);
 }

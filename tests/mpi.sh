@@ -5,8 +5,10 @@
 # the job with mpirun's message, the checkpoint written by rank 0 stays whole, and rerunning
 # resumes from it to the same final loss as an uninterrupted run. With a libtl built without MPI
 # the run must stop and say so. Distributed kernel methods (part 4, at the end): `tl adapt` (Nystrom
-# JDA) and `tl distance` on rows split over 1-3 processes equal the one-process figures. Skipped, with the reason, where Open MPI's mpirun or the data is
-# absent. Uses $TL_BIN (default build/tl). Prints "N passed, N failed, N skipped".
+# JDA) and `tl distance` on rows split over 1-3 processes equal the one-process figures. Multi-task
+# training (`tl train --tasks`) on 1-3 processes equals one process and resumes from its checkpoint;
+# the gradient sum overlapped with backward (TL_MPI_GRADS=overlap) gives the same bits as the sum
+# after it. Skipped, with the reason, where Open MPI's mpirun or the data is absent. Uses $TL_BIN (default build/tl). Prints "N passed, N failed, N skipped".
 TL=${TL_BIN:-build/tl}
 . tests/cli/harness.sh
 FM=${FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
@@ -59,6 +61,18 @@ for np in 1 2 3; do
         --step-log "$TMP/s$np.csv"
     same_losses "mpi-np$np-losses" "$TMP/s0.csv" "$TMP/s$np.csv"
 done
+# the gradient block summed in 4 KB buckets sent while backward runs (TL_MPI_GRADS=overlap): the
+# same per-step losses, and the same model, bit for bit, as the buckets sent after backward
+for np in 3; do
+    expect "mpi-overlap-np$np" 0 "last epoch" -- env TL_MPI_GRADS=overlap TL_MPI_BUCKET_KB=4 $MPIRUN -x TL_MPI_GRADS \
+        -x TL_MPI_BUCKET_KB -np $np "$TL" train $T --save "$TMP/o$np.tlm" --step-log "$TMP/o$np.csv"
+    same_losses "mpi-overlap-np$np-losses" "$TMP/s0.csv" "$TMP/o$np.csv"
+    expect "mpi-after-np$np" 0 "last epoch" -- env TL_MPI_GRADS=after TL_MPI_BUCKET_KB=4 $MPIRUN -x TL_MPI_GRADS \
+        -x TL_MPI_BUCKET_KB -np $np "$TL" train $T --save "$TMP/a$np.tlm"
+    cmp -s "$TMP/o$np.tlm" "$TMP/a$np.tlm" && ok || bad "mpi-overlap-np$np-bits" "the overlapped run's model differs"
+done
+expect mpi-grads-bad 1 "TL_MPI_GRADS" -- env TL_MPI_GRADS=sometimes $MPIRUN -x TL_MPI_GRADS -np 2 "$TL" train $T \
+    --epochs 1 --save "$TMP/x.tlm"
 # the models agree too: their test accuracy on the same rows
 for np in 0 2 3; do
     "$TL" evaluate --model "$TMP/m$np.tlm" --data "$FM:test" --classes 0-9 --per-class 20 --json -q \
@@ -90,9 +104,9 @@ fi
 # the same through the command line's protocol: `tl finetune` (fine-tuning the network trained
 # above on 20 images a class) and `tl finetune --da dann` (Amazon books -> dvd), on 1 process and
 # on 2 and 3; the models they save score the same (accuracy equal, loss within 1e-5 relative)
-# same_model NAME A.tlm B.tlm DATA
+# same_model NAME A.tlm B.tlm DATA [OPTIONS]
 same_model() {
-    ea=$("$TL" evaluate --model "$2" --data "$4" --json -q 2>&1); eb=$("$TL" evaluate --model "$3" --data "$4" --json -q 2>&1)
+    ea=$("$TL" evaluate --model "$2" --data "$4" $5 --json -q 2>&1); eb=$("$TL" evaluate --model "$3" --data "$4" $5 --json -q 2>&1)
     if printf '%s\n%s\n' "$ea" "$eb" | awk '{ a = $0; sub(/.*"accuracy": /, "", a); sub(/,.*/, "", a)
             l = $0; sub(/.*"loss": /, "", l); sub(/,.*/, "", l); acc[NR] = a; loss[NR] = l }
         END { d = loss[1] - loss[2]; if (d < 0) d = -d
@@ -199,4 +213,31 @@ for np in 2 3; do
 done
 expect mpi-distance-adist-refused 2 "A-distance" -- $MPIRUN -np 2 "$TL" distance --source "$TMP/ks.npy" \
     --target "$TMP/kt.npy" --metric a-distance -q
+# multi-task (`tl train --tasks`, two tasks on a shared trunk, batch norm in the trunk and in each
+# head): every task's rows split over 1-3 processes, each reading its block of the .npy files; the
+# per-step losses equal one process's (relative 1e-5), and a run stopped after epoch 3 and rerun
+# to 6 from rank 0's checkpoint ends where an uninterrupted run ends
+MT="--tasks a=$TMP/ks.npy --tasks b=$TMP/kt.npy --arch dense:16,bn,relu --head dense:8,bn,relu,dense:3 --batch 32 --threads 1 --val-split 0.1 --patience 10 -q"
+expect mpi-mtl-single 0 "shared by 2 tasks" -- "$TL" train $MT --epochs 6 --save "$TMP/t0.tlm" --step-log "$TMP/t0.csv"
+for np in 1 2 3; do
+    expect "mpi-mtl-np$np" 0 "shared by 2 tasks" -- $MPIRUN -np $np "$TL" train $MT --epochs 6 --save "$TMP/t$np.tlm" \
+        --step-log "$TMP/t$np.csv"
+    same_losses "mpi-mtl-np$np-losses" "$TMP/t0.csv" "$TMP/t$np.csv"
+done
+for k in a b; do same_model "mpi-mtl-np3-model-$k" "$TMP/t0.tlm" "$TMP/t3.tlm" "$TMP/ks.npy" "--model-task $k"; done
+expect mpi-mtl-stopped 0 "processes  *2" -- $MPIRUN -np 2 "$TL" train $MT --epochs 3 --save "$TMP/tk.tlm" \
+    --checkpoint "$TMP/tck.bin" --step-log "$TMP/tk.csv"
+expect mpi-mtl-resume 0 "resumed  *after epoch 3" -- $MPIRUN -np 2 "$TL" train $MT --epochs 6 --save "$TMP/tk.tlm" \
+    --checkpoint "$TMP/tck.bin" --step-log "$TMP/tk.csv"
+same_losses mpi-mtl-resume-losses "$TMP/t0.csv" "$TMP/tk.csv"
+# overlapped with backward in 1 KB buckets (a bucket spans the trunk and the heads): the same bits
+for np in 2 3; do
+    for g in overlap after; do
+        env TL_MPI_GRADS=$g TL_MPI_BUCKET_KB=1 $MPIRUN -x TL_MPI_GRADS -x TL_MPI_BUCKET_KB -np $np "$TL" train $MT \
+            --epochs 6 --save "$TMP/t$np$g.tlm" >/dev/null 2>&1
+    done
+    [ -s "$TMP/t${np}after.tlm" ] && cmp -s "$TMP/t${np}overlap.tlm" "$TMP/t${np}after.tlm" && ok ||
+        bad "mpi-mtl-overlap-np$np-bits" "the overlapped run's model differs or is missing"
+done
+same_model mpi-mtl-resume-model "$TMP/t2.tlm" "$TMP/tk.tlm" "$TMP/kt.npy" "--model-task b"
 harness_summary

@@ -46,6 +46,21 @@ tl_status tl_dist_bcast(tl_dist *d, void *buf, size_t bytes, int root);
 tl_status tl_dist_gather(tl_dist *d, const void *mine, void *all, const size_t *bytes);
 /* Wait until every process has come here. */
 tl_status tl_dist_barrier(tl_dist *d);
+/* How data-parallel training sums its gradient block each step (tl_dist_comm):
+ *   OVERLAP    in buckets of bucket_bytes, each sent as soon as backward has finished the layers
+ *              it holds, while the layers below still run (MPI_Test between layers);
+ *   AFTER      the same buckets, all sent after backward (the same sums: the same bits);
+ *   ALLREDUCE  one MPI_Allreduce of the whole block after backward (Open MPI chooses the
+ *              summation order: with 3 or more processes the bits may differ from the above).
+ * A bucket is summed deterministically: each process owns a slice of it, receives that slice
+ * from every process (MPI_Ialltoallv), adds the copies in rank order, and the sums are gathered
+ * back (MPI_Iallgatherv) - the traffic of a ring all-reduce, 2 (P - 1) / P of the bytes. */
+typedef enum { TL_DIST_GRADS_OVERLAP = 0, TL_DIST_GRADS_AFTER = 1, TL_DIST_GRADS_ALLREDUCE = 2 } tl_dist_grads;
+/* tl_dist_init's choice: ALLREDUCE (overlap did not pay measurably on the machine it was measured
+ * on: bench/RESULTS.md, issue 17); buckets of TL_DIST_BUCKET_DEFAULT bytes when set to OVERLAP or
+ * AFTER with bucket_bytes 0. */
+#define TL_DIST_BUCKET_DEFAULT ((size_t)256 << 10)
+tl_status tl_dist_set_grads(tl_dist *d, tl_dist_grads mode, size_t bucket_bytes);
 /* The job as data-parallel training sees it (borrowed; lives as long as d). */
 const tl_nn_comm *tl_dist_comm(tl_dist *d);
 /* The job as the statistical methods see it (tl_adapt_params.comm, the distances): sum,

@@ -203,6 +203,16 @@ typedef struct tl_nn_comm {
     /* Sum buf (n values, double when dbl, else float) over all processes, in place. */
     tl_status (*allreduce)(void *user, void *buf, size_t n, bool dbl);
     void *user; /* passed to allreduce */
+    /* Optional, the three together (NULL: the trainer sums its gradient block with allreduce
+     * after backward): the block summed bucket by bucket. Each value is summed in the same order
+     * whether its bucket went out during backward or at grad_finish: the same bits either way.
+     * grad_start: a step's block (n floats) is about to be filled. */
+    tl_status (*grad_start)(void *user, float *g, size_t n);
+    /* Values [lo, hi) of the block are final (called while backward runs, the layers nearest the
+     * output first; lo == hi only lets communication progress). */
+    void (*grad_ready)(void *user, size_t lo, size_t hi);
+    /* Every value of the block summed over the processes, in place. */
+    tl_status (*grad_finish)(void *user);
 } tl_nn_comm;
 /* The rows [*lo, *hi) of n that process rank of size holds: contiguous blocks, floor(n r / size). */
 void tl_nn_shard(size_t n, int rank, int size, size_t *lo, size_t *hi);

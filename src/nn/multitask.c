@@ -13,11 +13,19 @@
  * multi-task networks use (a dense layer on the shared features), and it keeps the trainer
  * unchanged. A head with batch normalisation would take its statistics over all tasks' rows. One
  * task trained by the same loop is the single-task network the multi-task one is compared with,
- * so the comparison differs in nothing but the sharing. */
+ * so the comparison differs in nothing but the sharing.
+ *
+ * Data-parallel (train.comm, `mpirun -np N tl train --tasks ...`): every process holds a block of
+ * each task's rows; the sample orders are drawn over global row numbers, so each process keeps
+ * its rows of every global batch, scales its losses to its share of each task's batch mean, and
+ * the step's gradient block is summed once (nn_trainer_backward_sum); batch norm in the trunk and
+ * heads uses the global batch (bn_sync.c). Rank 0 writes the checkpoint (the trunk, the heads,
+ * every task's sample order and position). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal/util.h"
 #include "nn/nn_internal.h"
@@ -195,12 +203,16 @@ tl_nn_mtl_params tl_nn_mtl_params_default(void) {
     return p;
 }
 
-/* One task's state in the training loop. */
+/* One task's state in the training loop. Data-parallel (train.comm): this process holds rows
+ * [lo, lo + n) of the task's N; the order is drawn over global row numbers, so every process
+ * draws what one process draws and keeps the rows of each batch it holds. */
 typedef struct {
-    int *yi;              /* (n) output indices of its head */
-    size_t *perm, nval, ntr, bs, cur; /* perm: validation rows first, then training rows */
-    float *xv;            /* (nval, d) validation rows */
-    int *yv;              /* (nval) their output indices */
+    int *yi;              /* (n) output indices of its head, for the rows held here */
+    size_t *perm;         /* (N) global order: validation rows first, then training rows */
+    size_t n, lo, N, nval, ntr, bs, cur, nl; /* nl: rows of the current batch held here */
+    float *xv;            /* (nvl, d) validation rows held here */
+    int *yv;              /* (nvl) their output indices */
+    size_t nvl;
     double w;
 } mtl_task;
 
@@ -217,6 +229,24 @@ static tl_status stop_nonfinite(tl_nn_train_result *r, float *block, const float
                    what, lr, ep > 1 ? "the end of epoch " : "before training", ep > 1 ? ep - 1 : 0);
 }
 
+/* The checkpoint's sample order: every task's order end to end, then each task's position in
+ * its training rows (a small task cycles through its rows at its own pace). */
+static size_t ckpt_rows(const mtl_task *tk, size_t T) {
+    size_t n = T;
+    for (size_t k = 0; k < T; k++) n += tk[k].N;
+    return n;
+}
+static void ckpt_pack(const mtl_task *tk, size_t T, size_t *all) {
+    size_t at = 0;
+    for (size_t k = 0; k < T; k++, at += tk[k - 1].N) memcpy(all + at, tk[k].perm, tk[k].N * sizeof *all);
+    for (size_t k = 0; k < T; k++) all[at + k] = tk[k].cur;
+}
+static void ckpt_unpack(mtl_task *tk, size_t T, const size_t *all) {
+    size_t at = 0;
+    for (size_t k = 0; k < T; k++, at += tk[k - 1].N) memcpy(tk[k].perm, all + at, tk[k].N * sizeof *all);
+    for (size_t k = 0; k < T; k++) tk[k].cur = all[at + k];
+}
+
 tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_task_data *data,
                           tl_nn_train_result *res) {
     tl_status st = TL_OK;
@@ -224,6 +254,13 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
     mtl_task tk[MTL_MAX_TASKS];
     int *yb = NULL;
     float *good = NULL, *best = NULL;
+    double *sl = NULL; /* per step of an epoch: weighted loss, hits (summed over the processes) */
+    size_t *ckperm = NULL;
+    char *slog = NULL;
+    size_t slog_len = 0, slog_cap = 0, slog_sent = 0;
+    tl_wfile *slog_stream = NULL;
+    nn_ckpt ck = {0};
+    tl_nn *nets[MTL_MAX_TASKS + 1];
     tl_nn_train_result r;
     memset(tk, 0, sizeof tk);
     memset(&r, 0, sizeof r);
@@ -233,6 +270,7 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
     TL_TRY(tl_nn_train_params_check(tp));
     TL_CHECK(tp->loss == TL_NN_LOSS_XENT && tp->label_smoothing == 0, TL_ERR_INVALID_ARG,
              "multi-task training takes the cross-entropy loss without label smoothing");
+    const tl_nn_comm *cm = tp->comm && tp->comm->size > 1 ? tp->comm : NULL;
     const size_t T = m->nt, d = nn_shape_size(m->trunk->in);
     double wsum = 0;
     tl_rng rng;
@@ -245,29 +283,35 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
         TL_CHECK(q->w >= 0 && q->w <= 1e6, TL_ERR_INVALID_ARG, "task %s: loss weight %g not in [0, 1e6]",
                  m->name[k], q->w);
         wsum += q->w;
-        TL_CHECK(D->x && D->y, TL_ERR_INVALID_ARG, "task %s: no data", m->name[k]);
+        TL_CHECK(D->x || !D->n, TL_ERR_INVALID_ARG, "task %s: no data", m->name[k]);
+        TL_CHECK(D->y || !D->n, TL_ERR_INVALID_ARG, "task %s: no labels", m->name[k]);
+        q->n = D->n;
+        q->N = D->n;
+        if (cm) TL_TRY(nn_comm_rows(cm, D->n, &q->lo, &q->N));
         for (size_t i = 0; i < D->n * d; i++)
             TL_CHECK(isfinite(D->x[i]), TL_ERR_NONFINITE, "task %s: sample %zu, value %zu is %f",
-                     m->name[k], i / d + 1, i % d + 1, (double)D->x[i]);
+                     m->name[k], q->lo + i / d + 1, i % d + 1, (double)D->x[i]);
         TL_ALLOC(q->yi, D->n ? D->n : 1);
         st = nn_map_labels(m->head[k], D->y, D->n, q->yi);
         if (st != TL_OK) {
             tl_fail_prefix(st, "task %s (its head has %zu outputs)", m->name[k], tl_nn_output_dim(m->head[k]));
             goto done;
         }
-        TL_ALLOC(q->perm, D->n ? D->n : 1);
-        for (size_t i = 0; i < D->n; i++) q->perm[i] = i;
-        q->nval = (size_t)floor(tp->val_fraction * (double)D->n);
-        q->ntr = D->n - q->nval;
+        TL_ALLOC(q->perm, q->N ? q->N : 1);
+        for (size_t i = 0; i < q->N; i++) q->perm[i] = i;
+        q->nval = (size_t)floor(tp->val_fraction * (double)q->N);
+        q->ntr = q->N - q->nval;
         TL_CHECK(q->ntr >= 2, TL_ERR_EMPTY, "task %s: %zu training rows (at least 2) after the validation split",
                  m->name[k], q->ntr);
         if (q->nval) {
-            tl_rng_shuffle(&rng, q->perm, D->n);
+            tl_rng_shuffle(&rng, q->perm, q->N);
             TL_ALLOC(q->xv, q->nval * d);
             TL_ALLOC(q->yv, q->nval);
             for (size_t i = 0; i < q->nval; i++) {
-                memcpy(q->xv + i * d, D->x + q->perm[i] * d, d * sizeof(float));
-                q->yv[i] = q->yi[q->perm[i]];
+                const size_t g = q->perm[i];
+                if (g < q->lo || g >= q->lo + q->n) continue;
+                memcpy(q->xv + q->nvl * d, D->x + (g - q->lo) * d, d * sizeof(float));
+                q->yv[q->nvl++] = q->yi[g - q->lo];
             }
         }
         q->bs = tp->batch_size < q->ntr ? tp->batch_size : q->ntr;
@@ -278,11 +322,17 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
     }
     TL_CHECK(wsum > 0, TL_ERR_INVALID_ARG, "multi-task: every task loss weight is 0");
     TL_TRY(tl_nn_trainer_create(m->trunk, tp, cap, &tr));
+    TL_TRY(nn_sync_attach(m->trunk, cm));
+    nets[0] = m->trunk;
     const char *at = m->trunk->layers[m->trunk->nl - 1].name;
     for (size_t k = 0; k < T; k++) {
         tl_nn *hn;
         TL_TRY(tl_nn_trainer_add_head(tr, m->name[k], at, tl_nn_arch(m->head[k]), 0, &hn));
         TL_TRY(copy_tensors(hn, 0, m->head[k], m->name[k])); /* the head's own initial values */
+    }
+    for (size_t k = 0; k < T; k++) { /* after every head is in: adding one moves the others */
+        TL_TRY(tl_nn_trainer_head(tr, m->name[k], &nets[k + 1]));
+        TL_TRY(nn_sync_attach(nets[k + 1], cm)); /* a head's batch norm over the global batch */
     }
     size_t np;
     float *block = tl_nn_trainer_params(tr, &np);
@@ -295,9 +345,40 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
         memcpy(best, good, np * sizeof *best);
     }
     TL_ALLOC(yb, cap);
-    size_t step = 0, since = 0, trained = 0;
+    TL_ALLOC(sl, 2 * spe);
+    if (tp->step_log) {
+        slog_cap = 64 + 32 * spe * tp->epochs;
+        TL_ALLOC(slog, slog_cap);
+        slog_len = (size_t)snprintf(slog, slog_cap, "step,loss\n");
+    }
+    const size_t ckn = ckpt_rows(tk, T);
+    if (tp->checkpoint) TL_ALLOC(ckperm, ckn);
+    size_t step = 0, since = 0, trained = 0, ep0 = 1;
     double best_val = INFINITY, t0 = tli_seconds();
-    for (size_t ep = 1; ep <= tp->epochs; ep++) {
+    if (tp->checkpoint && access(tp->checkpoint, F_OK) == 0) { /* resume where it stopped */
+        ck.rows = ckn;
+        ck.perm = ckperm;
+        TL_TRY(nn_ckpt_read_nets(tp->checkpoint, nets, T + 1, best, best ? np : 0, &ck));
+        TL_CHECK(ck.seed == tp->seed && ck.epochs_done <= tp->epochs && ck.step == ck.epochs_done * spe,
+                 TL_ERR_STATE, "%s: a checkpoint of another run (seed %llu, %llu epochs done) than "
+                 "this multi-task one (seed %llu, %zu epochs): remove it to start afresh",
+                 tp->checkpoint, (unsigned long long)ck.seed, (unsigned long long)ck.epochs_done,
+                 (unsigned long long)tp->seed, tp->epochs);
+        ckpt_unpack(tk, T, ckperm);
+        rng = ck.rng;
+        step = (size_t)ck.step;
+        *nn_trainer_opt_steps(tr) = (size_t)ck.opt_t;
+        since = (size_t)ck.since_best;
+        best_val = ck.best_val;
+        r = ck.r;
+        ep0 = (size_t)ck.epochs_done + 1;
+        r.resumed_after = ep0 - 1;
+        if (slog) slog_len = (size_t)snprintf(slog, slog_cap, "%s", ck.slog);
+        memcpy(good, block, np * sizeof *good);
+        tl_log(tp->ctx, TL_LOG_INFO, "resuming from %s after epoch %zu of %zu", tp->checkpoint,
+               ep0 - 1, tp->epochs);
+    }
+    for (size_t ep = ep0; ep <= tp->epochs; ep++) {
         double sum = 0, lr = tp->lr;
         size_t hits = 0, seen = 0;
         for (size_t s = 0; s < spe; s++, step++) {
@@ -306,32 +387,40 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
             for (size_t k = 0; k < T; k++) { /* task k's rows, drawn without replacement */
                 mtl_task *q = &tk[k];
                 size_t *trr = q->perm + q->nval;
-                for (size_t b = 0; b < q->bs; b++, B++) {
+                q->nl = 0;
+                for (size_t b = 0; b < q->bs; b++) {
                     if (q->cur == q->ntr) {
                         if (tp->shuffle || step == 0) tl_rng_shuffle(&rng, trr, q->ntr);
                         q->cur = 0;
                     }
-                    const size_t row = trr[q->cur++];
-                    memcpy(in + B * d, data[k].x + row * d, d * sizeof *in);
-                    yb[B] = q->yi[row];
+                    const size_t g = trr[q->cur++];
+                    if (g < q->lo || g >= q->lo + q->n) continue;
+                    memcpy(in + B * d, data[k].x + (g - q->lo) * d, d * sizeof *in);
+                    yb[B++] = q->yi[g - q->lo];
+                    q->nl++;
                 }
             }
             TL_TRY(tl_nn_trainer_forward(tr, in, B, tp->seed * 0xD1B54A32D192ED03ULL + step));
             double loss = 0;
-            size_t off = 0;
+            size_t off = 0, h = 0;
             for (size_t k = 0; k < T; k++) {
                 const float *out;
                 float *dout;
-                size_t K, h = 0;
+                size_t K, hk = 0;
+                const mtl_task *q = &tk[k];
                 TL_TRY(tl_nn_trainer_output(tr, m->name[k], &out, &dout, &K));
-                const double l = tl_nn_loss_xent(out + off * K, yb + off, NULL, tk[k].bs, K, tk[k].w,
-                                                 dout + off * K, &h);
-                loss += tk[k].w * l;
-                hits += h;
-                seen += tk[k].bs;
-                off += tk[k].bs;
+                /* this process's share of the task's global batch mean (all of it on one) */
+                const double f = q->nl == q->bs ? 1.0 : (double)q->nl / (double)q->bs;
+                if (q->nl)
+                    loss += q->w * f *
+                            tl_nn_loss_xent(out + off * K, yb + off, NULL, q->nl, K, q->w * f, dout + off * K, &hk);
+                h += hk;
+                seen += q->bs;
+                off += q->nl;
             }
-            if (!isfinite(loss)) {
+            sl[2 * s] = loss;
+            sl[2 * s + 1] = (double)h;
+            if (!cm && !isfinite(loss)) { /* data-parallel: checked on the sums at the epoch's end */
                 char what[96];
                 snprintf(what, sizeof what, "the loss became %s at epoch %zu, step %zu",
                          isnan(loss) ? "NaN" : "infinite", ep, s + 1);
@@ -339,10 +428,34 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
                 goto copy_out;
             }
             sum += loss;
-            TL_TRY(tl_nn_trainer_backward(tr));
+            hits += h;
+            TL_TRY(nn_trainer_backward_sum(tr, cm));
             lr = nn_schedule_lr(tp, step, spe);
             TL_TRY(tl_nn_trainer_step(tr, lr));
-            trained += B;
+            trained += cap; /* the global batch: every task's bs rows */
+        }
+        if (cm) { /* the epoch's figures over all processes (one sum per epoch) */
+            TL_TRY(cm->allreduce(cm->user, sl, 2 * spe, true));
+            sum = 0;
+            hits = 0;
+            for (size_t s = 0; s < spe; s++) {
+                sum += sl[2 * s];
+                hits += (size_t)sl[2 * s + 1];
+                if (!isfinite(sl[2 * s])) {
+                    char what[96];
+                    snprintf(what, sizeof what, "the loss became %s at epoch %zu, step %zu",
+                             isnan(sl[2 * s]) ? "NaN" : "infinite", ep, s + 1);
+                    st = stop_nonfinite(&r, block, good, np, ep, nn_schedule_lr(tp, step - spe + s, spe), what);
+                    goto copy_out;
+                }
+            }
+        }
+        if (slog) { /* the weighted loss of each step's global batch */
+            for (size_t s = 0; s < spe; s++) {
+                int w = snprintf(slog + slog_len, slog_cap - slog_len, "%zu,%.9g\n", step - spe + s + 1, sl[2 * s]);
+                if (w > 0 && (size_t)w < slog_cap - slog_len) slog_len += (size_t)w;
+            }
+            TL_TRY(nn_write_log(tp->step_log, slog, &slog_sent, &slog_stream));
         }
         if (!tl_nn_trainer_finite(tr)) {
             char what[96];
@@ -358,16 +471,22 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
         double vl = NAN, va = NAN;
         bool stop = false;
         if (anyval) {
-            double lsum = 0, csum = 0;
+            double lsum = 0, csum = 0, v[2 * MTL_MAX_TASKS] = {0};
             size_t nv = 0;
             for (size_t k = 0; k < T; k++) {
-                if (!tk[k].nval) continue;
+                if (!tk[k].nvl) continue;
                 tl_nn *hn;
                 double a, l;
                 TL_TRY(tl_nn_trainer_head(tr, m->name[k], &hn));
-                TL_TRY(eval_on(m->trunk, hn, tk[k].xv, tk[k].yv, tk[k].nval, &a, &l));
-                lsum += tk[k].w * l;
-                csum += a * (double)tk[k].nval;
+                TL_TRY(eval_on(m->trunk, hn, tk[k].xv, tk[k].yv, tk[k].nvl, &a, &l));
+                v[2 * k] = cm ? l * (double)tk[k].nvl / (double)tk[k].nval : l;
+                v[2 * k + 1] = a * (double)tk[k].nvl;
+            }
+            if (cm) TL_TRY(cm->allreduce(cm->user, v, 2 * T, true)); /* each process's share */
+            for (size_t k = 0; k < T; k++) {
+                if (!tk[k].nval) continue;
+                lsum += tk[k].w * v[2 * k];
+                csum += v[2 * k + 1];
                 nv += tk[k].nval;
             }
             vl = lsum;
@@ -377,6 +496,13 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
             memcpy(best, block, np * sizeof *best);
         tl_log(tp->ctx, TL_LOG_INFO, "multi-task epoch %zu/%zu: loss %.4f, acc %.2f%%, val loss %.4f, acc %.2f%%",
                ep, tp->epochs, r.train_loss, 100 * r.train_acc, vl, 100 * va);
+        if (tp->checkpoint && (!cm || cm->rank == 0)) { /* rank 0 writes it, atomically */
+            ckpt_pack(tk, T, ckperm);
+            nn_ckpt c = {ckn, tp->seed, ep, step, *nn_trainer_opt_steps(tr), since, rng, best_val,
+                         r, NULL, slog, ckperm};
+            TL_TRY(nn_ckpt_write_nets(tp->checkpoint, (const tl_nn *const *)nets, T + 1, best,
+                                      best ? np : 0, &c));
+        }
         if (stop) {
             r.stopped_early = true;
             break;
@@ -385,6 +511,11 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
     if (best) memcpy(block, best, np * sizeof *best);
     r.seconds = tli_seconds() - t0;
     r.samples_per_s = r.seconds > 0 ? (double)trained / r.seconds : 0;
+    if (slog_stream) {
+        tl_wfile *ls = slog_stream;
+        slog_stream = NULL;
+        TL_TRY(tl_wfile_commit(ls));
+    }
 copy_out: /* the trained heads back into the model (the trunk keeps its own tensors) */
     for (size_t k = 0; k < T; k++) {
         tl_nn *hn;
@@ -393,6 +524,7 @@ copy_out: /* the trained heads back into the model (the trunk keeps its own tens
         if (s2 != TL_OK && st == TL_OK) st = s2;
     }
 done:
+    if (m) nn_sync_attach(m->trunk, NULL);
     tl_nn_trainer_free(tr);
     for (size_t k = 0; k < MTL_MAX_TASKS; k++) {
         tl_free(tk[k].yi);
@@ -403,6 +535,12 @@ done:
     tl_free(yb);
     tl_free(good);
     tl_free(best);
+    tl_free(sl);
+    tl_free(slog);
+    tl_wfile_abort(slog_stream);
+    tl_free(ckperm);
+    tl_free(ck.log);
+    tl_free(ck.slog);
     if (res) *res = r;
     return st;
 }

@@ -930,7 +930,20 @@ static void bwd_all_part(void *v, size_t k) {
             for (size_t e = 0; e < nb * os; e++) gd[e] += tp[e];
         }
         bwd_part(&j, k);
+        if (nn->grad_hook && nn->nthreads == 1) nn->grad_hook(nn->grad_user, nn, i); /* on this thread */
     }
+}
+
+/* Layer i's weight gradients of threads 1.. added into thread 0's (nn->t[].grad), in thread
+ * order: per value the same sums in the same order as one sweep over every layer at the end. */
+static void sum_thread_grads(tl_nn *nn, size_t i) {
+    for (size_t k = 1; k < nn->nthreads; k++)
+        for (size_t t = 0; t < nn->nt; t++) {
+            nn_tensor *T = &nn->t[t];
+            if (T->layer != i || !T->trainable || !nn_layer_trainable(nn, T->layer)) continue;
+            const float *s = nn->scr[k].grad + nn->grad_off[t];
+            for (size_t e = 0; e < T->size; e++) T->grad[e] += s[e];
+        }
 }
 
 void nn_backward_batch(tl_nn *nn, size_t B) {
@@ -972,10 +985,19 @@ void nn_backward_batch(tl_nn *nn, size_t B) {
             j.phase = 1;
         }
         nn_pool_run(nn->pool, nn->nthreads, bwd_part, &j);
+        if (nn->grad_hook) { /* this layer's gradients final now: summed over threads, handed on */
+            if (nn->nthreads > 1) sum_thread_grads(nn, i);
+            nn->grad_hook(nn->grad_user, nn, i);
+        }
     }
     if (nn->nthreads > 1) openblas_set_num_threads(saved);
-    /* the threads' weight gradients, summed in thread order */
-    if (nn->nthreads > 1) nn_pool_run(nn->pool, grad_parts(nn), sum_part, nn);
+    if (nn->nthreads > 1 && !nn->grad_hook) /* every layer's at once, split over the threads */
+        nn_pool_run(nn->pool, grad_parts(nn), sum_part, nn);
+    else if (nn->grad_sep && nn->nthreads > 1) /* layer by layer, top first, for the hook */
+        for (long ii = (long)nn->nl - 1; ii >= lo; ii--) {
+            sum_thread_grads(nn, (size_t)ii);
+            nn->grad_hook(nn->grad_user, nn, (size_t)ii);
+        }
 }
 
 /* ---- inference ---- */

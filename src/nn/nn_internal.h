@@ -178,6 +178,11 @@ struct tl_nn {
     const tl_nn_comm *comm;
     double *sync_buf;
     size_t sync_B;
+    /* backward calls grad_hook(grad_user, nn, i) as soon as layer i's weight gradients are final
+     * (in nn->t[].grad), top layer first - so that a data-parallel step can start summing them
+     * while the layers below still run (trainer.c); NULL: none */
+    void (*grad_hook)(void *user, tl_nn *nn, size_t layer);
+    void *grad_user;
 };
 
 /* ---- training checkpoints (checkpoint.c) ---- */
@@ -197,6 +202,11 @@ tl_status nn_ckpt_write(const char *path, const tl_nn *nn, const float *best, si
 /* Read into nn's tensors and optimiser buffers (allocated as this run's optimiser has them),
  * best and c; TL_ERR_FORMAT naming the file for a damaged one or one of another network. */
 tl_status nn_ckpt_read(const char *path, tl_nn *nn, float *best, size_t nbest, nn_ckpt *c);
+/* The same for several networks' tensors one after the other (a trunk and its heads). */
+tl_status nn_ckpt_write_nets(const char *path, const tl_nn *const *nets, size_t nnets,
+                             const float *best, size_t nbest, const nn_ckpt *c);
+tl_status nn_ckpt_read_nets(const char *path, tl_nn *const *nets, size_t nnets, float *best,
+                            size_t nbest, nn_ckpt *c);
 
 /* Write the whole text of a CSV log to path (atomically; a stream gets the new part: *sent
  * bytes already written, *stream kept open for the run). train.c. */
@@ -205,6 +215,9 @@ tl_status nn_write_log(const char *path, const char *text, size_t *sent, tl_wfil
 /* The optimiser's step count of a trainer (Adam's bias correction, SGD's first step), for
  * checkpoints. */
 size_t *nn_trainer_opt_steps(tl_nn_trainer *t);
+/* Backward, then (cm not NULL) the gradient block summed over the processes of cm: the step's
+ * one all-reduce. */
+tl_status nn_trainer_backward_sum(tl_nn_trainer *t, const tl_nn_comm *cm);
 
 /* ---- batch norm across processes (bn_sync.c) ---- */
 /* Attach comm to nn (allocating its buffer; NULL detaches and frees it). */

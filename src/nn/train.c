@@ -411,12 +411,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
             sum_loss += loss * (double)nl;
             hits_ep += h;
             seen += nl;
-            TL_TRY(tl_nn_trainer_backward(trn));
-            if (cm) { /* the one all-reduce of the step: the whole gradient block */
-                size_t ng;
-                float *gb = tl_nn_trainer_grads(trn, &ng);
-                TL_TRY(sum_all(cm, gb, ng, false));
-            }
+            TL_TRY(nn_trainer_backward_sum(trn, cm)); /* and the step's one all-reduce */
             lr = nn_schedule_lr(p, step, steps_per_epoch);
             TL_TRY(tl_nn_trainer_step(trn, lr));
             trained += nb;

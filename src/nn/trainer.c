@@ -325,6 +325,57 @@ tl_status tl_nn_trainer_backward(tl_nn_trainer *t) {
     return TL_OK;
 }
 
+/* grad_hook of the trunk and heads during nn_trainer_backward_sum: layer i's trainable tensors
+ * are final, so their stretches of the joint gradient block are handed to the communicator. */
+typedef struct {
+    const tl_nn_comm *cm;
+    const float *g0; /* the joint gradient block */
+} grad_sink;
+
+static void grads_ready(void *user, tl_nn *nn, size_t i) {
+    const grad_sink *gs = user;
+    size_t lo = 0, hi = 0;
+    for (size_t t = 0; t < nn->nt; t++) {
+        const nn_tensor *T = &nn->t[t];
+        if (T->layer != i || !T->trainable) continue;
+        const size_t a = (size_t)(T->grad - gs->g0), b = a + T->size;
+        if (hi > lo && a == hi) { /* one stretch with the previous tensor */
+            hi = b;
+            continue;
+        }
+        if (hi > lo) gs->cm->grad_ready(gs->cm->user, lo, hi);
+        lo = a;
+        hi = b;
+    }
+    gs->cm->grad_ready(gs->cm->user, lo, hi); /* lo == hi: a chance to progress */
+}
+
+static void set_hooks(tl_nn_trainer *t, grad_sink *gs) {
+    t->trunk->grad_hook = gs ? grads_ready : NULL;
+    t->trunk->grad_user = gs;
+    for (size_t h = 0; h < t->nh; h++) {
+        t->head[h].net->grad_hook = gs ? grads_ready : NULL;
+        t->head[h].net->grad_user = gs;
+    }
+}
+
+tl_status nn_trainer_backward_sum(tl_nn_trainer *t, const tl_nn_comm *cm) {
+    if (!cm || !cm->grad_start) {
+        tl_status st = tl_nn_trainer_backward(t);
+        if (st != TL_OK || !cm) return st;
+        return cm->allreduce(cm->user, t->trunk->gblock, t->ng, false); /* the one all-reduce */
+    }
+    if (!t || !t->ran) return tl_fail(TL_ERR_STATE, "nn_trainer_backward: no forward pass to go back through");
+    grad_sink gs = {cm, t->trunk->gblock};
+    tl_status st = cm->grad_start(cm->user, t->trunk->gblock, t->ng);
+    if (st != TL_OK) return st;
+    set_hooks(t, &gs);
+    st = tl_nn_trainer_backward(t); /* buckets go out as the layers finish */
+    set_hooks(t, NULL);
+    tl_status s2 = cm->grad_finish(cm->user); /* always: every process takes part */
+    return st != TL_OK ? st : s2;
+}
+
 tl_status tl_nn_trainer_step(tl_nn_trainer *t, double lr) {
     if (!t) return tl_fail(TL_ERR_INVALID_ARG, "nn_trainer_step: NULL trainer");
     if (!(lr >= 0 && lr <= 1e6)) return tl_fail(TL_ERR_INVALID_ARG, "learning rate %g not in [0, 1e6]", lr);

@@ -6,7 +6,8 @@
  *
  * Format (host byte order; a checkpoint is for resuming on the same kind of machine, not for
  * exchange - the model file is the .tlm): "TLCKPT01", then nn_ckpt's fixed fields, the two log
- * texts, the sample order, the tensors, the optimiser buffers (a flag and the values per tensor and buffer), the
+ * texts, the sample order, the tensors (the network's, then a head's: deep adaptation's
+ * discriminator, da_dist.c), the optimiser buffers (a flag and the values per tensor and buffer), the
  * best snapshot when kept, and an FNV-1a checksum of all of it. Written through tl_wfile
  * (temporary name, fsync, rename), so a crash leaves the previous checkpoint whole. */
 #include <string.h>
@@ -37,6 +38,11 @@ static void put(wr *o, const void *p, size_t n) {
 
 tl_status nn_ckpt_write(const char *path, const tl_nn *nn, const float *best, size_t nbest,
                         const nn_ckpt *c) {
+    return nn_ckpt_write_head(path, nn, NULL, best, nbest, c);
+}
+
+tl_status nn_ckpt_write_head(const char *path, const tl_nn *nn, const tl_nn *head, const float *best,
+                             size_t nbest, const nn_ckpt *c) {
     wr o = {NULL, 0xCBF29CE484222325ULL, TL_OK};
     tl_status st = tl_wfile_open(path, &o.w);
     if (st != TL_OK) return st;
@@ -48,14 +54,17 @@ tl_status nn_ckpt_write(const char *path, const tl_nn *nn, const float *best, si
     put(&o, &sl, sizeof sl);
     put(&o, c->slog, sl);
     put(&o, c->perm, (size_t)c->rows * sizeof *c->perm);
-    for (size_t i = 0; i < nn->nt; i++) {
-        const nn_tensor *T = &nn->t[i];
-        put(&o, T->data, T->size * sizeof(float));
-        for (int k = 0; k < 2; k++) {
-            const float *b = k ? T->v : T->m;
-            const uint8_t has = b != NULL;
-            put(&o, &has, 1);
-            if (b) put(&o, b, T->size * sizeof(float));
+    for (int n = 0; n < 2; n++) { /* the network, then the head when there is one */
+        const tl_nn *net = n ? head : nn;
+        for (size_t i = 0; net && i < net->nt; i++) {
+            const nn_tensor *T = &net->t[i];
+            put(&o, T->data, T->size * sizeof(float));
+            for (int k = 0; k < 2; k++) {
+                const float *b = k ? T->v : T->m;
+                const uint8_t has = b != NULL;
+                put(&o, &has, 1);
+                if (b) put(&o, b, T->size * sizeof(float));
+            }
         }
     }
     const uint64_t nb = best ? nbest : 0;
@@ -83,6 +92,11 @@ static bool get(rd *in, void *p, size_t n) {
 }
 
 tl_status nn_ckpt_read(const char *path, tl_nn *nn, float *best, size_t nbest, nn_ckpt *c) {
+    return nn_ckpt_read_head(path, nn, NULL, best, nbest, c);
+}
+
+tl_status nn_ckpt_read_head(const char *path, tl_nn *nn, tl_nn *head, float *best, size_t nbest,
+                            nn_ckpt *c) {
     tl_status st = TL_OK;
     unsigned char *buf = NULL;
     size_t len = 0, *perm = c->perm;
@@ -112,18 +126,21 @@ tl_status nn_ckpt_read(const char *path, tl_nn *nn, float *best, size_t nbest, n
              "%s: a checkpoint of %llu rows, but this run has %llu", path,
              (unsigned long long)c->rows, (unsigned long long)rows);
     c->perm = perm;
-    for (size_t i = 0; i < nn->nt; i++) {
-        nn_tensor *T = &nn->t[i];
-        TL_CHECK(get(&in, T->data, T->size * sizeof(float)), TL_ERR_FORMAT,
-                 "%s: checkpoint ends inside tensor %s: another network?", path, T->name);
-        for (int k = 0; k < 2; k++) {
-            uint8_t has = 0;
-            float *b = k ? T->v : T->m;
-            TL_CHECK(get(&in, &has, 1) && has == (b != NULL), TL_ERR_FORMAT,
-                     "%s: the optimiser state of %s does not match this run's optimiser", path,
-                     T->name);
-            if (b) TL_CHECK(get(&in, b, T->size * sizeof(float)), TL_ERR_FORMAT,
-                            "%s: checkpoint truncated", path);
+    for (int n = 0; n < 2; n++) { /* the network, then the head when there is one */
+        tl_nn *net = n ? head : nn;
+        for (size_t i = 0; net && i < net->nt; i++) {
+            nn_tensor *T = &net->t[i];
+            TL_CHECK(get(&in, T->data, T->size * sizeof(float)), TL_ERR_FORMAT,
+                     "%s: checkpoint ends inside tensor %s: another network?", path, T->name);
+            for (int k = 0; k < 2; k++) {
+                uint8_t has = 0;
+                float *b = k ? T->v : T->m;
+                TL_CHECK(get(&in, &has, 1) && has == (b != NULL), TL_ERR_FORMAT,
+                         "%s: the optimiser state of %s does not match this run's optimiser", path,
+                         T->name);
+                if (b) TL_CHECK(get(&in, b, T->size * sizeof(float)), TL_ERR_FORMAT,
+                                "%s: checkpoint truncated", path);
+            }
         }
     }
     TL_CHECK(get(&in, &nb, sizeof nb) && nb == (best ? nbest : 0), TL_ERR_FORMAT,

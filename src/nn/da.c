@@ -253,7 +253,8 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
     }
     if (nn_da_ckpt_exists(tp->checkpoint)) { /* resume where it stopped (da_dist.c) */
         nn_ckpt ck = {0};
-        TL_TRY(nn_da_ckpt_read(tp->checkpoint, nn, hn, best, &ck, perm, NS, tperm, adapt ? NT : 0, &tcur));
+        TL_TRY(nn_da_ckpt_read(tp->checkpoint, nn, hn, best, &ck, p->method, perm, NS, tperm,
+                               adapt ? NT : 0, &tcur));
         const bool same = ck.seed == tp->seed && ck.epochs_done <= tp->epochs && ck.step == ck.epochs_done * spe;
         if (same && slog) slog_len = (size_t)snprintf(slog, slog_cap, "%s", ck.slog);
         tl_free(ck.log);
@@ -448,7 +449,8 @@ tl_status tl_nn_da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, c
         if (tp->checkpoint && (!cm || cm->rank == 0)) { /* rank 0 writes it, atomically */
             nn_ckpt c = {NS, tp->seed, ep, step, *nn_trainer_opt_steps(tr), since, rng, best_val, r,
                          NULL, slog, perm};
-            TL_TRY(nn_da_ckpt_write(tp->checkpoint, nn, hn, best, &c, NS, tperm, adapt ? NT : 0, tcur));
+            TL_TRY(nn_da_ckpt_write(tp->checkpoint, nn, hn, best, &c, p->method, NS, tperm,
+                                    adapt ? NT : 0, tcur));
         }
         if (stop) {
             r.stopped_early = true;

@@ -80,15 +80,17 @@ tl_status nn_da_cdan_weights(const tl_nn_comm *cm, const float *P, size_t nls, s
 }
 
 tl_status nn_da_ckpt_write(const char *path, tl_nn *nn, tl_nn *head, const float *best, nn_ckpt *c,
-                           size_t NS, const size_t *tperm, size_t NT, size_t tcur) {
+                           tl_nn_da_method method, size_t NS, const size_t *tperm, size_t NT,
+                           size_t tcur) {
     tl_status st = TL_OK;
     size_t *o = NULL, *perm = c->perm;
-    TL_ALLOC(o, NS + NT + 1); /* the sample orders as one array: source, target, cursor */
+    TL_ALLOC(o, NS + NT + 2); /* one array: source order, target order, cursor, method + 1 */
     memcpy(o, perm, NS * sizeof *o);
     if (NT) memcpy(o + NS, tperm, NT * sizeof *o);
     o[NS + NT] = tcur;
+    o[NS + NT + 1] = (size_t)method + 1;
     c->perm = o;
-    c->rows = NS + NT + 1;
+    c->rows = NS + NT + 2;
     st = nn_ckpt_write_head(path, nn, head, best, nn->p_total, c);
     c->perm = perm;
 done:
@@ -97,21 +99,32 @@ done:
 }
 
 tl_status nn_da_ckpt_read(const char *path, tl_nn *nn, tl_nn *head, float *best, nn_ckpt *c,
-                          size_t *perm, size_t NS, size_t *tperm, size_t NT, size_t *tcur) {
+                          tl_nn_da_method method, size_t *perm, size_t NS, size_t *tperm, size_t NT,
+                          size_t *tcur) {
     tl_status st = TL_OK;
     size_t *o = NULL;
-    TL_CALLOC(o, NS + NT + 1);
-    c->rows = NS + NT + 1;
+    TL_CALLOC(o, NS + NT + 2);
+    c->rows = NS + NT + 2;
     c->perm = o;
     st = nn_ckpt_read_head(path, nn, head, best, nn->p_total, c);
     c->perm = perm;
+    /* the orders come before the tensors: another method's checkpoint, whose networks differ,
+     * is named as such rather than by the first tensor that does not fit */
+    const size_t was = o[NS + NT + 1];
+    TL_CHECK(!was || was == (size_t)method + 1, TL_ERR_STATE, "%s: a checkpoint of %s adaptation, but this run is %s: remove it to "
+             "start afresh", path, tl_nn_da_name((tl_nn_da_method)(was - 1)), tl_nn_da_name(method));
     if (st != TL_OK) goto done;
-    TL_CHECK(o[NS + NT] <= NT, TL_ERR_FORMAT, "%s: the target order's cursor %zu is past its %zu rows",
-             path, o[NS + NT], NT);
+    TL_CHECK(o[NS + NT] <= NT && was, TL_ERR_FORMAT,
+             "%s: not a deep-adaptation checkpoint (target cursor %zu of %zu rows)", path, o[NS + NT], NT);
     memcpy(perm, o, NS * sizeof *perm);
     if (NT) memcpy(tperm, o + NS, NT * sizeof *tperm);
     *tcur = o[NS + NT];
 done:
+    if (st != TL_OK) { /* the logs are the caller's only when the whole read succeeded */
+        tl_free(c->log);
+        tl_free(c->slog);
+        c->log = c->slog = NULL;
+    }
     tl_free(o);
     return st;
 }

@@ -222,15 +222,18 @@ tl_status nn_da_cdan_weights(const tl_nn_comm *cm, const float *P, size_t nls, s
 /* CDAN+E's unnormalised weights 1 + exp(-H(p_i)) into w (ns + nt) and their sums per domain
  * (da_loss.c). */
 void nn_cdan_entropy_raw(const float *probs, size_t ns, size_t nt, size_t K, float *w, double sum[2]);
-/* A deep-adaptation checkpoint: c's fields (c->perm: the source order of NS rows), nn and the
+/* A deep-adaptation checkpoint of method: c's fields (c->perm: the source order of NS rows), nn and the
  * discriminator head (or NULL) with their optimiser state, best (nn->p_total floats, or NULL),
  * the target order tperm (NT) and its cursor. Written atomically. */
 tl_status nn_da_ckpt_write(const char *path, tl_nn *nn, tl_nn *head, const float *best, nn_ckpt *c,
-                           size_t NS, const size_t *tperm, size_t NT, size_t tcur);
+                           tl_nn_da_method method, size_t NS, const size_t *tperm, size_t NT,
+                           size_t tcur);
 /* Read what nn_da_ckpt_write wrote into nn, head, best, c, perm (NS), tperm (NT), *tcur;
- * TL_ERR_FORMAT naming the file for a damaged one or one of another run's shape. */
+ * TL_ERR_FORMAT naming the file for a damaged one or one of another run's shape, TL_ERR_STATE
+ * for one of another method. */
 tl_status nn_da_ckpt_read(const char *path, tl_nn *nn, tl_nn *head, float *best, nn_ckpt *c,
-                          size_t *perm, size_t NS, size_t *tperm, size_t NT, size_t *tcur);
+                          tl_nn_da_method method, size_t *perm, size_t NS, size_t *tperm, size_t NT,
+                          size_t *tcur);
 /* Whether path names an existing file (a checkpoint to resume from). */
 bool nn_da_ckpt_exists(const char *path);
 

@@ -7,7 +7,8 @@
  * cdan-e) on the first 300 rows of an Amazon source and target, each process holding its block
  * of the rows, and writes the loss of every step, which the script compares across P. CKPT: the
  * checkpoint to write and resume from; H: every process ends abruptly when epoch H has been
- * trained, before its checkpoint (a crash at a known point). */
+ * trained, before its checkpoint (a crash at a known point). bench/mpi_da.sh sets TL_DA_ROWS
+ * (another row count) and TL_DA_LAMBDA (another adaptation weight) in the environment. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,14 +97,18 @@ static int da_driver(const char *method, const char *src, const char *tgt, const
         fprintf(stderr, "test_dist: %s\n", tl_error_message());
         goto done;
     }
-    if (load_rows(src, 300, rank, P, &xs, &ys, &ns, &d) || load_rows(tgt, 300, rank, P, &xt, &yt, &nt, &dt))
+    const char *rows = getenv("TL_DA_ROWS"); /* bench/mpi_da.sh: more rows */
+    const size_t m = rows && atol(rows) > 0 ? (size_t)atol(rows) : 300;
+    if (load_rows(src, m, rank, P, &xs, &ys, &ns, &d) || load_rows(tgt, m, rank, P, &xt, &yt, &nt, &dt))
         goto done;
     if (tl_nn_create("dense:50,sigmoid,dense:2", d, 1, 1, 1, &nn) != TL_OK) goto done;
     int mn = ys[0], mx = ys[0];
     for (size_t i = 0; i < ns; i++) mn = ys[i] < mn ? ys[i] : mn, mx = ys[i] > mx ? ys[i] : mx;
     const int labels[2] = {mn, mx}; /* the Amazon labels: two values, both in every block */
     /* weights that make the adaptation loss a visible part of each step's loss */
-    p.lambda = p.method == TL_NN_DA_CORAL ? 3000 : p.method == TL_NN_DA_DAN ? 2 : 0.5;
+    p.lambda = p.method == TL_NN_DA_CORAL ? 3000 : p.method == TL_NN_DA_DAN ? 1 : 0.5;
+    const char *lam = getenv("TL_DA_LAMBDA"); /* bench/mpi_da.sh */
+    if (lam && *lam) p.lambda = atof(lam);
     p.mmd_linear = !quad;
     p.entropy = p.method == TL_NN_DA_CDAN_E ? 0.1 : 0; /* the target entropy term too */
     p.train.epochs = 3;

@@ -518,11 +518,13 @@ tl_status tl_nn_da_reverse_risk(const tl_nn *init, const tl_nn_da_params *p, con
         memcpy(xa + i * d, xs + perm[nv + i] * d, d * sizeof *xa);
         ya[i] = ys[perm[nv + i]];
     }
+    tl_nn_da_params q = *p;
+    q.train.checkpoint = NULL; /* the final run's, not these two's */
     TL_TRY(tl_nn_clone(init, &fwd));
-    TL_TRY(tl_nn_da_train(fwd, p, xa, ya, na, xt, nt, NULL));
+    TL_TRY(tl_nn_da_train(fwd, &q, xa, ya, na, xt, nt, NULL));
     TL_TRY(tl_nn_predict(fwd, xt, nt, yt));
     TL_TRY(tl_nn_clone(init, &rev));
-    TL_TRY(tl_nn_da_train(rev, p, xt, yt, nt, xa, na, NULL));
+    TL_TRY(tl_nn_da_train(rev, &q, xt, yt, nt, xa, na, NULL));
     TL_TRY(tl_nn_predict(rev, xv, nv, pv));
     size_t wrong = 0;
     for (size_t i = 0; i < nv; i++) wrong += pv[i] != yv[i];

@@ -33,7 +33,7 @@ QUICK=${BENCH_QUICK:-0}
 OUT=bench/out
 THREADS=${BENCH_THREADS:-2}
 export OPENBLAS_NUM_THREADS="$THREADS" OMP_NUM_THREADS="$THREADS"
-ALL_SUITES="core instance guard feature nn hetero multisource relational deep_da mpi gradual multisource_amazon auto mpi_kernel"
+ALL_SUITES="core instance guard feature nn hetero multisource relational deep_da mpi gradual multisource_amazon auto mpi_kernel mpi_da"
 BENCH="$BUILD/bench/bench_core"
 REF=bench/ref_core.py
 CMD_PREFIX=""
@@ -638,6 +638,14 @@ suite_mpi() {
 suite_mpi_kernel() {
     say "bench: suite mpi_kernel (bench/mpi_kernel.sh)"
     BUILD="$BUILD" PY="$PY" FMNIST="$FMNIST" sh bench/mpi_kernel.sh
+}
+
+# ---- suite "mpi_da" (issue 17): each deep adaptation on Amazon books -> dvd on one process and
+# on 2, the largest relative difference of the step losses (bench/mpi_da.sh, its own table:
+# bench/out/mpi_da.md).
+suite_mpi_da() {
+    say "bench: suite mpi_da (bench/mpi_da.sh)"
+    BUILD="$BUILD" TL_DATA_DIR="$DATA" sh bench/mpi_da.sh
 }
 
 # ---- suite "auto" (issue 14): tl auto's search against the same search as a numpy /

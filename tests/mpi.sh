@@ -3,7 +3,8 @@
 # CNN with batch norm (Fashion-MNIST, 30 images a class) gives per-step losses equal to the
 # one-process run (relative 1e-5), the same model and the same report; a rank killed mid-run ends
 # the job with mpirun's message, the checkpoint written by rank 0 stays whole, and rerunning
-# resumes from it to the same final loss as an uninterrupted run. With a libtl built without MPI
+# resumes from it to the same final loss as an uninterrupted run. Deep adaptation (DANN, DAN,
+# Deep CORAL, CDAN, CDAN+E) likewise, and its resume from a checkpoint. With a libtl built without MPI
 # the run must stop and say so. Distributed kernel methods (part 4, at the end): `tl adapt` (Nystrom
 # JDA) and `tl distance` on rows split over 1-3 processes equal the one-process figures. Multi-task
 # training (`tl train --tasks`) on 1-3 processes equals one process and resumes from its checkpoint;
@@ -86,19 +87,37 @@ expect mpi-one-report 0 "" -- sh -c "$MPIRUN -np 2 $TL train $T --epochs 1 --sav
 expect mpi-bad-data 1 "cannot load" -- $MPIRUN -np 2 "$TL" train --arch "$A" --data "$TMP/none.csv" \
     --save "$TMP/x.tlm" -q
 
-# DANN (the shallow network, Amazon books -> dvd, 300 rows of each): per-step losses of the source
-# loss plus the adaptation loss, through the library (tests/test_dist.c), 1 to 3 processes
+# deep adaptation (the shallow network, Amazon books -> dvd, 300 rows of each): per-step losses of
+# the source loss plus the adaptation loss, through the library (tests/test_dist.c), against one
+# process: DANN on 1 to 3 processes; DAN (linear and quadratic MK-MMD), Deep CORAL, CDAN and
+# CDAN+E (with target entropy) on 2 and 3 (the quadratic estimate on 2), their losses computed on
+# the whole global batch's features (src/nn/da_dist.c)
 AM=${TL_DATA_DIR:-../shared/data}/amazon_review_dann_5000
 if [ -f "$AM/books_train.svmlight" ] && [ -x "${BUILD:-build}/tests/test_dist" ]; then
     TD=${BUILD:-build}/tests/test_dist
-    expect mpi-dann-single 0 "" -- "$TD" dann "$AM/books_train.svmlight" "$AM/dvd_train.svmlight" "$TMP/d0.csv"
-    for np in 1 2 3; do
-        expect "mpi-dann-np$np" 0 "" -- $MPIRUN -np $np "$TD" dann "$AM/books_train.svmlight" \
-            "$AM/dvd_train.svmlight" "$TMP/d$np.csv"
-        same_losses "mpi-dann-np$np-losses" "$TMP/d0.csv" "$TMP/d$np.csv"
+    AMD="$AM/books_train.svmlight $AM/dvd_train.svmlight"
+    for m in dann dan dan-quad coral cdan cdan-e; do
+        expect "mpi-$m-single" 0 "" -- "$TD" da $m $AMD "$TMP/$m-0.csv"
+        case $m in dann) nps="1 2 3" ;; dan-quad) nps=2 ;; *) nps="2 3" ;; esac
+        for np in $nps; do
+            expect "mpi-$m-np$np" 0 "" -- $MPIRUN -np $np "$TD" da $m $AMD "$TMP/$m-$np.csv"
+            same_losses "mpi-$m-np$np-losses" "$TMP/$m-0.csv" "$TMP/$m-$np.csv"
+        done
     done
+    # resume: every process of a CDAN+E run (a discriminator with its momentum, the target order)
+    # ends abruptly once epoch 2 is trained, before its checkpoint; rank 0's checkpoint of epoch 1
+    # is whole, and rerunning resumes from it to the losses of the uninterrupted run, bit for bit
+    $MPIRUN -np 2 "$TD" da cdan-e $AMD "$TMP/dk.csv" "$TMP/dck.bin" 2 >"$TMP/halt.out" 2>&1
+    rc=$?
+    [ "$rc" -ne 0 ] && [ -f "$TMP/dck.bin" ] && ok || bad mpi-da-halt "exit $rc, $(ls "$TMP")"
+    expect mpi-da-resume 0 "resumed after epoch 1" -- $MPIRUN -np 2 "$TD" da cdan-e $AMD "$TMP/dk.csv" \
+        "$TMP/dck.bin"
+    cmp -s "$TMP/dk.csv" "$TMP/cdan-e-2.csv" && ok || bad mpi-da-resume-losses "$(diff "$TMP/dk.csv" "$TMP/cdan-e-2.csv" | head -n 4)"
+    # a checkpoint of another adaptation (no discriminator in DAN) is refused, not trained from
+    expect mpi-da-other-checkpoint 1 "a checkpoint of cdan-e adaptation, but this run is dan" -- $MPIRUN -np 2 "$TD" da dan $AMD "$TMP/x.csv" \
+        "$TMP/dck.bin"
 else
-    skip mpi-dann "$AM or ${BUILD:-build}/tests/test_dist is absent"
+    skip mpi-da "$AM or ${BUILD:-build}/tests/test_dist is absent"
 fi
 
 # the same through the command line's protocol: `tl finetune` (fine-tuning the network trained
@@ -127,11 +146,14 @@ if [ -f "$AM/books_train.svmlight" ]; then
     expect mpi-dann-cli-single 0 "source only" -- "$TL" finetune $DA --save "$TMP/g0.tlm"
     expect mpi-dann-cli-np2 0 "processes  *2" -- $MPIRUN -np 2 "$TL" finetune $DA --save "$TMP/g2.tlm"
     same_model mpi-dann-cli-np2-model "$TMP/g0.tlm" "$TMP/g2.tlm" "$AM/dvd_test.svmlight"
-    # what is not data-parallel yet says so: reverse validation, the statistical losses
+    # Deep CORAL through the command line too (its refusal is gone)
+    CO=$(echo "$DA" | sed 's/--da dann/--da coral/')
+    expect mpi-coral-cli-single 0 "source only" -- "$TL" finetune $CO --save "$TMP/c0.tlm"
+    expect mpi-coral-cli-np2 0 "processes  *2" -- $MPIRUN -np 2 "$TL" finetune $CO --save "$TMP/c2.tlm"
+    same_model mpi-coral-cli-np2-model "$TMP/c0.tlm" "$TMP/c2.tlm" "$AM/dvd_test.svmlight"
+    # what is not data-parallel yet says so: reverse validation
     expect mpi-dann-auto-lambda 1 "give the adaptation weight" -- $MPIRUN -np 2 "$TL" finetune \
         $(echo "$DA" | sed 's/--lambda 0.5//') --save "$TMP/x.tlm"
-    expect mpi-coral-refused 1 "dann (and the source alone) so far" -- $MPIRUN -np 2 "$TL" finetune \
-        $(echo "$DA" | sed 's/--da dann/--da coral/') --save "$TMP/x.tlm"
 fi
 
 # faults: kill one rank after the first checkpoint; the job ends, the checkpoint stays whole,

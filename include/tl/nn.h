@@ -439,7 +439,10 @@ typedef struct {
     bool mmd_linear;           /* DAN: linear-time estimate (default) or the quadratic one */
     double entropy;            /* weight of target entropy minimisation, default 0 */
     tl_nn_train_params train;  /* epochs, batch size (per domain), optimiser, lr, schedule,
-                                  val_fraction (of the source) + patience, seed, ctx */
+                                  val_fraction (of the source) + patience, seed, ctx; comm
+                                  (every method: each process passes its block of the source
+                                  and of the target rows), step_log, checkpoint (the
+                                  discriminator and the target order too) */
 } tl_nn_da_params;
 tl_nn_da_params tl_nn_da_params_default(void); /* the defaults above */
 /* Says in words which field is wrong (TL_ERR_INVALID_ARG). */

@@ -116,7 +116,7 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
     tl_status st = TL_OK;
     tl_nn_trainer *tr = NULL;
     int *yi = NULL, *yb = NULL, *yv = NULL;
-    size_t *perm = NULL, *tperm = NULL;
+    size_t *perm = NULL, *tperm = NULL, *pos = NULL; /* pos: batch places of this process's rows */
     float *good = NULL, *best = NULL, *xv = NULL, *P = NULL, *Tm = NULL, *w = NULL;
     double *sl = NULL; /* per step of an epoch: source loss sum, hits, adaptation loss share */
     char *slog = NULL;
@@ -137,13 +137,8 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
      * [lt, lt + nt) of NT; the sample order is drawn over the global indices, so every process
      * takes the steps one process would take and keeps the rows of each batch it holds */
     const tl_nn_comm *cm = tp->comm && tp->comm->size > 1 ? tp->comm : NULL;
-    TL_CHECK(!tp->checkpoint, TL_ERR_UNSUPPORTED,
-             "checkpoints are written by plain training and fine-tuning, not deep adaptation yet");
     size_t ls = 0, lt = 0, NS = ns, NT = nt;
-    if (cm) {
-        TL_CHECK(p->method == TL_NN_DA_NONE || p->method == TL_NN_DA_DANN, TL_ERR_UNSUPPORTED,
-                 "data-parallel deep adaptation runs dann (and the source alone) so far; %s needs "
-                 "the whole batch's features on one process", tl_nn_da_name(p->method));
+    if (cm) { /* every method: the losses that span the batch are da_dist.c's */
         TL_TRY(nn_comm_rows(cm, ns, &ls, &NS));
         TL_TRY(nn_comm_rows(cm, nt, &lt, &NT));
     }
@@ -204,6 +199,7 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
     TL_TRY(tl_nn_trainer_create(nn, tp, adapt ? 2 * bs : bs, &tr));
     TL_TRY(nn_sync_attach(nn, cm));
     const char *head = NULL;
+    tl_nn *hn = NULL; /* the discriminator */
     if (adapt && (p->method == TL_NN_DA_DANN || p->method == TL_NN_DA_CDAN || p->method == TL_NN_DA_CDAN_E)) {
         const char *disc = p->disc && p->disc[0] ? p->disc : "dense:2";
         char arch[512];
@@ -217,7 +213,6 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
             TL_ALLOC(Tm, 2 * bs * fd * K);
             TL_ALLOC(w, 2 * bs);
         }
-        tl_nn *hn;
         TL_TRY(tl_nn_trainer_head(tr, head, &hn));
         TL_TRY(nn_sync_attach(hn, cm));
         TL_CHECK(tl_nn_output_dim(hn) == 2, TL_ERR_SHAPE,
@@ -229,6 +224,7 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
         for (size_t i = 0; i < NT; i++) tperm[i] = i;
         tl_rng_shuffle(&rng, tperm, NT);
         TL_ALLOC(P, 2 * bs * K);
+        if (cm) TL_ALLOC(pos, 2 * bs);
     }
     /* bag-of-words rows go to the first layer as CSR: no dense copy or scan of a batch */
     if (!cs) TL_TRY(nn_rows_from_dense(nn, xs, ns, d, &rs));
@@ -259,7 +255,7 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
         used = ntr - 1;
     }
     const size_t total = spe * tp->epochs;
-    size_t step = 0, tcur = 0, since = 0, trained = 0;
+    size_t step = 0, tcur = 0, since = 0, trained = 0, ep0 = 1;
     double best_val = INFINITY, t0 = tli_seconds();
     TL_ALLOC(sl, 3 * spe);
     if (tp->step_log) {
@@ -267,7 +263,31 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
         TL_ALLOC(slog, slog_cap);
         slog_len = (size_t)snprintf(slog, slog_cap, "step,loss\n");
     }
-    for (size_t ep = 1; ep <= tp->epochs; ep++) {
+    if (nn_da_ckpt_exists(tp->checkpoint)) { /* resume where it stopped (da_dist.c) */
+        nn_ckpt ck = {0};
+        TL_TRY(nn_da_ckpt_read(tp->checkpoint, nn, hn, best, &ck, p->method, perm, NS, tperm,
+                               adapt ? NT : 0, &tcur));
+        const bool same = ck.seed == tp->seed && ck.epochs_done <= tp->epochs && ck.step == ck.epochs_done * spe;
+        if (same && slog) slog_len = (size_t)snprintf(slog, slog_cap, "%s", ck.slog);
+        tl_free(ck.log);
+        tl_free(ck.slog);
+        TL_CHECK(same, TL_ERR_STATE, "%s: a checkpoint of another run (seed %llu, %llu epochs done) "
+                 "than this one (seed %llu, %zu epochs): remove it to start afresh", tp->checkpoint,
+                 (unsigned long long)ck.seed, (unsigned long long)ck.epochs_done,
+                 (unsigned long long)tp->seed, tp->epochs);
+        rng = ck.rng;
+        step = (size_t)ck.step;
+        *nn_trainer_opt_steps(tr) = (size_t)ck.opt_t;
+        since = (size_t)ck.since_best;
+        best_val = ck.best_val;
+        r = ck.r;
+        ep0 = (size_t)ck.epochs_done + 1;
+        r.resumed_after = ep0 - 1;
+        memcpy(good, nn->pblock, nn->p_total * sizeof *good);
+        tl_log(tp->ctx, TL_LOG_INFO, "%s: resuming from %s after epoch %zu of %zu", tl_nn_da_name(p->method),
+               tp->checkpoint, ep0 - 1, tp->epochs);
+    }
+    for (size_t ep = ep0; ep <= tp->epochs; ep++) {
         if (tp->shuffle) tl_rng_shuffle(&rng, trr, ntr);
         double sum = 0, lr = tp->lr, dsum = 0; /* dsum: the adaptation losses / lambda */
         size_t hits = 0, seen = 0, dsteps = 0;
@@ -280,6 +300,7 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
             for (size_t b = 0; b < nb; b++) {
                 const size_t g = trr[b0 + b];
                 if (g < ls || g >= ls + ns) continue;
+                if (pos) pos[nls] = b;
                 if (rb.ptr) nn_rows_append(&rb, &rs, g - ls);
                 else memcpy(in + nls * d, xs + (g - ls) * d, d * sizeof *in);
                 yb[nls++] = yi[g - ls];
@@ -293,6 +314,7 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
                     }
                     const size_t g = tperm[tcur++];
                     if (g < lt || g >= lt + nt) continue;
+                    if (pos) pos[nls + nlt] = b;
                     if (rb.ptr) nn_rows_append(&rb, &rt, g - lt);
                     else memcpy(in + (nls + nlt) * d, xt + (g - lt) * d, d * sizeof *in);
                     nlt++;
@@ -315,7 +337,7 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
             if (adapt && p->entropy > 0 && nlt)
                 la += ft * p->entropy *
                       tl_nn_loss_entropy(out + nls * K, NULL, nlt, K, ft * p->entropy, dout + nls * K);
-            if (adapt && p->lambda > 0 && (!cm || p->method == TL_NN_DA_DANN)) {
+            if (adapt && p->lambda > 0) {
                 for (size_t b = 0; b < B; b++) yb[b] = b >= nls; /* domain labels */
                 const float *f;
                 float *gf;
@@ -331,11 +353,10 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
                 case TL_NN_DA_CORAL:
                     for (size_t l = 0; l < nfeat; l++) {
                         size_t m;
+                        double v;
                         TL_TRY(tl_nn_trainer_tap(tr, featname[l], &f, &gf, &m));
-                        la += lam * (p->method == TL_NN_DA_DAN
-                                         ? tl_nn_loss_mmd(f, nb, f + nb * m, nb, m, p->mmd_kernels,
-                                                          p->mmd_mul, 0, p->mmd_linear, lam, gf, gf + nb * m)
-                                         : tl_nn_loss_coral(f, nb, f + nb * m, nb, m, lam, gf, gf + nb * m));
+                        TL_TRY(nn_da_stat_loss(cm, p, lam, f, gf, m, nls, nlt, nb, pos, &v));
+                        la += v;
                     }
                     break;
                 default: { /* CDAN, CDAN+E */
@@ -346,9 +367,10 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
                     tl_nn_cdan_map(f, P, B, fd, K, Tm);
                     TL_TRY(tl_nn_trainer_head_forward(tr, head, Tm));
                     TL_TRY(tl_nn_trainer_output(tr, head, &dz, &ddz, NULL));
-                    if (p->method == TL_NN_DA_CDAN_E) tl_nn_cdan_entropy_weights(P, nb, nb, K, w);
-                    la += lam * tl_nn_loss_xent(dz, yb, p->method == TL_NN_DA_CDAN_E ? w : NULL, B, 2,
-                                                1.0, ddz, NULL);
+                    if (p->method == TL_NN_DA_CDAN_E) TL_TRY(nn_da_cdan_weights(cm, P, nls, nlt, nb, K, w));
+                    if (B) /* each process its share of the batch mean (fb = 1: one process) */
+                        la += fb * lam * tl_nn_loss_xent(dz, yb, p->method == TL_NN_DA_CDAN_E ? w : NULL,
+                                                         B, 2, fb, ddz, NULL);
                     TL_TRY(tl_nn_trainer_head_backward(tr, head, &dT)); /* reversed by the grl */
                     tl_nn_cdan_map_backward(f, P, dT, B, fd, K, gf, NULL);
                     break;
@@ -366,12 +388,9 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
             sum += loss * (double)nls;
             hits += h;
             seen += nls;
-            TL_TRY(tl_nn_trainer_backward(tr));
-            if (cm) { /* the one all-reduce of the step: trunk's and heads' gradients */
-                size_t ng;
-                float *gb = tl_nn_trainer_grads(tr, &ng);
-                TL_TRY(cm->allreduce(cm->user, gb, ng, false));
-            }
+            /* over processes: trunk's and heads' gradients summed (one all-reduce, or the
+             * buckets of TL_MPI_GRADS) */
+            TL_TRY(nn_trainer_backward_sum(tr, cm));
             lr = nn_schedule_lr(tp, step, spe);
             TL_TRY(tl_nn_trainer_step(tr, lr));
             trained += adapt ? 2 * nb : nb;
@@ -450,6 +469,12 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
                              dsteps ? dsum / (double)dsteps : NAN};
             tp->on_epoch(tp->user, &e);
         }
+        if (tp->checkpoint && (!cm || cm->rank == 0)) { /* rank 0 writes it, atomically */
+            nn_ckpt c = {NS, tp->seed, ep, step, *nn_trainer_opt_steps(tr), since, rng, best_val, r,
+                         NULL, slog, perm};
+            TL_TRY(nn_da_ckpt_write(tp->checkpoint, nn, hn, best, &c, p->method, NS, tperm,
+                                    adapt ? NT : 0, tcur));
+        }
         if (stop) {
             r.stopped_early = true;
             break;
@@ -475,6 +500,7 @@ done:
     tl_free(yv);
     tl_free(perm);
     tl_free(tperm);
+    tl_free(pos);
     tl_free(good);
     tl_free(best);
     tl_free(xv);
@@ -528,11 +554,13 @@ tl_status tl_nn_da_reverse_risk(const tl_nn *init, const tl_nn_da_params *p, con
         memcpy(xa + i * d, xs + perm[nv + i] * d, d * sizeof *xa);
         ya[i] = ys[perm[nv + i]];
     }
+    tl_nn_da_params q = *p;
+    q.train.checkpoint = NULL; /* the final run's, not these two's */
     TL_TRY(tl_nn_clone(init, &fwd));
-    TL_TRY(tl_nn_da_train(fwd, p, xa, ya, na, xt, nt, NULL));
+    TL_TRY(tl_nn_da_train(fwd, &q, xa, ya, na, xt, nt, NULL));
     TL_TRY(tl_nn_predict(fwd, xt, nt, yt));
     TL_TRY(tl_nn_clone(init, &rev));
-    TL_TRY(tl_nn_da_train(rev, p, xt, yt, nt, xa, na, NULL));
+    TL_TRY(tl_nn_da_train(rev, &q, xt, yt, nt, xa, na, NULL));
     TL_TRY(tl_nn_predict(rev, xv, nv, pv));
     size_t wrong = 0;
     for (size_t i = 0; i < nv; i++) wrong += pv[i] != yv[i];

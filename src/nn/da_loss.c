@@ -270,10 +270,9 @@ void tl_nn_cdan_map_backward(const float *f, const float *g, const float *dout, 
         }
 }
 
-void tl_nn_cdan_entropy_weights(const float *probs, size_t ns, size_t nt, size_t K, float *w) {
-    const size_t B = ns + nt;
-    double sum[2] = {0, 0};
-    for (size_t i = 0; i < B; i++) {
+void nn_cdan_entropy_raw(const float *probs, size_t ns, size_t nt, size_t K, float *w, double sum[2]) {
+    sum[0] = sum[1] = 0;
+    for (size_t i = 0; i < ns + nt; i++) {
         double H = 0.0;
         for (size_t k = 0; k < K; k++) {
             const double p = probs[i * K + k];
@@ -282,5 +281,11 @@ void tl_nn_cdan_entropy_weights(const float *probs, size_t ns, size_t nt, size_t
         w[i] = (float)(1.0 + exp(-H));
         sum[i >= ns] += w[i];
     }
+}
+
+void tl_nn_cdan_entropy_weights(const float *probs, size_t ns, size_t nt, size_t K, float *w) {
+    const size_t B = ns + nt;
+    double sum[2];
+    nn_cdan_entropy_raw(probs, ns, nt, K, w, sum);
     for (size_t i = 0; i < B; i++) w[i] = (float)(w[i] / sum[i >= ns] * (double)B / 2.0);
 }

@@ -219,6 +219,37 @@ size_t *nn_trainer_opt_steps(tl_nn_trainer *t);
  * one all-reduce. */
 tl_status nn_trainer_backward_sum(tl_nn_trainer *t, const tl_nn_comm *cm);
 
+/* ---- deep adaptation over processes and its checkpoints (da_dist.c) ---- */
+/* lam x DAN's or CORAL's loss (p->method) of the global batch into *loss, its gradient (x lam)
+ * added into gf. f, gf (nls + nlt, m): this process's rows of the batch, source first, row i
+ * at place pos[i] of its domain's nb rows. cm NULL: one process, nls = nlt = nb, pos unused.
+ * Over processes every process computes the whole batch's loss; *loss is 0 except on process
+ * 0, so the step's sums count it once. */
+tl_status nn_da_stat_loss(const tl_nn_comm *cm, const tl_nn_da_params *p, double lam, const float *f,
+                          float *gf, size_t m, size_t nls, size_t nlt, size_t nb, const size_t *pos,
+                          double *loss);
+/* CDAN+E's weights w (nls + nlt) from the class probabilities P (nls + nlt, K), each domain's
+ * summing to nb over the global batch (tl_nn_cdan_entropy_weights over processes). */
+tl_status nn_da_cdan_weights(const tl_nn_comm *cm, const float *P, size_t nls, size_t nlt, size_t nb,
+                             size_t K, float *w);
+/* CDAN+E's unnormalised weights 1 + exp(-H(p_i)) into w (ns + nt) and their sums per domain
+ * (da_loss.c). */
+void nn_cdan_entropy_raw(const float *probs, size_t ns, size_t nt, size_t K, float *w, double sum[2]);
+/* A deep-adaptation checkpoint of method: c's fields (c->perm: the source order of NS rows), nn and the
+ * discriminator head (or NULL) with their optimiser state, best (nn->p_total floats, or NULL),
+ * the target order tperm (NT) and its cursor. Written atomically. */
+tl_status nn_da_ckpt_write(const char *path, tl_nn *nn, tl_nn *head, const float *best, nn_ckpt *c,
+                           tl_nn_da_method method, size_t NS, const size_t *tperm, size_t NT,
+                           size_t tcur);
+/* Read what nn_da_ckpt_write wrote into nn, head, best, c, perm (NS), tperm (NT), *tcur;
+ * TL_ERR_FORMAT naming the file for a damaged one or one of another run's shape, TL_ERR_STATE
+ * for one of another method. */
+tl_status nn_da_ckpt_read(const char *path, tl_nn *nn, tl_nn *head, float *best, nn_ckpt *c,
+                          tl_nn_da_method method, size_t *perm, size_t NS, size_t *tperm, size_t NT,
+                          size_t *tcur);
+/* Whether path names an existing file (a checkpoint to resume from). */
+bool nn_da_ckpt_exists(const char *path);
+
 /* ---- batch norm across processes (bn_sync.c) ---- */
 /* Attach comm to nn (allocating its buffer; NULL detaches and frees it). */
 tl_status nn_sync_attach(tl_nn *nn, const tl_nn_comm *comm);

@@ -241,6 +241,11 @@ typedef struct {
     double crv_none, crv_se; /* no transfer's common reverse validation and its standard error */
     tl_report **reps;   /* (cap) every candidate's report and fitted pipeline, kept so that the */
     tl_pipeline **pipes; /* chosen one is not refitted (its cost would fall outside the budget) */
+    tlx_run_cache rc;   /* the baseline and the guard's original-space half, the same for every
+                           candidate: computed by the first one that uses them */
+    int **crv_pred;     /* (n_crv) the distinct target labelings crv has scored, and */
+    double *crv_val;    /* their values: a labeling seen before (every weighting under 1-NN, */
+    size_t n_crv;       /* which ignores weights, labels as no transfer does) is not refitted */
 } table;
 
 static tl_status table_push(table *t, tl_auto_candidate **c) {
@@ -299,6 +304,22 @@ done:
     return st;
 }
 
+/* Keeps a labeling crv has scored and its value (table.crv_pred). */
+static tl_status crv_remember(table *t, const int *pred, size_t nt, double crv) {
+    tl_status st = TL_OK;
+    int **gp = tl_realloc(t->crv_pred, (t->n_crv + 1) * sizeof *gp);
+    TL_CHECK(gp, TL_ERR_NOMEM, "out of memory keeping a labeling");
+    t->crv_pred = gp;
+    double *gv = tl_realloc(t->crv_val, (t->n_crv + 1) * sizeof *gv);
+    TL_CHECK(gv, TL_ERR_NOMEM, "out of memory keeping a labeling");
+    t->crv_val = gv;
+    TL_ALLOC(t->crv_pred[t->n_crv], nt ? nt : 1);
+    memcpy(t->crv_pred[t->n_crv], pred, nt * sizeof *pred);
+    t->crv_val[t->n_crv++] = crv;
+done:
+    return st;
+}
+
 /* Runs one candidate (params NULL: no transfer, run first; the table takes params) and scores
  * it; the table keeps its report and pipeline. */
 static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl_params *params,
@@ -331,7 +352,7 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
         snprintf(stage, sizeof stage, "auto: candidate %zu: %s", t->r->n, c->label);
         ro->ctx->progress(ro->ctx->user, stage, 0);
     }
-    TL_TRY(tl_transfer_run(task, params, ro, &rep, &pipe));
+    TL_TRY(tlx_transfer_run_cached(task, params, ro, &t->rc, &rep, &pipe));
     tl_dataset *src = tl_task_data(task, si), *tgt = tl_task_data(task, ti);
     const tl_model *model = tl_pipeline_model(pipe);
     size_t nw = 0;
@@ -368,8 +389,13 @@ static tl_status run_candidate(table *t, tl_task *task, size_t si, size_t ti, tl
              nt, t->Xt.rows);
     double crv = NAN;
     bool sp = t->Cs.indptr && t->Ct.indptr;
-    TL_TRY(common_rv(sp ? t->Cs.X : tl_xmat_from_dense(t->Xs), tl_dataset_labels_const(src),
-                     sp ? t->Ct.X : tl_xmat_from_dense(t->Xt), pred, &crv));
+    for (size_t i = 0; i < t->n_crv && isnan(crv); i++)
+        if (memcmp(t->crv_pred[i], pred, nt * sizeof *pred) == 0) crv = t->crv_val[i];
+    if (isnan(crv)) {
+        TL_TRY(common_rv(sp ? t->Cs.X : tl_xmat_from_dense(t->Xs), tl_dataset_labels_const(src),
+                         sp ? t->Ct.X : tl_xmat_from_dense(t->Xt), pred, &crv));
+        TL_TRY(crv_remember(t, pred, nt, crv));
+    }
     c->crit[TL_CRIT_CRV] = crv;
     if (!params) t->crv_none = crv, t->crv_se = sqrt(crv * (1 - crv) / (double)t->Xs.rows);
     /* harmful: collapsed, judged harmful by the guard, or a common reverse validation more
@@ -605,7 +631,9 @@ tl_status tl_auto_run(tl_dataset *const *sources, size_t n_sources, tl_dataset *
     tl_params *variants[64];
     size_t nvar = 0;
     tl_auto_opts o = tl_auto_opts_default();
-    table t = {NULL, 0, false, NAN, NULL, {0}, {0}, NULL, {0}, {0}, NAN, NAN, NULL, NULL};
+    table t;
+    memset(&t, 0, sizeof t);
+    t.rv_before = t.crv_none = t.crv_se = NAN;
     double t0;
     if (opts) {
         size_t n = opts->struct_size && opts->struct_size < sizeof o ? opts->struct_size : sizeof o;
@@ -779,6 +807,10 @@ done:
     }
     tl_free(t.reps);
     tl_free(t.pipes);
+    tlx_run_cache_free(&t.rc);
+    for (size_t i = 0; i < t.n_crv; i++) tl_free(t.crv_pred[i]);
+    tl_free(t.crv_pred);
+    tl_free(t.crv_val);
     tl_mat_free(&t.Xs);
     tl_mat_free(&t.Xt);
     tl_free(t.dr);

@@ -163,4 +163,15 @@ bool tlx_csr_worth(tl_mat X);
 tl_status tlx_csr_rows(tl_mat X, const size_t *rows, size_t m, tlx_csr *out);
 void tlx_csr_free(tlx_csr *c);
 
+/* tl auto's network candidates (auto_net.c). tlx_auto_net_run fits a "deep-da" candidate on a
+ * task holding source rows (si), target rows (ti) and the network, and gives its report (the
+ * target rows' predicted labels; guard not run), its pipeline and the source and target rows in
+ * the network's embedding (Zs, Zt: the candidate's space for the criteria). tlx_auto_net_rate:
+ * seconds per row of one forward pass, on the clock now(cpu). */
+tl_status tlx_auto_net_run(const tl_task *task, size_t si, size_t ti, const tl_params *method,
+                           const tl_ctx *ctx, tl_report **report, tl_pipeline **pipeline,
+                           tl_mat *Zs, tl_mat *Zt);
+tl_status tlx_auto_net_rate(const tl_task *task, size_t si, size_t ti, double (*now)(bool),
+                            bool cpu, double *rate);
+
 #endif

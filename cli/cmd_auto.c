@@ -151,8 +151,10 @@ static int run_auto(cli_args *a) {
                 goto done;
     src[ns] = src[ns + 1] = NULL;
     for (size_t i = 0; i < ns; i++) names[i] = i ? a->pos[i - 1] : s;
-    if ((cli_given(a, "net") || cli_given(a, "arch")) && net_setup(a, src[0], seed, &net, &np) != 0)
+    if ((cli_given(a, "net") || cli_given(a, "arch")) &&
+        (rc = net_setup(a, src[0], seed, &net, &np)) != 0)
         goto done;
+    rc = 1;
     o.net = net;
     o.net_params = np;
     tl_ctx ctx = tl_ctx_default();

@@ -145,7 +145,7 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
     tl_status st;
     tl_learner *l = NULL;
     size_t *perm = NULL, *rows = NULL;
-    tl_mat S = {0}, H = {0};
+    tl_mat S = {0};
     tlx_csr Ct = {0};
     const int *ys = tl_dataset_labels_const(src);
     if (!p->Zs.data) { /* a network candidate comes with its embedding */
@@ -182,24 +182,17 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
         TL_TRY(probe_fit(p->Zs, sparse, ys, w, rows, m, &l));
         size_t k = tl_learner_nclasses(l);
         const int *cl = tl_learner_classes(l);
-        /* the held-out half's rows gathered and scored in one call */
-        size_t h = 0;
-        for (size_t i = 0; i < ns; i++)
-            if ((int)(i % 2) == f) rows[h++] = perm[i];
-        TL_TRY(tl_mat_alloc(&H, h, p->Zs.cols));
-        for (size_t i = 0; i < h; i++)
-            memcpy(H.data + i * H.ld, p->Zs.data + rows[i] * p->Zs.ld, H.cols * sizeof(double));
-        TL_TRY(tl_mat_alloc(&S, h, k));
-        TL_TRY(tl_learner_scores(l, tl_xmat_from_dense(H), S));
-        for (size_t i = 0; i < h; i++) {
-            size_t r = rows[i];
+        TL_TRY(tl_mat_alloc(&S, 1, k));
+        for (size_t i = 0; i < ns; i++) {
+            if ((int)(i % 2) != f) continue;
+            size_t r = perm[i];
+            TL_TRY(tl_learner_scores(l, tl_xmat_from_dense(tl_mat_rows(p->Zs, r, 1)), S));
             double pr = 1e-12;
             for (size_t j = 0; j < k; j++)
-                if (cl[j] == ys[r] && S.data[i * S.ld + j] > pr) pr = S.data[i * S.ld + j];
+                if (cl[j] == ys[r] && S.data[j] > pr) pr = S.data[j];
             p->loss[r] = -log(pr);
         }
         tl_mat_free(&S);
-        tl_mat_free(&H);
         tl_learner_free(l);
         l = NULL;
     }
@@ -230,7 +223,6 @@ static tl_status probe_run(const tl_pipeline *pipe, size_t si, const tl_dataset 
 done:
     tl_learner_free(l);
     tl_mat_free(&S);
-    tl_mat_free(&H);
     tlx_csr_free(&Ct);
     tl_free(perm);
     tl_free(rows);

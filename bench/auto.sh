@@ -10,7 +10,9 @@
 #   sh bench/auto.sh [BUDGET_SECONDS [digits|amazon]]  (default 30; the tasks one after another, nice)
 #
 # `digits`: MNIST->USPS and USPS->MNIST instead (the JDA paper's split, rows L2-normalised, the
-# published protocol), written to bench/out/auto_digits/.
+# published protocol), written to bench/out/auto_digits/. With NET=1 the network candidates join
+# (--arch: bench/deep_da_digits.sh's CNN on the pixels as stored, 15 epochs, batch 32), written to
+# bench/out/auto_digits_net/.
 # `amazon`: the 12 Amazon review pairs (DANN protocol: the source's _train file, the target's
 # _train rows unlabelled, every candidate scored on the target's _test file through --target-test;
 # raw counts; linear SVM with C = 0.01, the C that 5-fold cross-validation on the source picks
@@ -30,15 +32,20 @@ OUT=bench/out/auto
 export OPENBLAS_NUM_THREADS=${BENCH_THREADS:-1} OMP_NUM_THREADS=${BENCH_THREADS:-1}
 if [ "${2:-}" = digits ]; then
     OUT=bench/out/auto_digits
+    ARCH="conv:16:5,relu,pool:2,conv:32:5,relu,pool:2,flatten,dense:100,relu,dense:10"
+    [ "${NET:-0}" = 1 ] && OUT=bench/out/auto_digits_net
     mkdir -p "$OUT"
     DG=${TL_DATA:-/work/shared/data}/digits_mnist_usps/MNIST_vs_USPS.mat
     for pair in "M_U X_src,Y_src X_tar,Y_tar" "U_M X_tar,Y_tar X_src,Y_src"; do
         set -- "$BUDGET" $pair
-        nice "$TL" auto -q --json --source "$DG:$3" --target "$DG:$4" --preprocess l2 \
-            --budget "$BUDGET" --budget-clock cpu --threads "$OPENBLAS_NUM_THREADS" \
-            >"$OUT/$2.json.tmp"
-        mv "$OUT/$2.json.tmp" "$OUT/$2.json"
-        echo "$2 done" >&2
+        [ "${NET:-0}" = 1 ] && set -- "$@" --arch "$ARCH" --input-shape 1x16x16 --net-epochs 15 \
+            --net-batch 32
+        p=$2; s=$3; t=$4; shift 4
+        nice "$TL" auto -q --json --source "$DG:$s" --target "$DG:$t" --preprocess l2 \
+            --budget "$BUDGET" --budget-clock cpu --threads "$OPENBLAS_NUM_THREADS" "$@" \
+            >"$OUT/$p.json.tmp"
+        mv "$OUT/$p.json.tmp" "$OUT/$p.json"
+        echo "$p done" >&2
     done
     python3 bench/auto_report.py "$OUT" "$BUDGET"
     exit 0

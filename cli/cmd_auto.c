@@ -3,12 +3,16 @@
  * the time budget and chooses one by the label-free criteria; this command loads the data,
  * shows progress on stderr, prints the choice with its evidence and the runners-up (a table, or
  * --json), and with --save writes the chosen pipeline for `tl predict`. Extra sources are given
- * as arguments after --source (the option parser keeps one value per option). */
+ * as arguments after --source (the option parser keeps one value per option). With --net (a .tlm
+ * network) or --arch (one built on the rows' shape), the network candidates join the search:
+ * deep domain adaptation (DANN, DAN, Deep CORAL) and the network trained on the source alone,
+ * with --net-epochs, --net-lr and --net-batch as their training settings. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "nn_common.h"
 
 static const cli_opt auto_opts[] = {
     {"source", "SPEC", NULL, "labelled source domain (more sources as arguments: ranked by MMD)"},
@@ -22,12 +26,75 @@ static const cli_opt auto_opts[] = {
     {"grid", "N", "4", "grid variants per method tried for the better half of the methods"},
     {"save", "FILE", NULL, "write the chosen pipeline (.tlm) for `tl predict`"},
     {"show", "N", "10", "runners-up printed (0: all)"},
+    {"net", "FILE.tlm", NULL,
+     "a network (input: the rows as they are; outputs: the source's classes): adds the deep "
+     "adaptation candidates (dann, dan, coral) and the network trained on the source alone"},
+    {"arch", "A", NULL, "instead of --net: the network to build (its last layer dense:K for K "
+                        "source classes), e.g. dense:64,relu,dense:10"},
+    {"input-shape", "CxHxW", NULL, "with --arch: the rows' shape (default: 1xSxS for S*S "
+                                   "values, else Dx1x1)"},
+    {"net-epochs", "N", "10", "network candidates: passes over the training rows"},
+    {"net-lr", "X", "0.01", "network candidates: learning rate"},
+    {"net-batch", "N", "64", "network candidates: mini-batch size (per domain)"},
     CLI_DATA_OPTS,
     {"", NULL, NULL, NULL}};
 
 static void progress(void *user, const char *stage, double fraction) {
     (void)fraction;
     if (strncmp(stage, "auto: ", 6) == 0) cli_info(user, "%s", stage); /* not the methods' own */
+}
+
+/* --net or --arch (built on src's shape, its labels the source's classes) and the network
+ * candidates' training settings as "deep-da" parameters. 0, or the exit code after a message. */
+static int net_setup(const cli_args *a, const tl_dataset *src, uint64_t seed, tl_nn **net,
+                     tl_params **np) {
+    tl_status st;
+    const char *file = cli_get(a, "net"), *arch_arg = cli_get(a, "arch");
+    if (file && arch_arg) return cli_usage("--net and --arch: give one network");
+    long ep, batch;
+    double lr;
+    if (!cli_get_long(a, "net-epochs", 1, 1000000, &ep) ||
+        !cli_get_double(a, "net-lr", 1e-12, 1e6, &lr) ||
+        !cli_get_long(a, "net-batch", 1, 65536, &batch))
+        return 2;
+    if (file) {
+        if ((st = tl_nn_load(file, net)) != TL_OK) return cli_fail_status(st, "--net"), 1;
+    } else {
+        size_t shape[3], d = tl_dataset_cols(src), k = 0;
+        int *cls = NULL;
+        if (!cli_nn_parse_shape(cli_get(a, "input-shape"), d, shape) ||
+            shape[0] * shape[1] * shape[2] != d)
+            return cli_usage("--input-shape: '%s' is not CxHxW with %zu values",
+                             cli_get(a, "input-shape") ? cli_get(a, "input-shape") : "auto", d);
+        char *arch = cli_nn_read_arch(arch_arg);
+        if (!arch) return cli_fail("--arch: cannot read '%s'", arch_arg), 1;
+        st = tl_nn_create(arch, shape[0], shape[1], shape[2], seed, net);
+        free(arch);
+        if (st != TL_OK) return cli_fail_status(st, "--arch"), 2;
+        if (cli_nn_classes_of(tl_dataset_labels_const(src), tl_dataset_rows(src), &cls, &k) != 0)
+            return 1;
+        if (tl_nn_output_dim(*net) != k) {
+            cli_fail("the network's last layer has %zu outputs but the source '%s' has %zu "
+                     "classes: end --arch with dense:%zu",
+                     tl_nn_output_dim(*net), tl_dataset_name(src), k, k);
+            free(cls);
+            return 2;
+        }
+        st = tl_nn_set_labels(*net, cls, k);
+        free(cls);
+        if (st != TL_OK) return cli_fail_status(st, "--arch"), 1;
+    }
+    /* only the settings given: the others stay the method's defaults, out of the labels */
+    char v[3][32];
+    snprintf(v[0], sizeof v[0], "%ld", ep);
+    snprintf(v[1], sizeof v[1], "%.17g", lr);
+    snprintf(v[2], sizeof v[2], "%ld", batch);
+    if ((st = tl_params_create(tl_method_find("deep-da", TL_FAMILY_MODEL), np)) != TL_OK ||
+        (cli_given(a, "net-epochs") && (st = tl_params_set(*np, "epochs", v[0])) != TL_OK) ||
+        (cli_given(a, "net-lr") && (st = tl_params_set(*np, "lr", v[1])) != TL_OK) ||
+        (cli_given(a, "net-batch") && (st = tl_params_set(*np, "batch", v[2])) != TL_OK))
+        return cli_fail_status(st, "the network candidates' settings"), 1;
+    return 0;
 }
 
 static int run_auto(cli_args *a) {
@@ -59,6 +126,8 @@ static int run_auto(cli_args *a) {
     const char **names = calloc(ns, sizeof *names);
     tl_auto_result *res = NULL;
     tl_pipeline *pipe = NULL;
+    tl_nn *net = NULL;
+    tl_params *np = NULL;
     size_t *idx = NULL;
     char *text = NULL;
     int rc = 1;
@@ -82,6 +151,12 @@ static int run_auto(cli_args *a) {
                 goto done;
     src[ns] = src[ns + 1] = NULL;
     for (size_t i = 0; i < ns; i++) names[i] = i ? a->pos[i - 1] : s;
+    if ((cli_given(a, "net") || cli_given(a, "arch")) &&
+        (rc = net_setup(a, src[0], seed, &net, &np)) != 0)
+        goto done;
+    rc = 1;
+    o.net = net;
+    o.net_params = np;
     tl_ctx ctx = tl_ctx_default();
     ctx.seed = seed;
     ctx.threads = (int)threads;
@@ -184,6 +259,8 @@ done:
     tl_dataset_free(tgt);
     tl_dataset_free(test);
     tl_params_free(lp);
+    tl_nn_free(net);
+    tl_params_free(np);
     return rc;
 }
 

@@ -340,6 +340,70 @@ TEST(auto_budget_sources_and_refusals) {
     tl_dataset_free(t);
 }
 
+/* A network (opts.net) adds the network candidates: the network trained on the source alone
+ * (DANN, lambda 0) and DANN, DAN and Deep CORAL at the middle of their lambda grids, then other
+ * grid values of the better ones; each scored by the criteria in its embedding (reverse
+ * validation, the guard's, not measured), and the caller's network left as it was. */
+TEST(auto_network_candidates) {
+    tl_dataset *s = blobs(60, 0, 1, 1, 6), *t = blobs(45, 0.5, 1.5, 2, 6);
+    tl_nn *net = NULL;
+    tl_params *np = NULL;
+    int labels[3] = {0, 1, 2};
+    CHECK_OK(tl_nn_create("dense:8,relu,dense:3", 6, 1, 1, 1, &net));
+    CHECK_OK(tl_nn_set_labels(net, labels, 3));
+    CHECK_OK(tl_params_create(tl_method_find("deep-da", TL_FAMILY_MODEL), &np));
+    CHECK_OK(tl_params_set(np, "epochs", "2"));
+    const char *wname;
+    size_t nd;
+    const size_t *dims;
+    float *w0, before;
+    bool tr;
+    tl_nn_tensor(net, 0, &wname, &nd, &dims, &w0, &tr);
+    before = w0[0];
+    tl_ctx ctx = tl_ctx_default();
+    tl_auto_opts o = small_opts(&ctx);
+    o.net = net;
+    o.net_params = np;
+    o.grid = 1;
+    tl_auto_result *r = NULL;
+    tl_pipeline *p = NULL;
+    CHECK_OK(tl_auto_run(&s, 1, t, &o, &r, &p));
+    size_t rung0 = 0, rung1 = 0, source_only = 0, adapt_ok = 0;
+    for (size_t i = 0; r && i < r->n; i++) {
+        const tl_auto_candidate *c = &r->cand[i];
+        if (strcmp(c->method, "deep-da") != 0) continue;
+        rung0 += c->rung == 0;
+        rung1 += c->rung == 1;
+        adapt_ok += c->rung == 0 && !c->harmful && strstr(c->label, "lambda=0 ") == NULL;
+        source_only += strcmp(c->label, "deep-da da=dann lambda=0 epochs=2") == 0;
+        CHECK_MSG(isfinite(c->crit[TL_CRIT_ENTROPY]) && isfinite(c->crit[TL_CRIT_SND]) &&
+                      isfinite(c->crit[TL_CRIT_IWCV]) && isfinite(c->crit[TL_CRIT_DEV]) &&
+                      isfinite(c->crit[TL_CRIT_CRV]) && isfinite(c->crit[TL_CRIT_MIXVAL]),
+                  "%s: a criterion not measured", c->label);
+        CHECK(isnan(c->crit[TL_CRIT_RV]));
+        CHECK(isfinite(c->accuracy) && c->accuracy >= 0 && c->accuracy <= 1);
+        CHECK(c->harmful || isfinite(c->score));
+    }
+    CHECK_MSG(rung0 == 4 && source_only == 1, "%zu network candidates at rung 0", rung0);
+    CHECK_MSG(rung1 >= 1 || adapt_ok == 0, "no lambda variant of a network candidate ran");
+    CHECK(w0[0] == before); /* the caller's network is not trained */
+    if (r && p) { /* the chosen pipeline, network or not, predicts the target as reported */
+        size_t nt = tl_dataset_rows(t), same = 0;
+        int *pred = malloc(nt * sizeof *pred);
+        CHECK_OK(tl_pipeline_predict(p, 1, t, pred));
+        for (size_t i = 0; i < nt; i++) same += pred[i] == r->report->predictions[i];
+        CHECK_MSG(same == nt, "%s: %zu of %zu predictions as reported", r->cand[r->chosen].label,
+                  same, nt);
+        free(pred);
+    }
+    tl_auto_result_free(r);
+    tl_pipeline_free(p);
+    tl_params_free(np);
+    tl_nn_free(net);
+    tl_dataset_free(s);
+    tl_dataset_free(t);
+}
+
 /* Out of memory at every allocation of the criteria and of a whole automatic run: a clean
  * TL_ERR_NOMEM (never a crash, never a half-made result), and success once memory suffices. */
 TEST(out_of_memory) {
@@ -400,6 +464,7 @@ int main(void) {
     RUN(auto_chooses_among_eligible);
     RUN(auto_sparse_rows);
     RUN(auto_budget_sources_and_refusals);
+    RUN(auto_network_candidates);
     RUN(out_of_memory);
     return tl_test_summary();
 }

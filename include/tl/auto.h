@@ -69,6 +69,16 @@ typedef struct {
                                   labels, each candidate's `accuracy` and the chosen one's report
                                   are scored on them (benchmarks: Amazon's _test files); the
                                   criteria always read the unlabelled target rows */
+    tl_nn *net;                /* NULL, or a network (borrowed, left as it is) whose input takes
+                                  the rows as they are and whose outputs are the source's
+                                  classes: adds the network candidates - "deep-da" with DANN, DAN
+                                  and Deep CORAL at values of their lambda grids, and DANN with
+                                  lambda 0 (the network trained on the source alone) - scored by
+                                  the same criteria in the network's embedding */
+    const tl_params *net_params; /* "deep-da" parameters whose training settings (epochs, batch,
+                                    lr, ...) every network candidate uses; NULL: the method's
+                                    defaults. da, lambda and lambda-schedule are set per
+                                    candidate */
 } tl_auto_opts;
 tl_auto_opts tl_auto_opts_default(void); /* the defaults above */
 

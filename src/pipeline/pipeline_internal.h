@@ -89,6 +89,26 @@ tl_status tlx_guard_after(const tl_guard_params *p, tl_xmat Xs, const int *ys, t
                           tl_guard_report *out);
 void tlx_guard_pre_free(tlx_guard_pre *pre);
 
+/* What every run of one task under one set of run options computes the same, whatever the
+ * method: the source-only baseline's labels for the evaluation rows and the guard's half on the
+ * original spaces. tlx_transfer_run_cached fills it on its first run that uses it (a feature map
+ * or a weighting, classes, no labelled target rows, the guard on, the learner's C fixed) and
+ * reuses it on the next such runs, which then skip those steps: tl_auto_run scores dozens of
+ * candidates on one task, and these steps were a sixth of its time. The figures are those the
+ * steps compute again (each seeds its own generator). Valid for one task and one set of options
+ * only; free with tlx_run_cache_free. */
+typedef struct {
+    bool ready;
+    int *base_pred; /* (ne) the source-only learner's labels for the evaluation rows */
+    size_t ne;
+    tlx_guard_pre pre;
+} tlx_run_cache;
+void tlx_run_cache_free(tlx_run_cache *c);
+/* tl_transfer_run with the cache above (NULL: tl_transfer_run itself). */
+tl_status tlx_transfer_run_cached(const tl_task *task, const tl_params *method,
+                                  const tl_run_opts *opts, tlx_run_cache *cache,
+                                  tl_report **report, tl_pipeline **pipeline);
+
 /* The guard's part of a report as "not measured" (NaN, verdict ok, no labelled check), for a
  * run's guard to fill in what it measures. */
 void tlx_report_guard_blank(tl_report *r);
@@ -167,5 +187,16 @@ bool tlx_csr_worth(tl_mat X);
 /* The rows rows[0..m) of X (rows NULL: the first m) as CSR; tlx_csr_free releases it. */
 tl_status tlx_csr_rows(tl_mat X, const size_t *rows, size_t m, tlx_csr *out);
 void tlx_csr_free(tlx_csr *c);
+
+/* tl auto's network candidates (auto_net.c). tlx_auto_net_run fits a "deep-da" candidate on a
+ * task holding source rows (si), target rows (ti) and the network, and gives its report (the
+ * target rows' predicted labels; guard not run), its pipeline and the source and target rows in
+ * the network's embedding (Zs, Zt: the candidate's space for the criteria). tlx_auto_net_rate:
+ * seconds per row of one forward pass, on the clock now(cpu). */
+tl_status tlx_auto_net_run(const tl_task *task, size_t si, size_t ti, const tl_params *method,
+                           const tl_ctx *ctx, tl_report **report, tl_pipeline **pipeline,
+                           tl_mat *Zs, tl_mat *Zt);
+tl_status tlx_auto_net_rate(const tl_task *task, size_t si, size_t ti, double (*now)(bool),
+                            bool cpu, double *rate);
 
 #endif

@@ -370,8 +370,32 @@ static tl_status check_regression_method(const tl_method *m, tl_family fam) {
     return TL_OK;
 }
 
+void tlx_run_cache_free(tlx_run_cache *c) {
+    if (!c) return;
+    tl_free(c->base_pred);
+    tlx_guard_pre_free(&c->pre);
+    memset(c, 0, sizeof *c);
+}
+
+/* A copy of a ready guard half (its labels duplicated), for a run to finish and free. */
+static tl_status guard_pre_copy(const tlx_guard_pre *from, tlx_guard_pre *to) {
+    tl_status st = TL_OK;
+    *to = *from;
+    to->pb = NULL;
+    TL_ALLOC(to->pb, from->nt ? from->nt : 1);
+    memcpy(to->pb, from->pb, from->nt * sizeof *to->pb);
+done:
+    return st;
+}
+
 tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl_run_opts *opts,
                           tl_report **report, tl_pipeline **pipeline) {
+    return tlx_transfer_run_cached(task, method, opts, NULL, report, pipeline);
+}
+
+tl_status tlx_transfer_run_cached(const tl_task *task, const tl_params *method,
+                                  const tl_run_opts *opts, tlx_run_cache *cache,
+                                  tl_report **report, tl_pipeline **pipeline) {
     tl_status st = TL_OK;
     run_state r;
     tl_report *rep = NULL;
@@ -510,7 +534,19 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     tl_guard_params gp = r.o.guard_params ? *r.o.guard_params : tl_guard_params_default();
     gp.learner = r.lp; /* reverse validation judges the model the user gets */
     gp.seed = tlx_seed(r.o.ctx);
-    bool overlap = m && fam == TL_FAMILY_FEATURE && !nl;
+    /* the cache (tlx_run_cache): when it is ready, the baseline's labels and the guard's half
+       come from it and the method is fitted alone */
+    bool cached = cache && m && (fam == TL_FAMILY_FEATURE || fam == TL_FAMILY_INSTANCE) && !nl &&
+                  !r.regression && ne && r.o.guard && gp.learner.C != TL_LEARNER_C_AUTO;
+    bool from_cache = cached && cache->ready;
+    if (from_cache) {
+        TL_CHECK(cache->ne == ne && cache->pre.ns == tl_dataset_rows(S->data) &&
+                     cache->pre.nt == tl_dataset_rows(T->data),
+                 TL_ERR_SHAPE, "transfer: the run cache was filled on another task");
+        memcpy(tmp_pred, cache->base_pred, ne * sizeof *tmp_pred);
+        TL_TRY(guard_pre_copy(&cache->pre, &gpre));
+    }
+    bool overlap = m && fam == TL_FAMILY_FEATURE && !nl && !from_cache;
     bool early_guard = overlap && r.o.guard && gp.learner.C != TL_LEARNER_C_AUTO;
     side_job sj = {&r, tl_dataset_features(S->data), us, tl_dataset_weights(S->data),
                    tl_dataset_features(E), tmp, &srcl, early_guard ? &gp : NULL,
@@ -519,7 +555,7 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
     method_job mj = {method, lparams, r.work, r.o.ctx, &model, m ? m->name : NULL, 0.0};
     if (overlap)
         st = tli_overlap(method_run, &mj, side_run, &sj);
-    else
+    else if (!from_cache)
         st = side_run(&sj);
     if (st != TL_OK) goto done;
     TL_TRY(score_pred(&r, ue, tmp, ne, &rep->source_only));
@@ -640,9 +676,9 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
             st = tlx_guard_after(&gp, Fs, ys, Ft, tl_xmat_from_dense(Zs), NULL,
                                  tl_xmat_from_dense(Zt_use), &gpre, &rep->guard);
         } else if (fam == TL_FAMILY_INSTANCE) {
-            size_t nw;
-            st = tl_guard_check(&gp, Fs, ys, Ft, Fs, tl_model_fit_weights(model, &nw), Ft,
-                                &rep->guard);
+            size_t nw; /* the original-space half computed here unless the cache had it */
+            st = tlx_guard_after(&gp, Fs, ys, Ft, Fs, tl_model_fit_weights(model, &nw), Ft, &gpre,
+                                 &rep->guard);
         } else { /* an ensemble: does the source correspond to the target at all? */
             st = tl_guard_correspondence(&gp, Fs, Ft, &rep->guard.correspondence,
                                          &rep->guard.correspondence_p);
@@ -693,6 +729,14 @@ tl_status tl_transfer_run(const tl_task *task, const tl_params *method, const tl
             }
             rep->labelled_checked = true;
             rep->labelled_transfer_accuracy = rep->labelled.accuracy;
+        }
+        if (cached && !cache->ready && gpre.ready) { /* the first run fills the cache */
+            tlx_run_cache_free(cache); /* what a failed fill left */
+            TL_ALLOC(cache->base_pred, ne);
+            memcpy(cache->base_pred, tmp_pred, ne * sizeof *tmp_pred);
+            cache->ne = ne;
+            TL_TRY(guard_pre_copy(&gpre, &cache->pre));
+            cache->ready = true;
         }
         rep->guarded = true;
         rep->negative_transfer =

@@ -355,6 +355,15 @@ expect auto-missing-target 2 "required" -- "$TL" auto --source "$TMP/fsrc.csv"
 expect auto-bad-budget 2 "budget" -- "$TL" auto $FS --budget -1
 expect auto-bad-clock 2 "--budget-clock" -- "$TL" auto $FS --budget-clock sun
 expect auto-cpu-clock 0 "cpu clock" -- "$TL" auto $FS --budget-clock cpu -q --show 1
+# network candidates: the network trained on the source alone and DANN / DAN / Deep CORAL join
+# the search, each scored by the criteria (a number, not NaN, for entropy); a wrong network refused
+AN="--arch flatten,dense:8,relu,dense:3 --net-epochs 30 --net-batch 12"
+expect auto-net-candidates 0 '"candidate": "deep-da da=dann lambda=0 epochs=30 batch=12", "method": "deep-da", "rung": 0, "entropy": [0-9]' -- "$TL" auto $FS $AN --json -q
+expect auto-net-adaptations 0 '"candidate": "deep-da da=coral lambda=30000 epochs=30 batch=12", "method": "deep-da", "rung": 0, "entropy": [0-9]' -- "$TL" auto $FS $AN --json -q
+expect auto-net-table 0 "deep-da da=dan lambda=1" -- "$TL" auto $FS $AN -q --show 0
+expect auto-net-outputs 2 "has 4 outputs but the source .* has 3 classes: end --arch with dense:3" -- "$TL" auto $FS --arch flatten,dense:4 -q
+expect auto-net-missing 1 "cannot open" -- "$TL" auto $FS --net "$TMP/no_such_net.tlm" -q
+expect auto-net-both 2 "give one network" -- "$TL" auto $FS --net "$TMP/x.tlm" --arch dense:3 -q
 # through intermediate domains (issue 13): --via walks them in order, --pool chooses the path by
 # distances (the far-off copy left out), the pipeline saves; bad input refused with no output file
 R="$D/rot_src.csv" RN=":label=none"

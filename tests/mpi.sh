@@ -151,6 +151,29 @@ if [ -f "$AM/books_train.svmlight" ]; then
     expect mpi-coral-cli-single 0 "source only" -- "$TL" finetune $CO --save "$TMP/c0.tlm"
     expect mpi-coral-cli-np2 0 "processes  *2" -- $MPIRUN -np 2 "$TL" finetune $CO --save "$TMP/c2.tlm"
     same_model mpi-coral-cli-np2-model "$TMP/c0.tlm" "$TMP/c2.tlm" "$AM/dvd_test.svmlight"
+    # `tl finetune --da --checkpoint` (the training descriptors' checkpoint and step-log): one rank
+    # killed once the first checkpoint is written ends the job; rank 0's checkpoint is whole and
+    # the rerun resumes from it to the losses of an uninterrupted run (40 epochs: the DANN
+    # schedules depend on the total, so both runs are given the same)
+    DK=$(echo "$DA" | sed 's/--epochs 2/--epochs 40/')
+    expect mpi-dann-cli-uninterrupted 0 "processes  *2" -- $MPIRUN -np 2 "$TL" finetune $DK \
+        --save "$TMP/du.tlm" --step-log "$TMP/du.csv"
+    $MPIRUN -np 2 "$TL" finetune $DK --save "$TMP/dk.tlm" --checkpoint "$TMP/dkk.bin" \
+        --step-log "$TMP/dkl.csv" >"$TMP/dkill.out" 2>&1 &
+    job=$!
+    i=0
+    while [ ! -f "$TMP/dkk.bin" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+    victim=$(pgrep -P $job | tail -n 1)
+    [ -n "$victim" ] && kill -9 "$victim"
+    wait $job; rc=$?
+    if [ "$rc" -ne 0 ] && grep -q "signal 9" "$TMP/dkill.out"; then ok
+    elif [ "$rc" -eq 0 ]; then skip mpi-dann-cli-kill "the run ended before a rank could be killed (a fast machine): nothing to resume"
+    else bad mpi-dann-cli-kill-message "exit $rc: $(tail -n 5 "$TMP/dkill.out")"; fi
+    [ -f "$TMP/dkk.bin" ] && ok || bad mpi-dann-cli-checkpoint-kept "$(ls "$TMP")"
+    expect mpi-dann-cli-resume 0 "processes  *2" -- $MPIRUN -np 2 "$TL" finetune $DK \
+        --save "$TMP/dk.tlm" --checkpoint "$TMP/dkk.bin" --step-log "$TMP/dkl.csv"
+    same_losses mpi-dann-cli-resume-losses "$TMP/du.csv" "$TMP/dkl.csv"
+    same_model mpi-dann-cli-resume-model "$TMP/du.tlm" "$TMP/dk.tlm" "$AM/dvd_test.svmlight"
     # what is not data-parallel yet says so: reverse validation
     expect mpi-dann-auto-lambda 1 "give the adaptation weight" -- $MPIRUN -np 2 "$TL" finetune \
         $(echo "$DA" | sed 's/--lambda 0.5//') --save "$TMP/x.tlm"

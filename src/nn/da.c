@@ -555,7 +555,7 @@ tl_status tl_nn_da_reverse_risk(const tl_nn *init, const tl_nn_da_params *p, con
         ya[i] = ys[perm[nv + i]];
     }
     tl_nn_da_params q = *p;
-    q.train.checkpoint = NULL; /* the final run's, not these two's */
+    q.train.checkpoint = q.train.step_log = NULL; /* the final run's, not these two's */
     TL_TRY(tl_nn_clone(init, &fwd));
     TL_TRY(tl_nn_da_train(fwd, &q, xa, ya, na, xt, nt, NULL));
     TL_TRY(tl_nn_predict(fwd, xt, nt, yt));

@@ -132,7 +132,11 @@ void tlx_learner_label(const tl_params *lp, char *buf, size_t cap);
          "stop after N epochs without a better validation loss (0: never)", NULL},                 \
         {"augment", TL_PARAM_TEXT, "none", 0, 0, NULL,                                             \
          "image augmentation: crop:PAD, flip (e.g. crop:2,flip)", NULL},                           \
-        {"log", TL_PARAM_TEXT, "", 0, 0, NULL, "write per-epoch metrics to this CSV", NULL}
+        {"log", TL_PARAM_TEXT, "", 0, 0, NULL, "write per-epoch metrics to this CSV", NULL},        \
+        {"step-log", TL_PARAM_TEXT, "", 0, 0, NULL,                                                \
+         "write every optimiser step's loss (step,loss) to this CSV", NULL},                       \
+        {"checkpoint", TL_PARAM_TEXT, "", 0, 0, NULL,                                              \
+         "save the training state here after every epoch; resume from it when it exists", NULL}
 /* The loop's settings from those parameters (seed, log and progress from ctx; ctx may be NULL).
  * TL_ERR_INVALID_ARG naming what is wrong. */
 tl_status tlx_nn_train_params(const tl_params *p, const tl_ctx *ctx, tl_nn_train_params *out);

@@ -45,6 +45,8 @@ tl_status tlx_nn_train_params(const tl_params *p, const tl_ctx *ctx, tl_nn_train
         }
     }
     t.log_csv = tlx_str(p, "log")[0] ? tlx_str(p, "log") : NULL;
+    t.step_log = tlx_str(p, "step-log")[0] ? tlx_str(p, "step-log") : NULL;
+    t.checkpoint = tlx_str(p, "checkpoint")[0] ? tlx_str(p, "checkpoint") : NULL;
     t.seed = tlx_seed(ctx);
     t.ctx = ctx;
     TL_TRY(tl_nn_train_params_check(&t));

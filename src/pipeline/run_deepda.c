@@ -67,6 +67,7 @@ tl_status tlx_run_deep_da(const tl_task *task, const tl_params *method, const tl
     double lam, lr;
     TL_TRY(tlx_nn_train_params(method, o->ctx, &q.train));
     q.train.comm = tl_task_comm(task);
+    q.train.checkpoint = q.train.step_log = NULL; /* the method's run's files, not the baseline's */
     tlx_deep_da_choice(model, &lam, &lr);
     if (isfinite(lr)) q.train.lr = lr;
     q.method = TL_NN_DA_NONE;

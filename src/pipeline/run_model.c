@@ -127,6 +127,7 @@ tl_status tlx_run_model(const tl_task *task, const tl_params *method, const tl_r
     tl_nn_train_params tp;
     TL_TRY(tlx_nn_train_params(method, o->ctx, &tp));
     tp.comm = tl_task_comm(task);
+    tp.checkpoint = tp.step_log = tp.log_csv = NULL; /* the method's run's files, not the baseline's */
     if (o->scratch_baseline) {
         size_t shape[3];
         float shift, scale;

@@ -27,7 +27,7 @@
  * and the two n x p x n products are never formed (W->D: 60 -> 42 ms for this step).
  * With many rounds (JDA/BDA), R's eigen-decomposition R = W diag(d) W^T is computed once and each
  * round's pencil is solved in that basis, where it is diagonal + low rank: tl_eig_pencil_diag
- * solves it by Rayleigh-Ritz on a subspace of ~340 dimensions (of 800 for SURF) and checks the
+ * solves it by Rayleigh-Ritz on a subspace of ~310 dimensions (of 800 for SURF) and checks the
  * result (residuals, inertia count) before V = W B is used; a round it declines is solved
  * densely as before. The eigenvectors agree with the dense path's to rounding (1 - |cos| ~1e-15
  * on SURF), and so do the pseudo-labels and the accuracies (bench/RESULTS.md). */

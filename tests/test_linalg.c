@@ -13,6 +13,7 @@
 #include "oom_alloc.h"
 #include "tl.h"
 #include "linalg/eig_lowrank.h"
+#include "linalg/rowspace.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -506,6 +507,72 @@ TEST(row_space_basis) {
     free(T.data), free(Qb.data);
 }
 
+/* The factored form (linalg/rowspace.h) against the explicit basis: A Q = the factor C (lower
+ * triangular), Q V = tl_rowspace_apply, on a full-rank and a rank-deficient A; plus the shape
+ * errors and out-of-memory at every allocation. */
+TEST(rowspace_factor) {
+    tl_rng r;
+    tl_rng_seed(&r, 6);
+    const size_t n = 5, d = 9, k = 3;
+    for (int rank_def = 0; rank_def < 2; rank_def++) {
+        tl_mat A = padded(n, d, 2), Q = padded(d, n, 0), C = padded(n, n, 1), V = padded(n, k, 1);
+        tl_mat W = padded(d, k, 0);
+        fill_normal(A, &r);
+        fill_normal(V, &r);
+        if (rank_def)
+            for (size_t j = 0; j < d; j++) TL_AT(A, 4, j) = TL_AT(A, 0, j) - TL_AT(A, 3, j);
+        tl_rowspace f;
+        CHECK_OK(tl_row_space_basis(A, Q));
+        CHECK_OK(tl_rowspace_factor(A, &f, C));
+        double ec = 0.0, ew = 0.0, upper = 0.0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t b = 0; b < n; b++) {
+                double s2 = 0.0;
+                for (size_t j = 0; j < d; j++) s2 += TL_AT(A, i, j) * TL_AT(Q, j, b);
+                ec = fmax(ec, fabs(s2 - TL_AT(C, i, b)));
+                if (b > i) upper = fmax(upper, fabs(TL_AT(C, i, b)));
+            }
+        CHECK_OK(tl_rowspace_apply(&f, V, W));
+        for (size_t j = 0; j < d; j++)
+            for (size_t c = 0; c < k; c++) {
+                double s2 = 0.0;
+                for (size_t b = 0; b < n; b++) s2 += TL_AT(Q, j, b) * TL_AT(V, b, c);
+                ew = fmax(ew, fabs(s2 - TL_AT(W, j, c)));
+            }
+        CHECK_MSG(ec < 1e-12, "A Q against the factor: %g", ec);
+        CHECK(upper == 0.0);
+        CHECK_MSG(ew < 1e-12, "Q V: %g", ew);
+        tl_mat Wbad = padded(d, k, 1); /* ld != k */
+        CHECK_STATUS(tl_rowspace_apply(&f, V, Wbad), TL_ERR_SHAPE);
+        tl_rowspace_free(&f);
+        tl_rowspace_free(&f); /* twice: harmless */
+        free(A.data), free(Q.data), free(C.data), free(V.data), free(W.data), free(Wbad.data);
+    }
+    tl_mat T = padded(4, 3, 0), Cb = padded(4, 4, 0);
+    tl_rowspace f;
+    CHECK_STATUS(tl_rowspace_factor(T, &f, Cb), TL_ERR_SHAPE);
+    CHECK_ERR_HAS("needs 1 <= rows <= columns");
+    free(T.data), free(Cb.data);
+    tl_mat A = padded(n, d, 0), C = padded(n, n, 0), V = padded(n, k, 0), W = padded(d, k, 0);
+    fill_normal(A, &r);
+    fill_normal(V, &r);
+    int fails = 0;
+    for (long budget = 0; budget < 16; budget++) {
+        tl_allocator_set(&oom_allocator);
+        oom_left = budget;
+        tl_status st = tl_rowspace_factor(A, &f, C);
+        if (st == TL_OK) st = tl_rowspace_apply(&f, V, W);
+        tl_rowspace_free(&f);
+        oom_left = -1;
+        tl_allocator_set(NULL);
+        if (st == TL_OK) break;
+        CHECK_MSG(st == TL_ERR_NOMEM, "budget %ld: status %d", budget, (int)st);
+        fails++;
+    }
+    CHECK(fails >= 3);
+    free(A.data), free(C.data), free(V.data), free(W.data);
+}
+
 /* ---------------------------------------------------------------- factorisations, solves */
 
 TEST(cholesky) {
@@ -989,6 +1056,7 @@ int main(void) {
     RUN(eig_gen_golden);
     RUN(svd_golden_reconstruction);
     RUN(row_space_basis);
+    RUN(rowspace_factor);
     RUN(vexp_matches_libm);
     RUN(vexp_scaled_and_mirror);
     RUN(cholesky);

@@ -21,11 +21,13 @@
  * asking only `dim` pairs, against the O(n^2 p) products and full generalised eigen-decomposition
  * of the n x n formulation. With fewer samples than features (p > n, e.g.
  * DeCAF's 4096-d with 452 samples) the problem is first restricted to the row space of F through a
- * QR of F^T (tl_row_space_basis): eigenvectors with a nonzero eigenvalue lie there, so the result is the same and the
- * eigen-problem shrinks from p x p to n x n.
+ * QR of F^T (tl_rowspace_factor): eigenvectors with a nonzero eigenvalue lie there, so the result is the same and the
+ * eigen-problem shrinks from p x p to n x n. The samples' coordinates in that basis are the QR's
+ * triangular factor (F Q = R^T) and the map Q V is applied by the reflectors, so the explicit Q
+ * and the two n x p x n products are never formed (W->D: 60 -> 42 ms for this step).
  * With many rounds (JDA/BDA), R's eigen-decomposition R = W diag(d) W^T is computed once and each
  * round's pencil is solved in that basis, where it is diagonal + low rank: tl_eig_pencil_diag
- * solves it by Rayleigh-Ritz on a subspace of ~340 dimensions (of 800 for SURF) and checks the
+ * solves it by Rayleigh-Ritz on a subspace of ~310 dimensions (of 800 for SURF) and checks the
  * result (residuals, inertia count) before V = W B is used; a round it declines is solved
  * densely as before. The eigenvectors agree with the dense path's to rounding (1 - |cos| ~1e-15
  * on SURF), and so do the pseudo-labels and the accuracies (bench/RESULTS.md). */
@@ -34,6 +36,7 @@
 
 #include "feature_internal.h"
 #include "linalg/eig_lowrank.h"
+#include "linalg/rowspace.h"
 #include "tl/measure.h"
 
 /* R's eigenbasis costs about two dense rounds and makes each round about a third of one: worth
@@ -126,7 +129,8 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
     const tli_job *job = &a->job; /* Ns, Nt: every process's rows (blocks.c) */
     bool split = tli_job_split(job);
     size_t n = job->Ns + job->Nt;
-    tl_mat S = {0, 0, 0, NULL}, Q = {0, 0, 0, NULL}, Gs = {0, 0, 0, NULL}, Gt = {0, 0, 0, NULL},
+    tl_rowspace qf = {0, 0, NULL, NULL}; /* fewer rows than features: the row-space basis */
+    tl_mat S = {0, 0, 0, NULL}, G = {0, 0, 0, NULL},
            R = {0, 0, 0, NULL}, Es = {0, 0, 0, NULL}, Et = {0, 0, 0, NULL},
            U = {0, 0, 0, NULL}, EE = {0, 0, 0, NULL}, V = {0, 0, 0, NULL}, Zs = {0, 0, 0, NULL},
            Zt = {0, 0, 0, NULL};
@@ -151,15 +155,13 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
         TL_TRY(tl_mat_copy(tl_mat_rows(S, ns, nt), Ft));
         TL_CHECK(k <= n, TL_ERR_INVALID_ARG, "%s: dim = %zu exceeds the %zu samples", mn, k, n);
         r = n;
-        TL_TRY(tl_mat_alloc(&Q, pin, r));
-        TL_TRY(tl_row_space_basis(S, Q));
+        /* the samples' coordinates in the basis, [Fs; Ft] Q = R^T, read off the QR's factor
+           (rowspace.h): neither Q nor the products with it are formed */
+        TL_TRY(tl_mat_alloc(&G, n, r));
+        TL_TRY(tl_rowspace_factor(S, &qf, G));
         tl_mat_free(&S);
-        TL_TRY(tl_mat_alloc(&Gs, ns, r));
-        TL_TRY(tl_mat_alloc(&Gt, nt, r));
-        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Fs, Q, 0.0, Gs));
-        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Ft, Q, 0.0, Gt));
-        Ws = Gs;
-        Wt = Gt;
+        Ws = tl_mat_rows(G, 0, ns);
+        Wt = tl_mat_rows(G, ns, nt);
     }
 
     /* --- F^T H F: the centred scatter, fixed for every round --- */
@@ -302,9 +304,9 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
     }
 
     /* --- the fitted map: x -> x Q V (or x V) --- */
-    if (Q.data) {
+    if (qf.a) { /* Q V, by the QR's reflectors */
         TL_TRY(tl_mat_alloc(&a->W[0], pin, k));
-        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, Q, V, 0.0, a->W[0]));
+        TL_TRY(tl_rowspace_apply(&qf, V, a->W[0]));
     } else {
         a->W[0] = V;
         V.data = NULL;
@@ -319,9 +321,8 @@ tl_status tlf_fit_mmd(tl_adapter *a, tl_mat Fs, const int *ys, tl_mat Ft) {
 done:
     tl_learner_free(lrn);
     tl_mat_free(&S);
-    tl_mat_free(&Q);
-    tl_mat_free(&Gs);
-    tl_mat_free(&Gt);
+    tl_rowspace_free(&qf);
+    tl_mat_free(&G);
     tl_mat_free(&R);
     tl_mat_free(&Es);
     tl_mat_free(&Et);

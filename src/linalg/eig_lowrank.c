@@ -20,9 +20,13 @@
  * together where the wanted eigenvalues come nearest the tail). The subspace "head unit vectors e_1..e_h + the m q tail vectors" thus
  * holds the k wanted eigenvectors, and Rayleigh-Ritz on it (a dense problem of order h + m q,
  * solved by tl_eig_pencil_lowrank, since the projected right matrix is again lambda I + low
- * rank) returns them. On the 12 SURF pencils (r = 800, k = 100, q = 11) the head is ~200 and the
- * subspace ~340, residuals ~1e-15 relative (numpy prototype on C->A: rho = 0.75 and 12 shifts
- * 1.3e-15; 10 shifts 1.3e-13, 8 shifts 2e-11; log-Chebyshev shifts needed 14 for 3.5e-14).
+ * rank) returns them. On the 12 SURF pencils (r = 800, k = 100, q = 11) the head is ~155 and the
+ * subspace ~310, residuals <= 9e-16 relative. The split trades a head coordinate (one dimension)
+ * against a shift (q dimensions): measured on the 12 SURF tasks (92 rounds), rho = 0.75 with 12
+ * shifts (head ~200, subspace ~340) gave residuals up to 1.7e-15, rho = 0.85 with 14 shifts up to
+ * 8.6e-16 in ~10 % less time per round, rho = 0.9 needs 15 (13: 1.5e-14, 14: 4.8e-15); numpy
+ * prototype on C->A with rho = 0.75: 12 shifts 1.3e-15, 10 shifts 1.3e-13, 8 shifts 2e-11,
+ * log-Chebyshev shifts needed 14 for 3.5e-14.
  * Nothing is taken on trust: each Ritz pair's residual ||d.b - mu (lambda b + U U^T b)|| is
  * computed exactly (O(r q) per pair) and must be below tol relative to the pencil's scale, and
  * Sylvester's law of inertia counts the pencil's eigenvalues above x = mu_k (1 - 1e-9): by the
@@ -152,8 +156,8 @@ done:
 }
 
 
-#define TL_EIGD_RHO 0.75  /* tail: d_i <= RHO * d_{k+q} */
-#define TL_EIGD_SHIFTS 12 /* rational Krylov shifts */
+#define TL_EIGD_RHO 0.85  /* tail: d_i <= RHO * d_{k+q} */
+#define TL_EIGD_SHIFTS 14 /* rational Krylov shifts */
 #define TL_EIGD_MAX_FRAC 0.75 /* subspace larger than this share of r: not worth it */
 
 /* Number of the pencil's eigenvalues above x > 0 (see the header comment). K (q, q) is work. */

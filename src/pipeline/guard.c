@@ -202,14 +202,28 @@ static void standardise(tl_mat A, const double *mean, const double *sd, const un
  * sum_{i<j} |a_ij b_pi(i)pi(j)| <= sqrt(sum a^2 sum b^2) (Cauchy-Schwarz): only a permutation
  * whose statistic lands within that bound (tol) of the threshold could be counted differently,
  * and those few are recomputed by the sequential loop in double. The count, hence p, is the
- * sequential loop's exactly. */
+ * sequential loop's exactly.
+ * Early exit: most permutations land far below the observed r, and a row-by-row bound says so
+ * before the end. After rows 0..i the rest of the sum is at most sqrt(A_rest B_rest) in absolute
+ * value (Cauchy-Schwarz over the pairs still to come), with A_rest the sum of the a^2 of those
+ * pairs (fixed: the rows are not permuted) and B_rest = sum b^2 over all pairs - the b^2 seen so
+ * far (the permuted entries of the pairs are a permutation of all pairs' entries). Once even
+ * s_so_far + that bound (widened by 1e-9 for the double sums' rounding) gives an r below
+ * thr - 2 tol, the full float sum lands below thr - tol (the rows still to come round by far less
+ * than tol) and would have been counted below without a recomputation, so the permutation is
+ * counted below at once: on the SURF pairs (800 features) after ~40 % of its
+ * pairs (C->A, r = 0.59) to ~72 % (W->D, r = 0.27), which takes 55 % and 30 % off the
+ * permutations' time. (Relabelling the features by decreasing row mass would stop them sooner,
+ * at 31 % and 69 % in a numpy prototype, but building the relabelled copies cost what it saved.) */
 #define MANTEL_PER_TASK 4
 typedef struct {
     tl_mat Cs, Ct;            /* double, for the sequential recomputation */
     const float *as, *bt;     /* (kk, kk) float copies */
     const uint32_t *perm;     /* (P, kk) */
+    const double *arest;      /* (kk + 1): sum of as_ij^2 over rows >= i, j > i */
     size_t kk, P;
     double npair, mamb, den, thr, tol;
+    double sbb;               /* sum over i < j of bt_ij^2 */
     size_t *ge; /* (tasks) */
 } mantel_job;
 
@@ -222,24 +236,42 @@ static double mantel_sum_serial(const mantel_job *m, const uint32_t *pm) {
     return s;
 }
 
-/* The cross sum of one permutation pm (kk): portable, four double accumulators per row. */
-static double mantel_sum(const mantel_job *m, const uint32_t *pm) {
+/* The cross sum of one permutation pm (kk), four double accumulators per row, into
+ * *out; returns false, without a sum, when the early-exit bound (see above) already puts the
+ * permutation's r below thr - tol. */
+static bool mantel_sum(const mantel_job *m, const uint32_t *pm, double *out) {
     size_t kk = m->kk;
-    double s = 0;
+    double s = 0, bseen = 0;
     for (size_t i = 0; i < kk; i++) {
         const float *a = m->as + i * kk, *crow = m->bt + (size_t)pm[i] * kk;
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0;
         size_t j = i + 1;
         for (; j + 4 <= kk; j += 4) {
-            s0 += (double)a[j] * (double)crow[pm[j]];
-            s1 += (double)a[j + 1] * (double)crow[pm[j + 1]];
-            s2 += (double)a[j + 2] * (double)crow[pm[j + 2]];
-            s3 += (double)a[j + 3] * (double)crow[pm[j + 3]];
+            double b0 = crow[pm[j]], b1 = crow[pm[j + 1]], b2 = crow[pm[j + 2]],
+                   b3 = crow[pm[j + 3]];
+            s0 += (double)a[j] * b0;
+            s1 += (double)a[j + 1] * b1;
+            s2 += (double)a[j + 2] * b2;
+            s3 += (double)a[j + 3] * b3;
+            q0 += b0 * b0 + b1 * b1;
+            q1 += b2 * b2 + b3 * b3;
         }
-        for (; j < kk; j++) s0 += (double)a[j] * (double)crow[pm[j]];
+        for (; j < kk; j++) {
+            double b0 = crow[pm[j]];
+            s0 += (double)a[j] * b0;
+            q0 += b0 * b0;
+        }
         s += (s0 + s1) + (s2 + s3);
+        bseen += q0 + q1;
+        if (i + 2 < kk) {
+            double brest = m->sbb - bseen;
+            brest = (brest > 0 ? brest : 0) + 1e-9 * m->sbb;
+            double bound = sqrt(m->arest[i + 1] * brest) * (1.0 + 1e-9);
+            if (((s + bound) / m->npair - m->mamb) / m->den < m->thr - 2.0 * m->tol) return false;
+        }
     }
-    return s;
+    *out = s;
+    return true;
 }
 
 static tl_status mantel_task(void *v, size_t task, size_t thread) {
@@ -249,7 +281,8 @@ static tl_status mantel_task(void *v, size_t task, size_t thread) {
     size_t ge = 0, kk = m->kk;
     for (size_t b = b0; b < b1; b++) {
         const uint32_t *pm = m->perm + b * kk;
-        double s = mantel_sum(m, pm);
+        double s;
+        if (!mantel_sum(m, pm, &s)) continue; /* below, decided early */
         double rp = (s / m->npair - m->mamb) / m->den;
         if (fabs(rp - m->thr) <= m->tol) /* too close to call: the sequential loop decides */
             rp = (mantel_sum_serial(m, pm) / m->npair - m->mamb) / m->den;
@@ -265,6 +298,7 @@ tl_status tl_guard_correspondence(const tl_guard_params *p, tl_xmat Xs, tl_xmat 
     size_t *rs = NULL, *rt = NULL, *nzs = NULL, *nzt = NULL, *cols = NULL, *perm = NULL;
     size_t *ge_task = NULL;
     uint32_t *perm32 = NULL;
+    double *arest = NULL;
     float *cf = NULL;
     long *pos = NULL;
     col_score *cs = NULL;
@@ -369,12 +403,35 @@ tl_status tl_guard_correspondence(const tl_guard_params *p, tl_xmat Xs, tl_xmat 
                 cf[i * kk + j] = (float)TL_AT(Cs, i, j);
                 cf[kk * kk + i * kk + j] = (float)TL_AT(Ct, i, j);
             }
+        /* the early exit's sums of squares: A_rest by rows from the last, and all of B's pairs */
+        TL_ALLOC(arest, kk + 1);
+        double sbbf = 0;
+        arest[kk] = 0;
+        for (size_t i = kk; i-- > 0;) {
+            const float *x = cf + i * kk, *y = cf + kk * kk + i * kk;
+            double a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+            size_t j = i + 1;
+            for (; j + 2 <= kk; j += 2) {
+                double x0 = x[j], x1 = x[j + 1], y0 = y[j], y1 = y[j + 1];
+                a0 += x0 * x0;
+                a1 += x1 * x1;
+                b0 += y0 * y0;
+                b1 += y1 * y1;
+            }
+            if (j < kk) {
+                double x0 = x[j], y0 = y[j];
+                a0 += x0 * x0;
+                b0 += y0 * y0;
+            }
+            arest[i] = arest[i + 1] + (a0 + a1);
+            sbbf += b0 + b1;
+        }
         size_t ntask = (P + MANTEL_PER_TASK - 1) / MANTEL_PER_TASK;
         TL_CALLOC(ge_task, ntask);
         /* |s_float - s_exact| <= (2^-23 + 2^-48) sum|ab| + the two summations' rounding */
         double tol = (ldexp(1.0, -23) + 8.0 * DBL_EPSILON) * sqrt(saa * sbb) / (npair * den);
-        mantel_job job = {Cs, Ct, cf, cf + kk * kk, perm32, kk, P, npair, ma * mb, den,
-                          r - 1e-12, tol, ge_task};
+        mantel_job job = {Cs,    Ct,      cf,  cf + kk * kk, perm32,    arest, kk,
+                          P,     npair,   ma * mb, den, r - 1e-12, tol, sbbf, ge_task};
         TL_TRY(tl_parallel_tasks(ntask, (size_t)tl_parallel_default_threads(), mantel_task, &job));
         size_t ge = 0;
         for (size_t t = 0; t < ntask; t++) ge += ge_task[t];
@@ -389,6 +446,7 @@ done:
     tl_free(perm);
     tl_free(ge_task);
     tl_free(perm32);
+    tl_free(arest);
     tl_free(cf);
     tl_free(pos);
     tl_free(cs);

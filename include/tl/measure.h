@@ -33,9 +33,10 @@ struct tl_mmd_params {
     size_t rff_features;     /* default 2048 */
     uint64_t seed;           /* permutations and random features (default 42) */
     const tl_comm *comm;     /* rows held by several processes, each passing its blocks of the
-                                source and the target (NULL: one process): linear, or RBF through
-                                random features (ns + nt above rff_above), no permutations; the
-                                same figure as one process holding every row, to rounding */
+                                source and the target (NULL: one process): every form (linear,
+                                exact RBF with the blocks passed between the processes, random
+                                features) and the permutation p-value; the same figure as one
+                                process holding every row, to rounding */
 };
 #endif
 

@@ -6,8 +6,9 @@
  * of MMD - linear, exact RBF (one and several bandwidths, U and V statistics), random Fourier
  * features - with and without the permutation p-value, on dense and CSR rows, and the CORAL
  * distance, on 2, 3 and 4 "processes", must equal one process holding every row: figures within
- * 1e-10 relative, the same p-value, the same median-heuristic gamma. tests/mpi.sh checks the same
- * through `mpirun tl distance`. */
+ * 1e-10 relative, the same p-value, the same median-heuristic gamma; and the proxy A-distance
+ * (logistic domain classifier fitted over the processes) within one held-out row's worth.
+ * tests/mpi.sh checks the same through `mpirun tl distance`. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ typedef struct {
     tl_xmat Xs, Xt;
     tl_mmd_params p;
     tl_mmd_result r;
-    double coral;
+    double coral, ad;
     tl_status st;
 } proc;
 
@@ -78,6 +79,7 @@ static void *run_proc(void *u) {
     t->p.comm = &t->c;
     t->st = tl_mmd(&t->p, t->Xs, t->Xt, &t->r);
     if (t->st == TL_OK) t->st = tl_coral_distance_comm(&t->c, t->Xs, t->Xt, &t->coral);
+    if (t->st == TL_OK) t->st = tl_proxy_a_distance_comm(&t->c, t->Xs, t->Xt, 5, 1.0, 7, &t->ad);
     return NULL;
 }
 
@@ -99,9 +101,10 @@ static double rel(double a, double b) {
 /* P threads on blocks of Xs and Xt against one process: every figure equal. */
 static void check_split(const char *what, const tl_mmd_params *p, tl_xmat Xs, tl_xmat Xt, int P) {
     tl_mmd_result one;
-    double coral1;
+    double coral1, ad1;
     CHECK_MSG(tl_mmd(p, Xs, Xt, &one) == TL_OK, "%s: %s", what, tl_error_message());
     CHECK(tl_coral_distance(Xs, Xt, &coral1) == TL_OK);
+    CHECK(tl_proxy_a_distance(Xs, Xt, 5, 1.0, 7, &ad1) == TL_OK);
     shared sh;
     proc t[MAXP];
     pthread_t th[MAXP];
@@ -134,8 +137,14 @@ static void check_split(const char *what, const tl_mmd_params *p, tl_xmat Xs, tl
                   "%s, %d processes: p = %g, one process %g", what, P, t[r].r.p_value, one.p_value);
         CHECK_MSG(rel(t[r].coral, coral1) <= 1e-10, "%s, %d processes: CORAL %.17g vs %.17g", what, P,
                   t[r].coral, coral1);
+        /* the A-distance: the same folds, the classifier fitted over the processes, its sums added
+           in another order; at most one held-out row on the other side of the boundary, which
+           moves 2 (1 - 2 err) by 4 / (folds * the fold's rows) (measured: equal) */
+        size_t N = tl_xmat_rows(Xs) + tl_xmat_rows(Xt);
+        CHECK_MSG(fabs(t[r].ad - ad1) <= 4.0 / (double)(5 * (N / 5)) + 1e-12,
+                  "%s, %d processes: A-distance %.17g vs %.17g", what, P, t[r].ad, ad1);
         /* every process reports the same bits */
-        CHECK(t[r].r.mmd2 == t[0].r.mmd2 && t[r].coral == t[0].coral);
+        CHECK(t[r].r.mmd2 == t[0].r.mmd2 && t[r].coral == t[0].coral && t[r].ad == t[0].ad);
         free(ip[r][0]);
         free(ip[r][1]);
     }

@@ -206,6 +206,10 @@ for np in 2 3; do
     $MPIRUN -np $np "$TL" distance $DX >"$TMP/exact$np.json" 2>/dev/null
     same_json "mpi-distance-exact-np$np" "$TMP/exact0.json" "$TMP/exact$np.json" \
         "mmd2 mmd2_rbf gamma coral p_value p_value_linear"
+    # the same rows from the CSV files, each process parsing only its block's lines
+    $MPIRUN -np $np "$TL" distance $(echo "$DX" | sed "s|ks.npy|s.csv|; s|kt.npy|t.csv|") \
+        >"$TMP/csv$np.json" 2>/dev/null
+    same_json "mpi-distance-csv-np$np" "$TMP/exact0.json" "$TMP/csv$np.json" "mmd2 mmd2_rbf coral p_value"
     $MPIRUN -np $np "$TL" distance $DU >"$TMP/same$np.json" 2>/dev/null
     same_json "mpi-distance-same-np$np" "$TMP/same0.json" "$TMP/same$np.json" "mmd2_rbf gamma p_value"
     # the A-distance, its domain classifier fitted over the processes (sums in another order): within

@@ -709,19 +709,6 @@ tl_status tl_read_csv(const char *path, const tl_load_opts *opts, tl_dataset **o
     return tlp_read_csv(path, opts, false, out);
 }
 
-tl_status tlp_read_csv_block(const char *path, const tl_load_opts *opts, int part, int parts,
-                             size_t *total, tl_dataset **out) {
-    tl_status st = TL_OK;
-    tl_filebuf fb;
-    const char *shown = path;
-    *out = NULL;
-    TL_TRY(tl_textbuf_open(path, &fb, &shown));
-    st = tlp_parse_csv_block(fb.data, fb.len, shown, opts, part, parts, total, out);
-    tl_filebuf_close(&fb);
-done:
-    return st;
-}
-
 tl_status tlp_read_csv(const char *path, const tl_load_opts *opts, bool targets, tl_dataset **out) {
     tl_status st = TL_OK;
     tl_filebuf fb;

@@ -81,6 +81,22 @@ tl_status tlp_parse_svmlight_block(const char *buf, size_t len, const char *name
     return parse_svmlight(buf, len, name, opts, false, part, parts, total, out);
 }
 
+/* The next line from *pos (false at the end; ++*lineno): s, its n bytes before a comment, and i,
+ * where its first token starts (i == n: a blank or comment-only line). */
+static bool row_line(const char *buf, size_t len, size_t *pos, size_t *lineno, const char **s,
+                     size_t *n, size_t *i) {
+    if (*pos >= len) return false;
+    *s = buf + *pos;
+    const char *nl = memchr(*s, '\n', len - *pos);
+    *n = nl ? (size_t)(nl - *s) : len - *pos;
+    *pos += *n + (nl ? 1 : 0);
+    ++*lineno;
+    const char *hash = memchr(*s, '#', *n);
+    if (hash) *n = (size_t)(hash - *s);
+    for (*i = 0; *i < *n && tl_sv_space((*s)[*i]);) ++*i;
+    return true;
+}
+
 /* The line s (n bytes, its comment cut off) has a row: its last index:value token's index, or -1
  * when it has none or it is not a plain number (the block holding the line then says what is
  * wrong). Indices increase along a line, so the last is its largest. */
@@ -144,17 +160,9 @@ static tl_status parse_svmlight(const char *buf, size_t len, const char *name,
     size_t lo = 0, hi = SIZE_MAX, drow = 0;
     bool zero_all = false;
     if (parts > 1) { /* a block: count the rows, find the width and the base of the whole file */
-        size_t N = 0, p2 = 0, l2 = 0;
-        while (p2 < len) {
-            const char *s = buf + p2;
-            const char *nl = memchr(s, '\n', len - p2);
-            size_t n = nl ? (size_t)(nl - s) : len - p2;
-            p2 += n + (nl ? 1 : 0);
-            l2++;
-            const char *hash = memchr(s, '#', n);
-            if (hash) n = (size_t)(hash - s);
-            size_t i = 0;
-            while (i < n && tl_sv_space(s[i])) i++;
+        size_t N = 0, p2 = 0, l2 = 0, n, i;
+        const char *s;
+        while (row_line(buf, len, &p2, &l2, &s, &n, &i)) {
             if (i >= n) continue;
             N++;
             long long k = last_index(s, n);
@@ -167,16 +175,9 @@ static tl_status parse_svmlight(const char *buf, size_t len, const char *name,
         *total = N;
     }
 
-    while (pos < len) {
-        const char *s = buf + pos;
-        const char *nl = memchr(s, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - s) : len - pos;
-        pos += n + (nl ? 1 : 0);
-        lineno++;
-        const char *hash = memchr(s, '#', n);
-        if (hash) n = (size_t)(hash - s);
-        size_t i = 0;
-        while (i < n && tl_sv_space(s[i])) i++;
+    const char *s;
+    size_t n, i;
+    while (row_line(buf, len, &pos, &lineno, &s, &n, &i)) {
         if (i >= n) continue; /* blank or comment-only line */
         if (drow < lo) { /* another block's row */
             drow++;
@@ -369,19 +370,6 @@ done:
 
 tl_status tl_read_svmlight(const char *path, const tl_load_opts *opts, tl_dataset **out) {
     return tlp_read_svmlight(path, opts, false, out);
-}
-
-tl_status tlp_read_svmlight_block(const char *path, const tl_load_opts *opts, int part,
-                                  int parts, size_t *total, tl_dataset **out) {
-    tl_status st = TL_OK;
-    tl_filebuf fb;
-    const char *shown = path;
-    *out = NULL;
-    TL_TRY(tl_textbuf_open(path, &fb, &shown));
-    st = tlp_parse_svmlight_block(fb.data, fb.len, shown, opts, part, parts, total, out);
-    tl_filebuf_close(&fb);
-done:
-    return st;
 }
 
 tl_status tlp_read_svmlight(const char *path, const tl_load_opts *opts, bool targets,

@@ -446,13 +446,15 @@ static tl_status load_spec(const char *spec, const tl_load_opts *opts, bool targ
     switch (fmt) {
     case TL_FORMAT_CSV:
         if (block)
-            TL_TRY(tlp_read_csv_block(path, &o, part, parts, total, &ds));
+            TL_TRY(tl_text_read_block(path, &o, tlp_parse_csv_block, part, parts, total,
+                                      &ds));
         else
             TL_TRY(tlp_read_csv(path, &o, targets, &ds));
         break;
     case TL_FORMAT_SVMLIGHT:
         if (block)
-            TL_TRY(tlp_read_svmlight_block(path, &o, part, parts, total, &ds));
+            TL_TRY(tl_text_read_block(path, &o, tlp_parse_svmlight_block, part, parts, total,
+                                      &ds));
         else
             TL_TRY(tlp_read_svmlight(path, &o, targets, &ds));
         break;

@@ -7,9 +7,10 @@
  *
  * Which process sums a pair of blocks (r, q): the cross-domain sum S_st needs every ordered pair,
  * so process r sums k(its source, q's target) for every q; the within-domain sums are symmetric,
- * so the unordered pair {r, q} is summed (twice its value) by one of the two: r when q is 1 to
- * P/2 - 1 places after it around the ring, and at exactly P/2 places by the lower rank. Each
- * process then does about 1/P of the single-process work. With one process there is one round,
+ * so the unordered pair {r, q} is summed (twice its value) by one of the two: r when q is fewer
+ * than P/2 places after it around the ring; at exactly P/2 places (P even) the lower rank sums the
+ * source pair and the upper the target pair. Each process then does about 1/P of the
+ * single-process work (with P = 2, 4 of the 8 block pairs each). With one process there is one round,
  * its own, and the sums are the single-process code's, bit for bit. */
 #include <string.h>
 
@@ -132,9 +133,11 @@ static tl_status sums_round(void *user, int q, tl_xmat Bs, tl_xmat Bt) {
     TL_TRY(tlm_kernel_sums(x->ks, x->Xs, &Bt, &v, NULL));
     x->S[2] += v;
     const int k = (q - r + P) % P; /* q is k places after r around the ring */
-    if (2 * k < P || (2 * k == P && r < q)) {
+    if (2 * k < P || (2 * k == P && r < q)) { /* the source pair; halfway round: the lower rank */
         TL_TRY(tlm_kernel_sums(x->ks, x->Xs, &Bs, &v, NULL));
         x->S[0] += 2.0 * v;
+    }
+    if (2 * k < P || (2 * k == P && r > q)) { /* the target pair; halfway round: the upper rank */
         TL_TRY(tlm_kernel_sums(x->ks, x->Xt, &Bt, &v, NULL));
         x->S[1] += 2.0 * v;
     }

@@ -3,9 +3,11 @@
  * permutation p-value), the CORAL distance and the proxy A-distance of a logistic domain
  * classifier. Labels are not needed. The MMD figures are the squared MMD (MMD^2, an unbiased
  * estimate can be below 0): JSON keys "mmd2" and "mmd2_rbf", text "MMD^2".
- * Under mpirun each process reads only its block of both domains (cli_dist_load) and the measures
- * that are sums over rows are summed over the processes: linear MMD, CORAL, and RBF MMD through
- * random Fourier features (above --rff-above rows); rank 0 prints. */
+ * Under mpirun each process reads only its block of both domains (cli_dist_load) and every
+ * measure is computed over the blocks (src/measure): linear MMD, CORAL and RBF MMD through random
+ * features are sums over rows; the exact RBF MMD passes the blocks between the processes; the
+ * permutations are drawn over the global row numbers; the A-distance's classifier is fitted over
+ * the processes (its loss and gradient summed). Rank 0 prints. */
 #include <math.h>
 #include <string.h>
 
@@ -76,28 +78,15 @@ static int run_distance_body(cli_args *a, const cli_dist *dist) {
     int rc = 1;
     size_t rows[2];
     bool split = dist->size > 1;
-    if (split) { /* the measures that are sums over rows */
+    if (split) {
         const char *pre = cli_get(a, "preprocess");
         if (pre && strcmp(pre, "none") != 0)
             return cli_usage("--preprocess %s is not available under mpirun: prepare the files "
                              "first", pre);
-        if (which == M_AD || perms)
-            return cli_usage("under mpirun: no %s (it needs every row on one process)",
-                             perms ? "--permutations" : "A-distance");
-        if ((which & M_AD) && dist->rank == 0)
-            cli_warn("under mpirun: the A-distance is skipped (it needs every row on one process)");
-        which &= ~M_AD;
     }
     if (cli_dist_load(dist, a, s, &ds[0], &rows[0]) != 0 ||
         cli_dist_load(dist, a, t, &ds[1], &rows[1]) != 0)
         goto done;
-    if (split && (which & M_RBF) && strcmp(metric, "all") == 0 &&
-        !(rffa > 0 && rows[0] + rows[1] > (size_t)rffa)) {
-        if (dist->rank == 0)
-            cli_warn("under mpirun: RBF MMD is skipped: it is summed through random features, "
-                     "used above --rff-above %ld rows (these are %zu)", rffa, rows[0] + rows[1]);
-        which &= ~M_RBF;
-    }
     if (tl_dataset_rows(ds[0]) == 0 || tl_dataset_rows(ds[1]) == 0) {
         cli_fail("'%s' is empty: both domains need samples", tl_dataset_rows(ds[0]) == 0 ? s : t);
         goto done;
@@ -148,14 +137,15 @@ static int run_distance_body(cli_args *a, const cli_dist *dist) {
         }
     }
     if (which & M_AD) {
-        size_t nmin = tl_xmat_rows(Xs) < tl_xmat_rows(Xt) ? tl_xmat_rows(Xs) : tl_xmat_rows(Xt);
+        size_t nmin = rows[0] < rows[1] ? rows[0] : rows[1]; /* every process's rows */
         if (nmin >= 2 && (size_t)folds > nmin) {
-            cli_warn("a domain has only %zu samples: the A-distance uses %zu folds instead of %ld",
-                     nmin, nmin, folds);
+            if (dist->rank == 0)
+                cli_warn("a domain has only %zu samples: the A-distance uses %zu folds instead of "
+                         "%ld", nmin, nmin, folds);
             folds = (long)nmin;
         }
         cli_info(a, "proxy A-distance (%ld-fold logistic regression)...", folds);
-        if ((st = tl_proxy_a_distance(Xs, Xt, (size_t)folds, C, seed, &ad)) != TL_OK) {
+        if ((st = tl_proxy_a_distance_comm(comm, Xs, Xt, (size_t)folds, C, seed, &ad)) != TL_OK) {
             cli_fail_status(st, "A-distance");
             goto done;
         }

@@ -1,6 +1,6 @@
 /* The command line's side of an MPI job (see dist_common.h). Each process reads only its block
- * of rows where the format allows (.npy, IDX, plain or gzip: tl_dataset_load_block); the text
- * formats are parsed whole and the block kept. */
+ * of rows where the format allows (.npy, IDX, plain or gzip; CSV and svmlight parse only the
+ * block's lines: tl_dataset_load_block); .mat files are read whole and the block kept. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,10 +6,12 @@
 # resumes from it to the same final loss as an uninterrupted run. Deep adaptation (DANN, DAN,
 # Deep CORAL, CDAN, CDAN+E) likewise, and its resume from a checkpoint. With a libtl built without MPI
 # the run must stop and say so. Distributed kernel methods (part 4, at the end): `tl adapt` (Nystrom
-# JDA) and `tl distance` on rows split over 1-3 processes equal the one-process figures. Multi-task
-# training (`tl train --tasks`) on 1-3 processes equals one process and resumes from its checkpoint;
-# the gradient sum overlapped with backward (TL_MPI_GRADS=overlap) gives the same bits as the sum
-# after it. Skipped, with the reason, where Open MPI's mpirun or the data is absent. Uses $TL_BIN (default build/tl). Prints "N passed, N failed, N skipped".
+# JDA) and `tl distance` (exact RBF MMD and permutation p-values included) on rows split over 1-3
+# processes equal the one-process figures. Multi-task training (`tl train --tasks`) on 1-3
+# processes equals one process and resumes from its checkpoint; the gradient sum overlapped with
+# backward (TL_MPI_GRADS=overlap) gives the same bits as the sum after it. Skipped, with the
+# reason, where Open MPI's mpirun or the data is absent. Uses $TL_BIN (default build/tl). Prints
+# "N passed, N failed, N skipped".
 TL=${TL_BIN:-build/tl}
 . tests/cli/harness.sh
 FM=${FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
@@ -236,18 +238,56 @@ done
 expect mpi-adapt-coral-refused 1 "only tca, jda and bda" -- $MPIRUN -np 2 "$TL" adapt --source "$TMP/ks.npy" \
     --target "$TMP/kt.npy" --method coral -q
 expect mpi-adapt-exact-refused 1 "low-rank map" -- $MPIRUN -np 2 "$TL" adapt $K --lowrank none -q
-# distances: linear MMD, CORAL, RBF MMD through random features (--rff-above below the rows)
+# distances: linear MMD, CORAL, RBF MMD through random features (--rff-above below the rows),
+# then the exact RBF MMD (the blocks passed between the processes) with permutation p-values,
+# also between two samples of one distribution (ku: p well above the smallest)
+# same_json NAME A.json B.json KEYS: each key's number within 1e-9 relative
+same_json() {
+    if awk -v keys="$4" 'function v(s, k) { if (!match(s, "\"" k "\": [-0-9.e+]+")) return "x"; s = substr(s, RSTART, RLENGTH); sub(/.*: /, "", s); return s + 0 }
+        { t = t $0 } NR == FNR { a = t; t = ""; next }
+        END { n = split(keys, ks, " "); for (i = 1; i <= n; i++) { x = v(a, ks[i]); y = v(t, ks[i])
+              d = x - y; if (d < 0) d = -d; s = x < 0 ? -x : x; if (x == "x" || y == "x" || d > 1e-9 * s) { print ks[i] ": " x " vs " y; exit 1 } } }' \
+        "$2" "$3" >"$TMP/cmp.txt" 2>&1; then ok
+    else bad "$1" "$(cat "$TMP/cmp.txt")"; fi
+}
+awk -v dir="$TMP" 'BEGIN { srand(8); for (i = 0; i < 300; i++) { l = ""
+    for (j = 0; j < 6; j++) l = l sprintf("%.5f,", (j == i % 3 ? 2 : 0) + rand() + rand() + rand() - 1.5)
+    print l (i % 3) > (dir "/u.csv") } }'
+"$TL" convert "$TMP/u.csv" "$TMP/ku.npy" -q
 DI="--source $TMP/ks.npy --target $TMP/kt.npy --rff-above 100 --json -q"
+DX="--source $TMP/ks.npy --target $TMP/kt.npy --permutations 200 --json -q"
+DU="--source $TMP/ks.npy --target $TMP/ku.npy --metric mmd-rbf --permutations 200 --json -q"
 "$TL" distance $DI --metric all >"$TMP/dist0.json" 2>&1
+"$TL" distance $DX --metric all >"$TMP/exact0.json" 2>&1
+"$TL" distance $DU >"$TMP/same0.json" 2>&1
 for np in 2 3; do
     $MPIRUN -np $np "$TL" distance $DI >"$TMP/dist$np.json" 2>/dev/null
-    if awk 'function v(s, k) { if (!match(s, "\"" k "\": [-0-9.e+]+")) return "x"; s = substr(s, RSTART, RLENGTH); sub(/.*: /, "", s); return s + 0 }
-        { t = t $0 } NR == FNR { a = t; t = ""; next }
-        END { split("mmd2 mmd2_rbf coral", ks, " "); for (i = 1; i <= 3; i++) { x = v(a, ks[i]); y = v(t, ks[i])
-              d = x - y; if (d < 0) d = -d; s = x < 0 ? -x : x; if (x == "x" || y == "x" || d > 1e-9 * s) { print ks[i] ": " x " vs " y; exit 1 } } }' \
-        "$TMP/dist0.json" "$TMP/dist$np.json" >"$TMP/cmp.txt" 2>&1; then ok
-    else bad "mpi-distance-np$np" "$(cat "$TMP/cmp.txt")"; fi
+    same_json "mpi-distance-np$np" "$TMP/dist0.json" "$TMP/dist$np.json" "mmd2 mmd2_rbf coral"
+    $MPIRUN -np $np "$TL" distance $DX >"$TMP/exact$np.json" 2>/dev/null
+    same_json "mpi-distance-exact-np$np" "$TMP/exact0.json" "$TMP/exact$np.json" \
+        "mmd2 mmd2_rbf gamma coral p_value p_value_linear"
+    # the same rows from the CSV files, each process parsing only its block's lines
+    $MPIRUN -np $np "$TL" distance $(echo "$DX" | sed "s|ks.npy|s.csv|; s|kt.npy|t.csv|") \
+        >"$TMP/csv$np.json" 2>/dev/null
+    same_json "mpi-distance-csv-np$np" "$TMP/exact0.json" "$TMP/csv$np.json" "mmd2 mmd2_rbf coral p_value"
+    $MPIRUN -np $np "$TL" distance $DU >"$TMP/same$np.json" 2>/dev/null
+    same_json "mpi-distance-same-np$np" "$TMP/same0.json" "$TMP/same$np.json" "mmd2_rbf gamma p_value"
+    # the A-distance, its domain classifier fitted over the processes (sums in another order): within
+    # one held-out row's worth, 4 / 600 (measured: equal), on the shifted pair and the unshifted one
+    for pair in "kt exact" "ku adist"; do set -- $pair
+        [ "$1" = ku ] && "$TL" distance --source "$TMP/ks.npy" --target "$TMP/ku.npy" --metric a-distance \
+            --json -q >"$TMP/adist0.json" 2>&1 && $MPIRUN -np $np "$TL" distance --source "$TMP/ks.npy" \
+            --target "$TMP/ku.npy" --metric a-distance --json -q >"$TMP/adist$np.json" 2>/dev/null
+        if awk 'function v(s) { if (!match(s, /"a_distance": [-0-9.e+]+/)) return "x"; s = substr(s, RSTART + 14, RLENGTH - 14); return s + 0 }
+            NR == FNR { a = v($0); next } { b = v($0) } END { d = a - b; if (d < 0) d = -d
+                if (a == "x" || b == "x" || d > 4 / 600 + 1e-9) { print a " vs " b; exit 1 } }' \
+            "$TMP/${2}0.json" "$TMP/$2$np.json" >"$TMP/cmp.txt" 2>&1; then ok
+        else bad "mpi-distance-adist-$1-np$np" "$(cat "$TMP/cmp.txt")"; fi
+    done
 done
+# the p-value between two samples of one distribution is not the smallest one (1/201)
+awk '{ if (match($0, /"p_value": [0-9.e+-]+/)) { p = substr($0, RSTART + 11, RLENGTH - 11) + 0; exit !(p > 0.02) } else exit 1 }' \
+    "$TMP/same0.json" && ok || bad mpi-distance-same-p "$(cat "$TMP/same0.json")"
 # part 3: `tl train` with no row selection reads only its block of the .npy (cli_nn_load_shard):
 # the same step losses as one process holding every row
 NT="--arch dense:8,relu,dense:3 --data $TMP/ks.npy --epochs 2 --batch 32 --threads 1 -q"
@@ -256,8 +296,6 @@ for np in 2 3; do
     expect "mpi-train-block-np$np" 0 "" -- $MPIRUN -np $np "$TL" train $NT --save "$TMP/b$np.tlm" --step-log "$TMP/b$np.csv"
     same_losses "mpi-train-block-np$np-losses" "$TMP/b0.csv" "$TMP/b$np.csv"
 done
-expect mpi-distance-adist-refused 2 "A-distance" -- $MPIRUN -np 2 "$TL" distance --source "$TMP/ks.npy" \
-    --target "$TMP/kt.npy" --metric a-distance -q
 # multi-task (`tl train --tasks`, two tasks on a shared trunk, batch norm in the trunk and in each
 # head): every task's rows split over 1-3 processes, each reading its block of the .npy files; the
 # per-step losses equal one process's (relative 1e-5), and a run stopped after epoch 3 and rerun

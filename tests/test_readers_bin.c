@@ -1163,6 +1163,7 @@ static void check_blocks(const char *spec) {
     tl_dataset *all = NULL;
     CHECK_OK(tl_dataset_load(spec, NULL, &all));
     if (!all) return;
+    CHECK_OK(tl_dataset_densify(all)); /* svmlight: compared as dense rows */
     tl_mat A = tl_dataset_dense(all);
     const int *ya = tl_dataset_labels_const(all);
     for (int parts = 1; parts <= 4; parts++) {
@@ -1180,8 +1181,11 @@ static void check_blocks(const char *spec) {
             CHECK_MSG(st == TL_OK && b, "%s part %d of %d: %s", spec, part, parts,
                       tl_error_message());
             if (!b) continue;
-            CHECK(total == A.rows && lo == next && tl_dataset_rows(b) == hi - lo);
+            CHECK_MSG(total == A.rows && lo == next && tl_dataset_rows(b) == hi - lo,
+                      "%s part %d of %d: %zu rows of %zu, want %zu of %zu", spec, part, parts,
+                      tl_dataset_rows(b), total, hi - lo, A.rows);
             next = hi;
+            CHECK_OK(tl_dataset_densify(b));
             tl_mat B = tl_dataset_dense(b);
             const int *yb = tl_dataset_labels_const(b);
             size_t bad = 0;
@@ -1218,6 +1222,53 @@ TEST(load_block) {
     CHECK(b == NULL);
 }
 
+/* The text formats: only the block's lines are parsed (read_csv.c, read_svmlight.c), with the
+ * odd cases - a header, CRLF line ends, blank and comment lines, no final newline, fewer rows than
+ * parts, class names (read whole), the width and the index base set by a row in another block -
+ * and a bad line reported with the file's line number by the block that holds it. */
+static void check_text_blocks(const char *name, const char *text) {
+    char path[512], spec[600];
+    spit(tmp(name, path, sizeof path), text, strlen(text));
+    check_blocks(path);
+    snprintf(spec, sizeof spec, "%s:base=1", path); /* an option after the name: still by block */
+    if (strstr(name, ".svm") && !strstr(name, "zero")) check_blocks(spec);
+}
+
+TEST(load_block_text) {
+    check_text_blocks("hdr_crlf.csv", "a,b,label\r\n1,2,0\r\n\r\n3,4,1\r\n5,6,0\r\n7,8,1");
+    check_text_blocks("plain.csv", "1.5,2,3\n4,5,6\n7,8,9\n10,11,12\n13,14,15\n16,17,18\n19,20,21\n");
+    check_text_blocks("two.csv", "x,y,c\n1,2,0\n3,4,1\n"); /* 3 and 4 parts: empty blocks */
+    check_text_blocks("one.csv", "1,2,0"); /* one row, no newline */
+    check_text_blocks("names.csv", "f1,f2,cls\n1,2,dog\n3,4,cat\n5,6,dog\n7,8,eel\n9,10,ant\n");
+    check_text_blocks("semi.csv", "1;2;0\n3;4;1\n\n\n5;6;0\n7;8;1\n9;10;2\n");
+    check_text_blocks("c.svm", "# made by hand\n1 1:0.5 3:2\r\n-1 2:1\n\n# a comment line\n"
+                               "1 qid:3 1:1 2:2 # trailing comment\n-1 7:4.5\n1 2:3");
+    check_text_blocks("zero.svm", "1 1:0.5 3:2\n-1 2:1\n1 1:1\n-1 0:4.5\n");
+    /* a bad value on line 6: the block holding it says so with the file's line number, the
+       other loads */
+    char path[512];
+    const char *bad = "a,b,c\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n9,oops,0\n11,12,1\n";
+    spit(tmp("bad.csv", path, sizeof path), bad, strlen(bad));
+    tl_dataset *b = NULL;
+    size_t total;
+    CHECK_OK(tl_dataset_load_block(path, NULL, 0, 2, &total, &b));
+    CHECK(b && tl_dataset_rows(b) == 3 && total == 6);
+    tl_dataset_free(b);
+    b = NULL;
+    CHECK_STATUS(tl_dataset_load_block(path, NULL, 1, 2, &total, &b), TL_ERR_FORMAT);
+    CHECK_ERR_HAS("bad.csv:6: ");
+    CHECK(b == NULL);
+    const char *bads = "1 1:1\n-1 2:1\n1 3:1\n-1 2:1 1:5\n";
+    spit(tmp("bad.svm", path, sizeof path), bads, strlen(bads));
+    CHECK_OK(tl_dataset_load_block(path, NULL, 0, 2, &total, &b));
+    CHECK(b && tl_dataset_cols(b) == 3 && total == 4);
+    tl_dataset_free(b);
+    b = NULL;
+    CHECK_STATUS(tl_dataset_load_block(path, NULL, 1, 2, &total, &b), TL_ERR_FORMAT);
+    CHECK_ERR_HAS("bad.svm:4: index 1 after 2");
+    CHECK(b == NULL);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/tl_test_readers_bin_XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -1225,6 +1276,7 @@ int main(void) {
         return 1;
     }
     RUN(load_block);
+    RUN(load_block_text);
     RUN(npy_dtypes);
     RUN(npy_1d);
     RUN(npy_read_with_labels);

@@ -222,8 +222,11 @@ tl_status tl_dataset_load(const char *spec, const tl_load_opts *opts, tl_dataset
 /* Block `part` of `parts` of the spec's rows (tl_block_range's cut; a process's share in an MPI
  * job), *total = the rows of the whole file. .npy (C order) and IDX (plain or gzip) read only
  * the block's bytes (a seek; in a gzip stream, inflating past what comes before), so memory
- * holds the block alone; the other formats are parsed whole and the block kept. Labels, not
- * regression targets. */
+ * holds the block alone. CSV and svmlight: every line is scanned for its end (and, svmlight, its
+ * last index, so each block has the file's width and index base), only the block's lines are
+ * parsed and stored, and messages give the file's line numbers; a CSV whose labels are class
+ * names is parsed whole (the names are numbered over every row) and the block kept, as are
+ * .mat files. Labels, not regression targets. */
 tl_status tl_dataset_load_block(const char *spec, const tl_load_opts *opts, int part, int parts,
                                 size_t *total, tl_dataset **out);
 /* The same with the label column (CSV, svmlight), the labels file (.npy), the labels variable

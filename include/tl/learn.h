@@ -49,6 +49,10 @@ struct tl_learner_params {
     int threads;       /* 0: leave BLAS threads as they are */
     size_t cv_folds;   /* C = auto: folds of the cross-validation (default 5, at least 2; fewer
                           when the training set has fewer rows) */
+    const tl_comm *comm; /* logreg with a given C: the training rows are held by several
+                          processes, each fitting on its block (NULL: one process); the loss and
+                          gradient are summed over them, so every process gets the same model,
+                          the one-process model to rounding. Every process must hold every class */
 };
 
 /* The value of C that asks for cross-validation (the registry's default for logreg and svm; the
@@ -140,6 +144,13 @@ tl_status tl_auc(const int *y, const double *score, size_t n, int positive, doub
 /* Stratified k-fold cross-validation accuracy of a learner. fold_acc (folds) may be NULL. */
 tl_status tl_cross_validate(const tl_learner_params *p, tl_xmat X, const int *y, const double *w,
                             size_t folds, uint64_t seed, double *mean_acc, double *fold_acc);
+/* The same on rows held by several processes (p->comm; NULL: tl_cross_validate): each passes its
+ * block of X, y and w (the blocks of processes 0, 1, ... end to end being the data); the folds
+ * are those of tl_cross_validate on all the rows, the learner (logreg, a given C) is fitted over
+ * the processes, and every process returns the same accuracies. */
+tl_status tl_cross_validate_comm(const tl_learner_params *p, tl_xmat X, const int *y,
+                                 const double *w, size_t folds, uint64_t seed, double *mean_acc,
+                                 double *fold_acc);
 #endif
 
 #ifdef __cplusplus

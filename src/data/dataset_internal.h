@@ -62,10 +62,24 @@ tl_status tlp_dataset_load(const char *spec, const tl_load_opts *opts, bool targ
 tl_status tlp_parse_csv(const char *buf, size_t len, const char *name, const tl_load_opts *opts,
                         bool targets, tl_dataset **out);
 tl_status tlp_read_csv(const char *path, const tl_load_opts *opts, bool targets, tl_dataset **out);
+/* Block `part` of `parts` of the data rows (tl_block_range) of a CSV text or file: every line is
+ * scanned for its end, only the block's lines are parsed; line numbers in messages are the
+ * file's; *total = the data rows of the whole file. Class names in the label column: the whole
+ * file is parsed (their numbers need every row) and *total = its rows (the caller keeps the
+ * block). */
+tl_status tlp_parse_csv_block(const char *buf, size_t len, const char *name,
+                              const tl_load_opts *opts, int part, int parts, size_t *total,
+                              tl_dataset **out);
 tl_status tlp_parse_svmlight(const char *buf, size_t len, const char *name,
                              const tl_load_opts *opts, bool targets, tl_dataset **out);
 tl_status tlp_read_svmlight(const char *path, const tl_load_opts *opts, bool targets,
                             tl_dataset **out);
+/* Block `part` of `parts` of the rows of an svmlight text or file: a first pass counts the rows
+ * and finds the whole file's width and index base, only the block's lines are parsed (line
+ * numbers are the file's); *total = the rows of the whole file. */
+tl_status tlp_parse_svmlight_block(const char *buf, size_t len, const char *name,
+                                   const tl_load_opts *opts, int part, int parts, size_t *total,
+                                   tl_dataset **out);
 tl_status tlp_read_npy(const char *x_path, const char *y_path, bool targets, tl_dataset **out);
 /* Block `part` of `parts` of the rows (tl_block_range) of an .npy (C order) or IDX file and its
  * labels, reading only those rows' bytes; *total = the file's rows. */
@@ -108,6 +122,13 @@ void tl_filebuf_close(tl_filebuf *fb);
  * gzip data (magic 1f 8b, whatever the name) is inflated whole (textsrc.c). *shown is the name
  * messages use ("<stdin>" for "-", else path). */
 tl_status tl_textbuf_open(const char *path, tl_filebuf *fb, const char **shown);
+/* A text reader's block parser (tlp_parse_csv_block, tlp_parse_svmlight_block) run on path's
+ * bytes (tl_textbuf_open: a file, "-", gzip or not). */
+typedef tl_status (*tl_text_block_fn)(const char *buf, size_t len, const char *name,
+                                      const tl_load_opts *opts, int part, int parts,
+                                      size_t *total, tl_dataset **out);
+tl_status tl_text_read_block(const char *path, const tl_load_opts *opts, tl_text_block_fn parse,
+                             int part, int parts, size_t *total, tl_dataset **out);
 /* Inflate a whole gzip stream (members concatenated allowed) into a tl_malloc'd buffer. */
 tl_status tl_gunzip(const unsigned char *in, size_t len, const char *name, char **out,
                     size_t *out_len);

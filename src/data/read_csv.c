@@ -340,8 +340,32 @@ tl_status tl_parse_csv(const char *buf, size_t len, const char *name, const tl_l
     return tlp_parse_csv(buf, len, name, opts, false, out);
 }
 
+static tl_status parse_csv(const char *buf, size_t len, const char *name, const tl_load_opts *opts,
+                          bool targets, int part, int parts, size_t *total, tl_dataset **out);
+
 tl_status tlp_parse_csv(const char *buf, size_t len, const char *name, const tl_load_opts *opts,
                         bool targets, tl_dataset **out) {
+    size_t total;
+    return parse_csv(buf, len, name, opts, targets, 0, 1, &total, out);
+}
+
+tl_status tlp_parse_csv_block(const char *buf, size_t len, const char *name,
+                              const tl_load_opts *opts, int part, int parts, size_t *total,
+                              tl_dataset **out) {
+    tl_status st = parse_csv(buf, len, name, opts, false, part, parts, total, out);
+    if (st == TL_OK && *total == SIZE_MAX) /* class names: their numbers need every row */
+        st = parse_csv(buf, len, name, opts, false, 0, 1, total, out);
+    return st;
+}
+
+/* The rows of the text (parts = 1), or block `part` of `parts` of its data rows (tl_block_range's
+ * cut): then the lines are first counted (line ends and blank lines only: no field is split or
+ * converted), and the lines of other blocks are skipped unparsed; line numbers stay the file's.
+ * *total: the data rows of the whole text; SIZE_MAX (and *out NULL) when a block meets a class
+ * name in the label column (the names are numbered in sorted order over every row, so the caller
+ * reads the whole text). */
+static tl_status parse_csv(const char *buf, size_t len, const char *name, const tl_load_opts *opts,
+                          bool targets, int part, int parts, size_t *total, tl_dataset **out) {
     tl_status st = TL_OK;
     tl_load_opts o = opts ? *opts : tl_load_opts_default();
     tl_csv c = {name ? name : "<csv>", 0, NULL, 0};
@@ -359,6 +383,7 @@ tl_status tlp_parse_csv(const char *buf, size_t len, const char *name, const tl_
     long lab = -1;
     char q[64], cn[128];
     *out = NULL;
+    if (parts <= 1) *total = 0;
     if (!buf) len = 0;
 
     /* UTF-8 byte order mark (spreadsheet exports) */
@@ -459,8 +484,22 @@ tl_status tlp_parse_csv(const char *buf, size_t len, const char *name, const tl_
         memcpy(hdr, c.f, nfields * sizeof *hdr);
     }
 
-    /* initial capacity from the first row's length */
-    cap_rows = len / (first_len + 1) + 16;
+    /* a block: count the data rows (the first line is one unless it is the header) */
+    size_t lo = 0, hi = SIZE_MAX, drow = 0;
+    if (parts > 1) {
+        size_t p2 = pos, N = header ? 0 : 1;
+        const char *l2;
+        size_t n2;
+        while (tl_next_line(buf, len, &p2, &l2, &n2))
+            if (!tl_line_blank(l2, n2)) N++;
+        tl_block_range(N, part, parts, &lo, &hi);
+        TL_CHECK(hi > lo, TL_ERR_EMPTY, "%s: %zu rows leave none to part %d of %d", c.name, N,
+                 part + 1, parts);
+        *total = N;
+    }
+
+    /* initial capacity from the first row's length (a block: its rows) */
+    cap_rows = parts > 1 ? hi - lo + 16 : len / (first_len + 1) + 16;
     {
         size_t lim = ((size_t)1 << 26) / d + 16; /* do not start beyond ~512 MB */
         if (cap_rows > lim) cap_rows = lim;
@@ -477,13 +516,20 @@ tl_status tlp_parse_csv(const char *buf, size_t len, const char *name, const tl_
 
     bool have_line = !header; /* the first line is data unless it was the header */
     for (;;) {
-        if (!have_line) {
+        bool first = have_line;
+        have_line = false;
+        if (!first) {
             if (!tl_next_line(buf, len, &pos, &ls, &ln)) break;
             lineno++;
             if (tl_line_blank(ls, ln)) continue;
-            TL_TRY(tl_csv_split(&c, ls, ln, lineno, &nf));
         }
-        have_line = false;
+        if (drow < lo) { /* another block's row */
+            drow++;
+            continue;
+        }
+        if (drow >= hi) break;
+        drow++;
+        if (!first) TL_TRY(tl_csv_split(&c, ls, ln, lineno, &nf));
         TL_CHECK(nf == nfields, TL_ERR_FORMAT, "%s:%zu: expected %zu fields, found %zu", c.name,
                  lineno, nfields, nf);
         if (rows == cap_rows) {
@@ -539,6 +585,10 @@ tl_status tlp_parse_csv(const char *buf, size_t len, const char *name, const tl_
                 if (!num && !tl_text_is_nonfinite_word(f.p, f.n)) {
                     /* a class name */
                     char q2[64];
+                    if (parts > 1) { /* numbered over every row: the caller reads them all */
+                        *total = SIZE_MAX;
+                        goto done;
+                    }
                     TL_CHECK(num_line == 0, TL_ERR_LABEL,
                              "%s:%zu: %s: label \"%s\" is a name, but line %zu's label \"%s\" is "
                              "a number: a label column holds integer classes or class names, "
@@ -603,8 +653,8 @@ tl_status tlp_parse_csv(const char *buf, size_t len, const char *name, const tl_
                 TL_CHECK(false, TL_ERR_FORMAT, "%s:%zu: %s: non-numeric value \"%s\"%s", c.name,
                          lineno, tl_colname(hdr, j, cn, sizeof cn),
                          tl_text_quote(f.p, f.n, q, sizeof q),
-                         (rows == 0 && o.csv_header == 0) ? " (is the first row a header?)"
-                         : (rows == 0 && o.csv_header < 0 && !header)
+                         (drow == 1 && o.csv_header == 0) ? " (is the first row a header?)"
+                         : (drow == 1 && o.csv_header < 0 && !header)
                              ? " (if the first row is a header, say so: header=yes)"
                              : "");
             }
@@ -632,6 +682,7 @@ tl_status tlp_parse_csv(const char *buf, size_t len, const char *name, const tl_
     X = NULL;
     int *yy = y;
     y = NULL;
+    if (parts <= 1) *total = rows;
     TL_TRY(tl_dataset_adopt_dense(M, yy, &ds));
     if (name) TL_TRY(tl_dataset_set_name(ds, name));
     if (name_line) TL_TRY(tl_names_finish(&names, tl_dataset_labels(ds), rows, ds));

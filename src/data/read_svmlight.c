@@ -65,8 +65,62 @@ tl_status tl_parse_svmlight(const char *buf, size_t len, const char *name,
     return tlp_parse_svmlight(buf, len, name, opts, false, out);
 }
 
+static tl_status parse_svmlight(const char *buf, size_t len, const char *name,
+                                const tl_load_opts *opts, bool targets, int part, int parts,
+                                size_t *total, tl_dataset **out);
+
 tl_status tlp_parse_svmlight(const char *buf, size_t len, const char *name,
                              const tl_load_opts *opts, bool targets, tl_dataset **out) {
+    size_t total;
+    return parse_svmlight(buf, len, name, opts, targets, 0, 1, &total, out);
+}
+
+tl_status tlp_parse_svmlight_block(const char *buf, size_t len, const char *name,
+                                   const tl_load_opts *opts, int part, int parts, size_t *total,
+                                   tl_dataset **out) {
+    return parse_svmlight(buf, len, name, opts, false, part, parts, total, out);
+}
+
+/* The next line from *pos (false at the end; ++*lineno): s, its n bytes before a comment, and i,
+ * where its first token starts (i == n: a blank or comment-only line). */
+static bool row_line(const char *buf, size_t len, size_t *pos, size_t *lineno, const char **s,
+                     size_t *n, size_t *i) {
+    if (*pos >= len) return false;
+    *s = buf + *pos;
+    const char *nl = memchr(*s, '\n', len - *pos);
+    *n = nl ? (size_t)(nl - *s) : len - *pos;
+    *pos += *n + (nl ? 1 : 0);
+    ++*lineno;
+    const char *hash = memchr(*s, '#', *n);
+    if (hash) *n = (size_t)(hash - *s);
+    for (*i = 0; *i < *n && tl_sv_space((*s)[*i]);) ++*i;
+    return true;
+}
+
+/* The line s (n bytes, its comment cut off) has a row: its last index:value token's index, or -1
+ * when it has none or it is not a plain number (the block holding the line then says what is
+ * wrong). Indices increase along a line, so the last is its largest. */
+static long long last_index(const char *s, size_t n) {
+    while (n > 0 && tl_sv_space(s[n - 1])) n--;
+    size_t a = n;
+    while (a > 0 && !tl_sv_space(s[a - 1])) a--;
+    const char *colon = memchr(s + a, ':', n - a);
+    if (!colon || colon == s + a || a == 0) return -1; /* no pair, or the label alone */
+    long long idx = 0;
+    for (const char *t = s + a; t < colon; t++) {
+        if (*t < '0' || *t > '9') return -1;
+        if (idx <= INT32_MAX) idx = idx * 10 + (*t - '0');
+    }
+    return idx;
+}
+
+/* The rows of the text (parts = 1), or block `part` of `parts` of its rows (tl_block_range's cut):
+ * then a first pass counts the rows and finds the largest index (the last token of each line)
+ * and whether any index is 0, so every block gets the whole file's width and index base; only
+ * the block's lines are parsed; line numbers stay the file's. *total: the rows of the whole text. */
+static tl_status parse_svmlight(const char *buf, size_t len, const char *name,
+                                const tl_load_opts *opts, bool targets, int part, int parts,
+                                size_t *total, tl_dataset **out) {
     tl_status st = TL_OK;
     tl_load_opts o = opts ? *opts : tl_load_opts_default();
     const char *nm = name ? name : "<svmlight>";
@@ -103,17 +157,34 @@ tl_status tlp_parse_svmlight(const char *buf, size_t len, const char *name,
     }
     indptr[0] = 0;
 
-    while (pos < len) {
-        const char *s = buf + pos;
-        const char *nl = memchr(s, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - s) : len - pos;
-        pos += n + (nl ? 1 : 0);
-        lineno++;
-        const char *hash = memchr(s, '#', n);
-        if (hash) n = (size_t)(hash - s);
-        size_t i = 0;
-        while (i < n && tl_sv_space(s[i])) i++;
+    size_t lo = 0, hi = SIZE_MAX, drow = 0;
+    bool zero_all = false;
+    if (parts > 1) { /* a block: count the rows, find the width and the base of the whole file */
+        size_t N = 0, p2 = 0, l2 = 0, n, i;
+        const char *s;
+        while (row_line(buf, len, &p2, &l2, &s, &n, &i)) {
+            if (i >= n) continue;
+            N++;
+            long long k = last_index(s, n);
+            if (k > max_idx) max_idx = k, max_line = l2;
+        }
+        zero_all = o.index_base < 0 && tl_svmlight_has_index0(buf, len);
+        tl_block_range(N, part, parts, &lo, &hi);
+        TL_CHECK(hi > lo, TL_ERR_EMPTY, "%s: %zu rows leave none to part %d of %d", nm, N,
+                 part + 1, parts);
+        *total = N;
+    }
+
+    const char *s;
+    size_t n, i;
+    while (row_line(buf, len, &pos, &lineno, &s, &n, &i)) {
         if (i >= n) continue; /* blank or comment-only line */
+        if (drow < lo) { /* another block's row */
+            drow++;
+            continue;
+        }
+        if (drow >= hi) break;
+        drow++;
 
         /* label */
         size_t a = i;
@@ -231,7 +302,7 @@ tl_status tlp_parse_svmlight(const char *buf, size_t len, const char *name,
             indices[nnz] = (int32_t)idx;
             values[nnz] = v;
             nnz++;
-            if (idx > max_idx) {
+            if (idx > max_idx && parts <= 1) {
                 max_idx = idx;
                 max_line = lineno;
             }
@@ -241,7 +312,8 @@ tl_status tlp_parse_svmlight(const char *buf, size_t len, const char *name,
     }
     TL_CHECK(rows > 0, TL_ERR_EMPTY, "%s:%zu: empty file (no rows)", nm, lineno ? lineno : 1);
 
-    int base = o.index_base >= 0 ? o.index_base : (zero_line ? 0 : 1);
+    if (parts <= 1) *total = rows;
+    int base = o.index_base >= 0 ? o.index_base : (zero_line || zero_all ? 0 : 1);
     if (base == 1)
         for (size_t k = 0; k < nnz; k++) indices[k]--;
     size_t need = max_idx < 0 ? 0 : (size_t)(max_idx + 1 - base);

@@ -428,7 +428,7 @@ done:
 }
 
 /* The rows of spec (part 0 of 1), or block `part` of `parts` of them where the reader can read
- * only that block (.npy, IDX); *total = the file's rows. */
+ * only that block (.npy, IDX, CSV, svmlight); *total = the file's rows. */
 static tl_status load_spec(const char *spec, const tl_load_opts *opts, bool targets, int part,
                            int parts, size_t *total, tl_dataset **out) {
     tl_status st = TL_OK;
@@ -445,10 +445,18 @@ static tl_status load_spec(const char *spec, const tl_load_opts *opts, bool targ
 
     switch (fmt) {
     case TL_FORMAT_CSV:
-        TL_TRY(tlp_read_csv(path, &o, targets, &ds));
+        if (block)
+            TL_TRY(tl_text_read_block(path, &o, tlp_parse_csv_block, part, parts, total,
+                                      &ds));
+        else
+            TL_TRY(tlp_read_csv(path, &o, targets, &ds));
         break;
     case TL_FORMAT_SVMLIGHT:
-        TL_TRY(tlp_read_svmlight(path, &o, targets, &ds));
+        if (block)
+            TL_TRY(tl_text_read_block(path, &o, tlp_parse_svmlight_block, part, parts, total,
+                                      &ds));
+        else
+            TL_TRY(tlp_read_svmlight(path, &o, targets, &ds));
         break;
     case TL_FORMAT_MAT: {
         const char *xv = NULL, *yv = NULL;
@@ -514,7 +522,7 @@ static tl_status load_spec(const char *spec, const tl_load_opts *opts, bool targ
         break;
     }
     TL_CHECK(ds != NULL, TL_ERR_INVALID_ARG, "%s: unknown format %d", spec, (int)fmt);
-    if (!(block && (fmt == TL_FORMAT_NPY || fmt == TL_FORMAT_IDX))) *total = tl_dataset_rows(ds);
+    if (!(block && fmt != TL_FORMAT_MAT)) *total = tl_dataset_rows(ds); /* a block reader sets it */
     if (targets && fmt == TL_FORMAT_IDX) TL_TRY(tlp_labels_to_targets(ds));
     TL_TRY(tl_dataset_set_name(ds, sp.is_stdin && !sp.rest ? "<stdin>" : spec));
     TL_TRY(tl_dataset_check_finite(ds));

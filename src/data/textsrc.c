@@ -124,3 +124,16 @@ done:
     }
     return st;
 }
+
+tl_status tl_text_read_block(const char *path, const tl_load_opts *opts, tl_text_block_fn parse,
+                             int part, int parts, size_t *total, tl_dataset **out) {
+    tl_status st = TL_OK;
+    tl_filebuf fb;
+    const char *shown = path;
+    *out = NULL;
+    TL_TRY(tl_textbuf_open(path, &fb, &shown));
+    st = parse(fb.data, fb.len, shown, opts, part, parts, total, out);
+    tl_filebuf_close(&fb);
+done:
+    return st;
+}

@@ -275,7 +275,34 @@ tl_status tl_learner_params_check(const tl_learner_params *p) {
                        tl_learner_name(p->type), p->tol);
     if (p->threads < 0)
         return tl_fail(TL_ERR_INVALID_ARG, "threads = %d must be >= 0", p->threads);
+    if (p->comm && p->comm->size > 1 && (p->type != TL_LEARNER_LOGREG || p->C == TL_LEARNER_C_AUTO))
+        return tl_fail(TL_ERR_UNSUPPORTED,
+                       "%s on rows held by %d processes: only logreg with a given C is fitted "
+                       "over processes", tl_learner_name(p->type), p->comm->size);
     return TL_OK;
+}
+
+/* Rows held by several processes: every process must have found the same classes (else their
+ * models would not have the same shape). Decided from sums, the same on every process: the
+ * values v_r agree iff P sum v_r^2 = (sum v_r)^2. */
+static tl_status same_classes(const tl_comm *cm, const int *cls, size_t c) {
+    tl_status st = TL_OK;
+    double *v = NULL, P = (double)cm->size;
+    double k[2] = {(double)c, (double)c * (double)c};
+    TL_TRY(cm->sum(cm->user, k, 2));
+    TL_CHECK(P * k[1] == k[0] * k[0], TL_ERR_LABEL,
+             "logreg over %d processes: they hold different numbers of classes (every process "
+             "needs rows of every class)", cm->size);
+    TL_ALLOC(v, 2 * c);
+    for (size_t i = 0; i < c; i++) v[i] = cls[i], v[c + i] = (double)cls[i] * cls[i];
+    TL_TRY(cm->sum(cm->user, v, 2 * c));
+    for (size_t i = 0; i < c; i++)
+        TL_CHECK(P * v[c + i] == v[i] * v[i], TL_ERR_LABEL,
+                 "logreg over %d processes: they hold different classes (every process needs "
+                 "rows of every class)", cm->size);
+done:
+    tl_free(v);
+    return st;
 }
 
 /* Accepts "1nn", "knn", "<k>nn" (e.g. "3nn"), "logreg", "svm", "ridge" (case-insensitive).
@@ -628,6 +655,7 @@ tl_status tl_learner_fit(tl_learner *l, tl_xmat X, const int *y, const double *w
     TL_TRY(check_training(l, X, w, &wu));
     TL_TRY(tlp_unique(y, n, &l->classes, &l->c));
     TL_CHECK(l->c <= (size_t)INT32_MAX, TL_ERR_LABEL, "%s fit: too many classes", nm);
+    if (l->p.comm && l->p.comm->size > 1) TL_TRY(same_classes(l->p.comm, l->classes, l->c));
     TL_ALLOC(yi, n);
     for (size_t i = 0; i < n; i++) yi[i] = (int)tlp_find(l->classes, l->c, y[i]);
     scope = tli_threads_enter_n(l->p.threads);

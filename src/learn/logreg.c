@@ -16,13 +16,20 @@
  * s'y <= 0 from rounding are simply skipped). Stops when max |grad| <= tol, when the relative
  * decrease of f falls below 64 eps, when the line search cannot decrease f, or after max_iter;
  * only the last is reported as not converged (sklearn's ConvergenceWarning condition). A warm
- * start (C = auto's grid) begins from the previous C's weights. */
+ * start (C = auto's grid) begins from the previous C's weights.
+ *
+ * Rows held by several processes (p->comm, issue 17): each process evaluates the loss and the data
+ * part of the gradient on its rows, the sums are added over the processes and process 0's bits
+ * broadcast, and the penalty is added after; every process then takes the same L-BFGS steps on the
+ * same numbers, so they end with one model, the one-process model to rounding (the sums are added
+ * in another order, so the iterates can part in the last bits; the tests bound the difference). */
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
 #include <cblas.h>
 
+#include "internal/blocks.h"
 #include "internal/check.h"
 #include "learn/learn_internal.h"
 
@@ -43,7 +50,39 @@ typedef struct {
     bool intercept;
     double inv_sw, inv_csw; /* 1 / sum w, 1 / (C sum w) */
     double *Z;              /* (n, c) logits, then G */
+    const tli_job *job;     /* rows held by several processes, or NULL */
+    double *buf;            /* (p + 1) their sums: the gradient's data part, then the loss */
 } lr_problem;
+
+/* g[0 .. dc) := beta g + X^T G / sum w; g[dc .. dc + c) := 1^T G / sum w (with an intercept);
+ * this process's rows (n >= 1: the fit refuses none). */
+static void lr_grad_data(lr_problem *P, double *g, double beta) {
+    const size_t n = P->n, d = P->d, c = P->c, dc = d * c;
+    if (!P->X.sparse) {
+        tl_mat X = P->X.dense;
+        int lda = (int)(X.ld < d ? d : X.ld);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)c, (int)n, P->inv_sw,
+                    X.data, lda, P->Z, (int)c, beta, g, (int)c);
+    } else {
+        if (beta == 0.0) memset(g, 0, dc * sizeof(double));
+        const tl_csr *A = &P->X.csr;
+        for (size_t i = 0; i < n; i++) {
+            const double *gi = P->Z + i * c;
+            for (size_t q = A->indptr[i]; q < A->indptr[i + 1]; q++) {
+                double v = A->values[q] * P->inv_sw;
+                double *gr = g + (size_t)A->indices[q] * c;
+                for (size_t k = 0; k < c; k++) gr[k] += v * gi[k];
+            }
+        }
+    }
+    if (P->intercept) {
+        double *gb = g + dc;
+        memset(gb, 0, c * sizeof(double));
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < c; k++) gb[k] += P->Z[i * c + k];
+        for (size_t k = 0; k < c; k++) gb[k] *= P->inv_sw;
+    }
+}
 
 /* f and grad at x = [Wt (d, c) | b (c) if intercept]. */
 static tl_status lr_fg(lr_problem *P, const double *x, double *f, double *g) {
@@ -65,32 +104,19 @@ static tl_status lr_fg(lr_problem *P, const double *x, double *f, double *g) {
     }
     double reg = 0;
     for (size_t j = 0; j < dc; j++) reg += x[j] * x[j];
+    if (P->job) { /* the data part summed over the processes, then the penalty */
+        lr_grad_data(P, P->buf, 0.0);
+        size_t np = dc + (P->intercept ? c : 0);
+        P->buf[np] = loss;
+        TL_TRY(tli_job_sum(P->job, P->buf, np + 1, true));
+        *f = P->buf[np] * P->inv_sw + 0.5 * reg * P->inv_csw;
+        for (size_t j = 0; j < np; j++) g[j] = P->buf[j] + (j < dc ? x[j] * P->inv_csw : 0.0);
+        goto done;
+    }
     *f = loss * P->inv_sw + 0.5 * reg * P->inv_csw;
     /* gWt = X^T G / sum w + Wt / (C sum w) */
     for (size_t j = 0; j < dc; j++) g[j] = x[j] * P->inv_csw;
-    if (!P->X.sparse) {
-        tl_mat X = P->X.dense;
-        int lda = (int)(X.ld < d ? d : X.ld);
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)c, (int)n, P->inv_sw,
-                    X.data, lda, P->Z, (int)c, 1.0, g, (int)c);
-    } else {
-        const tl_csr *A = &P->X.csr;
-        for (size_t i = 0; i < n; i++) {
-            const double *gi = P->Z + i * c;
-            for (size_t q = A->indptr[i]; q < A->indptr[i + 1]; q++) {
-                double v = A->values[q] * P->inv_sw;
-                double *gr = g + (size_t)A->indices[q] * c;
-                for (size_t k = 0; k < c; k++) gr[k] += v * gi[k];
-            }
-        }
-    }
-    if (P->intercept) {
-        double *gb = g + dc;
-        memset(gb, 0, c * sizeof(double));
-        for (size_t i = 0; i < n; i++)
-            for (size_t k = 0; k < c; k++) gb[k] += P->Z[i * c + k];
-        for (size_t k = 0; k < c; k++) gb[k] *= P->inv_sw;
-    }
+    lr_grad_data(P, g, 1.0);
 done:
     return st;
 }
@@ -237,6 +263,7 @@ static tl_status logreg_fit(const tl_learner_params *p, tl_xmat X, const int *yi
     logreg_model *m = NULL;
     double *x = NULL;
     lr_problem P;
+    tli_job job = {0};
     memset(&P, 0, sizeof P);
     size_t n = tlp_xrows(X), d = tlp_xcols(X), dc, np, nc;
     TL_CHECK_INT(n, "rows");
@@ -249,6 +276,12 @@ static tl_status logreg_fit(const tl_learner_params *p, tl_xmat X, const int *yi
     TL_CHECK_INT(np, "parameters");
     double sw = 0;
     for (size_t i = 0; i < n; i++) sw += w[i];
+    if (p->comm && p->comm->size > 1) { /* every process's rows: sum w over them all */
+        TL_TRY(tli_job_start(&job, p->comm, n, 0));
+        TL_TRY(tli_job_sum(&job, &sw, 1, true));
+        P.job = &job;
+        TL_ALLOC(P.buf, np + 1);
+    }
     P.X = X;
     P.yi = yi;
     P.w = w;
@@ -279,6 +312,8 @@ done:
     logreg_free(m);
     tl_free(x);
     tl_free(P.Z);
+    tl_free(P.buf);
+    tli_job_end(&job);
     return st;
 }
 

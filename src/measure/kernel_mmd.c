@@ -22,8 +22,10 @@
  * p-value comes from RFF features (the n x n kernel would not fit).
  * Rows held by several processes (p->comm, src/internal/blocks.h): the linear form and the RFF
  * form are sums over rows (column sums, squared norms), summed over the processes; the median
- * heuristic draws its rows from the global row numbers. The exact RBF sums (pairs of rows of
- * different processes) and the permutations are not distributed. */
+ * heuristic draws its rows from the global row numbers; the exact RBF sums pass the blocks of
+ * rows between the processes (kernel_rounds.c), each summing its share of the pairs; the
+ * permutations are drawn over the global row numbers, the same on every process, and each
+ * process adds up what its own rows give to every permutation's sums. */
 #include <math.h>
 #include <string.h>
 
@@ -257,73 +259,117 @@ done:
     return st;
 }
 
-/* ---- permutation engines ---- */
+/* ---- permutation engines ----
+ * Every process draws the same permutations of the global row numbers (one seed) and builds the
+ * same assignment matrix A (n, nb); it holds the rows of K or Z for its own rows only (K: its rows
+ * of the pooled kernel, all n columns; Z: its rows' features), adds up what its rows give to each
+ * permutation's three sums, and the partial sums are added over the processes (then process 0's
+ * bits everywhere, so every process counts the same permutations). One process: the identity. */
 
 typedef struct {
+    const tli_job *job;
+    size_t nls, nlt; /* this process's source and target rows (local rows: source, then target) */
     /* K engine */
-    tl_mat K;       /* (n, n) pooled kernel */
-    double *R;      /* (n) row sums */
-    double *diag;   /* (n) */
-    double T, Dsum; /* total and trace */
+    tl_mat K;       /* (nls + nlt, n) this process's rows of the pooled kernel */
+    double *R;      /* (nls + nlt) row sums */
+    double *diag;   /* (nls + nlt) */
+    double T, Dsum; /* total and trace, over every row */
     /* feature engine */
-    tl_xmat Z;      /* (n, D) dense or CSR */
-    double *v;      /* (D) column sums */
-    double *q;      /* (n) row squared norms */
+    tl_xmat Z;      /* (nls + nlt, D) dense or CSR */
+    double *v;      /* (D) column sums over every row */
+    double *q;      /* (nls + nlt) row squared norms */
     bool feat;
 } perm_engine;
 
-/* Statistics of the assignments in A (n, nb): column c has ones at the "source" rows. */
+/* The local row of global pooled row g, or false when another process holds it. */
+static bool eng_local(const perm_engine *e, size_t g, size_t *l) {
+    bool tg;
+    size_t r;
+    if (!tli_job_local(e->job, g, e->nls, e->nlt, &tg, &r)) return false;
+    *l = tg ? e->nls + r : r;
+    return true;
+}
+
+/* Statistics of the assignments in A (n, nb): column c has ones at the "source" rows.
+ * work: (rows of K or D) * nb + 3 * nb doubles. */
 static tl_status engine_batch(const perm_engine *e, tl_mat A, const size_t *const *src_idx,
                               size_t ns, size_t nt, bool unbiased, double *work, double *stat) {
     tl_status st = TL_OK;
-    size_t n = ns + nt, nb = A.cols;
+    size_t n = ns + nt, nb = A.cols, nl = e->nls + e->nlt, l;
     if (!e->feat) {
-        tl_mat KA = tl_mat_view(work, n, nb);
-        TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, e->K, A, 0.0, KA));
+        double *part = work + nl * nb; /* (nb, 3): S_ss, a.R, the diagonal, over this process's rows */
+        if (nl > 0) {
+            tl_mat KA = tl_mat_view(work, nl, nb);
+            TL_TRY(tl_gemm(TL_NOTRANS, TL_NOTRANS, 1.0, e->K, A, 0.0, KA));
+        }
         for (size_t c = 0; c < nb; c++) {
             const size_t *s = src_idx[c];
             double Sss = 0.0, aR = 0.0, ds = 0.0;
             for (size_t i = 0; i < ns; i++) {
-                Sss += work[s[i] * nb + c];
-                aR += e->R[s[i]];
-                ds += e->diag[s[i]];
+                if (!eng_local(e, s[i], &l)) continue;
+                Sss += work[l * nb + c];
+                aR += e->R[l];
+                ds += e->diag[l];
             }
-            double Sst = aR - Sss, Stt = e->T - Sss - 2.0 * Sst;
+            part[3 * c] = Sss, part[3 * c + 1] = aR, part[3 * c + 2] = ds;
+        }
+        TL_TRY(tli_job_sum(e->job, part, 3 * nb, true));
+        for (size_t c = 0; c < nb; c++) {
+            double Sss = part[3 * c], ds = part[3 * c + 2];
+            double Sst = part[3 * c + 1] - Sss, Stt = e->T - Sss - 2.0 * Sst;
             stat[c] = mmd_stat(Sss, Stt, Sst, ds, e->Dsum - ds, ns, nt, unbiased);
         }
         goto done;
     }
     size_t D = tl_xmat_cols(e->Z);
-    tl_mat U = tl_mat_view(work, D, nb); /* U = Z^T A */
+    tl_mat U = tl_mat_view(work, D, nb); /* U = Z^T A over every process's rows */
+    double *dsp = work + D * nb;         /* (nb) the diagonal sums */
     if (!e->Z.sparse) {
-        TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, e->Z.dense, A, 0.0, U));
+        if (nl == n) { /* one process: every row, in order */
+            TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, e->Z.dense, A, 0.0, U));
+        } else { /* this process's source rows and target rows: two runs of A's rows */
+            memset(work, 0, D * nb * sizeof *work);
+            const tli_job *j = e->job;
+            if (e->nls)
+                TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, tl_mat_rows(e->Z.dense, 0, e->nls),
+                               tl_mat_rows(A, j->s0, e->nls), 1.0, U));
+            if (e->nlt)
+                TL_TRY(tl_gemm(TL_TRANS, TL_NOTRANS, 1.0, tl_mat_rows(e->Z.dense, e->nls, e->nlt),
+                               tl_mat_rows(A, j->Ns + j->t0, e->nlt), 1.0, U));
+        }
     } else {
         memset(work, 0, D * nb * sizeof *work);
         const tl_csr *z = &e->Z.csr;
         for (size_t c = 0; c < nb; c++)
             for (size_t i = 0; i < ns; i++) {
-                size_t r = src_idx[c][i];
-                for (size_t k = z->indptr[r]; k < z->indptr[r + 1]; k++)
+                if (!eng_local(e, src_idx[c][i], &l)) continue;
+                for (size_t k = z->indptr[l]; k < z->indptr[l + 1]; k++)
                     work[(size_t)z->indices[k] * nb + c] += z->values[k];
             }
     }
     for (size_t c = 0; c < nb; c++) {
-        double Sss = 0.0, Sst = 0.0, Stt = 0.0, ds = 0.0;
+        double ds = 0.0;
+        for (size_t i = 0; i < ns; i++)
+            if (eng_local(e, src_idx[c][i], &l)) ds += e->q[l];
+        dsp[c] = ds;
+    }
+    TL_TRY(tli_job_sum(e->job, work, D * nb + nb, true));
+    for (size_t c = 0; c < nb; c++) {
+        double Sss = 0.0, Sst = 0.0, Stt = 0.0, ds = dsp[c];
         for (size_t k = 0; k < D; k++) {
             double u = work[k * nb + c], w = e->v[k] - u;
             Sss += u * u;
             Sst += u * w;
             Stt += w * w;
         }
-        for (size_t i = 0; i < ns; i++) ds += e->q[src_idx[c][i]];
         stat[c] = mmd_stat(Sss, Stt, Sst, ds, e->Dsum - ds, ns, nt, unbiased);
     }
 done:
     return st;
 }
 
-/* Runs P permutations (plus the identity first) and returns the engine's observed statistic and
- * the p-value. */
+/* Runs P permutations (plus the identity first) of the ns + nt global rows and returns the
+ * engine's observed statistic and the p-value. */
 static tl_status engine_run(const perm_engine *e, size_t ns, size_t nt, size_t P, uint64_t seed,
                             bool unbiased, double *observed, double *p_value) {
     tl_status st = TL_OK;
@@ -331,13 +377,13 @@ static tl_status engine_run(const perm_engine *e, size_t ns, size_t nt, size_t P
     size_t *idx = NULL, *perms = NULL;
     double *A = NULL, *work = NULL, *stat = NULL;
     const size_t *cols[TLM_PERM_BATCH];
-    size_t wrows = e->feat ? tl_xmat_cols(e->Z) : n, cells;
-    TL_CHECK(tl_size_mul(n, bs, &cells) == 0 && tl_size_mul(wrows, bs, &cells) == 0,
+    size_t wrows = e->feat ? tl_xmat_cols(e->Z) : e->nls + e->nlt, cells;
+    TL_CHECK(tl_size_mul(n, bs, &cells) == 0 && tl_size_mul(wrows + 3, bs, &cells) == 0,
              TL_ERR_NOMEM, "mmd permutations: size overflow");
     TL_ALLOC(idx, n);
     TL_ALLOC(perms, bs * n);
     TL_ALLOC(A, n * bs);
-    TL_ALLOC(work, wrows * bs);
+    TL_ALLOC(work, (wrows + 3) * bs);
     TL_ALLOC(stat, bs);
     for (size_t i = 0; i < n; i++) idx[i] = i;
     tl_rng rng;
@@ -375,58 +421,43 @@ done:
     return st;
 }
 
-/* K engine: pooled kernel matrix, computed block by block. */
-static tl_status perm_full_kernel(const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt,
-                                  const tl_mmd_params *p, double *observed, double *p_value) {
+/* K engine: this process's rows of the pooled kernel matrix (tlm_kernel_strip). */
+static tl_status perm_full_kernel(const tli_job *job, const tlm_kspec *ks, tl_xmat Xs,
+                                  tl_xmat Xt, const tl_mmd_params *p, double *observed,
+                                  double *p_value) {
     tl_status st = TL_OK;
-    tlm_pooled pool;
     perm_engine e;
-    double *bi = NULL, *bj = NULL;
     memset(&e, 0, sizeof e);
-    memset(&pool, 0, sizeof pool);
-    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), n = ns + nt, d = tl_xmat_cols(Xs);
-    TL_TRY(tlm_pool(Xs, Xt, &pool));
-    TL_TRY(tl_mat_alloc(&e.K, n, n));
-    size_t blk = tlm_block_rows(d, TLM_FEAT_BLOCK_ELEMS, 1024);
-    if (pool.X.sparse) {
-        TL_ALLOC(bi, blk * d);
-        TL_ALLOC(bj, blk * d);
-    }
-    for (size_t i0 = 0; i0 < n; i0 += blk) {
-        size_t ni = n - i0 < blk ? n - i0 : blk;
-        tl_mat Ai = tlm_rows(pool.X, i0, ni, NULL, bi);
-        for (size_t j0 = 0; j0 < n; j0 += blk) {
-            size_t nj = n - j0 < blk ? n - j0 : blk;
-            tl_mat Bj = j0 == i0 ? Ai : tlm_rows(pool.X, j0, nj, NULL, bj);
-            tl_mat Kb = {ni, nj, e.K.ld, e.K.data + i0 * e.K.ld + j0};
-            TL_TRY(tlm_kernel_block(ks, Ai, Bj, Kb));
-        }
-    }
-    tlm_pooled_free(&pool); /* the kernel is all the permutations need */
-    TL_ALLOC(e.R, n);
-    TL_ALLOC(e.diag, n);
-    for (size_t i = 0; i < n; i++) {
+    e.job = job;
+    e.nls = tl_xmat_rows(Xs), e.nlt = tl_xmat_rows(Xt);
+    size_t nl = e.nls + e.nlt, n = job->Ns + job->Nt;
+    TL_TRY(tlm_kernel_strip(job, ks, Xs, Xt, &e.K));
+    TL_ALLOC(e.R, nl ? nl : 1);
+    TL_ALLOC(e.diag, nl ? nl : 1);
+    double tot[2] = {0.0, 0.0};
+    for (size_t i = 0; i < nl; i++) {
         const double *k = e.K.data + i * e.K.ld;
         double s = 0.0;
         for (size_t j = 0; j < n; j++) s += k[j];
+        size_t g = i < e.nls ? job->s0 + i : job->Ns + job->t0 + (i - e.nls); /* its column */
         e.R[i] = s;
-        e.diag[i] = k[i];
-        e.T += s;
-        e.Dsum += k[i];
+        e.diag[i] = k[g];
+        tot[0] += s;
+        tot[1] += k[g];
     }
-    TL_TRY(engine_run(&e, ns, nt, p->permutations, p->seed, p->unbiased, observed, p_value));
+    TL_TRY(tli_job_sum(job, tot, 2, true));
+    e.T = tot[0], e.Dsum = tot[1];
+    TL_TRY(engine_run(&e, job->Ns, job->Nt, p->permutations, p->seed, p->unbiased, observed,
+                      p_value));
 done:
-    tlm_pooled_free(&pool);
     tl_mat_free(&e.K);
     tl_free(e.R);
     tl_free(e.diag);
-    tl_free(bi);
-    tl_free(bj);
     return st;
 }
 
-/* Feature engine: Z = the pooled data (linear) or its RFF features (rbf). */
-static tl_status perm_features(const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt,
+/* Feature engine: Z = this process's pooled rows (linear) or their RFF features (rbf). */
+static tl_status perm_features(const tli_job *job, const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt,
                                const tl_mmd_params *p, double *observed, double *p_value) {
     tl_status st = TL_OK;
     tlm_pooled pool;
@@ -436,7 +467,9 @@ static tl_status perm_features(const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt,
     memset(&e, 0, sizeof e);
     memset(&pool, 0, sizeof pool);
     memset(&r, 0, sizeof r);
-    size_t ns = tl_xmat_rows(Xs), nt = tl_xmat_rows(Xt), n = ns + nt, d = tl_xmat_cols(Xs);
+    e.job = job;
+    e.nls = tl_xmat_rows(Xs), e.nlt = tl_xmat_rows(Xt);
+    size_t n = e.nls + e.nlt, d = tl_xmat_cols(Xs);
     TL_TRY(tlm_pool(Xs, Xt, &pool));
     if (ks->k.type == TL_KERNEL_LINEAR) {
         e.Z = pool.X;
@@ -447,7 +480,7 @@ static tl_status perm_features(const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt,
                  "mmd: the permutation test would store %zu x %zu random features (over 1 GB); "
                  "lower rff_features or the number of samples",
                  n, r.D);
-        TL_ALLOC(zbuf, cells);
+        TL_ALLOC(zbuf, cells ? cells : 1);
         size_t blk = tlm_block_rows(d, TLM_FEAT_BLOCK_ELEMS, 1024);
         TL_ALLOC(xb, blk * d);
         tl_mat Zall = tl_mat_view(zbuf, n, r.D);
@@ -460,8 +493,8 @@ static tl_status perm_features(const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt,
     }
     e.feat = true;
     size_t D = tl_xmat_cols(e.Z);
-    TL_CALLOC(e.v, D);
-    TL_ALLOC(e.q, n);
+    TL_CALLOC(e.v, D + 1); /* the column sums, then the trace: summed over the processes */
+    TL_ALLOC(e.q, n ? n : 1);
     for (size_t i = 0; i < n; i++) {
         double qq = 0.0;
         if (e.Z.sparse) {
@@ -478,9 +511,12 @@ static tl_status perm_features(const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt,
             }
         }
         e.q[i] = qq;
-        e.Dsum += qq;
+        e.v[D] += qq;
     }
-    TL_TRY(engine_run(&e, ns, nt, p->permutations, p->seed, p->unbiased, observed, p_value));
+    TL_TRY(tli_job_sum(job, e.v, D + 1, true));
+    e.Dsum = e.v[D];
+    TL_TRY(engine_run(&e, job->Ns, job->Nt, p->permutations, p->seed, p->unbiased, observed,
+                      p_value));
 done:
     tlm_pooled_free(&pool);
     rff_free(&r);
@@ -518,20 +554,11 @@ tl_status tl_mmd(const tl_mmd_params *p, tl_xmat Xs, tl_xmat Xt, tl_mmd_result *
     }
     bool use_rff = p->kernel == TL_KERNEL_RBF && p->rff_above > 0 && n > p->rff_above;
     double obs = NAN, pv = NAN;
-    if (tli_job_split(&job)) {
-        TL_CHECK(p->permutations == 0, TL_ERR_UNSUPPORTED,
-                 "mmd on %d processes: no permutation p-value (it permutes rows across them)",
-                 job.c->size);
-        TL_CHECK(p->kernel == TL_KERNEL_LINEAR || use_rff, TL_ERR_UNSUPPORTED,
-                 "mmd on %d processes: the RBF kernel is summed through random Fourier features, "
-                 "used above rff_above = %zu rows (these are %zu: lower rff_above)",
-                 job.c->size, p->rff_above, n);
-    }
     if (p->permutations > 0) {
         if (p->kernel == TL_KERNEL_RBF && n <= TLM_PERM_FULL_K && !use_rff)
-            TL_TRY(perm_full_kernel(&ks, Xs, Xt, p, &obs, &pv));
+            TL_TRY(perm_full_kernel(&job, &ks, Xs, Xt, p, &obs, &pv));
         else
-            TL_TRY(perm_features(&ks, Xs, Xt, p, &obs, &pv));
+            TL_TRY(perm_features(&job, &ks, Xs, Xt, p, &obs, &pv));
         out->p_value = pv;
     }
     if (p->kernel == TL_KERNEL_LINEAR) {
@@ -545,11 +572,9 @@ tl_status tl_mmd(const tl_mmd_params *p, tl_xmat Xs, tl_xmat Xt, tl_mmd_result *
     } else if (p->permutations > 0 && n <= TLM_PERM_FULL_K) {
         out->mmd2 = obs; /* exact, from the pooled kernel */
     } else {
-        double Sss, Stt, Sst;
-        TL_TRY(tlm_kernel_sums(&ks, Xs, NULL, &Sss, NULL));
-        TL_TRY(tlm_kernel_sums(&ks, Xt, NULL, &Stt, NULL));
-        TL_TRY(tlm_kernel_sums(&ks, Xs, &Xt, &Sst, NULL));
-        out->mmd2 = mmd_stat(Sss, Stt, Sst, (double)ns, (double)nt, ns, nt, p->unbiased);
+        double S[3]; /* every pair of rows, blocks passed between the processes */
+        TL_TRY(tlm_kernel_sums_job(&job, &ks, Xs, Xt, S));
+        out->mmd2 = mmd_stat(S[0], S[1], S[2], (double)ns, (double)nt, ns, nt, p->unbiased);
     }
 done:
     tli_job_end(&job);

@@ -68,4 +68,19 @@ tl_status tlm_kernel_block(const tlm_kspec *ks, tl_mat A, tl_mat B, tl_mat K);
 tl_status tlm_kernel_sums(const tlm_kspec *ks, tl_xmat A, const tl_xmat *B, double *total,
                           double *rowsum);
 
+/* Rows held by several processes (kernel_rounds.c): process q's blocks of source and target rows
+ * are broadcast in round q = 0 .. P-1 and fn(user, q, its source rows, its target rows) runs on
+ * every process (the process's own rows in its own round). One process: fn(user, 0, Xs, Xt). */
+typedef tl_status (*tlm_round_fn)(void *user, int q, tl_xmat Bs, tl_xmat Bt);
+tl_status tlm_rounds(const tli_job *j, tl_xmat Xs, tl_xmat Xt, tlm_round_fn fn, void *user);
+/* S = {S_ss, S_tt, S_st}: the kernel sums over every pair of rows of all the processes (each
+ * process passes its own rows), the same on every process. */
+tl_status tlm_kernel_sums_job(const tli_job *j, const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt,
+                              double S[3]);
+/* *K (ns + nt, Ns + Nt), allocated: the rows of the pooled kernel matrix for this process's rows
+ * (its source rows, then its target rows), columns in global order (every source row, then every
+ * target row). Diagonal entries are exact (self-distance 0). */
+tl_status tlm_kernel_strip(const tli_job *j, const tlm_kspec *ks, tl_xmat Xs, tl_xmat Xt,
+                           tl_mat *K);
+
 #endif

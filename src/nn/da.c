@@ -56,8 +56,10 @@ const char *tl_nn_da_name(tl_nn_da_method m) {
     return (unsigned)m < sizeof w / sizeof *w ? w[m] : "?";
 }
 
+/* DAN's grid reaches a half-decade below 0.1: over the 12 Amazon pairs reverse validation chose
+ * 0.1, the lowest of {0.1, 0.316, 1, 3.16}, on 10 (a choice at the grid's edge), 3.16 on none. */
 const double *tl_nn_da_lambda_grid(tl_nn_da_method m, size_t *n) {
-    static const double dann[] = {0.01, 0.0316, 0.1, 0.316, 1}, dan[] = {0.1, 0.316, 1, 3.16},
+    static const double dann[] = {0.01, 0.0316, 0.1, 0.316, 1}, dan[] = {0.0316, 0.1, 0.316, 1},
                         coral[] = {3000, 10000, 30000, 100000}, cdan[] = {0.1, 0.316, 1};
     switch (m) {
     case TL_NN_DA_DAN: *n = sizeof dan / sizeof *dan; return dan;

@@ -9,7 +9,8 @@ table in bench/RESULTS.md ("### The DANN paper's Table 1") for the same pairs.
 
 Per pair: the setting chosen for the lambda-0 network and for DANN, the best risk and its standard
 error on the held-out source rows (sqrt(r (1 - r) / n), n = 10 % of the source), how many settings
-lie within one standard error of the best, the target test accuracies, and the earlier run's.
+lie within one standard error of the best and which rates they use, the target test accuracies,
+and the earlier run's.
 """
 import json
 import math
@@ -27,8 +28,8 @@ for m in re.finditer(r"^\| ([BDEK] -> [BDEK]) \| ([0-9.]+) \| [0-9.]+ \| ([0-9.]
 
 line_re = re.compile(r"lambda ([0-9.e+-]+), lr ([0-9.e+-]+): risk ([0-9.]+)")
 print("| pair | NN lr (RV) | NN test | earlier NN (lr by RV of 0.01,0.03) | DANN lambda, lr | DANN test | "
-      "earlier DANN (lambda, lr) | best risk +- 1 SE | settings within 1 SE of best | settings tried |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+      "earlier DANN (lambda, lr) | best risk +- 1 SE | settings within 1 SE of best | their lr | settings tried |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 tot = {"nn": 0.0, "dann": 0.0, "onn": 0.0, "odann": 0.0}
 n = 0
 for jpath, lpath in zip(sys.argv[2::2], sys.argv[3::2]):
@@ -51,16 +52,18 @@ for jpath, lpath in zip(sys.argv[2::2], sys.argv[3::2]):
         best = min(s[2] for s in ad)
         nv = 200  # 10 % of the 2000 source rows
         se = math.sqrt(best * (1 - best) / nv)
-        close = sum(1 for s in ad if s[2] <= best + se)
+        near = [s for s in ad if s[2] <= best + se]
+        close = len(near)
+        lrs = ",".join("%g" % v for v in sorted(set(s[1] for s in near)))
         o = old.get(k, (float("nan"), float("nan"), "?", "?"))
-        print("| %s | %g | %.1f | %.1f | %g, %g | %.1f | %.1f (%s, %s) | %.3f +- %.3f | %d | %d |" % (
+        print("| %s | %g | %.1f | %.1f | %g, %g | %.1f | %.1f (%s, %s) | %.3f +- %.3f | %d | %s | %d |" % (
             k, r["source_only_lr"], r["source_only"], o[0], r["lambda"], r["lr"], r["adapted"], o[1], o[2],
-            o[3], best, se, close, len(ad)))
+            o[3], best, se, close, lrs, len(ad)))
         tot["nn"] += r["source_only"]
         tot["dann"] += r["adapted"]
         tot["onn"] += o[0]
         tot["odann"] += o[1]
         n += 1
 if n:
-    print("| **mean (%d pairs)** | | **%.2f** | %.2f | | **%.2f** | %.2f | | | |" % (
+    print("| **mean (%d pairs)** | | **%.2f** | %.2f | | **%.2f** | %.2f | | | | |" % (
         n, tot["nn"] / n, tot["onn"] / n, tot["dann"] / n, tot["odann"] / n))

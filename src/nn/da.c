@@ -537,7 +537,11 @@ tl_status tl_nn_da_select(const tl_nn *init, const tl_nn_da_params *p, const dou
             if (st != TL_OK) goto done;
             tl_log(p->train.ctx, TL_LOG_INFO, "reverse validation: lambda %g, lr %g: risk %.4f",
                    q.lambda, q.train.lr, rk);
-            if (rk < best) {
+            /* the risk counts errors on a tenth of the source, so equal risks are common: a tie
+             * keeps the caller's own rate (p->train.lr) over another (on Amazon B->E lr 0.001
+             * tied lr 0.01 at 0.195 and its final training stopped after 10 epochs at 57.9 %) */
+            const bool own = lrs && nlr && rk == best && q.train.lr == p->train.lr && *lr != p->train.lr;
+            if (rk < best || own) {
                 best = rk;
                 *lambda = q.lambda;
                 *lr = q.train.lr;

@@ -5,6 +5,8 @@
  *
  *   deep_da --source S_TRAIN --target T_TRAIN --test T_TEST [--da dann] [--arch A]
  *           [--lambdas 0.01,0.1,1 | --lambda L] [--lrs 0.01,0.1 | --lr LR] [--epochs N]
+ *           (default grids: the library's - tl_nn_da_lambda_grid of the adaptation, deep-da's
+ *           lr-grid; every setting's risk goes to stderr)
  *           [--batch B] [--patience P] [--seed S] [--threads T] [--layer L[,L...]]
  * Protocol (DANN paper, Section 5.1.2 / 5.1.3): the network is built from --arch on the source's
  * width; 10 % of the source is held out for early stopping; without --lambda the pair (lambda,
@@ -36,6 +38,22 @@ static size_t parse_list(const char *s, double *v, size_t cap) {
     return n;
 }
 
+/* "v0, v1, ..." into buf. */
+static const char *join(const double *v, size_t n, char *buf, size_t cap) {
+    size_t k = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && k < cap; i++) k += (size_t)snprintf(buf + k, cap - k, i ? ", %g" : "%g", v[i]);
+    return buf;
+}
+
+/* The reverse-validation risk of every setting tried, to stderr (what deep_da.sh keeps in a log
+ * beside the table, to see why a setting won). */
+static void log_rv(void *user, tl_log_level level, const char *msg) {
+    (void)user;
+    (void)level;
+    if (strstr(msg, "reverse validation")) fprintf(stderr, "deep_da: %s\n", msg);
+}
+
 static float *to_float(tl_dataset *ds) {
     if (!tl_dataset_dense(ds).data && tl_dataset_densify(ds) != TL_OK) return NULL;
     tl_mat X = tl_dataset_dense(ds);
@@ -59,8 +77,7 @@ static tl_dataset *load(const char *path, size_t width) {
 
 int main(int argc, char **argv) {
     const char *src = NULL, *tgt = NULL, *test = NULL, *da = "dann", *arch = "dense:100,sigmoid,dense:2";
-    const char *lambdas = "0.01,0.0316,0.1,0.316,1", *lrs = "0.01,0.03", *lambda1 = NULL, *lr1 = NULL,
-               *layer = NULL;
+    const char *lambdas = NULL, *lrs = NULL, *lambda1 = NULL, *lr1 = NULL, *layer = NULL;
     size_t epochs = 100, batch = 32, patience = 5, threads = 1;
     unsigned long seed = 42;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -91,6 +108,8 @@ int main(int argc, char **argv) {
     }
     tl_ctx ctx = tl_ctx_default();
     ctx.threads = threads;
+    ctx.log = log_rv;
+    ctx.log_level = TL_LOG_INFO;
     tl_dataset *S = load(src, 5000), *T = load(tgt, 5000), *E = load(test, 5000);
     const size_t ns = tl_dataset_rows(S), nt = tl_dataset_rows(T), ne = tl_dataset_rows(E),
                  d = tl_dataset_cols(S);
@@ -116,8 +135,19 @@ int main(int argc, char **argv) {
     p.train.ctx = &ctx;
     p.layer = layer;
     double L[16], R[16], lam, lr, risk0 = NAN, risk = NAN, t0 = now();
-    size_t nl = lambda1 ? parse_list(lambda1, L, 1) : parse_list(lambdas, L, 16);
-    size_t nr = lr1 ? parse_list(lr1, R, 1) : parse_list(lrs, R, 16);
+    /* the library's grids unless given: lambda the adaptation's own (tl_nn_da_lambda_grid), the
+     * rate deep-da's lr-grid default (its method descriptor) */
+    size_t nl = 0, nr = 0;
+    if (lambda1 || lambdas) nl = parse_list(lambda1 ? lambda1 : lambdas, L, lambda1 ? 1 : 16);
+    else {
+        const double *g = tl_nn_da_lambda_grid(p.method, &nl);
+        memcpy(L, g, nl * sizeof *g);
+    }
+    if (!lrs && !lr1) {
+        const tl_param_desc *pd = tl_method_param_find(tl_method_find("deep-da", -1), "lr-grid");
+        lrs = pd ? pd->def : "0.01";
+    }
+    nr = lr1 ? parse_list(lr1, R, 1) : parse_list(lrs, R, 16);
     /* source only: lambda 0, its lr by the same reverse validation */
     tl_nn_da_params p0 = p;
     p0.method = TL_NN_DA_NONE;
@@ -144,13 +174,16 @@ int main(int argc, char **argv) {
     if (tl_nn_predict(ad, xe, ne, pred) != TL_OK) goto fail;
     const double acc = tl_accuracy(ye, pred, ne), t2 = now();
     char rk[32] = "null"; /* no reverse validation with a single (lambda, lr) */
+    char lt[256], rt[256];
     if (risk == risk) snprintf(rk, sizeof rk, "%.4f", risk);
     printf("{\"source\": \"%s\", \"target\": \"%s\", \"da\": \"%s\", \"source_only\": %.4f, "
            "\"source_only_lr\": %g, \"source_only_epochs\": %zu, \"adapted\": %.4f, \"lambda\": %g, "
            "\"lr\": %g, \"layer\": \"%s\", \"rv_risk\": %s, \"epochs\": %zu, \"nonfinite\": %s, "
-           "\"seconds_source_only\": %.1f, \"seconds_adapted\": %.1f}\n",
+           "\"seconds_source_only\": %.1f, \"seconds_adapted\": %.1f, \"lambdas_tried\": [%s], "
+           "\"lrs_tried\": [%s]}\n",
            src, tgt, da, 100 * acc0, lr0, r0.epochs_run, 100 * acc, lam, lr, layer ? layer : "", rk, r1.epochs_run,
-           st == TL_ERR_NONFINITE ? "true" : "false", t1 - t0, t2 - t1);
+           st == TL_ERR_NONFINITE ? "true" : "false", t1 - t0, t2 - t1, join(L, nl, lt, sizeof lt),
+           join(R, nr, rt, sizeof rt));
     return 0;
 fail:
     fprintf(stderr, "deep_da: %s\n", tl_error_message());

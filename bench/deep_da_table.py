@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""deep_da_table.py JSONL DA LAMBDAS LRS: the Markdown table of bench/deep_da.sh - libtl's 12 Amazon
+"""deep_da_table.py JSONL DA [LAMBDAS LRS]: the Markdown table of bench/deep_da.sh - libtl's 12 Amazon
 pairs (source-only network and the adapted one) beside the DANN paper's Table 1 (JMLR 2016) DANN and
 NN columns, the lambda and lr each pair used, and how many pairs land within 1.5 points of the
 published DANN."""
@@ -15,7 +15,12 @@ PUB = {("books", "dvd"): (78.4, 79.0), ("books", "electronics"): (73.3, 74.7),
        ("electronics", "kitchen"): (85.4, 85.4), ("kitchen", "books"): (70.9, 70.8),
        ("kitchen", "dvd"): (74.0, 73.9), ("kitchen", "electronics"): (84.3, 84.1)}
 rows = [json.loads(l.replace(": nan", ": NaN")) for l in open(sys.argv[1]) if l.strip()]
-da, lambdas, lrs = sys.argv[2], sys.argv[3], sys.argv[4]
+da = sys.argv[2]
+# the grids tried: given (LAMBDAS LRS), else what the rows say they tried (the library's grids)
+lambdas = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else \
+    ",".join("%g" % v for v in rows[0].get("lambdas_tried", [])) if rows else ""
+lrs = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] else \
+    ",".join("%g" % v for v in rows[0].get("lrs_tried", [])) if rows else ""
 rv = "," in lambdas or "," in lrs
 
 

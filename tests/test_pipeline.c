@@ -7,6 +7,7 @@
  * out-of-memory at every allocation of a run. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -578,6 +579,50 @@ TEST(every_method_has_a_page) {
     }
 }
 
+/* deep-da's search grids, which reverse validation reads when lambda is auto: the rate grid is its
+ * lr-grid descriptor's default, each adaptation's lambda grid is tl_nn_da_lambda_grid. Every
+ * value must be one the parameter it stands for accepts (lr's range; lambda in [0, 1e6]), the
+ * values ascending and distinct, at most the 16 the fit holds, and lambda-grid's default empty
+ * (so the adaptation's own grid applies). */
+TEST(deep_da_grids_in_range) {
+    const tl_method *m = tl_method_find("deep-da", -1);
+    CHECK(m != NULL);
+    if (!m) return;
+    const tl_param_desc *g = tl_method_param_find(m, "lr-grid"), *lr = tl_method_param_find(m, "lr"),
+                        *lg = tl_method_param_find(m, "lambda-grid");
+    CHECK(g && lr && lg && g->def && lg->def);
+    if (!g || !lr || !lg || !g->def) return;
+    CHECK_MSG(lg->def[0] == '\0', "lambda-grid's default '%s' should be empty", lg->def);
+    size_t n = 0;
+    double prev = 0;
+    for (const char *s = g->def; *s;) {
+        char *end;
+        const double v = strtod(s, &end);
+        CHECK_MSG(end != s && v >= lr->lo && v <= lr->hi && v > prev,
+                  "lr-grid '%s': value %zu (%g) outside lr's [%g, %g] or not ascending", g->def, n, v,
+                  lr->lo, lr->hi);
+        if (end == s) break;
+        n++;
+        prev = v;
+        if (*end != ',') {
+            CHECK_MSG(*end == '\0', "lr-grid '%s': not a comma list", g->def);
+            break;
+        }
+        s = end + 1;
+    }
+    CHECK_MSG(n >= 2 && n <= 16, "lr-grid '%s': %zu values (2..16: a search, held by the fit)", g->def, n);
+    /* a joint search: the report lists both grids (tests/cli/da_cases.sh, da-lr-grid) */
+    for (int k = TL_NN_DA_DANN; k <= TL_NN_DA_CDAN_E; k++) {
+        size_t nl = 0;
+        const double *l = tl_nn_da_lambda_grid((tl_nn_da_method)k, &nl);
+        CHECK_MSG(l && nl >= 1 && nl <= 16, "%s: %zu lambda values", tl_nn_da_name((tl_nn_da_method)k), nl);
+        for (size_t i = 0; l && i < nl; i++)
+            CHECK_MSG(l[i] > 0 && l[i] <= 1e6 && (i == 0 || l[i] > l[i - 1]),
+                      "%s: lambda %g (value %zu) outside (0, 1e6] or not ascending",
+                      tl_nn_da_name((tl_nn_da_method)k), l[i], i);
+    }
+}
+
 int main(void) {
     RUN(registry_and_params);
     RUN(every_method_has_a_page);
@@ -589,5 +634,6 @@ int main(void) {
     RUN(corrupted_pipeline_files);
     RUN(run_out_of_memory);
     RUN(finetune_through_protocol);
+    RUN(deep_da_grids_in_range);
     return tl_test_summary();
 }

@@ -473,8 +473,10 @@ tl_status tl_nn_da_select(const tl_nn *init, const tl_nn_da_params *p, const dou
                           double *risk);
 /* The lambda values reverse validation tries for adaptation m when the caller gives none (*n of
  * them): each loss on its own scale - the DANN paper's grid (0.01 .. 1) for dann; around the
- * CDAN paper's 1 for cdan and cdan-e, and DAN's 1 for dan; for coral, whose loss carries 1 / (4 d^2), values that bring it to the
- * classification loss's size on a 100-unit sigmoid layer (other layers: give a grid). */
+ * CDAN paper's 1 for cdan and cdan-e; 0.0316 .. 1 for dan (below the DAN paper's 1, where
+ * reverse validation chose on Amazon); for coral, whose loss carries 1 / (4 d^2), values that
+ * bring it to the classification loss's size on a 100-unit sigmoid layer (other layers: give a
+ * grid). */
 const double *tl_nn_da_lambda_grid(tl_nn_da_method m, size_t *n);
 #endif
 

@@ -122,6 +122,19 @@ typedef struct {
 } tl_score;
 
 #define TL_REPORT_MAX_INFO 16 /* what-the-fit-settled-on entries a report holds at most */
+#define TL_REPORT_MAX_SEARCH 4  /* parameters one model selection searches jointly, at most */
+#define TL_REPORT_MAX_GRID 16   /* values tried of each */
+/* The model selection a method ran itself (deep-da: lambda x lr by reverse validation): every
+ * value tried of each parameter searched jointly, and the setting chosen. */
+typedef struct {
+    const char *criterion; /* "reverse validation"; NULL: no search ran (values were given) */
+    double score;          /* the chosen setting's criterion (a risk: lower is better) */
+    size_t n_params;       /* parameters searched jointly */
+    const char *param[TL_REPORT_MAX_SEARCH];                     /* "lambda", "lr" */
+    size_t n_values[TL_REPORT_MAX_SEARCH];                       /* values tried of each */
+    double values[TL_REPORT_MAX_SEARCH][TL_REPORT_MAX_GRID];     /* the values */
+    double chosen[TL_REPORT_MAX_SEARCH];                         /* the one chosen of each */
+} tl_report_search;
 /* Everything a transfer measured (the commands print it; tl_report_json renders it). */
 typedef struct {
     /* what ran */
@@ -223,6 +236,7 @@ typedef struct {
                                   axes: a heterogeneous method's two feature spaces */
     double *curve_domain;      /* (n_curve) deep adaptation: the domain loss per epoch before its
                                   lambda weight (tl_nn_epoch.domain_loss); NULL otherwise */
+    tl_report_search search;   /* the method's own model selection (criterion NULL: none) */
 } tl_report;
 #define TL_REPORT_VIEW_ROWS 300 /* rows of each domain in the report's 2-D view, at most */
 

@@ -155,6 +155,8 @@ tl_status tlx_deep_da_rows(const tl_nn *nn, const tl_task *t, size_t src, size_t
                            float **xt);
 /* deep-da: the lambda and lr a fitted model trained with. */
 void tlx_deep_da_choice(const tl_model *m, double *lambda, double *lr);
+/* deep-da: what reverse validation tried and chose (criterion NULL when lambda was given). */
+void tlx_deep_da_selection(const tl_model *m, tl_report_search *out);
 
 /* The registry (registry.c). */
 extern const tl_method *const tlx_registry[];

@@ -124,6 +124,28 @@ tl_baseline tl_report_beaten_baseline(const tl_report *r) {
                : TL_BASELINE_TARGET_ONLY;
 }
 
+/* "selection": the model selection the method ran itself - the criterion, every value tried of
+ * each parameter searched jointly and the one chosen, the chosen setting's score; null when none
+ * ran (the values were given). */
+static void search_json(tl_json *j, const tl_report_search *s) {
+    if (!s->criterion) {
+        tl_json_null(j, "selection");
+        return;
+    }
+    tl_json_obj_begin(j, "selection");
+    tl_json_str(j, "criterion", s->criterion);
+    tl_json_num(j, "score", s->score);
+    for (size_t k = 0; k < s->n_params; k++) {
+        tl_json_obj_begin(j, s->param[k]);
+        tl_json_arr_begin(j, "tried");
+        for (size_t i = 0; i < s->n_values[k]; i++) tl_json_arr_num(j, s->values[k][i]);
+        tl_json_arr_end(j);
+        tl_json_num(j, "chosen", s->chosen[k]);
+        tl_json_obj_end(j);
+    }
+    tl_json_obj_end(j);
+}
+
 static void guard_json(tl_json *j, const tl_report *r) {
     const tl_guard_report *g = &r->guard;
     tl_json_obj_begin(j, "guard");
@@ -316,6 +338,7 @@ static void report_json_body(tl_json *j, const tl_report *r) {
     for (size_t i = 0; i < r->n_info; i++) tl_json_num(j, r->info_key[i], r->info_value[i]);
     if (r->arch) tl_json_str(j, "arch", r->arch);
     tl_json_obj_end(j);
+    search_json(j, &r->search);
     bool inst = r->family == TL_FAMILY_INSTANCE;
     tl_json_num(j, "weight_min", inst ? r->weight_min : NAN);
     tl_json_num(j, "weight_max", inst ? r->weight_max : NAN);
@@ -462,6 +485,19 @@ tl_status tl_report_text(const tl_report *r, char **out) {
         for (size_t i = 0; i < r->n_info; i++)
             tlx_tprintf(&t, "%s %s %.6g", i ? "," : "", r->info_key[i], r->info_value[i]);
         tlx_tprintf(&t, "\n");
+    }
+    if (r->search.criterion) { /* "lambda 0.01,0.1,1 x lr 0.001,0.01: lambda 0.1, lr 0.01" */
+        const tl_report_search *q = &r->search;
+        tlx_tprintf(&t, "%-22s %s over", "selection", q->criterion);
+        for (size_t k = 0; k < q->n_params; k++) {
+            tlx_tprintf(&t, "%s %s ", k ? " x" : "", q->param[k]);
+            for (size_t i = 0; i < q->n_values[k]; i++)
+                tlx_tprintf(&t, "%s%.6g", i ? "," : "", q->values[k][i]);
+        }
+        tlx_tprintf(&t, ": chose");
+        for (size_t k = 0; k < q->n_params; k++)
+            tlx_tprintf(&t, "%s %s %.6g", k ? "," : "", q->param[k], q->chosen[k]);
+        tlx_tprintf(&t, " (score %.4f)\n", q->score);
     }
     if (r->arch) tlx_tprintf(&t, "%-22s %s\n", "arch", r->arch);
     if (r->learner_fitted && !isnan(r->learner_C)) {

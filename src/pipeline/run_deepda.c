@@ -69,6 +69,7 @@ tl_status tlx_run_deep_da(const tl_task *task, const tl_params *method, const tl
     q.train.comm = tl_task_comm(task);
     q.train.checkpoint = q.train.step_log = NULL; /* the method's run's files, not the baseline's */
     tlx_deep_da_choice(model, &lam, &lr);
+    tlx_deep_da_selection(model, &rep->search);
     if (isfinite(lr)) q.train.lr = lr;
     q.method = TL_NN_DA_NONE;
     TL_TRY(tl_nn_clone(init, &base));

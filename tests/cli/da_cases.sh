@@ -45,6 +45,16 @@ expect da-reverse-validation 0 "reverse_validation_risk 0" -- "$TL" finetune --d
 # lambda auto without a grid: each adaptation's own (CORAL's loss, / (4 d^2), needs thousands)
 expect da-coral-own-grid 0 "lambda \(3000\|10000\|30000\|100000\)," -- "$TL" finetune --da coral --arch "$A" $C \
     --save "$TMP/rvc.tlm"
+# lambda auto without lr: the rate searched jointly with lambda (deep-da's lr-grid), the report
+# names every value tried and the pair chosen; a given lr is kept; lr with lr-grid is refused
+expect da-lr-grid 0 "selection  *reverse validation over lambda 0.1,1 x lr 0.01,0.03: chose lambda \(0.1\|1\), lr \(0.01\|0.03\) (score" \
+    -- "$TL" finetune --da dann --arch "$A" $C --lambda-grid 0.1,1 --save "$TMP/lrg.tlm"
+expect da-lr-given 0 "over lambda 0.1,1 x lr 0.05: chose lambda \(0.1\|1\), lr 0.05 " -- "$TL" finetune --da dann \
+    --arch "$A" $C --lambda-grid 0.1,1 --lr 0.05 --save "$TMP/lrg.tlm"
+expect da-lr-grid-json 0 '"selection": {"criterion": "reverse validation", "score": [0-9.]*, "lambda": {"tried": \[0.1, 1\], "chosen": [0-9.]*}, "lr": {"tried": \[0.003, 0.03\], "chosen": \(0.003\|0.03\)}}' \
+    -- "$TL" finetune --da dann --arch "$A" $C --lambda-grid 0.1,1 --lr-grid 0.003,0.03 --json --save "$TMP/lrg.tlm"
+expect da-lr-and-grid 2 "give lr (a fixed rate) or lr-grid" -- "$TL" finetune --da dann --arch "$A" $C \
+    --lr 0.05 --lr-grid 0.01,0.1 --save "$TMP/x.tlm"
 expect da-dan-quadratic 0 "test accuracy" -- "$TL" finetune --da dan --mmd-estimate quadratic --arch "$A" $C \
     --lambda 1 --lambda-schedule fixed --entropy 0.1 --save "$TMP/q.tlm"
 # DAN and CORAL on several layers (DAN's fc6-fc8), the output among them; DANN reads one

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "internal/parallel.h"
 #include "internal/util.h"
 #include "nn/nn_internal.h"
 
@@ -117,6 +118,7 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
                           size_t ns, const float *xt, const tl_csr *ct, size_t nt, tl_nn_train_result *res) {
     tl_status st = TL_OK;
     tl_nn_trainer *tr = NULL;
+    tli_thread_scope one_thread = {0}; /* set when one thread is worth more than several */
     int *yi = NULL, *yb = NULL, *yv = NULL;
     size_t *perm = NULL, *tperm = NULL, *pos = NULL; /* pos: batch places of this process's rows */
     float *good = NULL, *best = NULL, *xv = NULL, *P = NULL, *Tm = NULL, *w = NULL;
@@ -198,7 +200,20 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
     if (nval) tl_rng_shuffle(&rng, perm, NS);
     size_t *trr = perm + nval;
     const size_t bs = tp->batch_size < ntr ? tp->batch_size : ntr;
-    TL_TRY(tl_nn_trainer_create(nn, tp, adapt ? 2 * bs : bs, &tr));
+    /* bag-of-words rows go to the first layer as CSR: no dense copy or scan of a batch */
+    if (!cs) TL_TRY(nn_rows_from_dense(nn, xs, ns, d, &rs));
+    if (!cs && rs.n && adapt) TL_TRY(nn_rows_from_dense(nn, xt, nt, d, &rt));
+    if (rs.n && (!adapt || rt.n))
+        TL_TRY(nn_rows_reserve(&rb, adapt ? 2 * bs : bs, rs.maxrow > rt.maxrow ? rs.maxrow : rt.maxrow, d));
+    tl_ctx c1 = tp->ctx ? *tp->ctx : tl_ctx_default();
+    tl_nn_train_params tp1 = *tp; /* the trainer's settings: one thread when that is faster */
+    tl_ctx_apply_threads(tp->ctx);
+    if (rs.n && nn_rows_threads(nn, &rs, adapt ? 2 * bs : bs, nn_threads()) == 1) {
+        one_thread = tli_threads_enter_n(1); /* restored when the training ends */
+        c1.threads = 1;
+        tp1.ctx = &c1;
+    }
+    TL_TRY(tl_nn_trainer_create(nn, &tp1, adapt ? 2 * bs : bs, &tr));
     TL_TRY(nn_sync_attach(nn, cm));
     const char *head = NULL;
     tl_nn *hn = NULL; /* the discriminator */
@@ -228,11 +243,6 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
         TL_ALLOC(P, 2 * bs * K);
         if (cm) TL_ALLOC(pos, 2 * bs);
     }
-    /* bag-of-words rows go to the first layer as CSR: no dense copy or scan of a batch */
-    if (!cs) TL_TRY(nn_rows_from_dense(nn, xs, ns, d, &rs));
-    if (!cs && rs.n && adapt) TL_TRY(nn_rows_from_dense(nn, xt, nt, d, &rt));
-    if (rs.n && (!adapt || rt.n))
-        TL_TRY(nn_rows_reserve(&rb, adapt ? 2 * bs : bs, rs.maxrow > rt.maxrow ? rs.maxrow : rt.maxrow, d));
     TL_ALLOC(yb, 2 * bs);
     TL_ALLOC(good, nn->p_total);
     memcpy(good, nn->pblock, nn->p_total * sizeof *good);
@@ -491,6 +501,7 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
         TL_TRY(tl_wfile_commit(ls2));
     }
 done:
+    tli_threads_leave(one_thread);
     if (nn) nn_sync_attach(nn, NULL);
     tl_nn_trainer_free(tr);
     if (res) *res = r;

@@ -171,6 +171,17 @@ done:
     return st;
 }
 
+size_t nn_rows_threads(const tl_nn *nn, const nn_rows *r, size_t batch, size_t T) {
+    if (T <= 1 || !r->n || !nn->nl) return T;
+    const nn_layer *L = &nn->layers[0];
+    const double in = (double)nn_shape_size(L->in), units = (double)nn_shape_size(L->out);
+    const double nnz_row = (double)r->ptr[r->n] / (double)r->n;
+    const double rest = (double)nn->p_total - in * units; /* the other layers' weights, dense */
+    /* forward, backward and the weight gradient: about 6 flops a weight and row */
+    const double work = 6.0 * (double)batch * (nnz_row * units + (rest > 0 ? rest : 0));
+    return work / (double)T < NN_WORK_PER_GRAD * (double)nn->p_total ? 1 : T;
+}
+
 tl_status nn_rows_reserve(nn_rows *batch, size_t rows, size_t maxrow, size_t d) {
     tl_status st = TL_OK;
     memset(batch, 0, sizeof *batch);

@@ -154,3 +154,15 @@ done:
 tl_status nn_ckpt_read(const char *path, tl_nn *nn, float *best, size_t nbest, nn_ckpt *c) {
     return nn_ckpt_read_nets(path, &nn, 1, best, nbest, c);
 }
+
+size_t nn_ckpt_resume(const nn_ckpt *c, tl_nn_trainer *tr, tl_rng *rng, size_t *step, size_t *since,
+                      double *best_val, tl_nn_train_result *r) {
+    *rng = c->rng;
+    *step = (size_t)c->step;
+    *nn_trainer_opt_steps(tr) = (size_t)c->opt_t;
+    *since = (size_t)c->since_best;
+    *best_val = c->best_val;
+    *r = c->r;
+    r->resumed_after = (size_t)c->epochs_done;
+    return (size_t)c->epochs_done + 1;
+}

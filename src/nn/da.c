@@ -287,14 +287,7 @@ static tl_status da_train(tl_nn *nn, const tl_nn_da_params *p, const float *xs, 
                  "than this one (seed %llu, %zu epochs): remove it to start afresh", tp->checkpoint,
                  (unsigned long long)ck.seed, (unsigned long long)ck.epochs_done,
                  (unsigned long long)tp->seed, tp->epochs);
-        rng = ck.rng;
-        step = (size_t)ck.step;
-        *nn_trainer_opt_steps(tr) = (size_t)ck.opt_t;
-        since = (size_t)ck.since_best;
-        best_val = ck.best_val;
-        r = ck.r;
-        ep0 = (size_t)ck.epochs_done + 1;
-        r.resumed_after = ep0 - 1;
+        ep0 = nn_ckpt_resume(&ck, tr, &rng, &step, &since, &best_val, &r);
         memcpy(good, nn->pblock, nn->p_total * sizeof *good);
         tl_log(tp->ctx, TL_LOG_INFO, "%s: resuming from %s after epoch %zu of %zu", tl_nn_da_name(p->method),
                tp->checkpoint, ep0 - 1, tp->epochs);

@@ -365,14 +365,7 @@ tl_status tl_nn_mtl_train(tl_nn_mtl *m, const tl_nn_mtl_params *p, const tl_nn_t
                  tp->checkpoint, (unsigned long long)ck.seed, (unsigned long long)ck.epochs_done,
                  (unsigned long long)tp->seed, tp->epochs);
         ckpt_unpack(tk, T, ckperm);
-        rng = ck.rng;
-        step = (size_t)ck.step;
-        *nn_trainer_opt_steps(tr) = (size_t)ck.opt_t;
-        since = (size_t)ck.since_best;
-        best_val = ck.best_val;
-        r = ck.r;
-        ep0 = (size_t)ck.epochs_done + 1;
-        r.resumed_after = ep0 - 1;
+        ep0 = nn_ckpt_resume(&ck, tr, &rng, &step, &since, &best_val, &r);
         if (slog) slog_len = (size_t)snprintf(slog, slog_cap, "%s", ck.slog);
         memcpy(good, block, np * sizeof *good);
         tl_log(tp->ctx, TL_LOG_INFO, "resuming from %s after epoch %zu of %zu", tp->checkpoint,

@@ -202,6 +202,10 @@ tl_status nn_ckpt_write(const char *path, const tl_nn *nn, const float *best, si
 /* Read into nn's tensors and optimiser buffers (allocated as this run's optimiser has them),
  * best and c; TL_ERR_FORMAT naming the file for a damaged one or one of another network. */
 tl_status nn_ckpt_read(const char *path, tl_nn *nn, float *best, size_t nbest, nn_ckpt *c);
+/* A checkpoint's loop state into a training loop's variables (the trainer's optimiser step
+ * count among them; r->resumed_after set); returns the first epoch still to run. */
+size_t nn_ckpt_resume(const nn_ckpt *c, tl_nn_trainer *tr, tl_rng *rng, size_t *step, size_t *since,
+                      double *best_val, tl_nn_train_result *r);
 /* The same for several networks' tensors one after the other (a trunk and its heads). */
 tl_status nn_ckpt_write_nets(const char *path, const tl_nn *const *nets, size_t nnets,
                              const float *best, size_t nbest, const nn_ckpt *c);

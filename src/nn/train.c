@@ -360,14 +360,7 @@ tl_status tl_nn_train(tl_nn *nn, const tl_nn_train_params *p, const float *x, co
                  "done) than this one (%zu rows, seed %llu, %zu epochs): remove it to start afresh",
                  p->checkpoint, (unsigned long long)ck.rows, (unsigned long long)ck.seed,
                  (unsigned long long)ck.epochs_done, N, (unsigned long long)p->seed, p->epochs);
-        rng = ck.rng;
-        step = (size_t)ck.step;
-        *nn_trainer_opt_steps(trn) = (size_t)ck.opt_t;
-        since_best = (size_t)ck.since_best;
-        best_val = ck.best_val;
-        r = ck.r;
-        ep0 = (size_t)ck.epochs_done + 1;
-        r.resumed_after = ep0 - 1;
+        ep0 = nn_ckpt_resume(&ck, trn, &rng, &step, &since_best, &best_val, &r);
         if (log) log_len = (size_t)snprintf(log, log_cap, "%s", ck.log);
         if (slog) slog_len = (size_t)snprintf(slog, slog_cap, "%s", ck.slog);
         snapshot(nn, good, true);

@@ -36,6 +36,25 @@ same_losses() {
     else bad "$1" "$(cat "$TMP/cmp.txt") ($(wc -l <"$2") vs $(wc -l <"$3") lines)"; fi
 }
 
+# kill_one_rank NAME CHECKPOINT OUT -- COMMAND...: run COMMAND (an mpirun job writing CHECKPOINT)
+# in the background, kill one of its ranks once the checkpoint exists, and check that the job
+# ends with mpirun's message (skipped when it finished first) and the checkpoint stays whole
+kill_one_rank() {
+    kname=$1 kck=$2 kout=$3
+    shift 4
+    "$@" >"$kout" 2>&1 &
+    job=$!
+    i=0
+    while [ ! -f "$kck" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+    victim=$(pgrep -P $job | tail -n 1)
+    [ -n "$victim" ] && kill -9 "$victim"
+    wait $job; rc=$?
+    if [ "$rc" -ne 0 ] && grep -q "signal 9" "$kout"; then ok
+    elif [ "$rc" -eq 0 ]; then skip "$kname" "the run ended before a rank could be killed (a fast machine): nothing to resume"
+    else bad "$kname-message" "exit $rc: $(tail -n 5 "$kout")"; fi
+    [ -f "$kck" ] && ok || bad "$kname-checkpoint-kept" "$(ls "$TMP")"
+}
+
 if ! command -v mpirun >/dev/null 2>&1; then
     skip mpi "Open MPI's mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev)"
     harness_summary; exit
@@ -160,18 +179,8 @@ if [ -f "$AM/books_train.svmlight" ]; then
     DK=$(echo "$DA" | sed 's/--epochs 2/--epochs 40/')
     expect mpi-dann-cli-uninterrupted 0 "processes  *2" -- $MPIRUN -np 2 "$TL" finetune $DK \
         --save "$TMP/du.tlm" --step-log "$TMP/du.csv"
-    $MPIRUN -np 2 "$TL" finetune $DK --save "$TMP/dk.tlm" --checkpoint "$TMP/dkk.bin" \
-        --step-log "$TMP/dkl.csv" >"$TMP/dkill.out" 2>&1 &
-    job=$!
-    i=0
-    while [ ! -f "$TMP/dkk.bin" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-    victim=$(pgrep -P $job | tail -n 1)
-    [ -n "$victim" ] && kill -9 "$victim"
-    wait $job; rc=$?
-    if [ "$rc" -ne 0 ] && grep -q "signal 9" "$TMP/dkill.out"; then ok
-    elif [ "$rc" -eq 0 ]; then skip mpi-dann-cli-kill "the run ended before a rank could be killed (a fast machine): nothing to resume"
-    else bad mpi-dann-cli-kill-message "exit $rc: $(tail -n 5 "$TMP/dkill.out")"; fi
-    [ -f "$TMP/dkk.bin" ] && ok || bad mpi-dann-cli-checkpoint-kept "$(ls "$TMP")"
+    kill_one_rank mpi-dann-cli-kill "$TMP/dkk.bin" "$TMP/dkill.out" -- $MPIRUN -np 2 "$TL" finetune $DK \
+        --save "$TMP/dk.tlm" --checkpoint "$TMP/dkk.bin" --step-log "$TMP/dkl.csv"
     expect mpi-dann-cli-resume 0 "processes  *2" -- $MPIRUN -np 2 "$TL" finetune $DK \
         --save "$TMP/dk.tlm" --checkpoint "$TMP/dkk.bin" --step-log "$TMP/dkl.csv"
     same_losses mpi-dann-cli-resume-losses "$TMP/du.csv" "$TMP/dkl.csv"
@@ -186,18 +195,9 @@ fi
 F="--arch $A $D --epochs 6 --batch 32"
 expect mpi-uninterrupted 0 "last epoch" -- $MPIRUN -np 2 "$TL" train $F --save "$TMP/u.tlm" \
     --step-log "$TMP/u.csv"
-$MPIRUN -np 2 "$TL" train $F --save "$TMP/k.tlm" --checkpoint "$TMP/ck.bin" --step-log "$TMP/k.csv" \
-    >"$TMP/kill.out" 2>&1 &
-job=$!
-i=0
-while [ ! -f "$TMP/ck.bin" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-victim=$(pgrep -P $job | tail -n 1)
-[ -n "$victim" ] && kill -9 "$victim"
-wait $job; rc=$?
-if [ "$rc" -ne 0 ] && grep -q "signal 9" "$TMP/kill.out"; then ok
-elif [ "$rc" -eq 0 ]; then skip mpi-kill "the run ended before a rank could be killed (a fast machine): nothing to resume"
-else bad mpi-kill-message "exit $rc: $(tail -n 5 "$TMP/kill.out")"; fi
-[ -f "$TMP/ck.bin" ] && [ ! -f "$TMP/k.tlm" ] && ok || bad mpi-checkpoint-kept "$(ls "$TMP")"
+kill_one_rank mpi-kill "$TMP/ck.bin" "$TMP/kill.out" -- $MPIRUN -np 2 "$TL" train $F --save "$TMP/k.tlm" \
+    --checkpoint "$TMP/ck.bin" --step-log "$TMP/k.csv"
+[ ! -f "$TMP/k.tlm" ] && ok || bad mpi-killed-run-saved-no-model "$(ls "$TMP")"
 expect mpi-resume 0 "resumed  *after epoch" -- $MPIRUN -np 2 "$TL" train $F --save "$TMP/k.tlm" \
     --checkpoint "$TMP/ck.bin" --step-log "$TMP/k.csv"
 same_losses mpi-resume-losses "$TMP/u.csv" "$TMP/k.csv"

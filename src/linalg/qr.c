@@ -15,6 +15,20 @@
 #include "la_internal.h"
 #include "rowspace.h"
 
+/* dst (rows, cols) contiguous <- A; TL_ERR_NONFINITE naming fn and the first NaN/Inf entry
+ * (LAPACK's behaviour on them is undefined). */
+static tl_status copy_finite(const char *fn, tl_mat A, double *dst) {
+    for (size_t i = 0; i < A.rows; i++)
+        for (size_t j = 0; j < A.cols; j++) {
+            double v = TL_AT(A, i, j);
+            if (!isfinite(v))
+                return tl_fail(TL_ERR_NONFINITE, "%s: A has %s at row %zu, column %zu", fn,
+                               isnan(v) ? "NaN" : "Inf", i + 1, j + 1);
+            dst[i * A.cols + j] = v;
+        }
+    return TL_OK;
+}
+
 tl_status tl_row_space_basis(tl_mat A, tl_mat Q) {
     tl_status st = TL_OK;
     double *a = NULL, *tau = NULL, *work = NULL;
@@ -26,14 +40,7 @@ tl_status tl_row_space_basis(tl_mat A, tl_mat Q) {
              "row_space_basis: Q is %zu x %zu, expected %zu x %zu", Q.rows, Q.cols, d, n);
     if (n == 0) goto done;
     TL_CALLOC(a, n * d); /* n <= d <= INT_MAX; TL_CALLOC checks the bytes */
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) {
-            double v = TL_AT(A, i, j);
-            TL_CHECK(isfinite(v), TL_ERR_NONFINITE,
-                     "row_space_basis: A has %s at row %zu, column %zu", isnan(v) ? "NaN" : "Inf",
-                     i + 1, j + 1);
-            a[i * d + j] = v;
-        }
+    TL_TRY(copy_finite("row_space_basis", A, a));
     TL_ALLOC(tau, n);
     lapack_int D = (lapack_int)d, N = (lapack_int)n, info;
     double wq = 0.0, wq2 = 0.0;
@@ -83,14 +90,7 @@ tl_status tl_rowspace_factor(tl_mat A, tl_rowspace *f, tl_mat C) {
     f->n = n;
     f->d = d;
     TL_CALLOC(f->a, n * d); /* n <= d <= INT_MAX; TL_CALLOC checks the bytes */
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++) {
-            double v = TL_AT(A, i, j);
-            TL_CHECK(isfinite(v), TL_ERR_NONFINITE,
-                     "rowspace_factor: A has %s at row %zu, column %zu", isnan(v) ? "NaN" : "Inf",
-                     i + 1, j + 1);
-            f->a[i * d + j] = v;
-        }
+    TL_TRY(copy_finite("rowspace_factor", A, f->a));
     TL_ALLOC(f->tau, n);
     lapack_int D = (lapack_int)d, N = (lapack_int)n, info;
     double wq = 0.0;
